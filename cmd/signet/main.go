@@ -1,12 +1,17 @@
 // Command signet is an OpenID Connect and OAuth 2.0 token service whose
-// signing keys are first-class: it creates, converts, inspects and stores
-// signing certificates, and (in later releases) serves tokens signed with them.
+// signing keys are first-class. This release creates, converts, inspects and
+// stores signing certificates (signet cert, signet store).
 package main
 
-import "os"
+import (
+	"context"
+	"os"
+	"os/signal"
+)
 
 func main() {
-	os.Exit(run())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := newApp().main(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
 }
-
-func run() int { return 0 }

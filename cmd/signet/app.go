@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/signetid/signet/internal/certstore"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // the command failed, or (doctor) found no usable credential
+	exitUsage = 2 // the command line is wrong
+)
+
+// app is what every command needs from the outside world; tests build one
+// with their own streams, environment, terminal and clock.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	lookupEnv      func(string) (string, bool)
+	term           terminal
+	now            func() time.Time
+}
+
+func newApp() *app {
+	return &app{
+		stdin:     os.Stdin,
+		stdout:    os.Stdout,
+		stderr:    os.Stderr,
+		lookupEnv: os.LookupEnv,
+		term:      stdinTerminal{in: os.Stdin, out: os.Stderr},
+		now:       time.Now,
+	}
+}
+
+func (a *app) storeEnv() certstore.Env {
+	return certstore.Env{LookupEnv: a.lookupEnv}
+}
+
+// usageError marks a mistake in the command line (exit code 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// main runs one command line and returns the process exit code.
+func (a *app) main(ctx context.Context, args []string) int {
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var silent silentError
+	if errors.As(err, &silent) {
+		return silent.code
+	}
+	fmt.Fprintf(a.stderr, "signet: %v\n", err)
+	var usage usageError
+	if errors.As(err, &usage) || isCobraUsageError(err) {
+		return exitUsage
+	}
+	return exitError
+}
+
+// silentError ends a command with an exit code after it has already said
+// everything (doctor's report).
+type silentError struct{ code int }
+
+func (e silentError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "required flag"} {
+		if strings.HasPrefix(msg, p) || strings.Contains(msg, " "+p) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "signet",
+		Short: "An OpenID Connect and OAuth 2.0 token service whose signing keys are first-class",
+		Long: `Signet makes, converts, inspects and stores the certificates that sign
+tokens, on any OS, reading and writing what OpenSSL, Windows and .NET read
+and write.
+
+Start here:
+  signet cert create --subject "CN=my-app-auth" --out my-app-auth.pfx --cer my-app-auth.cer
+  signet store import my-app-auth.pfx
+  signet cert doctor --thumbprint <THUMBPRINT>
+
+Exit codes: 0 success, 1 failure, 2 wrong usage.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		CompletionOptions: cobra.CompletionOptions{
+			HiddenDefaultCmd: true,
+		},
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
+	})
+	root.AddCommand(a.versionCommand(), a.certCommand(), a.storeCommand())
+	return root
+}
+
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// terminal is the interactive side of stdin, for password prompts.
+type terminal interface {
+	// IsTerminal reports whether a person can be asked.
+	IsTerminal() bool
+	// ReadPassword shows prompt and reads a line without echo.
+	ReadPassword(prompt string) (string, error)
+}
+
+type stdinTerminal struct {
+	in  *os.File
+	out io.Writer
+}
+
+func (t stdinTerminal) IsTerminal() bool { return term.IsTerminal(int(t.in.Fd())) }
+
+func (t stdinTerminal) ReadPassword(prompt string) (string, error) {
+	fmt.Fprint(t.out, prompt)
+	pw, err := term.ReadPassword(int(t.in.Fd()))
+	fmt.Fprintln(t.out)
+	return string(pw), err
+}
