@@ -119,7 +119,7 @@ func (i PFXInfo) String() string {
 	if i.Legacy {
 		kind = "legacy"
 	}
-	if i.KeyEncryption == "" && i.CertEncryption == "" && i.MAC == "" {
+	if (i.KeyEncryption == "" || i.KeyEncryption == "not encrypted") && i.CertEncryption == "" && i.MAC == "" {
 		return "none (no encryption, no MAC)"
 	}
 	if i.KeyEncryption != "" {
@@ -206,6 +206,16 @@ func parsePFXInfo(der []byte) (PFXInfo, error) {
 		if alg.Equal(oidSHA1) {
 			info.Legacy = true
 		}
+		if alg.Equal(oidPBMAC1) {
+			n, err := pbmac1Iterations(pfx.MacData.Mac.Algorithm)
+			if err != nil {
+				return info, err
+			}
+			info.MACIterations = n
+		}
+		if err := checkIterations("MAC", info.MACIterations); err != nil {
+			return info, err
+		}
 	}
 	var content []byte
 	if err := unmarshalAll(pfx.AuthSafe.Content.Bytes, &content); err != nil {
@@ -226,6 +236,9 @@ func parsePFXInfo(der []byte) (PFXInfo, error) {
 				return info, fmt.Errorf("malformed PKCS#12 encrypted content: %w", err)
 			}
 			alg := ed.EncryptedContentInfo.ContentEncryptionAlgorithm
+			if err := checkPBE(alg); err != nil {
+				return info, err
+			}
 			info.CertEncryption = describeAlgorithm(alg)
 			if !alg.Algorithm.Equal(oidPBES2) {
 				info.Legacy = true
@@ -249,6 +262,9 @@ func parsePFXInfo(der []byte) (PFXInfo, error) {
 					if err := unmarshalAll(bag.Value.Bytes, &epki); err != nil {
 						return info, fmt.Errorf("malformed PKCS#12 key bag: %w", err)
 					}
+					if err := checkPBE(epki.Algorithm); err != nil {
+						return info, err
+					}
 					info.KeyEncryption = describeAlgorithm(epki.Algorithm)
 					if !epki.Algorithm.Algorithm.Equal(oidPBES2) {
 						info.Legacy = true
@@ -262,11 +278,83 @@ func parsePFXInfo(der []byte) (PFXInfo, error) {
 	return info, nil
 }
 
+// checkIterations refuses key derivations so long that reading the file
+// would hang the process: go-pkcs12 runs whatever count a file names, and
+// the file may come from anyone.
+func checkIterations(what string, n int) error {
+	if n < 1 || n > pkcs8.MaxIterations {
+		return fmt.Errorf("the PKCS#12 file's %s asks for %d key-derivation iterations; Signet reads files with 1 to %d, so that a hostile file cannot hang it: export the file again", what, n, pkcs8.MaxIterations)
+	}
+	return nil
+}
+
+// checkPBE bounds the iteration count of an encryption scheme before
+// go-pkcs12 runs it.
+func checkPBE(alg pkix.AlgorithmIdentifier) error {
+	if isPKCS12PBE(alg.Algorithm) {
+		var params struct {
+			Salt       []byte
+			Iterations int
+		}
+		if err := unmarshalAll(alg.Parameters.FullBytes, &params); err != nil {
+			return fmt.Errorf("malformed PKCS#12 encryption parameters: %w", err)
+		}
+		return checkIterations("encryption", params.Iterations)
+	}
+	if alg.Algorithm.Equal(oidPBES2) {
+		if _, err := pkcs8.DescribeAlgorithm(alg); err != nil {
+			return fmt.Errorf("PKCS#12 encryption: %w", err)
+		}
+	}
+	return nil
+}
+
+func isPKCS12PBE(oid asn1.ObjectIdentifier) bool {
+	return len(oid) == 8 && oid[:7].Equal(asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1})
+}
+
+// pbmac1Iterations reads the PBKDF2 iteration count of a PBMAC1 MAC
+// (RFC 9579): PBMAC1-params ::= SEQUENCE { keyDerivationFunc, messageAuthScheme }.
+func pbmac1Iterations(alg pkix.AlgorithmIdentifier) (int, error) {
+	var params struct {
+		KDF    pkix.AlgorithmIdentifier
+		Scheme pkix.AlgorithmIdentifier
+	}
+	if err := unmarshalAll(alg.Parameters.FullBytes, &params); err != nil {
+		return 0, fmt.Errorf("malformed PBMAC1 parameters: %w", err)
+	}
+	var kdf struct {
+		Salt       asn1.RawValue
+		Iterations int
+		Rest       asn1.RawValue `asn1:"optional"`
+		Rest2      asn1.RawValue `asn1:"optional"`
+	}
+	if _, err := asn1.Unmarshal(params.KDF.Parameters.FullBytes, &kdf); err != nil {
+		return 0, fmt.Errorf("malformed PBMAC1 key derivation parameters: %w", err)
+	}
+	return kdf.Iterations, nil
+}
+
 func describeAlgorithm(alg pkix.AlgorithmIdentifier) string {
 	if s, err := pkcs8.DescribeAlgorithm(alg); err == nil {
 		return s
 	}
+	// The PKCS#12 schemes go-pkcs12 decrypts but pkcs8 refuses for keys.
+	if isPKCS12PBE(alg.Algorithm) {
+		if name, ok := pkcs12PBENames[alg.Algorithm[7]]; ok {
+			return "PKCS#12 " + name
+		}
+	}
 	return "unknown algorithm " + alg.Algorithm.String()
+}
+
+var pkcs12PBENames = map[int]string{
+	1: "pbeWithSHAAnd128BitRC4",
+	2: "pbeWithSHAAnd40BitRC4",
+	3: "pbeWithSHAAnd3-KeyTripleDES-CBC",
+	4: "pbeWithSHAAnd2-KeyTripleDES-CBC",
+	5: "pbeWithSHAAnd128BitRC2-CBC",
+	6: "pbeWithSHAAnd40BitRC2-CBC",
 }
 
 func macName(oid asn1.ObjectIdentifier) string {
