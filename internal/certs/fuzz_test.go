@@ -43,3 +43,50 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPFX drives the PKCS#12 reader (our structure walk, the iteration
+// bounds, and go-pkcs12 behind them) directly, with and without a password.
+func FuzzPFX(f *testing.F) {
+	for _, file := range []string{"rsa-openssl3.pfx", "rsa-legacy.pfx", "rsa-emptypassword.pfx", "rsa-unprotected.pfx", "rsa-certonly.pfx", "chain.pfx", "ec-openssl3.pfx"} {
+		data, err := os.ReadFile(filepath.Join("testdata", file))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data, true)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, withPassword bool) {
+		var pw Password
+		if withPassword {
+			pw = StaticPassword(fixturePassword)
+		}
+		// A low iteration bound keeps each input fast; the real bound
+		// is tested in TestPFXRefusesHugeIterationCounts.
+		c, err := decodePFXLimited(data, pw, 4096)
+		if err != nil {
+			return
+		}
+		if c.Key != nil && len(c.Certificates) == 0 {
+			t.Fatal("a key without a certificate from PKCS#12")
+		}
+	})
+}
+
+// FuzzPEM drives the PEM reader with every block type it knows.
+func FuzzPEM(f *testing.F) {
+	for _, file := range []string{"rsa-bundle.pem", "rsa-pkcs1.pem", "rsa-pkcs1-encrypted.pem", "rsa-pkcs8-encrypted.pem", "ec-sec1.pem", "ec-pkcs8.pem", "rsa.crt"} {
+		data, err := os.ReadFile(filepath.Join("testdata", file))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := parsePEM(data, StaticPassword(fixturePassword))
+		if err != nil {
+			return
+		}
+		if c.Key == nil && len(c.Certificates) == 0 {
+			t.Fatal("PEM parsed to nothing without an error")
+		}
+	})
+}

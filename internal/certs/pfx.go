@@ -57,7 +57,13 @@ func EncodePFX(cred *Credential, password string, enc PFXEncryption) ([]byte, er
 // decodePFX reads a PKCS#12 file, asking for a password only when the empty
 // password does not open it (Azure's and many exported files have none).
 func decodePFX(data []byte, password Password) (*Contents, error) {
-	info, err := parsePFXInfo(data)
+	return decodePFXLimited(data, password, pkcs8.MaxIterations)
+}
+
+// decodePFXLimited is decodePFX with a bound on key-derivation iterations;
+// the fuzz tests lower it to keep each input fast.
+func decodePFXLimited(data []byte, password Password, maxIterations int) (*Contents, error) {
+	info, err := parsePFXInfo(data, maxIterations)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +194,9 @@ type safeBag struct {
 }
 
 // parsePFXInfo walks the outer, unencrypted structure of a PKCS#12 file.
-func parsePFXInfo(der []byte) (PFXInfo, error) {
+func parsePFXInfo(der []byte, maxIterations int) (PFXInfo, error) {
+	checkIterations := func(what string, n int) error { return checkIterations(what, n, maxIterations) }
+	checkPBE := func(alg pkix.AlgorithmIdentifier) error { return checkPBE(alg, maxIterations) }
 	var info PFXInfo
 	var pfx pfxPDU
 	if err := unmarshalAll(der, &pfx); err != nil {
@@ -207,7 +215,7 @@ func parsePFXInfo(der []byte) (PFXInfo, error) {
 			info.Legacy = true
 		}
 		if alg.Equal(oidPBMAC1) {
-			n, err := pbmac1Iterations(pfx.MacData.Mac.Algorithm)
+			n, err := kdfIterations(pfx.MacData.Mac.Algorithm)
 			if err != nil {
 				return info, err
 			}
@@ -281,16 +289,16 @@ func parsePFXInfo(der []byte) (PFXInfo, error) {
 // checkIterations refuses key derivations so long that reading the file
 // would hang the process: go-pkcs12 runs whatever count a file names, and
 // the file may come from anyone.
-func checkIterations(what string, n int) error {
-	if n < 1 || n > pkcs8.MaxIterations {
-		return fmt.Errorf("the PKCS#12 file's %s asks for %d key-derivation iterations; Signet reads files with 1 to %d, so that a hostile file cannot hang it: export the file again", what, n, pkcs8.MaxIterations)
+func checkIterations(what string, n, max int) error {
+	if n < 1 || n > max {
+		return fmt.Errorf("the PKCS#12 file's %s asks for %d key-derivation iterations; Signet reads files with 1 to %d, so that a hostile file cannot hang it: export the file again", what, n, max)
 	}
 	return nil
 }
 
 // checkPBE bounds the iteration count of an encryption scheme before
 // go-pkcs12 runs it.
-func checkPBE(alg pkix.AlgorithmIdentifier) error {
+func checkPBE(alg pkix.AlgorithmIdentifier, max int) error {
 	if isPKCS12PBE(alg.Algorithm) {
 		var params struct {
 			Salt       []byte
@@ -299,12 +307,17 @@ func checkPBE(alg pkix.AlgorithmIdentifier) error {
 		if err := unmarshalAll(alg.Parameters.FullBytes, &params); err != nil {
 			return fmt.Errorf("malformed PKCS#12 encryption parameters: %w", err)
 		}
-		return checkIterations("encryption", params.Iterations)
+		return checkIterations("encryption", params.Iterations, max)
 	}
 	if alg.Algorithm.Equal(oidPBES2) {
 		if _, err := pkcs8.DescribeAlgorithm(alg); err != nil {
 			return fmt.Errorf("PKCS#12 encryption: %w", err)
 		}
+		n, err := kdfIterations(alg)
+		if err != nil {
+			return err
+		}
+		return checkIterations("encryption", n, max)
 	}
 	return nil
 }
@@ -313,15 +326,16 @@ func isPKCS12PBE(oid asn1.ObjectIdentifier) bool {
 	return len(oid) == 8 && oid[:7].Equal(asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1})
 }
 
-// pbmac1Iterations reads the PBKDF2 iteration count of a PBMAC1 MAC
-// (RFC 9579): PBMAC1-params ::= SEQUENCE { keyDerivationFunc, messageAuthScheme }.
-func pbmac1Iterations(alg pkix.AlgorithmIdentifier) (int, error) {
+// kdfIterations reads the PBKDF2 iteration count of PBES2 (RFC 8018) or
+// PBMAC1 (RFC 9579), whose parameters share one shape:
+// SEQUENCE { keyDerivationFunc, encryptionScheme or messageAuthScheme }.
+func kdfIterations(alg pkix.AlgorithmIdentifier) (int, error) {
 	var params struct {
 		KDF    pkix.AlgorithmIdentifier
 		Scheme pkix.AlgorithmIdentifier
 	}
 	if err := unmarshalAll(alg.Parameters.FullBytes, &params); err != nil {
-		return 0, fmt.Errorf("malformed PBMAC1 parameters: %w", err)
+		return 0, fmt.Errorf("malformed PBES2 or PBMAC1 parameters: %w", err)
 	}
 	var kdf struct {
 		Salt       asn1.RawValue
@@ -330,7 +344,7 @@ func pbmac1Iterations(alg pkix.AlgorithmIdentifier) (int, error) {
 		Rest2      asn1.RawValue `asn1:"optional"`
 	}
 	if _, err := asn1.Unmarshal(params.KDF.Parameters.FullBytes, &kdf); err != nil {
-		return 0, fmt.Errorf("malformed PBMAC1 key derivation parameters: %w", err)
+		return 0, fmt.Errorf("malformed PBKDF2 parameters: %w", err)
 	}
 	return kdf.Iterations, nil
 }
