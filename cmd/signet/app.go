@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -85,6 +86,16 @@ type silentError struct{ code int }
 
 func (e silentError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
+// runGroup is the RunE of a command that only groups subcommands ("cert",
+// "store"). Without it cobra prints the help and exits 0 for an unknown
+// subcommand such as "signet cert crate".
+func runGroup(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("unknown command %q for %q (see %s --help)", args[0], cmd.CommandPath(), cmd.CommandPath())
+	}
+	return cmd.Help()
+}
+
 func isCobraUsageError(err error) bool {
 	msg := err.Error()
 	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "required flag"} {
@@ -109,12 +120,14 @@ Start here:
   signet cert doctor --thumbprint <THUMBPRINT>
 
 Exit codes: 0 success, 1 failure, 2 wrong usage.`,
+		Version:       versionString(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		CompletionOptions: cobra.CompletionOptions{
 			HiddenDefaultCmd: true,
 		},
 	}
+	root.SetVersionTemplate(`signet {{.Version}}` + fmt.Sprintf(" (%s, %s/%s)\n", runtime.Version(), runtime.GOOS, runtime.GOARCH))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})
@@ -134,6 +147,8 @@ type terminal interface {
 	IsTerminal() bool
 	// ReadPassword shows prompt and reads a line without echo.
 	ReadPassword(prompt string) (string, error)
+	// ReadLine shows prompt and reads a line with echo, for questions.
+	ReadLine(prompt string) (string, error)
 }
 
 type stdinTerminal struct {
@@ -142,6 +157,26 @@ type stdinTerminal struct {
 }
 
 func (t stdinTerminal) IsTerminal() bool { return term.IsTerminal(int(t.in.Fd())) }
+
+// ReadLine reads byte by byte, so that nothing after the line is taken from
+// stdin.
+func (t stdinTerminal) ReadLine(prompt string) (string, error) {
+	fmt.Fprint(t.out, prompt)
+	var line []byte
+	b := make([]byte, 1)
+	for {
+		n, err := t.in.Read(b)
+		if n == 1 && b[0] != '\n' {
+			line = append(line, b[0])
+		}
+		if n == 1 && b[0] == '\n' || err != nil {
+			if err == io.EOF && len(line) > 0 {
+				err = nil
+			}
+			return strings.TrimSuffix(string(line), "\r"), err
+		}
+	}
+}
 
 func (t stdinTerminal) ReadPassword(prompt string) (string, error) {
 	fmt.Fprint(t.out, prompt)

@@ -22,6 +22,7 @@ signet cert create does what makecert and pvk2pfx do on Windows, in one step;
 signet cert convert turns PVK+CER, PEM and PFX into each other;
 signet cert inspect says what a file holds and whether it can sign tokens;
 signet cert doctor checks what the server would load.`,
+		RunE: runGroup,
 	}
 	cmd.AddCommand(a.certCreateCommand(), a.certInspectCommand(), a.certConvertCommand(), a.certDoctorCommand())
 	return cmd
@@ -53,7 +54,9 @@ MAC instead, for Windows Server 2016, .NET Framework and other old importers.
 
 The password comes from --password-file, --password-env, or a prompt when
 stdin is a terminal; never from a flag value. Files holding the private key
-are written 0600, and no existing file is replaced without --force.`,
+are written 0600, and no existing file is replaced without --force.
+
+Exit codes: 0 created, 1 failed (nothing is left half-written), 2 wrong usage.`,
 		Example: `  signet cert create --subject "CN=my-app-auth" --not-before 2021-01-01 --not-after 2040-01-01 \
       --key rsa:2048 --out my-app-auth.pfx --cer my-app-auth.cer
   signet cert create --subject "CN=my-app-auth, O=Contoso, C=US" --key ec:P-256 \
@@ -84,6 +87,9 @@ func (a *app) certCreate(c *certCreateCmd) error {
 		return usagef("--out is required: the .pfx file that will hold the new private key")
 	}
 	subject, err := dn.Parse(c.subject)
+	if err == nil {
+		err = subject.CheckStrings()
+	}
 	if err != nil {
 		return usageError{fmt.Errorf("--subject: %w", err)}
 	}
@@ -98,6 +104,13 @@ func (a *app) certCreate(c *certCreateCmd) error {
 	notAfter, err := parseDate("--not-after", c.notAfter)
 	if err != nil {
 		return err
+	}
+	start := notBefore
+	if start.IsZero() {
+		start = a.now()
+	}
+	if !notAfter.IsZero() && !notAfter.After(start) {
+		return usagef("--not-after %s is not after the start of validity (%s): give a later --not-after", notAfter.UTC().Format(time.DateOnly), start.UTC().Format(time.DateOnly))
 	}
 	outs := []output{}
 	kind, err := kindOf(c.out)
@@ -144,7 +157,7 @@ func (a *app) certCreate(c *certCreateCmd) error {
 	printSummary(a.stdout, summary, now)
 	printFindings(a.stdout, "  ", summary.Findings)
 	printWritten(a.stdout, written)
-	fmt.Fprintf(a.stdout, "\nNext\n  signet store import %s\n  signet cert doctor --thumbprint %s\n", c.out, summary.Thumbprint)
+	fmt.Fprintf(a.stdout, "\nNext\n  signet store import %s%s\n  signet cert doctor --thumbprint %s\n", c.out, passwordHint(c.opts.password), summary.Thumbprint)
 	return nil
 }
 
@@ -181,4 +194,15 @@ func parseDate(flag, s string) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, usagef("%s %q: write the date as YYYY-MM-DD (e.g. 2040-01-01) or RFC 3339 (2040-01-01T00:00:00Z)", flag, s)
+}
+
+// passwordHint repeats how the password was given, for a command to copy.
+func passwordHint(p newPasswordFlags) string {
+	switch {
+	case p.file != "":
+		return " --password-file " + p.file
+	case p.env != "":
+		return " --password-env " + p.env
+	}
+	return ""
 }

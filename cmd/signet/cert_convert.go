@@ -37,7 +37,10 @@ become the chain. Each --out is written in the format its extension names:
 Files holding the key are encrypted with the output password (--password-file,
 --password-env or a prompt) and written 0600; --no-password --insecure writes
 them in the clear. Input passwords come from --in-password-file/-env or a
-prompt, asked only when an input needs one.`,
+prompt, asked only when an input needs one.
+
+Exit codes: 0 converted, 1 failed (wrong password, key and certificate do
+not match, ...), 2 wrong usage.`,
 		Example: `  # pvk2pfx: a PVK and a CER made by makecert become one PFX
   signet cert convert --pvk my-app-auth.pvk --cer my-app-auth.cer --out my-app-auth.pfx
   # PEM key and certificate (nginx, openssl) to PFX

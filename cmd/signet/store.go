@@ -28,7 +28,10 @@ CurrentUser and /var/lib/signet/certstore for LocalMachine.
 
 On Azure App Service (WEBSITE_LOAD_CERTIFICATES set), CurrentUser/My is
 /var/ssl/private (or $WEBSITE_PRIVATE_CERTS_PATH), read-only, and only the
-thumbprints WEBSITE_LOAD_CERTIFICATES names can be loaded.`,
+thumbprints WEBSITE_LOAD_CERTIFICATES names can be loaded.
+
+Exit codes: 0 done, 1 failed (not found, already there, ...), 2 wrong usage.`,
+		RunE: runGroup,
 	}
 	cmd.AddCommand(a.storeImportCommand(), a.storeListCommand(), a.storeShowCommand(), a.storeRemoveCommand(), a.storeExportCommand())
 	return cmd
@@ -53,10 +56,15 @@ func (a *app) openStore(s storeFlags) (*certstore.Store, error) {
 	return certstore.Open(loc, name, a.storeEnv())
 }
 
-func parseThumbprintArg(s string) (certs.ThumbprintQuery, error) {
+// parseThumbprintArg cleans a pasted thumbprint, and says when it dropped
+// invisible characters: other tools (.NET's X509Store.Find) do not.
+func (a *app) parseThumbprintArg(s string) (certs.ThumbprintQuery, error) {
 	q, err := certs.ParseThumbprint(s)
 	if err != nil {
 		return q, usageError{err}
+	}
+	if len(q.Removed) > 0 {
+		fmt.Fprintf(a.stderr, "note: ignored invisible characters in the thumbprint (%s), as pasted from the Windows certificate dialog; other tools may not ignore them\n", certs.DescribeRunes(q.Removed))
 	}
 	return q, nil
 }
@@ -242,7 +250,7 @@ certificate dialog shows it: case, spaces, colons and invisible characters
 }
 
 func (a *app) storeShow(c *storeShowCmd, thumbprint string) error {
-	q, err := parseThumbprintArg(thumbprint)
+	q, err := a.parseThumbprintArg(thumbprint)
 	if err != nil {
 		return err
 	}
@@ -291,7 +299,7 @@ Asks for confirmation on a terminal; elsewhere give --yes.`,
 }
 
 func (a *app) storeRemove(c *storeRemoveCmd, thumbprint string) error {
-	q, err := parseThumbprintArg(thumbprint)
+	q, err := a.parseThumbprintArg(thumbprint)
 	if err != nil {
 		return err
 	}
@@ -304,10 +312,14 @@ func (a *app) storeRemove(c *storeRemoveCmd, thumbprint string) error {
 		return err
 	}
 	if !c.yes {
-		if !a.term.IsTerminal() {
-			return usagef("removing %s from %s deletes its private key for good: add --yes to confirm (stdin is not a terminal, so signet cannot ask)", e.Label(), st)
+		loss, warning := "deletes its private key for good", " Its private key cannot be recovered."
+		if !e.HasKey() {
+			loss, warning = "deletes it (it has no private key)", ""
 		}
-		answer, err := a.term.ReadPassword(fmt.Sprintf("Remove %s from %s? Its private key cannot be recovered. Type yes: ", e.Label(), st))
+		if !a.term.IsTerminal() {
+			return usagef("removing %s from %s %s: add --yes to confirm (stdin is not a terminal, so signet cannot ask)", e.Label(), st, loss)
+		}
+		answer, err := a.term.ReadLine(fmt.Sprintf("Remove %s from %s?%s Type yes: ", e.Label(), st, warning))
 		if err != nil {
 			return err
 		}
@@ -355,7 +367,7 @@ Files holding the private key are encrypted with a password (--password-file,
 }
 
 func (a *app) storeExport(c *storeExportCmd, thumbprint string) error {
-	q, err := parseThumbprintArg(thumbprint)
+	q, err := a.parseThumbprintArg(thumbprint)
 	if err != nil {
 		return err
 	}

@@ -37,7 +37,7 @@ func Check(cred *Credential, now time.Time) []Finding {
 	if cred.Key == nil {
 		fs = append(fs, Finding{Blocker, "no-private-key",
 			"it holds no private key: a certificate alone (a .cer) can verify tokens but not sign them",
-			"point the server at the .pfx, or import the .pfx (not the .cer); signet cert convert makes a .pfx from a .pvk and a .cer"})
+			"point the server at the .pfx, or import the .pfx, not the .cer (signet cert convert makes a .pfx from a .pvk and a .cer)"})
 	} else if !KeyMatches(cert, cred.Key) {
 		fs = append(fs, Finding{Blocker, "key-mismatch",
 			"the private key does not belong to the certificate",

@@ -106,7 +106,7 @@ func TestCheckMessages(t *testing.T) {
 		text += f.Message + " / " + f.Fix + "\n"
 	}
 	for _, want := range []string{
-		"point the server at the .pfx, or import the .pfx (not the .cer)",
+		"point the server at the .pfx, or import the .pfx, not the .cer",
 		"expired on 2027-05-29 12:00:00 UTC (3 days ago)",
 	} {
 		if !strings.Contains(text, want) {

@@ -40,6 +40,9 @@ func SelfSign(key crypto.Signer, opts SelfSignedOptions) (*x509.Certificate, err
 	if len(opts.Subject) == 0 {
 		return nil, errors.New("subject is empty: give one such as CN=my-app-auth")
 	}
+	if err := opts.Subject.CheckStrings(); err != nil {
+		return nil, err
+	}
 	if SigningAlgorithms(key) == nil {
 		return nil, fmt.Errorf("a %s key cannot sign tokens", DescribeKey(key))
 	}

@@ -157,6 +157,9 @@ func parseDER(data []byte, password Password) (*Contents, error) {
 		}
 		return c, nil
 	}
+	if !looksLikePFX(data) {
+		return nil, errors.New("not a certificate or key file: it is DER, but neither a certificate, a PKCS#8 key nor a PKCS#12 file (it may be corrupt or truncated)")
+	}
 	return decodePFX(data, password)
 }
 
@@ -211,6 +214,9 @@ func parsePEM(data []byte, password Password) (*Contents, error) {
 			break
 		}
 		if err := c.addPEMBlock(block, getPassword); err != nil {
+			if errors.Is(err, ErrPasswordRequired) || errors.Is(err, ErrWrongPassword) {
+				return nil, err
+			}
 			return nil, fmt.Errorf("PEM block %d (%s): %w", n+1, block.Type, err)
 		}
 	}

@@ -138,6 +138,7 @@ func TestReadFileErrors(t *testing.T) {
 		{file: "rsa-pkcs1-encrypted.pem", password: StaticPassword("nope"), want: ErrWrongPassword},
 		{file: "rsa-pkcs1-encrypted.pem", password: nil, want: ErrPasswordRequired},
 		{file: "make-fixtures.sh", msg: "not a certificate or key file"},
+		{file: "rsa-nomac.pfx", password: StaticPassword(fixturePassword), msg: "encrypted but has no MAC"},
 		{file: "missing.pfx", want: os.ErrNotExist},
 	}
 	for _, tt := range tests {

@@ -67,7 +67,7 @@ func ParseKeySpec(s string) (KeySpec, error) {
 		case "p521", "secp521r1":
 			return KeySpec{Algorithm: "ec", Curve: elliptic.P521()}, nil
 		}
-		return KeySpec{}, fmt.Errorf("key %q: curve %q is not one JWS can sign with; use ec:P-256, ec:P-384 or ec:P-521", s, param)
+		return KeySpec{}, fmt.Errorf("key %q: that curve is not one JWS can sign with; use ec:P-256, ec:P-384 or ec:P-521", s)
 	}
 	return KeySpec{}, fmt.Errorf("key %q: unknown key type %q; use one of %s", s, alg, strings.Join(KeySpecs, ", "))
 }

@@ -45,7 +45,10 @@ func EncodePFX(cred *Credential, password string, enc PFXEncryption) ([]byte, er
 	}
 	encoder := pkcs12.Modern2023
 	if enc == PFXLegacy {
-		encoder = pkcs12.LegacyDES
+		// LegacyDES derives its MAC key with one iteration, which makes
+		// the MAC a fast password oracle; 2048, as OpenSSL -legacy and
+		// Windows write, costs nothing to old importers.
+		encoder = pkcs12.LegacyDES.WithIterations(2048)
 	}
 	der, err := encoder.Encode(cred.Key, cred.Certificate, cred.Chain, password)
 	if err != nil {
@@ -69,6 +72,12 @@ func decodePFXLimited(data []byte, password Password, maxIterations int) (*Conte
 	}
 	c := &Contents{Format: FormatPFX, Protection: info.String()}
 	key, cert, chain, err := safeDecodeChain(data, "")
+	if err != nil && info.MAC == "" && info.encrypted() {
+		// go-pkcs12 decrypts a file without a MAC only with the empty
+		// password, and nothing but a decryption failure would tell a
+		// wrong password from a right one.
+		return nil, errors.New("the PKCS#12 file is encrypted but has no MAC (openssl pkcs12 -nomac writes such files), which Signet cannot read: export it again with a MAC, e.g. openssl pkcs12 -export without -nomac")
+	}
 	if errors.Is(err, pkcs12.ErrIncorrectPassword) {
 		c.Encrypted = true
 		pw, perr := askPassword(password)
@@ -118,6 +127,10 @@ type PFXInfo struct {
 	Legacy bool
 }
 
+func (i PFXInfo) encrypted() bool {
+	return i.CertEncryption != "" || (i.KeyEncryption != "" && i.KeyEncryption != "not encrypted")
+}
+
 // String summarises the protection for people.
 func (i PFXInfo) String() string {
 	var parts []string
@@ -125,7 +138,7 @@ func (i PFXInfo) String() string {
 	if i.Legacy {
 		kind = "legacy"
 	}
-	if (i.KeyEncryption == "" || i.KeyEncryption == "not encrypted") && i.CertEncryption == "" && i.MAC == "" {
+	if !i.encrypted() && i.MAC == "" {
 		return "none (no encryption, no MAC)"
 	}
 	if i.KeyEncryption != "" {
@@ -200,7 +213,7 @@ func parsePFXInfo(der []byte, maxIterations int) (PFXInfo, error) {
 	var info PFXInfo
 	var pfx pfxPDU
 	if err := unmarshalAll(der, &pfx); err != nil {
-		return info, fmt.Errorf("not a PKCS#12 file: %w", err)
+		return info, fmt.Errorf("malformed PKCS#12 file, truncated or corrupt (%w): copy it again, or export it again", err)
 	}
 	if pfx.Version != 3 {
 		return info, fmt.Errorf("PKCS#12 version %d is not supported (only version 3 exists in practice)", pfx.Version)
@@ -385,6 +398,19 @@ func macName(oid asn1.ObjectIdentifier) string {
 		return "PBMAC1"
 	}
 	return oid.String()
+}
+
+// looksLikePFX reports whether data starts as a PKCS#12 file does: a
+// SEQUENCE whose first element is INTEGER 3. It judges truncated files too.
+func looksLikePFX(data []byte) bool {
+	if len(data) < 2 || data[0] != 0x30 {
+		return false
+	}
+	i := 2
+	if data[1]&0x80 != 0 {
+		i += int(data[1] & 0x7f)
+	}
+	return len(data) >= i+3 && data[i] == 0x02 && data[i+1] == 0x01 && data[i+2] == 0x03
 }
 
 // unmarshalAll parses DER and refuses trailing bytes.

@@ -168,13 +168,13 @@ func checkStore(r *Report, req Request) {
 	} else {
 		r.add(OK, "Subject "+req.Subject, []string{matchRule(req.Subject)}, "")
 	}
-	if v, ok := lookup(req.Env, "SIGNET_CERT_STORE"); ok {
-		r.add(Info, "SIGNET_CERT_STORE="+v+" sets the store root", nil, "")
-	}
 	st, err := certstore.Open(loc, name, req.Env)
 	if err != nil {
 		r.add(Fail, "The store cannot be opened", []string{err.Error()}, "")
 		return
+	}
+	if v, ok := lookup(req.Env, "SIGNET_CERT_STORE"); ok && st.Azure == nil {
+		r.add(Info, "SIGNET_CERT_STORE="+v+" sets the store root", nil, "")
 	}
 	if az := st.Azure; az != nil {
 		details := []string{fmt.Sprintf("WEBSITE_LOAD_CERTIFICATES=%q", az.Setting), "private certificates are read from " + az.Dir}

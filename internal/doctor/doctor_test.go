@@ -107,7 +107,7 @@ func TestStoreChecks(t *testing.T) {
 	t.Run("certificate without its key", func(t *testing.T) {
 		t.Parallel()
 		r := Check(Request{Subject: "CN=public-only", Env: e})
-		expect(t, r, false, "fail "+certs.Thumbprint(public.Certificate)+": it holds no private key", "fix: point the server at the .pfx, or import the .pfx (not the .cer)", "fail No usable signing credential")
+		expect(t, r, false, "fail "+certs.Thumbprint(public.Certificate)+": it holds no private key", "fix: point the server at the .pfx, or import the .pfx, not the .cer", "fail No usable signing credential")
 	})
 	t.Run("not found", func(t *testing.T) {
 		t.Parallel()

@@ -2,6 +2,7 @@ package dn
 
 import (
 	"encoding/asn1"
+	"fmt"
 	"slices"
 	"strings"
 	"unicode"
@@ -387,4 +388,19 @@ func (n Name) Get(t asn1.ObjectIdentifier) []string {
 		}
 	}
 	return values
+}
+
+// CheckStrings reports an error when a value is not a character string (a
+// "#hex" value holding, say, an OCTET STRING). Such names can be read and
+// printed, but certificate parsers, Go's among them, refuse them, so a
+// subject for a new certificate must pass this check.
+func (n Name) CheckStrings() error {
+	for _, rdn := range n {
+		for _, a := range rdn {
+			if a.isRaw() {
+				return fmt.Errorf("dn: the %s value %s is not a character string, and certificates need one: write the text itself (e.g. %s=my-app-auth)", typeName(a.Type), a.Value, typeName(a.Type))
+			}
+		}
+	}
+	return nil
 }

@@ -241,3 +241,21 @@ func TestGet(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckStrings(t *testing.T) {
+	t.Parallel()
+	for in, ok := range map[string]bool{
+		"CN=my-app-auth, O=Contoso": true,
+		"CN=#0C03616263":            true,  // a UTF8String in hex
+		"CN=#0403616263":            false, // an OCTET STRING
+		`CN=\#0403616263`:           true,  // escaped: the text "#0403616263"
+	} {
+		n, err := dn.Parse(in)
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if err := n.CheckStrings(); (err == nil) != ok {
+			t.Errorf("%s: CheckStrings() = %v, want ok=%v", in, err, ok)
+		}
+	}
+}

@@ -54,3 +54,6 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout exch.key -out exch.crt -subj "
   -addext "keyUsage=critical,keyEncipherment" 2>/dev/null
 openssl pkcs12 -export -inkey exch.key -in exch.crt -passout pass:$PW -out exchange-only.pfx
 rm -f weak.key weak.crt exch.key exch.crt
+
+# Encrypted, but without a MAC (-nomac): go-pkcs12 cannot read it; Signet says so.
+openssl pkcs12 -export -nomac -inkey rsa-pkcs8.pem -in rsa.crt -passout pass:$PW -out rsa-nomac.pfx
