@@ -152,7 +152,7 @@ func (a *app) storeImport(c *storeImportCmd, files []string) error {
 			printFindings(a.stdout, "", []certs.Finding{f})
 		}
 	}
-	fmt.Fprintf(a.stdout, "\nThe server finds it with:\n  key:\n    type: Store\n    storeLocation: %s\n    storeName: %s\n    thumbprint: %s\n", st.Location, st.Name, e.Thumbprint)
+	fmt.Fprintf(a.stdout, "\nCheck it: signet cert doctor --thumbprint %s --location %s --name %s\n", e.Thumbprint, st.Location, st.Name)
 	return nil
 }
 
