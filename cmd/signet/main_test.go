@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -13,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/signetid/signet/internal/openssltest"
 )
 
 // TestMain lets the scripts run "signet" as a command: testscript puts a copy
@@ -65,13 +66,8 @@ func TestScripts(t *testing.T) {
 // hasOpenSSL reports whether openssl is on PATH; without it, it fails when
 // SIGNET_TEST_REQUIRE_OPENSSL=1 so that CI cannot skip the interop checks.
 func hasOpenSSL() (bool, error) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		if os.Getenv("SIGNET_TEST_REQUIRE_OPENSSL") == "1" {
-			return false, fmt.Errorf("openssl is not on PATH, and SIGNET_TEST_REQUIRE_OPENSSL=1 requires it: %w", err)
-		}
-		return false, nil
-	}
-	return true, nil
+	path, err := openssltest.Path()
+	return path != "", err
 }
 
 // cmdMode checks a file's permission bits: mode FILE 0600.

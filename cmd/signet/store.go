@@ -69,6 +69,26 @@ func (a *app) parseThumbprintArg(s string) (certs.ThumbprintQuery, error) {
 	return q, nil
 }
 
+// findInStore finds a readable certificate by a thumbprint as pasted.
+func (a *app) findInStore(flags storeFlags, thumbprint string) (*certstore.Store, certstore.Entry, error) {
+	q, err := a.parseThumbprintArg(thumbprint)
+	if err != nil {
+		return nil, certstore.Entry{}, err
+	}
+	st, err := a.openStore(flags)
+	if err != nil {
+		return nil, certstore.Entry{}, err
+	}
+	e, err := st.Find(q)
+	if err != nil {
+		return nil, certstore.Entry{}, err
+	}
+	if e.Credential == nil {
+		return nil, certstore.Entry{}, fmt.Errorf("%s: %v", e.Path, e.Err)
+	}
+	return st, e, nil
+}
+
 // storeEntryJSON is one store entry for --json.
 type storeEntryJSON struct {
 	Store       string         `json:"store"`
@@ -250,20 +270,9 @@ certificate dialog shows it: case, spaces, colons and invisible characters
 }
 
 func (a *app) storeShow(c *storeShowCmd, thumbprint string) error {
-	q, err := a.parseThumbprintArg(thumbprint)
+	st, e, err := a.findInStore(c.store, thumbprint)
 	if err != nil {
 		return err
-	}
-	st, err := a.openStore(c.store)
-	if err != nil {
-		return err
-	}
-	e, err := st.Find(q)
-	if err != nil {
-		return err
-	}
-	if e.Credential == nil {
-		return fmt.Errorf("%s: %v", e.Path, e.Err)
 	}
 	if c.json {
 		return a.printJSON(a.entryJSON(st, e))
@@ -299,15 +308,7 @@ Asks for confirmation on a terminal; elsewhere give --yes.`,
 }
 
 func (a *app) storeRemove(c *storeRemoveCmd, thumbprint string) error {
-	q, err := a.parseThumbprintArg(thumbprint)
-	if err != nil {
-		return err
-	}
-	st, err := a.openStore(c.store)
-	if err != nil {
-		return err
-	}
-	e, err := st.Find(q)
+	st, e, err := a.findInStore(c.store, thumbprint)
 	if err != nil {
 		return err
 	}
@@ -327,6 +328,7 @@ func (a *app) storeRemove(c *storeRemoveCmd, thumbprint string) error {
 			return fmt.Errorf("not removed")
 		}
 	}
+	q, _ := certs.ParseThumbprint(e.Thumbprint)
 	if _, err := st.Remove(q); err != nil {
 		return err
 	}
@@ -367,10 +369,6 @@ Files holding the private key are encrypted with a password (--password-file,
 }
 
 func (a *app) storeExport(c *storeExportCmd, thumbprint string) error {
-	q, err := a.parseThumbprintArg(thumbprint)
-	if err != nil {
-		return err
-	}
 	if len(c.outs) == 0 {
 		return usagef("no output: give --out FILE.pfx")
 	}
@@ -382,16 +380,9 @@ func (a *app) storeExport(c *storeExportCmd, thumbprint string) error {
 		}
 		outs = append(outs, output{p, k})
 	}
-	st, err := a.openStore(c.store)
+	st, e, err := a.findInStore(c.store, thumbprint)
 	if err != nil {
 		return err
-	}
-	e, err := st.Find(q)
-	if err != nil {
-		return err
-	}
-	if e.Credential == nil {
-		return fmt.Errorf("%s: %v", e.Path, e.Err)
 	}
 	written, err := a.writeOutputs(e.Credential, outs, c.opts)
 	if err != nil {

@@ -10,18 +10,14 @@ import (
 	"testing"
 
 	"github.com/signetid/signet/internal/certs/dn"
+	"github.com/signetid/signet/internal/openssltest"
 )
 
 // requireOpenSSL skips a test when openssl is missing, unless CI asked for
 // the interop tests to be mandatory.
 func requireOpenSSL(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("openssl"); err != nil {
-		if os.Getenv("SIGNET_TEST_REQUIRE_OPENSSL") == "1" {
-			t.Fatal("openssl is not on PATH and SIGNET_TEST_REQUIRE_OPENSSL=1")
-		}
-		t.Skip("openssl is not on PATH: skipping the interop test")
-	}
+	openssltest.Require(t)
 }
 
 func openssl(t *testing.T, stdin []byte, args ...string) string {

@@ -12,20 +12,14 @@ import (
 	"testing"
 
 	"github.com/signetid/signet/internal/certs/dn"
+	"github.com/signetid/signet/internal/openssltest"
 )
 
 // findOpenSSL returns the path of openssl, or skips the test when it is not
 // on PATH, unless SIGNET_TEST_REQUIRE_OPENSSL=1 makes that a failure.
 func findOpenSSL(t *testing.T) string {
 	t.Helper()
-	path, err := exec.LookPath("openssl")
-	if err != nil {
-		if os.Getenv("SIGNET_TEST_REQUIRE_OPENSSL") == "1" {
-			t.Fatalf("openssl is not on PATH and SIGNET_TEST_REQUIRE_OPENSSL=1: %v", err)
-		}
-		t.Skipf("skipping: openssl is not on PATH (%v); set SIGNET_TEST_REQUIRE_OPENSSL=1 to fail instead", err)
-	}
-	return path
+	return openssltest.Require(t)
 }
 
 // runOpenSSL runs openssl with args and returns its standard output.

@@ -10,20 +10,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/signetid/signet/internal/openssltest"
 )
 
 // openssl returns the path of the openssl binary. Without one the test is
 // skipped, unless SIGNET_TEST_REQUIRE_OPENSSL=1 (as in CI), when it fails.
 func openssl(t *testing.T) string {
 	t.Helper()
-	path, err := exec.LookPath("openssl")
-	if err != nil {
-		if os.Getenv("SIGNET_TEST_REQUIRE_OPENSSL") == "1" {
-			t.Fatalf("openssl is not on PATH and SIGNET_TEST_REQUIRE_OPENSSL=1: install it (Debian: apt-get install openssl): %v", err)
-		}
-		t.Skipf("openssl is not on PATH, so OpenSSL interoperability is not tested; install it, or set SIGNET_TEST_REQUIRE_OPENSSL=1 to make this a failure: %v", err)
-	}
-	return path
+	return openssltest.Require(t)
 }
 
 // runOpenSSL runs openssl with args and returns its standard output.

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/signetid/signet/internal/openssltest"
 )
 
 // These tests run the openssl tool on this machine, so they prove
@@ -47,12 +49,10 @@ var probeOpenSSL = sync.OnceValues(func() (string, error) {
 // it when SIGNET_TEST_REQUIRE_OPENSSL=1).
 func requireOpenSSL(t *testing.T) string {
 	t.Helper()
+	openssltest.Require(t)
 	path, err := probeOpenSSL()
 	if err != nil {
-		if os.Getenv("SIGNET_TEST_REQUIRE_OPENSSL") == "1" {
-			t.Fatalf("SIGNET_TEST_REQUIRE_OPENSSL=1 but %v", err)
-		}
-		t.Skipf("skipping OpenSSL interop test: %v (set SIGNET_TEST_REQUIRE_OPENSSL=1 to make this a failure)", err)
+		t.Fatal(err)
 	}
 	return path
 }
