@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -178,9 +180,34 @@ func (t stdinTerminal) ReadLine(prompt string) (string, error) {
 	}
 }
 
+// ReadPassword turns echo off while the password is typed. Ctrl-C would end
+// the process with echo still off, leaving the shell typing blind, so an
+// interrupt restores the terminal first, then exits as the shell expects
+// (130).
 func (t stdinTerminal) ReadPassword(prompt string) (string, error) {
+	fd := int(t.in.Fd())
+	state, err := term.GetState(fd)
+	if err != nil {
+		return "", err
+	}
+	interrupted := make(chan os.Signal, 1)
+	signal.Notify(interrupted, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	defer func() {
+		signal.Stop(interrupted)
+		close(done)
+	}()
+	go func() {
+		select {
+		case <-interrupted:
+			_ = term.Restore(fd, state)
+			fmt.Fprintln(t.out)
+			os.Exit(130)
+		case <-done:
+		}
+	}()
 	fmt.Fprint(t.out, prompt)
-	pw, err := term.ReadPassword(int(t.in.Fd()))
+	pw, err := term.ReadPassword(fd)
 	fmt.Fprintln(t.out)
 	return string(pw), err
 }

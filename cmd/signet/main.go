@@ -6,12 +6,11 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := newApp().main(ctx, os.Args[1:])
-	stop()
-	os.Exit(code)
+	// Nothing here outlives a command, so Ctrl-C keeps its default effect
+	// and ends the process; only a password prompt intercepts it, to give
+	// the terminal its echo back (see stdinTerminal.ReadPassword).
+	os.Exit(newApp().main(context.Background(), os.Args[1:]))
 }

@@ -3,6 +3,8 @@ package certs
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/hex"
+	"math/big"
 	"strings"
 	"time"
 )
@@ -38,7 +40,7 @@ func Summarize(cred *Credential, now time.Time) Summary {
 		Subject:            SubjectString(cert),
 		Issuer:             IssuerString(cert),
 		SelfSigned:         bytes.Equal(cert.RawSubject, cert.RawIssuer),
-		SerialNumber:       strings.ToUpper(cert.SerialNumber.Text(16)),
+		SerialNumber:       serialHex(cert.SerialNumber),
 		NotBefore:          cert.NotBefore.UTC(),
 		NotAfter:           cert.NotAfter.UTC(),
 		Validity:           "valid",
@@ -51,9 +53,6 @@ func Summarize(cred *Credential, now time.Time) Summary {
 		HasPrivateKey:      cred.Key != nil,
 		SigningAlgorithms:  SigningAlgorithms(cert.PublicKey),
 		Findings:           Check(cred, now),
-	}
-	if len(s.SerialNumber)%2 == 1 {
-		s.SerialNumber = "0" + s.SerialNumber
 	}
 	switch {
 	case now.After(cert.NotAfter):
@@ -116,4 +115,27 @@ func extKeyUsageNames(cert *x509.Certificate) []string {
 		names = append(names, oid.String())
 	}
 	return names
+}
+
+// serialHex writes a serial number as its DER content octets in uppercase
+// hex, as Windows and OpenSSL show it: a positive serial whose first bit is
+// set keeps its leading 00, and a negative one (makecert writes many) is in
+// two's complement rather than with a minus sign.
+func serialHex(n *big.Int) string {
+	var b []byte
+	switch n.Sign() {
+	case 0:
+		b = []byte{0}
+	case 1:
+		b = n.Bytes()
+		if b[0]&0x80 != 0 {
+			b = append([]byte{0}, b...)
+		}
+	default:
+		// Two's complement: 2^(8*len) + n, on the fewest bytes whose
+		// first bit is set.
+		size := (new(big.Int).Not(n).BitLen())/8 + 1
+		b = new(big.Int).Add(new(big.Int).Lsh(big.NewInt(1), uint(8*size)), n).Bytes()
+	}
+	return strings.ToUpper(hex.EncodeToString(b))
 }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/signetid/signet/internal/certs"
 )
@@ -85,7 +86,7 @@ func TestAzure(t *testing.T) {
 	if !errors.As(err, &nl) || !strings.Contains(err.Error(), "WEBSITE_LOAD_CERTIFICATES") || !strings.Contains(err.Error(), "add "+tps[2]) {
 		t.Fatalf("present but not named: %v", err)
 	}
-	if _, err := s.FindBySubject("CN=azure-two"); err != nil && !errors.As(err, &nl) {
+	if _, err := s.FindBySubject("CN=azure-two", time.Now()); err != nil && !errors.As(err, &nl) {
 		t.Fatalf("subject: %v", err)
 	}
 	// Read-only.

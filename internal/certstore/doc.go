@@ -15,8 +15,11 @@
 // The root is $SIGNET_CERT_STORE when set. Otherwise CurrentUser lives in the
 // user's data directory ($XDG_DATA_HOME/signet/certstore, else
 // ~/.local/share/signet/certstore; ~/Library/Application Support/Signet/CertStore
-// on macOS; %APPDATA%\Signet\CertStore on Windows) and LocalMachine in a
-// system one (/var/lib/signet/certstore; %ProgramData%\Signet\CertStore).
+// on macOS; %LOCALAPPDATA%\Signet\CertStore on Windows) and LocalMachine in
+// a system one (/var/lib/signet/certstore; on Windows LocalMachine is refused,
+// because %ProgramData% is readable by every user and Signet sets no ACLs).
+// Keys are written only into a real directory (not a symbolic link) that
+// belongs to the user, and only regular files are read.
 //
 // # Private keys
 //

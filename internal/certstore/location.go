@@ -107,7 +107,7 @@ func Root(loc Location, env Env) (string, error) {
 			if pd == "" {
 				pd = `C:\ProgramData`
 			}
-			return filepath.Join(pd, "Signet", "CertStore"), nil
+			return filepath.Join(pd, "Signet", "CertStore"), nil // refused by Open: see there
 		case "darwin":
 			return "/Library/Application Support/Signet/CertStore", nil
 		}
@@ -115,7 +115,8 @@ func Root(loc Location, env Env) (string, error) {
 	}
 	switch goos {
 	case "windows":
-		if v := env.getenv("APPDATA"); v != "" {
+		// LOCALAPPDATA, not APPDATA: keys must not roam to profile servers.
+		if v := env.getenv("LOCALAPPDATA"); v != "" {
 			return filepath.Join(v, "Signet", "CertStore"), nil
 		}
 	case "darwin":

@@ -43,9 +43,17 @@ func Open(loc Location, name string, env Env) (*Store, error) {
 	s := &Store{Location: loc, Name: name, env: env}
 	if loc == CurrentUser && name == "My" {
 		if az := AzureFromEnv(env); az != nil {
+			if env.goos() != "linux" {
+				return nil, fmt.Errorf("WEBSITE_LOAD_CERTIFICATES is set, but App Service writes certificates as files (in %s) only on Linux; on Windows it loads them into the Windows certificate store, which Signet does not read: run Signet on a Linux App Service, or unset WEBSITE_LOAD_CERTIFICATES to use Signet's own store", az.Dir)
+			}
 			s.Azure, s.Dir = az, az.Dir
 			return s, nil
 		}
+	}
+	if loc == LocalMachine && env.goos() == "windows" {
+		// Signet protects stored keys with file permissions, and on Windows
+		// %ProgramData% lets every user read; it does not set ACLs.
+		return nil, errors.New("the LocalMachine store is not supported on Windows: its folder under %ProgramData% is readable by every user, and Signet does not set Windows ACLs; use CurrentUser (under %LOCALAPPDATA%, yours alone)")
 	}
 	root, err := Root(loc, env)
 	if err != nil {
@@ -106,7 +114,14 @@ func (s *Store) List() ([]Entry, error) {
 		if f.IsDir() || (ext != ".pfx" && ext != ".p12" && ext != ".cer") {
 			continue
 		}
-		entries = append(entries, s.read(filepath.Join(s.Dir, f.Name())))
+		path := filepath.Join(s.Dir, f.Name())
+		if !f.Type().IsRegular() {
+			// A symlink could point anywhere, and a FIFO would block the read.
+			entries = append(entries, Entry{Path: path, Thumbprint: strings.ToUpper(strings.TrimSuffix(f.Name(), filepath.Ext(f.Name()))),
+				Err: fmt.Errorf("%s is not a regular file (a link, pipe or device): the store reads only regular files; remove it", path)})
+			continue
+		}
+		entries = append(entries, s.read(path))
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Thumbprint < entries[j].Thumbprint })
 	return entries, nil
@@ -138,14 +153,19 @@ func (s *Store) read(path string) Entry {
 
 // Find returns the certificate with the given thumbprint. It fails with a
 // *NotFoundError that lists what the store holds and where else the
-// thumbprint is, or with a *NotLoadedError on Azure.
+// thumbprint is, or with a *NotLoadedError on Azure. A file that cannot be
+// read is found by its name and returned with Credential nil and Err set,
+// so that it can be removed or replaced.
 func (s *Store) Find(q certs.ThumbprintQuery) (Entry, error) {
 	entries, err := s.List()
 	if err != nil {
 		return Entry{}, err
 	}
 	for _, e := range entries {
-		if e.Credential == nil || !q.Matches(e.Credential.Certificate) {
+		switch {
+		case e.Credential != nil && q.Matches(e.Credential.Certificate):
+		case e.Credential == nil && e.Thumbprint == q.Hex:
+		default:
 			continue
 		}
 		if !e.Loadable {
@@ -157,13 +177,13 @@ func (s *Store) Find(q certs.ThumbprintQuery) (Entry, error) {
 }
 
 // FindBySubject returns every loadable certificate whose subject matches, in
-// the documented order (the first is the one to sign with). A name with "="
+// the documented order as of now (the first is the one to sign with). A name with "="
 // is a distinguished name compared as a whole ("CN=my-app-auth" matches
 // "CN=my-app-auth" but not "CN=my-app-auth, O=Contoso"), ignoring case and
 // extra spaces, like X509FindType.FindBySubjectDistinguishedName; a name
 // without is a case-insensitive substring of any part of the subject, like
 // FindBySubjectName.
-func (s *Store) FindBySubject(name string) ([]Entry, error) {
+func (s *Store) FindBySubject(name string, now time.Time) ([]Entry, error) {
 	match, err := SubjectMatcher(name)
 	if err != nil {
 		return nil, err
@@ -192,7 +212,7 @@ func (s *Store) FindBySubject(name string) ([]Entry, error) {
 		nf.Similar = similarSubjects(name, entries)
 		return nil, nf
 	}
-	SortForSigning(found, time.Now())
+	SortForSigning(found, now)
 	return found, nil
 }
 
@@ -298,16 +318,13 @@ func (s *Store) Import(cred *certs.Credential, overwrite bool) (Entry, error) {
 		}
 		return s.read(pfxPath), nil
 	}
-	if _, err := os.Stat(pfxPath); err == nil && !overwrite {
-		return Entry{}, fmt.Errorf("%s is already in %s with its private key, so the certificate alone adds nothing (--force would replace it and drop the key)", tp, s)
+	if _, err := os.Stat(pfxPath); err == nil {
+		// Even with overwrite: a certificate must never silently replace
+		// the private key it belongs to.
+		return Entry{}, fmt.Errorf("%s is already in %s with its private key, so the certificate alone adds nothing; to drop the key on purpose, remove the entry first (signet store remove)", tp, s)
 	}
 	if err = safefile.Write(cerPath, cred.Certificate.Raw, safefile.Private, overwrite); err != nil {
 		return Entry{}, s.existsErr(err, tp)
-	}
-	if overwrite {
-		if err := os.Remove(pfxPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return Entry{}, err
-		}
 	}
 	return s.read(cerPath), nil
 }
@@ -322,6 +339,19 @@ func (s *Store) existsErr(err error, tp string) error {
 func (s *Store) mkdir() error {
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return fmt.Errorf("create store %s at %s: %w", s, s.Dir, err)
+	}
+	// Keys go only into a real directory of the user's own: not through a
+	// symbolic link that may lead into a shared one, and not into a
+	// directory someone else controls.
+	fi, err := os.Lstat(s.Dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("store %s: %s is a symbolic link or not a directory; Signet writes private keys only into a real directory: replace it with one, or set SIGNET_CERT_STORE", s, s.Dir)
+	}
+	if owner, ok := ownedByCurrentUser(fi); !ok {
+		return fmt.Errorf("store %s: %s belongs to %s, not to you: private keys are written only into your own directory; fix its owner, or set SIGNET_CERT_STORE", s, s.Dir, owner)
 	}
 	// MkdirAll leaves an existing directory's mode alone, and the umask may
 	// have widened a new one; the store's own directory is the owner's alone.

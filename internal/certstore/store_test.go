@@ -192,7 +192,7 @@ func TestNotFoundSaysWhatIsThereAndWhere(t *testing.T) {
 		}
 	}
 
-	_, err = user.FindBySubject("CN=nobody")
+	_, err = user.FindBySubject("CN=nobody", time.Now())
 	if err == nil || !strings.Contains(err.Error(), "no certificate with subject CN=nobody in CurrentUser/My") {
 		t.Fatalf("subject not found: %v", err)
 	}
@@ -220,7 +220,7 @@ func TestFindBySubject(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := s.FindBySubject("cn = My-App-Auth")
+	got, err := s.FindBySubject("cn = My-App-Auth", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestFindBySubject(t *testing.T) {
 		}
 	}
 	// Without "=" the name is a substring of any part of the subject.
-	got, err = s.FindBySubject("contoso")
+	got, err = s.FindBySubject("contoso", time.Now())
 	if err != nil || len(got) != 1 || !got[0].Credential.Certificate.Equal(other.Certificate) {
 		t.Fatalf("substring match: %v, %d", err, len(got))
 	}
@@ -243,7 +243,7 @@ func TestFindBySubject(t *testing.T) {
 	if _, err := s2.Import(other, false); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s2.FindBySubject("CN=my-app-auth")
+	_, err = s2.FindBySubject("CN=my-app-auth", time.Now())
 	if err == nil || !strings.Contains(err.Error(), `did you mean "CN=my-app-auth, O=Contoso"?`) {
 		t.Fatalf("partial DN: %v", err)
 	}
@@ -285,7 +285,7 @@ func TestRoot(t *testing.T) {
 		{"linux user with XDG", "linux", CurrentUser, map[string]string{"XDG_DATA_HOME": "/xdg"}, "/xdg/signet/certstore"},
 		{"linux machine", "linux", LocalMachine, nil, "/var/lib/signet/certstore"},
 		{"mac user", "darwin", CurrentUser, nil, "/home/test/Library/Application Support/Signet/CertStore"},
-		{"windows user", "windows", CurrentUser, map[string]string{"APPDATA": "/appdata"}, filepath.Join("/appdata", "Signet", "CertStore")},
+		{"windows user", "windows", CurrentUser, map[string]string{"LOCALAPPDATA": "/localappdata", "APPDATA": "/roaming"}, filepath.Join("/localappdata", "Signet", "CertStore")},
 		{"windows machine", "windows", LocalMachine, map[string]string{"ProgramData": "/pd"}, filepath.Join("/pd", "Signet", "CertStore")},
 	}
 	for _, tt := range tests {
@@ -320,5 +320,22 @@ func TestParseLocationAndName(t *testing.T) {
 		if _, err := ParseName(bad); err == nil {
 			t.Errorf("ParseName(%q) accepted", bad)
 		}
+	}
+}
+
+func TestWindowsRefusals(t *testing.T) {
+	t.Parallel()
+	env := testEnv(map[string]string{"LOCALAPPDATA": `C:\Users\me\AppData\Local`})
+	env.GOOS = "windows"
+	if _, err := Open(LocalMachine, "My", env); err == nil || !strings.Contains(err.Error(), "not supported on Windows") {
+		t.Errorf("LocalMachine on Windows: %v", err)
+	}
+	if s, err := Open(CurrentUser, "My", env); err != nil || !strings.Contains(s.Dir, "Local") {
+		t.Errorf("CurrentUser on Windows: %v %+v", err, s)
+	}
+	azure := testEnv(map[string]string{"WEBSITE_LOAD_CERTIFICATES": "*"})
+	azure.GOOS = "windows"
+	if _, err := Open(CurrentUser, "My", azure); err == nil || !strings.Contains(err.Error(), "only on Linux") {
+		t.Errorf("Azure on Windows: %v", err)
 	}
 }

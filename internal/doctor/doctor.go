@@ -221,9 +221,13 @@ func checkStore(r *Report, req Request) {
 			r.add(Fail, "No loadable certificate matches", []string{err.Error()}, fixFor(err))
 			return
 		}
+		if e.Credential == nil {
+			r.add(Fail, fmt.Sprintf("%s cannot be read", e.Path), []string{e.Err.Error()}, "import the certificate again (signet store import FILE.pfx --force)")
+			return
+		}
 		matches = []certstore.Entry{e}
 	} else {
-		matches, err = st.FindBySubject(req.Subject)
+		matches, err = st.FindBySubject(req.Subject, req.Now)
 		if err != nil {
 			r.add(Fail, "No loadable certificate matches", []string{err.Error()}, fixFor(err))
 			return
