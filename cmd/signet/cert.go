@@ -167,11 +167,14 @@ func (a *app) preflight(outs []output, opts outputOptions) error {
 	if p.noPassword && !p.insecure {
 		return usagef("--no-password writes the private key unprotected: add --insecure to confirm that this is what you want")
 	}
+	var paths []string
+	for _, o := range outs {
+		paths = append(paths, o.path)
+	}
+	if err := checkDirs(paths); err != nil {
+		return err
+	}
 	if !opts.force {
-		var paths []string
-		for _, o := range outs {
-			paths = append(paths, o.path)
-		}
 		if err := checkAbsent(paths); err != nil {
 			return err
 		}

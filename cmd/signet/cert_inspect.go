@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -62,10 +63,10 @@ type inspection struct {
 }
 
 type chainEntry struct {
-	Subject    string `json:"subject"`
-	Issuer     string `json:"issuer"`
-	Thumbprint string `json:"thumbprint"`
-	NotAfter   string `json:"notAfter"`
+	Subject    string    `json:"subject"`
+	Issuer     string    `json:"issuer"`
+	Thumbprint string    `json:"thumbprint"`
+	NotAfter   time.Time `json:"notAfter"`
 }
 
 func (a *app) certInspect(c *certInspectCmd, path string) error {
@@ -105,7 +106,7 @@ func (a *app) certInspect(c *certInspectCmd, path string) error {
 			r.SigningAlgorithms = s.SigningAlgorithms
 		}
 		for _, ch := range cred.Chain {
-			r.Chain = append(r.Chain, chainEntry{certs.SubjectString(ch), certs.IssuerString(ch), certs.Thumbprint(ch), ch.NotAfter.UTC().Format(timeLayout)})
+			r.Chain = append(r.Chain, chainEntry{certs.SubjectString(ch), certs.IssuerString(ch), certs.Thumbprint(ch), ch.NotAfter.UTC()})
 		}
 	case contents.Key != nil:
 		r.Findings = append(r.Findings, certs.Finding{Severity: certs.Blocker, Code: "no-certificate",
@@ -134,7 +135,7 @@ func (a *app) certInspect(c *certInspectCmd, path string) error {
 		if len(r.Chain) > 0 {
 			fmt.Fprintf(w, "  Chain: %d more certificate(s)\n", len(r.Chain))
 			for _, ch := range r.Chain {
-				fmt.Fprintf(w, "    %s  %s (issuer %s, until %s)\n", ch.Thumbprint, ch.Subject, ch.Issuer, ch.NotAfter)
+				fmt.Fprintf(w, "    %s  %s (issuer %s, until %s)\n", ch.Thumbprint, ch.Subject, ch.Issuer, ch.NotAfter.Format(timeLayout))
 			}
 		}
 	} else if r.PrivateKey != nil {

@@ -537,11 +537,23 @@ func TestPasswordFileLineEndings(t *testing.T) {
 		"crlf.txt":      "a password from windows\r\n",
 		"no-eol.txt":    "a password from windows",
 		"two-lines.txt": "a password from windows\nsecond line is ignored\n",
+		"notepad.txt":   "\ufeffa password from windows\r\n", // old Notepad's UTF-8 byte order mark
 	} {
 		pfx := c.path(name + ".pfx")
 		c.mustRun("cert", "create", "--subject", "CN=app", "--key", "ec:P-256", "--out", pfx, "--password-file", c.write(name, content))
 		if _, err := certs.ReadFile(pfx, certs.StaticPassword("a password from windows")); err != nil {
 			t.Errorf("%s: the PFX does not open with the first line's password: %v", name, err)
 		}
+	}
+}
+
+// A "password file" of megabytes is the wrong file: refused without reading it all.
+func TestPasswordFileTooBig(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	big := c.write("big.txt", strings.Repeat("x", 100<<10))
+	code, _, stderr := c.run("cert", "create", "--subject", "CN=app", "--key", "ec:P-256", "--out", c.path("big.pfx"), "--password-file", big)
+	if code != exitError || !strings.Contains(stderr, "is larger than 64 KiB, which no password file is") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -88,7 +89,7 @@ func (a *app) writeOutputs(cred *certs.Credential, outs []output, opts outputOpt
 		if o.kind.hasKey() {
 			needKey = true
 			if cred.Key == nil {
-				return nil, fmt.Errorf("cannot write %s: %w was given, only a certificate; give the .pfx or the key file as input too", o.path, certs.ErrNoPrivateKey)
+				return nil, fmt.Errorf("cannot write %s: it would hold the private key, and there is none, only a certificate (give the .pfx or the key file too; a store entry imported from a .cer has no key)", o.path)
 			}
 		}
 		if o.kind == outPFX {
@@ -106,9 +107,12 @@ func (a *app) writeOutputs(cred *certs.Credential, outs []output, opts outputOpt
 	if len(outs) == 0 {
 		return nil, usagef("nothing to write: give --out FILE (%s)", extensionsHelp)
 	}
+	if err := checkDirs(paths); err != nil {
+		return nil, err
+	}
 	if !opts.force {
-		if err := safefile.CheckAbsent(paths...); err != nil {
-			return nil, existsError(err)
+		if err := checkAbsent(paths); err != nil {
+			return nil, err
 		}
 	}
 	var password string
@@ -138,13 +142,27 @@ func (a *app) writeOutputs(cred *certs.Credential, outs []output, opts outputOpt
 		wf.Mode = fmt.Sprintf("%04o", mode)
 		files = append(files, encoded{data, wf, mode})
 	}
+	// Remember what existed, so that a failure part way removes only what
+	// this run created and never what --force was about to replace.
+	existed := map[string]bool{}
+	for _, f := range files {
+		if _, err := os.Lstat(f.file.Path); err == nil {
+			existed[f.file.Path] = true
+		}
+	}
 	var written []writtenFile
 	for _, f := range files {
 		if err := safefile.Write(f.file.Path, f.data, f.mode, opts.force); err != nil {
-			if len(written) > 0 {
-				return written, fmt.Errorf("%w (already written: %s)", existsError(err), joinPaths(written))
+			var kept []writtenFile
+			for _, w := range written {
+				if existed[w.Path] || os.Remove(w.Path) != nil {
+					kept = append(kept, w)
+				}
 			}
-			return nil, existsError(err)
+			if len(kept) > 0 {
+				return nil, fmt.Errorf("%w (already replaced: %s)", existsError(err), joinPaths(kept))
+			}
+			return nil, fmt.Errorf("%w (nothing was written)", existsError(err))
 		}
 		written = append(written, f.file)
 	}
@@ -230,6 +248,24 @@ func joinPaths(files []writtenFile) string {
 		names = append(names, f.Path)
 	}
 	return strings.Join(names, ", ")
+}
+
+// checkDirs refuses outputs whose directory does not exist, before any key
+// is made or file written.
+func checkDirs(paths []string) error {
+	for _, p := range paths {
+		dir := filepath.Dir(p)
+		fi, err := os.Stat(dir)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("cannot write %s: directory %s does not exist; create it first", p, dir)
+		case err != nil:
+			return fmt.Errorf("cannot write %s: %w", p, err)
+		case !fi.IsDir():
+			return fmt.Errorf("cannot write %s: %s is not a directory", p, dir)
+		}
+	}
+	return nil
 }
 
 func checkAbsent(paths []string) error {

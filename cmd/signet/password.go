@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -14,6 +15,9 @@ import (
 // minPasswordLength is the length under which a new password gets a warning:
 // a PFX is encrypted with only 2048 PBKDF2 iterations, for compatibility.
 const minPasswordLength = 12
+
+// maxPasswordFile bounds what is read of a password file.
+const maxPasswordFile = 64 << 10
 
 // newPasswordFlags are the flags that give the password of a file being
 // written. A password is never a flag value: flags show in `ps` and in shell
@@ -115,12 +119,22 @@ func (a *app) existingPassword(p existingPasswordFlags, path string) certs.Passw
 
 func (a *app) readPasswordSource(file, env, fileFlag, envFlag string) (string, error) {
 	if file != "" {
-		data, err := os.ReadFile(file)
+		f, err := os.Open(file)
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", fileFlag, err)
 		}
+		defer f.Close()
+		data, err := io.ReadAll(io.LimitReader(f, maxPasswordFile+1))
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", fileFlag, err)
+		}
+		if len(data) > maxPasswordFile {
+			return "", fmt.Errorf("%s: %s is larger than %d KiB, which no password file is: is it the right file?", fileFlag, file, maxPasswordFile>>10)
+		}
 		line, _, _ := strings.Cut(string(data), "\n")
 		line = strings.TrimSuffix(line, "\r")
+		// Notepad used to start UTF-8 files with a byte order mark.
+		line = strings.TrimPrefix(line, "\ufeff")
 		if line == "" {
 			return "", fmt.Errorf("%s: the first line of %s is empty; put the password there", fileFlag, file)
 		}

@@ -390,9 +390,9 @@ func (a *app) storeExport(c *storeExportCmd, thumbprint string) error {
 	}
 	if c.json {
 		return a.printJSON(struct {
-			Thumbprint string        `json:"thumbprint"`
-			Files      []writtenFile `json:"files"`
-		}{e.Thumbprint, written})
+			Certificate certs.Summary `json:"certificate"`
+			Files       []writtenFile `json:"files"`
+		}{certs.Summarize(e.Credential, a.now()), written})
 	}
 	fmt.Fprintf(a.stdout, "Exported %s from %s.\n", e.Label(), st)
 	printWritten(a.stdout, written)

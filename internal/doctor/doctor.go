@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -52,8 +53,9 @@ type Report struct {
 type Choice struct {
 	Thumbprint string `json:"thumbprint"`
 	Subject    string `json:"subject"`
-	Algorithm  string `json:"algorithm,omitempty"`
-	Source     string `json:"source"`
+	// SigningAlgorithm is the JWS algorithm it would sign with.
+	SigningAlgorithm string `json:"signingAlgorithm,omitempty"`
+	Source           string `json:"source"`
 }
 
 // Request is what the server would be configured with.
@@ -92,7 +94,7 @@ func Check(req Request) *Report {
 		r.add(Fail, "Nothing to check", nil, "give the thumbprint (--thumbprint), the subject (--subject) or the file (--file) the server is configured with")
 	}
 	if r.Usable {
-		r.add(OK, fmt.Sprintf("The server can sign with %s (%s, %s)", r.Signing.Thumbprint, r.Signing.Subject, r.Signing.Algorithm), nil, "")
+		r.add(OK, fmt.Sprintf("The server can sign with %s (%s, %s)", r.Signing.Thumbprint, r.Signing.Subject, r.Signing.SigningAlgorithm), nil, "")
 	} else {
 		r.add(Fail, "No usable signing credential was found", nil, "")
 	}
@@ -134,7 +136,7 @@ func checkFile(r *Report, req Request) {
 		r.add(Fail, "It does not hold a usable credential", []string{err.Error()}, "")
 		return
 	}
-	if cred.Key != nil && fi.Mode().Perm()&0o077 != 0 {
+	if modesMatter && cred.Key != nil && fi.Mode().Perm()&0o077 != 0 {
 		r.add(Warn, fmt.Sprintf("The file holds a private key and its mode is %04o: other users may read it", fi.Mode().Perm()), nil, "chmod 600 "+req.File)
 	}
 	checkCredential(r, cred, "file "+abs, req.Now, true)
@@ -213,6 +215,9 @@ func checkStore(r *Report, req Request) {
 			lines = append(lines, line)
 		}
 		r.add(OK, fmt.Sprintf("Store %s at %s holds %d certificate(s)", st, st.Dir, len(entries)), lines, "")
+		if fi, err := os.Stat(st.Dir); err == nil && modesMatter && fi.Mode().Perm()&0o022 != 0 {
+			r.add(Warn, fmt.Sprintf("%s is writable by other users (mode %04o): they could plant a certificate the server would sign with", st.Dir, fi.Mode().Perm()), nil, "chmod 700 "+st.Dir)
+		}
 	}
 	var matches []certstore.Entry
 	if req.Thumbprint != "" {
@@ -235,12 +240,16 @@ func checkStore(r *Report, req Request) {
 	}
 	r.add(OK, fmt.Sprintf("%d certificate(s) match", len(matches)), labels(matches), "")
 	for i, m := range matches {
-		if m.Mode&0o077 != 0 && m.HasKey() {
+		if modesMatter && m.Mode&0o077 != 0 && m.HasKey() {
 			r.add(Warn, fmt.Sprintf("%s holds a private key and its mode is %04o: other users may read it", m.Path, m.Mode), nil, "chmod 600 "+m.Path)
 		}
 		checkCredential(r, m.Credential, st.String()+" "+m.Path, req.Now, i == 0 || !r.Usable)
 	}
 }
+
+// modesMatter: on Windows, permission bits say nothing about who may read a
+// file (ACLs do), so no verdict is drawn from them there.
+const modesMatter = runtime.GOOS != "windows"
 
 func matchRule(subject string) string {
 	if strings.Contains(subject, "=") {
@@ -276,7 +285,7 @@ func checkCredential(r *Report, cred *certs.Credential, source string, now time.
 	choice := Choice{Thumbprint: tp, Subject: certs.SubjectString(cred.Certificate), Source: source}
 	canSign := certs.CanSign(findings)
 	if canSign {
-		choice.Algorithm = certs.SigningAlgorithms(cred.Certificate.PublicKey)[0]
+		choice.SigningAlgorithm = certs.SigningAlgorithms(cred.Certificate.PublicKey)[0]
 	}
 	if detailed || !canSign {
 		if cred.Key != nil && certs.KeyMatches(cred.Certificate, cred.Key) {

@@ -193,3 +193,22 @@ func TestFileReadableByOthers(t *testing.T) {
 	expect(t, Check(Request{File: path, Password: certs.StaticPassword("test-password"), Env: env(nil)}), true,
 		"warn The file holds a private key and its mode is 0644", "fix: chmod 600 "+path)
 }
+
+func TestStoreWritableByOthers(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	e := env(map[string]string{"SIGNET_CERT_STORE": root})
+	st, err := certstore.Open(certstore.CurrentUser, "My", e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred := newCred(t, "CN=shared", time.Now().Add(-time.Hour))
+	if _, err := st.Import(cred, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(st.Dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, Check(Request{Subject: "CN=shared", Env: e}), true,
+		"is writable by other users (mode 0777): they could plant a certificate", "fix: chmod 700 "+st.Dir)
+}
