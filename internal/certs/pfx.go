@@ -65,40 +65,61 @@ func decodePFX(data []byte, password Password) (*Contents, error) {
 
 // decodePFXLimited is decodePFX with a bound on key-derivation iterations;
 // the fuzz tests lower it to keep each input fast.
+//
+// go-pkcs12 decodes the file, but only after Signet has walked it with the
+// same password (see pfxFile.open): go-pkcs12 runs whatever iteration count a
+// file names, and reads DER only.
 func decodePFXLimited(data []byte, password Password, maxIterations int) (*Contents, error) {
-	info, err := parsePFXInfo(data, maxIterations)
+	if der, err := berToDER(data); err == nil {
+		// DER comes back unchanged; a file that is not even BER gets
+		// parsePFX's error below.
+		data = der
+	}
+	f, err := parsePFX(data, maxIterations)
 	if err != nil {
 		return nil, err
 	}
-	c := &Contents{Format: FormatPFX, Protection: info.String()}
-	key, cert, chain, err := safeDecodeChain(data, "")
-	if err != nil && info.MAC == "" && info.encrypted() {
+	if err := f.checkLayout(); err != nil {
+		return nil, err
+	}
+	c := &Contents{Format: FormatPFX}
+	r, err := f.open("", maxIterations)
+	if err != nil {
+		return nil, err
+	}
+	if r.err != nil && f.info.MAC == "" && f.info.encrypted() && !errors.Is(r.err, errPFXLayout) {
 		// go-pkcs12 decrypts a file without a MAC only with the empty
 		// password, and nothing but a decryption failure would tell a
 		// wrong password from a right one.
 		return nil, errors.New("the PKCS#12 file is encrypted but has no MAC (openssl pkcs12 -nomac writes such files), which Signet cannot read: export it again with a MAC, e.g. openssl pkcs12 -export without -nomac")
 	}
-	if errors.Is(err, pkcs12.ErrIncorrectPassword) {
+	if errors.Is(r.err, pkcs12.ErrIncorrectPassword) {
 		c.Encrypted = true
 		pw, perr := askPassword(password)
 		if perr != nil {
 			return nil, perr
 		}
-		key, cert, chain, err = safeDecodeChain(data, pw)
+		if r, err = f.open(pw, maxIterations); err != nil {
+			return nil, err
+		}
 	}
-	switch {
+	switch err := r.err; {
 	case errors.Is(err, pkcs12.ErrIncorrectPassword):
 		return nil, ErrWrongPassword
+	case errors.Is(err, errPFXLayout):
+		return nil, err
 	case err != nil && strings.Contains(err.Error(), "private key missing"):
 		c.Notes = append(c.Notes, "the PKCS#12 file holds certificates but no private key")
+		c.Protection = f.info.String()
 		return c, nil
 	case err != nil && strings.Contains(err.Error(), "certificate missing"):
 		return nil, errors.New("the PKCS#12 file holds no certificate: export it again together with its certificate")
 	case err != nil:
 		return nil, fmt.Errorf("read PKCS#12: %w", err)
 	}
-	c.Key = key
-	c.Certificates = append([]*x509.Certificate{cert}, chain...)
+	c.Key = r.key
+	c.Certificates = append([]*x509.Certificate{r.cert}, r.chain...)
+	c.Protection = f.info.String()
 	return c, nil
 }
 
@@ -113,19 +134,31 @@ func safeDecodeChain(data []byte, password string) (key crypto.PrivateKey, cert 
 	return pkcs12.DecodeChain(data, password)
 }
 
-// PFXInfo is what can be learnt of a PKCS#12 file without its password.
+// PFXInfo is what can be learnt of a PKCS#12 file without its password,
+// and, once it is open, of the content the password hid.
 type PFXInfo struct {
 	// MAC names the integrity algorithm, "" when the file has no MAC.
 	MAC string
 	// MACIterations is the MAC key derivation's iteration count.
 	MACIterations int
 	// CertEncryption and KeyEncryption name how certificates and keys are
-	// encrypted: "" when in the clear, "unknown" when hidden in encrypted
-	// content.
+	// encrypted: "" when in the clear (or, for the key, when none was
+	// seen), "not encrypted" for a key bag in the clear. A key found
+	// inside encrypted content (an EncryptedData, as some exporters write
+	// it) is "inside encrypted content" when that is its only protection,
+	// or its own encryption when it is shrouded as well; KeyContainer
+	// then names the content's encryption.
 	CertEncryption, KeyEncryption string
+	// KeyContainer names the encryption of the encrypted content that
+	// holds the key, "" when the key is not inside encrypted content.
+	KeyContainer string
 	// Legacy is true when any part uses a pre-PBES2 algorithm.
 	Legacy bool
 }
+
+// keyInsideContent is KeyEncryption for a key bag whose only protection is
+// the encrypted content around it.
+const keyInsideContent = "inside encrypted content"
 
 func (i PFXInfo) encrypted() bool {
 	return i.CertEncryption != "" || (i.KeyEncryption != "" && i.KeyEncryption != "not encrypted")
@@ -141,14 +174,21 @@ func (i PFXInfo) String() string {
 	if !i.encrypted() && i.MAC == "" {
 		return "none (no encryption, no MAC)"
 	}
-	if i.KeyEncryption != "" {
+	certs := "certificates not encrypted"
+	if i.CertEncryption != "" {
+		certs = "certificates " + i.CertEncryption
+	}
+	switch {
+	case i.KeyContainer != "" && i.KeyEncryption == keyInsideContent && i.KeyContainer == i.CertEncryption:
+		certs = "key and certificates " + i.CertEncryption
+	case i.KeyContainer != "" && i.KeyEncryption == keyInsideContent:
+		parts = append(parts, "key "+keyInsideContent+" ("+i.KeyContainer+")")
+	case i.KeyContainer != "":
+		parts = append(parts, "key "+i.KeyEncryption+", "+keyInsideContent+" ("+i.KeyContainer+")")
+	case i.KeyEncryption != "":
 		parts = append(parts, "key "+i.KeyEncryption)
 	}
-	if i.CertEncryption != "" {
-		parts = append(parts, "certificates "+i.CertEncryption)
-	} else {
-		parts = append(parts, "certificates not encrypted")
-	}
+	parts = append(parts, certs)
 	if i.MAC != "" {
 		parts = append(parts, fmt.Sprintf("MAC %s (%d iterations)", i.MAC, i.MACIterations))
 	} else {
@@ -162,6 +202,7 @@ var (
 	oidEncryptedData    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 6}
 	oidKeyBag           = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 1}
 	oidShroudedKeyBag   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 2}
+	oidCertBag          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 3}
 	oidPBES2            = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 13}
 	oidPBMAC1           = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 14}
 	oidSHA1             = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}
@@ -170,6 +211,9 @@ var (
 	oidSHA512           = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}
 	pfxMaxAuthSafeItems = 64
 )
+
+// The ASN.1 of RFC 7292, shaped as go-pkcs12 shapes it so that what parses
+// here parses there.
 
 type pfxPDU struct {
 	Version  int
@@ -202,24 +246,57 @@ type encryptedData struct {
 
 type safeBag struct {
 	ID         asn1.ObjectIdentifier
-	Value      asn1.RawValue `asn1:"tag:0,explicit"`
-	Attributes asn1.RawValue `asn1:"optional"`
+	Value      asn1.RawValue     `asn1:"tag:0,explicit"`
+	Attributes []pkcs12Attribute `asn1:"set,optional"`
 }
 
-// parsePFXInfo walks the outer, unencrypted structure of a PKCS#12 file.
-func parsePFXInfo(der []byte, maxIterations int) (PFXInfo, error) {
+type pkcs12Attribute struct {
+	ID    asn1.ObjectIdentifier
+	Value asn1.RawValue `asn1:"set"`
+}
+
+type encryptedPrivateKeyInfo struct {
+	Algorithm pkix.AlgorithmIdentifier
+	Data      []byte
+}
+
+type certBag struct {
+	ID   asn1.ObjectIdentifier
+	Data []byte `asn1:"tag:0,explicit"`
+}
+
+// pfxFile is a PKCS#12 file walked as far as it goes without a password.
+type pfxFile struct {
+	der   []byte // the file, its outer layers converted to DER
+	pdu   pfxPDU
+	auth  []byte        // the authSafe content octets, which the MAC covers
+	items []contentInfo // the authenticated safe
+	// safes[i] is the DER SafeContents of items[i] when it is data; nil
+	// for encrypted data.
+	safes [][]byte
+	// ber is true when some content the MAC covers is BER, not DER.
+	ber   bool
+	bags  bagStats // of the data items
+	info  PFXInfo
+	limit int // the iteration bound
+}
+
+// parsePFX walks the outer, unencrypted structure of a PKCS#12 file (DER,
+// or BER inside the authSafe) and bounds every iteration count it shows.
+func parsePFX(der []byte, maxIterations int) (*pfxFile, error) {
 	checkIterations := func(what string, n int) error { return checkIterations(what, n, maxIterations) }
 	checkPBE := func(alg pkix.AlgorithmIdentifier) error { return checkPBE(alg, maxIterations) }
-	var info PFXInfo
-	var pfx pfxPDU
-	if err := unmarshalAll(der, &pfx); err != nil {
-		return info, fmt.Errorf("malformed PKCS#12 file, truncated or corrupt (%w): copy it again, or export it again", err)
+	f := &pfxFile{der: der, limit: maxIterations}
+	info := &f.info
+	pfx := &f.pdu
+	if err := unmarshalAll(der, pfx); err != nil {
+		return nil, fmt.Errorf("malformed PKCS#12 file, truncated or corrupt (%w): copy it again, or export it again", err)
 	}
 	if pfx.Version != 3 {
-		return info, fmt.Errorf("PKCS#12 version %d is not supported (only version 3 exists in practice)", pfx.Version)
+		return nil, fmt.Errorf("PKCS#12 version %d is not supported (only version 3 exists in practice)", pfx.Version)
 	}
 	if !pfx.AuthSafe.ContentType.Equal(oidData) {
-		return info, errors.New("PKCS#12 files protected with public keys (not a password) are not supported: export it again with a password")
+		return nil, errors.New("PKCS#12 files protected with public keys (not a password) are not supported: export it again with a password")
 	}
 	if alg := pfx.MacData.Mac.Algorithm.Algorithm; len(alg) > 0 {
 		info.MAC = macName(alg)
@@ -230,35 +307,38 @@ func parsePFXInfo(der []byte, maxIterations int) (PFXInfo, error) {
 		if alg.Equal(oidPBMAC1) {
 			n, err := kdfIterations(pfx.MacData.Mac.Algorithm)
 			if err != nil {
-				return info, err
+				return nil, err
 			}
 			info.MACIterations = n
 		}
 		if err := checkIterations("MAC", info.MACIterations); err != nil {
-			return info, err
+			return nil, err
 		}
 	}
-	var content []byte
-	if err := unmarshalAll(pfx.AuthSafe.Content.Bytes, &content); err != nil {
-		return info, fmt.Errorf("malformed PKCS#12 file: %w", err)
+	if err := unmarshalAll(pfx.AuthSafe.Content.Bytes, &f.auth); err != nil {
+		return nil, fmt.Errorf("malformed PKCS#12 file: %w", err)
 	}
-	var safe []contentInfo
-	if err := unmarshalAll(content, &safe); err != nil {
-		return info, fmt.Errorf("malformed PKCS#12 file: %w", err)
+	ber, err := unmarshalBER(f.auth, &f.items)
+	if err != nil {
+		return nil, fmt.Errorf("malformed PKCS#12 file: %w", err)
 	}
-	if len(safe) > pfxMaxAuthSafeItems {
-		return info, fmt.Errorf("malformed PKCS#12 file: %d content items", len(safe))
+	f.ber = f.ber || ber
+	if len(f.items) > pfxMaxAuthSafeItems {
+		return nil, fmt.Errorf("malformed PKCS#12 file: %d content items", len(f.items))
 	}
-	for _, ci := range safe {
+	f.safes = make([][]byte, len(f.items))
+	for i, ci := range f.items {
 		switch {
 		case ci.ContentType.Equal(oidEncryptedData):
 			var ed encryptedData
-			if err := unmarshalAll(ci.Content.Bytes, &ed); err != nil {
-				return info, fmt.Errorf("malformed PKCS#12 encrypted content: %w", err)
+			ber, err := unmarshalBER(ci.Content.Bytes, &ed)
+			if err != nil {
+				return nil, fmt.Errorf("malformed PKCS#12 encrypted content: %w", err)
 			}
+			f.ber = f.ber || ber
 			alg := ed.EncryptedContentInfo.ContentEncryptionAlgorithm
 			if err := checkPBE(alg); err != nil {
-				return info, err
+				return nil, err
 			}
 			info.CertEncryption = describeAlgorithm(alg)
 			if !alg.Algorithm.Equal(oidPBES2) {
@@ -266,37 +346,123 @@ func parsePFXInfo(der []byte, maxIterations int) (PFXInfo, error) {
 			}
 		case ci.ContentType.Equal(oidData):
 			var data []byte
-			if err := unmarshalAll(ci.Content.Bytes, &data); err != nil {
-				return info, fmt.Errorf("malformed PKCS#12 content: %w", err)
+			ber, err := unmarshalBER(ci.Content.Bytes, &data)
+			if err != nil {
+				return nil, fmt.Errorf("malformed PKCS#12 content: %w", err)
 			}
 			var bags []safeBag
-			if err := unmarshalAll(data, &bags); err != nil {
-				return info, fmt.Errorf("malformed PKCS#12 bags: %w", err)
+			ber2, err := unmarshalBER(data, &bags)
+			if err != nil {
+				return nil, fmt.Errorf("malformed PKCS#12 bags: %w", err)
 			}
-			for _, bag := range bags {
-				switch {
-				case bag.ID.Equal(oidShroudedKeyBag):
-					var epki struct {
-						Algorithm pkix.AlgorithmIdentifier
-						Data      []byte
-					}
-					if err := unmarshalAll(bag.Value.Bytes, &epki); err != nil {
-						return info, fmt.Errorf("malformed PKCS#12 key bag: %w", err)
-					}
-					if err := checkPBE(epki.Algorithm); err != nil {
-						return info, err
-					}
-					info.KeyEncryption = describeAlgorithm(epki.Algorithm)
-					if !epki.Algorithm.Algorithm.Equal(oidPBES2) {
-						info.Legacy = true
-					}
-				case bag.ID.Equal(oidKeyBag):
-					info.KeyEncryption = "not encrypted"
-				}
+			f.ber = f.ber || ber || ber2
+			if f.safes[i], err = derOf(data, ber2); err != nil {
+				return nil, fmt.Errorf("malformed PKCS#12 bags: %w", err)
+			}
+			stats, err := scanBags(bags, maxIterations)
+			if err != nil {
+				return nil, err
+			}
+			f.bags.add(stats)
+			if stats.keys > 0 {
+				info.KeyEncryption = stats.keyEncryption
+				info.Legacy = info.Legacy || stats.keyLegacy
 			}
 		}
 	}
-	return info, nil
+	return f, nil
+}
+
+// bagStats is what a walk over SafeBags found.
+type bagStats struct {
+	keys          int    // key bags, shrouded or not
+	keyEncryption string // the last key bag's: its algorithm, or "not encrypted"
+	keyLegacy     bool   // that algorithm is pre-PBES2
+	certs         int    // certificate bags
+	packed        int    // the most certificates found in one certificate bag
+}
+
+func (s *bagStats) add(o bagStats) {
+	s.keys += o.keys
+	s.certs += o.certs
+	s.packed = max(s.packed, o.packed)
+	if o.keys > 0 {
+		s.keyEncryption, s.keyLegacy = o.keyEncryption, o.keyLegacy
+	}
+}
+
+// scanBags bounds the iteration count of every shrouded key bag, which is
+// what go-pkcs12 would decrypt, and counts keys and certificates. go-pkcs12
+// ignores every other kind of bag, nested SafeContents bags included, so
+// they need no bound.
+func scanBags(bags []safeBag, maxIterations int) (bagStats, error) {
+	var s bagStats
+	for _, bag := range bags {
+		switch {
+		case bag.ID.Equal(oidShroudedKeyBag):
+			var epki encryptedPrivateKeyInfo
+			if _, err := unmarshalBER(bag.Value.Bytes, &epki); err != nil {
+				return s, fmt.Errorf("malformed PKCS#12 key bag: %w", err)
+			}
+			if err := checkPBE(epki.Algorithm, maxIterations); err != nil {
+				return s, err
+			}
+			s.keys++
+			s.keyEncryption = describeAlgorithm(epki.Algorithm)
+			s.keyLegacy = !epki.Algorithm.Algorithm.Equal(oidPBES2)
+		case bag.ID.Equal(oidKeyBag):
+			s.keys++
+			s.keyEncryption, s.keyLegacy = "not encrypted", false
+		case bag.ID.Equal(oidCertBag):
+			s.certs++
+			var cb certBag
+			if _, err := unmarshalBER(bag.Value.Bytes, &cb); err == nil {
+				s.packed = max(s.packed, countDER(cb.Data))
+			}
+		}
+	}
+	return s, nil
+}
+
+// countDER counts the DER elements one after another in b, as
+// x509.ParseCertificates would find certificates there.
+func countDER(b []byte) int {
+	n := 0
+	for len(b) > 0 {
+		var v asn1.RawValue
+		rest, err := asn1.Unmarshal(b, &v)
+		if err != nil {
+			break
+		}
+		n, b = n+1, rest
+	}
+	return n
+}
+
+// unmarshalBER parses b into v as DER, as go-pkcs12 would, or, when that
+// fails, as BER converted to DER; ber reports the latter. Trailing bytes
+// are refused either way.
+func unmarshalBER(b []byte, v any) (ber bool, err error) {
+	derErr := unmarshalAll(b, v)
+	if derErr == nil {
+		return false, nil
+	}
+	der, err := berToDER(b)
+	if err != nil {
+		return false, derErr
+	}
+	if err := unmarshalAll(der, v); err != nil {
+		return false, derErr
+	}
+	return true, nil
+}
+
+// derOf returns b, or its DER conversion when ber says it is BER.
+func derOf(b []byte, ber bool) ([]byte, error) {
+	if !ber {
+		return b, nil
+	}
+	return berToDER(b)
 }
 
 // checkIterations refuses key derivations so long that reading the file
@@ -323,14 +489,16 @@ func checkPBE(alg pkix.AlgorithmIdentifier, max int) error {
 		return checkIterations("encryption", params.Iterations, max)
 	}
 	if alg.Algorithm.Equal(oidPBES2) {
-		if _, err := pkcs8.DescribeAlgorithm(alg); err != nil {
-			return fmt.Errorf("PKCS#12 encryption: %w", err)
-		}
 		n, err := kdfIterations(alg)
 		if err != nil {
 			return err
 		}
-		return checkIterations("encryption", n, max)
+		if err := checkIterations("encryption", n, max); err != nil {
+			return err
+		}
+		if _, err := pkcs8.DescribeAlgorithm(alg); err != nil {
+			return fmt.Errorf("PKCS#12 encryption: %w", err)
+		}
 	}
 	return nil
 }

@@ -13,6 +13,17 @@
 // scrypt, ...) is refused with ErrUnsupported and an error that names the
 // algorithm and the openssl command that re-encrypts the key.
 //
+// For PKCS#12 (.pfx) files, whose password-based pieces are the same
+// schemes, DecryptData decrypts encrypted content (such as the certificates
+// of a .pfx) given its algorithm identifier, with no PKCS#8 structure
+// around it and a caller-chosen iteration limit. It also reads
+// pbeWithSHAAnd128BitRC2-CBC and pbeWithSHAAnd40BitRC2-CBC, which OpenSSL's
+// -legacy option and old Windows and Java use for certificates (RC2, of
+// RFC 2268, is implemented here: neither the standard library nor
+// golang.org/x/crypto exports one). PKCS12MAC computes
+// a .pfx file's MAC: the PKCS#12 key derivation with SHA-1 or SHA-2, or
+// PBMAC1.
+//
 // The package owns only the byte transformation. It does not read files or
 // prompt for passwords, does not decode PEM, and does not parse the key
 // inside: callers pass the plaintext to x509.ParsePKCS8PrivateKey. It imports

@@ -2,6 +2,7 @@ package pkcs8
 
 import (
 	"bytes"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/pem"
 	"errors"
@@ -115,6 +116,48 @@ func FuzzDescribe(f *testing.F) {
 		}
 		if again, err := Describe(der); err != nil || again != desc {
 			t.Fatalf("Describe(re-encoded) = %q, %v; want %q", again, err, desc)
+		}
+	})
+}
+
+// FuzzDecryptData checks that DecryptData and PKCS12MAC never panic, fail
+// only with the package's errors, and give the same answer twice; the
+// algorithm identifier, the ciphertext and the password all come from the
+// fuzzer.
+func FuzzDecryptData(f *testing.F) {
+	for _, s := range dataSchemes(f, 1) {
+		alg, ciphertext := sealData(f, []byte("content"), []byte("pw"), false, s)
+		f.Add(mustMarshal(f, alg), ciphertext, []byte("pw"))
+	}
+	f.Fuzz(func(t *testing.T, algDER, ciphertext, password []byte) {
+		var alg pkix.AlgorithmIdentifier
+		if _, err := asn1.Unmarshal(algDER, &alg); err != nil {
+			return
+		}
+		opts := &DataOptions{MaxIterations: fuzzMaxIterations, AbsentPassword: len(password) == 0 && len(ciphertext)%2 == 1}
+		plain, err := DecryptData(alg, ciphertext, password, opts)
+		if err != nil {
+			if !isPackageError(err) {
+				t.Fatalf("DecryptData: error %v wraps no sentinel", err)
+			}
+		} else {
+			if len(plain) >= len(ciphertext) {
+				t.Fatalf("%d bytes of plaintext from %d of ciphertext", len(plain), len(ciphertext))
+			}
+			again, err := DecryptData(alg, ciphertext, password, opts)
+			if err != nil || !bytes.Equal(again, plain) {
+				t.Fatalf("DecryptData again = %x, %v; want %x", again, err, plain)
+			}
+		}
+		sum, err := PKCS12MAC(alg, ciphertext, len(password)+1, algDER, password, opts)
+		if err != nil {
+			if !isPackageError(err) {
+				t.Fatalf("PKCS12MAC: error %v wraps no sentinel", err)
+			}
+			return
+		}
+		if len(sum) < 20 {
+			t.Fatalf("a MAC of %d bytes", len(sum))
 		}
 	})
 }

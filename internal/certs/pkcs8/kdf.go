@@ -2,6 +2,7 @@ package pkcs8
 
 import (
 	"crypto/sha1"
+	"hash"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -10,13 +11,23 @@ import (
 const (
 	pkcs12KeyID byte = 1
 	pkcs12IVID  byte = 2
+	pkcs12MACID byte = 3
 )
 
 // pkcs12KDF derives n bytes from a BMPString password and a salt with the
 // key derivation of RFC 7292 appendix B.2, using SHA-1 (u = 20-byte output,
-// v = 64-byte blocks), which is what pbeWithSHAAnd3-KeyTripleDES-CBC uses.
+// v = 64-byte blocks), which is what the PKCS#12 encryption schemes use.
 func pkcs12KDF(id byte, password, salt []byte, iterations, n int) []byte {
-	const u, v = sha1.Size, 64
+	return pkcs12KDFHash(sha1.New, 64, id, password, salt, iterations, n)
+}
+
+// pkcs12KDFHash is the key derivation of RFC 7292 appendix B.2 with any
+// hash: h gives u-byte outputs and works on v-byte blocks (64 for SHA-1,
+// SHA-224 and SHA-256, 128 for SHA-384 and SHA-512). PKCS#12 MACs use it
+// with the MAC's own hash.
+func pkcs12KDFHash(h func() hash.Hash, v int, id byte, password, salt []byte, iterations, n int) []byte {
+	hh := h()
+	u := hh.Size()
 
 	// Steps 1 to 4: D is v copies of id; I is the salt and then the
 	// password, each repeated to a whole number of v-byte blocks.
@@ -32,17 +43,19 @@ func pkcs12KDF(id byte, password, salt []byte, iterations, n int) []byte {
 	// Steps 5 to 7: c = ceil(n/u) rounds, each hashing D||I iterations
 	// times and then adding the result to every block of I.
 	out := make([]byte, 0, (n+u-1)/u*u)
+	a := make([]byte, 0, u)
 	b := make([]byte, v)
 	for len(out) < n {
-		h := sha1.New()
-		h.Write(d)
-		h.Write(in)
-		var a [u]byte
-		h.Sum(a[:0])
+		hh.Reset()
+		hh.Write(d)
+		hh.Write(in)
+		a = hh.Sum(a[:0])
 		for range iterations - 1 {
-			a = sha1.Sum(a[:])
+			hh.Reset()
+			hh.Write(a)
+			a = hh.Sum(a[:0])
 		}
-		out = append(out, a[:]...)
+		out = append(out, a...)
 		if len(out) >= n {
 			break
 		}
@@ -59,6 +72,7 @@ func pkcs12KDF(id byte, password, salt []byte, iterations, n int) []byte {
 			}
 		}
 	}
+	clear(a)
 	return out[:n]
 }
 

@@ -184,7 +184,7 @@ func Describe(encryptedDER []byte) (string, error) {
 // hand. It returns the same description and errors as Describe, except that
 // it cannot check the length of the encrypted data.
 func DescribeAlgorithm(alg pkix.AlgorithmIdentifier) (string, error) {
-	s, err := parseAlgorithm(alg, MaxIterations)
+	s, err := parseAlgorithm(alg, MaxIterations, false)
 	if err != nil {
 		return "", err
 	}

@@ -178,7 +178,7 @@ func allSchemes(t testing.TB, iterations int) []*scheme {
 			out = append(out, &scheme{kind: kindPBES2, prf: p, cipher: c, salt: random(16), iterations: iterations, iv: random(c.blockSize)})
 		}
 	}
-	return append(out, &scheme{kind: kindPKCS12, cipher: cipherDESEDE3CBC, salt: random(8), iterations: iterations})
+	return append(out, &scheme{kind: kindPKCS12, pbe: pbeSHA3DES, cipher: cipherDESEDE3CBC, salt: random(8), iterations: iterations})
 }
 
 func TestRoundTripEveryScheme(t *testing.T) {

@@ -99,6 +99,33 @@ var (
 	cipherDESEDE3CBC = &blockCipher{"DES-EDE3-CBC", asn1.ObjectIdentifier{1, 2, 840, 113549, 3, 7}, 24, des.BlockSize, des.NewTripleDESCipher}
 
 	ciphers = []*blockCipher{cipherAES128CBC, cipherAES192CBC, cipherAES256CBC, cipherDESEDE3CBC}
+
+	// The RC2 of the PKCS#12 schemes, whose effective key length is the
+	// key's length; PBES2's rc2CBC (with its RC2 version parameter) is
+	// not read.
+	cipherRC2128CBC = &blockCipher{"RC2-128-CBC", nil, 16, rc2BlockSize, newRC2FullKey}
+	cipherRC240CBC  = &blockCipher{"RC2-40-CBC", nil, 5, rc2BlockSize, newRC2FullKey}
+)
+
+func newRC2FullKey(key []byte) (cipher.Block, error) { return newRC2(key, 8*len(key)) }
+
+// pkcs12PBE is an encryption scheme of RFC 7292 appendix C: the PKCS#12
+// key derivation with SHA-1, and a block cipher in CBC mode.
+type pkcs12PBE struct {
+	name   string // the ASN.1 name, as Describe shows it
+	oid    asn1.ObjectIdentifier
+	cipher *blockCipher
+	// dataOnly is true for the schemes only DecryptData reads: they
+	// protect certificates in PKCS#12 files, and are too weak for keys.
+	dataOnly bool
+}
+
+var (
+	pbeSHA3DES   = &pkcs12PBE{"pbeWithSHAAnd3-KeyTripleDES-CBC", oidPBEWithSHAAnd3KeyTripleDES, cipherDESEDE3CBC, false}
+	pbeSHARC2128 = &pkcs12PBE{"pbeWithSHAAnd128BitRC2-CBC", asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1, 5}, cipherRC2128CBC, true}
+	pbeSHARC240  = &pkcs12PBE{"pbeWithSHAAnd40BitRC2-CBC", asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 1, 6}, cipherRC240CBC, true}
+
+	pkcs12PBEs = []*pkcs12PBE{pbeSHA3DES, pbeSHARC2128, pbeSHARC240}
 )
 
 // refusal describes an algorithm Decrypt knows but refuses.
@@ -182,13 +209,14 @@ type schemeKind int
 
 const (
 	kindPBES2  schemeKind = iota + 1 // RFC 8018 PBES2 with PBKDF2
-	kindPKCS12                       // RFC 7292 pbeWithSHAAnd3-KeyTripleDES-CBC
+	kindPKCS12                       // RFC 7292 appendix C, such as pbeWithSHAAnd3-KeyTripleDES-CBC
 )
 
 // scheme is a parsed encryption algorithm with its parameters.
 type scheme struct {
 	kind       schemeKind
-	prf        *prf // PBES2 only
+	prf        *prf       // PBES2 only
+	pbe        *pkcs12PBE // PKCS#12 only
 	cipher     *blockCipher
 	salt       []byte
 	iterations int
@@ -202,7 +230,7 @@ func (s *scheme) String() string {
 		iterations = "1 iteration"
 	}
 	if s.kind == kindPKCS12 {
-		return fmt.Sprintf("PKCS#12 pbeWithSHAAnd3-KeyTripleDES-CBC (SHA-1 KDF, %s, %s)", iterations, s.cipher.name)
+		return fmt.Sprintf("PKCS#12 %s (SHA-1 KDF, %s, %s)", s.pbe.name, iterations, s.cipher.name)
 	}
 	return fmt.Sprintf("PBES2 (PBKDF2-%s, %s, %s)", s.prf.name, iterations, s.cipher.name)
 }
@@ -210,8 +238,18 @@ func (s *scheme) String() string {
 // deriveKey returns the cipher key and IV for password. The caller should
 // clear the key after use.
 func (s *scheme) deriveKey(password []byte) (key, iv []byte, err error) {
+	return s.deriveKeyAbsent(password, false)
+}
+
+// deriveKeyAbsent is deriveKey, and with absent (and an empty password)
+// gives the PKCS#12 key derivation no password bytes at all rather than
+// the BMPString of an empty password; see DataOptions.AbsentPassword.
+func (s *scheme) deriveKeyAbsent(password []byte, absent bool) (key, iv []byte, err error) {
 	if s.kind == kindPKCS12 {
-		pw := bmpString(password)
+		var pw []byte
+		if !absent {
+			pw = bmpString(password)
+		}
 		defer clear(pw)
 		key = pkcs12KDF(pkcs12KeyID, pw, s.salt, s.iterations, s.cipher.keyLen)
 		iv = pkcs12KDF(pkcs12IVID, pw, s.salt, s.iterations, s.cipher.blockSize)
@@ -233,7 +271,7 @@ func (s *scheme) marshal(ciphertext []byte) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("encode PKCS#12 PBE parameters: %w", err)
 		}
-		alg = pkix.AlgorithmIdentifier{Algorithm: oidPBEWithSHAAnd3KeyTripleDES, Parameters: asn1.RawValue{FullBytes: params}}
+		alg = pkix.AlgorithmIdentifier{Algorithm: s.pbe.oid, Parameters: asn1.RawValue{FullBytes: params}}
 	case kindPBES2:
 		kdf := pbkdf2Params{
 			Salt:           asn1.RawValue{Tag: asn1.TagOctetString, Bytes: s.salt},
@@ -283,7 +321,7 @@ func parse(der []byte, maxIterations int) (*scheme, []byte, error) {
 	if len(rest) > 0 {
 		return nil, nil, malformedf("%d bytes follow the EncryptedPrivateKeyInfo; the file is damaged or holds something else", len(rest))
 	}
-	s, err := parseAlgorithm(epki.Algorithm, maxIterations)
+	s, err := parseAlgorithm(epki.Algorithm, maxIterations, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -294,23 +332,29 @@ func parse(der []byte, maxIterations int) (*scheme, []byte, error) {
 	return s, epki.EncryptedData, nil
 }
 
-// parseAlgorithm reads the encryptionAlgorithm of an EncryptedPrivateKeyInfo.
-func parseAlgorithm(alg pkix.AlgorithmIdentifier, maxIterations int) (*scheme, error) {
+// parseAlgorithm reads the encryptionAlgorithm of an EncryptedPrivateKeyInfo,
+// or with forData, the algorithm of other encrypted content (DecryptData),
+// which admits the RC2 schemes too.
+func parseAlgorithm(alg pkix.AlgorithmIdentifier, maxIterations int, forData bool) (*scheme, error) {
 	switch {
 	case len(alg.Algorithm) == 0:
 		return nil, malformedf("the encryption algorithm has no OID")
 	case alg.Algorithm.Equal(oidPBES2):
 		return parsePBES2(alg.Parameters.FullBytes, maxIterations)
-	case alg.Algorithm.Equal(oidPBEWithSHAAnd3KeyTripleDES):
+	}
+	for _, pbe := range pkcs12PBEs {
+		if !alg.Algorithm.Equal(pbe.oid) || (pbe.dataOnly && !forData) {
+			continue
+		}
 		var p pkcs12PBEParams
 		if err := unmarshalExact(alg.Parameters.FullBytes, &p); err != nil {
-			return nil, malformedf("pbeWithSHAAnd3-KeyTripleDES-CBC parameters: %v", err)
+			return nil, malformedf("%s parameters: %v", pbe.name, err)
 		}
 		n, err := checkIterations(p.Iterations, maxIterations)
 		if err != nil {
 			return nil, err
 		}
-		return &scheme{kind: kindPKCS12, cipher: cipherDESEDE3CBC, salt: p.Salt, iterations: n}, nil
+		return &scheme{kind: kindPKCS12, pbe: pbe, cipher: pbe.cipher, salt: p.Salt, iterations: n}, nil
 	}
 	return nil, unsupported("encryption scheme", alg.Algorithm)
 }

@@ -57,3 +57,19 @@ rm -f weak.key weak.crt exch.key exch.crt
 
 # Encrypted, but without a MAC (-nomac): go-pkcs12 cannot read it; Signet says so.
 openssl pkcs12 -export -nomac -inkey rsa-pkcs8.pem -in rsa.crt -passout pass:$PW -out rsa-nomac.pfx
+
+# BER, as NSS's pk12util writes PKCS#12 (indefinite lengths and OCTET STRINGs
+# in pieces, at every level): its defaults (PBES2, AES, SHA-256 MAC, 600000
+# iterations), and RC2-40 certificates, a 3DES key and a SHA-1 MAC. Needs
+# certutil and pk12util (Debian: apt-get install libnss3-tools).
+nssdb=$(mktemp -d)
+certutil -N -d "sql:$nssdb" --empty-password
+pk12util -i rsa-openssl3.pfx -d "sql:$nssdb" -W $PW >/dev/null
+nick="rsa-fixture - Contoso" # what pk12util names it after the subject
+pk12util -o rsa-nss.p12 -n "$nick" -d "sql:$nssdb" -W $PW >/dev/null
+pk12util -o rsa-nss-legacy.p12 -n "$nick" -d "sql:$nssdb" -W $PW -M SHA-1 \
+  -c "PKCS #12 V2 PBE With SHA-1 And 3KEY Triple DES-CBC" -C "PKCS #12 V2 PBE With SHA-1 And 40 Bit RC2 CBC" >/dev/null
+rm -rf "$nssdb"
+
+# Certificates encrypted with 128-bit RC2 (-certpbe PBE-SHA1-RC2-128).
+openssl pkcs12 -export -legacy -certpbe PBE-SHA1-RC2-128 -inkey rsa-pkcs8.pem -in rsa.crt -passout pass:$PW -out rsa-rc2-128.pfx
