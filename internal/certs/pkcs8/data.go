@@ -1,7 +1,6 @@
 package pkcs8
 
 import (
-	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/pbkdf2"
 	"crypto/sha1"
@@ -79,27 +78,10 @@ func DecryptData(alg pkix.AlgorithmIdentifier, ciphertext, password []byte, opts
 	if err != nil {
 		return nil, err
 	}
-	bs := s.cipher.blockSize
-	if n := len(ciphertext); n == 0 || n%bs != 0 {
+	if n, bs := len(ciphertext), s.cipher.blockSize; n == 0 || n%bs != 0 {
 		return nil, malformedf("the encrypted data is %d bytes, not a positive multiple of the %d-byte %s block; it is truncated or damaged", n, bs, s.cipher.name)
 	}
-	key, iv, err := s.deriveKeyAbsent(password, absent)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(key)
-	block, err := s.cipher.newBlock(key)
-	if err != nil {
-		return nil, fmt.Errorf("%s key: %w", s.cipher.name, err)
-	}
-	plaintext := make([]byte, len(ciphertext))
-	cipher.NewCBCDecrypter(block, iv).CryptBlocks(plaintext, ciphertext)
-	unpadded, ok := unpad(plaintext, bs)
-	if !ok {
-		clear(plaintext)
-		return nil, ErrWrongPassword
-	}
-	return unpadded, nil
+	return s.decryptCBC(ciphertext, password, absent)
 }
 
 // The MAC algorithms of a PKCS#12 file's MacData (RFC 7292 §4 and

@@ -138,7 +138,22 @@ func decrypt(encryptedDER, password []byte, maxIterations int) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, iv, err := s.deriveKey(password)
+	unpadded, err := s.decryptCBC(ciphertext, password, false)
+	if err != nil {
+		return nil, err
+	}
+	if checkPrivateKeyInfo(unpadded) != nil {
+		clear(unpadded)
+		return nil, ErrWrongPassword
+	}
+	return unpadded, nil
+}
+
+// decryptCBC derives the key and IV from password, decrypts and removes
+// the padding; a bad padding is ErrWrongPassword. absent is as in
+// deriveKeyAbsent.
+func (s *scheme) decryptCBC(ciphertext, password []byte, absent bool) ([]byte, error) {
+	key, iv, err := s.deriveKeyAbsent(password, absent)
 	if err != nil {
 		return nil, err
 	}
@@ -151,10 +166,6 @@ func decrypt(encryptedDER, password []byte, maxIterations int) ([]byte, error) {
 	cipher.NewCBCDecrypter(block, iv).CryptBlocks(plaintext, ciphertext)
 	unpadded, ok := unpad(plaintext, block.BlockSize())
 	if !ok {
-		clear(plaintext)
-		return nil, ErrWrongPassword
-	}
-	if checkPrivateKeyInfo(unpadded) != nil {
 		clear(plaintext)
 		return nil, ErrWrongPassword
 	}
