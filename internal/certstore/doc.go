@@ -42,7 +42,9 @@
 //
 // A search by subject may match several certificates. They are returned in
 // this order, and a server signs with the first: those with a private key
-// before those without; then those valid now, newest (latest NotBefore)
-// first; then those not yet valid, soonest first; then expired ones, most
-// recently expired first; ties by thumbprint.
+// before those without; then those valid now, the one that expires first
+// first (so that a newer certificate imported beside it is published before
+// it signs: rollover without a gap); then those not yet valid, soonest
+// first; then expired ones, most recently expired first; ties by NotBefore,
+// then thumbprint.
 package certstore

@@ -271,8 +271,11 @@ func SortForSigning(entries []Entry, now time.Time) {
 		}
 		switch class(ca) {
 		case 0:
+			if !ca.NotAfter.Equal(cb.NotAfter) {
+				return ca.NotAfter.Before(cb.NotAfter)
+			}
 			if !ca.NotBefore.Equal(cb.NotBefore) {
-				return ca.NotBefore.After(cb.NotBefore)
+				return ca.NotBefore.Before(cb.NotBefore)
 			}
 		case 1:
 			if !ca.NotBefore.Equal(cb.NotBefore) {

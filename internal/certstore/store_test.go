@@ -205,13 +205,14 @@ func TestFindBySubject(t *testing.T) {
 	day := 24 * time.Hour
 	older := newCred(t, "CN=my-app-auth", now.Add(-30*day), now.Add(300*day))
 	newer := newCred(t, "CN=my-app-auth", now.Add(-1*day), now.Add(300*day))
+	expiresFirst := newCred(t, "CN=my-app-auth", now.Add(-400*day), now.Add(20*day))
 	future := newCred(t, "CN=my-app-auth", now.Add(10*day), now.Add(300*day))
 	later := newCred(t, "CN=my-app-auth", now.Add(20*day), now.Add(300*day))
 	expired := newCred(t, "CN=my-app-auth", now.Add(-300*day), now.Add(-10*day))
 	expiredLong := newCred(t, "CN=my-app-auth", now.Add(-600*day), now.Add(-200*day))
 	noKey := newCred(t, "CN=my-app-auth", now.Add(-time.Hour), now.Add(300*day))
 	other := newCred(t, "CN=my-app-auth, O=Contoso", now.Add(-time.Hour), now.Add(300*day))
-	for _, c := range []*certs.Credential{expiredLong, later, older, noKey, future, expired, newer, other} {
+	for _, c := range []*certs.Credential{expiredLong, later, older, noKey, future, expired, newer, other, expiresFirst} {
 		imp := c
 		if c == noKey {
 			imp = &certs.Credential{Certificate: c.Certificate}
@@ -224,7 +225,8 @@ func TestFindBySubject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []*certs.Credential{newer, older, future, later, expired, expiredLong, noKey}
+	// Valid now: the one that expires first, then (same expiry) the older.
+	want := []*certs.Credential{expiresFirst, older, newer, future, later, expired, expiredLong, noKey}
 	if len(got) != len(want) {
 		t.Fatalf("%d matches, want %d", len(got), len(want))
 	}

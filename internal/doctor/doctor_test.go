@@ -93,14 +93,14 @@ func TestStoreChecks(t *testing.T) {
 		r := Check(Request{Thumbprint: "\u200e" + strings.ToLower(tp), Env: e})
 		expect(t, r, true, "warn The thumbprint has invisible characters, which were ignored: U+200E LEFT-TO-RIGHT MARK")
 	})
-	t.Run("subject picks the newest and publishes the rest", func(t *testing.T) {
+	t.Run("subject picks the one that expires first and publishes the rest", func(t *testing.T) {
 		t.Parallel()
 		r := Check(Request{Subject: "CN=my-app-auth", Env: e})
 		expect(t, r, true, "2 certificate(s) match")
-		if r.Signing == nil || r.Signing.Thumbprint != tp {
-			t.Errorf("signing %+v, want the newest %s", r.Signing, tp)
+		if r.Signing == nil || r.Signing.Thumbprint != certs.Thumbprint(old.Certificate) {
+			t.Errorf("signing %+v, want the one that expires first %s", r.Signing, certs.Thumbprint(old.Certificate))
 		}
-		if len(r.Published) != 1 || r.Published[0].Thumbprint != certs.Thumbprint(old.Certificate) {
+		if len(r.Published) != 1 || r.Published[0].Thumbprint != tp {
 			t.Errorf("published %+v", r.Published)
 		}
 	})
