@@ -1,0 +1,132 @@
+// Package oauth holds the OAuth 2.0 protocol vocabulary that every endpoint
+// shares: the error codes of RFC 6749 §5.2 and RFC 6750 §3.1, the Error value
+// grants and client authentication return instead of writing responses, and
+// the writers that render errors and token responses. Keeping them here lets
+// the endpoint packages speak the protocol without importing each other.
+//
+// It imports nothing of Signet's.
+package oauth
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Error codes of RFC 6749 §5.2 (token endpoint) and §4.1.2.1.
+const (
+	InvalidRequest         = "invalid_request"
+	InvalidClient          = "invalid_client"
+	InvalidGrant           = "invalid_grant"
+	UnauthorizedClient     = "unauthorized_client"
+	UnsupportedGrantType   = "unsupported_grant_type"
+	InvalidScope           = "invalid_scope"
+	ServerError            = "server_error"
+	TemporarilyUnavailable = "temporarily_unavailable"
+)
+
+// Grant types and client assertion types.
+const (
+	GrantClientCredentials = "client_credentials"
+	ClientAssertionJWT     = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+)
+
+// Error is an OAuth error response. It is built fresh for each failure; its
+// Cause is for the log and is never sent.
+type Error struct {
+	// Code is the "error" member, one of the constants above.
+	Code string
+	// Description is the "error_description" member: what is wrong and
+	// what to do, for the developer of the client. Never a secret.
+	Description string
+	// Status is the HTTP status; zero means 400.
+	Status int
+	// Challenge, when set, is sent as WWW-Authenticate (invalid_client
+	// after Basic authentication, RFC 6749 §5.2).
+	Challenge string
+	// Cause is the internal error behind it, for the log only.
+	Cause error
+}
+
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("%s: %s (%v)", e.Code, e.Description, e.Cause)
+	}
+	return e.Code + ": " + e.Description
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+// Errorf builds an Error with status 400.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Description: fmt.Sprintf(format, args...), Status: http.StatusBadRequest}
+}
+
+// ClientError builds an invalid_client error (401). basic says whether the
+// client used HTTP Basic, which makes the response carry a challenge.
+func ClientError(basic bool, format string, args ...any) *Error {
+	e := &Error{Code: InvalidClient, Description: fmt.Sprintf(format, args...), Status: http.StatusUnauthorized}
+	if basic {
+		e.Challenge = `Basic realm="signet", charset="UTF-8"`
+	}
+	return e
+}
+
+// AsError turns any error into an *Error: itself when it is one, else a
+// server_error whose cause stays in the log.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &Error{Code: ServerError, Description: "the server failed to process the request; the cause is in its log", Status: http.StatusInternalServerError, Cause: err}
+}
+
+type errorBody struct {
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description,omitempty"`
+}
+
+// WriteError renders err as RFC 6749 §5.2 JSON, with the no-store headers
+// token responses need.
+func WriteError(w http.ResponseWriter, err error) {
+	e := AsError(err)
+	h := w.Header()
+	if e.Challenge != "" {
+		h.Set("WWW-Authenticate", e.Challenge)
+	}
+	status := e.Status
+	if status == 0 {
+		status = http.StatusBadRequest
+	}
+	writeJSON(w, status, errorBody{e.Code, e.Description})
+}
+
+// WriteJSON writes a token endpoint response body: JSON, never cached
+// (RFC 6749 §5.1).
+func WriteJSON(w http.ResponseWriter, status int, body any) {
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	data, err := json.Marshal(body)
+	if err != nil {
+		status = http.StatusInternalServerError
+		data = []byte(`{"error":"server_error"}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	_, _ = w.Write(data)
+}
+
+// TokenResponse is the successful token response of RFC 6749 §5.1.
+type TokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int64  `json:"expires_in"`
+	Scope       string `json:"scope,omitempty"`
+}
