@@ -1,0 +1,32 @@
+package storage
+
+import "errors"
+
+// Sentinel errors. Adapters wrap them with context (fmt.Errorf("...: %w", ...));
+// callers test them with errors.Is, never ==.
+var (
+	// ErrNotFound: the record does not exist (or a record it refers to does
+	// not).
+	ErrNotFound = errors.New("storage: not found")
+
+	// ErrAlreadyExists: a record with the same key exists, or, for a
+	// consume-once record such as a client-assertion jti, has already been used.
+	ErrAlreadyExists = errors.New("storage: already exists")
+
+	// ErrInvalid: the call was refused before it reached the database because a
+	// value breaks the port's limits (empty key, key over MaxKeyLen, NUL byte,
+	// invalid UTF-8, zero time, non-positive limit). The wrapping message says
+	// which.
+	ErrInvalid = errors.New("storage: invalid value")
+
+	// ErrClosed: the store was closed.
+	ErrClosed = errors.New("storage: closed")
+
+	// ErrMigrationsPending: the database schema is older than this build and
+	// the store was opened with migrations disabled (--no-migrate).
+	ErrMigrationsPending = errors.New("storage: database schema is behind this build and migrations are disabled")
+
+	// ErrSchemaTooNew: the database records a migration this build does not
+	// know, so it was written by a newer Signet. Opening it could corrupt it.
+	ErrSchemaTooNew = errors.New("storage: database schema is newer than this build")
+)

@@ -1,0 +1,27 @@
+package memory_test
+
+import (
+	"testing"
+
+	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/memory"
+	"github.com/signetid/signet/storage/storagetest"
+)
+
+func newStore(t *testing.T) storage.Store {
+	s := memory.New(memory.Options{})
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storagetest.Run(t, newStore)
+}
+
+func BenchmarkUseOnce(b *testing.B) {
+	storagetest.BenchmarkUseOnce(b, func(b *testing.B) storage.Store {
+		s := memory.New(memory.Options{})
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
+}

@@ -1,0 +1,344 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/signetid/signet/storage"
+)
+
+var _ storage.Store = (*Store)(nil)
+
+// Memory, as Open's path, opens a private in-memory database: nothing touches
+// the disk and everything is lost at Close. It is for tests.
+const Memory = ":memory:"
+
+// Defaults for Options.
+const (
+	DefaultBusyTimeout = 5 * time.Second
+	DefaultReaders     = 4
+)
+
+// Options configures Open. The zero value is the production default:
+// migrations applied, WAL with synchronous=NORMAL, a 5 s busy timeout.
+type Options struct {
+	// NoMigrate makes Open refuse a database whose schema is behind this
+	// build (storage.ErrMigrationsPending) instead of migrating it
+	// (`serve --no-migrate`).
+	NoMigrate bool
+
+	// BusyTimeout bounds how long a statement waits for a lock held by
+	// another process on the same file; DefaultBusyTimeout if zero. Within
+	// one process writes queue for the single write connection instead.
+	BusyTimeout time.Duration
+
+	// Readers is the size of the read-only connection pool;
+	// DefaultReaders if zero.
+	Readers int
+
+	// FullSync syncs the WAL to disk at every commit (synchronous=FULL).
+	// Without it (synchronous=NORMAL) a commit survives a crash or SIGKILL of
+	// the process, but the last commits before a power loss or an OS crash
+	// may be lost; for the jti replay cache that reopens, at worst, the
+	// window of assertions that were still valid then.
+	FullSync bool
+
+	// Now is the clock that decides whether a record has expired and stamps
+	// applied migrations; time.Now if nil.
+	Now func() time.Time
+
+	// Logger receives a line per applied migration; nothing is logged if nil.
+	Logger *slog.Logger
+}
+
+// Store is a storage.Store in one SQLite database. It is safe for concurrent
+// use.
+type Store struct {
+	path string  // absolute file path, or Memory
+	w    *sql.DB // the single write connection
+	r    *sql.DB // read-only connections; w itself for Memory
+	now  func() time.Time
+	log  *slog.Logger
+
+	useOnce       *sql.Stmt
+	deleteExpired *sql.Stmt
+
+	closed atomic.Bool
+}
+
+// Open opens the database file at path, creating it (0600) and its directory
+// (0700) if they are missing, and applies pending migrations unless
+// opts.NoMigrate. A database written by a newer build is refused with
+// storage.ErrSchemaTooNew. path may be Memory.
+//
+// Permissions of an existing file or directory are left as they are.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("open sqlite database: empty path")
+	}
+	s := &Store{path: path, now: opts.Now, log: opts.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if path != Memory {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
+		}
+		if err := createFile(abs); err != nil {
+			return nil, fmt.Errorf("open sqlite database: %w", err)
+		}
+		s.path = abs
+	}
+	if err := s.open(ctx, opts); err != nil {
+		s.closeDBs()
+		return nil, fmt.Errorf("open sqlite database %q: %w", s.path, err)
+	}
+	return s, nil
+}
+
+// createFile creates the database file with mode 0600, and its missing
+// directories with 0700, before SQLite opens it. SQLite gives the -wal and
+// -shm files it creates later the database file's mode.
+func createFile(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+func (s *Store) open(ctx context.Context, opts Options) error {
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = DefaultBusyTimeout
+	}
+	memory := s.path == Memory
+
+	w, err := sql.Open("sqlite", dsn(s.path, busy, false, opts.FullSync))
+	if err != nil {
+		return err
+	}
+	// One write connection, kept open forever: an in-memory database lives
+	// only as long as its connection, and a file needs no more than one.
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	s.w = w
+
+	if !memory {
+		if err := setWAL(ctx, w, busy); err != nil {
+			return err
+		}
+	}
+
+	if err := s.migrate(ctx, opts.NoMigrate); err != nil {
+		return err
+	}
+
+	if memory {
+		s.r = w
+	} else {
+		readers := opts.Readers
+		if readers <= 0 {
+			readers = DefaultReaders
+		}
+		r, err := sql.Open("sqlite", dsn(s.path, busy, true, false))
+		if err != nil {
+			return err
+		}
+		r.SetMaxOpenConns(readers)
+		r.SetMaxIdleConns(readers)
+		s.r = r
+	}
+
+	// Liveness is decided by ?4 (now), so that a row that expired but was not
+	// cleaned up yet is replaced rather than blocking; the upsert makes the
+	// check and the write one atomic statement. RowsAffected is 0 exactly when
+	// a live row was there.
+	if s.useOnce, err = w.PrepareContext(ctx, `
+		INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES (?1, ?2, ?3)
+		ON CONFLICT (client_id, jti) DO UPDATE SET expires_at = excluded.expires_at
+		WHERE client_assertion_jtis.expires_at <= ?4`); err != nil {
+		return err
+	}
+	// Bounded: at most ?2 rows per call, oldest first, so one call never
+	// holds the write lock for long. The outer condition repeats the inner
+	// one so that the statement stays right where the subquery is not part of
+	// the same snapshot (PostgreSQL will copy it).
+	if s.deleteExpired, err = w.PrepareContext(ctx, `
+		DELETE FROM client_assertion_jtis
+		WHERE expires_at <= ?1 AND (client_id, jti) IN (
+			SELECT client_id, jti FROM client_assertion_jtis
+			WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)`); err != nil {
+		return err
+	}
+	return nil
+}
+
+// setWAL switches the file to WAL mode, which then persists in the file.
+// Switching needs an exclusive lock, and SQLite reports SQLITE_BUSY at once,
+// without its busy handler, when another process opens the new file at the
+// same moment; so it is retried here, within the busy timeout.
+func setWAL(ctx context.Context, w *sql.DB, busy time.Duration) error {
+	deadline := time.Now().Add(busy)
+	for {
+		var mode string
+		err := w.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode)
+		if err == nil {
+			if !strings.EqualFold(mode, "wal") {
+				return fmt.Errorf("journal mode is %q, not wal (is the file on a network file system?)", mode)
+			}
+			return nil
+		}
+		if !isBusy(err) || time.Now().After(deadline) {
+			return fmt.Errorf("set WAL mode: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("set WAL mode: %w", ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// dsn builds the modernc.org/sqlite data source name. Every connection gets
+// the busy timeout and foreign keys; the writer also sets the sync level and BEGIN IMMEDIATE for transactions (so a
+// transaction takes the write lock at its start, under the busy timeout,
+// rather than failing with SQLITE_BUSY when it first writes); readers are
+// query_only.
+func dsn(path string, busy time.Duration, readOnly, fullSync bool) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
+	q.Add("_pragma", "foreign_keys(1)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		if fullSync {
+			q.Add("_pragma", "synchronous(FULL)")
+		} else {
+			q.Add("_pragma", "synchronous(NORMAL)")
+		}
+		q.Set("_txlock", "immediate")
+	}
+	if path == Memory {
+		return Memory + "?" + q.Encode()
+	}
+	// A file: URI, so that '?' or '#' in a directory name is a character of
+	// the path and not the start of the parameters.
+	p := filepath.ToSlash(path)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // Windows: C:/x becomes /C:/x, as SQLite's URIs want
+	}
+	p = strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
+	return "file:" + p + "?" + q.Encode()
+}
+
+// fail wraps err from the driver for op, as storage.ErrClosed if the store was
+// closed meanwhile, else mapped to the storage sentinels.
+func (s *Store) fail(op string, err error) error {
+	if s.closed.Load() {
+		return fmt.Errorf("sqlite: %s: %w", op, storage.ErrClosed)
+	}
+	return fmt.Errorf("sqlite: %s: %w", op, mapErr(err))
+}
+
+// UseOnce implements storage.ReplayCache.
+func (s *Store) UseOnce(ctx context.Context, clientID, jti string, expires time.Time) error {
+	if err := storage.CheckUseOnce(clientID, jti, expires); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	res, err := s.useOnce.ExecContext(ctx, clientID, jti, expires.UnixMilli(), s.now().UnixMilli())
+	if err != nil {
+		return s.fail("use jti", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.fail("use jti", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlite: use jti: %w", storage.ErrAlreadyExists)
+	}
+	return nil
+}
+
+// DeleteExpired implements storage.Cleaner.
+func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error) {
+	if err := storage.CheckLimit(limit); err != nil {
+		return 0, err
+	}
+	if s.closed.Load() {
+		return 0, storage.ErrClosed
+	}
+	res, err := s.deleteExpired.ExecContext(ctx, now.UnixMilli(), limit)
+	if err != nil {
+		return 0, s.fail("delete expired jtis", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, s.fail("delete expired jtis", err)
+	}
+	return int(n), nil
+}
+
+// Ping implements storage.Pinger: it reads the schema table through the read
+// pool, so it fails if the file cannot be read.
+func (s *Store) Ping(ctx context.Context) error {
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	var n int
+	if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations").Scan(&n); err != nil {
+		return s.fail("ping", err)
+	}
+	return nil
+}
+
+// Close closes the database; with the last connection SQLite checkpoints the
+// WAL into the file. It is safe to call more than once.
+func (s *Store) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	if err := s.closeDBs(); err != nil {
+		return fmt.Errorf("sqlite: close %q: %w", s.path, err)
+	}
+	return nil
+}
+
+func (s *Store) closeDBs() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{s.useOnce, s.deleteExpired} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	if s.r != nil && s.r != s.w {
+		errs = append(errs, s.r.Close())
+	}
+	if s.w != nil {
+		errs = append(errs, s.w.Close())
+	}
+	return errors.Join(errs...)
+}
