@@ -1,0 +1,248 @@
+package main
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/signetid/signet/internal/certs"
+	"github.com/signetid/signet/internal/config"
+	"github.com/signetid/signet/internal/grant"
+	"github.com/signetid/signet/internal/safefile"
+	"github.com/signetid/signet/internal/secret"
+	"github.com/signetid/signet/internal/server"
+	"github.com/signetid/signet/internal/signing"
+)
+
+// Development mode: what `signet serve` runs with no configuration.
+const (
+	devClientID   = "signet-dev"
+	devScope      = "dev-api"
+	devSecretFile = "development-client-secret"
+	devListen     = "127.0.0.1:5000"
+)
+
+// services is what a configuration builds: everything the server needs but
+// the listener and the storage.
+type services struct {
+	cfg         *config.Config
+	development *server.Development // set when there is no configuration file
+	devKey      bool                // the development signing key is in use
+	ring        *signing.Ring
+	warnings    []string
+	clients     grant.StaticClients
+	resources   grant.Resources
+	tls         *tls.Config
+}
+
+// loadConfig reads the configuration named by --config or SIGNET_CONFIG;
+// with none, it returns the development configuration.
+func (a *app) loadConfig(flag string) (*config.Config, bool, error) {
+	path, err := config.Find(flag, a.lookupEnv)
+	if err != nil {
+		return nil, false, err
+	}
+	if path == "" {
+		cfg := &config.Config{
+			Listen:       devListen,
+			Key:          &config.Key{Type: signing.TypeDevelopment},
+			APIScopes:    []config.APIScope{{Name: devScope, DisplayName: "Development API"}},
+			APIResources: []config.APIResource{{Name: devScope, Scopes: []string{devScope}}},
+		}
+		cfg.Defaults()
+		return cfg, true, nil
+	}
+	cfg, err := config.Load(path, a.lookupEnv)
+	if cfg == nil {
+		return nil, false, err
+	}
+	// Report the file's problems and the rules' problems together.
+	err = config.Join(err, cfg.Validate())
+	if cfg.Key == nil {
+		err = config.Join(err, cfg.MissingKeyProblem())
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	cfg.Defaults()
+	return cfg, false, nil
+}
+
+// build turns a valid configuration into services, reporting every problem
+// at its place in the file.
+func (a *app) build(cfg *config.Config, development bool) (*services, error) {
+	s := &services{cfg: cfg, clients: grant.StaticClients{}}
+	var problems []config.Problem
+	add := func(path string, err error) {
+		problems = append(problems, cfg.Problemf(path, "%v", err))
+	}
+	if development {
+		secretFile, err := developmentSecret(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		s.development = &server.Development{ClientID: devClientID, Scope: devScope, SecretFile: secretFile, DataDir: cfg.DataDir}
+		data, _ := os.ReadFile(secretFile)
+		cfg.Clients = []config.Client{{
+			ClientID: devClientID, ClientName: "Development client",
+			Secrets:           []config.Secret{{Value: strings.TrimSpace(string(data))}},
+			AllowedGrantTypes: []string{"client_credentials"}, AllowedScopes: []string{devScope},
+		}}
+	}
+	s.devKey = strings.EqualFold(cfg.Key.Type, signing.TypeDevelopment)
+
+	// Clients first: the longest token lifetime is how long an expired
+	// certificate stays published.
+	maxLifetime := time.Hour
+	for i, c := range cfg.Clients {
+		path := fmt.Sprintf("clients[%d]", i)
+		gc := &grant.Client{ID: c.ClientID, Name: c.ClientName, GrantTypes: c.AllowedGrantTypes, Scopes: c.AllowedScopes,
+			AccessTokenLifetime: time.Duration(c.AccessTokenLifetime) * time.Second, KeysURI: c.JWKSURI}
+		if gc.AccessTokenLifetime > maxLifetime {
+			maxLifetime = gc.AccessTokenLifetime
+		}
+		for j, sec := range c.Secrets {
+			hashText := sec.Hash
+			if sec.Value != "" {
+				hashText = secret.Hash(sec.Value)
+			}
+			h, err := secret.Parse(hashText)
+			if err != nil {
+				add(fmt.Sprintf("%s.secrets[%d].hash", path, j), err)
+				continue
+			}
+			gs := grant.Secret{Hash: h}
+			if sec.Expiration != nil {
+				gs.Expires = *sec.Expiration
+				if !gs.Expires.After(time.Now()) {
+					s.warnings = append(s.warnings, fmt.Sprintf("%s: %s.secrets[%d] expired on %s", cfg.Pos(path).String(), path, j, gs.Expires.UTC().Format(time.DateOnly)))
+				}
+			}
+			gc.Secrets = append(gc.Secrets, gs)
+		}
+		if c.JWKS != nil {
+			data, err := json.Marshal(c.JWKS)
+			if err == nil {
+				gc.Keys, err = grant.ParseClientKeys(data)
+			}
+			if err != nil {
+				add(path+".jwks", err)
+			}
+		}
+		s.clients[c.ClientID] = gc
+	}
+
+	// The keys.
+	loader := signing.Loader{DataDir: cfg.DataDir, Env: a.storeEnv(), Now: a.now}
+	signingKeys, err := loader.Load(specOf(cfg.Key), false)
+	if err != nil {
+		add("key", err)
+	} else {
+		s.warnings = append(s.warnings, signingKeys.Warnings...)
+	}
+	var validation []*signing.Key
+	for i, vk := range cfg.ValidationKeys {
+		got, err := loader.Load(specOf(&vk), true)
+		if err != nil {
+			add(fmt.Sprintf("validationKeys[%d]", i), err)
+			continue
+		}
+		s.warnings = append(s.warnings, got.Warnings...)
+		validation = append(validation, got.Keys...)
+	}
+	if signingKeys != nil {
+		ring, err := signing.NewRing(signingKeys.Keys, validation, signing.RingOptions{Retention: maxLifetime, Now: a.now})
+		if err != nil {
+			add("key", err)
+		}
+		s.ring = ring
+	}
+
+	// Scopes and resources.
+	for _, sc := range cfg.APIScopes {
+		s.resources.Scopes = append(s.resources.Scopes, sc.Name)
+	}
+	s.resources.ByScope = map[string][]string{}
+	for _, r := range cfg.APIResources {
+		for _, sc := range r.Scopes {
+			s.resources.ByScope[sc] = append(s.resources.ByScope[sc], r.Name)
+		}
+	}
+
+	if cfg.TLS != nil {
+		tc, err := loadTLS(cfg.TLS)
+		if err != nil {
+			add("tls", err)
+		}
+		s.tls = tc
+	} else if !s.devKey && cfg.Issuer == "" && !cfg.TrustProxy && !cfg.AllowHTTP {
+		problems = append(problems, cfg.Problemf("issuer", "with no issuer, no tls and no trustProxy, the issuer would be plain http://%s: configure tls, or set issuer to the https URL clients use (behind a TLS proxy, with trustProxy: true), or set allowHttp: true for a test setup", cfg.Listen))
+	}
+	if err := (&config.Errors{Problems: problems}).Err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func specOf(k *config.Key) signing.Spec {
+	return signing.Spec{Type: k.Type, StoreLocation: k.StoreLocation, StoreName: k.StoreName, Name: k.Name,
+		Thumbprint: k.Thumbprint, FilePath: k.FilePath, Password: k.Password, Algorithm: k.Algorithm}
+}
+
+// developmentSecret returns the file holding the development client's
+// secret, creating both on first start (0600), so that the secret outlives
+// restarts and never has to be printed.
+func developmentSecret(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, devSecretFile)
+	if data, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(data)) != "" {
+		return path, nil
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("read the development client secret: %w", err)
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", fmt.Errorf("create the data directory %s: %w", dataDir, err)
+	}
+	err := safefile.Write(path, []byte(secret.Generate()+"\n"), safefile.Private, false)
+	if err != nil && !errors.Is(err, safefile.ErrExists) {
+		return "", fmt.Errorf("write the development client secret: %w", err)
+	}
+	return path, nil
+}
+
+// loadTLS reads the server's own certificate: a PEM chain with a PEM key,
+// or a PFX (or one PEM holding both) with its password.
+func loadTLS(t *config.TLS) (*tls.Config, error) {
+	inputs := []string{t.CertFile}
+	if t.KeyFile != "" {
+		inputs = append(inputs, t.KeyFile)
+	}
+	var parts []*certs.Contents
+	for _, in := range inputs {
+		c, err := certs.ReadFile(in, certs.StaticPassword(t.Password))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", in, err)
+		}
+		parts = append(parts, c)
+	}
+	cred, err := certs.Combine(parts...)
+	if err != nil {
+		return nil, err
+	}
+	if cred.Key == nil {
+		return nil, fmt.Errorf("%s holds no private key: give keyFile, or a .pfx with its key", t.CertFile)
+	}
+	chain := [][]byte{cred.Certificate.Raw}
+	for _, c := range cred.Chain {
+		chain = append(chain, c.Raw)
+	}
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{{Certificate: chain, PrivateKey: cred.Key, Leaf: cred.Certificate}},
+	}, nil
+}

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signetid/signet/internal/grant"
+	"github.com/signetid/signet/internal/server"
+	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/sqlite"
+)
+
+// DatabaseFile is the embedded database's name in the data directory.
+const DatabaseFile = "signet.db"
+
+type serveCmd struct {
+	config, listen, logFormat string
+	ready                     chan<- string // tests: receives the base URL once listening
+}
+
+func (a *app) serveCommand() *cobra.Command {
+	c := &serveCmd{}
+	cmd := &cobra.Command{
+		Use:   "serve [--config FILE] [--listen ADDR]",
+		Short: "Run the token service",
+		Long: `Run the token service: discovery, JWKS and the token endpoint
+(client_credentials), signing with the configured key.
+
+The configuration file is --config, else $SIGNET_CONFIG (YAML or JSON, see
+examples/signet.yaml). With neither, signet runs in development mode: a
+development signing key and the embedded database in ./signet-data, on
+http://localhost:5000, with a development client whose secret is kept in
+./signet-data; it prints a curl command that gets a token.
+
+SIGTERM or Ctrl-C stop it gracefully: requests in flight finish.`,
+		Example: `  signet serve
+  signet serve --config signet.yaml
+  SIGNET_CONFIG=/etc/signet/signet.yaml signet serve --listen 0.0.0.0:8443`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return a.serve(cmd.Context(), c) },
+	}
+	cmd.Flags().StringVar(&c.config, "config", "", "configuration `FILE` (default $SIGNET_CONFIG; none: development mode)")
+	cmd.Flags().StringVar(&c.listen, "listen", "", "address to listen on, overriding the configuration (e.g. 127.0.0.1:5000)")
+	cmd.Flags().StringVar(&c.logFormat, "log-format", "", "log format: text or json (overrides log.format)")
+	return cmd
+}
+
+func (a *app) serve(ctx context.Context, c *serveCmd) error {
+	cfg, development, err := a.loadConfig(c.config)
+	if err != nil {
+		return err
+	}
+	if c.listen != "" {
+		cfg.Listen = c.listen
+	}
+	if c.logFormat != "" {
+		cfg.Log.Format = c.logFormat
+	}
+	logger, err := newLogger(a.stderr, cfg.Log.Format, cfg.Log.Level)
+	if err != nil {
+		return usageError{err}
+	}
+	svc, err := a.build(cfg, development)
+	if err != nil {
+		return err
+	}
+	for _, w := range svc.warnings {
+		logger.Warn(w)
+	}
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create the data directory %s: %w", cfg.DataDir, err)
+	}
+	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, DatabaseFile), sqlite.Options{Logger: logger})
+	if err != nil {
+		return fmt.Errorf("open the embedded database in %s: %w", cfg.DataDir, err)
+	}
+	defer db.Close()
+
+	srv := a.newServer(svc, db, logger)
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another server using it? --listen picks another address)", cfg.Listen, err)
+	}
+	if svc.tls != nil {
+		ln = tls.NewListener(ln, svc.tls)
+	}
+	base := baseURL(cfg.Issuer, ln.Addr(), svc.tls != nil, development)
+	a.logStartup(logger, svc, base, development)
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		j := &storage.Janitor{Cleaner: db, Logger: logger}
+		_ = j.Run(ctx)
+	}()
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	if c.ready != nil {
+		c.ready <- base
+	}
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: waiting for requests in flight")
+	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// newServer wires the token endpoint and the server.
+func (a *app) newServer(svc *services, db storage.Store, logger *slog.Logger) *server.Server {
+	var srv *server.Server
+	endpoint := &grant.Endpoint{
+		Clients:    svc.clients,
+		Replay:     db,
+		RemoteKeys: &grant.RemoteKeys{},
+		Signer:     svc.ring,
+		Resources:  svc.resources,
+		Issuer:     func(r *http.Request) string { return srv.Issuer(r) },
+		Now:        a.now,
+		Logger:     logger,
+	}
+	algs := make([]string, len(grant.AssertionAlgorithms))
+	for i, alg := range grant.AssertionAlgorithms {
+		algs[i] = string(alg)
+	}
+	srv = server.New(server.Options{
+		Issuer:     svc.cfg.Issuer,
+		TrustProxy: svc.cfg.TrustProxy,
+		Ring:       svc.ring,
+		Token:      endpoint,
+		Discovery: server.DiscoveryInfo{
+			GrantTypes:      grant.GrantTypes,
+			Scopes:          svc.resources.Scopes,
+			AuthMethods:     grant.AuthMethods,
+			AuthSigningAlgs: algs,
+			Claims:          []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope"},
+		},
+		Ready:       db.Ping,
+		Logger:      logger,
+		Version:     versionString(),
+		Development: svc.development,
+		Now:         a.now,
+	})
+	return srv
+}
+
+func (a *app) logStartup(logger *slog.Logger, svc *services, base string, development bool) {
+	if development {
+		logger.Warn("DEVELOPMENT MODE: no configuration file (--config or SIGNET_CONFIG); using a development signing key and client, for development only", slog.String("data_dir", svc.cfg.DataDir))
+	}
+	for _, k := range svc.ring.Published() {
+		role := "published"
+		if k == svc.ring.Signer() {
+			role = "signing"
+		} else if k.Validation {
+			role = "validation"
+		}
+		logger.Info("key", slog.String("kid", k.ID), slog.String("alg", k.Algorithm), slog.String("role", role),
+			slog.String("subject", k.Subject()), slog.String("source", k.Source))
+	}
+	logger.Info("listening", slog.String("url", base), slog.String("discovery", base+server.PathDiscovery))
+	if svc.development != nil {
+		fmt.Fprintf(a.stderr, "\nGet a token (the development client's secret is read from its file):\n\n  %s\n\n", server.DevelopmentCurl(base, svc.development))
+	}
+}
+
+// baseURL is where the server can be reached, for the log: the issuer when
+// configured, else the listening address (localhost in development).
+func baseURL(issuer string, addr net.Addr, tls, development bool) string {
+	if issuer != "" {
+		return strings.TrimSuffix(issuer, "/")
+	}
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	host, port, _ := net.SplitHostPort(addr.String())
+	if development || host == "127.0.0.1" || host == "::1" {
+		host = "localhost"
+	} else if host == "::" || host == "0.0.0.0" || host == "" {
+		if h, err := os.Hostname(); err == nil {
+			host = h
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+func newLogger(w interface{ Write([]byte) (int, error) }, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	switch strings.ToLower(level) {
+	case "", "info":
+		lv = slog.LevelInfo
+	case "debug":
+		lv = slog.LevelDebug
+	case "warn", "warning":
+		lv = slog.LevelWarn
+	case "error":
+		lv = slog.LevelError
+	default:
+		return nil, fmt.Errorf("log level %q: use debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(format) {
+	case "", "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: use text or json", format)
+}

@@ -1,0 +1,145 @@
+// Package config loads Signet's configuration file (YAML or JSON), with
+// keys matched case-insensitively so that the Key section of an
+// IdentityServer appsettings.json can be pasted in, ${VAR} replaced from the
+// environment, and every problem reported at once with its file and line.
+//
+// It imports nothing of Signet's: what a value means (a key source, a
+// secret hash) is checked by the packages that use it, which report their
+// findings at the right line through Config.Problemf.
+package config
+
+import "time"
+
+// Config is the whole configuration file. Zero values are the defaults
+// documented on each field; Defaults fills them in.
+type Config struct {
+	// Issuer is the issuer identifier (an absolute https URL without query
+	// or fragment). Empty: taken from each request (its Host, and with
+	// TrustProxy the X-Forwarded-Proto/Host headers).
+	Issuer string `yaml:"issuer"`
+	// Listen is the address to listen on; default 127.0.0.1:5000.
+	Listen string `yaml:"listen"`
+	// DataDir holds the embedded storage and the development key; default
+	// ./signet-data, relative to the configuration file's directory.
+	DataDir string `yaml:"dataDir"`
+	// TrustProxy makes the server honour X-Forwarded-Proto and
+	// X-Forwarded-Host from a reverse proxy.
+	TrustProxy bool `yaml:"trustProxy"`
+	// AllowHTTP lets a non-development server use an http issuer
+	// (IdentityServer's RequireSsl=false). Refused otherwise.
+	AllowHTTP bool `yaml:"allowHttp"`
+	// TLS, when set, makes the server listen with TLS.
+	TLS *TLS `yaml:"tls"`
+	// Log chooses the log format and level.
+	Log Log `yaml:"log"`
+	// Key is the signing credential.
+	Key *Key `yaml:"key"`
+	// ValidationKeys are published in JWKS and accepted, never used to sign.
+	ValidationKeys []Key `yaml:"validationKeys"`
+	// APIScopes are the scopes clients may ask for.
+	APIScopes []APIScope `yaml:"apiScopes"`
+	// APIResources group scopes; a token's aud lists the resources that hold
+	// its scopes.
+	APIResources []APIResource `yaml:"apiResources"`
+	// Clients are the applications that may get tokens.
+	Clients []Client `yaml:"clients"`
+
+	// File is the path the configuration was read from ("" for none).
+	File string `yaml:"-"`
+	// positions maps a field path ("clients[0].secrets[1].hash") to where
+	// its value is in File.
+	positions map[string]Position
+	// failed holds the paths whose values Load could not decode, so that
+	// Validate does not report them a second time as missing.
+	failed map[string]bool
+	// resolved is set once Defaults has made the relative paths relative
+	// to File's directory.
+	resolved bool
+}
+
+// TLS is the server's own certificate: CertFile a PEM chain with KeyFile
+// its PEM key, or CertFile a .pfx/.p12 (or a PEM holding both) with
+// Password.
+type TLS struct {
+	CertFile string `yaml:"certFile"`
+	KeyFile  string `yaml:"keyFile"`
+	Password string `yaml:"password"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Format is "text" (default) or "json".
+	Format string `yaml:"format"`
+	// Level is "debug", "info" (default), "warn" or "error".
+	Level string `yaml:"level"`
+}
+
+// Key is a signing or validation credential, shaped like the Key section
+// of IdentityServer's appsettings.json.
+type Key struct {
+	// Type is Development, File or Store (any case).
+	Type string `yaml:"type"`
+	// StoreLocation (CurrentUser, LocalMachine) and StoreName (My, ...)
+	// choose the certificate store for Store; defaults CurrentUser and My.
+	StoreLocation string `yaml:"storeLocation"`
+	StoreName     string `yaml:"storeName"`
+	// Name finds Store certificates by subject; Thumbprint by SHA-1
+	// thumbprint, and wins when both are given.
+	Name       string `yaml:"name"`
+	Thumbprint string `yaml:"thumbprint"`
+	// FilePath is the credential file for File (.pfx/.p12 or PEM) and
+	// where Development keeps its key.
+	FilePath string `yaml:"filePath"`
+	// Password opens FilePath.
+	Password string `yaml:"password"`
+	// Algorithm is the JWS algorithm: default RS256 for RSA keys and
+	// ES256/ES384/ES512 by curve; PS256 is allowed for RSA.
+	Algorithm string `yaml:"algorithm"`
+}
+
+// APIScope is a scope clients may be granted.
+type APIScope struct {
+	Name        string `yaml:"name"`
+	DisplayName string `yaml:"displayName"`
+	Description string `yaml:"description"`
+}
+
+// APIResource is an API; its name is the audience of tokens that carry one
+// of its scopes.
+type APIResource struct {
+	Name        string   `yaml:"name"`
+	DisplayName string   `yaml:"displayName"`
+	Scopes      []string `yaml:"scopes"`
+}
+
+// Client is an application that gets tokens.
+type Client struct {
+	ClientID   string   `yaml:"clientId"`
+	ClientName string   `yaml:"clientName"`
+	Secrets    []Secret `yaml:"secrets"`
+	// AllowedGrantTypes: client_credentials.
+	AllowedGrantTypes []string `yaml:"allowedGrantTypes"`
+	AllowedScopes     []string `yaml:"allowedScopes"`
+	// AccessTokenLifetime in seconds; default 3600.
+	AccessTokenLifetime int `yaml:"accessTokenLifetime"`
+	// JWKS (a JSON Web Key Set, as an object) or JWKSURI holds the public
+	// keys of a client that authenticates with private_key_jwt.
+	JWKS    map[string]any `yaml:"jwks"`
+	JWKSURI string         `yaml:"jwksUri"`
+}
+
+// Secret is a client secret: Value (hashed when loaded) or Hash.
+type Secret struct {
+	Value       string `yaml:"value"`
+	Hash        string `yaml:"hash"`
+	Description string `yaml:"description"`
+	// Expiration, when set, is when the secret stops working: a date
+	// (YYYY-MM-DD, midnight UTC) or an RFC 3339 time.
+	Expiration *time.Time `yaml:"expiration"`
+}
+
+// Position is where a value is in the configuration file.
+type Position struct {
+	File string
+	Line int
+}

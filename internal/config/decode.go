@@ -1,0 +1,512 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// maxProblems stops decoding a file that is wrong everywhere (not a
+// configuration at all): the first problems are enough to act on.
+const maxProblems = 100
+
+// maxJSONDepth bounds the nesting of a jwks value.
+const maxJSONDepth = 32
+
+// decoder walks a yaml.Node tree into a Config with reflection, matching
+// keys to yaml tags case-insensitively, replacing ${VAR} in scalars,
+// recording where every value is, and collecting problems instead of
+// stopping at the first.
+type decoder struct {
+	file   string
+	lookup func(string) (string, bool)
+	pos    map[string]Position
+	failed map[string]bool
+	errs   Errors
+}
+
+// problemf reports a problem with the value at path, which Validate then
+// leaves alone.
+func (d *decoder) problemf(line int, path, format string, args ...any) {
+	d.failed[path] = true
+	d.keyProblemf(line, path, format, args...)
+}
+
+// keyProblemf reports a problem with a key of the section at path (unknown,
+// repeated): the section's values are still checked.
+func (d *decoder) keyProblemf(line int, path, format string, args ...any) {
+	switch n := len(d.errs.Problems); {
+	case n > maxProblems:
+		return
+	case n == maxProblems:
+		d.errs.Add(Problem{Pos: Position{File: d.file, Line: line}, Msg: "too many problems; stopped here"})
+		return
+	}
+	d.errs.Add(Problem{Pos: Position{File: d.file, Line: line}, Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (d *decoder) full() bool { return len(d.errs.Problems) > maxProblems }
+
+// record notes where the value at path is: the value's own line for a
+// scalar, the key's line for a section or a list (where "key:" is written).
+func (d *decoder) record(path string, key, val *yaml.Node) {
+	line := val.Line
+	if key != nil && val.Kind != yaml.ScalarNode {
+		line = key.Line
+	}
+	d.pos[path] = Position{File: d.file, Line: line}
+}
+
+var (
+	timeType   = reflect.TypeFor[time.Time]()
+	objectType = reflect.TypeFor[map[string]any]()
+	configType = reflect.TypeFor[Config]()
+	coreTags   = map[string]bool{
+		"!!str": true, "!!int": true, "!!bool": true, "!!float": true,
+		"!!null": true, "!!timestamp": true, "!!map": true, "!!seq": true,
+	}
+)
+
+// plain reports problems with n itself that no field type accepts: anchors,
+// aliases (refused so that nothing is ever expanded: no billion laughs) and
+// tags other than YAML's core ones. It returns false when n must be
+// skipped.
+func (d *decoder) plain(n *yaml.Node, path string) bool {
+	if n.Kind == yaml.AliasNode {
+		d.problemf(n.Line, path, "YAML aliases (*%s) are not supported: write the value out", n.Value)
+		return false
+	}
+	if n.Anchor != "" {
+		d.problemf(n.Line, path, "YAML anchors (&%s) are not supported: write each value out", n.Anchor)
+	}
+	if n.ShortTag() == "!!merge" {
+		d.problemf(n.Line, path, "YAML merge keys (<<) are not supported: write each key out")
+		return false
+	}
+	if tag := n.ShortTag(); !coreTags[tag] {
+		d.problemf(n.Line, path, "YAML tag %s is not supported", tag)
+		return false
+	}
+	return true
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+}
+
+// describe names what a node is for "expected X, got Y" messages.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return quoteShort(n.Value)
+	}
+	return "something else"
+}
+
+func quoteShort(s string) string {
+	const limit = 40
+	if len(s) > limit {
+		i := limit
+		for i > 0 && !utf8.RuneStart(s[i]) {
+			i--
+		}
+		return strconv.Quote(s[:i]) + "..."
+	}
+	return strconv.Quote(s)
+}
+
+// value decodes n into v.
+func (d *decoder) value(n *yaml.Node, v reflect.Value, path string) {
+	if d.full() || !d.plain(n, path) {
+		return
+	}
+	d.into(n, v, path)
+}
+
+// into decodes n, checked by plain, into v.
+func (d *decoder) into(n *yaml.Node, v reflect.Value, path string) {
+	if isNull(n) {
+		return
+	}
+	switch t := v.Type(); {
+	case t == timeType:
+		d.time(n, v, path)
+		return
+	case t == objectType:
+		d.jwks(n, v, path)
+		return
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		nv := reflect.New(v.Type().Elem())
+		d.into(n, nv.Elem(), path)
+		// A section is kept even when empty or wrong, so that Validate
+		// checks it (tls: {} needs certFile) and does not call it missing.
+		if section := nv.Elem().Kind() == reflect.Struct && nv.Elem().Type() != timeType; section || !nv.Elem().IsZero() {
+			v.Set(nv)
+		}
+	case reflect.Struct:
+		d.mapping(n, v, path)
+	case reflect.Slice:
+		d.list(n, v, path)
+	case reflect.String:
+		if s, ok := d.scalar(n, path, "a string"); ok {
+			v.SetString(s)
+		}
+	case reflect.Bool:
+		s, ok := d.scalar(n, path, "true or false")
+		s = strings.TrimSpace(s)
+		switch {
+		case !ok || s == "":
+		case strings.EqualFold(s, "true"):
+			v.SetBool(true)
+		case strings.EqualFold(s, "false"):
+			v.SetBool(false)
+		default:
+			d.problemf(n.Line, path, "expected true or false, got %s", quoteShort(s))
+		}
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		s, ok := d.scalar(n, path, "a whole number")
+		if s = strings.TrimSpace(s); !ok || s == "" {
+			return
+		}
+		i, err := strconv.ParseInt(s, 10, v.Type().Bits())
+		switch {
+		case err == nil:
+			v.SetInt(i)
+		case errors.Is(err, strconv.ErrRange):
+			d.problemf(n.Line, path, "number %s is out of range", quoteShort(s))
+		default:
+			d.problemf(n.Line, path, "expected a whole number, got %s", quoteShort(s))
+		}
+	default:
+		d.problemf(n.Line, path, "internal error: cannot decode into %s", v.Type())
+	}
+}
+
+// scalar returns the text of a scalar with ${VAR} replaced. It reports a
+// problem, saying that want was expected, when n is a list or a mapping.
+func (d *decoder) scalar(n *yaml.Node, path, want string) (string, bool) {
+	if n.Kind != yaml.ScalarNode {
+		d.problemf(n.Line, path, "expected %s, got %s", want, describe(n))
+		return "", false
+	}
+	if d.lookup == nil { // tests of the parsing alone
+		return n.Value, true
+	}
+	s, err := expand(n.Value, d.lookup)
+	if err != nil {
+		d.problemf(n.Line, path, "%v", err)
+		return "", false
+	}
+	return s, true
+}
+
+func (d *decoder) time(n *yaml.Node, v reflect.Value, path string) {
+	s, ok := d.scalar(n, path, "a date")
+	if s = strings.TrimSpace(s); !ok || s == "" {
+		return
+	}
+	t, err := parseTime(s)
+	if err != nil {
+		d.problemf(n.Line, path, "expected a date (2027-01-01) or an RFC 3339 time (2027-01-01T12:00:00Z), got %s", quoteShort(s))
+		return
+	}
+	v.Set(reflect.ValueOf(t))
+}
+
+// parseTime reads YYYY-MM-DD as midnight UTC, or an RFC 3339 time.
+func parseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.RFC3339, s)
+}
+
+func (d *decoder) list(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.SequenceNode {
+		if n.Kind == yaml.ScalarNode && n.Value != "" {
+			d.problemf(n.Line, path, "expected a list, got %s (write [%s])", describe(n), n.Value)
+		} else {
+			d.problemf(n.Line, path, "expected a list, got %s", describe(n))
+		}
+		return
+	}
+	if len(n.Content) == 0 {
+		return
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		p := path + "[" + strconv.Itoa(i) + "]"
+		d.record(p, nil, item)
+		d.value(item, s.Index(i), p)
+	}
+	v.Set(s)
+}
+
+// field is a struct field that the configuration file may set.
+type field struct {
+	name  string // the yaml tag: the canonical spelling
+	index int
+}
+
+var fieldCache sync.Map // reflect.Type -> []field
+
+func fieldsOf(t reflect.Type) []field {
+	if fs, ok := fieldCache.Load(t); ok {
+		return fs.([]field)
+	}
+	var fs []field
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		fs = append(fs, field{name: name, index: i})
+	}
+	fieldCache.Store(t, fs)
+	return fs
+}
+
+func names(fs []field) []string {
+	s := make([]string, len(fs))
+	for i, f := range fs {
+		s[i] = f.name
+	}
+	return s
+}
+
+func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.problemf(n.Line, path, "expected a mapping (key: value lines), got %s", describe(n))
+		return
+	}
+	fields := fieldsOf(v.Type())
+	seen := make(map[int]*yaml.Node)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if d.full() {
+			return
+		}
+		if !d.plain(k, path) {
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			d.keyProblemf(k.Line, path, "a key must be a name, not %s", describe(k))
+			continue
+		}
+		f, ok := lookupField(fields, k.Value)
+		if !ok {
+			d.unknown(k, path, v.Type(), fields)
+			continue
+		}
+		p := join(path, f.name)
+		if prev, dup := seen[f.index]; dup {
+			if prev.Value == k.Value {
+				d.keyProblemf(k.Line, p, "%q is set twice (also at line %d)", k.Value, prev.Line)
+			} else {
+				d.keyProblemf(k.Line, p, "%q and %q (line %d) are the same key: keys match case-insensitively", k.Value, prev.Value, prev.Line)
+			}
+			continue
+		}
+		seen[f.index] = k
+		d.record(p, k, val)
+		d.value(val, v.Field(f.index), p)
+	}
+}
+
+func lookupField(fs []field, key string) (field, bool) {
+	for _, f := range fs {
+		if strings.EqualFold(f.name, key) {
+			return f, true
+		}
+	}
+	return field{}, false
+}
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+// unknown reports a key that matches no field of t: with the key meant when
+// one is close, else with where the key belongs when it belongs to another
+// section (a wrong indentation), else with the keys allowed here.
+func (d *decoder) unknown(k *yaml.Node, path string, t reflect.Type, fields []field) {
+	valid := names(fields)
+	key := quoteShort(k.Value)
+	if s := suggest(k.Value, valid); s != "" {
+		d.keyProblemf(k.Line, path, "unknown key %s; did you mean %q?", key, s)
+		return
+	}
+	if path == "" && strings.EqualFold(k.Value, "IdentityServer") {
+		d.keyProblemf(k.Line, path, "unknown key %s: Signet's settings are at the top level; paste what is inside it (Key as key, Clients as clients, ...)", key)
+		return
+	}
+	if where := sections()[strings.ToLower(k.Value)]; len(where) > 0 {
+		d.keyProblemf(k.Line, path, "unknown key %s here: it belongs %s (check the indentation)", key, strings.Join(where, " or "))
+		return
+	}
+	in := "here"
+	if t == configType {
+		in = "at the top level"
+	}
+	d.keyProblemf(k.Line, path, "unknown key %s; the keys allowed %s are %s", key, in, strings.Join(valid, ", "))
+}
+
+// sections maps each key (lowercase) to where it belongs: "at the top
+// level", "in key", "in clients[].secrets[]"; for unknown-key messages.
+var sections = sync.OnceValue(func() map[string][]string {
+	m := make(map[string][]string)
+	var walk func(t reflect.Type, at string)
+	walk = func(t reflect.Type, at string) {
+		for _, f := range fieldsOf(t) {
+			where := "in " + at
+			if at == "" {
+				where = "at the top level"
+			}
+			m[strings.ToLower(f.name)] = append(m[strings.ToLower(f.name)], where)
+			ft := t.Field(f.index).Type
+			suffix := ""
+			for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice {
+				if ft.Kind() == reflect.Slice {
+					suffix = "[]"
+				}
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct && ft != timeType {
+				walk(ft, join(at, f.name+suffix))
+			}
+		}
+	}
+	walk(configType, "")
+	for _, v := range m {
+		sort.Strings(v)
+	}
+	return m
+})
+
+// jwks decodes a JSON Web Key Set: a mapping, or a string holding its JSON
+// (handy with jwks: ${CLIENT_JWKS}). Its values are what encoding/json
+// gives (map[string]any, []any, string, float64, bool, nil), so that it can
+// be marshalled again and given to a JWK parser.
+func (d *decoder) jwks(n *yaml.Node, v reflect.Value, path string) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		s, ok := d.scalar(n, path, "a mapping")
+		if !ok || strings.TrimSpace(s) == "" {
+			return
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(s), &m); err != nil {
+			d.problemf(n.Line, path, "expected a JSON Web Key Set, as a mapping or a string holding its JSON: %v", err)
+			return
+		}
+		if m != nil {
+			v.Set(reflect.ValueOf(m))
+		}
+	case yaml.MappingNode:
+		if m, ok := d.jsonValue(n, path, 0).(map[string]any); ok {
+			v.Set(reflect.ValueOf(m))
+		}
+	default:
+		d.problemf(n.Line, path, "expected a JSON Web Key Set (a mapping with keys: [...]), got %s", describe(n))
+	}
+}
+
+// jsonChild is jsonValue for a node that plain has not checked yet.
+func (d *decoder) jsonChild(n *yaml.Node, path string, depth int) any {
+	if d.full() || !d.plain(n, path) {
+		return nil
+	}
+	return d.jsonValue(n, path, depth)
+}
+
+// jsonValue converts n to a JSON-compatible value; nil after a problem.
+func (d *decoder) jsonValue(n *yaml.Node, path string, depth int) any {
+	if depth > maxJSONDepth {
+		d.problemf(n.Line, path, "nested more than %d levels deep", maxJSONDepth)
+		return nil
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		lines := make(map[string]int, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			if !d.plain(k, path) {
+				continue
+			}
+			if k.Kind != yaml.ScalarNode {
+				d.problemf(k.Line, path, "a key must be a string, not %s", describe(k))
+				continue
+			}
+			p := join(path, k.Value)
+			if line, dup := lines[k.Value]; dup {
+				d.problemf(k.Line, p, "%q is set twice (also at line %d)", k.Value, line)
+				continue
+			}
+			lines[k.Value] = k.Line
+			d.record(p, k, val)
+			m[k.Value] = d.jsonChild(val, p, depth+1)
+		}
+		return m
+	case yaml.SequenceNode:
+		s := make([]any, len(n.Content))
+		for i, item := range n.Content {
+			p := path + "[" + strconv.Itoa(i) + "]"
+			d.record(p, nil, item)
+			s[i] = d.jsonChild(item, p, depth+1)
+		}
+		return s
+	case yaml.ScalarNode:
+		switch n.ShortTag() {
+		case "!!null":
+			return nil
+		case "!!bool":
+			return strings.EqualFold(n.Value, "true")
+		case "!!int", "!!float":
+			if f, ok := number(n.Value); ok {
+				return f
+			}
+			d.problemf(n.Line, path, "%s is not a number JSON can hold", quoteShort(n.Value))
+			return nil
+		}
+		s, _ := d.scalar(n, path, "a string")
+		return s
+	}
+	return nil
+}
+
+// number reads a YAML number (1, -2.5e3, 0x1F, 1_000) as encoding/json would
+// hold it: a float64, which must be finite.
+func number(s string) (float64, bool) {
+	if i, err := strconv.ParseInt(s, 0, 64); err == nil {
+		return float64(i), true
+	}
+	f, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
+}

@@ -1,0 +1,88 @@
+package config
+
+import (
+	"path/filepath"
+	"strings"
+)
+
+// Default values that Defaults fills in.
+const (
+	DefaultListen              = "127.0.0.1:5000"
+	DefaultDataDir             = "./signet-data"
+	DefaultStoreLocation       = "CurrentUser"
+	DefaultStoreName           = "My"
+	DefaultLogFormat           = "text"
+	DefaultLogLevel            = "info"
+	DefaultAccessTokenLifetime = 3600
+)
+
+// Defaults fills in the zero values that have a default: listen, dataDir,
+// the log format and level, a Store key's storeLocation and storeName, and
+// each client's accessTokenLifetime.
+//
+// It also resolves relative paths against the directory of the
+// configuration file (File) rather than the working directory, so that a
+// configuration means the same whatever directory the server starts in:
+// dataDir, the filePath of key and of each validation key, and
+// tls.certFile and tls.keyFile. With no File, paths stay relative to the
+// working directory. Calling Defaults again changes nothing.
+func (c *Config) Defaults() {
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = DefaultLogFormat
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = DefaultLogLevel
+	}
+	if c.Key != nil {
+		storeDefaults(c.Key)
+	}
+	for i := range c.ValidationKeys {
+		storeDefaults(&c.ValidationKeys[i])
+	}
+	for i := range c.Clients {
+		if c.Clients[i].AccessTokenLifetime == 0 {
+			c.Clients[i].AccessTokenLifetime = DefaultAccessTokenLifetime
+		}
+	}
+	if !c.resolved {
+		c.resolved = true
+		c.DataDir = c.resolve(c.DataDir)
+		if c.Key != nil {
+			c.Key.FilePath = c.resolve(c.Key.FilePath)
+		}
+		for i := range c.ValidationKeys {
+			k := &c.ValidationKeys[i]
+			k.FilePath = c.resolve(k.FilePath)
+		}
+		if c.TLS != nil {
+			c.TLS.CertFile = c.resolve(c.TLS.CertFile)
+			c.TLS.KeyFile = c.resolve(c.TLS.KeyFile)
+		}
+	}
+}
+
+func storeDefaults(k *Key) {
+	if strings.EqualFold(k.Type, KeyStore) {
+		if k.StoreLocation == "" {
+			k.StoreLocation = DefaultStoreLocation
+		}
+		if k.StoreName == "" {
+			k.StoreName = DefaultStoreName
+		}
+	}
+}
+
+// resolve makes a relative path relative to the configuration file's
+// directory. "" stays "".
+func (c *Config) resolve(path string) string {
+	if path == "" || c.File == "" || filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(filepath.Dir(c.File), path)
+}

@@ -1,0 +1,70 @@
+package config
+
+import (
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+func TestDefaults(t *testing.T) {
+	t.Parallel()
+	t.Run("zero values", func(t *testing.T) {
+		t.Parallel()
+		c, ps := parseYAMLText(t, "key: {type: store, name: CN=a}\nvalidationKeys: [{type: File, filePath: /abs/v.pfx}, {type: Store, storeName: Root, storeLocation: LocalMachine, name: b}]\nclients: [{clientId: a}, {clientId: b, accessTokenLifetime: 60}]", nil)
+		expectProblems(t, "t.yaml", ps)
+		c.File = "conf/signet.yaml"
+		c.Defaults()
+		want := Config{
+			File:    "conf/signet.yaml",
+			Listen:  "127.0.0.1:5000",
+			DataDir: filepath.Join("conf", "signet-data"),
+			Log:     Log{Format: "text", Level: "info"},
+			Key:     &Key{Type: "store", Name: "CN=a", StoreLocation: "CurrentUser", StoreName: "My"},
+			ValidationKeys: []Key{
+				{Type: "File", FilePath: "/abs/v.pfx"},
+				{Type: "Store", StoreName: "Root", StoreLocation: "LocalMachine", Name: "b"},
+			},
+			Clients: []Client{{ClientID: "a", AccessTokenLifetime: 3600}, {ClientID: "b", AccessTokenLifetime: 60}},
+		}
+		c.positions, c.failed, c.resolved = nil, nil, false
+		if !reflect.DeepEqual(*c, want) {
+			t.Errorf("got  %+v\nwant %+v", *c, want)
+		}
+	})
+	t.Run("relative paths", func(t *testing.T) {
+		t.Parallel()
+		c := &Config{
+			File:           filepath.Join("etc", "signet", "signet.yaml"),
+			DataDir:        "data",
+			Key:            &Key{Type: "File", FilePath: "keys/signing.pfx"},
+			ValidationKeys: []Key{{Type: "File", FilePath: "old.pem"}, {Type: "Store"}},
+			TLS:            &TLS{CertFile: "tls.crt", KeyFile: "/etc/ssl/tls.key"},
+		}
+		c.Defaults()
+		c.Defaults() // a second time changes nothing
+		dir := filepath.Join("etc", "signet")
+		for got, want := range map[string]string{
+			c.DataDir:                    filepath.Join(dir, "data"),
+			c.Key.FilePath:               filepath.Join(dir, "keys", "signing.pfx"),
+			c.ValidationKeys[0].FilePath: filepath.Join(dir, "old.pem"),
+			c.ValidationKeys[1].FilePath: "",
+			c.TLS.CertFile:               filepath.Join(dir, "tls.crt"),
+			c.TLS.KeyFile:                "/etc/ssl/tls.key",
+		} {
+			if got != want {
+				t.Errorf("%q, want %q", got, want)
+			}
+		}
+	})
+	t.Run("no file", func(t *testing.T) {
+		t.Parallel()
+		c := &Config{Key: &Key{Type: KeyDevelopment, FilePath: "dev.key"}}
+		c.Defaults()
+		if c.DataDir != "./signet-data" || c.Key.FilePath != "dev.key" || c.Key.StoreName != "" {
+			t.Errorf("config %+v %+v", c, c.Key)
+		}
+		if err := c.Validate(); err != nil {
+			t.Error(err)
+		}
+	})
+}

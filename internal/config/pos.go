@@ -1,0 +1,57 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Pos returns where the value at path is in the configuration file. A path
+// names fields by their canonical yaml names, whatever the case in the
+// file, and list items by index: "issuer", "key.thumbprint",
+// "clients[0].secrets[1].hash", "clients[2].jwks.keys[0].n". For a value
+// that is not in the file (a missing field), it is the position of the
+// nearest enclosing value that is ("clients[0].clientId" falls back to
+// "clients[0]"), and at last the file itself, with Line 0.
+func (c *Config) Pos(path string) Position {
+	for p := path; p != ""; p = parent(p) {
+		if pos, ok := c.positions[p]; ok {
+			return pos
+		}
+	}
+	return Position{File: c.File}
+}
+
+// parent drops the last element of a path: "a.b[1]" -> "a.b" -> "a" -> "".
+func parent(path string) string {
+	i := strings.LastIndexAny(path, ".[")
+	if i < 0 {
+		return ""
+	}
+	return path[:i]
+}
+
+// Problemf returns a problem with the value at path, at its position (see
+// Pos), for packages that check what the configuration means: a signing key
+// source reports a certificate that is not found at the line of
+// key.thumbprint with
+//
+//	errs.Add(cfg.Problemf("key.thumbprint", "no certificate with thumbprint %s in %s", ...))
+func (c *Config) Problemf(path, format string, args ...any) Problem {
+	return Problem{Pos: c.Pos(path), Path: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+// decodeFailed reports whether Load already reported a problem with the
+// value at path or one that holds it.
+func (c *Config) decodeFailed(path string) bool {
+	if len(c.failed) == 0 {
+		return false
+	}
+	for p := path; ; p = parent(p) {
+		if c.failed[p] {
+			return true
+		}
+		if p == "" {
+			return false
+		}
+	}
+}

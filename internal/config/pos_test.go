@@ -1,0 +1,99 @@
+package config
+
+import (
+	"testing"
+)
+
+func TestPos(t *testing.T) {
+	t.Parallel()
+	c, err := Load("testdata/same.yaml", env("TLS_PASSWORD", "", "SIGNING_PASSWORD", "", "MYAPP_SECRET", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path string
+		line int
+	}{
+		{"key", 12},
+		{"key.type", 13},
+		{"key.password", 15},
+		{"validationKeys", 17},
+		{"validationKeys[0]", 18},
+		{"validationKeys[0].thumbprint", 19},
+		{"validationKeys[1].filePath", 21},
+		{"apiScopes[1].name", 26},
+		{"apiResources[0].scopes[1]", 30},
+		{"clients", 31},
+		{"clients[0]", 32},
+		{"clients[0].secrets", 34},
+		{"clients[0].secrets[1].hash", 37},
+		{"clients[0].secrets[2].expiration", 40},
+		{"clients[1].jwks.keys[0].kid", 50},
+		// Not in the file: the nearest enclosing value, then the file.
+		{"clients[1].clientName", 44},
+		{"clients[1].secrets[0].value", 44},
+		{"clients[0].secrets[1].description", 37},
+		{"key.thumbprint", 12},
+		{"clients[7].clientId", 31},
+		{"trustProxy", 4},
+		{"nothing", 0},
+		{"", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			t.Parallel()
+			want := Position{File: "testdata/same.yaml", Line: tt.line}
+			if got := c.Pos(tt.path); got != want {
+				t.Errorf("Pos(%q) = %v, want %v", tt.path, got, want)
+			}
+		})
+	}
+}
+
+func TestPosUsesCanonicalNames(t *testing.T) {
+	t.Parallel()
+	c, err := Load("testdata/identityserver.json", env("MYAPP_SECRET", "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, line := range map[string]int{
+		"key.type": 5, "key.storeName": 7, "key.name": 8, "apiScopes[0].name": 10,
+		"clients[0].clientId": 13, "clients[0].secrets[0].value": 14, "clients[0].allowedScopes[0]": 16,
+	} {
+		if got := c.Pos(path).Line; got != line {
+			t.Errorf("Pos(%q) = line %d, want %d", path, got, line)
+		}
+	}
+	if pos := c.Pos("Key.Type"); pos.Line != 0 {
+		t.Errorf("the file's spelling is not a path: %v", pos)
+	}
+}
+
+func TestProblemf(t *testing.T) {
+	t.Parallel()
+	c, err := Load("testdata/identityserver.json", env("MYAPP_SECRET", "s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errs Errors
+	errs.Add(
+		c.Problemf("key.name", "no certificate with subject %q in %s/%s", c.Key.Name, c.Key.StoreLocation, c.Key.StoreName),
+		c.Problemf("key.thumbprint", "not set, so found by name"),
+		c.Problemf("clients[0].secrets[0].value", "too short"),
+	)
+	want := `testdata/identityserver.json:8: key.name: no certificate with subject "CN=my-app-auth" in LocalMachine/My
+testdata/identityserver.json:4: key.thumbprint: not set, so found by name
+testdata/identityserver.json:14: clients[0].secrets[0].value: too short`
+	if got := errs.Error(); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	// Err puts them in file order.
+	if err := errs.Err(); err.(*Errors).Problems[0].Pos.Line != 4 {
+		t.Errorf("not sorted: %v", err)
+	}
+
+	var zero Config
+	if p := zero.Problemf("key", "x %d", 1); p.String() != "key: x 1" {
+		t.Errorf("no file: %q", p.String())
+	}
+}

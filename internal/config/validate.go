@@ -1,0 +1,448 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// Key types.
+const (
+	KeyDevelopment = "Development"
+	KeyFile        = "File"
+	KeyStore       = "Store"
+)
+
+// GrantClientCredentials is the one grant type this version implements.
+const GrantClientCredentials = "client_credentials"
+
+// MaxAccessTokenLifetime is the longest accessTokenLifetime, in seconds (a
+// day).
+const MaxAccessTokenLifetime = 86400
+
+// algorithms are the JWS algorithms a key may sign with: asymmetric only.
+var algorithms = []string{"RS256", "PS256", "ES256", "ES384", "ES512"}
+
+// otherGrantTypes are the grant types of OAuth, OpenID Connect and
+// IdentityServer that this version does not implement.
+var otherGrantTypes = []string{
+	"authorization_code",
+	"implicit",
+	"hybrid",
+	"password",
+	"refresh_token",
+	"urn:ietf:params:oauth:grant-type:device_code",
+	"urn:ietf:params:oauth:grant-type:jwt-bearer",
+	"urn:ietf:params:oauth:grant-type:saml2-bearer",
+	"urn:ietf:params:oauth:grant-type:token-exchange",
+	"urn:openid:params:grant-type:ciba",
+}
+
+// Validate checks what can be checked without opening a key or a secret,
+// and returns every problem found as an *Errors (nil when there is none).
+// It also writes the values it accepts in any case in their canonical
+// spelling: key types (Development, File, Store), store locations
+// (CurrentUser, LocalMachine), algorithms (RS256, ...) and the log format
+// and level (lowercase).
+//
+// A missing key section is not a problem here: it is fine in development
+// mode, and the caller, which knows the mode, reports MissingKeyProblem
+// otherwise. Values that Load could not decode are not reported again.
+// Validate accepts zero values (meaning their defaults) and may be called
+// before or after Defaults.
+func (c *Config) Validate() error {
+	v := validator{c: c}
+	v.server()
+	if c.Key != nil {
+		v.key("key", c.Key, true)
+	}
+	for i := range c.ValidationKeys {
+		v.key(fmt.Sprintf("validationKeys[%d]", i), &c.ValidationKeys[i], false)
+	}
+	scopes := v.scopes()
+	v.resources(scopes)
+	v.clients(scopes)
+	return v.errs.Err()
+}
+
+// MissingKeyProblem is the problem to report when the file has no key
+// section outside development mode: it names the section and shows what
+// to write.
+func (c *Config) MissingKeyProblem() Problem {
+	return Problem{
+		Pos:  Position{File: c.File},
+		Path: "key",
+		Msg: `there is no key section, so there is no key to sign tokens with. Add one, for example
+a certificate in the certificate store:
+  key:
+    type: Store
+    storeLocation: CurrentUser
+    thumbprint: ${APP_SigningCertificateThumbprint}
+or a PFX file:
+  key:
+    type: File
+    filePath: signing.pfx
+    password: ${APP_SigningCertificatePassword}
+("signet cert create" makes one; type: Development is for development only.)`,
+	}
+}
+
+type validator struct {
+	c    *Config
+	errs Errors
+}
+
+func (v *validator) addf(path, format string, args ...any) {
+	if v.c.decodeFailed(path) {
+		return
+	}
+	v.errs.Add(v.c.Problemf(path, format, args...))
+}
+
+// failed reports whether Load could not decode one of the values at paths:
+// a rule that needs one of them would only repeat that problem.
+func (v *validator) failed(paths ...string) bool {
+	return slices.ContainsFunc(paths, v.c.decodeFailed)
+}
+
+// line is the line of path for "also at line N" messages.
+func (v *validator) line(path string) int { return v.c.Pos(path).Line }
+
+// developmentKey reports whether the server signs with a development key:
+// key.type Development, or no key section (development mode, or else the
+// caller reports MissingKeyProblem).
+func (c *Config) developmentKey() bool {
+	return c.Key == nil || strings.EqualFold(c.Key.Type, KeyDevelopment)
+}
+
+func (v *validator) server() {
+	c := v.c
+	if c.Issuer != "" {
+		if msg := checkURL(c.Issuer, true); msg != "" {
+			v.addf("issuer", "%s", msg)
+		} else if u, _ := url.Parse(c.Issuer); strings.EqualFold(u.Scheme, "http") && !c.AllowHTTP && !c.developmentKey() {
+			v.addf("issuer", "%q uses http: use https, or set allowHttp: true (IdentityServer's RequireSsl=false); only a Development key allows http without it", c.Issuer)
+		}
+	}
+	if c.Listen != "" {
+		if msg := checkListen(c.Listen); msg != "" {
+			v.addf("listen", "%s", msg)
+		}
+	}
+	if s, ok := oneOf(c.Log.Format, "text", "json"); ok {
+		c.Log.Format = strings.ToLower(s)
+	} else {
+		v.addf("log.format", "unknown log format %q: use text or json", c.Log.Format)
+	}
+	if s, ok := oneOf(c.Log.Level, "debug", "info", "warn", "error"); ok {
+		c.Log.Level = strings.ToLower(s)
+	} else {
+		v.addf("log.level", "unknown log level %q: use debug, info, warn or error", c.Log.Level)
+	}
+	if c.TLS != nil && c.TLS.CertFile == "" {
+		v.addf("tls.certFile", "the tls section needs certFile (a PEM certificate with keyFile, or a .pfx with password)")
+	}
+}
+
+// oneOf returns the canonical spelling of s among allowed, matched
+// case-insensitively; "" is accepted as itself (the default).
+func oneOf(s string, allowed ...string) (string, bool) {
+	if s == "" {
+		return "", true
+	}
+	for _, a := range allowed {
+		if strings.EqualFold(s, a) {
+			return a, true
+		}
+	}
+	return s, false
+}
+
+// checkURL returns what is wrong with an issuer or jwksUri: it must be an
+// absolute https URL (http too when allowHTTP) without user, query or
+// fragment.
+func checkURL(raw string, allowHTTP bool) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Sprintf("%q is not a URL: %v", raw, unwrapURLError(err))
+	}
+	scheme := strings.ToLower(u.Scheme)
+	switch {
+	case !u.IsAbs() || u.Host == "" || u.Opaque != "":
+		return fmt.Sprintf("%q is not an absolute URL such as https://auth.example.com", raw)
+	case scheme != "https" && scheme != "http":
+		return fmt.Sprintf("%q is not an https URL", raw)
+	case scheme == "http" && !allowHTTP:
+		return fmt.Sprintf("%q uses http: use https, or set allowHttp: true", raw)
+	case u.User != nil:
+		return fmt.Sprintf("%q must not hold a user name or password", u.Redacted())
+	case u.RawQuery != "" || u.ForceQuery:
+		return fmt.Sprintf("%q must not have a query (?...)", raw)
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return fmt.Sprintf("%q must not have a fragment (#...)", raw)
+	}
+	return ""
+}
+
+func unwrapURLError(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}
+
+func checkListen(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Sprintf("%q is not host:port, such as 127.0.0.1:5000 or :443", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Sprintf("%q: the port must be a number from 0 to 65535", addr)
+	}
+	return ""
+}
+
+func (v *validator) key(path string, k *Key, signing bool) {
+	types := []string{KeyDevelopment, KeyFile, KeyStore}
+	t, ok := oneOf(k.Type, types...)
+	switch {
+	case k.Type == "":
+		v.addf(path+".type", "type is required: Development, File or Store")
+	case !ok:
+		if s := suggest(k.Type, types); s != "" {
+			v.addf(path+".type", "unknown key type %q; did you mean %s?", k.Type, s)
+		} else {
+			v.addf(path+".type", "unknown key type %q: use Development, File or Store", k.Type)
+		}
+	default:
+		k.Type = t
+	}
+	switch k.Type {
+	case KeyDevelopment:
+		if !signing {
+			v.addf(path+".type", "a validation key cannot be of type Development: the development key is only for signing in development mode")
+		}
+	case KeyFile:
+		if k.FilePath == "" {
+			v.addf(path+".filePath", "a File key needs filePath (a .pfx/.p12 with password, or a PEM file)")
+		}
+	case KeyStore:
+		if k.Thumbprint == "" && k.Name == "" && !v.failed(path+".thumbprint", path+".name") {
+			v.addf(path, "a Store key needs thumbprint (the certificate's SHA-1 thumbprint) or name (its subject, such as CN=my-app-auth)")
+		}
+		if s, ok := oneOf(k.StoreLocation, "CurrentUser", "LocalMachine"); ok {
+			k.StoreLocation = s
+		} else {
+			v.addf(path+".storeLocation", "unknown store location %q: use CurrentUser or LocalMachine", k.StoreLocation)
+		}
+	}
+	if k.Algorithm == "" {
+		return
+	}
+	if s, ok := oneOf(k.Algorithm, algorithms...); ok {
+		k.Algorithm = s
+		return
+	}
+	list := strings.Join(algorithms, ", ")
+	switch a := strings.ToUpper(k.Algorithm); {
+	case a == "NONE" || strings.HasPrefix(a, "HS"):
+		v.addf(path+".algorithm", "algorithm %q is not allowed: only asymmetric algorithms are (%s)", k.Algorithm, list)
+	default:
+		v.addf(path+".algorithm", "algorithm %q is not supported: only the asymmetric algorithms %s are", k.Algorithm, list)
+	}
+}
+
+// scopes checks apiScopes and returns their names.
+func (v *validator) scopes() map[string]bool {
+	names := make(map[string]bool)
+	first := make(map[string]string)
+	for i, s := range v.c.APIScopes {
+		path := fmt.Sprintf("apiScopes[%d].name", i)
+		if msg := checkScopeName(s.Name); msg != "" {
+			v.addf(path, "%s", msg)
+			continue
+		}
+		if p, dup := first[s.Name]; dup {
+			v.addf(path, "scope %q is defined twice (also at line %d)", s.Name, v.line(p))
+			continue
+		}
+		first[s.Name] = path
+		names[s.Name] = true
+	}
+	return names
+}
+
+// checkScopeName applies RFC 6749's scope-token syntax: printable ASCII
+// except space, " and \.
+func checkScopeName(name string) string {
+	switch {
+	case name == "":
+		return "name is required"
+	case strings.ContainsFunc(name, unicode.IsSpace):
+		return fmt.Sprintf("scope %q has a space: scopes are separated by spaces in token requests, so a name cannot have one", name)
+	}
+	for _, r := range name {
+		if r < 0x21 || r > 0x7E || r == '"' || r == '\\' {
+			return fmt.Sprintf("scope %q has %q: a scope name is printable ASCII without space, \" or \\ (RFC 6749, section 3.3)", name, r)
+		}
+	}
+	return ""
+}
+
+// scopeRef checks that a scope named in a list is defined.
+func (v *validator) scopeRef(path, name string, scopes map[string]bool) {
+	if scopes[name] {
+		return
+	}
+	defined := make([]string, 0, len(scopes))
+	for _, s := range v.c.APIScopes {
+		if scopes[s.Name] && !slices.Contains(defined, s.Name) {
+			defined = append(defined, s.Name)
+		}
+	}
+	switch s := suggest(name, defined); {
+	case s != "":
+		v.addf(path, "scope %q is not defined in apiScopes; did you mean %q?", name, s)
+	case len(defined) == 0:
+		v.addf(path, "scope %q is not defined: apiScopes is empty", name)
+	case len(defined) > 10:
+		v.addf(path, "scope %q is not defined in apiScopes", name)
+	default:
+		v.addf(path, "scope %q is not defined in apiScopes (%s)", name, strings.Join(defined, ", "))
+	}
+}
+
+func (v *validator) resources(scopes map[string]bool) {
+	first := make(map[string]string)
+	for i, r := range v.c.APIResources {
+		path := fmt.Sprintf("apiResources[%d]", i)
+		switch p, dup := first[r.Name]; {
+		case r.Name == "":
+			v.addf(path+".name", "name is required (it is the audience of the tokens for this API, such as https://api.example.com)")
+		case dup:
+			v.addf(path+".name", "API resource %q is defined twice (also at line %d)", r.Name, v.line(p))
+		default:
+			first[r.Name] = path + ".name"
+		}
+		for j, s := range r.Scopes {
+			v.scopeRef(fmt.Sprintf("%s.scopes[%d]", path, j), s, scopes)
+		}
+	}
+}
+
+func (v *validator) clients(scopes map[string]bool) {
+	allowHTTP := v.c.AllowHTTP
+	first := make(map[string]string)
+	for i := range v.c.Clients {
+		cl := &v.c.Clients[i]
+		path := fmt.Sprintf("clients[%d]", i)
+		switch p, dup := first[cl.ClientID]; {
+		case cl.ClientID == "":
+			v.addf(path+".clientId", "clientId is required")
+		case dup:
+			v.addf(path+".clientId", "client %q is defined twice (also at line %d)", cl.ClientID, v.line(p))
+		default:
+			first[cl.ClientID] = path + ".clientId"
+		}
+
+		v.grantTypes(path, cl)
+		for j, s := range cl.AllowedScopes {
+			v.scopeRef(fmt.Sprintf("%s.allowedScopes[%d]", path, j), s, scopes)
+		}
+		if cl.AccessTokenLifetime < 0 || cl.AccessTokenLifetime > MaxAccessTokenLifetime {
+			v.addf(path+".accessTokenLifetime", "accessTokenLifetime is %d: give seconds from 1 to %d (a day), or leave it out for 3600", cl.AccessTokenLifetime, MaxAccessTokenLifetime)
+		}
+
+		for j, s := range cl.Secrets {
+			sp := fmt.Sprintf("%s.secrets[%d]", path, j)
+			switch {
+			case s.Value != "" && s.Hash != "":
+				v.addf(sp, "a secret has value or hash, not both")
+			case s.Value == "" && s.Hash == "" && !v.failed(sp+".value", sp+".hash"):
+				if _, ok := v.c.positions[sp+".value"]; ok {
+					v.addf(sp+".value", "value is empty")
+				} else if _, ok := v.c.positions[sp+".hash"]; ok {
+					v.addf(sp+".hash", "hash is empty")
+				} else {
+					v.addf(sp, "a secret needs value (the secret itself) or hash (what signet secret hash prints)")
+				}
+			}
+		}
+
+		switch {
+		case cl.JWKS != nil && cl.JWKSURI != "":
+			v.addf(path+".jwksUri", "jwks and jwksUri are exclusive: give the keys or where to fetch them, not both")
+		case cl.JWKS != nil:
+			v.jwks(path+".jwks", cl.JWKS)
+		case cl.JWKSURI != "":
+			if msg := checkURL(cl.JWKSURI, allowHTTP); msg != "" {
+				v.addf(path+".jwksUri", "%s", msg)
+			}
+		}
+
+		if slices.Contains(cl.AllowedGrantTypes, GrantClientCredentials) && len(cl.Secrets) == 0 && cl.JWKS == nil && cl.JWKSURI == "" &&
+			!v.failed(path+".secrets", path+".jwks", path+".jwksUri") {
+			v.addf(path, "client %q has no way to authenticate: a client_credentials client needs secrets, or jwks or jwksUri (public keys for private_key_jwt)", cl.ClientID)
+		}
+	}
+}
+
+func (v *validator) grantTypes(path string, cl *Client) {
+	if len(cl.AllowedGrantTypes) == 0 {
+		v.addf(path+".allowedGrantTypes", "allowedGrantTypes is required: [client_credentials]")
+		return
+	}
+	seen := make(map[string]bool)
+	known := append([]string{GrantClientCredentials}, otherGrantTypes...)
+	for j, g := range cl.AllowedGrantTypes {
+		gp := fmt.Sprintf("%s.allowedGrantTypes[%d]", path, j)
+		switch {
+		case seen[g]:
+			v.addf(gp, "grant type %q is listed twice", g)
+		case g == GrantClientCredentials:
+		case slices.Contains(otherGrantTypes, g):
+			v.addf(gp, "grant type %q is not supported by this version: only client_credentials is", g)
+		default:
+			if s := suggest(g, known); s != "" {
+				v.addf(gp, "unknown grant type %q; did you mean %q?", g, s)
+			} else {
+				v.addf(gp, "unknown grant type %q: this version supports client_credentials", g)
+			}
+		}
+		seen[g] = true
+	}
+}
+
+// jwks checks the shape of a JSON Web Key Set; the keys themselves are for
+// the JWK parser.
+func (v *validator) jwks(path string, set map[string]any) {
+	keys, ok := set["keys"]
+	if !ok {
+		if _, single := set["kty"]; single {
+			v.addf(path, "this is one key, not a key set: write it as keys: [ {...} ]")
+		} else {
+			v.addf(path, "a JSON Web Key Set has keys: a list of keys")
+		}
+		return
+	}
+	list, ok := keys.([]any)
+	if !ok || len(list) == 0 {
+		v.addf(path+".keys", "keys must be a list of at least one key")
+		return
+	}
+	for i, k := range list {
+		kp := fmt.Sprintf("%s.keys[%d]", path, i)
+		m, ok := k.(map[string]any)
+		if !ok {
+			v.addf(kp, "a key must be a mapping (a JSON Web Key)")
+			continue
+		}
+		if kty, _ := m["kty"].(string); kty == "" {
+			v.addf(kp, "a key needs kty (RSA or EC)")
+		}
+	}
+}

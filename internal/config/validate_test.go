@@ -1,0 +1,219 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+// validClient is a client that passes Validate, for cases about other
+// sections; scopes defines its scope.
+const (
+	scopes      = "apiScopes: [{name: api1}, {name: api2}]\n"
+	validClient = "clients:\n  - {clientId: a, allowedGrantTypes: [client_credentials], allowedScopes: [api1], secrets: [{value: s}]}\n"
+)
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		src  string
+		want []string // problems, as expectProblems takes them
+	}{
+		{name: "empty"},
+		{name: "valid", src: "issuer: https://auth.example.com/identity\nlisten: ':443'\nlog: {format: JSON, level: Warn}\nkey: {type: file, filePath: k.pfx, algorithm: es256}\n" + scopes + validClient},
+
+		// issuer
+		{name: "issuer not absolute", src: "issuer: auth.example.com", want: []string{`1: issuer: "auth.example.com" is not an absolute URL such as https://auth.example.com`}},
+		{name: "issuer scheme", src: "issuer: ftp://a", want: []string{`1: issuer: "ftp://a" is not an https URL`}},
+		{name: "issuer query", src: "issuer: https://a/?x=1", want: []string{`1: issuer: "https://a/?x=1" must not have a query (?...)`}},
+		{name: "issuer empty query", src: "issuer: https://a/?", want: []string{`1: issuer: "https://a/?" must not have a query`}},
+		{name: "issuer fragment", src: "issuer: https://a/#f", want: []string{`1: issuer: "https://a/#f" must not have a fragment (#...)`}},
+		{name: "issuer user", src: "issuer: https://u:p@a/", want: []string{`1: issuer: "https://u:xxxxx@a/" must not hold a user name or password`}},
+		{name: "issuer not a URL", src: "issuer: 'https://a b/'", want: []string{`1: issuer: "https://a b/" is not a URL: invalid character " " in host name`}},
+		{name: "issuer http", src: "issuer: http://a\nkey: {type: Store, name: CN=a}", want: []string{`1: issuer: "http://a" uses http: use https, or set allowHttp: true`}},
+		{name: "issuer http allowed", src: "issuer: http://a\nallowHttp: true\nkey: {type: Store, name: CN=a}"},
+		{name: "issuer http with a development key", src: "issuer: http://localhost:5000\nkey: {type: development}"},
+		{name: "issuer http without a key", src: "issuer: http://localhost:5000"},
+
+		// listen, log, tls
+		{name: "listen", src: "listen: 5000", want: []string{`1: listen: "5000" is not host:port, such as 127.0.0.1:5000 or :443`}},
+		{name: "listen port", src: "listen: 'a:http'", want: []string{`1: listen: "a:http": the port must be a number from 0 to 65535`}},
+		{name: "listen port range", src: "listen: '[::1]:70000'", want: []string{`1: listen: "[::1]:70000": the port must be a number`}},
+		{name: "listen IPv6", src: "listen: '[::1]:5000'"},
+		{name: "log format", src: "log:\n  format: xml", want: []string{`2: log.format: unknown log format "xml": use text or json`}},
+		{name: "log level", src: "log:\n  level: verbose", want: []string{`2: log.level: unknown log level "verbose": use debug, info, warn or error`}},
+		{name: "tls without certFile", src: "tls:\n  keyFile: k.pem", want: []string{`1: tls.certFile: the tls section needs certFile`}},
+		{name: "tls empty", src: "tls: {}", want: []string{`1: tls.certFile: the tls section needs certFile`}},
+		{name: "tls", src: "tls: {certFile: c.pem, keyFile: k.pem}"},
+
+		// key
+		{name: "key type required", src: "key:\n  filePath: a", want: []string{`1: key.type: type is required: Development, File or Store`}},
+		{name: "key type unknown", src: "key:\n  type: Pkcs12", want: []string{`2: key.type: unknown key type "Pkcs12": use Development, File or Store`}},
+		{name: "key type typo", src: "key:\n  type: Stor", want: []string{`2: key.type: unknown key type "Stor"; did you mean Store?`}},
+		{name: "store needs thumbprint or name", src: "key:\n  type: Store\n  storeName: My", want: []string{`1: key: a Store key needs thumbprint (the certificate's SHA-1 thumbprint) or name`}},
+		{name: "store by name", src: "key: {type: Store, name: CN=a}"},
+		{name: "store by thumbprint", src: "key: {type: STORE, thumbprint: AB, storeLocation: localmachine}"},
+		{name: "store location", src: "key:\n  type: Store\n  name: CN=a\n  storeLocation: Machine", want: []string{`4: key.storeLocation: unknown store location "Machine": use CurrentUser or LocalMachine`}},
+		{name: "file needs filePath", src: "key:\n  type: File\n  password: p", want: []string{`1: key.filePath: a File key needs filePath`}},
+		{name: "development", src: "key: {type: Development}"},
+		{name: "algorithm none", src: "key: {type: Development, algorithm: none}", want: []string{`1: key.algorithm: algorithm "none" is not allowed: only asymmetric algorithms are (RS256, PS256, ES256, ES384, ES512)`}},
+		{name: "algorithm HS256", src: "key: {type: Development, algorithm: HS256}", want: []string{`1: key.algorithm: algorithm "HS256" is not allowed: only asymmetric algorithms are`}},
+		{name: "algorithm RS512", src: "key: {type: Development, algorithm: RS512}", want: []string{`1: key.algorithm: algorithm "RS512" is not supported: only the asymmetric algorithms RS256, PS256, ES256, ES384, ES512 are`}},
+		{name: "algorithms", src: "validationKeys:\n" +
+			"  - {type: Store, name: a, algorithm: RS256}\n  - {type: Store, name: a, algorithm: PS256}\n  - {type: Store, name: a, algorithm: ES256}\n" +
+			"  - {type: Store, name: a, algorithm: ES384}\n  - {type: Store, name: a, algorithm: es512}\n"},
+
+		// validationKeys
+		{name: "validation key development", src: "validationKeys:\n  - type: Development", want: []string{`2: validationKeys[0].type: a validation key cannot be of type Development`}},
+		{name: "validation keys checked like key", src: "validationKeys:\n  - type: File\n  - type: Store\n    algorithm: HS512\n  - {}", want: []string{
+			`2: validationKeys[0].filePath: a File key needs filePath`,
+			`3: validationKeys[1]: a Store key needs thumbprint`,
+			`4: validationKeys[1].algorithm: algorithm "HS512" is not allowed`,
+			`5: validationKeys[2].type: type is required`,
+		}},
+
+		// apiScopes
+		{name: "scope name required", src: "apiScopes:\n  - displayName: x", want: []string{`2: apiScopes[0].name: name is required`}},
+		{name: "scope name space", src: "apiScopes:\n  - name: 'api 1'", want: []string{`2: apiScopes[0].name: scope "api 1" has a space`}},
+		{name: "scope name tab", src: "apiScopes:\n  - name: \"api\\t1\"", want: []string{`2: apiScopes[0].name: scope "api\t1" has a space`}},
+		{name: "scope name quote", src: "apiScopes:\n  - name: 'a\"b'", want: []string{`2: apiScopes[0].name: scope "a\"b" has '"': a scope name is printable ASCII without space, " or \ (RFC 6749, section 3.3)`}},
+		{name: "scope name non-ASCII", src: "apiScopes:\n  - name: é", want: []string{`2: apiScopes[0].name: scope "é" has 'é'`}},
+		{name: "scope twice", src: "apiScopes:\n  - name: api1\n  - name: api1", want: []string{`3: apiScopes[1].name: scope "api1" is defined twice (also at line 2)`}},
+		{name: "scope names", src: "apiScopes: [{name: 'urn:x:api1/read'}, {name: 'a.b-c_d'}, {name: 'API1'}, {name: api1}]"},
+
+		// apiResources
+		{name: "resource name required", src: scopes + "apiResources:\n  - scopes: [api1]", want: []string{`3: apiResources[0].name: name is required`}},
+		{name: "resource twice", src: scopes + "apiResources:\n  - name: r\n  - name: r", want: []string{`4: apiResources[1].name: API resource "r" is defined twice (also at line 3)`}},
+		{name: "resource scope undefined", src: scopes + "apiResources:\n  - name: r\n    scopes: [api1, api3, nope]", want: []string{
+			`4: apiResources[0].scopes[1]: scope "api3" is not defined in apiScopes; did you mean "api1"?`,
+			`4: apiResources[0].scopes[2]: scope "nope" is not defined in apiScopes (api1, api2)`,
+		}},
+		{name: "resource scope without scopes", src: "apiResources:\n  - name: r\n    scopes: [api1]", want: []string{`3: apiResources[0].scopes[0]: scope "api1" is not defined: apiScopes is empty`}},
+
+		// clients
+		{name: "clientId required", src: scopes + "clients:\n  - allowedGrantTypes: [client_credentials]\n    secrets: [{value: s}]", want: []string{`3: clients[0].clientId: clientId is required`}},
+		{name: "clientId twice", src: scopes + "clients:\n  - {clientId: a, allowedGrantTypes: [client_credentials], secrets: [{value: s}]}\n  - {clientId: a, allowedGrantTypes: [client_credentials], secrets: [{value: s}]}",
+			want: []string{`4: clients[1].clientId: client "a" is defined twice (also at line 3)`}},
+		{name: "grant types required", src: "clients:\n  - clientId: a\n    secrets: [{value: s}]", want: []string{`2: clients[0].allowedGrantTypes: allowedGrantTypes is required: [client_credentials]`}},
+		{name: "grant types", src: "clients:\n  - clientId: a\n    secrets: [{value: s}]\n    allowedGrantTypes:\n      - client_credentials\n      - authorization_code\n      - urn:ietf:params:oauth:grant-type:device_code\n      - magic\n      - ClientCredentials\n      - client_credentials",
+			want: []string{
+				`6: clients[0].allowedGrantTypes[1]: grant type "authorization_code" is not supported by this version: only client_credentials is`,
+				`7: clients[0].allowedGrantTypes[2]: grant type "urn:ietf:params:oauth:grant-type:device_code" is not supported by this version`,
+				`8: clients[0].allowedGrantTypes[3]: unknown grant type "magic": this version supports client_credentials`,
+				`9: clients[0].allowedGrantTypes[4]: unknown grant type "ClientCredentials"; did you mean "client_credentials"?`,
+				`10: clients[0].allowedGrantTypes[5]: grant type "client_credentials" is listed twice`,
+			}},
+		{name: "allowed scope undefined", src: scopes + "clients:\n  - {clientId: a, allowedGrantTypes: [client_credentials], secrets: [{value: s}], allowedScopes: [api2, api_1]}",
+			want: []string{`3: clients[0].allowedScopes[1]: scope "api_1" is not defined in apiScopes; did you mean "api1"?`}},
+		{name: "secret value or hash", src: "clients:\n  - clientId: a\n    allowedGrantTypes: [client_credentials]\n    secrets:\n      - value: s\n        hash: h\n      - description: d\n      - value: ''\n      - hash: ''\n      - hash: h",
+			want: []string{
+				`5: clients[0].secrets[0]: a secret has value or hash, not both`,
+				`7: clients[0].secrets[1]: a secret needs value (the secret itself) or hash (what signet secret hash prints)`,
+				`8: clients[0].secrets[2].value: value is empty`,
+				`9: clients[0].secrets[3].hash: hash is empty`,
+			}},
+		{name: "no way to authenticate", src: "clients:\n  - clientId: a\n    allowedGrantTypes: [client_credentials]",
+			want: []string{`2: clients[0]: client "a" has no way to authenticate: a client_credentials client needs secrets, or jwks or jwksUri`}},
+		{name: "jwks instead of secrets", src: "clients:\n  - {clientId: a, allowedGrantTypes: [client_credentials], jwks: {keys: [{kty: RSA}]}}"},
+		{name: "jwksUri instead of secrets", src: "clients:\n  - {clientId: a, allowedGrantTypes: [client_credentials], jwksUri: 'https://a/jwks'}"},
+		{name: "jwks and jwksUri", src: "clients:\n  - clientId: a\n    allowedGrantTypes: [client_credentials]\n    jwks: {keys: [{kty: RSA}]}\n    jwksUri: https://a/jwks",
+			want: []string{`5: clients[0].jwksUri: jwks and jwksUri are exclusive`}},
+		{name: "jwksUri http", src: "clients:\n  - clientId: a\n    allowedGrantTypes: [client_credentials]\n    jwksUri: http://a/jwks",
+			want: []string{`4: clients[0].jwksUri: "http://a/jwks" uses http: use https, or set allowHttp: true`}},
+		{name: "jwksUri http allowed", src: "allowHttp: true\nclients:\n  - {clientId: a, allowedGrantTypes: [client_credentials], jwksUri: 'http://a/jwks'}"},
+		{name: "jwksUri relative", src: "clients:\n  - clientId: a\n    allowedGrantTypes: [client_credentials]\n    jwksUri: /jwks",
+			want: []string{`4: clients[0].jwksUri: "/jwks" is not an absolute URL`}},
+		{name: "jwks shape", src: "clients:\n" +
+			"  - {clientId: a, allowedGrantTypes: [client_credentials], jwks: {kty: RSA, n: x}}\n" +
+			"  - {clientId: b, allowedGrantTypes: [client_credentials], jwks: {key: []}}\n" +
+			"  - {clientId: c, allowedGrantTypes: [client_credentials], jwks: {keys: []}}\n" +
+			"  - {clientId: d, allowedGrantTypes: [client_credentials], jwks: {keys: [x, {kid: k}]}}\n",
+			want: []string{
+				`2: clients[0].jwks: this is one key, not a key set: write it as keys: [ {...} ]`,
+				`3: clients[1].jwks: a JSON Web Key Set has keys: a list of keys`,
+				`4: clients[2].jwks.keys: keys must be a list of at least one key`,
+				`5: clients[3].jwks.keys[0]: a key must be a mapping (a JSON Web Key)`,
+				`5: clients[3].jwks.keys[1]: a key needs kty (RSA or EC)`,
+			}},
+		{name: "lifetime", src: "clients:\n  - clientId: a\n    allowedGrantTypes: [client_credentials]\n    secrets: [{value: s}]\n    accessTokenLifetime: 86401\n  - {clientId: b, allowedGrantTypes: [client_credentials], secrets: [{value: s}], accessTokenLifetime: -1}\n  - {clientId: c, allowedGrantTypes: [client_credentials], secrets: [{value: s}], accessTokenLifetime: 86400}",
+			want: []string{
+				`5: clients[0].accessTokenLifetime: accessTokenLifetime is 86401: give seconds from 1 to 86400 (a day), or leave it out for 3600`,
+				`6: clients[1].accessTokenLifetime: accessTokenLifetime is -1`,
+			}},
+
+		// Values that Load could not decode are not reported again.
+		{name: "no second problem", src: "key:\n  type: Store\n  thumbprint: ${NOPE}\nclients:\n  - clientId: ${NOPE}\n    allowedGrantTypes: client_credentials\n  - clientId: b\n    allowedGrantTypes: [client_credentials]\n    secrets: [{value: '${NOPE}'}]\n",
+			want: []string{
+				`3: key.thumbprint: environment variable NOPE is not set`,
+				`5: clients[0].clientId: environment variable NOPE is not set`,
+				`6: clients[0].allowedGrantTypes: expected a list`,
+				`9: clients[1].secrets[0].value: environment variable NOPE is not set`,
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, ps := parseYAMLText(t, tt.src, nil)
+			ps = append(ps, problems(t, Join(c.Validate()))...)
+			expectProblems(t, "t.yaml", problems(t, Join(&Errors{Problems: ps})), tt.want...)
+		})
+	}
+}
+
+func TestValidateNormalises(t *testing.T) {
+	t.Parallel()
+	c, ps := parseYAMLText(t, "log: {format: JSON, level: DEBUG}\nkey: {type: sToRe, name: a, storeLocation: localmachine, algorithm: ps256}\nvalidationKeys: [{type: FILE, filePath: a}]", nil)
+	expectProblems(t, "t.yaml", ps)
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Log != (Log{"json", "debug"}) || c.Key.Type != "Store" || c.Key.StoreLocation != "LocalMachine" || c.Key.Algorithm != "PS256" || c.ValidationKeys[0].Type != "File" {
+		t.Errorf("not normalised: %+v %+v %+v", c.Log, c.Key, c.ValidationKeys)
+	}
+}
+
+func TestValidateWithoutFile(t *testing.T) {
+	t.Parallel()
+	// A Config built in code: problems have a path but no position.
+	c := &Config{Clients: []Client{{ClientID: "a"}}}
+	err := c.Validate()
+	if err == nil || err.Error() != "clients[0].allowedGrantTypes: allowedGrantTypes is required: [client_credentials]" {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestMissingKeyProblem(t *testing.T) {
+	t.Parallel()
+	c, err := Load("testdata/mistakes.yaml", env())
+	if c == nil {
+		t.Fatal(err)
+	}
+	c.Key = nil
+	if err := c.Validate(); err != nil && strings.Contains(err.Error(), "key") && !strings.Contains(err.Error(), "allowHttp") {
+		t.Errorf("Validate complains about the key: %v", err)
+	}
+	p := c.MissingKeyProblem()
+	s := p.String()
+	for _, want := range []string{
+		"testdata/mistakes.yaml: key: there is no key section",
+		"\n      key:\n        type: Store\n        storeLocation: CurrentUser\n        thumbprint: ${APP_SigningCertificateThumbprint}\n",
+		"\n        type: File\n        filePath: signing.pfx\n",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("missing %q in\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "no signing credential is configured") {
+		t.Error("the vague message")
+	}
+	// The examples in the message are a valid configuration.
+	for _, example := range strings.Split(p.Msg, "\n  key:\n")[1:] {
+		example = "key:\n" + strings.SplitN(example, "\n(", 2)[0]
+		example = strings.SplitN(example, "\nor", 2)[0]
+		k, ps := parseYAMLText(t, example, env("APP_SigningCertificateThumbprint", "AB", "APP_SigningCertificatePassword", "p"))
+		expectProblems(t, "t.yaml", ps)
+		if k.Key == nil || k.Validate() != nil {
+			t.Errorf("example %q: %+v %v", example, k.Key, k.Validate())
+		}
+	}
+}

@@ -1,0 +1,326 @@
+package grant
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/signetid/signet/internal/oauth"
+	"github.com/signetid/signet/storage"
+)
+
+const (
+	// maxAssertionBytes bounds a client assertion.
+	maxAssertionBytes = 16 << 10
+	// MaxAssertionLifetime is how far in the future a client assertion's
+	// exp may be: assertions are made per request and must be short-lived,
+	// which also bounds how long their jti is remembered.
+	MaxAssertionLifetime = 5 * time.Minute
+	// assertionSkew tolerates clocks that differ a little.
+	assertionSkew = time.Minute
+)
+
+// AssertionAlgorithms are the algorithms a client assertion may be signed
+// with: asymmetric only (RFC 7523 allows HMAC with the client secret;
+// Signet does not, a hashed secret cannot verify one).
+var AssertionAlgorithms = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512, jose.ES256, jose.ES384, jose.ES512, jose.EdDSA}
+
+// ReplayCache remembers client assertion jtis (storage.ReplayCache).
+type ReplayCache interface {
+	// UseOnce records (clientID, jti) until expires, failing with an error
+	// wrapping storage.ErrAlreadyExists if it was recorded before.
+	UseOnce(ctx context.Context, clientID, jti string, expires time.Time) error
+}
+
+func assertionError(format string, args ...any) *oauth.Error {
+	return oauth.ClientError(false, "client assertion: "+format, args...)
+}
+
+// checkAssertion authenticates a client by private_key_jwt (RFC 7523 §2.2,
+// OpenID Connect Core §9): a JWT it signed, whose iss and sub are its
+// client_id, whose aud is the token endpoint or the issuer, which expires
+// soon, and whose jti is used once.
+func (e *Endpoint) checkAssertion(ctx context.Context, req *Request, audiences []string) (*Client, *oauth.Error) {
+	switch {
+	case req.AssertionType == "":
+		return nil, oauth.Errorf(oauth.InvalidRequest, "client_assertion was sent without client_assertion_type")
+	case req.AssertionType != oauth.ClientAssertionJWT:
+		return nil, assertionError("client_assertion_type %q is not supported; use %s", req.AssertionType, oauth.ClientAssertionJWT)
+	case req.Assertion == "":
+		return nil, oauth.Errorf(oauth.InvalidRequest, "client_assertion_type was sent without client_assertion")
+	}
+	tok, claims, err := parseAssertion(req.Assertion)
+	if err != nil {
+		return nil, assertionError("%v", err)
+	}
+	clientID := claims.Subject
+	if clientID == "" {
+		return nil, assertionError("it has no sub; sub and iss must be the client_id")
+	}
+	if req.ClientID != "" && req.ClientID != clientID {
+		return nil, assertionError("client_id %q differs from the assertion's sub %q", req.ClientID, clientID)
+	}
+	c, err := e.Clients.Client(ctx, clientID)
+	if errors.Is(err, ErrUnknownClient) {
+		e.log(ctx, "client authentication failed", slog.String("client_id", clientID), slog.String("reason", "unknown client"))
+		return nil, assertionError("unknown client")
+	} else if err != nil {
+		return nil, oauth.AsError(err)
+	}
+	if !c.usesKeys() {
+		return nil, assertionError("client %q has no keys for private_key_jwt: give it jwks or jwksUri", clientID)
+	}
+	h := tok.Headers[0]
+	if err := e.verifyWithClientKeys(ctx, c, tok, h, &claims); err != nil {
+		e.log(ctx, "client authentication failed", slog.String("client_id", clientID), slog.String("reason", err.Error()))
+		return nil, assertionError("%v", err)
+	}
+	now := e.now()
+	switch {
+	case claims.Issuer != clientID:
+		return nil, assertionError("iss %q must be the client_id %q", claims.Issuer, clientID)
+	case !slices.ContainsFunc(audiences, func(a string) bool { return claims.Audience.Contains(a) }):
+		return nil, assertionError("aud %v must contain the token endpoint %s (or the issuer)", []string(claims.Audience), audiences[0])
+	case claims.Expiry == nil:
+		return nil, assertionError("it has no exp; client assertions must expire, within %v", MaxAssertionLifetime)
+	case claims.ID == "":
+		return nil, assertionError("it has no jti; each assertion needs a unique jti (RFC 7523 §3)")
+	case len(claims.ID) > 256:
+		return nil, assertionError("its jti is over 256 characters")
+	}
+	if err := claims.ValidateWithLeeway(jwt.Expected{Time: now}, assertionSkew); err != nil {
+		return nil, assertionError("%v", describeValidation(err, claims, now))
+	}
+	exp := claims.Expiry.Time()
+	if exp.Sub(now) > MaxAssertionLifetime+assertionSkew {
+		return nil, assertionError("it expires in %v; client assertions must expire within %v", exp.Sub(now).Round(time.Second), MaxAssertionLifetime)
+	}
+	if err := e.Replay.UseOnce(ctx, clientID, claims.ID, exp.Add(assertionSkew)); err != nil {
+		if errors.Is(err, storage.ErrAlreadyExists) {
+			e.log(ctx, "client authentication failed", slog.String("client_id", clientID), slog.String("reason", "replayed assertion"))
+			return nil, assertionError("its jti was used before; sign a new assertion, with a new jti, for each request")
+		}
+		if errors.Is(err, storage.ErrInvalid) {
+			return nil, assertionError("its jti or sub cannot be stored (%v)", err)
+		}
+		return nil, oauth.AsError(fmt.Errorf("replay cache: %w", err))
+	}
+	return c, nil
+}
+
+// parseAssertion parses a signed JWT with an allowed algorithm and reads its
+// claims WITHOUT verifying them: only to find the client whose keys verify
+// it. Nothing read here is trusted before verifyWithClientKeys.
+func parseAssertion(s string) (*jwt.JSONWebToken, jwt.Claims, error) {
+	var claims jwt.Claims
+	if len(s) > maxAssertionBytes {
+		return nil, claims, fmt.Errorf("it is over %d KiB", maxAssertionBytes>>10)
+	}
+	tok, err := jwt.ParseSigned(s, AssertionAlgorithms)
+	if err != nil {
+		if strings.Contains(err.Error(), "unexpected signature algorithm") {
+			return nil, claims, fmt.Errorf("its algorithm is not allowed; sign it with one of %v (no none, no HMAC)", AssertionAlgorithms)
+		}
+		return nil, claims, errors.New("it is not a signed JWT (compact JWS)")
+	}
+	if len(tok.Headers) != 1 {
+		return nil, claims, errors.New("it must have exactly one signature")
+	}
+	if err := tok.UnsafeClaimsWithoutVerification(&claims); err != nil {
+		return nil, claims, errors.New("its claims are not a JSON object of JWT claims")
+	}
+	return tok, claims, nil
+}
+
+// verifyWithClientKeys checks the signature with the client's keys: the one
+// its kid names, else every key of a fitting algorithm. For keys from a
+// jwksUri an unknown kid triggers one refetch.
+func (e *Endpoint) verifyWithClientKeys(ctx context.Context, c *Client, tok *jwt.JSONWebToken, h jose.Header, claims *jwt.Claims) error {
+	set := c.Keys
+	fromURI := set == nil
+	var err error
+	if fromURI {
+		if set, err = e.RemoteKeys.Keys(ctx, c.KeysURI, false); err != nil {
+			return fmt.Errorf("the client's jwksUri could not be read: %v", err)
+		}
+	}
+	candidates := matchingKeys(set, h)
+	if len(candidates) == 0 && fromURI && h.KeyID != "" {
+		if set, err = e.RemoteKeys.Keys(ctx, c.KeysURI, true); err == nil {
+			candidates = matchingKeys(set, h)
+		}
+	}
+	if len(candidates) == 0 {
+		if h.KeyID != "" {
+			return fmt.Errorf("no key with kid %q and algorithm %s among the client's keys", h.KeyID, h.Algorithm)
+		}
+		return fmt.Errorf("no key for algorithm %s among the client's keys", h.Algorithm)
+	}
+	for _, k := range candidates {
+		var verified jwt.Claims
+		if tok.Claims(k.Key, &verified) == nil {
+			*claims = verified
+			return nil
+		}
+	}
+	return errors.New("the signature does not verify with the client's keys")
+}
+
+func matchingKeys(set *jose.JSONWebKeySet, h jose.Header) []jose.JSONWebKey {
+	var out []jose.JSONWebKey
+	for _, k := range set.Keys {
+		if h.KeyID != "" && k.KeyID != h.KeyID {
+			continue
+		}
+		if k.Algorithm != "" && k.Algorithm != h.Algorithm {
+			continue
+		}
+		if k.Use != "" && k.Use != "sig" {
+			continue
+		}
+		if !k.IsPublic() || !k.Valid() {
+			continue
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+func describeValidation(err error, c jwt.Claims, now time.Time) string {
+	switch {
+	case errors.Is(err, jwt.ErrExpired):
+		return fmt.Sprintf("it expired %v ago", now.Sub(c.Expiry.Time()).Round(time.Second))
+	case errors.Is(err, jwt.ErrNotValidYet):
+		return fmt.Sprintf("it is not valid before %s (nbf)", c.NotBefore.Time().UTC().Format(time.RFC3339))
+	case errors.Is(err, jwt.ErrIssuedInTheFuture):
+		return fmt.Sprintf("it was issued in the future (iat %s): check the client's clock", c.IssuedAt.Time().UTC().Format(time.RFC3339))
+	}
+	return err.Error()
+}
+
+// RemoteKeys fetches and caches the JWKS of clients that publish their keys
+// at a jwksUri.
+type RemoteKeys struct {
+	// HTTP is the client used to fetch; nil means one with a 5 s timeout.
+	HTTP *http.Client
+	// TTL is how long a fetched set is used; default 5 minutes.
+	TTL time.Duration
+	// MinRefresh is the least time between two fetches of one URI forced
+	// by an unknown kid; default 30 seconds.
+	MinRefresh time.Duration
+
+	mu    sync.Mutex
+	cache map[string]*remoteEntry
+}
+
+type remoteEntry struct {
+	mu      sync.Mutex // one fetch at a time per URI
+	set     *jose.JSONWebKeySet
+	fetched time.Time
+}
+
+// maxJWKSBytes bounds a fetched key set.
+const maxJWKSBytes = 256 << 10
+
+// Keys returns the key set at uri: cached while fresh; fetched again when
+// stale, or when refresh is asked and the last fetch is old enough.
+func (r *RemoteKeys) Keys(ctx context.Context, uri string, refresh bool) (*jose.JSONWebKeySet, error) {
+	r.mu.Lock()
+	if r.cache == nil {
+		r.cache = map[string]*remoteEntry{}
+	}
+	e := r.cache[uri]
+	if e == nil {
+		e = &remoteEntry{}
+		r.cache[uri] = e
+	}
+	r.mu.Unlock()
+
+	ttl, minRefresh := r.TTL, r.MinRefresh
+	if ttl == 0 {
+		ttl = 5 * time.Minute
+	}
+	if minRefresh == 0 {
+		minRefresh = 30 * time.Second
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	age := time.Since(e.fetched)
+	if e.set != nil && age < ttl && (!refresh || age < minRefresh) {
+		return e.set, nil
+	}
+	set, err := r.fetch(ctx, uri)
+	if err != nil {
+		if e.set != nil {
+			return e.set, nil // the last good set beats none
+		}
+		return nil, err
+	}
+	e.set, e.fetched = set, time.Now()
+	return set, nil
+}
+
+func (r *RemoteKeys) fetch(ctx context.Context, uri string) (*jose.JSONWebKeySet, error) {
+	hc := r.HTTP
+	if hc == nil {
+		hc = &http.Client{Timeout: 5 * time.Second}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", uri, resp.Status)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > maxJWKSBytes {
+		return nil, fmt.Errorf("GET %s: the key set is over %d KiB", uri, maxJWKSBytes>>10)
+	}
+	return ParseClientKeys(body)
+}
+
+// ParseClientKeys reads a client's JSON Web Key Set, refusing private and
+// symmetric keys: a client publishes public keys only.
+func ParseClientKeys(data []byte) (*jose.JSONWebKeySet, error) {
+	var raw struct {
+		Keys []jose.JSONWebKey `json:"keys"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("not a JSON Web Key Set: %v", err)
+	}
+	if len(raw.Keys) == 0 {
+		return nil, errors.New("the key set has no keys")
+	}
+	for i, k := range raw.Keys {
+		switch {
+		case !k.Valid():
+			return nil, fmt.Errorf("key %d (kid %q) is not a valid key", i, k.KeyID)
+		case !k.IsPublic():
+			if _, symmetric := k.Key.([]byte); symmetric {
+				return nil, fmt.Errorf("key %d (kid %q) is a symmetric key; client assertions must be signed with an asymmetric key", i, k.KeyID)
+			}
+			return nil, fmt.Errorf("key %d (kid %q) holds PRIVATE key material: publish only the public key", i, k.KeyID)
+		}
+	}
+	return &jose.JSONWebKeySet{Keys: raw.Keys}, nil
+}

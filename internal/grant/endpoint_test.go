@@ -1,0 +1,366 @@
+package grant
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/signetid/signet/internal/oauth"
+	"github.com/signetid/signet/internal/secret"
+	"github.com/signetid/signet/internal/signing"
+	"github.com/signetid/signet/storage/memory"
+)
+
+const issuer = "https://auth.example.com"
+
+var testRing *signing.Ring
+
+// TestMain makes one development-key ring for all tests (RSA generation is
+// slow) in a directory it removes afterwards.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "signet-grant-test")
+	if err != nil {
+		panic(err)
+	}
+	got, err := signing.Loader{DataDir: dir}.Load(signing.Spec{Type: "Development"}, false)
+	if err == nil {
+		testRing, err = signing.NewRing(got.Keys, nil, signing.RingOptions{})
+	}
+	if err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func ring(*testing.T) *signing.Ring { return testRing }
+
+type fixture struct {
+	t         *testing.T
+	endpoint  *Endpoint
+	clientKey *ecdsa.PrivateKey
+	secret    string
+	now       time.Time
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{t: t, secret: secret.Generate(), now: time.Now()}
+	f.clientKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	h, _ := secret.Parse(secret.Hash(f.secret))
+	old, _ := secret.Parse(secret.Hash("expired-secret"))
+	jwk := jose.JSONWebKey{Key: f.clientKey.Public(), KeyID: "client-key-1", Algorithm: "ES256", Use: "sig"}
+	clients := StaticClients{
+		"app": {ID: "app", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1", "api2"},
+			Secrets: []Secret{{Hash: h}, {Hash: old, Expires: f.now.Add(-time.Hour)}}, AccessTokenLifetime: 10 * time.Minute},
+		"jwt-app": {ID: "jwt-app", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1"},
+			Keys: &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{jwk}}},
+		"no-cc": {ID: "no-cc", GrantTypes: []string{"authorization_code"}, Scopes: []string{"api1"}, Secrets: []Secret{{Hash: h}}},
+	}
+	f.endpoint = &Endpoint{
+		Clients: clients, Replay: memory.New(memory.Options{}), RemoteKeys: &RemoteKeys{},
+		Signer:    ring(t),
+		Resources: Resources{Scopes: []string{"api1", "api2"}, ByScope: map[string][]string{"api1": {"https://api.example.com"}}},
+		Issuer:    func(*http.Request) string { return issuer },
+		Now:       func() time.Time { return f.now },
+	}
+	return f
+}
+
+type result struct {
+	status int
+	header http.Header
+	body   map[string]any
+}
+
+func (f *fixture) post(form url.Values, mutate ...func(*http.Request)) result {
+	f.t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "/connect/token", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, m := range mutate {
+		m(r)
+	}
+	w := httptest.NewRecorder()
+	f.endpoint.ServeHTTP(w, r)
+	res := result{status: w.Code, header: w.Header()}
+	data, _ := io.ReadAll(w.Body)
+	if err := json.Unmarshal(data, &res.body); err != nil {
+		f.t.Fatalf("body is not JSON: %q", data)
+	}
+	if cc := w.Header().Get("Cache-Control"); cc != "no-store" {
+		f.t.Errorf("Cache-Control %q, want no-store", cc)
+	}
+	return res
+}
+
+func basic(id, secret string) func(*http.Request) {
+	return func(r *http.Request) {
+		r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret))))
+	}
+}
+
+func (f *fixture) assertion(claims map[string]any, headers ...func(*jose.SignerOptions)) string {
+	f.t.Helper()
+	opts := (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "client-key-1")
+	for _, h := range headers {
+		h(opts)
+	}
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: f.clientKey}, opts)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	tok, err := jwt.Signed(s).Claims(claims).Serialize()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return tok
+}
+
+func (f *fixture) goodClaims() map[string]any {
+	return map[string]any{"iss": "jwt-app", "sub": "jwt-app", "aud": issuer + "/connect/token",
+		"exp": f.now.Add(2 * time.Minute).Unix(), "iat": f.now.Unix(), "jti": secret.Generate()}
+}
+
+func assertionForm(tok string) url.Values {
+	return url.Values{"grant_type": {"client_credentials"}, "client_assertion_type": {oauth.ClientAssertionJWT}, "client_assertion": {tok}}
+}
+
+func TestClientCredentialsSuccess(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for name, tc := range map[string]struct {
+		form   url.Values
+		mutate []func(*http.Request)
+		scope  string
+		aud    any
+	}{
+		"basic, all scopes": {url.Values{"grant_type": {"client_credentials"}}, []func(*http.Request){basic("app", f.secret)}, "api1 api2", "https://api.example.com"},
+		"post, one scope":   {url.Values{"grant_type": {"client_credentials"}, "client_id": {"app"}, "client_secret": {f.secret}, "scope": {"api2"}}, nil, "api2", issuer + "/resources"},
+		"repeated scope":    {url.Values{"grant_type": {"client_credentials"}, "scope": {"api1  api1"}}, []func(*http.Request){basic("app", f.secret)}, "api1", "https://api.example.com"},
+		"private_key_jwt":   {assertionForm(f.assertion(f.goodClaims())), nil, "api1", "https://api.example.com"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res := f.post(tc.form, tc.mutate...)
+			if res.status != http.StatusOK {
+				t.Fatalf("status %d: %v", res.status, res.body)
+			}
+			if res.body["token_type"] != "Bearer" || res.body["scope"] != tc.scope {
+				t.Errorf("response %v", res.body)
+			}
+			tok := res.body["access_token"].(string)
+			parsed, err := jwt.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if typ := parsed.Headers[0].ExtraHeaders["typ"]; typ != "at+jwt" || parsed.Headers[0].KeyID == "" {
+				t.Errorf("header typ %v kid %q", typ, parsed.Headers[0].KeyID)
+			}
+			var claims map[string]any
+			if err := parsed.Claims(ring(t).Signer().Public, &claims); err != nil {
+				t.Fatal(err)
+			}
+			client := claims["client_id"]
+			if claims["iss"] != issuer || claims["sub"] != client || claims["scope"] != tc.scope || claims["aud"] != tc.aud {
+				t.Errorf("claims %v", claims)
+			}
+			for _, c := range []string{"iat", "nbf", "exp", "jti"} {
+				if claims[c] == nil {
+					t.Errorf("claim %s missing", c)
+				}
+			}
+			if client == "app" {
+				if exp := claims["exp"].(float64) - claims["iat"].(float64); exp != 600 || res.body["expires_in"] != float64(600) {
+					t.Errorf("lifetime %v, expires_in %v; want the client's 600 s", exp, res.body["expires_in"])
+				}
+			}
+		})
+	}
+}
+
+// Every error of the token endpoint: its OAuth code and HTTP status.
+func TestTokenErrors(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cc := url.Values{"grant_type": {"client_credentials"}}
+	with := func(base url.Values, kv ...string) url.Values {
+		out := url.Values{}
+		for k, v := range base {
+			out[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			out.Set(kv[i], kv[i+1])
+		}
+		return out
+	}
+	claims := func(change func(map[string]any)) string {
+		c := f.goodClaims()
+		change(c)
+		return f.assertion(c)
+	}
+	replayed := f.assertion(f.goodClaims())
+	if res := f.post(assertionForm(replayed)); res.status != 200 {
+		t.Fatalf("first use of the assertion: %v", res.body)
+	}
+	tests := []struct {
+		name   string
+		form   url.Values
+		mutate []func(*http.Request)
+		code   string
+		status int
+		desc   string
+	}{
+		{"missing grant_type", url.Values{}, []func(*http.Request){basic("app", f.secret)}, "invalid_request", 400, "grant_type is missing"},
+		{"unsupported grant_type", url.Values{"grant_type": {"password"}}, []func(*http.Request){basic("app", f.secret)}, "unsupported_grant_type", 400, `"password" is not supported`},
+		{"wrong secret (basic)", cc, []func(*http.Request){basic("app", "wrong")}, "invalid_client", 401, "client authentication failed"},
+		{"expired secret", cc, []func(*http.Request){basic("app", "expired-secret")}, "invalid_client", 401, "client authentication failed"},
+		{"unknown client (post)", with(cc, "client_id", "nobody", "client_secret", "x"), nil, "invalid_client", 401, "client authentication failed"},
+		{"no authentication", cc, nil, "invalid_client", 401, "did not authenticate"},
+		{"secret without client_id", with(cc, "client_secret", "x"), nil, "invalid_client", 401, "without client_id"},
+		{"two methods", with(cc, "client_id", "app", "client_secret", f.secret), []func(*http.Request){basic("app", f.secret)}, "invalid_request", 400, "more than one authentication method"},
+		{"body client_id differs from basic", with(cc, "client_id", "other"), []func(*http.Request){basic("app", f.secret)}, "invalid_request", 400, "differs"},
+		{"malformed basic", cc, []func(*http.Request){func(r *http.Request) { r.Header.Set("Authorization", "Basic !!!") }}, "invalid_client", 401, "not valid base64"},
+		{"bearer instead of basic", cc, []func(*http.Request){func(r *http.Request) { r.Header.Set("Authorization", "Bearer abc") }}, "invalid_client", 401, "Basic scheme"},
+		{"grant not allowed", cc, []func(*http.Request){basic("no-cc", f.secret)}, "unauthorized_client", 400, "may not use grant_type client_credentials"},
+		{"scope not allowed", with(cc, "scope", "api1 admin"), []func(*http.Request){basic("app", f.secret)}, "invalid_scope", 400, `scope "admin" is unknown or not allowed`},
+		{"repeated parameter", url.Values{"grant_type": {"client_credentials", "client_credentials"}}, []func(*http.Request){basic("app", f.secret)}, "invalid_request", 400, `"grant_type" is repeated`},
+		{"wrong content type", cc, []func(*http.Request){basic("app", f.secret), func(r *http.Request) { r.Header.Set("Content-Type", "application/json") }}, "invalid_request", 400, "application/x-www-form-urlencoded"},
+		{"GET", cc, []func(*http.Request){basic("app", f.secret), func(r *http.Request) { r.Method = http.MethodGet }}, "invalid_request", 405, "POST requests only"},
+		{"body too large", with(cc, "pad", strings.Repeat("x", MaxRequestBytes)), []func(*http.Request){basic("app", f.secret)}, "invalid_request", 413, "over 64 KiB"},
+		// private_key_jwt
+		{"assertion replayed", assertionForm(replayed), nil, "invalid_client", 401, "jti was used before"},
+		{"assertion without type", url.Values{"grant_type": {"client_credentials"}, "client_assertion": {replayed}}, nil, "invalid_request", 400, "without client_assertion_type"},
+		{"assertion of another type", with(assertionForm(replayed), "client_assertion_type", "urn:x"), nil, "invalid_client", 401, "is not supported"},
+		{"assertion not a JWT", assertionForm("not.a.jwt"), nil, "invalid_client", 401, "not a signed JWT"},
+		{"assertion alg none", assertionForm(base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`)) + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"jwt-app"}`)) + "."), nil, "invalid_client", 401, ""},
+		{"assertion HS256", assertionForm(hs256(t)), nil, "invalid_client", 401, "algorithm is not allowed"},
+		{"assertion expired", assertionForm(claims(func(c map[string]any) { c["exp"] = f.now.Add(-5 * time.Minute).Unix() })), nil, "invalid_client", 401, "it expired"},
+		{"assertion without exp", assertionForm(claims(func(c map[string]any) { delete(c, "exp") })), nil, "invalid_client", 401, "has no exp"},
+		{"assertion lives long", assertionForm(claims(func(c map[string]any) { c["exp"] = f.now.Add(time.Hour).Unix() })), nil, "invalid_client", 401, "must expire within 5m0s"},
+		{"assertion without jti", assertionForm(claims(func(c map[string]any) { delete(c, "jti") })), nil, "invalid_client", 401, "has no jti"},
+		{"assertion wrong aud", assertionForm(claims(func(c map[string]any) { c["aud"] = "https://elsewhere" })), nil, "invalid_client", 401, "aud"},
+		{"assertion issuer as aud", assertionForm(claims(func(c map[string]any) { c["aud"] = issuer })), nil, "", 200, ""},
+		{"assertion iss differs", assertionForm(claims(func(c map[string]any) { c["iss"] = "someone" })), nil, "invalid_client", 401, "iss"},
+		{"assertion unknown client", assertionForm(claims(func(c map[string]any) { c["sub"], c["iss"] = "nobody", "nobody" })), nil, "invalid_client", 401, "unknown client"},
+		{"assertion client_id differs", with(assertionForm(f.assertion(f.goodClaims())), "client_id", "app"), nil, "invalid_client", 401, "differs"},
+		{"assertion from a client without keys", assertionForm(claims(func(c map[string]any) { c["sub"], c["iss"] = "app", "app" })), nil, "invalid_client", 401, "has no keys"},
+		{"assertion unknown kid", assertionForm(f.assertion(f.goodClaims(), func(o *jose.SignerOptions) { o.WithHeader("kid", "other") })), nil, "invalid_client", 401, `no key with kid "other"`},
+		{"assertion signed by another key", assertionForm(otherKeyAssertion(t, f)), nil, "invalid_client", 401, "does not verify"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := f.post(tt.form, tt.mutate...)
+			if tt.status == 200 {
+				if res.status != 200 {
+					t.Fatalf("status %d: %v", res.status, res.body)
+				}
+				return
+			}
+			if res.status != tt.status || res.body["error"] != tt.code {
+				t.Fatalf("status %d, error %v (%v); want %d %s", res.status, res.body["error"], res.body["error_description"], tt.status, tt.code)
+			}
+			desc, _ := res.body["error_description"].(string)
+			if !strings.Contains(desc, tt.desc) {
+				t.Errorf("description %q, want %q", desc, tt.desc)
+			}
+			basicUsed := len(tt.mutate) > 0 && res.status == 401 && tt.name != "assertion replayed"
+			if got := res.header.Get("WWW-Authenticate"); basicUsed && strings.Contains(tt.name, "basic") && got == "" {
+				t.Error("invalid_client after Basic without WWW-Authenticate")
+			}
+			if tt.status == 405 && res.header.Get("Allow") != "POST" {
+				t.Errorf("Allow %q", res.header.Get("Allow"))
+			}
+			if strings.Contains(desc, f.secret) {
+				t.Fatal("the secret is in the response")
+			}
+		})
+	}
+}
+
+func hs256(t *testing.T) string {
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: []byte("0123456789abcdef0123456789abcdef")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := jwt.Signed(s).Claims(map[string]any{"sub": "jwt-app", "iss": "jwt-app"}).Serialize()
+	return tok
+}
+
+func otherKeyAssertion(t *testing.T, f *fixture) string {
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	s, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: other}, (&jose.SignerOptions{}).WithHeader("kid", "client-key-1"))
+	tok, err := jwt.Signed(s).Claims(f.goodClaims()).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// A jwksUri is fetched, cached, and fetched again for an unknown kid.
+func TestRemoteKeys(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var fetches int
+	var mu sync.Mutex
+	current := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: f.clientKey.Public(), KeyID: "client-key-1", Algorithm: "ES256", Use: "sig"}}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		fetches++
+		_ = json.NewEncoder(w).Encode(current)
+	}))
+	defer srv.Close()
+	f.endpoint.Clients.(StaticClients)["jwt-app"].Keys = nil
+	f.endpoint.Clients.(StaticClients)["jwt-app"].KeysURI = srv.URL
+	f.endpoint.RemoteKeys = &RemoteKeys{MinRefresh: time.Nanosecond}
+	for range 3 {
+		if res := f.post(assertionForm(f.assertion(f.goodClaims()))); res.status != 200 {
+			t.Fatalf("%v", res.body)
+		}
+	}
+	if fetches != 1 {
+		t.Fatalf("%d fetches for three requests, want 1 (cached)", fetches)
+	}
+	// The client rotates its key: the new kid makes one refetch.
+	newKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	mu.Lock()
+	current.Keys = append(current.Keys, jose.JSONWebKey{Key: newKey.Public(), KeyID: "client-key-2", Algorithm: "ES256", Use: "sig"})
+	mu.Unlock()
+	f.clientKey = newKey
+	res := f.post(assertionForm(f.assertion(f.goodClaims(), func(o *jose.SignerOptions) { o.WithHeader("kid", "client-key-2") })))
+	if res.status != 200 || fetches != 2 {
+		t.Fatalf("after rotation: %v, %d fetches", res.body, fetches)
+	}
+}
+
+func TestParseClientKeysRefusesPrivateAndSymmetric(t *testing.T) {
+	t.Parallel()
+	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	for name, set := range map[string]jose.JSONWebKeySet{
+		"private":   {Keys: []jose.JSONWebKey{{Key: priv, KeyID: "p"}}},
+		"symmetric": {Keys: []jose.JSONWebKey{{Key: []byte("0123456789abcdef"), KeyID: "s"}}},
+		"empty":     {},
+	} {
+		data, _ := json.Marshal(set)
+		if _, err := ParseClientKeys(data); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// The replay cache refuses a second use across the endpoint's lifetime.
+var _ ReplayCache = memory.New(memory.Options{})

@@ -1,0 +1,195 @@
+package grant
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/signetid/signet/internal/oauth"
+	"github.com/signetid/signet/internal/signing"
+)
+
+// Signer signs tokens (signing.Ring).
+type Signer interface {
+	Sign(typ string, claims any) (string, *signing.Key, error)
+}
+
+// Resources maps scopes to the API resources that hold them.
+type Resources struct {
+	// Scopes are the known API scopes.
+	Scopes []string
+	// ByScope lists, per scope, the resources that hold it, in the order
+	// of the configuration.
+	ByScope map[string][]string
+}
+
+// audience is the aud of a token granting scopes: the resources that hold
+// any of them, in order, without repeats. When none does, it is
+// "<issuer>/resources", IdentityServer's static audience, so that a token
+// always has an aud (RFC 9068 §2.2 requires one) that an API can expect.
+func (r Resources) audience(issuer string, scopes []string) []string {
+	var aud []string
+	for _, s := range scopes {
+		for _, res := range r.ByScope[s] {
+			if !slices.Contains(aud, res) {
+				aud = append(aud, res)
+			}
+		}
+	}
+	if len(aud) == 0 {
+		aud = []string{strings.TrimSuffix(issuer, "/") + "/resources"}
+	}
+	return aud
+}
+
+// Endpoint is the token endpoint.
+type Endpoint struct {
+	Clients    Clients
+	Replay     ReplayCache
+	RemoteKeys *RemoteKeys
+	Signer     Signer
+	Resources  Resources
+	// Issuer returns the issuer for a request (configured, or derived from
+	// the request).
+	Issuer func(*http.Request) string
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// GrantTypes are the grant types this version implements.
+var GrantTypes = []string{oauth.GrantClientCredentials}
+
+func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	resp, oerr := e.handle(r)
+	if oerr != nil {
+		if oerr.Code == oauth.ServerError {
+			e.logError(r.Context(), oerr)
+		}
+		if oerr.Status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", http.MethodPost)
+		}
+		oauth.WriteError(w, oerr)
+		return
+	}
+	oauth.WriteJSON(w, http.StatusOK, resp)
+}
+
+func (e *Endpoint) logError(ctx context.Context, err *oauth.Error) {
+	if e.Logger != nil {
+		e.Logger.LogAttrs(ctx, slog.LevelError, "token request failed", slog.String("error", err.Error()))
+	}
+}
+
+func (e *Endpoint) handle(r *http.Request) (*oauth.TokenResponse, *oauth.Error) {
+	req, oerr := ParseRequest(r)
+	if oerr != nil {
+		return nil, oerr
+	}
+	switch {
+	case req.GrantType == "":
+		return nil, oauth.Errorf(oauth.InvalidRequest, "grant_type is missing")
+	case !slices.Contains(GrantTypes, req.GrantType):
+		return nil, oauth.Errorf(oauth.UnsupportedGrantType, "grant_type %q is not supported; this server supports %s", req.GrantType, strings.Join(GrantTypes, ", "))
+	}
+	issuer := e.Issuer(r)
+	audiences := []string{strings.TrimSuffix(issuer, "/") + "/connect/token", issuer}
+	client, method, oerr := e.authenticate(r.Context(), req, audiences)
+	if oerr != nil {
+		return nil, oerr
+	}
+	if !client.AllowsGrant(req.GrantType) {
+		return nil, oauth.Errorf(oauth.UnauthorizedClient, "client %q may not use grant_type %s; its allowedGrantTypes are %s", client.ID, req.GrantType, strings.Join(client.GrantTypes, ", "))
+	}
+	scopes, oerr := grantedScopes(client, req.Scope)
+	if oerr != nil {
+		return nil, oerr
+	}
+	resp, oerr := e.issue(r.Context(), issuer, client, scopes)
+	if oerr == nil && e.Logger != nil {
+		e.Logger.LogAttrs(r.Context(), slog.LevelDebug, "token issued", slog.String("client_id", client.ID),
+			slog.String("grant_type", req.GrantType), slog.String("auth", method), slog.String("scope", resp.Scope))
+	}
+	return resp, oerr
+}
+
+// grantedScopes checks the requested scopes (RFC 6749 §3.3: space-delimited,
+// case-sensitive) against the client's; none requested means all of them.
+func grantedScopes(c *Client, requested string) ([]string, *oauth.Error) {
+	fields := strings.Fields(requested)
+	if len(fields) == 0 {
+		if len(c.Scopes) == 0 {
+			return nil, oauth.Errorf(oauth.InvalidScope, "client %q has no allowed scopes, so there is nothing to grant", c.ID)
+		}
+		return c.Scopes, nil
+	}
+	var out []string
+	for _, s := range fields {
+		if !slices.Contains(c.Scopes, s) {
+			return nil, oauth.Errorf(oauth.InvalidScope, "scope %q is unknown or not allowed for client %q", s, c.ID)
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// AccessTokenClaims are the claims of a JWT access token (RFC 9068 §2.2).
+type AccessTokenClaims struct {
+	Issuer    string   `json:"iss"`
+	Audience  audience `json:"aud"`
+	ClientID  string   `json:"client_id"`
+	Subject   string   `json:"sub"`
+	Scope     string   `json:"scope"`
+	IssuedAt  int64    `json:"iat"`
+	NotBefore int64    `json:"nbf"`
+	Expiry    int64    `json:"exp"`
+	ID        string   `json:"jti"`
+}
+
+// audience is a string when it has one value, as IdentityServer and most
+// validators expect, and an array otherwise (RFC 7519 §4.1.3).
+type audience []string
+
+func (a audience) MarshalJSON() ([]byte, error) {
+	if len(a) == 1 {
+		return json.Marshal(a[0])
+	}
+	return json.Marshal([]string(a))
+}
+
+func (e *Endpoint) issue(ctx context.Context, issuer string, c *Client, scopes []string) (*oauth.TokenResponse, *oauth.Error) {
+	now := e.now()
+	lifetime := c.AccessTokenLifetime
+	if lifetime <= 0 {
+		lifetime = time.Hour
+	}
+	claims := AccessTokenClaims{
+		Issuer:    issuer,
+		Audience:  e.Resources.audience(issuer, scopes),
+		ClientID:  c.ID,
+		Subject:   c.ID,
+		Scope:     strings.Join(scopes, " "),
+		IssuedAt:  now.Unix(),
+		NotBefore: now.Unix(),
+		Expiry:    now.Add(lifetime).Unix(),
+		ID:        newJTI(),
+	}
+	tok, _, err := e.Signer.Sign("at+jwt", claims)
+	if err != nil {
+		return nil, oauth.AsError(err)
+	}
+	return &oauth.TokenResponse{AccessToken: tok, TokenType: "Bearer", ExpiresIn: int64(lifetime / time.Second), Scope: claims.Scope}, nil
+}
+
+func newJTI() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

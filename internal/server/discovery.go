@@ -1,0 +1,89 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// discoveryDocument is the OpenID Provider / OAuth 2.0 Authorization Server
+// metadata (OpenID Connect Discovery 1.0 §3, RFC 8414 §2): what is
+// implemented, and nothing that is not.
+type discoveryDocument struct {
+	Issuer                            string   `json:"issuer"`
+	JWKSURI                           string   `json:"jwks_uri"`
+	TokenEndpoint                     string   `json:"token_endpoint"`
+	GrantTypesSupported               []string `json:"grant_types_supported"`
+	ScopesSupported                   []string `json:"scopes_supported"`
+	ClaimsSupported                   []string `json:"claims_supported"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	TokenEndpointAuthSigningAlgs      []string `json:"token_endpoint_auth_signing_alg_values_supported"`
+	// ResponseTypesSupported is required by RFC 8414; with no authorization
+	// endpoint yet, the honest value is none.
+	ResponseTypesSupported []string `json:"response_types_supported"`
+}
+
+// discoveryCache holds the encoded document per issuer: one when the issuer
+// is configured, one per host it is reached by otherwise (bounded, so that
+// made-up Host headers cannot grow it).
+type discoveryCache struct {
+	info DiscoveryInfo
+	mu   sync.RWMutex
+	docs map[string]encoded
+}
+
+type encoded struct {
+	body []byte
+	etag string
+}
+
+const maxCachedIssuers = 32
+
+func newDiscoveryCache(info DiscoveryInfo) *discoveryCache {
+	return &discoveryCache{info: info, docs: map[string]encoded{}}
+}
+
+func (c *discoveryCache) get(issuer string) encoded {
+	c.mu.RLock()
+	e, ok := c.docs[issuer]
+	c.mu.RUnlock()
+	if ok {
+		return e
+	}
+	base := strings.TrimSuffix(issuer, "/")
+	doc := discoveryDocument{
+		Issuer:                            issuer,
+		JWKSURI:                           base + PathJWKS,
+		TokenEndpoint:                     base + PathToken,
+		GrantTypesSupported:               nonNil(c.info.GrantTypes),
+		ScopesSupported:                   nonNil(c.info.Scopes),
+		ClaimsSupported:                   nonNil(c.info.Claims),
+		TokenEndpointAuthMethodsSupported: nonNil(c.info.AuthMethods),
+		TokenEndpointAuthSigningAlgs:      nonNil(c.info.AuthSigningAlgs),
+		ResponseTypesSupported:            []string{},
+	}
+	body, _ := json.Marshal(doc) // strings and string slices only: cannot fail
+	sum := sha256.Sum256(body)
+	e = encoded{body: body, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}
+	c.mu.Lock()
+	if len(c.docs) < maxCachedIssuers {
+		c.docs[issuer] = e
+	}
+	c.mu.Unlock()
+	return e
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) {
+	e := s.discovery.get(s.Issuer(r))
+	serveCached(w, r, e.body, e.etag, "3600")
+}

@@ -1,0 +1,219 @@
+package server
+
+import (
+	"context"
+	"embed"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/signetid/signet/internal/signing"
+)
+
+// Paths, as IdentityServer has them.
+const (
+	PathDiscovery = "/.well-known/openid-configuration"
+	PathJWKS      = "/.well-known/openid-configuration/jwks"
+	PathToken     = "/connect/token"
+)
+
+// Options are what a server is made of.
+type Options struct {
+	// Issuer is fixed when set; otherwise it is derived from each request.
+	Issuer string
+	// TrustProxy honours X-Forwarded-Proto and X-Forwarded-Host.
+	TrustProxy bool
+	// Ring holds the keys.
+	Ring *signing.Ring
+	// Token is the token endpoint.
+	Token http.Handler
+	// Discovery lists what the token endpoint supports.
+	Discovery DiscoveryInfo
+	// Ready reports whether dependencies (storage) are reachable.
+	Ready func(context.Context) error
+	Logger *slog.Logger
+	// Version is shown on the welcome page.
+	Version string
+	// Development, when set, puts the development notice on the welcome
+	// page with how to get a token.
+	Development *Development
+	Now         func() time.Time
+}
+
+// DiscoveryInfo is what the discovery document advertises beyond paths.
+type DiscoveryInfo struct {
+	GrantTypes       []string
+	Scopes           []string
+	AuthMethods      []string
+	AuthSigningAlgs  []string
+	Claims           []string
+}
+
+// Development describes the development mode for the welcome page.
+type Development struct {
+	ClientID   string
+	Scope      string
+	SecretFile string
+	DataDir    string
+}
+
+// Server is the HTTP handler of a token service.
+type Server struct {
+	opts      Options
+	mux       *http.ServeMux
+	discovery *discoveryCache
+	welcome   *template.Template
+	started   time.Time
+}
+
+//go:embed templates
+var templates embed.FS
+
+// New builds the server.
+func New(opts Options) *Server {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		opts:      opts,
+		mux:       http.NewServeMux(),
+		discovery: newDiscoveryCache(opts.Discovery),
+		welcome:   template.Must(template.New("welcome.html").Funcs(templateFuncs).ParseFS(templates, "templates/welcome.html")),
+		started:   opts.Now(),
+	}
+	s.mux.HandleFunc("GET "+PathDiscovery, s.cors(s.serveDiscovery))
+	s.mux.HandleFunc("OPTIONS "+PathDiscovery, s.cors(nil))
+	s.mux.HandleFunc("GET "+PathJWKS, s.cors(s.serveJWKS))
+	s.mux.HandleFunc("OPTIONS "+PathJWKS, s.cors(nil))
+	s.mux.Handle(PathToken, opts.Token)
+	s.mux.HandleFunc("GET /healthz", s.serveHealth)
+	s.mux.HandleFunc("GET /readyz", s.serveReady)
+	s.mux.HandleFunc("GET /{$}", s.serveWelcome)
+	return s
+}
+
+// ServeHTTP logs each request, without its query or body.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	s.mux.ServeHTTP(rec, r)
+	s.opts.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// Issuer returns the issuer for a request: the configured one, else the
+// scheme and host the request came to (from X-Forwarded-* only with
+// TrustProxy).
+func (s *Server) Issuer(r *http.Request) string {
+	if s.opts.Issuer != "" {
+		return s.opts.Issuer
+	}
+	scheme, host := "http", r.Host
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if s.opts.TrustProxy {
+		if p := firstValue(r.Header.Get("X-Forwarded-Proto")); p == "http" || p == "https" {
+			scheme = p
+		}
+		if h := firstValue(r.Header.Get("X-Forwarded-Host")); h != "" {
+			host = h
+		}
+	}
+	return scheme + "://" + host
+}
+
+func firstValue(h string) string {
+	v, _, _ := strings.Cut(h, ",")
+	return strings.ToLower(strings.TrimSpace(v))
+}
+
+// cors lets browsers read the discovery document and the JWKS, which are
+// public, from any origin; with next nil it answers a preflight.
+func (s *Server) cors(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		if next == nil {
+			h.Set("Access-Control-Allow-Methods", "GET, OPTIONS")
+			h.Set("Access-Control-Allow-Headers", "If-None-Match, Cache-Control")
+			h.Set("Access-Control-Max-Age", "86400")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h.Set("Access-Control-Expose-Headers", "ETag")
+		next(w, r)
+	}
+}
+
+// serveCached writes a pre-encoded JSON body with its ETag, or 304.
+func serveCached(w http.ResponseWriter, r *http.Request, body []byte, etag string, maxAge string) {
+	h := w.Header()
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", "public, max-age="+maxAge)
+	h.Set("Vary", "Origin")
+	if match := r.Header.Get("If-None-Match"); match != "" && etagMatches(match, etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", "application/json")
+	_, _ = w.Write(body)
+}
+
+func etagMatches(header, etag string) bool {
+	for _, v := range strings.Split(header, ",") {
+		v = strings.TrimSpace(v)
+		if v == "*" || strings.TrimPrefix(v, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
+	body, etag := s.opts.Ring.JWKS()
+	serveCached(w, r, body, etag, "900")
+}
+
+func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if s.opts.Ring == nil || s.opts.Ring.Signer() == nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("not ready: no signing key\n"))
+		return
+	}
+	if s.opts.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.opts.Ready(ctx); err != nil {
+			s.opts.Logger.LogAttrs(r.Context(), slog.LevelWarn, "not ready", slog.String("error", err.Error()))
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte("not ready: storage unreachable\n"))
+			return
+		}
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
