@@ -32,7 +32,7 @@ type Options struct {
 	// Discovery lists what the token endpoint supports.
 	Discovery DiscoveryInfo
 	// Ready reports whether dependencies (storage) are reachable.
-	Ready func(context.Context) error
+	Ready  func(context.Context) error
 	Logger *slog.Logger
 	// Version is shown on the welcome page.
 	Version string
@@ -44,11 +44,11 @@ type Options struct {
 
 // DiscoveryInfo is what the discovery document advertises beyond paths.
 type DiscoveryInfo struct {
-	GrantTypes       []string
-	Scopes           []string
-	AuthMethods      []string
-	AuthSigningAlgs  []string
-	Claims           []string
+	GrantTypes      []string
+	Scopes          []string
+	AuthMethods     []string
+	AuthSigningAlgs []string
+	Claims          []string
 }
 
 // Development describes the development mode for the welcome page.
