@@ -7,7 +7,7 @@ import (
 )
 
 func BenchmarkParse(b *testing.B) {
-	example, _ := os.ReadFile("testdata/example.yaml")
+	example, _ := os.ReadFile("../../examples/signet.yaml")
 	inputs := map[string]string{
 		"example":   string(example),
 		"wide list": "clients: [{jwks: {keys: [" + strings.Repeat("a,", (MaxSize-40)/2) + "a]}}]",

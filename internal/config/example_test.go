@@ -44,7 +44,7 @@ func TestExample(t *testing.T) {
 		"APP_PreviousCertificatePassword", "old-password",
 		"MYAPP_SECRET", "FF5iJznjuCv7GNgB1mLsZP6ANNBS3EBYEnJQvc8oTLk",
 	)
-	c, err := Load("testdata/example.yaml", lookup)
+	c, err := Load("../../examples/signet.yaml", lookup)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestExample(t *testing.T) {
 	if c.Key.Thumbprint != lookup2(lookup, "APP_SigningCertificateThumbprint") || c.Clients[0].Secrets[0].Value == "" {
 		t.Errorf("variables not replaced: %+v", c.Key)
 	}
-	if want := filepath.Join("testdata", "previous-signing.pfx"); c.ValidationKeys[0].FilePath != want {
+	if want := filepath.Join("..", "..", "examples", "previous-signing.pfx"); c.ValidationKeys[0].FilePath != want {
 		t.Errorf("validationKeys[0].filePath = %q, want %q", c.ValidationKeys[0].FilePath, want)
 	}
 	if c.Clients[1].AccessTokenLifetime != 900 || c.Clients[2].AccessTokenLifetime != 3600 {
