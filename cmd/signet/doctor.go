@@ -2,14 +2,18 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/signetid/signet/internal/certs"
 	"github.com/signetid/signet/internal/certstore"
+	"github.com/signetid/signet/internal/config"
 	"github.com/signetid/signet/internal/doctor"
 )
 
 type certDoctorCmd struct {
+	config                    string
 	thumbprint, subject, file string
 	store                     storeFlags
 	password                  existingPasswordFlags
@@ -27,11 +31,13 @@ Service's included), what is there, what matches, whether each match has a
 readable private key that fits its certificate and is strong enough, and
 what to do about each problem.
 
-Give what the server's key section gives: a thumbprint or a subject (with
---location/--name for the store), or a file (with its password).
+Give the server's configuration (--config, or $SIGNET_CONFIG), whose key
+section is checked; or what a key section gives: a thumbprint or a subject
+(with --location/--name for the store), or a file (with its password).
 
 Exit codes: 0 a usable signing credential was found, 1 none was, 2 wrong usage.`,
-		Example: `  signet cert doctor --thumbprint 3A1F...
+		Example: `  signet cert doctor --config signet.yaml
+  signet cert doctor --thumbprint 3A1F...
   signet cert doctor --subject "CN=my-app-auth" --location LocalMachine
   signet cert doctor --file my-app-auth.pfx --password-env APP_SigningCertificatePassword
   WEBSITE_LOAD_CERTIFICATES=3A1F... signet cert doctor --thumbprint 3A1F...`,
@@ -39,6 +45,7 @@ Exit codes: 0 a usable signing credential was found, 1 none was, 2 wrong usage.`
 		RunE: func(cmd *cobra.Command, args []string) error { return a.certDoctor(c) },
 	}
 	fs := cmd.Flags()
+	fs.StringVar(&c.config, "config", "", "check the key section of this configuration `FILE`")
 	fs.StringVar(&c.thumbprint, "thumbprint", "", "the certificate's SHA-1 thumbprint, as configured")
 	fs.StringVar(&c.subject, "subject", "", "the certificate's subject, as configured (e.g. CN=my-app-auth)")
 	fs.StringVar(&c.file, "file", "", "the credential file, as configured (.pfx, .p12 or PEM)")
@@ -49,6 +56,24 @@ Exit codes: 0 a usable signing credential was found, 1 none was, 2 wrong usage.`
 }
 
 func (a *app) certDoctor(c *certDoctorCmd) error {
+	password := a.existingPassword(c.password, c.file)
+	if c.config != "" || (c.thumbprint == "" && c.subject == "" && c.file == "") {
+		if _, ok := a.lookupEnv(config.EnvConfig); ok || c.config != "" {
+			k, err := a.configKey(c.config)
+			if err != nil {
+				return err
+			}
+			if !strings.EqualFold(k.Type, "Store") && !strings.EqualFold(k.Type, "File") {
+				return usagef("the key section's type is %s: doctor checks File and Store credentials", k.Type)
+			}
+			c.thumbprint, c.subject, c.file = k.Thumbprint, k.Name, ""
+			if strings.EqualFold(k.Type, "File") {
+				c.thumbprint, c.subject, c.file = "", "", k.FilePath
+				password = certs.StaticPassword(k.Password)
+			}
+			c.store.location, c.store.name = orDefault(k.StoreLocation, "CurrentUser"), orDefault(k.StoreName, "My")
+		}
+	}
 	loc, err := certstore.ParseLocation(c.store.location)
 	if err != nil {
 		return usageError{fmt.Errorf("--location: %w", err)}
@@ -64,7 +89,7 @@ func (a *app) certDoctor(c *certDoctorCmd) error {
 		Thumbprint: c.thumbprint,
 		Subject:    c.subject,
 		File:       c.file,
-		Password:   a.existingPassword(c.password, c.file),
+		Password:   password,
 		Location:   loc,
 		Name:       name,
 		Env:        a.storeEnv(),
@@ -101,4 +126,33 @@ func printReport(a *app, r *doctor.Report) {
 			fmt.Fprintf(w, "       It would also publish %s (%s) in its JWKS, without signing with it.\n", p.Thumbprint, p.Subject)
 		}
 	}
+}
+
+// configKey reads the key section of the configuration, with the same
+// checks as startup for the file itself.
+func (a *app) configKey(flag string) (*config.Key, error) {
+	path, err := config.Find(flag, a.lookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load(path, a.lookupEnv)
+	if cfg == nil {
+		return nil, err
+	}
+	err = config.Join(err, cfg.Validate())
+	if cfg.Key == nil {
+		err = config.Join(err, cfg.MissingKeyProblem())
+	}
+	if err != nil {
+		return nil, err
+	}
+	cfg.Defaults()
+	return cfg.Key, nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
