@@ -88,7 +88,10 @@ func (a *app) build(cfg *config.Config, development bool) (*services, error) {
 			return nil, err
 		}
 		s.development = &server.Development{ClientID: devClientID, Scope: devScope, SecretFile: secretFile, DataDir: cfg.DataDir}
-		data, _ := os.ReadFile(secretFile)
+		data, err := os.ReadFile(secretFile)
+		if err != nil {
+			return nil, fmt.Errorf("read the development client secret: %w", err)
+		}
 		cfg.Clients = []config.Client{{
 			ClientID: devClientID, ClientName: "Development client",
 			Secrets:           []config.Secret{{Value: strings.TrimSpace(string(data))}},
@@ -199,18 +202,25 @@ func specOf(k *config.Key) signing.Spec {
 // secret, creating both on first start (0600), so that the secret outlives
 // restarts and never has to be printed.
 func developmentSecret(dataDir string) (string, error) {
-	path := filepath.Join(dataDir, devSecretFile)
-	if data, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(data)) != "" {
+	path, err := filepath.Abs(filepath.Join(dataDir, devSecretFile))
+	if err != nil {
+		return "", err
+	}
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil && strings.TrimSpace(string(data)) != "":
 		return path, nil
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("read the development client secret: %w", err)
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return "", fmt.Errorf("read the development client secret %s: %w (delete the file to have a new secret made)", path, err)
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return "", fmt.Errorf("create the data directory %s: %w", dataDir, err)
 	}
-	err := safefile.Write(path, []byte(secret.Generate()+"\n"), safefile.Private, false)
+	// A blank file holds no secret to keep: replace it.
+	overwrite := err == nil
+	err = safefile.Write(path, []byte(secret.Generate()+"\n"), safefile.Private, overwrite)
 	if err != nil && !errors.Is(err, safefile.ErrExists) {
-		return "", fmt.Errorf("write the development client secret: %w", err)
+		return "", fmt.Errorf("write the development client secret %s: %w", path, err)
 	}
 	return path, nil
 }

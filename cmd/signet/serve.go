@@ -193,7 +193,12 @@ func (a *app) logStartup(logger *slog.Logger, svc *services, base string, develo
 	}
 	logger.Info("listening", slog.String("url", base), slog.String("discovery", base+server.PathDiscovery))
 	if svc.development != nil {
-		fmt.Fprintf(a.stderr, "\nGet a token (the development client's secret is read from its file):\n\n  %s\n\n", server.DevelopmentCurl(base, svc.development))
+		curl := server.DevelopmentCurl(base, svc.development)
+		if strings.EqualFold(svc.cfg.Log.Format, "json") {
+			logger.Info("get a token", slog.String("curl", curl))
+		} else {
+			fmt.Fprintf(a.stderr, "\nGet a token (the development client's secret is read from its file):\n\n  %s\n\n", curl)
+		}
 	}
 }
 

@@ -117,6 +117,20 @@ func describe(n *yaml.Node) string {
 	return "something else"
 }
 
+// describeAt is describe, except that a value where a secret or password
+// belongs is not repeated: error messages go to logs and terminals.
+func describeAt(n *yaml.Node, path string) string {
+	if n.Kind == yaml.ScalarNode && sensitive(path) {
+		return "a plain value"
+	}
+	return describe(n)
+}
+
+// sensitive reports whether path is, or is inside, a place for secrets.
+func sensitive(path string) bool {
+	return strings.Contains(path, "secrets") || strings.HasSuffix(path, "password")
+}
+
 func quoteShort(s string) string {
 	const limit = 40
 	if len(s) > limit {
@@ -239,10 +253,14 @@ func parseTime(s string) (time.Time, error) {
 
 func (d *decoder) list(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.SequenceNode {
-		if n.Kind == yaml.ScalarNode && n.Value != "" {
+		switch {
+		case strings.HasSuffix(path, ".secrets"):
+			// Never repeat what may be a secret; show the shape instead.
+			d.problemf(n.Line, path, "expected a list of secrets, got %s: write each as an entry, e.g.\n  secrets:\n    - value: ${MYAPP_SECRET}", describeAt(n, path))
+		case n.Kind == yaml.ScalarNode && n.Value != "" && v.Type().Elem().Kind() != reflect.Struct:
 			d.problemf(n.Line, path, "expected a list, got %s (write [%s])", describe(n), n.Value)
-		} else {
-			d.problemf(n.Line, path, "expected a list, got %s", describe(n))
+		default:
+			d.problemf(n.Line, path, "expected a list, got %s", describeAt(n, path))
 		}
 		return
 	}
@@ -296,7 +314,11 @@ func names(fs []field) []string {
 
 func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode {
-		d.problemf(n.Line, path, "expected a mapping (key: value lines), got %s", describe(n))
+		if strings.HasSuffix(path, "]") && strings.Contains(path, ".secrets[") {
+			d.problemf(n.Line, path, "expected a secret entry, got %s: write it as\n  - value: ${MYAPP_SECRET}\nor, with what signet secret hash prints,\n  - hash: sha256$...", describeAt(n, path))
+		} else {
+			d.problemf(n.Line, path, "expected a mapping (key: value lines), got %s", describeAt(n, path))
+		}
 		return
 	}
 	fields := fieldsOf(v.Type())

@@ -94,7 +94,7 @@ func Parse(s string) (Hashed, error) {
 			return Hashed{kind: isSHA512, digest: sum}, nil
 		}
 	}
-	return Hashed{}, fmt.Errorf("secret hash: not a hash Signet knows; give what \"signet secret hash\" prints (sha256$...), an IdentityServer Sha256()/Sha512() value, or the secret itself as value:")
+	return Hashed{}, fmt.Errorf("secret hash: not a hash Signet knows; give what \"signet secret hash\" prints (sha256$...) or an IdentityServer Sha256()/Sha512() value; a plain secret goes in value, not hash")
 }
 
 // Verify reports whether secret matches, in time that does not depend on

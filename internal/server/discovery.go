@@ -85,5 +85,5 @@ func nonNil(s []string) []string {
 
 func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	e := s.discovery.get(s.Issuer(r))
-	serveCached(w, r, e.body, e.etag, "3600")
+	serveCached(w, r, e.body, e.etag, "3600", s.opts.TrustProxy && s.opts.Issuer == "")
 }

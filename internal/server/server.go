@@ -3,12 +3,15 @@ package server
 import (
 	"context"
 	"embed"
+	"errors"
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
+	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/signing"
 )
 
@@ -97,12 +100,25 @@ func New(opts Options) *Server {
 	return s
 }
 
-// ServeHTTP logs each request, without its query or body.
+// ServeHTTP logs each request, without its query or body (health probes
+// at debug level), and refuses requests whose issuer cannot be known.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	s.mux.ServeHTTP(rec, r)
-	s.opts.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+	if _, err := s.issuer(r); err != nil {
+		if r.URL.Path == PathToken {
+			oauth.WriteError(rec, oauth.Errorf(oauth.InvalidRequest, "%v", err))
+		} else {
+			http.Error(rec, err.Error(), http.StatusBadRequest)
+		}
+	} else {
+		s.mux.ServeHTTP(rec, r)
+	}
+	level := slog.LevelInfo
+	if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+		level = slog.LevelDebug
+	}
+	s.opts.Logger.LogAttrs(r.Context(), level, "request",
 		slog.String("method", r.Method), slog.String("path", r.URL.Path),
 		slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 }
@@ -119,29 +135,53 @@ func (r *statusRecorder) WriteHeader(code int) {
 
 // Issuer returns the issuer for a request: the configured one, else the
 // scheme and host the request came to (from X-Forwarded-* only with
-// TrustProxy).
+// TrustProxy). ServeHTTP has refused requests for which it cannot be
+// derived, so handlers may rely on it.
 func (s *Server) Issuer(r *http.Request) string {
+	iss, _ := s.issuer(r)
+	return iss
+}
+
+func (s *Server) issuer(r *http.Request) (string, error) {
 	if s.opts.Issuer != "" {
-		return s.opts.Issuer
+		return s.opts.Issuer, nil
 	}
 	scheme, host := "http", r.Host
 	if r.TLS != nil {
 		scheme = "https"
 	}
 	if s.opts.TrustProxy {
-		if p := firstValue(r.Header.Get("X-Forwarded-Proto")); p == "http" || p == "https" {
+		if p := lastValue(r.Header.Values("X-Forwarded-Proto")); p == "http" || p == "https" {
 			scheme = p
 		}
-		if h := firstValue(r.Header.Get("X-Forwarded-Host")); h != "" {
+		if h := lastValue(r.Header.Values("X-Forwarded-Host")); h != "" {
 			host = h
 		}
 	}
-	return scheme + "://" + host
+	if !validHost(host) {
+		return "", errors.New("the request's host cannot make an issuer (no Host header, or an X-Forwarded-Host that is not a host[:port]); configure issuer")
+	}
+	return scheme + "://" + strings.ToLower(host), nil
 }
 
-func firstValue(h string) string {
-	v, _, _ := strings.Cut(h, ",")
-	return strings.ToLower(strings.TrimSpace(v))
+// lastValue is the value a proxy in front of us set: the last of a
+// comma-separated header, since each hop appends (as ASP.NET reads it).
+func lastValue(values []string) string {
+	if len(values) == 0 {
+		return ""
+	}
+	parts := strings.Split(values[len(values)-1], ",")
+	return strings.ToLower(strings.TrimSpace(parts[len(parts)-1]))
+}
+
+// validHost accepts host or host:port, a name or an IP literal, and
+// nothing that would change the meaning of a URL built from it.
+func validHost(h string) bool {
+	if h == "" || len(h) > 255 || strings.ContainsAny(h, "/?#@\\ \t%") {
+		return false
+	}
+	u, err := url.Parse("http://" + h)
+	return err == nil && u.Host == h && u.Hostname() != ""
 }
 
 // cors lets browsers read the discovery document and the JWKS, which are
@@ -163,11 +203,16 @@ func (s *Server) cors(next http.HandlerFunc) http.HandlerFunc {
 }
 
 // serveCached writes a pre-encoded JSON body with its ETag, or 304.
-func serveCached(w http.ResponseWriter, r *http.Request, body []byte, etag string, maxAge string) {
+func serveCached(w http.ResponseWriter, r *http.Request, body []byte, etag string, maxAge string, varyForwarded bool) {
 	h := w.Header()
 	h.Set("ETag", etag)
 	h.Set("Cache-Control", "public, max-age="+maxAge)
 	h.Set("Vary", "Origin")
+	if varyForwarded {
+		// The body depends on these headers: a shared cache must key on
+		// them, or one client's X-Forwarded-Host is served to everyone.
+		h.Add("Vary", "X-Forwarded-Host, X-Forwarded-Proto")
+	}
 	if match := r.Header.Get("If-None-Match"); match != "" && etagMatches(match, etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
@@ -188,7 +233,7 @@ func etagMatches(header, etag string) bool {
 
 func (s *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	body, etag := s.opts.Ring.JWKS()
-	serveCached(w, r, body, etag, "900")
+	serveCached(w, r, body, etag, "900", false)
 }
 
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
