@@ -42,7 +42,9 @@ type services struct {
 }
 
 // loadConfig reads the configuration named by --config or SIGNET_CONFIG;
-// with none, it returns the development configuration.
+// with none, it returns the development configuration. Problems in the file
+// come back with the configuration, as far as it could be read, so that
+// build can add its own: every problem is reported at once.
 func (a *app) loadConfig(flag string) (*config.Config, bool, error) {
 	path, err := config.Find(flag, a.lookupEnv)
 	if err != nil {
@@ -67,20 +69,42 @@ func (a *app) loadConfig(flag string) (*config.Config, bool, error) {
 	if cfg.Key == nil {
 		err = config.Join(err, cfg.MissingKeyProblem())
 	}
-	if err != nil {
-		return nil, false, err
-	}
 	cfg.Defaults()
-	return cfg, false, nil
+	return cfg, false, err
 }
 
-// build turns a valid configuration into services, reporting every problem
-// at its place in the file.
-func (a *app) build(cfg *config.Config, development bool) (*services, error) {
+// loadAndBuild is what serve and config check share: the configuration
+// and the services it makes, with every problem of both in one error.
+func (a *app) loadAndBuild(flag string) (*services, bool, error) {
+	cfg, development, err := a.loadConfig(flag)
+	if cfg == nil {
+		return nil, development, err
+	}
+	svc, err := a.build(cfg, development, err)
+	return svc, development, err
+}
+
+// build turns a configuration into services, reporting every problem at
+// its place in the file, together with loadErr's. Sections loadErr already
+// finds fault with are skipped, so that one mistake is reported once.
+func (a *app) build(cfg *config.Config, development bool, loadErr error) (*services, error) {
 	s := &services{cfg: cfg, clients: grant.StaticClients{}}
 	var problems []config.Problem
 	add := func(path string, err error) {
 		problems = append(problems, cfg.Problemf(path, "%v", err))
+	}
+	var known *config.Errors
+	errors.As(loadErr, &known)
+	faulty := func(prefix string) bool {
+		if known == nil {
+			return loadErr != nil
+		}
+		for _, p := range known.Problems {
+			if p.Path == prefix || strings.HasPrefix(p.Path, prefix+".") || strings.HasPrefix(p.Path, prefix+"[") {
+				return true
+			}
+		}
+		return false
 	}
 	if development {
 		secretFile, err := developmentSecret(cfg.DataDir)
@@ -98,13 +122,16 @@ func (a *app) build(cfg *config.Config, development bool) (*services, error) {
 			AllowedGrantTypes: []string{"client_credentials"}, AllowedScopes: []string{devScope},
 		}}
 	}
-	s.devKey = strings.EqualFold(cfg.Key.Type, signing.TypeDevelopment)
+	s.devKey = cfg.Key != nil && strings.EqualFold(cfg.Key.Type, signing.TypeDevelopment)
 
 	// Clients first: the longest token lifetime is how long an expired
 	// certificate stays published.
 	maxLifetime := time.Hour
 	for i, c := range cfg.Clients {
 		path := fmt.Sprintf("clients[%d]", i)
+		if faulty(path) {
+			continue
+		}
 		gc := &grant.Client{ID: c.ClientID, Name: c.ClientName, GrantTypes: c.AllowedGrantTypes, Scopes: c.AllowedScopes,
 			AccessTokenLifetime: time.Duration(c.AccessTokenLifetime) * time.Second, KeysURI: c.JWKSURI}
 		if gc.AccessTokenLifetime > maxLifetime {
@@ -123,7 +150,7 @@ func (a *app) build(cfg *config.Config, development bool) (*services, error) {
 			gs := grant.Secret{Hash: h}
 			if sec.Expiration != nil {
 				gs.Expires = *sec.Expiration
-				if !gs.Expires.After(time.Now()) {
+				if !gs.Expires.After(a.now()) {
 					s.warnings = append(s.warnings, fmt.Sprintf("%s: %s.secrets[%d] expired on %s", cfg.Pos(path).String(), path, j, gs.Expires.UTC().Format(time.DateOnly)))
 				}
 			}
@@ -143,14 +170,20 @@ func (a *app) build(cfg *config.Config, development bool) (*services, error) {
 
 	// The keys.
 	loader := signing.Loader{DataDir: cfg.DataDir, Env: a.storeEnv(), Now: a.now}
-	signingKeys, err := loader.Load(specOf(cfg.Key), false)
-	if err != nil {
-		add("key", err)
-	} else {
-		s.warnings = append(s.warnings, signingKeys.Warnings...)
+	var signingKeys *signing.Loaded
+	if cfg.Key != nil && !faulty("key") {
+		var err error
+		if signingKeys, err = loader.Load(specOf(cfg.Key), false); err != nil {
+			add("key", err)
+		} else {
+			s.warnings = append(s.warnings, signingKeys.Warnings...)
+		}
 	}
 	var validation []*signing.Key
 	for i, vk := range cfg.ValidationKeys {
+		if faulty(fmt.Sprintf("validationKeys[%d]", i)) {
+			continue
+		}
 		got, err := loader.Load(specOf(&vk), true)
 		if err != nil {
 			add(fmt.Sprintf("validationKeys[%d]", i), err)
@@ -178,16 +211,16 @@ func (a *app) build(cfg *config.Config, development bool) (*services, error) {
 		}
 	}
 
-	if cfg.TLS != nil {
+	if cfg.TLS != nil && !faulty("tls") {
 		tc, err := loadTLS(cfg.TLS)
 		if err != nil {
 			add("tls", err)
 		}
 		s.tls = tc
-	} else if !s.devKey && cfg.Issuer == "" && !cfg.TrustProxy && !cfg.AllowHTTP {
+	} else if cfg.TLS == nil && cfg.Key != nil && !s.devKey && cfg.Issuer == "" && !cfg.TrustProxy && !cfg.AllowHTTP {
 		problems = append(problems, cfg.Problemf("issuer", "with no issuer, no tls and no trustProxy, the issuer would be plain http://%s: configure tls, or set issuer to the https URL clients use (behind a TLS proxy, with trustProxy: true), or set allowHttp: true for a test setup", cfg.Listen))
 	}
-	if err := (&config.Errors{Problems: problems}).Err(); err != nil {
+	if err := config.Join(loadErr, (&config.Errors{Problems: problems}).Err()); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/signetid/signet/internal/config"
 )
 
 func (a *app) configCommand() *cobra.Command {
@@ -35,17 +37,18 @@ Exit codes: 0 valid, 1 problems found, 2 wrong usage.`,
 }
 
 func (a *app) configCheck(flag string) error {
-	cfg, development, err := a.loadConfig(flag)
+	path, err := config.Find(flag, a.lookupEnv)
 	if err != nil {
 		return err
 	}
-	if development {
+	if path == "" {
 		return usagef("no configuration to check: give --config FILE or set SIGNET_CONFIG (without one, signet serve runs in development mode)")
 	}
-	svc, err := a.build(cfg, false)
+	svc, _, err := a.loadAndBuild(path)
 	if err != nil {
 		return err
 	}
+	cfg := svc.cfg
 	for _, w := range svc.warnings {
 		fmt.Fprintf(a.stderr, "warning: %s\n", w)
 	}

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -59,6 +61,8 @@ func TestScripts(t *testing.T) {
 			"jsonget":     cmdJSONGet,
 			"fingerprint": cmdFingerprint,
 			"unicode":     cmdUnicode,
+			"capture":     cmdCapture,
+			"status":      cmdStatus,
 		},
 	})
 }
@@ -151,4 +155,42 @@ func cmdUnicode(ts *testscript.TestScript, neg bool, args []string) {
 		r, _ := strconv.ParseUint(esc[2:], 16, 32)
 		return string(rune(r))
 	}))
+}
+
+// cmdCapture sets VAR to the first group of REGEXP (multi-line mode) in
+// FILE, which may be stdout or stderr of the last command:
+// capture stdout '^hash: +(\S+)$' HASH.
+func cmdCapture(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: capture FILE REGEXP VAR")
+	}
+	re, err := regexp.Compile("(?m)" + args[1])
+	ts.Check(err)
+	m := re.FindStringSubmatch(ts.ReadFile(args[0]))
+	if len(m) < 2 {
+		ts.Fatalf("%s: nothing matches %s", args[0], args[1])
+	}
+	ts.Setenv(args[2], m[1])
+}
+
+// cmdStatus runs a command and checks its exit code, which ! cannot tell
+// apart: status 2 signet config check. Its stdout and stderr are then those
+// of the command.
+func cmdStatus(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: status CODE COMMAND [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		exit, ok := errors.AsType[*exec.ExitError](err)
+		if !ok {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = exit.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d; want %d", args[1], got, want)
+	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signetid/signet/internal/config"
 	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/internal/server"
 	"github.com/signetid/signet/storage"
@@ -59,10 +60,20 @@ SIGTERM or Ctrl-C stop it gracefully: requests in flight finish.`,
 }
 
 func (a *app) serve(ctx context.Context, c *serveCmd) error {
-	cfg, development, err := a.loadConfig(c.config)
+	// Flags are checked before anything is loaded or written.
+	if c.listen != "" {
+		if msg := config.CheckListen(c.listen); msg != "" {
+			return usagef("--listen: %s", msg)
+		}
+	}
+	if _, err := newLogger(a.stderr, c.logFormat, ""); err != nil {
+		return usageError{err}
+	}
+	svc, development, err := a.loadAndBuild(c.config)
 	if err != nil {
 		return err
 	}
+	cfg := svc.cfg
 	if c.listen != "" {
 		cfg.Listen = c.listen
 	}
@@ -72,10 +83,6 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	logger, err := newLogger(a.stderr, cfg.Log.Format, cfg.Log.Level)
 	if err != nil {
 		return usageError{err}
-	}
-	svc, err := a.build(cfg, development)
-	if err != nil {
-		return err
 	}
 	for _, w := range svc.warnings {
 		logger.Warn(w)
@@ -92,8 +99,10 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 
 	srv := a.newServer(svc, db, logger)
 	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w (is another server using it? --listen picks another address)", cfg.Listen, err)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("listen on %s: the address is in use, by another server or another signet: stop it, or pick another address with --listen", cfg.Listen)
+	} else if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	if svc.tls != nil {
 		ln = tls.NewListener(ln, svc.tls)

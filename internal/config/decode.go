@@ -379,6 +379,9 @@ func (d *decoder) unknown(k *yaml.Node, path string, t reflect.Type, fields []fi
 	key := quoteShort(k.Value)
 	if s := suggest(k.Value, valid); s != "" {
 		d.keyProblemf(k.Line, path, "unknown key %s; did you mean %q?", key, s)
+		// The misspelt field is as good as one that failed to decode:
+		// Validate must not also report its absence.
+		d.failed[join(path, s)] = true
 		return
 	}
 	if path == "" && strings.EqualFold(k.Value, "IdentityServer") {

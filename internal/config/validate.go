@@ -446,3 +446,7 @@ func (v *validator) jwks(path string, set map[string]any) {
 		}
 	}
 }
+
+// CheckListen checks an address to listen on (host:port), for a --listen
+// flag that overrides the file: "" when it is good, else what is wrong.
+func CheckListen(addr string) string { return checkListen(addr) }

@@ -169,7 +169,7 @@ func (l Loader) file(spec Spec, validation bool) (*Loaded, error) {
 	case errors.Is(err, certs.ErrWrongPassword) && spec.Password == "":
 		return nil, fmt.Errorf("%s is password-protected: set password (e.g. password: ${APP_SigningCertificatePassword})", spec.FilePath)
 	case errors.Is(err, certs.ErrWrongPassword):
-		return nil, fmt.Errorf("password does not open %s: wrong password", spec.FilePath)
+		return nil, fmt.Errorf("password does not open %s: wrong password; check the password setting (signet cert inspect %s asks for a password and says whether it is right)", spec.FilePath, spec.FilePath)
 	case err != nil:
 		return nil, fmt.Errorf("%s: %w", spec.FilePath, err)
 	}
