@@ -112,14 +112,17 @@ func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "signet",
 		Short: "An OpenID Connect and OAuth 2.0 token service whose signing keys are first-class",
-		Long: `Signet makes, converts, inspects and stores the certificates that sign
-tokens, on any OS, reading and writing what OpenSSL, Windows and .NET read
-and write.
+		Long: `Signet is an OpenID Connect and OAuth 2.0 token service. It serves tokens
+signed with a certificate it loads like IdentityServer, and it makes,
+converts, inspects and stores those certificates on any OS, reading and
+writing what OpenSSL, Windows and .NET read and write.
 
 Start here:
-  signet cert create --subject "CN=my-app-auth" --out my-app-auth.pfx --cer my-app-auth.cer
+  signet serve                  development mode: a token in a minute
+  signet cert create --subject "CN=my-app-auth" --out my-app-auth.pfx
   signet store import my-app-auth.pfx
-  signet cert doctor --thumbprint <THUMBPRINT>
+  signet serve --config signet.yaml
+  signet cert doctor --config signet.yaml
 
 Exit codes: 0 success, 1 failure, 2 wrong usage.`,
 		Version:       versionString(),

@@ -1,6 +1,7 @@
 // Command signet is an OpenID Connect and OAuth 2.0 token service whose
-// signing keys are first-class. This release creates, converts, inspects and
-// stores signing certificates (signet cert, signet store).
+// signing keys are first-class: it serves tokens (signet serve), and
+// creates, converts, inspects and stores the certificates that sign them
+// (signet cert, signet store).
 package main
 
 import (

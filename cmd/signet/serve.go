@@ -46,7 +46,10 @@ development signing key and the embedded database in ./signet-data, on
 http://localhost:5000, with a development client whose secret is kept in
 ./signet-data; it prints a curl command that gets a token.
 
-SIGTERM or Ctrl-C stop it gracefully: requests in flight finish.`,
+SIGTERM or Ctrl-C stop it gracefully: requests in flight finish.
+
+Exit codes: 0 stopped, 1 could not start (every problem of the
+configuration and the signing credential is listed), 2 wrong usage.`,
 		Example: `  signet serve
   signet serve --config signet.yaml
   SIGNET_CONFIG=/etc/signet/signet.yaml signet serve --listen 0.0.0.0:8443`,
