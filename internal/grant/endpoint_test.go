@@ -48,17 +48,17 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func ring(*testing.T) *signing.Ring { return testRing }
+func ring(testing.TB) *signing.Ring { return testRing }
 
 type fixture struct {
-	t         *testing.T
+	t         testing.TB
 	endpoint  *Endpoint
 	clientKey *ecdsa.PrivateKey
 	secret    string
 	now       time.Time
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{t: t, secret: secret.Generate(), now: time.Now()}
 	f.clientKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
