@@ -111,7 +111,7 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error) (*servi
 		if err != nil {
 			return nil, err
 		}
-		s.development = &server.Development{ClientID: devClientID, Scope: devScope, SecretFile: secretFile, DataDir: cfg.DataDir}
+		s.development = &server.Development{ClientID: devClientID, Scope: devScope, SecretFile: secretFile, DataDir: filepath.Dir(secretFile)}
 		data, err := os.ReadFile(secretFile)
 		if err != nil {
 			return nil, fmt.Errorf("read the development client secret: %w", err)
