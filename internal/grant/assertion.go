@@ -2,15 +2,12 @@ package grant
 
 import (
 	"context"
-	"encoding/json"
+	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -25,8 +22,9 @@ const (
 	maxAssertionBytes = 16 << 10
 	// MaxAssertionLifetime is how far in the future a client assertion's
 	// exp may be: assertions are made per request and must be short-lived,
-	// which also bounds how long their jti is remembered.
-	MaxAssertionLifetime = 5 * time.Minute
+	// which also bounds how long their jti is remembered. Ten minutes is
+	// what MSAL (Microsoft.Identity.Client) gives its assertions.
+	MaxAssertionLifetime = 10 * time.Minute
 	// assertionSkew tolerates clocks that differ a little.
 	assertionSkew = time.Minute
 )
@@ -45,6 +43,12 @@ type ReplayCache interface {
 
 func assertionError(format string, args ...any) *oauth.Error {
 	return oauth.ClientError(false, "client assertion: "+format, args...)
+}
+
+// failedAssertion is the one answer to an assertion whose signature could
+// not be verified for whatever reason.
+func failedAssertion() *oauth.Error {
+	return assertionError("client authentication failed: unknown client, or the signature does not verify with the client's registered keys (check kid, alg and the keys in jwks or at jwksUri)")
 }
 
 // checkAssertion authenticates a client by private_key_jwt (RFC 7523 §2.2,
@@ -71,20 +75,23 @@ func (e *Endpoint) checkAssertion(ctx context.Context, req *Request, audiences [
 	if req.ClientID != "" && req.ClientID != clientID {
 		return nil, assertionError("client_id %q differs from the assertion's sub %q", req.ClientID, clientID)
 	}
+	// Until the signature is verified, every failure gets the same answer:
+	// whether the client exists, and how it authenticates, is for the log.
 	c, err := e.Clients.Client(ctx, clientID)
 	if errors.Is(err, ErrUnknownClient) {
 		e.log(ctx, "client authentication failed", slog.String("client_id", clientID), slog.String("reason", "unknown client"))
-		return nil, assertionError("unknown client")
+		return nil, failedAssertion()
 	} else if err != nil {
 		return nil, oauth.AsError(err)
 	}
 	if !c.usesKeys() {
-		return nil, assertionError("client %q has no keys for private_key_jwt: give it jwks or jwksUri", clientID)
+		e.log(ctx, "client authentication failed", slog.String("client_id", clientID), slog.String("reason", "the client has no jwks or jwksUri for private_key_jwt"))
+		return nil, failedAssertion()
 	}
 	h := tok.Headers[0]
 	if err := e.verifyWithClientKeys(ctx, c, tok, h, &claims); err != nil {
 		e.log(ctx, "client authentication failed", slog.String("client_id", clientID), slog.String("reason", err.Error()))
-		return nil, assertionError("%v", err)
+		return nil, failedAssertion()
 	}
 	now := e.now()
 	switch {
@@ -152,7 +159,7 @@ func (e *Endpoint) verifyWithClientKeys(ctx context.Context, c *Client, tok *jwt
 	var err error
 	if fromURI {
 		if set, err = e.RemoteKeys.Keys(ctx, c.KeysURI, false); err != nil {
-			return fmt.Errorf("the client's jwksUri could not be read: %v", err)
+			return fmt.Errorf("the client's jwksUri could not be read: %w", err)
 		}
 	}
 	candidates := matchingKeys(set, h)
@@ -177,10 +184,26 @@ func (e *Endpoint) verifyWithClientKeys(ctx context.Context, c *Client, tok *jwt
 	return errors.New("the signature does not verify with the client's keys")
 }
 
+// matchingKeys are the keys that may have signed: the one the kid names;
+// else, when the header carries a certificate thumbprint (x5t, as MSAL
+// sends it beside its own kid), the key of that certificate; else, with
+// neither, every key. The key's alg and use must fit.
 func matchingKeys(set *jose.JSONWebKeySet, h jose.Header) []jose.JSONWebKey {
+	out := filterKeys(set, h, func(k jose.JSONWebKey) bool { return h.KeyID == "" || k.KeyID == h.KeyID })
+	if len(out) == 0 && h.KeyID != "" {
+		if x5t, ok := h.ExtraHeaders["x5t"].(string); ok && x5t != "" {
+			out = filterKeys(set, h, func(k jose.JSONWebKey) bool {
+				return len(k.CertificateThumbprintSHA1) > 0 && base64.RawURLEncoding.EncodeToString(k.CertificateThumbprintSHA1) == strings.TrimRight(x5t, "=")
+			})
+		}
+	}
+	return out
+}
+
+func filterKeys(set *jose.JSONWebKeySet, h jose.Header, pick func(jose.JSONWebKey) bool) []jose.JSONWebKey {
 	var out []jose.JSONWebKey
 	for _, k := range set.Keys {
-		if h.KeyID != "" && k.KeyID != h.KeyID {
+		if !pick(k) {
 			continue
 		}
 		if k.Algorithm != "" && k.Algorithm != h.Algorithm {
@@ -207,120 +230,4 @@ func describeValidation(err error, c jwt.Claims, now time.Time) string {
 		return fmt.Sprintf("it was issued in the future (iat %s): check the client's clock", c.IssuedAt.Time().UTC().Format(time.RFC3339))
 	}
 	return err.Error()
-}
-
-// RemoteKeys fetches and caches the JWKS of clients that publish their keys
-// at a jwksUri.
-type RemoteKeys struct {
-	// HTTP is the client used to fetch; nil means one with a 5 s timeout.
-	HTTP *http.Client
-	// TTL is how long a fetched set is used; default 5 minutes.
-	TTL time.Duration
-	// MinRefresh is the least time between two fetches of one URI forced
-	// by an unknown kid; default 30 seconds.
-	MinRefresh time.Duration
-
-	mu    sync.Mutex
-	cache map[string]*remoteEntry
-}
-
-type remoteEntry struct {
-	mu      sync.Mutex // one fetch at a time per URI
-	set     *jose.JSONWebKeySet
-	fetched time.Time
-}
-
-// maxJWKSBytes bounds a fetched key set.
-const maxJWKSBytes = 256 << 10
-
-// Keys returns the key set at uri: cached while fresh; fetched again when
-// stale, or when refresh is asked and the last fetch is old enough.
-func (r *RemoteKeys) Keys(ctx context.Context, uri string, refresh bool) (*jose.JSONWebKeySet, error) {
-	r.mu.Lock()
-	if r.cache == nil {
-		r.cache = map[string]*remoteEntry{}
-	}
-	e := r.cache[uri]
-	if e == nil {
-		e = &remoteEntry{}
-		r.cache[uri] = e
-	}
-	r.mu.Unlock()
-
-	ttl, minRefresh := r.TTL, r.MinRefresh
-	if ttl == 0 {
-		ttl = 5 * time.Minute
-	}
-	if minRefresh == 0 {
-		minRefresh = 30 * time.Second
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	age := time.Since(e.fetched)
-	if e.set != nil && age < ttl && (!refresh || age < minRefresh) {
-		return e.set, nil
-	}
-	set, err := r.fetch(ctx, uri)
-	if err != nil {
-		if e.set != nil {
-			return e.set, nil // the last good set beats none
-		}
-		return nil, err
-	}
-	e.set, e.fetched = set, time.Now()
-	return set, nil
-}
-
-func (r *RemoteKeys) fetch(ctx context.Context, uri string) (*jose.JSONWebKeySet, error) {
-	hc := r.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 5 * time.Second}
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s", uri, resp.Status)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(body) > maxJWKSBytes {
-		return nil, fmt.Errorf("GET %s: the key set is over %d KiB", uri, maxJWKSBytes>>10)
-	}
-	return ParseClientKeys(body)
-}
-
-// ParseClientKeys reads a client's JSON Web Key Set, refusing private and
-// symmetric keys: a client publishes public keys only.
-func ParseClientKeys(data []byte) (*jose.JSONWebKeySet, error) {
-	var raw struct {
-		Keys []jose.JSONWebKey `json:"keys"`
-	}
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("not a JSON Web Key Set: %v", err)
-	}
-	if len(raw.Keys) == 0 {
-		return nil, errors.New("the key set has no keys")
-	}
-	for i, k := range raw.Keys {
-		switch {
-		case !k.Valid():
-			return nil, fmt.Errorf("key %d (kid %q) is not a valid key", i, k.KeyID)
-		case !k.IsPublic():
-			if _, symmetric := k.Key.([]byte); symmetric {
-				return nil, fmt.Errorf("key %d (kid %q) is a symmetric key; client assertions must be signed with an asymmetric key", i, k.KeyID)
-			}
-			return nil, fmt.Errorf("key %d (kid %q) holds PRIVATE key material: publish only the public key", i, k.KeyID)
-		}
-	}
-	return &jose.JSONWebKeySet{Keys: raw.Keys}, nil
 }

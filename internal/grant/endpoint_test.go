@@ -4,9 +4,14 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha1"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -225,7 +230,7 @@ func TestTokenErrors(t *testing.T) {
 		desc   string
 	}{
 		{"missing grant_type", url.Values{}, []func(*http.Request){basic("app", f.secret)}, "invalid_request", 400, "grant_type is missing"},
-		{"unsupported grant_type", url.Values{"grant_type": {"password"}}, []func(*http.Request){basic("app", f.secret)}, "unsupported_grant_type", 400, `"password" is not supported`},
+		{"unsupported grant_type", url.Values{"grant_type": {"password"}}, []func(*http.Request){basic("app", f.secret)}, "unsupported_grant_type", 400, `'password' is not supported`},
 		{"wrong secret (basic)", cc, []func(*http.Request){basic("app", "wrong")}, "invalid_client", 401, "client authentication failed"},
 		{"expired secret", cc, []func(*http.Request){basic("app", "expired-secret")}, "invalid_client", 401, "client authentication failed"},
 		{"unknown client (post)", with(cc, "client_id", "nobody", "client_secret", "x"), nil, "invalid_client", 401, "client authentication failed"},
@@ -236,8 +241,8 @@ func TestTokenErrors(t *testing.T) {
 		{"malformed basic", cc, []func(*http.Request){func(r *http.Request) { r.Header.Set("Authorization", "Basic !!!") }}, "invalid_client", 401, "not valid base64"},
 		{"bearer instead of basic", cc, []func(*http.Request){func(r *http.Request) { r.Header.Set("Authorization", "Bearer abc") }}, "invalid_client", 401, "Basic scheme"},
 		{"grant not allowed", cc, []func(*http.Request){basic("no-cc", f.secret)}, "unauthorized_client", 400, "may not use grant_type client_credentials"},
-		{"scope not allowed", with(cc, "scope", "api1 admin"), []func(*http.Request){basic("app", f.secret)}, "invalid_scope", 400, `scope "admin" is unknown or not allowed`},
-		{"repeated parameter", url.Values{"grant_type": {"client_credentials", "client_credentials"}}, []func(*http.Request){basic("app", f.secret)}, "invalid_request", 400, `"grant_type" is repeated`},
+		{"scope not allowed", with(cc, "scope", "api1 admin"), []func(*http.Request){basic("app", f.secret)}, "invalid_scope", 400, `scope 'admin' is unknown or not allowed`},
+		{"repeated parameter", url.Values{"grant_type": {"client_credentials", "client_credentials"}}, []func(*http.Request){basic("app", f.secret)}, "invalid_request", 400, `'grant_type' is repeated`},
 		{"wrong content type", cc, []func(*http.Request){basic("app", f.secret), func(r *http.Request) { r.Header.Set("Content-Type", "application/json") }}, "invalid_request", 400, "application/x-www-form-urlencoded"},
 		{"GET", cc, []func(*http.Request){basic("app", f.secret), func(r *http.Request) { r.Method = http.MethodGet }}, "invalid_request", 405, "POST requests only"},
 		{"body too large", with(cc, "pad", strings.Repeat("x", MaxRequestBytes)), []func(*http.Request){basic("app", f.secret)}, "invalid_request", 413, "over 64 KiB"},
@@ -250,15 +255,16 @@ func TestTokenErrors(t *testing.T) {
 		{"assertion HS256", assertionForm(hs256(t)), nil, "invalid_client", 401, "algorithm is not allowed"},
 		{"assertion expired", assertionForm(claims(func(c map[string]any) { c["exp"] = f.now.Add(-5 * time.Minute).Unix() })), nil, "invalid_client", 401, "it expired"},
 		{"assertion without exp", assertionForm(claims(func(c map[string]any) { delete(c, "exp") })), nil, "invalid_client", 401, "has no exp"},
-		{"assertion lives long", assertionForm(claims(func(c map[string]any) { c["exp"] = f.now.Add(time.Hour).Unix() })), nil, "invalid_client", 401, "must expire within 5m0s"},
+		{"assertion lives long", assertionForm(claims(func(c map[string]any) { c["exp"] = f.now.Add(time.Hour).Unix() })), nil, "invalid_client", 401, "must expire within 10m0s"},
 		{"assertion without jti", assertionForm(claims(func(c map[string]any) { delete(c, "jti") })), nil, "invalid_client", 401, "has no jti"},
 		{"assertion wrong aud", assertionForm(claims(func(c map[string]any) { c["aud"] = "https://elsewhere" })), nil, "invalid_client", 401, "aud"},
 		{"assertion issuer as aud", assertionForm(claims(func(c map[string]any) { c["aud"] = issuer })), nil, "", 200, ""},
 		{"assertion iss differs", assertionForm(claims(func(c map[string]any) { c["iss"] = "someone" })), nil, "invalid_client", 401, "iss"},
-		{"assertion unknown client", assertionForm(claims(func(c map[string]any) { c["sub"], c["iss"] = "nobody", "nobody" })), nil, "invalid_client", 401, "unknown client"},
+		{"assertion unknown client", assertionForm(claims(func(c map[string]any) { c["sub"], c["iss"] = "nobody", "nobody" })), nil, "invalid_client", 401, "signature does not verify with the client's registered keys"},
+		{"assertion of MSAL's lifetime", assertionForm(claims(func(c map[string]any) { c["exp"] = f.now.Add(10 * time.Minute).Unix() })), nil, "", 200, ""},
 		{"assertion client_id differs", with(assertionForm(f.assertion(f.goodClaims())), "client_id", "app"), nil, "invalid_client", 401, "differs"},
-		{"assertion from a client without keys", assertionForm(claims(func(c map[string]any) { c["sub"], c["iss"] = "app", "app" })), nil, "invalid_client", 401, "has no keys"},
-		{"assertion unknown kid", assertionForm(f.assertion(f.goodClaims(), func(o *jose.SignerOptions) { o.WithHeader("kid", "other") })), nil, "invalid_client", 401, `no key with kid "other"`},
+		{"assertion from a client without keys", assertionForm(claims(func(c map[string]any) { c["sub"], c["iss"] = "app", "app" })), nil, "invalid_client", 401, "signature does not verify with the client's registered keys"},
+		{"assertion unknown kid", assertionForm(f.assertion(f.goodClaims(), func(o *jose.SignerOptions) { o.WithHeader("kid", "other") })), nil, "invalid_client", 401, "signature does not verify with the client's registered keys"},
 		{"assertion signed by another key", assertionForm(otherKeyAssertion(t, f)), nil, "invalid_client", 401, "does not verify"},
 	}
 	for _, tt := range tests {
@@ -364,3 +370,36 @@ func TestParseClientKeysRefusesPrivateAndSymmetric(t *testing.T) {
 
 // The replay cache refuses a second use across the endpoint's lifetime.
 var _ ReplayCache = memory.New(memory.Options{})
+
+// MSAL names its key by kid (the certificate's thumbprint) and sends x5t:
+// a client key set that names the key otherwise is matched by x5t.
+func TestAssertionMatchedByX5T(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	cert := selfSigned(t, f.clientKey)
+	sum := sha1.Sum(cert.Raw)
+	keys := f.endpoint.Clients.(StaticClients)["jwt-app"].Keys
+	keys.Keys[0].KeyID = "rfc7638-style-kid"
+	keys.Keys[0].Certificates = []*x509.Certificate{cert}
+	keys.Keys[0].CertificateThumbprintSHA1 = sum[:]
+	tok := f.assertion(f.goodClaims(), func(o *jose.SignerOptions) {
+		o.WithHeader("kid", strings.ToUpper(hex.EncodeToString(sum[:]))).WithHeader("x5t", base64.RawURLEncoding.EncodeToString(sum[:]))
+	})
+	if res := f.post(assertionForm(tok)); res.status != 200 {
+		t.Fatalf("%v", res.body)
+	}
+}
+
+func selfSigned(t *testing.T, key *ecdsa.PrivateKey) *x509.Certificate {
+	t.Helper()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "client"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
+}

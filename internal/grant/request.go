@@ -16,6 +16,10 @@ import (
 // kilobytes, and nothing legitimate comes near this.
 const MaxRequestBytes = 64 << 10
 
+// singleParameters are the parameters that must not repeat (RFC 6749 §3.2);
+// others may (RFC 8707's resource does).
+var singleParameters = []string{"grant_type", "scope", "client_id", "client_secret", "client_assertion", "client_assertion_type", "code", "redirect_uri", "code_verifier", "refresh_token"}
+
 // Request is a token request, parsed once so that a grant never reaches
 // into the raw form.
 type Request struct {
@@ -60,9 +64,9 @@ func parseRequest(contentType string, authorization []string, body []byte) (*Req
 	if err != nil {
 		return nil, oauth.Errorf(oauth.InvalidRequest, "the form body is malformed: %v", err)
 	}
-	for k, v := range form {
-		if len(v) > 1 {
-			return nil, oauth.Errorf(oauth.InvalidRequest, "parameter %q is repeated; each parameter may be sent once (RFC 6749 §3.2)", k)
+	for _, k := range singleParameters {
+		if len(form[k]) > 1 {
+			return nil, oauth.Errorf(oauth.InvalidRequest, "parameter %q is repeated; each parameter may be sent once (RFC 6749 section 3.2)", k)
 		}
 	}
 	req := &Request{

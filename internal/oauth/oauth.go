@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // Error codes of RFC 6749 §5.2 (token endpoint) and §4.1.2.1.
@@ -63,14 +64,14 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Description: fmt.Sprintf(format, args...), Status: http.StatusBadRequest}
 }
 
-// ClientError builds an invalid_client error (401). basic says whether the
-// client used HTTP Basic, which makes the response carry a challenge.
+// ClientError builds an invalid_client error (401). Every 401 carries a
+// challenge (RFC 9110 §15.5.2), the Basic one the endpoint accepts; RFC 6749
+// §5.2 requires it when the client used Basic. basic is kept for callers
+// that know; the answer is the same.
 func ClientError(basic bool, format string, args ...any) *Error {
-	e := &Error{Code: InvalidClient, Description: fmt.Sprintf(format, args...), Status: http.StatusUnauthorized}
-	if basic {
-		e.Challenge = `Basic realm="signet", charset="UTF-8"`
-	}
-	return e
+	_ = basic
+	return &Error{Code: InvalidClient, Description: fmt.Sprintf(format, args...), Status: http.StatusUnauthorized,
+		Challenge: `Basic realm="signet", charset="UTF-8"`}
 }
 
 // AsError turns any error into an *Error: itself when it is one, else a
@@ -100,7 +101,29 @@ func WriteError(w http.ResponseWriter, err error) {
 	if status == 0 {
 		status = http.StatusBadRequest
 	}
-	writeJSON(w, status, errorBody{e.Code, e.Description})
+	writeJSON(w, status, errorBody{e.Code, descriptionText(e.Description)})
+}
+
+// descriptionText keeps error_description within the characters RFC 6749
+// §5.2 allows (%x20-21 / %x23-5B / %x5D-7E): quotes become ', a backslash
+// /, a section sign "section", anything else outside ASCII ?.
+func descriptionText(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b.WriteByte('\'')
+		case r == '\\':
+			b.WriteByte('/')
+		case r == '§':
+			b.WriteString("section ")
+		case r >= 0x20 && r <= 0x7e:
+			b.WriteRune(r)
+		default:
+			b.WriteByte('?')
+		}
+	}
+	return b.String()
 }
 
 // WriteJSON writes a token endpoint response body: JSON, never cached
