@@ -336,7 +336,7 @@ clients:
 	if err := srv.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	srv.waitFor(`msg="shutting down: waiting for requests in flight"`)
+	srv.waitFor(`msg="shutting down: waiting for requests in flight`)
 	// New connections are refused (the log line comes just before the
 	// listener closes).
 	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: time.Second}

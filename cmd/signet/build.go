@@ -28,6 +28,10 @@ const (
 	devListen     = "127.0.0.1:5000"
 )
 
+// minPlainSecret is the length under which a secret given as a value gets a
+// warning: a fast hash protects only secrets too random to guess.
+const minPlainSecret = 24
+
 // services is what a configuration builds: everything the server needs but
 // the listener and the storage.
 type services struct {
@@ -155,6 +159,17 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error) (*servi
 				}
 			}
 			gc.Secrets = append(gc.Secrets, gs)
+		}
+		if (c.JWKS != nil || c.JWKSURI != "") && cfg.Issuer == "" {
+			// The assertion's aud is checked against the token endpoint's
+			// URL, which must not come from the request's Host header, or
+			// an assertion made for another server would be accepted here.
+			problems = append(problems, cfg.Problemf(path, "client %q authenticates with private_key_jwt, which needs a configured issuer: set issuer to the URL clients use (such as https://auth.example.com), so that assertions made for another server are refused", c.ClientID))
+		}
+		for j, sec := range c.Secrets {
+			if sec.Value != "" && len(sec.Value) < minPlainSecret {
+				s.warnings = append(s.warnings, fmt.Sprintf("%s: %s.secrets[%d] is shorter than %d characters: client secrets are hashed fast and must be random; signet secret generate makes one", cfg.Pos(path).String(), path, j, minPlainSecret))
+			}
 		}
 		if c.JWKS != nil {
 			data, err := json.Marshal(c.JWKS)

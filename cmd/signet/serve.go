@@ -138,7 +138,9 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down: waiting for requests in flight")
+	// A second Ctrl-C or SIGTERM now ends the process at once.
+	stop()
+	logger.Info("shutting down: waiting for requests in flight (a second interrupt stops at once)")
 	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(shutdown); err != nil {

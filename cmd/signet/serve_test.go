@@ -161,6 +161,17 @@ func (h *host) start(config, listen string) (*instance, error) {
 	if listen == "" {
 		listen = "127.0.0.1:0"
 	}
+	if config != "" {
+		if data, err := os.ReadFile(config); err == nil && strings.Contains(string(data), "jwks") && !regexp.MustCompile(`(?m)^issuer:`).Match(data) {
+			// private_key_jwt needs a configured issuer, which has the port.
+			if listen == "127.0.0.1:0" {
+				listen = freePort(h.t)
+			}
+			if err := os.WriteFile(config, append([]byte("issuer: http://"+listen+"\n"), data...), 0o600); err != nil {
+				h.t.Fatal(err)
+			}
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	inst := &instance{t: h.t, logs: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	ready := make(chan string, 1)

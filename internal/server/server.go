@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -105,7 +106,8 @@ func New(opts Options) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	if _, err := s.issuer(r); err != nil {
+	health := r.URL.Path == "/healthz" || r.URL.Path == "/readyz"
+	if _, err := s.issuer(r); err != nil && !health {
 		if r.URL.Path == PathToken {
 			oauth.WriteError(rec, oauth.Errorf(oauth.InvalidRequest, "%v", err))
 		} else {
@@ -115,12 +117,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mux.ServeHTTP(rec, r)
 	}
 	level := slog.LevelInfo
-	if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+	if health {
 		level = slog.LevelDebug
 	}
 	s.opts.Logger.LogAttrs(r.Context(), level, "request",
 		slog.String("method", r.Method), slog.String("path", r.URL.Path),
-		slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+		slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)),
+		slog.String("remote", r.RemoteAddr))
 }
 
 type statusRecorder struct {
@@ -181,7 +184,14 @@ func validHost(h string) bool {
 		return false
 	}
 	u, err := url.Parse("http://" + h)
-	return err == nil && u.Host == h && u.Hostname() != ""
+	if err != nil || u.Host != h || u.Hostname() == "" {
+		return false
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		return err == nil && n > 0 && n <= 65535
+	}
+	return true
 }
 
 // cors lets browsers read the discovery document and the JWKS, which are

@@ -851,6 +851,7 @@ func TestIssuerFromMalformedHost(t *testing.T) {
 		{name: "forwarded host with a path and query", host: "auth.test", trustProxy: true, forwarded: "evil.example/x?y"},
 		{name: "forwarded host with a space", host: "auth.test", trustProxy: true, forwarded: "a b"},
 		{name: "forwarded host with user info", host: "auth.test", trustProxy: true, forwarded: "user@evil.example"},
+		{name: "port out of range", host: "auth.test:99999"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -895,5 +896,18 @@ func TestDiscoveryVariesWithForwardedHeaders(t *testing.T) {
 	fixed := newServer(t, server.Options{TrustProxy: true, Issuer: "https://auth.example.com"})
 	if v := strings.ToLower(strings.Join(get(fixed, server.PathDiscovery).header.Values("Vary"), ",")); strings.Contains(v, "x-forwarded") {
 		t.Logf("Vary %q with a configured issuer (harmless)", v)
+	}
+}
+
+// Health checks answer whatever the Host: a probe may send none.
+func TestHealthWithoutHost(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, server.Options{})
+	for _, path := range []string{"/healthz", "/readyz"} {
+		r := httptest.NewRequest(http.MethodGet, path, nil)
+		r.Host = ""
+		if res := do(srv, r); res.status != http.StatusOK {
+			t.Errorf("%s without Host: %d", path, res.status)
+		}
 	}
 }
