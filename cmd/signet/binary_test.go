@@ -375,12 +375,12 @@ func testBinaryTokenErrors(t *testing.T, tokenURL, secret string) {
 	}
 	cc := url.Values{"grant_type": {"client_credentials"}}
 	tests := []struct {
-		name      string
-		method    string
-		body      string
-		header    func(*http.Request)
-		status    int
-		code      string
+		name   string
+		method string
+		body   string
+		header func(*http.Request)
+		status int
+		code   string
 	}{
 		{name: "wrong secret, Basic", body: cc.Encode(), header: basic("myapp", "wrong-secret-value"), status: 401, code: "invalid_client"},
 		{name: "unknown client, Basic", body: cc.Encode(), header: basic("nobody", secret), status: 401, code: "invalid_client"},

@@ -149,7 +149,9 @@ func (r *RemoteKeys) fetch(ctx context.Context, uri string) (*jose.JSONWebKeySet
 			Timeout: 5 * time.Second,
 			// A key set is where it was configured to be: a redirect
 			// could lead anywhere, over any scheme.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return errors.New("redirects are not followed for a jwksUri") },
+			CheckRedirect: func(*http.Request, []*http.Request) error {
+				return errors.New("redirects are not followed for a jwksUri")
+			},
 		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, uri, nil)
