@@ -181,6 +181,7 @@ func (a *app) newServer(svc *services, db storage.Store, logger *slog.Logger) *s
 			AuthMethods:     grant.AuthMethods,
 			AuthSigningAlgs: algs,
 			Claims:          []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope"},
+			SigningAlgs:     svc.ring.Algorithms(),
 		},
 		Ready:       db.Ping,
 		Logger:      logger,

@@ -517,8 +517,11 @@ func TestClientCredentialsEndToEnd(t *testing.T) {
 			"scopes_supported":                      "[api1 api2]",
 			"token_endpoint_auth_methods_supported": "[client_secret_basic client_secret_post private_key_jwt]",
 			"token_endpoint_auth_signing_alg_values_supported": "[RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA]",
-			"claims_supported":         "[iss sub aud exp nbf iat jti client_id scope]",
-			"response_types_supported": "[]",
+			"claims_supported":                      "[iss sub aud exp nbf iat jti client_id scope]",
+			"response_types_supported":              "[]",
+			"subject_types_supported":               "[public]",
+			"id_token_signing_alg_values_supported": "[RS256]",
+			"request_uri_parameter_supported":       "false",
 		}
 		for k, v := range want {
 			if got := fmt.Sprint(doc[k]); got != v {

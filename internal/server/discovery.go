@@ -24,6 +24,15 @@ type discoveryDocument struct {
 	// ResponseTypesSupported is required by RFC 8414; with no authorization
 	// endpoint yet, the honest value is none.
 	ResponseTypesSupported []string `json:"response_types_supported"`
+	// SubjectTypesSupported and IDTokenSigningAlgs are required by OpenID
+	// Connect Discovery, and parsers such as Nimbus (Spring) insist on
+	// them: sub is the same for every API ("public"), and tokens are
+	// signed with the published keys' algorithms.
+	SubjectTypesSupported []string `json:"subject_types_supported"`
+	IDTokenSigningAlgs    []string `json:"id_token_signing_alg_values_supported"`
+	// RequestURIParameterSupported defaults to true in OpenID Connect
+	// Discovery; it is not supported.
+	RequestURIParameterSupported bool `json:"request_uri_parameter_supported"`
 }
 
 // discoveryCache holds the encoded document per issuer: one when the issuer
@@ -64,6 +73,8 @@ func (c *discoveryCache) get(issuer string) encoded {
 		TokenEndpointAuthMethodsSupported: nonNil(c.info.AuthMethods),
 		TokenEndpointAuthSigningAlgs:      nonNil(c.info.AuthSigningAlgs),
 		ResponseTypesSupported:            []string{},
+		SubjectTypesSupported:             []string{"public"},
+		IDTokenSigningAlgs:                nonNil(c.info.SigningAlgs),
 	}
 	body, _ := json.Marshal(doc) // strings and string slices only: cannot fail
 	sum := sha256.Sum256(body)

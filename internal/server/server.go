@@ -19,8 +19,10 @@ import (
 // Paths, as IdentityServer has them.
 const (
 	PathDiscovery = "/.well-known/openid-configuration"
-	PathJWKS      = "/.well-known/openid-configuration/jwks"
-	PathToken     = "/connect/token"
+	// PathOAuthMetadata serves the same document for RFC 8414 clients.
+	PathOAuthMetadata = "/.well-known/oauth-authorization-server"
+	PathJWKS          = "/.well-known/openid-configuration/jwks"
+	PathToken         = "/connect/token"
 )
 
 // Options are what a server is made of.
@@ -53,6 +55,8 @@ type DiscoveryInfo struct {
 	AuthMethods     []string
 	AuthSigningAlgs []string
 	Claims          []string
+	// SigningAlgs are the algorithms of the published keys.
+	SigningAlgs []string
 }
 
 // Development describes the development mode for the welcome page.
@@ -92,6 +96,8 @@ func New(opts Options) *Server {
 	}
 	s.mux.HandleFunc("GET "+PathDiscovery, s.cors(s.serveDiscovery))
 	s.mux.HandleFunc("OPTIONS "+PathDiscovery, s.cors(nil))
+	s.mux.HandleFunc("GET "+PathOAuthMetadata, s.cors(s.serveDiscovery))
+	s.mux.HandleFunc("OPTIONS "+PathOAuthMetadata, s.cors(nil))
 	s.mux.HandleFunc("GET "+PathJWKS, s.cors(s.serveJWKS))
 	s.mux.HandleFunc("OPTIONS "+PathJWKS, s.cors(nil))
 	s.mux.Handle(PathToken, opts.Token)

@@ -57,6 +57,7 @@ func discoveryInfo() server.DiscoveryInfo {
 		AuthMethods:     grant.AuthMethods,
 		AuthSigningAlgs: algs,
 		Claims:          []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope"},
+		SigningAlgs:     []string{"RS256"},
 	}
 }
 
@@ -235,6 +236,11 @@ func TestDiscoveryDocument(t *testing.T) {
 		"token_endpoint_auth_signing_alg_values_supported": []any{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"},
 		"claims_supported":         []any{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope"},
 		"response_types_supported": []any{},
+		// Required by OpenID Connect Discovery; Nimbus (Spring) refuses a
+		// document without them.
+		"subject_types_supported":               []any{"public"},
+		"id_token_signing_alg_values_supported": []any{"RS256"},
+		"request_uri_parameter_supported":       false,
 	}
 	for k, v := range want {
 		if got, ok := doc[k]; !ok {
@@ -251,8 +257,8 @@ func TestDiscoveryDocument(t *testing.T) {
 	// Not implemented, so not advertised (spelled out, so that adding one
 	// without its endpoint fails here).
 	for _, k := range []string{"authorization_endpoint", "userinfo_endpoint", "end_session_endpoint", "introspection_endpoint",
-		"revocation_endpoint", "device_authorization_endpoint", "registration_endpoint", "id_token_signing_alg_values_supported",
-		"subject_types_supported", "response_modes_supported", "code_challenge_methods_supported"} {
+		"revocation_endpoint", "device_authorization_endpoint", "registration_endpoint",
+		"response_modes_supported", "code_challenge_methods_supported"} {
 		if _, ok := doc[k]; ok {
 			t.Errorf("%s is advertised", k)
 		}
@@ -909,5 +915,15 @@ func TestHealthWithoutHost(t *testing.T) {
 		if res := do(srv, r); res.status != http.StatusOK {
 			t.Errorf("%s without Host: %d", path, res.status)
 		}
+	}
+}
+
+// RFC 8414 clients find the same document at their well-known path.
+func TestOAuthMetadataPath(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, server.Options{Issuer: "https://auth.example.com"})
+	a, b := get(srv, server.PathDiscovery), get(srv, server.PathOAuthMetadata)
+	if b.status != http.StatusOK || string(a.body) != string(b.body) {
+		t.Fatalf("status %d, same body %v", b.status, string(a.body) == string(b.body))
 	}
 }
