@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,14 +85,14 @@ func (a *app) loadAndBuild(flag string) (*services, bool, error) {
 	if cfg == nil {
 		return nil, development, err
 	}
-	svc, err := a.build(cfg, development, err)
+	svc, err := a.build(cfg, development, err, nil)
 	return svc, development, err
 }
 
 // build turns a configuration into services, reporting every problem at
 // its place in the file, together with loadErr's. Sections loadErr already
 // finds fault with are skipped, so that one mistake is reported once.
-func (a *app) build(cfg *config.Config, development bool, loadErr error) (*services, error) {
+func (a *app) build(cfg *config.Config, development bool, loadErr error, logger *slog.Logger) (*services, error) {
 	s := &services{cfg: cfg, clients: grant.StaticClients{}}
 	var problems []config.Problem
 	add := func(path string, err error) {
@@ -208,7 +209,7 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error) (*servi
 		validation = append(validation, got.Keys...)
 	}
 	if signingKeys != nil {
-		ring, err := signing.NewRing(signingKeys.Keys, validation, signing.RingOptions{Retention: maxLifetime, Now: a.now})
+		ring, err := signing.NewRing(signingKeys.Keys, validation, signing.RingOptions{Retention: maxLifetime, Now: a.now, Logger: logger})
 		if err != nil {
 			add("key", err)
 		}

@@ -57,6 +57,7 @@ Exit codes: 0 a usable signing credential was found, 1 none was, 2 wrong usage.`
 
 func (a *app) certDoctor(c *certDoctorCmd) error {
 	password := a.existingPassword(c.password, c.file)
+	algorithm := ""
 	if c.config != "" || (c.thumbprint == "" && c.subject == "" && c.file == "") {
 		if _, ok := a.lookupEnv(config.EnvConfig); ok || c.config != "" {
 			k, err := a.configKey(c.config)
@@ -66,7 +67,7 @@ func (a *app) certDoctor(c *certDoctorCmd) error {
 			if !strings.EqualFold(k.Type, "Store") && !strings.EqualFold(k.Type, "File") {
 				return usagef("the key section's type is %s: doctor checks File and Store credentials", k.Type)
 			}
-			c.thumbprint, c.subject, c.file = k.Thumbprint, k.Name, ""
+			c.thumbprint, c.subject, c.file, algorithm = k.Thumbprint, k.Name, "", k.Algorithm
 			if strings.EqualFold(k.Type, "File") {
 				c.thumbprint, c.subject, c.file = "", "", k.FilePath
 				password = certs.StaticPassword(k.Password)
@@ -90,6 +91,7 @@ func (a *app) certDoctor(c *certDoctorCmd) error {
 		Subject:    c.subject,
 		File:       c.file,
 		Password:   password,
+		Algorithm:  algorithm,
 		Location:   loc,
 		Name:       name,
 		Env:        a.storeEnv(),

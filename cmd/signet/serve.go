@@ -72,20 +72,25 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	if _, err := newLogger(a.stderr, c.logFormat, ""); err != nil {
 		return usageError{err}
 	}
-	svc, development, err := a.loadAndBuild(c.config)
-	if err != nil {
-		return err
+	cfg, development, loadErr := a.loadConfig(c.config)
+	if cfg == nil {
+		return loadErr
 	}
-	cfg := svc.cfg
 	if c.listen != "" {
 		cfg.Listen = c.listen
 	}
 	if c.logFormat != "" {
 		cfg.Log.Format = c.logFormat
 	}
+	// The file's log settings were checked with the rest; defaults for now
+	// if they are wrong, since build reports it.
 	logger, err := newLogger(a.stderr, cfg.Log.Format, cfg.Log.Level)
 	if err != nil {
-		return usageError{err}
+		logger, _ = newLogger(a.stderr, c.logFormat, "")
+	}
+	svc, err := a.build(cfg, development, loadErr, logger)
+	if err != nil {
+		return err
 	}
 	for _, w := range svc.warnings {
 		logger.Warn(w)

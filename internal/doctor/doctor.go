@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"runtime"
 	"strings"
 	"time"
@@ -65,6 +66,8 @@ type Request struct {
 	Thumbprint, Subject, File string
 	// Password opens File when it is protected.
 	Password certs.Password
+	// Algorithm is the configured JWS algorithm ("" for the key's default).
+	Algorithm string
 	// Location and Name choose the store (default CurrentUser/My).
 	Location certstore.Location
 	Name     string
@@ -139,7 +142,7 @@ func checkFile(r *Report, req Request) {
 	if modesMatter && cred.Key != nil && fi.Mode().Perm()&0o077 != 0 {
 		r.add(Warn, fmt.Sprintf("The file holds a private key and its mode is %04o: other users may read it", fi.Mode().Perm()), nil, "chmod 600 "+req.File)
 	}
-	checkCredential(r, cred, "file "+abs, req.Now, true)
+	checkCredential(r, cred, "file "+abs, req.Now, true, req.Algorithm)
 }
 
 func checkStore(r *Report, req Request) {
@@ -243,7 +246,7 @@ func checkStore(r *Report, req Request) {
 		if modesMatter && m.Mode&0o077 != 0 && m.HasKey() {
 			r.add(Warn, fmt.Sprintf("%s holds a private key and its mode is %04o: other users may read it", m.Path, m.Mode), nil, "chmod 600 "+m.Path)
 		}
-		checkCredential(r, m.Credential, st.String()+" "+m.Path, req.Now, i == 0 || !r.Usable)
+		checkCredential(r, m.Credential, st.String()+" "+m.Path, req.Now, i == 0 || !r.Usable, req.Algorithm)
 	}
 }
 
@@ -279,13 +282,23 @@ func labels(es []certstore.Entry) []string {
 
 // checkCredential checks one candidate and records it as the signing
 // credential (when it can sign and none was chosen) or as published.
-func checkCredential(r *Report, cred *certs.Credential, source string, now time.Time, detailed bool) {
+func checkCredential(r *Report, cred *certs.Credential, source string, now time.Time, detailed bool, algorithm string) {
 	tp := certs.Thumbprint(cred.Certificate)
 	findings := certs.Check(cred, now)
+	algs := certs.SigningAlgorithms(cred.Certificate.PublicKey)
+	if algorithm = strings.ToUpper(strings.TrimSpace(algorithm)); algorithm != "" && len(algs) > 0 {
+		if !slices.Contains(algs, algorithm) {
+			findings = append(findings, certs.Finding{Severity: certs.Blocker, Code: "algorithm",
+				Message: fmt.Sprintf("the configured algorithm %s does not fit its %s key", algorithm, certs.DescribeKey(cred.Certificate.PublicKey)),
+				Fix:     "set algorithm to " + strings.Join(algs, " or ") + ", or leave it out"})
+		} else {
+			algs = []string{algorithm}
+		}
+	}
 	choice := Choice{Thumbprint: tp, Subject: certs.SubjectString(cred.Certificate), Source: source}
 	canSign := certs.CanSign(findings)
 	if canSign {
-		choice.SigningAlgorithm = certs.SigningAlgorithms(cred.Certificate.PublicKey)[0]
+		choice.SigningAlgorithm = algs[0]
 	}
 	if detailed || !canSign {
 		if cred.Key != nil && certs.KeyMatches(cred.Certificate, cred.Key) {

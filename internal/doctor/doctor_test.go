@@ -212,3 +212,12 @@ func TestStoreWritableByOthers(t *testing.T) {
 	expect(t, Check(Request{Subject: "CN=shared", Env: e}), true,
 		"is writable by other users (mode 0777): they could plant a certificate", "fix: chmod 700 "+st.Dir)
 }
+
+func TestConfiguredAlgorithm(t *testing.T) {
+	t.Parallel()
+	pw := certs.StaticPassword("test-password")
+	file := "../certs/testdata/rsa-openssl3.pfx"
+	expect(t, Check(Request{File: file, Password: pw, Algorithm: "ps256", Env: env(nil)}), true, "(CN=rsa-fixture, O=Contoso, C=US, PS256)")
+	expect(t, Check(Request{File: file, Password: pw, Algorithm: "ES256", Env: env(nil)}), false,
+		"the configured algorithm ES256 does not fit its RSA 2048 key", "fix: set algorithm to RS256 or PS256, or leave it out")
+}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,7 @@ type Ring struct {
 	validation []*Key
 	retention  time.Duration
 	now        func() time.Time
+	logger     *slog.Logger
 
 	mu    sync.Mutex
 	state atomic.Pointer[ringState]
@@ -48,13 +50,16 @@ type RingOptions struct {
 	Retention time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Logger hears when the signing key or the published set changes as
+	// certificates come into or go out of their validity; nil: no log.
+	Logger *slog.Logger
 }
 
 // NewRing makes a ring. signing holds the keys of the signing credential in
 // order of preference (keys without a private key are published only);
 // validation the keys of validationKeys.
 func NewRing(signing, validation []*Key, opts RingOptions) (*Ring, error) {
-	r := &Ring{validation: validation, retention: opts.Retention, now: opts.Now}
+	r := &Ring{validation: validation, retention: opts.Retention, now: opts.Now, logger: opts.Logger}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -101,7 +106,29 @@ func (r *Ring) current() *ringState {
 		return st
 	}
 	r.state.Store(next)
+	r.logChange(st, next)
 	return next
+}
+
+// logChange says what changed between two states, so that a rollover at a
+// certificate's NotAfter (or NotBefore) is visible in the log.
+func (r *Ring) logChange(prev, next *ringState) {
+	if r.logger == nil {
+		return
+	}
+	if prev.signer != next.signer {
+		r.logger.Info("signing key changed", slog.String("from", prev.signer.ID), slog.String("to", next.signer.ID), slog.String("subject", next.signer.Subject()))
+	}
+	if next.etag != prev.etag {
+		var ids []string
+		for _, k := range next.published {
+			ids = append(ids, k.ID)
+		}
+		r.logger.Info("published keys changed", slog.Any("kids", ids))
+	}
+	if c := next.signer.Certificate; c != nil && r.now().After(c.NotAfter) {
+		r.logger.Warn("the signing certificate has expired and no other can sign: create a new one and import it", slog.String("kid", next.signer.ID), slog.Time("not_after", c.NotAfter))
+	}
 }
 
 // compute decides, at t, which key signs and which are published: the

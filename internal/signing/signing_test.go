@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -270,7 +271,8 @@ func TestStoreBySubjectRollsOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := NewRing(got.Keys, nil, RingOptions{Retention: time.Hour, Now: tick})
+	var logs strings.Builder
+	r, err := NewRing(got.Keys, nil, RingOptions{Retention: time.Hour, Now: tick, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,6 +303,9 @@ func TestStoreBySubjectRollsOver(t *testing.T) {
 	clock = now.AddDate(0, 0, 10).Add(30 * time.Minute) // old expired half an hour ago
 	if s := r.Signer(); s.ID != tp(next) {
 		t.Fatalf("after expiry: signer %s, want the next", s.ID)
+	}
+	if want := "signing key changed\" from=" + tp(old) + " to=" + tp(next); !strings.Contains(logs.String(), want) {
+		t.Errorf("the rollover is not in the log %q", logs.String())
 	}
 	if got := ids(); !slices.Contains(got, tp(old)) {
 		t.Fatalf("the expired key left the JWKS within the retention: %v", got)
@@ -362,5 +367,27 @@ func TestValidationKeysArePublishedNotUsed(t *testing.T) {
 	}
 	if _, err := NewRing(validation.Keys, nil, RingOptions{}); err == nil {
 		t.Error("a ring of validation keys alone was made")
+	}
+}
+
+func TestLoadWarnings(t *testing.T) {
+	t.Parallel()
+	e := env(map[string]string{"SIGNET_CERT_STORE": t.TempDir()})
+	st, _ := certstore.Open(certstore.CurrentUser, "My", e)
+	now := time.Now()
+	storeCred(t, st, "CN=soon, O=A", now.Add(-time.Hour), now.AddDate(0, 0, 12), true)
+	storeCred(t, st, "CN=soon-other", now.Add(-time.Hour), now.AddDate(1, 0, 0), true)
+	got, err := Loader{Env: e}.Load(Spec{Type: "Store", Name: "soon"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(got.Warnings, "\n")
+	for _, want := range []string{
+		"expires in 11 days", "create its successor now",
+		`name "soon" matches certificates of 2 different subjects (CN=soon, O=A; CN=soon-other)`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("warnings %q lack %q", text, want)
+		}
 	}
 }

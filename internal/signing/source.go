@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,10 @@ const (
 	TypeFile        = "File"
 	TypeStore       = "Store"
 )
+
+// ExpiryWarning is how long before its signing certificate expires the
+// server starts warning.
+const ExpiryWarning = 30 * 24 * time.Hour
 
 // DevelopmentKeyFile is where the development key is kept in the data
 // directory unless the key section names a file.
@@ -224,6 +229,18 @@ func (l Loader) store(spec Spec, validation bool) (*Loaded, error) {
 		if entries, err = st.FindBySubject(spec.Name, l.now()); err != nil {
 			return nil, err
 		}
+		subjects := map[string]bool{}
+		for _, e := range entries {
+			subjects[certs.SubjectString(e.Credential.Certificate)] = true
+		}
+		if len(subjects) > 1 {
+			var list []string
+			for s := range subjects {
+				list = append(list, s)
+			}
+			slices.Sort(list)
+			out.Warnings = append(out.Warnings, fmt.Sprintf("name %q matches certificates of %d different subjects (%s): all are published, and one of them signs; give the whole subject (CN=...) or a thumbprint to choose", spec.Name, len(list), strings.Join(list, "; ")))
+		}
 	default:
 		return nil, errors.New("give thumbprint (or name, the subject) to find the certificate in the store")
 	}
@@ -273,6 +290,10 @@ func (l Loader) credentialKey(cred *certs.Credential, alg string, publicOnly boo
 		default:
 			out.Warnings = append(out.Warnings, fmt.Sprintf("certificate %s (%s): %s", certs.Thumbprint(cred.Certificate), certs.SubjectString(cred.Certificate), f.Message))
 		}
+	}
+	if left := cred.Certificate.NotAfter.Sub(now); left > 0 && left < ExpiryWarning && !publicOnly {
+		out.Warnings = append(out.Warnings, fmt.Sprintf("certificate %s (%s) expires in %s (%s): create its successor now and put it beside it, so that it is published before it signs",
+			certs.Thumbprint(cred.Certificate), certs.SubjectString(cred.Certificate), certs.Ago(left), cred.Certificate.NotAfter.UTC().Format(time.DateOnly)))
 	}
 	var priv crypto.Signer
 	if !publicOnly {
