@@ -20,7 +20,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -491,30 +490,12 @@ func binMode(t *testing.T, path string, want os.FileMode) {
 type binServer struct {
 	t       *testing.T
 	cmd     *exec.Cmd
-	out     binOutput // stderr: the log, and the curl command
-	stdout  binOutput
+	out     syncBuffer // stderr: the log, and the curl command
+	stdout  syncBuffer
 	exited  chan struct{}
 	waitErr error
 	// url is the base URL from the "listening" log line.
 	url string
-}
-
-// binOutput collects what the server writes.
-type binOutput struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (o *binOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(p)
-}
-
-func (o *binOutput) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
 }
 
 var binListening = regexp.MustCompile(`msg=listening url=(\S+)|"msg":"listening","url":"([^"]+)"`)
