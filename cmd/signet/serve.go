@@ -170,6 +170,7 @@ func (a *app) newServer(svc *services, db storage.Store, logger *slog.Logger) *s
 		Issuer:     func(r *http.Request) string { return srv.Issuer(r) },
 		Now:        a.now,
 		Logger:     logger,
+		TokenType:  svc.cfg.AccessTokenJwtType,
 	}
 	algs := make([]string, len(grant.AssertionAlgorithms))
 	for i, alg := range grant.AssertionAlgorithms {

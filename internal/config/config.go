@@ -28,6 +28,10 @@ type Config struct {
 	// AllowHTTP lets a non-development server use an http issuer
 	// (IdentityServer's RequireSsl=false). Refused otherwise.
 	AllowHTTP bool `yaml:"allowHttp"`
+	// AccessTokenJwtType is the typ header of access tokens: at+jwt
+	// (default, RFC 9068) or JWT, for validators that refuse at+jwt (older
+	// Spring Security and Nimbus), as IdentityServer's option of that name.
+	AccessTokenJwtType string `yaml:"accessTokenJwtType"`
 	// TLS, when set, makes the server listen with TLS.
 	TLS *TLS `yaml:"tls"`
 	// Log chooses the log format and level.

@@ -143,6 +143,11 @@ func (v *validator) server() {
 	} else {
 		v.addf("log.level", "unknown log level %q: use debug, info, warn or error", c.Log.Level)
 	}
+	if s, ok := oneOf(c.AccessTokenJwtType, "at+jwt", "JWT"); ok {
+		c.AccessTokenJwtType = s
+	} else {
+		v.addf("accessTokenJwtType", "unknown access token type %q: use at+jwt (RFC 9068, the default) or JWT", c.AccessTokenJwtType)
+	}
 	if c.TLS != nil && c.TLS.CertFile == "" {
 		v.addf("tls.certFile", "the tls section needs certFile (a PEM certificate with keyFile, or a .pfx with password)")
 	}

@@ -403,3 +403,21 @@ func selfSigned(t *testing.T, key *ecdsa.PrivateKey) *x509.Certificate {
 	}
 	return cert
 }
+
+// accessTokenJwtType: JWT, for validators that refuse at+jwt.
+func TestTokenTypeJWT(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.endpoint.TokenType = "JWT"
+	res := f.post(url.Values{"grant_type": {"client_credentials"}}, basic("app", f.secret))
+	if res.status != 200 {
+		t.Fatalf("%v", res.body)
+	}
+	parsed, err := jwt.ParseSigned(res.body["access_token"].(string), []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if typ := parsed.Headers[0].ExtraHeaders["typ"]; typ != "JWT" {
+		t.Errorf("typ %v, want JWT", typ)
+	}
+}

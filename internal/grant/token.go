@@ -60,6 +60,8 @@ type Endpoint struct {
 	Issuer func(*http.Request) string
 	Now    func() time.Time
 	Logger *slog.Logger
+	// TokenType is the typ header of access tokens; "" means at+jwt.
+	TokenType string
 }
 
 // GrantTypes are the grant types this version implements.
@@ -181,7 +183,11 @@ func (e *Endpoint) issue(ctx context.Context, issuer string, c *Client, scopes [
 		Expiry:    now.Add(lifetime).Unix(),
 		ID:        newJTI(),
 	}
-	tok, _, err := e.Signer.Sign("at+jwt", claims)
+	typ := e.TokenType
+	if typ == "" {
+		typ = "at+jwt"
+	}
+	tok, _, err := e.Signer.Sign(typ, claims)
 	if err != nil {
 		return nil, oauth.AsError(err)
 	}
