@@ -1,0 +1,39 @@
+package jwtauth
+
+import (
+	"context"
+	"time"
+)
+
+// Timing exposes the unexported refresh timings to the tests, so that they
+// can shorten them for one Validator without any package-level state.
+type Timing struct {
+	MinMaxAge, MaxMaxAge, DefaultMaxAge time.Duration
+	BackoffMin, BackoffMax              time.Duration
+	FetchTimeout                        time.Duration
+}
+
+// DefaultTiming is the production timing.
+func DefaultTiming() Timing {
+	t := defaultTuning()
+	return Timing{t.minMaxAge, t.maxMaxAge, t.defaultMaxAge, t.backoffMin, t.backoffMaxWarm, t.fetchTimeout}
+}
+
+// NewWithTiming is New with other timings.
+func NewWithTiming(ctx context.Context, opts Options, tm Timing) (*Validator, error) {
+	return newValidator(ctx, opts, tuning{
+		minMaxAge: tm.MinMaxAge, maxMaxAge: tm.MaxMaxAge, defaultMaxAge: tm.DefaultMaxAge,
+		backoffMin: tm.BackoffMin, backoffMaxCold: tm.BackoffMax, backoffMaxWarm: tm.BackoffMax,
+		fetchTimeout: tm.FetchTimeout,
+	})
+}
+
+// RefreshIn is the time until the next scheduled key fetch.
+func (v *Validator) RefreshIn() time.Duration {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return time.Until(v.refreshAt)
+}
+
+// HeaderSafe exposes the error_description filter.
+var HeaderSafe = headerSafe
