@@ -346,6 +346,15 @@ func writeIndented(w io.Writer, raw json.RawMessage) {
 // minutes", "expired 3 hours ago", "issued 2 minutes ago", "valid from ...".
 func timeInWords(claim string, at, now time.Time) string {
 	d := at.Sub(now)
+	if d > -2*time.Second && d < 2*time.Second {
+		switch claim {
+		case "exp":
+			return "expires now"
+		case "nbf":
+			return "valid from now"
+		}
+		return "issued just now"
+	}
 	switch claim {
 	case "exp":
 		if d <= 0 {
