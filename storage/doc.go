@@ -8,15 +8,25 @@
 //   - the sentinels ErrNotFound, ErrAlreadyExists, ErrInvalid, ErrClosed,
 //     ErrMigrationsPending and ErrSchemaTooNew, which every adapter maps its
 //     driver's errors to;
-//   - the limits on stored values (MaxKeyLen) and the checks that enforce them,
-//     so that every backend refuses the same inputs;
+//   - the records (Client, APIScope, APIResource, IdentityResource, Grant,
+//     SigningKey) and their interfaces (Clients, Resources, Grants,
+//     SigningKeys, ConfigVersioner, and the optional ConfigWatcher);
+//   - the limits on stored values (MaxKeyLen, MaxTextLen, MaxDataLen,
+//     MaxSecrets, MaxListLen) and the checks that enforce them (CheckKey,
+//     CheckClient, CheckGrant, ... in check.go), so that every backend refuses
+//     the same inputs with the same message;
 //   - the Janitor, which removes expired rows in bounded batches.
 //
 // It imports no adapter (storage/memory, storage/sqlite, storage/postgres) and
 // no database driver; adapters import it. Nothing outside cmd/signet imports an
 // adapter. The conformance suite every adapter runs is storage/storagetest.
 //
-// Times are compared and stored with millisecond precision, in UTC. A record
-// whose expiry is at or before "now" is expired: it no longer blocks anything
-// and DeleteExpired may remove it.
+// Times are compared and stored with millisecond precision (truncated, as
+// UnixMilli does), in UTC, and a zero time comes back zero. A record whose
+// expiry is at or before "now" is expired: it no longer blocks anything and
+// DeleteExpired may remove it. Byte values (a client's JWKS, Data) come back
+// byte for byte, and a record's lists in the order written. Keys are
+// compared exactly, and List methods order by key in byte order (PostgreSQL's
+// COLLATE "C") unless they say otherwise. Records are values: a backend
+// keeps no slice a caller gave or got.
 package storage

@@ -15,9 +15,20 @@ var (
 
 	// ErrInvalid: the call was refused before it reached the database because a
 	// value breaks the port's limits (empty key, key over MaxKeyLen, NUL byte,
-	// invalid UTF-8, zero time, non-positive limit). The wrapping message says
-	// which.
+	// invalid UTF-8, zero time, non-positive limit), a record breaks its check
+	// (CheckClient, CheckGrant, ...), an update function changed a record's
+	// key, or a delete filter is empty. The wrapping message says which, in the
+	// same words from every backend: they all call the checks in check.go.
 	ErrInvalid = errors.New("storage: invalid value")
+
+	// ErrConsumed: a consume-once grant (an authorization code) was
+	// consumed before. Returned with the grant, so that the caller can
+	// revoke what was issued from it.
+	ErrConsumed = errors.New("storage: already consumed")
+
+	// ErrUnavailable: the database cannot be reached or did not answer in
+	// time. Callers answer 503 and retry later.
+	ErrUnavailable = errors.New("storage: database unavailable")
 
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("storage: closed")

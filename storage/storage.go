@@ -39,8 +39,9 @@ type ReplayCache interface {
 
 // Cleaner removes expired records. The Janitor runs it in the background.
 type Cleaner interface {
-	// DeleteExpired removes at most limit records, of any kind, whose expiry
-	// is at or before now, and returns how many it removed. Callers repeat it
+	// DeleteExpired removes at most limit records, of any kind (replay
+	// cache entries, grants, signing keys), whose expiry is at or before
+	// now, and returns how many it removed. Callers repeat it
 	// until it returns fewer than limit. It is safe to run from several
 	// instances sharing one database at once: each record is removed once, and
 	// records that are not expired are never removed. A limit below 1 is
@@ -63,6 +64,11 @@ type Pinger interface {
 // Store grows with each new record kind.
 type Store interface {
 	ReplayCache
+	Clients
+	Resources
+	Grants
+	SigningKeys
+	ConfigVersioner
 	Cleaner
 	Pinger
 	io.Closer

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signetid/signet/internal/catalog"
 	"github.com/signetid/signet/internal/certs"
 	"github.com/signetid/signet/internal/config"
 	"github.com/signetid/signet/internal/grant"
@@ -41,9 +42,9 @@ type services struct {
 	devKey      bool                // the development signing key is in use
 	ring        *signing.Ring
 	warnings    []string
-	clients     grant.StaticClients
-	resources   grant.Resources
-	tls         *tls.Config
+	// static is what the file defines; the catalog adds the database's.
+	static catalog.Static
+	tls    *tls.Config
 }
 
 // loadConfig reads the configuration named by --config or SIGNET_CONFIG;
@@ -93,7 +94,7 @@ func (a *app) loadAndBuild(flag string) (*services, bool, error) {
 // its place in the file, together with loadErr's. Sections loadErr already
 // finds fault with are skipped, so that one mistake is reported once.
 func (a *app) build(cfg *config.Config, development bool, loadErr error, logger *slog.Logger) (*services, error) {
-	s := &services{cfg: cfg, clients: grant.StaticClients{}}
+	s := &services{cfg: cfg, static: catalog.Static{Clients: map[string]*grant.Client{}}}
 	var problems []config.Problem
 	add := func(path string, err error) {
 		problems = append(problems, cfg.Problemf(path, "%v", err))
@@ -181,7 +182,7 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 				add(path+".jwks", err)
 			}
 		}
-		s.clients[c.ClientID] = gc
+		s.static.Clients[c.ClientID] = gc
 	}
 
 	// The keys.
@@ -218,13 +219,10 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 
 	// Scopes and resources.
 	for _, sc := range cfg.APIScopes {
-		s.resources.Scopes = append(s.resources.Scopes, sc.Name)
+		s.static.Scopes = append(s.static.Scopes, sc.Name)
 	}
-	s.resources.ByScope = map[string][]string{}
 	for _, r := range cfg.APIResources {
-		for _, sc := range r.Scopes {
-			s.resources.ByScope[sc] = append(s.resources.ByScope[sc], r.Name)
-		}
+		s.static.Resources = append(s.static.Resources, catalog.Resource{Name: r.Name, Scopes: r.Scopes})
 	}
 
 	if cfg.TLS != nil && !faulty("tls") {

@@ -63,10 +63,10 @@ func (a *app) configCheck(flag string) error {
 		fmt.Fprintf(a.stdout, "  also published  %d key(s)\n", n)
 	}
 	var ids []string
-	for id := range svc.clients {
+	for id := range svc.static.Clients {
 		ids = append(ids, id)
 	}
-	fmt.Fprintf(a.stdout, "  clients      %d (%s)\n  scopes       %s\n", len(ids), strings.Join(sortedStrings(ids), ", "), strings.Join(svc.resources.Scopes, ", "))
+	fmt.Fprintf(a.stdout, "  clients      %d (%s)\n  scopes       %s\n", len(ids), strings.Join(sortedStrings(ids), ", "), strings.Join(svc.static.Scopes, ", "))
 	return nil
 }
 

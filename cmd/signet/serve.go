@@ -10,25 +10,22 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/signetid/signet/internal/catalog"
 	"github.com/signetid/signet/internal/config"
 	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/internal/server"
 	"github.com/signetid/signet/storage"
-	"github.com/signetid/signet/storage/sqlite"
 )
-
-// DatabaseFile is the embedded database's name in the data directory.
-const DatabaseFile = "signet.db"
 
 type serveCmd struct {
 	config, listen, logFormat string
+	noMigrate                 bool
 	ready                     chan<- string // tests: receives the base URL once listening
 }
 
@@ -59,6 +56,7 @@ configuration and the signing credential is listed), 2 wrong usage.`,
 	cmd.Flags().StringVar(&c.config, "config", "", "configuration `FILE` (default $SIGNET_CONFIG; none: development mode)")
 	cmd.Flags().StringVar(&c.listen, "listen", "", "address to listen on, overriding the configuration (e.g. 127.0.0.1:5000)")
 	cmd.Flags().StringVar(&c.logFormat, "log-format", "", "log format: text or json (overrides log.format)")
+	cmd.Flags().BoolVar(&c.noMigrate, "no-migrate", false, "refuse to start if the database schema is behind, instead of migrating it (then run signet migrate)")
 	return cmd
 }
 
@@ -99,13 +97,33 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create the data directory %s: %w", cfg.DataDir, err)
 	}
-	db, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, DatabaseFile), sqlite.Options{Logger: logger})
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// The catalog serves the file's clients at once and the database's
+	// once it is read; the token path reads only the catalog.
+	var cat *catalog.Catalog
+	storeReady := make(chan storage.Store, 1)
+	db, err := openStoreRetrying(ctx, cfg.Storage, storeOptions{noMigrate: c.noMigrate, logger: logger}, func(s storage.Store) { storeReady <- s })
 	if err != nil {
-		return fmt.Errorf("open the embedded database in %s: %w", cfg.DataDir, err)
+		return err
 	}
 	defer db.Close()
+	cat = catalog.New(svc.static, db, logger)
+	select {
+	case <-storeReady:
+		// Reachable at startup: a conflict between the file and the
+		// database stops the server, as any configuration error does.
+		var conflict *catalog.ConflictError
+		if err := cat.Load(ctx); errors.As(err, &conflict) {
+			return err
+		} else if err != nil {
+			logger.Warn("could not read clients and resources from the database; retrying", slog.String("error", err.Error()))
+		}
+	default:
+	}
+	go cat.Watch(ctx, cfg.Storage.PollInterval)
 
-	srv := a.newServer(svc, db, logger)
+	srv := a.newServer(svc, db, cat, logger)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if errors.Is(err, syscall.EADDRINUSE) {
 		return fmt.Errorf("listen on %s: the address is in use, by another server or another signet: stop it, or pick another address with --listen", cfg.Listen)
@@ -118,8 +136,6 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	base := baseURL(cfg.Issuer, ln.Addr(), svc.tls != nil, development)
 	a.logStartup(logger, svc, base, development)
 
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	go func() {
 		j := &storage.Janitor{Cleaner: db, Logger: logger}
 		_ = j.Run(ctx)
@@ -159,14 +175,14 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 }
 
 // newServer wires the token endpoint and the server.
-func (a *app) newServer(svc *services, db storage.Store, logger *slog.Logger) *server.Server {
+func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, logger *slog.Logger) *server.Server {
 	var srv *server.Server
 	endpoint := &grant.Endpoint{
-		Clients:    svc.clients,
+		Clients:    cat,
 		Replay:     db,
 		RemoteKeys: &grant.RemoteKeys{},
 		Signer:     svc.ring,
-		Resources:  svc.resources,
+		Resources:  cat.Resources,
 		Issuer:     func(r *http.Request) string { return srv.Issuer(r) },
 		Now:        a.now,
 		Logger:     logger,
@@ -183,13 +199,22 @@ func (a *app) newServer(svc *services, db storage.Store, logger *slog.Logger) *s
 		Token:      endpoint,
 		Discovery: server.DiscoveryInfo{
 			GrantTypes:      grant.GrantTypes,
-			Scopes:          svc.resources.Scopes,
+			Scopes:          svc.static.Scopes,
 			AuthMethods:     grant.AuthMethods,
 			AuthSigningAlgs: algs,
 			Claims:          []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope"},
 			SigningAlgs:     svc.ring.Algorithms(),
 		},
-		Ready:       db.Ping,
+		Ready: func(ctx context.Context) error {
+			if err := db.Ping(ctx); err != nil {
+				return err
+			}
+			if !cat.Loaded() {
+				return errors.New("clients and resources not read from the database yet")
+			}
+			return nil
+		},
+		Scopes:      cat.Scopes,
 		Logger:      logger,
 		Version:     versionString(),
 		Development: svc.development,

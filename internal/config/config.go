@@ -34,6 +34,8 @@ type Config struct {
 	AccessTokenJwtType string `yaml:"accessTokenJwtType"`
 	// TLS, when set, makes the server listen with TLS.
 	TLS *TLS `yaml:"tls"`
+	// Storage chooses the database: embedded SQLite by default.
+	Storage Storage `yaml:"storage"`
 	// Log chooses the log format and level.
 	Log Log `yaml:"log"`
 	// Key is the signing credential.
@@ -69,6 +71,37 @@ type TLS struct {
 	KeyFile  string `yaml:"keyFile"`
 	Password string `yaml:"password"`
 }
+
+// Storage is the database.
+type Storage struct {
+	// Driver is sqlite (default: a file in dataDir), postgres (shared by
+	// several instances) or memory (tests and throwaway development: lost
+	// on exit).
+	Driver string `yaml:"driver"`
+	// DSN is the SQLite file (default <dataDir>/signet.db) or the PostgreSQL
+	// connection string (postgres://user:password@host:5432/db?sslmode=...,
+	// or key=value pairs). Keep a password out of the file: ${PGPASSWORD}.
+	DSN string `yaml:"dsn"`
+	// MaxConns and MinConns size the PostgreSQL pool (default 10 and 0).
+	MaxConns int `yaml:"maxConns"`
+	MinConns int `yaml:"minConns"`
+	// ConnectTimeout bounds a connection attempt, StatementTimeout a query
+	// (PostgreSQL; default 5s each): a request never waits longer on the
+	// database.
+	ConnectTimeout   time.Duration `yaml:"connectTimeout"`
+	StatementTimeout time.Duration `yaml:"statementTimeout"`
+	// PollInterval is how often an instance looks for clients and resources
+	// changed through another one (default 2s; PostgreSQL also notifies
+	// at once).
+	PollInterval time.Duration `yaml:"pollInterval"`
+}
+
+// Storage drivers.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+	DriverMemory   = "memory"
+)
 
 // Log configures logging.
 type Log struct {

@@ -163,6 +163,9 @@ func (d *decoder) into(n *yaml.Node, v reflect.Value, path string) {
 	case t == objectType:
 		d.jwks(n, v, path)
 		return
+	case t == durationType:
+		d.duration(n, v, path)
+		return
 	}
 	switch v.Kind() {
 	case reflect.Pointer:
@@ -534,4 +537,24 @@ func number(s string) (float64, bool) {
 		return 0, false
 	}
 	return f, true
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+// duration reads a Go duration ("5s", "1m30s") or a whole number of seconds.
+func (d *decoder) duration(n *yaml.Node, v reflect.Value, path string) {
+	s, ok := d.scalar(n, path, "a duration")
+	if s = strings.TrimSpace(s); !ok || s == "" {
+		return
+	}
+	if secs, err := strconv.ParseInt(s, 10, 32); err == nil {
+		v.SetInt(int64(time.Duration(secs) * time.Second))
+		return
+	}
+	dur, err := time.ParseDuration(s)
+	if err != nil {
+		d.problemf(n.Line, path, "expected a duration such as 5s, 2m or 1h30m (or a number of seconds), got %s", quoteShort(s))
+		return
+	}
+	v.SetInt(int64(dur))
 }

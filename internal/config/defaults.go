@@ -3,6 +3,7 @@ package config
 import (
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Default values that Defaults fills in.
@@ -39,6 +40,22 @@ func (c *Config) Defaults() {
 	if c.Log.Level == "" {
 		c.Log.Level = DefaultLogLevel
 	}
+	st := &c.Storage
+	if st.Driver == "" {
+		st.Driver = DriverSQLite
+	}
+	if st.MaxConns == 0 {
+		st.MaxConns = 10
+	}
+	if st.ConnectTimeout == 0 {
+		st.ConnectTimeout = 5 * time.Second
+	}
+	if st.StatementTimeout == 0 {
+		st.StatementTimeout = 5 * time.Second
+	}
+	if st.PollInterval == 0 {
+		st.PollInterval = 2 * time.Second
+	}
 	if c.Key != nil {
 		storeDefaults(c.Key)
 	}
@@ -53,6 +70,13 @@ func (c *Config) Defaults() {
 	if !c.resolved {
 		c.resolved = true
 		c.DataDir = c.resolve(c.DataDir)
+		if c.Storage.Driver == DriverSQLite {
+			if c.Storage.DSN == "" {
+				c.Storage.DSN = filepath.Join(c.DataDir, "signet.db")
+			} else {
+				c.Storage.DSN = c.resolve(c.Storage.DSN)
+			}
+		}
 		if c.Key != nil {
 			c.Key.FilePath = c.resolve(c.Key.FilePath)
 		}

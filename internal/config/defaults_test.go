@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func TestDefaults(t *testing.T) {
@@ -19,7 +20,9 @@ func TestDefaults(t *testing.T) {
 			Listen:  "127.0.0.1:5000",
 			DataDir: filepath.Join("conf", "signet-data"),
 			Log:     Log{Format: "text", Level: "info"},
-			Key:     &Key{Type: "store", Name: "CN=a", StoreLocation: "CurrentUser", StoreName: "My"},
+			Storage: Storage{Driver: "sqlite", DSN: filepath.Join("conf", "signet-data", "signet.db"), MaxConns: 10,
+				ConnectTimeout: 5 * time.Second, StatementTimeout: 5 * time.Second, PollInterval: 2 * time.Second},
+			Key: &Key{Type: "store", Name: "CN=a", StoreLocation: "CurrentUser", StoreName: "My"},
 			ValidationKeys: []Key{
 				{Type: "File", FilePath: "/abs/v.pfx"},
 				{Type: "Store", StoreName: "Root", StoreLocation: "LocalMachine", Name: "b"},

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -148,6 +149,7 @@ func (v *validator) server() {
 	} else {
 		v.addf("accessTokenJwtType", "unknown access token type %q: use at+jwt (RFC 9068, the default) or JWT", c.AccessTokenJwtType)
 	}
+	v.storage()
 	if c.TLS != nil && c.TLS.CertFile == "" {
 		v.addf("tls.certFile", "the tls section needs certFile (a PEM certificate with keyFile, or a .pfx with password)")
 	}
@@ -455,3 +457,30 @@ func (v *validator) jwks(path string, set map[string]any) {
 // CheckListen checks an address to listen on (host:port), for a --listen
 // flag that overrides the file: "" when it is good, else what is wrong.
 func CheckListen(addr string) string { return checkListen(addr) }
+
+func (v *validator) storage() {
+	st := &v.c.Storage
+	if s, ok := oneOf(st.Driver, DriverSQLite, DriverPostgres, DriverMemory); ok {
+		st.Driver = strings.ToLower(s)
+	} else {
+		v.addf("storage.driver", "unknown storage driver %q: use sqlite (the default, a file in dataDir), postgres (shared by several instances) or memory (lost on exit)", st.Driver)
+		return
+	}
+	if st.Driver == DriverPostgres && strings.TrimSpace(st.DSN) == "" {
+		v.addf("storage.dsn", "the postgres driver needs dsn, e.g. postgres://signet@db.example.com:5432/signet?sslmode=verify-full (keep the password out of the file: ${PGPASSWORD})")
+	}
+	if st.Driver == DriverMemory && st.DSN != "" {
+		v.addf("storage.dsn", "the memory driver takes no dsn")
+	}
+	if st.MaxConns < 0 || st.MaxConns > 1000 {
+		v.addf("storage.maxConns", "maxConns %d: use 1 to 1000 (default 10)", st.MaxConns)
+	}
+	if st.MinConns < 0 || (st.MaxConns > 0 && st.MinConns > st.MaxConns) {
+		v.addf("storage.minConns", "minConns %d: use 0 to maxConns", st.MinConns)
+	}
+	for path, d := range map[string]time.Duration{"storage.connectTimeout": st.ConnectTimeout, "storage.statementTimeout": st.StatementTimeout, "storage.pollInterval": st.PollInterval} {
+		if d < 0 || d > 10*time.Minute {
+			v.addf(path, "%v: use a duration from 1s to 10m", d)
+		}
+	}
+}

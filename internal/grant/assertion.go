@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -113,7 +114,11 @@ func (e *Endpoint) checkAssertion(ctx context.Context, req *Request, audiences [
 	if exp.Sub(now) > MaxAssertionLifetime+assertionSkew {
 		return nil, assertionError("it expires in %v; client assertions must expire within %v", exp.Sub(now).Round(time.Second), MaxAssertionLifetime)
 	}
-	if err := e.Replay.UseOnce(ctx, clientID, claims.ID, exp.Add(assertionSkew)); err != nil {
+	// The database may be slow or gone: the request waits for it a bounded
+	// time, then hears temporarily_unavailable.
+	dbCtx, cancel := context.WithTimeout(ctx, e.storageTimeout())
+	defer cancel()
+	if err := e.Replay.UseOnce(dbCtx, clientID, claims.ID, exp.Add(assertionSkew)); err != nil {
 		if errors.Is(err, storage.ErrAlreadyExists) {
 			e.log(ctx, "client authentication failed", slog.String("client_id", clientID), slog.String("reason", "replayed assertion"))
 			return nil, assertionError("its jti was used before; sign a new assertion, with a new jti, for each request")
@@ -121,7 +126,7 @@ func (e *Endpoint) checkAssertion(ctx context.Context, req *Request, audiences [
 		if errors.Is(err, storage.ErrInvalid) {
 			return nil, assertionError("its jti or sub cannot be stored (%v)", err)
 		}
-		return nil, oauth.AsError(fmt.Errorf("replay cache: %w", err))
+		return nil, storageError(fmt.Errorf("replay cache: %w", err))
 	}
 	return c, nil
 }
@@ -230,4 +235,15 @@ func describeValidation(err error, c jwt.Claims, now time.Time) string {
 		return fmt.Sprintf("it was issued in the future (iat %s): check the client's clock", c.IssuedAt.Time().UTC().Format(time.RFC3339))
 	}
 	return err.Error()
+}
+
+// storageError turns a storage failure into the OAuth error: the database
+// being unavailable is temporarily_unavailable (503, retry later), which a
+// client can act on; anything else is a server_error.
+func storageError(err error) *oauth.Error {
+	if errors.Is(err, storage.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		return &oauth.Error{Code: oauth.TemporarilyUnavailable, Status: http.StatusServiceUnavailable,
+			Description: "the database is unavailable; retry in a few seconds", Cause: err}
+	}
+	return oauth.AsError(err)
 }

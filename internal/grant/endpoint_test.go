@@ -79,10 +79,12 @@ func newFixture(t testing.TB) *fixture {
 	}
 	f.endpoint = &Endpoint{
 		Clients: clients, Replay: memory.New(memory.Options{}), RemoteKeys: &RemoteKeys{},
-		Signer:    ring(t),
-		Resources: Resources{Scopes: []string{"api1", "api2"}, ByScope: map[string][]string{"api1": {"https://api.example.com"}}},
-		Issuer:    func(*http.Request) string { return issuer },
-		Now:       func() time.Time { return f.now },
+		Signer: ring(t),
+		Resources: func() Resources {
+			return Resources{Scopes: []string{"api1", "api2"}, ByScope: map[string][]string{"api1": {"https://api.example.com"}}}
+		},
+		Issuer: func(*http.Request) string { return issuer },
+		Now:    func() time.Time { return f.now },
 	}
 	return f
 }

@@ -54,7 +54,9 @@ type Endpoint struct {
 	Replay     ReplayCache
 	RemoteKeys *RemoteKeys
 	Signer     Signer
-	Resources  Resources
+	// Resources returns the scopes and resources now (they may change
+	// while the server runs, through the database).
+	Resources func() Resources
 	// Issuer returns the issuer for a request (configured, or derived from
 	// the request).
 	Issuer func(*http.Request) string
@@ -62,6 +64,16 @@ type Endpoint struct {
 	Logger *slog.Logger
 	// TokenType is the typ header of access tokens; "" means at+jwt.
 	TokenType string
+	// StorageTimeout bounds how long a request waits for the database;
+	// default 5 seconds.
+	StorageTimeout time.Duration
+}
+
+func (e *Endpoint) storageTimeout() time.Duration {
+	if e.StorageTimeout > 0 {
+		return e.StorageTimeout
+	}
+	return 5 * time.Second
 }
 
 // GrantTypes are the grant types this version implements.
@@ -174,7 +186,7 @@ func (e *Endpoint) issue(ctx context.Context, issuer string, c *Client, scopes [
 	}
 	claims := AccessTokenClaims{
 		Issuer:    issuer,
-		Audience:  e.Resources.audience(issuer, scopes),
+		Audience:  e.Resources().audience(issuer, scopes),
 		ClientID:  c.ID,
 		Subject:   c.ID,
 		Scope:     strings.Join(scopes, " "),

@@ -97,6 +97,9 @@ func WriteError(w http.ResponseWriter, err error) {
 	if e.Challenge != "" {
 		h.Set("WWW-Authenticate", e.Challenge)
 	}
+	if e.Status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", "5")
+	}
 	status := e.Status
 	if status == 0 {
 		status = http.StatusBadRequest

@@ -42,6 +42,9 @@ type discoveryCache struct {
 	info DiscoveryInfo
 	mu   sync.RWMutex
 	docs map[string]encoded
+	// version of the scopes the cached documents hold; a new version
+	// empties the cache.
+	version int64
 }
 
 type encoded struct {
@@ -55,11 +58,13 @@ func newDiscoveryCache(info DiscoveryInfo) *discoveryCache {
 	return &discoveryCache{info: info, docs: map[string]encoded{}}
 }
 
-func (c *discoveryCache) get(issuer string) encoded {
+// get returns the document for issuer with scopes of the given version.
+func (c *discoveryCache) get(issuer string, scopes []string, version int64) encoded {
 	c.mu.RLock()
 	e, ok := c.docs[issuer]
+	current := c.version == version
 	c.mu.RUnlock()
-	if ok {
+	if ok && current {
 		return e
 	}
 	base := strings.TrimSuffix(issuer, "/")
@@ -68,7 +73,7 @@ func (c *discoveryCache) get(issuer string) encoded {
 		JWKSURI:                           base + PathJWKS,
 		TokenEndpoint:                     base + PathToken,
 		GrantTypesSupported:               nonNil(c.info.GrantTypes),
-		ScopesSupported:                   nonNil(c.info.Scopes),
+		ScopesSupported:                   nonNil(scopes),
 		ClaimsSupported:                   nonNil(c.info.Claims),
 		TokenEndpointAuthMethodsSupported: nonNil(c.info.AuthMethods),
 		TokenEndpointAuthSigningAlgs:      nonNil(c.info.AuthSigningAlgs),
@@ -80,6 +85,9 @@ func (c *discoveryCache) get(issuer string) encoded {
 	sum := sha256.Sum256(body)
 	e = encoded{body: body, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}
 	c.mu.Lock()
+	if c.version != version {
+		c.docs, c.version = map[string]encoded{}, version
+	}
 	if len(c.docs) < maxCachedIssuers {
 		c.docs[issuer] = e
 	}
@@ -95,6 +103,10 @@ func nonNil(s []string) []string {
 }
 
 func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) {
-	e := s.discovery.get(s.Issuer(r))
+	scopes, version := s.opts.Discovery.Scopes, int64(0)
+	if s.opts.Scopes != nil {
+		scopes, version = s.opts.Scopes()
+	}
+	e := s.discovery.get(s.Issuer(r), scopes, version)
 	serveCached(w, r, e.body, e.etag, "3600", s.opts.TrustProxy && s.opts.Issuer == "")
 }

@@ -37,6 +37,10 @@ type Options struct {
 	Token http.Handler
 	// Discovery lists what the token endpoint supports.
 	Discovery DiscoveryInfo
+	// Scopes, when set, gives the scopes now and a version that changes
+	// with them (scopes added through the database), instead of
+	// Discovery.Scopes.
+	Scopes func() ([]string, int64)
 	// Ready reports whether dependencies (storage) are reachable.
 	Ready  func(context.Context) error
 	Logger *slog.Logger

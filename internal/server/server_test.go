@@ -143,9 +143,11 @@ func newServer(t *testing.T, opts server.Options) *server.Server {
 			Replay:     memory.New(memory.Options{}),
 			RemoteKeys: &grant.RemoteKeys{},
 			Signer:     opts.Ring,
-			Resources:  grant.Resources{Scopes: []string{"api1"}, ByScope: map[string][]string{"api1": {"https://api.example.com"}}},
-			Issuer:     func(r *http.Request) string { return srv.Issuer(r) },
-			Logger:     opts.Logger,
+			Resources: func() grant.Resources {
+				return grant.Resources{Scopes: []string{"api1"}, ByScope: map[string][]string{"api1": {"https://api.example.com"}}}
+			},
+			Issuer: func(r *http.Request) string { return srv.Issuer(r) },
+			Logger: opts.Logger,
 		}
 	}
 	srv = server.New(opts)

@@ -13,18 +13,31 @@ var _ storage.Store = (*Store)(nil)
 
 // Options configures a Store. The zero value is ready to use.
 type Options struct {
-	// Now is the clock that decides whether a record has expired; time.Now if
-	// nil.
+	// Now is the clock that decides whether a jti has expired and that sets
+	// a client's Created and Updated; time.Now if nil.
 	Now func() time.Time
 }
 
-// Store is an in-memory storage.Store, safe for concurrent use.
+// Store is an in-memory storage.Store, safe for concurrent use. Records are
+// copied on the way in and out, so that neither a caller nor an update
+// function ever holds a slice the store keeps. Times are kept as the SQL
+// backends keep them: to the millisecond, in UTC.
+//
+// Every method holds one mutex for its whole run, update functions included,
+// so updates never interleave and consumes never race.
 type Store struct {
 	now func() time.Time
 
-	mu     sync.Mutex
-	closed bool
-	jtis   map[jtiKey]int64 // expiry, unix milliseconds, like the SQL backends
+	mu                sync.Mutex
+	closed            bool
+	jtis              map[jtiKey]int64 // expiry, unix milliseconds, like the SQL backends
+	clients           table[storage.Client]
+	apiScopes         table[storage.APIScope]
+	apiResources      table[storage.APIResource]
+	identityResources table[storage.IdentityResource]
+	grants            table[storage.Grant]
+	signingKeys       table[storage.SigningKey]
+	configVersion     int64
 }
 
 type jtiKey struct{ clientID, jti string }
@@ -35,7 +48,60 @@ func New(opts Options) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{now: now, jtis: make(map[jtiKey]int64)}
+	return &Store{
+		now:  now,
+		jtis: make(map[jtiKey]int64),
+		clients: table[storage.Client]{
+			kind: "client", field: "client id", config: true,
+			keyOf: func(c storage.Client) string { return c.ID },
+			check: storage.CheckClient, copy: copyClient, order: byClientID,
+			stamp: stampClient, rows: make(map[string]storage.Client),
+		},
+		apiScopes: table[storage.APIScope]{
+			kind: "scope", field: "scope name", config: true,
+			keyOf: func(r storage.APIScope) string { return r.Name },
+			check: storage.CheckAPIScope, copy: copyAPIScope, order: byScopeName,
+			rows: make(map[string]storage.APIScope),
+		},
+		apiResources: table[storage.APIResource]{
+			kind: "resource", field: "resource name", config: true,
+			keyOf: func(r storage.APIResource) string { return r.Name },
+			check: storage.CheckAPIResource, copy: copyAPIResource, order: byResourceName,
+			rows: make(map[string]storage.APIResource),
+		},
+		identityResources: table[storage.IdentityResource]{
+			kind: "identity resource", field: "identity resource name", config: true,
+			keyOf: func(r storage.IdentityResource) string { return r.Name },
+			check: storage.CheckIdentityResource, copy: copyIdentityResource, order: byIdentityResourceName,
+			rows: make(map[string]storage.IdentityResource),
+		},
+		grants: table[storage.Grant]{
+			kind: "grant", field: "grant key",
+			keyOf: func(g storage.Grant) string { return g.Key },
+			check: storage.CheckGrant, copy: copyGrant, order: grantsOldestFirst,
+			rows: make(map[string]storage.Grant),
+		},
+		signingKeys: table[storage.SigningKey]{
+			kind: "signing key", field: "signing key id",
+			keyOf: func(k storage.SigningKey) string { return k.ID },
+			check: storage.CheckSigningKey, copy: copySigningKey, order: keysOldestFirst,
+			rows: make(map[string]storage.SigningKey),
+		},
+	}
+}
+
+// lock checks ctx, takes the mutex and checks that the store is open. When it
+// returns nil the caller must unlock s.mu.
+func (s *Store) lock(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return storage.ErrClosed
+	}
+	return nil
 }
 
 // UseOnce implements storage.ReplayCache.
@@ -43,16 +109,12 @@ func (s *Store) UseOnce(ctx context.Context, clientID, jti string, expires time.
 	if err := storage.CheckUseOnce(clientID, jti, expires); err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
+	if err := s.lock(ctx); err != nil {
 		return err
 	}
+	defer s.mu.Unlock()
 	now := s.now().UnixMilli()
 	k := jtiKey{clientID, jti}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return storage.ErrClosed
-	}
 	if exp, ok := s.jtis[k]; ok && exp > now {
 		return fmt.Errorf("use jti: %w", storage.ErrAlreadyExists)
 	}
@@ -60,43 +122,67 @@ func (s *Store) UseOnce(ctx context.Context, clientID, jti string, expires time.
 	return nil
 }
 
-// DeleteExpired implements storage.Cleaner.
+// DeleteExpired implements storage.Cleaner: jtis, then grants, then signing
+// keys with an expiry, at most limit in all.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error) {
 	if err := storage.CheckLimit(limit); err != nil {
 		return 0, err
 	}
-	if err := ctx.Err(); err != nil {
+	if err := s.lock(ctx); err != nil {
 		return 0, err
 	}
-	cutoff := now.UnixMilli()
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return 0, storage.ErrClosed
-	}
 	n := 0
 	for k, exp := range s.jtis {
 		if n == limit {
-			break
+			return n, nil
 		}
-		if exp <= cutoff {
+		if exp <= now.UnixMilli() {
 			delete(s.jtis, k)
+			n++
+		}
+	}
+	for k, g := range s.grants.rows {
+		if n == limit {
+			return n, nil
+		}
+		if expired(g.Expires, now) {
+			delete(s.grants.rows, k)
+			n++
+		}
+	}
+	for id, k := range s.signingKeys.rows {
+		if n == limit {
+			return n, nil
+		}
+		if !k.Expires.IsZero() && expired(k.Expires, now) {
+			delete(s.signingKeys.rows, id)
 			n++
 		}
 	}
 	return n, nil
 }
 
+// expired reports whether a record with expiry exp is expired at now, to the
+// millisecond.
+func expired(exp, now time.Time) bool { return exp.UnixMilli() <= now.UnixMilli() }
+
+// ConfigVersion implements storage.ConfigVersioner: a counter that every
+// write to clients and resources increments.
+func (s *Store) ConfigVersion(ctx context.Context) (int64, error) {
+	if err := s.lock(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	return s.configVersion, nil
+}
+
 // Ping implements storage.Pinger.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
+	if err := s.lock(ctx); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return storage.ErrClosed
-	}
+	s.mu.Unlock()
 	return nil
 }
 
@@ -106,5 +192,11 @@ func (s *Store) Close() error {
 	defer s.mu.Unlock()
 	s.closed = true
 	s.jtis = nil
+	s.clients.rows = nil
+	s.apiScopes.rows = nil
+	s.apiResources.rows = nil
+	s.identityResources.rows = nil
+	s.grants.rows = nil
+	s.signingKeys.rows = nil
 	return nil
 }

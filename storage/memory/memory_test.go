@@ -25,3 +25,13 @@ func BenchmarkUseOnce(b *testing.B) {
 		return s
 	})
 }
+
+// TestShared runs the multi-instance suite with one store as both instances:
+// memory shares nothing between stores, so this checks the suite itself and
+// the store under the suite's races.
+func TestShared(t *testing.T) {
+	storagetest.RunShared(t, func(t *testing.T) (storage.Store, storage.Store) {
+		s := newStore(t)
+		return s, s
+	})
+}

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -12,10 +13,21 @@ import (
 )
 
 // mapErr wraps the storage sentinel that matches a driver error, keeping the
-// driver's message: a primary-key or unique violation is ErrAlreadyExists, a
-// foreign-key violation (a row that refers to a missing one) ErrNotFound, and
-// no row ErrNotFound. Other errors are returned unchanged.
+// driver's message:
+//   - a primary-key or unique violation is ErrAlreadyExists;
+//   - a foreign-key violation (a row that refers to a missing one) and no row
+//     are ErrNotFound;
+//   - a lock that was not released within the busy timeout (SQLITE_BUSY,
+//     SQLITE_LOCKED), a file that cannot be opened or read or written
+//     (SQLITE_CANTOPEN, SQLITE_IOERR, SQLITE_FULL, SQLITE_NOMEM), a connection
+//     that is gone, and a context deadline are ErrUnavailable: the caller
+//     answers 503 and tries again later.
+//
+// Other errors, a cancelled context among them, are returned unchanged.
 func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%w: %w", storage.ErrNotFound, err)
 	}
@@ -27,6 +39,14 @@ func mapErr(err error) error {
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 			return fmt.Errorf("%w: %w", storage.ErrNotFound, err)
 		}
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN,
+			sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_NOMEM:
+			return fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, sql.ErrConnDone) {
+		return fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
 	}
 	return err
 }

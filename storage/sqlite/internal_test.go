@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"testing"
@@ -61,8 +62,14 @@ func TestMapErr(t *testing.T) {
 	if err := exec(`INSERT INTO child VALUES (NULL)`); errors.Is(err, storage.ErrAlreadyExists) || errors.Is(err, storage.ErrNotFound) || err == nil {
 		t.Errorf("NOT NULL violation mapped to %v, want it unmapped", err)
 	}
-	if got := mapErr(sql.ErrConnDone); got != sql.ErrConnDone {
-		t.Errorf("mapErr(ErrConnDone) = %v", got)
+	if got := mapErr(sql.ErrConnDone); !errors.Is(got, storage.ErrUnavailable) || !errors.Is(got, sql.ErrConnDone) {
+		t.Errorf("mapErr(ErrConnDone) = %v, want ErrUnavailable wrapping it", got)
+	}
+	if got := mapErr(context.DeadlineExceeded); !errors.Is(got, storage.ErrUnavailable) || !errors.Is(got, context.DeadlineExceeded) {
+		t.Errorf("mapErr(DeadlineExceeded) = %v, want ErrUnavailable wrapping it", got)
+	}
+	if got := mapErr(context.Canceled); got != context.Canceled {
+		t.Errorf("mapErr(Canceled) = %v, want it unchanged", got)
 	}
 }
 

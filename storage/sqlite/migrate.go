@@ -6,6 +6,8 @@ import (
 	"embed"
 	"fmt"
 	"log/slog"
+	"slices"
+	"time"
 
 	"github.com/signetid/signet/storage"
 	"github.com/signetid/signet/storage/internal/migrate"
@@ -57,70 +59,155 @@ func appliedVersions(ctx context.Context, q querier) ([]int, error) {
 	return vs, rows.Err()
 }
 
-// migrate brings the schema up to date, or, with noMigrate, only checks that
-// it is. Either way a database that records a migration this build does not
-// know is refused with storage.ErrSchemaTooNew.
-func (s *Store) migrate(ctx context.Context, noMigrate bool) error {
+// MigrationStatus is one migration as `signet migrate status` shows it.
+type MigrationStatus struct {
+	Version int
+	Name    string
+	// Applied is when it was applied; zero while it is pending.
+	Applied time.Time
+	// Unknown is set for a migration the database records and this build
+	// does not know: a newer Signet wrote the database.
+	Unknown bool
+}
+
+// Status lists the migrations this build knows, applied or pending, and
+// after them any the database records that this build does not know.
+func (s *Store) Status(ctx context.Context) ([]MigrationStatus, error) {
+	if s.closed.Load() {
+		return nil, storage.ErrClosed
+	}
 	known, err := migrations()
 	if err != nil {
-		return err
+		return nil, err
+	}
+	var tables int
+	if err := s.w.QueryRowContext(ctx,
+		`SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&tables); err != nil {
+		return nil, s.fail("read schema_migrations", err)
+	}
+	applied := map[int]MigrationStatus{}
+	if tables > 0 {
+		rows, err := s.w.QueryContext(ctx, `SELECT version, name, applied_at FROM schema_migrations ORDER BY version`)
+		if err != nil {
+			return nil, s.fail("read schema_migrations", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var m MigrationStatus
+			var at int64
+			if err := rows.Scan(&m.Version, &m.Name, &at); err != nil {
+				return nil, s.fail("read schema_migrations", err)
+			}
+			m.Applied = time.UnixMilli(at).UTC()
+			applied[m.Version] = m
+		}
+		if err := rows.Err(); err != nil {
+			return nil, s.fail("read schema_migrations", err)
+		}
+	}
+	var out []MigrationStatus
+	for _, m := range known {
+		st := MigrationStatus{Version: m.Version, Name: m.Name}
+		if a, ok := applied[m.Version]; ok {
+			st.Applied = a.Applied
+			delete(applied, m.Version)
+		}
+		out = append(out, st)
+	}
+	var unknown []MigrationStatus
+	for _, a := range applied {
+		a.Unknown = true
+		unknown = append(unknown, a)
+	}
+	slices.SortFunc(unknown, func(a, b MigrationStatus) int { return a.Version - b.Version })
+	return append(out, unknown...), nil
+}
+
+// Migrate applies the pending migrations and returns the names of those it
+// applied, none if the schema was up to date. Open does it already unless
+// Options.NoMigrate or Options.ForMigration; it is for `signet migrate`.
+func (s *Store) Migrate(ctx context.Context) ([]string, error) {
+	if s.closed.Load() {
+		return nil, storage.ErrClosed
+	}
+	applied, err := s.migrate(ctx, false)
+	if err != nil {
+		return applied, fmt.Errorf("sqlite: migrate %q: %w", s.path, err)
+	}
+	if err := s.prepare(ctx); err != nil {
+		return applied, fmt.Errorf("sqlite: migrate %q: %w", s.path, err)
+	}
+	return applied, nil
+}
+
+// migrate brings the schema up to date and returns the names of the
+// migrations it applied, or, with noMigrate, only checks that it is. Either
+// way a database that records a migration this build does not know is refused
+// with storage.ErrSchemaTooNew.
+func (s *Store) migrate(ctx context.Context, noMigrate bool) ([]string, error) {
+	known, err := migrations()
+	if err != nil {
+		return nil, err
 	}
 	if noMigrate {
 		applied, err := appliedVersions(ctx, s.w)
 		if err != nil {
-			return fmt.Errorf("read schema_migrations: %w", err)
+			return nil, fmt.Errorf("read schema_migrations: %w", mapErr(err))
 		}
 		pending, err := migrate.Pending(known, applied)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if len(pending) > 0 {
-			return fmt.Errorf("%w: %d pending (%s); run signet migrate, or start without --no-migrate",
+			return nil, fmt.Errorf("%w: %d pending (%s); run signet migrate, or start without --no-migrate",
 				storage.ErrMigrationsPending, len(pending), migrate.Names(pending))
 		}
-		return nil
+		return nil, nil
 	}
 	if _, err := s.w.ExecContext(ctx, createMigrationsTable); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
+		return nil, fmt.Errorf("create schema_migrations: %w", mapErr(err))
 	}
+	var names []string
 	for {
-		done, err := s.applyNext(ctx, known)
-		if err != nil || done {
-			return err
+		name, err := s.applyNext(ctx, known)
+		if err != nil || name == "" {
+			return names, err
 		}
+		names = append(names, name)
 	}
 }
 
 // applyNext applies the first pending migration in a transaction of its own,
-// and reports done when none is pending. The transaction begins IMMEDIATE (the
-// writer's _txlock), so it holds SQLite's write lock from its first statement:
-// another instance migrating the same file waits, then finds nothing to do.
-func (s *Store) applyNext(ctx context.Context, known []migrate.Migration) (done bool, err error) {
+// and returns its name, or "" when none is pending. The transaction begins
+// IMMEDIATE (the writer's _txlock), so it holds SQLite's write lock from its
+// first statement: another instance migrating the same file waits, then finds
+// nothing to do.
+func (s *Store) applyNext(ctx context.Context, known []migrate.Migration) (string, error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return false, fmt.Errorf("begin migration: %w", err)
+		return "", fmt.Errorf("begin migration: %w", mapErr(err))
 	}
 	defer tx.Rollback()
 	applied, err := appliedVersions(ctx, tx)
 	if err != nil {
-		return false, fmt.Errorf("read schema_migrations: %w", err)
+		return "", fmt.Errorf("read schema_migrations: %w", mapErr(err))
 	}
 	pending, err := migrate.Pending(known, applied)
 	if err != nil || len(pending) == 0 {
-		return err == nil, err
+		return "", err
 	}
 	m := pending[0]
 	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
-		return false, fmt.Errorf("apply migration %s: %w", m.Name, err)
+		return "", fmt.Errorf("apply migration %s: %w", m.Name, err)
 	}
 	if _, err := tx.ExecContext(ctx,
 		`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)`,
 		m.Version, m.Name, s.now().UnixMilli()); err != nil {
-		return false, fmt.Errorf("record migration %s: %w", m.Name, mapErr(err))
+		return "", fmt.Errorf("record migration %s: %w", m.Name, mapErr(err))
 	}
 	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("commit migration %s: %w", m.Name, err)
+		return "", fmt.Errorf("commit migration %s: %w", m.Name, mapErr(err))
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "applied storage migration", slog.String("migration", m.Name), slog.String("path", s.path))
-	return false, nil
+	return m.Name, nil
 }

@@ -54,6 +54,11 @@ type Options struct {
 	// window of assertions that were still valid then.
 	FullSync bool
 
+	// ForMigration opens the database without applying or checking
+	// migrations, for `signet migrate` and `signet migrate status`: only
+	// Migrate, Status, Ping and Close may be used until Migrate succeeds.
+	ForMigration bool
+
 	// Now is the clock that decides whether a record has expired and stamps
 	// applied migrations; time.Now if nil.
 	Now func() time.Time
@@ -71,10 +76,30 @@ type Store struct {
 	now  func() time.Time
 	log  *slog.Logger
 
-	useOnce       *sql.Stmt
-	deleteExpired *sql.Stmt
+	// st holds the prepared statements once the schema is up to date: from
+	// Open, or from Migrate for a store opened ForMigration.
+	st atomic.Pointer[stmts]
 
 	closed atomic.Bool
+}
+
+// stmts are the statements prepared on the writer.
+type stmts struct {
+	useOnce       *sql.Stmt
+	deleteExpired []*sql.Stmt
+}
+
+func (p *stmts) close() error {
+	if p == nil {
+		return nil
+	}
+	var errs []error
+	for _, st := range append([]*sql.Stmt{p.useOnce}, p.deleteExpired...) {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Open opens the database file at path, creating it (0600) and its directory
@@ -150,8 +175,10 @@ func (s *Store) open(ctx context.Context, opts Options) error {
 		}
 	}
 
-	if err := s.migrate(ctx, opts.NoMigrate); err != nil {
-		return err
+	if !opts.ForMigration {
+		if _, err := s.migrate(ctx, opts.NoMigrate); err != nil {
+			return err
+		}
 	}
 
 	if memory {
@@ -170,28 +197,58 @@ func (s *Store) open(ctx context.Context, opts Options) error {
 		s.r = r
 	}
 
+	if opts.ForMigration {
+		return nil
+	}
+	return s.prepare(ctx)
+}
+
+// prepare prepares the statements of the hot paths on the writer.
+func (s *Store) prepare(ctx context.Context) error {
 	// Liveness is decided by ?4 (now), so that a row that expired but was not
 	// cleaned up yet is replaced rather than blocking; the upsert makes the
 	// check and the write one atomic statement. RowsAffected is 0 exactly when
 	// a live row was there.
-	if s.useOnce, err = w.PrepareContext(ctx, `
+	p := new(stmts)
+	var err error
+	if p.useOnce, err = s.w.PrepareContext(ctx, `
 		INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES (?1, ?2, ?3)
 		ON CONFLICT (client_id, jti) DO UPDATE SET expires_at = excluded.expires_at
 		WHERE client_assertion_jtis.expires_at <= ?4`); err != nil {
+		p.close()
 		return err
 	}
-	// Bounded: at most ?2 rows per call, oldest first, so one call never
-	// holds the write lock for long. The outer condition repeats the inner
-	// one so that the statement stays right where the subquery is not part of
-	// the same snapshot (PostgreSQL will copy it).
-	if s.deleteExpired, err = w.PrepareContext(ctx, `
-		DELETE FROM client_assertion_jtis
-		WHERE expires_at <= ?1 AND (client_id, jti) IN (
-			SELECT client_id, jti FROM client_assertion_jtis
-			WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)`); err != nil {
-		return err
+	// Bounded: at most ?2 rows per statement, oldest first, so one call never
+	// holds the write lock for long.
+	for _, q := range deleteExpiredSQL {
+		st, err := s.w.PrepareContext(ctx, q)
+		if err != nil {
+			p.close()
+			return err
+		}
+		p.deleteExpired = append(p.deleteExpired, st)
+	}
+	if old := s.st.Swap(p); old != nil {
+		old.close()
 	}
 	return nil
+}
+
+// deleteExpiredSQL removes at most ?2 expired rows of one kind each, in the
+// order DeleteExpired runs them.
+var deleteExpiredSQL = []string{
+	`DELETE FROM client_assertion_jtis
+		WHERE expires_at <= ?1 AND (client_id, jti) IN (
+			SELECT client_id, jti FROM client_assertion_jtis
+			WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)`,
+	`DELETE FROM grants
+		WHERE expires_at <= ?1 AND key IN (
+			SELECT key FROM grants
+			WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)`,
+	`DELETE FROM signing_keys
+		WHERE expires_at <= ?1 AND id IN (
+			SELECT id FROM signing_keys
+			WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)`,
 }
 
 // setWAL switches the file to WAL mode, which then persists in the file.
@@ -269,7 +326,11 @@ func (s *Store) UseOnce(ctx context.Context, clientID, jti string, expires time.
 	if s.closed.Load() {
 		return storage.ErrClosed
 	}
-	res, err := s.useOnce.ExecContext(ctx, clientID, jti, expires.UnixMilli(), s.now().UnixMilli())
+	p, err := s.stmts()
+	if err != nil {
+		return err
+	}
+	res, err := p.useOnce.ExecContext(ctx, clientID, jti, expires.UnixMilli(), s.now().UnixMilli())
 	if err != nil {
 		return s.fail("use jti", err)
 	}
@@ -283,7 +344,9 @@ func (s *Store) UseOnce(ctx context.Context, clientID, jti string, expires time.
 	return nil
 }
 
-// DeleteExpired implements storage.Cleaner.
+// DeleteExpired implements storage.Cleaner: it removes expired jtis, then
+// grants, then signing keys, each statement bounded by what is left of limit
+// and committed on its own, so the write lock is never held for long.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error) {
 	if err := storage.CheckLimit(limit); err != nil {
 		return 0, err
@@ -291,15 +354,26 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (in
 	if s.closed.Load() {
 		return 0, storage.ErrClosed
 	}
-	res, err := s.deleteExpired.ExecContext(ctx, now.UnixMilli(), limit)
+	p, err := s.stmts()
 	if err != nil {
-		return 0, s.fail("delete expired jtis", err)
+		return 0, err
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, s.fail("delete expired jtis", err)
+	total := 0
+	for _, st := range p.deleteExpired {
+		res, err := st.ExecContext(ctx, now.UnixMilli(), limit-total)
+		if err != nil {
+			return total, s.fail("delete expired", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, s.fail("delete expired", err)
+		}
+		total += int(n)
+		if total >= limit {
+			break
+		}
 	}
-	return int(n), nil
+	return total, nil
 }
 
 // Ping implements storage.Pinger: it reads the schema table through the read
@@ -328,12 +402,7 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) closeDBs() error {
-	var errs []error
-	for _, st := range []*sql.Stmt{s.useOnce, s.deleteExpired} {
-		if st != nil {
-			errs = append(errs, st.Close())
-		}
-	}
+	errs := []error{s.st.Swap(nil).close()}
 	if s.r != nil && s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}
@@ -341,4 +410,22 @@ func (s *Store) closeDBs() error {
 		errs = append(errs, s.w.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// errNotMigrated is returned by a store opened ForMigration before Migrate.
+var errNotMigrated = errors.New("sqlite: the store was opened for migration and Migrate has not run")
+
+// stmts returns the prepared statements, ErrClosed after Close.
+func (s *Store) stmts() (*stmts, error) {
+	if s.closed.Load() {
+		return nil, storage.ErrClosed
+	}
+	p := s.st.Load()
+	if p == nil {
+		if s.closed.Load() {
+			return nil, storage.ErrClosed
+		}
+		return nil, errNotMigrated
+	}
+	return p, nil
 }

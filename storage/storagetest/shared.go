@@ -12,7 +12,9 @@ import (
 
 // RunShared runs the multi-instance suite: newStores returns two stores, each
 // closed by its own t.Cleanup, that are separate handles (separate pools, as
-// two Signet processes would have) on one empty database.
+// two Signet processes would have) on one empty database. What one writes the
+// other reads at once: grants consumed, clients and resources with their
+// ConfigVersion, jtis; and races between the two have one winner.
 func RunShared(t *testing.T, newStores func(t *testing.T) (first, second storage.Store)) {
 	tests := []struct {
 		name string
@@ -21,6 +23,13 @@ func RunShared(t *testing.T, newStores func(t *testing.T) (first, second storage
 		{"ReplayAcrossInstances", testReplayAcrossInstances},
 		{"ConcurrentUseOnceAcrossInstances", testConcurrentUseOnceAcrossInstances},
 		{"DeleteExpiredAcrossInstances", testDeleteExpiredAcrossInstances},
+		{"GrantAcrossInstances", testGrantAcrossInstances},
+		{"ConcurrentConsumeAcrossInstances", testConcurrentConsumeAcrossInstances},
+		{"ClientAcrossInstances", testClientAcrossInstances},
+		{"ConcurrentCreateAcrossInstances", testConcurrentCreateAcrossInstances},
+		{"ConcurrentUpdateAcrossInstances", testConcurrentUpdateAcrossInstances},
+		{"SweepAcrossInstances", testSweepAcrossInstances},
+		{"WatchConfig", testWatchConfig},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,4 +89,117 @@ func testDeleteExpiredAcrossInstances(t *testing.T, a, b storage.Store) {
 	}
 	mustRefuse(t, a, "client", "live", later())
 	mustUse(t, b, "client", "jti-0", later())
+}
+
+// testGrantAcrossInstances checks that a grant created or consumed on one
+// instance is so on the other.
+func testGrantAcrossInstances(t *testing.T, a, b storage.Store) {
+	ctx := t.Context()
+	mustCreateGrant(t, a, sampleGrant("code"))
+	checkGrant(t, b, sampleGrant("code"), gnow)
+	if err := b.CreateGrant(ctx, sampleGrant("code")); !errors.Is(err, storage.ErrAlreadyExists) {
+		t.Fatalf("CreateGrant of a taken key on the other instance = %v, want ErrAlreadyExists", err)
+	}
+	if _, err := a.ConsumeGrant(ctx, "code", gnow); err != nil {
+		t.Fatal(err)
+	}
+	got, err := b.ConsumeGrant(ctx, "code", gnow.Add(time.Second))
+	if !errors.Is(err, storage.ErrConsumed) || !got.Consumed.Equal(instant(gnow)) {
+		t.Fatalf("ConsumeGrant on the other instance = %v, Consumed %v; want ErrConsumed, %v", err, got.Consumed, instant(gnow))
+	}
+	if n, err := b.DeleteGrants(ctx, storage.GrantFilter{Subject: "alice"}); err != nil || n != 1 {
+		t.Fatalf("DeleteGrants on the other instance = %d, %v; want 1", n, err)
+	}
+	checkNoGrant(t, a, "code", gnow)
+}
+
+func testConcurrentConsumeAcrossInstances(t *testing.T, a, b storage.Store) {
+	stores := []storage.Store{a, b}
+	consumeRace(t, func(i int) storage.Store { return stores[i%2] })
+}
+
+// testClientAcrossInstances checks that a client written on one instance is
+// seen on the other, whose ConfigVersion changes with it.
+func testClientAcrossInstances(t *testing.T, a, b storage.Store) {
+	ctx := t.Context()
+	vb := version(t, b)
+	clientKind.mustCreate(t, a, sampleClient("c"))
+	clientKind.check(t, b, "c", sampleClient("c"))
+	if v := version(t, b); v <= vb {
+		t.Errorf("ConfigVersion on the other instance %d after a create, was %d: want greater", v, vb)
+	}
+	va := version(t, a)
+	if err := b.UpdateClient(ctx, "c", func(c *storage.Client) error { changeClient(c); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	clientKind.check(t, a, "c", clientKind.changed("c"))
+	if v := version(t, a); v <= va {
+		t.Errorf("ConfigVersion on the other instance %d after an update, was %d: want greater", v, va)
+	}
+	vb = version(t, b)
+	apiScopeKind.mustCreate(t, a, apiScopeKind.sample("s"))
+	if v := version(t, b); v <= vb {
+		t.Errorf("ConfigVersion on the other instance %d after a scope create, was %d: want greater", v, vb)
+	}
+	vb = version(t, b)
+	if err := a.DeleteClient(ctx, "c"); err != nil {
+		t.Fatal(err)
+	}
+	clientKind.checkMissing(t, b, "c")
+	if v := version(t, b); v <= vb {
+		t.Errorf("ConfigVersion on the other instance %d after a delete, was %d: want greater", v, vb)
+	}
+}
+
+func testConcurrentCreateAcrossInstances(t *testing.T, a, b storage.Store) {
+	stores := []storage.Store{a, b}
+	checkOneWinner(t, race(16, func(i int) error {
+		return stores[i%2].CreateClient(t.Context(), sampleClient("c"))
+	}))
+	checkOneWinner(t, race(16, func(i int) error {
+		return stores[i%2].CreateGrant(t.Context(), sampleGrant("code"))
+	}))
+}
+
+// testConcurrentUpdateAcrossInstances: 16 writers, half on each instance,
+// each add a secret to one client; none is lost.
+func testConcurrentUpdateAcrossInstances(t *testing.T, a, b storage.Store) {
+	in := sampleClient("c")
+	in.Secrets = nil
+	clientKind.mustCreate(t, a, in)
+	stores := []storage.Store{a, b}
+	addSecrets(t, func(i int) storage.Store { return stores[i%2] }, "c", 16)
+}
+
+// testSweepAcrossInstances runs sweepers on both instances over jtis, grants
+// and signing keys.
+func testSweepAcrossInstances(t *testing.T, a, b storage.Store) {
+	stores := []storage.Store{a, b}
+	sweepConcurrently(t, func(i int) storage.Store { return stores[i%2] })
+}
+
+// testWatchConfig checks a store that implements storage.ConfigWatcher: a
+// watch on one instance hears of a client written on the other.
+func testWatchConfig(t *testing.T, a, b storage.Store) {
+	w, ok := a.(storage.ConfigWatcher)
+	if !ok {
+		t.Skip("the store does not implement storage.ConfigWatcher")
+	}
+	ch, err := w.WatchConfig(t.Context())
+	if err != nil {
+		t.Fatalf("WatchConfig: %v", err)
+	}
+	// Let the watch settle, then write until it hears: a send that was
+	// coalesced or raced the start of the watch must not fail the test.
+	deadline := time.After(10 * time.Second)
+	for i := 0; ; i++ {
+		clientKind.mustCreate(t, b, sampleClient(fmt.Sprintf("c%d", i)))
+		select {
+		case <-ch:
+			return
+		case <-time.After(500 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("no change heard within 10s of writing clients on the other instance")
+		}
+	}
 }

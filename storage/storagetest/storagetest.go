@@ -13,32 +13,72 @@ import (
 )
 
 // Run runs the conformance suite against stores made by newStore, each one
-// empty and closed by newStore's own t.Cleanup.
+// empty and closed by newStore's own t.Cleanup. Every subtest, down to the
+// leaves, gets a store of its own.
+//
+// The top-level subtests are the replay cache's (UseOnce, ...), then one group
+// per record: Client, APIScope, APIResource, IdentityResource, SigningKey
+// (each create, get, list, update, delete, errors, aliasing, concurrency and
+// ConfigVersion), Grant, ConfigVersion, DeleteExpired, and the store's
+// lifecycle (CanceledContext, Ping, Close).
 func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
-	tests := []struct {
-		name string
-		run  func(t *testing.T, s storage.Store)
+	groups := []struct {
+		name  string
+		tests []test
 	}{
-		{"UseOnce", testUseOnce},
-		{"ReplayRefused", testReplayRefused},
-		{"OtherClientSameJTI", testOtherClientSameJTI},
-		{"KeysAreExact", testKeysAreExact},
-		{"ReuseAfterExpiry", testReuseAfterExpiry},
-		{"DeleteExpiredBatches", testDeleteExpiredBatches},
-		{"DeleteExpiredInvalidLimit", testDeleteExpiredInvalidLimit},
-		{"ConcurrentUseOnce", testConcurrentUseOnce},
-		{"ConcurrentDistinct", testConcurrentDistinct},
-		{"InvalidValues", testInvalidValues},
-		{"CanceledContext", testCanceledContext},
-		{"Ping", testPing},
-		{"Close", testClose},
+		{"", []test{
+			{"UseOnce", testUseOnce},
+			{"ReplayRefused", testReplayRefused},
+			{"OtherClientSameJTI", testOtherClientSameJTI},
+			{"KeysAreExact", testKeysAreExact},
+			{"ReuseAfterExpiry", testReuseAfterExpiry},
+			{"DeleteExpiredBatches", testDeleteExpiredBatches},
+			{"DeleteExpiredInvalidLimit", testDeleteExpiredInvalidLimit},
+			{"ConcurrentUseOnce", testConcurrentUseOnce},
+			{"ConcurrentDistinct", testConcurrentDistinct},
+			{"InvalidValues", testInvalidValues},
+		}},
+		{"Client", append(kindTests(clientKind), clientTests...)},
+		{"APIScope", kindTests(apiScopeKind)},
+		{"APIResource", append(kindTests(apiResourceKind), resourceTests...)},
+		{"IdentityResource", kindTests(identityResourceKind)},
+		{"SigningKey", append(kindTests(signingKeyKind), signingKeyTests...)},
+		{"Grant", grantTests},
+		{"ConfigVersion", configVersionTests},
+		{"DeleteExpired", []test{
+			{"Records", testDeleteExpiredRecords},
+			{"Concurrent", testDeleteExpiredConcurrent},
+		}},
+		{"", []test{
+			{"CanceledContext", testCanceledContext},
+			{"Ping", testPing},
+			{"Close", testClose},
+		}},
 	}
+	for _, g := range groups {
+		if g.name == "" {
+			runTests(t, g.tests, newStore)
+			continue
+		}
+		t.Run(g.name, func(t *testing.T) { runTests(t, g.tests, newStore) })
+	}
+}
+
+// test is one subtest of Run, given a fresh store.
+type test struct {
+	name string
+	run  func(t *testing.T, s storage.Store)
+}
+
+func runTests(t *testing.T, tests []test, newStore func(t *testing.T) storage.Store) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.run(t, newStore(t))
 		})
 	}
 }
+
+func join(s []string) string { return strings.Join(s, " ") }
 
 // later is an expiry far enough ahead that no test outlives it.
 func later() time.Time { return time.Now().Add(time.Hour) }
@@ -269,17 +309,38 @@ func testInvalidValues(t *testing.T, s storage.Store) {
 func testCanceledContext(t *testing.T, s storage.Store) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if err := s.UseOnce(ctx, "client", "jti", later()); !errors.Is(err, context.Canceled) {
-		t.Errorf("UseOnce with a cancelled context = %v, want context.Canceled", err)
+	mustCreateGrant(t, s, sampleGrant("code"))
+	clientKind.mustCreate(t, s, sampleClient("c"))
+	v0 := version(t, s)
+	_, errConsume := s.ConsumeGrant(ctx, "code", gnow)
+	_, errVersion := s.ConfigVersion(ctx)
+	_, errList := s.ListClients(ctx)
+	_, errDelete := s.DeleteExpired(ctx, time.Now(), 10)
+	for _, c := range []struct {
+		name string
+		err  error
+	}{
+		{"UseOnce", s.UseOnce(ctx, "client", "jti", later())},
+		{"DeleteExpired", errDelete},
+		{"Ping", s.Ping(ctx)},
+		{"CreateClient", s.CreateClient(ctx, sampleClient("new"))},
+		{"UpdateClient", s.UpdateClient(ctx, "c", func(c *storage.Client) error { c.Name = "changed"; return nil })},
+		{"ListClients", errList},
+		{"ConsumeGrant", errConsume},
+		{"ConfigVersion", errVersion},
+	} {
+		if !errors.Is(c.err, context.Canceled) {
+			t.Errorf("%s with a cancelled context = %v, want context.Canceled", c.name, c.err)
+		}
 	}
-	if _, err := s.DeleteExpired(ctx, time.Now(), 10); !errors.Is(err, context.Canceled) {
-		t.Errorf("DeleteExpired with a cancelled context = %v, want context.Canceled", err)
-	}
-	if err := s.Ping(ctx); !errors.Is(err, context.Canceled) {
-		t.Errorf("Ping with a cancelled context = %v, want context.Canceled", err)
-	}
-	// The cancelled call recorded nothing.
+	// The cancelled calls recorded nothing.
 	mustUse(t, s, "client", "jti", later())
+	clientKind.checkMissing(t, s, "new")
+	clientKind.check(t, s, "c", sampleClient("c"))
+	checkGrant(t, s, sampleGrant("code"), gnow)
+	if v := version(t, s); v != v0 {
+		t.Errorf("ConfigVersion went from %d to %d after cancelled calls", v0, v)
+	}
 }
 
 func testPing(t *testing.T, s storage.Store) {
@@ -290,6 +351,8 @@ func testPing(t *testing.T, s storage.Store) {
 
 func testClose(t *testing.T, s storage.Store) {
 	mustUse(t, s, "client", "jti", later())
+	clientKind.mustCreate(t, s, sampleClient("c"))
+	mustCreateGrant(t, s, sampleGrant("code"))
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close = %v", err)
 	}
@@ -297,13 +360,31 @@ func testClose(t *testing.T, s storage.Store) {
 		t.Fatalf("second Close = %v, want nil", err)
 	}
 	ctx := t.Context()
-	if err := s.UseOnce(ctx, "client", "other", later()); !errors.Is(err, storage.ErrClosed) {
-		t.Errorf("UseOnce after Close = %v, want ErrClosed", err)
-	}
-	if _, err := s.DeleteExpired(ctx, time.Now(), 10); !errors.Is(err, storage.ErrClosed) {
-		t.Errorf("DeleteExpired after Close = %v, want ErrClosed", err)
-	}
-	if err := s.Ping(ctx); !errors.Is(err, storage.ErrClosed) {
-		t.Errorf("Ping after Close = %v, want ErrClosed", err)
+	_, errDelete := s.DeleteExpired(ctx, time.Now(), 10)
+	_, errGet := s.GetClient(ctx, "c")
+	_, errConsume := s.ConsumeGrant(ctx, "code", gnow)
+	_, errList := s.ListGrants(ctx, storage.GrantFilter{}, gnow)
+	_, errKeys := s.ListSigningKeys(ctx)
+	_, errVersion := s.ConfigVersion(ctx)
+	for _, c := range []struct {
+		name string
+		err  error
+	}{
+		{"UseOnce", s.UseOnce(ctx, "client", "other", later())},
+		{"DeleteExpired", errDelete},
+		{"Ping", s.Ping(ctx)},
+		{"GetClient", errGet},
+		{"CreateClient", s.CreateClient(ctx, sampleClient("new"))},
+		{"UpdateClient", s.UpdateClient(ctx, "c", func(*storage.Client) error { return nil })},
+		{"DeleteAPIScope", s.DeleteAPIScope(ctx, "scope")},
+		{"CreateGrant", s.CreateGrant(ctx, sampleGrant("new"))},
+		{"ConsumeGrant", errConsume},
+		{"ListGrants", errList},
+		{"ListSigningKeys", errKeys},
+		{"ConfigVersion", errVersion},
+	} {
+		if !errors.Is(c.err, storage.ErrClosed) {
+			t.Errorf("%s after Close = %v, want ErrClosed", c.name, c.err)
+		}
 	}
 }

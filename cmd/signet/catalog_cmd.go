@@ -1,0 +1,513 @@
+package main
+
+// What the client, scope and resource commands share: the configuration they
+// read (the file's definitions, which the database must not repeat), the
+// store they open, and the checks of names, lifetimes and dates.
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signetid/signet/internal/config"
+	"github.com/signetid/signet/internal/grant"
+	"github.com/signetid/signet/storage"
+)
+
+// Where a client, scope or resource is defined.
+const (
+	sourceDatabase    = "database"
+	sourceFile        = "file"
+	sourceDevelopment = "development"
+)
+
+// catalogExitCodes ends the help of every catalog command.
+const catalogExitCodes = `
+
+Exit codes: 0 success, 1 failure (refused, not found, database error),
+2 wrong usage.`
+
+// configHelp is the part of every catalog command's help about --config.
+const configHelp = `
+The database is the one the configuration names (storage: sqlite, the
+default, in dataDir; or postgres), given by --config FILE or
+$SIGNET_CONFIG; with neither, the development defaults: SQLite in
+./signet-data/signet.db, as "signet serve" uses. Migrations are applied as
+serve applies them. A running server sees a change within
+storage.pollInterval (default 2s; PostgreSQL also notifies at once).`
+
+// catalogFlags are the flags of every catalog command.
+type catalogFlags struct {
+	config string
+	json   bool
+}
+
+func (f *catalogFlags) register(cmd *cobra.Command, json bool) {
+	cmd.Flags().StringVar(&f.config, "config", "", "configuration `FILE` (default $SIGNET_CONFIG; none: the development defaults)")
+	if json {
+		cmd.Flags().BoolVar(&f.json, "json", false, "print the result as JSON")
+	}
+}
+
+// catalogEnv is the configuration a catalog command works with.
+type catalogEnv struct {
+	cfg         *config.Config
+	development bool // no configuration file: the development defaults
+}
+
+// ignoredSections are the parts of the configuration the catalog commands do
+// not use: a problem there (a signing key on another machine, a variable only
+// the server sets) does not stop them.
+var ignoredSections = []string{"key", "validationKeys", "tls", "listen", "log"}
+
+// catalogConfig loads the configuration as serve does. Problems in the
+// sections the commands use (storage, dataDir, issuer, clients, scopes,
+// resources) stop them, since the file's definitions decide what may be
+// written; problems elsewhere are left to "signet config check".
+func (a *app) catalogConfig(flag string) (*catalogEnv, error) {
+	cfg, development, err := a.loadConfig(flag)
+	if cfg == nil {
+		return nil, err
+	}
+	if err != nil {
+		var problems *config.Errors
+		if !errors.As(err, &problems) {
+			return nil, err
+		}
+		var relevant config.Errors
+		for _, p := range problems.Problems {
+			if !inSections(p.Path, ignoredSections) {
+				relevant.Add(p)
+			}
+		}
+		if err := relevant.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return &catalogEnv{cfg: cfg, development: development}, nil
+}
+
+func inSections(path string, sections []string) bool {
+	for _, s := range sections {
+		if path == s || strings.HasPrefix(path, s+".") || strings.HasPrefix(path, s+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+// source is where the configuration's own definitions come from.
+func (e *catalogEnv) source() string {
+	if e.development {
+		return sourceDevelopment
+	}
+	return sourceFile
+}
+
+// file is the configuration file's path, "" in development mode.
+func (e *catalogEnv) file() string {
+	if e.development {
+		return ""
+	}
+	return e.cfg.File
+}
+
+// where names the database for people.
+func (e *catalogEnv) where() string {
+	st := e.cfg.Storage
+	s := st.Driver + " database"
+	if st.DSN != "" {
+		s += " " + redactDSN(st.DSN)
+	}
+	if e.development {
+		return s + " (development defaults: no configuration file)"
+	}
+	return s + ", configuration file " + e.cfg.File
+}
+
+// header is the first line of a list: which database, which file.
+func (e *catalogEnv) header() string {
+	st := e.cfg.Storage
+	s := "Database: " + st.Driver
+	if st.DSN != "" {
+		s += " " + redactDSN(st.DSN)
+	}
+	if e.development {
+		return s + " (development defaults: no configuration file)"
+	}
+	return s + "; configuration file: " + e.cfg.File
+}
+
+// pollNote tells when running servers see a change.
+func (e *catalogEnv) pollNote() string {
+	s := fmt.Sprintf("running servers see it within storage.pollInterval (%v)", e.cfg.Storage.PollInterval)
+	if e.cfg.Storage.Driver == config.DriverPostgres {
+		s += ", usually at once (PostgreSQL notifies them)"
+	}
+	return s
+}
+
+// fileClients are the clients the configuration defines: the file's, or in
+// development mode the development client.
+func (e *catalogEnv) fileClients() []config.Client {
+	if e.development {
+		return []config.Client{{
+			ClientID: devClientID, ClientName: "Development client",
+			Secrets:           []config.Secret{{Description: "kept in " + filepath.Join(e.cfg.DataDir, devSecretFile)}},
+			AllowedGrantTypes: []string{config.GrantClientCredentials}, AllowedScopes: []string{devScope},
+			AccessTokenLifetime: config.DefaultAccessTokenLifetime,
+		}}
+	}
+	return e.cfg.Clients
+}
+
+func (e *catalogEnv) fileClient(id string) (config.Client, bool) {
+	for _, c := range e.fileClients() {
+		if c.ClientID == id {
+			return c, true
+		}
+	}
+	return config.Client{}, false
+}
+
+func (e *catalogEnv) fileScope(name string) (config.APIScope, bool) {
+	for _, s := range e.cfg.APIScopes {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return config.APIScope{}, false
+}
+
+func (e *catalogEnv) fileResource(name string) (config.APIResource, bool) {
+	for _, r := range e.cfg.APIResources {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return config.APIResource{}, false
+}
+
+// definedThere refuses to change, in the database, what the configuration
+// defines (kind is "client", "scope" or "resource").
+func (e *catalogEnv) definedThere(kind, name string) error {
+	if e.development {
+		return fmt.Errorf("%s %q is defined by the development defaults (no configuration file), not in the database: it cannot be changed; give --config FILE to manage a configured server", kind, name)
+	}
+	return fmt.Errorf("%s %q is defined in the configuration file %s: edit it there", kind, name, e.cfg.File)
+}
+
+// takenThere refuses to add to the database what the configuration defines:
+// one name is defined in one place, or signet serve refuses to start.
+func (e *catalogEnv) takenThere(kind, name string) error {
+	if e.development {
+		return fmt.Errorf("%s %q is defined by the development defaults (no configuration file): pick another name (a name is defined in the configuration or in the database, never both, or signet serve refuses to start)", kind, name)
+	}
+	return fmt.Errorf("%s %q is defined in the configuration file %s: pick another name, or edit it in the file (a name is defined in the file or in the database, never both, or signet serve refuses to start)", kind, name, e.cfg.File)
+}
+
+// writable refuses changes to a memory database, which is gone when the
+// command ends: the change would seem made and be lost.
+func (e *catalogEnv) writable() error {
+	if e.cfg.Storage.Driver == config.DriverMemory {
+		where := "the configuration"
+		if e.cfg.File != "" {
+			where = e.cfg.File
+		}
+		return fmt.Errorf("%s uses storage driver memory, which keeps nothing after this command ends: the change would be lost. Use sqlite or postgres to manage clients, scopes and resources", where)
+	}
+	return nil
+}
+
+// open opens the configured store, applying migrations as serve does. The
+// caller closes it.
+func (a *app) openCatalogStore(ctx context.Context, e *catalogEnv) (storage.Store, error) {
+	logger := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return openStore(ctx, e.cfg.Storage, storeOptions{logger: logger})
+}
+
+// knownScopes are the scopes of the file and of the database, in that order.
+func (e *catalogEnv) knownScopes(ctx context.Context, db storage.Store) ([]string, error) {
+	var names []string
+	for _, s := range e.cfg.APIScopes {
+		names = append(names, s.Name)
+	}
+	stored, err := db.ListAPIScopes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range stored {
+		if !slices.Contains(names, s.Name) {
+			names = append(names, s.Name)
+		}
+	}
+	return names, nil
+}
+
+// checkScopesKnown refuses scopes that neither the file nor the database
+// defines.
+func checkScopesKnown(scopes, known []string) error {
+	var unknown []string
+	for _, s := range scopes {
+		if !slices.Contains(known, s) {
+			unknown = append(unknown, s)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	what := fmt.Sprintf("scope %q is", unknown[0])
+	if len(unknown) > 1 {
+		what = "scopes " + quoteList(unknown) + " are"
+	}
+	list := "none is defined yet"
+	switch {
+	case len(known) > 0 && len(known) <= 20:
+		list = "defined: " + strings.Join(known, ", ")
+	case len(known) > 20:
+		list = "signet scope list shows them"
+	}
+	return fmt.Errorf("%s not defined (%s): define it first with signet scope add %s, or in the configuration file's apiScopes", what, list, unknown[0])
+}
+
+func quoteList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// checkIdentifier checks a client id or resource name given on the command
+// line: something a store keeps (storage.CheckKey) and a person can type,
+// without spaces or control characters.
+func checkIdentifier(what, v string) error {
+	switch {
+	case v == "":
+		return usagef("the %s is empty", what)
+	case len(v) > storage.MaxKeyLen:
+		return usagef("the %s is %d bytes long; at most %d are allowed", what, len(v), storage.MaxKeyLen)
+	case strings.ContainsFunc(v, unicode.IsSpace):
+		return usagef("the %s %q has a space: use letters, digits and punctuation such as - _ . : /", what, v)
+	case strings.ContainsFunc(v, func(r rune) bool { return unicode.IsControl(r) || r == unicode.ReplacementChar }):
+		return usagef("the %s %q has a control character or invalid UTF-8", what, v)
+	}
+	if err := storage.CheckKey(what, v); err != nil {
+		return usageError{err}
+	}
+	return nil
+}
+
+// checkScopeName applies RFC 6749's scope-token syntax (section 3.3), as the
+// configuration does: printable ASCII except space, " and \.
+func checkScopeName(name string) error {
+	switch {
+	case name == "":
+		return usagef("a scope name is empty")
+	case len(name) > storage.MaxKeyLen:
+		return usagef("scope name is %d bytes long; at most %d are allowed", len(name), storage.MaxKeyLen)
+	case strings.ContainsFunc(name, unicode.IsSpace):
+		return usagef("scope %q has a space: scopes are separated by spaces in token requests, so a name cannot have one", name)
+	}
+	for _, r := range name {
+		if r < 0x21 || r > 0x7E || r == '"' || r == '\\' {
+			return usagef("scope %q has %q: a scope name is printable ASCII without space, \" or \\ (RFC 6749, section 3.3)", name, r)
+		}
+	}
+	return nil
+}
+
+// checkScopeList checks scope names given on the command line (flag names
+// the flag) and refuses duplicates.
+func checkScopeList(flag string, scopes []string) error {
+	seen := map[string]bool{}
+	for _, s := range scopes {
+		if err := checkScopeName(s); err != nil {
+			return usagef("%s: %v", flag, err)
+		}
+		if seen[s] {
+			return usagef("%s: scope %q is given twice", flag, s)
+		}
+		seen[s] = true
+	}
+	return nil
+}
+
+// checkGrantTypes refuses grant types this version does not implement.
+func checkGrantTypes(flag string, types []string) error {
+	if len(types) == 0 {
+		return usagef("%s: a client needs at least one grant type (this version supports %s)", flag, strings.Join(grant.GrantTypes, ", "))
+	}
+	seen := map[string]bool{}
+	for _, t := range types {
+		if !slices.Contains(grant.GrantTypes, t) {
+			return usagef("%s: grant type %q is not supported: this version supports %s", flag, t, strings.Join(grant.GrantTypes, ", "))
+		}
+		if seen[t] {
+			return usagef("%s: grant type %q is given twice", flag, t)
+		}
+		seen[t] = true
+	}
+	return nil
+}
+
+// parseLifetime reads --lifetime: a Go duration (1h, 90m) or seconds (3600),
+// whole seconds from 1s to a day; "default" (or 0) is the server's default,
+// an hour.
+func parseLifetime(s string) (time.Duration, error) {
+	if s == "default" || s == "0" {
+		return 0, nil
+	}
+	var d time.Duration
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 0 || n > config.MaxAccessTokenLifetime {
+			return 0, usagef("--lifetime %s: give from 1 to %d seconds (a day), or default", s, config.MaxAccessTokenLifetime)
+		}
+		d = time.Duration(n) * time.Second
+	} else if d, err = time.ParseDuration(s); err != nil {
+		return 0, usagef("--lifetime %q: give a duration such as 1h or 90m, seconds such as 3600, or default", s)
+	}
+	switch {
+	case d < time.Second || d > config.MaxAccessTokenLifetime*time.Second:
+		return 0, usagef("--lifetime %s: give from 1s to 24h (a day), or default", s)
+	case d%time.Second != 0:
+		return 0, usagef("--lifetime %s: give whole seconds", s)
+	}
+	return d, nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// parseExpires reads --expires: a date (YYYY-MM-DD, midnight UTC, as the
+// configuration reads expiration) or an RFC 3339 time, after now.
+func parseExpires(s string, now time.Time) (time.Time, error) {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		if t, err = time.Parse(time.RFC3339, s); err != nil {
+			return time.Time{}, usagef("--expires %q: give a date (2027-01-31, midnight UTC) or an RFC 3339 time (2027-01-31T12:00:00Z)", s)
+		}
+	}
+	if !t.After(now) {
+		return time.Time{}, usagef("--expires %s is in the past: give a later date", s)
+	}
+	return t.UTC(), nil
+}
+
+// newSecretID names a secret: 8 hex digits, unique among taken.
+func newSecretID(taken []storage.ClientSecret) string {
+	for {
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		id := hex.EncodeToString(b)
+		if !slices.ContainsFunc(taken, func(s storage.ClientSecret) bool { return s.ID == id }) {
+			return id
+		}
+	}
+}
+
+// confirm asks before a removal, on a terminal; elsewhere --yes is needed.
+// what says what is removed and what follows from it.
+func (a *app) confirm(yes bool, what string) error {
+	if yes {
+		return nil
+	}
+	if !a.term.IsTerminal() {
+		return usagef("%s: add --yes to confirm (stdin is not a terminal, so signet cannot ask)", what)
+	}
+	answer, err := a.term.ReadLine(strings.ToUpper(what[:1]) + what[1:] + "? Type yes: ")
+	if err != nil {
+		return err
+	}
+	if !strings.EqualFold(strings.TrimSpace(answer), "yes") {
+		return errors.New("not removed")
+	}
+	return nil
+}
+
+// storeError explains a storage failure; notFound is the message for
+// storage.ErrNotFound, exists for storage.ErrAlreadyExists.
+func storeError(err error, notFound, exists string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, storage.ErrNotFound) && notFound != "":
+		return errors.New(notFound)
+	case errors.Is(err, storage.ErrAlreadyExists) && exists != "":
+		return errors.New(exists)
+	case errors.Is(err, storage.ErrInvalid):
+		return fmt.Errorf("the database refuses the value: %s", strings.TrimPrefix(err.Error(), storage.ErrInvalid.Error()+": "))
+	}
+	return err
+}
+
+// nonNil makes JSON show [] rather than null.
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// addRemove applies --add-scope and --remove-scope to a list; a removed
+// name that is not there is an error (what names the list's owner).
+func addRemove(list, add, remove []string, what string) ([]string, error) {
+	out := slices.Clone(list)
+	for _, r := range remove {
+		i := slices.Index(out, r)
+		if i < 0 {
+			return nil, fmt.Errorf("%s has no scope %q to remove (it has %s)", what, r, orNone(out))
+		}
+		out = slices.Delete(out, i, i+1)
+	}
+	for _, s := range add {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func orNone(list []string) string {
+	if len(list) == 0 {
+		return "none"
+	}
+	return strings.Join(list, ", ")
+}
+
+// checkScopeEdits checks --scopes, --add-scope and --remove-scope together.
+func checkScopeEdits(set []string, setGiven bool, add, remove []string) error {
+	if setGiven && (len(add) > 0 || len(remove) > 0) {
+		return usagef("--scopes replaces the list: give it, or --add-scope/--remove-scope, not both")
+	}
+	if err := checkScopeList("--scopes", set); err != nil {
+		return err
+	}
+	if err := checkScopeList("--add-scope", add); err != nil {
+		return err
+	}
+	if err := checkScopeList("--remove-scope", remove); err != nil {
+		return err
+	}
+	for _, s := range add {
+		if slices.Contains(remove, s) {
+			return usagef("scope %q is both added and removed", s)
+		}
+	}
+	return nil
+}

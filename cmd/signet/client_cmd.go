@@ -1,0 +1,1008 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signetid/signet/internal/config"
+	"github.com/signetid/signet/internal/grant"
+	"github.com/signetid/signet/internal/secret"
+	"github.com/signetid/signet/storage"
+)
+
+func (a *app) clientCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "client",
+		Short: "Manage the clients kept in the database",
+		Long: `Manage the clients kept in the database, beside those of the configuration
+file. A client id is defined in one place: the file or the database. The
+commands refuse to add to the database an id the file defines, and to change
+a file's client (edit the file); signet serve refuses to start when both
+define one.
+
+Secrets are kept hashed: a new secret is printed once, when it is made.
+` + configHelp,
+		RunE: runGroup,
+	}
+	secrets := &cobra.Command{
+		Use:   "secret",
+		Short: "Add and remove the secrets of a client in the database",
+		RunE:  runGroup,
+	}
+	secrets.AddCommand(a.clientSecretAddCommand(), a.clientSecretRemoveCommand())
+	cmd.AddCommand(a.clientAddCommand(), a.clientListCommand(), a.clientShowCommand(), a.clientUpdateCommand(), a.clientRemoveCommand(), secrets)
+	return cmd
+}
+
+// keyFlags are a client's public keys for private_key_jwt.
+type keyFlags struct {
+	jwksFile, jwksURI string
+	noKeys            bool
+}
+
+func (k *keyFlags) register(cmd *cobra.Command, update bool) {
+	cmd.Flags().StringVar(&k.jwksFile, "jwks-file", "", "the client's public keys for private_key_jwt: a JSON Web Key Set `FILE`")
+	cmd.Flags().StringVar(&k.jwksURI, "jwks-uri", "", "where the server fetches the client's public keys for private_key_jwt (https `URL`)")
+	if update {
+		cmd.Flags().BoolVar(&k.noKeys, "no-keys", false, "remove the client's keys (jwks or jwksUri)")
+	}
+}
+
+// keysChange is what keyFlags ask for.
+type keysChange struct {
+	given bool // the keys change (or are set on add)
+	jwks  []byte
+	uri   string
+}
+
+func (k keysChange) any() bool { return len(k.jwks) > 0 || k.uri != "" }
+
+// read checks the key flags and reads the key set file.
+func (k keyFlags) read() (keysChange, error) {
+	n := 0
+	for _, given := range []bool{k.jwksFile != "", k.jwksURI != "", k.noKeys} {
+		if given {
+			n++
+		}
+	}
+	if n > 1 {
+		return keysChange{}, usagef("--jwks-file, --jwks-uri and --no-keys are exclusive: a client has its keys, or where to fetch them, or none")
+	}
+	switch {
+	case k.noKeys:
+		return keysChange{given: true}, nil
+	case k.jwksURI != "":
+		return keysChange{given: true, uri: k.jwksURI}, nil
+	case k.jwksFile == "":
+		return keysChange{}, nil
+	}
+	data, err := readJWKSFile(k.jwksFile)
+	if err != nil {
+		return keysChange{}, err
+	}
+	return keysChange{given: true, jwks: data}, nil
+}
+
+// readJWKSFile reads a client's JSON Web Key Set and checks it as the token
+// endpoint will (grant.ParseClientKeys: public signing keys only).
+func readJWKSFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--jwks-file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, storage.MaxDataLen+1))
+	if err != nil {
+		return nil, fmt.Errorf("--jwks-file %s: %w", path, err)
+	}
+	if len(data) > storage.MaxDataLen {
+		return nil, fmt.Errorf("--jwks-file %s: over %d KiB; a key set of public keys is a few KiB", path, storage.MaxDataLen>>10)
+	}
+	data = bytes.TrimSpace(data)
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("--jwks-file %s is not a JSON Web Key Set (a JSON object with keys): %v", path, err)
+	}
+	if _, single := probe["kty"]; single {
+		return nil, fmt.Errorf(`--jwks-file %s holds one key, not a key set: write it as {"keys": [ {...} ]}`, path)
+	}
+	if _, err := grant.ParseClientKeys(data); err != nil {
+		return nil, fmt.Errorf("--jwks-file %s: %w", path, err)
+	}
+	return data, nil
+}
+
+// checkKeys checks keys against the configuration: a jwksUri is https (http
+// only with allowHttp), and keys need a configured issuer.
+func (e *catalogEnv) checkKeys(id string, k keysChange) error {
+	if k.uri != "" {
+		if msg := checkJWKSURI(k.uri, e.cfg.AllowHTTP); msg != "" {
+			return fmt.Errorf("--jwks-uri: %s", msg)
+		}
+	}
+	if k.any() && e.cfg.Issuer == "" {
+		why := "the assertion's audience must be this server's configured URL, not one taken from the request's Host header, or an assertion made for another server would be accepted"
+		if e.development {
+			return fmt.Errorf("client %q authenticates with private_key_jwt, which needs a configured issuer, and the development defaults have none (%s): give --config FILE with issuer set to the URL clients use", id, why)
+		}
+		return fmt.Errorf("client %q authenticates with private_key_jwt, which needs issuer set in %s (signet serve refuses such a client without one: %s): set issuer to the URL clients use, such as https://auth.example.com", id, e.cfg.File, why)
+	}
+	return nil
+}
+
+// checkJWKSURI applies the configuration's rule for jwksUri: an absolute
+// https URL (http too with allowHttp), without user, query or fragment.
+func checkJWKSURI(raw string, allowHTTP bool) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Sprintf("%q is not a URL", raw)
+	}
+	scheme := strings.ToLower(u.Scheme)
+	switch {
+	case !u.IsAbs() || u.Host == "" || u.Opaque != "":
+		return fmt.Sprintf("%q is not an absolute URL such as https://app.example.com/jwks.json", raw)
+	case scheme != "https" && scheme != "http":
+		return fmt.Sprintf("%q is not an https URL", raw)
+	case scheme == "http" && !allowHTTP:
+		return fmt.Sprintf("%q uses http: use https (http is allowed only with allowHttp: true in the configuration)", raw)
+	case u.User != nil:
+		return fmt.Sprintf("%q must not hold a user name or password", u.Redacted())
+	case u.RawQuery != "" || u.ForceQuery:
+		return fmt.Sprintf("%q must not have a query (?...)", raw)
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return fmt.Sprintf("%q must not have a fragment (#...)", raw)
+	}
+	return ""
+}
+
+// clientView is a client as list, show and --json show it: never a hash.
+type clientView struct {
+	ClientID   string `json:"clientId"`
+	ClientName string `json:"clientName"`
+	// Source is database, file or development (the development defaults).
+	Source string `json:"source"`
+	File   string `json:"file,omitempty"`
+	// Conflict: both the file and the database define this id.
+	Conflict          bool     `json:"conflict,omitempty"`
+	AllowedGrantTypes []string `json:"allowedGrantTypes"`
+	AllowedScopes     []string `json:"allowedScopes"`
+	// AccessTokenLifetime in seconds, the default filled in.
+	AccessTokenLifetime int64           `json:"accessTokenLifetime"`
+	JWKS                json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI             string          `json:"jwksUri,omitempty"`
+	Secrets             []secretView    `json:"secrets"`
+	Created             time.Time       `json:"created,omitzero"`
+	Updated             time.Time       `json:"updated,omitzero"`
+	// defaultLifetime: AccessTokenLifetime is the default, not set.
+	defaultLifetime bool
+}
+
+type secretView struct {
+	// ID names a database secret; the file's have none.
+	ID          string    `json:"id,omitempty"`
+	Description string    `json:"description,omitempty"`
+	Created     time.Time `json:"created,omitzero"`
+	Expires     time.Time `json:"expires,omitzero"`
+	Expired     bool      `json:"expired,omitempty"`
+}
+
+func storedClientView(c storage.Client, now time.Time) clientView {
+	v := clientView{
+		ClientID: c.ID, ClientName: c.Name, Source: sourceDatabase,
+		AllowedGrantTypes: nonNil(c.GrantTypes), AllowedScopes: nonNil(c.Scopes),
+		AccessTokenLifetime: int64(c.AccessTokenLifetime / time.Second),
+		JWKSURI:             c.JWKSURI, Secrets: []secretView{},
+		Created: c.Created.UTC(), Updated: c.Updated.UTC(),
+	}
+	if v.AccessTokenLifetime == 0 {
+		v.AccessTokenLifetime, v.defaultLifetime = config.DefaultAccessTokenLifetime, true
+	}
+	if len(c.JWKS) > 0 {
+		v.JWKS = json.RawMessage(c.JWKS)
+	}
+	for _, s := range c.Secrets {
+		v.Secrets = append(v.Secrets, secretView{ID: s.ID, Description: s.Description, Created: s.Created.UTC(), Expires: s.Expires.UTC(),
+			Expired: !s.Expires.IsZero() && !s.Expires.After(now)})
+	}
+	return v
+}
+
+func (e *catalogEnv) fileClientView(c config.Client, now time.Time) clientView {
+	v := clientView{
+		ClientID: c.ClientID, ClientName: c.ClientName, Source: e.source(), File: e.file(),
+		AllowedGrantTypes: nonNil(c.AllowedGrantTypes), AllowedScopes: nonNil(c.AllowedScopes),
+		AccessTokenLifetime: int64(c.AccessTokenLifetime), JWKSURI: c.JWKSURI, Secrets: []secretView{},
+	}
+	if v.AccessTokenLifetime == 0 {
+		v.AccessTokenLifetime = config.DefaultAccessTokenLifetime
+	}
+	if c.JWKS != nil {
+		if data, err := json.Marshal(c.JWKS); err == nil {
+			v.JWKS = data
+		}
+	}
+	for _, s := range c.Secrets {
+		sv := secretView{Description: s.Description}
+		if s.Expiration != nil {
+			sv.Expires = s.Expiration.UTC()
+			sv.Expired = !s.Expiration.After(now)
+		}
+		v.Secrets = append(v.Secrets, sv)
+	}
+	return v
+}
+
+// authentication says how a client authenticates, for list.
+func (v clientView) authentication() string {
+	var ways []string
+	active, expired := 0, 0
+	for _, s := range v.Secrets {
+		if s.Expired {
+			expired++
+		} else {
+			active++
+		}
+	}
+	switch {
+	case active == 1:
+		ways = append(ways, "1 secret")
+	case active > 1:
+		ways = append(ways, fmt.Sprintf("%d secrets", active))
+	}
+	if expired > 0 {
+		ways = append(ways, fmt.Sprintf("%d expired", expired))
+	}
+	if len(v.JWKS) > 0 {
+		ways = append(ways, "jwks")
+	}
+	if v.JWKSURI != "" {
+		ways = append(ways, "jwksUri")
+	}
+	if active == 0 && len(v.JWKS) == 0 && v.JWKSURI == "" {
+		ways = append([]string{"none"}, ways...)
+	}
+	return strings.Join(ways, ", ")
+}
+
+func (a *app) printClient(v clientView) {
+	where := v.Source
+	if v.File != "" {
+		where = "configuration file " + v.File
+	}
+	fmt.Fprintf(a.stdout, "Client %s (%s)\n", v.ClientID, where)
+	f := newFields(a.stdout)
+	f.add("Name", "%s", orDash(v.ClientName))
+	f.add("Grant types", "%s", strings.Join(v.AllowedGrantTypes, " "))
+	f.add("Scopes", "%s", orNone(v.AllowedScopes))
+	lifetime := (time.Duration(v.AccessTokenLifetime) * time.Second).String()
+	if v.defaultLifetime {
+		lifetime += " (default)"
+	}
+	f.add("Token lifetime", "%s", lifetime)
+	switch {
+	case len(v.JWKS) > 0:
+		keys, err := grant.ParseClientKeys(v.JWKS)
+		if err != nil {
+			f.add("Keys", "jwks, unusable: %v", err)
+			break
+		}
+		var kids []string
+		for _, k := range keys.Keys {
+			kids = append(kids, fmt.Sprintf("%s %s", k.KeyID, k.Algorithm))
+		}
+		f.add("Keys", "jwks: %d (%s)", len(keys.Keys), strings.Join(kids, ", "))
+	case v.JWKSURI != "":
+		f.add("Keys", "jwksUri %s", v.JWKSURI)
+	default:
+		f.add("Keys", "none")
+	}
+	if !v.Created.IsZero() {
+		f.add("Created", "%s", v.Created.Format(timeLayout))
+		f.add("Updated", "%s", v.Updated.Format(timeLayout))
+	}
+	if len(v.Secrets) == 0 {
+		f.add("Secrets", "none")
+	}
+	f.flush()
+	if len(v.Secrets) == 0 {
+		return
+	}
+	fmt.Fprintln(a.stdout, "  Secrets")
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "    ID\tCREATED\tEXPIRES\tDESCRIPTION")
+	for _, s := range v.Secrets {
+		id, created, expires := s.ID, "-", "never"
+		if id == "" {
+			id = "-"
+		}
+		if !s.Created.IsZero() {
+			created = s.Created.Format(timeLayout)
+		}
+		if !s.Expires.IsZero() {
+			expires = s.Expires.Format(timeLayout)
+			if s.Expired {
+				expires += " (expired)"
+			}
+		}
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\n", id, created, expires, s.Description)
+	}
+	tw.Flush()
+}
+
+// withStore opens the configured store, runs fn and closes the store.
+func (a *app) withStore(ctx context.Context, env *catalogEnv, fn func(storage.Store) error) error {
+	db, err := a.openCatalogStore(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(db)
+}
+
+// --- client add ---
+
+type clientAddCmd struct {
+	flags      catalogFlags
+	name       string
+	grantTypes []string
+	scopes     []string
+	lifetime   string
+	keys       keyFlags
+	noSecret   bool
+}
+
+func (a *app) clientAddCommand() *cobra.Command {
+	c := &clientAddCmd{}
+	cmd := &cobra.Command{
+		Use:   "add ID [--scope S ...] [--name N] [--grant-type T ...] [--lifetime D] [--jwks-file F | --jwks-uri URL] [--no-secret]",
+		Short: "Add a client to the database, and print its new secret once",
+		Long: `Add a client to the database. Everything is checked before anything is
+written: the id (no spaces; not a client of the configuration file), the grant
+types (this version: ` + strings.Join(grant.GrantTypes, ", ") + `), the scopes (each defined in
+the file's apiScopes or by signet scope add), and the keys.
+
+Unless it has keys (--jwks-file or --jwks-uri: private_key_jwt) or
+--no-secret is given, a new secret is made, and only its hash is stored. The
+secret is printed ONCE, and it is the only thing written to stdout, so that
+SECRET=$(signet client add ...) captures it; what was done goes to stderr.
+With --json, stdout is a JSON object whose "secret" field holds it. Store it
+now: it cannot be shown again (signet client secret add makes another).
+
+A client with keys needs issuer in the configuration (signet serve refuses
+private_key_jwt without one).
+` + configHelp + catalogExitCodes,
+		Example: `  signet client add orders-worker --scope orders.read --config signet.yaml
+  SECRET=$(signet client add billing --name "Billing" --scope invoices --lifetime 15m)
+  signet client add partner --scope orders.read --jwks-file partner-jwks.json
+  signet client add partner --scope orders.read --jwks-uri https://partner.example.com/jwks.json
+  signet client add reporting --scope reports --json`,
+		Args: exactArgs(1, "give the client id: signet client add ID --scope SCOPE"),
+		RunE: func(cmd *cobra.Command, args []string) error { return a.clientAdd(cmd.Context(), c, args[0]) },
+	}
+	c.flags.register(cmd, true)
+	fs := cmd.Flags()
+	fs.StringVar(&c.name, "name", "", "the client's display name")
+	fs.StringArrayVar(&c.grantTypes, "grant-type", nil, "an allowed grant type (repeatable; default client_credentials)")
+	fs.StringArrayVar(&c.scopes, "scope", nil, "a scope the client may get (repeatable)")
+	fs.StringVar(&c.lifetime, "lifetime", "", "access token lifetime: 1h, 15m, 3600 (seconds) or default (1h)")
+	c.keys.register(cmd, false)
+	fs.BoolVar(&c.noSecret, "no-secret", false, "make no secret (add one later with signet client secret add)")
+	return cmd
+}
+
+func (a *app) clientAdd(ctx context.Context, c *clientAddCmd, id string) error {
+	if err := checkIdentifier("client id", id); err != nil {
+		return err
+	}
+	grantTypes := c.grantTypes
+	if len(grantTypes) == 0 {
+		grantTypes = []string{config.GrantClientCredentials}
+	}
+	if err := checkGrantTypes("--grant-type", grantTypes); err != nil {
+		return err
+	}
+	if err := checkScopeList("--scope", c.scopes); err != nil {
+		return err
+	}
+	var lifetime time.Duration
+	if c.lifetime != "" {
+		var err error
+		if lifetime, err = parseLifetime(c.lifetime); err != nil {
+			return err
+		}
+	}
+	keys, err := c.keys.read()
+	if err != nil {
+		return err
+	}
+	env, err := a.catalogConfig(c.flags.config)
+	if err != nil {
+		return err
+	}
+	if _, ok := env.fileClient(id); ok {
+		return env.takenThere("client", id)
+	}
+	if err := env.checkKeys(id, keys); err != nil {
+		return err
+	}
+	if err := env.writable(); err != nil {
+		return err
+	}
+	return a.withStore(ctx, env, func(db storage.Store) error {
+		known, err := env.knownScopes(ctx, db)
+		if err != nil {
+			return err
+		}
+		if err := checkScopesKnown(c.scopes, known); err != nil {
+			return err
+		}
+		cl := storage.Client{ID: id, Name: c.name, GrantTypes: grantTypes, Scopes: c.scopes,
+			AccessTokenLifetime: lifetime, JWKS: keys.jwks, JWKSURI: keys.uri}
+		var plain string
+		if !c.noSecret && !keys.any() {
+			plain = secret.Generate()
+			cl.Secrets = []storage.ClientSecret{{ID: newSecretID(nil), Hash: secret.Hash(plain), Created: a.now().UTC()}}
+		}
+		err = db.CreateClient(ctx, cl)
+		if err := storeError(err, "", fmt.Sprintf("client %q already exists in the database: change it with signet client update %s, or remove it first (signet client remove %s)", id, id, id)); err != nil {
+			return err
+		}
+		stored, err := db.GetClient(ctx, id)
+		if err != nil {
+			return err
+		}
+		view := storedClientView(stored, a.now())
+		if c.flags.json {
+			out := struct {
+				Client   clientView `json:"client"`
+				SecretID string     `json:"secretId,omitempty"`
+				Secret   string     `json:"secret,omitempty"`
+			}{Client: view, Secret: plain}
+			if plain != "" {
+				out.SecretID = cl.Secrets[0].ID
+			}
+			if err := a.printJSON(out); err != nil {
+				return err
+			}
+		} else if plain != "" {
+			fmt.Fprintln(a.stdout, plain)
+		}
+		fmt.Fprintf(a.stderr, "Added client %s to the %s; %s.\n", id, env.where(), env.pollNote())
+		switch {
+		case plain != "":
+			fmt.Fprintf(a.stderr, "Its secret (id %s) is shown once: store it now. Signet keeps only its hash; signet client secret add %s makes another.\n", cl.Secrets[0].ID, id)
+		case !keys.any():
+			fmt.Fprintf(a.stderr, "It has no secret and no keys, so it cannot get tokens yet: signet client secret add %s makes a secret.\n", id)
+		}
+		return nil
+	})
+}
+
+// --- client list ---
+
+func (a *app) clientListCommand() *cobra.Command {
+	f := &catalogFlags{}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the clients of the database and of the configuration file",
+		Long: `List the clients: those in the database and, with a configuration file,
+those it defines, each marked with its source (database, file, or development
+for the development defaults). An id defined in both is marked CONFLICT:
+signet serve refuses to start until one of them is removed.
+` + configHelp + catalogExitCodes,
+		Example: "  signet client list --config signet.yaml\n  signet client list --json",
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, args []string) error { return a.clientList(cmd.Context(), f) },
+	}
+	f.register(cmd, true)
+	return cmd
+}
+
+func (a *app) clientList(ctx context.Context, f *catalogFlags) error {
+	env, err := a.catalogConfig(f.config)
+	if err != nil {
+		return err
+	}
+	return a.withStore(ctx, env, func(db storage.Store) error {
+		stored, err := db.ListClients(ctx)
+		if err != nil {
+			return err
+		}
+		now := a.now()
+		inDB := map[string]bool{}
+		views := []clientView{}
+		for _, c := range stored {
+			inDB[c.ID] = true
+			v := storedClientView(c, now)
+			_, v.Conflict = env.fileClient(c.ID)
+			views = append(views, v)
+		}
+		for _, c := range env.fileClients() {
+			v := env.fileClientView(c, now)
+			v.Conflict = inDB[c.ClientID]
+			views = append(views, v)
+		}
+		slices.SortStableFunc(views, func(x, y clientView) int { return strings.Compare(x.ClientID, y.ClientID) })
+		if f.json {
+			return a.printJSON(views)
+		}
+		fmt.Fprintln(a.stdout, env.header())
+		if len(views) == 0 {
+			fmt.Fprintln(a.stdout, "No clients.")
+			return nil
+		}
+		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "CLIENT ID\tSOURCE\tNAME\tSCOPES\tAUTHENTICATION")
+		for _, v := range views {
+			source := v.Source
+			if v.Conflict {
+				source += " (CONFLICT)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.ClientID, source, v.ClientName, strings.Join(v.AllowedScopes, " "), v.authentication())
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		for _, v := range views {
+			if v.Conflict && v.Source == sourceDatabase {
+				fmt.Fprintf(a.stderr, "warning: client %q is defined both in the database and in %s, and signet serve refuses to start: remove one (signet client remove %s removes the database's)\n", v.ClientID, env.cfg.File, v.ClientID)
+			}
+		}
+		return nil
+	})
+}
+
+// --- client show ---
+
+func (a *app) clientShowCommand() *cobra.Command {
+	f := &catalogFlags{}
+	cmd := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show a client: scopes, keys, and its secrets by id (never a hash)",
+		Long: `Show a client of the database or of the configuration file: its grant types,
+scopes, token lifetime, keys, and its secrets by id, description, creation
+and expiry. Secrets are never shown: only their hashes are kept.
+` + configHelp + catalogExitCodes,
+		Example: "  signet client show orders-worker\n  signet client show orders-worker --json",
+		Args:    exactArgs(1, "give the client id: signet client show ID"),
+		RunE:    func(cmd *cobra.Command, args []string) error { return a.clientShow(cmd.Context(), f, args[0]) },
+	}
+	f.register(cmd, true)
+	return cmd
+}
+
+func (a *app) clientShow(ctx context.Context, f *catalogFlags, id string) error {
+	env, err := a.catalogConfig(f.config)
+	if err != nil {
+		return err
+	}
+	return a.withStore(ctx, env, func(db storage.Store) error {
+		stored, err := db.GetClient(ctx, id)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		inDB := err == nil
+		var v clientView
+		if fc, ok := env.fileClient(id); ok {
+			v = env.fileClientView(fc, a.now())
+			v.Conflict = inDB
+		} else if inDB {
+			v = storedClientView(stored, a.now())
+		} else {
+			return fmt.Errorf("no client %q in the %s (signet client list shows the clients)", id, env.where())
+		}
+		if v.Conflict {
+			fmt.Fprintf(a.stderr, "warning: client %q is defined both in %s (shown) and in the database, and signet serve refuses to start: signet client remove %s removes the database's\n", id, env.cfg.File, id)
+		}
+		if f.json {
+			return a.printJSON(v)
+		}
+		a.printClient(v)
+		return nil
+	})
+}
+
+// --- client update ---
+
+type clientUpdateCmd struct {
+	flags                   catalogFlags
+	name                    string
+	grantTypes              []string
+	scopes                  []string
+	addScopes, removeScopes []string
+	lifetime                string
+	keys                    keyFlags
+	force                   bool
+}
+
+func (a *app) clientUpdateCommand() *cobra.Command {
+	c := &clientUpdateCmd{}
+	cmd := &cobra.Command{
+		Use:   "update ID [--name N] [--grant-types T,...] [--scopes S,... | --add-scope S --remove-scope S] [--lifetime D] [--jwks-file F | --jwks-uri URL | --no-keys]",
+		Short: "Change a client of the database",
+		Long: `Change a client of the database; what is not given stays as it is. The new
+values are checked as signet client add checks them: scopes added must be
+defined, keys need the configuration's issuer. The change is made in one
+transaction, so concurrent changes are not lost.
+
+A change that leaves the client no way to authenticate (--no-keys on a
+client without an unexpired secret) is refused unless --force is given.
+
+Clients of the configuration file are changed in the file.
+` + configHelp + catalogExitCodes,
+		Example: `  signet client update orders-worker --add-scope orders.write
+  signet client update orders-worker --scopes orders.read,invoices --lifetime 30m
+  signet client update partner --jwks-file partner-jwks-2027.json`,
+		Args: exactArgs(1, "give the client id: signet client update ID --add-scope SCOPE"),
+		RunE: func(cmd *cobra.Command, args []string) error { return a.clientUpdate(cmd, c, args[0]) },
+	}
+	c.flags.register(cmd, true)
+	fs := cmd.Flags()
+	fs.StringVar(&c.name, "name", "", "the client's display name")
+	fs.StringSliceVar(&c.grantTypes, "grant-types", nil, "the allowed grant types, replacing them (comma-separated)")
+	fs.StringSliceVar(&c.scopes, "scopes", nil, "the scopes, replacing them (comma-separated)")
+	fs.StringArrayVar(&c.addScopes, "add-scope", nil, "add a scope (repeatable)")
+	fs.StringArrayVar(&c.removeScopes, "remove-scope", nil, "remove a scope (repeatable)")
+	fs.StringVar(&c.lifetime, "lifetime", "", "access token lifetime: 1h, 15m, 3600 (seconds) or default (1h)")
+	c.keys.register(cmd, true)
+	fs.BoolVar(&c.force, "force", false, "allow a change that leaves the client no way to authenticate")
+	return cmd
+}
+
+func (a *app) clientUpdate(cmd *cobra.Command, c *clientUpdateCmd, id string) error {
+	ctx := cmd.Context()
+	changed := cmd.Flags().Changed
+	setName, setGrants, setScopes, setLifetime := changed("name"), changed("grant-types"), changed("scopes"), changed("lifetime")
+	keys, err := c.keys.read()
+	if err != nil {
+		return err
+	}
+	if !setName && !setGrants && !setScopes && !setLifetime && !keys.given && len(c.addScopes) == 0 && len(c.removeScopes) == 0 {
+		return usagef("nothing to change: give --name, --grant-types, --scopes, --add-scope, --remove-scope, --lifetime, --jwks-file, --jwks-uri or --no-keys (see signet client update --help)")
+	}
+	if setGrants {
+		if err := checkGrantTypes("--grant-types", c.grantTypes); err != nil {
+			return err
+		}
+	}
+	if err := checkScopeEdits(c.scopes, setScopes, c.addScopes, c.removeScopes); err != nil {
+		return err
+	}
+	var lifetime time.Duration
+	if setLifetime {
+		if lifetime, err = parseLifetime(c.lifetime); err != nil {
+			return err
+		}
+	}
+	env, err := a.catalogConfig(c.flags.config)
+	if err != nil {
+		return err
+	}
+	if _, ok := env.fileClient(id); ok {
+		return env.definedThere("client", id)
+	}
+	if err := env.checkKeys(id, keys); err != nil {
+		return err
+	}
+	if err := env.writable(); err != nil {
+		return err
+	}
+	return a.withStore(ctx, env, func(db storage.Store) error {
+		known, err := env.knownScopes(ctx, db)
+		if err != nil {
+			return err
+		}
+		now := a.now()
+		var dangling []string
+		err = db.UpdateClient(ctx, id, func(cl *storage.Client) error {
+			before := *cl
+			dangling = nil
+			if setName {
+				cl.Name = c.name
+			}
+			if setGrants {
+				cl.GrantTypes = c.grantTypes
+			}
+			if setScopes {
+				cl.Scopes = c.scopes
+			} else {
+				scopes, err := addRemove(cl.Scopes, c.addScopes, c.removeScopes, fmt.Sprintf("client %q", id))
+				if err != nil {
+					return err
+				}
+				cl.Scopes = scopes
+			}
+			var added []string
+			for _, s := range cl.Scopes {
+				switch {
+				case !slices.Contains(before.Scopes, s):
+					added = append(added, s)
+				case !slices.Contains(known, s):
+					dangling = append(dangling, s)
+				}
+			}
+			if err := checkScopesKnown(added, known); err != nil {
+				return err
+			}
+			if setLifetime {
+				cl.AccessTokenLifetime = lifetime
+			}
+			if keys.given {
+				cl.JWKS, cl.JWKSURI = keys.jwks, keys.uri
+			}
+			if canAuthenticate(before, now) && !canAuthenticate(*cl, now) && !c.force {
+				return fmt.Errorf("the change leaves client %q no way to authenticate (no unexpired secret, no keys), so it could get no more tokens: add a secret first (signet client secret add %s), or give --force", id, id)
+			}
+			return nil
+		})
+		if err := storeError(err, fmt.Sprintf("no client %q in the %s (signet client list shows the clients)", id, env.where()), ""); err != nil {
+			return err
+		}
+		for _, s := range dangling {
+			fmt.Fprintf(a.stderr, "warning: client %q lists scope %q, which is not defined: remove it with --remove-scope %s, or define it (signet scope add %s)\n", id, s, s, s)
+		}
+		stored, err := db.GetClient(ctx, id)
+		if err != nil {
+			return err
+		}
+		v := storedClientView(stored, a.now())
+		if c.flags.json {
+			return a.printJSON(v)
+		}
+		fmt.Fprintf(a.stdout, "Updated client %s; %s.\n", id, env.pollNote())
+		a.printClient(v)
+		return nil
+	})
+}
+
+// canAuthenticate reports whether a client has an unexpired secret or keys.
+func canAuthenticate(c storage.Client, now time.Time) bool {
+	return len(c.JWKS) > 0 || c.JWKSURI != "" || slices.ContainsFunc(c.Secrets, func(s storage.ClientSecret) bool { return active(s, now) })
+}
+
+func active(s storage.ClientSecret, now time.Time) bool {
+	return s.Expires.IsZero() || s.Expires.After(now)
+}
+
+// --- client remove ---
+
+type removeCmd struct {
+	flags catalogFlags
+	yes   bool
+	force bool
+}
+
+func (a *app) clientRemoveCommand() *cobra.Command {
+	c := &removeCmd{}
+	cmd := &cobra.Command{
+		Use:   "remove ID [--yes]",
+		Short: "Remove a client from the database",
+		Long: `Remove a client from the database: running servers refuse it within
+storage.pollInterval, and tokens it holds stay valid until they expire.
+Asks for confirmation on a terminal; elsewhere give --yes.
+
+Clients of the configuration file are removed from the file. When the file
+and the database both define the id (signet serve refuses to start), this
+removes the database's.
+` + configHelp + catalogExitCodes,
+		Example: "  signet client remove orders-worker\n  signet client remove orders-worker --yes --config signet.yaml",
+		Args:    exactArgs(1, "give the client id: signet client remove ID"),
+		RunE:    func(cmd *cobra.Command, args []string) error { return a.clientRemove(cmd.Context(), c, args[0]) },
+	}
+	c.flags.register(cmd, false)
+	cmd.Flags().BoolVar(&c.yes, "yes", false, "do not ask for confirmation")
+	return cmd
+}
+
+func (a *app) clientRemove(ctx context.Context, c *removeCmd, id string) error {
+	env, err := a.catalogConfig(c.flags.config)
+	if err != nil {
+		return err
+	}
+	_, inFile := env.fileClient(id)
+	if err := env.writable(); err != nil {
+		if inFile {
+			return env.definedThere("client", id)
+		}
+		return err
+	}
+	return a.withStore(ctx, env, func(db storage.Store) error {
+		if _, err := db.GetClient(ctx, id); errors.Is(err, storage.ErrNotFound) {
+			if inFile {
+				return env.definedThere("client", id)
+			}
+			return fmt.Errorf("no client %q in the %s (signet client list shows the clients)", id, env.where())
+		} else if err != nil {
+			return err
+		}
+		what := fmt.Sprintf("remove client %s from the database: it can get no more tokens", id)
+		if inFile {
+			what = fmt.Sprintf("remove the database's client %s (%s also defines it, and keeps it)", id, env.cfg.File)
+		}
+		if err := a.confirm(c.yes, what); err != nil {
+			return err
+		}
+		err := db.DeleteClient(ctx, id)
+		if err := storeError(err, fmt.Sprintf("no client %q in the database (removed meanwhile?)", id), ""); err != nil {
+			return err
+		}
+		if inFile {
+			fmt.Fprintf(a.stdout, "Removed client %s from the database; %s defines it still, and signet serve can start again.\n", id, env.cfg.File)
+			return nil
+		}
+		fmt.Fprintf(a.stdout, "Removed client %s from the database; %s.\n", id, env.pollNote())
+		return nil
+	})
+}
+
+// --- client secret add ---
+
+type secretAddCmd struct {
+	flags       catalogFlags
+	description string
+	expires     string
+}
+
+func (a *app) clientSecretAddCommand() *cobra.Command {
+	c := &secretAddCmd{}
+	cmd := &cobra.Command{
+		Use:   "add ID [--description D] [--expires DATE]",
+		Short: "Make a new secret for a client of the database, and print it once",
+		Long: `Make a new secret for a client of the database (256 random bits) and store
+its hash. The secret is printed ONCE, alone on stdout, so that
+SECRET=$(signet client secret add ...) captures it; its id and what was done
+go to stderr. With --json, stdout is a JSON object with the secret and its id.
+Store it now: it cannot be shown again.
+
+The client's other secrets keep working: to rotate, add a secret, give it to
+the application, then remove the old one (signet client secret remove).
+--expires is a date (YYYY-MM-DD, midnight UTC) or an RFC 3339 time.
+
+Secrets of the configuration file's clients are in the file: signet secret
+generate makes one and its hash.
+` + configHelp + catalogExitCodes,
+		Example: `  signet client secret add orders-worker --description "CI, 2027" --expires 2027-12-31
+  SECRET=$(signet client secret add orders-worker)`,
+		Args: exactArgs(1, "give the client id: signet client secret add ID"),
+		RunE: func(cmd *cobra.Command, args []string) error { return a.clientSecretAdd(cmd.Context(), c, args[0]) },
+	}
+	c.flags.register(cmd, true)
+	cmd.Flags().StringVar(&c.description, "description", "", "what the secret is for, shown by signet client show")
+	cmd.Flags().StringVar(&c.expires, "expires", "", "when the secret stops working: YYYY-MM-DD (midnight UTC) or RFC 3339")
+	return cmd
+}
+
+func (a *app) clientSecretAdd(ctx context.Context, c *secretAddCmd, id string) error {
+	now := a.now().UTC()
+	var expires time.Time
+	if c.expires != "" {
+		var err error
+		if expires, err = parseExpires(c.expires, now); err != nil {
+			return err
+		}
+	}
+	if len(c.description) > storage.MaxTextLen {
+		return usagef("--description is %d bytes; at most %d are allowed", len(c.description), storage.MaxTextLen)
+	}
+	env, err := a.catalogConfig(c.flags.config)
+	if err != nil {
+		return err
+	}
+	if _, ok := env.fileClient(id); ok {
+		return fmt.Errorf("%w (signet secret generate makes a secret and the hash to put there)", env.definedThere("client", id))
+	}
+	if err := env.writable(); err != nil {
+		return err
+	}
+	plain := secret.Generate()
+	hash := secret.Hash(plain)
+	return a.withStore(ctx, env, func(db storage.Store) error {
+		var added storage.ClientSecret
+		err := db.UpdateClient(ctx, id, func(cl *storage.Client) error {
+			if len(cl.Secrets) >= storage.MaxSecrets {
+				return fmt.Errorf("client %q has %d secrets, the most one client holds: remove old ones first (signet client show %s lists them; signet client secret remove %s SECRET_ID)", id, len(cl.Secrets), id, id)
+			}
+			added = storage.ClientSecret{ID: newSecretID(cl.Secrets), Hash: hash, Description: c.description, Created: now, Expires: expires}
+			cl.Secrets = append(cl.Secrets, added)
+			return nil
+		})
+		if err := storeError(err, fmt.Sprintf("no client %q in the %s (signet client list shows the clients; signet client add %s adds it)", id, env.where(), id), ""); err != nil {
+			return err
+		}
+		if c.flags.json {
+			if err := a.printJSON(struct {
+				ClientID    string    `json:"clientId"`
+				SecretID    string    `json:"secretId"`
+				Secret      string    `json:"secret"`
+				Description string    `json:"description,omitempty"`
+				Created     time.Time `json:"created"`
+				Expires     time.Time `json:"expires,omitzero"`
+			}{id, added.ID, plain, added.Description, added.Created, added.Expires}); err != nil {
+				return err
+			}
+		} else {
+			fmt.Fprintln(a.stdout, plain)
+		}
+		until := "it does not expire"
+		if !expires.IsZero() {
+			until = "it expires " + expires.Format(timeLayout)
+		}
+		fmt.Fprintf(a.stderr, "Added secret %s to client %s (%s); %s.\nThe secret is shown once: store it now. Signet keeps only its hash.\n", added.ID, id, until, env.pollNote())
+		return nil
+	})
+}
+
+// --- client secret remove ---
+
+func (a *app) clientSecretRemoveCommand() *cobra.Command {
+	c := &removeCmd{}
+	cmd := &cobra.Command{
+		Use:   "remove ID SECRET_ID [--force]",
+		Short: "Remove a secret of a client of the database",
+		Long: `Remove one secret of a client of the database, by the id signet client show
+lists. Applications using it get no more tokens with it once running servers
+see the change (within storage.pollInterval).
+
+Removing the last way the client authenticates (its only unexpired secret,
+with no keys) is refused unless --force is given: the client could get no
+more tokens. Add the new secret first.
+` + configHelp + catalogExitCodes,
+		Example: "  signet client secret remove orders-worker 3f9a1c2e",
+		Args:    exactArgs(2, "give the client id and the secret's id: signet client secret remove ID SECRET_ID (signet client show ID lists the ids)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.clientSecretRemove(cmd.Context(), c, args[0], args[1])
+		},
+	}
+	c.flags.register(cmd, false)
+	cmd.Flags().BoolVar(&c.force, "force", false, "remove the client's last way to authenticate too")
+	return cmd
+}
+
+func (a *app) clientSecretRemove(ctx context.Context, c *removeCmd, id, secretID string) error {
+	env, err := a.catalogConfig(c.flags.config)
+	if err != nil {
+		return err
+	}
+	if _, ok := env.fileClient(id); ok {
+		return env.definedThere("client", id)
+	}
+	if err := env.writable(); err != nil {
+		return err
+	}
+	now := a.now()
+	return a.withStore(ctx, env, func(db storage.Store) error {
+		err := db.UpdateClient(ctx, id, func(cl *storage.Client) error {
+			i := slices.IndexFunc(cl.Secrets, func(s storage.ClientSecret) bool { return s.ID == secretID })
+			if i < 0 {
+				var ids []string
+				for _, s := range cl.Secrets {
+					ids = append(ids, s.ID)
+				}
+				return fmt.Errorf("client %q has no secret %q (its secrets: %s; signet client show %s lists them)", id, secretID, orNone(ids), id)
+			}
+			before := *cl
+			cl.Secrets = slices.Delete(slices.Clone(cl.Secrets), i, i+1)
+			if canAuthenticate(before, now) && !canAuthenticate(*cl, now) && !c.force {
+				return fmt.Errorf("secret %s is the last way client %q authenticates (no other unexpired secret, no keys): without it the client gets no more tokens. Add a new secret first (signet client secret add %s), or give --force to remove it anyway", secretID, id, id)
+			}
+			return nil
+		})
+		if err := storeError(err, fmt.Sprintf("no client %q in the %s (signet client list shows the clients)", id, env.where()), ""); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "Removed secret %s of client %s; %s.\n", secretID, id, env.pollNote())
+		return nil
+	})
+}

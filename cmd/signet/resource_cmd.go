@@ -1,0 +1,419 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signetid/signet/storage"
+)
+
+func (a *app) resourceCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "resource",
+		Short: "Manage the API resources kept in the database",
+		Long: `Manage the API resources kept in the database, beside the configuration
+file's apiResources. An API resource is an API: its name is the audience
+(aud) of the tokens that carry one of its scopes. A name is defined in one
+place: the file or the database.
+` + configHelp,
+		RunE: runGroup,
+	}
+	cmd.AddCommand(a.resourceAddCommand(), a.resourceListCommand(), a.resourceShowCommand(), a.resourceUpdateCommand(), a.resourceRemoveCommand())
+	return cmd
+}
+
+// resourceView is a resource as list, show and --json show it.
+type resourceView struct {
+	Name        string   `json:"name"`
+	DisplayName string   `json:"displayName"`
+	Scopes      []string `json:"scopes"`
+	// Source is database, file or development (the development defaults).
+	Source string `json:"source"`
+	File   string `json:"file,omitempty"`
+	// Conflict: both the file and the database define this name.
+	Conflict bool `json:"conflict,omitempty"`
+}
+
+func (a *app) printResource(v resourceView) {
+	where := v.Source
+	if v.File != "" {
+		where = "configuration file " + v.File
+	}
+	fmt.Fprintf(a.stdout, "Resource %s (%s)\n", v.Name, where)
+	f := newFields(a.stdout)
+	f.add("Display name", "%s", orDash(v.DisplayName))
+	f.add("Scopes", "%s", orNone(v.Scopes))
+	f.flush()
+}
+
+func storedResourceView(r storage.APIResource) resourceView {
+	return resourceView{Name: r.Name, DisplayName: r.DisplayName, Scopes: nonNil(r.Scopes), Source: sourceDatabase}
+}
+
+// --- resource add ---
+
+type resourceAddCmd struct {
+	flags       catalogFlags
+	displayName string
+	scopes      []string
+}
+
+func (a *app) resourceAddCommand() *cobra.Command {
+	c := &resourceAddCmd{}
+	cmd := &cobra.Command{
+		Use:   "add NAME --scope S [--scope S ...] [--display-name D]",
+		Short: "Add an API resource to the database",
+		Long: `Add an API resource to the database. NAME is the audience its tokens carry,
+such as https://api.example.com (no spaces), and not a resource of the
+configuration file. Each scope must be defined (the file's apiScopes, or
+signet scope add); a token with one of them lists NAME in its aud.
+` + configHelp + catalogExitCodes,
+		Example: `  signet resource add https://orders.example.com --scope orders.read --scope orders.write
+  signet resource add billing-api --scope invoices --display-name "Billing API" --json`,
+		Args: exactArgs(1, "give the resource's name (its audience): signet resource add NAME --scope SCOPE"),
+		RunE: func(cmd *cobra.Command, args []string) error { return a.resourceAdd(cmd.Context(), c, args[0]) },
+	}
+	c.flags.register(cmd, true)
+	cmd.Flags().StringArrayVar(&c.scopes, "scope", nil, "a scope of the resource (repeatable; at least one)")
+	cmd.Flags().StringVar(&c.displayName, "display-name", "", "the name shown to people")
+	return cmd
+}
+
+func (a *app) resourceAdd(ctx context.Context, c *resourceAddCmd, name string) error {
+	if err := checkIdentifier("resource name", name); err != nil {
+		return err
+	}
+	if len(c.scopes) == 0 {
+		return usagef("give the resource's scopes: --scope S (repeatable); a token with one of them gets %s in its aud", name)
+	}
+	if err := checkScopeList("--scope", c.scopes); err != nil {
+		return err
+	}
+	if err := checkTexts(map[string]string{"--display-name": c.displayName}); err != nil {
+		return err
+	}
+	env, err := a.catalogConfig(c.flags.config)
+	if err != nil {
+		return err
+	}
+	if _, ok := env.fileResource(name); ok {
+		return env.takenThere("resource", name)
+	}
+	if err := env.writable(); err != nil {
+		return err
+	}
+	return a.withStore(ctx, env, func(db storage.Store) error {
+		known, err := env.knownScopes(ctx, db)
+		if err != nil {
+			return err
+		}
+		if err := checkScopesKnown(c.scopes, known); err != nil {
+			return err
+		}
+		r := storage.APIResource{Name: name, DisplayName: c.displayName, Scopes: c.scopes}
+		err = db.CreateAPIResource(ctx, r)
+		if err := storeError(err, "", fmt.Sprintf("resource %q already exists in the database: change it with signet resource update %s", name, name)); err != nil {
+			return err
+		}
+		if c.flags.json {
+			return a.printJSON(storedResourceView(r))
+		}
+		fmt.Fprintf(a.stdout, "Added resource %s (scopes %s) to the %s; %s.\n", name, strings.Join(c.scopes, ", "), env.where(), env.pollNote())
+		return nil
+	})
+}
+
+// --- resource list ---
+
+func (a *app) resourceListCommand() *cobra.Command {
+	f := &catalogFlags{}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the API resources of the database and of the configuration file",
+		Long: `List the API resources: those in the database and those of the
+configuration, each with its source and scopes. A name defined in both is
+marked CONFLICT: signet serve refuses to start until one is removed.
+` + configHelp + catalogExitCodes,
+		Example: "  signet resource list\n  signet resource list --json",
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, args []string) error { return a.resourceList(cmd.Context(), f) },
+	}
+	f.register(cmd, true)
+	return cmd
+}
+
+func (a *app) resourceList(ctx context.Context, f *catalogFlags) error {
+	env, err := a.catalogConfig(f.config)
+	if err != nil {
+		return err
+	}
+	return a.withStore(ctx, env, func(db storage.Store) error {
+		stored, err := db.ListAPIResources(ctx)
+		if err != nil {
+			return err
+		}
+		views := []resourceView{}
+		inDB := map[string]bool{}
+		for _, r := range stored {
+			inDB[r.Name] = true
+			v := storedResourceView(r)
+			_, v.Conflict = env.fileResource(r.Name)
+			views = append(views, v)
+		}
+		for _, r := range env.cfg.APIResources {
+			views = append(views, resourceView{Name: r.Name, DisplayName: r.DisplayName, Scopes: nonNil(r.Scopes), Source: env.source(),
+				File: env.file(), Conflict: inDB[r.Name]})
+		}
+		slices.SortStableFunc(views, func(x, y resourceView) int { return strings.Compare(x.Name, y.Name) })
+		if f.json {
+			return a.printJSON(views)
+		}
+		fmt.Fprintln(a.stdout, env.header())
+		if len(views) == 0 {
+			fmt.Fprintln(a.stdout, "No resources.")
+			return nil
+		}
+		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "RESOURCE\tSOURCE\tDISPLAY NAME\tSCOPES")
+		for _, v := range views {
+			source := v.Source
+			if v.Conflict {
+				source += " (CONFLICT)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.Name, source, v.DisplayName, strings.Join(v.Scopes, " "))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		for _, v := range views {
+			if v.Conflict && v.Source == sourceDatabase {
+				fmt.Fprintf(a.stderr, "warning: resource %q is defined both in the database and in %s, and signet serve refuses to start: remove one (signet resource remove %s removes the database's)\n", v.Name, env.cfg.File, v.Name)
+			}
+		}
+		return nil
+	})
+}
+
+// --- resource show ---
+
+func (a *app) resourceShowCommand() *cobra.Command {
+	f := &catalogFlags{}
+	cmd := &cobra.Command{
+		Use:   "show NAME",
+		Short: "Show an API resource and its scopes",
+		Long: `Show an API resource of the database or of the configuration.
+` + configHelp + catalogExitCodes,
+		Example: "  signet resource show https://orders.example.com\n  signet resource show https://orders.example.com --json",
+		Args:    exactArgs(1, "give the resource's name: signet resource show NAME"),
+		RunE:    func(cmd *cobra.Command, args []string) error { return a.resourceShow(cmd.Context(), f, args[0]) },
+	}
+	f.register(cmd, true)
+	return cmd
+}
+
+func (a *app) resourceShow(ctx context.Context, f *catalogFlags, name string) error {
+	env, err := a.catalogConfig(f.config)
+	if err != nil {
+		return err
+	}
+	return a.withStore(ctx, env, func(db storage.Store) error {
+		stored, err := db.GetAPIResource(ctx, name)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		inDB := err == nil
+		var v resourceView
+		if r, ok := env.fileResource(name); ok {
+			v = resourceView{Name: name, DisplayName: r.DisplayName, Scopes: nonNil(r.Scopes), Source: env.source(), File: env.file(), Conflict: inDB}
+		} else if inDB {
+			v = storedResourceView(stored)
+		} else {
+			return fmt.Errorf("no resource %q in the %s (signet resource list shows the resources)", name, env.where())
+		}
+		if v.Conflict {
+			fmt.Fprintf(a.stderr, "warning: resource %q is defined both in %s (shown) and in the database, and signet serve refuses to start: signet resource remove %s removes the database's\n", name, env.cfg.File, name)
+		}
+		if f.json {
+			return a.printJSON(v)
+		}
+		a.printResource(v)
+		return nil
+	})
+}
+
+// --- resource update ---
+
+type resourceUpdateCmd struct {
+	flags                   catalogFlags
+	displayName             string
+	scopes                  []string
+	addScopes, removeScopes []string
+}
+
+func (a *app) resourceUpdateCommand() *cobra.Command {
+	c := &resourceUpdateCmd{}
+	cmd := &cobra.Command{
+		Use:   "update NAME [--display-name D] [--scopes S,... | --add-scope S --remove-scope S]",
+		Short: "Change an API resource of the database",
+		Long: `Change an API resource of the database; what is not given stays as it is.
+Scopes added must be defined, and a resource keeps at least one scope
+(remove the resource instead). The name cannot change: add the new resource
+and remove the old one. Resources of the configuration file are changed in
+the file.
+` + configHelp + catalogExitCodes,
+		Example: `  signet resource update https://orders.example.com --add-scope orders.admin
+  signet resource update https://orders.example.com --scopes orders.read,orders.write`,
+		Args: exactArgs(1, "give the resource's name: signet resource update NAME --add-scope SCOPE"),
+		RunE: func(cmd *cobra.Command, args []string) error { return a.resourceUpdate(cmd, c, args[0]) },
+	}
+	c.flags.register(cmd, true)
+	fs := cmd.Flags()
+	fs.StringVar(&c.displayName, "display-name", "", "the name shown to people")
+	fs.StringSliceVar(&c.scopes, "scopes", nil, "the scopes, replacing them (comma-separated)")
+	fs.StringArrayVar(&c.addScopes, "add-scope", nil, "add a scope (repeatable)")
+	fs.StringArrayVar(&c.removeScopes, "remove-scope", nil, "remove a scope (repeatable)")
+	return cmd
+}
+
+func (a *app) resourceUpdate(cmd *cobra.Command, c *resourceUpdateCmd, name string) error {
+	ctx := cmd.Context()
+	setDisplay, setScopes := cmd.Flags().Changed("display-name"), cmd.Flags().Changed("scopes")
+	if !setDisplay && !setScopes && len(c.addScopes) == 0 && len(c.removeScopes) == 0 {
+		return usagef("nothing to change: give --display-name, --scopes, --add-scope or --remove-scope")
+	}
+	if err := checkScopeEdits(c.scopes, setScopes, c.addScopes, c.removeScopes); err != nil {
+		return err
+	}
+	if setScopes && len(c.scopes) == 0 {
+		return usagef("--scopes is empty: a resource keeps at least one scope (signet resource remove %s removes it)", name)
+	}
+	if err := checkTexts(map[string]string{"--display-name": c.displayName}); err != nil {
+		return err
+	}
+	env, err := a.catalogConfig(c.flags.config)
+	if err != nil {
+		return err
+	}
+	if _, ok := env.fileResource(name); ok {
+		return env.definedThere("resource", name)
+	}
+	if err := env.writable(); err != nil {
+		return err
+	}
+	return a.withStore(ctx, env, func(db storage.Store) error {
+		known, err := env.knownScopes(ctx, db)
+		if err != nil {
+			return err
+		}
+		err = db.UpdateAPIResource(ctx, name, func(r *storage.APIResource) error {
+			before := r.Scopes
+			if setDisplay {
+				r.DisplayName = c.displayName
+			}
+			if setScopes {
+				r.Scopes = c.scopes
+			} else {
+				scopes, err := addRemove(r.Scopes, c.addScopes, c.removeScopes, fmt.Sprintf("resource %q", name))
+				if err != nil {
+					return err
+				}
+				r.Scopes = scopes
+			}
+			if len(r.Scopes) == 0 {
+				return fmt.Errorf("the change leaves resource %q no scope: a resource keeps at least one (signet resource remove %s removes it)", name, name)
+			}
+			var added []string
+			for _, s := range r.Scopes {
+				if !slices.Contains(before, s) {
+					added = append(added, s)
+				}
+			}
+			return checkScopesKnown(added, known)
+		})
+		if err := storeError(err, fmt.Sprintf("no resource %q in the %s (signet resource list shows the resources)", name, env.where()), ""); err != nil {
+			return err
+		}
+		r, err := db.GetAPIResource(ctx, name)
+		if err != nil {
+			return err
+		}
+		v := storedResourceView(r)
+		if c.flags.json {
+			return a.printJSON(v)
+		}
+		fmt.Fprintf(a.stdout, "Updated resource %s; %s.\n", name, env.pollNote())
+		a.printResource(v)
+		return nil
+	})
+}
+
+// --- resource remove ---
+
+func (a *app) resourceRemoveCommand() *cobra.Command {
+	c := &removeCmd{}
+	cmd := &cobra.Command{
+		Use:   "remove NAME [--yes]",
+		Short: "Remove an API resource from the database",
+		Long: `Remove an API resource from the database: new tokens no longer list it in
+their aud (their scopes stay). Asks for confirmation on a terminal;
+elsewhere give --yes.
+
+Resources of the configuration file are removed from the file. When the
+file and the database both define the name (signet serve refuses to start),
+this removes the database's.
+` + configHelp + catalogExitCodes,
+		Example: "  signet resource remove https://orders.example.com --yes",
+		Args:    exactArgs(1, "give the resource's name: signet resource remove NAME"),
+		RunE:    func(cmd *cobra.Command, args []string) error { return a.resourceRemove(cmd.Context(), c, args[0]) },
+	}
+	c.flags.register(cmd, false)
+	cmd.Flags().BoolVar(&c.yes, "yes", false, "do not ask for confirmation")
+	return cmd
+}
+
+func (a *app) resourceRemove(ctx context.Context, c *removeCmd, name string) error {
+	env, err := a.catalogConfig(c.flags.config)
+	if err != nil {
+		return err
+	}
+	_, inFile := env.fileResource(name)
+	if err := env.writable(); err != nil {
+		if inFile {
+			return env.definedThere("resource", name)
+		}
+		return err
+	}
+	return a.withStore(ctx, env, func(db storage.Store) error {
+		if _, err := db.GetAPIResource(ctx, name); errors.Is(err, storage.ErrNotFound) {
+			if inFile {
+				return env.definedThere("resource", name)
+			}
+			return fmt.Errorf("no resource %q in the %s (signet resource list shows the resources)", name, env.where())
+		} else if err != nil {
+			return err
+		}
+		what := fmt.Sprintf("remove resource %s from the database: new tokens no longer name it in their aud", name)
+		if inFile {
+			what = fmt.Sprintf("remove the database's resource %s (%s also defines it, and keeps it)", name, env.cfg.File)
+		}
+		if err := a.confirm(c.yes, what); err != nil {
+			return err
+		}
+		err := db.DeleteAPIResource(ctx, name)
+		if err := storeError(err, fmt.Sprintf("no resource %q in the database (removed meanwhile?)", name), ""); err != nil {
+			return err
+		}
+		if inFile {
+			fmt.Fprintf(a.stdout, "Removed resource %s from the database; %s defines it still, and signet serve can start again.\n", name, env.cfg.File)
+			return nil
+		}
+		fmt.Fprintf(a.stdout, "Removed resource %s from the database; %s.\n", name, env.pollNote())
+		return nil
+	})
+}

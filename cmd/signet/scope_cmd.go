@@ -1,0 +1,569 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/signetid/signet/storage"
+)
+
+func (a *app) scopeCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "scope",
+		Short: "Manage the API scopes kept in the database",
+		Long: `Manage the API scopes kept in the database, beside the configuration file's
+apiScopes. A scope is defined in one place: the file or the database. Clients
+may get a scope (signet client update ID --add-scope S), and API resources
+group them: a token's aud lists the resources holding its scopes. Scopes
+appear in the discovery document's scopes_supported.
+` + configHelp,
+		RunE: runGroup,
+	}
+	cmd.AddCommand(a.scopeAddCommand(), a.scopeListCommand(), a.scopeShowCommand(), a.scopeUpdateCommand(), a.scopeRemoveCommand())
+	return cmd
+}
+
+// ref names a client or resource that uses a scope, and where it is defined.
+type ref struct {
+	Name   string `json:"name"`
+	Source string `json:"source"`
+}
+
+// scopeUsers are the clients and resources that list a scope.
+type scopeUsers struct {
+	Clients   []ref `json:"clients"`
+	Resources []ref `json:"resources"`
+}
+
+func (u scopeUsers) empty() bool { return len(u.Clients) == 0 && len(u.Resources) == 0 }
+
+// inFile lists users defined by the configuration, which no command changes.
+func (u scopeUsers) inFile() []string {
+	var out []string
+	for _, r := range u.Clients {
+		if r.Source != sourceDatabase {
+			out = append(out, fmt.Sprintf("client %q", r.Name))
+		}
+	}
+	for _, r := range u.Resources {
+		if r.Source != sourceDatabase {
+			out = append(out, fmt.Sprintf("resource %q", r.Name))
+		}
+	}
+	return out
+}
+
+func (u scopeUsers) String() string {
+	var out []string
+	for _, r := range u.Clients {
+		out = append(out, fmt.Sprintf("client %s (%s)", r.Name, r.Source))
+	}
+	for _, r := range u.Resources {
+		out = append(out, fmt.Sprintf("resource %s (%s)", r.Name, r.Source))
+	}
+	return strings.Join(out, ", ")
+}
+
+func (u scopeUsers) summary() string {
+	if u.empty() {
+		return "-"
+	}
+	var parts []string
+	if n := len(u.Clients); n > 0 {
+		parts = append(parts, plural(n, "client"))
+	}
+	if n := len(u.Resources); n > 0 {
+		parts = append(parts, plural(n, "resource"))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// catalogContents is everything that may use a scope: the database's
+// clients and resources, and the configuration's.
+type catalogContents struct {
+	env       *catalogEnv
+	clients   []storage.Client
+	resources []storage.APIResource
+}
+
+func (e *catalogEnv) contents(ctx context.Context, db storage.Store) (*catalogContents, error) {
+	clients, err := db.ListClients(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resources, err := db.ListAPIResources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &catalogContents{env: e, clients: clients, resources: resources}, nil
+}
+
+func (c *catalogContents) usersOf(scope string) scopeUsers {
+	u := scopeUsers{Clients: []ref{}, Resources: []ref{}}
+	for _, cl := range c.env.fileClients() {
+		if slices.Contains(cl.AllowedScopes, scope) {
+			u.Clients = append(u.Clients, ref{cl.ClientID, c.env.source()})
+		}
+	}
+	for _, cl := range c.clients {
+		if slices.Contains(cl.Scopes, scope) {
+			u.Clients = append(u.Clients, ref{cl.ID, sourceDatabase})
+		}
+	}
+	for _, r := range c.env.cfg.APIResources {
+		if slices.Contains(r.Scopes, scope) {
+			u.Resources = append(u.Resources, ref{r.Name, c.env.source()})
+		}
+	}
+	for _, r := range c.resources {
+		if slices.Contains(r.Scopes, scope) {
+			u.Resources = append(u.Resources, ref{r.Name, sourceDatabase})
+		}
+	}
+	return u
+}
+
+// scopeView is a scope as list, show and --json show it.
+type scopeView struct {
+	Name        string `json:"name"`
+	DisplayName string `json:"displayName"`
+	Description string `json:"description"`
+	// Source is database, file or development (the development defaults).
+	Source string `json:"source"`
+	File   string `json:"file,omitempty"`
+	// Conflict: both the file and the database define this name.
+	Conflict bool       `json:"conflict,omitempty"`
+	UsedBy   scopeUsers `json:"usedBy"`
+}
+
+func (a *app) printScope(v scopeView) {
+	where := v.Source
+	if v.File != "" {
+		where = "configuration file " + v.File
+	}
+	fmt.Fprintf(a.stdout, "Scope %s (%s)\n", v.Name, where)
+	f := newFields(a.stdout)
+	f.add("Display name", "%s", orDash(v.DisplayName))
+	f.add("Description", "%s", orDash(v.Description))
+	var clients, resources []string
+	for _, r := range v.UsedBy.Clients {
+		clients = append(clients, fmt.Sprintf("%s (%s)", r.Name, r.Source))
+	}
+	for _, r := range v.UsedBy.Resources {
+		resources = append(resources, fmt.Sprintf("%s (%s)", r.Name, r.Source))
+	}
+	f.add("Clients", "%s", orNone(clients))
+	f.add("Resources", "%s", orNone(resources))
+	f.flush()
+}
+
+// --- scope add ---
+
+type scopeAddCmd struct {
+	flags                    catalogFlags
+	displayName, description string
+}
+
+func (a *app) scopeAddCommand() *cobra.Command {
+	c := &scopeAddCmd{}
+	cmd := &cobra.Command{
+		Use:   "add NAME [--display-name D] [--description D]",
+		Short: "Add an API scope to the database",
+		Long: `Add an API scope to the database. A name is printable ASCII without spaces,
+" or \ (RFC 6749), and not a scope of the configuration file. Then give it to
+clients (signet client update ID --add-scope NAME) and to an API resource
+(signet resource add AUDIENCE --scope NAME), which makes the tokens' aud.
+` + configHelp + catalogExitCodes,
+		Example: `  signet scope add orders.read --display-name "Read orders"
+  signet scope add orders.write --description "Create and change orders" --config signet.yaml`,
+		Args: exactArgs(1, "give the scope's name: signet scope add NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error { return a.scopeAdd(cmd.Context(), c, args[0]) },
+	}
+	c.flags.register(cmd, true)
+	cmd.Flags().StringVar(&c.displayName, "display-name", "", "the name shown to people")
+	cmd.Flags().StringVar(&c.description, "description", "", "what the scope allows")
+	return cmd
+}
+
+func (a *app) scopeAdd(ctx context.Context, c *scopeAddCmd, name string) error {
+	if err := checkScopeName(name); err != nil {
+		return err
+	}
+	if err := checkTexts(map[string]string{"--display-name": c.displayName, "--description": c.description}); err != nil {
+		return err
+	}
+	env, err := a.catalogConfig(c.flags.config)
+	if err != nil {
+		return err
+	}
+	if _, ok := env.fileScope(name); ok {
+		return env.takenThere("scope", name)
+	}
+	if err := env.writable(); err != nil {
+		return err
+	}
+	return a.withStore(ctx, env, func(db storage.Store) error {
+		s := storage.APIScope{Name: name, DisplayName: c.displayName, Description: c.description}
+		err := db.CreateAPIScope(ctx, s)
+		if err := storeError(err, "", fmt.Sprintf("scope %q already exists in the database: change it with signet scope update %s", name, name)); err != nil {
+			return err
+		}
+		if c.flags.json {
+			return a.printJSON(scopeView{Name: name, DisplayName: s.DisplayName, Description: s.Description, Source: sourceDatabase,
+				UsedBy: scopeUsers{Clients: []ref{}, Resources: []ref{}}})
+		}
+		fmt.Fprintf(a.stdout, "Added scope %s to the %s; %s.\n", name, env.where(), env.pollNote())
+		fmt.Fprintf(a.stdout, "Give it to clients (signet client update ID --add-scope %s) and to an API resource (signet resource add AUDIENCE --scope %s).\n", name, name)
+		return nil
+	})
+}
+
+// checkTexts checks free text given by flags.
+func checkTexts(texts map[string]string) error {
+	for flag, v := range texts {
+		switch {
+		case len(v) > storage.MaxTextLen:
+			return usagef("%s is %d bytes; at most %d are allowed", flag, len(v), storage.MaxTextLen)
+		case strings.IndexByte(v, 0) >= 0:
+			return usagef("%s has a NUL byte", flag)
+		}
+	}
+	return nil
+}
+
+// --- scope list ---
+
+func (a *app) scopeListCommand() *cobra.Command {
+	f := &catalogFlags{}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the scopes of the database and of the configuration file",
+		Long: `List the API scopes: those in the database and those of the configuration
+(the file's apiScopes, or the development defaults), each with its source and
+the clients and resources that use it. A name defined in both is marked
+CONFLICT: signet serve refuses to start until one is removed.
+` + configHelp + catalogExitCodes,
+		Example: "  signet scope list\n  signet scope list --json --config signet.yaml",
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, args []string) error { return a.scopeList(cmd.Context(), f) },
+	}
+	f.register(cmd, true)
+	return cmd
+}
+
+func (a *app) scopeList(ctx context.Context, f *catalogFlags) error {
+	env, err := a.catalogConfig(f.config)
+	if err != nil {
+		return err
+	}
+	return a.withStore(ctx, env, func(db storage.Store) error {
+		stored, err := db.ListAPIScopes(ctx)
+		if err != nil {
+			return err
+		}
+		cc, err := env.contents(ctx, db)
+		if err != nil {
+			return err
+		}
+		views := []scopeView{}
+		inDB := map[string]bool{}
+		for _, s := range stored {
+			inDB[s.Name] = true
+			_, conflict := env.fileScope(s.Name)
+			views = append(views, scopeView{Name: s.Name, DisplayName: s.DisplayName, Description: s.Description, Source: sourceDatabase,
+				Conflict: conflict, UsedBy: cc.usersOf(s.Name)})
+		}
+		for _, s := range env.cfg.APIScopes {
+			views = append(views, scopeView{Name: s.Name, DisplayName: s.DisplayName, Description: s.Description, Source: env.source(),
+				File: env.file(), Conflict: inDB[s.Name], UsedBy: cc.usersOf(s.Name)})
+		}
+		slices.SortStableFunc(views, func(x, y scopeView) int { return strings.Compare(x.Name, y.Name) })
+		if f.json {
+			return a.printJSON(views)
+		}
+		fmt.Fprintln(a.stdout, env.header())
+		if len(views) == 0 {
+			fmt.Fprintln(a.stdout, "No scopes.")
+			return nil
+		}
+		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "SCOPE\tSOURCE\tDISPLAY NAME\tUSED BY")
+		for _, v := range views {
+			source := v.Source
+			if v.Conflict {
+				source += " (CONFLICT)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.Name, source, v.DisplayName, v.UsedBy.summary())
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		for _, v := range views {
+			if v.Conflict && v.Source == sourceDatabase {
+				fmt.Fprintf(a.stderr, "warning: scope %q is defined both in the database and in %s, and signet serve refuses to start: remove one (signet scope remove %s removes the database's)\n", v.Name, env.cfg.File, v.Name)
+			}
+		}
+		return nil
+	})
+}
+
+// --- scope show ---
+
+func (a *app) scopeShowCommand() *cobra.Command {
+	f := &catalogFlags{}
+	cmd := &cobra.Command{
+		Use:   "show NAME",
+		Short: "Show a scope and the clients and resources that use it",
+		Long: `Show an API scope of the database or of the configuration, and the clients
+and resources that use it.
+` + configHelp + catalogExitCodes,
+		Example: "  signet scope show orders.read\n  signet scope show orders.read --json",
+		Args:    exactArgs(1, "give the scope's name: signet scope show NAME"),
+		RunE:    func(cmd *cobra.Command, args []string) error { return a.scopeShow(cmd.Context(), f, args[0]) },
+	}
+	f.register(cmd, true)
+	return cmd
+}
+
+func (a *app) scopeShow(ctx context.Context, f *catalogFlags, name string) error {
+	env, err := a.catalogConfig(f.config)
+	if err != nil {
+		return err
+	}
+	return a.withStore(ctx, env, func(db storage.Store) error {
+		stored, err := db.GetAPIScope(ctx, name)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		inDB := err == nil
+		cc, err := env.contents(ctx, db)
+		if err != nil {
+			return err
+		}
+		var v scopeView
+		if s, ok := env.fileScope(name); ok {
+			v = scopeView{Name: name, DisplayName: s.DisplayName, Description: s.Description, Source: env.source(), File: env.file(), Conflict: inDB}
+		} else if inDB {
+			v = scopeView{Name: name, DisplayName: stored.DisplayName, Description: stored.Description, Source: sourceDatabase}
+		} else {
+			return fmt.Errorf("no scope %q in the %s (signet scope list shows the scopes)", name, env.where())
+		}
+		v.UsedBy = cc.usersOf(name)
+		if v.Conflict {
+			fmt.Fprintf(a.stderr, "warning: scope %q is defined both in %s (shown) and in the database, and signet serve refuses to start: signet scope remove %s removes the database's\n", name, env.cfg.File, name)
+		}
+		if f.json {
+			return a.printJSON(v)
+		}
+		a.printScope(v)
+		return nil
+	})
+}
+
+// --- scope update ---
+
+func (a *app) scopeUpdateCommand() *cobra.Command {
+	c := &scopeAddCmd{}
+	cmd := &cobra.Command{
+		Use:   "update NAME [--display-name D] [--description D]",
+		Short: "Change a scope of the database",
+		Long: `Change the display name or the description of a scope of the database (a
+scope's name cannot change: add the new one, move its clients and resources,
+remove the old one). Scopes of the configuration file are changed in the
+file.
+` + configHelp + catalogExitCodes,
+		Example: `  signet scope update orders.read --display-name "Read all orders"`,
+		Args:    exactArgs(1, "give the scope's name: signet scope update NAME --display-name D"),
+		RunE:    func(cmd *cobra.Command, args []string) error { return a.scopeUpdate(cmd, c, args[0]) },
+	}
+	c.flags.register(cmd, true)
+	cmd.Flags().StringVar(&c.displayName, "display-name", "", "the name shown to people")
+	cmd.Flags().StringVar(&c.description, "description", "", "what the scope allows")
+	return cmd
+}
+
+func (a *app) scopeUpdate(cmd *cobra.Command, c *scopeAddCmd, name string) error {
+	ctx := cmd.Context()
+	setDisplay, setDescription := cmd.Flags().Changed("display-name"), cmd.Flags().Changed("description")
+	if !setDisplay && !setDescription {
+		return usagef("nothing to change: give --display-name or --description")
+	}
+	if err := checkTexts(map[string]string{"--display-name": c.displayName, "--description": c.description}); err != nil {
+		return err
+	}
+	env, err := a.catalogConfig(c.flags.config)
+	if err != nil {
+		return err
+	}
+	if _, ok := env.fileScope(name); ok {
+		return env.definedThere("scope", name)
+	}
+	if err := env.writable(); err != nil {
+		return err
+	}
+	return a.withStore(ctx, env, func(db storage.Store) error {
+		err := db.UpdateAPIScope(ctx, name, func(s *storage.APIScope) error {
+			if setDisplay {
+				s.DisplayName = c.displayName
+			}
+			if setDescription {
+				s.Description = c.description
+			}
+			return nil
+		})
+		if err := storeError(err, fmt.Sprintf("no scope %q in the %s (signet scope list shows the scopes)", name, env.where()), ""); err != nil {
+			return err
+		}
+		s, err := db.GetAPIScope(ctx, name)
+		if err != nil {
+			return err
+		}
+		cc, err := env.contents(ctx, db)
+		if err != nil {
+			return err
+		}
+		v := scopeView{Name: name, DisplayName: s.DisplayName, Description: s.Description, Source: sourceDatabase, UsedBy: cc.usersOf(name)}
+		if c.flags.json {
+			return a.printJSON(v)
+		}
+		fmt.Fprintf(a.stdout, "Updated scope %s; %s.\n", name, env.pollNote())
+		a.printScope(v)
+		return nil
+	})
+}
+
+// --- scope remove ---
+
+func (a *app) scopeRemoveCommand() *cobra.Command {
+	c := &removeCmd{}
+	cmd := &cobra.Command{
+		Use:   "remove NAME [--yes] [--force]",
+		Short: "Remove a scope from the database",
+		Long: `Remove a scope from the database. A scope that clients or resources still
+use is refused, with the list of them; --force removes it from the
+database's clients and resources too (the configuration file's are never
+changed: edit the file). Asks for confirmation on a terminal; elsewhere give
+--yes.
+
+Scopes of the configuration file are removed from the file. When the file
+and the database both define the name (signet serve refuses to start), this
+removes the database's.
+` + configHelp + catalogExitCodes,
+		Example: "  signet scope remove orders.legacy\n  signet scope remove orders.legacy --force --yes",
+		Args:    exactArgs(1, "give the scope's name: signet scope remove NAME"),
+		RunE:    func(cmd *cobra.Command, args []string) error { return a.scopeRemove(cmd.Context(), c, args[0]) },
+	}
+	c.flags.register(cmd, false)
+	cmd.Flags().BoolVar(&c.yes, "yes", false, "do not ask for confirmation")
+	cmd.Flags().BoolVar(&c.force, "force", false, "remove the scope from the database's clients and resources that use it, too")
+	return cmd
+}
+
+func (a *app) scopeRemove(ctx context.Context, c *removeCmd, name string) error {
+	env, err := a.catalogConfig(c.flags.config)
+	if err != nil {
+		return err
+	}
+	_, inFile := env.fileScope(name)
+	if err := env.writable(); err != nil {
+		if inFile {
+			return env.definedThere("scope", name)
+		}
+		return err
+	}
+	return a.withStore(ctx, env, func(db storage.Store) error {
+		if _, err := db.GetAPIScope(ctx, name); errors.Is(err, storage.ErrNotFound) {
+			if inFile {
+				return env.definedThere("scope", name)
+			}
+			return fmt.Errorf("no scope %q in the %s (signet scope list shows the scopes)", name, env.where())
+		} else if err != nil {
+			return err
+		}
+		what := fmt.Sprintf("remove scope %s from the database", name)
+		var users scopeUsers
+		if inFile {
+			// The file's scope stays: its users lose nothing.
+			what = fmt.Sprintf("remove the database's scope %s (%s also defines it, and keeps it)", name, env.cfg.File)
+		} else {
+			cc, err := env.contents(ctx, db)
+			if err != nil {
+				return err
+			}
+			users = cc.usersOf(name)
+			if inCfg := users.inFile(); len(inCfg) > 0 {
+				return fmt.Errorf("scope %q is used by %s of the configuration %s: remove it there first (--force changes only the database)", name, strings.Join(inCfg, ", "), env.cfg.File)
+			}
+			if !users.empty() && !c.force {
+				return fmt.Errorf("scope %q is used by %s: remove it from them first (%s), or give --force to remove it from them too", name, users, users.howToRemove(name))
+			}
+			if !users.empty() {
+				what += " and from " + users.String()
+			}
+		}
+		if err := a.confirm(c.yes, what); err != nil {
+			return err
+		}
+		// Users first: if this stops half-way, running it again finishes,
+		// and no client is left with a scope that no longer exists.
+		for _, r := range users.Clients {
+			err := db.UpdateClient(ctx, r.Name, func(cl *storage.Client) error {
+				cl.Scopes = slices.DeleteFunc(slices.Clone(cl.Scopes), func(s string) bool { return s == name })
+				return nil
+			})
+			if err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return fmt.Errorf("remove scope %q from client %q: %w", name, r.Name, err)
+			}
+		}
+		for _, r := range users.Resources {
+			err := db.UpdateAPIResource(ctx, r.Name, func(res *storage.APIResource) error {
+				res.Scopes = slices.DeleteFunc(slices.Clone(res.Scopes), func(s string) bool { return s == name })
+				return nil
+			})
+			if err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return fmt.Errorf("remove scope %q from resource %q: %w", name, r.Name, err)
+			}
+		}
+		err := db.DeleteAPIScope(ctx, name)
+		if err := storeError(err, fmt.Sprintf("no scope %q in the database (removed meanwhile?)", name), ""); err != nil {
+			return err
+		}
+		switch {
+		case inFile:
+			fmt.Fprintf(a.stdout, "Removed scope %s from the database; %s defines it still, and signet serve can start again.\n", name, env.cfg.File)
+		case !users.empty():
+			fmt.Fprintf(a.stdout, "Removed scope %s from %s, and from the database; %s.\n", name, users, env.pollNote())
+		default:
+			fmt.Fprintf(a.stdout, "Removed scope %s from the database; %s.\n", name, env.pollNote())
+		}
+		return nil
+	})
+}
+
+// howToRemove shows the commands that take a scope from its users.
+func (u scopeUsers) howToRemove(scope string) string {
+	var cmds []string
+	for _, r := range u.Clients {
+		cmds = append(cmds, fmt.Sprintf("signet client update %s --remove-scope %s", r.Name, scope))
+	}
+	for _, r := range u.Resources {
+		cmds = append(cmds, fmt.Sprintf("signet resource update %s --remove-scope %s", r.Name, scope))
+	}
+	if len(cmds) > 3 {
+		cmds = append(cmds[:3], "...")
+	}
+	return strings.Join(cmds, "; ")
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/signetid/signet/internal/config"
+	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/memory"
+	"github.com/signetid/signet/storage/postgres"
+	"github.com/signetid/signet/storage/sqlite"
+)
+
+// storeOptions are what opening a store takes beyond the configuration.
+type storeOptions struct {
+	noMigrate bool
+	logger    *slog.Logger
+}
+
+// opener opens one kind of store. Only cmd/signet knows every backend.
+type opener func(ctx context.Context, cfg config.Storage, opts storeOptions) (storage.Store, error)
+
+var openers = map[string]opener{
+	config.DriverSQLite: func(ctx context.Context, cfg config.Storage, opts storeOptions) (storage.Store, error) {
+		if err := os.MkdirAll(filepath.Dir(cfg.DSN), 0o700); err != nil {
+			return nil, fmt.Errorf("create the directory of %s: %w", cfg.DSN, err)
+		}
+		return sqlite.Open(ctx, cfg.DSN, sqlite.Options{NoMigrate: opts.noMigrate, Logger: opts.logger})
+	},
+	config.DriverPostgres: func(ctx context.Context, cfg config.Storage, opts storeOptions) (storage.Store, error) {
+		return postgres.Open(ctx, cfg.DSN, postgres.Options{
+			MaxConns: int32(cfg.MaxConns), MinConns: int32(cfg.MinConns),
+			ConnectTimeout: cfg.ConnectTimeout, StatementTimeout: cfg.StatementTimeout,
+			NoMigrate: opts.noMigrate, Logger: opts.logger,
+		})
+	},
+	config.DriverMemory: func(context.Context, config.Storage, storeOptions) (storage.Store, error) {
+		return memory.New(memory.Options{}), nil
+	},
+}
+
+// openStore opens the configured store.
+func openStore(ctx context.Context, cfg config.Storage, opts storeOptions) (storage.Store, error) {
+	open, ok := openers[cfg.Driver]
+	if !ok {
+		return nil, fmt.Errorf("unknown storage driver %q", cfg.Driver)
+	}
+	s, err := open(ctx, cfg, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open the %s database %s: %w", cfg.Driver, redactDSN(cfg.DSN), err)
+	}
+	return s, nil
+}
+
+// openStoreRetrying opens the store for serve. A database that is not
+// reachable yet (storage.ErrUnavailable) does not stop the server: it gets
+// a storage.Deferred that answers "unavailable" while a goroutine retries
+// with backoff, so that what needs no database keeps working and /readyz
+// says why it is not ready. Any other failure (a schema that is too new,
+// migrations refused, a bad file) stops it.
+func openStoreRetrying(ctx context.Context, cfg config.Storage, opts storeOptions, onOpen func(storage.Store)) (storage.Store, error) {
+	s, err := openStore(ctx, cfg, opts)
+	if err == nil {
+		onOpen(s)
+		return s, nil
+	}
+	if !errors.Is(err, storage.ErrUnavailable) {
+		return nil, err
+	}
+	opts.logger.Error("the database is unreachable; retrying in the background, and /readyz says not ready until it answers", slog.String("error", err.Error()))
+	d := storage.NewDeferred(err)
+	go func() {
+		backoff := time.Second
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			s, err := openStore(ctx, cfg, opts)
+			if err == nil {
+				d.Set(s)
+				opts.logger.Info("the database is reachable")
+				onOpen(s)
+				return
+			}
+			d.SetCause(err)
+			if !errors.Is(err, storage.ErrUnavailable) {
+				opts.logger.Error("the database cannot be used; not retrying", slog.String("error", err.Error()))
+				return
+			}
+			opts.logger.Warn("the database is still unreachable", slog.String("error", err.Error()), slog.Duration("retry_in", backoff))
+			backoff = min(backoff*2, 30*time.Second)
+		}
+	}()
+	return d, nil
+}
+
+// redactDSN hides a password in a connection string, for messages.
+func redactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		return u.String()
+	}
+	var out []string
+	for _, f := range strings.Fields(dsn) {
+		if k, _, ok := strings.Cut(f, "="); ok && strings.EqualFold(k, "password") {
+			f = k + "=xxxxx"
+		}
+		out = append(out, f)
+	}
+	return strings.Join(out, " ")
+}

@@ -1,0 +1,261 @@
+// Package catalog keeps the clients and resources the token path needs in
+// memory: those of the configuration file and those of the database, side
+// by side. The token path reads only the in-memory snapshot; the database
+// is read again when its configuration version changes, which every
+// instance notices within the poll interval (sooner with PostgreSQL, which
+// notifies).
+//
+// A client id, scope or resource name defined both in the file and in the
+// database is an error, never a silent winner: at startup it stops the
+// server; found later (added through another instance), the file's
+// definition is kept, the database's is ignored, and an error is logged
+// until one of them is removed.
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/signetid/signet/internal/grant"
+	"github.com/signetid/signet/internal/secret"
+	"github.com/signetid/signet/storage"
+)
+
+// Store is what the catalog reads of the database.
+type Store interface {
+	ListClients(ctx context.Context) ([]storage.Client, error)
+	ListAPIScopes(ctx context.Context) ([]storage.APIScope, error)
+	ListAPIResources(ctx context.Context) ([]storage.APIResource, error)
+	ConfigVersion(ctx context.Context) (int64, error)
+}
+
+// Static is what the configuration file defines.
+type Static struct {
+	Clients   map[string]*grant.Client
+	Scopes    []string
+	Resources []Resource
+}
+
+// Resource is an API resource and its scopes.
+type Resource struct {
+	Name   string
+	Scopes []string
+}
+
+// Catalog is the merged, cached view. It is safe for concurrent use.
+type Catalog struct {
+	static Static
+	store  Store // nil: the file alone
+	logger *slog.Logger
+	snap   atomic.Pointer[snapshot]
+}
+
+type snapshot struct {
+	clients   map[string]*grant.Client
+	resources grant.Resources
+	version   int64
+	loaded    bool // the database was read (false: file only, so far)
+	conflicts []string
+}
+
+// New makes a catalog of the file's definitions; Load adds the database's.
+func New(static Static, store Store, logger *slog.Logger) *Catalog {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Catalog{static: static, store: store, logger: logger}
+	c.snap.Store(c.merge(nil, nil, nil, 0, false))
+	return c
+}
+
+// ConflictError lists what both the file and the database define.
+type ConflictError struct{ Conflicts []string }
+
+func (e *ConflictError) Error() string {
+	return "defined both in the configuration file and in the database: " + strings.Join(e.Conflicts, "; ") +
+		": remove one of each (signet client remove ID, signet scope remove NAME, signet resource remove NAME; or delete it from the file)"
+}
+
+// Load reads the database and replaces the snapshot. It returns a
+// *ConflictError (after loading what does not conflict) when the file and
+// the database define the same thing.
+func (c *Catalog) Load(ctx context.Context) error {
+	if c.store == nil {
+		return nil
+	}
+	version, err := c.store.ConfigVersion(ctx)
+	if err != nil {
+		return err
+	}
+	clients, err := c.store.ListClients(ctx)
+	if err != nil {
+		return err
+	}
+	scopes, err := c.store.ListAPIScopes(ctx)
+	if err != nil {
+		return err
+	}
+	resources, err := c.store.ListAPIResources(ctx)
+	if err != nil {
+		return err
+	}
+	snap := c.merge(clients, scopes, resources, version, true)
+	c.snap.Store(snap)
+	if len(snap.conflicts) > 0 {
+		return &ConflictError{Conflicts: snap.conflicts}
+	}
+	return nil
+}
+
+// merge builds a snapshot: the file's definitions, then the database's
+// where they do not collide.
+func (c *Catalog) merge(clients []storage.Client, scopes []storage.APIScope, resources []storage.APIResource, version int64, loaded bool) *snapshot {
+	s := &snapshot{clients: make(map[string]*grant.Client, len(c.static.Clients)+len(clients)), version: version, loaded: loaded}
+	for id, cl := range c.static.Clients {
+		s.clients[id] = cl
+	}
+	for _, sc := range clients {
+		if _, dup := c.static.Clients[sc.ID]; dup {
+			s.conflicts = append(s.conflicts, fmt.Sprintf("client %q", sc.ID))
+			continue
+		}
+		gc, err := ToGrantClient(sc)
+		if err != nil {
+			c.logger.Error("a client in the database cannot be used", slog.String("client_id", sc.ID), slog.String("error", err.Error()))
+			continue
+		}
+		s.clients[sc.ID] = gc
+	}
+	s.resources.Scopes = append([]string(nil), c.static.Scopes...)
+	for _, sc := range scopes {
+		if slices.Contains(c.static.Scopes, sc.Name) {
+			s.conflicts = append(s.conflicts, fmt.Sprintf("scope %q", sc.Name))
+			continue
+		}
+		s.resources.Scopes = append(s.resources.Scopes, sc.Name)
+	}
+	s.resources.ByScope = map[string][]string{}
+	add := func(name string, scopes []string) {
+		for _, sc := range scopes {
+			s.resources.ByScope[sc] = append(s.resources.ByScope[sc], name)
+		}
+	}
+	fileResources := map[string]bool{}
+	for _, r := range c.static.Resources {
+		fileResources[r.Name] = true
+		add(r.Name, r.Scopes)
+	}
+	for _, r := range resources {
+		if fileResources[r.Name] {
+			s.conflicts = append(s.conflicts, fmt.Sprintf("resource %q", r.Name))
+			continue
+		}
+		add(r.Name, r.Scopes)
+	}
+	sort.Strings(s.conflicts)
+	return s
+}
+
+// ToGrantClient turns a stored client into what the token path uses.
+func ToGrantClient(sc storage.Client) (*grant.Client, error) {
+	gc := &grant.Client{ID: sc.ID, Name: sc.Name, GrantTypes: sc.GrantTypes, Scopes: sc.Scopes,
+		AccessTokenLifetime: sc.AccessTokenLifetime, KeysURI: sc.JWKSURI}
+	for _, s := range sc.Secrets {
+		h, err := secret.Parse(s.Hash)
+		if err != nil {
+			return nil, fmt.Errorf("secret %s: %w", s.ID, err)
+		}
+		gc.Secrets = append(gc.Secrets, grant.Secret{Hash: h, Expires: s.Expires})
+	}
+	if len(sc.JWKS) > 0 {
+		keys, err := grant.ParseClientKeys(sc.JWKS)
+		if err != nil {
+			return nil, fmt.Errorf("jwks: %w", err)
+		}
+		gc.Keys = keys
+	}
+	return gc, nil
+}
+
+// Client implements grant.Clients from the snapshot: no database read.
+func (c *Catalog) Client(_ context.Context, id string) (*grant.Client, error) {
+	if cl, ok := c.snap.Load().clients[id]; ok {
+		return cl, nil
+	}
+	return nil, grant.ErrUnknownClient
+}
+
+// Resources returns the scopes and resources now.
+func (c *Catalog) Resources() grant.Resources { return c.snap.Load().resources }
+
+// Scopes returns the known scopes and a version that changes with them,
+// for the discovery document's cache.
+func (c *Catalog) Scopes() ([]string, int64) {
+	s := c.snap.Load()
+	return s.resources.Scopes, s.version
+}
+
+// Loaded reports whether the database has been read.
+func (c *Catalog) Loaded() bool { return c.store == nil || c.snap.Load().loaded }
+
+// Watch keeps the snapshot current until ctx is done: it polls the
+// configuration version every interval, and reloads at once when the store
+// can push changes (storage.ConfigWatcher). Failures are logged, and the
+// last snapshot keeps serving.
+func (c *Catalog) Watch(ctx context.Context, interval time.Duration) {
+	if c.store == nil {
+		return
+	}
+	var pushed <-chan struct{}
+	if w, ok := c.store.(storage.ConfigWatcher); ok {
+		if ch, err := w.WatchConfig(ctx); err == nil {
+			pushed = ch
+		} else {
+			c.logger.Warn("no change notifications from the database; polling only", slog.String("error", err.Error()))
+		}
+	}
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		case <-pushed:
+		}
+		c.refresh(ctx)
+	}
+}
+
+// refresh reloads when the version moved, or when the database was never
+// read (it was down at startup).
+func (c *Catalog) refresh(ctx context.Context) {
+	cur := c.snap.Load()
+	if cur.loaded {
+		v, err := c.store.ConfigVersion(ctx)
+		if err != nil {
+			c.logger.Debug("configuration version unavailable", slog.String("error", err.Error()))
+			return
+		}
+		if v == cur.version {
+			return
+		}
+	}
+	err := c.Load(ctx)
+	var conflict *ConflictError
+	switch {
+	case errors.As(err, &conflict):
+		c.logger.Error("the file's definitions are kept, the database's ignored", slog.String("error", err.Error()))
+	case err != nil:
+		c.logger.Warn("could not read clients and resources from the database; the last ones read keep serving", slog.String("error", err.Error()))
+	default:
+		c.logger.Info("clients and resources reloaded", slog.Int64("version", c.snap.Load().version), slog.Int("clients", len(c.snap.Load().clients)))
+	}
+}

@@ -1,0 +1,340 @@
+package storage
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Limits on stored values beyond MaxKeyLen. Every backend refuses a value
+// over them with ErrInvalid, through the checks below.
+const (
+	// MaxTextLen is the longest free text, in bytes: names shown to people,
+	// descriptions, a client's JWKS URI.
+	MaxTextLen = 4096
+	// MaxDataLen is the largest byte value: a client's JWKS, a grant's Data,
+	// a signing key's Data.
+	MaxDataLen = 1 << 20
+	// MaxSecrets is the most secrets one client holds.
+	MaxSecrets = 100
+	// MaxListLen is the longest list of names: a client's grant types and
+	// scopes, an API resource's scopes, an identity resource's claims.
+	MaxListLen = 1000
+)
+
+// The checks below are called by every backend before it touches the
+// database, so that all of them refuse the same values with ErrInvalid and the
+// same message. A backend checks a record on create, and again after an update
+// function has changed it (with CheckSameKey for its key), before writing it.
+//
+// Keys and the names in lists follow CheckKey. Free text may be empty but
+// follows the rules of CheckKey otherwise, with MaxTextLen for its length.
+// Lists hold no duplicates. Times must be set where a record needs them; the
+// store keeps them to the millisecond, in UTC.
+
+// CheckClient checks a client to be created or written back by UpdateClient.
+// Created and Updated are not checked: the store sets them.
+func CheckClient(c Client) error {
+	if err := CheckKey("client id", c.ID); err != nil {
+		return err
+	}
+	if err := checkText("client name", c.Name); err != nil {
+		return err
+	}
+	if len(c.Secrets) > MaxSecrets {
+		return fmt.Errorf("%w: client has %d secrets, over the limit of %d", ErrInvalid, len(c.Secrets), MaxSecrets)
+	}
+	seen := make(map[string]bool, len(c.Secrets))
+	for _, s := range c.Secrets {
+		if err := checkSecret(s); err != nil {
+			return err
+		}
+		if seen[s.ID] {
+			return fmt.Errorf("%w: client secret id %q is used twice", ErrInvalid, s.ID)
+		}
+		seen[s.ID] = true
+	}
+	if err := checkList("client grant type", c.GrantTypes); err != nil {
+		return err
+	}
+	if err := checkList("client scope", c.Scopes); err != nil {
+		return err
+	}
+	switch {
+	case c.AccessTokenLifetime < 0:
+		return fmt.Errorf("%w: client access token lifetime %v is negative", ErrInvalid, c.AccessTokenLifetime)
+	case c.AccessTokenLifetime%time.Second != 0:
+		return fmt.Errorf("%w: client access token lifetime %v is not a whole number of seconds", ErrInvalid, c.AccessTokenLifetime)
+	}
+	if err := checkJWKS(c.JWKS); err != nil {
+		return err
+	}
+	return checkText("client JWKS URI", c.JWKSURI)
+}
+
+// checkSecret checks one secret of a client. Its Created is set by the caller
+// (the store keeps it as given); Expires is zero for never, or after Created.
+func checkSecret(s ClientSecret) error {
+	if err := CheckKey("client secret id", s.ID); err != nil {
+		return err
+	}
+	if err := CheckKey("client secret hash", s.Hash); err != nil {
+		return err
+	}
+	if err := checkText("client secret description", s.Description); err != nil {
+		return err
+	}
+	switch {
+	case s.Created.IsZero():
+		return fmt.Errorf("%w: client secret %q has no created time", ErrInvalid, s.ID)
+	case !s.Expires.IsZero() && !after(s.Expires, s.Created):
+		return fmt.Errorf("%w: client secret %q expires at or before it was created", ErrInvalid, s.ID)
+	}
+	return nil
+}
+
+// checkJWKS checks a client's JWKS: empty (none), or a JSON object in UTF-8
+// of at most MaxDataLen bytes. Its bytes are stored exactly as given (not
+// re-encoded: no jsonb).
+func checkJWKS(jwks []byte) error {
+	switch {
+	case len(jwks) == 0:
+		return nil
+	case len(jwks) > MaxDataLen:
+		return fmt.Errorf("%w: client JWKS is %d bytes, over the limit of %d", ErrInvalid, len(jwks), MaxDataLen)
+	case !utf8.Valid(jwks):
+		return fmt.Errorf("%w: client JWKS is not valid UTF-8", ErrInvalid)
+	case !json.Valid(jwks):
+		return fmt.Errorf("%w: client JWKS is not valid JSON", ErrInvalid)
+	case !bytes.HasPrefix(bytes.TrimLeft(jwks, " \t\r\n"), []byte("{")):
+		return fmt.Errorf("%w: client JWKS is not a JSON object", ErrInvalid)
+	}
+	return nil
+}
+
+// CheckAPIScope checks an API scope to be created or written back.
+func CheckAPIScope(s APIScope) error {
+	if err := CheckKey("scope name", s.Name); err != nil {
+		return err
+	}
+	if err := checkText("scope display name", s.DisplayName); err != nil {
+		return err
+	}
+	return checkText("scope description", s.Description)
+}
+
+// CheckAPIResource checks an API resource to be created or written back. Its
+// scopes are names, not references: they need not be stored APIScopes.
+func CheckAPIResource(r APIResource) error {
+	if err := CheckKey("resource name", r.Name); err != nil {
+		return err
+	}
+	if err := checkText("resource display name", r.DisplayName); err != nil {
+		return err
+	}
+	return checkList("resource scope", r.Scopes)
+}
+
+// CheckIdentityResource checks an identity resource to be created or written
+// back.
+func CheckIdentityResource(r IdentityResource) error {
+	if err := CheckKey("identity resource name", r.Name); err != nil {
+		return err
+	}
+	if err := checkText("identity resource display name", r.DisplayName); err != nil {
+		return err
+	}
+	if err := checkText("identity resource description", r.Description); err != nil {
+		return err
+	}
+	return checkList("identity resource claim", r.Claims)
+}
+
+// CheckGrantType checks that typ is one of the Grant... constants.
+func CheckGrantType(typ string) error {
+	switch typ {
+	case GrantAuthorizationCode, GrantRefreshToken, GrantReferenceToken, GrantUserConsent, GrantDeviceCode:
+		return nil
+	}
+	return fmt.Errorf("%w: grant type %q is not one of %s, %s, %s, %s, %s", ErrInvalid, typ,
+		GrantAuthorizationCode, GrantRefreshToken, GrantReferenceToken, GrantUserConsent, GrantDeviceCode)
+}
+
+// CheckGrant checks a grant to be created: a key, a known type, a client,
+// Created and Expires set with Expires after Created (to the millisecond, as
+// every time comparison here), Consumed zero (only
+// ConsumeGrant sets it), and Data of at most MaxDataLen bytes. Subject (none
+// for a client's own tokens) and SessionID may be empty.
+func CheckGrant(g Grant) error {
+	if err := CheckKey("grant key", g.Key); err != nil {
+		return err
+	}
+	if err := CheckGrantType(g.Type); err != nil {
+		return err
+	}
+	if err := checkOptionalKey("grant subject", g.Subject); err != nil {
+		return err
+	}
+	if err := CheckKey("grant client id", g.ClientID); err != nil {
+		return err
+	}
+	if err := checkOptionalKey("grant session id", g.SessionID); err != nil {
+		return err
+	}
+	switch {
+	case g.Created.IsZero():
+		return fmt.Errorf("%w: grant has no created time", ErrInvalid)
+	case g.Expires.IsZero():
+		return fmt.Errorf("%w: grant has no expiry", ErrInvalid)
+	case !after(g.Expires, g.Created):
+		return fmt.Errorf("%w: grant expires at or before it was created", ErrInvalid)
+	case !g.Consumed.IsZero():
+		return fmt.Errorf("%w: a new grant cannot be consumed already", ErrInvalid)
+	case len(g.Data) > MaxDataLen:
+		return fmt.Errorf("%w: grant data is %d bytes, over the limit of %d", ErrInvalid, len(g.Data), MaxDataLen)
+	}
+	return nil
+}
+
+// CheckGetGrant checks the arguments of GetGrant and ConsumeGrant.
+func CheckGetGrant(key string, now time.Time) error {
+	if err := CheckKey("grant key", key); err != nil {
+		return err
+	}
+	return checkNow(now)
+}
+
+// CheckGrantFilter checks the values of a filter (empty fields are allowed).
+func CheckGrantFilter(f GrantFilter) error {
+	if err := checkOptionalKey("grant filter subject", f.Subject); err != nil {
+		return err
+	}
+	if err := checkOptionalKey("grant filter client id", f.ClientID); err != nil {
+		return err
+	}
+	if err := checkOptionalKey("grant filter session id", f.SessionID); err != nil {
+		return err
+	}
+	if f.Type != "" {
+		return CheckGrantType(f.Type)
+	}
+	return nil
+}
+
+// CheckListGrants checks the arguments of ListGrants.
+func CheckListGrants(f GrantFilter, now time.Time) error {
+	if err := CheckGrantFilter(f); err != nil {
+		return err
+	}
+	return checkNow(now)
+}
+
+// CheckDeleteGrants checks the filter of DeleteGrants, which must select
+// something: an empty filter would delete every grant.
+func CheckDeleteGrants(f GrantFilter) error {
+	if f.Empty() {
+		return fmt.Errorf("%w: grant filter is empty; a delete needs at least one field", ErrInvalid)
+	}
+	return CheckGrantFilter(f)
+}
+
+// CheckSigningKey checks a signing key to be created or written back: an id
+// (the kid), an algorithm, Data (1 to MaxDataLen bytes) and Created. The other
+// times are zero (not set) or in order: Created <= Activates <= Retires <=
+// Expires.
+func CheckSigningKey(k SigningKey) error {
+	if err := CheckKey("signing key id", k.ID); err != nil {
+		return err
+	}
+	if err := CheckKey("signing key algorithm", k.Algorithm); err != nil {
+		return err
+	}
+	switch {
+	case len(k.Data) == 0:
+		return fmt.Errorf("%w: signing key %q has no data", ErrInvalid, k.ID)
+	case len(k.Data) > MaxDataLen:
+		return fmt.Errorf("%w: signing key data is %d bytes, over the limit of %d", ErrInvalid, len(k.Data), MaxDataLen)
+	case k.Created.IsZero():
+		return fmt.Errorf("%w: signing key %q has no created time", ErrInvalid, k.ID)
+	}
+	last, lastName := k.Created, "creation"
+	for _, t := range []struct {
+		name string
+		at   time.Time
+	}{{"activation", k.Activates}, {"retirement", k.Retires}, {"expiry", k.Expires}} {
+		if t.at.IsZero() {
+			continue
+		}
+		if after(last, t.at) {
+			return fmt.Errorf("%w: signing key %q: %s is before %s", ErrInvalid, k.ID, t.name, lastName)
+		}
+		last, lastName = t.at, t.name
+	}
+	return nil
+}
+
+// CheckSameKey refuses an update function that changed a record's key
+// (field names it, e.g. "client id"): a key cannot change through an update,
+// and the update writes nothing. Create the record anew and delete the old one
+// instead.
+func CheckSameKey(field, before, after string) error {
+	if before != after {
+		return fmt.Errorf("%w: %s cannot change from %q to %q", ErrInvalid, field, before, after)
+	}
+	return nil
+}
+
+// after reports whether a is after b at the precision of the store, the
+// millisecond.
+func after(a, b time.Time) bool { return a.UnixMilli() > b.UnixMilli() }
+
+// checkNow refuses a zero "now", which would make every record look unexpired.
+func checkNow(now time.Time) error {
+	if now.IsZero() {
+		return fmt.Errorf("%w: now is the zero time", ErrInvalid)
+	}
+	return nil
+}
+
+func checkOptionalKey(field, value string) error {
+	if value == "" {
+		return nil
+	}
+	return CheckKey(field, value)
+}
+
+// checkText checks free text: possibly empty, at most MaxTextLen bytes, valid
+// UTF-8 without NUL bytes.
+func checkText(field, value string) error {
+	switch {
+	case len(value) > MaxTextLen:
+		return fmt.Errorf("%w: %s is %d bytes, over the limit of %d", ErrInvalid, field, len(value), MaxTextLen)
+	case !utf8.ValidString(value):
+		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, field)
+	case strings.IndexByte(value, 0) >= 0:
+		return fmt.Errorf("%w: %s contains a NUL byte", ErrInvalid, field)
+	}
+	return nil
+}
+
+// checkList checks a list of names: at most MaxListLen, each a key, no
+// duplicates. field names one entry ("client scope").
+func checkList(field string, values []string) error {
+	if len(values) > MaxListLen {
+		return fmt.Errorf("%w: %d entries of %s, over the limit of %d", ErrInvalid, len(values), field, MaxListLen)
+	}
+	seen := make(map[string]bool, len(values))
+	for _, v := range values {
+		if err := CheckKey(field, v); err != nil {
+			return err
+		}
+		if seen[v] {
+			return fmt.Errorf("%w: %s %q is listed twice", ErrInvalid, field, v)
+		}
+		seen[v] = true
+	}
+	return nil
+}

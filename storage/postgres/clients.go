@@ -1,0 +1,177 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/signetid/signet/storage"
+)
+
+// selectClients reads clients with their secrets, one row per secret (or
+// one row with NULL secret columns for a client without any), in one
+// statement, so that a client and its secrets are one snapshot.
+const selectClients = `
+	SELECT c.id, c.name, c.grant_types, c.scopes, c.access_token_lifetime_ms, c.jwks, c.jwks_uri,
+		c.created_at, c.updated_at,
+		s.id, s.hash, s.description, s.expires_at, s.created_at
+	FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.id`
+
+// scanClients reads the rows of selectClients, ordered by client id, then
+// secret position.
+func scanClients(rows pgx.Rows) ([]storage.Client, error) {
+	defer rows.Close()
+	var out []storage.Client
+	for rows.Next() {
+		var (
+			c                   storage.Client
+			lifetime            int64
+			created, updated    int64
+			sid, hash, desc     *string
+			secExpires, secMade *int64
+		)
+		if err := rows.Scan(&c.ID, &c.Name, &c.GrantTypes, &c.Scopes, &lifetime, &c.JWKS, &c.JWKSURI,
+			&created, &updated, &sid, &hash, &desc, &secExpires, &secMade); err != nil {
+			return nil, err
+		}
+		if len(out) == 0 || out[len(out)-1].ID != c.ID {
+			c.GrantTypes = readList(c.GrantTypes)
+			c.Scopes = readList(c.Scopes)
+			c.AccessTokenLifetime = time.Duration(lifetime) * time.Millisecond
+			c.JWKS = readBlob(c.JWKS)
+			c.Created = time.UnixMilli(created).UTC()
+			c.Updated = time.UnixMilli(updated).UTC()
+			out = append(out, c)
+		}
+		if sid != nil {
+			last := &out[len(out)-1]
+			last.Secrets = append(last.Secrets, storage.ClientSecret{
+				ID:          *sid,
+				Hash:        *hash,
+				Description: *desc,
+				Expires:     fromMS(secExpires),
+				Created:     fromMS(secMade),
+			})
+		}
+	}
+	return out, rows.Err()
+}
+
+// insertSecrets inserts the secrets of client $1, in their order, in one
+// statement whatever their number.
+const insertSecrets = `
+	INSERT INTO client_secrets (client_id, id, position, hash, description, expires_at, created_at)
+	SELECT $1, t.id, t.ord - 1, t.hash, t.description, t.expires_at, t.created_at
+	FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
+		WITH ORDINALITY AS t (id, hash, description, expires_at, created_at, ord)`
+
+// secretArgs are the arguments $2 to $6 of insertSecrets.
+func secretArgs(secrets []storage.ClientSecret) []any {
+	ids := make([]string, len(secrets))
+	hashes := make([]string, len(secrets))
+	descs := make([]string, len(secrets))
+	expires := make([]*int64, len(secrets))
+	created := make([]*int64, len(secrets))
+	for i, sec := range secrets {
+		ids[i], hashes[i], descs[i] = sec.ID, sec.Hash, sec.Description
+		expires[i], created[i] = ms(sec.Expires), ms(sec.Created)
+	}
+	return []any{ids, hashes, descs, expires, created}
+}
+
+// CreateClient implements storage.Clients: the client and its secrets in one
+// statement.
+func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
+	if err := storage.CheckClient(c); err != nil {
+		return err
+	}
+	now := s.now().UnixMilli()
+	args := append([]any{c.ID}, secretArgs(c.Secrets)...)
+	args = append(args, c.Name, list(c.GrantTypes), list(c.Scopes), c.AccessTokenLifetime.Milliseconds(),
+		blob(c.JWKS), c.JWKSURI, now)
+	_, err := s.exec(ctx, fmt.Sprintf("create client %q", c.ID), `
+		WITH c AS (
+			INSERT INTO clients (id, name, grant_types, scopes, access_token_lifetime_ms, jwks, jwks_uri, created_at, updated_at)
+			VALUES ($1, $7, $8, $9, $10, $11, $12, $13, $13)
+		)`+insertSecrets, args...)
+	return err
+}
+
+// GetClient implements storage.Clients.
+func (s *Store) GetClient(ctx context.Context, id string) (storage.Client, error) {
+	if err := storage.CheckKey("client id", id); err != nil {
+		return storage.Client{}, err
+	}
+	op := fmt.Sprintf("get client %q", id)
+	cs, err := query(s, ctx, op, scanClients, selectClients+` WHERE c.id = $1 ORDER BY s.position`, id)
+	if err != nil {
+		return storage.Client{}, err
+	}
+	if len(cs) == 0 {
+		return storage.Client{}, fmt.Errorf("postgres: %s: %w", op, storage.ErrNotFound)
+	}
+	return cs[0], nil
+}
+
+// ListClients implements storage.Clients.
+func (s *Store) ListClients(ctx context.Context) ([]storage.Client, error) {
+	return query(s, ctx, "list clients", scanClients, selectClients+` ORDER BY c.id, s.position`)
+}
+
+// UpdateClient implements storage.Clients. The client's row is locked (FOR
+// UPDATE) before the read and until the commit, so that concurrent updates
+// queue rather than overwrite each other; update runs once.
+func (s *Store) UpdateClient(ctx context.Context, id string, update func(*storage.Client) error) error {
+	if err := storage.CheckKey("client id", id); err != nil {
+		return err
+	}
+	op := fmt.Sprintf("update client %q", id)
+	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+		if err := lockRow(ctx, tx, op, `SELECT 1 FROM clients WHERE id = $1 FOR UPDATE`, id); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, selectClients+` WHERE c.id = $1 ORDER BY s.position`, id)
+		if err != nil {
+			return err
+		}
+		cs, err := scanClients(rows)
+		if err != nil {
+			return err
+		}
+		if len(cs) == 0 {
+			return errUpdate{fmt.Errorf("postgres: %s: %w", op, storage.ErrNotFound)}
+		}
+		c := cs[0]
+		if err := update(&c); err != nil {
+			return errUpdate{err}
+		}
+		if err := storage.CheckSameKey("client id", id, c.ID); err != nil {
+			return errUpdate{err}
+		}
+		if err := storage.CheckClient(c); err != nil {
+			return errUpdate{err}
+		}
+		b := &pgx.Batch{}
+		b.Queue(`
+			UPDATE clients SET name = $2, grant_types = $3, scopes = $4, access_token_lifetime_ms = $5,
+				jwks = $6, jwks_uri = $7, updated_at = $8
+			WHERE id = $1`,
+			id, c.Name, list(c.GrantTypes), list(c.Scopes), c.AccessTokenLifetime.Milliseconds(),
+			blob(c.JWKS), c.JWKSURI, s.now().UnixMilli())
+		b.Queue(`DELETE FROM client_secrets WHERE client_id = $1`, id)
+		if len(c.Secrets) > 0 {
+			b.Queue(insertSecrets, append([]any{id}, secretArgs(c.Secrets)...)...)
+		}
+		return tx.SendBatch(ctx, b).Close()
+	})
+}
+
+// DeleteClient implements storage.Clients; the client's secrets go with it.
+func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	if err := storage.CheckKey("client id", id); err != nil {
+		return err
+	}
+	return s.deleteOne(ctx, fmt.Sprintf("delete client %q", id), `DELETE FROM clients WHERE id = $1`, id)
+}

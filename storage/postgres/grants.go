@@ -1,0 +1,166 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/signetid/signet/storage"
+)
+
+const grantColumns = `key, type, subject, client_id, session_id, created_at, expires_at, consumed_at, data`
+
+// live is the condition of a grant that has not expired at $2.
+const live = `(expires_at IS NULL OR expires_at > $2)`
+
+func scanGrant(row pgx.Row) (storage.Grant, error) {
+	var g storage.Grant
+	var created int64
+	var expires, consumed *int64
+	if err := row.Scan(&g.Key, &g.Type, &g.Subject, &g.ClientID, &g.SessionID, &created, &expires, &consumed, &g.Data); err != nil {
+		return storage.Grant{}, err
+	}
+	g.Created = time.UnixMilli(created).UTC()
+	g.Expires = fromMS(expires)
+	g.Consumed = fromMS(consumed)
+	g.Data = readBlob(g.Data)
+	return g, nil
+}
+
+func scanGrants(rows pgx.Rows) ([]storage.Grant, error) {
+	defer rows.Close()
+	var out []storage.Grant
+	for rows.Next() {
+		g, err := scanGrant(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// CreateGrant implements storage.Grants.
+func (s *Store) CreateGrant(ctx context.Context, g storage.Grant) error {
+	if err := storage.CheckGrant(g); err != nil {
+		return err
+	}
+	_, err := s.exec(ctx, "create grant", `
+		INSERT INTO grants (`+grantColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		g.Key, g.Type, g.Subject, g.ClientID, g.SessionID, g.Created.UnixMilli(), ms(g.Expires), ms(g.Consumed), blob(g.Data))
+	return err
+}
+
+// getGrant reads a live grant; pgx.ErrNoRows if there is none.
+func (s *Store) getGrant(ctx context.Context, key string, now time.Time) (storage.Grant, error) {
+	return scanGrant(s.pool.QueryRow(ctx,
+		`SELECT `+grantColumns+` FROM grants WHERE key = $1 AND `+live, key, now.UnixMilli()))
+}
+
+// GetGrant implements storage.Grants.
+func (s *Store) GetGrant(ctx context.Context, key string, now time.Time) (storage.Grant, error) {
+	if err := storage.CheckGetGrant(key, now); err != nil {
+		return storage.Grant{}, err
+	}
+	if err := s.alive(); err != nil {
+		return storage.Grant{}, err
+	}
+	octx, cancel := s.op(ctx)
+	defer cancel()
+	g, err := s.getGrant(octx, key, now)
+	if err != nil {
+		return storage.Grant{}, s.fail(ctx, "get grant", err)
+	}
+	return g, nil
+}
+
+// ConsumeGrant implements storage.Grants. One UPDATE both checks and marks
+// the grant: of concurrent consumers, the first locks the row and the others
+// wait for it, then find it consumed (READ COMMITTED re-reads the row) and
+// change nothing. A consumer that changed nothing then reads the grant, in a
+// statement of its own, to tell a consumed grant from a missing one.
+func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (storage.Grant, error) {
+	if err := storage.CheckGetGrant(key, now); err != nil {
+		return storage.Grant{}, err
+	}
+	if err := s.alive(); err != nil {
+		return storage.Grant{}, err
+	}
+	octx, cancel := s.op(ctx)
+	defer cancel()
+	for {
+		g, err := scanGrant(s.pool.QueryRow(octx, `
+			UPDATE grants SET consumed_at = $2
+			WHERE key = $1 AND consumed_at IS NULL AND `+live+`
+			RETURNING `+grantColumns, key, now.UnixMilli()))
+		if err == nil {
+			return g, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return storage.Grant{}, s.fail(ctx, "consume grant", err)
+		}
+		g, err = s.getGrant(octx, key, now)
+		if err != nil {
+			return storage.Grant{}, s.fail(ctx, "consume grant", err)
+		}
+		if !g.Consumed.IsZero() {
+			return g, fmt.Errorf("postgres: consume grant: %w", storage.ErrConsumed)
+		}
+		// Deleted and created again, unconsumed, between the two
+		// statements: try again.
+	}
+}
+
+// grantWhere builds the WHERE clause of f, with its arguments from $start
+// on. Only constant fragments go into the SQL; the values are parameters.
+func grantWhere(f storage.GrantFilter, start int) (string, []any) {
+	var conds []string
+	var args []any
+	add := func(column, value string) {
+		if value != "" {
+			args = append(args, value)
+			conds = append(conds, fmt.Sprintf("%s = $%d", column, start+len(args)-1))
+		}
+	}
+	add("subject", f.Subject)
+	add("client_id", f.ClientID)
+	add("session_id", f.SessionID)
+	add("type", f.Type)
+	if len(conds) == 0 {
+		return "true", nil
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// ListGrants implements storage.Grants.
+func (s *Store) ListGrants(ctx context.Context, f storage.GrantFilter, now time.Time) ([]storage.Grant, error) {
+	if err := storage.CheckListGrants(f, now); err != nil {
+		return nil, err
+	}
+	where, args := grantWhere(f, 2)
+	return query(s, ctx, "list grants", scanGrants,
+		`SELECT `+grantColumns+` FROM grants WHERE `+where+` AND (expires_at IS NULL OR expires_at > $1)
+		ORDER BY created_at, key`, append([]any{now.UnixMilli()}, args...)...)
+}
+
+// DeleteGrant implements storage.Grants.
+func (s *Store) DeleteGrant(ctx context.Context, key string) error {
+	if err := storage.CheckKey("grant key", key); err != nil {
+		return err
+	}
+	return s.deleteOne(ctx, "delete grant", `DELETE FROM grants WHERE key = $1`, key)
+}
+
+// DeleteGrants implements storage.Grants.
+func (s *Store) DeleteGrants(ctx context.Context, f storage.GrantFilter) (int, error) {
+	if err := storage.CheckDeleteGrants(f); err != nil {
+		return 0, err
+	}
+	where, args := grantWhere(f, 1)
+	n, err := s.exec(ctx, "delete grants", `DELETE FROM grants WHERE `+where, args...)
+	return int(n), err
+}

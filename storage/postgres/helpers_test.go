@@ -1,0 +1,253 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/signetid/signet/storage/postgres"
+)
+
+// envDSN names the environment variable with the DSN of a PostgreSQL
+// database the tests may create schemas in, e.g.
+// postgres://postgres@127.0.0.1:5432/test?sslmode=disable.
+const envDSN = "SIGNET_TEST_POSTGRES_DSN"
+
+// baseDSN returns the test database's DSN, or skips the test.
+func baseDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv(envDSN)
+	if dsn == "" {
+		t.Skipf("%s is not set; skipping the PostgreSQL tests (e.g. %s=postgres://postgres@127.0.0.1:5432/test?sslmode=disable)", envDSN, envDSN)
+	}
+	return dsn
+}
+
+// withParams adds connection parameters to a URL or key=value DSN.
+func withParams(t testing.TB, dsn string, params map[string]string) string {
+	t.Helper()
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			t.Fatalf("parse %s: %v", envDSN, err)
+		}
+		q := u.Query()
+		for k, v := range params {
+			q.Set(k, v)
+		}
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	for k, v := range params {
+		dsn += " " + k + "=" + v
+	}
+	return dsn
+}
+
+// admin connects to the test database outside any store, for setting up
+// and for what the port does not show.
+func admin(t testing.TB) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), baseDSN(t))
+	if err != nil {
+		t.Fatalf("connect to %s: %v", envDSN, err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+// testDB is one empty schema of the test database, dropped at cleanup, so
+// that tests run in parallel without seeing each other.
+type testDB struct {
+	schema string
+	dsn    string // with search_path (the schema) and application_name (the schema too)
+}
+
+func newDB(t testing.TB) testDB {
+	t.Helper()
+	base := baseDSN(t)
+	b := make([]byte, 8)
+	rand.Read(b)
+	schema := "signet_test_" + hex.EncodeToString(b)
+	conn := admin(t)
+	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return testDB{
+		schema: schema,
+		dsn:    withParams(t, base, map[string]string{"search_path": schema, "application_name": schema}),
+	}
+}
+
+// open opens a store and closes it at cleanup.
+func open(t testing.TB, dsn string, opts postgres.Options) *postgres.Store {
+	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = testLogger(t)
+	}
+	s, err := postgres.Open(t.Context(), dsn, opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+func testLogger(t testing.TB) *slog.Logger {
+	if tt, ok := t.(*testing.T); ok {
+		return slog.New(slog.NewTextHandler(tt.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// terminate ends the server sessions whose application_name starts with
+// prefix, as an administrator or a failover would, and returns how many.
+func terminate(t testing.TB, prefix string) int {
+	t.Helper()
+	var n int
+	err := admin(t).QueryRow(t.Context(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE application_name LIKE $1 || '%' AND pid <> pg_backend_pid()`, prefix).Scan(&n)
+	if err != nil {
+		t.Fatalf("terminate sessions: %v", err)
+	}
+	return n
+}
+
+// proxy is a TCP proxy in front of the server that a test can take down
+// (every connection cut, new ones refused) and bring back on the same
+// address, as a database that is lost and returns.
+type proxy struct {
+	t      testing.TB
+	addr   string
+	target string
+
+	mu    sync.Mutex
+	ln    net.Listener
+	conns map[net.Conn]struct{}
+	hang  bool // accept, but forward nothing
+}
+
+func newProxy(t testing.TB, target string) *proxy {
+	p := &proxy{t: t, target: target, conns: map[net.Conn]struct{}{}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.addr = ln.Addr().String()
+	p.serve(ln)
+	t.Cleanup(p.down)
+	return p
+}
+
+func (p *proxy) serve(ln net.Listener) {
+	p.mu.Lock()
+	p.ln = ln
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			p.conns[c] = struct{}{}
+			hang := p.hang
+			p.mu.Unlock()
+			if hang {
+				continue // held open, never answered
+			}
+			go p.forward(c)
+		}
+	}()
+}
+
+func (p *proxy) forward(c net.Conn) {
+	s, err := net.Dial("tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	p.mu.Lock()
+	p.conns[s] = struct{}{}
+	p.mu.Unlock()
+	go func() { io.Copy(s, c); s.Close(); c.Close() }()
+	io.Copy(c, s)
+	c.Close()
+	s.Close()
+}
+
+// down closes the listener and every connection.
+func (p *proxy) down() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln != nil {
+		p.ln.Close()
+		p.ln = nil
+	}
+	for c := range p.conns {
+		c.Close()
+		delete(p.conns, c)
+	}
+}
+
+// up listens again on the same address.
+func (p *proxy) up() {
+	var ln net.Listener
+	var err error
+	for range 50 { // the port may linger for a moment
+		if ln, err = net.Listen("tcp", p.addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		p.t.Fatalf("proxy up: %v", err)
+	}
+	p.serve(ln)
+}
+
+// setHang makes new connections hang (accepted, never answered).
+func (p *proxy) setHang(hang bool) {
+	p.mu.Lock()
+	p.hang = hang
+	p.mu.Unlock()
+}
+
+// hostPort returns the host:port of a DSN's first host.
+func hostPort(t testing.TB, dsn string) string {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port)))
+}

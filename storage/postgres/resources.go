@@ -1,0 +1,312 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/signetid/signet/storage"
+)
+
+// first returns the one record a query by key found, ErrNotFound if none.
+func first[T any](op string, l []T, err error) (T, error) {
+	var zero T
+	if err != nil {
+		return zero, err
+	}
+	if len(l) == 0 {
+		return zero, fmt.Errorf("postgres: %s: %w", op, storage.ErrNotFound)
+	}
+	return l[0], nil
+}
+
+// lockedFirst is first inside a write: its errors go through errUpdate.
+func lockedFirst[T any](op string, l []T, err error) (T, error) {
+	var zero T
+	if err != nil {
+		return zero, err
+	}
+	if len(l) == 0 {
+		return zero, errUpdate{fmt.Errorf("postgres: %s: %w", op, storage.ErrNotFound)}
+	}
+	return l[0], nil
+}
+
+// API scopes.
+
+const selectAPIScopes = `SELECT name, display_name, description FROM api_scopes`
+
+func scanAPIScopes(rows pgx.Rows) ([]storage.APIScope, error) {
+	var sc storage.APIScope
+	var out []storage.APIScope
+	_, err := pgx.ForEachRow(rows, []any{&sc.Name, &sc.DisplayName, &sc.Description}, func() error {
+		out = append(out, sc)
+		return nil
+	})
+	return out, err
+}
+
+// CreateAPIScope implements storage.Resources.
+func (s *Store) CreateAPIScope(ctx context.Context, sc storage.APIScope) error {
+	if err := storage.CheckAPIScope(sc); err != nil {
+		return err
+	}
+	_, err := s.exec(ctx, fmt.Sprintf("create api scope %q", sc.Name),
+		`INSERT INTO api_scopes (name, display_name, description) VALUES ($1, $2, $3)`,
+		sc.Name, sc.DisplayName, sc.Description)
+	return err
+}
+
+// GetAPIScope implements storage.Resources.
+func (s *Store) GetAPIScope(ctx context.Context, name string) (storage.APIScope, error) {
+	if err := storage.CheckKey("scope name", name); err != nil {
+		return storage.APIScope{}, err
+	}
+	op := fmt.Sprintf("get api scope %q", name)
+	l, err := query(s, ctx, op, scanAPIScopes, selectAPIScopes+` WHERE name = $1`, name)
+	return first(op, l, err)
+}
+
+// ListAPIScopes implements storage.Resources.
+func (s *Store) ListAPIScopes(ctx context.Context) ([]storage.APIScope, error) {
+	return query(s, ctx, "list api scopes", scanAPIScopes, selectAPIScopes+` ORDER BY name`)
+}
+
+// UpdateAPIScope implements storage.Resources.
+func (s *Store) UpdateAPIScope(ctx context.Context, name string, update func(*storage.APIScope) error) error {
+	if err := storage.CheckKey("scope name", name); err != nil {
+		return err
+	}
+	op := fmt.Sprintf("update api scope %q", name)
+	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+		if err := lockRow(ctx, tx, op, `SELECT 1 FROM api_scopes WHERE name = $1 FOR UPDATE`, name); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, selectAPIScopes+` WHERE name = $1`, name)
+		if err != nil {
+			return err
+		}
+		l, err := scanAPIScopes(rows)
+		sc, err := lockedFirst(op, l, err)
+		if err != nil {
+			return err
+		}
+		if err := update(&sc); err != nil {
+			return errUpdate{err}
+		}
+		if err := storage.CheckSameKey("scope name", name, sc.Name); err != nil {
+			return errUpdate{err}
+		}
+		if err := storage.CheckAPIScope(sc); err != nil {
+			return errUpdate{err}
+		}
+		_, err = tx.Exec(ctx, `UPDATE api_scopes SET display_name = $2, description = $3 WHERE name = $1`,
+			name, sc.DisplayName, sc.Description)
+		return err
+	})
+}
+
+// DeleteAPIScope implements storage.Resources.
+func (s *Store) DeleteAPIScope(ctx context.Context, name string) error {
+	if err := storage.CheckKey("scope name", name); err != nil {
+		return err
+	}
+	return s.deleteOne(ctx, fmt.Sprintf("delete api scope %q", name), `DELETE FROM api_scopes WHERE name = $1`, name)
+}
+
+// insertChildren inserts the names of resource $1 into a child table, in
+// their order, in one statement.
+func insertChildren(table, column string) string {
+	return `INSERT INTO ` + table + ` (resource_name, ` + column + `, position)
+		SELECT $1, t.name, t.ord - 1 FROM unnest($2::text[]) WITH ORDINALITY AS t (name, ord)`
+}
+
+// API resources.
+
+const selectAPIResources = `
+	SELECT r.name, r.display_name, s.scope
+	FROM api_resources r LEFT JOIN api_resource_scopes s ON s.resource_name = r.name`
+
+func scanAPIResources(rows pgx.Rows) ([]storage.APIResource, error) {
+	var r storage.APIResource
+	var scope *string
+	var out []storage.APIResource
+	_, err := pgx.ForEachRow(rows, []any{&r.Name, &r.DisplayName, &scope}, func() error {
+		if len(out) == 0 || out[len(out)-1].Name != r.Name {
+			out = append(out, storage.APIResource{Name: r.Name, DisplayName: r.DisplayName})
+		}
+		if scope != nil {
+			last := &out[len(out)-1]
+			last.Scopes = append(last.Scopes, *scope)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// CreateAPIResource implements storage.Resources: the resource and its
+// scopes in one statement.
+func (s *Store) CreateAPIResource(ctx context.Context, r storage.APIResource) error {
+	if err := storage.CheckAPIResource(r); err != nil {
+		return err
+	}
+	_, err := s.exec(ctx, fmt.Sprintf("create api resource %q", r.Name), `
+		WITH r AS (INSERT INTO api_resources (name, display_name) VALUES ($1, $3))
+		`+insertChildren("api_resource_scopes", "scope"), r.Name, list(r.Scopes), r.DisplayName)
+	return err
+}
+
+// GetAPIResource implements storage.Resources.
+func (s *Store) GetAPIResource(ctx context.Context, name string) (storage.APIResource, error) {
+	if err := storage.CheckKey("resource name", name); err != nil {
+		return storage.APIResource{}, err
+	}
+	op := fmt.Sprintf("get api resource %q", name)
+	l, err := query(s, ctx, op, scanAPIResources, selectAPIResources+` WHERE r.name = $1 ORDER BY s.position`, name)
+	return first(op, l, err)
+}
+
+// ListAPIResources implements storage.Resources.
+func (s *Store) ListAPIResources(ctx context.Context) ([]storage.APIResource, error) {
+	return query(s, ctx, "list api resources", scanAPIResources, selectAPIResources+` ORDER BY r.name, s.position`)
+}
+
+// UpdateAPIResource implements storage.Resources.
+func (s *Store) UpdateAPIResource(ctx context.Context, name string, update func(*storage.APIResource) error) error {
+	if err := storage.CheckKey("resource name", name); err != nil {
+		return err
+	}
+	op := fmt.Sprintf("update api resource %q", name)
+	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+		if err := lockRow(ctx, tx, op, `SELECT 1 FROM api_resources WHERE name = $1 FOR UPDATE`, name); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, selectAPIResources+` WHERE r.name = $1 ORDER BY s.position`, name)
+		if err != nil {
+			return err
+		}
+		l, err := scanAPIResources(rows)
+		r, err := lockedFirst(op, l, err)
+		if err != nil {
+			return err
+		}
+		if err := update(&r); err != nil {
+			return errUpdate{err}
+		}
+		if err := storage.CheckSameKey("resource name", name, r.Name); err != nil {
+			return errUpdate{err}
+		}
+		if err := storage.CheckAPIResource(r); err != nil {
+			return errUpdate{err}
+		}
+		b := &pgx.Batch{}
+		b.Queue(`UPDATE api_resources SET display_name = $2 WHERE name = $1`, name, r.DisplayName)
+		b.Queue(`DELETE FROM api_resource_scopes WHERE resource_name = $1`, name)
+		b.Queue(insertChildren("api_resource_scopes", "scope"), name, list(r.Scopes))
+		return tx.SendBatch(ctx, b).Close()
+	})
+}
+
+// DeleteAPIResource implements storage.Resources.
+func (s *Store) DeleteAPIResource(ctx context.Context, name string) error {
+	if err := storage.CheckKey("resource name", name); err != nil {
+		return err
+	}
+	return s.deleteOne(ctx, fmt.Sprintf("delete api resource %q", name), `DELETE FROM api_resources WHERE name = $1`, name)
+}
+
+// Identity resources.
+
+const selectIdentityResources = `
+	SELECT r.name, r.display_name, r.description, c.claim
+	FROM identity_resources r LEFT JOIN identity_resource_claims c ON c.resource_name = r.name`
+
+func scanIdentityResources(rows pgx.Rows) ([]storage.IdentityResource, error) {
+	var r storage.IdentityResource
+	var claim *string
+	var out []storage.IdentityResource
+	_, err := pgx.ForEachRow(rows, []any{&r.Name, &r.DisplayName, &r.Description, &claim}, func() error {
+		if len(out) == 0 || out[len(out)-1].Name != r.Name {
+			out = append(out, storage.IdentityResource{Name: r.Name, DisplayName: r.DisplayName, Description: r.Description})
+		}
+		if claim != nil {
+			last := &out[len(out)-1]
+			last.Claims = append(last.Claims, *claim)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// CreateIdentityResource implements storage.Resources: the resource and its
+// claims in one statement.
+func (s *Store) CreateIdentityResource(ctx context.Context, r storage.IdentityResource) error {
+	if err := storage.CheckIdentityResource(r); err != nil {
+		return err
+	}
+	_, err := s.exec(ctx, fmt.Sprintf("create identity resource %q", r.Name), `
+		WITH r AS (INSERT INTO identity_resources (name, display_name, description) VALUES ($1, $3, $4))
+		`+insertChildren("identity_resource_claims", "claim"), r.Name, list(r.Claims), r.DisplayName, r.Description)
+	return err
+}
+
+// GetIdentityResource implements storage.Resources.
+func (s *Store) GetIdentityResource(ctx context.Context, name string) (storage.IdentityResource, error) {
+	if err := storage.CheckKey("identity resource name", name); err != nil {
+		return storage.IdentityResource{}, err
+	}
+	op := fmt.Sprintf("get identity resource %q", name)
+	l, err := query(s, ctx, op, scanIdentityResources, selectIdentityResources+` WHERE r.name = $1 ORDER BY c.position`, name)
+	return first(op, l, err)
+}
+
+// ListIdentityResources implements storage.Resources.
+func (s *Store) ListIdentityResources(ctx context.Context) ([]storage.IdentityResource, error) {
+	return query(s, ctx, "list identity resources", scanIdentityResources, selectIdentityResources+` ORDER BY r.name, c.position`)
+}
+
+// UpdateIdentityResource implements storage.Resources.
+func (s *Store) UpdateIdentityResource(ctx context.Context, name string, update func(*storage.IdentityResource) error) error {
+	if err := storage.CheckKey("identity resource name", name); err != nil {
+		return err
+	}
+	op := fmt.Sprintf("update identity resource %q", name)
+	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+		if err := lockRow(ctx, tx, op, `SELECT 1 FROM identity_resources WHERE name = $1 FOR UPDATE`, name); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, selectIdentityResources+` WHERE r.name = $1 ORDER BY c.position`, name)
+		if err != nil {
+			return err
+		}
+		l, err := scanIdentityResources(rows)
+		r, err := lockedFirst(op, l, err)
+		if err != nil {
+			return err
+		}
+		if err := update(&r); err != nil {
+			return errUpdate{err}
+		}
+		if err := storage.CheckSameKey("identity resource name", name, r.Name); err != nil {
+			return errUpdate{err}
+		}
+		if err := storage.CheckIdentityResource(r); err != nil {
+			return errUpdate{err}
+		}
+		b := &pgx.Batch{}
+		b.Queue(`UPDATE identity_resources SET display_name = $2, description = $3 WHERE name = $1`,
+			name, r.DisplayName, r.Description)
+		b.Queue(`DELETE FROM identity_resource_claims WHERE resource_name = $1`, name)
+		b.Queue(insertChildren("identity_resource_claims", "claim"), name, list(r.Claims))
+		return tx.SendBatch(ctx, b).Close()
+	})
+}
+
+// DeleteIdentityResource implements storage.Resources.
+func (s *Store) DeleteIdentityResource(ctx context.Context, name string) error {
+	if err := storage.CheckKey("identity resource name", name); err != nil {
+		return err
+	}
+	return s.deleteOne(ctx, fmt.Sprintf("delete identity resource %q", name), `DELETE FROM identity_resources WHERE name = $1`, name)
+}

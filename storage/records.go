@@ -1,0 +1,242 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Client is an application that gets tokens, as the database keeps it.
+// Secrets are kept only as hashes (what internal/secret's Hash makes).
+//
+// Every list (Secrets, GrantTypes, Scopes) comes back in the order it was
+// written, without duplicates (CheckClient refuses them); an empty list may
+// come back nil. JWKS comes back byte for byte as written.
+type Client struct {
+	ID   string
+	Name string
+	// Secrets are the hashed secrets; any one that has not expired works.
+	Secrets []ClientSecret
+	// GrantTypes and Scopes are what the client may use and get.
+	GrantTypes []string
+	Scopes     []string
+	// AccessTokenLifetime of its access tokens; zero means the default.
+	AccessTokenLifetime time.Duration
+	// JWKS (a JSON Web Key Set document) or JWKSURI: the public keys of a
+	// client that authenticates with private_key_jwt.
+	JWKS    []byte
+	JWKSURI string
+	// Created and Updated are set by the store.
+	Created, Updated time.Time
+}
+
+// ClientSecret is one hashed secret of a client.
+type ClientSecret struct {
+	// ID names the secret so that it can be removed; unique within the
+	// client.
+	ID string
+	// Hash is the secret's hash; never the secret.
+	Hash        string
+	Description string
+	// Expires is when it stops working; zero for never.
+	Expires time.Time
+	// Created is set by the caller (required); the store keeps it as given.
+	Created time.Time
+}
+
+// APIScope is a scope clients may be granted.
+type APIScope struct {
+	Name        string
+	DisplayName string
+	Description string
+}
+
+// APIResource is an API; its name is the audience of tokens that carry one
+// of its scopes.
+type APIResource struct {
+	Name        string
+	DisplayName string
+	Scopes      []string
+}
+
+// IdentityResource is a set of user claims requested by an OpenID Connect
+// scope (openid, profile, email, ...).
+type IdentityResource struct {
+	Name        string
+	DisplayName string
+	Description string
+	Claims      []string
+}
+
+// Grant types of a persisted grant.
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+	GrantReferenceToken    = "reference_token"
+	GrantUserConsent       = "user_consent"
+	GrantDeviceCode        = "device_code"
+)
+
+// Grant is a persisted grant: an authorization code, refresh token,
+// reference token, consent or device code.
+type Grant struct {
+	// Key identifies the grant: a hash of its handle (the code or token the
+	// client holds), made by the caller. The store never sees a handle, so
+	// a leaked database gives no usable code or token.
+	Key       string
+	Type      string
+	Subject   string
+	ClientID  string
+	SessionID string
+	Created   time.Time
+	// Expires is when the grant stops existing; DeleteExpired removes it.
+	Expires time.Time
+	// Consumed is when the grant was used (an authorization code is used
+	// once); zero while unused.
+	Consumed time.Time
+	// Data is the grant's content, opaque to the store.
+	Data []byte
+}
+
+// GrantFilter selects grants; empty fields match everything, set fields
+// must match exactly, and at least one must be set for a delete.
+type GrantFilter struct {
+	Subject, ClientID, SessionID, Type string
+}
+
+// Empty reports whether the filter selects every grant.
+func (f GrantFilter) Empty() bool { return f == GrantFilter{} }
+
+// SigningKey is a key that Signet manages itself: created, encrypted with
+// the key-encryption key, announced, used, retired and deleted.
+type SigningKey struct {
+	// ID is the key's kid.
+	ID        string
+	Algorithm string
+	// Data is the private key, encrypted by the caller; the store keeps it
+	// as it is given.
+	Data    []byte
+	Created time.Time
+	// Activates is when the key starts signing (it is published from
+	// Created); Retires when it stops; Expires when it is deleted.
+	Activates, Retires, Expires time.Time
+}
+
+// Clients keeps clients.
+//
+// Every method checks its arguments first (CheckKey, CheckClient) and refuses
+// bad ones with ErrInvalid.
+type Clients interface {
+	// CreateClient adds a client; ErrAlreadyExists if its id is taken.
+	// The store sets Created and Updated to the time of the write, ignoring
+	// the values given.
+	CreateClient(ctx context.Context, c Client) error
+	// GetClient returns a client; ErrNotFound if there is none.
+	GetClient(ctx context.Context, id string) (Client, error)
+	// ListClients returns every client, by id in byte order (as Go compares
+	// strings; PostgreSQL's COLLATE "C").
+	ListClients(ctx context.Context) ([]Client, error)
+	// UpdateClient reads the client, lets update change it, and writes it
+	// back, all in one transaction: concurrent updates do not lose each
+	// other's changes. When update returns an error nothing is written and
+	// that error is returned. update may be called more than once (on a
+	// retried transaction) and must not have other effects. The id cannot
+	// change: if update changes it, the call fails with ErrInvalid
+	// (CheckSameKey) and writes nothing. The result is checked as on create.
+	// The store keeps Created and sets Updated to the time of the write,
+	// ignoring changes update makes to either. ErrNotFound if there is no
+	// such client.
+	UpdateClient(ctx context.Context, id string, update func(*Client) error) error
+	// DeleteClient removes a client; ErrNotFound if there is none.
+	DeleteClient(ctx context.Context, id string) error
+}
+
+// Resources keeps API scopes, API resources and identity resources, with
+// the same semantics as Clients: keyed by name, listed by name in byte
+// order, and a name cannot change through an update. They have no
+// references to each other: an API resource's scopes are names that need
+// not be stored APIScopes, and deleting a scope leaves resources alone.
+type Resources interface {
+	CreateAPIScope(ctx context.Context, s APIScope) error
+	GetAPIScope(ctx context.Context, name string) (APIScope, error)
+	ListAPIScopes(ctx context.Context) ([]APIScope, error)
+	UpdateAPIScope(ctx context.Context, name string, update func(*APIScope) error) error
+	DeleteAPIScope(ctx context.Context, name string) error
+
+	CreateAPIResource(ctx context.Context, r APIResource) error
+	GetAPIResource(ctx context.Context, name string) (APIResource, error)
+	ListAPIResources(ctx context.Context) ([]APIResource, error)
+	UpdateAPIResource(ctx context.Context, name string, update func(*APIResource) error) error
+	DeleteAPIResource(ctx context.Context, name string) error
+
+	CreateIdentityResource(ctx context.Context, r IdentityResource) error
+	GetIdentityResource(ctx context.Context, name string) (IdentityResource, error)
+	ListIdentityResources(ctx context.Context) ([]IdentityResource, error)
+	UpdateIdentityResource(ctx context.Context, name string, update func(*IdentityResource) error) error
+	DeleteIdentityResource(ctx context.Context, name string) error
+}
+
+// Grants keeps persisted grants, by the hash of their handle. Grants are
+// never updated, only consumed. A grant expired at now (Expires at or
+// before now) does not exist for GetGrant, ConsumeGrant and ListGrants; a
+// zero now is refused with ErrInvalid.
+type Grants interface {
+	// CreateGrant stores a grant (checked by CheckGrant); ErrAlreadyExists
+	// if its key is taken, even by an expired grant not yet removed.
+	CreateGrant(ctx context.Context, g Grant) error
+	// GetGrant returns a grant that has not expired at now; ErrNotFound
+	// otherwise. A consumed grant is returned with Consumed set.
+	GetGrant(ctx context.Context, key string, now time.Time) (Grant, error)
+	// ConsumeGrant marks a grant consumed at now and returns it, atomically:
+	// of several concurrent consumers, across instances too, exactly one
+	// succeeds. ErrNotFound if it does not exist or has expired;
+	// ErrConsumed (with the grant, Consumed unchanged) if it was consumed
+	// before.
+	ConsumeGrant(ctx context.Context, key string, now time.Time) (Grant, error)
+	// ListGrants returns the grants the filter selects, unexpired at now,
+	// consumed ones included, oldest first (by Created, then by key in byte
+	// order).
+	ListGrants(ctx context.Context, f GrantFilter, now time.Time) ([]Grant, error)
+	// DeleteGrant removes a grant; ErrNotFound if there is none.
+	DeleteGrant(ctx context.Context, key string) error
+	// DeleteGrants removes the grants the filter selects, expired ones not
+	// yet removed included, and returns how many; an empty filter is
+	// refused with ErrInvalid.
+	DeleteGrants(ctx context.Context, f GrantFilter) (int, error)
+}
+
+// SigningKeys keeps managed signing keys, with the semantics of Clients
+// (CheckSigningKey; the id cannot change through an update), except that
+// every time, Created included, is the caller's, and that writes do not
+// change the ConfigVersion. Expired keys (Expires set and at or before now)
+// are still returned until DeleteExpired removes them.
+type SigningKeys interface {
+	CreateSigningKey(ctx context.Context, k SigningKey) error
+	GetSigningKey(ctx context.Context, id string) (SigningKey, error)
+	// ListSigningKeys returns every key, oldest first (by Created, then by
+	// id in byte order).
+	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
+	UpdateSigningKey(ctx context.Context, id string, update func(*SigningKey) error) error
+	DeleteSigningKey(ctx context.Context, id string) error
+}
+
+// ConfigVersioner tells whether clients or resources changed: the version
+// changes (in the same transaction) with every write to them, so an
+// instance that caches them polls one cheap number.
+//
+// Every successful create, update and delete of a client, API scope, API
+// resource or identity resource makes it greater; it never goes backwards.
+// A write that fails or rolls back leaves it alone, and so do writes of
+// grants, signing keys, jtis and DeleteExpired.
+type ConfigVersioner interface {
+	// ConfigVersion returns the current version.
+	ConfigVersion(ctx context.Context) (int64, error)
+}
+
+// ConfigWatcher is implemented by stores that can push changes (PostgreSQL
+// LISTEN/NOTIFY). Callers check for it with a type assertion and still poll
+// ConfigVersion, which is the guarantee; the watch only makes it sooner.
+type ConfigWatcher interface {
+	// WatchConfig sends on the channel after clients or resources change,
+	// by any instance, until ctx is done. Sends may be coalesced.
+	WatchConfig(ctx context.Context) (<-chan struct{}, error)
+}

@@ -1,0 +1,203 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/signetid/signet/storage"
+)
+
+// selectClients reads clients with their secrets, one row per secret (or
+// one row with NULL secret columns for a client without any), in one
+// statement, so that a client and its secrets are one snapshot.
+const selectClients = `
+	SELECT c.id, c.name, c.grant_types, c.scopes, c.access_token_lifetime_ms, c.jwks, c.jwks_uri,
+		c.created_at, c.updated_at,
+		s.id, s.hash, s.description, s.expires_at, s.created_at
+	FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.id`
+
+// scanClients reads the rows of selectClients, ordered by client id, then
+// secret position.
+func scanClients(rows *sql.Rows) ([]storage.Client, error) {
+	defer rows.Close()
+	var out []storage.Client
+	for rows.Next() {
+		var (
+			c                     storage.Client
+			grantTypes, scopes    string
+			lifetime              int64
+			created, updated      int64
+			sid, hash, desc       sql.NullString
+			secExpires, secCreate sql.NullInt64
+		)
+		if err := rows.Scan(&c.ID, &c.Name, &grantTypes, &scopes, &lifetime, &c.JWKS, &c.JWKSURI,
+			&created, &updated, &sid, &hash, &desc, &secExpires, &secCreate); err != nil {
+			return nil, err
+		}
+		if len(out) == 0 || out[len(out)-1].ID != c.ID {
+			var err error
+			if c.GrantTypes, err = readJSONList(grantTypes); err != nil {
+				return nil, err
+			}
+			if c.Scopes, err = readJSONList(scopes); err != nil {
+				return nil, err
+			}
+			c.AccessTokenLifetime = time.Duration(lifetime) * time.Millisecond
+			c.JWKS = readBlob(c.JWKS)
+			c.Created = time.UnixMilli(created).UTC()
+			c.Updated = time.UnixMilli(updated).UTC()
+			out = append(out, c)
+		}
+		if sid.Valid {
+			last := &out[len(out)-1]
+			last.Secrets = append(last.Secrets, storage.ClientSecret{
+				ID:          sid.String,
+				Hash:        hash.String,
+				Description: desc.String,
+				Expires:     fromMS(secExpires),
+				Created:     fromMS(secCreate),
+			})
+		}
+	}
+	return out, rows.Err()
+}
+
+func getClient(ctx context.Context, q queryer, id string) (storage.Client, error) {
+	rows, err := q.QueryContext(ctx, selectClients+` WHERE c.id = ?1 ORDER BY s.position`, id)
+	if err != nil {
+		return storage.Client{}, err
+	}
+	cs, err := scanClients(rows)
+	if err != nil {
+		return storage.Client{}, err
+	}
+	if len(cs) == 0 {
+		return storage.Client{}, sql.ErrNoRows
+	}
+	return cs[0], nil
+}
+
+// writeSecrets replaces the secrets of client id.
+func writeSecrets(ctx context.Context, tx *sql.Tx, id string, secrets []storage.ClientSecret, replace bool) error {
+	if replace {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM client_secrets WHERE client_id = ?1`, id); err != nil {
+			return err
+		}
+	}
+	for i, sec := range secrets {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO client_secrets (client_id, id, position, hash, description, expires_at, created_at)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`,
+			id, sec.ID, i, sec.Hash, sec.Description, ms(sec.Expires), ms(sec.Created)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateClient implements storage.Clients.
+func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
+	if err := storage.CheckClient(c); err != nil {
+		return err
+	}
+	op := fmt.Sprintf("create client %q", c.ID)
+	now := s.now().UnixMilli()
+	return s.write(ctx, op, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO clients (id, name, grant_types, scopes, access_token_lifetime_ms, jwks, jwks_uri, created_at, updated_at)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)`,
+			c.ID, c.Name, jsonList(c.GrantTypes), jsonList(c.Scopes), c.AccessTokenLifetime.Milliseconds(),
+			blob(c.JWKS), c.JWKSURI, now); err != nil {
+			return s.fail(op, err)
+		}
+		if err := writeSecrets(ctx, tx, c.ID, c.Secrets, false); err != nil {
+			return s.fail(op, err)
+		}
+		return nil
+	})
+}
+
+// GetClient implements storage.Clients.
+func (s *Store) GetClient(ctx context.Context, id string) (storage.Client, error) {
+	if err := storage.CheckKey("client id", id); err != nil {
+		return storage.Client{}, err
+	}
+	if err := s.alive(); err != nil {
+		return storage.Client{}, err
+	}
+	c, err := getClient(ctx, s.r, id)
+	if err != nil {
+		return storage.Client{}, s.fail(fmt.Sprintf("get client %q", id), err)
+	}
+	return c, nil
+}
+
+// ListClients implements storage.Clients.
+func (s *Store) ListClients(ctx context.Context) ([]storage.Client, error) {
+	if err := s.alive(); err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, selectClients+` ORDER BY c.id, s.position`)
+	if err != nil {
+		return nil, s.fail("list clients", err)
+	}
+	cs, err := scanClients(rows)
+	if err != nil {
+		return nil, s.fail("list clients", err)
+	}
+	return cs, nil
+}
+
+// UpdateClient implements storage.Clients.
+func (s *Store) UpdateClient(ctx context.Context, id string, update func(*storage.Client) error) error {
+	if err := storage.CheckKey("client id", id); err != nil {
+		return err
+	}
+	op := fmt.Sprintf("update client %q", id)
+	return s.write(ctx, op, func(tx *sql.Tx) error {
+		old, err := getClient(ctx, tx, id)
+		if err != nil {
+			return s.fail(op, err)
+		}
+		c := old
+		if err := update(&c); err != nil {
+			return err
+		}
+		if err := storage.CheckSameKey("client id", id, c.ID); err != nil {
+			return err
+		}
+		if err := storage.CheckClient(c); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE clients SET name = ?2, grant_types = ?3, scopes = ?4, access_token_lifetime_ms = ?5,
+				jwks = ?6, jwks_uri = ?7, updated_at = ?8
+			WHERE id = ?1`,
+			id, c.Name, jsonList(c.GrantTypes), jsonList(c.Scopes), c.AccessTokenLifetime.Milliseconds(),
+			blob(c.JWKS), c.JWKSURI, s.now().UnixMilli()); err != nil {
+			return s.fail(op, err)
+		}
+		if err := writeSecrets(ctx, tx, id, c.Secrets, true); err != nil {
+			return s.fail(op, err)
+		}
+		return nil
+	})
+}
+
+// DeleteClient implements storage.Clients; the client's secrets go with it.
+func (s *Store) DeleteClient(ctx context.Context, id string) error {
+	if err := storage.CheckKey("client id", id); err != nil {
+		return err
+	}
+	op := fmt.Sprintf("delete client %q", id)
+	n, err := s.exec(ctx, op, `DELETE FROM clients WHERE id = ?1`, id)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return notFound(op)
+	}
+	return nil
+}

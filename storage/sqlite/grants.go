@@ -1,0 +1,171 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/signetid/signet/storage"
+)
+
+const grantColumns = `key, type, subject, client_id, session_id, created_at, expires_at, consumed_at, data`
+
+// live is the condition of a grant that has not expired at ?2.
+const live = `(expires_at IS NULL OR expires_at > ?2)`
+
+func scanGrant(sc interface{ Scan(...any) error }) (storage.Grant, error) {
+	var g storage.Grant
+	var created int64
+	var expires, consumed sql.NullInt64
+	if err := sc.Scan(&g.Key, &g.Type, &g.Subject, &g.ClientID, &g.SessionID, &created, &expires, &consumed, &g.Data); err != nil {
+		return storage.Grant{}, err
+	}
+	g.Created = time.UnixMilli(created).UTC()
+	g.Expires = fromMS(expires)
+	g.Consumed = fromMS(consumed)
+	g.Data = readBlob(g.Data)
+	return g, nil
+}
+
+// CreateGrant implements storage.Grants.
+func (s *Store) CreateGrant(ctx context.Context, g storage.Grant) error {
+	if err := storage.CheckGrant(g); err != nil {
+		return err
+	}
+	_, err := s.exec(ctx, "create grant", `
+		INSERT INTO grants (`+grantColumns+`) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
+		g.Key, g.Type, g.Subject, g.ClientID, g.SessionID, g.Created.UnixMilli(), ms(g.Expires), ms(g.Consumed), blob(g.Data))
+	return err
+}
+
+// GetGrant implements storage.Grants.
+func (s *Store) GetGrant(ctx context.Context, key string, now time.Time) (storage.Grant, error) {
+	if err := storage.CheckGetGrant(key, now); err != nil {
+		return storage.Grant{}, err
+	}
+	if err := s.alive(); err != nil {
+		return storage.Grant{}, err
+	}
+	g, err := scanGrant(s.r.QueryRowContext(ctx,
+		`SELECT `+grantColumns+` FROM grants WHERE key = ?1 AND `+live, key, now.UnixMilli()))
+	if err != nil {
+		return storage.Grant{}, s.fail("get grant", err)
+	}
+	return g, nil
+}
+
+// ConsumeGrant implements storage.Grants. One UPDATE both checks and marks
+// the grant, so that of concurrent consumers exactly one changes the row; the
+// others then read it to tell a consumed grant from a missing one.
+func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (storage.Grant, error) {
+	if err := storage.CheckGetGrant(key, now); err != nil {
+		return storage.Grant{}, err
+	}
+	if err := s.alive(); err != nil {
+		return storage.Grant{}, err
+	}
+	for {
+		g, err := scanGrant(s.w.QueryRowContext(ctx, `
+			UPDATE grants SET consumed_at = ?2
+			WHERE key = ?1 AND consumed_at IS NULL AND `+live+`
+			RETURNING `+grantColumns, key, now.UnixMilli()))
+		if err == nil {
+			return g, nil
+		}
+		if !isNoRows(err) {
+			return storage.Grant{}, s.fail("consume grant", err)
+		}
+		// Read through the writer: what a concurrent consumer committed is
+		// there.
+		g, err = scanGrant(s.w.QueryRowContext(ctx,
+			`SELECT `+grantColumns+` FROM grants WHERE key = ?1 AND `+live, key, now.UnixMilli()))
+		if err != nil {
+			return storage.Grant{}, s.fail("consume grant", err)
+		}
+		if !g.Consumed.IsZero() {
+			return g, fmt.Errorf("sqlite: consume grant: %w", storage.ErrConsumed)
+		}
+		// Deleted and created again unconsumed between the two statements
+		// (by another process on the file): try again.
+	}
+}
+
+func isNoRows(err error) bool { return err == sql.ErrNoRows }
+
+// grantWhere builds the WHERE clause of f, with its arguments from ?start on.
+// Only constant fragments go into the SQL; the values are parameters.
+func grantWhere(f storage.GrantFilter, start int) (string, []any) {
+	var conds []string
+	var args []any
+	add := func(column, value string) {
+		if value != "" {
+			args = append(args, value)
+			conds = append(conds, fmt.Sprintf("%s = ?%d", column, start+len(args)-1))
+		}
+	}
+	add("subject", f.Subject)
+	add("client_id", f.ClientID)
+	add("session_id", f.SessionID)
+	add("type", f.Type)
+	if len(conds) == 0 {
+		return "1 = 1", nil
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// ListGrants implements storage.Grants.
+func (s *Store) ListGrants(ctx context.Context, f storage.GrantFilter, now time.Time) ([]storage.Grant, error) {
+	if err := storage.CheckListGrants(f, now); err != nil {
+		return nil, err
+	}
+	if err := s.alive(); err != nil {
+		return nil, err
+	}
+	where, args := grantWhere(f, 2)
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT `+grantColumns+` FROM grants WHERE `+where+` AND (expires_at IS NULL OR expires_at > ?1)
+		ORDER BY created_at, key`, append([]any{now.UnixMilli()}, args...)...)
+	if err != nil {
+		return nil, s.fail("list grants", err)
+	}
+	defer rows.Close()
+	var out []storage.Grant
+	for rows.Next() {
+		g, err := scanGrant(rows)
+		if err != nil {
+			return nil, s.fail("list grants", err)
+		}
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("list grants", err)
+	}
+	return out, nil
+}
+
+// DeleteGrant implements storage.Grants.
+func (s *Store) DeleteGrant(ctx context.Context, key string) error {
+	if err := storage.CheckKey("grant key", key); err != nil {
+		return err
+	}
+	n, err := s.exec(ctx, "delete grant", `DELETE FROM grants WHERE key = ?1`, key)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return notFound("delete grant")
+	}
+	return nil
+}
+
+// DeleteGrants implements storage.Grants.
+func (s *Store) DeleteGrants(ctx context.Context, f storage.GrantFilter) (int, error) {
+	if err := storage.CheckDeleteGrants(f); err != nil {
+		return 0, err
+	}
+	where, args := grantWhere(f, 1)
+	n, err := s.exec(ctx, "delete grants", `DELETE FROM grants WHERE `+where, args...)
+	return int(n), err
+}

@@ -1,0 +1,136 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/signetid/signet/storage"
+)
+
+const keyColumns = `id, algorithm, data, created_at, activates_at, retires_at, expires_at`
+
+func scanSigningKey(sc interface{ Scan(...any) error }) (storage.SigningKey, error) {
+	var k storage.SigningKey
+	var created int64
+	var activates, retires, expires sql.NullInt64
+	if err := sc.Scan(&k.ID, &k.Algorithm, &k.Data, &created, &activates, &retires, &expires); err != nil {
+		return storage.SigningKey{}, err
+	}
+	k.Data = readBlob(k.Data)
+	k.Created = time.UnixMilli(created).UTC()
+	k.Activates = fromMS(activates)
+	k.Retires = fromMS(retires)
+	k.Expires = fromMS(expires)
+	return k, nil
+}
+
+// CreateSigningKey implements storage.SigningKeys.
+func (s *Store) CreateSigningKey(ctx context.Context, k storage.SigningKey) error {
+	if err := storage.CheckSigningKey(k); err != nil {
+		return err
+	}
+	_, err := s.exec(ctx, fmt.Sprintf("create signing key %q", k.ID), `
+		INSERT INTO signing_keys (`+keyColumns+`) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`,
+		k.ID, k.Algorithm, blob(k.Data), k.Created.UnixMilli(), ms(k.Activates), ms(k.Retires), ms(k.Expires))
+	return err
+}
+
+// GetSigningKey implements storage.SigningKeys.
+func (s *Store) GetSigningKey(ctx context.Context, id string) (storage.SigningKey, error) {
+	if err := storage.CheckKey("signing key id", id); err != nil {
+		return storage.SigningKey{}, err
+	}
+	if err := s.alive(); err != nil {
+		return storage.SigningKey{}, err
+	}
+	k, err := scanSigningKey(s.r.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM signing_keys WHERE id = ?1`, id))
+	if err != nil {
+		return storage.SigningKey{}, s.fail(fmt.Sprintf("get signing key %q", id), err)
+	}
+	return k, nil
+}
+
+// ListSigningKeys implements storage.SigningKeys.
+func (s *Store) ListSigningKeys(ctx context.Context) ([]storage.SigningKey, error) {
+	if err := s.alive(); err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+keyColumns+` FROM signing_keys ORDER BY created_at, id`)
+	if err != nil {
+		return nil, s.fail("list signing keys", err)
+	}
+	defer rows.Close()
+	var out []storage.SigningKey
+	for rows.Next() {
+		k, err := scanSigningKey(rows)
+		if err != nil {
+			return nil, s.fail("list signing keys", err)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail("list signing keys", err)
+	}
+	return out, nil
+}
+
+// UpdateSigningKey implements storage.SigningKeys.
+func (s *Store) UpdateSigningKey(ctx context.Context, id string, update func(*storage.SigningKey) error) error {
+	if err := storage.CheckKey("signing key id", id); err != nil {
+		return err
+	}
+	op := fmt.Sprintf("update signing key %q", id)
+	return s.write(ctx, op, func(tx *sql.Tx) error {
+		k, err := scanSigningKey(tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM signing_keys WHERE id = ?1`, id))
+		if err != nil {
+			return s.fail(op, err)
+		}
+		if err := update(&k); err != nil {
+			return err
+		}
+		if err := storage.CheckSameKey("signing key id", id, k.ID); err != nil {
+			return err
+		}
+		if err := storage.CheckSigningKey(k); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE signing_keys SET algorithm = ?2, data = ?3, created_at = ?4, activates_at = ?5, retires_at = ?6, expires_at = ?7
+			WHERE id = ?1`,
+			id, k.Algorithm, blob(k.Data), k.Created.UnixMilli(), ms(k.Activates), ms(k.Retires), ms(k.Expires)); err != nil {
+			return s.fail(op, err)
+		}
+		return nil
+	})
+}
+
+// DeleteSigningKey implements storage.SigningKeys.
+func (s *Store) DeleteSigningKey(ctx context.Context, id string) error {
+	if err := storage.CheckKey("signing key id", id); err != nil {
+		return err
+	}
+	op := fmt.Sprintf("delete signing key %q", id)
+	n, err := s.exec(ctx, op, `DELETE FROM signing_keys WHERE id = ?1`, id)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return notFound(op)
+	}
+	return nil
+}
+
+// ConfigVersion implements storage.ConfigVersioner. Triggers on the client
+// and resource tables change it in the transaction of every write to them.
+func (s *Store) ConfigVersion(ctx context.Context) (int64, error) {
+	if err := s.alive(); err != nil {
+		return 0, err
+	}
+	var v int64
+	if err := s.r.QueryRowContext(ctx, `SELECT version FROM config_version WHERE id = 1`).Scan(&v); err != nil {
+		return 0, s.fail("read config version", err)
+	}
+	return v, nil
+}

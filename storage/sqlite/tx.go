@@ -1,0 +1,123 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/signetid/signet/storage"
+)
+
+// queryer is the read pool, the writer, or a transaction on either.
+type queryer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// alive returns ErrClosed after Close.
+func (s *Store) alive() error {
+	if s.closed.Load() {
+		return storage.ErrClosed
+	}
+	return nil
+}
+
+// write runs fn in one transaction on the single write connection, begun
+// IMMEDIATE (the writer's _txlock), so that a read-modify-write in fn sees no
+// other writer between its read and its write. fn's error is returned as it
+// is (fn wraps driver errors with s.fail); the transaction is then rolled
+// back.
+func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
+	if err := s.alive(); err != nil {
+		return err
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return s.fail(op, err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return s.fail(op, err)
+	}
+	return nil
+}
+
+// exec runs one statement on the writer and returns the rows it affected.
+func (s *Store) exec(ctx context.Context, op, query string, args ...any) (int64, error) {
+	if err := s.alive(); err != nil {
+		return 0, err
+	}
+	res, err := s.w.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, s.fail(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, s.fail(op, err)
+	}
+	return n, nil
+}
+
+// notFound is the error of a write that found no row for key.
+func notFound(op string) error {
+	return fmt.Errorf("sqlite: %s: %w", op, storage.ErrNotFound)
+}
+
+// ms is t as a column value: unix milliseconds, or NULL for the zero time.
+func ms(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// fromMS is the time of a column written by ms.
+func fromMS(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(v.Int64).UTC()
+}
+
+// blob keeps an empty byte slice and nil apart from each other no more than
+// the other backends do: both are stored as NULL and read back as nil.
+func blob(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+func readBlob(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// jsonList encodes a list of names as a JSON array ("[]" for none).
+func jsonList(l []string) string {
+	if len(l) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(l) // strings always marshal
+	return string(b)
+}
+
+// readJSONList decodes a column written by jsonList; none is nil.
+func readJSONList(s string) ([]string, error) {
+	var l []string
+	if err := json.Unmarshal([]byte(s), &l); err != nil {
+		return nil, fmt.Errorf("decode list %q: %w", s, err)
+	}
+	if len(l) == 0 {
+		return nil, nil
+	}
+	return l, nil
+}

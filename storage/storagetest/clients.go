@@ -1,0 +1,320 @@
+package storagetest
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/signetid/signet/storage"
+)
+
+// clientTests are the client's own tests, beyond kindTests.
+var clientTests = []test{
+	{"StoreSetsTimes", testClientTimes},
+	{"TimesInUTC", testClientTimesUTC},
+	{"Secrets", testClientSecrets},
+	{"JWKSExact", testClientJWKS},
+	{"ConcurrentSecretAdds", testConcurrentSecretAdds},
+	{"Invalid", testClientInvalid},
+}
+
+func mustGetClient(t *testing.T, s storage.Store, id string) storage.Client {
+	t.Helper()
+	c, err := s.GetClient(t.Context(), id)
+	if err != nil {
+		t.Fatalf("GetClient(%q): %v", id, err)
+	}
+	return c
+}
+
+// within fails t unless got is a stored time between from and to, with some
+// slack for a store that takes the database server's clock.
+func within(t *testing.T, what string, got, from, to time.Time) {
+	t.Helper()
+	const slack = 5 * time.Second
+	if got.Before(instant(from).Add(-slack)) || got.After(to.Add(slack)) {
+		t.Errorf("%s = %v, want between %v and %v", what, got, from, to)
+	}
+}
+
+// testClientTimes checks that the store sets Created and Updated: both at
+// the create, Created kept and Updated moved by an update, whatever the
+// caller or the update function puts there.
+func testClientTimes(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	in := sampleClient("c")
+	in.Created, in.Updated = base.Add(-100*24*time.Hour), base.Add(-50*24*time.Hour)
+	before := time.Now()
+	if err := s.CreateClient(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	after := time.Now()
+	created := mustGetClient(t, s, "c")
+	within(t, "Created", created.Created, before, after)
+	if !created.Updated.Equal(created.Created) {
+		t.Errorf("Updated = %v after create, want Created %v", created.Updated, created.Created)
+	}
+
+	time.Sleep(5 * time.Millisecond) // so that Updated can move at millisecond precision
+	before = time.Now()
+	if err := s.UpdateClient(ctx, "c", func(c *storage.Client) error {
+		if !c.Created.Equal(created.Created) || !c.Updated.Equal(created.Updated) {
+			t.Errorf("update function got Created %v, Updated %v; want the stored %v, %v", c.Created, c.Updated, created.Created, created.Updated)
+		}
+		c.Name = "renamed"
+		c.Created, c.Updated = base, base
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	after = time.Now()
+	updated := mustGetClient(t, s, "c")
+	if !updated.Created.Equal(created.Created) {
+		t.Errorf("Created = %v after update, want it kept at %v", updated.Created, created.Created)
+	}
+	if !updated.Updated.After(created.Updated) {
+		t.Errorf("Updated = %v after update, want after %v", updated.Updated, created.Updated)
+	}
+	within(t, "Updated", updated.Updated, before, after)
+	if updated.Name != "renamed" {
+		t.Errorf("Name = %q, want renamed", updated.Name)
+	}
+}
+
+// testClientTimesUTC checks that every time comes back in UTC, to the
+// millisecond (truncated), and a zero time as zero.
+func testClientTimesUTC(t *testing.T, s storage.Store) {
+	in := sampleClient("c")
+	in.Secrets[0].Created = time.Date(2030, 1, 2, 3, 4, 5, 999_999_999, time.FixedZone("west", -7*3600))
+	in.Secrets[0].Expires = in.Secrets[0].Created.Add(time.Nanosecond) // after Created, the same millisecond
+	in.Secrets[1].Expires = time.Time{}
+	if err := s.CreateClient(t.Context(), in); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []storage.Client{mustGetClient(t, s, "c"), listed(t, s)[0]} {
+		checkUTC(t, "Created", c.Created, c.Created)
+		checkUTC(t, "Updated", c.Updated, c.Updated)
+		if len(c.Secrets) != 2 {
+			t.Fatalf("%d secrets, want 2", len(c.Secrets))
+		}
+		checkUTC(t, "secret Created", c.Secrets[0].Created, in.Secrets[0].Created)
+		checkUTC(t, "secret Expires", c.Secrets[0].Expires, in.Secrets[0].Expires)
+		if !c.Secrets[1].Expires.IsZero() {
+			t.Errorf("secret Expires = %v, want zero (never)", c.Secrets[1].Expires)
+		}
+	}
+}
+
+func listed(t *testing.T, s storage.Store) []storage.Client {
+	t.Helper()
+	cs, err := s.ListClients(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+// checkUTC fails t unless got is want as a store keeps it: in UTC, truncated
+// to the millisecond.
+func checkUTC(t *testing.T, what string, got, want time.Time) {
+	t.Helper()
+	if got.Location() != time.UTC {
+		t.Errorf("%s in %v, want UTC", what, got.Location())
+	}
+	if !got.Equal(instant(want)) {
+		t.Errorf("%s = %v, want %v (the millisecond of %v)", what, got, instant(want), want)
+	}
+}
+
+// testClientSecrets checks that secrets round-trip field by field and in
+// order, and that an update function adds and removes them.
+func testClientSecrets(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	in := sampleClient("c")
+	in.Secrets = nil
+	for _, id := range []string{"b", "c", "a"} {
+		in.Secrets = append(in.Secrets, storage.ClientSecret{ID: id, Hash: "hash-" + id, Description: "secret " + id, Created: base})
+	}
+	if err := s.CreateClient(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	clientKind.check(t, s, "c", in)
+
+	// Remove one, add one.
+	if err := s.UpdateClient(ctx, "c", func(c *storage.Client) error {
+		c.Secrets = slices.DeleteFunc(c.Secrets, func(s storage.ClientSecret) bool { return s.ID == "c" })
+		c.Secrets = append(c.Secrets, storage.ClientSecret{ID: "d", Hash: "hash-d", Created: base.Add(time.Hour), Expires: base.Add(2 * time.Hour)})
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got := mustGetClient(t, s, "c")
+	var ids []string
+	for _, sec := range got.Secrets {
+		ids = append(ids, sec.ID)
+	}
+	if fmt.Sprint(ids) != "[b a d]" {
+		t.Fatalf("secret ids = %v, want [b a d] (in the order written)", ids)
+	}
+	d := got.Secrets[2]
+	if d.Hash != "hash-d" || d.Description != "" || !d.Created.Equal(instant(base.Add(time.Hour))) || !d.Expires.Equal(instant(base.Add(2*time.Hour))) {
+		t.Errorf("secret d = %+v", d)
+	}
+
+	// A duplicate id is refused and writes nothing.
+	err := s.UpdateClient(ctx, "c", func(c *storage.Client) error {
+		c.Secrets = append(c.Secrets, storage.ClientSecret{ID: "a", Hash: "other", Created: base})
+		return nil
+	})
+	wantInvalid(t, "UpdateClient with a duplicate secret id", err, `client secret id "a" is used twice`)
+	if n := len(mustGetClient(t, s, "c").Secrets); n != 3 {
+		t.Errorf("%d secrets after a refused update, want 3", n)
+	}
+
+	// All removed.
+	if err := s.UpdateClient(ctx, "c", func(c *storage.Client) error {
+		c.Secrets = nil
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(mustGetClient(t, s, "c").Secrets); n != 0 {
+		t.Errorf("%d secrets after removing all, want 0", n)
+	}
+}
+
+// testClientJWKS checks that a JWKS comes back byte for byte, and that none
+// comes back empty.
+func testClientJWKS(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	with := sampleClient("with")
+	without := sampleClient("without")
+	without.JWKS, without.JWKSURI = nil, "https://client.example/jwks"
+	for _, c := range []storage.Client{with, without} {
+		if err := s.CreateClient(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := mustGetClient(t, s, "with").JWKS; !bytes.Equal(got, []byte(jwks)) {
+		t.Errorf("JWKS = %q, want exactly %q", got, jwks)
+	}
+	got := mustGetClient(t, s, "without")
+	if len(got.JWKS) != 0 || got.JWKSURI != "https://client.example/jwks" {
+		t.Errorf("JWKS, JWKSURI = %q, %q; want none and the URI", got.JWKS, got.JWKSURI)
+	}
+}
+
+// testConcurrentSecretAdds checks that concurrent updates lose nothing: each
+// of 16 goroutines adds one secret to the same client.
+func testConcurrentSecretAdds(t *testing.T, s storage.Store) {
+	in := sampleClient("c")
+	in.Secrets = nil
+	if err := s.CreateClient(t.Context(), in); err != nil {
+		t.Fatal(err)
+	}
+	addSecrets(t, func(int) storage.Store { return s }, "c", 16)
+}
+
+// addSecrets adds n secrets to client id from n goroutines, the i-th through
+// store(i), and checks that all are there.
+func addSecrets(t *testing.T, store func(i int) storage.Store, id string, n int) {
+	t.Helper()
+	errs := race(n, func(i int) error {
+		return store(i).UpdateClient(t.Context(), id, func(c *storage.Client) error {
+			c.Secrets = append(c.Secrets, storage.ClientSecret{ID: fmt.Sprintf("s%02d", i), Hash: "h", Created: base})
+			return nil
+		})
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("writer %d: %v", i, err)
+		}
+	}
+	got := mustGetClient(t, store(0), id)
+	var ids []string
+	for _, sec := range got.Secrets {
+		ids = append(ids, sec.ID)
+	}
+	slices.Sort(ids)
+	if distinct := slices.Compact(slices.Clone(ids)); len(ids) != n || len(distinct) != n {
+		t.Errorf("after %d concurrent adds the client has secrets %v, want %d distinct", n, ids, n)
+	}
+}
+
+func testClientInvalid(t *testing.T, s storage.Store) {
+	long := strings.Repeat("x", storage.MaxTextLen+1)
+	tests := []struct {
+		name   string
+		change func(*storage.Client)
+		msg    string
+	}{
+		{"empty id", func(c *storage.Client) { c.ID = "" }, "client id is empty"},
+		{"long name", func(c *storage.Client) { c.Name = long }, "client name is 4097 bytes, over the limit of 4096"},
+		{"nul in name", func(c *storage.Client) { c.Name = "a\x00" }, "client name contains a NUL byte"},
+		{"invalid utf-8 name", func(c *storage.Client) { c.Name = "\xc3\x28" }, "client name is not valid UTF-8"},
+		{"too many secrets", func(c *storage.Client) {
+			c.Secrets = nil
+			for i := range storage.MaxSecrets + 1 {
+				c.Secrets = append(c.Secrets, storage.ClientSecret{ID: fmt.Sprint(i), Hash: "h", Created: base})
+			}
+		}, "client has 101 secrets, over the limit of 100"},
+		{"duplicate secret id", func(c *storage.Client) { c.Secrets[1].ID = c.Secrets[0].ID }, `client secret id "s2" is used twice`},
+		{"empty secret id", func(c *storage.Client) { c.Secrets[0].ID = "" }, "client secret id is empty"},
+		{"empty secret hash", func(c *storage.Client) { c.Secrets[0].Hash = "" }, "client secret hash is empty"},
+		{"nul in secret description", func(c *storage.Client) { c.Secrets[0].Description = "\x00" }, "client secret description contains a NUL byte"},
+		{"secret without created", func(c *storage.Client) { c.Secrets[0].Created = time.Time{} }, `client secret "s2" has no created time`},
+		{"secret expires at created", func(c *storage.Client) { c.Secrets[0].Expires = c.Secrets[0].Created }, `client secret "s2" expires at or before it was created`},
+		{"too many scopes", func(c *storage.Client) {
+			c.Scopes = nil
+			for i := range storage.MaxListLen + 1 {
+				c.Scopes = append(c.Scopes, fmt.Sprint("s", i))
+			}
+		}, "1001 entries of client scope, over the limit of 1000"},
+		{"duplicate scope", func(c *storage.Client) { c.Scopes = append(c.Scopes, "openid") }, `client scope "openid" is listed twice`},
+		{"empty scope", func(c *storage.Client) { c.Scopes = append(c.Scopes, "") }, "client scope is empty"},
+		{"long scope", func(c *storage.Client) { c.Scopes = append(c.Scopes, long[:storage.MaxKeyLen+1]) }, "client scope is 513 bytes"},
+		{"empty grant type", func(c *storage.Client) { c.GrantTypes = []string{""} }, "client grant type is empty"},
+		{"duplicate grant type", func(c *storage.Client) { c.GrantTypes = []string{"a", "a"} }, `client grant type "a" is listed twice`},
+		{"negative lifetime", func(c *storage.Client) { c.AccessTokenLifetime = -time.Second }, "client access token lifetime -1s is negative"},
+		{"fractional lifetime", func(c *storage.Client) { c.AccessTokenLifetime = 1500 * time.Millisecond }, "client access token lifetime 1.5s is not a whole number of seconds"},
+		{"JWKS not JSON", func(c *storage.Client) { c.JWKS = []byte(`{"keys":`) }, "client JWKS is not valid JSON"},
+		{"JWKS an array", func(c *storage.Client) { c.JWKS = []byte(` [{"kty":"EC"}]`) }, "client JWKS is not a JSON object"},
+		{"JWKS not UTF-8", func(c *storage.Client) { c.JWKS = []byte("{\"keys\":\"\xff\"}") }, "client JWKS is not valid UTF-8"},
+		{"JWKS too large", func(c *storage.Client) {
+			c.JWKS = []byte(`{"keys":[],"pad":"` + strings.Repeat("p", storage.MaxDataLen) + `"}`)
+		}, "bytes, over the limit of 1048576"},
+		{"long JWKS URI", func(c *storage.Client) { c.JWKSURI = long }, "client JWKS URI is 4097 bytes"},
+	}
+	ctx := t.Context()
+	v0 := version(t, s)
+	if err := s.CreateClient(ctx, sampleClient("valid")); err != nil {
+		t.Fatal(err)
+	}
+	v1 := version(t, s)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := sampleClient("new")
+			tt.change(&c)
+			wantInvalid(t, "CreateClient", s.CreateClient(ctx, c), tt.msg)
+			if c.ID == "" {
+				return
+			}
+			wantInvalid(t, "UpdateClient", s.UpdateClient(ctx, "valid", func(v *storage.Client) error {
+				c.ID = v.ID
+				*v = c
+				return nil
+			}), tt.msg)
+		})
+	}
+	cs := listed(t, s)
+	if len(cs) != 1 || cs[0].ID != "valid" {
+		t.Errorf("after refused writes ListClients = %d clients, want only the valid one", len(cs))
+	}
+	clientKind.check(t, s, "valid", sampleClient("valid"))
+	if v := version(t, s); v == v0 || v != v1 {
+		t.Errorf("ConfigVersion %d, %d, %d: want a change after the create only", v0, v1, v)
+	}
+}

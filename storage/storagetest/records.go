@@ -1,0 +1,288 @@
+package storagetest
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/signetid/signet/storage"
+)
+
+// base is the time records are built around: in the future (nothing built on
+// it has expired by the real clock), with nanoseconds and in a zone other than
+// UTC, so that a store that does not keep times to the millisecond in UTC is
+// caught.
+var base = time.Date(2031, 3, 4, 5, 6, 7, 891_234_567, time.FixedZone("UTC+5:30", 5*3600+1800))
+
+// instant is t as a store keeps it: to the millisecond (truncated, as
+// UnixMilli does), in UTC; the zero time stays zero.
+func instant(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return time.UnixMilli(t.UnixMilli()).UTC()
+}
+
+// orNil returns nil for an empty slice: a store may return either.
+func orNil[S ~[]E, E any](s S) S {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+// jwks is a JSON Web Key Set with unusual spacing and member order, which a
+// store that re-encodes JSON (PostgreSQL jsonb) would change.
+const jwks = `{ "keys":[{"kty":"EC","crv":"P-256",  "x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}],
+	"z":1, "a":"é"}`
+
+func sampleClient(id string) storage.Client {
+	return storage.Client{
+		ID:   id,
+		Name: "Client " + id + " — l’appli",
+		Secrets: []storage.ClientSecret{
+			{ID: "s2", Hash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", Description: "rotated in", Created: base, Expires: base.Add(48 * time.Hour)},
+			{ID: "s1", Hash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdB$aGFzaB", Created: base.Add(-time.Hour)},
+		},
+		GrantTypes:          []string{"client_credentials", "authorization_code", "refresh_token"},
+		Scopes:              []string{"openid", "api.write", "api.read"},
+		AccessTokenLifetime: 90 * time.Minute,
+		JWKS:                []byte(jwks),
+	}
+}
+
+func changeClient(c *storage.Client) {
+	c.Name = "Renamed " + c.ID
+	c.Secrets = append(c.Secrets[:1:1], storage.ClientSecret{ID: "s3", Hash: "h3", Description: "new", Created: base.Add(time.Minute)})
+	c.GrantTypes = c.GrantTypes[:1]
+	c.Scopes = append(c.Scopes, "extra")
+	c.AccessTokenLifetime = 0
+	c.JWKS = nil
+	c.JWKSURI = "https://client.example/" + c.ID + "/jwks"
+}
+
+func scribbleClient(c *storage.Client) {
+	if len(c.Secrets) > 0 {
+		c.Secrets[0].Hash = "scribbled"
+		c.Secrets[0].Created = time.Time{}
+	}
+	if len(c.GrantTypes) > 0 {
+		c.GrantTypes[0] = "scribbled"
+	}
+	if len(c.Scopes) > 0 {
+		c.Scopes[0] = "scribbled"
+	}
+	if len(c.JWKS) > 0 {
+		c.JWKS[0] = 'X'
+	}
+}
+
+// wantClient is c as read back, except Created and Updated (which the store
+// sets and the client tests check), cleared.
+func wantClient(c storage.Client) storage.Client {
+	c.Secrets = orNil(slices.Clone(c.Secrets))
+	for i := range c.Secrets {
+		c.Secrets[i].Created = instant(c.Secrets[i].Created)
+		c.Secrets[i].Expires = instant(c.Secrets[i].Expires)
+	}
+	c.GrantTypes = orNil(c.GrantTypes)
+	c.Scopes = orNil(c.Scopes)
+	c.JWKS = orNil(c.JWKS)
+	c.Created, c.Updated = time.Time{}, time.Time{}
+	return c
+}
+
+var clientKind = kind[storage.Client]{
+	config:     true,
+	field:      "client id",
+	sample:     sampleClient,
+	keyOf:      func(c storage.Client) string { return c.ID },
+	setKey:     func(c *storage.Client, id string) { c.ID = id },
+	change:     changeClient,
+	invalidate: func(c *storage.Client) { c.Scopes = append(c.Scopes, c.Scopes[0]) },
+	invalidMsg: "is listed twice",
+	scribble:   scribbleClient,
+	want:       wantClient,
+	create:     func(ctx context.Context, s storage.Store, c storage.Client) error { return s.CreateClient(ctx, c) },
+	get: func(ctx context.Context, s storage.Store, id string) (storage.Client, error) {
+		return s.GetClient(ctx, id)
+	},
+	list: func(ctx context.Context, s storage.Store) ([]storage.Client, error) { return s.ListClients(ctx) },
+	update: func(ctx context.Context, s storage.Store, id string, f func(*storage.Client) error) error {
+		return s.UpdateClient(ctx, id, f)
+	},
+	del: func(ctx context.Context, s storage.Store, id string) error { return s.DeleteClient(ctx, id) },
+}
+
+var apiScopeKind = kind[storage.APIScope]{
+	config: true,
+	field:  "scope name",
+	sample: func(name string) storage.APIScope {
+		return storage.APIScope{Name: name, DisplayName: "Scope " + name, Description: "Écrire des commandes\nsur deux lignes"}
+	},
+	keyOf:  func(s storage.APIScope) string { return s.Name },
+	setKey: func(s *storage.APIScope, name string) { s.Name = name },
+	change: func(s *storage.APIScope) {
+		s.DisplayName = "Renamed " + s.Name
+		s.Description = ""
+	},
+	invalidate: func(s *storage.APIScope) { s.Description = "nul \x00 byte" },
+	invalidMsg: "scope description contains a NUL byte",
+	want:       func(s storage.APIScope) storage.APIScope { return s },
+	create:     func(ctx context.Context, s storage.Store, r storage.APIScope) error { return s.CreateAPIScope(ctx, r) },
+	get: func(ctx context.Context, s storage.Store, name string) (storage.APIScope, error) {
+		return s.GetAPIScope(ctx, name)
+	},
+	list: func(ctx context.Context, s storage.Store) ([]storage.APIScope, error) { return s.ListAPIScopes(ctx) },
+	update: func(ctx context.Context, s storage.Store, name string, f func(*storage.APIScope) error) error {
+		return s.UpdateAPIScope(ctx, name, f)
+	},
+	del: func(ctx context.Context, s storage.Store, name string) error { return s.DeleteAPIScope(ctx, name) },
+}
+
+var apiResourceKind = kind[storage.APIResource]{
+	config: true,
+	field:  "resource name",
+	sample: func(name string) storage.APIResource {
+		return storage.APIResource{Name: name, DisplayName: "API " + name, Scopes: []string{"orders.write", "orders.read"}}
+	},
+	keyOf:  func(r storage.APIResource) string { return r.Name },
+	setKey: func(r *storage.APIResource, name string) { r.Name = name },
+	change: func(r *storage.APIResource) {
+		r.DisplayName = "Renamed " + r.Name
+		r.Scopes = []string{"orders.admin"}
+	},
+	invalidate: func(r *storage.APIResource) { r.Scopes = append(r.Scopes, "") },
+	invalidMsg: "resource scope is empty",
+	scribble: func(r *storage.APIResource) {
+		if len(r.Scopes) > 0 {
+			r.Scopes[0] = "scribbled"
+		}
+	},
+	want: func(r storage.APIResource) storage.APIResource {
+		r.Scopes = orNil(r.Scopes)
+		return r
+	},
+	create: func(ctx context.Context, s storage.Store, r storage.APIResource) error {
+		return s.CreateAPIResource(ctx, r)
+	},
+	get: func(ctx context.Context, s storage.Store, name string) (storage.APIResource, error) {
+		return s.GetAPIResource(ctx, name)
+	},
+	list: func(ctx context.Context, s storage.Store) ([]storage.APIResource, error) {
+		return s.ListAPIResources(ctx)
+	},
+	update: func(ctx context.Context, s storage.Store, name string, f func(*storage.APIResource) error) error {
+		return s.UpdateAPIResource(ctx, name, f)
+	},
+	del: func(ctx context.Context, s storage.Store, name string) error { return s.DeleteAPIResource(ctx, name) },
+}
+
+var identityResourceKind = kind[storage.IdentityResource]{
+	config: true,
+	field:  "identity resource name",
+	sample: func(name string) storage.IdentityResource {
+		return storage.IdentityResource{
+			Name: name, DisplayName: "Identity " + name, Description: "Your e-mail address",
+			Claims: []string{"email", "email_verified"},
+		}
+	},
+	keyOf:  func(r storage.IdentityResource) string { return r.Name },
+	setKey: func(r *storage.IdentityResource, name string) { r.Name = name },
+	change: func(r *storage.IdentityResource) {
+		r.DisplayName = "Renamed " + r.Name
+		r.Description = "changed"
+		r.Claims = nil
+	},
+	invalidate: func(r *storage.IdentityResource) { r.DisplayName = strings.Repeat("d", storage.MaxTextLen+1) },
+	invalidMsg: "identity resource display name is 4097 bytes",
+	scribble: func(r *storage.IdentityResource) {
+		if len(r.Claims) > 0 {
+			r.Claims[0] = "scribbled"
+		}
+	},
+	want: func(r storage.IdentityResource) storage.IdentityResource {
+		r.Claims = orNil(r.Claims)
+		return r
+	},
+	create: func(ctx context.Context, s storage.Store, r storage.IdentityResource) error {
+		return s.CreateIdentityResource(ctx, r)
+	},
+	get: func(ctx context.Context, s storage.Store, name string) (storage.IdentityResource, error) {
+		return s.GetIdentityResource(ctx, name)
+	},
+	list: func(ctx context.Context, s storage.Store) ([]storage.IdentityResource, error) {
+		return s.ListIdentityResources(ctx)
+	},
+	update: func(ctx context.Context, s storage.Store, name string, f func(*storage.IdentityResource) error) error {
+		return s.UpdateIdentityResource(ctx, name, f)
+	},
+	del: func(ctx context.Context, s storage.Store, name string) error {
+		return s.DeleteIdentityResource(ctx, name)
+	},
+}
+
+// allBytes is every byte value, NUL and invalid UTF-8 included: opaque data
+// must be stored as bytes (BLOB, bytea), not text.
+var allBytes = func() []byte {
+	b := make([]byte, 256)
+	for i := range b {
+		b[i] = byte(i)
+	}
+	return b
+}()
+
+func sampleSigningKey(id string) storage.SigningKey {
+	return storage.SigningKey{
+		ID:        id,
+		Algorithm: "ES256",
+		Data:      append([]byte(id+":"), allBytes...),
+		Created:   base, // the same for all, so that the list is by id
+		Activates: base.Add(time.Hour),
+		Retires:   base.Add(30 * 24 * time.Hour),
+		Expires:   base.Add(60 * 24 * time.Hour),
+	}
+}
+
+var signingKeyKind = kind[storage.SigningKey]{
+	config: false,
+	field:  "signing key id",
+	sample: sampleSigningKey,
+	keyOf:  func(k storage.SigningKey) string { return k.ID },
+	setKey: func(k *storage.SigningKey, id string) { k.ID = id },
+	change: func(k *storage.SigningKey) {
+		k.Algorithm = "RS256"
+		k.Data = []byte("re-encrypted " + k.ID)
+		k.Created = base.Add(-time.Hour)
+		k.Activates = time.Time{}
+		k.Retires = base.Add(time.Hour)
+		k.Expires = time.Time{}
+	},
+	invalidate: func(k *storage.SigningKey) { k.Retires = k.Created.Add(-time.Millisecond) },
+	invalidMsg: "retirement is before creation",
+	scribble: func(k *storage.SigningKey) {
+		if len(k.Data) > 0 {
+			k.Data[0] = 'X'
+		}
+	},
+	want: func(k storage.SigningKey) storage.SigningKey {
+		k.Data = orNil(bytes.Clone(k.Data))
+		k.Created, k.Activates, k.Retires, k.Expires = instant(k.Created), instant(k.Activates), instant(k.Retires), instant(k.Expires)
+		return k
+	},
+	create: func(ctx context.Context, s storage.Store, k storage.SigningKey) error {
+		return s.CreateSigningKey(ctx, k)
+	},
+	get: func(ctx context.Context, s storage.Store, id string) (storage.SigningKey, error) {
+		return s.GetSigningKey(ctx, id)
+	},
+	list: func(ctx context.Context, s storage.Store) ([]storage.SigningKey, error) {
+		return s.ListSigningKeys(ctx)
+	},
+	update: func(ctx context.Context, s storage.Store, id string, f func(*storage.SigningKey) error) error {
+		return s.UpdateSigningKey(ctx, id, f)
+	},
+	del: func(ctx context.Context, s storage.Store, id string) error { return s.DeleteSigningKey(ctx, id) },
+}
