@@ -44,10 +44,7 @@ func TestBinary(t *testing.T) {
 		t.Skip("stops the server with SIGTERM")
 	}
 	t.Parallel()
-	bin := filepath.Join(t.TempDir(), "signet")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := builtBinary(t)
 	t.Run("development", func(t *testing.T) {
 		t.Parallel()
 		testBinaryDevelopment(t, bin)

@@ -812,37 +812,59 @@ func (a *app) clientRemove(ctx context.Context, c *removeCmd, id string) error {
 		return err
 	}
 	_, inFile := env.fileClient(id)
+	return a.removeRecord(ctx, c, env, removal{
+		kind: "client", name: id, plural: "clients", inFile: inFile,
+		effect: "it can get no more tokens",
+		get: func(db storage.Store) error {
+			_, err := db.GetClient(ctx, id)
+			return err
+		},
+		del: func(db storage.Store) error { return db.DeleteClient(ctx, id) },
+	})
+}
+
+// removal is one record of the database to remove.
+type removal struct {
+	kind, name, plural string // client, orders-worker, clients
+	inFile             bool   // the configuration file defines it too
+	effect             string // what removing it does, for the confirmation
+	get, del           func(storage.Store) error
+}
+
+// removeRecord removes a client or resource from the database, after a
+// confirmation; the file's definition of the same name is never touched.
+func (a *app) removeRecord(ctx context.Context, c *removeCmd, env *catalogEnv, r removal) error {
 	if err := env.writable(); err != nil {
-		if inFile {
-			return env.definedThere("client", id)
+		if r.inFile {
+			return env.definedThere(r.kind, r.name)
 		}
 		return err
 	}
 	return a.withStore(ctx, env, func(db storage.Store) error {
-		if _, err := db.GetClient(ctx, id); errors.Is(err, storage.ErrNotFound) {
-			if inFile {
-				return env.definedThere("client", id)
+		if err := r.get(db); errors.Is(err, storage.ErrNotFound) {
+			if r.inFile {
+				return env.definedThere(r.kind, r.name)
 			}
-			return fmt.Errorf("no client %q in the %s (signet client list shows the clients)", id, env.where())
+			return fmt.Errorf("no %s %q in the %s (signet %s list shows the %s)", r.kind, r.name, env.where(), r.kind, r.plural)
 		} else if err != nil {
 			return err
 		}
-		what := fmt.Sprintf("remove client %s from the database: it can get no more tokens", id)
-		if inFile {
-			what = fmt.Sprintf("remove the database's client %s (%s also defines it, and keeps it)", id, env.cfg.File)
+		what := fmt.Sprintf("remove %s %s from the database: %s", r.kind, r.name, r.effect)
+		if r.inFile {
+			what = fmt.Sprintf("remove the database's %s %s (%s also defines it, and keeps it)", r.kind, r.name, env.cfg.File)
 		}
 		if err := a.confirm(c.yes, what); err != nil {
 			return err
 		}
-		err := db.DeleteClient(ctx, id)
-		if err := storeError(err, fmt.Sprintf("no client %q in the database (removed meanwhile?)", id), ""); err != nil {
+		err := r.del(db)
+		if err := storeError(err, fmt.Sprintf("no %s %q in the database (removed meanwhile?)", r.kind, r.name), ""); err != nil {
 			return err
 		}
-		if inFile {
-			fmt.Fprintf(a.stdout, "Removed client %s from the database; %s defines it still, and signet serve can start again.\n", id, env.cfg.File)
+		if r.inFile {
+			fmt.Fprintf(a.stdout, "Removed %s %s from the database; %s defines it still, and signet serve can start again.\n", r.kind, r.name, env.cfg.File)
 			return nil
 		}
-		fmt.Fprintf(a.stdout, "Removed client %s from the database; %s.\n", id, env.pollNote())
+		fmt.Fprintf(a.stdout, "Removed %s %s from the database; %s.\n", r.kind, r.name, env.pollNote())
 		return nil
 	})
 }

@@ -21,9 +21,20 @@ import (
 // TestMain lets the scripts run "signet" as a command: testscript puts a copy
 // of this test binary on their PATH under that name.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(removeBuilt{m}, map[string]func(){
 		"signet": func() { os.Exit(newApp().main(context.Background(), os.Args[1:])) },
 	})
+}
+
+// removeBuilt removes the binary builtBinary made once every test is done.
+type removeBuilt struct{ m *testing.M }
+
+func (r removeBuilt) Run() int {
+	code := r.m.Run()
+	if builtPath != "" {
+		os.RemoveAll(filepath.Dir(builtPath))
+	}
+	return code
 }
 
 // TestScripts runs testdata/script/*.txtar: the commands driven as a user

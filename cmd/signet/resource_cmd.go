@@ -383,37 +383,13 @@ func (a *app) resourceRemove(ctx context.Context, c *removeCmd, name string) err
 		return err
 	}
 	_, inFile := env.fileResource(name)
-	if err := env.writable(); err != nil {
-		if inFile {
-			return env.definedThere("resource", name)
-		}
-		return err
-	}
-	return a.withStore(ctx, env, func(db storage.Store) error {
-		if _, err := db.GetAPIResource(ctx, name); errors.Is(err, storage.ErrNotFound) {
-			if inFile {
-				return env.definedThere("resource", name)
-			}
-			return fmt.Errorf("no resource %q in the %s (signet resource list shows the resources)", name, env.where())
-		} else if err != nil {
+	return a.removeRecord(ctx, c, env, removal{
+		kind: "resource", name: name, plural: "resources", inFile: inFile,
+		effect: "new tokens no longer name it in their aud",
+		get: func(db storage.Store) error {
+			_, err := db.GetAPIResource(ctx, name)
 			return err
-		}
-		what := fmt.Sprintf("remove resource %s from the database: new tokens no longer name it in their aud", name)
-		if inFile {
-			what = fmt.Sprintf("remove the database's resource %s (%s also defines it, and keeps it)", name, env.cfg.File)
-		}
-		if err := a.confirm(c.yes, what); err != nil {
-			return err
-		}
-		err := db.DeleteAPIResource(ctx, name)
-		if err := storeError(err, fmt.Sprintf("no resource %q in the database (removed meanwhile?)", name), ""); err != nil {
-			return err
-		}
-		if inFile {
-			fmt.Fprintf(a.stdout, "Removed resource %s from the database; %s defines it still, and signet serve can start again.\n", name, env.cfg.File)
-			return nil
-		}
-		fmt.Fprintf(a.stdout, "Removed resource %s from the database; %s.\n", name, env.pollNote())
-		return nil
+		},
+		del: func(db storage.Store) error { return db.DeleteAPIResource(ctx, name) },
 	})
 }

@@ -207,20 +207,31 @@ func (c *Catalog) Loaded() bool { return c.store == nil || c.snap.Load().loaded 
 
 // Watch keeps the snapshot current until ctx is done: it polls the
 // configuration version every interval, and reloads at once when the store
-// can push changes (storage.ConfigWatcher). Failures are logged, and the
-// last snapshot keeps serving.
+// can push changes (storage.ConfigWatcher). A store that cannot push yet
+// (the database was unreachable at startup) is asked again at each poll.
+// Failures are logged, and the last snapshot keeps serving.
 func (c *Catalog) Watch(ctx context.Context, interval time.Duration) {
 	if c.store == nil {
 		return
 	}
+	w, canPush := c.store.(storage.ConfigWatcher)
 	var pushed <-chan struct{}
-	if w, ok := c.store.(storage.ConfigWatcher); ok {
-		if ch, err := w.WatchConfig(ctx); err == nil {
+	subscribe := func() {
+		if !canPush || pushed != nil {
+			return
+		}
+		ch, err := w.WatchConfig(ctx)
+		switch {
+		case err == nil:
 			pushed = ch
-		} else {
-			c.logger.Warn("no change notifications from the database; polling only", slog.String("error", err.Error()))
+		case errors.Is(err, storage.ErrUnavailable):
+			// Not reachable yet: ask again at the next poll.
+		default:
+			canPush = false
+			c.logger.Debug("no change notifications from the database; polling only", slog.String("error", err.Error()))
 		}
 	}
+	subscribe()
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
@@ -228,7 +239,12 @@ func (c *Catalog) Watch(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
-		case <-pushed:
+			subscribe()
+		case _, ok := <-pushed:
+			if !ok { // the store closed: poll only
+				pushed, canPush = nil, false
+				continue
+			}
 		}
 		c.refresh(ctx)
 	}

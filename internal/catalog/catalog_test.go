@@ -1,0 +1,286 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/signetid/signet/internal/grant"
+	"github.com/signetid/signet/internal/secret"
+	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/memory"
+)
+
+func fileStatic() Static {
+	return Static{
+		Clients:   map[string]*grant.Client{"app": {ID: "app", Scopes: []string{"api1"}}},
+		Scopes:    []string{"api1"},
+		Resources: []Resource{{Name: "https://api1.example.com", Scopes: []string{"api1"}}},
+	}
+}
+
+func dbClient(id string, scopes ...string) storage.Client {
+	return storage.Client{
+		ID:         id,
+		GrantTypes: []string{"client_credentials"},
+		Scopes:     scopes,
+		Secrets:    []storage.ClientSecret{{ID: "s1", Hash: secret.Hash("a-long-enough-secret-for-tests"), Created: time.Now()}},
+	}
+}
+
+func mustLoad(t *testing.T, c *Catalog) {
+	t.Helper()
+	if err := c.Load(t.Context()); err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+}
+
+func hasClient(c *Catalog, id string) bool {
+	_, err := c.Client(context.Background(), id)
+	return err == nil
+}
+
+func TestFileOnly(t *testing.T) {
+	t.Parallel()
+	c := New(fileStatic(), nil, nil)
+	if !c.Loaded() {
+		t.Error("a catalog without a database is not loaded")
+	}
+	if err := c.Load(t.Context()); err != nil {
+		t.Fatalf("Load without a database: %v", err)
+	}
+	cl, err := c.Client(t.Context(), "app")
+	if err != nil || cl.ID != "app" {
+		t.Fatalf("Client(app) = %v, %v", cl, err)
+	}
+	if _, err := c.Client(t.Context(), "other"); !errors.Is(err, grant.ErrUnknownClient) {
+		t.Errorf("Client(other) error %v, want grant.ErrUnknownClient", err)
+	}
+	if got := c.Resources().ByScope["api1"]; !slices.Equal(got, []string{"https://api1.example.com"}) {
+		t.Errorf("ByScope[api1] = %v", got)
+	}
+}
+
+func TestMerge(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := memory.New(memory.Options{})
+	if err := db.CreateAPIScope(ctx, storage.APIScope{Name: "orders"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateAPIResource(ctx, storage.APIResource{Name: "https://orders.example.com", Scopes: []string{"orders", "api1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateClient(ctx, dbClient("svc", "orders")); err != nil {
+		t.Fatal(err)
+	}
+	c := New(fileStatic(), db, nil)
+	if c.Loaded() || hasClient(c, "svc") {
+		t.Fatal("the database's clients are served before Load")
+	}
+	if !hasClient(c, "app") {
+		t.Fatal("the file's client is not served before Load")
+	}
+	mustLoad(t, c)
+	if !c.Loaded() {
+		t.Error("not Loaded after Load")
+	}
+	cl, err := c.Client(ctx, "svc")
+	if err != nil {
+		t.Fatalf("Client(svc): %v", err)
+	}
+	if !slices.Equal(cl.Scopes, []string{"orders"}) || !slices.Equal(cl.GrantTypes, []string{"client_credentials"}) || len(cl.Secrets) != 1 {
+		t.Errorf("svc = %+v", cl)
+	}
+	if !cl.Secrets[0].Hash.Verify("a-long-enough-secret-for-tests") {
+		t.Error("the stored hash does not verify its secret")
+	}
+	scopes, version := c.Scopes()
+	if !slices.Equal(scopes, []string{"api1", "orders"}) {
+		t.Errorf("Scopes = %v, want the file's then the database's", scopes)
+	}
+	// A database resource may hold a file's scope: both are its audience.
+	if got := c.Resources().ByScope["api1"]; !slices.Equal(got, []string{"https://api1.example.com", "https://orders.example.com"}) {
+		t.Errorf("ByScope[api1] = %v", got)
+	}
+
+	// A change moves the version; Load picks it up.
+	if err := db.DeleteClient(ctx, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	mustLoad(t, c)
+	if hasClient(c, "svc") {
+		t.Error("a deleted client is still served after Load")
+	}
+	if _, v := c.Scopes(); v == version {
+		t.Errorf("the version did not change with the catalog (%d)", v)
+	}
+}
+
+// A client id, scope or resource in both places is an error that names
+// each, and the file's definition is the one served.
+func TestConflict(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := memory.New(memory.Options{})
+	for _, err := range []error{
+		db.CreateClient(ctx, dbClient("app", "orders")),
+		db.CreateClient(ctx, dbClient("svc", "orders")),
+		db.CreateAPIScope(ctx, storage.APIScope{Name: "api1"}),
+		db.CreateAPIResource(ctx, storage.APIResource{Name: "https://api1.example.com", Scopes: []string{"orders"}}),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := fileStatic()
+	c := New(file, db, nil)
+	err := c.Load(ctx)
+	var conflict *ConflictError
+	if !errors.As(err, &conflict) {
+		t.Fatalf("Load = %v, want a *ConflictError", err)
+	}
+	want := []string{`client "app"`, `resource "https://api1.example.com"`, `scope "api1"`}
+	if !slices.Equal(conflict.Conflicts, want) {
+		t.Errorf("conflicts %q, want %q", conflict.Conflicts, want)
+	}
+	for _, w := range []string{"signet client remove ID", "delete it from the file"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("the error does not say what to do (%q): %v", w, err)
+		}
+	}
+	cl, _ := c.Client(ctx, "app")
+	if cl != file.Clients["app"] {
+		t.Error("the database's definition of app is served, not the file's")
+	}
+	if !hasClient(c, "svc") {
+		t.Error("what does not conflict is not loaded")
+	}
+	if got := c.Resources().ByScope["orders"]; len(got) != 0 {
+		t.Errorf("the database's conflicting resource is used: ByScope[orders] = %v", got)
+	}
+	if scopes, _ := c.Scopes(); !slices.Equal(scopes, []string{"api1"}) {
+		t.Errorf("Scopes = %v: a conflicting scope is listed twice", scopes)
+	}
+}
+
+func TestUnusableClientSkipped(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := memory.New(memory.Options{})
+	bad := dbClient("bad")
+	bad.JWKS = []byte(`{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}`)
+	if err := db.CreateClient(ctx, bad); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateClient(ctx, dbClient("good")); err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	c := New(Static{}, db, newTextLogger(&logs))
+	mustLoad(t, c)
+	if hasClient(c, "bad") || !hasClient(c, "good") {
+		t.Errorf("bad served %v, good served %v: want only good", hasClient(c, "bad"), hasClient(c, "good"))
+	}
+	if !strings.Contains(logs.String(), "client_id=bad") {
+		t.Errorf("the unusable client is not logged:\n%s", logs.String())
+	}
+}
+
+// pushStore is a store that pushes changes, counting its version reads.
+type pushStore struct {
+	*memory.Store
+	ch    chan struct{}
+	reads atomic.Int64
+}
+
+func (p *pushStore) ConfigVersion(ctx context.Context) (int64, error) {
+	p.reads.Add(1)
+	return p.Store.ConfigVersion(ctx)
+}
+
+func (p *pushStore) WatchConfig(context.Context) (<-chan struct{}, error) { return p.ch, nil }
+
+func newTextLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 5s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestWatchPolls(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := memory.New(memory.Options{})
+	c := New(Static{}, db, nil)
+	mustLoad(t, c)
+	go c.Watch(ctx, 10*time.Millisecond)
+	if err := db.CreateClient(ctx, dbClient("svc")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "a new client is served", func() bool { return hasClient(c, "svc") })
+	if err := db.DeleteClient(ctx, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "a deleted client is refused", func() bool { return !hasClient(c, "svc") })
+}
+
+// A push reloads at once, long before the poll interval.
+func TestWatchPushed(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := &pushStore{Store: memory.New(memory.Options{}), ch: make(chan struct{}, 1)}
+	c := New(Static{}, db, nil)
+	mustLoad(t, c)
+	go c.Watch(ctx, time.Hour)
+	if err := db.CreateClient(ctx, dbClient("svc")); err != nil {
+		t.Fatal(err)
+	}
+	db.ch <- struct{}{}
+	eventually(t, "a pushed change is served", func() bool { return hasClient(c, "svc") })
+
+	// A closed channel (the store closed) does not spin the watcher.
+	close(db.ch)
+	time.Sleep(50 * time.Millisecond)
+	before := db.reads.Load()
+	time.Sleep(100 * time.Millisecond)
+	if n := db.reads.Load() - before; n > 0 {
+		t.Errorf("%d version reads in 100ms after the push channel closed: the watcher spins", n)
+	}
+}
+
+// A database unreachable at startup (storage.Deferred) is read once it
+// answers.
+func TestWatchDeferred(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	d := storage.NewDeferred(errors.New("connection refused"))
+	c := New(Static{}, d, nil)
+	if err := c.Load(ctx); !errors.Is(err, storage.ErrUnavailable) {
+		t.Fatalf("Load before the database answers: %v, want storage.ErrUnavailable", err)
+	}
+	if c.Loaded() {
+		t.Fatal("Loaded before the database answered")
+	}
+	go c.Watch(ctx, 10*time.Millisecond)
+	db := &pushStore{Store: memory.New(memory.Options{}), ch: make(chan struct{}, 1)}
+	if err := db.CreateClient(ctx, dbClient("svc")); err != nil {
+		t.Fatal(err)
+	}
+	d.Set(db)
+	eventually(t, "the database's clients once it answers", func() bool { return c.Loaded() && hasClient(c, "svc") })
+}
