@@ -52,3 +52,30 @@ func FuzzParseAssertion(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseClientKeys: a client's key set (from a --jwks-file, the
+// configuration or the database) is accepted only when every key is a
+// valid public asymmetric key, and never panics.
+func FuzzParseClientKeys(f *testing.F) {
+	f.Add([]byte(`{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","kid":"k"}]}`))
+	f.Add([]byte(`{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}`))
+	f.Add([]byte(`{"keys":[]}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		set, err := ParseClientKeys(data)
+		if (set == nil) == (err == nil) {
+			t.Fatalf("set %v and error %v", set, err)
+		}
+		if err != nil {
+			return
+		}
+		for _, k := range set.Keys {
+			if !k.Valid() || !k.IsPublic() {
+				t.Fatalf("accepted key %q: valid %v, public %v", k.KeyID, k.Valid(), k.IsPublic())
+			}
+			if _, symmetric := k.Key.([]byte); symmetric {
+				t.Fatalf("accepted a symmetric key %q", k.KeyID)
+			}
+		}
+	})
+}
