@@ -207,10 +207,10 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 		},
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
-				return err
+				return &server.NotReadyError{Reason: "the database does not answer", Err: err}
 			}
 			if !cat.Loaded() {
-				return errors.New("clients and resources not read from the database yet")
+				return &server.NotReadyError{Reason: "clients and resources not read from the database yet"}
 			}
 			return nil
 		},

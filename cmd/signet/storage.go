@@ -21,7 +21,10 @@ import (
 // storeOptions are what opening a store takes beyond the configuration.
 type storeOptions struct {
 	noMigrate bool
-	logger    *slog.Logger
+	// forMigration opens without applying or checking migrations, for
+	// signet migrate and signet migrate status.
+	forMigration bool
+	logger       *slog.Logger
 }
 
 // opener opens one kind of store. Only cmd/signet knows every backend.
@@ -32,13 +35,13 @@ var openers = map[string]opener{
 		if err := os.MkdirAll(filepath.Dir(cfg.DSN), 0o700); err != nil {
 			return nil, fmt.Errorf("create the directory of %s: %w", cfg.DSN, err)
 		}
-		return sqlite.Open(ctx, cfg.DSN, sqlite.Options{NoMigrate: opts.noMigrate, Logger: opts.logger})
+		return sqlite.Open(ctx, cfg.DSN, sqlite.Options{NoMigrate: opts.noMigrate, ForMigration: opts.forMigration, Logger: opts.logger})
 	},
 	config.DriverPostgres: func(ctx context.Context, cfg config.Storage, opts storeOptions) (storage.Store, error) {
 		return postgres.Open(ctx, cfg.DSN, postgres.Options{
 			MaxConns: int32(cfg.MaxConns), MinConns: int32(cfg.MinConns),
 			ConnectTimeout: cfg.ConnectTimeout, StatementTimeout: cfg.StatementTimeout,
-			NoMigrate: opts.noMigrate, Logger: opts.logger,
+			NoMigrate: opts.noMigrate, ForMigration: opts.forMigration, Logger: opts.logger,
 		})
 	},
 	config.DriverMemory: func(context.Context, config.Storage, storeOptions) (storage.Store, error) {

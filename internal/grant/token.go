@@ -82,8 +82,13 @@ var GrantTypes = []string{oauth.GrantClientCredentials}
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp, oerr := e.handle(r)
 	if oerr != nil {
-		if oerr.Code == oauth.ServerError {
-			e.logError(r.Context(), oerr)
+		switch oerr.Code {
+		case oauth.ServerError:
+			e.logError(r.Context(), slog.LevelError, oerr)
+		case oauth.TemporarilyUnavailable:
+			// The client hears only "retry later"; the cause (the
+			// database's error) is for the operator.
+			e.logError(r.Context(), slog.LevelWarn, oerr)
 		}
 		if oerr.Status == http.StatusMethodNotAllowed {
 			w.Header().Set("Allow", http.MethodPost)
@@ -94,9 +99,9 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	oauth.WriteJSON(w, http.StatusOK, resp)
 }
 
-func (e *Endpoint) logError(ctx context.Context, err *oauth.Error) {
+func (e *Endpoint) logError(ctx context.Context, level slog.Level, err *oauth.Error) {
 	if e.Logger != nil {
-		e.Logger.LogAttrs(ctx, slog.LevelError, "token request failed", slog.String("error", err.Error()))
+		e.Logger.LogAttrs(ctx, level, "token request failed", slog.String("error", err.Error()))
 	}
 }
 

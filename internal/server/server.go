@@ -41,7 +41,10 @@ type Options struct {
 	// with them (scopes added through the database), instead of
 	// Discovery.Scopes.
 	Scopes func() ([]string, int64)
-	// Ready reports whether dependencies (storage) are reachable.
+	// Ready reports whether dependencies (storage) are reachable. The
+	// error is logged; /readyz shows the Reason of a *NotReadyError, and
+	// "storage unreachable" for any other (so that no connection detail
+	// reaches an unauthenticated caller).
 	Ready  func(context.Context) error
 	Logger *slog.Logger
 	// Version is shown on the welcome page.
@@ -262,6 +265,22 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ok\n"))
 }
 
+// NotReadyError is a reason not to be ready that /readyz may show: Reason
+// is for anyone, Err (logged) may name hosts and databases.
+type NotReadyError struct {
+	Reason string
+	Err    error
+}
+
+func (e *NotReadyError) Error() string {
+	if e.Err == nil {
+		return e.Reason
+	}
+	return e.Reason + ": " + e.Err.Error()
+}
+
+func (e *NotReadyError) Unwrap() error { return e.Err }
+
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -275,8 +294,13 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		if err := s.opts.Ready(ctx); err != nil {
 			s.opts.Logger.LogAttrs(r.Context(), slog.LevelWarn, "not ready", slog.String("error", err.Error()))
+			reason := "storage unreachable"
+			var nr *NotReadyError
+			if errors.As(err, &nr) {
+				reason = nr.Reason
+			}
 			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte("not ready: storage unreachable\n"))
+			_, _ = w.Write([]byte("not ready: " + reason + "\n"))
 			return
 		}
 	}

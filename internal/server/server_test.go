@@ -600,6 +600,17 @@ func TestHealth(t *testing.T) {
 	if !strings.Contains(logs.String(), "database is locked") {
 		t.Errorf("the reason for 503 is not logged:\n%s", logs)
 	}
+	// A NotReadyError's reason is shown; its error (hosts, databases) only
+	// logged.
+	mu.Lock()
+	readyErr = &server.NotReadyError{Reason: "the database does not answer", Err: errors.New("dial db.internal:5432: refused")}
+	mu.Unlock()
+	if res := get(srv, "/readyz"); res.status != 503 || string(res.body) != "not ready: the database does not answer\n" {
+		t.Errorf("/readyz: %d %q, want 503 with the reason only", res.status, res.body)
+	}
+	if !strings.Contains(logs.String(), "db.internal:5432") {
+		t.Errorf("the NotReadyError's cause is not logged:\n%s", logs)
+	}
 	mu.Lock()
 	readyErr = nil
 	mu.Unlock()
