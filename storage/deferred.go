@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -22,9 +23,15 @@ var _ Store = (*Deferred)(nil)
 // NewDeferred returns a Deferred that answers ErrUnavailable with cause.
 func NewDeferred(cause error) *Deferred { return &Deferred{cause: cause} }
 
-// Set gives the real store; from now on every call goes to it.
+// Set gives the real store; from now on every call goes to it. A store
+// set after Close (it opened while the server was stopping) is closed.
 func (d *Deferred) Set(s Store) {
 	d.mu.Lock()
+	if errors.Is(d.cause, ErrClosed) {
+		d.mu.Unlock()
+		s.Close()
+		return
+	}
 	d.store = s
 	d.mu.Unlock()
 }
@@ -48,6 +55,9 @@ func (d *Deferred) get() (Store, error) {
 	defer d.mu.RUnlock()
 	if d.store != nil {
 		return d.store, nil
+	}
+	if errors.Is(d.cause, ErrClosed) {
+		return nil, ErrClosed
 	}
 	if d.cause != nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, d.cause)

@@ -128,7 +128,7 @@ func (e *catalogEnv) where() string {
 	st := e.cfg.Storage
 	s := st.Driver + " database"
 	if st.DSN != "" {
-		s += " " + redactDSN(st.DSN)
+		s += " " + redactDSN(st.Driver, st.DSN)
 	}
 	if e.development {
 		return s + " (development defaults: no configuration file)"
@@ -141,7 +141,7 @@ func (e *catalogEnv) header() string {
 	st := e.cfg.Storage
 	s := "Database: " + st.Driver
 	if st.DSN != "" {
-		s += " " + redactDSN(st.DSN)
+		s += " " + redactDSN(st.Driver, st.DSN)
 	}
 	if e.development {
 		return s + " (development defaults: no configuration file)"

@@ -395,9 +395,10 @@ func testFaultUnreachableAtStartup(t *testing.T, mode faultMode) {
 		}
 		return false
 	})
-	// The database's client is not known yet.
-	if res := srv.faultPost(t.Context(), faultSecretForm("db-app", dbSecret)); res.status == 200 || res.status == 500 {
-		t.Errorf("the database's client before the database answered: %v", res)
+	// The database's client cannot be known yet: 503, retry (not 401,
+	// which a client may take for revoked credentials).
+	if res := srv.faultPost(t.Context(), faultSecretForm("db-app", dbSecret)); res.status != 503 || res.code != "temporarily_unavailable" {
+		t.Errorf("the database's client before the database answered: %v, want 503 temporarily_unavailable", res)
 	}
 
 	// It retries, and says so.

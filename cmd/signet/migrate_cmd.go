@@ -264,7 +264,7 @@ func (a *app) openForMigration(ctx context.Context, env *catalogEnv, st config.S
 // (configuration file signet.yaml)".
 func databaseName(env *catalogEnv) string {
 	st := env.cfg.Storage
-	return fmt.Sprintf("%s database %s (%s)", st.Driver, redactDSN(st.DSN), configName(env))
+	return fmt.Sprintf("%s database %s (%s)", st.Driver, redactDSN(st.Driver, st.DSN), configName(env))
 }
 
 // configName names where the configuration comes from, for messages.
@@ -316,7 +316,7 @@ func (a *app) migrate(ctx context.Context, f *catalogFlags) error {
 	}
 	if f.json {
 		return a.printJSON(migrateView{
-			Driver: env.cfg.Storage.Driver, Database: redactDSN(env.cfg.Storage.DSN), File: env.file(),
+			Driver: env.cfg.Storage.Driver, Database: redactDSN(env.cfg.Storage.Driver, env.cfg.Storage.DSN), File: env.file(),
 			Applied: nonNil(applied), Migrations: len(views),
 		})
 	}
@@ -363,7 +363,7 @@ func (a *app) migrateStatus(ctx context.Context, f *catalogFlags) error {
 	pending, unknown := migrationNames(views, migrationPending), migrationNames(views, migrationUnknown)
 	if f.json {
 		if err := a.printJSON(schemaView{
-			Driver: env.cfg.Storage.Driver, Database: redactDSN(env.cfg.Storage.DSN), File: env.file(),
+			Driver: env.cfg.Storage.Driver, Database: redactDSN(env.cfg.Storage.Driver, env.cfg.Storage.DSN), File: env.file(),
 			Missing: missing, UpToDate: len(pending) == 0 && len(unknown) == 0,
 			Migrations: views, Pending: pending, Unknown: unknown,
 		}); err != nil {

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/signetid/signet/internal/config"
 	"github.com/signetid/signet/storage"
@@ -57,7 +58,11 @@ func openStore(ctx context.Context, cfg config.Storage, opts storeOptions) (stor
 	}
 	s, err := open(ctx, cfg, opts)
 	if err != nil {
-		return nil, fmt.Errorf("open the %s database %s: %w", cfg.Driver, redactDSN(cfg.DSN), err)
+		desc := redactDSN(cfg.Driver, cfg.DSN)
+		if strings.Contains(err.Error(), desc) { // the store named it already
+			return nil, fmt.Errorf("open the %s database: %w", cfg.Driver, err)
+		}
+		return nil, fmt.Errorf("open the %s database %s: %w", cfg.Driver, desc, err)
 	}
 	return s, nil
 }
@@ -106,20 +111,22 @@ func openStoreRetrying(ctx context.Context, cfg config.Storage, opts storeOption
 	return d, nil
 }
 
-// redactDSN hides a password in a connection string, for messages.
-func redactDSN(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
-		if _, has := u.User.Password(); has {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-		}
-		return u.String()
+// redactDSN describes a connection string for messages without printing
+// it: a PostgreSQL DSN can hold a password in several places (user:pass@,
+// ?password=, sslpassword=, key=value pairs with quotes), so it is parsed
+// and only host, port, database, user and search_path are shown. An SQLite
+// path is shown as it is.
+func redactDSN(driver, dsn string) string {
+	if driver != config.DriverPostgres {
+		return dsn
 	}
-	var out []string
-	for _, f := range strings.Fields(dsn) {
-		if k, _, ok := strings.Cut(f, "="); ok && strings.EqualFold(k, "password") {
-			f = k + "=xxxxx"
-		}
-		out = append(out, f)
+	cfg, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return "(a connection string that cannot be parsed)"
 	}
-	return strings.Join(out, " ")
+	out := fmt.Sprintf("%s:%d/%s as %s", cfg.Host, cfg.Port, cfg.Database, cfg.User)
+	if sp := cfg.RuntimeParams["search_path"]; sp != "" {
+		out += " (search_path " + sp + ")"
+	}
+	return out
 }

@@ -185,9 +185,17 @@ func ToGrantClient(sc storage.Client) (*grant.Client, error) {
 }
 
 // Client implements grant.Clients from the snapshot: no database read.
+// Until the database has been read (it was unreachable at startup), an id
+// the file does not define may be the database's: the answer is
+// storage.ErrUnavailable (503, retry), not "unknown client" (401, which a
+// client may take for revoked credentials).
 func (c *Catalog) Client(_ context.Context, id string) (*grant.Client, error) {
-	if cl, ok := c.snap.Load().clients[id]; ok {
+	s := c.snap.Load()
+	if cl, ok := s.clients[id]; ok {
 		return cl, nil
+	}
+	if c.store != nil && !s.loaded {
+		return nil, fmt.Errorf("%w: clients not read from the database yet", storage.ErrUnavailable)
 	}
 	return nil, grant.ErrUnknownClient
 }

@@ -84,6 +84,9 @@ func TestMerge(t *testing.T) {
 	if c.Loaded() || hasClient(c, "svc") {
 		t.Fatal("the database's clients are served before Load")
 	}
+	if _, err := c.Client(ctx, "svc"); !errors.Is(err, storage.ErrUnavailable) {
+		t.Errorf("an id not in the file before the database is read: %v, want storage.ErrUnavailable (503, not 401)", err)
+	}
 	if !hasClient(c, "app") {
 		t.Fatal("the file's client is not served before Load")
 	}

@@ -83,7 +83,7 @@ func (e *Endpoint) checkAssertion(ctx context.Context, req *Request, audiences [
 		e.log(ctx, "client authentication failed", slog.String("client_id", clientID), slog.String("reason", "unknown client"))
 		return nil, failedAssertion()
 	} else if err != nil {
-		return nil, oauth.AsError(err)
+		return nil, storageError(err)
 	}
 	if !c.usesKeys() {
 		e.log(ctx, "client authentication failed", slog.String("client_id", clientID), slog.String("reason", "the client has no jwks or jwksUri for private_key_jwt"))
@@ -241,7 +241,9 @@ func describeValidation(err error, c jwt.Claims, now time.Time) string {
 // being unavailable is temporarily_unavailable (503, retry later), which a
 // client can act on; anything else is a server_error.
 func storageError(err error) *oauth.Error {
-	if errors.Is(err, storage.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+	// Canceled: the client went away; nobody reads the answer, and it is no
+	// server error.
+	if errors.Is(err, storage.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return &oauth.Error{Code: oauth.TemporarilyUnavailable, Status: http.StatusServiceUnavailable,
 			Description: "the database is unavailable; retry in a few seconds", Cause: err}
 	}

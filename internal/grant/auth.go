@@ -68,7 +68,7 @@ func (e *Endpoint) checkSecret(ctx context.Context, id, presented string, basic 
 		e.log(ctx, "client authentication failed", slog.String("client_id", id), slog.String("reason", "unknown client"))
 		return nil, failedSecret(basic)
 	} else if err != nil {
-		return nil, oauth.AsError(err)
+		return nil, storageError(err)
 	}
 	now := e.now()
 	matched, expired := false, false

@@ -46,6 +46,10 @@ type Key struct {
 	// Validation marks a key from validationKeys: published, never signs.
 	Validation bool
 
+	// Lifecycle, when set, says when the key signs and when it is
+	// published, instead of its certificate's dates (managed keys).
+	Lifecycle *Lifecycle
+
 	// signers caches a go-jose signer per typ header.
 	signers sync.Map
 }
@@ -66,10 +70,54 @@ func (k *Key) NotAfter() time.Time {
 	return k.Certificate.NotAfter
 }
 
-// validAt reports whether the key's certificate (if any) is valid at t.
+// Lifecycle is when a key signs and when it is published. Zero times are
+// unbounded.
+type Lifecycle struct {
+	// Announced is when it enters the JWKS; SignFrom when it may sign (at
+	// least the propagation time later, so that every API has fetched it);
+	// SignUntil when it stops (its successor's SignFrom); PublishUntil when
+	// it leaves the JWKS (the retention after SignUntil, so that the tokens
+	// it signed last keep validating).
+	Announced, SignFrom, SignUntil, PublishUntil time.Time
+}
+
+// within reports whether from <= t < until, zero bounds being open.
+func within(t, from, until time.Time) bool {
+	return (from.IsZero() || !t.Before(from)) && (until.IsZero() || t.Before(until))
+}
+
+// validAt reports whether the key may sign at t: within its lifecycle's
+// signing window, or its certificate's validity.
 func (k *Key) validAt(t time.Time) bool {
+	if l := k.Lifecycle; l != nil {
+		return within(t, l.SignFrom, l.SignUntil)
+	}
 	c := k.Certificate
 	return c == nil || (!t.Before(c.NotBefore) && !t.After(c.NotAfter))
+}
+
+// publishedAt reports whether the key is in the JWKS at t, given the
+// ring's retention for certificates.
+func (k *Key) publishedAt(t time.Time, retention time.Duration) bool {
+	if l := k.Lifecycle; l != nil {
+		return within(t, l.Announced, l.PublishUntil)
+	}
+	c := k.Certificate
+	if k.Validation || c == nil {
+		return true
+	}
+	return k.validAt(t) || (!t.Before(c.NotBefore) && t.Before(c.NotAfter.Add(retention)))
+}
+
+// edges are the times at which the key's state may change.
+func (k *Key) edges(retention time.Duration) []time.Time {
+	if l := k.Lifecycle; l != nil {
+		return []time.Time{l.Announced, l.SignFrom, l.SignUntil, l.PublishUntil}
+	}
+	if c := k.Certificate; c != nil {
+		return []time.Time{c.NotBefore, c.NotAfter, c.NotAfter.Add(retention)}
+	}
+	return nil
 }
 
 // JWK is the public key as published in the JWKS.

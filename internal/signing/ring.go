@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,23 +20,33 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
-// Ring is the set of keys a server publishes and the one it signs with.
-// It is safe for concurrent use, and its hot methods (Sign, JWKS) do no
-// more than an atomic load and a time comparison beyond their own work.
+// Ring is the set of keys a server publishes and those it signs with, one
+// per algorithm. It is safe for concurrent use, and its hot methods (Sign,
+// JWKS) do no more than an atomic load and a time comparison beyond their
+// own work. Replace swaps the whole set (a reload, a rotation) without
+// disturbing a request in flight.
 type Ring struct {
-	candidates []*Key // can sign, in order of preference
-	validation []*Key
-	retention  time.Duration
-	now        func() time.Time
-	logger     *slog.Logger
+	retention time.Duration
+	now       func() time.Time
+	logger    *slog.Logger
 
-	mu    sync.Mutex
+	mu    sync.Mutex // serialises recomputing and replacing
+	keys  atomic.Pointer[keySet]
 	state atomic.Pointer[ringState]
+}
+
+// keySet is what a ring is made of.
+type keySet struct {
+	candidates []*Key   // can sign, in order of preference
+	validation []*Key   // published only
+	algorithms []string // the signing algorithms, the default first
 }
 
 // ringState is what holds until the next change of validity.
 type ringState struct {
-	signer    *Key
+	keys      *keySet
+	signer    *Key            // for the default algorithm
+	signers   map[string]*Key // by algorithm
 	published []*Key
 	jwks      []byte
 	etag      string
@@ -46,8 +57,13 @@ type ringState struct {
 type RingOptions struct {
 	// Retention is how long a certificate stays published after it
 	// expires, so that tokens it signed shortly before keep validating:
-	// the longest access token lifetime.
+	// the longest access token lifetime. (Keys with a Lifecycle carry
+	// their own.)
 	Retention time.Duration
+	// Algorithms are the signing algorithms in order, the first the
+	// default for tokens; empty means those of the signing keys, in the
+	// order of the keys.
+	Algorithms []string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger hears when the signing key or the published set changes as
@@ -59,10 +75,25 @@ type RingOptions struct {
 // order of preference (keys without a private key are published only);
 // validation the keys of validationKeys.
 func NewRing(signing, validation []*Key, opts RingOptions) (*Ring, error) {
-	r := &Ring{validation: validation, retention: opts.Retention, now: opts.Now, logger: opts.Logger}
+	r := &Ring{retention: opts.Retention, now: opts.Now, logger: opts.Logger}
 	if r.now == nil {
 		r.now = time.Now
 	}
+	ks, err := newKeySet(signing, validation, opts.Algorithms)
+	if err != nil {
+		return nil, err
+	}
+	st, err := r.compute(ks, r.now())
+	if err != nil {
+		return nil, err
+	}
+	r.keys.Store(ks)
+	r.state.Store(st)
+	return r, nil
+}
+
+func newKeySet(signing, validation []*Key, algorithms []string) (*keySet, error) {
+	ks := &keySet{algorithms: algorithms}
 	var publicOnly []*Key
 	for _, k := range signing {
 		if k.Signer == nil {
@@ -72,22 +103,45 @@ func NewRing(signing, validation []*Key, opts RingOptions) (*Ring, error) {
 		if err := k.prepareSigner(); err != nil {
 			return nil, err
 		}
-		r.candidates = append(r.candidates, k)
+		ks.candidates = append(ks.candidates, k)
+		if len(algorithms) == 0 && !slices.Contains(ks.algorithms, k.Algorithm) {
+			ks.algorithms = append(ks.algorithms, k.Algorithm)
+		}
 	}
-	if len(r.candidates) == 0 {
+	if len(ks.candidates) == 0 {
 		return nil, errors.New("no key can sign")
 	}
-	r.validation = append(publicOnly, r.validation...)
-	st, err := r.compute(r.now())
-	if err != nil {
-		return nil, err
+	for _, alg := range ks.algorithms {
+		if !slices.ContainsFunc(ks.candidates, func(k *Key) bool { return k.Algorithm == alg }) {
+			return nil, fmt.Errorf("no key can sign with %s", alg)
+		}
 	}
-	r.state.Store(st)
-	return r, nil
+	ks.validation = append(publicOnly, validation...)
+	return ks, nil
 }
 
-// current returns the state for now, recomputing it when a certificate
-// has come into or gone out of its validity window since.
+// Replace makes signing and validation the ring's keys, as NewRing would,
+// and logs what changed. On an error the ring keeps its keys.
+func (r *Ring) Replace(signing, validation []*Key, algorithms []string) error {
+	ks, err := newKeySet(signing, validation, algorithms)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	next, err := r.compute(ks, r.now())
+	if err != nil {
+		return err
+	}
+	prev := r.state.Load()
+	r.keys.Store(ks)
+	r.state.Store(next)
+	r.logChange(prev, next)
+	return nil
+}
+
+// current returns the state for now, recomputing it when a key has come
+// into or gone out of its window since.
 func (r *Ring) current() *ringState {
 	st := r.state.Load()
 	now := r.now()
@@ -99,7 +153,7 @@ func (r *Ring) current() *ringState {
 	if st = r.state.Load(); now.Before(st.until) {
 		return st
 	}
-	next, err := r.compute(now)
+	next, err := r.compute(st.keys, now)
 	if err != nil {
 		// The key set was encodable a moment ago; keep it rather than fail.
 		st.until = now.Add(time.Minute)
@@ -111,13 +165,22 @@ func (r *Ring) current() *ringState {
 }
 
 // logChange says what changed between two states, so that a rollover at a
-// certificate's NotAfter (or NotBefore) is visible in the log.
+// certificate's NotAfter (or NotBefore), a rotation or a reload is visible
+// in the log.
 func (r *Ring) logChange(prev, next *ringState) {
 	if r.logger == nil {
 		return
 	}
-	if prev.signer != next.signer {
-		r.logger.Info("signing key changed", slog.String("from", prev.signer.ID), slog.String("to", next.signer.ID), slog.String("subject", next.signer.Subject()))
+	for _, alg := range next.keys.algorithms {
+		from, to := prev.signers[alg], next.signers[alg]
+		if from != to && (from == nil || to == nil || from.ID != to.ID) {
+			var attrs []any
+			if from != nil {
+				attrs = append(attrs, slog.String("from", from.ID))
+			}
+			attrs = append(attrs, slog.String("to", to.ID), slog.String("alg", alg), slog.String("subject", to.Subject()))
+			r.logger.Info("signing key changed", attrs...)
+		}
 	}
 	if next.etag != prev.etag {
 		var ids []string
@@ -126,27 +189,38 @@ func (r *Ring) logChange(prev, next *ringState) {
 		}
 		r.logger.Info("published keys changed", slog.Any("kids", ids))
 	}
-	if c := next.signer.Certificate; c != nil && r.now().After(c.NotAfter) {
+	if c := next.signer.Certificate; c != nil && next.signer.Lifecycle == nil && r.now().After(c.NotAfter) {
 		r.logger.Warn("the signing certificate has expired and no other can sign: create a new one and import it", slog.String("kid", next.signer.ID), slog.Time("not_after", c.NotAfter))
 	}
 }
 
-// compute decides, at t, which key signs and which are published: the
-// first candidate valid at t signs (else the first candidate, whatever its
-// dates: an expired certificate still signs, with a warning at startup);
-// every candidate valid at t, or expired less than the retention ago, is
-// published with it; validation keys always are.
-func (r *Ring) compute(t time.Time) (*ringState, error) {
-	st := &ringState{until: t.Add(24 * time.Hour)}
-	for _, k := range r.candidates {
-		if k.validAt(t) {
-			st.signer = k
-			break
+// compute decides, at t, which key signs for each algorithm and which are
+// published: the first candidate of the algorithm valid at t signs (else
+// its first candidate, whatever its dates: an expired certificate still
+// signs, with a warning at startup); every candidate published at t (valid,
+// or expired less than the retention ago; for a Lifecycle, within its
+// announcement) is published with the signers; validation keys always are.
+func (r *Ring) compute(ks *keySet, t time.Time) (*ringState, error) {
+	st := &ringState{keys: ks, signers: map[string]*Key{}, until: t.Add(24 * time.Hour)}
+	for _, alg := range ks.algorithms {
+		var first *Key
+		for _, k := range ks.candidates {
+			if k.Algorithm != alg {
+				continue
+			}
+			if first == nil {
+				first = k
+			}
+			if k.validAt(t) {
+				st.signers[alg] = k
+				break
+			}
+		}
+		if st.signers[alg] == nil {
+			st.signers[alg] = first
 		}
 	}
-	if st.signer == nil {
-		st.signer = r.candidates[0]
-	}
+	st.signer = st.signers[ks.algorithms[0]]
 	seen := map[string]bool{}
 	add := func(k *Key) {
 		if !seen[k.ID] {
@@ -154,20 +228,16 @@ func (r *Ring) compute(t time.Time) (*ringState, error) {
 			st.published = append(st.published, k)
 		}
 	}
-	add(st.signer)
-	for _, k := range append(append([]*Key{}, r.candidates...), r.validation...) {
-		c := k.Certificate
-		switch {
-		case k.Validation || c == nil:
-			add(k)
-		case k.validAt(t), !t.Before(c.NotBefore) && t.Before(c.NotAfter.Add(r.retention)):
+	for _, alg := range ks.algorithms {
+		add(st.signers[alg])
+	}
+	for _, k := range append(append([]*Key{}, ks.candidates...), ks.validation...) {
+		if k.publishedAt(t, r.retention) {
 			add(k)
 		}
-		if c != nil {
-			for _, edge := range []time.Time{c.NotBefore, c.NotAfter, c.NotAfter.Add(r.retention)} {
-				if edge.After(t) && edge.Before(st.until) {
-					st.until = edge
-				}
+		for _, edge := range k.edges(r.retention) {
+			if edge.After(t) && edge.Before(st.until) {
+				st.until = edge
 			}
 		}
 	}
@@ -184,8 +254,15 @@ func (r *Ring) compute(t time.Time) (*ringState, error) {
 	return st, nil
 }
 
-// Signer is the key that signs now.
+// Signer is the key that signs now with the default algorithm.
 func (r *Ring) Signer() *Key { return r.current().signer }
+
+// SignerFor is the key that signs now with alg; nil if none does.
+func (r *Ring) SignerFor(alg string) *Key { return r.current().signers[alg] }
+
+// SigningAlgorithms are the algorithms the ring signs with, the default
+// first.
+func (r *Ring) SigningAlgorithms() []string { return r.current().keys.algorithms }
 
 // Published lists the keys in the JWKS now, the signer first.
 func (r *Ring) Published() []*Key { return r.current().published }

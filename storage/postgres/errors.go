@@ -83,12 +83,19 @@ func unavailableCode(code string) bool {
 		"25006": // read_only_sql_transaction: a standby after failover
 		return true
 	}
+	if code == "08P01" { // protocol_violation: a misconfiguration (see refusedLogin)
+		return false
+	}
 	return strings.HasPrefix(code, "08") || strings.HasPrefix(code, "53")
 }
 
 // refusedLogin reports whether a connection attempt failed because the
 // server refused the login or the database (class 28, 3D000): a
 // configuration error, not an outage.
+//
+// 08P01 (protocol_violation) at connect is what a connection pooler such as
+// PgBouncer answers to a startup parameter it does not pass on
+// (statement_timeout, search_path): retrying would never succeed.
 func refusedLogin(code string) bool {
-	return strings.HasPrefix(code, "28") || code == "3D000"
+	return strings.HasPrefix(code, "28") || code == "3D000" || code == "08P01"
 }
