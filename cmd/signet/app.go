@@ -136,7 +136,7 @@ Exit codes: 0 success, 1 failure, 2 wrong usage.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})
-	root.AddCommand(a.versionCommand(), a.serveCommand(), a.configCommand(), a.secretCommand(), a.tokenCommand(), a.certCommand(), a.storeCommand(), a.migrateCommand(), a.clientCommand(), a.scopeCommand(), a.resourceCommand())
+	root.AddCommand(a.versionCommand(), a.serveCommand(), a.configCommand(), a.secretCommand(), a.tokenCommand(), a.certCommand(), a.storeCommand(), a.migrateCommand(), a.clientCommand(), a.scopeCommand(), a.resourceCommand(), a.keysCommand())
 	return root
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/internal/server"
 	"github.com/signetid/signet/internal/signing"
+	"github.com/signetid/signet/internal/signing/pkcs11"
 )
 
 // Development mode: what `signet serve` runs with no configuration.
@@ -41,7 +42,12 @@ type services struct {
 	development *server.Development // set when there is no configuration file
 	devKey      bool                // the development signing key is in use
 	ring        *signing.Ring
-	warnings    []string
+	// keys are what the ring was made of, for a reload to compare with.
+	keys *loadedKeys
+	// retention is how long a retired key stays published: the longest
+	// token lifetime of the file's clients.
+	retention time.Duration
+	warnings  []string
 	// static is what the file defines; the catalog adds the database's.
 	static catalog.Static
 	tls    *tls.Config
@@ -186,31 +192,20 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 	}
 
 	// The keys.
-	loader := signing.Loader{DataDir: cfg.DataDir, Env: a.storeEnv(), Now: a.now}
-	var signingKeys *signing.Loaded
-	if cfg.Key != nil && !faulty("key") {
-		var err error
-		if signingKeys, err = loader.Load(specOf(cfg.Key), false); err != nil {
+	// Managed keys come from the database, once serve has opened it; here
+	// only their key-encryption key is checked.
+	keys, keyProblems := a.loadKeys(cfg, faulty, !isManaged(cfg.Key))
+	problems = append(problems, keyProblems...)
+	s.warnings = append(s.warnings, keys.warnings...)
+	s.keys = keys
+	s.retention = maxLifetime
+	if isManaged(cfg.Key) && !faulty("key") {
+		if _, err := readKEK(cfg.Key); err != nil {
 			add("key", err)
-		} else {
-			s.warnings = append(s.warnings, signingKeys.Warnings...)
 		}
 	}
-	var validation []*signing.Key
-	for i, vk := range cfg.ValidationKeys {
-		if faulty(fmt.Sprintf("validationKeys[%d]", i)) {
-			continue
-		}
-		got, err := loader.Load(specOf(&vk), true)
-		if err != nil {
-			add(fmt.Sprintf("validationKeys[%d]", i), err)
-			continue
-		}
-		s.warnings = append(s.warnings, got.Warnings...)
-		validation = append(validation, got.Keys...)
-	}
-	if signingKeys != nil {
-		ring, err := signing.NewRing(signingKeys.Keys, validation, signing.RingOptions{Retention: maxLifetime, Now: a.now, Logger: logger})
+	if keys.signing != nil {
+		ring, err := signing.NewRing(keys.signing, keys.validation, signing.RingOptions{Retention: maxLifetime, Now: a.now, Logger: logger})
 		if err != nil {
 			add("key", err)
 		}
@@ -240,9 +235,88 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 	return s, nil
 }
 
+// loadedKeys is what the key sections yield.
+type loadedKeys struct {
+	// signing is nil when the key section is missing or faulty, or was
+	// not loaded.
+	signing    []*signing.Key
+	validation []*signing.Key
+	warnings   []string
+}
+
+// loadKeys loads the credentials of the key section (unless withSigning
+// is false) and of validationKeys, skipping the sections skip names (nil:
+// none), and reports each failure at its place in the file.
+func (a *app) loadKeys(cfg *config.Config, skip func(path string) bool, withSigning bool) (*loadedKeys, []config.Problem) {
+	if skip == nil {
+		skip = func(string) bool { return false }
+	}
+	out := &loadedKeys{}
+	var problems []config.Problem
+	loader := a.keyLoader(cfg)
+	if withSigning && cfg.Key != nil && !skip("key") {
+		if spec, err := loadSpec(cfg.Key); err != nil {
+			problems = append(problems, cfg.Problemf("key", "%v", err))
+		} else if got, err := loader.Load(spec, false); err != nil {
+			problems = append(problems, cfg.Problemf("key", "%v", err))
+		} else {
+			out.signing = got.Keys
+			out.warnings = append(out.warnings, got.Warnings...)
+		}
+	}
+	for i, vk := range cfg.ValidationKeys {
+		path := fmt.Sprintf("validationKeys[%d]", i)
+		if skip(path) {
+			continue
+		}
+		spec, err := loadSpec(&vk)
+		var got *signing.Loaded
+		if err == nil {
+			got, err = loader.Load(spec, true)
+		}
+		if err != nil {
+			problems = append(problems, cfg.Problemf(path, "%v", err))
+			continue
+		}
+		out.warnings = append(out.warnings, got.Warnings...)
+		out.validation = append(out.validation, got.Keys...)
+	}
+	return out, problems
+}
+
+func (a *app) keyLoader(cfg *config.Config) signing.Loader {
+	return signing.Loader{DataDir: cfg.DataDir, Env: a.storeEnv(), Now: a.now}
+}
+
 func specOf(k *config.Key) signing.Spec {
 	return signing.Spec{Type: k.Type, StoreLocation: k.StoreLocation, StoreName: k.StoreName, Name: k.Name,
 		Thumbprint: k.Thumbprint, FilePath: k.FilePath, Password: k.Password, Algorithm: k.Algorithm}
+}
+
+// loadSpec is specOf with what must be read first: a Pkcs11 key's PIN file
+// and id.
+func loadSpec(k *config.Key) (signing.Spec, error) {
+	spec := specOf(k)
+	if k.Type != config.KeyPkcs11 {
+		return spec, nil
+	}
+	p := pkcs11.Config{Module: k.Module, TokenLabel: k.TokenLabel, Slot: k.Slot, KeyLabel: k.KeyLabel, PIN: k.Pin}
+	if k.KeyID != "" {
+		id, err := pkcs11.ParseID(k.KeyID)
+		if err != nil {
+			return spec, err
+		}
+		p.KeyID = id
+	}
+	if k.PinFile != "" {
+		data, err := os.ReadFile(k.PinFile)
+		if err != nil {
+			return spec, fmt.Errorf("pinFile: %w", err)
+		}
+		p.PIN = strings.TrimRight(string(data), "\r\n")
+	}
+	spec.Pkcs11 = p
+	return spec, nil
 }
 
 // developmentSecret returns the file holding the development client's

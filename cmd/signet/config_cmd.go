@@ -1,13 +1,19 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"os"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/signetid/signet/internal/config"
+	"github.com/signetid/signet/internal/signing/managed"
+	"github.com/signetid/signet/storage"
 )
 
 func (a *app) configCommand() *cobra.Command {
@@ -52,6 +58,9 @@ func (a *app) configCheck(flag string) error {
 	for _, w := range svc.warnings {
 		fmt.Fprintf(a.stderr, "warning: %s\n", w)
 	}
+	if isManaged(cfg.Key) {
+		return a.configCheckManaged(svc)
+	}
 	signer := svc.ring.Signer()
 	fmt.Fprintf(a.stdout, "%s is valid.\n", cfg.File)
 	fmt.Fprintf(a.stdout, "  signing key  %s (%s) from %s", signer.ID, signer.Algorithm, signer.Source)
@@ -74,4 +83,59 @@ func sortedStrings(s []string) []string {
 	out := slices.Clone(s)
 	slices.Sort(out)
 	return out
+}
+
+// configCheckManaged checks a Managed key set: the database answers and
+// the key-encryption key opens every key in it. Nothing is written: an
+// empty store stays empty (signet serve makes the first keys).
+func (a *app) configCheckManaged(svc *services) error {
+	cfg := svc.cfg
+	logger := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx := context.Background()
+	var db storage.Store
+	var err error
+	if _, statErr := os.Stat(cfg.Storage.DSN); cfg.Storage.Driver != config.DriverSQLite || statErr == nil {
+		// An SQLite file that does not exist yet holds no keys; opening it
+		// would create it, and a check writes nothing.
+		db, err = openStore(ctx, cfg.Storage, storeOptions{logger: logger, noMigrate: true})
+		if err != nil && !errors.Is(err, storage.ErrMigrationsPending) {
+			return err
+		}
+	}
+	var infos []managed.KeyInfo
+	if db != nil {
+		defer db.Close()
+		m, err := a.newManager(cfg, db, logger)
+		if err != nil {
+			return err
+		}
+		if infos, err = m.List(ctx); err != nil {
+			return err
+		}
+	}
+	var unreadable []string
+	var signing []string
+	for _, in := range infos {
+		if !in.Readable {
+			unreadable = append(unreadable, in.ID+" ("+in.Algorithm+"): "+in.Problem)
+		}
+		if in.State == managed.Signing {
+			signing = append(signing, in.ID+" ("+in.Algorithm+")")
+		}
+	}
+	if len(unreadable) > 0 {
+		return fmt.Errorf("key: %d managed key(s) cannot be opened with the configured key-encryption key:\n  %s\nconfigure the key-encryption key they were made with, or re-encrypt them with signet keys rekey", len(unreadable), strings.Join(unreadable, "\n  "))
+	}
+	fmt.Fprintf(a.stdout, "%s is valid.\n", cfg.File)
+	if len(infos) == 0 {
+		fmt.Fprintf(a.stdout, "  signing keys  Managed (%s): none yet; signet serve makes the first when it starts\n", strings.Join(cfg.Key.SigningAlgorithms, ", "))
+	} else {
+		fmt.Fprintf(a.stdout, "  signing keys  Managed: %s; %d key(s) in the %s database\n", strings.Join(signing, ", "), len(infos), cfg.Storage.Driver)
+	}
+	var ids []string
+	for id := range svc.static.Clients {
+		ids = append(ids, id)
+	}
+	fmt.Fprintf(a.stdout, "  clients      %d (%s)\n  scopes       %s\n", len(ids), strings.Join(sortedStrings(ids), ", "), strings.Join(svc.static.Scopes, ", "))
+	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -20,6 +22,8 @@ import (
 	"github.com/signetid/signet/internal/config"
 	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/internal/server"
+	"github.com/signetid/signet/internal/signing"
+	"github.com/signetid/signet/internal/signing/managed"
 	"github.com/signetid/signet/storage"
 )
 
@@ -27,6 +31,12 @@ type serveCmd struct {
 	config, listen, logFormat string
 	noMigrate                 bool
 	ready                     chan<- string // tests: receives the base URL once listening
+	// tests: a SIGHUP, whose outcome is sent back on the channel given.
+	reload <-chan chan<- error
+	// tests: how often credentials are polled; 0 is keyPollInterval.
+	keyPoll time.Duration
+	// tests: how often managed keys are synced; 0 is managed.DefaultInterval.
+	keyRefresh time.Duration
 }
 
 func (a *app) serveCommand() *cobra.Command {
@@ -44,6 +54,14 @@ http://localhost:5000, with a development client whose secret is kept in
 ./signet-data; it prints a curl command that gets a token.
 
 SIGTERM or Ctrl-C stop it gracefully: requests in flight finish.
+
+SIGHUP reads the configuration file again and applies its key and
+validationKeys sections (the other sections take a restart). A changed
+credential file, or a certificate imported into or removed from the store
+of a Store key, is applied without a signal, 2 to 4 seconds after the last
+write. Either way requests are not disturbed, one log line says what
+changed, and a credential that does not load leaves the keys in use in
+place, with an error in the log that says why.
 
 Exit codes: 0 stopped, 1 could not start (every problem of the
 configuration and the signing credential is listed), 2 wrong usage.`,
@@ -70,16 +88,26 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	if _, err := newLogger(a.stderr, c.logFormat, ""); err != nil {
 		return usageError{err}
 	}
+	// SIGHUP reloads the keys, once serving; until then it waits here
+	// rather than end the process, as it would by default.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	cfg, development, loadErr := a.loadConfig(c.config)
 	if cfg == nil {
 		return loadErr
 	}
-	if c.listen != "" {
-		cfg.Listen = c.listen
+	override := func(cfg *config.Config) {
+		if c.listen != "" {
+			cfg.Listen = c.listen
+		}
+		if c.logFormat != "" {
+			cfg.Log.Format = c.logFormat
+		}
 	}
-	if c.logFormat != "" {
-		cfg.Log.Format = c.logFormat
-	}
+	override(cfg)
+	// Before the keys are loaded, so that a change meanwhile is seen.
+	watched := a.watchedFingerprints(cfg)
 	// The file's log settings were checked with the rest; defaults for now
 	// if they are wrong, since build reports it.
 	logger, err := newLogger(a.stderr, cfg.Log.Format, cfg.Log.Level)
@@ -99,11 +127,16 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// A database that answers late with an error retrying cannot fix (a
+	// schema too new, migrations refused) stops the server, as it would
+	// have at startup.
+	ctx, fail := context.WithCancelCause(ctx)
+	defer fail(nil)
 	// The catalog serves the file's clients at once and the database's
 	// once it is read; the token path reads only the catalog.
 	var cat *catalog.Catalog
 	storeReady := make(chan storage.Store, 1)
-	db, err := openStoreRetrying(ctx, cfg.Storage, storeOptions{noMigrate: c.noMigrate, logger: logger}, func(s storage.Store) { storeReady <- s })
+	db, err := openStoreRetrying(ctx, cfg.Storage, storeOptions{noMigrate: c.noMigrate, logger: logger, fatal: fail}, func(s storage.Store) { storeReady <- s })
 	if err != nil {
 		return err
 	}
@@ -123,6 +156,24 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	}
 	go cat.Watch(ctx, cfg.Storage.PollInterval)
 
+	// Managed keys: the first are made (once across instances) before the
+	// server listens, since it cannot sign without them.
+	var manager *managed.Manager
+	var validation atomic.Pointer[[]*signing.Key]
+	validation.Store(&svc.keys.validation)
+	if isManaged(cfg.Key) {
+		if manager, err = a.newManager(cfg, db, logger); err != nil {
+			return err
+		}
+		if svc.ring, err = a.managedRing(ctx, manager, svc.keys.validation, svc.retention, logger); err != nil {
+			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+				return cause
+			}
+			return err
+		}
+		go manager.Run(ctx, svc.ring, cmp.Or(c.keyRefresh, managed.DefaultInterval), func() []*signing.Key { return *validation.Load() })
+	}
+
 	srv := a.newServer(svc, db, cat, logger)
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if errors.Is(err, syscall.EADDRINUSE) {
@@ -134,7 +185,16 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		ln = tls.NewListener(ln, svc.tls)
 	}
 	base := baseURL(cfg.Issuer, ln.Addr(), svc.tls != nil, development)
-	a.logStartup(logger, svc, base, development)
+	a.logStartup(logger, svc, base, ln.Addr().String(), development)
+	keys := a.newKeyReloader(cfg, svc, watched, logger, override)
+	if manager != nil {
+		ring := svc.ring
+		keys.replaceValidation = func(v []*signing.Key) error {
+			validation.Store(&v)
+			return ring.Replace(manager.Keys(), v, manager.Algorithms())
+		}
+	}
+	go keys.run(ctx, hup, c.reload, cmp.Or(c.keyPoll, keyPollInterval))
 
 	go func() {
 		j := &storage.Janitor{Cleaner: db, Logger: logger}
@@ -159,6 +219,12 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		return err
 	case <-ctx.Done():
 	}
+	fatal := context.Cause(ctx)
+	if errors.Is(fatal, context.Canceled) {
+		fatal = nil
+	} else {
+		logger.Error("stopping: " + fatal.Error())
+	}
 	// A second Ctrl-C or SIGTERM now ends the process at once.
 	stop()
 	logger.Info("shutting down: waiting for requests in flight (a second interrupt stops at once)")
@@ -171,7 +237,7 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		return err
 	}
 	logger.Info("stopped")
-	return nil
+	return fatal
 }
 
 // newServer wires the token endpoint and the server.
@@ -223,13 +289,13 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 	return srv
 }
 
-func (a *app) logStartup(logger *slog.Logger, svc *services, base string, development bool) {
+func (a *app) logStartup(logger *slog.Logger, svc *services, base, addr string, development bool) {
 	if development {
 		logger.Warn("DEVELOPMENT MODE: no configuration file (--config or SIGNET_CONFIG); using a development signing key and client, for development only", slog.String("data_dir", svc.cfg.DataDir))
 	}
 	for _, k := range svc.ring.Published() {
 		role := "published"
-		if k == svc.ring.Signer() {
+		if k == svc.ring.SignerFor(k.Algorithm) {
 			role = "signing"
 		} else if k.Validation {
 			role = "validation"
@@ -237,7 +303,9 @@ func (a *app) logStartup(logger *slog.Logger, svc *services, base string, develo
 		logger.Info("key", slog.String("kid", k.ID), slog.String("alg", k.Algorithm), slog.String("role", role),
 			slog.String("subject", k.Subject()), slog.String("source", k.Source))
 	}
-	logger.Info("listening", slog.String("url", base), slog.String("discovery", base+server.PathDiscovery))
+	// addr as well as url: with a configured issuer, url is the public
+	// address (a load balancer's), not where this instance listens.
+	logger.Info("listening", slog.String("url", base), slog.String("discovery", base+server.PathDiscovery), slog.String("addr", addr))
 	if svc.development != nil {
 		curl := server.DevelopmentCurl(base, svc.development)
 		if strings.EqualFold(svc.cfg.Log.Format, "json") {

@@ -26,6 +26,9 @@ type storeOptions struct {
 	// signet migrate and signet migrate status.
 	forMigration bool
 	logger       *slog.Logger
+	// fatal hears of an error that retrying cannot fix, found by serve's
+	// background retries (a schema too new, migrations refused).
+	fatal func(error)
 }
 
 // opener opens one kind of store. Only cmd/signet knows every backend.
@@ -99,9 +102,16 @@ func openStoreRetrying(ctx context.Context, cfg config.Storage, opts storeOption
 				onOpen(s)
 				return
 			}
+			if ctx.Err() != nil {
+				return
+			}
 			d.SetCause(err)
 			if !errors.Is(err, storage.ErrUnavailable) {
-				opts.logger.Error("the database cannot be used; not retrying", slog.String("error", err.Error()))
+				if opts.fatal != nil {
+					opts.fatal(err)
+				} else {
+					opts.logger.Error("the database cannot be used; not retrying", slog.String("error", err.Error()))
+				}
 				return
 			}
 			opts.logger.Warn("the database is still unreachable", slog.String("error", err.Error()), slog.Duration("retry_in", backoff))

@@ -132,6 +132,32 @@ type Key struct {
 	// Algorithm is the JWS algorithm: default RS256 for RSA keys and
 	// ES256/ES384/ES512 by curve; PS256 is allowed for RSA.
 	Algorithm string `yaml:"algorithm"`
+
+	// Managed: keys that Signet creates, keeps in storage encrypted under
+	// the key-encryption key (32 bytes, base64 or hex: KeyEncryptionKey, or
+	// the file KeyEncryptionKeyFile holds), and rotates.
+	KeyEncryptionKey     string `yaml:"keyEncryptionKey"`
+	KeyEncryptionKeyFile string `yaml:"keyEncryptionKeyFile"`
+	// SigningAlgorithms: a key series per algorithm, the first the default
+	// for tokens (default [RS256]).
+	SigningAlgorithms []string `yaml:"signingAlgorithms"`
+	// PropagationTime a new key is published before it signs (default 14
+	// days); RotationInterval it signs (default 90 days); RetentionDuration
+	// it stays published after (default 14 days).
+	PropagationTime   time.Duration `yaml:"propagationTime"`
+	RotationInterval  time.Duration `yaml:"rotationInterval"`
+	RetentionDuration time.Duration `yaml:"retentionDuration"`
+
+	// Pkcs11: a key that stays in a PKCS#11 token (an HSM, SoftHSM). Module
+	// is the PKCS#11 library; the token by TokenLabel (or Slot); the key by
+	// KeyLabel and/or KeyID (hex); the user PIN in Pin or the file PinFile.
+	Module     string `yaml:"module"`
+	TokenLabel string `yaml:"tokenLabel"`
+	Slot       *int   `yaml:"slot"`
+	KeyLabel   string `yaml:"keyLabel"`
+	KeyID      string `yaml:"keyId"`
+	Pin        string `yaml:"pin"`
+	PinFile    string `yaml:"pinFile"`
 }
 
 // APIScope is a scope clients may be granted.

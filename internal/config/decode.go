@@ -541,6 +541,27 @@ func number(s string) (float64, bool) {
 
 var durationType = reflect.TypeOf(time.Duration(0))
 
+// parseDuration is time.ParseDuration with days: "14d", "1d12h".
+func parseDuration(s string) (time.Duration, error) {
+	days, rest, ok := strings.Cut(s, "d")
+	if !ok {
+		return time.ParseDuration(s)
+	}
+	n, err := strconv.ParseUint(days, 10, 16)
+	if err != nil || n > 10000 {
+		return 0, fmt.Errorf("bad days %q", days)
+	}
+	dur := time.Duration(n) * 24 * time.Hour
+	if rest != "" {
+		r, err := time.ParseDuration(rest)
+		if err != nil || r < 0 {
+			return 0, fmt.Errorf("bad duration %q", s)
+		}
+		dur += r
+	}
+	return dur, nil
+}
+
 // duration reads a Go duration ("5s", "1m30s") or a whole number of seconds.
 func (d *decoder) duration(n *yaml.Node, v reflect.Value, path string) {
 	s, ok := d.scalar(n, path, "a duration")
@@ -551,9 +572,9 @@ func (d *decoder) duration(n *yaml.Node, v reflect.Value, path string) {
 		v.SetInt(int64(time.Duration(secs) * time.Second))
 		return
 	}
-	dur, err := time.ParseDuration(s)
+	dur, err := parseDuration(s)
 	if err != nil {
-		d.problemf(n.Line, path, "expected a duration such as 5s, 2m or 1h30m (or a number of seconds), got %s", quoteShort(s))
+		d.problemf(n.Line, path, "expected a duration such as 5s, 2m, 1h30m or 14d (or a number of seconds), got %s", quoteShort(s))
 		return
 	}
 	v.SetInt(int64(dur))

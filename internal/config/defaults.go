@@ -17,6 +17,18 @@ const (
 	DefaultAccessTokenLifetime = 3600
 )
 
+// Defaults of a Managed key, as Duende IdentityServer's automatic key
+// management.
+const (
+	DefaultPropagationTime   = 14 * 24 * time.Hour
+	DefaultRotationInterval  = 90 * 24 * time.Hour
+	DefaultRetentionDuration = 14 * 24 * time.Hour
+)
+
+// DefaultSigningAlgorithm is a Managed key's series when signingAlgorithms
+// is not given.
+const DefaultSigningAlgorithm = "RS256"
+
 // Defaults fills in the zero values that have a default: listen, dataDir,
 // the log format and level, a Store key's storeLocation and storeName, and
 // each client's accessTokenLifetime.
@@ -79,6 +91,9 @@ func (c *Config) Defaults() {
 		}
 		if c.Key != nil {
 			c.Key.FilePath = c.resolve(c.Key.FilePath)
+			c.Key.KeyEncryptionKeyFile = c.resolve(c.Key.KeyEncryptionKeyFile)
+			c.Key.PinFile = c.resolve(c.Key.PinFile)
+			c.Key.Module = c.resolve(c.Key.Module)
 		}
 		for i := range c.ValidationKeys {
 			k := &c.ValidationKeys[i]
@@ -92,6 +107,20 @@ func (c *Config) Defaults() {
 }
 
 func storeDefaults(k *Key) {
+	if strings.EqualFold(k.Type, KeyManaged) {
+		if len(k.SigningAlgorithms) == 0 {
+			k.SigningAlgorithms = []string{DefaultSigningAlgorithm}
+		}
+		if k.PropagationTime == 0 {
+			k.PropagationTime = DefaultPropagationTime
+		}
+		if k.RotationInterval == 0 {
+			k.RotationInterval = DefaultRotationInterval
+		}
+		if k.RetentionDuration == 0 {
+			k.RetentionDuration = DefaultRetentionDuration
+		}
+	}
 	if strings.EqualFold(k.Type, KeyStore) {
 		if k.StoreLocation == "" {
 			k.StoreLocation = DefaultStoreLocation

@@ -58,7 +58,7 @@ func TestIdentityServerKeySection(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Key{Type: "Store", StoreLocation: "LocalMachine", StoreName: "My", Name: "CN=my-app-auth"}
-	if *c.Key != want {
+	if !reflect.DeepEqual(*c.Key, want) {
 		t.Errorf("key = %+v, want %+v", *c.Key, want)
 	}
 	if c.Clients[0].Secrets[0].Value != "s" {

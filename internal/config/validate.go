@@ -1,6 +1,9 @@
 package config
 
 import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -16,6 +19,8 @@ const (
 	KeyDevelopment = "Development"
 	KeyFile        = "File"
 	KeyStore       = "Store"
+	KeyManaged     = "Managed"
+	KeyPkcs11      = "Pkcs11"
 )
 
 // GrantClientCredentials is the one grant type this version implements.
@@ -214,16 +219,16 @@ func checkListen(addr string) string {
 }
 
 func (v *validator) key(path string, k *Key, signing bool) {
-	types := []string{KeyDevelopment, KeyFile, KeyStore}
+	types := []string{KeyDevelopment, KeyFile, KeyStore, KeyManaged, KeyPkcs11}
 	t, ok := oneOf(k.Type, types...)
 	switch {
 	case k.Type == "":
-		v.addf(path+".type", "type is required: Development, File or Store")
+		v.addf(path+".type", "type is required: Development, File, Store, Managed or Pkcs11")
 	case !ok:
 		if s := suggest(k.Type, types); s != "" {
 			v.addf(path+".type", "unknown key type %q; did you mean %s?", k.Type, s)
 		} else {
-			v.addf(path+".type", "unknown key type %q: use Development, File or Store", k.Type)
+			v.addf(path+".type", "unknown key type %q: use Development, File, Store, Managed or Pkcs11", k.Type)
 		}
 	default:
 		k.Type = t
@@ -246,6 +251,10 @@ func (v *validator) key(path string, k *Key, signing bool) {
 		} else {
 			v.addf(path+".storeLocation", "unknown store location %q: use CurrentUser or LocalMachine", k.StoreLocation)
 		}
+	case KeyManaged:
+		v.managed(path, k, signing)
+	case KeyPkcs11:
+		v.pkcs11(path, k)
 	}
 	if k.Algorithm == "" {
 		return
@@ -261,6 +270,103 @@ func (v *validator) key(path string, k *Key, signing bool) {
 	default:
 		v.addf(path+".algorithm", "algorithm %q is not supported: only the asymmetric algorithms %s are", k.Algorithm, list)
 	}
+}
+
+// managed checks a Managed key: its key-encryption key and lifecycle.
+func (v *validator) managed(path string, k *Key, signing bool) {
+	if !signing {
+		v.addf(path+".type", "a validation key cannot be of type Managed: managed keys publish their own retired keys (list the Managed key in key)")
+		return
+	}
+	switch {
+	case k.KeyEncryptionKey != "" && k.KeyEncryptionKeyFile != "":
+		v.addf(path+".keyEncryptionKey", "give keyEncryptionKey or keyEncryptionKeyFile, not both")
+	case k.KeyEncryptionKey != "":
+		if _, err := ParseKeyEncryptionKey(k.KeyEncryptionKey); err != nil {
+			v.addf(path+".keyEncryptionKey", "%v", err)
+		}
+	case k.KeyEncryptionKeyFile == "" && !v.failed(path+".keyEncryptionKey"):
+		v.addf(path, "a Managed key needs keyEncryptionKey (e.g. ${SIGNET_KEK}) or keyEncryptionKeyFile: 32 random bytes in base64, which signet keys kek makes; the keys in storage are encrypted under it")
+	}
+	seen := map[string]bool{}
+	for i, a := range k.SigningAlgorithms {
+		p := fmt.Sprintf("%s.signingAlgorithms[%d]", path, i)
+		s, ok := oneOf(a, algorithms...)
+		if !ok {
+			v.addf(p, "algorithm %q is not supported: use %s", a, strings.Join(algorithms, ", "))
+			continue
+		}
+		if seen[s] {
+			v.addf(p, "%s is listed twice", s)
+		}
+		seen[s] = true
+		k.SigningAlgorithms[i] = s
+	}
+	if k.Algorithm != "" {
+		v.addf(path+".algorithm", "a Managed key has signingAlgorithms (a list, the first the default), not algorithm")
+	}
+	const day = 24 * time.Hour
+	prop, rot, ret := k.PropagationTime, k.RotationInterval, k.RetentionDuration
+	switch {
+	case prop < 0 || rot < 0 || ret < 0:
+		v.addf(path, "propagationTime, rotationInterval and retentionDuration cannot be negative")
+		return
+	case prop == 0 || rot == 0 || ret == 0:
+		return // defaults
+	}
+	if prop < time.Hour {
+		v.addf(path+".propagationTime", "propagationTime is %s: give at least 1h (APIs cache the JWKS, often for a day; a key used before they fetch it fails their validation)", prop)
+	}
+	if rot <= prop {
+		v.addf(path+".rotationInterval", "rotationInterval (%s) must be longer than propagationTime (%s): a key must sign longer than its successor is announced", rot, prop)
+	}
+	if ret < day {
+		v.addf(path+".retentionDuration", "retentionDuration is %s: give at least 24h, the longest access token lifetime, so that the last tokens a key signed keep validating", ret)
+	}
+}
+
+// pkcs11 checks a Pkcs11 key: module, token, key and PIN.
+func (v *validator) pkcs11(path string, k *Key) {
+	if k.Module == "" {
+		v.addf(path+".module", "a Pkcs11 key needs module: the PKCS#11 library (e.g. /usr/lib/softhsm/libsofthsm2.so)")
+	}
+	if k.TokenLabel == "" && k.Slot == nil {
+		v.addf(path, "a Pkcs11 key needs tokenLabel (or slot): the token that holds the key")
+	}
+	if k.KeyLabel == "" && k.KeyID == "" {
+		v.addf(path, "a Pkcs11 key needs keyLabel or keyId (hex): the key in the token")
+	}
+	if k.KeyID != "" {
+		if _, err := hex.DecodeString(strings.TrimPrefix(strings.ReplaceAll(k.KeyID, ":", ""), "0x")); err != nil {
+			v.addf(path+".keyId", "keyId %q is not hex: give the CKA_ID in hex (e.g. 01 or a1b2c3)", k.KeyID)
+		}
+	}
+	switch {
+	case k.Pin != "" && k.PinFile != "":
+		v.addf(path+".pin", "give pin or pinFile, not both")
+	case k.Pin == "" && k.PinFile == "" && !v.failed(path+".pin"):
+		v.addf(path, "a Pkcs11 key needs pin (e.g. ${HSM_PIN}) or pinFile: the token's user PIN")
+	}
+}
+
+// ParseKeyEncryptionKey decodes a key-encryption key: 32 bytes in base64
+// (standard or URL alphabet, padded or not) or in hex.
+func ParseKeyEncryptionKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if len(s) == 64 {
+		if b, err := hex.DecodeString(s); err == nil {
+			return b, nil
+		}
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			if len(b) != 32 {
+				return nil, fmt.Errorf("the key-encryption key is %d bytes; it must be 32 (AES-256): make one with signet keys kek", len(b))
+			}
+			return b, nil
+		}
+	}
+	return nil, errors.New("the key-encryption key is not base64 or hex: give 32 random bytes in base64 (signet keys kek makes one)")
 }
 
 // scopes checks apiScopes and returns their names.
@@ -479,8 +585,10 @@ func (v *validator) storage() {
 		v.addf("storage.minConns", "minConns %d: use 0 to maxConns", st.MinConns)
 	}
 	for path, d := range map[string]time.Duration{"storage.connectTimeout": st.ConnectTimeout, "storage.statementTimeout": st.StatementTimeout, "storage.pollInterval": st.PollInterval} {
-		if d < 0 || d > 10*time.Minute {
-			v.addf(path, "%v: use a duration from 1s to 10m", d)
+		// Zero is the default; under 100ms, polling and timeouts would cost
+		// more than they save.
+		if d < 0 || (d > 0 && d < 100*time.Millisecond) || d > 10*time.Minute {
+			v.addf(path, "%v: use a duration from 100ms to 10m", d)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // validClient is a client that passes Validate, for cases about other
@@ -47,8 +48,25 @@ func TestValidate(t *testing.T) {
 		{name: "tls", src: "tls: {certFile: c.pem, keyFile: k.pem}"},
 
 		// key
-		{name: "key type required", src: "key:\n  filePath: a", want: []string{`1: key.type: type is required: Development, File or Store`}},
-		{name: "key type unknown", src: "key:\n  type: Pkcs12", want: []string{`2: key.type: unknown key type "Pkcs12": use Development, File or Store`}},
+		{name: "key type required", src: "key:\n  filePath: a", want: []string{`1: key.type: type is required: Development, File, Store, Managed or Pkcs11`}},
+		{name: "key type unknown", src: "key:\n  type: AzureKeyVault", want: []string{`2: key.type: unknown key type "AzureKeyVault": use Development, File, Store, Managed or Pkcs11`}},
+		{name: "storage poll too short", src: "storage:\n  pollInterval: 1ms", want: []string{`2: storage.pollInterval: 1ms: use a duration from 100ms to 10m`}},
+		{name: "key type misspelt", src: "key:\n  type: Pkcs12", want: []string{`2: key.type: unknown key type "Pkcs12"; did you mean Pkcs11?`}},
+		{name: "managed without kek", src: "key:\n  type: Managed", want: []string{`1: key: a Managed key needs keyEncryptionKey (e.g. ${SIGNET_KEK}) or keyEncryptionKeyFile`}},
+		{name: "managed short kek", src: "key:\n  type: Managed\n  keyEncryptionKey: c2hvcnQ=", want: []string{`3: key.keyEncryptionKey: the key-encryption key is 5 bytes; it must be 32 (AES-256)`}},
+		{name: "managed kek not base64", src: "key:\n  type: Managed\n  keyEncryptionKey: '%%%'", want: []string{`3: key.keyEncryptionKey: the key-encryption key is not base64 or hex`}},
+		{name: "managed both keks", src: "key:\n  type: Managed\n  keyEncryptionKey: " + testKEK + "\n  keyEncryptionKeyFile: kek", want: []string{`3: key.keyEncryptionKey: give keyEncryptionKey or keyEncryptionKeyFile, not both`}},
+		{name: "managed algorithms", src: "key:\n  type: Managed\n  keyEncryptionKey: " + testKEK + "\n  signingAlgorithms: [RS256, HS256, rs256]", want: []string{
+			`4: key.signingAlgorithms[1]: algorithm "HS256" is not supported`, `4: key.signingAlgorithms[2]: RS256 is listed twice`}},
+		{name: "managed algorithm singular", src: "key:\n  type: Managed\n  keyEncryptionKey: " + testKEK + "\n  algorithm: ES256", want: []string{`4: key.algorithm: a Managed key has signingAlgorithms`}},
+		{name: "managed lifecycle", src: "key:\n  type: Managed\n  keyEncryptionKey: " + testKEK + "\n  propagationTime: 30m\n  rotationInterval: 20m\n  retentionDuration: 1h", want: []string{
+			`4: key.propagationTime: propagationTime is 30m0s: give at least 1h`,
+			`5: key.rotationInterval: rotationInterval (20m0s) must be longer than propagationTime (30m0s)`,
+			`6: key.retentionDuration: retentionDuration is 1h0m0s: give at least 24h`}},
+		{name: "managed validation key", src: "validationKeys:\n  - type: Managed\n    keyEncryptionKey: " + testKEK, want: []string{`2: validationKeys[0].type: a validation key cannot be of type Managed`}},
+		{name: "pkcs11 empty", src: "key:\n  type: Pkcs11", want: []string{
+			`1: key.module: a Pkcs11 key needs module`, `1: key: a Pkcs11 key needs tokenLabel (or slot)`, `1: key: a Pkcs11 key needs keyLabel or keyId (hex)`, `1: key: a Pkcs11 key needs pin (e.g. ${HSM_PIN}) or pinFile`}},
+		{name: "pkcs11 bad id", src: "key:\n  type: Pkcs11\n  module: /x.so\n  tokenLabel: t\n  keyId: zz\n  pin: '1234'", want: []string{`5: key.keyId: keyId "zz" is not hex`}},
 		{name: "key type typo", src: "key:\n  type: Stor", want: []string{`2: key.type: unknown key type "Stor"; did you mean Store?`}},
 		{name: "store needs thumbprint or name", src: "key:\n  type: Store\n  storeName: My", want: []string{`1: key: a Store key needs thumbprint (the certificate's SHA-1 thumbprint) or name`}},
 		{name: "store by name", src: "key: {type: Store, name: CN=a}"},
@@ -214,6 +232,37 @@ func TestMissingKeyProblem(t *testing.T) {
 		expectProblems(t, "t.yaml", ps)
 		if k.Key == nil || k.Validate() != nil {
 			t.Errorf("example %q: %+v %v", example, k.Key, k.Validate())
+		}
+	}
+}
+
+// testKEK is a valid key-encryption key (32 bytes, base64).
+const testKEK = "q83vASNFZ4mrze8BI0VniavN7wEjRWeJq83vASNFZ4k="
+
+func TestParseKeyEncryptionKey(t *testing.T) {
+	t.Parallel()
+	want, _ := ParseKeyEncryptionKey(testKEK)
+	if len(want) != 32 {
+		t.Fatalf("testKEK decodes to %d bytes", len(want))
+	}
+	for _, s := range []string{testKEK, strings.TrimRight(testKEK, "="), " " + testKEK + "\n",
+		"abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"} {
+		if b, err := ParseKeyEncryptionKey(s); err != nil || len(b) != 32 {
+			t.Errorf("ParseKeyEncryptionKey(%q) = %d bytes, %v", s, len(b), err)
+		}
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]time.Duration{"14d": 14 * 24 * time.Hour, "1d12h": 36 * time.Hour, "90m": 90 * time.Minute, "0d": 0} {
+		if got, err := parseDuration(in); err != nil || got != want {
+			t.Errorf("parseDuration(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"d", "-1d", "1d-5h", "1dd", "99999d", "1.5d"} {
+		if got, err := parseDuration(in); err == nil {
+			t.Errorf("parseDuration(%q) = %v, want an error", in, got)
 		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/signetid/signet/internal/certs"
 	"github.com/signetid/signet/internal/certstore"
 	"github.com/signetid/signet/internal/safefile"
+	"github.com/signetid/signet/internal/signing/pkcs11"
 )
 
 // The key types of the configuration's key section.
@@ -25,6 +26,7 @@ const (
 	TypeDevelopment = "Development"
 	TypeFile        = "File"
 	TypeStore       = "Store"
+	TypePkcs11      = "Pkcs11"
 )
 
 // ExpiryWarning is how long before its signing certificate expires the
@@ -42,6 +44,8 @@ type Spec struct {
 	Name, Thumbprint         string
 	FilePath, Password       string
 	Algorithm                string
+	// Pkcs11 says where a Pkcs11 key is.
+	Pkcs11 pkcs11.Config
 }
 
 // Loader reads credentials.
@@ -86,8 +90,10 @@ func (l Loader) Load(spec Spec, validation bool) (*Loaded, error) {
 		out, err = l.file(spec, validation)
 	case "store":
 		out, err = l.store(spec, validation)
+	case "pkcs11":
+		out, err = l.hardware(spec, validation)
 	default:
-		return nil, fmt.Errorf("unknown key type %q: use Development, File or Store", spec.Type)
+		return nil, fmt.Errorf("unknown key type %q: use Development, File, Store or Pkcs11 (Managed keys come from the database)", spec.Type)
 	}
 	if err != nil {
 		return nil, err
@@ -99,6 +105,26 @@ func (l Loader) Load(spec Spec, validation bool) (*Loaded, error) {
 		}
 	}
 	return out, nil
+}
+
+// hardware opens a key in a PKCS#11 token: it signs there and never
+// leaves it. A validation key needs only its public key, so its session is
+// closed at once.
+func (l Loader) hardware(spec Spec, validation bool) (*Loaded, error) {
+	hk, err := pkcs11.Open(spec.Pkcs11)
+	if err != nil {
+		return nil, err
+	}
+	k, err := newKey(hk.Public(), hk, nil, spec.Algorithm)
+	if err != nil {
+		hk.Close()
+		return nil, fmt.Errorf("%s: %w", hk.Describe(), err)
+	}
+	k.Source = hk.Describe()
+	if validation {
+		hk.Close()
+	}
+	return &Loaded{Keys: []*Key{k}}, nil
 }
 
 // development loads the development key, creating it on first start. It is
