@@ -310,10 +310,16 @@ func loadSpec(k *config.Key) (signing.Spec, error) {
 	}
 	if k.PinFile != "" {
 		data, err := os.ReadFile(k.PinFile)
-		if err != nil {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return spec, fmt.Errorf("pinFile %s does not exist (a relative pinFile is relative to the configuration file's directory)", k.PinFile)
+		case err != nil:
 			return spec, fmt.Errorf("pinFile: %w", err)
 		}
 		p.PIN = strings.TrimRight(string(data), "\r\n")
+		if p.PIN == "" {
+			return spec, fmt.Errorf("pinFile %s is empty: it must hold the token's user PIN", k.PinFile)
+		}
 	}
 	spec.Pkcs11 = p
 	return spec, nil

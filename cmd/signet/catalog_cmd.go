@@ -435,7 +435,7 @@ func (a *app) confirm(yes bool, what string) error {
 		return err
 	}
 	if !strings.EqualFold(strings.TrimSpace(answer), "yes") {
-		return errors.New("not removed")
+		return errors.New("not confirmed: nothing was changed")
 	}
 	return nil
 }

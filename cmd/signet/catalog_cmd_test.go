@@ -218,7 +218,7 @@ func TestCatalogRemoveAsksOnTerminal(t *testing.T) {
 			ty := newTypist(t, "no")
 			c.term = ty.terminal()
 			code, _, stderr := c.run(cmd...)
-			if code != exitError || !strings.Contains(stderr, "not removed") {
+			if code != exitError || !strings.Contains(stderr, "not confirmed: nothing was changed") {
 				t.Errorf("answered no: exit %d, %q", code, stderr)
 			}
 			if got := ty.asked(); len(got) != 1 || !strings.HasSuffix(got[0], "? Type yes: ") {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"slices"
@@ -162,7 +163,15 @@ func (a *app) keysList(ctx context.Context, f catalogFlags) error {
 	if err := (&config.Errors{Problems: problems}).Err(); err != nil {
 		return err
 	}
-	if isManaged(cfg.Key) {
+	// An SQLite file that does not exist yet holds no keys; opening it
+	// would create it, and a list writes nothing (as config check).
+	_, statErr := os.Stat(cfg.Storage.DSN)
+	noFile := cfg.Storage.Driver == config.DriverSQLite && errors.Is(statErr, fs.ErrNotExist)
+	if isManaged(cfg.Key) && noFile {
+		if _, err := readKEK(cfg.Key); err != nil {
+			return err
+		}
+	} else if isManaged(cfg.Key) {
 		err := a.withManager(ctx, f.config, "signet keys list", func(_ *config.Config, m *managed.Manager, _ storage.Store) error {
 			infos, err := m.List(ctx)
 			if err != nil {
@@ -202,11 +211,26 @@ func (a *app) keysList(ctx context.Context, f catalogFlags) error {
 	for _, k := range keys.validation {
 		views = append(views, staticView(k, "validation"))
 	}
+	unreadable := 0
+	for _, v := range views {
+		if v.unreadable {
+			unreadable++
+		}
+	}
+	errUnreadable := fmt.Errorf("%d managed key(s) cannot be opened with the configured key-encryption key: configure the one they were encrypted with, or re-encrypt them with signet keys rekey", unreadable)
 	if f.json {
 		if views == nil {
 			views = []keyView{}
 		}
-		return a.printJSON(views)
+		if err := a.printJSON(views); err != nil {
+			return err
+		}
+		if unreadable > 0 {
+			// The same exit status as without --json; each key's
+			// problem is in its "problem" member.
+			return errUnreadable
+		}
+		return nil
 	}
 	if len(views) == 0 {
 		fmt.Fprintln(a.stderr, "No keys yet: signet serve creates the first managed keys when it starts.")
@@ -224,17 +248,13 @@ func (a *app) keysList(ctx context.Context, f catalogFlags) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.Algorithm, v.State, day(v.SignsFrom), day(v.SignsUntil), day(v.PublishedUntil), v.Source)
 	}
 	tw.Flush()
-	unreadable := 0
 	for _, v := range views {
 		if v.Problem != "" {
 			fmt.Fprintf(a.stderr, "%s: %s\n", v.ID, v.Problem)
 		}
-		if v.unreadable {
-			unreadable++
-		}
 	}
 	if unreadable > 0 {
-		return fmt.Errorf("%d managed key(s) cannot be opened with the configured key-encryption key: configure the one they were encrypted with, or re-encrypt them with signet keys rekey", unreadable)
+		return errUnreadable
 	}
 	return nil
 }

@@ -1,0 +1,487 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/oauth2"
+)
+
+// End to end, in process: key.type Managed. signet serve makes the first
+// keys (once across instances), signs with them and publishes them; the
+// keys commands rotate, retire and re-encrypt them while it runs.
+
+// managedRefresh is how often the servers of these tests sync their
+// managed keys (serveCmd.keyRefresh), and managedBound how long a change
+// made with the CLI may take to reach a server: the refresh, plus some
+// slack for a loaded test machine.
+const (
+	managedRefresh = 100 * time.Millisecond
+	managedBound   = managedRefresh + 900*time.Millisecond
+)
+
+// managedKey is a key section of type Managed with the key-encryption key
+// of $SIGNET_KEK and the shortest lifecycle the configuration allows.
+const managedKey = `type: Managed
+keyEncryptionKey: ${SIGNET_KEK}
+signingAlgorithms: [ES256, RS256]
+propagationTime: 1h
+rotationInterval: 2h
+retentionDuration: 24h
+`
+
+// newKEK returns a key-encryption key as signet keys kek prints it.
+func newKEK(t *testing.T) string {
+	t.Helper()
+	b := make([]byte, 32)
+	rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// startManaged runs signet serve with the configuration on listen (""
+// for any port), syncing managed keys every refresh (0: the default), until
+// it listens or fails. It calls no t.Fatal, so that several can start at
+// once from goroutines; a started instance is stopped at the end of the
+// test.
+func (h *host) startManaged(config, listen string, refresh time.Duration) (*instance, error) {
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	inst := &instance{t: h.t, logs: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	ready := make(chan string, 1)
+	cmd := &serveCmd{config: config, listen: listen, ready: ready, keyRefresh: refresh}
+	go func() { inst.done <- h.app(inst.logs).serve(ctx, cmd) }()
+	select {
+	case inst.base = <-ready:
+		h.t.Cleanup(func() {
+			if err := inst.stop(); err != nil {
+				h.t.Errorf("serve returned %v", err)
+			}
+		})
+		return inst, nil
+	case err := <-inst.done:
+		cancel()
+		if err == nil {
+			err = errors.New("serve returned nil before listening")
+		}
+		return inst, err
+	case <-time.After(60 * time.Second):
+		cancel()
+		return inst, errors.New("signet serve neither listened nor failed within 60 s")
+	}
+}
+
+func (h *host) serveManaged(config, listen string, refresh time.Duration) *instance {
+	h.t.Helper()
+	inst, err := h.startManaged(config, listen, refresh)
+	if err != nil {
+		h.t.Fatalf("signet serve did not start: %v\nlog:\n%s", err, inst.logs)
+	}
+	return inst
+}
+
+// keysCLI runs a signet command line on the host's environment and
+// returns its exit code and outputs.
+func (h *host) keysCLI(args ...string) (code int, stdout, stderr string) {
+	h.t.Helper()
+	return h.cliRun(time.Now(), "", args...)
+}
+
+// mustCLI runs a command line that must succeed, and returns its stdout.
+func (h *host) mustCLI(args ...string) string {
+	h.t.Helper()
+	code, out, errs := h.keysCLI(args...)
+	if code != exitOK {
+		h.t.Fatalf("signet %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+// listedKey is an element of signet keys list --json.
+type listedKey struct {
+	ID        string `json:"kid"`
+	Algorithm string `json:"alg"`
+	Source    string `json:"source"`
+	State     string `json:"state"`
+	Problem   string `json:"problem"`
+}
+
+func (h *host) listKeys(config string) (code int, keys []listedKey, stderr string) {
+	h.t.Helper()
+	code, out, stderr := h.keysCLI("keys", "list", "--json", "--config", config)
+	if err := json.Unmarshal([]byte(out), &keys); err != nil {
+		h.t.Fatalf("signet keys list --json: exit %d, stdout is not JSON: %v\n%s\nstderr:\n%s", code, err, out, stderr)
+	}
+	return code, keys, stderr
+}
+
+// kidsByAlg maps each algorithm to its kid: one key per algorithm.
+func kidsByAlg(t *testing.T, set jose.JSONWebKeySet) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	for _, k := range set.Keys {
+		if m[k.Algorithm] != "" {
+			t.Fatalf("two %s keys published: %v", k.Algorithm, kids(set))
+		}
+		m[k.Algorithm] = k.KeyID
+	}
+	return m
+}
+
+// tokenKid gets a token and returns it with the kid of its header.
+func (i *instance) tokenKid() (token, kid string) {
+	i.t.Helper()
+	tok := i.token(oauth2.AuthStyleInHeader, "api1").AccessToken
+	return tok, headerOf(i.t, tok).KeyID
+}
+
+func headerOf(t *testing.T, token string) jose.Header {
+	t.Helper()
+	parsed, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	if err != nil {
+		t.Fatalf("parse %q: %v", token, err)
+	}
+	return parsed.Headers[0]
+}
+
+// verifyWithSet checks token's signature with the key of its kid in set,
+// as an API holding that JWKS would.
+func verifyWithSet(t *testing.T, token string, set jose.JSONWebKeySet) error {
+	t.Helper()
+	parsed, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	if err != nil {
+		return err
+	}
+	keys := set.Key(parsed.Headers[0].KeyID)
+	if len(keys) != 1 {
+		return fmt.Errorf("kid %s: %d keys in the JWKS (%v)", parsed.Headers[0].KeyID, len(keys), kids(set))
+	}
+	var claims jwt.Claims
+	return parsed.Claims(keys[0].Key, &claims)
+}
+
+// TestManagedServe: the first start makes one key per algorithm, signs
+// with the first algorithm's and publishes both; a restart finds them and
+// makes none; keys list and config check show them.
+func TestManagedServe(t *testing.T) {
+	t.Parallel()
+	h := newHost(t)
+	h.env["SIGNET_KEK"] = newKEK(t)
+	cfg := h.config(managedKey, "")
+	listen := freePort(t)
+
+	srv := h.serveManaged(cfg, listen, 0)
+	logs := srv.logs.String()
+	if n := strings.Count(logs, `msg="created a signing key"`); n != 2 {
+		t.Fatalf("%d keys created at the first start, want 2:\n%s", n, logs)
+	}
+	set := srv.jwks()
+	first := kidsByAlg(t, set)
+	if len(first) != 2 || first["ES256"] == "" || first["RS256"] == "" {
+		t.Fatalf("JWKS %v, want one ES256 and one RS256 key", first)
+	}
+	for _, k := range set.Keys {
+		if !k.IsPublic() || k.Use != "sig" {
+			t.Errorf("published key %s: public %v, use %q", k.KeyID, k.IsPublic(), k.Use)
+		}
+	}
+	tok, kid := srv.tokenKid()
+	claims, header := srv.verify(tok)
+	if header.Algorithm != "ES256" || kid != first["ES256"] || claims["client_id"] != "app" {
+		t.Fatalf("token signed %s by %s (claims %v); want ES256 by %s", header.Algorithm, kid, claims, first["ES256"])
+	}
+	if err := srv.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A restart finds the keys: none is made, the token still verifies.
+	srv = h.serveManaged(cfg, listen, 0)
+	if strings.Contains(srv.logs.String(), "created a signing key") {
+		t.Fatalf("a restart created a key:\n%s", srv.logs)
+	}
+	if again := kidsByAlg(t, srv.jwks()); !equalMaps(again, first) {
+		t.Fatalf("after a restart the JWKS has %v, want %v", again, first)
+	}
+	srv.verify(tok)
+	if _, kid := srv.tokenKid(); kid != first["ES256"] {
+		t.Fatalf("after a restart tokens are signed by %s, want %s", kid, first["ES256"])
+	}
+
+	code, listed, stderr := h.listKeys(cfg)
+	if code != exitOK {
+		t.Fatalf("keys list: exit %d\n%s", code, stderr)
+	}
+	got := map[string]string{}
+	for _, k := range listed {
+		if k.State != "signing" || k.Source != "Managed" || k.Problem != "" {
+			t.Errorf("keys list: %+v, want a signing Managed key", k)
+		}
+		got[k.Algorithm] = k.ID
+	}
+	if len(listed) != 2 || !equalMaps(got, first) {
+		t.Fatalf("keys list shows %+v, want %v", listed, first)
+	}
+	out := h.mustCLI("keys", "list", "--config", cfg)
+	contains(t, "keys list", out, "KID", first["ES256"], first["RS256"], "signing")
+
+	out = h.mustCLI("config", "check", "--config", cfg)
+	contains(t, "config check", out, "is valid", "Managed: ", first["ES256"]+" (ES256)", first["RS256"]+" (RS256)", "2 key(s) in the sqlite database")
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TestManagedWrongKEK: with another key-encryption key, serve refuses to
+// start and makes no key, saying which keys and what to do; keys list
+// fails; keys rekey re-encrypts them, after which serve starts with the
+// same keys and a token signed before still verifies.
+func TestManagedWrongKEK(t *testing.T) {
+	t.Parallel()
+	h := newHost(t)
+	oldKEK := newKEK(t)
+	h.env["SIGNET_KEK"] = oldKEK
+	cfg := h.config(managedKey, "")
+	listen := freePort(t)
+
+	srv := h.serveManaged(cfg, listen, 0)
+	first := kidsByAlg(t, srv.jwks())
+	tok, _ := srv.tokenKid()
+	if err := srv.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	h.env["SIGNET_KEK"] = newKEK(t)
+	logs, err := h.refuse(cfg)
+	msg := err.Error()
+	contains(t, "the startup error", msg,
+		"cannot open 2 managed signing key(s) with the configured key-encryption key",
+		"kid "+first["ES256"]+" (ES256", "kid "+first["RS256"]+" (RS256",
+		"encrypted under another key-encryption key",
+		"Configure the key-encryption key they were made with", "signet keys rekey")
+	if strings.Contains(logs, "created a signing key") {
+		t.Errorf("serve created a key with the wrong key-encryption key:\n%s", logs)
+	}
+	if strings.Contains(msg, oldKEK) || strings.Contains(msg, h.env["SIGNET_KEK"]) || strings.Contains(logs, h.env["SIGNET_KEK"]) {
+		t.Errorf("a key-encryption key is shown:\n%s\n%s", msg, logs)
+	}
+
+	// Nothing was written: the store holds the two keys, unreadable.
+	code, listed, stderr := h.listKeys(cfg)
+	if code != exitError {
+		t.Errorf("keys list --json with the wrong key-encryption key: exit %d, want %d", code, exitError)
+	}
+	var ids []string
+	for _, k := range listed {
+		ids = append(ids, k.ID)
+		if !strings.Contains(k.Problem, "encrypted under another key-encryption key") {
+			t.Errorf("key %s: problem %q", k.ID, k.Problem)
+		}
+	}
+	slices.Sort(ids)
+	want := []string{first["ES256"], first["RS256"]}
+	slices.Sort(want)
+	if !slices.Equal(ids, want) {
+		t.Fatalf("the store holds %v after the refused start, want %v\n%s", ids, want, stderr)
+	}
+	code, _, stderr = h.keysCLI("keys", "list", "--config", cfg)
+	if code != exitError {
+		t.Errorf("keys list with the wrong key-encryption key: exit %d, want %d", code, exitError)
+	}
+	contains(t, "keys list's stderr", stderr, "2 managed key(s) cannot be opened", "signet keys rekey")
+	code, _, stderr = h.keysCLI("config", "check", "--config", cfg)
+	if code != exitError {
+		t.Errorf("config check with the wrong key-encryption key: exit %d, want %d", code, exitError)
+	}
+	contains(t, "config check's stderr", stderr, first["ES256"], first["RS256"], "signet keys rekey")
+
+	// Re-encrypted under the configured key, from the old one.
+	h.env["OLD_KEK"] = oldKEK
+	out := h.mustCLI("keys", "rekey", "--old-kek-env", "OLD_KEK", "--config", cfg)
+	contains(t, "keys rekey", out, "Re-encrypted 2 managed key(s)")
+	out = h.mustCLI("keys", "rekey", "--old-kek-env", "OLD_KEK", "--config", cfg)
+	contains(t, "keys rekey again", out, "nothing to do")
+
+	srv = h.serveManaged(cfg, listen, 0)
+	if strings.Contains(srv.logs.String(), "created a signing key") {
+		t.Fatalf("serve created a key after the rekey:\n%s", srv.logs)
+	}
+	if again := kidsByAlg(t, srv.jwks()); !equalMaps(again, first) {
+		t.Fatalf("after the rekey the JWKS has %v, want %v", again, first)
+	}
+	srv.verify(tok)
+	if _, kid := srv.tokenKid(); kid != first["ES256"] {
+		t.Fatalf("after the rekey tokens are signed by %s, want %s", kid, first["ES256"])
+	}
+}
+
+// TestManagedRotateReachesServer: keys rotate, rotate --now and retire,
+// run beside a server, reach it within its refresh interval.
+func TestManagedRotateReachesServer(t *testing.T) {
+	t.Parallel()
+	h := newHost(t)
+	h.env["SIGNET_KEK"] = newKEK(t)
+	cfg := h.config(managedKey, "")
+	srv := h.serveManaged(cfg, "", managedRefresh)
+	first := kidsByAlg(t, srv.jwks())
+	old := first["ES256"]
+	published := func(kid string) bool { return slices.Contains(kids(srv.jwks()), kid) }
+	signer := func() string { _, kid := srv.tokenKid(); return kid }
+
+	// Announced: published at once, signs after propagationTime.
+	var announced listedKey
+	out := h.mustCLI("keys", "rotate", "--json", "--config", cfg)
+	if err := json.Unmarshal([]byte(out), &announced); err != nil || announced.State != "announced" || announced.Algorithm != "ES256" {
+		t.Fatalf("keys rotate: %v\n%s", err, out)
+	}
+	within(t, managedBound, "the announced key in the JWKS", func() bool { return published(announced.ID) })
+	if kid := signer(); kid != old {
+		t.Fatalf("tokens are signed by %s once %s is announced; want %s still", kid, announced.ID, old)
+	}
+	// Rotating again keeps the announced key.
+	var again listedKey
+	out = h.mustCLI("keys", "rotate", "--json", "--config", cfg)
+	if err := json.Unmarshal([]byte(out), &again); err != nil || again.ID != announced.ID {
+		t.Fatalf("keys rotate with a key announced made another: %v\n%s", err, out)
+	}
+
+	// --now: a new key signs at once; the old one stays published.
+	out = h.mustCLI("keys", "rotate", "--now", "--algorithm", "es256", "--config", cfg)
+	var now string
+	if _, err := fmt.Sscanf(out, "Key %s (ES256) signs now", &now); err != nil {
+		t.Fatalf("keys rotate --now: %q: %v", out, err)
+	}
+	within(t, managedBound, "tokens signed by the key of rotate --now", func() bool { return signer() == now })
+	if !published(old) || !published(announced.ID) {
+		t.Fatalf("JWKS %v after rotate --now, want %s and %s still", kids(srv.jwks()), old, announced.ID)
+	}
+
+	// Retiring the old key, which no longer signs, changes nothing.
+	h.mustCLI("keys", "retire", old, "--yes", "--config", cfg)
+	// Retiring the signer: the announced key signs at once, the retired one
+	// stays published for retentionDuration.
+	out = h.mustCLI("keys", "retire", now, "--yes", "--config", cfg)
+	contains(t, "keys retire", out, "Key "+now+" is retired")
+	within(t, managedBound, "tokens signed by the announced key once the signer is retired", func() bool { return signer() == announced.ID })
+	time.Sleep(3 * managedRefresh)
+	for _, kid := range []string{old, now, announced.ID, first["RS256"]} {
+		if !published(kid) {
+			t.Errorf("%s is no longer published: %v", kid, kids(srv.jwks()))
+		}
+	}
+	if kid := signer(); kid != announced.ID {
+		t.Errorf("tokens signed by %s, want %s", kid, announced.ID)
+	}
+	_, listed, _ := h.listKeys(cfg)
+	states := map[string]string{}
+	for _, k := range listed {
+		states[k.ID] = k.State
+	}
+	want := map[string]string{old: "retired", now: "retired", announced.ID: "signing", first["RS256"]: "signing"}
+	if !equalMaps(states, want) {
+		t.Errorf("keys list: %v, want %v", states, want)
+	}
+	if strings.Contains(srv.logs.String(), "level=ERROR") {
+		t.Errorf("errors in the server's log:\n%s", srv.logs)
+	}
+}
+
+// TestManagedInstancesPostgres: three servers started at once on one empty
+// PostgreSQL schema make one key per algorithm between them, publish the
+// same keys and verify each other's tokens.
+func TestManagedInstancesPostgres(t *testing.T) {
+	t.Parallel()
+	db := newPGDB(t)
+	h := newHost(t)
+	h.env["SIGNET_KEK"] = newKEK(t)
+	cfg := h.config(managedKey, "storage:\n  driver: postgres\n  dsn: '"+db.dsn+"'\n  pollInterval: 200ms\n")
+
+	const n = 3
+	insts := make([]*instance, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { insts[i], errs[i] = h.startManaged(cfg, "", managedRefresh) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("instance %d did not start: %v\nlog:\n%s", i, err, insts[i].logs)
+		}
+	}
+
+	created := 0
+	for _, inst := range insts {
+		created += strings.Count(inst.logs.String(), `msg="created a signing key"`)
+	}
+	if created != 2 {
+		t.Errorf("the instances created %d keys between them, want 2", created)
+	}
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, db.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT algorithm, count(*) FROM signing_keys GROUP BY algorithm ORDER BY algorithm`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int64{}
+	for rows.Next() {
+		var alg string
+		var c int64
+		if err := rows.Scan(&alg, &c); err != nil {
+			t.Fatal(err)
+		}
+		counts[alg] = c
+	}
+	if rows.Err() != nil {
+		t.Fatal(rows.Err())
+	}
+	if len(counts) != 2 || counts["ES256"] != 1 || counts["RS256"] != 1 {
+		t.Fatalf("signing_keys holds %v, want one ES256 and one RS256 key", counts)
+	}
+
+	sets := make([]jose.JSONWebKeySet, n)
+	tokens := make([]string, n)
+	for i, inst := range insts {
+		sets[i] = inst.jwks()
+		tokens[i], _ = inst.tokenKid()
+		inst.verify(tokens[i])
+	}
+	want := kidsByAlg(t, sets[0])
+	for i := 1; i < n; i++ {
+		if got := kidsByAlg(t, sets[i]); !equalMaps(got, want) {
+			t.Errorf("instance %d publishes %v, instance 0 %v", i, got, want)
+		}
+	}
+	for i, tok := range tokens {
+		for j, set := range sets {
+			if err := verifyWithSet(t, tok, set); err != nil {
+				t.Errorf("the token of instance %d does not verify with the JWKS of instance %d: %v", i, j, err)
+			}
+		}
+	}
+}
