@@ -76,26 +76,38 @@ var ignoredSections = []string{"key", "validationKeys", "tls", "listen", "log"}
 // resources) stop them, since the file's definitions decide what may be
 // written; problems elsewhere are left to "signet config check".
 func (a *app) catalogConfig(flag string) (*catalogEnv, error) {
+	cfg, development, err := a.loadConfigFor(flag, ignoredSections)
+	if err != nil {
+		return nil, err
+	}
+	return &catalogEnv{cfg: cfg, development: development}, nil
+}
+
+// loadConfigFor loads the configuration as serve does, for a command that
+// does not use the ignored sections: their problems (a signing key on
+// another machine, a variable only the server sets) do not stop it; any
+// other problem, a misspelt section among them, does.
+func (a *app) loadConfigFor(flag string, ignored []string) (*config.Config, bool, error) {
 	cfg, development, err := a.loadConfig(flag)
 	if cfg == nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err != nil {
 		var problems *config.Errors
 		if !errors.As(err, &problems) {
-			return nil, err
+			return nil, false, err
 		}
 		var relevant config.Errors
 		for _, p := range problems.Problems {
-			if !inSections(p.Path, ignoredSections) {
+			if !inSections(p.Path, ignored) {
 				relevant.Add(p)
 			}
 		}
 		if err := relevant.Err(); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
-	return &catalogEnv{cfg: cfg, development: development}, nil
+	return cfg, development, nil
 }
 
 func inSections(path string, sections []string) bool {

@@ -52,24 +52,9 @@ func (a *app) keysConfig(flag string) (*config.Config, error) {
 	if path == "" {
 		return nil, usagef("give the configuration: --config FILE or $SIGNET_CONFIG (in development mode the key is signet-data/development-signing-key.pem; signet cert inspect shows it)")
 	}
-	cfg, _, err := a.loadConfig(path)
-	if cfg == nil {
-		return nil, err
-	}
+	cfg, _, err := a.loadConfigFor(path, keysIgnoredSections)
 	if err != nil {
-		var problems *config.Errors
-		if !errors.As(err, &problems) {
-			return nil, err
-		}
-		var relevant config.Errors
-		for _, p := range problems.Problems {
-			if !inSections(p.Path, keysIgnoredSections) {
-				relevant.Add(p)
-			}
-		}
-		if err := relevant.Err(); err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	return cfg, nil
 }

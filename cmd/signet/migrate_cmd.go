@@ -217,24 +217,9 @@ var migrateIgnoredSections = append(slices.Clone(ignoredSections),
 // of the sections migrate uses, and refuses the memory driver, which has no
 // schema.
 func (a *app) migrationEnv(flag string) (*catalogEnv, error) {
-	cfg, development, err := a.loadConfig(flag)
-	if cfg == nil {
-		return nil, err
-	}
+	cfg, development, err := a.loadConfigFor(flag, migrateIgnoredSections)
 	if err != nil {
-		var problems *config.Errors
-		if !errors.As(err, &problems) {
-			return nil, err
-		}
-		var relevant config.Errors
-		for _, p := range problems.Problems {
-			if !inSections(p.Path, migrateIgnoredSections) {
-				relevant.Add(p)
-			}
-		}
-		if err := relevant.Err(); err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	env := &catalogEnv{cfg: cfg, development: development}
 	if env.cfg.Storage.Driver == config.DriverMemory {
