@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -202,6 +203,10 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 	if isManaged(cfg.Key) && !faulty("key") {
 		if _, err := readKEK(cfg.Key); err != nil {
 			add("key", err)
+		} else if f := cfg.Key.KeyEncryptionKeyFile; f != "" {
+			if info, err := os.Stat(f); err == nil && info.Mode().Perm()&0o077 != 0 && runtime.GOOS != "windows" {
+				s.warnings = append(s.warnings, fmt.Sprintf("%s: key.keyEncryptionKeyFile %s can be read by other users (mode %#o): whoever reads it and the database has the signing keys; chmod 600 it", cfg.Pos("key").String(), f, info.Mode().Perm()))
+			}
 		}
 	}
 	if keys.signing != nil {

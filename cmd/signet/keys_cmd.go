@@ -69,8 +69,12 @@ func (a *app) withManager(ctx context.Context, flag, what string, fn func(cfg *c
 		return fmt.Errorf("%s is for key.type Managed; %s has key.type %s, whose keys Signet does not create: roll it over by hand (add the new certificate to validationKeys, wait for caches, swap, remove; see the README)", what, cfg.File, keyType(cfg))
 	}
 	logger := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	db, err := openStore(ctx, cfg.Storage, storeOptions{logger: logger})
-	if err != nil {
+	// Only list reads: it neither migrates the database nor makes keys.
+	readOnly := what == "signet keys list"
+	db, err := openStore(ctx, cfg.Storage, storeOptions{logger: logger, noMigrate: readOnly})
+	if readOnly && errors.Is(err, storage.ErrMigrationsPending) {
+		return errNoSchema
+	} else if err != nil {
 		return err
 	}
 	defer db.Close()
@@ -80,6 +84,9 @@ func (a *app) withManager(ctx context.Context, flag, what string, fn func(cfg *c
 	}
 	return fn(cfg, m, db)
 }
+
+// errNoSchema: the database has no tables yet, so no keys.
+var errNoSchema = errors.New("the database has no schema yet")
 
 func keyType(cfg *config.Config) string {
 	if cfg.Key == nil {
@@ -173,6 +180,9 @@ func (a *app) keysList(ctx context.Context, f catalogFlags) error {
 			}
 			return nil
 		})
+		if errors.Is(err, errNoSchema) {
+			err = nil // no keys yet
+		}
 		if err != nil {
 			return err
 		}
@@ -271,7 +281,9 @@ is announced already, that one is kept and shown.
 --now makes the new key sign at once, without propagation: for a key that
 is compromised. APIs that cached the JWKS do not know it yet and refuse its
 tokens until they fetch the JWKS again, and other instances start using it
-within a minute. Retire the compromised key too (signet keys retire KID).
+within a minute. Then revoke the compromised key (signet keys retire KID
+--revoke), which drops it from the JWKS: the tokens it signed stop
+validating.
 
 Every instance sees the change within a minute. Run it once, not on every
 instance.`,
@@ -317,37 +329,50 @@ func infoView(in managed.KeyInfo) keyView {
 
 func (a *app) keysRetireCommand() *cobra.Command {
 	var f catalogFlags
-	var yes bool
+	var yes, revoke bool
 	cmd := &cobra.Command{
-		Use:   "retire KID [--yes]",
-		Short: "Stop a managed key signing now",
+		Use:   "retire KID [--revoke] [--yes]",
+		Short: "Stop a managed key signing now, or revoke it",
 		Long: `Stop a managed key signing now. If it is the signing key, its successor
 signs at once: the announced one if there is one, else a new key (which APIs
 have not fetched yet: they refuse its tokens until they fetch the JWKS
 again). The retired key stays published for retentionDuration, so that the
 tokens it signed keep validating. An announced key that never signed is
-withdrawn from the JWKS.
+withdrawn from the JWKS (unless it starts signing within a few minutes).
+
+--revoke also drops the key from the JWKS, retired or not: for a
+compromised key. Every instance stops publishing it within a minute, and
+the tokens it signed stop validating as APIs fetch the JWKS again.
 
 Asks for confirmation on a terminal; elsewhere give --yes.`,
-		Example: "  signet keys retire 3q2-7w... --yes --config signet.yaml",
+		Example: "  signet keys retire 3q2-7w... --yes --config signet.yaml\n  signet keys retire 3q2-7w... --revoke --yes",
 		Args:    exactArgs(1, "give the kid: signet keys retire KID (signet keys list shows them)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.withManager(cmd.Context(), f.config, "signet keys retire", func(_ *config.Config, m *managed.Manager, _ storage.Store) error {
-				if err := a.confirm(yes, "retire key "+args[0]+": it stops signing now"); err != nil {
+				what, op, done := "retire key "+args[0]+": it stops signing now", m.Retire, "is retired"
+				if revoke {
+					what, op, done = "revoke key "+args[0]+": it leaves the JWKS, and the tokens it signed stop validating", m.Revoke, "is revoked"
+				}
+				if err := a.confirm(yes, what); err != nil {
 					return err
 				}
-				if err := m.Retire(cmd.Context(), args[0]); errors.Is(err, storage.ErrNotFound) {
+				err := op(cmd.Context(), args[0])
+				switch {
+				case errors.Is(err, storage.ErrNotFound):
 					return fmt.Errorf("no managed key %q (signet keys list shows them)", args[0])
-				} else if err != nil {
+				case errors.Is(err, managed.ErrRetired):
+					return fmt.Errorf("key %s is retired already: it stays published until its tokens expire; give --revoke to drop it from the JWKS now (a compromised key)", args[0])
+				case err != nil:
 					return err
 				}
-				fmt.Fprintf(a.stdout, "Key %s is retired; every instance sees it within a minute.\n", args[0])
+				fmt.Fprintf(a.stdout, "Key %s %s; every instance sees it within a minute.\n", args[0], done)
 				return nil
 			})
 		},
 	}
 	f.register(cmd, false)
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
+	cmd.Flags().BoolVar(&revoke, "revoke", false, "drop the key from the JWKS too: the tokens it signed stop validating (a compromised key)")
 	return cmd
 }
 

@@ -39,7 +39,7 @@ keyEncryptionKey: ${SIGNET_KEK}
 signingAlgorithms: [ES256, RS256]
 propagationTime: 1h
 rotationInterval: 2h
-retentionDuration: 24h
+retentionDuration: 25h
 `
 
 // newKEK returns a key-encryption key as signet keys kek prints it.
@@ -377,8 +377,11 @@ func TestManagedRotateReachesServer(t *testing.T) {
 		t.Fatalf("JWKS %v after rotate --now, want %s and %s still", kids(srv.jwks()), old, announced.ID)
 	}
 
-	// Retiring the old key, which no longer signs, changes nothing.
-	h.mustCLI("keys", "retire", old, "--yes", "--config", cfg)
+	// Retiring the old key, which no longer signs, is refused, pointing to
+	// --revoke.
+	if code, _, stderr := h.keysCLI("keys", "retire", old, "--yes", "--config", cfg); code != exitError || !strings.Contains(stderr, "is retired already") || !strings.Contains(stderr, "give --revoke") {
+		t.Errorf("retire of a retired key: exit %d, %q", code, stderr)
+	}
 	// Retiring the signer: the announced key signs at once, the retired one
 	// stays published for retentionDuration.
 	out = h.mustCLI("keys", "retire", now, "--yes", "--config", cfg)
@@ -401,6 +404,15 @@ func TestManagedRotateReachesServer(t *testing.T) {
 	want := map[string]string{old: "retired", now: "retired", announced.ID: "signing", first["RS256"]: "signing"}
 	if !equalMaps(states, want) {
 		t.Errorf("keys list: %v, want %v", states, want)
+	}
+
+	// Revoking the compromised key drops it from the JWKS: its tokens stop
+	// validating.
+	out = h.mustCLI("keys", "retire", old, "--revoke", "--yes", "--config", cfg)
+	contains(t, "keys retire --revoke", out, "Key "+old+" is revoked")
+	within(t, managedBound, "the revoked key leaves the JWKS", func() bool { return !published(old) })
+	if !published(now) || signer() != announced.ID {
+		t.Errorf("after the revocation: JWKS %v, signer %s", kids(srv.jwks()), signer())
 	}
 	if strings.Contains(srv.logs.String(), "level=ERROR") {
 		t.Errorf("errors in the server's log:\n%s", srv.logs)
@@ -483,5 +495,42 @@ func TestManagedInstancesPostgres(t *testing.T) {
 				t.Errorf("the token of instance %d does not verify with the JWKS of instance %d: %v", i, j, err)
 			}
 		}
+	}
+}
+
+// TestManagedReload: SIGHUP applies validationKeys beside managed keys,
+// and refuses a changed key section (which only a restart applies) rather
+// than ignore it.
+func TestManagedReload(t *testing.T) {
+	t.Parallel()
+	h := newHost(t)
+	h.env["SIGNET_KEK"] = newKEK(t)
+	cfg := h.config(managedKey, "")
+	srv := h.serveReloadable(cfg)
+	before := kids(srv.jwks())
+
+	// A validation key added and SIGHUP: published beside the managed keys,
+	// which keep signing.
+	pfx, kid := h.credential("extra")
+	h.write("signet.yaml", strings.Replace(readFile(t, cfg), "clients:", "validationKeys:\n  - type: File\n    filePath: "+pfx+"\n    password: "+reloadPassword+"\nclients:", 1))
+	if err := srv.hup(); err != nil {
+		t.Fatalf("reload with a new validation key: %v\nlog:\n%s", err, srv.logs)
+	}
+	after := kids(srv.jwks())
+	if !slices.Contains(after, kid) || len(after) != len(before)+1 {
+		t.Errorf("JWKS %v after the reload, want %v and %s", after, before, kid)
+	}
+	if _, signer := srv.tokenKid(); signer == kid {
+		t.Error("the validation key signs")
+	}
+
+	// A changed key section is refused, saying it takes a restart.
+	h.write("signet.yaml", strings.Replace(readFile(t, cfg), "signingAlgorithms: [ES256, RS256]", "signingAlgorithms: [RS256]", 1))
+	err := srv.hup()
+	if err == nil || !strings.Contains(err.Error(), "the key section (type Managed) changed: that takes a restart") {
+		t.Errorf("reload with a changed key section: %v", err)
+	}
+	if got := kids(srv.jwks()); !slices.Equal(got, after) {
+		t.Errorf("a refused reload changed the JWKS: %v, want %v", got, after)
 	}
 }

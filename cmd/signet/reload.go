@@ -117,6 +117,12 @@ func (r *keyReloader) hangup() error {
 	if from, to := r.cfg.Key.Type, next.Key.Type; !strings.EqualFold(from, to) && !(reloadsSigning(from) && reloadsSigning(to)) {
 		return r.fail(trigger, fmt.Errorf("key.type changed from %s to %s: that takes a restart (a reload switches between File and Store only)", from, to))
 	}
+	if !reloadsSigning(next.Key.Type) && !reflect.DeepEqual(r.cfg.Key, next.Key) {
+		// Managed and Pkcs11 signing keys are not reopened by a reload: a
+		// changed section would be ignored in silence, and the rollover of
+		// a Pkcs11 key would drop the new key from the JWKS.
+		return r.fail(trigger, fmt.Errorf("the key section (type %s) changed: that takes a restart; a reload applies changes of validationKeys, and of key for File and Store keys", next.Key.Type))
+	}
 	if err := r.apply(trigger, next); err != nil {
 		return err
 	}

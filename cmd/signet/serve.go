@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -159,6 +160,9 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	// Managed keys: the first are made (once across instances) before the
 	// server listens, since it cannot sign without them.
 	var manager *managed.Manager
+	// The rotator and a reload of validationKeys both replace the ring's
+	// keys: one at a time, each with the other's latest.
+	var replaceMu sync.Mutex
 	var validation atomic.Pointer[[]*signing.Key]
 	validation.Store(&svc.keys.validation)
 	if isManaged(cfg.Key) {
@@ -171,7 +175,12 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 			}
 			return err
 		}
-		go manager.Run(ctx, svc.ring, cmp.Or(c.keyRefresh, managed.DefaultInterval), func() []*signing.Key { return *validation.Load() })
+		ring := svc.ring
+		go manager.Run(ctx, cmp.Or(c.keyRefresh, managed.DefaultInterval), func(keys []*signing.Key) error {
+			replaceMu.Lock()
+			defer replaceMu.Unlock()
+			return ring.Replace(keys, *validation.Load(), manager.Algorithms())
+		})
 	}
 
 	srv := a.newServer(svc, db, cat, logger)
@@ -190,8 +199,13 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	if manager != nil {
 		ring := svc.ring
 		keys.replaceValidation = func(v []*signing.Key) error {
+			replaceMu.Lock()
+			defer replaceMu.Unlock()
+			if err := ring.Replace(manager.Keys(), v, manager.Algorithms()); err != nil {
+				return err
+			}
 			validation.Store(&v)
-			return ring.Replace(manager.Keys(), v, manager.Algorithms())
+			return nil
 		}
 	}
 	go keys.run(ctx, hup, c.reload, cmp.Or(c.keyPoll, keyPollInterval))

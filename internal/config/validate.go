@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -272,6 +273,10 @@ func (v *validator) key(path string, k *Key, signing bool) {
 	}
 }
 
+// MinRetention is the shortest retentionDuration: the longest access token
+// lifetime (MaxAccessTokenLifetime, a day) and an hour for clock skew.
+const MinRetention = 25 * time.Hour
+
 // managed checks a Managed key: its key-encryption key and lifecycle.
 func (v *validator) managed(path string, k *Key, signing bool) {
 	if !signing {
@@ -305,23 +310,22 @@ func (v *validator) managed(path string, k *Key, signing bool) {
 	if k.Algorithm != "" {
 		v.addf(path+".algorithm", "a Managed key has signingAlgorithms (a list, the first the default), not algorithm")
 	}
-	const day = 24 * time.Hour
 	prop, rot, ret := k.PropagationTime, k.RotationInterval, k.RetentionDuration
-	switch {
-	case prop < 0 || rot < 0 || ret < 0:
+	if prop < 0 || rot < 0 || ret < 0 {
 		v.addf(path, "propagationTime, rotationInterval and retentionDuration cannot be negative")
 		return
-	case prop == 0 || rot == 0 || ret == 0:
-		return // defaults
 	}
+	// Validate runs before Defaults: a value left out is its default, and
+	// the others are checked against it.
+	prop, rot, ret = cmp.Or(prop, DefaultPropagationTime), cmp.Or(rot, DefaultRotationInterval), cmp.Or(ret, DefaultRetentionDuration)
 	if prop < time.Hour {
 		v.addf(path+".propagationTime", "propagationTime is %s: give at least 1h (APIs cache the JWKS, often for a day; a key used before they fetch it fails their validation)", prop)
 	}
 	if rot <= prop {
 		v.addf(path+".rotationInterval", "rotationInterval (%s) must be longer than propagationTime (%s): a key must sign longer than its successor is announced", rot, prop)
 	}
-	if ret < day {
-		v.addf(path+".retentionDuration", "retentionDuration is %s: give at least 24h, the longest access token lifetime, so that the last tokens a key signed keep validating", ret)
+	if ret < MinRetention {
+		v.addf(path+".retentionDuration", "retentionDuration is %s: give at least 25h (the longest access token lifetime, a day, and clock skew), so that the last tokens a key signed keep validating", ret)
 	}
 }
 

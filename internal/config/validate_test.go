@@ -62,7 +62,12 @@ func TestValidate(t *testing.T) {
 		{name: "managed lifecycle", src: "key:\n  type: Managed\n  keyEncryptionKey: " + testKEK + "\n  propagationTime: 30m\n  rotationInterval: 20m\n  retentionDuration: 1h", want: []string{
 			`4: key.propagationTime: propagationTime is 30m0s: give at least 1h`,
 			`5: key.rotationInterval: rotationInterval (20m0s) must be longer than propagationTime (30m0s)`,
-			`6: key.retentionDuration: retentionDuration is 1h0m0s: give at least 24h`}},
+			`6: key.retentionDuration: retentionDuration is 1h0m0s: give at least 25h`}},
+		{name: "managed lifecycle against defaults", src: "key:\n  type: Managed\n  keyEncryptionKey: " + testKEK + "\n  propagationTime: 5m\n  retentionDuration: 24h", want: []string{
+			`4: key.propagationTime: propagationTime is 5m0s: give at least 1h`,
+			`5: key.retentionDuration: retentionDuration is 24h0m0s: give at least 25h`}},
+		{name: "managed rotation against default propagation", src: "key:\n  type: Managed\n  keyEncryptionKey: " + testKEK + "\n  rotationInterval: 1d", want: []string{
+			`4: key.rotationInterval: rotationInterval (24h0m0s) must be longer than propagationTime (336h0m0s)`}},
 		{name: "managed validation key", src: "validationKeys:\n  - type: Managed\n    keyEncryptionKey: " + testKEK, want: []string{`2: validationKeys[0].type: a validation key cannot be of type Managed`}},
 		{name: "pkcs11 empty", src: "key:\n  type: Pkcs11", want: []string{
 			`1: key.module: a Pkcs11 key needs module`, `1: key: a Pkcs11 key needs tokenLabel (or slot)`, `1: key: a Pkcs11 key needs keyLabel or keyId (hex)`, `1: key: a Pkcs11 key needs pin (e.g. ${HSM_PIN}) or pinFile`}},

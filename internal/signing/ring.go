@@ -31,7 +31,6 @@ type Ring struct {
 	logger    *slog.Logger
 
 	mu    sync.Mutex // serialises recomputing and replacing
-	keys  atomic.Pointer[keySet]
 	state atomic.Pointer[ringState]
 }
 
@@ -87,7 +86,6 @@ func NewRing(signing, validation []*Key, opts RingOptions) (*Ring, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.keys.Store(ks)
 	r.state.Store(st)
 	return r, nil
 }
@@ -134,7 +132,6 @@ func (r *Ring) Replace(signing, validation []*Key, algorithms []string) error {
 		return err
 	}
 	prev := r.state.Load()
-	r.keys.Store(ks)
 	r.state.Store(next)
 	r.logChange(prev, next)
 	return nil
@@ -155,9 +152,12 @@ func (r *Ring) current() *ringState {
 	}
 	next, err := r.compute(st.keys, now)
 	if err != nil {
-		// The key set was encodable a moment ago; keep it rather than fail.
-		st.until = now.Add(time.Minute)
-		return st
+		// The key set was encodable a moment ago; keep it rather than
+		// fail, and try again in a minute. A copy: others read st.
+		keep := *st
+		keep.until = now.Round(0).Add(time.Minute)
+		r.state.Store(&keep)
+		return &keep
 	}
 	r.state.Store(next)
 	r.logChange(st, next)
@@ -201,6 +201,10 @@ func (r *Ring) logChange(prev, next *ringState) {
 // or expired less than the retention ago; for a Lifecycle, within its
 // announcement) is published with the signers; validation keys always are.
 func (r *Ring) compute(ks *keySet, t time.Time) (*ringState, error) {
+	// Wall-clock times only (Round(0) drops the monotonic reading): the
+	// edges are wall-clock times, and after a suspend or a clock step the
+	// monotonic clock would hold a stale state back.
+	t = t.Round(0)
 	st := &ringState{keys: ks, signers: map[string]*Key{}, until: t.Add(24 * time.Hour)}
 	for _, alg := range ks.algorithms {
 		var first *Key

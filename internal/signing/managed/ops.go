@@ -159,7 +159,9 @@ func (m *Manager) Rotate(ctx context.Context, alg string, immediately bool) (Key
 // Activates becomes now), else a new key; kid stays published for
 // Retention. A key announced and not yet signing is withdrawn: deleted,
 // as it never signed a token (the next successor is announced when due). A
-// key already retired is left alone.
+// key already retired is an error wrapping ErrRetired (Revoke drops it). An
+// announced key that activates within withdrawMargin is refused: an
+// instance may be signing with it already.
 //
 // An error wraps storage.ErrNotFound if there is no such key.
 func (m *Manager) Retire(ctx context.Context, kid string) error {
@@ -184,7 +186,9 @@ func (m *Manager) Retire(ctx context.Context, kid string) error {
 	s := signerAt(series, now)
 	switch {
 	case i < s:
-		return nil
+		return fmt.Errorf("signing key %s: %w", kid, ErrRetired)
+	case i > s && activates(series[i]).Sub(now) < withdrawMargin:
+		return fmt.Errorf("signing key %s starts signing at %s, in less than %s: an instance (or a clock a little ahead) may sign with it already; retire it once it signs", kid, activates(series[i]).Format(time.RFC3339), withdrawMargin)
 	case i == s && i+1 < len(series):
 		next := series[i+1]
 		at := immediate(series, s, now)
@@ -220,6 +224,61 @@ func (m *Manager) Retire(ctx context.Context, kid string) error {
 		}
 		m.log.Warn("withdrew an announced signing key before it signed", slog.String("kid", kid), slog.String("alg", row.Algorithm))
 	}
+	_, err = m.repair(ctx)
+	return err
+}
+
+// ErrRetired: the key does not sign any more; Revoke drops it from the
+// JWKS.
+var ErrRetired = errors.New("the key is retired already: it stays published until its tokens expire; revoke it to drop it from the JWKS now")
+
+// withdrawMargin is how close to its activation an announced key may still
+// be withdrawn: instances sync every DefaultInterval, and clocks differ.
+const withdrawMargin = DefaultInterval + 5*time.Minute
+
+// Revoke drops kid from the store, so that every instance stops
+// publishing it at its next sync and the tokens it signed stop validating:
+// for a compromised key. A key that signs is retired first (its successor
+// signs at once).
+//
+// An error wraps storage.ErrNotFound if there is no such key.
+func (m *Manager) Revoke(ctx context.Context, kid string) error {
+	err := m.Retire(ctx, kid)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return err
+	case err != nil && !errors.Is(err, ErrRetired):
+		if _, gone := m.store.GetSigningKey(ctx, kid); errors.Is(gone, storage.ErrNotFound) {
+			break // withdrawn: it was announced, and is gone already
+		}
+		return err
+	}
+	row, err := m.store.GetSigningKey(ctx, kid)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil // an announced key: Retire withdrew it
+	} else if err != nil {
+		return fmt.Errorf("signing key %s: %w", kid, err)
+	}
+	series, err := m.series(ctx, row.Algorithm)
+	if err != nil {
+		return err
+	}
+	// Make the predecessor's stored dates what they are without it first,
+	// so that storage.Cleaner never sees an expiry the lifecycle lacks.
+	for i, k := range series {
+		if k.ID != kid || i == 0 {
+			continue
+		}
+		rest := append(series[:i:i], series[i+1:]...)
+		r, e := display(rest, i-1, m.opts.Retention)
+		if err := m.setDisplay(ctx, rest[i-1].ID, r, e); err != nil {
+			return err
+		}
+	}
+	if err := m.store.DeleteSigningKey(ctx, kid); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("delete signing key %s: %w", kid, err)
+	}
+	m.log.Warn("revoked a signing key: it is no longer published, and the tokens it signed no longer validate", slog.String("kid", kid), slog.String("alg", row.Algorithm))
 	_, err = m.repair(ctx)
 	return err
 }
@@ -301,14 +360,14 @@ func Rekey(ctx context.Context, store Store, oldKEK, newKEK []byte) (rekeyed int
 
 var errChanged = errors.New("changed meanwhile")
 
-// Run keeps ring current until ctx is done: it syncs every interval
+// Run keeps the keys current until ctx is done: it syncs every interval
 // (DefaultInterval if not positive), and sooner at the next lifecycle edge
-// (a successor due, a key activating, a retention ending), and replaces the
-// ring's keys with the result and validation() (nil: none), read at each
-// sync so that a reload of validationKeys holds. A failure is logged and the
-// ring keeps its last keys. Call Sync and build the ring first; Run waits
-// before its first sync.
-func (m *Manager) Run(ctx context.Context, ring *signing.Ring, interval time.Duration, validation func() []*signing.Key) {
+// (a successor due, a key activating, a retention ending), and gives the
+// result to apply (which replaces a ring's keys: the caller serialises it
+// with any other change to the ring, such as a reload of validation keys).
+// A failure is logged and the last keys keep serving. Call Sync and build
+// the ring first; Run waits before its first sync.
+func (m *Manager) Run(ctx context.Context, interval time.Duration, apply func(keys []*signing.Key) error) {
 	if interval <= 0 {
 		interval = DefaultInterval
 	}
@@ -332,11 +391,7 @@ func (m *Manager) Run(ctx context.Context, ring *signing.Ring, interval time.Dur
 			m.log.Error("refresh managed signing keys; the last keys keep serving", slog.Any("err", err))
 			continue
 		}
-		var v []*signing.Key
-		if validation != nil {
-			v = validation()
-		}
-		if err := ring.Replace(keys, v, m.Algorithms()); err != nil {
+		if err := apply(keys); err != nil {
 			m.log.Error("replace the signing keys; the last keys keep serving", slog.Any("err", err))
 		}
 	}

@@ -134,10 +134,11 @@ func TestRetire(t *testing.T) {
 		if s := signer(t, m, clk); s == first {
 			t.Fatal("the retired key still signs")
 		}
-		// Retiring it again changes nothing.
+		// Retiring it again is refused, pointing to Revoke, and changes
+		// nothing.
 		before := rows(t, store)
-		if err := m.Retire(t.Context(), first); err != nil {
-			t.Fatalf("Retire of a retired key: %v", err)
+		if err := m.Retire(t.Context(), first); !errors.Is(err, managed.ErrRetired) {
+			t.Fatalf("Retire of a retired key: %v, want ErrRetired", err)
 		}
 		if after := rows(t, store); len(after) != len(before) {
 			t.Fatal("Retire of a retired key changed the keys")
@@ -172,6 +173,25 @@ func TestRetire(t *testing.T) {
 			t.Fatalf("signer %s, want %s", got, first)
 		}
 	})
+	t.Run("announced key about to sign", func(t *testing.T) {
+		t.Parallel()
+		clk := newClock()
+		store := memStore(clk)
+		m := newManager(t, store, options(t, clk, newKEK(t), "ES256"))
+		signer(t, m, clk)
+		clk.Advance(day)
+		ann, err := m.Rotate(t.Context(), "ES256", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(defaultProp - 3*time.Minute)
+		if err := m.Retire(t.Context(), ann.ID); err == nil || !strings.Contains(err.Error(), "retire it once it signs") {
+			t.Fatalf("Retire of a key about to sign: %v", err)
+		}
+		if len(rows(t, store)) != 2 {
+			t.Fatal("a refused Retire changed the keys")
+		}
+	})
 	t.Run("unknown", func(t *testing.T) {
 		t.Parallel()
 		clk := newClock()
@@ -179,7 +199,48 @@ func TestRetire(t *testing.T) {
 		if err := m.Retire(t.Context(), "nope"); !errors.Is(err, storage.ErrNotFound) {
 			t.Fatalf("Retire = %v, want ErrNotFound", err)
 		}
+		if err := m.Revoke(t.Context(), "nope"); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("Revoke = %v, want ErrNotFound", err)
+		}
 	})
+}
+
+// TestRevoke: a compromised key leaves the JWKS at once, whether it signs
+// or was retired already; its successor signs.
+func TestRevoke(t *testing.T) {
+	t.Parallel()
+	for _, retireFirst := range []bool{false, true} {
+		clk := newClock()
+		store := memStore(clk)
+		m := newManager(t, store, options(t, clk, newKEK(t), "ES256"))
+		first := signer(t, m, clk)
+		clk.Advance(time.Hour)
+		if retireFirst {
+			if _, err := m.Rotate(t.Context(), "ES256", true); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := m.Revoke(t.Context(), first); err != nil {
+			t.Fatalf("Revoke (retired first: %v): %v", retireFirst, err)
+		}
+		keys, err := m.Sync(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
+			if k.ID == first {
+				t.Fatalf("retired first %v: the revoked key is still published", retireFirst)
+			}
+		}
+		if s := signer(t, m, clk); s == first || s == "" {
+			t.Fatalf("retired first %v: signer %q after the revocation", retireFirst, s)
+		}
+		for _, r := range rows(t, store) {
+			if r.ID == first {
+				t.Fatalf("retired first %v: the revoked key is still stored", retireFirst)
+			}
+		}
+	}
 }
 
 // TestDroppedAlgorithm: keys of an algorithm no longer configured are
@@ -290,7 +351,10 @@ func TestRun(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
-	go func() { m.Run(ctx, ring, 10*time.Millisecond, nil); close(done) }()
+	go func() {
+		m.Run(ctx, 10*time.Millisecond, func(keys []*signing.Key) error { return ring.Replace(keys, nil, m.Algorithms()) })
+		close(done)
+	}()
 	defer func() { cancel(); <-done }()
 
 	other := newManager(t, store, options(t, clk, kek, "ES256"))
