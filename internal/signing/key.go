@@ -50,8 +50,8 @@ type Key struct {
 	// published, instead of its certificate's dates (managed keys).
 	Lifecycle *Lifecycle
 
-	// signers caches a go-jose signer per typ header.
-	signers sync.Map
+	// headers caches the encoded JWS header per typ.
+	headers sync.Map
 }
 
 // Subject is the certificate's subject, or "" for a bare key.

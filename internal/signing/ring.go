@@ -1,9 +1,6 @@
 package signing
 
 import (
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -16,8 +13,6 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/cryptosigner"
-	"github.com/go-jose/go-jose/v4/jwt"
 )
 
 // Ring is the set of keys a server publishes and those it signs with, one
@@ -290,48 +285,21 @@ func (r *Ring) Algorithms() []string {
 	return out
 }
 
-// Sign signs claims as a JWT with the current signing key, with the given
-// typ header (at+jwt for access tokens, RFC 9068 §2.1).
+// Sign signs claims as a JWT with the current signing key of the default
+// algorithm, with the given typ header (at+jwt for access tokens, RFC 9068
+// §2.1).
 func (r *Ring) Sign(typ string, claims any) (string, *Key, error) {
 	k := r.Signer()
-	s, err := k.joseSigner(typ)
+	tok, err := k.signJWT(typ, claims)
 	if err != nil {
 		return "", nil, err
-	}
-	tok, err := jwt.Signed(s).Claims(claims).Serialize()
-	if err != nil {
-		return "", nil, fmt.Errorf("sign with %s: %w", k.ID, err)
 	}
 	return tok, k, nil
 }
 
-// prepareSigner makes the go-jose signer for the access token type ahead of
-// time, so that the token path does not.
+// prepareSigner checks that the key can sign and encodes the access token
+// header ahead of time, so that the token path does not.
 func (k *Key) prepareSigner() error {
-	_, err := k.joseSigner("at+jwt")
+	_, err := k.header("at+jwt")
 	return err
-}
-
-func (k *Key) joseSigner(typ string) (jose.Signer, error) {
-	if s, ok := k.signers.Load(typ); ok {
-		return s.(jose.Signer), nil
-	}
-	var sk jose.SigningKey
-	opts := (&jose.SignerOptions{}).WithType(jose.ContentType(typ))
-	switch priv := k.Signer.(type) {
-	case *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey:
-		sk = jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Algorithm), Key: jose.JSONWebKey{Key: priv, KeyID: k.ID}}
-	case nil:
-		return nil, fmt.Errorf("key %s has no private key", k.ID)
-	default:
-		// An HSM or other opaque signer.
-		sk = jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Algorithm), Key: cryptosigner.Opaque(priv)}
-		opts = opts.WithHeader(jose.HeaderKey("kid"), k.ID)
-	}
-	s, err := jose.NewSigner(sk, opts)
-	if err != nil {
-		return nil, fmt.Errorf("signer for %s: %w", k.ID, err)
-	}
-	actual, _ := k.signers.LoadOrStore(typ, s)
-	return actual.(jose.Signer), nil
 }

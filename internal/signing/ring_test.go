@@ -6,6 +6,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"sync"
@@ -24,6 +26,8 @@ func bareKey(t *testing.T, alg string) *Key {
 		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	case "ES384":
 		priv, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	case "ES512":
+		priv, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -172,5 +176,50 @@ func TestRingReplace(t *testing.T) {
 	}
 	if r.Signer() != b {
 		t.Error("a failed Replace changed the signer")
+	}
+}
+
+// Every algorithm's token verifies with the published key, as go-jose (and
+// so go-oidc and most APIs) checks it; PS256 uses a salt as long as the
+// hash (RFC 7518 §3.5), which strict verifiers (.NET) require.
+func TestSignJWTAlgorithms(t *testing.T) {
+	t.Parallel()
+	for _, alg := range []string{"RS256", "PS256", "ES256", "ES384", "ES512"} {
+		k := bareKey(t, alg)
+		r, err := NewRing([]*Key{k}, nil, RingOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, _ := sign(t, r)
+		claims := verify(t, r, tok)
+		if claims["sub"] == nil {
+			t.Errorf("%s: claims %v", alg, claims)
+		}
+		parts := strings.Split(tok, ".")
+		if alg == "PS256" {
+			sig, _ := base64.RawURLEncoding.DecodeString(parts[2])
+			digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+			if err := rsa.VerifyPSS(k.Public.(*rsa.PublicKey), crypto.SHA256, digest[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}); err != nil {
+				t.Errorf("PS256 salt is not the hash length: %v", err)
+			}
+		}
+		// The header is exactly alg, kid, typ.
+		hdr, _ := base64.RawURLEncoding.DecodeString(parts[0])
+		if want := `{"alg":"` + alg + `","kid":"` + k.ID + `","typ":"at+jwt"}`; string(hdr) != want {
+			t.Errorf("%s header %s, want %s", alg, hdr, want)
+		}
+	}
+}
+
+func TestECDSARaw(t *testing.T) {
+	t.Parallel()
+	for _, bad := range [][]byte{nil, {0x30, 0x00}, {0x30, 0x03, 0x02, 0x01, 0x00}, {0x31, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01}} {
+		if _, err := ecdsaRaw(bad, 32); err == nil {
+			t.Errorf("ecdsaRaw(%x) accepted", bad)
+		}
+	}
+	got, err := ecdsaRaw([]byte{0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x02}, 32)
+	if err != nil || len(got) != 64 || got[31] != 1 || got[63] != 2 {
+		t.Errorf("ecdsaRaw = %x, %v", got, err)
 	}
 }
