@@ -124,4 +124,3 @@ func ecdsaRaw(der []byte, size int) ([]byte, error) {
 	s.FillBytes(out[size:])
 	return out, nil
 }
-
