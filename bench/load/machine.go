@@ -1,0 +1,71 @@
+package main
+
+import (
+	"debug/buildinfo"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// machine describes where and how the benchmark ran.
+type machine struct {
+	cpu, kernel, goVersion, revision, command string
+	cores, procs                              int
+	date                                      time.Time
+}
+
+// describe reads the machine, and the revision of signet from the binary
+// or, when it was built without VCS stamping, from git in srcDir.
+func describe(bin, srcDir string) machine {
+	m := machine{
+		cpu:       "unknown",
+		kernel:    runtime.GOOS + "/" + runtime.GOARCH,
+		goVersion: runtime.Version(),
+		revision:  "unknown",
+		cores:     runtime.NumCPU(),
+		procs:     runtime.GOMAXPROCS(0),
+		date:      time.Now().UTC(),
+	}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if name, value, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(name) == "model name" {
+				m.cpu = strings.TrimSpace(value)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.kernel = "Linux " + strings.TrimSpace(string(b)) + " " + runtime.GOARCH
+	}
+	if info, err := buildinfo.ReadFile(bin); err == nil {
+		var rev, modified string
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				modified = s.Value
+			}
+		}
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		if rev != "" {
+			m.revision = rev
+			if modified == "true" {
+				m.revision += " (with uncommitted changes)"
+			}
+		}
+	}
+	if m.revision == "unknown" {
+		if out, err := exec.Command("git", "-C", srcDir, "rev-parse", "--short=12", "HEAD").Output(); err == nil {
+			m.revision = strings.TrimSpace(string(out))
+			if out, err := exec.Command("git", "-C", srcDir, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(out) > 0 {
+				m.revision += " (with uncommitted changes)"
+			}
+		}
+	}
+	return m
+}

@@ -1,0 +1,374 @@
+// Command load is Signet's load benchmark: one command builds ./cmd/signet,
+// starts `signet serve` with a benchmark configuration, drives the token
+// endpoint (client_credentials, client_secret_basic) and JWKS over loopback
+// at several concurrencies, and prints requests/s, latency percentiles,
+// errors, server CPU per 1,000 requests and peak RSS, beside the
+// in-process signing rate of the same key (the floor the token rate is
+// compared with).
+//
+//	go run ./bench/load                       # the full run, a few minutes
+//	go run ./bench/load -markdown results.md  # also write the results as markdown
+//	go run ./bench/load -short                # CI smoke test, about 15 s
+//
+// The load generator is this process (Go, one keep-alive connection per
+// worker, latencies into a fixed histogram per worker), so nothing needs
+// installing; it shares the machine with the server, and its own CPU time
+// is reported beside the server's.
+//
+// Exit status: 0 when every server started and every run had successful
+// requests, whatever the speed; 1 otherwise; 2 for wrong usage. The
+// process statistics (CPU, RSS) come from /proc: elsewhere than Linux
+// those columns stay empty.
+//
+// It imports nothing of Signet's: it drives the built binary.
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(cli(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type options struct {
+	concs     []int
+	warmup    time.Duration
+	dur       time.Duration
+	floorDur  time.Duration
+	algs      []string
+	endpoints []string
+	infoRun   bool
+	postgres  string
+	markdown  string
+	keep      bool
+	gen       string
+}
+
+// keyTypes maps an algorithm to the `signet cert create --key` that makes
+// its key.
+var keyTypes = map[string]string{
+	"RS256": "rsa:2048",
+	"ES256": "ec:P-256",
+}
+
+func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: go run ./bench/load [flags]
+
+Builds ./cmd/signet, starts signet serve on 127.0.0.1 with a benchmark
+configuration (SQLite, log level warn, one client_secret_basic client), and
+drives POST /connect/token and GET JWKS at each concurrency. Prints one table
+with the in-process signing rate of the same key as the floor.
+
+Examples:
+  go run ./bench/load
+  go run ./bench/load -c 64 -d 10s -alg ES256 -markdown /tmp/es256.md
+  go run ./bench/load -postgres postgres://signet:pw@127.0.0.1:5432/bench
+  go run ./bench/load -short
+
+Exit codes: 0 ran (whatever the speed), 1 a server did not start or a run had
+no successful request, 2 wrong usage.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	short := fs.Bool("short", false, "CI smoke test: RS256 only, concurrency 16, 1s per run, no extra runs (other flags given still apply)")
+	concs := fs.String("c", "16,64,256", "concurrencies, comma-separated")
+	warmup := fs.Duration("warmup", time.Second, "warm-up before each measured run (not counted)")
+	dur := fs.Duration("d", 5*time.Second, "measured time of each run")
+	floorDur := fs.Duration("floor", 2*time.Second, "time to measure the in-process signing rate")
+	algs := fs.String("alg", "RS256,ES256", "signing algorithms: RS256 (RSA 2048), ES256 (P-256)")
+	endpoints := fs.String("endpoints", "token,jwks", "endpoints: token, jwks, jwks304 (If-None-Match), discovery")
+	infoRun := fs.Bool("info-run", true, "also run the token endpoint (concurrency 64) with log level info, to show the cost of logging")
+	postgres := fs.String("postgres", "", "also run the token endpoint (concurrency 64) against a server on PostgreSQL `DSN` (an empty database, or one Signet already uses)")
+	markdown := fs.String("markdown", "", "also write the results as markdown to `FILE`")
+	gen := fs.String("gen", genRaw, "load generator client: raw (pre-built HTTP/1.1 requests on keep-alive connections, the cheapest) or nethttp (net/http Transport)")
+	keep := fs.Bool("keep", false, "keep the temporary directory (configuration, keys, server logs)")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "load: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if *short {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		defaults := map[string]func(){
+			"c":        func() { *concs = "16" },
+			"warmup":   func() { *warmup = 250 * time.Millisecond },
+			"d":        func() { *dur = time.Second },
+			"floor":    func() { *floorDur = 500 * time.Millisecond },
+			"alg":      func() { *algs = "RS256" },
+			"info-run": func() { *infoRun = false },
+		}
+		for name, apply := range defaults {
+			if !set[name] {
+				apply()
+			}
+		}
+	}
+
+	o := options{warmup: *warmup, dur: *dur, floorDur: *floorDur, infoRun: *infoRun,
+		postgres: *postgres, markdown: *markdown, keep: *keep, gen: *gen}
+	var problems []string
+	for s := range strings.SplitSeq(*concs, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			problems = append(problems, fmt.Sprintf("-c: %q is not a positive number", s))
+			continue
+		}
+		o.concs = append(o.concs, n)
+	}
+	for s := range strings.SplitSeq(*algs, ",") {
+		s = strings.ToUpper(strings.TrimSpace(s))
+		if _, ok := keyTypes[s]; !ok {
+			problems = append(problems, fmt.Sprintf("-alg: %q is not RS256 or ES256", s))
+			continue
+		}
+		o.algs = append(o.algs, s)
+	}
+	for s := range strings.SplitSeq(*endpoints, ",") {
+		s = strings.ToLower(strings.TrimSpace(s))
+		switch s {
+		case "token", "jwks", "jwks304", "discovery":
+			o.endpoints = append(o.endpoints, s)
+		default:
+			problems = append(problems, fmt.Sprintf("-endpoints: unknown %q", s))
+		}
+	}
+	if o.gen != genRaw && o.gen != genNetHTTP {
+		problems = append(problems, fmt.Sprintf("-gen: %q is not raw or nethttp", o.gen))
+	}
+	if o.dur <= 0 || o.warmup < 0 || o.floorDur <= 0 {
+		problems = append(problems, "-d and -floor must be positive, -warmup not negative")
+	}
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintln(stderr, "load:", p)
+		}
+		return 2
+	}
+
+	rep, err := bench(ctx, o, stderr)
+	if rep != nil {
+		rep.machine.command = strings.TrimSpace("go run ./bench/load " + strings.Join(args, " "))
+		rep.text(stdout)
+		if o.markdown != "" {
+			if err := os.WriteFile(o.markdown, []byte(rep.markdownString()), 0o644); err != nil {
+				fmt.Fprintln(stderr, "load:", err)
+				return 1
+			}
+			fmt.Fprintln(stderr, "load: wrote", o.markdown)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "load:", err)
+		return 1
+	}
+	if failed := rep.failedRuns(); len(failed) > 0 {
+		fmt.Fprintln(stderr, "load: no successful request in:", strings.Join(failed, "; "))
+		return 1
+	}
+	return 0
+}
+
+// bench runs everything o asks for. It returns what it measured even when
+// it stops on an error.
+func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
+	dir, err := os.MkdirTemp("", "signet-bench-")
+	if err != nil {
+		return nil, err
+	}
+	if o.keep {
+		fmt.Fprintln(log, "load: keeping", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+
+	fmt.Fprintln(log, "load: go build ./cmd/signet")
+	bin, src, err := build(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	rep := &report{machine: describe(bin, src), opts: o}
+
+	for _, alg := range o.algs {
+		algDir := filepath.Join(dir, alg)
+		if err := os.MkdirAll(algDir, 0o700); err != nil {
+			return rep, err
+		}
+		pfx := filepath.Join(algDir, "key.pfx")
+		fmt.Fprintf(log, "load: %s: signet cert create --key %s\n", alg, keyTypes[alg])
+		if err := createKey(ctx, bin, keyTypes[alg], pfx); err != nil {
+			return rep, err
+		}
+		f := &floor{alg: alg}
+		rep.floors = append(rep.floors, f)
+		if err := f.measure(log, pfx, o.floorDur); err != nil {
+			return rep, err
+		}
+
+		base := serverConfig{dir: filepath.Join(algDir, "sqlite-warn"), pfx: pfx, logLevel: "warn"}
+		if err := rep.serve(ctx, log, bin, alg, base, o.endpoints, o.concs, ""); err != nil {
+			return rep, err
+		}
+		// The extra runs: the token endpoint at the middle concurrency,
+		// once with log level info and once on PostgreSQL.
+		extra := contains(o.endpoints, "token")
+		c := []int{extraConc(o.concs)}
+		if extra && o.infoRun {
+			cfg := base
+			cfg.dir, cfg.logLevel = filepath.Join(algDir, "sqlite-info"), "info"
+			if err := rep.serve(ctx, log, bin, alg, cfg, []string{"token"}, c, "log info"); err != nil {
+				return rep, err
+			}
+		}
+		if extra && o.postgres != "" {
+			cfg := base
+			cfg.dir, cfg.postgres = filepath.Join(algDir, "postgres-warn"), o.postgres
+			if err := rep.serve(ctx, log, bin, alg, cfg, []string{"token"}, c, "postgres"); err != nil {
+				return rep, err
+			}
+		}
+		if err := f.measure(log, pfx, o.floorDur); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+// measure adds a sample to f.
+func (f *floor) measure(log io.Writer, pfx string, dur time.Duration) error {
+	fmt.Fprintf(log, "load: %s: in-process signing rate (%v)\n", f.alg, dur)
+	s, err := measureFloor(pfx, pfxPassword, dur)
+	if err != nil {
+		return fmt.Errorf("%s signing floor: %w", f.alg, err)
+	}
+	f.samples = append(f.samples, s)
+	return nil
+}
+
+// extraConc is the concurrency of the extra runs: 64 when measured, else
+// the middle one.
+func extraConc(concs []int) int {
+	if contains(concs, 64) {
+		return 64
+	}
+	return concs[len(concs)/2]
+}
+
+func contains[T comparable](s []T, v T) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// serve starts one server, measures its start and idle memory, drives each
+// endpoint at each concurrency, and stops it.
+func (rep *report) serve(ctx context.Context, log io.Writer, bin, alg string, cfg serverConfig, endpoints []string, concs []int, note string) error {
+	storage := "sqlite"
+	if cfg.postgres != "" {
+		storage = "postgres"
+	}
+	fmt.Fprintf(log, "load: %s: signet serve (%s, log %s)\n", alg, storage, cfg.logLevel)
+	s, err := start(ctx, bin, cfg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", alg, err)
+	}
+	defer s.stop()
+	st := &startup{alg: alg, storage: storage, logLevel: cfg.logLevel, ready: s.ready}
+	rep.starts = append(rep.starts, st)
+
+	eps, err := prepare(ctx, s.base, endpoints)
+	if err != nil {
+		return fmt.Errorf("%s: %w\nserver log:\n%s", alg, err, s.logTail())
+	}
+	// Idle memory: after one request of each kind, once the server has
+	// settled.
+	select {
+	case <-time.After(500 * time.Millisecond):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	st.idleRSS, _, _ = procMem(s.pid())
+
+	t := target{base: s.base, pid: s.pid()}
+	for _, ep := range eps {
+		for _, c := range concs {
+			lines := s.logLines()
+			fmt.Fprintf(log, "load: %s: %s at concurrency %d (%v + %v)\n", alg, ep.name, c, rep.opts.warmup, rep.opts.dur)
+			r, err := run(ctx, t, ep, rep.opts.gen, c, rep.opts.warmup, rep.opts.dur)
+			if err != nil {
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			r.alg, r.note = alg, note
+			r.logLines = s.logLines() - lines
+			rep.results = append(rep.results, r)
+		}
+	}
+	return nil
+}
+
+// prepare builds the requests and checks that each works once, so that a
+// broken configuration stops the run with the server's answer instead of a
+// table of errors.
+func prepare(ctx context.Context, base string, names []string) ([]endpoint, error) {
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(clientID+":"+clientSecret))
+	jwks := endpoint{name: "jwks", method: "GET", path: "/.well-known/openid-configuration/jwks", want: 200}
+	var eps []endpoint
+	for _, name := range names {
+		var ep endpoint
+		switch name {
+		case "token":
+			ep = endpoint{name: name, method: "POST", path: "/connect/token", want: 200,
+				header: map[string][]string{
+					"Authorization": {basic},
+					"Content-Type":  {"application/x-www-form-urlencoded"},
+				},
+				body: []byte("grant_type=client_credentials")}
+		case "jwks":
+			ep = jwks
+		case "jwks304":
+			etag, err := fetchETag(ctx, base, jwks)
+			if err != nil {
+				return nil, err
+			}
+			ep = jwks
+			ep.name, ep.want = name, 304
+			ep.header = map[string][]string{"If-None-Match": {etag}}
+		case "discovery":
+			ep = endpoint{name: name, method: "GET", path: "/.well-known/openid-configuration", want: 200}
+		}
+		if _, err := check(ctx, base, ep); err != nil {
+			return nil, err
+		}
+		eps = append(eps, ep)
+	}
+	return eps, nil
+}

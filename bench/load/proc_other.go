@@ -1,0 +1,20 @@
+//go:build !linux
+
+package main
+
+import (
+	"errors"
+	"time"
+)
+
+// Elsewhere than Linux the tool still runs and measures rates and
+// latencies; CPU and memory columns stay empty.
+
+var errNoProc = errors.New("process statistics need Linux /proc")
+
+func procCPU(int) (time.Duration, error)      { return 0, errNoProc }
+func procMem(int) (rss, hwm int64, err error) { return 0, 0, errNoProc }
+func resetPeak(int) bool                      { return false }
+func selfCPU() time.Duration                  { return 0 }
+
+func machineBusy() (time.Duration, error) { return 0, errNoProc }

@@ -1,0 +1,338 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// A startup is one server start.
+type startup struct {
+	alg, storage, logLevel string
+	ready                  time.Duration
+	idleRSS                int64
+}
+
+// report is everything one invocation measured.
+type report struct {
+	machine machine
+	opts    options
+	floors  []*floor
+	starts  []*startup
+	results []*result
+}
+
+// section is a titled table with notes under it.
+type section struct {
+	title  string
+	header []string
+	rows   [][]string
+	notes  []string
+	left   bool // align the columns left (text); default right (numbers)
+}
+
+func (rep *report) floor(alg string) *floor {
+	for _, f := range rep.floors {
+		if f.alg == alg && len(f.samples) > 0 {
+			return f
+		}
+	}
+	return nil
+}
+
+func (rep *report) find(alg, endpoint string, conc int, note string) *result {
+	for _, r := range rep.results {
+		if r.alg == alg && r.endpoint == endpoint && r.conc == conc && r.note == note {
+			return r
+		}
+	}
+	return nil
+}
+
+// failedRuns names the runs without a single successful request.
+func (rep *report) failedRuns() []string {
+	var failed []string
+	for _, r := range rep.results {
+		if r.ok == 0 {
+			failed = append(failed, fmt.Sprintf("%s %s c%d: %s", r.alg, label(r), r.conc, r.firstErr))
+		}
+	}
+	return failed
+}
+
+func label(r *result) string {
+	if r.note == "" {
+		return r.endpoint
+	}
+	return r.endpoint + " (" + r.note + ")"
+}
+
+func (rep *report) sections() []section {
+	var out []section
+
+	res := section{title: "Results",
+		header: []string{"alg", "endpoint", "conc", "req/s", "of floor", "p50", "p90", "p99", "errors", "server CPU s/1k", "generator CPU s/1k", "peak RSS", "others"}}
+	cumulative := false
+	for _, r := range rep.results {
+		ofFloor := ""
+		if f := rep.floor(r.alg); f != nil && r.endpoint == "token" {
+			ofFloor = pct(r.rate() / f.rate())
+		}
+		peak := mib(r.peakRSS)
+		if !r.peakOwn && r.peakRSS > 0 {
+			peak += "*"
+			cumulative = true
+		}
+		res.rows = append(res.rows, []string{r.alg, label(r), strconv.Itoa(r.conc), count(r.rate()), ofFloor,
+			ms(r.hist.quantile(0.50)), ms(r.hist.quantile(0.90)), ms(r.hist.quantile(0.99)),
+			errCount(r), fixed(r.perThousand(r.serverCPU), 3), fixed(r.perThousand(r.selfCPU), 3), peak, others(r)})
+	}
+	res.notes = append(res.notes,
+		"req/s counts successful requests; latency is that of the successful ones; errors are transport errors and unexpected statuses.",
+		"of floor: token requests/s as a share of the in-process signing rate of the same key (Floors).",
+		"server CPU s/1k: CPU seconds of the signet process per 1,000 successful requests (/proc/PID/stat utime+stime); generator CPU: the same for this load generator (getrusage).",
+		"peak RSS: VmHWM of the server during the run in MiB, reset before each run through /proc/PID/clear_refs.",
+		"others: cores used by every other process on the machine during the run (/proc/stat busy time minus server and generator): a neighbour's load, which the numbers of that run do not have.")
+	if cumulative {
+		res.notes = append(res.notes, "*: the peak could not be reset, so it is the process's peak so far.")
+	}
+	for _, r := range rep.results {
+		if r.errs > 0 {
+			res.notes = append(res.notes, fmt.Sprintf("first error of %s %s c%d: %s", r.alg, label(r), r.conc, r.firstErr))
+		}
+	}
+	out = append(out, res)
+
+	fl := section{title: "Floors: in-process signing of the same key",
+		header: []string{"alg", "key", "goroutines", "signatures/s", "samples (before, after)", "CPU s/1k"}}
+	for _, f := range rep.floors {
+		if len(f.samples) == 0 {
+			continue
+		}
+		var samples []string
+		for _, s := range f.samples {
+			samples = append(samples, count(s.rate()))
+		}
+		fl.rows = append(fl.rows, []string{f.alg, keyTypes[f.alg], strconv.Itoa(f.best().procs), count(f.rate()),
+			strings.Join(samples, ", "), fixed(f.perThousand(), 3)})
+	}
+	fl.notes = append(fl.notes, fmt.Sprintf("SHA-256 and sign (RS256: rsa.SignPKCS1v15, ES256: ecdsa.SignASN1) of a %d-byte token signing input, GOMAXPROCS goroutines for %v, no server running; measured before and after the key's server runs, the faster sample counts.", len(signingInput), rep.opts.floorDur))
+	out = append(out, fl)
+
+	sv := section{title: "Server start and idle memory",
+		header: []string{"alg", "storage", "log level", "start to ready", "idle RSS"}}
+	for _, s := range rep.starts {
+		sv.rows = append(sv.rows, []string{s.alg, s.storage, s.logLevel, ms(s.ready), mib(s.idleRSS)})
+	}
+	sv.notes = append(sv.notes, "start to ready: from starting the process to the first 200 from /readyz (polled every 2 ms), a new data directory each time (schema created); idle RSS: VmRSS 0.5 s after one request to each endpoint.")
+	out = append(out, sv)
+
+	if cost := rep.costSection(); len(cost.rows) > 0 {
+		out = append(out, cost)
+	}
+	out = append(out, rep.targetSection())
+	return out
+}
+
+// costSection splits the server's CPU per request into the signature and
+// the rest, at the concurrency of the extra runs. CPU per request holds up
+// better than requests/s when a neighbour takes part of the machine.
+func (rep *report) costSection() section {
+	c := extraConc(rep.opts.concs)
+	s := section{title: fmt.Sprintf("CPU per request at concurrency %d", c),
+		header: []string{"alg", "run", "server CPU/req", "signature alone", "the rest", "signature share", "server-only ceiling", "generator CPU/req", "log lines/req"}}
+	for _, f := range rep.floors {
+		for _, run := range []struct{ endpoint, note, name string }{
+			{"token", "", "token"}, {"token", "log info", "token, log info"}, {"token", "postgres", "token, postgres"},
+			{"jwks", "", "jwks"}, {"jwks304", "", "jwks304"}, {"discovery", "", "discovery"},
+		} {
+			r := rep.find(f.alg, run.endpoint, c, run.note)
+			if r == nil || r.ok == 0 || r.serverCPU <= 0 {
+				continue
+			}
+			srv := r.perThousand(r.serverCPU) // ms per request
+			sig, rest, share := "", "", ""
+			if run.endpoint == "token" && len(f.samples) > 0 {
+				sig = fixed(f.perThousand(), 3) + " ms"
+				rest = fixed(srv-f.perThousand(), 3) + " ms"
+				share = pct(f.perThousand() / srv)
+			}
+			ceiling := float64(rep.machine.procs) * 1000 / srv
+			s.rows = append(s.rows, []string{f.alg, run.name, fixed(srv, 3) + " ms", sig, rest, share,
+				count(ceiling) + "/s", fixed(r.perThousand(r.selfCPU), 3) + " ms", fixed(float64(r.logLines)/float64(r.sent), 2)})
+		}
+	}
+	s.notes = append(s.notes,
+		"the rest: CPU the server spends per token beyond the signature (HTTP, parsing, client authentication, claims, JSON, logging, GC): where to look for hot spots when it is large.",
+		"server-only ceiling: GOMAXPROCS cores divided by server CPU per request, the rate the server would reach with the machine to itself (no generator, no neighbour), if it scaled perfectly.")
+	return s
+}
+
+func (rep *report) targetSection() section {
+	s := section{title: "Targets (issue 7)", header: []string{"target", "measured", "verdict"}, left: true}
+	add := func(target, measured string, met, known bool) {
+		verdict := "not measured"
+		if known {
+			verdict = "missed"
+			if met {
+				verdict = "met"
+			}
+		}
+		s.rows = append(s.rows, []string{target, measured, verdict})
+	}
+	if r, f := rep.find("RS256", "token", 64, ""), rep.floor("RS256"); r != nil && f != nil {
+		ratio := r.rate() / f.rate()
+		add("RS256 token c64 >= 85% of signing floor, 0 errors",
+			fmt.Sprintf("%s/s = %s of %s/s, %s errors", count(r.rate()), pct(ratio), count(f.rate()), errCount(r)),
+			ratio >= 0.85 && r.errs == 0, true)
+	} else {
+		add("RS256 token c64 >= 85% of signing floor, 0 errors", "", false, false)
+	}
+	if r := rep.find("ES256", "token", 64, ""); r != nil {
+		p99 := r.hist.quantile(0.99)
+		add("ES256 token c64 >= 10,000/s, p99 < 25 ms, 0 errors",
+			fmt.Sprintf("%s/s, p99 %s, %s errors", count(r.rate()), ms(p99), errCount(r)),
+			r.rate() >= 10000 && p99 < 25*time.Millisecond && r.errs == 0, true)
+	} else {
+		add("ES256 token c64 >= 10,000/s, p99 < 25 ms, 0 errors", "", false, false)
+	}
+	for _, alg := range rep.opts.algs {
+		if r := rep.find(alg, "jwks", 64, ""); r != nil {
+			add("JWKS c64 >= 30,000/s ("+alg+" server)", fmt.Sprintf("%s/s, %s errors", count(r.rate()), errCount(r)),
+				r.rate() >= 30000 && r.errs == 0, true)
+		}
+	}
+	var peak int64
+	var peakOf string
+	for _, r := range rep.results {
+		if r.conc == 256 && r.peakRSS > peak {
+			peak, peakOf = r.peakRSS, r.alg+" "+label(r)
+		}
+	}
+	if peak > 0 {
+		add("peak RSS < 64 MiB in the c256 runs", fmt.Sprintf("%s MiB (%s)", mib(peak), peakOf), peak < 64<<20, true)
+	} else {
+		add("peak RSS < 64 MiB in the c256 runs", "", false, false)
+	}
+	var idle int64
+	var ready time.Duration
+	for _, st := range rep.starts {
+		idle = max(idle, st.idleRSS)
+		if st.storage == "sqlite" {
+			ready = max(ready, st.ready)
+		}
+	}
+	add("idle RSS < 30 MiB", fmt.Sprintf("%s MiB (the largest of %d starts)", mib(idle), len(rep.starts)), idle < 30<<20, idle > 0)
+	add("ready < 200 ms after start (SQLite)", ms(ready)+" (the slowest start)", ready < 200*time.Millisecond, ready > 0)
+	c := extraConc(rep.opts.concs)
+	for _, alg := range rep.opts.algs {
+		lite, pg := rep.find(alg, "token", c, ""), rep.find(alg, "token", c, "postgres")
+		if lite != nil && pg != nil && lite.ok > 0 && pg.ok > 0 {
+			ratio := pg.perThousand(pg.serverCPU) / lite.perThousand(lite.serverCPU)
+			add(fmt.Sprintf("PostgreSQL does not slow the token path (%s c%d: server CPU/token at most 10%% above SQLite's)", alg, c),
+				fmt.Sprintf("%s vs %s ms CPU/token on SQLite (%s); %s/s vs %s/s", fixed(pg.perThousand(pg.serverCPU), 3),
+					fixed(lite.perThousand(lite.serverCPU), 3), pct(ratio), count(pg.rate()), count(lite.rate())),
+				ratio <= 1.1, true)
+		}
+	}
+	s.notes = append(s.notes, "Speed never fails the command: these verdicts are for reading.")
+	return s
+}
+
+// text writes the report as aligned plain-text tables.
+func (rep *report) text(w io.Writer) {
+	m := rep.machine
+	fmt.Fprintf(w, "\nSignet load benchmark, %s\n", m.date.Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(w, "%s, %d cores (GOMAXPROCS %d), %s, %s, signet %s\n", m.cpu, m.cores, m.procs, m.kernel, m.goVersion, m.revision)
+	fmt.Fprintf(w, "%s\n", m.command)
+	fmt.Fprintf(w, "each run: %v warm-up, %v measured\n", rep.opts.warmup, rep.opts.dur)
+	for _, s := range rep.sections() {
+		fmt.Fprintf(w, "\n%s\n", s.title)
+		var flags uint = tabwriter.AlignRight
+		if s.left {
+			flags = 0
+		}
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', flags)
+		fmt.Fprintln(tw, strings.Join(s.header, "\t")+"\t")
+		for _, row := range s.rows {
+			fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+		}
+		tw.Flush()
+		for _, n := range s.notes {
+			fmt.Fprintf(w, "  %s\n", n)
+		}
+	}
+}
+
+// markdownString is the report as markdown, with the machine and command.
+func (rep *report) markdownString() string {
+	m := rep.machine
+	var b strings.Builder
+	fmt.Fprintf(&b, "## Load benchmark, %s\n\n", m.date.Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(&b, "- Machine: %s, %d cores (GOMAXPROCS %d)\n", m.cpu, m.cores, m.procs)
+	fmt.Fprintf(&b, "- Kernel: %s\n", m.kernel)
+	fmt.Fprintf(&b, "- Go: %s\n", m.goVersion)
+	fmt.Fprintf(&b, "- Signet: %s\n", m.revision)
+	fmt.Fprintf(&b, "- Command: `%s`\n", m.command)
+	fmt.Fprintf(&b, "- Each run: %v warm-up, %v measured; load generator in the same process as the floor measurement, on the same machine as the server\n", rep.opts.warmup, rep.opts.dur)
+	for _, s := range rep.sections() {
+		fmt.Fprintf(&b, "\n### %s\n\n", s.title)
+		b.WriteString("| " + strings.Join(s.header, " | ") + " |\n")
+		b.WriteString("|" + strings.Repeat(" --- |", len(s.header)) + "\n")
+		for _, row := range s.rows {
+			b.WriteString("| " + strings.Join(row, " | ") + " |\n")
+		}
+		if len(s.notes) > 0 {
+			b.WriteString("\n")
+		}
+		for _, n := range s.notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+	}
+	return b.String()
+}
+
+func others(r *result) string {
+	if r.otherCPU < 0 || r.elapsed <= 0 {
+		return "n/a"
+	}
+	return fixed(r.otherCPU.Seconds()/r.elapsed.Seconds(), 2)
+}
+
+func errCount(r *result) string { return strconv.FormatUint(r.errs, 10) }
+
+func pct(f float64) string { return fmt.Sprintf("%.0f%%", f*100) }
+
+func fixed(f float64, prec int) string { return strconv.FormatFloat(f, 'f', prec, 64) }
+
+func mib(b int64) string {
+	if b <= 0 {
+		return "n/a"
+	}
+	return fixed(float64(b)/(1<<20), 1)
+}
+
+func ms(d time.Duration) string {
+	f := float64(d) / float64(time.Millisecond)
+	switch {
+	case d == 0:
+		return "n/a"
+	case f < 10:
+		return fixed(f, 2) + " ms"
+	case f < 100:
+		return fixed(f, 1) + " ms"
+	}
+	return fixed(f, 0) + " ms"
+}
+
+// count formats a rate with thousands separators.
+func count(f float64) string {
+	s := strconv.FormatInt(int64(f+0.5), 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

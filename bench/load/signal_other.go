@@ -1,0 +1,8 @@
+//go:build !unix
+
+package main
+
+import "os"
+
+// Without SIGTERM, stop kills the server.
+var sigterm = os.Kill
