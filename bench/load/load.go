@@ -41,6 +41,10 @@ type result struct {
 	peakOwn             bool          // peakRSS is this run's own (VmHWM was reset)
 	logLines            int           // lines the server logged during the run
 	sent                uint64        // requests sent, warm-up included
+	// floor is the in-process signing rate measured just before and just
+	// after this run (their mean), for token runs: on a shared machine
+	// whose speed drifts, the ratio compares like with like.
+	floor float64
 }
 
 func (r *result) rate() float64 {

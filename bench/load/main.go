@@ -320,9 +320,22 @@ func (rep *report) serve(ctx context.Context, log io.Writer, bin, alg string, cf
 		for _, c := range concs {
 			lines := s.logLines()
 			fmt.Fprintf(log, "load: %s: %s at concurrency %d (%v + %v)\n", alg, ep.name, c, rep.opts.warmup, rep.opts.dur)
+			var before *floorSample
+			if ep.name == "token" {
+				if before, err = measureFloor(cfg.pfx, pfxPassword, rep.opts.floorDur); err != nil {
+					return fmt.Errorf("%s signing floor: %w", alg, err)
+				}
+			}
 			r, err := run(ctx, t, ep, rep.opts.gen, c, rep.opts.warmup, rep.opts.dur)
 			if err != nil {
 				return err
+			}
+			if before != nil {
+				after, err := measureFloor(cfg.pfx, pfxPassword, rep.opts.floorDur)
+				if err != nil {
+					return fmt.Errorf("%s signing floor: %w", alg, err)
+				}
+				r.floor = (before.rate() + after.rate()) / 2
 			}
 			if err := ctx.Err(); err != nil {
 				return err
