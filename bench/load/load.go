@@ -45,6 +45,11 @@ type result struct {
 	// after this run (their mean), for token runs: on a shared machine
 	// whose speed drifts, the ratio compares like with like.
 	floor float64
+	// runs is how many runs this one is the median of; lowRate..highRate
+	// (and lowShare..highShare of their floors) their range.
+	runs                int
+	lowRate, highRate   float64
+	lowShare, highShare float64
 }
 
 func (r *result) rate() float64 {

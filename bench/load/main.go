@@ -32,6 +32,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +52,7 @@ type options struct {
 	algs      []string
 	endpoints []string
 	infoRun   bool
+	repeat    int // runs at concurrency 64, the median reported
 	postgres  string
 	markdown  string
 	keep      bool
@@ -100,6 +102,7 @@ Flags:
 	markdown := fs.String("markdown", "", "also write the results as markdown to `FILE`")
 	gen := fs.String("gen", genRaw, "load generator client: raw (pre-built HTTP/1.1 requests on keep-alive connections, the cheapest) or nethttp (net/http Transport)")
 	keep := fs.Bool("keep", false, "keep the temporary directory (configuration, keys, server logs)")
+	repeat := fs.Int("repeat", 3, "run concurrency 64 (the targets' concurrency) this many times and report the median by requests/s, with the range: this machine's speed drifts between minutes")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -120,6 +123,7 @@ Flags:
 			"floor":    func() { *floorDur = 500 * time.Millisecond },
 			"alg":      func() { *algs = "RS256" },
 			"info-run": func() { *infoRun = false },
+			"repeat":   func() { *repeat = 1 },
 		}
 		for name, apply := range defaults {
 			if !set[name] {
@@ -128,7 +132,7 @@ Flags:
 		}
 	}
 
-	o := options{warmup: *warmup, dur: *dur, floorDur: *floorDur, infoRun: *infoRun,
+	o := options{warmup: *warmup, dur: *dur, floorDur: *floorDur, infoRun: *infoRun, repeat: max(*repeat, 1),
 		postgres: *postgres, markdown: *markdown, keep: *keep, gen: *gen}
 	var problems []string
 	for s := range strings.SplitSeq(*concs, ",") {
@@ -318,34 +322,77 @@ func (rep *report) serve(ctx context.Context, log io.Writer, bin, alg string, cf
 	t := target{base: s.base, pid: s.pid()}
 	for _, ep := range eps {
 		for _, c := range concs {
-			lines := s.logLines()
-			fmt.Fprintf(log, "load: %s: %s at concurrency %d (%v + %v)\n", alg, ep.name, c, rep.opts.warmup, rep.opts.dur)
-			var before *floorSample
-			if ep.name == "token" {
-				if before, err = measureFloor(cfg.pfx, pfxPassword, rep.opts.floorDur); err != nil {
-					return fmt.Errorf("%s signing floor: %w", alg, err)
-				}
+			n := 1
+			if c == 64 {
+				n = rep.opts.repeat
 			}
-			r, err := run(ctx, t, ep, rep.opts.gen, c, rep.opts.warmup, rep.opts.dur)
-			if err != nil {
-				return err
-			}
-			if before != nil {
-				after, err := measureFloor(cfg.pfx, pfxPassword, rep.opts.floorDur)
+			var runs []*result
+			for i := range n {
+				r, err := rep.once(ctx, log, s, t, cfg, alg, ep, c, i, n)
 				if err != nil {
-					return fmt.Errorf("%s signing floor: %w", alg, err)
+					return err
 				}
-				r.floor = (before.rate() + after.rate()) / 2
+				r.note = note
+				runs = append(runs, r)
 			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			r.alg, r.note = alg, note
-			r.logLines = s.logLines() - lines
-			rep.results = append(rep.results, r)
+			rep.results = append(rep.results, median(runs))
 		}
 	}
 	return nil
+}
+
+// once is one measured run, with the signing floor just before and just
+// after it for the token endpoint.
+func (rep *report) once(ctx context.Context, log io.Writer, s *server, t target, cfg serverConfig, alg string, ep endpoint, c, i, n int) (*result, error) {
+	lines := s.logLines()
+	of := ""
+	if n > 1 {
+		of = fmt.Sprintf(", run %d of %d", i+1, n)
+	}
+	fmt.Fprintf(log, "load: %s: %s at concurrency %d (%v + %v%s)\n", alg, ep.name, c, rep.opts.warmup, rep.opts.dur, of)
+	var before *floorSample
+	var err error
+	if ep.name == "token" {
+		if before, err = measureFloor(cfg.pfx, pfxPassword, rep.opts.floorDur); err != nil {
+			return nil, fmt.Errorf("%s signing floor: %w", alg, err)
+		}
+	}
+	r, err := run(ctx, t, ep, rep.opts.gen, c, rep.opts.warmup, rep.opts.dur)
+	if err != nil {
+		return nil, err
+	}
+	if before != nil {
+		after, err := measureFloor(cfg.pfx, pfxPassword, rep.opts.floorDur)
+		if err != nil {
+			return nil, fmt.Errorf("%s signing floor: %w", alg, err)
+		}
+		r.floor = (before.rate() + after.rate()) / 2
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	r.alg = alg
+	r.logLines = s.logLines() - lines
+	return r, nil
+}
+
+// median returns the run with the median requests/s (for a token run: the
+// median share of its floor), noting the range of all of them.
+func median(runs []*result) *result {
+	key := func(r *result) float64 {
+		if r.floor > 0 {
+			return r.rate() / r.floor
+		}
+		return r.rate()
+	}
+	sort.Slice(runs, func(i, j int) bool { return key(runs[i]) < key(runs[j]) })
+	m := runs[len(runs)/2]
+	m.runs = len(runs)
+	m.lowRate, m.highRate = runs[0].rate(), runs[len(runs)-1].rate()
+	if runs[0].floor > 0 {
+		m.lowShare, m.highShare = key(runs[0]), key(runs[len(runs)-1])
+	}
+	return m
 }
 
 // prepare builds the requests and checks that each works once, so that a

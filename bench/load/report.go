@@ -74,7 +74,7 @@ func (rep *report) sections() []section {
 	var out []section
 
 	res := section{title: "Results",
-		header: []string{"alg", "endpoint", "conc", "req/s", "of floor", "p50", "p90", "p99", "errors", "server CPU s/1k", "generator CPU s/1k", "peak RSS", "others"}}
+		header: []string{"alg", "endpoint", "conc", "req/s", "of floor", "p50", "p90", "p99", "errors", "server CPU s/1k", "generator CPU s/1k", "peak RSS", "others", "median of"}}
 	cumulative := false
 	for _, r := range rep.results {
 		ofFloor := ""
@@ -88,13 +88,14 @@ func (rep *report) sections() []section {
 		}
 		res.rows = append(res.rows, []string{r.alg, label(r), strconv.Itoa(r.conc), count(r.rate()), ofFloor,
 			ms(r.hist.quantile(0.50)), ms(r.hist.quantile(0.90)), ms(r.hist.quantile(0.99)),
-			errCount(r), fixed(r.perThousand(r.serverCPU), 3), fixed(r.perThousand(r.selfCPU), 3), peak, others(r)})
+			errCount(r), fixed(r.perThousand(r.serverCPU), 3), fixed(r.perThousand(r.selfCPU), 3), peak, others(r), spread(r)})
 	}
 	res.notes = append(res.notes,
 		"req/s counts successful requests; latency is that of the successful ones; errors are transport errors and unexpected statuses.",
 		"of floor: token requests/s as a share of the in-process signing rate of the same key measured just before and just after that run (the mean of the two; the server idle meanwhile): the machine's speed drifts, so each run is compared with its own moment.",
 		"server CPU s/1k: CPU seconds of the signet process per 1,000 successful requests (/proc/PID/stat utime+stime); generator CPU: the same for this load generator (getrusage).",
 		"peak RSS: VmHWM of the server during the run in MiB, reset before each run through /proc/PID/clear_refs.",
+		"median of: at concurrency 64 the run shown is the median of -repeat runs (by share of the floor for tokens, by requests/s otherwise); the range of all of them follows.",
 		"others: cores used by every other process on the machine during the run (/proc/stat busy time minus server and generator): a neighbour's load, which the numbers of that run do not have.")
 	if cumulative {
 		res.notes = append(res.notes, "*: the peak could not be reset, so it is the process's peak so far.")
@@ -186,7 +187,7 @@ func (rep *report) targetSection() section {
 	if r := rep.find("RS256", "token", 64, ""); r != nil && r.floor > 0 {
 		ratio := r.rate() / r.floor
 		add("RS256 token c64 >= 85% of signing floor, 0 errors",
-			fmt.Sprintf("%s/s = %s of %s/s (floor just before and after), %s errors", count(r.rate()), pct(ratio), count(r.floor), errCount(r)),
+			fmt.Sprintf("%s/s = %s of %s/s (floor just before and after), %s errors; %s", count(r.rate()), pct(ratio), count(r.floor), errCount(r), spread(r)),
 			ratio >= 0.85 && r.errs == 0, true)
 	} else {
 		add("RS256 token c64 >= 85% of signing floor, 0 errors", "", false, false)
@@ -335,4 +336,17 @@ func count(f float64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// spread describes the runs a median stands for: how many, and the range
+// of their rates (and shares of the floor).
+func spread(r *result) string {
+	if r.runs <= 1 {
+		return ""
+	}
+	out := fmt.Sprintf("%d: %s–%s/s", r.runs, count(r.lowRate), count(r.highRate))
+	if r.highShare > 0 {
+		out += fmt.Sprintf(" (%s–%s)", pct(r.lowShare), pct(r.highShare))
+	}
+	return out
 }
