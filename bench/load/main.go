@@ -388,7 +388,10 @@ func median(runs []*result) *result {
 	sort.Slice(runs, func(i, j int) bool { return key(runs[i]) < key(runs[j]) })
 	m := runs[len(runs)/2]
 	m.runs = len(runs)
-	m.lowRate, m.highRate = runs[0].rate(), runs[len(runs)-1].rate()
+	m.lowRate, m.highRate = runs[0].rate(), runs[0].rate()
+	for _, r := range runs {
+		m.lowRate, m.highRate = min(m.lowRate, r.rate()), max(m.highRate, r.rate())
+	}
 	if runs[0].floor > 0 {
 		m.lowShare, m.highShare = key(runs[0]), key(runs[len(runs)-1])
 	}
