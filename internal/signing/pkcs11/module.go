@@ -27,6 +27,14 @@ type module struct {
 	// foreign is set when something else in the process had already
 	// initialised the library: then it is not ours to finalise.
 	foreign bool
+
+	// logins holds, per slot, a salted hash of the PIN this process
+	// logged in with: a PKCS#11 login is shared by every session of the
+	// process, so a second key on the same token with a wrong PIN would
+	// otherwise be accepted ("already logged in").
+	loginsMu sync.Mutex
+	logins   map[uint][32]byte
+	salt     [16]byte
 }
 
 var (

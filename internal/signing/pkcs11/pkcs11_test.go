@@ -469,3 +469,25 @@ func TestRelogin(t *testing.T) {
 		})
 	}
 }
+
+// A second key on a token this process is logged in to already is refused
+// with a wrong PIN: the token itself does not check it then.
+func TestWrongPINWhileLoggedIn(t *testing.T) {
+	cfg := fixture(t, "loggedin")
+	cfg.KeyLabel = "rsa"
+	a := open(t, cfg)
+	defer a.Close()
+	wrong := cfg
+	wrong.KeyLabel = "ec"
+	wrong.PIN = cfg.PIN + "-wrong"
+	if k, err := Open(wrong); err == nil {
+		k.Close()
+		t.Fatal("a wrong PIN was accepted while the token was logged in")
+	} else if !strings.Contains(err.Error(), "wrong PIN") || strings.Contains(err.Error(), wrong.PIN) {
+		t.Errorf("error %q: want wrong PIN, without the PIN", err)
+	}
+	right := cfg
+	right.KeyLabel = "ec"
+	b := open(t, right)
+	b.Close()
+}

@@ -3,6 +3,9 @@
 package pkcs11
 
 import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -92,10 +95,16 @@ func login(m *module, s pkcs11.SessionHandle, t token, pin string) error {
 		if err != nil {
 			return fmt.Errorf("log in to PKCS#11 token %q: %w", t.label, err)
 		}
+		m.rememberLogin(t.slot, pin)
 		return nil
 	}
 	switch code {
 	case pkcs11.CKR_USER_ALREADY_LOGGED_IN:
+		// The process is logged in already: the token did not check this
+		// PIN, so compare it with the one that logged in.
+		if !m.sameLogin(t.slot, pin) {
+			return fmt.Errorf("log in to PKCS#11 token %q: wrong PIN (the token is logged in already, with another PIN)", t.label)
+		}
 		return nil
 	case pkcs11.CKR_PIN_INCORRECT:
 		return fmt.Errorf("log in to PKCS#11 token %q: wrong PIN: %w", t.label, err)
@@ -240,4 +249,39 @@ func ulong(b []byte) uint {
 		return uint(binary.NativeEndian.Uint32(b))
 	}
 	return ^uint(0)
+}
+
+// pinHash is a salted hash of a PIN, kept instead of the PIN.
+func (m *module) pinHash(pin string) [32]byte {
+	h := sha256.New()
+	h.Write(m.salt[:])
+	h.Write([]byte(pin))
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// rememberLogin records the PIN a slot was logged in with.
+func (m *module) rememberLogin(slot uint, pin string) {
+	m.loginsMu.Lock()
+	defer m.loginsMu.Unlock()
+	if m.logins == nil {
+		m.logins = map[uint][32]byte{}
+		rand.Read(m.salt[:])
+	}
+	m.logins[slot] = m.pinHash(pin)
+}
+
+// sameLogin reports whether pin is the one the slot was logged in with by
+// this process, in constant time; true when the login was not ours (it
+// cannot be checked).
+func (m *module) sameLogin(slot uint, pin string) bool {
+	m.loginsMu.Lock()
+	defer m.loginsMu.Unlock()
+	want, ok := m.logins[slot]
+	if !ok {
+		return true
+	}
+	got := m.pinHash(pin)
+	return subtle.ConstantTimeCompare(want[:], got[:]) == 1
 }
