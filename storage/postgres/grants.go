@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/internal/grantsql"
 )
 
 const grantColumns = `key, type, subject, client_id, session_id, created_at, expires_at, consumed_at, data`
@@ -115,33 +115,12 @@ func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (st
 	}
 }
 
-// grantWhere builds the WHERE clause of f, with its arguments from $start
-// on. Only constant fragments go into the SQL; the values are parameters.
-func grantWhere(f storage.GrantFilter, start int) (string, []any) {
-	var conds []string
-	var args []any
-	add := func(column, value string) {
-		if value != "" {
-			args = append(args, value)
-			conds = append(conds, fmt.Sprintf("%s = $%d", column, start+len(args)-1))
-		}
-	}
-	add("subject", f.Subject)
-	add("client_id", f.ClientID)
-	add("session_id", f.SessionID)
-	add("type", f.Type)
-	if len(conds) == 0 {
-		return "true", nil
-	}
-	return strings.Join(conds, " AND "), args
-}
-
 // ListGrants implements storage.Grants.
 func (s *Store) ListGrants(ctx context.Context, f storage.GrantFilter, now time.Time) ([]storage.Grant, error) {
 	if err := storage.CheckListGrants(f, now); err != nil {
 		return nil, err
 	}
-	where, args := grantWhere(f, 2)
+	where, args := grantsql.Where(f, "$", 2)
 	return query(s, ctx, "list grants", scanGrants,
 		`SELECT `+grantColumns+` FROM grants WHERE `+where+` AND (expires_at IS NULL OR expires_at > $1)
 		ORDER BY created_at, key`, append([]any{now.UnixMilli()}, args...)...)
@@ -160,7 +139,7 @@ func (s *Store) DeleteGrants(ctx context.Context, f storage.GrantFilter) (int, e
 	if err := storage.CheckDeleteGrants(f); err != nil {
 		return 0, err
 	}
-	where, args := grantWhere(f, 1)
+	where, args := grantsql.Where(f, "$", 1)
 	n, err := s.exec(ctx, "delete grants", `DELETE FROM grants WHERE `+where, args...)
 	return int(n), err
 }

@@ -5,12 +5,10 @@ import (
 	"embed"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/signetid/signet/storage"
 	"github.com/signetid/signet/storage/internal/migrate"
 )
 
@@ -52,15 +50,7 @@ func appliedVersions(ctx context.Context, q pgxQuerier) ([]int, error) {
 }
 
 // MigrationStatus is one migration as `signet migrate status` shows it.
-type MigrationStatus struct {
-	Version int
-	Name    string
-	// Applied is when it was applied; zero while it is pending.
-	Applied time.Time
-	// Unknown is set for a migration the database records and this build
-	// does not know: a newer Signet wrote the database.
-	Unknown bool
-}
+type MigrationStatus = migrate.Status
 
 // Status lists the migrations this build knows, applied or pending, and
 // after them any the database records that this build does not know.
@@ -79,7 +69,7 @@ func (s *Store) Status(ctx context.Context) ([]MigrationStatus, error) {
 		WHERE schemaname = current_schema() AND tablename = 'schema_migrations')`).Scan(&exists); err != nil {
 		return nil, s.fail(ctx, "read schema_migrations", err)
 	}
-	applied := map[int]MigrationStatus{}
+	var applied []MigrationStatus
 	if exists {
 		rows, err := s.pool.Query(octx, `SELECT version, name, applied_at FROM schema_migrations ORDER BY version`)
 		if err != nil {
@@ -89,28 +79,13 @@ func (s *Store) Status(ctx context.Context) ([]MigrationStatus, error) {
 		var at int64
 		if _, err := pgx.ForEachRow(rows, []any{&m.Version, &m.Name, &at}, func() error {
 			m.Applied = time.UnixMilli(at).UTC()
-			applied[m.Version] = m
+			applied = append(applied, m)
 			return nil
 		}); err != nil {
 			return nil, s.fail(ctx, "read schema_migrations", err)
 		}
 	}
-	var out []MigrationStatus
-	for _, m := range known {
-		st := MigrationStatus{Version: m.Version, Name: m.Name}
-		if a, ok := applied[m.Version]; ok {
-			st.Applied = a.Applied
-			delete(applied, m.Version)
-		}
-		out = append(out, st)
-	}
-	var unknown []MigrationStatus
-	for _, a := range applied {
-		a.Unknown = true
-		unknown = append(unknown, a)
-	}
-	slices.SortFunc(unknown, func(a, b MigrationStatus) int { return a.Version - b.Version })
-	return append(out, unknown...), nil
+	return migrate.Statuses(known, applied), nil
 }
 
 // Migrate applies the pending migrations and returns the names of those it
@@ -149,15 +124,7 @@ func (s *Store) migrate(ctx context.Context, noMigrate bool) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read schema_migrations: %w", mapErr(err))
 		}
-		pending, err := migrate.Pending(known, applied)
-		if err != nil {
-			return nil, err
-		}
-		if len(pending) > 0 {
-			return nil, fmt.Errorf("%w: %d pending (%s); run signet migrate, or start without --no-migrate",
-				storage.ErrMigrationsPending, len(pending), migrate.Names(pending))
-		}
-		return nil, nil
+		return nil, migrate.Check(known, applied)
 	}
 
 	tx, err := s.pool.Begin(ctx)

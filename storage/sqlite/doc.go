@@ -14,5 +14,6 @@
 //
 // Times are stored as INTEGER unix milliseconds (UTC).
 //
-// It imports storage (and storage/internal/migrate), never another adapter.
+// It imports storage (and storage/internal/migrate and grantsql), never
+// another adapter.
 package sqlite

@@ -6,7 +6,6 @@ import (
 	"embed"
 	"fmt"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/signetid/signet/storage"
@@ -60,15 +59,7 @@ func appliedVersions(ctx context.Context, q querier) ([]int, error) {
 }
 
 // MigrationStatus is one migration as `signet migrate status` shows it.
-type MigrationStatus struct {
-	Version int
-	Name    string
-	// Applied is when it was applied; zero while it is pending.
-	Applied time.Time
-	// Unknown is set for a migration the database records and this build
-	// does not know: a newer Signet wrote the database.
-	Unknown bool
-}
+type MigrationStatus = migrate.Status
 
 // Status lists the migrations this build knows, applied or pending, and
 // after them any the database records that this build does not know.
@@ -85,7 +76,7 @@ func (s *Store) Status(ctx context.Context) ([]MigrationStatus, error) {
 		`SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&tables); err != nil {
 		return nil, s.fail("read schema_migrations", err)
 	}
-	applied := map[int]MigrationStatus{}
+	var applied []MigrationStatus
 	if tables > 0 {
 		rows, err := s.w.QueryContext(ctx, `SELECT version, name, applied_at FROM schema_migrations ORDER BY version`)
 		if err != nil {
@@ -99,28 +90,13 @@ func (s *Store) Status(ctx context.Context) ([]MigrationStatus, error) {
 				return nil, s.fail("read schema_migrations", err)
 			}
 			m.Applied = time.UnixMilli(at).UTC()
-			applied[m.Version] = m
+			applied = append(applied, m)
 		}
 		if err := rows.Err(); err != nil {
 			return nil, s.fail("read schema_migrations", err)
 		}
 	}
-	var out []MigrationStatus
-	for _, m := range known {
-		st := MigrationStatus{Version: m.Version, Name: m.Name}
-		if a, ok := applied[m.Version]; ok {
-			st.Applied = a.Applied
-			delete(applied, m.Version)
-		}
-		out = append(out, st)
-	}
-	var unknown []MigrationStatus
-	for _, a := range applied {
-		a.Unknown = true
-		unknown = append(unknown, a)
-	}
-	slices.SortFunc(unknown, func(a, b MigrationStatus) int { return a.Version - b.Version })
-	return append(out, unknown...), nil
+	return migrate.Statuses(known, applied), nil
 }
 
 // Migrate applies the pending migrations and returns the names of those it
@@ -154,15 +130,7 @@ func (s *Store) migrate(ctx context.Context, noMigrate bool) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read schema_migrations: %w", mapErr(err))
 		}
-		pending, err := migrate.Pending(known, applied)
-		if err != nil {
-			return nil, err
-		}
-		if len(pending) > 0 {
-			return nil, fmt.Errorf("%w: %d pending (%s); run signet migrate, or start without --no-migrate",
-				storage.ErrMigrationsPending, len(pending), migrate.Names(pending))
-		}
-		return nil, nil
+		return nil, migrate.Check(known, applied)
 	}
 	if _, err := s.w.ExecContext(ctx, createMigrationsTable); err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", mapErr(err))

@@ -3,5 +3,6 @@
 // dialect: each adapter applies the migrations its own way (SQLite under a
 // write transaction, PostgreSQL under an advisory lock).
 //
-// It imports only storage, for the sentinel errors.
+// It imports only storage, for the sentinel errors. It also holds the Status
+// type that the adapters export as MigrationStatus.
 package migrate

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/signetid/signet/storage"
 )
@@ -90,4 +91,59 @@ func Names(ms []Migration) string {
 		names[i] = m.Name
 	}
 	return strings.Join(names, ", ")
+}
+
+// Check returns nil if applied records every migration of known, and
+// otherwise an error: one wrapping storage.ErrSchemaTooNew as Pending does, or
+// one wrapping storage.ErrMigrationsPending that names the pending migrations.
+// It is what an adapter opened without migrating checks.
+func Check(known []Migration, applied []int) error {
+	pending, err := Pending(known, applied)
+	if err != nil {
+		return err
+	}
+	if len(pending) > 0 {
+		return fmt.Errorf("%w: %d pending (%s); run signet migrate, or start without --no-migrate",
+			storage.ErrMigrationsPending, len(pending), Names(pending))
+	}
+	return nil
+}
+
+// Status is one migration as `signet migrate status` shows it. The adapters
+// export it as MigrationStatus.
+type Status struct {
+	Version int
+	Name    string
+	// Applied is when it was applied; zero while it is pending.
+	Applied time.Time
+	// Unknown is set for a migration the database records and this build
+	// does not know: a newer Signet wrote the database.
+	Unknown bool
+}
+
+// Statuses lists the migrations of known, applied or pending, and after them,
+// by version and marked Unknown, any of applied that known does not have.
+// applied holds the rows of schema_migrations, with Version, Name and Applied
+// set.
+func Statuses(known []Migration, applied []Status) []Status {
+	byVersion := make(map[int]Status, len(applied))
+	for _, a := range applied {
+		byVersion[a.Version] = a
+	}
+	var out []Status
+	for _, m := range known {
+		st := Status{Version: m.Version, Name: m.Name}
+		if a, ok := byVersion[m.Version]; ok {
+			st.Applied = a.Applied
+			delete(byVersion, m.Version)
+		}
+		out = append(out, st)
+	}
+	var unknown []Status
+	for _, a := range byVersion {
+		a.Unknown = true
+		unknown = append(unknown, a)
+	}
+	slices.SortFunc(unknown, func(a, b Status) int { return a.Version - b.Version })
+	return append(out, unknown...)
 }

@@ -2,9 +2,11 @@ package migrate_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/signetid/signet/storage"
 	"github.com/signetid/signet/storage/internal/migrate"
@@ -94,5 +96,37 @@ func TestPending(t *testing.T) {
 				t.Errorf("Pending = %q, want %q", migrate.Names(got), tt.want)
 			}
 		})
+	}
+}
+
+func TestCheck(t *testing.T) {
+	known := []migrate.Migration{{Version: 1, Name: "0001_a"}, {Version: 2, Name: "0002_b"}}
+	if err := migrate.Check(known, []int{1, 2}); err != nil {
+		t.Errorf("Check(up to date) = %v, want nil", err)
+	}
+	if err := migrate.Check(known, []int{1}); !errors.Is(err, storage.ErrMigrationsPending) || !strings.Contains(err.Error(), "1 pending (0002_b)") {
+		t.Errorf("Check(behind) = %v, want ErrMigrationsPending naming 0002_b", err)
+	}
+	if err := migrate.Check(known, []int{1, 2, 3}); !errors.Is(err, storage.ErrSchemaTooNew) {
+		t.Errorf("Check(newer) = %v, want ErrSchemaTooNew", err)
+	}
+}
+
+func TestStatuses(t *testing.T) {
+	known := []migrate.Migration{{Version: 1, Name: "0001_a"}, {Version: 2, Name: "0002_b"}}
+	at := time.UnixMilli(1700000000000).UTC()
+	got := migrate.Statuses(known, []migrate.Status{
+		{Version: 4, Name: "0004_d", Applied: at},
+		{Version: 1, Name: "0001_a", Applied: at},
+		{Version: 3, Name: "0003_c", Applied: at},
+	})
+	want := []migrate.Status{
+		{Version: 1, Name: "0001_a", Applied: at},
+		{Version: 2, Name: "0002_b"},
+		{Version: 3, Name: "0003_c", Applied: at, Unknown: true},
+		{Version: 4, Name: "0004_d", Applied: at, Unknown: true},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Statuses = %+v, want %+v", got, want)
 	}
 }

@@ -1,0 +1,34 @@
+package grantsql_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/internal/grantsql"
+)
+
+func TestWhere(t *testing.T) {
+	tests := []struct {
+		name  string
+		f     storage.GrantFilter
+		mark  string
+		start int
+		where string
+		args  []any
+	}{
+		{name: "empty", f: storage.GrantFilter{}, mark: "$", start: 1, where: "1 = 1"},
+		{name: "postgres", f: storage.GrantFilter{Subject: "s", Type: "t"}, mark: "$", start: 2,
+			where: "subject = $2 AND type = $3", args: []any{"s", "t"}},
+		{name: "sqlite all", f: storage.GrantFilter{Subject: "s", ClientID: "c", SessionID: "x", Type: "t"}, mark: "?", start: 1,
+			where: "subject = ?1 AND client_id = ?2 AND session_id = ?3 AND type = ?4", args: []any{"s", "c", "x", "t"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			where, args := grantsql.Where(tt.f, tt.mark, tt.start)
+			if where != tt.where || fmt.Sprint(args) != fmt.Sprint(tt.args) || len(args) != len(tt.args) {
+				t.Errorf("Where = %q %v, want %q %v", where, args, tt.where, tt.args)
+			}
+		})
+	}
+}
