@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 	"unicode"
 
@@ -522,4 +523,215 @@ func checkScopeEdits(set []string, setGiven bool, add, remove []string) error {
 		}
 	}
 	return nil
+}
+
+// withCatalog loads the configuration, opens the store, runs fn and closes
+// the store: what list and show do.
+func (a *app) withCatalog(ctx context.Context, flag string, fn func(*catalogEnv, storage.Store) error) error {
+	env, err := a.catalogConfig(flag)
+	if err != nil {
+		return err
+	}
+	return a.withStore(ctx, env, func(db storage.Store) error { return fn(env, db) })
+}
+
+// edit is a change to one record of the database: kind is "client",
+// "scope" or "resource".
+type edit struct {
+	kind, name string
+	adding     bool                    // a new record: the file's name is taken
+	check      func(*catalogEnv) error // more checks against the configuration, or nil
+}
+
+// withEdit loads the configuration, refuses a name the configuration
+// defines, runs e.check, refuses a database that keeps nothing, then opens
+// the store and runs fn.
+func (a *app) withEdit(ctx context.Context, flag string, e edit, fn func(*catalogEnv, storage.Store) error) error {
+	env, err := a.catalogConfig(flag)
+	if err != nil {
+		return err
+	}
+	if env.defines(e.kind, e.name) {
+		if e.adding {
+			return env.takenThere(e.kind, e.name)
+		}
+		return env.definedThere(e.kind, e.name)
+	}
+	if e.check != nil {
+		if err := e.check(env); err != nil {
+			return err
+		}
+	}
+	if err := env.writable(); err != nil {
+		return err
+	}
+	return a.withStore(ctx, env, func(db storage.Store) error { return fn(env, db) })
+}
+
+// defines reports whether the configuration defines kind name.
+func (e *catalogEnv) defines(kind, name string) bool {
+	var ok bool
+	switch kind {
+	case "client":
+		_, ok = e.fileClient(name)
+	case "scope":
+		_, ok = e.fileScope(name)
+	case "resource":
+		_, ok = e.fileResource(name)
+	}
+	return ok
+}
+
+// missing is the message for a kind name neither in the file nor in the
+// database.
+func (e *catalogEnv) missing(kind, name string) string {
+	return fmt.Sprintf("no %s %q in the %s (signet %s list shows the %ss)", kind, name, e.where(), kind, kind)
+}
+
+// found splits a lookup's storage.ErrNotFound from its other errors.
+func found[T any](v T, err error) (T, bool, error) {
+	if errors.Is(err, storage.ErrNotFound) {
+		return v, false, nil
+	}
+	return v, err == nil, err
+}
+
+// listRow is one line of a list: the record's name, where it is defined,
+// and its other columns.
+type listRow struct {
+	name, source string
+	conflict     bool
+	columns      []string
+}
+
+// printList prints a list of kind, sorted by name: the header, a table
+// (heading names its columns), then a warning for each name the file and the
+// database both define.
+func printList[V any](a *app, env *catalogEnv, kind, heading string, views []V, row func(V) listRow) error {
+	fmt.Fprintln(a.stdout, env.header())
+	if len(views) == 0 {
+		fmt.Fprintf(a.stdout, "No %ss.\n", kind)
+		return nil
+	}
+	rows := make([]listRow, len(views))
+	for i, v := range views {
+		rows[i] = row(v)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, heading)
+	for _, r := range rows {
+		source := r.source
+		if r.conflict {
+			source += " (CONFLICT)"
+		}
+		fmt.Fprintln(tw, strings.Join(append([]string{r.name, source}, r.columns...), "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if r.conflict && r.source == sourceDatabase {
+			fmt.Fprintf(a.stderr, "warning: %s %q is defined both in the database and in %s, and signet serve refuses to start: remove one (signet %s remove %s removes the database's)\n", kind, r.name, env.cfg.File, kind, r.name)
+		}
+	}
+	return nil
+}
+
+// definedIn says where a shown record is defined: its source, or the
+// configuration file's path.
+func definedIn(source, file string) string {
+	if file != "" {
+		return "configuration file " + file
+	}
+	return source
+}
+
+// printShown ends show: a warning when the file and the database both
+// define the name, then the record, as JSON or for people.
+func printShown[V any](a *app, env *catalogEnv, asJSON bool, kind, name string, conflict bool, v V, print func(V)) error {
+	if conflict {
+		fmt.Fprintf(a.stderr, "warning: %s %q is defined both in %s (shown) and in the database, and signet serve refuses to start: signet %s remove %s removes the database's\n", kind, name, env.cfg.File, kind, name)
+	}
+	if asJSON {
+		return a.printJSON(v)
+	}
+	print(v)
+	return nil
+}
+
+// printUpdated ends update: the changed record, as JSON or for people.
+func printUpdated[V any](a *app, env *catalogEnv, asJSON bool, kind, name string, v V, print func(V)) error {
+	if asJSON {
+		return a.printJSON(v)
+	}
+	fmt.Fprintf(a.stdout, "Updated %s %s; %s.\n", kind, name, env.pollNote())
+	print(v)
+	return nil
+}
+
+// withStore opens the configured store, runs fn and closes the store.
+func (a *app) withStore(ctx context.Context, env *catalogEnv, fn func(storage.Store) error) error {
+	db, err := a.openCatalogStore(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(db)
+}
+
+// removeCmd holds the flags of the remove commands.
+type removeCmd struct {
+	flags catalogFlags
+	yes   bool
+	force bool
+}
+
+// removal is one record of the database to remove.
+type removal struct {
+	kind, name string // client, orders-worker
+	effect     string // what removing it does, for the confirmation
+	get, del   func(storage.Store) error
+}
+
+// removeRecord removes a client or resource from the database, after a
+// confirmation; the file's definition of the same name is never touched.
+func (a *app) removeRecord(ctx context.Context, c *removeCmd, r removal) error {
+	env, err := a.catalogConfig(c.flags.config)
+	if err != nil {
+		return err
+	}
+	inFile := env.defines(r.kind, r.name)
+	if err := env.writable(); err != nil {
+		if inFile {
+			return env.definedThere(r.kind, r.name)
+		}
+		return err
+	}
+	return a.withStore(ctx, env, func(db storage.Store) error {
+		if err := r.get(db); errors.Is(err, storage.ErrNotFound) {
+			if inFile {
+				return env.definedThere(r.kind, r.name)
+			}
+			return errors.New(env.missing(r.kind, r.name))
+		} else if err != nil {
+			return err
+		}
+		what := fmt.Sprintf("remove %s %s from the database: %s", r.kind, r.name, r.effect)
+		if inFile {
+			what = fmt.Sprintf("remove the database's %s %s (%s also defines it, and keeps it)", r.kind, r.name, env.cfg.File)
+		}
+		if err := a.confirm(c.yes, what); err != nil {
+			return err
+		}
+		err := r.del(db)
+		if err := storeError(err, fmt.Sprintf("no %s %q in the database (removed meanwhile?)", r.kind, r.name), ""); err != nil {
+			return err
+		}
+		if inFile {
+			fmt.Fprintf(a.stdout, "Removed %s %s from the database; %s defines it still, and signet serve can start again.\n", r.kind, r.name, env.cfg.File)
+			return nil
+		}
+		fmt.Fprintf(a.stdout, "Removed %s %s from the database; %s.\n", r.kind, r.name, env.pollNote())
+		return nil
+	})
 }

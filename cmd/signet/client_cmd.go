@@ -277,11 +277,7 @@ func (v clientView) authentication() string {
 }
 
 func (a *app) printClient(v clientView) {
-	where := v.Source
-	if v.File != "" {
-		where = "configuration file " + v.File
-	}
-	fmt.Fprintf(a.stdout, "Client %s (%s)\n", v.ClientID, where)
+	fmt.Fprintf(a.stdout, "Client %s (%s)\n", v.ClientID, definedIn(v.Source, v.File))
 	f := newFields(a.stdout)
 	f.add("Name", "%s", orDash(v.ClientName))
 	f.add("Grant types", "%s", strings.Join(v.AllowedGrantTypes, " "))
@@ -339,16 +335,6 @@ func (a *app) printClient(v clientView) {
 		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\n", id, created, expires, s.Description)
 	}
 	tw.Flush()
-}
-
-// withStore opens the configured store, runs fn and closes the store.
-func (a *app) withStore(ctx context.Context, env *catalogEnv, fn func(storage.Store) error) error {
-	db, err := a.openCatalogStore(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	return fn(db)
 }
 
 // --- client add ---
@@ -427,20 +413,8 @@ func (a *app) clientAdd(ctx context.Context, c *clientAddCmd, id string) error {
 	if err != nil {
 		return err
 	}
-	env, err := a.catalogConfig(c.flags.config)
-	if err != nil {
-		return err
-	}
-	if _, ok := env.fileClient(id); ok {
-		return env.takenThere("client", id)
-	}
-	if err := env.checkKeys(id, keys); err != nil {
-		return err
-	}
-	if err := env.writable(); err != nil {
-		return err
-	}
-	return a.withStore(ctx, env, func(db storage.Store) error {
+	check := func(env *catalogEnv) error { return env.checkKeys(id, keys) }
+	return a.withEdit(ctx, c.flags.config, edit{kind: "client", name: id, adding: true, check: check}, func(env *catalogEnv, db storage.Store) error {
 		known, err := env.knownScopes(ctx, db)
 		if err != nil {
 			return err
@@ -511,11 +485,7 @@ signet serve refuses to start until one of them is removed.
 }
 
 func (a *app) clientList(ctx context.Context, f *catalogFlags) error {
-	env, err := a.catalogConfig(f.config)
-	if err != nil {
-		return err
-	}
-	return a.withStore(ctx, env, func(db storage.Store) error {
+	return a.withCatalog(ctx, f.config, func(env *catalogEnv, db storage.Store) error {
 		stored, err := db.ListClients(ctx)
 		if err != nil {
 			return err
@@ -538,29 +508,9 @@ func (a *app) clientList(ctx context.Context, f *catalogFlags) error {
 		if f.json {
 			return a.printJSON(views)
 		}
-		fmt.Fprintln(a.stdout, env.header())
-		if len(views) == 0 {
-			fmt.Fprintln(a.stdout, "No clients.")
-			return nil
-		}
-		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "CLIENT ID\tSOURCE\tNAME\tSCOPES\tAUTHENTICATION")
-		for _, v := range views {
-			source := v.Source
-			if v.Conflict {
-				source += " (CONFLICT)"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.ClientID, source, v.ClientName, strings.Join(v.AllowedScopes, " "), v.authentication())
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		for _, v := range views {
-			if v.Conflict && v.Source == sourceDatabase {
-				fmt.Fprintf(a.stderr, "warning: client %q is defined both in the database and in %s, and signet serve refuses to start: remove one (signet client remove %s removes the database's)\n", v.ClientID, env.cfg.File, v.ClientID)
-			}
-		}
-		return nil
+		return printList(a, env, "client", "CLIENT ID\tSOURCE\tNAME\tSCOPES\tAUTHENTICATION", views, func(v clientView) listRow {
+			return listRow{v.ClientID, v.Source, v.Conflict, []string{v.ClientName, strings.Join(v.AllowedScopes, " "), v.authentication()}}
+		})
 	})
 }
 
@@ -584,16 +534,11 @@ and expiry. Secrets are never shown: only their hashes are kept.
 }
 
 func (a *app) clientShow(ctx context.Context, f *catalogFlags, id string) error {
-	env, err := a.catalogConfig(f.config)
-	if err != nil {
-		return err
-	}
-	return a.withStore(ctx, env, func(db storage.Store) error {
-		stored, err := db.GetClient(ctx, id)
-		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+	return a.withCatalog(ctx, f.config, func(env *catalogEnv, db storage.Store) error {
+		stored, inDB, err := found(db.GetClient(ctx, id))
+		if err != nil {
 			return err
 		}
-		inDB := err == nil
 		var v clientView
 		if fc, ok := env.fileClient(id); ok {
 			v = env.fileClientView(fc, a.now())
@@ -601,16 +546,9 @@ func (a *app) clientShow(ctx context.Context, f *catalogFlags, id string) error 
 		} else if inDB {
 			v = storedClientView(stored, a.now())
 		} else {
-			return fmt.Errorf("no client %q in the %s (signet client list shows the clients)", id, env.where())
+			return errors.New(env.missing("client", id))
 		}
-		if v.Conflict {
-			fmt.Fprintf(a.stderr, "warning: client %q is defined both in %s (shown) and in the database, and signet serve refuses to start: signet client remove %s removes the database's\n", id, env.cfg.File, id)
-		}
-		if f.json {
-			return a.printJSON(v)
-		}
-		a.printClient(v)
-		return nil
+		return printShown(a, env, f.json, "client", id, v.Conflict, v, a.printClient)
 	})
 }
 
@@ -686,20 +624,8 @@ func (a *app) clientUpdate(cmd *cobra.Command, c *clientUpdateCmd, id string) er
 			return err
 		}
 	}
-	env, err := a.catalogConfig(c.flags.config)
-	if err != nil {
-		return err
-	}
-	if _, ok := env.fileClient(id); ok {
-		return env.definedThere("client", id)
-	}
-	if err := env.checkKeys(id, keys); err != nil {
-		return err
-	}
-	if err := env.writable(); err != nil {
-		return err
-	}
-	return a.withStore(ctx, env, func(db storage.Store) error {
+	check := func(env *catalogEnv) error { return env.checkKeys(id, keys) }
+	return a.withEdit(ctx, c.flags.config, edit{kind: "client", name: id, check: check}, func(env *catalogEnv, db storage.Store) error {
 		known, err := env.knownScopes(ctx, db)
 		if err != nil {
 			return err
@@ -747,7 +673,7 @@ func (a *app) clientUpdate(cmd *cobra.Command, c *clientUpdateCmd, id string) er
 			}
 			return nil
 		})
-		if err := storeError(err, fmt.Sprintf("no client %q in the %s (signet client list shows the clients)", id, env.where()), ""); err != nil {
+		if err := storeError(err, env.missing("client", id), ""); err != nil {
 			return err
 		}
 		for _, s := range dangling {
@@ -757,13 +683,7 @@ func (a *app) clientUpdate(cmd *cobra.Command, c *clientUpdateCmd, id string) er
 		if err != nil {
 			return err
 		}
-		v := storedClientView(stored, a.now())
-		if c.flags.json {
-			return a.printJSON(v)
-		}
-		fmt.Fprintf(a.stdout, "Updated client %s; %s.\n", id, env.pollNote())
-		a.printClient(v)
-		return nil
+		return printUpdated(a, env, c.flags.json, "client", id, storedClientView(stored, a.now()), a.printClient)
 	})
 }
 
@@ -777,12 +697,6 @@ func active(s storage.ClientSecret, now time.Time) bool {
 }
 
 // --- client remove ---
-
-type removeCmd struct {
-	flags catalogFlags
-	yes   bool
-	force bool
-}
 
 func (a *app) clientRemoveCommand() *cobra.Command {
 	c := &removeCmd{}
@@ -807,65 +721,14 @@ removes the database's.
 }
 
 func (a *app) clientRemove(ctx context.Context, c *removeCmd, id string) error {
-	env, err := a.catalogConfig(c.flags.config)
-	if err != nil {
-		return err
-	}
-	_, inFile := env.fileClient(id)
-	return a.removeRecord(ctx, c, env, removal{
-		kind: "client", name: id, plural: "clients", inFile: inFile,
+	return a.removeRecord(ctx, c, removal{
+		kind: "client", name: id,
 		effect: "it can get no more tokens",
 		get: func(db storage.Store) error {
 			_, err := db.GetClient(ctx, id)
 			return err
 		},
 		del: func(db storage.Store) error { return db.DeleteClient(ctx, id) },
-	})
-}
-
-// removal is one record of the database to remove.
-type removal struct {
-	kind, name, plural string // client, orders-worker, clients
-	inFile             bool   // the configuration file defines it too
-	effect             string // what removing it does, for the confirmation
-	get, del           func(storage.Store) error
-}
-
-// removeRecord removes a client or resource from the database, after a
-// confirmation; the file's definition of the same name is never touched.
-func (a *app) removeRecord(ctx context.Context, c *removeCmd, env *catalogEnv, r removal) error {
-	if err := env.writable(); err != nil {
-		if r.inFile {
-			return env.definedThere(r.kind, r.name)
-		}
-		return err
-	}
-	return a.withStore(ctx, env, func(db storage.Store) error {
-		if err := r.get(db); errors.Is(err, storage.ErrNotFound) {
-			if r.inFile {
-				return env.definedThere(r.kind, r.name)
-			}
-			return fmt.Errorf("no %s %q in the %s (signet %s list shows the %s)", r.kind, r.name, env.where(), r.kind, r.plural)
-		} else if err != nil {
-			return err
-		}
-		what := fmt.Sprintf("remove %s %s from the database: %s", r.kind, r.name, r.effect)
-		if r.inFile {
-			what = fmt.Sprintf("remove the database's %s %s (%s also defines it, and keeps it)", r.kind, r.name, env.cfg.File)
-		}
-		if err := a.confirm(c.yes, what); err != nil {
-			return err
-		}
-		err := r.del(db)
-		if err := storeError(err, fmt.Sprintf("no %s %q in the database (removed meanwhile?)", r.kind, r.name), ""); err != nil {
-			return err
-		}
-		if r.inFile {
-			fmt.Fprintf(a.stdout, "Removed %s %s from the database; %s defines it still, and signet serve can start again.\n", r.kind, r.name, env.cfg.File)
-			return nil
-		}
-		fmt.Fprintf(a.stdout, "Removed %s %s from the database; %s.\n", r.kind, r.name, env.pollNote())
-		return nil
 	})
 }
 
@@ -993,18 +856,8 @@ more tokens. Add the new secret first.
 }
 
 func (a *app) clientSecretRemove(ctx context.Context, c *removeCmd, id, secretID string) error {
-	env, err := a.catalogConfig(c.flags.config)
-	if err != nil {
-		return err
-	}
-	if _, ok := env.fileClient(id); ok {
-		return env.definedThere("client", id)
-	}
-	if err := env.writable(); err != nil {
-		return err
-	}
-	now := a.now()
-	return a.withStore(ctx, env, func(db storage.Store) error {
+	return a.withEdit(ctx, c.flags.config, edit{kind: "client", name: id}, func(env *catalogEnv, db storage.Store) error {
+		now := a.now()
 		err := db.UpdateClient(ctx, id, func(cl *storage.Client) error {
 			i := slices.IndexFunc(cl.Secrets, func(s storage.ClientSecret) bool { return s.ID == secretID })
 			if i < 0 {
@@ -1021,7 +874,7 @@ func (a *app) clientSecretRemove(ctx context.Context, c *removeCmd, id, secretID
 			}
 			return nil
 		})
-		if err := storeError(err, fmt.Sprintf("no client %q in the %s (signet client list shows the clients)", id, env.where()), ""); err != nil {
+		if err := storeError(err, env.missing("client", id), ""); err != nil {
 			return err
 		}
 		fmt.Fprintf(a.stdout, "Removed secret %s of client %s; %s.\n", secretID, id, env.pollNote())

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -41,11 +40,7 @@ type resourceView struct {
 }
 
 func (a *app) printResource(v resourceView) {
-	where := v.Source
-	if v.File != "" {
-		where = "configuration file " + v.File
-	}
-	fmt.Fprintf(a.stdout, "Resource %s (%s)\n", v.Name, where)
+	fmt.Fprintf(a.stdout, "Resource %s (%s)\n", v.Name, definedIn(v.Source, v.File))
 	f := newFields(a.stdout)
 	f.add("Display name", "%s", orDash(v.DisplayName))
 	f.add("Scopes", "%s", orNone(v.Scopes))
@@ -98,17 +93,7 @@ func (a *app) resourceAdd(ctx context.Context, c *resourceAddCmd, name string) e
 	if err := checkTexts(map[string]string{"--display-name": c.displayName}); err != nil {
 		return err
 	}
-	env, err := a.catalogConfig(c.flags.config)
-	if err != nil {
-		return err
-	}
-	if _, ok := env.fileResource(name); ok {
-		return env.takenThere("resource", name)
-	}
-	if err := env.writable(); err != nil {
-		return err
-	}
-	return a.withStore(ctx, env, func(db storage.Store) error {
+	return a.withEdit(ctx, c.flags.config, edit{kind: "resource", name: name, adding: true}, func(env *catalogEnv, db storage.Store) error {
 		known, err := env.knownScopes(ctx, db)
 		if err != nil {
 			return err
@@ -149,11 +134,7 @@ marked CONFLICT: signet serve refuses to start until one is removed.
 }
 
 func (a *app) resourceList(ctx context.Context, f *catalogFlags) error {
-	env, err := a.catalogConfig(f.config)
-	if err != nil {
-		return err
-	}
-	return a.withStore(ctx, env, func(db storage.Store) error {
+	return a.withCatalog(ctx, f.config, func(env *catalogEnv, db storage.Store) error {
 		stored, err := db.ListAPIResources(ctx)
 		if err != nil {
 			return err
@@ -174,29 +155,9 @@ func (a *app) resourceList(ctx context.Context, f *catalogFlags) error {
 		if f.json {
 			return a.printJSON(views)
 		}
-		fmt.Fprintln(a.stdout, env.header())
-		if len(views) == 0 {
-			fmt.Fprintln(a.stdout, "No resources.")
-			return nil
-		}
-		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "RESOURCE\tSOURCE\tDISPLAY NAME\tSCOPES")
-		for _, v := range views {
-			source := v.Source
-			if v.Conflict {
-				source += " (CONFLICT)"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.Name, source, v.DisplayName, strings.Join(v.Scopes, " "))
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		for _, v := range views {
-			if v.Conflict && v.Source == sourceDatabase {
-				fmt.Fprintf(a.stderr, "warning: resource %q is defined both in the database and in %s, and signet serve refuses to start: remove one (signet resource remove %s removes the database's)\n", v.Name, env.cfg.File, v.Name)
-			}
-		}
-		return nil
+		return printList(a, env, "resource", "RESOURCE\tSOURCE\tDISPLAY NAME\tSCOPES", views, func(v resourceView) listRow {
+			return listRow{v.Name, v.Source, v.Conflict, []string{v.DisplayName, strings.Join(v.Scopes, " ")}}
+		})
 	})
 }
 
@@ -218,32 +179,20 @@ func (a *app) resourceShowCommand() *cobra.Command {
 }
 
 func (a *app) resourceShow(ctx context.Context, f *catalogFlags, name string) error {
-	env, err := a.catalogConfig(f.config)
-	if err != nil {
-		return err
-	}
-	return a.withStore(ctx, env, func(db storage.Store) error {
-		stored, err := db.GetAPIResource(ctx, name)
-		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+	return a.withCatalog(ctx, f.config, func(env *catalogEnv, db storage.Store) error {
+		stored, inDB, err := found(db.GetAPIResource(ctx, name))
+		if err != nil {
 			return err
 		}
-		inDB := err == nil
 		var v resourceView
 		if r, ok := env.fileResource(name); ok {
 			v = resourceView{Name: name, DisplayName: r.DisplayName, Scopes: nonNil(r.Scopes), Source: env.source(), File: env.file(), Conflict: inDB}
 		} else if inDB {
 			v = storedResourceView(stored)
 		} else {
-			return fmt.Errorf("no resource %q in the %s (signet resource list shows the resources)", name, env.where())
+			return errors.New(env.missing("resource", name))
 		}
-		if v.Conflict {
-			fmt.Fprintf(a.stderr, "warning: resource %q is defined both in %s (shown) and in the database, and signet serve refuses to start: signet resource remove %s removes the database's\n", name, env.cfg.File, name)
-		}
-		if f.json {
-			return a.printJSON(v)
-		}
-		a.printResource(v)
-		return nil
+		return printShown(a, env, f.json, "resource", name, v.Conflict, v, a.printResource)
 	})
 }
 
@@ -296,17 +245,7 @@ func (a *app) resourceUpdate(cmd *cobra.Command, c *resourceUpdateCmd, name stri
 	if err := checkTexts(map[string]string{"--display-name": c.displayName}); err != nil {
 		return err
 	}
-	env, err := a.catalogConfig(c.flags.config)
-	if err != nil {
-		return err
-	}
-	if _, ok := env.fileResource(name); ok {
-		return env.definedThere("resource", name)
-	}
-	if err := env.writable(); err != nil {
-		return err
-	}
-	return a.withStore(ctx, env, func(db storage.Store) error {
+	return a.withEdit(ctx, c.flags.config, edit{kind: "resource", name: name}, func(env *catalogEnv, db storage.Store) error {
 		known, err := env.knownScopes(ctx, db)
 		if err != nil {
 			return err
@@ -336,20 +275,14 @@ func (a *app) resourceUpdate(cmd *cobra.Command, c *resourceUpdateCmd, name stri
 			}
 			return checkScopesKnown(added, known)
 		})
-		if err := storeError(err, fmt.Sprintf("no resource %q in the %s (signet resource list shows the resources)", name, env.where()), ""); err != nil {
+		if err := storeError(err, env.missing("resource", name), ""); err != nil {
 			return err
 		}
 		r, err := db.GetAPIResource(ctx, name)
 		if err != nil {
 			return err
 		}
-		v := storedResourceView(r)
-		if c.flags.json {
-			return a.printJSON(v)
-		}
-		fmt.Fprintf(a.stdout, "Updated resource %s; %s.\n", name, env.pollNote())
-		a.printResource(v)
-		return nil
+		return printUpdated(a, env, c.flags.json, "resource", name, storedResourceView(r), a.printResource)
 	})
 }
 
@@ -378,13 +311,8 @@ this removes the database's.
 }
 
 func (a *app) resourceRemove(ctx context.Context, c *removeCmd, name string) error {
-	env, err := a.catalogConfig(c.flags.config)
-	if err != nil {
-		return err
-	}
-	_, inFile := env.fileResource(name)
-	return a.removeRecord(ctx, c, env, removal{
-		kind: "resource", name: name, plural: "resources", inFile: inFile,
+	return a.removeRecord(ctx, c, removal{
+		kind: "resource", name: name,
 		effect: "new tokens no longer name it in their aud",
 		get: func(db storage.Store) error {
 			_, err := db.GetAPIResource(ctx, name)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -150,11 +149,7 @@ type scopeView struct {
 }
 
 func (a *app) printScope(v scopeView) {
-	where := v.Source
-	if v.File != "" {
-		where = "configuration file " + v.File
-	}
-	fmt.Fprintf(a.stdout, "Scope %s (%s)\n", v.Name, where)
+	fmt.Fprintf(a.stdout, "Scope %s (%s)\n", v.Name, definedIn(v.Source, v.File))
 	f := newFields(a.stdout)
 	f.add("Display name", "%s", orDash(v.DisplayName))
 	f.add("Description", "%s", orDash(v.Description))
@@ -205,17 +200,7 @@ func (a *app) scopeAdd(ctx context.Context, c *scopeAddCmd, name string) error {
 	if err := checkTexts(map[string]string{"--display-name": c.displayName, "--description": c.description}); err != nil {
 		return err
 	}
-	env, err := a.catalogConfig(c.flags.config)
-	if err != nil {
-		return err
-	}
-	if _, ok := env.fileScope(name); ok {
-		return env.takenThere("scope", name)
-	}
-	if err := env.writable(); err != nil {
-		return err
-	}
-	return a.withStore(ctx, env, func(db storage.Store) error {
+	return a.withEdit(ctx, c.flags.config, edit{kind: "scope", name: name, adding: true}, func(env *catalogEnv, db storage.Store) error {
 		s := storage.APIScope{Name: name, DisplayName: c.displayName, Description: c.description}
 		err := db.CreateAPIScope(ctx, s)
 		if err := storeError(err, "", fmt.Sprintf("scope %q already exists in the database: change it with signet scope update %s", name, name)); err != nil {
@@ -265,11 +250,7 @@ CONFLICT: signet serve refuses to start until one is removed.
 }
 
 func (a *app) scopeList(ctx context.Context, f *catalogFlags) error {
-	env, err := a.catalogConfig(f.config)
-	if err != nil {
-		return err
-	}
-	return a.withStore(ctx, env, func(db storage.Store) error {
+	return a.withCatalog(ctx, f.config, func(env *catalogEnv, db storage.Store) error {
 		stored, err := db.ListAPIScopes(ctx)
 		if err != nil {
 			return err
@@ -294,29 +275,9 @@ func (a *app) scopeList(ctx context.Context, f *catalogFlags) error {
 		if f.json {
 			return a.printJSON(views)
 		}
-		fmt.Fprintln(a.stdout, env.header())
-		if len(views) == 0 {
-			fmt.Fprintln(a.stdout, "No scopes.")
-			return nil
-		}
-		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "SCOPE\tSOURCE\tDISPLAY NAME\tUSED BY")
-		for _, v := range views {
-			source := v.Source
-			if v.Conflict {
-				source += " (CONFLICT)"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.Name, source, v.DisplayName, v.UsedBy.summary())
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		for _, v := range views {
-			if v.Conflict && v.Source == sourceDatabase {
-				fmt.Fprintf(a.stderr, "warning: scope %q is defined both in the database and in %s, and signet serve refuses to start: remove one (signet scope remove %s removes the database's)\n", v.Name, env.cfg.File, v.Name)
-			}
-		}
-		return nil
+		return printList(a, env, "scope", "SCOPE\tSOURCE\tDISPLAY NAME\tUSED BY", views, func(v scopeView) listRow {
+			return listRow{v.Name, v.Source, v.Conflict, []string{v.DisplayName, v.UsedBy.summary()}}
+		})
 	})
 }
 
@@ -339,16 +300,11 @@ and resources that use it.
 }
 
 func (a *app) scopeShow(ctx context.Context, f *catalogFlags, name string) error {
-	env, err := a.catalogConfig(f.config)
-	if err != nil {
-		return err
-	}
-	return a.withStore(ctx, env, func(db storage.Store) error {
-		stored, err := db.GetAPIScope(ctx, name)
-		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+	return a.withCatalog(ctx, f.config, func(env *catalogEnv, db storage.Store) error {
+		stored, inDB, err := found(db.GetAPIScope(ctx, name))
+		if err != nil {
 			return err
 		}
-		inDB := err == nil
 		cc, err := env.contents(ctx, db)
 		if err != nil {
 			return err
@@ -359,17 +315,10 @@ func (a *app) scopeShow(ctx context.Context, f *catalogFlags, name string) error
 		} else if inDB {
 			v = scopeView{Name: name, DisplayName: stored.DisplayName, Description: stored.Description, Source: sourceDatabase}
 		} else {
-			return fmt.Errorf("no scope %q in the %s (signet scope list shows the scopes)", name, env.where())
+			return errors.New(env.missing("scope", name))
 		}
 		v.UsedBy = cc.usersOf(name)
-		if v.Conflict {
-			fmt.Fprintf(a.stderr, "warning: scope %q is defined both in %s (shown) and in the database, and signet serve refuses to start: signet scope remove %s removes the database's\n", name, env.cfg.File, name)
-		}
-		if f.json {
-			return a.printJSON(v)
-		}
-		a.printScope(v)
-		return nil
+		return printShown(a, env, f.json, "scope", name, v.Conflict, v, a.printScope)
 	})
 }
 
@@ -404,17 +353,7 @@ func (a *app) scopeUpdate(cmd *cobra.Command, c *scopeAddCmd, name string) error
 	if err := checkTexts(map[string]string{"--display-name": c.displayName, "--description": c.description}); err != nil {
 		return err
 	}
-	env, err := a.catalogConfig(c.flags.config)
-	if err != nil {
-		return err
-	}
-	if _, ok := env.fileScope(name); ok {
-		return env.definedThere("scope", name)
-	}
-	if err := env.writable(); err != nil {
-		return err
-	}
-	return a.withStore(ctx, env, func(db storage.Store) error {
+	return a.withEdit(ctx, c.flags.config, edit{kind: "scope", name: name}, func(env *catalogEnv, db storage.Store) error {
 		err := db.UpdateAPIScope(ctx, name, func(s *storage.APIScope) error {
 			if setDisplay {
 				s.DisplayName = c.displayName
@@ -424,7 +363,7 @@ func (a *app) scopeUpdate(cmd *cobra.Command, c *scopeAddCmd, name string) error
 			}
 			return nil
 		})
-		if err := storeError(err, fmt.Sprintf("no scope %q in the %s (signet scope list shows the scopes)", name, env.where()), ""); err != nil {
+		if err := storeError(err, env.missing("scope", name), ""); err != nil {
 			return err
 		}
 		s, err := db.GetAPIScope(ctx, name)
@@ -436,12 +375,7 @@ func (a *app) scopeUpdate(cmd *cobra.Command, c *scopeAddCmd, name string) error
 			return err
 		}
 		v := scopeView{Name: name, DisplayName: s.DisplayName, Description: s.Description, Source: sourceDatabase, UsedBy: cc.usersOf(name)}
-		if c.flags.json {
-			return a.printJSON(v)
-		}
-		fmt.Fprintf(a.stdout, "Updated scope %s; %s.\n", name, env.pollNote())
-		a.printScope(v)
-		return nil
+		return printUpdated(a, env, c.flags.json, "scope", name, v, a.printScope)
 	})
 }
 
@@ -489,7 +423,7 @@ func (a *app) scopeRemove(ctx context.Context, c *removeCmd, name string) error 
 			if inFile {
 				return env.definedThere("scope", name)
 			}
-			return fmt.Errorf("no scope %q in the %s (signet scope list shows the scopes)", name, env.where())
+			return errors.New(env.missing("scope", name))
 		} else if err != nil {
 			return err
 		}
