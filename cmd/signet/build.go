@@ -201,6 +201,9 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 	s.keys = keys
 	s.retention = maxLifetime
 	if isManaged(cfg.Key) && !faulty("key") {
+		if cfg.Storage.Driver == config.DriverMemory {
+			s.warnings = append(s.warnings, fmt.Sprintf("%s: Managed keys with storage.driver memory are lost when signet stops: each start makes new ones, and tokens signed before no longer validate; use sqlite or postgres", cfg.Pos("key").String()))
+		}
 		if _, err := readKEK(cfg.Key); err != nil {
 			add("key", err)
 		} else if f := cfg.Key.KeyEncryptionKeyFile; f != "" {

@@ -68,6 +68,11 @@ func (a *app) withManager(ctx context.Context, flag, what string, fn func(cfg *c
 	if !isManaged(cfg.Key) {
 		return fmt.Errorf("%s is for key.type Managed; %s has key.type %s, whose keys Signet does not create: roll it over by hand (add the new certificate to validationKeys, wait for caches, swap, remove; see the README)", what, cfg.File, keyType(cfg))
 	}
+	if cfg.Storage.Driver == config.DriverMemory {
+		// A memory store here would be this command's own, empty and
+		// gone when it exits: nothing it showed or changed is the server's.
+		return fmt.Errorf("%s cannot reach the keys of %s: with storage.driver memory they live only inside the running server; use sqlite or postgres to manage them", what, cfg.File)
+	}
 	logger := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	// Only list reads: it neither migrates the database nor makes keys.
 	readOnly := what == "signet keys list"

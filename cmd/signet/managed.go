@@ -45,6 +45,10 @@ func (a *app) newManager(cfg *config.Config, db storage.Store, logger *slog.Logg
 		return nil, err
 	}
 	k := cfg.Key
+	source := "Managed (" + cfg.Storage.Driver + ")"
+	if d := redactDSN(cfg.Storage.Driver, cfg.Storage.DSN); d != "" {
+		source = "Managed (" + cfg.Storage.Driver + " " + d + ")"
+	}
 	return managed.New(db, managed.Options{
 		KEK:         kek,
 		Algorithms:  k.SigningAlgorithms,
@@ -53,7 +57,7 @@ func (a *app) newManager(cfg *config.Config, db storage.Store, logger *slog.Logg
 		Retention:   k.RetentionDuration,
 		Now:         a.now,
 		Logger:      logger,
-		Source:      "Managed (" + cfg.Storage.Driver + " " + redactDSN(cfg.Storage.Driver, cfg.Storage.DSN) + ")",
+		Source:      source,
 	})
 }
 

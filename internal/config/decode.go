@@ -126,9 +126,15 @@ func describeAt(n *yaml.Node, path string) string {
 	return describe(n)
 }
 
-// sensitive reports whether path is, or is inside, a place for secrets.
+// sensitive reports whether path is, or is inside, a place for secrets:
+// client secrets, passwords, the PKCS#11 PIN, the key-encryption key, and
+// the database's connection string (or a scalar written where the storage
+// section belongs, most likely one), which can hold a password.
 func sensitive(path string) bool {
-	return strings.Contains(path, "secrets") || strings.HasSuffix(path, "password")
+	p := strings.ToLower(path)
+	return strings.Contains(p, "secrets") || strings.HasSuffix(p, "password") ||
+		p == "storage" || strings.HasSuffix(p, "dsn") || strings.HasSuffix(p, "pin") ||
+		strings.HasSuffix(p, "keyencryptionkey")
 }
 
 func quoteShort(s string) string {

@@ -219,6 +219,9 @@ func TestTypeErrors(t *testing.T) {
 		{"mapping for a list", "apiScopes: {name: a}", `1: apiScopes: expected a list, got a mapping`},
 		{"scalar for a section", "key: Store", `1: key: expected a mapping (key: value lines), got "Store"`},
 		{"list for a section", "log: [a]", `1: log: expected a mapping (key: value lines), got a list`},
+		// A DSN where the storage section belongs is not repeated: it may
+		// hold a password.
+		{"dsn for the storage section", "storage: postgres://bob:hunter2@db/signet", `1: storage: expected a mapping (key: value lines), got a plain value`},
 		{"root", "- a\n- b", `1: expected a mapping (key: value lines), got a list`},
 		{"bad date", "clients: [{secrets: [{expiration: 2027-13-01}]}]", `1: clients[0].secrets[0].expiration: expected a date (2027-01-01) or an RFC 3339 time`},
 		{"list for a date", "clients: [{secrets: [{expiration: []}]}]", `1: clients[0].secrets[0].expiration: expected a date, got a list`},
