@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/signetid/signet/internal/oauth"
@@ -25,8 +26,9 @@ var AuthMethods = []string{AuthSecretBasic, AuthSecretPost, AuthPrivateKeyJWT}
 var dummyHash, _ = secret.Parse(secret.Hash(secret.Generate()))
 
 // authenticate identifies and authenticates the client of req, by exactly
-// one method (RFC 6749 §2.3).
-func (e *Endpoint) authenticate(ctx context.Context, req *Request, audiences []string) (*Client, string, *oauth.Error) {
+// one method (RFC 6749 §2.3). issuer is the request's issuer, which a
+// client assertion's aud must name.
+func (e *Endpoint) authenticate(ctx context.Context, req *Request, issuer string) (*Client, string, *oauth.Error) {
 	methods := 0
 	for _, used := range []bool{req.HasBasic, req.ClientSecret != "", req.Assertion != "" || req.AssertionType != ""} {
 		if used {
@@ -49,6 +51,8 @@ func (e *Endpoint) authenticate(ctx context.Context, req *Request, audiences []s
 		c, err := e.checkSecret(ctx, req.ClientID, req.ClientSecret, false)
 		return c, AuthSecretPost, err
 	case req.Assertion != "" || req.AssertionType != "":
+		// Only an assertion needs the audiences: secrets do not build them.
+		audiences := []string{strings.TrimSuffix(issuer, "/") + "/connect/token", issuer}
 		c, err := e.checkAssertion(ctx, req, audiences)
 		return c, AuthPrivateKeyJWT, err
 	}

@@ -34,6 +34,13 @@ type Resources struct {
 // "<issuer>/resources", IdentityServer's static audience, so that a token
 // always has an aud (RFC 9068 §2.2 requires one) that an API can expect.
 func (r Resources) audience(issuer string, scopes []string) []string {
+	// The common case, one scope held by one resource, shares the
+	// snapshot's slice (capped, so that no append can write into it).
+	if len(scopes) == 1 {
+		if res := r.ByScope[scopes[0]]; len(res) == 1 {
+			return res[:1:1]
+		}
+	}
 	var aud []string
 	for _, s := range scopes {
 		for _, res := range r.ByScope[s] {
@@ -117,8 +124,7 @@ func (e *Endpoint) handle(r *http.Request) (*oauth.TokenResponse, *oauth.Error) 
 		return nil, oauth.Errorf(oauth.UnsupportedGrantType, "grant_type %q is not supported; this server supports %s", req.GrantType, strings.Join(GrantTypes, ", "))
 	}
 	issuer := e.Issuer(r)
-	audiences := []string{strings.TrimSuffix(issuer, "/") + "/connect/token", issuer}
-	client, method, oerr := e.authenticate(r.Context(), req, audiences)
+	client, method, oerr := e.authenticate(r.Context(), req, issuer)
 	if oerr != nil {
 		return nil, oerr
 	}
@@ -147,7 +153,9 @@ func grantedScopes(c *Client, requested string) ([]string, *oauth.Error) {
 		}
 		return c.Scopes, nil
 	}
-	var out []string
+	// Duplicates are dropped in place: fields is ours, and out never
+	// overtakes the scope being read.
+	out := fields[:0]
 	for _, s := range fields {
 		if !slices.Contains(c.Scopes, s) {
 			return nil, oauth.Errorf(oauth.InvalidScope, "scope %q is unknown or not allowed for client %q", s, c.ID)

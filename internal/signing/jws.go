@@ -4,11 +4,12 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/cryptobyte/asn1"
@@ -85,9 +86,7 @@ func (k *Key) signJWT(typ string, claims any) (string, error) {
 	buf = append(buf, '.')
 	buf = enc.AppendEncode(buf, payload)
 
-	hh := alg.hash.New()
-	hh.Write(buf)
-	digest := hh.Sum(nil)
+	digest := hashOf(alg.hash, buf)
 	var opts crypto.SignerOpts = alg.hash
 	if alg.pss {
 		opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: alg.hash}
@@ -106,21 +105,56 @@ func (k *Key) signJWT(typ string, claims any) (string, error) {
 	return string(buf), nil
 }
 
+// hashOf is h's digest of data, through the one-shot functions: h.New
+// would put a hasher on the heap for every token.
+func hashOf(h crypto.Hash, data []byte) []byte {
+	switch h {
+	case crypto.SHA256:
+		d := sha256.Sum256(data)
+		return d[:]
+	case crypto.SHA384:
+		d := sha512.Sum384(data)
+		return d[:]
+	case crypto.SHA512:
+		d := sha512.Sum512(data)
+		return d[:]
+	}
+	hh := h.New()
+	hh.Write(data)
+	return hh.Sum(nil)
+}
+
 // ecdsaRaw turns an ASN.1 ECDSA signature (what crypto.Signer returns)
 // into JWS's r||s, each left-padded to size bytes.
 func ecdsaRaw(der []byte, size int) ([]byte, error) {
-	var r, s big.Int
 	in := cryptobyte.String(der)
-	var inner cryptobyte.String
+	var inner, r, s cryptobyte.String
 	if !in.ReadASN1(&inner, asn1.SEQUENCE) || !in.Empty() ||
-		!inner.ReadASN1Integer(&r) || !inner.ReadASN1Integer(&s) || !inner.Empty() {
+		!inner.ReadASN1(&r, asn1.INTEGER) || !inner.ReadASN1(&s, asn1.INTEGER) || !inner.Empty() {
 		return nil, errors.New("the signer returned a malformed ECDSA signature")
 	}
-	if r.Sign() <= 0 || s.Sign() <= 0 || r.BitLen() > 8*size || s.BitLen() > 8*size {
+	out := make([]byte, 2*size)
+	if !putUint(out[:size], r) || !putUint(out[size:], s) {
 		return nil, errors.New("the signer returned an ECDSA signature out of range")
 	}
-	out := make([]byte, 2*size)
-	r.FillBytes(out[:size])
-	s.FillBytes(out[size:])
 	return out, nil
+}
+
+// putUint writes the DER INTEGER content v, which must be positive and
+// minimally encoded (X.690 §8.3.2) and fit in dst, right-aligned in dst.
+func putUint(dst []byte, v []byte) bool {
+	switch {
+	case len(v) == 0 || v[0]&0x80 != 0: // empty or negative
+		return false
+	case len(v) > 1 && v[0] == 0 && v[1]&0x80 == 0: // not minimal
+		return false
+	}
+	for len(v) > 0 && v[0] == 0 {
+		v = v[1:]
+	}
+	if len(v) == 0 || len(v) > len(dst) { // zero, or too large
+		return false
+	}
+	copy(dst[len(dst)-len(v):], v)
+	return true
 }
