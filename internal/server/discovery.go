@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -41,25 +42,35 @@ type discoveryDocument struct {
 type discoveryCache struct {
 	info DiscoveryInfo
 	mu   sync.RWMutex
-	docs map[string]encoded
+	docs map[string]*encoded
 	// version of the scopes the cached documents hold; a new version
 	// empties the cache.
 	version int64
 }
 
+// encoded is a response body with its header values, built once: the
+// handlers put these slices into each response's header map as they are
+// (net/http only reads them), so that a cached response allocates nothing
+// for its headers.
 type encoded struct {
-	body []byte
-	etag string
+	body         []byte
+	etag         string
+	etagHeader   []string
+	lengthHeader []string
+}
+
+func newEncoded(body []byte, etag string) *encoded {
+	return &encoded{body: body, etag: etag, etagHeader: []string{etag}, lengthHeader: []string{strconv.Itoa(len(body))}}
 }
 
 const maxCachedIssuers = 32
 
 func newDiscoveryCache(info DiscoveryInfo) *discoveryCache {
-	return &discoveryCache{info: info, docs: map[string]encoded{}}
+	return &discoveryCache{info: info, docs: map[string]*encoded{}}
 }
 
 // get returns the document for issuer with scopes of the given version.
-func (c *discoveryCache) get(issuer string, scopes []string, version int64) encoded {
+func (c *discoveryCache) get(issuer string, scopes []string, version int64) *encoded {
 	c.mu.RLock()
 	e, ok := c.docs[issuer]
 	current := c.version == version
@@ -83,10 +94,10 @@ func (c *discoveryCache) get(issuer string, scopes []string, version int64) enco
 	}
 	body, _ := json.Marshal(doc) // strings and string slices only: cannot fail
 	sum := sha256.Sum256(body)
-	e = encoded{body: body, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}
+	e = newEncoded(body, `"`+base64.RawURLEncoding.EncodeToString(sum[:12])+`"`)
 	c.mu.Lock()
 	if c.version != version {
-		c.docs, c.version = map[string]encoded{}, version
+		c.docs, c.version = map[string]*encoded{}, version
 	}
 	if len(c.docs) < maxCachedIssuers {
 		c.docs[issuer] = e
@@ -108,5 +119,5 @@ func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 		scopes, version = s.opts.Scopes()
 	}
 	e := s.discovery.get(s.Issuer(r), scopes, version)
-	serveCached(w, r, e.body, e.etag, "3600", s.opts.TrustProxy && s.opts.Issuer == "")
+	serveCached(w, r, e, discoveryCacheControl, s.opts.TrustProxy && s.opts.Issuer == "")
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/signetid/signet/internal/oauth"
@@ -79,8 +80,11 @@ type Server struct {
 	opts      Options
 	mux       *http.ServeMux
 	discovery *discoveryCache
-	welcome   *template.Template
-	started   time.Time
+	jwks      atomic.Pointer[encoded]
+	// getDiscovery and getJWKS are the routes' handlers, for hot.
+	getDiscovery, getJWKS http.HandlerFunc
+	welcome               *template.Template
+	started               time.Time
 }
 
 //go:embed templates
@@ -101,11 +105,12 @@ func New(opts Options) *Server {
 		welcome:   template.Must(template.New("welcome.html").Funcs(templateFuncs).ParseFS(templates, "templates/welcome.html")),
 		started:   opts.Now(),
 	}
-	s.mux.HandleFunc("GET "+PathDiscovery, s.cors(s.serveDiscovery))
+	s.getDiscovery, s.getJWKS = s.cors(s.serveDiscovery), s.cors(s.serveJWKS)
+	s.mux.HandleFunc("GET "+PathDiscovery, s.getDiscovery)
 	s.mux.HandleFunc("OPTIONS "+PathDiscovery, s.cors(nil))
 	s.mux.HandleFunc("GET "+PathOAuthMetadata, s.cors(s.serveDiscovery))
 	s.mux.HandleFunc("OPTIONS "+PathOAuthMetadata, s.cors(nil))
-	s.mux.HandleFunc("GET "+PathJWKS, s.cors(s.serveJWKS))
+	s.mux.HandleFunc("GET "+PathJWKS, s.getJWKS)
 	s.mux.HandleFunc("OPTIONS "+PathJWKS, s.cors(nil))
 	s.mux.Handle(PathToken, opts.Token)
 	s.mux.HandleFunc("GET /healthz", s.serveHealth)
@@ -117,26 +122,59 @@ func New(opts Options) *Server {
 // ServeHTTP logs each request, without its query or body (health probes
 // at debug level), and refuses requests whose issuer cannot be known.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	health := r.URL.Path == "/healthz" || r.URL.Path == "/readyz"
+	level := slog.LevelInfo
+	if health {
+		level = slog.LevelDebug
+	}
+	// Below the log level (the default warn), a request costs no clock
+	// reading, recorder or log record.
+	logged := s.opts.Logger.Enabled(r.Context(), level)
+	var start time.Time
+	rec := w
+	var status *statusRecorder
+	if logged {
+		start = time.Now()
+		status = &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec = status
+	}
 	if _, err := s.issuer(r); err != nil && !health {
 		if r.URL.Path == PathToken {
 			oauth.WriteError(rec, oauth.Errorf(oauth.InvalidRequest, "%v", err))
 		} else {
 			http.Error(rec, err.Error(), http.StatusBadRequest)
 		}
+	} else if h := s.hot(r); h != nil {
+		h(rec, r)
 	} else {
 		s.mux.ServeHTTP(rec, r)
 	}
-	level := slog.LevelInfo
-	if health {
-		level = slog.LevelDebug
+	if logged {
+		s.opts.Logger.LogAttrs(r.Context(), level, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", status.status), slog.Duration("duration", time.Since(start)),
+			slog.String("remote", r.RemoteAddr))
 	}
-	s.opts.Logger.LogAttrs(r.Context(), level, "request",
-		slog.String("method", r.Method), slog.String("path", r.URL.Path),
-		slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)),
-		slog.String("remote", r.RemoteAddr))
+}
+
+// hot returns the handler of the requests every API and client makes, the
+// same the mux would choose, without the mux's pattern matching; nil for
+// everything else (which the mux routes, with its 404s, 405s and
+// redirects).
+func (s *Server) hot(r *http.Request) http.HandlerFunc {
+	switch r.URL.Path {
+	case PathToken:
+		return s.opts.Token.ServeHTTP
+	case PathJWKS:
+		if r.Method == http.MethodGet {
+			return s.getJWKS
+		}
+	case PathDiscovery:
+		if r.Method == http.MethodGet {
+			return s.getDiscovery
+		}
+	}
+	return nil
 }
 
 type statusRecorder struct {
@@ -207,12 +245,24 @@ func validHost(h string) bool {
 	return true
 }
 
+// Header values shared by every response that uses them (see encoded).
+var (
+	headerAnyOrigin       = []string{"*"}
+	headerExposeETag      = []string{"ETag"}
+	headerJSON            = []string{"application/json"}
+	headerVaryForwarded   = []string{"X-Forwarded-Host, X-Forwarded-Proto"}
+	jwksCacheControl      = []string{"public, max-age=900"}
+	discoveryCacheControl = []string{"public, max-age=3600"}
+)
+
 // cors lets browsers read the discovery document and the JWKS, which are
-// public, from any origin; with next nil it answers a preflight.
+// public, from any origin; with next nil it answers a preflight. The
+// allowed origin is "*" whatever the Origin, so responses do not vary by
+// it (no Vary: Origin).
 func (s *Server) cors(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", "*")
+		h["Access-Control-Allow-Origin"] = headerAnyOrigin
 		if next == nil {
 			h.Set("Access-Control-Allow-Methods", "GET, OPTIONS")
 			h.Set("Access-Control-Allow-Headers", "If-None-Match, Cache-Control")
@@ -220,43 +270,55 @@ func (s *Server) cors(next http.HandlerFunc) http.HandlerFunc {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		h.Set("Access-Control-Expose-Headers", "ETag")
+		h["Access-Control-Expose-Headers"] = headerExposeETag
 		next(w, r)
 	}
 }
 
-// serveCached writes a pre-encoded JSON body with its ETag, or 304.
-func serveCached(w http.ResponseWriter, r *http.Request, body []byte, etag string, maxAge string, varyForwarded bool) {
+// serveCached writes a pre-encoded JSON body with its ETag and length, or
+// 304 when If-None-Match has the ETag.
+func serveCached(w http.ResponseWriter, r *http.Request, e *encoded, cacheControl []string, varyForwarded bool) {
 	h := w.Header()
-	h.Set("ETag", etag)
-	h.Set("Cache-Control", "public, max-age="+maxAge)
-	h.Set("Vary", "Origin")
+	h["Etag"] = e.etagHeader
+	h["Cache-Control"] = cacheControl
 	if varyForwarded {
 		// The body depends on these headers: a shared cache must key on
 		// them, or one client's X-Forwarded-Host is served to everyone.
-		h.Add("Vary", "X-Forwarded-Host, X-Forwarded-Proto")
+		h["Vary"] = headerVaryForwarded
 	}
-	if match := r.Header.Get("If-None-Match"); match != "" && etagMatches(match, etag) {
+	if match := r.Header["If-None-Match"]; len(match) > 0 && etagMatches(match, e.etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	h.Set("Content-Type", "application/json")
-	_, _ = w.Write(body)
+	h["Content-Type"] = headerJSON
+	// Set here, net/http need not buffer the body to count it, nor send a
+	// key set of more than 2 KB (a rollover with certificates) chunked.
+	h["Content-Length"] = e.lengthHeader
+	_, _ = w.Write(e.body)
 }
 
-func etagMatches(header, etag string) bool {
-	for _, v := range strings.Split(header, ",") {
-		v = strings.TrimSpace(v)
-		if v == "*" || strings.TrimPrefix(v, "W/") == etag {
-			return true
+func etagMatches(header []string, etag string) bool {
+	for _, line := range header {
+		for v := range strings.SplitSeq(line, ",") {
+			v = strings.TrimSpace(v)
+			if v == "*" || strings.TrimPrefix(v, "W/") == etag {
+				return true
+			}
 		}
 	}
 	return false
 }
 
+// serveJWKS serves the ring's key set; its header values are built again
+// only when the key set changes.
 func (s *Server) serveJWKS(w http.ResponseWriter, r *http.Request) {
 	body, etag := s.opts.Ring.JWKS()
-	serveCached(w, r, body, etag, "900", false)
+	e := s.jwks.Load()
+	if e == nil || e.etag != etag {
+		e = newEncoded(body, etag)
+		s.jwks.Store(e)
+	}
+	serveCached(w, r, e, jwksCacheControl, false)
 }
 
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {

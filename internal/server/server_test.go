@@ -940,3 +940,53 @@ func TestOAuthMetadataPath(t *testing.T) {
 		t.Fatalf("status %d, same body %v", b.status, string(a.body) == string(b.body))
 	}
 }
+
+// A key set of more than 2 KB (a rollover with certificate chains) is sent
+// with its Content-Length, not chunked, and a changed key set is served at
+// once with its own ETag and length.
+func TestJWKSLengthAndChange(t *testing.T) {
+	t.Parallel()
+	chain := load(t, signing.Spec{Type: "File", FilePath: fixtures + "chain.pfx", Password: password}, false)
+	rsa := load(t, signing.Spec{Type: "File", FilePath: fixtures + "rsa-openssl3.pfx", Password: password}, true)
+	ec := load(t, signing.Spec{Type: "File", FilePath: fixtures + "ec-openssl3.pfx", Password: password}, true)
+	ring, err := signing.NewRing(chain, append(rsa, ec...), signing.RingOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(newServer(t, server.Options{Ring: ring}))
+	defer ts.Close()
+	fetch := func() (*http.Response, []byte) {
+		t.Helper()
+		resp, err := ts.Client().Get(ts.URL + server.PathJWKS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("status %d, %v", resp.StatusCode, err)
+		}
+		return resp, body
+	}
+	resp, big := fetch()
+	if len(big) <= 2048 {
+		t.Fatalf("the key set is %d bytes: the test needs more than net/http buffers (2048)", len(big))
+	}
+	if resp.ContentLength != int64(len(big)) || len(resp.TransferEncoding) != 0 {
+		t.Errorf("Content-Length %d, Transfer-Encoding %v for a %d-byte body", resp.ContentLength, resp.TransferEncoding, len(big))
+	}
+	if err := ring.Replace(chain, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	resp2, small := fetch()
+	if bytes.Equal(small, big) || resp2.Header.Get("ETag") == resp.Header.Get("ETag") {
+		t.Fatal("the key set did not change after Replace")
+	}
+	if resp2.ContentLength != int64(len(small)) {
+		t.Errorf("Content-Length %d for a %d-byte body", resp2.ContentLength, len(small))
+	}
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(small, &set); err != nil || len(set.Keys) != 1 {
+		t.Errorf("after Replace: %d keys, %v", len(set.Keys), err)
+	}
+}
