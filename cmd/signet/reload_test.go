@@ -344,7 +344,7 @@ func TestReloadCredentialFileReplaced(t *testing.T) {
 	if got := publishedKids(t, srv.base); !slices.Equal(got, []string{kidB}) {
 		t.Errorf("JWKS %v; want B only", got)
 	}
-	contains(t, "log", srv.logs.String(), `msg="keys reloaded" trigger="changed `+signingFile+`" signer=`+kidB+" signer_was="+kidA)
+	loggedSoon(t, srv.logs, `msg="keys reloaded" trigger="changed `+signingFile+`" signer=`+kidB+" signer_was="+kidA)
 
 	// Touched, or written again with the same contents: nothing to do.
 	before := countLines(srv.logs.String(), "keys reloaded")
@@ -614,7 +614,21 @@ func TestReloadStoreBySubject(t *testing.T) {
 		t.Errorf("JWKS %v; want B only", got)
 	}
 	store := filepath.Join(h.env["SIGNET_CERT_STORE"], "CurrentUser", "My")
-	contains(t, "log", srv.logs.String(),
+	loggedSoon(t, srv.logs,
 		`msg="keys reloaded" trigger="changed `+store+`" signer=`+kidA+" added=["+kidB+"]",
 		`msg="keys reloaded" trigger="changed `+store+`" signer=`+kidB+" signer_was="+kidA+" removed=["+kidA+"]")
+}
+
+// loggedSoon waits for each of wants in the server's log: a reload found by
+// polling swaps the keys a moment before it logs its summary, so a test
+// that has seen the new key may read the log a moment too early.
+func loggedSoon(t *testing.T, logs interface{ String() string }, wants ...string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for _, w := range wants {
+		for !strings.Contains(logs.String(), w) && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	contains(t, "log", logs.String(), wants...)
 }
