@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
@@ -67,6 +68,16 @@ var signingInput = func() []byte {
 // measureFloor signs signingInput with the key in pfxFile (hash included,
 // as a token endpoint does it) from GOMAXPROCS goroutines for dur.
 func measureFloor(pfxFile, password string, dur time.Duration) (*floorSample, error) {
+	sign, err := floorSigner(pfxFile, password)
+	if err != nil {
+		return nil, err
+	}
+	return measureSigning(sign, dur)
+}
+
+// floorSigner returns a function that signs signingInput with the key in
+// pfxFile, hash included, as a token endpoint does it.
+func floorSigner(pfxFile, password string) (func() error, error) {
 	data, err := os.ReadFile(pfxFile)
 	if err != nil {
 		return nil, err
@@ -92,10 +103,11 @@ func measureFloor(pfxFile, password string, dur time.Duration) (*floorSample, er
 	default:
 		return nil, fmt.Errorf("%s: a %T key, want RSA or ECDSA", pfxFile, key)
 	}
-	if err := sign(); err != nil {
-		return nil, err
-	}
+	return sign, sign()
+}
 
+// measureSigning calls sign from GOMAXPROCS goroutines for dur.
+func measureSigning(sign func() error, dur time.Duration) (*floorSample, error) {
 	procs := runtime.GOMAXPROCS(0)
 	var n atomic.Uint64
 	var failed atomic.Pointer[error]
@@ -122,4 +134,16 @@ func measureFloor(pfxFile, password string, dur time.Duration) (*floorSample, er
 		return nil, *err
 	}
 	return f, nil
+}
+
+// signingRef is the token endpoint's reference: its key signing in this
+// process, the server idle.
+type signingRef struct{ sign func() error }
+
+func (s signingRef) sample(ctx context.Context, d time.Duration) (refSample, error) {
+	f, err := measureSigning(s.sign, d)
+	if err != nil {
+		return refSample{}, err
+	}
+	return refSample{n: f.n, dur: f.dur, cpu: f.cpu, selfCPU: f.cpu}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -41,10 +42,14 @@ type result struct {
 	peakOwn             bool          // peakRSS is this run's own (VmHWM was reset)
 	logLines            int           // lines the server logged during the run
 	sent                uint64        // requests sent, warm-up included
-	// floor is the in-process signing rate measured just before and just
-	// after this run (their mean), for token runs: on a shared machine
-	// whose speed drifts, the ratio compares like with like.
-	floor float64
+	// ref is the rate of the run's reference (the in-process signing rate
+	// of the same key for tokens, a bare net/http server for JWKS),
+	// measured in refSlices slices interleaved with the run's own: on a
+	// machine whose speed drifts, the ratio compares like with like.
+	// refCPU is the reference's CPU seconds per 1,000 operations.
+	ref       float64
+	refCPU    float64
+	refSlices int
 	// runs is how many runs this one is the median of; lowRate..highRate
 	// (and lowShare..highShare of their floors) their range.
 	runs                int
@@ -118,35 +123,138 @@ const (
 	genNetHTTP = "nethttp"
 )
 
+// A reference is what a run is compared with, measured in slices between
+// slices of the run so that both see the same moments of a machine whose
+// speed drifts: the in-process signing rate of the server's key for the
+// token endpoint, a bare net/http server for JWKS.
+type reference interface {
+	sample(ctx context.Context, d time.Duration) (refSample, error)
+}
+
+// refSample is one slice of a reference: n operations in dur, costing cpu
+// (of the process that did them).
+type refSample struct {
+	n       uint64
+	dur     time.Duration
+	cpu     time.Duration
+	selfCPU time.Duration // what the slice cost this process (subtracted from the generator's CPU)
+	procCPU time.Duration // what it cost another process (a bare server), not a neighbour's load
+}
+
 // run drives ep at conc concurrent requests (each worker one keep-alive
 // connection) for warmup, then measures for dur: rate, latency of the
 // successful requests, errors, and the CPU time of the server and of this
-// process over the measured part.
-func run(ctx context.Context, t target, ep endpoint, gen string, conc int, warmup, dur time.Duration) (*result, error) {
-	tr := &http.Transport{
-		MaxIdleConns:        conc,
-		MaxIdleConnsPerHost: conc,
-		IdleConnTimeout:     time.Minute,
-		DisableCompression:  true,
-	}
-	defer tr.CloseIdleConnections()
-
+// process over the measured part. With a reference, the measured part is
+// cut into slices of slice, each followed by a slice of half that of the
+// reference while the load is paused (nothing in flight).
+func run(ctx context.Context, t target, ep endpoint, gen string, conc int, warmup, dur time.Duration, ref reference, slice time.Duration) (*result, error) {
 	// No request outlives the run by more than this.
-	ctx, cancel := context.WithTimeout(ctx, warmup+dur+30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 2*(warmup+dur)+30*time.Second)
 	defer cancel()
-	deadline, _ := ctx.Deadline()
+	l, err := newLoad(ctx, t, ep, gen, conc)
+	if err != nil {
+		return nil, err
+	}
+	defer l.close()
 
+	start := time.Now()
+	measureFrom := start.Add(warmup)
+	l.start(ep.want, measureFrom)
+
+	// At the start of the measured part: the CPU counters and the peak RSS.
+	select {
+	case <-time.After(time.Until(measureFrom)):
+	case <-ctx.Done():
+	}
+	serverCPU0, _ := procCPU(t.pid)
+	self0 := selfCPU()
+	busy0, _ := machineBusy()
+	peakOwn := resetPeak(t.pid)
+
+	r := &result{endpoint: ep.name, conc: conc, peakOwn: peakOwn, otherCPU: -1}
+	var refSelf, refProc time.Duration
+	if ref == nil {
+		select {
+		case <-time.After(dur):
+		case <-ctx.Done():
+		}
+		l.stop()
+		r.elapsed = time.Since(measureFrom)
+	} else {
+		var total refSample
+		for r.elapsed < dur && ctx.Err() == nil {
+			t0 := time.Now()
+			select {
+			case <-time.After(min(slice, dur-r.elapsed)):
+			case <-ctx.Done():
+			}
+			l.pause()
+			r.elapsed += time.Since(t0)
+			s, err := ref.sample(ctx, slice/2)
+			if err != nil {
+				l.stop()
+				return nil, err
+			}
+			total.n, total.dur, total.cpu = total.n+s.n, total.dur+s.dur, total.cpu+s.cpu
+			total.selfCPU, total.procCPU = total.selfCPU+s.selfCPU, total.procCPU+s.procCPU
+			r.refSlices++
+			l.resume()
+		}
+		l.stop()
+		refSelf, refProc = total.selfCPU, total.procCPU
+		if total.dur > 0 && total.n > 0 {
+			r.ref = float64(total.n) / total.dur.Seconds()
+			r.refCPU = total.cpu.Seconds() * 1000 / float64(total.n)
+		}
+	}
+	serverCPU, _ := procCPU(t.pid)
+	self := selfCPU()
+	busy, busyErr := machineBusy()
+	_, r.peakRSS, _ = procMem(t.pid)
+	r.serverCPU = serverCPU - serverCPU0
+	r.selfCPU = self - self0 - refSelf
+	if busyErr == nil && busy0 > 0 {
+		r.otherCPU = max(busy-busy0-r.serverCPU-(self-self0)-refProc, 0)
+	}
+	l.collect(r)
+	return r, nil
+}
+
+// A load is conc workers sending one request again and again, which can be
+// paused (and then has nothing in flight) and resumed.
+type load struct {
+	workers  []*worker
+	wg       sync.WaitGroup
+	inflight atomic.Int64
+	paused   atomic.Bool
+	stopped  atomic.Bool
+	resumed  atomic.Pointer[chan struct{}] // closed at resume
+	closers  []func()
+}
+
+func newLoad(ctx context.Context, t target, ep endpoint, gen string, conc int) (*load, error) {
+	deadline, _ := ctx.Deadline()
 	raw, err := rawRequest(t.base, ep)
 	if err != nil {
 		return nil, err
 	}
-	workers := make([]*worker, conc)
-	for i := range workers {
+	l := &load{workers: make([]*worker, conc)}
+	var tr *http.Transport
+	if gen != genRaw {
+		tr = &http.Transport{
+			MaxIdleConns:        conc,
+			MaxIdleConnsPerHost: conc,
+			IdleConnTimeout:     time.Minute,
+			DisableCompression:  true,
+		}
+		l.closers = append(l.closers, tr.CloseIdleConnections)
+	}
+	for i := range l.workers {
 		switch gen {
 		case genRaw:
 			c := &rawConn{addr: strings.TrimPrefix(t.base, "http://"), req: raw, deadline: deadline}
-			defer c.close()
-			workers[i] = &worker{d: c}
+			l.closers = append(l.closers, c.close)
+			l.workers[i] = &worker{d: c}
 		default:
 			d := &httpDoer{tr: tr, raw: ep.body}
 			var body io.Reader
@@ -163,59 +271,78 @@ func run(ctx context.Context, t target, ep endpoint, gen string, conc int, warmu
 			}
 			req.ContentLength = int64(len(ep.body))
 			d.req = req
-			workers[i] = &worker{d: d}
+			l.workers[i] = &worker{d: d}
 		}
 	}
+	return l, nil
+}
 
-	start := time.Now()
-	measureFrom := start.Add(warmup)
-	end := measureFrom.Add(dur)
-
-	// At the start of the measured part: the CPU counters and the peak RSS.
-	type mark struct {
-		server, self, busy time.Duration
-		peakOwn            bool
+// start starts the workers; requests sent from measureFrom on are counted.
+func (l *load) start(want int, measureFrom time.Time) {
+	for _, w := range l.workers {
+		l.wg.Go(func() { w.loop(l, want, measureFrom) })
 	}
-	marked := make(chan mark, 1)
-	go func() {
-		select {
-		case <-time.After(time.Until(measureFrom)):
-		case <-ctx.Done():
+}
+
+// enter is called before each request: it waits while the load is paused,
+// and reports false once it is stopped.
+func (l *load) enter() bool {
+	for {
+		if l.stopped.Load() {
+			return false
 		}
-		var m mark
-		m.server, _ = procCPU(t.pid)
-		m.self = selfCPU()
-		m.busy, _ = machineBusy()
-		m.peakOwn = resetPeak(t.pid)
-		marked <- m
-	}()
+		// In flight first, then the check: pause sets paused first, then
+		// waits for nothing in flight, so one of the two sees the other.
+		l.inflight.Add(1)
+		if !l.paused.Load() {
+			return true
+		}
+		l.inflight.Add(-1)
+		if ch := l.resumed.Load(); ch != nil && l.paused.Load() {
+			<-*ch
+		}
+	}
+}
 
-	var wg sync.WaitGroup
-	for _, w := range workers {
-		wg.Go(func() { w.loop(ep.want, measureFrom, end) })
-	}
-	wg.Wait()
-	stopped := time.Now()
-	serverCPU, _ := procCPU(t.pid)
-	self := selfCPU()
-	busy, busyErr := machineBusy()
-	_, hwm, _ := procMem(t.pid)
-	m := <-marked
+func (l *load) leave() { l.inflight.Add(-1) }
 
-	r := &result{
-		endpoint:  ep.name,
-		conc:      conc,
-		elapsed:   stopped.Sub(measureFrom),
-		serverCPU: serverCPU - m.server,
-		selfCPU:   self - m.self,
-		peakRSS:   hwm,
-		peakOwn:   m.peakOwn,
-		otherCPU:  -1,
+// pause stops new requests and waits until none is in flight.
+func (l *load) pause() {
+	ch := make(chan struct{})
+	l.resumed.Store(&ch)
+	l.paused.Store(true)
+	for l.inflight.Load() > 0 {
+		time.Sleep(100 * time.Microsecond)
 	}
-	if busyErr == nil && m.busy > 0 {
-		r.otherCPU = max(busy-m.busy-r.serverCPU-r.selfCPU, 0)
+}
+
+func (l *load) resume() {
+	l.paused.Store(false)
+	if ch := l.resumed.Load(); ch != nil {
+		close(*ch)
+		l.resumed.Store(nil)
 	}
-	for _, w := range workers {
+}
+
+// stop ends the workers' loops and waits for their last requests.
+func (l *load) stop() {
+	l.stopped.Store(true)
+	if l.paused.Load() {
+		l.resume()
+	}
+	l.wg.Wait()
+}
+
+func (l *load) close() {
+	l.stop()
+	for _, c := range l.closers {
+		c()
+	}
+}
+
+// collect adds the workers' counts and latencies to r.
+func (l *load) collect(r *result) {
+	for _, w := range l.workers {
 		r.hist.merge(&w.hist)
 		r.ok += w.ok
 		r.errs += w.errs
@@ -224,32 +351,23 @@ func run(ctx context.Context, t target, ep endpoint, gen string, conc int, warmu
 			r.firstErr = w.err
 		}
 	}
-	return r, nil
 }
 
-// loop sends requests until end; those that start at or after measureFrom
-// are counted.
-func (w *worker) loop(want int, measureFrom, end time.Time) {
-	for {
+// loop sends requests until the load stops; those that start at or after
+// measureFrom are counted.
+func (w *worker) loop(l *load, want int, measureFrom time.Time) {
+	for l.enter() {
 		t0 := time.Now()
-		if !t0.Before(end) {
-			return
-		}
 		status, err := w.d.do()
 		w.sent++
-		if t0.Before(measureFrom) {
-			if err != nil {
-				time.Sleep(time.Millisecond) // do not spin on a refused connection
-			}
-			continue
-		}
+		counted := !t0.Before(measureFrom)
 		switch {
+		case !counted:
 		case err != nil:
 			w.errs++
 			if w.err == "" {
 				w.err = err.Error()
 			}
-			time.Sleep(time.Millisecond)
 		case status != want:
 			w.errs++
 			if w.err == "" {
@@ -259,7 +377,22 @@ func (w *worker) loop(want int, measureFrom, end time.Time) {
 			w.hist.record(time.Since(t0))
 			w.ok++
 		}
+		// Counted before leaving: once a pause sees nothing in flight, the
+		// counts are complete.
+		l.leave()
+		if err != nil {
+			time.Sleep(time.Millisecond) // do not spin on a refused connection
+		}
 	}
+}
+
+// okCount is the successful requests so far; call it while paused.
+func (l *load) okCount() uint64 {
+	var n uint64
+	for _, w := range l.workers {
+		n += w.ok
+	}
+	return n
 }
 
 // check sends ep once and returns the response body, or an error that says

@@ -32,6 +32,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,6 +40,9 @@ import (
 )
 
 func main() {
+	if bareMain() {
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	os.Exit(cli(ctx, os.Args[1:], os.Stdout, os.Stderr))
@@ -57,6 +61,8 @@ type options struct {
 	markdown  string
 	keep      bool
 	gen       string
+	slice     time.Duration // interleaving of a run and its reference
+	reference bool          // a bare net/http server as the JWKS reference
 }
 
 // keyTypes maps an algorithm to the `signet cert create --key` that makes
@@ -102,6 +108,8 @@ Flags:
 	markdown := fs.String("markdown", "", "also write the results as markdown to `FILE`")
 	gen := fs.String("gen", genRaw, "load generator client: raw (pre-built HTTP/1.1 requests on keep-alive connections, the cheapest) or nethttp (net/http Transport)")
 	keep := fs.Bool("keep", false, "keep the temporary directory (configuration, keys, server logs)")
+	slice := fs.Duration("slice", time.Second, "measure each token and JWKS run in slices of this length, each followed by half as long of its reference (the signing floor; bare net/http) with the load paused")
+	reference := fs.Bool("reference", true, "compare JWKS with a bare net/http server answering the same bytes, driven the same way")
 	repeat := fs.Int("repeat", 3, "run concurrency 64 (the targets' concurrency) this many times and report the median by requests/s, with the range: this machine's speed drifts between minutes")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -124,6 +132,7 @@ Flags:
 			"alg":      func() { *algs = "RS256" },
 			"info-run": func() { *infoRun = false },
 			"repeat":   func() { *repeat = 1 },
+			"slice":    func() { *slice = 500 * time.Millisecond },
 		}
 		for name, apply := range defaults {
 			if !set[name] {
@@ -133,7 +142,7 @@ Flags:
 	}
 
 	o := options{warmup: *warmup, dur: *dur, floorDur: *floorDur, infoRun: *infoRun, repeat: max(*repeat, 1),
-		postgres: *postgres, markdown: *markdown, keep: *keep, gen: *gen}
+		postgres: *postgres, markdown: *markdown, keep: *keep, gen: *gen, slice: *slice, reference: *reference}
 	var problems []string
 	for s := range strings.SplitSeq(*concs, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -163,8 +172,8 @@ Flags:
 	if o.gen != genRaw && o.gen != genNetHTTP {
 		problems = append(problems, fmt.Sprintf("-gen: %q is not raw or nethttp", o.gen))
 	}
-	if o.dur <= 0 || o.warmup < 0 || o.floorDur <= 0 {
-		problems = append(problems, "-d and -floor must be positive, -warmup not negative")
+	if o.dur <= 0 || o.warmup < 0 || o.floorDur <= 0 || o.slice <= 0 {
+		problems = append(problems, "-d, -floor and -slice must be positive, -warmup not negative")
 	}
 	if len(problems) > 0 {
 		for _, p := range problems {
@@ -319,6 +328,18 @@ func (rep *report) serve(ctx context.Context, log io.Writer, bin, alg string, cf
 	}
 	st.idleRSS, _, _ = procMem(s.pid())
 
+	var bare *bareServer
+	if rep.opts.reference && contains(endpoints, "jwks") {
+		body, err := check(ctx, s.base, eps[slices.IndexFunc(eps, func(e endpoint) bool { return e.name == "jwks" })])
+		if err != nil {
+			return err
+		}
+		if bare, err = startBare(ctx, cfg.dir, body); err != nil {
+			return err
+		}
+		defer bare.stop()
+	}
+
 	t := target{base: s.base, pid: s.pid()}
 	for _, ep := range eps {
 		for _, c := range concs {
@@ -328,7 +349,7 @@ func (rep *report) serve(ctx context.Context, log io.Writer, bin, alg string, cf
 			}
 			var runs []*result
 			for i := range n {
-				r, err := rep.once(ctx, log, s, t, cfg, alg, ep, c, i, n)
+				r, err := rep.once(ctx, log, s, t, cfg, alg, ep, c, i, n, bare)
 				if err != nil {
 					return err
 				}
@@ -341,32 +362,36 @@ func (rep *report) serve(ctx context.Context, log io.Writer, bin, alg string, cf
 	return nil
 }
 
-// once is one measured run, with the signing floor just before and just
-// after it for the token endpoint.
-func (rep *report) once(ctx context.Context, log io.Writer, s *server, t target, cfg serverConfig, alg string, ep endpoint, c, i, n int) (*result, error) {
+// once is one measured run, interleaved with its reference: the signing
+// floor for the token endpoint, the bare server (when there is one) for
+// JWKS.
+func (rep *report) once(ctx context.Context, log io.Writer, s *server, t target, cfg serverConfig, alg string, ep endpoint, c, i, n int, bare *bareServer) (*result, error) {
 	lines := s.logLines()
 	of := ""
 	if n > 1 {
 		of = fmt.Sprintf(", run %d of %d", i+1, n)
 	}
-	fmt.Fprintf(log, "load: %s: %s at concurrency %d (%v + %v%s)\n", alg, ep.name, c, rep.opts.warmup, rep.opts.dur, of)
-	var before *floorSample
-	var err error
-	if ep.name == "token" {
-		if before, err = measureFloor(cfg.pfx, pfxPassword, rep.opts.floorDur); err != nil {
-			return nil, fmt.Errorf("%s signing floor: %w", alg, err)
-		}
-	}
-	r, err := run(ctx, t, ep, rep.opts.gen, c, rep.opts.warmup, rep.opts.dur)
-	if err != nil {
-		return nil, err
-	}
-	if before != nil {
-		after, err := measureFloor(cfg.pfx, pfxPassword, rep.opts.floorDur)
+	var ref reference
+	with := ""
+	switch {
+	case ep.name == "token":
+		sign, err := floorSigner(cfg.pfx, pfxPassword)
 		if err != nil {
 			return nil, fmt.Errorf("%s signing floor: %w", alg, err)
 		}
-		r.floor = (before.rate() + after.rate()) / 2
+		ref, with = signingRef{sign: sign}, ", interleaved with the signing floor"
+	case ep.name == "jwks" && bare != nil:
+		b, err := newBareRef(ctx, bare, ep, rep.opts.gen, c, rep.opts.warmup)
+		if err != nil {
+			return nil, err
+		}
+		defer b.close()
+		ref, with = b, ", interleaved with bare net/http"
+	}
+	fmt.Fprintf(log, "load: %s: %s at concurrency %d (%v + %v%s%s)\n", alg, ep.name, c, rep.opts.warmup, rep.opts.dur, with, of)
+	r, err := run(ctx, t, ep, rep.opts.gen, c, rep.opts.warmup, rep.opts.dur, ref, rep.opts.slice)
+	if err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -380,8 +405,8 @@ func (rep *report) once(ctx context.Context, log io.Writer, s *server, t target,
 // median share of its floor), noting the range of all of them.
 func median(runs []*result) *result {
 	key := func(r *result) float64 {
-		if r.floor > 0 {
-			return r.rate() / r.floor
+		if r.ref > 0 {
+			return r.rate() / r.ref
 		}
 		return r.rate()
 	}
@@ -392,7 +417,7 @@ func median(runs []*result) *result {
 	for _, r := range runs {
 		m.lowRate, m.highRate = min(m.lowRate, r.rate()), max(m.highRate, r.rate())
 	}
-	if runs[0].floor > 0 {
+	if runs[0].ref > 0 {
 		m.lowShare, m.highShare = key(runs[0]), key(runs[len(runs)-1])
 	}
 	return m

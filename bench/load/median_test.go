@@ -9,7 +9,7 @@ import (
 // covers every run, whatever their order.
 func TestMedian(t *testing.T) {
 	mk := func(ok uint64, floor float64) *result {
-		return &result{ok: ok, elapsed: time.Second, floor: floor}
+		return &result{ok: ok, elapsed: time.Second, ref: floor}
 	}
 	a, b, c := mk(1100, 1400), mk(1000, 1100), mk(1280, 1330) // shares 79%, 91%, 96%
 	m := median([]*result{c, a, b})
