@@ -2,9 +2,11 @@ package main
 
 import (
 	"debug/buildinfo"
+	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 )
@@ -12,6 +14,10 @@ import (
 // machine describes where and how the benchmark ran.
 type machine struct {
 	cpu, kernel, goVersion, revision, command string
+	// crypto is the crypto backend of the signet binary (and of this tool,
+	// built the same way): Go's own, or BoringCrypto when built with
+	// GOEXPERIMENT=boringcrypto.
+	crypto string
 	cores, procs                              int
 	date                                      time.Time
 }
@@ -24,6 +30,7 @@ func describe(bin, srcDir string) machine {
 		kernel:    runtime.GOOS + "/" + runtime.GOARCH,
 		goVersion: runtime.Version(),
 		revision:  "unknown",
+		crypto:    "Go's crypto/*",
 		cores:     runtime.NumCPU(),
 		procs:     runtime.GOMAXPROCS(0),
 		date:      time.Now().UTC(),
@@ -47,6 +54,10 @@ func describe(bin, srcDir string) machine {
 				rev = s.Value
 			case "vcs.modified":
 				modified = s.Value
+			case "GOEXPERIMENT":
+				if strings.Contains(s.Value, "boringcrypto") {
+					m.crypto = "BoringCrypto (GOEXPERIMENT=boringcrypto)"
+				}
 			}
 		}
 		if len(rev) > 12 {
@@ -58,6 +69,19 @@ func describe(bin, srcDir string) machine {
 				m.revision += " (with uncommitted changes)"
 			}
 		}
+	}
+	// The floor is signed by this tool: built another way than the server,
+	// it would compare two crypto backends.
+	self := "Go's crypto/*"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "GOEXPERIMENT" && strings.Contains(s.Value, "boringcrypto") {
+				self = "BoringCrypto (GOEXPERIMENT=boringcrypto)"
+			}
+		}
+	}
+	if self != m.crypto {
+		m.crypto = fmt.Sprintf("signet with %s but this tool, which signs the floor, with %s: build both the same way (set GOEXPERIMENT for go run) or the floor is not comparable", m.crypto, self)
 	}
 	if m.revision == "unknown" {
 		if out, err := exec.Command("git", "-C", srcDir, "rev-parse", "--short=12", "HEAD").Output(); err == nil {

@@ -252,7 +252,7 @@ func (rep *report) targetSection() section {
 func (rep *report) text(w io.Writer) {
 	m := rep.machine
 	fmt.Fprintf(w, "\nSignet load benchmark, %s\n", m.date.Format("2006-01-02 15:04 UTC"))
-	fmt.Fprintf(w, "%s, %d cores (GOMAXPROCS %d), %s, %s, signet %s\n", m.cpu, m.cores, m.procs, m.kernel, m.goVersion, m.revision)
+	fmt.Fprintf(w, "%s, %d cores (GOMAXPROCS %d), %s, %s, signet %s, %s\n", m.cpu, m.cores, m.procs, m.kernel, m.goVersion, m.revision, m.crypto)
 	fmt.Fprintf(w, "%s\n", m.command)
 	fmt.Fprintf(w, "each run: %v warm-up, %v measured\n", rep.opts.warmup, rep.opts.dur)
 	for _, s := range rep.sections() {
@@ -282,8 +282,9 @@ func (rep *report) markdownString() string {
 	fmt.Fprintf(&b, "- Kernel: %s\n", m.kernel)
 	fmt.Fprintf(&b, "- Go: %s\n", m.goVersion)
 	fmt.Fprintf(&b, "- Signet: %s\n", m.revision)
+	fmt.Fprintf(&b, "- Crypto: %s\n", m.crypto)
 	fmt.Fprintf(&b, "- Command: `%s`\n", m.command)
-	fmt.Fprintf(&b, "- Each run: %v warm-up, %v measured; load generator in the same process as the floor measurement, on the same machine as the server\n", rep.opts.warmup, rep.opts.dur)
+	fmt.Fprintf(&b, "- Each run: %v warm-up, %v measured in %v slices, each followed by %v of its reference; load generator in the same process as the floor measurement, on the same machine as the server\n", rep.opts.warmup, rep.opts.dur, rep.opts.slice, rep.opts.slice/2)
 	for _, s := range rep.sections() {
 		fmt.Fprintf(&b, "\n### %s\n\n", s.title)
 		b.WriteString("| " + strings.Join(s.header, " | ") + " |\n")
