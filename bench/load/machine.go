@@ -17,9 +17,9 @@ type machine struct {
 	// crypto is the crypto backend of the signet binary (and of this tool,
 	// built the same way): Go's own, or BoringCrypto when built with
 	// GOEXPERIMENT=boringcrypto.
-	crypto string
-	cores, procs                              int
-	date                                      time.Time
+	crypto       string
+	cores, procs int
+	date         time.Time
 }
 
 // describe reads the machine, and the revision of signet from the binary
