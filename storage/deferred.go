@@ -18,7 +18,11 @@ type Deferred struct {
 	cause error
 }
 
-var _ Store = (*Deferred)(nil)
+var (
+	_ Store             = (*Deferred)(nil)
+	_ ConfigWatcher     = (*Deferred)(nil)
+	_ SigningKeyWatcher = (*Deferred)(nil)
+)
 
 // NewDeferred returns a Deferred that answers ErrUnavailable with cause.
 func NewDeferred(cause error) *Deferred { return &Deferred{cause: cause} }
@@ -378,6 +382,20 @@ func (d *Deferred) WatchConfig(ctx context.Context) (<-chan struct{}, error) {
 		return nil, fmt.Errorf("%T cannot push changes", st)
 	}
 	return w.WatchConfig(ctx)
+}
+
+// WatchSigningKeys delegates to the real store when it can push changes; it
+// fails while there is none (the caller syncs periodically meanwhile).
+func (d *Deferred) WatchSigningKeys(ctx context.Context) (<-chan struct{}, error) {
+	st, err := d.get()
+	if err != nil {
+		return nil, err
+	}
+	w, ok := st.(SigningKeyWatcher)
+	if !ok {
+		return nil, fmt.Errorf("%T cannot push changes", st)
+	}
+	return w.WatchSigningKeys(ctx)
 }
 
 // UseOnce delegates to the real store.

@@ -240,3 +240,15 @@ type ConfigWatcher interface {
 	// by any instance, until ctx is done. Sends may be coalesced.
 	WatchConfig(ctx context.Context) (<-chan struct{}, error)
 }
+
+// SigningKeyWatcher is implemented by stores that can push changes to the
+// signing keys (PostgreSQL LISTEN/NOTIFY), so that a key rotated, retired
+// or revoked with signet keys reaches every instance at once. Callers check
+// for it with a type assertion and still sync periodically, which is the
+// guarantee; the watch only makes it sooner.
+type SigningKeyWatcher interface {
+	// WatchSigningKeys sends on the channel after a signing key is
+	// created, updated or deleted, by any instance, until ctx is done.
+	// Sends may be coalesced.
+	WatchSigningKeys(ctx context.Context) (<-chan struct{}, error)
+}

@@ -285,17 +285,18 @@ is announced already, that one is kept and shown.
 
 --now makes the new key sign at once, without propagation: for a key that
 is compromised. APIs that cached the JWKS do not know it yet and refuse its
-tokens until they fetch the JWKS again, and other instances start using it
-within a minute. Then revoke the compromised key (signet keys retire KID
+tokens until they fetch the JWKS again. Other instances start using it
+within a second on PostgreSQL (the database notifies them), within a minute
+on SQLite (at their next sync). Then revoke the compromised key (signet keys retire KID
 --revoke), which drops it from the JWKS: the tokens it signed stop
 validating.
 
-Every instance sees the change within a minute. Run it once, not on every
-instance.`,
+Every instance sees the change within a second on PostgreSQL, within a
+minute on SQLite. Run it once, not on every instance.`,
 		Example: "  signet keys rotate --config signet.yaml\n  signet keys rotate --algorithm ES256 --now",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withManager(cmd.Context(), f.config, "signet keys rotate", func(_ *config.Config, m *managed.Manager, _ storage.Store) error {
+			return a.withManager(cmd.Context(), f.config, "signet keys rotate", func(_ *config.Config, m *managed.Manager, db storage.Store) error {
 				if alg == "" {
 					alg = m.Algorithms()[0]
 				}
@@ -310,7 +311,7 @@ instance.`,
 					return a.printJSON(infoView(info))
 				}
 				if info.State == managed.Signing {
-					fmt.Fprintf(a.stdout, "Key %s (%s) signs now; every instance uses it within a minute.\n", info.ID, info.Algorithm)
+					fmt.Fprintf(a.stdout, "Key %s (%s) signs now; every instance uses it %s.\n", info.ID, info.Algorithm, reachesInstances(db))
 					return nil
 				}
 				fmt.Fprintf(a.stdout, "Key %s (%s) is announced; it signs from %s.\n", info.ID, info.Algorithm, info.SignsFrom.UTC().Format(time.RFC3339))
@@ -346,14 +347,15 @@ tokens it signed keep validating. An announced key that never signed is
 withdrawn from the JWKS (unless it starts signing within a few minutes).
 
 --revoke also drops the key from the JWKS, retired or not: for a
-compromised key. Every instance stops publishing it within a minute, and
-the tokens it signed stop validating as APIs fetch the JWKS again.
+compromised key. Every instance stops publishing it within a second on
+PostgreSQL (within a minute on SQLite), and the tokens it signed stop
+validating as APIs fetch the JWKS again.
 
 Asks for confirmation on a terminal; elsewhere give --yes.`,
 		Example: "  signet keys retire 3q2-7w... --yes --config signet.yaml\n  signet keys retire 3q2-7w... --revoke --yes",
 		Args:    exactArgs(1, "give the kid: signet keys retire KID (signet keys list shows them)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withManager(cmd.Context(), f.config, "signet keys retire", func(_ *config.Config, m *managed.Manager, _ storage.Store) error {
+			return a.withManager(cmd.Context(), f.config, "signet keys retire", func(_ *config.Config, m *managed.Manager, db storage.Store) error {
 				what, op, done := "retire key "+args[0]+": it stops signing now", m.Retire, "is retired"
 				if revoke {
 					what, op, done = "revoke key "+args[0]+": it leaves the JWKS, and the tokens it signed stop validating", m.Revoke, "is revoked"
@@ -370,7 +372,7 @@ Asks for confirmation on a terminal; elsewhere give --yes.`,
 				case err != nil:
 					return err
 				}
-				fmt.Fprintf(a.stdout, "Key %s %s; every instance sees it within a minute.\n", args[0], done)
+				fmt.Fprintf(a.stdout, "Key %s %s; every instance sees it %s.\n", args[0], done, reachesInstances(db))
 				return nil
 			})
 		},
@@ -469,4 +471,14 @@ managed keys cannot be opened.`,
 			return nil
 		},
 	}
+}
+
+// reachesInstances says how soon running servers see a change to the
+// managed keys of db: at once where the database notifies them
+// (PostgreSQL), else at their next sync.
+func reachesInstances(db storage.Store) string {
+	if _, ok := db.(storage.SigningKeyWatcher); ok {
+		return "within a second (the database notifies them; at the latest at their next sync, within a minute)"
+	}
+	return "within a minute (at its next sync)"
 }

@@ -498,6 +498,43 @@ func TestManagedInstancesPostgres(t *testing.T) {
 	}
 }
 
+// TestManagedNotifyPostgres: on PostgreSQL, keys rotate --now and retire
+// --revoke reach every instance at once (a notification), not at its next
+// sync (the default minute).
+func TestManagedNotifyPostgres(t *testing.T) {
+	t.Parallel()
+	db := newPGDB(t)
+	h := newHost(t)
+	h.env["SIGNET_KEK"] = newKEK(t)
+	cfg := h.config(managedKey, "storage:\n  driver: postgres\n  dsn: '"+db.dsn+"'\n")
+	a := h.serveManaged(cfg, "", 0) // the default sync interval: a minute
+	b := h.serveManaged(cfg, "", 0)
+	const bound = 5 * time.Second // far below the minute, with slack for a loaded machine
+	old := kidsByAlg(t, a.jwks())["ES256"]
+
+	out := h.mustCLI("keys", "rotate", "--now", "--algorithm", "ES256", "--config", cfg)
+	var now string
+	if _, err := fmt.Sscanf(out, "Key %s (ES256) signs now", &now); err != nil {
+		t.Fatalf("keys rotate --now: %q: %v", out, err)
+	}
+	for name, inst := range map[string]*instance{"a": a, "b": b} {
+		took := within(t, bound, "instance "+name+" signs with the key of rotate --now", func() bool {
+			_, kid := inst.tokenKid()
+			return kid == now
+		})
+		t.Logf("instance %s: rotate --now to signing in %v", name, took.Round(time.Millisecond))
+	}
+	h.mustCLI("keys", "retire", old, "--revoke", "--yes", "--config", cfg)
+	for name, inst := range map[string]*instance{"a": a, "b": b} {
+		within(t, bound, "instance "+name+" drops the revoked key", func() bool { return !slices.Contains(kids(inst.jwks()), old) })
+	}
+	for _, inst := range []*instance{a, b} {
+		if strings.Contains(inst.logs.String(), "level=ERROR") {
+			t.Errorf("errors in a server's log:\n%s", inst.logs)
+		}
+	}
+}
+
 // TestManagedReload: SIGHUP applies validationKeys beside managed keys,
 // and refuses a changed key section (which only a restart applies) rather
 // than ignore it.

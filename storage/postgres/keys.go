@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -40,7 +41,22 @@ func (s *Store) CreateSigningKey(ctx context.Context, k storage.SigningKey) erro
 	_, err := s.exec(ctx, fmt.Sprintf("create signing key %q", k.ID), `
 		INSERT INTO signing_keys (`+keyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		k.ID, k.Algorithm, k.Data, k.Created.UnixMilli(), ms(k.Activates), ms(k.Retires), ms(k.Expires))
-	return err
+	return s.notifyKeys(ctx, err)
+}
+
+// notifyKeys tells the instances listening (WatchSigningKeys) that the
+// signing keys changed, once the write (whose error is err) committed. A
+// notification that cannot be sent is logged only: instances also sync
+// their keys periodically, which is the guarantee.
+func (s *Store) notifyKeys(ctx context.Context, err error) error {
+	if err != nil {
+		return err
+	}
+	if _, nerr := s.exec(ctx, "notify a signing key change", `SELECT pg_notify($1, $2)`, s.channel(), keysPayload); nerr != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "the signing key change is written but other instances were not notified; they see it at their next sync",
+			slog.String("database", s.target), slog.Any("err", nerr))
+	}
+	return nil
 }
 
 // GetSigningKey implements storage.SigningKeys.
@@ -64,7 +80,7 @@ func (s *Store) UpdateSigningKey(ctx context.Context, id string, update func(*st
 		return err
 	}
 	op := fmt.Sprintf("update signing key %q", id)
-	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+	return s.notifyKeys(ctx, s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
 		if err := lockRow(ctx, tx, op, `SELECT 1 FROM signing_keys WHERE id = $1 FOR UPDATE`, id); err != nil {
 			return err
 		}
@@ -91,7 +107,7 @@ func (s *Store) UpdateSigningKey(ctx context.Context, id string, update func(*st
 			WHERE id = $1`,
 			id, k.Algorithm, k.Data, k.Created.UnixMilli(), ms(k.Activates), ms(k.Retires), ms(k.Expires))
 		return err
-	})
+	}))
 }
 
 // DeleteSigningKey implements storage.SigningKeys.
@@ -99,5 +115,5 @@ func (s *Store) DeleteSigningKey(ctx context.Context, id string) error {
 	if err := storage.CheckKey("signing key id", id); err != nil {
 		return err
 	}
-	return s.deleteOne(ctx, fmt.Sprintf("delete signing key %q", id), `DELETE FROM signing_keys WHERE id = $1`, id)
+	return s.notifyKeys(ctx, s.deleteOne(ctx, fmt.Sprintf("delete signing key %q", id), `DELETE FROM signing_keys WHERE id = $1`, id))
 }

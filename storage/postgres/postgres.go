@@ -19,8 +19,9 @@ import (
 )
 
 var (
-	_ storage.Store         = (*Store)(nil)
-	_ storage.ConfigWatcher = (*Store)(nil)
+	_ storage.Store             = (*Store)(nil)
+	_ storage.ConfigWatcher     = (*Store)(nil)
+	_ storage.SigningKeyWatcher = (*Store)(nil)
 )
 
 // Defaults for Options.
@@ -200,7 +201,8 @@ func (s *Store) open(ctx context.Context, opts Options) error {
 }
 
 // channel is the NOTIFY channel of the schema's configuration changes, as
-// the trigger of migration 0002 names it.
+// the trigger of migration 0002 names it, and of its signing key changes
+// (payload keysPayload).
 func (s *Store) channel() string {
 	c := "signet_config_" + s.schema
 	if len(c) > 63 {

@@ -661,6 +661,74 @@ func TestWatchConfig(t *testing.T) {
 	}
 }
 
+// TestWatchSigningKeys: a signing key created, updated or deleted through
+// one store reaches a watcher of another at once, and neither watch hears
+// of the other's changes.
+func TestWatchSigningKeys(t *testing.T) {
+	t.Parallel()
+	db := newDB(t)
+	a := open(t, db.dsn, postgres.Options{})
+	b := open(t, db.dsn, postgres.Options{})
+	ctx := t.Context()
+	keys, err := a.WatchSigningKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config, err := a.WatchConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect := func(ch <-chan struct{}, what string) {
+		t.Helper()
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no notification within 10s after %s", what)
+		}
+	}
+	quiet := func(ch <-chan struct{}, what string) {
+		t.Helper()
+		select {
+		case <-ch:
+			t.Errorf("notified after %s", what)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+	now := time.Now()
+	key := storage.SigningKey{ID: "k1", Algorithm: "ES256", Data: []byte("sealed"), Created: now, Activates: now}
+	if err := b.CreateSigningKey(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	expect(keys, "CreateSigningKey")
+	quiet(config, "CreateSigningKey (the configuration watch)")
+	if err := b.UpdateSigningKey(ctx, "k1", func(k *storage.SigningKey) error { k.Retires = now.Add(time.Hour); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	expect(keys, "UpdateSigningKey")
+	if err := b.DeleteSigningKey(ctx, "k1"); err != nil {
+		t.Fatal(err)
+	}
+	expect(keys, "DeleteSigningKey")
+
+	// A failed write announces nothing; a client is not a signing key.
+	if err := b.DeleteSigningKey(ctx, "k1"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("DeleteSigningKey of a deleted key = %v, want ErrNotFound", err)
+	}
+	quiet(keys, "a failed DeleteSigningKey")
+	if err := b.CreateClient(ctx, storage.Client{ID: "client", Name: "One"}); err != nil {
+		t.Fatal(err)
+	}
+	expect(config, "CreateClient")
+	quiet(keys, "CreateClient (the signing key watch)")
+
+	// A reconnection wakes both: changes may have been missed meanwhile.
+	if n := terminate(t, db.schema+" listener"); n != 1 {
+		t.Fatalf("terminated %d listener sessions, want 1", n)
+	}
+	expect(keys, "the listener reconnected")
+	expect(config, "the listener reconnected")
+}
+
 // TestConfigVersionOncePerTransaction: an update that rewrites a client and
 // its secrets bumps the version once.
 func TestConfigVersionOncePerTransaction(t *testing.T) {

@@ -19,21 +19,46 @@ const (
 	listenIdle = 30 * time.Second
 )
 
+// topic is what a notification on the schema's channel is about: the
+// configuration (the trigger of migration 0002 sends its new version), or
+// the signing keys (the store sends keysPayload after each write).
+type topic int
+
+const (
+	topicConfig topic = iota
+	topicKeys
+	topicAll // a reconnect: anything may have changed meanwhile
+)
+
+// keysPayload is the payload of the signing keys' notifications.
+const keysPayload = "signing_keys"
+
+func topicOf(payload string) topic {
+	if payload == keysPayload {
+		return topicKeys
+	}
+	return topicConfig
+}
+
 // watcher fans the notifications of one listening connection out to the
-// channels WatchConfig returned.
+// channels WatchConfig and WatchSigningKeys returned.
 type watcher struct {
 	mu     sync.Mutex
-	subs   map[chan struct{}]struct{}
+	subs   map[chan struct{}]topic
 	closed bool
 	ready  chan struct{} // closed once the first LISTEN succeeded
 }
 
-// notify wakes every subscriber; a subscriber that has not read the last
-// wake-up yet gets no second one (sends are coalesced).
-func (w *watcher) notify() {
+// notify wakes every subscriber of t (all of them for topicAll); a
+// subscriber that has not read the last wake-up yet gets no second one
+// (sends are coalesced).
+func (w *watcher) notify(t topic) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for ch := range w.subs {
+	for ch, sub := range w.subs {
+		if t != topicAll && sub != t {
+			continue
+		}
 		select {
 		case ch <- struct{}{}:
 		default:
@@ -71,6 +96,19 @@ func (w *watcher) closeAll() {
 // most the connect timeout; past that the listener keeps trying in the
 // background, and the caller's polling of ConfigVersion covers the gap).
 func (s *Store) WatchConfig(ctx context.Context) (<-chan struct{}, error) {
+	return s.watchTopic(ctx, topicConfig)
+}
+
+// WatchSigningKeys implements storage.SigningKeyWatcher as WatchConfig
+// does configuration changes: the channel receives after a signing key was
+// created, updated or deleted through any Store on the schema (signet
+// serve making a key, signet keys rotating, retiring, revoking or
+// re-encrypting one), and after the listening connection was made again.
+func (s *Store) WatchSigningKeys(ctx context.Context) (<-chan struct{}, error) {
+	return s.watchTopic(ctx, topicKeys)
+}
+
+func (s *Store) watchTopic(ctx context.Context, about topic) (<-chan struct{}, error) {
 	if err := s.alive(); err != nil {
 		return nil, err
 	}
@@ -81,7 +119,7 @@ func (s *Store) WatchConfig(ctx context.Context) (<-chan struct{}, error) {
 	}
 	w := s.watch
 	if w == nil {
-		w = &watcher{subs: map[chan struct{}]struct{}{}, ready: make(chan struct{})}
+		w = &watcher{subs: map[chan struct{}]topic{}, ready: make(chan struct{})}
 		s.watch = w
 		s.wg.Add(1)
 		go s.runListener(w)
@@ -91,7 +129,7 @@ func (s *Store) WatchConfig(ctx context.Context) (<-chan struct{}, error) {
 	if w.closed {
 		close(ch)
 	} else {
-		w.subs[ch] = struct{}{}
+		w.subs[ch] = about
 	}
 	w.mu.Unlock()
 	s.wg.Add(1) // under watchMu, which Close takes before it waits
@@ -131,8 +169,8 @@ func (s *Store) runListener(w *watcher) {
 			backoff = listenBackoffMin
 			if connected {
 				// Changes made while no connection listened were not
-				// heard: wake everyone to check ConfigVersion.
-				w.notify()
+				// heard: wake everyone to check.
+				w.notify(topicAll)
 			} else {
 				connected = true
 				close(w.ready)
@@ -175,11 +213,11 @@ func (s *Store) listenOnce(ctx context.Context, w *watcher, listening func()) er
 	listening()
 	for {
 		wctx, cancel := context.WithTimeout(ctx, listenIdle)
-		_, err := conn.WaitForNotification(wctx)
+		n, err := conn.WaitForNotification(wctx)
 		cancel()
 		switch {
 		case err == nil:
-			w.notify()
+			w.notify(topicOf(n.Payload))
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case wctx.Err() != nil && !conn.IsClosed():

@@ -62,7 +62,11 @@
 // others at their next sync: Run syncs every interval (DefaultInterval by
 // default), which bounds how long an instance takes to see a new key. As a
 // successor is announced Propagation before it signs, that bound only needs
-// to be well below Propagation.
+// to be well below Propagation. A store that pushes changes
+// (storage.SigningKeyWatcher: PostgreSQL) makes Run sync at once after any
+// instance or command wrote a key, so that the emergencies (Rotate now,
+// Retire, Revoke) reach every instance in moments; the interval remains the
+// guarantee when a notification is lost.
 //
 // Rotate and Retire are operator actions and do not claim: run them once.
 //

@@ -361,16 +361,37 @@ func Rekey(ctx context.Context, store Store, oldKEK, newKEK []byte) (rekeyed int
 var errChanged = errors.New("changed meanwhile")
 
 // Run keeps the keys current until ctx is done: it syncs every interval
-// (DefaultInterval if not positive), and sooner at the next lifecycle edge
-// (a successor due, a key activating, a retention ending), and gives the
-// result to apply (which replaces a ring's keys: the caller serialises it
-// with any other change to the ring, such as a reload of validation keys).
-// A failure is logged and the last keys keep serving. Call Sync and build
-// the ring first; Run waits before its first sync.
+// (DefaultInterval if not positive), sooner at the next lifecycle edge (a
+// successor due, a key activating, a retention ending), and at once when a
+// store that can push changes (storage.SigningKeyWatcher: PostgreSQL) says
+// the keys changed, so that signet keys rotate --now, retire and revoke
+// reach every instance in moments rather than at its next sync. It gives
+// the result to apply (which replaces a ring's keys: the caller serialises
+// it with any other change to the ring, such as a reload of validation
+// keys). A failure is logged and the last keys keep serving. Call Sync and
+// build the ring first; Run waits before its first sync.
 func (m *Manager) Run(ctx context.Context, interval time.Duration, apply func(keys []*signing.Key) error) {
 	if interval <= 0 {
 		interval = DefaultInterval
 	}
+	w, canPush := m.store.(storage.SigningKeyWatcher)
+	var pushed <-chan struct{}
+	subscribe := func() {
+		if !canPush || pushed != nil {
+			return
+		}
+		ch, err := w.WatchSigningKeys(ctx)
+		switch {
+		case err == nil:
+			pushed = ch
+		case errors.Is(err, storage.ErrUnavailable):
+			// Not reachable now: ask again at the next sync.
+		default:
+			canPush = false
+			m.log.Debug("no signing key notifications from the store; syncing every interval only", slog.String("error", err.Error()))
+		}
+	}
+	subscribe()
 	for {
 		wait := interval
 		if edge := m.nextEdge(m.now()); !edge.IsZero() {
@@ -382,6 +403,24 @@ func (m *Manager) Run(ctx context.Context, interval time.Duration, apply func(ke
 			t.Stop()
 			return
 		case <-t.C:
+			subscribe()
+		case _, ok := <-pushed:
+			t.Stop()
+			if !ok { // the store closed: sync every interval only
+				pushed, canPush = nil, false
+				continue
+			}
+			// A command such as rotate --now writes more than one row:
+			// let it finish, then sync once for all of them.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(pushSettle):
+			}
+			select {
+			case <-pushed:
+			default:
+			}
 		}
 		keys, err := m.Sync(ctx)
 		if err != nil {
@@ -396,6 +435,10 @@ func (m *Manager) Run(ctx context.Context, interval time.Duration, apply func(ke
 		}
 	}
 }
+
+// pushSettle is how long Run waits after a notification before it syncs,
+// so that the writes of one command are seen together.
+const pushSettle = 100 * time.Millisecond
 
 // nextEdge is the first time after now at which the last synced keys need
 // a sync: a successor due, a key activating, a retention ending.

@@ -401,3 +401,87 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// pushStore is a store that can push signing key changes: PostgreSQL's
+// own watch, or for the others a channel of the test's. subscribed is
+// closed once Run has asked to watch.
+type pushStore struct {
+	managed.Store
+	watch      func(context.Context) (<-chan struct{}, error)
+	subscribed chan struct{}
+	once       sync.Once
+}
+
+func (s *pushStore) WatchSigningKeys(ctx context.Context) (<-chan struct{}, error) {
+	ch, err := s.watch(ctx)
+	s.once.Do(func() { close(s.subscribed) })
+	return ch, err
+}
+
+// TestRunWakesOnPush: with a store that pushes signing key changes, Run
+// syncs at once when told, not at its next interval (an hour here); a
+// closed channel leaves it syncing every interval.
+func TestRunWakesOnPush(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		if b.name == "sqlite" {
+			continue // the same as memory here
+		}
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			clk := newClock()
+			kek := newKEK(t)
+			stores := b.open(t, clk, 2)
+			ch := make(chan struct{}, 1)
+			store := &pushStore{Store: stores[0], subscribed: make(chan struct{}),
+				watch: func(context.Context) (<-chan struct{}, error) { return ch, nil }}
+			pg, native := stores[0].(storage.SigningKeyWatcher)
+			if native {
+				store.watch = pg.WatchSigningKeys
+			}
+			m := newManager(t, store, options(t, clk, kek, "ES256"))
+			keys, err := m.Sync(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ring, err := signing.NewRing(keys, nil, signing.RingOptions{Now: clk.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			done := make(chan struct{})
+			go func() {
+				m.Run(ctx, time.Hour, func(keys []*signing.Key) error { return ring.Replace(keys, nil, m.Algorithms()) })
+				close(done)
+			}()
+			defer func() { cancel(); <-done }()
+			select {
+			case <-store.subscribed:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Run did not ask the store to watch its signing keys")
+			}
+
+			other := newManager(t, stores[1], options(t, clk, kek, "ES256"))
+			clk.Advance(time.Hour)
+			now, err := other.Rotate(t.Context(), "ES256", true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !native {
+				ch <- struct{}{} // what PostgreSQL's notification does
+			}
+			start := time.Now()
+			waitFor(t, func() bool { return ring.Signer().ID == now.ID }, "the ring to sign with the key rotated elsewhere")
+			t.Logf("%s: rotated elsewhere to signing here in %v (interval 1h)", b.name, time.Since(start).Round(time.Millisecond))
+			if !native {
+				close(ch) // the store closed: Run goes on, syncing every interval
+				time.Sleep(50 * time.Millisecond)
+				select {
+				case <-done:
+					t.Fatal("Run returned when the store's channel closed")
+				default:
+				}
+			}
+		})
+	}
+}
