@@ -124,7 +124,8 @@ func newBareRef(ctx context.Context, b *bareServer, ep endpoint, gen string, con
 	if err != nil {
 		return nil, err
 	}
-	l.start(ep.want, time.Now())
+	l.counting.Store(true) // samples count what they add
+	l.start(ep.want)
 	select {
 	case <-time.After(warmup):
 	case <-ctx.Done():

@@ -157,56 +157,57 @@ func run(ctx context.Context, t target, ep endpoint, gen string, conc int, warmu
 	}
 	defer l.close()
 
-	start := time.Now()
-	measureFrom := start.Add(warmup)
-	l.start(ep.want, measureFrom)
-
-	// At the start of the measured part: the CPU counters and the peak RSS.
+	l.start(ep.want)
 	select {
-	case <-time.After(time.Until(measureFrom)):
+	case <-time.After(warmup):
 	case <-ctx.Done():
 	}
+	// The measured part starts with nothing in flight, so that no request
+	// of the warm-up is served on its time, and counts every request sent
+	// from then on: the CPU counters and the peak RSS are read here.
+	l.pause()
+	l.counting.Store(true)
 	serverCPU0, _ := procCPU(t.pid)
 	self0 := selfCPU()
 	busy0, _ := machineBusy()
 	peakOwn := resetPeak(t.pid)
 
 	r := &result{endpoint: ep.name, conc: conc, peakOwn: peakOwn, otherCPU: -1}
-	var refSelf, refProc time.Duration
 	if ref == nil {
+		slice = dur
+	}
+	// Slices of load, each ended by a pause (nothing in flight, so the
+	// counts are complete) and followed by a slice of the reference; the
+	// last one is not resumed.
+	var total refSample
+	for {
+		t0 := time.Now()
+		l.resume()
 		select {
-		case <-time.After(dur):
+		case <-time.After(min(slice, dur-r.elapsed)):
 		case <-ctx.Done():
 		}
-		l.stop()
-		r.elapsed = time.Since(measureFrom)
-	} else {
-		var total refSample
-		for r.elapsed < dur && ctx.Err() == nil {
-			t0 := time.Now()
-			select {
-			case <-time.After(min(slice, dur-r.elapsed)):
-			case <-ctx.Done():
-			}
-			l.pause()
-			r.elapsed += time.Since(t0)
+		l.pause()
+		r.elapsed += time.Since(t0)
+		if ref != nil {
 			s, err := ref.sample(ctx, slice/2)
 			if err != nil {
-				l.stop()
 				return nil, err
 			}
 			total.n, total.dur, total.cpu = total.n+s.n, total.dur+s.dur, total.cpu+s.cpu
 			total.selfCPU, total.procCPU = total.selfCPU+s.selfCPU, total.procCPU+s.procCPU
 			r.refSlices++
-			l.resume()
 		}
-		l.stop()
-		refSelf, refProc = total.selfCPU, total.procCPU
-		if total.dur > 0 && total.n > 0 {
-			r.ref = float64(total.n) / total.dur.Seconds()
-			r.refCPU = total.cpu.Seconds() * 1000 / float64(total.n)
+		if r.elapsed >= dur || ctx.Err() != nil {
+			break
 		}
 	}
+	if total.dur > 0 && total.n > 0 {
+		r.ref = float64(total.n) / total.dur.Seconds()
+		r.refCPU = total.cpu.Seconds() * 1000 / float64(total.n)
+	}
+	refSelf, refProc := total.selfCPU, total.procCPU
+	l.stop() // paused: the workers end without another request
 	serverCPU, _ := procCPU(t.pid)
 	self := selfCPU()
 	busy, busyErr := machineBusy()
@@ -228,6 +229,7 @@ type load struct {
 	inflight atomic.Int64
 	paused   atomic.Bool
 	stopped  atomic.Bool
+	counting atomic.Bool // requests sent now count (the warm-up is over)
 	resumed  atomic.Pointer[chan struct{}] // closed at resume
 	closers  []func()
 }
@@ -277,10 +279,11 @@ func newLoad(ctx context.Context, t target, ep endpoint, gen string, conc int) (
 	return l, nil
 }
 
-// start starts the workers; requests sent from measureFrom on are counted.
-func (l *load) start(want int, measureFrom time.Time) {
+// start starts the workers; the requests they send while l.counting is
+// set are counted.
+func (l *load) start(want int) {
 	for _, w := range l.workers {
-		l.wg.Go(func() { w.loop(l, want, measureFrom) })
+		l.wg.Go(func() { w.loop(l, want) })
 	}
 }
 
@@ -353,14 +356,14 @@ func (l *load) collect(r *result) {
 	}
 }
 
-// loop sends requests until the load stops; those that start at or after
-// measureFrom are counted.
-func (w *worker) loop(l *load, want int, measureFrom time.Time) {
+// loop sends requests until the load stops; those sent while l.counting
+// is set are counted.
+func (w *worker) loop(l *load, want int) {
 	for l.enter() {
+		counted := l.counting.Load()
 		t0 := time.Now()
 		status, err := w.d.do()
 		w.sent++
-		counted := !t0.Before(measureFrom)
 		switch {
 		case !counted:
 		case err != nil:

@@ -30,7 +30,8 @@ func TestLoadPause(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer l.close()
-			l.start(ep.want, time.Now())
+			l.counting.Store(true)
+			l.start(ep.want)
 			for range 3 {
 				time.Sleep(30 * time.Millisecond)
 				l.pause()
