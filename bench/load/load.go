@@ -229,7 +229,7 @@ type load struct {
 	inflight atomic.Int64
 	paused   atomic.Bool
 	stopped  atomic.Bool
-	counting atomic.Bool // requests sent now count (the warm-up is over)
+	counting atomic.Bool                   // requests sent now count (the warm-up is over)
 	resumed  atomic.Pointer[chan struct{}] // closed at resume
 	closers  []func()
 }
