@@ -2,9 +2,10 @@
 // starts `signet serve` with a benchmark configuration, drives the token
 // endpoint (client_credentials, client_secret_basic) and JWKS over loopback
 // at several concurrencies, and prints requests/s, latency percentiles,
-// errors, server CPU per 1,000 requests and peak RSS, beside the
-// in-process signing rate of the same key (the floor the token rate is
-// compared with).
+// errors, server CPU per 1,000 requests and peak RSS, each run interleaved
+// with its reference: the in-process signing rate of the same key (the floor
+// the token rate is compared with), and a bare net/http server answering
+// the same bytes (what JWKS is compared with).
 //
 //	go run ./bench/load                       # the full run, a few minutes
 //	go run ./bench/load -markdown results.md  # also write the results as markdown
@@ -80,8 +81,12 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 Builds ./cmd/signet, starts signet serve on 127.0.0.1 with a benchmark
 configuration (SQLite, log level warn, one client_secret_basic client), and
-drives POST /connect/token and GET JWKS at each concurrency. Prints one table
-with the in-process signing rate of the same key as the floor.
+drives POST /connect/token and GET JWKS at each concurrency. Each run is
+interleaved with its reference, second by second: the in-process signing rate
+of the same key for tokens, a bare net/http server answering the same bytes
+for JWKS; rates are printed as a share of it. Build flags apply to both the
+server and this tool (the floor): CGO_ENABLED=1 GOEXPERIMENT=boringcrypto
+go run ./bench/load measures the BoringCrypto build.
 
 Examples:
   go run ./bench/load
@@ -100,7 +105,7 @@ Flags:
 	concs := fs.String("c", "16,64,256", "concurrencies, comma-separated")
 	warmup := fs.Duration("warmup", time.Second, "warm-up before each measured run (not counted)")
 	dur := fs.Duration("d", 5*time.Second, "measured time of each run")
-	floorDur := fs.Duration("floor", 2*time.Second, "time to measure the in-process signing rate")
+	floorDur := fs.Duration("floor", 2*time.Second, "time to measure the in-process signing rate on its own, before each key's first server and after its last")
 	algs := fs.String("alg", "RS256,ES256", "signing algorithms: RS256 (RSA 2048), ES256 (P-256)")
 	endpoints := fs.String("endpoints", "token,jwks", "endpoints: token, jwks, jwks304 (If-None-Match), discovery")
 	infoRun := fs.Bool("info-run", true, "also run the token endpoint (concurrency 64) with log level info, to show the cost of logging")
@@ -110,7 +115,7 @@ Flags:
 	keep := fs.Bool("keep", false, "keep the temporary directory (configuration, keys, server logs)")
 	slice := fs.Duration("slice", time.Second, "measure each token and JWKS run in slices of this length, each followed by half as long of its reference (the signing floor; bare net/http) with the load paused")
 	reference := fs.Bool("reference", true, "compare JWKS with a bare net/http server answering the same bytes, driven the same way")
-	repeat := fs.Int("repeat", 3, "run concurrency 64 (the targets' concurrency) this many times and report the median by requests/s, with the range: this machine's speed drifts between minutes")
+	repeat := fs.Int("repeat", 3, "run concurrency 64 (the targets' concurrency) this many times and report the median by share of the reference (by requests/s where there is none), with the range")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
