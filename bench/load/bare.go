@@ -68,6 +68,7 @@ func startBare(ctx context.Context, dir string, body []byte) (*bareServer, error
 	cmd := exec.Command(self)
 	cmd.Env = append(os.Environ(), bareEnv+"="+file)
 	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = childAttr()
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err

@@ -120,3 +120,10 @@ func machineBusy() (time.Duration, error) {
 	}
 	return time.Duration(ticks) * time.Second / time.Duration(clockTicks), nil
 }
+
+// childAttr makes a child (signet serve, the bare server) die with this
+// process, so that a benchmark killed outright leaves no server behind to
+// load the machine of the next one.
+func childAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}

@@ -4,6 +4,7 @@ package main
 
 import (
 	"errors"
+	"syscall"
 	"time"
 )
 
@@ -18,3 +19,6 @@ func resetPeak(int) bool                      { return false }
 func selfCPU() time.Duration                  { return 0 }
 
 func machineBusy() (time.Duration, error) { return 0, errNoProc }
+
+// childAttr: elsewhere, children are stopped when this process returns.
+func childAttr() *syscall.SysProcAttr { return nil }

@@ -146,6 +146,7 @@ func start(ctx context.Context, bin string, c serverConfig) (*server, error) {
 	s.cmd = exec.Command(bin, "serve", "--config", file)
 	s.cmd.Env = append(os.Environ(), pfxEnv+"="+pfxPassword)
 	s.cmd.Stdout, s.cmd.Stderr = out, out
+	s.cmd.SysProcAttr = childAttr()
 
 	client := &http.Client{Timeout: time.Second}
 	t0 := time.Now()
