@@ -309,7 +309,7 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 			AuthMethods:     grant.AuthMethods,
 			AuthSigningAlgs: algs,
 			Claims:          []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope"},
-			SigningAlgs:     svc.ring.Algorithms(),
+			SigningAlgs:     svc.ring.SigningAlgorithms(),
 		},
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {

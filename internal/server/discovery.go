@@ -43,9 +43,11 @@ type discoveryCache struct {
 	info DiscoveryInfo
 	mu   sync.RWMutex
 	docs map[string]*encoded
-	// version of the scopes the cached documents hold; a new version
-	// empties the cache.
+	// version of the scopes and keys of the published key set (the JWKS
+	// ETag) the cached documents hold; a change of either empties the
+	// cache.
 	version int64
+	keys    string
 }
 
 // encoded is a response body with its header values, built once: the
@@ -69,11 +71,12 @@ func newDiscoveryCache(info DiscoveryInfo) *discoveryCache {
 	return &discoveryCache{info: info, docs: map[string]*encoded{}}
 }
 
-// get returns the document for issuer with scopes of the given version.
-func (c *discoveryCache) get(issuer string, scopes []string, version int64) *encoded {
+// get returns the document for issuer with scopes of the given version and
+// the algorithms of the key set keys (algs is called only to build it).
+func (c *discoveryCache) get(issuer string, scopes []string, version int64, keys string, algs func() []string) *encoded {
 	c.mu.RLock()
 	e, ok := c.docs[issuer]
-	current := c.version == version
+	current := c.version == version && c.keys == keys
 	c.mu.RUnlock()
 	if ok && current {
 		return e
@@ -90,14 +93,14 @@ func (c *discoveryCache) get(issuer string, scopes []string, version int64) *enc
 		TokenEndpointAuthSigningAlgs:      nonNil(c.info.AuthSigningAlgs),
 		ResponseTypesSupported:            []string{},
 		SubjectTypesSupported:             []string{"public"},
-		IDTokenSigningAlgs:                nonNil(c.info.SigningAlgs),
+		IDTokenSigningAlgs:                nonNil(algs()),
 	}
 	body, _ := json.Marshal(doc) // strings and string slices only: cannot fail
 	sum := sha256.Sum256(body)
 	e = newEncoded(body, `"`+base64.RawURLEncoding.EncodeToString(sum[:12])+`"`)
 	c.mu.Lock()
-	if c.version != version {
-		c.docs, c.version = map[string]*encoded{}, version
+	if c.version != version || c.keys != keys {
+		c.docs, c.version, c.keys = map[string]*encoded{}, version, keys
 	}
 	if len(c.docs) < maxCachedIssuers {
 		c.docs[issuer] = e
@@ -118,6 +121,13 @@ func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Scopes != nil {
 		scopes, version = s.opts.Scopes()
 	}
-	e := s.discovery.get(s.Issuer(r), scopes, version)
+	// The algorithms follow the signing keys (not validation keys, which
+	// never sign): a reload may replace an RSA certificate by an EC one.
+	keys, algs := "", func() []string { return s.opts.Discovery.SigningAlgs }
+	if s.opts.Ring != nil {
+		_, keys = s.opts.Ring.JWKS()
+		algs = s.opts.Ring.SigningAlgorithms
+	}
+	e := s.discovery.get(s.Issuer(r), scopes, version, keys, algs)
 	serveCached(w, r, e, discoveryCacheControl, s.opts.TrustProxy && s.opts.Issuer == "")
 }

@@ -63,7 +63,8 @@ type DiscoveryInfo struct {
 	AuthMethods     []string
 	AuthSigningAlgs []string
 	Claims          []string
-	// SigningAlgs are the algorithms of the published keys.
+	// SigningAlgs are the algorithms tokens are signed with when there is
+	// no Ring; with one, the ring's signing keys say.
 	SigningAlgs []string
 }
 

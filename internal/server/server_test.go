@@ -990,3 +990,32 @@ func TestJWKSLengthAndChange(t *testing.T) {
 		t.Errorf("after Replace: %d keys, %v", len(set.Keys), err)
 	}
 }
+
+// The discovery document's signing algorithms follow the ring's signing
+// keys (validation keys never sign): after a rollover from an RSA to an EC
+// certificate it says ES256, under a new ETag.
+func TestDiscoveryFollowsSigningKeys(t *testing.T) {
+	t.Parallel()
+	rsa := load(t, signing.Spec{Type: "File", FilePath: fixtures + "rsa-openssl3.pfx", Password: password}, false)
+	ec := load(t, signing.Spec{Type: "File", FilePath: fixtures + "ec-openssl3.pfx", Password: password}, false)
+	ring, err := signing.NewRing(rsa, ec, signing.RingOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, server.Options{Issuer: "https://auth.example.com", Ring: ring})
+	algs := func() (string, string) {
+		res := get(srv, server.PathDiscovery)
+		return string(must(json.Marshal(res.json(t)["id_token_signing_alg_values_supported"]))), res.header.Get("ETag")
+	}
+	before, etag := algs()
+	if before != `["RS256"]` {
+		t.Fatalf("with an RSA signer and an EC validation key: %s, want [\"RS256\"]", before)
+	}
+	if err := ring.Replace(ec, rsa, nil); err != nil {
+		t.Fatal(err)
+	}
+	after, etag2 := algs()
+	if after != `["ES256"]` || etag2 == etag {
+		t.Errorf("after the swap: %s under ETag %s (was %s); want [\"ES256\"] under a new ETag", after, etag2, etag)
+	}
+}
