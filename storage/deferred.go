@@ -22,6 +22,7 @@ var (
 	_ Store             = (*Deferred)(nil)
 	_ ConfigWatcher     = (*Deferred)(nil)
 	_ SigningKeyWatcher = (*Deferred)(nil)
+	_ Clock             = (*Deferred)(nil)
 )
 
 // NewDeferred returns a Deferred that answers ErrUnavailable with cause.
@@ -396,6 +397,19 @@ func (d *Deferred) WatchSigningKeys(ctx context.Context) (<-chan struct{}, error
 		return nil, fmt.Errorf("%T cannot push changes", st)
 	}
 	return w.WatchSigningKeys(ctx)
+}
+
+// DatabaseTime delegates to the real store when it has a clock of its own.
+func (d *Deferred) DatabaseTime(ctx context.Context) (time.Time, error) {
+	st, err := d.get()
+	if err != nil {
+		return time.Time{}, err
+	}
+	c, ok := st.(Clock)
+	if !ok {
+		return time.Time{}, fmt.Errorf("%T has no clock of its own", st)
+	}
+	return c.DatabaseTime(ctx)
 }
 
 // UseOnce delegates to the real store.

@@ -241,6 +241,14 @@ type ConfigWatcher interface {
 	WatchConfig(ctx context.Context) (<-chan struct{}, error)
 }
 
+// Clock is implemented by stores on a database server with a clock of its
+// own (PostgreSQL), so that a program on another machine can compare its
+// clock with the database's before it dates signing keys by it.
+type Clock interface {
+	// DatabaseTime returns the database server's current time.
+	DatabaseTime(ctx context.Context) (time.Time, error)
+}
+
 // SigningKeyWatcher is implemented by stores that can push changes to the
 // signing keys (PostgreSQL LISTEN/NOTIFY), so that a key rotated, retired
 // or revoked with signet keys reaches every instance at once. Callers check

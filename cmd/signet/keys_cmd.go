@@ -83,11 +83,61 @@ func (a *app) withManager(ctx context.Context, flag, what string, fn func(cfg *c
 		return err
 	}
 	defer db.Close()
+	// rotate and retire date keys by this machine's clock: refuse a clock
+	// that is off; the others only read dates (list shows states by it).
+	if skew, ok := a.clockSkew(ctx, db); ok && !skewOK(skew) {
+		msg := fmt.Sprintf("this machine's clock is %s the database server's", describeSkew(skew))
+		switch what {
+		case "signet keys rotate", "signet keys retire":
+			return fmt.Errorf("%s: %s dates keys by it, so a key rotated or retired now would start or stop signing %v off; correct this machine's clock (NTP), or run the command on a machine whose clock is right",
+				msg, what, absDuration(skew).Round(time.Second))
+		default:
+			logger.Warn(msg + ": states and times shown are by this machine's clock; correct it (NTP)")
+		}
+	}
 	m, err := a.newManager(cfg, db, logger)
 	if err != nil {
 		return err
 	}
 	return fn(cfg, m, db)
+}
+
+// maxClockSkew is how far this machine's clock may be from the database
+// server's before signet keys refuses to date keys by it, and serve warns.
+const maxClockSkew = time.Minute
+
+// clockSkew returns how far this machine's clock (a.now, the managed keys'
+// clock) is ahead of the database server's, negative when behind; ok is
+// false when the store has no clock of its own (SQLite is on this machine)
+// or it could not be read.
+func (a *app) clockSkew(ctx context.Context, db storage.Store) (skew time.Duration, ok bool) {
+	c, ok := db.(storage.Clock)
+	if !ok {
+		return 0, false
+	}
+	t0 := a.now()
+	at, err := c.DatabaseTime(ctx)
+	if err != nil {
+		return 0, false
+	}
+	local := t0.Add(a.now().Sub(t0) / 2) // the middle of the round trip
+	return local.Sub(at), true
+}
+
+func skewOK(d time.Duration) bool { return absDuration(d) <= maxClockSkew }
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+func describeSkew(d time.Duration) string {
+	if d > 0 {
+		return d.Round(time.Second).String() + " ahead of"
+	}
+	return (-d).Round(time.Second).String() + " behind"
 }
 
 // errNoSchema: the database has no tables yet, so no keys.

@@ -535,6 +535,36 @@ func TestManagedNotifyPostgres(t *testing.T) {
 	}
 }
 
+// TestManagedClockSkewPostgres: signet keys dates keys by this machine's
+// clock; against PostgreSQL, whose server has its own, a clock more than a
+// minute off refuses to rotate or retire (a key rotated now would sign an
+// hour late) and only warns for list.
+func TestManagedClockSkewPostgres(t *testing.T) {
+	t.Parallel()
+	db := newPGDB(t)
+	h := newHost(t)
+	h.env["SIGNET_KEK"] = newKEK(t)
+	cfg := h.config(managedKey, "storage:\n  driver: postgres\n  dsn: '"+db.dsn+"'\n")
+	for _, skew := range []time.Duration{2 * time.Hour, -90 * time.Minute} {
+		code, out, stderr := h.cliRun(time.Now().Add(skew), "", "keys", "rotate", "--now", "--config", cfg)
+		want := "ahead of the database server's"
+		if skew < 0 {
+			want = "behind the database server's"
+		}
+		if code != exitError || out != "" || !strings.Contains(stderr, want) || !strings.Contains(stderr, "NTP") {
+			t.Errorf("keys rotate with the clock %v off: exit %d, stdout %q, stderr %q", skew, code, out, stderr)
+		}
+	}
+	out := h.mustCLI("keys", "rotate", "--now", "--config", cfg)
+	if !strings.Contains(out, "signs now") {
+		t.Fatalf("keys rotate with the clock right: %q", out)
+	}
+	code, _, stderr := h.cliRun(time.Now().Add(2*time.Hour), "", "keys", "list", "--config", cfg)
+	if code != exitOK || !strings.Contains(stderr, "ahead of the database server's") {
+		t.Errorf("keys list with the clock 2h ahead: exit %d, stderr %q; want 0 and a warning", code, stderr)
+	}
+}
+
 // TestManagedReload: SIGHUP applies validationKeys beside managed keys,
 // and refuses a changed key section (which only a restart applies) rather
 // than ignore it.

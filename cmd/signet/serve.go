@@ -195,6 +195,10 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		if manager, err = a.newManager(cfg, db, logger); err != nil {
 			return err
 		}
+		if skew, ok := a.clockSkew(ctx, db); ok && !skewOK(skew) {
+			logger.Warn("this machine's clock is "+describeSkew(skew)+" the database server's: managed keys are created and rotated by this clock, and tokens dated by it; correct it (NTP)",
+				slog.Duration("skew", skew.Round(time.Millisecond)))
+		}
 		if svc.ring, err = a.managedRing(ctx, manager, svc.keys.validation, svc.retention, logger); err != nil {
 			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 				return cause

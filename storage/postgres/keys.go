@@ -117,3 +117,17 @@ func (s *Store) DeleteSigningKey(ctx context.Context, id string) error {
 	}
 	return s.notifyKeys(ctx, s.deleteOne(ctx, fmt.Sprintf("delete signing key %q", id), `DELETE FROM signing_keys WHERE id = $1`, id))
 }
+
+// DatabaseTime implements storage.Clock: the server's clock_timestamp().
+func (s *Store) DatabaseTime(ctx context.Context) (time.Time, error) {
+	if err := s.alive(); err != nil {
+		return time.Time{}, err
+	}
+	octx, cancel := s.op(ctx)
+	defer cancel()
+	var t time.Time
+	if err := s.pool.QueryRow(octx, `SELECT clock_timestamp()`).Scan(&t); err != nil {
+		return time.Time{}, s.fail(ctx, "read the database's clock", err)
+	}
+	return t, nil
+}

@@ -22,6 +22,7 @@ var (
 	_ storage.Store             = (*Store)(nil)
 	_ storage.ConfigWatcher     = (*Store)(nil)
 	_ storage.SigningKeyWatcher = (*Store)(nil)
+	_ storage.Clock             = (*Store)(nil)
 )
 
 // Defaults for Options.
