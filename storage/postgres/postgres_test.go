@@ -756,3 +756,21 @@ func BenchmarkUseOnce(b *testing.B) {
 		return open(b, newDB(b).dsn, postgres.Options{})
 	})
 }
+
+// DatabaseTime is the server's clock: here, the same machine's.
+func TestDatabaseTime(t *testing.T) {
+	t.Parallel()
+	s := open(t, newDB(t).dsn, postgres.Options{})
+	before := time.Now()
+	at, err := s.DatabaseTime(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at.Before(before.Add(-time.Second)) || at.After(time.Now().Add(time.Second)) {
+		t.Errorf("DatabaseTime = %v, want about %v", at, before)
+	}
+	s.Close()
+	if _, err := s.DatabaseTime(t.Context()); !errors.Is(err, storage.ErrClosed) {
+		t.Errorf("DatabaseTime after Close = %v, want ErrClosed", err)
+	}
+}
