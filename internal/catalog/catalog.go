@@ -222,24 +222,13 @@ func (c *Catalog) Watch(ctx context.Context, interval time.Duration) {
 	if c.store == nil {
 		return
 	}
-	w, canPush := c.store.(storage.ConfigWatcher)
-	var pushed <-chan struct{}
-	subscribe := func() {
-		if !canPush || pushed != nil {
-			return
-		}
-		ch, err := w.WatchConfig(ctx)
-		switch {
-		case err == nil:
-			pushed = ch
-		case errors.Is(err, storage.ErrUnavailable):
-			// Not reachable yet: ask again at the next poll.
-		default:
-			canPush = false
-			c.logger.Debug("no change notifications from the database; polling only", slog.String("error", err.Error()))
-		}
+	var watch func(context.Context) (<-chan struct{}, error)
+	if w, ok := c.store.(storage.ConfigWatcher); ok {
+		watch = w.WatchConfig
 	}
-	subscribe()
+	pushed := storage.Subscribe(ctx, watch, func(err error) {
+		c.logger.Debug("no change notifications from the database; polling only", slog.String("error", err.Error()))
+	})
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
@@ -247,10 +236,10 @@ func (c *Catalog) Watch(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
-			subscribe()
-		case _, ok := <-pushed:
+			pushed.Ask(ctx)
+		case _, ok := <-pushed.C:
 			if !ok { // the store closed: poll only
-				pushed, canPush = nil, false
+				pushed.Closed()
 				continue
 			}
 		}

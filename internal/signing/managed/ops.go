@@ -374,24 +374,13 @@ func (m *Manager) Run(ctx context.Context, interval time.Duration, apply func(ke
 	if interval <= 0 {
 		interval = DefaultInterval
 	}
-	w, canPush := m.store.(storage.SigningKeyWatcher)
-	var pushed <-chan struct{}
-	subscribe := func() {
-		if !canPush || pushed != nil {
-			return
-		}
-		ch, err := w.WatchSigningKeys(ctx)
-		switch {
-		case err == nil:
-			pushed = ch
-		case errors.Is(err, storage.ErrUnavailable):
-			// Not reachable now: ask again at the next sync.
-		default:
-			canPush = false
-			m.log.Debug("no signing key notifications from the store; syncing every interval only", slog.String("error", err.Error()))
-		}
+	var watch func(context.Context) (<-chan struct{}, error)
+	if w, ok := m.store.(storage.SigningKeyWatcher); ok {
+		watch = w.WatchSigningKeys
 	}
-	subscribe()
+	pushed := storage.Subscribe(ctx, watch, func(err error) {
+		m.log.Debug("no signing key notifications from the store; syncing every interval only", slog.String("error", err.Error()))
+	})
 	for {
 		wait := interval
 		if edge := m.nextEdge(m.now()); !edge.IsZero() {
@@ -403,11 +392,11 @@ func (m *Manager) Run(ctx context.Context, interval time.Duration, apply func(ke
 			t.Stop()
 			return
 		case <-t.C:
-			subscribe()
-		case _, ok := <-pushed:
+			pushed.Ask(ctx)
+		case _, ok := <-pushed.C:
 			t.Stop()
 			if !ok { // the store closed: sync every interval only
-				pushed, canPush = nil, false
+				pushed.Closed()
 				continue
 			}
 			// A command such as rotate --now writes more than one row:
@@ -418,7 +407,7 @@ func (m *Manager) Run(ctx context.Context, interval time.Duration, apply func(ke
 			case <-time.After(pushSettle):
 			}
 			select {
-			case <-pushed:
+			case <-pushed.C:
 			default:
 			}
 		}
