@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -82,6 +83,10 @@ type Server struct {
 	mux       *http.ServeMux
 	discovery *discoveryCache
 	jwks      atomic.Pointer[encoded]
+	// issuersHTTP and issuersHTTPS map a valid Host (or X-Forwarded-Host)
+	// to its issuer when none is configured; issuersCached bounds them.
+	issuersHTTP, issuersHTTPS sync.Map
+	issuersCached             atomic.Int32
 	// getDiscovery and getJWKS are the routes' handlers, for hot.
 	getDiscovery, getJWKS http.HandlerFunc
 	welcome               *template.Template
@@ -213,10 +218,23 @@ func (s *Server) issuer(r *http.Request) (string, error) {
 			host = h
 		}
 	}
+	cache := &s.issuersHTTP
+	if scheme == "https" {
+		cache = &s.issuersHTTPS
+	}
+	if iss, ok := cache.Load(host); ok {
+		return iss.(string), nil
+	}
 	if !validHost(host) {
 		return "", errors.New("the request's host cannot make an issuer (no Host header, or an X-Forwarded-Host that is not a host[:port]); configure issuer")
 	}
-	return scheme + "://" + strings.ToLower(host), nil
+	iss := scheme + "://" + strings.ToLower(host)
+	// Each request asks for it once or twice (the token endpoint too):
+	// keep the first hosts seen, not every made-up one.
+	if s.issuersCached.Add(1) <= maxCachedIssuers {
+		cache.Store(host, iss)
+	}
+	return iss, nil
 }
 
 // lastValue is the value a proxy in front of us set: the last of a

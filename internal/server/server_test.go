@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"flag"
 	"io"
 	"log/slog"
@@ -1017,5 +1018,39 @@ func TestDiscoveryFollowsSigningKeys(t *testing.T) {
 	after, etag2 := algs()
 	if after != `["ES256"]` || etag2 == etag {
 		t.Errorf("after the swap: %s under ETag %s (was %s); want [\"ES256\"] under a new ETag", after, etag2, etag)
+	}
+}
+
+// Derived issuers are remembered per scheme and host, for a bounded number
+// of hosts: one server answering the same host over http and https, and
+// more hosts than it remembers, still gives each request its own issuer;
+// a malformed host is refused every time.
+func TestIssuerPerSchemeAndHost(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, server.Options{TrustProxy: true})
+	issuer := func(host, proto string) string {
+		r := httptest.NewRequest(http.MethodGet, server.PathDiscovery, nil)
+		r.Host = host
+		if proto != "" {
+			r.Header.Set("X-Forwarded-Proto", proto)
+		}
+		return srv.Issuer(r)
+	}
+	for range 2 {
+		for i := range 100 {
+			host := fmt.Sprintf("Host-%d.Example:8443", i)
+			want := fmt.Sprintf("host-%d.example:8443", i)
+			if got := issuer(host, ""); got != "http://"+want {
+				t.Fatalf("over http: %q, want http://%s", got, want)
+			}
+			if got := issuer(host, "https"); got != "https://"+want {
+				t.Fatalf("over https: %q, want https://%s", got, want)
+			}
+		}
+	}
+	for range 2 {
+		if got := issuer("bad host/", ""); got != "" {
+			t.Errorf("a malformed host gave issuer %q", got)
+		}
 	}
 }
