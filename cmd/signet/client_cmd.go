@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -128,7 +127,7 @@ func readJWKSFile(path string) ([]byte, error) {
 // only with allowHttp), and keys need a configured issuer.
 func (e *catalogEnv) checkKeys(id string, k keysChange) error {
 	if k.uri != "" {
-		if msg := checkJWKSURI(k.uri, e.cfg.AllowHTTP); msg != "" {
+		if msg := config.CheckURL(k.uri, e.cfg.AllowHTTP); msg != "" {
 			return fmt.Errorf("--jwks-uri: %s", msg)
 		}
 	}
@@ -140,31 +139,6 @@ func (e *catalogEnv) checkKeys(id string, k keysChange) error {
 		return fmt.Errorf("client %q authenticates with private_key_jwt, which needs issuer set in %s (signet serve refuses such a client without one: %s): set issuer to the URL clients use, such as https://auth.example.com", id, e.cfg.File, why)
 	}
 	return nil
-}
-
-// checkJWKSURI applies the configuration's rule for jwksUri: an absolute
-// https URL (http too with allowHttp), without user, query or fragment.
-func checkJWKSURI(raw string, allowHTTP bool) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Sprintf("%q is not a URL", raw)
-	}
-	scheme := strings.ToLower(u.Scheme)
-	switch {
-	case !u.IsAbs() || u.Host == "" || u.Opaque != "":
-		return fmt.Sprintf("%q is not an absolute URL such as https://app.example.com/jwks.json", raw)
-	case scheme != "https" && scheme != "http":
-		return fmt.Sprintf("%q is not an https URL", raw)
-	case scheme == "http" && !allowHTTP:
-		return fmt.Sprintf("%q uses http: use https (http is allowed only with allowHttp: true in the configuration)", raw)
-	case u.User != nil:
-		return fmt.Sprintf("%q must not hold a user name or password", u.Redacted())
-	case u.RawQuery != "" || u.ForceQuery:
-		return fmt.Sprintf("%q must not have a query (?...)", raw)
-	case u.Fragment != "" || strings.Contains(raw, "#"):
-		return fmt.Sprintf("%q must not have a fragment (#...)", raw)
-	}
-	return ""
 }
 
 // clientView is a client as list, show and --json show it: never a hash.

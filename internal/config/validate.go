@@ -179,6 +179,12 @@ func oneOf(s string, allowed ...string) (string, bool) {
 // absolute https URL (http too when allowHTTP) without user, query or
 // fragment.
 func checkURL(raw string, allowHTTP bool) string {
+	return checkURLSaying(raw, allowHTTP, "use https, or set allowHttp: true")
+}
+
+// checkURLSaying is checkURL, with what to do about an http URL said for
+// where the URL came from.
+func checkURLSaying(raw string, allowHTTP bool, ifHTTP string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return fmt.Sprintf("%q is not a URL: %v", raw, unwrapURLError(err))
@@ -190,7 +196,7 @@ func checkURL(raw string, allowHTTP bool) string {
 	case scheme != "https" && scheme != "http":
 		return fmt.Sprintf("%q is not an https URL", raw)
 	case scheme == "http" && !allowHTTP:
-		return fmt.Sprintf("%q uses http: use https, or set allowHttp: true", raw)
+		return fmt.Sprintf("%q uses http: %s", raw, ifHTTP)
 	case u.User != nil:
 		return fmt.Sprintf("%q must not hold a user name or password", u.Redacted())
 	case u.RawQuery != "" || u.ForceQuery:
@@ -562,6 +568,14 @@ func (v *validator) jwks(path string, set map[string]any) {
 			v.addf(kp, "a key needs kty (RSA or EC)")
 		}
 	}
+}
+
+// CheckURL checks a URL given outside the file (a client's jwksUri added
+// with signet client) by the rule the file's URLs follow: absolute https
+// (http too with allowHTTP), without user, query or fragment. "" when it is
+// good, else what is wrong.
+func CheckURL(raw string, allowHTTP bool) string {
+	return checkURLSaying(raw, allowHTTP, "use https (http is allowed only with allowHttp: true in the configuration)")
 }
 
 // CheckListen checks an address to listen on (host:port), for a --listen
