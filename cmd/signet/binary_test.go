@@ -497,9 +497,10 @@ type binServer struct {
 
 var binListening = regexp.MustCompile(`msg=listening url=(\S+)|"msg":"listening","url":"([^"]+)"`)
 
-// binServe starts `signet serve args...` in dir and waits until it
-// listens. The server is killed at the end of the test if it still runs.
-func binServe(t *testing.T, bin, dir string, env []string, args ...string) *binServer {
+// binStart starts `signet serve args...` in dir without waiting for it.
+// It is killed at the end of the test if it still runs; if the test
+// failed, what it wrote is logged under name (when given).
+func binStart(t *testing.T, bin, dir string, env []string, name string, args ...string) *binServer {
 	t.Helper()
 	s := &binServer{t: t, cmd: exec.Command(bin, append([]string{"serve"}, args...)...), exited: make(chan struct{})}
 	s.cmd.Dir, s.cmd.Env = dir, env
@@ -519,9 +520,21 @@ func binServe(t *testing.T, bin, dir string, env []string, args ...string) *binS
 			<-s.exited
 		}
 		if t.Failed() {
-			t.Logf("signet serve %s wrote:\n%s%s", strings.Join(args, " "), s.stdout.String(), s.out.String())
+			label := "signet serve " + strings.Join(args, " ")
+			if name != "" {
+				label = name + " (" + label + ")"
+			}
+			t.Logf("%s wrote:\n%s%s", label, s.stdout.String(), s.out.String())
 		}
 	})
+	return s
+}
+
+// binServe starts `signet serve args...` in dir and waits until it
+// listens. The server is killed at the end of the test if it still runs.
+func binServe(t *testing.T, bin, dir string, env []string, args ...string) *binServer {
+	t.Helper()
+	s := binStart(t, bin, dir, env, "", args...)
 	m := s.waitFor(binListening.String())
 	s.url = m[1] + m[2]
 	return s

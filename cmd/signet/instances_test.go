@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
@@ -141,27 +140,7 @@ clients:
 func instStart(t *testing.T, bin, dir string, env []string, name string, args ...string) *instNode {
 	t.Helper()
 	listen := args[slices.Index(args, "--listen")+1]
-	s := &binServer{t: t, cmd: exec.Command(bin, append([]string{"serve"}, args...)...), exited: make(chan struct{})}
-	s.cmd.Dir, s.cmd.Env = dir, env
-	s.cmd.Stdout, s.cmd.Stderr = &s.stdout, &s.out
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		s.waitErr = s.cmd.Wait()
-		close(s.exited)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-s.exited:
-		default:
-			_ = s.cmd.Process.Kill()
-			<-s.exited
-		}
-		if t.Failed() {
-			t.Logf("%s (signet serve %s) wrote:\n%s%s", name, strings.Join(args, " "), s.stdout.String(), s.out.String())
-		}
-	})
+	s := binStart(t, bin, dir, env, name, args...)
 	return &instNode{binServer: s, name: name, base: "http://" + listen}
 }
 

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -59,31 +57,11 @@ func (h *host) startManaged(config, listen string, refresh time.Duration) (*inst
 	if listen == "" {
 		listen = "127.0.0.1:0"
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	inst := &instance{t: h.t, logs: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
-	ready := make(chan string, 1)
-	cmd := &serveCmd{config: config, listen: listen, ready: ready, keyRefresh: refresh}
-	go func() { inst.done <- h.app(inst.logs).serve(ctx, cmd) }()
-	select {
-	case inst.base = <-ready:
-		h.t.Cleanup(func() {
-			if err := inst.stop(); err != nil {
-				h.t.Errorf("serve returned %v", err)
-			}
-		})
-		return inst, nil
-	case err := <-inst.done:
-		cancel()
-		if err == nil {
-			err = errors.New("serve returned nil before listening")
-		}
-		return inst, err
-	case <-time.After(60 * time.Second):
-		cancel()
-		return inst, errors.New("signet serve neither listened nor failed within 60 s")
-	}
+	return h.run(&serveCmd{config: config, listen: listen, keyRefresh: refresh})
 }
 
+// serveManaged is startManaged for one instance: it fails the test if the
+// server does not start.
 func (h *host) serveManaged(config, listen string, refresh time.Duration) *instance {
 	h.t.Helper()
 	inst, err := h.startManaged(config, listen, refresh)

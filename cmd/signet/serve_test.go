@@ -172,11 +172,19 @@ func (h *host) start(config, listen string) (*instance, error) {
 			}
 		}
 	}
+	return h.run(&serveCmd{config: config, listen: listen})
+}
+
+// run runs serve in process until it listens or fails; a started instance
+// is stopped at the end of the test. It calls no t.Fatal, so that several
+// can start at once from goroutines.
+func (h *host) run(cmd *serveCmd) (*instance, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	inst := &instance{t: h.t, logs: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	ready := make(chan string, 1)
+	cmd.ready = ready
 	a := h.app(inst.logs)
-	go func() { inst.done <- a.serve(ctx, &serveCmd{config: config, listen: listen, ready: ready}) }()
+	go func() { inst.done <- a.serve(ctx, cmd) }()
 	select {
 	case inst.base = <-ready:
 		h.t.Cleanup(func() {
@@ -191,11 +199,10 @@ func (h *host) start(config, listen string) (*instance, error) {
 			err = errors.New("serve returned nil before listening")
 		}
 		return inst, err
-	case <-time.After(30 * time.Second):
+	case <-time.After(60 * time.Second):
 		cancel()
-		h.t.Fatal("signet serve neither listened nor failed within 30 s")
+		return inst, errors.New("signet serve neither listened nor failed within 60 s")
 	}
-	return inst, nil
 }
 
 // refuse runs signet serve with a configuration it must refuse, and
