@@ -24,6 +24,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/miekg/pkcs11"
+	"github.com/signetid/signet/internal/signing/pkcs11/softhsmtest"
 	"golang.org/x/oauth2"
 
 	"github.com/signetid/signet/internal/certs"
@@ -73,7 +74,7 @@ type hsmKey struct {
 	public       crypto.PublicKey
 }
 
-var oidP256 = []byte{0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07}
+var oidP256 = softhsmtest.OIDP256
 
 // softHSM is the SoftHSM of the test: its library and its keys.
 type softHSM struct {
@@ -181,32 +182,7 @@ func generateKey(t *testing.T, ctx *pkcs11.Ctx, k *hsmKey) crypto.PublicKey {
 	if err := ctx.Login(s, pkcs11.CKU_USER, hsmPIN); err != nil && !errors.Is(err, pkcs11.Error(pkcs11.CKR_USER_ALREADY_LOGGED_IN)) {
 		t.Fatal(err)
 	}
-	pub := []*pkcs11.Attribute{
-		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, true),
-		pkcs11.NewAttribute(pkcs11.CKA_VERIFY, true),
-		pkcs11.NewAttribute(pkcs11.CKA_LABEL, k.label),
-		pkcs11.NewAttribute(pkcs11.CKA_ID, k.id),
-	}
-	priv := []*pkcs11.Attribute{
-		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, true),
-		pkcs11.NewAttribute(pkcs11.CKA_PRIVATE, true),
-		pkcs11.NewAttribute(pkcs11.CKA_SIGN, true),
-		pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, true),
-		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, false),
-		pkcs11.NewAttribute(pkcs11.CKA_LABEL, k.label),
-		pkcs11.NewAttribute(pkcs11.CKA_ID, k.id),
-	}
-	var mech *pkcs11.Mechanism
-	if k.rsaBits > 0 {
-		mech = pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN, nil)
-		pub = append(pub,
-			pkcs11.NewAttribute(pkcs11.CKA_MODULUS_BITS, k.rsaBits),
-			pkcs11.NewAttribute(pkcs11.CKA_PUBLIC_EXPONENT, []byte{1, 0, 1}))
-	} else {
-		mech = pkcs11.NewMechanism(pkcs11.CKM_EC_KEY_PAIR_GEN, nil)
-		pub = append(pub, pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, k.curve))
-	}
-	ph, _, err := ctx.GenerateKeyPair(s, []*pkcs11.Mechanism{mech}, pub, priv)
+	ph, err := softhsmtest.Generate(ctx, s, softhsmtest.KeyPair{Label: k.label, ID: k.id, RSABits: k.rsaBits, Curve: k.curve})
 	if err != nil {
 		t.Fatalf("generate %s/%s: %v", k.token, k.label, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/miekg/pkcs11"
+	"github.com/signetid/signet/internal/signing/pkcs11/softhsmtest"
 )
 
 // The tests run against SoftHSM2 (Debian package softhsm2). They skip when it
@@ -128,8 +129,8 @@ type keySpec struct {
 }
 
 var (
-	oidP256 = []byte{0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07}
-	oidP384 = []byte{0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22}
+	oidP256 = softhsmtest.OIDP256
+	oidP384 = softhsmtest.OIDP384
 )
 
 // generate makes a key pair inside the token with C_GenerateKeyPair: the
@@ -154,32 +155,7 @@ func generate(t *testing.T, tokenLabel string, k keySpec, withPublic bool) {
 	if err := m.ctx.Login(s, pkcs11.CKU_USER, userPIN); err != nil && err != pkcs11.Error(pkcs11.CKR_USER_ALREADY_LOGGED_IN) {
 		t.Fatal(err)
 	}
-	pub := []*pkcs11.Attribute{
-		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, true),
-		pkcs11.NewAttribute(pkcs11.CKA_VERIFY, true),
-		pkcs11.NewAttribute(pkcs11.CKA_LABEL, k.label),
-		pkcs11.NewAttribute(pkcs11.CKA_ID, k.id),
-	}
-	priv := []*pkcs11.Attribute{
-		pkcs11.NewAttribute(pkcs11.CKA_TOKEN, true),
-		pkcs11.NewAttribute(pkcs11.CKA_PRIVATE, true),
-		pkcs11.NewAttribute(pkcs11.CKA_SIGN, true),
-		pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, true),
-		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, false),
-		pkcs11.NewAttribute(pkcs11.CKA_LABEL, k.label),
-		pkcs11.NewAttribute(pkcs11.CKA_ID, k.id),
-	}
-	var mech *pkcs11.Mechanism
-	if k.rsa > 0 {
-		mech = pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN, nil)
-		pub = append(pub,
-			pkcs11.NewAttribute(pkcs11.CKA_MODULUS_BITS, k.rsa),
-			pkcs11.NewAttribute(pkcs11.CKA_PUBLIC_EXPONENT, []byte{1, 0, 1}))
-	} else {
-		mech = pkcs11.NewMechanism(pkcs11.CKM_EC_KEY_PAIR_GEN, nil)
-		pub = append(pub, pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, k.curve))
-	}
-	ph, _, err := m.ctx.GenerateKeyPair(s, []*pkcs11.Mechanism{mech}, pub, priv)
+	ph, err := softhsmtest.Generate(m.ctx, s, softhsmtest.KeyPair{Label: k.label, ID: k.id, RSABits: k.rsa, Curve: k.curve})
 	if err != nil {
 		t.Fatalf("generate %q: %v", k.label, err)
 	}
