@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -32,10 +31,6 @@ const (
 	devListen     = "127.0.0.1:5000"
 )
 
-// minPlainSecret is the length under which a secret given as a value gets a
-// warning: a fast hash protects only secrets too random to guess.
-const minPlainSecret = 24
-
 // services is what a configuration builds: everything the server needs but
 // the listener and the storage.
 type services struct {
@@ -49,6 +44,8 @@ type services struct {
 	// token lifetime of the file's clients.
 	retention time.Duration
 	warnings  []string
+	// notes are for the log at info: how the configuration was read.
+	notes []string
 	// static is what the file defines; the catalog adds the database's.
 	static catalog.Static
 	tls    *tls.Config
@@ -136,61 +133,33 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 		}}
 	}
 	s.devKey = cfg.Key != nil && strings.EqualFold(cfg.Key.Type, signing.TypeDevelopment)
+	for _, w := range cfg.Warnings() {
+		s.warnings = append(s.warnings, w.String())
+	}
+	s.notes = cfg.Notes()
 
 	// Clients first: the longest token lifetime is how long an expired
 	// certificate stays published.
 	maxLifetime := time.Hour
-	for i, c := range cfg.Clients {
+	apiScopes := make(map[string]bool)
+	for _, sc := range cfg.APIScopes {
+		if sc.IsEnabled() {
+			apiScopes[sc.Name] = true
+		}
+	}
+	var clients clientBuild
+	for i := range cfg.Clients {
+		c := &cfg.Clients[i]
 		path := fmt.Sprintf("clients[%d]", i)
-		if faulty(path) {
+		if faulty(path) || c.Skipped() != "" {
 			continue
 		}
-		gc := &grant.Client{ID: c.ClientID, Name: c.ClientName, GrantTypes: c.AllowedGrantTypes, Scopes: c.AllowedScopes,
-			AccessTokenLifetime: time.Duration(c.AccessTokenLifetime) * time.Second, KeysURI: c.JWKSURI}
-		if gc.AccessTokenLifetime > maxLifetime {
-			maxLifetime = gc.AccessTokenLifetime
-		}
-		for j, sec := range c.Secrets {
-			hashText := sec.Hash
-			if sec.Value != "" {
-				hashText = secret.Hash(sec.Value)
-			}
-			h, err := secret.Parse(hashText)
-			if err != nil {
-				add(fmt.Sprintf("%s.secrets[%d].hash", path, j), err)
-				continue
-			}
-			gs := grant.Secret{Hash: h}
-			if sec.Expiration != nil {
-				gs.Expires = *sec.Expiration
-				if !gs.Expires.After(a.now()) {
-					s.warnings = append(s.warnings, fmt.Sprintf("%s: %s.secrets[%d] expired on %s", cfg.Pos(path).String(), path, j, gs.Expires.UTC().Format(time.DateOnly)))
-				}
-			}
-			gc.Secrets = append(gc.Secrets, gs)
-		}
-		if (c.JWKS != nil || c.JWKSURI != "") && cfg.Issuer == "" {
-			// The assertion's aud is checked against the token endpoint's
-			// URL, which must not come from the request's Host header, or
-			// an assertion made for another server would be accepted here.
-			problems = append(problems, cfg.Problemf(path, "client %q authenticates with private_key_jwt, which needs a configured issuer: set issuer to the URL clients use (such as https://auth.example.com), so that assertions made for another server are refused", c.ClientID))
-		}
-		for j, sec := range c.Secrets {
-			if sec.Value != "" && len(sec.Value) < minPlainSecret {
-				s.warnings = append(s.warnings, fmt.Sprintf("%s: %s.secrets[%d] is shorter than %d characters: client secrets are hashed fast and must be random; signet secret generate makes one", cfg.Pos(path).String(), path, j, minPlainSecret))
-			}
-		}
-		if c.JWKS != nil {
-			data, err := json.Marshal(c.JWKS)
-			if err == nil {
-				gc.Keys, err = grant.ParseClientKeys(data)
-			}
-			if err != nil {
-				add(path+".jwks", err)
-			}
-		}
+		gc := a.fileClient(cfg, path, c, apiScopes, &clients)
+		maxLifetime = max(maxLifetime, gc.AccessTokenLifetime)
 		s.static.Clients[c.ClientID] = gc
 	}
+	problems = append(problems, clients.problems...)
+	s.warnings = append(s.warnings, clients.warnings...)
 
 	// The keys.
 	// Managed keys come from the database, once serve has opened it; here
@@ -202,13 +171,13 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 	s.retention = maxLifetime
 	if isManaged(cfg.Key) && !faulty("key") {
 		if cfg.Storage.Driver == config.DriverMemory {
-			s.warnings = append(s.warnings, fmt.Sprintf("%s: Managed keys with storage.driver memory are lost when signet stops: each start makes new ones, and tokens signed before no longer validate; use sqlite or postgres", cfg.Pos("key").String()))
+			s.warnings = append(s.warnings, cfg.Warnf("storage.driver", "Managed keys with storage.driver memory are lost when signet stops: each start makes new ones, and tokens signed before no longer validate; use sqlite or postgres").String())
 		}
 		if _, err := readKEK(cfg.Key); err != nil {
 			add("key", err)
 		} else if f := cfg.Key.KeyEncryptionKeyFile; f != "" {
 			if info, err := os.Stat(f); err == nil && info.Mode().Perm()&0o077 != 0 && runtime.GOOS != "windows" {
-				s.warnings = append(s.warnings, fmt.Sprintf("%s: key.keyEncryptionKeyFile %s can be read by other users (mode %#o): whoever reads it and the database has the signing keys; chmod 600 it", cfg.Pos("key").String(), f, info.Mode().Perm()))
+				s.warnings = append(s.warnings, cfg.Warnf("key.keyEncryptionKeyFile", "%s can be read by other users (mode %#o): whoever reads it and the database has the signing keys; chmod 600 it", f, info.Mode().Perm()).String())
 			}
 		}
 	}
@@ -220,12 +189,16 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 		s.ring = ring
 	}
 
-	// Scopes and resources.
+	// Scopes and resources: the enabled ones.
 	for _, sc := range cfg.APIScopes {
-		s.static.Scopes = append(s.static.Scopes, sc.Name)
+		if sc.IsEnabled() {
+			s.static.Scopes = append(s.static.Scopes, sc.Name)
+		}
 	}
 	for _, r := range cfg.APIResources {
-		s.static.Resources = append(s.static.Resources, catalog.Resource{Name: r.Name, Scopes: r.Scopes})
+		if r.IsEnabled() {
+			s.static.Resources = append(s.static.Resources, catalog.Resource{Name: r.Name, Scopes: r.Scopes})
+		}
 	}
 
 	if cfg.TLS != nil && !faulty("tls") {
@@ -269,7 +242,9 @@ func (a *app) loadKeys(cfg *config.Config, skip func(path string) bool, withSign
 			problems = append(problems, cfg.Problemf("key", "%v", err))
 		} else {
 			out.signing = got.Keys
-			out.warnings = append(out.warnings, got.Warnings...)
+			for _, w := range got.Warnings {
+				out.warnings = append(out.warnings, warnAt(cfg, keyValuePath("key", cfg.Key), w))
+			}
 		}
 	}
 	for i, vk := range cfg.ValidationKeys {
@@ -286,7 +261,9 @@ func (a *app) loadKeys(cfg *config.Config, skip func(path string) bool, withSign
 			problems = append(problems, cfg.Problemf(path, "%v", err))
 			continue
 		}
-		out.warnings = append(out.warnings, got.Warnings...)
+		for _, w := range got.Warnings {
+			out.warnings = append(out.warnings, warnAt(cfg, keyValuePath(path, &vk), w))
+		}
 		out.validation = append(out.validation, got.Keys...)
 	}
 	return out, problems
@@ -390,4 +367,29 @@ func loadTLS(t *config.TLS) (*tls.Config, error) {
 		MinVersion:   tls.VersionTLS12,
 		Certificates: []tls.Certificate{{Certificate: chain, PrivateKey: cred.Key, Leaf: cred.Certificate}},
 	}, nil
+}
+
+// warnAt places a warning of another package (the key loader's) at path in
+// the file, saying where its value came from; with no file (development
+// mode) it is the warning alone.
+func warnAt(cfg *config.Config, path, warning string) string {
+	if cfg.File == "" {
+		return warning
+	}
+	return cfg.Warnf(path, "%s", warning).String()
+}
+
+// keyValuePath is the path of the value that names a key's credential
+// (its file, thumbprint or subject), which a warning about the credential
+// is about.
+func keyValuePath(path string, k *config.Key) string {
+	switch {
+	case k.Type == config.KeyFile && k.FilePath != "":
+		return path + ".filePath"
+	case k.Type == config.KeyStore && k.Thumbprint != "":
+		return path + ".thumbprint"
+	case k.Type == config.KeyStore && k.Name != "":
+		return path + ".name"
+	}
+	return path
 }

@@ -55,6 +55,9 @@ func (a *app) configCheck(flag string) error {
 		return err
 	}
 	cfg := svc.cfg
+	for _, n := range svc.notes {
+		fmt.Fprintf(a.stderr, "note: %s\n", n)
+	}
 	for _, w := range svc.warnings {
 		fmt.Fprintf(a.stderr, "warning: %s\n", w)
 	}

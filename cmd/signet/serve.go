@@ -145,6 +145,9 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	if err != nil {
 		return err
 	}
+	for _, n := range svc.notes {
+		logger.Info(n)
+	}
 	for _, w := range svc.warnings {
 		logger.Warn(w)
 	}

@@ -192,6 +192,9 @@ func ToGrantClient(sc storage.Client) (*grant.Client, error) {
 func (c *Catalog) Client(_ context.Context, id string) (*grant.Client, error) {
 	s := c.snap.Load()
 	if cl, ok := s.clients[id]; ok {
+		if cl.Disabled {
+			return nil, grant.ErrDisabledClient
+		}
 		return cl, nil
 	}
 	if c.store != nil && !s.loaded {

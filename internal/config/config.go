@@ -47,6 +47,10 @@ type Config struct {
 	// APIResources group scopes; a token's aud lists the resources that hold
 	// its scopes.
 	APIResources []APIResource `yaml:"apiResources"`
+	// IdentityResources are the OpenID Connect scopes that stand for user
+	// claims (openid, profile, email, ...). They are kept and checked now,
+	// and used once users sign in.
+	IdentityResources []IdentityResource `yaml:"identityResources"`
 	// Clients are the applications that may get tokens.
 	Clients []Client `yaml:"clients"`
 
@@ -61,6 +65,15 @@ type Config struct {
 	// resolved is set once Defaults has made the relative paths relative
 	// to File's directory.
 	resolved bool
+	// env maps a path to the environment variables its value came from.
+	env map[string][]string
+	// display maps a path to its spelling in an ASP.NET Core settings file
+	// (IdentityServer:Clients:0:ClientId); nil for a plain file.
+	display map[string]string
+	// loadWarnings are what Load found that does not stop the server;
+	// validateWarnings what Validate found; notes are for the log.
+	loadWarnings, validateWarnings []Problem
+	notes                          []string
 }
 
 // TLS is the server's own certificate: CertFile a PEM chain with KeyFile
@@ -165,6 +178,12 @@ type APIScope struct {
 	Name        string `yaml:"name"`
 	DisplayName string `yaml:"displayName"`
 	Description string `yaml:"description"`
+	// Enabled false makes the scope unknown: no client is granted it
+	// (IdentityServer's Enabled; default true).
+	Enabled *bool `yaml:"enabled"`
+	// UserClaims are the user claims a token for this scope carries, once
+	// users sign in.
+	UserClaims []string `yaml:"userClaims"`
 }
 
 // APIResource is an API; its name is the audience of tokens that carry one
@@ -172,14 +191,61 @@ type APIScope struct {
 type APIResource struct {
 	Name        string   `yaml:"name"`
 	DisplayName string   `yaml:"displayName"`
+	Description string   `yaml:"description"`
 	Scopes      []string `yaml:"scopes"`
+	// Enabled false leaves the resource out of every audience
+	// (IdentityServer's Enabled; default true).
+	Enabled *bool `yaml:"enabled"`
+	// UserClaims are the user claims its tokens carry, once users sign in.
+	UserClaims []string `yaml:"userClaims"`
+	// APISecrets authenticate the API at the introspection endpoint, once
+	// there is one: IdentityServer's ApiSecrets, whose Value is a hash.
+	APISecrets []IdentityServerSecret `yaml:"apiSecrets"`
 }
 
-// Client is an application that gets tokens.
+// IdentityResource is an OpenID Connect scope standing for user claims
+// (IdentityServer's IdentityResource).
+type IdentityResource struct {
+	Name        string   `yaml:"name"`
+	DisplayName string   `yaml:"displayName"`
+	Description string   `yaml:"description"`
+	Enabled     *bool    `yaml:"enabled"`
+	UserClaims  []string `yaml:"userClaims"`
+	Required    bool     `yaml:"required"`
+	Emphasize   bool     `yaml:"emphasize"`
+}
+
+// Client is an application that gets tokens. Its fields have
+// IdentityServer's names, so that a client of an IdentityServer
+// appsettings.json reads as it is; Secrets is Signet's own (plain secrets,
+// or Signet's hashes), ClientSecrets IdentityServer's (hashes only).
 type Client struct {
-	ClientID   string   `yaml:"clientId"`
-	ClientName string   `yaml:"clientName"`
-	Secrets    []Secret `yaml:"secrets"`
+	ClientID    string `yaml:"clientId"`
+	ClientName  string `yaml:"clientName"`
+	Description string `yaml:"description"`
+	// Enabled false makes the client unknown to the token endpoint
+	// (invalid_client), as in IdentityServer; default true.
+	Enabled *bool    `yaml:"enabled"`
+	Secrets []Secret `yaml:"secrets"`
+	// ClientSecrets are IdentityServer's: each Value is already a hash
+	// ("secret".Sha256()).
+	ClientSecrets []IdentityServerSecret `yaml:"clientSecrets"`
+	// RequireClientSecret false makes a public client, which cannot use
+	// client_credentials; default true.
+	RequireClientSecret *bool `yaml:"requireClientSecret"`
+	// AccessTokenType is Jwt (the default); Reference is not supported yet.
+	AccessTokenType string `yaml:"accessTokenType"`
+	// Claims are put in the client's access tokens (client_credentials),
+	// each type prefixed with ClientClaimsPrefix (default "client_"; "" for
+	// none), as IdentityServer does.
+	Claims             []ClientClaim `yaml:"claims"`
+	ClientClaimsPrefix *string       `yaml:"clientClaimsPrefix"`
+	// AlwaysSendClientClaims puts Claims in tokens of every grant, not only
+	// client_credentials; it matters once users sign in.
+	AlwaysSendClientClaims bool `yaml:"alwaysSendClientClaims"`
+	// AllowedCorsOrigins may call the token endpoint from a browser
+	// (scheme://host[:port]).
+	AllowedCorsOrigins []string `yaml:"allowedCorsOrigins"`
 	// AllowedGrantTypes: client_credentials.
 	AllowedGrantTypes []string `yaml:"allowedGrantTypes"`
 	AllowedScopes     []string `yaml:"allowedScopes"`
@@ -189,6 +255,9 @@ type Client struct {
 	// keys of a client that authenticates with private_key_jwt.
 	JWKS    map[string]any `yaml:"jwks"`
 	JWKSURI string         `yaml:"jwksUri"`
+
+	// skip is why Validate left the client out ("" when it did not).
+	skip string
 }
 
 // Secret is a client secret: Value (hashed when loaded) or Hash.
@@ -197,8 +266,32 @@ type Secret struct {
 	Hash        string `yaml:"hash"`
 	Description string `yaml:"description"`
 	// Expiration, when set, is when the secret stops working: a date
-	// (YYYY-MM-DD, midnight UTC) or an RFC 3339 time.
+	// (YYYY-MM-DD, midnight UTC), a date and time (read as UTC unless it
+	// has Z or an offset), or an RFC 3339 time.
 	Expiration *time.Time `yaml:"expiration"`
+	// AllowWeakSecret accepts a Value shorter than MinSecretLength, which
+	// is otherwise refused.
+	AllowWeakSecret bool `yaml:"allowWeakSecret"`
+}
+
+// IdentityServerSecret is a secret as IdentityServer's configuration
+// writes it: Value is the hash of the secret (base64 of its SHA-256 or
+// SHA-512: "secret".Sha256()), Type is SharedSecret (the default).
+type IdentityServerSecret struct {
+	Value       string     `yaml:"value"`
+	Type        string     `yaml:"type"`
+	Description string     `yaml:"description"`
+	Expiration  *time.Time `yaml:"expiration"`
+}
+
+// ClientClaim is a claim of the client itself, put in its tokens.
+// ValueType is a claim value type as .NET writes it
+// (http://www.w3.org/2001/XMLSchema#integer, ...#boolean, ...#double, or
+// json); anything else, or none, is a string.
+type ClientClaim struct {
+	Type      string `yaml:"type"`
+	Value     string `yaml:"value"`
+	ValueType string `yaml:"valueType"`
 }
 
 // Position is where a value is in the configuration file.

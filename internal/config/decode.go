@@ -32,39 +32,85 @@ type decoder struct {
 	lookup func(string) (string, bool)
 	pos    map[string]Position
 	failed map[string]bool
-	errs   Errors
+	// env maps a path to the environment variables its value came from.
+	env map[string][]string
+	// files names the file of the nodes that came from a layered
+	// appsettings.{Environment}.json; the others are file's.
+	files map[*yaml.Node]string
+	// section is the ASP.NET Core settings section being decoded
+	// (IdentityServer, Signet), "" in a plain configuration file; display
+	// maps a path to its spelling there.
+	section string
+	display map[string]string
+	// warnings and notes are for the log: what Signet ignores, and why.
+	warnings []Problem
+	notes    []string
+	errs     Errors
+	// sets counts the values decoded, so that a pointer can tell a value
+	// given (even a zero one) from none.
+	sets int
 }
 
-// problemf reports a problem with the value at path, which Validate then
+// problemf reports a problem with the value n at path, which Validate then
 // leaves alone.
-func (d *decoder) problemf(line int, path, format string, args ...any) {
+func (d *decoder) problemf(n *yaml.Node, path, format string, args ...any) {
 	d.failed[path] = true
-	d.keyProblemf(line, path, format, args...)
+	d.keyProblemf(n, path, format, args...)
 }
 
-// keyProblemf reports a problem with a key of the section at path (unknown,
-// repeated): the section's values are still checked.
-func (d *decoder) keyProblemf(line int, path, format string, args ...any) {
-	switch n := len(d.errs.Problems); {
-	case n > maxProblems:
+// keyProblemf reports a problem with a key n of the section at path
+// (unknown, repeated): the section's values are still checked.
+func (d *decoder) keyProblemf(n *yaml.Node, path, format string, args ...any) {
+	switch count := len(d.errs.Problems); {
+	case count > maxProblems:
 		return
-	case n == maxProblems:
-		d.errs.Add(Problem{Pos: Position{File: d.file, Line: line}, Msg: "too many problems; stopped here"})
+	case count == maxProblems:
+		d.errs.Add(Problem{Pos: d.posOf(n), Msg: "too many problems; stopped here"})
 		return
 	}
-	d.errs.Add(Problem{Pos: Position{File: d.file, Line: line}, Path: path, Msg: fmt.Sprintf(format, args...)})
+	d.errs.Add(Problem{Pos: d.posOf(n), Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// warnf notes something about n at path that does not stop the server:
+// an IdentityServer property Signet ignores.
+func (d *decoder) warnf(n *yaml.Node, path, format string, args ...any) {
+	d.warnings = append(d.warnings, Problem{Pos: d.posOf(n), Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (d *decoder) full() bool { return len(d.errs.Problems) > maxProblems }
 
+// posOf is where n is: its line in the file it came from (the base file,
+// or an appsettings.{Environment}.json layered on it).
+func (d *decoder) posOf(n *yaml.Node) Position {
+	file := d.file
+	if f, ok := d.files[n]; ok {
+		file = f
+	}
+	return Position{File: file, Line: n.Line}
+}
+
 // record notes where the value at path is: the value's own line for a
 // scalar, the key's line for a section or a list (where "key:" is written).
+// In an ASP.NET Core settings file it also notes how the file spells the
+// path (IdentityServer:Clients:0:ClientSecrets:0:Value), for messages.
 func (d *decoder) record(path string, key, val *yaml.Node) {
-	line := val.Line
+	at := val
 	if key != nil && val.Kind != yaml.ScalarNode {
-		line = key.Line
+		at = key
 	}
-	d.pos[path] = Position{File: d.file, Line: line}
+	d.pos[path] = d.posOf(at)
+	if d.section == "" {
+		return
+	}
+	prefix := d.section
+	if parentPath := parent(path); parentPath != "" {
+		prefix = d.display[parentPath]
+	}
+	if key != nil {
+		d.display[path] = prefix + ":" + key.Value
+	} else {
+		d.display[path] = prefix + ":" + path[strings.LastIndexByte(path, '[')+1:len(path)-1]
+	}
 }
 
 var (
@@ -83,18 +129,18 @@ var (
 // skipped.
 func (d *decoder) plain(n *yaml.Node, path string) bool {
 	if n.Kind == yaml.AliasNode {
-		d.problemf(n.Line, path, "YAML aliases (*%s) are not supported: write the value out", n.Value)
+		d.problemf(n, path, "YAML aliases (*%s) are not supported: write the value out", n.Value)
 		return false
 	}
 	if n.Anchor != "" {
-		d.problemf(n.Line, path, "YAML anchors (&%s) are not supported: write each value out", n.Anchor)
+		d.problemf(n, path, "YAML anchors (&%s) are not supported: write each value out", n.Anchor)
 	}
 	if n.ShortTag() == "!!merge" {
-		d.problemf(n.Line, path, "YAML merge keys (<<) are not supported: write each key out")
+		d.problemf(n, path, "YAML merge keys (<<) are not supported: write each key out")
 		return false
 	}
 	if tag := n.ShortTag(); !coreTags[tag] {
-		d.problemf(n.Line, path, "YAML tag %s is not supported", tag)
+		d.problemf(n, path, "YAML tag %s is not supported", tag)
 		return false
 	}
 	return true
@@ -176,10 +222,14 @@ func (d *decoder) into(n *yaml.Node, v reflect.Value, path string) {
 	switch v.Kind() {
 	case reflect.Pointer:
 		nv := reflect.New(v.Type().Elem())
+		sets := d.sets
 		d.into(n, nv.Elem(), path)
 		// A section is kept even when empty or wrong, so that Validate
-		// checks it (tls: {} needs certFile) and does not call it missing.
-		if section := nv.Elem().Kind() == reflect.Struct && nv.Elem().Type() != timeType; section || !nv.Elem().IsZero() {
+		// checks it (tls: {} needs certFile) and does not call it missing;
+		// a scalar is kept when the file gave it, zero or not (enabled:
+		// false, slot: 0, clientClaimsPrefix: ""), so that it is told from
+		// one left out.
+		if section := nv.Elem().Kind() == reflect.Struct && nv.Elem().Type() != timeType; section || d.sets > sets {
 			v.Set(nv)
 		}
 	case reflect.Struct:
@@ -189,6 +239,7 @@ func (d *decoder) into(n *yaml.Node, v reflect.Value, path string) {
 	case reflect.String:
 		if s, ok := d.scalar(n, path, "a string"); ok {
 			v.SetString(s)
+			d.sets++
 		}
 	case reflect.Bool:
 		s, ok := d.scalar(n, path, "true or false")
@@ -197,10 +248,12 @@ func (d *decoder) into(n *yaml.Node, v reflect.Value, path string) {
 		case !ok || s == "":
 		case strings.EqualFold(s, "true"):
 			v.SetBool(true)
+			d.sets++
 		case strings.EqualFold(s, "false"):
 			v.SetBool(false)
+			d.sets++
 		default:
-			d.problemf(n.Line, path, "expected true or false, got %s", quoteShort(s))
+			d.problemf(n, path, "expected true or false, got %s", quoteShort(s))
 		}
 	case reflect.Int, reflect.Int64, reflect.Int32:
 		s, ok := d.scalar(n, path, "a whole number")
@@ -211,13 +264,14 @@ func (d *decoder) into(n *yaml.Node, v reflect.Value, path string) {
 		switch {
 		case err == nil:
 			v.SetInt(i)
+			d.sets++
 		case errors.Is(err, strconv.ErrRange):
-			d.problemf(n.Line, path, "number %s is out of range", quoteShort(s))
+			d.problemf(n, path, "number %s is out of range", quoteShort(s))
 		default:
-			d.problemf(n.Line, path, "expected a whole number, got %s", quoteShort(s))
+			d.problemf(n, path, "expected a whole number, got %s", quoteShort(s))
 		}
 	default:
-		d.problemf(n.Line, path, "internal error: cannot decode into %s", v.Type())
+		d.problemf(n, path, "internal error: cannot decode into %s", v.Type())
 	}
 }
 
@@ -225,16 +279,19 @@ func (d *decoder) into(n *yaml.Node, v reflect.Value, path string) {
 // problem, saying that want was expected, when n is a list or a mapping.
 func (d *decoder) scalar(n *yaml.Node, path, want string) (string, bool) {
 	if n.Kind != yaml.ScalarNode {
-		d.problemf(n.Line, path, "expected %s, got %s", want, describe(n))
+		d.problemf(n, path, "expected %s, got %s", want, describe(n))
 		return "", false
 	}
 	if d.lookup == nil { // tests of the parsing alone
 		return n.Value, true
 	}
-	s, err := expand(n.Value, d.lookup)
+	s, vars, err := expand(n.Value, d.lookup)
 	if err != nil {
-		d.problemf(n.Line, path, "%v", err)
+		d.problemf(n, path, "%v", err)
 		return "", false
+	}
+	if len(vars) > 0 {
+		d.env[path] = vars
 	}
 	return s, true
 }
@@ -246,30 +303,54 @@ func (d *decoder) time(n *yaml.Node, v reflect.Value, path string) {
 	}
 	t, err := parseTime(s)
 	if err != nil {
-		d.problemf(n.Line, path, "expected a date (2027-01-01) or an RFC 3339 time (2027-01-01T12:00:00Z), got %s", quoteShort(s))
+		d.problemf(n, path, "expected a date (2027-01-01), a date and time (2027-01-01T12:00:00, read as UTC) or an RFC 3339 time (2027-01-01T12:00:00Z, 2027-01-01T12:00:00+02:00), got %s", quoteShort(s))
 		return
 	}
 	v.Set(reflect.ValueOf(t))
+	d.sets++
 }
 
-// parseTime reads YYYY-MM-DD as midnight UTC, or an RFC 3339 time.
+// timeLayouts are the forms parseTime reads: ISO 8601 as .NET writes and
+// reads dates (DateTime.ToString("s"), "o", and JSON), with the time and
+// the zone optional. Fractional seconds are accepted after the seconds by
+// time.Parse itself.
+var timeLayouts = []string{
+	time.DateOnly,
+	"2006-01-02T15:04:05Z07:00",
+	"2006-01-02T15:04:05",
+	"2006-01-02T15:04Z07:00",
+	"2006-01-02T15:04",
+	"2006-01-02 15:04:05Z07:00",
+	"2006-01-02 15:04:05",
+	"2006-01-02 15:04",
+}
+
+// parseTime reads a date (midnight UTC), a date and time without a zone
+// (UTC, as IdentityServer compares secret expirations with the UTC clock),
+// or one with Z or an offset.
 func parseTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
+	var err error
+	for _, layout := range timeLayouts {
+		var t time.Time
+		if t, err = time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
 	}
-	return time.Parse(time.RFC3339, s)
+	return time.Time{}, err
 }
 
 func (d *decoder) list(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.SequenceNode {
 		switch {
+		case path == "clients" && n.Kind == yaml.MappingNode:
+			d.problemf(n, path, "expected a list of clients, got a mapping: client profiles keyed by name (\"MyApp\": {\"Profile\": \"IdentityServerSPA\"}) are ASP.NET Core's ApiAuthorization format, which Signet does not read; list the clients as IdentityServer's configuration does:\n  \"Clients\": [ { \"ClientId\": \"myapp\", \"ClientSecrets\": [ { \"Value\": \"<\\\"secret\\\".Sha256()>\" } ], \"AllowedGrantTypes\": [ \"client_credentials\" ], \"AllowedScopes\": [ \"api1\" ] } ]")
 		case strings.HasSuffix(path, ".secrets"):
 			// Never repeat what may be a secret; show the shape instead.
-			d.problemf(n.Line, path, "expected a list of secrets, got %s: write each as an entry, e.g.\n  secrets:\n    - value: ${MYAPP_SECRET}", describeAt(n, path))
+			d.problemf(n, path, "expected a list of secrets, got %s: write each as an entry, e.g.\n  secrets:\n    - value: ${MYAPP_SECRET}", describeAt(n, path))
 		case n.Kind == yaml.ScalarNode && n.Value != "" && v.Type().Elem().Kind() != reflect.Struct:
-			d.problemf(n.Line, path, "expected a list, got %s (write [%s])", describe(n), n.Value)
+			d.problemf(n, path, "expected a list, got %s (write [%s])", describe(n), n.Value)
 		default:
-			d.problemf(n.Line, path, "expected a list, got %s", describeAt(n, path))
+			d.problemf(n, path, "expected a list, got %s", describeAt(n, path))
 		}
 		return
 	}
@@ -324,9 +405,9 @@ func names(fs []field) []string {
 func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode {
 		if strings.HasSuffix(path, "]") && strings.Contains(path, ".secrets[") {
-			d.problemf(n.Line, path, "expected a secret entry, got %s: write it as\n  - value: ${MYAPP_SECRET}\nor, with what signet secret hash prints,\n  - hash: sha256$...", describeAt(n, path))
+			d.problemf(n, path, "expected a secret entry, got %s: write it as\n  - value: ${MYAPP_SECRET}\nor, with what signet secret hash prints,\n  - hash: sha256$...", describeAt(n, path))
 		} else {
-			d.problemf(n.Line, path, "expected a mapping (key: value lines), got %s", describeAt(n, path))
+			d.problemf(n, path, "expected a mapping (key: value lines), got %s", describeAt(n, path))
 		}
 		return
 	}
@@ -341,20 +422,20 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 			continue
 		}
 		if k.Kind != yaml.ScalarNode {
-			d.keyProblemf(k.Line, path, "a key must be a name, not %s", describe(k))
+			d.keyProblemf(k, path, "a key must be a name, not %s", describe(k))
 			continue
 		}
 		f, ok := lookupField(fields, k.Value)
 		if !ok {
-			d.unknown(k, path, v.Type(), fields)
+			d.unknown(k, val, path, v.Type(), fields)
 			continue
 		}
 		p := join(path, f.name)
 		if prev, dup := seen[f.index]; dup {
 			if prev.Value == k.Value {
-				d.keyProblemf(k.Line, p, "%q is set twice (also at line %d)", k.Value, prev.Line)
+				d.keyProblemf(k, p, "%q is set twice (also at line %d)", k.Value, prev.Line)
 			} else {
-				d.keyProblemf(k.Line, p, "%q and %q (line %d) are the same key: keys match case-insensitively", k.Value, prev.Value, prev.Line)
+				d.keyProblemf(k, p, "%q and %q (line %d) are the same key: keys match case-insensitively", k.Value, prev.Value, prev.Line)
 			}
 			continue
 		}
@@ -383,29 +464,28 @@ func join(path, name string) string {
 // unknown reports a key that matches no field of t: with the key meant when
 // one is close, else with where the key belongs when it belongs to another
 // section (a wrong indentation), else with the keys allowed here.
-func (d *decoder) unknown(k *yaml.Node, path string, t reflect.Type, fields []field) {
+func (d *decoder) unknown(k, val *yaml.Node, path string, t reflect.Type, fields []field) {
+	if d.identityServerProperty(k, val, path, t) {
+		return
+	}
 	valid := names(fields)
 	key := quoteShort(k.Value)
 	if s := suggest(k.Value, valid); s != "" {
-		d.keyProblemf(k.Line, path, "unknown key %s; did you mean %q?", key, s)
+		d.keyProblemf(k, path, "unknown key %s; did you mean %q?", key, s)
 		// The misspelt field is as good as one that failed to decode:
 		// Validate must not also report its absence.
 		d.failed[join(path, s)] = true
 		return
 	}
-	if path == "" && strings.EqualFold(k.Value, "IdentityServer") {
-		d.keyProblemf(k.Line, path, "unknown key %s: Signet's settings are at the top level; paste what is inside it (Key as key, Clients as clients, ...)", key)
-		return
-	}
 	if where := sections()[strings.ToLower(k.Value)]; len(where) > 0 {
-		d.keyProblemf(k.Line, path, "unknown key %s here: it belongs %s (check the indentation)", key, strings.Join(where, " or "))
+		d.keyProblemf(k, path, "unknown key %s here: it belongs %s (check the indentation)", key, strings.Join(where, " or "))
 		return
 	}
 	in := "here"
 	if t == configType {
 		in = "at the top level"
 	}
-	d.keyProblemf(k.Line, path, "unknown key %s; the keys allowed %s are %s", key, in, strings.Join(valid, ", "))
+	d.keyProblemf(k, path, "unknown key %s; the keys allowed %s are %s", key, in, strings.Join(valid, ", "))
 }
 
 // sections maps each key (lowercase) to where it belongs: "at the top
@@ -453,7 +533,7 @@ func (d *decoder) jwks(n *yaml.Node, v reflect.Value, path string) {
 		}
 		var m map[string]any
 		if err := json.Unmarshal([]byte(s), &m); err != nil {
-			d.problemf(n.Line, path, "expected a JSON Web Key Set, as a mapping or a string holding its JSON: %v", err)
+			d.problemf(n, path, "expected a JSON Web Key Set, as a mapping or a string holding its JSON: %v", err)
 			return
 		}
 		if m != nil {
@@ -464,7 +544,7 @@ func (d *decoder) jwks(n *yaml.Node, v reflect.Value, path string) {
 			v.Set(reflect.ValueOf(m))
 		}
 	default:
-		d.problemf(n.Line, path, "expected a JSON Web Key Set (a mapping with keys: [...]), got %s", describe(n))
+		d.problemf(n, path, "expected a JSON Web Key Set (a mapping with keys: [...]), got %s", describe(n))
 	}
 }
 
@@ -479,7 +559,7 @@ func (d *decoder) jsonChild(n *yaml.Node, path string, depth int) any {
 // jsonValue converts n to a JSON-compatible value; nil after a problem.
 func (d *decoder) jsonValue(n *yaml.Node, path string, depth int) any {
 	if depth > maxJSONDepth {
-		d.problemf(n.Line, path, "nested more than %d levels deep", maxJSONDepth)
+		d.problemf(n, path, "nested more than %d levels deep", maxJSONDepth)
 		return nil
 	}
 	switch n.Kind {
@@ -492,12 +572,12 @@ func (d *decoder) jsonValue(n *yaml.Node, path string, depth int) any {
 				continue
 			}
 			if k.Kind != yaml.ScalarNode {
-				d.problemf(k.Line, path, "a key must be a string, not %s", describe(k))
+				d.problemf(k, path, "a key must be a string, not %s", describe(k))
 				continue
 			}
 			p := join(path, k.Value)
 			if line, dup := lines[k.Value]; dup {
-				d.problemf(k.Line, p, "%q is set twice (also at line %d)", k.Value, line)
+				d.problemf(k, p, "%q is set twice (also at line %d)", k.Value, line)
 				continue
 			}
 			lines[k.Value] = k.Line
@@ -523,7 +603,7 @@ func (d *decoder) jsonValue(n *yaml.Node, path string, depth int) any {
 			if f, ok := number(n.Value); ok {
 				return f
 			}
-			d.problemf(n.Line, path, "%s is not a number JSON can hold", quoteShort(n.Value))
+			d.problemf(n, path, "%s is not a number JSON can hold", quoteShort(n.Value))
 			return nil
 		}
 		s, _ := d.scalar(n, path, "a string")
@@ -576,12 +656,14 @@ func (d *decoder) duration(n *yaml.Node, v reflect.Value, path string) {
 	}
 	if secs, err := strconv.ParseInt(s, 10, 32); err == nil {
 		v.SetInt(int64(time.Duration(secs) * time.Second))
+		d.sets++
 		return
 	}
 	dur, err := parseDuration(s)
 	if err != nil {
-		d.problemf(n.Line, path, "expected a duration such as 5s, 2m, 1h30m or 14d (or a number of seconds), got %s", quoteShort(s))
+		d.problemf(n, path, "expected a duration such as 5s, 2m, 1h30m or 14d (or a number of seconds), got %s", quoteShort(s))
 		return
 	}
 	v.SetInt(int64(dur))
+	d.sets++
 }

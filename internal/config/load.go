@@ -90,7 +90,7 @@ func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read configuration: %w", err)
 	}
-	return parse(path, data, lookupEnv)
+	return parseFile(path, data, lookupEnv, true)
 }
 
 // format returns "yaml" or "json" from the file's extension.
@@ -110,6 +110,13 @@ func format(path string) (string, error) {
 // parse is Load without the file system: name is the file name used in
 // problems and picks the format by its extension.
 func parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Config, error) {
+	return parseFile(name, data, lookupEnv, false)
+}
+
+// parseFile is parse, and with layered also reads the
+// appsettings.{Environment}.json that ASP.NET Core layers on an
+// appsettings.json.
+func parseFile(name string, data []byte, lookupEnv func(string) (string, bool), layered bool) (*Config, error) {
 	if lookupEnv == nil {
 		lookupEnv = os.LookupEnv
 	}
@@ -147,15 +154,42 @@ func parse(name string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 
 	c := &Config{File: name}
 	d := decoder{
-		file:   name,
-		lookup: lookupEnv,
-		pos:    make(map[string]Position),
-		failed: make(map[string]bool),
+		file:    name,
+		lookup:  lookupEnv,
+		pos:     make(map[string]Position),
+		failed:  make(map[string]bool),
+		env:     make(map[string][]string),
+		files:   make(map[*yaml.Node]string),
+		display: make(map[string]string),
 	}
-	if root != nil {
+	if layered && kind == "json" {
+		var p *Problem
+		if root, p = layer(name, root, &d, lookupEnv); p != nil {
+			e := &Errors{}
+			e.Add(*p)
+			return nil, e
+		}
+	}
+	switch {
+	case settingsFile(root):
+		d.settings(root, c)
+	case root != nil:
 		d.value(root, reflect.ValueOf(c).Elem(), "")
 	}
-	c.positions, c.failed = d.pos, d.failed
+	c.positions, c.failed, c.notes = d.pos, d.failed, d.notes
+	if len(d.env) > 0 {
+		c.env = d.env
+	}
+	if len(d.display) > 0 {
+		c.display = d.display
+	}
+	c.loadWarnings = d.warnings
+	for i := range d.errs.Problems {
+		d.errs.Problems[i].Display = c.displayPath(d.errs.Problems[i].Path)
+	}
+	for i := range c.loadWarnings {
+		c.loadWarnings[i].Display = c.displayPath(c.loadWarnings[i].Path)
+	}
 	return c, d.errs.Err()
 }
 
@@ -203,12 +237,15 @@ func parseYAML(data []byte) (root *yaml.Node, line int, msg string) {
 // NAME and $$ with $; any other $ is kept. Values are not expanded again.
 // A variable that is set but empty gives "". The errors never quote s,
 // which may be a secret.
-func expand(s string, lookup func(string) (string, bool)) (string, error) {
+//
+// It also returns the names of the variables it replaced, for messages
+// that say where a value came from.
+func expand(s string, lookup func(string) (string, bool)) (string, []string, error) {
 	if !strings.Contains(s, "$") {
-		return s, nil
+		return s, nil, nil
 	}
 	var b strings.Builder
-	var missing []string
+	var missing, used []string
 	for i := 0; i < len(s); {
 		if s[i] != '$' || i+1 == len(s) {
 			b.WriteByte(s[i])
@@ -222,14 +259,17 @@ func expand(s string, lookup func(string) (string, bool)) (string, error) {
 		case '{':
 			end := strings.IndexByte(s[i+2:], '}')
 			if end < 0 {
-				return "", fmt.Errorf("${ at character %d has no closing }; write $$ for a literal $", i+1)
+				return "", nil, fmt.Errorf("${ at character %d has no closing }; write $$ for a literal $", i+1)
 			}
 			name := s[i+2 : i+2+end]
 			if err := checkVarName(name); err != nil {
-				return "", err
+				return "", nil, err
 			}
 			if v, ok := lookup(name); ok {
 				b.WriteString(v)
+				if !slices.Contains(used, name) {
+					used = append(used, name)
+				}
 			} else if !slices.Contains(missing, name) {
 				missing = append(missing, name)
 			}
@@ -241,11 +281,11 @@ func expand(s string, lookup func(string) (string, bool)) (string, error) {
 	}
 	switch len(missing) {
 	case 0:
-		return b.String(), nil
+		return b.String(), used, nil
 	case 1:
-		return "", fmt.Errorf("environment variable %s is not set", missing[0])
+		return "", nil, fmt.Errorf("environment variable %s is not set", missing[0])
 	}
-	return "", fmt.Errorf("environment variables %s are not set", strings.Join(missing, ", "))
+	return "", nil, fmt.Errorf("environment variables %s are not set", strings.Join(missing, ", "))
 }
 
 func checkVarName(name string) error {

@@ -53,7 +53,7 @@ func TestKeysMatchCaseInsensitively(t *testing.T) {
 
 func TestIdentityServerKeySection(t *testing.T) {
 	t.Parallel()
-	c, err := Load("testdata/identityserver.json", env("MYAPP_SECRET", "s"))
+	c, err := Load("testdata/identityserver.json", env("MYAPP_SECRET", "s3cret-that-is-long-enough"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestIdentityServerKeySection(t *testing.T) {
 	if !reflect.DeepEqual(*c.Key, want) {
 		t.Errorf("key = %+v, want %+v", *c.Key, want)
 	}
-	if c.Clients[0].Secrets[0].Value != "s" {
+	if c.Clients[0].Secrets[0].Value != "s3cret-that-is-long-enough" {
 		t.Errorf("client = %+v", c.Clients[0])
 	}
 	if err := c.Validate(); err != nil {
@@ -71,9 +71,12 @@ func TestIdentityServerKeySection(t *testing.T) {
 		t.Errorf("key.storeLocation at %v, want line 6", got)
 	}
 
-	// IdentityServer's client secrets are ClientSecrets.
-	_, err = parse("is.json", []byte(`{"Clients": [{"ClientId": "a", "ClientSecrets": []}]}`), env())
-	expectProblems(t, "is.json", problems(t, err), `1: clients[0]: unknown key "ClientSecrets"; did you mean "secrets"?`)
+	// IdentityServer's client secrets are ClientSecrets, read with
+	// IdentityServer's meaning (a hash).
+	c, err = parse("is.json", []byte(`{"Clients": [{"ClientId": "a", "ClientSecrets": [{"Value": "K7gNU3sdo+OL0wNhqoVWhr3g6s1xYv72ol/pe/Unols="}]}]}`), env())
+	if err != nil || c.Clients[0].ClientSecrets[0].Value != "K7gNU3sdo+OL0wNhqoVWhr3g6s1xYv72ol/pe/Unols=" {
+		t.Errorf("ClientSecrets: %v, %+v", err, c.Clients)
+	}
 }
 
 func TestEnv(t *testing.T) {
@@ -158,9 +161,9 @@ func TestUnknownKeys(t *testing.T) {
 		{"lifetime", "clients:\n  - lifetime: 5", `2: clients[0]: unknown key "lifetime"; did you mean "accessTokenLifetime"?`},
 		{"indentation", "key:\n  type: Store\nthumbprint: x", `3: unknown key "thumbprint" here: it belongs in key or in validationKeys[] (check the indentation)`},
 		{"into a section", "key:\n  type: Store\n  clients: []", `3: key: unknown key "clients" here: it belongs at the top level`},
-		{"nothing close", "frobnicate: 1", `1: unknown key "frobnicate"; the keys allowed at the top level are issuer, listen, dataDir, trustProxy, allowHttp, accessTokenJwtType, tls, storage, log, key, validationKeys, apiScopes, apiResources, clients`},
+		{"nothing close", "frobnicate: 1", `1: unknown key "frobnicate"; the keys allowed at the top level are issuer, listen, dataDir, trustProxy, allowHttp, accessTokenJwtType, tls, storage, log, key, validationKeys, apiScopes, apiResources, identityResources, clients`},
 		{"section keys", "log:\n  colour: red", `2: log: unknown key "colour"; the keys allowed here are format, level`},
-		{"IdentityServer wrapper", "IdentityServer:\n  Key: {}", `1: unknown key "IdentityServer": Signet's settings are at the top level`},
+		{"IdentityServer section, misspelt", "IdentitySever:\n  Key: {}\nSignet: {}", `1: unknown section "IdentitySever"; did you mean IdentityServer?`},
 		{"not a name", "? [a]\n: b", `1: a key must be a name, not a list`},
 		{"secret key", "clients:\n  - secrets:\n    - value: a\n      Hashh: b", `4: clients[0].secrets[0]: unknown key "Hashh"; did you mean "hash"?`},
 	}
@@ -223,7 +226,7 @@ func TestTypeErrors(t *testing.T) {
 		// hold a password.
 		{"dsn for the storage section", "storage: postgres://bob:hunter2@db/signet", `1: storage: expected a mapping (key: value lines), got a plain value`},
 		{"root", "- a\n- b", `1: expected a mapping (key: value lines), got a list`},
-		{"bad date", "clients: [{secrets: [{expiration: 2027-13-01}]}]", `1: clients[0].secrets[0].expiration: expected a date (2027-01-01) or an RFC 3339 time`},
+		{"bad date", "clients: [{secrets: [{expiration: 2027-13-01}]}]", `1: clients[0].secrets[0].expiration: expected a date (2027-01-01), a date and time (2027-01-01T12:00:00, read as UTC) or an RFC 3339 time`},
 		{"list for a date", "clients: [{secrets: [{expiration: []}]}]", `1: clients[0].secrets[0].expiration: expected a date, got a list`},
 		{"list for jwks", "clients: [{jwks: [a]}]", `1: clients[0].jwks: expected a JSON Web Key Set (a mapping with keys: [...]), got a list`},
 		{"bad jwks string", "clients: [{jwks: 'not json'}]", `1: clients[0].jwks: expected a JSON Web Key Set, as a mapping or a string holding its JSON`},
@@ -289,7 +292,7 @@ func TestValues(t *testing.T) {
 		}
 
 		c, ps = parseYAMLText(t, "clients: [{secrets: [{expiration: ''}, {expiration: '${E}'}, {expiration: soon}]}]", env("E", " "))
-		expectProblems(t, "t.yaml", ps, `1: clients[0].secrets[2].expiration: expected a date (2027-01-01) or an RFC 3339 time (2027-01-01T12:00:00Z), got "soon"`)
+		expectProblems(t, "t.yaml", ps, `1: clients[0].secrets[2].expiration: expected a date (2027-01-01), a date and time (2027-01-01T12:00:00, read as UTC) or an RFC 3339 time (2027-01-01T12:00:00Z, 2027-01-01T12:00:00+02:00), got "soon"`)
 		for i, s := range c.Clients[0].Secrets {
 			if s.Expiration != nil {
 				t.Errorf("secret %d expires %v", i, s.Expiration)
@@ -323,7 +326,7 @@ func TestValues(t *testing.T) {
 
 func TestYAMLAndJSONGiveTheSameConfig(t *testing.T) {
 	t.Parallel()
-	lookup := env("TLS_PASSWORD", "tp", "SIGNING_PASSWORD", "sp", "MYAPP_SECRET", "ms")
+	lookup := env("TLS_PASSWORD", "tp", "SIGNING_PASSWORD", "sp", "MYAPP_SECRET", "ms-0123456789abcdef")
 	y, err := Load("testdata/same.yaml", lookup)
 	if err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -37,8 +38,53 @@ func parent(path string) string {
 //
 //	errs.Add(cfg.Problemf("key.thumbprint", "no certificate with thumbprint %s in %s", ...))
 func (c *Config) Problemf(path, format string, args ...any) Problem {
-	return Problem{Pos: c.Pos(path), Path: path, Msg: fmt.Sprintf(format, args...)}
+	return Problem{Pos: c.Pos(path), Path: path, Display: c.displayPath(path), Msg: fmt.Sprintf(format, args...)}
 }
+
+// Warnf is Problemf for a warning: something the server starts with, but
+// that is probably not what was meant. When the value at path (or under
+// it) came from environment variables, the message says which, since the
+// file does not show the value.
+func (c *Config) Warnf(path, format string, args ...any) Problem {
+	p := c.Problemf(path, format, args...)
+	if vars := c.envVars(path); len(vars) > 0 {
+		p.Msg += fmt.Sprintf(" (the value comes from the environment variable %s)", strings.Join(vars, ", "))
+	}
+	return p
+}
+
+// envVars returns the environment variables the values at and under path
+// came from, in the order of their paths.
+func (c *Config) envVars(path string) []string {
+	var paths []string
+	for p := range c.env {
+		if p == path || path == "" || strings.HasPrefix(p, path+".") || strings.HasPrefix(p, path+"[") {
+			paths = append(paths, p)
+		}
+	}
+	slices.Sort(paths)
+	var vars []string
+	for _, p := range paths {
+		for _, v := range c.env[p] {
+			if !slices.Contains(vars, v) {
+				vars = append(vars, v)
+			}
+		}
+	}
+	return vars
+}
+
+// Warnings returns what loading and validating found that does not stop
+// the server (an IdentityServer property Signet ignores, a secret that has
+// the shape of a hash), each at its place in the file.
+func (c *Config) Warnings() []Problem {
+	return slices.Concat(c.loadWarnings, c.validateWarnings)
+}
+
+// Notes returns what is worth a line in the log about how the file was
+// read: the ASP.NET Core sections it ignored, the environment's settings
+// file layered on it.
+func (c *Config) Notes() []string { return c.notes }
 
 // decodeFailed reports whether Load already reported a problem with the
 // value at path or one that holds it.

@@ -52,7 +52,7 @@ func TestPos(t *testing.T) {
 
 func TestPosUsesCanonicalNames(t *testing.T) {
 	t.Parallel()
-	c, err := Load("testdata/identityserver.json", env("MYAPP_SECRET", "s"))
+	c, err := Load("testdata/identityserver.json", env("MYAPP_SECRET", "s3cret-that-is-long-enough"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestPosUsesCanonicalNames(t *testing.T) {
 
 func TestProblemf(t *testing.T) {
 	t.Parallel()
-	c, err := Load("testdata/identityserver.json", env("MYAPP_SECRET", "s"))
+	c, err := Load("testdata/identityserver.json", env("MYAPP_SECRET", "s3cret-that-is-long-enough"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,10 @@ type Problem struct {
 	Pos  Position
 	Path string
 	Msg  string
+	// Display is Path as the file spells it, when that differs (in an
+	// ASP.NET Core settings file: IdentityServer:Clients:0:ClientId);
+	// String shows it instead of Path.
+	Display string
 
 	// cause is the error a Problem was made from by Join, for errors.Is.
 	cause error
@@ -43,7 +47,10 @@ func (p Problem) String() string {
 		b.WriteString(pos)
 		b.WriteString(": ")
 	}
-	if p.Path != "" {
+	if p.Display != "" {
+		b.WriteString(p.Display)
+		b.WriteString(": ")
+	} else if p.Path != "" {
 		b.WriteString(p.Path)
 		b.WriteString(": ")
 	}

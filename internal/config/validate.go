@@ -70,9 +70,12 @@ func (c *Config) Validate() error {
 	for i := range c.ValidationKeys {
 		v.key(fmt.Sprintf("validationKeys[%d]", i), &c.ValidationKeys[i], false)
 	}
+	c.validateWarnings = nil
 	scopes := v.scopes()
+	identity := v.identityResources(scopes)
 	v.resources(scopes)
-	v.clients(scopes)
+	v.clients(scopes, identity)
+	c.validateWarnings = v.warnings
 	return v.errs.Err()
 }
 
@@ -99,8 +102,14 @@ or a PFX file:
 }
 
 type validator struct {
-	c    *Config
-	errs Errors
+	c        *Config
+	errs     Errors
+	warnings []Problem
+}
+
+// warnf notes what does not stop the server but is probably a mistake.
+func (v *validator) warnf(path, format string, args ...any) {
+	v.warnings = append(v.warnings, v.c.Warnf(path, format, args...))
 }
 
 func (v *validator) addf(path, format string, args ...any) {
@@ -395,6 +404,7 @@ func (v *validator) scopes() map[string]bool {
 		}
 		first[s.Name] = path
 		names[s.Name] = true
+		v.userClaims(fmt.Sprintf("apiScopes[%d].userClaims", i), s.UserClaims)
 	}
 	return names
 }
@@ -419,6 +429,10 @@ func checkScopeName(name string) string {
 // scopeRef checks that a scope named in a list is defined.
 func (v *validator) scopeRef(path, name string, scopes map[string]bool) {
 	if scopes[name] {
+		return
+	}
+	if slices.ContainsFunc(v.c.IdentityResources, func(r IdentityResource) bool { return r.Name == name }) {
+		v.addf(path, "scope %q is an identity resource (a scope of user claims): an API resource holds API scopes only", name)
 		return
 	}
 	defined := make([]string, 0, len(scopes))
@@ -454,89 +468,8 @@ func (v *validator) resources(scopes map[string]bool) {
 		for j, s := range r.Scopes {
 			v.scopeRef(fmt.Sprintf("%s.scopes[%d]", path, j), s, scopes)
 		}
-	}
-}
-
-func (v *validator) clients(scopes map[string]bool) {
-	allowHTTP := v.c.AllowHTTP
-	first := make(map[string]string)
-	for i := range v.c.Clients {
-		cl := &v.c.Clients[i]
-		path := fmt.Sprintf("clients[%d]", i)
-		switch p, dup := first[cl.ClientID]; {
-		case cl.ClientID == "":
-			v.addf(path+".clientId", "clientId is required")
-		case dup:
-			v.addf(path+".clientId", "client %q is defined twice (also at line %d)", cl.ClientID, v.line(p))
-		default:
-			first[cl.ClientID] = path + ".clientId"
-		}
-
-		v.grantTypes(path, cl)
-		for j, s := range cl.AllowedScopes {
-			v.scopeRef(fmt.Sprintf("%s.allowedScopes[%d]", path, j), s, scopes)
-		}
-		if cl.AccessTokenLifetime < 0 || cl.AccessTokenLifetime > MaxAccessTokenLifetime {
-			v.addf(path+".accessTokenLifetime", "accessTokenLifetime is %d: give seconds from 1 to %d (a day), or leave it out for 3600", cl.AccessTokenLifetime, MaxAccessTokenLifetime)
-		}
-
-		for j, s := range cl.Secrets {
-			sp := fmt.Sprintf("%s.secrets[%d]", path, j)
-			switch {
-			case s.Value != "" && s.Hash != "":
-				v.addf(sp, "a secret has value or hash, not both")
-			case s.Value == "" && s.Hash == "" && !v.failed(sp+".value", sp+".hash"):
-				if _, ok := v.c.positions[sp+".value"]; ok {
-					v.addf(sp+".value", "value is empty")
-				} else if _, ok := v.c.positions[sp+".hash"]; ok {
-					v.addf(sp+".hash", "hash is empty")
-				} else {
-					v.addf(sp, "a secret needs value (the secret itself) or hash (what signet secret hash prints)")
-				}
-			}
-		}
-
-		switch {
-		case cl.JWKS != nil && cl.JWKSURI != "":
-			v.addf(path+".jwksUri", "jwks and jwksUri are exclusive: give the keys or where to fetch them, not both")
-		case cl.JWKS != nil:
-			v.jwks(path+".jwks", cl.JWKS)
-		case cl.JWKSURI != "":
-			if msg := checkURL(cl.JWKSURI, allowHTTP); msg != "" {
-				v.addf(path+".jwksUri", "%s", msg)
-			}
-		}
-
-		if slices.Contains(cl.AllowedGrantTypes, GrantClientCredentials) && len(cl.Secrets) == 0 && cl.JWKS == nil && cl.JWKSURI == "" &&
-			!v.failed(path+".secrets", path+".jwks", path+".jwksUri") {
-			v.addf(path, "client %q has no way to authenticate: a client_credentials client needs secrets, or jwks or jwksUri (public keys for private_key_jwt)", cl.ClientID)
-		}
-	}
-}
-
-func (v *validator) grantTypes(path string, cl *Client) {
-	if len(cl.AllowedGrantTypes) == 0 {
-		v.addf(path+".allowedGrantTypes", "allowedGrantTypes is required: [client_credentials]")
-		return
-	}
-	seen := make(map[string]bool)
-	known := append([]string{GrantClientCredentials}, otherGrantTypes...)
-	for j, g := range cl.AllowedGrantTypes {
-		gp := fmt.Sprintf("%s.allowedGrantTypes[%d]", path, j)
-		switch {
-		case seen[g]:
-			v.addf(gp, "grant type %q is listed twice", g)
-		case g == GrantClientCredentials:
-		case slices.Contains(otherGrantTypes, g):
-			v.addf(gp, "grant type %q is not supported by this version: only client_credentials is", g)
-		default:
-			if s := suggest(g, known); s != "" {
-				v.addf(gp, "unknown grant type %q; did you mean %q?", g, s)
-			} else {
-				v.addf(gp, "unknown grant type %q: this version supports client_credentials", g)
-			}
-		}
-		seen[g] = true
+		v.userClaims(path+".userClaims", r.UserClaims)
+		v.identityServerSecrets(path+".apiSecrets", r.APISecrets)
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 // sections; scopes defines its scope.
 const (
 	scopes      = "apiScopes: [{name: api1}, {name: api2}]\n"
-	validClient = "clients:\n  - {clientId: a, allowedGrantTypes: [client_credentials], allowedScopes: [api1], secrets: [{value: s}]}\n"
+	validClient = "clients:\n  - {clientId: a, allowedGrantTypes: [client_credentials], allowedScopes: [api1], secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}]}\n"
 )
 
 func TestValidate(t *testing.T) {
@@ -114,11 +114,11 @@ func TestValidate(t *testing.T) {
 		{name: "resource scope without scopes", src: "apiResources:\n  - name: r\n    scopes: [api1]", want: []string{`3: apiResources[0].scopes[0]: scope "api1" is not defined: apiScopes is empty`}},
 
 		// clients
-		{name: "clientId required", src: scopes + "clients:\n  - allowedGrantTypes: [client_credentials]\n    secrets: [{value: s}]", want: []string{`3: clients[0].clientId: clientId is required`}},
-		{name: "clientId twice", src: scopes + "clients:\n  - {clientId: a, allowedGrantTypes: [client_credentials], secrets: [{value: s}]}\n  - {clientId: a, allowedGrantTypes: [client_credentials], secrets: [{value: s}]}",
+		{name: "clientId required", src: scopes + "clients:\n  - allowedGrantTypes: [client_credentials]\n    secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}]", want: []string{`3: clients[0].clientId: clientId is required`}},
+		{name: "clientId twice", src: scopes + "clients:\n  - {clientId: a, allowedGrantTypes: [client_credentials], secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}]}\n  - {clientId: a, allowedGrantTypes: [client_credentials], secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}]}",
 			want: []string{`4: clients[1].clientId: client "a" is defined twice (also at line 3)`}},
-		{name: "grant types required", src: "clients:\n  - clientId: a\n    secrets: [{value: s}]", want: []string{`2: clients[0].allowedGrantTypes: allowedGrantTypes is required: [client_credentials]`}},
-		{name: "grant types", src: "clients:\n  - clientId: a\n    secrets: [{value: s}]\n    allowedGrantTypes:\n      - client_credentials\n      - authorization_code\n      - urn:ietf:params:oauth:grant-type:device_code\n      - magic\n      - ClientCredentials\n      - client_credentials",
+		{name: "grant types required", src: "clients:\n  - clientId: a\n    secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}]", want: []string{`2: clients[0].allowedGrantTypes: allowedGrantTypes is required: [client_credentials]`}},
+		{name: "grant types", src: "clients:\n  - clientId: a\n    secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}]\n    allowedGrantTypes:\n      - client_credentials\n      - authorization_code\n      - urn:ietf:params:oauth:grant-type:device_code\n      - magic\n      - ClientCredentials\n      - client_credentials",
 			want: []string{
 				`6: clients[0].allowedGrantTypes[1]: grant type "authorization_code" is not supported by this version: only client_credentials is`,
 				`7: clients[0].allowedGrantTypes[2]: grant type "urn:ietf:params:oauth:grant-type:device_code" is not supported by this version`,
@@ -126,7 +126,7 @@ func TestValidate(t *testing.T) {
 				`9: clients[0].allowedGrantTypes[4]: unknown grant type "ClientCredentials"; did you mean "client_credentials"?`,
 				`10: clients[0].allowedGrantTypes[5]: grant type "client_credentials" is listed twice`,
 			}},
-		{name: "allowed scope undefined", src: scopes + "clients:\n  - {clientId: a, allowedGrantTypes: [client_credentials], secrets: [{value: s}], allowedScopes: [api2, api_1]}",
+		{name: "allowed scope undefined", src: scopes + "clients:\n  - {clientId: a, allowedGrantTypes: [client_credentials], secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}], allowedScopes: [api2, api_1]}",
 			want: []string{`3: clients[0].allowedScopes[1]: scope "api_1" is not defined in apiScopes; did you mean "api1"?`}},
 		{name: "secret value or hash", src: "clients:\n  - clientId: a\n    allowedGrantTypes: [client_credentials]\n    secrets:\n      - value: s\n        hash: h\n      - description: d\n      - value: ''\n      - hash: ''\n      - hash: h",
 			want: []string{
@@ -136,7 +136,7 @@ func TestValidate(t *testing.T) {
 				`9: clients[0].secrets[3].hash: hash is empty`,
 			}},
 		{name: "no way to authenticate", src: "clients:\n  - clientId: a\n    allowedGrantTypes: [client_credentials]",
-			want: []string{`2: clients[0]: client "a" has no way to authenticate: a client_credentials client needs secrets, or jwks or jwksUri`}},
+			want: []string{`2: clients[0]: client "a" has no way to authenticate: a client_credentials client needs secrets (or IdentityServer's clientSecrets), or jwks or jwksUri`}},
 		{name: "jwks instead of secrets", src: "clients:\n  - {clientId: a, allowedGrantTypes: [client_credentials], jwks: {keys: [{kty: RSA}]}}"},
 		{name: "jwksUri instead of secrets", src: "clients:\n  - {clientId: a, allowedGrantTypes: [client_credentials], jwksUri: 'https://a/jwks'}"},
 		{name: "jwks and jwksUri", src: "clients:\n  - clientId: a\n    allowedGrantTypes: [client_credentials]\n    jwks: {keys: [{kty: RSA}]}\n    jwksUri: https://a/jwks",
@@ -158,7 +158,7 @@ func TestValidate(t *testing.T) {
 				`5: clients[3].jwks.keys[0]: a key must be a mapping (a JSON Web Key)`,
 				`5: clients[3].jwks.keys[1]: a key needs kty (RSA or EC)`,
 			}},
-		{name: "lifetime", src: "clients:\n  - clientId: a\n    allowedGrantTypes: [client_credentials]\n    secrets: [{value: s}]\n    accessTokenLifetime: 86401\n  - {clientId: b, allowedGrantTypes: [client_credentials], secrets: [{value: s}], accessTokenLifetime: -1}\n  - {clientId: c, allowedGrantTypes: [client_credentials], secrets: [{value: s}], accessTokenLifetime: 86400}",
+		{name: "lifetime", src: "clients:\n  - clientId: a\n    allowedGrantTypes: [client_credentials]\n    secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}]\n    accessTokenLifetime: 86401\n  - {clientId: b, allowedGrantTypes: [client_credentials], secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}], accessTokenLifetime: -1}\n  - {clientId: c, allowedGrantTypes: [client_credentials], secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}], accessTokenLifetime: 86400}",
 			want: []string{
 				`5: clients[0].accessTokenLifetime: accessTokenLifetime is 86401: give seconds from 1 to 86400 (a day), or leave it out for 3600`,
 				`6: clients[1].accessTokenLifetime: accessTokenLifetime is -1`,

@@ -3,6 +3,7 @@ package grant
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -13,6 +14,11 @@ import (
 
 // ErrUnknownClient is returned by Clients for an id it does not know.
 var ErrUnknownClient = errors.New("unknown client")
+
+// ErrDisabledClient is returned by Clients for a disabled client: to the
+// client it is an unknown one (errors.Is(err, ErrUnknownClient)); the log
+// says why.
+var ErrDisabledClient = fmt.Errorf("%w: it is disabled (enabled: false)", ErrUnknownClient)
 
 // Client is a client as the token path needs it: in memory, its secrets
 // hashed.
@@ -31,6 +37,14 @@ type Client struct {
 	// Keys (or KeysURI) are the public keys of private_key_jwt.
 	Keys    *jose.JSONWebKeySet
 	KeysURI string
+	// Disabled clients are refused as unknown ones are (IdentityServer's
+	// Enabled: false).
+	Disabled bool
+	// Claims are the client's own claims for its access tokens, as a JSON
+	// object ({"client_tenant":"contoso"}), encoded once; nil for none.
+	Claims []byte
+	// CORSOrigins may call the token endpoint from a browser.
+	CORSOrigins []string
 }
 
 // Secret is one hashed client secret.
@@ -59,6 +73,9 @@ type StaticClients map[string]*Client
 // Client implements Clients.
 func (s StaticClients) Client(_ context.Context, id string) (*Client, error) {
 	if c, ok := s[id]; ok {
+		if c.Disabled {
+			return nil, ErrDisabledClient
+		}
 		return c, nil
 	}
 	return nil, ErrUnknownClient

@@ -212,11 +212,32 @@ func (e *Endpoint) issue(ctx context.Context, issuer string, c *Client, scopes [
 	if typ == "" {
 		typ = "at+jwt"
 	}
-	tok, _, err := e.Signer.Sign(typ, claims)
+	var payload any = claims
+	if len(c.Claims) > 0 {
+		payload = withClientClaims{claims, c.Claims}
+	}
+	tok, _, err := e.Signer.Sign(typ, payload)
 	if err != nil {
 		return nil, oauth.AsError(err)
 	}
 	return &oauth.TokenResponse{AccessToken: tok, TokenType: "Bearer", ExpiresIn: int64(lifetime / time.Second), Scope: claims.Scope}, nil
+}
+
+// withClientClaims is an access token's claims followed by the client's
+// own (a JSON object encoded once, whose names the configuration checked
+// against the token's).
+type withClientClaims struct {
+	AccessTokenClaims
+	extra []byte
+}
+
+func (w withClientClaims) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(w.AccessTokenClaims)
+	if err != nil || len(w.extra) <= 2 {
+		return b, err
+	}
+	b = append(b[:len(b)-1], ',')
+	return append(b, w.extra[1:]...), nil
 }
 
 func newJTI() string {

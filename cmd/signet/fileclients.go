@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/signetid/signet/internal/config"
+	"github.com/signetid/signet/internal/grant"
+	"github.com/signetid/signet/internal/secret"
+)
+
+// clientBuild is what turning the file's clients into the token path's
+// found: problems stop the server, warnings are logged.
+type clientBuild struct {
+	problems []config.Problem
+	warnings []string
+}
+
+// fileClient turns the configuration's client at path into the token
+// path's: secrets hashed (Signet's plain or hashed secrets, and
+// IdentityServer's ClientSecrets, which are hashes), the grant types and
+// enabled API scopes this version serves, its claims encoded once.
+func (a *app) fileClient(cfg *config.Config, path string, c *config.Client, apiScopes map[string]bool, out *clientBuild) *grant.Client {
+	add := func(p string, err error) { out.problems = append(out.problems, cfg.Problemf(p, "%v", err)) }
+	gc := &grant.Client{
+		ID: c.ClientID, Name: c.ClientName,
+		GrantTypes: slices.DeleteFunc(slices.Clone(c.AllowedGrantTypes), func(g string) bool {
+			return !slices.Contains(grant.GrantTypes, g)
+		}),
+		// Identity scopes are for users, and disabled scopes for no one.
+		Scopes: slices.DeleteFunc(slices.Clone(c.AllowedScopes), func(s string) bool {
+			return !apiScopes[s]
+		}),
+		AccessTokenLifetime: time.Duration(c.AccessTokenLifetime) * time.Second,
+		KeysURI:             c.JWKSURI,
+		Disabled:            !c.IsEnabled(),
+		CORSOrigins:         c.AllowedCorsOrigins,
+	}
+	expired := func(p string, at time.Time) {
+		if !at.After(a.now()) {
+			out.warnings = append(out.warnings, cfg.Warnf(p, "this secret expired on %s", at.UTC().Format(time.DateOnly)).String())
+		}
+	}
+	for j, sec := range c.Secrets {
+		sp := fmt.Sprintf("%s.secrets[%d]", path, j)
+		hashText := sec.Hash
+		if sec.Value != "" {
+			hashText = secret.Hash(sec.Value)
+		}
+		h, err := secret.Parse(hashText)
+		if err != nil {
+			add(sp+".hash", err)
+			continue
+		}
+		gs := grant.Secret{Hash: h}
+		if sec.Expiration != nil {
+			gs.Expires = *sec.Expiration
+			expired(sp, gs.Expires)
+		}
+		gc.Secrets = append(gc.Secrets, gs)
+	}
+	for j, sec := range c.ClientSecrets {
+		sp := fmt.Sprintf("%s.clientSecrets[%d]", path, j)
+		h, err := secret.Parse(sec.Value)
+		if err != nil {
+			add(sp+".value", err)
+			continue
+		}
+		gs := grant.Secret{Hash: h}
+		if sec.Expiration != nil {
+			gs.Expires = *sec.Expiration
+			expired(sp, gs.Expires)
+		}
+		gc.Secrets = append(gc.Secrets, gs)
+	}
+	if (c.JWKS != nil || c.JWKSURI != "") && cfg.Issuer == "" {
+		// The assertion's aud is checked against the token endpoint's
+		// URL, which must not come from the request's Host header, or
+		// an assertion made for another server would be accepted here.
+		out.problems = append(out.problems, cfg.Problemf(path, "client %q authenticates with private_key_jwt, which needs a configured issuer: set issuer to the URL clients use (such as https://auth.example.com), so that assertions made for another server are refused", c.ClientID))
+	}
+	if c.JWKS != nil {
+		data, err := json.Marshal(c.JWKS)
+		if err == nil {
+			gc.Keys, err = grant.ParseClientKeys(data)
+		}
+		if err != nil {
+			add(path+".jwks", err)
+		}
+	}
+	claims, err := encodeClientClaims(c)
+	if err != nil {
+		add(path+".claims", err)
+	}
+	gc.Claims = claims
+	return gc
+}
+
+// encodeClientClaims encodes a client's claims as the JSON object its
+// tokens carry: each type with the client's prefix, in the order of the
+// file, several values of one type as an array (as IdentityServer writes
+// them). nil when the client has none.
+func encodeClientClaims(c *config.Client) ([]byte, error) {
+	if len(c.Claims) == 0 {
+		return nil, nil
+	}
+	prefix := c.ClaimsPrefix()
+	var names []string
+	values := make(map[string][]json.RawMessage)
+	for _, cl := range c.Claims {
+		v, err := cl.ClaimValue()
+		if err != nil {
+			return nil, err
+		}
+		name := prefix + cl.Type
+		if _, ok := values[name]; !ok {
+			names = append(names, name)
+		}
+		values[name] = append(values[name], v)
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, name := range names {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(name)
+		b.Write(k)
+		b.WriteByte(':')
+		if vs := values[name]; len(vs) == 1 {
+			b.Write(vs[0])
+		} else {
+			arr, _ := json.Marshal(vs)
+			b.Write(arr)
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}

@@ -1,0 +1,426 @@
+package config
+
+import (
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// MinSecretLength is the shortest plain client secret accepted without
+// allowWeakSecret. Client secrets are hashed fast, so that the token
+// endpoint is fast: only their randomness protects them.
+const MinSecretLength = 16
+
+// ShortSecretLength is the length under which a plain secret that is
+// accepted still gets a warning.
+const ShortSecretLength = 24
+
+// DefaultClientClaimsPrefix is what a client claim's type is prefixed with
+// in tokens, as IdentityServer's ClientClaimsPrefix.
+const DefaultClientClaimsPrefix = "client_"
+
+// Access token types (IdentityServer's AccessTokenType).
+const (
+	AccessTokenJwt       = "Jwt"
+	AccessTokenReference = "Reference"
+)
+
+// SharedSecret is the one IdentityServer secret type Signet reads.
+const SharedSecret = "SharedSecret"
+
+// ReservedClaims are the claims of an access token that a client claim
+// may not replace.
+var ReservedClaims = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope",
+	"cnf", "act", "may_act", "azp", "auth_time", "acr", "amr", "sid", "idp", "nonce", "at_hash", "c_hash", "typ"}
+
+// Claim value types, as .NET's System.Security.Claims.ClaimValueTypes and
+// IdentityServer's "json" name them.
+const (
+	claimTypeInteger = "http://www.w3.org/2001/XMLSchema#integer"
+	claimTypeBoolean = "http://www.w3.org/2001/XMLSchema#boolean"
+	claimTypeDouble  = "http://www.w3.org/2001/XMLSchema#double"
+	claimTypeString  = "http://www.w3.org/2001/XMLSchema#string"
+	claimTypeJSON    = "json"
+)
+
+// IsEnabled reports whether the client is enabled (Enabled, default true).
+func (cl *Client) IsEnabled() bool { return cl.Enabled == nil || *cl.Enabled }
+
+// ClaimsPrefix is the prefix of its claims' types in tokens.
+func (cl *Client) ClaimsPrefix() string {
+	if cl.ClientClaimsPrefix == nil {
+		return DefaultClientClaimsPrefix
+	}
+	return *cl.ClientClaimsPrefix
+}
+
+// Skipped returns why the client is not loaded ("" when it is): a client
+// of an IdentityServer section whose grant types this version does not
+// implement.
+func (cl *Client) Skipped() string { return cl.skip }
+
+// IsEnabled reports whether the scope is enabled (default true).
+func (s *APIScope) IsEnabled() bool { return s.Enabled == nil || *s.Enabled }
+
+// IsEnabled reports whether the resource is enabled (default true).
+func (r *APIResource) IsEnabled() bool { return r.Enabled == nil || *r.Enabled }
+
+// ClaimValue returns the claim's value as JSON, by its ValueType: an
+// integer or double as a number, a boolean as true or false, json as the
+// JSON value itself, anything else as a string.
+func (c ClientClaim) ClaimValue() (json.RawMessage, error) {
+	switch strings.ToLower(strings.TrimSpace(c.ValueType)) {
+	case strings.ToLower(claimTypeInteger), "http://www.w3.org/2001/xmlschema#integer32", "http://www.w3.org/2001/xmlschema#integer64",
+		"http://www.w3.org/2001/xmlschema#int", "http://www.w3.org/2001/xmlschema#long":
+		n, err := strconv.ParseInt(strings.TrimSpace(c.Value), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("value %s is not a whole number, as its valueType %s says", quoteShort(c.Value), c.ValueType)
+		}
+		return json.RawMessage(strconv.FormatInt(n, 10)), nil
+	case strings.ToLower(claimTypeDouble), "http://www.w3.org/2001/xmlschema#decimal", "http://www.w3.org/2001/xmlschema#float":
+		f, err := strconv.ParseFloat(strings.TrimSpace(c.Value), 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return nil, fmt.Errorf("value %s is not a number, as its valueType %s says", quoteShort(c.Value), c.ValueType)
+		}
+		return json.Marshal(f)
+	case strings.ToLower(claimTypeBoolean):
+		switch strings.ToLower(strings.TrimSpace(c.Value)) {
+		case "true":
+			return json.RawMessage("true"), nil
+		case "false":
+			return json.RawMessage("false"), nil
+		}
+		return nil, fmt.Errorf("value %s is not true or false, as its valueType %s says", quoteShort(c.Value), c.ValueType)
+	case claimTypeJSON:
+		if !json.Valid([]byte(c.Value)) {
+			return nil, fmt.Errorf("value %s is not JSON, as its valueType json says", quoteShort(c.Value))
+		}
+		var v any
+		_ = json.Unmarshal([]byte(c.Value), &v)
+		return json.Marshal(v) // compact
+	}
+	return json.Marshal(c.Value)
+}
+
+// identityResources checks identityResources and returns their names.
+func (v *validator) identityResources(apiScopes map[string]bool) map[string]bool {
+	names := make(map[string]bool)
+	first := make(map[string]string)
+	for i, r := range v.c.IdentityResources {
+		path := fmt.Sprintf("identityResources[%d]", i)
+		if msg := checkScopeName(r.Name); msg != "" {
+			v.addf(path+".name", "%s", msg)
+			continue
+		}
+		switch p, dup := first[r.Name]; {
+		case dup:
+			v.addf(path+".name", "identity resource %q is defined twice (also at line %d)", r.Name, v.line(p))
+			continue
+		case apiScopes[r.Name]:
+			v.addf(path+".name", "%q is both an identity resource and an API scope: a scope name means one of them (IdentityServer refuses this too)", r.Name)
+			continue
+		}
+		first[r.Name] = path + ".name"
+		names[r.Name] = true
+		if r.Name == "openid" && len(r.UserClaims) > 0 && !slices.Contains(r.UserClaims, "sub") {
+			v.addf(path+".userClaims", "the openid identity resource must include the sub claim")
+		}
+		v.userClaims(path+".userClaims", r.UserClaims)
+	}
+	return names
+}
+
+// userClaims checks a list of claim types.
+func (v *validator) userClaims(path string, claims []string) {
+	seen := make(map[string]bool)
+	for i, c := range claims {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		switch {
+		case strings.TrimSpace(c) == "":
+			v.addf(p, "a claim type is required")
+		case c != strings.TrimSpace(c):
+			v.addf(p, "claim type %q has spaces around it", c)
+		case seen[c]:
+			v.addf(p, "claim type %q is listed twice", c)
+		}
+		seen[c] = true
+	}
+}
+
+// identityServerSecrets checks secrets written as IdentityServer writes
+// them: Value the hash of the secret, Type SharedSecret.
+func (v *validator) identityServerSecrets(path string, secrets []IdentityServerSecret) {
+	for j, s := range secrets {
+		sp := fmt.Sprintf("%s[%d]", path, j)
+		switch t := strings.TrimSpace(s.Type); {
+		case t == "" || strings.EqualFold(t, SharedSecret):
+		case strings.EqualFold(t, "JWK") || strings.EqualFold(t, "JsonWebKey"):
+			v.addf(sp+".type", "secret type %s (a public key for private_key_jwt) is not read from secrets: give the key in the client's jwks, as a key set: jwks: {\"keys\": [ <this Value> ]}", t)
+			continue
+		case strings.EqualFold(t, "X509CertificateBase64"):
+			v.addf(sp+".type", "secret type %s (a certificate for private_key_jwt) is not read from secrets: give its public key in the client's jwks (a JWK with x5c: signet cert inspect shows the certificate)", t)
+			continue
+		case strings.EqualFold(t, "X509Thumbprint") || strings.EqualFold(t, "X509Name"):
+			v.addf(sp+".type", "secret type %s is for mutual TLS client authentication, which Signet does not support: use a shared secret or private_key_jwt (jwks)", t)
+			continue
+		default:
+			v.addf(sp+".type", "unknown secret type %q: IdentityServer's shared secrets are SharedSecret (the default)", t)
+			continue
+		}
+		switch {
+		case strings.TrimSpace(s.Value) == "":
+			if !v.failed(sp + ".value") {
+				v.addf(sp+".value", "value is required: the hash of the secret, as IdentityServer's \"secret\".Sha256() makes it (signet secret hash makes Signet's own)")
+			}
+		case !IsSecretHash(s.Value):
+			v.addf(sp+".value", "this value is not a hash: in clientSecrets (IdentityServer's form) the value is the hash of the secret, base64 of its SHA-256 as \"secret\".Sha256() makes it. Put a plain secret in secrets[].value (Signet's form), or hash it with signet secret hash")
+		default:
+			if sample := sampleSecret(s.Value); sample != "" {
+				v.warnf(sp+".value", "this is the hash of %q, a secret from IdentityServer's samples that anyone can guess: give the client a new secret (signet secret generate)", sample)
+			}
+		}
+	}
+}
+
+// IsSecretHash reports whether s has the shape of a secret hash Signet
+// reads: Signet's own (sha256$salt$digest) or IdentityServer's (standard
+// base64 of a SHA-256 or SHA-512 digest).
+func IsSecretHash(s string) bool {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "sha256$") {
+		return strings.Count(s, "$") == 2
+	}
+	return isIdentityServerHash(s)
+}
+
+// isIdentityServerHash reports whether s is exactly what IdentityServer's
+// Sha256() or Sha512() make: standard base64, padded, of 32 or 64 bytes.
+func isIdentityServerHash(s string) bool {
+	if len(s) != 44 && len(s) != 88 {
+		return false
+	}
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	return err == nil && (len(b) == sha256.Size || len(b) == sha512.Size)
+}
+
+// sampleSecrets are secrets from IdentityServer's documentation, samples
+// and templates, which are in many configurations that reached production.
+var sampleSecrets = []string{"secret", "password", "511536EF-F270-4058-80CA-1C89C192F69A", "49C1A7E1-0C79-4A89-A3D6-A37998FB86B0"}
+
+// sampleSecret returns the sample secret whose IdentityServer hash hash
+// is, or "".
+func sampleSecret(hash string) string {
+	for _, s := range sampleSecrets {
+		a, b := sha256.Sum256([]byte(s)), sha512.Sum512([]byte(s))
+		if hash == base64.StdEncoding.EncodeToString(a[:]) || hash == base64.StdEncoding.EncodeToString(b[:]) {
+			return s
+		}
+	}
+	return ""
+}
+
+// inIdentityServerSection reports whether the value at path came from the
+// IdentityServer section of an ASP.NET Core settings file.
+func (c *Config) inIdentityServerSection(path string) bool {
+	return strings.HasPrefix(c.displayPath(path), SectionIdentityServer+":")
+}
+
+func (v *validator) clients(scopes, identity map[string]bool) {
+	allowHTTP := v.c.AllowHTTP
+	first := make(map[string]string)
+	for i := range v.c.Clients {
+		cl := &v.c.Clients[i]
+		path := fmt.Sprintf("clients[%d]", i)
+		cl.skip = ""
+		switch p, dup := first[cl.ClientID]; {
+		case cl.ClientID == "":
+			v.addf(path+".clientId", "clientId is required")
+		case dup:
+			v.addf(path+".clientId", "client %q is defined twice (also at line %d)", cl.ClientID, v.line(p))
+		default:
+			first[cl.ClientID] = path + ".clientId"
+		}
+		if v.skipUnsupported(path, cl) {
+			continue
+		}
+		v.grantTypes(path, cl)
+		for j, s := range cl.AllowedScopes {
+			if identity[s] {
+				continue // granted to users, once they sign in
+			}
+			v.scopeRef(fmt.Sprintf("%s.allowedScopes[%d]", path, j), s, scopes)
+		}
+		if cl.AccessTokenLifetime < 0 || cl.AccessTokenLifetime > MaxAccessTokenLifetime {
+			v.addf(path+".accessTokenLifetime", "accessTokenLifetime is %d: give seconds from 1 to %d (a day), or leave it out for 3600", cl.AccessTokenLifetime, MaxAccessTokenLifetime)
+		}
+		switch t := strings.TrimSpace(cl.AccessTokenType); {
+		case t == "" || strings.EqualFold(t, AccessTokenJwt) || t == "0":
+			cl.AccessTokenType = ""
+		case strings.EqualFold(t, AccessTokenReference) || t == "1":
+			v.addf(path+".accessTokenType", "reference tokens are not supported yet: leave accessTokenType out, or give Jwt (self-contained JWT access tokens)")
+		default:
+			v.addf(path+".accessTokenType", "unknown access token type %q: use Jwt", t)
+		}
+		v.secrets(path, cl)
+		v.identityServerSecrets(path+".clientSecrets", cl.ClientSecrets)
+		v.clientClaims(path, cl)
+		for j, o := range cl.AllowedCorsOrigins {
+			if msg := checkOrigin(o); msg != "" {
+				v.addf(fmt.Sprintf("%s.allowedCorsOrigins[%d]", path, j), "%s", msg)
+			}
+		}
+
+		switch {
+		case cl.JWKS != nil && cl.JWKSURI != "":
+			v.addf(path+".jwksUri", "jwks and jwksUri are exclusive: give the keys or where to fetch them, not both")
+		case cl.JWKS != nil:
+			v.jwks(path+".jwks", cl.JWKS)
+		case cl.JWKSURI != "":
+			if msg := checkURL(cl.JWKSURI, allowHTTP); msg != "" {
+				v.addf(path+".jwksUri", "%s", msg)
+			}
+		}
+
+		credentials := slices.Contains(cl.AllowedGrantTypes, GrantClientCredentials)
+		switch {
+		case credentials && cl.RequireClientSecret != nil && !*cl.RequireClientSecret:
+			v.addf(path+".requireClientSecret", "client %q uses client_credentials, which needs a client that authenticates: remove requireClientSecret: false", cl.ClientID)
+		case credentials && len(cl.Secrets) == 0 && len(cl.ClientSecrets) == 0 && cl.JWKS == nil && cl.JWKSURI == "" &&
+			!v.failed(path+".secrets", path+".clientSecrets", path+".jwks", path+".jwksUri"):
+			v.addf(path, "client %q has no way to authenticate: a client_credentials client needs secrets (or IdentityServer's clientSecrets), or jwks or jwksUri (public keys for private_key_jwt)", cl.ClientID)
+		}
+	}
+}
+
+// skipUnsupported leaves out, with a warning, a client of an IdentityServer
+// section whose grant types this version does not implement (an
+// interactive client beside the machine clients): the file is read as it
+// is, and the machine clients work. In Signet's own configuration the same
+// is an error, reported by grantTypes.
+func (v *validator) skipUnsupported(path string, cl *Client) bool {
+	if !v.c.inIdentityServerSection(path) || len(cl.AllowedGrantTypes) == 0 {
+		return false
+	}
+	var other []string
+	for _, g := range cl.AllowedGrantTypes {
+		if g != GrantClientCredentials {
+			other = append(other, g)
+		}
+	}
+	switch {
+	case len(other) == 0:
+		return false
+	case len(other) == len(cl.AllowedGrantTypes):
+		cl.skip = fmt.Sprintf("its grant types (%s) are not implemented by this version, which serves client_credentials", strings.Join(other, ", "))
+		v.warnf(path, "client %q is not loaded: %s", cl.ClientID, cl.skip)
+		return true
+	}
+	v.warnf(path+".allowedGrantTypes", "client %q gets client_credentials only: its other grant types (%s) are not implemented by this version", cl.ClientID, strings.Join(other, ", "))
+	return false
+}
+
+// secrets checks Signet's own secrets: each a plain value or a hash.
+func (v *validator) secrets(path string, cl *Client) {
+	for j, s := range cl.Secrets {
+		sp := fmt.Sprintf("%s.secrets[%d]", path, j)
+		switch {
+		case s.Value != "" && s.Hash != "":
+			v.addf(sp, "a secret has value or hash, not both")
+		case s.Value == "" && s.Hash == "" && !v.failed(sp+".value", sp+".hash"):
+			if _, ok := v.c.positions[sp+".value"]; ok {
+				v.addf(sp+".value", "value is empty")
+			} else if _, ok := v.c.positions[sp+".hash"]; ok {
+				v.addf(sp+".hash", "hash is empty")
+			} else {
+				v.addf(sp, "a secret needs value (the secret itself) or hash (what signet secret hash prints)")
+			}
+		case s.Value != "" && isIdentityServerHash(s.Value):
+			v.warnf(sp+".value", "this value has the shape of an IdentityServer hash (base64 of a SHA-256 or SHA-512), but value is the plain secret: clients that send the original secret will be refused. If it is a hash, write it as hash: (or in clientSecrets, IdentityServer's form, where Value is a hash)")
+		case s.Value != "" && len(s.Value) < MinSecretLength && !s.AllowWeakSecret:
+			v.addf(sp+".value", "this secret is %d characters: client secrets are hashed fast (so that tokens are fast) and must be too random to guess; give one of at least %d (signet secret generate makes one of 43), or set allowWeakSecret: true on this secret for a test setup", len(s.Value), MinSecretLength)
+		case s.Value != "" && len(s.Value) < ShortSecretLength:
+			v.warnf(sp+".value", "this secret is %d characters: client secrets are hashed fast and must be random; signet secret generate makes one", len(s.Value))
+		case s.Hash != "":
+			if sample := sampleSecret(strings.TrimSpace(s.Hash)); sample != "" {
+				v.warnf(sp+".hash", "this is the hash of %q, a secret from IdentityServer's samples that anyone can guess: give the client a new secret (signet secret generate)", sample)
+			}
+		}
+	}
+}
+
+// clientClaims checks a client's claims: each with a type and a value of
+// its value type, none replacing a claim the token has of its own.
+func (v *validator) clientClaims(path string, cl *Client) {
+	prefix := cl.ClaimsPrefix()
+	for j, c := range cl.Claims {
+		cp := fmt.Sprintf("%s.claims[%d]", path, j)
+		if strings.TrimSpace(c.Type) == "" {
+			v.addf(cp+".type", "a client claim needs type")
+			continue
+		}
+		if name := prefix + c.Type; slices.Contains(ReservedClaims, name) {
+			v.addf(cp+".type", "claim %q would replace the token's own %s claim: give it another type, or a clientClaimsPrefix", name, name)
+			continue
+		}
+		if _, err := c.ClaimValue(); err != nil {
+			v.addf(cp+".value", "%v", err)
+		}
+	}
+}
+
+// checkOrigin checks a browser origin: scheme://host[:port], nothing more.
+func checkOrigin(o string) string {
+	if o == "*" {
+		return `"*" is not an origin: list each origin that may call the token endpoint from a browser (https://app.example.com)`
+	}
+	u, err := url.Parse(o)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("%q is not an origin (scheme://host[:port]): %v", o, unwrapURLError(err))
+	case (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Opaque != "":
+		return fmt.Sprintf("%q is not an origin: write scheme://host[:port], such as https://app.example.com", o)
+	case u.Path == "/" && u.RawQuery == "" && u.Fragment == "":
+		return fmt.Sprintf("%q ends with /: an origin has no path; write %s", o, strings.TrimSuffix(o, "/"))
+	case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil || u.ForceQuery:
+		return fmt.Sprintf("%q is not an origin: an origin is scheme://host[:port], without path, query or user", o)
+	case u.Scheme != strings.ToLower(u.Scheme) || u.Host != strings.ToLower(u.Host):
+		return fmt.Sprintf("%q: write the origin in lowercase, as browsers send it (%s)", o, strings.ToLower(o))
+	}
+	return ""
+}
+
+func (v *validator) grantTypes(path string, cl *Client) {
+	if len(cl.AllowedGrantTypes) == 0 {
+		v.addf(path+".allowedGrantTypes", "allowedGrantTypes is required: [client_credentials]")
+		return
+	}
+	seen := make(map[string]bool)
+	known := append([]string{GrantClientCredentials}, otherGrantTypes...)
+	fromIS := v.c.inIdentityServerSection(path)
+	for j, g := range cl.AllowedGrantTypes {
+		gp := fmt.Sprintf("%s.allowedGrantTypes[%d]", path, j)
+		switch {
+		case seen[g]:
+			v.addf(gp, "grant type %q is listed twice", g)
+		case g == GrantClientCredentials:
+		case fromIS:
+			// skipUnsupported warned about it.
+		case slices.Contains(otherGrantTypes, g):
+			v.addf(gp, "grant type %q is not supported by this version: only client_credentials is", g)
+		default:
+			if s := suggest(g, known); s != "" {
+				v.addf(gp, "unknown grant type %q; did you mean %q?", g, s)
+			} else {
+				v.addf(gp, "unknown grant type %q: this version supports client_credentials", g)
+			}
+		}
+		seen[g] = true
+	}
+}
