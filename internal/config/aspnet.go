@@ -161,7 +161,7 @@ func (d *decoder) settingsSection(n *yaml.Node, v reflect.Value, fields []field,
 			if givenIn[f.index] == section {
 				d.keyProblemf(k, f.name, "%q is set twice (also at line %d)", k.Value, prev.Line)
 			} else {
-				d.keyProblemf(k, f.name, "%s is given in both the %s section (line %d) and the %s section: keep one", f.name, givenIn[f.index], prev.Line, section)
+				d.keyProblemf(k, "", "%s is given in both the %s section (%s, line %d) and the %s section (%s): keep one", f.name, givenIn[f.index], prev.Value, prev.Line, section, k.Value)
 			}
 			continue
 		}
@@ -267,7 +267,18 @@ func layer(base string, root *yaml.Node, d *decoder, lookup func(string) (string
 		return root, nil
 	case err != nil:
 		return root, &Problem{Pos: Position{File: overlay}, Msg: fmt.Sprintf("read the environment's settings: %v", err)}
-	case len(data) > MaxSize:
+	}
+	why := "the default environment"
+	if from != "" {
+		why = from + "=" + envName
+	}
+	d.notes = append(d.notes, fmt.Sprintf("read %s with %s layered on it (%s), as ASP.NET Core does", base, overlay, why))
+	return layerData(root, overlay, data, d)
+}
+
+// layerData merges the settings file data, named overlay, into root.
+func layerData(root *yaml.Node, overlay string, data []byte, d *decoder) (*yaml.Node, *Problem) {
+	if len(data) > MaxSize {
 		return root, &Problem{Pos: Position{File: overlay}, Msg: fmt.Sprintf("the file is larger than %d bytes (1 MiB): is it really a configuration file?", MaxSize)}
 	}
 	data, line, msg := jsonToYAML(trimBOM(data))
@@ -278,11 +289,6 @@ func layer(base string, root *yaml.Node, d *decoder, lookup func(string) (string
 	if msg != "" {
 		return root, &Problem{Pos: Position{File: overlay, Line: line}, Msg: msg}
 	}
-	why := "the default environment"
-	if from != "" {
-		why = from + "=" + envName
-	}
-	d.notes = append(d.notes, fmt.Sprintf("read %s with %s layered on it (%s), as ASP.NET Core does", base, overlay, why))
 	if over == nil {
 		return root, nil
 	}
@@ -502,6 +508,9 @@ func (d *decoder) identityServerProperty(k, val *yaml.Node, path string, t refle
 		return true
 	}
 	p := join(path, k.Value)
+	if d.section != "" {
+		d.record(p, k, val) // for its spelling in messages
+	}
 	if prop.refuse {
 		d.keyProblemf(k, p, "%s: %s", k.Value, prop.advice)
 		return true

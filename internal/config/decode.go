@@ -77,6 +77,14 @@ func (d *decoder) warnf(n *yaml.Node, path, format string, args ...any) {
 	d.warnings = append(d.warnings, Problem{Pos: d.posOf(n), Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
+// displayOf is how the settings file spells path ("" the section).
+func (d *decoder) displayOf(path string) string {
+	if path == "" {
+		return d.section
+	}
+	return d.display[path]
+}
+
 func (d *decoder) full() bool { return len(d.errs.Problems) > maxProblems }
 
 // posOf is where n is: its line in the file it came from (the base file,
@@ -102,10 +110,7 @@ func (d *decoder) record(path string, key, val *yaml.Node) {
 	if d.section == "" {
 		return
 	}
-	prefix := d.section
-	if parentPath := parent(path); parentPath != "" {
-		prefix = d.display[parentPath]
-	}
+	prefix := d.displayOf(parent(path))
 	if key != nil {
 		d.display[path] = prefix + ":" + key.Value
 	} else {
@@ -467,6 +472,9 @@ func join(path, name string) string {
 func (d *decoder) unknown(k, val *yaml.Node, path string, t reflect.Type, fields []field) {
 	if d.identityServerProperty(k, val, path, t) {
 		return
+	}
+	if d.section != "" {
+		d.display[join(path, k.Value)] = d.displayOf(path) + ":" + k.Value
 	}
 	valid := names(fields)
 	key := quoteShort(k.Value)

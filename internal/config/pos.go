@@ -77,8 +77,34 @@ func (c *Config) envVars(path string) []string {
 // Warnings returns what loading and validating found that does not stop
 // the server (an IdentityServer property Signet ignores, a secret that has
 // the shape of a hash), each at its place in the file.
+//
+// What Load noted about a client that Validate then left out (an
+// interactive client of an IdentityServer section, whose RedirectUris
+// Signet ignores) is left out with it: one line says the client is not
+// loaded.
 func (c *Config) Warnings() []Problem {
-	return slices.Concat(c.loadWarnings, c.validateWarnings)
+	var out []Problem
+	for _, w := range c.loadWarnings {
+		if !c.skippedClientPath(w.Path) {
+			out = append(out, w)
+		}
+	}
+	return append(out, c.validateWarnings...)
+}
+
+// skippedClientPath reports whether path is inside a client that Validate
+// left out.
+func (c *Config) skippedClientPath(path string) bool {
+	for i := range c.Clients {
+		if c.Clients[i].skip == "" {
+			continue
+		}
+		p := fmt.Sprintf("clients[%d]", i)
+		if strings.HasPrefix(path, p+".") || strings.HasPrefix(path, p+"[") {
+			return true
+		}
+	}
+	return false
 }
 
 // Notes returns what is worth a line in the log about how the file was

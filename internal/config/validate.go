@@ -138,7 +138,9 @@ func (c *Config) developmentKey() bool {
 func (v *validator) server() {
 	c := v.c
 	if c.Issuer != "" {
-		if msg := checkURL(c.Issuer, true); msg != "" {
+		if u, err := url.Parse(c.Issuer); err == nil && strings.EqualFold(u.Scheme, "urn") {
+			v.addf("issuer", "%q is a URN: the issuer must be the https URL clients and APIs reach Signet at (OpenID Connect Discovery and RFC 8414 build every endpoint from it), such as https://auth.example.com; APIs that checked IdentityServer's %q as the issuer must expect the new one", c.Issuer, c.Issuer)
+		} else if msg := checkURL(c.Issuer, true); msg != "" {
 			v.addf("issuer", "%s", msg)
 		} else if u, _ := url.Parse(c.Issuer); strings.EqualFold(u.Scheme, "http") && !c.AllowHTTP && !c.developmentKey() {
 			v.addf("issuer", "%q uses http: use https, or set allowHttp: true (IdentityServer's RequireSsl=false); only a Development key allows http without it", c.Issuer)
