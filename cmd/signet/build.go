@@ -116,11 +116,13 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 		}
 		return false
 	}
+	var devSecretFile string
 	if development {
 		secretFile, err := developmentSecret(cfg.DataDir)
 		if err != nil {
 			return nil, err
 		}
+		devSecretFile = secretFile
 		s.development = &server.Development{ClientID: devClientID, Scope: devScope, SecretFile: secretFile, DataDir: filepath.Dir(secretFile)}
 		data, err := os.ReadFile(secretFile)
 		if err != nil {
@@ -213,6 +215,7 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 	if err := config.Join(loadErr, (&config.Errors{Problems: problems}).Err()); err != nil {
 		return nil, err
 	}
+	s.warnings = append(s.warnings, a.permissionWarnings(cfg, development, devSecretFile)...)
 	return s, nil
 }
 

@@ -58,6 +58,8 @@ func TestScripts(t *testing.T) {
 			switch cond {
 			case "openssl":
 				return hasOpenSSL()
+			case "root": // chown to another user needs it
+				return os.Getuid() == 0, nil
 			case "pty": // testscript's ttyin needs one
 				f, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
 				if err != nil {
@@ -74,6 +76,7 @@ func TestScripts(t *testing.T) {
 			"unicode":     cmdUnicode,
 			"capture":     cmdCapture,
 			"status":      cmdStatus,
+			"chown":       cmdChown,
 		},
 	})
 }
@@ -204,4 +207,14 @@ func cmdStatus(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited with status %d; want %d", args[1], got, want)
 	}
+}
+
+// cmdChown gives a file to another user: chown UID FILE (as root).
+func cmdChown(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: chown UID FILE")
+	}
+	uid, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	ts.Check(os.Chown(ts.MkAbs(args[1]), uid, -1))
 }

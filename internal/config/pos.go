@@ -47,7 +47,7 @@ func (c *Config) Problemf(path, format string, args ...any) Problem {
 // file does not show the value.
 func (c *Config) Warnf(path, format string, args ...any) Problem {
 	p := c.Problemf(path, format, args...)
-	if vars := c.envVars(path); len(vars) > 0 {
+	if vars := c.envVars(path); path != "" && len(vars) > 0 {
 		p.Msg += fmt.Sprintf(" (the value comes from the environment variable %s)", strings.Join(vars, ", "))
 	}
 	return p
@@ -58,7 +58,7 @@ func (c *Config) Warnf(path, format string, args ...any) Problem {
 func (c *Config) envVars(path string) []string {
 	var paths []string
 	for p := range c.env {
-		if p == path || path == "" || strings.HasPrefix(p, path+".") || strings.HasPrefix(p, path+"[") {
+		if p == path || strings.HasPrefix(p, path+".") || strings.HasPrefix(p, path+"[") {
 			paths = append(paths, p)
 		}
 	}
@@ -73,6 +73,10 @@ func (c *Config) envVars(path string) []string {
 	}
 	return vars
 }
+
+// FromEnv reports whether the value at path came from an environment
+// variable (${VAR}) rather than being written in the file.
+func (c *Config) FromEnv(path string) bool { return len(c.env[path]) > 0 }
 
 // Warnings returns what loading and validating found that does not stop
 // the server (an IdentityServer property Signet ignores, a secret that has
