@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/signetid/signet/internal/grant"
+	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/storage"
 )
@@ -123,12 +124,12 @@ func (c *Catalog) merge(clients []storage.Client, scopes []storage.APIScope, res
 	}
 	for _, sc := range clients {
 		if _, dup := c.static.Clients[sc.ID]; dup {
-			s.conflicts = append(s.conflicts, fmt.Sprintf("client %q", sc.ID))
+			s.conflicts = append(s.conflicts, fmt.Sprintf("client %q", logattr.Cut(sc.ID)))
 			continue
 		}
 		gc, err := ToGrantClient(sc)
 		if err != nil {
-			c.logger.Error("a client in the database cannot be used", slog.String("client_id", sc.ID), slog.String("error", err.Error()))
+			c.logger.Error("a client in the database cannot be used", logattr.String("client_id", sc.ID), logattr.Text("error", err.Error()))
 			continue
 		}
 		s.clients[sc.ID] = gc
@@ -136,7 +137,7 @@ func (c *Catalog) merge(clients []storage.Client, scopes []storage.APIScope, res
 	s.resources.Scopes = append([]string(nil), c.static.Scopes...)
 	for _, sc := range scopes {
 		if slices.Contains(c.static.Scopes, sc.Name) {
-			s.conflicts = append(s.conflicts, fmt.Sprintf("scope %q", sc.Name))
+			s.conflicts = append(s.conflicts, fmt.Sprintf("scope %q", logattr.Cut(sc.Name)))
 			continue
 		}
 		s.resources.Scopes = append(s.resources.Scopes, sc.Name)
@@ -154,7 +155,7 @@ func (c *Catalog) merge(clients []storage.Client, scopes []storage.APIScope, res
 	}
 	for _, r := range resources {
 		if fileResources[r.Name] {
-			s.conflicts = append(s.conflicts, fmt.Sprintf("resource %q", r.Name))
+			s.conflicts = append(s.conflicts, fmt.Sprintf("resource %q", logattr.Cut(r.Name)))
 			continue
 		}
 		add(r.Name, r.Scopes)
@@ -265,7 +266,7 @@ func (c *Catalog) refresh(ctx context.Context) {
 	var conflict *ConflictError
 	switch {
 	case errors.As(err, &conflict):
-		c.logger.Error("the file's definitions are kept, the database's ignored", slog.String("error", err.Error()))
+		c.logger.Error("the file's definitions are kept, the database's ignored", logattr.Text("error", err.Error()))
 	case err != nil:
 		c.logger.Warn("could not read clients and resources from the database; the last ones read keep serving", slog.String("error", err.Error()))
 	default:

@@ -14,6 +14,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/storage"
 )
@@ -61,7 +62,7 @@ func (e *Endpoint) checkAssertion(ctx context.Context, req *Request, audiences [
 	case req.AssertionType == "":
 		return nil, oauth.Errorf(oauth.InvalidRequest, "client_assertion was sent without client_assertion_type")
 	case req.AssertionType != oauth.ClientAssertionJWT:
-		return nil, assertionError("client_assertion_type %q is not supported; use %s", req.AssertionType, oauth.ClientAssertionJWT)
+		return nil, assertionError("client_assertion_type %q is not supported; use %s", logattr.Cut(req.AssertionType), oauth.ClientAssertionJWT)
 	case req.Assertion == "":
 		return nil, oauth.Errorf(oauth.InvalidRequest, "client_assertion_type was sent without client_assertion")
 	}
@@ -74,32 +75,32 @@ func (e *Endpoint) checkAssertion(ctx context.Context, req *Request, audiences [
 		return nil, assertionError("it has no sub; sub and iss must be the client_id")
 	}
 	if req.ClientID != "" && req.ClientID != clientID {
-		return nil, assertionError("client_id %q differs from the assertion's sub %q", req.ClientID, clientID)
+		return nil, assertionError("client_id %q differs from the assertion's sub %q", logattr.Cut(req.ClientID), logattr.Cut(clientID))
 	}
 	// Until the signature is verified, every failure gets the same answer:
 	// whether the client exists, and how it authenticates, is for the log.
 	c, err := e.Clients.Client(ctx, clientID)
 	if errors.Is(err, ErrUnknownClient) {
-		e.log(ctx, "client authentication failed", slog.String("client_id", clientID), slog.String("reason", "unknown client"))
+		e.log(ctx, "client authentication failed", logattr.String("client_id", clientID), slog.String("reason", "unknown client"))
 		return nil, failedAssertion()
 	} else if err != nil {
 		return nil, storageError(err)
 	}
 	if !c.usesKeys() {
-		e.log(ctx, "client authentication failed", slog.String("client_id", clientID), slog.String("reason", "the client has no jwks or jwksUri for private_key_jwt"))
+		e.log(ctx, "client authentication failed", logattr.String("client_id", clientID), slog.String("reason", "the client has no jwks or jwksUri for private_key_jwt"))
 		return nil, failedAssertion()
 	}
 	h := tok.Headers[0]
 	if err := e.verifyWithClientKeys(ctx, c, tok, h, &claims); err != nil {
-		e.log(ctx, "client authentication failed", slog.String("client_id", clientID), slog.String("reason", err.Error()))
+		e.log(ctx, "client authentication failed", logattr.String("client_id", clientID), logattr.Text("reason", err.Error()))
 		return nil, failedAssertion()
 	}
 	now := e.now()
 	switch {
 	case claims.Issuer != clientID:
-		return nil, assertionError("iss %q must be the client_id %q", claims.Issuer, clientID)
+		return nil, assertionError("iss %q must be the client_id %q", logattr.Cut(claims.Issuer), logattr.Cut(clientID))
 	case !slices.ContainsFunc(audiences, func(a string) bool { return claims.Audience.Contains(a) }):
-		return nil, assertionError("aud %v must contain the token endpoint %s (or the issuer)", []string(claims.Audience), audiences[0])
+		return nil, assertionError("aud %s must contain the token endpoint %s (or the issuer)", logattr.Cut(fmt.Sprint([]string(claims.Audience))), audiences[0])
 	case claims.Expiry == nil:
 		return nil, assertionError("it has no exp; client assertions must expire, within %v", MaxAssertionLifetime)
 	case claims.ID == "":
@@ -120,11 +121,11 @@ func (e *Endpoint) checkAssertion(ctx context.Context, req *Request, audiences [
 	defer cancel()
 	if err := e.Replay.UseOnce(dbCtx, clientID, claims.ID, exp.Add(assertionSkew)); err != nil {
 		if errors.Is(err, storage.ErrAlreadyExists) {
-			e.log(ctx, "client authentication failed", slog.String("client_id", clientID), slog.String("reason", "replayed assertion"))
+			e.log(ctx, "client authentication failed", logattr.String("client_id", clientID), slog.String("reason", "replayed assertion"))
 			return nil, assertionError("its jti was used before; sign a new assertion, with a new jti, for each request")
 		}
 		if errors.Is(err, storage.ErrInvalid) {
-			return nil, assertionError("its jti or sub cannot be stored (%v)", err)
+			return nil, assertionError("its jti or sub cannot be stored (%s)", logattr.Cut(err.Error()))
 		}
 		return nil, storageError(fmt.Errorf("replay cache: %w", err))
 	}
@@ -175,7 +176,7 @@ func (e *Endpoint) verifyWithClientKeys(ctx context.Context, c *Client, tok *jwt
 	}
 	if len(candidates) == 0 {
 		if h.KeyID != "" {
-			return fmt.Errorf("no key with kid %q and algorithm %s among the client's keys", h.KeyID, h.Algorithm)
+			return fmt.Errorf("no key with kid %q and algorithm %s among the client's keys", logattr.Cut(h.KeyID), h.Algorithm)
 		}
 		return fmt.Errorf("no key for algorithm %s among the client's keys", h.Algorithm)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/secret"
 )
@@ -69,7 +70,7 @@ func (e *Endpoint) checkSecret(ctx context.Context, id, presented string, basic 
 	c, err := e.Clients.Client(ctx, id)
 	if errors.Is(err, ErrUnknownClient) {
 		dummyHash.Verify(presented)
-		e.log(ctx, "client authentication failed", slog.String("client_id", id), slog.String("reason", "unknown client"))
+		e.log(ctx, "client authentication failed", logattr.String("client_id", id), slog.String("reason", "unknown client"))
 		return nil, failedSecret(basic)
 	} else if err != nil {
 		return nil, storageError(err)
@@ -93,7 +94,7 @@ func (e *Endpoint) checkSecret(ctx context.Context, id, presented string, basic 
 		case len(c.Secrets) == 0:
 			reason = "the client has no secret (it uses private_key_jwt)"
 		}
-		e.log(ctx, "client authentication failed", slog.String("client_id", id), slog.String("reason", reason))
+		e.log(ctx, "client authentication failed", logattr.String("client_id", id), slog.String("reason", reason))
 		return nil, failedSecret(basic)
 	}
 	return c, nil
