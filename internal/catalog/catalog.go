@@ -42,6 +42,10 @@ type Static struct {
 	Clients   map[string]*grant.Client
 	Scopes    []string
 	Resources []Resource
+	// IssuerConfigured is whether the file sets issuer: without one, the
+	// token path refuses private_key_jwt, and Load logs the database's
+	// clients that use it.
+	IssuerConfigured bool
 }
 
 // Resource is an API resource and its scopes.
@@ -109,6 +113,7 @@ func (c *Catalog) Load(ctx context.Context) error {
 	}
 	snap := c.merge(clients, scopes, resources, version, true)
 	c.snap.Store(snap)
+	c.checkKeyClients(clients, snap)
 	if len(snap.conflicts) > 0 {
 		return &ConflictError{Conflicts: snap.conflicts}
 	}
@@ -162,6 +167,29 @@ func (c *Catalog) merge(clients []storage.Client, scopes []storage.APIScope, res
 	}
 	sort.Strings(s.conflicts)
 	return s
+}
+
+// checkKeyClients logs, once per load, the database's clients that
+// authenticate with private_key_jwt when no issuer is configured: they are
+// loaded, and the token path refuses them (the file's are refused at
+// startup; signet client refuses to add them, but the configuration may
+// have lost its issuer since, or another instance's has one).
+func (c *Catalog) checkKeyClients(clients []storage.Client, snap *snapshot) {
+	if c.static.IssuerConfigured {
+		return
+	}
+	var ids []string
+	for _, sc := range clients {
+		if gc, ok := snap.clients[sc.ID]; ok && (gc.Keys != nil || gc.KeysURI != "") && c.static.Clients[sc.ID] == nil {
+			ids = append(ids, sc.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	sort.Strings(ids)
+	c.logger.Error("clients in the database authenticate with private_key_jwt, which needs a configured issuer: their token requests are refused until issuer is set to the URL clients use (such as https://auth.example.com) and signet restarted",
+		slog.Int("clients", len(ids)), logattr.Text("client_ids", strings.Join(ids, " ")))
 }
 
 // ToGrantClient turns a stored client into what the token path uses.

@@ -95,6 +95,18 @@ func (e *Endpoint) checkAssertion(ctx context.Context, req *Request, audiences [
 		e.log(ctx, "client authentication failed", logattr.String("client_id", clientID), logattr.Text("reason", err.Error()))
 		return nil, failedAssertion()
 	}
+	// Refused after the signature is verified, so that only the client's
+	// own requests write this error, and with the answer every other
+	// failure gets: the cause is the server's configuration, for the
+	// operator to fix.
+	if !e.IssuerConfigured {
+		if e.Logger != nil {
+			e.Logger.LogAttrs(ctx, slog.LevelError, "private_key_jwt refused: no issuer is configured; set issuer to the URL clients use (such as https://auth.example.com) and restart",
+				logattr.String("client_id", clientID),
+				slog.String("reason", "without a configured issuer the audience an assertion is checked against would come from the request's Host header, which whoever sends it chooses"))
+		}
+		return nil, failedAssertion()
+	}
 	now := e.now()
 	switch {
 	case claims.Issuer != clientID:

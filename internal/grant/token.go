@@ -75,6 +75,11 @@ type Endpoint struct {
 	// StorageTimeout bounds how long a request waits for the database;
 	// default 5 seconds.
 	StorageTimeout time.Duration
+	// IssuerConfigured is whether Issuer is the configured one rather than
+	// derived from each request. Without it private_key_jwt is refused:
+	// the request's Host (or X-Forwarded-Host) would choose the audience
+	// an assertion is checked against.
+	IssuerConfigured bool
 }
 
 func (e *Endpoint) storageTimeout() time.Duration {
