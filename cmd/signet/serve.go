@@ -301,6 +301,7 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 	}
 	// Without a configured issuer, private_key_jwt is refused.
 	endpoint.IssuerConfigured = svc.cfg.Issuer != ""
+	endpoint.StrictAssertionAudience = svc.cfg.StrictClientAssertionAudience
 	algs := make([]string, len(grant.AssertionAlgorithms))
 	for i, alg := range grant.AssertionAlgorithms {
 		algs[i] = string(alg)

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +30,10 @@ const (
 	// assertionSkew tolerates clocks that differ a little.
 	assertionSkew = time.Minute
 )
+
+// AssertionType is the typ of an explicitly typed client assertion
+// (draft-ietf-oauth-rfc7523bis): its aud must be the issuer, as one string.
+const AssertionType = "client-authentication+jwt"
 
 // AssertionAlgorithms are the algorithms a client assertion may be signed
 // with: asymmetric only (RFC 7523 allows HMAC with the client secret;
@@ -55,9 +59,9 @@ func failedAssertion() *oauth.Error {
 
 // checkAssertion authenticates a client by private_key_jwt (RFC 7523 §2.2,
 // OpenID Connect Core §9): a JWT it signed, whose iss and sub are its
-// client_id, whose aud is the token endpoint or the issuer, which expires
+// client_id, whose aud is the issuer (see checkAudience), which expires
 // soon, and whose jti is used once.
-func (e *Endpoint) checkAssertion(ctx context.Context, req *Request, audiences []string) (*Client, *oauth.Error) {
+func (e *Endpoint) checkAssertion(ctx context.Context, req *Request, issuer string) (*Client, *oauth.Error) {
 	switch {
 	case req.AssertionType == "":
 		return nil, oauth.Errorf(oauth.InvalidRequest, "client_assertion was sent without client_assertion_type")
@@ -111,14 +115,15 @@ func (e *Endpoint) checkAssertion(ctx context.Context, req *Request, audiences [
 	switch {
 	case claims.Issuer != clientID:
 		return nil, assertionError("iss %q must be the client_id %q", logattr.Cut(claims.Issuer), logattr.Cut(clientID))
-	case !slices.ContainsFunc(audiences, func(a string) bool { return claims.Audience.Contains(a) }):
-		return nil, assertionError("aud %s must contain the token endpoint %s (or the issuer)", logattr.Cut(fmt.Sprint([]string(claims.Audience))), audiences[0])
 	case claims.Expiry == nil:
 		return nil, assertionError("it has no exp; client assertions must expire, within %v", MaxAssertionLifetime)
 	case claims.ID == "":
 		return nil, assertionError("it has no jti; each assertion needs a unique jti (RFC 7523 §3)")
 	case len(claims.ID) > 256:
 		return nil, assertionError("its jti is over 256 characters")
+	}
+	if err := e.checkAudience(claims.Aud, explicitlyTyped(h), issuer); err != nil {
+		return nil, err
 	}
 	if err := claims.ValidateWithLeeway(jwt.Expected{Time: now}, assertionSkew); err != nil {
 		return nil, assertionError("%v", describeValidation(err, claims, now))
@@ -144,11 +149,96 @@ func (e *Endpoint) checkAssertion(ctx context.Context, req *Request, audiences [
 	return c, nil
 }
 
+// assertionClaims are a client assertion's claims, with aud as sent.
+type assertionClaims struct {
+	jwt.Claims
+	// Aud hides jwt.Claims' Audience, which is left empty (so that
+	// ValidateWithLeeway checks no audience: checkAudience does).
+	Aud assertionAudience `json:"aud"`
+}
+
+// assertionAudience is aud as sent: its values, and whether it was one
+// string rather than an array.
+type assertionAudience struct {
+	values jwt.Audience
+	single bool
+}
+
+func (a *assertionAudience) UnmarshalJSON(b []byte) error {
+	a.single = len(b) > 0 && b[0] == '"'
+	return a.values.UnmarshalJSON(b)
+}
+
+// explicitlyTyped reports whether the assertion's typ is AssertionType,
+// with or without "application/", in any case (RFC 7515 §4.1.9).
+func explicitlyTyped(h jose.Header) bool {
+	typ, _ := h.ExtraHeaders[jose.HeaderType].(string)
+	const prefix = "application/"
+	if len(typ) > len(prefix) && strings.EqualFold(typ[:len(prefix)], prefix) {
+		typ = typ[len(prefix):]
+	}
+	return strings.EqualFold(typ, AssertionType)
+}
+
+// checkAudience checks a verified assertion's aud against the issuer
+// (draft-ietf-oauth-rfc7523bis, against audience injection:
+// CVE-2025-27370, CVE-2025-27371). Strict, for an assertion typed
+// client-authentication+jwt or with StrictAssertionAudience: the issuer
+// alone, as one string. Otherwise, as RFC 7523 and OpenID Connect Core §9
+// allowed: the issuer or the token endpoint's URL, alone or in an array.
+// Values are compared as strings (RFC 3986 §6.2.1).
+func (e *Endpoint) checkAudience(aud assertionAudience, typed bool, issuer string) *oauth.Error {
+	if typed || e.StrictAssertionAudience {
+		if aud.single && len(aud.values) == 1 && aud.values[0] == issuer {
+			return nil
+		}
+		why := "strictClientAssertionAudience is set"
+		if typed {
+			why = "its typ is " + AssertionType
+		}
+		switch {
+		case len(aud.values) == 0:
+			return assertionError("it has no aud; aud must be the issuer %q, as a single string (%s; draft-ietf-oauth-rfc7523bis)", issuer, why)
+		case !aud.single:
+			return assertionError("aud is an array, %s; it must be the issuer %q as a single string, not an array (%s; draft-ietf-oauth-rfc7523bis)", aud, issuer, why)
+		}
+		return assertionError("aud %s must be the issuer %q (%s; draft-ietf-oauth-rfc7523bis)", aud, issuer, why)
+	}
+	for _, a := range aud.values {
+		if a == issuer || isTokenEndpoint(a, issuer) {
+			return nil
+		}
+	}
+	endpoint := strings.TrimSuffix(issuer, "/") + tokenPath
+	if len(aud.values) == 0 {
+		return assertionError("it has no aud; aud must be the issuer %q (or, for clients made before draft-ietf-oauth-rfc7523bis, the token endpoint %q)", issuer, endpoint)
+	}
+	return assertionError("aud %s must be the issuer %q (or, for clients made before draft-ietf-oauth-rfc7523bis, the token endpoint %q)", aud, issuer, endpoint)
+}
+
+// tokenPath is the token endpoint's path (server.PathToken).
+const tokenPath = "/connect/token"
+
+// isTokenEndpoint reports whether a is the token endpoint's URL of issuer,
+// without building it.
+func isTokenEndpoint(a, issuer string) bool {
+	base := strings.TrimSuffix(issuer, "/")
+	return len(a) == len(base)+len(tokenPath) && strings.HasPrefix(a, base) && strings.HasSuffix(a, tokenPath)
+}
+
+// String is aud for an error, as sent (a string or an array), cut.
+func (a assertionAudience) String() string {
+	if a.single && len(a.values) == 1 {
+		return strconv.Quote(logattr.Cut(a.values[0]))
+	}
+	return logattr.Cut(fmt.Sprintf("%q", []string(a.values)))
+}
+
 // parseAssertion parses a signed JWT with an allowed algorithm and reads its
 // claims WITHOUT verifying them: only to find the client whose keys verify
 // it. Nothing read here is trusted before verifyWithClientKeys.
-func parseAssertion(s string) (*jwt.JSONWebToken, jwt.Claims, error) {
-	var claims jwt.Claims
+func parseAssertion(s string) (*jwt.JSONWebToken, assertionClaims, error) {
+	var claims assertionClaims
 	if len(s) > maxAssertionBytes {
 		return nil, claims, fmt.Errorf("it is over %d KiB", maxAssertionBytes>>10)
 	}
@@ -171,7 +261,7 @@ func parseAssertion(s string) (*jwt.JSONWebToken, jwt.Claims, error) {
 // verifyWithClientKeys checks the signature with the client's keys: the one
 // its kid names, else every key of a fitting algorithm. For keys from a
 // jwksUri an unknown kid triggers one refetch.
-func (e *Endpoint) verifyWithClientKeys(ctx context.Context, c *Client, tok *jwt.JSONWebToken, h jose.Header, claims *jwt.Claims) error {
+func (e *Endpoint) verifyWithClientKeys(ctx context.Context, c *Client, tok *jwt.JSONWebToken, h jose.Header, claims *assertionClaims) error {
 	set := c.Keys
 	fromURI := set == nil
 	var err error
@@ -193,7 +283,7 @@ func (e *Endpoint) verifyWithClientKeys(ctx context.Context, c *Client, tok *jwt
 		return fmt.Errorf("no key for algorithm %s among the client's keys", h.Algorithm)
 	}
 	for _, k := range candidates {
-		var verified jwt.Claims
+		var verified assertionClaims
 		if tok.Claims(k.Key, &verified) == nil {
 			*claims = verified
 			return nil
@@ -238,7 +328,7 @@ func filterKeys(set *jose.JSONWebKeySet, h jose.Header, pick func(jose.JSONWebKe
 	return out
 }
 
-func describeValidation(err error, c jwt.Claims, now time.Time) string {
+func describeValidation(err error, c assertionClaims, now time.Time) string {
 	switch {
 	case errors.Is(err, jwt.ErrExpired):
 		return fmt.Sprintf("it expired %v ago", now.Sub(c.Expiry.Time()).Round(time.Second))

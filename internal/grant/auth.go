@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/signetid/signet/internal/logattr"
@@ -52,9 +51,7 @@ func (e *Endpoint) authenticate(ctx context.Context, req *Request, issuer string
 		c, err := e.checkSecret(ctx, req.ClientID, req.ClientSecret, false)
 		return c, AuthSecretPost, err
 	case req.Assertion != "" || req.AssertionType != "":
-		// Only an assertion needs the audiences: secrets do not build them.
-		audiences := []string{strings.TrimSuffix(issuer, "/") + "/connect/token", issuer}
-		c, err := e.checkAssertion(ctx, req, audiences)
+		c, err := e.checkAssertion(ctx, req, issuer)
 		return c, AuthPrivateKeyJWT, err
 	}
 	return nil, "", oauth.ClientError(false, "the client did not authenticate: use client_secret_basic, client_secret_post or private_key_jwt")

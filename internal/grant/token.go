@@ -80,6 +80,11 @@ type Endpoint struct {
 	// the request's Host (or X-Forwarded-Host) would choose the audience
 	// an assertion is checked against.
 	IssuerConfigured bool
+	// StrictAssertionAudience accepts a client assertion only when its aud
+	// is the issuer, as one string (draft-ietf-oauth-rfc7523bis); false
+	// accepts the token endpoint's URL too, and arrays, except for
+	// assertions typed client-authentication+jwt.
+	StrictAssertionAudience bool
 }
 
 func (e *Endpoint) storageTimeout() time.Duration {
