@@ -2,13 +2,20 @@ package grant
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -81,21 +88,24 @@ func (e *Endpoint) checkAssertion(ctx context.Context, req *Request, issuer stri
 	if req.ClientID != "" && req.ClientID != clientID {
 		return nil, assertionError("client_id %q differs from the assertion's sub %q", logattr.Cut(req.ClientID), logattr.Cut(clientID))
 	}
-	// Until the signature is verified, every failure gets the same answer:
-	// whether the client exists, and how it authenticates, is for the log.
+	// Until the signature is verified, every failure gets the same answer,
+	// in the same time (one signature verified, see verifyDummy): whether
+	// the client exists, and how it authenticates, is for the log.
+	h := tok.Headers[0]
 	c, err := e.Clients.Client(ctx, clientID)
 	if errors.Is(err, ErrUnknownClient) {
+		verifyDummy(tok, h, req.Assertion)
 		e.log(ctx, "client authentication failed", logattr.String("client_id", clientID), slog.String("reason", "unknown client"))
 		return nil, failedAssertion()
 	} else if err != nil {
 		return nil, storageError(err)
 	}
 	if !c.usesKeys() {
+		verifyDummy(tok, h, req.Assertion)
 		e.log(ctx, "client authentication failed", logattr.String("client_id", clientID), slog.String("reason", "the client has no jwks or jwksUri for private_key_jwt"))
 		return nil, failedAssertion()
 	}
-	h := tok.Headers[0]
-	if err := e.verifyWithClientKeys(ctx, c, tok, h, &claims); err != nil {
+	if err := e.verifyWithClientKeys(ctx, c, tok, h, req.Assertion, &claims); err != nil {
 		e.log(ctx, "client authentication failed", logattr.String("client_id", clientID), logattr.Text("reason", err.Error()))
 		return nil, failedAssertion()
 	}
@@ -260,13 +270,16 @@ func parseAssertion(s string) (*jwt.JSONWebToken, assertionClaims, error) {
 
 // verifyWithClientKeys checks the signature with the client's keys: the one
 // its kid names, else every key of a fitting algorithm. For keys from a
-// jwksUri an unknown kid triggers one refetch.
-func (e *Endpoint) verifyWithClientKeys(ctx context.Context, c *Client, tok *jwt.JSONWebToken, h jose.Header, claims *assertionClaims) error {
+// jwksUri an unknown kid triggers one refetch. With no key to verify it
+// with, it verifies with a dummy key (verifyDummy): a wrong kid takes as
+// long to refuse as a wrong signature.
+func (e *Endpoint) verifyWithClientKeys(ctx context.Context, c *Client, tok *jwt.JSONWebToken, h jose.Header, raw string, claims *assertionClaims) error {
 	set := c.Keys
 	fromURI := set == nil
 	var err error
 	if fromURI {
 		if set, err = e.RemoteKeys.Keys(ctx, c.KeysURI, false); err != nil {
+			verifyDummy(tok, h, raw)
 			return fmt.Errorf("the client's jwksUri could not be read: %w", err)
 		}
 	}
@@ -277,6 +290,7 @@ func (e *Endpoint) verifyWithClientKeys(ctx context.Context, c *Client, tok *jwt
 		}
 	}
 	if len(candidates) == 0 {
+		verifyDummy(tok, h, raw)
 		if h.KeyID != "" {
 			return fmt.Errorf("no key with kid %q and algorithm %s among the client's keys", logattr.Cut(h.KeyID), h.Algorithm)
 		}
@@ -284,13 +298,107 @@ func (e *Endpoint) verifyWithClientKeys(ctx context.Context, c *Client, tok *jwt
 	}
 	for _, k := range candidates {
 		var verified assertionClaims
-		if tok.Claims(k.Key, &verified) == nil {
+		if verifySignature(tok, k.Key, &verified) {
 			*claims = verified
 			return nil
 		}
 	}
 	return errors.New("the signature does not verify with the client's keys")
 }
+
+// verifySignature reports whether tok's signature verifies with key,
+// reading its claims into dest if it does.
+func verifySignature(tok *jwt.JSONWebToken, key any, dest *assertionClaims) bool {
+	if verifyHook != nil {
+		verifyHook(key)
+	}
+	return tok.Claims(key, dest) == nil
+}
+
+// verifyHook, set by tests, sees each key a signature is verified with.
+var verifyHook func(key any)
+
+// verifyDummy verifies tok's signature with a dummy key of the family of
+// its alg, and ignores the result: for an assertion that has no key of a
+// client to be verified with (an unknown client, one without keys, a kid
+// or alg none of its keys has), so that it takes as long to refuse as one
+// whose signature does not verify, and whether a client exists cannot be
+// told by the time its answer takes (as dummyHash does for secrets).
+//
+// An RSA key has the size the signature's length says, if that is 2048,
+// 3072 or 4096 bits, the sizes clients use; else 2048, which refuses the
+// signature at once for its length, as a client's key would: an attacker
+// can make Signet do no more work than a real client's key of a usual size.
+func verifyDummy(tok *jwt.JSONWebToken, h jose.Header, raw string) {
+	key := dummyKey(jose.SignatureAlgorithm(h.Algorithm), base64.RawURLEncoding.DecodedLen(len(raw)-strings.LastIndexByte(raw, '.')-1))
+	if key == nil {
+		return // not an algorithm parseAssertion lets through
+	}
+	var discard assertionClaims
+	_ = verifySignature(tok, key, &discard)
+}
+
+// dummyKey is the dummy public key for alg, given the signature's length
+// in bytes (which sets an RSA key's size).
+func dummyKey(alg jose.SignatureAlgorithm, sigLen int) any {
+	k := dummyKeys()
+	switch alg {
+	case jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512:
+		for _, rk := range k.rsa {
+			if rk.Size() == sigLen {
+				return rk
+			}
+		}
+		return k.rsa[0]
+	case jose.ES256:
+		return k.p256
+	case jose.ES384:
+		return k.p384
+	case jose.ES512:
+		return k.p521
+	case jose.EdDSA:
+		return k.ed25519
+	}
+	return nil
+}
+
+type dummyKeySet struct {
+	rsa              []*rsa.PublicKey // 2048, 3072 and 4096 bits
+	p256, p384, p521 *ecdsa.PublicKey
+	ed25519          ed25519.PublicKey
+}
+
+// dummyKeys are made once, when first needed (a few milliseconds).
+var dummyKeys = sync.OnceValue(func() *dummyKeySet {
+	k := &dummyKeySet{}
+	// An RSA public key need not come from a private key to cost what
+	// verifying with one costs (one exponentiation by 65537 modulo N): an
+	// odd random N of the size, whose factors nobody knows, is made in
+	// microseconds where generating a key pair takes a second.
+	for _, bits := range []int{2048, 3072, 4096} {
+		buf := make([]byte, bits/8)
+		_, _ = rand.Read(buf)
+		buf[0] |= 0x80
+		buf[len(buf)-1] |= 1
+		k.rsa = append(k.rsa, &rsa.PublicKey{N: new(big.Int).SetBytes(buf), E: 65537})
+	}
+	for _, c := range []struct {
+		curve elliptic.Curve
+		dst   **ecdsa.PublicKey
+	}{{elliptic.P256(), &k.p256}, {elliptic.P384(), &k.p384}, {elliptic.P521(), &k.p521}} {
+		priv, err := ecdsa.GenerateKey(c.curve, rand.Reader)
+		if err != nil {
+			panic("grant: dummy key: " + err.Error()) // crypto/rand does not fail
+		}
+		*c.dst = &priv.PublicKey
+	}
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		panic("grant: dummy key: " + err.Error())
+	}
+	k.ed25519 = pub
+	return k
+})
 
 // matchingKeys are the keys that may have signed: the one the kid names;
 // else, when the header carries a certificate thumbprint (x5t, as MSAL
