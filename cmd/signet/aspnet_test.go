@@ -208,6 +208,9 @@ func TestIdentityServerAppSettings(t *testing.T) {
 			t.Errorf("%s: %d %s; want 401 invalid_client", id, resp.status, resp.body)
 		}
 	}
+	// The log tells the operator which was which.
+	srv.waitFor(`msg="client authentication failed" client_id=retired reason="unknown client: it is disabled \(enabled: false\)"`)
+	srv.waitFor(`msg="client authentication failed" client_id=interactive reason="unknown client"`)
 	srv.noSecrets(m2mSecret, tok.AccessToken)
 	srv.stop()
 }

@@ -40,7 +40,7 @@ The configuration is given by --config FILE or $SIGNET_CONFIG.`,
 }
 
 // keysIgnoredSections are what the keys commands do not use.
-var keysIgnoredSections = []string{"tls", "listen", "log", "issuer", "trustProxy", "allowHttp", "accessTokenJwtType", "apiScopes", "apiResources", "clients"}
+var keysIgnoredSections = []string{"tls", "listen", "log", "issuer", "trustProxy", "allowHttp", "accessTokenJwtType", "strictClientAssertionAudience", "apiScopes", "apiResources", "clients"}
 
 // keysConfig loads the configuration, keeping the problems of the sections
 // the keys commands use (key, validationKeys, storage, dataDir).

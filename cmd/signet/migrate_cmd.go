@@ -211,7 +211,7 @@ func migrationNames(views []migrationView, state string) []string {
 // without the signing key or the clients' secrets. Anything else, such as a
 // misspelt section, stops it as it stops serve.
 var migrateIgnoredSections = append(slices.Clone(ignoredSections),
-	"issuer", "trustProxy", "allowHttp", "accessTokenJwtType", "apiScopes", "apiResources", "clients")
+	"issuer", "trustProxy", "allowHttp", "accessTokenJwtType", "strictClientAssertionAudience", "apiScopes", "apiResources", "clients")
 
 // migrationEnv loads the configuration as serve does, keeping the problems
 // of the sections migrate uses, and refuses the memory driver, which has no

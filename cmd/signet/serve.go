@@ -171,6 +171,7 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		return err
 	}
 	defer db.Close()
+	svc.static.IssuerConfigured = svc.cfg.Issuer != ""
 	cat = catalog.New(svc.static, db, logger)
 	select {
 	case <-storeReady:
@@ -301,6 +302,9 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 		Logger:     logger,
 		TokenType:  svc.cfg.AccessTokenJwtType,
 	}
+	// Without a configured issuer, private_key_jwt is refused.
+	endpoint.IssuerConfigured = svc.cfg.Issuer != ""
+	endpoint.StrictAssertionAudience = svc.cfg.StrictClientAssertionAudience
 	algs := make([]string, len(grant.AssertionAlgorithms))
 	for i, alg := range grant.AssertionAlgorithms {
 		algs[i] = string(alg)

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/signetid/signet/internal/grant"
+	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/storage"
 )
@@ -41,6 +42,10 @@ type Static struct {
 	Clients   map[string]*grant.Client
 	Scopes    []string
 	Resources []Resource
+	// IssuerConfigured is whether the file sets issuer: without one, the
+	// token path refuses private_key_jwt, and Load logs the database's
+	// clients that use it.
+	IssuerConfigured bool
 }
 
 // Resource is an API resource and its scopes.
@@ -108,6 +113,7 @@ func (c *Catalog) Load(ctx context.Context) error {
 	}
 	snap := c.merge(clients, scopes, resources, version, true)
 	c.snap.Store(snap)
+	c.checkKeyClients(clients, snap)
 	if len(snap.conflicts) > 0 {
 		return &ConflictError{Conflicts: snap.conflicts}
 	}
@@ -123,12 +129,12 @@ func (c *Catalog) merge(clients []storage.Client, scopes []storage.APIScope, res
 	}
 	for _, sc := range clients {
 		if _, dup := c.static.Clients[sc.ID]; dup {
-			s.conflicts = append(s.conflicts, fmt.Sprintf("client %q", sc.ID))
+			s.conflicts = append(s.conflicts, fmt.Sprintf("client %q", logattr.Cut(sc.ID)))
 			continue
 		}
 		gc, err := ToGrantClient(sc)
 		if err != nil {
-			c.logger.Error("a client in the database cannot be used", slog.String("client_id", sc.ID), slog.String("error", err.Error()))
+			c.logger.Error("a client in the database cannot be used", logattr.String("client_id", sc.ID), logattr.Text("error", err.Error()))
 			continue
 		}
 		s.clients[sc.ID] = gc
@@ -136,7 +142,7 @@ func (c *Catalog) merge(clients []storage.Client, scopes []storage.APIScope, res
 	s.resources.Scopes = append([]string(nil), c.static.Scopes...)
 	for _, sc := range scopes {
 		if slices.Contains(c.static.Scopes, sc.Name) {
-			s.conflicts = append(s.conflicts, fmt.Sprintf("scope %q", sc.Name))
+			s.conflicts = append(s.conflicts, fmt.Sprintf("scope %q", logattr.Cut(sc.Name)))
 			continue
 		}
 		s.resources.Scopes = append(s.resources.Scopes, sc.Name)
@@ -154,13 +160,36 @@ func (c *Catalog) merge(clients []storage.Client, scopes []storage.APIScope, res
 	}
 	for _, r := range resources {
 		if fileResources[r.Name] {
-			s.conflicts = append(s.conflicts, fmt.Sprintf("resource %q", r.Name))
+			s.conflicts = append(s.conflicts, fmt.Sprintf("resource %q", logattr.Cut(r.Name)))
 			continue
 		}
 		add(r.Name, r.Scopes)
 	}
 	sort.Strings(s.conflicts)
 	return s
+}
+
+// checkKeyClients logs, once per load, the database's clients that
+// authenticate with private_key_jwt when no issuer is configured: they are
+// loaded, and the token path refuses them (the file's are refused at
+// startup; signet client refuses to add them, but the configuration may
+// have lost its issuer since, or another instance's has one).
+func (c *Catalog) checkKeyClients(clients []storage.Client, snap *snapshot) {
+	if c.static.IssuerConfigured {
+		return
+	}
+	var ids []string
+	for _, sc := range clients {
+		if gc, ok := snap.clients[sc.ID]; ok && (gc.Keys != nil || gc.KeysURI != "") && c.static.Clients[sc.ID] == nil {
+			ids = append(ids, sc.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	sort.Strings(ids)
+	c.logger.Error("clients in the database authenticate with private_key_jwt, which needs a configured issuer: their token requests are refused until issuer is set to the URL clients use (such as https://auth.example.com) and signet restarted",
+		slog.Int("clients", len(ids)), logattr.Text("client_ids", strings.Join(ids, " ")))
 }
 
 // ToGrantClient turns a stored client into what the token path uses.
@@ -268,7 +297,7 @@ func (c *Catalog) refresh(ctx context.Context) {
 	var conflict *ConflictError
 	switch {
 	case errors.As(err, &conflict):
-		c.logger.Error("the file's definitions are kept, the database's ignored", slog.String("error", err.Error()))
+		c.logger.Error("the file's definitions are kept, the database's ignored", logattr.Text("error", err.Error()))
 	case err != nil:
 		c.logger.Warn("could not read clients and resources from the database; the last ones read keep serving", slog.String("error", err.Error()))
 	default:

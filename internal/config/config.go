@@ -32,6 +32,13 @@ type Config struct {
 	// (default, RFC 9068) or JWT, for validators that refuse at+jwt (older
 	// Spring Security and Nimbus), as IdentityServer's option of that name.
 	AccessTokenJwtType string `yaml:"accessTokenJwtType"`
+	// StrictClientAssertionAudience makes a client assertion's aud the
+	// issuer alone, as one string (draft-ietf-oauth-rfc7523bis, against
+	// audience injection: CVE-2025-27370, CVE-2025-27371), as it always is
+	// for an assertion whose typ is client-authentication+jwt. Default
+	// false: the issuer or the token endpoint's URL, alone or in an array,
+	// as clients made before the draft send it.
+	StrictClientAssertionAudience bool `yaml:"strictClientAssertionAudience"`
 	// TLS, when set, makes the server listen with TLS.
 	TLS *TLS `yaml:"tls"`
 	// Storage chooses the database: embedded SQLite by default.

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"time"
 
+	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/secret"
 )
@@ -51,9 +51,7 @@ func (e *Endpoint) authenticate(ctx context.Context, req *Request, issuer string
 		c, err := e.checkSecret(ctx, req.ClientID, req.ClientSecret, false)
 		return c, AuthSecretPost, err
 	case req.Assertion != "" || req.AssertionType != "":
-		// Only an assertion needs the audiences: secrets do not build them.
-		audiences := []string{strings.TrimSuffix(issuer, "/") + "/connect/token", issuer}
-		c, err := e.checkAssertion(ctx, req, audiences)
+		c, err := e.checkAssertion(ctx, req, issuer)
 		return c, AuthPrivateKeyJWT, err
 	}
 	return nil, "", oauth.ClientError(false, "the client did not authenticate: use client_secret_basic, client_secret_post or private_key_jwt")
@@ -69,7 +67,7 @@ func (e *Endpoint) checkSecret(ctx context.Context, id, presented string, basic 
 	c, err := e.Clients.Client(ctx, id)
 	if errors.Is(err, ErrUnknownClient) {
 		dummyHash.Verify(presented)
-		e.log(ctx, "client authentication failed", slog.String("client_id", id), slog.String("reason", "unknown client"))
+		e.log(ctx, "client authentication failed", logattr.String("client_id", id), slog.String("reason", err.Error()))
 		return nil, failedSecret(basic)
 	} else if err != nil {
 		return nil, storageError(err)
@@ -93,7 +91,7 @@ func (e *Endpoint) checkSecret(ctx context.Context, id, presented string, basic 
 		case len(c.Secrets) == 0:
 			reason = "the client has no secret (it uses private_key_jwt)"
 		}
-		e.log(ctx, "client authentication failed", slog.String("client_id", id), slog.String("reason", reason))
+		e.log(ctx, "client authentication failed", logattr.String("client_id", id), slog.String("reason", reason))
 		return nil, failedSecret(basic)
 	}
 	return c, nil

@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -14,9 +15,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/signing"
@@ -189,4 +195,77 @@ func newES256Ring() (*signing.Ring, error) {
 		return nil, err
 	}
 	return signing.NewRing(got.Keys, nil, signing.RingOptions{})
+}
+
+// BenchmarkAssertionRefused times refused client assertions one request at
+// a time, for an unknown client and for a known client whose assertion is
+// signed with another key (RS256 with client keys of 2048 bits, ES256 with
+// P-256), and reports the median of each (unknown-ns/req, wrong-key-ns/req):
+// since both hear the same answer, they must take the same time. The two
+// requests alternate, so that the load of a shared machine weighs on both
+// alike; ns/op is the pair.
+//
+//	go test -run '^$' -bench AssertionRefused -count 5 ./internal/grant/
+func BenchmarkAssertionRefused(b *testing.B) {
+	f := newFixture(b)
+	clientRSA, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.endpoint.Clients.(StaticClients)["rsa-app"] = &Client{ID: "rsa-app", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1"},
+		Keys: &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: clientRSA.Public(), KeyID: "rsa-key-1", Algorithm: "RS256", Use: "sig"}}}}
+	otherRSA, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		b.Fatal(err)
+	}
+	otherEC, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		b.Fatal(err)
+	}
+	request := func(sub, kid string, alg jose.SignatureAlgorithm, key any) benchRequest {
+		claims := f.goodClaims()
+		claims["iss"], claims["sub"] = sub, sub
+		s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", kid))
+		if err != nil {
+			b.Fatal(err)
+		}
+		tok, err := jwt.Signed(s).Claims(claims).Serialize()
+		if err != nil {
+			b.Fatal(err)
+		}
+		return benchRequest{body: assertionForm(tok).Encode()}
+	}
+	for _, c := range []struct {
+		name, client, kid string
+		alg               jose.SignatureAlgorithm
+		key               any
+	}{
+		{"RS256", "rsa-app", "rsa-key-1", jose.RS256, otherRSA},
+		{"ES256", "jwt-app", "client-key-1", jose.ES256, otherEC},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			reqs := [2]benchRequest{request("nobody", c.kid, c.alg, c.key), request(c.client, c.kid, c.alg, c.key)}
+			var took [2][]time.Duration
+			took[0], took[1] = make([]time.Duration, b.N), make([]time.Duration, b.N)
+			b.ResetTimer()
+			for i := range b.N {
+				for j := range 2 {
+					k := (i + j) % 2 // alternate which goes first
+					r := reqs[k].request()
+					w := httptest.NewRecorder()
+					start := time.Now()
+					f.endpoint.ServeHTTP(w, r)
+					took[k][i] = time.Since(start)
+					if w.Code != http.StatusUnauthorized {
+						b.Fatalf("status %d: %s", w.Code, w.Body)
+					}
+				}
+			}
+			b.StopTimer()
+			for k, unit := range []string{"unknown-ns/req", "wrong-key-ns/req"} {
+				slices.Sort(took[k])
+				b.ReportMetric(float64(took[k][len(took[k])/2].Nanoseconds()), unit)
+			}
+		})
+	}
 }

@@ -83,8 +83,9 @@ func newFixture(t testing.TB) *fixture {
 		Resources: func() Resources {
 			return Resources{Scopes: []string{"api1", "api2"}, ByScope: map[string][]string{"api1": {"https://api.example.com"}}}
 		},
-		Issuer: func(*http.Request) string { return issuer },
-		Now:    func() time.Time { return f.now },
+		Issuer:           func(*http.Request) string { return issuer },
+		IssuerConfigured: true,
+		Now:              func() time.Time { return f.now },
 	}
 	return f
 }

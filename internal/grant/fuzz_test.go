@@ -34,7 +34,7 @@ func FuzzParseAssertion(f *testing.F) {
 	f.Add("a.b.c.d.e")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, s string) {
-		tok, _, err := parseAssertion(s)
+		tok, claims, err := parseAssertion(s)
 		if err == nil && (tok == nil || len(tok.Headers) != 1) {
 			t.Fatal("parsed without exactly one signature")
 		}
@@ -48,6 +48,12 @@ func FuzzParseAssertion(f *testing.F) {
 			}
 			if !allowed {
 				t.Fatalf("algorithm %q passed the parser", alg)
+			}
+			// What is done with a parsed assertion before its client is
+			// known never panics.
+			verifyDummy(tok, tok.Headers[0], s)
+			for _, strict := range []bool{false, true} {
+				_ = (&Endpoint{StrictAssertionAudience: strict}).checkAudience(claims.Aud, explicitlyTyped(tok.Headers[0]), "https://auth.example.com")
 			}
 		}
 	})

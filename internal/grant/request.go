@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
 )
 
@@ -58,11 +59,11 @@ func ParseRequest(r *http.Request) (*Request, *oauth.Error) {
 func parseRequest(contentType string, authorization []string, body []byte) (*Request, *oauth.Error) {
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil || mt != "application/x-www-form-urlencoded" {
-		return nil, oauth.Errorf(oauth.InvalidRequest, "the request must have Content-Type application/x-www-form-urlencoded (RFC 6749 §4.4.2), not %q", contentType)
+		return nil, oauth.Errorf(oauth.InvalidRequest, "the request must have Content-Type application/x-www-form-urlencoded (RFC 6749 §4.4.2), not %q", logattr.Cut(contentType))
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		return nil, oauth.Errorf(oauth.InvalidRequest, "the form body is malformed: %v", err)
+		return nil, oauth.Errorf(oauth.InvalidRequest, "the form body is malformed: %s", logattr.Cut(err.Error()))
 	}
 	for _, k := range singleParameters {
 		if len(form[k]) > 1 {
@@ -97,7 +98,7 @@ func parseRequest(contentType string, authorization []string, body []byte) (*Req
 func parseBasic(h string) (id, secret string, err error) {
 	scheme, value, _ := strings.Cut(strings.TrimSpace(h), " ")
 	if !strings.EqualFold(scheme, "Basic") {
-		return "", "", fmt.Errorf("the Authorization header must use the Basic scheme for client authentication, not %q", scheme)
+		return "", "", fmt.Errorf("the Authorization header must use the Basic scheme for client authentication, not %q", logattr.Cut(scheme))
 	}
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
 	if err != nil {

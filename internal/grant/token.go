@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/signing"
 )
@@ -74,6 +75,16 @@ type Endpoint struct {
 	// StorageTimeout bounds how long a request waits for the database;
 	// default 5 seconds.
 	StorageTimeout time.Duration
+	// IssuerConfigured is whether Issuer is the configured one rather than
+	// derived from each request. Without it private_key_jwt is refused:
+	// the request's Host (or X-Forwarded-Host) would choose the audience
+	// an assertion is checked against.
+	IssuerConfigured bool
+	// StrictAssertionAudience accepts a client assertion only when its aud
+	// is the issuer, as one string (draft-ietf-oauth-rfc7523bis); false
+	// accepts the token endpoint's URL too, and arrays, except for
+	// assertions typed client-authentication+jwt.
+	StrictAssertionAudience bool
 }
 
 func (e *Endpoint) storageTimeout() time.Duration {
@@ -108,7 +119,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (e *Endpoint) logError(ctx context.Context, level slog.Level, err *oauth.Error) {
 	if e.Logger != nil {
-		e.Logger.LogAttrs(ctx, level, "token request failed", slog.String("error", err.Error()))
+		e.Logger.LogAttrs(ctx, level, "token request failed", logattr.Text("error", err.Error()))
 	}
 }
 
@@ -121,7 +132,7 @@ func (e *Endpoint) handle(r *http.Request) (*oauth.TokenResponse, *oauth.Error) 
 	case req.GrantType == "":
 		return nil, oauth.Errorf(oauth.InvalidRequest, "grant_type is missing")
 	case !slices.Contains(GrantTypes, req.GrantType):
-		return nil, oauth.Errorf(oauth.UnsupportedGrantType, "grant_type %q is not supported; this server supports %s", req.GrantType, strings.Join(GrantTypes, ", "))
+		return nil, oauth.Errorf(oauth.UnsupportedGrantType, "grant_type %q is not supported; this server supports %s", logattr.Cut(req.GrantType), strings.Join(GrantTypes, ", "))
 	}
 	issuer := e.Issuer(r)
 	client, method, oerr := e.authenticate(r.Context(), req, issuer)
@@ -129,7 +140,7 @@ func (e *Endpoint) handle(r *http.Request) (*oauth.TokenResponse, *oauth.Error) 
 		return nil, oerr
 	}
 	if !client.AllowsGrant(req.GrantType) {
-		return nil, oauth.Errorf(oauth.UnauthorizedClient, "client %q may not use grant_type %s; its allowedGrantTypes are %s", client.ID, req.GrantType, strings.Join(client.GrantTypes, ", "))
+		return nil, oauth.Errorf(oauth.UnauthorizedClient, "client %q may not use grant_type %s; its allowedGrantTypes are %s", logattr.Cut(client.ID), req.GrantType, strings.Join(client.GrantTypes, ", "))
 	}
 	scopes, oerr := grantedScopes(client, req.Scope)
 	if oerr != nil {
@@ -137,8 +148,8 @@ func (e *Endpoint) handle(r *http.Request) (*oauth.TokenResponse, *oauth.Error) 
 	}
 	resp, oerr := e.issue(r.Context(), issuer, client, scopes)
 	if oerr == nil && e.Logger != nil {
-		e.Logger.LogAttrs(r.Context(), slog.LevelDebug, "token issued", slog.String("client_id", client.ID),
-			slog.String("grant_type", req.GrantType), slog.String("auth", method), slog.String("scope", resp.Scope))
+		e.Logger.LogAttrs(r.Context(), slog.LevelDebug, "token issued", logattr.String("client_id", client.ID),
+			slog.String("grant_type", req.GrantType), slog.String("auth", method), logattr.Text("scope", resp.Scope))
 	}
 	return resp, oerr
 }
@@ -149,7 +160,7 @@ func grantedScopes(c *Client, requested string) ([]string, *oauth.Error) {
 	fields := strings.Fields(requested)
 	if len(fields) == 0 {
 		if len(c.Scopes) == 0 {
-			return nil, oauth.Errorf(oauth.InvalidScope, "client %q has no allowed scopes, so there is nothing to grant", c.ID)
+			return nil, oauth.Errorf(oauth.InvalidScope, "client %q has no allowed scopes, so there is nothing to grant", logattr.Cut(c.ID))
 		}
 		return c.Scopes, nil
 	}
@@ -158,7 +169,7 @@ func grantedScopes(c *Client, requested string) ([]string, *oauth.Error) {
 	out := fields[:0]
 	for _, s := range fields {
 		if !slices.Contains(c.Scopes, s) {
-			return nil, oauth.Errorf(oauth.InvalidScope, "scope %q is unknown or not allowed for client %q", s, c.ID)
+			return nil, oauth.Errorf(oauth.InvalidScope, "scope %q is unknown or not allowed for client %q", logattr.Cut(s), logattr.Cut(c.ID))
 		}
 		if !slices.Contains(out, s) {
 			out = append(out, s)

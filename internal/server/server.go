@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/signing"
 )
@@ -157,7 +158,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if logged {
 		s.opts.Logger.LogAttrs(r.Context(), level, "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			logattr.String("method", r.Method), logattr.String("path", r.URL.Path),
 			slog.Int("status", status.status), slog.Duration("duration", time.Since(start)),
 			slog.String("remote", r.RemoteAddr))
 	}
