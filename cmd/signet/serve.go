@@ -357,6 +357,11 @@ func (a *app) logStartup(logger *slog.Logger, svc *services, base, addr string, 
 	// addr as well as url: with a configured issuer, url is the public
 	// address (a load balancer's), not where this instance listens.
 	logger.Info("listening", slog.String("url", base), slog.String("discovery", base+server.PathDiscovery), slog.String("addr", addr))
+	if svc.cfg.Issuer == "" {
+		// Said once: a token got from localhost and validated against
+		// 127.0.0.1 fails its issuer check, which surprises everyone once.
+		logger.Info("no issuer is configured: each request's issuer, and the iss of the tokens it gets, is the scheme and host it was sent to, so http://localhost:5000 and http://127.0.0.1:5000 are two issuers; set issuer to the URL clients and APIs use")
+	}
 	if svc.development != nil {
 		curl := server.DevelopmentCurl(base, svc.development)
 		if strings.EqualFold(svc.cfg.Log.Format, "json") {
