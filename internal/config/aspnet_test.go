@@ -468,3 +468,23 @@ func FuzzAppSettings(f *testing.F) {
 		_ = c.Warnings()
 	})
 }
+
+// The README's appsettings.json loads and validates, with one warning: its
+// interactive client is not loaded by this version.
+func TestAppSettingsExample(t *testing.T) {
+	t.Parallel()
+	c, err := Load("../../examples/appsettings.json", env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := `../../examples/appsettings.json:31: IdentityServer:Clients:1: client "web" is not loaded`
+	if w := lines(c.Warnings()); len(w) != 1 || !strings.HasPrefix(w[0], want) {
+		t.Errorf("warnings %q; want one, %s", w, want)
+	}
+	if c.Issuer != "https://auth.example.com" || !c.TrustProxy || c.Clients[0].Claims[0].Value != "contoso" {
+		t.Errorf("config %+v", c)
+	}
+}
