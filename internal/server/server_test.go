@@ -1054,3 +1054,57 @@ func TestIssuerPerSchemeAndHost(t *testing.T) {
 		}
 	}
 }
+
+// A derived issuer is made only of a DNS name or an IP literal with an
+// optional port (the rule itself is tested on validHost): any other Host,
+// or X-Forwarded-Host with trustProxy, is refused with 400, and at the
+// token endpoint with invalid_request, whatever the request.
+func TestIssuerRefusesHostsThatAreNotNames(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, server.Options{TrustProxy: true})
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"api1"}}
+	request := func(path, host, forwarded string) response {
+		var r *http.Request
+		if path == server.PathToken {
+			r = httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r.SetBasicAuth("app", appSecret)
+		} else {
+			r = httptest.NewRequest(http.MethodGet, path, nil)
+		}
+		r.Host = host
+		if forwarded != "" {
+			r.Header.Set("X-Forwarded-Host", forwarded)
+		}
+		return do(srv, r)
+	}
+	for _, host := range []string{"example.com.", "a'b.example", "a$b.example", "-a.example", "127.1", "[fe80::1%25eth0]", "auth.example:080", "a_b!.example"} {
+		t.Run(host, func(t *testing.T) {
+			t.Parallel()
+			for _, fwd := range []bool{false, true} {
+				h, f := host, ""
+				if fwd {
+					h, f = "auth.test", host
+				}
+				if res := request(server.PathDiscovery, h, f); res.status != http.StatusBadRequest || !strings.Contains(string(res.body), "configure issuer") {
+					t.Errorf("discovery (forwarded %v): %d %s", fwd, res.status, res.body)
+				}
+				res := request(server.PathToken, h, f)
+				if res.status != http.StatusBadRequest || res.json(t)["error"] != oauth.InvalidRequest {
+					t.Errorf("token (forwarded %v): %d %s", fwd, res.status, res.body)
+				}
+				if strings.Contains(string(res.body), host) {
+					t.Errorf("the answer echoes the host: %s", res.body)
+				}
+			}
+		})
+	}
+	for host, want := range map[string]string{"signet_1:5000": "http://signet_1:5000", "[::1]:5000": "http://[::1]:5000", "Auth.Example:8443": "http://auth.example:8443"} {
+		if res := request(server.PathDiscovery, host, ""); res.status != http.StatusOK || res.json(t)["issuer"] != want {
+			t.Errorf("Host %s: %d, issuer %v; want %s", host, res.status, res.json(t)["issuer"], want)
+		}
+		if res := request(server.PathToken, host, ""); res.status != http.StatusOK {
+			t.Errorf("token with Host %s: %d %s", host, res.status, res.body)
+		}
+	}
+}
