@@ -230,10 +230,26 @@ func (s *Server) issuer(r *http.Request) (string, error) {
 	iss := scheme + "://" + strings.ToLower(host)
 	// Each request asks for it once or twice (the token endpoint too):
 	// keep the first hosts seen, not every made-up one.
-	if s.issuersCached.Add(1) <= maxCachedIssuers {
+	if s.reserveIssuer() {
 		cache.Store(host, iss)
 	}
 	return iss, nil
+}
+
+// reserveIssuer takes one of the maxCachedIssuers places of the issuer
+// caches, if one is left. The count stops at the bound (a counter added to
+// at every miss would wrap after 2^31 of them, and the caches grow again),
+// and once the caches are full a miss only reads it.
+func (s *Server) reserveIssuer() bool {
+	for {
+		n := s.issuersCached.Load()
+		if n >= maxCachedIssuers {
+			return false
+		}
+		if s.issuersCached.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
 }
 
 // errHost refuses a request whose issuer cannot be derived. It does not
