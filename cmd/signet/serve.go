@@ -302,9 +302,11 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 	for i, alg := range grant.AssertionAlgorithms {
 		algs[i] = string(alg)
 	}
+	hsts := svc.cfg.HSTS
 	srv = server.New(server.Options{
 		Issuer:     svc.cfg.Issuer,
 		TrustProxy: svc.cfg.TrustProxy,
+		HSTS:       &server.HSTS{MaxAge: hsts.MaxAge, IncludeSubDomains: hsts.IncludeSubDomains, Preload: hsts.Preload},
 		Ring:       svc.ring,
 		Token:      endpoint,
 		Discovery: server.DiscoveryInfo{

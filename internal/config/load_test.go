@@ -158,7 +158,7 @@ func TestUnknownKeys(t *testing.T) {
 		{"lifetime", "clients:\n  - lifetime: 5", `2: clients[0]: unknown key "lifetime"; did you mean "accessTokenLifetime"?`},
 		{"indentation", "key:\n  type: Store\nthumbprint: x", `3: unknown key "thumbprint" here: it belongs in key or in validationKeys[] (check the indentation)`},
 		{"into a section", "key:\n  type: Store\n  clients: []", `3: key: unknown key "clients" here: it belongs at the top level`},
-		{"nothing close", "frobnicate: 1", `1: unknown key "frobnicate"; the keys allowed at the top level are issuer, listen, dataDir, trustProxy, allowHttp, accessTokenJwtType, tls, storage, log, key, validationKeys, apiScopes, apiResources, clients`},
+		{"nothing close", "frobnicate: 1", `1: unknown key "frobnicate"; the keys allowed at the top level are issuer, listen, dataDir, trustProxy, allowHttp, accessTokenJwtType, tls, hsts, storage, log, key, validationKeys, apiScopes, apiResources, clients`},
 		{"section keys", "log:\n  colour: red", `2: log: unknown key "colour"; the keys allowed here are format, level`},
 		{"IdentityServer wrapper", "IdentityServer:\n  Key: {}", `1: unknown key "IdentityServer": Signet's settings are at the top level`},
 		{"not a name", "? [a]\n: b", `1: a key must be a name, not a list`},

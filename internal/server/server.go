@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,6 +33,10 @@ type Options struct {
 	Issuer string
 	// TrustProxy honours X-Forwarded-Proto and X-Forwarded-Host.
 	TrustProxy bool
+	// HSTS, when set, is sent on the responses to requests that came over
+	// https (with TrustProxy, an X-Forwarded-Proto of https counts), never
+	// over plain http.
+	HSTS *HSTS
 	// Ring holds the keys.
 	Ring *signing.Ring
 	// Token is the token endpoint.
@@ -68,6 +73,29 @@ type DiscoveryInfo struct {
 	SigningAlgs []string
 }
 
+// HSTS is a Strict-Transport-Security policy (RFC 6797). As ASP.NET
+// Core's UseHsts, it is not sent to localhost, 127.0.0.1 and [::1]: a
+// browser would apply it to every local development server.
+type HSTS struct {
+	// MaxAge is sent in whole seconds; 0 tells browsers to forget the
+	// policy.
+	MaxAge            time.Duration
+	IncludeSubDomains bool
+	Preload           bool
+}
+
+// Header is the header's value.
+func (h HSTS) Header() string {
+	v := "max-age=" + strconv.FormatInt(int64(h.MaxAge/time.Second), 10)
+	if h.IncludeSubDomains {
+		v += "; includeSubDomains"
+	}
+	if h.Preload {
+		v += "; preload"
+	}
+	return v
+}
+
 // Development describes the development mode for the welcome page.
 type Development struct {
 	ClientID   string
@@ -86,6 +114,9 @@ type Server struct {
 	// to its issuer when none is configured; issuersCached bounds them.
 	issuersHTTP, issuersHTTPS sync.Map
 	issuersCached             atomic.Int32
+	// hsts is the Strict-Transport-Security header's value, built once;
+	// nil for none.
+	hsts []string
 	// getDiscovery and getJWKS are the routes' handlers, for hot.
 	getDiscovery, getJWKS http.HandlerFunc
 	welcome               *template.Template
@@ -109,6 +140,9 @@ func New(opts Options) *Server {
 		discovery: newDiscoveryCache(opts.Discovery),
 		welcome:   template.Must(template.New("welcome.html").Funcs(templateFuncs).ParseFS(templates, "templates/welcome.html")),
 		started:   opts.Now(),
+	}
+	if opts.HSTS != nil {
+		s.hsts = []string{opts.HSTS.Header()}
 	}
 	s.getDiscovery, s.getJWKS = s.cors(s.serveDiscovery), s.cors(s.serveJWKS)
 	s.mux.HandleFunc("GET "+PathDiscovery, s.getDiscovery)
@@ -142,6 +176,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		start = time.Now()
 		status = &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		rec = status
+	}
+	if s.hsts != nil && s.overHTTPS(r) {
+		w.Header()["Strict-Transport-Security"] = s.hsts
 	}
 	if _, err := s.issuer(r); err != nil && !health {
 		if r.URL.Path == PathToken {
@@ -263,8 +300,46 @@ func lastValue(values []string) string {
 	if len(values) == 0 {
 		return ""
 	}
-	parts := strings.Split(values[len(values)-1], ",")
-	return strings.ToLower(strings.TrimSpace(parts[len(parts)-1]))
+	v := values[len(values)-1]
+	if i := strings.LastIndexByte(v, ','); i >= 0 {
+		v = v[i+1:]
+	}
+	return strings.ToLower(strings.TrimSpace(v))
+}
+
+// overHTTPS reports whether r came over https, to a host that takes HSTS:
+// with TLS, or with TrustProxy an X-Forwarded-Proto of https (as ASP.NET's
+// UseHsts after its forwarded headers middleware), to a host other than
+// localhost, 127.0.0.1 and [::1].
+func (s *Server) overHTTPS(r *http.Request) bool {
+	if !s.opts.TrustProxy {
+		return r.TLS != nil && !loopbackHost(r.Host)
+	}
+	secure, host := r.TLS != nil, r.Host
+	switch lastValue(r.Header.Values("X-Forwarded-Proto")) {
+	case "https":
+		secure = true
+	case "http":
+		secure = false
+	}
+	if h := lastValue(r.Header.Values("X-Forwarded-Host")); h != "" {
+		host = h
+	}
+	return secure && !loopbackHost(host)
+}
+
+// loopbackHost reports whether host (with or without a port) is one of
+// those HSTS is not sent to.
+func loopbackHost(host string) bool {
+	name := host
+	if strings.HasPrefix(host, "[") {
+		if i := strings.IndexByte(host, ']'); i >= 0 {
+			name = host[:i+1]
+		}
+	} else if i := strings.IndexByte(host, ':'); i >= 0 {
+		name = host[:i]
+	}
+	return strings.EqualFold(name, "localhost") || name == "127.0.0.1" || name == "[::1]"
 }
 
 // validHost accepts what a derived issuer may be made of: a DNS name, an
