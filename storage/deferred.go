@@ -362,6 +362,15 @@ func (d *Deferred) DeleteSigningKey(ctx context.Context, id string) error {
 	return st.DeleteSigningKey(ctx, id)
 }
 
+// SigningKeysVersion delegates to the real store.
+func (d *Deferred) SigningKeysVersion(ctx context.Context) (int64, error) {
+	st, err := d.get()
+	if err != nil {
+		return 0, err
+	}
+	return st.SigningKeysVersion(ctx)
+}
+
 // ConfigVersion delegates to the real store.
 func (d *Deferred) ConfigVersion(ctx context.Context) (int64, error) {
 	st, err := d.get()

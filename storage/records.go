@@ -207,8 +207,9 @@ type Grants interface {
 // SigningKeys keeps managed signing keys, with the semantics of Clients
 // (CheckSigningKey; the id cannot change through an update), except that
 // every time, Created included, is the caller's, and that writes do not
-// change the ConfigVersion. Expired keys (Expires set and at or before now)
-// are still returned until DeleteExpired removes them.
+// change the ConfigVersion (they change the SigningKeysVersion). Expired
+// keys (Expires set and at or before now) are still returned until
+// DeleteExpired removes them.
 type SigningKeys interface {
 	CreateSigningKey(ctx context.Context, k SigningKey) error
 	GetSigningKey(ctx context.Context, id string) (SigningKey, error)
@@ -217,6 +218,14 @@ type SigningKeys interface {
 	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
 	UpdateSigningKey(ctx context.Context, id string, update func(*SigningKey) error) error
 	DeleteSigningKey(ctx context.Context, id string) error
+	// SigningKeysVersion returns a number that every write to the signing
+	// keys makes greater, in the same transaction: a create, an update, a
+	// delete, DeleteExpired removing a key, by any instance or program on
+	// the database (an operator's SQL too); it never goes backwards. A
+	// write that fails or rolls back leaves it alone, and so do writes of
+	// other records. An instance polls it, one small read, to know when to
+	// read the keys again.
+	SigningKeysVersion(ctx context.Context) (int64, error)
 }
 
 // ConfigVersioner tells whether clients or resources changed: the version

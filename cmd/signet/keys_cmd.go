@@ -336,17 +336,18 @@ is announced already, that one is kept and shown.
 --now makes the new key sign at once, without propagation: for a key that
 is compromised. APIs that cached the JWKS do not know it yet and refuse its
 tokens until they fetch the JWKS again. Other instances start using it
-within a second on PostgreSQL (the database notifies them), within a minute
-on SQLite (at their next sync). Then revoke the compromised key (signet keys retire KID
+within a second on PostgreSQL (the database notifies them), within
+storage.pollInterval (2s by default) on SQLite, and at once after SIGHUP.
+Then revoke the compromised key (signet keys retire KID
 --revoke), which drops it from the JWKS: the tokens it signed stop
 validating.
 
-Every instance sees the change within a second on PostgreSQL, within a
-minute on SQLite. Run it once, not on every instance.`,
+Every instance sees the change within a second on PostgreSQL, within
+storage.pollInterval on SQLite. Run it once, not on every instance.`,
 		Example: "  signet keys rotate --config signet.yaml\n  signet keys rotate --algorithm ES256 --now",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withManager(cmd.Context(), f.config, "signet keys rotate", func(_ *config.Config, m *managed.Manager, db storage.Store) error {
+			return a.withManager(cmd.Context(), f.config, "signet keys rotate", func(cfg *config.Config, m *managed.Manager, db storage.Store) error {
 				if alg == "" {
 					alg = m.Algorithms()[0]
 				}
@@ -361,7 +362,7 @@ minute on SQLite. Run it once, not on every instance.`,
 					return a.printJSON(infoView(info))
 				}
 				if info.State == managed.Signing {
-					fmt.Fprintf(a.stdout, "Key %s (%s) signs now; every instance uses it %s.\n", info.ID, info.Algorithm, reachesInstances(db))
+					fmt.Fprintf(a.stdout, "Key %s (%s) signs now; every instance uses it %s.\n", info.ID, info.Algorithm, reachesInstances(db, cfg.Storage.PollInterval))
 					return nil
 				}
 				fmt.Fprintf(a.stdout, "Key %s (%s) is announced; it signs from %s.\n", info.ID, info.Algorithm, info.SignsFrom.UTC().Format(time.RFC3339))
@@ -398,14 +399,14 @@ withdrawn from the JWKS (unless it starts signing within a few minutes).
 
 --revoke also drops the key from the JWKS, retired or not: for a
 compromised key. Every instance stops publishing it within a second on
-PostgreSQL (within a minute on SQLite), and the tokens it signed stop
-validating as APIs fetch the JWKS again.
+PostgreSQL (within storage.pollInterval, 2s by default, on SQLite), and the
+tokens it signed stop validating as APIs fetch the JWKS again.
 
 Asks for confirmation on a terminal; elsewhere give --yes.`,
 		Example: "  signet keys retire 3q2-7w... --yes --config signet.yaml\n  signet keys retire 3q2-7w... --revoke --yes",
 		Args:    exactArgs(1, "give the kid: signet keys retire KID (signet keys list shows them)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withManager(cmd.Context(), f.config, "signet keys retire", func(_ *config.Config, m *managed.Manager, db storage.Store) error {
+			return a.withManager(cmd.Context(), f.config, "signet keys retire", func(cfg *config.Config, m *managed.Manager, db storage.Store) error {
 				what, op, done := "retire key "+args[0]+": it stops signing now", m.Retire, "is retired"
 				if revoke {
 					what, op, done = "revoke key "+args[0]+": it leaves the JWKS, and the tokens it signed stop validating", m.Revoke, "is revoked"
@@ -422,7 +423,7 @@ Asks for confirmation on a terminal; elsewhere give --yes.`,
 				case err != nil:
 					return err
 				}
-				fmt.Fprintf(a.stdout, "Key %s %s; every instance sees it %s.\n", args[0], done, reachesInstances(db))
+				fmt.Fprintf(a.stdout, "Key %s %s; every instance sees it %s.\n", args[0], done, reachesInstances(db, cfg.Storage.PollInterval))
 				return nil
 			})
 		},
@@ -525,10 +526,11 @@ managed keys cannot be opened.`,
 
 // reachesInstances says how soon running servers see a change to the
 // managed keys of db: at once where the database notifies them
-// (PostgreSQL), else at their next sync.
-func reachesInstances(db storage.Store) string {
+// (PostgreSQL), else at their next poll of its keys version, every poll
+// (storage.pollInterval).
+func reachesInstances(db storage.Store, poll time.Duration) string {
 	if _, ok := db.(storage.SigningKeyWatcher); ok {
-		return "within a second (the database notifies them; at the latest at their next sync, within a minute)"
+		return fmt.Sprintf("within a second (the database notifies them; at the latest within storage.pollInterval, %s)", poll)
 	}
-	return "within a minute (at its next sync)"
+	return fmt.Sprintf("within storage.pollInterval (%s), or at once after SIGHUP", poll)
 }

@@ -5,9 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -577,5 +579,78 @@ func TestManagedReload(t *testing.T) {
 	}
 	if got := kids(srv.jwks()); !slices.Equal(got, after) {
 		t.Errorf("a refused reload changed the JWKS: %v, want %v", got, after)
+	}
+}
+
+// TestManagedRotateBinarySQLite: with the built binary on SQLite, which
+// does not notify, signet keys rotate --now reaches a running signet serve
+// within storage.pollInterval (the default, 2s), not at its minute's sync;
+// and SIGHUP syncs the managed keys at once, saying so in its log line.
+func TestManagedRotateBinarySQLite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	t.Parallel()
+	bin := builtBinary(t)
+	h := newHost(t)
+	env := append(binEnv(h.dir), "APP_SECRET="+appSecret, "SIGNET_KEK="+newKEK(t))
+	cfg := h.config(managedKey, "")
+	srv := binServe(t, bin, h.dir, env, "--config", cfg, "--listen", "127.0.0.1:0")
+	t.Cleanup(srv.stop)
+	_, first := signedBy(t, srv.url)
+
+	// The default poll (2s) bounds it; a loaded machine gets some slack.
+	const poll, slack = 2 * time.Second, 1500 * time.Millisecond
+	rotate := func() string {
+		t.Helper()
+		out := binRun(t, bin, h.dir, env, "", "keys", "rotate", "--now", "--algorithm", "ES256", "--config", cfg)
+		var kid string
+		if _, err := fmt.Sscanf(out, "Key %s (ES256) signs now", &kid); err != nil {
+			t.Fatalf("keys rotate --now: %q: %v", out, err)
+		}
+		contains(t, "keys rotate --now", out, "every instance uses it within storage.pollInterval (2s), or at once after SIGHUP.")
+		return kid
+	}
+	now := rotate()
+	start := time.Now()
+	for {
+		if _, kid := signedBy(t, srv.url); kid == now {
+			break
+		} else if kid != first {
+			t.Fatalf("tokens signed by %s, neither %s nor %s", kid, first, now)
+		}
+		if time.Since(start) > poll+slack {
+			t.Fatalf("tokens still signed by %s %v after keys rotate --now made %s (storage.pollInterval %v)", first, time.Since(start).Round(time.Millisecond), now, poll)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("keys rotate --now to signing: %v (poll %v)", time.Since(start).Round(time.Millisecond), poll)
+	// The log says it once, with what changed.
+	time.Sleep(100 * time.Millisecond)
+	if strings.Contains(srv.out.String(), "level=ERROR") {
+		t.Errorf("errors in the log:\n%s", srv.out.String())
+	}
+
+	// SIGHUP: at once, the log line says the managed keys were synced and
+	// what changed; a token right after it is signed by the new key.
+	reloaded := regexp.MustCompile(`msg="keys reloaded[^\n]*managed_keys=synced[^\n]*`)
+	next := rotate()
+	start = time.Now()
+	if err := srv.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	line := srv.waitFor(reloaded.String())[0]
+	took := time.Since(start)
+	if _, kid := signedBy(t, srv.url); kid != next {
+		t.Errorf("right after SIGHUP (%v) tokens are signed by %s, want %s\nlog line: %s", took.Round(time.Millisecond), kid, next, line)
+	}
+	t.Logf("SIGHUP to synced: %v; %s", took.Round(time.Millisecond), line)
+	if took >= poll {
+		t.Errorf("SIGHUP took %v to sync, no sooner than the poll (%v)", took, poll)
+	}
+	// The poll may have seen the rotation first; either way the line
+	// names the signer.
+	if !strings.Contains(line, "signer="+next) {
+		t.Errorf("the SIGHUP line does not name the new signer %s: %s", next, line)
 	}
 }

@@ -21,6 +21,8 @@ import (
 //   - SIGHUP re-reads the configuration file and applies its key and
 //     validationKeys sections (and says which other sections changed: they
 //     take a restart). This is how the steps of a rollover are applied.
+//     With a Managed key it also syncs the managed keys at once, rather
+//     than at the next poll of the database.
 //   - A change of a credential the configuration in use names: the file of
 //     a File key or of a validation key, the directory of a Store key's
 //     store (a certificate imported or removed). It is found by polling
@@ -53,6 +55,10 @@ type keyReloader struct {
 	// Whatever wires key.type Managed sets it; until then, a Managed key
 	// set's validationKeys take a restart.
 	replaceValidation func(validation []*signing.Key) error
+	// syncManaged, when set, syncs the managed keys at once and gives them
+	// to the ring (the manager's Run does, one sync at a time): SIGHUP
+	// with a Managed key.
+	syncManaged func() error
 	// algorithms are those the discovery document was made with.
 	algorithms []string
 
@@ -123,7 +129,11 @@ func (r *keyReloader) hangup() error {
 		// a Pkcs11 key would drop the new key from the JWKS.
 		return r.fail(trigger, fmt.Errorf("the key section (type %s) changed: that takes a restart; a reload applies changes of validationKeys, and of key for File and Store keys", next.Key.Type))
 	}
-	if err := r.apply(trigger, next); err != nil {
+	var sync func() error
+	if isManaged(next.Key) {
+		sync = r.syncManaged
+	}
+	if err := r.apply(trigger, next, sync); err != nil {
 		return err
 	}
 	if changed := restartSections(r.cfg, next); len(changed) > 0 {
@@ -174,12 +184,14 @@ func (r *keyReloader) poll() {
 		}
 	}
 	slices.Sort(changed)
-	_ = r.apply("changed "+strings.Join(changed, ", "), r.cfg)
+	_ = r.apply("changed "+strings.Join(changed, ", "), r.cfg, nil)
 }
 
 // apply loads the keys cfg names and makes them the ring's, logging one
-// line: what changed, or that nothing did, or why the old keys stay.
-func (r *keyReloader) apply(trigger string, cfg *config.Config) error {
+// line: what changed, or that nothing did, or why the old keys stay. With
+// sync (managed keys), it syncs them first, and the line says so and what
+// the sync changed too.
+func (r *keyReloader) apply(trigger string, cfg *config.Config, sync func() error) error {
 	// Fingerprints first: a write during the load is seen at the next poll.
 	seen := r.a.watchedFingerprints(cfg)
 	if cfg == r.cfg {
@@ -196,6 +208,15 @@ func (r *keyReloader) apply(trigger string, cfg *config.Config) error {
 		keys.signing = r.keys.signing
 	}
 	before := r.ring.Signer()
+	publishedBefore := ringKids(r.ring)
+	managedKeys := ""
+	if sync != nil {
+		managedKeys = "synced"
+		if err := sync(); err != nil {
+			managedKeys = "not synced"
+			r.logger.Error("managed keys not synced: the last ones keep serving", slog.String("trigger", trigger), slog.String("error", err.Error()))
+		}
+	}
 	beforeKids := keyRoles(r.keys)
 	afterKids := keyRoles(keys)
 	same := slices.Equal(beforeKids, afterKids)
@@ -217,26 +238,31 @@ func (r *keyReloader) apply(trigger string, cfg *config.Config) error {
 	}
 	r.keys, r.seen = keys, seen
 	after := r.ring.Signer()
+	added, removed := kidsNotIn(afterKids, beforeKids), kidsNotIn(beforeKids, afterKids)
+	published := ringKids(r.ring)
+	attrs := []any{slog.String("trigger", trigger), slog.String("signer", after.ID)}
+	if sync != nil {
+		// The managed keys are not in keys: what the ring publishes says
+		// what the sync changed.
+		added, removed = kidsNotIn(published, publishedBefore), kidsNotIn(publishedBefore, published)
+		same = len(added) == 0 && len(removed) == 0 && before.ID == after.ID
+		attrs = append(attrs, slog.String("managed_keys", managedKeys))
+	}
 	if same {
-		r.logger.Info("keys reloaded: no change", slog.String("trigger", trigger), slog.String("signer", after.ID))
+		r.logger.Info("keys reloaded: no change", attrs...)
 		return nil
 	}
 	for _, w := range keys.warnings {
 		r.logger.Warn(w)
 	}
-	attrs := []any{slog.String("trigger", trigger), slog.String("signer", after.ID)}
 	if before.ID != after.ID {
 		attrs = append(attrs, slog.String("signer_was", before.ID))
 	}
-	if added := kidsNotIn(afterKids, beforeKids); len(added) > 0 {
+	if len(added) > 0 {
 		attrs = append(attrs, slog.Any("added", added))
 	}
-	if removed := kidsNotIn(beforeKids, afterKids); len(removed) > 0 {
+	if len(removed) > 0 {
 		attrs = append(attrs, slog.Any("removed", removed))
-	}
-	var published []string
-	for _, k := range r.ring.Published() {
-		published = append(published, k.ID)
 	}
 	attrs = append(attrs, slog.Any("published", published))
 	r.logger.Info("keys reloaded", attrs...)
@@ -265,6 +291,15 @@ func keyRoles(k *loadedKeys) []string {
 	}
 	for _, key := range k.validation {
 		out = append(out, key.ID+" validation")
+	}
+	return out
+}
+
+// ringKids lists the kids the ring publishes.
+func ringKids(ring *signing.Ring) []string {
+	var out []string
+	for _, k := range ring.Published() {
+		out = append(out, k.ID)
 	}
 	return out
 }

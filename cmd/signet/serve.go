@@ -37,7 +37,9 @@ type serveCmd struct {
 	reload <-chan chan<- error
 	// tests: how often credentials are polled; 0 is keyPollInterval.
 	keyPoll time.Duration
-	// tests: how often managed keys are synced; 0 is managed.DefaultInterval.
+	// tests: how often managed keys are synced whatever happens; 0 is
+	// managed.DefaultInterval. (They are synced sooner when the store's
+	// keys version changes, polled every storage.pollInterval.)
 	keyRefresh time.Duration
 }
 
@@ -58,7 +60,9 @@ http://localhost:5000, with a development client whose secret is kept in
 SIGTERM or Ctrl-C stop it gracefully: requests in flight finish.
 
 SIGHUP reads the configuration file again and applies its key and
-validationKeys sections (the other sections take a restart). A changed
+validationKeys sections (the other sections take a restart); with a Managed
+key it also syncs the managed keys at once (otherwise a key rotated with
+signet keys is seen within storage.pollInterval). A changed
 credential file, or a certificate imported into or removed from the store
 of a Store key, is applied without a signal, 2 to 4 seconds after the last
 write. Either way requests are not disturbed, one log line says what
@@ -195,6 +199,8 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	var replaceMu sync.Mutex
 	var validation atomic.Pointer[[]*signing.Key]
 	validation.Store(&svc.keys.validation)
+	// SIGHUP asks the manager for a sync at once.
+	syncManaged := make(chan chan<- error)
 	if isManaged(cfg.Key) {
 		if manager, err = a.newManager(cfg, db, logger); err != nil {
 			return err
@@ -210,10 +216,17 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 			return err
 		}
 		ring := svc.ring
-		go manager.Run(ctx, cmp.Or(c.keyRefresh, managed.DefaultInterval), func(keys []*signing.Key) error {
-			replaceMu.Lock()
-			defer replaceMu.Unlock()
-			return ring.Replace(keys, *validation.Load(), manager.Algorithms())
+		go manager.Run(ctx, managed.RunOptions{
+			Interval: cmp.Or(c.keyRefresh, managed.DefaultInterval),
+			// A key rotated with signet keys on a store that does not
+			// notify (SQLite) is seen within the configuration's poll.
+			Poll: cfg.Storage.PollInterval,
+			Apply: func(keys []*signing.Key) error {
+				replaceMu.Lock()
+				defer replaceMu.Unlock()
+				return ring.Replace(keys, *validation.Load(), manager.Algorithms())
+			},
+			Requests: syncManaged,
 		})
 	}
 
@@ -241,6 +254,7 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 			validation.Store(&v)
 			return nil
 		}
+		keys.syncManaged = func() error { return requestSync(ctx, syncManaged) }
 	}
 	go keys.run(ctx, hup, c.reload, cmp.Or(c.keyPoll, keyPollInterval))
 
@@ -288,6 +302,33 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	return fatal
 }
 
+// managedSyncWait bounds how long SIGHUP waits for the managed keys' sync
+// (the manager may be waiting for the database).
+const managedSyncWait = 15 * time.Second
+
+// requestSync asks the manager's Run for a sync at once and returns its
+// outcome.
+func requestSync(ctx context.Context, requests chan<- chan<- error) error {
+	reply := make(chan error, 1)
+	timeout := time.NewTimer(managedSyncWait)
+	defer timeout.Stop()
+	select {
+	case requests <- reply:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timeout.C:
+		return fmt.Errorf("the manager did not take the request within %s (busy with the database?); it syncs at its next poll", managedSyncWait)
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timeout.C:
+		return fmt.Errorf("the sync did not end within %s (the database is slow to answer?); it goes on, and applies the keys when done", managedSyncWait)
+	}
+}
+
 // newServer wires the token endpoint and the server.
 func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, logger *slog.Logger) *server.Server {
 	var srv *server.Server
@@ -309,9 +350,11 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 	for i, alg := range grant.AssertionAlgorithms {
 		algs[i] = string(alg)
 	}
+	hsts := svc.cfg.HSTS
 	srv = server.New(server.Options{
 		Issuer:     svc.cfg.Issuer,
 		TrustProxy: svc.cfg.TrustProxy,
+		HSTS:       &server.HSTS{MaxAge: hsts.MaxAge, IncludeSubDomains: hsts.IncludeSubDomains, Preload: hsts.Preload},
 		Ring:       svc.ring,
 		Token:      endpoint,
 		Discovery: server.DiscoveryInfo{

@@ -1198,7 +1198,7 @@ func TestTLS(t *testing.T) {
 				}
 				h.write("tls/server.crt", string(certs.EncodeCertPEM(cert)))
 				h.write("tls/server.key", string(keyPEM))
-				tlsSection = "tls:\n  certFile: tls/server.crt\n  keyFile: tls/server.key\n"
+				tlsSection = "tls:\n  certFile: tls/server.crt\n  keyFile: tls/server.key\nhsts:\n  maxAge: 1h\n  includeSubDomains: true\n"
 			} else {
 				data, err := certs.EncodePFX(cred, "tls-pfx-password", certs.PFXModern)
 				if err != nil {
@@ -1240,6 +1240,26 @@ clients:
 			claims, _ := srv.verifyWith(client, tok.AccessToken)
 			if claims["iss"] != srv.base {
 				t.Errorf("iss %v, want %s", claims["iss"], srv.base)
+			}
+			// HSTS on https, as configured (the default is a year), but
+			// not to localhost.
+			wantHSTS := "max-age=31536000"
+			if strings.HasPrefix(form, "PEM") {
+				wantHSTS = "max-age=3600; includeSubDomains"
+			}
+			for host, want := range map[string]string{"": "", "auth.test": wantHSTS} {
+				req, _ := http.NewRequest(http.MethodGet, srv.base+"/healthz", nil)
+				if host != "" {
+					req.Host = host
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if got := resp.Header.Get("Strict-Transport-Security"); got != want {
+					t.Errorf("Host %q: Strict-Transport-Security %q, want %q", req.Host, got, want)
+				}
 			}
 			// Plain http on the TLS port gets nothing.
 			plain := strings.Replace(srv.base, "https://", "http://", 1)

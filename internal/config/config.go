@@ -41,6 +41,10 @@ type Config struct {
 	StrictClientAssertionAudience bool `yaml:"strictClientAssertionAudience"`
 	// TLS, when set, makes the server listen with TLS.
 	TLS *TLS `yaml:"tls"`
+	// HSTS is the Strict-Transport-Security header of the responses to
+	// requests that came over https: with tls, or with trustProxy an
+	// X-Forwarded-Proto of https. Never over plain http. On by default.
+	HSTS HSTS `yaml:"hsts"`
 	// Storage chooses the database: embedded SQLite by default.
 	Storage Storage `yaml:"storage"`
 	// Log chooses the log format and level.
@@ -90,6 +94,24 @@ type TLS struct {
 	CertFile string `yaml:"certFile"`
 	KeyFile  string `yaml:"keyFile"`
 	Password string `yaml:"password"`
+}
+
+// HSTS is HTTP Strict Transport Security (RFC 6797): a browser that got
+// the header reaches the server over https only, for maxAge. As ASP.NET
+// Core's UseHsts, it is not sent to localhost, 127.0.0.1 and [::1], where a
+// browser would apply it to every local development server.
+type HSTS struct {
+	// MaxAge is how long browsers keep to https: default 365d. 0, written,
+	// turns HSTS off: the header then says max-age=0, which makes browsers
+	// forget the policy an earlier response gave them (RFC 6797 6.1.1). A
+	// whole number of seconds.
+	MaxAge time.Duration `yaml:"maxAge"`
+	// IncludeSubDomains applies it to every subdomain of the host too.
+	IncludeSubDomains bool `yaml:"includeSubDomains"`
+	// Preload allows browsers to build the host into their preload list
+	// (hstspreload.org): it needs includeSubDomains and a maxAge of at
+	// least 365d.
+	Preload bool `yaml:"preload"`
 }
 
 // Storage is the database.

@@ -15,6 +15,9 @@ const (
 	DefaultLogFormat           = "text"
 	DefaultLogLevel            = "info"
 	DefaultAccessTokenLifetime = 3600
+	// DefaultHSTSMaxAge is hsts.maxAge when not written: a year, what
+	// hstspreload.org asks for.
+	DefaultHSTSMaxAge = 365 * 24 * time.Hour
 )
 
 // Defaults of a Managed key, as Duende IdentityServer's automatic key
@@ -30,8 +33,9 @@ const (
 const DefaultSigningAlgorithm = "RS256"
 
 // Defaults fills in the zero values that have a default: listen, dataDir,
-// the log format and level, a Store key's storeLocation and storeName, and
-// each client's accessTokenLifetime.
+// the log format and level, hsts.maxAge unless written (0 written is off),
+// a Store key's storeLocation and storeName, and each client's
+// accessTokenLifetime.
 //
 // It also resolves relative paths against the directory of the
 // configuration file (File) rather than the working directory, so that a
@@ -52,6 +56,7 @@ func (c *Config) Defaults() {
 	if c.Log.Level == "" {
 		c.Log.Level = DefaultLogLevel
 	}
+	c.HSTS.MaxAge = c.hstsMaxAge()
 	st := &c.Storage
 	if st.Driver == "" {
 		st.Driver = DriverSQLite
@@ -104,6 +109,15 @@ func (c *Config) Defaults() {
 			c.TLS.KeyFile = c.resolve(c.TLS.KeyFile)
 		}
 	}
+}
+
+// hstsMaxAge is hsts.maxAge, or its default when it is not written: 0
+// written means off.
+func (c *Config) hstsMaxAge() time.Duration {
+	if _, written := c.positions["hsts.maxAge"]; c.HSTS.MaxAge == 0 && !written {
+		return DefaultHSTSMaxAge
+	}
+	return c.HSTS.MaxAge
 }
 
 func storeDefaults(k *Key) {

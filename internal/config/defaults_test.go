@@ -20,6 +20,7 @@ func TestDefaults(t *testing.T) {
 			Listen:  "127.0.0.1:5000",
 			DataDir: filepath.Join("conf", "signet-data"),
 			Log:     Log{Format: "text", Level: "info"},
+			HSTS:    HSTS{MaxAge: 365 * 24 * time.Hour},
 			Storage: Storage{Driver: "sqlite", DSN: filepath.Join("conf", "signet-data", "signet.db"), MaxConns: 10,
 				ConnectTimeout: 5 * time.Second, StatementTimeout: 5 * time.Second, PollInterval: 2 * time.Second},
 			Key: &Key{Type: "store", Name: "CN=a", StoreLocation: "CurrentUser", StoreName: "My"},
@@ -70,4 +71,37 @@ func TestDefaults(t *testing.T) {
 			t.Error(err)
 		}
 	})
+}
+
+// hsts.maxAge is a year unless written; 0 written is off, and stays 0.
+func TestDefaultsHSTS(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		src  string
+		want time.Duration
+	}{
+		{"", 365 * 24 * time.Hour},
+		{"hsts: {includeSubDomains: true}", 365 * 24 * time.Hour},
+		{"hsts: {maxAge: 0}", 0},
+		{"hsts:\n  maxAge: 0s", 0},
+		{"hsts: {maxAge: 1h}", time.Hour},
+		{"hsts: {maxAge: 63072000}", 2 * 365 * 24 * time.Hour},
+	} {
+		c, ps := parseYAMLText(t, tt.src, nil)
+		expectProblems(t, "t.yaml", ps)
+		if err := c.Validate(); err != nil {
+			t.Errorf("%q: %v", tt.src, err)
+		}
+		c.Defaults()
+		c.Defaults()
+		if c.HSTS.MaxAge != tt.want {
+			t.Errorf("%q: maxAge %v, want %v", tt.src, c.HSTS.MaxAge, tt.want)
+		}
+	}
+	// Built without a file, as development mode does: the default.
+	c := &Config{}
+	c.Defaults()
+	if c.HSTS.MaxAge != 365*24*time.Hour {
+		t.Errorf("without a file: maxAge %v", c.HSTS.MaxAge)
+	}
 }

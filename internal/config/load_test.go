@@ -161,7 +161,7 @@ func TestUnknownKeys(t *testing.T) {
 		{"lifetime", "clients:\n  - lifetime: 5", `2: clients[0]: unknown key "lifetime"; did you mean "accessTokenLifetime"?`},
 		{"indentation", "key:\n  type: Store\nthumbprint: x", `3: unknown key "thumbprint" here: it belongs in key or in validationKeys[] (check the indentation)`},
 		{"into a section", "key:\n  type: Store\n  clients: []", `3: key: unknown key "clients" here: it belongs at the top level`},
-		{"nothing close", "frobnicate: 1", `1: unknown key "frobnicate"; the keys allowed at the top level are issuer, listen, dataDir, trustProxy, allowHttp, accessTokenJwtType, strictClientAssertionAudience, tls, storage, log, key, validationKeys, apiScopes, apiResources, identityResources, clients`},
+		{"nothing close", "frobnicate: 1", `1: unknown key "frobnicate"; the keys allowed at the top level are issuer, listen, dataDir, trustProxy, allowHttp, accessTokenJwtType, strictClientAssertionAudience, tls, hsts, storage, log, key, validationKeys, apiScopes, apiResources, identityResources, clients`},
 		{"section keys", "log:\n  colour: red", `2: log: unknown key "colour"; the keys allowed here are format, level`},
 		{"IdentityServer section, misspelt", "IdentitySever:\n  Key: {}\nSignet: {}", `1: unknown section "IdentitySever"; did you mean IdentityServer?`},
 		{"not a name", "? [a]\n: b", `1: a key must be a name, not a list`},

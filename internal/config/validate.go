@@ -170,6 +170,21 @@ func (v *validator) server() {
 	if c.TLS != nil && c.TLS.CertFile == "" {
 		v.addf("tls.certFile", "the tls section needs certFile (a PEM certificate with keyFile, or a .pfx with password)")
 	}
+	v.hsts()
+}
+
+// hsts checks the hsts section; preload as hstspreload.org does.
+func (v *validator) hsts() {
+	h, maxAge := v.c.HSTS, v.c.hstsMaxAge()
+	switch {
+	case maxAge < 0:
+		v.addf("hsts.maxAge", "maxAge %v is negative: use a duration such as 365d (the default), or 0 to turn HSTS off", maxAge)
+	case maxAge%time.Second != 0:
+		v.addf("hsts.maxAge", "maxAge %v is not a whole number of seconds, which the header counts: use for example 365d or 31536000", maxAge)
+	}
+	if h.Preload && !v.failed("hsts.maxAge") && (!h.IncludeSubDomains || maxAge < DefaultHSTSMaxAge) {
+		v.addf("hsts.preload", "preload needs includeSubDomains: true and a maxAge of at least 365d (it is %v): browsers' preload lists (hstspreload.org) refuse a host otherwise; set both, or leave preload out", maxAge)
+	}
 }
 
 // oneOf returns the canonical spelling of s among allowed, matched

@@ -47,6 +47,17 @@ func TestValidate(t *testing.T) {
 		{name: "tls empty", src: "tls: {}", want: []string{`1: tls.certFile: the tls section needs certFile`}},
 		{name: "tls", src: "tls: {certFile: c.pem, keyFile: k.pem}"},
 
+		// hsts: preload as hstspreload.org requires it.
+		{name: "hsts", src: "hsts: {maxAge: 2y}", want: []string{`1: hsts.maxAge: expected a duration such as 5s`}},
+		{name: "hsts negative", src: "hsts:\n  maxAge: -1h", want: []string{`2: hsts.maxAge: maxAge -1h0m0s is negative: use a duration such as 365d (the default), or 0 to turn HSTS off`}},
+		{name: "hsts fraction", src: "hsts:\n  maxAge: 1.5s", want: []string{`2: hsts.maxAge: maxAge 1.5s is not a whole number of seconds`}},
+		{name: "hsts off", src: "hsts: {maxAge: 0}"},
+		{name: "hsts preload", src: "hsts: {includeSubDomains: true, preload: true}"},
+		{name: "hsts preload 2 years", src: "hsts: {maxAge: 730d, includeSubDomains: true, preload: true}"},
+		{name: "hsts preload without subdomains", src: "hsts:\n  preload: true", want: []string{`2: hsts.preload: preload needs includeSubDomains: true and a maxAge of at least 365d (it is 8760h0m0s): browsers' preload lists (hstspreload.org) refuse a host otherwise; set both, or leave preload out`}},
+		{name: "hsts preload short", src: "hsts:\n  maxAge: 30d\n  includeSubDomains: true\n  preload: true", want: []string{`4: hsts.preload: preload needs includeSubDomains: true and a maxAge of at least 365d (it is 720h0m0s)`}},
+		{name: "hsts preload off", src: "hsts:\n  maxAge: 0\n  includeSubDomains: true\n  preload: true", want: []string{`4: hsts.preload: preload needs includeSubDomains: true and a maxAge of at least 365d (it is 0s)`}},
+
 		// key
 		{name: "key type required", src: "key:\n  filePath: a", want: []string{`1: key.type: type is required: Development, File, Store, Managed or Pkcs11`}},
 		{name: "key type unknown", src: "key:\n  type: AzureKeyVault", want: []string{`2: key.type: unknown key type "AzureKeyVault": use Development, File, Store, Managed or Pkcs11`}},

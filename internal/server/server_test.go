@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -26,6 +27,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -1054,3 +1056,175 @@ func TestIssuerPerSchemeAndHost(t *testing.T) {
 		}
 	}
 }
+
+// A derived issuer is made only of a DNS name or an IP literal with an
+// optional port (the rule itself is tested on validHost): any other Host,
+// or X-Forwarded-Host with trustProxy, is refused with 400, and at the
+// token endpoint with invalid_request, whatever the request.
+func TestIssuerRefusesHostsThatAreNotNames(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, server.Options{TrustProxy: true})
+	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"api1"}}
+	request := func(path, host, forwarded string) response {
+		var r *http.Request
+		if path == server.PathToken {
+			r = httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r.SetBasicAuth("app", appSecret)
+		} else {
+			r = httptest.NewRequest(http.MethodGet, path, nil)
+		}
+		r.Host = host
+		if forwarded != "" {
+			r.Header.Set("X-Forwarded-Host", forwarded)
+		}
+		return do(srv, r)
+	}
+	for _, host := range []string{"example.com.", "a'b.example", "a$b.example", "-a.example", "127.1", "[fe80::1%25eth0]", "auth.example:080", "a_b!.example"} {
+		t.Run(host, func(t *testing.T) {
+			t.Parallel()
+			for _, fwd := range []bool{false, true} {
+				h, f := host, ""
+				if fwd {
+					h, f = "auth.test", host
+				}
+				if res := request(server.PathDiscovery, h, f); res.status != http.StatusBadRequest || !strings.Contains(string(res.body), "configure issuer") {
+					t.Errorf("discovery (forwarded %v): %d %s", fwd, res.status, res.body)
+				}
+				res := request(server.PathToken, h, f)
+				if res.status != http.StatusBadRequest || res.json(t)["error"] != oauth.InvalidRequest {
+					t.Errorf("token (forwarded %v): %d %s", fwd, res.status, res.body)
+				}
+				if strings.Contains(string(res.body), host) {
+					t.Errorf("the answer echoes the host: %s", res.body)
+				}
+			}
+		})
+	}
+	for host, want := range map[string]string{"signet_1:5000": "http://signet_1:5000", "[::1]:5000": "http://[::1]:5000", "Auth.Example:8443": "http://auth.example:8443"} {
+		if res := request(server.PathDiscovery, host, ""); res.status != http.StatusOK || res.json(t)["issuer"] != want {
+			t.Errorf("Host %s: %d, issuer %v; want %s", host, res.status, res.json(t)["issuer"], want)
+		}
+		if res := request(server.PathToken, host, ""); res.status != http.StatusOK {
+			t.Errorf("token with Host %s: %d %s", host, res.status, res.body)
+		}
+	}
+}
+
+// HSTS: sent on every response to a request that came over https (TLS,
+// or with trustProxy an X-Forwarded-Proto of https, the last one a proxy
+// appended), never over plain http, nor to localhost; its value as
+// configured.
+func TestHSTS(t *testing.T) {
+	t.Parallel()
+	year := 365 * 24 * time.Hour
+	tests := []struct {
+		name       string
+		hsts       *server.HSTS
+		trustProxy bool
+		tls        bool
+		host       string
+		headers    []string
+		want       string
+	}{
+		{name: "TLS", hsts: &server.HSTS{MaxAge: year}, tls: true, want: "max-age=31536000"},
+		{name: "TLS, subdomains and preload", hsts: &server.HSTS{MaxAge: 2 * year, IncludeSubDomains: true, Preload: true}, tls: true, want: "max-age=63072000; includeSubDomains; preload"},
+		{name: "TLS, off", hsts: &server.HSTS{}, tls: true, want: "max-age=0"},
+		{name: "TLS, not configured", tls: true},
+		{name: "plain http", hsts: &server.HSTS{MaxAge: year}},
+		{name: "plain http, forwarded https without trustProxy", hsts: &server.HSTS{MaxAge: year}, headers: []string{"X-Forwarded-Proto", "https"}},
+		{name: "trustProxy, forwarded https", hsts: &server.HSTS{MaxAge: year}, trustProxy: true, headers: []string{"X-Forwarded-Proto", "https"}, want: "max-age=31536000"},
+		{name: "trustProxy, forwarded HTTPS", hsts: &server.HSTS{MaxAge: year}, trustProxy: true, headers: []string{"X-Forwarded-Proto", " HTTPS "}, want: "max-age=31536000"},
+		{name: "trustProxy, the last forwarded is https", hsts: &server.HSTS{MaxAge: year}, trustProxy: true, headers: []string{"X-Forwarded-Proto", "http, https"}, want: "max-age=31536000"},
+		{name: "trustProxy, the last forwarded is http", hsts: &server.HSTS{MaxAge: year}, trustProxy: true, headers: []string{"X-Forwarded-Proto", "https, http"}},
+		{name: "trustProxy, forwarded http over TLS", hsts: &server.HSTS{MaxAge: year}, trustProxy: true, tls: true, headers: []string{"X-Forwarded-Proto", "http"}},
+		{name: "trustProxy, TLS without forwarded headers", hsts: &server.HSTS{MaxAge: year}, trustProxy: true, tls: true, want: "max-age=31536000"},
+		{name: "trustProxy, plain http without forwarded headers", hsts: &server.HSTS{MaxAge: year}, trustProxy: true},
+		{name: "localhost", hsts: &server.HSTS{MaxAge: year}, tls: true, host: "localhost:8443"},
+		{name: "LOCALHOST", hsts: &server.HSTS{MaxAge: year}, tls: true, host: "LOCALHOST"},
+		{name: "127.0.0.1", hsts: &server.HSTS{MaxAge: year}, tls: true, host: "127.0.0.1:8443"},
+		{name: "[::1]", hsts: &server.HSTS{MaxAge: year}, tls: true, host: "[::1]:8443"},
+		{name: "another loopback address", hsts: &server.HSTS{MaxAge: year}, tls: true, host: "127.0.0.2", want: "max-age=31536000"},
+		{name: "trustProxy, forwarded to localhost", hsts: &server.HSTS{MaxAge: year}, trustProxy: true, headers: []string{"X-Forwarded-Proto", "https", "X-Forwarded-Host", "localhost"}},
+		{name: "trustProxy, forwarded from localhost", hsts: &server.HSTS{MaxAge: year}, trustProxy: true, host: "localhost:5000", headers: []string{"X-Forwarded-Proto", "https", "X-Forwarded-Host", "auth.example"}, want: "max-age=31536000"},
+	}
+	ring := fixtureRing(t)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newServer(t, server.Options{HSTS: tt.hsts, TrustProxy: tt.trustProxy, Ring: ring})
+			for _, target := range []string{server.PathDiscovery, server.PathJWKS, server.PathToken, "/", "/healthz", "/nothing-here"} {
+				r := httptest.NewRequest(http.MethodGet, target, nil)
+				r.Host = cmp.Or(tt.host, "auth.test:8443")
+				if tt.tls {
+					r.TLS = &tls.ConnectionState{}
+				}
+				for i := 0; i < len(tt.headers); i += 2 {
+					r.Header.Set(tt.headers[i], tt.headers[i+1])
+				}
+				res := do(srv, r)
+				if got := res.header.Values("Strict-Transport-Security"); tt.want == "" && len(got) != 0 || tt.want != "" && !slices.Equal(got, []string{tt.want}) {
+					t.Errorf("%s (%d): Strict-Transport-Security %q, want %q", target, res.status, got, tt.want)
+				}
+			}
+		})
+	}
+
+	// Through real connections: https gets it, plain http does not.
+	srv := newServer(t, server.Options{HSTS: &server.HSTS{MaxAge: year, IncludeSubDomains: true}, Ring: ring})
+	for _, ts := range []*httptest.Server{httptest.NewTLSServer(srv), httptest.NewServer(srv)} {
+		defer ts.Close()
+		req, err := http.NewRequest(http.MethodGet, ts.URL+server.PathDiscovery, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = "auth.test"
+		resp, err := ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		want := ""
+		if resp.TLS != nil {
+			want = "max-age=31536000; includeSubDomains"
+		}
+		if got := resp.Header.Get("Strict-Transport-Security"); got != want || resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %d, Strict-Transport-Security %q, want %q", ts.URL, resp.StatusCode, got, want)
+		}
+	}
+}
+
+// HSTS costs the hot paths no allocation: its value is built once, and
+// whether a request came over https is read without copying headers.
+func TestHSTSAllocatesNothing(t *testing.T) {
+	ring := fixtureRing(t)
+	quiet := slog.New(slog.DiscardHandler)
+	for _, trustProxy := range []bool{false, true} {
+		r := httptest.NewRequest(http.MethodGet, server.PathJWKS, nil)
+		r.Host = "auth.test"
+		r.TLS = &tls.ConnectionState{}
+		if trustProxy {
+			r.Header.Set("X-Forwarded-Proto", "https")
+			r.Header.Set("X-Forwarded-Host", "auth.example")
+		}
+		allocs := func(h *server.HSTS) float64 {
+			srv := newServer(t, server.Options{HSTS: h, TrustProxy: trustProxy, Ring: ring, Logger: quiet})
+			w := &discardWriter{h: http.Header{}}
+			srv.ServeHTTP(w, r) // fills the caches
+			return testing.AllocsPerRun(100, func() {
+				clear(w.h)
+				srv.ServeHTTP(w, r)
+			})
+		}
+		without, with := allocs(nil), allocs(&server.HSTS{MaxAge: time.Hour, IncludeSubDomains: true})
+		if with > without {
+			t.Errorf("trustProxy %v: %v allocations per request with HSTS, %v without", trustProxy, with, without)
+		}
+	}
+}
+
+type discardWriter struct{ h http.Header }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *discardWriter) WriteHeader(int)             {}

@@ -78,14 +78,21 @@ func (s *Server) serveWelcome(w http.ResponseWriter, r *http.Request) {
 
 // DevelopmentCurl is the command that gets a token from a development
 // server. It reads the secret from its file rather than showing it, so that
-// the secret is in no log and on no page.
+// the secret is in no log and on no page. Every value in it is quoted for a
+// POSIX shell: the URL comes from the request's Host in development mode,
+// and an IPv6 literal's brackets are a glob pattern to the shell (zsh
+// refuses the command when nothing matches).
 func DevelopmentCurl(base string, d *Development) string {
-	return "curl -s -u " + d.ClientID + `:"$(cat ` + shellQuote(d.SecretFile) + `)" -d grant_type=client_credentials -d scope=` + d.Scope + " " + base + PathToken
+	return "curl -s -u " + shellQuote(d.ClientID) + `:"$(cat ` + shellQuote(d.SecretFile) + `)" -d grant_type=client_credentials -d scope=` + shellQuote(d.Scope) + " " + shellQuote(base+PathToken)
 }
 
+// shellQuote returns s as one word of a POSIX shell: as it is when it holds
+// only characters no shell gives a meaning to, else in single quotes, in
+// which nothing is special but the quote itself: each is written as a
+// closing quote, an escaped quote and an opening quote.
 func shellQuote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r == '/' || r == '.' || r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+		return !(r == '/' || r == '.' || r == '-' || r == '_' || r == ':' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
 	}) < 0 {
 		return s
 	}

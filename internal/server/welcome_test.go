@@ -4,7 +4,10 @@ import (
 	"html"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -110,5 +113,87 @@ func TestWelcomePageEscapes(t *testing.T) {
 	}
 	if strings.Contains(string(res.body), "<script>") {
 		t.Errorf("unescaped markup from the request:\n%s", res.body)
+	}
+}
+
+// The curl command, on the page and in the log, runs as shown in a POSIX
+// shell whatever its values hold: each reaches curl as one argument, and
+// nothing in them is run, expanded or globbed. The URL comes from the
+// request's Host in development mode; an IPv6 literal's brackets would be
+// a glob pattern unquoted.
+func TestDevelopmentCurlRunsInAShell(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	const secret = "s3cret with spaces, 'quotes' and $(dollars)"
+	dir := t.TempDir()
+	dev := &server.Development{ClientID: "signet-dev", Scope: "dev-api", SecretFile: filepath.Join(dir, "it's $(secret)", "secret file")}
+	if err := os.MkdirAll(filepath.Dir(dev.SecretFile), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dev.SecretFile, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// run runs command with curl a shell function that prints its
+	// arguments, each ended by a NUL, in a directory that a glob would match.
+	run := func(t *testing.T, command string) []string {
+		t.Helper()
+		work := t.TempDir()
+		for _, name := range []string{":", "1", "http:"} {
+			if err := os.WriteFile(filepath.Join(work, name), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd := exec.Command("sh", "-c", `curl() { for a in "$@"; do printf '%s\0' "$a"; done; }; `+command)
+		cmd.Dir = work
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("sh -c %q: %v\n%s", command, err, out)
+		}
+		if entries, _ := os.ReadDir(work); len(entries) != 3 {
+			t.Errorf("the command made files: %v", entries)
+		}
+		return strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	}
+	want := func(base string) []string {
+		return []string{"-s", "-u", "signet-dev:" + secret, "-d", "grant_type=client_credentials", "-d", "scope=dev-api", base + server.PathToken}
+	}
+	for _, base := range []string{
+		"http://localhost:5000",
+		"http://[::1]:5000",
+		"http://a'b.example",
+		"http://$(touch pwned).example",
+		"http://`touch pwned`.example",
+		"http://a;touch pwned;b",
+		"http://a b&&touch pwned",
+		"http://*",
+		"http://~root",
+		"http://a\\b\n#c",
+	} {
+		t.Run(base, func(t *testing.T) {
+			t.Parallel()
+			if got := run(t, server.DevelopmentCurl(base, dev)); !slices.Equal(got, want(base)) {
+				t.Errorf("curl got %q\nwant %q", got, want(base))
+			}
+		})
+	}
+	// Other values than the URL are quoted too.
+	odd := *dev
+	odd.ClientID, odd.Scope = "dev client;$(x)", "a b*"
+	got := run(t, server.DevelopmentCurl("http://localhost:5000", &odd))
+	if len(got) != 8 || got[2] != odd.ClientID+":"+secret || got[6] != "scope="+odd.Scope {
+		t.Errorf("curl got %q", got)
+	}
+
+	// The page of a server reached over IPv6 shows the command quoted.
+	srv := newServer(t, server.Options{Ring: devRing(t, t.TempDir()), Development: dev})
+	res := get(srv, "/", "Host", "[::1]:5000")
+	m := regexp.MustCompile(`(?s)<pre>(curl .*?)</pre>`).FindSubmatch(res.body)
+	if res.status != http.StatusOK || m == nil {
+		t.Fatalf("status %d, no command on the page:\n%s", res.status, res.body)
+	}
+	if got := run(t, html.UnescapeString(string(m[1]))); !slices.Equal(got, want("http://[::1]:5000")) {
+		t.Errorf("the page's command gives curl %q\nwant %q", got, want("http://[::1]:5000"))
 	}
 }

@@ -38,6 +38,7 @@ type Store struct {
 	grants            table[storage.Grant]
 	signingKeys       table[storage.SigningKey]
 	configVersion     int64
+	keysVersion       int64
 }
 
 type jtiKey struct{ clientID, jti string }
@@ -82,7 +83,7 @@ func New(opts Options) *Store {
 			rows: make(map[string]storage.Grant),
 		},
 		signingKeys: table[storage.SigningKey]{
-			kind: "signing key", field: "signing key id",
+			kind: "signing key", field: "signing key id", keys: true,
 			keyOf: func(k storage.SigningKey) string { return k.ID },
 			check: storage.CheckSigningKey, copy: copySigningKey, order: keysOldestFirst,
 			rows: make(map[string]storage.SigningKey),
@@ -157,6 +158,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (in
 		}
 		if !k.Expires.IsZero() && expired(k.Expires, now) {
 			delete(s.signingKeys.rows, id)
+			s.keysVersion++
 			n++
 		}
 	}
@@ -175,6 +177,16 @@ func (s *Store) ConfigVersion(ctx context.Context) (int64, error) {
 	}
 	defer s.mu.Unlock()
 	return s.configVersion, nil
+}
+
+// SigningKeysVersion implements storage.SigningKeys: a counter that every
+// write to the signing keys increments.
+func (s *Store) SigningKeysVersion(ctx context.Context) (int64, error) {
+	if err := s.lock(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	return s.keysVersion, nil
 }
 
 // Ping implements storage.Pinger.

@@ -16,6 +16,7 @@ type table[T any] struct {
 	kind   string // names the record in errors: "client"
 	field  string // names its key in CheckKey messages: "client id"
 	config bool   // writes change the ConfigVersion
+	keys   bool   // writes change the SigningKeysVersion
 	keyOf  func(T) string
 	check  func(T) error
 	copy   func(T) T // a deep copy, with times as the store keeps them
@@ -127,5 +128,8 @@ func (t *table[T]) delete(s *Store, ctx context.Context, key string) error {
 func (t *table[T]) written(s *Store) {
 	if t.config {
 		s.configVersion++
+	}
+	if t.keys {
+		s.keysVersion++
 	}
 }

@@ -134,3 +134,16 @@ func (s *Store) ConfigVersion(ctx context.Context) (int64, error) {
 	}
 	return v, nil
 }
+
+// SigningKeysVersion implements storage.SigningKeys. Triggers on the
+// signing_keys table change it in the transaction of every write to it.
+func (s *Store) SigningKeysVersion(ctx context.Context) (int64, error) {
+	if err := s.alive(); err != nil {
+		return 0, err
+	}
+	var v int64
+	if err := s.r.QueryRowContext(ctx, `SELECT version FROM signing_keys_version WHERE id = 1`).Scan(&v); err != nil {
+		return 0, s.fail("read signing keys version", err)
+	}
+	return v, nil
+}

@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -11,6 +12,76 @@ var signingKeyTests = []test{
 	{"ListOldestFirst", testSigningKeyOrder},
 	{"TimesInUTC", testSigningKeyTimes},
 	{"Invalid", testSigningKeyInvalid},
+	{"Version", testSigningKeysVersion},
+}
+
+func keysVersion(t *testing.T, s storage.SigningKeys) int64 {
+	t.Helper()
+	v, err := s.SigningKeysVersion(t.Context())
+	if err != nil {
+		t.Fatalf("SigningKeysVersion: %v", err)
+	}
+	return v
+}
+
+// testSigningKeysVersion checks which writes change the SigningKeysVersion:
+// every successful create, update and delete of a signing key, and cleanup
+// removing one, make it greater; failed writes, cleanup that removes no
+// key, and writes of other records leave it.
+func testSigningKeysVersion(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	last := keysVersion(t, s)
+	step := func(what string, err error, changes bool) {
+		t.Helper()
+		if err != nil && changes {
+			t.Fatalf("%s: %v", what, err)
+		}
+		v := keysVersion(t, s)
+		switch {
+		case changes && v <= last:
+			t.Errorf("SigningKeysVersion %d after %s, was %d: want greater", v, what, last)
+		case !changes && v != last:
+			t.Errorf("SigningKeysVersion %d after %s, was %d: want unchanged", v, what, last)
+		}
+		last = v
+	}
+	step("create", s.CreateSigningKey(ctx, sampleSigningKey("one")), true)
+	step("second create", s.CreateSigningKey(ctx, sampleSigningKey("two")), true)
+	step("create of a taken id", s.CreateSigningKey(ctx, sampleSigningKey("one")), false)
+	bad := sampleSigningKey("bad")
+	bad.Data = nil
+	step("create of an invalid key", s.CreateSigningKey(ctx, bad), false)
+	step("update", s.UpdateSigningKey(ctx, "one", func(k *storage.SigningKey) error { signingKeyKind.change(k); return nil }), true)
+	step("update of a missing key", s.UpdateSigningKey(ctx, "missing", func(*storage.SigningKey) error { return nil }), false)
+	step("update whose function fails", s.UpdateSigningKey(ctx, "one", func(k *storage.SigningKey) error {
+		k.Data = []byte("changed")
+		return errors.New("refused")
+	}), false)
+	step("update that makes the key invalid", s.UpdateSigningKey(ctx, "one", func(k *storage.SigningKey) error { k.Algorithm = ""; return nil }), false)
+	step("delete", s.DeleteSigningKey(ctx, "two"), true)
+	step("delete of a missing key", s.DeleteSigningKey(ctx, "two"), false)
+
+	// Other records.
+	step("a client", s.CreateClient(ctx, sampleClient("c")), false)
+	step("a jti", s.UseOnce(ctx, "client", "jti", later().Add(24*time.Hour)), false)
+	step("a grant", s.CreateGrant(ctx, sampleGrant("code")), false)
+
+	// Cleanup: a sweep that removes no key leaves it; one that removes a
+	// key makes it greater.
+	cutoff := later().Truncate(time.Millisecond)
+	k := sampleSigningKey("expiring")
+	k.Created, k.Activates, k.Retires, k.Expires = cutoff.Add(-48*time.Hour), time.Time{}, cutoff.Add(-time.Hour), cutoff
+	step("create of an expiring key", s.CreateSigningKey(ctx, k), true)
+	_, err := s.DeleteExpired(ctx, cutoff.Add(-time.Minute), 100)
+	step("cleanup before the key expires", err, false)
+	n, err := s.DeleteExpired(ctx, cutoff, 100)
+	if n != 1 {
+		t.Errorf("DeleteExpired removed %d records, want the key", n)
+	}
+	step("cleanup of the expired key", err, true)
+	if v := version(t, s); v < 1 {
+		t.Errorf("ConfigVersion %d after a client create", v)
+	}
 }
 
 // testSigningKeyOrder checks that keys are listed oldest first, then by id.

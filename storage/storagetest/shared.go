@@ -30,6 +30,7 @@ func RunShared(t *testing.T, newStores func(t *testing.T) (first, second storage
 		{"ConcurrentUpdateAcrossInstances", testConcurrentUpdateAcrossInstances},
 		{"SweepAcrossInstances", testSweepAcrossInstances},
 		{"WatchConfig", testWatchConfig},
+		{"SigningKeysAcrossInstances", testSigningKeysAcrossInstances},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,6 +149,31 @@ func testClientAcrossInstances(t *testing.T, a, b storage.Store) {
 	clientKind.checkMissing(t, b, "c")
 	if v := version(t, b); v <= vb {
 		t.Errorf("ConfigVersion on the other instance %d after a delete, was %d: want greater", v, vb)
+	}
+}
+
+// testSigningKeysAcrossInstances checks that a signing key written on one
+// instance changes the SigningKeysVersion the other reads.
+func testSigningKeysAcrossInstances(t *testing.T, a, b storage.Store) {
+	ctx := t.Context()
+	vb := keysVersion(t, b)
+	signingKeyKind.mustCreate(t, a, sampleSigningKey("k"))
+	if v := keysVersion(t, b); v <= vb {
+		t.Errorf("SigningKeysVersion on the other instance %d after a create, was %d: want greater", v, vb)
+	}
+	va := keysVersion(t, a)
+	if err := b.UpdateSigningKey(ctx, "k", func(k *storage.SigningKey) error { signingKeyKind.change(k); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if v := keysVersion(t, a); v <= va {
+		t.Errorf("SigningKeysVersion on the other instance %d after an update, was %d: want greater", v, va)
+	}
+	vb = keysVersion(t, b)
+	if err := a.DeleteSigningKey(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if v := keysVersion(t, b); v <= vb {
+		t.Errorf("SigningKeysVersion on the other instance %d after a delete, was %d: want greater", v, vb)
 	}
 }
 

@@ -314,6 +314,7 @@ func testCanceledContext(t *testing.T, s storage.Store) {
 	v0 := version(t, s)
 	_, errConsume := s.ConsumeGrant(ctx, "code", gnow)
 	_, errVersion := s.ConfigVersion(ctx)
+	_, errKeysVersion := s.SigningKeysVersion(ctx)
 	_, errList := s.ListClients(ctx)
 	_, errDelete := s.DeleteExpired(ctx, time.Now(), 10)
 	for _, c := range []struct {
@@ -328,6 +329,7 @@ func testCanceledContext(t *testing.T, s storage.Store) {
 		{"ListClients", errList},
 		{"ConsumeGrant", errConsume},
 		{"ConfigVersion", errVersion},
+		{"SigningKeysVersion", errKeysVersion},
 	} {
 		if !errors.Is(c.err, context.Canceled) {
 			t.Errorf("%s with a cancelled context = %v, want context.Canceled", c.name, c.err)

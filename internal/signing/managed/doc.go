@@ -59,14 +59,16 @@
 // until the first key appears, made by itself or by another instance:
 // it polls the store (20 ms, doubling to 1 s) and retries the claim, for at
 // most ClaimTTL plus 15 s, or until ctx is done. Instances see keys made by
-// others at their next sync: Run syncs every interval (DefaultInterval by
-// default), which bounds how long an instance takes to see a new key. As a
-// successor is announced Propagation before it signs, that bound only needs
-// to be well below Propagation. A store that pushes changes
-// (storage.SigningKeyWatcher: PostgreSQL) makes Run sync at once after any
-// instance or command wrote a key, so that the emergencies (Rotate now,
-// Retire, Revoke) reach every instance in moments; the interval remains the
-// guarantee when a notification is lost.
+// others at their next sync: Run reads the store's SigningKeysVersion, one
+// small read, every poll (DefaultPoll, the configuration's
+// storage.pollInterval) and syncs when it changed, so that the emergencies
+// (Rotate now, Retire, Revoke) reach every instance within the poll, on
+// SQLite too; and it syncs every interval (DefaultInterval by default)
+// whatever happens. As a successor is announced Propagation before it
+// signs, these bounds only need to be well below Propagation. A store that
+// pushes changes (storage.SigningKeyWatcher: PostgreSQL) makes Run sync at
+// once after any instance or command wrote a key; the poll and the
+// interval remain the guarantee when a notification is lost.
 //
 // Rotate and Retire are operator actions and do not claim: run them once.
 //

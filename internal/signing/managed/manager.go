@@ -37,8 +37,9 @@ const claimMargin = 15 * time.Second
 // replay cache.
 const ClaimClient = "signet:keys"
 
-// DefaultInterval is how often Run syncs when given no interval: the bound
-// within which an instance sees a key another one made.
+// DefaultInterval is how often Run syncs, whatever happens, when given no
+// interval. Sooner, it syncs when the store's SigningKeysVersion changed
+// (see RunOptions.Poll).
 const DefaultInterval = time.Minute
 
 // Options configure a Manager.
@@ -82,6 +83,10 @@ type Manager struct {
 	last  []storage.SigningKey // as of the last Sync, for Run
 	// lastKeys are what the last Sync returned.
 	lastKeys []*signing.Key
+	// version is the store's SigningKeysVersion read before the last Sync
+	// read the keys (if versionKnown): Run syncs when it changes.
+	version      int64
+	versionKnown bool
 }
 
 // decrypted is a key opened once: valid while the row's data is the same.
@@ -189,7 +194,13 @@ func (m *Manager) Sync(ctx context.Context) ([]*signing.Key, error) {
 			}
 		}
 	}
-	if rows, err = m.repair(ctx); err != nil {
+	if _, err = m.repair(ctx); err != nil {
+		return nil, err
+	}
+	// The version is read after this Sync's own writes and before the keys
+	// it returns: any write after it is seen at Run's next poll.
+	version, verr := m.store.SigningKeysVersion(ctx)
+	if rows, err = m.list(ctx); err != nil {
 		return nil, err
 	}
 	if err := m.openAll(rows); err != nil {
@@ -198,6 +209,7 @@ func (m *Manager) Sync(ctx context.Context) ([]*signing.Key, error) {
 	keys := m.build(rows, m.now())
 	m.mu.Lock()
 	m.last, m.lastKeys = rows, keys
+	m.version, m.versionKnown = version, verr == nil
 	m.mu.Unlock()
 	return keys, nil
 }
@@ -326,13 +338,18 @@ func (m *Manager) prune(ctx context.Context, series []storage.SigningKey, now ti
 
 // create makes, encrypts and stores a new key of alg.
 func (m *Manager) create(ctx context.Context, alg string, created, activates time.Time) (storage.SigningKey, error) {
-	priv, err := generate(alg)
-	if err != nil {
-		return storage.SigningKey{}, fmt.Errorf("generate a %s key: %w", alg, err)
-	}
-	kid, err := thumbprint(priv.Public())
-	if err != nil {
-		return storage.SigningKey{}, err
+	var priv crypto.Signer
+	var kid string
+	// A kid is typed on command lines (signet keys retire KID), where one
+	// that starts with "-" reads as a flag: one key in 64 is made again.
+	for kid == "" || strings.HasPrefix(kid, "-") {
+		var err error
+		if priv, err = generate(alg); err != nil {
+			return storage.SigningKey{}, fmt.Errorf("generate a %s key: %w", alg, err)
+		}
+		if kid, err = thumbprint(priv.Public()); err != nil {
+			return storage.SigningKey{}, err
+		}
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(priv)
 	if err != nil {
@@ -361,6 +378,7 @@ func (m *Manager) repair(ctx context.Context) ([]storage.SigningKey, error) {
 	if err != nil {
 		return nil, err
 	}
+	wrote := false
 	for _, alg := range algorithmsOf(rows, nil) {
 		series := seriesOf(rows, alg)
 		for i, k := range series {
@@ -371,7 +389,11 @@ func (m *Manager) repair(ctx context.Context) ([]storage.SigningKey, error) {
 			if err := m.setDisplay(ctx, k.ID, r, e); err != nil {
 				return nil, err
 			}
+			wrote = true
 		}
+	}
+	if !wrote {
+		return rows, nil
 	}
 	return m.list(ctx)
 }

@@ -360,42 +360,79 @@ func Rekey(ctx context.Context, store Store, oldKEK, newKEK []byte) (rekeyed int
 
 var errChanged = errors.New("changed meanwhile")
 
-// Run keeps the keys current until ctx is done: it syncs every interval
-// (DefaultInterval if not positive), sooner at the next lifecycle edge (a
-// successor due, a key activating, a retention ending), and at once when a
-// store that can push changes (storage.SigningKeyWatcher: PostgreSQL) says
-// the keys changed, so that signet keys rotate --now, retire and revoke
-// reach every instance in moments rather than at its next sync. It gives
-// the result to apply (which replaces a ring's keys: the caller serialises
-// it with any other change to the ring, such as a reload of validation
-// keys). A failure is logged and the last keys keep serving. Call Sync and
-// build the ring first; Run waits before its first sync.
-func (m *Manager) Run(ctx context.Context, interval time.Duration, apply func(keys []*signing.Key) error) {
+// RunOptions configure Run.
+type RunOptions struct {
+	// Interval is how often Run syncs whatever happens (DefaultInterval if
+	// not positive): the guarantee when a change was not seen otherwise.
+	Interval time.Duration
+	// Poll is how often Run reads the store's SigningKeysVersion, one small
+	// read, and syncs when it changed (DefaultPoll if not positive); at
+	// most Interval.
+	Poll time.Duration
+	// Apply takes the keys of each sync: it replaces a ring's keys (the
+	// caller serialises it with any other change to the ring, such as a
+	// reload of validation keys).
+	Apply func(keys []*signing.Key) error
+	// Requests, when set, asks for a sync at once (SIGHUP): Run sends the
+	// outcome of the sync and of Apply on the channel given.
+	Requests <-chan chan<- error
+}
+
+// DefaultPoll is how often Run reads the store's SigningKeysVersion when
+// given no Poll: the configuration's storage.pollInterval by default.
+const DefaultPoll = 2 * time.Second
+
+// Run keeps the keys current until ctx is done: it syncs when the store's
+// SigningKeysVersion changed (read every Poll), so that signet keys rotate
+// --now, retire and revoke, run beside it on the same database, reach it
+// within Poll without reading every key at each poll; at once when a store
+// that can push changes (storage.SigningKeyWatcher: PostgreSQL) says the
+// keys changed, or when asked (Requests); at the next lifecycle edge (a
+// successor due, a key activating, a retention ending); and every Interval
+// whatever happens. It gives the result to Apply. A failure is logged and
+// the last keys keep serving. Call Sync and build the ring first; Run
+// waits before its first sync.
+func (m *Manager) Run(ctx context.Context, opts RunOptions) {
+	interval, poll := opts.Interval, opts.Poll
 	if interval <= 0 {
 		interval = DefaultInterval
 	}
+	if poll <= 0 {
+		poll = DefaultPoll
+	}
+	polls := time.NewTicker(min(poll, interval))
+	defer polls.Stop()
 	var watch func(context.Context) (<-chan struct{}, error)
 	if w, ok := m.store.(storage.SigningKeyWatcher); ok {
 		watch = w.WatchSigningKeys
 	}
 	pushed := storage.Subscribe(ctx, watch, func(err error) {
-		m.log.Debug("no signing key notifications from the store; syncing every interval only", slog.String("error", err.Error()))
+		m.log.Debug("no signing key notifications from the store; polling its version only", slog.String("error", err.Error()))
 	})
+	next := time.Now().Add(interval) // the next sync whatever happens
 	for {
-		wait := interval
+		wait := time.Until(next)
 		if edge := m.nextEdge(m.now()); !edge.IsZero() {
 			wait = min(wait, max(edge.Sub(m.now()), 10*time.Millisecond))
 		}
-		t := time.NewTimer(wait)
+		t := time.NewTimer(max(wait, 0))
+		var reply chan<- error
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return
 		case <-t.C:
 			pushed.Ask(ctx)
+		case <-polls.C:
+			t.Stop()
+			if !m.changed(ctx) {
+				continue
+			}
+		case reply = <-opts.Requests:
+			t.Stop()
 		case _, ok := <-pushed.C:
 			t.Stop()
-			if !ok { // the store closed: sync every interval only
+			if !ok { // the store closed: polling only
 				pushed.Closed()
 				continue
 			}
@@ -412,17 +449,33 @@ func (m *Manager) Run(ctx context.Context, interval time.Duration, apply func(ke
 			}
 		}
 		keys, err := m.Sync(ctx)
+		next = time.Now().Add(interval)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
 			m.log.Error("refresh managed signing keys; the last keys keep serving", slog.Any("err", err))
-			continue
-		}
-		if err := apply(keys); err != nil {
+		} else if err = opts.Apply(keys); err != nil {
 			m.log.Error("replace the signing keys; the last keys keep serving", slog.Any("err", err))
 		}
+		if reply != nil {
+			reply <- err
+		}
 	}
+}
+
+// changed reports whether the store's SigningKeysVersion differs from the
+// one the last Sync read before it read the keys. A store that does not
+// answer is not a change: the sync every interval reports it.
+func (m *Manager) changed(ctx context.Context) bool {
+	v, err := m.store.SigningKeysVersion(ctx)
+	if err != nil {
+		m.log.Debug("read the signing keys version", slog.String("error", err.Error()))
+		return false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return !m.versionKnown || v != m.version
 }
 
 // pushSettle is how long Run waits after a notification before it syncs,

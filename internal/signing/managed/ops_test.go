@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -352,7 +353,7 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
-		m.Run(ctx, 10*time.Millisecond, func(keys []*signing.Key) error { return ring.Replace(keys, nil, m.Algorithms()) })
+		m.Run(ctx, managed.RunOptions{Interval: 10 * time.Millisecond, Apply: func(keys []*signing.Key) error { return ring.Replace(keys, nil, m.Algorithms()) }})
 		close(done)
 	}()
 	defer func() { cancel(); <-done }()
@@ -451,7 +452,7 @@ func TestRunWakesOnPush(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			done := make(chan struct{})
 			go func() {
-				m.Run(ctx, time.Hour, func(keys []*signing.Key) error { return ring.Replace(keys, nil, m.Algorithms()) })
+				m.Run(ctx, managed.RunOptions{Interval: time.Hour, Poll: time.Hour, Apply: func(keys []*signing.Key) error { return ring.Replace(keys, nil, m.Algorithms()) }})
 				close(done)
 			}()
 			defer func() { cancel(); <-done }()
@@ -481,6 +482,113 @@ func TestRunWakesOnPush(t *testing.T) {
 					t.Fatal("Run returned when the store's channel closed")
 				default:
 				}
+			}
+		})
+	}
+}
+
+// countingStore counts the reads of every key, to tell them from the reads
+// of the version.
+type countingStore struct {
+	managed.Store
+	lists, versions atomic.Int64
+}
+
+func (s *countingStore) ListSigningKeys(ctx context.Context) ([]storage.SigningKey, error) {
+	s.lists.Add(1)
+	return s.Store.ListSigningKeys(ctx)
+}
+
+func (s *countingStore) SigningKeysVersion(ctx context.Context) (int64, error) {
+	s.versions.Add(1)
+	return s.Store.SigningKeysVersion(ctx)
+}
+
+// TestRunPollsVersion: on a store that does not push changes (SQLite, or
+// memory here), Run sees a key rotated elsewhere within its poll, not its
+// interval (an hour here), reading only the keys version while nothing
+// changes; and a request (SIGHUP) syncs at once, even with no poll due.
+func TestRunPollsVersion(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		if b.name == "postgres" {
+			continue // it pushes; the poll is the same code
+		}
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			clk := newClock()
+			kek := newKEK(t)
+			stores := b.open(t, clk, 2)
+			if _, ok := stores[0].(storage.SigningKeyWatcher); ok {
+				t.Fatal("the store pushes changes: this test is for those that do not")
+			}
+			store := &countingStore{Store: stores[0]}
+			m := newManager(t, store, options(t, clk, kek, "ES256"))
+			keys, err := m.Sync(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ring, err := signing.NewRing(keys, nil, signing.RingOptions{Now: clk.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			apply := func(keys []*signing.Key) error { return ring.Replace(keys, nil, m.Algorithms()) }
+			// run runs Run with opts until the returned function stops it.
+			run := func(opts managed.RunOptions) (stop func()) {
+				opts.Interval, opts.Apply = time.Hour, apply
+				ctx, cancel := context.WithCancel(t.Context())
+				done := make(chan struct{})
+				go func() {
+					m.Run(ctx, opts)
+					close(done)
+				}()
+				return func() { cancel(); <-done }
+			}
+			other := newManager(t, stores[1], options(t, clk, kek, "ES256"))
+
+			// A request syncs at once, with no poll due, and says how it
+			// went.
+			requests := make(chan chan<- error)
+			stop := run(managed.RunOptions{Poll: time.Hour, Requests: requests})
+			clk.Advance(time.Hour)
+			first, err := other.Rotate(t.Context(), "ES256", true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reply := make(chan error, 1)
+			requests <- reply
+			if err := <-reply; err != nil {
+				t.Fatalf("requested sync: %v", err)
+			}
+			if got := ring.Signer().ID; got != first.ID {
+				t.Errorf("after the requested sync the ring signs with %s, want %s", got, first.ID)
+			}
+			stop()
+
+			const poll = 20 * time.Millisecond
+			defer run(managed.RunOptions{Poll: poll})()
+			// Idle: the version is read at every poll, the keys are not.
+			lists, versions := store.lists.Load(), store.versions.Load()
+			waitFor(t, func() bool { return store.versions.Load() >= versions+10 }, "ten polls")
+			if n := store.lists.Load(); n != lists {
+				t.Errorf("%d reads of every key in ten polls with nothing changed, want none", n-lists)
+			}
+
+			clk.Advance(time.Hour)
+			now, err := other.Rotate(t.Context(), "ES256", true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			waitFor(t, func() bool { return ring.Signer().ID == now.ID }, "the ring to sign with the key rotated elsewhere")
+			t.Logf("rotated elsewhere to signing here in %v (poll %v, interval 1h)", time.Since(start).Round(time.Millisecond), poll)
+			// Its own sync wrote nothing that makes the polls after it
+			// read every key again.
+			time.Sleep(3 * poll)
+			lists, versions = store.lists.Load(), store.versions.Load()
+			waitFor(t, func() bool { return store.versions.Load() >= versions+5 }, "five polls")
+			if n := store.lists.Load(); n != lists {
+				t.Errorf("%d reads of every key in five polls after the sync, want none", n-lists)
 			}
 		})
 	}
