@@ -103,6 +103,7 @@ func TestIdentityServerAppSettings(t *testing.T) {
       {
         "ClientId": "retired",
         "Enabled": false,
+        "AllowedCorsOrigins": [ "https://retired.example.com" ],
         "ClientSecrets": [ { "Value": "`+identityServerHash("secret", false)+`" } ],
         "AllowedGrantTypes": [ "client_credentials" ],
         "AllowedScopes": [ "api1" ]
@@ -143,7 +144,7 @@ func TestIdentityServerAppSettings(t *testing.T) {
 		"note: appsettings.json: read the IdentityServer and Signet sections; ignored the other top-level sections, which belong to ASP.NET Core or the application: Logging, AllowedHosts, ConnectionStrings",
 		"note: read appsettings.json with appsettings.Staging.json layered on it (ASPNETCORE_ENVIRONMENT=Staging), as ASP.NET Core does",
 		`warning: appsettings.json:23: IdentityServer:Clients:0:ClientSecrets:0:Value: this is the hash of "secret", a secret from IdentityServer's samples that anyone can guess`,
-		`warning: appsettings.json:52: IdentityServer:Clients:3: client "interactive" is not loaded: its grant types (authorization_code) are not implemented by this version, which serves client_credentials`,
+		`warning: appsettings.json:53: IdentityServer:Clients:3: client "interactive" is not loaded: its grant types (authorization_code) are not implemented by this version, which serves client_credentials`,
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("config check does not say\n\t%s\nit says:\n%s", want, out)
@@ -208,6 +209,21 @@ func TestIdentityServerAppSettings(t *testing.T) {
 			t.Errorf("%s: %d %s; want 401 invalid_client", id, resp.status, resp.body)
 		}
 	}
+	// Browsers: the m2m client's origin may call the token endpoint, the
+	// disabled client's may not.
+	for origin, allowed := range map[string]bool{"https://app.example.com": true, "https://retired.example.com": false} {
+		req, err := http.NewRequest(http.MethodOptions, issuer+"/connect/token", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		resp := binDo(t, req)
+		if got := resp.header.Get("Access-Control-Allow-Origin"); (got == origin) != allowed || (resp.status == http.StatusNoContent) != allowed {
+			t.Errorf("preflight from %s: %d, Access-Control-Allow-Origin %q", origin, resp.status, got)
+		}
+	}
+
 	// The log tells the operator which was which.
 	srv.waitFor(`msg="client authentication failed" client_id=retired reason="unknown client: it is disabled \(enabled: false\)"`)
 	srv.waitFor(`msg="client authentication failed" client_id=interactive reason="unknown client"`)

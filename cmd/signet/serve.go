@@ -352,11 +352,12 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 	}
 	hsts := svc.cfg.HSTS
 	srv = server.New(server.Options{
-		Issuer:     svc.cfg.Issuer,
-		TrustProxy: svc.cfg.TrustProxy,
-		HSTS:       &server.HSTS{MaxAge: hsts.MaxAge, IncludeSubDomains: hsts.IncludeSubDomains, Preload: hsts.Preload},
-		Ring:       svc.ring,
-		Token:      endpoint,
+		Issuer:      svc.cfg.Issuer,
+		TrustProxy:  svc.cfg.TrustProxy,
+		HSTS:        &server.HSTS{MaxAge: hsts.MaxAge, IncludeSubDomains: hsts.IncludeSubDomains, Preload: hsts.Preload},
+		Ring:        svc.ring,
+		Token:       endpoint,
+		TokenOrigin: cat.AllowedOrigin,
 		Discovery: server.DiscoveryInfo{
 			GrantTypes:      grant.GrantTypes,
 			Scopes:          svc.static.Scopes,

@@ -63,7 +63,9 @@ type Catalog struct {
 }
 
 type snapshot struct {
-	clients   map[string]*grant.Client
+	clients map[string]*grant.Client
+	// origins are the browser origins of the enabled clients.
+	origins   map[string]bool
 	resources grant.Resources
 	version   int64
 	loaded    bool // the database was read (false: file only, so far)
@@ -138,6 +140,17 @@ func (c *Catalog) merge(clients []storage.Client, scopes []storage.APIScope, res
 			continue
 		}
 		s.clients[sc.ID] = gc
+	}
+	for _, cl := range s.clients {
+		if cl.Disabled {
+			continue
+		}
+		for _, o := range cl.CORSOrigins {
+			if s.origins == nil {
+				s.origins = make(map[string]bool)
+			}
+			s.origins[o] = true
+		}
 	}
 	s.resources.Scopes = append([]string(nil), c.static.Scopes...)
 	for _, sc := range scopes {
@@ -231,6 +244,10 @@ func (c *Catalog) Client(_ context.Context, id string) (*grant.Client, error) {
 	}
 	return nil, grant.ErrUnknownClient
 }
+
+// AllowedOrigin reports whether a browser origin may call the token
+// endpoint: an enabled client lists it in its AllowedCorsOrigins.
+func (c *Catalog) AllowedOrigin(origin string) bool { return c.snap.Load().origins[origin] }
 
 // Resources returns the scopes and resources now.
 func (c *Catalog) Resources() grant.Resources { return c.snap.Load().resources }

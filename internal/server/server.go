@@ -42,6 +42,9 @@ type Options struct {
 	Ring *signing.Ring
 	// Token is the token endpoint.
 	Token http.Handler
+	// TokenOrigin, when set, reports whether a browser origin may call the
+	// token endpoint (a client's AllowedCorsOrigins).
+	TokenOrigin func(origin string) bool
 	// Discovery lists what the token endpoint supports.
 	Discovery DiscoveryInfo
 	// Scopes, when set, gives the scopes now and a version that changes
@@ -120,8 +123,10 @@ type Server struct {
 	hsts []string
 	// getDiscovery and getJWKS are the routes' handlers, for hot.
 	getDiscovery, getJWKS http.HandlerFunc
-	welcome               *template.Template
-	started               time.Time
+	// token is the token endpoint with the CORS of its clients' origins.
+	token   http.HandlerFunc
+	welcome *template.Template
+	started time.Time
 }
 
 //go:embed templates
@@ -152,7 +157,8 @@ func New(opts Options) *Server {
 	s.mux.HandleFunc("OPTIONS "+PathOAuthMetadata, s.cors(nil))
 	s.mux.HandleFunc("GET "+PathJWKS, s.getJWKS)
 	s.mux.HandleFunc("OPTIONS "+PathJWKS, s.cors(nil))
-	s.mux.Handle(PathToken, opts.Token)
+	s.token = s.tokenCORS(opts.Token)
+	s.mux.Handle(PathToken, s.token)
 	s.mux.HandleFunc("GET /healthz", s.serveHealth)
 	s.mux.HandleFunc("GET /readyz", s.serveReady)
 	s.mux.HandleFunc("GET /{$}", s.serveWelcome)
@@ -207,7 +213,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) hot(r *http.Request) http.HandlerFunc {
 	switch r.URL.Path {
 	case PathToken:
-		return s.opts.Token.ServeHTTP
+		return s.token
 	case PathJWKS:
 		if r.Method == http.MethodGet {
 			return s.getJWKS
