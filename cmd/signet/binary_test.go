@@ -84,6 +84,11 @@ func testBinaryDevelopment(t *testing.T, bin string) {
 	binMode(t, filepath.Join(dir, "signet-data"), 0o700)
 	binMode(t, secretFile, 0o600)
 	binMode(t, filepath.Join(dir, "signet-data", "development-signing-key.pem"), 0o600)
+	// cert inspect does not call the key the server signs with unable to
+	// sign.
+	if out := binRun(t, bin, dir, env, "", "cert", "inspect", filepath.Join("signet-data", "development-signing-key.pem")); !strings.Contains(out, "\nToken signing: yes (RS256, PS256), as a development key only\n") || strings.Contains(out, "error:") {
+		t.Errorf("signet cert inspect of the development key:\n%s\nwant it to say that it signs, as a development key only, without an error", out)
+	}
 
 	// The curl command, with net/http.
 	resp := binPost(t, curl.url, curl.form, func(r *http.Request) { r.SetBasicAuth(curl.clientID, secret) })
