@@ -93,14 +93,17 @@ func (a *app) loadAndBuild(flag string) (*services, bool, error) {
 	if cfg == nil {
 		return nil, development, err
 	}
-	svc, err := a.build(cfg, development, err, nil)
+	svc, err := a.build(cfg, development, err, nil, true)
 	return svc, development, err
 }
 
 // build turns a configuration into services, reporting every problem at
 // its place in the file, together with loadErr's. Sections loadErr already
-// finds fault with are skipped, so that one mistake is reported once.
-func (a *app) build(cfg *config.Config, development bool, loadErr error, logger *slog.Logger) (*services, error) {
+// finds fault with are skipped, so that one mistake is reported once. A
+// check (config check) writes nothing: a development key that does not
+// exist yet is not made, and the services have no ring (keys.pending says
+// where serve will make it).
+func (a *app) build(cfg *config.Config, development bool, loadErr error, logger *slog.Logger, check bool) (*services, error) {
 	s := &services{cfg: cfg, static: catalog.Static{Clients: map[string]*grant.Client{}}}
 	var problems []config.Problem
 	add := func(path string, err error) {
@@ -195,7 +198,7 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 	// The keys.
 	// Managed keys come from the database, once serve has opened it; here
 	// only their key-encryption key is checked.
-	keys, keyProblems := a.loadKeys(cfg, faulty, !isManaged(cfg.Key))
+	keys, keyProblems := a.loadKeys(cfg, faulty, !isManaged(cfg.Key), check)
 	problems = append(problems, keyProblems...)
 	s.warnings = append(s.warnings, keys.warnings...)
 	s.keys = keys
@@ -250,18 +253,23 @@ type loadedKeys struct {
 	signing    []*signing.Key
 	validation []*signing.Key
 	warnings   []string
+	// pending is the development key that a check found missing: serve
+	// makes it.
+	pending string
 }
 
 // loadKeys loads the credentials of the key section (unless withSigning
 // is false) and of validationKeys, skipping the sections skip names (nil:
-// none), and reports each failure at its place in the file.
-func (a *app) loadKeys(cfg *config.Config, skip func(path string) bool, withSigning bool) (*loadedKeys, []config.Problem) {
+// none), and reports each failure at its place in the file. With noWrite,
+// a development key that does not exist yet is not made (out.pending).
+func (a *app) loadKeys(cfg *config.Config, skip func(path string) bool, withSigning, noWrite bool) (*loadedKeys, []config.Problem) {
 	if skip == nil {
 		skip = func(string) bool { return false }
 	}
 	out := &loadedKeys{}
 	var problems []config.Problem
 	loader := a.keyLoader(cfg)
+	loader.NoWrite = noWrite
 	if withSigning && cfg.Key != nil && !skip("key") {
 		if spec, err := loadSpec(cfg.Key); err != nil {
 			problems = append(problems, cfg.Problemf("key", "%v", err))
@@ -270,6 +278,7 @@ func (a *app) loadKeys(cfg *config.Config, skip func(path string) bool, withSign
 		} else {
 			out.signing = got.Keys
 			out.warnings = append(out.warnings, got.Warnings...)
+			out.pending = got.Pending
 		}
 	}
 	for i, vk := range cfg.ValidationKeys {

@@ -231,7 +231,9 @@ func (a *app) keysList(ctx context.Context, f catalogFlags) error {
 		return err
 	}
 	var views []keyView
-	keys, problems := a.loadKeys(cfg, nil, !isManaged(cfg.Key))
+	// A development key that does not exist yet is not made: list writes
+	// nothing.
+	keys, problems := a.loadKeys(cfg, nil, !isManaged(cfg.Key), true)
 	if err := (&config.Errors{Problems: problems}).Err(); err != nil {
 		return err
 	}
@@ -266,7 +268,7 @@ func (a *app) keysList(ctx context.Context, f catalogFlags) error {
 		if err != nil {
 			return err
 		}
-	} else {
+	} else if keys.pending == "" {
 		ring, err := signing.NewRing(keys.signing, nil, signing.RingOptions{Now: a.now})
 		if err != nil {
 			return fmt.Errorf("key: %w", err)
@@ -305,6 +307,12 @@ func (a *app) keysList(ctx context.Context, f catalogFlags) error {
 			// problem is in its "problem" member.
 			return errUnreadable
 		}
+		return nil
+	}
+	if keys.pending != "" {
+		fmt.Fprintf(a.stderr, "No signing key yet: signet serve creates the development signing key %s when it starts.\n", keys.pending)
+	}
+	if len(views) == 0 && keys.pending != "" {
 		return nil
 	}
 	if len(views) == 0 {

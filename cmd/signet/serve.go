@@ -141,7 +141,7 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	if err != nil {
 		logger, _ = newLogger(a.stderr, c.logFormat, "")
 	}
-	svc, err := a.build(cfg, development, loadErr, logger)
+	svc, err := a.build(cfg, development, loadErr, logger, false)
 	if err != nil {
 		return err
 	}
