@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
+	"context"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
@@ -759,4 +760,73 @@ func TestExampleConfigScript(t *testing.T) {
 		}
 	}
 	t.Fatal("config_example.txtar has no signet.yaml")
+}
+
+// TestBinaryBusyPort: signet serve binds its address before it creates
+// anything, so a port in use leaves no data directory, development key,
+// development client secret or database behind, in development mode and
+// with a configuration.
+func TestBinaryBusyPort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	t.Parallel()
+	bin := builtBinary(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { busy.Close() }) // after the parallel subtests
+	addr := busy.Addr().String()
+	tests := []struct {
+		name, config string
+	}{
+		{"development mode", ""},
+		{"configuration", "dataDir: data\nallowHttp: true\nkey:\n  type: Development\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			args := []string{"serve", "--listen", addr}
+			if tt.config != "" {
+				binWrite(t, dir, "signet.yaml", tt.config)
+				args = append(args, "--config", "signet.yaml")
+			}
+			before := binEntries(t, dir)
+			// Killed if it serves after all.
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, args...)
+			cmd.Dir, cmd.Env = dir, binEnv(dir)
+			out, err := cmd.CombinedOutput()
+			if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != exitError {
+				t.Fatalf("signet %s on a busy port: %v; want exit status 1\n%s", strings.Join(args, " "), err, out)
+			}
+			if want := "signet: listen on " + addr + ": the address is in use, by another server or another signet: stop it, or pick another address with --listen\n"; string(out) != want {
+				t.Errorf("output:\n%s\nwant:\n%s", out, want)
+			}
+			if after := binEntries(t, dir); !slices.Equal(after, before) {
+				t.Errorf("the refused serve left %v behind (before: %v)", after, before)
+			}
+		})
+	}
+}
+
+// binEntries lists every file and directory under dir.
+func binEntries(t *testing.T, dir string) []string {
+	t.Helper()
+	var names []string
+	err := filepath.WalkDir(dir, func(path string, _ os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		names = append(names, rel)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
 }

@@ -100,9 +100,11 @@ func (a *app) loadAndBuild(flag string) (*services, bool, error) {
 // build turns a configuration into services, reporting every problem at
 // its place in the file, together with loadErr's. Sections loadErr already
 // finds fault with are skipped, so that one mistake is reported once. A
-// check (config check) writes nothing: a development key that does not
-// exist yet is not made, and the services have no ring (keys.pending says
-// where serve will make it).
+// check (config check, and serve before it has its address) writes
+// nothing: a development key that does not exist yet is not made, and the
+// services have no ring (keys.pending says where serve will make it); in
+// development mode the development client (whose secret file is made on
+// first start) is left out.
 func (a *app) build(cfg *config.Config, development bool, loadErr error, logger *slog.Logger, check bool) (*services, error) {
 	s := &services{cfg: cfg, static: catalog.Static{Clients: map[string]*grant.Client{}}}
 	var problems []config.Problem
@@ -122,7 +124,7 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 		}
 		return false
 	}
-	if development {
+	if development && !check {
 		secretFile, err := developmentSecret(cfg.DataDir)
 		if err != nil {
 			return nil, err
