@@ -156,6 +156,17 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 			maxLifetime = gc.AccessTokenLifetime
 		}
 		for j, sec := range c.Secrets {
+			if sec.ValueFile != "" {
+				value, warning, err := readSecretFile(sec.ValueFile, "valueFile")
+				if err != nil {
+					add(fmt.Sprintf("%s.secrets[%d].valueFile", path, j), err)
+					continue
+				}
+				if warning != "" {
+					s.warnings = append(s.warnings, fmt.Sprintf("%s: %s.secrets[%d]: %s: whoever reads it can get tokens as %s", cfg.Pos(path).String(), path, j, warning, c.ClientID))
+				}
+				sec.Value = value
+			}
 			hashText := sec.Hash
 			if sec.Value != "" {
 				hashText = secret.Hash(sec.Value)
@@ -273,12 +284,15 @@ func (a *app) loadKeys(cfg *config.Config, skip func(path string) bool, withSign
 	loader := a.keyLoader(cfg)
 	loader.NoWrite = noWrite
 	if withSigning && cfg.Key != nil && !skip("key") {
-		if spec, err := loadSpec(cfg.Key); err != nil {
+		if spec, warning, err := loadSpec(cfg.Key); err != nil {
 			problems = append(problems, cfg.Problemf("key", "%v", err))
 		} else if got, err := loader.Load(spec, false); err != nil {
 			problems = append(problems, cfg.Problemf("key", "%v", err))
 		} else {
 			out.signing = got.Keys
+			if warning != "" {
+				out.warnings = append(out.warnings, fmt.Sprintf("%s: key.%s", cfg.Pos("key").String(), warning))
+			}
 			out.warnings = append(out.warnings, got.Warnings...)
 			out.pending = got.Pending
 		}
@@ -288,7 +302,7 @@ func (a *app) loadKeys(cfg *config.Config, skip func(path string) bool, withSign
 		if skip(path) {
 			continue
 		}
-		spec, err := loadSpec(&vk)
+		spec, warning, err := loadSpec(&vk)
 		var got *signing.Loaded
 		if err == nil {
 			got, err = loader.Load(spec, true)
@@ -296,6 +310,9 @@ func (a *app) loadKeys(cfg *config.Config, skip func(path string) bool, withSign
 		if err != nil {
 			problems = append(problems, cfg.Problemf(path, "%v", err))
 			continue
+		}
+		if warning != "" {
+			out.warnings = append(out.warnings, fmt.Sprintf("%s: %s.%s", cfg.Pos(path).String(), path, warning))
 		}
 		out.warnings = append(out.warnings, got.Warnings...)
 		out.validation = append(out.validation, got.Keys...)
@@ -312,18 +329,22 @@ func specOf(k *config.Key) signing.Spec {
 		Thumbprint: k.Thumbprint, FilePath: k.FilePath, Password: k.Password, Algorithm: k.Algorithm}
 }
 
-// loadSpec is specOf with what must be read first: a Pkcs11 key's PIN file
-// and id.
-func loadSpec(k *config.Key) (signing.Spec, error) {
-	spec := specOf(k)
+// loadSpec is specOf with what must be read first: the passwordFile, and
+// a Pkcs11 key's PIN file and id. The warning, if any, is about the
+// password file's permissions.
+func loadSpec(k *config.Key) (spec signing.Spec, warning string, err error) {
+	spec = specOf(k)
+	if spec.Password, warning, err = keyPassword(k); err != nil {
+		return spec, "", err
+	}
 	if k.Type != config.KeyPkcs11 {
-		return spec, nil
+		return spec, warning, nil
 	}
 	p := pkcs11.Config{Module: k.Module, TokenLabel: k.TokenLabel, Slot: k.Slot, KeyLabel: k.KeyLabel, PIN: k.Pin}
 	if k.KeyID != "" {
 		id, err := pkcs11.ParseID(k.KeyID)
 		if err != nil {
-			return spec, err
+			return spec, "", err
 		}
 		p.KeyID = id
 	}
@@ -331,17 +352,17 @@ func loadSpec(k *config.Key) (signing.Spec, error) {
 		data, err := os.ReadFile(k.PinFile)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			return spec, fmt.Errorf("pinFile %s does not exist (a relative pinFile is relative to the configuration file's directory)", k.PinFile)
+			return spec, "", fmt.Errorf("pinFile %s does not exist (a relative pinFile is relative to the configuration file's directory)", k.PinFile)
 		case err != nil:
-			return spec, fmt.Errorf("pinFile: %w", err)
+			return spec, "", fmt.Errorf("pinFile: %w", err)
 		}
 		p.PIN = strings.TrimRight(string(data), "\r\n")
 		if p.PIN == "" {
-			return spec, fmt.Errorf("pinFile %s is empty: it must hold the token's user PIN", k.PinFile)
+			return spec, "", fmt.Errorf("pinFile %s is empty: it must hold the token's user PIN", k.PinFile)
 		}
 	}
 	spec.Pkcs11 = p
-	return spec, nil
+	return spec, warning, nil
 }
 
 // developmentSecret returns the file holding the development client's

@@ -70,7 +70,14 @@ func (a *app) certDoctor(c *certDoctorCmd) error {
 			c.thumbprint, c.subject, c.file, algorithm = k.Thumbprint, k.Name, "", k.Algorithm
 			if strings.EqualFold(k.Type, "File") {
 				c.thumbprint, c.subject, c.file = "", "", k.FilePath
-				password = certs.StaticPassword(k.Password)
+				pw, warning, err := keyPassword(k)
+				if err != nil {
+					return fmt.Errorf("key: %w", err)
+				}
+				if warning != "" {
+					fmt.Fprintf(a.stderr, "warning: key.%s\n", warning)
+				}
+				password = certs.StaticPassword(pw)
 			}
 			c.store.location, c.store.name = orDefault(k.StoreLocation, "CurrentUser"), orDefault(k.StoreName, "My")
 		}

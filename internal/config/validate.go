@@ -240,6 +240,9 @@ func (v *validator) key(path string, k *Key, signing bool) {
 	default:
 		k.Type = t
 	}
+	if k.Password != "" && k.PasswordFile != "" {
+		v.addf(path+".password", "give password or passwordFile, not both")
+	}
 	switch k.Type {
 	case KeyDevelopment:
 		if !signing {
@@ -483,15 +486,19 @@ func (v *validator) clients(scopes map[string]bool) {
 		for j, s := range cl.Secrets {
 			sp := fmt.Sprintf("%s.secrets[%d]", path, j)
 			switch {
+			case s.ValueFile != "" && (s.Value != "" || s.Hash != ""):
+				v.addf(sp, "a secret has one of value, valueFile or hash, not several")
 			case s.Value != "" && s.Hash != "":
 				v.addf(sp, "a secret has value or hash, not both")
-			case s.Value == "" && s.Hash == "" && !v.failed(sp+".value", sp+".hash"):
+			case s.Value == "" && s.ValueFile == "" && s.Hash == "" && !v.failed(sp+".value", sp+".valueFile", sp+".hash"):
 				if _, ok := v.c.positions[sp+".value"]; ok {
 					v.addf(sp+".value", "value is empty")
+				} else if _, ok := v.c.positions[sp+".valueFile"]; ok {
+					v.addf(sp+".valueFile", "valueFile is empty: name the file that holds the secret")
 				} else if _, ok := v.c.positions[sp+".hash"]; ok {
 					v.addf(sp+".hash", "hash is empty")
 				} else {
-					v.addf(sp, "a secret needs value (the secret itself) or hash (what signet secret hash prints)")
+					v.addf(sp, "a secret needs value (the secret itself), valueFile (a file that holds it) or hash (what signet secret hash prints)")
 				}
 			}
 		}
