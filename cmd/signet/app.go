@@ -119,9 +119,14 @@ writing what OpenSSL, Windows and .NET read and write.
 
 Start here:
   signet serve                  development mode: a token in a minute
+  signet config init            write signet.yaml, ready to serve: a new
+                                signing certificate, a scope and a client
+  signet config check --config signet.yaml
+  signet serve --config signet.yaml
+
+Signing certificates:
   signet cert create --subject "CN=my-app-auth" --out my-app-auth.pfx
   signet store import my-app-auth.pfx
-  signet serve --config signet.yaml
   signet cert doctor --config signet.yaml
 
 Exit codes: 0 success, 1 failure, 2 wrong usage.`,

@@ -830,3 +830,63 @@ func binEntries(t *testing.T, dir string) []string {
 	}
 	return names
 }
+
+// TestBinaryConfigInit: what signet config init writes is served as it is,
+// with no environment variable at all: config check accepts it, signet
+// serve starts with it, and the secret it printed gets a token that a
+// relying party verifies through discovery and the JWKS, signed by the
+// certificate it made.
+func TestBinaryConfigInit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("stops the server with SIGTERM")
+	}
+	t.Parallel()
+	bin := builtBinary(t)
+	dir := t.TempDir()
+	noEnv := []string{}
+
+	out := binRun(t, bin, dir, noEnv, "", "config", "init")
+	m := regexp.MustCompile(`(?m)^The secret of client myapp, shown this once .*:\n  (\S+)$`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("signet config init printed no secret:\n%s", out)
+	}
+	secret := m[1]
+	config, err := os.ReadFile(filepath.Join(dir, "signet.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := regexp.MustCompile(`(?m)^#     thumbprint: ([0-9A-F]{40})$`).FindSubmatch(config)
+	if tm == nil {
+		t.Fatalf("the configuration names no thumbprint:\n%s", config)
+	}
+	thumbprint := string(tm[1])
+	if check := binRun(t, bin, dir, noEnv, "", "config", "check", "--config", "signet.yaml"); !strings.HasPrefix(check, "signet.yaml is valid.\n  signing key  "+thumbprint+" (RS256) from File signing.pfx, CN=signet-signing") {
+		t.Errorf("signet config check:\n%s", check)
+	}
+
+	srv := binServe(t, bin, dir, noEnv, "--config", "signet.yaml", "--listen", "127.0.0.1:0")
+	ctx := t.Context()
+	provider, err := oidc.NewProvider(ctx, srv.url)
+	if err != nil {
+		t.Fatalf("discovery: %v", err)
+	}
+	if kids := binKids(t, srv.url); !slices.Equal(kids, []string{thumbprint}) {
+		t.Errorf("JWKS kids %v; want the new certificate's thumbprint %s", kids, thumbprint)
+	}
+	cc := clientcredentials.Config{ClientID: "myapp", ClientSecret: secret, TokenURL: provider.Endpoint().TokenURL, Scopes: []string{"api1"}}
+	tok, err := cc.Token(ctx)
+	if err != nil {
+		t.Fatalf("a token for myapp with the printed secret: %v", err)
+	}
+	verifier := provider.Verifier(&oidc.Config{ClientID: "https://api.example.com", SupportedSigningAlgs: []string{"RS256"}})
+	binVerify(t, verifier, tok.AccessToken, thumbprint, "myapp", "api1")
+	wrong := binPost(t, provider.Endpoint().TokenURL, url.Values{"grant_type": {"client_credentials"}}, func(r *http.Request) { r.SetBasicAuth("myapp", "wrong"+secret) })
+	if wrong.status != http.StatusUnauthorized {
+		t.Errorf("a wrong secret: %d %s; want 401", wrong.status, wrong.body)
+	}
+	srv.stop()
+	srv.noSecrets(secret, tok.AccessToken)
+}

@@ -22,7 +22,7 @@ import (
 func (a *app) configCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
-		Short: "Check the server's configuration",
+		Short: "Write a starter configuration, or check one",
 		RunE:  runGroup,
 	}
 	var file string
@@ -41,7 +41,7 @@ Exit codes: 0 valid, 1 problems found, 2 wrong usage.`,
 		RunE:    func(cmd *cobra.Command, args []string) error { return a.configCheck(file) },
 	}
 	check.Flags().StringVar(&file, "config", "", "configuration `FILE` (default $SIGNET_CONFIG)")
-	cmd.AddCommand(check)
+	cmd.AddCommand(a.configInitCommand(), check)
 	return cmd
 }
 

@@ -49,9 +49,10 @@ func (a *app) serveCommand() *cobra.Command {
 		Long: `Run the token service: discovery, JWKS and the token endpoint
 (client_credentials), signing with the configured key.
 
-The configuration file is --config, else $SIGNET_CONFIG (YAML or JSON, see
-examples/signet.yaml). With neither, signet runs in development mode: a
-development signing key and the embedded database in ./signet-data, on
+The configuration file is --config, else $SIGNET_CONFIG (YAML or JSON;
+signet config init writes one to start from, with a new signing
+certificate and a client). With neither, signet runs in development mode:
+a development signing key and the embedded database in ./signet-data, on
 http://localhost:5000, with a development client whose secret is kept in
 ./signet-data; it prints a curl command that gets a token.
 
@@ -68,7 +69,7 @@ place, with an error in the log that says why.
 Exit codes: 0 stopped, 1 could not start (every problem of the
 configuration and the signing credential is listed), 2 wrong usage.`,
 		Example: `  signet serve
-  signet serve --config signet.yaml
+  signet config init && signet serve --config signet.yaml
   SIGNET_CONFIG=/etc/signet/signet.yaml signet serve --listen 0.0.0.0:8443`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return a.serve(cmd.Context(), c) },
