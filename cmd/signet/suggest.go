@@ -125,3 +125,28 @@ func flagError(c *cobra.Command, err error) error {
 	}
 	return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 }
+
+// helpCommand is "signet help [command]", which names what a mistyped
+// command probably was, as the command itself would (cobra's own shows the
+// root's help for "signet help serv", the root being a group that takes
+// arguments).
+func helpCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "Help for any command: signet help serve is signet serve --help.",
+		RunE: func(c *cobra.Command, args []string) error {
+			target, rest, err := c.Root().Find(args)
+			if err != nil {
+				return usageError{err}
+			}
+			if len(rest) > 0 {
+				return unknownCommand(target, rest[0])
+			}
+			// As cobra's own help command: the flags --help would show.
+			target.InitDefaultHelpFlag()
+			target.InitDefaultVersionFlag()
+			return target.Help()
+		},
+	}
+}

@@ -21,6 +21,8 @@ func TestSuggestions(t *testing.T) {
 		{[]string{"cert", "crate", "--subject", "CN=x"}, `unknown command "crate" for "signet cert"; did you mean create? (see signet cert --help)`},
 		{[]string{"store", "lsit"}, `unknown command "lsit" for "signet store"; did you mean list? (see signet store --help)`},
 		{[]string{"bogus"}, `unknown command "bogus" for "signet" (see signet --help)`},
+		{[]string{"help", "serv"}, `unknown command "serv" for "signet"; did you mean serve? (see signet --help)`},
+		{[]string{"help", "cert", "crate"}, `unknown command "crate" for "signet cert"; did you mean create? (see signet cert --help)`},
 		{[]string{"serve", "--conifg", "signet.yaml"}, `unknown flag: --conifg; did you mean --config? (see signet serve --help)`},
 		{[]string{"serve", "--conifg=signet.yaml"}, `unknown flag: --conifg; did you mean --config? (see signet serve --help)`},
 		{[]string{"serve", "-config", "signet.yaml"}, `unknown shorthand flag: 'c' in -config; did you mean --config? (see signet serve --help)`},
@@ -37,6 +39,19 @@ func TestSuggestions(t *testing.T) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2, no stdout, stderr %q", code, stdout, stderr, "signet: "+tt.want+"\n")
 			}
 		})
+	}
+}
+
+// TestHelpCommand: signet help COMMAND is COMMAND --help.
+func TestHelpCommand(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	for _, args := range [][]string{{"serve"}, {"cert", "create"}, {}} {
+		_, want, _ := c.run(append(args, "--help")...)
+		code, got, stderr := c.run(append([]string{"help"}, args...)...)
+		if code != exitOK || got != want || stderr != "" {
+			t.Errorf("signet help %s: exit %d, stderr %q, stdout equal to --help's: %v", strings.Join(args, " "), code, stderr, got == want)
+		}
 	}
 }
 
