@@ -93,7 +93,7 @@ func (e silentError) Error() string { return fmt.Sprintf("exit status %d", e.cod
 // subcommand such as "signet cert crate".
 func runGroup(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usagef("unknown command %q for %q (see %s --help)", args[0], cmd.CommandPath(), cmd.CommandPath())
+		return unknownCommand(cmd, args[0])
 	}
 	return cmd.Help()
 }
@@ -119,13 +119,23 @@ writing what OpenSSL, Windows and .NET read and write.
 
 Start here:
   signet serve                  development mode: a token in a minute
+  signet config init            write signet.yaml, ready to serve: a new
+                                signing certificate, a scope and a client
+  signet config check --config signet.yaml
+  signet serve --config signet.yaml
+
+Signing certificates:
   signet cert create --subject "CN=my-app-auth" --out my-app-auth.pfx
   signet store import my-app-auth.pfx
-  signet serve --config signet.yaml
   signet cert doctor --config signet.yaml
 
 Exit codes: 0 success, 1 failure, 2 wrong usage.`,
-		Version:       versionString(),
+		Version: versionString(),
+		// The root is a group too, so that an unknown command gets the
+		// same suggestions as "signet cert crate" (cobra's own would
+		// suggest cert for serv); see flagError for "serv --listen X".
+		Args:          cobra.ArbitraryArgs,
+		RunE:          runGroup,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		CompletionOptions: cobra.CompletionOptions{
@@ -133,9 +143,8 @@ Exit codes: 0 success, 1 failure, 2 wrong usage.`,
 		},
 	}
 	root.SetVersionTemplate(`signet {{.Version}}` + fmt.Sprintf(" (%s, %s/%s)\n", runtime.Version(), runtime.GOOS, runtime.GOARCH))
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
-	})
+	root.SetFlagErrorFunc(flagError)
+	root.SetHelpCommand(helpCommand())
 	root.AddCommand(a.versionCommand(), a.serveCommand(), a.configCommand(), a.secretCommand(), a.tokenCommand(), a.certCommand(), a.storeCommand(), a.migrateCommand(), a.clientCommand(), a.scopeCommand(), a.resourceCommand(), a.keysCommand())
 	return root
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
+	"context"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
@@ -85,6 +86,11 @@ func testBinaryDevelopment(t *testing.T, bin string) {
 	binMode(t, filepath.Join(dir, "signet-data"), 0o700)
 	binMode(t, secretFile, 0o600)
 	binMode(t, filepath.Join(dir, "signet-data", "development-signing-key.pem"), 0o600)
+	// cert inspect does not call the key the server signs with unable to
+	// sign.
+	if out := binRun(t, bin, dir, env, "", "cert", "inspect", filepath.Join("signet-data", "development-signing-key.pem")); !strings.Contains(out, "\nToken signing: yes (RS256, PS256), as a development key only\n") || strings.Contains(out, "error:") {
+		t.Errorf("signet cert inspect of the development key:\n%s\nwant it to say that it signs, as a development key only, without an error", out)
+	}
 
 	// The curl command, with net/http.
 	resp := binPost(t, curl.url, curl.form, func(r *http.Request) { r.SetBasicAuth(curl.clientID, secret) })
@@ -755,4 +761,133 @@ func TestExampleConfigScript(t *testing.T) {
 		}
 	}
 	t.Fatal("config_example.txtar has no signet.yaml")
+}
+
+// TestBinaryBusyPort: signet serve binds its address before it creates
+// anything, so a port in use leaves no data directory, development key,
+// development client secret or database behind, in development mode and
+// with a configuration.
+func TestBinaryBusyPort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	t.Parallel()
+	bin := builtBinary(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { busy.Close() }) // after the parallel subtests
+	addr := busy.Addr().String()
+	tests := []struct {
+		name, config string
+	}{
+		{"development mode", ""},
+		{"configuration", "dataDir: data\nallowHttp: true\nkey:\n  type: Development\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			args := []string{"serve", "--listen", addr}
+			if tt.config != "" {
+				binWrite(t, dir, "signet.yaml", tt.config)
+				args = append(args, "--config", "signet.yaml")
+			}
+			before := binEntries(t, dir)
+			// Killed if it serves after all.
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, args...)
+			cmd.Dir, cmd.Env = dir, binEnv(dir)
+			out, err := cmd.CombinedOutput()
+			if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != exitError {
+				t.Fatalf("signet %s on a busy port: %v; want exit status 1\n%s", strings.Join(args, " "), err, out)
+			}
+			if want := "signet: listen on " + addr + ": the address is in use, by another server or another signet: stop it, or pick another address with --listen\n"; string(out) != want {
+				t.Errorf("output:\n%s\nwant:\n%s", out, want)
+			}
+			if after := binEntries(t, dir); !slices.Equal(after, before) {
+				t.Errorf("the refused serve left %v behind (before: %v)", after, before)
+			}
+		})
+	}
+}
+
+// binEntries lists every file and directory under dir.
+func binEntries(t *testing.T, dir string) []string {
+	t.Helper()
+	var names []string
+	err := filepath.WalkDir(dir, func(path string, _ os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		names = append(names, rel)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
+// TestBinaryConfigInit: what signet config init writes is served as it is,
+// with no environment variable at all: config check accepts it, signet
+// serve starts with it, and the secret it printed gets a token that a
+// relying party verifies through discovery and the JWKS, signed by the
+// certificate it made.
+func TestBinaryConfigInit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("stops the server with SIGTERM")
+	}
+	t.Parallel()
+	bin := builtBinary(t)
+	dir := t.TempDir()
+	noEnv := []string{}
+
+	out := binRun(t, bin, dir, noEnv, "", "config", "init")
+	m := regexp.MustCompile(`(?m)^The secret of client myapp, shown this once .*:\n  (\S+)$`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("signet config init printed no secret:\n%s", out)
+	}
+	secret := m[1]
+	config, err := os.ReadFile(filepath.Join(dir, "signet.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := regexp.MustCompile(`(?m)^#     thumbprint: ([0-9A-F]{40})$`).FindSubmatch(config)
+	if tm == nil {
+		t.Fatalf("the configuration names no thumbprint:\n%s", config)
+	}
+	thumbprint := string(tm[1])
+	if check := binRun(t, bin, dir, noEnv, "", "config", "check", "--config", "signet.yaml"); !strings.HasPrefix(check, "signet.yaml is valid.\n  signing key  "+thumbprint+" (RS256) from File signing.pfx, CN=signet-signing") {
+		t.Errorf("signet config check:\n%s", check)
+	}
+
+	srv := binServe(t, bin, dir, noEnv, "--config", "signet.yaml", "--listen", "127.0.0.1:0")
+	ctx := t.Context()
+	provider, err := oidc.NewProvider(ctx, srv.url)
+	if err != nil {
+		t.Fatalf("discovery: %v", err)
+	}
+	if kids := binKids(t, srv.url); !slices.Equal(kids, []string{thumbprint}) {
+		t.Errorf("JWKS kids %v; want the new certificate's thumbprint %s", kids, thumbprint)
+	}
+	cc := clientcredentials.Config{ClientID: "myapp", ClientSecret: secret, TokenURL: provider.Endpoint().TokenURL, Scopes: []string{"api1"}}
+	tok, err := cc.Token(ctx)
+	if err != nil {
+		t.Fatalf("a token for myapp with the printed secret: %v", err)
+	}
+	verifier := provider.Verifier(&oidc.Config{ClientID: "https://api.example.com", SupportedSigningAlgs: []string{"RS256"}})
+	binVerify(t, verifier, tok.AccessToken, thumbprint, "myapp", "api1")
+	wrong := binPost(t, provider.Endpoint().TokenURL, url.Values{"grant_type": {"client_credentials"}}, func(r *http.Request) { r.SetBasicAuth("myapp", "wrong"+secret) })
+	if wrong.status != http.StatusUnauthorized {
+		t.Errorf("a wrong secret: %d %s; want 401", wrong.status, wrong.body)
+	}
+	srv.stop()
+	srv.noSecrets(secret, tok.AccessToken)
 }

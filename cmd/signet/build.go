@@ -90,14 +90,19 @@ func (a *app) loadAndBuild(flag string) (*services, bool, error) {
 	if cfg == nil {
 		return nil, development, err
 	}
-	svc, err := a.build(cfg, development, err, nil)
+	svc, err := a.build(cfg, development, err, nil, true)
 	return svc, development, err
 }
 
 // build turns a configuration into services, reporting every problem at
 // its place in the file, together with loadErr's. Sections loadErr already
-// finds fault with are skipped, so that one mistake is reported once.
-func (a *app) build(cfg *config.Config, development bool, loadErr error, logger *slog.Logger) (*services, error) {
+// finds fault with are skipped, so that one mistake is reported once. A
+// check (config check, and serve before it has its address) writes
+// nothing: a development key that does not exist yet is not made, and the
+// services have no ring (keys.pending says where serve will make it); in
+// development mode the development client (whose secret file is made on
+// first start) is left out.
+func (a *app) build(cfg *config.Config, development bool, loadErr error, logger *slog.Logger, check bool) (*services, error) {
 	s := &services{cfg: cfg, static: catalog.Static{Clients: map[string]*grant.Client{}}}
 	var problems []config.Problem
 	add := func(path string, err error) {
@@ -117,7 +122,7 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 		return false
 	}
 	var devSecretFile string
-	if development {
+	if development && !check {
 		secretFile, err := developmentSecret(cfg.DataDir)
 		if err != nil {
 			return nil, err
@@ -166,7 +171,7 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 	// The keys.
 	// Managed keys come from the database, once serve has opened it; here
 	// only their key-encryption key is checked.
-	keys, keyProblems := a.loadKeys(cfg, faulty, !isManaged(cfg.Key))
+	keys, keyProblems := a.loadKeys(cfg, faulty, !isManaged(cfg.Key), check)
 	problems = append(problems, keyProblems...)
 	s.warnings = append(s.warnings, keys.warnings...)
 	s.keys = keys
@@ -226,28 +231,37 @@ type loadedKeys struct {
 	signing    []*signing.Key
 	validation []*signing.Key
 	warnings   []string
+	// pending is the development key that a check found missing: serve
+	// makes it.
+	pending string
 }
 
 // loadKeys loads the credentials of the key section (unless withSigning
 // is false) and of validationKeys, skipping the sections skip names (nil:
-// none), and reports each failure at its place in the file.
-func (a *app) loadKeys(cfg *config.Config, skip func(path string) bool, withSigning bool) (*loadedKeys, []config.Problem) {
+// none), and reports each failure at its place in the file. With noWrite,
+// a development key that does not exist yet is not made (out.pending).
+func (a *app) loadKeys(cfg *config.Config, skip func(path string) bool, withSigning, noWrite bool) (*loadedKeys, []config.Problem) {
 	if skip == nil {
 		skip = func(string) bool { return false }
 	}
 	out := &loadedKeys{}
 	var problems []config.Problem
 	loader := a.keyLoader(cfg)
+	loader.NoWrite = noWrite
 	if withSigning && cfg.Key != nil && !skip("key") {
-		if spec, err := loadSpec(cfg.Key); err != nil {
+		if spec, warning, err := loadSpec(cfg.Key); err != nil {
 			problems = append(problems, cfg.Problemf("key", "%v", err))
 		} else if got, err := loader.Load(spec, false); err != nil {
 			problems = append(problems, cfg.Problemf("key", "%v", err))
 		} else {
 			out.signing = got.Keys
+			if warning != "" {
+				out.warnings = append(out.warnings, warnAt(cfg, "key.passwordFile", warning))
+			}
 			for _, w := range got.Warnings {
 				out.warnings = append(out.warnings, warnAt(cfg, keyValuePath("key", cfg.Key), w))
 			}
+			out.pending = got.Pending
 		}
 	}
 	for i, vk := range cfg.ValidationKeys {
@@ -255,7 +269,7 @@ func (a *app) loadKeys(cfg *config.Config, skip func(path string) bool, withSign
 		if skip(path) {
 			continue
 		}
-		spec, err := loadSpec(&vk)
+		spec, warning, err := loadSpec(&vk)
 		var got *signing.Loaded
 		if err == nil {
 			got, err = loader.Load(spec, true)
@@ -263,6 +277,9 @@ func (a *app) loadKeys(cfg *config.Config, skip func(path string) bool, withSign
 		if err != nil {
 			problems = append(problems, cfg.Problemf(path, "%v", err))
 			continue
+		}
+		if warning != "" {
+			out.warnings = append(out.warnings, warnAt(cfg, path+".passwordFile", warning))
 		}
 		for _, w := range got.Warnings {
 			out.warnings = append(out.warnings, warnAt(cfg, keyValuePath(path, &vk), w))
@@ -281,18 +298,22 @@ func specOf(k *config.Key) signing.Spec {
 		Thumbprint: k.Thumbprint, FilePath: k.FilePath, Password: k.Password, Algorithm: k.Algorithm}
 }
 
-// loadSpec is specOf with what must be read first: a Pkcs11 key's PIN file
-// and id.
-func loadSpec(k *config.Key) (signing.Spec, error) {
-	spec := specOf(k)
+// loadSpec is specOf with what must be read first: the passwordFile, and
+// a Pkcs11 key's PIN file and id. The warning, if any, is about the
+// password file's permissions.
+func loadSpec(k *config.Key) (spec signing.Spec, warning string, err error) {
+	spec = specOf(k)
+	if spec.Password, warning, err = keyPassword(k); err != nil {
+		return spec, "", err
+	}
 	if k.Type != config.KeyPkcs11 {
-		return spec, nil
+		return spec, warning, nil
 	}
 	p := pkcs11.Config{Module: k.Module, TokenLabel: k.TokenLabel, Slot: k.Slot, KeyLabel: k.KeyLabel, PIN: k.Pin}
 	if k.KeyID != "" {
 		id, err := pkcs11.ParseID(k.KeyID)
 		if err != nil {
-			return spec, err
+			return spec, "", err
 		}
 		p.KeyID = id
 	}
@@ -300,17 +321,17 @@ func loadSpec(k *config.Key) (signing.Spec, error) {
 		data, err := os.ReadFile(k.PinFile)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			return spec, fmt.Errorf("pinFile %s does not exist (a relative pinFile is relative to the configuration file's directory)", k.PinFile)
+			return spec, "", fmt.Errorf("pinFile %s does not exist (a relative pinFile is relative to the configuration file's directory)", k.PinFile)
 		case err != nil:
-			return spec, fmt.Errorf("pinFile: %w", err)
+			return spec, "", fmt.Errorf("pinFile: %w", err)
 		}
 		p.PIN = strings.TrimRight(string(data), "\r\n")
 		if p.PIN == "" {
-			return spec, fmt.Errorf("pinFile %s is empty: it must hold the token's user PIN", k.PinFile)
+			return spec, "", fmt.Errorf("pinFile %s is empty: it must hold the token's user PIN", k.PinFile)
 		}
 	}
 	spec.Pkcs11 = p
-	return spec, nil
+	return spec, warning, nil
 }
 
 // developmentSecret returns the file holding the development client's

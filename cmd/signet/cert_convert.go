@@ -39,6 +39,10 @@ Files holding the key are encrypted with the output password (--password-file,
 them in the clear. Input passwords come from --in-password-file/-env or a
 prompt, asked only when an input needs one.
 
+A credential that cannot sign tokens (a key usage without digitalSignature,
+as makecert -sky exchange makes) is converted all the same, for other uses,
+with a warning that says why it cannot sign.
+
 Exit codes: 0 converted, 1 failed (wrong password, key and certificate do
 not match, ...), 2 wrong usage.`,
 		Example: `  # pvk2pfx: a PVK and a CER made by makecert become one PFX
@@ -110,9 +114,26 @@ func (a *app) certConvert(c *certConvertCmd, inputs []string) error {
 		}{summary, written})
 	}
 	fmt.Fprintf(a.stdout, "Converted %s (%s, thumbprint %s).\n", summary.Subject, summary.Key, summary.Thumbprint)
-	printFindings(a.stdout, "  ", summary.Findings)
+	printFindings(a.stdout, "  ", convertFindings(summary.Findings))
 	printWritten(a.stdout, written)
 	return nil
+}
+
+// convertFindings turns what stops a credential from signing tokens into
+// warnings: a converter often makes a file for another use (TLS, an
+// encryption certificate), so convert writes it and exits 0, as inspect
+// reads such a file and exits 0, and says plainly that it cannot sign.
+func convertFindings(findings []certs.Finding) []certs.Finding {
+	out := make([]certs.Finding, len(findings))
+	for i, f := range findings {
+		if f.Severity == certs.Blocker {
+			f.Severity = certs.Warning
+			f.Message = "written, but it cannot sign tokens: " + f.Message
+			f.Fix = "to sign tokens: " + f.Fix
+		}
+		out[i] = f
+	}
+	return out
 }
 
 // readCredential reads every input and combines them into one credential.

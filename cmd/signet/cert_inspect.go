@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -48,15 +49,18 @@ be read (missing, malformed, wrong password), 2 wrong usage.`,
 
 // inspection is inspect's result, for --json.
 type inspection struct {
-	File              string          `json:"file"`
-	Format            certs.Format    `json:"format"`
-	Encrypted         bool            `json:"encrypted"`
-	Protection        string          `json:"protection,omitempty"`
-	Certificate       *certs.Summary  `json:"certificate"`
-	Chain             []chainEntry    `json:"chain,omitempty"`
-	PrivateKey        *certs.KeyInfo  `json:"privateKey"`
-	KeyMatches        bool            `json:"keyMatchesCertificate"`
-	CanSign           bool            `json:"canSign"`
+	File        string         `json:"file"`
+	Format      certs.Format   `json:"format"`
+	Encrypted   bool           `json:"encrypted"`
+	Protection  string         `json:"protection,omitempty"`
+	Certificate *certs.Summary `json:"certificate"`
+	Chain       []chainEntry   `json:"chain,omitempty"`
+	PrivateKey  *certs.KeyInfo `json:"privateKey"`
+	KeyMatches  bool           `json:"keyMatchesCertificate"`
+	CanSign     bool           `json:"canSign"`
+	// DevelopmentOnly: a bare key (no certificate), which signs only as
+	// key.type Development.
+	DevelopmentOnly   bool            `json:"developmentOnly,omitempty"`
 	SigningAlgorithms []string        `json:"signingAlgorithms,omitempty"`
 	Findings          []certs.Finding `json:"findings"`
 	Notes             []string        `json:"notes,omitempty"`
@@ -108,6 +112,15 @@ func (a *app) certInspect(c *certInspectCmd, path string) error {
 		for _, ch := range cred.Chain {
 			r.Chain = append(r.Chain, chainEntry{certs.SubjectString(ch), certs.IssuerString(ch), certs.Thumbprint(ch), ch.NotAfter.UTC()})
 		}
+	case contents.Key != nil && !contents.Encrypted && certs.SigningAlgorithms(contents.Key) != nil:
+		// A bare key signs as key.type Development does (the development
+		// key is one): its public key is published as a JWK, with no
+		// certificate. File and Store need the certificate.
+		r.CanSign, r.DevelopmentOnly = true, true
+		r.SigningAlgorithms = certs.SigningAlgorithms(contents.Key)
+		r.Findings = append(r.Findings, certs.Finding{Severity: certs.Warning, Code: "no-certificate",
+			Message: "it holds a private key but no certificate: Signet signs with a bare key like this one only as key.type Development (signet serve's development-signing-key.pem is one), for development; key.type File needs the certificate too",
+			Fix:     fmt.Sprintf("for production, create a certificate: signet cert create; or combine this key with its certificate: signet cert convert --key %s --cer CERT.cer --out CREDENTIAL.pfx", path)})
 	case contents.Key != nil:
 		r.Findings = append(r.Findings, certs.Finding{Severity: certs.Blocker, Code: "no-certificate",
 			Message: "it holds a private key but no certificate; a signing credential needs both (the certificate is what APIs are given)",
@@ -141,6 +154,11 @@ func (a *app) certInspect(c *certInspectCmd, path string) error {
 	} else if r.PrivateKey != nil {
 		fmt.Fprintf(w, "  Private key  %s\n", r.PrivateKey)
 		fmt.Fprintln(w, "  Certificate  none")
+	}
+	if r.DevelopmentOnly {
+		fmt.Fprintf(w, "\nToken signing: yes (%s), as a development key only\n", strings.Join(r.SigningAlgorithms, ", "))
+		printFindings(w, "  ", r.Findings)
+		return nil
 	}
 	printVerdict(w, r.CanSign, r.SigningAlgorithms, r.Findings)
 	return nil

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -19,7 +22,7 @@ import (
 func (a *app) configCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
-		Short: "Check the server's configuration",
+		Short: "Write a starter configuration, or check one",
 		RunE:  runGroup,
 	}
 	var file string
@@ -38,7 +41,7 @@ Exit codes: 0 valid, 1 problems found, 2 wrong usage.`,
 		RunE:    func(cmd *cobra.Command, args []string) error { return a.configCheck(file) },
 	}
 	check.Flags().StringVar(&file, "config", "", "configuration `FILE` (default $SIGNET_CONFIG)")
-	cmd.AddCommand(check)
+	cmd.AddCommand(a.configInitCommand(), check)
 	return cmd
 }
 
@@ -64,22 +67,63 @@ func (a *app) configCheck(flag string) error {
 	if isManaged(cfg.Key) {
 		return a.configCheckManaged(svc)
 	}
-	signer := svc.ring.Signer()
 	fmt.Fprintf(a.stdout, "%s is valid.\n", cfg.File)
-	fmt.Fprintf(a.stdout, "  signing key  %s (%s) from %s", signer.ID, signer.Algorithm, signer.Source)
-	if sub := signer.Subject(); sub != "" {
-		fmt.Fprintf(a.stdout, ", %s, expires %s", sub, signer.NotAfter().UTC().Format("2006-01-02"))
+	if pending := svc.keys.pending; pending != "" {
+		fmt.Fprintf(a.stdout, "  signing key  Development (RSA 2048, %s): %s, made by signet serve on first start\n", cmp.Or(cfg.Key.Algorithm, "RS256"), pending)
+		if n := len(svc.keys.validation); n > 0 {
+			fmt.Fprintf(a.stdout, "  also published  %d key(s)\n", n)
+		}
+	} else {
+		signer := svc.ring.Signer()
+		fmt.Fprintf(a.stdout, "  signing key  %s (%s) from %s", signer.ID, signer.Algorithm, signer.Source)
+		if sub := signer.Subject(); sub != "" {
+			fmt.Fprintf(a.stdout, ", %s, expires %s", sub, signer.NotAfter().UTC().Format("2006-01-02"))
+		}
+		fmt.Fprintln(a.stdout)
+		if n := len(svc.ring.Published()) - 1; n > 0 {
+			fmt.Fprintf(a.stdout, "  also published  %d key(s)\n", n)
+		}
 	}
-	fmt.Fprintln(a.stdout)
-	if n := len(svc.ring.Published()) - 1; n > 0 {
-		fmt.Fprintf(a.stdout, "  also published  %d key(s)\n", n)
-	}
+	a.printCatalogSummary(svc)
+	a.printFirstStart(cfg, svc.keys.pending)
+	return nil
+}
+
+// printCatalogSummary prints the file's clients and scopes, or "none".
+func (a *app) printCatalogSummary(svc *services) {
 	var ids []string
 	for id := range svc.static.Clients {
 		ids = append(ids, id)
 	}
-	fmt.Fprintf(a.stdout, "  clients      %d (%s)\n  scopes       %s\n", len(ids), strings.Join(sortedStrings(ids), ", "), strings.Join(svc.static.Scopes, ", "))
-	return nil
+	clients, scopes := "none in the file", "none in the file"
+	if len(ids) > 0 {
+		clients = fmt.Sprintf("%d (%s)", len(ids), strings.Join(sortedStrings(ids), ", "))
+	}
+	if len(svc.static.Scopes) > 0 {
+		scopes = strings.Join(svc.static.Scopes, ", ")
+	}
+	fmt.Fprintf(a.stdout, "  clients      %s\n  scopes       %s\n", clients, scopes)
+}
+
+// printFirstStart says what signet serve would create that does not exist
+// yet, since config check creates nothing: the data directory, the
+// development key, the SQLite database.
+func (a *app) printFirstStart(cfg *config.Config, devKey string) {
+	var create []string
+	if _, err := os.Stat(cfg.DataDir); errors.Is(err, fs.ErrNotExist) {
+		create = append(create, cfg.DataDir+string(filepath.Separator))
+	}
+	if devKey != "" {
+		create = append(create, devKey)
+	}
+	if cfg.Storage.Driver == config.DriverSQLite {
+		if _, err := os.Stat(cfg.Storage.DSN); errors.Is(err, fs.ErrNotExist) {
+			create = append(create, cfg.Storage.DSN)
+		}
+	}
+	if len(create) > 0 {
+		fmt.Fprintf(a.stdout, "  first start  signet serve creates %s (config check wrote nothing)\n", strings.Join(create, ", "))
+	}
 }
 
 func sortedStrings(s []string) []string {
@@ -135,10 +179,7 @@ func (a *app) configCheckManaged(svc *services) error {
 	} else {
 		fmt.Fprintf(a.stdout, "  signing keys  Managed: %s; %d key(s) in the %s database\n", strings.Join(signing, ", "), len(infos), cfg.Storage.Driver)
 	}
-	var ids []string
-	for id := range svc.static.Clients {
-		ids = append(ids, id)
-	}
-	fmt.Fprintf(a.stdout, "  clients      %d (%s)\n  scopes       %s\n", len(ids), strings.Join(sortedStrings(ids), ", "), strings.Join(svc.static.Scopes, ", "))
+	a.printCatalogSummary(svc)
+	a.printFirstStart(cfg, "")
 	return nil
 }

@@ -23,7 +23,7 @@ type certDoctorCmd struct {
 func (a *app) certDoctorCommand() *cobra.Command {
 	c := &certDoctorCmd{}
 	cmd := &cobra.Command{
-		Use:   "doctor (--thumbprint T | --subject DN | --file F) [flags]",
+		Use:   "doctor (--config FILE | --thumbprint T | --subject DN | --file F) [flags]",
 		Short: "Check, step by step, whether the server would find a usable signing credential",
 		Long: `Check, step by step, what the server would do with the signing credential it
 is configured with: which store and directory are searched (Azure App
@@ -70,7 +70,14 @@ func (a *app) certDoctor(c *certDoctorCmd) error {
 			c.thumbprint, c.subject, c.file, algorithm = k.Thumbprint, k.Name, "", k.Algorithm
 			if strings.EqualFold(k.Type, "File") {
 				c.thumbprint, c.subject, c.file = "", "", k.FilePath
-				password = certs.StaticPassword(k.Password)
+				pw, warning, err := keyPassword(k)
+				if err != nil {
+					return fmt.Errorf("key: %w", err)
+				}
+				if warning != "" {
+					fmt.Fprintf(a.stderr, "warning: key.%s\n", warning)
+				}
+				password = certs.StaticPassword(pw)
 			}
 			c.store.location, c.store.name = orDefault(k.StoreLocation, "CurrentUser"), orDefault(k.StoreName, "My")
 		}
@@ -84,7 +91,7 @@ func (a *app) certDoctor(c *certDoctorCmd) error {
 		return usageError{fmt.Errorf("--name: %w", err)}
 	}
 	if c.thumbprint == "" && c.subject == "" && c.file == "" {
-		return usagef("give what the server is configured with: --thumbprint, --subject or --file")
+		return usagef("give the server's configuration, --config FILE (or set SIGNET_CONFIG), whose key section is checked; or what that section gives: --thumbprint, --subject or --file")
 	}
 	report := doctor.Check(doctor.Request{
 		Thumbprint: c.thumbprint,

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -32,7 +33,9 @@ under the key-encryption key, announces each in the JWKS propagationTime
 before it signs, signs with it for rotationInterval, and keeps it published
 retentionDuration after.
 
-The configuration is given by --config FILE or $SIGNET_CONFIG.`,
+The configuration is given by --config FILE or $SIGNET_CONFIG. Development
+mode (no configuration) has no managed keys: signet serve makes its
+development key once and signs with it until the file is deleted.`,
 		RunE: runGroup,
 	}
 	cmd.AddCommand(a.keysListCommand(), a.keysRotateCommand(), a.keysRetireCommand(), a.keysRekeyCommand(), a.keysKEKCommand())
@@ -42,15 +45,25 @@ The configuration is given by --config FILE or $SIGNET_CONFIG.`,
 // keysIgnoredSections are what the keys commands do not use.
 var keysIgnoredSections = []string{"tls", "listen", "log", "issuer", "trustProxy", "allowHttp", "accessTokenJwtType", "strictClientAssertionAudience", "apiScopes", "apiResources", "clients"}
 
+// registerKeysFlags registers --config (and --json) for a keys command,
+// which needs a configuration: there is nothing to manage in development
+// mode.
+func registerKeysFlags(f *catalogFlags, cmd *cobra.Command, json bool) {
+	f.register(cmd, json)
+	cmd.Flags().Lookup("config").Usage = "configuration `FILE` (default $SIGNET_CONFIG)"
+}
+
 // keysConfig loads the configuration, keeping the problems of the sections
-// the keys commands use (key, validationKeys, storage, dataDir).
-func (a *app) keysConfig(flag string) (*config.Config, error) {
+// the keys commands use (key, validationKeys, storage, dataDir). Without
+// one, it says that development keys are not managed, and what to do.
+func (a *app) keysConfig(flag, what string) (*config.Config, error) {
 	path, err := config.Find(flag, a.lookupEnv)
 	if err != nil {
 		return nil, err
 	}
 	if path == "" {
-		return nil, usagef("give the configuration: --config FILE or $SIGNET_CONFIG (in development mode the key is signet-data/development-signing-key.pem; signet cert inspect shows it)")
+		devKey := filepath.Join(config.DefaultDataDir, signing.DevelopmentKeyFile)
+		return nil, usagef("%s needs a configuration (--config FILE or SIGNET_CONFIG). Without one, signet serve runs in development mode, whose key is not managed: it makes %s once and signs with it until the file is deleted (signet cert inspect %s shows it). For keys that Signet rotates, configure key.type Managed (signet config init writes a configuration to start from)", what, devKey, devKey)
 	}
 	cfg, _, err := a.loadConfigFor(path, keysIgnoredSections)
 	if err != nil {
@@ -61,9 +74,12 @@ func (a *app) keysConfig(flag string) (*config.Config, error) {
 
 // withManager opens the store and the manager of a Managed configuration.
 func (a *app) withManager(ctx context.Context, flag, what string, fn func(cfg *config.Config, m *managed.Manager, db storage.Store) error) error {
-	cfg, err := a.keysConfig(flag)
+	cfg, err := a.keysConfig(flag, what)
 	if err != nil {
 		return err
+	}
+	if cfg.Key != nil && cfg.Key.Type == config.KeyDevelopment {
+		return fmt.Errorf("%s is for key.type Managed; %s has key.type Development, whose key is not managed: signet serve makes %s once and signs with it until the file is deleted (then tokens it signed stop validating). For keys that Signet rotates, set key.type Managed (see signet keys --help)", what, cfg.File, developmentKeyPath(cfg))
 	}
 	if !isManaged(cfg.Key) {
 		return fmt.Errorf("%s is for key.type Managed; %s has key.type %s, whose keys Signet does not create: roll it over by hand (add the new certificate to validationKeys, wait for caches, swap, remove; see the README)", what, cfg.File, keyType(cfg))
@@ -143,6 +159,15 @@ func describeSkew(d time.Duration) string {
 // errNoSchema: the database has no tables yet, so no keys.
 var errNoSchema = errors.New("the database has no schema yet")
 
+// developmentKeyPath is where a Development key is kept: its filePath, or
+// the data directory's development-signing-key.pem.
+func developmentKeyPath(cfg *config.Config) string {
+	if cfg.Key != nil && cfg.Key.FilePath != "" {
+		return cfg.Key.FilePath
+	}
+	return filepath.Join(cfg.DataDir, signing.DevelopmentKeyFile)
+}
+
 func keyType(cfg *config.Config) string {
 	if cfg.Key == nil {
 		return "(none)"
@@ -196,17 +221,19 @@ creates the first keys).`,
 		Args:    cobra.NoArgs,
 		RunE:    func(cmd *cobra.Command, _ []string) error { return a.keysList(cmd.Context(), f) },
 	}
-	f.register(cmd, true)
+	registerKeysFlags(&f, cmd, true)
 	return cmd
 }
 
 func (a *app) keysList(ctx context.Context, f catalogFlags) error {
-	cfg, err := a.keysConfig(f.config)
+	cfg, err := a.keysConfig(f.config, "signet keys list")
 	if err != nil {
 		return err
 	}
 	var views []keyView
-	keys, problems := a.loadKeys(cfg, nil, !isManaged(cfg.Key))
+	// A development key that does not exist yet is not made: list writes
+	// nothing.
+	keys, problems := a.loadKeys(cfg, nil, !isManaged(cfg.Key), true)
 	if err := (&config.Errors{Problems: problems}).Err(); err != nil {
 		return err
 	}
@@ -241,7 +268,7 @@ func (a *app) keysList(ctx context.Context, f catalogFlags) error {
 		if err != nil {
 			return err
 		}
-	} else {
+	} else if keys.pending == "" {
 		ring, err := signing.NewRing(keys.signing, nil, signing.RingOptions{Now: a.now})
 		if err != nil {
 			return fmt.Errorf("key: %w", err)
@@ -280,6 +307,12 @@ func (a *app) keysList(ctx context.Context, f catalogFlags) error {
 			// problem is in its "problem" member.
 			return errUnreadable
 		}
+		return nil
+	}
+	if keys.pending != "" {
+		fmt.Fprintf(a.stderr, "No signing key yet: signet serve creates the development signing key %s when it starts.\n", keys.pending)
+	}
+	if len(views) == 0 && keys.pending != "" {
 		return nil
 	}
 	if len(views) == 0 {
@@ -370,7 +403,7 @@ storage.pollInterval on SQLite. Run it once, not on every instance.`,
 			})
 		},
 	}
-	f.register(cmd, true)
+	registerKeysFlags(&f, cmd, true)
 	cmd.Flags().StringVar(&alg, "algorithm", "", "the series to rotate (default: the first of key.signingAlgorithms)")
 	cmd.Flags().BoolVar(&now, "now", false, "the new key signs at once, without propagation (a compromised key)")
 	return cmd
@@ -428,7 +461,7 @@ Asks for confirmation on a terminal; elsewhere give --yes.`,
 			})
 		},
 	}
-	f.register(cmd, false)
+	registerKeysFlags(&f, cmd, false)
 	cmd.Flags().BoolVar(&yes, "yes", false, "do not ask for confirmation")
 	cmd.Flags().BoolVar(&revoke, "revoke", false, "drop the key from the JWKS too: the tokens it signed stop validating (a compromised key)")
 	return cmd
@@ -496,7 +529,7 @@ re-encrypted ones until they restart.`,
 			})
 		},
 	}
-	f.register(cmd, false)
+	registerKeysFlags(&f, cmd, false)
 	cmd.Flags().StringVar(&oldEnv, "old-kek-env", "", "environment variable `VAR` holding the old key-encryption key")
 	cmd.Flags().StringVar(&oldFile, "old-kek-file", "", "`FILE` holding the old key-encryption key")
 	return cmd

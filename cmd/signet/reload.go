@@ -200,7 +200,7 @@ func (r *keyReloader) apply(trigger string, cfg *config.Config, sync func() erro
 		r.seen = seen
 	}
 	withSigning := reloadsSigning(cfg.Key.Type)
-	keys, problems := r.a.loadKeys(cfg, nil, withSigning)
+	keys, problems := r.a.loadKeys(cfg, nil, withSigning, false)
 	if len(problems) > 0 {
 		return r.fail(trigger, (&config.Errors{Problems: problems}).Err())
 	}

@@ -51,9 +51,10 @@ func (a *app) serveCommand() *cobra.Command {
 		Long: `Run the token service: discovery, JWKS and the token endpoint
 (client_credentials), signing with the configured key.
 
-The configuration file is --config, else $SIGNET_CONFIG (YAML or JSON, see
-examples/signet.yaml). With neither, signet runs in development mode: a
-development signing key and the embedded database in ./signet-data, on
+The configuration file is --config, else $SIGNET_CONFIG (YAML or JSON;
+signet config init writes one to start from, with a new signing
+certificate and a client). With neither, signet runs in development mode:
+a development signing key and the embedded database in ./signet-data, on
 http://localhost:5000, with a development client whose secret is kept in
 ./signet-data; it prints a curl command that gets a token.
 
@@ -72,7 +73,7 @@ place, with an error in the log that says why.
 Exit codes: 0 stopped, 1 could not start (every problem of the
 configuration and the signing credential is listed), 2 wrong usage.`,
 		Example: `  signet serve
-  signet serve --config signet.yaml
+  signet config init && signet serve --config signet.yaml
   SIGNET_CONFIG=/etc/signet/signet.yaml signet serve --listen 0.0.0.0:8443`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return a.serve(cmd.Context(), c) },
@@ -137,17 +138,40 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		}
 	}
 	override(cfg)
-	// Before the keys are loaded, so that a change meanwhile is seen.
-	watched := a.watchedFingerprints(cfg)
 	// The file's log settings were checked with the rest; defaults for now
 	// if they are wrong, since build reports it.
 	logger, err := newLogger(a.stderr, cfg.Log.Format, cfg.Log.Level)
 	if err != nil {
 		logger, _ = newLogger(a.stderr, c.logFormat, "")
 	}
-	svc, err := a.build(cfg, development, loadErr, logger)
+	// Before the keys are loaded, so that a change meanwhile is seen.
+	watched := a.watchedFingerprints(cfg)
+	// Everything the configuration gets wrong is reported before the
+	// address is taken, and nothing is written yet: a check build makes
+	// neither the development key nor the development client's secret.
+	svc, err := a.build(cfg, development, loadErr, logger, true)
 	if err != nil {
 		return err
+	}
+	// Then the address, before anything is written: a busy port must not
+	// leave a data directory, a development key and secret, or a database
+	// behind.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("listen on %s: the address is in use, by another server or another signet: stop it, or pick another address with --listen", cfg.Listen)
+	} else if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	// Closed on every return before Serve; then hs.Serve owns it, and
+	// closing it again is harmless.
+	defer ln.Close()
+	if development || svc.keys.pending != "" {
+		// Now the development key and client secret are made (or read):
+		// a build again, which costs little (a PEM key; the validation
+		// keys of a Development configuration, if any, are read twice).
+		if svc, err = a.build(cfg, development, nil, logger, false); err != nil {
+			return err
+		}
 	}
 	for _, n := range svc.notes {
 		logger.Info(n)
@@ -231,12 +255,6 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	}
 
 	srv := a.newServer(svc, db, cat, logger)
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if errors.Is(err, syscall.EADDRINUSE) {
-		return fmt.Errorf("listen on %s: the address is in use, by another server or another signet: stop it, or pick another address with --listen", cfg.Listen)
-	} else if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
-	}
 	if svc.tls != nil {
 		ln = tls.NewListener(ln, svc.tls)
 	}

@@ -331,15 +331,19 @@ func (v *validator) secrets(path string, cl *Client) {
 	for j, s := range cl.Secrets {
 		sp := fmt.Sprintf("%s.secrets[%d]", path, j)
 		switch {
+		case s.ValueFile != "" && (s.Value != "" || s.Hash != ""):
+			v.addf(sp, "a secret has one of value, valueFile or hash, not several")
 		case s.Value != "" && s.Hash != "":
 			v.addf(sp, "a secret has value or hash, not both")
-		case s.Value == "" && s.Hash == "" && !v.failed(sp+".value", sp+".hash"):
+		case s.Value == "" && s.ValueFile == "" && s.Hash == "" && !v.failed(sp+".value", sp+".valueFile", sp+".hash"):
 			if _, ok := v.c.positions[sp+".value"]; ok {
 				v.addf(sp+".value", "value is empty")
+			} else if _, ok := v.c.positions[sp+".valueFile"]; ok {
+				v.addf(sp+".valueFile", "valueFile is empty: name the file that holds the secret")
 			} else if _, ok := v.c.positions[sp+".hash"]; ok {
 				v.addf(sp+".hash", "hash is empty")
 			} else {
-				v.addf(sp, "a secret needs value (the secret itself) or hash (what signet secret hash prints)")
+				v.addf(sp, "a secret needs value (the secret itself), valueFile (a file that holds it) or hash (what signet secret hash prints)")
 			}
 		case s.Value != "" && isIdentityServerHash(s.Value):
 			v.warnf(sp+".value", "this value has the shape of an IdentityServer hash (base64 of a SHA-256 or SHA-512), but value is the plain secret: clients that send the original secret will be refused. If it is a hash, write it as hash: (or in clientSecrets, IdentityServer's form, where Value is a hash)")

@@ -169,8 +169,12 @@ type Key struct {
 	// FilePath is the credential file for File (.pfx/.p12 or PEM) and
 	// where Development keeps its key.
 	FilePath string `yaml:"filePath"`
-	// Password opens FilePath.
-	Password string `yaml:"password"`
+	// Password opens FilePath; or PasswordFile, a file that holds it
+	// (relative to the configuration file's directory; a trailing newline
+	// is not part of it), which keeps it out of the file and the
+	// environment.
+	Password     string `yaml:"password"`
+	PasswordFile string `yaml:"passwordFile"`
 	// Algorithm is the JWS algorithm: default RS256 for RSA keys and
 	// ES256/ES384/ES512 by curve; PS256 is allowed for RSA.
 	Algorithm string `yaml:"algorithm"`
@@ -289,9 +293,12 @@ type Client struct {
 	skip string
 }
 
-// Secret is a client secret: Value (hashed when loaded) or Hash.
+// Secret is a client secret: Value (hashed when loaded), ValueFile (a file
+// that holds the value, relative to the configuration file's directory; a
+// trailing newline is not part of it) or Hash.
 type Secret struct {
 	Value       string `yaml:"value"`
+	ValueFile   string `yaml:"valueFile"`
 	Hash        string `yaml:"hash"`
 	Description string `yaml:"description"`
 	// Expiration, when set, is when the secret stops working: a date

@@ -40,8 +40,9 @@ const DefaultSigningAlgorithm = "RS256"
 // It also resolves relative paths against the directory of the
 // configuration file (File) rather than the working directory, so that a
 // configuration means the same whatever directory the server starts in:
-// dataDir, the filePath of key and of each validation key, and
-// tls.certFile and tls.keyFile. With no File, paths stay relative to the
+// dataDir, the filePath and passwordFile of key and of each validation key,
+// key.keyEncryptionKeyFile, key.pinFile, key.module, each client secret's
+// valueFile, and tls.certFile and tls.keyFile. With no File, paths stay relative to the
 // working directory. Calling Defaults again changes nothing.
 func (c *Config) Defaults() {
 	if c.Listen == "" {
@@ -96,6 +97,7 @@ func (c *Config) Defaults() {
 		}
 		if c.Key != nil {
 			c.Key.FilePath = c.resolve(c.Key.FilePath)
+			c.Key.PasswordFile = c.resolve(c.Key.PasswordFile)
 			c.Key.KeyEncryptionKeyFile = c.resolve(c.Key.KeyEncryptionKeyFile)
 			c.Key.PinFile = c.resolve(c.Key.PinFile)
 			c.Key.Module = c.resolve(c.Key.Module)
@@ -103,6 +105,13 @@ func (c *Config) Defaults() {
 		for i := range c.ValidationKeys {
 			k := &c.ValidationKeys[i]
 			k.FilePath = c.resolve(k.FilePath)
+			k.PasswordFile = c.resolve(k.PasswordFile)
+		}
+		for i := range c.Clients {
+			for j := range c.Clients[i].Secrets {
+				s := &c.Clients[i].Secrets[j]
+				s.ValueFile = c.resolve(s.ValueFile)
+			}
 		}
 		if c.TLS != nil {
 			c.TLS.CertFile = c.resolve(c.TLS.CertFile)

@@ -40,20 +40,25 @@ func TestDefaults(t *testing.T) {
 		c := &Config{
 			File:           filepath.Join("etc", "signet", "signet.yaml"),
 			DataDir:        "data",
-			Key:            &Key{Type: "File", FilePath: "keys/signing.pfx"},
-			ValidationKeys: []Key{{Type: "File", FilePath: "old.pem"}, {Type: "Store"}},
+			Key:            &Key{Type: "File", FilePath: "keys/signing.pfx", PasswordFile: "keys/signing.password"},
+			ValidationKeys: []Key{{Type: "File", FilePath: "old.pem", PasswordFile: "/run/secrets/old"}, {Type: "Store"}},
 			TLS:            &TLS{CertFile: "tls.crt", KeyFile: "/etc/ssl/tls.key"},
+			Clients:        []Client{{ClientID: "a", Secrets: []Secret{{ValueFile: "a.secret"}, {Value: "v"}}}},
 		}
 		c.Defaults()
 		c.Defaults() // a second time changes nothing
 		dir := filepath.Join("etc", "signet")
 		for got, want := range map[string]string{
-			c.DataDir:                    filepath.Join(dir, "data"),
-			c.Key.FilePath:               filepath.Join(dir, "keys", "signing.pfx"),
-			c.ValidationKeys[0].FilePath: filepath.Join(dir, "old.pem"),
-			c.ValidationKeys[1].FilePath: "",
-			c.TLS.CertFile:               filepath.Join(dir, "tls.crt"),
-			c.TLS.KeyFile:                "/etc/ssl/tls.key",
+			c.DataDir:                         filepath.Join(dir, "data"),
+			c.Key.FilePath:                    filepath.Join(dir, "keys", "signing.pfx"),
+			c.ValidationKeys[0].FilePath:      filepath.Join(dir, "old.pem"),
+			c.ValidationKeys[1].FilePath:      "",
+			c.Key.PasswordFile:                filepath.Join(dir, "keys", "signing.password"),
+			c.ValidationKeys[0].PasswordFile:  "/run/secrets/old",
+			c.Clients[0].Secrets[0].ValueFile: filepath.Join(dir, "a.secret"),
+			c.Clients[0].Secrets[1].ValueFile: "",
+			c.TLS.CertFile:                    filepath.Join(dir, "tls.crt"),
+			c.TLS.KeyFile:                     "/etc/ssl/tls.key",
 		} {
 			if got != want {
 				t.Errorf("%q, want %q", got, want)

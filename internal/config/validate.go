@@ -266,6 +266,9 @@ func (v *validator) key(path string, k *Key, signing bool) {
 	default:
 		k.Type = t
 	}
+	if k.Password != "" && k.PasswordFile != "" {
+		v.addf(path+".password", "give password or passwordFile, not both")
+	}
 	switch k.Type {
 	case KeyDevelopment:
 		if !signing {

@@ -142,9 +142,21 @@ func TestValidate(t *testing.T) {
 		{name: "secret value or hash", src: "clients:\n  - clientId: a\n    allowedGrantTypes: [client_credentials]\n    secrets:\n      - value: s\n        hash: h\n      - description: d\n      - value: ''\n      - hash: ''\n      - hash: h",
 			want: []string{
 				`5: clients[0].secrets[0]: a secret has value or hash, not both`,
-				`7: clients[0].secrets[1]: a secret needs value (the secret itself) or hash (what signet secret hash prints)`,
+				`7: clients[0].secrets[1]: a secret needs value (the secret itself), valueFile (a file that holds it) or hash (what signet secret hash prints)`,
 				`8: clients[0].secrets[2].value: value is empty`,
 				`9: clients[0].secrets[3].hash: hash is empty`,
+			}},
+		{name: "secret valueFile", src: "clients:\n  - clientId: a\n    allowedGrantTypes: [client_credentials]\n    secrets:\n      - valueFile: a.secret\n      - valueFile: a.secret\n        value: s\n      - valueFile: a.secret\n        hash: h\n      - valueFile: ''",
+			want: []string{
+				`6: clients[0].secrets[1]: a secret has one of value, valueFile or hash, not several`,
+				`8: clients[0].secrets[2]: a secret has one of value, valueFile or hash, not several`,
+				`10: clients[0].secrets[3].valueFile: valueFile is empty: name the file that holds the secret`,
+			}},
+		{name: "key passwordFile", src: "key: {type: File, filePath: k.pfx, passwordFile: k.password}\nvalidationKeys:\n  - {type: File, filePath: v.pfx, passwordFile: v.password}"},
+		{name: "key password and passwordFile", src: "key:\n  type: File\n  filePath: k.pfx\n  password: p\n  passwordFile: k.password\nvalidationKeys:\n  - {type: File, filePath: v.pfx, password: p, passwordFile: v.password}",
+			want: []string{
+				`4: key.password: give password or passwordFile, not both`,
+				`7: validationKeys[0].password: give password or passwordFile, not both`,
 			}},
 		{name: "no way to authenticate", src: "clients:\n  - clientId: a\n    allowedGrantTypes: [client_credentials]",
 			want: []string{`2: clients[0]: client "a" has no way to authenticate: a client_credentials client needs secrets (or IdentityServer's clientSecrets), or jwks or jwksUri`}},

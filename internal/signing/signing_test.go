@@ -8,6 +8,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -95,6 +97,44 @@ func TestDevelopmentKeyPersists(t *testing.T) {
 	r2, _ := NewRing(second.Keys, nil, RingOptions{})
 	tok, _ := sign(t, r1)
 	verify(t, r2, tok)
+}
+
+// TestDevelopmentKeyNoWrite: a check (NoWrite) creates neither the
+// development key nor its directory, says where it would be, and still
+// refuses an algorithm the key could not use; once the key exists, it is
+// loaded as usual.
+func TestDevelopmentKeyNoWrite(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data")
+	check := Loader{DataDir: dir, NoWrite: true}
+	got, err := check.Load(Spec{Type: "Development"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, DevelopmentKeyFile)
+	if got.Pending != path || len(got.Keys) != 0 {
+		t.Errorf("Pending %q, %d keys; want %s and none", got.Pending, len(got.Keys), path)
+	}
+	if _, err := os.Lstat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the check made %s (%v)", dir, err)
+	}
+	if _, err := check.Load(Spec{Type: "Development", Algorithm: "PS256"}, false); err != nil {
+		t.Errorf("PS256 with the RSA development key: %v", err)
+	}
+	if _, err := check.Load(Spec{Type: "Development", Algorithm: "ES256"}, false); err == nil || !strings.Contains(err.Error(), "ES256") {
+		t.Errorf("ES256 with the RSA development key: %v; want it refused", err)
+	}
+	made, err := Loader{DataDir: dir}.Load(Spec{Type: "Development"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := check.Load(Spec{Type: "Development"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Pending != "" || len(again.Keys) != 1 || again.Keys[0].ID != made.Keys[0].ID {
+		t.Errorf("with the key made, a check loads %d key(s), pending %q; want the key itself", len(again.Keys), again.Pending)
+	}
 }
 
 func TestFileSources(t *testing.T) {

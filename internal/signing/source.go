@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
@@ -56,6 +57,11 @@ type Loader struct {
 	Env certstore.Env
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// NoWrite makes Load write nothing, for checks (signet config check,
+	// signet keys list): a development key that does not exist yet is not
+	// created, nor its directory; Load returns no key for it, and
+	// Loaded.Pending says where signet serve will create it.
+	NoWrite bool
 }
 
 func (l Loader) now() time.Time {
@@ -72,6 +78,9 @@ type Loaded struct {
 	// Warnings are things the operator should know (an expired
 	// certificate, the development key, a match that cannot be used).
 	Warnings []string
+	// Pending, with Loader.NoWrite, is the development key file that does
+	// not exist yet and would be created (RSA 2048) when the server starts.
+	Pending string
 }
 
 // Load reads the credential spec describes. For a signing credential
@@ -134,6 +143,16 @@ func (l Loader) development(spec Spec) (*Loaded, error) {
 	if path == "" {
 		path = filepath.Join(l.DataDir, DevelopmentKeyFile)
 	}
+	if l.NoWrite {
+		if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+			// The key would be RSA 2048: check the algorithm against
+			// such a key without making one.
+			if _, err := algorithmFor(&rsa.PublicKey{N: new(big.Int).Lsh(big.NewInt(1), developmentKeyBits-1), E: 65537}, spec.Algorithm); err != nil {
+				return nil, fmt.Errorf("development key %s: %w", path, err)
+			}
+			return &Loaded{Pending: path}, nil
+		}
+	}
 	key, created, err := loadOrCreateDevelopmentKey(path)
 	if err != nil {
 		return nil, err
@@ -152,6 +171,9 @@ func (l Loader) development(spec Spec) (*Loaded, error) {
 	}}, nil
 }
 
+// developmentKeyBits is the size of the development key (RSA).
+const developmentKeyBits = 2048
+
 func loadOrCreateDevelopmentKey(path string) (crypto.Signer, bool, error) {
 	if data, err := os.ReadFile(path); err == nil {
 		c, err := certs.Parse(data, nil)
@@ -169,7 +191,7 @@ func loadOrCreateDevelopmentKey(path string) (crypto.Signer, bool, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, false, fmt.Errorf("create the data directory for the development key: %w", err)
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, err := rsa.GenerateKey(rand.Reader, developmentKeyBits)
 	if err != nil {
 		return nil, false, err
 	}
