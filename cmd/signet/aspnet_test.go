@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"os/exec"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -39,14 +38,7 @@ func identityServerHash(secret string, sha512Hash bool) string {
 // real binary checks and serves it; golang.org/x/oauth2 gets tokens with
 // the plain secrets, and go-oidc verifies them.
 func TestIdentityServerAppSettings(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	if runtime.GOOS == "windows" {
-		t.Skip("stops the server with SIGTERM")
-	}
-	t.Parallel()
-	bin := builtBinary(t)
+	bin := binaryTest(t)
 	dir := t.TempDir()
 	env := append(binEnv(dir), "ASPNETCORE_ENVIRONMENT=Staging")
 	binWrite(t, dir, "pw.txt", "correct-horse-battery-staple\n")

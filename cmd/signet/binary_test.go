@@ -38,14 +38,7 @@ import (
 // github.com/coreos/go-oidc/v3 through discovery and the JWKS; every error
 // of the token endpoint once more; SIGTERM.
 func TestBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	if runtime.GOOS == "windows" {
-		t.Skip("stops the server with SIGTERM")
-	}
-	t.Parallel()
-	bin := builtBinary(t)
+	bin := binaryTest(t)
 	t.Run("development", func(t *testing.T) {
 		t.Parallel()
 		testBinaryDevelopment(t, bin)
@@ -443,6 +436,21 @@ func testBinaryTokenErrors(t *testing.T, tokenURL, secret string) {
 	}
 }
 
+// binaryTest starts a test of the built binary, which it returns: in
+// parallel, and skipped with -short and on Windows (the tests stop servers
+// with SIGTERM).
+func binaryTest(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("stops the server with SIGTERM")
+	}
+	t.Parallel()
+	return builtBinary(t)
+}
+
 // binEnv is the environment of a signet process run in dir: no
 // configuration, certificate store or home of the person running the tests.
 func binEnv(dir string) []string {
@@ -838,14 +846,7 @@ func binEntries(t *testing.T, dir string) []string {
 // relying party verifies through discovery and the JWKS, signed by the
 // certificate it made.
 func TestBinaryConfigInit(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	if runtime.GOOS == "windows" {
-		t.Skip("stops the server with SIGTERM")
-	}
-	t.Parallel()
-	bin := builtBinary(t)
+	bin := binaryTest(t)
 	dir := t.TempDir()
 	noEnv := []string{}
 

@@ -45,6 +45,21 @@ func (a *app) fileClient(cfg *config.Config, path string, c *config.Client, apiS
 			out.warnings = append(out.warnings, cfg.Warnf(p, "this secret expired on %s", at.UTC().Format(time.DateOnly)).String())
 		}
 	}
+	// addSecret adds a hashed secret; a hash that does not parse is a
+	// problem at hashPath.
+	addSecret := func(hashPath, secretPath, hashText string, expires *time.Time) {
+		h, err := secret.Parse(hashText)
+		if err != nil {
+			add(hashPath, err)
+			return
+		}
+		gs := grant.Secret{Hash: h}
+		if expires != nil {
+			gs.Expires = *expires
+			expired(secretPath, gs.Expires)
+		}
+		gc.Secrets = append(gc.Secrets, gs)
+	}
 	for j, sec := range c.Secrets {
 		sp := fmt.Sprintf("%s.secrets[%d]", path, j)
 		if sec.ValueFile != "" {
@@ -67,35 +82,16 @@ func (a *app) fileClient(cfg *config.Config, path string, c *config.Client, apiS
 			}
 			sec.Value = value
 		}
-		hashText := sec.Hash
+		hashText, at := sec.Hash, sp+".hash"
 		if sec.Value != "" {
 			hashText = secret.Hash(sec.Value)
 		}
-		h, err := secret.Parse(hashText)
-		if err != nil {
-			add(sp+".hash", err)
-			continue
-		}
-		gs := grant.Secret{Hash: h}
-		if sec.Expiration != nil {
-			gs.Expires = *sec.Expiration
-			expired(sp, gs.Expires)
-		}
-		gc.Secrets = append(gc.Secrets, gs)
+		addSecret(at, sp, hashText, sec.Expiration)
 	}
+	// IdentityServer's secrets: each value is already a hash.
 	for j, sec := range c.ClientSecrets {
 		sp := fmt.Sprintf("%s.clientSecrets[%d]", path, j)
-		h, err := secret.Parse(sec.Value)
-		if err != nil {
-			add(sp+".value", err)
-			continue
-		}
-		gs := grant.Secret{Hash: h}
-		if sec.Expiration != nil {
-			gs.Expires = *sec.Expiration
-			expired(sp, gs.Expires)
-		}
-		gc.Secrets = append(gc.Secrets, gs)
+		addSecret(sp+".value", sp, sec.Value, sec.Expiration)
 	}
 	if (c.JWKS != nil || c.JWKSURI != "") && cfg.Issuer == "" {
 		// The assertion's aud is checked against the token endpoint's

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"net/http"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -15,14 +14,7 @@ import (
 // client at load, refuses its assertion with the answer of any failed
 // assertion, and says in its log to set issuer.
 func TestBinaryKeyClientWithoutIssuer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	if runtime.GOOS == "windows" {
-		t.Skip("stops the server with SIGTERM")
-	}
-	t.Parallel()
-	bin := builtBinary(t)
+	bin := binaryTest(t)
 	dir := t.TempDir()
 	env := binEnv(dir)
 	client := newECClient(t, "keyed")
