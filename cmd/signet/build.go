@@ -318,17 +318,11 @@ func loadSpec(k *config.Key) (spec signing.Spec, warning string, err error) {
 		p.KeyID = id
 	}
 	if k.PinFile != "" {
-		data, err := os.ReadFile(k.PinFile)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			return spec, "", fmt.Errorf("pinFile %s does not exist (a relative pinFile is relative to the configuration file's directory)", k.PinFile)
-		case err != nil:
-			return spec, "", fmt.Errorf("pinFile: %w", err)
+		pin, _, err := readSecretFile(k.PinFile, "pinFile")
+		if err != nil {
+			return spec, "", err
 		}
-		p.PIN = strings.TrimRight(string(data), "\r\n")
-		if p.PIN == "" {
-			return spec, "", fmt.Errorf("pinFile %s is empty: it must hold the token's user PIN", k.PinFile)
-		}
+		p.PIN = pin
 	}
 	spec.Pkcs11 = p
 	return spec, warning, nil

@@ -18,20 +18,27 @@ import (
 // error says what is wrong and what to do (missing, not a regular file,
 // too big, empty); the warning, if any, that other users can read it.
 func readSecretFile(path, setting string) (value, warning string, err error) {
-	f, err := os.Open(path)
+	// Checked before it is opened: opening a FIFO for reading waits for a
+	// writer, which would hang the server's start.
+	info, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return "", "", fmt.Errorf("%s %s does not exist (a relative path is relative to the configuration file's directory)", setting, path)
 	case err != nil:
 		return "", "", fmt.Errorf("%s: %w", setting, err)
+	case !info.Mode().IsRegular():
+		return "", "", fmt.Errorf("%s %s is not a regular file: give a file that holds the secret", setting, path)
 	}
-	defer f.Close()
-	info, err := f.Stat()
+	f, err := os.Open(path)
 	if err != nil {
 		return "", "", fmt.Errorf("%s: %w", setting, err)
 	}
-	if !info.Mode().IsRegular() {
-		return "", "", fmt.Errorf("%s %s is not a regular file", setting, path)
+	defer f.Close()
+	if info, err = f.Stat(); err != nil {
+		return "", "", fmt.Errorf("%s: %w", setting, err)
+	}
+	if !info.Mode().IsRegular() { // replaced between the two looks
+		return "", "", fmt.Errorf("%s %s is not a regular file: give a file that holds the secret", setting, path)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxPasswordFile+1))
 	if err != nil {
