@@ -36,17 +36,27 @@ func (a *app) permissionWarnings(cfg *config.Config, development bool, devSecret
 		return fi, err == nil
 	}
 
-	// The configuration file: others must not change it (a client, a
-	// key of their own), nor read the secrets written in it.
-	if cfg.File != "" {
-		if fi, ok := stat(cfg.File); ok {
-			mode := fi.Mode().Perm()
-			switch held := inlineSecrets(cfg); {
-			case mode&0o022 != 0:
-				warn("", "this file can be changed by other users (mode %04o): they could add a client or a key of their own; chmod go-w %s", mode, cfg.File)
-			case mode&0o044 != 0 && len(held) > 0:
-				warn(held[0], "this file can be read by other users (mode %04o) and holds secrets (%s): chmod 600 %s, or take them from the environment (${VAR})", mode, strings.Join(held, ", "), cfg.File)
+	// The configuration files (an appsettings.json and its environment's
+	// file): others must not change them (a client, a key of their own),
+	// nor read the secrets written in them.
+	held := inlineSecrets(cfg)
+	for _, file := range cfg.Files() {
+		fi, ok := stat(file)
+		if !ok {
+			continue
+		}
+		var here, shown []string
+		for _, p := range held {
+			if cfg.Pos(p).File == file {
+				here = append(here, p)
+				shown = append(shown, cfg.DisplayPath(p))
 			}
+		}
+		switch mode := fi.Mode().Perm(); {
+		case mode&0o022 != 0:
+			out = append(out, fmt.Sprintf("%s: this file can be changed by other users (mode %04o): they could add a client or a key of their own; chmod go-w %s", file, mode, file))
+		case mode&0o044 != 0 && len(here) > 0:
+			warn(here[0], "this file can be read by other users (mode %04o) and holds secrets (%s): chmod 600 %s, or take them from the environment (${VAR})", mode, strings.Join(shown, ", "), file)
 		}
 	}
 
@@ -84,12 +94,23 @@ func (a *app) permissionWarnings(cfg *config.Config, development bool, devSecret
 		}
 	}
 
-	// The store directory of a Store key: whoever writes there plants
-	// the certificate the server signs with.
+	// The store of a Store key holds the signing key in PFX files without
+	// a password (as .NET's X509Store on Linux): others must not read
+	// them, nor write where the server looks for its certificate.
 	if k := cfg.Key; k != nil && k.Type == config.KeyStore {
-		if st, err := certstore.Open(certstore.Location(k.StoreLocation), k.StoreName, a.storeEnv()); err == nil {
-			if fi, ok := stat(st.Dir); ok && fi.Mode().Perm()&0o022 != 0 {
-				warn("key", "the certificate store %s can be changed by other users (mode %04o): they could plant the certificate the server signs with; chmod 700 %s", st.Dir, fi.Mode().Perm(), st.Dir)
+		// App Service's directory is the platform's, not ours to chmod.
+		if st, err := certstore.Open(certstore.Location(k.StoreLocation), k.StoreName, a.storeEnv()); err == nil && st.Azure == nil {
+			for _, dir := range []string{filepath.Dir(st.Dir), st.Dir} {
+				if fi, ok := stat(dir); ok && fi.Mode().Perm()&0o022 != 0 {
+					warn("key", "the certificate store's directory %s can be changed by other users (mode %04o): they could plant the certificate the server signs with; chmod 700 %s", dir, fi.Mode().Perm(), dir)
+				}
+			}
+			if entries, err := st.List(); err == nil {
+				for _, e := range entries {
+					if e.HasKey() && e.Mode&0o077 != 0 {
+						warn("key", "the certificate store's %s holds a private key without a password, and other users may read it (mode %04o): chmod 600 %s", e.Path, e.Mode, e.Path)
+					}
+				}
 			}
 		}
 	}

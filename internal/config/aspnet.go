@@ -289,6 +289,7 @@ func layerData(root *yaml.Node, overlay string, data []byte, d *decoder) (*yaml.
 	if msg != "" {
 		return root, &Problem{Pos: Position{File: overlay, Line: line}, Msg: msg}
 	}
+	d.overlay = overlay
 	if over == nil {
 		return root, nil
 	}

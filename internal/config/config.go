@@ -85,6 +85,8 @@ type Config struct {
 	// validateWarnings what Validate found; notes are for the log.
 	loadWarnings, validateWarnings []Problem
 	notes                          []string
+	// overlay is the appsettings.{Environment}.json layered on File.
+	overlay string
 }
 
 // TLS is the server's own certificate: CertFile a PEM chain with KeyFile

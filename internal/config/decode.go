@@ -37,6 +37,8 @@ type decoder struct {
 	// files names the file of the nodes that came from a layered
 	// appsettings.{Environment}.json; the others are file's.
 	files map[*yaml.Node]string
+	// overlay is the environment's file that was layered, if any.
+	overlay string
 	// section is the ASP.NET Core settings section being decoded
 	// (IdentityServer, Signet), "" in a plain configuration file; display
 	// maps a path to its spelling there.

@@ -176,7 +176,7 @@ func parseFile(name string, data []byte, lookupEnv func(string) (string, bool), 
 	case root != nil:
 		d.value(root, reflect.ValueOf(c).Elem(), "")
 	}
-	c.positions, c.failed, c.notes = d.pos, d.failed, d.notes
+	c.positions, c.failed, c.notes, c.overlay = d.pos, d.failed, d.notes, d.overlay
 	if len(d.env) > 0 {
 		c.env = d.env
 	}

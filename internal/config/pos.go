@@ -74,6 +74,27 @@ func (c *Config) envVars(path string) []string {
 	return vars
 }
 
+// Files returns the files the configuration was read from: File, and the
+// appsettings.{Environment}.json layered on it, if any.
+func (c *Config) Files() []string {
+	var files []string
+	for _, f := range []string{c.File, c.overlay} {
+		if f != "" {
+			files = append(files, f)
+		}
+	}
+	return files
+}
+
+// DisplayPath is path as the file spells it (IdentityServer:Clients:0:...
+// in an ASP.NET Core settings file), or path itself.
+func (c *Config) DisplayPath(path string) string {
+	if d := c.displayPath(path); d != "" {
+		return d
+	}
+	return path
+}
+
 // FromEnv reports whether the value at path came from an environment
 // variable (${VAR}) rather than being written in the file.
 func (c *Config) FromEnv(path string) bool { return len(c.env[path]) > 0 }
