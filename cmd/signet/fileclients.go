@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/signetid/signet/internal/config"
@@ -73,10 +72,9 @@ func (a *app) fileClient(cfg *config.Config, path string, c *config.Client, apiS
 			}
 			// The rules of a value written in the file hold for one read
 			// from a file.
-			switch {
-			case config.IsSecretHash(value) && !strings.HasPrefix(value, "sha256$"):
-				out.warnings = append(out.warnings, cfg.Warnf(sp+".valueFile", "%s has the shape of an IdentityServer hash (base64 of a SHA-256 or SHA-512), but a secret file holds the plain secret: clients that send the original secret will be refused", sec.ValueFile).String())
-			case len(value) < config.MinSecretLength && !sec.AllowWeakSecret:
+			if msg, shaped := config.HashShaped(value); shaped {
+				out.warnings = append(out.warnings, cfg.Warnf(sp+".valueFile", "%s: %s", sec.ValueFile, msg).String())
+			} else if len(value) < config.MinSecretLength && !sec.AllowWeakSecret {
 				add(sp+".valueFile", fmt.Errorf("%s holds a secret of %d characters: client secrets are hashed fast (so that tokens are fast) and must be too random to guess; give one of at least %d (signet secret generate makes one of 43), or set allowWeakSecret: true on this secret for a test setup", sec.ValueFile, len(value), config.MinSecretLength))
 				continue
 			}

@@ -513,7 +513,14 @@ func (d *decoder) identityServerProperty(k, val *yaml.Node, path string, t refle
 		d.record(p, k, val) // for its spelling in messages
 	}
 	if prop.refuse {
-		d.keyProblemf(k, p, "%s: %s", k.Value, prop.advice)
+		if strings.HasPrefix(path, "clients[") {
+			// Validate decides whether the client is loaded at all (an
+			// interactive client of an IdentityServer section is not):
+			// it reports this only for a client it loads.
+			d.clientRefusals = append(d.clientRefusals, Problem{Pos: d.posOf(k), Path: p, Msg: prop.advice})
+			return true
+		}
+		d.keyProblemf(k, p, "%s", prop.advice)
 		return true
 	}
 	d.warnf(k, p, "%s %s", k.Value, prop.advice)

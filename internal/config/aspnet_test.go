@@ -227,11 +227,6 @@ func TestAppSettingsProblems(t *testing.T) {
 			[]string{`1: unknown key "Frobnicate"; Signet reads these of IdentityServer's section: IssuerUri, AccessTokenJwtType, Key, Clients, ApiScopes, ApiResources, IdentityResources (its own settings go in the Signet section)`}},
 		{"ApiAuthorization's client profiles", `{"IdentityServer": {"Clients": {"MyApp": {"Profile": "IdentityServerSPA"}}}}`,
 			[]string{`1: IdentityServer:Clients: expected a list of clients, got a mapping: client profiles keyed by name`}},
-		{"unsafe to ignore", `{"IdentityServer": {"Clients": [{"ClientId": "a", "RequireDPoP": true, "ProtocolType": "wsfed"}]}}`,
-			[]string{`1: IdentityServer:Clients:0:RequireDPoP: RequireDPoP: DPoP (proof-of-possession tokens) is not supported`,
-				`1: IdentityServer:Clients:0:ProtocolType: ProtocolType: Signet speaks OpenID Connect and OAuth 2.0 (oidc) only`}},
-		{"a secret's Type in Signet's secrets", `{"Signet": {"clients": [{"clientId": "a", "secrets": [{"value": "x", "type": "SharedSecret"}]}]}}`,
-			[]string{`1: Signet:clients:0:secrets:0:type: type: Signet's secrets have no type: each value is the plain secret (hash: for a hash); IdentityServer's secrets, whose Value is a hash and which have a Type, go in clientSecrets`}},
 		{"section twice", "{\"Signet\": {},\n\"signet\": {}}",
 			[]string{`2: section Signet is given twice (also at line 1)`}},
 	}
@@ -242,6 +237,27 @@ func TestAppSettingsProblems(t *testing.T) {
 			expectProblems(t, "f.json", problems(t, err), tc.want...)
 		})
 	}
+}
+
+// A property Signet cannot ignore is refused for a client it loads, and not
+// for one it leaves out (an interactive client, whose RequireDPoP matters
+// to no one here).
+func TestIdentityServerRefusals(t *testing.T) {
+	t.Parallel()
+	c, err := parse("f.json", []byte(`{"IdentityServer": {"ApiScopes": [{"Name": "api1"}], "Clients": [
+{"ClientId": "a", "AllowedGrantTypes": ["client_credentials"], "AllowedScopes": ["api1"], "ClientSecrets": [{"Value": "x3Xnt1ft5jDNCqERO9ECZhqziCnKUqZCKreChi8mhkY="}],
+ "RequireDPoP": true, "ProtocolType": "wsfed"},
+{"ClientId": "web", "AllowedGrantTypes": ["authorization_code"], "RequireDPoP": true},
+{"ClientId": "b", "AllowedGrantTypes": ["client_credentials"], "AllowedScopes": ["api1"], "Secrets": [{"Value": "a-secret-of-24-characters", "Type": "SharedSecret"}]}
+]}}`), env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectProblems(t, "f.json", problems(t, c.Validate()),
+		`3: IdentityServer:Clients:0:RequireDPoP: DPoP (proof-of-possession tokens) is not supported: Signet would issue bearer tokens to a client that must get bound ones`,
+		`3: IdentityServer:Clients:0:ProtocolType: Signet speaks OpenID Connect and OAuth 2.0 (oidc) only`,
+		`5: IdentityServer:Clients:2:Secrets:0:Type: Signet's secrets have no type: each value is the plain secret (hash: for a hash); IdentityServer's secrets, whose Value is a hash and which have a Type, go in clientSecrets`,
+	)
 }
 
 // IdentityServer's properties that Signet lacks: nothing at their defaults,
@@ -316,7 +332,7 @@ func TestIdentityServerValidation(t *testing.T) {
 `, problems: []string{
 			`7: clients[0].secrets[1].value: this secret is 15 characters: client secrets are hashed fast`,
 		}, warnings: []string{
-			`6: clients[0].secrets[0].value: this value has the shape of an IdentityServer hash (base64 of a SHA-256 or SHA-512), but value is the plain secret`,
+			`6: clients[0].secrets[0].value: this value has the shape of an IdentityServer hash (standard base64 of 32 or 64 bytes), and value is the plain secret. If it is the hash of a secret`,
 			`8: clients[0].secrets[2].value: this secret is 5 characters`,
 			`9: clients[0].secrets[3].value: this secret is 16 characters`,
 			`11: clients[0].secrets[5].hash: this is the hash of "secret"`,
@@ -333,7 +349,7 @@ func TestIdentityServerValidation(t *testing.T) {
       - {type: ok, value: "true", valueType: "http://www.w3.org/2001/XMLSchema#boolean"}
       - {type: "", value: x}
       - {type: j, value: "{", valueType: json}
-    allowedCorsOrigins: ["*", "https://app.example.com/", "https://app.example.com/path", "ftp://x", "https://App.example.com", "https://ok.example.com:8443"]
+    allowedCorsOrigins: ["*", "https://app.example.com/", "https://app.example.com/path", "ftp://x", "https://App.example.com", "https://ok.example.com:8443", "https://app.example.com:443", "http://app.example.com:80", "https://bücher.example"]
   - clientId: b
     enabled: false
     allowedGrantTypes: [client_credentials]
@@ -353,6 +369,9 @@ func TestIdentityServerValidation(t *testing.T) {
 			`14: clients[0].allowedCorsOrigins[2]: "https://app.example.com/path" is not an origin`,
 			`14: clients[0].allowedCorsOrigins[3]: "ftp://x" is not an origin`,
 			`14: clients[0].allowedCorsOrigins[4]: "https://App.example.com": write the origin in lowercase`,
+			`14: clients[0].allowedCorsOrigins[6]: "https://app.example.com:443": browsers send an origin without its scheme's default port; write https://app.example.com`,
+			`14: clients[0].allowedCorsOrigins[7]: "http://app.example.com:80": browsers send an origin without its scheme's default port; write http://app.example.com`,
+			`14: clients[0].allowedCorsOrigins[8]: "https://bücher.example": browsers send a host that is not ASCII in its xn-- form`,
 			`20: clients[1].claims[0].type: claim "scope" would replace the token's own scope claim`,
 		}},
 		{name: "identity resources", src: scope + `identityResources:

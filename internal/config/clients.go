@@ -210,6 +210,20 @@ func isIdentityServerHash(s string) bool {
 	return err == nil && (len(b) == sha256.Size || len(b) == sha512.Size)
 }
 
+// HashShapeWarning is said of a plain secret that has exactly the shape of
+// an IdentityServer hash: pasted from an IdentityServer configuration, it
+// would never match what clients send.
+const hashShapeWarning = "this value has the shape of an IdentityServer hash (standard base64 of 32 or 64 bytes), and value is the plain secret. If it is the hash of a secret (\"...\".Sha256()), clients that send that secret are refused: write it as hash: instead (or in clientSecrets, IdentityServer's form). If it is the secret itself (openssl rand -base64 32 makes values of this shape), give one that cannot be mistaken for a hash, from signet secret generate, and this warning goes away"
+
+// HashShaped reports whether a plain secret has exactly the shape of an
+// IdentityServer hash, and if so returns what to say about it.
+func HashShaped(value string) (string, bool) {
+	if isIdentityServerHash(value) {
+		return hashShapeWarning, true
+	}
+	return "", false
+}
+
 // sampleSecrets are secrets from IdentityServer's documentation, samples
 // and templates, which are in many configurations that reached production.
 var sampleSecrets = []string{"secret", "password", "511536EF-F270-4058-80CA-1C89C192F69A", "49C1A7E1-0C79-4A89-A3D6-A37998FB86B0"}
@@ -346,7 +360,7 @@ func (v *validator) secrets(path string, cl *Client) {
 				v.addf(sp, "a secret needs value (the secret itself), valueFile (a file that holds it) or hash (what signet secret hash prints)")
 			}
 		case s.Value != "" && isIdentityServerHash(s.Value):
-			v.warnf(sp+".value", "this value has the shape of an IdentityServer hash (base64 of a SHA-256 or SHA-512), but value is the plain secret: clients that send the original secret will be refused. If it is a hash, write it as hash: (or in clientSecrets, IdentityServer's form, where Value is a hash)")
+			v.warnf(sp+".value", "%s", hashShapeWarning)
 		case s.Value != "" && len(s.Value) < MinSecretLength && !s.AllowWeakSecret:
 			v.addf(sp+".value", "this secret is %d characters: client secrets are hashed fast (so that tokens are fast) and must be too random to guess; give one of at least %d (signet secret generate makes one of 43), or set allowWeakSecret: true on this secret for a test setup", len(s.Value), MinSecretLength)
 		case s.Value != "" && len(s.Value) < ShortSecretLength:
@@ -396,6 +410,10 @@ func checkOrigin(o string) string {
 		return fmt.Sprintf("%q is not an origin: an origin is scheme://host[:port], without path, query or user", o)
 	case u.Scheme != strings.ToLower(u.Scheme) || u.Host != strings.ToLower(u.Host):
 		return fmt.Sprintf("%q: write the origin in lowercase, as browsers send it (%s)", o, strings.ToLower(o))
+	case (u.Scheme == "https" && u.Port() == "443") || (u.Scheme == "http" && u.Port() == "80"):
+		return fmt.Sprintf("%q: browsers send an origin without its scheme's default port; write %s://%s", o, u.Scheme, u.Hostname())
+	case strings.ContainsFunc(u.Host, func(r rune) bool { return r > 0x7E }):
+		return fmt.Sprintf("%q: browsers send a host that is not ASCII in its xn-- form (IDNA); write the origin that way", o)
 	}
 	return ""
 }

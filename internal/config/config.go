@@ -84,6 +84,9 @@ type Config struct {
 	// loadWarnings are what Load found that does not stop the server;
 	// validateWarnings what Validate found; notes are for the log.
 	loadWarnings, validateWarnings []Problem
+	// clientRefusals are problems with clients that Validate reports for
+	// the clients it does not leave out.
+	clientRefusals []Problem
 	notes                          []string
 	// overlay is the appsettings.{Environment}.json layered on File.
 	overlay string

@@ -46,6 +46,9 @@ type decoder struct {
 	display map[string]string
 	// warnings and notes are for the log: what Signet ignores, and why.
 	warnings []Problem
+	// clientRefusals are a client's properties that Signet cannot ignore,
+	// which Validate reports for the clients it loads.
+	clientRefusals []Problem
 	notes    []string
 	errs     Errors
 	// sets counts the values decoded, so that a pointer can tell a value

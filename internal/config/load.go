@@ -183,12 +183,15 @@ func parseFile(name string, data []byte, lookupEnv func(string) (string, bool), 
 	if len(d.display) > 0 {
 		c.display = d.display
 	}
-	c.loadWarnings = d.warnings
+	c.loadWarnings, c.clientRefusals = d.warnings, d.clientRefusals
 	for i := range d.errs.Problems {
 		d.errs.Problems[i].Display = c.displayPath(d.errs.Problems[i].Path)
 	}
 	for i := range c.loadWarnings {
 		c.loadWarnings[i].Display = c.displayPath(c.loadWarnings[i].Path)
+	}
+	for i := range c.clientRefusals {
+		c.clientRefusals[i].Display = c.displayPath(c.clientRefusals[i].Path)
 	}
 	return c, d.errs.Err()
 }

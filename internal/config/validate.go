@@ -75,6 +75,11 @@ func (c *Config) Validate() error {
 	identity := v.identityResources(scopes)
 	v.resources(scopes)
 	v.clients(scopes, identity)
+	for _, p := range c.clientRefusals {
+		if !c.skippedClientPath(p.Path) {
+			v.errs.Add(p)
+		}
+	}
 	c.validateWarnings = v.warnings
 	return v.errs.Err()
 }
