@@ -87,7 +87,7 @@ type Config struct {
 	// clientRefusals are problems with clients that Validate reports for
 	// the clients it does not leave out.
 	clientRefusals []Problem
-	notes                          []string
+	notes          []string
 	// overlay is the appsettings.{Environment}.json layered on File.
 	overlay string
 }

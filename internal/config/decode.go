@@ -49,8 +49,8 @@ type decoder struct {
 	// clientRefusals are a client's properties that Signet cannot ignore,
 	// which Validate reports for the clients it loads.
 	clientRefusals []Problem
-	notes    []string
-	errs     Errors
+	notes          []string
+	errs           Errors
 	// sets counts the values decoded, so that a pointer can tell a value
 	// given (even a zero one) from none.
 	sets int
