@@ -132,7 +132,7 @@ func TestIdentityServerAppSettings(t *testing.T) {
 	for _, want := range []string{
 		"appsettings.json is valid.",
 		"from Store CurrentUser/My, CN=my-app-auth",
-		"clients      3 (client, m2m, retired)",
+		"clients      3 (client, m2m, retired (disabled))",
 		"note: appsettings.json: read the IdentityServer and Signet sections; ignored the other top-level sections, which belong to ASP.NET Core or the application: Logging, AllowedHosts, ConnectionStrings",
 		"note: read appsettings.json with appsettings.Staging.json layered on it (ASPNETCORE_ENVIRONMENT=Staging), as ASP.NET Core does",
 		`warning: appsettings.json:23: IdentityServer:Clients:0:ClientSecrets:0:Value: this is the hash of "secret", a secret from IdentityServer's samples that anyone can guess`,

@@ -59,7 +59,8 @@ func testBinaryDevelopment(t *testing.T, bin string) {
 	srv := binServe(t, bin, dir, env, "--listen", "127.0.0.1:0")
 	srv.waitFor(`level=WARN msg="created the development signing key signet-data/development-signing-key.pem: for development only`)
 	srv.waitFor(`level=WARN msg="DEVELOPMENT MODE: no configuration file \(--config or SIGNET_CONFIG\)`)
-	srv.waitFor(`level=INFO msg="no issuer is configured: each request's issuer, and the iss of the tokens it gets, is the scheme and host it was sent to, so http://localhost:5000 and http://127.0.0.1:5000 are two issuers`)
+	port := srv.url[strings.LastIndexByte(srv.url, ':'):]
+	srv.waitFor(`level=INFO msg="no issuer is configured: each request's issuer, and the iss of the tokens it gets, is the scheme and host it was sent to, so http://localhost` + port + ` and http://127.0.0.1` + port + ` are two issuers`)
 	curl := parseDevCurl(t, srv.waitFor(`(?m)^  (curl .*)$`)[1])
 	if curl.clientID != devClientID || curl.form.Get("grant_type") != "client_credentials" || curl.form.Get("scope") != devScope || curl.url != srv.url+"/connect/token" {
 		t.Errorf("the curl command is %+v; want client %s, grant_type client_credentials, scope %s, %s/connect/token", curl, devClientID, devScope, srv.url)

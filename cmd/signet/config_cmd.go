@@ -92,7 +92,10 @@ func (a *app) configCheck(flag string) error {
 // printCatalogSummary prints the file's clients and scopes, or "none".
 func (a *app) printCatalogSummary(svc *services) {
 	var ids []string
-	for id := range svc.static.Clients {
+	for id, c := range svc.static.Clients {
+		if c.Disabled {
+			id += " (disabled)"
+		}
 		ids = append(ids, id)
 	}
 	clients, scopes := "none in the file", "none in the file"

@@ -185,8 +185,13 @@ func inlineSecrets(cfg *config.Config) []string {
 // dsnHasPassword reports whether a PostgreSQL connection string holds a
 // password: postgres://user:password@host/db, or password=... pairs.
 func dsnHasPassword(dsn string) bool {
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
+		if u.User != nil {
+			if _, ok := u.User.Password(); ok {
+				return true
+			}
+		}
+		if u.Query().Has("password") {
 			return true
 		}
 	}

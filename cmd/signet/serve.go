@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -422,7 +423,14 @@ func (a *app) logStartup(logger *slog.Logger, svc *services, base, addr string, 
 	if svc.cfg.Issuer == "" {
 		// Said once: a token got from localhost and validated against
 		// 127.0.0.1 fails its issuer check, which surprises everyone once.
-		logger.Info("no issuer is configured: each request's issuer, and the iss of the tokens it gets, is the scheme and host it was sent to, so http://localhost:5000 and http://127.0.0.1:5000 are two issuers; set issuer to the URL clients and APIs use")
+		scheme, port := "http", ""
+		if u, err := url.Parse(base); err == nil {
+			scheme = u.Scheme
+			if p := u.Port(); p != "" {
+				port = ":" + p
+			}
+		}
+		logger.Info(fmt.Sprintf("no issuer is configured: each request's issuer, and the iss of the tokens it gets, is the scheme and host it was sent to, so %s://localhost%s and %s://127.0.0.1%s are two issuers; set issuer to the URL clients and APIs use", scheme, port, scheme, port))
 	}
 	if svc.development != nil {
 		curl := server.DevelopmentCurl(base, svc.development)

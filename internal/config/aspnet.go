@@ -293,11 +293,40 @@ func layerData(root *yaml.Node, overlay string, data []byte, d *decoder) (*yaml.
 	if over == nil {
 		return root, nil
 	}
+	// Merged key by key, a key given twice would silently be the last
+	// one; in the base file it is a problem, and so it is here (ASP.NET
+	// refuses such a file too).
+	if k, prev := repeatedKey(over); k != nil {
+		return root, &Problem{Pos: Position{File: overlay, Line: k.Line}, Msg: fmt.Sprintf("%q is set twice (also at line %d): keys match case-insensitively", k.Value, prev.Line)}
+	}
 	markFile(over, overlay, d.files)
 	if root == nil {
 		return over, nil
 	}
 	return mergeNodes(root, over), nil
+}
+
+// repeatedKey returns the first key of a mapping under n that the mapping
+// has already (without regard to case), and the earlier one.
+func repeatedKey(n *yaml.Node) (k, prev *yaml.Node) {
+	if n.Kind == yaml.MappingNode {
+		seen := make(map[string]*yaml.Node, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i]
+			if key.Kind == yaml.ScalarNode {
+				if p, dup := seen[strings.ToLower(key.Value)]; dup {
+					return key, p
+				}
+				seen[strings.ToLower(key.Value)] = key
+			}
+		}
+	}
+	for _, c := range n.Content {
+		if k, prev := repeatedKey(c); k != nil {
+			return k, prev
+		}
+	}
+	return nil, nil
 }
 
 // trimBOM drops a UTF-8 byte order mark.

@@ -199,6 +199,14 @@ func TestAppSettingsEnvironment(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
+	t.Run("key twice in the environment file", func(t *testing.T) {
+		t.Parallel()
+		dir := writeFiles(t, "appsettings.json", base, "appsettings.Production.json", "{\"Signet\": {\"log\": {\"level\": \"debug\",\n \"Level\": \"warn\"}}}")
+		_, err := Load(filepath.Join(dir, "appsettings.json"), env())
+		if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "appsettings.Production.json")+`:2: "Level" is set twice (also at line 1)`) {
+			t.Errorf("err = %v", err)
+		}
+	})
 	t.Run("broken environment file", func(t *testing.T) {
 		t.Parallel()
 		dir := writeFiles(t, "appsettings.json", base, "appsettings.Production.json", "{\n  \"Signet\": { ,\n}")

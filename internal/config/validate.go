@@ -187,9 +187,24 @@ func (v *validator) hsts() {
 	case maxAge%time.Second != 0:
 		v.addf("hsts.maxAge", "maxAge %v is not a whole number of seconds, which the header counts: use for example 365d or 31536000", maxAge)
 	}
-	if h.Preload && !v.failed("hsts.maxAge") && (!h.IncludeSubDomains || maxAge < DefaultHSTSMaxAge) {
-		v.addf("hsts.preload", "preload needs includeSubDomains: true and a maxAge of at least 365d (it is %v): browsers' preload lists (hstspreload.org) refuse a host otherwise; set both, or leave preload out", maxAge)
+	if h.Preload && !v.failed("hsts.maxAge") {
+		// hstspreload.org refuses a host that does not meet both.
+		if !h.IncludeSubDomains {
+			v.addf("hsts.preload", "preload needs includeSubDomains: true (browsers' preload lists, hstspreload.org, refuse a host without it); set it, or leave preload out")
+		}
+		if maxAge < DefaultHSTSMaxAge {
+			v.addf("hsts.preload", "preload needs a maxAge of at least 365d, and it is %s (browsers' preload lists, hstspreload.org, refuse a host otherwise); raise it, or leave preload out", days(maxAge))
+		}
 	}
+}
+
+// days writes a duration in days when it is whole days (365d), as the
+// configuration does, else as Go does.
+func days(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
 }
 
 // oneOf returns the canonical spelling of s among allowed, matched
