@@ -318,7 +318,7 @@ func loadSpec(k *config.Key) (spec signing.Spec, warning string, err error) {
 		p.KeyID = id
 	}
 	if k.PinFile != "" {
-		pin, _, err := readSecretFile(k.PinFile, "pinFile")
+		pin, _, err := readSecretFile(k.PinFile, "pinFile", "the token's user PIN")
 		if err != nil {
 			return spec, "", err
 		}

@@ -62,7 +62,7 @@ func (a *app) fileClient(cfg *config.Config, path string, c *config.Client, apiS
 	for j, sec := range c.Secrets {
 		sp := fmt.Sprintf("%s.secrets[%d]", path, j)
 		if sec.ValueFile != "" {
-			value, warning, err := readSecretFile(sec.ValueFile, "valueFile")
+			value, warning, err := readSecretFile(sec.ValueFile, "valueFile", "the client secret")
 			if err != nil {
 				add(sp+".valueFile", err)
 				continue

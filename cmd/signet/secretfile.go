@@ -13,11 +13,12 @@ import (
 )
 
 // readSecretFile reads a file the configuration names for a secret (a
-// key's passwordFile, a client secret's valueFile): its content without the
-// trailing newline. setting names it in messages ("key.passwordFile"). The
+// key's passwordFile, a client secret's valueFile, a PKCS#11 pinFile): its
+// content without the trailing newline. setting names it in messages
+// ("passwordFile"), holds says what it must hold ("the password"). The
 // error says what is wrong and what to do (missing, not a regular file,
 // too big, empty); the warning, if any, that other users can read it.
-func readSecretFile(path, setting string) (value, warning string, err error) {
+func readSecretFile(path, setting, holds string) (value, warning string, err error) {
 	// Checked before it is opened: opening a FIFO for reading waits for a
 	// writer, which would hang the server's start.
 	info, err := os.Stat(path)
@@ -27,7 +28,7 @@ func readSecretFile(path, setting string) (value, warning string, err error) {
 	case err != nil:
 		return "", "", fmt.Errorf("%s: %w", setting, err)
 	case !info.Mode().IsRegular():
-		return "", "", fmt.Errorf("%s %s is not a regular file: give a file that holds the secret", setting, path)
+		return "", "", fmt.Errorf("%s %s is not a regular file: give a file that holds %s", setting, path, holds)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -38,7 +39,7 @@ func readSecretFile(path, setting string) (value, warning string, err error) {
 		return "", "", fmt.Errorf("%s: %w", setting, err)
 	}
 	if !info.Mode().IsRegular() { // replaced between the two looks
-		return "", "", fmt.Errorf("%s %s is not a regular file: give a file that holds the secret", setting, path)
+		return "", "", fmt.Errorf("%s %s is not a regular file: give a file that holds %s", setting, path, holds)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxPasswordFile+1))
 	if err != nil {
@@ -49,7 +50,7 @@ func readSecretFile(path, setting string) (value, warning string, err error) {
 	}
 	value = strings.TrimRight(string(data), "\r\n")
 	if value == "" {
-		return "", "", fmt.Errorf("%s %s is empty: it must hold the secret itself", setting, path)
+		return "", "", fmt.Errorf("%s %s is empty: it must hold %s", setting, path, holds)
 	}
 	if perm := info.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
 		warning = fmt.Sprintf("%s %s can be read by other users (mode %#o): chmod 600 it", setting, path, perm)
@@ -63,5 +64,5 @@ func keyPassword(k *config.Key) (password, warning string, err error) {
 	if k.PasswordFile == "" {
 		return k.Password, "", nil
 	}
-	return readSecretFile(k.PasswordFile, "passwordFile")
+	return readSecretFile(k.PasswordFile, "passwordFile", "the password")
 }

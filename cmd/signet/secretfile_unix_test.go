@@ -20,7 +20,7 @@ func TestSecretFileFIFO(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, _, err := readSecretFile(fifo, "valueFile")
+		_, _, err := readSecretFile(fifo, "valueFile", "the client secret")
 		done <- err
 	}()
 	select {
