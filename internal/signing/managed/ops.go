@@ -428,6 +428,13 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) {
 			if !m.changed(ctx) {
 				continue
 			}
+			// As for a notification: a command may be between its
+			// writes; let it finish first.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(pushSettle):
+			}
 		case reply = <-opts.Requests:
 			t.Stop()
 		case _, ok := <-pushed.C:
