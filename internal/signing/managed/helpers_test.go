@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/internal/signing/managed"
 	"github.com/signetid/signet/storage"
 	"github.com/signetid/signet/storage/memory"
@@ -197,4 +198,19 @@ func count(t *testing.T, s managed.Store) map[string]int {
 		n[k.Algorithm]++
 	}
 	return n
+}
+
+// syncedRing makes m's first keys (Sync) and a ring of them, as serve does
+// before it runs the manager.
+func syncedRing(t *testing.T, m *managed.Manager, clk *clock) *signing.Ring {
+	t.Helper()
+	keys, err := m.Sync(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := signing.NewRing(keys, nil, signing.RingOptions{Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ring
 }

@@ -342,14 +342,7 @@ func TestRun(t *testing.T) {
 	opts := options(t, clk, kek, "ES256")
 	opts.Logger = slog.New(rec)
 	m := newManager(t, store, opts)
-	keys, err := m.Sync(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := signing.NewRing(keys, nil, signing.RingOptions{Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ring := syncedRing(t, m, clk)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan struct{})
 	go func() {
@@ -441,14 +434,7 @@ func TestRunWakesOnPush(t *testing.T) {
 				store.watch = pg.WatchSigningKeys
 			}
 			m := newManager(t, store, options(t, clk, kek, "ES256"))
-			keys, err := m.Sync(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			ring, err := signing.NewRing(keys, nil, signing.RingOptions{Now: clk.Now})
-			if err != nil {
-				t.Fatal(err)
-			}
+			ring := syncedRing(t, m, clk)
 			ctx, cancel := context.WithCancel(t.Context())
 			done := make(chan struct{})
 			go func() {
@@ -524,14 +510,7 @@ func TestRunPollsVersion(t *testing.T) {
 			}
 			store := &countingStore{Store: stores[0]}
 			m := newManager(t, store, options(t, clk, kek, "ES256"))
-			keys, err := m.Sync(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			ring, err := signing.NewRing(keys, nil, signing.RingOptions{Now: clk.Now})
-			if err != nil {
-				t.Fatal(err)
-			}
+			ring := syncedRing(t, m, clk)
 			apply := func(keys []*signing.Key) error { return ring.Replace(keys, nil, m.Algorithms()) }
 			// run runs Run with opts until the returned function stops it.
 			run := func(opts managed.RunOptions) (stop func()) {
