@@ -14,8 +14,8 @@ import (
 
 	"github.com/signetid/signet/internal/catalog"
 	"github.com/signetid/signet/internal/certs"
+	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/config"
-	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/internal/safefile"
 	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/internal/server"
@@ -103,7 +103,7 @@ func (a *app) loadAndBuild(flag string) (*services, bool, error) {
 // development mode the development client (whose secret file is made on
 // first start) is left out.
 func (a *app) build(cfg *config.Config, development bool, loadErr error, logger *slog.Logger, check bool) (*services, error) {
-	s := &services{cfg: cfg, static: catalog.Static{Clients: map[string]*grant.Client{}}}
+	s := &services{cfg: cfg, static: catalog.Static{Clients: map[string]*client.Client{}}}
 	var problems []config.Problem
 	add := func(path string, err error) {
 		problems = append(problems, cfg.Problemf(path, "%v", err))

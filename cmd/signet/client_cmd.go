@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/config"
 	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/internal/secret"
@@ -95,7 +96,7 @@ func (k keyFlags) read() (keysChange, error) {
 }
 
 // readJWKSFile reads a client's JSON Web Key Set and checks it as the token
-// endpoint will (grant.ParseClientKeys: public signing keys only).
+// endpoint will (client.ParseKeys: public signing keys only).
 func readJWKSFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -117,7 +118,7 @@ func readJWKSFile(path string) ([]byte, error) {
 	if _, single := probe["kty"]; single {
 		return nil, fmt.Errorf(`--jwks-file %s holds one key, not a key set: write it as {"keys": [ {...} ]}`, path)
 	}
-	if _, err := grant.ParseClientKeys(data); err != nil {
+	if _, err := client.ParseKeys(data); err != nil {
 		return nil, fmt.Errorf("--jwks-file %s: %w", path, err)
 	}
 	return data, nil
@@ -263,7 +264,7 @@ func (a *app) printClient(v clientView) {
 	f.add("Token lifetime", "%s", lifetime)
 	switch {
 	case len(v.JWKS) > 0:
-		keys, err := grant.ParseClientKeys(v.JWKS)
+		keys, err := client.ParseKeys(v.JWKS)
 		if err != nil {
 			f.add("Keys", "jwks, unusable: %v", err)
 			break

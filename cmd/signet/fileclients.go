@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/config"
 	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/internal/secret"
@@ -23,9 +24,9 @@ type clientBuild struct {
 // path's: secrets hashed (Signet's plain or hashed secrets, and
 // IdentityServer's ClientSecrets, which are hashes), the grant types and
 // enabled API scopes this version serves, its claims encoded once.
-func (a *app) fileClient(cfg *config.Config, path string, c *config.Client, apiScopes map[string]bool, out *clientBuild) *grant.Client {
+func (a *app) fileClient(cfg *config.Config, path string, c *config.Client, apiScopes map[string]bool, out *clientBuild) *client.Client {
 	add := func(p string, err error) { out.problems = append(out.problems, cfg.Problemf(p, "%v", err)) }
-	gc := &grant.Client{
+	gc := &client.Client{
 		ID: c.ClientID, Name: c.ClientName,
 		GrantTypes: slices.DeleteFunc(slices.Clone(c.AllowedGrantTypes), func(g string) bool {
 			return !slices.Contains(grant.GrantTypes, g)
@@ -52,7 +53,7 @@ func (a *app) fileClient(cfg *config.Config, path string, c *config.Client, apiS
 			add(hashPath, err)
 			return
 		}
-		gs := grant.Secret{Hash: h}
+		gs := client.Secret{Hash: h}
 		if expires != nil {
 			gs.Expires = *expires
 			expired(secretPath, gs.Expires)
@@ -100,7 +101,7 @@ func (a *app) fileClient(cfg *config.Config, path string, c *config.Client, apiS
 	if c.JWKS != nil {
 		data, err := json.Marshal(c.JWKS)
 		if err == nil {
-			gc.Keys, err = grant.ParseClientKeys(data)
+			gc.Keys, err = client.ParseKeys(data)
 		}
 		if err != nil {
 			add(path+".jwks", err)

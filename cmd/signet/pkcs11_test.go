@@ -24,8 +24,9 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/miekg/pkcs11"
-	"github.com/signetid/signet/internal/signing/pkcs11/softhsmtest"
 	"golang.org/x/oauth2"
+
+	"github.com/signetid/signet/internal/signing/pkcs11/softhsmtest"
 
 	"github.com/signetid/signet/internal/certs"
 )

@@ -23,9 +23,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/internal/logattr"
-	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/storage"
 )
 
@@ -39,7 +39,7 @@ type Store interface {
 
 // Static is what the configuration file defines.
 type Static struct {
-	Clients   map[string]*grant.Client
+	Clients   map[string]*client.Client
 	Scopes    []string
 	Resources []Resource
 	// IssuerConfigured is whether the file sets issuer: without one, the
@@ -63,7 +63,7 @@ type Catalog struct {
 }
 
 type snapshot struct {
-	clients map[string]*grant.Client
+	clients map[string]*client.Client
 	// origins are the browser origins of the enabled clients.
 	origins   map[string]bool
 	resources grant.Resources
@@ -125,7 +125,7 @@ func (c *Catalog) Load(ctx context.Context) error {
 // merge builds a snapshot: the file's definitions, then the database's
 // where they do not collide.
 func (c *Catalog) merge(clients []storage.Client, scopes []storage.APIScope, resources []storage.APIResource, version int64, loaded bool) *snapshot {
-	s := &snapshot{clients: make(map[string]*grant.Client, len(c.static.Clients)+len(clients)), version: version, loaded: loaded}
+	s := &snapshot{clients: make(map[string]*client.Client, len(c.static.Clients)+len(clients)), version: version, loaded: loaded}
 	for id, cl := range c.static.Clients {
 		s.clients[id] = cl
 	}
@@ -134,7 +134,7 @@ func (c *Catalog) merge(clients []storage.Client, scopes []storage.APIScope, res
 			s.conflicts = append(s.conflicts, fmt.Sprintf("client %q", logattr.Cut(sc.ID)))
 			continue
 		}
-		gc, err := ToGrantClient(sc)
+		gc, err := client.FromRecord(sc)
 		if err != nil {
 			c.logger.Error("a client in the database cannot be used", logattr.String("client_id", sc.ID), logattr.Text("error", err.Error()))
 			continue
@@ -205,44 +205,23 @@ func (c *Catalog) checkKeyClients(clients []storage.Client, snap *snapshot) {
 		slog.Int("clients", len(ids)), logattr.Text("client_ids", strings.Join(ids, " ")))
 }
 
-// ToGrantClient turns a stored client into what the token path uses.
-func ToGrantClient(sc storage.Client) (*grant.Client, error) {
-	gc := &grant.Client{ID: sc.ID, Name: sc.Name, GrantTypes: sc.GrantTypes, Scopes: sc.Scopes,
-		AccessTokenLifetime: sc.AccessTokenLifetime, KeysURI: sc.JWKSURI}
-	for _, s := range sc.Secrets {
-		h, err := secret.Parse(s.Hash)
-		if err != nil {
-			return nil, fmt.Errorf("secret %s: %w", s.ID, err)
-		}
-		gc.Secrets = append(gc.Secrets, grant.Secret{Hash: h, Expires: s.Expires})
-	}
-	if len(sc.JWKS) > 0 {
-		keys, err := grant.ParseClientKeys(sc.JWKS)
-		if err != nil {
-			return nil, fmt.Errorf("jwks: %w", err)
-		}
-		gc.Keys = keys
-	}
-	return gc, nil
-}
-
 // Client implements grant.Clients from the snapshot: no database read.
 // Until the database has been read (it was unreachable at startup), an id
 // the file does not define may be the database's: the answer is
 // storage.ErrUnavailable (503, retry), not "unknown client" (401, which a
 // client may take for revoked credentials).
-func (c *Catalog) Client(_ context.Context, id string) (*grant.Client, error) {
+func (c *Catalog) Client(_ context.Context, id string) (*client.Client, error) {
 	s := c.snap.Load()
 	if cl, ok := s.clients[id]; ok {
 		if cl.Disabled {
-			return nil, grant.ErrDisabledClient
+			return nil, client.ErrDisabled
 		}
 		return cl, nil
 	}
 	if c.store != nil && !s.loaded {
 		return nil, fmt.Errorf("%w: clients not read from the database yet", storage.ErrUnavailable)
 	}
-	return nil, grant.ErrUnknownClient
+	return nil, client.ErrUnknown
 }
 
 // AllowedOrigin reports whether a browser origin may call the token

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signetid/signet/internal/grant"
+	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/storage"
 	"github.com/signetid/signet/storage/memory"
@@ -19,7 +19,7 @@ import (
 
 func fileStatic() Static {
 	return Static{
-		Clients:   map[string]*grant.Client{"app": {ID: "app", Scopes: []string{"api1"}}},
+		Clients:   map[string]*client.Client{"app": {ID: "app", Scopes: []string{"api1"}}},
 		Scopes:    []string{"api1"},
 		Resources: []Resource{{Name: "https://api1.example.com", Scopes: []string{"api1"}}},
 	}
@@ -59,8 +59,8 @@ func TestFileOnly(t *testing.T) {
 	if err != nil || cl.ID != "app" {
 		t.Fatalf("Client(app) = %v, %v", cl, err)
 	}
-	if _, err := c.Client(t.Context(), "other"); !errors.Is(err, grant.ErrUnknownClient) {
-		t.Errorf("Client(other) error %v, want grant.ErrUnknownClient", err)
+	if _, err := c.Client(t.Context(), "other"); !errors.Is(err, client.ErrUnknown) {
+		t.Errorf("Client(other) error %v, want client.ErrUnknown", err)
 	}
 	if got := c.Resources().ByScope["api1"]; !slices.Equal(got, []string{"https://api1.example.com"}) {
 		t.Errorf("ByScope[api1] = %v", got)

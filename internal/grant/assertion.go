@@ -21,6 +21,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/storage"
@@ -68,7 +69,7 @@ func failedAssertion() *oauth.Error {
 // OpenID Connect Core §9): a JWT it signed, whose iss and sub are its
 // client_id, whose aud is the issuer (see checkAudience), which expires
 // soon, and whose jti is used once.
-func (e *Endpoint) checkAssertion(ctx context.Context, req *Request, issuer string) (*Client, *oauth.Error) {
+func (e *Endpoint) checkAssertion(ctx context.Context, req *Request, issuer string) (*client.Client, *oauth.Error) {
 	switch {
 	case req.AssertionType == "":
 		return nil, oauth.Errorf(oauth.InvalidRequest, "client_assertion was sent without client_assertion_type")
@@ -93,14 +94,14 @@ func (e *Endpoint) checkAssertion(ctx context.Context, req *Request, issuer stri
 	// the client exists, and how it authenticates, is for the log.
 	h := tok.Headers[0]
 	c, err := e.Clients.Client(ctx, clientID)
-	if errors.Is(err, ErrUnknownClient) {
+	if errors.Is(err, client.ErrUnknown) {
 		verifyDummy(tok, h, req.Assertion)
 		e.log(ctx, "client authentication failed", logattr.String("client_id", clientID), slog.String("reason", err.Error()))
 		return nil, failedAssertion()
 	} else if err != nil {
 		return nil, storageError(err)
 	}
-	if !c.usesKeys() {
+	if !c.UsesKeys() {
 		verifyDummy(tok, h, req.Assertion)
 		e.log(ctx, "client authentication failed", logattr.String("client_id", clientID), slog.String("reason", "the client has no jwks or jwksUri for private_key_jwt"))
 		return nil, failedAssertion()
@@ -273,7 +274,7 @@ func parseAssertion(s string) (*jwt.JSONWebToken, assertionClaims, error) {
 // jwksUri an unknown kid triggers one refetch. With no key to verify it
 // with, it verifies with a dummy key (verifyDummy): a wrong kid takes as
 // long to refuse as a wrong signature.
-func (e *Endpoint) verifyWithClientKeys(ctx context.Context, c *Client, tok *jwt.JSONWebToken, h jose.Header, raw string, claims *assertionClaims) error {
+func (e *Endpoint) verifyWithClientKeys(ctx context.Context, c *client.Client, tok *jwt.JSONWebToken, h jose.Header, raw string, claims *assertionClaims) error {
 	set := c.Keys
 	fromURI := set == nil
 	var err error

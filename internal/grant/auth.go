@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/secret"
@@ -28,7 +29,7 @@ var dummyHash, _ = secret.Parse(secret.Hash(secret.Generate()))
 // authenticate identifies and authenticates the client of req, by exactly
 // one method (RFC 6749 §2.3). issuer is the request's issuer, which a
 // client assertion's aud must name.
-func (e *Endpoint) authenticate(ctx context.Context, req *Request, issuer string) (*Client, string, *oauth.Error) {
+func (e *Endpoint) authenticate(ctx context.Context, req *Request, issuer string) (*client.Client, string, *oauth.Error) {
 	methods := 0
 	for _, used := range []bool{req.HasBasic, req.ClientSecret != "", req.Assertion != "" || req.AssertionType != ""} {
 		if used {
@@ -63,9 +64,9 @@ func failedSecret(basic bool) *oauth.Error {
 	return oauth.ClientError(basic, "client authentication failed: unknown client, or wrong or expired secret")
 }
 
-func (e *Endpoint) checkSecret(ctx context.Context, id, presented string, basic bool) (*Client, *oauth.Error) {
+func (e *Endpoint) checkSecret(ctx context.Context, id, presented string, basic bool) (*client.Client, *oauth.Error) {
 	c, err := e.Clients.Client(ctx, id)
-	if errors.Is(err, ErrUnknownClient) {
+	if errors.Is(err, client.ErrUnknown) {
 		dummyHash.Verify(presented)
 		e.log(ctx, "client authentication failed", logattr.String("client_id", id), slog.String("reason", err.Error()))
 		return nil, failedSecret(basic)

@@ -24,6 +24,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/signing"
 )
@@ -212,7 +213,7 @@ func BenchmarkAssertionRefused(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f.endpoint.Clients.(StaticClients)["rsa-app"] = &Client{ID: "rsa-app", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1"},
+	f.endpoint.Clients.(client.Static)["rsa-app"] = &client.Client{ID: "rsa-app", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1"},
 		Keys: &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: clientRSA.Public(), KeyID: "rsa-key-1", Algorithm: "RS256", Use: "sig"}}}}
 	otherRSA, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/internal/signing"
@@ -70,12 +71,12 @@ func newFixture(t testing.TB) *fixture {
 	h, _ := secret.Parse(secret.Hash(f.secret))
 	old, _ := secret.Parse(secret.Hash("expired-secret"))
 	jwk := jose.JSONWebKey{Key: f.clientKey.Public(), KeyID: "client-key-1", Algorithm: "ES256", Use: "sig"}
-	clients := StaticClients{
+	clients := client.Static{
 		"app": {ID: "app", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1", "api2"},
-			Secrets: []Secret{{Hash: h}, {Hash: old, Expires: f.now.Add(-time.Hour)}}, AccessTokenLifetime: 10 * time.Minute},
+			Secrets: []client.Secret{{Hash: h}, {Hash: old, Expires: f.now.Add(-time.Hour)}}, AccessTokenLifetime: 10 * time.Minute},
 		"jwt-app": {ID: "jwt-app", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1"},
 			Keys: &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{jwk}}},
-		"no-cc": {ID: "no-cc", GrantTypes: []string{"authorization_code"}, Scopes: []string{"api1"}, Secrets: []Secret{{Hash: h}}},
+		"no-cc": {ID: "no-cc", GrantTypes: []string{"authorization_code"}, Scopes: []string{"api1"}, Secrets: []client.Secret{{Hash: h}}},
 	}
 	f.endpoint = &Endpoint{
 		Clients: clients, Replay: memory.New(memory.Options{}), RemoteKeys: &RemoteKeys{},
@@ -333,8 +334,8 @@ func TestRemoteKeys(t *testing.T) {
 		_ = json.NewEncoder(w).Encode(current)
 	}))
 	defer srv.Close()
-	f.endpoint.Clients.(StaticClients)["jwt-app"].Keys = nil
-	f.endpoint.Clients.(StaticClients)["jwt-app"].KeysURI = srv.URL
+	f.endpoint.Clients.(client.Static)["jwt-app"].Keys = nil
+	f.endpoint.Clients.(client.Static)["jwt-app"].KeysURI = srv.URL
 	f.endpoint.RemoteKeys = &RemoteKeys{MinRefresh: time.Nanosecond}
 	for range 3 {
 		if res := f.post(assertionForm(f.assertion(f.goodClaims()))); res.status != 200 {
@@ -365,7 +366,7 @@ func TestParseClientKeysRefusesPrivateAndSymmetric(t *testing.T) {
 		"empty":     {},
 	} {
 		data, _ := json.Marshal(set)
-		if _, err := ParseClientKeys(data); err == nil {
+		if _, err := client.ParseKeys(data); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
@@ -381,7 +382,7 @@ func TestAssertionMatchedByX5T(t *testing.T) {
 	f := newFixture(t)
 	cert := selfSigned(t, f.clientKey)
 	sum := sha1.Sum(cert.Raw)
-	keys := f.endpoint.Clients.(StaticClients)["jwt-app"].Keys
+	keys := f.endpoint.Clients.(client.Static)["jwt-app"].Keys
 	keys.Keys[0].KeyID = "rfc7638-style-kid"
 	keys.Keys[0].Certificates = []*x509.Certificate{cert}
 	keys.Keys[0].CertificateThumbprintSHA1 = sum[:]

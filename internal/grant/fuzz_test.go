@@ -2,6 +2,8 @@ package grant
 
 import (
 	"testing"
+
+	"github.com/signetid/signet/internal/client"
 )
 
 // FuzzParseRequest: any body, content type and Authorization header give a
@@ -68,7 +70,7 @@ func FuzzParseClientKeys(f *testing.F) {
 	f.Add([]byte(`{"keys":[]}`))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		set, err := ParseClientKeys(data)
+		set, err := client.ParseKeys(data)
 		if (set == nil) == (err == nil) {
 			t.Fatalf("set %v and error %v", set, err)
 		}

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/signetid/signet/internal/client"
 )
 
 func keySetJSON(t *testing.T, keys ...jose.JSONWebKey) []byte {
@@ -115,13 +117,13 @@ func TestClientKeyChecks(t *testing.T) {
 	weak := jose.JSONWebKey{Key: small.Public(), KeyID: "weak", Use: "sig"}
 	enc := jose.JSONWebKey{Key: ec.Public(), KeyID: "enc", Use: "enc"}
 	ok := jose.JSONWebKey{Key: ec.Public(), KeyID: "ok", Use: "sig"}
-	if _, err := ParseClientKeys(keySetJSON(t, weak)); err == nil || !strings.Contains(err.Error(), "RSA key of 1024 bits") {
+	if _, err := client.ParseKeys(keySetJSON(t, weak)); err == nil || !strings.Contains(err.Error(), "RSA key of 1024 bits") {
 		t.Errorf("RSA-1024: %v", err)
 	}
-	if _, err := ParseClientKeys(keySetJSON(t, enc)); err == nil || !strings.Contains(err.Error(), `use "enc"`) {
+	if _, err := client.ParseKeys(keySetJSON(t, enc)); err == nil || !strings.Contains(err.Error(), `use "enc"`) {
 		t.Errorf("use enc: %v", err)
 	}
-	set, err := parseKeySet(keySetJSON(t, weak, enc, ok), false)
+	set, err := client.ParseKeySet(keySetJSON(t, weak, enc, ok), false)
 	if err != nil || len(set.Keys) != 1 || set.Keys[0].KeyID != "ok" {
 		t.Errorf("lenient: %v %v", set, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/signing"
@@ -156,7 +157,7 @@ func (e *Endpoint) handle(r *http.Request) (*oauth.TokenResponse, *oauth.Error) 
 
 // grantedScopes checks the requested scopes (RFC 6749 §3.3: space-delimited,
 // case-sensitive) against the client's; none requested means all of them.
-func grantedScopes(c *Client, requested string) ([]string, *oauth.Error) {
+func grantedScopes(c *client.Client, requested string) ([]string, *oauth.Error) {
 	fields := strings.Fields(requested)
 	if len(fields) == 0 {
 		if len(c.Scopes) == 0 {
@@ -202,7 +203,7 @@ func (a audience) MarshalJSON() ([]byte, error) {
 	return json.Marshal([]string(a))
 }
 
-func (e *Endpoint) issue(ctx context.Context, issuer string, c *Client, scopes []string) (*oauth.TokenResponse, *oauth.Error) {
+func (e *Endpoint) issue(ctx context.Context, issuer string, c *client.Client, scopes []string) (*oauth.TokenResponse, *oauth.Error) {
 	now := e.now()
 	lifetime := c.AccessTokenLifetime
 	if lifetime <= 0 {

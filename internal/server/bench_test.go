@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/internal/server"
@@ -51,8 +52,8 @@ func benchServer(b *testing.B, logger *slog.Logger) *server.Server {
 	}
 	var srv *server.Server
 	token := &grant.Endpoint{
-		Clients: grant.StaticClients{
-			"app": {ID: "app", Secrets: []grant.Secret{{Hash: h}}, GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1"}},
+		Clients: client.Static{
+			"app": {ID: "app", Secrets: []client.Secret{{Hash: h}}, GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1"}},
 		},
 		Replay:     memory.New(memory.Options{}),
 		RemoteKeys: &grant.RemoteKeys{},

@@ -33,6 +33,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/signetid/signet/internal/certs"
+	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/secret"
@@ -140,8 +141,8 @@ func newServer(t *testing.T, opts server.Options) *server.Server {
 			t.Fatal(err)
 		}
 		opts.Token = &grant.Endpoint{
-			Clients: grant.StaticClients{
-				"app": {ID: "app", Secrets: []grant.Secret{{Hash: h}}, GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1"}},
+			Clients: client.Static{
+				"app": {ID: "app", Secrets: []client.Secret{{Hash: h}}, GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1"}},
 			},
 			Replay:     memory.New(memory.Options{}),
 			RemoteKeys: &grant.RemoteKeys{},

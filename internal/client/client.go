@@ -1,4 +1,4 @@
-package grant
+package client
 
 import (
 	"context"
@@ -12,16 +12,16 @@ import (
 	"github.com/signetid/signet/internal/secret"
 )
 
-// ErrUnknownClient is returned by Clients for an id it does not know.
-var ErrUnknownClient = errors.New("unknown client")
+// ErrUnknown is returned by Clients for an id it does not know.
+var ErrUnknown = errors.New("unknown client")
 
-// ErrDisabledClient is returned by Clients for a disabled client: to the
-// client it is an unknown one (errors.Is(err, ErrUnknownClient)); the log
+// ErrDisabled is returned by Clients for a disabled client: to the
+// client it is an unknown one (errors.Is(err, ErrUnknown)); the log
 // says why.
-var ErrDisabledClient = fmt.Errorf("%w: it is disabled (enabled: false)", ErrUnknownClient)
+var ErrDisabled = fmt.Errorf("%w: it is disabled (enabled: false)", ErrUnknown)
 
-// Client is a client as the token path needs it: in memory, its secrets
-// hashed.
+// Client is a client as every endpoint needs it: in memory, its secrets
+// hashed, its keys parsed. FromRecord makes one from the stored record.
 type Client struct {
 	ID   string
 	Name string
@@ -57,28 +57,20 @@ type Secret struct {
 // AllowsGrant reports whether the client may use grant type gt.
 func (c *Client) AllowsGrant(gt string) bool { return slices.Contains(c.GrantTypes, gt) }
 
-// usesKeys reports whether the client authenticates with private_key_jwt.
-func (c *Client) usesKeys() bool { return c.Keys != nil || c.KeysURI != "" }
+// UsesKeys reports whether the client authenticates with private_key_jwt.
+func (c *Client) UsesKeys() bool { return c.Keys != nil || c.KeysURI != "" }
 
-// Clients finds clients by id.
-type Clients interface {
-	// Client returns the client, or an error wrapping ErrUnknownClient.
-	Client(ctx context.Context, id string) (*Client, error)
-}
-
-// StaticClients is a Clients held in memory, as the configuration file's
+// Static is a set of clients held in memory, as the configuration file's
 // clients are: the token path reads no file or database for them.
-type StaticClients map[string]*Client
+type Static map[string]*Client
 
-// Client implements Clients.
-func (s StaticClients) Client(_ context.Context, id string) (*Client, error) {
+// Client returns the enabled client id, or an error wrapping ErrUnknown.
+func (s Static) Client(_ context.Context, id string) (*Client, error) {
 	if c, ok := s[id]; ok {
 		if c.Disabled {
-			return nil, ErrDisabledClient
+			return nil, ErrDisabled
 		}
 		return c, nil
 	}
-	return nil, ErrUnknownClient
+	return nil, ErrUnknown
 }
-
-var _ Clients = StaticClients(nil)

@@ -1,0 +1,31 @@
+package client
+
+import (
+	"fmt"
+
+	"github.com/signetid/signet/internal/secret"
+	"github.com/signetid/signet/storage"
+)
+
+// FromRecord turns a stored client into the one every endpoint uses: its
+// secrets' hashes parsed, its key set read. It is the one conversion from
+// the record: the configuration file's clients become records first.
+func FromRecord(sc storage.Client) (*Client, error) {
+	c := &Client{ID: sc.ID, Name: sc.Name, GrantTypes: sc.GrantTypes, Scopes: sc.Scopes,
+		AccessTokenLifetime: sc.AccessTokenLifetime, KeysURI: sc.JWKSURI}
+	for _, s := range sc.Secrets {
+		h, err := secret.Parse(s.Hash)
+		if err != nil {
+			return nil, fmt.Errorf("secret %s: %w", s.ID, err)
+		}
+		c.Secrets = append(c.Secrets, Secret{Hash: h, Expires: s.Expires})
+	}
+	if len(sc.JWKS) > 0 {
+		keys, err := ParseKeys(sc.JWKS)
+		if err != nil {
+			return nil, fmt.Errorf("jwks: %w", err)
+		}
+		c.Keys = keys
+	}
+	return c, nil
+}
