@@ -37,16 +37,32 @@ func TestFirstKeyClaimHolderDied(t *testing.T) {
 		t.Fatalf("%d keys made while another instance held the claim", n)
 	}
 
+	// Sync is watched through its claims: once it has tried twice and
+	// is waiting for a third, it has seen the claim held and not given up.
+	tries := make(chan struct{}, 16)
+	watched := &claimWatch{Store: store, tries: tries}
+	m = newManager(t, watched, options(t, clk, newKEK(t), "ES256"))
 	done := make(chan error, 1)
 	go func() {
 		_, err := m.Sync(t.Context())
 		done <- err
 	}()
-	time.Sleep(100 * time.Millisecond)
+	for range 2 {
+		select {
+		case <-tries:
+		case err := <-done:
+			t.Fatalf("Sync returned before the claim expired: %v", err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("Sync did not try the claim again while it was held")
+		}
+	}
 	select {
 	case err := <-done:
 		t.Fatalf("Sync returned before the claim expired: %v", err)
 	default:
+	}
+	if n := len(rows(t, store)); n != 0 {
+		t.Fatalf("%d keys made while another instance held the claim", n)
 	}
 	clk.Advance(managed.ClaimTTL)
 	select {
@@ -154,4 +170,19 @@ func list(t *testing.T, m *managed.Manager) []managed.KeyInfo {
 		t.Fatalf("List: %v", err)
 	}
 	return infos
+}
+
+// claimWatch reports each claim a manager tries (UseOnce) on tries.
+type claimWatch struct {
+	managed.Store
+	tries chan<- struct{}
+}
+
+func (w *claimWatch) UseOnce(ctx context.Context, clientID, jti string, expires time.Time) error {
+	err := w.Store.UseOnce(ctx, clientID, jti, expires)
+	select {
+	case w.tries <- struct{}{}:
+	default:
+	}
+	return err
 }
