@@ -453,6 +453,11 @@ func newFaultLoad() *faultLoad {
 
 // run calls do in workers goroutines until stopped.
 func (l *faultLoad) run(kind string, workers int, do func() faultResult) {
+	l.mu.Lock()
+	if _, ok := l.results[kind]; !ok {
+		l.results[kind] = nil // awaited before its first result
+	}
+	l.mu.Unlock()
 	for range workers {
 		l.wg.Add(1)
 		go func() {
@@ -475,6 +480,29 @@ func (l *faultLoad) run(kind string, workers int, do func() faultResult) {
 			}
 		}()
 	}
+}
+
+// await waits until every kind of request has n results started in phase
+// for which ok holds (nil: any), so that each phase is seen by the load
+// rather than lasting a guessed time.
+func (l *faultLoad) await(t *testing.T, phase string, n int, ok func(faultResult) bool) {
+	t.Helper()
+	within(t, 30*time.Second, fmt.Sprintf("%d results of each kind of request in phase %q", n, phase), func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		for _, rs := range l.results {
+			c := 0
+			for _, r := range rs {
+				if r.phase == phase && (ok == nil || ok(r)) {
+					c++
+				}
+			}
+			if c < n {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 func (l *faultLoad) finish() map[string][]faultResult {
@@ -546,16 +574,19 @@ func TestFaultLostDuringOperation(t *testing.T) {
 	// 2. The database is down: connections dropped, new ones refused.
 	load.enter("2 down")
 	proxy.set(faultRefuse)
-	time.Sleep(2 * time.Second)
-	if status, body := srv.faultGet("/readyz"); status != 503 {
-		t.Errorf("/readyz with the database down: %d %q, want 503", status, body)
-	}
+	within(t, 10*time.Second, "/readyz 503 with the database down", func() bool {
+		status, _ := srv.faultGet("/readyz")
+		return status == 503
+	})
+	load.await(t, "2 down", 3, nil)
 	faultUnavailable(t, "private_key_jwt with the database down", srv.faultPost(ctx, assertionForm(client.assertion(t, srv.base))))
 
 	// 3. A partition: nothing answers, open connections or new ones.
 	load.enter("3 partition")
 	proxy.set(faultBlackhole)
-	time.Sleep(6 * time.Second)
+	// Requests that need the database wait for it up to the storage
+	// timeout: two of each kind that started in the partition have met it.
+	load.await(t, "3 partition", 2, nil)
 	start := time.Now()
 	if status, body := srv.faultGet("/readyz"); status != 503 {
 		t.Errorf("/readyz in a partition: %d %q, want 503", status, body)
@@ -574,7 +605,7 @@ func TestFaultLostDuringOperation(t *testing.T) {
 		status, _ := srv.faultGet("/readyz")
 		return status == 200
 	})
-	time.Sleep(500 * time.Millisecond) // the load sees the recovery too
+	load.await(t, "4 back", 1, func(r faultResult) bool { return r.status == 200 && r.err == nil }) // the load sees the recovery too
 	results := load.finish()
 	t.Logf("recovered %v after the database was back", time.Since(back).Round(time.Millisecond))
 
