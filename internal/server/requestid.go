@@ -44,15 +44,15 @@ func (ids *requestIDs) of(r *http.Request, trustProxy bool) endpoint.ID {
 const maxRequestIDLen = 128
 
 // validRequestID accepts 1 to maxRequestIDLen letters, digits and
-// "-_.:/+=": UUIDs, hex and base64 ids, nginx's and Envoy's, AWS's trace
-// ids; nothing a log line would have to quote.
+// "-_.:/+": UUIDs (Envoy's, Heroku's), hex (nginx's $request_id), unpadded
+// base64; nothing a text log line would have to quote.
 func validRequestID(v string) bool {
 	if v == "" || len(v) > maxRequestIDLen {
 		return false
 	}
 	for i := 0; i < len(v); i++ {
 		c := v[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-_.:/+=", c) >= 0) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-_.:/+", c) >= 0) {
 			return false
 		}
 	}
