@@ -18,9 +18,9 @@ import (
 	"github.com/signetid/signet/internal/config"
 	"github.com/signetid/signet/internal/safefile"
 	"github.com/signetid/signet/internal/secret"
-	"github.com/signetid/signet/internal/server"
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/internal/signing/pkcs11"
+	"github.com/signetid/signet/internal/welcome"
 )
 
 // Development mode: what `signet serve` runs with no configuration.
@@ -35,8 +35,8 @@ const (
 // the listener and the storage.
 type services struct {
 	cfg         *config.Config
-	development *server.Development // set when there is no configuration file
-	devKey      bool                // the development signing key is in use
+	development *welcome.Development // set when there is no configuration file
+	devKey      bool                 // the development signing key is in use
 	ring        *signing.Ring
 	// keys are what the ring was made of, for a reload to compare with.
 	keys *loadedKeys
@@ -128,7 +128,7 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 			return nil, err
 		}
 		devSecretFile = secretFile
-		s.development = &server.Development{ClientID: devClientID, Scope: devScope, SecretFile: secretFile, DataDir: filepath.Dir(secretFile)}
+		s.development = &welcome.Development{ClientID: devClientID, Scope: devScope, SecretFile: secretFile, DataDir: filepath.Dir(secretFile)}
 		data, err := os.ReadFile(secretFile)
 		if err != nil {
 			return nil, fmt.Errorf("read the development client secret: %w", err)

@@ -23,10 +23,15 @@ import (
 
 	"github.com/signetid/signet/internal/catalog"
 	"github.com/signetid/signet/internal/config"
+	"github.com/signetid/signet/internal/discovery"
+	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/grant"
+	"github.com/signetid/signet/internal/health"
+	"github.com/signetid/signet/internal/interimtoken"
 	"github.com/signetid/signet/internal/server"
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/internal/signing/managed"
+	"github.com/signetid/signet/internal/welcome"
 	"github.com/signetid/signet/storage"
 )
 
@@ -348,59 +353,55 @@ func requestSync(ctx context.Context, requests chan<- chan<- error) error {
 	}
 }
 
-// newServer wires the token endpoint and the server.
+// newServer mounts the endpoints (discovery and the JWKS, the token
+// endpoint, the probes, the welcome page) in a server.
 func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, logger *slog.Logger) *server.Server {
-	var srv *server.Server
-	endpoint := &grant.Endpoint{
+	token := &grant.Endpoint{
 		Clients:    cat,
 		Replay:     db,
 		RemoteKeys: &grant.RemoteKeys{},
 		Signer:     svc.ring,
 		Resources:  cat.Resources,
-		Issuer:     func(r *http.Request) string { return srv.Issuer(r) },
-		Now:        a.now,
-		Logger:     logger,
-		TokenType:  svc.cfg.AccessTokenJwtType,
+		// The chain derived it (or refused the request) before the
+		// endpoint runs.
+		Issuer:    func(r *http.Request) string { return endpoint.Issuer(r.Context()) },
+		Now:       a.now,
+		Logger:    logger,
+		TokenType: svc.cfg.AccessTokenJwtType,
 	}
 	// Without a configured issuer, private_key_jwt is refused.
-	endpoint.IssuerConfigured = svc.cfg.Issuer != ""
-	endpoint.StrictAssertionAudience = svc.cfg.StrictClientAssertionAudience
-	algs := make([]string, len(grant.AssertionAlgorithms))
-	for i, alg := range grant.AssertionAlgorithms {
-		algs[i] = string(alg)
-	}
+	token.IssuerConfigured = svc.cfg.Issuer != ""
+	token.StrictAssertionAudience = svc.cfg.StrictClientAssertionAudience
 	hsts := svc.cfg.HSTS
-	srv = server.New(server.Options{
-		Issuer:      svc.cfg.Issuer,
-		TrustProxy:  svc.cfg.TrustProxy,
-		HSTS:        &server.HSTS{MaxAge: hsts.MaxAge, IncludeSubDomains: hsts.IncludeSubDomains, Preload: hsts.Preload},
-		Ring:        svc.ring,
-		Token:       endpoint,
-		TokenOrigin: cat.AllowedOrigin,
-		Discovery: server.DiscoveryInfo{
-			GrantTypes:      grant.GrantTypes,
-			Scopes:          svc.static.Scopes,
-			AuthMethods:     grant.AuthMethods,
-			AuthSigningAlgs: algs,
-			Claims:          []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope"},
-			SigningAlgs:     svc.ring.SigningAlgorithms(),
+	return server.New(server.Options{
+		Issuer:     svc.cfg.Issuer,
+		TrustProxy: svc.cfg.TrustProxy,
+		HSTS:       &server.HSTS{MaxAge: hsts.MaxAge, IncludeSubDomains: hsts.IncludeSubDomains, Preload: hsts.Preload},
+		Endpoints: []endpoint.Endpoint{
+			discovery.New(discovery.Options{
+				Keys:          svc.ring,
+				Scopes:        cat.Scopes,
+				VaryForwarded: svc.cfg.TrustProxy && svc.cfg.Issuer == "",
+			}),
+			// INTERIM: until internal/grant's endpoint mounts itself.
+			&interimtoken.Endpoint{Token: token, AllowedOrigin: cat.AllowedOrigin},
+			&health.Endpoint{
+				Keys: svc.ring,
+				Ready: func(ctx context.Context) error {
+					if err := db.Ping(ctx); err != nil {
+						return &health.NotReadyError{Reason: "the database does not answer", Err: err}
+					}
+					if !cat.Loaded() {
+						return &health.NotReadyError{Reason: "clients and resources not read from the database yet"}
+					}
+					return nil
+				},
+				Logger: logger,
+			},
+			welcome.New(welcome.Options{Keys: svc.ring, Version: versionString(), Development: svc.development}),
 		},
-		Ready: func(ctx context.Context) error {
-			if err := db.Ping(ctx); err != nil {
-				return &server.NotReadyError{Reason: "the database does not answer", Err: err}
-			}
-			if !cat.Loaded() {
-				return &server.NotReadyError{Reason: "clients and resources not read from the database yet"}
-			}
-			return nil
-		},
-		Scopes:      cat.Scopes,
-		Logger:      logger,
-		Version:     versionString(),
-		Development: svc.development,
-		Now:         a.now,
+		Logger: logger,
 	})
-	return srv
 }
 
 func (a *app) logStartup(logger *slog.Logger, svc *services, base, addr string, development bool) {
@@ -419,7 +420,7 @@ func (a *app) logStartup(logger *slog.Logger, svc *services, base, addr string, 
 	}
 	// addr as well as url: with a configured issuer, url is the public
 	// address (a load balancer's), not where this instance listens.
-	logger.Info("listening", slog.String("url", base), slog.String("discovery", base+server.PathDiscovery), slog.String("addr", addr))
+	logger.Info("listening", slog.String("url", base), slog.String("discovery", base+discovery.Path), slog.String("addr", addr))
 	if svc.cfg.Issuer == "" {
 		// Said once: a token got from localhost and validated against
 		// 127.0.0.1 fails its issuer check, which surprises everyone once.
@@ -433,7 +434,7 @@ func (a *app) logStartup(logger *slog.Logger, svc *services, base, addr string, 
 		logger.Info(fmt.Sprintf("no issuer is configured: each request's issuer, and the iss of the tokens it gets, is the scheme and host it was sent to, so %s://localhost%s and %s://127.0.0.1%s are two issuers; set issuer to the URL clients and APIs use", scheme, port, scheme, port))
 	}
 	if svc.development != nil {
-		curl := server.DevelopmentCurl(base, svc.development)
+		curl := welcome.DevelopmentCurl(base+interimtoken.Path, svc.development)
 		if strings.EqualFold(svc.cfg.Log.Format, "json") {
 			logger.Info("get a token", slog.String("curl", curl))
 		} else {

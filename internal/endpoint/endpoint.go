@@ -1,13 +1,13 @@
 // Package endpoint is the contract between internal/server, which
 // assembles the endpoints, and the packages that implement them (the token
-// endpoint, discovery and the JWKS, health, pages; authorize, userinfo,
-// introspection and revocation to come).
+// endpoint, discovery and the JWKS, health, the welcome page; authorize,
+// userinfo, introspection and revocation to come).
 //
 // An endpoint lists its routes and adds its own discovery metadata, so that
 // discovery names an endpoint exactly when its package is mounted. The
-// server wraps every route in one middleware chain, built once per route
-// when the server is made: request id, issuer, access log, and the hooks
-// (metrics, rate limits, page headers) that see each route's Kind.
+// server wraps every route in one chain, built once per route when the
+// server is made: request id, issuer, access log, then the Middleware hooks
+// (metrics, rate limits, page headers), which see each route's Kind.
 //
 // Endpoint packages import this one and internal/oauth, never the server
 // or each other.
@@ -16,6 +16,7 @@ package endpoint
 import (
 	"context"
 	"net/http"
+	"strconv"
 
 	"github.com/signetid/signet/internal/oauth"
 )
@@ -25,8 +26,16 @@ type Endpoint interface {
 	// Routes are the endpoint's routes; the server calls it once.
 	Routes() []Route
 	// Describe adds what the endpoint contributes to the discovery
-	// document; the server calls it once.
+	// document; the server calls it once, before Routes.
 	Describe(m *Metadata)
+}
+
+// Directory is an Endpoint that shows what the others are (discovery, the
+// welcome page). Once every mounted endpoint has described itself, and
+// before any Routes, the server gives each Directory the whole Metadata.
+type Directory interface {
+	Endpoint
+	SetMetadata(m Metadata)
 }
 
 // Kind says what a route is, for the chain: how its requests are logged,
@@ -43,21 +52,56 @@ const (
 	Page
 )
 
+func (k Kind) String() string {
+	switch k {
+	case API:
+		return "api"
+	case Health:
+		return "health"
+	case Page:
+		return "page"
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
 // Route is one path (and method) an endpoint serves.
 type Route struct {
 	// Method is GET, POST, ...; "" serves every method (the handler then
-	// answers the ones it does not take, as its RFC says).
+	// answers the ones it does not take, as its RFC says). A GET route
+	// serves HEAD too, unless the endpoint has a HEAD route of its own.
 	Method string
-	// Path is matched exactly.
+	// Path is matched exactly, as it is (no wildcards).
 	Path    string
 	Handler http.Handler
 	Kind    Kind
 	// Refuse writes an error the chain finds before the handler runs
 	// (the issuer cannot be known from the request; later, a rate limit)
 	// the way the endpoint's RFC says: JSON for the token endpoint, a page
-	// for authorize. nil writes it as plain text.
+	// for authorize. nil writes it as plain text (RefuseText); the server
+	// fills it in so, so that Middleware always finds one.
 	Refuse func(w http.ResponseWriter, r *http.Request, err *oauth.Error)
 }
+
+// RefuseText writes err as plain text: its description, with its status.
+func RefuseText(w http.ResponseWriter, r *http.Request, err *oauth.Error) {
+	status := err.Status
+	if status == 0 {
+		status = http.StatusBadRequest
+	}
+	http.Error(w, err.Description, status)
+}
+
+// Middleware wraps one route's handler. The server calls it once per route
+// when it is built, never per request, so that it can do its per-route work
+// there (a counter per path, a limit per Kind, page headers only for Page
+// routes). It runs inside the chain: the request's issuer and id are in
+// the request's context, and what it writes is logged.
+//
+// Besides the endpoints' routes it wraps the server's fallbacks (404, 405,
+// redirects), each passed as a Route whose Handler is the fallback: with the
+// Path, Kind and Refuse of a path that has routes, for the methods none of
+// them takes; with an empty Path and Kind API for the paths no route has.
+type Middleware func(rt Route, next http.Handler) http.Handler
 
 // Metadata is what endpoints contribute to the discovery document (OpenID
 // Connect Discovery 1.0 §3, RFC 8414 §2); the discovery endpoint adds the
@@ -66,6 +110,9 @@ type Metadata struct {
 	// Paths of endpoints below the issuer, by their metadata name
 	// (token_endpoint, jwks_uri, ...).
 	Paths map[string]string
+	// DiscoveryPath is where the discovery document is, when it is
+	// mounted (for the welcome page; the document does not list itself).
+	DiscoveryPath string
 	// GrantTypes is grant_types_supported.
 	GrantTypes []string
 	// ResponseTypes is response_types_supported.
@@ -86,31 +133,87 @@ func (m *Metadata) SetPath(name, path string) {
 	m.Paths[name] = path
 }
 
-type issuerKey struct{}
+// ID is a request's id: Base alone when Seq is 0, else Base, a hyphen and
+// Seq in decimal. It is formatted only when asked for (most requests log
+// nothing, or only the access line).
+type ID struct {
+	Base string
+	Seq  uint64
+}
 
-// WithIssuer returns ctx carrying the request's issuer; the chain sets it
-// once per request.
+func (id ID) String() string {
+	if id.Seq == 0 {
+		return id.Base
+	}
+	var buf [64]byte
+	b := append(buf[:0], id.Base...)
+	b = append(b, '-')
+	return string(strconv.AppendUint(b, id.Seq, 10))
+}
+
+// request is what the chain learns of a request, carried in its context:
+// as the context itself, so that the issuer and the id cost the request
+// one allocation together (a context.WithValue of a struct costs two).
+type request struct {
+	context.Context
+	issuer string
+	id     ID
+}
+
+type requestKey struct{}
+
+func (c *request) Value(key any) any {
+	if _, ok := key.(requestKey); ok {
+		return c
+	}
+	return c.Context.Value(key)
+}
+
+func requestOf(ctx context.Context) *request {
+	r, _ := ctx.Value(requestKey{}).(*request)
+	return r
+}
+
+// WithRequest returns ctx carrying the request's issuer and id; the chain
+// calls it once per request.
+func WithRequest(ctx context.Context, issuer string, id ID) context.Context {
+	return &request{Context: ctx, issuer: issuer, id: id}
+}
+
+// WithIssuer returns ctx carrying issuer, and the id ctx has (for tests of
+// an endpoint alone).
 func WithIssuer(ctx context.Context, issuer string) context.Context {
-	return context.WithValue(ctx, issuerKey{}, issuer)
+	r := &request{Context: ctx, issuer: issuer}
+	if prev := requestOf(ctx); prev != nil {
+		r.id = prev.id
+	}
+	return r
+}
+
+// WithRequestID returns ctx carrying id, and the issuer ctx has.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	r := &request{Context: ctx, id: ID{Base: id}}
+	if prev := requestOf(ctx); prev != nil {
+		r.issuer = prev.issuer
+	}
+	return r
 }
 
 // Issuer is the issuer of the request whose context ctx is: the configured
 // one, or the one derived from the request's host. Inside a route it is
-// never empty (the chain refuses requests whose issuer cannot be derived).
+// never empty, except in Health routes (the chain refuses other requests
+// whose issuer cannot be derived).
 func Issuer(ctx context.Context) string {
-	iss, _ := ctx.Value(issuerKey{}).(string)
-	return iss
-}
-
-type requestIDKey struct{}
-
-// WithRequestID returns ctx carrying the request's id.
-func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
+	if r := requestOf(ctx); r != nil {
+		return r.issuer
+	}
+	return ""
 }
 
 // RequestID is the id the chain gave the request, for logs; "" outside one.
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	if r := requestOf(ctx); r != nil {
+		return r.id.String()
+	}
+	return ""
 }

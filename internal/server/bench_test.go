@@ -10,17 +10,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/signetid/signet/internal/client"
-	"github.com/signetid/signet/internal/grant"
-	"github.com/signetid/signet/internal/secret"
+	"github.com/signetid/signet/internal/discovery"
+	"github.com/signetid/signet/internal/interimtoken"
 	"github.com/signetid/signet/internal/server"
-	"github.com/signetid/signet/internal/signing"
-	"github.com/signetid/signet/storage/memory"
 )
 
 // The benchmarks below serve the public documents through the real
-// handler (Server.ServeHTTP: issuer check, mux, CORS, cached body),
-// without a network:
+// handler (Server.ServeHTTP: the route's chain of request id, issuer and
+// access log, then CORS and the cached body), without a network:
 //
 //	go test -run '^$' -bench . -benchmem ./internal/server/
 //
@@ -29,43 +26,11 @@ import (
 // does by default (a text handler writing to io.Discard); the others log
 // nothing, to show the handler's own cost.
 
-// benchServer builds a server with the fixture ring (as fixtureRing, for
-// benchmarks) and the real token endpoint with the secret client "app".
+// benchServer builds a server as newServer does, with the fixture ring and
+// the real token endpoint with the secret client "app".
 func benchServer(b *testing.B, logger *slog.Logger) *server.Server {
 	b.Helper()
-	loader := signing.Loader{DataDir: b.TempDir()}
-	sign, err := loader.Load(signing.Spec{Type: "File", FilePath: fixtures + "rsa-openssl3.pfx", Password: password}, false)
-	if err != nil {
-		b.Fatal(err)
-	}
-	validate, err := loader.Load(signing.Spec{Type: "File", FilePath: fixtures + "ec-openssl3.pfx", Password: password}, true)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ring, err := signing.NewRing(sign.Keys, validate.Keys, signing.RingOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	h, err := secret.Parse(secret.Hash(appSecret))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var srv *server.Server
-	token := &grant.Endpoint{
-		Clients: client.Static{
-			"app": {ID: "app", Secrets: []client.Secret{{Hash: h}}, GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1"}},
-		},
-		Replay:     memory.New(memory.Options{}),
-		RemoteKeys: &grant.RemoteKeys{},
-		Signer:     ring,
-		Resources: func() grant.Resources {
-			return grant.Resources{Scopes: []string{"api1"}, ByScope: map[string][]string{"api1": {"https://api.example.com"}}}
-		},
-		Issuer: func(r *http.Request) string { return srv.Issuer(r) },
-		Logger: logger,
-	}
-	srv = server.New(server.Options{Ring: ring, Token: token, Discovery: discoveryInfo(), Logger: logger})
-	return srv
+	return newServer(b, setup{Logger: logger})
 }
 
 // infoLogger logs as serve does by default, to nowhere.
@@ -107,14 +72,14 @@ func etagOf(b *testing.B, h http.Handler, target string) string {
 // document for the request's issuer, encoded once and cached.
 func BenchmarkDiscovery(b *testing.B) {
 	b.Run("200", func(b *testing.B) {
-		benchGet(b, benchServer(b, nil), server.PathDiscovery, http.StatusOK)
+		benchGet(b, benchServer(b, nil), discovery.Path, http.StatusOK)
 	})
 	b.Run("304", func(b *testing.B) {
 		srv := benchServer(b, nil)
-		benchGet(b, srv, server.PathDiscovery, http.StatusNotModified, "If-None-Match", etagOf(b, srv, server.PathDiscovery))
+		benchGet(b, srv, discovery.Path, http.StatusNotModified, "If-None-Match", etagOf(b, srv, discovery.Path))
 	})
 	b.Run("200-logged", func(b *testing.B) {
-		benchGet(b, benchServer(b, infoLogger()), server.PathDiscovery, http.StatusOK)
+		benchGet(b, benchServer(b, infoLogger()), discovery.Path, http.StatusOK)
 	})
 }
 
@@ -123,14 +88,14 @@ func BenchmarkDiscovery(b *testing.B) {
 // If-None-Match as a caching API sends it (304, no body).
 func BenchmarkJWKS(b *testing.B) {
 	b.Run("200", func(b *testing.B) {
-		benchGet(b, benchServer(b, nil), server.PathJWKS, http.StatusOK)
+		benchGet(b, benchServer(b, nil), discovery.PathJWKS, http.StatusOK)
 	})
 	b.Run("304", func(b *testing.B) {
 		srv := benchServer(b, nil)
-		benchGet(b, srv, server.PathJWKS, http.StatusNotModified, "If-None-Match", etagOf(b, srv, server.PathJWKS))
+		benchGet(b, srv, discovery.PathJWKS, http.StatusNotModified, "If-None-Match", etagOf(b, srv, discovery.PathJWKS))
 	})
 	b.Run("200-logged", func(b *testing.B) {
-		benchGet(b, benchServer(b, infoLogger()), server.PathJWKS, http.StatusOK)
+		benchGet(b, benchServer(b, infoLogger()), discovery.PathJWKS, http.StatusOK)
 	})
 }
 
@@ -141,7 +106,7 @@ func BenchmarkJWKSParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
-		r := httptest.NewRequest(http.MethodGet, server.PathJWKS, nil)
+		r := httptest.NewRequest(http.MethodGet, discovery.PathJWKS, nil)
 		for pb.Next() {
 			w := httptest.NewRecorder()
 			srv.ServeHTTP(w, r)
@@ -164,7 +129,7 @@ func BenchmarkToken(b *testing.B) {
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("app:"+url.QueryEscape(appSecret)))
 	b.ReportAllocs()
 	for b.Loop() {
-		r := httptest.NewRequest(http.MethodPost, server.PathToken, strings.NewReader(body))
+		r := httptest.NewRequest(http.MethodPost, interimtoken.Path, strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		r.Header.Set("Authorization", auth)
 		w := httptest.NewRecorder()

@@ -1,8 +1,18 @@
-// Package server is Signet's HTTP side: the router, the discovery document,
-// the JWKS, the welcome page, health checks and the middleware around them.
-// The token endpoint itself is internal/grant's; the server mounts it.
+// Package server assembles Signet's HTTP side from the endpoint packages
+// (internal/endpoint is the contract they implement), and does nothing
+// else: no endpoint's protocol lives here.
 //
-// The discovery and JWKS bodies are encoded once (per issuer and per key-set
-// change) and served with an ETag, so that the APIs that poll them cost
-// next to nothing.
+// New gathers what each endpoint describes of itself into one
+// endpoint.Metadata (which discovery and the welcome page list), then wraps
+// every route in one chain, once, when the server is made: a request id, HSTS
+// over https, the issuer (configured, or derived from the request's host and
+// refused when it is not a host; carried in the request's context), the
+// access log, and the Middleware hooks (metrics, rate limits, page headers),
+// which see the route they wrap. A request finds its wrapped route by exact
+// path and method in a map, without pattern matching; what no route takes
+// goes through the same chain to an http.ServeMux holding every route, for
+// its 404s, 405s (with Allow) and redirects to clean paths.
+//
+// It imports internal/endpoint, never an endpoint package: cmd/signet
+// chooses what to mount.
 package server

@@ -3,7 +3,6 @@ package server
 import (
 	"fmt"
 	"math"
-	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -15,7 +14,7 @@ import (
 // caches grow again.
 func TestIssuerCacheBound(t *testing.T) {
 	t.Parallel()
-	s := New(Options{TrustProxy: true, Token: http.NotFoundHandler()})
+	s := New(Options{TrustProxy: true})
 	miss := func(i int) {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Host = fmt.Sprintf("host-%d.example", i)
@@ -25,7 +24,7 @@ func TestIssuerCacheBound(t *testing.T) {
 			want = "https://" + r.Host
 		}
 		for range 2 {
-			if got := s.Issuer(r); got != want {
+			if got, _ := s.issuer(r); got != want {
 				t.Errorf("issuer of %s: %q, want %q", r.Host, got, want)
 			}
 		}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/signetid/signet/internal/server"
+	"github.com/signetid/signet/internal/interimtoken"
 )
 
 // maxLogLine bounds every log line a request writes, whatever it sends: each
@@ -21,14 +21,14 @@ const maxLogLine = 2 << 10
 func TestRequestLogBounded(t *testing.T) {
 	t.Parallel()
 	logs := &syncBuffer{}
-	srv := newServer(t, server.Options{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	srv := newServer(t, setup{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	long := strings.Repeat("a", 30<<10)
 	get(srv, "/"+long)
 	r := httptest.NewRequest(http.MethodGet, "/healthz", nil)
 	r.Method = strings.Repeat("M", 10<<10)
 	do(srv, r)
 	id := strings.Repeat("c", 60<<10)
-	r = httptest.NewRequest(http.MethodPost, server.PathToken, strings.NewReader(url.Values{"grant_type": {"client_credentials"}}.Encode()))
+	r = httptest.NewRequest(http.MethodPost, interimtoken.Path, strings.NewReader(url.Values{"grant_type": {"client_credentials"}}.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(id+":wrong")))
 	if res := do(srv, r); res.status != http.StatusUnauthorized {

@@ -34,11 +34,16 @@ import (
 
 	"github.com/signetid/signet/internal/certs"
 	"github.com/signetid/signet/internal/client"
+	"github.com/signetid/signet/internal/discovery"
+	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/grant"
+	"github.com/signetid/signet/internal/health"
+	"github.com/signetid/signet/internal/interimtoken"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/internal/server"
 	"github.com/signetid/signet/internal/signing"
+	"github.com/signetid/signet/internal/welcome"
 	"github.com/signetid/signet/storage/memory"
 )
 
@@ -49,24 +54,8 @@ const (
 	password = "test-password"
 )
 
-// discoveryInfo is what cmd/signet advertises (newServer in serve.go).
-func discoveryInfo() server.DiscoveryInfo {
-	algs := make([]string, len(grant.AssertionAlgorithms))
-	for i, a := range grant.AssertionAlgorithms {
-		algs[i] = string(a)
-	}
-	return server.DiscoveryInfo{
-		GrantTypes:      grant.GrantTypes,
-		Scopes:          []string{"api1", "api2"},
-		AuthMethods:     grant.AuthMethods,
-		AuthSigningAlgs: algs,
-		Claims:          []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope"},
-		SigningAlgs:     []string{"RS256"},
-	}
-}
-
 // load reads one credential as a key section would.
-func load(t *testing.T, spec signing.Spec, validation bool) []*signing.Key {
+func load(t testing.TB, spec signing.Spec, validation bool) []*signing.Key {
 	t.Helper()
 	got, err := signing.Loader{DataDir: t.TempDir()}.Load(spec, validation)
 	if err != nil {
@@ -77,7 +66,7 @@ func load(t *testing.T, spec signing.Spec, validation bool) []*signing.Key {
 
 // fixtureRing signs with rsa-openssl3.pfx and publishes ec-openssl3.pfx as a
 // validation key: both from fixed files, so their JWKS is stable.
-func fixtureRing(t *testing.T) *signing.Ring {
+func fixtureRing(t testing.TB) *signing.Ring {
 	t.Helper()
 	sign := load(t, signing.Spec{Type: "File", FilePath: fixtures + "rsa-openssl3.pfx", Password: password}, false)
 	validate := load(t, signing.Spec{Type: "File", FilePath: fixtures + "ec-openssl3.pfx", Password: password}, true)
@@ -89,7 +78,7 @@ func fixtureRing(t *testing.T) *signing.Ring {
 }
 
 // devRing signs with a Development key made in dataDir.
-func devRing(t *testing.T, dataDir string) *signing.Ring {
+func devRing(t testing.TB, dataDir string) *signing.Ring {
 	t.Helper()
 	got, err := signing.Loader{DataDir: dataDir}.Load(signing.Spec{Type: "Development"}, false)
 	if err != nil {
@@ -121,41 +110,111 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// newServer builds a server whose token endpoint is the real one, with a
-// secret client "app" and a private_key_jwt client "jwt-app".
-func newServer(t *testing.T, opts server.Options) *server.Server {
+// setup is what a test server is made of: the server's options, and those
+// of the endpoints it mounts, as cmd/signet mounts them.
+type setup struct {
+	Issuer     string
+	TrustProxy bool
+	HSTS       *server.HSTS
+	Logger     *slog.Logger
+	Middleware []endpoint.Middleware
+	// Ring holds the keys; default fixtureRing.
+	Ring *signing.Ring
+	// Scopes are the scopes published; default api1 and api2.
+	Scopes []string
+	// NoScopes publishes none (Scopes nil is the default).
+	NoScopes bool
+	// NoToken mounts no token endpoint.
+	NoToken bool
+	// TokenOrigin reports whether a browser origin may call the token
+	// endpoint.
+	TokenOrigin func(origin string) bool
+	// Ready is the probes' check of dependencies.
+	Ready       func(context.Context) error
+	Version     string
+	Development *welcome.Development
+	// Probe mounts probePath, which answers the request's issuer and id
+	// as the chain gave them to the endpoints.
+	Probe bool
+}
+
+// probePath answers "issuer request_id" (see setup.Probe).
+const probePath = "/test/probe"
+
+type probe struct{}
+
+func (probe) Describe(*endpoint.Metadata) {}
+
+func (probe) Routes() []endpoint.Route {
+	return []endpoint.Route{{Method: http.MethodGet, Path: probePath, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, endpoint.Issuer(r.Context())+" "+endpoint.RequestID(r.Context()))
+	})}}
+}
+
+// newServer builds a server as serve does, whose token endpoint is the
+// real one with a secret client "app".
+func newServer(t testing.TB, opts setup) *server.Server {
 	t.Helper()
 	if opts.Ring == nil {
 		opts.Ring = fixtureRing(t)
 	}
-	if opts.Discovery.GrantTypes == nil {
-		opts.Discovery = discoveryInfo()
-	}
 	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(t.Output(), nil))
-	}
-	var srv *server.Server
-	if opts.Token == nil {
-		h, err := secret.Parse(secret.Hash(appSecret))
-		if err != nil {
-			t.Fatal(err)
+		if tt, ok := t.(*testing.T); ok {
+			opts.Logger = slog.New(slog.NewTextHandler(tt.Output(), nil))
 		}
-		opts.Token = &grant.Endpoint{
+	}
+	scopes := opts.Scopes
+	if scopes == nil {
+		scopes = []string{"api1", "api2"}
+	}
+	d := discovery.Options{Keys: opts.Ring, VaryForwarded: opts.TrustProxy && opts.Issuer == ""}
+	if !opts.NoScopes {
+		d.Scopes = func() ([]string, int64) { return scopes, 0 }
+	}
+	endpoints := []endpoint.Endpoint{discovery.New(d)}
+	if !opts.NoToken {
+		endpoints = append(endpoints, tokenEndpoint(t, opts.Ring, opts.Logger, opts.TokenOrigin))
+	}
+	endpoints = append(endpoints,
+		&health.Endpoint{Keys: opts.Ring, Ready: opts.Ready, Logger: opts.Logger},
+		welcome.New(welcome.Options{Keys: opts.Ring, Version: opts.Version, Development: opts.Development}))
+	if opts.Probe {
+		endpoints = append(endpoints, probe{})
+	}
+	return server.New(server.Options{
+		Issuer:     opts.Issuer,
+		TrustProxy: opts.TrustProxy,
+		HSTS:       opts.HSTS,
+		Endpoints:  endpoints,
+		Middleware: opts.Middleware,
+		Logger:     opts.Logger,
+	})
+}
+
+// tokenEndpoint is the token endpoint as serve mounts it, with a secret
+// client "app".
+func tokenEndpoint(t testing.TB, ring *signing.Ring, logger *slog.Logger, origin func(string) bool) *interimtoken.Endpoint {
+	t.Helper()
+	h, err := secret.Parse(secret.Hash(appSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &interimtoken.Endpoint{
+		Token: &grant.Endpoint{
 			Clients: client.Static{
 				"app": {ID: "app", Secrets: []client.Secret{{Hash: h}}, GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1"}},
 			},
 			Replay:     memory.New(memory.Options{}),
 			RemoteKeys: &grant.RemoteKeys{},
-			Signer:     opts.Ring,
+			Signer:     ring,
 			Resources: func() grant.Resources {
 				return grant.Resources{Scopes: []string{"api1"}, ByScope: map[string][]string{"api1": {"https://api.example.com"}}}
 			},
-			Issuer: func(r *http.Request) string { return srv.Issuer(r) },
-			Logger: opts.Logger,
-		}
+			Issuer: func(r *http.Request) string { return endpoint.Issuer(r.Context()) },
+			Logger: logger,
+		},
+		AllowedOrigin: origin,
 	}
-	srv = server.New(opts)
-	return srv
 }
 
 const appSecret = "app-secret-0123456789-abcdefghijklmnopqrstuv"
@@ -218,11 +277,13 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-// The discovery document advertises what is implemented, and nothing else.
+// The discovery document advertises what is implemented, and nothing else:
+// what the mounted token endpoint describes of itself, the scopes, the
+// keys' algorithms.
 func TestDiscoveryDocument(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t, server.Options{Issuer: "https://auth.example.com"})
-	res := get(srv, server.PathDiscovery, "Host", "ignored.example")
+	srv := newServer(t, setup{Issuer: "https://auth.example.com"})
+	res := get(srv, discovery.Path, "Host", "ignored.example")
 	if res.status != http.StatusOK {
 		t.Fatalf("status %d: %s", res.status, res.body)
 	}
@@ -231,16 +292,21 @@ func TestDiscoveryDocument(t *testing.T) {
 	}
 	golden(t, "discovery.json", res.body)
 
+	var token endpoint.Metadata
+	tokenEndpoint(t, fixtureRing(t), nil, nil).Describe(&token)
+	if len(token.Claims) == 0 || len(token.GrantTypes) == 0 || len(token.AuthMethods) == 0 || len(token.AuthSigningAlgs) == 0 {
+		t.Fatalf("the token endpoint describes too little: %+v", token)
+	}
 	doc := res.json(t)
 	want := map[string]any{
 		"issuer":                                "https://auth.example.com",
 		"jwks_uri":                              "https://auth.example.com/.well-known/openid-configuration/jwks",
 		"token_endpoint":                        "https://auth.example.com/connect/token",
-		"grant_types_supported":                 []any{"client_credentials"},
+		"grant_types_supported":                 token.GrantTypes,
 		"scopes_supported":                      []any{"api1", "api2"},
-		"token_endpoint_auth_methods_supported": []any{"client_secret_basic", "client_secret_post", "private_key_jwt"},
-		"token_endpoint_auth_signing_alg_values_supported": []any{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"},
-		"claims_supported":         []any{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope"},
+		"token_endpoint_auth_methods_supported": token.AuthMethods,
+		"token_endpoint_auth_signing_alg_values_supported": token.AuthSigningAlgs,
+		"claims_supported":         token.Claims,
 		"response_types_supported": []any{},
 		// Required by OpenID Connect Discovery; Nimbus (Spring) refuses a
 		// document without them.
@@ -271,18 +337,22 @@ func TestDiscoveryDocument(t *testing.T) {
 	}
 }
 
-// Nil lists are [] in the document, never null.
+// Nil lists are [] in the document, never null; an endpoint that is not
+// mounted is not in it.
 func TestDiscoveryEmptyLists(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t, server.Options{Issuer: "https://auth.example.com", Discovery: server.DiscoveryInfo{GrantTypes: []string{"client_credentials"}}})
-	body := string(get(srv, server.PathDiscovery).body)
+	srv := newServer(t, setup{Issuer: "https://auth.example.com", NoToken: true, NoScopes: true})
+	body := string(get(srv, discovery.Path).body)
 	if strings.Contains(body, "null") {
 		t.Errorf("null in the document: %s", body)
 	}
-	for _, k := range []string{`"scopes_supported":[]`, `"claims_supported":[]`, `"response_types_supported":[]`} {
+	for _, k := range []string{`"scopes_supported":[]`, `"claims_supported":[]`, `"response_types_supported":[]`, `"grant_types_supported":[]`} {
 		if !strings.Contains(body, k) {
 			t.Errorf("want %s in %s", k, body)
 		}
+	}
+	if strings.Contains(body, "token_endpoint\"") || !strings.Contains(body, `"jwks_uri"`) {
+		t.Errorf("without the token endpoint mounted: %s", body)
 	}
 }
 
@@ -315,8 +385,8 @@ func TestIssuer(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newServer(t, server.Options{Issuer: tt.issuer, TrustProxy: tt.trustProxy, Ring: ring})
-			for _, path := range []string{server.PathDiscovery, "/"} {
+			srv := newServer(t, setup{Issuer: tt.issuer, TrustProxy: tt.trustProxy, Ring: ring, Probe: true})
+			for _, path := range []string{probePath, discovery.Path, "/"} {
 				r := httptest.NewRequest(http.MethodGet, path, nil)
 				r.Host = "auth.test:8080"
 				if tt.tls {
@@ -325,10 +395,13 @@ func TestIssuer(t *testing.T) {
 				for i := 0; i < len(tt.headers); i += 2 {
 					r.Header.Set(tt.headers[i], tt.headers[i+1])
 				}
-				if got := srv.Issuer(r); got != tt.want {
-					t.Errorf("Issuer = %q, want %q", got, tt.want)
-				}
 				res := do(srv, r)
+				if path == probePath {
+					if got, _, _ := strings.Cut(string(res.body), " "); got != tt.want {
+						t.Errorf("endpoint.Issuer = %q, want %q", got, tt.want)
+					}
+					continue
+				}
 				if path == "/" {
 					if !strings.Contains(string(res.body), "<code>"+tt.want+"</code>") {
 						t.Errorf("welcome page does not show issuer %s", tt.want)
@@ -336,7 +409,7 @@ func TestIssuer(t *testing.T) {
 					continue
 				}
 				doc := res.json(t)
-				if doc["issuer"] != tt.want || doc["jwks_uri"] != tt.want+server.PathJWKS || doc["token_endpoint"] != tt.want+server.PathToken {
+				if doc["issuer"] != tt.want || doc["jwks_uri"] != tt.want+discovery.PathJWKS || doc["token_endpoint"] != tt.want+interimtoken.Path {
 					t.Errorf("issuer %v, jwks_uri %v, token_endpoint %v; want them under %s", doc["issuer"], doc["jwks_uri"], doc["token_endpoint"], tt.want)
 				}
 			}
@@ -348,11 +421,11 @@ func TestIssuer(t *testing.T) {
 // cannot be answered with another host's cached document.
 func TestDiscoveryPerHost(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t, server.Options{})
+	srv := newServer(t, setup{})
 	var etags []string
 	for i := range 40 { // past the cache bound
 		host := "host" + string(rune('a'+i%26)) + strings.Repeat("x", i/26) + ".example"
-		res := get(srv, server.PathDiscovery, "Host", host)
+		res := get(srv, discovery.Path, "Host", host)
 		if iss := res.json(t)["issuer"]; iss != "http://"+host {
 			t.Fatalf("Host %s: issuer %v", host, iss)
 		}
@@ -370,8 +443,8 @@ func TestJWKS(t *testing.T) {
 	t.Parallel()
 	rsaCred := credential(t, "rsa-openssl3.pfx")
 	ecCred := credential(t, "ec-openssl3.pfx")
-	srv := newServer(t, server.Options{Issuer: "https://auth.example.com"})
-	res := get(srv, server.PathJWKS)
+	srv := newServer(t, setup{Issuer: "https://auth.example.com"})
+	res := get(srv, discovery.PathJWKS)
 	if res.status != http.StatusOK || res.header.Get("Content-Type") != "application/json" {
 		t.Fatalf("status %d, Content-Type %q", res.status, res.header.Get("Content-Type"))
 	}
@@ -428,9 +501,9 @@ func TestJWKS(t *testing.T) {
 func TestJWKSDevelopmentKey(t *testing.T) {
 	t.Parallel()
 	ring := devRing(t, t.TempDir())
-	srv := newServer(t, server.Options{Ring: ring})
+	srv := newServer(t, setup{Ring: ring})
 	var set jose.JSONWebKeySet
-	if err := json.Unmarshal(get(srv, server.PathJWKS).body, &set); err != nil {
+	if err := json.Unmarshal(get(srv, discovery.PathJWKS).body, &set); err != nil {
 		t.Fatal(err)
 	}
 	if len(set.Keys) != 1 {
@@ -447,7 +520,7 @@ func TestJWKSDevelopmentKey(t *testing.T) {
 	if k.Algorithm != "RS256" || k.Use != "sig" || !k.IsPublic() || len(k.Certificates) != 0 || len(k.CertificateThumbprintSHA1) != 0 {
 		t.Errorf("key %+v", k)
 	}
-	body := string(get(srv, server.PathJWKS).body)
+	body := string(get(srv, discovery.PathJWKS).body)
 	var members struct {
 		Keys []map[string]any `json:"keys"`
 	}
@@ -466,13 +539,13 @@ func TestJWKSDevelopmentKey(t *testing.T) {
 func TestJWKSVerifiesTokens(t *testing.T) {
 	t.Parallel()
 	ring := fixtureRing(t)
-	srv := newServer(t, server.Options{Ring: ring})
+	srv := newServer(t, setup{Ring: ring})
 	tok, _, err := ring.Sign("at+jwt", map[string]any{"sub": "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var set jose.JSONWebKeySet
-	if err := json.Unmarshal(get(srv, server.PathJWKS).body, &set); err != nil {
+	if err := json.Unmarshal(get(srv, discovery.PathJWKS).body, &set); err != nil {
 		t.Fatal(err)
 	}
 	parsed, err := jwt.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256})
@@ -493,8 +566,8 @@ func TestJWKSVerifiesTokens(t *testing.T) {
 // with 304, and let browsers read them (CORS).
 func TestCachingAndCORS(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t, server.Options{Issuer: "https://auth.example.com"})
-	for path, maxAge := range map[string]string{server.PathDiscovery: "3600", server.PathJWKS: "900"} {
+	srv := newServer(t, setup{Issuer: "https://auth.example.com"})
+	for path, maxAge := range map[string]string{discovery.Path: "3600", discovery.PathJWKS: "900"} {
 		t.Run(path, func(t *testing.T) {
 			t.Parallel()
 			first := get(srv, path, "Origin", "https://app.example")
@@ -548,8 +621,8 @@ func TestCachingAndCORS(t *testing.T) {
 // The documents are read-only: other methods get 405 with Allow.
 func TestDocumentsRefuseOtherMethods(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t, server.Options{})
-	for _, path := range []string{server.PathDiscovery, server.PathJWKS} {
+	srv := newServer(t, setup{})
+	for _, path := range []string{discovery.Path, discovery.PathJWKS} {
 		for _, method := range []string{http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch} {
 			res := do(srv, httptest.NewRequest(method, path, strings.NewReader("x=1")))
 			if res.status != http.StatusMethodNotAllowed {
@@ -560,7 +633,7 @@ func TestDocumentsRefuseOtherMethods(t *testing.T) {
 			}
 		}
 	}
-	if res := do(srv, httptest.NewRequest(http.MethodHead, server.PathJWKS, nil)); res.status != http.StatusOK {
+	if res := do(srv, httptest.NewRequest(http.MethodHead, discovery.PathJWKS, nil)); res.status != http.StatusOK {
 		t.Errorf("HEAD jwks: %d", res.status)
 	}
 	if res := get(srv, "/nothing-here"); res.status != http.StatusNotFound {
@@ -573,7 +646,7 @@ func TestHealth(t *testing.T) {
 	var readyErr error
 	var mu sync.Mutex
 	logs := &syncBuffer{}
-	srv := newServer(t, server.Options{
+	srv := newServer(t, setup{
 		Logger: slog.New(slog.NewTextHandler(logs, nil)),
 		Ready: func(ctx context.Context) error {
 			if _, ok := ctx.Deadline(); !ok {
@@ -607,7 +680,7 @@ func TestHealth(t *testing.T) {
 	// A NotReadyError's reason is shown; its error (hosts, databases) only
 	// logged.
 	mu.Lock()
-	readyErr = &server.NotReadyError{Reason: "the database does not answer", Err: errors.New("dial db.internal:5432: refused")}
+	readyErr = &health.NotReadyError{Reason: "the database does not answer", Err: errors.New("dial db.internal:5432: refused")}
 	mu.Unlock()
 	if res := get(srv, "/readyz"); res.status != 503 || string(res.body) != "not ready: the database does not answer\n" {
 		t.Errorf("/readyz: %d %q, want 503 with the reason only", res.status, res.body)
@@ -633,7 +706,7 @@ func TestRequestLogHasNoSecrets(t *testing.T) {
 			if format == "json" {
 				h = slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})
 			}
-			srv := newServer(t, server.Options{Logger: slog.New(h)})
+			srv := newServer(t, setup{Logger: slog.New(h)})
 			ts := httptest.NewServer(srv)
 			defer ts.Close()
 
@@ -655,22 +728,22 @@ func TestRequestLogHasNoSecrets(t *testing.T) {
 				return resp.StatusCode, m
 			}
 			cc := url.Values{"grant_type": {"client_credentials"}}
-			status, ok := post(server.PathToken+"?client_secret="+querySecret, cc, "app", appSecret)
+			status, ok := post(interimtoken.Path+"?client_secret="+querySecret, cc, "app", appSecret)
 			if status != 200 {
 				t.Fatalf("basic: %d %v", status, ok)
 			}
 			token := ok["access_token"].(string)
-			if status, m := post(server.PathToken, url.Values{"grant_type": {"client_credentials"}, "client_id": {"app"}, "client_secret": {appSecret}}, "", ""); status != 200 {
+			if status, m := post(interimtoken.Path, url.Values{"grant_type": {"client_credentials"}, "client_id": {"app"}, "client_secret": {appSecret}}, "", ""); status != 200 {
 				t.Fatalf("post: %d %v", status, m)
 			}
-			if status, _ := post(server.PathToken, cc, "app", wrongSecret); status != 401 {
+			if status, _ := post(interimtoken.Path, cc, "app", wrongSecret); status != 401 {
 				t.Fatalf("wrong secret: %d", status)
 			}
-			if status, _ := post(server.PathToken, url.Values{"grant_type": {"client_credentials"}, "client_id": {"app"}, "client_secret": {bodySecret}}, "", ""); status != 401 {
+			if status, _ := post(interimtoken.Path, url.Values{"grant_type": {"client_credentials"}, "client_id": {"app"}, "client_secret": {bodySecret}}, "", ""); status != 401 {
 				t.Fatalf("wrong secret (post): %d", status)
 			}
 			assertion := "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJub2JvZHkifQ.c2lnbmF0dXJl"
-			if status, _ := post(server.PathToken, url.Values{"grant_type": {"client_credentials"}, "client_assertion_type": {oauth.ClientAssertionJWT}, "client_assertion": {assertion}}, "", ""); status != 401 {
+			if status, _ := post(interimtoken.Path, url.Values{"grant_type": {"client_credentials"}, "client_assertion_type": {oauth.ClientAssertionJWT}, "client_assertion": {assertion}}, "", ""); status != 401 {
 				t.Fatalf("assertion: %d", status)
 			}
 
@@ -682,7 +755,7 @@ func TestRequestLogHasNoSecrets(t *testing.T) {
 			}
 			var lines []string
 			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-				if strings.Contains(line, "request") && strings.Contains(line, server.PathToken) {
+				if strings.Contains(line, "request") && strings.Contains(line, interimtoken.Path) {
 					lines = append(lines, line)
 				}
 			}
@@ -692,7 +765,7 @@ func TestRequestLogHasNoSecrets(t *testing.T) {
 			for i, want := range []string{"200", "200", "401", "401", "401"} {
 				line := lines[i]
 				if format == "text" {
-					for _, attr := range []string{"msg=request", "method=POST", "path=" + server.PathToken, "status=" + want, "duration="} {
+					for _, attr := range []string{"msg=request", "method=POST", "path=" + interimtoken.Path, "status=" + want, "duration="} {
 						if !strings.Contains(line, attr) {
 							t.Errorf("request line %d lacks %s: %s", i, attr, line)
 						}
@@ -703,7 +776,7 @@ func TestRequestLogHasNoSecrets(t *testing.T) {
 				if err := json.Unmarshal([]byte(line), &m); err != nil {
 					t.Fatal(err)
 				}
-				if m["msg"] != "request" || m["method"] != "POST" || m["path"] != server.PathToken || m["status"] != must(json.Number(want).Float64()) || m["duration"] == nil {
+				if m["msg"] != "request" || m["method"] != "POST" || m["path"] != interimtoken.Path || m["status"] != must(json.Number(want).Float64()) || m["duration"] == nil {
 					t.Errorf("request line %d: %v", i, m)
 				}
 			}
@@ -716,33 +789,18 @@ func TestRequestLogHasNoSecrets(t *testing.T) {
 func TestRequestLogStatus(t *testing.T) {
 	t.Parallel()
 	logs := &syncBuffer{}
-	srv := newServer(t, server.Options{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	srv := newServer(t, setup{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	get(srv, "/healthz")
 	get(srv, "/missing?token=abc")
-	get(srv, server.PathJWKS, "If-None-Match", "*")
+	get(srv, discovery.PathJWKS, "If-None-Match", "*")
 	out := logs.String()
-	for _, want := range []string{"level=DEBUG msg=request method=GET path=/healthz status=200", "level=INFO msg=request method=GET path=/missing status=404", "path=" + server.PathJWKS + " status=304"} {
+	for _, want := range []string{"level=DEBUG msg=request method=GET path=/healthz status=200", "level=INFO msg=request method=GET path=/missing status=404", "path=" + discovery.PathJWKS + " status=304"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("want %q in the log:\n%s", want, out)
 		}
 	}
 	if strings.Contains(out, "token=abc") {
 		t.Error("the query string is logged")
-	}
-}
-
-func TestDevelopmentCurl(t *testing.T) {
-	t.Parallel()
-	for _, tt := range []struct{ file, want string }{
-		{"signet-data/development-client-secret", `curl -s -u signet-dev:"$(cat signet-data/development-client-secret)" -d grant_type=client_credentials -d scope=dev-api http://localhost:5000/connect/token`},
-		{"/tmp/my data/secret", `"$(cat '/tmp/my data/secret')"`},
-		{"/tmp/it's/secret", `"$(cat '/tmp/it'\''s/secret')"`},
-		{"/tmp/$(rm -rf ~)/secret", `"$(cat '/tmp/$(rm -rf ~)/secret')"`},
-	} {
-		got := server.DevelopmentCurl("http://localhost:5000", &server.Development{ClientID: "signet-dev", Scope: "dev-api", SecretFile: tt.file})
-		if !strings.Contains(got, tt.want) {
-			t.Errorf("%s:\n got %s\nwant %s", tt.file, got, tt.want)
-		}
 	}
 }
 
@@ -838,9 +896,9 @@ func TestJWKSChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := newServer(t, server.Options{Ring: ring})
+	srv := newServer(t, setup{Ring: ring})
 	var set jose.JSONWebKeySet
-	if err := json.Unmarshal(get(srv, server.PathJWKS).body, &set); err != nil {
+	if err := json.Unmarshal(get(srv, discovery.PathJWKS).body, &set); err != nil {
 		t.Fatal(err)
 	}
 	if len(set.Keys) != 1 {
@@ -878,8 +936,8 @@ func TestIssuerFromMalformedHost(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newServer(t, server.Options{TrustProxy: tt.trustProxy})
-			r := httptest.NewRequest(http.MethodGet, server.PathDiscovery, nil)
+			srv := newServer(t, setup{TrustProxy: tt.trustProxy})
+			r := httptest.NewRequest(http.MethodGet, discovery.Path, nil)
 			r.Host = tt.host
 			if tt.forwarded != "" {
 				r.Header.Set("X-Forwarded-Host", tt.forwarded)
@@ -905,8 +963,8 @@ func TestIssuerFromMalformedHost(t *testing.T) {
 func TestDiscoveryVariesWithForwardedHeaders(t *testing.T) {
 
 	t.Parallel()
-	srv := newServer(t, server.Options{TrustProxy: true})
-	res := get(srv, server.PathDiscovery, "Host", "auth.test", "X-Forwarded-Host", "proxy.example", "X-Forwarded-Proto", "https")
+	srv := newServer(t, setup{TrustProxy: true})
+	res := get(srv, discovery.Path, "Host", "auth.test", "X-Forwarded-Host", "proxy.example", "X-Forwarded-Proto", "https")
 	if res.json(t)["issuer"] != "https://proxy.example" {
 		t.Fatalf("issuer %v", res.json(t)["issuer"])
 	}
@@ -916,8 +974,8 @@ func TestDiscoveryVariesWithForwardedHeaders(t *testing.T) {
 		t.Errorf("Cache-Control %q with Vary %q: a shared cache keys the document by URL and Host only", cc, vary)
 	}
 	// A configured issuer does not depend on them: no Vary needed there.
-	fixed := newServer(t, server.Options{TrustProxy: true, Issuer: "https://auth.example.com"})
-	if v := strings.ToLower(strings.Join(get(fixed, server.PathDiscovery).header.Values("Vary"), ",")); strings.Contains(v, "x-forwarded") {
+	fixed := newServer(t, setup{TrustProxy: true, Issuer: "https://auth.example.com"})
+	if v := strings.ToLower(strings.Join(get(fixed, discovery.Path).header.Values("Vary"), ",")); strings.Contains(v, "x-forwarded") {
 		t.Logf("Vary %q with a configured issuer (harmless)", v)
 	}
 }
@@ -925,7 +983,7 @@ func TestDiscoveryVariesWithForwardedHeaders(t *testing.T) {
 // Health checks answer whatever the Host: a probe may send none.
 func TestHealthWithoutHost(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t, server.Options{})
+	srv := newServer(t, setup{})
 	for _, path := range []string{"/healthz", "/readyz"} {
 		r := httptest.NewRequest(http.MethodGet, path, nil)
 		r.Host = ""
@@ -938,8 +996,8 @@ func TestHealthWithoutHost(t *testing.T) {
 // RFC 8414 clients find the same document at their well-known path.
 func TestOAuthMetadataPath(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t, server.Options{Issuer: "https://auth.example.com"})
-	a, b := get(srv, server.PathDiscovery), get(srv, server.PathOAuthMetadata)
+	srv := newServer(t, setup{Issuer: "https://auth.example.com"})
+	a, b := get(srv, discovery.Path), get(srv, discovery.PathOAuthMetadata)
 	if b.status != http.StatusOK || string(a.body) != string(b.body) {
 		t.Fatalf("status %d, same body %v", b.status, string(a.body) == string(b.body))
 	}
@@ -957,11 +1015,11 @@ func TestJWKSLengthAndChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(newServer(t, server.Options{Ring: ring}))
+	ts := httptest.NewServer(newServer(t, setup{Ring: ring}))
 	defer ts.Close()
 	fetch := func() (*http.Response, []byte) {
 		t.Helper()
-		resp, err := ts.Client().Get(ts.URL + server.PathJWKS)
+		resp, err := ts.Client().Get(ts.URL + discovery.PathJWKS)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1006,9 +1064,9 @@ func TestDiscoveryFollowsSigningKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := newServer(t, server.Options{Issuer: "https://auth.example.com", Ring: ring})
+	srv := newServer(t, setup{Issuer: "https://auth.example.com", Ring: ring})
 	algs := func() (string, string) {
-		res := get(srv, server.PathDiscovery)
+		res := get(srv, discovery.Path)
 		return string(must(json.Marshal(res.json(t)["id_token_signing_alg_values_supported"]))), res.header.Get("ETag")
 	}
 	before, etag := algs()
@@ -1030,14 +1088,19 @@ func TestDiscoveryFollowsSigningKeys(t *testing.T) {
 // a malformed host is refused every time.
 func TestIssuerPerSchemeAndHost(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t, server.Options{TrustProxy: true})
+	srv := newServer(t, setup{TrustProxy: true, Probe: true})
 	issuer := func(host, proto string) string {
-		r := httptest.NewRequest(http.MethodGet, server.PathDiscovery, nil)
+		r := httptest.NewRequest(http.MethodGet, probePath, nil)
 		r.Host = host
 		if proto != "" {
 			r.Header.Set("X-Forwarded-Proto", proto)
 		}
-		return srv.Issuer(r)
+		res := do(srv, r)
+		if res.status != http.StatusOK {
+			return ""
+		}
+		iss, _, _ := strings.Cut(string(res.body), " ")
+		return iss
 	}
 	for range 2 {
 		for i := range 100 {
@@ -1064,11 +1127,11 @@ func TestIssuerPerSchemeAndHost(t *testing.T) {
 // token endpoint with invalid_request, whatever the request.
 func TestIssuerRefusesHostsThatAreNotNames(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t, server.Options{TrustProxy: true})
+	srv := newServer(t, setup{TrustProxy: true})
 	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"api1"}}
 	request := func(path, host, forwarded string) response {
 		var r *http.Request
-		if path == server.PathToken {
+		if path == interimtoken.Path {
 			r = httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			r.SetBasicAuth("app", appSecret)
@@ -1089,10 +1152,10 @@ func TestIssuerRefusesHostsThatAreNotNames(t *testing.T) {
 				if fwd {
 					h, f = "auth.test", host
 				}
-				if res := request(server.PathDiscovery, h, f); res.status != http.StatusBadRequest || !strings.Contains(string(res.body), "configure issuer") {
+				if res := request(discovery.Path, h, f); res.status != http.StatusBadRequest || !strings.Contains(string(res.body), "configure issuer") {
 					t.Errorf("discovery (forwarded %v): %d %s", fwd, res.status, res.body)
 				}
-				res := request(server.PathToken, h, f)
+				res := request(interimtoken.Path, h, f)
 				if res.status != http.StatusBadRequest || res.json(t)["error"] != oauth.InvalidRequest {
 					t.Errorf("token (forwarded %v): %d %s", fwd, res.status, res.body)
 				}
@@ -1103,10 +1166,10 @@ func TestIssuerRefusesHostsThatAreNotNames(t *testing.T) {
 		})
 	}
 	for host, want := range map[string]string{"signet_1:5000": "http://signet_1:5000", "[::1]:5000": "http://[::1]:5000", "Auth.Example:8443": "http://auth.example:8443"} {
-		if res := request(server.PathDiscovery, host, ""); res.status != http.StatusOK || res.json(t)["issuer"] != want {
+		if res := request(discovery.Path, host, ""); res.status != http.StatusOK || res.json(t)["issuer"] != want {
 			t.Errorf("Host %s: %d, issuer %v; want %s", host, res.status, res.json(t)["issuer"], want)
 		}
-		if res := request(server.PathToken, host, ""); res.status != http.StatusOK {
+		if res := request(interimtoken.Path, host, ""); res.status != http.StatusOK {
 			t.Errorf("token with Host %s: %d %s", host, res.status, res.body)
 		}
 	}
@@ -1153,8 +1216,8 @@ func TestHSTS(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			srv := newServer(t, server.Options{HSTS: tt.hsts, TrustProxy: tt.trustProxy, Ring: ring})
-			for _, target := range []string{server.PathDiscovery, server.PathJWKS, server.PathToken, "/", "/healthz", "/nothing-here"} {
+			srv := newServer(t, setup{HSTS: tt.hsts, TrustProxy: tt.trustProxy, Ring: ring})
+			for _, target := range []string{discovery.Path, discovery.PathJWKS, interimtoken.Path, "/", "/healthz", "/nothing-here"} {
 				r := httptest.NewRequest(http.MethodGet, target, nil)
 				r.Host = cmp.Or(tt.host, "auth.test:8443")
 				if tt.tls {
@@ -1172,10 +1235,10 @@ func TestHSTS(t *testing.T) {
 	}
 
 	// Through real connections: https gets it, plain http does not.
-	srv := newServer(t, server.Options{HSTS: &server.HSTS{MaxAge: year, IncludeSubDomains: true}, Ring: ring})
+	srv := newServer(t, setup{HSTS: &server.HSTS{MaxAge: year, IncludeSubDomains: true}, Ring: ring})
 	for _, ts := range []*httptest.Server{httptest.NewTLSServer(srv), httptest.NewServer(srv)} {
 		defer ts.Close()
-		req, err := http.NewRequest(http.MethodGet, ts.URL+server.PathDiscovery, nil)
+		req, err := http.NewRequest(http.MethodGet, ts.URL+discovery.Path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1201,7 +1264,7 @@ func TestHSTSAllocatesNothing(t *testing.T) {
 	ring := fixtureRing(t)
 	quiet := slog.New(slog.DiscardHandler)
 	for _, trustProxy := range []bool{false, true} {
-		r := httptest.NewRequest(http.MethodGet, server.PathJWKS, nil)
+		r := httptest.NewRequest(http.MethodGet, discovery.PathJWKS, nil)
 		r.Host = "auth.test"
 		r.TLS = &tls.ConnectionState{}
 		if trustProxy {
@@ -1209,7 +1272,7 @@ func TestHSTSAllocatesNothing(t *testing.T) {
 			r.Header.Set("X-Forwarded-Host", "auth.example")
 		}
 		allocs := func(h *server.HSTS) float64 {
-			srv := newServer(t, server.Options{HSTS: h, TrustProxy: trustProxy, Ring: ring, Logger: quiet})
+			srv := newServer(t, setup{HSTS: h, TrustProxy: trustProxy, Ring: ring, Logger: quiet})
 			w := &discardWriter{h: http.Header{}}
 			srv.ServeHTTP(w, r) // fills the caches
 			return testing.AllocsPerRun(100, func() {

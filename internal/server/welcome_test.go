@@ -12,8 +12,10 @@ import (
 	"testing"
 
 	"github.com/signetid/signet/internal/certs"
-	"github.com/signetid/signet/internal/server"
+	"github.com/signetid/signet/internal/discovery"
+	"github.com/signetid/signet/internal/interimtoken"
 	"github.com/signetid/signet/internal/signing"
+	"github.com/signetid/signet/internal/welcome"
 )
 
 // The welcome page: what this server is, its endpoints and keys (never a
@@ -22,7 +24,7 @@ func TestWelcomePage(t *testing.T) {
 	t.Parallel()
 	rsaCred := credential(t, "rsa-openssl3.pfx")
 	ecCred := credential(t, "ec-openssl3.pfx")
-	srv := newServer(t, server.Options{Issuer: "https://auth.example.com", Version: "v1.2.3-test"})
+	srv := newServer(t, setup{Issuer: "https://auth.example.com", Version: "v1.2.3-test"})
 	res := get(srv, "/")
 	if res.status != http.StatusOK {
 		t.Fatalf("status %d", res.status)
@@ -43,9 +45,9 @@ func TestWelcomePage(t *testing.T) {
 		`<meta name="viewport"`,
 		"v1.2.3-test",
 		"<code>https://auth.example.com</code>",
-		"https://auth.example.com" + server.PathDiscovery,
-		"https://auth.example.com" + server.PathJWKS,
-		"https://auth.example.com" + server.PathToken,
+		"https://auth.example.com" + discovery.Path,
+		"https://auth.example.com" + discovery.PathJWKS,
+		"https://auth.example.com" + interimtoken.Path,
 		// The signing key and the validation key, with kid (the SHA-1
 		// thumbprint), algorithm, role, subject and expiry.
 		certs.Thumbprint(rsaCred.Certificate), "RS256", "signing", certs.SubjectString(rsaCred.Certificate),
@@ -75,13 +77,13 @@ func TestWelcomePageDevelopment(t *testing.T) {
 	if err := os.WriteFile(secretFile, []byte(devSecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	dev := &server.Development{ClientID: "signet-dev", Scope: "dev-api", SecretFile: secretFile, DataDir: dataDir}
-	srv := newServer(t, server.Options{Ring: ring, Development: dev})
+	dev := &welcome.Development{ClientID: "signet-dev", Scope: "dev-api", SecretFile: secretFile, DataDir: dataDir}
+	srv := newServer(t, setup{Ring: ring, Development: dev})
 	res := get(srv, "/", "Host", "localhost:5000")
 	page := html.UnescapeString(string(res.body))
 	for _, want := range []string{
 		"Development mode", "do not use it in production", dataDir, "signet-dev", "dev-api", secretFile,
-		server.DevelopmentCurl("http://localhost:5000", dev),
+		welcome.DevelopmentCurl("http://localhost:5000"+interimtoken.Path, dev),
 		ring.Signer().ID, "RS256", "(no certificate)", "never",
 	} {
 		if !strings.Contains(page, want) {
@@ -106,7 +108,7 @@ func TestWelcomePageDevelopment(t *testing.T) {
 // forwarded host that is not a host is refused, and the page is escaped.
 func TestWelcomePageEscapes(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t, server.Options{TrustProxy: true})
+	srv := newServer(t, setup{TrustProxy: true})
 	res := get(srv, "/", "X-Forwarded-Host", `x"><script>alert(1)</script>`)
 	if res.status != http.StatusBadRequest {
 		t.Errorf("status %d, want 400 for a forwarded host that is not a host", res.status)
@@ -128,7 +130,7 @@ func TestDevelopmentCurlRunsInAShell(t *testing.T) {
 	}
 	const secret = "s3cret with spaces, 'quotes' and $(dollars)"
 	dir := t.TempDir()
-	dev := &server.Development{ClientID: "signet-dev", Scope: "dev-api", SecretFile: filepath.Join(dir, "it's $(secret)", "secret file")}
+	dev := &welcome.Development{ClientID: "signet-dev", Scope: "dev-api", SecretFile: filepath.Join(dir, "it's $(secret)", "secret file")}
 	if err := os.MkdirAll(filepath.Dir(dev.SecretFile), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +159,7 @@ func TestDevelopmentCurlRunsInAShell(t *testing.T) {
 		return strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
 	}
 	want := func(base string) []string {
-		return []string{"-s", "-u", "signet-dev:" + secret, "-d", "grant_type=client_credentials", "-d", "scope=dev-api", base + server.PathToken}
+		return []string{"-s", "-u", "signet-dev:" + secret, "-d", "grant_type=client_credentials", "-d", "scope=dev-api", base + interimtoken.Path}
 	}
 	for _, base := range []string{
 		"http://localhost:5000",
@@ -173,7 +175,7 @@ func TestDevelopmentCurlRunsInAShell(t *testing.T) {
 	} {
 		t.Run(base, func(t *testing.T) {
 			t.Parallel()
-			if got := run(t, server.DevelopmentCurl(base, dev)); !slices.Equal(got, want(base)) {
+			if got := run(t, welcome.DevelopmentCurl(base+interimtoken.Path, dev)); !slices.Equal(got, want(base)) {
 				t.Errorf("curl got %q\nwant %q", got, want(base))
 			}
 		})
@@ -181,13 +183,13 @@ func TestDevelopmentCurlRunsInAShell(t *testing.T) {
 	// Other values than the URL are quoted too.
 	odd := *dev
 	odd.ClientID, odd.Scope = "dev client;$(x)", "a b*"
-	got := run(t, server.DevelopmentCurl("http://localhost:5000", &odd))
+	got := run(t, welcome.DevelopmentCurl("http://localhost:5000"+interimtoken.Path, &odd))
 	if len(got) != 8 || got[2] != odd.ClientID+":"+secret || got[6] != "scope="+odd.Scope {
 		t.Errorf("curl got %q", got)
 	}
 
 	// The page of a server reached over IPv6 shows the command quoted.
-	srv := newServer(t, server.Options{Ring: devRing(t, t.TempDir()), Development: dev})
+	srv := newServer(t, setup{Ring: devRing(t, t.TempDir()), Development: dev})
 	res := get(srv, "/", "Host", "[::1]:5000")
 	m := regexp.MustCompile(`(?s)<pre>(curl .*?)</pre>`).FindSubmatch(res.body)
 	if res.status != http.StatusOK || m == nil {

@@ -1,12 +1,16 @@
-package server_test
+package interimtoken_test
 
 import (
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/signetid/signet/internal/endpoint"
+	"github.com/signetid/signet/internal/interimtoken"
 	"github.com/signetid/signet/internal/server"
 )
 
@@ -14,7 +18,17 @@ import (
 // (AllowedCorsOrigins), and no other.
 func TestTokenCORS(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t, server.Options{Issuer: "https://auth.example.com", TokenOrigin: func(o string) bool { return o == "https://app.example.com" }})
+	token := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		_, _ = io.WriteString(w, `{"access_token":"x"}`)
+	})
+	srv := server.New(server.Options{Issuer: "https://auth.example.com", Endpoints: []endpoint.Endpoint{
+		&interimtoken.Endpoint{Token: token, AllowedOrigin: func(o string) bool { return o == "https://app.example.com" }},
+	}})
 	do := func(method, origin string, preflight bool) *httptest.ResponseRecorder {
 		var body *strings.Reader
 		if method == http.MethodPost {
@@ -25,7 +39,6 @@ func TestTokenCORS(t *testing.T) {
 		r := httptest.NewRequest(method, "https://auth.example.com/connect/token", body)
 		if method == http.MethodPost {
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			r.SetBasicAuth("app", appSecret)
 		}
 		if origin != "" {
 			r.Header.Set("Origin", origin)
@@ -62,5 +75,20 @@ func TestTokenCORS(t *testing.T) {
 	w = do(http.MethodPost, "", false)
 	if w.Code != http.StatusOK || w.Header().Get("Access-Control-Allow-Origin") != "" || w.Header().Get("Vary") != "" {
 		t.Errorf("token request without Origin: %d %v", w.Code, w.Header())
+	}
+}
+
+// What the chain refuses before the endpoint runs (a host that makes no
+// issuer) is an RFC 6749 error, as JSON.
+func TestRefuseIsJSON(t *testing.T) {
+	t.Parallel()
+	srv := server.New(server.Options{Endpoints: []endpoint.Endpoint{&interimtoken.Endpoint{Token: http.NotFoundHandler()}}})
+	r := httptest.NewRequest(http.MethodPost, interimtoken.Path, nil)
+	r.Host = "bad host"
+	w := httptest.NewRecorder()
+	srv.ServeHTTP(w, r)
+	var body map[string]string
+	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Code != http.StatusBadRequest || body["error"] != "invalid_request" || w.Header().Get("Content-Type") != "application/json" {
+		t.Errorf("%d %q %s (%v)", w.Code, w.Header().Get("Content-Type"), w.Body, err)
 	}
 }

@@ -1,0 +1,56 @@
+package health_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/signetid/signet/internal/endpoint"
+	"github.com/signetid/signet/internal/health"
+)
+
+// Both probes are Health routes (debug log, no issuer needed); /readyz is
+// 503 without a signing key, whatever Ready says, and never calls Ready
+// then.
+func TestProbes(t *testing.T) {
+	t.Parallel()
+	called := false
+	e := &health.Endpoint{Ready: func(context.Context) error { called = true; return nil }}
+	byPath := map[string]endpoint.Route{}
+	for _, rt := range e.Routes() {
+		if rt.Kind != endpoint.Health || rt.Method != http.MethodGet {
+			t.Errorf("route %s %s of kind %v", rt.Method, rt.Path, rt.Kind)
+		}
+		byPath[rt.Path] = rt
+	}
+	serve := func(path string) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		byPath[path].Handler.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+		return w
+	}
+	if w := serve(health.PathLive); w.Code != http.StatusOK || w.Body.String() != "ok\n" {
+		t.Errorf("%s: %d %q", health.PathLive, w.Code, w.Body)
+	}
+	if w := serve(health.PathReady); w.Code != http.StatusServiceUnavailable || w.Body.String() != "not ready: no signing key\n" || called {
+		t.Errorf("%s without keys: %d %q (Ready called: %v)", health.PathReady, w.Code, w.Body, called)
+	}
+	var m endpoint.Metadata
+	e.Describe(&m)
+	if len(m.Paths) != 0 || m.DiscoveryPath != "" {
+		t.Errorf("the probes are in the discovery metadata: %+v", m)
+	}
+}
+
+func TestNotReadyError(t *testing.T) {
+	t.Parallel()
+	cause := errors.New("dial db.internal:5432: refused")
+	err := error(&health.NotReadyError{Reason: "the database does not answer", Err: cause})
+	if err.Error() != "the database does not answer: dial db.internal:5432: refused" || !errors.Is(err, cause) {
+		t.Errorf("%v", err)
+	}
+	if err := (&health.NotReadyError{Reason: "not yet"}); err.Error() != "not yet" {
+		t.Errorf("%v", err)
+	}
+}
