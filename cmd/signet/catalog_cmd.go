@@ -6,8 +6,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,12 +15,11 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 
 	"github.com/spf13/cobra"
 
+	"github.com/signetid/signet/internal/catalog"
 	"github.com/signetid/signet/internal/config"
-	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/storage"
 )
 
@@ -268,109 +265,24 @@ func (e *catalogEnv) knownScopes(ctx context.Context, db storage.Store) ([]strin
 	return names, nil
 }
 
-// checkScopesKnown refuses scopes that neither the file nor the database
-// defines.
-func checkScopesKnown(scopes, known []string) error {
-	var unknown []string
-	for _, s := range scopes {
-		if !slices.Contains(known, s) {
-			unknown = append(unknown, s)
-		}
-	}
-	if len(unknown) == 0 {
+// badValue makes a rule's refusal of a value given on the command line a
+// usage error (exit 2); flag, when not "", names the flag that gave it.
+func badValue(flag string, err error) error {
+	switch {
+	case err == nil:
 		return nil
-	}
-	what := fmt.Sprintf("scope %q is", unknown[0])
-	if len(unknown) > 1 {
-		what = "scopes " + quoteList(unknown) + " are"
-	}
-	list := "none is defined yet"
-	switch {
-	case len(known) > 0 && len(known) <= 20:
-		list = "defined: " + strings.Join(known, ", ")
-	case len(known) > 20:
-		list = "signet scope list shows them"
-	}
-	return fmt.Errorf("%s not defined (%s): define it first with signet scope add %s, or in the configuration file's apiScopes", what, list, unknown[0])
-}
-
-func quoteList(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = strconv.Quote(n)
-	}
-	return strings.Join(q, ", ")
-}
-
-// checkIdentifier checks a client id or resource name given on the command
-// line: something a store keeps (storage.CheckKey) and a person can type,
-// without spaces or control characters.
-func checkIdentifier(what, v string) error {
-	switch {
-	case v == "":
-		return usagef("the %s is empty", what)
-	case len(v) > storage.MaxKeyLen:
-		return usagef("the %s is %d bytes long; at most %d are allowed", what, len(v), storage.MaxKeyLen)
-	case strings.ContainsFunc(v, unicode.IsSpace):
-		return usagef("the %s %q has a space: use letters, digits and punctuation such as - _ . : /", what, v)
-	case strings.ContainsFunc(v, func(r rune) bool { return unicode.IsControl(r) || r == unicode.ReplacementChar }):
-		return usagef("the %s %q has a control character or invalid UTF-8", what, v)
-	}
-	if err := storage.CheckKey(what, v); err != nil {
+	case flag == "":
 		return usageError{err}
 	}
-	return nil
+	return usagef("%s: %w", flag, err)
 }
 
-// checkScopeName applies RFC 6749's scope-token syntax (section 3.3), as the
-// configuration does: printable ASCII except space, " and \.
-func checkScopeName(name string) error {
-	switch {
-	case name == "":
-		return usagef("a scope name is empty")
-	case len(name) > storage.MaxKeyLen:
-		return usagef("scope name is %d bytes long; at most %d are allowed", len(name), storage.MaxKeyLen)
-	case strings.ContainsFunc(name, unicode.IsSpace):
-		return usagef("scope %q has a space: scopes are separated by spaces in token requests, so a name cannot have one", name)
-	}
-	for _, r := range name {
-		if r < 0x21 || r > 0x7E || r == '"' || r == '\\' {
-			return usagef("scope %q has %q: a scope name is printable ASCII without space, \" or \\ (RFC 6749, section 3.3)", name, r)
+// checkTexts checks free text given by flags.
+func checkTexts(texts map[string]string) error {
+	for flag, v := range texts {
+		if err := catalog.CheckText(flag, v); err != nil {
+			return usageError{err}
 		}
-	}
-	return nil
-}
-
-// checkScopeList checks scope names given on the command line (flag names
-// the flag) and refuses duplicates.
-func checkScopeList(flag string, scopes []string) error {
-	seen := map[string]bool{}
-	for _, s := range scopes {
-		if err := checkScopeName(s); err != nil {
-			return usagef("%s: %v", flag, err)
-		}
-		if seen[s] {
-			return usagef("%s: scope %q is given twice", flag, s)
-		}
-		seen[s] = true
-	}
-	return nil
-}
-
-// checkGrantTypes refuses grant types this version does not implement.
-func checkGrantTypes(flag string, types []string) error {
-	if len(types) == 0 {
-		return usagef("%s: a client needs at least one grant type (this version supports %s)", flag, strings.Join(grant.GrantTypes, ", "))
-	}
-	seen := map[string]bool{}
-	for _, t := range types {
-		if !slices.Contains(grant.GrantTypes, t) {
-			return usagef("%s: grant type %q is not supported: this version supports %s", flag, t, strings.Join(grant.GrantTypes, ", "))
-		}
-		if seen[t] {
-			return usagef("%s: grant type %q is given twice", flag, t)
-		}
-		seen[t] = true
 	}
 	return nil
 }
@@ -422,18 +334,6 @@ func parseExpires(s string, now time.Time) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// newSecretID names a secret: 8 hex digits, unique among taken.
-func newSecretID(taken []storage.ClientSecret) string {
-	for {
-		b := make([]byte, 4)
-		_, _ = rand.Read(b)
-		id := hex.EncodeToString(b)
-		if !slices.ContainsFunc(taken, func(s storage.ClientSecret) bool { return s.ID == id }) {
-			return id
-		}
-	}
-}
-
 // confirm asks before a removal, on a terminal; elsewhere --yes is needed.
 // what says what is removed and what follows from it.
 func (a *app) confirm(yes bool, what string) error {
@@ -477,25 +377,6 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// addRemove applies --add-scope and --remove-scope to a list; a removed
-// name that is not there is an error (what names the list's owner).
-func addRemove(list, add, remove []string, what string) ([]string, error) {
-	out := slices.Clone(list)
-	for _, r := range remove {
-		i := slices.Index(out, r)
-		if i < 0 {
-			return nil, fmt.Errorf("%s has no scope %q to remove (it has %s)", what, r, orNone(out))
-		}
-		out = slices.Delete(out, i, i+1)
-	}
-	for _, s := range add {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out, nil
-}
-
 func orNone(list []string) string {
 	if len(list) == 0 {
 		return "none"
@@ -508,14 +389,10 @@ func checkScopeEdits(set []string, setGiven bool, add, remove []string) error {
 	if setGiven && (len(add) > 0 || len(remove) > 0) {
 		return usagef("--scopes replaces the list: give it, or --add-scope/--remove-scope, not both")
 	}
-	if err := checkScopeList("--scopes", set); err != nil {
-		return err
-	}
-	if err := checkScopeList("--add-scope", add); err != nil {
-		return err
-	}
-	if err := checkScopeList("--remove-scope", remove); err != nil {
-		return err
+	for i, list := range [][]string{set, add, remove} {
+		if err := badValue([]string{"--scopes", "--add-scope", "--remove-scope"}[i], catalog.CheckScopeNames(list)); err != nil {
+			return err
+		}
 	}
 	for _, s := range add {
 		if slices.Contains(remove, s) {

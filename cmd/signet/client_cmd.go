@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signetid/signet/internal/catalog"
 	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/config"
 	"github.com/signetid/signet/internal/grant"
@@ -364,17 +365,17 @@ private_key_jwt without one).
 }
 
 func (a *app) clientAdd(ctx context.Context, c *clientAddCmd, id string) error {
-	if err := checkIdentifier("client id", id); err != nil {
+	if err := badValue("", catalog.CheckClientID(id)); err != nil {
 		return err
 	}
 	grantTypes := c.grantTypes
 	if len(grantTypes) == 0 {
 		grantTypes = []string{config.GrantClientCredentials}
 	}
-	if err := checkGrantTypes("--grant-type", grantTypes); err != nil {
+	if err := badValue("--grant-type", catalog.CheckGrantTypes(grantTypes)); err != nil {
 		return err
 	}
-	if err := checkScopeList("--scope", c.scopes); err != nil {
+	if err := badValue("--scope", catalog.CheckScopeNames(c.scopes)); err != nil {
 		return err
 	}
 	var lifetime time.Duration
@@ -394,7 +395,7 @@ func (a *app) clientAdd(ctx context.Context, c *clientAddCmd, id string) error {
 		if err != nil {
 			return err
 		}
-		if err := checkScopesKnown(c.scopes, known); err != nil {
+		if err := catalog.CheckScopesKnown(c.scopes, known); err != nil {
 			return err
 		}
 		cl := storage.Client{ID: id, Name: c.name, GrantTypes: grantTypes, Scopes: c.scopes,
@@ -402,7 +403,9 @@ func (a *app) clientAdd(ctx context.Context, c *clientAddCmd, id string) error {
 		var plain string
 		if !c.noSecret && !keys.any() {
 			plain = secret.Generate()
-			cl.Secrets = []storage.ClientSecret{{ID: newSecretID(nil), Hash: secret.Hash(plain), Created: a.now().UTC()}}
+			if _, err := catalog.AddSecret(&cl, secret.Hash(plain), "", a.now().UTC(), time.Time{}); err != nil {
+				return err
+			}
 		}
 		err = db.CreateClient(ctx, cl)
 		if err := storeError(err, "", fmt.Sprintf("client %q already exists in the database: change it with signet client update %s, or remove it first (signet client remove %s)", id, id, id)); err != nil {
@@ -586,7 +589,7 @@ func (a *app) clientUpdate(cmd *cobra.Command, c *clientUpdateCmd, id string) er
 		return usagef("nothing to change: give --name, --grant-types, --scopes, --add-scope, --remove-scope, --lifetime, --jwks-file, --jwks-uri or --no-keys (see signet client update --help)")
 	}
 	if setGrants {
-		if err := checkGrantTypes("--grant-types", c.grantTypes); err != nil {
+		if err := badValue("--grant-types", catalog.CheckGrantTypes(c.grantTypes)); err != nil {
 			return err
 		}
 	}
@@ -609,7 +612,6 @@ func (a *app) clientUpdate(cmd *cobra.Command, c *clientUpdateCmd, id string) er
 		var dangling []string
 		err = db.UpdateClient(ctx, id, func(cl *storage.Client) error {
 			before := *cl
-			dangling = nil
 			if setName {
 				cl.Name = c.name
 			}
@@ -619,22 +621,14 @@ func (a *app) clientUpdate(cmd *cobra.Command, c *clientUpdateCmd, id string) er
 			if setScopes {
 				cl.Scopes = c.scopes
 			} else {
-				scopes, err := addRemove(cl.Scopes, c.addScopes, c.removeScopes, fmt.Sprintf("client %q", id))
+				scopes, err := catalog.EditScopes(fmt.Sprintf("client %q", id), cl.Scopes, c.addScopes, c.removeScopes)
 				if err != nil {
 					return err
 				}
 				cl.Scopes = scopes
 			}
-			var added []string
-			for _, s := range cl.Scopes {
-				switch {
-				case !slices.Contains(before.Scopes, s):
-					added = append(added, s)
-				case !slices.Contains(known, s):
-					dangling = append(dangling, s)
-				}
-			}
-			if err := checkScopesKnown(added, known); err != nil {
+			var err error
+			if dangling, err = catalog.CheckScopeChange(before.Scopes, cl.Scopes, known); err != nil {
 				return err
 			}
 			if setLifetime {
@@ -643,8 +637,11 @@ func (a *app) clientUpdate(cmd *cobra.Command, c *clientUpdateCmd, id string) er
 			if keys.given {
 				cl.JWKS, cl.JWKSURI = keys.jwks, keys.uri
 			}
-			if canAuthenticate(before, now) && !canAuthenticate(*cl, now) && !c.force {
-				return fmt.Errorf("the change leaves client %q no way to authenticate (no unexpired secret, no keys), so it could get no more tokens: add a secret first (signet client secret add %s), or give --force", id, id)
+			if c.force {
+				return nil
+			}
+			if err := catalog.CheckAuthenticates(before, *cl, now); err != nil {
+				return fmt.Errorf("%w, or give --force", err)
 			}
 			return nil
 		})
@@ -660,15 +657,6 @@ func (a *app) clientUpdate(cmd *cobra.Command, c *clientUpdateCmd, id string) er
 		}
 		return printUpdated(a, env, c.flags.json, "client", id, storedClientView(stored, a.now()), a.printClient)
 	})
-}
-
-// canAuthenticate reports whether a client has an unexpired secret or keys.
-func canAuthenticate(c storage.Client, now time.Time) bool {
-	return len(c.JWKS) > 0 || c.JWKSURI != "" || slices.ContainsFunc(c.Secrets, func(s storage.ClientSecret) bool { return active(s, now) })
-}
-
-func active(s storage.ClientSecret, now time.Time) bool {
-	return s.Expires.IsZero() || s.Expires.After(now)
 }
 
 // --- client remove ---
@@ -753,8 +741,8 @@ func (a *app) clientSecretAdd(ctx context.Context, c *secretAddCmd, id string) e
 			return err
 		}
 	}
-	if len(c.description) > storage.MaxTextLen {
-		return usagef("--description is %d bytes; at most %d are allowed", len(c.description), storage.MaxTextLen)
+	if err := checkTexts(map[string]string{"--description": c.description}); err != nil {
+		return err
 	}
 	env, err := a.catalogConfig(c.flags.config)
 	if err != nil {
@@ -771,12 +759,9 @@ func (a *app) clientSecretAdd(ctx context.Context, c *secretAddCmd, id string) e
 	return a.withStore(ctx, env, func(db storage.Store) error {
 		var added storage.ClientSecret
 		err := db.UpdateClient(ctx, id, func(cl *storage.Client) error {
-			if len(cl.Secrets) >= storage.MaxSecrets {
-				return fmt.Errorf("client %q has %d secrets, the most one client holds: remove old ones first (signet client show %s lists them; signet client secret remove %s SECRET_ID)", id, len(cl.Secrets), id, id)
-			}
-			added = storage.ClientSecret{ID: newSecretID(cl.Secrets), Hash: hash, Description: c.description, Created: now, Expires: expires}
-			cl.Secrets = append(cl.Secrets, added)
-			return nil
+			var err error
+			added, err = catalog.AddSecret(cl, hash, c.description, now, expires)
+			return err
 		})
 		if err := storeError(err, fmt.Sprintf("no client %q in the %s (signet client list shows the clients; signet client add %s adds it)", id, env.where(), id), ""); err != nil {
 			return err
@@ -834,20 +819,11 @@ func (a *app) clientSecretRemove(ctx context.Context, c *removeCmd, id, secretID
 	return a.withEdit(ctx, c.flags.config, edit{kind: "client", name: id}, func(env *catalogEnv, db storage.Store) error {
 		now := a.now()
 		err := db.UpdateClient(ctx, id, func(cl *storage.Client) error {
-			i := slices.IndexFunc(cl.Secrets, func(s storage.ClientSecret) bool { return s.ID == secretID })
-			if i < 0 {
-				var ids []string
-				for _, s := range cl.Secrets {
-					ids = append(ids, s.ID)
-				}
-				return fmt.Errorf("client %q has no secret %q (its secrets: %s; signet client show %s lists them)", id, secretID, orNone(ids), id)
+			err := catalog.RemoveSecret(cl, secretID, now, c.force)
+			if lockout := (*catalog.LockoutError)(nil); errors.As(err, &lockout) {
+				return fmt.Errorf("%w, or give --force to remove it anyway", err)
 			}
-			before := *cl
-			cl.Secrets = slices.Delete(slices.Clone(cl.Secrets), i, i+1)
-			if canAuthenticate(before, now) && !canAuthenticate(*cl, now) && !c.force {
-				return fmt.Errorf("secret %s is the last way client %q authenticates (no other unexpired secret, no keys): without it the client gets no more tokens. Add a new secret first (signet client secret add %s), or give --force to remove it anyway", secretID, id, id)
-			}
-			return nil
+			return err
 		})
 		if err := storeError(err, env.missing("client", id), ""); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signetid/signet/internal/catalog"
 	"github.com/signetid/signet/storage"
 )
 
@@ -81,13 +82,13 @@ signet scope add); a token with one of them lists NAME in its aud.
 }
 
 func (a *app) resourceAdd(ctx context.Context, c *resourceAddCmd, name string) error {
-	if err := checkIdentifier("resource name", name); err != nil {
+	if err := badValue("", catalog.CheckResourceName(name)); err != nil {
 		return err
 	}
 	if len(c.scopes) == 0 {
 		return usagef("give the resource's scopes: --scope S (repeatable); a token with one of them gets %s in its aud", name)
 	}
-	if err := checkScopeList("--scope", c.scopes); err != nil {
+	if err := badValue("--scope", catalog.CheckScopeNames(c.scopes)); err != nil {
 		return err
 	}
 	if err := checkTexts(map[string]string{"--display-name": c.displayName}); err != nil {
@@ -98,7 +99,7 @@ func (a *app) resourceAdd(ctx context.Context, c *resourceAddCmd, name string) e
 		if err != nil {
 			return err
 		}
-		if err := checkScopesKnown(c.scopes, known); err != nil {
+		if err := catalog.CheckScopesKnown(c.scopes, known); err != nil {
 			return err
 		}
 		r := storage.APIResource{Name: name, DisplayName: c.displayName, Scopes: c.scopes}
@@ -258,22 +259,17 @@ func (a *app) resourceUpdate(cmd *cobra.Command, c *resourceUpdateCmd, name stri
 			if setScopes {
 				r.Scopes = c.scopes
 			} else {
-				scopes, err := addRemove(r.Scopes, c.addScopes, c.removeScopes, fmt.Sprintf("resource %q", name))
+				scopes, err := catalog.EditScopes(fmt.Sprintf("resource %q", name), r.Scopes, c.addScopes, c.removeScopes)
 				if err != nil {
 					return err
 				}
 				r.Scopes = scopes
 			}
-			if len(r.Scopes) == 0 {
-				return fmt.Errorf("the change leaves resource %q no scope: a resource keeps at least one (signet resource remove %s removes it)", name, name)
+			if err := catalog.CheckResourceScopes(name, r.Scopes); err != nil {
+				return err
 			}
-			var added []string
-			for _, s := range r.Scopes {
-				if !slices.Contains(before, s) {
-					added = append(added, s)
-				}
-			}
-			return checkScopesKnown(added, known)
+			_, err := catalog.CheckScopeChange(before, r.Scopes, known)
+			return err
 		})
 		if err := storeError(err, env.missing("resource", name), ""); err != nil {
 			return err

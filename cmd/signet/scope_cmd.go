@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signetid/signet/internal/catalog"
 	"github.com/signetid/signet/storage"
 )
 
@@ -194,7 +195,7 @@ clients (signet client update ID --add-scope NAME) and to an API resource
 }
 
 func (a *app) scopeAdd(ctx context.Context, c *scopeAddCmd, name string) error {
-	if err := checkScopeName(name); err != nil {
+	if err := badValue("", catalog.CheckScopeName(name)); err != nil {
 		return err
 	}
 	if err := checkTexts(map[string]string{"--display-name": c.displayName, "--description": c.description}); err != nil {
@@ -214,19 +215,6 @@ func (a *app) scopeAdd(ctx context.Context, c *scopeAddCmd, name string) error {
 		fmt.Fprintf(a.stdout, "Give it to clients (signet client update ID --add-scope %s) and to an API resource (signet resource add AUDIENCE --scope %s).\n", name, name)
 		return nil
 	})
-}
-
-// checkTexts checks free text given by flags.
-func checkTexts(texts map[string]string) error {
-	for flag, v := range texts {
-		switch {
-		case len(v) > storage.MaxTextLen:
-			return usagef("%s is %d bytes; at most %d are allowed", flag, len(v), storage.MaxTextLen)
-		case strings.IndexByte(v, 0) >= 0:
-			return usagef("%s has a NUL byte", flag)
-		}
-	}
-	return nil
 }
 
 // --- scope list ---

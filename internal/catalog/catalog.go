@@ -10,6 +10,10 @@
 // server; found later (added through another instance), the file's
 // definition is kept, the database's is ignored, and an error is logged
 // until one of them is removed.
+//
+// The rules a change to the database's clients, scopes and resources keeps
+// (rules.go) are here too, for signet client|scope|resource and any other
+// interface that makes such a change.
 package catalog
 
 import (
