@@ -24,9 +24,9 @@
 // Times are compared and stored with millisecond precision (truncated, as
 // UnixMilli does), in UTC, and a zero time comes back zero. A record whose
 // expiry is at or before "now" is expired: it no longer blocks anything and
-// DeleteExpired may remove it. Byte values (a client's JWKS, Data) come back
-// byte for byte, and a record's lists in the order written. Keys are
-// compared exactly, and List methods order by key in byte order (PostgreSQL's
-// COLLATE "C") unless they say otherwise. Records are values: a backend
-// keeps no slice a caller gave or got.
+// DeleteExpired may remove it. Byte values (a client's JWKS and Claims, Data)
+// come back byte for byte, and a record's lists in the order written. Keys
+// are compared exactly, and List methods order by key in byte order
+// (PostgreSQL's COLLATE "C") unless they say otherwise. Records are values: a
+// backend keeps no slice a caller gave or got.
 package storage

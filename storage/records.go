@@ -8,12 +8,24 @@ import (
 // Client is an application that gets tokens, as the database keeps it.
 // Secrets are kept only as hashes (what internal/secret's Hash makes).
 //
-// Every list (Secrets, GrantTypes, Scopes) comes back in the order it was
-// written, without duplicates (CheckClient refuses them); an empty list may
-// come back nil. JWKS comes back byte for byte as written.
+// Every list (Secrets, GrantTypes, Scopes, CORSOrigins, RedirectURIs,
+// PostLogoutRedirectURIs) comes back in the order it was written, without
+// duplicates (CheckClient refuses them); an empty list may come back nil.
+// JWKS and Claims come back byte for byte as written.
+//
+// It holds what a configuration file's client holds, so that a file client
+// converts to it once.
 type Client struct {
-	ID   string
-	Name string
+	ID          string
+	Name        string
+	Description string
+	// Disabled clients get no token (IdentityServer's Enabled: false); the
+	// store keeps them as any other.
+	Disabled bool
+	// Public clients have no secret: they authenticate with their client_id
+	// alone (token endpoint auth method none; IdentityServer's
+	// RequireClientSecret: false).
+	Public bool
 	// Secrets are the hashed secrets; any one that has not expired works.
 	Secrets []ClientSecret
 	// GrantTypes and Scopes are what the client may use and get.
@@ -25,6 +37,17 @@ type Client struct {
 	// client that authenticates with private_key_jwt.
 	JWKS    []byte
 	JWKSURI string
+	// Claims are the client's own claims for its access tokens: one JSON
+	// object, kept byte for byte (not re-encoded); empty for none.
+	Claims []byte
+	// CORSOrigins are the origins (scheme://host[:port]) whose browsers may
+	// call the token endpoints.
+	CORSOrigins []string
+	// RedirectURIs are where an authorization response may be sent, and
+	// PostLogoutRedirectURIs where the end-session endpoint may send the
+	// browser back; compared exactly by their users.
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
 	// Created and Updated are set by the store.
 	Created, Updated time.Time
 }

@@ -275,6 +275,10 @@ func copyClient(c storage.Client) storage.Client {
 	c.GrantTypes = slices.Clone(c.GrantTypes)
 	c.Scopes = slices.Clone(c.Scopes)
 	c.JWKS = bytes.Clone(c.JWKS)
+	c.Claims = bytes.Clone(c.Claims)
+	c.CORSOrigins = slices.Clone(c.CORSOrigins)
+	c.RedirectURIs = slices.Clone(c.RedirectURIs)
+	c.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
 	c.Created, c.Updated = instant(c.Created), instant(c.Updated)
 	return c
 }
