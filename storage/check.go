@@ -170,7 +170,7 @@ func CheckIdentityResource(r IdentityResource) error {
 	return checkList("identity resource claim", r.Claims)
 }
 
-// CheckGrantType checks that typ is one of the Grant... constants.
+// CheckGrantType checks that typ is one of the PersistedGrant... constants.
 func CheckGrantType(typ string) error {
 	switch typ {
 	case GrantAuthorizationCode, GrantRefreshToken, GrantReferenceToken, GrantUserConsent, GrantDeviceCode:
@@ -184,8 +184,8 @@ func CheckGrantType(typ string) error {
 // Created and Expires set with Expires after Created (to the millisecond, as
 // every time comparison here), Consumed zero (only
 // ConsumeGrant sets it), and Data of at most MaxDataLen bytes. Subject (none
-// for a client's own tokens) and SessionID may be empty.
-func CheckGrant(g Grant) error {
+// for a client's own tokens), SessionID and FamilyID may be empty.
+func CheckGrant(g PersistedGrant) error {
 	if err := CheckKey("grant key", g.Key); err != nil {
 		return err
 	}
@@ -199,6 +199,9 @@ func CheckGrant(g Grant) error {
 		return err
 	}
 	if err := checkOptionalKey("grant session id", g.SessionID); err != nil {
+		return err
+	}
+	if err := checkOptionalKey("grant family id", g.FamilyID); err != nil {
 		return err
 	}
 	switch {
@@ -225,7 +228,7 @@ func CheckGetGrant(key string, now time.Time) error {
 }
 
 // CheckGrantFilter checks the values of a filter (empty fields are allowed).
-func CheckGrantFilter(f GrantFilter) error {
+func CheckGrantFilter(f PersistedGrantFilter) error {
 	if err := checkOptionalKey("grant filter subject", f.Subject); err != nil {
 		return err
 	}
@@ -235,6 +238,9 @@ func CheckGrantFilter(f GrantFilter) error {
 	if err := checkOptionalKey("grant filter session id", f.SessionID); err != nil {
 		return err
 	}
+	if err := checkOptionalKey("grant filter family id", f.FamilyID); err != nil {
+		return err
+	}
 	if f.Type != "" {
 		return CheckGrantType(f.Type)
 	}
@@ -242,7 +248,7 @@ func CheckGrantFilter(f GrantFilter) error {
 }
 
 // CheckListGrants checks the arguments of ListGrants.
-func CheckListGrants(f GrantFilter, now time.Time) error {
+func CheckListGrants(f PersistedGrantFilter, now time.Time) error {
 	if err := CheckGrantFilter(f); err != nil {
 		return err
 	}
@@ -251,7 +257,7 @@ func CheckListGrants(f GrantFilter, now time.Time) error {
 
 // CheckDeleteGrants checks the filter of DeleteGrants, which must select
 // something: an empty filter would delete every grant.
-func CheckDeleteGrants(f GrantFilter) error {
+func CheckDeleteGrants(f PersistedGrantFilter) error {
 	if f.Empty() {
 		return fmt.Errorf("%w: grant filter is empty; a delete needs at least one field", ErrInvalid)
 	}

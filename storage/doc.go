@@ -8,9 +8,10 @@
 //   - the sentinels ErrNotFound, ErrAlreadyExists, ErrInvalid, ErrClosed,
 //     ErrMigrationsPending and ErrSchemaTooNew, which every adapter maps its
 //     driver's errors to;
-//   - the records (Client, APIScope, APIResource, IdentityResource, Grant,
-//     SigningKey) and their interfaces (Clients, Resources, Grants,
-//     SigningKeys, ConfigVersioner, and the optional ConfigWatcher);
+//   - the records (Client, APIScope, APIResource, IdentityResource,
+//     PersistedGrant, SigningKey) and their interfaces (Clients, Resources,
+//     PersistedGrants, SigningKeys, ConfigVersioner, and the optional
+//     ConfigWatcher);
 //   - the limits on stored values (MaxKeyLen, MaxTextLen, MaxDataLen,
 //     MaxSecrets, MaxListLen) and the checks that enforce them (CheckKey,
 //     CheckClient, CheckGrant, ... in check.go), so that every backend refuses

@@ -108,7 +108,7 @@ func testGrantAcrossInstances(t *testing.T, a, b storage.Store) {
 	if !errors.Is(err, storage.ErrConsumed) || !got.Consumed.Equal(instant(gnow)) {
 		t.Fatalf("ConsumeGrant on the other instance = %v, Consumed %v; want ErrConsumed, %v", err, got.Consumed, instant(gnow))
 	}
-	if n, err := b.DeleteGrants(ctx, storage.GrantFilter{Subject: "alice"}); err != nil || n != 1 {
+	if n, err := b.DeleteGrants(ctx, storage.PersistedGrantFilter{Subject: "alice"}); err != nil || n != 1 {
 		t.Fatalf("DeleteGrants on the other instance = %d, %v; want 1", n, err)
 	}
 	checkNoGrant(t, a, "code", gnow)
