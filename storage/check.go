@@ -227,6 +227,21 @@ func CheckGetGrant(key string, now time.Time) error {
 	return checkNow(now)
 }
 
+// CheckRotateGrant checks the arguments of RotateGrant: those of ConsumeGrant,
+// a next grant as CreateGrant takes it, and a next key other than key.
+func CheckRotateGrant(key string, next PersistedGrant, now time.Time) error {
+	if err := CheckGetGrant(key, now); err != nil {
+		return err
+	}
+	if err := CheckGrant(next); err != nil {
+		return err
+	}
+	if next.Key == key {
+		return fmt.Errorf("%w: a grant cannot be rotated to its own key", ErrInvalid)
+	}
+	return nil
+}
+
 // CheckGrantFilter checks the values of a filter (empty fields are allowed).
 func CheckGrantFilter(f PersistedGrantFilter) error {
 	if err := checkOptionalKey("grant filter subject", f.Subject); err != nil {

@@ -290,6 +290,15 @@ func (d *Deferred) ConsumeGrant(ctx context.Context, key string, now time.Time) 
 	return st.ConsumeGrant(ctx, key, now)
 }
 
+// RotateGrant delegates to the real store.
+func (d *Deferred) RotateGrant(ctx context.Context, key string, next PersistedGrant, now time.Time) (PersistedGrant, error) {
+	st, err := d.get()
+	if err != nil {
+		return PersistedGrant{}, err
+	}
+	return st.RotateGrant(ctx, key, next, now)
+}
+
 // ListGrants delegates to the real store.
 func (d *Deferred) ListGrants(ctx context.Context, f PersistedGrantFilter, now time.Time) ([]PersistedGrant, error) {
 	st, err := d.get()

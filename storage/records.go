@@ -221,6 +221,16 @@ type PersistedGrants interface {
 	// ErrConsumed (with the grant, Consumed unchanged) if it was consumed
 	// before.
 	ConsumeGrant(ctx context.Context, key string, now time.Time) (PersistedGrant, error)
+	// RotateGrant consumes the grant key at now and creates next, in one
+	// transaction, and returns the consumed grant (Consumed set): a refresh
+	// token traded for its successor, a code for what it produced. It fails
+	// as ConsumeGrant does (ErrNotFound; ErrConsumed with the grant), and
+	// then creates nothing. If next's key is taken (ErrAlreadyExists, as
+	// CreateGrant), key is left unconsumed. Of several concurrent rotations
+	// of one key, across instances too, exactly one succeeds; the others
+	// get ErrConsumed. next is checked as by CreateGrant (CheckRotateGrant);
+	// a next with the key it replaces is refused with ErrInvalid.
+	RotateGrant(ctx context.Context, key string, next PersistedGrant, now time.Time) (PersistedGrant, error)
 	// ListGrants returns the grants the filter selects, unexpired at now,
 	// consumed ones included, oldest first (by Created, then by key in byte
 	// order).

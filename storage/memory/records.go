@@ -184,6 +184,33 @@ func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (st
 	return copyGrant(g), nil
 }
 
+// RotateGrant implements storage.PersistedGrants: the consume and the create
+// under one hold of the mutex.
+func (s *Store) RotateGrant(ctx context.Context, key string, next storage.PersistedGrant, now time.Time) (storage.PersistedGrant, error) {
+	if err := storage.CheckRotateGrant(key, next, now); err != nil {
+		return storage.PersistedGrant{}, err
+	}
+	next = copyGrant(next)
+	if err := s.lock(ctx); err != nil {
+		return storage.PersistedGrant{}, err
+	}
+	defer s.mu.Unlock()
+	g, ok := s.grants.rows[key]
+	if !ok || expired(g.Expires, now) {
+		return storage.PersistedGrant{}, fmt.Errorf("rotate grant: %w", storage.ErrNotFound)
+	}
+	if !g.Consumed.IsZero() {
+		return copyGrant(g), fmt.Errorf("rotate grant: %w", storage.ErrConsumed)
+	}
+	if _, ok := s.grants.rows[next.Key]; ok {
+		return storage.PersistedGrant{}, fmt.Errorf("rotate grant: create the next grant: %w", storage.ErrAlreadyExists)
+	}
+	g.Consumed = instant(now)
+	s.grants.rows[key] = g
+	s.grants.rows[next.Key] = next
+	return copyGrant(g), nil
+}
+
 // ListGrants implements storage.PersistedGrants.
 func (s *Store) ListGrants(ctx context.Context, f storage.PersistedGrantFilter, now time.Time) ([]storage.PersistedGrant, error) {
 	if err := storage.CheckListGrants(f, now); err != nil {

@@ -50,9 +50,14 @@ func (s *Store) CreateGrant(ctx context.Context, g storage.PersistedGrant) error
 		return err
 	}
 	_, err := s.exec(ctx, "create grant", `
-		INSERT INTO grants (`+grantColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		g.Key, g.Type, g.Subject, g.ClientID, g.SessionID, g.FamilyID, g.Created.UnixMilli(), ms(g.Expires), ms(g.Consumed), blob(g.Data))
+		INSERT INTO grants (`+grantColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, grantArgs(g)...)
 	return err
+}
+
+// grantArgs are the values of grantColumns for g.
+func grantArgs(g storage.PersistedGrant) []any {
+	return []any{g.Key, g.Type, g.Subject, g.ClientID, g.SessionID, g.FamilyID,
+		g.Created.UnixMilli(), ms(g.Expires), ms(g.Consumed), blob(g.Data)}
 }
 
 // getGrant reads a live grant; pgx.ErrNoRows if there is none.
@@ -109,6 +114,56 @@ func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (st
 		}
 		if !g.Consumed.IsZero() {
 			return g, fmt.Errorf("postgres: consume grant: %w", storage.ErrConsumed)
+		}
+		// Deleted and created again, unconsumed, between the two
+		// statements: try again.
+	}
+}
+
+// rotateGrant consumes $1 at $2 and inserts the next grant ($3 to $12) in
+// one statement, so one transaction: the insert happens only if the update
+// changed the row, and a taken next key fails the whole statement, the
+// update with it. Concurrent rotations queue on the row lock as in
+// ConsumeGrant.
+const rotateGrant = `
+	WITH old AS (
+		UPDATE grants SET consumed_at = $2
+		WHERE key = $1 AND consumed_at IS NULL AND ` + live + `
+		RETURNING ` + grantColumns + `
+	), next AS (
+		INSERT INTO grants (` + grantColumns + `)
+		SELECT $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::bigint, $10::bigint, $11::bigint, $12::bytea
+		FROM old
+	)
+	SELECT ` + grantColumns + ` FROM old`
+
+// RotateGrant implements storage.PersistedGrants. A rotation that changed
+// nothing then reads the grant, as ConsumeGrant does, to tell a consumed
+// grant from a missing one.
+func (s *Store) RotateGrant(ctx context.Context, key string, next storage.PersistedGrant, now time.Time) (storage.PersistedGrant, error) {
+	if err := storage.CheckRotateGrant(key, next, now); err != nil {
+		return storage.PersistedGrant{}, err
+	}
+	if err := s.alive(); err != nil {
+		return storage.PersistedGrant{}, err
+	}
+	octx, cancel := s.op(ctx)
+	defer cancel()
+	args := append([]any{key, now.UnixMilli()}, grantArgs(next)...)
+	for {
+		g, err := scanGrant(s.pool.QueryRow(octx, rotateGrant, args...))
+		if err == nil {
+			return g, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return storage.PersistedGrant{}, s.fail(ctx, "rotate grant", err)
+		}
+		g, err = s.getGrant(octx, key, now)
+		if err != nil {
+			return storage.PersistedGrant{}, s.fail(ctx, "rotate grant", err)
+		}
+		if !g.Consumed.IsZero() {
+			return g, fmt.Errorf("postgres: rotate grant: %w", storage.ErrConsumed)
 		}
 		// Deleted and created again, unconsumed, between the two
 		// statements: try again.

@@ -757,6 +757,13 @@ func BenchmarkUseOnce(b *testing.B) {
 	})
 }
 
+func BenchmarkGrants(b *testing.B) {
+	baseDSN(b)
+	storagetest.BenchmarkGrants(b, func(b *testing.B) storage.Store {
+		return open(b, newDB(b).dsn, postgres.Options{})
+	})
+}
+
 // DatabaseTime is the server's clock: here, the same machine's.
 func TestDatabaseTime(t *testing.T) {
 	t.Parallel()

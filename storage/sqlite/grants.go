@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -34,10 +35,16 @@ func (s *Store) CreateGrant(ctx context.Context, g storage.PersistedGrant) error
 	if err := storage.CheckGrant(g); err != nil {
 		return err
 	}
-	_, err := s.exec(ctx, "create grant", `
-		INSERT INTO grants (`+grantColumns+`) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`,
-		g.Key, g.Type, g.Subject, g.ClientID, g.SessionID, g.FamilyID, g.Created.UnixMilli(), ms(g.Expires), ms(g.Consumed), blob(g.Data))
+	_, err := s.exec(ctx, "create grant", insertGrant, grantArgs(g)...)
 	return err
+}
+
+const insertGrant = `INSERT INTO grants (` + grantColumns + `) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`
+
+// grantArgs are the arguments of insertGrant.
+func grantArgs(g storage.PersistedGrant) []any {
+	return []any{g.Key, g.Type, g.Subject, g.ClientID, g.SessionID, g.FamilyID,
+		g.Created.UnixMilli(), ms(g.Expires), ms(g.Consumed), blob(g.Data)}
 }
 
 // GetGrant implements storage.PersistedGrants.
@@ -90,6 +97,42 @@ func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (st
 		// Deleted and created again unconsumed between the two statements
 		// (by another process on the file): try again.
 	}
+}
+
+// RotateGrant implements storage.PersistedGrants: the consume and the insert
+// in one IMMEDIATE transaction, which no other writer can enter between them.
+func (s *Store) RotateGrant(ctx context.Context, key string, next storage.PersistedGrant, now time.Time) (storage.PersistedGrant, error) {
+	if err := storage.CheckRotateGrant(key, next, now); err != nil {
+		return storage.PersistedGrant{}, err
+	}
+	const op = "rotate grant"
+	var g storage.PersistedGrant
+	err := s.write(ctx, op, func(tx *sql.Tx) error {
+		var err error
+		g, err = scanGrant(tx.QueryRowContext(ctx, `
+			UPDATE grants SET consumed_at = ?2
+			WHERE key = ?1 AND consumed_at IS NULL AND `+live+`
+			RETURNING `+grantColumns, key, now.UnixMilli()))
+		if isNoRows(err) {
+			g, err = scanGrant(tx.QueryRowContext(ctx,
+				`SELECT `+grantColumns+` FROM grants WHERE key = ?1 AND `+live, key, now.UnixMilli()))
+			if err == nil {
+				return fmt.Errorf("sqlite: %s: %w", op, storage.ErrConsumed)
+			}
+		}
+		if err != nil {
+			return s.fail(op, err)
+		}
+		if _, err := tx.ExecContext(ctx, insertGrant, grantArgs(next)...); err != nil {
+			g = storage.PersistedGrant{}
+			return s.fail(op+": create the next grant", err)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, storage.ErrConsumed) {
+		return storage.PersistedGrant{}, err
+	}
+	return g, err
 }
 
 func isNoRows(err error) bool { return err == sql.ErrNoRows }

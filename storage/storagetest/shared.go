@@ -25,6 +25,7 @@ func RunShared(t *testing.T, newStores func(t *testing.T) (first, second storage
 		{"DeleteExpiredAcrossInstances", testDeleteExpiredAcrossInstances},
 		{"GrantAcrossInstances", testGrantAcrossInstances},
 		{"ConcurrentConsumeAcrossInstances", testConcurrentConsumeAcrossInstances},
+		{"ConcurrentRotateAcrossInstances", testConcurrentRotateAcrossInstances},
 		{"ClientAcrossInstances", testClientAcrossInstances},
 		{"ConcurrentCreateAcrossInstances", testConcurrentCreateAcrossInstances},
 		{"ConcurrentUpdateAcrossInstances", testConcurrentUpdateAcrossInstances},
@@ -117,6 +118,11 @@ func testGrantAcrossInstances(t *testing.T, a, b storage.Store) {
 func testConcurrentConsumeAcrossInstances(t *testing.T, a, b storage.Store) {
 	stores := []storage.Store{a, b}
 	consumeRace(t, func(i int) storage.Store { return stores[i%2] })
+}
+
+func testConcurrentRotateAcrossInstances(t *testing.T, a, b storage.Store) {
+	stores := []storage.Store{a, b}
+	rotateRace(t, func(i int) storage.Store { return stores[i%2] })
 }
 
 // testClientAcrossInstances checks that a client written on one instance is

@@ -43,7 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"APIResource", append(kindTests(apiResourceKind), resourceTests...)},
 		{"IdentityResource", kindTests(identityResourceKind)},
 		{"SigningKey", append(kindTests(signingKeyKind), signingKeyTests...)},
-		{"Grant", grantTests},
+		{"Grant", append(grantTests, rotateTests...)},
 		{"ConfigVersion", configVersionTests},
 		{"DeleteExpired", []test{
 			{"Records", testDeleteExpiredRecords},
