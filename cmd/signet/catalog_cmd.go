@@ -62,6 +62,8 @@ func (f *catalogFlags) register(cmd *cobra.Command, json bool) {
 type catalogEnv struct {
 	cfg         *config.Config
 	development bool // no configuration file: the development defaults
+	// clients are the configuration's clients, as records.
+	clients []storage.Client
 }
 
 // ignoredSections are the parts of the configuration the catalog commands do
@@ -78,7 +80,7 @@ func (a *app) catalogConfig(flag string) (*catalogEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &catalogEnv{cfg: cfg, development: development}, nil
+	return &catalogEnv{cfg: cfg, development: development, clients: fileClients(cfg, development)}, nil
 }
 
 // loadConfigFor loads the configuration as serve does, for a command that
@@ -168,27 +170,32 @@ func (e *catalogEnv) pollNote() string {
 	return s
 }
 
-// fileClients are the clients the configuration defines: the file's, or in
-// development mode the development client.
-func (e *catalogEnv) fileClients() []config.Client {
-	if e.development {
-		return []config.Client{{
+// fileClients are the clients the configuration defines, as records (for a
+// view: see fileRecord): the file's, or in development mode the
+// development client.
+func fileClients(cfg *config.Config, development bool) []storage.Client {
+	clients := cfg.Clients
+	if development {
+		clients = []config.Client{{
 			ClientID: devClientID, ClientName: "Development client",
-			Secrets:           []config.Secret{{Description: "kept in " + filepath.Join(e.cfg.DataDir, devSecretFile)}},
+			Secrets:           []config.Secret{{Description: "kept in " + filepath.Join(cfg.DataDir, devSecretFile)}},
 			AllowedGrantTypes: []string{config.GrantClientCredentials}, AllowedScopes: []string{devScope},
 			AccessTokenLifetime: config.DefaultAccessTokenLifetime,
 		}}
 	}
-	return e.cfg.Clients
+	records := make([]storage.Client, len(clients))
+	for i := range clients {
+		records[i] = fileRecord(cfg, fmt.Sprintf("clients[%d]", i), &clients[i], nil)
+	}
+	return records
 }
 
-func (e *catalogEnv) fileClient(id string) (config.Client, bool) {
-	for _, c := range e.fileClients() {
-		if c.ClientID == id {
-			return c, true
-		}
+func (e *catalogEnv) fileClient(id string) (storage.Client, bool) {
+	i := slices.IndexFunc(e.clients, func(c storage.Client) bool { return c.ID == id })
+	if i < 0 {
+		return storage.Client{}, false
 	}
-	return config.Client{}, false
+	return e.clients[i], true
 }
 
 func (e *catalogEnv) fileScope(name string) (config.APIScope, bool) {

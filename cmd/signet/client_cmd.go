@@ -174,7 +174,9 @@ type secretView struct {
 	Expired     bool      `json:"expired,omitempty"`
 }
 
-func storedClientView(c storage.Client, now time.Time) clientView {
+// clientViewOf is the view of a client's record: the database's, or the
+// file's (fileRecord), whose caller sets Source and File.
+func clientViewOf(c storage.Client, now time.Time) clientView {
 	v := clientView{
 		ClientID: c.ID, ClientName: c.Name, Source: sourceDatabase,
 		AllowedGrantTypes: nonNil(c.GrantTypes), AllowedScopes: nonNil(c.Scopes),
@@ -190,33 +192,15 @@ func storedClientView(c storage.Client, now time.Time) clientView {
 	}
 	for _, s := range c.Secrets {
 		v.Secrets = append(v.Secrets, secretView{ID: s.ID, Description: s.Description, Created: s.Created.UTC(), Expires: s.Expires.UTC(),
-			Expired: !s.Expires.IsZero() && !s.Expires.After(now)})
+			Expired: !catalog.ActiveSecret(s, now)})
 	}
 	return v
 }
 
-func (e *catalogEnv) fileClientView(c config.Client, now time.Time) clientView {
-	v := clientView{
-		ClientID: c.ClientID, ClientName: c.ClientName, Source: e.source(), File: e.file(),
-		AllowedGrantTypes: nonNil(c.AllowedGrantTypes), AllowedScopes: nonNil(c.AllowedScopes),
-		AccessTokenLifetime: int64(c.AccessTokenLifetime), JWKSURI: c.JWKSURI, Secrets: []secretView{},
-	}
-	if v.AccessTokenLifetime == 0 {
-		v.AccessTokenLifetime = config.DefaultAccessTokenLifetime
-	}
-	if c.JWKS != nil {
-		if data, err := json.Marshal(c.JWKS); err == nil {
-			v.JWKS = data
-		}
-	}
-	for _, s := range c.Secrets {
-		sv := secretView{Description: s.Description}
-		if s.Expiration != nil {
-			sv.Expires = s.Expiration.UTC()
-			sv.Expired = !s.Expiration.After(now)
-		}
-		v.Secrets = append(v.Secrets, sv)
-	}
+// fileClientView is the view of a client the configuration defines.
+func (e *catalogEnv) fileClientView(c storage.Client, now time.Time) clientView {
+	v := clientViewOf(c, now)
+	v.Source, v.File = e.source(), e.file()
 	return v
 }
 
@@ -415,7 +399,7 @@ func (a *app) clientAdd(ctx context.Context, c *clientAddCmd, id string) error {
 		if err != nil {
 			return err
 		}
-		view := storedClientView(stored, a.now())
+		view := clientViewOf(stored, a.now())
 		if c.flags.json {
 			out := struct {
 				Client   clientView `json:"client"`
@@ -473,13 +457,13 @@ func (a *app) clientList(ctx context.Context, f *catalogFlags) error {
 		views := []clientView{}
 		for _, c := range stored {
 			inDB[c.ID] = true
-			v := storedClientView(c, now)
+			v := clientViewOf(c, now)
 			_, v.Conflict = env.fileClient(c.ID)
 			views = append(views, v)
 		}
-		for _, c := range env.fileClients() {
+		for _, c := range env.clients {
 			v := env.fileClientView(c, now)
-			v.Conflict = inDB[c.ClientID]
+			v.Conflict = inDB[c.ID]
 			views = append(views, v)
 		}
 		slices.SortStableFunc(views, func(x, y clientView) int { return strings.Compare(x.ClientID, y.ClientID) })
@@ -522,7 +506,7 @@ func (a *app) clientShow(ctx context.Context, f *catalogFlags, id string) error 
 			v = env.fileClientView(fc, a.now())
 			v.Conflict = inDB
 		} else if inDB {
-			v = storedClientView(stored, a.now())
+			v = clientViewOf(stored, a.now())
 		} else {
 			return errors.New(env.missing("client", id))
 		}
@@ -655,7 +639,7 @@ func (a *app) clientUpdate(cmd *cobra.Command, c *clientUpdateCmd, id string) er
 		if err != nil {
 			return err
 		}
-		return printUpdated(a, env, c.flags.json, "client", id, storedClientView(stored, a.now()), a.printClient)
+		return printUpdated(a, env, c.flags.json, "client", id, clientViewOf(stored, a.now()), a.printClient)
 	})
 }
 

@@ -113,9 +113,9 @@ func (e *catalogEnv) contents(ctx context.Context, db storage.Store) (*catalogCo
 
 func (c *catalogContents) usersOf(scope string) scopeUsers {
 	u := scopeUsers{Clients: []ref{}, Resources: []ref{}}
-	for _, cl := range c.env.fileClients() {
-		if slices.Contains(cl.AllowedScopes, scope) {
-			u.Clients = append(u.Clients, ref{cl.ClientID, c.env.source()})
+	for _, cl := range c.env.clients {
+		if slices.Contains(cl.Scopes, scope) {
+			u.Clients = append(u.Clients, ref{cl.ID, c.env.source()})
 		}
 	}
 	for _, cl := range c.clients {

@@ -19,7 +19,7 @@ import (
 
 func fileStatic() Static {
 	return Static{
-		Clients:   map[string]*client.Client{"app": {ID: "app", Scopes: []string{"api1"}}},
+		Clients:   map[string]storage.Client{"app": {ID: "app", Scopes: []string{"api1"}}},
 		Scopes:    []string{"api1"},
 		Resources: []Resource{{Name: "https://api1.example.com", Scopes: []string{"api1"}}},
 	}
@@ -158,9 +158,8 @@ func TestConflict(t *testing.T) {
 			t.Errorf("the error does not say what to do (%q): %v", w, err)
 		}
 	}
-	cl, _ := c.Client(ctx, "app")
-	if cl != file.Clients["app"] {
-		t.Error("the database's definition of app is served, not the file's")
+	if cl, _ := c.Client(ctx, "app"); cl == nil || !slices.Equal(cl.Scopes, file.Clients["app"].Scopes) {
+		t.Errorf("app is %+v: the database's definition is served, not the file's", cl)
 	}
 	if !hasClient(c, "svc") {
 		t.Error("what does not conflict is not loaded")
@@ -286,4 +285,43 @@ func TestWatchDeferred(t *testing.T) {
 	}
 	d.Set(db)
 	eventually(t, "the database's clients once it answers", func() bool { return c.Loaded() && hasClient(c, "svc") })
+}
+
+// The file's clients are records, made into the token path's clients as
+// the database's are: enabled or not, their CORS origins, their claims; one
+// that cannot be used is logged and left out.
+func TestFileClientsAsRecords(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := memory.New(memory.Options{})
+	svc := dbClient("svc")
+	svc.CORSOrigins = []string{"https://db.example.com"}
+	if err := db.CreateClient(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+	app := dbClient("app")
+	app.CORSOrigins, app.Claims = []string{"https://app.example.com"}, []byte(`{"client_tenant":"contoso"}`)
+	off := dbClient("off")
+	off.Disabled, off.CORSOrigins = true, []string{"https://off.example.com"}
+	bad := dbClient("bad")
+	bad.Secrets[0].Hash = "not-a-hash"
+	var logs strings.Builder
+	c := New(Static{Clients: map[string]storage.Client{"app": app, "off": off, "bad": bad}}, db, newTextLogger(&logs))
+	mustLoad(t, c)
+
+	cl, err := c.Client(ctx, "app")
+	if err != nil || string(cl.Claims) != `{"client_tenant":"contoso"}` || !cl.Secrets[0].Hash.Verify("a-long-enough-secret-for-tests") {
+		t.Errorf("Client(app) = %+v, %v", cl, err)
+	}
+	if _, err := c.Client(ctx, "off"); !errors.Is(err, client.ErrDisabled) {
+		t.Errorf("a disabled file client: %v, want client.ErrDisabled", err)
+	}
+	for origin, want := range map[string]bool{"https://app.example.com": true, "https://db.example.com": true, "https://off.example.com": false} {
+		if got := c.AllowedOrigin(origin); got != want {
+			t.Errorf("AllowedOrigin(%s) = %v, want %v", origin, got, want)
+		}
+	}
+	if hasClient(c, "bad") || !strings.Contains(logs.String(), "client_id=bad") {
+		t.Errorf("a file client that cannot be used: served %v, logged:\n%s", hasClient(c, "bad"), logs.String())
+	}
 }
