@@ -137,28 +137,28 @@ func (e *catalogEnv) file() string {
 
 // where names the database for people.
 func (e *catalogEnv) where() string {
-	st := e.cfg.Storage
-	s := st.Driver + " database"
-	if st.DSN != "" {
-		s += " " + redactDSN(st.Driver, st.DSN)
-	}
-	if e.development {
-		return s + " (development defaults: no configuration file)"
-	}
-	return s + ", configuration file " + e.cfg.File
+	return e.cfg.Storage.Driver + " database" + e.dsn() + e.fileNote(", configuration file ")
 }
 
 // header is the first line of a list: which database, which file.
 func (e *catalogEnv) header() string {
-	st := e.cfg.Storage
-	s := "Database: " + st.Driver
-	if st.DSN != "" {
-		s += " " + redactDSN(st.Driver, st.DSN)
+	return "Database: " + e.cfg.Storage.Driver + e.dsn() + e.fileNote("; configuration file: ")
+}
+
+// dsn is the database's DSN (its password hidden) after a space, or "".
+func (e *catalogEnv) dsn() string {
+	if st := e.cfg.Storage; st.DSN != "" {
+		return " " + redactDSN(st.Driver, st.DSN)
 	}
+	return ""
+}
+
+// fileNote names the configuration file after sep, or says there is none.
+func (e *catalogEnv) fileNote(sep string) string {
 	if e.development {
-		return s + " (development defaults: no configuration file)"
+		return " (development defaults: no configuration file)"
 	}
-	return s + "; configuration file: " + e.cfg.File
+	return sep + e.cfg.File
 }
 
 // pollNote tells when running servers see a change.
@@ -190,30 +190,44 @@ func fileClients(cfg *config.Config, development bool) []storage.Client {
 	return records
 }
 
+// fileScopes are the configuration's API scopes, as records.
+func (e *catalogEnv) fileScopes() []storage.APIScope {
+	out := make([]storage.APIScope, len(e.cfg.APIScopes))
+	for i, s := range e.cfg.APIScopes {
+		out[i] = storage.APIScope{Name: s.Name, DisplayName: s.DisplayName, Description: s.Description}
+	}
+	return out
+}
+
+// fileResources are the configuration's API resources, as records.
+func (e *catalogEnv) fileResources() []storage.APIResource {
+	out := make([]storage.APIResource, len(e.cfg.APIResources))
+	for i, r := range e.cfg.APIResources {
+		out[i] = storage.APIResource{Name: r.Name, DisplayName: r.DisplayName, Scopes: r.Scopes}
+	}
+	return out
+}
+
+func (e *catalogEnv) fileScope(name string) (storage.APIScope, bool) {
+	return named(e.fileScopes(), name, func(s storage.APIScope) string { return s.Name })
+}
+
+func (e *catalogEnv) fileResource(name string) (storage.APIResource, bool) {
+	return named(e.fileResources(), name, func(r storage.APIResource) string { return r.Name })
+}
+
 func (e *catalogEnv) fileClient(id string) (storage.Client, bool) {
-	i := slices.IndexFunc(e.clients, func(c storage.Client) bool { return c.ID == id })
+	return named(e.clients, id, func(c storage.Client) string { return c.ID })
+}
+
+// named finds the record of a list by its name.
+func named[R any](list []R, name string, nameOf func(R) string) (R, bool) {
+	i := slices.IndexFunc(list, func(r R) bool { return nameOf(r) == name })
 	if i < 0 {
-		return storage.Client{}, false
+		var none R
+		return none, false
 	}
-	return e.clients[i], true
-}
-
-func (e *catalogEnv) fileScope(name string) (config.APIScope, bool) {
-	for _, s := range e.cfg.APIScopes {
-		if s.Name == name {
-			return s, true
-		}
-	}
-	return config.APIScope{}, false
-}
-
-func (e *catalogEnv) fileResource(name string) (config.APIResource, bool) {
-	for _, r := range e.cfg.APIResources {
-		if r.Name == name {
-			return r, true
-		}
-	}
-	return config.APIResource{}, false
+	return list[i], true
 }
 
 // definedThere refuses to change, in the database, what the configuration
@@ -480,45 +494,141 @@ func found[T any](v T, err error) (T, bool, error) {
 	return v, err == nil, err
 }
 
-// listRow is one line of a list: the record's name, where it is defined,
-// and its other columns.
-type listRow struct {
-	name, source string
-	conflict     bool
-	columns      []string
+// origin is where a listed or shown record is defined.
+type origin struct {
+	// Source is database, file or development (the development defaults).
+	Source string `json:"source"`
+	File   string `json:"file,omitempty"`
+	// Conflict: both the configuration and the database define this name.
+	Conflict bool `json:"conflict,omitempty"`
 }
 
-// printList prints a list of kind, sorted by name: the header, a table
-// (heading names its columns), then a warning for each name the file and the
-// database both define.
-func printList[V any](a *app, env *catalogEnv, kind, heading string, views []V, row func(V) listRow) error {
+func (o *origin) at() *origin { return o }
+
+// inConfig is the origin of what the configuration defines; conflict is
+// whether the database defines it too.
+func (e *catalogEnv) inConfig(conflict bool) origin {
+	return origin{Source: e.source(), File: e.file(), Conflict: conflict}
+}
+
+// record is the view of a client, scope or resource that list and show
+// print: its name, and where it is defined.
+type record[V any] interface {
+	*V
+	name() string
+	at() *origin
+}
+
+// printer prints one kind of record for list, show and update.
+type printer[V any, P record[V]] struct {
+	kind    string           // client, scope or resource
+	heading string           // the list's table heading
+	columns func(V) []string // a list line's columns after the name and the source
+	print   func(*app, V)    // the record for people
+}
+
+// list prints the database's records and the configuration's, sorted by
+// name, each with where it is defined: as JSON, or after the header a
+// table, then a warning for each name both define (CONFLICT).
+func (p printer[V, P]) list(a *app, env *catalogEnv, asJSON bool, stored, file []V) error {
+	inDB, inFile := map[string]bool{}, map[string]bool{}
+	for i := range stored {
+		inDB[P(&stored[i]).name()] = true
+	}
+	for i := range file {
+		inFile[P(&file[i]).name()] = true
+	}
+	views := make([]V, 0, len(stored)+len(file))
+	for _, v := range stored {
+		*P(&v).at() = origin{Source: sourceDatabase, Conflict: inFile[P(&v).name()]}
+		views = append(views, v)
+	}
+	for _, v := range file {
+		*P(&v).at() = env.inConfig(inDB[P(&v).name()])
+		views = append(views, v)
+	}
+	slices.SortStableFunc(views, func(x, y V) int { return strings.Compare(P(&x).name(), P(&y).name()) })
+	if asJSON {
+		return a.printJSON(views)
+	}
 	fmt.Fprintln(a.stdout, env.header())
 	if len(views) == 0 {
-		fmt.Fprintf(a.stdout, "No %ss.\n", kind)
+		fmt.Fprintf(a.stdout, "No %ss.\n", p.kind)
 		return nil
 	}
-	rows := make([]listRow, len(views))
-	for i, v := range views {
-		rows[i] = row(v)
-	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, heading)
-	for _, r := range rows {
-		source := r.source
-		if r.conflict {
+	fmt.Fprintln(tw, p.heading)
+	for _, v := range views {
+		o := P(&v).at()
+		source := o.Source
+		if o.Conflict {
 			source += " (CONFLICT)"
 		}
-		fmt.Fprintln(tw, strings.Join(append([]string{r.name, source}, r.columns...), "\t"))
+		fmt.Fprintln(tw, strings.Join(append([]string{P(&v).name(), source}, p.columns(v)...), "\t"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	for _, r := range rows {
-		if r.conflict && r.source == sourceDatabase {
-			fmt.Fprintf(a.stderr, "warning: %s %q is defined both in the database and in %s, and signet serve refuses to start: remove one (signet %s remove %s removes the database's)\n", kind, r.name, env.cfg.File, kind, r.name)
+	for _, v := range views {
+		if o := P(&v).at(); o.Conflict && o.Source == sourceDatabase {
+			fmt.Fprintf(a.stderr, "warning: %s %q is defined both in the database and in %s, and signet serve refuses to start: remove one (signet %s remove %s removes the database's)\n", p.kind, P(&v).name(), env.cfg.File, p.kind, P(&v).name())
 		}
 	}
 	return nil
+}
+
+// show prints the record name: the configuration's (file, nil when it
+// does not define it; with a warning when the database does too) or else
+// the database's (stored, nil when it has none). Neither is an error.
+func (p printer[V, P]) show(a *app, env *catalogEnv, asJSON bool, name string, file, stored *V) error {
+	var v V
+	switch {
+	case file != nil:
+		v = *file
+		*P(&v).at() = env.inConfig(stored != nil)
+		if stored != nil {
+			fmt.Fprintf(a.stderr, "warning: %s %q is defined both in %s (shown) and in the database, and signet serve refuses to start: signet %s remove %s removes the database's\n", p.kind, name, env.cfg.File, p.kind, name)
+		}
+	case stored != nil:
+		v = *stored
+		*P(&v).at() = origin{Source: sourceDatabase}
+	default:
+		return errors.New(env.missing(p.kind, name))
+	}
+	if asJSON {
+		return a.printJSON(v)
+	}
+	p.print(a, v)
+	return nil
+}
+
+// updated ends update: the changed record of the database, as JSON or for
+// people.
+func (p printer[V, P]) updated(a *app, env *catalogEnv, asJSON bool, v V) error {
+	*P(&v).at() = origin{Source: sourceDatabase}
+	if asJSON {
+		return a.printJSON(v)
+	}
+	fmt.Fprintf(a.stdout, "Updated %s %s; %s.\n", p.kind, P(&v).name(), env.pollNote())
+	p.print(a, v)
+	return nil
+}
+
+// viewsOf makes the views of records.
+func viewsOf[R, V any](records []R, view func(R) V) []V {
+	out := make([]V, len(records))
+	for i, r := range records {
+		out[i] = view(r)
+	}
+	return out
+}
+
+// some is v, or nil when there is none.
+func some[V any](v V, ok bool) *V {
+	if !ok {
+		return nil
+	}
+	return &v
 }
 
 // definedIn says where a shown record is defined: its source, or the
@@ -528,29 +638,6 @@ func definedIn(source, file string) string {
 		return "configuration file " + file
 	}
 	return source
-}
-
-// printShown ends show: a warning when the file and the database both
-// define the name, then the record, as JSON or for people.
-func printShown[V any](a *app, env *catalogEnv, asJSON bool, kind, name string, conflict bool, v V, print func(V)) error {
-	if conflict {
-		fmt.Fprintf(a.stderr, "warning: %s %q is defined both in %s (shown) and in the database, and signet serve refuses to start: signet %s remove %s removes the database's\n", kind, name, env.cfg.File, kind, name)
-	}
-	if asJSON {
-		return a.printJSON(v)
-	}
-	print(v)
-	return nil
-}
-
-// printUpdated ends update: the changed record, as JSON or for people.
-func printUpdated[V any](a *app, env *catalogEnv, asJSON bool, kind, name string, v V, print func(V)) error {
-	if asJSON {
-		return a.printJSON(v)
-	}
-	fmt.Fprintf(a.stdout, "Updated %s %s; %s.\n", kind, name, env.pollNote())
-	print(v)
-	return nil
 }
 
 // withStore opens the configured store, runs fn and closes the store.
@@ -573,12 +660,18 @@ type removeCmd struct {
 // removal is one record of the database to remove.
 type removal struct {
 	kind, name string // client, orders-worker
-	effect     string // what removing it does, for the confirmation
+	effect     string // what removing it does, for the confirmation; "" for nothing to say
 	get, del   func(storage.Store) error
+	// alsoFrom, when set and the configuration does not define the name
+	// too, finds what else the removal changes: it refuses, or names them
+	// ("" for nothing) with the change to make before the record is
+	// deleted.
+	alsoFrom func(*catalogEnv, storage.Store) (others string, change func() error, err error)
 }
 
-// removeRecord removes a client or resource from the database, after a
-// confirmation; the file's definition of the same name is never touched.
+// removeRecord removes a client, scope or resource from the database,
+// after a confirmation; the file's definition of the same name is never
+// touched.
 func (a *app) removeRecord(ctx context.Context, c *removeCmd, r removal) error {
 	env, err := a.catalogConfig(c.flags.config)
 	if err != nil {
@@ -600,22 +693,44 @@ func (a *app) removeRecord(ctx context.Context, c *removeCmd, r removal) error {
 		} else if err != nil {
 			return err
 		}
-		what := fmt.Sprintf("remove %s %s from the database: %s", r.kind, r.name, r.effect)
-		if inFile {
+		what := fmt.Sprintf("remove %s %s from the database", r.kind, r.name)
+		var others string
+		var change func() error
+		switch {
+		case inFile:
+			// The file's definition stays: what uses it loses nothing.
 			what = fmt.Sprintf("remove the database's %s %s (%s also defines it, and keeps it)", r.kind, r.name, env.cfg.File)
+		case r.alsoFrom != nil:
+			if others, change, err = r.alsoFrom(env, db); err != nil {
+				return err
+			}
+			if others != "" {
+				what += " and from " + others
+			}
+		}
+		if r.effect != "" && !inFile {
+			what += ": " + r.effect
 		}
 		if err := a.confirm(c.yes, what); err != nil {
 			return err
+		}
+		if change != nil {
+			if err := change(); err != nil {
+				return err
+			}
 		}
 		err := r.del(db)
 		if err := storeError(err, fmt.Sprintf("no %s %q in the database (removed meanwhile?)", r.kind, r.name), ""); err != nil {
 			return err
 		}
-		if inFile {
+		switch {
+		case inFile:
 			fmt.Fprintf(a.stdout, "Removed %s %s from the database; %s defines it still, and signet serve can start again.\n", r.kind, r.name, env.cfg.File)
-			return nil
+		case others != "":
+			fmt.Fprintf(a.stdout, "Removed %s %s from %s, and from the database; %s.\n", r.kind, r.name, others, env.pollNote())
+		default:
+			fmt.Fprintf(a.stdout, "Removed %s %s from the database; %s.\n", r.kind, r.name, env.pollNote())
 		}
-		fmt.Fprintf(a.stdout, "Removed %s %s from the database; %s.\n", r.kind, r.name, env.pollNote())
 		return nil
 	})
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -147,11 +146,7 @@ func (e *catalogEnv) checkKeys(id string, k keysChange) error {
 type clientView struct {
 	ClientID   string `json:"clientId"`
 	ClientName string `json:"clientName"`
-	// Source is database, file or development (the development defaults).
-	Source string `json:"source"`
-	File   string `json:"file,omitempty"`
-	// Conflict: both the file and the database define this id.
-	Conflict          bool     `json:"conflict,omitempty"`
+	origin
 	AllowedGrantTypes []string `json:"allowedGrantTypes"`
 	AllowedScopes     []string `json:"allowedScopes"`
 	// AccessTokenLifetime in seconds, the default filled in.
@@ -174,11 +169,22 @@ type secretView struct {
 	Expired     bool      `json:"expired,omitempty"`
 }
 
+func (v *clientView) name() string { return v.ClientID }
+
+// clientPrinter prints clients.
+var clientPrinter = printer[clientView, *clientView]{
+	kind: "client", heading: "CLIENT ID\tSOURCE\tNAME\tSCOPES\tAUTHENTICATION",
+	columns: func(v clientView) []string {
+		return []string{v.ClientName, strings.Join(v.AllowedScopes, " "), v.authentication()}
+	},
+	print: (*app).printClient,
+}
+
 // clientViewOf is the view of a client's record: the database's, or the
-// file's (fileRecord), whose caller sets Source and File.
+// file's (fileRecord).
 func clientViewOf(c storage.Client, now time.Time) clientView {
 	v := clientView{
-		ClientID: c.ID, ClientName: c.Name, Source: sourceDatabase,
+		ClientID: c.ID, ClientName: c.Name, origin: origin{Source: sourceDatabase},
 		AllowedGrantTypes: nonNil(c.GrantTypes), AllowedScopes: nonNil(c.Scopes),
 		AccessTokenLifetime: int64(c.AccessTokenLifetime / time.Second),
 		JWKSURI:             c.JWKSURI, Secrets: []secretView{},
@@ -194,13 +200,6 @@ func clientViewOf(c storage.Client, now time.Time) clientView {
 		v.Secrets = append(v.Secrets, secretView{ID: s.ID, Description: s.Description, Created: s.Created.UTC(), Expires: s.Expires.UTC(),
 			Expired: !catalog.ActiveSecret(s, now)})
 	}
-	return v
-}
-
-// fileClientView is the view of a client the configuration defines.
-func (e *catalogEnv) fileClientView(c storage.Client, now time.Time) clientView {
-	v := clientViewOf(c, now)
-	v.Source, v.File = e.source(), e.file()
 	return v
 }
 
@@ -453,26 +452,8 @@ func (a *app) clientList(ctx context.Context, f *catalogFlags) error {
 			return err
 		}
 		now := a.now()
-		inDB := map[string]bool{}
-		views := []clientView{}
-		for _, c := range stored {
-			inDB[c.ID] = true
-			v := clientViewOf(c, now)
-			_, v.Conflict = env.fileClient(c.ID)
-			views = append(views, v)
-		}
-		for _, c := range env.clients {
-			v := env.fileClientView(c, now)
-			v.Conflict = inDB[c.ID]
-			views = append(views, v)
-		}
-		slices.SortStableFunc(views, func(x, y clientView) int { return strings.Compare(x.ClientID, y.ClientID) })
-		if f.json {
-			return a.printJSON(views)
-		}
-		return printList(a, env, "client", "CLIENT ID\tSOURCE\tNAME\tSCOPES\tAUTHENTICATION", views, func(v clientView) listRow {
-			return listRow{v.ClientID, v.Source, v.Conflict, []string{v.ClientName, strings.Join(v.AllowedScopes, " "), v.authentication()}}
-		})
+		view := func(c storage.Client) clientView { return clientViewOf(c, now) }
+		return clientPrinter.list(a, env, f.json, viewsOf(stored, view), viewsOf(env.clients, view))
 	})
 }
 
@@ -501,16 +482,8 @@ func (a *app) clientShow(ctx context.Context, f *catalogFlags, id string) error 
 		if err != nil {
 			return err
 		}
-		var v clientView
-		if fc, ok := env.fileClient(id); ok {
-			v = env.fileClientView(fc, a.now())
-			v.Conflict = inDB
-		} else if inDB {
-			v = clientViewOf(stored, a.now())
-		} else {
-			return errors.New(env.missing("client", id))
-		}
-		return printShown(a, env, f.json, "client", id, v.Conflict, v, a.printClient)
+		fc, inFile := env.fileClient(id)
+		return clientPrinter.show(a, env, f.json, id, some(clientViewOf(fc, a.now()), inFile), some(clientViewOf(stored, a.now()), inDB))
 	})
 }
 
@@ -639,7 +612,7 @@ func (a *app) clientUpdate(cmd *cobra.Command, c *clientUpdateCmd, id string) er
 		if err != nil {
 			return err
 		}
-		return printUpdated(a, env, c.flags.json, "client", id, clientViewOf(stored, a.now()), a.printClient)
+		return clientPrinter.updated(a, env, c.flags.json, clientViewOf(stored, a.now()))
 	})
 }
 

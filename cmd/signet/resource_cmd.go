@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -33,11 +31,16 @@ type resourceView struct {
 	Name        string   `json:"name"`
 	DisplayName string   `json:"displayName"`
 	Scopes      []string `json:"scopes"`
-	// Source is database, file or development (the development defaults).
-	Source string `json:"source"`
-	File   string `json:"file,omitempty"`
-	// Conflict: both the file and the database define this name.
-	Conflict bool `json:"conflict,omitempty"`
+	origin
+}
+
+func (v *resourceView) name() string { return v.Name }
+
+// resourcePrinter prints resources.
+var resourcePrinter = printer[resourceView, *resourceView]{
+	kind: "resource", heading: "RESOURCE\tSOURCE\tDISPLAY NAME\tSCOPES",
+	columns: func(v resourceView) []string { return []string{v.DisplayName, strings.Join(v.Scopes, " ")} },
+	print:   (*app).printResource,
 }
 
 func (a *app) printResource(v resourceView) {
@@ -48,8 +51,10 @@ func (a *app) printResource(v resourceView) {
 	f.flush()
 }
 
-func storedResourceView(r storage.APIResource) resourceView {
-	return resourceView{Name: r.Name, DisplayName: r.DisplayName, Scopes: nonNil(r.Scopes), Source: sourceDatabase}
+// resourceViewOf is the view of a resource's record: the database's, or
+// the configuration's (fileResources).
+func resourceViewOf(r storage.APIResource) resourceView {
+	return resourceView{Name: r.Name, DisplayName: r.DisplayName, Scopes: nonNil(r.Scopes), origin: origin{Source: sourceDatabase}}
 }
 
 // --- resource add ---
@@ -108,7 +113,7 @@ func (a *app) resourceAdd(ctx context.Context, c *resourceAddCmd, name string) e
 			return err
 		}
 		if c.flags.json {
-			return a.printJSON(storedResourceView(r))
+			return a.printJSON(resourceViewOf(r))
 		}
 		fmt.Fprintf(a.stdout, "Added resource %s (scopes %s) to the %s; %s.\n", name, strings.Join(c.scopes, ", "), env.where(), env.pollNote())
 		return nil
@@ -140,25 +145,7 @@ func (a *app) resourceList(ctx context.Context, f *catalogFlags) error {
 		if err != nil {
 			return err
 		}
-		views := []resourceView{}
-		inDB := map[string]bool{}
-		for _, r := range stored {
-			inDB[r.Name] = true
-			v := storedResourceView(r)
-			_, v.Conflict = env.fileResource(r.Name)
-			views = append(views, v)
-		}
-		for _, r := range env.cfg.APIResources {
-			views = append(views, resourceView{Name: r.Name, DisplayName: r.DisplayName, Scopes: nonNil(r.Scopes), Source: env.source(),
-				File: env.file(), Conflict: inDB[r.Name]})
-		}
-		slices.SortStableFunc(views, func(x, y resourceView) int { return strings.Compare(x.Name, y.Name) })
-		if f.json {
-			return a.printJSON(views)
-		}
-		return printList(a, env, "resource", "RESOURCE\tSOURCE\tDISPLAY NAME\tSCOPES", views, func(v resourceView) listRow {
-			return listRow{v.Name, v.Source, v.Conflict, []string{v.DisplayName, strings.Join(v.Scopes, " ")}}
-		})
+		return resourcePrinter.list(a, env, f.json, viewsOf(stored, resourceViewOf), viewsOf(env.fileResources(), resourceViewOf))
 	})
 }
 
@@ -185,15 +172,8 @@ func (a *app) resourceShow(ctx context.Context, f *catalogFlags, name string) er
 		if err != nil {
 			return err
 		}
-		var v resourceView
-		if r, ok := env.fileResource(name); ok {
-			v = resourceView{Name: name, DisplayName: r.DisplayName, Scopes: nonNil(r.Scopes), Source: env.source(), File: env.file(), Conflict: inDB}
-		} else if inDB {
-			v = storedResourceView(stored)
-		} else {
-			return errors.New(env.missing("resource", name))
-		}
-		return printShown(a, env, f.json, "resource", name, v.Conflict, v, a.printResource)
+		r, inFile := env.fileResource(name)
+		return resourcePrinter.show(a, env, f.json, name, some(resourceViewOf(r), inFile), some(resourceViewOf(stored), inDB))
 	})
 }
 
@@ -278,7 +258,7 @@ func (a *app) resourceUpdate(cmd *cobra.Command, c *resourceUpdateCmd, name stri
 		if err != nil {
 			return err
 		}
-		return printUpdated(a, env, c.flags.json, "resource", name, storedResourceView(r), a.printResource)
+		return resourcePrinter.updated(a, env, c.flags.json, resourceViewOf(r))
 	})
 }
 
