@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/signetid/signet/internal/client"
@@ -200,10 +201,16 @@ type pushStore struct {
 	*memory.Store
 	ch    chan struct{}
 	reads atomic.Int64
+	// limit, when set, stops a watcher that reads the version without
+	// end: past limit reads, a read waits for the watcher's end.
+	limit int64
 }
 
 func (p *pushStore) ConfigVersion(ctx context.Context) (int64, error) {
-	p.reads.Add(1)
+	if n := p.reads.Add(1); p.limit > 0 && n > p.limit {
+		<-ctx.Done()
+		return 0, ctx.Err()
+	}
 	return p.Store.ConfigVersion(ctx)
 }
 
@@ -241,28 +248,39 @@ func TestWatchPolls(t *testing.T) {
 	eventually(t, "a deleted client is refused", func() bool { return !hasClient(c, "svc") })
 }
 
-// A push reloads at once, long before the poll interval.
+// A push reloads at once, long before the poll interval; once the push
+// channel closes (the store closed), the watcher polls, and no more. The
+// bubble's clock is fake: "at once" is before it moves, and the polls of
+// three hours take no time.
 func TestWatchPushed(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
-	db := &pushStore{Store: memory.New(memory.Options{}), ch: make(chan struct{}, 1)}
-	c := New(Static{}, db, nil)
-	mustLoad(t, c)
-	go c.Watch(ctx, time.Hour)
-	if err := db.CreateClient(ctx, dbClient("svc")); err != nil {
-		t.Fatal(err)
-	}
-	db.ch <- struct{}{}
-	eventually(t, "a pushed change is served", func() bool { return hasClient(c, "svc") })
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		db := &pushStore{Store: memory.New(memory.Options{}), ch: make(chan struct{}, 1), limit: 1000}
+		c := New(Static{}, db, nil)
+		mustLoad(t, c)
+		go c.Watch(ctx, time.Hour)
+		synctest.Wait()
+		start := time.Now()
+		if err := db.CreateClient(ctx, dbClient("svc")); err != nil {
+			t.Fatal(err)
+		}
+		db.ch <- struct{}{}
+		synctest.Wait()
+		if !hasClient(c, "svc") || time.Since(start) != 0 {
+			t.Fatalf("a pushed change: served %v after %v, want at once", hasClient(c, "svc"), time.Since(start))
+		}
 
-	// A closed channel (the store closed) does not spin the watcher.
-	close(db.ch)
-	time.Sleep(50 * time.Millisecond)
-	before := db.reads.Load()
-	time.Sleep(100 * time.Millisecond)
-	if n := db.reads.Load() - before; n > 0 {
-		t.Errorf("%d version reads in 100ms after the push channel closed: the watcher spins", n)
-	}
+		before := db.reads.Load()
+		close(db.ch)
+		synctest.Wait()
+		time.Sleep(3*time.Hour + time.Minute)
+		synctest.Wait()
+		if n := db.reads.Load() - before; n != 3 {
+			t.Errorf("%d version reads in the three hours after the push channel closed, want 3 (one per poll): a watcher that spins on the closed channel reads without end", n)
+		}
+	})
 }
 
 // A database unreachable at startup (storage.Deferred) is read once it
