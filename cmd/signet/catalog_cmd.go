@@ -1,8 +1,10 @@
 package main
 
 // What the client, scope and resource commands share: the configuration they
-// read (the file's definitions, which the database must not repeat), the
-// store they open, and the checks of names, lifetimes and dates.
+// read (the file's definitions, as records, which the database must not
+// repeat), the store they open, how they print records, and the reading of
+// lifetimes and dates. The rules a change keeps are internal/catalog's
+// (rules.go): these commands add their flags' names to its errors.
 
 import (
 	"context"
