@@ -15,13 +15,14 @@ const (
 	// MaxTextLen is the longest free text, in bytes: names shown to people,
 	// descriptions, a client's JWKS URI.
 	MaxTextLen = 4096
-	// MaxDataLen is the largest byte value: a client's JWKS, a grant's Data,
-	// a signing key's Data.
+	// MaxDataLen is the largest byte value: a client's JWKS or claims, a
+	// grant's Data, a signing key's Data.
 	MaxDataLen = 1 << 20
 	// MaxSecrets is the most secrets one client holds.
 	MaxSecrets = 100
-	// MaxListLen is the longest list of names: a client's grant types and
-	// scopes, an API resource's scopes, an identity resource's claims.
+	// MaxListLen is the longest list of names: a client's grant types,
+	// scopes, CORS origins and redirect URIs, an API resource's scopes, an
+	// identity resource's claims.
 	MaxListLen = 1000
 )
 
@@ -42,6 +43,9 @@ func CheckClient(c Client) error {
 		return err
 	}
 	if err := checkText("client name", c.Name); err != nil {
+		return err
+	}
+	if err := checkText("client description", c.Description); err != nil {
 		return err
 	}
 	if len(c.Secrets) > MaxSecrets {
@@ -69,10 +73,22 @@ func CheckClient(c Client) error {
 	case c.AccessTokenLifetime%time.Second != 0:
 		return fmt.Errorf("%w: client access token lifetime %v is not a whole number of seconds", ErrInvalid, c.AccessTokenLifetime)
 	}
-	if err := checkJWKS(c.JWKS); err != nil {
+	if err := checkJSONObject("client JWKS", c.JWKS); err != nil {
 		return err
 	}
-	return checkText("client JWKS URI", c.JWKSURI)
+	if err := checkText("client JWKS URI", c.JWKSURI); err != nil {
+		return err
+	}
+	if err := checkJSONObject("client claims", c.Claims); err != nil {
+		return err
+	}
+	if err := checkList("client CORS origin", c.CORSOrigins); err != nil {
+		return err
+	}
+	if err := checkList("client redirect URI", c.RedirectURIs); err != nil {
+		return err
+	}
+	return checkList("client post-logout redirect URI", c.PostLogoutRedirectURIs)
 }
 
 // checkSecret checks one secret of a client. Its Created is set by the caller
@@ -96,21 +112,22 @@ func checkSecret(s ClientSecret) error {
 	return nil
 }
 
-// checkJWKS checks a client's JWKS: empty (none), or a JSON object in UTF-8
-// of at most MaxDataLen bytes. Its bytes are stored exactly as given (not
-// re-encoded: no jsonb).
-func checkJWKS(jwks []byte) error {
+// checkJSONObject checks a JSON object kept as bytes (a client's JWKS or
+// claims; field names it): empty (none), or a JSON object in UTF-8 of at most
+// MaxDataLen bytes. Its bytes are stored exactly as given (not re-encoded: no
+// jsonb).
+func checkJSONObject(field string, b []byte) error {
 	switch {
-	case len(jwks) == 0:
+	case len(b) == 0:
 		return nil
-	case len(jwks) > MaxDataLen:
-		return fmt.Errorf("%w: client JWKS is %d bytes, over the limit of %d", ErrInvalid, len(jwks), MaxDataLen)
-	case !utf8.Valid(jwks):
-		return fmt.Errorf("%w: client JWKS is not valid UTF-8", ErrInvalid)
-	case !json.Valid(jwks):
-		return fmt.Errorf("%w: client JWKS is not valid JSON", ErrInvalid)
-	case !bytes.HasPrefix(bytes.TrimLeft(jwks, " \t\r\n"), []byte("{")):
-		return fmt.Errorf("%w: client JWKS is not a JSON object", ErrInvalid)
+	case len(b) > MaxDataLen:
+		return fmt.Errorf("%w: %s is %d bytes, over the limit of %d", ErrInvalid, field, len(b), MaxDataLen)
+	case !utf8.Valid(b):
+		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, field)
+	case !json.Valid(b):
+		return fmt.Errorf("%w: %s is not valid JSON", ErrInvalid, field)
+	case !bytes.HasPrefix(bytes.TrimLeft(b, " \t\r\n"), []byte("{")):
+		return fmt.Errorf("%w: %s is not a JSON object", ErrInvalid, field)
 	}
 	return nil
 }
@@ -153,7 +170,7 @@ func CheckIdentityResource(r IdentityResource) error {
 	return checkList("identity resource claim", r.Claims)
 }
 
-// CheckGrantType checks that typ is one of the Grant... constants.
+// CheckGrantType checks that typ is one of the PersistedGrant... constants.
 func CheckGrantType(typ string) error {
 	switch typ {
 	case GrantAuthorizationCode, GrantRefreshToken, GrantReferenceToken, GrantUserConsent, GrantDeviceCode:
@@ -167,8 +184,8 @@ func CheckGrantType(typ string) error {
 // Created and Expires set with Expires after Created (to the millisecond, as
 // every time comparison here), Consumed zero (only
 // ConsumeGrant sets it), and Data of at most MaxDataLen bytes. Subject (none
-// for a client's own tokens) and SessionID may be empty.
-func CheckGrant(g Grant) error {
+// for a client's own tokens), SessionID and FamilyID may be empty.
+func CheckGrant(g PersistedGrant) error {
 	if err := CheckKey("grant key", g.Key); err != nil {
 		return err
 	}
@@ -182,6 +199,9 @@ func CheckGrant(g Grant) error {
 		return err
 	}
 	if err := checkOptionalKey("grant session id", g.SessionID); err != nil {
+		return err
+	}
+	if err := checkOptionalKey("grant family id", g.FamilyID); err != nil {
 		return err
 	}
 	switch {
@@ -207,8 +227,23 @@ func CheckGetGrant(key string, now time.Time) error {
 	return checkNow(now)
 }
 
+// CheckRotateGrant checks the arguments of RotateGrant: those of ConsumeGrant,
+// a next grant as CreateGrant takes it, and a next key other than key.
+func CheckRotateGrant(key string, next PersistedGrant, now time.Time) error {
+	if err := CheckGetGrant(key, now); err != nil {
+		return err
+	}
+	if err := CheckGrant(next); err != nil {
+		return err
+	}
+	if next.Key == key {
+		return fmt.Errorf("%w: a grant cannot be rotated to its own key", ErrInvalid)
+	}
+	return nil
+}
+
 // CheckGrantFilter checks the values of a filter (empty fields are allowed).
-func CheckGrantFilter(f GrantFilter) error {
+func CheckGrantFilter(f PersistedGrantFilter) error {
 	if err := checkOptionalKey("grant filter subject", f.Subject); err != nil {
 		return err
 	}
@@ -218,6 +253,9 @@ func CheckGrantFilter(f GrantFilter) error {
 	if err := checkOptionalKey("grant filter session id", f.SessionID); err != nil {
 		return err
 	}
+	if err := checkOptionalKey("grant filter family id", f.FamilyID); err != nil {
+		return err
+	}
 	if f.Type != "" {
 		return CheckGrantType(f.Type)
 	}
@@ -225,7 +263,7 @@ func CheckGrantFilter(f GrantFilter) error {
 }
 
 // CheckListGrants checks the arguments of ListGrants.
-func CheckListGrants(f GrantFilter, now time.Time) error {
+func CheckListGrants(f PersistedGrantFilter, now time.Time) error {
 	if err := CheckGrantFilter(f); err != nil {
 		return err
 	}
@@ -234,7 +272,7 @@ func CheckListGrants(f GrantFilter, now time.Time) error {
 
 // CheckDeleteGrants checks the filter of DeleteGrants, which must select
 // something: an empty filter would delete every grant.
-func CheckDeleteGrants(f GrantFilter) error {
+func CheckDeleteGrants(f PersistedGrantFilter) error {
 	if f.Empty() {
 		return fmt.Errorf("%w: grant filter is empty; a delete needs at least one field", ErrInvalid)
 	}

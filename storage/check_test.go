@@ -70,18 +70,18 @@ func TestCheckClient(t *testing.T) {
 }
 
 func TestCheckGrant(t *testing.T) {
-	valid := storage.Grant{Key: "k", Type: storage.GrantRefreshToken, ClientID: "app", Created: t0, Expires: t0.Add(time.Millisecond)}
+	valid := storage.PersistedGrant{Key: "k", Type: storage.GrantRefreshToken, ClientID: "app", Created: t0, Expires: t0.Add(time.Millisecond)}
 	checkErr(t, storage.CheckGrant(valid), "")
 	for _, typ := range []string{storage.GrantAuthorizationCode, storage.GrantRefreshToken, storage.GrantReferenceToken, storage.GrantUserConsent, storage.GrantDeviceCode} {
 		checkErr(t, storage.CheckGrantType(typ), "")
 	}
 	checkErr(t, storage.CheckGrantType("Refresh_Token"), `grant type "Refresh_Token" is not one of`)
 	checkErr(t, storage.CheckGetGrant("k", time.Time{}), "now is the zero time")
-	checkErr(t, storage.CheckListGrants(storage.GrantFilter{}, t0), "")
-	checkErr(t, storage.CheckListGrants(storage.GrantFilter{}, time.Time{}), "now is the zero time")
-	checkErr(t, storage.CheckDeleteGrants(storage.GrantFilter{}), "grant filter is empty")
-	checkErr(t, storage.CheckDeleteGrants(storage.GrantFilter{SessionID: "sid"}), "")
-	checkErr(t, storage.CheckDeleteGrants(storage.GrantFilter{Type: "x"}), `grant type "x"`)
+	checkErr(t, storage.CheckListGrants(storage.PersistedGrantFilter{}, t0), "")
+	checkErr(t, storage.CheckListGrants(storage.PersistedGrantFilter{}, time.Time{}), "now is the zero time")
+	checkErr(t, storage.CheckDeleteGrants(storage.PersistedGrantFilter{}), "grant filter is empty")
+	checkErr(t, storage.CheckDeleteGrants(storage.PersistedGrantFilter{SessionID: "sid"}), "")
+	checkErr(t, storage.CheckDeleteGrants(storage.PersistedGrantFilter{Type: "x"}), `grant type "x"`)
 }
 
 func TestCheckSigningKey(t *testing.T) {

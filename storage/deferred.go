@@ -264,7 +264,7 @@ func (d *Deferred) DeleteIdentityResource(ctx context.Context, name string) erro
 }
 
 // CreateGrant delegates to the real store.
-func (d *Deferred) CreateGrant(ctx context.Context, g Grant) error {
+func (d *Deferred) CreateGrant(ctx context.Context, g PersistedGrant) error {
 	st, err := d.get()
 	if err != nil {
 		return err
@@ -273,25 +273,34 @@ func (d *Deferred) CreateGrant(ctx context.Context, g Grant) error {
 }
 
 // GetGrant delegates to the real store.
-func (d *Deferred) GetGrant(ctx context.Context, key string, now time.Time) (Grant, error) {
+func (d *Deferred) GetGrant(ctx context.Context, key string, now time.Time) (PersistedGrant, error) {
 	st, err := d.get()
 	if err != nil {
-		return Grant{}, err
+		return PersistedGrant{}, err
 	}
 	return st.GetGrant(ctx, key, now)
 }
 
 // ConsumeGrant delegates to the real store.
-func (d *Deferred) ConsumeGrant(ctx context.Context, key string, now time.Time) (Grant, error) {
+func (d *Deferred) ConsumeGrant(ctx context.Context, key string, now time.Time) (PersistedGrant, error) {
 	st, err := d.get()
 	if err != nil {
-		return Grant{}, err
+		return PersistedGrant{}, err
 	}
 	return st.ConsumeGrant(ctx, key, now)
 }
 
+// RotateGrant delegates to the real store.
+func (d *Deferred) RotateGrant(ctx context.Context, key string, next PersistedGrant, now time.Time) (PersistedGrant, error) {
+	st, err := d.get()
+	if err != nil {
+		return PersistedGrant{}, err
+	}
+	return st.RotateGrant(ctx, key, next, now)
+}
+
 // ListGrants delegates to the real store.
-func (d *Deferred) ListGrants(ctx context.Context, f GrantFilter, now time.Time) ([]Grant, error) {
+func (d *Deferred) ListGrants(ctx context.Context, f PersistedGrantFilter, now time.Time) ([]PersistedGrant, error) {
 	st, err := d.get()
 	if err != nil {
 		return nil, err
@@ -309,7 +318,7 @@ func (d *Deferred) DeleteGrant(ctx context.Context, key string) error {
 }
 
 // DeleteGrants delegates to the real store.
-func (d *Deferred) DeleteGrants(ctx context.Context, f GrantFilter) (int, error) {
+func (d *Deferred) DeleteGrants(ctx context.Context, f PersistedGrantFilter) (int, error) {
 	st, err := d.get()
 	if err != nil {
 		return 0, err

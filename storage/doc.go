@@ -8,9 +8,10 @@
 //   - the sentinels ErrNotFound, ErrAlreadyExists, ErrInvalid, ErrClosed,
 //     ErrMigrationsPending and ErrSchemaTooNew, which every adapter maps its
 //     driver's errors to;
-//   - the records (Client, APIScope, APIResource, IdentityResource, Grant,
-//     SigningKey) and their interfaces (Clients, Resources, Grants,
-//     SigningKeys, ConfigVersioner, and the optional ConfigWatcher);
+//   - the records (Client, APIScope, APIResource, IdentityResource,
+//     PersistedGrant, SigningKey) and their interfaces (Clients, Resources,
+//     PersistedGrants, SigningKeys, ConfigVersioner, and the optional
+//     ConfigWatcher);
 //   - the limits on stored values (MaxKeyLen, MaxTextLen, MaxDataLen,
 //     MaxSecrets, MaxListLen) and the checks that enforce them (CheckKey,
 //     CheckClient, CheckGrant, ... in check.go), so that every backend refuses
@@ -24,9 +25,9 @@
 // Times are compared and stored with millisecond precision (truncated, as
 // UnixMilli does), in UTC, and a zero time comes back zero. A record whose
 // expiry is at or before "now" is expired: it no longer blocks anything and
-// DeleteExpired may remove it. Byte values (a client's JWKS, Data) come back
-// byte for byte, and a record's lists in the order written. Keys are
-// compared exactly, and List methods order by key in byte order (PostgreSQL's
-// COLLATE "C") unless they say otherwise. Records are values: a backend
-// keeps no slice a caller gave or got.
+// DeleteExpired may remove it. Byte values (a client's JWKS and Claims, Data)
+// come back byte for byte, and a record's lists in the order written. Keys
+// are compared exactly, and List methods order by key in byte order
+// (PostgreSQL's COLLATE "C") unless they say otherwise. Records are values: a
+// backend keeps no slice a caller gave or got.
 package storage

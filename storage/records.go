@@ -8,12 +8,24 @@ import (
 // Client is an application that gets tokens, as the database keeps it.
 // Secrets are kept only as hashes (what internal/secret's Hash makes).
 //
-// Every list (Secrets, GrantTypes, Scopes) comes back in the order it was
-// written, without duplicates (CheckClient refuses them); an empty list may
-// come back nil. JWKS comes back byte for byte as written.
+// Every list (Secrets, GrantTypes, Scopes, CORSOrigins, RedirectURIs,
+// PostLogoutRedirectURIs) comes back in the order it was written, without
+// duplicates (CheckClient refuses them); an empty list may come back nil.
+// JWKS and Claims come back byte for byte as written.
+//
+// It holds what a configuration file's client holds, so that a file client
+// converts to it once.
 type Client struct {
-	ID   string
-	Name string
+	ID          string
+	Name        string
+	Description string
+	// Disabled clients get no token (IdentityServer's Enabled: false); the
+	// store keeps them as any other.
+	Disabled bool
+	// Public clients have no secret: they authenticate with their client_id
+	// alone (token endpoint auth method none; IdentityServer's
+	// RequireClientSecret: false).
+	Public bool
 	// Secrets are the hashed secrets; any one that has not expired works.
 	Secrets []ClientSecret
 	// GrantTypes and Scopes are what the client may use and get.
@@ -25,6 +37,17 @@ type Client struct {
 	// client that authenticates with private_key_jwt.
 	JWKS    []byte
 	JWKSURI string
+	// Claims are the client's own claims for its access tokens: one JSON
+	// object, kept byte for byte (not re-encoded); empty for none.
+	Claims []byte
+	// CORSOrigins are the origins (scheme://host[:port]) whose browsers may
+	// call the token endpoints.
+	CORSOrigins []string
+	// RedirectURIs are where an authorization response may be sent, and
+	// PostLogoutRedirectURIs where the end-session endpoint may send the
+	// browser back; compared exactly by their users.
+	RedirectURIs           []string
+	PostLogoutRedirectURIs []string
 	// Created and Updated are set by the store.
 	Created, Updated time.Time
 }
@@ -76,9 +99,10 @@ const (
 	GrantDeviceCode        = "device_code"
 )
 
-// Grant is a persisted grant: an authorization code, refresh token,
-// reference token, consent or device code.
-type Grant struct {
+// PersistedGrant is a persisted grant: an authorization code, refresh token,
+// reference token, consent or device code (IdentityServer's name, so that it
+// is not taken for an OAuth grant type).
+type PersistedGrant struct {
 	// Key identifies the grant: a hash of its handle (the code or token the
 	// client holds), made by the caller. The store never sees a handle, so
 	// a leaked database gives no usable code or token.
@@ -87,7 +111,12 @@ type Grant struct {
 	Subject   string
 	ClientID  string
 	SessionID string
-	Created   time.Time
+	// FamilyID, optional, is shared by the grants one grant led to: an
+	// authorization code and what it produced, a refresh token and its
+	// successors. When a consumed refresh token is used again, deleting by
+	// family revokes every token issued from it. Made by the caller.
+	FamilyID string
+	Created  time.Time
 	// Expires is when the grant stops existing; DeleteExpired removes it.
 	Expires time.Time
 	// Consumed is when the grant was used (an authorization code is used
@@ -97,14 +126,14 @@ type Grant struct {
 	Data []byte
 }
 
-// GrantFilter selects grants; empty fields match everything, set fields
-// must match exactly, and at least one must be set for a delete.
-type GrantFilter struct {
-	Subject, ClientID, SessionID, Type string
+// PersistedGrantFilter selects grants; empty fields match everything, set
+// fields must match exactly, and at least one must be set for a delete.
+type PersistedGrantFilter struct {
+	Subject, ClientID, SessionID, FamilyID, Type string
 }
 
 // Empty reports whether the filter selects every grant.
-func (f GrantFilter) Empty() bool { return f == GrantFilter{} }
+func (f PersistedGrantFilter) Empty() bool { return f == PersistedGrantFilter{} }
 
 // SigningKey is a key that Signet manages itself: created, encrypted with
 // the key-encryption key, announced, used, retired and deleted.
@@ -175,33 +204,43 @@ type Resources interface {
 	DeleteIdentityResource(ctx context.Context, name string) error
 }
 
-// Grants keeps persisted grants, by the hash of their handle. Grants are
-// never updated, only consumed. A grant expired at now (Expires at or
+// PersistedGrants keeps persisted grants, by the hash of their handle. Grants
+// are never updated, only consumed. A grant expired at now (Expires at or
 // before now) does not exist for GetGrant, ConsumeGrant and ListGrants; a
 // zero now is refused with ErrInvalid.
-type Grants interface {
+type PersistedGrants interface {
 	// CreateGrant stores a grant (checked by CheckGrant); ErrAlreadyExists
 	// if its key is taken, even by an expired grant not yet removed.
-	CreateGrant(ctx context.Context, g Grant) error
+	CreateGrant(ctx context.Context, g PersistedGrant) error
 	// GetGrant returns a grant that has not expired at now; ErrNotFound
 	// otherwise. A consumed grant is returned with Consumed set.
-	GetGrant(ctx context.Context, key string, now time.Time) (Grant, error)
+	GetGrant(ctx context.Context, key string, now time.Time) (PersistedGrant, error)
 	// ConsumeGrant marks a grant consumed at now and returns it, atomically:
 	// of several concurrent consumers, across instances too, exactly one
 	// succeeds. ErrNotFound if it does not exist or has expired;
 	// ErrConsumed (with the grant, Consumed unchanged) if it was consumed
 	// before.
-	ConsumeGrant(ctx context.Context, key string, now time.Time) (Grant, error)
+	ConsumeGrant(ctx context.Context, key string, now time.Time) (PersistedGrant, error)
+	// RotateGrant consumes the grant key at now and creates next, in one
+	// transaction, and returns the consumed grant (Consumed set): a refresh
+	// token traded for its successor, a code for what it produced. It fails
+	// as ConsumeGrant does (ErrNotFound; ErrConsumed with the grant), and
+	// then creates nothing. If next's key is taken (ErrAlreadyExists, as
+	// CreateGrant), key is left unconsumed. Of several concurrent rotations
+	// of one key, across instances too, exactly one succeeds; the others
+	// get ErrConsumed. next is checked as by CreateGrant (CheckRotateGrant);
+	// a next with the key it replaces is refused with ErrInvalid.
+	RotateGrant(ctx context.Context, key string, next PersistedGrant, now time.Time) (PersistedGrant, error)
 	// ListGrants returns the grants the filter selects, unexpired at now,
 	// consumed ones included, oldest first (by Created, then by key in byte
 	// order).
-	ListGrants(ctx context.Context, f GrantFilter, now time.Time) ([]Grant, error)
+	ListGrants(ctx context.Context, f PersistedGrantFilter, now time.Time) ([]PersistedGrant, error)
 	// DeleteGrant removes a grant; ErrNotFound if there is none.
 	DeleteGrant(ctx context.Context, key string) error
 	// DeleteGrants removes the grants the filter selects, expired ones not
 	// yet removed included, and returns how many; an empty filter is
 	// refused with ErrInvalid.
-	DeleteGrants(ctx context.Context, f GrantFilter) (int, error)
+	DeleteGrants(ctx context.Context, f PersistedGrantFilter) (int, error)
 }
 
 // SigningKeys keeps managed signing keys, with the semantics of Clients

@@ -66,7 +66,7 @@ type Store interface {
 	ReplayCache
 	Clients
 	Resources
-	Grants
+	PersistedGrants
 	SigningKeys
 	ConfigVersioner
 	Cleaner

@@ -21,6 +21,7 @@ import (
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/internal/signing/pkcs11"
 	"github.com/signetid/signet/internal/welcome"
+	"github.com/signetid/signet/storage"
 )
 
 // Development mode: what `signet serve` runs with no configuration.
@@ -103,7 +104,7 @@ func (a *app) loadAndBuild(flag string) (*services, bool, error) {
 // development mode the development client (whose secret file is made on
 // first start) is left out.
 func (a *app) build(cfg *config.Config, development bool, loadErr error, logger *slog.Logger, check bool) (*services, error) {
-	s := &services{cfg: cfg, static: catalog.Static{Clients: map[string]*client.Client{}}}
+	s := &services{cfg: cfg, static: catalog.Static{Clients: map[string]storage.Client{}}}
 	var problems []config.Problem
 	add := func(path string, err error) {
 		problems = append(problems, cfg.Problemf(path, "%v", err))
@@ -154,16 +155,24 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 			apiScopes[sc.Name] = true
 		}
 	}
-	var clients clientBuild
+	clients := clientBuild{now: a.now()}
 	for i := range cfg.Clients {
 		c := &cfg.Clients[i]
 		path := fmt.Sprintf("clients[%d]", i)
 		if faulty(path) || c.Skipped() != "" {
 			continue
 		}
-		gc := a.fileClient(cfg, path, c, apiScopes, &clients)
-		maxLifetime = max(maxLifetime, gc.AccessTokenLifetime)
-		s.static.Clients[c.ClientID] = gc
+		found := len(clients.problems)
+		rec := servedByFile(fileRecord(cfg, path, c, &clients), apiScopes)
+		if len(clients.problems) == found {
+			// What the catalog will make of it: the checks above are
+			// FromRecord's, at their place in the file.
+			if _, err := client.FromRecord(rec); err != nil {
+				add(path, err)
+			}
+		}
+		maxLifetime = max(maxLifetime, rec.AccessTokenLifetime)
+		s.static.Clients[c.ClientID] = rec
 	}
 	problems = append(problems, clients.problems...)
 	s.warnings = append(s.warnings, clients.warnings...)

@@ -1,13 +1,13 @@
 package main
 
 // What the client, scope and resource commands share: the configuration they
-// read (the file's definitions, which the database must not repeat), the
-// store they open, and the checks of names, lifetimes and dates.
+// read (the file's definitions, as records, which the database must not
+// repeat), the store they open, how they print records, and the reading of
+// lifetimes and dates. The rules a change keeps are internal/catalog's
+// (rules.go): these commands add their flags' names to its errors.
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,12 +17,11 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 
 	"github.com/spf13/cobra"
 
+	"github.com/signetid/signet/internal/catalog"
 	"github.com/signetid/signet/internal/config"
-	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/storage"
 )
 
@@ -65,6 +64,8 @@ func (f *catalogFlags) register(cmd *cobra.Command, json bool) {
 type catalogEnv struct {
 	cfg         *config.Config
 	development bool // no configuration file: the development defaults
+	// clients are the configuration's clients, as records.
+	clients []storage.Client
 }
 
 // ignoredSections are the parts of the configuration the catalog commands do
@@ -81,7 +82,7 @@ func (a *app) catalogConfig(flag string) (*catalogEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &catalogEnv{cfg: cfg, development: development}, nil
+	return &catalogEnv{cfg: cfg, development: development, clients: fileClients(cfg, development)}, nil
 }
 
 // loadConfigFor loads the configuration as serve does, for a command that
@@ -138,28 +139,28 @@ func (e *catalogEnv) file() string {
 
 // where names the database for people.
 func (e *catalogEnv) where() string {
-	st := e.cfg.Storage
-	s := st.Driver + " database"
-	if st.DSN != "" {
-		s += " " + redactDSN(st.Driver, st.DSN)
-	}
-	if e.development {
-		return s + " (development defaults: no configuration file)"
-	}
-	return s + ", configuration file " + e.cfg.File
+	return e.cfg.Storage.Driver + " database" + e.dsn() + e.fileNote(", configuration file ")
 }
 
 // header is the first line of a list: which database, which file.
 func (e *catalogEnv) header() string {
-	st := e.cfg.Storage
-	s := "Database: " + st.Driver
-	if st.DSN != "" {
-		s += " " + redactDSN(st.Driver, st.DSN)
+	return "Database: " + e.cfg.Storage.Driver + e.dsn() + e.fileNote("; configuration file: ")
+}
+
+// dsn is the database's DSN (its password hidden) after a space, or "".
+func (e *catalogEnv) dsn() string {
+	if st := e.cfg.Storage; st.DSN != "" {
+		return " " + redactDSN(st.Driver, st.DSN)
 	}
+	return ""
+}
+
+// fileNote names the configuration file after sep, or says there is none.
+func (e *catalogEnv) fileNote(sep string) string {
 	if e.development {
-		return s + " (development defaults: no configuration file)"
+		return " (development defaults: no configuration file)"
 	}
-	return s + "; configuration file: " + e.cfg.File
+	return sep + e.cfg.File
 }
 
 // pollNote tells when running servers see a change.
@@ -171,45 +172,64 @@ func (e *catalogEnv) pollNote() string {
 	return s
 }
 
-// fileClients are the clients the configuration defines: the file's, or in
-// development mode the development client.
-func (e *catalogEnv) fileClients() []config.Client {
-	if e.development {
-		return []config.Client{{
+// fileClients are the clients the configuration defines, as records (for a
+// view: see fileRecord): the file's, or in development mode the
+// development client.
+func fileClients(cfg *config.Config, development bool) []storage.Client {
+	clients := cfg.Clients
+	if development {
+		clients = []config.Client{{
 			ClientID: devClientID, ClientName: "Development client",
-			Secrets:           []config.Secret{{Description: "kept in " + filepath.Join(e.cfg.DataDir, devSecretFile)}},
+			Secrets:           []config.Secret{{Description: "kept in " + filepath.Join(cfg.DataDir, devSecretFile)}},
 			AllowedGrantTypes: []string{config.GrantClientCredentials}, AllowedScopes: []string{devScope},
 			AccessTokenLifetime: config.DefaultAccessTokenLifetime,
 		}}
 	}
-	return e.cfg.Clients
+	records := make([]storage.Client, len(clients))
+	for i := range clients {
+		records[i] = fileRecord(cfg, fmt.Sprintf("clients[%d]", i), &clients[i], nil)
+	}
+	return records
 }
 
-func (e *catalogEnv) fileClient(id string) (config.Client, bool) {
-	for _, c := range e.fileClients() {
-		if c.ClientID == id {
-			return c, true
-		}
+// fileScopes are the configuration's API scopes, as records.
+func (e *catalogEnv) fileScopes() []storage.APIScope {
+	out := make([]storage.APIScope, len(e.cfg.APIScopes))
+	for i, s := range e.cfg.APIScopes {
+		out[i] = storage.APIScope{Name: s.Name, DisplayName: s.DisplayName, Description: s.Description}
 	}
-	return config.Client{}, false
+	return out
 }
 
-func (e *catalogEnv) fileScope(name string) (config.APIScope, bool) {
-	for _, s := range e.cfg.APIScopes {
-		if s.Name == name {
-			return s, true
-		}
+// fileResources are the configuration's API resources, as records.
+func (e *catalogEnv) fileResources() []storage.APIResource {
+	out := make([]storage.APIResource, len(e.cfg.APIResources))
+	for i, r := range e.cfg.APIResources {
+		out[i] = storage.APIResource{Name: r.Name, DisplayName: r.DisplayName, Scopes: r.Scopes}
 	}
-	return config.APIScope{}, false
+	return out
 }
 
-func (e *catalogEnv) fileResource(name string) (config.APIResource, bool) {
-	for _, r := range e.cfg.APIResources {
-		if r.Name == name {
-			return r, true
-		}
+func (e *catalogEnv) fileScope(name string) (storage.APIScope, bool) {
+	return named(e.fileScopes(), name, func(s storage.APIScope) string { return s.Name })
+}
+
+func (e *catalogEnv) fileResource(name string) (storage.APIResource, bool) {
+	return named(e.fileResources(), name, func(r storage.APIResource) string { return r.Name })
+}
+
+func (e *catalogEnv) fileClient(id string) (storage.Client, bool) {
+	return named(e.clients, id, func(c storage.Client) string { return c.ID })
+}
+
+// named finds the record of a list by its name.
+func named[R any](list []R, name string, nameOf func(R) string) (R, bool) {
+	i := slices.IndexFunc(list, func(r R) bool { return nameOf(r) == name })
+	if i < 0 {
+		var none R
+		return none, false
 	}
-	return config.APIResource{}, false
+	return list[i], true
 }
 
 // definedThere refuses to change, in the database, what the configuration
@@ -268,109 +288,24 @@ func (e *catalogEnv) knownScopes(ctx context.Context, db storage.Store) ([]strin
 	return names, nil
 }
 
-// checkScopesKnown refuses scopes that neither the file nor the database
-// defines.
-func checkScopesKnown(scopes, known []string) error {
-	var unknown []string
-	for _, s := range scopes {
-		if !slices.Contains(known, s) {
-			unknown = append(unknown, s)
-		}
-	}
-	if len(unknown) == 0 {
+// badValue makes a rule's refusal of a value given on the command line a
+// usage error (exit 2); flag, when not "", names the flag that gave it.
+func badValue(flag string, err error) error {
+	switch {
+	case err == nil:
 		return nil
-	}
-	what := fmt.Sprintf("scope %q is", unknown[0])
-	if len(unknown) > 1 {
-		what = "scopes " + quoteList(unknown) + " are"
-	}
-	list := "none is defined yet"
-	switch {
-	case len(known) > 0 && len(known) <= 20:
-		list = "defined: " + strings.Join(known, ", ")
-	case len(known) > 20:
-		list = "signet scope list shows them"
-	}
-	return fmt.Errorf("%s not defined (%s): define it first with signet scope add %s, or in the configuration file's apiScopes", what, list, unknown[0])
-}
-
-func quoteList(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = strconv.Quote(n)
-	}
-	return strings.Join(q, ", ")
-}
-
-// checkIdentifier checks a client id or resource name given on the command
-// line: something a store keeps (storage.CheckKey) and a person can type,
-// without spaces or control characters.
-func checkIdentifier(what, v string) error {
-	switch {
-	case v == "":
-		return usagef("the %s is empty", what)
-	case len(v) > storage.MaxKeyLen:
-		return usagef("the %s is %d bytes long; at most %d are allowed", what, len(v), storage.MaxKeyLen)
-	case strings.ContainsFunc(v, unicode.IsSpace):
-		return usagef("the %s %q has a space: use letters, digits and punctuation such as - _ . : /", what, v)
-	case strings.ContainsFunc(v, func(r rune) bool { return unicode.IsControl(r) || r == unicode.ReplacementChar }):
-		return usagef("the %s %q has a control character or invalid UTF-8", what, v)
-	}
-	if err := storage.CheckKey(what, v); err != nil {
+	case flag == "":
 		return usageError{err}
 	}
-	return nil
+	return usagef("%s: %w", flag, err)
 }
 
-// checkScopeName applies RFC 6749's scope-token syntax (section 3.3), as the
-// configuration does: printable ASCII except space, " and \.
-func checkScopeName(name string) error {
-	switch {
-	case name == "":
-		return usagef("a scope name is empty")
-	case len(name) > storage.MaxKeyLen:
-		return usagef("scope name is %d bytes long; at most %d are allowed", len(name), storage.MaxKeyLen)
-	case strings.ContainsFunc(name, unicode.IsSpace):
-		return usagef("scope %q has a space: scopes are separated by spaces in token requests, so a name cannot have one", name)
-	}
-	for _, r := range name {
-		if r < 0x21 || r > 0x7E || r == '"' || r == '\\' {
-			return usagef("scope %q has %q: a scope name is printable ASCII without space, \" or \\ (RFC 6749, section 3.3)", name, r)
+// checkTexts checks free text given by flags.
+func checkTexts(texts map[string]string) error {
+	for flag, v := range texts {
+		if err := catalog.CheckText(flag, v); err != nil {
+			return usageError{err}
 		}
-	}
-	return nil
-}
-
-// checkScopeList checks scope names given on the command line (flag names
-// the flag) and refuses duplicates.
-func checkScopeList(flag string, scopes []string) error {
-	seen := map[string]bool{}
-	for _, s := range scopes {
-		if err := checkScopeName(s); err != nil {
-			return usagef("%s: %v", flag, err)
-		}
-		if seen[s] {
-			return usagef("%s: scope %q is given twice", flag, s)
-		}
-		seen[s] = true
-	}
-	return nil
-}
-
-// checkGrantTypes refuses grant types this version does not implement.
-func checkGrantTypes(flag string, types []string) error {
-	if len(types) == 0 {
-		return usagef("%s: a client needs at least one grant type (this version supports %s)", flag, strings.Join(grant.GrantTypes, ", "))
-	}
-	seen := map[string]bool{}
-	for _, t := range types {
-		if !slices.Contains(grant.GrantTypes, t) {
-			return usagef("%s: grant type %q is not supported: this version supports %s", flag, t, strings.Join(grant.GrantTypes, ", "))
-		}
-		if seen[t] {
-			return usagef("%s: grant type %q is given twice", flag, t)
-		}
-		seen[t] = true
 	}
 	return nil
 }
@@ -422,18 +357,6 @@ func parseExpires(s string, now time.Time) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// newSecretID names a secret: 8 hex digits, unique among taken.
-func newSecretID(taken []storage.ClientSecret) string {
-	for {
-		b := make([]byte, 4)
-		_, _ = rand.Read(b)
-		id := hex.EncodeToString(b)
-		if !slices.ContainsFunc(taken, func(s storage.ClientSecret) bool { return s.ID == id }) {
-			return id
-		}
-	}
-}
-
 // confirm asks before a removal, on a terminal; elsewhere --yes is needed.
 // what says what is removed and what follows from it.
 func (a *app) confirm(yes bool, what string) error {
@@ -477,25 +400,6 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// addRemove applies --add-scope and --remove-scope to a list; a removed
-// name that is not there is an error (what names the list's owner).
-func addRemove(list, add, remove []string, what string) ([]string, error) {
-	out := slices.Clone(list)
-	for _, r := range remove {
-		i := slices.Index(out, r)
-		if i < 0 {
-			return nil, fmt.Errorf("%s has no scope %q to remove (it has %s)", what, r, orNone(out))
-		}
-		out = slices.Delete(out, i, i+1)
-	}
-	for _, s := range add {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out, nil
-}
-
 func orNone(list []string) string {
 	if len(list) == 0 {
 		return "none"
@@ -508,14 +412,10 @@ func checkScopeEdits(set []string, setGiven bool, add, remove []string) error {
 	if setGiven && (len(add) > 0 || len(remove) > 0) {
 		return usagef("--scopes replaces the list: give it, or --add-scope/--remove-scope, not both")
 	}
-	if err := checkScopeList("--scopes", set); err != nil {
-		return err
-	}
-	if err := checkScopeList("--add-scope", add); err != nil {
-		return err
-	}
-	if err := checkScopeList("--remove-scope", remove); err != nil {
-		return err
+	for i, list := range [][]string{set, add, remove} {
+		if err := badValue([]string{"--scopes", "--add-scope", "--remove-scope"}[i], catalog.CheckScopeNames(list)); err != nil {
+			return err
+		}
 	}
 	for _, s := range add {
 		if slices.Contains(remove, s) {
@@ -596,45 +496,141 @@ func found[T any](v T, err error) (T, bool, error) {
 	return v, err == nil, err
 }
 
-// listRow is one line of a list: the record's name, where it is defined,
-// and its other columns.
-type listRow struct {
-	name, source string
-	conflict     bool
-	columns      []string
+// origin is where a listed or shown record is defined.
+type origin struct {
+	// Source is database, file or development (the development defaults).
+	Source string `json:"source"`
+	File   string `json:"file,omitempty"`
+	// Conflict: both the configuration and the database define this name.
+	Conflict bool `json:"conflict,omitempty"`
 }
 
-// printList prints a list of kind, sorted by name: the header, a table
-// (heading names its columns), then a warning for each name the file and the
-// database both define.
-func printList[V any](a *app, env *catalogEnv, kind, heading string, views []V, row func(V) listRow) error {
+func (o *origin) at() *origin { return o }
+
+// inConfig is the origin of what the configuration defines; conflict is
+// whether the database defines it too.
+func (e *catalogEnv) inConfig(conflict bool) origin {
+	return origin{Source: e.source(), File: e.file(), Conflict: conflict}
+}
+
+// record is the view of a client, scope or resource that list and show
+// print: its name, and where it is defined.
+type record[V any] interface {
+	*V
+	name() string
+	at() *origin
+}
+
+// printer prints one kind of record for list, show and update.
+type printer[V any, P record[V]] struct {
+	kind    string           // client, scope or resource
+	heading string           // the list's table heading
+	columns func(V) []string // a list line's columns after the name and the source
+	print   func(*app, V)    // the record for people
+}
+
+// list prints the database's records and the configuration's, sorted by
+// name, each with where it is defined: as JSON, or after the header a
+// table, then a warning for each name both define (CONFLICT).
+func (p printer[V, P]) list(a *app, env *catalogEnv, asJSON bool, stored, file []V) error {
+	inDB, inFile := map[string]bool{}, map[string]bool{}
+	for i := range stored {
+		inDB[P(&stored[i]).name()] = true
+	}
+	for i := range file {
+		inFile[P(&file[i]).name()] = true
+	}
+	views := make([]V, 0, len(stored)+len(file))
+	for _, v := range stored {
+		*P(&v).at() = origin{Source: sourceDatabase, Conflict: inFile[P(&v).name()]}
+		views = append(views, v)
+	}
+	for _, v := range file {
+		*P(&v).at() = env.inConfig(inDB[P(&v).name()])
+		views = append(views, v)
+	}
+	slices.SortStableFunc(views, func(x, y V) int { return strings.Compare(P(&x).name(), P(&y).name()) })
+	if asJSON {
+		return a.printJSON(views)
+	}
 	fmt.Fprintln(a.stdout, env.header())
 	if len(views) == 0 {
-		fmt.Fprintf(a.stdout, "No %ss.\n", kind)
+		fmt.Fprintf(a.stdout, "No %ss.\n", p.kind)
 		return nil
 	}
-	rows := make([]listRow, len(views))
-	for i, v := range views {
-		rows[i] = row(v)
-	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, heading)
-	for _, r := range rows {
-		source := r.source
-		if r.conflict {
+	fmt.Fprintln(tw, p.heading)
+	for _, v := range views {
+		o := P(&v).at()
+		source := o.Source
+		if o.Conflict {
 			source += " (CONFLICT)"
 		}
-		fmt.Fprintln(tw, strings.Join(append([]string{r.name, source}, r.columns...), "\t"))
+		fmt.Fprintln(tw, strings.Join(append([]string{P(&v).name(), source}, p.columns(v)...), "\t"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	for _, r := range rows {
-		if r.conflict && r.source == sourceDatabase {
-			fmt.Fprintf(a.stderr, "warning: %s %q is defined both in the database and in %s, and signet serve refuses to start: remove one (signet %s remove %s removes the database's)\n", kind, r.name, env.cfg.File, kind, r.name)
+	for _, v := range views {
+		if o := P(&v).at(); o.Conflict && o.Source == sourceDatabase {
+			fmt.Fprintf(a.stderr, "warning: %s %q is defined both in the database and in %s, and signet serve refuses to start: remove one (signet %s remove %s removes the database's)\n", p.kind, P(&v).name(), env.cfg.File, p.kind, P(&v).name())
 		}
 	}
 	return nil
+}
+
+// show prints the record name: the configuration's (file, nil when it
+// does not define it; with a warning when the database does too) or else
+// the database's (stored, nil when it has none). Neither is an error.
+func (p printer[V, P]) show(a *app, env *catalogEnv, asJSON bool, name string, file, stored *V) error {
+	var v V
+	switch {
+	case file != nil:
+		v = *file
+		*P(&v).at() = env.inConfig(stored != nil)
+		if stored != nil {
+			fmt.Fprintf(a.stderr, "warning: %s %q is defined both in %s (shown) and in the database, and signet serve refuses to start: signet %s remove %s removes the database's\n", p.kind, name, env.cfg.File, p.kind, name)
+		}
+	case stored != nil:
+		v = *stored
+		*P(&v).at() = origin{Source: sourceDatabase}
+	default:
+		return errors.New(env.missing(p.kind, name))
+	}
+	if asJSON {
+		return a.printJSON(v)
+	}
+	p.print(a, v)
+	return nil
+}
+
+// updated ends update: the changed record of the database, as JSON or for
+// people.
+func (p printer[V, P]) updated(a *app, env *catalogEnv, asJSON bool, v V) error {
+	*P(&v).at() = origin{Source: sourceDatabase}
+	if asJSON {
+		return a.printJSON(v)
+	}
+	fmt.Fprintf(a.stdout, "Updated %s %s; %s.\n", p.kind, P(&v).name(), env.pollNote())
+	p.print(a, v)
+	return nil
+}
+
+// viewsOf makes the views of records.
+func viewsOf[R, V any](records []R, view func(R) V) []V {
+	out := make([]V, len(records))
+	for i, r := range records {
+		out[i] = view(r)
+	}
+	return out
+}
+
+// some is v, or nil when there is none.
+func some[V any](v V, ok bool) *V {
+	if !ok {
+		return nil
+	}
+	return &v
 }
 
 // definedIn says where a shown record is defined: its source, or the
@@ -644,29 +640,6 @@ func definedIn(source, file string) string {
 		return "configuration file " + file
 	}
 	return source
-}
-
-// printShown ends show: a warning when the file and the database both
-// define the name, then the record, as JSON or for people.
-func printShown[V any](a *app, env *catalogEnv, asJSON bool, kind, name string, conflict bool, v V, print func(V)) error {
-	if conflict {
-		fmt.Fprintf(a.stderr, "warning: %s %q is defined both in %s (shown) and in the database, and signet serve refuses to start: signet %s remove %s removes the database's\n", kind, name, env.cfg.File, kind, name)
-	}
-	if asJSON {
-		return a.printJSON(v)
-	}
-	print(v)
-	return nil
-}
-
-// printUpdated ends update: the changed record, as JSON or for people.
-func printUpdated[V any](a *app, env *catalogEnv, asJSON bool, kind, name string, v V, print func(V)) error {
-	if asJSON {
-		return a.printJSON(v)
-	}
-	fmt.Fprintf(a.stdout, "Updated %s %s; %s.\n", kind, name, env.pollNote())
-	print(v)
-	return nil
 }
 
 // withStore opens the configured store, runs fn and closes the store.
@@ -689,12 +662,18 @@ type removeCmd struct {
 // removal is one record of the database to remove.
 type removal struct {
 	kind, name string // client, orders-worker
-	effect     string // what removing it does, for the confirmation
+	effect     string // what removing it does, for the confirmation; "" for nothing to say
 	get, del   func(storage.Store) error
+	// alsoFrom, when set and the configuration does not define the name
+	// too, finds what else the removal changes: it refuses, or names them
+	// ("" for nothing) with the change to make before the record is
+	// deleted.
+	alsoFrom func(*catalogEnv, storage.Store) (others string, change func() error, err error)
 }
 
-// removeRecord removes a client or resource from the database, after a
-// confirmation; the file's definition of the same name is never touched.
+// removeRecord removes a client, scope or resource from the database,
+// after a confirmation; the file's definition of the same name is never
+// touched.
 func (a *app) removeRecord(ctx context.Context, c *removeCmd, r removal) error {
 	env, err := a.catalogConfig(c.flags.config)
 	if err != nil {
@@ -716,22 +695,44 @@ func (a *app) removeRecord(ctx context.Context, c *removeCmd, r removal) error {
 		} else if err != nil {
 			return err
 		}
-		what := fmt.Sprintf("remove %s %s from the database: %s", r.kind, r.name, r.effect)
-		if inFile {
+		what := fmt.Sprintf("remove %s %s from the database", r.kind, r.name)
+		var others string
+		var change func() error
+		switch {
+		case inFile:
+			// The file's definition stays: what uses it loses nothing.
 			what = fmt.Sprintf("remove the database's %s %s (%s also defines it, and keeps it)", r.kind, r.name, env.cfg.File)
+		case r.alsoFrom != nil:
+			if others, change, err = r.alsoFrom(env, db); err != nil {
+				return err
+			}
+			if others != "" {
+				what += " and from " + others
+			}
+		}
+		if r.effect != "" && !inFile {
+			what += ": " + r.effect
 		}
 		if err := a.confirm(c.yes, what); err != nil {
 			return err
+		}
+		if change != nil {
+			if err := change(); err != nil {
+				return err
+			}
 		}
 		err := r.del(db)
 		if err := storeError(err, fmt.Sprintf("no %s %q in the database (removed meanwhile?)", r.kind, r.name), ""); err != nil {
 			return err
 		}
-		if inFile {
+		switch {
+		case inFile:
 			fmt.Fprintf(a.stdout, "Removed %s %s from the database; %s defines it still, and signet serve can start again.\n", r.kind, r.name, env.cfg.File)
-			return nil
+		case others != "":
+			fmt.Fprintf(a.stdout, "Removed %s %s from %s, and from the database; %s.\n", r.kind, r.name, others, env.pollNote())
+		default:
+			fmt.Fprintf(a.stdout, "Removed %s %s from the database; %s.\n", r.kind, r.name, env.pollNote())
 		}
-		fmt.Fprintf(a.stdout, "Removed %s %s from the database; %s.\n", r.kind, r.name, env.pollNote())
 		return nil
 	})
 }

@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/signetid/signet/internal/catalog"
 	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/config"
 	"github.com/signetid/signet/internal/grant"
@@ -146,11 +146,7 @@ func (e *catalogEnv) checkKeys(id string, k keysChange) error {
 type clientView struct {
 	ClientID   string `json:"clientId"`
 	ClientName string `json:"clientName"`
-	// Source is database, file or development (the development defaults).
-	Source string `json:"source"`
-	File   string `json:"file,omitempty"`
-	// Conflict: both the file and the database define this id.
-	Conflict          bool     `json:"conflict,omitempty"`
+	origin
 	AllowedGrantTypes []string `json:"allowedGrantTypes"`
 	AllowedScopes     []string `json:"allowedScopes"`
 	// AccessTokenLifetime in seconds, the default filled in.
@@ -173,9 +169,22 @@ type secretView struct {
 	Expired     bool      `json:"expired,omitempty"`
 }
 
-func storedClientView(c storage.Client, now time.Time) clientView {
+func (v *clientView) name() string { return v.ClientID }
+
+// clientPrinter prints clients.
+var clientPrinter = printer[clientView, *clientView]{
+	kind: "client", heading: "CLIENT ID\tSOURCE\tNAME\tSCOPES\tAUTHENTICATION",
+	columns: func(v clientView) []string {
+		return []string{v.ClientName, strings.Join(v.AllowedScopes, " "), v.authentication()}
+	},
+	print: (*app).printClient,
+}
+
+// clientViewOf is the view of a client's record: the database's, or the
+// file's (fileRecord).
+func clientViewOf(c storage.Client, now time.Time) clientView {
 	v := clientView{
-		ClientID: c.ID, ClientName: c.Name, Source: sourceDatabase,
+		ClientID: c.ID, ClientName: c.Name, origin: origin{Source: sourceDatabase},
 		AllowedGrantTypes: nonNil(c.GrantTypes), AllowedScopes: nonNil(c.Scopes),
 		AccessTokenLifetime: int64(c.AccessTokenLifetime / time.Second),
 		JWKSURI:             c.JWKSURI, Secrets: []secretView{},
@@ -189,32 +198,7 @@ func storedClientView(c storage.Client, now time.Time) clientView {
 	}
 	for _, s := range c.Secrets {
 		v.Secrets = append(v.Secrets, secretView{ID: s.ID, Description: s.Description, Created: s.Created.UTC(), Expires: s.Expires.UTC(),
-			Expired: !s.Expires.IsZero() && !s.Expires.After(now)})
-	}
-	return v
-}
-
-func (e *catalogEnv) fileClientView(c config.Client, now time.Time) clientView {
-	v := clientView{
-		ClientID: c.ClientID, ClientName: c.ClientName, Source: e.source(), File: e.file(),
-		AllowedGrantTypes: nonNil(c.AllowedGrantTypes), AllowedScopes: nonNil(c.AllowedScopes),
-		AccessTokenLifetime: int64(c.AccessTokenLifetime), JWKSURI: c.JWKSURI, Secrets: []secretView{},
-	}
-	if v.AccessTokenLifetime == 0 {
-		v.AccessTokenLifetime = config.DefaultAccessTokenLifetime
-	}
-	if c.JWKS != nil {
-		if data, err := json.Marshal(c.JWKS); err == nil {
-			v.JWKS = data
-		}
-	}
-	for _, s := range c.Secrets {
-		sv := secretView{Description: s.Description}
-		if s.Expiration != nil {
-			sv.Expires = s.Expiration.UTC()
-			sv.Expired = !s.Expiration.After(now)
-		}
-		v.Secrets = append(v.Secrets, sv)
+			Expired: !catalog.ActiveSecret(s, now)})
 	}
 	return v
 }
@@ -364,17 +348,17 @@ private_key_jwt without one).
 }
 
 func (a *app) clientAdd(ctx context.Context, c *clientAddCmd, id string) error {
-	if err := checkIdentifier("client id", id); err != nil {
+	if err := badValue("", catalog.CheckClientID(id)); err != nil {
 		return err
 	}
 	grantTypes := c.grantTypes
 	if len(grantTypes) == 0 {
 		grantTypes = []string{config.GrantClientCredentials}
 	}
-	if err := checkGrantTypes("--grant-type", grantTypes); err != nil {
+	if err := badValue("--grant-type", catalog.CheckGrantTypes(grantTypes)); err != nil {
 		return err
 	}
-	if err := checkScopeList("--scope", c.scopes); err != nil {
+	if err := badValue("--scope", catalog.CheckScopeNames(c.scopes)); err != nil {
 		return err
 	}
 	var lifetime time.Duration
@@ -394,7 +378,7 @@ func (a *app) clientAdd(ctx context.Context, c *clientAddCmd, id string) error {
 		if err != nil {
 			return err
 		}
-		if err := checkScopesKnown(c.scopes, known); err != nil {
+		if err := catalog.CheckScopesKnown(c.scopes, known); err != nil {
 			return err
 		}
 		cl := storage.Client{ID: id, Name: c.name, GrantTypes: grantTypes, Scopes: c.scopes,
@@ -402,7 +386,9 @@ func (a *app) clientAdd(ctx context.Context, c *clientAddCmd, id string) error {
 		var plain string
 		if !c.noSecret && !keys.any() {
 			plain = secret.Generate()
-			cl.Secrets = []storage.ClientSecret{{ID: newSecretID(nil), Hash: secret.Hash(plain), Created: a.now().UTC()}}
+			if _, err := catalog.AddSecret(&cl, secret.Hash(plain), "", a.now().UTC(), time.Time{}); err != nil {
+				return err
+			}
 		}
 		err = db.CreateClient(ctx, cl)
 		if err := storeError(err, "", fmt.Sprintf("client %q already exists in the database: change it with signet client update %s, or remove it first (signet client remove %s)", id, id, id)); err != nil {
@@ -412,7 +398,7 @@ func (a *app) clientAdd(ctx context.Context, c *clientAddCmd, id string) error {
 		if err != nil {
 			return err
 		}
-		view := storedClientView(stored, a.now())
+		view := clientViewOf(stored, a.now())
 		if c.flags.json {
 			out := struct {
 				Client   clientView `json:"client"`
@@ -466,26 +452,8 @@ func (a *app) clientList(ctx context.Context, f *catalogFlags) error {
 			return err
 		}
 		now := a.now()
-		inDB := map[string]bool{}
-		views := []clientView{}
-		for _, c := range stored {
-			inDB[c.ID] = true
-			v := storedClientView(c, now)
-			_, v.Conflict = env.fileClient(c.ID)
-			views = append(views, v)
-		}
-		for _, c := range env.fileClients() {
-			v := env.fileClientView(c, now)
-			v.Conflict = inDB[c.ClientID]
-			views = append(views, v)
-		}
-		slices.SortStableFunc(views, func(x, y clientView) int { return strings.Compare(x.ClientID, y.ClientID) })
-		if f.json {
-			return a.printJSON(views)
-		}
-		return printList(a, env, "client", "CLIENT ID\tSOURCE\tNAME\tSCOPES\tAUTHENTICATION", views, func(v clientView) listRow {
-			return listRow{v.ClientID, v.Source, v.Conflict, []string{v.ClientName, strings.Join(v.AllowedScopes, " "), v.authentication()}}
-		})
+		view := func(c storage.Client) clientView { return clientViewOf(c, now) }
+		return clientPrinter.list(a, env, f.json, viewsOf(stored, view), viewsOf(env.clients, view))
 	})
 }
 
@@ -514,16 +482,8 @@ func (a *app) clientShow(ctx context.Context, f *catalogFlags, id string) error 
 		if err != nil {
 			return err
 		}
-		var v clientView
-		if fc, ok := env.fileClient(id); ok {
-			v = env.fileClientView(fc, a.now())
-			v.Conflict = inDB
-		} else if inDB {
-			v = storedClientView(stored, a.now())
-		} else {
-			return errors.New(env.missing("client", id))
-		}
-		return printShown(a, env, f.json, "client", id, v.Conflict, v, a.printClient)
+		fc, inFile := env.fileClient(id)
+		return clientPrinter.show(a, env, f.json, id, some(clientViewOf(fc, a.now()), inFile), some(clientViewOf(stored, a.now()), inDB))
 	})
 }
 
@@ -586,7 +546,7 @@ func (a *app) clientUpdate(cmd *cobra.Command, c *clientUpdateCmd, id string) er
 		return usagef("nothing to change: give --name, --grant-types, --scopes, --add-scope, --remove-scope, --lifetime, --jwks-file, --jwks-uri or --no-keys (see signet client update --help)")
 	}
 	if setGrants {
-		if err := checkGrantTypes("--grant-types", c.grantTypes); err != nil {
+		if err := badValue("--grant-types", catalog.CheckGrantTypes(c.grantTypes)); err != nil {
 			return err
 		}
 	}
@@ -609,7 +569,6 @@ func (a *app) clientUpdate(cmd *cobra.Command, c *clientUpdateCmd, id string) er
 		var dangling []string
 		err = db.UpdateClient(ctx, id, func(cl *storage.Client) error {
 			before := *cl
-			dangling = nil
 			if setName {
 				cl.Name = c.name
 			}
@@ -619,22 +578,14 @@ func (a *app) clientUpdate(cmd *cobra.Command, c *clientUpdateCmd, id string) er
 			if setScopes {
 				cl.Scopes = c.scopes
 			} else {
-				scopes, err := addRemove(cl.Scopes, c.addScopes, c.removeScopes, fmt.Sprintf("client %q", id))
+				scopes, err := catalog.EditScopes(fmt.Sprintf("client %q", id), cl.Scopes, c.addScopes, c.removeScopes)
 				if err != nil {
 					return err
 				}
 				cl.Scopes = scopes
 			}
-			var added []string
-			for _, s := range cl.Scopes {
-				switch {
-				case !slices.Contains(before.Scopes, s):
-					added = append(added, s)
-				case !slices.Contains(known, s):
-					dangling = append(dangling, s)
-				}
-			}
-			if err := checkScopesKnown(added, known); err != nil {
+			var err error
+			if dangling, err = catalog.CheckScopeChange(before.Scopes, cl.Scopes, known); err != nil {
 				return err
 			}
 			if setLifetime {
@@ -643,8 +594,11 @@ func (a *app) clientUpdate(cmd *cobra.Command, c *clientUpdateCmd, id string) er
 			if keys.given {
 				cl.JWKS, cl.JWKSURI = keys.jwks, keys.uri
 			}
-			if canAuthenticate(before, now) && !canAuthenticate(*cl, now) && !c.force {
-				return fmt.Errorf("the change leaves client %q no way to authenticate (no unexpired secret, no keys), so it could get no more tokens: add a secret first (signet client secret add %s), or give --force", id, id)
+			if c.force {
+				return nil
+			}
+			if err := catalog.CheckAuthenticates(before, *cl, now); err != nil {
+				return fmt.Errorf("%w, or give --force", err)
 			}
 			return nil
 		})
@@ -658,17 +612,8 @@ func (a *app) clientUpdate(cmd *cobra.Command, c *clientUpdateCmd, id string) er
 		if err != nil {
 			return err
 		}
-		return printUpdated(a, env, c.flags.json, "client", id, storedClientView(stored, a.now()), a.printClient)
+		return clientPrinter.updated(a, env, c.flags.json, clientViewOf(stored, a.now()))
 	})
-}
-
-// canAuthenticate reports whether a client has an unexpired secret or keys.
-func canAuthenticate(c storage.Client, now time.Time) bool {
-	return len(c.JWKS) > 0 || c.JWKSURI != "" || slices.ContainsFunc(c.Secrets, func(s storage.ClientSecret) bool { return active(s, now) })
-}
-
-func active(s storage.ClientSecret, now time.Time) bool {
-	return s.Expires.IsZero() || s.Expires.After(now)
 }
 
 // --- client remove ---
@@ -753,8 +698,8 @@ func (a *app) clientSecretAdd(ctx context.Context, c *secretAddCmd, id string) e
 			return err
 		}
 	}
-	if len(c.description) > storage.MaxTextLen {
-		return usagef("--description is %d bytes; at most %d are allowed", len(c.description), storage.MaxTextLen)
+	if err := checkTexts(map[string]string{"--description": c.description}); err != nil {
+		return err
 	}
 	env, err := a.catalogConfig(c.flags.config)
 	if err != nil {
@@ -771,12 +716,9 @@ func (a *app) clientSecretAdd(ctx context.Context, c *secretAddCmd, id string) e
 	return a.withStore(ctx, env, func(db storage.Store) error {
 		var added storage.ClientSecret
 		err := db.UpdateClient(ctx, id, func(cl *storage.Client) error {
-			if len(cl.Secrets) >= storage.MaxSecrets {
-				return fmt.Errorf("client %q has %d secrets, the most one client holds: remove old ones first (signet client show %s lists them; signet client secret remove %s SECRET_ID)", id, len(cl.Secrets), id, id)
-			}
-			added = storage.ClientSecret{ID: newSecretID(cl.Secrets), Hash: hash, Description: c.description, Created: now, Expires: expires}
-			cl.Secrets = append(cl.Secrets, added)
-			return nil
+			var err error
+			added, err = catalog.AddSecret(cl, hash, c.description, now, expires)
+			return err
 		})
 		if err := storeError(err, fmt.Sprintf("no client %q in the %s (signet client list shows the clients; signet client add %s adds it)", id, env.where(), id), ""); err != nil {
 			return err
@@ -834,20 +776,11 @@ func (a *app) clientSecretRemove(ctx context.Context, c *removeCmd, id, secretID
 	return a.withEdit(ctx, c.flags.config, edit{kind: "client", name: id}, func(env *catalogEnv, db storage.Store) error {
 		now := a.now()
 		err := db.UpdateClient(ctx, id, func(cl *storage.Client) error {
-			i := slices.IndexFunc(cl.Secrets, func(s storage.ClientSecret) bool { return s.ID == secretID })
-			if i < 0 {
-				var ids []string
-				for _, s := range cl.Secrets {
-					ids = append(ids, s.ID)
-				}
-				return fmt.Errorf("client %q has no secret %q (its secrets: %s; signet client show %s lists them)", id, secretID, orNone(ids), id)
+			err := catalog.RemoveSecret(cl, secretID, now, c.force)
+			if lockout := (*catalog.LockoutError)(nil); errors.As(err, &lockout) {
+				return fmt.Errorf("%w, or give --force to remove it anyway", err)
 			}
-			before := *cl
-			cl.Secrets = slices.Delete(slices.Clone(cl.Secrets), i, i+1)
-			if canAuthenticate(before, now) && !canAuthenticate(*cl, now) && !c.force {
-				return fmt.Errorf("secret %s is the last way client %q authenticates (no other unexpired secret, no keys): without it the client gets no more tokens. Add a new secret first (signet client secret add %s), or give --force to remove it anyway", secretID, id, id)
-			}
-			return nil
+			return err
 		})
 		if err := storeError(err, env.missing("client", id), ""); err != nil {
 			return err

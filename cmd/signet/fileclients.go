@@ -11,58 +11,72 @@ import (
 	"github.com/signetid/signet/internal/config"
 	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/internal/secret"
+	"github.com/signetid/signet/storage"
 )
 
-// clientBuild is what turning the file's clients into the token path's
-// found: problems stop the server, warnings are logged.
+// clientBuild is what turning the file's clients into records found:
+// problems stop the server, warnings are logged.
 type clientBuild struct {
+	// now tells an expired secret, for a warning.
+	now      time.Time
 	problems []config.Problem
 	warnings []string
 }
 
-// fileClient turns the configuration's client at path into the token
-// path's: secrets hashed (Signet's plain or hashed secrets, and
-// IdentityServer's ClientSecrets, which are hashes), the grant types and
-// enabled API scopes this version serves, its claims encoded once.
-func (a *app) fileClient(cfg *config.Config, path string, c *config.Client, apiScopes map[string]bool, out *clientBuild) *client.Client {
+// fileRecord turns the configuration's client at path into the record the
+// database would hold for it: the one conversion of a file's client, which
+// serve gives the catalog (client.FromRecord makes the token path's client
+// of it, as of a database's) and signet client shows. Secrets are hashed
+// (Signet's plain or hashed secrets, and IdentityServer's ClientSecrets,
+// which are hashes already); the claims are encoded once, as one JSON
+// object. The file's secrets have no id.
+//
+// With out, what is wrong is reported there, at its place in the file. Out
+// nil is for a view (signet client list): nothing is read or hashed, and
+// nothing reported; the secrets are listed without their hashes.
+func fileRecord(cfg *config.Config, path string, c *config.Client, out *clientBuild) storage.Client {
+	view := out == nil
+	if view {
+		out = &clientBuild{}
+	}
 	add := func(p string, err error) { out.problems = append(out.problems, cfg.Problemf(p, "%v", err)) }
-	gc := &client.Client{
-		ID: c.ClientID, Name: c.ClientName,
-		GrantTypes: slices.DeleteFunc(slices.Clone(c.AllowedGrantTypes), func(g string) bool {
-			return !slices.Contains(grant.GrantTypes, g)
-		}),
-		// Identity scopes are for users, and disabled scopes for no one.
-		Scopes: slices.DeleteFunc(slices.Clone(c.AllowedScopes), func(s string) bool {
-			return !apiScopes[s]
-		}),
+	rec := storage.Client{
+		ID: c.ClientID, Name: c.ClientName, Description: c.Description,
+		Disabled: !c.IsEnabled(),
+		Public:   c.RequireClientSecret != nil && !*c.RequireClientSecret,
+		// As the file lists them: serve keeps those it serves
+		// (servedByFile).
+		GrantTypes: c.AllowedGrantTypes, Scopes: c.AllowedScopes,
 		AccessTokenLifetime: time.Duration(c.AccessTokenLifetime) * time.Second,
-		KeysURI:             c.JWKSURI,
-		Disabled:            !c.IsEnabled(),
+		JWKSURI:             c.JWKSURI,
 		CORSOrigins:         c.AllowedCorsOrigins,
 	}
 	expired := func(p string, at time.Time) {
-		if !at.After(a.now()) {
+		if !at.After(out.now) {
 			out.warnings = append(out.warnings, cfg.Warnf(p, "this secret expired on %s", at.UTC().Format(time.DateOnly)).String())
 		}
 	}
 	// addSecret adds a hashed secret; a hash that does not parse is a
 	// problem at hashPath.
-	addSecret := func(hashPath, secretPath, hashText string, expires *time.Time) {
-		h, err := secret.Parse(hashText)
-		if err != nil {
-			add(hashPath, err)
-			return
-		}
-		gs := client.Secret{Hash: h}
+	addSecret := func(hashPath, secretPath, hashText, description string, expires *time.Time) {
+		rs := storage.ClientSecret{Hash: hashText, Description: description}
 		if expires != nil {
-			gs.Expires = *expires
-			expired(secretPath, gs.Expires)
+			rs.Expires = *expires
 		}
-		gc.Secrets = append(gc.Secrets, gs)
+		if !view {
+			if _, err := secret.Parse(hashText); err != nil {
+				add(hashPath, err)
+				return
+			}
+			if expires != nil {
+				expired(secretPath, rs.Expires)
+			}
+		}
+		rec.Secrets = append(rec.Secrets, rs)
 	}
 	for j, sec := range c.Secrets {
 		sp := fmt.Sprintf("%s.secrets[%d]", path, j)
-		if sec.ValueFile != "" {
+		if sec.ValueFile != "" && !view {
 			value, warning, err := readSecretFile(sec.ValueFile, "valueFile", "the client secret")
 			if err != nil {
 				add(sp+".valueFile", err)
@@ -81,16 +95,16 @@ func (a *app) fileClient(cfg *config.Config, path string, c *config.Client, apiS
 			}
 			sec.Value = value
 		}
-		hashText, at := sec.Hash, sp+".hash"
-		if sec.Value != "" {
+		hashText := sec.Hash
+		if sec.Value != "" && !view {
 			hashText = secret.Hash(sec.Value)
 		}
-		addSecret(at, sp, hashText, sec.Expiration)
+		addSecret(sp+".hash", sp, hashText, sec.Description, sec.Expiration)
 	}
 	// IdentityServer's secrets: each value is already a hash.
 	for j, sec := range c.ClientSecrets {
 		sp := fmt.Sprintf("%s.clientSecrets[%d]", path, j)
-		addSecret(sp+".value", sp, sec.Value, sec.Expiration)
+		addSecret(sp+".value", sp, sec.Value, sec.Description, sec.Expiration)
 	}
 	if (c.JWKS != nil || c.JWKSURI != "") && cfg.Issuer == "" {
 		// The assertion's aud is checked against the token endpoint's
@@ -101,7 +115,8 @@ func (a *app) fileClient(cfg *config.Config, path string, c *config.Client, apiS
 	if c.JWKS != nil {
 		data, err := json.Marshal(c.JWKS)
 		if err == nil {
-			gc.Keys, err = client.ParseKeys(data)
+			rec.JWKS = data
+			_, err = client.ParseKeys(data)
 		}
 		if err != nil {
 			add(path+".jwks", err)
@@ -111,8 +126,19 @@ func (a *app) fileClient(cfg *config.Config, path string, c *config.Client, apiS
 	if err != nil {
 		add(path+".claims", err)
 	}
-	gc.Claims = claims
-	return gc
+	rec.Claims = claims
+	return rec
+}
+
+// servedByFile keeps, of a file's client, what serve serves: the grant
+// types this version implements, and the enabled API scopes (identity
+// scopes are for users, and disabled scopes for no one).
+func servedByFile(rec storage.Client, apiScopes map[string]bool) storage.Client {
+	rec.GrantTypes = slices.DeleteFunc(slices.Clone(rec.GrantTypes), func(g string) bool {
+		return !slices.Contains(grant.GrantTypes, g)
+	})
+	rec.Scopes = slices.DeleteFunc(slices.Clone(rec.Scopes), func(s string) bool { return !apiScopes[s] })
+	return rec
 }
 
 // encodeClientClaims encodes a client's claims as the JSON object its

@@ -240,6 +240,19 @@ func startLoad(base string, workers int) *load {
 	return l
 }
 
+// count is how many token requests have succeeded so far.
+func (l *load) count() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.ok
+}
+
+// waitFor waits until n token requests have succeeded in all.
+func (l *load) waitFor(t *testing.T, n int) {
+	t.Helper()
+	within(t, 30*time.Second, fmt.Sprintf("%d token requests made", n), func() bool { return l.count() >= n })
+}
+
 func (l *load) finish(t *testing.T) {
 	t.Helper()
 	close(l.stop)
@@ -315,47 +328,58 @@ func TestReloadOnSignal(t *testing.T) {
 
 // TestReloadCredentialFileReplaced: a new file put in place of the signing
 // credential signs within the poll bound, with no signal, and no token
-// request fails meanwhile.
+// request fails meanwhile; the same contents written again are no change.
 func TestReloadCredentialFileReplaced(t *testing.T) {
 	t.Parallel()
 	h := newHost(t)
 	a, kidA := h.credential("replaced-a")
 	b, kidB := h.credential("replaced-b")
-	signingFile := h.path("signing.pfx")
+	v1, kidV1 := h.credential("replaced-v1")
+	v2, kidV2 := h.credential("replaced-v2")
+	signingFile, validationFile := h.path("signing.pfx"), h.path("validation.pfx")
 	copyFile(t, a, signingFile)
-	srv := h.serveReloadable(h.config(reloadFileKey(signingFile), ""))
+	copyFile(t, v1, validationFile)
+	srv := h.serveReloadable(h.config(reloadFileKey(signingFile), reloadValidation(validationFile)))
 	if _, kid := signedBy(t, srv.base); kid != kidA {
 		t.Fatalf("signs with %s; want A %s", kid, kidA)
 	}
 
+	// Token requests before, during and after the swap.
 	l := startLoad(srv.base, 4)
-	time.Sleep(50 * time.Millisecond)
+	l.waitFor(t, 8)
 	copyFile(t, b, signingFile)
 	took := within(t, reloadBound, "the replaced file signs", func() bool {
 		_, kid := signedBy(t, srv.base)
 		return kid == kidB
 	})
-	time.Sleep(50 * time.Millisecond)
+	l.waitFor(t, l.count()+8)
 	l.finish(t)
 	t.Logf("reload latency with a %v poll: %v (bound: 1 to 2 polls)", reloadPoll, took.Round(time.Millisecond))
 	if took < reloadPoll {
 		t.Errorf("applied after %v, before it held still for a poll (%v)", took, reloadPoll)
 	}
-	if got := publishedKids(t, srv.base); !slices.Equal(got, []string{kidB}) {
-		t.Errorf("JWKS %v; want B only", got)
+	if got := publishedKids(t, srv.base); !slices.Equal(got, sorted(kidB, kidV1)) {
+		t.Errorf("JWKS %v; want B and the validation key", got)
 	}
 	loggedSoon(t, srv.logs, `msg="keys reloaded" trigger="changed `+signingFile+`" signer=`+kidB+" signer_was="+kidA)
 
 	// Touched, or written again with the same contents: nothing to do.
+	// The validation key replaced next is then the next reload, and the
+	// only one, naming its file alone: a touch taken for a change would
+	// make a reload of its own, or be named with it.
 	before := countLines(srv.logs.String(), "keys reloaded")
 	copyFile(t, b, signingFile)
 	now := time.Now()
 	if err := os.Chtimes(signingFile, now, now); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(5 * reloadPoll)
-	if after := countLines(srv.logs.String(), "keys reloaded"); after != before {
-		t.Errorf("the same contents written again made %d reloads; want none", after-before)
+	copyFile(t, v2, validationFile)
+	within(t, reloadBound, "the new validation key published", func() bool {
+		return slices.Equal(publishedKids(t, srv.base), sorted(kidB, kidV2))
+	})
+	loggedSoon(t, srv.logs, `msg="keys reloaded" trigger="changed `+validationFile+`" signer=`+kidB)
+	if after := countLines(srv.logs.String(), "keys reloaded"); after != before+1 {
+		t.Errorf("%d reloads for the signing file written again and the validation key replaced; want 1 (the validation key's)\n%s", after-before, srv.logs)
 	}
 }
 
@@ -367,6 +391,8 @@ func TestReloadBrokenCredential(t *testing.T) {
 	h := newHost(t)
 	a, kidA := h.credential("broken-a")
 	b, kidB := h.credential("broken-b")
+	v1, kidV1 := h.credential("broken-v1")
+	v2, _ := h.credential("broken-v2")
 	dataB, err := os.ReadFile(b)
 	if err != nil {
 		t.Fatal(err)
@@ -393,24 +419,33 @@ func TestReloadBrokenCredential(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHost(t)
-			signingFile := h.path("signing.pfx")
+			signingFile, validationFile := h.path("signing.pfx"), h.path("validation.pfx")
 			copyFile(t, a, signingFile)
-			srv := h.serveReloadable(h.config(reloadFileKey(signingFile), ""))
+			copyFile(t, v1, validationFile)
+			srv := h.serveReloadable(h.config(reloadFileKey(signingFile), reloadValidation(validationFile)))
+			failures := func() int { return countLines(srv.logs.String(), "keys not reloaded") }
 
 			tc.write(t, signingFile)
-			within(t, reloadBound, "the failure logged", func() bool {
-				return countLines(srv.logs.String(), "keys not reloaded") > 0
-			})
+			within(t, reloadBound, "the failure logged", func() bool { return failures() > 0 })
 			contains(t, "log", srv.logs.String(), `msg="keys not reloaded: the keys in use stay in place" trigger="changed `+signingFile+`"`, tc.log)
 			if _, kid := signedBy(t, srv.base); kid != kidA {
 				t.Errorf("signs with %s; want A %s still", kid, kidA)
 			}
-			if got := publishedKids(t, srv.base); !slices.Equal(got, []string{kidA}) {
-				t.Errorf("JWKS %v; want A still", got)
+			if got := publishedKids(t, srv.base); !slices.Equal(got, sorted(kidA, kidV1)) {
+				t.Errorf("JWKS %v; want A and the validation key still", got)
 			}
-			time.Sleep(5 * reloadPoll)
-			if n := countLines(srv.logs.String(), "keys not reloaded"); n != 1 {
-				t.Errorf("the failure was logged %d times; want once", n)
+
+			// The broken file is not tried again at the next polls: the
+			// validation key replaced next is the next try (which fails
+			// too, the signing file being broken still), and the only
+			// one, naming its file alone. Had the broken file been tried
+			// again, there would be a try of its own, or it would be
+			// named with the validation key.
+			copyFile(t, v2, validationFile)
+			within(t, reloadBound, "the validation key's change tried", func() bool { return failures() >= 2 })
+			contains(t, "log", srv.logs.String(), `msg="keys not reloaded: the keys in use stay in place" trigger="changed `+validationFile+`"`)
+			if n := failures(); n != 2 {
+				t.Errorf("%d failures logged; want 2 (the broken file's, then the validation key's)\n%s", n, srv.logs)
 			}
 
 			copyFile(t, b, signingFile)

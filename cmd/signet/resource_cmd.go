@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/signetid/signet/internal/catalog"
 	"github.com/signetid/signet/storage"
 )
 
@@ -32,11 +31,16 @@ type resourceView struct {
 	Name        string   `json:"name"`
 	DisplayName string   `json:"displayName"`
 	Scopes      []string `json:"scopes"`
-	// Source is database, file or development (the development defaults).
-	Source string `json:"source"`
-	File   string `json:"file,omitempty"`
-	// Conflict: both the file and the database define this name.
-	Conflict bool `json:"conflict,omitempty"`
+	origin
+}
+
+func (v *resourceView) name() string { return v.Name }
+
+// resourcePrinter prints resources.
+var resourcePrinter = printer[resourceView, *resourceView]{
+	kind: "resource", heading: "RESOURCE\tSOURCE\tDISPLAY NAME\tSCOPES",
+	columns: func(v resourceView) []string { return []string{v.DisplayName, strings.Join(v.Scopes, " ")} },
+	print:   (*app).printResource,
 }
 
 func (a *app) printResource(v resourceView) {
@@ -47,8 +51,10 @@ func (a *app) printResource(v resourceView) {
 	f.flush()
 }
 
-func storedResourceView(r storage.APIResource) resourceView {
-	return resourceView{Name: r.Name, DisplayName: r.DisplayName, Scopes: nonNil(r.Scopes), Source: sourceDatabase}
+// resourceViewOf is the view of a resource's record: the database's, or
+// the configuration's (fileResources).
+func resourceViewOf(r storage.APIResource) resourceView {
+	return resourceView{Name: r.Name, DisplayName: r.DisplayName, Scopes: nonNil(r.Scopes), origin: origin{Source: sourceDatabase}}
 }
 
 // --- resource add ---
@@ -81,13 +87,13 @@ signet scope add); a token with one of them lists NAME in its aud.
 }
 
 func (a *app) resourceAdd(ctx context.Context, c *resourceAddCmd, name string) error {
-	if err := checkIdentifier("resource name", name); err != nil {
+	if err := badValue("", catalog.CheckResourceName(name)); err != nil {
 		return err
 	}
 	if len(c.scopes) == 0 {
 		return usagef("give the resource's scopes: --scope S (repeatable); a token with one of them gets %s in its aud", name)
 	}
-	if err := checkScopeList("--scope", c.scopes); err != nil {
+	if err := badValue("--scope", catalog.CheckScopeNames(c.scopes)); err != nil {
 		return err
 	}
 	if err := checkTexts(map[string]string{"--display-name": c.displayName}); err != nil {
@@ -98,7 +104,7 @@ func (a *app) resourceAdd(ctx context.Context, c *resourceAddCmd, name string) e
 		if err != nil {
 			return err
 		}
-		if err := checkScopesKnown(c.scopes, known); err != nil {
+		if err := catalog.CheckScopesKnown(c.scopes, known); err != nil {
 			return err
 		}
 		r := storage.APIResource{Name: name, DisplayName: c.displayName, Scopes: c.scopes}
@@ -107,7 +113,7 @@ func (a *app) resourceAdd(ctx context.Context, c *resourceAddCmd, name string) e
 			return err
 		}
 		if c.flags.json {
-			return a.printJSON(storedResourceView(r))
+			return a.printJSON(resourceViewOf(r))
 		}
 		fmt.Fprintf(a.stdout, "Added resource %s (scopes %s) to the %s; %s.\n", name, strings.Join(c.scopes, ", "), env.where(), env.pollNote())
 		return nil
@@ -139,25 +145,7 @@ func (a *app) resourceList(ctx context.Context, f *catalogFlags) error {
 		if err != nil {
 			return err
 		}
-		views := []resourceView{}
-		inDB := map[string]bool{}
-		for _, r := range stored {
-			inDB[r.Name] = true
-			v := storedResourceView(r)
-			_, v.Conflict = env.fileResource(r.Name)
-			views = append(views, v)
-		}
-		for _, r := range env.cfg.APIResources {
-			views = append(views, resourceView{Name: r.Name, DisplayName: r.DisplayName, Scopes: nonNil(r.Scopes), Source: env.source(),
-				File: env.file(), Conflict: inDB[r.Name]})
-		}
-		slices.SortStableFunc(views, func(x, y resourceView) int { return strings.Compare(x.Name, y.Name) })
-		if f.json {
-			return a.printJSON(views)
-		}
-		return printList(a, env, "resource", "RESOURCE\tSOURCE\tDISPLAY NAME\tSCOPES", views, func(v resourceView) listRow {
-			return listRow{v.Name, v.Source, v.Conflict, []string{v.DisplayName, strings.Join(v.Scopes, " ")}}
-		})
+		return resourcePrinter.list(a, env, f.json, viewsOf(stored, resourceViewOf), viewsOf(env.fileResources(), resourceViewOf))
 	})
 }
 
@@ -184,15 +172,8 @@ func (a *app) resourceShow(ctx context.Context, f *catalogFlags, name string) er
 		if err != nil {
 			return err
 		}
-		var v resourceView
-		if r, ok := env.fileResource(name); ok {
-			v = resourceView{Name: name, DisplayName: r.DisplayName, Scopes: nonNil(r.Scopes), Source: env.source(), File: env.file(), Conflict: inDB}
-		} else if inDB {
-			v = storedResourceView(stored)
-		} else {
-			return errors.New(env.missing("resource", name))
-		}
-		return printShown(a, env, f.json, "resource", name, v.Conflict, v, a.printResource)
+		r, inFile := env.fileResource(name)
+		return resourcePrinter.show(a, env, f.json, name, some(resourceViewOf(r), inFile), some(resourceViewOf(stored), inDB))
 	})
 }
 
@@ -258,22 +239,17 @@ func (a *app) resourceUpdate(cmd *cobra.Command, c *resourceUpdateCmd, name stri
 			if setScopes {
 				r.Scopes = c.scopes
 			} else {
-				scopes, err := addRemove(r.Scopes, c.addScopes, c.removeScopes, fmt.Sprintf("resource %q", name))
+				scopes, err := catalog.EditScopes(fmt.Sprintf("resource %q", name), r.Scopes, c.addScopes, c.removeScopes)
 				if err != nil {
 					return err
 				}
 				r.Scopes = scopes
 			}
-			if len(r.Scopes) == 0 {
-				return fmt.Errorf("the change leaves resource %q no scope: a resource keeps at least one (signet resource remove %s removes it)", name, name)
+			if err := catalog.CheckResourceScopes(name, r.Scopes); err != nil {
+				return err
 			}
-			var added []string
-			for _, s := range r.Scopes {
-				if !slices.Contains(before, s) {
-					added = append(added, s)
-				}
-			}
-			return checkScopesKnown(added, known)
+			_, err := catalog.CheckScopeChange(before, r.Scopes, known)
+			return err
 		})
 		if err := storeError(err, env.missing("resource", name), ""); err != nil {
 			return err
@@ -282,7 +258,7 @@ func (a *app) resourceUpdate(cmd *cobra.Command, c *resourceUpdateCmd, name stri
 		if err != nil {
 			return err
 		}
-		return printUpdated(a, env, c.flags.json, "resource", name, storedResourceView(r), a.printResource)
+		return resourcePrinter.updated(a, env, c.flags.json, resourceViewOf(r))
 	})
 }
 

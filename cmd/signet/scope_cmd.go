@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signetid/signet/internal/catalog"
 	"github.com/signetid/signet/storage"
 )
 
@@ -112,9 +113,9 @@ func (e *catalogEnv) contents(ctx context.Context, db storage.Store) (*catalogCo
 
 func (c *catalogContents) usersOf(scope string) scopeUsers {
 	u := scopeUsers{Clients: []ref{}, Resources: []ref{}}
-	for _, cl := range c.env.fileClients() {
-		if slices.Contains(cl.AllowedScopes, scope) {
-			u.Clients = append(u.Clients, ref{cl.ClientID, c.env.source()})
+	for _, cl := range c.env.clients {
+		if slices.Contains(cl.Scopes, scope) {
+			u.Clients = append(u.Clients, ref{cl.ID, c.env.source()})
 		}
 	}
 	for _, cl := range c.clients {
@@ -122,7 +123,7 @@ func (c *catalogContents) usersOf(scope string) scopeUsers {
 			u.Clients = append(u.Clients, ref{cl.ID, sourceDatabase})
 		}
 	}
-	for _, r := range c.env.cfg.APIResources {
+	for _, r := range c.env.fileResources() {
 		if slices.Contains(r.Scopes, scope) {
 			u.Resources = append(u.Resources, ref{r.Name, c.env.source()})
 		}
@@ -140,12 +141,28 @@ type scopeView struct {
 	Name        string `json:"name"`
 	DisplayName string `json:"displayName"`
 	Description string `json:"description"`
-	// Source is database, file or development (the development defaults).
-	Source string `json:"source"`
-	File   string `json:"file,omitempty"`
-	// Conflict: both the file and the database define this name.
-	Conflict bool       `json:"conflict,omitempty"`
-	UsedBy   scopeUsers `json:"usedBy"`
+	origin
+	UsedBy scopeUsers `json:"usedBy"`
+}
+
+func (v *scopeView) name() string { return v.Name }
+
+// scopePrinter prints scopes.
+var scopePrinter = printer[scopeView, *scopeView]{
+	kind: "scope", heading: "SCOPE\tSOURCE\tDISPLAY NAME\tUSED BY",
+	columns: func(v scopeView) []string { return []string{v.DisplayName, v.UsedBy.summary()} },
+	print:   (*app).printScope,
+}
+
+// scopeViewOf is the view of a scope's record: the database's, or the
+// configuration's (fileScopes), and who uses it.
+func scopeViewOf(s storage.APIScope, users scopeUsers) scopeView {
+	return scopeView{Name: s.Name, DisplayName: s.DisplayName, Description: s.Description, origin: origin{Source: sourceDatabase}, UsedBy: users}
+}
+
+// view is the view of a scope, with the clients and resources that use it.
+func (c *catalogContents) view(s storage.APIScope) scopeView {
+	return scopeViewOf(s, c.usersOf(s.Name))
 }
 
 func (a *app) printScope(v scopeView) {
@@ -194,7 +211,7 @@ clients (signet client update ID --add-scope NAME) and to an API resource
 }
 
 func (a *app) scopeAdd(ctx context.Context, c *scopeAddCmd, name string) error {
-	if err := checkScopeName(name); err != nil {
+	if err := badValue("", catalog.CheckScopeName(name)); err != nil {
 		return err
 	}
 	if err := checkTexts(map[string]string{"--display-name": c.displayName, "--description": c.description}); err != nil {
@@ -207,26 +224,12 @@ func (a *app) scopeAdd(ctx context.Context, c *scopeAddCmd, name string) error {
 			return err
 		}
 		if c.flags.json {
-			return a.printJSON(scopeView{Name: name, DisplayName: s.DisplayName, Description: s.Description, Source: sourceDatabase,
-				UsedBy: scopeUsers{Clients: []ref{}, Resources: []ref{}}})
+			return a.printJSON(scopeViewOf(s, scopeUsers{Clients: []ref{}, Resources: []ref{}}))
 		}
 		fmt.Fprintf(a.stdout, "Added scope %s to the %s; %s.\n", name, env.where(), env.pollNote())
 		fmt.Fprintf(a.stdout, "Give it to clients (signet client update ID --add-scope %s) and to an API resource (signet resource add AUDIENCE --scope %s).\n", name, name)
 		return nil
 	})
-}
-
-// checkTexts checks free text given by flags.
-func checkTexts(texts map[string]string) error {
-	for flag, v := range texts {
-		switch {
-		case len(v) > storage.MaxTextLen:
-			return usagef("%s is %d bytes; at most %d are allowed", flag, len(v), storage.MaxTextLen)
-		case strings.IndexByte(v, 0) >= 0:
-			return usagef("%s has a NUL byte", flag)
-		}
-	}
-	return nil
 }
 
 // --- scope list ---
@@ -259,25 +262,7 @@ func (a *app) scopeList(ctx context.Context, f *catalogFlags) error {
 		if err != nil {
 			return err
 		}
-		views := []scopeView{}
-		inDB := map[string]bool{}
-		for _, s := range stored {
-			inDB[s.Name] = true
-			_, conflict := env.fileScope(s.Name)
-			views = append(views, scopeView{Name: s.Name, DisplayName: s.DisplayName, Description: s.Description, Source: sourceDatabase,
-				Conflict: conflict, UsedBy: cc.usersOf(s.Name)})
-		}
-		for _, s := range env.cfg.APIScopes {
-			views = append(views, scopeView{Name: s.Name, DisplayName: s.DisplayName, Description: s.Description, Source: env.source(),
-				File: env.file(), Conflict: inDB[s.Name], UsedBy: cc.usersOf(s.Name)})
-		}
-		slices.SortStableFunc(views, func(x, y scopeView) int { return strings.Compare(x.Name, y.Name) })
-		if f.json {
-			return a.printJSON(views)
-		}
-		return printList(a, env, "scope", "SCOPE\tSOURCE\tDISPLAY NAME\tUSED BY", views, func(v scopeView) listRow {
-			return listRow{v.Name, v.Source, v.Conflict, []string{v.DisplayName, v.UsedBy.summary()}}
-		})
+		return scopePrinter.list(a, env, f.json, viewsOf(stored, cc.view), viewsOf(env.fileScopes(), cc.view))
 	})
 }
 
@@ -309,16 +294,8 @@ func (a *app) scopeShow(ctx context.Context, f *catalogFlags, name string) error
 		if err != nil {
 			return err
 		}
-		var v scopeView
-		if s, ok := env.fileScope(name); ok {
-			v = scopeView{Name: name, DisplayName: s.DisplayName, Description: s.Description, Source: env.source(), File: env.file(), Conflict: inDB}
-		} else if inDB {
-			v = scopeView{Name: name, DisplayName: stored.DisplayName, Description: stored.Description, Source: sourceDatabase}
-		} else {
-			return errors.New(env.missing("scope", name))
-		}
-		v.UsedBy = cc.usersOf(name)
-		return printShown(a, env, f.json, "scope", name, v.Conflict, v, a.printScope)
+		s, inFile := env.fileScope(name)
+		return scopePrinter.show(a, env, f.json, name, some(cc.view(s), inFile), some(cc.view(stored), inDB))
 	})
 }
 
@@ -374,8 +351,7 @@ func (a *app) scopeUpdate(cmd *cobra.Command, c *scopeAddCmd, name string) error
 		if err != nil {
 			return err
 		}
-		v := scopeView{Name: name, DisplayName: s.DisplayName, Description: s.Description, Source: sourceDatabase, UsedBy: cc.usersOf(name)}
-		return printUpdated(a, env, c.flags.json, "scope", name, v, a.printScope)
+		return scopePrinter.updated(a, env, c.flags.json, cc.view(s))
 	})
 }
 
@@ -407,84 +383,57 @@ removes the database's.
 }
 
 func (a *app) scopeRemove(ctx context.Context, c *removeCmd, name string) error {
-	env, err := a.catalogConfig(c.flags.config)
-	if err != nil {
-		return err
-	}
-	_, inFile := env.fileScope(name)
-	if err := env.writable(); err != nil {
-		if inFile {
-			return env.definedThere("scope", name)
-		}
-		return err
-	}
-	return a.withStore(ctx, env, func(db storage.Store) error {
-		if _, err := db.GetAPIScope(ctx, name); errors.Is(err, storage.ErrNotFound) {
-			if inFile {
-				return env.definedThere("scope", name)
-			}
-			return errors.New(env.missing("scope", name))
-		} else if err != nil {
+	return a.removeRecord(ctx, c, removal{
+		kind: "scope", name: name,
+		get: func(db storage.Store) error {
+			_, err := db.GetAPIScope(ctx, name)
 			return err
-		}
-		what := fmt.Sprintf("remove scope %s from the database", name)
-		var users scopeUsers
-		if inFile {
-			// The file's scope stays: its users lose nothing.
-			what = fmt.Sprintf("remove the database's scope %s (%s also defines it, and keeps it)", name, env.cfg.File)
-		} else {
+		},
+		del: func(db storage.Store) error { return db.DeleteAPIScope(ctx, name) },
+		alsoFrom: func(env *catalogEnv, db storage.Store) (string, func() error, error) {
 			cc, err := env.contents(ctx, db)
 			if err != nil {
-				return err
+				return "", nil, err
 			}
-			users = cc.usersOf(name)
+			users := cc.usersOf(name)
 			if inCfg := users.inFile(); len(inCfg) > 0 {
-				return fmt.Errorf("scope %q is used by %s of the configuration %s: remove it there first (--force changes only the database)", name, strings.Join(inCfg, ", "), env.cfg.File)
+				return "", nil, fmt.Errorf("scope %q is used by %s of the configuration %s: remove it there first (--force changes only the database)", name, strings.Join(inCfg, ", "), env.cfg.File)
 			}
-			if !users.empty() && !c.force {
-				return fmt.Errorf("scope %q is used by %s: remove it from them first (%s), or give --force to remove it from them too", name, users, users.howToRemove(name))
+			if users.empty() {
+				return "", nil, nil
 			}
-			if !users.empty() {
-				what += " and from " + users.String()
+			if !c.force {
+				return "", nil, fmt.Errorf("scope %q is used by %s: remove it from them first (%s), or give --force to remove it from them too", name, users, users.howToRemove(name))
 			}
-		}
-		if err := a.confirm(c.yes, what); err != nil {
-			return err
-		}
-		// Users first: if this stops half-way, running it again finishes,
-		// and no client is left with a scope that no longer exists.
-		for _, r := range users.Clients {
-			err := db.UpdateClient(ctx, r.Name, func(cl *storage.Client) error {
-				cl.Scopes = slices.DeleteFunc(slices.Clone(cl.Scopes), func(s string) bool { return s == name })
-				return nil
-			})
-			if err != nil && !errors.Is(err, storage.ErrNotFound) {
-				return fmt.Errorf("remove scope %q from client %q: %w", name, r.Name, err)
-			}
-		}
-		for _, r := range users.Resources {
-			err := db.UpdateAPIResource(ctx, r.Name, func(res *storage.APIResource) error {
-				res.Scopes = slices.DeleteFunc(slices.Clone(res.Scopes), func(s string) bool { return s == name })
-				return nil
-			})
-			if err != nil && !errors.Is(err, storage.ErrNotFound) {
-				return fmt.Errorf("remove scope %q from resource %q: %w", name, r.Name, err)
-			}
-		}
-		err := db.DeleteAPIScope(ctx, name)
-		if err := storeError(err, fmt.Sprintf("no scope %q in the database (removed meanwhile?)", name), ""); err != nil {
-			return err
-		}
-		switch {
-		case inFile:
-			fmt.Fprintf(a.stdout, "Removed scope %s from the database; %s defines it still, and signet serve can start again.\n", name, env.cfg.File)
-		case !users.empty():
-			fmt.Fprintf(a.stdout, "Removed scope %s from %s, and from the database; %s.\n", name, users, env.pollNote())
-		default:
-			fmt.Fprintf(a.stdout, "Removed scope %s from the database; %s.\n", name, env.pollNote())
-		}
-		return nil
+			return users.String(), func() error { return removeScopeFrom(ctx, db, name, users) }, nil
+		},
 	})
+}
+
+// removeScopeFrom removes a scope from the database's clients and
+// resources that use it. Users first: if a removal stops half-way, running
+// it again finishes, and no client is left with a scope that no longer
+// exists.
+func removeScopeFrom(ctx context.Context, db storage.Store, name string, users scopeUsers) error {
+	for _, r := range users.Clients {
+		err := db.UpdateClient(ctx, r.Name, func(cl *storage.Client) error {
+			cl.Scopes = slices.DeleteFunc(slices.Clone(cl.Scopes), func(s string) bool { return s == name })
+			return nil
+		})
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("remove scope %q from client %q: %w", name, r.Name, err)
+		}
+	}
+	for _, r := range users.Resources {
+		err := db.UpdateAPIResource(ctx, r.Name, func(res *storage.APIResource) error {
+			res.Scopes = slices.DeleteFunc(slices.Clone(res.Scopes), func(s string) bool { return s == name })
+			return nil
+		})
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("remove scope %q from resource %q: %w", name, r.Name, err)
+		}
+	}
+	return nil
 }
 
 // howToRemove shows the commands that take a scope from its users.

@@ -10,6 +10,10 @@
 // server; found later (added through another instance), the file's
 // definition is kept, the database's is ignored, and an error is logged
 // until one of them is removed.
+//
+// The rules a change to the database's clients, scopes and resources keeps
+// (rules.go) are here too, for signet client|scope|resource and any other
+// interface that makes such a change.
 package catalog
 
 import (
@@ -39,7 +43,10 @@ type Store interface {
 
 // Static is what the configuration file defines.
 type Static struct {
-	Clients   map[string]*client.Client
+	// Clients are the file's clients as records, by id: the catalog makes
+	// the token path's clients of them as of the database's
+	// (client.FromRecord).
+	Clients   map[string]storage.Client
 	Scopes    []string
 	Resources []Resource
 	// IssuerConfigured is whether the file sets issuer: without one, the
@@ -57,6 +64,8 @@ type Resource struct {
 // Catalog is the merged, cached view. It is safe for concurrent use.
 type Catalog struct {
 	static Static
+	// files are the file's clients as the token path uses them.
+	files  map[string]*client.Client
 	store  Store // nil: the file alone
 	logger *slog.Logger
 	snap   atomic.Pointer[snapshot]
@@ -77,7 +86,17 @@ func New(static Static, store Store, logger *slog.Logger) *Catalog {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Catalog{static: static, store: store, logger: logger}
+	c := &Catalog{static: static, files: make(map[string]*client.Client, len(static.Clients)), store: store, logger: logger}
+	for id, rec := range static.Clients {
+		cl, err := client.FromRecord(rec)
+		if err != nil {
+			// Never, after serve's checks of the file: the client is
+			// left out, as a database's would be.
+			logger.Error("a client in the configuration file cannot be used", logattr.String("client_id", id), logattr.Text("error", err.Error()))
+			continue
+		}
+		c.files[id] = cl
+	}
 	c.snap.Store(c.merge(nil, nil, nil, 0, false))
 	return c
 }
@@ -125,8 +144,8 @@ func (c *Catalog) Load(ctx context.Context) error {
 // merge builds a snapshot: the file's definitions, then the database's
 // where they do not collide.
 func (c *Catalog) merge(clients []storage.Client, scopes []storage.APIScope, resources []storage.APIResource, version int64, loaded bool) *snapshot {
-	s := &snapshot{clients: make(map[string]*client.Client, len(c.static.Clients)+len(clients)), version: version, loaded: loaded}
-	for id, cl := range c.static.Clients {
+	s := &snapshot{clients: make(map[string]*client.Client, len(c.files)+len(clients)), version: version, loaded: loaded}
+	for id, cl := range c.files {
 		s.clients[id] = cl
 	}
 	for _, sc := range clients {
@@ -193,7 +212,10 @@ func (c *Catalog) checkKeyClients(clients []storage.Client, snap *snapshot) {
 	}
 	var ids []string
 	for _, sc := range clients {
-		if gc, ok := snap.clients[sc.ID]; ok && (gc.Keys != nil || gc.KeysURI != "") && c.static.Clients[sc.ID] == nil {
+		if _, inFile := c.static.Clients[sc.ID]; inFile {
+			continue
+		}
+		if gc, ok := snap.clients[sc.ID]; ok && gc.UsesKeys() {
 			ids = append(ids, sc.ID)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/signetid/signet/internal/client"
@@ -19,7 +20,7 @@ import (
 
 func fileStatic() Static {
 	return Static{
-		Clients:   map[string]*client.Client{"app": {ID: "app", Scopes: []string{"api1"}}},
+		Clients:   map[string]storage.Client{"app": {ID: "app", Scopes: []string{"api1"}}},
 		Scopes:    []string{"api1"},
 		Resources: []Resource{{Name: "https://api1.example.com", Scopes: []string{"api1"}}},
 	}
@@ -158,9 +159,8 @@ func TestConflict(t *testing.T) {
 			t.Errorf("the error does not say what to do (%q): %v", w, err)
 		}
 	}
-	cl, _ := c.Client(ctx, "app")
-	if cl != file.Clients["app"] {
-		t.Error("the database's definition of app is served, not the file's")
+	if cl, _ := c.Client(ctx, "app"); cl == nil || !slices.Equal(cl.Scopes, file.Clients["app"].Scopes) {
+		t.Errorf("app is %+v: the database's definition is served, not the file's", cl)
 	}
 	if !hasClient(c, "svc") {
 		t.Error("what does not conflict is not loaded")
@@ -201,10 +201,16 @@ type pushStore struct {
 	*memory.Store
 	ch    chan struct{}
 	reads atomic.Int64
+	// limit, when set, stops a watcher that reads the version without
+	// end: past limit reads, a read waits for the watcher's end.
+	limit int64
 }
 
 func (p *pushStore) ConfigVersion(ctx context.Context) (int64, error) {
-	p.reads.Add(1)
+	if n := p.reads.Add(1); p.limit > 0 && n > p.limit {
+		<-ctx.Done()
+		return 0, ctx.Err()
+	}
 	return p.Store.ConfigVersion(ctx)
 }
 
@@ -242,28 +248,39 @@ func TestWatchPolls(t *testing.T) {
 	eventually(t, "a deleted client is refused", func() bool { return !hasClient(c, "svc") })
 }
 
-// A push reloads at once, long before the poll interval.
+// A push reloads at once, long before the poll interval; once the push
+// channel closes (the store closed), the watcher polls, and no more. The
+// bubble's clock is fake: "at once" is before it moves, and the polls of
+// three hours take no time.
 func TestWatchPushed(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
-	db := &pushStore{Store: memory.New(memory.Options{}), ch: make(chan struct{}, 1)}
-	c := New(Static{}, db, nil)
-	mustLoad(t, c)
-	go c.Watch(ctx, time.Hour)
-	if err := db.CreateClient(ctx, dbClient("svc")); err != nil {
-		t.Fatal(err)
-	}
-	db.ch <- struct{}{}
-	eventually(t, "a pushed change is served", func() bool { return hasClient(c, "svc") })
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		db := &pushStore{Store: memory.New(memory.Options{}), ch: make(chan struct{}, 1), limit: 1000}
+		c := New(Static{}, db, nil)
+		mustLoad(t, c)
+		go c.Watch(ctx, time.Hour)
+		synctest.Wait()
+		start := time.Now()
+		if err := db.CreateClient(ctx, dbClient("svc")); err != nil {
+			t.Fatal(err)
+		}
+		db.ch <- struct{}{}
+		synctest.Wait()
+		if !hasClient(c, "svc") || time.Since(start) != 0 {
+			t.Fatalf("a pushed change: served %v after %v, want at once", hasClient(c, "svc"), time.Since(start))
+		}
 
-	// A closed channel (the store closed) does not spin the watcher.
-	close(db.ch)
-	time.Sleep(50 * time.Millisecond)
-	before := db.reads.Load()
-	time.Sleep(100 * time.Millisecond)
-	if n := db.reads.Load() - before; n > 0 {
-		t.Errorf("%d version reads in 100ms after the push channel closed: the watcher spins", n)
-	}
+		before := db.reads.Load()
+		close(db.ch)
+		synctest.Wait()
+		time.Sleep(3*time.Hour + time.Minute)
+		synctest.Wait()
+		if n := db.reads.Load() - before; n != 3 {
+			t.Errorf("%d version reads in the three hours after the push channel closed, want 3 (one per poll): a watcher that spins on the closed channel reads without end", n)
+		}
+	})
 }
 
 // A database unreachable at startup (storage.Deferred) is read once it
@@ -286,4 +303,43 @@ func TestWatchDeferred(t *testing.T) {
 	}
 	d.Set(db)
 	eventually(t, "the database's clients once it answers", func() bool { return c.Loaded() && hasClient(c, "svc") })
+}
+
+// The file's clients are records, made into the token path's clients as
+// the database's are: enabled or not, their CORS origins, their claims; one
+// that cannot be used is logged and left out.
+func TestFileClientsAsRecords(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := memory.New(memory.Options{})
+	svc := dbClient("svc")
+	svc.CORSOrigins = []string{"https://db.example.com"}
+	if err := db.CreateClient(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+	app := dbClient("app")
+	app.CORSOrigins, app.Claims = []string{"https://app.example.com"}, []byte(`{"client_tenant":"contoso"}`)
+	off := dbClient("off")
+	off.Disabled, off.CORSOrigins = true, []string{"https://off.example.com"}
+	bad := dbClient("bad")
+	bad.Secrets[0].Hash = "not-a-hash"
+	var logs strings.Builder
+	c := New(Static{Clients: map[string]storage.Client{"app": app, "off": off, "bad": bad}}, db, newTextLogger(&logs))
+	mustLoad(t, c)
+
+	cl, err := c.Client(ctx, "app")
+	if err != nil || string(cl.Claims) != `{"client_tenant":"contoso"}` || !cl.Secrets[0].Hash.Verify("a-long-enough-secret-for-tests") {
+		t.Errorf("Client(app) = %+v, %v", cl, err)
+	}
+	if _, err := c.Client(ctx, "off"); !errors.Is(err, client.ErrDisabled) {
+		t.Errorf("a disabled file client: %v, want client.ErrDisabled", err)
+	}
+	for origin, want := range map[string]bool{"https://app.example.com": true, "https://db.example.com": true, "https://off.example.com": false} {
+		if got := c.AllowedOrigin(origin); got != want {
+			t.Errorf("AllowedOrigin(%s) = %v, want %v", origin, got, want)
+		}
+	}
+	if hasClient(c, "bad") || !strings.Contains(logs.String(), "client_id=bad") {
+		t.Errorf("a file client that cannot be used: served %v, logged:\n%s", hasClient(c, "bad"), logs.String())
+	}
 }

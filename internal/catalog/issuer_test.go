@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/signetid/signet/internal/client"
+	"github.com/signetid/signet/storage"
 	"github.com/signetid/signet/storage/memory"
 )
 
@@ -32,7 +32,7 @@ func TestKeyClientsWithoutIssuerLogged(t *testing.T) {
 	if err := db.CreateClient(ctx, dbClient("secret-only")); err != nil {
 		t.Fatal(err)
 	}
-	static := Static{Clients: map[string]*client.Client{"file-keys": {ID: "file-keys", KeysURI: "https://x.example.com/jwks"}}}
+	static := Static{Clients: map[string]storage.Client{"file-keys": {ID: "file-keys", JWKSURI: "https://x.example.com/jwks"}}}
 
 	var logs strings.Builder
 	c := New(static, db, newTextLogger(&logs))

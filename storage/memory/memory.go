@@ -35,7 +35,7 @@ type Store struct {
 	apiScopes         table[storage.APIScope]
 	apiResources      table[storage.APIResource]
 	identityResources table[storage.IdentityResource]
-	grants            table[storage.Grant]
+	grants            table[storage.PersistedGrant]
 	signingKeys       table[storage.SigningKey]
 	configVersion     int64
 	keysVersion       int64
@@ -76,11 +76,11 @@ func New(opts Options) *Store {
 			check: storage.CheckIdentityResource, copy: copyIdentityResource, order: byIdentityResourceName,
 			rows: make(map[string]storage.IdentityResource),
 		},
-		grants: table[storage.Grant]{
+		grants: table[storage.PersistedGrant]{
 			kind: "grant", field: "grant key",
-			keyOf: func(g storage.Grant) string { return g.Key },
+			keyOf: func(g storage.PersistedGrant) string { return g.Key },
 			check: storage.CheckGrant, copy: copyGrant, order: grantsOldestFirst,
-			rows: make(map[string]storage.Grant),
+			rows: make(map[string]storage.PersistedGrant),
 		},
 		signingKeys: table[storage.SigningKey]{
 			kind: "signing key", field: "signing key id", keys: true,

@@ -26,6 +26,14 @@ func BenchmarkUseOnce(b *testing.B) {
 	})
 }
 
+func BenchmarkGrants(b *testing.B) {
+	storagetest.BenchmarkGrants(b, func(b *testing.B) storage.Store {
+		s := memory.New(memory.Options{})
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
 // TestShared runs the multi-instance suite with one store as both instances:
 // memory shares nothing between stores, so this checks the suite itself and
 // the store under the suite's races.

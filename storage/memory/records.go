@@ -137,44 +137,44 @@ func (s *Store) DeleteSigningKey(ctx context.Context, id string) error {
 	return s.signingKeys.delete(s, ctx, id)
 }
 
-// CreateGrant implements storage.Grants.
-func (s *Store) CreateGrant(ctx context.Context, g storage.Grant) error {
+// CreateGrant implements storage.PersistedGrants.
+func (s *Store) CreateGrant(ctx context.Context, g storage.PersistedGrant) error {
 	return s.grants.create(s, ctx, g)
 }
 
-// DeleteGrant implements storage.Grants.
+// DeleteGrant implements storage.PersistedGrants.
 func (s *Store) DeleteGrant(ctx context.Context, key string) error {
 	return s.grants.delete(s, ctx, key)
 }
 
-// GetGrant implements storage.Grants.
-func (s *Store) GetGrant(ctx context.Context, key string, now time.Time) (storage.Grant, error) {
+// GetGrant implements storage.PersistedGrants.
+func (s *Store) GetGrant(ctx context.Context, key string, now time.Time) (storage.PersistedGrant, error) {
 	if err := storage.CheckGetGrant(key, now); err != nil {
-		return storage.Grant{}, err
+		return storage.PersistedGrant{}, err
 	}
 	if err := s.lock(ctx); err != nil {
-		return storage.Grant{}, err
+		return storage.PersistedGrant{}, err
 	}
 	defer s.mu.Unlock()
 	g, ok := s.grants.rows[key]
 	if !ok || expired(g.Expires, now) {
-		return storage.Grant{}, fmt.Errorf("get grant: %w", storage.ErrNotFound)
+		return storage.PersistedGrant{}, fmt.Errorf("get grant: %w", storage.ErrNotFound)
 	}
 	return copyGrant(g), nil
 }
 
-// ConsumeGrant implements storage.Grants.
-func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (storage.Grant, error) {
+// ConsumeGrant implements storage.PersistedGrants.
+func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (storage.PersistedGrant, error) {
 	if err := storage.CheckGetGrant(key, now); err != nil {
-		return storage.Grant{}, err
+		return storage.PersistedGrant{}, err
 	}
 	if err := s.lock(ctx); err != nil {
-		return storage.Grant{}, err
+		return storage.PersistedGrant{}, err
 	}
 	defer s.mu.Unlock()
 	g, ok := s.grants.rows[key]
 	if !ok || expired(g.Expires, now) {
-		return storage.Grant{}, fmt.Errorf("consume grant: %w", storage.ErrNotFound)
+		return storage.PersistedGrant{}, fmt.Errorf("consume grant: %w", storage.ErrNotFound)
 	}
 	if !g.Consumed.IsZero() {
 		return copyGrant(g), fmt.Errorf("consume grant: %w", storage.ErrConsumed)
@@ -184,8 +184,35 @@ func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (st
 	return copyGrant(g), nil
 }
 
-// ListGrants implements storage.Grants.
-func (s *Store) ListGrants(ctx context.Context, f storage.GrantFilter, now time.Time) ([]storage.Grant, error) {
+// RotateGrant implements storage.PersistedGrants: the consume and the create
+// under one hold of the mutex.
+func (s *Store) RotateGrant(ctx context.Context, key string, next storage.PersistedGrant, now time.Time) (storage.PersistedGrant, error) {
+	if err := storage.CheckRotateGrant(key, next, now); err != nil {
+		return storage.PersistedGrant{}, err
+	}
+	next = copyGrant(next)
+	if err := s.lock(ctx); err != nil {
+		return storage.PersistedGrant{}, err
+	}
+	defer s.mu.Unlock()
+	g, ok := s.grants.rows[key]
+	if !ok || expired(g.Expires, now) {
+		return storage.PersistedGrant{}, fmt.Errorf("rotate grant: %w", storage.ErrNotFound)
+	}
+	if !g.Consumed.IsZero() {
+		return copyGrant(g), fmt.Errorf("rotate grant: %w", storage.ErrConsumed)
+	}
+	if _, ok := s.grants.rows[next.Key]; ok {
+		return storage.PersistedGrant{}, fmt.Errorf("rotate grant: create the next grant: %w", storage.ErrAlreadyExists)
+	}
+	g.Consumed = instant(now)
+	s.grants.rows[key] = g
+	s.grants.rows[next.Key] = next
+	return copyGrant(g), nil
+}
+
+// ListGrants implements storage.PersistedGrants.
+func (s *Store) ListGrants(ctx context.Context, f storage.PersistedGrantFilter, now time.Time) ([]storage.PersistedGrant, error) {
 	if err := storage.CheckListGrants(f, now); err != nil {
 		return nil, err
 	}
@@ -193,7 +220,7 @@ func (s *Store) ListGrants(ctx context.Context, f storage.GrantFilter, now time.
 		return nil, err
 	}
 	defer s.mu.Unlock()
-	var gs []storage.Grant
+	var gs []storage.PersistedGrant
 	for _, g := range s.grants.rows {
 		if matches(f, g) && !expired(g.Expires, now) {
 			gs = append(gs, copyGrant(g))
@@ -203,8 +230,8 @@ func (s *Store) ListGrants(ctx context.Context, f storage.GrantFilter, now time.
 	return gs, nil
 }
 
-// DeleteGrants implements storage.Grants.
-func (s *Store) DeleteGrants(ctx context.Context, f storage.GrantFilter) (int, error) {
+// DeleteGrants implements storage.PersistedGrants.
+func (s *Store) DeleteGrants(ctx context.Context, f storage.PersistedGrantFilter) (int, error) {
 	if err := storage.CheckDeleteGrants(f); err != nil {
 		return 0, err
 	}
@@ -222,10 +249,11 @@ func (s *Store) DeleteGrants(ctx context.Context, f storage.GrantFilter) (int, e
 	return n, nil
 }
 
-func matches(f storage.GrantFilter, g storage.Grant) bool {
+func matches(f storage.PersistedGrantFilter, g storage.PersistedGrant) bool {
 	return (f.Subject == "" || f.Subject == g.Subject) &&
 		(f.ClientID == "" || f.ClientID == g.ClientID) &&
 		(f.SessionID == "" || f.SessionID == g.SessionID) &&
+		(f.FamilyID == "" || f.FamilyID == g.FamilyID) &&
 		(f.Type == "" || f.Type == g.Type)
 }
 
@@ -238,7 +266,7 @@ func byIdentityResourceName(a, b storage.IdentityResource) int {
 	return strings.Compare(a.Name, b.Name)
 }
 
-func grantsOldestFirst(a, b storage.Grant) int {
+func grantsOldestFirst(a, b storage.PersistedGrant) int {
 	return cmp.Or(a.Created.Compare(b.Created), strings.Compare(a.Key, b.Key))
 }
 
@@ -275,6 +303,10 @@ func copyClient(c storage.Client) storage.Client {
 	c.GrantTypes = slices.Clone(c.GrantTypes)
 	c.Scopes = slices.Clone(c.Scopes)
 	c.JWKS = bytes.Clone(c.JWKS)
+	c.Claims = bytes.Clone(c.Claims)
+	c.CORSOrigins = slices.Clone(c.CORSOrigins)
+	c.RedirectURIs = slices.Clone(c.RedirectURIs)
+	c.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
 	c.Created, c.Updated = instant(c.Created), instant(c.Updated)
 	return c
 }
@@ -291,7 +323,7 @@ func copyIdentityResource(r storage.IdentityResource) storage.IdentityResource {
 	return r
 }
 
-func copyGrant(g storage.Grant) storage.Grant {
+func copyGrant(g storage.PersistedGrant) storage.PersistedGrant {
 	g.Data = bytes.Clone(g.Data)
 	g.Created, g.Expires, g.Consumed = instant(g.Created), instant(g.Expires), instant(g.Consumed)
 	return g

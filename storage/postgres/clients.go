@@ -16,6 +16,7 @@ import (
 const selectClients = `
 	SELECT c.id, c.name, c.grant_types, c.scopes, c.access_token_lifetime_ms, c.jwks, c.jwks_uri,
 		c.created_at, c.updated_at,
+		c.description, c.disabled, c.public, c.claims, c.cors_origins, c.redirect_uris, c.post_logout_redirect_uris,
 		s.id, s.hash, s.description, s.expires_at, s.created_at
 	FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.id`
 
@@ -33,14 +34,20 @@ func scanClients(rows pgx.Rows) ([]storage.Client, error) {
 			secExpires, secMade *int64
 		)
 		if err := rows.Scan(&c.ID, &c.Name, &c.GrantTypes, &c.Scopes, &lifetime, &c.JWKS, &c.JWKSURI,
-			&created, &updated, &sid, &hash, &desc, &secExpires, &secMade); err != nil {
+			&created, &updated,
+			&c.Description, &c.Disabled, &c.Public, &c.Claims, &c.CORSOrigins, &c.RedirectURIs, &c.PostLogoutRedirectURIs,
+			&sid, &hash, &desc, &secExpires, &secMade); err != nil {
 			return nil, err
 		}
 		if len(out) == 0 || out[len(out)-1].ID != c.ID {
 			c.GrantTypes = readList(c.GrantTypes)
 			c.Scopes = readList(c.Scopes)
+			c.CORSOrigins = readList(c.CORSOrigins)
+			c.RedirectURIs = readList(c.RedirectURIs)
+			c.PostLogoutRedirectURIs = readList(c.PostLogoutRedirectURIs)
 			c.AccessTokenLifetime = time.Duration(lifetime) * time.Millisecond
 			c.JWKS = readBlob(c.JWKS)
+			c.Claims = readBlob(c.Claims)
 			c.Created = time.UnixMilli(created).UTC()
 			c.Updated = time.UnixMilli(updated).UTC()
 			out = append(out, c)
@@ -90,11 +97,14 @@ func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
 	now := s.now().UnixMilli()
 	args := append([]any{c.ID}, secretArgs(c.Secrets)...)
 	args = append(args, c.Name, list(c.GrantTypes), list(c.Scopes), c.AccessTokenLifetime.Milliseconds(),
-		blob(c.JWKS), c.JWKSURI, now)
+		blob(c.JWKS), c.JWKSURI, now,
+		c.Description, c.Disabled, c.Public, blob(c.Claims),
+		list(c.CORSOrigins), list(c.RedirectURIs), list(c.PostLogoutRedirectURIs))
 	_, err := s.exec(ctx, fmt.Sprintf("create client %q", c.ID), `
 		WITH c AS (
-			INSERT INTO clients (id, name, grant_types, scopes, access_token_lifetime_ms, jwks, jwks_uri, created_at, updated_at)
-			VALUES ($1, $7, $8, $9, $10, $11, $12, $13, $13)
+			INSERT INTO clients (id, name, grant_types, scopes, access_token_lifetime_ms, jwks, jwks_uri, created_at, updated_at,
+				description, disabled, public, claims, cors_origins, redirect_uris, post_logout_redirect_uris)
+			VALUES ($1, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16, $17, $18, $19, $20)
 		)`+insertSecrets, args...)
 	return err
 }
@@ -156,10 +166,14 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(*storag
 		b := &pgx.Batch{}
 		b.Queue(`
 			UPDATE clients SET name = $2, grant_types = $3, scopes = $4, access_token_lifetime_ms = $5,
-				jwks = $6, jwks_uri = $7, updated_at = $8
+				jwks = $6, jwks_uri = $7, updated_at = $8,
+				description = $9, disabled = $10, public = $11, claims = $12,
+				cors_origins = $13, redirect_uris = $14, post_logout_redirect_uris = $15
 			WHERE id = $1`,
 			id, c.Name, list(c.GrantTypes), list(c.Scopes), c.AccessTokenLifetime.Milliseconds(),
-			blob(c.JWKS), c.JWKSURI, s.now().UnixMilli())
+			blob(c.JWKS), c.JWKSURI, s.now().UnixMilli(),
+			c.Description, c.Disabled, c.Public, blob(c.Claims),
+			list(c.CORSOrigins), list(c.RedirectURIs), list(c.PostLogoutRedirectURIs))
 		b.Queue(`DELETE FROM client_secrets WHERE client_id = $1`, id)
 		if len(c.Secrets) > 0 {
 			b.Queue(insertSecrets, append([]any{id}, secretArgs(c.Secrets)...)...)

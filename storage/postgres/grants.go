@@ -12,17 +12,17 @@ import (
 	"github.com/signetid/signet/storage/internal/grantsql"
 )
 
-const grantColumns = `key, type, subject, client_id, session_id, created_at, expires_at, consumed_at, data`
+const grantColumns = `key, type, subject, client_id, session_id, family_id, created_at, expires_at, consumed_at, data`
 
 // live is the condition of a grant that has not expired at $2.
 const live = `(expires_at IS NULL OR expires_at > $2)`
 
-func scanGrant(row pgx.Row) (storage.Grant, error) {
-	var g storage.Grant
+func scanGrant(row pgx.Row) (storage.PersistedGrant, error) {
+	var g storage.PersistedGrant
 	var created int64
 	var expires, consumed *int64
-	if err := row.Scan(&g.Key, &g.Type, &g.Subject, &g.ClientID, &g.SessionID, &created, &expires, &consumed, &g.Data); err != nil {
-		return storage.Grant{}, err
+	if err := row.Scan(&g.Key, &g.Type, &g.Subject, &g.ClientID, &g.SessionID, &g.FamilyID, &created, &expires, &consumed, &g.Data); err != nil {
+		return storage.PersistedGrant{}, err
 	}
 	g.Created = time.UnixMilli(created).UTC()
 	g.Expires = fromMS(expires)
@@ -31,9 +31,9 @@ func scanGrant(row pgx.Row) (storage.Grant, error) {
 	return g, nil
 }
 
-func scanGrants(rows pgx.Rows) ([]storage.Grant, error) {
+func scanGrants(rows pgx.Rows) ([]storage.PersistedGrant, error) {
 	defer rows.Close()
-	var out []storage.Grant
+	var out []storage.PersistedGrant
 	for rows.Next() {
 		g, err := scanGrant(rows)
 		if err != nil {
@@ -44,51 +44,56 @@ func scanGrants(rows pgx.Rows) ([]storage.Grant, error) {
 	return out, rows.Err()
 }
 
-// CreateGrant implements storage.Grants.
-func (s *Store) CreateGrant(ctx context.Context, g storage.Grant) error {
+// CreateGrant implements storage.PersistedGrants.
+func (s *Store) CreateGrant(ctx context.Context, g storage.PersistedGrant) error {
 	if err := storage.CheckGrant(g); err != nil {
 		return err
 	}
 	_, err := s.exec(ctx, "create grant", `
-		INSERT INTO grants (`+grantColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		g.Key, g.Type, g.Subject, g.ClientID, g.SessionID, g.Created.UnixMilli(), ms(g.Expires), ms(g.Consumed), blob(g.Data))
+		INSERT INTO grants (`+grantColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, grantArgs(g)...)
 	return err
 }
 
+// grantArgs are the values of grantColumns for g.
+func grantArgs(g storage.PersistedGrant) []any {
+	return []any{g.Key, g.Type, g.Subject, g.ClientID, g.SessionID, g.FamilyID,
+		g.Created.UnixMilli(), ms(g.Expires), ms(g.Consumed), blob(g.Data)}
+}
+
 // getGrant reads a live grant; pgx.ErrNoRows if there is none.
-func (s *Store) getGrant(ctx context.Context, key string, now time.Time) (storage.Grant, error) {
+func (s *Store) getGrant(ctx context.Context, key string, now time.Time) (storage.PersistedGrant, error) {
 	return scanGrant(s.pool.QueryRow(ctx,
 		`SELECT `+grantColumns+` FROM grants WHERE key = $1 AND `+live, key, now.UnixMilli()))
 }
 
-// GetGrant implements storage.Grants.
-func (s *Store) GetGrant(ctx context.Context, key string, now time.Time) (storage.Grant, error) {
+// GetGrant implements storage.PersistedGrants.
+func (s *Store) GetGrant(ctx context.Context, key string, now time.Time) (storage.PersistedGrant, error) {
 	if err := storage.CheckGetGrant(key, now); err != nil {
-		return storage.Grant{}, err
+		return storage.PersistedGrant{}, err
 	}
 	if err := s.alive(); err != nil {
-		return storage.Grant{}, err
+		return storage.PersistedGrant{}, err
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
 	g, err := s.getGrant(octx, key, now)
 	if err != nil {
-		return storage.Grant{}, s.fail(ctx, "get grant", err)
+		return storage.PersistedGrant{}, s.fail(ctx, "get grant", err)
 	}
 	return g, nil
 }
 
-// ConsumeGrant implements storage.Grants. One UPDATE both checks and marks
+// ConsumeGrant implements storage.PersistedGrants. One UPDATE both checks and marks
 // the grant: of concurrent consumers, the first locks the row and the others
 // wait for it, then find it consumed (READ COMMITTED re-reads the row) and
 // change nothing. A consumer that changed nothing then reads the grant, in a
 // statement of its own, to tell a consumed grant from a missing one.
-func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (storage.Grant, error) {
+func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (storage.PersistedGrant, error) {
 	if err := storage.CheckGetGrant(key, now); err != nil {
-		return storage.Grant{}, err
+		return storage.PersistedGrant{}, err
 	}
 	if err := s.alive(); err != nil {
-		return storage.Grant{}, err
+		return storage.PersistedGrant{}, err
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
@@ -101,11 +106,11 @@ func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (st
 			return g, nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
-			return storage.Grant{}, s.fail(ctx, "consume grant", err)
+			return storage.PersistedGrant{}, s.fail(ctx, "consume grant", err)
 		}
 		g, err = s.getGrant(octx, key, now)
 		if err != nil {
-			return storage.Grant{}, s.fail(ctx, "consume grant", err)
+			return storage.PersistedGrant{}, s.fail(ctx, "consume grant", err)
 		}
 		if !g.Consumed.IsZero() {
 			return g, fmt.Errorf("postgres: consume grant: %w", storage.ErrConsumed)
@@ -115,8 +120,58 @@ func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (st
 	}
 }
 
-// ListGrants implements storage.Grants.
-func (s *Store) ListGrants(ctx context.Context, f storage.GrantFilter, now time.Time) ([]storage.Grant, error) {
+// rotateGrant consumes $1 at $2 and inserts the next grant ($3 to $12) in
+// one statement, so one transaction: the insert happens only if the update
+// changed the row, and a taken next key fails the whole statement, the
+// update with it. Concurrent rotations queue on the row lock as in
+// ConsumeGrant.
+const rotateGrant = `
+	WITH old AS (
+		UPDATE grants SET consumed_at = $2
+		WHERE key = $1 AND consumed_at IS NULL AND ` + live + `
+		RETURNING ` + grantColumns + `
+	), next AS (
+		INSERT INTO grants (` + grantColumns + `)
+		SELECT $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::bigint, $10::bigint, $11::bigint, $12::bytea
+		FROM old
+	)
+	SELECT ` + grantColumns + ` FROM old`
+
+// RotateGrant implements storage.PersistedGrants. A rotation that changed
+// nothing then reads the grant, as ConsumeGrant does, to tell a consumed
+// grant from a missing one.
+func (s *Store) RotateGrant(ctx context.Context, key string, next storage.PersistedGrant, now time.Time) (storage.PersistedGrant, error) {
+	if err := storage.CheckRotateGrant(key, next, now); err != nil {
+		return storage.PersistedGrant{}, err
+	}
+	if err := s.alive(); err != nil {
+		return storage.PersistedGrant{}, err
+	}
+	octx, cancel := s.op(ctx)
+	defer cancel()
+	args := append([]any{key, now.UnixMilli()}, grantArgs(next)...)
+	for {
+		g, err := scanGrant(s.pool.QueryRow(octx, rotateGrant, args...))
+		if err == nil {
+			return g, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return storage.PersistedGrant{}, s.fail(ctx, "rotate grant", err)
+		}
+		g, err = s.getGrant(octx, key, now)
+		if err != nil {
+			return storage.PersistedGrant{}, s.fail(ctx, "rotate grant", err)
+		}
+		if !g.Consumed.IsZero() {
+			return g, fmt.Errorf("postgres: rotate grant: %w", storage.ErrConsumed)
+		}
+		// Deleted and created again, unconsumed, between the two
+		// statements: try again.
+	}
+}
+
+// ListGrants implements storage.PersistedGrants.
+func (s *Store) ListGrants(ctx context.Context, f storage.PersistedGrantFilter, now time.Time) ([]storage.PersistedGrant, error) {
 	if err := storage.CheckListGrants(f, now); err != nil {
 		return nil, err
 	}
@@ -126,7 +181,7 @@ func (s *Store) ListGrants(ctx context.Context, f storage.GrantFilter, now time.
 		ORDER BY created_at, key`, append([]any{now.UnixMilli()}, args...)...)
 }
 
-// DeleteGrant implements storage.Grants.
+// DeleteGrant implements storage.PersistedGrants.
 func (s *Store) DeleteGrant(ctx context.Context, key string) error {
 	if err := storage.CheckKey("grant key", key); err != nil {
 		return err
@@ -134,8 +189,8 @@ func (s *Store) DeleteGrant(ctx context.Context, key string) error {
 	return s.deleteOne(ctx, "delete grant", `DELETE FROM grants WHERE key = $1`, key)
 }
 
-// DeleteGrants implements storage.Grants.
-func (s *Store) DeleteGrants(ctx context.Context, f storage.GrantFilter) (int, error) {
+// DeleteGrants implements storage.PersistedGrants.
+func (s *Store) DeleteGrants(ctx context.Context, f storage.PersistedGrantFilter) (int, error) {
 	if err := storage.CheckDeleteGrants(f); err != nil {
 		return 0, err
 	}

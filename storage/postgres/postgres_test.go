@@ -251,7 +251,7 @@ func TestPoolExhaustion(t *testing.T) {
 	}
 	const n = 256
 	for i := range n / 4 {
-		if err := s.CreateGrant(ctx, storage.Grant{Key: fmt.Sprintf("code-%d", i), Type: storage.GrantAuthorizationCode,
+		if err := s.CreateGrant(ctx, storage.PersistedGrant{Key: fmt.Sprintf("code-%d", i), Type: storage.GrantAuthorizationCode,
 			ClientID: "client", Created: now, Expires: now.Add(time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
@@ -323,7 +323,7 @@ func TestStatementTimeout(t *testing.T) {
 	if err := s.CreateClient(ctx, storage.Client{ID: "client"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateGrant(ctx, storage.Grant{Key: "code", Type: storage.GrantAuthorizationCode, ClientID: "client",
+	if err := s.CreateGrant(ctx, storage.PersistedGrant{Key: "code", Type: storage.GrantAuthorizationCode, ClientID: "client",
 		Created: now, Expires: now.Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
@@ -753,6 +753,13 @@ func TestConfigVersionOncePerTransaction(t *testing.T) {
 func BenchmarkUseOnce(b *testing.B) {
 	baseDSN(b)
 	storagetest.BenchmarkUseOnce(b, func(b *testing.B) storage.Store {
+		return open(b, newDB(b).dsn, postgres.Options{})
+	})
+}
+
+func BenchmarkGrants(b *testing.B) {
+	baseDSN(b)
+	storagetest.BenchmarkGrants(b, func(b *testing.B) storage.Store {
 		return open(b, newDB(b).dsn, postgres.Options{})
 	})
 }

@@ -15,6 +15,7 @@ import (
 const selectClients = `
 	SELECT c.id, c.name, c.grant_types, c.scopes, c.access_token_lifetime_ms, c.jwks, c.jwks_uri,
 		c.created_at, c.updated_at,
+		c.description, c.disabled, c.public, c.claims, c.cors_origins, c.redirect_uris, c.post_logout_redirect_uris,
 		s.id, s.hash, s.description, s.expires_at, s.created_at
 	FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.id`
 
@@ -27,13 +28,16 @@ func scanClients(rows *sql.Rows) ([]storage.Client, error) {
 		var (
 			c                     storage.Client
 			grantTypes, scopes    string
+			cors, redirs, logouts string
 			lifetime              int64
 			created, updated      int64
 			sid, hash, desc       sql.NullString
 			secExpires, secCreate sql.NullInt64
 		)
 		if err := rows.Scan(&c.ID, &c.Name, &grantTypes, &scopes, &lifetime, &c.JWKS, &c.JWKSURI,
-			&created, &updated, &sid, &hash, &desc, &secExpires, &secCreate); err != nil {
+			&created, &updated,
+			&c.Description, &c.Disabled, &c.Public, &c.Claims, &cors, &redirs, &logouts,
+			&sid, &hash, &desc, &secExpires, &secCreate); err != nil {
 			return nil, err
 		}
 		if len(out) == 0 || out[len(out)-1].ID != c.ID {
@@ -44,8 +48,18 @@ func scanClients(rows *sql.Rows) ([]storage.Client, error) {
 			if c.Scopes, err = readJSONList(scopes); err != nil {
 				return nil, err
 			}
+			if c.CORSOrigins, err = readJSONList(cors); err != nil {
+				return nil, err
+			}
+			if c.RedirectURIs, err = readJSONList(redirs); err != nil {
+				return nil, err
+			}
+			if c.PostLogoutRedirectURIs, err = readJSONList(logouts); err != nil {
+				return nil, err
+			}
 			c.AccessTokenLifetime = time.Duration(lifetime) * time.Millisecond
 			c.JWKS = readBlob(c.JWKS)
+			c.Claims = readBlob(c.Claims)
 			c.Created = time.UnixMilli(created).UTC()
 			c.Updated = time.UnixMilli(updated).UTC()
 			out = append(out, c)
@@ -106,10 +120,13 @@ func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
 	now := s.now().UnixMilli()
 	return s.write(ctx, op, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO clients (id, name, grant_types, scopes, access_token_lifetime_ms, jwks, jwks_uri, created_at, updated_at)
-			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)`,
+			INSERT INTO clients (id, name, grant_types, scopes, access_token_lifetime_ms, jwks, jwks_uri, created_at, updated_at,
+				description, disabled, public, claims, cors_origins, redirect_uris, post_logout_redirect_uris)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`,
 			c.ID, c.Name, jsonList(c.GrantTypes), jsonList(c.Scopes), c.AccessTokenLifetime.Milliseconds(),
-			blob(c.JWKS), c.JWKSURI, now); err != nil {
+			blob(c.JWKS), c.JWKSURI, now,
+			c.Description, c.Disabled, c.Public, blob(c.Claims),
+			jsonList(c.CORSOrigins), jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs)); err != nil {
 			return s.fail(op, err)
 		}
 		if err := writeSecrets(ctx, tx, c.ID, c.Secrets, false); err != nil {
@@ -173,10 +190,14 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(*storag
 		}
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE clients SET name = ?2, grant_types = ?3, scopes = ?4, access_token_lifetime_ms = ?5,
-				jwks = ?6, jwks_uri = ?7, updated_at = ?8
+				jwks = ?6, jwks_uri = ?7, updated_at = ?8,
+				description = ?9, disabled = ?10, public = ?11, claims = ?12,
+				cors_origins = ?13, redirect_uris = ?14, post_logout_redirect_uris = ?15
 			WHERE id = ?1`,
 			id, c.Name, jsonList(c.GrantTypes), jsonList(c.Scopes), c.AccessTokenLifetime.Milliseconds(),
-			blob(c.JWKS), c.JWKSURI, s.now().UnixMilli()); err != nil {
+			blob(c.JWKS), c.JWKSURI, s.now().UnixMilli(),
+			c.Description, c.Disabled, c.Public, blob(c.Claims),
+			jsonList(c.CORSOrigins), jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs)); err != nil {
 			return s.fail(op, err)
 		}
 		if err := writeSecrets(ctx, tx, id, c.Secrets, true); err != nil {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,17 +11,17 @@ import (
 	"github.com/signetid/signet/storage/internal/grantsql"
 )
 
-const grantColumns = `key, type, subject, client_id, session_id, created_at, expires_at, consumed_at, data`
+const grantColumns = `key, type, subject, client_id, session_id, family_id, created_at, expires_at, consumed_at, data`
 
 // live is the condition of a grant that has not expired at ?2.
 const live = `(expires_at IS NULL OR expires_at > ?2)`
 
-func scanGrant(sc interface{ Scan(...any) error }) (storage.Grant, error) {
-	var g storage.Grant
+func scanGrant(sc interface{ Scan(...any) error }) (storage.PersistedGrant, error) {
+	var g storage.PersistedGrant
 	var created int64
 	var expires, consumed sql.NullInt64
-	if err := sc.Scan(&g.Key, &g.Type, &g.Subject, &g.ClientID, &g.SessionID, &created, &expires, &consumed, &g.Data); err != nil {
-		return storage.Grant{}, err
+	if err := sc.Scan(&g.Key, &g.Type, &g.Subject, &g.ClientID, &g.SessionID, &g.FamilyID, &created, &expires, &consumed, &g.Data); err != nil {
+		return storage.PersistedGrant{}, err
 	}
 	g.Created = time.UnixMilli(created).UTC()
 	g.Expires = fromMS(expires)
@@ -29,42 +30,48 @@ func scanGrant(sc interface{ Scan(...any) error }) (storage.Grant, error) {
 	return g, nil
 }
 
-// CreateGrant implements storage.Grants.
-func (s *Store) CreateGrant(ctx context.Context, g storage.Grant) error {
+// CreateGrant implements storage.PersistedGrants.
+func (s *Store) CreateGrant(ctx context.Context, g storage.PersistedGrant) error {
 	if err := storage.CheckGrant(g); err != nil {
 		return err
 	}
-	_, err := s.exec(ctx, "create grant", `
-		INSERT INTO grants (`+grantColumns+`) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
-		g.Key, g.Type, g.Subject, g.ClientID, g.SessionID, g.Created.UnixMilli(), ms(g.Expires), ms(g.Consumed), blob(g.Data))
+	_, err := s.exec(ctx, "create grant", insertGrant, grantArgs(g)...)
 	return err
 }
 
-// GetGrant implements storage.Grants.
-func (s *Store) GetGrant(ctx context.Context, key string, now time.Time) (storage.Grant, error) {
+const insertGrant = `INSERT INTO grants (` + grantColumns + `) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`
+
+// grantArgs are the arguments of insertGrant.
+func grantArgs(g storage.PersistedGrant) []any {
+	return []any{g.Key, g.Type, g.Subject, g.ClientID, g.SessionID, g.FamilyID,
+		g.Created.UnixMilli(), ms(g.Expires), ms(g.Consumed), blob(g.Data)}
+}
+
+// GetGrant implements storage.PersistedGrants.
+func (s *Store) GetGrant(ctx context.Context, key string, now time.Time) (storage.PersistedGrant, error) {
 	if err := storage.CheckGetGrant(key, now); err != nil {
-		return storage.Grant{}, err
+		return storage.PersistedGrant{}, err
 	}
 	if err := s.alive(); err != nil {
-		return storage.Grant{}, err
+		return storage.PersistedGrant{}, err
 	}
 	g, err := scanGrant(s.r.QueryRowContext(ctx,
 		`SELECT `+grantColumns+` FROM grants WHERE key = ?1 AND `+live, key, now.UnixMilli()))
 	if err != nil {
-		return storage.Grant{}, s.fail("get grant", err)
+		return storage.PersistedGrant{}, s.fail("get grant", err)
 	}
 	return g, nil
 }
 
-// ConsumeGrant implements storage.Grants. One UPDATE both checks and marks
+// ConsumeGrant implements storage.PersistedGrants. One UPDATE both checks and marks
 // the grant, so that of concurrent consumers exactly one changes the row; the
 // others then read it to tell a consumed grant from a missing one.
-func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (storage.Grant, error) {
+func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (storage.PersistedGrant, error) {
 	if err := storage.CheckGetGrant(key, now); err != nil {
-		return storage.Grant{}, err
+		return storage.PersistedGrant{}, err
 	}
 	if err := s.alive(); err != nil {
-		return storage.Grant{}, err
+		return storage.PersistedGrant{}, err
 	}
 	for {
 		g, err := scanGrant(s.w.QueryRowContext(ctx, `
@@ -75,14 +82,14 @@ func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (st
 			return g, nil
 		}
 		if !isNoRows(err) {
-			return storage.Grant{}, s.fail("consume grant", err)
+			return storage.PersistedGrant{}, s.fail("consume grant", err)
 		}
 		// Read through the writer: what a concurrent consumer committed is
 		// there.
 		g, err = scanGrant(s.w.QueryRowContext(ctx,
 			`SELECT `+grantColumns+` FROM grants WHERE key = ?1 AND `+live, key, now.UnixMilli()))
 		if err != nil {
-			return storage.Grant{}, s.fail("consume grant", err)
+			return storage.PersistedGrant{}, s.fail("consume grant", err)
 		}
 		if !g.Consumed.IsZero() {
 			return g, fmt.Errorf("sqlite: consume grant: %w", storage.ErrConsumed)
@@ -92,10 +99,46 @@ func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (st
 	}
 }
 
+// RotateGrant implements storage.PersistedGrants: the consume and the insert
+// in one IMMEDIATE transaction, which no other writer can enter between them.
+func (s *Store) RotateGrant(ctx context.Context, key string, next storage.PersistedGrant, now time.Time) (storage.PersistedGrant, error) {
+	if err := storage.CheckRotateGrant(key, next, now); err != nil {
+		return storage.PersistedGrant{}, err
+	}
+	const op = "rotate grant"
+	var g storage.PersistedGrant
+	err := s.write(ctx, op, func(tx *sql.Tx) error {
+		var err error
+		g, err = scanGrant(tx.QueryRowContext(ctx, `
+			UPDATE grants SET consumed_at = ?2
+			WHERE key = ?1 AND consumed_at IS NULL AND `+live+`
+			RETURNING `+grantColumns, key, now.UnixMilli()))
+		if isNoRows(err) {
+			g, err = scanGrant(tx.QueryRowContext(ctx,
+				`SELECT `+grantColumns+` FROM grants WHERE key = ?1 AND `+live, key, now.UnixMilli()))
+			if err == nil {
+				return fmt.Errorf("sqlite: %s: %w", op, storage.ErrConsumed)
+			}
+		}
+		if err != nil {
+			return s.fail(op, err)
+		}
+		if _, err := tx.ExecContext(ctx, insertGrant, grantArgs(next)...); err != nil {
+			g = storage.PersistedGrant{}
+			return s.fail(op+": create the next grant", err)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, storage.ErrConsumed) {
+		return storage.PersistedGrant{}, err
+	}
+	return g, err
+}
+
 func isNoRows(err error) bool { return err == sql.ErrNoRows }
 
-// ListGrants implements storage.Grants.
-func (s *Store) ListGrants(ctx context.Context, f storage.GrantFilter, now time.Time) ([]storage.Grant, error) {
+// ListGrants implements storage.PersistedGrants.
+func (s *Store) ListGrants(ctx context.Context, f storage.PersistedGrantFilter, now time.Time) ([]storage.PersistedGrant, error) {
 	if err := storage.CheckListGrants(f, now); err != nil {
 		return nil, err
 	}
@@ -110,7 +153,7 @@ func (s *Store) ListGrants(ctx context.Context, f storage.GrantFilter, now time.
 		return nil, s.fail("list grants", err)
 	}
 	defer rows.Close()
-	var out []storage.Grant
+	var out []storage.PersistedGrant
 	for rows.Next() {
 		g, err := scanGrant(rows)
 		if err != nil {
@@ -124,7 +167,7 @@ func (s *Store) ListGrants(ctx context.Context, f storage.GrantFilter, now time.
 	return out, nil
 }
 
-// DeleteGrant implements storage.Grants.
+// DeleteGrant implements storage.PersistedGrants.
 func (s *Store) DeleteGrant(ctx context.Context, key string) error {
 	if err := storage.CheckKey("grant key", key); err != nil {
 		return err
@@ -139,8 +182,8 @@ func (s *Store) DeleteGrant(ctx context.Context, key string) error {
 	return nil
 }
 
-// DeleteGrants implements storage.Grants.
-func (s *Store) DeleteGrants(ctx context.Context, f storage.GrantFilter) (int, error) {
+// DeleteGrants implements storage.PersistedGrants.
+func (s *Store) DeleteGrants(ctx context.Context, f storage.PersistedGrantFilter) (int, error) {
 	if err := storage.CheckDeleteGrants(f); err != nil {
 		return 0, err
 	}

@@ -315,3 +315,16 @@ func BenchmarkUseOnce(b *testing.B) {
 		})
 	})
 }
+
+func BenchmarkGrants(b *testing.B) {
+	b.Run("File", func(b *testing.B) {
+		storagetest.BenchmarkGrants(b, func(b *testing.B) storage.Store {
+			return open(b, filepath.Join(b.TempDir(), "signet.db"), sqlite.Options{})
+		})
+	})
+	b.Run("Memory", func(b *testing.B) {
+		storagetest.BenchmarkGrants(b, func(b *testing.B) storage.Store {
+			return open(b, sqlite.Memory, sqlite.Options{})
+		})
+	})
+}

@@ -58,3 +58,65 @@ func BenchmarkUseOnce(b *testing.B, newStore func(b *testing.B) storage.Store) {
 		}
 	})
 }
+
+// BenchmarkGrants measures the persisted-grant calls of the token path: a
+// code created and redeemed ("CreateConsume", CreateGrant then ConsumeGrant),
+// a redeemed code replayed ("ConsumeConsumed", refused with ErrConsumed), and
+// a refresh token rotated ("Rotate", each iteration rotating the previous
+// one's successor). newStore returns an empty store closed by its b.Cleanup.
+func BenchmarkGrants(b *testing.B, newStore func(b *testing.B) storage.Store) {
+	now := time.Now()
+	grant := func(key string) storage.PersistedGrant {
+		return storage.PersistedGrant{
+			Key: key, Type: storage.GrantAuthorizationCode, Subject: "alice", ClientID: "bench-client",
+			SessionID: "sid", FamilyID: "family", Created: now, Expires: now.Add(time.Hour),
+			Data: []byte(`{"scope":"openid api","redirect_uri":"https://client.example/cb"}`),
+		}
+	}
+	b.Run("CreateConsume", func(b *testing.B) {
+		s := newStore(b)
+		ctx := b.Context()
+		i := 0
+		for b.Loop() {
+			i++
+			key := "code-" + strconv.Itoa(i)
+			if err := s.CreateGrant(ctx, grant(key)); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := s.ConsumeGrant(ctx, key, now); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ConsumeConsumed", func(b *testing.B) {
+		s := newStore(b)
+		ctx := b.Context()
+		if err := s.CreateGrant(ctx, grant("code")); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.ConsumeGrant(ctx, "code", now); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := s.ConsumeGrant(ctx, "code", now); !errors.Is(err, storage.ErrConsumed) {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Rotate", func(b *testing.B) {
+		s := newStore(b)
+		ctx := b.Context()
+		if err := s.CreateGrant(ctx, grant("rt-0")); err != nil {
+			b.Fatal(err)
+		}
+		i := 0
+		for b.Loop() {
+			next := grant("rt-" + strconv.Itoa(i+1))
+			next.Type = storage.GrantRefreshToken
+			if _, err := s.RotateGrant(ctx, "rt-"+strconv.Itoa(i), next, now); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}

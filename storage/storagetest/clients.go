@@ -17,6 +17,8 @@ var clientTests = []test{
 	{"TimesInUTC", testClientTimesUTC},
 	{"Secrets", testClientSecrets},
 	{"JWKSExact", testClientJWKS},
+	{"ClaimsExact", testClientClaims},
+	{"Flags", testClientFlags},
 	{"ConcurrentSecretAdds", testConcurrentSecretAdds},
 	{"Invalid", testClientInvalid},
 }
@@ -207,6 +209,52 @@ func testClientJWKS(t *testing.T, s storage.Store) {
 	}
 }
 
+// testClientClaims checks that claims come back byte for byte, and that none
+// come back empty.
+func testClientClaims(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	with := sampleClient("with")
+	without := sampleClient("without")
+	without.Claims = []byte{}
+	for _, c := range []storage.Client{with, without} {
+		if err := s.CreateClient(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := mustGetClient(t, s, "with").Claims; !bytes.Equal(got, []byte(claims)) {
+		t.Errorf("Claims = %q, want exactly %q", got, claims)
+	}
+	if got := mustGetClient(t, s, "without").Claims; len(got) != 0 {
+		t.Errorf("Claims = %q, want none", got)
+	}
+}
+
+// testClientFlags checks that Disabled and Public are kept apart, each way,
+// through creates and updates.
+func testClientFlags(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	for _, f := range []struct{ disabled, public bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		id := fmt.Sprintf("c-%t-%t", f.disabled, f.public)
+		in := sampleClient(id)
+		in.Disabled, in.Public = f.disabled, f.public
+		if err := s.CreateClient(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		if got := mustGetClient(t, s, id); got.Disabled != f.disabled || got.Public != f.public {
+			t.Errorf("created %s: Disabled, Public = %t, %t; want %t, %t", id, got.Disabled, got.Public, f.disabled, f.public)
+		}
+		if err := s.UpdateClient(ctx, id, func(c *storage.Client) error {
+			c.Disabled, c.Public = !c.Disabled, !c.Public
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got := mustGetClient(t, s, id); got.Disabled == f.disabled || got.Public == f.public {
+			t.Errorf("updated %s: Disabled, Public = %t, %t; want %t, %t", id, got.Disabled, got.Public, !f.disabled, !f.public)
+		}
+	}
+}
+
 // testConcurrentSecretAdds checks that concurrent updates lose nothing: each
 // of 16 goroutines adds one secret to the same client.
 func testConcurrentSecretAdds(t *testing.T, s storage.Store) {
@@ -287,6 +335,28 @@ func testClientInvalid(t *testing.T, s storage.Store) {
 			c.JWKS = []byte(`{"keys":[],"pad":"` + strings.Repeat("p", storage.MaxDataLen) + `"}`)
 		}, "bytes, over the limit of 1048576"},
 		{"long JWKS URI", func(c *storage.Client) { c.JWKSURI = long }, "client JWKS URI is 4097 bytes"},
+		{"long description", func(c *storage.Client) { c.Description = long }, "client description is 4097 bytes"},
+		{"nul in description", func(c *storage.Client) { c.Description = "\x00" }, "client description contains a NUL byte"},
+		{"claims not JSON", func(c *storage.Client) { c.Claims = []byte(`{"a":`) }, "client claims is not valid JSON"},
+		{"claims an array", func(c *storage.Client) { c.Claims = []byte(`["a"]`) }, "client claims is not a JSON object"},
+		{"claims a string", func(c *storage.Client) { c.Claims = []byte(` "a"`) }, "client claims is not a JSON object"},
+		{"claims not UTF-8", func(c *storage.Client) { c.Claims = []byte("{\"a\":\"\xff\"}") }, "client claims is not valid UTF-8"},
+		{"claims too large", func(c *storage.Client) {
+			c.Claims = []byte(`{"pad":"` + strings.Repeat("p", storage.MaxDataLen) + `"}`)
+		}, "client claims is 1048586 bytes, over the limit of 1048576"},
+		{"empty CORS origin", func(c *storage.Client) { c.CORSOrigins = append(c.CORSOrigins, "") }, "client CORS origin is empty"},
+		{"duplicate CORS origin", func(c *storage.Client) { c.CORSOrigins = append(c.CORSOrigins, c.CORSOrigins[0]) }, `client CORS origin "https://b.example" is listed twice`},
+		{"empty redirect URI", func(c *storage.Client) { c.RedirectURIs = []string{""} }, "client redirect URI is empty"},
+		{"duplicate redirect URI", func(c *storage.Client) { c.RedirectURIs = append(c.RedirectURIs, c.RedirectURIs[1]) }, `client redirect URI "https://a.example:8443/signin-oidc?x=1" is listed twice`},
+		{"long redirect URI", func(c *storage.Client) { c.RedirectURIs = []string{long[:storage.MaxKeyLen+1]} }, "client redirect URI is 513 bytes"},
+		{"too many redirect URIs", func(c *storage.Client) {
+			c.RedirectURIs = nil
+			for i := range storage.MaxListLen + 1 {
+				c.RedirectURIs = append(c.RedirectURIs, fmt.Sprint("https://a.example/", i))
+			}
+		}, "1001 entries of client redirect URI, over the limit of 1000"},
+		{"empty post-logout redirect URI", func(c *storage.Client) { c.PostLogoutRedirectURIs = []string{"a", ""} }, "client post-logout redirect URI is empty"},
+		{"duplicate post-logout redirect URI", func(c *storage.Client) { c.PostLogoutRedirectURIs = []string{"a", "a"} }, `client post-logout redirect URI "a" is listed twice`},
 	}
 	ctx := t.Context()
 	v0 := version(t, s)

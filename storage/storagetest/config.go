@@ -33,7 +33,10 @@ func testConfigVersionOtherWrites(t *testing.T, s storage.Store) {
 		{"CreateGrant", s.CreateGrant(ctx, expired)},
 		{"ConsumeGrant", func() error { _, err := s.ConsumeGrant(ctx, "a", gnow); return err }()},
 		{"DeleteGrant", s.DeleteGrant(ctx, "a")},
-		{"DeleteGrants", func() error { _, err := s.DeleteGrants(ctx, storage.GrantFilter{Subject: "nobody"}); return err }()},
+		{"DeleteGrants", func() error {
+			_, err := s.DeleteGrants(ctx, storage.PersistedGrantFilter{Subject: "nobody"})
+			return err
+		}()},
 		{"UseOnce", s.UseOnce(ctx, "c", "jti", later())},
 		{"CreateSigningKey", s.CreateSigningKey(ctx, sampleSigningKey("k"))},
 		{"UpdateSigningKey", s.UpdateSigningKey(ctx, "k", func(k *storage.SigningKey) error { k.Algorithm = "RS256"; return nil })},

@@ -31,13 +31,14 @@ var grantTests = []test{
 // Expires. Grants take now from the caller, not from a clock.
 var gnow = base.Add(time.Minute)
 
-func sampleGrant(key string) storage.Grant {
-	return storage.Grant{
+func sampleGrant(key string) storage.PersistedGrant {
+	return storage.PersistedGrant{
 		Key:       key,
 		Type:      storage.GrantAuthorizationCode,
 		Subject:   "alice",
 		ClientID:  "web",
 		SessionID: "sid-1",
+		FamilyID:  "family-" + key,
 		Created:   base,
 		Expires:   base.Add(5 * time.Minute),
 		Data:      append([]byte(key+":"), allBytes...),
@@ -45,20 +46,20 @@ func sampleGrant(key string) storage.Grant {
 }
 
 // wantGrant is g as read back.
-func wantGrant(g storage.Grant) storage.Grant {
+func wantGrant(g storage.PersistedGrant) storage.PersistedGrant {
 	g.Created, g.Expires, g.Consumed = instant(g.Created), instant(g.Expires), instant(g.Consumed)
 	g.Data = orNil(bytes.Clone(g.Data))
 	return g
 }
 
-func mustCreateGrant(t *testing.T, s storage.Grants, g storage.Grant) {
+func mustCreateGrant(t *testing.T, s storage.PersistedGrants, g storage.PersistedGrant) {
 	t.Helper()
 	if err := s.CreateGrant(t.Context(), g); err != nil {
 		t.Fatalf("CreateGrant(%q): %v", g.Key, err)
 	}
 }
 
-func checkGrant(t *testing.T, s storage.Grants, want storage.Grant, now time.Time) {
+func checkGrant(t *testing.T, s storage.PersistedGrants, want storage.PersistedGrant, now time.Time) {
 	t.Helper()
 	got, err := s.GetGrant(t.Context(), want.Key, now)
 	if err != nil {
@@ -69,7 +70,7 @@ func checkGrant(t *testing.T, s storage.Grants, want storage.Grant, now time.Tim
 	}
 }
 
-func checkNoGrant(t *testing.T, s storage.Grants, key string, now time.Time) {
+func checkNoGrant(t *testing.T, s storage.PersistedGrants, key string, now time.Time) {
 	t.Helper()
 	if _, err := s.GetGrant(t.Context(), key, now); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("GetGrant(%q) = %v, want ErrNotFound", key, err)
@@ -79,7 +80,7 @@ func checkNoGrant(t *testing.T, s storage.Grants, key string, now time.Time) {
 func testGrantCreateGet(t *testing.T, s storage.Store) {
 	code := sampleGrant("code")
 	// A client's own reference token: no subject, no session.
-	ref := storage.Grant{
+	ref := storage.PersistedGrant{
 		Key: "ref", Type: storage.GrantReferenceToken, ClientID: "service",
 		Created: time.Date(2031, 1, 1, 0, 0, 0, 999_999, time.UTC), Expires: base.Add(time.Hour),
 	}
@@ -135,7 +136,7 @@ func testGrantExpiry(t *testing.T, s storage.Store) {
 	checkNoGrant(t, s, "code", g.Expires)
 	checkNoGrant(t, s, "code", exp.Add(time.Hour))
 	// Expired grants are left out of lists, and cannot be consumed.
-	list, err := s.ListGrants(t.Context(), storage.GrantFilter{}, exp)
+	list, err := s.ListGrants(t.Context(), storage.PersistedGrantFilter{}, exp)
 	if err != nil || len(list) != 0 {
 		t.Errorf("ListGrants at the expiry = %d grants, %v; want none", len(list), err)
 	}
@@ -221,7 +222,7 @@ func consumeRace(t *testing.T, store func(i int) storage.Store) {
 		key := fmt.Sprintf("code-%d", round)
 		mustCreateGrant(t, store(0), sampleGrant(key))
 		var winners []time.Time
-		got := make([]storage.Grant, 16)
+		got := make([]storage.PersistedGrant, 16)
 		errs := race(16, func(i int) error {
 			var err error
 			got[i], err = store(i).ConsumeGrant(t.Context(), key, gnow.Add(time.Duration(i)*time.Millisecond))
@@ -268,26 +269,26 @@ func testGrantConcurrentCreate(t *testing.T, s storage.Store) {
 // created out of order, one expired at gnow, one consumed.
 func grantSet(t *testing.T, s storage.Store) {
 	t.Helper()
-	add := func(key, typ, subject, client, session string, created time.Duration) {
-		mustCreateGrant(t, s, storage.Grant{
-			Key: key, Type: typ, Subject: subject, ClientID: client, SessionID: session,
+	add := func(key, typ, subject, client, session, family string, created time.Duration) {
+		mustCreateGrant(t, s, storage.PersistedGrant{
+			Key: key, Type: typ, Subject: subject, ClientID: client, SessionID: session, FamilyID: family,
 			Created: base.Add(created), Expires: base.Add(created + 10*time.Minute),
 		})
 	}
-	// Key order is not creation order.
-	add("g3", storage.GrantRefreshToken, "alice", "web", "s1", 3*time.Second)
-	add("g1", storage.GrantAuthorizationCode, "alice", "web", "s1", 5*time.Second)
-	add("g5", storage.GrantUserConsent, "alice", "mobile", "", time.Second)
-	add("g2", storage.GrantRefreshToken, "bob", "web", "s2", 4*time.Second)
-	add("g4b", storage.GrantReferenceToken, "", "service", "", 2*time.Second)
-	add("g4a", storage.GrantDeviceCode, "bob", "tv", "s3", 2*time.Second) // same Created as g4b: by key
-	add("expired", storage.GrantRefreshToken, "alice", "web", "s1", -10*time.Minute)
+	// Key order is not creation order. g1, a code, led to g3 and expired.
+	add("g3", storage.GrantRefreshToken, "alice", "web", "s1", "f1", 3*time.Second)
+	add("g1", storage.GrantAuthorizationCode, "alice", "web", "s1", "f1", 5*time.Second)
+	add("g5", storage.GrantUserConsent, "alice", "mobile", "", "", time.Second)
+	add("g2", storage.GrantRefreshToken, "bob", "web", "s2", "f2", 4*time.Second)
+	add("g4b", storage.GrantReferenceToken, "", "service", "", "", 2*time.Second)
+	add("g4a", storage.GrantDeviceCode, "bob", "tv", "s3", "f3", 2*time.Second) // same Created as g4b: by key
+	add("expired", storage.GrantRefreshToken, "alice", "web", "s1", "f1", -10*time.Minute)
 	if _, err := s.ConsumeGrant(t.Context(), "g1", gnow); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func grantKeys(gs []storage.Grant) string {
+func grantKeys(gs []storage.PersistedGrant) string {
 	keys := make([]string, len(gs))
 	for i, g := range gs {
 		keys[i] = g.Key
@@ -298,25 +299,28 @@ func grantKeys(gs []storage.Grant) string {
 // testGrantList checks filters, the order (oldest first, then by key), that
 // expired grants are left out and consumed ones kept.
 func testGrantList(t *testing.T, s storage.Store) {
-	if gs, err := s.ListGrants(t.Context(), storage.GrantFilter{}, gnow); err != nil || len(gs) != 0 {
+	if gs, err := s.ListGrants(t.Context(), storage.PersistedGrantFilter{}, gnow); err != nil || len(gs) != 0 {
 		t.Fatalf("ListGrants of an empty store = %d grants, %v; want none", len(gs), err)
 	}
 	grantSet(t, s)
 	tests := []struct {
 		name   string
-		filter storage.GrantFilter
+		filter storage.PersistedGrantFilter
 		want   string
 	}{
-		{"all", storage.GrantFilter{}, "g5 g4a g4b g3 g2 g1"},
-		{"subject", storage.GrantFilter{Subject: "alice"}, "g5 g3 g1"},
-		{"client", storage.GrantFilter{ClientID: "web"}, "g3 g2 g1"},
-		{"session", storage.GrantFilter{SessionID: "s1"}, "g3 g1"},
-		{"type", storage.GrantFilter{Type: storage.GrantRefreshToken}, "g3 g2"},
-		{"subject and client", storage.GrantFilter{Subject: "alice", ClientID: "mobile"}, "g5"},
-		{"all four", storage.GrantFilter{Subject: "bob", ClientID: "tv", SessionID: "s3", Type: storage.GrantDeviceCode}, "g4a"},
-		{"no match", storage.GrantFilter{Subject: "carol"}, ""},
-		{"exact", storage.GrantFilter{Subject: "Alice"}, ""},
-		{"no match together", storage.GrantFilter{Subject: "alice", ClientID: "tv"}, ""},
+		{"all", storage.PersistedGrantFilter{}, "g5 g4a g4b g3 g2 g1"},
+		{"subject", storage.PersistedGrantFilter{Subject: "alice"}, "g5 g3 g1"},
+		{"client", storage.PersistedGrantFilter{ClientID: "web"}, "g3 g2 g1"},
+		{"session", storage.PersistedGrantFilter{SessionID: "s1"}, "g3 g1"},
+		{"family", storage.PersistedGrantFilter{FamilyID: "f1"}, "g3 g1"},
+		{"type", storage.PersistedGrantFilter{Type: storage.GrantRefreshToken}, "g3 g2"},
+		{"subject and client", storage.PersistedGrantFilter{Subject: "alice", ClientID: "mobile"}, "g5"},
+		{"family and type", storage.PersistedGrantFilter{FamilyID: "f1", Type: storage.GrantRefreshToken}, "g3"},
+		{"all five", storage.PersistedGrantFilter{Subject: "bob", ClientID: "tv", SessionID: "s3", FamilyID: "f3", Type: storage.GrantDeviceCode}, "g4a"},
+		{"family exact", storage.PersistedGrantFilter{FamilyID: "F1"}, ""},
+		{"no match", storage.PersistedGrantFilter{Subject: "carol"}, ""},
+		{"exact", storage.PersistedGrantFilter{Subject: "Alice"}, ""},
+		{"no match together", storage.PersistedGrantFilter{Subject: "alice", ClientID: "tv"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -330,12 +334,13 @@ func testGrantList(t *testing.T, s storage.Store) {
 		})
 	}
 	// Records come back whole: the consumed one with Consumed set.
-	gs, err := s.ListGrants(t.Context(), storage.GrantFilter{SessionID: "s1"}, gnow)
+	gs, err := s.ListGrants(t.Context(), storage.PersistedGrantFilter{SessionID: "s1"}, gnow)
 	if err != nil || len(gs) != 2 {
 		t.Fatalf("ListGrants = %d, %v", len(gs), err)
 	}
 	g1 := gs[1]
 	if !g1.Consumed.Equal(instant(gnow)) || g1.Type != storage.GrantAuthorizationCode || g1.Subject != "alice" || g1.ClientID != "web" ||
+		g1.SessionID != "s1" || g1.FamilyID != "f1" ||
 		!g1.Created.Equal(instant(base.Add(5*time.Second))) || !g1.Expires.Equal(instant(base.Add(5*time.Second+10*time.Minute))) {
 		t.Errorf("listed g1 = %+v", g1)
 	}
@@ -343,7 +348,7 @@ func testGrantList(t *testing.T, s storage.Store) {
 		t.Errorf("listed g3 Consumed = %v, want zero", gs[0].Consumed)
 	}
 	// With an earlier now, the expired one is back.
-	gs, err = s.ListGrants(t.Context(), storage.GrantFilter{Subject: "alice"}, base.Add(-5*time.Minute))
+	gs, err = s.ListGrants(t.Context(), storage.PersistedGrantFilter{Subject: "alice"}, base.Add(-5*time.Minute))
 	if err != nil || grantKeys(gs) != "expired g5 g3 g1" {
 		t.Errorf("ListGrants before the expiry = %q, %v; want %q", grantKeys(gs), err, "expired g5 g3 g1")
 	}
@@ -370,23 +375,25 @@ func testGrantDelete(t *testing.T, s storage.Store) {
 func testDeleteGrants(t *testing.T, s storage.Store) {
 	tests := []struct {
 		name   string
-		filter storage.GrantFilter
+		filter storage.PersistedGrantFilter
 		n      int
 		left   string // at gnow
 	}{
-		{"subject", storage.GrantFilter{Subject: "alice"}, 4, "g4a g4b g2"},
-		{"client", storage.GrantFilter{ClientID: "web"}, 4, "g5 g4a g4b"},
-		{"session", storage.GrantFilter{SessionID: "s1"}, 3, "g5 g4a g4b g2"},
-		{"type", storage.GrantFilter{Type: storage.GrantRefreshToken}, 3, "g5 g4a g4b g1"},
-		{"subject and client", storage.GrantFilter{Subject: "bob", ClientID: "web"}, 1, "g5 g4a g4b g3 g1"},
-		{"no match", storage.GrantFilter{Subject: "carol"}, 0, "g5 g4a g4b g3 g2 g1"},
+		{"subject", storage.PersistedGrantFilter{Subject: "alice"}, 4, "g4a g4b g2"},
+		{"client", storage.PersistedGrantFilter{ClientID: "web"}, 4, "g5 g4a g4b"},
+		{"session", storage.PersistedGrantFilter{SessionID: "s1"}, 3, "g5 g4a g4b g2"},
+		{"family", storage.PersistedGrantFilter{FamilyID: "f1"}, 3, "g5 g4a g4b g2"},
+		{"family of one", storage.PersistedGrantFilter{FamilyID: "f2"}, 1, "g5 g4a g4b g3 g1"},
+		{"type", storage.PersistedGrantFilter{Type: storage.GrantRefreshToken}, 3, "g5 g4a g4b g1"},
+		{"subject and client", storage.PersistedGrantFilter{Subject: "bob", ClientID: "web"}, 1, "g5 g4a g4b g3 g1"},
+		{"no match", storage.PersistedGrantFilter{Subject: "carol"}, 0, "g5 g4a g4b g3 g2 g1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// A fresh set for each case, in the store of the test: clear the
 			// previous case's leftovers first.
 			for _, c := range []string{"web", "mobile", "service", "tv"} {
-				if _, err := s.DeleteGrants(t.Context(), storage.GrantFilter{ClientID: c}); err != nil {
+				if _, err := s.DeleteGrants(t.Context(), storage.PersistedGrantFilter{ClientID: c}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -395,7 +402,7 @@ func testDeleteGrants(t *testing.T, s storage.Store) {
 			if err != nil || n != tt.n {
 				t.Fatalf("DeleteGrants(%+v) = %d, %v; want %d", tt.filter, n, err, tt.n)
 			}
-			gs, err := s.ListGrants(t.Context(), storage.GrantFilter{}, gnow)
+			gs, err := s.ListGrants(t.Context(), storage.PersistedGrantFilter{}, gnow)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -404,12 +411,12 @@ func testDeleteGrants(t *testing.T, s storage.Store) {
 			}
 		})
 	}
-	n, err := s.DeleteGrants(t.Context(), storage.GrantFilter{})
+	n, err := s.DeleteGrants(t.Context(), storage.PersistedGrantFilter{})
 	wantInvalid(t, "DeleteGrants with an empty filter", err, "grant filter is empty")
 	if n != 0 {
 		t.Errorf("DeleteGrants with an empty filter = %d", n)
 	}
-	if gs, err := s.ListGrants(t.Context(), storage.GrantFilter{}, gnow); err != nil || len(gs) == 0 {
+	if gs, err := s.ListGrants(t.Context(), storage.PersistedGrantFilter{}, gnow); err != nil || len(gs) == 0 {
 		t.Errorf("the refused delete removed grants: %d left, %v", len(gs), err)
 	}
 }
@@ -430,7 +437,7 @@ func testGrantNotAliased(t *testing.T, s storage.Store) {
 		t.Fatal(err)
 	}
 	got.Data[0] = 'X'
-	gs, err := s.ListGrants(t.Context(), storage.GrantFilter{}, gnow)
+	gs, err := s.ListGrants(t.Context(), storage.PersistedGrantFilter{}, gnow)
 	if err != nil || len(gs) != 1 {
 		t.Fatalf("ListGrants = %d, %v", len(gs), err)
 	}
@@ -445,23 +452,25 @@ func testGrantInvalid(t *testing.T, s storage.Store) {
 	long := strings.Repeat("k", storage.MaxKeyLen+1)
 	tests := []struct {
 		name   string
-		change func(*storage.Grant)
+		change func(*storage.PersistedGrant)
 		msg    string
 	}{
-		{"empty key", func(g *storage.Grant) { g.Key = "" }, "grant key is empty"},
-		{"long key", func(g *storage.Grant) { g.Key = long }, "grant key is 513 bytes"},
-		{"nul in key", func(g *storage.Grant) { g.Key = "a\x00" }, "grant key contains a NUL byte"},
-		{"no type", func(g *storage.Grant) { g.Type = "" }, `grant type "" is not one of`},
-		{"unknown type", func(g *storage.Grant) { g.Type = "code" }, `grant type "code" is not one of authorization_code, refresh_token`},
-		{"long subject", func(g *storage.Grant) { g.Subject = long }, "grant subject is 513 bytes"},
-		{"no client", func(g *storage.Grant) { g.ClientID = "" }, "grant client id is empty"},
-		{"invalid session", func(g *storage.Grant) { g.SessionID = "\xff" }, "grant session id is not valid UTF-8"},
-		{"no created", func(g *storage.Grant) { g.Created = time.Time{} }, "grant has no created time"},
-		{"no expiry", func(g *storage.Grant) { g.Expires = time.Time{} }, "grant has no expiry"},
-		{"expires at created", func(g *storage.Grant) { g.Expires = g.Created.Add(time.Microsecond) }, "grant expires at or before it was created"},
-		{"expires before created", func(g *storage.Grant) { g.Expires = g.Created.Add(-time.Hour) }, "grant expires at or before it was created"},
-		{"consumed", func(g *storage.Grant) { g.Consumed = gnow }, "a new grant cannot be consumed already"},
-		{"data too large", func(g *storage.Grant) { g.Data = make([]byte, storage.MaxDataLen+1) }, "grant data is 1048577 bytes, over the limit of 1048576"},
+		{"empty key", func(g *storage.PersistedGrant) { g.Key = "" }, "grant key is empty"},
+		{"long key", func(g *storage.PersistedGrant) { g.Key = long }, "grant key is 513 bytes"},
+		{"nul in key", func(g *storage.PersistedGrant) { g.Key = "a\x00" }, "grant key contains a NUL byte"},
+		{"no type", func(g *storage.PersistedGrant) { g.Type = "" }, `grant type "" is not one of`},
+		{"unknown type", func(g *storage.PersistedGrant) { g.Type = "code" }, `grant type "code" is not one of authorization_code, refresh_token`},
+		{"long subject", func(g *storage.PersistedGrant) { g.Subject = long }, "grant subject is 513 bytes"},
+		{"no client", func(g *storage.PersistedGrant) { g.ClientID = "" }, "grant client id is empty"},
+		{"invalid session", func(g *storage.PersistedGrant) { g.SessionID = "\xff" }, "grant session id is not valid UTF-8"},
+		{"long family", func(g *storage.PersistedGrant) { g.FamilyID = long }, "grant family id is 513 bytes"},
+		{"nul in family", func(g *storage.PersistedGrant) { g.FamilyID = "f\x00" }, "grant family id contains a NUL byte"},
+		{"no created", func(g *storage.PersistedGrant) { g.Created = time.Time{} }, "grant has no created time"},
+		{"no expiry", func(g *storage.PersistedGrant) { g.Expires = time.Time{} }, "grant has no expiry"},
+		{"expires at created", func(g *storage.PersistedGrant) { g.Expires = g.Created.Add(time.Microsecond) }, "grant expires at or before it was created"},
+		{"expires before created", func(g *storage.PersistedGrant) { g.Expires = g.Created.Add(-time.Hour) }, "grant expires at or before it was created"},
+		{"consumed", func(g *storage.PersistedGrant) { g.Consumed = gnow }, "a new grant cannot be consumed already"},
+		{"data too large", func(g *storage.PersistedGrant) { g.Data = make([]byte, storage.MaxDataLen+1) }, "grant data is 1048577 bytes, over the limit of 1048576"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -470,7 +479,7 @@ func testGrantInvalid(t *testing.T, s storage.Store) {
 			wantInvalid(t, "CreateGrant", s.CreateGrant(ctx, g), tt.msg)
 		})
 	}
-	if gs, err := s.ListGrants(ctx, storage.GrantFilter{}, gnow); err != nil || len(gs) != 0 {
+	if gs, err := s.ListGrants(ctx, storage.PersistedGrantFilter{}, gnow); err != nil || len(gs) != 0 {
 		t.Fatalf("after refused creates ListGrants = %d grants, %v; want none", len(gs), err)
 	}
 
@@ -490,14 +499,16 @@ func testGrantInvalid(t *testing.T, s storage.Store) {
 	wantInvalid(t, "ConsumeGrant at the zero time", err, "now is the zero time")
 	_, err = s.ConsumeGrant(ctx, "a\x00", gnow)
 	wantInvalid(t, "ConsumeGrant with a NUL in the key", err, "grant key contains a NUL byte")
-	_, err = s.ListGrants(ctx, storage.GrantFilter{}, time.Time{})
+	_, err = s.ListGrants(ctx, storage.PersistedGrantFilter{}, time.Time{})
 	wantInvalid(t, "ListGrants at the zero time", err, "now is the zero time")
-	_, err = s.ListGrants(ctx, storage.GrantFilter{Subject: "a\x00"}, gnow)
+	_, err = s.ListGrants(ctx, storage.PersistedGrantFilter{Subject: "a\x00"}, gnow)
 	wantInvalid(t, "ListGrants with a NUL in the subject", err, "grant filter subject contains a NUL byte")
-	_, err = s.ListGrants(ctx, storage.GrantFilter{Type: "code"}, gnow)
+	_, err = s.ListGrants(ctx, storage.PersistedGrantFilter{Type: "code"}, gnow)
 	wantInvalid(t, "ListGrants with an unknown type", err, `grant type "code" is not one of`)
-	_, err = s.DeleteGrants(ctx, storage.GrantFilter{ClientID: long})
+	_, err = s.DeleteGrants(ctx, storage.PersistedGrantFilter{ClientID: long})
 	wantInvalid(t, "DeleteGrants with a long client id", err, "grant filter client id is 513 bytes")
+	_, err = s.DeleteGrants(ctx, storage.PersistedGrantFilter{FamilyID: "\xff"})
+	wantInvalid(t, "DeleteGrants with an invalid family id", err, "grant filter family id is not valid UTF-8")
 	wantInvalid(t, "DeleteGrant with an empty key", s.DeleteGrant(ctx, ""), "grant key is empty")
 	// None of them consumed or deleted anything.
 	checkGrant(t, s, sampleGrant("code"), gnow)

@@ -38,18 +38,30 @@ func orNil[S ~[]E, E any](s S) S {
 const jwks = `{ "keys":[{"kty":"EC","crv":"P-256",  "x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}],
 	"z":1, "a":"é"}`
 
+// claims are a client's own claims with unusual spacing, which a store that
+// re-encodes JSON would change.
+const claims = `{"tenant":  "acme",
+	"roles":["a","b"] ,"n":1.50}`
+
 func sampleClient(id string) storage.Client {
 	return storage.Client{
-		ID:   id,
-		Name: "Client " + id + " — l’appli",
+		ID:          id,
+		Name:        "Client " + id + " — l’appli",
+		Description: "Commandes en ligne\nsur deux lignes",
+		Disabled:    true,
+		Public:      false,
 		Secrets: []storage.ClientSecret{
 			{ID: "s2", Hash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", Description: "rotated in", Created: base, Expires: base.Add(48 * time.Hour)},
 			{ID: "s1", Hash: "$argon2id$v=19$m=65536,t=3,p=4$c2FsdB$aGFzaB", Created: base.Add(-time.Hour)},
 		},
-		GrantTypes:          []string{"client_credentials", "authorization_code", "refresh_token"},
-		Scopes:              []string{"openid", "api.write", "api.read"},
-		AccessTokenLifetime: 90 * time.Minute,
-		JWKS:                []byte(jwks),
+		GrantTypes:             []string{"client_credentials", "authorization_code", "refresh_token"},
+		Scopes:                 []string{"openid", "api.write", "api.read"},
+		AccessTokenLifetime:    90 * time.Minute,
+		JWKS:                   []byte(jwks),
+		Claims:                 []byte(claims),
+		CORSOrigins:            []string{"https://b.example", "https://a.example:8443"},
+		RedirectURIs:           []string{"https://b.example/cb", "https://a.example:8443/signin-oidc?x=1", "http://127.0.0.1/cb"},
+		PostLogoutRedirectURIs: []string{"https://b.example/", "https://a.example:8443/signout-callback-oidc"},
 	}
 }
 
@@ -61,6 +73,13 @@ func changeClient(c *storage.Client) {
 	c.AccessTokenLifetime = 0
 	c.JWKS = nil
 	c.JWKSURI = "https://client.example/" + c.ID + "/jwks"
+	c.Description = ""
+	c.Disabled = false
+	c.Public = true
+	c.Claims = []byte(`{"tenant":"other"}`)
+	c.CORSOrigins = nil
+	c.RedirectURIs = append(c.RedirectURIs[1:], "https://c.example/cb")
+	c.PostLogoutRedirectURIs = c.PostLogoutRedirectURIs[:1]
 }
 
 func scribbleClient(c *storage.Client) {
@@ -77,6 +96,14 @@ func scribbleClient(c *storage.Client) {
 	if len(c.JWKS) > 0 {
 		c.JWKS[0] = 'X'
 	}
+	if len(c.Claims) > 0 {
+		c.Claims[0] = 'X'
+	}
+	for _, l := range [][]string{c.CORSOrigins, c.RedirectURIs, c.PostLogoutRedirectURIs} {
+		if len(l) > 0 {
+			l[0] = "scribbled"
+		}
+	}
 }
 
 // wantClient is c as read back, except Created and Updated (which the store
@@ -90,6 +117,10 @@ func wantClient(c storage.Client) storage.Client {
 	c.GrantTypes = orNil(c.GrantTypes)
 	c.Scopes = orNil(c.Scopes)
 	c.JWKS = orNil(c.JWKS)
+	c.Claims = orNil(c.Claims)
+	c.CORSOrigins = orNil(c.CORSOrigins)
+	c.RedirectURIs = orNil(c.RedirectURIs)
+	c.PostLogoutRedirectURIs = orNil(c.PostLogoutRedirectURIs)
 	c.Created, c.Updated = time.Time{}, time.Time{}
 	return c
 }

@@ -25,6 +25,7 @@ func RunShared(t *testing.T, newStores func(t *testing.T) (first, second storage
 		{"DeleteExpiredAcrossInstances", testDeleteExpiredAcrossInstances},
 		{"GrantAcrossInstances", testGrantAcrossInstances},
 		{"ConcurrentConsumeAcrossInstances", testConcurrentConsumeAcrossInstances},
+		{"ConcurrentRotateAcrossInstances", testConcurrentRotateAcrossInstances},
 		{"ClientAcrossInstances", testClientAcrossInstances},
 		{"ConcurrentCreateAcrossInstances", testConcurrentCreateAcrossInstances},
 		{"ConcurrentUpdateAcrossInstances", testConcurrentUpdateAcrossInstances},
@@ -108,7 +109,7 @@ func testGrantAcrossInstances(t *testing.T, a, b storage.Store) {
 	if !errors.Is(err, storage.ErrConsumed) || !got.Consumed.Equal(instant(gnow)) {
 		t.Fatalf("ConsumeGrant on the other instance = %v, Consumed %v; want ErrConsumed, %v", err, got.Consumed, instant(gnow))
 	}
-	if n, err := b.DeleteGrants(ctx, storage.GrantFilter{Subject: "alice"}); err != nil || n != 1 {
+	if n, err := b.DeleteGrants(ctx, storage.PersistedGrantFilter{Subject: "alice"}); err != nil || n != 1 {
 		t.Fatalf("DeleteGrants on the other instance = %d, %v; want 1", n, err)
 	}
 	checkNoGrant(t, a, "code", gnow)
@@ -117,6 +118,11 @@ func testGrantAcrossInstances(t *testing.T, a, b storage.Store) {
 func testConcurrentConsumeAcrossInstances(t *testing.T, a, b storage.Store) {
 	stores := []storage.Store{a, b}
 	consumeRace(t, func(i int) storage.Store { return stores[i%2] })
+}
+
+func testConcurrentRotateAcrossInstances(t *testing.T, a, b storage.Store) {
+	stores := []storage.Store{a, b}
+	rotateRace(t, func(i int) storage.Store { return stores[i%2] })
 }
 
 // testClientAcrossInstances checks that a client written on one instance is

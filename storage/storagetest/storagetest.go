@@ -43,7 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"APIResource", append(kindTests(apiResourceKind), resourceTests...)},
 		{"IdentityResource", kindTests(identityResourceKind)},
 		{"SigningKey", append(kindTests(signingKeyKind), signingKeyTests...)},
-		{"Grant", grantTests},
+		{"Grant", append(grantTests, rotateTests...)},
 		{"ConfigVersion", configVersionTests},
 		{"DeleteExpired", []test{
 			{"Records", testDeleteExpiredRecords},
@@ -365,7 +365,7 @@ func testClose(t *testing.T, s storage.Store) {
 	_, errDelete := s.DeleteExpired(ctx, time.Now(), 10)
 	_, errGet := s.GetClient(ctx, "c")
 	_, errConsume := s.ConsumeGrant(ctx, "code", gnow)
-	_, errList := s.ListGrants(ctx, storage.GrantFilter{}, gnow)
+	_, errList := s.ListGrants(ctx, storage.PersistedGrantFilter{}, gnow)
 	_, errKeys := s.ListSigningKeys(ctx)
 	_, errVersion := s.ConfigVersion(ctx)
 	for _, c := range []struct {

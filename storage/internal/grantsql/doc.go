@@ -1,4 +1,4 @@
-// Package grantsql builds the SQL condition of a storage.GrantFilter for the
+// Package grantsql builds the SQL condition of a storage.PersistedGrantFilter for the
 // SQL adapters. It writes only constant, portable fragments (column names,
 // "=", "AND", "1 = 1") and numbered parameters whose mark the adapter gives
 // ("$" for PostgreSQL, "?" for SQLite); the values go in as arguments. The

@@ -11,17 +11,19 @@ import (
 func TestWhere(t *testing.T) {
 	tests := []struct {
 		name  string
-		f     storage.GrantFilter
+		f     storage.PersistedGrantFilter
 		mark  string
 		start int
 		where string
 		args  []any
 	}{
-		{name: "empty", f: storage.GrantFilter{}, mark: "$", start: 1, where: "1 = 1"},
-		{name: "postgres", f: storage.GrantFilter{Subject: "s", Type: "t"}, mark: "$", start: 2,
+		{name: "empty", f: storage.PersistedGrantFilter{}, mark: "$", start: 1, where: "1 = 1"},
+		{name: "postgres", f: storage.PersistedGrantFilter{Subject: "s", Type: "t"}, mark: "$", start: 2,
 			where: "subject = $2 AND type = $3", args: []any{"s", "t"}},
-		{name: "sqlite all", f: storage.GrantFilter{Subject: "s", ClientID: "c", SessionID: "x", Type: "t"}, mark: "?", start: 1,
-			where: "subject = ?1 AND client_id = ?2 AND session_id = ?3 AND type = ?4", args: []any{"s", "c", "x", "t"}},
+		{name: "sqlite all", f: storage.PersistedGrantFilter{Subject: "s", ClientID: "c", SessionID: "x", FamilyID: "f", Type: "t"}, mark: "?", start: 1,
+			where: "subject = ?1 AND client_id = ?2 AND session_id = ?3 AND family_id = ?4 AND type = ?5", args: []any{"s", "c", "x", "f", "t"}},
+		{name: "family", f: storage.PersistedGrantFilter{FamilyID: "f"}, mark: "$", start: 1,
+			where: "family_id = $1", args: []any{"f"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
