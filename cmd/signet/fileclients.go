@@ -38,6 +38,7 @@ func (a *app) fileClient(cfg *config.Config, path string, c *config.Client, apiS
 		AccessTokenLifetime: time.Duration(c.AccessTokenLifetime) * time.Second,
 		KeysURI:             c.JWKSURI,
 		Disabled:            !c.IsEnabled(),
+		Public:              c.RequireClientSecret != nil && !*c.RequireClientSecret,
 		CORSOrigins:         c.AllowedCorsOrigins,
 	}
 	expired := func(p string, at time.Time) {

@@ -22,11 +22,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signetid/signet/internal/catalog"
+	"github.com/signetid/signet/internal/clientauth"
 	"github.com/signetid/signet/internal/config"
+	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/internal/server"
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/internal/signing/managed"
+	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/storage"
 )
 
@@ -351,38 +354,42 @@ func requestSync(ctx context.Context, requests chan<- chan<- error) error {
 // newServer wires the token endpoint and the server.
 func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, logger *slog.Logger) *server.Server {
 	var srv *server.Server
-	endpoint := &grant.Endpoint{
+	auth := &clientauth.Authenticator{
 		Clients:    cat,
 		Replay:     db,
-		RemoteKeys: &grant.RemoteKeys{},
-		Signer:     svc.ring,
-		Resources:  cat.Resources,
-		Issuer:     func(r *http.Request) string { return srv.Issuer(r) },
+		RemoteKeys: &clientauth.RemoteKeys{},
 		Now:        a.now,
 		Logger:     logger,
-		TokenType:  svc.cfg.AccessTokenJwtType,
+		// Without a configured issuer, private_key_jwt is refused.
+		IssuerConfigured:        svc.cfg.Issuer != "",
+		StrictAssertionAudience: svc.cfg.StrictClientAssertionAudience,
 	}
-	// Without a configured issuer, private_key_jwt is refused.
-	endpoint.IssuerConfigured = svc.cfg.Issuer != ""
-	endpoint.StrictAssertionAudience = svc.cfg.StrictClientAssertionAudience
-	algs := make([]string, len(grant.AssertionAlgorithms))
-	for i, alg := range grant.AssertionAlgorithms {
-		algs[i] = string(alg)
-	}
+	token := grant.New(grant.Options{
+		Auth:    auth,
+		Tokens:  &tokens.Service{Signer: svc.ring, Resources: cat.Resources, Now: a.now, AccessTokenType: svc.cfg.AccessTokenJwtType},
+		Origins: cat.AllowedOrigin,
+		Logger:  logger,
+	})
+	var meta endpoint.Metadata
+	token.Describe(&meta)
 	hsts := svc.cfg.HSTS
 	srv = server.New(server.Options{
-		Issuer:      svc.cfg.Issuer,
-		TrustProxy:  svc.cfg.TrustProxy,
-		HSTS:        &server.HSTS{MaxAge: hsts.MaxAge, IncludeSubDomains: hsts.IncludeSubDomains, Preload: hsts.Preload},
-		Ring:        svc.ring,
-		Token:       endpoint,
-		TokenOrigin: cat.AllowedOrigin,
+		Issuer:     svc.cfg.Issuer,
+		TrustProxy: svc.cfg.TrustProxy,
+		HSTS:       &server.HSTS{MaxAge: hsts.MaxAge, IncludeSubDomains: hsts.IncludeSubDomains, Preload: hsts.Preload},
+		Ring:       svc.ring,
+		// The token endpoint takes the issuer from its request's context,
+		// where the server's chain will put it once it mounts endpoints by
+		// their Routes; until then it is put there here.
+		Token: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			token.ServeHTTP(w, r.WithContext(endpoint.WithIssuer(r.Context(), srv.Issuer(r))))
+		}),
 		Discovery: server.DiscoveryInfo{
-			GrantTypes:      grant.GrantTypes,
+			GrantTypes:      meta.GrantTypes,
 			Scopes:          svc.static.Scopes,
-			AuthMethods:     grant.AuthMethods,
-			AuthSigningAlgs: algs,
-			Claims:          []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope"},
+			AuthMethods:     meta.AuthMethods,
+			AuthSigningAlgs: meta.AuthSigningAlgs,
+			Claims:          meta.Claims,
 			SigningAlgs:     svc.ring.SigningAlgorithms(),
 		},
 		Ready: func(ctx context.Context) error {
