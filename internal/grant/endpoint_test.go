@@ -302,6 +302,9 @@ func TestTokenErrors(t *testing.T) {
 				t.Fatalf("status %d, error %v (%v); want %d %s", res.status, res.body["error"], res.body["error_description"], tt.status, tt.code)
 			}
 			desc, _ := res.body["error_description"].(string)
+			if tt.desc == "" {
+				t.Fatal("the case must give what the description says: any description contains \"\"")
+			}
 			if !strings.Contains(desc, tt.desc) {
 				t.Errorf("description %q, want %q", desc, tt.desc)
 			}
