@@ -11,11 +11,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/signetid/signet/internal/grant"
+
 	"github.com/spf13/cobra"
 
 	"github.com/signetid/signet/internal/certs"
 	"github.com/signetid/signet/internal/certs/dn"
-	"github.com/signetid/signet/internal/interimtoken"
 	"github.com/signetid/signet/internal/safefile"
 	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/internal/welcome"
@@ -156,7 +157,7 @@ func (a *app) configInit(c *configInitCmd) error {
 	if err != nil {
 		secretFile = paths[2]
 	}
-	curl := welcome.DevelopmentCurl("http://localhost:5000"+interimtoken.Path, &welcome.Development{ClientID: initClientID, Scope: initScope, SecretFile: secretFile})
+	curl := welcome.DevelopmentCurl("http://localhost:5000"+grant.Path, &welcome.Development{ClientID: initClientID, Scope: initScope, SecretFile: secretFile})
 	fmt.Fprintf(w, "\nNext\n  signet config check --config %s\n  signet serve --config %s\n  %s\n", c.out, c.out, curl)
 	fmt.Fprintf(w, "\nIt serves plain http on 127.0.0.1 only; before production, read the comments in %s (issuer, https, the certificate store).\n", c.out)
 	return nil

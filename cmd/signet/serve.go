@@ -22,15 +22,16 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signetid/signet/internal/catalog"
+	"github.com/signetid/signet/internal/clientauth"
 	"github.com/signetid/signet/internal/config"
 	"github.com/signetid/signet/internal/discovery"
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/internal/health"
-	"github.com/signetid/signet/internal/interimtoken"
 	"github.com/signetid/signet/internal/server"
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/internal/signing/managed"
+	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/internal/welcome"
 	"github.com/signetid/signet/storage"
 )
@@ -356,22 +357,22 @@ func requestSync(ctx context.Context, requests chan<- chan<- error) error {
 // newServer mounts the endpoints (discovery and the JWKS, the token
 // endpoint, the probes, the welcome page) in a server.
 func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, logger *slog.Logger) *server.Server {
-	token := &grant.Endpoint{
+	auth := &clientauth.Authenticator{
 		Clients:    cat,
 		Replay:     db,
-		RemoteKeys: &grant.RemoteKeys{},
-		Signer:     svc.ring,
-		Resources:  cat.Resources,
-		// The chain derived it (or refused the request) before the
-		// endpoint runs.
-		Issuer:    func(r *http.Request) string { return endpoint.Issuer(r.Context()) },
-		Now:       a.now,
-		Logger:    logger,
-		TokenType: svc.cfg.AccessTokenJwtType,
+		RemoteKeys: &clientauth.RemoteKeys{},
+		Now:        a.now,
+		Logger:     logger,
+		// Without a configured issuer, private_key_jwt is refused.
+		IssuerConfigured:        svc.cfg.Issuer != "",
+		StrictAssertionAudience: svc.cfg.StrictClientAssertionAudience,
 	}
-	// Without a configured issuer, private_key_jwt is refused.
-	token.IssuerConfigured = svc.cfg.Issuer != ""
-	token.StrictAssertionAudience = svc.cfg.StrictClientAssertionAudience
+	token := grant.New(grant.Options{
+		Auth:    auth,
+		Tokens:  &tokens.Service{Signer: svc.ring, Resources: cat.Resources, Now: a.now, AccessTokenType: svc.cfg.AccessTokenJwtType},
+		Origins: cat.AllowedOrigin,
+		Logger:  logger,
+	})
 	hsts := svc.cfg.HSTS
 	return server.New(server.Options{
 		Issuer:     svc.cfg.Issuer,
@@ -383,8 +384,7 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 				Scopes:        cat.Scopes,
 				VaryForwarded: svc.cfg.TrustProxy && svc.cfg.Issuer == "",
 			}),
-			// INTERIM: until internal/grant's endpoint mounts itself.
-			&interimtoken.Endpoint{Token: token, AllowedOrigin: cat.AllowedOrigin},
+			token,
 			&health.Endpoint{
 				Keys: svc.ring,
 				Ready: func(ctx context.Context) error {
@@ -434,7 +434,7 @@ func (a *app) logStartup(logger *slog.Logger, svc *services, base, addr string, 
 		logger.Info(fmt.Sprintf("no issuer is configured: each request's issuer, and the iss of the tokens it gets, is the scheme and host it was sent to, so %s://localhost%s and %s://127.0.0.1%s are two issuers; set issuer to the URL clients and APIs use", scheme, port, scheme, port))
 	}
 	if svc.development != nil {
-		curl := welcome.DevelopmentCurl(base+interimtoken.Path, svc.development)
+		curl := welcome.DevelopmentCurl(base+grant.Path, svc.development)
 		if strings.EqualFold(svc.cfg.Log.Format, "json") {
 			logger.Info("get a token", slog.String("curl", curl))
 		} else {

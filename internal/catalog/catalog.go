@@ -28,8 +28,8 @@ import (
 	"time"
 
 	"github.com/signetid/signet/internal/client"
-	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/internal/logattr"
+	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/storage"
 )
 
@@ -75,7 +75,7 @@ type snapshot struct {
 	clients map[string]*client.Client
 	// origins are the browser origins of the enabled clients.
 	origins   map[string]bool
-	resources grant.Resources
+	resources tokens.Resources
 	version   int64
 	loaded    bool // the database was read (false: file only, so far)
 	conflicts []string
@@ -227,7 +227,7 @@ func (c *Catalog) checkKeyClients(clients []storage.Client, snap *snapshot) {
 		slog.Int("clients", len(ids)), logattr.Text("client_ids", strings.Join(ids, " ")))
 }
 
-// Client implements grant.Clients from the snapshot: no database read.
+// Client implements clientauth.Clients from the snapshot: no database read.
 // Until the database has been read (it was unreachable at startup), an id
 // the file does not define may be the database's: the answer is
 // storage.ErrUnavailable (503, retry), not "unknown client" (401, which a
@@ -251,7 +251,7 @@ func (c *Catalog) Client(_ context.Context, id string) (*client.Client, error) {
 func (c *Catalog) AllowedOrigin(origin string) bool { return c.snap.Load().origins[origin] }
 
 // Resources returns the scopes and resources now.
-func (c *Catalog) Resources() grant.Resources { return c.snap.Load().resources }
+func (c *Catalog) Resources() tokens.Resources { return c.snap.Load().resources }
 
 // Scopes returns the known scopes and a version that changes with them,
 // for the discovery document's cache.

@@ -40,6 +40,12 @@ type Client struct {
 	// Disabled clients are refused as unknown ones are (IdentityServer's
 	// Enabled: false).
 	Disabled bool
+	// Public clients (IdentityServer's RequireClientSecret: false: an app
+	// in a browser or on a device, which cannot keep a secret)
+	// authenticate with their client_id alone, where an endpoint accepts
+	// that (token_endpoint_auth_method none); the grants that need a
+	// client that proves who it is (client_credentials) refuse them.
+	Public bool
 	// Claims are the client's own claims for its access tokens, as a JSON
 	// object ({"client_tenant":"contoso"}), encoded once; nil for none.
 	Claims []byte

@@ -1,10 +1,16 @@
-// Package grant implements the token endpoint (/connect/token): it parses
-// the request once, authenticates the client (client_secret_basic,
-// client_secret_post, private_key_jwt), runs the grant for the grant_type,
-// and writes the response. The shared steps live on the Endpoint, so a grant
-// only fills in what is its own and cannot forget one.
+// Package grant implements the token endpoint (/connect/token). The
+// endpoint runs the steps every grant shares, once: it parses the request
+// (Request), authenticates the client (internal/clientauth), checks that
+// the client may use the grant type, and hands the request to the Grant
+// registered for its grant_type, which fills in only what is its own and
+// issues its tokens through internal/tokens. GrantTypes, the list the CLI
+// and discovery show, is derived from the registered grants.
 //
-// It speaks the protocol through internal/oauth, signs through
-// internal/signing, and declares the narrow interfaces it needs of storage
-// (Clients, ReplayCache) where it uses them.
+// The endpoint implements internal/endpoint's contract: its Routes (the
+// POST, the CORS preflight of its clients' browser origins, and a 405 for
+// every other method) and what it adds to discovery (Describe).
+//
+// It imports internal/clientauth, internal/tokens, internal/client,
+// internal/endpoint and internal/oauth; never internal/server or another
+// endpoint package.
 package grant

@@ -4,20 +4,14 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha1"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,9 +19,12 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/signetid/signet/internal/client"
+	"github.com/signetid/signet/internal/clientauth"
+	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/internal/signing"
+	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/storage/memory"
 )
 
@@ -59,35 +56,51 @@ func ring(testing.TB) *signing.Ring { return testRing }
 type fixture struct {
 	t         testing.TB
 	endpoint  *Endpoint
+	auth      *clientauth.Authenticator
+	tokens    *tokens.Service
+	clients   client.Static
 	clientKey *ecdsa.PrivateKey
 	secret    string
 	now       time.Time
 }
 
-func newFixture(t testing.TB) *fixture {
+// newFixture makes a token endpoint of the built-in grants, with clients
+// "app" (secrets), "jwt-app" (private_key_jwt), "no-cc" (not allowed
+// client_credentials) and "spa" (public); options change its Options
+// before it is made.
+func newFixture(t testing.TB, options ...func(*fixture, *Options)) *fixture {
 	t.Helper()
 	f := &fixture{t: t, secret: secret.Generate(), now: time.Now()}
 	f.clientKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	h, _ := secret.Parse(secret.Hash(f.secret))
 	old, _ := secret.Parse(secret.Hash("expired-secret"))
 	jwk := jose.JSONWebKey{Key: f.clientKey.Public(), KeyID: "client-key-1", Algorithm: "ES256", Use: "sig"}
-	clients := client.Static{
+	f.clients = client.Static{
 		"app": {ID: "app", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1", "api2"},
 			Secrets: []client.Secret{{Hash: h}, {Hash: old, Expires: f.now.Add(-time.Hour)}}, AccessTokenLifetime: 10 * time.Minute},
 		"jwt-app": {ID: "jwt-app", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1"},
 			Keys: &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{jwk}}},
 		"no-cc": {ID: "no-cc", GrantTypes: []string{"authorization_code"}, Scopes: []string{"api1"}, Secrets: []client.Secret{{Hash: h}}},
+		"spa":   {ID: "spa", Public: true, GrantTypes: []string{"client_credentials", publicGrantType}, Scopes: []string{"api1"}},
 	}
-	f.endpoint = &Endpoint{
-		Clients: clients, Replay: memory.New(memory.Options{}), RemoteKeys: &RemoteKeys{},
-		Signer: ring(t),
-		Resources: func() Resources {
-			return Resources{Scopes: []string{"api1", "api2"}, ByScope: map[string][]string{"api1": {"https://api.example.com"}}}
-		},
-		Issuer:           func(*http.Request) string { return issuer },
+	now := func() time.Time { return f.now }
+	f.auth = &clientauth.Authenticator{
+		Clients: f.clients, Replay: memory.New(memory.Options{}), RemoteKeys: &clientauth.RemoteKeys{},
 		IssuerConfigured: true,
-		Now:              func() time.Time { return f.now },
+		Now:              now,
 	}
+	f.tokens = &tokens.Service{
+		Signer: ring(t),
+		Resources: func() tokens.Resources {
+			return tokens.Resources{Scopes: []string{"api1", "api2"}, ByScope: map[string][]string{"api1": {"https://api.example.com"}}}
+		},
+		Now: now,
+	}
+	opts := Options{Auth: f.auth, Tokens: f.tokens}
+	for _, o := range options {
+		o(f, &opts)
+	}
+	f.endpoint = New(opts)
 	return f
 }
 
@@ -100,6 +113,7 @@ type result struct {
 func (f *fixture) post(form url.Values, mutate ...func(*http.Request)) result {
 	f.t.Helper()
 	r := httptest.NewRequest(http.MethodPost, "/connect/token", strings.NewReader(form.Encode()))
+	r = r.WithContext(endpoint.WithIssuer(r.Context(), issuer))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	for _, m := range mutate {
 		m(r)
@@ -245,6 +259,10 @@ func TestTokenErrors(t *testing.T) {
 		{"malformed basic", cc, []func(*http.Request){func(r *http.Request) { r.Header.Set("Authorization", "Basic !!!") }}, "invalid_client", 401, "not valid base64"},
 		{"bearer instead of basic", cc, []func(*http.Request){func(r *http.Request) { r.Header.Set("Authorization", "Bearer abc") }}, "invalid_client", 401, "Basic scheme"},
 		{"grant not allowed", cc, []func(*http.Request){basic("no-cc", f.secret)}, "unauthorized_client", 400, "may not use grant_type client_credentials"},
+		{"client_id alone of a confidential client", with(cc, "client_id", "app"), nil, "invalid_client", 401, "the client did not authenticate: use client_secret_basic, client_secret_post or private_key_jwt"},
+		{"client_id alone of an unknown client", with(cc, "client_id", "nobody"), nil, "invalid_client", 401, "the client did not authenticate: use client_secret_basic, client_secret_post or private_key_jwt"},
+		{"public client, client_credentials", with(cc, "client_id", "spa"), nil, "unauthorized_client", 400,
+			"client 'spa' is a public client (requireClientSecret: false), and grant_type client_credentials needs a confidential client, one that authenticates with a secret or private_key_jwt"},
 		{"scope not allowed", with(cc, "scope", "api1 admin"), []func(*http.Request){basic("app", f.secret)}, "invalid_scope", 400, `scope 'admin' is unknown or not allowed`},
 		{"repeated parameter", url.Values{"grant_type": {"client_credentials", "client_credentials"}}, []func(*http.Request){basic("app", f.secret)}, "invalid_request", 400, `'grant_type' is repeated`},
 		{"wrong content type", cc, []func(*http.Request){basic("app", f.secret), func(r *http.Request) { r.Header.Set("Content-Type", "application/json") }}, "invalid_request", 400, "application/x-www-form-urlencoded"},
@@ -255,7 +273,7 @@ func TestTokenErrors(t *testing.T) {
 		{"assertion without type", url.Values{"grant_type": {"client_credentials"}, "client_assertion": {replayed}}, nil, "invalid_request", 400, "without client_assertion_type"},
 		{"assertion of another type", with(assertionForm(replayed), "client_assertion_type", "urn:x"), nil, "invalid_client", 401, "is not supported"},
 		{"assertion not a JWT", assertionForm("not.a.jwt"), nil, "invalid_client", 401, "not a signed JWT"},
-		{"assertion alg none", assertionForm(base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`)) + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"jwt-app"}`)) + "."), nil, "invalid_client", 401, ""},
+		{"assertion alg none", assertionForm(base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`)) + "." + base64.RawURLEncoding.EncodeToString([]byte(`{"sub":"jwt-app"}`)) + "."), nil, "invalid_client", 401, "client assertion: its algorithm is not allowed; sign it with one of [RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA] (no none, no HMAC)"},
 		{"assertion HS256", assertionForm(hs256(t)), nil, "invalid_client", 401, "algorithm is not allowed"},
 		{"assertion expired", assertionForm(claims(func(c map[string]any) { c["exp"] = f.now.Add(-5 * time.Minute).Unix() })), nil, "invalid_client", 401, "it expired"},
 		{"assertion without exp", assertionForm(claims(func(c map[string]any) { delete(c, "exp") })), nil, "invalid_client", 401, "has no exp"},
@@ -284,12 +302,20 @@ func TestTokenErrors(t *testing.T) {
 				t.Fatalf("status %d, error %v (%v); want %d %s", res.status, res.body["error"], res.body["error_description"], tt.status, tt.code)
 			}
 			desc, _ := res.body["error_description"].(string)
+			if tt.desc == "" {
+				t.Fatal("the case must give what the description says: any description contains \"\"")
+			}
 			if !strings.Contains(desc, tt.desc) {
 				t.Errorf("description %q, want %q", desc, tt.desc)
 			}
-			basicUsed := len(tt.mutate) > 0 && res.status == 401 && tt.name != "assertion replayed"
-			if got := res.header.Get("WWW-Authenticate"); basicUsed && strings.Contains(tt.name, "basic") && got == "" {
-				t.Error("invalid_client after Basic without WWW-Authenticate")
+			// Every 401 carries the Basic challenge (RFC 6749 §5.2 after
+			// Basic, RFC 9110 §15.5.2 for any 401); no other status does.
+			want := ""
+			if res.status == http.StatusUnauthorized {
+				want = `Basic realm="signet", charset="UTF-8"`
+			}
+			if got := strings.Join(res.header.Values("WWW-Authenticate"), "\n"); got != want {
+				t.Errorf("WWW-Authenticate %q, want %q", got, want)
 			}
 			if tt.status == 405 && res.header.Get("Allow") != "POST" {
 				t.Errorf("Allow %q", res.header.Get("Allow"))
@@ -320,99 +346,11 @@ func otherKeyAssertion(t *testing.T, f *fixture) string {
 	return tok
 }
 
-// A jwksUri is fetched, cached, and fetched again for an unknown kid.
-func TestRemoteKeys(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	var fetches int
-	var mu sync.Mutex
-	current := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: f.clientKey.Public(), KeyID: "client-key-1", Algorithm: "ES256", Use: "sig"}}}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		defer mu.Unlock()
-		fetches++
-		_ = json.NewEncoder(w).Encode(current)
-	}))
-	defer srv.Close()
-	f.endpoint.Clients.(client.Static)["jwt-app"].Keys = nil
-	f.endpoint.Clients.(client.Static)["jwt-app"].KeysURI = srv.URL
-	f.endpoint.RemoteKeys = &RemoteKeys{MinRefresh: time.Nanosecond}
-	for range 3 {
-		if res := f.post(assertionForm(f.assertion(f.goodClaims()))); res.status != 200 {
-			t.Fatalf("%v", res.body)
-		}
-	}
-	if fetches != 1 {
-		t.Fatalf("%d fetches for three requests, want 1 (cached)", fetches)
-	}
-	// The client rotates its key: the new kid makes one refetch.
-	newKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	mu.Lock()
-	current.Keys = append(current.Keys, jose.JSONWebKey{Key: newKey.Public(), KeyID: "client-key-2", Algorithm: "ES256", Use: "sig"})
-	mu.Unlock()
-	f.clientKey = newKey
-	res := f.post(assertionForm(f.assertion(f.goodClaims(), func(o *jose.SignerOptions) { o.WithHeader("kid", "client-key-2") })))
-	if res.status != 200 || fetches != 2 {
-		t.Fatalf("after rotation: %v, %d fetches", res.body, fetches)
-	}
-}
-
-func TestParseClientKeysRefusesPrivateAndSymmetric(t *testing.T) {
-	t.Parallel()
-	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	for name, set := range map[string]jose.JSONWebKeySet{
-		"private":   {Keys: []jose.JSONWebKey{{Key: priv, KeyID: "p"}}},
-		"symmetric": {Keys: []jose.JSONWebKey{{Key: []byte("0123456789abcdef"), KeyID: "s"}}},
-		"empty":     {},
-	} {
-		data, _ := json.Marshal(set)
-		if _, err := client.ParseKeys(data); err == nil {
-			t.Errorf("%s: accepted", name)
-		}
-	}
-}
-
-// The replay cache refuses a second use across the endpoint's lifetime.
-var _ ReplayCache = memory.New(memory.Options{})
-
-// MSAL names its key by kid (the certificate's thumbprint) and sends x5t:
-// a client key set that names the key otherwise is matched by x5t.
-func TestAssertionMatchedByX5T(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	cert := selfSigned(t, f.clientKey)
-	sum := sha1.Sum(cert.Raw)
-	keys := f.endpoint.Clients.(client.Static)["jwt-app"].Keys
-	keys.Keys[0].KeyID = "rfc7638-style-kid"
-	keys.Keys[0].Certificates = []*x509.Certificate{cert}
-	keys.Keys[0].CertificateThumbprintSHA1 = sum[:]
-	tok := f.assertion(f.goodClaims(), func(o *jose.SignerOptions) {
-		o.WithHeader("kid", strings.ToUpper(hex.EncodeToString(sum[:]))).WithHeader("x5t", base64.RawURLEncoding.EncodeToString(sum[:]))
-	})
-	if res := f.post(assertionForm(tok)); res.status != 200 {
-		t.Fatalf("%v", res.body)
-	}
-}
-
-func selfSigned(t *testing.T, key *ecdsa.PrivateKey) *x509.Certificate {
-	t.Helper()
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "client"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
-}
-
 // accessTokenJwtType: JWT, for validators that refuse at+jwt.
 func TestTokenTypeJWT(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	f.endpoint.TokenType = "JWT"
+	f.tokens.AccessTokenType = "JWT"
 	res := f.post(url.Values{"grant_type": {"client_credentials"}}, basic("app", f.secret))
 	if res.status != 200 {
 		t.Fatalf("%v", res.body)

@@ -47,9 +47,12 @@ func (l *lockedBuffer) String() string {
 // bounded, and says the value was cut and how long it was.
 func TestRequestValuesBounded(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
 	logs := &lockedBuffer{}
-	f.endpoint.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f := newFixture(t, func(f *fixture, o *Options) {
+		o.Logger = logger
+		f.auth.Logger = logger
+	})
 	huge := strings.Repeat("x", 60<<10)
 	// An assertion is at most 16 KiB: its sub can be some 10 KiB.
 	bigSub := strings.Repeat("s", 10<<10)

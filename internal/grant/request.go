@@ -1,14 +1,14 @@
 package grant
 
 import (
-	"encoding/base64"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
-	"strings"
 
+	"github.com/signetid/signet/internal/client"
+	"github.com/signetid/signet/internal/clientauth"
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
 )
@@ -17,24 +17,29 @@ import (
 // kilobytes, and nothing legitimate comes near this.
 const MaxRequestBytes = 64 << 10
 
-// singleParameters are the parameters that must not repeat (RFC 6749 §3.2);
-// others may (RFC 8707's resource does).
-var singleParameters = []string{"grant_type", "scope", "client_id", "client_secret", "client_assertion", "client_assertion_type", "code", "redirect_uri", "code_verifier", "refresh_token"}
+// singleParameters are the grants' parameters that must not repeat (RFC
+// 6749 §3.2; clientauth.Parse checks its own); others may (RFC 8707's
+// resource does).
+var singleParameters = []string{"grant_type", "scope", "code", "redirect_uri", "code_verifier", "refresh_token"}
 
 // Request is a token request, parsed once so that a grant never reaches
-// into the raw form.
+// into the raw HTTP request. The endpoint fills in Issuer, Client and
+// AuthMethod before it hands the request to a grant.
 type Request struct {
 	GrantType string
 	Scope     string
-	// Client authentication as sent; at most one method is used.
-	BasicID, BasicSecret string
-	HasBasic             bool
-	ClientID             string
-	ClientSecret         string
-	AssertionType        string
-	Assertion            string
+	// Credentials are the client authentication as sent.
+	Credentials clientauth.Credentials
 	// Form is the whole body, for grants with parameters of their own.
 	Form url.Values
+
+	// Issuer is the request's issuer.
+	Issuer string
+	// Client is the authenticated client, allowed the grant type.
+	Client *client.Client
+	// AuthMethod is how it authenticated (clientauth.None for a public
+	// client).
+	AuthMethod clientauth.Method
 }
 
 // ParseRequest reads a token request: a POST with an
@@ -70,52 +75,9 @@ func parseRequest(contentType string, authorization []string, body []byte) (*Req
 			return nil, oauth.Errorf(oauth.InvalidRequest, "parameter %q is repeated; each parameter may be sent once (RFC 6749 section 3.2)", k)
 		}
 	}
-	req := &Request{
-		GrantType:     form.Get("grant_type"),
-		Scope:         form.Get("scope"),
-		ClientID:      form.Get("client_id"),
-		ClientSecret:  form.Get("client_secret"),
-		AssertionType: form.Get("client_assertion_type"),
-		Assertion:     form.Get("client_assertion"),
-		Form:          form,
+	cr, oerr := clientauth.Parse(form, authorization)
+	if oerr != nil {
+		return nil, oerr
 	}
-	switch len(authorization) {
-	case 0:
-	case 1:
-		id, secret, err := parseBasic(authorization[0])
-		if err != nil {
-			return nil, &oauth.Error{Code: oauth.InvalidClient, Description: err.Error(), Status: http.StatusUnauthorized, Challenge: `Basic realm="signet", charset="UTF-8"`}
-		}
-		req.BasicID, req.BasicSecret, req.HasBasic = id, secret, true
-	default:
-		return nil, oauth.Errorf(oauth.InvalidRequest, "the Authorization header is repeated")
-	}
-	return req, nil
-}
-
-// parseBasic reads "Basic base64(urlencode(id):urlencode(secret))", the
-// encoding of RFC 6749 §2.3.1.
-func parseBasic(h string) (id, secret string, err error) {
-	scheme, value, _ := strings.Cut(strings.TrimSpace(h), " ")
-	if !strings.EqualFold(scheme, "Basic") {
-		return "", "", fmt.Errorf("the Authorization header must use the Basic scheme for client authentication, not %q", logattr.Cut(scheme))
-	}
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(value))
-	if err != nil {
-		return "", "", fmt.Errorf("the Basic credentials are not valid base64")
-	}
-	rawID, rawSecret, ok := strings.Cut(string(raw), ":")
-	if !ok {
-		return "", "", fmt.Errorf("the Basic credentials must be client_id:client_secret")
-	}
-	if id, err = url.QueryUnescape(rawID); err != nil {
-		return "", "", fmt.Errorf("the Basic client_id is not form-url-encoded (RFC 6749 §2.3.1)")
-	}
-	if secret, err = url.QueryUnescape(rawSecret); err != nil {
-		return "", "", fmt.Errorf("the Basic client_secret is not form-url-encoded (RFC 6749 §2.3.1)")
-	}
-	if id == "" {
-		return "", "", fmt.Errorf("the Basic client_id is empty")
-	}
-	return id, secret, nil
+	return &Request{GrantType: form.Get("grant_type"), Scope: form.Get("scope"), Credentials: cr, Form: form}, nil
 }

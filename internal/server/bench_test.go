@@ -10,8 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/signetid/signet/internal/grant"
+
 	"github.com/signetid/signet/internal/discovery"
-	"github.com/signetid/signet/internal/interimtoken"
 	"github.com/signetid/signet/internal/server"
 )
 
@@ -129,7 +130,7 @@ func BenchmarkToken(b *testing.B) {
 	auth := "Basic " + base64.StdEncoding.EncodeToString([]byte("app:"+url.QueryEscape(appSecret)))
 	b.ReportAllocs()
 	for b.Loop() {
-		r := httptest.NewRequest(http.MethodPost, interimtoken.Path, strings.NewReader(body))
+		r := httptest.NewRequest(http.MethodPost, grant.Path, strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		r.Header.Set("Authorization", auth)
 		w := httptest.NewRecorder()

@@ -12,10 +12,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/signetid/signet/internal/grant"
+
 	"github.com/signetid/signet/internal/discovery"
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/health"
-	"github.com/signetid/signet/internal/interimtoken"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/server"
 	"github.com/signetid/signet/internal/welcome"
@@ -82,8 +83,10 @@ func TestMiddlewareWrapsEveryRoute(t *testing.T) {
 		"* " + discovery.PathOAuthMetadata + " api refuse=true",
 		"* " + health.PathLive + " health refuse=true",
 		"* " + health.PathReady + " health refuse=true",
-		"* " + interimtoken.Path + " api refuse=true", // the token endpoint's route
-		"* " + interimtoken.Path + " api refuse=true", // its path's fallback, never used
+		"* " + grant.Path + " api refuse=true", // the token endpoint's other methods
+		"* " + grant.Path + " api refuse=true", // its path's fallback, never used
+		"POST " + grant.Path + " api refuse=true",
+		"OPTIONS " + grant.Path + " api refuse=true",
 		"GET / page refuse=true",
 		"GET " + discovery.Path + " api refuse=true",
 		"GET " + discovery.PathJWKS + " api refuse=true",
@@ -108,13 +111,13 @@ func TestMiddlewareWrapsEveryRoute(t *testing.T) {
 		{method: "GET", target: discovery.PathJWKS, status: 200, via: "GET " + discovery.PathJWKS},
 		{method: "HEAD", target: discovery.PathJWKS, status: 200, via: "GET " + discovery.PathJWKS},
 		{method: "POST", target: discovery.PathJWKS, status: 405, via: "* " + discovery.PathJWKS},
-		{method: "GET", target: interimtoken.Path, status: 405, via: "* " + interimtoken.Path},
+		{method: "GET", target: grant.Path, status: 405, via: "* " + grant.Path},
 		{method: "GET", target: "/", status: 200, via: "GET /"},
 		{method: "GET", target: "/nothing-here", status: 404, via: "* -"},
 		{method: "GET", target: "//healthz", status: 307, via: "* -"},
 		{method: "DELETE", target: health.PathLive, status: 405, via: "* " + health.PathLive},
 		{method: "GET", target: discovery.Path, header: []string{"X-Test-Limit", "1"}, status: 429, via: "GET " + discovery.Path},
-		{method: "POST", target: interimtoken.Path, header: []string{"X-Test-Limit", "1"}, status: 429, via: "* " + interimtoken.Path},
+		{method: "POST", target: grant.Path, header: []string{"X-Test-Limit", "1"}, status: 429, via: "POST " + grant.Path},
 	} {
 		hooks.mu.Lock()
 		hooks.requests = nil
@@ -132,7 +135,7 @@ func TestMiddlewareWrapsEveryRoute(t *testing.T) {
 		if tt.status == 429 {
 			// Each route's refusal is its endpoint's: JSON for the token
 			// endpoint, plain text for the others.
-			json := tt.target == interimtoken.Path
+			json := tt.target == grant.Path
 			if got := strings.HasPrefix(res.header.Get("Content-Type"), "application/json"); got != json {
 				t.Errorf("%s refused as %q: %s", tt.target, res.header.Get("Content-Type"), res.body)
 			}

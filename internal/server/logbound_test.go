@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/signetid/signet/internal/interimtoken"
+	"github.com/signetid/signet/internal/grant"
 )
 
 // maxLogLine bounds every log line a request writes, whatever it sends: each
@@ -28,7 +28,7 @@ func TestRequestLogBounded(t *testing.T) {
 	r.Method = strings.Repeat("M", 10<<10)
 	do(srv, r)
 	id := strings.Repeat("c", 60<<10)
-	r = httptest.NewRequest(http.MethodPost, interimtoken.Path, strings.NewReader(url.Values{"grant_type": {"client_credentials"}}.Encode()))
+	r = httptest.NewRequest(http.MethodPost, grant.Path, strings.NewReader(url.Values{"grant_type": {"client_credentials"}}.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(id+":wrong")))
 	if res := do(srv, r); res.status != http.StatusUnauthorized {

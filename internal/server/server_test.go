@@ -34,15 +34,16 @@ import (
 
 	"github.com/signetid/signet/internal/certs"
 	"github.com/signetid/signet/internal/client"
+	"github.com/signetid/signet/internal/clientauth"
 	"github.com/signetid/signet/internal/discovery"
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/internal/health"
-	"github.com/signetid/signet/internal/interimtoken"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/internal/server"
 	"github.com/signetid/signet/internal/signing"
+	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/internal/welcome"
 	"github.com/signetid/signet/storage/memory"
 )
@@ -193,28 +194,30 @@ func newServer(t testing.TB, opts setup) *server.Server {
 
 // tokenEndpoint is the token endpoint as serve mounts it, with a secret
 // client "app".
-func tokenEndpoint(t testing.TB, ring *signing.Ring, logger *slog.Logger, origin func(string) bool) *interimtoken.Endpoint {
+func tokenEndpoint(t testing.TB, ring *signing.Ring, logger *slog.Logger, origin func(string) bool) *grant.Endpoint {
 	t.Helper()
 	h, err := secret.Parse(secret.Hash(appSecret))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &interimtoken.Endpoint{
-		Token: &grant.Endpoint{
+	return grant.New(grant.Options{
+		Auth: &clientauth.Authenticator{
 			Clients: client.Static{
 				"app": {ID: "app", Secrets: []client.Secret{{Hash: h}}, GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1"}},
 			},
 			Replay:     memory.New(memory.Options{}),
-			RemoteKeys: &grant.RemoteKeys{},
-			Signer:     ring,
-			Resources: func() grant.Resources {
-				return grant.Resources{Scopes: []string{"api1"}, ByScope: map[string][]string{"api1": {"https://api.example.com"}}}
-			},
-			Issuer: func(r *http.Request) string { return endpoint.Issuer(r.Context()) },
-			Logger: logger,
+			RemoteKeys: &clientauth.RemoteKeys{},
+			Logger:     logger,
 		},
-		AllowedOrigin: origin,
-	}
+		Tokens: &tokens.Service{
+			Signer: ring,
+			Resources: func() tokens.Resources {
+				return tokens.Resources{Scopes: []string{"api1"}, ByScope: map[string][]string{"api1": {"https://api.example.com"}}}
+			},
+		},
+		Origins: origin,
+		Logger:  logger,
+	})
 }
 
 const appSecret = "app-secret-0123456789-abcdefghijklmnopqrstuv"
@@ -409,7 +412,7 @@ func TestIssuer(t *testing.T) {
 					continue
 				}
 				doc := res.json(t)
-				if doc["issuer"] != tt.want || doc["jwks_uri"] != tt.want+discovery.PathJWKS || doc["token_endpoint"] != tt.want+interimtoken.Path {
+				if doc["issuer"] != tt.want || doc["jwks_uri"] != tt.want+discovery.PathJWKS || doc["token_endpoint"] != tt.want+grant.Path {
 					t.Errorf("issuer %v, jwks_uri %v, token_endpoint %v; want them under %s", doc["issuer"], doc["jwks_uri"], doc["token_endpoint"], tt.want)
 				}
 			}
@@ -728,22 +731,22 @@ func TestRequestLogHasNoSecrets(t *testing.T) {
 				return resp.StatusCode, m
 			}
 			cc := url.Values{"grant_type": {"client_credentials"}}
-			status, ok := post(interimtoken.Path+"?client_secret="+querySecret, cc, "app", appSecret)
+			status, ok := post(grant.Path+"?client_secret="+querySecret, cc, "app", appSecret)
 			if status != 200 {
 				t.Fatalf("basic: %d %v", status, ok)
 			}
 			token := ok["access_token"].(string)
-			if status, m := post(interimtoken.Path, url.Values{"grant_type": {"client_credentials"}, "client_id": {"app"}, "client_secret": {appSecret}}, "", ""); status != 200 {
+			if status, m := post(grant.Path, url.Values{"grant_type": {"client_credentials"}, "client_id": {"app"}, "client_secret": {appSecret}}, "", ""); status != 200 {
 				t.Fatalf("post: %d %v", status, m)
 			}
-			if status, _ := post(interimtoken.Path, cc, "app", wrongSecret); status != 401 {
+			if status, _ := post(grant.Path, cc, "app", wrongSecret); status != 401 {
 				t.Fatalf("wrong secret: %d", status)
 			}
-			if status, _ := post(interimtoken.Path, url.Values{"grant_type": {"client_credentials"}, "client_id": {"app"}, "client_secret": {bodySecret}}, "", ""); status != 401 {
+			if status, _ := post(grant.Path, url.Values{"grant_type": {"client_credentials"}, "client_id": {"app"}, "client_secret": {bodySecret}}, "", ""); status != 401 {
 				t.Fatalf("wrong secret (post): %d", status)
 			}
 			assertion := "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJub2JvZHkifQ.c2lnbmF0dXJl"
-			if status, _ := post(interimtoken.Path, url.Values{"grant_type": {"client_credentials"}, "client_assertion_type": {oauth.ClientAssertionJWT}, "client_assertion": {assertion}}, "", ""); status != 401 {
+			if status, _ := post(grant.Path, url.Values{"grant_type": {"client_credentials"}, "client_assertion_type": {oauth.ClientAssertionJWT}, "client_assertion": {assertion}}, "", ""); status != 401 {
 				t.Fatalf("assertion: %d", status)
 			}
 
@@ -755,7 +758,7 @@ func TestRequestLogHasNoSecrets(t *testing.T) {
 			}
 			var lines []string
 			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
-				if strings.Contains(line, "request") && strings.Contains(line, interimtoken.Path) {
+				if strings.Contains(line, "request") && strings.Contains(line, grant.Path) {
 					lines = append(lines, line)
 				}
 			}
@@ -765,7 +768,7 @@ func TestRequestLogHasNoSecrets(t *testing.T) {
 			for i, want := range []string{"200", "200", "401", "401", "401"} {
 				line := lines[i]
 				if format == "text" {
-					for _, attr := range []string{"msg=request", "method=POST", "path=" + interimtoken.Path, "status=" + want, "duration="} {
+					for _, attr := range []string{"msg=request", "method=POST", "path=" + grant.Path, "status=" + want, "duration="} {
 						if !strings.Contains(line, attr) {
 							t.Errorf("request line %d lacks %s: %s", i, attr, line)
 						}
@@ -776,7 +779,7 @@ func TestRequestLogHasNoSecrets(t *testing.T) {
 				if err := json.Unmarshal([]byte(line), &m); err != nil {
 					t.Fatal(err)
 				}
-				if m["msg"] != "request" || m["method"] != "POST" || m["path"] != interimtoken.Path || m["status"] != must(json.Number(want).Float64()) || m["duration"] == nil {
+				if m["msg"] != "request" || m["method"] != "POST" || m["path"] != grant.Path || m["status"] != must(json.Number(want).Float64()) || m["duration"] == nil {
 					t.Errorf("request line %d: %v", i, m)
 				}
 			}
@@ -1131,7 +1134,7 @@ func TestIssuerRefusesHostsThatAreNotNames(t *testing.T) {
 	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"api1"}}
 	request := func(path, host, forwarded string) response {
 		var r *http.Request
-		if path == interimtoken.Path {
+		if path == grant.Path {
 			r = httptest.NewRequest(http.MethodPost, path, strings.NewReader(form.Encode()))
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			r.SetBasicAuth("app", appSecret)
@@ -1155,7 +1158,7 @@ func TestIssuerRefusesHostsThatAreNotNames(t *testing.T) {
 				if res := request(discovery.Path, h, f); res.status != http.StatusBadRequest || !strings.Contains(string(res.body), "configure issuer") {
 					t.Errorf("discovery (forwarded %v): %d %s", fwd, res.status, res.body)
 				}
-				res := request(interimtoken.Path, h, f)
+				res := request(grant.Path, h, f)
 				if res.status != http.StatusBadRequest || res.json(t)["error"] != oauth.InvalidRequest {
 					t.Errorf("token (forwarded %v): %d %s", fwd, res.status, res.body)
 				}
@@ -1169,7 +1172,7 @@ func TestIssuerRefusesHostsThatAreNotNames(t *testing.T) {
 		if res := request(discovery.Path, host, ""); res.status != http.StatusOK || res.json(t)["issuer"] != want {
 			t.Errorf("Host %s: %d, issuer %v; want %s", host, res.status, res.json(t)["issuer"], want)
 		}
-		if res := request(interimtoken.Path, host, ""); res.status != http.StatusOK {
+		if res := request(grant.Path, host, ""); res.status != http.StatusOK {
 			t.Errorf("token with Host %s: %d %s", host, res.status, res.body)
 		}
 	}
@@ -1217,7 +1220,7 @@ func TestHSTS(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := newServer(t, setup{HSTS: tt.hsts, TrustProxy: tt.trustProxy, Ring: ring})
-			for _, target := range []string{discovery.Path, discovery.PathJWKS, interimtoken.Path, "/", "/healthz", "/nothing-here"} {
+			for _, target := range []string{discovery.Path, discovery.PathJWKS, grant.Path, "/", "/healthz", "/nothing-here"} {
 				r := httptest.NewRequest(http.MethodGet, target, nil)
 				r.Host = cmp.Or(tt.host, "auth.test:8443")
 				if tt.tls {

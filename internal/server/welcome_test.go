@@ -11,9 +11,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/signetid/signet/internal/grant"
+
 	"github.com/signetid/signet/internal/certs"
 	"github.com/signetid/signet/internal/discovery"
-	"github.com/signetid/signet/internal/interimtoken"
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/internal/welcome"
 )
@@ -47,7 +48,7 @@ func TestWelcomePage(t *testing.T) {
 		"<code>https://auth.example.com</code>",
 		"https://auth.example.com" + discovery.Path,
 		"https://auth.example.com" + discovery.PathJWKS,
-		"https://auth.example.com" + interimtoken.Path,
+		"https://auth.example.com" + grant.Path,
 		// The signing key and the validation key, with kid (the SHA-1
 		// thumbprint), algorithm, role, subject and expiry.
 		certs.Thumbprint(rsaCred.Certificate), "RS256", "signing", certs.SubjectString(rsaCred.Certificate),
@@ -83,7 +84,7 @@ func TestWelcomePageDevelopment(t *testing.T) {
 	page := html.UnescapeString(string(res.body))
 	for _, want := range []string{
 		"Development mode", "do not use it in production", dataDir, "signet-dev", "dev-api", secretFile,
-		welcome.DevelopmentCurl("http://localhost:5000"+interimtoken.Path, dev),
+		welcome.DevelopmentCurl("http://localhost:5000"+grant.Path, dev),
 		ring.Signer().ID, "RS256", "(no certificate)", "never",
 	} {
 		if !strings.Contains(page, want) {
@@ -159,7 +160,7 @@ func TestDevelopmentCurlRunsInAShell(t *testing.T) {
 		return strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
 	}
 	want := func(base string) []string {
-		return []string{"-s", "-u", "signet-dev:" + secret, "-d", "grant_type=client_credentials", "-d", "scope=dev-api", base + interimtoken.Path}
+		return []string{"-s", "-u", "signet-dev:" + secret, "-d", "grant_type=client_credentials", "-d", "scope=dev-api", base + grant.Path}
 	}
 	for _, base := range []string{
 		"http://localhost:5000",
@@ -175,7 +176,7 @@ func TestDevelopmentCurlRunsInAShell(t *testing.T) {
 	} {
 		t.Run(base, func(t *testing.T) {
 			t.Parallel()
-			if got := run(t, welcome.DevelopmentCurl(base+interimtoken.Path, dev)); !slices.Equal(got, want(base)) {
+			if got := run(t, welcome.DevelopmentCurl(base+grant.Path, dev)); !slices.Equal(got, want(base)) {
 				t.Errorf("curl got %q\nwant %q", got, want(base))
 			}
 		})
@@ -183,7 +184,7 @@ func TestDevelopmentCurlRunsInAShell(t *testing.T) {
 	// Other values than the URL are quoted too.
 	odd := *dev
 	odd.ClientID, odd.Scope = "dev client;$(x)", "a b*"
-	got := run(t, welcome.DevelopmentCurl("http://localhost:5000"+interimtoken.Path, &odd))
+	got := run(t, welcome.DevelopmentCurl("http://localhost:5000"+grant.Path, &odd))
 	if len(got) != 8 || got[2] != odd.ClientID+":"+secret || got[6] != "scope="+odd.Scope {
 		t.Errorf("curl got %q", got)
 	}

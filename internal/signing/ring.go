@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -289,12 +290,40 @@ func (r *Ring) Algorithms() []string {
 // algorithm, with the given typ header (at+jwt for access tokens, RFC 9068
 // §2.1).
 func (r *Ring) Sign(typ string, claims any) (string, *Key, error) {
-	k := r.Signer()
+	return r.SignWith("", typ, claims)
+}
+
+// SignWith signs claims as a JWT with the current signing key of alg ("" is
+// the default algorithm): each kind of token may have its own (ID tokens
+// RS256, which every OpenID Connect client must accept, beside ES256
+// access tokens). An alg the ring does not sign with is an error that
+// names those it does.
+func (r *Ring) SignWith(alg, typ string, claims any) (string, *Key, error) {
+	st := r.current()
+	k := st.signer
+	if alg != "" {
+		if k = st.signers[alg]; k == nil {
+			return "", nil, &NoSignerError{Algorithm: alg, Algorithms: st.keys.algorithms}
+		}
+	}
 	tok, err := k.signJWT(typ, claims)
 	if err != nil {
 		return "", nil, err
 	}
 	return tok, k, nil
+}
+
+// NoSignerError is returned when a token is to be signed with an algorithm
+// no key of the ring signs with.
+type NoSignerError struct {
+	Algorithm string
+	// Algorithms are those the ring signs with.
+	Algorithms []string
+}
+
+func (e *NoSignerError) Error() string {
+	return fmt.Sprintf("no key signs with %s; the signing keys sign with %s (key.algorithm, or key.signingAlgorithms for managed keys)",
+		e.Algorithm, strings.Join(e.Algorithms, ", "))
 }
 
 // prepareSigner checks that the key can sign and encodes the access token

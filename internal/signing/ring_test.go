@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -236,5 +237,42 @@ func TestECDSARaw(t *testing.T) {
 	got, err = ecdsaRaw(high, 32)
 	if err != nil || !bytes.Equal(got[:32], bytes.Repeat([]byte{0xff}, 32)) || got[63] != 2 {
 		t.Errorf("ecdsaRaw(high r) = %x, %v", got, err)
+	}
+}
+
+// A token can be signed with a chosen algorithm (ID tokens RS256 beside
+// ES256 access tokens): the key of that algorithm signs, its header names
+// it, and the token verifies with the published key. An algorithm no key
+// signs with is refused, naming those the ring has.
+func TestSignWith(t *testing.T) {
+	t.Parallel()
+	rs, es := bareKey(t, "RS256"), bareKey(t, "ES256")
+	r, err := NewRing([]*Key{rs, es}, nil, RingOptions{Algorithms: []string{"ES256", "RS256"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		alg  string
+		want *Key
+	}{{"", es}, {"ES256", es}, {"RS256", rs}} {
+		tok, k, err := r.SignWith(tc.alg, "at+jwt", map[string]any{"sub": "x"})
+		if err != nil {
+			t.Fatalf("SignWith(%q): %v", tc.alg, err)
+		}
+		if k != tc.want {
+			t.Errorf("SignWith(%q) signed with %s, want %s", tc.alg, k.Algorithm, tc.want.Algorithm)
+		}
+		hdr, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[0])
+		if want := `{"alg":"` + tc.want.Algorithm + `","kid":"` + tc.want.ID + `","typ":"at+jwt"}`; string(hdr) != want {
+			t.Errorf("SignWith(%q) header %s, want %s", tc.alg, hdr, want)
+		}
+		if claims := verify(t, r, tok); claims["sub"] != "x" {
+			t.Errorf("SignWith(%q): claims %v", tc.alg, claims)
+		}
+	}
+	_, _, err = r.SignWith("PS256", "at+jwt", map[string]any{"sub": "x"})
+	var nse *NoSignerError
+	if !errors.As(err, &nse) || nse.Algorithm != "PS256" || !strings.Contains(err.Error(), "sign with ES256, RS256") {
+		t.Errorf("SignWith(PS256) on a ring of ES256 and RS256: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package grant
+package clientauth
 
 import (
 	"crypto/ecdsa"
@@ -49,17 +49,16 @@ func keyDescription(key any) string {
 // Every refused assertion costs one signature verification, as a wrong
 // signature does: for an unknown client, a client without keys, or a kid
 // none of its keys has, with a dummy key of the family of the alg (RSA of
-// the size the signature says, if a usual one, else 2048 bits). Not
-// parallel: it watches every verification of the package.
+// the size the signature says, if a usual one, else 2048 bits).
 func TestRefusedAssertionVerifiesOnce(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	var verified []string
 	var keys []any
-	verifyHook = func(key any) {
+	f.auth.onVerify = func(key any) {
 		verified = append(verified, keyDescription(key))
 		keys = append(keys, key)
 	}
-	defer func() { verifyHook = nil }()
 	claims := func(sub string) map[string]any {
 		c := f.goodClaims()
 		c["sub"], c["iss"] = sub, sub
@@ -92,9 +91,9 @@ func TestRefusedAssertionVerifiesOnce(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			verified, keys = nil, nil
-			res := f.post(assertionForm(tc.assertion))
-			if res.status != http.StatusUnauthorized || res.body["error_description"] != failedAssertion().Description {
-				t.Fatalf("status %d %v; want 401 with the answer of every failed assertion", res.status, res.body)
+			_, _, err := f.check(assertionCreds(tc.assertion))
+			if err == nil || err.Status != http.StatusUnauthorized || err.Description != failedAssertion().Description {
+				t.Fatalf("%v; want 401 with the answer of every failed assertion", err)
 			}
 			if len(verified) != 1 || verified[0] != tc.want {
 				t.Fatalf("verified with %v; want once, with %s", verified, tc.want)

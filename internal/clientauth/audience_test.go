@@ -1,4 +1,4 @@
-package grant
+package clientauth
 
 import (
 	"net/http"
@@ -51,7 +51,7 @@ func TestAssertionAudience(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
-			f.endpoint.StrictAssertionAudience = tc.strict
+			f.auth.StrictAssertionAudience = tc.strict
 			claims := f.goodClaims()
 			if tc.aud == nil {
 				delete(claims, "aud")
@@ -62,16 +62,16 @@ func TestAssertionAudience(t *testing.T) {
 			if tc.typ != "" {
 				header = append(header, func(o *jose.SignerOptions) { o.WithType(jose.ContentType(tc.typ)) })
 			}
-			res := f.post(assertionForm(f.assertion(claims, header...)))
+			_, _, err := f.check(assertionCreds(f.assertion(claims, header...)))
 			if tc.desc == "" {
-				if res.status != http.StatusOK {
-					t.Fatalf("status %d: %v", res.status, res.body)
+				if err != nil {
+					t.Fatal(err)
 				}
 				return
 			}
-			desc, _ := res.body["error_description"].(string)
-			if res.status != http.StatusUnauthorized || res.body["error"] != "invalid_client" || !strings.Contains(desc, tc.desc) {
-				t.Fatalf("status %d %v: %q\nwant 401 invalid_client saying %q", res.status, res.body["error"], desc, tc.desc)
+			// As sent: the JSON error writer turns " into '.
+			if err == nil || err.Status != http.StatusUnauthorized || err.Code != "invalid_client" || !strings.Contains(strings.ReplaceAll(err.Description, `"`, "'"), tc.desc) {
+				t.Fatalf("%v\nwant 401 invalid_client saying %q", err, tc.desc)
 			}
 		})
 	}

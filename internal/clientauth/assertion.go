@@ -1,4 +1,4 @@
-package grant
+package clientauth
 
 import (
 	"context"
@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,16 +68,16 @@ func failedAssertion() *oauth.Error {
 // OpenID Connect Core §9): a JWT it signed, whose iss and sub are its
 // client_id, whose aud is the issuer (see checkAudience), which expires
 // soon, and whose jti is used once.
-func (e *Endpoint) checkAssertion(ctx context.Context, req *Request, issuer string) (*client.Client, *oauth.Error) {
+func (a *Authenticator) checkAssertion(ctx context.Context, cr *Credentials, issuer string) (*client.Client, *oauth.Error) {
 	switch {
-	case req.AssertionType == "":
+	case cr.AssertionType == "":
 		return nil, oauth.Errorf(oauth.InvalidRequest, "client_assertion was sent without client_assertion_type")
-	case req.AssertionType != oauth.ClientAssertionJWT:
-		return nil, assertionError("client_assertion_type %q is not supported; use %s", logattr.Cut(req.AssertionType), oauth.ClientAssertionJWT)
-	case req.Assertion == "":
+	case cr.AssertionType != oauth.ClientAssertionJWT:
+		return nil, assertionError("client_assertion_type %q is not supported; use %s", logattr.Cut(cr.AssertionType), oauth.ClientAssertionJWT)
+	case cr.Assertion == "":
 		return nil, oauth.Errorf(oauth.InvalidRequest, "client_assertion_type was sent without client_assertion")
 	}
-	tok, claims, err := parseAssertion(req.Assertion)
+	tok, claims, err := parseAssertion(cr.Assertion)
 	if err != nil {
 		return nil, assertionError("%v", err)
 	}
@@ -86,43 +85,43 @@ func (e *Endpoint) checkAssertion(ctx context.Context, req *Request, issuer stri
 	if clientID == "" {
 		return nil, assertionError("it has no sub; sub and iss must be the client_id")
 	}
-	if req.ClientID != "" && req.ClientID != clientID {
-		return nil, assertionError("client_id %q differs from the assertion's sub %q", logattr.Cut(req.ClientID), logattr.Cut(clientID))
+	if cr.ClientID != "" && cr.ClientID != clientID {
+		return nil, assertionError("client_id %q differs from the assertion's sub %q", logattr.Cut(cr.ClientID), logattr.Cut(clientID))
 	}
 	// Until the signature is verified, every failure gets the same answer,
 	// in the same time (one signature verified, see verifyDummy): whether
 	// the client exists, and how it authenticates, is for the log.
 	h := tok.Headers[0]
-	c, err := e.Clients.Client(ctx, clientID)
+	c, err := a.Clients.Client(ctx, clientID)
 	if errors.Is(err, client.ErrUnknown) {
-		verifyDummy(tok, h, req.Assertion)
-		e.log(ctx, "client authentication failed", logattr.String("client_id", clientID), slog.String("reason", err.Error()))
+		a.verifyDummy(tok, h, cr.Assertion)
+		a.log(ctx, "client authentication failed", logattr.String("client_id", clientID), slog.String("reason", err.Error()))
 		return nil, failedAssertion()
 	} else if err != nil {
 		return nil, storageError(err)
 	}
 	if !c.UsesKeys() {
-		verifyDummy(tok, h, req.Assertion)
-		e.log(ctx, "client authentication failed", logattr.String("client_id", clientID), slog.String("reason", "the client has no jwks or jwksUri for private_key_jwt"))
+		a.verifyDummy(tok, h, cr.Assertion)
+		a.log(ctx, "client authentication failed", logattr.String("client_id", clientID), slog.String("reason", "the client has no jwks or jwksUri for private_key_jwt"))
 		return nil, failedAssertion()
 	}
-	if err := e.verifyWithClientKeys(ctx, c, tok, h, req.Assertion, &claims); err != nil {
-		e.log(ctx, "client authentication failed", logattr.String("client_id", clientID), logattr.Text("reason", err.Error()))
+	if err := a.verifyWithClientKeys(ctx, c, tok, h, cr.Assertion, &claims); err != nil {
+		a.log(ctx, "client authentication failed", logattr.String("client_id", clientID), logattr.Text("reason", err.Error()))
 		return nil, failedAssertion()
 	}
 	// Refused after the signature is verified, so that only the client's
 	// own requests write this error, and with the answer every other
 	// failure gets: the cause is the server's configuration, for the
 	// operator to fix.
-	if !e.IssuerConfigured {
-		if e.Logger != nil {
-			e.Logger.LogAttrs(ctx, slog.LevelError, "private_key_jwt refused: no issuer is configured; set issuer to the URL clients use (such as https://auth.example.com) and restart",
+	if !a.IssuerConfigured {
+		if a.Logger != nil {
+			a.Logger.LogAttrs(ctx, slog.LevelError, "private_key_jwt refused: no issuer is configured; set issuer to the URL clients use (such as https://auth.example.com) and restart",
 				logattr.String("client_id", clientID),
 				slog.String("reason", "without a configured issuer the audience an assertion is checked against would come from the request's Host header, which whoever sends it chooses"))
 		}
 		return nil, failedAssertion()
 	}
-	now := e.now()
+	now := a.now()
 	switch {
 	case claims.Issuer != clientID:
 		return nil, assertionError("iss %q must be the client_id %q", logattr.Cut(claims.Issuer), logattr.Cut(clientID))
@@ -133,7 +132,7 @@ func (e *Endpoint) checkAssertion(ctx context.Context, req *Request, issuer stri
 	case len(claims.ID) > 256:
 		return nil, assertionError("its jti is over 256 characters")
 	}
-	if err := e.checkAudience(claims.Aud, explicitlyTyped(h), issuer); err != nil {
+	if err := a.checkAudience(claims.Aud, explicitlyTyped(h), issuer); err != nil {
 		return nil, err
 	}
 	if err := claims.ValidateWithLeeway(jwt.Expected{Time: now}, assertionSkew); err != nil {
@@ -145,11 +144,11 @@ func (e *Endpoint) checkAssertion(ctx context.Context, req *Request, issuer stri
 	}
 	// The database may be slow or gone: the request waits for it a bounded
 	// time, then hears temporarily_unavailable.
-	dbCtx, cancel := context.WithTimeout(ctx, e.storageTimeout())
+	dbCtx, cancel := context.WithTimeout(ctx, a.storageTimeout())
 	defer cancel()
-	if err := e.Replay.UseOnce(dbCtx, clientID, claims.ID, exp.Add(assertionSkew)); err != nil {
+	if err := a.Replay.UseOnce(dbCtx, clientID, claims.ID, exp.Add(assertionSkew)); err != nil {
 		if errors.Is(err, storage.ErrAlreadyExists) {
-			e.log(ctx, "client authentication failed", logattr.String("client_id", clientID), slog.String("reason", "replayed assertion"))
+			a.log(ctx, "client authentication failed", logattr.String("client_id", clientID), slog.String("reason", "replayed assertion"))
 			return nil, assertionError("its jti was used before; sign a new assertion, with a new jti, for each request")
 		}
 		if errors.Is(err, storage.ErrInvalid) {
@@ -198,8 +197,8 @@ func explicitlyTyped(h jose.Header) bool {
 // alone, as one string. Otherwise, as RFC 7523 and OpenID Connect Core §9
 // allowed: the issuer or the token endpoint's URL, alone or in an array.
 // Values are compared as strings (RFC 3986 §6.2.1).
-func (e *Endpoint) checkAudience(aud assertionAudience, typed bool, issuer string) *oauth.Error {
-	if typed || e.StrictAssertionAudience {
+func (a *Authenticator) checkAudience(aud assertionAudience, typed bool, issuer string) *oauth.Error {
+	if typed || a.StrictAssertionAudience {
 		if aud.single && len(aud.values) == 1 && aud.values[0] == issuer {
 			return nil
 		}
@@ -215,8 +214,8 @@ func (e *Endpoint) checkAudience(aud assertionAudience, typed bool, issuer strin
 		}
 		return assertionError("aud %s must be the issuer %q (%s; draft-ietf-oauth-rfc7523bis)", aud, issuer, why)
 	}
-	for _, a := range aud.values {
-		if a == issuer || isTokenEndpoint(a, issuer) {
+	for _, v := range aud.values {
+		if v == issuer || isTokenEndpoint(v, issuer) {
 			return nil
 		}
 	}
@@ -227,7 +226,9 @@ func (e *Endpoint) checkAudience(aud assertionAudience, typed bool, issuer strin
 	return assertionError("aud %s must be the issuer %q (or, for clients made before draft-ietf-oauth-rfc7523bis, the token endpoint %q)", aud, issuer, endpoint)
 }
 
-// tokenPath is the token endpoint's path (server.PathToken).
+// tokenPath is the token endpoint's path (grant.Path): an assertion may
+// name the token endpoint as its audience, whichever endpoint it is sent
+// to (RFC 7523 §3).
 const tokenPath = "/connect/token"
 
 // isTokenEndpoint reports whether a is the token endpoint's URL of issuer,
@@ -255,7 +256,7 @@ func parseAssertion(s string) (*jwt.JSONWebToken, assertionClaims, error) {
 	}
 	tok, err := jwt.ParseSigned(s, AssertionAlgorithms)
 	if err != nil {
-		if strings.Contains(err.Error(), "unexpected signature algorithm") {
+		if _, ok := errors.AsType[*jose.ErrUnexpectedSignatureAlgorithm](err); ok {
 			return nil, claims, fmt.Errorf("its algorithm is not allowed; sign it with one of %v (no none, no HMAC)", AssertionAlgorithms)
 		}
 		return nil, claims, errors.New("it is not a signed JWT (compact JWS)")
@@ -274,24 +275,24 @@ func parseAssertion(s string) (*jwt.JSONWebToken, assertionClaims, error) {
 // jwksUri an unknown kid triggers one refetch. With no key to verify it
 // with, it verifies with a dummy key (verifyDummy): a wrong kid takes as
 // long to refuse as a wrong signature.
-func (e *Endpoint) verifyWithClientKeys(ctx context.Context, c *client.Client, tok *jwt.JSONWebToken, h jose.Header, raw string, claims *assertionClaims) error {
+func (a *Authenticator) verifyWithClientKeys(ctx context.Context, c *client.Client, tok *jwt.JSONWebToken, h jose.Header, raw string, claims *assertionClaims) error {
 	set := c.Keys
 	fromURI := set == nil
 	var err error
 	if fromURI {
-		if set, err = e.RemoteKeys.Keys(ctx, c.KeysURI, false); err != nil {
-			verifyDummy(tok, h, raw)
+		if set, err = a.RemoteKeys.Keys(ctx, c.KeysURI, false); err != nil {
+			a.verifyDummy(tok, h, raw)
 			return fmt.Errorf("the client's jwksUri could not be read: %w", err)
 		}
 	}
 	candidates := matchingKeys(set, h)
 	if len(candidates) == 0 && fromURI && h.KeyID != "" {
-		if set, err = e.RemoteKeys.Keys(ctx, c.KeysURI, true); err == nil {
+		if set, err = a.RemoteKeys.Keys(ctx, c.KeysURI, true); err == nil {
 			candidates = matchingKeys(set, h)
 		}
 	}
 	if len(candidates) == 0 {
-		verifyDummy(tok, h, raw)
+		a.verifyDummy(tok, h, raw)
 		if h.KeyID != "" {
 			return fmt.Errorf("no key with kid %q and algorithm %s among the client's keys", logattr.Cut(h.KeyID), h.Algorithm)
 		}
@@ -299,7 +300,7 @@ func (e *Endpoint) verifyWithClientKeys(ctx context.Context, c *client.Client, t
 	}
 	for _, k := range candidates {
 		var verified assertionClaims
-		if verifySignature(tok, k.Key, &verified) {
+		if a.verifySignature(tok, k.Key, &verified) {
 			*claims = verified
 			return nil
 		}
@@ -309,15 +310,12 @@ func (e *Endpoint) verifyWithClientKeys(ctx context.Context, c *client.Client, t
 
 // verifySignature reports whether tok's signature verifies with key,
 // reading its claims into dest if it does.
-func verifySignature(tok *jwt.JSONWebToken, key any, dest *assertionClaims) bool {
-	if verifyHook != nil {
-		verifyHook(key)
+func (a *Authenticator) verifySignature(tok *jwt.JSONWebToken, key any, dest *assertionClaims) bool {
+	if a.onVerify != nil {
+		a.onVerify(key)
 	}
 	return tok.Claims(key, dest) == nil
 }
-
-// verifyHook, set by tests, sees each key a signature is verified with.
-var verifyHook func(key any)
 
 // verifyDummy verifies tok's signature with a dummy key of the family of
 // its alg, and ignores the result: for an assertion that has no key of a
@@ -330,13 +328,13 @@ var verifyHook func(key any)
 // 3072 or 4096 bits, the sizes clients use; else 2048, which refuses the
 // signature at once for its length, as a client's key would: an attacker
 // can make Signet do no more work than a real client's key of a usual size.
-func verifyDummy(tok *jwt.JSONWebToken, h jose.Header, raw string) {
+func (a *Authenticator) verifyDummy(tok *jwt.JSONWebToken, h jose.Header, raw string) {
 	key := dummyKey(jose.SignatureAlgorithm(h.Algorithm), base64.RawURLEncoding.DecodedLen(len(raw)-strings.LastIndexByte(raw, '.')-1))
 	if key == nil {
 		return // not an algorithm parseAssertion lets through
 	}
 	var discard assertionClaims
-	_ = verifySignature(tok, key, &discard)
+	_ = a.verifySignature(tok, key, &discard)
 }
 
 // dummyKey is the dummy public key for alg, given the signature's length
@@ -389,13 +387,13 @@ var dummyKeys = sync.OnceValue(func() *dummyKeySet {
 	}{{elliptic.P256(), &k.p256}, {elliptic.P384(), &k.p384}, {elliptic.P521(), &k.p521}} {
 		priv, err := ecdsa.GenerateKey(c.curve, rand.Reader)
 		if err != nil {
-			panic("grant: dummy key: " + err.Error()) // crypto/rand does not fail
+			panic("clientauth: dummy key: " + err.Error()) // crypto/rand does not fail
 		}
 		*c.dst = &priv.PublicKey
 	}
 	pub, _, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
-		panic("grant: dummy key: " + err.Error())
+		panic("clientauth: dummy key: " + err.Error())
 	}
 	k.ed25519 = pub
 	return k
@@ -447,17 +445,4 @@ func describeValidation(err error, c assertionClaims, now time.Time) string {
 		return fmt.Sprintf("it was issued in the future (iat %s): check the client's clock", c.IssuedAt.Time().UTC().Format(time.RFC3339))
 	}
 	return err.Error()
-}
-
-// storageError turns a storage failure into the OAuth error: the database
-// being unavailable is temporarily_unavailable (503, retry later), which a
-// client can act on; anything else is a server_error.
-func storageError(err error) *oauth.Error {
-	// Canceled: the client went away; nobody reads the answer, and it is no
-	// server error.
-	if errors.Is(err, storage.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return &oauth.Error{Code: oauth.TemporarilyUnavailable, Status: http.StatusServiceUnavailable,
-			Description: "the database is unavailable; retry in a few seconds", Cause: err}
-	}
-	return oauth.AsError(err)
 }

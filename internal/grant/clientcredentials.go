@@ -1,0 +1,36 @@
+package grant
+
+import (
+	"context"
+	"time"
+
+	"github.com/signetid/signet/internal/oauth"
+	"github.com/signetid/signet/internal/tokens"
+)
+
+// ClientCredentials is the client_credentials grant (RFC 6749 §4.4): a
+// confidential client gets an access token for itself, with the scopes it
+// asks for among its own (all of them when it asks for none).
+type ClientCredentials struct {
+	Tokens *tokens.Service
+}
+
+// Type is client_credentials.
+func (*ClientCredentials) Type() string { return oauth.GrantClientCredentials }
+
+// PublicClients is false: a client that cannot prove who it is gets no
+// token in its own name (RFC 6749 §4.4).
+func (*ClientCredentials) PublicClients() bool { return false }
+
+// Handle issues the access token.
+func (g *ClientCredentials) Handle(_ context.Context, req *Request) (*oauth.TokenResponse, *oauth.Error) {
+	scopes, oerr := GrantedScopes(req.Client, req.Scope)
+	if oerr != nil {
+		return nil, oerr
+	}
+	at, err := g.Tokens.AccessToken(tokens.AccessTokenRequest{Issuer: req.Issuer, Client: req.Client, Scopes: scopes})
+	if err != nil {
+		return nil, oauth.AsError(err)
+	}
+	return &oauth.TokenResponse{AccessToken: at.JWT, TokenType: "Bearer", ExpiresIn: int64(at.Lifetime / time.Second), Scope: at.Scope}, nil
+}

@@ -1,0 +1,191 @@
+package grant
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/signetid/signet/internal/clientauth"
+	"github.com/signetid/signet/internal/endpoint"
+	"github.com/signetid/signet/internal/logattr"
+	"github.com/signetid/signet/internal/oauth"
+	"github.com/signetid/signet/internal/tokens"
+)
+
+// Path is the token endpoint's path, as IdentityServer has it.
+const Path = "/connect/token"
+
+// authMethods are the client authentication methods the token endpoint
+// accepts: a public client's none too, so that it hears why a grant that
+// needs a confidential client refuses it.
+var authMethods = []clientauth.Method{clientauth.SecretBasic, clientauth.SecretPost, clientauth.PrivateKeyJWT, clientauth.None}
+
+// Options are what a token endpoint is made of.
+type Options struct {
+	// Auth authenticates clients.
+	Auth *clientauth.Authenticator
+	// Tokens issues the tokens of the built-in grants.
+	Tokens *tokens.Service
+	// Grants are the grants served; nil means this version's (GrantTypes),
+	// issuing through Tokens.
+	Grants []Grant
+	// Origins, when set, reports whether a browser origin may call the
+	// endpoint (a client's AllowedCorsOrigins).
+	Origins func(origin string) bool
+	Logger  *slog.Logger
+}
+
+// Endpoint is the token endpoint. It implements endpoint.Endpoint and
+// http.Handler (the issuer must be in the request's context:
+// endpoint.WithIssuer).
+type Endpoint struct {
+	auth    *clientauth.Authenticator
+	grants  []Grant
+	types   []string
+	origins func(origin string) bool
+	logger  *slog.Logger
+	// public is whether a grant takes public clients.
+	public bool
+	// serve is the handler with the CORS of the clients' origins.
+	serve http.HandlerFunc
+}
+
+var _ endpoint.Endpoint = (*Endpoint)(nil)
+
+// New makes a token endpoint.
+func New(opts Options) *Endpoint {
+	e := &Endpoint{auth: opts.Auth, grants: opts.Grants, origins: opts.Origins, logger: opts.Logger}
+	if e.grants == nil {
+		e.grants = builtin(opts.Tokens)
+	}
+	e.types = types(e.grants)
+	for _, g := range e.grants {
+		e.public = e.public || g.PublicClients()
+	}
+	e.serve = cors(e.origins, e.serveToken)
+	return e
+}
+
+// Routes are the POST, the CORS preflight, and every other method (405,
+// as an OAuth error), all on Path; a refusal of the chain is an OAuth
+// error, with CORS headers for a browser origin allowed to read it.
+func (e *Endpoint) Routes() []endpoint.Route {
+	route := func(method string) endpoint.Route {
+		return endpoint.Route{Method: method, Path: Path, Handler: e, Kind: endpoint.API, Refuse: e.refuse}
+	}
+	return []endpoint.Route{route(http.MethodPost), route(http.MethodOptions), route("")}
+}
+
+// Describe adds the token endpoint's path, its grant types, the client
+// authentication methods it accepts (none only when a grant takes public
+// clients) and the algorithms of client assertions, and the claims of its
+// tokens.
+func (e *Endpoint) Describe(m *endpoint.Metadata) {
+	m.SetPath("token_endpoint", Path)
+	m.GrantTypes = appendNew(m.GrantTypes, e.types...)
+	for _, am := range authMethods {
+		if am != clientauth.None || e.public {
+			m.AuthMethods = appendNew(m.AuthMethods, string(am))
+		}
+	}
+	for _, alg := range clientauth.AssertionAlgorithms {
+		m.AuthSigningAlgs = appendNew(m.AuthSigningAlgs, string(alg))
+	}
+	m.Claims = appendNew(m.Claims, tokens.ClaimsSupported...)
+}
+
+// appendNew appends the values that dst does not hold yet.
+func appendNew(dst []string, values ...string) []string {
+	for _, v := range values {
+		if !slices.Contains(dst, v) {
+			dst = append(dst, v)
+		}
+	}
+	return dst
+}
+
+func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) { e.serve(w, r) }
+
+// refuse writes an error the chain found before the handler.
+func (e *Endpoint) refuse(w http.ResponseWriter, r *http.Request, err *oauth.Error) {
+	corsHeaders(e.origins, w, r)
+	e.writeError(w, r, err)
+}
+
+func (e *Endpoint) serveToken(w http.ResponseWriter, r *http.Request) {
+	resp, oerr := e.handle(r)
+	if oerr != nil {
+		e.writeError(w, r, oerr)
+		return
+	}
+	oauth.WriteJSON(w, http.StatusOK, resp)
+}
+
+func (e *Endpoint) writeError(w http.ResponseWriter, r *http.Request, oerr *oauth.Error) {
+	switch oerr.Code {
+	case oauth.ServerError:
+		e.logError(r.Context(), slog.LevelError, oerr)
+	case oauth.TemporarilyUnavailable:
+		// The client hears only "retry later"; the cause (the database's
+		// error) is for the operator.
+		e.logError(r.Context(), slog.LevelWarn, oerr)
+	}
+	if oerr.Status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", http.MethodPost)
+	}
+	oauth.WriteError(w, oerr)
+}
+
+func (e *Endpoint) logError(ctx context.Context, level slog.Level, err *oauth.Error) {
+	if e.logger != nil {
+		e.logger.LogAttrs(ctx, level, "token request failed", logattr.Text("error", err.Error()))
+	}
+}
+
+// errNoIssuer is a server that serves the endpoint without its chain.
+var errNoIssuer = errors.New("the token endpoint got a request without an issuer in its context (endpoint.WithIssuer): it must be served through the server's chain")
+
+func (e *Endpoint) handle(r *http.Request) (*oauth.TokenResponse, *oauth.Error) {
+	req, oerr := ParseRequest(r)
+	if oerr != nil {
+		return nil, oerr
+	}
+	var g Grant
+	for _, gg := range e.grants {
+		if gg.Type() == req.GrantType {
+			g = gg
+			break
+		}
+	}
+	switch {
+	case req.GrantType == "":
+		return nil, oauth.Errorf(oauth.InvalidRequest, "grant_type is missing")
+	case g == nil:
+		return nil, oauth.Errorf(oauth.UnsupportedGrantType, "grant_type %q is not supported; this server supports %s", logattr.Cut(req.GrantType), strings.Join(e.types, ", "))
+	}
+	ctx := r.Context()
+	req.Issuer = endpoint.Issuer(ctx)
+	if req.Issuer == "" {
+		return nil, oauth.AsError(errNoIssuer)
+	}
+	c, method, oerr := e.auth.Authenticate(ctx, &req.Credentials, req.Issuer, authMethods)
+	if oerr != nil {
+		return nil, oerr
+	}
+	if c.Public && !g.PublicClients() {
+		return nil, oauth.Errorf(oauth.UnauthorizedClient, "client %q is a public client (requireClientSecret: false), and grant_type %s needs a confidential client, one that authenticates with a secret or private_key_jwt", logattr.Cut(c.ID), req.GrantType)
+	}
+	if !c.AllowsGrant(req.GrantType) {
+		return nil, oauth.Errorf(oauth.UnauthorizedClient, "client %q may not use grant_type %s; its allowedGrantTypes are %s", logattr.Cut(c.ID), req.GrantType, strings.Join(c.GrantTypes, ", "))
+	}
+	req.Client, req.AuthMethod = c, method
+	resp, oerr := g.Handle(ctx, req)
+	if oerr == nil && e.logger != nil {
+		e.logger.LogAttrs(ctx, slog.LevelDebug, "token issued", logattr.String("client_id", c.ID),
+			slog.String("grant_type", req.GrantType), slog.String("auth", string(method)), logattr.Text("scope", resp.Scope))
+	}
+	return resp, oerr
+}

@@ -1,0 +1,72 @@
+package grant
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/signetid/signet/internal/client"
+	"github.com/signetid/signet/internal/logattr"
+	"github.com/signetid/signet/internal/oauth"
+	"github.com/signetid/signet/internal/tokens"
+)
+
+// Grant is one grant type of the token endpoint. The endpoint has done the
+// shared steps when it calls Handle: the request is parsed, the client
+// authenticated and allowed the grant type (and confidential, unless
+// PublicClients).
+type Grant interface {
+	// Type is the grant_type it handles.
+	Type() string
+	// PublicClients reports whether a public client (authenticated by its
+	// client_id alone) may use it.
+	PublicClients() bool
+	// Handle issues the tokens of req, or returns the OAuth error to
+	// answer.
+	Handle(ctx context.Context, req *Request) (*oauth.TokenResponse, *oauth.Error)
+}
+
+// builtin makes the grants this version implements, issuing through tok;
+// one line per grant type. (nil makes them for their Type alone.)
+func builtin(tok *tokens.Service) []Grant {
+	return []Grant{
+		&ClientCredentials{Tokens: tok},
+	}
+}
+
+// GrantTypes are the grant types this version implements, those of its
+// grants.
+var GrantTypes = types(builtin(nil))
+
+func types(grants []Grant) []string {
+	out := make([]string, len(grants))
+	for i, g := range grants {
+		out[i] = g.Type()
+	}
+	return out
+}
+
+// GrantedScopes checks the requested scopes (RFC 6749 §3.3:
+// space-delimited, case-sensitive) against the client's; none requested
+// means all of them.
+func GrantedScopes(c *client.Client, requested string) ([]string, *oauth.Error) {
+	fields := strings.Fields(requested)
+	if len(fields) == 0 {
+		if len(c.Scopes) == 0 {
+			return nil, oauth.Errorf(oauth.InvalidScope, "client %q has no allowed scopes, so there is nothing to grant", logattr.Cut(c.ID))
+		}
+		return c.Scopes, nil
+	}
+	// Duplicates are dropped in place: fields is ours, and out never
+	// overtakes the scope being read.
+	out := fields[:0]
+	for _, s := range fields {
+		if !slices.Contains(c.Scopes, s) {
+			return nil, oauth.Errorf(oauth.InvalidScope, "scope %q is unknown or not allowed for client %q", logattr.Cut(s), logattr.Cut(c.ID))
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}

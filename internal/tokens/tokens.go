@@ -1,0 +1,198 @@
+package tokens
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/signetid/signet/internal/client"
+	"github.com/signetid/signet/internal/signing"
+)
+
+// Signer signs JWTs (signing.Ring).
+type Signer interface {
+	// SignWith signs claims with the current key of alg ("" for the
+	// default algorithm), with the typ header given.
+	SignWith(alg, typ string, claims any) (string, *signing.Key, error)
+}
+
+var _ Signer = (*signing.Ring)(nil)
+
+// ClaimsSupported are the claims Signet's tokens carry, as discovery
+// publishes them (claims_supported). A client's own claims are its own,
+// and not listed.
+var ClaimsSupported = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope"}
+
+// Resources maps scopes to the API resources that hold them.
+type Resources struct {
+	// Scopes are the known API scopes.
+	Scopes []string
+	// ByScope lists, per scope, the resources that hold it, in the order
+	// of the configuration.
+	ByScope map[string][]string
+}
+
+// Audience is the aud of a token granting scopes: the resources that hold
+// any of them, in order, without repeats. When none does, it is
+// "<issuer>/resources", IdentityServer's static audience, so that a token
+// always has an aud (RFC 9068 §2.2 requires one) that an API can expect.
+func (r Resources) Audience(issuer string, scopes []string) []string {
+	// The common case, one scope held by one resource, shares the
+	// snapshot's slice (capped, so that no append can write into it).
+	if len(scopes) == 1 {
+		if res := r.ByScope[scopes[0]]; len(res) == 1 {
+			return res[:1:1]
+		}
+	}
+	var aud []string
+	for _, s := range scopes {
+		for _, res := range r.ByScope[s] {
+			if !slices.Contains(aud, res) {
+				aud = append(aud, res)
+			}
+		}
+	}
+	if len(aud) == 0 {
+		aud = []string{strings.TrimSuffix(issuer, "/") + "/resources"}
+	}
+	return aud
+}
+
+// Service issues tokens. Its fields are read on each token and must not
+// change while it serves.
+type Service struct {
+	Signer Signer
+	// Resources returns the scopes and resources now (they may change
+	// while the server runs, through the database).
+	Resources func() Resources
+	Now       func() time.Time
+	// AccessTokenType is the typ header of access tokens; "" means at+jwt
+	// (RFC 9068 §2.1); JWT for validators that refuse at+jwt.
+	AccessTokenType string
+	// AccessTokenAlg is the algorithm access tokens are signed with; ""
+	// means the signer's default.
+	AccessTokenAlg string
+}
+
+// DefaultAccessTokenLifetime is an access token's lifetime when its client
+// sets none.
+const DefaultAccessTokenLifetime = time.Hour
+
+// AccessTokenRequest is what an access token is for.
+type AccessTokenRequest struct {
+	// Issuer is the request's issuer (iss).
+	Issuer string
+	// Client is the client the token is issued to (client_id, lifetime,
+	// its own claims).
+	Client *client.Client
+	// Subject is sub; "" means the client itself (client_credentials).
+	Subject string
+	// Scopes are the granted scopes, checked by the grant.
+	Scopes []string
+}
+
+// AccessToken is an issued access token.
+type AccessToken struct {
+	// JWT is the signed token.
+	JWT string
+	// Lifetime is how long it is valid (expires_in).
+	Lifetime time.Duration
+	// Scope is the granted scopes, space-separated, as in the token.
+	Scope string
+}
+
+// AccessTokenClaims are the claims of a JWT access token (RFC 9068 §2.2).
+type AccessTokenClaims struct {
+	Issuer    string   `json:"iss"`
+	Audience  audience `json:"aud"`
+	ClientID  string   `json:"client_id"`
+	Subject   string   `json:"sub"`
+	Scope     string   `json:"scope"`
+	IssuedAt  int64    `json:"iat"`
+	NotBefore int64    `json:"nbf"`
+	Expiry    int64    `json:"exp"`
+	ID        string   `json:"jti"`
+}
+
+// audience is a string when it has one value, as IdentityServer and most
+// validators expect, and an array otherwise (RFC 7519 §4.1.3).
+type audience []string
+
+func (a audience) MarshalJSON() ([]byte, error) {
+	if len(a) == 1 {
+		return json.Marshal(a[0])
+	}
+	return json.Marshal([]string(a))
+}
+
+// AccessToken issues a JWT access token for req.
+func (s *Service) AccessToken(req AccessTokenRequest) (AccessToken, error) {
+	now := s.now()
+	c := req.Client
+	lifetime := c.AccessTokenLifetime
+	if lifetime <= 0 {
+		lifetime = DefaultAccessTokenLifetime
+	}
+	sub := req.Subject
+	if sub == "" {
+		sub = c.ID
+	}
+	claims := AccessTokenClaims{
+		Issuer:    req.Issuer,
+		Audience:  s.Resources().Audience(req.Issuer, req.Scopes),
+		ClientID:  c.ID,
+		Subject:   sub,
+		Scope:     strings.Join(req.Scopes, " "),
+		IssuedAt:  now.Unix(),
+		NotBefore: now.Unix(),
+		Expiry:    now.Add(lifetime).Unix(),
+		ID:        newJTI(),
+	}
+	typ := s.AccessTokenType
+	if typ == "" {
+		typ = "at+jwt"
+	}
+	var payload any = claims
+	if len(c.Claims) > 0 {
+		payload = withClientClaims{claims, c.Claims}
+	}
+	tok, _, err := s.Signer.SignWith(s.AccessTokenAlg, typ, payload)
+	if err != nil {
+		return AccessToken{}, fmt.Errorf("sign the access token: %w", err)
+	}
+	return AccessToken{JWT: tok, Lifetime: lifetime, Scope: claims.Scope}, nil
+}
+
+// withClientClaims is an access token's claims followed by the client's
+// own (a JSON object encoded once, whose names the configuration checked
+// against the token's).
+type withClientClaims struct {
+	AccessTokenClaims
+	extra []byte
+}
+
+func (w withClientClaims) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(w.AccessTokenClaims)
+	if err != nil || len(w.extra) <= 2 {
+		return b, err
+	}
+	b = append(b[:len(b)-1], ',')
+	return append(b, w.extra[1:]...), nil
+}
+
+func newJTI() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}

@@ -1,0 +1,194 @@
+package tokens
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/signetid/signet/internal/client"
+	"github.com/signetid/signet/internal/signing"
+)
+
+const issuer = "https://auth.example.com"
+
+// ring signs with an ES256 key (the default) and an RS256 one.
+func ring(t *testing.T) *signing.Ring {
+	t.Helper()
+	dir := t.TempDir()
+	var keys []*signing.Key
+	for _, gen := range []func() (crypto.Signer, error){
+		func() (crypto.Signer, error) { return ecdsa.GenerateKey(elliptic.P256(), rand.Reader) },
+		func() (crypto.Signer, error) { return rsa.GenerateKey(rand.Reader, 2048) },
+	} {
+		key, err := gen()
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, "key.pem")
+		if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := signing.Loader{DataDir: dir}.Load(signing.Spec{Type: "Development", FilePath: path}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, got.Keys...)
+	}
+	r, err := signing.NewRing(keys, nil, signing.RingOptions{Algorithms: []string{"ES256", "RS256"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func resources() Resources {
+	return Resources{Scopes: []string{"api1", "api2", "shared"}, ByScope: map[string][]string{
+		"api1":   {"https://api1.example.com"},
+		"api2":   {"https://api2.example.com"},
+		"shared": {"https://api1.example.com", "https://api2.example.com"},
+	}}
+}
+
+// verified parses tok, checks its signature with the ring's published key
+// of its kid, and returns its header and claims.
+func verified(t *testing.T, r *signing.Ring, tok string) (jose.Header, map[string]any) {
+	t.Helper()
+	parsed, err := jwt.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256, jose.ES256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := parsed.Headers[0]
+	var key *signing.Key
+	for _, k := range r.Published() {
+		if k.ID == h.KeyID {
+			key = k
+		}
+	}
+	if key == nil {
+		t.Fatalf("kid %q is not published", h.KeyID)
+	}
+	var claims map[string]any
+	if err := parsed.Claims(key.Public, &claims); err != nil {
+		t.Fatal(err)
+	}
+	return h, claims
+}
+
+func TestAccessToken(t *testing.T) {
+	t.Parallel()
+	r := ring(t)
+	now := time.Unix(1_700_000_000, 0)
+	svc := &Service{Signer: r, Resources: resources, Now: func() time.Time { return now }}
+	app := &client.Client{ID: "app", AccessTokenLifetime: 10 * time.Minute}
+	withClaims := &client.Client{ID: "tenant-app", Claims: []byte(`{"client_tenant":"contoso","client_roles":["a","b"]}`)}
+	for _, tc := range []struct {
+		name    string
+		svc     Service
+		req     AccessTokenRequest
+		alg     string
+		typ     string
+		aud     any
+		sub     string
+		exp     int64
+		extra   map[string]any
+		absents []string
+	}{
+		{"one scope, one resource", *svc, AccessTokenRequest{Issuer: issuer, Client: app, Scopes: []string{"api1"}}, "ES256", "at+jwt", "https://api1.example.com", "app", 600, nil, []string{"client_tenant"}},
+		{"resources in order, once", *svc, AccessTokenRequest{Issuer: issuer, Client: app, Scopes: []string{"api2", "shared", "api1"}}, "ES256", "at+jwt", []any{"https://api2.example.com", "https://api1.example.com"}, "app", 600, nil, nil},
+		{"no resource: the static audience", *svc, AccessTokenRequest{Issuer: issuer + "/", Client: app, Scopes: []string{"other"}}, "ES256", "at+jwt", issuer + "/resources", "app", 600, nil, nil},
+		{"a subject", *svc, AccessTokenRequest{Issuer: issuer, Client: app, Subject: "alice", Scopes: []string{"api1"}}, "ES256", "at+jwt", "https://api1.example.com", "alice", 600, nil, nil},
+		{"default lifetime, the client's claims", *svc, AccessTokenRequest{Issuer: issuer, Client: withClaims, Scopes: []string{"api1"}}, "ES256", "at+jwt", "https://api1.example.com", "tenant-app", 3600,
+			map[string]any{"client_tenant": "contoso", "client_roles": []any{"a", "b"}}, nil},
+		{"typ JWT, RS256", Service{Signer: r, Resources: resources, Now: svc.Now, AccessTokenType: "JWT", AccessTokenAlg: "RS256"}, AccessTokenRequest{Issuer: issuer, Client: app, Scopes: []string{"api1"}}, "RS256", "JWT", "https://api1.example.com", "app", 600, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			at, err := tc.svc.AccessToken(tc.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, claims := verified(t, r, at.JWT)
+			if h.Algorithm != tc.alg || h.ExtraHeaders["typ"] != tc.typ {
+				t.Errorf("header alg %s typ %v, want %s %s", h.Algorithm, h.ExtraHeaders["typ"], tc.alg, tc.typ)
+			}
+			scope := strings.Join(tc.req.Scopes, " ")
+			if at.Scope != scope || at.Lifetime != time.Duration(tc.exp)*time.Second {
+				t.Errorf("scope %q lifetime %v, want %q %ds", at.Scope, at.Lifetime, scope, tc.exp)
+			}
+			want := map[string]any{"iss": tc.req.Issuer, "aud": tc.aud, "client_id": tc.req.Client.ID, "sub": tc.sub, "scope": scope,
+				"iat": float64(now.Unix()), "nbf": float64(now.Unix()), "exp": float64(now.Unix() + tc.exp)}
+			for k, v := range tc.extra {
+				want[k] = v
+			}
+			jti, _ := claims["jti"].(string)
+			delete(claims, "jti")
+			if len(jti) < 22 {
+				t.Errorf("jti %q: want 128 random bits", jti)
+			}
+			if !reflect.DeepEqual(claims, want) {
+				t.Errorf("claims\n%v\nwant\n%v", claims, want)
+			}
+		})
+	}
+	// Each token has its own jti.
+	a, _ := svc.AccessToken(AccessTokenRequest{Issuer: issuer, Client: app, Scopes: []string{"api1"}})
+	b, _ := svc.AccessToken(AccessTokenRequest{Issuer: issuer, Client: app, Scopes: []string{"api1"}})
+	_, ca := verified(t, r, a.JWT)
+	_, cb := verified(t, r, b.JWT)
+	if ca["jti"] == cb["jti"] {
+		t.Errorf("two tokens with jti %v", ca["jti"])
+	}
+}
+
+// An algorithm no key signs with fails the token, saying why.
+func TestAccessTokenWithoutKeyOfTheAlgorithm(t *testing.T) {
+	t.Parallel()
+	svc := &Service{Signer: ring(t), Resources: resources, AccessTokenAlg: "PS256"}
+	_, err := svc.AccessToken(AccessTokenRequest{Issuer: issuer, Client: &client.Client{ID: "app"}, Scopes: []string{"api1"}})
+	var nse *signing.NoSignerError
+	if !errors.As(err, &nse) || !strings.Contains(err.Error(), "sign the access token: no key signs with PS256") {
+		t.Errorf("err %v", err)
+	}
+}
+
+// claims_supported names every claim an access token has, and nothing
+// else.
+func TestClaimsSupported(t *testing.T) {
+	t.Parallel()
+	data, err := json.Marshal(AccessTokenClaims{Audience: audience{"a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for k := range m {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	published := slices.Sorted(slices.Values(ClaimsSupported))
+	if !slices.Equal(names, published) {
+		t.Errorf("an access token has %v; ClaimsSupported lists %v", names, published)
+	}
+}
