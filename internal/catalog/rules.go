@@ -14,7 +14,6 @@ package catalog
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -23,6 +22,7 @@ import (
 	"unicode"
 
 	"github.com/signetid/signet/internal/grant"
+	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/storage"
 )
 
@@ -52,20 +52,10 @@ func checkIdentifier(what, v string) error {
 // CheckScopeName applies RFC 6749's scope-token syntax (section 3.3), as
 // the configuration does: printable ASCII except space, " and \.
 func CheckScopeName(name string) error {
-	switch {
-	case name == "":
-		return errors.New("a scope name is empty")
-	case len(name) > storage.MaxKeyLen:
+	if len(name) > storage.MaxKeyLen {
 		return fmt.Errorf("scope name is %d bytes long; at most %d are allowed", len(name), storage.MaxKeyLen)
-	case strings.ContainsFunc(name, unicode.IsSpace):
-		return fmt.Errorf("scope %q has a space: scopes are separated by spaces in token requests, so a name cannot have one", name)
 	}
-	for _, r := range name {
-		if r < 0x21 || r > 0x7E || r == '"' || r == '\\' {
-			return fmt.Errorf("scope %q has %q: a scope name is printable ASCII without space, \" or \\ (RFC 6749, section 3.3)", name, r)
-		}
-	}
-	return nil
+	return oauth.CheckScopeToken(name)
 }
 
 // CheckScopeNames checks a list of scope names, and refuses duplicates.

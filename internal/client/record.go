@@ -13,9 +13,7 @@ import (
 func FromRecord(sc storage.Client) (*Client, error) {
 	c := &Client{ID: sc.ID, Name: sc.Name, GrantTypes: sc.GrantTypes, Scopes: sc.Scopes,
 		AccessTokenLifetime: sc.AccessTokenLifetime, KeysURI: sc.JWKSURI,
-		Disabled: sc.Disabled, Claims: sc.Claims, CORSOrigins: sc.CORSOrigins,
-		// For the lead: Public: sc.Public, once Client has the field (the
-		// token-endpoint engineer's, in client.go).
+		Disabled: sc.Disabled, Public: sc.Public, Claims: sc.Claims, CORSOrigins: sc.CORSOrigins,
 	}
 	for _, s := range sc.Secrets {
 		h, err := secret.Parse(s.Hash)

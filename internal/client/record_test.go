@@ -20,6 +20,7 @@ func TestFromRecord(t *testing.T) {
 	rec := storage.Client{
 		ID: "app", Name: "App", Description: "not used by the token path",
 		Disabled:            true,
+		Public:              true,
 		Secrets:             []storage.ClientSecret{{ID: "s1", Hash: secret.Hash("a-long-enough-secret-for-tests"), Expires: expires}, {Hash: secret.Hash("another-long-enough-secret")}},
 		GrantTypes:          []string{"client_credentials"},
 		Scopes:              []string{"api1", "orders"},
@@ -37,6 +38,8 @@ func TestFromRecord(t *testing.T) {
 		t.Errorf("ID, Name = %q, %q", c.ID, c.Name)
 	case !c.Disabled:
 		t.Error("Disabled is lost")
+	case !c.Public:
+		t.Error("Public is lost")
 	case !slices.Equal(c.GrantTypes, rec.GrantTypes) || !slices.Equal(c.Scopes, rec.Scopes):
 		t.Errorf("GrantTypes %v, Scopes %v", c.GrantTypes, c.Scopes)
 	case c.AccessTokenLifetime != 15*time.Minute:

@@ -424,14 +424,14 @@ func (v *validator) grantTypes(path string, cl *Client) {
 		return
 	}
 	seen := make(map[string]bool)
-	known := append([]string{GrantClientCredentials}, otherGrantTypes...)
+	known := append(slices.Clone(ServedGrantTypes), otherGrantTypes...)
 	fromIS := v.c.inIdentityServerSection(path)
 	for j, g := range cl.AllowedGrantTypes {
 		gp := fmt.Sprintf("%s.allowedGrantTypes[%d]", path, j)
 		switch {
 		case seen[g]:
 			v.addf(gp, "grant type %q is listed twice", g)
-		case g == GrantClientCredentials:
+		case slices.Contains(ServedGrantTypes, g):
 		case fromIS:
 			// skipUnsupported warned about it.
 		case slices.Contains(otherGrantTypes, g):

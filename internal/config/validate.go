@@ -12,7 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
+
+	"github.com/signetid/signet/internal/oauth"
 )
 
 // Key types.
@@ -26,6 +27,11 @@ const (
 
 // GrantClientCredentials is the one grant type this version implements.
 const GrantClientCredentials = "client_credentials"
+
+// ServedGrantTypes are the grant types the configuration accepts for a
+// client: those the token endpoint serves (grant.GrantTypes, which this
+// package cannot import; a test in cmd/signet holds the two equal).
+var ServedGrantTypes = []string{GrantClientCredentials}
 
 // MaxAccessTokenLifetime is the longest accessTokenLifetime, in seconds (a
 // day).
@@ -449,19 +455,14 @@ func (v *validator) scopes() map[string]bool {
 	return names
 }
 
-// checkScopeName applies RFC 6749's scope-token syntax: printable ASCII
-// except space, " and \.
+// checkScopeName applies RFC 6749's scope-token syntax (the one rule,
+// oauth.CheckScopeToken); "" when the name is good.
 func checkScopeName(name string) string {
-	switch {
-	case name == "":
+	if name == "" {
 		return "name is required"
-	case strings.ContainsFunc(name, unicode.IsSpace):
-		return fmt.Sprintf("scope %q has a space: scopes are separated by spaces in token requests, so a name cannot have one", name)
 	}
-	for _, r := range name {
-		if r < 0x21 || r > 0x7E || r == '"' || r == '\\' {
-			return fmt.Sprintf("scope %q has %q: a scope name is printable ASCII without space, \" or \\ (RFC 6749, section 3.3)", name, r)
-		}
+	if err := oauth.CheckScopeToken(name); err != nil {
+		return err.Error()
 	}
 	return ""
 }
