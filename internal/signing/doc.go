@@ -9,7 +9,7 @@
 // (subpackage pkcs11), or any remote key service that implements those
 // two methods, without a change to the token path.
 //
-// This is the key path of ../shared/ARCHITECTURE.md: sources are read at
+// This is the key path of docs/architecture.md: sources are read at
 // startup (and on reload, or by the managed rotator), and the Ring they
 // make is what the token path uses: its JWKS bytes are encoded once per
 // change, keys are swapped atomically (Replace), and signing reads no file.
