@@ -40,10 +40,10 @@ type ReplayCache interface {
 // Cleaner removes expired records. The Janitor runs it in the background.
 type Cleaner interface {
 	// DeleteExpired removes at most limit records, of any kind (replay
-	// cache entries, grants, signing keys), whose expiry is at or before
-	// now, and returns how many it removed. Callers repeat it
-	// until it returns fewer than limit. It is safe to run from several
-	// instances sharing one database at once: each record is removed once, and
+	// cache entries, grants, sessions, signing keys), whose expiry is at or
+	// before now, and returns how many it removed. Callers repeat it until
+	// it returns fewer than limit. It is safe to run from several instances
+	// sharing one database at once: each record is removed once, and
 	// records that are not expired are never removed. A limit below 1 is
 	// refused with ErrInvalid.
 	DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error)
@@ -67,6 +67,8 @@ type Store interface {
 	Clients
 	Resources
 	PersistedGrants
+	Users
+	Sessions
 	SigningKeys
 	ConfigVersioner
 	Cleaner

@@ -31,18 +31,7 @@ func scanGrant(row pgx.Row) (storage.PersistedGrant, error) {
 	return g, nil
 }
 
-func scanGrants(rows pgx.Rows) ([]storage.PersistedGrant, error) {
-	defer rows.Close()
-	var out []storage.PersistedGrant
-	for rows.Next() {
-		g, err := scanGrant(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
-}
+var scanGrants = collect(scanGrant)
 
 // CreateGrant implements storage.PersistedGrants.
 func (s *Store) CreateGrant(ctx context.Context, g storage.PersistedGrant) error {

@@ -13,7 +13,6 @@ import (
 
 // clientTests are the client's own tests, beyond kindTests.
 var clientTests = []test{
-	{"StoreSetsTimes", testClientTimes},
 	{"TimesInUTC", testClientTimesUTC},
 	{"Secrets", testClientSecrets},
 	{"JWKSExact", testClientJWKS},
@@ -39,50 +38,6 @@ func within(t *testing.T, what string, got, from, to time.Time) {
 	const slack = 5 * time.Second
 	if got.Before(instant(from).Add(-slack)) || got.After(to.Add(slack)) {
 		t.Errorf("%s = %v, want between %v and %v", what, got, from, to)
-	}
-}
-
-// testClientTimes checks that the store sets Created and Updated: both at
-// the create, Created kept and Updated moved by an update, whatever the
-// caller or the update function puts there.
-func testClientTimes(t *testing.T, s storage.Store) {
-	ctx := t.Context()
-	in := sampleClient("c")
-	in.Created, in.Updated = base.Add(-100*24*time.Hour), base.Add(-50*24*time.Hour)
-	before := time.Now()
-	if err := s.CreateClient(ctx, in); err != nil {
-		t.Fatal(err)
-	}
-	after := time.Now()
-	created := mustGetClient(t, s, "c")
-	within(t, "Created", created.Created, before, after)
-	if !created.Updated.Equal(created.Created) {
-		t.Errorf("Updated = %v after create, want Created %v", created.Updated, created.Created)
-	}
-
-	time.Sleep(5 * time.Millisecond) // so that Updated can move at millisecond precision
-	before = time.Now()
-	if err := s.UpdateClient(ctx, "c", func(c *storage.Client) error {
-		if !c.Created.Equal(created.Created) || !c.Updated.Equal(created.Updated) {
-			t.Errorf("update function got Created %v, Updated %v; want the stored %v, %v", c.Created, c.Updated, created.Created, created.Updated)
-		}
-		c.Name = "renamed"
-		c.Created, c.Updated = base, base
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	after = time.Now()
-	updated := mustGetClient(t, s, "c")
-	if !updated.Created.Equal(created.Created) {
-		t.Errorf("Created = %v after update, want it kept at %v", updated.Created, created.Created)
-	}
-	if !updated.Updated.After(created.Updated) {
-		t.Errorf("Updated = %v after update, want after %v", updated.Updated, created.Updated)
-	}
-	within(t, "Updated", updated.Updated, before, after)
-	if updated.Name != "renamed" {
-		t.Errorf("Name = %q, want renamed", updated.Name)
 	}
 }
 

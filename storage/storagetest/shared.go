@@ -13,8 +13,9 @@ import (
 // RunShared runs the multi-instance suite: newStores returns two stores, each
 // closed by its own t.Cleanup, that are separate handles (separate pools, as
 // two Signet processes would have) on one empty database. What one writes the
-// other reads at once: grants consumed, clients and resources with their
-// ConfigVersion, jtis; and races between the two have one winner.
+// other reads at once: grants consumed and rotated, clients and resources
+// with their ConfigVersion, jtis, users and sessions; and races between the
+// two have one winner or, for updates, lose nothing.
 func RunShared(t *testing.T, newStores func(t *testing.T) (first, second storage.Store)) {
 	tests := []struct {
 		name string
@@ -26,6 +27,8 @@ func RunShared(t *testing.T, newStores func(t *testing.T) (first, second storage
 		{"GrantAcrossInstances", testGrantAcrossInstances},
 		{"ConcurrentConsumeAcrossInstances", testConcurrentConsumeAcrossInstances},
 		{"ConcurrentRotateAcrossInstances", testConcurrentRotateAcrossInstances},
+		{"ConcurrentFailedLoginsAcrossInstances", testConcurrentFailedLoginsAcrossInstances},
+		{"ConcurrentSessionClientsAcrossInstances", testConcurrentSessionClientsAcrossInstances},
 		{"ClientAcrossInstances", testClientAcrossInstances},
 		{"ConcurrentCreateAcrossInstances", testConcurrentCreateAcrossInstances},
 		{"ConcurrentUpdateAcrossInstances", testConcurrentUpdateAcrossInstances},
@@ -123,6 +126,21 @@ func testConcurrentConsumeAcrossInstances(t *testing.T, a, b storage.Store) {
 func testConcurrentRotateAcrossInstances(t *testing.T, a, b storage.Store) {
 	stores := []storage.Store{a, b}
 	rotateRace(t, func(i int) storage.Store { return stores[i%2] })
+}
+
+func testConcurrentFailedLoginsAcrossInstances(t *testing.T, a, b storage.Store) {
+	userKind.mustCreate(t, a, userNamed("u", "alice"))
+	stores := []storage.Store{a, b}
+	failLogins(t, func(i int) storage.Store { return stores[i%2] }, "u", 16)
+	if _, err := b.FindUserByUsername(t.Context(), "ALICE"); err != nil {
+		t.Errorf("FindUserByUsername on the other instance: %v", err)
+	}
+}
+
+func testConcurrentSessionClientsAcrossInstances(t *testing.T, a, b storage.Store) {
+	sessionKind.mustCreate(t, a, sampleSession("s"))
+	stores := []storage.Store{a, b}
+	addSessionClients(t, func(i int) storage.Store { return stores[i%2] }, "s", 16)
 }
 
 // testClientAcrossInstances checks that a client written on one instance is
