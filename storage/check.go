@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -443,17 +442,7 @@ func checkOptionalKey(field, value string) error {
 
 // checkText checks free text: possibly empty, at most MaxTextLen bytes, valid
 // UTF-8 without NUL bytes.
-func checkText(field, value string) error {
-	switch {
-	case len(value) > MaxTextLen:
-		return fmt.Errorf("%w: %s is %d bytes, over the limit of %d", ErrInvalid, field, len(value), MaxTextLen)
-	case !utf8.ValidString(value):
-		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, field)
-	case strings.IndexByte(value, 0) >= 0:
-		return fmt.Errorf("%w: %s contains a NUL byte", ErrInvalid, field)
-	}
-	return nil
-}
+func checkText(field, value string) error { return checkString(field, value, MaxTextLen) }
 
 // checkList checks a list of names: at most MaxListLen, each a key, no
 // duplicates. field names one entry ("client scope").

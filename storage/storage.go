@@ -82,11 +82,18 @@ type Store interface {
 // names the value in the message. Adapters call it before touching the
 // database.
 func CheckKey(field, value string) error {
-	switch {
-	case value == "":
+	if value == "" {
 		return fmt.Errorf("%w: %s is empty", ErrInvalid, field)
-	case len(value) > MaxKeyLen:
-		return fmt.Errorf("%w: %s is %d bytes, over the limit of %d", ErrInvalid, field, len(value), MaxKeyLen)
+	}
+	return checkString(field, value, MaxKeyLen)
+}
+
+// checkString checks a key or free text: at most limit bytes, valid UTF-8
+// without NUL bytes.
+func checkString(field, value string, limit int) error {
+	switch {
+	case len(value) > limit:
+		return fmt.Errorf("%w: %s is %d bytes, over the limit of %d", ErrInvalid, field, len(value), limit)
 	case !utf8.ValidString(value):
 		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, field)
 	case strings.IndexByte(value, 0) >= 0:

@@ -80,14 +80,19 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (in
 // ConfigVersion implements storage.ConfigVersioner. Triggers on the client
 // and resource tables change it in the transaction of every write to them.
 func (s *Store) ConfigVersion(ctx context.Context) (int64, error) {
+	return s.version(ctx, "read config version", `SELECT version FROM config_version WHERE id = 1`)
+}
+
+// version reads the one number that query selects.
+func (s *Store) version(ctx context.Context, op, query string) (int64, error) {
 	if err := s.alive(); err != nil {
 		return 0, err
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
 	var v int64
-	if err := s.pool.QueryRow(octx, `SELECT version FROM config_version WHERE id = 1`).Scan(&v); err != nil {
-		return 0, s.fail(ctx, "read config version", err)
+	if err := s.pool.QueryRow(octx, query).Scan(&v); err != nil {
+		return 0, s.fail(ctx, op, err)
 	}
 	return v, nil
 }

@@ -99,25 +99,23 @@ func (s *Store) DeleteSigningKey(ctx context.Context, id string) error {
 // ConfigVersion implements storage.ConfigVersioner. Triggers on the client
 // and resource tables change it in the transaction of every write to them.
 func (s *Store) ConfigVersion(ctx context.Context) (int64, error) {
-	if err := s.alive(); err != nil {
-		return 0, err
-	}
-	var v int64
-	if err := s.r.QueryRowContext(ctx, `SELECT version FROM config_version WHERE id = 1`).Scan(&v); err != nil {
-		return 0, s.fail("read config version", err)
-	}
-	return v, nil
+	return s.version(ctx, "read config version", `SELECT version FROM config_version WHERE id = 1`)
 }
 
 // SigningKeysVersion implements storage.SigningKeys. Triggers on the
 // signing_keys table change it in the transaction of every write to it.
 func (s *Store) SigningKeysVersion(ctx context.Context) (int64, error) {
+	return s.version(ctx, "read signing keys version", `SELECT version FROM signing_keys_version WHERE id = 1`)
+}
+
+// version reads the one number that query selects.
+func (s *Store) version(ctx context.Context, op, query string) (int64, error) {
 	if err := s.alive(); err != nil {
 		return 0, err
 	}
 	var v int64
-	if err := s.r.QueryRowContext(ctx, `SELECT version FROM signing_keys_version WHERE id = 1`).Scan(&v); err != nil {
-		return 0, s.fail("read signing keys version", err)
+	if err := s.r.QueryRowContext(ctx, query).Scan(&v); err != nil {
+		return 0, s.fail(op, err)
 	}
 	return v, nil
 }

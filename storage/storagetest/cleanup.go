@@ -136,14 +136,15 @@ func testDeleteExpiredConcurrent(t *testing.T, s storage.Store) {
 	sweepConcurrently(t, func(int) storage.Store { return s })
 }
 
-func sweepConcurrently(t *testing.T, store func(i int) storage.Store) {
+// sweep runs four sweepers at once, the i-th through store(i), each deleting
+// batches of batch records expired at cutoff until one comes back empty, and
+// returns how many they deleted in all.
+func sweep(t *testing.T, store func(i int) storage.Store, cutoff time.Time, batch int) int {
 	t.Helper()
-	cutoff := later().Truncate(time.Millisecond)
-	total := expiredSet(t, store(0), cutoff, 15)
 	var deleted atomic.Int64
 	errs := race(4, func(i int) error {
 		for {
-			n, err := store(i).DeleteExpired(t.Context(), cutoff, 5)
+			n, err := store(i).DeleteExpired(t.Context(), cutoff, batch)
 			if err != nil {
 				return err
 			}
@@ -156,8 +157,15 @@ func sweepConcurrently(t *testing.T, store func(i int) storage.Store) {
 	if err := errors.Join(errs...); err != nil {
 		t.Fatalf("DeleteExpired: %v", err)
 	}
-	if deleted.Load() != int64(total) {
-		t.Errorf("sweepers deleted %d records in all, want %d", deleted.Load(), total)
+	return int(deleted.Load())
+}
+
+func sweepConcurrently(t *testing.T, store func(i int) storage.Store) {
+	t.Helper()
+	cutoff := later().Truncate(time.Millisecond)
+	total := expiredSet(t, store(0), cutoff, 15)
+	if deleted := sweep(t, store, cutoff, 5); deleted != total {
+		t.Errorf("sweepers deleted %d records in all, want %d", deleted, total)
 	}
 	checkExpiredGone(t, store(1), cutoff, 15)
 }

@@ -249,11 +249,7 @@ func addSecrets(t *testing.T, store func(i int) storage.Store, id string, n int)
 
 func testClientInvalid(t *testing.T, s storage.Store) {
 	long := strings.Repeat("x", storage.MaxTextLen+1)
-	tests := []struct {
-		name   string
-		change func(*storage.Client)
-		msg    string
-	}{
+	clientKind.testInvalid(t, s, []invalid[storage.Client]{
 		{"empty id", func(c *storage.Client) { c.ID = "" }, "client id is empty"},
 		{"long name", func(c *storage.Client) { c.Name = long }, "client name is 4097 bytes, over the limit of 4096"},
 		{"nul in name", func(c *storage.Client) { c.Name = "a\x00" }, "client name contains a NUL byte"},
@@ -312,34 +308,5 @@ func testClientInvalid(t *testing.T, s storage.Store) {
 		}, "1001 entries of client redirect URI, over the limit of 1000"},
 		{"empty post-logout redirect URI", func(c *storage.Client) { c.PostLogoutRedirectURIs = []string{"a", ""} }, "client post-logout redirect URI is empty"},
 		{"duplicate post-logout redirect URI", func(c *storage.Client) { c.PostLogoutRedirectURIs = []string{"a", "a"} }, `client post-logout redirect URI "a" is listed twice`},
-	}
-	ctx := t.Context()
-	v0 := version(t, s)
-	if err := s.CreateClient(ctx, sampleClient("valid")); err != nil {
-		t.Fatal(err)
-	}
-	v1 := version(t, s)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := sampleClient("new")
-			tt.change(&c)
-			wantInvalid(t, "CreateClient", s.CreateClient(ctx, c), tt.msg)
-			if c.ID == "" {
-				return
-			}
-			wantInvalid(t, "UpdateClient", s.UpdateClient(ctx, "valid", func(v *storage.Client) error {
-				c.ID = v.ID
-				*v = c
-				return nil
-			}), tt.msg)
-		})
-	}
-	cs := listed(t, s)
-	if len(cs) != 1 || cs[0].ID != "valid" {
-		t.Errorf("after refused writes ListClients = %d clients, want only the valid one", len(cs))
-	}
-	clientKind.check(t, s, "valid", sampleClient("valid"))
-	if v := version(t, s); v == v0 || v != v1 {
-		t.Errorf("ConfigVersion %d, %d, %d: want a change after the create only", v0, v1, v)
-	}
+	}, nil)
 }

@@ -417,6 +417,48 @@ func (k kind[T]) testStoreSetsTimes(t *testing.T, s storage.Store) {
 	k.check(t, s, "one", k.changed("one"))
 }
 
+// invalid is one way to make a valid record invalid; msg is part of the
+// ErrInvalid message the store gives for it.
+type invalid[T any] struct {
+	name   string
+	change func(*T)
+	msg    string
+}
+
+// testInvalid checks that each case is refused with ErrInvalid and its
+// message, by a create and by an update of a stored record, and that the
+// refused writes wrote nothing and left the ConfigVersion alone. keeps, if
+// set, reports a record whose update is refused or changed for another
+// reason first (a field the update keeps); such cases run the create only.
+func (k kind[T]) testInvalid(t *testing.T, s storage.Store, cases []invalid[T], keeps func(T) bool) {
+	ctx := t.Context()
+	k.mustCreate(t, s, k.sample("valid"))
+	v0 := version(t, s)
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			v := k.sample("new")
+			tt.change(&v)
+			wantInvalid(t, "create", k.create(s, ctx, v), tt.msg)
+			if k.keyOf(v) == "" || (keeps != nil && keeps(v)) {
+				return
+			}
+			wantInvalid(t, "update", k.update(s, ctx, "valid", func(w *T) error {
+				k.setKey(&v, k.keyOf(*w))
+				*w = v
+				return nil
+			}), tt.msg)
+		})
+	}
+	list, err := k.list(s, ctx)
+	if err != nil || len(list) != 1 || k.keyOf(list[0]) != "valid" {
+		t.Errorf("after refused writes the list has %d records, %v; want only the valid one", len(list), err)
+	}
+	k.check(t, s, "valid", k.sample("valid"))
+	if v := version(t, s); v != v0 {
+		t.Errorf("ConfigVersion went from %d to %d after refused writes", v0, v)
+	}
+}
+
 func truncate(s string) string {
 	if len(s) > 10 {
 		return s[:10] + "..."

@@ -86,21 +86,25 @@ func scribbleClient(c *storage.Client) {
 		c.Secrets[0].Hash = "scribbled"
 		c.Secrets[0].Created = time.Time{}
 	}
-	if len(c.GrantTypes) > 0 {
-		c.GrantTypes[0] = "scribbled"
-	}
-	if len(c.Scopes) > 0 {
-		c.Scopes[0] = "scribbled"
-	}
-	if len(c.JWKS) > 0 {
-		c.JWKS[0] = 'X'
-	}
-	if len(c.Claims) > 0 {
-		c.Claims[0] = 'X'
-	}
-	for _, l := range [][]string{c.CORSOrigins, c.RedirectURIs, c.PostLogoutRedirectURIs} {
+	scribbleLists(c.GrantTypes, c.Scopes, c.CORSOrigins, c.RedirectURIs, c.PostLogoutRedirectURIs)
+	scribbleBytes(c.JWKS, c.Claims)
+}
+
+// scribbleLists and scribbleBytes overwrite the first entry of each slice in
+// place, for the NotAliased tests.
+
+func scribbleLists(lists ...[]string) {
+	for _, l := range lists {
 		if len(l) > 0 {
 			l[0] = "scribbled"
+		}
+	}
+}
+
+func scribbleBytes(bs ...[]byte) {
+	for _, b := range bs {
+		if len(b) > 0 {
+			b[0] = 'X'
 		}
 	}
 }
@@ -179,11 +183,7 @@ var apiResourceKind = kind[storage.APIResource]{
 	},
 	invalidate: func(r *storage.APIResource) { r.Scopes = append(r.Scopes, "") },
 	invalidMsg: "resource scope is empty",
-	scribble: func(r *storage.APIResource) {
-		if len(r.Scopes) > 0 {
-			r.Scopes[0] = "scribbled"
-		}
-	},
+	scribble:   func(r *storage.APIResource) { scribbleLists(r.Scopes) },
 	want: func(r storage.APIResource) storage.APIResource {
 		r.Scopes = orNil(r.Scopes)
 		return r
@@ -213,11 +213,7 @@ var identityResourceKind = kind[storage.IdentityResource]{
 	},
 	invalidate: func(r *storage.IdentityResource) { r.DisplayName = strings.Repeat("d", storage.MaxTextLen+1) },
 	invalidMsg: "identity resource display name is 4097 bytes",
-	scribble: func(r *storage.IdentityResource) {
-		if len(r.Claims) > 0 {
-			r.Claims[0] = "scribbled"
-		}
-	},
+	scribble:   func(r *storage.IdentityResource) { scribbleLists(r.Claims) },
 	want: func(r storage.IdentityResource) storage.IdentityResource {
 		r.Claims = orNil(r.Claims)
 		return r
@@ -267,11 +263,7 @@ var signingKeyKind = kind[storage.SigningKey]{
 	},
 	invalidate: func(k *storage.SigningKey) { k.Retires = k.Created.Add(-time.Millisecond) },
 	invalidMsg: "retirement is before creation",
-	scribble: func(k *storage.SigningKey) {
-		if len(k.Data) > 0 {
-			k.Data[0] = 'X'
-		}
-	},
+	scribble:   func(k *storage.SigningKey) { scribbleBytes(k.Data) },
 	want: func(k storage.SigningKey) storage.SigningKey {
 		k.Data = orNil(bytes.Clone(k.Data))
 		k.Created, k.Activates, k.Retires, k.Expires = instant(k.Created), instant(k.Activates), instant(k.Retires), instant(k.Expires)

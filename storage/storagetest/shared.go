@@ -3,7 +3,6 @@ package storagetest
 import (
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,24 +72,8 @@ func testDeleteExpiredAcrossInstances(t *testing.T, a, b storage.Store) {
 	// Four sweepers, two per instance, each deleting batches of 7 until one
 	// comes back empty: together they delete every expired row exactly once.
 	stores := []storage.Store{a, b}
-	var total atomic.Int64
-	errs := race(4, func(i int) error {
-		for {
-			n, err := stores[i%2].DeleteExpired(t.Context(), cutoff, 7)
-			if err != nil {
-				return err
-			}
-			total.Add(int64(n))
-			if n == 0 {
-				return nil
-			}
-		}
-	})
-	if err := errors.Join(errs...); err != nil {
-		t.Fatalf("DeleteExpired: %v", err)
-	}
-	if total.Load() != rows {
-		t.Errorf("sweepers deleted %d rows in all, want %d", total.Load(), rows)
+	if total := sweep(t, func(i int) storage.Store { return stores[i%2] }, cutoff, 7); total != rows {
+		t.Errorf("sweepers deleted %d rows in all, want %d", total, rows)
 	}
 	mustRefuse(t, a, "client", "live", later())
 	mustUse(t, b, "client", "jti-0", later())
