@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -24,6 +23,9 @@ const (
 	// scopes, CORS origins and redirect URIs, an API resource's scopes, an
 	// identity resource's claims.
 	MaxListLen = 1000
+	// MaxPageLen is the most records one page of a paged list returns
+	// (ListUsers).
+	MaxPageLen = 1000
 )
 
 // The checks below are called by every backend before it touches the
@@ -314,6 +316,100 @@ func CheckSigningKey(k SigningKey) error {
 	return nil
 }
 
+// CheckUser checks a user to be created or written back by UpdateUser: an
+// id, a username (its NormalizeUsername form a key too), free text for the
+// password hash, email and name, claims that are empty or a JSON object, and
+// FailedLogins not negative. Created and Updated are not checked: the store
+// sets them.
+func CheckUser(u User) error {
+	if err := CheckKey("user id", u.ID); err != nil {
+		return err
+	}
+	if err := CheckKey("username", u.Username); err != nil {
+		return err
+	}
+	if err := CheckKey("normalized username", NormalizeUsername(u.Username)); err != nil {
+		return err
+	}
+	if err := checkText("user password hash", u.PasswordHash); err != nil {
+		return err
+	}
+	if err := checkText("user email", u.Email); err != nil {
+		return err
+	}
+	if err := checkText("user name", u.Name); err != nil {
+		return err
+	}
+	if err := checkJSONObject("user claims", u.Claims); err != nil {
+		return err
+	}
+	if u.FailedLogins < 0 {
+		return fmt.Errorf("%w: user failed login count %d is negative", ErrInvalid, u.FailedLogins)
+	}
+	return nil
+}
+
+// CheckListUsers checks the arguments of ListUsers: after is "" or a key,
+// and limit is 1 to MaxPageLen.
+func CheckListUsers(after string, limit int) error {
+	if err := checkOptionalKey("user id to list after", after); err != nil {
+		return err
+	}
+	if limit < 1 || limit > MaxPageLen {
+		return fmt.Errorf("%w: user page limit %d is not between 1 and %d", ErrInvalid, limit, MaxPageLen)
+	}
+	return nil
+}
+
+// CheckSession checks a session to be created or written back by
+// UpdateSession: an id, a subject, AuthTime, Created and Expires set with
+// Expires after Created (to the millisecond), lists of keys without
+// duplicates for AMR and Clients, and IdP empty or a key.
+func CheckSession(s Session) error {
+	if err := CheckKey("session id", s.ID); err != nil {
+		return err
+	}
+	if err := CheckKey("session subject", s.Subject); err != nil {
+		return err
+	}
+	if err := checkList("session authentication method", s.AMR); err != nil {
+		return err
+	}
+	if err := checkOptionalKey("session identity provider", s.IdP); err != nil {
+		return err
+	}
+	if err := checkList("session client", s.Clients); err != nil {
+		return err
+	}
+	switch {
+	case s.AuthTime.IsZero():
+		return fmt.Errorf("%w: session has no authentication time", ErrInvalid)
+	case s.Created.IsZero():
+		return fmt.Errorf("%w: session has no created time", ErrInvalid)
+	case s.Expires.IsZero():
+		return fmt.Errorf("%w: session has no expiry", ErrInvalid)
+	case !after(s.Expires, s.Created):
+		return fmt.Errorf("%w: session expires at or before it was created", ErrInvalid)
+	}
+	return nil
+}
+
+// CheckGetSession checks the arguments of GetSession and UpdateSession.
+func CheckGetSession(id string, now time.Time) error {
+	if err := CheckKey("session id", id); err != nil {
+		return err
+	}
+	return checkNow(now)
+}
+
+// CheckListSessions checks the arguments of ListSessions.
+func CheckListSessions(subject string, now time.Time) error {
+	if err := CheckKey("session subject", subject); err != nil {
+		return err
+	}
+	return checkNow(now)
+}
+
 // CheckSameKey refuses an update function that changed a record's key
 // (field names it, e.g. "client id"): a key cannot change through an update,
 // and the update writes nothing. Create the record anew and delete the old one
@@ -346,17 +442,7 @@ func checkOptionalKey(field, value string) error {
 
 // checkText checks free text: possibly empty, at most MaxTextLen bytes, valid
 // UTF-8 without NUL bytes.
-func checkText(field, value string) error {
-	switch {
-	case len(value) > MaxTextLen:
-		return fmt.Errorf("%w: %s is %d bytes, over the limit of %d", ErrInvalid, field, len(value), MaxTextLen)
-	case !utf8.ValidString(value):
-		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, field)
-	case strings.IndexByte(value, 0) >= 0:
-		return fmt.Errorf("%w: %s contains a NUL byte", ErrInvalid, field)
-	}
-	return nil
-}
+func checkText(field, value string) error { return checkString(field, value, MaxTextLen) }
 
 // checkList checks a list of names: at most MaxListLen, each a key, no
 // duplicates. field names one entry ("client scope").

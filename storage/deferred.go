@@ -70,6 +70,26 @@ func (d *Deferred) get() (Store, error) {
 	return nil, ErrUnavailable
 }
 
+// call runs f on the real store, or returns the zero T and the reason there
+// is none (ErrUnavailable with its cause, or ErrClosed).
+func call[T any](d *Deferred, f func(Store) (T, error)) (T, error) {
+	st, err := d.get()
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return f(st)
+}
+
+// do is call for a method that returns only an error.
+func do(d *Deferred, f func(Store) error) error {
+	st, err := d.get()
+	if err != nil {
+		return err
+	}
+	return f(st)
+}
+
 // Close closes the real store, if any.
 func (d *Deferred) Close() error {
 	d.mu.Lock()
@@ -85,308 +105,172 @@ func (d *Deferred) Close() error {
 
 // CreateClient delegates to the real store.
 func (d *Deferred) CreateClient(ctx context.Context, c Client) error {
-	st, err := d.get()
-	if err != nil {
-		return err
-	}
-	return st.CreateClient(ctx, c)
+	return do(d, func(s Store) error { return s.CreateClient(ctx, c) })
 }
 
 // GetClient delegates to the real store.
 func (d *Deferred) GetClient(ctx context.Context, id string) (Client, error) {
-	st, err := d.get()
-	if err != nil {
-		return Client{}, err
-	}
-	return st.GetClient(ctx, id)
+	return call(d, func(s Store) (Client, error) { return s.GetClient(ctx, id) })
 }
 
 // ListClients delegates to the real store.
 func (d *Deferred) ListClients(ctx context.Context) ([]Client, error) {
-	st, err := d.get()
-	if err != nil {
-		return nil, err
-	}
-	return st.ListClients(ctx)
+	return call(d, func(s Store) ([]Client, error) { return s.ListClients(ctx) })
 }
 
 // UpdateClient delegates to the real store.
 func (d *Deferred) UpdateClient(ctx context.Context, id string, update func(*Client) error) error {
-	st, err := d.get()
-	if err != nil {
-		return err
-	}
-	return st.UpdateClient(ctx, id, update)
+	return do(d, func(s Store) error { return s.UpdateClient(ctx, id, update) })
 }
 
 // DeleteClient delegates to the real store.
 func (d *Deferred) DeleteClient(ctx context.Context, id string) error {
-	st, err := d.get()
-	if err != nil {
-		return err
-	}
-	return st.DeleteClient(ctx, id)
+	return do(d, func(s Store) error { return s.DeleteClient(ctx, id) })
 }
 
 // CreateAPIScope delegates to the real store.
-func (d *Deferred) CreateAPIScope(ctx context.Context, s APIScope) error {
-	st, err := d.get()
-	if err != nil {
-		return err
-	}
-	return st.CreateAPIScope(ctx, s)
+func (d *Deferred) CreateAPIScope(ctx context.Context, sc APIScope) error {
+	return do(d, func(s Store) error { return s.CreateAPIScope(ctx, sc) })
 }
 
 // GetAPIScope delegates to the real store.
 func (d *Deferred) GetAPIScope(ctx context.Context, name string) (APIScope, error) {
-	st, err := d.get()
-	if err != nil {
-		return APIScope{}, err
-	}
-	return st.GetAPIScope(ctx, name)
+	return call(d, func(s Store) (APIScope, error) { return s.GetAPIScope(ctx, name) })
 }
 
 // ListAPIScopes delegates to the real store.
 func (d *Deferred) ListAPIScopes(ctx context.Context) ([]APIScope, error) {
-	st, err := d.get()
-	if err != nil {
-		return nil, err
-	}
-	return st.ListAPIScopes(ctx)
+	return call(d, func(s Store) ([]APIScope, error) { return s.ListAPIScopes(ctx) })
 }
 
 // UpdateAPIScope delegates to the real store.
 func (d *Deferred) UpdateAPIScope(ctx context.Context, name string, update func(*APIScope) error) error {
-	st, err := d.get()
-	if err != nil {
-		return err
-	}
-	return st.UpdateAPIScope(ctx, name, update)
+	return do(d, func(s Store) error { return s.UpdateAPIScope(ctx, name, update) })
 }
 
 // DeleteAPIScope delegates to the real store.
 func (d *Deferred) DeleteAPIScope(ctx context.Context, name string) error {
-	st, err := d.get()
-	if err != nil {
-		return err
-	}
-	return st.DeleteAPIScope(ctx, name)
+	return do(d, func(s Store) error { return s.DeleteAPIScope(ctx, name) })
 }
 
 // CreateAPIResource delegates to the real store.
 func (d *Deferred) CreateAPIResource(ctx context.Context, r APIResource) error {
-	st, err := d.get()
-	if err != nil {
-		return err
-	}
-	return st.CreateAPIResource(ctx, r)
+	return do(d, func(s Store) error { return s.CreateAPIResource(ctx, r) })
 }
 
 // GetAPIResource delegates to the real store.
 func (d *Deferred) GetAPIResource(ctx context.Context, name string) (APIResource, error) {
-	st, err := d.get()
-	if err != nil {
-		return APIResource{}, err
-	}
-	return st.GetAPIResource(ctx, name)
+	return call(d, func(s Store) (APIResource, error) { return s.GetAPIResource(ctx, name) })
 }
 
 // ListAPIResources delegates to the real store.
 func (d *Deferred) ListAPIResources(ctx context.Context) ([]APIResource, error) {
-	st, err := d.get()
-	if err != nil {
-		return nil, err
-	}
-	return st.ListAPIResources(ctx)
+	return call(d, func(s Store) ([]APIResource, error) { return s.ListAPIResources(ctx) })
 }
 
 // UpdateAPIResource delegates to the real store.
 func (d *Deferred) UpdateAPIResource(ctx context.Context, name string, update func(*APIResource) error) error {
-	st, err := d.get()
-	if err != nil {
-		return err
-	}
-	return st.UpdateAPIResource(ctx, name, update)
+	return do(d, func(s Store) error { return s.UpdateAPIResource(ctx, name, update) })
 }
 
 // DeleteAPIResource delegates to the real store.
 func (d *Deferred) DeleteAPIResource(ctx context.Context, name string) error {
-	st, err := d.get()
-	if err != nil {
-		return err
-	}
-	return st.DeleteAPIResource(ctx, name)
+	return do(d, func(s Store) error { return s.DeleteAPIResource(ctx, name) })
 }
 
 // CreateIdentityResource delegates to the real store.
 func (d *Deferred) CreateIdentityResource(ctx context.Context, r IdentityResource) error {
-	st, err := d.get()
-	if err != nil {
-		return err
-	}
-	return st.CreateIdentityResource(ctx, r)
+	return do(d, func(s Store) error { return s.CreateIdentityResource(ctx, r) })
 }
 
 // GetIdentityResource delegates to the real store.
 func (d *Deferred) GetIdentityResource(ctx context.Context, name string) (IdentityResource, error) {
-	st, err := d.get()
-	if err != nil {
-		return IdentityResource{}, err
-	}
-	return st.GetIdentityResource(ctx, name)
+	return call(d, func(s Store) (IdentityResource, error) { return s.GetIdentityResource(ctx, name) })
 }
 
 // ListIdentityResources delegates to the real store.
 func (d *Deferred) ListIdentityResources(ctx context.Context) ([]IdentityResource, error) {
-	st, err := d.get()
-	if err != nil {
-		return nil, err
-	}
-	return st.ListIdentityResources(ctx)
+	return call(d, func(s Store) ([]IdentityResource, error) { return s.ListIdentityResources(ctx) })
 }
 
 // UpdateIdentityResource delegates to the real store.
 func (d *Deferred) UpdateIdentityResource(ctx context.Context, name string, update func(*IdentityResource) error) error {
-	st, err := d.get()
-	if err != nil {
-		return err
-	}
-	return st.UpdateIdentityResource(ctx, name, update)
+	return do(d, func(s Store) error { return s.UpdateIdentityResource(ctx, name, update) })
 }
 
 // DeleteIdentityResource delegates to the real store.
 func (d *Deferred) DeleteIdentityResource(ctx context.Context, name string) error {
-	st, err := d.get()
-	if err != nil {
-		return err
-	}
-	return st.DeleteIdentityResource(ctx, name)
+	return do(d, func(s Store) error { return s.DeleteIdentityResource(ctx, name) })
 }
 
 // CreateGrant delegates to the real store.
 func (d *Deferred) CreateGrant(ctx context.Context, g PersistedGrant) error {
-	st, err := d.get()
-	if err != nil {
-		return err
-	}
-	return st.CreateGrant(ctx, g)
+	return do(d, func(s Store) error { return s.CreateGrant(ctx, g) })
 }
 
 // GetGrant delegates to the real store.
 func (d *Deferred) GetGrant(ctx context.Context, key string, now time.Time) (PersistedGrant, error) {
-	st, err := d.get()
-	if err != nil {
-		return PersistedGrant{}, err
-	}
-	return st.GetGrant(ctx, key, now)
+	return call(d, func(s Store) (PersistedGrant, error) { return s.GetGrant(ctx, key, now) })
 }
 
 // ConsumeGrant delegates to the real store.
 func (d *Deferred) ConsumeGrant(ctx context.Context, key string, now time.Time) (PersistedGrant, error) {
-	st, err := d.get()
-	if err != nil {
-		return PersistedGrant{}, err
-	}
-	return st.ConsumeGrant(ctx, key, now)
+	return call(d, func(s Store) (PersistedGrant, error) { return s.ConsumeGrant(ctx, key, now) })
 }
 
 // RotateGrant delegates to the real store.
 func (d *Deferred) RotateGrant(ctx context.Context, key string, next PersistedGrant, now time.Time) (PersistedGrant, error) {
-	st, err := d.get()
-	if err != nil {
-		return PersistedGrant{}, err
-	}
-	return st.RotateGrant(ctx, key, next, now)
+	return call(d, func(s Store) (PersistedGrant, error) { return s.RotateGrant(ctx, key, next, now) })
 }
 
 // ListGrants delegates to the real store.
 func (d *Deferred) ListGrants(ctx context.Context, f PersistedGrantFilter, now time.Time) ([]PersistedGrant, error) {
-	st, err := d.get()
-	if err != nil {
-		return nil, err
-	}
-	return st.ListGrants(ctx, f, now)
+	return call(d, func(s Store) ([]PersistedGrant, error) { return s.ListGrants(ctx, f, now) })
 }
 
 // DeleteGrant delegates to the real store.
 func (d *Deferred) DeleteGrant(ctx context.Context, key string) error {
-	st, err := d.get()
-	if err != nil {
-		return err
-	}
-	return st.DeleteGrant(ctx, key)
+	return do(d, func(s Store) error { return s.DeleteGrant(ctx, key) })
 }
 
 // DeleteGrants delegates to the real store.
 func (d *Deferred) DeleteGrants(ctx context.Context, f PersistedGrantFilter) (int, error) {
-	st, err := d.get()
-	if err != nil {
-		return 0, err
-	}
-	return st.DeleteGrants(ctx, f)
+	return call(d, func(s Store) (int, error) { return s.DeleteGrants(ctx, f) })
 }
 
 // CreateSigningKey delegates to the real store.
 func (d *Deferred) CreateSigningKey(ctx context.Context, k SigningKey) error {
-	st, err := d.get()
-	if err != nil {
-		return err
-	}
-	return st.CreateSigningKey(ctx, k)
+	return do(d, func(s Store) error { return s.CreateSigningKey(ctx, k) })
 }
 
 // GetSigningKey delegates to the real store.
 func (d *Deferred) GetSigningKey(ctx context.Context, id string) (SigningKey, error) {
-	st, err := d.get()
-	if err != nil {
-		return SigningKey{}, err
-	}
-	return st.GetSigningKey(ctx, id)
+	return call(d, func(s Store) (SigningKey, error) { return s.GetSigningKey(ctx, id) })
 }
 
 // ListSigningKeys delegates to the real store.
 func (d *Deferred) ListSigningKeys(ctx context.Context) ([]SigningKey, error) {
-	st, err := d.get()
-	if err != nil {
-		return nil, err
-	}
-	return st.ListSigningKeys(ctx)
+	return call(d, func(s Store) ([]SigningKey, error) { return s.ListSigningKeys(ctx) })
 }
 
 // UpdateSigningKey delegates to the real store.
 func (d *Deferred) UpdateSigningKey(ctx context.Context, id string, update func(*SigningKey) error) error {
-	st, err := d.get()
-	if err != nil {
-		return err
-	}
-	return st.UpdateSigningKey(ctx, id, update)
+	return do(d, func(s Store) error { return s.UpdateSigningKey(ctx, id, update) })
 }
 
 // DeleteSigningKey delegates to the real store.
 func (d *Deferred) DeleteSigningKey(ctx context.Context, id string) error {
-	st, err := d.get()
-	if err != nil {
-		return err
-	}
-	return st.DeleteSigningKey(ctx, id)
+	return do(d, func(s Store) error { return s.DeleteSigningKey(ctx, id) })
 }
 
 // SigningKeysVersion delegates to the real store.
 func (d *Deferred) SigningKeysVersion(ctx context.Context) (int64, error) {
-	st, err := d.get()
-	if err != nil {
-		return 0, err
-	}
-	return st.SigningKeysVersion(ctx)
+	return call(d, func(s Store) (int64, error) { return s.SigningKeysVersion(ctx) })
 }
 
 // ConfigVersion delegates to the real store.
 func (d *Deferred) ConfigVersion(ctx context.Context) (int64, error) {
-	st, err := d.get()
-	if err != nil {
-		return 0, err
-	}
-	return st.ConfigVersion(ctx)
+	return call(d, func(s Store) (int64, error) { return s.ConfigVersion(ctx) })
 }
 
 // WatchConfig delegates to the real store when it can push changes; it
@@ -432,27 +316,75 @@ func (d *Deferred) DatabaseTime(ctx context.Context) (time.Time, error) {
 
 // UseOnce delegates to the real store.
 func (d *Deferred) UseOnce(ctx context.Context, clientID, jti string, expires time.Time) error {
-	st, err := d.get()
-	if err != nil {
-		return err
-	}
-	return st.UseOnce(ctx, clientID, jti, expires)
+	return do(d, func(s Store) error { return s.UseOnce(ctx, clientID, jti, expires) })
 }
 
 // DeleteExpired delegates to the real store.
 func (d *Deferred) DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error) {
-	st, err := d.get()
-	if err != nil {
-		return 0, err
-	}
-	return st.DeleteExpired(ctx, now, limit)
+	return call(d, func(s Store) (int, error) { return s.DeleteExpired(ctx, now, limit) })
 }
 
 // Ping delegates to the real store.
 func (d *Deferred) Ping(ctx context.Context) error {
-	st, err := d.get()
-	if err != nil {
-		return err
-	}
-	return st.Ping(ctx)
+	return do(d, func(s Store) error { return s.Ping(ctx) })
+}
+
+// CreateUser delegates to the real store.
+func (d *Deferred) CreateUser(ctx context.Context, u User) error {
+	return do(d, func(s Store) error { return s.CreateUser(ctx, u) })
+}
+
+// GetUser delegates to the real store.
+func (d *Deferred) GetUser(ctx context.Context, id string) (User, error) {
+	return call(d, func(s Store) (User, error) { return s.GetUser(ctx, id) })
+}
+
+// FindUserByUsername delegates to the real store.
+func (d *Deferred) FindUserByUsername(ctx context.Context, username string) (User, error) {
+	return call(d, func(s Store) (User, error) { return s.FindUserByUsername(ctx, username) })
+}
+
+// ListUsers delegates to the real store.
+func (d *Deferred) ListUsers(ctx context.Context, after string, limit int) ([]User, error) {
+	return call(d, func(s Store) ([]User, error) { return s.ListUsers(ctx, after, limit) })
+}
+
+// UpdateUser delegates to the real store.
+func (d *Deferred) UpdateUser(ctx context.Context, id string, update func(*User) error) error {
+	return do(d, func(s Store) error { return s.UpdateUser(ctx, id, update) })
+}
+
+// DeleteUser delegates to the real store.
+func (d *Deferred) DeleteUser(ctx context.Context, id string) error {
+	return do(d, func(s Store) error { return s.DeleteUser(ctx, id) })
+}
+
+// CreateSession delegates to the real store.
+func (d *Deferred) CreateSession(ctx context.Context, sess Session) error {
+	return do(d, func(s Store) error { return s.CreateSession(ctx, sess) })
+}
+
+// GetSession delegates to the real store.
+func (d *Deferred) GetSession(ctx context.Context, id string, now time.Time) (Session, error) {
+	return call(d, func(s Store) (Session, error) { return s.GetSession(ctx, id, now) })
+}
+
+// UpdateSession delegates to the real store.
+func (d *Deferred) UpdateSession(ctx context.Context, id string, now time.Time, update func(*Session) error) error {
+	return do(d, func(s Store) error { return s.UpdateSession(ctx, id, now, update) })
+}
+
+// DeleteSession delegates to the real store.
+func (d *Deferred) DeleteSession(ctx context.Context, id string) error {
+	return do(d, func(s Store) error { return s.DeleteSession(ctx, id) })
+}
+
+// ListSessions delegates to the real store.
+func (d *Deferred) ListSessions(ctx context.Context, subject string, now time.Time) ([]Session, error) {
+	return call(d, func(s Store) ([]Session, error) { return s.ListSessions(ctx, subject, now) })
+}
+
+// DeleteSessions delegates to the real store.
+func (d *Deferred) DeleteSessions(ctx context.Context, subject string) (int, error) {
+	return call(d, func(s Store) (int, error) { return s.DeleteSessions(ctx, subject) })
 }

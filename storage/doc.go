@@ -9,18 +9,21 @@
 //     ErrMigrationsPending and ErrSchemaTooNew, which every adapter maps its
 //     driver's errors to;
 //   - the records (Client, APIScope, APIResource, IdentityResource,
-//     PersistedGrant, SigningKey) and their interfaces (Clients, Resources,
-//     PersistedGrants, SigningKeys, ConfigVersioner, and the optional
-//     ConfigWatcher);
+//     PersistedGrant, User, Session, SigningKey) and their interfaces
+//     (Clients, Resources, PersistedGrants, Users, Sessions, SigningKeys,
+//     ConfigVersioner, and the optional ConfigWatcher);
 //   - the limits on stored values (MaxKeyLen, MaxTextLen, MaxDataLen,
-//     MaxSecrets, MaxListLen) and the checks that enforce them (CheckKey,
-//     CheckClient, CheckGrant, ... in check.go), so that every backend refuses
-//     the same inputs with the same message;
+//     MaxSecrets, MaxListLen, MaxPageLen) and the checks that enforce them
+//     (CheckKey, CheckClient, CheckGrant, CheckUser, CheckSession, ... in
+//     check.go), so that every backend refuses the same inputs with the same
+//     message, and NormalizeUsername, the one username comparison;
 //   - the Janitor, which removes expired rows in bounded batches.
 //
 // It imports no adapter (storage/memory, storage/sqlite, storage/postgres) and
-// no database driver; adapters import it. Nothing outside cmd/signet imports an
-// adapter. The conformance suite every adapter runs is storage/storagetest.
+// no database driver, and beyond the standard library only golang.org/x/text
+// (for NormalizeUsername); adapters import it. Nothing outside cmd/signet
+// imports an adapter. The conformance suite every adapter runs is
+// storage/storagetest.
 //
 // Times are compared and stored with millisecond precision (truncated, as
 // UnixMilli does), in UTC, and a zero time comes back zero. A record whose

@@ -274,7 +274,7 @@ type SigningKeys interface {
 // Every successful create, update and delete of a client, API scope, API
 // resource or identity resource makes it greater; it never goes backwards.
 // A write that fails or rolls back leaves it alone, and so do writes of
-// grants, signing keys, jtis and DeleteExpired.
+// grants, users, sessions, signing keys, jtis and DeleteExpired.
 type ConfigVersioner interface {
 	// ConfigVersion returns the current version.
 	ConfigVersion(ctx context.Context) (int64, error)

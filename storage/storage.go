@@ -40,10 +40,10 @@ type ReplayCache interface {
 // Cleaner removes expired records. The Janitor runs it in the background.
 type Cleaner interface {
 	// DeleteExpired removes at most limit records, of any kind (replay
-	// cache entries, grants, signing keys), whose expiry is at or before
-	// now, and returns how many it removed. Callers repeat it
-	// until it returns fewer than limit. It is safe to run from several
-	// instances sharing one database at once: each record is removed once, and
+	// cache entries, grants, sessions, signing keys), whose expiry is at or
+	// before now, and returns how many it removed. Callers repeat it until
+	// it returns fewer than limit. It is safe to run from several instances
+	// sharing one database at once: each record is removed once, and
 	// records that are not expired are never removed. A limit below 1 is
 	// refused with ErrInvalid.
 	DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error)
@@ -67,6 +67,8 @@ type Store interface {
 	Clients
 	Resources
 	PersistedGrants
+	Users
+	Sessions
 	SigningKeys
 	ConfigVersioner
 	Cleaner
@@ -80,11 +82,18 @@ type Store interface {
 // names the value in the message. Adapters call it before touching the
 // database.
 func CheckKey(field, value string) error {
-	switch {
-	case value == "":
+	if value == "" {
 		return fmt.Errorf("%w: %s is empty", ErrInvalid, field)
-	case len(value) > MaxKeyLen:
-		return fmt.Errorf("%w: %s is %d bytes, over the limit of %d", ErrInvalid, field, len(value), MaxKeyLen)
+	}
+	return checkString(field, value, MaxKeyLen)
+}
+
+// checkString checks a key or free text: at most limit bytes, valid UTF-8
+// without NUL bytes.
+func checkString(field, value string, limit int) error {
+	switch {
+	case len(value) > limit:
+		return fmt.Errorf("%w: %s is %d bytes, over the limit of %d", ErrInvalid, field, len(value), limit)
 	case !utf8.ValidString(value):
 		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, field)
 	case strings.IndexByte(value, 0) >= 0:

@@ -36,6 +36,8 @@ type Store struct {
 	apiResources      table[storage.APIResource]
 	identityResources table[storage.IdentityResource]
 	grants            table[storage.PersistedGrant]
+	users             table[storage.User]
+	sessions          table[storage.Session]
 	signingKeys       table[storage.SigningKey]
 	configVersion     int64
 	keysVersion       int64
@@ -80,7 +82,23 @@ func New(opts Options) *Store {
 			kind: "grant", field: "grant key",
 			keyOf: func(g storage.PersistedGrant) string { return g.Key },
 			check: storage.CheckGrant, copy: copyGrant, order: grantsOldestFirst,
-			rows: make(map[string]storage.PersistedGrant),
+			expires: func(g storage.PersistedGrant) time.Time { return g.Expires },
+			rows:    make(map[string]storage.PersistedGrant),
+		},
+		users: table[storage.User]{
+			kind: "user", field: "user id",
+			keyOf: func(u storage.User) string { return u.ID },
+			check: storage.CheckUser, copy: copyUser, order: byUserID, stamp: stampUser,
+			unique: func(u storage.User) string { return storage.NormalizeUsername(u.Username) }, uniqueField: "username",
+			rows: make(map[string]storage.User),
+		},
+		sessions: table[storage.Session]{
+			kind: "session", field: "session id",
+			keyOf: func(s storage.Session) string { return s.ID },
+			check: storage.CheckSession, copy: copySession, order: sessionsOldestFirst,
+			stamp: keepSessionCreated, fixed: sameSubject,
+			expires: func(s storage.Session) time.Time { return s.Expires },
+			rows:    make(map[string]storage.Session),
 		},
 		signingKeys: table[storage.SigningKey]{
 			kind: "signing key", field: "signing key id", keys: true,
@@ -123,8 +141,8 @@ func (s *Store) UseOnce(ctx context.Context, clientID, jti string, expires time.
 	return nil
 }
 
-// DeleteExpired implements storage.Cleaner: jtis, then grants, then signing
-// keys with an expiry, at most limit in all.
+// DeleteExpired implements storage.Cleaner: jtis, then grants, then
+// sessions, then signing keys with an expiry, at most limit in all.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error) {
 	if err := storage.CheckLimit(limit); err != nil {
 		return 0, err
@@ -143,15 +161,8 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (in
 			n++
 		}
 	}
-	for k, g := range s.grants.rows {
-		if n == limit {
-			return n, nil
-		}
-		if expired(g.Expires, now) {
-			delete(s.grants.rows, k)
-			n++
-		}
-	}
+	n += s.grants.sweep(now, limit-n)
+	n += s.sessions.sweep(now, limit-n)
 	for id, k := range s.signingKeys.rows {
 		if n == limit {
 			return n, nil
@@ -209,6 +220,8 @@ func (s *Store) Close() error {
 	s.apiResources.rows = nil
 	s.identityResources.rows = nil
 	s.grants.rows = nil
+	s.users.rows = nil
+	s.sessions.rows = nil
 	s.signingKeys.rows = nil
 	return nil
 }

@@ -31,18 +31,7 @@ func scanGrant(row pgx.Row) (storage.PersistedGrant, error) {
 	return g, nil
 }
 
-func scanGrants(rows pgx.Rows) ([]storage.PersistedGrant, error) {
-	defer rows.Close()
-	var out []storage.PersistedGrant
-	for rows.Next() {
-		g, err := scanGrant(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
-}
+var scanGrants = collect(scanGrant)
 
 // CreateGrant implements storage.PersistedGrants.
 func (s *Store) CreateGrant(ctx context.Context, g storage.PersistedGrant) error {
@@ -83,53 +72,31 @@ func (s *Store) GetGrant(ctx context.Context, key string, now time.Time) (storag
 	return g, nil
 }
 
-// ConsumeGrant implements storage.PersistedGrants. One UPDATE both checks and marks
-// the grant: of concurrent consumers, the first locks the row and the others
-// wait for it, then find it consumed (READ COMMITTED re-reads the row) and
-// change nothing. A consumer that changed nothing then reads the grant, in a
-// statement of its own, to tell a consumed grant from a missing one.
+// consumeGrant consumes grant $1 at $2, unless it is consumed or expired,
+// and returns it.
+const consumeGrant = `
+	UPDATE grants SET consumed_at = $2
+	WHERE key = $1 AND consumed_at IS NULL AND ` + live + `
+	RETURNING ` + grantColumns
+
+// ConsumeGrant implements storage.PersistedGrants. One UPDATE both checks and
+// marks the grant: of concurrent consumers, the first locks the row and the
+// others wait for it, then find it consumed (READ COMMITTED re-reads the row)
+// and change nothing.
 func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (storage.PersistedGrant, error) {
 	if err := storage.CheckGetGrant(key, now); err != nil {
 		return storage.PersistedGrant{}, err
 	}
-	if err := s.alive(); err != nil {
-		return storage.PersistedGrant{}, err
-	}
-	octx, cancel := s.op(ctx)
-	defer cancel()
-	for {
-		g, err := scanGrant(s.pool.QueryRow(octx, `
-			UPDATE grants SET consumed_at = $2
-			WHERE key = $1 AND consumed_at IS NULL AND `+live+`
-			RETURNING `+grantColumns, key, now.UnixMilli()))
-		if err == nil {
-			return g, nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return storage.PersistedGrant{}, s.fail(ctx, "consume grant", err)
-		}
-		g, err = s.getGrant(octx, key, now)
-		if err != nil {
-			return storage.PersistedGrant{}, s.fail(ctx, "consume grant", err)
-		}
-		if !g.Consumed.IsZero() {
-			return g, fmt.Errorf("postgres: consume grant: %w", storage.ErrConsumed)
-		}
-		// Deleted and created again, unconsumed, between the two
-		// statements: try again.
-	}
+	return s.consume(ctx, "consume grant", key, now, consumeGrant, key, now.UnixMilli())
 }
 
-// rotateGrant consumes $1 at $2 and inserts the next grant ($3 to $12) in
-// one statement, so one transaction: the insert happens only if the update
-// changed the row, and a taken next key fails the whole statement, the
-// update with it. Concurrent rotations queue on the row lock as in
-// ConsumeGrant.
+// rotateGrant is consumeGrant that also inserts the next grant ($3 to $12),
+// in one statement, so one transaction: the insert happens only if the
+// update changed the row, and a taken next key fails the whole statement,
+// the update with it. Concurrent rotations queue on the row lock as
+// consumers do.
 const rotateGrant = `
-	WITH old AS (
-		UPDATE grants SET consumed_at = $2
-		WHERE key = $1 AND consumed_at IS NULL AND ` + live + `
-		RETURNING ` + grantColumns + `
+	WITH old AS (` + consumeGrant + `
 	), next AS (
 		INSERT INTO grants (` + grantColumns + `)
 		SELECT $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::bigint, $10::bigint, $11::bigint, $12::bytea
@@ -137,33 +104,38 @@ const rotateGrant = `
 	)
 	SELECT ` + grantColumns + ` FROM old`
 
-// RotateGrant implements storage.PersistedGrants. A rotation that changed
-// nothing then reads the grant, as ConsumeGrant does, to tell a consumed
-// grant from a missing one.
+// RotateGrant implements storage.PersistedGrants.
 func (s *Store) RotateGrant(ctx context.Context, key string, next storage.PersistedGrant, now time.Time) (storage.PersistedGrant, error) {
 	if err := storage.CheckRotateGrant(key, next, now); err != nil {
 		return storage.PersistedGrant{}, err
 	}
+	return s.consume(ctx, "rotate grant", key, now, rotateGrant, append([]any{key, now.UnixMilli()}, grantArgs(next)...)...)
+}
+
+// consume runs stmt with args, a statement that consumes grant key at now
+// and returns it (consumeGrant, rotateGrant). When it changed nothing, a
+// second statement reads the grant to tell a consumed grant (ErrConsumed,
+// with the grant) from a missing or expired one (ErrNotFound).
+func (s *Store) consume(ctx context.Context, op, key string, now time.Time, stmt string, args ...any) (storage.PersistedGrant, error) {
 	if err := s.alive(); err != nil {
 		return storage.PersistedGrant{}, err
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
-	args := append([]any{key, now.UnixMilli()}, grantArgs(next)...)
 	for {
-		g, err := scanGrant(s.pool.QueryRow(octx, rotateGrant, args...))
+		g, err := scanGrant(s.pool.QueryRow(octx, stmt, args...))
 		if err == nil {
 			return g, nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
-			return storage.PersistedGrant{}, s.fail(ctx, "rotate grant", err)
+			return storage.PersistedGrant{}, s.fail(ctx, op, err)
 		}
 		g, err = s.getGrant(octx, key, now)
 		if err != nil {
-			return storage.PersistedGrant{}, s.fail(ctx, "rotate grant", err)
+			return storage.PersistedGrant{}, s.fail(ctx, op, err)
 		}
 		if !g.Consumed.IsZero() {
-			return g, fmt.Errorf("postgres: rotate grant: %w", storage.ErrConsumed)
+			return g, fmt.Errorf("postgres: %s: %w", op, storage.ErrConsumed)
 		}
 		// Deleted and created again, unconsumed, between the two
 		// statements: try again.

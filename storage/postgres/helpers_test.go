@@ -68,6 +68,34 @@ func admin(t testing.TB) *pgx.Conn {
 	return conn
 }
 
+// listenRaw returns a connection of the test's own that listens on the
+// schema's notification channel, as a store's listener does, so that a test
+// reads every payload, in commit order, uncoalesced: what came before a
+// marker it waited for is all that was sent before it.
+func listenRaw(t testing.TB, db testDB) *pgx.Conn {
+	t.Helper()
+	conn := admin(t)
+	if _, err := conn.Exec(t.Context(), "LISTEN "+pgx.Identifier{"signet_config_" + db.schema}.Sanitize()); err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	return conn
+}
+
+// wantPayload fails t unless the next notification on conn, waited for 10
+// seconds at most, has the payload want.
+func wantPayload(t testing.TB, conn *pgx.Conn, want, after string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	n, err := conn.WaitForNotification(ctx)
+	if err != nil {
+		t.Fatalf("no notification within 10s after %s: %v", after, err)
+	}
+	if n.Payload != want {
+		t.Fatalf("notification %q after %s, want %q (a write before it notified)", n.Payload, after, want)
+	}
+}
+
 // testDB is one empty schema of the test database, dropped at cleanup, so
 // that tests run in parallel without seeing each other.
 type testDB struct {

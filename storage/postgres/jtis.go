@@ -46,6 +46,10 @@ var deleteExpiredSQL = []string{
 		WHERE expires_at <= $1 AND key IN (
 			SELECT key FROM grants
 			WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+	`DELETE FROM sessions
+		WHERE expires_at <= $1 AND id IN (
+			SELECT id FROM sessions
+			WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 	`DELETE FROM signing_keys
 		WHERE expires_at <= $1 AND id IN (
 			SELECT id FROM signing_keys
@@ -53,7 +57,7 @@ var deleteExpiredSQL = []string{
 }
 
 // DeleteExpired implements storage.Cleaner: it removes expired jtis, then
-// grants, then signing keys, each statement bounded by what is left of limit
+// grants, then sessions, then signing keys, each statement bounded by what is left of limit
 // and committed on its own.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error) {
 	if err := storage.CheckLimit(limit); err != nil {
@@ -76,14 +80,19 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (in
 // ConfigVersion implements storage.ConfigVersioner. Triggers on the client
 // and resource tables change it in the transaction of every write to them.
 func (s *Store) ConfigVersion(ctx context.Context) (int64, error) {
+	return s.version(ctx, "read config version", `SELECT version FROM config_version WHERE id = 1`)
+}
+
+// version reads the one number that query selects.
+func (s *Store) version(ctx context.Context, op, query string) (int64, error) {
 	if err := s.alive(); err != nil {
 		return 0, err
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
 	var v int64
-	if err := s.pool.QueryRow(octx, `SELECT version FROM config_version WHERE id = 1`).Scan(&v); err != nil {
-		return 0, s.fail(ctx, "read config version", err)
+	if err := s.pool.QueryRow(octx, query).Scan(&v); err != nil {
+		return 0, s.fail(ctx, op, err)
 	}
 	return v, nil
 }

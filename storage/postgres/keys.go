@@ -121,16 +121,7 @@ func (s *Store) DeleteSigningKey(ctx context.Context, id string) error {
 // SigningKeysVersion implements storage.SigningKeys. A trigger on
 // signing_keys changes it in the transaction of every write to it.
 func (s *Store) SigningKeysVersion(ctx context.Context) (int64, error) {
-	if err := s.alive(); err != nil {
-		return 0, err
-	}
-	octx, cancel := s.op(ctx)
-	defer cancel()
-	var v int64
-	if err := s.pool.QueryRow(octx, `SELECT version FROM signing_keys_version WHERE id = 1`).Scan(&v); err != nil {
-		return 0, s.fail(ctx, "read signing keys version", err)
-	}
-	return v, nil
+	return s.version(ctx, "read signing keys version", `SELECT version FROM signing_keys_version WHERE id = 1`)
 }
 
 // DatabaseTime implements storage.Clock: the server's clock_timestamp().

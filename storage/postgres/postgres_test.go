@@ -566,12 +566,15 @@ func TestOpenUnreachable(t *testing.T) {
 }
 
 // TestWatchConfig: a change made through one store reaches a watcher of
-// another within moments, also after the listening connection was killed.
+// another within moments, also after the listening connection was killed;
+// other writes send nothing (a connection of the test's own, listening on the
+// same channel, sees what came before a marker write).
 func TestWatchConfig(t *testing.T) {
 	t.Parallel()
 	db := newDB(t)
 	a := open(t, db.dsn, postgres.Options{})
 	b := open(t, db.dsn, postgres.Options{})
+	raw := listenRaw(t, db)
 	ctx := t.Context()
 
 	wctx, cancel := context.WithCancel(ctx)
@@ -591,34 +594,34 @@ func TestWatchConfig(t *testing.T) {
 			t.Fatalf("no notification within 10s after %s", what)
 		}
 	}
-	drain := func() {
-		for {
-			select {
-			case <-ch:
-			case <-time.After(200 * time.Millisecond):
-				return
-			}
+	// version is the payload the trigger sends: the new ConfigVersion.
+	version := func() string {
+		t.Helper()
+		v, err := a.ConfigVersion(ctx)
+		if err != nil {
+			t.Fatal(err)
 		}
+		return fmt.Sprint(v)
 	}
 
 	if err := b.CreateClient(ctx, storage.Client{ID: "client", Name: "One"}); err != nil {
 		t.Fatal(err)
 	}
 	expect("CreateClient")
-	v1, err := a.ConfigVersion(ctx)
-	if err != nil || v1 <= v0 {
-		t.Fatalf("ConfigVersion after CreateClient = %d, %v; want more than %d", v1, err, v0)
+	wantPayload(t, raw, version(), "CreateClient")
+	if v1, _ := a.ConfigVersion(ctx); v1 <= v0 {
+		t.Fatalf("ConfigVersion after CreateClient = %d; want more than %d", v1, v0)
 	}
-	// A write that is not a client or resource is not announced.
-	drain()
+	// A write that is not a client or resource is not announced: the next
+	// notification is the marker's.
 	if err := b.UseOnce(ctx, "client", "jti", time.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-ch:
-		t.Error("notified after UseOnce")
-	case <-time.After(300 * time.Millisecond):
+	if err := b.CreateAPIScope(ctx, storage.APIScope{Name: "marker"}); err != nil {
+		t.Fatal(err)
 	}
+	wantPayload(t, raw, version(), "UseOnce and a marker scope")
+	expect("the marker scope")
 
 	// The listener's session is killed: it reconnects, and wakes the watcher
 	// (changes may have been missed), and later changes arrive again.
@@ -626,7 +629,7 @@ func TestWatchConfig(t *testing.T) {
 		t.Fatalf("terminated %d listener sessions, want 1", n)
 	}
 	expect("the listener reconnected")
-	drain()
+	drain(ch)
 	if err := b.UpdateClient(ctx, "client", func(c *storage.Client) error { c.Name = "Two"; return nil }); err != nil {
 		t.Fatal(err)
 	}
@@ -661,14 +664,29 @@ func TestWatchConfig(t *testing.T) {
 	}
 }
 
+// drain empties a watch channel of the wake-up it holds, if any.
+func drain(ch <-chan struct{}) {
+	select {
+	case <-ch:
+	default:
+	}
+}
+
 // TestWatchSigningKeys: a signing key created, updated or deleted through
 // one store reaches a watcher of another at once, and neither watch hears
 // of the other's changes.
+//
+// That a watch was not woken is checked without waiting for silence: the
+// listener handles notifications one after the other, so once a watch heard
+// of a later write, the wake-ups of the earlier one were all sent, and the
+// other watch's channel holds whatever it got from it. A connection of the
+// test's own checks what each write sent.
 func TestWatchSigningKeys(t *testing.T) {
 	t.Parallel()
 	db := newDB(t)
 	a := open(t, db.dsn, postgres.Options{})
 	b := open(t, db.dsn, postgres.Options{})
+	raw := listenRaw(t, db)
 	ctx := t.Context()
 	keys, err := a.WatchSigningKeys(ctx)
 	if err != nil {
@@ -691,35 +709,49 @@ func TestWatchSigningKeys(t *testing.T) {
 		select {
 		case <-ch:
 			t.Errorf("notified after %s", what)
-		case <-time.After(300 * time.Millisecond):
+		default:
 		}
 	}
+	const keysPayload = "signing_keys" // what the store sends for a key write
 	now := time.Now()
 	key := storage.SigningKey{ID: "k1", Algorithm: "ES256", Data: []byte("sealed"), Created: now, Activates: now}
 	if err := b.CreateSigningKey(ctx, key); err != nil {
 		t.Fatal(err)
 	}
 	expect(keys, "CreateSigningKey")
-	quiet(config, "CreateSigningKey (the configuration watch)")
+	wantPayload(t, raw, keysPayload, "CreateSigningKey")
 	if err := b.UpdateSigningKey(ctx, "k1", func(k *storage.SigningKey) error { k.Retires = now.Add(time.Hour); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	expect(keys, "UpdateSigningKey")
+	wantPayload(t, raw, keysPayload, "UpdateSigningKey")
+	quiet(config, "CreateSigningKey (the configuration watch)")
 	if err := b.DeleteSigningKey(ctx, "k1"); err != nil {
 		t.Fatal(err)
 	}
 	expect(keys, "DeleteSigningKey")
+	wantPayload(t, raw, keysPayload, "DeleteSigningKey")
+	quiet(config, "UpdateSigningKey (the configuration watch)")
 
-	// A failed write announces nothing; a client is not a signing key.
+	// A failed write announces nothing: the next notification is the
+	// client's. A client is not a signing key.
 	if err := b.DeleteSigningKey(ctx, "k1"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("DeleteSigningKey of a deleted key = %v, want ErrNotFound", err)
 	}
-	quiet(keys, "a failed DeleteSigningKey")
 	if err := b.CreateClient(ctx, storage.Client{ID: "client", Name: "One"}); err != nil {
 		t.Fatal(err)
 	}
 	expect(config, "CreateClient")
-	quiet(keys, "CreateClient (the signing key watch)")
+	v, err := a.ConfigVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPayload(t, raw, fmt.Sprint(v), "a failed DeleteSigningKey and CreateClient")
+	if err := b.UpdateClient(ctx, "client", func(c *storage.Client) error { c.Name = "Two"; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	expect(config, "UpdateClient")
+	quiet(keys, "DeleteSigningKey, a failed one and CreateClient (the signing key watch)")
 
 	// A reconnection wakes both: changes may have been missed meanwhile.
 	if n := terminate(t, db.schema+" listener"); n != 1 {

@@ -212,13 +212,5 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 	if err := storage.CheckKey("client id", id); err != nil {
 		return err
 	}
-	op := fmt.Sprintf("delete client %q", id)
-	n, err := s.exec(ctx, op, `DELETE FROM clients WHERE id = ?1`, id)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return notFound(op)
-	}
-	return nil
+	return s.deleteOne(ctx, fmt.Sprintf("delete client %q", id), `DELETE FROM clients WHERE id = ?1`, id)
 }

@@ -16,7 +16,7 @@ const grantColumns = `key, type, subject, client_id, session_id, family_id, crea
 // live is the condition of a grant that has not expired at ?2.
 const live = `(expires_at IS NULL OR expires_at > ?2)`
 
-func scanGrant(sc interface{ Scan(...any) error }) (storage.PersistedGrant, error) {
+func scanGrant(sc scanner) (storage.PersistedGrant, error) {
 	var g storage.PersistedGrant
 	var created int64
 	var expires, consumed sql.NullInt64
@@ -142,29 +142,10 @@ func (s *Store) ListGrants(ctx context.Context, f storage.PersistedGrantFilter, 
 	if err := storage.CheckListGrants(f, now); err != nil {
 		return nil, err
 	}
-	if err := s.alive(); err != nil {
-		return nil, err
-	}
 	where, args := grantsql.Where(f, "?", 2)
-	rows, err := s.r.QueryContext(ctx,
+	return queryAll(s, ctx, "list grants", scanGrant,
 		`SELECT `+grantColumns+` FROM grants WHERE `+where+` AND (expires_at IS NULL OR expires_at > ?1)
 		ORDER BY created_at, key`, append([]any{now.UnixMilli()}, args...)...)
-	if err != nil {
-		return nil, s.fail("list grants", err)
-	}
-	defer rows.Close()
-	var out []storage.PersistedGrant
-	for rows.Next() {
-		g, err := scanGrant(rows)
-		if err != nil {
-			return nil, s.fail("list grants", err)
-		}
-		out = append(out, g)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail("list grants", err)
-	}
-	return out, nil
 }
 
 // DeleteGrant implements storage.PersistedGrants.
@@ -172,14 +153,7 @@ func (s *Store) DeleteGrant(ctx context.Context, key string) error {
 	if err := storage.CheckKey("grant key", key); err != nil {
 		return err
 	}
-	n, err := s.exec(ctx, "delete grant", `DELETE FROM grants WHERE key = ?1`, key)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return notFound("delete grant")
-	}
-	return nil
+	return s.deleteOne(ctx, "delete grant", `DELETE FROM grants WHERE key = ?1`, key)
 }
 
 // DeleteGrants implements storage.PersistedGrants.

@@ -11,7 +11,7 @@ import (
 
 const keyColumns = `id, algorithm, data, created_at, activates_at, retires_at, expires_at`
 
-func scanSigningKey(sc interface{ Scan(...any) error }) (storage.SigningKey, error) {
+func scanSigningKey(sc scanner) (storage.SigningKey, error) {
 	var k storage.SigningKey
 	var created int64
 	var activates, retires, expires sql.NullInt64
@@ -54,26 +54,8 @@ func (s *Store) GetSigningKey(ctx context.Context, id string) (storage.SigningKe
 
 // ListSigningKeys implements storage.SigningKeys.
 func (s *Store) ListSigningKeys(ctx context.Context) ([]storage.SigningKey, error) {
-	if err := s.alive(); err != nil {
-		return nil, err
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+keyColumns+` FROM signing_keys ORDER BY created_at, id`)
-	if err != nil {
-		return nil, s.fail("list signing keys", err)
-	}
-	defer rows.Close()
-	var out []storage.SigningKey
-	for rows.Next() {
-		k, err := scanSigningKey(rows)
-		if err != nil {
-			return nil, s.fail("list signing keys", err)
-		}
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.fail("list signing keys", err)
-	}
-	return out, nil
+	return queryAll(s, ctx, "list signing keys", scanSigningKey,
+		`SELECT `+keyColumns+` FROM signing_keys ORDER BY created_at, id`)
 }
 
 // UpdateSigningKey implements storage.SigningKeys.
@@ -111,39 +93,29 @@ func (s *Store) DeleteSigningKey(ctx context.Context, id string) error {
 	if err := storage.CheckKey("signing key id", id); err != nil {
 		return err
 	}
-	op := fmt.Sprintf("delete signing key %q", id)
-	n, err := s.exec(ctx, op, `DELETE FROM signing_keys WHERE id = ?1`, id)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return notFound(op)
-	}
-	return nil
+	return s.deleteOne(ctx, fmt.Sprintf("delete signing key %q", id), `DELETE FROM signing_keys WHERE id = ?1`, id)
 }
 
 // ConfigVersion implements storage.ConfigVersioner. Triggers on the client
 // and resource tables change it in the transaction of every write to them.
 func (s *Store) ConfigVersion(ctx context.Context) (int64, error) {
-	if err := s.alive(); err != nil {
-		return 0, err
-	}
-	var v int64
-	if err := s.r.QueryRowContext(ctx, `SELECT version FROM config_version WHERE id = 1`).Scan(&v); err != nil {
-		return 0, s.fail("read config version", err)
-	}
-	return v, nil
+	return s.version(ctx, "read config version", `SELECT version FROM config_version WHERE id = 1`)
 }
 
 // SigningKeysVersion implements storage.SigningKeys. Triggers on the
 // signing_keys table change it in the transaction of every write to it.
 func (s *Store) SigningKeysVersion(ctx context.Context) (int64, error) {
+	return s.version(ctx, "read signing keys version", `SELECT version FROM signing_keys_version WHERE id = 1`)
+}
+
+// version reads the one number that query selects.
+func (s *Store) version(ctx context.Context, op, query string) (int64, error) {
 	if err := s.alive(); err != nil {
 		return 0, err
 	}
 	var v int64
-	if err := s.r.QueryRowContext(ctx, `SELECT version FROM signing_keys_version WHERE id = 1`).Scan(&v); err != nil {
-		return 0, s.fail("read signing keys version", err)
+	if err := s.r.QueryRowContext(ctx, query).Scan(&v); err != nil {
+		return 0, s.fail(op, err)
 	}
 	return v, nil
 }

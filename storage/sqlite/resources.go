@@ -115,18 +115,7 @@ func (s *Store) DeleteAPIScope(ctx context.Context, name string) error {
 	if err := storage.CheckKey("scope name", name); err != nil {
 		return err
 	}
-	return s.deleteByName(ctx, fmt.Sprintf("delete api scope %q", name), `DELETE FROM api_scopes WHERE name = ?1`, name)
-}
-
-func (s *Store) deleteByName(ctx context.Context, op, query, name string) error {
-	n, err := s.exec(ctx, op, query, name)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return notFound(op)
-	}
-	return nil
+	return s.deleteOne(ctx, fmt.Sprintf("delete api scope %q", name), `DELETE FROM api_scopes WHERE name = ?1`, name)
 }
 
 // API resources.
@@ -272,7 +261,7 @@ func (s *Store) DeleteAPIResource(ctx context.Context, name string) error {
 	if err := storage.CheckKey("resource name", name); err != nil {
 		return err
 	}
-	return s.deleteByName(ctx, fmt.Sprintf("delete api resource %q", name), `DELETE FROM api_resources WHERE name = ?1`, name)
+	return s.deleteOne(ctx, fmt.Sprintf("delete api resource %q", name), `DELETE FROM api_resources WHERE name = ?1`, name)
 }
 
 // Identity resources.
@@ -401,5 +390,5 @@ func (s *Store) DeleteIdentityResource(ctx context.Context, name string) error {
 	if err := storage.CheckKey("identity resource name", name); err != nil {
 		return err
 	}
-	return s.deleteByName(ctx, fmt.Sprintf("delete identity resource %q", name), `DELETE FROM identity_resources WHERE name = ?1`, name)
+	return s.deleteOne(ctx, fmt.Sprintf("delete identity resource %q", name), `DELETE FROM identity_resources WHERE name = ?1`, name)
 }

@@ -245,6 +245,10 @@ var deleteExpiredSQL = []string{
 		WHERE expires_at <= ?1 AND key IN (
 			SELECT key FROM grants
 			WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)`,
+	`DELETE FROM sessions
+		WHERE expires_at <= ?1 AND id IN (
+			SELECT id FROM sessions
+			WHERE expires_at <= ?1 ORDER BY expires_at LIMIT ?2)`,
 	`DELETE FROM signing_keys
 		WHERE expires_at <= ?1 AND id IN (
 			SELECT id FROM signing_keys
@@ -345,7 +349,7 @@ func (s *Store) UseOnce(ctx context.Context, clientID, jti string, expires time.
 }
 
 // DeleteExpired implements storage.Cleaner: it removes expired jtis, then
-// grants, then signing keys, each statement bounded by what is left of limit
+// grants, then sessions, then signing keys, each statement bounded by what is left of limit
 // and committed on its own, so the write lock is never held for long.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error) {
 	if err := storage.CheckLimit(limit); err != nil {

@@ -64,6 +64,45 @@ func (s *Store) exec(ctx context.Context, op, query string, args ...any) (int64,
 	return n, nil
 }
 
+// deleteOne runs a DELETE of one row by key: ErrNotFound if there was none.
+func (s *Store) deleteOne(ctx context.Context, op, query, key string) error {
+	n, err := s.exec(ctx, op, query, key)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return notFound(op)
+	}
+	return nil
+}
+
+// scanner is a row to scan: *sql.Row or *sql.Rows.
+type scanner interface{ Scan(...any) error }
+
+// queryAll runs a query on the read pool and scans every row with scan.
+func queryAll[T any](s *Store, ctx context.Context, op string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	if err := s.alive(); err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, s.fail(op, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, s.fail(op, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(op, err)
+	}
+	return out, nil
+}
+
 // notFound is the error of a write that found no row for key.
 func notFound(op string) error {
 	return fmt.Errorf("sqlite: %s: %w", op, storage.ErrNotFound)

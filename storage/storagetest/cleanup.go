@@ -11,8 +11,9 @@ import (
 )
 
 // expiredSet fills s with records around cutoff (a real future time, so that
-// jtis block until deleted): n expired of each kind (jtis, grants, signing
-// keys) and live ones of each, and clients and resources, which never expire.
+// jtis block until deleted): n expired of each kind (jtis, grants, sessions,
+// signing keys) and live ones of each, and clients, resources and a user,
+// which never expire.
 // It returns the number of expired records.
 func expiredSet(t *testing.T, s storage.Store, cutoff time.Time, n int) int {
 	t.Helper()
@@ -24,6 +25,9 @@ func expiredSet(t *testing.T, s storage.Store, cutoff time.Time, n int) int {
 		g := sampleGrant(fmt.Sprintf("grant-%d", i))
 		g.Created, g.Expires = exp.Add(-time.Hour), exp
 		mustCreateGrant(t, s, g)
+		v := sampleSession(fmt.Sprintf("session-%d", i))
+		v.AuthTime, v.Created, v.Expires = exp.Add(-time.Hour), exp.Add(-time.Hour), exp
+		sessionKind.mustCreate(t, s, v)
 		k := sampleSigningKey(fmt.Sprintf("key-%d", i))
 		k.Created, k.Activates, k.Retires, k.Expires = exp.Add(-48*time.Hour), time.Time{}, exp.Add(-time.Hour), exp
 		signingKeyKind.mustCreate(t, s, k)
@@ -39,6 +43,9 @@ func expiredSet(t *testing.T, s storage.Store, cutoff time.Time, n int) int {
 	if _, err := s.ConsumeGrant(ctx, "grant-consumed", cutoff.Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
+	v := sampleSession("session-live")
+	v.AuthTime, v.Created, v.Expires = cutoff.Add(-time.Hour), cutoff.Add(-time.Hour), cutoff.Add(time.Millisecond)
+	sessionKind.mustCreate(t, s, v)
 	k := sampleSigningKey("key-live")
 	k.Created, k.Activates, k.Retires, k.Expires = cutoff.Add(-time.Hour), time.Time{}, time.Time{}, cutoff.Add(time.Millisecond)
 	signingKeyKind.mustCreate(t, s, k)
@@ -49,7 +56,8 @@ func expiredSet(t *testing.T, s storage.Store, cutoff time.Time, n int) int {
 	apiScopeKind.mustCreate(t, s, apiScopeKind.sample("scope"))
 	apiResourceKind.mustCreate(t, s, apiResourceKind.sample("resource"))
 	identityResourceKind.mustCreate(t, s, identityResourceKind.sample("openid"))
-	return 3 * n
+	userKind.mustCreate(t, s, sampleUser("user"))
+	return 4 * n
 }
 
 // checkExpiredGone checks, after cleanup up to cutoff, that the n expired
@@ -61,6 +69,7 @@ func checkExpiredGone(t *testing.T, s storage.Store, cutoff time.Time, n int) {
 	for i := range n {
 		mustUse(t, s, "client", fmt.Sprintf("jti-%d", i), later())
 		checkNoGrant(t, s, fmt.Sprintf("grant-%d", i), early)
+		checkNoSession(t, s, fmt.Sprintf("session-%d", i), early)
 		signingKeyKind.checkMissing(t, s, fmt.Sprintf("key-%d", i))
 	}
 	mustRefuse(t, s, "client", "jti-live", later())
@@ -69,6 +78,9 @@ func checkExpiredGone(t *testing.T, s storage.Store, cutoff time.Time, n int) {
 	}
 	if g, err := s.GetGrant(ctx, "grant-consumed", early); err != nil || g.Consumed.IsZero() {
 		t.Errorf("consumed grant: %+v, %v", g, err)
+	}
+	if _, err := s.GetSession(ctx, "session-live", early); err != nil {
+		t.Errorf("live session: %v", err)
 	}
 	for _, id := range []string{"key-live", "key-forever"} {
 		if _, err := s.GetSigningKey(ctx, id); err != nil {
@@ -79,18 +91,19 @@ func checkExpiredGone(t *testing.T, s storage.Store, cutoff time.Time, n int) {
 	_, err2 := s.GetAPIScope(ctx, "scope")
 	_, err3 := s.GetAPIResource(ctx, "resource")
 	_, err4 := s.GetIdentityResource(ctx, "openid")
-	if err := errors.Join(err1, err2, err3, err4); err != nil {
+	_, err5 := s.GetUser(ctx, "user")
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 		t.Errorf("cleanup removed records that never expire: %v", err)
 	}
 }
 
-// testDeleteExpiredRecords checks that cleanup removes expired jtis, grants
-// and signing keys, in batches of at most limit across kinds, and nothing
+// testDeleteExpiredRecords checks that cleanup removes expired jtis, grants,
+// sessions and signing keys, in batches of at most limit across kinds, and nothing
 // else; and that it leaves the ConfigVersion alone.
 func testDeleteExpiredRecords(t *testing.T, s storage.Store) {
 	ctx := t.Context()
 	cutoff := later().Truncate(time.Millisecond)
-	total := expiredSet(t, s, cutoff, 3) // 9
+	total := expiredSet(t, s, cutoff, 3) // 12
 	v0 := version(t, s)
 
 	// Nothing has expired at an earlier now.
@@ -108,8 +121,8 @@ func testDeleteExpiredRecords(t *testing.T, s storage.Store) {
 			break
 		}
 	}
-	if total != 9 || fmt.Sprint(got) != "[4 4 1 0]" {
-		t.Fatalf("DeleteExpired(cutoff, 4) returned %v in turn, want [4 4 1 0]", got)
+	if total != 12 || fmt.Sprint(got) != "[4 4 4 0]" {
+		t.Fatalf("DeleteExpired(cutoff, 4) returned %v in turn, want [4 4 4 0]", got)
 	}
 	checkExpiredGone(t, s, cutoff, 3)
 	if v := version(t, s); v != v0 {
@@ -123,14 +136,15 @@ func testDeleteExpiredConcurrent(t *testing.T, s storage.Store) {
 	sweepConcurrently(t, func(int) storage.Store { return s })
 }
 
-func sweepConcurrently(t *testing.T, store func(i int) storage.Store) {
+// sweep runs four sweepers at once, the i-th through store(i), each deleting
+// batches of batch records expired at cutoff until one comes back empty, and
+// returns how many they deleted in all.
+func sweep(t *testing.T, store func(i int) storage.Store, cutoff time.Time, batch int) int {
 	t.Helper()
-	cutoff := later().Truncate(time.Millisecond)
-	total := expiredSet(t, store(0), cutoff, 15)
 	var deleted atomic.Int64
 	errs := race(4, func(i int) error {
 		for {
-			n, err := store(i).DeleteExpired(t.Context(), cutoff, 5)
+			n, err := store(i).DeleteExpired(t.Context(), cutoff, batch)
 			if err != nil {
 				return err
 			}
@@ -143,8 +157,15 @@ func sweepConcurrently(t *testing.T, store func(i int) storage.Store) {
 	if err := errors.Join(errs...); err != nil {
 		t.Fatalf("DeleteExpired: %v", err)
 	}
-	if deleted.Load() != int64(total) {
-		t.Errorf("sweepers deleted %d records in all, want %d", deleted.Load(), total)
+	return int(deleted.Load())
+}
+
+func sweepConcurrently(t *testing.T, store func(i int) storage.Store) {
+	t.Helper()
+	cutoff := later().Truncate(time.Millisecond)
+	total := expiredSet(t, store(0), cutoff, 15)
+	if deleted := sweep(t, store, cutoff, 5); deleted != total {
+		t.Errorf("sweepers deleted %d records in all, want %d", deleted, total)
 	}
 	checkExpiredGone(t, store(1), cutoff, 15)
 }

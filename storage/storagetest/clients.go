@@ -13,7 +13,6 @@ import (
 
 // clientTests are the client's own tests, beyond kindTests.
 var clientTests = []test{
-	{"StoreSetsTimes", testClientTimes},
 	{"TimesInUTC", testClientTimesUTC},
 	{"Secrets", testClientSecrets},
 	{"JWKSExact", testClientJWKS},
@@ -39,50 +38,6 @@ func within(t *testing.T, what string, got, from, to time.Time) {
 	const slack = 5 * time.Second
 	if got.Before(instant(from).Add(-slack)) || got.After(to.Add(slack)) {
 		t.Errorf("%s = %v, want between %v and %v", what, got, from, to)
-	}
-}
-
-// testClientTimes checks that the store sets Created and Updated: both at
-// the create, Created kept and Updated moved by an update, whatever the
-// caller or the update function puts there.
-func testClientTimes(t *testing.T, s storage.Store) {
-	ctx := t.Context()
-	in := sampleClient("c")
-	in.Created, in.Updated = base.Add(-100*24*time.Hour), base.Add(-50*24*time.Hour)
-	before := time.Now()
-	if err := s.CreateClient(ctx, in); err != nil {
-		t.Fatal(err)
-	}
-	after := time.Now()
-	created := mustGetClient(t, s, "c")
-	within(t, "Created", created.Created, before, after)
-	if !created.Updated.Equal(created.Created) {
-		t.Errorf("Updated = %v after create, want Created %v", created.Updated, created.Created)
-	}
-
-	time.Sleep(5 * time.Millisecond) // so that Updated can move at millisecond precision
-	before = time.Now()
-	if err := s.UpdateClient(ctx, "c", func(c *storage.Client) error {
-		if !c.Created.Equal(created.Created) || !c.Updated.Equal(created.Updated) {
-			t.Errorf("update function got Created %v, Updated %v; want the stored %v, %v", c.Created, c.Updated, created.Created, created.Updated)
-		}
-		c.Name = "renamed"
-		c.Created, c.Updated = base, base
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	after = time.Now()
-	updated := mustGetClient(t, s, "c")
-	if !updated.Created.Equal(created.Created) {
-		t.Errorf("Created = %v after update, want it kept at %v", updated.Created, created.Created)
-	}
-	if !updated.Updated.After(created.Updated) {
-		t.Errorf("Updated = %v after update, want after %v", updated.Updated, created.Updated)
-	}
-	within(t, "Updated", updated.Updated, before, after)
-	if updated.Name != "renamed" {
-		t.Errorf("Name = %q, want renamed", updated.Name)
 	}
 }
 
@@ -294,11 +249,7 @@ func addSecrets(t *testing.T, store func(i int) storage.Store, id string, n int)
 
 func testClientInvalid(t *testing.T, s storage.Store) {
 	long := strings.Repeat("x", storage.MaxTextLen+1)
-	tests := []struct {
-		name   string
-		change func(*storage.Client)
-		msg    string
-	}{
+	clientKind.testInvalid(t, s, []invalid[storage.Client]{
 		{"empty id", func(c *storage.Client) { c.ID = "" }, "client id is empty"},
 		{"long name", func(c *storage.Client) { c.Name = long }, "client name is 4097 bytes, over the limit of 4096"},
 		{"nul in name", func(c *storage.Client) { c.Name = "a\x00" }, "client name contains a NUL byte"},
@@ -357,34 +308,5 @@ func testClientInvalid(t *testing.T, s storage.Store) {
 		}, "1001 entries of client redirect URI, over the limit of 1000"},
 		{"empty post-logout redirect URI", func(c *storage.Client) { c.PostLogoutRedirectURIs = []string{"a", ""} }, "client post-logout redirect URI is empty"},
 		{"duplicate post-logout redirect URI", func(c *storage.Client) { c.PostLogoutRedirectURIs = []string{"a", "a"} }, `client post-logout redirect URI "a" is listed twice`},
-	}
-	ctx := t.Context()
-	v0 := version(t, s)
-	if err := s.CreateClient(ctx, sampleClient("valid")); err != nil {
-		t.Fatal(err)
-	}
-	v1 := version(t, s)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := sampleClient("new")
-			tt.change(&c)
-			wantInvalid(t, "CreateClient", s.CreateClient(ctx, c), tt.msg)
-			if c.ID == "" {
-				return
-			}
-			wantInvalid(t, "UpdateClient", s.UpdateClient(ctx, "valid", func(v *storage.Client) error {
-				c.ID = v.ID
-				*v = c
-				return nil
-			}), tt.msg)
-		})
-	}
-	cs := listed(t, s)
-	if len(cs) != 1 || cs[0].ID != "valid" {
-		t.Errorf("after refused writes ListClients = %d clients, want only the valid one", len(cs))
-	}
-	clientKind.check(t, s, "valid", sampleClient("valid"))
-	if v := version(t, s); v == v0 || v != v1 {
-		t.Errorf("ConfigVersion %d, %d, %d: want a change after the create only", v0, v1, v)
-	}
+	}, nil)
 }

@@ -221,41 +221,48 @@ func consumeRace(t *testing.T, store func(i int) storage.Store) {
 	for round := range 3 {
 		key := fmt.Sprintf("code-%d", round)
 		mustCreateGrant(t, store(0), sampleGrant(key))
-		var winners []time.Time
 		got := make([]storage.PersistedGrant, 16)
 		errs := race(16, func(i int) error {
 			var err error
 			got[i], err = store(i).ConsumeGrant(t.Context(), key, gnow.Add(time.Duration(i)*time.Millisecond))
 			return err
 		})
-		for i, err := range errs {
-			switch {
-			case err == nil:
-				winners = append(winners, got[i].Consumed)
-			case errors.Is(err, storage.ErrConsumed):
-				if got[i].Key != key || got[i].Consumed.IsZero() {
-					t.Errorf("loser %d got %+v with ErrConsumed, want the consumed grant", i, got[i])
-				}
-			default:
-				t.Errorf("consumer %d: %v, want nil or ErrConsumed", i, err)
-			}
-		}
-		if len(winners) != 1 {
-			t.Fatalf("%d of 16 concurrent consumers won, want exactly 1", len(winners))
-		}
+		winner := oneConsumer(t, key, got, errs)
 		stored, err := store(1).GetGrant(t.Context(), key, gnow)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !stored.Consumed.Equal(winners[0]) {
-			t.Errorf("stored Consumed %v, want the winner's %v", stored.Consumed, winners[0])
-		}
-		for i, g := range got {
-			if errors.Is(errs[i], storage.ErrConsumed) && !g.Consumed.Equal(winners[0]) {
-				t.Errorf("loser %d saw Consumed %v, want the winner's %v", i, g.Consumed, winners[0])
-			}
+		if !stored.Consumed.Equal(got[winner].Consumed) {
+			t.Errorf("stored Consumed %v, want the winner's %v", stored.Consumed, got[winner].Consumed)
 		}
 	}
+}
+
+// oneConsumer checks what concurrent consumers of the grant key got: exactly
+// one won, and each of the others got ErrConsumed with the grant as the
+// winner consumed it. It returns the winner.
+func oneConsumer(t *testing.T, key string, got []storage.PersistedGrant, errs []error) int {
+	t.Helper()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner < 0:
+			winner = i
+		case err == nil:
+			t.Errorf("consumers %d and %d both won", winner, i)
+		case !errors.Is(err, storage.ErrConsumed):
+			t.Errorf("consumer %d: %v, want nil or ErrConsumed", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("none of %d concurrent consumers won", len(errs))
+	}
+	for i, g := range got {
+		if errors.Is(errs[i], storage.ErrConsumed) && (g.Key != key || !g.Consumed.Equal(got[winner].Consumed)) {
+			t.Errorf("loser %d got %+v with ErrConsumed, want the grant consumed at the winner's %v", i, g, got[winner].Consumed)
+		}
+	}
+	return winner
 }
 
 func testGrantConcurrentCreate(t *testing.T, s storage.Store) {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/signetid/signet/storage"
 )
@@ -38,12 +39,17 @@ type kind[T any] struct {
 	// with reflect.DeepEqual: times to the millisecond in UTC, empty slices
 	// nil, fields the store sets cleared.
 	want func(v T) T
+	// stamped, for a record whose Created and Updated the store sets,
+	// points to them; nil for other records.
+	stamped func(*T) (created, updated *time.Time)
 
-	create func(context.Context, storage.Store, T) error
-	get    func(context.Context, storage.Store, string) (T, error)
-	list   func(context.Context, storage.Store) ([]T, error)
-	update func(context.Context, storage.Store, string, func(*T) error) error
-	del    func(context.Context, storage.Store, string) error
+	// The store's methods for the kind, as method expressions
+	// (storage.Store.CreateClient) where they fit.
+	create func(storage.Store, context.Context, T) error
+	get    func(storage.Store, context.Context, string) (T, error)
+	list   func(storage.Store, context.Context) ([]T, error)
+	update func(storage.Store, context.Context, string, func(*T) error) error
+	del    func(storage.Store, context.Context, string) error
 }
 
 // kindTests are the tests every kind passes.
@@ -64,6 +70,7 @@ func kindTests[T any](k kind[T]) []test {
 		{"InvalidKey", k.testInvalidKey},
 		{"ConcurrentCreate", k.testConcurrentCreate},
 		{"ConfigVersion", k.testConfigVersion},
+		{"StoreSetsTimes", k.testStoreSetsTimes},
 	}
 }
 
@@ -71,7 +78,7 @@ func kindTests[T any](k kind[T]) []test {
 // gives.
 func (k kind[T]) check(t *testing.T, s storage.Store, key string, want T) {
 	t.Helper()
-	got, err := k.get(t.Context(), s, key)
+	got, err := k.get(s, t.Context(), key)
 	if err != nil {
 		t.Fatalf("get %q: %v", key, err)
 	}
@@ -82,14 +89,14 @@ func (k kind[T]) check(t *testing.T, s storage.Store, key string, want T) {
 
 func (k kind[T]) mustCreate(t *testing.T, s storage.Store, v T) {
 	t.Helper()
-	if err := k.create(t.Context(), s, v); err != nil {
+	if err := k.create(s, t.Context(), v); err != nil {
 		t.Fatalf("create %q: %v", k.keyOf(v), err)
 	}
 }
 
 func (k kind[T]) checkMissing(t *testing.T, s storage.Store, key string) {
 	t.Helper()
-	if _, err := k.get(t.Context(), s, key); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := k.get(s, t.Context(), key); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("get %q = %v, want ErrNotFound", key, err)
 	}
 }
@@ -109,7 +116,7 @@ func (k kind[T]) testCreateGet(t *testing.T, s storage.Store) {
 
 func (k kind[T]) testAlreadyExists(t *testing.T, s storage.Store) {
 	k.mustCreate(t, s, k.sample("one"))
-	err := k.create(t.Context(), s, k.changed("one"))
+	err := k.create(s, t.Context(), k.changed("one"))
 	if !errors.Is(err, storage.ErrAlreadyExists) {
 		t.Fatalf("second create = %v, want ErrAlreadyExists", err)
 	}
@@ -126,7 +133,7 @@ func (k kind[T]) testNotFound(t *testing.T, s storage.Store) {
 // testList checks the order: by key in byte order, which a linguistic
 // collation (en_US: "a" < "B", "-" ignored) breaks.
 func (k kind[T]) testList(t *testing.T, s storage.Store) {
-	got, err := k.list(t.Context(), s)
+	got, err := k.list(s, t.Context())
 	if err != nil || len(got) != 0 {
 		t.Fatalf("list of an empty store = %d records, %v; want none", len(got), err)
 	}
@@ -134,7 +141,7 @@ func (k kind[T]) testList(t *testing.T, s storage.Store) {
 	for _, key := range keys {
 		k.mustCreate(t, s, k.sample(key))
 	}
-	got, err = k.list(t.Context(), s)
+	got, err = k.list(s, t.Context())
 	if err != nil {
 		t.Fatalf("list: %v", err)
 	}
@@ -165,7 +172,7 @@ func (k kind[T]) testUpdate(t *testing.T, s storage.Store) {
 	k.mustCreate(t, s, k.sample("one"))
 	k.mustCreate(t, s, k.sample("two"))
 	calls := 0
-	err := k.update(t.Context(), s, "one", func(v *T) error {
+	err := k.update(s, t.Context(), "one", func(v *T) error {
 		calls++
 		if g, w := k.want(*v), k.want(k.sample("one")); !reflect.DeepEqual(g, w) {
 			t.Errorf("update function got\n\t%+v\nwant the stored\n\t%+v", g, w)
@@ -182,7 +189,7 @@ func (k kind[T]) testUpdate(t *testing.T, s storage.Store) {
 	k.check(t, s, "one", k.changed("one"))
 	k.check(t, s, "two", k.sample("two"))
 	// And back: a second update sees the first.
-	if err := k.update(t.Context(), s, "one", func(v *T) error {
+	if err := k.update(s, t.Context(), "one", func(v *T) error {
 		*v = k.sample("one")
 		return nil
 	}); err != nil {
@@ -206,7 +213,7 @@ func (k kind[T]) testUpdateError(t *testing.T, s storage.Store) {
 	k.mustCreate(t, s, k.sample("one"))
 	v0 := version(t, s)
 	stop := errors.New("update function says stop")
-	err := k.update(t.Context(), s, "one", func(v *T) error {
+	err := k.update(s, t.Context(), "one", func(v *T) error {
 		k.change(v)
 		return stop
 	})
@@ -224,7 +231,7 @@ func (k kind[T]) testUpdateError(t *testing.T, s storage.Store) {
 func (k kind[T]) testUpdateKey(t *testing.T, s storage.Store) {
 	k.mustCreate(t, s, k.sample("one"))
 	v0 := version(t, s)
-	err := k.update(t.Context(), s, "one", func(v *T) error {
+	err := k.update(s, t.Context(), "one", func(v *T) error {
 		k.change(v)
 		k.setKey(v, "renamed")
 		return nil
@@ -241,7 +248,7 @@ func (k kind[T]) testUpdateKey(t *testing.T, s storage.Store) {
 
 func (k kind[T]) testUpdateInvalid(t *testing.T, s storage.Store) {
 	k.mustCreate(t, s, k.sample("one"))
-	err := k.update(t.Context(), s, "one", func(v *T) error {
+	err := k.update(s, t.Context(), "one", func(v *T) error {
 		k.change(v)
 		k.invalidate(v)
 		return nil
@@ -254,7 +261,7 @@ func (k kind[T]) testUpdateInvalid(t *testing.T, s storage.Store) {
 
 func (k kind[T]) testUpdateNotFound(t *testing.T, s storage.Store) {
 	k.mustCreate(t, s, k.sample("one"))
-	err := k.update(t.Context(), s, "missing", func(v *T) error {
+	err := k.update(s, t.Context(), "missing", func(v *T) error {
 		t.Error("update function called for a missing record")
 		return nil
 	})
@@ -267,18 +274,18 @@ func (k kind[T]) testUpdateNotFound(t *testing.T, s storage.Store) {
 func (k kind[T]) testDelete(t *testing.T, s storage.Store) {
 	k.mustCreate(t, s, k.sample("one"))
 	k.mustCreate(t, s, k.sample("two"))
-	if err := k.del(t.Context(), s, "one"); err != nil {
+	if err := k.del(s, t.Context(), "one"); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
 	k.checkMissing(t, s, "one")
 	k.check(t, s, "two", k.sample("two"))
-	if err := k.del(t.Context(), s, "one"); !errors.Is(err, storage.ErrNotFound) {
+	if err := k.del(s, t.Context(), "one"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("second delete = %v, want ErrNotFound", err)
 	}
-	if err := k.del(t.Context(), s, "missing"); !errors.Is(err, storage.ErrNotFound) {
+	if err := k.del(s, t.Context(), "missing"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("delete of a missing record = %v, want ErrNotFound", err)
 	}
-	list, err := k.list(t.Context(), s)
+	list, err := k.list(s, t.Context())
 	if err != nil || len(list) != 1 || k.keyOf(list[0]) != "two" {
 		t.Fatalf("list after delete = %d records, %v; want only two", len(list), err)
 	}
@@ -299,14 +306,14 @@ func (k kind[T]) testNotAliased(t *testing.T, s storage.Store) {
 	k.scribble(&in)
 	k.check(t, s, "one", k.sample("one"))
 
-	got, err := k.get(t.Context(), s, "one")
+	got, err := k.get(s, t.Context(), "one")
 	if err != nil {
 		t.Fatal(err)
 	}
 	k.scribble(&got)
 	k.check(t, s, "one", k.sample("one"))
 
-	list, err := k.list(t.Context(), s)
+	list, err := k.list(s, t.Context())
 	if err != nil || len(list) != 1 {
 		t.Fatalf("list = %d, %v", len(list), err)
 	}
@@ -314,7 +321,7 @@ func (k kind[T]) testNotAliased(t *testing.T, s storage.Store) {
 	k.check(t, s, "one", k.sample("one"))
 
 	var kept *T
-	if err := k.update(t.Context(), s, "one", func(v *T) error {
+	if err := k.update(s, t.Context(), "one", func(v *T) error {
 		k.change(v)
 		kept = v
 		return nil
@@ -331,14 +338,14 @@ func (k kind[T]) testInvalidKey(t *testing.T, s storage.Store) {
 		t.Run(fmt.Sprintf("%q", truncate(key)), func(t *testing.T) {
 			v := k.sample("x")
 			k.setKey(&v, key)
-			wantInvalid(t, "create", k.create(ctx, s, v), k.field)
-			_, err := k.get(ctx, s, key)
+			wantInvalid(t, "create", k.create(s, ctx, v), k.field)
+			_, err := k.get(s, ctx, key)
 			wantInvalid(t, "get", err, k.field)
-			wantInvalid(t, "update", k.update(ctx, s, key, func(*T) error { return nil }), k.field)
-			wantInvalid(t, "delete", k.del(ctx, s, key), k.field)
+			wantInvalid(t, "update", k.update(s, ctx, key, func(*T) error { return nil }), k.field)
+			wantInvalid(t, "delete", k.del(s, ctx, key), k.field)
 		})
 	}
-	list, err := k.list(ctx, s)
+	list, err := k.list(s, ctx)
 	if err != nil || len(list) != 0 {
 		t.Fatalf("list after refused creates = %d records, %v; want none", len(list), err)
 	}
@@ -346,6 +353,110 @@ func (k kind[T]) testInvalidKey(t *testing.T, s storage.Store) {
 	longest := strings.Repeat("k", storage.MaxKeyLen)
 	k.mustCreate(t, s, k.sample(longest))
 	k.check(t, s, longest, k.sample(longest))
+}
+
+// testStoreSetsTimes checks that the store sets Created and Updated: both at
+// the create, Created kept and Updated moved by an update, in UTC, whatever
+// the caller or the update function puts there.
+func (k kind[T]) testStoreSetsTimes(t *testing.T, s storage.Store) {
+	if k.stamped == nil {
+		t.Skip("the caller sets the record's times")
+	}
+	ctx := t.Context()
+	in := k.sample("one")
+	c, u := k.stamped(&in)
+	*c, *u = base.Add(-100*24*time.Hour), base.Add(-50*24*time.Hour)
+	before := time.Now()
+	k.mustCreate(t, s, in)
+	after := time.Now()
+	stored, err := k.get(s, ctx, "one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, updated := k.stamped(&stored)
+	within(t, "Created", *created, before, after)
+	checkUTC(t, "Created", *created, *created)
+	if !updated.Equal(*created) {
+		t.Errorf("Updated = %v after create, want Created %v", *updated, *created)
+	}
+
+	// Let the clock pass the millisecond of the create, so that Updated
+	// can move.
+	for deadline := time.Now().Add(time.Second); time.Now().UnixMilli() <= after.UnixMilli(); {
+		if time.Now().After(deadline) {
+			t.Fatal("the clock did not move for a second")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	before = time.Now()
+	if err := k.update(s, ctx, "one", func(v *T) error {
+		c, u := k.stamped(v)
+		if !c.Equal(*created) || !u.Equal(*updated) {
+			t.Errorf("update function got Created %v, Updated %v; want the stored %v, %v", *c, *u, *created, *updated)
+		}
+		k.change(v)
+		*c, *u = base, base
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	after = time.Now()
+	again, err := k.get(s, ctx, "one")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, u2 := k.stamped(&again)
+	if !c2.Equal(*created) {
+		t.Errorf("Created = %v after update, want it kept at %v", *c2, *created)
+	}
+	if !u2.After(*updated) {
+		t.Errorf("Updated = %v after update, want after %v", *u2, *updated)
+	}
+	within(t, "Updated", *u2, before, after)
+	checkUTC(t, "Updated", *u2, *u2)
+	k.check(t, s, "one", k.changed("one"))
+}
+
+// invalid is one way to make a valid record invalid; msg is part of the
+// ErrInvalid message the store gives for it.
+type invalid[T any] struct {
+	name   string
+	change func(*T)
+	msg    string
+}
+
+// testInvalid checks that each case is refused with ErrInvalid and its
+// message, by a create and by an update of a stored record, and that the
+// refused writes wrote nothing and left the ConfigVersion alone. keeps, if
+// set, reports a record whose update is refused or changed for another
+// reason first (a field the update keeps); such cases run the create only.
+func (k kind[T]) testInvalid(t *testing.T, s storage.Store, cases []invalid[T], keeps func(T) bool) {
+	ctx := t.Context()
+	k.mustCreate(t, s, k.sample("valid"))
+	v0 := version(t, s)
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			v := k.sample("new")
+			tt.change(&v)
+			wantInvalid(t, "create", k.create(s, ctx, v), tt.msg)
+			if k.keyOf(v) == "" || (keeps != nil && keeps(v)) {
+				return
+			}
+			wantInvalid(t, "update", k.update(s, ctx, "valid", func(w *T) error {
+				k.setKey(&v, k.keyOf(*w))
+				*w = v
+				return nil
+			}), tt.msg)
+		})
+	}
+	list, err := k.list(s, ctx)
+	if err != nil || len(list) != 1 || k.keyOf(list[0]) != "valid" {
+		t.Errorf("after refused writes the list has %d records, %v; want only the valid one", len(list), err)
+	}
+	k.check(t, s, "valid", k.sample("valid"))
+	if v := version(t, s); v != v0 {
+		t.Errorf("ConfigVersion went from %d to %d after refused writes", v0, v)
+	}
 }
 
 func truncate(s string) string {
@@ -367,7 +478,7 @@ func (k kind[T]) testConcurrentCreate(t *testing.T, s storage.Store) {
 	for round := range 2 {
 		key := fmt.Sprintf("contended-%d", round)
 		checkOneWinner(t, race(16, func(int) error {
-			return k.create(t.Context(), s, k.sample(key))
+			return k.create(s, t.Context(), k.sample(key))
 		}))
 		k.check(t, s, key, k.sample(key))
 	}
@@ -393,19 +504,19 @@ func (k kind[T]) testConfigVersion(t *testing.T, s storage.Store) {
 		}
 		last = v
 	}
-	step("create", k.create(ctx, s, k.sample("one")), true)
-	step("second create", k.create(ctx, s, k.sample("two")), true)
-	step("create of a taken key", k.create(ctx, s, k.sample("one")), false)
-	step("update", k.update(ctx, s, "one", func(v *T) error { k.change(v); return nil }), true)
-	step("update of a missing record", k.update(ctx, s, "missing", func(*T) error { return nil }), false)
-	step("update that fails", k.update(ctx, s, "one", func(*T) error { return errors.New("no") }), false)
-	if _, err := k.get(ctx, s, "one"); err != nil {
+	step("create", k.create(s, ctx, k.sample("one")), true)
+	step("second create", k.create(s, ctx, k.sample("two")), true)
+	step("create of a taken key", k.create(s, ctx, k.sample("one")), false)
+	step("update", k.update(s, ctx, "one", func(v *T) error { k.change(v); return nil }), true)
+	step("update of a missing record", k.update(s, ctx, "missing", func(*T) error { return nil }), false)
+	step("update that fails", k.update(s, ctx, "one", func(*T) error { return errors.New("no") }), false)
+	if _, err := k.get(s, ctx, "one"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := k.list(ctx, s); err != nil {
+	if _, err := k.list(s, ctx); err != nil {
 		t.Fatal(err)
 	}
 	step("get and list", nil, false)
-	step("delete", k.del(ctx, s, "one"), true)
-	step("delete of a missing record", k.del(ctx, s, "one"), false)
+	step("delete", k.del(s, ctx, "one"), true)
+	step("delete of a missing record", k.del(s, ctx, "one"), false)
 }

@@ -2,7 +2,6 @@ package storagetest
 
 import (
 	"bytes"
-	"context"
 	"slices"
 	"strings"
 	"time"
@@ -87,21 +86,25 @@ func scribbleClient(c *storage.Client) {
 		c.Secrets[0].Hash = "scribbled"
 		c.Secrets[0].Created = time.Time{}
 	}
-	if len(c.GrantTypes) > 0 {
-		c.GrantTypes[0] = "scribbled"
-	}
-	if len(c.Scopes) > 0 {
-		c.Scopes[0] = "scribbled"
-	}
-	if len(c.JWKS) > 0 {
-		c.JWKS[0] = 'X'
-	}
-	if len(c.Claims) > 0 {
-		c.Claims[0] = 'X'
-	}
-	for _, l := range [][]string{c.CORSOrigins, c.RedirectURIs, c.PostLogoutRedirectURIs} {
+	scribbleLists(c.GrantTypes, c.Scopes, c.CORSOrigins, c.RedirectURIs, c.PostLogoutRedirectURIs)
+	scribbleBytes(c.JWKS, c.Claims)
+}
+
+// scribbleLists and scribbleBytes overwrite the first entry of each slice in
+// place, for the NotAliased tests.
+
+func scribbleLists(lists ...[]string) {
+	for _, l := range lists {
 		if len(l) > 0 {
 			l[0] = "scribbled"
+		}
+	}
+}
+
+func scribbleBytes(bs ...[]byte) {
+	for _, b := range bs {
+		if len(b) > 0 {
+			b[0] = 'X'
 		}
 	}
 }
@@ -136,15 +139,12 @@ var clientKind = kind[storage.Client]{
 	invalidMsg: "is listed twice",
 	scribble:   scribbleClient,
 	want:       wantClient,
-	create:     func(ctx context.Context, s storage.Store, c storage.Client) error { return s.CreateClient(ctx, c) },
-	get: func(ctx context.Context, s storage.Store, id string) (storage.Client, error) {
-		return s.GetClient(ctx, id)
-	},
-	list: func(ctx context.Context, s storage.Store) ([]storage.Client, error) { return s.ListClients(ctx) },
-	update: func(ctx context.Context, s storage.Store, id string, f func(*storage.Client) error) error {
-		return s.UpdateClient(ctx, id, f)
-	},
-	del: func(ctx context.Context, s storage.Store, id string) error { return s.DeleteClient(ctx, id) },
+	stamped:    func(c *storage.Client) (*time.Time, *time.Time) { return &c.Created, &c.Updated },
+	create:     storage.Store.CreateClient,
+	get:        storage.Store.GetClient,
+	list:       storage.Store.ListClients,
+	update:     storage.Store.UpdateClient,
+	del:        storage.Store.DeleteClient,
 }
 
 var apiScopeKind = kind[storage.APIScope]{
@@ -162,15 +162,11 @@ var apiScopeKind = kind[storage.APIScope]{
 	invalidate: func(s *storage.APIScope) { s.Description = "nul \x00 byte" },
 	invalidMsg: "scope description contains a NUL byte",
 	want:       func(s storage.APIScope) storage.APIScope { return s },
-	create:     func(ctx context.Context, s storage.Store, r storage.APIScope) error { return s.CreateAPIScope(ctx, r) },
-	get: func(ctx context.Context, s storage.Store, name string) (storage.APIScope, error) {
-		return s.GetAPIScope(ctx, name)
-	},
-	list: func(ctx context.Context, s storage.Store) ([]storage.APIScope, error) { return s.ListAPIScopes(ctx) },
-	update: func(ctx context.Context, s storage.Store, name string, f func(*storage.APIScope) error) error {
-		return s.UpdateAPIScope(ctx, name, f)
-	},
-	del: func(ctx context.Context, s storage.Store, name string) error { return s.DeleteAPIScope(ctx, name) },
+	create:     storage.Store.CreateAPIScope,
+	get:        storage.Store.GetAPIScope,
+	list:       storage.Store.ListAPIScopes,
+	update:     storage.Store.UpdateAPIScope,
+	del:        storage.Store.DeleteAPIScope,
 }
 
 var apiResourceKind = kind[storage.APIResource]{
@@ -187,28 +183,16 @@ var apiResourceKind = kind[storage.APIResource]{
 	},
 	invalidate: func(r *storage.APIResource) { r.Scopes = append(r.Scopes, "") },
 	invalidMsg: "resource scope is empty",
-	scribble: func(r *storage.APIResource) {
-		if len(r.Scopes) > 0 {
-			r.Scopes[0] = "scribbled"
-		}
-	},
+	scribble:   func(r *storage.APIResource) { scribbleLists(r.Scopes) },
 	want: func(r storage.APIResource) storage.APIResource {
 		r.Scopes = orNil(r.Scopes)
 		return r
 	},
-	create: func(ctx context.Context, s storage.Store, r storage.APIResource) error {
-		return s.CreateAPIResource(ctx, r)
-	},
-	get: func(ctx context.Context, s storage.Store, name string) (storage.APIResource, error) {
-		return s.GetAPIResource(ctx, name)
-	},
-	list: func(ctx context.Context, s storage.Store) ([]storage.APIResource, error) {
-		return s.ListAPIResources(ctx)
-	},
-	update: func(ctx context.Context, s storage.Store, name string, f func(*storage.APIResource) error) error {
-		return s.UpdateAPIResource(ctx, name, f)
-	},
-	del: func(ctx context.Context, s storage.Store, name string) error { return s.DeleteAPIResource(ctx, name) },
+	create: storage.Store.CreateAPIResource,
+	get:    storage.Store.GetAPIResource,
+	list:   storage.Store.ListAPIResources,
+	update: storage.Store.UpdateAPIResource,
+	del:    storage.Store.DeleteAPIResource,
 }
 
 var identityResourceKind = kind[storage.IdentityResource]{
@@ -229,30 +213,16 @@ var identityResourceKind = kind[storage.IdentityResource]{
 	},
 	invalidate: func(r *storage.IdentityResource) { r.DisplayName = strings.Repeat("d", storage.MaxTextLen+1) },
 	invalidMsg: "identity resource display name is 4097 bytes",
-	scribble: func(r *storage.IdentityResource) {
-		if len(r.Claims) > 0 {
-			r.Claims[0] = "scribbled"
-		}
-	},
+	scribble:   func(r *storage.IdentityResource) { scribbleLists(r.Claims) },
 	want: func(r storage.IdentityResource) storage.IdentityResource {
 		r.Claims = orNil(r.Claims)
 		return r
 	},
-	create: func(ctx context.Context, s storage.Store, r storage.IdentityResource) error {
-		return s.CreateIdentityResource(ctx, r)
-	},
-	get: func(ctx context.Context, s storage.Store, name string) (storage.IdentityResource, error) {
-		return s.GetIdentityResource(ctx, name)
-	},
-	list: func(ctx context.Context, s storage.Store) ([]storage.IdentityResource, error) {
-		return s.ListIdentityResources(ctx)
-	},
-	update: func(ctx context.Context, s storage.Store, name string, f func(*storage.IdentityResource) error) error {
-		return s.UpdateIdentityResource(ctx, name, f)
-	},
-	del: func(ctx context.Context, s storage.Store, name string) error {
-		return s.DeleteIdentityResource(ctx, name)
-	},
+	create: storage.Store.CreateIdentityResource,
+	get:    storage.Store.GetIdentityResource,
+	list:   storage.Store.ListIdentityResources,
+	update: storage.Store.UpdateIdentityResource,
+	del:    storage.Store.DeleteIdentityResource,
 }
 
 // allBytes is every byte value, NUL and invalid UTF-8 included: opaque data
@@ -293,27 +263,15 @@ var signingKeyKind = kind[storage.SigningKey]{
 	},
 	invalidate: func(k *storage.SigningKey) { k.Retires = k.Created.Add(-time.Millisecond) },
 	invalidMsg: "retirement is before creation",
-	scribble: func(k *storage.SigningKey) {
-		if len(k.Data) > 0 {
-			k.Data[0] = 'X'
-		}
-	},
+	scribble:   func(k *storage.SigningKey) { scribbleBytes(k.Data) },
 	want: func(k storage.SigningKey) storage.SigningKey {
 		k.Data = orNil(bytes.Clone(k.Data))
 		k.Created, k.Activates, k.Retires, k.Expires = instant(k.Created), instant(k.Activates), instant(k.Retires), instant(k.Expires)
 		return k
 	},
-	create: func(ctx context.Context, s storage.Store, k storage.SigningKey) error {
-		return s.CreateSigningKey(ctx, k)
-	},
-	get: func(ctx context.Context, s storage.Store, id string) (storage.SigningKey, error) {
-		return s.GetSigningKey(ctx, id)
-	},
-	list: func(ctx context.Context, s storage.Store) ([]storage.SigningKey, error) {
-		return s.ListSigningKeys(ctx)
-	},
-	update: func(ctx context.Context, s storage.Store, id string, f func(*storage.SigningKey) error) error {
-		return s.UpdateSigningKey(ctx, id, f)
-	},
-	del: func(ctx context.Context, s storage.Store, id string) error { return s.DeleteSigningKey(ctx, id) },
+	create: storage.Store.CreateSigningKey,
+	get:    storage.Store.GetSigningKey,
+	list:   storage.Store.ListSigningKeys,
+	update: storage.Store.UpdateSigningKey,
+	del:    storage.Store.DeleteSigningKey,
 }

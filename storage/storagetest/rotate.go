@@ -178,24 +178,7 @@ func rotateRace(t *testing.T, store func(i int) storage.Store) {
 			got[i], err = store(i).RotateGrant(t.Context(), key, successor(key, fmt.Sprintf("%s-next-%02d", key, i)), gnow)
 			return err
 		})
-		winner := -1
-		for i, err := range errs {
-			switch {
-			case err == nil && winner < 0:
-				winner = i
-			case err == nil:
-				t.Errorf("rotations %d and %d both won", winner, i)
-			case errors.Is(err, storage.ErrConsumed):
-				if got[i].Key != key || got[i].Consumed.IsZero() {
-					t.Errorf("loser %d got %+v with ErrConsumed, want the consumed grant", i, got[i])
-				}
-			default:
-				t.Errorf("rotation %d: %v, want nil or ErrConsumed", i, err)
-			}
-		}
-		if winner < 0 {
-			t.Fatal("no rotation won")
-		}
+		winner := oneConsumer(t, key, got, errs)
 		gs, err := store(1).ListGrants(t.Context(), storage.PersistedGrantFilter{FamilyID: "family-" + key}, gnow)
 		if want := fmt.Sprintf("%s %s-next-%02d", key, key, winner); err != nil || grantKeys(gs) != want {
 			t.Errorf("family after the race = %q, %v; want %q (the winner's next only)", grantKeys(gs), err, want)

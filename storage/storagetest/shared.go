@@ -3,7 +3,6 @@ package storagetest
 import (
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,8 +12,9 @@ import (
 // RunShared runs the multi-instance suite: newStores returns two stores, each
 // closed by its own t.Cleanup, that are separate handles (separate pools, as
 // two Signet processes would have) on one empty database. What one writes the
-// other reads at once: grants consumed, clients and resources with their
-// ConfigVersion, jtis; and races between the two have one winner.
+// other reads at once: grants consumed and rotated, clients and resources
+// with their ConfigVersion, jtis, users and sessions; and races between the
+// two have one winner or, for updates, lose nothing.
 func RunShared(t *testing.T, newStores func(t *testing.T) (first, second storage.Store)) {
 	tests := []struct {
 		name string
@@ -26,6 +26,8 @@ func RunShared(t *testing.T, newStores func(t *testing.T) (first, second storage
 		{"GrantAcrossInstances", testGrantAcrossInstances},
 		{"ConcurrentConsumeAcrossInstances", testConcurrentConsumeAcrossInstances},
 		{"ConcurrentRotateAcrossInstances", testConcurrentRotateAcrossInstances},
+		{"ConcurrentFailedLoginsAcrossInstances", testConcurrentFailedLoginsAcrossInstances},
+		{"ConcurrentSessionClientsAcrossInstances", testConcurrentSessionClientsAcrossInstances},
 		{"ClientAcrossInstances", testClientAcrossInstances},
 		{"ConcurrentCreateAcrossInstances", testConcurrentCreateAcrossInstances},
 		{"ConcurrentUpdateAcrossInstances", testConcurrentUpdateAcrossInstances},
@@ -70,24 +72,8 @@ func testDeleteExpiredAcrossInstances(t *testing.T, a, b storage.Store) {
 	// Four sweepers, two per instance, each deleting batches of 7 until one
 	// comes back empty: together they delete every expired row exactly once.
 	stores := []storage.Store{a, b}
-	var total atomic.Int64
-	errs := race(4, func(i int) error {
-		for {
-			n, err := stores[i%2].DeleteExpired(t.Context(), cutoff, 7)
-			if err != nil {
-				return err
-			}
-			total.Add(int64(n))
-			if n == 0 {
-				return nil
-			}
-		}
-	})
-	if err := errors.Join(errs...); err != nil {
-		t.Fatalf("DeleteExpired: %v", err)
-	}
-	if total.Load() != rows {
-		t.Errorf("sweepers deleted %d rows in all, want %d", total.Load(), rows)
+	if total := sweep(t, func(i int) storage.Store { return stores[i%2] }, cutoff, 7); total != rows {
+		t.Errorf("sweepers deleted %d rows in all, want %d", total, rows)
 	}
 	mustRefuse(t, a, "client", "live", later())
 	mustUse(t, b, "client", "jti-0", later())
@@ -123,6 +109,21 @@ func testConcurrentConsumeAcrossInstances(t *testing.T, a, b storage.Store) {
 func testConcurrentRotateAcrossInstances(t *testing.T, a, b storage.Store) {
 	stores := []storage.Store{a, b}
 	rotateRace(t, func(i int) storage.Store { return stores[i%2] })
+}
+
+func testConcurrentFailedLoginsAcrossInstances(t *testing.T, a, b storage.Store) {
+	userKind.mustCreate(t, a, userNamed("u", "alice"))
+	stores := []storage.Store{a, b}
+	failLogins(t, func(i int) storage.Store { return stores[i%2] }, "u", 16)
+	if _, err := b.FindUserByUsername(t.Context(), "ALICE"); err != nil {
+		t.Errorf("FindUserByUsername on the other instance: %v", err)
+	}
+}
+
+func testConcurrentSessionClientsAcrossInstances(t *testing.T, a, b storage.Store) {
+	sessionKind.mustCreate(t, a, sampleSession("s"))
+	stores := []storage.Store{a, b}
+	addSessionClients(t, func(i int) storage.Store { return stores[i%2] }, "s", 16)
 }
 
 // testClientAcrossInstances checks that a client written on one instance is

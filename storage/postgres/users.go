@@ -1,0 +1,238 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/signetid/signet/storage"
+)
+
+// collect turns a scanner of one row into one of every row, for query.
+func collect[T any](scan func(pgx.Row) (T, error)) func(pgx.Rows) ([]T, error) {
+	return func(rows pgx.Rows) ([]T, error) {
+		return pgx.CollectRows(rows, func(r pgx.CollectableRow) (T, error) { return scan(r) })
+	}
+}
+
+// lockOne reads the one row that query (a SELECT ... FOR UPDATE of one table)
+// selects and locks it until the transaction ends: ErrNotFound (through
+// errUpdate) if there is none. In READ COMMITTED a single-table SELECT FOR
+// UPDATE that waited for a lock reads the row as its holder committed it.
+func lockOne[T any](ctx context.Context, tx pgx.Tx, op string, scan func(pgx.Row) (T, error), query string, args ...any) (T, error) {
+	v, err := scan(tx.QueryRow(ctx, query, args...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return v, errUpdate{fmt.Errorf("postgres: %s: %w", op, storage.ErrNotFound)}
+	}
+	return v, err
+}
+
+const userColumns = `id, username, password_hash, email, email_verified, name, claims, disabled,
+	failed_logins, locked_until, created_at, updated_at`
+
+func scanUser(row pgx.Row) (storage.User, error) {
+	var u storage.User
+	var locked *int64
+	var created, updated int64
+	if err := row.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Email, &u.EmailVerified, &u.Name, &u.Claims, &u.Disabled,
+		&u.FailedLogins, &locked, &created, &updated); err != nil {
+		return storage.User{}, err
+	}
+	u.Claims = readBlob(u.Claims)
+	u.LockedUntil = fromMS(locked)
+	u.Created = time.UnixMilli(created).UTC()
+	u.Updated = time.UnixMilli(updated).UTC()
+	return u, nil
+}
+
+var scanUsers = collect(scanUser)
+
+// CreateUser implements storage.Users. The unique index on username_key
+// refuses a taken username.
+func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
+	if err := storage.CheckUser(u); err != nil {
+		return err
+	}
+	_, err := s.exec(ctx, fmt.Sprintf("create user %q", u.ID), `
+		INSERT INTO users (username_key, `+userColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)`,
+		storage.NormalizeUsername(u.Username), u.ID, u.Username, u.PasswordHash, u.Email, u.EmailVerified, u.Name,
+		blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), s.now().UnixMilli())
+	return err
+}
+
+// GetUser implements storage.Users.
+func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
+	if err := storage.CheckKey("user id", id); err != nil {
+		return storage.User{}, err
+	}
+	op := fmt.Sprintf("get user %q", id)
+	l, err := query(s, ctx, op, scanUsers, `SELECT `+userColumns+` FROM users WHERE id = $1`, id)
+	return first(op, l, err)
+}
+
+// FindUserByUsername implements storage.Users.
+func (s *Store) FindUserByUsername(ctx context.Context, username string) (storage.User, error) {
+	if err := storage.CheckKey("username", username); err != nil {
+		return storage.User{}, err
+	}
+	const op = "find user by username"
+	l, err := query(s, ctx, op, scanUsers, `SELECT `+userColumns+` FROM users WHERE username_key = $1`,
+		storage.NormalizeUsername(username))
+	return first(op, l, err)
+}
+
+// ListUsers implements storage.Users.
+func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]storage.User, error) {
+	if err := storage.CheckListUsers(after, limit); err != nil {
+		return nil, err
+	}
+	return query(s, ctx, "list users", scanUsers,
+		`SELECT `+userColumns+` FROM users WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+}
+
+// UpdateUser implements storage.Users. The user's row is locked (FOR
+// UPDATE) from the read to the commit, so that concurrent updates queue;
+// update runs once.
+func (s *Store) UpdateUser(ctx context.Context, id string, update func(*storage.User) error) error {
+	if err := storage.CheckKey("user id", id); err != nil {
+		return err
+	}
+	op := fmt.Sprintf("update user %q", id)
+	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+		u, err := lockOne(ctx, tx, op, scanUser, `SELECT `+userColumns+` FROM users WHERE id = $1 FOR UPDATE`, id)
+		if err != nil {
+			return err
+		}
+		if err := update(&u); err != nil {
+			return errUpdate{err}
+		}
+		if err := storage.CheckSameKey("user id", id, u.ID); err != nil {
+			return errUpdate{err}
+		}
+		if err := storage.CheckUser(u); err != nil {
+			return errUpdate{err}
+		}
+		_, err = tx.Exec(ctx, `
+			UPDATE users SET username_key = $2, username = $3, password_hash = $4, email = $5, email_verified = $6,
+				name = $7, claims = $8, disabled = $9, failed_logins = $10, locked_until = $11, updated_at = $12
+			WHERE id = $1`,
+			id, storage.NormalizeUsername(u.Username), u.Username, u.PasswordHash, u.Email, u.EmailVerified,
+			u.Name, blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), s.now().UnixMilli())
+		return err
+	})
+}
+
+// DeleteUser implements storage.Users.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	if err := storage.CheckKey("user id", id); err != nil {
+		return err
+	}
+	return s.deleteOne(ctx, fmt.Sprintf("delete user %q", id), `DELETE FROM users WHERE id = $1`, id)
+}
+
+const sessionColumns = `id, subject, auth_time, amr, idp, clients, created_at, expires_at`
+
+func scanSession(row pgx.Row) (storage.Session, error) {
+	var v storage.Session
+	var auth, created, expires int64
+	if err := row.Scan(&v.ID, &v.Subject, &auth, &v.AMR, &v.IdP, &v.Clients, &created, &expires); err != nil {
+		return storage.Session{}, err
+	}
+	v.AMR = readList(v.AMR)
+	v.Clients = readList(v.Clients)
+	v.AuthTime = time.UnixMilli(auth).UTC()
+	v.Created = time.UnixMilli(created).UTC()
+	v.Expires = time.UnixMilli(expires).UTC()
+	return v, nil
+}
+
+var scanSessions = collect(scanSession)
+
+// CreateSession implements storage.Sessions.
+func (s *Store) CreateSession(ctx context.Context, v storage.Session) error {
+	if err := storage.CheckSession(v); err != nil {
+		return err
+	}
+	_, err := s.exec(ctx, "create session", `
+		INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		v.ID, v.Subject, v.AuthTime.UnixMilli(), list(v.AMR), v.IdP, list(v.Clients),
+		v.Created.UnixMilli(), v.Expires.UnixMilli())
+	return err
+}
+
+// selectLiveSession reads session $1 unless it expired at $2.
+const selectLiveSession = `SELECT ` + sessionColumns + ` FROM sessions WHERE id = $1 AND expires_at > $2`
+
+// GetSession implements storage.Sessions.
+func (s *Store) GetSession(ctx context.Context, id string, now time.Time) (storage.Session, error) {
+	if err := storage.CheckGetSession(id, now); err != nil {
+		return storage.Session{}, err
+	}
+	const op = "get session"
+	l, err := query(s, ctx, op, scanSessions, selectLiveSession, id, now.UnixMilli())
+	return first(op, l, err)
+}
+
+// UpdateSession implements storage.Sessions, locking the row as UpdateUser
+// does.
+func (s *Store) UpdateSession(ctx context.Context, id string, now time.Time, update func(*storage.Session) error) error {
+	if err := storage.CheckGetSession(id, now); err != nil {
+		return err
+	}
+	const op = "update session"
+	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+		old, err := lockOne(ctx, tx, op, scanSession, selectLiveSession+` FOR UPDATE`, id, now.UnixMilli())
+		if err != nil {
+			return err
+		}
+		v := old
+		if err := update(&v); err != nil {
+			return errUpdate{err}
+		}
+		if err := storage.CheckSameKey("session id", id, v.ID); err != nil {
+			return errUpdate{err}
+		}
+		if err := storage.CheckSameKey("session subject", old.Subject, v.Subject); err != nil {
+			return errUpdate{err}
+		}
+		v.Created = old.Created
+		if err := storage.CheckSession(v); err != nil {
+			return errUpdate{err}
+		}
+		_, err = tx.Exec(ctx, `
+			UPDATE sessions SET auth_time = $2, amr = $3, idp = $4, clients = $5, expires_at = $6
+			WHERE id = $1`,
+			id, v.AuthTime.UnixMilli(), list(v.AMR), v.IdP, list(v.Clients), v.Expires.UnixMilli())
+		return err
+	})
+}
+
+// DeleteSession implements storage.Sessions.
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	if err := storage.CheckKey("session id", id); err != nil {
+		return err
+	}
+	return s.deleteOne(ctx, "delete session", `DELETE FROM sessions WHERE id = $1`, id)
+}
+
+// ListSessions implements storage.Sessions.
+func (s *Store) ListSessions(ctx context.Context, subject string, now time.Time) ([]storage.Session, error) {
+	if err := storage.CheckListSessions(subject, now); err != nil {
+		return nil, err
+	}
+	return query(s, ctx, "list sessions", scanSessions, `SELECT `+sessionColumns+` FROM sessions
+		WHERE subject = $1 AND expires_at > $2 ORDER BY created_at, id`, subject, now.UnixMilli())
+}
+
+// DeleteSessions implements storage.Sessions.
+func (s *Store) DeleteSessions(ctx context.Context, subject string) (int, error) {
+	if err := storage.CheckKey("session subject", subject); err != nil {
+		return 0, err
+	}
+	n, err := s.exec(ctx, "delete sessions", `DELETE FROM sessions WHERE subject = $1`, subject)
+	return int(n), err
+}

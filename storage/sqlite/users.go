@@ -1,0 +1,232 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/signetid/signet/storage"
+)
+
+const userColumns = `id, username, password_hash, email, email_verified, name, claims, disabled,
+	failed_logins, locked_until, created_at, updated_at`
+
+func scanUser(sc scanner) (storage.User, error) {
+	var u storage.User
+	var locked sql.NullInt64
+	var created, updated int64
+	if err := sc.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Email, &u.EmailVerified, &u.Name, &u.Claims, &u.Disabled,
+		&u.FailedLogins, &locked, &created, &updated); err != nil {
+		return storage.User{}, err
+	}
+	u.Claims = readBlob(u.Claims)
+	u.LockedUntil = fromMS(locked)
+	u.Created = time.UnixMilli(created).UTC()
+	u.Updated = time.UnixMilli(updated).UTC()
+	return u, nil
+}
+
+// CreateUser implements storage.Users. The unique index on username_key
+// refuses a taken username.
+func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
+	if err := storage.CheckUser(u); err != nil {
+		return err
+	}
+	_, err := s.exec(ctx, fmt.Sprintf("create user %q", u.ID), `
+		INSERT INTO users (username_key, `+userColumns+`)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)`,
+		storage.NormalizeUsername(u.Username), u.ID, u.Username, u.PasswordHash, u.Email, u.EmailVerified, u.Name,
+		blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), s.now().UnixMilli())
+	return err
+}
+
+// getUser reads one user by a unique column.
+func (s *Store) getUser(ctx context.Context, op, column, value string) (storage.User, error) {
+	if err := s.alive(); err != nil {
+		return storage.User{}, err
+	}
+	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+column+` = ?1`, value))
+	if err != nil {
+		return storage.User{}, s.fail(op, err)
+	}
+	return u, nil
+}
+
+// GetUser implements storage.Users.
+func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
+	if err := storage.CheckKey("user id", id); err != nil {
+		return storage.User{}, err
+	}
+	return s.getUser(ctx, fmt.Sprintf("get user %q", id), "id", id)
+}
+
+// FindUserByUsername implements storage.Users.
+func (s *Store) FindUserByUsername(ctx context.Context, username string) (storage.User, error) {
+	if err := storage.CheckKey("username", username); err != nil {
+		return storage.User{}, err
+	}
+	return s.getUser(ctx, "find user by username", "username_key", storage.NormalizeUsername(username))
+}
+
+// ListUsers implements storage.Users.
+func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]storage.User, error) {
+	if err := storage.CheckListUsers(after, limit); err != nil {
+		return nil, err
+	}
+	return queryAll(s, ctx, "list users", scanUser,
+		`SELECT `+userColumns+` FROM users WHERE id > ?1 ORDER BY id LIMIT ?2`, after, limit)
+}
+
+// UpdateUser implements storage.Users.
+func (s *Store) UpdateUser(ctx context.Context, id string, update func(*storage.User) error) error {
+	if err := storage.CheckKey("user id", id); err != nil {
+		return err
+	}
+	op := fmt.Sprintf("update user %q", id)
+	return s.write(ctx, op, func(tx *sql.Tx) error {
+		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?1`, id))
+		if err != nil {
+			return s.fail(op, err)
+		}
+		if err := update(&u); err != nil {
+			return err
+		}
+		if err := storage.CheckSameKey("user id", id, u.ID); err != nil {
+			return err
+		}
+		if err := storage.CheckUser(u); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE users SET username_key = ?2, username = ?3, password_hash = ?4, email = ?5, email_verified = ?6,
+				name = ?7, claims = ?8, disabled = ?9, failed_logins = ?10, locked_until = ?11, updated_at = ?12
+			WHERE id = ?1`,
+			id, storage.NormalizeUsername(u.Username), u.Username, u.PasswordHash, u.Email, u.EmailVerified,
+			u.Name, blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), s.now().UnixMilli()); err != nil {
+			return s.fail(op, err)
+		}
+		return nil
+	})
+}
+
+// DeleteUser implements storage.Users.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	if err := storage.CheckKey("user id", id); err != nil {
+		return err
+	}
+	return s.deleteOne(ctx, fmt.Sprintf("delete user %q", id), `DELETE FROM users WHERE id = ?1`, id)
+}
+
+const sessionColumns = `id, subject, auth_time, amr, idp, clients, created_at, expires_at`
+
+func scanSession(sc scanner) (storage.Session, error) {
+	var v storage.Session
+	var amr, clients string
+	var auth, created, expires int64
+	if err := sc.Scan(&v.ID, &v.Subject, &auth, &amr, &v.IdP, &clients, &created, &expires); err != nil {
+		return storage.Session{}, err
+	}
+	var err error
+	if v.AMR, err = readJSONList(amr); err != nil {
+		return storage.Session{}, err
+	}
+	if v.Clients, err = readJSONList(clients); err != nil {
+		return storage.Session{}, err
+	}
+	v.AuthTime = time.UnixMilli(auth).UTC()
+	v.Created = time.UnixMilli(created).UTC()
+	v.Expires = time.UnixMilli(expires).UTC()
+	return v, nil
+}
+
+// CreateSession implements storage.Sessions.
+func (s *Store) CreateSession(ctx context.Context, v storage.Session) error {
+	if err := storage.CheckSession(v); err != nil {
+		return err
+	}
+	_, err := s.exec(ctx, "create session", `
+		INSERT INTO sessions (`+sessionColumns+`) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
+		v.ID, v.Subject, v.AuthTime.UnixMilli(), jsonList(v.AMR), v.IdP, jsonList(v.Clients),
+		v.Created.UnixMilli(), v.Expires.UnixMilli())
+	return err
+}
+
+// selectLiveSession reads session ?1 unless it expired at ?2.
+const selectLiveSession = `SELECT ` + sessionColumns + ` FROM sessions WHERE id = ?1 AND expires_at > ?2`
+
+// GetSession implements storage.Sessions.
+func (s *Store) GetSession(ctx context.Context, id string, now time.Time) (storage.Session, error) {
+	if err := storage.CheckGetSession(id, now); err != nil {
+		return storage.Session{}, err
+	}
+	if err := s.alive(); err != nil {
+		return storage.Session{}, err
+	}
+	v, err := scanSession(s.r.QueryRowContext(ctx, selectLiveSession, id, now.UnixMilli()))
+	if err != nil {
+		return storage.Session{}, s.fail("get session", err)
+	}
+	return v, nil
+}
+
+// UpdateSession implements storage.Sessions.
+func (s *Store) UpdateSession(ctx context.Context, id string, now time.Time, update func(*storage.Session) error) error {
+	if err := storage.CheckGetSession(id, now); err != nil {
+		return err
+	}
+	const op = "update session"
+	return s.write(ctx, op, func(tx *sql.Tx) error {
+		old, err := scanSession(tx.QueryRowContext(ctx, selectLiveSession, id, now.UnixMilli()))
+		if err != nil {
+			return s.fail(op, err)
+		}
+		v := old
+		if err := update(&v); err != nil {
+			return err
+		}
+		if err := storage.CheckSameKey("session id", id, v.ID); err != nil {
+			return err
+		}
+		if err := storage.CheckSameKey("session subject", old.Subject, v.Subject); err != nil {
+			return err
+		}
+		v.Created = old.Created
+		if err := storage.CheckSession(v); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE sessions SET auth_time = ?2, amr = ?3, idp = ?4, clients = ?5, expires_at = ?6
+			WHERE id = ?1`,
+			id, v.AuthTime.UnixMilli(), jsonList(v.AMR), v.IdP, jsonList(v.Clients), v.Expires.UnixMilli()); err != nil {
+			return s.fail(op, err)
+		}
+		return nil
+	})
+}
+
+// DeleteSession implements storage.Sessions.
+func (s *Store) DeleteSession(ctx context.Context, id string) error {
+	if err := storage.CheckKey("session id", id); err != nil {
+		return err
+	}
+	return s.deleteOne(ctx, "delete session", `DELETE FROM sessions WHERE id = ?1`, id)
+}
+
+// ListSessions implements storage.Sessions.
+func (s *Store) ListSessions(ctx context.Context, subject string, now time.Time) ([]storage.Session, error) {
+	if err := storage.CheckListSessions(subject, now); err != nil {
+		return nil, err
+	}
+	return queryAll(s, ctx, "list sessions", scanSession, `SELECT `+sessionColumns+` FROM sessions
+		WHERE subject = ?1 AND expires_at > ?2 ORDER BY created_at, id`, subject, now.UnixMilli())
+}
+
+// DeleteSessions implements storage.Sessions.
+func (s *Store) DeleteSessions(ctx context.Context, subject string) (int, error) {
+	if err := storage.CheckKey("session subject", subject); err != nil {
+		return 0, err
+	}
+	n, err := s.exec(ctx, "delete sessions", `DELETE FROM sessions WHERE subject = ?1`, subject)
+	return int(n), err
+}
