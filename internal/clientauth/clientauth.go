@@ -55,7 +55,8 @@ type Authenticator struct {
 	// assertions typed client-authentication+jwt.
 	StrictAssertionAudience bool
 
-	// onVerify, set by tests, sees each key a signature is verified with.
+	// onVerify, set by tests, sees each key a signature is verified with,
+	// and each hash (secret.Hashed) a secret is verified against.
 	onVerify func(key any)
 }
 
@@ -163,7 +164,7 @@ func failedSecret(basic bool) *oauth.Error {
 func (a *Authenticator) checkSecret(ctx context.Context, id, presented string, basic bool) (*client.Client, *oauth.Error) {
 	c, err := a.Clients.Client(ctx, id)
 	if errors.Is(err, client.ErrUnknown) {
-		dummyHash.Verify(presented)
+		a.verifySecret(dummyHash, presented)
 		a.log(ctx, "client authentication failed", logattr.String("client_id", id), slog.String("reason", err.Error()))
 		return nil, failedSecret(basic)
 	} else if err != nil {
@@ -172,13 +173,19 @@ func (a *Authenticator) checkSecret(ctx context.Context, id, presented string, b
 	now := a.now()
 	matched, expired := false, false
 	for _, s := range c.Secrets {
-		if s.Hash.Verify(presented) {
+		if a.verifySecret(s.Hash, presented) {
 			if !s.Expires.IsZero() && !now.Before(s.Expires) {
 				expired = true
 				continue
 			}
 			matched = true
 		}
+	}
+	if len(c.Secrets) == 0 {
+		// As for an unknown client: a client without a secret (it uses
+		// private_key_jwt, or is public) must not answer sooner, or the
+		// time tells that it exists.
+		a.verifySecret(dummyHash, presented)
 	}
 	if !matched {
 		reason := "wrong secret"
@@ -194,6 +201,14 @@ func (a *Authenticator) checkSecret(ctx context.Context, id, presented string, b
 		return nil, failedSecret(basic)
 	}
 	return c, nil
+}
+
+// verifySecret reports whether presented is the secret h is the hash of.
+func (a *Authenticator) verifySecret(h secret.Hashed, presented string) bool {
+	if a.onVerify != nil {
+		a.onVerify(h)
+	}
+	return h.Verify(presented)
 }
 
 // storageError turns a storage failure into the OAuth error: the database

@@ -12,6 +12,9 @@ import (
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/signetid/signet/internal/oauth"
+	"github.com/signetid/signet/internal/secret"
 )
 
 // fakeAssertion is a compact JWS with the header and claims given and a
@@ -100,6 +103,44 @@ func TestRefusedAssertionVerifiesOnce(t *testing.T) {
 			}
 			if isClientKey := keys[0] == f.clientKey.Public(); isClientKey != tc.real {
 				t.Errorf("verified with the client's own key: %v; want %v", isClientKey, tc.real)
+			}
+		})
+	}
+}
+
+// Every refused secret costs at least one hash verification, as a wrong
+// secret of a client with one secret does: an unknown or disabled client's
+// is verified against a dummy hash, and so is one sent for a client that
+// has no secret (it uses private_key_jwt, or is public), so that the time
+// of the answer does not tell such a client from an unknown one.
+func TestRefusedSecretVerifiesOnce(t *testing.T) {
+	t.Parallel()
+	for name, id := range map[string]string{
+		"unknown client":              "nobody",
+		"disabled client":             "off-spa",
+		"client with private_key_jwt": "jwt-app",
+		"public client":               "spa",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			verified := 0
+			f.auth.onVerify = func(key any) {
+				if _, ok := key.(secret.Hashed); ok {
+					verified++
+				}
+			}
+			for _, cr := range []Credentials{
+				{HasBasic: true, BasicID: id, BasicSecret: "guess"},
+				{ClientID: id, ClientSecret: "guess"},
+			} {
+				verified = 0
+				if _, _, err := f.check(cr); err == nil || err.Code != oauth.InvalidClient {
+					t.Fatalf("%+v: %v, want invalid_client", cr, err)
+				}
+				if verified != 1 {
+					t.Errorf("%+v: %d hashes verified, want 1", cr, verified)
+				}
 			}
 		})
 	}

@@ -19,8 +19,10 @@ import (
 const Path = "/connect/token"
 
 // authMethods are the client authentication methods the token endpoint
-// accepts: a public client's none too, so that it hears why a grant that
-// needs a confidential client refuses it.
+// implements. None, a public client's client_id alone, is accepted (and
+// published) only when a grant served takes public clients: otherwise a
+// client_id alone is no authentication, whichever client it names, as
+// discovery says.
 var authMethods = []clientauth.Method{clientauth.SecretBasic, clientauth.SecretPost, clientauth.PrivateKeyJWT, clientauth.None}
 
 // Options are what a token endpoint is made of.
@@ -49,6 +51,9 @@ type Endpoint struct {
 	logger  *slog.Logger
 	// public is whether a grant takes public clients.
 	public bool
+	// accepted are the authentication methods accepted: authMethods,
+	// without none unless public.
+	accepted []clientauth.Method
 	// serve is the handler with the CORS of the clients' origins.
 	serve http.HandlerFunc
 }
@@ -64,6 +69,11 @@ func New(opts Options) *Endpoint {
 	e.types = types(e.grants)
 	for _, g := range e.grants {
 		e.public = e.public || g.PublicClients()
+	}
+	for _, am := range authMethods {
+		if am != clientauth.None || e.public {
+			e.accepted = append(e.accepted, am)
+		}
 	}
 	e.serve = cors(e.origins, e.serveToken)
 	return e
@@ -86,10 +96,8 @@ func (e *Endpoint) Routes() []endpoint.Route {
 func (e *Endpoint) Describe(m *endpoint.Metadata) {
 	m.SetPath("token_endpoint", Path)
 	m.GrantTypes = appendNew(m.GrantTypes, e.types...)
-	for _, am := range authMethods {
-		if am != clientauth.None || e.public {
-			m.AuthMethods = appendNew(m.AuthMethods, string(am))
-		}
+	for _, am := range e.accepted {
+		m.AuthMethods = appendNew(m.AuthMethods, string(am))
 	}
 	for _, alg := range clientauth.AssertionAlgorithms {
 		m.AuthSigningAlgs = appendNew(m.AuthSigningAlgs, string(alg))
@@ -171,7 +179,7 @@ func (e *Endpoint) handle(r *http.Request) (*oauth.TokenResponse, *oauth.Error) 
 	if req.Issuer == "" {
 		return nil, oauth.AsError(errNoIssuer)
 	}
-	c, method, oerr := e.auth.Authenticate(ctx, &req.Credentials, req.Issuer, authMethods)
+	c, method, oerr := e.auth.Authenticate(ctx, &req.Credentials, req.Issuer, e.accepted)
 	if oerr != nil {
 		return nil, oerr
 	}

@@ -21,9 +21,9 @@ func TestWhere(t *testing.T) {
 		{name: "postgres", f: storage.PersistedGrantFilter{Subject: "s", Type: "t"}, mark: "$", start: 2,
 			where: "subject = $2 AND type = $3", args: []any{"s", "t"}},
 		{name: "sqlite all", f: storage.PersistedGrantFilter{Subject: "s", ClientID: "c", SessionID: "x", FamilyID: "f", Type: "t"}, mark: "?", start: 1,
-			where: "subject = ?1 AND client_id = ?2 AND session_id = ?3 AND family_id = ?4 AND type = ?5", args: []any{"s", "c", "x", "f", "t"}},
+			where: "subject = ?1 AND client_id = ?2 AND session_id = ?3 AND session_id <> '' AND family_id = ?4 AND family_id <> '' AND type = ?5", args: []any{"s", "c", "x", "f", "t"}},
 		{name: "family", f: storage.PersistedGrantFilter{FamilyID: "f"}, mark: "$", start: 1,
-			where: "family_id = $1", args: []any{"f"}},
+			where: "family_id = $1 AND family_id <> ''", args: []any{"f"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
