@@ -3,5 +3,6 @@
 // caller checks). Their answers are plain text, never cached, and say no
 // more than a reason anyone may read.
 //
-// It imports internal/endpoint, never the server or another endpoint.
+// It imports internal/endpoint and internal/signing (for the key type of
+// its Signer interface), never the server or another endpoint.
 package health
