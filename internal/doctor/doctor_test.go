@@ -1,9 +1,6 @@
 package doctor
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,8 +8,8 @@ import (
 	"time"
 
 	"github.com/signetid/signet/internal/certs"
-	"github.com/signetid/signet/internal/certs/dn"
 	"github.com/signetid/signet/internal/certstore"
+	"github.com/signetid/signet/internal/testsupport"
 )
 
 func env(vars map[string]string) certstore.Env {
@@ -21,16 +18,7 @@ func env(vars map[string]string) certstore.Env {
 
 func newCred(t *testing.T, subject string, notBefore time.Time) *certs.Credential {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name, _ := dn.Parse(subject)
-	cert, err := certs.SelfSign(key, certs.SelfSignedOptions{Subject: name, NotBefore: notBefore, NotAfter: notBefore.AddDate(2, 0, 0)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &certs.Credential{Certificate: cert, Key: key}
+	return testsupport.ECCredential(t, subject, notBefore, notBefore.AddDate(2, 0, 0))
 }
 
 // text flattens a report for assertions.
