@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/internal/sqlrow"
 )
 
 // selectClients reads clients with their secrets, one row per secret (or
@@ -46,8 +47,8 @@ func scanClients(rows pgx.Rows) ([]storage.Client, error) {
 			c.RedirectURIs = readList(c.RedirectURIs)
 			c.PostLogoutRedirectURIs = readList(c.PostLogoutRedirectURIs)
 			c.AccessTokenLifetime = time.Duration(lifetime) * time.Millisecond
-			c.JWKS = readBlob(c.JWKS)
-			c.Claims = readBlob(c.Claims)
+			c.JWKS = sqlrow.Bytes(c.JWKS)
+			c.Claims = sqlrow.Bytes(c.Claims)
 			c.Created = time.UnixMilli(created).UTC()
 			c.Updated = time.UnixMilli(updated).UTC()
 			out = append(out, c)
@@ -58,8 +59,8 @@ func scanClients(rows pgx.Rows) ([]storage.Client, error) {
 				ID:          *sid,
 				Hash:        *hash,
 				Description: *desc,
-				Expires:     fromMS(secExpires),
-				Created:     fromMS(secMade),
+				Expires:     sqlrow.Time(secExpires),
+				Created:     sqlrow.Time(secMade),
 			})
 		}
 	}

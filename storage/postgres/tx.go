@@ -123,24 +123,9 @@ func ms(t time.Time) *int64 {
 	return &v
 }
 
-// fromMS is the time of a column written by ms.
-func fromMS(v *int64) time.Time {
-	if v == nil {
-		return time.Time{}
-	}
-	return time.UnixMilli(*v).UTC()
-}
-
-// blob stores an empty byte slice as NULL; readBlob reads NULL and empty
-// as nil, as the SQLite backend does.
+// blob stores an empty byte slice as NULL, which sqlrow.Bytes reads as nil,
+// as the SQLite backend does.
 func blob(b []byte) []byte {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
-}
-
-func readBlob(b []byte) []byte {
 	if len(b) == 0 {
 		return nil
 	}

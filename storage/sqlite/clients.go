@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/internal/sqlrow"
 )
 
 // selectClients reads clients with their secrets, one row per secret (or
@@ -32,7 +33,7 @@ func scanClients(rows *sql.Rows) ([]storage.Client, error) {
 			lifetime              int64
 			created, updated      int64
 			sid, hash, desc       sql.NullString
-			secExpires, secCreate sql.NullInt64
+			secExpires, secCreate *int64
 		)
 		if err := rows.Scan(&c.ID, &c.Name, &grantTypes, &scopes, &lifetime, &c.JWKS, &c.JWKSURI,
 			&created, &updated,
@@ -58,8 +59,8 @@ func scanClients(rows *sql.Rows) ([]storage.Client, error) {
 				return nil, err
 			}
 			c.AccessTokenLifetime = time.Duration(lifetime) * time.Millisecond
-			c.JWKS = readBlob(c.JWKS)
-			c.Claims = readBlob(c.Claims)
+			c.JWKS = sqlrow.Bytes(c.JWKS)
+			c.Claims = sqlrow.Bytes(c.Claims)
 			c.Created = time.UnixMilli(created).UTC()
 			c.Updated = time.UnixMilli(updated).UTC()
 			out = append(out, c)
@@ -70,8 +71,8 @@ func scanClients(rows *sql.Rows) ([]storage.Client, error) {
 				ID:          sid.String,
 				Hash:        hash.String,
 				Description: desc.String,
-				Expires:     fromMS(secExpires),
-				Created:     fromMS(secCreate),
+				Expires:     sqlrow.Time(secExpires),
+				Created:     sqlrow.Time(secCreate),
 			})
 		}
 	}

@@ -7,25 +7,8 @@ import (
 	"time"
 
 	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/internal/sqlrow"
 )
-
-const userColumns = `id, username, password_hash, email, email_verified, name, claims, disabled,
-	failed_logins, locked_until, created_at, updated_at`
-
-func scanUser(sc scanner) (storage.User, error) {
-	var u storage.User
-	var locked sql.NullInt64
-	var created, updated int64
-	if err := sc.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Email, &u.EmailVerified, &u.Name, &u.Claims, &u.Disabled,
-		&u.FailedLogins, &locked, &created, &updated); err != nil {
-		return storage.User{}, err
-	}
-	u.Claims = readBlob(u.Claims)
-	u.LockedUntil = fromMS(locked)
-	u.Created = time.UnixMilli(created).UTC()
-	u.Updated = time.UnixMilli(updated).UTC()
-	return u, nil
-}
 
 // CreateUser implements storage.Users. The unique index on username_key
 // refuses a taken username.
@@ -34,7 +17,7 @@ func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
 		return err
 	}
 	_, err := s.exec(ctx, fmt.Sprintf("create user %q", u.ID), `
-		INSERT INTO users (username_key, `+userColumns+`)
+		INSERT INTO users (username_key, `+sqlrow.UserColumns+`)
 		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)`,
 		storage.NormalizeUsername(u.Username), u.ID, u.Username, u.PasswordHash, u.Email, u.EmailVerified, u.Name,
 		blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), s.now().UnixMilli())
@@ -46,7 +29,7 @@ func (s *Store) getUser(ctx context.Context, op, column, value string) (storage.
 	if err := s.alive(); err != nil {
 		return storage.User{}, err
 	}
-	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+column+` = ?1`, value))
+	u, err := sqlrow.User(s.r.QueryRowContext(ctx, `SELECT `+sqlrow.UserColumns+` FROM users WHERE `+column+` = ?1`, value))
 	if err != nil {
 		return storage.User{}, s.fail(op, err)
 	}
@@ -74,8 +57,8 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]stora
 	if err := storage.CheckListUsers(after, limit); err != nil {
 		return nil, err
 	}
-	return queryAll(s, ctx, "list users", scanUser,
-		`SELECT `+userColumns+` FROM users WHERE id > ?1 ORDER BY id LIMIT ?2`, after, limit)
+	return queryAll(s, ctx, "list users", sqlrow.User,
+		`SELECT `+sqlrow.UserColumns+` FROM users WHERE id > ?1 ORDER BY id LIMIT ?2`, after, limit)
 }
 
 // UpdateUser implements storage.Users.
@@ -85,7 +68,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*storage.
 	}
 	op := fmt.Sprintf("update user %q", id)
 	return s.write(ctx, op, func(tx *sql.Tx) error {
-		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?1`, id))
+		u, err := sqlrow.User(tx.QueryRowContext(ctx, `SELECT `+sqlrow.UserColumns+` FROM users WHERE id = ?1`, id))
 		if err != nil {
 			return s.fail(op, err)
 		}
@@ -120,7 +103,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 
 const sessionColumns = `id, subject, auth_time, amr, idp, clients, created_at, expires_at`
 
-func scanSession(sc scanner) (storage.Session, error) {
+func scanSession(sc sqlrow.Row) (storage.Session, error) {
 	var v storage.Session
 	var amr, clients string
 	var auth, created, expires int64
