@@ -155,13 +155,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(*storag
 			return errUpdate{fmt.Errorf("postgres: %s: %w", op, storage.ErrNotFound)}
 		}
 		c := cs[0]
-		if err := update(&c); err != nil {
-			return errUpdate{err}
-		}
-		if err := storage.CheckSameKey("client id", id, c.ID); err != nil {
-			return errUpdate{err}
-		}
-		if err := storage.CheckClient(c); err != nil {
+		if err := storage.ClientKind.Update(id, &c, update); err != nil {
 			return errUpdate{err}
 		}
 		b := &pgx.Batch{}

@@ -74,13 +74,7 @@ func (s *Store) UpdateSigningKey(ctx context.Context, id string, update func(*st
 		if err != nil {
 			return err
 		}
-		if err := update(&k); err != nil {
-			return errUpdate{err}
-		}
-		if err := storage.CheckSameKey("signing key id", id, k.ID); err != nil {
-			return errUpdate{err}
-		}
-		if err := storage.CheckSigningKey(k); err != nil {
+		if err := storage.SigningKeyKind.Update(id, &k, update); err != nil {
 			return errUpdate{err}
 		}
 		_, err = tx.Exec(ctx, `

@@ -90,13 +90,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*storage.
 		if err != nil {
 			return err
 		}
-		if err := update(&u); err != nil {
-			return errUpdate{err}
-		}
-		if err := storage.CheckSameKey("user id", id, u.ID); err != nil {
-			return errUpdate{err}
-		}
-		if err := storage.CheckUser(u); err != nil {
+		if err := storage.UserKind.Update(id, &u, update); err != nil {
 			return errUpdate{err}
 		}
 		_, err = tx.Exec(ctx, `

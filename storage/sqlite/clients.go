@@ -180,13 +180,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(*storag
 			return s.fail(op, err)
 		}
 		c := old
-		if err := update(&c); err != nil {
-			return err
-		}
-		if err := storage.CheckSameKey("client id", id, c.ID); err != nil {
-			return err
-		}
-		if err := storage.CheckClient(c); err != nil {
+		if err := storage.ClientKind.Update(id, &c, update); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `

@@ -72,13 +72,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*storage.
 		if err != nil {
 			return s.fail(op, err)
 		}
-		if err := update(&u); err != nil {
-			return err
-		}
-		if err := storage.CheckSameKey("user id", id, u.ID); err != nil {
-			return err
-		}
-		if err := storage.CheckUser(u); err != nil {
+		if err := storage.UserKind.Update(id, &u, update); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `
