@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/internal/sqlrow"
 )
 
 // pgxQuerier is the pool or a transaction.
@@ -140,9 +141,16 @@ func list(l []string) []string {
 	return l
 }
 
-func readList(l []string) []string {
-	if len(l) == 0 {
-		return nil
+// textArray is a text[] column as sqlrow reads it: empty and NULL are nil.
+type textArray struct{ l []string }
+
+func newTextArray() sqlrow.List { return &textArray{} }
+
+func (a *textArray) Dest() any { return &a.l }
+
+func (a *textArray) Read() ([]string, error) {
+	if len(a.l) == 0 {
+		return nil, nil
 	}
-	return l
+	return a.l, nil
 }

@@ -111,20 +111,8 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	return s.deleteOne(ctx, fmt.Sprintf("delete user %q", id), `DELETE FROM users WHERE id = $1`, id)
 }
 
-const sessionColumns = `id, subject, auth_time, amr, idp, clients, created_at, expires_at`
-
 func scanSession(row sqlrow.Row) (storage.Session, error) {
-	var v storage.Session
-	var auth, created, expires int64
-	if err := row.Scan(&v.ID, &v.Subject, &auth, &v.AMR, &v.IdP, &v.Clients, &created, &expires); err != nil {
-		return storage.Session{}, err
-	}
-	v.AMR = readList(v.AMR)
-	v.Clients = readList(v.Clients)
-	v.AuthTime = time.UnixMilli(auth).UTC()
-	v.Created = time.UnixMilli(created).UTC()
-	v.Expires = time.UnixMilli(expires).UTC()
-	return v, nil
+	return sqlrow.Session(row, newTextArray)
 }
 
 var scanSessions = collect(scanSession)
@@ -135,14 +123,14 @@ func (s *Store) CreateSession(ctx context.Context, v storage.Session) error {
 		return err
 	}
 	_, err := s.exec(ctx, "create session", `
-		INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		INSERT INTO sessions (`+sqlrow.SessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		v.ID, v.Subject, v.AuthTime.UnixMilli(), list(v.AMR), v.IdP, list(v.Clients),
 		v.Created.UnixMilli(), v.Expires.UnixMilli())
 	return err
 }
 
 // selectLiveSession reads session $1 unless it expired at $2.
-const selectLiveSession = `SELECT ` + sessionColumns + ` FROM sessions WHERE id = $1 AND expires_at > $2`
+const selectLiveSession = `SELECT ` + sqlrow.SessionColumns + ` FROM sessions WHERE id = $1 AND expires_at > $2`
 
 // GetSession implements storage.Sessions.
 func (s *Store) GetSession(ctx context.Context, id string, now time.Time) (storage.Session, error) {
@@ -201,7 +189,7 @@ func (s *Store) ListSessions(ctx context.Context, subject string, now time.Time)
 	if err := storage.CheckListSessions(subject, now); err != nil {
 		return nil, err
 	}
-	return query(s, ctx, "list sessions", scanSessions, `SELECT `+sessionColumns+` FROM sessions
+	return query(s, ctx, "list sessions", scanSessions, `SELECT `+sqlrow.SessionColumns+` FROM sessions
 		WHERE subject = $1 AND expires_at > $2 ORDER BY created_at, id`, subject, now.UnixMilli())
 }
 

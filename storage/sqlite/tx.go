@@ -132,11 +132,18 @@ func jsonList(l []string) string {
 	return string(b)
 }
 
-// readJSONList decodes a column written by jsonList; none is nil.
-func readJSONList(s string) ([]string, error) {
+// jsonColumn is a column written by jsonList, as sqlrow reads it.
+type jsonColumn struct{ s string }
+
+func newJSONList() sqlrow.List { return &jsonColumn{} }
+
+func (c *jsonColumn) Dest() any { return &c.s }
+
+// Read decodes the list; none is nil.
+func (c *jsonColumn) Read() ([]string, error) {
 	var l []string
-	if err := json.Unmarshal([]byte(s), &l); err != nil {
-		return nil, fmt.Errorf("decode list %q: %w", s, err)
+	if err := json.Unmarshal([]byte(c.s), &l); err != nil {
+		return nil, fmt.Errorf("decode list %q: %w", c.s, err)
 	}
 	if len(l) == 0 {
 		return nil, nil

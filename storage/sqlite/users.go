@@ -95,26 +95,8 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	return s.deleteOne(ctx, fmt.Sprintf("delete user %q", id), `DELETE FROM users WHERE id = ?1`, id)
 }
 
-const sessionColumns = `id, subject, auth_time, amr, idp, clients, created_at, expires_at`
-
-func scanSession(sc sqlrow.Row) (storage.Session, error) {
-	var v storage.Session
-	var amr, clients string
-	var auth, created, expires int64
-	if err := sc.Scan(&v.ID, &v.Subject, &auth, &amr, &v.IdP, &clients, &created, &expires); err != nil {
-		return storage.Session{}, err
-	}
-	var err error
-	if v.AMR, err = readJSONList(amr); err != nil {
-		return storage.Session{}, err
-	}
-	if v.Clients, err = readJSONList(clients); err != nil {
-		return storage.Session{}, err
-	}
-	v.AuthTime = time.UnixMilli(auth).UTC()
-	v.Created = time.UnixMilli(created).UTC()
-	v.Expires = time.UnixMilli(expires).UTC()
-	return v, nil
+func scanSession(row sqlrow.Row) (storage.Session, error) {
+	return sqlrow.Session(row, newJSONList)
 }
 
 // CreateSession implements storage.Sessions.
@@ -123,14 +105,14 @@ func (s *Store) CreateSession(ctx context.Context, v storage.Session) error {
 		return err
 	}
 	_, err := s.exec(ctx, "create session", `
-		INSERT INTO sessions (`+sessionColumns+`) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
+		INSERT INTO sessions (`+sqlrow.SessionColumns+`) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
 		v.ID, v.Subject, v.AuthTime.UnixMilli(), jsonList(v.AMR), v.IdP, jsonList(v.Clients),
 		v.Created.UnixMilli(), v.Expires.UnixMilli())
 	return err
 }
 
 // selectLiveSession reads session ?1 unless it expired at ?2.
-const selectLiveSession = `SELECT ` + sessionColumns + ` FROM sessions WHERE id = ?1 AND expires_at > ?2`
+const selectLiveSession = `SELECT ` + sqlrow.SessionColumns + ` FROM sessions WHERE id = ?1 AND expires_at > ?2`
 
 // GetSession implements storage.Sessions.
 func (s *Store) GetSession(ctx context.Context, id string, now time.Time) (storage.Session, error) {
@@ -195,7 +177,7 @@ func (s *Store) ListSessions(ctx context.Context, subject string, now time.Time)
 	if err := storage.CheckListSessions(subject, now); err != nil {
 		return nil, err
 	}
-	return queryAll(s, ctx, "list sessions", scanSession, `SELECT `+sessionColumns+` FROM sessions
+	return queryAll(s, ctx, "list sessions", scanSession, `SELECT `+sqlrow.SessionColumns+` FROM sessions
 		WHERE subject = ?1 AND expires_at > ?2 ORDER BY created_at, id`, subject, now.UnixMilli())
 }
 

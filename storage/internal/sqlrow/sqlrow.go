@@ -86,3 +86,107 @@ func SigningKey(row Row) (storage.SigningKey, error) {
 	k.Expires = Time(expires)
 	return k, nil
 }
+
+// Rows are the rows of a query: *sql.Rows or pgx.Rows. The caller closes
+// them.
+type Rows interface {
+	Row
+	Next() bool
+	Err() error
+}
+
+// List is one column of a list of names, as an adapter stores it (text[],
+// JSON): Dest is what Scan fills, and Read returns the list scanned, nil for
+// none.
+type List interface {
+	Dest() any
+	Read() ([]string, error)
+}
+
+// SessionColumns are the columns of sessions that Session reads, in its
+// order.
+const SessionColumns = `id, subject, auth_time, amr, idp, clients, created_at, expires_at`
+
+// Session reads a row of SessionColumns; newList makes the adapter's List of
+// each list column.
+func Session(row Row, newList func() List) (storage.Session, error) {
+	var v storage.Session
+	amr, clients := newList(), newList()
+	var auth, created, expires int64
+	if err := row.Scan(&v.ID, &v.Subject, &auth, amr.Dest(), &v.IdP, clients.Dest(), &created, &expires); err != nil {
+		return storage.Session{}, err
+	}
+	var err error
+	if v.AMR, err = amr.Read(); err != nil {
+		return storage.Session{}, err
+	}
+	if v.Clients, err = clients.Read(); err != nil {
+		return storage.Session{}, err
+	}
+	v.AuthTime = Time(&auth)
+	v.Created = Time(&created)
+	v.Expires = Time(&expires)
+	return v, nil
+}
+
+// SelectClients reads clients with their secrets, one row per secret (or
+// one row with NULL secret columns for a client without any), in one
+// statement, so that a client and its secrets are one snapshot.
+const SelectClients = `
+	SELECT c.id, c.name, c.grant_types, c.scopes, c.access_token_lifetime_ms, c.jwks, c.jwks_uri,
+		c.created_at, c.updated_at,
+		c.description, c.disabled, c.public, c.claims, c.cors_origins, c.redirect_uris, c.post_logout_redirect_uris,
+		s.id, s.hash, s.description, s.expires_at, s.created_at
+	FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.id`
+
+// Clients reads the rows of SelectClients, ordered by client id, then secret
+// position; newList makes the adapter's List of each list column.
+func Clients(rows Rows, newList func() List) ([]storage.Client, error) {
+	var out []storage.Client
+	for rows.Next() {
+		var (
+			c                                                  storage.Client
+			grantTypes, scopes, origins, redirects, logoutURIs = newList(), newList(), newList(), newList(), newList()
+			lifetime, created, updated                         int64
+			sid, hash, desc                                    *string
+			secExpires, secCreated                             *int64
+		)
+		if err := rows.Scan(&c.ID, &c.Name, grantTypes.Dest(), scopes.Dest(), &lifetime, &c.JWKS, &c.JWKSURI,
+			&created, &updated,
+			&c.Description, &c.Disabled, &c.Public, &c.Claims, origins.Dest(), redirects.Dest(), logoutURIs.Dest(),
+			&sid, &hash, &desc, &secExpires, &secCreated); err != nil {
+			return nil, err
+		}
+		if len(out) == 0 || out[len(out)-1].ID != c.ID {
+			for _, l := range []struct {
+				to   *[]string
+				list List
+			}{
+				{&c.GrantTypes, grantTypes}, {&c.Scopes, scopes}, {&c.CORSOrigins, origins},
+				{&c.RedirectURIs, redirects}, {&c.PostLogoutRedirectURIs, logoutURIs},
+			} {
+				var err error
+				if *l.to, err = l.list.Read(); err != nil {
+					return nil, err
+				}
+			}
+			c.AccessTokenLifetime = time.Duration(lifetime) * time.Millisecond
+			c.JWKS = Bytes(c.JWKS)
+			c.Claims = Bytes(c.Claims)
+			c.Created = Time(&created)
+			c.Updated = Time(&updated)
+			out = append(out, c)
+		}
+		if sid != nil {
+			last := &out[len(out)-1]
+			last.Secrets = append(last.Secrets, storage.ClientSecret{
+				ID:          *sid,
+				Hash:        *hash,
+				Description: *desc,
+				Expires:     Time(secExpires),
+				Created:     Time(secCreated),
+			})
+		}
+	}
+	return out, rows.Err()
+}
