@@ -214,6 +214,16 @@ func (i *instance) stop() error {
 	return i.err
 }
 
+// resourcesYAML is the configuration's usual scopes and API resource:
+// api1 and api2, and https://api.example.com of api1.
+const resourcesYAML = `apiScopes:
+  - name: api1
+  - name: api2
+apiResources:
+  - name: https://api.example.com
+    scopes: [api1]
+`
+
 // config writes signet.yaml with the key section given (indented under
 // key:) and the usual scopes, resources and clients; extra is appended.
 func (h *host) config(key, extra string) string {
@@ -224,14 +234,7 @@ dataDir: data
 log:
   level: debug
 key:
-`+indent(key, "  ")+`
-apiScopes:
-  - name: api1
-  - name: api2
-apiResources:
-  - name: https://api.example.com
-    scopes: [api1]
-clients:
+`+indent(key, "  ")+"\n"+resourcesYAML+`clients:
   - clientId: app
     clientName: App
     secrets:

@@ -49,14 +49,21 @@ func expect(t *testing.T, r *Report, usable bool, wants ...string) {
 	}
 }
 
-func TestStoreChecks(t *testing.T) {
-	t.Parallel()
-	root := t.TempDir()
-	e := env(map[string]string{"SIGNET_CERT_STORE": root})
+// newStore opens the CurrentUser My store in a store root of the test's
+// own, and returns it with the environment that names the root.
+func newStore(t *testing.T) (*certstore.Store, certstore.Env) {
+	t.Helper()
+	e := env(map[string]string{"SIGNET_CERT_STORE": t.TempDir()})
 	st, err := certstore.Open(certstore.CurrentUser, "My", e)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return st, e
+}
+
+func TestStoreChecks(t *testing.T) {
+	t.Parallel()
+	st, e := newStore(t)
 	now := time.Now()
 	old := newCred(t, "CN=my-app-auth", now.AddDate(0, -2, 0))
 	cur := newCred(t, "CN=my-app-auth", now.AddDate(0, 0, -1))
@@ -184,12 +191,7 @@ func TestFileReadableByOthers(t *testing.T) {
 
 func TestStoreWritableByOthers(t *testing.T) {
 	t.Parallel()
-	root := t.TempDir()
-	e := env(map[string]string{"SIGNET_CERT_STORE": root})
-	st, err := certstore.Open(certstore.CurrentUser, "My", e)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, e := newStore(t)
 	cred := newCred(t, "CN=shared", time.Now().Add(-time.Hour))
 	if _, err := st.Import(cred, false); err != nil {
 		t.Fatal(err)
