@@ -564,7 +564,7 @@ func newECClient(t *testing.T, id string) *ecClient {
 // jwks is the client's public key set, as JSON.
 func (c *ecClient) jwks(t *testing.T) string {
 	t.Helper()
-	data, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: c.key.Public(), KeyID: c.kid, Algorithm: "ES256", Use: "sig"}}})
+	data, err := json.Marshal(testsupport.KeySet(c.key, c.kid))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,14 +48,11 @@ func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{t: t, secret: secret.Generate(), now: time.Now()}
 	f.clientKey = testsupport.ECKey(t)
-	h, _ := secret.Parse(secret.Hash(f.secret))
-	old, _ := secret.Parse(secret.Hash("expired-secret"))
-	jwk := jose.JSONWebKey{Key: f.clientKey.Public(), KeyID: "client-key-1", Algorithm: "ES256", Use: "sig"}
 	f.clients = client.Static{
 		"app": {ID: "app", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1", "api2"},
-			Secrets: []client.Secret{{Hash: h}, {Hash: old, Expires: f.now.Add(-time.Hour)}}},
+			Secrets: testsupport.Secrets(t, f.secret, f.now.Add(-time.Hour))},
 		"jwt-app": {ID: "jwt-app", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1"},
-			Keys: &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{jwk}}},
+			Keys: testsupport.KeySet(f.clientKey, "client-key-1")},
 		"spa":     {ID: "spa", Public: true, GrantTypes: []string{"authorization_code"}},
 		"off-spa": {ID: "off-spa", Public: true, Disabled: true},
 	}
@@ -266,7 +263,7 @@ func TestRemoteKeys(t *testing.T) {
 	f := newFixture(t)
 	var fetches int
 	var mu sync.Mutex
-	current := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: f.clientKey.Public(), KeyID: "client-key-1", Algorithm: "ES256", Use: "sig"}}}
+	current := testsupport.KeySet(f.clientKey, "client-key-1")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()

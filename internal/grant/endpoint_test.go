@@ -71,15 +71,13 @@ func newFixture(t testing.TB, options ...func(*fixture, *Options)) *fixture {
 	t.Helper()
 	f := &fixture{t: t, secret: secret.Generate(), now: time.Now()}
 	f.clientKey = testsupport.ECKey(t)
-	h, _ := secret.Parse(secret.Hash(f.secret))
-	old, _ := secret.Parse(secret.Hash("expired-secret"))
-	jwk := jose.JSONWebKey{Key: f.clientKey.Public(), KeyID: "client-key-1", Algorithm: "ES256", Use: "sig"}
+	secrets := testsupport.Secrets(t, f.secret, f.now.Add(-time.Hour))
 	f.clients = client.Static{
 		"app": {ID: "app", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1", "api2"},
-			Secrets: []client.Secret{{Hash: h}, {Hash: old, Expires: f.now.Add(-time.Hour)}}, AccessTokenLifetime: 10 * time.Minute},
+			Secrets: secrets, AccessTokenLifetime: 10 * time.Minute},
 		"jwt-app": {ID: "jwt-app", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1"},
-			Keys: &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{jwk}}},
-		"no-cc": {ID: "no-cc", GrantTypes: []string{"authorization_code"}, Scopes: []string{"api1"}, Secrets: []client.Secret{{Hash: h}}},
+			Keys: testsupport.KeySet(f.clientKey, "client-key-1")},
+		"no-cc": {ID: "no-cc", GrantTypes: []string{"authorization_code"}, Scopes: []string{"api1"}, Secrets: secrets[:1]},
 		"spa":   {ID: "spa", Public: true, GrantTypes: []string{"client_credentials", publicGrantType}, Scopes: []string{"api1"}},
 	}
 	now := func() time.Time { return f.now }
