@@ -27,15 +27,7 @@ func fast() jwtauth.Timing {
 func newTimedValidator(t *testing.T, ctx context.Context, p *provider, tm jwtauth.Timing, change func(*jwtauth.Options)) *jwtauth.Validator {
 	t.Helper()
 	opts := jwtauth.Options{Issuer: p.issuer, Audience: audience, HTTPClient: &http.Client{}, Now: func() time.Time { return testNow }, Logger: testLogger(t)}
-	if change != nil {
-		change(&opts)
-	}
-	v, err := jwtauth.NewWithTiming(ctx, opts, tm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(v.Close)
-	return v
+	return openValidator(t, opts, change, func(o jwtauth.Options) (*jwtauth.Validator, error) { return jwtauth.NewWithTiming(ctx, o, tm) })
 }
 
 // eventually polls cond for up to 3 s.

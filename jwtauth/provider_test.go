@@ -313,25 +313,24 @@ func testLogger(t testing.TB) *slog.Logger {
 func newValidator(t testing.TB, p *provider, change func(*jwtauth.Options)) *jwtauth.Validator {
 	t.Helper()
 	opts := jwtauth.Options{Issuer: p.issuer, Audience: audience, Now: func() time.Time { return testNow }, Logger: testLogger(t)}
-	if change != nil {
-		change(&opts)
-	}
-	v, err := jwtauth.New(t.Context(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(v.Close)
-	return v
+	return openValidator(t, opts, change, func(o jwtauth.Options) (*jwtauth.Validator, error) { return jwtauth.New(t.Context(), o) })
 }
 
 // staticValidator makes a Validator with a static JWKS of keys.
 func staticValidator(t testing.TB, issuer string, change func(*jwtauth.Options), keys ...*testKey) *jwtauth.Validator {
 	t.Helper()
 	opts := jwtauth.Options{Issuer: issuer, Audience: audience, JWKS: jwks(t, keys...), Now: func() time.Time { return testNow }}
+	return openValidator(t, opts, change, func(o jwtauth.Options) (*jwtauth.Validator, error) { return jwtauth.New(t.Context(), o) })
+}
+
+// openValidator opens a Validator of opts with open, once change (if any)
+// has edited them, and closes it at the end of the test.
+func openValidator(t testing.TB, opts jwtauth.Options, change func(*jwtauth.Options), open func(jwtauth.Options) (*jwtauth.Validator, error)) *jwtauth.Validator {
+	t.Helper()
 	if change != nil {
 		change(&opts)
 	}
-	v, err := jwtauth.New(t.Context(), opts)
+	v, err := open(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

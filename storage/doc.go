@@ -17,6 +17,9 @@
 //     (CheckKey, CheckClient, CheckGrant, CheckUser, CheckSession, ... in
 //     check.go), so that every backend refuses the same inputs with the same
 //     message, and NormalizeUsername, the one username comparison;
+//   - Kind (ClientKind, UserKind, ...), which names, reads and checks the key
+//     of a kind of record, and whose Update makes the checks every backend
+//     makes on the result of an update function;
 //   - the Janitor, which removes expired rows in bounded batches.
 //
 // It imports no adapter (storage/memory, storage/sqlite, storage/postgres) and

@@ -231,13 +231,7 @@ key:
   storeLocation: CurrentUser
   storeName: My
   thumbprint: ${APP_SigningCertificateThumbprint}
-apiScopes:
-  - name: api1
-  - name: api2
-apiResources:
-  - name: https://api.example.com
-    scopes: [api1]
-clients:
+`+resourcesYAML+`clients:
   - clientId: myapp
     secrets:
       - hash: `+hash+`

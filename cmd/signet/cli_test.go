@@ -139,11 +139,15 @@ func (c *cli) mustRun(args ...string) string {
 	return stdout
 }
 
+// credentialPassword is the password of the credential of name (in its
+// password file).
+func credentialPassword(name string) string { return "a long enough password for " + name }
+
 // credential makes a password-protected PFX (fast: an EC key) and its .cer,
 // and returns the PFX's path, the password file and the thumbprint.
 func (c *cli) credential(name string) (pfx, pwFile, thumb string) {
 	c.t.Helper()
-	pwFile = c.write(name+"-pw.txt", "a long enough password for "+name+"\n")
+	pwFile = c.write(name+"-pw.txt", credentialPassword(name)+"\n")
 	pfx = c.path(name + ".pfx")
 	c.mustRun("cert", "create", "--subject", "CN="+name, "--key", "ec:P-256", "--out", pfx, "--cer", c.path(name+".cer"), "--password-file", pwFile)
 	cred, err := certs.ReadFile(c.path(name+".cer"), nil)
@@ -369,18 +373,20 @@ func TestInspectPrompts(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t)
 	pfx, pwFile, _ := c.credential("app")
-	pwData, err := os.ReadFile(pwFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw := strings.TrimSpace(string(pwData))
+	pw := credentialPassword("app")
 	clear := c.path("clear.pfx")
 	c.mustRun("cert", "convert", pfx, "--in-password-file", pwFile, "--out", clear, "--no-password", "--insecure")
-
-	t.Run("protected: asked once", func(t *testing.T) {
-		ty := newTypist(t, pw)
+	// typing is c in the subtest t, at a terminal where a typist types
+	// answers.
+	typing := func(t *testing.T, answers ...string) (*cli, *typist) {
+		ty := newTypist(t, answers...)
 		c := *c
 		c.t, c.term = t, ty.terminal()
+		return &c, ty
+	}
+
+	t.Run("protected: asked once", func(t *testing.T) {
+		c, ty := typing(t, pw)
 		stdout := c.mustRun("cert", "inspect", pfx)
 		if want := []string{"Password for " + pfx + ": "}; !slices.Equal(ty.asked(), want) {
 			t.Errorf("prompts %q, want %q", ty.asked(), want)
@@ -393,9 +399,7 @@ func TestInspectPrompts(t *testing.T) {
 		}
 	})
 	t.Run("protected: wrong password typed", func(t *testing.T) {
-		ty := newTypist(t, "not it")
-		c := *c
-		c.t, c.term = t, ty.terminal()
+		c, ty := typing(t, "not it")
 		code, _, stderr := c.run("cert", "inspect", pfx)
 		if code != exitError || stderr != "signet: "+pfx+": wrong password\n" {
 			t.Errorf("exit %d, stderr %q", code, stderr)
@@ -405,18 +409,14 @@ func TestInspectPrompts(t *testing.T) {
 		}
 	})
 	t.Run("unprotected: not asked", func(t *testing.T) {
-		ty := newTypist(t)
-		c := *c
-		c.t, c.term = t, ty.terminal()
+		c, ty := typing(t)
 		c.mustRun("cert", "inspect", clear)
 		if len(ty.asked()) != 0 {
 			t.Errorf("asked %q for a file without a password", ty.asked())
 		}
 	})
 	t.Run("certificate: not asked", func(t *testing.T) {
-		ty := newTypist(t)
-		c := *c
-		c.t, c.term = t, ty.terminal()
+		c, ty := typing(t)
 		c.mustRun("cert", "inspect", c.path("app.cer"))
 		if len(ty.asked()) != 0 {
 			t.Errorf("asked %q for a certificate", ty.asked())
@@ -427,12 +427,8 @@ func TestInspectPrompts(t *testing.T) {
 func TestConvertPromptsForInputThenOutput(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t)
-	pfx, pwFile, _ := c.credential("app")
-	pwData, err := os.ReadFile(pwFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := strings.TrimSpace(string(pwData))
+	pfx, _, _ := c.credential("app")
+	in := credentialPassword("app")
 	const out = "the new file's password"
 	ty := newTypist(t, in, out, out)
 	c.term = ty.terminal()

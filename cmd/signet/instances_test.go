@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,10 +17,10 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/signetid/signet/internal/certs"
+	"github.com/signetid/signet/internal/testsupport"
 )
 
 // Several `signet serve` processes behind one issuer, sharing one
@@ -530,16 +528,5 @@ func instAccessToken(body []byte) string {
 // instAssertion signs a client assertion with a fresh jti for aud; unlike
 // ecClient.assertion it may run on any goroutine.
 func instAssertion(c *ecClient, aud string) (string, error) {
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: c.key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", c.kid))
-	if err != nil {
-		return "", err
-	}
-	jti := make([]byte, 16)
-	_, _ = rand.Read(jti)
-	now := time.Now()
-	return jwt.Signed(s).Claims(jwt.Claims{
-		Issuer: c.id, Subject: c.id, Audience: jwt.Audience{aud},
-		IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(2 * time.Minute)),
-		ID: base64.RawURLEncoding.EncodeToString(jti),
-	}).Serialize()
+	return testsupport.Assertion(jose.ES256, c.key, c.kid, testsupport.AssertionClaims(c.id, aud, time.Now()))
 }

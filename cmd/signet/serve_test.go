@@ -35,9 +35,9 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/signetid/signet/internal/certs"
-	"github.com/signetid/signet/internal/certs/dn"
 	"github.com/signetid/signet/internal/certstore"
 	"github.com/signetid/signet/internal/oauth"
+	"github.com/signetid/signet/internal/testsupport"
 )
 
 // End to end, in process: `signet serve` as main runs it (configuration,
@@ -55,22 +55,7 @@ var signingAlgs = []string{"RS256", "PS256", "ES256", "ES384", "ES512"}
 
 // syncBuffer is a log destination written by the server's goroutines
 // while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testsupport.LogBuffer
 
 // host is one test's machine: a directory, an environment and a
 // certificate store of its own.
@@ -229,6 +214,16 @@ func (i *instance) stop() error {
 	return i.err
 }
 
+// resourcesYAML is the configuration's usual scopes and API resource:
+// api1 and api2, and https://api.example.com of api1.
+const resourcesYAML = `apiScopes:
+  - name: api1
+  - name: api2
+apiResources:
+  - name: https://api.example.com
+    scopes: [api1]
+`
+
 // config writes signet.yaml with the key section given (indented under
 // key:) and the usual scopes, resources and clients; extra is appended.
 func (h *host) config(key, extra string) string {
@@ -239,14 +234,7 @@ dataDir: data
 log:
   level: debug
 key:
-`+indent(key, "  ")+`
-apiScopes:
-  - name: api1
-  - name: api2
-apiResources:
-  - name: https://api.example.com
-    scopes: [api1]
-clients:
+`+indent(key, "  ")+"\n"+resourcesYAML+`clients:
   - clientId: app
     clientName: App
     secrets:
@@ -570,17 +558,13 @@ type ecClient struct {
 
 func newECClient(t *testing.T, id string) *ecClient {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &ecClient{id: id, key: key, kid: id + "-key-1"}
+	return &ecClient{id: id, key: testsupport.ECKey(t), kid: id + "-key-1"}
 }
 
 // jwks is the client's public key set, as JSON.
 func (c *ecClient) jwks(t *testing.T) string {
 	t.Helper()
-	data, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: c.key.Public(), KeyID: c.kid, Algorithm: "ES256", Use: "sig"}}})
+	data, err := json.Marshal(testsupport.KeySet(c.key, c.kid))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -590,22 +574,7 @@ func (c *ecClient) jwks(t *testing.T) string {
 // assertion signs a client assertion for the token endpoint at base.
 func (c *ecClient) assertion(t *testing.T, base string) string {
 	t.Helper()
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: c.key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", c.kid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	jti := make([]byte, 16)
-	_, _ = rand.Read(jti)
-	tok, err := jwt.Signed(s).Claims(jwt.Claims{
-		Issuer: c.id, Subject: c.id, Audience: jwt.Audience{base + "/connect/token"},
-		IssuedAt: jwt.NewNumericDate(now), Expiry: jwt.NewNumericDate(now.Add(2 * time.Minute)),
-		ID: base64.RawURLEncoding.EncodeToString(jti),
-	}).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return testsupport.SignAssertion(t, jose.ES256, c.key, c.kid, testsupport.AssertionClaims(c.id, base+"/connect/token", time.Now()))
 }
 
 func assertionForm(assertion string) url.Values {
@@ -807,19 +776,7 @@ func azureLayout(t *testing.T, h *host) string {
 // with its key.
 func importCert(t *testing.T, st *certstore.Store, subject string, from, until time.Time) *certs.Credential {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name, err := dn.Parse(subject)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := certs.SelfSign(key, certs.SelfSignedOptions{Subject: name, NotBefore: from, NotAfter: until})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cred := &certs.Credential{Certificate: cert, Key: key}
+	cred := testsupport.ECCredential(t, subject, from, until)
 	if _, err := st.Import(cred, false); err != nil {
 		t.Fatal(err)
 	}
@@ -838,11 +795,7 @@ func spaced(tp string) string {
 // pfxFile writes a credential as a PFX with the fixture password.
 func pfxFile(t *testing.T, h *host, name string, key crypto.Signer, from, until time.Time) (string, *x509.Certificate) {
 	t.Helper()
-	subject, _ := dn.Parse("CN=" + name)
-	cert, err := certs.SelfSign(key, certs.SelfSignedOptions{Subject: subject, NotBefore: from, NotAfter: until})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert := testsupport.SelfSigned(t, key, "CN="+name, from, until)
 	data, err := certs.EncodePFX(&certs.Credential{Certificate: cert, Key: key}, fixturePassword, certs.PFXModern)
 	if err != nil {
 		t.Fatal(err)
@@ -1183,13 +1136,8 @@ func TestTLS(t *testing.T) {
 		t.Run(form, func(t *testing.T) {
 			t.Parallel()
 			h := newHost(t)
-			key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-			subject, _ := dn.Parse("CN=localhost")
-			cert, err := certs.SelfSign(key, certs.SelfSignedOptions{Subject: subject})
-			if err != nil {
-				t.Fatal(err)
-			}
-			cred := &certs.Credential{Certificate: cert, Key: key}
+			cred := testsupport.ECCredential(t, "CN=localhost", time.Time{}, time.Time{})
+			cert := cred.Certificate
 			var tlsSection string
 			if strings.HasPrefix(form, "PEM") {
 				keyPEM, err := certs.EncodeKeyPEM(cred, "")

@@ -1,9 +1,6 @@
 package certstore
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"errors"
 	"os"
 	"path/filepath"
@@ -12,7 +9,7 @@ import (
 	"time"
 
 	"github.com/signetid/signet/internal/certs"
-	"github.com/signetid/signet/internal/certs/dn"
+	"github.com/signetid/signet/internal/testsupport"
 )
 
 // testEnv is an environment with only the given variables.
@@ -27,19 +24,7 @@ func testEnv(vars map[string]string) Env {
 // newCred makes an EC credential valid in [notBefore, notAfter).
 func newCred(t *testing.T, subject string, notBefore, notAfter time.Time) *certs.Credential {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name, err := dn.Parse(subject)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := certs.SelfSign(key, certs.SelfSignedOptions{Subject: name, NotBefore: notBefore, NotAfter: notAfter})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &certs.Credential{Certificate: cert, Key: key}
+	return testsupport.ECCredential(t, subject, notBefore, notAfter)
 }
 
 func validCred(t *testing.T, subject string) *certs.Credential {

@@ -7,13 +7,11 @@ import (
 	"crypto/rand"
 	"crypto/sha1"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -23,11 +21,11 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/secret"
+	"github.com/signetid/signet/internal/testsupport"
 	"github.com/signetid/signet/storage"
 	"github.com/signetid/signet/storage/memory"
 )
@@ -49,15 +47,12 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{t: t, secret: secret.Generate(), now: time.Now()}
-	f.clientKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	h, _ := secret.Parse(secret.Hash(f.secret))
-	old, _ := secret.Parse(secret.Hash("expired-secret"))
-	jwk := jose.JSONWebKey{Key: f.clientKey.Public(), KeyID: "client-key-1", Algorithm: "ES256", Use: "sig"}
+	f.clientKey = testsupport.ECKey(t)
 	f.clients = client.Static{
 		"app": {ID: "app", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1", "api2"},
-			Secrets: []client.Secret{{Hash: h}, {Hash: old, Expires: f.now.Add(-time.Hour)}}},
+			Secrets: testsupport.Secrets(t, f.secret, f.now.Add(-time.Hour))},
 		"jwt-app": {ID: "jwt-app", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1"},
-			Keys: &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{jwk}}},
+			Keys: testsupport.KeySet(f.clientKey, "client-key-1")},
 		"spa":     {ID: "spa", Public: true, GrantTypes: []string{"authorization_code"}},
 		"off-spa": {ID: "off-spa", Public: true, Disabled: true},
 	}
@@ -74,26 +69,14 @@ func (f *fixture) check(cr Credentials) (*client.Client, Method, *oauth.Error) {
 	return f.auth.Authenticate(context.Background(), &cr, issuer, all)
 }
 
+// assertion is signed by jwt-app's key, kid client-key-1.
 func (f *fixture) assertion(claims map[string]any, headers ...func(*jose.SignerOptions)) string {
 	f.t.Helper()
-	opts := (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "client-key-1")
-	for _, h := range headers {
-		h(opts)
-	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: f.clientKey}, opts)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	tok, err := jwt.Signed(s).Claims(claims).Serialize()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return tok
+	return testsupport.SignAssertion(f.t, jose.ES256, f.clientKey, "client-key-1", claims, headers...)
 }
 
 func (f *fixture) goodClaims() map[string]any {
-	return map[string]any{"iss": "jwt-app", "sub": "jwt-app", "aud": issuer + "/connect/token",
-		"exp": f.now.Add(2 * time.Minute).Unix(), "iat": f.now.Unix(), "jti": secret.Generate()}
+	return testsupport.AssertionClaims("jwt-app", issuer+"/connect/token", f.now)
 }
 
 func assertionCreds(tok string) Credentials {
@@ -270,22 +253,9 @@ func TestParse(t *testing.T) {
 	}
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// lockedBuffer is a log destination that the authenticator may write while
+// the test reads it.
+type lockedBuffer = testsupport.LogBuffer
 
 // A jwksUri is fetched, cached, and fetched again for an unknown kid.
 func TestRemoteKeys(t *testing.T) {
@@ -293,7 +263,7 @@ func TestRemoteKeys(t *testing.T) {
 	f := newFixture(t)
 	var fetches int
 	var mu sync.Mutex
-	current := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: f.clientKey.Public(), KeyID: "client-key-1", Algorithm: "ES256", Use: "sig"}}}
+	current := testsupport.KeySet(f.clientKey, "client-key-1")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -313,7 +283,7 @@ func TestRemoteKeys(t *testing.T) {
 		t.Fatalf("%d fetches for three requests, want 1 (cached)", fetches)
 	}
 	// The client rotates its key: the new kid makes one refetch.
-	newKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	newKey := testsupport.ECKey(t)
 	mu.Lock()
 	current.Keys = append(current.Keys, jose.JSONWebKey{Key: newKey.Public(), KeyID: "client-key-2", Algorithm: "ES256", Use: "sig"})
 	mu.Unlock()
@@ -363,7 +333,7 @@ func TestReplayCache(t *testing.T) {
 func TestAssertionMatchedByX5T(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	cert := selfSigned(t, f.clientKey)
+	cert := testsupport.SelfSigned(t, f.clientKey, "CN=client", f.now.Add(-time.Hour), f.now.Add(time.Hour))
 	sum := sha1.Sum(cert.Raw)
 	keys := f.clients["jwt-app"].Keys
 	keys.Keys[0].KeyID = "rfc7638-style-kid"
@@ -375,20 +345,6 @@ func TestAssertionMatchedByX5T(t *testing.T) {
 	if _, _, err := f.check(assertionCreds(tok)); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func selfSigned(t *testing.T, key *ecdsa.PrivateKey) *x509.Certificate {
-	t.Helper()
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "client"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
 }
 
 // Without a configured issuer, a private_key_jwt client is refused even
@@ -433,12 +389,8 @@ func TestAssertionRefusedWithoutConfiguredIssuer(t *testing.T) {
 	}
 }
 
+// otherKeyAssertion is a valid assertion of jwt-app but for its signature:
+// another key's, under the kid of jwt-app's key.
 func otherKeyAssertion(t *testing.T, f *fixture) string {
-	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	s, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: other}, (&jose.SignerOptions{}).WithHeader("kid", "client-key-1"))
-	tok, err := jwt.Signed(s).Claims(f.goodClaims()).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return testsupport.SignAssertion(t, jose.ES256, testsupport.ECKey(t), "client-key-1", f.goodClaims())
 }

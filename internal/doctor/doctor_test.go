@@ -1,9 +1,6 @@
 package doctor
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,8 +8,8 @@ import (
 	"time"
 
 	"github.com/signetid/signet/internal/certs"
-	"github.com/signetid/signet/internal/certs/dn"
 	"github.com/signetid/signet/internal/certstore"
+	"github.com/signetid/signet/internal/testsupport"
 )
 
 func env(vars map[string]string) certstore.Env {
@@ -21,16 +18,7 @@ func env(vars map[string]string) certstore.Env {
 
 func newCred(t *testing.T, subject string, notBefore time.Time) *certs.Credential {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name, _ := dn.Parse(subject)
-	cert, err := certs.SelfSign(key, certs.SelfSignedOptions{Subject: name, NotBefore: notBefore, NotAfter: notBefore.AddDate(2, 0, 0)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &certs.Credential{Certificate: cert, Key: key}
+	return testsupport.ECCredential(t, subject, notBefore, notBefore.AddDate(2, 0, 0))
 }
 
 // text flattens a report for assertions.
@@ -61,14 +49,21 @@ func expect(t *testing.T, r *Report, usable bool, wants ...string) {
 	}
 }
 
-func TestStoreChecks(t *testing.T) {
-	t.Parallel()
-	root := t.TempDir()
-	e := env(map[string]string{"SIGNET_CERT_STORE": root})
+// newStore opens the CurrentUser My store in a store root of the test's
+// own, and returns it with the environment that names the root.
+func newStore(t *testing.T) (*certstore.Store, certstore.Env) {
+	t.Helper()
+	e := env(map[string]string{"SIGNET_CERT_STORE": t.TempDir()})
 	st, err := certstore.Open(certstore.CurrentUser, "My", e)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return st, e
+}
+
+func TestStoreChecks(t *testing.T) {
+	t.Parallel()
+	st, e := newStore(t)
 	now := time.Now()
 	old := newCred(t, "CN=my-app-auth", now.AddDate(0, -2, 0))
 	cur := newCred(t, "CN=my-app-auth", now.AddDate(0, 0, -1))
@@ -196,12 +191,7 @@ func TestFileReadableByOthers(t *testing.T) {
 
 func TestStoreWritableByOthers(t *testing.T) {
 	t.Parallel()
-	root := t.TempDir()
-	e := env(map[string]string{"SIGNET_CERT_STORE": root})
-	st, err := certstore.Open(certstore.CurrentUser, "My", e)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, e := newStore(t)
 	cred := newCred(t, "CN=shared", time.Now().Add(-time.Hour))
 	if _, err := st.Import(cred, false); err != nil {
 		t.Fatal(err)

@@ -23,13 +23,13 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/clientauth"
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/signing"
+	"github.com/signetid/signet/internal/testsupport"
 )
 
 // BenchmarkClientCredentials is the whole token request in process: parse,
@@ -227,22 +227,11 @@ func BenchmarkAssertionRefused(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	otherEC, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		b.Fatal(err)
-	}
+	otherEC := testsupport.ECKey(b)
 	request := func(sub, kid string, alg jose.SignatureAlgorithm, key any) benchRequest {
 		claims := f.goodClaims()
 		claims["iss"], claims["sub"] = sub, sub
-		s, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", kid))
-		if err != nil {
-			b.Fatal(err)
-		}
-		tok, err := jwt.Signed(s).Claims(claims).Serialize()
-		if err != nil {
-			b.Fatal(err)
-		}
-		return benchRequest{body: assertionForm(tok).Encode()}
+		return benchRequest{body: assertionForm(testsupport.SignAssertion(b, alg, key, kid, claims)).Encode()}
 	}
 	for _, c := range []struct {
 		name, client, kid string

@@ -2,8 +2,6 @@ package grant
 
 import (
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -24,6 +22,7 @@ import (
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/internal/signing"
+	"github.com/signetid/signet/internal/testsupport"
 	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/storage/memory"
 )
@@ -71,16 +70,14 @@ type fixture struct {
 func newFixture(t testing.TB, options ...func(*fixture, *Options)) *fixture {
 	t.Helper()
 	f := &fixture{t: t, secret: secret.Generate(), now: time.Now()}
-	f.clientKey, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	h, _ := secret.Parse(secret.Hash(f.secret))
-	old, _ := secret.Parse(secret.Hash("expired-secret"))
-	jwk := jose.JSONWebKey{Key: f.clientKey.Public(), KeyID: "client-key-1", Algorithm: "ES256", Use: "sig"}
+	f.clientKey = testsupport.ECKey(t)
+	secrets := testsupport.Secrets(t, f.secret, f.now.Add(-time.Hour))
 	f.clients = client.Static{
 		"app": {ID: "app", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1", "api2"},
-			Secrets: []client.Secret{{Hash: h}, {Hash: old, Expires: f.now.Add(-time.Hour)}}, AccessTokenLifetime: 10 * time.Minute},
+			Secrets: secrets, AccessTokenLifetime: 10 * time.Minute},
 		"jwt-app": {ID: "jwt-app", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api1"},
-			Keys: &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{jwk}}},
-		"no-cc": {ID: "no-cc", GrantTypes: []string{"authorization_code"}, Scopes: []string{"api1"}, Secrets: []client.Secret{{Hash: h}}},
+			Keys: testsupport.KeySet(f.clientKey, "client-key-1")},
+		"no-cc": {ID: "no-cc", GrantTypes: []string{"authorization_code"}, Scopes: []string{"api1"}, Secrets: secrets[:1]},
 		"spa":   {ID: "spa", Public: true, GrantTypes: []string{"client_credentials", publicGrantType}, Scopes: []string{"api1"}},
 	}
 	now := func() time.Time { return f.now }
@@ -137,26 +134,14 @@ func basic(id, secret string) func(*http.Request) {
 	}
 }
 
+// assertion is signed by jwt-app's key, kid client-key-1.
 func (f *fixture) assertion(claims map[string]any, headers ...func(*jose.SignerOptions)) string {
 	f.t.Helper()
-	opts := (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "client-key-1")
-	for _, h := range headers {
-		h(opts)
-	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: f.clientKey}, opts)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	tok, err := jwt.Signed(s).Claims(claims).Serialize()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return tok
+	return testsupport.SignAssertion(f.t, jose.ES256, f.clientKey, "client-key-1", claims, headers...)
 }
 
 func (f *fixture) goodClaims() map[string]any {
-	return map[string]any{"iss": "jwt-app", "sub": "jwt-app", "aud": issuer + "/connect/token",
-		"exp": f.now.Add(2 * time.Minute).Unix(), "iat": f.now.Unix(), "jti": secret.Generate()}
+	return testsupport.AssertionClaims("jwt-app", issuer+"/connect/token", f.now)
 }
 
 func assertionForm(tok string) url.Values {
@@ -215,21 +200,23 @@ func TestClientCredentialsSuccess(t *testing.T) {
 	}
 }
 
+// with is a copy of base with the parameters kv (name, value, ...) set.
+func with(base url.Values, kv ...string) url.Values {
+	out := url.Values{}
+	for k, v := range base {
+		out[k] = v
+	}
+	for i := 0; i < len(kv); i += 2 {
+		out.Set(kv[i], kv[i+1])
+	}
+	return out
+}
+
 // Every error of the token endpoint: its OAuth code and HTTP status.
 func TestTokenErrors(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	cc := url.Values{"grant_type": {"client_credentials"}}
-	with := func(base url.Values, kv ...string) url.Values {
-		out := url.Values{}
-		for k, v := range base {
-			out[k] = v
-		}
-		for i := 0; i < len(kv); i += 2 {
-			out.Set(kv[i], kv[i+1])
-		}
-		return out
-	}
 	claims := func(change func(map[string]any)) string {
 		c := f.goodClaims()
 		change(c)
@@ -338,14 +325,10 @@ func hs256(t *testing.T) string {
 	return tok
 }
 
+// otherKeyAssertion is a valid assertion of jwt-app but for its signature:
+// another key's, under the kid of jwt-app's key.
 func otherKeyAssertion(t *testing.T, f *fixture) string {
-	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	s, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: other}, (&jose.SignerOptions{}).WithHeader("kid", "client-key-1"))
-	tok, err := jwt.Signed(s).Claims(f.goodClaims()).Serialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	return testsupport.SignAssertion(t, jose.ES256, testsupport.ECKey(t), "client-key-1", f.goodClaims())
 }
 
 // accessTokenJwtType: JWT, for validators that refuse at+jwt.

@@ -1,17 +1,16 @@
 package grant
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/signetid/signet/internal/oauth"
+	"github.com/signetid/signet/internal/testsupport"
 )
 
 // Bounds on what one request can make Signet write, whatever it sends:
@@ -24,22 +23,9 @@ const (
 	maxDescription = 1 << 10
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// lockedBuffer is a log destination that the endpoint may write while the
+// test reads it.
+type lockedBuffer = testsupport.LogBuffer
 
 // A client_id of 60 KB (Basic, post, beside an assertion, and as large
 // as an assertion's sub can be), a 60 KB scope, grant_type, Content-Type,
@@ -57,16 +43,6 @@ func TestRequestValuesBounded(t *testing.T) {
 	// An assertion is at most 16 KiB: its sub can be some 10 KiB.
 	bigSub := strings.Repeat("s", 10<<10)
 	cc := url.Values{"grant_type": {"client_credentials"}}
-	with := func(kv ...string) url.Values {
-		out := url.Values{}
-		for k, v := range cc {
-			out[k] = v
-		}
-		for i := 0; i < len(kv); i += 2 {
-			out.Set(kv[i], kv[i+1])
-		}
-		return out
-	}
 	claims := func(sub string) map[string]any {
 		c := f.goodClaims()
 		c["sub"] = sub
@@ -83,11 +59,11 @@ func TestRequestValuesBounded(t *testing.T) {
 		described string
 	}{
 		{"basic client_id", cc, []func(*http.Request){basic(huge, "wrong")}, "[cut: 61440 bytes]", ""},
-		{"post client_id", with("client_id", huge[:60<<10-100], "client_secret", "wrong"), nil, "[cut: 61340 bytes]", ""},
+		{"post client_id", with(cc, "client_id", huge[:60<<10-100], "client_secret", "wrong"), nil, "[cut: 61340 bytes]", ""},
 		{"assertion sub", assertionForm(f.assertion(claims(bigSub))), nil, "[cut: 10240 bytes]", ""},
 		{"assertion sub of 60 KB", assertionForm(f.assertion(claims(huge))), nil, "", ""},
-		{"client_id beside an assertion", with("client_id", huge[:60<<10-1000], "client_assertion_type", oauth.ClientAssertionJWT, "client_assertion", f.assertion(f.goodClaims())), nil, "", "[cut: 60440 bytes]"},
-		{"scope", with("scope", huge[:60<<10-200]), []func(*http.Request){basic("app", f.secret)}, "", "[cut: 61240 bytes]"},
+		{"client_id beside an assertion", with(cc, "client_id", huge[:60<<10-1000], "client_assertion_type", oauth.ClientAssertionJWT, "client_assertion", f.assertion(f.goodClaims())), nil, "", "[cut: 60440 bytes]"},
+		{"scope", with(cc, "scope", huge[:60<<10-200]), []func(*http.Request){basic("app", f.secret)}, "", "[cut: 61240 bytes]"},
 		{"grant_type", url.Values{"grant_type": {huge[:60<<10-100]}}, []func(*http.Request){basic("app", f.secret)}, "", "[cut: 61340 bytes]"},
 		{"content type", cc, []func(*http.Request){func(r *http.Request) { r.Header.Set("Content-Type", "text/"+huge) }}, "", "[cut: 61445 bytes]"},
 		{"authorization scheme", cc, []func(*http.Request){func(r *http.Request) { r.Header.Set("Authorization", huge+" abc") }}, "", "[cut: 61440 bytes]"},

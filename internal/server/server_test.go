@@ -43,6 +43,7 @@ import (
 	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/internal/server"
 	"github.com/signetid/signet/internal/signing"
+	"github.com/signetid/signet/internal/testsupport"
 	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/internal/welcome"
 	"github.com/signetid/signet/storage/memory"
@@ -94,22 +95,7 @@ func devRing(t testing.TB, dataDir string) *signing.Ring {
 
 // syncBuffer is a log destination that the server's goroutines may write
 // while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testsupport.LogBuffer
 
 // setup is what a test server is made of: the server's options, and those
 // of the endpoints it mounts, as cmd/signet mounts them.

@@ -1,9 +1,6 @@
 package signing
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
@@ -22,8 +19,8 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 
 	"github.com/signetid/signet/internal/certs"
-	"github.com/signetid/signet/internal/certs/dn"
 	"github.com/signetid/signet/internal/certstore"
+	"github.com/signetid/signet/internal/testsupport"
 )
 
 const fixtures = "../certs/testdata/"
@@ -247,16 +244,10 @@ func TestJWKOfACertificate(t *testing.T) {
 // storeCred imports an EC certificate valid in [from, until) into st.
 func storeCred(t *testing.T, st *certstore.Store, subject string, from, until time.Time, withKey bool) *certs.Credential {
 	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	name, _ := dn.Parse(subject)
-	cert, err := certs.SelfSign(key, certs.SelfSignedOptions{Subject: name, NotBefore: from, NotAfter: until})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cred := &certs.Credential{Certificate: cert, Key: key}
+	cred := testsupport.ECCredential(t, subject, from, until)
 	imp := cred
 	if !withKey {
-		imp = &certs.Credential{Certificate: cert}
+		imp = &certs.Credential{Certificate: cred.Certificate}
 	}
 	if _, err := st.Import(imp, false); err != nil {
 		t.Fatal(err)

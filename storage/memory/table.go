@@ -13,12 +13,12 @@ import (
 // update and delete that every record shares. Its methods run under the
 // store's mutex.
 type table[T any] struct {
-	kind   string // names the record in errors: "client"
-	field  string // names its key in CheckKey messages: "client id"
-	config bool   // writes change the ConfigVersion
-	keys   bool   // writes change the SigningKeysVersion
-	keyOf  func(T) string
-	check  func(T) error
+	// Kind names the key (in CheckKey messages: "client id"), reads it,
+	// and checks a record.
+	storage.Kind[T]
+	kind   string    // names the record in errors: "client"
+	config bool      // writes change the ConfigVersion
+	keys   bool      // writes change the SigningKeysVersion
 	copy   func(T) T // a deep copy, with times as the store keeps them
 	order  func(a, b T) int
 	// stamp, if set, sets the times the store owns at now; old is the
@@ -80,7 +80,7 @@ func (t *table[T]) taken(op, key string, v T) error {
 }
 
 func (t *table[T]) create(s *Store, ctx context.Context, v T) error {
-	if err := t.check(v); err != nil {
+	if err := t.Check(v); err != nil {
 		return err
 	}
 	v = t.copy(v)
@@ -88,7 +88,7 @@ func (t *table[T]) create(s *Store, ctx context.Context, v T) error {
 		return err
 	}
 	defer s.mu.Unlock()
-	key := t.keyOf(v)
+	key := t.Key(v)
 	if _, ok := t.rows[key]; ok {
 		return fmt.Errorf("create %s %q: %w", t.kind, key, storage.ErrAlreadyExists)
 	}
@@ -106,7 +106,7 @@ func (t *table[T]) create(s *Store, ctx context.Context, v T) error {
 // get returns the record of key; now matters only for expiring records.
 func (t *table[T]) get(s *Store, ctx context.Context, key string, now time.Time) (T, error) {
 	var zero T
-	if err := storage.CheckKey(t.field, key); err != nil {
+	if err := storage.CheckKey(t.Field, key); err != nil {
 		return zero, err
 	}
 	if err := s.lock(ctx); err != nil {
@@ -173,7 +173,7 @@ func (t *table[T]) list(s *Store, ctx context.Context) ([]T, error) {
 // update runs update on a copy of the record of key and stores the result;
 // now matters only for expiring records.
 func (t *table[T]) update(s *Store, ctx context.Context, key string, now time.Time, update func(*T) error) error {
-	if err := storage.CheckKey(t.field, key); err != nil {
+	if err := storage.CheckKey(t.Field, key); err != nil {
 		return err
 	}
 	if err := s.lock(ctx); err != nil {
@@ -188,7 +188,7 @@ func (t *table[T]) update(s *Store, ctx context.Context, key string, now time.Ti
 	if err := update(&v); err != nil {
 		return err
 	}
-	if err := storage.CheckSameKey(t.field, key, t.keyOf(v)); err != nil {
+	if err := storage.CheckSameKey(t.Field, key, t.Key(v)); err != nil {
 		return err
 	}
 	if t.fixed != nil {
@@ -196,7 +196,7 @@ func (t *table[T]) update(s *Store, ctx context.Context, key string, now time.Ti
 			return err
 		}
 	}
-	if err := t.check(v); err != nil {
+	if err := t.Check(v); err != nil {
 		return err
 	}
 	if err := t.taken("update", key, v); err != nil {
@@ -213,7 +213,7 @@ func (t *table[T]) update(s *Store, ctx context.Context, key string, now time.Ti
 }
 
 func (t *table[T]) delete(s *Store, ctx context.Context, key string) error {
-	if err := storage.CheckKey(t.field, key); err != nil {
+	if err := storage.CheckKey(t.Field, key); err != nil {
 		return err
 	}
 	if err := s.lock(ctx); err != nil {

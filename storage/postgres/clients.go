@@ -3,67 +3,17 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/internal/sqlrow"
 )
 
-// selectClients reads clients with their secrets, one row per secret (or
-// one row with NULL secret columns for a client without any), in one
-// statement, so that a client and its secrets are one snapshot.
-const selectClients = `
-	SELECT c.id, c.name, c.grant_types, c.scopes, c.access_token_lifetime_ms, c.jwks, c.jwks_uri,
-		c.created_at, c.updated_at,
-		c.description, c.disabled, c.public, c.claims, c.cors_origins, c.redirect_uris, c.post_logout_redirect_uris,
-		s.id, s.hash, s.description, s.expires_at, s.created_at
-	FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.id`
-
-// scanClients reads the rows of selectClients, ordered by client id, then
-// secret position.
+// scanClients reads the rows of sqlrow.SelectClients.
 func scanClients(rows pgx.Rows) ([]storage.Client, error) {
 	defer rows.Close()
-	var out []storage.Client
-	for rows.Next() {
-		var (
-			c                   storage.Client
-			lifetime            int64
-			created, updated    int64
-			sid, hash, desc     *string
-			secExpires, secMade *int64
-		)
-		if err := rows.Scan(&c.ID, &c.Name, &c.GrantTypes, &c.Scopes, &lifetime, &c.JWKS, &c.JWKSURI,
-			&created, &updated,
-			&c.Description, &c.Disabled, &c.Public, &c.Claims, &c.CORSOrigins, &c.RedirectURIs, &c.PostLogoutRedirectURIs,
-			&sid, &hash, &desc, &secExpires, &secMade); err != nil {
-			return nil, err
-		}
-		if len(out) == 0 || out[len(out)-1].ID != c.ID {
-			c.GrantTypes = readList(c.GrantTypes)
-			c.Scopes = readList(c.Scopes)
-			c.CORSOrigins = readList(c.CORSOrigins)
-			c.RedirectURIs = readList(c.RedirectURIs)
-			c.PostLogoutRedirectURIs = readList(c.PostLogoutRedirectURIs)
-			c.AccessTokenLifetime = time.Duration(lifetime) * time.Millisecond
-			c.JWKS = readBlob(c.JWKS)
-			c.Claims = readBlob(c.Claims)
-			c.Created = time.UnixMilli(created).UTC()
-			c.Updated = time.UnixMilli(updated).UTC()
-			out = append(out, c)
-		}
-		if sid != nil {
-			last := &out[len(out)-1]
-			last.Secrets = append(last.Secrets, storage.ClientSecret{
-				ID:          *sid,
-				Hash:        *hash,
-				Description: *desc,
-				Expires:     fromMS(secExpires),
-				Created:     fromMS(secMade),
-			})
-		}
-	}
-	return out, rows.Err()
+	return sqlrow.Clients(rows, newTextArray)
 }
 
 // insertSecrets inserts the secrets of client $1, in their order, in one
@@ -115,7 +65,7 @@ func (s *Store) GetClient(ctx context.Context, id string) (storage.Client, error
 		return storage.Client{}, err
 	}
 	op := fmt.Sprintf("get client %q", id)
-	cs, err := query(s, ctx, op, scanClients, selectClients+` WHERE c.id = $1 ORDER BY s.position`, id)
+	cs, err := query(s, ctx, op, scanClients, sqlrow.SelectClients+` WHERE c.id = $1 ORDER BY s.position`, id)
 	if err != nil {
 		return storage.Client{}, err
 	}
@@ -127,7 +77,7 @@ func (s *Store) GetClient(ctx context.Context, id string) (storage.Client, error
 
 // ListClients implements storage.Clients.
 func (s *Store) ListClients(ctx context.Context) ([]storage.Client, error) {
-	return query(s, ctx, "list clients", scanClients, selectClients+` ORDER BY c.id, s.position`)
+	return query(s, ctx, "list clients", scanClients, sqlrow.SelectClients+` ORDER BY c.id, s.position`)
 }
 
 // UpdateClient implements storage.Clients. The client's row is locked (FOR
@@ -142,7 +92,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(*storag
 		if err := lockRow(ctx, tx, op, `SELECT 1 FROM clients WHERE id = $1 FOR UPDATE`, id); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, selectClients+` WHERE c.id = $1 ORDER BY s.position`, id)
+		rows, err := tx.Query(ctx, sqlrow.SelectClients+` WHERE c.id = $1 ORDER BY s.position`, id)
 		if err != nil {
 			return err
 		}
@@ -154,13 +104,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(*storag
 			return errUpdate{fmt.Errorf("postgres: %s: %w", op, storage.ErrNotFound)}
 		}
 		c := cs[0]
-		if err := update(&c); err != nil {
-			return errUpdate{err}
-		}
-		if err := storage.CheckSameKey("client id", id, c.ID); err != nil {
-			return errUpdate{err}
-		}
-		if err := storage.CheckClient(c); err != nil {
+		if err := storage.ClientKind.Update(id, &c, update); err != nil {
 			return errUpdate{err}
 		}
 		b := &pgx.Batch{}

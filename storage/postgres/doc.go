@@ -23,6 +23,6 @@
 // transaction, on the channel signet_config_<schema>; WatchConfig listens to
 // it on a connection of its own, outside the pool.
 //
-// It imports storage (and storage/internal/migrate and grantsql), never
+// It imports storage (and storage/internal/migrate, grantsql and sqlrow), never
 // another adapter.
 package postgres

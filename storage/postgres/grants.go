@@ -10,28 +10,13 @@ import (
 
 	"github.com/signetid/signet/storage"
 	"github.com/signetid/signet/storage/internal/grantsql"
+	"github.com/signetid/signet/storage/internal/sqlrow"
 )
-
-const grantColumns = `key, type, subject, client_id, session_id, family_id, created_at, expires_at, consumed_at, data`
 
 // live is the condition of a grant that has not expired at $2.
 const live = `(expires_at IS NULL OR expires_at > $2)`
 
-func scanGrant(row pgx.Row) (storage.PersistedGrant, error) {
-	var g storage.PersistedGrant
-	var created int64
-	var expires, consumed *int64
-	if err := row.Scan(&g.Key, &g.Type, &g.Subject, &g.ClientID, &g.SessionID, &g.FamilyID, &created, &expires, &consumed, &g.Data); err != nil {
-		return storage.PersistedGrant{}, err
-	}
-	g.Created = time.UnixMilli(created).UTC()
-	g.Expires = fromMS(expires)
-	g.Consumed = fromMS(consumed)
-	g.Data = readBlob(g.Data)
-	return g, nil
-}
-
-var scanGrants = collect(scanGrant)
+var scanGrants = collect(sqlrow.Grant)
 
 // CreateGrant implements storage.PersistedGrants.
 func (s *Store) CreateGrant(ctx context.Context, g storage.PersistedGrant) error {
@@ -39,11 +24,11 @@ func (s *Store) CreateGrant(ctx context.Context, g storage.PersistedGrant) error
 		return err
 	}
 	_, err := s.exec(ctx, "create grant", `
-		INSERT INTO grants (`+grantColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, grantArgs(g)...)
+		INSERT INTO grants (`+sqlrow.GrantColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, grantArgs(g)...)
 	return err
 }
 
-// grantArgs are the values of grantColumns for g.
+// grantArgs are the values of sqlrow.GrantColumns for g.
 func grantArgs(g storage.PersistedGrant) []any {
 	return []any{g.Key, g.Type, g.Subject, g.ClientID, g.SessionID, g.FamilyID,
 		g.Created.UnixMilli(), ms(g.Expires), ms(g.Consumed), blob(g.Data)}
@@ -51,8 +36,8 @@ func grantArgs(g storage.PersistedGrant) []any {
 
 // getGrant reads a live grant; pgx.ErrNoRows if there is none.
 func (s *Store) getGrant(ctx context.Context, key string, now time.Time) (storage.PersistedGrant, error) {
-	return scanGrant(s.pool.QueryRow(ctx,
-		`SELECT `+grantColumns+` FROM grants WHERE key = $1 AND `+live, key, now.UnixMilli()))
+	return sqlrow.Grant(s.pool.QueryRow(ctx,
+		`SELECT `+sqlrow.GrantColumns+` FROM grants WHERE key = $1 AND `+live, key, now.UnixMilli()))
 }
 
 // GetGrant implements storage.PersistedGrants.
@@ -77,7 +62,7 @@ func (s *Store) GetGrant(ctx context.Context, key string, now time.Time) (storag
 const consumeGrant = `
 	UPDATE grants SET consumed_at = $2
 	WHERE key = $1 AND consumed_at IS NULL AND ` + live + `
-	RETURNING ` + grantColumns
+	RETURNING ` + sqlrow.GrantColumns
 
 // ConsumeGrant implements storage.PersistedGrants. One UPDATE both checks and
 // marks the grant: of concurrent consumers, the first locks the row and the
@@ -98,11 +83,11 @@ func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (st
 const rotateGrant = `
 	WITH old AS (` + consumeGrant + `
 	), next AS (
-		INSERT INTO grants (` + grantColumns + `)
+		INSERT INTO grants (` + sqlrow.GrantColumns + `)
 		SELECT $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::bigint, $10::bigint, $11::bigint, $12::bytea
 		FROM old
 	)
-	SELECT ` + grantColumns + ` FROM old`
+	SELECT ` + sqlrow.GrantColumns + ` FROM old`
 
 // RotateGrant implements storage.PersistedGrants.
 func (s *Store) RotateGrant(ctx context.Context, key string, next storage.PersistedGrant, now time.Time) (storage.PersistedGrant, error) {
@@ -123,7 +108,7 @@ func (s *Store) consume(ctx context.Context, op, key string, now time.Time, stmt
 	octx, cancel := s.op(ctx)
 	defer cancel()
 	for {
-		g, err := scanGrant(s.pool.QueryRow(octx, stmt, args...))
+		g, err := sqlrow.Grant(s.pool.QueryRow(octx, stmt, args...))
 		if err == nil {
 			return g, nil
 		}
@@ -149,7 +134,7 @@ func (s *Store) ListGrants(ctx context.Context, f storage.PersistedGrantFilter, 
 	}
 	where, args := grantsql.Where(f, "$", 2)
 	return query(s, ctx, "list grants", scanGrants,
-		`SELECT `+grantColumns+` FROM grants WHERE `+where+` AND (expires_at IS NULL OR expires_at > $1)
+		`SELECT `+sqlrow.GrantColumns+` FROM grants WHERE `+where+` AND (expires_at IS NULL OR expires_at > $1)
 		ORDER BY created_at, key`, append([]any{now.UnixMilli()}, args...)...)
 }
 

@@ -2,15 +2,10 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"log/slog"
 	"net"
-	"net/url"
-	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,55 +13,12 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/signetid/signet/storage/postgres"
+	"github.com/signetid/signet/storage/postgres/postgrestest"
 )
-
-// envDSN names the environment variable with the DSN of a PostgreSQL
-// database the tests may create schemas in, e.g.
-// postgres://postgres@127.0.0.1:5432/test?sslmode=disable.
-const envDSN = "SIGNET_TEST_POSTGRES_DSN"
-
-// baseDSN returns the test database's DSN, or skips the test.
-func baseDSN(t testing.TB) string {
-	t.Helper()
-	dsn := os.Getenv(envDSN)
-	if dsn == "" {
-		t.Skipf("%s is not set; skipping the PostgreSQL tests (e.g. %s=postgres://postgres@127.0.0.1:5432/test?sslmode=disable)", envDSN, envDSN)
-	}
-	return dsn
-}
-
-// withParams adds connection parameters to a URL or key=value DSN.
-func withParams(t testing.TB, dsn string, params map[string]string) string {
-	t.Helper()
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatalf("parse %s: %v", envDSN, err)
-		}
-		q := u.Query()
-		for k, v := range params {
-			q.Set(k, v)
-		}
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	for k, v := range params {
-		dsn += " " + k + "=" + v
-	}
-	return dsn
-}
 
 // admin connects to the test database outside any store, for setting up
 // and for what the port does not show.
-func admin(t testing.TB) *pgx.Conn {
-	t.Helper()
-	conn, err := pgx.Connect(context.Background(), baseDSN(t))
-	if err != nil {
-		t.Fatalf("connect to %s: %v", envDSN, err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	return conn
-}
+func admin(t testing.TB) *pgx.Conn { return postgrestest.Admin(t) }
 
 // listenRaw returns a connection of the test's own that listens on the
 // schema's notification channel, as a store's listener does, so that a test
@@ -105,31 +57,8 @@ type testDB struct {
 
 func newDB(t testing.TB) testDB {
 	t.Helper()
-	base := baseDSN(t)
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := "signet_test_" + hex.EncodeToString(b)
-	conn := admin(t)
-	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return testDB{
-		schema: schema,
-		dsn:    withParams(t, base, map[string]string{"search_path": schema, "application_name": schema}),
-	}
+	db := postgrestest.New(t, "signet_test_")
+	return testDB{schema: db.Schema, dsn: db.DSN}
 }
 
 // open opens a store and closes it at cleanup.
@@ -155,19 +84,6 @@ func testLogger(t testing.TB) *slog.Logger {
 		return slog.New(slog.NewTextHandler(tt.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	return slog.New(slog.DiscardHandler)
-}
-
-// terminate ends the server sessions whose application_name starts with
-// prefix, as an administrator or a failover would, and returns how many.
-func terminate(t testing.TB, prefix string) int {
-	t.Helper()
-	var n int
-	err := admin(t).QueryRow(t.Context(), `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE application_name LIKE $1 || '%' AND pid <> pg_backend_pid()`, prefix).Scan(&n)
-	if err != nil {
-		t.Fatalf("terminate sessions: %v", err)
-	}
-	return n
 }
 
 // proxy is a TCP proxy in front of the server that a test can take down

@@ -9,29 +9,10 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/internal/sqlrow"
 )
 
-const keyColumns = `id, algorithm, data, created_at, activates_at, retires_at, expires_at`
-
-func scanSigningKeys(rows pgx.Rows) ([]storage.SigningKey, error) {
-	var k storage.SigningKey
-	var created int64
-	var activates, retires, expires *int64
-	var out []storage.SigningKey
-	_, err := pgx.ForEachRow(rows, []any{&k.ID, &k.Algorithm, &k.Data, &created, &activates, &retires, &expires}, func() error {
-		out = append(out, storage.SigningKey{
-			ID:        k.ID,
-			Algorithm: k.Algorithm,
-			Data:      readBlob(k.Data),
-			Created:   time.UnixMilli(created).UTC(),
-			Activates: fromMS(activates),
-			Retires:   fromMS(retires),
-			Expires:   fromMS(expires),
-		})
-		return nil
-	})
-	return out, err
-}
+var scanSigningKeys = collect(sqlrow.SigningKey)
 
 // CreateSigningKey implements storage.SigningKeys.
 func (s *Store) CreateSigningKey(ctx context.Context, k storage.SigningKey) error {
@@ -39,7 +20,7 @@ func (s *Store) CreateSigningKey(ctx context.Context, k storage.SigningKey) erro
 		return err
 	}
 	_, err := s.exec(ctx, fmt.Sprintf("create signing key %q", k.ID), `
-		INSERT INTO signing_keys (`+keyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		INSERT INTO signing_keys (`+sqlrow.KeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		k.ID, k.Algorithm, k.Data, k.Created.UnixMilli(), ms(k.Activates), ms(k.Retires), ms(k.Expires))
 	return s.notifyKeys(ctx, err)
 }
@@ -65,13 +46,13 @@ func (s *Store) GetSigningKey(ctx context.Context, id string) (storage.SigningKe
 		return storage.SigningKey{}, err
 	}
 	op := fmt.Sprintf("get signing key %q", id)
-	l, err := query(s, ctx, op, scanSigningKeys, `SELECT `+keyColumns+` FROM signing_keys WHERE id = $1`, id)
+	l, err := query(s, ctx, op, scanSigningKeys, `SELECT `+sqlrow.KeyColumns+` FROM signing_keys WHERE id = $1`, id)
 	return first(op, l, err)
 }
 
 // ListSigningKeys implements storage.SigningKeys.
 func (s *Store) ListSigningKeys(ctx context.Context) ([]storage.SigningKey, error) {
-	return query(s, ctx, "list signing keys", scanSigningKeys, `SELECT `+keyColumns+` FROM signing_keys ORDER BY created_at, id`)
+	return query(s, ctx, "list signing keys", scanSigningKeys, `SELECT `+sqlrow.KeyColumns+` FROM signing_keys ORDER BY created_at, id`)
 }
 
 // UpdateSigningKey implements storage.SigningKeys.
@@ -84,7 +65,7 @@ func (s *Store) UpdateSigningKey(ctx context.Context, id string, update func(*st
 		if err := lockRow(ctx, tx, op, `SELECT 1 FROM signing_keys WHERE id = $1 FOR UPDATE`, id); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT `+keyColumns+` FROM signing_keys WHERE id = $1`, id)
+		rows, err := tx.Query(ctx, `SELECT `+sqlrow.KeyColumns+` FROM signing_keys WHERE id = $1`, id)
 		if err != nil {
 			return err
 		}
@@ -93,13 +74,7 @@ func (s *Store) UpdateSigningKey(ctx context.Context, id string, update func(*st
 		if err != nil {
 			return err
 		}
-		if err := update(&k); err != nil {
-			return errUpdate{err}
-		}
-		if err := storage.CheckSameKey("signing key id", id, k.ID); err != nil {
-			return errUpdate{err}
-		}
-		if err := storage.CheckSigningKey(k); err != nil {
+		if err := storage.SigningKeyKind.Update(id, &k, update); err != nil {
 			return errUpdate{err}
 		}
 		_, err = tx.Exec(ctx, `

@@ -15,11 +15,12 @@ import (
 
 	"github.com/signetid/signet/storage"
 	"github.com/signetid/signet/storage/postgres"
+	"github.com/signetid/signet/storage/postgres/postgrestest"
 	"github.com/signetid/signet/storage/storagetest"
 )
 
 func TestConformance(t *testing.T) {
-	baseDSN(t)
+	postgrestest.BaseDSN(t)
 	storagetest.Run(t, func(t *testing.T) storage.Store {
 		return open(t, newDB(t).dsn, postgres.Options{})
 	})
@@ -28,7 +29,7 @@ func TestConformance(t *testing.T) {
 // TestShared runs two stores, with pools of their own, on one schema, as two
 // instances would.
 func TestShared(t *testing.T) {
-	baseDSN(t)
+	postgrestest.BaseDSN(t)
 	storagetest.RunShared(t, func(t *testing.T) (storage.Store, storage.Store) {
 		db := newDB(t)
 		return open(t, db.dsn, postgres.Options{}), open(t, db.dsn, postgres.Options{})
@@ -384,7 +385,7 @@ func TestTerminatedConnections(t *testing.T) {
 	// Warm the pool: four connections in use at once.
 	useMany(t, s, "warm", 16)
 
-	if n := terminate(t, db.schema); n == 0 {
+	if n := postgrestest.Terminate(t, db.schema); n == 0 {
 		t.Fatal("no session to terminate")
 	}
 	var unavailable int
@@ -625,7 +626,7 @@ func TestWatchConfig(t *testing.T) {
 
 	// The listener's session is killed: it reconnects, and wakes the watcher
 	// (changes may have been missed), and later changes arrive again.
-	if n := terminate(t, db.schema+" listener"); n != 1 {
+	if n := postgrestest.Terminate(t, db.schema+" listener"); n != 1 {
 		t.Fatalf("terminated %d listener sessions, want 1", n)
 	}
 	expect("the listener reconnected")
@@ -754,7 +755,7 @@ func TestWatchSigningKeys(t *testing.T) {
 	quiet(keys, "DeleteSigningKey, a failed one and CreateClient (the signing key watch)")
 
 	// A reconnection wakes both: changes may have been missed meanwhile.
-	if n := terminate(t, db.schema+" listener"); n != 1 {
+	if n := postgrestest.Terminate(t, db.schema+" listener"); n != 1 {
 		t.Fatalf("terminated %d listener sessions, want 1", n)
 	}
 	expect(keys, "the listener reconnected")
@@ -783,14 +784,14 @@ func TestConfigVersionOncePerTransaction(t *testing.T) {
 }
 
 func BenchmarkUseOnce(b *testing.B) {
-	baseDSN(b)
+	postgrestest.BaseDSN(b)
 	storagetest.BenchmarkUseOnce(b, func(b *testing.B) storage.Store {
 		return open(b, newDB(b).dsn, postgres.Options{})
 	})
 }
 
 func BenchmarkGrants(b *testing.B) {
-	baseDSN(b)
+	postgrestest.BaseDSN(b)
 	storagetest.BenchmarkGrants(b, func(b *testing.B) storage.Store {
 		return open(b, newDB(b).dsn, postgres.Options{})
 	})

@@ -92,13 +92,7 @@ func (s *Store) UpdateAPIScope(ctx context.Context, name string, update func(*st
 		if err != nil {
 			return err
 		}
-		if err := update(&sc); err != nil {
-			return errUpdate{err}
-		}
-		if err := storage.CheckSameKey("scope name", name, sc.Name); err != nil {
-			return errUpdate{err}
-		}
-		if err := storage.CheckAPIScope(sc); err != nil {
+		if err := storage.APIScopeKind.Update(name, &sc, update); err != nil {
 			return errUpdate{err}
 		}
 		_, err = tx.Exec(ctx, `UPDATE api_scopes SET display_name = $2, description = $3 WHERE name = $1`,
@@ -191,13 +185,7 @@ func (s *Store) UpdateAPIResource(ctx context.Context, name string, update func(
 		if err != nil {
 			return err
 		}
-		if err := update(&r); err != nil {
-			return errUpdate{err}
-		}
-		if err := storage.CheckSameKey("resource name", name, r.Name); err != nil {
-			return errUpdate{err}
-		}
-		if err := storage.CheckAPIResource(r); err != nil {
+		if err := storage.APIResourceKind.Update(name, &r, update); err != nil {
 			return errUpdate{err}
 		}
 		b := &pgx.Batch{}
@@ -285,13 +273,7 @@ func (s *Store) UpdateIdentityResource(ctx context.Context, name string, update 
 		if err != nil {
 			return err
 		}
-		if err := update(&r); err != nil {
-			return errUpdate{err}
-		}
-		if err := storage.CheckSameKey("identity resource name", name, r.Name); err != nil {
-			return errUpdate{err}
-		}
-		if err := storage.CheckIdentityResource(r); err != nil {
+		if err := storage.IdentityResourceKind.Update(name, &r, update); err != nil {
 			return errUpdate{err}
 		}
 		b := &pgx.Batch{}

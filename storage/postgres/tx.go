@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/internal/sqlrow"
 )
 
 // pgxQuerier is the pool or a transaction.
@@ -123,24 +124,9 @@ func ms(t time.Time) *int64 {
 	return &v
 }
 
-// fromMS is the time of a column written by ms.
-func fromMS(v *int64) time.Time {
-	if v == nil {
-		return time.Time{}
-	}
-	return time.UnixMilli(*v).UTC()
-}
-
-// blob stores an empty byte slice as NULL; readBlob reads NULL and empty
-// as nil, as the SQLite backend does.
+// blob stores an empty byte slice as NULL, which sqlrow.Bytes reads as nil,
+// as the SQLite backend does.
 func blob(b []byte) []byte {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
-}
-
-func readBlob(b []byte) []byte {
 	if len(b) == 0 {
 		return nil
 	}
@@ -155,9 +141,16 @@ func list(l []string) []string {
 	return l
 }
 
-func readList(l []string) []string {
-	if len(l) == 0 {
-		return nil
+// textArray is a text[] column as sqlrow reads it: empty and NULL are nil.
+type textArray struct{ l []string }
+
+func newTextArray() sqlrow.List { return &textArray{} }
+
+func (a *textArray) Dest() any { return &a.l }
+
+func (a *textArray) Read() ([]string, error) {
+	if len(a.l) == 0 {
+		return nil, nil
 	}
-	return l
+	return a.l, nil
 }

@@ -9,10 +9,11 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/internal/sqlrow"
 )
 
 // collect turns a scanner of one row into one of every row, for query.
-func collect[T any](scan func(pgx.Row) (T, error)) func(pgx.Rows) ([]T, error) {
+func collect[T any](scan func(sqlrow.Row) (T, error)) func(pgx.Rows) ([]T, error) {
 	return func(rows pgx.Rows) ([]T, error) {
 		return pgx.CollectRows(rows, func(r pgx.CollectableRow) (T, error) { return scan(r) })
 	}
@@ -22,7 +23,7 @@ func collect[T any](scan func(pgx.Row) (T, error)) func(pgx.Rows) ([]T, error) {
 // selects and locks it until the transaction ends: ErrNotFound (through
 // errUpdate) if there is none. In READ COMMITTED a single-table SELECT FOR
 // UPDATE that waited for a lock reads the row as its holder committed it.
-func lockOne[T any](ctx context.Context, tx pgx.Tx, op string, scan func(pgx.Row) (T, error), query string, args ...any) (T, error) {
+func lockOne[T any](ctx context.Context, tx pgx.Tx, op string, scan func(sqlrow.Row) (T, error), query string, args ...any) (T, error) {
 	v, err := scan(tx.QueryRow(ctx, query, args...))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return v, errUpdate{fmt.Errorf("postgres: %s: %w", op, storage.ErrNotFound)}
@@ -30,25 +31,7 @@ func lockOne[T any](ctx context.Context, tx pgx.Tx, op string, scan func(pgx.Row
 	return v, err
 }
 
-const userColumns = `id, username, password_hash, email, email_verified, name, claims, disabled,
-	failed_logins, locked_until, created_at, updated_at`
-
-func scanUser(row pgx.Row) (storage.User, error) {
-	var u storage.User
-	var locked *int64
-	var created, updated int64
-	if err := row.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Email, &u.EmailVerified, &u.Name, &u.Claims, &u.Disabled,
-		&u.FailedLogins, &locked, &created, &updated); err != nil {
-		return storage.User{}, err
-	}
-	u.Claims = readBlob(u.Claims)
-	u.LockedUntil = fromMS(locked)
-	u.Created = time.UnixMilli(created).UTC()
-	u.Updated = time.UnixMilli(updated).UTC()
-	return u, nil
-}
-
-var scanUsers = collect(scanUser)
+var scanUsers = collect(sqlrow.User)
 
 // CreateUser implements storage.Users. The unique index on username_key
 // refuses a taken username.
@@ -57,7 +40,7 @@ func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
 		return err
 	}
 	_, err := s.exec(ctx, fmt.Sprintf("create user %q", u.ID), `
-		INSERT INTO users (username_key, `+userColumns+`)
+		INSERT INTO users (username_key, `+sqlrow.UserColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)`,
 		storage.NormalizeUsername(u.Username), u.ID, u.Username, u.PasswordHash, u.Email, u.EmailVerified, u.Name,
 		blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), s.now().UnixMilli())
@@ -70,7 +53,7 @@ func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
 		return storage.User{}, err
 	}
 	op := fmt.Sprintf("get user %q", id)
-	l, err := query(s, ctx, op, scanUsers, `SELECT `+userColumns+` FROM users WHERE id = $1`, id)
+	l, err := query(s, ctx, op, scanUsers, `SELECT `+sqlrow.UserColumns+` FROM users WHERE id = $1`, id)
 	return first(op, l, err)
 }
 
@@ -80,7 +63,7 @@ func (s *Store) FindUserByUsername(ctx context.Context, username string) (storag
 		return storage.User{}, err
 	}
 	const op = "find user by username"
-	l, err := query(s, ctx, op, scanUsers, `SELECT `+userColumns+` FROM users WHERE username_key = $1`,
+	l, err := query(s, ctx, op, scanUsers, `SELECT `+sqlrow.UserColumns+` FROM users WHERE username_key = $1`,
 		storage.NormalizeUsername(username))
 	return first(op, l, err)
 }
@@ -91,7 +74,7 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]stora
 		return nil, err
 	}
 	return query(s, ctx, "list users", scanUsers,
-		`SELECT `+userColumns+` FROM users WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+		`SELECT `+sqlrow.UserColumns+` FROM users WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
 }
 
 // UpdateUser implements storage.Users. The user's row is locked (FOR
@@ -103,17 +86,11 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*storage.
 	}
 	op := fmt.Sprintf("update user %q", id)
 	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
-		u, err := lockOne(ctx, tx, op, scanUser, `SELECT `+userColumns+` FROM users WHERE id = $1 FOR UPDATE`, id)
+		u, err := lockOne(ctx, tx, op, sqlrow.User, `SELECT `+sqlrow.UserColumns+` FROM users WHERE id = $1 FOR UPDATE`, id)
 		if err != nil {
 			return err
 		}
-		if err := update(&u); err != nil {
-			return errUpdate{err}
-		}
-		if err := storage.CheckSameKey("user id", id, u.ID); err != nil {
-			return errUpdate{err}
-		}
-		if err := storage.CheckUser(u); err != nil {
+		if err := storage.UserKind.Update(id, &u, update); err != nil {
 			return errUpdate{err}
 		}
 		_, err = tx.Exec(ctx, `
@@ -134,20 +111,8 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	return s.deleteOne(ctx, fmt.Sprintf("delete user %q", id), `DELETE FROM users WHERE id = $1`, id)
 }
 
-const sessionColumns = `id, subject, auth_time, amr, idp, clients, created_at, expires_at`
-
-func scanSession(row pgx.Row) (storage.Session, error) {
-	var v storage.Session
-	var auth, created, expires int64
-	if err := row.Scan(&v.ID, &v.Subject, &auth, &v.AMR, &v.IdP, &v.Clients, &created, &expires); err != nil {
-		return storage.Session{}, err
-	}
-	v.AMR = readList(v.AMR)
-	v.Clients = readList(v.Clients)
-	v.AuthTime = time.UnixMilli(auth).UTC()
-	v.Created = time.UnixMilli(created).UTC()
-	v.Expires = time.UnixMilli(expires).UTC()
-	return v, nil
+func scanSession(row sqlrow.Row) (storage.Session, error) {
+	return sqlrow.Session(row, newTextArray)
 }
 
 var scanSessions = collect(scanSession)
@@ -158,14 +123,14 @@ func (s *Store) CreateSession(ctx context.Context, v storage.Session) error {
 		return err
 	}
 	_, err := s.exec(ctx, "create session", `
-		INSERT INTO sessions (`+sessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		INSERT INTO sessions (`+sqlrow.SessionColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		v.ID, v.Subject, v.AuthTime.UnixMilli(), list(v.AMR), v.IdP, list(v.Clients),
 		v.Created.UnixMilli(), v.Expires.UnixMilli())
 	return err
 }
 
 // selectLiveSession reads session $1 unless it expired at $2.
-const selectLiveSession = `SELECT ` + sessionColumns + ` FROM sessions WHERE id = $1 AND expires_at > $2`
+const selectLiveSession = `SELECT ` + sqlrow.SessionColumns + ` FROM sessions WHERE id = $1 AND expires_at > $2`
 
 // GetSession implements storage.Sessions.
 func (s *Store) GetSession(ctx context.Context, id string, now time.Time) (storage.Session, error) {
@@ -224,7 +189,7 @@ func (s *Store) ListSessions(ctx context.Context, subject string, now time.Time)
 	if err := storage.CheckListSessions(subject, now); err != nil {
 		return nil, err
 	}
-	return query(s, ctx, "list sessions", scanSessions, `SELECT `+sessionColumns+` FROM sessions
+	return query(s, ctx, "list sessions", scanSessions, `SELECT `+sqlrow.SessionColumns+` FROM sessions
 		WHERE subject = $1 AND expires_at > $2 ORDER BY created_at, id`, subject, now.UnixMilli())
 }
 

@@ -4,82 +4,19 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
 	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/internal/sqlrow"
 )
 
-// selectClients reads clients with their secrets, one row per secret (or
-// one row with NULL secret columns for a client without any), in one
-// statement, so that a client and its secrets are one snapshot.
-const selectClients = `
-	SELECT c.id, c.name, c.grant_types, c.scopes, c.access_token_lifetime_ms, c.jwks, c.jwks_uri,
-		c.created_at, c.updated_at,
-		c.description, c.disabled, c.public, c.claims, c.cors_origins, c.redirect_uris, c.post_logout_redirect_uris,
-		s.id, s.hash, s.description, s.expires_at, s.created_at
-	FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.id`
-
-// scanClients reads the rows of selectClients, ordered by client id, then
-// secret position.
+// scanClients reads the rows of sqlrow.SelectClients.
 func scanClients(rows *sql.Rows) ([]storage.Client, error) {
 	defer rows.Close()
-	var out []storage.Client
-	for rows.Next() {
-		var (
-			c                     storage.Client
-			grantTypes, scopes    string
-			cors, redirs, logouts string
-			lifetime              int64
-			created, updated      int64
-			sid, hash, desc       sql.NullString
-			secExpires, secCreate sql.NullInt64
-		)
-		if err := rows.Scan(&c.ID, &c.Name, &grantTypes, &scopes, &lifetime, &c.JWKS, &c.JWKSURI,
-			&created, &updated,
-			&c.Description, &c.Disabled, &c.Public, &c.Claims, &cors, &redirs, &logouts,
-			&sid, &hash, &desc, &secExpires, &secCreate); err != nil {
-			return nil, err
-		}
-		if len(out) == 0 || out[len(out)-1].ID != c.ID {
-			var err error
-			if c.GrantTypes, err = readJSONList(grantTypes); err != nil {
-				return nil, err
-			}
-			if c.Scopes, err = readJSONList(scopes); err != nil {
-				return nil, err
-			}
-			if c.CORSOrigins, err = readJSONList(cors); err != nil {
-				return nil, err
-			}
-			if c.RedirectURIs, err = readJSONList(redirs); err != nil {
-				return nil, err
-			}
-			if c.PostLogoutRedirectURIs, err = readJSONList(logouts); err != nil {
-				return nil, err
-			}
-			c.AccessTokenLifetime = time.Duration(lifetime) * time.Millisecond
-			c.JWKS = readBlob(c.JWKS)
-			c.Claims = readBlob(c.Claims)
-			c.Created = time.UnixMilli(created).UTC()
-			c.Updated = time.UnixMilli(updated).UTC()
-			out = append(out, c)
-		}
-		if sid.Valid {
-			last := &out[len(out)-1]
-			last.Secrets = append(last.Secrets, storage.ClientSecret{
-				ID:          sid.String,
-				Hash:        hash.String,
-				Description: desc.String,
-				Expires:     fromMS(secExpires),
-				Created:     fromMS(secCreate),
-			})
-		}
-	}
-	return out, rows.Err()
+	return sqlrow.Clients(rows, newJSONList)
 }
 
 func getClient(ctx context.Context, q queryer, id string) (storage.Client, error) {
-	rows, err := q.QueryContext(ctx, selectClients+` WHERE c.id = ?1 ORDER BY s.position`, id)
+	rows, err := q.QueryContext(ctx, sqlrow.SelectClients+` WHERE c.id = ?1 ORDER BY s.position`, id)
 	if err != nil {
 		return storage.Client{}, err
 	}
@@ -156,7 +93,7 @@ func (s *Store) ListClients(ctx context.Context) ([]storage.Client, error) {
 	if err := s.alive(); err != nil {
 		return nil, err
 	}
-	rows, err := s.r.QueryContext(ctx, selectClients+` ORDER BY c.id, s.position`)
+	rows, err := s.r.QueryContext(ctx, sqlrow.SelectClients+` ORDER BY c.id, s.position`)
 	if err != nil {
 		return nil, s.fail("list clients", err)
 	}
@@ -179,13 +116,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(*storag
 			return s.fail(op, err)
 		}
 		c := old
-		if err := update(&c); err != nil {
-			return err
-		}
-		if err := storage.CheckSameKey("client id", id, c.ID); err != nil {
-			return err
-		}
-		if err := storage.CheckClient(c); err != nil {
+		if err := storage.ClientKind.Update(id, &c, update); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `

@@ -14,6 +14,6 @@
 //
 // Times are stored as INTEGER unix milliseconds (UTC).
 //
-// It imports storage (and storage/internal/migrate and grantsql), never
+// It imports storage (and storage/internal/migrate, grantsql and sqlrow), never
 // another adapter.
 package sqlite

@@ -9,26 +9,11 @@ import (
 
 	"github.com/signetid/signet/storage"
 	"github.com/signetid/signet/storage/internal/grantsql"
+	"github.com/signetid/signet/storage/internal/sqlrow"
 )
-
-const grantColumns = `key, type, subject, client_id, session_id, family_id, created_at, expires_at, consumed_at, data`
 
 // live is the condition of a grant that has not expired at ?2.
 const live = `(expires_at IS NULL OR expires_at > ?2)`
-
-func scanGrant(sc scanner) (storage.PersistedGrant, error) {
-	var g storage.PersistedGrant
-	var created int64
-	var expires, consumed sql.NullInt64
-	if err := sc.Scan(&g.Key, &g.Type, &g.Subject, &g.ClientID, &g.SessionID, &g.FamilyID, &created, &expires, &consumed, &g.Data); err != nil {
-		return storage.PersistedGrant{}, err
-	}
-	g.Created = time.UnixMilli(created).UTC()
-	g.Expires = fromMS(expires)
-	g.Consumed = fromMS(consumed)
-	g.Data = readBlob(g.Data)
-	return g, nil
-}
 
 // CreateGrant implements storage.PersistedGrants.
 func (s *Store) CreateGrant(ctx context.Context, g storage.PersistedGrant) error {
@@ -39,7 +24,7 @@ func (s *Store) CreateGrant(ctx context.Context, g storage.PersistedGrant) error
 	return err
 }
 
-const insertGrant = `INSERT INTO grants (` + grantColumns + `) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`
+const insertGrant = `INSERT INTO grants (` + sqlrow.GrantColumns + `) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`
 
 // grantArgs are the arguments of insertGrant.
 func grantArgs(g storage.PersistedGrant) []any {
@@ -55,8 +40,8 @@ func (s *Store) GetGrant(ctx context.Context, key string, now time.Time) (storag
 	if err := s.alive(); err != nil {
 		return storage.PersistedGrant{}, err
 	}
-	g, err := scanGrant(s.r.QueryRowContext(ctx,
-		`SELECT `+grantColumns+` FROM grants WHERE key = ?1 AND `+live, key, now.UnixMilli()))
+	g, err := sqlrow.Grant(s.r.QueryRowContext(ctx,
+		`SELECT `+sqlrow.GrantColumns+` FROM grants WHERE key = ?1 AND `+live, key, now.UnixMilli()))
 	if err != nil {
 		return storage.PersistedGrant{}, s.fail("get grant", err)
 	}
@@ -74,10 +59,10 @@ func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (st
 		return storage.PersistedGrant{}, err
 	}
 	for {
-		g, err := scanGrant(s.w.QueryRowContext(ctx, `
+		g, err := sqlrow.Grant(s.w.QueryRowContext(ctx, `
 			UPDATE grants SET consumed_at = ?2
 			WHERE key = ?1 AND consumed_at IS NULL AND `+live+`
-			RETURNING `+grantColumns, key, now.UnixMilli()))
+			RETURNING `+sqlrow.GrantColumns, key, now.UnixMilli()))
 		if err == nil {
 			return g, nil
 		}
@@ -86,8 +71,8 @@ func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (st
 		}
 		// Read through the writer: what a concurrent consumer committed is
 		// there.
-		g, err = scanGrant(s.w.QueryRowContext(ctx,
-			`SELECT `+grantColumns+` FROM grants WHERE key = ?1 AND `+live, key, now.UnixMilli()))
+		g, err = sqlrow.Grant(s.w.QueryRowContext(ctx,
+			`SELECT `+sqlrow.GrantColumns+` FROM grants WHERE key = ?1 AND `+live, key, now.UnixMilli()))
 		if err != nil {
 			return storage.PersistedGrant{}, s.fail("consume grant", err)
 		}
@@ -109,13 +94,13 @@ func (s *Store) RotateGrant(ctx context.Context, key string, next storage.Persis
 	var g storage.PersistedGrant
 	err := s.write(ctx, op, func(tx *sql.Tx) error {
 		var err error
-		g, err = scanGrant(tx.QueryRowContext(ctx, `
+		g, err = sqlrow.Grant(tx.QueryRowContext(ctx, `
 			UPDATE grants SET consumed_at = ?2
 			WHERE key = ?1 AND consumed_at IS NULL AND `+live+`
-			RETURNING `+grantColumns, key, now.UnixMilli()))
+			RETURNING `+sqlrow.GrantColumns, key, now.UnixMilli()))
 		if isNoRows(err) {
-			g, err = scanGrant(tx.QueryRowContext(ctx,
-				`SELECT `+grantColumns+` FROM grants WHERE key = ?1 AND `+live, key, now.UnixMilli()))
+			g, err = sqlrow.Grant(tx.QueryRowContext(ctx,
+				`SELECT `+sqlrow.GrantColumns+` FROM grants WHERE key = ?1 AND `+live, key, now.UnixMilli()))
 			if err == nil {
 				return fmt.Errorf("sqlite: %s: %w", op, storage.ErrConsumed)
 			}
@@ -143,8 +128,8 @@ func (s *Store) ListGrants(ctx context.Context, f storage.PersistedGrantFilter, 
 		return nil, err
 	}
 	where, args := grantsql.Where(f, "?", 2)
-	return queryAll(s, ctx, "list grants", scanGrant,
-		`SELECT `+grantColumns+` FROM grants WHERE `+where+` AND (expires_at IS NULL OR expires_at > ?1)
+	return queryAll(s, ctx, "list grants", sqlrow.Grant,
+		`SELECT `+sqlrow.GrantColumns+` FROM grants WHERE `+where+` AND (expires_at IS NULL OR expires_at > ?1)
 		ORDER BY created_at, key`, append([]any{now.UnixMilli()}, args...)...)
 }
 

@@ -4,27 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
 	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/internal/sqlrow"
 )
-
-const keyColumns = `id, algorithm, data, created_at, activates_at, retires_at, expires_at`
-
-func scanSigningKey(sc scanner) (storage.SigningKey, error) {
-	var k storage.SigningKey
-	var created int64
-	var activates, retires, expires sql.NullInt64
-	if err := sc.Scan(&k.ID, &k.Algorithm, &k.Data, &created, &activates, &retires, &expires); err != nil {
-		return storage.SigningKey{}, err
-	}
-	k.Data = readBlob(k.Data)
-	k.Created = time.UnixMilli(created).UTC()
-	k.Activates = fromMS(activates)
-	k.Retires = fromMS(retires)
-	k.Expires = fromMS(expires)
-	return k, nil
-}
 
 // CreateSigningKey implements storage.SigningKeys.
 func (s *Store) CreateSigningKey(ctx context.Context, k storage.SigningKey) error {
@@ -32,7 +15,7 @@ func (s *Store) CreateSigningKey(ctx context.Context, k storage.SigningKey) erro
 		return err
 	}
 	_, err := s.exec(ctx, fmt.Sprintf("create signing key %q", k.ID), `
-		INSERT INTO signing_keys (`+keyColumns+`) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`,
+		INSERT INTO signing_keys (`+sqlrow.KeyColumns+`) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`,
 		k.ID, k.Algorithm, blob(k.Data), k.Created.UnixMilli(), ms(k.Activates), ms(k.Retires), ms(k.Expires))
 	return err
 }
@@ -45,7 +28,7 @@ func (s *Store) GetSigningKey(ctx context.Context, id string) (storage.SigningKe
 	if err := s.alive(); err != nil {
 		return storage.SigningKey{}, err
 	}
-	k, err := scanSigningKey(s.r.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM signing_keys WHERE id = ?1`, id))
+	k, err := sqlrow.SigningKey(s.r.QueryRowContext(ctx, `SELECT `+sqlrow.KeyColumns+` FROM signing_keys WHERE id = ?1`, id))
 	if err != nil {
 		return storage.SigningKey{}, s.fail(fmt.Sprintf("get signing key %q", id), err)
 	}
@@ -54,8 +37,8 @@ func (s *Store) GetSigningKey(ctx context.Context, id string) (storage.SigningKe
 
 // ListSigningKeys implements storage.SigningKeys.
 func (s *Store) ListSigningKeys(ctx context.Context) ([]storage.SigningKey, error) {
-	return queryAll(s, ctx, "list signing keys", scanSigningKey,
-		`SELECT `+keyColumns+` FROM signing_keys ORDER BY created_at, id`)
+	return queryAll(s, ctx, "list signing keys", sqlrow.SigningKey,
+		`SELECT `+sqlrow.KeyColumns+` FROM signing_keys ORDER BY created_at, id`)
 }
 
 // UpdateSigningKey implements storage.SigningKeys.
@@ -65,17 +48,11 @@ func (s *Store) UpdateSigningKey(ctx context.Context, id string, update func(*st
 	}
 	op := fmt.Sprintf("update signing key %q", id)
 	return s.write(ctx, op, func(tx *sql.Tx) error {
-		k, err := scanSigningKey(tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM signing_keys WHERE id = ?1`, id))
+		k, err := sqlrow.SigningKey(tx.QueryRowContext(ctx, `SELECT `+sqlrow.KeyColumns+` FROM signing_keys WHERE id = ?1`, id))
 		if err != nil {
 			return s.fail(op, err)
 		}
-		if err := update(&k); err != nil {
-			return err
-		}
-		if err := storage.CheckSameKey("signing key id", id, k.ID); err != nil {
-			return err
-		}
-		if err := storage.CheckSigningKey(k); err != nil {
+		if err := storage.SigningKeyKind.Update(id, &k, update); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `

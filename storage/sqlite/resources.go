@@ -93,13 +93,7 @@ func (s *Store) UpdateAPIScope(ctx context.Context, name string, update func(*st
 		if err != nil {
 			return s.fail(op, err)
 		}
-		if err := update(&sc); err != nil {
-			return err
-		}
-		if err := storage.CheckSameKey("scope name", name, sc.Name); err != nil {
-			return err
-		}
-		if err := storage.CheckAPIScope(sc); err != nil {
+		if err := storage.APIScopeKind.Update(name, &sc, update); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE api_scopes SET display_name = ?2, description = ?3 WHERE name = ?1`,
@@ -236,13 +230,7 @@ func (s *Store) UpdateAPIResource(ctx context.Context, name string, update func(
 		if err != nil {
 			return s.fail(op, err)
 		}
-		if err := update(&r); err != nil {
-			return err
-		}
-		if err := storage.CheckSameKey("resource name", name, r.Name); err != nil {
-			return err
-		}
-		if err := storage.CheckAPIResource(r); err != nil {
+		if err := storage.APIResourceKind.Update(name, &r, update); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE api_resources SET display_name = ?2 WHERE name = ?1`,
@@ -365,13 +353,7 @@ func (s *Store) UpdateIdentityResource(ctx context.Context, name string, update 
 		if err != nil {
 			return s.fail(op, err)
 		}
-		if err := update(&r); err != nil {
-			return err
-		}
-		if err := storage.CheckSameKey("identity resource name", name, r.Name); err != nil {
-			return err
-		}
-		if err := storage.CheckIdentityResource(r); err != nil {
+		if err := storage.IdentityResourceKind.Update(name, &r, update); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE identity_resources SET display_name = ?2, description = ?3 WHERE name = ?1`,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/internal/sqlrow"
 )
 
 // queryer is the read pool, the writer, or a transaction on either.
@@ -76,11 +77,8 @@ func (s *Store) deleteOne(ctx context.Context, op, query, key string) error {
 	return nil
 }
 
-// scanner is a row to scan: *sql.Row or *sql.Rows.
-type scanner interface{ Scan(...any) error }
-
 // queryAll runs a query on the read pool and scans every row with scan.
-func queryAll[T any](s *Store, ctx context.Context, op string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+func queryAll[T any](s *Store, ctx context.Context, op string, scan func(sqlrow.Row) (T, error), query string, args ...any) ([]T, error) {
 	if err := s.alive(); err != nil {
 		return nil, err
 	}
@@ -116,24 +114,9 @@ func ms(t time.Time) any {
 	return t.UnixMilli()
 }
 
-// fromMS is the time of a column written by ms.
-func fromMS(v sql.NullInt64) time.Time {
-	if !v.Valid {
-		return time.Time{}
-	}
-	return time.UnixMilli(v.Int64).UTC()
-}
-
 // blob keeps an empty byte slice and nil apart from each other no more than
 // the other backends do: both are stored as NULL and read back as nil.
 func blob(b []byte) any {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
-}
-
-func readBlob(b []byte) []byte {
 	if len(b) == 0 {
 		return nil
 	}
@@ -149,11 +132,18 @@ func jsonList(l []string) string {
 	return string(b)
 }
 
-// readJSONList decodes a column written by jsonList; none is nil.
-func readJSONList(s string) ([]string, error) {
+// jsonColumn is a column written by jsonList, as sqlrow reads it.
+type jsonColumn struct{ s string }
+
+func newJSONList() sqlrow.List { return &jsonColumn{} }
+
+func (c *jsonColumn) Dest() any { return &c.s }
+
+// Read decodes the list; none is nil.
+func (c *jsonColumn) Read() ([]string, error) {
 	var l []string
-	if err := json.Unmarshal([]byte(s), &l); err != nil {
-		return nil, fmt.Errorf("decode list %q: %w", s, err)
+	if err := json.Unmarshal([]byte(c.s), &l); err != nil {
+		return nil, fmt.Errorf("decode list %q: %w", c.s, err)
 	}
 	if len(l) == 0 {
 		return nil, nil

@@ -7,25 +7,8 @@ import (
 	"time"
 
 	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/internal/sqlrow"
 )
-
-const userColumns = `id, username, password_hash, email, email_verified, name, claims, disabled,
-	failed_logins, locked_until, created_at, updated_at`
-
-func scanUser(sc scanner) (storage.User, error) {
-	var u storage.User
-	var locked sql.NullInt64
-	var created, updated int64
-	if err := sc.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Email, &u.EmailVerified, &u.Name, &u.Claims, &u.Disabled,
-		&u.FailedLogins, &locked, &created, &updated); err != nil {
-		return storage.User{}, err
-	}
-	u.Claims = readBlob(u.Claims)
-	u.LockedUntil = fromMS(locked)
-	u.Created = time.UnixMilli(created).UTC()
-	u.Updated = time.UnixMilli(updated).UTC()
-	return u, nil
-}
 
 // CreateUser implements storage.Users. The unique index on username_key
 // refuses a taken username.
@@ -34,7 +17,7 @@ func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
 		return err
 	}
 	_, err := s.exec(ctx, fmt.Sprintf("create user %q", u.ID), `
-		INSERT INTO users (username_key, `+userColumns+`)
+		INSERT INTO users (username_key, `+sqlrow.UserColumns+`)
 		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)`,
 		storage.NormalizeUsername(u.Username), u.ID, u.Username, u.PasswordHash, u.Email, u.EmailVerified, u.Name,
 		blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), s.now().UnixMilli())
@@ -46,7 +29,7 @@ func (s *Store) getUser(ctx context.Context, op, column, value string) (storage.
 	if err := s.alive(); err != nil {
 		return storage.User{}, err
 	}
-	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+column+` = ?1`, value))
+	u, err := sqlrow.User(s.r.QueryRowContext(ctx, `SELECT `+sqlrow.UserColumns+` FROM users WHERE `+column+` = ?1`, value))
 	if err != nil {
 		return storage.User{}, s.fail(op, err)
 	}
@@ -74,8 +57,8 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]stora
 	if err := storage.CheckListUsers(after, limit); err != nil {
 		return nil, err
 	}
-	return queryAll(s, ctx, "list users", scanUser,
-		`SELECT `+userColumns+` FROM users WHERE id > ?1 ORDER BY id LIMIT ?2`, after, limit)
+	return queryAll(s, ctx, "list users", sqlrow.User,
+		`SELECT `+sqlrow.UserColumns+` FROM users WHERE id > ?1 ORDER BY id LIMIT ?2`, after, limit)
 }
 
 // UpdateUser implements storage.Users.
@@ -85,17 +68,11 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*storage.
 	}
 	op := fmt.Sprintf("update user %q", id)
 	return s.write(ctx, op, func(tx *sql.Tx) error {
-		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?1`, id))
+		u, err := sqlrow.User(tx.QueryRowContext(ctx, `SELECT `+sqlrow.UserColumns+` FROM users WHERE id = ?1`, id))
 		if err != nil {
 			return s.fail(op, err)
 		}
-		if err := update(&u); err != nil {
-			return err
-		}
-		if err := storage.CheckSameKey("user id", id, u.ID); err != nil {
-			return err
-		}
-		if err := storage.CheckUser(u); err != nil {
+		if err := storage.UserKind.Update(id, &u, update); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `
@@ -118,26 +95,8 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	return s.deleteOne(ctx, fmt.Sprintf("delete user %q", id), `DELETE FROM users WHERE id = ?1`, id)
 }
 
-const sessionColumns = `id, subject, auth_time, amr, idp, clients, created_at, expires_at`
-
-func scanSession(sc scanner) (storage.Session, error) {
-	var v storage.Session
-	var amr, clients string
-	var auth, created, expires int64
-	if err := sc.Scan(&v.ID, &v.Subject, &auth, &amr, &v.IdP, &clients, &created, &expires); err != nil {
-		return storage.Session{}, err
-	}
-	var err error
-	if v.AMR, err = readJSONList(amr); err != nil {
-		return storage.Session{}, err
-	}
-	if v.Clients, err = readJSONList(clients); err != nil {
-		return storage.Session{}, err
-	}
-	v.AuthTime = time.UnixMilli(auth).UTC()
-	v.Created = time.UnixMilli(created).UTC()
-	v.Expires = time.UnixMilli(expires).UTC()
-	return v, nil
+func scanSession(row sqlrow.Row) (storage.Session, error) {
+	return sqlrow.Session(row, newJSONList)
 }
 
 // CreateSession implements storage.Sessions.
@@ -146,14 +105,14 @@ func (s *Store) CreateSession(ctx context.Context, v storage.Session) error {
 		return err
 	}
 	_, err := s.exec(ctx, "create session", `
-		INSERT INTO sessions (`+sessionColumns+`) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
+		INSERT INTO sessions (`+sqlrow.SessionColumns+`) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
 		v.ID, v.Subject, v.AuthTime.UnixMilli(), jsonList(v.AMR), v.IdP, jsonList(v.Clients),
 		v.Created.UnixMilli(), v.Expires.UnixMilli())
 	return err
 }
 
 // selectLiveSession reads session ?1 unless it expired at ?2.
-const selectLiveSession = `SELECT ` + sessionColumns + ` FROM sessions WHERE id = ?1 AND expires_at > ?2`
+const selectLiveSession = `SELECT ` + sqlrow.SessionColumns + ` FROM sessions WHERE id = ?1 AND expires_at > ?2`
 
 // GetSession implements storage.Sessions.
 func (s *Store) GetSession(ctx context.Context, id string, now time.Time) (storage.Session, error) {
@@ -218,7 +177,7 @@ func (s *Store) ListSessions(ctx context.Context, subject string, now time.Time)
 	if err := storage.CheckListSessions(subject, now); err != nil {
 		return nil, err
 	}
-	return queryAll(s, ctx, "list sessions", scanSession, `SELECT `+sessionColumns+` FROM sessions
+	return queryAll(s, ctx, "list sessions", scanSession, `SELECT `+sqlrow.SessionColumns+` FROM sessions
 		WHERE subject = ?1 AND expires_at > ?2 ORDER BY created_at, id`, subject, now.UnixMilli())
 }
 

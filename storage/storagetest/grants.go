@@ -65,8 +65,15 @@ func checkGrant(t *testing.T, s storage.PersistedGrants, want storage.PersistedG
 	if err != nil {
 		t.Fatalf("GetGrant(%q): %v", want.Key, err)
 	}
+	sameGrant(t, fmt.Sprintf("GetGrant(%q)", want.Key), got, want)
+}
+
+// sameGrant fails t unless got, what the call what returned, is want as the
+// store keeps it (wantGrant).
+func sameGrant(t *testing.T, what string, got, want storage.PersistedGrant) {
+	t.Helper()
 	if g, w := wantGrant(got), wantGrant(want); !reflect.DeepEqual(g, w) {
-		t.Fatalf("GetGrant(%q) =\n\t%+v\nwant\n\t%+v", want.Key, g, w)
+		t.Fatalf("%s =\n\t%+v\nwant\n\t%+v", what, g, w)
 	}
 }
 
@@ -160,9 +167,7 @@ func testGrantConsume(t *testing.T, s storage.Store) {
 	}
 	want := g
 	want.Consumed = first
-	if g, w := wantGrant(got), wantGrant(want); !reflect.DeepEqual(g, w) {
-		t.Fatalf("ConsumeGrant =\n\t%+v\nwant\n\t%+v", g, w)
-	}
+	sameGrant(t, "ConsumeGrant", got, want)
 	checkUTC(t, "Consumed", got.Consumed, first)
 	checkGrant(t, s, want, gnow.Add(2*time.Minute))
 
@@ -172,9 +177,7 @@ func testGrantConsume(t *testing.T, s storage.Store) {
 	if !errors.Is(err, storage.ErrConsumed) {
 		t.Fatalf("second ConsumeGrant = %v, want ErrConsumed", err)
 	}
-	if g, w := wantGrant(got), wantGrant(want); !reflect.DeepEqual(g, w) {
-		t.Fatalf("second ConsumeGrant returned\n\t%+v\nwant\n\t%+v", g, w)
-	}
+	sameGrant(t, "second ConsumeGrant", got, want)
 	checkGrant(t, s, want, gnow)
 	// Other grants are untouched.
 	checkGrant(t, s, sampleGrant("other"), gnow)
@@ -218,16 +221,9 @@ func testConcurrentConsume(t *testing.T, s storage.Store) {
 // grant, the i-th through store(i).
 func consumeRace(t *testing.T, store func(i int) storage.Store) {
 	t.Helper()
-	for round := range 3 {
-		key := fmt.Sprintf("code-%d", round)
-		mustCreateGrant(t, store(0), sampleGrant(key))
-		got := make([]storage.PersistedGrant, 16)
-		errs := race(16, func(i int) error {
-			var err error
-			got[i], err = store(i).ConsumeGrant(t.Context(), key, gnow.Add(time.Duration(i)*time.Millisecond))
-			return err
-		})
-		winner := oneConsumer(t, key, got, errs)
+	grantRace(t, store, "code", func(s storage.Store, key string, i int) (storage.PersistedGrant, error) {
+		return s.ConsumeGrant(t.Context(), key, gnow.Add(time.Duration(i)*time.Millisecond))
+	}, func(key string, got []storage.PersistedGrant, winner int) {
 		stored, err := store(1).GetGrant(t.Context(), key, gnow)
 		if err != nil {
 			t.Fatal(err)
@@ -235,6 +231,27 @@ func consumeRace(t *testing.T, store func(i int) storage.Store) {
 		if !stored.Consumed.Equal(got[winner].Consumed) {
 			t.Errorf("stored Consumed %v, want the winner's %v", stored.Consumed, got[winner].Consumed)
 		}
+	})
+}
+
+// grantRace runs three rounds of 16 concurrent calls of op on a new grant
+// (keyed prefix-round), the i-th through store(i): exactly one wins, and the
+// others get ErrConsumed (oneConsumer). settled then checks what the round
+// left stored.
+func grantRace(t *testing.T, store func(i int) storage.Store, prefix string,
+	op func(s storage.Store, key string, i int) (storage.PersistedGrant, error),
+	settled func(key string, got []storage.PersistedGrant, winner int)) {
+	t.Helper()
+	for round := range 3 {
+		key := fmt.Sprintf("%s-%d", prefix, round)
+		mustCreateGrant(t, store(0), sampleGrant(key))
+		got := make([]storage.PersistedGrant, 16)
+		errs := race(16, func(i int) error {
+			var err error
+			got[i], err = op(store(i), key, i)
+			return err
+		})
+		settled(key, got, oneConsumer(t, key, got, errs))
 	}
 }
 
@@ -296,11 +313,7 @@ func grantSet(t *testing.T, s storage.Store) {
 }
 
 func grantKeys(gs []storage.PersistedGrant) string {
-	keys := make([]string, len(gs))
-	for i, g := range gs {
-		keys[i] = g.Key
-	}
-	return strings.Join(keys, " ")
+	return keyList(gs, func(g storage.PersistedGrant) string { return g.Key })
 }
 
 // testGrantList checks filters, the order (oldest first, then by key), that

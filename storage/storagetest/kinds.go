@@ -52,6 +52,16 @@ type kind[T any] struct {
 	del    func(storage.Store, context.Context, string) error
 }
 
+// keyList is the keys of l, in its order, separated by spaces: a list as
+// the tests compare it.
+func keyList[T any](l []T, keyOf func(T) string) string {
+	keys := make([]string, len(l))
+	for i, v := range l {
+		keys[i] = keyOf(v)
+	}
+	return strings.Join(keys, " ")
+}
+
 // kindTests are the tests every kind passes.
 func kindTests[T any](k kind[T]) []test {
 	return []test{

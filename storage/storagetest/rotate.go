@@ -3,7 +3,6 @@ package storagetest
 import (
 	"errors"
 	"fmt"
-	"reflect"
 	"testing"
 	"time"
 
@@ -45,9 +44,7 @@ func testRotate(t *testing.T, s storage.Store) {
 	}
 	want := old
 	want.Consumed = at
-	if g, w := wantGrant(got), wantGrant(want); !reflect.DeepEqual(g, w) {
-		t.Fatalf("RotateGrant returned\n\t%+v\nwant the consumed grant\n\t%+v", g, w)
-	}
+	sameGrant(t, "RotateGrant (the consumed grant)", got, want)
 	checkGrant(t, s, want, gnow)
 	checkGrant(t, s, next, gnow)
 	checkGrant(t, s, sampleGrant("other"), gnow)
@@ -169,19 +166,12 @@ func testConcurrentRotate(t *testing.T, s storage.Store) {
 // exists.
 func rotateRace(t *testing.T, store func(i int) storage.Store) {
 	t.Helper()
-	for round := range 3 {
-		key := fmt.Sprintf("rt-%d", round)
-		mustCreateGrant(t, store(0), sampleGrant(key))
-		got := make([]storage.PersistedGrant, 16)
-		errs := race(16, func(i int) error {
-			var err error
-			got[i], err = store(i).RotateGrant(t.Context(), key, successor(key, fmt.Sprintf("%s-next-%02d", key, i)), gnow)
-			return err
-		})
-		winner := oneConsumer(t, key, got, errs)
+	grantRace(t, store, "rt", func(s storage.Store, key string, i int) (storage.PersistedGrant, error) {
+		return s.RotateGrant(t.Context(), key, successor(key, fmt.Sprintf("%s-next-%02d", key, i)), gnow)
+	}, func(key string, _ []storage.PersistedGrant, winner int) {
 		gs, err := store(1).ListGrants(t.Context(), storage.PersistedGrantFilter{FamilyID: "family-" + key}, gnow)
 		if want := fmt.Sprintf("%s %s-next-%02d", key, key, winner); err != nil || grantKeys(gs) != want {
 			t.Errorf("family after the race = %q, %v; want %q (the winner's next only)", grantKeys(gs), err, want)
 		}
-	}
+	})
 }

@@ -206,11 +206,7 @@ func sessionSet(t *testing.T, s storage.Store) {
 }
 
 func sessionIDs(l []storage.Session) string {
-	ids := make([]string, len(l))
-	for i, v := range l {
-		ids[i] = v.ID
-	}
-	return strings.Join(ids, " ")
+	return keyList(l, sessionKind.keyOf)
 }
 
 // testListSessions checks the filter by subject (exact), the order (oldest

@@ -166,11 +166,7 @@ func testUsernameChange(t *testing.T, s storage.Store) {
 }
 
 func userIDs(us []storage.User) string {
-	ids := make([]string, len(us))
-	for i, u := range us {
-		ids[i] = u.ID
-	}
-	return strings.Join(ids, " ")
+	return keyList(us, userKind.keyOf)
 }
 
 func testListUsersPaged(t *testing.T, s storage.Store) {

@@ -38,11 +38,7 @@ func dataSchemes(t testing.TB, iterations int) []*scheme {
 // returns the algorithm identifier and the ciphertext.
 func sealData(t testing.TB, plain, password []byte, absent bool, s *scheme) (pkix.AlgorithmIdentifier, []byte) {
 	t.Helper()
-	key, iv, err := s.deriveKeyAbsent(password, absent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, err := s.cipher.newBlock(key)
+	block, iv, err := s.cbc(password, absent)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -153,14 +153,9 @@ func decrypt(encryptedDER, password []byte, maxIterations int) ([]byte, error) {
 // the padding; a bad padding is ErrWrongPassword. absent is as in
 // deriveKeyAbsent.
 func (s *scheme) decryptCBC(ciphertext, password []byte, absent bool) ([]byte, error) {
-	key, iv, err := s.deriveKeyAbsent(password, absent)
+	block, iv, err := s.cbc(password, absent)
 	if err != nil {
 		return nil, err
-	}
-	defer clear(key)
-	block, err := s.cipher.newBlock(key)
-	if err != nil {
-		return nil, fmt.Errorf("%s key: %w", s.cipher.name, err)
 	}
 	plaintext := make([]byte, len(ciphertext))
 	cipher.NewCBCDecrypter(block, iv).CryptBlocks(plaintext, ciphertext)
@@ -170,6 +165,22 @@ func (s *scheme) decryptCBC(ciphertext, password []byte, absent bool) ([]byte, e
 		return nil, ErrWrongPassword
 	}
 	return unpadded, nil
+}
+
+// cbc derives the key and IV of s from password (absent as in
+// deriveKeyAbsent) and makes the block cipher, which keeps its own key
+// schedule: the derived key is cleared before cbc returns.
+func (s *scheme) cbc(password []byte, absent bool) (cipher.Block, []byte, error) {
+	key, iv, err := s.deriveKeyAbsent(password, absent)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer clear(key)
+	block, err := s.cipher.newBlock(key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s key: %w", s.cipher.name, err)
+	}
+	return block, iv, nil
 }
 
 // Describe names the encryption scheme of an EncryptedPrivateKeyInfo without
@@ -205,14 +216,9 @@ func DescribeAlgorithm(alg pkix.AlgorithmIdentifier) (string, error) {
 // seal encrypts plaintext under s, whose salt and IV are already chosen, and
 // encodes the EncryptedPrivateKeyInfo.
 func seal(plaintext, password []byte, s *scheme) ([]byte, error) {
-	key, iv, err := s.deriveKey(password)
+	block, iv, err := s.cbc(password, false)
 	if err != nil {
 		return nil, err
-	}
-	defer clear(key)
-	block, err := s.cipher.newBlock(key)
-	if err != nil {
-		return nil, fmt.Errorf("%s key: %w", s.cipher.name, err)
 	}
 	padded := pad(plaintext, block.BlockSize())
 	cipher.NewCBCEncrypter(block, iv).CryptBlocks(padded, padded)

@@ -235,15 +235,10 @@ func (s *scheme) String() string {
 	return fmt.Sprintf("PBES2 (PBKDF2-%s, %s, %s)", s.prf.name, iterations, s.cipher.name)
 }
 
-// deriveKey returns the cipher key and IV for password. The caller should
-// clear the key after use.
-func (s *scheme) deriveKey(password []byte) (key, iv []byte, err error) {
-	return s.deriveKeyAbsent(password, false)
-}
-
-// deriveKeyAbsent is deriveKey, and with absent (and an empty password)
-// gives the PKCS#12 key derivation no password bytes at all rather than
-// the BMPString of an empty password; see DataOptions.AbsentPassword.
+// deriveKeyAbsent returns the cipher key and IV for password; the caller
+// should clear the key after use. With absent (and an empty password) it
+// gives the PKCS#12 key derivation no password bytes at all rather than the
+// BMPString of an empty password; see DataOptions.AbsentPassword.
 func (s *scheme) deriveKeyAbsent(password []byte, absent bool) (key, iv []byte, err error) {
 	if s.kind == kindPKCS12 {
 		var pw []byte

@@ -1,25 +1,19 @@
 package managed_test
 
 import (
-	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
-	"net/url"
-	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/internal/signing/managed"
 	"github.com/signetid/signet/storage"
 	"github.com/signetid/signet/storage/memory"
 	"github.com/signetid/signet/storage/postgres"
+	"github.com/signetid/signet/storage/postgres/postgrestest"
 	"github.com/signetid/signet/storage/sqlite"
 )
 
@@ -58,14 +52,11 @@ func newKEK(t testing.TB) []byte {
 }
 
 const (
-	day          = 24 * time.Hour
-	defaultProp  = 14 * day
-	defaultRot   = 90 * day
-	defaultRet   = 14 * day
-	testSource   = "Managed (test)"
-	envPostgres  = "SIGNET_TEST_POSTGRES_DSN"
-	exampleDSN   = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	schemaPrefix = "signet_managed_test_"
+	day         = 24 * time.Hour
+	defaultProp = 14 * day
+	defaultRot  = 90 * day
+	defaultRet  = 14 * day
+	testSource  = "Managed (test)"
 )
 
 func testLogger(t *testing.T) *slog.Logger {
@@ -140,45 +131,7 @@ var backends = []backend{
 // SIGNET_TEST_POSTGRES_DSN (as storage/postgres's tests do).
 func newSchema(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv(envPostgres)
-	if base == "" {
-		t.Skipf("%s is not set; skipping the PostgreSQL tests (e.g. %s=%s)", envPostgres, envPostgres, exampleDSN)
-	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	schema := schemaPrefix + hex.EncodeToString(b)
-	conn, err := pgx.Connect(t.Context(), base)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", envPostgres, err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	if !strings.HasPrefix(base, "postgres://") && !strings.HasPrefix(base, "postgresql://") {
-		return base + " search_path=" + schema
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", envPostgres, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return postgrestest.New(t, "signet_managed_test_").DSN
 }
 
 // rows lists the stored keys.
