@@ -51,6 +51,23 @@ type Client struct {
 	Claims []byte
 	// CORSOrigins may call the token endpoint from a browser.
 	CORSOrigins []string
+
+	// RedirectURIs are where the authorization endpoint may send the
+	// browser back (IdentityServer's RedirectUris), compared exactly; a
+	// loopback http one may be used with any port (RFC 8252 §7.3).
+	RedirectURIs []string
+	// RequirePKCE makes the authorization endpoint refuse a request
+	// without a code_challenge (IdentityServer's RequirePkce). FromRecord
+	// sets it true, the default, until the record can say otherwise; a
+	// public client is held to PKCE whatever it says.
+	RequirePKCE bool
+	// AllowPlainTextPKCE lets the client use code_challenge_method plain
+	// (IdentityServer's AllowPlainTextPkce); false by default: S256 only.
+	AllowPlainTextPKCE bool
+	// AllowOfflineAccess lets the client ask for the offline_access scope,
+	// and so get refresh tokens (IdentityServer's AllowOfflineAccess);
+	// false by default.
+	AllowOfflineAccess bool
 }
 
 // Secret is one hashed client secret.

@@ -14,6 +14,10 @@ func FromRecord(sc storage.Client) (*Client, error) {
 	c := &Client{ID: sc.ID, Name: sc.Name, GrantTypes: sc.GrantTypes, Scopes: sc.Scopes,
 		AccessTokenLifetime: sc.AccessTokenLifetime, KeysURI: sc.JWKSURI,
 		Disabled: sc.Disabled, Public: sc.Public, Claims: sc.Claims, CORSOrigins: sc.CORSOrigins,
+		RedirectURIs: sc.RedirectURIs,
+		// The record has no requirePkce, allowPlainTextPkce or
+		// allowOfflineAccess yet: their defaults (IdentityServer's) apply.
+		RequirePKCE: true,
 	}
 	for _, s := range sc.Secrets {
 		h, err := secret.Parse(s.Hash)

@@ -28,6 +28,7 @@ func TestFromRecord(t *testing.T) {
 		JWKS:                []byte(testKeys),
 		Claims:              []byte(`{"client_tenant":"contoso"}`),
 		CORSOrigins:         []string{"https://app.example.com"},
+		RedirectURIs:        []string{"https://app.example.com/signin-oidc", "http://127.0.0.1/callback"},
 	}
 	c, err := FromRecord(rec)
 	if err != nil {
@@ -48,6 +49,11 @@ func TestFromRecord(t *testing.T) {
 		t.Errorf("Claims %s", c.Claims)
 	case !slices.Equal(c.CORSOrigins, rec.CORSOrigins):
 		t.Errorf("CORSOrigins %v", c.CORSOrigins)
+	case !slices.Equal(c.RedirectURIs, rec.RedirectURIs):
+		t.Errorf("RedirectURIs %v", c.RedirectURIs)
+	case !c.RequirePKCE || c.AllowPlainTextPKCE || c.AllowOfflineAccess:
+		t.Errorf("RequirePKCE %v, AllowPlainTextPKCE %v, AllowOfflineAccess %v: want IdentityServer's defaults true, false, false",
+			c.RequirePKCE, c.AllowPlainTextPKCE, c.AllowOfflineAccess)
 	case c.Keys == nil || len(c.Keys.Keys) != 1 || c.Keys.Keys[0].KeyID != "k1" || !c.UsesKeys():
 		t.Errorf("Keys %+v", c.Keys)
 	case len(c.Secrets) != 2 || !c.Secrets[0].Expires.Equal(expires) || !c.Secrets[1].Expires.IsZero():
