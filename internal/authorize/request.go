@@ -143,8 +143,8 @@ func pageErrorf(status int, code, format string, args ...any) *PageError {
 
 // Parse reads an authorization request: a GET (or HEAD) with the
 // parameters in the query, or a POST of an
-// application/x-www-form-urlencoded form (OpenID Connect Core §3.1.2.1),
-// either at most MaxRequestBytes. Its only error is a *PageError, for a
+// application/x-www-form-urlencoded form (OpenID Connect Core §3.1.2.1;
+// a POST's query is not read), either at most MaxRequestBytes. Its only error is a *PageError, for a
 // request that cannot be read at all; anything else wrong is the
 // Request's Problem.
 func Parse(r *http.Request) (*Request, error) {

@@ -205,3 +205,17 @@ func TestParseRefuses(t *testing.T) {
 		}
 	}
 }
+
+// A POST is read from its form alone: parameters in its URL do not mix in.
+func TestParsePostReadsTheFormOnly(t *testing.T) {
+	t.Parallel()
+	r := httptest.NewRequest(http.MethodPost, "https://id.example.com/connect/authorize?client_id=evil&state=q", strings.NewReader("client_id=web&response_type=code"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")
+	req, err := Parse(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.ClientID != "web" || req.State != "" || req.Problem != nil {
+		t.Errorf("request %+v", req)
+	}
+}
