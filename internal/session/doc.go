@@ -35,9 +35,16 @@
 // differs per session and per form, needs no server key shared between
 // instances, and cannot be made by anyone without the cookie (a reader of
 // the store included). The login form is shown before any session exists;
-// it uses the same token keyed with a pre-session handle in the short-lived
-// cookie signet.csrf (Manager.FormToken, Manager.CheckFormToken), which
-// keeps nothing in the store, so anonymous page views write nothing.
+// it uses the same token keyed with a pre-session handle in the cookie
+// signet.csrf (Manager.FormToken, Manager.CheckFormToken), which the
+// browser keeps for an hour after the form was last shown. It keeps
+// nothing in the store, so anonymous page views write nothing. The
+// authorization request's id could not serve instead: it is in the login
+// page's URL, and anyone can make one, so it is no secret of the browser.
+// A new sign-in makes a new handle, and so new tokens.
+//
+// A Session's ID (the hash) may serve as the sid claim: it names the
+// session without revealing its handle.
 //
 // It imports only the storage records and sentinels; the store it uses
 // (Store) is declared here, where it is used. It never imports an endpoint

@@ -112,7 +112,7 @@ type browser struct {
 func newBrowser() *browser { return &browser{cookies: map[string]*http.Cookie{}} }
 
 // keep applies the Set-Cookie lines of rec, and returns its cookies.
-func (b *browser) keep(t *testing.T, rec *httptest.ResponseRecorder) []*http.Cookie {
+func (b *browser) keep(t testing.TB, rec *httptest.ResponseRecorder) []*http.Cookie {
 	t.Helper()
 	cs := rec.Result().Cookies()
 	for _, c := range cs {
@@ -134,7 +134,7 @@ func (b *browser) request() *http.Request {
 }
 
 // signIn starts a session for subject in b.
-func signIn(t *testing.T, m *session.Manager, b *browser, subject string) *session.Session {
+func signIn(t testing.TB, m *session.Manager, b *browser, subject string) *session.Session {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	s, err := m.Start(t.Context(), rec, subject, start, []string{"pwd"}, "")
