@@ -1,0 +1,171 @@
+package session_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/signetid/signet/internal/session"
+	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/memory"
+	"github.com/signetid/signet/storage/postgres"
+	"github.com/signetid/signet/storage/postgres/postgrestest"
+	"github.com/signetid/signet/storage/sqlite"
+)
+
+// start is when every test's clock starts.
+var start = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+
+// clock is a fake clock that moves only when told.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: start} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// counting is a session.Store that counts UpdateSession calls.
+type counting struct {
+	session.Store
+	updates atomic.Int64
+}
+
+func (c *counting) UpdateSession(ctx context.Context, id string, now time.Time, update func(*storage.Session) error) error {
+	c.updates.Add(1)
+	return c.Store.UpdateSession(ctx, id, now, update)
+}
+
+// backend opens an empty store of one kind.
+type backend struct {
+	name string
+	open func(t *testing.T, clk *clock) storage.Store
+}
+
+var backends = []backend{
+	{"memory", func(t *testing.T, clk *clock) storage.Store {
+		return memory.New(memory.Options{Now: clk.Now})
+	}},
+	{"sqlite", func(t *testing.T, clk *clock) storage.Store {
+		s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "signet.db"), sqlite.Options{Now: clk.Now})
+		if err != nil {
+			t.Fatalf("sqlite.Open: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}},
+	{"postgres", func(t *testing.T, clk *clock) storage.Store {
+		dsn := postgrestest.New(t, "signet_session_test_").DSN
+		s, err := postgres.Open(t.Context(), dsn, postgres.Options{Now: clk.Now, MaxConns: 4})
+		if err != nil {
+			t.Fatalf("postgres.Open: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}},
+}
+
+// eachBackend runs f on a fresh store of each backend, in parallel.
+func eachBackend(t *testing.T, f func(t *testing.T, clk *clock, store storage.Store)) {
+	t.Helper()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			clk := newClock()
+			f(t, clk, b.open(t, clk))
+		})
+	}
+}
+
+func newManager(t *testing.T, store session.Store, clk *clock, opts session.Options) *session.Manager {
+	t.Helper()
+	opts.Now = clk.Now
+	m, err := session.New(store, opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return m
+}
+
+// browser keeps the cookies that responses set, as a browser does for one
+// host, and sends them with the requests it makes.
+type browser struct {
+	cookies map[string]*http.Cookie
+}
+
+func newBrowser() *browser { return &browser{cookies: map[string]*http.Cookie{}} }
+
+// keep applies the Set-Cookie lines of rec, and returns its cookies.
+func (b *browser) keep(t testing.TB, rec *httptest.ResponseRecorder) []*http.Cookie {
+	t.Helper()
+	cs := rec.Result().Cookies()
+	for _, c := range cs {
+		if c.MaxAge < 0 {
+			delete(b.cookies, c.Name)
+		} else {
+			b.cookies[c.Name] = c
+		}
+	}
+	return cs
+}
+
+func (b *browser) request() *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "https://auth.example.com/account", nil)
+	for _, c := range b.cookies {
+		r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	return r
+}
+
+// signIn starts a session for subject in b.
+func signIn(t testing.TB, m *session.Manager, b *browser, subject string) *session.Session {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	s, err := m.Start(t.Context(), rec, subject, start, []string{"pwd"}, "")
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	b.keep(t, rec)
+	return s
+}
+
+// current is m.Current for b's request, failing t on an error.
+func current(t *testing.T, m *session.Manager, b *browser) *session.Session {
+	t.Helper()
+	s, err := m.Current(t.Context(), b.request())
+	if err != nil {
+		t.Fatalf("Current: %v", err)
+	}
+	return s
+}
+
+// onlyCookie returns the one cookie named name that rec sets.
+func onlyCookie(t *testing.T, rec *httptest.ResponseRecorder, name string) *http.Cookie {
+	t.Helper()
+	var found []*http.Cookie
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == name {
+			found = append(found, c)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d cookies named %s in %q, want 1", len(found), name, rec.Header().Values("Set-Cookie"))
+	}
+	return found[0]
+}
