@@ -425,6 +425,10 @@ func (s *Service) Refresh(ctx context.Context, r RefreshRequest) (Refreshed, err
 	if d.AbsoluteExpiry == 0 {
 		absolute = g.Expires
 	}
+	if !absolute.After(now) {
+		// Within the second that AbsoluteExpiry drops.
+		return Refreshed{}, grantErr(storage.ErrNotFound, "the refresh token is unknown, expired or revoked")
+	}
 	out := Refreshed{Authorization: a, Handle: r.Handle, FamilyID: g.FamilyID}
 	out.Scopes = scopes
 	switch {

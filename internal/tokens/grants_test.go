@@ -527,3 +527,46 @@ func TestIssueRefreshPolicyRefused(t *testing.T) {
 		t.Errorf("expiration: %v", err)
 	}
 }
+
+// BenchmarkCodeAndRefresh is the storage side of a code exchange with
+// offline access on the memory store: issue a code, redeem it, issue a
+// refresh token, rotate it once.
+func BenchmarkCodeAndRefresh(b *testing.B) {
+	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	svc := &Service{Grants: memory.New(memory.Options{Now: clk.Now}), Now: clk.Now}
+	ctx := b.Context()
+	a := authorization(clk)
+	b.ReportAllocs()
+	for b.Loop() {
+		code, err := svc.IssueCode(ctx, a, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		red, err := svc.RedeemCode(ctx, redemption(code))
+		if err != nil {
+			b.Fatal(err)
+		}
+		rt, err := svc.IssueRefresh(ctx, red.Authorization, red.FamilyID, RefreshPolicy{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := svc.Refresh(ctx, RefreshRequest{Handle: rt, ClientID: "web"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// In the last second of a family, whose absolute end is kept to the
+// second, a refresh is refused as expired, not failed as a storage error.
+func TestRefreshLastSecond(t *testing.T) {
+	t.Parallel()
+	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 500_000_000, time.UTC)}
+	svc := &Service{Grants: memory.New(memory.Options{Now: clk.Now}), Now: clk.Now}
+	rt, err := svc.IssueRefresh(t.Context(), authorization(clk), "", RefreshPolicy{AbsoluteLifetime: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Hour - 300*time.Millisecond)
+	_, err = svc.Refresh(t.Context(), RefreshRequest{Handle: rt, ClientID: "web"})
+	grantErrorOf(t, err, "unknown, expired or revoked")
+}
