@@ -5,6 +5,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -75,6 +76,14 @@ var idTokenReserved = map[string]bool{
 // IDToken issues a signed ID token for req, with typ JWT and the kid of
 // the key that signed it.
 func (s *Service) IDToken(req IDTokenRequest) (string, error) {
+	switch {
+	case req.Issuer == "":
+		return "", errors.New("an ID token needs an issuer")
+	case req.ClientID == "":
+		return "", errors.New("an ID token needs a client (its audience)")
+	case req.Subject == "":
+		return "", errors.New("an ID token needs a subject")
+	}
 	now := s.now()
 	alg := req.Alg
 	if alg == "" {

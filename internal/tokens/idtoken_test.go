@@ -136,6 +136,11 @@ func TestIDTokenErrors(t *testing.T) {
 		!strings.Contains(err.Error(), "sign the ID token: no key signs with PS256") {
 		t.Errorf("PS256: %v", err)
 	}
+	for _, req := range []IDTokenRequest{{ClientID: "web", Subject: "alice"}, {Issuer: issuer, Subject: "alice"}, {Issuer: issuer, ClientID: "web"}} {
+		if _, err := svc.IDToken(req); err == nil || !strings.Contains(err.Error(), "an ID token needs") {
+			t.Errorf("%+v: %v", req, err)
+		}
+	}
 	if _, err := svc.IDToken(IDTokenRequest{Issuer: issuer, ClientID: "web", Subject: "alice", Alg: "HS256", AccessToken: "x"}); err == nil ||
 		!strings.Contains(err.Error(), `"HS256"`) {
 		t.Errorf("HS256: %v", err)
