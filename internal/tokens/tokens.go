@@ -76,6 +76,9 @@ type Service struct {
 	// AccessTokenAlg is the algorithm access tokens are signed with; ""
 	// means the signer's default.
 	AccessTokenAlg string
+	// Grants keeps authorization codes and refresh handles; only the
+	// methods that issue or redeem them use it.
+	Grants GrantStore
 }
 
 // DefaultAccessTokenLifetime is an access token's lifetime when its client

@@ -28,7 +28,7 @@ import (
 const issuer = "https://auth.example.com"
 
 // ring signs with an ES256 key (the default) and an RS256 one.
-func ring(t *testing.T) *signing.Ring {
+func ring(t testing.TB) *signing.Ring {
 	t.Helper()
 	dir := t.TempDir()
 	var keys []*signing.Key
