@@ -103,16 +103,19 @@ func findUser(t *testing.T, s storage.Store, username, id, want string) {
 }
 
 // testUsernameUnique checks that usernames are unique as NormalizeUsername
-// compares them, for create and find alike.
+// compares them (compatibility caseless matching), for create and find
+// alike.
 func testUsernameUnique(t *testing.T, s storage.Store) {
 	ctx := t.Context()
 	for _, u := range []storage.User{
 		userNamed("u1", "Alice"), userNamed("u2", "Straße"), userNamed("u3", "José"),
 		userNamed("u4", "Alice2"), userNamed("u5", "alice "), // a space is not case
+		userNamed("u6", "ﬁnn"), // a ligature
 	} {
 		userKind.mustCreate(t, s, u)
 	}
-	for _, name := range []string{"alice", "ALICE", "aLiCe", "STRASSE", "strasse", "Jose\u0301", "JOSÉ"} {
+	for _, name := range []string{"alice", "ALICE", "aLiCe", "STRASSE", "strasse", "Jose\u0301", "JOSÉ",
+		"ＡＬＩＣＥ", "alice²", "FINN"} { // full-width, a superscript, the ligature's letters
 		if err := s.CreateUser(ctx, userNamed("taken", name)); !errors.Is(err, storage.ErrAlreadyExists) {
 			t.Errorf("CreateUser with the username %q = %v, want ErrAlreadyExists", name, err)
 		}
@@ -123,6 +126,8 @@ func testUsernameUnique(t *testing.T, s storage.Store) {
 	findUser(t, s, "strasse", "u2", "Straße")
 	findUser(t, s, "JOSE\u0301", "u3", "José")
 	findUser(t, s, "Alice ", "u5", "alice ")
+	findUser(t, s, "ａｌｉｃｅ", "u1", "Alice")
+	findUser(t, s, "Finn", "u6", "ﬁnn")
 	for _, name := range []string{"bob", "Alic", "u1"} {
 		if _, err := s.FindUserByUsername(ctx, name); !errors.Is(err, storage.ErrNotFound) {
 			t.Errorf("FindUserByUsername(%q) = %v, want ErrNotFound", name, err)
