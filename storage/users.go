@@ -37,10 +37,13 @@ type User struct {
 	// Disabled users cannot sign in; their sessions and grants stay until
 	// the caller removes them.
 	Disabled bool
-	// FailedLogins counts the failed sign-ins since the last success, and
-	// LockedUntil, zero for never, is when a lockout ends: the caller
-	// decides both, in UpdateUser.
+	// FailedLogins counts failed sign-ins, FailedSince (zero for none) is
+	// when the first of them happened, so that the caller counts failures
+	// within a window of time, and LockedUntil, zero for never, is when a
+	// lockout ends: the caller decides all three, in UpdateUser
+	// (internal/users does).
 	FailedLogins int
+	FailedSince  time.Time
 	LockedUntil  time.Time
 	// Created and Updated are set by the store.
 	Created, Updated time.Time

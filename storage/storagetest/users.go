@@ -45,6 +45,7 @@ func sampleUser(id string) storage.User {
 		Claims:        []byte(userClaims),
 		Disabled:      true,
 		FailedLogins:  2,
+		FailedSince:   base.Add(-time.Minute),
 		LockedUntil:   base.Add(15 * time.Minute),
 	}
 }
@@ -64,6 +65,7 @@ var userKind = kind[storage.User]{
 		u.Claims = nil
 		u.Disabled = false
 		u.FailedLogins = 0
+		u.FailedSince = time.Time{}
 		u.LockedUntil = time.Time{}
 	},
 	invalidate: func(u *storage.User) { u.FailedLogins = -1 },
@@ -71,7 +73,7 @@ var userKind = kind[storage.User]{
 	scribble:   func(u *storage.User) { scribbleBytes(u.Claims) },
 	want: func(u storage.User) storage.User {
 		u.Claims = orNil(bytes.Clone(u.Claims))
-		u.LockedUntil = instant(u.LockedUntil)
+		u.LockedUntil, u.FailedSince = instant(u.LockedUntil), instant(u.FailedSince)
 		u.Created, u.Updated = time.Time{}, time.Time{}
 		return u
 	},
