@@ -141,7 +141,9 @@ func TestAuthenticateSameFailure(t *testing.T) {
 		addUser(t, s, "u1", "Alice", "pw-right-1")
 		addUser(t, s, "u2", "Bob", "pw-right-1", func(u *storage.User) { u.Disabled = true })
 		addUser(t, s, "u3", "Carol", "", func(u *storage.User) { u.PasswordHash = "" })
-		addUser(t, s, "u4", "Dave", "", func(u *storage.User) { u.PasswordHash = "$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHQ$c2FsdHNhbHRzYWx0c2FsdA" })
+		addUser(t, s, "u4", "Dave", "", func(u *storage.User) {
+			u.PasswordHash = "$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHQ$c2FsdHNhbHRzYWx0c2FsdA"
+		})
 
 		u, err := f.Authenticate(t.Context(), "ＡＬＩＣＥ", "pw-right-1", t0)
 		if err != nil || u.ID != "u1" {
