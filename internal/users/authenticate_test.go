@@ -1,6 +1,7 @@
 package users
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -375,5 +376,78 @@ func TestNewAuthenticatorRefuses(t *testing.T) {
 		if _, err := NewAuthenticator(memory.New(memory.Options{}), h, opts); err == nil || !strings.Contains(err.Error(), "negative") {
 			t.Errorf("NewAuthenticator(%+v) = %v", opts, err)
 		}
+	}
+}
+
+// fakeUsers is a Users whose methods are its fields.
+type fakeUsers struct {
+	find   func(username string) (storage.User, error)
+	update func(id string, update func(*storage.User) error) error
+}
+
+func (f fakeUsers) FindUserByUsername(_ context.Context, username string) (storage.User, error) {
+	return f.find(username)
+}
+
+func (f fakeUsers) UpdateUser(_ context.Context, id string, update func(*storage.User) error) error {
+	return f.update(id, update)
+}
+
+// TestAuthenticateChanges checks what happens when the user changes
+// between the read and the write (a concurrent failure, a new password, a
+// disable, a removal) and when storage fails: never a success, and a
+// storage failure is not told as a wrong password.
+func TestAuthenticateChanges(t *testing.T) {
+	t.Parallel()
+	read := storage.User{ID: "u1", Username: "alice", PasswordHash: newHash(weak, "right").String()}
+	storageDown := errors.New("storage down")
+	for _, tc := range []struct {
+		name     string
+		password string
+		find     error
+		current  func(*storage.User) // the user at the write; nil: removed
+		update   error
+		want     error
+	}{
+		{"find fails", "right", storageDown, nil, nil, storageDown},
+		{"locked meanwhile", "right", nil, func(u *storage.User) { u.LockedUntil = t0.Add(time.Minute) }, nil, ErrLockedOut},
+		{"new password meanwhile", "right", nil, func(u *storage.User) { u.PasswordHash = Hash("other") }, nil, ErrInvalidCredentials},
+		{"disabled meanwhile", "right", nil, func(u *storage.User) { u.Disabled = true }, nil, ErrInvalidCredentials},
+		{"removed meanwhile", "right", nil, nil, storage.ErrNotFound, ErrInvalidCredentials},
+		{"success not recorded", "right", nil, func(*storage.User) {}, storageDown, storageDown},
+		{"failure removed meanwhile", "wrong", nil, nil, storage.ErrNotFound, ErrInvalidCredentials},
+		{"failure locked meanwhile", "wrong", nil, func(u *storage.User) { u.LockedUntil = t0.Add(time.Minute) }, nil, ErrLockedOut},
+		{"failure not counted", "wrong", nil, func(*storage.User) {}, storageDown, storageDown},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var wrote *storage.User
+			fake := fakeUsers{
+				find: func(string) (storage.User, error) { return read, tc.find },
+				update: func(id string, update func(*storage.User) error) error {
+					if tc.update != nil {
+						return tc.update
+					}
+					u := read
+					tc.current(&u)
+					if err := update(&u); err != nil {
+						return err
+					}
+					wrote = &u
+					return nil
+				},
+			}
+			f := newFixture(t, fake, Options{})
+			u, err := f.Authenticate(t.Context(), "alice", tc.password, t0)
+			if !errors.Is(err, tc.want) || u.ID != "" {
+				t.Errorf("Authenticate = %q, %v; want %v", u.ID, err, tc.want)
+			}
+			if tc.want == storageDown && errors.Is(err, ErrInvalidCredentials) {
+				t.Errorf("a storage failure is told as wrong credentials: %v", err)
+			}
+			if wrote != nil && tc.password == "right" {
+				t.Errorf("wrote %+v", *wrote)
+			}
+		})
 	}
 }

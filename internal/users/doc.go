@@ -22,7 +22,8 @@
 // all count.
 //
 // It has no HTTP, no CLI and no configuration: the login page and `signet
-// user` use it. It imports storage (its records, and the narrow interface
-// it declares in Authenticator) and nothing else of Signet's; it must not
+// user` use it. It imports storage (its records; the narrow interface it
+// uses is its own Users, which storage.Store satisfies) and nothing else of
+// Signet's; it must not
 // import an adapter or an endpoint.
 package users
