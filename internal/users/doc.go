@@ -24,6 +24,5 @@
 // It has no HTTP, no CLI and no configuration: the login page and `signet
 // user` use it. It imports storage (its records; the narrow interface it
 // uses is its own Users, which storage.Store satisfies) and nothing else of
-// Signet's; it must not
-// import an adapter or an endpoint.
+// Signet's; it must not import an adapter or an endpoint.
 package users
