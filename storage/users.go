@@ -37,23 +37,35 @@ type User struct {
 	// Disabled users cannot sign in; their sessions and grants stay until
 	// the caller removes them.
 	Disabled bool
-	// FailedLogins counts the failed sign-ins since the last success, and
-	// LockedUntil, zero for never, is when a lockout ends: the caller
-	// decides both, in UpdateUser.
+	// FailedLogins counts failed sign-ins, FailedSince (zero for none) is
+	// when the first of them happened, so that the caller counts failures
+	// within a window of time, and LockedUntil, zero for never, is when a
+	// lockout ends: the caller decides all three, in UpdateUser
+	// (internal/users does).
 	FailedLogins int
+	FailedSince  time.Time
 	LockedUntil  time.Time
 	// Created and Updated are set by the store.
 	Created, Updated time.Time
 }
 
 // NormalizeUsername is the form in which usernames are compared: Unicode
-// canonical caseless matching (Unicode 3.13, D145: NFD, then default case
-// folding), recomposed in NFC. "Alice", "ALICE" and "alice" are one
-// username, as are "Straße" and "STRASSE", and an "é" typed precomposed or
-// as "e" and a combining accent. Spaces and other characters are kept as
-// they are: the caller decides which usernames it accepts.
+// compatibility caseless matching (Unicode 3.13, D146: NFD, case folding,
+// NFKD, case folding, NFKD), recomposed in NFKC, so that usernames are
+// "compared case-insensitively after Unicode NFKC" (issue 14). "Alice",
+// "ALICE", "alice" and the full-width "ＡＬＩＣＥ" are one username, as are
+// "Straße" and "STRASSE", "ﬁnn" (a ligature) and "FINN", and an "é" typed
+// precomposed or as "e" and a combining accent. Compatibility also makes
+// "alice²" and "alice2" one username: a person cannot tell them apart at a
+// glance, so they must not name two people. Spaces and other characters are
+// kept as they are: the caller decides which usernames it accepts.
+//
+// Stored rows keep this form beside the username (the memory store computes
+// it); a change of this function would need a migration that recomputes it.
 func NormalizeUsername(username string) string {
-	return norm.NFC.String(cases.Fold().String(norm.NFD.String(username)))
+	folded := cases.Fold().String(norm.NFD.String(username))
+	folded = cases.Fold().String(norm.NFKD.String(folded))
+	return norm.NFKC.String(folded)
 }
 
 // Users keeps users, by id.

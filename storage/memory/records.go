@@ -436,7 +436,7 @@ func copySigningKey(k storage.SigningKey) storage.SigningKey {
 
 func copyUser(u storage.User) storage.User {
 	u.Claims = bytes.Clone(u.Claims)
-	u.LockedUntil = instant(u.LockedUntil)
+	u.LockedUntil, u.FailedSince = instant(u.LockedUntil), instant(u.FailedSince)
 	u.Created, u.Updated = instant(u.Created), instant(u.Updated)
 	return u
 }

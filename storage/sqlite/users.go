@@ -18,9 +18,9 @@ func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
 	}
 	_, err := s.exec(ctx, fmt.Sprintf("create user %q", u.ID), `
 		INSERT INTO users (username_key, `+sqlrow.UserColumns+`)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)`,
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)`,
 		storage.NormalizeUsername(u.Username), u.ID, u.Username, u.PasswordHash, u.Email, u.EmailVerified, u.Name,
-		blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), s.now().UnixMilli())
+		blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), ms(u.FailedSince), s.now().UnixMilli())
 	return err
 }
 
@@ -77,10 +77,11 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*storage.
 		}
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE users SET username_key = ?2, username = ?3, password_hash = ?4, email = ?5, email_verified = ?6,
-				name = ?7, claims = ?8, disabled = ?9, failed_logins = ?10, locked_until = ?11, updated_at = ?12
+				name = ?7, claims = ?8, disabled = ?9, failed_logins = ?10, locked_until = ?11, updated_at = ?12,
+				failed_since = ?13
 			WHERE id = ?1`,
 			id, storage.NormalizeUsername(u.Username), u.Username, u.PasswordHash, u.Email, u.EmailVerified,
-			u.Name, blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), s.now().UnixMilli()); err != nil {
+			u.Name, blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), s.now().UnixMilli(), ms(u.FailedSince)); err != nil {
 			return s.fail(op, err)
 		}
 		return nil

@@ -45,6 +45,7 @@ func sampleUser(id string) storage.User {
 		Claims:        []byte(userClaims),
 		Disabled:      true,
 		FailedLogins:  2,
+		FailedSince:   base.Add(-time.Minute),
 		LockedUntil:   base.Add(15 * time.Minute),
 	}
 }
@@ -64,6 +65,7 @@ var userKind = kind[storage.User]{
 		u.Claims = nil
 		u.Disabled = false
 		u.FailedLogins = 0
+		u.FailedSince = time.Time{}
 		u.LockedUntil = time.Time{}
 	},
 	invalidate: func(u *storage.User) { u.FailedLogins = -1 },
@@ -71,7 +73,7 @@ var userKind = kind[storage.User]{
 	scribble:   func(u *storage.User) { scribbleBytes(u.Claims) },
 	want: func(u storage.User) storage.User {
 		u.Claims = orNil(bytes.Clone(u.Claims))
-		u.LockedUntil = instant(u.LockedUntil)
+		u.LockedUntil, u.FailedSince = instant(u.LockedUntil), instant(u.FailedSince)
 		u.Created, u.Updated = time.Time{}, time.Time{}
 		return u
 	},
@@ -103,16 +105,19 @@ func findUser(t *testing.T, s storage.Store, username, id, want string) {
 }
 
 // testUsernameUnique checks that usernames are unique as NormalizeUsername
-// compares them, for create and find alike.
+// compares them (compatibility caseless matching), for create and find
+// alike.
 func testUsernameUnique(t *testing.T, s storage.Store) {
 	ctx := t.Context()
 	for _, u := range []storage.User{
 		userNamed("u1", "Alice"), userNamed("u2", "Straße"), userNamed("u3", "José"),
 		userNamed("u4", "Alice2"), userNamed("u5", "alice "), // a space is not case
+		userNamed("u6", "ﬁnn"), // a ligature
 	} {
 		userKind.mustCreate(t, s, u)
 	}
-	for _, name := range []string{"alice", "ALICE", "aLiCe", "STRASSE", "strasse", "Jose\u0301", "JOSÉ"} {
+	for _, name := range []string{"alice", "ALICE", "aLiCe", "STRASSE", "strasse", "Jose\u0301", "JOSÉ",
+		"ＡＬＩＣＥ", "alice²", "FINN"} { // full-width, a superscript, the ligature's letters
 		if err := s.CreateUser(ctx, userNamed("taken", name)); !errors.Is(err, storage.ErrAlreadyExists) {
 			t.Errorf("CreateUser with the username %q = %v, want ErrAlreadyExists", name, err)
 		}
@@ -123,6 +128,8 @@ func testUsernameUnique(t *testing.T, s storage.Store) {
 	findUser(t, s, "strasse", "u2", "Straße")
 	findUser(t, s, "JOSE\u0301", "u3", "José")
 	findUser(t, s, "Alice ", "u5", "alice ")
+	findUser(t, s, "ａｌｉｃｅ", "u1", "Alice")
+	findUser(t, s, "Finn", "u6", "ﬁnn")
 	for _, name := range []string{"bob", "Alic", "u1"} {
 		if _, err := s.FindUserByUsername(ctx, name); !errors.Is(err, storage.ErrNotFound) {
 			t.Errorf("FindUserByUsername(%q) = %v, want ErrNotFound", name, err)

@@ -1,0 +1,28 @@
+// Package users owns what is true of people who sign in, whatever the page
+// or command that asks: their passwords (argon2id hashes in the PHC string
+// format), the bound on how many of those costly hashes run at once, and
+// authentication with its lockout.
+//
+// Passwords are hashed with argon2id at OWASP's minimum or more (19 MiB, 2
+// passes, 1 lane by default), the parameters stored in each hash so that
+// they can be raised: a hash made with weaker ones is upgraded at the next
+// successful login. A hash read from storage is parsed strictly and its
+// parameters bounded, so that a tampered row cannot make one login use
+// gigabytes or minutes. A Hasher computes at most a fixed number of hashes
+// at once (GOMAXPROCS by default): memory stays at that number times the
+// memory of a hash, and a storm of logins waits in line, each as long as
+// its context allows.
+//
+// Authentication never tells an unknown username from a wrong password, in
+// its error or its time (an unknown user is verified against a dummy
+// hash), and refuses disabled and locked-out users the same way to the
+// caller, the reason going only to the log. Failed logins and lockouts are
+// stored with the user, in one transaction per attempt (storage.Users'
+// UpdateUser), so that they hold across instances and concurrent failures
+// all count.
+//
+// It has no HTTP, no CLI and no configuration: the login page and `signet
+// user` use it. It imports storage (its records; the narrow interface it
+// uses is its own Users, which storage.Store satisfies) and nothing else of
+// Signet's; it must not import an adapter or an endpoint.
+package users
