@@ -16,6 +16,7 @@ import (
 	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
+	"github.com/signetid/signet/internal/pkce"
 )
 
 // MaxRequestBytes bounds the query of a GET and the body of a POST: a
@@ -44,8 +45,8 @@ const (
 
 // Code challenge methods (RFC 7636 §4.2).
 const (
-	MethodS256  = "S256"
-	MethodPlain = "plain"
+	MethodS256  = pkce.S256
+	MethodPlain = pkce.Plain
 )
 
 // parameters are the ones this package reads: each may be sent once (RFC

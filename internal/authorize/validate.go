@@ -11,6 +11,7 @@ import (
 	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
+	"github.com/signetid/signet/internal/pkce"
 )
 
 // grantAuthorizationCode is the grant type a client must be allowed to use
@@ -218,6 +219,11 @@ func checkPKCE(c *client.Client, req *Request) *oauth.Error {
 	// A challenge without a method is plain (RFC 7636 §4.3).
 	if req.CodeChallengeMethod != MethodS256 && !c.AllowPlainTextPKCE {
 		return oauth.Errorf(oauth.InvalidRequest, "client %s must use code_challenge_method S256; plain is not allowed for it (RFC 7636 section 4.2)", quote(c.ID))
+	}
+	// The token endpoint verifies with the same rules (pkce.Verify): an
+	// S256 challenge is the 43-character base64url of a SHA-256.
+	if err := pkce.CheckChallenge(req.CodeChallenge, req.CodeChallengeMethod, c.AllowPlainTextPKCE); err != nil {
+		return oauth.Errorf(oauth.InvalidRequest, "%v", err)
 	}
 	return nil
 }

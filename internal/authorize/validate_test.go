@@ -148,6 +148,7 @@ func TestValidate(t *testing.T) {
 		{"PKCE with no method is plain", strings.Replace(web, "&code_challenge_method=S256", "", 1), "redirect invalid_request", ""},
 		{"PKCE plain allowed", legacy + "&code_challenge=" + challenge + "&code_challenge_method=plain", "ok", "https://legacy.example.com/cb"},
 		{"PKCE bad challenge", strings.Replace(web, "code_challenge="+challenge, "code_challenge=short", 1), "redirect invalid_request", ""},
+		{"PKCE S256 challenge not a SHA-256", strings.Replace(web, "code_challenge="+challenge, "code_challenge="+challenge+"A", 1), "redirect invalid_request", ""},
 		{"prompt none with login", web + "&prompt=none+login", "redirect invalid_request", ""},
 		{"max_age negative", web + "&max_age=-5", "redirect invalid_request", ""},
 		{"response_mode fragment", web + "&response_mode=fragment", "redirect invalid_request", ""},
