@@ -24,18 +24,6 @@ import (
 // legitimate comes near this.
 const MaxRequestBytes = 64 << 10
 
-// Error codes of the authorization endpoint (RFC 6749 §4.1.2.1, OpenID
-// Connect Core 1.0 §3.1.2.6) that internal/oauth does not have.
-const (
-	UnsupportedResponseType = "unsupported_response_type"
-	AccessDenied            = "access_denied"
-	LoginRequired           = "login_required"
-	ConsentRequired         = "consent_required"
-	InteractionRequired     = "interaction_required"
-	RequestNotSupported     = "request_not_supported"
-	RequestURINotSupported  = "request_uri_not_supported"
-)
-
 // Response modes (OAuth 2.0 Multiple Response Type Encoding Practices,
 // OAuth 2.0 Form Post Response Mode).
 const (
@@ -226,10 +214,10 @@ func parse(raw string) (*Request, error) {
 		problem(oauth.InvalidRequest, "parameter %q is repeated; each parameter may be sent once (RFC 6749 section 3.1)", req.repeated[0])
 	}
 	if get("request") != "" {
-		problem(RequestNotSupported, "request objects (the request parameter) are not supported; send the parameters in the query or form (request_parameter_supported is false)")
+		problem(oauth.RequestNotSupported, "request objects (the request parameter) are not supported; send the parameters in the query or form (request_parameter_supported is false)")
 	}
 	if get("request_uri") != "" {
-		problem(RequestURINotSupported, "request_uri is not supported; send the parameters in the query or form (request_uri_parameter_supported is false)")
+		problem(oauth.RequestURINotSupported, "request_uri is not supported; send the parameters in the query or form (request_uri_parameter_supported is false)")
 	}
 	switch m := get("response_mode"); m {
 	case "", ModeQuery:
@@ -271,7 +259,7 @@ func checkResponseType(rt string, sent []string, problem func(code, format strin
 	case rt == "":
 		problem(oauth.InvalidRequest, "response_type is missing; use response_type=code")
 	case rt != "code":
-		problem(UnsupportedResponseType, "response_type %q is not supported; only code is (the implicit and hybrid flows are not offered)", logattr.Cut(rt))
+		problem(oauth.UnsupportedResponseType, "response_type %q is not supported; only code is (the implicit and hybrid flows are not offered)", logattr.Cut(rt))
 	}
 }
 

@@ -98,18 +98,18 @@ func TestParseProblems(t *testing.T) {
 		check       func(*Request) bool
 	}{
 		{"response_type missing", "client_id=web", oauth.InvalidRequest, nil},
-		{"response_type token", "response_type=token&client_id=web", UnsupportedResponseType, nil},
-		{"response_type id_token", "response_type=id_token&client_id=web", UnsupportedResponseType, nil},
-		{"response_type hybrid", "response_type=code+id_token&client_id=web", UnsupportedResponseType, nil},
-		{"response_type code token", "response_type=code%20token&client_id=web", UnsupportedResponseType, nil},
-		{"response_type none", "response_type=none&client_id=web", UnsupportedResponseType, nil},
-		{"response_type in capitals", "response_type=CODE&client_id=web", UnsupportedResponseType, nil},
+		{"response_type token", "response_type=token&client_id=web", oauth.UnsupportedResponseType, nil},
+		{"response_type id_token", "response_type=id_token&client_id=web", oauth.UnsupportedResponseType, nil},
+		{"response_type hybrid", "response_type=code+id_token&client_id=web", oauth.UnsupportedResponseType, nil},
+		{"response_type code token", "response_type=code%20token&client_id=web", oauth.UnsupportedResponseType, nil},
+		{"response_type none", "response_type=none&client_id=web", oauth.UnsupportedResponseType, nil},
+		{"response_type in capitals", "response_type=CODE&client_id=web", oauth.UnsupportedResponseType, nil},
 		{"response_type repeated", "response_type=code&response_type=code&client_id=web", oauth.InvalidRequest, nil},
 		{"state repeated, and so absent", base + "state=a&state=b", oauth.InvalidRequest, func(r *Request) bool { return r.State == "" }},
 		{"scope repeated", base + "scope=openid&scope=api1", oauth.InvalidRequest, nil},
 		{"an unknown parameter repeated", base + "foo=1&foo=2", "", nil},
-		{"request", base + "request=eyJhbGciOiJub25lIn0.e30.", RequestNotSupported, nil},
-		{"request_uri", base + "request_uri=https%3A%2F%2Fapp.example.com%2Freq", RequestURINotSupported, nil},
+		{"request", base + "request=eyJhbGciOiJub25lIn0.e30.", oauth.RequestNotSupported, nil},
+		{"request_uri", base + "request_uri=https%3A%2F%2Fapp.example.com%2Freq", oauth.RequestURINotSupported, nil},
 		{"an empty request is absent", base + "request=", "", nil},
 		{"response_mode fragment", base + "response_mode=fragment", oauth.InvalidRequest, func(r *Request) bool { return r.ResponseMode == ModeQuery }},
 		{"response_mode jwt", base + "response_mode=jwt", oauth.InvalidRequest, nil},
@@ -141,7 +141,7 @@ func TestParseProblems(t *testing.T) {
 		{"code_challenge_method unknown", base + "code_challenge=" + challenge + "&code_challenge_method=S512", oauth.InvalidRequest, nil},
 		{"code_challenge_method s256 in lower case", base + "code_challenge=" + challenge + "&code_challenge_method=s256", oauth.InvalidRequest, nil},
 		{"code_challenge_method without a challenge", base + "code_challenge_method=S256", oauth.InvalidRequest, nil},
-		{"the first problem is reported", "response_type=token&client_id=web&request=x&prompt=bogus", RequestNotSupported, nil},
+		{"the first problem is reported", "response_type=token&client_id=web&request=x&prompt=bogus", oauth.RequestNotSupported, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

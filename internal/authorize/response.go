@@ -30,7 +30,7 @@ type Response struct {
 func (req *Request) ErrorResponse(issuer string, err *oauth.Error) *Response {
 	p := url.Values{"error": {err.Code}}
 	if err.Description != "" {
-		p.Set("error_description", descriptionText(err.Description))
+		p.Set("error_description", oauth.DescriptionText(err.Description))
 	}
 	return req.response(issuer, p)
 }
@@ -180,27 +180,4 @@ func scheme(uri string) string {
 
 func unsafeScheme(s string) bool {
 	return s == "javascript" || s == "data" || s == "vbscript" || s == "file" || s == "blob"
-}
-
-// descriptionText keeps error_description within the characters RFC 6749
-// §4.1.2.1 allows (%x20-21 / %x23-5B / %x5D-7E), as internal/oauth does
-// for the token endpoint: quotes become ', a backslash /, a section sign
-// "section", anything else outside ASCII ?.
-func descriptionText(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b.WriteByte('\'')
-		case r == '\\':
-			b.WriteByte('/')
-		case r == '§':
-			b.WriteString("section ")
-		case r >= 0x20 && r <= 0x7e:
-			b.WriteRune(r)
-		default:
-			b.WriteByte('?')
-		}
-	}
-	return b.String()
 }

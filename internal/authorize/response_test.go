@@ -77,7 +77,7 @@ var (
 func TestFormPost(t *testing.T) {
 	t.Parallel()
 	req := &Request{RedirectURI: "https://app.example.com/cb?x=1&y=2", State: `"><script>alert(1)</script>`, ResponseMode: ModeFormPost}
-	r := req.ErrorResponse(issuer, oauth.Errorf(AccessDenied, "the user denied the request"))
+	r := req.ErrorResponse(issuer, oauth.Errorf(oauth.AccessDenied, "the user denied the request"))
 	page, err := r.FormPost()
 	if err != nil {
 		t.Fatal(err)

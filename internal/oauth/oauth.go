@@ -27,6 +27,18 @@ const (
 	TemporarilyUnavailable = "temporarily_unavailable"
 )
 
+// Error codes of the authorization endpoint (RFC 6749 §4.1.2.1, OpenID
+// Connect Core 1.0 §3.1.2.6) beyond those the token endpoint shares.
+const (
+	UnsupportedResponseType = "unsupported_response_type"
+	AccessDenied            = "access_denied"
+	LoginRequired           = "login_required"
+	ConsentRequired         = "consent_required"
+	InteractionRequired     = "interaction_required"
+	RequestNotSupported     = "request_not_supported"
+	RequestURINotSupported  = "request_uri_not_supported"
+)
+
 // Grant types and client assertion types.
 const (
 	GrantClientCredentials = "client_credentials"
@@ -104,13 +116,15 @@ func WriteError(w http.ResponseWriter, err error) {
 	if status == 0 {
 		status = http.StatusBadRequest
 	}
-	writeJSON(w, status, errorBody{e.Code, descriptionText(e.Description)})
+	writeJSON(w, status, errorBody{e.Code, DescriptionText(e.Description)})
 }
 
-// descriptionText keeps error_description within the characters RFC 6749
-// §5.2 allows (%x20-21 / %x23-5B / %x5D-7E): quotes become ', a backslash
-// /, a section sign "section", anything else outside ASCII ?.
-func descriptionText(s string) string {
+// DescriptionText keeps error_description within the characters RFC 6749
+// §5.2 and §4.1.2.1 allow (%x20-21 / %x23-5B / %x5D-7E): quotes become ', a
+// backslash /, a section sign "section", anything else outside ASCII ?. The
+// token endpoint's JSON and the authorization endpoint's redirect both use
+// it.
+func DescriptionText(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		switch {
