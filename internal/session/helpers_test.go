@@ -4,42 +4,23 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/signetid/signet/internal/session"
+	"github.com/signetid/signet/internal/testsupport"
+	"github.com/signetid/signet/internal/testsupport/stores"
 	"github.com/signetid/signet/storage"
-	"github.com/signetid/signet/storage/memory"
-	"github.com/signetid/signet/storage/postgres"
-	"github.com/signetid/signet/storage/postgres/postgrestest"
-	"github.com/signetid/signet/storage/sqlite"
 )
 
 // start is when every test's clock starts.
 var start = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 
 // clock is a fake clock that moves only when told.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type clock = testsupport.Clock
 
-func newClock() *clock { return &clock{t: start} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clock { return testsupport.NewClock(start) }
 
 // counting is a session.Store that counts UpdateSession calls.
 type counting struct {
@@ -52,43 +33,14 @@ func (c *counting) UpdateSession(ctx context.Context, id string, now time.Time, 
 	return c.Store.UpdateSession(ctx, id, now, update)
 }
 
-// backend opens an empty store of one kind.
-type backend struct {
-	name string
-	open func(t *testing.T, clk *clock) storage.Store
-}
-
-var backends = []backend{
-	{"memory", func(t *testing.T, clk *clock) storage.Store {
-		return memory.New(memory.Options{Now: clk.Now})
-	}},
-	{"sqlite", func(t *testing.T, clk *clock) storage.Store {
-		s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "signet.db"), sqlite.Options{Now: clk.Now})
-		if err != nil {
-			t.Fatalf("sqlite.Open: %v", err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}},
-	{"postgres", func(t *testing.T, clk *clock) storage.Store {
-		dsn := postgrestest.New(t, "signet_session_test_").DSN
-		s, err := postgres.Open(t.Context(), dsn, postgres.Options{Now: clk.Now, MaxConns: 4})
-		if err != nil {
-			t.Fatalf("postgres.Open: %v", err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}},
-}
-
 // eachBackend runs f on a fresh store of each backend, in parallel.
 func eachBackend(t *testing.T, f func(t *testing.T, clk *clock, store storage.Store)) {
 	t.Helper()
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range stores.All {
+		t.Run(b.Name, func(t *testing.T) {
 			t.Parallel()
 			clk := newClock()
-			f(t, clk, b.open(t, clk))
+			f(t, clk, b.OpenOne(t, clk.Now))
 		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/signetid/signet/internal/session"
 	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/memory"
 )
 
 func TestStartAndCurrent(t *testing.T) {
@@ -327,4 +328,4 @@ func TestAddClient(t *testing.T) {
 	})
 }
 
-func memoryStore(clk *clock) storage.Store { return backends[0].open(nil, clk) }
+func memoryStore(clk *clock) storage.Store { return memory.New(memory.Options{Now: clk.Now}) }

@@ -2,73 +2,29 @@ package tokens
 
 import (
 	"errors"
-	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/signetid/signet/internal/pkce"
+	"github.com/signetid/signet/internal/testsupport"
+	"github.com/signetid/signet/internal/testsupport/stores"
 	"github.com/signetid/signet/storage"
 	"github.com/signetid/signet/storage/memory"
-	"github.com/signetid/signet/storage/postgres"
-	"github.com/signetid/signet/storage/postgres/postgrestest"
-	"github.com/signetid/signet/storage/sqlite"
 )
 
 // clock is a fake clock shared by the service and its store.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-var backends = []struct {
-	name string
-	open func(t *testing.T, clk *clock) storage.PersistedGrants
-}{
-	{"memory", func(t *testing.T, clk *clock) storage.PersistedGrants {
-		return memory.New(memory.Options{Now: clk.Now})
-	}},
-	{"sqlite", func(t *testing.T, clk *clock) storage.PersistedGrants {
-		s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "signet.db"), sqlite.Options{Now: clk.Now})
-		if err != nil {
-			t.Fatalf("sqlite.Open: %v", err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}},
-	{"postgres", func(t *testing.T, clk *clock) storage.PersistedGrants {
-		dsn := postgrestest.New(t, "signet_tokens_test_").DSN
-		s, err := postgres.Open(t.Context(), dsn, postgres.Options{Now: clk.Now, MaxConns: 4})
-		if err != nil {
-			t.Fatalf("postgres.Open: %v", err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}},
-}
+type clock = testsupport.Clock
 
 // forEachBackend runs test on a fresh store of each backend, with a
 // service on a fake clock.
 func forEachBackend(t *testing.T, test func(t *testing.T, svc *Service, st storage.PersistedGrants, clk *clock)) {
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range stores.All {
+		t.Run(b.Name, func(t *testing.T) {
 			t.Parallel()
-			clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
-			st := b.open(t, clk)
+			clk := testsupport.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+			var st storage.PersistedGrants = b.OpenOne(t, clk.Now)
 			test(t, &Service{Grants: st, Now: clk.Now}, st, clk)
 		})
 	}
@@ -532,7 +488,7 @@ func TestIssueRefreshPolicyRefused(t *testing.T) {
 // offline access on the memory store: issue a code, redeem it, issue a
 // refresh token, rotate it once.
 func BenchmarkCodeAndRefresh(b *testing.B) {
-	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clk := testsupport.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	svc := &Service{Grants: memory.New(memory.Options{Now: clk.Now}), Now: clk.Now}
 	ctx := b.Context()
 	a := authorization(clk)
@@ -560,7 +516,7 @@ func BenchmarkCodeAndRefresh(b *testing.B) {
 // second, a refresh is refused as expired, not failed as a storage error.
 func TestRefreshLastSecond(t *testing.T) {
 	t.Parallel()
-	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 500_000_000, time.UTC)}
+	clk := testsupport.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 500_000_000, time.UTC))
 	svc := &Service{Grants: memory.New(memory.Options{Now: clk.Now}), Now: clk.Now}
 	rt, err := svc.IssueRefresh(t.Context(), authorization(clk), "", RefreshPolicy{AbsoluteLifetime: time.Hour})
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,63 +12,27 @@ import (
 	"time"
 
 	"github.com/signetid/signet/internal/testsupport"
+	"github.com/signetid/signet/internal/testsupport/stores"
 	"github.com/signetid/signet/storage"
 	"github.com/signetid/signet/storage/memory"
-	"github.com/signetid/signet/storage/postgres"
-	"github.com/signetid/signet/storage/postgres/postgrestest"
-	"github.com/signetid/signet/storage/sqlite"
 )
 
 var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// backends open n stores that share one database, as n instances do.
-var backends = []struct {
-	name string
-	open func(t *testing.T, n int) []Users
-}{
-	{"memory", func(t *testing.T, n int) []Users {
-		s := memory.New(memory.Options{})
-		out := make([]Users, n)
-		for i := range out {
-			out[i] = s
-		}
-		return out
-	}},
-	{"sqlite", func(t *testing.T, n int) []Users {
-		path := filepath.Join(t.TempDir(), "signet.db")
-		out := make([]Users, n)
-		for i := range out {
-			s, err := sqlite.Open(t.Context(), path, sqlite.Options{})
-			if err != nil {
-				t.Fatalf("sqlite.Open: %v", err)
-			}
-			t.Cleanup(func() { s.Close() })
-			out[i] = s
-		}
-		return out
-	}},
-	{"postgres", func(t *testing.T, n int) []Users {
-		dsn := postgrestest.New(t, "signet_users_test_").DSN
-		out := make([]Users, n)
-		for i := range out {
-			s, err := postgres.Open(t.Context(), dsn, postgres.Options{MaxConns: 4})
-			if err != nil {
-				t.Fatalf("postgres.Open: %v", err)
-			}
-			t.Cleanup(func() { s.Close() })
-			out[i] = s
-		}
-		return out
-	}},
-}
-
-// forEachBackend runs test on each backend, in parallel.
+// forEachBackend runs test on each backend, in parallel; open(n) opens n
+// stores that share one database, as n instances do.
 func forEachBackend(t *testing.T, test func(t *testing.T, open func(n int) []Users)) {
 	t.Parallel()
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range stores.All {
+		t.Run(b.Name, func(t *testing.T) {
 			t.Parallel()
-			test(t, func(n int) []Users { return b.open(t, n) })
+			test(t, func(n int) []Users {
+				var out []Users
+				for _, s := range b.Open(t, nil, n) {
+					out = append(out, s)
+				}
+				return out
+			})
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/signetid/signet/internal/signing/managed"
+	"github.com/signetid/signet/internal/testsupport/stores"
 )
 
 // TestInstances runs several managers (instances) on one store, syncing at
@@ -16,15 +17,15 @@ func TestInstances(t *testing.T) {
 	t.Parallel()
 	const n = 8
 	algs := []string{"ES256", "RS256"}
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
+	for _, b := range stores.All {
+		t.Run(b.Name, func(t *testing.T) {
 			t.Parallel()
 			clk := newClock()
-			stores := b.open(t, clk, n)
+			handles := b.Open(t, clk.Now, n)
 			kek := newKEK(t)
 			managers := make([]*managed.Manager, n)
 			for i := range managers {
-				managers[i] = newManager(t, stores[i], options(t, clk, kek, algs...))
+				managers[i] = newManager(t, handles[i], options(t, clk, kek, algs...))
 			}
 			// same: every instance must return the same keys; true on an
 			// empty store (Sync waits for the first keys) and on a second
@@ -62,7 +63,7 @@ func TestInstances(t *testing.T) {
 			}
 			want := func(what string, perAlg int) {
 				t.Helper()
-				got := count(t, stores[0])
+				got := count(t, handles[0])
 				for _, alg := range algs {
 					if got[alg] != perAlg {
 						t.Errorf("%s: %d %s keys stored, want %d", what, got[alg], alg, perAlg)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/internal/signing/managed"
+	"github.com/signetid/signet/internal/testsupport/stores"
 	"github.com/signetid/signet/storage"
 )
 
@@ -417,19 +418,19 @@ func (s *pushStore) WatchSigningKeys(ctx context.Context) (<-chan struct{}, erro
 // closed channel leaves it syncing every interval.
 func TestRunWakesOnPush(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends {
-		if b.name == "sqlite" {
+	for _, b := range stores.All {
+		if b.Name == "sqlite" {
 			continue // the same as memory here
 		}
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			t.Parallel()
 			clk := newClock()
 			kek := newKEK(t)
-			stores := b.open(t, clk, 2)
+			handles := b.Open(t, clk.Now, 2)
 			ch := make(chan struct{}, 1)
-			store := &pushStore{Store: stores[0], subscribed: make(chan struct{}),
+			store := &pushStore{Store: handles[0], subscribed: make(chan struct{}),
 				watch: func(context.Context) (<-chan struct{}, error) { return ch, nil }}
-			pg, native := stores[0].(storage.SigningKeyWatcher)
+			pg, native := handles[0].(storage.SigningKeyWatcher)
 			if native {
 				store.watch = pg.WatchSigningKeys
 			}
@@ -448,7 +449,7 @@ func TestRunWakesOnPush(t *testing.T) {
 				t.Fatal("Run did not ask the store to watch its signing keys")
 			}
 
-			other := newManager(t, stores[1], options(t, clk, kek, "ES256"))
+			other := newManager(t, handles[1], options(t, clk, kek, "ES256"))
 			clk.Advance(time.Hour)
 			now, err := other.Rotate(t.Context(), "ES256", true)
 			if err != nil {
@@ -459,7 +460,7 @@ func TestRunWakesOnPush(t *testing.T) {
 			}
 			start := time.Now()
 			waitFor(t, func() bool { return ring.Signer().ID == now.ID }, "the ring to sign with the key rotated elsewhere")
-			t.Logf("%s: rotated elsewhere to signing here in %v (interval 1h)", b.name, time.Since(start).Round(time.Millisecond))
+			t.Logf("%s: rotated elsewhere to signing here in %v (interval 1h)", b.Name, time.Since(start).Round(time.Millisecond))
 			if !native {
 				close(ch) // the store closed: Run goes on, syncing every interval
 				time.Sleep(50 * time.Millisecond)
@@ -496,19 +497,19 @@ func (s *countingStore) SigningKeysVersion(ctx context.Context) (int64, error) {
 // changes; and a request (SIGHUP) syncs at once, even with no poll due.
 func TestRunPollsVersion(t *testing.T) {
 	t.Parallel()
-	for _, b := range backends {
-		if b.name == "postgres" {
+	for _, b := range stores.All {
+		if b.Name == "postgres" {
 			continue // it pushes; the poll is the same code
 		}
-		t.Run(b.name, func(t *testing.T) {
+		t.Run(b.Name, func(t *testing.T) {
 			t.Parallel()
 			clk := newClock()
 			kek := newKEK(t)
-			stores := b.open(t, clk, 2)
-			if _, ok := stores[0].(storage.SigningKeyWatcher); ok {
+			handles := b.Open(t, clk.Now, 2)
+			if _, ok := handles[0].(storage.SigningKeyWatcher); ok {
 				t.Fatal("the store pushes changes: this test is for those that do not")
 			}
-			store := &countingStore{Store: stores[0]}
+			store := &countingStore{Store: handles[0]}
 			m := newManager(t, store, options(t, clk, kek, "ES256"))
 			ring := syncedRing(t, m, clk)
 			apply := func(keys []*signing.Key) error { return ring.Replace(keys, nil, m.Algorithms()) }
@@ -523,7 +524,7 @@ func TestRunPollsVersion(t *testing.T) {
 				}()
 				return func() { cancel(); <-done }
 			}
-			other := newManager(t, stores[1], options(t, clk, kek, "ES256"))
+			other := newManager(t, handles[1], options(t, clk, kek, "ES256"))
 
 			// A request syncs at once, with no poll due, and says how it
 			// went.
