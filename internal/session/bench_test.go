@@ -9,13 +9,8 @@ import (
 // BenchmarkCurrent is the cost a page pays to find its session in the
 // memory store: the cookie read, the hash, the read, no slide.
 func BenchmarkCurrent(b *testing.B) {
-	clk := newClock()
-	m, err := session.New(memoryStore(clk), session.Options{Now: clk.Now})
-	if err != nil {
-		b.Fatal(err)
-	}
-	br := newBrowser()
-	signIn(b, m, br, "alice")
+	m, _ := memoryManager(b, session.Options{})
+	br, _ := signedIn(b, m, "alice")
 	r := br.request()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -27,13 +22,8 @@ func BenchmarkCurrent(b *testing.B) {
 
 // BenchmarkCheckToken is the cost of checking a form's token.
 func BenchmarkCheckToken(b *testing.B) {
-	clk := newClock()
-	m, err := session.New(memoryStore(clk), session.Options{Now: clk.Now})
-	if err != nil {
-		b.Fatal(err)
-	}
-	br := newBrowser()
-	s := signIn(b, m, br, "alice")
+	m, _ := memoryManager(b, session.Options{})
+	_, s := signedIn(b, m, "alice")
 	token := s.Token("consent")
 	b.ReportAllocs()
 	for b.Loop() {

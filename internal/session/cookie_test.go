@@ -37,8 +37,7 @@ func TestCookieAttributes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			clk := newClock()
-			m := newManager(t, memoryStore(clk), clk, session.Options{Issuer: tt.issuer, SameSite: tt.sameSite})
+			m, _ := memoryManager(t, session.Options{Issuer: tt.issuer, SameSite: tt.sameSite})
 			rec := httptest.NewRecorder()
 			_, err := m.Start(t.Context(), rec, "alice", start, []string{"pwd"}, "")
 			if tt.wantErrSub != "" {
@@ -129,10 +128,8 @@ func TestCheckSameSite(t *testing.T) {
 // exactly one canonical handle has no session, and no error.
 func TestCookieGarbage(t *testing.T) {
 	t.Parallel()
-	clk := newClock()
-	m := newManager(t, memoryStore(clk), clk, session.Options{})
-	b := newBrowser()
-	signIn(t, m, b, "alice")
+	m, _ := memoryManager(t, session.Options{})
+	b, _ := signedIn(t, m, "alice")
 	good := b.cookies[session.CookieName].Value
 	raw, _ := base64.RawURLEncoding.DecodeString(good)
 	name := session.CookieName + "="

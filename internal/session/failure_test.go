@@ -1,17 +1,16 @@
 package session_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/signetid/signet/internal/session"
+	"github.com/signetid/signet/internal/testsupport"
 	"github.com/signetid/signet/storage"
 )
 
@@ -37,32 +36,13 @@ func (f *failing) UpdateSession(ctx context.Context, id string, now time.Time, u
 	return f.Store.UpdateSession(ctx, id, now, update)
 }
 
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestStoreFailures(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
 	store := &failing{Store: memoryStore(clk)}
-	var logs syncBuffer
+	var logs testsupport.LogBuffer
 	m := newManager(t, store, clk, session.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	b := newBrowser()
-	signIn(t, m, b, "alice")
+	b, _ := signedIn(t, m, "alice")
 	handle := b.cookies[session.CookieName].Value
 
 	// A store that cannot answer is an error, not "signed out" (which

@@ -45,7 +45,7 @@ func eachBackend(t *testing.T, f func(t *testing.T, clk *clock, store storage.St
 	}
 }
 
-func newManager(t *testing.T, store session.Store, clk *clock, opts session.Options) *session.Manager {
+func newManager(t testing.TB, store session.Store, clk *clock, opts session.Options) *session.Manager {
 	t.Helper()
 	opts.Now = clk.Now
 	m, err := session.New(store, opts)
@@ -53,6 +53,14 @@ func newManager(t *testing.T, store session.Store, clk *clock, opts session.Opti
 		t.Fatalf("New: %v", err)
 	}
 	return m
+}
+
+// memoryManager is a Manager with opts on a fresh memory store and a new
+// clock.
+func memoryManager(t testing.TB, opts session.Options) (*session.Manager, *clock) {
+	t.Helper()
+	clk := newClock()
+	return newManager(t, memoryStore(clk), clk, opts), clk
 }
 
 // browser keeps the cookies that responses set, as a browser does for one
@@ -95,6 +103,14 @@ func signIn(t testing.TB, m *session.Manager, b *browser, subject string) *sessi
 	}
 	b.keep(t, rec)
 	return s
+}
+
+// signedIn is a new browser in which subject has signed in, and its
+// session.
+func signedIn(t testing.TB, m *session.Manager, subject string) (*browser, *session.Session) {
+	t.Helper()
+	b := newBrowser()
+	return b, signIn(t, m, b, subject)
 }
 
 // current is m.Current for b's request, failing t on an error.

@@ -102,8 +102,7 @@ func TestIdleExpiry(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, clk *clock, store storage.Store) {
 		m := newManager(t, store, clk, session.Options{})
-		b := newBrowser()
-		signIn(t, m, b, "alice")
+		b, _ := signedIn(t, m, "alice")
 		clk.Advance(session.DefaultIdleLifetime - time.Millisecond)
 		// Unused for just under the idle lifetime: the store still has it
 		// (looked at without Current, which would slide it).
@@ -131,8 +130,7 @@ func TestSliding(t *testing.T) {
 		const idle, absolute = 4 * time.Hour, 24 * time.Hour
 		cs := &counting{Store: store}
 		m := newManager(t, cs, clk, session.Options{IdleLifetime: idle, AbsoluteLifetime: absolute})
-		b := newBrowser()
-		signIn(t, m, b, "alice")
+		b, _ := signedIn(t, m, "alice")
 
 		// Within the first quarter: no write, the expiry stays.
 		for range 10 {
@@ -204,8 +202,7 @@ func TestEnd(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, clk *clock, store storage.Store) {
 		m := newManager(t, store, clk, session.Options{})
-		b := newBrowser()
-		s := signIn(t, m, b, "alice")
+		b, s := signedIn(t, m, "alice")
 		if err := m.AddClient(t.Context(), s, "web"); err != nil {
 			t.Fatalf("AddClient: %v", err)
 		}
@@ -253,10 +250,8 @@ func TestEnd(t *testing.T) {
 // response sends only the new cookie.
 func TestEndThenStart(t *testing.T) {
 	t.Parallel()
-	clk := newClock()
-	m := newManager(t, memoryStore(clk), clk, session.Options{})
-	b := newBrowser()
-	signIn(t, m, b, "alice")
+	m, _ := memoryManager(t, session.Options{})
+	b, _ := signedIn(t, m, "alice")
 	rec := httptest.NewRecorder()
 	rec.Header().Add("Set-Cookie", "other=1")
 	if _, err := m.End(t.Context(), rec, b.request()); err != nil {
@@ -306,8 +301,7 @@ func TestAddClient(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, clk *clock, store storage.Store) {
 		m := newManager(t, store, clk, session.Options{})
-		b := newBrowser()
-		s := signIn(t, m, b, "alice")
+		b, s := signedIn(t, m, "alice")
 		for _, c := range []string{"web", "spa", "web"} {
 			if err := m.AddClient(t.Context(), s, c); err != nil {
 				t.Fatalf("AddClient(%s): %v", c, err)

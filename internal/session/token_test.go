@@ -10,8 +10,7 @@ import (
 
 func TestSessionToken(t *testing.T) {
 	t.Parallel()
-	clk := newClock()
-	m := newManager(t, memoryStore(clk), clk, session.Options{})
+	m, _ := memoryManager(t, session.Options{})
 	alice, mallory := newBrowser(), newBrowser()
 	signIn(t, m, alice, "alice")
 	signIn(t, m, mallory, "mallory")
@@ -57,8 +56,7 @@ func TestSessionToken(t *testing.T) {
 
 func TestFormToken(t *testing.T) {
 	t.Parallel()
-	clk := newClock()
-	m := newManager(t, memoryStore(clk), clk, session.Options{Issuer: issuer("http://localhost:5000"), SameSite: http.SameSiteLaxMode})
+	m, _ := memoryManager(t, session.Options{Issuer: issuer("http://localhost:5000"), SameSite: http.SameSiteLaxMode})
 	alice, mallory := newBrowser(), newBrowser()
 
 	// The login page, shown to a browser without cookies.
