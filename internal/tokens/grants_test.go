@@ -209,15 +209,7 @@ func TestCodeRefused(t *testing.T) {
 		grantErrorOf(t, err, "unknown or has expired")
 
 		// A refresh token sent as a code is not found, and not consumed.
-		code, _ := svc.IssueCode(ctx, authorization(clk), 0)
-		red, err := svc.RedeemCode(ctx, redemption(code))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rt, err := svc.IssueRefresh(ctx, red.Authorization, red.FamilyID, RefreshPolicy{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		rt, _ := newRefresh(t, svc, clk, RefreshPolicy{})
 		_, err = svc.RedeemCode(ctx, redemption(rt))
 		grantErrorOf(t, err, "unknown or has expired")
 		if _, err := svc.Refresh(ctx, RefreshRequest{Handle: rt, ClientID: "web"}); err != nil {
@@ -227,7 +219,7 @@ func TestCodeRefused(t *testing.T) {
 }
 
 // newRefresh redeems a new code and issues a refresh token under policy.
-func newRefresh(t *testing.T, svc *Service, clk *clock, p RefreshPolicy) (string, RedeemedCode) {
+func newRefresh(t testing.TB, svc *Service, clk *clock, p RefreshPolicy) (string, RedeemedCode) {
 	t.Helper()
 	code, err := svc.IssueCode(t.Context(), authorization(clk), 0)
 	if err != nil {
@@ -490,23 +482,10 @@ func TestIssueRefreshPolicyRefused(t *testing.T) {
 func BenchmarkCodeAndRefresh(b *testing.B) {
 	clk := testsupport.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	svc := &Service{Grants: memory.New(memory.Options{Now: clk.Now}), Now: clk.Now}
-	ctx := b.Context()
-	a := authorization(clk)
 	b.ReportAllocs()
 	for b.Loop() {
-		code, err := svc.IssueCode(ctx, a, 0)
-		if err != nil {
-			b.Fatal(err)
-		}
-		red, err := svc.RedeemCode(ctx, redemption(code))
-		if err != nil {
-			b.Fatal(err)
-		}
-		rt, err := svc.IssueRefresh(ctx, red.Authorization, red.FamilyID, RefreshPolicy{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := svc.Refresh(ctx, RefreshRequest{Handle: rt, ClientID: "web"}); err != nil {
+		rt, _ := newRefresh(b, svc, clk, RefreshPolicy{})
+		if _, err := svc.Refresh(b.Context(), RefreshRequest{Handle: rt, ClientID: "web"}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -125,29 +125,13 @@ func (s *Service) IDToken(req IDTokenRequest) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("encode the user's claims: %w", err)
 		}
-		payload = withUserClaims{claims, b}
+		payload = withExtra[IDTokenClaims]{claims, b}
 	}
 	tok, _, err := s.Signer.SignWith(alg, "JWT", payload)
 	if err != nil {
 		return "", fmt.Errorf("sign the ID token: %w", err)
 	}
 	return tok, nil
-}
-
-// withUserClaims is an ID token's claims followed by the user's (a JSON
-// object without the reserved names).
-type withUserClaims struct {
-	IDTokenClaims
-	extra []byte
-}
-
-func (w withUserClaims) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal(w.IDTokenClaims)
-	if err != nil || len(w.extra) <= 2 {
-		return b, err
-	}
-	b = append(b[:len(b)-1], ',')
-	return append(b, w.extra[1:]...), nil
 }
 
 // HalfHash is at_hash (or c_hash) of value for a token signed with alg:

@@ -161,7 +161,7 @@ func (s *Service) AccessToken(req AccessTokenRequest) (AccessToken, error) {
 	}
 	var payload any = claims
 	if len(c.Claims) > 0 {
-		payload = withClientClaims{claims, c.Claims}
+		payload = withExtra[AccessTokenClaims]{claims, c.Claims}
 	}
 	tok, _, err := s.Signer.SignWith(s.AccessTokenAlg, typ, payload)
 	if err != nil {
@@ -170,16 +170,16 @@ func (s *Service) AccessToken(req AccessTokenRequest) (AccessToken, error) {
 	return AccessToken{JWT: tok, Lifetime: lifetime, Scope: claims.Scope}, nil
 }
 
-// withClientClaims is an access token's claims followed by the client's
-// own (a JSON object encoded once, whose names the configuration checked
-// against the token's).
-type withClientClaims struct {
-	AccessTokenClaims
-	extra []byte
+// withExtra is a token's claims followed by more members: extra is a JSON
+// object encoded once, the client's claims in an access token or the
+// user's in an ID token, whose names were checked against the token's.
+type withExtra[T any] struct {
+	claims T
+	extra  []byte
 }
 
-func (w withClientClaims) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal(w.AccessTokenClaims)
+func (w withExtra[T]) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(w.claims)
 	if err != nil || len(w.extra) <= 2 {
 		return b, err
 	}
