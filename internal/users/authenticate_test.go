@@ -60,6 +60,15 @@ func newFixture(t *testing.T, store Users, opts Options) *fixture {
 	return f
 }
 
+// aliceFixture is a fixture with the default options whose store has one
+// user, u1: alice, whose password is "right".
+func aliceFixture(t *testing.T, s Users) *fixture {
+	t.Helper()
+	f := newFixture(t, s, Options{})
+	addUser(t, s, "u1", "alice", "right")
+	return f
+}
+
 // addUser stores a user with password, hashed with weak parameters (fast,
 // and in need of a rehash) unless hash says otherwise.
 func addUser(t *testing.T, s Users, id, username, password string, edit ...func(*storage.User)) {
@@ -150,8 +159,7 @@ func TestAuthenticateSameFailure(t *testing.T) {
 func TestLockout(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, open func(int) []Users) {
 		s := open(1)[0]
-		f := newFixture(t, s, Options{})
-		addUser(t, s, "u1", "alice", "right")
+		f := aliceFixture(t, s)
 		now := t0
 		for i := range 4 {
 			if err := f.try(t, "alice", "wrong", now, 1); err != ErrInvalidCredentials {
@@ -214,8 +222,7 @@ func TestLockout(t *testing.T) {
 func TestFailureWindow(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, open func(int) []Users) {
 		s := open(1)[0]
-		f := newFixture(t, s, Options{})
-		addUser(t, s, "u1", "alice", "right")
+		f := aliceFixture(t, s)
 		for _, at := range []time.Time{t0, t0.Add(time.Minute), t0.Add(2 * time.Minute), t0.Add(14 * time.Minute),
 			t0.Add(15 * time.Minute), t0.Add(16 * time.Minute), t0.Add(20 * time.Minute), t0.Add(29 * time.Minute)} {
 			if err := f.try(t, "alice", "wrong", at, 1); err != ErrInvalidCredentials {
@@ -243,8 +250,7 @@ func TestFailureWindow(t *testing.T) {
 func TestRehash(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, open func(int) []Users) {
 		s := open(1)[0]
-		f := newFixture(t, s, Options{})
-		addUser(t, s, "u1", "alice", "right")
+		f := aliceFixture(t, s)
 		weakHash := getUser(t, s, "u1").PasswordHash
 		f.try(t, "alice", "wrong", t0, 1)
 		if u := getUser(t, s, "u1"); u.PasswordHash != weakHash {
