@@ -19,6 +19,16 @@ func get(query string) *http.Request {
 	return httptest.NewRequest(http.MethodGet, "https://id.example.com/connect/authorize?"+query, nil)
 }
 
+// parseGet is Parse of a GET with query, failing t on an error.
+func parseGet(t *testing.T, query string) *Request {
+	t.Helper()
+	req, err := Parse(get(query))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
 func post(form string) *http.Request {
 	r := httptest.NewRequest(http.MethodPost, "https://id.example.com/connect/authorize", strings.NewReader(form))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -146,10 +156,7 @@ func TestParseProblems(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			req, err := Parse(get(tc.query))
-			if err != nil {
-				t.Fatal(err)
-			}
+			req := parseGet(t, tc.query)
 			switch {
 			case tc.want == "" && req.Problem != nil:
 				t.Errorf("Problem %v, want none", req.Problem)

@@ -162,12 +162,9 @@ func TestValidate(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			req, err := Parse(get(tc.query))
-			if err != nil {
-				t.Fatal(err)
-			}
+			req := parseGet(t, tc.query)
 			sent := req.RedirectURI
-			err = v.Validate(t.Context(), issuer, req)
+			err := v.Validate(t.Context(), issuer, req)
 			if got := outcome(err); got != tc.want {
 				t.Fatalf("Validate: %s (%v), want %s", got, err, tc.want)
 			}
@@ -209,10 +206,7 @@ func TestValidate(t *testing.T) {
 // OpenID Connect request.
 func TestValidateScopes(t *testing.T) {
 	t.Parallel()
-	req, err := Parse(get("response_type=code&client_id=legacy&scope=profile+openid++profile"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	req := parseGet(t, "response_type=code&client_id=legacy&scope=profile+openid++profile")
 	if err := validator().Validate(t.Context(), issuer, req); err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +216,7 @@ func TestValidateScopes(t *testing.T) {
 
 	// A scope the client is allowed but that no longer exists is refused.
 	v := &Validator{Clients: clients(), KnownScope: func(s string) bool { return s == "openid" }}
-	req, _ = Parse(get("response_type=code&client_id=legacy&scope=openid+profile"))
+	req = parseGet(t, "response_type=code&client_id=legacy&scope=openid+profile")
 	if got := outcome(v.Validate(t.Context(), issuer, req)); got != "redirect invalid_scope" {
 		t.Errorf("an unknown scope: %s", got)
 	}
@@ -249,7 +243,7 @@ func TestValidateFormPostError(t *testing.T) {
 func TestValidateStoreFails(t *testing.T) {
 	t.Parallel()
 	v := &Validator{Clients: failingClients{}}
-	req, _ := Parse(get("response_type=code&client_id=web&redirect_uri=https%3A%2F%2Fapp.example.com%2Fsignin-oidc"))
+	req := parseGet(t, "response_type=code&client_id=web&redirect_uri=https%3A%2F%2Fapp.example.com%2Fsignin-oidc")
 	err := v.Validate(t.Context(), issuer, req)
 	var pe *PageError
 	if !errors.As(err, &pe) || pe.Err.Code != oauth.ServerError || pe.Err.Status != 500 || !errors.Is(err, errStore) {
