@@ -182,19 +182,16 @@ func parse(raw string) (*Request, error) {
 			req.repeated = append(req.repeated, name)
 		}
 	}
-	req.ResponseType = get("response_type")
-	req.ClientID = get("client_id")
-	req.RedirectURI = get("redirect_uri")
-	req.Scope = get("scope")
-	req.State = get("state")
-	req.Nonce = get("nonce")
-	req.CodeChallenge = get("code_challenge")
-	req.CodeChallengeMethod = get("code_challenge_method")
-	req.LoginHint = get("login_hint")
-	req.IDTokenHint = get("id_token_hint")
-	req.UILocales = get("ui_locales")
-	req.ClaimsLocales = get("claims_locales")
-	req.ACRValues = get("acr_values")
+	// The parameters kept as they are sent; the others are checked below.
+	for name, field := range map[string]*string{
+		"response_type": &req.ResponseType, "client_id": &req.ClientID, "redirect_uri": &req.RedirectURI,
+		"scope": &req.Scope, "state": &req.State, "nonce": &req.Nonce,
+		"code_challenge": &req.CodeChallenge, "code_challenge_method": &req.CodeChallengeMethod,
+		"login_hint": &req.LoginHint, "id_token_hint": &req.IDTokenHint, "ui_locales": &req.UILocales,
+		"claims_locales": &req.ClaimsLocales, "acr_values": &req.ACRValues,
+	} {
+		*field = get(name)
+	}
 	switch d := get("display"); d {
 	case "page", "popup", "touch", "wap":
 		req.Display = d
