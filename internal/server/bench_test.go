@@ -71,32 +71,25 @@ func etagOf(b *testing.B, h http.Handler, target string) string {
 
 // BenchmarkDiscovery is GET /.well-known/openid-configuration: the
 // document for the request's issuer, encoded once and cached.
-func BenchmarkDiscovery(b *testing.B) {
-	b.Run("200", func(b *testing.B) {
-		benchGet(b, benchServer(b, nil), discovery.Path, http.StatusOK)
-	})
-	b.Run("304", func(b *testing.B) {
-		srv := benchServer(b, nil)
-		benchGet(b, srv, discovery.Path, http.StatusNotModified, "If-None-Match", etagOf(b, srv, discovery.Path))
-	})
-	b.Run("200-logged", func(b *testing.B) {
-		benchGet(b, benchServer(b, infoLogger()), discovery.Path, http.StatusOK)
-	})
-}
+func BenchmarkDiscovery(b *testing.B) { benchDocument(b, discovery.Path) }
 
 // BenchmarkJWKS is GET /.well-known/openid-configuration/jwks (one RSA key
 // with its certificate, one EC validation key), and the same with
 // If-None-Match as a caching API sends it (304, no body).
-func BenchmarkJWKS(b *testing.B) {
+func BenchmarkJWKS(b *testing.B) { benchDocument(b, discovery.PathJWKS) }
+
+// benchDocument is GET path three ways: 200; 304, with the If-None-Match
+// of its ETag; and 200 with the info log on.
+func benchDocument(b *testing.B, path string) {
 	b.Run("200", func(b *testing.B) {
-		benchGet(b, benchServer(b, nil), discovery.PathJWKS, http.StatusOK)
+		benchGet(b, benchServer(b, nil), path, http.StatusOK)
 	})
 	b.Run("304", func(b *testing.B) {
 		srv := benchServer(b, nil)
-		benchGet(b, srv, discovery.PathJWKS, http.StatusNotModified, "If-None-Match", etagOf(b, srv, discovery.PathJWKS))
+		benchGet(b, srv, path, http.StatusNotModified, "If-None-Match", etagOf(b, srv, path))
 	})
 	b.Run("200-logged", func(b *testing.B) {
-		benchGet(b, benchServer(b, infoLogger()), discovery.PathJWKS, http.StatusOK)
+		benchGet(b, benchServer(b, infoLogger()), path, http.StatusOK)
 	})
 }
 
