@@ -23,9 +23,7 @@ func claim(t *testing.T, s managed.Store, clk *clock, jti string) {
 // expired; until then it makes none.
 func TestFirstKeyClaimHolderDied(t *testing.T) {
 	t.Parallel()
-	clk := newClock()
-	store := memStore(clk)
-	m := newManager(t, store, options(t, clk, newKEK(t), "ES256"))
+	m, store, clk := es256Manager(t)
 	claim(t, store, clk, "next:ES256:none")
 
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
@@ -83,9 +81,7 @@ func TestFirstKeyClaimHolderDied(t *testing.T) {
 // once the claim has expired.
 func TestSuccessorClaimHolderDied(t *testing.T) {
 	t.Parallel()
-	clk := newClock()
-	store := memStore(clk)
-	m := newManager(t, store, options(t, clk, newKEK(t), "ES256"))
+	m, store, clk := es256Manager(t)
 	keys, err := m.Sync(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -118,9 +114,7 @@ func TestSuccessorClaimHolderDied(t *testing.T) {
 // does not depend on them, and the next Sync puts them right.
 func TestRepair(t *testing.T) {
 	t.Parallel()
-	clk := newClock()
-	store := memStore(clk)
-	m := newManager(t, store, options(t, clk, newKEK(t), "ES256"))
+	m, store, clk := es256Manager(t)
 	if _, err := m.Sync(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -58,6 +58,15 @@ func newManager(t *testing.T, store managed.Store, opts managed.Options) *manage
 
 func memStore(clk *clock) *memory.Store { return memory.New(memory.Options{Now: clk.Now}) }
 
+// es256Manager is a manager of ES256 with the default lifecycle and a new
+// KEK, on a fresh memory store and a new clock.
+func es256Manager(t *testing.T) (*managed.Manager, *memory.Store, *clock) {
+	t.Helper()
+	clk := newClock()
+	store := memStore(clk)
+	return newManager(t, store, options(t, clk, newKEK(t), "ES256")), store, clk
+}
+
 // rows lists the stored keys.
 func rows(t *testing.T, s managed.Store) []storage.SigningKey {
 	t.Helper()

@@ -44,9 +44,7 @@ func signer(t *testing.T, m *managed.Manager, clk *clock) string {
 
 func TestRotate(t *testing.T) {
 	t.Parallel()
-	clk := newClock()
-	store := memStore(clk)
-	m := newManager(t, store, options(t, clk, newKEK(t), "ES256"))
+	m, _, clk := es256Manager(t)
 	first := signer(t, m, clk)
 	clk.Advance(day)
 
@@ -100,8 +98,7 @@ func TestRetire(t *testing.T) {
 	t.Parallel()
 	t.Run("signer with an announced successor", func(t *testing.T) {
 		t.Parallel()
-		clk := newClock()
-		m := newManager(t, memStore(clk), options(t, clk, newKEK(t), "ES256"))
+		m, _, clk := es256Manager(t)
 		first := signer(t, m, clk)
 		clk.Advance(day)
 		ann, err := m.Rotate(t.Context(), "ES256", false)
@@ -121,9 +118,7 @@ func TestRetire(t *testing.T) {
 	})
 	t.Run("signer alone", func(t *testing.T) {
 		t.Parallel()
-		clk := newClock()
-		store := memStore(clk)
-		m := newManager(t, store, options(t, clk, newKEK(t), "ES256"))
+		m, store, clk := es256Manager(t)
 		first := signer(t, m, clk)
 		clk.Advance(time.Hour)
 		if err := m.Retire(t.Context(), first); err != nil {
@@ -154,9 +149,7 @@ func TestRetire(t *testing.T) {
 	})
 	t.Run("announced key", func(t *testing.T) {
 		t.Parallel()
-		clk := newClock()
-		store := memStore(clk)
-		m := newManager(t, store, options(t, clk, newKEK(t), "ES256"))
+		m, store, clk := es256Manager(t)
 		first := signer(t, m, clk)
 		clk.Advance(day)
 		ann, err := m.Rotate(t.Context(), "ES256", false)
@@ -177,9 +170,7 @@ func TestRetire(t *testing.T) {
 	})
 	t.Run("announced key about to sign", func(t *testing.T) {
 		t.Parallel()
-		clk := newClock()
-		store := memStore(clk)
-		m := newManager(t, store, options(t, clk, newKEK(t), "ES256"))
+		m, store, clk := es256Manager(t)
 		signer(t, m, clk)
 		clk.Advance(day)
 		ann, err := m.Rotate(t.Context(), "ES256", false)
@@ -196,8 +187,7 @@ func TestRetire(t *testing.T) {
 	})
 	t.Run("unknown", func(t *testing.T) {
 		t.Parallel()
-		clk := newClock()
-		m := newManager(t, memStore(clk), options(t, clk, newKEK(t), "ES256"))
+		m, _, _ := es256Manager(t)
 		if err := m.Retire(t.Context(), "nope"); !errors.Is(err, storage.ErrNotFound) {
 			t.Fatalf("Retire = %v, want ErrNotFound", err)
 		}
@@ -212,9 +202,7 @@ func TestRetire(t *testing.T) {
 func TestRevoke(t *testing.T) {
 	t.Parallel()
 	for _, retireFirst := range []bool{false, true} {
-		clk := newClock()
-		store := memStore(clk)
-		m := newManager(t, store, options(t, clk, newKEK(t), "ES256"))
+		m, store, clk := es256Manager(t)
 		first := signer(t, m, clk)
 		clk.Advance(time.Hour)
 		if retireFirst {

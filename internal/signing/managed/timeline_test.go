@@ -239,9 +239,7 @@ func signWith(k *signing.Key, claims jwt.Claims) (string, error) {
 // key until the successor, announced when it comes back, has propagated.
 func TestDowntime(t *testing.T) {
 	t.Parallel()
-	clk := newClock()
-	store := memStore(clk)
-	m := newManager(t, store, options(t, clk, newKEK(t), "ES256"))
+	m, _, clk := es256Manager(t)
 	keys, err := m.Sync(t.Context())
 	if err != nil {
 		t.Fatal(err)
