@@ -94,17 +94,25 @@ func TestRotate(t *testing.T) {
 	}
 }
 
+// announced makes m's first key and, a day later, announces its successor:
+// it returns the first key's id and the successor.
+func announced(t *testing.T, m *managed.Manager, clk *clock) (string, managed.KeyInfo) {
+	t.Helper()
+	first := signer(t, m, clk)
+	clk.Advance(day)
+	ann, err := m.Rotate(t.Context(), "ES256", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return first, ann
+}
+
 func TestRetire(t *testing.T) {
 	t.Parallel()
 	t.Run("signer with an announced successor", func(t *testing.T) {
 		t.Parallel()
 		m, _, clk := es256Manager(t)
-		first := signer(t, m, clk)
-		clk.Advance(day)
-		ann, err := m.Rotate(t.Context(), "ES256", false)
-		if err != nil {
-			t.Fatal(err)
-		}
+		first, ann := announced(t, m, clk)
 		clk.Advance(time.Hour)
 		if err := m.Retire(t.Context(), first); err != nil {
 			t.Fatalf("Retire: %v", err)
@@ -150,12 +158,7 @@ func TestRetire(t *testing.T) {
 	t.Run("announced key", func(t *testing.T) {
 		t.Parallel()
 		m, store, clk := es256Manager(t)
-		first := signer(t, m, clk)
-		clk.Advance(day)
-		ann, err := m.Rotate(t.Context(), "ES256", false)
-		if err != nil {
-			t.Fatal(err)
-		}
+		first, ann := announced(t, m, clk)
 		if err := m.Retire(t.Context(), ann.ID); err != nil {
 			t.Fatalf("Retire: %v", err)
 		}
@@ -171,12 +174,7 @@ func TestRetire(t *testing.T) {
 	t.Run("announced key about to sign", func(t *testing.T) {
 		t.Parallel()
 		m, store, clk := es256Manager(t)
-		signer(t, m, clk)
-		clk.Advance(day)
-		ann, err := m.Rotate(t.Context(), "ES256", false)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, ann := announced(t, m, clk)
 		clk.Advance(defaultProp - 3*time.Minute)
 		if err := m.Retire(t.Context(), ann.ID); err == nil || !strings.Contains(err.Error(), "retire it once it signs") {
 			t.Fatalf("Retire of a key about to sign: %v", err)
