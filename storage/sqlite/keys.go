@@ -42,26 +42,16 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]storage.SigningKey, erro
 }
 
 // UpdateSigningKey implements storage.SigningKeys.
-func (s *Store) UpdateSigningKey(ctx context.Context, id string, update func(*storage.SigningKey) error) error {
-	if err := storage.CheckKey("signing key id", id); err != nil {
-		return err
+func (s *Store) UpdateSigningKey(ctx context.Context, id string, change func(*storage.SigningKey) error) error {
+	read := func(tx *sql.Tx) (storage.SigningKey, error) {
+		return sqlrow.SigningKey(tx.QueryRowContext(ctx, `SELECT `+sqlrow.KeyColumns+` FROM signing_keys WHERE id = ?1`, id))
 	}
-	op := fmt.Sprintf("update signing key %q", id)
-	return s.write(ctx, op, func(tx *sql.Tx) error {
-		k, err := sqlrow.SigningKey(tx.QueryRowContext(ctx, `SELECT `+sqlrow.KeyColumns+` FROM signing_keys WHERE id = ?1`, id))
-		if err != nil {
-			return s.fail(op, err)
-		}
-		if err := storage.SigningKeyKind.Update(id, &k, update); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `
+	return update(s, ctx, storage.SigningKeyKind, "signing key", id, read, change, func(tx *sql.Tx, k storage.SigningKey) error {
+		_, err := tx.ExecContext(ctx, `
 			UPDATE signing_keys SET algorithm = ?2, data = ?3, created_at = ?4, activates_at = ?5, retires_at = ?6, expires_at = ?7
 			WHERE id = ?1`,
-			id, k.Algorithm, blob(k.Data), k.Created.UnixMilli(), ms(k.Activates), ms(k.Retires), ms(k.Expires)); err != nil {
-			return s.fail(op, err)
-		}
-		return nil
+			id, k.Algorithm, blob(k.Data), k.Created.UnixMilli(), ms(k.Activates), ms(k.Retires), ms(k.Expires))
+		return err
 	})
 }
 

@@ -83,24 +83,12 @@ func (s *Store) ListAPIScopes(ctx context.Context) ([]storage.APIScope, error) {
 }
 
 // UpdateAPIScope implements storage.Resources.
-func (s *Store) UpdateAPIScope(ctx context.Context, name string, update func(*storage.APIScope) error) error {
-	if err := storage.CheckKey("scope name", name); err != nil {
+func (s *Store) UpdateAPIScope(ctx context.Context, name string, change func(*storage.APIScope) error) error {
+	read := func(tx *sql.Tx) (storage.APIScope, error) { return getAPIScope(ctx, tx, name) }
+	return update(s, ctx, storage.APIScopeKind, "api scope", name, read, change, func(tx *sql.Tx, sc storage.APIScope) error {
+		_, err := tx.ExecContext(ctx, `UPDATE api_scopes SET display_name = ?2, description = ?3 WHERE name = ?1`,
+			name, sc.DisplayName, sc.Description)
 		return err
-	}
-	op := fmt.Sprintf("update api scope %q", name)
-	return s.write(ctx, op, func(tx *sql.Tx) error {
-		sc, err := getAPIScope(ctx, tx, name)
-		if err != nil {
-			return s.fail(op, err)
-		}
-		if err := storage.APIScopeKind.Update(name, &sc, update); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE api_scopes SET display_name = ?2, description = ?3 WHERE name = ?1`,
-			name, sc.DisplayName, sc.Description); err != nil {
-			return s.fail(op, err)
-		}
-		return nil
 	})
 }
 
@@ -220,27 +208,13 @@ func (s *Store) ListAPIResources(ctx context.Context) ([]storage.APIResource, er
 }
 
 // UpdateAPIResource implements storage.Resources.
-func (s *Store) UpdateAPIResource(ctx context.Context, name string, update func(*storage.APIResource) error) error {
-	if err := storage.CheckKey("resource name", name); err != nil {
-		return err
-	}
-	op := fmt.Sprintf("update api resource %q", name)
-	return s.write(ctx, op, func(tx *sql.Tx) error {
-		r, err := getAPIResource(ctx, tx, name)
-		if err != nil {
-			return s.fail(op, err)
-		}
-		if err := storage.APIResourceKind.Update(name, &r, update); err != nil {
+func (s *Store) UpdateAPIResource(ctx context.Context, name string, change func(*storage.APIResource) error) error {
+	read := func(tx *sql.Tx) (storage.APIResource, error) { return getAPIResource(ctx, tx, name) }
+	return update(s, ctx, storage.APIResourceKind, "api resource", name, read, change, func(tx *sql.Tx, r storage.APIResource) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE api_resources SET display_name = ?2 WHERE name = ?1`, name, r.DisplayName); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE api_resources SET display_name = ?2 WHERE name = ?1`,
-			name, r.DisplayName); err != nil {
-			return s.fail(op, err)
-		}
-		if err := writeChildren(ctx, tx, "api_resource_scopes", "scope", name, r.Scopes, true); err != nil {
-			return s.fail(op, err)
-		}
-		return nil
+		return writeChildren(ctx, tx, "api_resource_scopes", "scope", name, r.Scopes, true)
 	})
 }
 
@@ -343,27 +317,14 @@ func (s *Store) ListIdentityResources(ctx context.Context) ([]storage.IdentityRe
 }
 
 // UpdateIdentityResource implements storage.Resources.
-func (s *Store) UpdateIdentityResource(ctx context.Context, name string, update func(*storage.IdentityResource) error) error {
-	if err := storage.CheckKey("identity resource name", name); err != nil {
-		return err
-	}
-	op := fmt.Sprintf("update identity resource %q", name)
-	return s.write(ctx, op, func(tx *sql.Tx) error {
-		r, err := getIdentityResource(ctx, tx, name)
-		if err != nil {
-			return s.fail(op, err)
-		}
-		if err := storage.IdentityResourceKind.Update(name, &r, update); err != nil {
-			return err
-		}
+func (s *Store) UpdateIdentityResource(ctx context.Context, name string, change func(*storage.IdentityResource) error) error {
+	read := func(tx *sql.Tx) (storage.IdentityResource, error) { return getIdentityResource(ctx, tx, name) }
+	return update(s, ctx, storage.IdentityResourceKind, "identity resource", name, read, change, func(tx *sql.Tx, r storage.IdentityResource) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE identity_resources SET display_name = ?2, description = ?3 WHERE name = ?1`,
 			name, r.DisplayName, r.Description); err != nil {
-			return s.fail(op, err)
+			return err
 		}
-		if err := writeChildren(ctx, tx, "identity_resource_claims", "claim", name, r.Claims, true); err != nil {
-			return s.fail(op, err)
-		}
-		return nil
+		return writeChildren(ctx, tx, "identity_resource_claims", "claim", name, r.Claims, true)
 	})
 }
 

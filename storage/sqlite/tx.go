@@ -150,3 +150,29 @@ func (c *jsonColumn) Read() ([]string, error) {
 	}
 	return l, nil
 }
+
+// update changes the record of kind stored under key in one write
+// transaction: read reads it, kind.Update runs change and checks what it
+// made, and save writes it back. An error of change or of the check is
+// returned as it is; one of read or save is the store's, named "update
+// what key".
+func update[T any](s *Store, ctx context.Context, kind storage.Kind[T], what, key string,
+	read func(tx *sql.Tx) (T, error), change func(*T) error, save func(tx *sql.Tx, v T) error) error {
+	if err := storage.CheckKey(kind.Field, key); err != nil {
+		return err
+	}
+	op := fmt.Sprintf("update %s %q", what, key)
+	return s.write(ctx, op, func(tx *sql.Tx) error {
+		v, err := read(tx)
+		if err != nil {
+			return s.fail(op, err)
+		}
+		if err := kind.Update(key, &v, change); err != nil {
+			return err
+		}
+		if err := save(tx, v); err != nil {
+			return s.fail(op, err)
+		}
+		return nil
+	})
+}

@@ -62,29 +62,19 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]stora
 }
 
 // UpdateUser implements storage.Users.
-func (s *Store) UpdateUser(ctx context.Context, id string, update func(*storage.User) error) error {
-	if err := storage.CheckKey("user id", id); err != nil {
-		return err
+func (s *Store) UpdateUser(ctx context.Context, id string, change func(*storage.User) error) error {
+	read := func(tx *sql.Tx) (storage.User, error) {
+		return sqlrow.User(tx.QueryRowContext(ctx, `SELECT `+sqlrow.UserColumns+` FROM users WHERE id = ?1`, id))
 	}
-	op := fmt.Sprintf("update user %q", id)
-	return s.write(ctx, op, func(tx *sql.Tx) error {
-		u, err := sqlrow.User(tx.QueryRowContext(ctx, `SELECT `+sqlrow.UserColumns+` FROM users WHERE id = ?1`, id))
-		if err != nil {
-			return s.fail(op, err)
-		}
-		if err := storage.UserKind.Update(id, &u, update); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `
+	return update(s, ctx, storage.UserKind, "user", id, read, change, func(tx *sql.Tx, u storage.User) error {
+		_, err := tx.ExecContext(ctx, `
 			UPDATE users SET username_key = ?2, username = ?3, password_hash = ?4, email = ?5, email_verified = ?6,
 				name = ?7, claims = ?8, disabled = ?9, failed_logins = ?10, locked_until = ?11, updated_at = ?12,
 				failed_since = ?13
 			WHERE id = ?1`,
 			id, storage.NormalizeUsername(u.Username), u.Username, u.PasswordHash, u.Email, u.EmailVerified,
-			u.Name, blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), s.now().UnixMilli(), ms(u.FailedSince)); err != nil {
-			return s.fail(op, err)
-		}
-		return nil
+			u.Name, blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), s.now().UnixMilli(), ms(u.FailedSince))
+		return err
 	})
 }
 
