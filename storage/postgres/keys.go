@@ -56,28 +56,13 @@ func (s *Store) ListSigningKeys(ctx context.Context) ([]storage.SigningKey, erro
 }
 
 // UpdateSigningKey implements storage.SigningKeys.
-func (s *Store) UpdateSigningKey(ctx context.Context, id string, update func(*storage.SigningKey) error) error {
-	if err := storage.CheckKey("signing key id", id); err != nil {
-		return err
+func (s *Store) UpdateSigningKey(ctx context.Context, id string, change func(*storage.SigningKey) error) error {
+	read := func(ctx context.Context, tx pgx.Tx, op string) (storage.SigningKey, error) {
+		return lockFirst(ctx, tx, op, `SELECT 1 FROM signing_keys WHERE id = $1 FOR UPDATE`,
+			`SELECT `+sqlrow.KeyColumns+` FROM signing_keys WHERE id = $1`, id, scanSigningKeys)
 	}
-	op := fmt.Sprintf("update signing key %q", id)
-	return s.notifyKeys(ctx, s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
-		if err := lockRow(ctx, tx, op, `SELECT 1 FROM signing_keys WHERE id = $1 FOR UPDATE`, id); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, `SELECT `+sqlrow.KeyColumns+` FROM signing_keys WHERE id = $1`, id)
-		if err != nil {
-			return err
-		}
-		l, err := scanSigningKeys(rows)
-		k, err := lockedFirst(op, l, err)
-		if err != nil {
-			return err
-		}
-		if err := storage.SigningKeyKind.Update(id, &k, update); err != nil {
-			return errUpdate{err}
-		}
-		_, err = tx.Exec(ctx, `
+	return s.notifyKeys(ctx, update(s, ctx, storage.SigningKeyKind, "signing key", id, read, change, func(ctx context.Context, tx pgx.Tx, k storage.SigningKey) error {
+		_, err := tx.Exec(ctx, `
 			UPDATE signing_keys SET algorithm = $2, data = $3, created_at = $4, activates_at = $5, retires_at = $6, expires_at = $7
 			WHERE id = $1`,
 			id, k.Algorithm, k.Data, k.Created.UnixMilli(), ms(k.Activates), ms(k.Retires), ms(k.Expires))

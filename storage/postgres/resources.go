@@ -74,28 +74,13 @@ func (s *Store) ListAPIScopes(ctx context.Context) ([]storage.APIScope, error) {
 }
 
 // UpdateAPIScope implements storage.Resources.
-func (s *Store) UpdateAPIScope(ctx context.Context, name string, update func(*storage.APIScope) error) error {
-	if err := storage.CheckKey("scope name", name); err != nil {
-		return err
+func (s *Store) UpdateAPIScope(ctx context.Context, name string, change func(*storage.APIScope) error) error {
+	read := func(ctx context.Context, tx pgx.Tx, op string) (storage.APIScope, error) {
+		return lockFirst(ctx, tx, op, `SELECT 1 FROM api_scopes WHERE name = $1 FOR UPDATE`,
+			selectAPIScopes+` WHERE name = $1`, name, scanAPIScopes)
 	}
-	op := fmt.Sprintf("update api scope %q", name)
-	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
-		if err := lockRow(ctx, tx, op, `SELECT 1 FROM api_scopes WHERE name = $1 FOR UPDATE`, name); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, selectAPIScopes+` WHERE name = $1`, name)
-		if err != nil {
-			return err
-		}
-		l, err := scanAPIScopes(rows)
-		sc, err := lockedFirst(op, l, err)
-		if err != nil {
-			return err
-		}
-		if err := storage.APIScopeKind.Update(name, &sc, update); err != nil {
-			return errUpdate{err}
-		}
-		_, err = tx.Exec(ctx, `UPDATE api_scopes SET display_name = $2, description = $3 WHERE name = $1`,
+	return update(s, ctx, storage.APIScopeKind, "api scope", name, read, change, func(ctx context.Context, tx pgx.Tx, sc storage.APIScope) error {
+		_, err := tx.Exec(ctx, `UPDATE api_scopes SET display_name = $2, description = $3 WHERE name = $1`,
 			name, sc.DisplayName, sc.Description)
 		return err
 	})
@@ -167,27 +152,12 @@ func (s *Store) ListAPIResources(ctx context.Context) ([]storage.APIResource, er
 }
 
 // UpdateAPIResource implements storage.Resources.
-func (s *Store) UpdateAPIResource(ctx context.Context, name string, update func(*storage.APIResource) error) error {
-	if err := storage.CheckKey("resource name", name); err != nil {
-		return err
+func (s *Store) UpdateAPIResource(ctx context.Context, name string, change func(*storage.APIResource) error) error {
+	read := func(ctx context.Context, tx pgx.Tx, op string) (storage.APIResource, error) {
+		return lockFirst(ctx, tx, op, `SELECT 1 FROM api_resources WHERE name = $1 FOR UPDATE`,
+			selectAPIResources+` WHERE r.name = $1 ORDER BY s.position`, name, scanAPIResources)
 	}
-	op := fmt.Sprintf("update api resource %q", name)
-	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
-		if err := lockRow(ctx, tx, op, `SELECT 1 FROM api_resources WHERE name = $1 FOR UPDATE`, name); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, selectAPIResources+` WHERE r.name = $1 ORDER BY s.position`, name)
-		if err != nil {
-			return err
-		}
-		l, err := scanAPIResources(rows)
-		r, err := lockedFirst(op, l, err)
-		if err != nil {
-			return err
-		}
-		if err := storage.APIResourceKind.Update(name, &r, update); err != nil {
-			return errUpdate{err}
-		}
+	return update(s, ctx, storage.APIResourceKind, "api resource", name, read, change, func(ctx context.Context, tx pgx.Tx, r storage.APIResource) error {
 		b := &pgx.Batch{}
 		b.Queue(`UPDATE api_resources SET display_name = $2 WHERE name = $1`, name, r.DisplayName)
 		b.Queue(`DELETE FROM api_resource_scopes WHERE resource_name = $1`, name)
@@ -255,27 +225,12 @@ func (s *Store) ListIdentityResources(ctx context.Context) ([]storage.IdentityRe
 }
 
 // UpdateIdentityResource implements storage.Resources.
-func (s *Store) UpdateIdentityResource(ctx context.Context, name string, update func(*storage.IdentityResource) error) error {
-	if err := storage.CheckKey("identity resource name", name); err != nil {
-		return err
+func (s *Store) UpdateIdentityResource(ctx context.Context, name string, change func(*storage.IdentityResource) error) error {
+	read := func(ctx context.Context, tx pgx.Tx, op string) (storage.IdentityResource, error) {
+		return lockFirst(ctx, tx, op, `SELECT 1 FROM identity_resources WHERE name = $1 FOR UPDATE`,
+			selectIdentityResources+` WHERE r.name = $1 ORDER BY c.position`, name, scanIdentityResources)
 	}
-	op := fmt.Sprintf("update identity resource %q", name)
-	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
-		if err := lockRow(ctx, tx, op, `SELECT 1 FROM identity_resources WHERE name = $1 FOR UPDATE`, name); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, selectIdentityResources+` WHERE r.name = $1 ORDER BY c.position`, name)
-		if err != nil {
-			return err
-		}
-		l, err := scanIdentityResources(rows)
-		r, err := lockedFirst(op, l, err)
-		if err != nil {
-			return err
-		}
-		if err := storage.IdentityResourceKind.Update(name, &r, update); err != nil {
-			return errUpdate{err}
-		}
+	return update(s, ctx, storage.IdentityResourceKind, "identity resource", name, read, change, func(ctx context.Context, tx pgx.Tx, r storage.IdentityResource) error {
 		b := &pgx.Batch{}
 		b.Queue(`UPDATE identity_resources SET display_name = $2, description = $3 WHERE name = $1`,
 			name, r.DisplayName, r.Description)

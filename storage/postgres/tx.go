@@ -154,3 +154,44 @@ func (a *textArray) Read() ([]string, error) {
 	}
 	return a.l, nil
 }
+
+// update changes the record of kind stored under key in one transaction:
+// read reads it and locks its row (FOR UPDATE) until the commit, so that
+// concurrent updates queue; kind.Update runs change, once, and checks what
+// it made; save writes it back. An error of change or of the check is
+// returned as it is.
+func update[T any](s *Store, ctx context.Context, kind storage.Kind[T], what, key string,
+	read func(ctx context.Context, tx pgx.Tx, op string) (T, error), change func(*T) error,
+	save func(ctx context.Context, tx pgx.Tx, v T) error) error {
+	if err := storage.CheckKey(kind.Field, key); err != nil {
+		return err
+	}
+	op := fmt.Sprintf("update %s %q", what, key)
+	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
+		v, err := read(ctx, tx, op)
+		if err != nil {
+			return err
+		}
+		if err := kind.Update(key, &v, change); err != nil {
+			return errUpdate{err}
+		}
+		return save(ctx, tx, v)
+	})
+}
+
+// lockFirst locks the row of key with lock (SELECT 1 ... FOR UPDATE), then
+// reads its record with query, for the records whose lists are in rows of
+// their own.
+func lockFirst[T any](ctx context.Context, tx pgx.Tx, op, lock, query, key string, scan func(pgx.Rows) ([]T, error)) (T, error) {
+	if err := lockRow(ctx, tx, op, lock, key); err != nil {
+		var zero T
+		return zero, err
+	}
+	rows, err := tx.Query(ctx, query, key)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	l, err := scan(rows)
+	return lockedFirst(op, l, err)
+}

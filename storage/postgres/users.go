@@ -80,20 +80,12 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]stora
 // UpdateUser implements storage.Users. The user's row is locked (FOR
 // UPDATE) from the read to the commit, so that concurrent updates queue;
 // update runs once.
-func (s *Store) UpdateUser(ctx context.Context, id string, update func(*storage.User) error) error {
-	if err := storage.CheckKey("user id", id); err != nil {
-		return err
+func (s *Store) UpdateUser(ctx context.Context, id string, change func(*storage.User) error) error {
+	read := func(ctx context.Context, tx pgx.Tx, op string) (storage.User, error) {
+		return lockOne(ctx, tx, op, sqlrow.User, `SELECT `+sqlrow.UserColumns+` FROM users WHERE id = $1 FOR UPDATE`, id)
 	}
-	op := fmt.Sprintf("update user %q", id)
-	return s.write(ctx, op, func(ctx context.Context, tx pgx.Tx) error {
-		u, err := lockOne(ctx, tx, op, sqlrow.User, `SELECT `+sqlrow.UserColumns+` FROM users WHERE id = $1 FOR UPDATE`, id)
-		if err != nil {
-			return err
-		}
-		if err := storage.UserKind.Update(id, &u, update); err != nil {
-			return errUpdate{err}
-		}
-		_, err = tx.Exec(ctx, `
+	return update(s, ctx, storage.UserKind, "user", id, read, change, func(ctx context.Context, tx pgx.Tx, u storage.User) error {
+		_, err := tx.Exec(ctx, `
 			UPDATE users SET username_key = $2, username = $3, password_hash = $4, email = $5, email_verified = $6,
 				name = $7, claims = $8, disabled = $9, failed_logins = $10, locked_until = $11, updated_at = $12,
 				failed_since = $13
