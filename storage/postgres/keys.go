@@ -42,12 +42,7 @@ func (s *Store) notifyKeys(ctx context.Context, err error) error {
 
 // GetSigningKey implements storage.SigningKeys.
 func (s *Store) GetSigningKey(ctx context.Context, id string) (storage.SigningKey, error) {
-	if err := storage.CheckKey("signing key id", id); err != nil {
-		return storage.SigningKey{}, err
-	}
-	op := fmt.Sprintf("get signing key %q", id)
-	l, err := query(s, ctx, op, scanSigningKeys, `SELECT `+sqlrow.KeyColumns+` FROM signing_keys WHERE id = $1`, id)
-	return first(op, l, err)
+	return get(s, ctx, storage.SigningKeyKind, "signing key", id, scanSigningKeys, `SELECT `+sqlrow.KeyColumns+` FROM signing_keys WHERE id = $1`)
 }
 
 // ListSigningKeys implements storage.SigningKeys.

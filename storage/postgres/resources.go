@@ -60,12 +60,7 @@ func (s *Store) CreateAPIScope(ctx context.Context, sc storage.APIScope) error {
 
 // GetAPIScope implements storage.Resources.
 func (s *Store) GetAPIScope(ctx context.Context, name string) (storage.APIScope, error) {
-	if err := storage.CheckKey("scope name", name); err != nil {
-		return storage.APIScope{}, err
-	}
-	op := fmt.Sprintf("get api scope %q", name)
-	l, err := query(s, ctx, op, scanAPIScopes, selectAPIScopes+` WHERE name = $1`, name)
-	return first(op, l, err)
+	return get(s, ctx, storage.APIScopeKind, "api scope", name, scanAPIScopes, selectAPIScopes+` WHERE name = $1`)
 }
 
 // ListAPIScopes implements storage.Resources.
@@ -138,12 +133,7 @@ func (s *Store) CreateAPIResource(ctx context.Context, r storage.APIResource) er
 
 // GetAPIResource implements storage.Resources.
 func (s *Store) GetAPIResource(ctx context.Context, name string) (storage.APIResource, error) {
-	if err := storage.CheckKey("resource name", name); err != nil {
-		return storage.APIResource{}, err
-	}
-	op := fmt.Sprintf("get api resource %q", name)
-	l, err := query(s, ctx, op, scanAPIResources, selectAPIResources+` WHERE r.name = $1 ORDER BY s.position`, name)
-	return first(op, l, err)
+	return get(s, ctx, storage.APIResourceKind, "api resource", name, scanAPIResources, selectAPIResources+` WHERE r.name = $1 ORDER BY s.position`)
 }
 
 // ListAPIResources implements storage.Resources.
@@ -211,12 +201,7 @@ func (s *Store) CreateIdentityResource(ctx context.Context, r storage.IdentityRe
 
 // GetIdentityResource implements storage.Resources.
 func (s *Store) GetIdentityResource(ctx context.Context, name string) (storage.IdentityResource, error) {
-	if err := storage.CheckKey("identity resource name", name); err != nil {
-		return storage.IdentityResource{}, err
-	}
-	op := fmt.Sprintf("get identity resource %q", name)
-	l, err := query(s, ctx, op, scanIdentityResources, selectIdentityResources+` WHERE r.name = $1 ORDER BY c.position`, name)
-	return first(op, l, err)
+	return get(s, ctx, storage.IdentityResourceKind, "identity resource", name, scanIdentityResources, selectIdentityResources+` WHERE r.name = $1 ORDER BY c.position`)
 }
 
 // ListIdentityResources implements storage.Resources.

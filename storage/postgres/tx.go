@@ -195,3 +195,15 @@ func lockFirst[T any](ctx context.Context, tx pgx.Tx, op, lock, query, key strin
 	l, err := scan(rows)
 	return lockedFirst(op, l, err)
 }
+
+// get reads the record of kind stored under key with the statement sql,
+// whose one parameter is key.
+func get[T any](s *Store, ctx context.Context, kind storage.Kind[T], what, key string, scan func(pgx.Rows) ([]T, error), sql string) (T, error) {
+	if err := storage.CheckKey(kind.Field, key); err != nil {
+		var zero T
+		return zero, err
+	}
+	op := fmt.Sprintf("get %s %q", what, key)
+	l, err := query(s, ctx, op, scan, sql, key)
+	return first(op, l, err)
+}

@@ -49,12 +49,7 @@ func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
 
 // GetUser implements storage.Users.
 func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
-	if err := storage.CheckKey("user id", id); err != nil {
-		return storage.User{}, err
-	}
-	op := fmt.Sprintf("get user %q", id)
-	l, err := query(s, ctx, op, scanUsers, `SELECT `+sqlrow.UserColumns+` FROM users WHERE id = $1`, id)
-	return first(op, l, err)
+	return get(s, ctx, storage.UserKind, "user", id, scanUsers, `SELECT `+sqlrow.UserColumns+` FROM users WHERE id = $1`)
 }
 
 // FindUserByUsername implements storage.Users.
