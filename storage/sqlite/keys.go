@@ -22,17 +22,9 @@ func (s *Store) CreateSigningKey(ctx context.Context, k storage.SigningKey) erro
 
 // GetSigningKey implements storage.SigningKeys.
 func (s *Store) GetSigningKey(ctx context.Context, id string) (storage.SigningKey, error) {
-	if err := storage.CheckKey("signing key id", id); err != nil {
-		return storage.SigningKey{}, err
-	}
-	if err := s.alive(); err != nil {
-		return storage.SigningKey{}, err
-	}
-	k, err := sqlrow.SigningKey(s.r.QueryRowContext(ctx, `SELECT `+sqlrow.KeyColumns+` FROM signing_keys WHERE id = ?1`, id))
-	if err != nil {
-		return storage.SigningKey{}, s.fail(fmt.Sprintf("get signing key %q", id), err)
-	}
-	return k, nil
+	return get(s, storage.SigningKeyKind, "signing key", id, func() (storage.SigningKey, error) {
+		return sqlrow.SigningKey(s.r.QueryRowContext(ctx, `SELECT `+sqlrow.KeyColumns+` FROM signing_keys WHERE id = ?1`, id))
+	})
 }
 
 // ListSigningKeys implements storage.SigningKeys.

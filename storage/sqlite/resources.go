@@ -53,17 +53,9 @@ func (s *Store) CreateAPIScope(ctx context.Context, sc storage.APIScope) error {
 
 // GetAPIScope implements storage.Resources.
 func (s *Store) GetAPIScope(ctx context.Context, name string) (storage.APIScope, error) {
-	if err := storage.CheckKey("scope name", name); err != nil {
-		return storage.APIScope{}, err
-	}
-	if err := s.alive(); err != nil {
-		return storage.APIScope{}, err
-	}
-	sc, err := getAPIScope(ctx, s.r, name)
-	if err != nil {
-		return storage.APIScope{}, s.fail(fmt.Sprintf("get api scope %q", name), err)
-	}
-	return sc, nil
+	return get(s, storage.APIScopeKind, "api scope", name, func() (storage.APIScope, error) {
+		return getAPIScope(ctx, s.r, name)
+	})
 }
 
 // ListAPIScopes implements storage.Resources.
@@ -178,17 +170,9 @@ func (s *Store) CreateAPIResource(ctx context.Context, r storage.APIResource) er
 
 // GetAPIResource implements storage.Resources.
 func (s *Store) GetAPIResource(ctx context.Context, name string) (storage.APIResource, error) {
-	if err := storage.CheckKey("resource name", name); err != nil {
-		return storage.APIResource{}, err
-	}
-	if err := s.alive(); err != nil {
-		return storage.APIResource{}, err
-	}
-	r, err := getAPIResource(ctx, s.r, name)
-	if err != nil {
-		return storage.APIResource{}, s.fail(fmt.Sprintf("get api resource %q", name), err)
-	}
-	return r, nil
+	return get(s, storage.APIResourceKind, "api resource", name, func() (storage.APIResource, error) {
+		return getAPIResource(ctx, s.r, name)
+	})
 }
 
 // ListAPIResources implements storage.Resources.
@@ -287,17 +271,9 @@ func (s *Store) CreateIdentityResource(ctx context.Context, r storage.IdentityRe
 
 // GetIdentityResource implements storage.Resources.
 func (s *Store) GetIdentityResource(ctx context.Context, name string) (storage.IdentityResource, error) {
-	if err := storage.CheckKey("identity resource name", name); err != nil {
-		return storage.IdentityResource{}, err
-	}
-	if err := s.alive(); err != nil {
-		return storage.IdentityResource{}, err
-	}
-	r, err := getIdentityResource(ctx, s.r, name)
-	if err != nil {
-		return storage.IdentityResource{}, s.fail(fmt.Sprintf("get identity resource %q", name), err)
-	}
-	return r, nil
+	return get(s, storage.IdentityResourceKind, "identity resource", name, func() (storage.IdentityResource, error) {
+		return getIdentityResource(ctx, s.r, name)
+	})
 }
 
 // ListIdentityResources implements storage.Resources.

@@ -176,3 +176,20 @@ func update[T any](s *Store, ctx context.Context, kind storage.Kind[T], what, ke
 		return nil
 	})
 }
+
+// get reads the record of kind stored under key with read, which uses the
+// read pool; an error of read is the store's, named "get what key".
+func get[T any](s *Store, kind storage.Kind[T], what, key string, read func() (T, error)) (T, error) {
+	var zero T
+	if err := storage.CheckKey(kind.Field, key); err != nil {
+		return zero, err
+	}
+	if err := s.alive(); err != nil {
+		return zero, err
+	}
+	v, err := read()
+	if err != nil {
+		return zero, s.fail(fmt.Sprintf("get %s %q", what, key), err)
+	}
+	return v, nil
+}
