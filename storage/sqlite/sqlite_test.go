@@ -31,17 +31,39 @@ func open(t testing.TB, path string, opts sqlite.Options) *sqlite.Store {
 	return s
 }
 
+// variant is a kind of store that the conformance tests and the benchmarks
+// run on.
+type variant struct {
+	name string
+	open func(tb testing.TB) storage.Store
+}
+
+var (
+	inFile = variant{"File", func(tb testing.TB) storage.Store {
+		return open(tb, filepath.Join(tb.TempDir(), "signet.db"), sqlite.Options{})
+	}}
+	inFileFullSync = variant{"FileFullSync", func(tb testing.TB) storage.Store {
+		return open(tb, filepath.Join(tb.TempDir(), "signet.db"), sqlite.Options{FullSync: true})
+	}}
+	inMemory = variant{"Memory", func(tb testing.TB) storage.Store { return open(tb, sqlite.Memory, sqlite.Options{}) }}
+)
+
+// benchVariants runs bench, one of storagetest's benchmarks, on each of
+// variants.
+func benchVariants(b *testing.B, bench func(*testing.B, func(*testing.B) storage.Store), variants ...variant) {
+	for _, v := range variants {
+		b.Run(v.name, func(b *testing.B) {
+			bench(b, func(b *testing.B) storage.Store { return v.open(b) })
+		})
+	}
+}
+
 func TestConformance(t *testing.T) {
-	t.Run("File", func(t *testing.T) {
-		storagetest.Run(t, func(t *testing.T) storage.Store {
-			return open(t, filepath.Join(t.TempDir(), "signet.db"), sqlite.Options{})
+	for _, v := range []variant{inFile, inMemory} {
+		t.Run(v.name, func(t *testing.T) {
+			storagetest.Run(t, func(t *testing.T) storage.Store { return v.open(t) })
 		})
-	})
-	t.Run("Memory", func(t *testing.T) {
-		storagetest.Run(t, func(t *testing.T) storage.Store {
-			return open(t, sqlite.Memory, sqlite.Options{})
-		})
-	})
+	}
 }
 
 // TestShared runs two stores on one file, as two processes would.
@@ -299,32 +321,9 @@ func TestOpenErrors(t *testing.T) {
 }
 
 func BenchmarkUseOnce(b *testing.B) {
-	b.Run("File", func(b *testing.B) {
-		storagetest.BenchmarkUseOnce(b, func(b *testing.B) storage.Store {
-			return open(b, filepath.Join(b.TempDir(), "signet.db"), sqlite.Options{})
-		})
-	})
-	b.Run("FileFullSync", func(b *testing.B) {
-		storagetest.BenchmarkUseOnce(b, func(b *testing.B) storage.Store {
-			return open(b, filepath.Join(b.TempDir(), "signet.db"), sqlite.Options{FullSync: true})
-		})
-	})
-	b.Run("Memory", func(b *testing.B) {
-		storagetest.BenchmarkUseOnce(b, func(b *testing.B) storage.Store {
-			return open(b, sqlite.Memory, sqlite.Options{})
-		})
-	})
+	benchVariants(b, storagetest.BenchmarkUseOnce, inFile, inFileFullSync, inMemory)
 }
 
 func BenchmarkGrants(b *testing.B) {
-	b.Run("File", func(b *testing.B) {
-		storagetest.BenchmarkGrants(b, func(b *testing.B) storage.Store {
-			return open(b, filepath.Join(b.TempDir(), "signet.db"), sqlite.Options{})
-		})
-	})
-	b.Run("Memory", func(b *testing.B) {
-		storagetest.BenchmarkGrants(b, func(b *testing.B) storage.Store {
-			return open(b, sqlite.Memory, sqlite.Options{})
-		})
-	})
+	benchVariants(b, storagetest.BenchmarkGrants, inFile, inMemory)
 }
