@@ -96,11 +96,21 @@ func insertChildren(table, column string) string {
 		SELECT $1, t.name, t.ord - 1 FROM unnest($2::text[]) WITH ORDINALITY AS t (name, ord)`
 }
 
+// replaceChildren queues, after the update of resource name, the
+// replacement of its names in a child table by names, in their order.
+func replaceChildren(b *pgx.Batch, table, column, name string, names []string) {
+	b.Queue(`DELETE FROM `+table+` WHERE resource_name = $1`, name)
+	b.Queue(insertChildren(table, column), name, list(names))
+}
+
 // API resources.
 
 const selectAPIResources = `
 	SELECT r.name, r.display_name, s.scope
 	FROM api_resources r LEFT JOIN api_resource_scopes s ON s.resource_name = r.name`
+
+// apiResourceByName reads the resource named $1.
+const apiResourceByName = selectAPIResources + ` WHERE r.name = $1 ORDER BY s.position`
 
 func scanAPIResources(rows pgx.Rows) ([]storage.APIResource, error) {
 	var r storage.APIResource
@@ -133,7 +143,7 @@ func (s *Store) CreateAPIResource(ctx context.Context, r storage.APIResource) er
 
 // GetAPIResource implements storage.Resources.
 func (s *Store) GetAPIResource(ctx context.Context, name string) (storage.APIResource, error) {
-	return get(s, ctx, storage.APIResourceKind, "api resource", name, scanAPIResources, selectAPIResources+` WHERE r.name = $1 ORDER BY s.position`)
+	return get(s, ctx, storage.APIResourceKind, "api resource", name, scanAPIResources, apiResourceByName)
 }
 
 // ListAPIResources implements storage.Resources.
@@ -145,13 +155,12 @@ func (s *Store) ListAPIResources(ctx context.Context) ([]storage.APIResource, er
 func (s *Store) UpdateAPIResource(ctx context.Context, name string, change func(*storage.APIResource) error) error {
 	read := func(ctx context.Context, tx pgx.Tx, op string) (storage.APIResource, error) {
 		return lockFirst(ctx, tx, op, `SELECT 1 FROM api_resources WHERE name = $1 FOR UPDATE`,
-			selectAPIResources+` WHERE r.name = $1 ORDER BY s.position`, name, scanAPIResources)
+			apiResourceByName, name, scanAPIResources)
 	}
 	return update(s, ctx, storage.APIResourceKind, "api resource", name, read, change, func(ctx context.Context, tx pgx.Tx, r storage.APIResource) error {
 		b := &pgx.Batch{}
 		b.Queue(`UPDATE api_resources SET display_name = $2 WHERE name = $1`, name, r.DisplayName)
-		b.Queue(`DELETE FROM api_resource_scopes WHERE resource_name = $1`, name)
-		b.Queue(insertChildren("api_resource_scopes", "scope"), name, list(r.Scopes))
+		replaceChildren(b, "api_resource_scopes", "scope", name, r.Scopes)
 		return tx.SendBatch(ctx, b).Close()
 	})
 }
@@ -169,6 +178,9 @@ func (s *Store) DeleteAPIResource(ctx context.Context, name string) error {
 const selectIdentityResources = `
 	SELECT r.name, r.display_name, r.description, c.claim
 	FROM identity_resources r LEFT JOIN identity_resource_claims c ON c.resource_name = r.name`
+
+// identityResourceByName reads the resource named $1.
+const identityResourceByName = selectIdentityResources + ` WHERE r.name = $1 ORDER BY c.position`
 
 func scanIdentityResources(rows pgx.Rows) ([]storage.IdentityResource, error) {
 	var r storage.IdentityResource
@@ -201,7 +213,7 @@ func (s *Store) CreateIdentityResource(ctx context.Context, r storage.IdentityRe
 
 // GetIdentityResource implements storage.Resources.
 func (s *Store) GetIdentityResource(ctx context.Context, name string) (storage.IdentityResource, error) {
-	return get(s, ctx, storage.IdentityResourceKind, "identity resource", name, scanIdentityResources, selectIdentityResources+` WHERE r.name = $1 ORDER BY c.position`)
+	return get(s, ctx, storage.IdentityResourceKind, "identity resource", name, scanIdentityResources, identityResourceByName)
 }
 
 // ListIdentityResources implements storage.Resources.
@@ -213,14 +225,13 @@ func (s *Store) ListIdentityResources(ctx context.Context) ([]storage.IdentityRe
 func (s *Store) UpdateIdentityResource(ctx context.Context, name string, change func(*storage.IdentityResource) error) error {
 	read := func(ctx context.Context, tx pgx.Tx, op string) (storage.IdentityResource, error) {
 		return lockFirst(ctx, tx, op, `SELECT 1 FROM identity_resources WHERE name = $1 FOR UPDATE`,
-			selectIdentityResources+` WHERE r.name = $1 ORDER BY c.position`, name, scanIdentityResources)
+			identityResourceByName, name, scanIdentityResources)
 	}
 	return update(s, ctx, storage.IdentityResourceKind, "identity resource", name, read, change, func(ctx context.Context, tx pgx.Tx, r storage.IdentityResource) error {
 		b := &pgx.Batch{}
 		b.Queue(`UPDATE identity_resources SET display_name = $2, description = $3 WHERE name = $1`,
 			name, r.DisplayName, r.Description)
-		b.Queue(`DELETE FROM identity_resource_claims WHERE resource_name = $1`, name)
-		b.Queue(insertChildren("identity_resource_claims", "claim"), name, list(r.Claims))
+		replaceChildren(b, "identity_resource_claims", "claim", name, r.Claims)
 		return tx.SendBatch(ctx, b).Close()
 	})
 }
