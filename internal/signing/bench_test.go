@@ -115,39 +115,59 @@ func benchSigningInput(b *testing.B, r *Ring) []byte {
 	return []byte(tok[:strings.LastIndexByte(tok, '.')])
 }
 
-// BenchmarkSign is one access token signed through the ring: encode the
-// claims, the header, base64url, hash, sign, serialise.
-func BenchmarkSign(b *testing.B) {
-	claims := newBenchClaims()
-	for _, a := range benchAlgs {
+// benchEach runs, for each of algs, the operation that setup makes:
+// serially, or on every core (GOMAXPROCS goroutines) when parallel.
+func benchEach(b *testing.B, algs []benchAlg, parallel bool, setup func(b *testing.B, a benchAlg) func() error) {
+	for _, a := range algs {
 		b.Run(a.name, func(b *testing.B) {
-			r := benchRing(b, a)
+			op := setup(b, a)
 			b.ReportAllocs()
-			for b.Loop() {
-				if _, _, err := r.Sign("at+jwt", claims); err != nil {
-					b.Fatal(err)
+			if !parallel {
+				for b.Loop() {
+					if err := op(); err != nil {
+						b.Fatal(err)
+					}
 				}
+				return
 			}
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := op(); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
 		})
 	}
 }
 
-// BenchmarkSignRaw is the floor of BenchmarkSign: the hash and the
-// signature alone, over an input of the token's length.
-func BenchmarkSignRaw(b *testing.B) {
-	for _, a := range benchAlgs {
-		b.Run(a.name, func(b *testing.B) {
-			input := benchSigningInput(b, benchRing(b, a))
-			sign := rawSigner(a)
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := sign(input); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+// signToken signs an access token through a ring of a.
+func signToken(b *testing.B, a benchAlg) func() error {
+	r := benchRing(b, a)
+	claims := newBenchClaims()
+	return func() error {
+		_, _, err := r.Sign("at+jwt", claims)
+		return err
 	}
 }
+
+// signRaw hashes and signs an input of a token's length, as signToken
+// does without the rest.
+func signRaw(b *testing.B, a benchAlg) func() error {
+	input := benchSigningInput(b, benchRing(b, a))
+	sign := rawSigner(a)
+	return func() error { return sign(input) }
+}
+
+// BenchmarkSign is one access token signed through the ring: encode the
+// claims, the header, base64url, hash, sign, serialise.
+func BenchmarkSign(b *testing.B) { benchEach(b, benchAlgs, false, signToken) }
+
+// BenchmarkSignRaw is the floor of BenchmarkSign: the hash and the
+// signature alone, over an input of the token's length.
+func BenchmarkSignRaw(b *testing.B) { benchEach(b, benchAlgs, false, signRaw) }
 
 // rawSigner hashes input and signs the digest with the crypto package's
 // own call, as go-jose does for the algorithm (PSS with a salt the length
@@ -188,41 +208,7 @@ var parallelAlgs = []benchAlg{benchAlgs[0], benchAlgs[3]}
 
 // BenchmarkSignParallel is BenchmarkSign on every core (GOMAXPROCS
 // goroutines): ns/op is wall time per token across all of them.
-func BenchmarkSignParallel(b *testing.B) {
-	claims := newBenchClaims()
-	for _, a := range parallelAlgs {
-		b.Run(a.name, func(b *testing.B) {
-			r := benchRing(b, a)
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if _, _, err := r.Sign("at+jwt", claims); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		})
-	}
-}
+func BenchmarkSignParallel(b *testing.B) { benchEach(b, parallelAlgs, true, signToken) }
 
 // BenchmarkSignRawParallel is the floor of BenchmarkSignParallel.
-func BenchmarkSignRawParallel(b *testing.B) {
-	for _, a := range parallelAlgs {
-		b.Run(a.name, func(b *testing.B) {
-			input := benchSigningInput(b, benchRing(b, a))
-			sign := rawSigner(a)
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if err := sign(input); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		})
-	}
-}
+func BenchmarkSignRawParallel(b *testing.B) { benchEach(b, parallelAlgs, true, signRaw) }
