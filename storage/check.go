@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -69,11 +72,37 @@ func CheckClient(c Client) error {
 	if err := checkList("client scope", c.Scopes); err != nil {
 		return err
 	}
-	switch {
-	case c.AccessTokenLifetime < 0:
-		return fmt.Errorf("%w: client access token lifetime %v is negative", ErrInvalid, c.AccessTokenLifetime)
-	case c.AccessTokenLifetime%time.Second != 0:
-		return fmt.Errorf("%w: client access token lifetime %v is not a whole number of seconds", ErrInvalid, c.AccessTokenLifetime)
+	for _, l := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"access token", c.AccessTokenLifetime},
+		{"identity token", c.IdentityTokenLifetime},
+		{"authorization code", c.AuthorizationCodeLifetime},
+		{"absolute refresh token", c.AbsoluteRefreshTokenLifetime},
+		{"sliding refresh token", c.SlidingRefreshTokenLifetime},
+	} {
+		switch {
+		case l.d < 0:
+			return fmt.Errorf("%w: client %s lifetime %v is negative", ErrInvalid, l.name, l.d)
+		case l.d%time.Second != 0:
+			return fmt.Errorf("%w: client %s lifetime %v is not a whole number of seconds", ErrInvalid, l.name, l.d)
+		}
+	}
+	if err := checkEnum("client refresh token usage", c.RefreshTokenUsage, RefreshTokenOneTimeOnly, RefreshTokenReUse); err != nil {
+		return err
+	}
+	if err := checkEnum("client refresh token expiration", c.RefreshTokenExpiration, RefreshTokenAbsolute, RefreshTokenSliding); err != nil {
+		return err
+	}
+	if err := checkAbsoluteURI("client URI", c.ClientURI); err != nil {
+		return err
+	}
+	if err := checkAbsoluteURI("client logo URI", c.LogoURI); err != nil {
+		return err
+	}
+	if err := checkList("client identity token signing algorithm", c.AllowedIdentityTokenSigningAlgorithms); err != nil {
+		return err
 	}
 	if err := checkJSONObject("client JWKS", c.JWKS); err != nil {
 		return err
@@ -91,6 +120,31 @@ func CheckClient(c Client) error {
 		return err
 	}
 	return checkList("client post-logout redirect URI", c.PostLogoutRedirectURIs)
+}
+
+// checkEnum checks that v is empty (the default) or one of values, which
+// are compared exactly, as IdentityServer's enumerations are written.
+func checkEnum(what, v string, values ...string) error {
+	if v == "" || slices.Contains(values, v) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s %q is not one of %s", ErrInvalid, what, v, strings.Join(values, ", "))
+}
+
+// checkAbsoluteURI checks that v is empty or an absolute URI with a host
+// (https://app.example.com/), which a page may link to.
+func checkAbsoluteURI(what, v string) error {
+	if v == "" {
+		return nil
+	}
+	if err := checkText(what, v); err != nil {
+		return err
+	}
+	u, err := url.Parse(v)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return fmt.Errorf("%w: %s %q is not an absolute URI (scheme://host/path)", ErrInvalid, what, v)
+	}
+	return nil
 }
 
 // checkSecret checks one secret of a client. Its Created is set by the caller

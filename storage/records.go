@@ -9,7 +9,7 @@ import (
 // Secrets are kept only as hashes (what internal/secret's Hash makes).
 //
 // Every list (Secrets, GrantTypes, Scopes, CORSOrigins, RedirectURIs,
-// PostLogoutRedirectURIs) comes back in the order it was written, without
+// PostLogoutRedirectURIs, AllowedIdentityTokenSigningAlgorithms) comes back in the order it was written, without
 // duplicates (CheckClient refuses them); an empty list may come back nil.
 // JWKS and Claims come back byte for byte as written.
 //
@@ -48,9 +48,54 @@ type Client struct {
 	// browser back; compared exactly by their users.
 	RedirectURIs           []string
 	PostLogoutRedirectURIs []string
+
+	// The sign-in settings (issue 14), named as IdentityServer's Client
+	// properties. RequirePKCE and AllowRememberConsent default to true
+	// there: a row stored before they existed reads true (their columns
+	// default to true), but a record built in Go starts false, so whoever
+	// builds one from a file or flags sets them.
+	RequirePKCE                      bool
+	AllowPlainTextPKCE               bool
+	RequireConsent                   bool
+	AllowRememberConsent             bool
+	AllowOfflineAccess               bool
+	AlwaysIncludeUserClaimsInIdToken bool
+	// The lifetimes, in whole seconds; zero means the default
+	// (internal/client applies them).
+	IdentityTokenLifetime        time.Duration
+	AuthorizationCodeLifetime    time.Duration
+	AbsoluteRefreshTokenLifetime time.Duration
+	SlidingRefreshTokenLifetime  time.Duration
+	// RefreshTokenUsage is RefreshTokenOneTimeOnly or RefreshTokenReUse,
+	// RefreshTokenExpiration RefreshTokenAbsolute or RefreshTokenSliding;
+	// empty means the first of each.
+	RefreshTokenUsage      string
+	RefreshTokenExpiration string
+	// ClientURI and LogoURI, absolute URIs or empty, are shown on the
+	// consent page.
+	ClientURI string
+	LogoURI   string
+	// AllowedIdentityTokenSigningAlgorithms are the JWS algorithms its ID
+	// tokens may be signed with; empty for the default.
+	AllowedIdentityTokenSigningAlgorithms []string
+
 	// Created and Updated are set by the store.
 	Created, Updated time.Time
 }
+
+// The values of Client.RefreshTokenUsage and RefreshTokenExpiration,
+// IdentityServer's enumerations' names.
+const (
+	// RefreshTokenOneTimeOnly rotates a refresh token at each use.
+	RefreshTokenOneTimeOnly = "OneTimeOnly"
+	// RefreshTokenReUse keeps a refresh token usable until it expires.
+	RefreshTokenReUse = "ReUse"
+	// RefreshTokenAbsolute ends a refresh token at the absolute lifetime.
+	RefreshTokenAbsolute = "Absolute"
+	// RefreshTokenSliding extends a refresh token by the sliding lifetime
+	// at each use, up to the absolute lifetime.
+	RefreshTokenSliding = "Sliding"
+)
 
 // ClientSecret is one hashed secret of a client.
 type ClientSecret struct {

@@ -381,8 +381,11 @@ func (a *app) clientAdd(ctx context.Context, c *clientAddCmd, id string) error {
 		if err := catalog.CheckScopesKnown(c.scopes, known); err != nil {
 			return err
 		}
+		// RequirePKCE and AllowRememberConsent: IdentityServer's defaults,
+		// until flags can say otherwise (a record's zero value is false).
 		cl := storage.Client{ID: id, Name: c.name, GrantTypes: grantTypes, Scopes: c.scopes,
-			AccessTokenLifetime: lifetime, JWKS: keys.jwks, JWKSURI: keys.uri}
+			AccessTokenLifetime: lifetime, JWKS: keys.jwks, JWKSURI: keys.uri,
+			RequirePKCE: true, AllowRememberConsent: true}
 		var plain string
 		if !c.noSecret && !keys.any() {
 			plain = secret.Generate()

@@ -50,6 +50,9 @@ func fileRecord(cfg *config.Config, path string, c *config.Client, out *clientBu
 		AccessTokenLifetime: time.Duration(c.AccessTokenLifetime) * time.Second,
 		JWKSURI:             c.JWKSURI,
 		CORSOrigins:         c.AllowedCorsOrigins,
+		// IdentityServer's defaults, until the file can say otherwise: a
+		// record's zero value would be false.
+		RequirePKCE: true, AllowRememberConsent: true,
 	}
 	expired := func(p string, at time.Time) {
 		if !at.After(out.now) {

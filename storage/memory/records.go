@@ -405,6 +405,7 @@ func copyClient(c storage.Client) storage.Client {
 	c.CORSOrigins = slices.Clone(c.CORSOrigins)
 	c.RedirectURIs = slices.Clone(c.RedirectURIs)
 	c.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
+	c.AllowedIdentityTokenSigningAlgorithms = slices.Clone(c.AllowedIdentityTokenSigningAlgorithms)
 	c.Created, c.Updated = instant(c.Created), instant(c.Updated)
 	return c
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -38,6 +39,30 @@ func secretArgs(secrets []storage.ClientSecret) []any {
 	return []any{ids, hashes, descs, expires, created}
 }
 
+// insertClient (with insertSecrets) and updateClient write a client's row:
+// the parameters up to $20 and $15 are the columns up to 0006, the sign-in
+// settings follow (sqlrow.ClientSignInArgs).
+var (
+	insertClient = `
+		WITH c AS (
+			INSERT INTO clients (id, name, grant_types, scopes, access_token_lifetime_ms, jwks, jwks_uri, created_at, updated_at,
+				description, disabled, public, claims, cors_origins, redirect_uris, post_logout_redirect_uris,
+				` + strings.Join(sqlrow.ClientSignInColumns, ", ") + `)
+			VALUES ($1, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16, $17, $18, $19, $20,
+				` + sqlrow.Placeholders("$", 21, len(sqlrow.ClientSignInColumns)) + `)
+		)` + insertSecrets
+	updateClient = `
+		UPDATE clients SET name = $2, grant_types = $3, scopes = $4, access_token_lifetime_ms = $5,
+			jwks = $6, jwks_uri = $7, updated_at = $8,
+			description = $9, disabled = $10, public = $11, claims = $12,
+			cors_origins = $13, redirect_uris = $14, post_logout_redirect_uris = $15,
+			` + sqlrow.Assignments(sqlrow.ClientSignInColumns, "$", 16) + `
+		WHERE id = $1`
+)
+
+// listArg is list for sqlrow.ClientSignInArgs.
+func listArg(l []string) any { return list(l) }
+
 // CreateClient implements storage.Clients: the client and its secrets in one
 // statement.
 func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
@@ -50,12 +75,8 @@ func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
 		blob(c.JWKS), c.JWKSURI, now,
 		c.Description, c.Disabled, c.Public, blob(c.Claims),
 		list(c.CORSOrigins), list(c.RedirectURIs), list(c.PostLogoutRedirectURIs))
-	_, err := s.exec(ctx, fmt.Sprintf("create client %q", c.ID), `
-		WITH c AS (
-			INSERT INTO clients (id, name, grant_types, scopes, access_token_lifetime_ms, jwks, jwks_uri, created_at, updated_at,
-				description, disabled, public, claims, cors_origins, redirect_uris, post_logout_redirect_uris)
-			VALUES ($1, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16, $17, $18, $19, $20)
-		)`+insertSecrets, args...)
+	args = append(args, sqlrow.ClientSignInArgs(c, listArg)...)
+	_, err := s.exec(ctx, fmt.Sprintf("create client %q", c.ID), insertClient, args...)
 	return err
 }
 
@@ -108,16 +129,12 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(*storag
 			return errUpdate{err}
 		}
 		b := &pgx.Batch{}
-		b.Queue(`
-			UPDATE clients SET name = $2, grant_types = $3, scopes = $4, access_token_lifetime_ms = $5,
-				jwks = $6, jwks_uri = $7, updated_at = $8,
-				description = $9, disabled = $10, public = $11, claims = $12,
-				cors_origins = $13, redirect_uris = $14, post_logout_redirect_uris = $15
-			WHERE id = $1`,
-			id, c.Name, list(c.GrantTypes), list(c.Scopes), c.AccessTokenLifetime.Milliseconds(),
+		args := append([]any{id, c.Name, list(c.GrantTypes), list(c.Scopes), c.AccessTokenLifetime.Milliseconds(),
 			blob(c.JWKS), c.JWKSURI, s.now().UnixMilli(),
 			c.Description, c.Disabled, c.Public, blob(c.Claims),
-			list(c.CORSOrigins), list(c.RedirectURIs), list(c.PostLogoutRedirectURIs))
+			list(c.CORSOrigins), list(c.RedirectURIs), list(c.PostLogoutRedirectURIs)},
+			sqlrow.ClientSignInArgs(c, listArg)...)
+		b.Queue(updateClient, args...)
 		b.Queue(`DELETE FROM client_secrets WHERE client_id = $1`, id)
 		if len(c.Secrets) > 0 {
 			b.Queue(insertSecrets, append([]any{id}, secretArgs(c.Secrets)...)...)

@@ -4,10 +4,32 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/signetid/signet/storage"
 	"github.com/signetid/signet/storage/internal/sqlrow"
 )
+
+// insertClient and updateClient write a client's row: ?1 to ?15 are the
+// columns up to 0006, the sign-in settings follow (sqlrow.ClientSignInArgs).
+var (
+	insertClient = `
+		INSERT INTO clients (id, name, grant_types, scopes, access_token_lifetime_ms, jwks, jwks_uri, created_at, updated_at,
+			description, disabled, public, claims, cors_origins, redirect_uris, post_logout_redirect_uris,
+			` + strings.Join(sqlrow.ClientSignInColumns, ", ") + `)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+			` + sqlrow.Placeholders("?", 16, len(sqlrow.ClientSignInColumns)) + `)`
+	updateClient = `
+		UPDATE clients SET name = ?2, grant_types = ?3, scopes = ?4, access_token_lifetime_ms = ?5,
+			jwks = ?6, jwks_uri = ?7, updated_at = ?8,
+			description = ?9, disabled = ?10, public = ?11, claims = ?12,
+			cors_origins = ?13, redirect_uris = ?14, post_logout_redirect_uris = ?15,
+			` + sqlrow.Assignments(sqlrow.ClientSignInColumns, "?", 16) + `
+		WHERE id = ?1`
+)
+
+// jsonListArg is jsonList for sqlrow.ClientSignInArgs.
+func jsonListArg(l []string) any { return jsonList(l) }
 
 // scanClients reads the rows of sqlrow.SelectClients.
 func scanClients(rows *sql.Rows) ([]storage.Client, error) {
@@ -56,14 +78,12 @@ func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
 	op := fmt.Sprintf("create client %q", c.ID)
 	now := s.now().UnixMilli()
 	return s.write(ctx, op, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO clients (id, name, grant_types, scopes, access_token_lifetime_ms, jwks, jwks_uri, created_at, updated_at,
-				description, disabled, public, claims, cors_origins, redirect_uris, post_logout_redirect_uris)
-			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`,
-			c.ID, c.Name, jsonList(c.GrantTypes), jsonList(c.Scopes), c.AccessTokenLifetime.Milliseconds(),
+		args := append([]any{c.ID, c.Name, jsonList(c.GrantTypes), jsonList(c.Scopes), c.AccessTokenLifetime.Milliseconds(),
 			blob(c.JWKS), c.JWKSURI, now,
 			c.Description, c.Disabled, c.Public, blob(c.Claims),
-			jsonList(c.CORSOrigins), jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs)); err != nil {
+			jsonList(c.CORSOrigins), jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs)},
+			sqlrow.ClientSignInArgs(c, jsonListArg)...)
+		if _, err := tx.ExecContext(ctx, insertClient, args...); err != nil {
 			return s.fail(op, err)
 		}
 		if err := writeSecrets(ctx, tx, c.ID, c.Secrets, false); err != nil {
@@ -119,16 +139,12 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(*storag
 		if err := storage.ClientKind.Update(id, &c, update); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `
-			UPDATE clients SET name = ?2, grant_types = ?3, scopes = ?4, access_token_lifetime_ms = ?5,
-				jwks = ?6, jwks_uri = ?7, updated_at = ?8,
-				description = ?9, disabled = ?10, public = ?11, claims = ?12,
-				cors_origins = ?13, redirect_uris = ?14, post_logout_redirect_uris = ?15
-			WHERE id = ?1`,
-			id, c.Name, jsonList(c.GrantTypes), jsonList(c.Scopes), c.AccessTokenLifetime.Milliseconds(),
+		args := append([]any{id, c.Name, jsonList(c.GrantTypes), jsonList(c.Scopes), c.AccessTokenLifetime.Milliseconds(),
 			blob(c.JWKS), c.JWKSURI, s.now().UnixMilli(),
 			c.Description, c.Disabled, c.Public, blob(c.Claims),
-			jsonList(c.CORSOrigins), jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs)); err != nil {
+			jsonList(c.CORSOrigins), jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs)},
+			sqlrow.ClientSignInArgs(c, jsonListArg)...)
+		if _, err := tx.ExecContext(ctx, updateClient, args...); err != nil {
 			return s.fail(op, err)
 		}
 		if err := writeSecrets(ctx, tx, id, c.Secrets, true); err != nil {

@@ -43,7 +43,7 @@ const claims = `{"tenant":  "acme",
 	"roles":["a","b"] ,"n":1.50}`
 
 func sampleClient(id string) storage.Client {
-	return storage.Client{
+	c := storage.Client{
 		ID:          id,
 		Name:        "Client " + id + " — l’appli",
 		Description: "Commandes en ligne\nsur deux lignes",
@@ -62,6 +62,28 @@ func sampleClient(id string) storage.Client {
 		RedirectURIs:           []string{"https://b.example/cb", "https://a.example:8443/signin-oidc?x=1", "http://127.0.0.1/cb"},
 		PostLogoutRedirectURIs: []string{"https://b.example/", "https://a.example:8443/signout-callback-oidc"},
 	}
+	SetSignInSettings(&c)
+	return c
+}
+
+// SetSignInSettings sets each of c's sign-in settings away from its default
+// (IdentityServer's), so that a test sees each carried over.
+func SetSignInSettings(c *storage.Client) {
+	c.RequirePKCE = false
+	c.AllowPlainTextPKCE = true
+	c.RequireConsent = true
+	c.AllowRememberConsent = false
+	c.AllowOfflineAccess = true
+	c.AlwaysIncludeUserClaimsInIdToken = true
+	c.IdentityTokenLifetime = 10 * time.Minute
+	c.AuthorizationCodeLifetime = time.Minute
+	c.AbsoluteRefreshTokenLifetime = 90 * 24 * time.Hour
+	c.SlidingRefreshTokenLifetime = 7 * 24 * time.Hour
+	c.RefreshTokenUsage = storage.RefreshTokenReUse
+	c.RefreshTokenExpiration = storage.RefreshTokenSliding
+	c.ClientURI = "https://b.example/about?lang=fr"
+	c.LogoURI = "https://cdn.b.example/logo.svg"
+	c.AllowedIdentityTokenSigningAlgorithms = []string{"RS256", "ES256"}
 }
 
 func changeClient(c *storage.Client) {
@@ -79,6 +101,21 @@ func changeClient(c *storage.Client) {
 	c.CORSOrigins = nil
 	c.RedirectURIs = append(c.RedirectURIs[1:], "https://c.example/cb")
 	c.PostLogoutRedirectURIs = c.PostLogoutRedirectURIs[:1]
+	c.RequirePKCE = !c.RequirePKCE
+	c.AllowPlainTextPKCE = !c.AllowPlainTextPKCE
+	c.RequireConsent = !c.RequireConsent
+	c.AllowRememberConsent = !c.AllowRememberConsent
+	c.AllowOfflineAccess = !c.AllowOfflineAccess
+	c.AlwaysIncludeUserClaimsInIdToken = !c.AlwaysIncludeUserClaimsInIdToken
+	c.IdentityTokenLifetime = 0
+	c.AuthorizationCodeLifetime += time.Second
+	c.AbsoluteRefreshTokenLifetime = 0
+	c.SlidingRefreshTokenLifetime = time.Hour
+	c.RefreshTokenUsage = storage.RefreshTokenOneTimeOnly
+	c.RefreshTokenExpiration = ""
+	c.ClientURI = ""
+	c.LogoURI = "http://localhost:5000/logo.png"
+	c.AllowedIdentityTokenSigningAlgorithms = c.AllowedIdentityTokenSigningAlgorithms[1:]
 }
 
 func scribbleClient(c *storage.Client) {
@@ -86,7 +123,8 @@ func scribbleClient(c *storage.Client) {
 		c.Secrets[0].Hash = "scribbled"
 		c.Secrets[0].Created = time.Time{}
 	}
-	scribbleLists(c.GrantTypes, c.Scopes, c.CORSOrigins, c.RedirectURIs, c.PostLogoutRedirectURIs)
+	scribbleLists(c.GrantTypes, c.Scopes, c.CORSOrigins, c.RedirectURIs, c.PostLogoutRedirectURIs,
+		c.AllowedIdentityTokenSigningAlgorithms)
 	scribbleBytes(c.JWKS, c.Claims)
 }
 
@@ -124,6 +162,7 @@ func wantClient(c storage.Client) storage.Client {
 	c.CORSOrigins = orNil(c.CORSOrigins)
 	c.RedirectURIs = orNil(c.RedirectURIs)
 	c.PostLogoutRedirectURIs = orNil(c.PostLogoutRedirectURIs)
+	c.AllowedIdentityTokenSigningAlgorithms = orNil(c.AllowedIdentityTokenSigningAlgorithms)
 	c.Created, c.Updated = time.Time{}, time.Time{}
 	return c
 }

@@ -1,6 +1,8 @@
 package sqlrow
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/signetid/signet/storage"
@@ -137,6 +139,10 @@ const SelectClients = `
 	SELECT c.id, c.name, c.grant_types, c.scopes, c.access_token_lifetime_ms, c.jwks, c.jwks_uri,
 		c.created_at, c.updated_at,
 		c.description, c.disabled, c.public, c.claims, c.cors_origins, c.redirect_uris, c.post_logout_redirect_uris,
+		c.require_pkce, c.allow_plain_text_pkce, c.require_consent, c.allow_remember_consent, c.allow_offline_access,
+		c.always_include_user_claims_in_id_token, c.identity_token_lifetime_ms, c.authorization_code_lifetime_ms,
+		c.absolute_refresh_token_lifetime_ms, c.sliding_refresh_token_lifetime_ms, c.refresh_token_usage,
+		c.refresh_token_expiration, c.client_uri, c.logo_uri, c.allowed_identity_token_signing_algorithms,
 		s.id, s.hash, s.description, s.expires_at, s.created_at
 	FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.id`
 
@@ -148,13 +154,18 @@ func Clients(rows Rows, newList func() List) ([]storage.Client, error) {
 		var (
 			c                                                  storage.Client
 			grantTypes, scopes, origins, redirects, logoutURIs = newList(), newList(), newList(), newList(), newList()
+			idTokenAlgs                                        = newList()
 			lifetime, created, updated                         int64
+			idToken, code, absolute, sliding                   int64
 			sid, hash, desc                                    *string
 			secExpires, secCreated                             *int64
 		)
 		if err := rows.Scan(&c.ID, &c.Name, grantTypes.Dest(), scopes.Dest(), &lifetime, &c.JWKS, &c.JWKSURI,
 			&created, &updated,
 			&c.Description, &c.Disabled, &c.Public, &c.Claims, origins.Dest(), redirects.Dest(), logoutURIs.Dest(),
+			&c.RequirePKCE, &c.AllowPlainTextPKCE, &c.RequireConsent, &c.AllowRememberConsent, &c.AllowOfflineAccess,
+			&c.AlwaysIncludeUserClaimsInIdToken, &idToken, &code, &absolute, &sliding, &c.RefreshTokenUsage,
+			&c.RefreshTokenExpiration, &c.ClientURI, &c.LogoURI, idTokenAlgs.Dest(),
 			&sid, &hash, &desc, &secExpires, &secCreated); err != nil {
 			return nil, err
 		}
@@ -165,6 +176,7 @@ func Clients(rows Rows, newList func() List) ([]storage.Client, error) {
 			}{
 				{&c.GrantTypes, grantTypes}, {&c.Scopes, scopes}, {&c.CORSOrigins, origins},
 				{&c.RedirectURIs, redirects}, {&c.PostLogoutRedirectURIs, logoutURIs},
+				{&c.AllowedIdentityTokenSigningAlgorithms, idTokenAlgs},
 			} {
 				var err error
 				if *l.to, err = l.list.Read(); err != nil {
@@ -172,6 +184,10 @@ func Clients(rows Rows, newList func() List) ([]storage.Client, error) {
 				}
 			}
 			c.AccessTokenLifetime = time.Duration(lifetime) * time.Millisecond
+			c.IdentityTokenLifetime = time.Duration(idToken) * time.Millisecond
+			c.AuthorizationCodeLifetime = time.Duration(code) * time.Millisecond
+			c.AbsoluteRefreshTokenLifetime = time.Duration(absolute) * time.Millisecond
+			c.SlidingRefreshTokenLifetime = time.Duration(sliding) * time.Millisecond
 			c.JWKS = Bytes(c.JWKS)
 			c.Claims = Bytes(c.Claims)
 			c.Created = Time(&created)
@@ -190,4 +206,44 @@ func Clients(rows Rows, newList func() List) ([]storage.Client, error) {
 		}
 	}
 	return out, rows.Err()
+}
+
+// ClientSignInColumns are the columns of clients that ClientSignInArgs
+// gives values for, in its order: the sign-in settings of migration 0007.
+var ClientSignInColumns = []string{
+	"require_pkce", "allow_plain_text_pkce", "require_consent", "allow_remember_consent", "allow_offline_access",
+	"always_include_user_claims_in_id_token", "identity_token_lifetime_ms", "authorization_code_lifetime_ms",
+	"absolute_refresh_token_lifetime_ms", "sliding_refresh_token_lifetime_ms", "refresh_token_usage",
+	"refresh_token_expiration", "client_uri", "logo_uri", "allowed_identity_token_signing_algorithms",
+}
+
+// ClientSignInArgs are the values of ClientSignInColumns for c; list makes
+// the adapter's value of a list column.
+func ClientSignInArgs(c storage.Client, list func([]string) any) []any {
+	return []any{
+		c.RequirePKCE, c.AllowPlainTextPKCE, c.RequireConsent, c.AllowRememberConsent, c.AllowOfflineAccess,
+		c.AlwaysIncludeUserClaimsInIdToken, c.IdentityTokenLifetime.Milliseconds(), c.AuthorizationCodeLifetime.Milliseconds(),
+		c.AbsoluteRefreshTokenLifetime.Milliseconds(), c.SlidingRefreshTokenLifetime.Milliseconds(), c.RefreshTokenUsage,
+		c.RefreshTokenExpiration, c.ClientURI, c.LogoURI, list(c.AllowedIdentityTokenSigningAlgorithms),
+	}
+}
+
+// Placeholders are the parameters from the first to the first+n-1th in the
+// dialect's form: "?3, ?4" (mark "?") or "$3, $4" (mark "$").
+func Placeholders(mark string, first, n int) string {
+	ps := make([]string, n)
+	for i := range ps {
+		ps[i] = mark + strconv.Itoa(first+i)
+	}
+	return strings.Join(ps, ", ")
+}
+
+// Assignments are "column = parameter" for each of columns, the parameters
+// numbered from first as Placeholders does, for an UPDATE.
+func Assignments(columns []string, mark string, first int) string {
+	as := make([]string, len(columns))
+	for i, col := range columns {
+		as[i] = col + " = " + mark + strconv.Itoa(first+i)
+	}
+	return strings.Join(as, ", ")
 }
