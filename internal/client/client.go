@@ -57,9 +57,9 @@ type Client struct {
 	// loopback http one may be used with any port (RFC 8252 §7.3).
 	RedirectURIs []string
 	// RequirePKCE makes the authorization endpoint refuse a request
-	// without a code_challenge (IdentityServer's RequirePkce). FromRecord
-	// sets it true, the default, until the record can say otherwise; a
-	// public client is held to PKCE whatever it says.
+	// without a code_challenge (IdentityServer's RequirePkce; true by
+	// default, which a record stored before the setting existed reads as);
+	// a public client is held to PKCE whatever it says.
 	RequirePKCE bool
 	// AllowPlainTextPKCE lets the client use code_challenge_method plain
 	// (IdentityServer's AllowPlainTextPkce); false by default: S256 only.
@@ -68,7 +68,47 @@ type Client struct {
 	// and so get refresh tokens (IdentityServer's AllowOfflineAccess);
 	// false by default.
 	AllowOfflineAccess bool
+	// RequireConsent shows the consent page (IdentityServer's
+	// RequireConsent; false by default), and AllowRememberConsent offers
+	// its "remember my decision" (true by default).
+	RequireConsent       bool
+	AllowRememberConsent bool
+	// AlwaysIncludeUserClaimsInIdToken puts the user's claims of the
+	// granted identity scopes in the ID token too, not only in userinfo.
+	AlwaysIncludeUserClaimsInIdToken bool
+	// IdentityTokenSigningAlgorithms are the algorithms its ID tokens may
+	// be signed with, in the client's order of preference; empty for the
+	// default (RS256, which OpenID Connect makes the default).
+	IdentityTokenSigningAlgorithms []string
+	// ClientURI and LogoURI are shown on the consent page; empty for none.
+	ClientURI string
+	LogoURI   string
+
+	// The lifetimes, never zero: FromRecord puts the defaults in place of
+	// the record's zeros.
+	IdentityTokenLifetime        time.Duration
+	AuthorizationCodeLifetime    time.Duration
+	AbsoluteRefreshTokenLifetime time.Duration
+	SlidingRefreshTokenLifetime  time.Duration
+	// RefreshTokenReUse keeps a refresh token usable after a use
+	// (IdentityServer's RefreshTokenUsage ReUse); false rotates it at every
+	// use (OneTimeOnly, the default).
+	RefreshTokenReUse bool
+	// RefreshTokenSliding extends a refresh token by the sliding lifetime
+	// at each use, never past the absolute one (IdentityServer's
+	// RefreshTokenExpiration Sliding); false ends it at the absolute
+	// lifetime (Absolute, the default).
+	RefreshTokenSliding bool
 }
+
+// The lifetimes of a client whose record sets none: IdentityServer's
+// defaults.
+const (
+	DefaultIdentityTokenLifetime        = 300 * time.Second
+	DefaultAuthorizationCodeLifetime    = 300 * time.Second
+	DefaultAbsoluteRefreshTokenLifetime = 30 * 24 * time.Hour
+	DefaultSlidingRefreshTokenLifetime  = 15 * 24 * time.Hour
+)
 
 // Secret is one hashed client secret.
 type Secret struct {

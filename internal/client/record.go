@@ -2,6 +2,7 @@ package client
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/storage"
@@ -15,9 +16,23 @@ func FromRecord(sc storage.Client) (*Client, error) {
 		AccessTokenLifetime: sc.AccessTokenLifetime, KeysURI: sc.JWKSURI,
 		Disabled: sc.Disabled, Public: sc.Public, Claims: sc.Claims, CORSOrigins: sc.CORSOrigins,
 		RedirectURIs: sc.RedirectURIs,
-		// The record has no requirePkce, allowPlainTextPkce or
-		// allowOfflineAccess yet: their defaults (IdentityServer's) apply.
-		RequirePKCE: true,
+
+		RequirePKCE:                      sc.RequirePKCE,
+		AllowPlainTextPKCE:               sc.AllowPlainTextPKCE,
+		AllowOfflineAccess:               sc.AllowOfflineAccess,
+		RequireConsent:                   sc.RequireConsent,
+		AllowRememberConsent:             sc.AllowRememberConsent,
+		AlwaysIncludeUserClaimsInIdToken: sc.AlwaysIncludeUserClaimsInIdToken,
+		IdentityTokenSigningAlgorithms:   sc.AllowedIdentityTokenSigningAlgorithms,
+		ClientURI:                        sc.ClientURI,
+		LogoURI:                          sc.LogoURI,
+		RefreshTokenReUse:                sc.RefreshTokenUsage == storage.RefreshTokenReUse,
+		RefreshTokenSliding:              sc.RefreshTokenExpiration == storage.RefreshTokenSliding,
+		// The defaults of the lifetimes are applied here, once.
+		IdentityTokenLifetime:        orDefault(sc.IdentityTokenLifetime, DefaultIdentityTokenLifetime),
+		AuthorizationCodeLifetime:    orDefault(sc.AuthorizationCodeLifetime, DefaultAuthorizationCodeLifetime),
+		AbsoluteRefreshTokenLifetime: orDefault(sc.AbsoluteRefreshTokenLifetime, DefaultAbsoluteRefreshTokenLifetime),
+		SlidingRefreshTokenLifetime:  orDefault(sc.SlidingRefreshTokenLifetime, DefaultSlidingRefreshTokenLifetime),
 	}
 	for _, s := range sc.Secrets {
 		h, err := secret.Parse(s.Hash)
@@ -34,4 +49,12 @@ func FromRecord(sc storage.Client) (*Client, error) {
 		c.Keys = keys
 	}
 	return c, nil
+}
+
+// orDefault is d, or def when d is zero (the record's "not set").
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
 }

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/storagetest"
 )
 
 const testKeys = `{"keys":[{"kty":"EC","crv":"P-256","x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM","kid":"k1"}]}`
@@ -30,6 +32,7 @@ func TestFromRecord(t *testing.T) {
 		CORSOrigins:         []string{"https://app.example.com"},
 		RedirectURIs:        []string{"https://app.example.com/signin-oidc", "http://127.0.0.1/callback"},
 	}
+	storagetest.SetSignInSettings(&rec)
 	c, err := FromRecord(rec)
 	if err != nil {
 		t.Fatal(err)
@@ -51,9 +54,24 @@ func TestFromRecord(t *testing.T) {
 		t.Errorf("CORSOrigins %v", c.CORSOrigins)
 	case !slices.Equal(c.RedirectURIs, rec.RedirectURIs):
 		t.Errorf("RedirectURIs %v", c.RedirectURIs)
-	case !c.RequirePKCE || c.AllowPlainTextPKCE || c.AllowOfflineAccess:
-		t.Errorf("RequirePKCE %v, AllowPlainTextPKCE %v, AllowOfflineAccess %v: want IdentityServer's defaults true, false, false",
+	case c.RequirePKCE || !c.AllowPlainTextPKCE || !c.AllowOfflineAccess:
+		t.Errorf("RequirePKCE %v, AllowPlainTextPKCE %v, AllowOfflineAccess %v: want the record's false, true, true",
 			c.RequirePKCE, c.AllowPlainTextPKCE, c.AllowOfflineAccess)
+	case !c.RequireConsent || c.AllowRememberConsent || !c.AlwaysIncludeUserClaimsInIdToken:
+		t.Errorf("RequireConsent %v, AllowRememberConsent %v, AlwaysIncludeUserClaimsInIdToken %v: want the record's true, false, true",
+			c.RequireConsent, c.AllowRememberConsent, c.AlwaysIncludeUserClaimsInIdToken)
+	case c.IdentityTokenLifetime != rec.IdentityTokenLifetime || c.AuthorizationCodeLifetime != rec.AuthorizationCodeLifetime ||
+		c.AbsoluteRefreshTokenLifetime != rec.AbsoluteRefreshTokenLifetime || c.SlidingRefreshTokenLifetime != rec.SlidingRefreshTokenLifetime:
+		t.Errorf("lifetimes: identity token %v, code %v, absolute refresh %v, sliding refresh %v: want the record's",
+			c.IdentityTokenLifetime, c.AuthorizationCodeLifetime, c.AbsoluteRefreshTokenLifetime, c.SlidingRefreshTokenLifetime)
+	case !c.RefreshTokenReUse || !c.RefreshTokenSliding:
+		t.Errorf("RefreshTokenReUse %v, RefreshTokenSliding %v: want ReUse and Sliding", c.RefreshTokenReUse, c.RefreshTokenSliding)
+	case c.ClientURI != rec.ClientURI || c.LogoURI != rec.LogoURI:
+		t.Errorf("ClientURI %q, LogoURI %q", c.ClientURI, c.LogoURI)
+	case c.ClientURI == "" || c.LogoURI == "" || c.IdentityTokenLifetime == DefaultIdentityTokenLifetime:
+		t.Errorf("storagetest.SetSignInSettings set no URIs or a default lifetime: %+v", rec)
+	case !slices.Equal(c.IdentityTokenSigningAlgorithms, rec.AllowedIdentityTokenSigningAlgorithms):
+		t.Errorf("IdentityTokenSigningAlgorithms %v", c.IdentityTokenSigningAlgorithms)
 	case c.Keys == nil || len(c.Keys.Keys) != 1 || c.Keys.Keys[0].KeyID != "k1" || !c.UsesKeys():
 		t.Errorf("Keys %+v", c.Keys)
 	case len(c.Secrets) != 2 || !c.Secrets[0].Expires.Equal(expires) || !c.Secrets[1].Expires.IsZero():
@@ -66,6 +84,29 @@ func TestFromRecord(t *testing.T) {
 	uri, err := FromRecord(storage.Client{ID: "partner", JWKSURI: "https://partner.example.com/jwks"})
 	if err != nil || uri.KeysURI != "https://partner.example.com/jwks" || uri.Keys != nil || !uri.UsesKeys() {
 		t.Errorf("a jwksUri client: %+v, %v", uri, err)
+	}
+}
+
+// A record that sets none of the sign-in settings gets IdentityServer's
+// defaults: the lifetimes from FromRecord, the flags as stored (a record
+// stored before they existed reads RequirePKCE and AllowRememberConsent
+// true).
+func TestFromRecordDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := FromRecord(storage.Client{ID: "app", RequirePKCE: true, AllowRememberConsent: true,
+		RefreshTokenUsage: storage.RefreshTokenOneTimeOnly, RefreshTokenExpiration: storage.RefreshTokenAbsolute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Client{ID: "app", RequirePKCE: true, AllowRememberConsent: true,
+		IdentityTokenLifetime: 300 * time.Second, AuthorizationCodeLifetime: 300 * time.Second,
+		AbsoluteRefreshTokenLifetime: 30 * 24 * time.Hour, SlidingRefreshTokenLifetime: 15 * 24 * time.Hour}
+	if !reflect.DeepEqual(*c, want) {
+		t.Errorf("FromRecord of a record with no sign-in settings =\n%+v\nwant\n%+v", *c, want)
+	}
+	empty, err := FromRecord(storage.Client{ID: "app", RequirePKCE: true, AllowRememberConsent: true})
+	if err != nil || !reflect.DeepEqual(*empty, want) {
+		t.Errorf("empty RefreshTokenUsage and RefreshTokenExpiration: %+v, %v; want OneTimeOnly and Absolute", empty, err)
 	}
 }
 
