@@ -9,8 +9,9 @@ import (
 // Secrets are kept only as hashes (what internal/secret's Hash makes).
 //
 // Every list (Secrets, GrantTypes, Scopes, CORSOrigins, RedirectURIs,
-// PostLogoutRedirectURIs, AllowedIdentityTokenSigningAlgorithms) comes back in the order it was written, without
-// duplicates (CheckClient refuses them); an empty list may come back nil.
+// PostLogoutRedirectURIs, AllowedIdentityTokenSigningAlgorithms) comes back
+// in the order it was written, without duplicates (CheckClient refuses
+// them); an empty list may come back nil.
 // JWKS and Claims come back byte for byte as written.
 //
 // It holds what a configuration file's client holds, so that a file client
