@@ -1,45 +1,30 @@
 package consent_test
 
 import (
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/signetid/signet/internal/consent"
+	"github.com/signetid/signet/internal/testsupport"
+	"github.com/signetid/signet/internal/testsupport/stores"
 	"github.com/signetid/signet/storage"
 	"github.com/signetid/signet/storage/memory"
-	"github.com/signetid/signet/storage/postgres"
-	"github.com/signetid/signet/storage/postgres/postgrestest"
-	"github.com/signetid/signet/storage/sqlite"
 )
 
 var base = time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 
 // eachStore runs f on a fresh store of each backend (PostgreSQL when
-// SIGNET_TEST_POSTGRES_DSN is set), with a consent.Store whose clock is
-// *now.
-func eachStore(t *testing.T, f func(t *testing.T, db storage.Store, s *consent.Store, now *time.Time)) {
-	opens := map[string]func(t *testing.T) (storage.Store, error){
-		"memory": func(*testing.T) (storage.Store, error) { return memory.New(memory.Options{}), nil },
-		"sqlite": func(t *testing.T) (storage.Store, error) {
-			return sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "signet.db"), sqlite.Options{})
-		},
-		"postgres": func(t *testing.T) (storage.Store, error) {
-			return postgres.Open(t.Context(), postgrestest.New(t, "signet_consent_test_").DSN, postgres.Options{MaxConns: 4})
-		},
-	}
-	for name, open := range opens {
-		t.Run(name, func(t *testing.T) {
+// SIGNET_TEST_POSTGRES_DSN is set), with a consent.Store on the clock clk,
+// which starts at base.
+func eachStore(t *testing.T, f func(t *testing.T, db storage.Store, s *consent.Store, clk *testsupport.Clock)) {
+	for _, b := range stores.All {
+		t.Run(b.Name, func(t *testing.T) {
 			t.Parallel()
-			db, err := open(t)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			now := base
-			f(t, db, consent.New(db, func() time.Time { return now }), &now)
+			clk := testsupport.NewClock(base)
+			db := b.OpenOne(t, clk.Now)
+			f(t, db, consent.New(db, clk.Now), clk)
 		})
 	}
 }
@@ -62,7 +47,7 @@ func mustGet(t *testing.T, s *consent.Store, subject, client string) (consent.Co
 
 func TestRememberAndGet(t *testing.T) {
 	t.Parallel()
-	eachStore(t, func(t *testing.T, db storage.Store, s *consent.Store, now *time.Time) {
+	eachStore(t, func(t *testing.T, db storage.Store, s *consent.Store, clk *testsupport.Clock) {
 		if _, ok := mustGet(t, s, "alice", "web"); ok {
 			t.Fatal("Get found a consent before any was remembered")
 		}
@@ -101,7 +86,7 @@ func TestRememberAndGet(t *testing.T) {
 		}
 		// Stored as a user_consent grant with Subject and ClientID, so that
 		// storage filters find it.
-		gs, err := db.ListGrants(t.Context(), storage.PersistedGrantFilter{Subject: "alice", ClientID: "web", Type: storage.GrantUserConsent}, *now)
+		gs, err := db.ListGrants(t.Context(), storage.PersistedGrantFilter{Subject: "alice", ClientID: "web", Type: storage.GrantUserConsent}, clk.Now())
 		if err != nil || len(gs) != 1 || gs[0].Key != consent.Key("alice", "web") {
 			t.Errorf("ListGrants by filter = %+v, %v; want the one consent under Key", gs, err)
 		}
@@ -112,12 +97,12 @@ func TestRememberAndGet(t *testing.T) {
 // when it grants less.
 func TestRememberReplaces(t *testing.T) {
 	t.Parallel()
-	eachStore(t, func(t *testing.T, db storage.Store, s *consent.Store, now *time.Time) {
+	eachStore(t, func(t *testing.T, db storage.Store, s *consent.Store, clk *testsupport.Clock) {
 		mustRemember(t, s, "alice", "web", []string{"openid", "profile"}, time.Time{})
-		*now = now.Add(time.Minute)
-		mustRemember(t, s, "alice", "web", []string{"openid"}, now.Add(time.Hour))
+		clk.Advance(time.Minute)
+		mustRemember(t, s, "alice", "web", []string{"openid"}, clk.Now().Add(time.Hour))
 		c, ok := mustGet(t, s, "alice", "web")
-		if !ok || !slices.Equal(c.Scopes, []string{"openid"}) || !c.Created.Equal(*now) || !c.Expires.Equal(now.Add(time.Hour)) {
+		if !ok || !slices.Equal(c.Scopes, []string{"openid"}) || !c.Created.Equal(clk.Now()) || !c.Expires.Equal(clk.Now().Add(time.Hour)) {
 			t.Errorf("after a second Remember: %+v, %v; want openid only, created now, expiring in an hour", c, ok)
 		}
 		if c.Covers([]string{"profile"}) {
@@ -131,18 +116,18 @@ func TestRememberReplaces(t *testing.T) {
 
 func TestExpiry(t *testing.T) {
 	t.Parallel()
-	eachStore(t, func(t *testing.T, db storage.Store, s *consent.Store, now *time.Time) {
+	eachStore(t, func(t *testing.T, db storage.Store, s *consent.Store, clk *testsupport.Clock) {
 		mustRemember(t, s, "alice", "web", []string{"openid"}, base.Add(time.Hour))
 		mustRemember(t, s, "alice", "spa", []string{"openid"}, time.Time{})
-		*now = base.Add(time.Hour - time.Millisecond)
+		clk.Set(base.Add(time.Hour - time.Millisecond))
 		if _, ok := mustGet(t, s, "alice", "web"); !ok {
 			t.Error("the consent is gone before it expires")
 		}
-		*now = base.Add(time.Hour)
+		clk.Set(base.Add(time.Hour))
 		if _, ok := mustGet(t, s, "alice", "web"); ok {
 			t.Error("the consent is found when it expires")
 		}
-		*now = base.Add(50 * 365 * 24 * time.Hour)
+		clk.Set(base.Add(50 * 365 * 24 * time.Hour))
 		if _, ok := mustGet(t, s, "alice", "spa"); !ok {
 			t.Error("a consent remembered until revoked is gone after 50 years")
 		}
@@ -155,10 +140,10 @@ func TestExpiry(t *testing.T) {
 
 func TestListAndRevoke(t *testing.T) {
 	t.Parallel()
-	eachStore(t, func(t *testing.T, db storage.Store, s *consent.Store, now *time.Time) {
+	eachStore(t, func(t *testing.T, db storage.Store, s *consent.Store, clk *testsupport.Clock) {
 		ctx := t.Context()
 		mustRemember(t, s, "alice", "web", []string{"openid", "profile"}, time.Time{})
-		*now = now.Add(time.Second)
+		clk.Advance(time.Second)
 		mustRemember(t, s, "alice", "spa", []string{"openid", "api1"}, time.Time{})
 		mustRemember(t, s, "bob", "web", []string{"openid"}, time.Time{})
 		list, err := s.List(ctx, "alice")
