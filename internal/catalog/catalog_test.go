@@ -35,6 +35,18 @@ func dbClient(id string, scopes ...string) storage.Client {
 	}
 }
 
+// dbWith is a memory store holding clients.
+func dbWith(t *testing.T, clients ...storage.Client) *memory.Store {
+	t.Helper()
+	db := memory.New(memory.Options{})
+	for _, c := range clients {
+		if err := db.CreateClient(t.Context(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
+}
+
 func mustLoad(t *testing.T, c *Catalog) {
 	t.Helper()
 	if err := c.Load(t.Context()); err != nil {
@@ -175,16 +187,9 @@ func TestConflict(t *testing.T) {
 
 func TestUnusableClientSkipped(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
-	db := memory.New(memory.Options{})
 	bad := dbClient("bad")
 	bad.JWKS = []byte(`{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}`)
-	if err := db.CreateClient(ctx, bad); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.CreateClient(ctx, dbClient("good")); err != nil {
-		t.Fatal(err)
-	}
+	db := dbWith(t, bad, dbClient("good"))
 	var logs strings.Builder
 	c := New(Static{}, db, newTextLogger(&logs))
 	mustLoad(t, c)
@@ -311,12 +316,9 @@ func TestWatchDeferred(t *testing.T) {
 func TestFileClientsAsRecords(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	db := memory.New(memory.Options{})
 	svc := dbClient("svc")
 	svc.CORSOrigins = []string{"https://db.example.com"}
-	if err := db.CreateClient(ctx, svc); err != nil {
-		t.Fatal(err)
-	}
+	db := dbWith(t, svc)
 	app := dbClient("app")
 	app.CORSOrigins, app.Claims = []string{"https://app.example.com"}, []byte(`{"client_tenant":"contoso"}`)
 	off := dbClient("off")

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/signetid/signet/storage"
-	"github.com/signetid/signet/storage/memory"
 )
 
 // With no issuer configured, each load logs one error naming the
@@ -14,24 +13,12 @@ import (
 // issuer, nothing is logged.
 func TestKeyClientsWithoutIssuerLogged(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
-	db := memory.New(memory.Options{})
 	keys := []byte(`{"keys":[{"kty":"EC","crv":"P-256","x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM","kid":"k1"}]}`)
-	for _, id := range []string{"keys-b", "keys-a"} {
-		c := dbClient(id)
-		c.Secrets, c.JWKS = nil, keys
-		if err := db.CreateClient(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	uri := dbClient("keys-uri")
+	keysB, keysA, uri := dbClient("keys-b"), dbClient("keys-a"), dbClient("keys-uri")
+	keysB.Secrets, keysB.JWKS = nil, keys
+	keysA.Secrets, keysA.JWKS = nil, keys
 	uri.Secrets, uri.JWKSURI = nil, "https://client.example.com/jwks"
-	if err := db.CreateClient(ctx, uri); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.CreateClient(ctx, dbClient("secret-only")); err != nil {
-		t.Fatal(err)
-	}
+	db := dbWith(t, keysB, keysA, uri, dbClient("secret-only"))
 	static := Static{Clients: map[string]storage.Client{"file-keys": {ID: "file-keys", JWKSURI: "https://x.example.com/jwks"}}}
 
 	var logs strings.Builder

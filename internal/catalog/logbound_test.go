@@ -3,8 +3,6 @@ package catalog
 import (
 	"strings"
 	"testing"
-
-	"github.com/signetid/signet/storage/memory"
 )
 
 // A database client that cannot be used is logged with its id (at most
@@ -12,13 +10,9 @@ import (
 // kid, of 30 KB here) cut: the line stays under 2 KiB.
 func TestUnusableClientLogBounded(t *testing.T) {
 	t.Parallel()
-	ctx := t.Context()
-	db := memory.New(memory.Options{})
 	bad := dbClient(strings.Repeat("b", 512))
 	bad.JWKS = []byte(`{"keys":[{"kty":"oct","k":"c2VjcmV0","kid":"` + strings.Repeat("k", 30<<10) + `"}]}`)
-	if err := db.CreateClient(ctx, bad); err != nil {
-		t.Fatal(err)
-	}
+	db := dbWith(t, bad)
 	var logs strings.Builder
 	mustLoad(t, New(Static{}, db, newTextLogger(&logs)))
 	out := strings.TrimSpace(logs.String())

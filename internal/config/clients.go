@@ -253,14 +253,7 @@ func (v *validator) clients(scopes, identity map[string]bool) {
 		cl := &v.c.Clients[i]
 		path := fmt.Sprintf("clients[%d]", i)
 		cl.skip = ""
-		switch p, dup := first[cl.ClientID]; {
-		case cl.ClientID == "":
-			v.addf(path+".clientId", "clientId is required")
-		case dup:
-			v.addf(path+".clientId", "client %q is defined twice (also at line %d)", cl.ClientID, v.line(p))
-		default:
-			first[cl.ClientID] = path + ".clientId"
-		}
+		v.uniqueName(first, path+".clientId", cl.ClientID, "clientId is required", "client")
 		if v.skipUnsupported(path, cl) {
 			continue
 		}

@@ -467,6 +467,20 @@ func checkScopeName(name string) string {
 	return ""
 }
 
+// uniqueName reports, at path, a name that is missing (with missing as the
+// message) or that an earlier entry of the same kind already defines;
+// first maps each name to where it was first defined.
+func (v *validator) uniqueName(first map[string]string, path, name, missing, kind string) {
+	switch p, dup := first[name]; {
+	case name == "":
+		v.addf(path, "%s", missing)
+	case dup:
+		v.addf(path, "%s %q is defined twice (also at line %d)", kind, name, v.line(p))
+	default:
+		first[name] = path
+	}
+}
+
 // scopeRef checks that a scope named in a list is defined.
 func (v *validator) scopeRef(path, name string, scopes map[string]bool) {
 	if scopes[name] {
@@ -498,14 +512,7 @@ func (v *validator) resources(scopes map[string]bool) {
 	first := make(map[string]string)
 	for i, r := range v.c.APIResources {
 		path := fmt.Sprintf("apiResources[%d]", i)
-		switch p, dup := first[r.Name]; {
-		case r.Name == "":
-			v.addf(path+".name", "name is required (it is the audience of the tokens for this API, such as https://api.example.com)")
-		case dup:
-			v.addf(path+".name", "API resource %q is defined twice (also at line %d)", r.Name, v.line(p))
-		default:
-			first[r.Name] = path + ".name"
-		}
+		v.uniqueName(first, path+".name", r.Name, "name is required (it is the audience of the tokens for this API, such as https://api.example.com)", "API resource")
 		for j, s := range r.Scopes {
 			v.scopeRef(fmt.Sprintf("%s.scopes[%d]", path, j), s, scopes)
 		}
