@@ -2,15 +2,13 @@ package authorize
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
 
+	"github.com/signetid/signet/internal/opaque"
 	"github.com/signetid/signet/storage"
 )
 
@@ -20,13 +18,6 @@ import (
 // enough that an id left in a browser's history or a proxy's log is soon
 // of no use, and that abandoned sign-ins leave few rows behind.
 const DefaultPendingLifetime = 10 * time.Minute
-
-// pendingIDBytes is the randomness of a pending request's id: 256 bits.
-const pendingIDBytes = 32
-
-// pendingIDLen is the length of an id: pendingIDBytes in unpadded
-// base64url.
-var pendingIDLen = base64.RawURLEncoding.EncodedLen(pendingIDBytes)
 
 // ErrNotFound: no pending authorization request has that id (it was never
 // saved, it expired, or the id is malformed).
@@ -49,7 +40,8 @@ var _ PendingStore = (storage.PersistedGrants)(nil)
 // Pending keeps validated authorization requests while the user signs in
 // and consents: the interaction contract between /connect/authorize and
 // the login and consent pages, which know a request only by its id. The
-// id is a bearer secret of 256 random bits; only its hash is stored.
+// id is a bearer secret of 256 random bits (an opaque handle); only its
+// hash is stored.
 type Pending struct {
 	store    PendingStore
 	lifetime time.Duration
@@ -117,8 +109,11 @@ func (p *Pending) Save(ctx context.Context, req *Request, now time.Time) (string
 	if err != nil {
 		return "", fmt.Errorf("authorize: save the request of client %q: %w", req.ClientID, err)
 	}
-	id := base64.RawURLEncoding.EncodeToString(randomBytes())
-	g := storage.PersistedGrant{Key: pendingKey(id), Type: storage.GrantAuthorizationRequest, ClientID: req.ClientID,
+	id, err := opaque.New(nil)
+	if err != nil {
+		return "", fmt.Errorf("authorize: save the request of client %q: %w", req.ClientID, err)
+	}
+	g := storage.PersistedGrant{Key: opaque.Key(id), Type: storage.GrantAuthorizationRequest, ClientID: req.ClientID,
 		Created: now, Expires: now.Add(p.lifetime), Data: b}
 	if err := p.store.CreateGrant(ctx, g); err != nil {
 		return "", fmt.Errorf("authorize: save the request of client %q: %w", req.ClientID, err)
@@ -131,29 +126,30 @@ func (p *Pending) Save(ctx context.Context, req *Request, now time.Time) (string
 // it was completed. Its Client is nil: the caller looks the client up again
 // (it may have been disabled since).
 func (p *Pending) Load(ctx context.Context, id string, now time.Time) (*Request, error) {
-	if !validPendingID(id) {
-		return nil, ErrNotFound
-	}
-	g, err := p.store.GetGrant(ctx, pendingKey(id), now)
-	if err != nil {
-		return nil, pendingErr("load", err)
-	}
-	if !g.Consumed.IsZero() {
-		return nil, ErrCompleted
-	}
-	return fromPendingGrant(g)
+	return p.read(ctx, "load", id, now, p.store.GetGrant)
 }
 
 // Complete consumes the pending request id at now and returns it, once:
 // a second Complete (or a Load after it) fails with ErrCompleted, so that
 // one sign-in cannot be resumed twice.
 func (p *Pending) Complete(ctx context.Context, id string, now time.Time) (*Request, error) {
-	if !validPendingID(id) {
+	return p.read(ctx, "complete", id, now, p.store.ConsumeGrant)
+}
+
+// read reads the request id with fetch (GetGrant or ConsumeGrant), its
+// syntax checked first so that garbage costs no store lookup.
+func (p *Pending) read(ctx context.Context, op, id string, now time.Time, fetch func(context.Context, string, time.Time) (storage.PersistedGrant, error)) (*Request, error) {
+	if !opaque.Valid(id) {
 		return nil, ErrNotFound
 	}
-	g, err := p.store.ConsumeGrant(ctx, pendingKey(id), now)
+	g, err := fetch(ctx, opaque.Key(id), now)
 	if err != nil {
-		return nil, pendingErr("complete", err)
+		return nil, pendingErr(op, err)
+	}
+	// A GetGrant of a completed request finds it consumed (a ConsumeGrant
+	// that succeeds returns it consumed just now).
+	if op == "load" && !g.Consumed.IsZero() {
+		return nil, ErrCompleted
 	}
 	return fromPendingGrant(g)
 }
@@ -168,29 +164,6 @@ func pendingErr(op string, err error) error {
 		return ErrCompleted
 	}
 	return fmt.Errorf("authorize: %s the sign-in request: %w", op, err)
-}
-
-// validPendingID reports whether id is one Save could have made: the
-// unpadded, canonical base64url of pendingIDBytes.
-func validPendingID(id string) bool {
-	if len(id) != pendingIDLen {
-		return false
-	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(id)
-	return err == nil && len(b) == pendingIDBytes
-}
-
-// pendingKey is the storage key of id: its SHA-256, base64url, so that the
-// store never holds an id that resumes a sign-in.
-func pendingKey(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
-func randomBytes() []byte {
-	b := make([]byte, pendingIDBytes)
-	rand.Read(b) // never fails (crypto/rand since Go 1.24)
-	return b
 }
 
 func fromPendingGrant(g storage.PersistedGrant) (*Request, error) {

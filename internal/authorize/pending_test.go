@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"net/url"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/signetid/signet/internal/opaque"
 	"github.com/signetid/signet/internal/testsupport"
 	"github.com/signetid/signet/internal/testsupport/stores"
 	"github.com/signetid/signet/storage"
@@ -43,13 +43,22 @@ func validated(t *testing.T, query string) *Request {
 	return req
 }
 
+func newID(t *testing.T) string {
+	t.Helper()
+	id, err := opaque.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 func mustSave(t *testing.T, p *Pending, req *Request, now time.Time) string {
 	t.Helper()
 	id, err := p.Save(t.Context(), req, now)
 	if err != nil {
 		t.Fatalf("Save: %v", err)
 	}
-	if !validPendingID(id) {
+	if !opaque.Valid(id) {
 		t.Fatalf("Save returned the id %q, which Load would refuse", id)
 	}
 	return id
@@ -59,20 +68,12 @@ func mustSave(t *testing.T, p *Pending, req *Request, now time.Time) string {
 // other instance too; only Client is left for the caller to look up again.
 func TestPendingRoundTrip(t *testing.T) {
 	t.Parallel()
-	full := url.Values{
-		"response_type": {"code"}, "client_id": {"web"}, "redirect_uri": {"https://app.example.com/signin-oidc"},
-		"scope": {"openid profile api1 profile"}, "state": {"s t&a=te"}, "nonce": {"n-0S6_WzA2Mj"},
-		"response_mode": {"form_post"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"},
-		"prompt": {"login consent"}, "max_age": {"3600"}, "login_hint": {"alice@example.com"},
-		"id_token_hint": {"eyJ.x.y"}, "ui_locales": {"fr-CA fr en"}, "claims_locales": {"de"},
-		"acr_values": {"urn:mace:incommon:iap:silver"}, "display": {"popup"},
-		"claims": {`{"id_token":{"email":{"essential":true}}}`},
-	}.Encode()
+	full := everyParameter().Encode()
 	cases := map[string]string{
 		"every field": full,
 		// No redirect_uri sent (the client's only one is used), no PKCE,
 		// max_age=0 (sent, and zero), prompt=none, plain OAuth 2.0.
-		"minimal":  "response_type=code&client_id=legacy&scope=profile&max_age=0&prompt=none",
+		"minimal":    "response_type=code&client_id=legacy&scope=profile&max_age=0&prompt=none",
 		"plain PKCE": "response_type=code&client_id=legacy&scope=openid&code_challenge=" + challenge + "&code_challenge_method=plain",
 	}
 	eachPendingStore(t, func(t *testing.T, db storage.Store, p [2]*Pending, clk *testsupport.Clock) {
@@ -125,29 +126,26 @@ func TestPendingExpiry(t *testing.T) {
 	eachPendingStore(t, func(t *testing.T, db storage.Store, p [2]*Pending, clk *testsupport.Clock) {
 		ctx := t.Context()
 		req := validated(t, "response_type=code&client_id=legacy&scope=openid")
-		id := mustSave(t, p[0], req, clk.Now())
-		short := NewPending(db, time.Minute)
-		idShort := mustSave(t, short, req, clk.Now())
-
-		clk.Set(pendingBase.Add(time.Minute - time.Millisecond))
-		if _, err := short.Load(ctx, idShort, clk.Now()); err != nil {
-			t.Errorf("Load before a one-minute lifetime ends: %v", err)
-		}
-		clk.Set(pendingBase.Add(time.Minute))
-		if _, err := short.Load(ctx, idShort, clk.Now()); !errors.Is(err, ErrNotFound) {
-			t.Errorf("Load when a one-minute lifetime ends: %v, want ErrNotFound", err)
-		}
-
-		clk.Set(pendingBase.Add(DefaultPendingLifetime - time.Millisecond))
-		if _, err := p[1].Load(ctx, id, clk.Now()); err != nil {
-			t.Errorf("Load just before it expires: %v", err)
-		}
-		clk.Set(pendingBase.Add(DefaultPendingLifetime))
-		if _, err := p[1].Load(ctx, id, clk.Now()); !errors.Is(err, ErrNotFound) {
-			t.Errorf("Load when it expires: %v, want ErrNotFound", err)
-		}
-		if _, err := p[1].Complete(ctx, id, clk.Now()); !errors.Is(err, ErrNotFound) {
-			t.Errorf("Complete after it expired: %v, want ErrNotFound", err)
+		for _, tc := range []struct {
+			saver, loader *Pending
+			lifetime      time.Duration
+		}{
+			{NewPending(db, time.Minute), p[1], time.Minute}, // the lifetime is the saver's, stored with the request
+			{p[0], p[1], DefaultPendingLifetime},
+		} {
+			clk.Set(pendingBase)
+			id := mustSave(t, tc.saver, req, clk.Now())
+			clk.Set(pendingBase.Add(tc.lifetime - time.Millisecond))
+			if _, err := tc.loader.Load(ctx, id, clk.Now()); err != nil {
+				t.Errorf("Load just before a lifetime of %v ends: %v", tc.lifetime, err)
+			}
+			clk.Set(pendingBase.Add(tc.lifetime))
+			if _, err := tc.loader.Load(ctx, id, clk.Now()); !errors.Is(err, ErrNotFound) {
+				t.Errorf("Load when a lifetime of %v ends: %v, want ErrNotFound", tc.lifetime, err)
+			}
+			if _, err := tc.loader.Complete(ctx, id, clk.Now()); !errors.Is(err, ErrNotFound) {
+				t.Errorf("Complete after a lifetime of %v: %v, want ErrNotFound", tc.lifetime, err)
+			}
 		}
 	})
 }
@@ -211,7 +209,7 @@ func TestPendingGarbageIDs(t *testing.T) {
 			strings.Repeat("!", len(id)), strings.Repeat("é", len(id)/2), "../../etc/passwd", strings.Repeat("A", 1<<16),
 			strings.ToUpper(id[:1]) + strings.Repeat("A", len(id)-1), "\x00" + id[1:],
 			strings.Repeat("A", len(id)), // well-formed, never saved
-			pendingKey(id),               // the stored key is no id
+			opaque.Key(id),               // the stored key is no id
 		} {
 			for i, op := range []func(context.Context, string, time.Time) (*Request, error){p[0].Load, p[1].Complete} {
 				if got, err := op(t.Context(), bad, clk.Now()); !errors.Is(err, ErrNotFound) || got != nil {
@@ -237,8 +235,8 @@ func TestPendingUnreadable(t *testing.T) {
 			{"json", storage.GrantAuthorizationRequest, `{"v":`, "read the stored sign-in request of client \"legacy\""},
 			{"type", storage.GrantAuthorizationCode, `{"v":1}`, `a grant of type "authorization_code"`},
 		} {
-			id := base64.RawURLEncoding.EncodeToString(randomBytes())
-			g := storage.PersistedGrant{Key: pendingKey(id), Type: tc.typ, ClientID: "legacy", Created: clk.Now(),
+			id := newID(t)
+			g := storage.PersistedGrant{Key: opaque.Key(id), Type: tc.typ, ClientID: "legacy", Created: clk.Now(),
 				Expires: clk.Now().Add(time.Minute), Data: []byte(tc.data)}
 			if err := db.CreateGrant(t.Context(), g); err != nil {
 				t.Fatal(err)
@@ -284,7 +282,7 @@ func TestPendingRefused(t *testing.T) {
 	if _, err := p.Save(ctx, req, pendingBase); !errors.Is(err, down) || !strings.Contains(err.Error(), `save the request of client "legacy"`) {
 		t.Errorf("Save on a failing store: %v", err)
 	}
-	id := base64.RawURLEncoding.EncodeToString(randomBytes())
+	id := newID(t)
 	for i, op := range []func(context.Context, string, time.Time) (*Request, error){p.Load, p.Complete} {
 		if _, err := op(ctx, id, pendingBase); !errors.Is(err, down) || errors.Is(err, ErrNotFound) {
 			t.Errorf("op %d on a failing store: %v; want the store's error", i, err)
@@ -307,7 +305,7 @@ func TestPendingRefused(t *testing.T) {
 // without a panic; one accepted is exactly the shape Save makes, and
 // Load of a refused one is ErrNotFound without asking the store.
 func FuzzPendingID(f *testing.F) {
-	f.Add(base64.RawURLEncoding.EncodeToString(make([]byte, pendingIDBytes)))
+	f.Add(base64.RawURLEncoding.EncodeToString(make([]byte, opaque.Bytes)))
 	f.Add(strings.Repeat("A", 42) + "B")
 	f.Add("")
 	f.Add("not an id")
@@ -317,10 +315,10 @@ func FuzzPendingID(f *testing.F) {
 		return storage.PersistedGrant{}, asked
 	}}, 0)
 	f.Fuzz(func(t *testing.T, id string) {
-		ok := validPendingID(id)
+		ok := opaque.Valid(id)
 		if ok {
 			raw, err := base64.RawURLEncoding.DecodeString(id)
-			if err != nil || len(raw) != pendingIDBytes || base64.RawURLEncoding.EncodeToString(raw) != id {
+			if err != nil || len(raw) != opaque.Bytes || base64.RawURLEncoding.EncodeToString(raw) != id {
 				t.Fatalf("accepted %q, which Save would not make", id)
 			}
 		}
