@@ -229,11 +229,11 @@ func CheckIdentityResource(r IdentityResource) error {
 // CheckGrantType checks that typ is one of the PersistedGrant... constants.
 func CheckGrantType(typ string) error {
 	switch typ {
-	case GrantAuthorizationCode, GrantRefreshToken, GrantReferenceToken, GrantUserConsent, GrantDeviceCode:
+	case GrantAuthorizationCode, GrantRefreshToken, GrantReferenceToken, GrantUserConsent, GrantDeviceCode, GrantAuthorizationRequest:
 		return nil
 	}
-	return fmt.Errorf("%w: grant type %q is not one of %s, %s, %s, %s, %s", ErrInvalid, typ,
-		GrantAuthorizationCode, GrantRefreshToken, GrantReferenceToken, GrantUserConsent, GrantDeviceCode)
+	return fmt.Errorf("%w: grant type %q is not one of %s, %s, %s, %s, %s, %s", ErrInvalid, typ,
+		GrantAuthorizationCode, GrantRefreshToken, GrantReferenceToken, GrantUserConsent, GrantDeviceCode, GrantAuthorizationRequest)
 }
 
 // CheckGrant checks a grant to be created: a key, a known type, a client,

@@ -72,7 +72,7 @@ func TestCheckClient(t *testing.T) {
 func TestCheckGrant(t *testing.T) {
 	valid := storage.PersistedGrant{Key: "k", Type: storage.GrantRefreshToken, ClientID: "app", Created: t0, Expires: t0.Add(time.Millisecond)}
 	checkErr(t, storage.CheckGrant(valid), "")
-	for _, typ := range []string{storage.GrantAuthorizationCode, storage.GrantRefreshToken, storage.GrantReferenceToken, storage.GrantUserConsent, storage.GrantDeviceCode} {
+	for _, typ := range []string{storage.GrantAuthorizationCode, storage.GrantRefreshToken, storage.GrantReferenceToken, storage.GrantUserConsent, storage.GrantDeviceCode, storage.GrantAuthorizationRequest} {
 		checkErr(t, storage.CheckGrantType(typ), "")
 	}
 	checkErr(t, storage.CheckGrantType("Refresh_Token"), `grant type "Refresh_Token" is not one of`)

@@ -143,6 +143,9 @@ const (
 	GrantReferenceToken    = "reference_token"
 	GrantUserConsent       = "user_consent"
 	GrantDeviceCode        = "device_code"
+	// GrantAuthorizationRequest is a validated authorization request kept
+	// while the user signs in and consents (internal/authorize's Pending).
+	GrantAuthorizationRequest = "authorization_request"
 )
 
 // PersistedGrant is a persisted grant: an authorization code, refresh token,

@@ -2,7 +2,7 @@
 // /connect/authorize (RFC 6749 §4.1.1, OpenID Connect Core 1.0 §3.1.2.1,
 // RFC 7636 for PKCE), and builds the responses that go back to the client.
 //
-// It owns three things:
+// It owns four things:
 //
 //   - Parse: the GET query or POST form, size-bounded, each known
 //     parameter at most once, unknown parameters ignored, into a Request
@@ -23,15 +23,20 @@
 //     or as the auto-submitting HTML form of form_post, with the
 //     Content-Security-Policy that lets that form's one constant script run
 //     (by its hash: no nonce, no unsafe-inline).
+//   - Pending: the interaction contract with the login and consent pages.
+//     A validated request is saved as a short-lived
+//     storage.GrantAuthorizationRequest grant under the hash of a random
+//     256-bit id (internal/opaque); the pages Load it by that id, and the
+//     endpoint Completes it once when it resumes.
 //
 // It writes no HTTP response. The endpoint that mounts it (to come) adds
 // the rest: the route and its discovery metadata, rendering a PageError on
 // the error page and a Response as a 302 or a form_post page (with
 // FormPostCSP instead of the pages' usual policy), no CORS headers, the
 // session and max_age, prompt=none's login_required and consent_required,
-// id_token_hint, storing the validated request for the login and consent
-// pages, and issuing the code.
+// id_token_hint, and issuing the code.
 //
-// It imports internal/client, internal/oauth and internal/logattr; never
+// It imports internal/client, internal/oauth, internal/logattr,
+// internal/opaque and storage (a narrow PendingStore); never
 // internal/server, a storage adapter or another endpoint package.
 package authorize

@@ -35,20 +35,27 @@ func post(form string) *http.Request {
 	return r
 }
 
-// Every parameter is read, typed, from a GET's query and a POST's form
-// alike; unknown ones are ignored.
-func TestParseReadsEveryParameter(t *testing.T) {
-	t.Parallel()
-	q := url.Values{
-		"response_type": {"code"}, "client_id": {"web"}, "redirect_uri": {"https://app.example.com/cb"},
+// everyParameter is a request of the web client (validate_test.go) with
+// every parameter Parse reads, each set.
+func everyParameter() url.Values {
+	return url.Values{
+		"response_type": {"code"}, "client_id": {"web"}, "redirect_uri": {"https://app.example.com/signin-oidc"},
 		"scope": {"openid profile"}, "state": {"s t&a=te"}, "nonce": {"n-0S6_WzA2Mj"},
 		"response_mode": {"form_post"}, "code_challenge": {challenge}, "code_challenge_method": {"S256"},
 		"prompt": {"login consent"}, "max_age": {"3600"}, "login_hint": {"alice@example.com"},
 		"id_token_hint": {"eyJ.x.y"}, "ui_locales": {"fr-CA fr en"}, "claims_locales": {"de"},
 		"acr_values": {"urn:mace:incommon:iap:silver"}, "display": {"popup"},
-		"claims":  {`{"id_token":{"email":{"essential":true}}}`},
-		"unknown": {"1", "2"}, "extra": {"x"},
-	}.Encode()
+		"claims": {`{"id_token":{"email":{"essential":true}}}`},
+	}
+}
+
+// Every parameter is read, typed, from a GET's query and a POST's form
+// alike; unknown ones are ignored.
+func TestParseReadsEveryParameter(t *testing.T) {
+	t.Parallel()
+	v := everyParameter()
+	v["unknown"], v["extra"] = []string{"1", "2"}, []string{"x"}
+	q := v.Encode()
 	for name, r := range map[string]*http.Request{"GET": get(q), "POST": post(q)} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -61,7 +68,7 @@ func TestParseReadsEveryParameter(t *testing.T) {
 			}
 			checks := []struct{ name, got, want string }{
 				{"response_type", req.ResponseType, "code"}, {"client_id", req.ClientID, "web"},
-				{"redirect_uri", req.RedirectURI, "https://app.example.com/cb"}, {"scope", req.Scope, "openid profile"},
+				{"redirect_uri", req.RedirectURI, "https://app.example.com/signin-oidc"}, {"scope", req.Scope, "openid profile"},
 				{"state", req.State, "s t&a=te"}, {"nonce", req.Nonce, "n-0S6_WzA2Mj"},
 				{"response_mode", req.ResponseMode, ModeFormPost}, {"code_challenge", req.CodeChallenge, challenge},
 				{"code_challenge_method", req.CodeChallengeMethod, "S256"}, {"login_hint", req.LoginHint, "alice@example.com"},

@@ -6,40 +6,29 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+
+	"github.com/signetid/signet/internal/opaque"
 )
 
-// handleBytes is the size of a handle's random part: 256 bits.
-const handleBytes = 32
-
-// handleLen is the length of a handle's text: base64url without padding.
-var handleLen = base64.RawURLEncoding.EncodedLen(handleBytes)
+// handleLen is the length of a handle's text.
+var handleLen = opaque.Len
 
 // newHandle reads a handle from random.
 func newHandle(random io.Reader) (string, error) {
-	b := make([]byte, handleBytes)
-	if _, err := io.ReadFull(random, b); err != nil {
-		return "", fmt.Errorf("make a session handle: read random bytes: %w", err)
+	h, err := opaque.New(random)
+	if err != nil {
+		return "", fmt.Errorf("make a session handle: %w", err)
 	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	return h, nil
 }
 
-// validHandle reports whether s is a handle in its one canonical form:
-// handleLen characters of the base64url alphabet, without padding, whose
-// unused last bits are zero (so no two texts name one handle).
-func validHandle(s string) bool {
-	if len(s) != handleLen {
-		return false
-	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
-	return err == nil && len(b) == handleBytes
-}
+// validHandle reports whether s is a handle in its one canonical form
+// (opaque.Valid).
+func validHandle(s string) bool { return opaque.Valid(s) }
 
-// storageID is the store's id of the session whose handle is handle: the
-// SHA-256 of the handle's text, base64url without padding.
-func storageID(handle string) string {
-	sum := sha256.Sum256([]byte(handle))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
+// storageID is the store's id of the session whose handle is h
+// (opaque.Key: the SHA-256 of its text).
+func storageID(h string) string { return opaque.Key(h) }
 
 // tokenLen is the length of a form token's text.
 var tokenLen = base64.RawURLEncoding.EncodedLen(sha256.Size)
