@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -173,6 +174,12 @@ func (e *Endpoint) encode(issuer string, scopes, algs []string) []byte {
 	member(&b, "token_endpoint_auth_signing_alg_values_supported", nonNil(m.AuthSigningAlgs))
 	// Required by RFC 8414; with no authorization endpoint it is [].
 	member(&b, "response_types_supported", nonNil(m.ResponseTypes))
+	if len(m.ResponseModes) > 0 {
+		member(&b, "response_modes_supported", m.ResponseModes)
+	}
+	if len(m.CodeChallengeMethods) > 0 {
+		member(&b, "code_challenge_methods_supported", m.CodeChallengeMethods)
+	}
 	// subject_types_supported and id_token_signing_alg_values_supported
 	// are required by OpenID Connect Discovery, and parsers such as
 	// Nimbus (Spring) insist on them: sub is the same for every API
@@ -183,6 +190,11 @@ func (e *Endpoint) encode(issuer string, scopes, algs []string) []byte {
 	// It defaults to true in OpenID Connect Discovery; it is not
 	// supported.
 	member(&b, "request_uri_parameter_supported", false)
+	for _, name := range slices.Sorted(maps.Keys(m.Flags)) {
+		if name != "request_uri_parameter_supported" {
+			member(&b, name, m.Flags[name])
+		}
+	}
 	b.WriteByte('}')
 	return b.Bytes()
 }

@@ -123,6 +123,24 @@ type Metadata struct {
 	AuthSigningAlgs []string
 	// Claims is claims_supported.
 	Claims []string
+	// ResponseModes is response_modes_supported, CodeChallengeMethods
+	// code_challenge_methods_supported (RFC 7636 §6.2): empty (and left
+	// out) without an authorization endpoint.
+	ResponseModes        []string
+	CodeChallengeMethods []string
+	// Flags are the boolean members an endpoint states
+	// (authorization_response_iss_parameter_supported,
+	// claims_parameter_supported, request_parameter_supported, ...),
+	// written in name order.
+	Flags map[string]bool
+}
+
+// SetFlag records the boolean member name.
+func (m *Metadata) SetFlag(name string, v bool) {
+	if m.Flags == nil {
+		m.Flags = map[string]bool{}
+	}
+	m.Flags[name] = v
 }
 
 // SetPath records the path of the endpoint named name (token_endpoint).
