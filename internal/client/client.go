@@ -56,6 +56,10 @@ type Client struct {
 	// browser back (IdentityServer's RedirectUris), compared exactly; a
 	// loopback http one may be used with any port (RFC 8252 §7.3).
 	RedirectURIs []string
+	// PostLogoutRedirectURIs are where /connect/endsession may send the
+	// browser after a logout (IdentityServer's PostLogoutRedirectUris),
+	// compared exactly.
+	PostLogoutRedirectURIs []string
 	// RequirePKCE makes the authorization endpoint refuse a request
 	// without a code_challenge (IdentityServer's RequirePkce; true by
 	// default, which a record stored before the setting existed reads as);

@@ -15,7 +15,8 @@ func FromRecord(sc storage.Client) (*Client, error) {
 	c := &Client{ID: sc.ID, Name: sc.Name, GrantTypes: sc.GrantTypes, Scopes: sc.Scopes,
 		AccessTokenLifetime: sc.AccessTokenLifetime, KeysURI: sc.JWKSURI,
 		Disabled: sc.Disabled, Public: sc.Public, Claims: sc.Claims, CORSOrigins: sc.CORSOrigins,
-		RedirectURIs: sc.RedirectURIs,
+		RedirectURIs:           sc.RedirectURIs,
+		PostLogoutRedirectURIs: sc.PostLogoutRedirectURIs,
 
 		RequirePKCE:                      sc.RequirePKCE,
 		AllowPlainTextPKCE:               sc.AllowPlainTextPKCE,
