@@ -1,0 +1,131 @@
+// Package signin signs people in: the authorization endpoint
+// (/connect/authorize), its callback, RP-Initiated Logout
+// (/connect/endsession), and the pages between them (login, consent,
+// logout confirmation, signed out, errors), with their stylesheet.
+//
+// # The flow
+//
+// /connect/authorize (GET or POST) parses and validates the request
+// (internal/authorize). A request whose client or redirect URI cannot be
+// trusted gets the error page (400), never a redirect; any other error goes
+// to the client's redirect URI with error, error_description, state and iss
+// (RFC 9207), as a 302 (response_mode query) or the form_post page. Then:
+//
+//   - Login is needed with no session (internal/session), with prompt=login
+//     or select_account (one account per session), with max_age=0 or a
+//     session older than max_age, and when a valid id_token_hint names
+//     another user than the one signed in (an invalid hint counts as
+//     another user).
+//   - Consent is needed with prompt=consent, or for a client with
+//     requireConsent whose user has no remembered consent
+//     (internal/consent) covering the requested scopes.
+//   - prompt=none answers login_required or consent_required when either
+//     is needed, else issues the code at once. So does any request that
+//     needs neither.
+//   - Otherwise the request is saved (authorize.Pending, 10 minutes) and
+//     the browser goes to /account/login?id=ID (or /consent?id=ID when only
+//     consent is needed). A successful login starts a new session (ending
+//     the browser's previous one) and goes on, with a 303, to
+//     /connect/authorize/callback?id=ID&login=PROOF. The callback sends
+//     the browser to the consent page when consent is needed, else
+//     completes the request (once) and answers the client with the code.
+//     PROOF is an HMAC keyed with the new session's handle over the
+//     request's id: it shows that the session was started by a login for
+//     this request, so that prompt=login and max_age cannot be skipped by
+//     opening the callback or the consent page with an older session.
+//   - The consent form's Allow grants the required scopes (openid, and those
+//     ScopeInfo.Required) and the optional ones left ticked, remembers them
+//     when "remember my decision" is ticked (and the client has
+//     allowRememberConsent), and answers the client; Deny (and the login
+//     page's Cancel) answers access_denied.
+//
+// The code is issued by Options.Tokens with the client's
+// authorizationCodeLifetime, for the session's subject, auth_time, amr and
+// id (sid); the client is recorded in the session (for logout). The
+// authorization endpoint sends no CORS headers.
+//
+// /connect/endsession (GET or POST, OpenID Connect RP-Initiated Logout 1.0)
+// takes id_token_hint, client_id, post_logout_redirect_uri, state and
+// ui_locales. The hint is verified by Options.VerifyIDTokenHint, whose
+// contract is: check the signature (a key of the ring, published or
+// retired recently) and the issuer, and NOT the expiry, which logout must
+// accept; return the token's sub, aud (its one client id) and sid. This
+// package then checks that aud is the client_id sent, if one was.
+// post_logout_redirect_uri must be one of the client's
+// postLogoutRedirectUris exactly, and is accepted only when a hint or
+// client_id names the client; anything else is refused on the error page,
+// never redirected. With a valid hint of the signed-in user (or nobody
+// signed in), the session ends at once; otherwise the user confirms on the
+// logout page (so that a link on any site cannot sign anyone out). The
+// session is ended in storage, the cookie cleared, and the browser sent to
+// post_logout_redirect_uri (with state) or /account/loggedout.
+//
+// # Forms and headers
+//
+// Every form of the pages (login, consent, logout) is a plain HTML form
+// that works without JavaScript, POSTed to its own origin and protected
+// twice against cross-site request forgery: net/http's
+// CrossOriginProtection (Sec-Fetch-Site, Origin) and a token in a hidden
+// field named token: the session's (Session.Token) for consent and logout,
+// the pre-session cookie's (session.Manager.FormToken) for login.
+// /connect/authorize and /connect/endsession are not protected so, since
+// relying parties POST to them from their own origin. After a POST the
+// browser is sent on with 303, never 307. Every page is sent with
+// Content-Security-Policy "default-src 'none'; style-src 'self'; img-src
+// 'self' https:; base-uri 'none'; frame-ancestors 'none'" (no script, no
+// inline style; the form_post page has its own policy running its one
+// script by hash), X-Content-Type-Options nosniff, Referrer-Policy
+// no-referrer and Cache-Control no-store. The policy has no form-action,
+// because browsers apply it to the redirect that follows the login and
+// consent forms, which goes to the client.
+//
+// # Login throttling
+//
+// Besides the per-user lockout of internal/users (stored: 5 failures in 15
+// minutes lock the user out for 15 minutes), failed logins are counted per
+// client address in memory: DefaultIPFailures (20) failures from one IPv4
+// address or IPv6 /64 within DefaultIPWindow (15 minutes) refuse every login
+// from it until the window ends, whatever the username. At most
+// DefaultIPAddresses (10,000) addresses are remembered (about 1 MiB); when
+// full, ended windows are dropped, then the oldest. The count is per
+// instance. The address is the connection's unless Options.ClientIP says
+// otherwise (behind a proxy).
+//
+// # Branding and templates
+//
+// Options.UI: ProductName (default "Signet"); Logo, an https URL used as
+// it is or the path of an image file served at /ui/logo; Stylesheet, a CSS
+// file served at /ui/custom.css after Signet's /ui/signet.css (whose
+// colours are custom properties on :root, --accent, --bg, --card, ...,
+// so a few lines rebrand it); TemplatesDir, a directory whose files
+// replace the embedded templates of the same name. Stylesheets and the logo
+// are linked with ?v=<hash of the content> and cached for a year, else
+// revalidated by ETag.
+//
+// Templates are html/template. layout.html is the document; it executes
+// {{template "main" .}}, which each page's file defines. The templates and
+// their data:
+//
+//   - layout.html: every page's data; its Layout fields are ProductName,
+//     Title, LogoURL and Stylesheets (URLs, Signet's first).
+//   - login.html: LoginView: ID and Token (hidden fields id and token),
+//     ClientName, Username (login_hint or what was typed), Error,
+//     LockedUntil (time.Time; zero unless locked out). Posts username,
+//     password and decision (login or cancel) to /account/login. The func
+//     clock formats a time as 15:04 UTC.
+//   - consent.html: ConsentView: ID, Login, Token (hidden fields id, login,
+//     token), ClientName, ClientURI and ClientLogo (https only, else ""),
+//     IdentityScopes and APIScopes ([]ScopeView: Name, DisplayName,
+//     Description, Required, Emphasize, Checked), AllowRemember, Error.
+//     Posts scope (one per ticked optional scope), remember=on and
+//     decision (allow or deny) to /consent.
+//   - logout.html: LogoutView: Token, ClientID, PostLogoutRedirectURI,
+//     State (hidden fields token, client_id, post_logout_redirect_uri,
+//     state), ClientName. Posts to /account/logout.
+//   - loggedout.html: LoggedOutView (the Layout only).
+//   - error.html: ErrorView: Heading, Message, RequestID.
+//
+// It imports internal/authorize, session, users, consent, client, tokens
+// (the Authorization a code carries), endpoint, oauth and logattr; never
+// internal/server, an adapter or another endpoint package.
+package signin

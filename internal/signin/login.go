@@ -1,0 +1,160 @@
+package signin
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/signetid/signet/internal/client"
+	"github.com/signetid/signet/internal/endpoint"
+	"github.com/signetid/signet/internal/oauth"
+	"github.com/signetid/signet/internal/users"
+)
+
+// maxFormBytes bounds the pages' form bodies: a username, a password,
+// a token and a few scopes.
+const maxFormBytes = 16 << 10
+
+// LoginView is the data of login.html.
+type LoginView struct {
+	Layout
+	// ID is the pending request's id, Token the form's token: both go back
+	// in hidden fields named id and token.
+	ID, Token string
+	// ClientName is the application the user signs in to.
+	ClientName string
+	// Username pre-fills the username field (login_hint, or what was
+	// typed).
+	Username string
+	// Error is what went wrong, "" for none; LockedUntil, when not zero,
+	// is when the user (or the address) may try again.
+	Error       string
+	LockedUntil time.Time
+}
+
+func clientName(c *client.Client) string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.ID
+}
+
+func (e *Endpoint) showLogin(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("id")
+	req, c, ok := e.loadPending(w, r, id)
+	if !ok {
+		return
+	}
+	e.renderLogin(w, r, http.StatusOK, &LoginView{ID: id, ClientName: clientName(c), Username: req.LoginHint})
+}
+
+func (e *Endpoint) renderLogin(w http.ResponseWriter, r *http.Request, status int, v *LoginView) {
+	token, err := e.opts.Sessions.FormToken(r.Context(), w, r, purposeLogin)
+	if err != nil {
+		e.serverError(w, r, "show the sign-in form", err)
+		return
+	}
+	v.Token = token
+	e.render(w, r, status, "login.html", "Sign in", v)
+}
+
+// readForm parses a page's POST form, bounded; false (with the error page
+// shown) when it cannot be read.
+func (e *Endpoint) readForm(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		e.errorPage(w, r, http.StatusBadRequest, "The form could not be read",
+			"The form sent was malformed or too large. Go back, reload the page and try again.")
+		return false
+	}
+	return true
+}
+
+// staleForm shows the page for a form whose token is missing or wrong.
+func (e *Endpoint) staleForm(w http.ResponseWriter, r *http.Request) {
+	e.errorPage(w, r, http.StatusForbidden, "This form has expired",
+		"The form was not sent from this browser's current page (it is too old, or came from elsewhere). Go back, reload the page and try again.")
+}
+
+func (e *Endpoint) postLogin(w http.ResponseWriter, r *http.Request) {
+	if !e.readForm(w, r) {
+		return
+	}
+	ctx := r.Context()
+	if !e.opts.Sessions.CheckFormToken(r, purposeLogin, r.PostForm.Get("token")) {
+		e.staleForm(w, r)
+		return
+	}
+	id := r.PostForm.Get("id")
+	_, c, ok := e.loadPending(w, r, id)
+	if !ok {
+		return
+	}
+	if r.PostForm.Get("decision") == "cancel" {
+		e.cancel(w, r, id)
+		return
+	}
+	username, password := r.PostForm.Get("username"), r.PostForm.Get("password")
+	v := &LoginView{ID: id, ClientName: clientName(c), Username: username}
+	if username == "" || password == "" {
+		v.Error = "Enter your username and your password."
+		e.renderLogin(w, r, http.StatusOK, v)
+		return
+	}
+	now := e.now()
+	addr := e.clientAddr(r)
+	if until := e.throttle.blocked(addr, now); !until.IsZero() {
+		v.Error, v.LockedUntil = "Too many failed sign-ins from your network.", until
+		e.renderLogin(w, r, http.StatusTooManyRequests, v)
+		return
+	}
+	user, err := e.opts.Users.Authenticate(ctx, username, password, now)
+	var locked *users.LockedOutError
+	switch {
+	case err == nil:
+	case errors.As(err, &locked):
+		e.throttle.fail(addr, now)
+		v.Error, v.LockedUntil = "Too many failed sign-ins for this account.", locked.Until
+		e.renderLogin(w, r, http.StatusOK, v)
+		return
+	case errors.Is(err, users.ErrInvalidCredentials):
+		e.throttle.fail(addr, now)
+		v.Error = "The username or the password is not right."
+		e.renderLogin(w, r, http.StatusOK, v)
+		return
+	default:
+		e.serverError(w, r, "check the password", err)
+		return
+	}
+	// A sign-in ends the session the browser had, if any: the new one has
+	// a new handle, and the old one would otherwise linger unseen.
+	if _, err := e.opts.Sessions.End(ctx, w, r); err != nil {
+		e.serverError(w, r, "end the previous session", err)
+		return
+	}
+	s, err := e.opts.Sessions.Start(ctx, w, user.ID, now, []string{AMRPassword}, "")
+	if err != nil {
+		e.serverError(w, r, "start the session", err)
+		return
+	}
+	q := url.Values{"id": {id}, "login": {s.Token(loginProofPurpose(id))}}
+	http.Redirect(w, r, CallbackPath+"?"+q.Encode(), http.StatusSeeOther)
+}
+
+// cancel completes the pending request id with access_denied (the login
+// page's Cancel, the consent page's Deny).
+func (e *Endpoint) cancel(w http.ResponseWriter, r *http.Request, id string) {
+	req, err := e.opts.Pending.Complete(r.Context(), id, e.now())
+	if !e.pendingOK(w, r, err) {
+		return
+	}
+	e.respond(w, r, req.ErrorResponse(endpoint.Issuer(r.Context()), oauth.Errorf(oauth.AccessDenied, "the user declined")), nil)
+}
+
+func (e *Endpoint) clientAddr(r *http.Request) string {
+	if e.opts.ClientIP != nil {
+		return addrKey(e.opts.ClientIP(r))
+	}
+	return addrKey(remoteAddr(r))
+}
