@@ -1,0 +1,425 @@
+package signin_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/signetid/signet/internal/authorize"
+	"github.com/signetid/signet/internal/client"
+	"github.com/signetid/signet/internal/consent"
+	"github.com/signetid/signet/internal/endpoint"
+	"github.com/signetid/signet/internal/server"
+	"github.com/signetid/signet/internal/session"
+	"github.com/signetid/signet/internal/signin"
+	"github.com/signetid/signet/internal/testsupport"
+	"github.com/signetid/signet/internal/testsupport/stores"
+	"github.com/signetid/signet/internal/tokens"
+	"github.com/signetid/signet/internal/users"
+	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/memory"
+)
+
+// start is when every test's clock starts.
+var start = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+
+const (
+	redirectURI  = "https://app.example/cb"
+	signedOutURI = "https://app.example/signed-out"
+	alicePass    = "correct horse battery staple"
+)
+
+// Hashes are made once: argon2id is slow on purpose.
+var (
+	aliceHash = users.Hash(alicePass)
+	bobHash   = users.Hash("bob's password")
+)
+
+func testClients() client.Static {
+	web := &client.Client{
+		ID: "web", Name: "Web App", GrantTypes: []string{"authorization_code"},
+		Scopes: []string{"openid", "profile", "email", "api"}, RedirectURIs: []string{redirectURI},
+		PostLogoutRedirectURIs: []string{signedOutURI}, RequirePKCE: true, AllowOfflineAccess: true,
+		RequireConsent: true, AllowRememberConsent: true, AuthorizationCodeLifetime: 300 * time.Second,
+		ClientURI: "https://app.example/", LogoURI: "https://app.example/logo.png",
+	}
+	quiet := &client.Client{
+		ID: "quiet", Name: "Quiet App", GrantTypes: []string{"authorization_code"},
+		Scopes: []string{"openid", "profile"}, RedirectURIs: []string{redirectURI},
+		RequirePKCE: true, AuthorizationCodeLifetime: 300 * time.Second,
+	}
+	return client.Static{"web": web, "quiet": quiet}
+}
+
+var scopeInfos = map[string]signin.ScopeInfo{
+	"openid":  {Name: "openid", DisplayName: "Your user identifier", Required: true, Identity: true},
+	"profile": {Name: "profile", DisplayName: "User profile", Description: "Your user profile information (first name, last name, etc.)", Emphasize: true, Identity: true},
+	"email":   {Name: "email", DisplayName: "Your email address", Emphasize: true, Identity: true},
+	"api":     {Name: "api", DisplayName: "The API", Description: "Call the API as you"},
+}
+
+// env is a server with the sign-in endpoint on one store.
+type env struct {
+	t      *testing.T
+	clk    *testsupport.Clock
+	store  storage.Store
+	srv    *httptest.Server
+	tokens *tokens.Service
+	log    *testsupport.LogBuffer
+}
+
+// hintOf is the test's id_token_hint: "hint.<sub>.<aud>", which the fake
+// verifier accepts (the real one, which the lead wires, verifies a JWT).
+func hintOf(sub, aud string) string { return "hint." + sub + "." + aud }
+
+func verifyHint(_ context.Context, token string) (signin.IDTokenHint, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 || parts[0] != "hint" {
+		return signin.IDTokenHint{}, errors.New("not a hint")
+	}
+	return signin.IDTokenHint{Subject: parts[1], ClientID: parts[2], SessionID: "sid"}, nil
+}
+
+func newEnv(t *testing.T, store storage.Store, clk *testsupport.Clock, mutate func(*signin.Options)) *env {
+	t.Helper()
+	ctx := t.Context()
+	for _, u := range []storage.User{
+		{ID: "u-alice", Username: "alice", PasswordHash: aliceHash, Name: "Alice"},
+		{ID: "u-bob", Username: "bob", PasswordHash: bobHash},
+		{ID: "u-carol", Username: "carol", PasswordHash: aliceHash, Disabled: true},
+	} {
+		if err := store.CreateUser(ctx, u); err != nil {
+			t.Fatalf("CreateUser: %v", err)
+		}
+	}
+	log := &testsupport.LogBuffer{}
+	hasher, err := users.NewHasher(users.HasherOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := users.NewAuthenticator(store, hasher, users.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions, err := session.New(store, session.Options{Issuer: endpoint.Issuer, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &tokens.Service{Grants: store, Now: clk.Now}
+	opts := signin.Options{
+		Validator: &authorize.Validator{Clients: testClients()},
+		Pending:   authorize.NewPending(store, 0),
+		Sessions:  sessions,
+		Users:     auth,
+		Consents:  consent.New(store, clk.Now),
+		Tokens:    svc,
+		Scope: func(name string) (signin.ScopeInfo, bool) {
+			s, ok := scopeInfos[name]
+			return s, ok
+		},
+		VerifyIDTokenHint: verifyHint,
+		Now:               clk.Now,
+		Logger:            newLogger(log),
+	}
+	if mutate != nil {
+		mutate(&opts)
+	}
+	e, err := signin.New(opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	srv := httptest.NewServer(server.New(server.Options{Endpoints: []endpoint.Endpoint{e}, Logger: newLogger(log)}))
+	t.Cleanup(srv.Close)
+	return &env{t: t, clk: clk, store: store, srv: srv, tokens: svc, log: log}
+}
+
+// eachBackend runs f on a fresh environment of each backend, in parallel.
+func eachBackend(t *testing.T, f func(t *testing.T, e *env)) {
+	t.Helper()
+	for _, b := range stores.All {
+		t.Run(b.Name, func(t *testing.T) {
+			t.Parallel()
+			clk := testsupport.NewClock(start)
+			f(t, newEnv(t, b.OpenOne(t, clk.Now), clk, nil))
+		})
+	}
+}
+
+// memoryEnv is an environment on a memory store.
+func memoryEnv(t *testing.T, mutate func(*signin.Options)) *env {
+	t.Helper()
+	clk := testsupport.NewClock(start)
+	return newEnv(t, memory.New(memory.Options{Now: clk.Now}), clk, mutate)
+}
+
+// browser keeps cookies and follows redirects within the server, stopping
+// at the first one elsewhere (the client's redirect URI).
+type browser struct {
+	t    *testing.T
+	e    *env
+	c    *http.Client
+	host string
+}
+
+func (e *env) browser() *browser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	u, _ := url.Parse(e.srv.URL)
+	b := &browser{t: e.t, e: e, host: u.Host}
+	b.c = &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if req.URL.Host != b.host || len(via) > 10 {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}
+	return b
+}
+
+// page is a response, read.
+type page struct {
+	status int
+	header http.Header
+	url    *url.URL
+	body   string
+}
+
+func (p *page) location(t *testing.T) *url.URL {
+	t.Helper()
+	loc := p.header.Get("Location")
+	if loc == "" {
+		t.Fatalf("no redirect: status %d at %s, body:\n%s", p.status, p.url, cut(p.body))
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func cut(s string) string {
+	if len(s) > 3000 {
+		return s[:3000] + "..."
+	}
+	return s
+}
+
+func (b *browser) do(req *http.Request) *page {
+	b.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return &page{status: resp.StatusCode, header: resp.Header, url: resp.Request.URL, body: string(body)}
+}
+
+func (b *browser) get(pathAndQuery string) *page {
+	b.t.Helper()
+	req, err := http.NewRequestWithContext(b.t.Context(), http.MethodGet, b.e.srv.URL+pathAndQuery, nil)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return b.do(req)
+}
+
+func (b *browser) post(path string, form url.Values, header http.Header) *page {
+	b.t.Helper()
+	req, err := http.NewRequestWithContext(b.t.Context(), http.MethodPost, b.e.srv.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	return b.do(req)
+}
+
+// authReq is an authorization request with PKCE.
+type authReq struct {
+	params   url.Values
+	verifier string
+}
+
+func newAuthReq(clientID, scope string, extra ...string) *authReq {
+	verifier := "a-verifier-of-at-least-43-characters-0123456789abcdef"
+	sum := sha256.Sum256([]byte(verifier))
+	p := url.Values{
+		"response_type": {"code"}, "client_id": {clientID}, "redirect_uri": {redirectURI}, "scope": {scope},
+		"state": {"st-" + clientID}, "nonce": {"n-0S6"},
+		"code_challenge": {base64.RawURLEncoding.EncodeToString(sum[:])}, "code_challenge_method": {"S256"},
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		p.Set(extra[i], extra[i+1])
+	}
+	return &authReq{params: p, verifier: verifier}
+}
+
+func (b *browser) authorize(a *authReq) *page {
+	b.t.Helper()
+	return b.get(signin.AuthorizePath + "?" + a.params.Encode())
+}
+
+// clientResponse reads the parameters the client got at its redirect URI
+// from p, a redirect there (query mode).
+func clientResponse(t *testing.T, p *page) url.Values {
+	t.Helper()
+	if p.status != http.StatusFound && p.status != http.StatusSeeOther {
+		t.Fatalf("status %d, want a redirect to the client; body:\n%s", p.status, cut(p.body))
+	}
+	u := p.location(t)
+	if got := u.Scheme + "://" + u.Host + u.Path; got != redirectURI {
+		t.Fatalf("redirected to %s, want the redirect URI %s", u, redirectURI)
+	}
+	return u.Query()
+}
+
+// form is an HTML form of a page.
+type form struct {
+	action, method string
+	inputs         []field
+	buttons        []field
+}
+
+type field struct {
+	name, value, typ, autocomplete, id string
+	checked, disabled                  bool
+	attrs                              map[string]string
+}
+
+var (
+	formRE   = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
+	inputRE  = regexp.MustCompile(`(?is)<input\b([^>]*)>`)
+	buttonRE = regexp.MustCompile(`(?is)<button\b([^>]*)>`)
+	attrRE   = regexp.MustCompile(`([a-zA-Z][\w-]*)(?:\s*=\s*"([^"]*)")?`)
+)
+
+func attrs(s string) map[string]string {
+	m := map[string]string{}
+	for _, a := range attrRE.FindAllStringSubmatch(s, -1) {
+		m[strings.ToLower(a[1])] = html.UnescapeString(a[2])
+	}
+	return m
+}
+
+func toField(m map[string]string) field {
+	_, checked := m["checked"]
+	_, disabled := m["disabled"]
+	return field{name: m["name"], value: m["value"], typ: m["type"], autocomplete: m["autocomplete"], id: m["id"],
+		checked: checked, disabled: disabled, attrs: m}
+}
+
+// forms reads the forms of p's HTML.
+func forms(body string) []form {
+	var out []form
+	for _, fm := range formRE.FindAllStringSubmatch(body, -1) {
+		a := attrs(fm[1])
+		f := form{action: a["action"], method: strings.ToLower(a["method"])}
+		for _, in := range inputRE.FindAllStringSubmatch(fm[2], -1) {
+			f.inputs = append(f.inputs, toField(attrs(in[1])))
+		}
+		for _, bt := range buttonRE.FindAllStringSubmatch(fm[2], -1) {
+			f.buttons = append(f.buttons, toField(attrs(bt[1])))
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func onlyForm(t *testing.T, p *page) form {
+	t.Helper()
+	fs := forms(p.body)
+	if len(fs) != 1 {
+		t.Fatalf("%d forms on the page at %s (status %d), want 1:\n%s", len(fs), p.url, p.status, cut(p.body))
+	}
+	return fs[0]
+}
+
+func (f form) input(t *testing.T, name string) field {
+	t.Helper()
+	for _, in := range f.inputs {
+		if in.name == name {
+			return in
+		}
+	}
+	t.Fatalf("no input named %q in the form", name)
+	return field{}
+}
+
+// values are what a browser submits with the button name=value:
+// the named inputs, checkboxes only when ticked and enabled, then set
+// (which replaces), with unset removed.
+func (f form) values(button string, set url.Values, unset ...string) url.Values {
+	v := url.Values{}
+	for _, in := range f.inputs {
+		if in.name == "" || in.disabled || (in.typ == "checkbox" || in.typ == "radio") && !in.checked {
+			continue
+		}
+		v.Add(in.name, in.value)
+	}
+	if name, value, ok := strings.Cut(button, "="); ok {
+		v.Set(name, value)
+	}
+	for k, vs := range set {
+		v[k] = vs
+	}
+	for _, k := range unset {
+		v.Del(k)
+	}
+	return v
+}
+
+// submit posts f as a browser would.
+func (b *browser) submit(f form, button string, set url.Values, unset ...string) *page {
+	b.t.Helper()
+	if f.method != "post" {
+		b.t.Fatalf("form method %q, want post", f.method)
+	}
+	return b.post(f.action, f.values(button, set, unset...), nil)
+}
+
+// login fills in the login page p and submits it.
+func (b *browser) login(p *page, username, password string) *page {
+	b.t.Helper()
+	if p.url.Path != signin.LoginPath {
+		b.t.Fatalf("at %s (status %d), want the login page:\n%s", p.url, p.status, cut(p.body))
+	}
+	return b.submit(onlyForm(b.t, p), "decision=login", url.Values{"username": {username}, "password": {password}})
+}
+
+// signIn runs a sign-in of alice to the quiet client (no consent), leaving
+// the browser with a session.
+func (b *browser) signIn() {
+	b.t.Helper()
+	p := b.login(b.authorize(newAuthReq("quiet", "openid")), "alice", alicePass)
+	if q := clientResponse(b.t, p); q.Get("code") == "" {
+		b.t.Fatalf("no code: %v", q)
+	}
+}
+
+// redeem redeems a code as the token endpoint does.
+func (e *env) redeem(t *testing.T, clientID, code string, a *authReq) tokens.RedeemedCode {
+	t.Helper()
+	got, err := e.tokens.RedeemCode(t.Context(), tokens.CodeRedemption{Code: code, ClientID: clientID, RedirectURI: redirectURI, Verifier: a.verifier})
+	if err != nil {
+		t.Fatalf("RedeemCode: %v", err)
+	}
+	return got
+}
