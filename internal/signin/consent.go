@@ -33,7 +33,7 @@ type ConsentView struct {
 // disabled, and always granted.
 type ScopeView struct {
 	Name, DisplayName, Description string
-	Required, Emphasize, Checked    bool
+	Required, Emphasize, Checked   bool
 }
 
 // scopeView describes the scope name.

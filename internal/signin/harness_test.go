@@ -71,7 +71,7 @@ var scopeInfos = map[string]signin.ScopeInfo{
 
 // env is a server with the sign-in endpoint on one store.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	clk    *testsupport.Clock
 	store  storage.Store
 	srv    *httptest.Server
@@ -91,24 +91,34 @@ func verifyHint(_ context.Context, token string) (signin.IDTokenHint, error) {
 	return signin.IDTokenHint{Subject: parts[1], ClientID: parts[2], SessionID: "sid"}, nil
 }
 
-func newEnv(t *testing.T, store storage.Store, clk *testsupport.Clock, mutate func(*signin.Options)) *env {
+func newEnv(t testing.TB, store storage.Store, clk *testsupport.Clock, mutate func(*signin.Options)) *env {
 	t.Helper()
-	ctx := t.Context()
+	seedUsers(t, store)
+	return newInstance(t, store, clk, mutate)
+}
+
+// seedUsers adds alice, bob and carol (disabled).
+func seedUsers(t testing.TB, store storage.Store) {
+	t.Helper()
 	for _, u := range []storage.User{
 		{ID: "u-alice", Username: "alice", PasswordHash: aliceHash, Name: "Alice"},
 		{ID: "u-bob", Username: "bob", PasswordHash: bobHash},
 		{ID: "u-carol", Username: "carol", PasswordHash: aliceHash, Disabled: true},
 	} {
-		if err := store.CreateUser(ctx, u); err != nil {
+		if err := store.CreateUser(t.Context(), u); err != nil {
 			t.Fatalf("CreateUser: %v", err)
 		}
 	}
-	log := &testsupport.LogBuffer{}
+}
+
+// options are the endpoint's options over store, as serve would make them.
+func options(t testing.TB, store storage.Store, clk *testsupport.Clock, log io.Writer) signin.Options {
+	t.Helper()
 	hasher, err := users.NewHasher(users.HasherOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth, err := users.NewAuthenticator(store, hasher, users.Options{})
+	auth, err := users.NewAuthenticator(store, hasher, users.Options{Logger: newLogger(log)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,14 +126,13 @@ func newEnv(t *testing.T, store storage.Store, clk *testsupport.Clock, mutate fu
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := &tokens.Service{Grants: store, Now: clk.Now}
-	opts := signin.Options{
+	return signin.Options{
 		Validator: &authorize.Validator{Clients: testClients()},
 		Pending:   authorize.NewPending(store, 0),
 		Sessions:  sessions,
 		Users:     auth,
 		Consents:  consent.New(store, clk.Now),
-		Tokens:    svc,
+		Tokens:    &tokens.Service{Grants: store, Now: clk.Now},
 		Scope: func(name string) (signin.ScopeInfo, bool) {
 			s, ok := scopeInfos[name]
 			return s, ok
@@ -132,6 +141,13 @@ func newEnv(t *testing.T, store storage.Store, clk *testsupport.Clock, mutate fu
 		Now:               clk.Now,
 		Logger:            newLogger(log),
 	}
+}
+
+// newInstance is a server with the endpoint over store, whose users exist.
+func newInstance(t testing.TB, store storage.Store, clk *testsupport.Clock, mutate func(*signin.Options)) *env {
+	t.Helper()
+	log := &testsupport.LogBuffer{}
+	opts := options(t, store, clk, log)
 	if mutate != nil {
 		mutate(&opts)
 	}
@@ -141,7 +157,17 @@ func newEnv(t *testing.T, store storage.Store, clk *testsupport.Clock, mutate fu
 	}
 	srv := httptest.NewServer(server.New(server.Options{Endpoints: []endpoint.Endpoint{e}, Logger: newLogger(log)}))
 	t.Cleanup(srv.Close)
-	return &env{t: t, clk: clk, store: store, srv: srv, tokens: svc, log: log}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("log:\n%s", log)
+		}
+	})
+	return &env{t: t, clk: clk, store: store, srv: srv, tokens: opts.Tokens.(*tokens.Service), log: log}
+}
+
+// tokensRedemption is the token request of code for a.
+func tokensRedemption(code string, a *authReq) tokens.CodeRedemption {
+	return tokens.CodeRedemption{Code: code, ClientID: a.params.Get("client_id"), RedirectURI: a.params.Get("redirect_uri"), Verifier: a.verifier}
 }
 
 // eachBackend runs f on a fresh environment of each backend, in parallel.
@@ -157,7 +183,7 @@ func eachBackend(t *testing.T, f func(t *testing.T, e *env)) {
 }
 
 // memoryEnv is an environment on a memory store.
-func memoryEnv(t *testing.T, mutate func(*signin.Options)) *env {
+func memoryEnv(t testing.TB, mutate func(*signin.Options)) *env {
 	t.Helper()
 	clk := testsupport.NewClock(start)
 	return newEnv(t, memory.New(memory.Options{Now: clk.Now}), clk, mutate)
@@ -166,19 +192,22 @@ func memoryEnv(t *testing.T, mutate func(*signin.Options)) *env {
 // browser keeps cookies and follows redirects within the server, stopping
 // at the first one elsewhere (the client's redirect URI).
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	e    *env
 	c    *http.Client
 	host string
 }
 
-func (e *env) browser() *browser {
+func (e *env) browser() *browser { return e.browserFor(e.t) }
+
+// browserFor is a browser whose failures fail t (a fuzz input's).
+func (e *env) browserFor(t testing.TB) *browser {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	u, _ := url.Parse(e.srv.URL)
-	b := &browser{t: e.t, e: e, host: u.Host}
+	b := &browser{t: t, e: e, host: u.Host}
 	b.c = &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
 		if req.URL.Host != b.host || len(via) > 10 {
 			return http.ErrUseLastResponse
@@ -196,7 +225,7 @@ type page struct {
 	body   string
 }
 
-func (p *page) location(t *testing.T) *url.URL {
+func (p *page) location(t testing.TB) *url.URL {
 	t.Helper()
 	loc := p.header.Get("Location")
 	if loc == "" {
@@ -279,7 +308,7 @@ func (b *browser) authorize(a *authReq) *page {
 
 // clientResponse reads the parameters the client got at its redirect URI
 // from p, a redirect there (query mode).
-func clientResponse(t *testing.T, p *page) url.Values {
+func clientResponse(t testing.TB, p *page) url.Values {
 	t.Helper()
 	if p.status != http.StatusFound && p.status != http.StatusSeeOther {
 		t.Fatalf("status %d, want a redirect to the client; body:\n%s", p.status, cut(p.body))
@@ -343,7 +372,7 @@ func forms(body string) []form {
 	return out
 }
 
-func onlyForm(t *testing.T, p *page) form {
+func onlyForm(t testing.TB, p *page) form {
 	t.Helper()
 	fs := forms(p.body)
 	if len(fs) != 1 {
@@ -352,7 +381,7 @@ func onlyForm(t *testing.T, p *page) form {
 	return fs[0]
 }
 
-func (f form) input(t *testing.T, name string) field {
+func (f form) input(t testing.TB, name string) field {
 	t.Helper()
 	for _, in := range f.inputs {
 		if in.name == name {
@@ -415,7 +444,7 @@ func (b *browser) signIn() {
 }
 
 // redeem redeems a code as the token endpoint does.
-func (e *env) redeem(t *testing.T, clientID, code string, a *authReq) tokens.RedeemedCode {
+func (e *env) redeem(t testing.TB, clientID, code string, a *authReq) tokens.RedeemedCode {
 	t.Helper()
 	got, err := e.tokens.RedeemCode(t.Context(), tokens.CodeRedemption{Code: code, ClientID: clientID, RedirectURI: redirectURI, Verifier: a.verifier})
 	if err != nil {
