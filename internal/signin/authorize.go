@@ -191,6 +191,13 @@ func (e *Endpoint) verifyHint(r *http.Request, token, clientID string) (IDTokenH
 // the browser back to the login or consent page when one is still needed,
 // else completes the request and answers the client.
 func (e *Endpoint) serveCallback(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodHead {
+		// A HEAD (a link checker, a prefetch) must not complete the
+		// request: only the browser's GET does.
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	ctx := r.Context()
 	q := r.URL.Query()
 	id := q.Get("id")

@@ -4,10 +4,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/signin"
 	"github.com/signetid/signet/internal/testsupport"
 	"github.com/signetid/signet/internal/testsupport/stores"
@@ -188,5 +190,59 @@ func TestTwoInstances(t *testing.T) {
 				t.Errorf("instance one after logout on two: %v", q)
 			}
 		})
+	}
+}
+
+// TestPromptLoginWithConsent: the proof of the new login goes through the
+// consent page, so that Allow issues the code without a second login.
+func TestPromptLoginWithConsent(t *testing.T) {
+	t.Parallel()
+	e := memoryEnv(t, nil)
+	b := e.browser()
+	b.signIn()
+	e.clk.Advance(time.Hour)
+	a := newAuthReq("web", "openid profile", "prompt", "login")
+	p := b.login(b.authorize(a), "alice", alicePass)
+	if p.url.Path != signin.ConsentPath {
+		t.Fatalf("after login at %s, want the consent page", p.url)
+	}
+	q := clientResponse(t, b.submit(onlyForm(t, p), "decision=allow", nil))
+	if got := e.redeem(t, "web", q.Get("code"), a); !got.AuthTime.Equal(start.Add(time.Hour)) {
+		t.Errorf("auth_time %v", got.AuthTime)
+	}
+	// Without the proof (an older session), the consent form sends the
+	// browser to the login page.
+	p = b.authorize(newAuthReq("web", "openid profile", "prompt", "login"))
+	id := p.url.Query().Get("id")
+	c := b.get(signin.ConsentPath + "?id=" + id)
+	r := b.submit(onlyForm(t, c), "decision=allow", nil)
+	if r.url.Path != signin.LoginPath {
+		t.Errorf("consent without a fresh login for prompt=login: at %s", r.url)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodHead, e.srv.URL+signin.CallbackPath+"?id="+id, nil)
+	if h := b.do(req); h.status != http.StatusNoContent {
+		t.Errorf("HEAD callback: %d", h.status)
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	t.Parallel()
+	var m endpoint.Metadata
+	opts := options(t, stores.All[0].OpenOne(t, nil), testsupport.NewClock(start), t.Output())
+	e, err := signin.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Describe(&m)
+	if m.Paths["authorization_endpoint"] != "/connect/authorize" || m.Paths["end_session_endpoint"] != "/connect/endsession" ||
+		!slices.Equal(m.ResponseTypes, []string{"code"}) || !slices.Equal(m.ResponseModes, []string{"query", "form_post"}) ||
+		!slices.Equal(m.CodeChallengeMethods, []string{"S256"}) || !m.Flags["authorization_response_iss_parameter_supported"] ||
+		m.Flags["request_parameter_supported"] || len(m.Flags) != 4 {
+		t.Errorf("metadata %+v", m)
+	}
+	for _, rt := range e.Routes() {
+		if rt.Kind != endpoint.Page || rt.Refuse == nil {
+			t.Errorf("route %s %s: kind %v", rt.Method, rt.Path, rt.Kind)
+		}
 	}
 }
