@@ -235,6 +235,11 @@ func (e *Endpoint) serveCallback(w http.ResponseWriter, r *http.Request) {
 // loadPending loads the pending request id and its client, or shows the
 // error page.
 func (e *Endpoint) loadPending(w http.ResponseWriter, r *http.Request, id string) (*authorize.Request, *client.Client, bool) {
+	if id == "" {
+		e.errorPage(w, r, http.StatusBadRequest, "Start from the application",
+			"This page is part of signing in to an application. Open the application you want to use; it will send you here.")
+		return nil, nil, false
+	}
 	req, err := e.opts.Pending.Load(r.Context(), id, e.now())
 	if !e.pendingOK(w, r, err) {
 		return nil, nil, false

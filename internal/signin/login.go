@@ -2,12 +2,14 @@ package signin
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/endpoint"
+	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/users"
 )
@@ -138,6 +140,7 @@ func (e *Endpoint) postLogin(w http.ResponseWriter, r *http.Request) {
 		e.serverError(w, r, "start the session", err)
 		return
 	}
+	e.log.LogAttrs(ctx, slog.LevelInfo, "signin: signed in", slog.String("sub", user.ID), logattr.String("client_id", c.ID))
 	q := url.Values{"id": {id}, "login": {s.Token(loginProofPurpose(id))}}
 	http.Redirect(w, r, CallbackPath+"?"+q.Encode(), http.StatusSeeOther)
 }
