@@ -56,8 +56,11 @@ func checkUsers(cfg *config.Config, skip func(path string) bool) (problems []con
 					h.Memory, h.Time, users.DefaultParams.Memory, users.DefaultParams.Time).String())
 			}
 		}
-		if _, err := userRecord(u); err != nil {
-			problems = append(problems, cfg.Problemf(path+".claims", "%v", err))
+		if _, at, err := userRecord(u); err != nil {
+			if at == "" {
+				at = path + ".claims"
+			}
+			problems = append(problems, cfg.Problemf(at, "%v", err))
 		}
 	}
 	return problems, warnings
@@ -65,16 +68,26 @@ func checkUsers(cfg *config.Config, skip func(path string) bool) (problems []con
 
 // userRecord is the record of a configured user, without its password
 // hash: name, email and email_verified go to the record's fields, the
-// other claims to its Claims object.
-func userRecord(u *config.User) (storage.User, error) {
+// other claims to its Claims object. A claim that cannot be stored is an
+// error, with the claim's place in the file when known.
+func userRecord(u *config.User) (rec storage.User, at string, err error) {
+	rec, i, err := userFields(u)
+	if i >= 0 {
+		at = u.Claims[i].Path
+	}
+	return rec, at, err
+}
+
+// userFields is userRecord; i is the index of the claim in error, or -1.
+func userFields(u *config.User) (storage.User, int, error) {
 	rec := storage.User{ID: u.SubjectID, Username: u.Username, Disabled: !u.Active()}
 	rest := config.UserClaims{}
-	for _, c := range u.Claims {
+	for i, c := range u.Claims {
 		switch c.Type {
 		case "name", "email":
 			s, ok := c.Value.(string)
 			if !ok {
-				return rec, fmt.Errorf("claim %s must be a string", c.Type)
+				return rec, i, fmt.Errorf("claim %s must be a string", c.Type)
 			}
 			if c.Type == "name" {
 				rec.Name = s
@@ -87,30 +100,30 @@ func userRecord(u *config.User) (storage.User, error) {
 				rec.EmailVerified = v
 			case string:
 				if !strings.EqualFold(v, "true") && !strings.EqualFold(v, "false") {
-					return rec, fmt.Errorf("claim email_verified must be true or false, not %q", v)
+					return rec, i, fmt.Errorf("claim email_verified must be true or false, not %q", v)
 				}
 				rec.EmailVerified = strings.EqualFold(v, "true")
 			default:
-				return rec, errors.New("claim email_verified must be true or false")
+				return rec, i, errors.New("claim email_verified must be true or false")
 			}
 		case "sub", "preferred_username":
-			return rec, fmt.Errorf("claim %s is the user's %s: remove it from the claims", c.Type, map[string]string{"sub": "subjectId", "preferred_username": "username"}[c.Type])
+			return rec, i, fmt.Errorf("claim %s is the user's %s: remove it from the claims", c.Type, map[string]string{"sub": "subjectId", "preferred_username": "username"}[c.Type])
 		default:
 			if claims.Reserved(c.Type) {
-				return rec, fmt.Errorf("claim %s is set by tokens themselves; a user cannot carry it", c.Type)
+				return rec, i, fmt.Errorf("claim %s is set by tokens themselves; a user cannot carry it", c.Type)
 			}
 			rest = append(rest, c)
 		}
 	}
 	data, err := rest.JSON()
 	if err != nil {
-		return rec, err
+		return rec, -1, err
 	}
 	if _, err := claims.Decode(data); err != nil {
-		return rec, err
+		return rec, -1, err
 	}
 	rec.Claims = data
-	return rec, nil
+	return rec, -1, nil
 }
 
 // usersWritten says what writeConfigUsers did.
@@ -137,7 +150,7 @@ func writeConfigUsers(ctx context.Context, cfg *config.Config, db storage.Store,
 	for i := range cfg.Users {
 		u := &cfg.Users[i]
 		path := fmt.Sprintf("users[%d]", i)
-		rec, err := userRecord(u)
+		rec, _, err := userRecord(u)
 		if err != nil { // build reported it already
 			return done, cfg.Problemf(path, "%v", err)
 		}

@@ -147,7 +147,7 @@ func TestCheckUsers(t *testing.T) {
 	want := []string{
 		"users[0].passwordHash: malformed password hash",
 		`users[1].username: username "ALICE" is also the username of users[0]`,
-		"users[2].claims: claim sub is the user's subjectId",
+		"users[2].claims.sub: claim sub is the user's subjectId",
 		"users[3].claims: claim email_verified must be true or false",
 		"users[4].claims: ",
 	}
