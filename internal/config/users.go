@@ -40,10 +40,11 @@ func (u *User) Active() bool { return u.IsActive == nil || *u.IsActive }
 // UserClaim is one claim of a user: a string from IdentityServer's list,
 // or any JSON value from the mapping form (address: {street_address: ...}).
 type UserClaim struct {
-	Type  string
-	Value any
+	// The fields are decoded by userClaims, not by key: yaml:"-".
+	Type  string `yaml:"-"`
+	Value any    `yaml:"-"`
 	// Path is where the claim is in the file, for Problemf.
-	Path string
+	Path string `yaml:"-"`
 }
 
 // UserClaims are a user's claims in the order the file gives them. A type
