@@ -159,7 +159,7 @@ func writeConfigUsers(ctx context.Context, cfg *config.Config, db storage.Store,
 			if err != nil {
 				return fmt.Errorf("write user %q of the configuration: %w", u.Username, err)
 			}
-			return cfg.Problemf(path+".username", "username %q is taken in the database by another user (%s, subject %s): rename one of them, or remove the database's (signet user remove %s)", u.Username, other.Username, other.ID, other.ID)
+			return usernameClash{cfg.Problemf(path+".username", "username %q is taken in the database by another user (%s, subject %s): rename one of them, or remove the database's (signet user remove %s)", u.Username, other.Username, other.ID, other.ID), other}
 		}
 		stored, err := db.GetUser(ctx, u.SubjectID)
 		switch {
@@ -245,12 +245,28 @@ func sameJSON(a, b []byte) bool {
 	return string(ja) == string(jb)
 }
 
-// syncUsers is writeConfigUsers for serve: it logs what was done.
+// usernameClash is a configured user whose username a database user with
+// another subject id has.
+type usernameClash struct {
+	config.Problem
+	other storage.User
+}
+
+// syncUsers is writeConfigUsers for serve: it logs what was done. In
+// development mode (no configuration file), a database user named as the
+// development user (made with signet user add, say) is a warning, not a
+// reason to refuse to start: that user signs in instead.
 func (a *app) syncUsers(ctx context.Context, cfg *config.Config, db storage.Store, logger *slog.Logger) error {
 	if len(cfg.Users) == 0 {
 		return nil
 	}
 	done, err := writeConfigUsers(ctx, cfg, db, logger)
+	var clash usernameClash
+	if cfg.File == "" && errors.As(err, &clash) {
+		logger.Warn(fmt.Sprintf("the development user %s was not written: the database has a user of that name (subject %s), who signs in instead with their own password; signet user remove %s makes room for the development user at the next start",
+			clash.other.Username, clash.other.ID, clash.other.ID))
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -276,4 +277,29 @@ func regexpFind(t *testing.T, s, re string) string {
 		t.Fatalf("nothing matches %s in:\n%s", re, s)
 	}
 	return m[1]
+}
+
+// TestSyncUsersDevelopmentClash: in development mode a database user named
+// as the development user is a warning, and the server starts; with a
+// configuration file the clash stops it.
+func TestSyncUsersDevelopmentClash(t *testing.T) {
+	t.Parallel()
+	db := stores.All[0].OpenOne(t, nil)
+	if err := db.CreateUser(t.Context(), storage.User{ID: "mine", Username: "Alice"}); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	logger := slog.New(slog.NewTextHandler(&log, nil))
+	a := &app{}
+	dev := &config.Config{Users: []config.User{{SubjectID: devUserSubject, Username: devUsername, Password: "p"}}}
+	if err := a.syncUsers(t.Context(), dev, db, logger); err != nil {
+		t.Fatalf("development: %v", err)
+	}
+	if !strings.Contains(log.String(), "the development user Alice was not written: the database has a user of that name (subject mine)") {
+		t.Errorf("log:\n%s", log.String())
+	}
+	file := &config.Config{File: "signet.yaml", Users: dev.Users}
+	if err := a.syncUsers(t.Context(), file, db, logger); err == nil || !strings.Contains(err.Error(), "is taken in the database") {
+		t.Errorf("with a file: %v", err)
+	}
 }
