@@ -249,19 +249,44 @@ func usernameTaken(username string) string {
 	return fmt.Sprintf("the username %q is taken: another user has it or one that differs only in case or Unicode form (usernames are compared case-insensitively); pick another, or see that user with signet user show %s", username, username)
 }
 
+// userChange is what passwd, disable, enable and remove did, for --json.
+type userChange struct {
+	Subject              string `json:"subjectId"`
+	Username             string `json:"username"`
+	Action               string `json:"action"`
+	SessionsEnded        int    `json:"sessionsEnded"`
+	RefreshTokensDeleted int    `json:"refreshTokensDeleted"`
+	// OtherGrantsDeleted: consents, codes, pending requests (remove).
+	OtherGrantsDeleted int `json:"otherGrantsDeleted,omitempty"`
+}
+
+func (c userChange) ended() string {
+	return fmt.Sprintf("ended %s and deleted %s", plural(c.SessionsEnded, "session"), plural(c.RefreshTokensDeleted, "refresh token"))
+}
+
+// print writes c as JSON, or text for people.
+func (a *app) printChange(asJSON bool, c userChange, text string) error {
+	if asJSON {
+		return a.printJSON(c)
+	}
+	fmt.Fprintln(a.stdout, text)
+	return nil
+}
+
 // endUser ends the user's sessions and deletes their refresh tokens, so
-// that a changed password or a disable takes effect at once, and says how
-// many were ended.
-func (a *app) endUser(ctx context.Context, db storage.Store, u storage.User) (string, error) {
+// that a changed password or a disable takes effect at once, and counts
+// them in c.
+func (a *app) endUser(ctx context.Context, db storage.Store, u storage.User, c *userChange) error {
 	sessions, err := db.DeleteSessions(ctx, u.ID)
 	if err != nil {
-		return "", fmt.Errorf("end the sessions of %s: %w", u.Username, err)
+		return fmt.Errorf("end the sessions of %s: %w", u.Username, err)
 	}
 	refresh, err := db.DeleteGrants(ctx, storage.PersistedGrantFilter{Subject: u.ID, Type: storage.GrantRefreshToken})
 	if err != nil {
-		return "", fmt.Errorf("delete the refresh tokens of %s: %w", u.Username, err)
+		return fmt.Errorf("delete the refresh tokens of %s: %w", u.Username, err)
 	}
-	return fmt.Sprintf("ended %s and deleted %s", plural(sessions, "session"), plural(refresh, "refresh token")), nil
+	c.SessionsEnded, c.RefreshTokensDeleted = sessions, refresh
+	return nil
 }
 
 // newSubject is an opaque subject id: 128 random bits, base64url. It says
@@ -711,16 +736,15 @@ everywhere; a lockout is lifted.
 				}); err != nil {
 					return storeError(err, "", "")
 				}
-				ended, err := a.endUser(ctx, db, u)
-				if err != nil {
+				c := userChange{Subject: u.ID, Username: u.Username, Action: "passwd"}
+				if err := a.endUser(ctx, db, u, &c); err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "Set the password of %s; %s.\n", u.Username, ended)
-				return nil
+				return a.printChange(f.json, c, fmt.Sprintf("Set the password of %s; %s.", u.Username, c.ended()))
 			})
 		},
 	}
-	f.register(cmd, false)
+	f.register(cmd, true)
 	p.register(cmd)
 	return cmd
 }
@@ -750,20 +774,18 @@ and consents; signet user enable lets them sign in again.
 				}); err != nil {
 					return storeError(err, "", "")
 				}
+				c := userChange{Subject: u.ID, Username: u.Username, Action: verb}
 				if !disable {
-					fmt.Fprintf(a.stdout, "Enabled user %s.\n", u.Username)
-					return nil
+					return a.printChange(f.json, c, fmt.Sprintf("Enabled user %s.", u.Username))
 				}
-				ended, err := a.endUser(ctx, db, u)
-				if err != nil {
+				if err := a.endUser(ctx, db, u, &c); err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "Disabled user %s; %s.\n", u.Username, ended)
-				return nil
+				return a.printChange(f.json, c, fmt.Sprintf("Disabled user %s; %s.", u.Username, c.ended()))
 			})
 		},
 	}
-	f.register(cmd, false)
+	f.register(cmd, true)
 	return cmd
 }
 
@@ -790,8 +812,8 @@ until they expire. It asks first on a terminal; elsewhere give --yes.
 				if err := a.confirm(yes, fmt.Sprintf("remove user %s (subject %s) and end their sessions", u.Username, u.ID)); err != nil {
 					return err
 				}
-				ended, err := a.endUser(ctx, db, u)
-				if err != nil {
+				c := userChange{Subject: u.ID, Username: u.Username, Action: "remove"}
+				if err := a.endUser(ctx, db, u, &c); err != nil {
 					return err
 				}
 				// Consents, codes, pending requests: nothing of the user
@@ -803,12 +825,12 @@ until they expire. It asks first on a terminal; elsewhere give --yes.
 				if err := storeError(db.DeleteUser(ctx, u.ID), "", ""); err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "Removed user %s (subject %s); %s, and %s.\n", u.Username, u.ID, ended, plural(rest, "other grant"))
-				return nil
+				c.OtherGrantsDeleted = rest
+				return a.printChange(f.json, c, fmt.Sprintf("Removed user %s (subject %s); %s, and %s.", u.Username, u.ID, c.ended(), plural(rest, "other grant")))
 			})
 		},
 	}
-	f.register(cmd, false)
+	f.register(cmd, true)
 	cmd.Flags().BoolVar(&yes, "yes", false, "remove without asking")
 	return cmd
 }
