@@ -30,7 +30,13 @@ import (
 
 const userHelp = `
 A USER argument is a username (compared case-insensitively) or a subject id.
-` + configHelp
+
+The database is the one the configuration names (storage: sqlite, the
+default, in dataDir; or postgres), given by --config FILE or
+$SIGNET_CONFIG; with neither, the development defaults: SQLite in
+./signet-data/signet.db, as "signet serve" uses. Migrations are applied as
+serve applies them. Running servers read users at each sign-in: a change
+applies at once.`
 
 func (a *app) userCommand() *cobra.Command {
 	cmd := &cobra.Command{
