@@ -139,6 +139,12 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 			Secrets:           []config.Secret{{Value: strings.TrimSpace(string(data))}},
 			AllowedGrantTypes: []string{"client_credentials"}, AllowedScopes: []string{devScope},
 		}}
+		user, signIn, err := developmentUser(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Users = []config.User{user}
+		s.development.SignIn = signIn
 	}
 	s.devKey = cfg.Key != nil && strings.EqualFold(cfg.Key.Type, signing.TypeDevelopment)
 	for _, w := range cfg.Warnings() {
@@ -176,6 +182,9 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 	}
 	problems = append(problems, clients.problems...)
 	s.warnings = append(s.warnings, clients.warnings...)
+	userProblems, userWarnings := checkUsers(cfg, faulty)
+	problems = append(problems, userProblems...)
+	s.warnings = append(s.warnings, userWarnings...)
 
 	// The keys.
 	// Managed keys come from the database, once serve has opened it; here

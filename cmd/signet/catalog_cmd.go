@@ -180,8 +180,11 @@ func fileClients(cfg *config.Config, development bool) []storage.Client {
 	if development {
 		clients = []config.Client{{
 			ClientID: devClientID, ClientName: "Development client",
-			Secrets:           []config.Secret{{Description: "kept in " + filepath.Join(cfg.DataDir, devSecretFile)}},
-			AllowedGrantTypes: []string{config.GrantClientCredentials}, AllowedScopes: []string{devScope},
+			Secrets: []config.Secret{{Description: "kept in " + filepath.Join(cfg.DataDir, devSecretFile)}},
+			// What serve registers (developmentSignIn), but the redirect
+			// URIs, which need the port serve listens on.
+			AllowedGrantTypes:   []string{config.GrantClientCredentials, "authorization_code"},
+			AllowedScopes:       append(strings.Fields(devSignInScopes), devScope),
 			AccessTokenLifetime: config.DefaultAccessTokenLifetime,
 		}}
 	}

@@ -106,6 +106,13 @@ func (a *app) printCatalogSummary(svc *services) {
 		scopes = strings.Join(svc.static.Scopes, ", ")
 	}
 	fmt.Fprintf(a.stdout, "  clients      %s\n  scopes       %s\n", clients, scopes)
+	if n := len(svc.cfg.Users); n > 0 {
+		names := make([]string, n)
+		for i, u := range svc.cfg.Users {
+			names[i] = u.Username
+		}
+		fmt.Fprintf(a.stdout, "  users        %d (%s), written to the database when signet serve starts\n", n, strings.Join(names, ", "))
+	}
 }
 
 // printFirstStart says what signet serve would create that does not exist

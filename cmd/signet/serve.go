@@ -179,6 +179,7 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		if svc, err = a.build(cfg, development, nil, logger, false); err != nil {
 			return err
 		}
+		svc.developmentSignIn(baseURL(cfg.Issuer, ln.Addr(), svc.tls != nil, development))
 	}
 	for _, n := range svc.notes {
 		logger.Info(n)
@@ -218,7 +219,22 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		} else if err != nil {
 			logger.Warn("could not read clients and resources from the database; retrying", slog.String("error", err.Error()))
 		}
+		// A configured user clashing with a database user stops the
+		// server, as a client defined in both places does.
+		if err := a.syncUsers(ctx, svc.cfg, db, logger); err != nil {
+			return err
+		}
 	default:
+		// The database answers later: the users are written then.
+		go func() {
+			select {
+			case <-storeReady:
+				if err := a.syncUsers(ctx, svc.cfg, db, logger); err != nil {
+					fail(err)
+				}
+			case <-ctx.Done():
+			}
+		}()
 	}
 	go cat.Watch(ctx, cfg.Storage.PollInterval)
 
@@ -440,6 +456,7 @@ func (a *app) logStartup(logger *slog.Logger, svc *services, base, addr string, 
 		} else {
 			fmt.Fprintf(a.stderr, "\nGet a token (the development client's secret is read from its file):\n\n  %s\n\n", curl)
 		}
+		a.logSignIn(logger, svc)
 	}
 }
 

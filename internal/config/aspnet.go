@@ -33,6 +33,7 @@ var identityServerFields = map[string]string{
 	"apiscopes":          "apiScopes",
 	"apiresources":       "apiResources",
 	"identityresources":  "identityResources",
+	"users":              "users",
 }
 
 // settingsFile reports whether root is an ASP.NET Core settings file: a

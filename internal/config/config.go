@@ -64,6 +64,8 @@ type Config struct {
 	IdentityResources []IdentityResource `yaml:"identityResources"`
 	// Clients are the applications that may get tokens.
 	Clients []Client `yaml:"clients"`
+	// Users are people who sign in, as IdentityServer's TestUsers (users.go).
+	Users []User `yaml:"users"`
 
 	// File is the path the configuration was read from ("" for none).
 	File string `yaml:"-"`

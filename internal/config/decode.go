@@ -228,6 +228,9 @@ func (d *decoder) into(n *yaml.Node, v reflect.Value, path string) {
 	case t == durationType:
 		d.duration(n, v, path)
 		return
+	case t == userClaimsType:
+		d.userClaims(n, v, path)
+		return
 	}
 	switch v.Kind() {
 	case reflect.Pointer:

@@ -59,8 +59,10 @@ func TestExample(t *testing.T) {
 
 	// Every field of every type is set somewhere in the example (the Key
 	// fields in key or in validationKeys), except tls.password, which does
-	// not go with keyFile, and the Key fields of other key types than those
-	// shown (Managed, Pkcs11, ...), which must be there commented out.
+	// not go with keyFile, a user's plain password, which is for development
+	// (commented out beside passwordHash), and the Key fields of other key
+	// types than those shown (Managed, Pkcs11, ...), which must be there
+	// commented out.
 	raw, err := os.ReadFile("../../examples/signet.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +72,7 @@ func TestExample(t *testing.T) {
 		shown[index.ReplaceAllString(path, "[]")] = true
 	}
 	for field, paths := range fieldPaths() {
-		if field == "TLS.password" {
+		if field == "TLS.password" || field == "User.password" && regexp.MustCompile(`(?m)^\s*#\s*password:`).Match(raw) {
 			continue
 		}
 		if name, ok := strings.CutPrefix(field, "Key."); ok && regexp.MustCompile(`(?m)^\s*#\s*`+name+`:`).Match(raw) {

@@ -81,6 +81,7 @@ func (c *Config) Validate() error {
 	identity := v.identityResources(scopes)
 	v.resources(scopes)
 	v.clients(scopes, identity)
+	v.users()
 	for _, p := range c.clientRefusals {
 		if !c.skippedClientPath(p.Path) {
 			v.errs.Add(p)

@@ -40,6 +40,12 @@ type Development struct {
 	Scope      string
 	SecretFile string
 	DataDir    string
+
+	// SignIn, when set, is how a person signs in with the development
+	// client (issue 14): the page links to the authorize URL, and
+	// CallbackPath (/dev/callback) shows the code it receives with the
+	// curl that exchanges it.
+	SignIn *DevelopmentSignIn
 }
 
 // Endpoint is the welcome page.
@@ -51,6 +57,10 @@ type Endpoint struct {
 	// mounted.
 	endpoints []link
 	tokenPath string
+	// authorizePath is the authorization endpoint's, "" when none is
+	// mounted (DefaultAuthorizePath is used then).
+	authorizePath string
+	callbackPage  *template.Template
 }
 
 type link struct{ Name, Path string }
@@ -72,14 +82,22 @@ var templateFuncs = template.FuncMap{
 // New makes the page.
 func New(opts Options) *Endpoint {
 	return &Endpoint{
-		opts: opts,
-		page: template.Must(template.New("welcome.html").Funcs(templateFuncs).ParseFS(templates, "templates/welcome.html")),
+		opts:         opts,
+		page:         template.Must(template.New("welcome.html").Funcs(templateFuncs).ParseFS(templates, "templates/welcome.html")),
+		callbackPage: template.Must(template.New("callback.html").ParseFS(templates, "templates/callback.html")),
 	}
 }
 
-// Routes is the page, for people: Kind Page.
+// Routes is the page, for people: Kind Page; in development mode with a
+// sign-in, the callback page and its stylesheet too.
 func (e *Endpoint) Routes() []endpoint.Route {
-	return []endpoint.Route{{Method: http.MethodGet, Path: Path, Handler: http.HandlerFunc(e.serve), Kind: endpoint.Page}}
+	routes := []endpoint.Route{{Method: http.MethodGet, Path: Path, Handler: http.HandlerFunc(e.serve), Kind: endpoint.Page}}
+	if d := e.opts.Development; d != nil && d.SignIn != nil {
+		routes = append(routes,
+			endpoint.Route{Method: http.MethodGet, Path: CallbackPath, Handler: http.HandlerFunc(e.callback), Kind: endpoint.Page},
+			endpoint.Route{Method: http.MethodGet, Path: StylePath, Handler: http.HandlerFunc(serveStyle), Kind: endpoint.Page})
+	}
+	return routes
 }
 
 // Describe adds nothing: the page is not in the discovery document.
@@ -112,6 +130,7 @@ func (e *Endpoint) SetMetadata(m endpoint.Metadata) {
 		e.endpoints = append(e.endpoints, link{name, m.Paths[k]})
 	}
 	e.tokenPath = m.Paths["token_endpoint"]
+	e.authorizePath = m.Paths["authorization_endpoint"]
 }
 
 type welcomeKey struct {
@@ -127,6 +146,8 @@ type welcomePage struct {
 	Keys        []welcomeKey
 	Development *Development
 	Curl        string
+	// SignInURL is the development sign-in's authorize URL.
+	SignInURL string
 }
 
 func (e *Endpoint) serve(w http.ResponseWriter, r *http.Request) {
@@ -155,6 +176,9 @@ func (e *Endpoint) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if d := e.opts.Development; d != nil && e.tokenPath != "" {
 		p.Curl = DevelopmentCurl(base+e.tokenPath, d)
+	}
+	if d := e.opts.Development; d != nil && d.SignIn != nil {
+		p.SignInURL = d.AuthorizeURL(d.SignIn.baseFor(base), e.authorize())
 	}
 	var buf bytes.Buffer
 	if err := e.page.Execute(&buf, p); err != nil {
