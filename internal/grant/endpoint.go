@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/signetid/signet/internal/claims"
 	"github.com/signetid/signet/internal/clientauth"
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/logattr"
@@ -32,8 +33,16 @@ type Options struct {
 	// Tokens issues the tokens of the built-in grants.
 	Tokens *tokens.Service
 	// Grants are the grants served; nil means this version's (GrantTypes),
-	// issuing through Tokens.
+	// issuing through Tokens, Users and IdentityResources.
 	Grants []Grant
+	// Users finds the users of authorization codes and refresh tokens
+	// (storage.Store satisfies it); a disabled or removed one gets no
+	// token.
+	Users Users
+	// IdentityResources returns the identity resources now (built-in and
+	// custom), for the user's claims in ID tokens; nil means the built-in
+	// ones.
+	IdentityResources func() *claims.Resources
 	// Origins, when set, reports whether a browser origin may call the
 	// endpoint (a client's AllowedCorsOrigins).
 	Origins func(origin string) bool
@@ -64,7 +73,7 @@ var _ endpoint.Endpoint = (*Endpoint)(nil)
 func New(opts Options) *Endpoint {
 	e := &Endpoint{auth: opts.Auth, grants: opts.Grants, origins: opts.Origins, logger: opts.Logger}
 	if e.grants == nil {
-		e.grants = builtin(opts.Tokens)
+		e.grants = builtin(opts)
 	}
 	e.types = types(e.grants)
 	for _, g := range e.grants {
@@ -186,7 +195,7 @@ func (e *Endpoint) handle(r *http.Request) (*oauth.TokenResponse, *oauth.Error) 
 	if c.Public && !g.PublicClients() {
 		return nil, oauth.Errorf(oauth.UnauthorizedClient, "client %q is a public client (requireClientSecret: false), and grant_type %s needs a confidential client, one that authenticates with a secret or private_key_jwt", logattr.Cut(c.ID), req.GrantType)
 	}
-	if !c.AllowsGrant(req.GrantType) {
+	if !allowsGrant(c.GrantTypes, c.AllowOfflineAccess, req.GrantType) {
 		return nil, oauth.Errorf(oauth.UnauthorizedClient, "client %q may not use grant_type %s; its allowedGrantTypes are %s", logattr.Cut(c.ID), req.GrantType, strings.Join(c.GrantTypes, ", "))
 	}
 	req.Client, req.AuthMethod = c, method
