@@ -10,6 +10,7 @@ import (
 
 	"github.com/signetid/signet/internal/claims"
 	"github.com/signetid/signet/internal/clientauth"
+	"github.com/signetid/signet/internal/cors"
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
@@ -63,7 +64,8 @@ type Endpoint struct {
 	// accepted are the authentication methods accepted: authMethods,
 	// without none unless public.
 	accepted []clientauth.Method
-	// serve is the handler with the CORS of the clients' origins.
+	// cors is the CORS of the clients' origins; serve the handler with it.
+	cors  *cors.Policy
 	serve http.HandlerFunc
 }
 
@@ -84,7 +86,8 @@ func New(opts Options) *Endpoint {
 			e.accepted = append(e.accepted, am)
 		}
 	}
-	e.serve = cors(e.origins, e.serveToken)
+	e.cors = cors.New(e.origins, cors.Options{Methods: []string{http.MethodPost}, Headers: []string{"Authorization", "Content-Type"}})
+	e.serve = e.cors.Wrap(e.serveToken)
 	return e
 }
 
@@ -128,7 +131,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) { e.serve(w
 
 // refuse writes an error the chain found before the handler.
 func (e *Endpoint) refuse(w http.ResponseWriter, r *http.Request, err *oauth.Error) {
-	corsHeaders(e.origins, w, r)
+	e.cors.Headers(w, r)
 	e.writeError(w, r, err)
 }
 
