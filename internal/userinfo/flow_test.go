@@ -211,11 +211,20 @@ func (e *env) token(form url.Values) answer {
 
 func (e *env) exchange(code, verifier string) answer {
 	e.t.Helper()
+	return e.exchangeAs("web", code, verifier)
+}
+
+// exchangeAs redeems code as client "web" or "other" (with basic).
+func (e *env) exchangeAs(clientID, code, verifier string) answer {
+	e.t.Helper()
 	f := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {webRedirect}}
 	if verifier != "" {
 		f.Set("code_verifier", verifier)
 	}
-	return e.token(f)
+	r, _ := http.NewRequest(http.MethodPost, e.issuer+grant.Path, strings.NewReader(f.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.SetBasicAuth(clientID, e.secret)
+	return e.do(r)
 }
 
 func (e *env) refresh(rt string, scope string) answer {
