@@ -97,6 +97,10 @@ type env struct {
 	clock  *testsupport.Clock
 	secret string
 	ctx    context.Context
+	// handler is the server, for benchmarks in process; clients its
+	// clients, which a benchmark may change before its first request.
+	handler http.Handler
+	clients client.Static
 }
 
 // newEnv serves the token and userinfo endpoints on store, with clients
@@ -118,6 +122,7 @@ func newEnv(t testing.TB, store storage.Store, clock *testsupport.Clock, ring *s
 			IdentityTokenSigningAlgorithms: []string{"PS256", "ES256"}},
 		"machine": {ID: "machine", Secrets: secrets, GrantTypes: []string{"client_credentials"}, Scopes: []string{"openid", "api1"}},
 	}
+	e.clients = clients
 	origins := func(o string) bool { return o == spaOrigin }
 	e.tokens = &tokens.Service{
 		Signer: ring, Now: clock.Now, Grants: store,
@@ -134,6 +139,7 @@ func newEnv(t testing.TB, store storage.Store, clock *testsupport.Clock, ring *s
 		grant.New(grant.Options{Auth: auth, Tokens: e.tokens, Users: store, Origins: origins}),
 		userinfo.New(userinfo.Options{Verifier: ring, Users: store, Origins: origins, Now: clock.Now}),
 	}})
+	e.handler = h
 	e.ctx = context.WithValue(context.Background(), oauth2.HTTPClient, e.srv.Client())
 	err := store.CreateUser(e.ctx, storage.User{ID: "alice-id", Username: "alice", Name: "Alice Liddell", Email: "alice@example.com", EmailVerified: true,
 		Claims: []byte(`{"given_name":"Alice","website":"https://alice.example.com"}`)})
