@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/storage"
@@ -32,6 +33,12 @@ func (g *RefreshToken) Handle(ctx context.Context, req *Request) (*oauth.TokenRe
 		if !slices.Contains(scopes, s) {
 			scopes = append(scopes, s)
 		}
+	}
+	if !c.AllowOfflineAccess {
+		// As IdentityServer: offline access is what lets a client refresh,
+		// and a client that lost it keeps no refresh tokens' use. Checked
+		// before the token is touched.
+		return nil, oauth.Errorf(oauth.InvalidGrant, "client %q does not allow offline access (allowOfflineAccess: false), so its refresh tokens cannot be used", logattr.Cut(c.ID))
 	}
 	r, err := g.Tokens.Refresh(ctx, tokens.RefreshRequest{Handle: req.Form.Get("refresh_token"), ClientID: c.ID, Scopes: scopes, Policy: refreshPolicy(c)})
 	if err != nil {

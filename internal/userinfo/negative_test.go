@@ -91,6 +91,15 @@ func TestRefreshRefused(t *testing.T) {
 		ro := e.exchangeAs("other", e.code("other", webRedirect, v, all...), v).str("refresh_token")
 		wantError(t, "another client's refresh token", e.refresh(ro, ""), 400, "invalid_grant", "issued to another client")
 		wantError(t, "missing refresh token", e.refresh("", ""), 400, "invalid_grant", "missing")
+
+		// A client that lists refresh_token but lost offline access.
+		c := e.clients["other"]
+		c.GrantTypes, c.AllowOfflineAccess = []string{"authorization_code", "refresh_token"}, false
+		f := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {ro}}
+		r, _ := http.NewRequest(http.MethodPost, e.issuer+"/connect/token", strings.NewReader(f.Encode()))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.SetBasicAuth("other", e.secret)
+		wantError(t, "client without offline access", e.do(r), 400, "invalid_grant", "allowOfflineAccess: false")
 	})
 }
 
