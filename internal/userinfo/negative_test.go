@@ -2,6 +2,7 @@ package userinfo_test
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,9 +11,11 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/signetid/signet/internal/testsupport"
 	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/internal/userinfo"
 	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/memory"
 )
 
 var all = []string{"openid", "profile", "email", "offline_access", "api1"}
@@ -168,4 +171,44 @@ func TestUserInfoRefused(t *testing.T) {
 		e.clock.Advance(time.Hour + userinfo.Leeway + time.Second)
 		wantError(t, "expired", e.userinfo(good.str("access_token")), 401, "invalid_token", "expired")
 	})
+}
+
+// Tokens the ring signed but userinfo must not serve: another issuer, a
+// typ of another kind of token, not valid yet, no exp; and the leeway on
+// exp.
+func TestUserInfoClaimsChecked(t *testing.T) {
+	t.Parallel()
+	clock := testsupport.NewClock(time.Now().Truncate(time.Second))
+	e := newEnv(t, memory.New(memory.Options{Now: clock.Now}), clock, newRing(t, "ES256", "RS256"))
+	now := clock.Now().Unix()
+	good := map[string]any{"iss": e.issuer, "sub": "alice-id", "client_id": "web", "scope": "openid profile", "exp": now + 60, "nbf": now, "auth_time": now - 60}
+	with := func(k string, v any) map[string]any {
+		c := maps.Clone(good)
+		if v == nil {
+			delete(c, k)
+		} else {
+			c[k] = v
+		}
+		return c
+	}
+	sign := func(typ string, claims map[string]any) string {
+		tok, _, err := e.ring.Sign(typ, claims)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	if a := e.userinfo(sign("at+jwt", good)); a.status != 200 || a.str("name") != "Alice Liddell" {
+		t.Fatalf("good: %d %v", a.status, a.body)
+	}
+	if a := e.userinfo(sign("JWT", with("exp", now-int64(userinfo.Leeway/time.Second)+1))); a.status != 200 {
+		t.Errorf("typ JWT, expired within the leeway: %d %v", a.status, a.body)
+	}
+	wantError(t, "another issuer", e.userinfo(sign("at+jwt", with("iss", "https://evil.example"))), 401, "invalid_token", "not by this server")
+	wantError(t, "logout token", e.userinfo(sign("logout+jwt", good)), 401, "invalid_token", "typ is 'logout+jwt'")
+	wantError(t, "no typ", e.userinfo(sign("", good)), 401, "invalid_token", "typ")
+	wantError(t, "not yet valid", e.userinfo(sign("at+jwt", with("nbf", now+3600))), 401, "invalid_token", "not valid yet")
+	wantError(t, "no exp", e.userinfo(sign("at+jwt", with("exp", nil))), 401, "invalid_token", "no exp")
+	wantError(t, "scope an array", e.userinfo(sign("at+jwt", with("scope", []string{"openid"}))), 401, "invalid_token", "not an access token")
+	wantError(t, "unknown user", e.userinfo(sign("at+jwt", with("sub", "bob-id"))), 401, "invalid_token", "no longer exists")
 }
