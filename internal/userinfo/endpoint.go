@@ -157,11 +157,16 @@ func (e *Endpoint) writeError(w http.ResponseWriter, r *http.Request, be *bearer
 	if challenge != "" {
 		h.Set("WWW-Authenticate", challenge)
 	}
-	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
+	if be.Code == "" {
+		// No token sent: the challenge alone (RFC 6750 §3.1).
+		w.WriteHeader(be.status())
+		return
+	}
+	h.Set("Content-Type", "application/json")
 	w.WriteHeader(be.status())
-	if be.Code != "" && r.Method != http.MethodHead {
+	if r.Method != http.MethodHead {
 		b, _ := json.Marshal(struct {
 			Error       string `json:"error"`
 			Description string `json:"error_description,omitempty"`
