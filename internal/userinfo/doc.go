@@ -11,6 +11,7 @@
 // was sent. Browser origins of the clients get CORS (internal/cors).
 //
 // It imports internal/endpoint, internal/oauth, internal/claims,
-// internal/cors, internal/signing (for the key type of its Verifier) and
+// internal/cors, internal/logattr, internal/signing (for the key type of its
+// Verifier) and
 // storage; never internal/server or another endpoint package.
 package userinfo
