@@ -6,11 +6,25 @@
 // issues its tokens through internal/tokens. GrantTypes, the list the CLI
 // and discovery show, is derived from the registered grants.
 //
+// The grants: client_credentials (RFC 6749 §4.4); authorization_code
+// (§4.1.3, OpenID Connect Core §3.1.3: the code redeemed once through
+// internal/tokens with its redirect_uri and PKCE verifier, a public
+// client's code must have had PKCE, the user must still exist and be
+// enabled; an access token with auth_time, an ID token when openid was
+// granted, a refresh token when offline_access was and the client allows
+// offline access); refresh_token (§6: rotated or reused by the client's
+// settings, the scope narrowed never widened, invalid_scope when widened).
+// A client may refresh when it lists refresh_token or has
+// authorization_code and allowOfflineAccess, as IdentityServer's clients
+// do.
+//
 // The endpoint implements internal/endpoint's contract: its Routes (the
-// POST, the CORS preflight of its clients' browser origins, and a 405 for
-// every other method) and what it adds to discovery (Describe).
+// POST, the CORS preflight of its clients' browser origins through
+// internal/cors, and a 405 for every other method) and what it adds to
+// discovery (Describe).
 //
 // It imports internal/clientauth, internal/tokens, internal/client,
-// internal/endpoint and internal/oauth; never internal/server or another
-// endpoint package.
+// internal/claims, internal/cors, internal/endpoint, internal/oauth and
+// storage (its records and sentinels; users through the narrow Users
+// interface); never internal/server or another endpoint package.
 package grant

@@ -8,7 +8,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/signetid/signet/internal/claims"
 	"github.com/signetid/signet/internal/clientauth"
+	"github.com/signetid/signet/internal/cors"
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
@@ -32,8 +34,16 @@ type Options struct {
 	// Tokens issues the tokens of the built-in grants.
 	Tokens *tokens.Service
 	// Grants are the grants served; nil means this version's (GrantTypes),
-	// issuing through Tokens.
+	// issuing through Tokens, Users and IdentityResources.
 	Grants []Grant
+	// Users finds the users of authorization codes and refresh tokens
+	// (storage.Store satisfies it); a disabled or removed one gets no
+	// token.
+	Users Users
+	// IdentityResources returns the identity resources now (built-in and
+	// custom), for the user's claims in ID tokens; nil means the built-in
+	// ones.
+	IdentityResources func() *claims.Resources
 	// Origins, when set, reports whether a browser origin may call the
 	// endpoint (a client's AllowedCorsOrigins).
 	Origins func(origin string) bool
@@ -54,7 +64,8 @@ type Endpoint struct {
 	// accepted are the authentication methods accepted: authMethods,
 	// without none unless public.
 	accepted []clientauth.Method
-	// serve is the handler with the CORS of the clients' origins.
+	// cors is the CORS of the clients' origins; serve the handler with it.
+	cors  *cors.Policy
 	serve http.HandlerFunc
 }
 
@@ -64,7 +75,7 @@ var _ endpoint.Endpoint = (*Endpoint)(nil)
 func New(opts Options) *Endpoint {
 	e := &Endpoint{auth: opts.Auth, grants: opts.Grants, origins: opts.Origins, logger: opts.Logger}
 	if e.grants == nil {
-		e.grants = builtin(opts.Tokens)
+		e.grants = builtin(opts)
 	}
 	e.types = types(e.grants)
 	for _, g := range e.grants {
@@ -75,7 +86,8 @@ func New(opts Options) *Endpoint {
 			e.accepted = append(e.accepted, am)
 		}
 	}
-	e.serve = cors(e.origins, e.serveToken)
+	e.cors = cors.New(e.origins, cors.Options{Methods: []string{http.MethodPost}, Headers: []string{"Authorization", "Content-Type"}})
+	e.serve = e.cors.Wrap(e.serveToken)
 	return e
 }
 
@@ -119,7 +131,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) { e.serve(w
 
 // refuse writes an error the chain found before the handler.
 func (e *Endpoint) refuse(w http.ResponseWriter, r *http.Request, err *oauth.Error) {
-	corsHeaders(e.origins, w, r)
+	e.cors.Headers(w, r)
 	e.writeError(w, r, err)
 }
 
@@ -186,7 +198,7 @@ func (e *Endpoint) handle(r *http.Request) (*oauth.TokenResponse, *oauth.Error) 
 	if c.Public && !g.PublicClients() {
 		return nil, oauth.Errorf(oauth.UnauthorizedClient, "client %q is a public client (requireClientSecret: false), and grant_type %s needs a confidential client, one that authenticates with a secret or private_key_jwt", logattr.Cut(c.ID), req.GrantType)
 	}
-	if !c.AllowsGrant(req.GrantType) {
+	if !allowsGrant(c.GrantTypes, c.AllowOfflineAccess, req.GrantType) {
 		return nil, oauth.Errorf(oauth.UnauthorizedClient, "client %q may not use grant_type %s; its allowedGrantTypes are %s", logattr.Cut(c.ID), req.GrantType, strings.Join(c.GrantTypes, ", "))
 	}
 	req.Client, req.AuthMethod = c, method

@@ -248,10 +248,10 @@ func TestTokenErrors(t *testing.T) {
 		{"grant not allowed", cc, []func(*http.Request){basic("no-cc", f.secret)}, "unauthorized_client", 400, "may not use grant_type client_credentials"},
 		{"client_id alone of a confidential client", with(cc, "client_id", "app"), nil, "invalid_client", 401, "the client did not authenticate: use client_secret_basic, client_secret_post or private_key_jwt"},
 		{"client_id alone of an unknown client", with(cc, "client_id", "nobody"), nil, "invalid_client", 401, "the client did not authenticate: use client_secret_basic, client_secret_post or private_key_jwt"},
-		// No grant served takes public clients, so none is not accepted (nor
-		// in discovery): a public client's client_id alone is no
-		// authentication, as for any other client.
-		{"client_id alone of a public client", with(cc, "client_id", "spa"), nil, "invalid_client", 401, "the client did not authenticate: use client_secret_basic, client_secret_post or private_key_jwt"},
+		// The sign-in grants take public clients, so a public client's
+		// client_id alone authenticates it; client_credentials still
+		// refuses it.
+		{"client_id alone of a public client", with(cc, "client_id", "spa"), nil, "unauthorized_client", 400, "is a public client (requireClientSecret: false), and grant_type client_credentials needs a confidential client"},
 		{"scope not allowed", with(cc, "scope", "api1 admin"), []func(*http.Request){basic("app", f.secret)}, "invalid_scope", 400, `scope 'admin' is unknown or not allowed`},
 		{"repeated parameter", url.Values{"grant_type": {"client_credentials", "client_credentials"}}, []func(*http.Request){basic("app", f.secret)}, "invalid_request", 400, `'grant_type' is repeated`},
 		{"wrong content type", cc, []func(*http.Request){basic("app", f.secret), func(r *http.Request) { r.Header.Set("Content-Type", "application/json") }}, "invalid_request", 400, "application/x-www-form-urlencoded"},

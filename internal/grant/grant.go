@@ -8,7 +8,6 @@ import (
 	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
-	"github.com/signetid/signet/internal/tokens"
 )
 
 // Grant is one grant type of the token endpoint. The endpoint has done the
@@ -26,17 +25,20 @@ type Grant interface {
 	Handle(ctx context.Context, req *Request) (*oauth.TokenResponse, *oauth.Error)
 }
 
-// builtin makes the grants this version implements, issuing through tok;
-// one line per grant type. (nil makes them for their Type alone.)
-func builtin(tok *tokens.Service) []Grant {
+// builtin makes the grants this version implements, issuing through
+// o.Tokens; one line per grant type. (Zero Options make them for their
+// Type alone.)
+func builtin(o Options) []Grant {
 	return []Grant{
-		&ClientCredentials{Tokens: tok},
+		&ClientCredentials{Tokens: o.Tokens},
+		&AuthorizationCode{Tokens: o.Tokens, Users: o.Users, IdentityResources: o.IdentityResources},
+		&RefreshToken{Tokens: o.Tokens, Users: o.Users, IdentityResources: o.IdentityResources},
 	}
 }
 
 // GrantTypes are the grant types this version implements, those of its
 // grants.
-var GrantTypes = types(builtin(nil))
+var GrantTypes = types(builtin(Options{}))
 
 func types(grants []Grant) []string {
 	out := make([]string, len(grants))

@@ -69,16 +69,16 @@ func TestGrantHandOver(t *testing.T) {
 	}
 }
 
-// Discovery's token endpoint metadata, as it has been: none is listed only
-// when a grant takes public clients.
+// Discovery's token endpoint metadata: the three grants, and none, since
+// the sign-in grants take public clients.
 func TestDescribe(t *testing.T) {
 	t.Parallel()
 	var m endpoint.Metadata
 	newFixture(t).endpoint.Describe(&m)
 	want := endpoint.Metadata{
 		Paths:           map[string]string{"token_endpoint": "/connect/token"},
-		GrantTypes:      []string{"client_credentials"},
-		AuthMethods:     []string{"client_secret_basic", "client_secret_post", "private_key_jwt"},
+		GrantTypes:      []string{"client_credentials", "authorization_code", "refresh_token"},
+		AuthMethods:     []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
 		AuthSigningAlgs: []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"},
 		Claims:          []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope"},
 	}

@@ -42,6 +42,8 @@ const (
 // Grant types and client assertion types.
 const (
 	GrantClientCredentials = "client_credentials"
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
 	ClientAssertionJWT     = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 )
 
@@ -169,4 +171,10 @@ type TokenResponse struct {
 	TokenType   string `json:"token_type"`
 	ExpiresIn   int64  `json:"expires_in"`
 	Scope       string `json:"scope,omitempty"`
+	// IDToken is OpenID Connect's id_token (Core §3.1.3.3), when openid
+	// was granted.
+	IDToken string `json:"id_token,omitempty"`
+	// RefreshToken is RFC 6749 §5.1's refresh_token, when offline access
+	// was granted.
+	RefreshToken string `json:"refresh_token,omitempty"`
 }

@@ -212,3 +212,33 @@ func BenchmarkSignParallel(b *testing.B) { benchEach(b, parallelAlgs, true, sign
 
 // BenchmarkSignRawParallel is the floor of BenchmarkSignParallel.
 func BenchmarkSignRawParallel(b *testing.B) { benchEach(b, parallelAlgs, true, signRaw) }
+
+// BenchmarkVerify verifies one access token per algorithm through
+// Ring.Verify (userinfo does it per request, the end-session endpoint for
+// each id_token_hint):
+//
+//	go test -run '^$' -bench 'Verify' -benchmem ./internal/signing/
+func BenchmarkVerify(b *testing.B) {
+	for _, ba := range benchAlgs {
+		b.Run(ba.name, func(b *testing.B) {
+			k, err := newKey(ba.key().Public(), ba.key(), nil, ba.alg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r, err := NewRing([]*Key{k}, nil, RingOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			tok, _, err := r.Sign("at+jwt", map[string]any{"iss": "https://auth.example.com", "sub": "alice", "scope": "openid profile"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := r.Verify(tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -17,7 +17,7 @@ import (
 	"time"
 )
 
-func bareKey(t *testing.T, alg string) *Key {
+func bareKey(t testing.TB, alg string) *Key {
 	t.Helper()
 	var priv crypto.Signer
 	var err error

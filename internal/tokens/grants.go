@@ -129,6 +129,12 @@ type GrantError struct {
 	Err error
 }
 
+// ErrScopeWidened is the cause of a refresh that asked for a scope the
+// refresh token was not granted: RFC 6749 §5.2 names it invalid_scope
+// ("exceeds the scope granted by the resource owner"), where the other
+// GrantErrors are invalid_grant.
+var ErrScopeWidened = errors.New("scope widened at refresh")
+
 func (e *GrantError) Error() string { return e.Description }
 func (e *GrantError) Unwrap() error { return e.Err }
 
@@ -417,7 +423,7 @@ func (s *Service) Refresh(ctx context.Context, r RefreshRequest) (Refreshed, err
 			}
 		}
 		if len(wider) > 0 {
-			return Refreshed{}, grantErr(nil, "scope %s was not granted to the refresh token; a refresh may narrow the scope, never widen it", strings.Join(wider, " "))
+			return Refreshed{}, grantErr(ErrScopeWidened, "scope %s was not granted to the refresh token; a refresh may narrow the scope, never widen it", strings.Join(wider, " "))
 		}
 		scopes = r.Scopes
 	}

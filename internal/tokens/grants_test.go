@@ -434,7 +434,9 @@ func TestRefreshScopesAndClient(t *testing.T) {
 
 		// Wider: refused, naming what was not granted.
 		_, err = svc.Refresh(ctx, RefreshRequest{Handle: rt, ClientID: "web", Scopes: []string{"openid", "api2", "email"}})
-		grantErrorOf(t, err, "scope api2 email was not granted to the refresh token")
+		if ge := grantErrorOf(t, err, "scope api2 email was not granted to the refresh token"); !errors.Is(ge, ErrScopeWidened) {
+			t.Errorf("a widened scope is not ErrScopeWidened: %v", ge.Err)
+		}
 
 		// Narrower: the access token's scopes narrow; the next refresh may
 		// ask for all that was first granted.

@@ -96,6 +96,12 @@ type AccessTokenRequest struct {
 	Subject string
 	// Scopes are the granted scopes, checked by the grant.
 	Scopes []string
+	// AuthTime is when the user signed in, for a token issued to a user
+	// (RFC 9068 §2.2.1 allows auth_time); zero for a client's own token.
+	// It is what tells a user's token from a client_credentials one whose
+	// client_id happens to look like a user id: userinfo serves only
+	// tokens that carry it.
+	AuthTime time.Time
 }
 
 // AccessToken is an issued access token.
@@ -119,6 +125,7 @@ type AccessTokenClaims struct {
 	NotBefore int64    `json:"nbf"`
 	Expiry    int64    `json:"exp"`
 	ID        string   `json:"jti"`
+	AuthTime  int64    `json:"auth_time,omitempty"`
 }
 
 // audience is a string when it has one value, as IdentityServer and most
@@ -154,6 +161,9 @@ func (s *Service) AccessToken(req AccessTokenRequest) (AccessToken, error) {
 		NotBefore: now.Unix(),
 		Expiry:    now.Add(lifetime).Unix(),
 		ID:        newJTI(),
+	}
+	if !req.AuthTime.IsZero() {
+		claims.AuthTime = req.AuthTime.Unix()
 	}
 	typ := s.AccessTokenType
 	if typ == "" {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/miekg/pkcs11"
+
 	"github.com/signetid/signet/internal/signing/pkcs11/softhsmtest"
 )
 

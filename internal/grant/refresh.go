@@ -1,0 +1,74 @@
+package grant
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/signetid/signet/internal/logattr"
+	"github.com/signetid/signet/internal/oauth"
+	"github.com/signetid/signet/internal/tokens"
+	"github.com/signetid/signet/storage"
+)
+
+// RefreshToken is the refresh_token grant (RFC 6749 §6): a refresh token
+// of the client traded for a new access token, an ID token when openid is
+// in the scope (OpenID Connect Core §12.2; without nonce, with the
+// sign-in's auth_time), and the refresh token to use next (a new one, or
+// the same with refreshTokenUsage ReUse).
+type RefreshToken signIn
+
+// Type is refresh_token.
+func (*RefreshToken) Type() string { return oauth.GrantRefreshToken }
+
+// PublicClients is true: a public client's refresh tokens are bound to it
+// by its client_id and rotated at each use (RFC 9700 §4.14.2).
+func (*RefreshToken) PublicClients() bool { return true }
+
+// Handle trades the refresh token.
+func (g *RefreshToken) Handle(ctx context.Context, req *Request) (*oauth.TokenResponse, *oauth.Error) {
+	c := req.Client
+	var scopes []string
+	for _, s := range strings.Fields(req.Scope) {
+		if !slices.Contains(scopes, s) {
+			scopes = append(scopes, s)
+		}
+	}
+	if !c.AllowOfflineAccess {
+		// As IdentityServer: offline access is what lets a client refresh,
+		// and a client that lost it keeps no refresh tokens' use. Checked
+		// before the token is touched.
+		return nil, oauth.Errorf(oauth.InvalidGrant, "client %q does not allow offline access (allowOfflineAccess: false), so its refresh tokens cannot be used", logattr.Cut(c.ID))
+	}
+	r, err := g.Tokens.Refresh(ctx, tokens.RefreshRequest{Handle: req.Form.Get("refresh_token"), ClientID: c.ID, Scopes: scopes, Policy: refreshPolicy(c)})
+	if err != nil {
+		return nil, grantError(err)
+	}
+	user, oerr := (*signIn)(g).user(ctx, r.Subject)
+	if oerr != nil {
+		// What the user granted no longer holds: the rest of the family
+		// goes too (the handle just rotated into it included).
+		if _, err := g.Tokens.Grants.DeleteGrants(ctx, storage.PersistedGrantFilter{FamilyID: r.FamilyID}); err != nil {
+			oerr.Cause = err
+		}
+		return nil, oerr
+	}
+	resp, oerr := (*signIn)(g).issue(ctx, req, user, r.Authorization, "")
+	if oerr != nil {
+		return nil, oerr
+	}
+	resp.RefreshToken = r.Handle
+	return resp, nil
+}
+
+// allowsGrant reports whether client c may use grant type gt. A client
+// that may use authorization_code and has allowOfflineAccess may use
+// refresh_token without listing it: IdentityServer's clients never list
+// refresh_token (its AllowedGrantTypes has no such value; offline access
+// is what allows refreshing), and they paste in as they are.
+func allowsGrant(grantTypes []string, allowOffline bool, gt string) bool {
+	if slices.Contains(grantTypes, gt) {
+		return true
+	}
+	return gt == oauth.GrantRefreshToken && allowOffline && slices.Contains(grantTypes, oauth.GrantAuthorizationCode)
+}
