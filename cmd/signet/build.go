@@ -206,6 +206,8 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 		s.ring = ring
 	}
 
+	problems = append(problems, signInProblems(cfg, s.signingAlgorithms(), faulty)...)
+
 	// Scopes and resources: the enabled ones.
 	s.static.ScopeTexts = make(map[string]catalog.ScopeInfo)
 	for _, sc := range cfg.APIScopes {

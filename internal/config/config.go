@@ -8,7 +8,10 @@
 // findings at the right line through Config.Problemf.
 package config
 
-import "time"
+import (
+	"net/http"
+	"time"
+)
 
 // Config is the whole configuration file. Zero values are the defaults
 // documented on each field; Defaults fills them in.
@@ -372,16 +375,31 @@ type Client struct {
 type Session struct {
 	// CookieSameSite is the cookie's SameSite: Lax (the default: a relying
 	// party on another site that POSTs to /connect/authorize gets the login
-	// page again, as the browser does not send the cookie with that POST),
-	// Strict, or None (the cookie goes with every cross-site request; only
-	// with an https issuer, as browsers refuse SameSite=None without
-	// Secure).
+	// page again, as the browser does not send the cookie with that POST)
+	// or None (the cookie goes with every cross-site request; only with an
+	// https issuer, as browsers refuse SameSite=None without Secure).
+	// Strict is read, and refused by config check and serve
+	// (session.CheckSameSite): the browser would not send the cookie when a
+	// relying party sends the user to Signet, so every sign-in would ask
+	// for the password again.
 	CookieSameSite string `yaml:"cookieSameSite"`
 	// IdleLifetime ends a session not used for that long (default 10h,
 	// sliding, as IdentityServer's cookie); AbsoluteLifetime ends it that
 	// long after the login whatever its use (default 30d).
 	IdleLifetime     time.Duration `yaml:"idleLifetime"`
 	AbsoluteLifetime time.Duration `yaml:"absoluteLifetime"`
+}
+
+// SameSiteMode is CookieSameSite as net/http names it (Lax when empty),
+// for session.Options and session.CheckSameSite.
+func (s Session) SameSiteMode() http.SameSite {
+	switch s.CookieSameSite {
+	case SameSiteStrict:
+		return http.SameSiteStrictMode
+	case SameSiteNone:
+		return http.SameSiteNoneMode
+	}
+	return http.SameSiteLaxMode
 }
 
 // Session cookie SameSite values.
