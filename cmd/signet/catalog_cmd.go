@@ -68,6 +68,10 @@ type catalogEnv struct {
 	clients []storage.Client
 }
 
+// allowHTTP reports whether a client's URIs may be any http ones: in
+// development, or with allowHttp in the configuration.
+func (e *catalogEnv) allowHTTP() bool { return e.development || e.cfg.AllowHTTP }
+
 // ignoredSections are the parts of the configuration the catalog commands do
 // not use: a problem there (a signing key on another machine, a variable only
 // the server sets) does not stop them.
@@ -283,6 +287,31 @@ func (e *catalogEnv) knownScopes(ctx context.Context, db storage.Store) ([]strin
 	for _, s := range stored {
 		if !slices.Contains(names, s.Name) {
 			names = append(names, s.Name)
+		}
+	}
+	return names, nil
+}
+
+// knownClientScopes are the scopes a client may be allowed: the API scopes
+// (knownScopes), and the identity scopes, built-in and custom (the file's
+// and the database's), which people signing in grant.
+func (e *catalogEnv) knownClientScopes(ctx context.Context, db storage.Store) ([]string, error) {
+	names, err := e.knownScopes(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	for s := range fileIdentityScopes(e.cfg) { // the built-in ones too
+		if !slices.Contains(names, s) {
+			names = append(names, s)
+		}
+	}
+	stored, err := db.ListIdentityResources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range stored {
+		if !slices.Contains(names, r.Name) {
+			names = append(names, r.Name)
 		}
 	}
 	return names, nil

@@ -621,3 +621,8 @@ func checkPageURL(raw string, allowHTTP bool) string {
 	}
 	return ""
 }
+
+// CheckOrigin checks a browser origin given outside the file (signet
+// client --cors-origin) by the rule allowedCorsOrigins follows: "" when it
+// is good, else what is wrong.
+func CheckOrigin(o string) string { return checkOrigin(o) }
