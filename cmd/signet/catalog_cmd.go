@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -300,7 +301,8 @@ func (e *catalogEnv) knownClientScopes(ctx context.Context, db storage.Store) ([
 	if err != nil {
 		return nil, err
 	}
-	for s := range fileIdentityScopes(e.cfg) { // the built-in ones too
+	identity := fileIdentityScopes(e.cfg)
+	for _, s := range sortedStrings(slices.Collect(maps.Keys(identity))) { // the built-in ones too
 		if !slices.Contains(names, s) {
 			names = append(names, s)
 		}
