@@ -509,14 +509,28 @@ func (e *catalogEnv) defines(kind, name string) bool {
 		_, ok = e.fileScope(name)
 	case "resource":
 		_, ok = e.fileResource(name)
+	case kindIdentity:
+		_, ok = e.fileIdentityResource(name)
 	}
 	return ok
+}
+
+// kindIdentity is the kind of an identity resource, managed with signet
+// resource identity.
+const kindIdentity = "identity resource"
+
+// commandOf is the signet command that manages kind.
+func commandOf(kind string) string {
+	if kind == kindIdentity {
+		return "resource identity"
+	}
+	return kind
 }
 
 // missing is the message for a kind name neither in the file nor in the
 // database.
 func (e *catalogEnv) missing(kind, name string) string {
-	return fmt.Sprintf("no %s %q in the %s (signet %s list shows the %ss)", kind, name, e.where(), kind, kind)
+	return fmt.Sprintf("no %s %q in the %s (signet %s list shows the %ss)", kind, name, e.where(), commandOf(kind), kind)
 }
 
 // found splits a lookup's storage.ErrNotFound from its other errors.
@@ -604,7 +618,7 @@ func (p printer[V, P]) list(a *app, env *catalogEnv, asJSON bool, stored, file [
 	}
 	for _, v := range views {
 		if o := P(&v).at(); o.Conflict && o.Source == sourceDatabase {
-			fmt.Fprintf(a.stderr, "warning: %s %q is defined both in the database and in %s, and signet serve refuses to start: remove one (signet %s remove %s removes the database's)\n", p.kind, P(&v).name(), env.cfg.File, p.kind, P(&v).name())
+			fmt.Fprintf(a.stderr, "warning: %s %q is defined both in the database and in %s, and signet serve refuses to start: remove one (signet %s remove %s removes the database's)\n", p.kind, P(&v).name(), env.cfg.File, commandOf(p.kind), P(&v).name())
 		}
 	}
 	return nil

@@ -22,6 +22,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/signetid/signet/internal/claims"
 	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/storage"
@@ -403,4 +404,24 @@ func CanonicalAlgorithm(alg string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("ID token signing algorithm %q is not supported: use %s", alg, strings.Join(idTokenAlgorithms, ", "))
+}
+
+// CheckIdentityResource checks a custom identity resource by claims.New's
+// rules (a name that is not built in, claims that tokens do not set
+// themselves) and the scope-name syntax; apiScopes are the API scopes
+// known, whose names an identity resource may not take.
+func CheckIdentityResource(r storage.IdentityResource, apiScopes []string) error {
+	if err := CheckScopeName(r.Name); err != nil {
+		return err
+	}
+	if slices.Contains(apiScopes, r.Name) {
+		return fmt.Errorf("%q is an API scope: a scope name means an API scope or an identity resource, not both; pick another name", r.Name)
+	}
+	if err := storage.CheckIdentityResource(r); err != nil {
+		return err
+	}
+	if _, err := claims.New([]storage.IdentityResource{r}); err != nil {
+		return err
+	}
+	return nil
 }
