@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -301,8 +300,13 @@ func (e *catalogEnv) knownClientScopes(ctx context.Context, db storage.Store) ([
 	if err != nil {
 		return nil, err
 	}
-	identity := fileIdentityScopes(e.cfg)
-	for _, s := range sortedStrings(slices.Collect(maps.Keys(identity))) { // the built-in ones too
+	identity := config.BuiltInIdentityResources
+	for _, r := range e.cfg.IdentityResources {
+		if r.Enabled == nil || *r.Enabled {
+			identity = append(slices.Clip(identity), r.Name)
+		}
+	}
+	for _, s := range identity {
 		if !slices.Contains(names, s) {
 			names = append(names, s)
 		}
