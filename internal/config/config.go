@@ -62,8 +62,9 @@ type Config struct {
 	// its scopes.
 	APIResources []APIResource `yaml:"apiResources"`
 	// IdentityResources are the OpenID Connect scopes that stand for user
-	// claims (openid, profile, email, ...). They are kept and checked now,
-	// and used once users sign in.
+	// claims. openid, profile, email, address, phone and offline_access are
+	// built in (BuiltInIdentityResources) and need no entry; custom ones
+	// are checked by internal/claims' rules at config check and serve.
 	IdentityResources []IdentityResource `yaml:"identityResources"`
 	// Clients are the applications that may get tokens.
 	Clients []Client `yaml:"clients"`
@@ -302,7 +303,9 @@ type Client struct {
 	// AllowedCorsOrigins may call the token endpoint from a browser
 	// (scheme://host[:port]).
 	AllowedCorsOrigins []string `yaml:"allowedCorsOrigins"`
-	// AllowedGrantTypes: client_credentials.
+	// AllowedGrantTypes: client_credentials (machine clients),
+	// authorization_code (people signing in) and refresh_token
+	// (ServedGrantTypes). IdentityServer's implicit and hybrid are refused.
 	AllowedGrantTypes []string `yaml:"allowedGrantTypes"`
 	AllowedScopes     []string `yaml:"allowedScopes"`
 	// AccessTokenLifetime in seconds; default 3600.
