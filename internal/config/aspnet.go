@@ -405,8 +405,8 @@ type isProperty struct {
 var identityServerOptionsType = reflect.TypeFor[struct{ identityServerOptions bool }]()
 
 const (
-	signInAdvice  = "is for people signing in, which this version of Signet does not do yet (it serves machine clients: client_credentials); ignored"
-	refreshAdvice = "is for refresh tokens, which this version of Signet does not issue yet; ignored"
+	signInAdvice  = "is a sign-in feature Signet does not offer (it signs people in with the authorization code flow, PKCE and its own login page); ignored"
+	refreshAdvice = "is not offered for Signet's refresh tokens, whose access tokens keep the claims of the login; ignored"
 )
 
 func signIn(defaults ...string) isProperty {
@@ -462,7 +462,7 @@ var identityServerProperties = map[reflect.Type]map[string]isProperty{
 		"properties":                          {defaults: []string{""}, advice: "custom properties are not used by Signet; ignored"},
 	},
 	reflect.TypeFor[IdentityResource](): {
-		"showindiscoverydocument": {defaults: []string{"true", ""}, advice: "identity resources are listed in discovery once users sign in; ignored"},
+		"showindiscoverydocument": {defaults: []string{"true", ""}, advice: "Signet lists every identity resource in the discovery document; ignored"},
 		"properties":              {defaults: []string{""}, advice: "custom properties are not used by Signet; ignored"},
 	},
 	reflect.TypeFor[Secret](): {
@@ -475,13 +475,13 @@ var identityServerProperties = map[reflect.Type]map[string]isProperty{
 		"keymanagement":                         ignoredOption("Signet's automatic key management is key.type: Managed (with propagationTime, rotationInterval and retentionDuration), configured in the Key section; ignored"),
 		"endpoints":                             ignoredOption("Signet serves the endpoints it implements at IdentityServer's paths; ignored"),
 		"discovery":                             ignoredOption("Signet's discovery document lists what it implements; ignored"),
-		"authentication":                        ignoredOption("is for people signing in, which this version of Signet does not do yet; ignored"),
-		"userinteraction":                       ignoredOption("is for people signing in, which this version of Signet does not do yet; ignored"),
-		"serversidesessions":                    ignoredOption("is for people signing in, which this version of Signet does not do yet; ignored"),
+		"authentication":                        ignoredOption("Signet's sign-in is configured in the Signet section (session, login, ui); ignored"),
+		"userinteraction":                       ignoredOption("Signet serves its own login, consent and logout pages (ui in the Signet section brands them); ignored"),
+		"serversidesessions":                    ignoredOption("Signet always keeps sessions server-side, in its database (session in the Signet section); ignored"),
 		"events":                                ignoredOption("Signet logs what happens through its log (log.level in the Signet section); ignored"),
 		"logging":                               ignoredOption("Signet's logging is log (format, level) in the Signet section; ignored"),
 		"cors":                                  ignoredOption("Signet allows browser origins per client (AllowedCorsOrigins), and any origin for discovery and JWKS; ignored"),
-		"csp":                                   ignoredOption("is for pages, which this version of Signet does not serve yet; ignored"),
+		"csp":                                   ignoredOption("Signet's pages send their own Content-Security-Policy, without unsafe-inline; ignored"),
 		"caching":                               ignoredOption("Signet keeps clients, scopes and resources in memory and reloads them when they change; ignored"),
 		"inputlengthrestrictions":               ignoredOption("Signet bounds every input itself; ignored"),
 		"validation":                            ignoredOption("is not used by Signet; ignored"),
@@ -490,15 +490,15 @@ var identityServerProperties = map[reflect.Type]map[string]isProperty{
 		"mutualtls":                             ignoredOption("mutual TLS client authentication is not supported; ignored"),
 		"persistentgrants":                      ignoredOption("Signet stores grants in its database (the storage section in the Signet section); ignored"),
 		"dynamicproviders":                      ignoredOption("external identity providers are not supported yet; ignored"),
-		"pushedauthorization":                   ignoredOption("is for people signing in, which this version of Signet does not do yet; ignored"),
+		"pushedauthorization":                   ignoredOption("pushed authorization requests (PAR) are not supported; ignored"),
 		"diagnostics":                           ignoredOption("is not used by Signet; ignored"),
 		"preview":                               ignoredOption("is not used by Signet; ignored"),
 		"licensekey":                            ignoredOption("Signet needs no license key; ignored"),
 		"jwtvalidationclockskew":                ignoredOption("Signet allows one minute of clock skew in client assertions; ignored"),
 		"strictjarvalidation":                   ignoredOption("is for request objects, which Signet does not accept; ignored"),
 		"validatetenantonauthorization":         ignoredOption("is not used by Signet; ignored"),
-		"emitissueridentificationresponseparameter": ignoredOption("is for people signing in, which this version of Signet does not do yet; ignored"),
-		"emitstatehash": ignoredOption("is for people signing in, which this version of Signet does not do yet; ignored"),
+		"emitissueridentificationresponseparameter": ignoredOption("Signet always sends iss in authorization responses (RFC 9207); ignored"),
+		"emitstatehash": ignoredOption("Signet does not put s_hash in ID tokens; ignored"),
 	},
 }
 
