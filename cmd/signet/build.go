@@ -161,6 +161,7 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 			apiScopes[sc.Name] = true
 		}
 	}
+	identityScopes := fileIdentityScopes(cfg)
 	clients := clientBuild{now: a.now()}
 	for i := range cfg.Clients {
 		c := &cfg.Clients[i]
@@ -169,7 +170,7 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 			continue
 		}
 		found := len(clients.problems)
-		rec := servedByFile(fileRecord(cfg, path, c, &clients), apiScopes)
+		rec := servedByFile(fileRecord(cfg, path, c, &clients), apiScopes, identityScopes)
 		if len(clients.problems) == found {
 			// What the catalog will make of it: the checks above are
 			// FromRecord's, at their place in the file.
@@ -214,12 +215,26 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 		s.ring = ring
 	}
 
+	problems = append(problems, signInProblems(cfg, s.signingAlgorithms(), faulty)...)
+
 	// Scopes and resources: the enabled ones.
+	s.static.ScopeTexts = make(map[string]catalog.ScopeInfo)
 	for _, sc := range cfg.APIScopes {
 		if sc.IsEnabled() {
 			s.static.Scopes = append(s.static.Scopes, sc.Name)
+			s.static.ScopeTexts[sc.Name] = catalog.ScopeInfo{Name: sc.Name, DisplayName: sc.DisplayName, Description: sc.Description, Required: sc.Required, Emphasize: sc.Emphasize}
 		}
 	}
+	if !faulty("ui") {
+		var ui *config.Errors
+		if errors.As(cfg.UIProblems(), &ui) {
+			problems = append(problems, ui.Problems...)
+		}
+	}
+	identity, identityProblems, identityWarnings := fileIdentityResources(cfg, faulty)
+	s.static.IdentityResources = identity
+	problems = append(problems, identityProblems...)
+	s.warnings = append(s.warnings, identityWarnings...)
 	for _, r := range cfg.APIResources {
 		if r.IsEnabled() {
 			s.static.Resources = append(s.static.Resources, catalog.Resource{Name: r.Name, Scopes: r.Scopes})

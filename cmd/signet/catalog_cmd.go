@@ -68,6 +68,10 @@ type catalogEnv struct {
 	clients []storage.Client
 }
 
+// allowHTTP reports whether a client's URIs may be any http ones: in
+// development, or with allowHttp in the configuration.
+func (e *catalogEnv) allowHTTP() bool { return e.development || e.cfg.AllowHTTP }
+
 // ignoredSections are the parts of the configuration the catalog commands do
 // not use: a problem there (a signing key on another machine, a variable only
 // the server sets) does not stop them.
@@ -291,6 +295,37 @@ func (e *catalogEnv) knownScopes(ctx context.Context, db storage.Store) ([]strin
 	return names, nil
 }
 
+// knownClientScopes are the scopes a client may be allowed: the API scopes
+// (knownScopes), and the identity scopes, built-in and custom (the file's
+// and the database's), which people signing in grant.
+func (e *catalogEnv) knownClientScopes(ctx context.Context, db storage.Store) ([]string, error) {
+	names, err := e.knownScopes(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	identity := config.BuiltInIdentityResources
+	for _, r := range e.cfg.IdentityResources {
+		if r.Enabled == nil || *r.Enabled {
+			identity = append(slices.Clip(identity), r.Name)
+		}
+	}
+	for _, s := range identity {
+		if !slices.Contains(names, s) {
+			names = append(names, s)
+		}
+	}
+	stored, err := db.ListIdentityResources(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range stored {
+		if !slices.Contains(names, r.Name) {
+			names = append(names, r.Name)
+		}
+	}
+	return names, nil
+}
+
 // badValue makes a rule's refusal of a value given on the command line a
 // usage error (exit 2); flag, when not "", names the flag that gave it.
 func badValue(flag string, err error) error {
@@ -481,14 +516,28 @@ func (e *catalogEnv) defines(kind, name string) bool {
 		_, ok = e.fileScope(name)
 	case "resource":
 		_, ok = e.fileResource(name)
+	case kindIdentity:
+		_, ok = e.fileIdentityResource(name)
 	}
 	return ok
+}
+
+// kindIdentity is the kind of an identity resource, managed with signet
+// resource identity.
+const kindIdentity = "identity resource"
+
+// commandOf is the signet command that manages kind.
+func commandOf(kind string) string {
+	if kind == kindIdentity {
+		return "resource identity"
+	}
+	return kind
 }
 
 // missing is the message for a kind name neither in the file nor in the
 // database.
 func (e *catalogEnv) missing(kind, name string) string {
-	return fmt.Sprintf("no %s %q in the %s (signet %s list shows the %ss)", kind, name, e.where(), kind, kind)
+	return fmt.Sprintf("no %s %q in the %s (signet %s list shows the %ss)", kind, name, e.where(), commandOf(kind), kind)
 }
 
 // found splits a lookup's storage.ErrNotFound from its other errors.
@@ -576,7 +625,7 @@ func (p printer[V, P]) list(a *app, env *catalogEnv, asJSON bool, stored, file [
 	}
 	for _, v := range views {
 		if o := P(&v).at(); o.Conflict && o.Source == sourceDatabase {
-			fmt.Fprintf(a.stderr, "warning: %s %q is defined both in the database and in %s, and signet serve refuses to start: remove one (signet %s remove %s removes the database's)\n", p.kind, P(&v).name(), env.cfg.File, p.kind, P(&v).name())
+			fmt.Fprintf(a.stderr, "warning: %s %q is defined both in the database and in %s, and signet serve refuses to start: remove one (signet %s remove %s removes the database's)\n", p.kind, P(&v).name(), env.cfg.File, commandOf(p.kind), P(&v).name())
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -153,9 +154,32 @@ type clientView struct {
 	AccessTokenLifetime int64           `json:"accessTokenLifetime"`
 	JWKS                json.RawMessage `json:"jwks,omitempty"`
 	JWKSURI             string          `json:"jwksUri,omitempty"`
-	Secrets             []secretView    `json:"secrets"`
-	Created             time.Time       `json:"created,omitzero"`
-	Updated             time.Time       `json:"updated,omitzero"`
+
+	// The sign-in settings, with IdentityServer's names; lifetimes in
+	// seconds and the defaults filled in.
+	Public                                bool     `json:"public"`
+	RedirectURIs                          []string `json:"redirectUris"`
+	PostLogoutRedirectURIs                []string `json:"postLogoutRedirectUris"`
+	AllowedCorsOrigins                    []string `json:"allowedCorsOrigins"`
+	RequirePkce                           bool     `json:"requirePkce"`
+	AllowPlainTextPkce                    bool     `json:"allowPlainTextPkce"`
+	RequireConsent                        bool     `json:"requireConsent"`
+	AllowRememberConsent                  bool     `json:"allowRememberConsent"`
+	AllowOfflineAccess                    bool     `json:"allowOfflineAccess"`
+	AlwaysIncludeUserClaimsInIdToken      bool     `json:"alwaysIncludeUserClaimsInIdToken"`
+	IdentityTokenLifetime                 int64    `json:"identityTokenLifetime"`
+	AuthorizationCodeLifetime             int64    `json:"authorizationCodeLifetime"`
+	RefreshTokenUsage                     string   `json:"refreshTokenUsage"`
+	RefreshTokenExpiration                string   `json:"refreshTokenExpiration"`
+	AbsoluteRefreshTokenLifetime          int64    `json:"absoluteRefreshTokenLifetime"`
+	SlidingRefreshTokenLifetime           int64    `json:"slidingRefreshTokenLifetime"`
+	ClientURI                             string   `json:"clientUri,omitempty"`
+	LogoURI                               string   `json:"logoUri,omitempty"`
+	AllowedIdentityTokenSigningAlgorithms []string `json:"allowedIdentityTokenSigningAlgorithms"`
+
+	Secrets []secretView `json:"secrets"`
+	Created time.Time    `json:"created,omitzero"`
+	Updated time.Time    `json:"updated,omitzero"`
 	// defaultLifetime: AccessTokenLifetime is the default, not set.
 	defaultLifetime bool
 }
@@ -192,6 +216,21 @@ func clientViewOf(c storage.Client, now time.Time) clientView {
 	}
 	if v.AccessTokenLifetime == 0 {
 		v.AccessTokenLifetime, v.defaultLifetime = config.DefaultAccessTokenLifetime, true
+	}
+	secs := func(d, def time.Duration) int64 { return int64(cmp.Or(d, def) / time.Second) }
+	v.Public, v.RedirectURIs, v.PostLogoutRedirectURIs, v.AllowedCorsOrigins = c.Public, nonNil(c.RedirectURIs), nonNil(c.PostLogoutRedirectURIs), nonNil(c.CORSOrigins)
+	v.RequirePkce, v.AllowPlainTextPkce, v.RequireConsent, v.AllowRememberConsent = c.RequirePKCE, c.AllowPlainTextPKCE, c.RequireConsent, c.AllowRememberConsent
+	v.AllowOfflineAccess, v.AlwaysIncludeUserClaimsInIdToken = c.AllowOfflineAccess, c.AlwaysIncludeUserClaimsInIdToken
+	v.IdentityTokenLifetime = secs(c.IdentityTokenLifetime, client.DefaultIdentityTokenLifetime)
+	v.AuthorizationCodeLifetime = secs(c.AuthorizationCodeLifetime, client.DefaultAuthorizationCodeLifetime)
+	v.AbsoluteRefreshTokenLifetime = secs(c.AbsoluteRefreshTokenLifetime, client.DefaultAbsoluteRefreshTokenLifetime)
+	v.SlidingRefreshTokenLifetime = secs(c.SlidingRefreshTokenLifetime, client.DefaultSlidingRefreshTokenLifetime)
+	v.RefreshTokenUsage = cmp.Or(c.RefreshTokenUsage, storage.RefreshTokenOneTimeOnly)
+	v.RefreshTokenExpiration = cmp.Or(c.RefreshTokenExpiration, storage.RefreshTokenAbsolute)
+	v.ClientURI, v.LogoURI = c.ClientURI, c.LogoURI
+	v.AllowedIdentityTokenSigningAlgorithms = c.AllowedIdentityTokenSigningAlgorithms
+	if len(v.AllowedIdentityTokenSigningAlgorithms) == 0 {
+		v.AllowedIdentityTokenSigningAlgorithms = []string{config.DefaultSigningAlgorithm}
 	}
 	if len(c.JWKS) > 0 {
 		v.JWKS = json.RawMessage(c.JWKS)
@@ -263,6 +302,9 @@ func (a *app) printClient(v clientView) {
 	default:
 		f.add("Keys", "none")
 	}
+	for _, l := range v.signInLines() {
+		f.add(l[0], "%s", l[1])
+	}
 	if !v.Created.IsZero() {
 		f.add("Created", "%s", v.Created.Format(timeLayout))
 		f.add("Updated", "%s", v.Updated.Format(timeLayout))
@@ -306,10 +348,11 @@ type clientAddCmd struct {
 	lifetime   string
 	keys       keyFlags
 	noSecret   bool
+	signIn     *signInFlags
 }
 
 func (a *app) clientAddCommand() *cobra.Command {
-	c := &clientAddCmd{}
+	c := &clientAddCmd{signIn: newSignInFlags()}
 	cmd := &cobra.Command{
 		Use:   "add ID [--scope S ...] [--name N] [--grant-type T ...] [--lifetime D] [--jwks-file F | --jwks-uri URL] [--no-secret]",
 		Short: "Add a client to the database, and print its new secret once",
@@ -334,7 +377,7 @@ private_key_jwt without one).
   signet client add partner --scope orders.read --jwks-uri https://partner.example.com/jwks.json
   signet client add reporting --scope reports --json`,
 		Args: exactArgs(1, "give the client id: signet client add ID --scope SCOPE"),
-		RunE: func(cmd *cobra.Command, args []string) error { return a.clientAdd(cmd.Context(), c, args[0]) },
+		RunE: func(cmd *cobra.Command, args []string) error { return a.clientAdd(cmd, c, args[0]) },
 	}
 	c.flags.register(cmd, true)
 	fs := cmd.Flags()
@@ -344,10 +387,12 @@ private_key_jwt without one).
 	fs.StringVar(&c.lifetime, "lifetime", "", "access token lifetime: 1h, 15m, 3600 (seconds) or default (1h)")
 	c.keys.register(cmd, false)
 	fs.BoolVar(&c.noSecret, "no-secret", false, "make no secret (add one later with signet client secret add)")
+	c.signIn.register(cmd, false)
 	return cmd
 }
 
-func (a *app) clientAdd(ctx context.Context, c *clientAddCmd, id string) error {
+func (a *app) clientAdd(cmd *cobra.Command, c *clientAddCmd, id string) error {
+	ctx := cmd.Context()
 	if err := badValue("", catalog.CheckClientID(id)); err != nil {
 		return err
 	}
@@ -372,22 +417,30 @@ func (a *app) clientAdd(ctx context.Context, c *clientAddCmd, id string) error {
 	if err != nil {
 		return err
 	}
-	check := func(env *catalogEnv) error { return env.checkKeys(id, keys) }
+	cl := storage.Client{ID: id, Name: c.name, GrantTypes: grantTypes, Scopes: c.scopes,
+		AccessTokenLifetime: lifetime, JWKS: keys.jwks, JWKSURI: keys.uri}
+	if err := c.signIn.apply(cmd, &cl, true); err != nil {
+		return err
+	}
+	if cl.Public && (keys.any()) {
+		return usagef("--public: a public client has no secret and no keys; leave out --jwks-file and --jwks-uri")
+	}
+	check := func(env *catalogEnv) error {
+		if err := badValue("", catalog.CheckSignIn(cl, env.allowHTTP())); err != nil {
+			return err
+		}
+		return env.checkKeys(id, keys)
+	}
 	return a.withEdit(ctx, c.flags.config, edit{kind: "client", name: id, adding: true, check: check}, func(env *catalogEnv, db storage.Store) error {
-		known, err := env.knownScopes(ctx, db)
+		known, err := env.knownClientScopes(ctx, db)
 		if err != nil {
 			return err
 		}
 		if err := catalog.CheckScopesKnown(c.scopes, known); err != nil {
 			return err
 		}
-		// RequirePKCE and AllowRememberConsent: IdentityServer's defaults,
-		// until flags can say otherwise (a record's zero value is false).
-		cl := storage.Client{ID: id, Name: c.name, GrantTypes: grantTypes, Scopes: c.scopes,
-			AccessTokenLifetime: lifetime, JWKS: keys.jwks, JWKSURI: keys.uri,
-			RequirePKCE: true, AllowRememberConsent: true}
 		var plain string
-		if !c.noSecret && !keys.any() {
+		if !c.noSecret && !keys.any() && !cl.Public {
 			plain = secret.Generate()
 			if _, err := catalog.AddSecret(&cl, secret.Hash(plain), "", a.now().UTC(), time.Time{}); err != nil {
 				return err
@@ -421,6 +474,8 @@ func (a *app) clientAdd(ctx context.Context, c *clientAddCmd, id string) error {
 		switch {
 		case plain != "":
 			fmt.Fprintf(a.stderr, "Its secret (id %s) is shown once: store it now. Signet keeps only its hash; signet client secret add %s makes another.\n", cl.Secrets[0].ID, id)
+		case cl.Public:
+			fmt.Fprintf(a.stderr, "It is a public client: it has no secret, and uses PKCE.\n")
 		case !keys.any():
 			fmt.Fprintf(a.stderr, "It has no secret and no keys, so it cannot get tokens yet: signet client secret add %s makes a secret.\n", id)
 		}
@@ -501,10 +556,11 @@ type clientUpdateCmd struct {
 	lifetime                string
 	keys                    keyFlags
 	force                   bool
+	signIn                  *signInFlags
 }
 
 func (a *app) clientUpdateCommand() *cobra.Command {
-	c := &clientUpdateCmd{}
+	c := &clientUpdateCmd{signIn: newSignInFlags()}
 	cmd := &cobra.Command{
 		Use:   "update ID [--name N] [--grant-types T,...] [--scopes S,... | --add-scope S --remove-scope S] [--lifetime D] [--jwks-file F | --jwks-uri URL | --no-keys]",
 		Short: "Change a client of the database",
@@ -534,6 +590,7 @@ Clients of the configuration file are changed in the file.
 	fs.StringVar(&c.lifetime, "lifetime", "", "access token lifetime: 1h, 15m, 3600 (seconds) or default (1h)")
 	c.keys.register(cmd, true)
 	fs.BoolVar(&c.force, "force", false, "allow a change that leaves the client no way to authenticate")
+	c.signIn.register(cmd, true)
 	return cmd
 }
 
@@ -545,8 +602,8 @@ func (a *app) clientUpdate(cmd *cobra.Command, c *clientUpdateCmd, id string) er
 	if err != nil {
 		return err
 	}
-	if !setName && !setGrants && !setScopes && !setLifetime && !keys.given && len(c.addScopes) == 0 && len(c.removeScopes) == 0 {
-		return usagef("nothing to change: give --name, --grant-types, --scopes, --add-scope, --remove-scope, --lifetime, --jwks-file, --jwks-uri or --no-keys (see signet client update --help)")
+	if !setName && !setGrants && !setScopes && !setLifetime && !keys.given && len(c.addScopes) == 0 && len(c.removeScopes) == 0 && !c.signIn.changed(cmd) {
+		return usagef("nothing to change: give --name, --grant-types, --scopes, --add-scope, --remove-scope, --lifetime, --jwks-file, --jwks-uri, --no-keys or a sign-in setting such as --add-redirect-uri (see signet client update --help)")
 	}
 	if setGrants {
 		if err := badValue("--grant-types", catalog.CheckGrantTypes(c.grantTypes)); err != nil {
@@ -564,7 +621,7 @@ func (a *app) clientUpdate(cmd *cobra.Command, c *clientUpdateCmd, id string) er
 	}
 	check := func(env *catalogEnv) error { return env.checkKeys(id, keys) }
 	return a.withEdit(ctx, c.flags.config, edit{kind: "client", name: id, check: check}, func(env *catalogEnv, db storage.Store) error {
-		known, err := env.knownScopes(ctx, db)
+		known, err := env.knownClientScopes(ctx, db)
 		if err != nil {
 			return err
 		}
@@ -596,6 +653,15 @@ func (a *app) clientUpdate(cmd *cobra.Command, c *clientUpdateCmd, id string) er
 			}
 			if keys.given {
 				cl.JWKS, cl.JWKSURI = keys.jwks, keys.uri
+			}
+			if err := c.signIn.apply(cmd, cl, false); err != nil {
+				return err
+			}
+			if err := catalog.CheckSignIn(*cl, env.allowHTTP()); err != nil {
+				return err
+			}
+			if cl.Public {
+				return nil // authenticates with its client_id alone
 			}
 			if c.force {
 				return nil

@@ -50,9 +50,27 @@ func fileRecord(cfg *config.Config, path string, c *config.Client, out *clientBu
 		AccessTokenLifetime: time.Duration(c.AccessTokenLifetime) * time.Second,
 		JWKSURI:             c.JWKSURI,
 		CORSOrigins:         c.AllowedCorsOrigins,
-		// IdentityServer's defaults, until the file can say otherwise: a
+
+		RedirectURIs:           c.RedirectURIs,
+		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
+		// IdentityServer's defaults (true) when the file does not say: a
 		// record's zero value would be false.
-		RequirePKCE: true, AllowRememberConsent: true,
+		RequirePKCE:                      c.RequiresPKCE(),
+		AllowRememberConsent:             c.AllowsRememberConsent(),
+		AllowPlainTextPKCE:               c.AllowPlainTextPKCE,
+		RequireConsent:                   c.RequireConsent,
+		AllowOfflineAccess:               c.AllowOfflineAccess,
+		AlwaysIncludeUserClaimsInIdToken: c.AlwaysIncludeUserClaimsInIdToken,
+		// Zero is the default, which client.FromRecord applies.
+		IdentityTokenLifetime:                 seconds(c.IdentityTokenLifetime),
+		AuthorizationCodeLifetime:             seconds(c.AuthorizationCodeLifetime),
+		AbsoluteRefreshTokenLifetime:          seconds(c.AbsoluteRefreshTokenLifetime),
+		SlidingRefreshTokenLifetime:           seconds(c.SlidingRefreshTokenLifetime),
+		RefreshTokenUsage:                     c.RefreshTokenUsage,
+		RefreshTokenExpiration:                c.RefreshTokenExpiration,
+		ClientURI:                             c.ClientURI,
+		LogoURI:                               c.LogoURI,
+		AllowedIdentityTokenSigningAlgorithms: c.AllowedIdentityTokenSigningAlgorithms,
 	}
 	expired := func(p string, at time.Time) {
 		if !at.After(out.now) {
@@ -133,14 +151,23 @@ func fileRecord(cfg *config.Config, path string, c *config.Client, out *clientBu
 	return rec
 }
 
+// seconds is a lifetime the file gives in seconds; zero stays zero (the
+// default).
+func seconds(n int) time.Duration { return time.Duration(n) * time.Second }
+
 // servedByFile keeps, of a file's client, what serve serves: the grant
-// types this version implements, and the enabled API scopes (identity
-// scopes are for users, and disabled scopes for no one).
-func servedByFile(rec storage.Client, apiScopes map[string]bool) storage.Client {
+// types this version implements, the enabled API scopes (disabled scopes
+// are for no one), and, for a client that signs people in
+// (authorization_code), the enabled identity scopes; a machine client's
+// identity scopes are left out, as no user ever signs in to it.
+func servedByFile(rec storage.Client, apiScopes, identityScopes map[string]bool) storage.Client {
 	rec.GrantTypes = slices.DeleteFunc(slices.Clone(rec.GrantTypes), func(g string) bool {
 		return !slices.Contains(grant.GrantTypes, g)
 	})
-	rec.Scopes = slices.DeleteFunc(slices.Clone(rec.Scopes), func(s string) bool { return !apiScopes[s] })
+	signsIn := slices.Contains(rec.GrantTypes, config.GrantAuthorizationCode)
+	rec.Scopes = slices.DeleteFunc(slices.Clone(rec.Scopes), func(s string) bool {
+		return !apiScopes[s] && !(signsIn && identityScopes[s])
+	})
 	return rec
 }
 

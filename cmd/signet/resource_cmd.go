@@ -22,7 +22,7 @@ place: the file or the database.
 ` + configHelp,
 		RunE: runGroup,
 	}
-	cmd.AddCommand(a.resourceAddCommand(), a.resourceListCommand(), a.resourceShowCommand(), a.resourceUpdateCommand(), a.resourceRemoveCommand())
+	cmd.AddCommand(a.resourceAddCommand(), a.resourceListCommand(), a.resourceShowCommand(), a.resourceUpdateCommand(), a.resourceRemoveCommand(), a.resourceIdentityCommand())
 	return cmd
 }
 

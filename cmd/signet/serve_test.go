@@ -509,7 +509,7 @@ func TestClientCredentialsEndToEnd(t *testing.T) {
 			"jwks_uri":                              srv.base + "/.well-known/openid-configuration/jwks",
 			"token_endpoint":                        srv.base + "/connect/token",
 			"grant_types_supported":                 "[client_credentials authorization_code refresh_token]",
-			"scopes_supported":                      "[api1 api2]",
+			"scopes_supported":                      "[api1 api2 openid profile email address phone offline_access]",
 			"token_endpoint_auth_methods_supported": "[client_secret_basic client_secret_post private_key_jwt none]",
 			"token_endpoint_auth_signing_alg_values_supported": "[RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA]",
 			"claims_supported":                      "[iss sub aud exp nbf iat jti client_id scope]",

@@ -5,8 +5,13 @@
 // instance notices within the poll interval (sooner with PostgreSQL, which
 // notifies).
 //
-// A client id, scope or resource name defined both in the file and in the
-// database is an error, never a silent winner: at startup it stops the
+// The identity resources (the built-in ones of internal/claims, and custom
+// ones of the file and of the database) are merged the same way, into one
+// claims.Resources per snapshot, and the scopes discovery lists and the
+// consent page describes (ScopeInfo) are those of both kinds.
+//
+// A client id, scope, resource or identity resource name defined both in
+// the file and in the database is an error, never a silent winner: at startup it stops the
 // server; found later (added through another instance), the file's
 // definition is kept, the database's is ignored, and an error is logged
 // until one of them is removed.
@@ -27,6 +32,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/signetid/signet/internal/claims"
 	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/tokens"
@@ -38,6 +44,7 @@ type Store interface {
 	ListClients(ctx context.Context) ([]storage.Client, error)
 	ListAPIScopes(ctx context.Context) ([]storage.APIScope, error)
 	ListAPIResources(ctx context.Context) ([]storage.APIResource, error)
+	ListIdentityResources(ctx context.Context) ([]storage.IdentityResource, error)
 	ConfigVersion(ctx context.Context) (int64, error)
 }
 
@@ -49,6 +56,12 @@ type Static struct {
 	Clients   map[string]storage.Client
 	Scopes    []string
 	Resources []Resource
+	// ScopeTexts are what the consent page says of the file's API scopes,
+	// by name (display name, description, required, emphasize).
+	ScopeTexts map[string]ScopeInfo
+	// IdentityResources are the file's custom identity resources, enabled
+	// and checked by claims.New's rules (the built-in ones are not listed).
+	IdentityResources []IdentityResource
 	// IssuerConfigured is whether the file sets issuer: without one, the
 	// token path refuses private_key_jwt, and Load logs the database's
 	// clients that use it.
@@ -59,6 +72,27 @@ type Static struct {
 type Resource struct {
 	Name   string
 	Scopes []string
+}
+
+// IdentityResource is a custom identity resource of the file: the record,
+// and what the consent page does with it, which the database does not keep.
+type IdentityResource struct {
+	storage.IdentityResource
+	Required, Emphasize bool
+}
+
+// ScopeInfo is what the consent page shows of a scope.
+type ScopeInfo struct {
+	Name        string
+	DisplayName string
+	Description string
+	// Required scopes cannot be unticked; Emphasize ones are shown as
+	// sensitive.
+	Required  bool
+	Emphasize bool
+	// Identity is true for an identity resource (a scope of user claims),
+	// false for an API scope.
+	Identity bool
 }
 
 // Catalog is the merged, cached view. It is safe for concurrent use.
@@ -76,6 +110,12 @@ type snapshot struct {
 	// origins are the browser origins of the enabled clients.
 	origins   map[string]bool
 	resources tokens.Resources
+	// identity holds the identity resources, built-in and custom, built
+	// once per snapshot; scopes are every known scope (API and identity),
+	// for discovery; info what the consent page shows of each.
+	identity  *claims.Resources
+	scopes    []string
+	info      map[string]ScopeInfo
 	version   int64
 	loaded    bool // the database was read (false: file only, so far)
 	conflicts []string
@@ -97,7 +137,7 @@ func New(static Static, store Store, logger *slog.Logger) *Catalog {
 		}
 		c.files[id] = cl
 	}
-	c.snap.Store(c.merge(nil, nil, nil, 0, false))
+	c.snap.Store(c.merge(nil, nil, nil, nil, 0, false))
 	return c
 }
 
@@ -132,7 +172,11 @@ func (c *Catalog) Load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	snap := c.merge(clients, scopes, resources, version, true)
+	identity, err := c.store.ListIdentityResources(ctx)
+	if err != nil {
+		return err
+	}
+	snap := c.merge(clients, scopes, resources, identity, version, true)
 	c.snap.Store(snap)
 	c.checkKeyClients(clients, snap)
 	if len(snap.conflicts) > 0 {
@@ -143,7 +187,7 @@ func (c *Catalog) Load(ctx context.Context) error {
 
 // merge builds a snapshot: the file's definitions, then the database's
 // where they do not collide.
-func (c *Catalog) merge(clients []storage.Client, scopes []storage.APIScope, resources []storage.APIResource, version int64, loaded bool) *snapshot {
+func (c *Catalog) merge(clients []storage.Client, scopes []storage.APIScope, resources []storage.APIResource, identity []storage.IdentityResource, version int64, loaded bool) *snapshot {
 	s := &snapshot{clients: make(map[string]*client.Client, len(c.files)+len(clients)), version: version, loaded: loaded}
 	for id, cl := range c.files {
 		s.clients[id] = cl
@@ -171,14 +215,22 @@ func (c *Catalog) merge(clients []storage.Client, scopes []storage.APIScope, res
 			s.origins[o] = true
 		}
 	}
+	s.info = make(map[string]ScopeInfo)
 	s.resources.Scopes = append([]string(nil), c.static.Scopes...)
+	for _, name := range c.static.Scopes {
+		info := c.static.ScopeTexts[name]
+		info.Name, info.Identity = name, false
+		s.info[name] = info
+	}
 	for _, sc := range scopes {
 		if slices.Contains(c.static.Scopes, sc.Name) {
 			s.conflicts = append(s.conflicts, fmt.Sprintf("scope %q", logattr.Cut(sc.Name)))
 			continue
 		}
 		s.resources.Scopes = append(s.resources.Scopes, sc.Name)
+		s.info[sc.Name] = ScopeInfo{Name: sc.Name, DisplayName: sc.DisplayName, Description: sc.Description}
 	}
+	c.mergeIdentity(s, identity)
 	s.resources.ByScope = map[string][]string{}
 	add := func(name string, scopes []string) {
 		for _, sc := range scopes {
@@ -199,6 +251,52 @@ func (c *Catalog) merge(clients []storage.Client, scopes []storage.APIScope, res
 	}
 	sort.Strings(s.conflicts)
 	return s
+}
+
+// mergeIdentity builds the snapshot's identity resources: the built-in
+// ones, the file's, and the database's that neither collide with the
+// file's (a conflict) nor break claims.New's rules (logged and left out:
+// signet resource refuses them, but another version may have written
+// them).
+func (c *Catalog) mergeIdentity(s *snapshot, identity []storage.IdentityResource) {
+	custom := make([]storage.IdentityResource, 0, len(c.static.IdentityResources)+len(identity))
+	flags := map[string]IdentityResource{}
+	for _, r := range c.static.IdentityResources {
+		custom = append(custom, r.IdentityResource)
+		flags[r.Name] = r
+	}
+	for _, r := range identity {
+		if _, dup := flags[r.Name]; dup {
+			s.conflicts = append(s.conflicts, fmt.Sprintf("identity resource %q", logattr.Cut(r.Name)))
+			continue
+		}
+		if _, err := claims.New([]storage.IdentityResource{r}); err != nil {
+			c.logger.Error("an identity resource in the database cannot be used", logattr.String("name", r.Name), logattr.Text("error", err.Error()))
+			continue
+		}
+		if _, api := s.info[r.Name]; api {
+			c.logger.Error("an identity resource in the database has the name of an API scope, and is left out: a scope name means one of them", logattr.String("name", r.Name))
+			continue
+		}
+		custom = append(custom, r)
+	}
+	rs, err := claims.New(custom)
+	if err != nil {
+		// Never: the file's were checked by serve, the database's above.
+		c.logger.Error("the custom identity resources cannot be used; only the built-in ones are served", logattr.Text("error", err.Error()))
+		rs, _ = claims.New(nil)
+	}
+	s.identity = rs
+	s.scopes = slices.Clone(s.resources.Scopes)
+	for _, r := range rs.List() {
+		if _, api := s.info[r.Name]; api {
+			continue
+		}
+		f := flags[r.Name]
+		s.info[r.Name] = ScopeInfo{Name: r.Name, DisplayName: r.DisplayName, Description: r.Description,
+			Required: r.Required || f.Required, Emphasize: r.Emphasize || f.Emphasize, Identity: true}
+		s.scopes = append(s.scopes, r.Name)
+	}
 }
 
 // checkKeyClients logs, once per load, the database's clients that
@@ -253,11 +351,29 @@ func (c *Catalog) AllowedOrigin(origin string) bool { return c.snap.Load().origi
 // Resources returns the scopes and resources now.
 func (c *Catalog) Resources() tokens.Resources { return c.snap.Load().resources }
 
-// Scopes returns the known scopes and a version that changes with them,
-// for the discovery document's cache.
+// Scopes returns the known scopes, API scopes and then identity scopes
+// (built-in and custom), and a version that changes with them, for the
+// discovery document's scopes_supported and its cache.
 func (c *Catalog) Scopes() ([]string, int64) {
 	s := c.snap.Load()
-	return s.resources.Scopes, s.version
+	return s.scopes, s.version
+}
+
+// IdentityResources returns the identity resources now, built-in and
+// custom: built once per snapshot, so callers may use it per request.
+func (c *Catalog) IdentityResources() *claims.Resources { return c.snap.Load().identity }
+
+// ScopeInfo returns what the consent page shows of the scope name: an API
+// scope's or an identity resource's display name, description and flags.
+func (c *Catalog) ScopeInfo(name string) (ScopeInfo, bool) {
+	info, ok := c.snap.Load().info[name]
+	return info, ok
+}
+
+// KnownScope reports whether name is an API scope or an identity resource.
+func (c *Catalog) KnownScope(name string) bool {
+	_, ok := c.snap.Load().info[name]
+	return ok
 }
 
 // Loaded reports whether the database has been read.

@@ -15,12 +15,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/signetid/signet/internal/claims"
 	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/storage"
@@ -82,6 +84,9 @@ func CheckGrantTypes(types []string) error {
 	}
 	seen := map[string]bool{}
 	for _, t := range types {
+		if strings.EqualFold(t, "implicit") || strings.EqualFold(t, "hybrid") || strings.Contains(t, " ") {
+			return fmt.Errorf("grant type %q (the implicit or hybrid flow) is not offered: Signet signs people in with the authorization code flow and PKCE, which RFC 9700 recommends in their place; use authorization_code", t)
+		}
 		if !slices.Contains(grant.GrantTypes, t) {
 			return fmt.Errorf("grant type %q is not supported: this version supports %s", t, supported)
 		}
@@ -268,4 +273,155 @@ func orNone(list []string) string {
 		return "none"
 	}
 	return strings.Join(list, ", ")
+}
+
+// idTokenAlgorithms are the algorithms an ID token may be signed with: the
+// asymmetric ones a signing key offers.
+var idTokenAlgorithms = []string{"RS256", "PS256", "ES256", "ES384", "ES512"}
+
+// CheckSignIn checks a client's sign-in settings by the rules the
+// configuration file's clients keep: each redirect URI and post-logout
+// redirect URI by the one rule (oauth.CheckRedirectURI; allowHTTP lets any
+// http one through, for development or allowHttp), none twice; a client
+// with authorization_code has a redirect URI; a public client requires PKCE
+// and does not use client_credentials; lifetimes not negative; the refresh
+// token usage and expiration, the ID token algorithms and the client and
+// logo URIs known or well formed. The error names the setting by
+// IdentityServer's name; the caller adds its flag.
+func CheckSignIn(c storage.Client, allowHTTP bool) error {
+	for _, list := range []struct {
+		name string
+		uris []string
+	}{{"redirect URI", c.RedirectURIs}, {"post-logout redirect URI", c.PostLogoutRedirectURIs}} {
+		seen := map[string]bool{}
+		for _, u := range list.uris {
+			if err := oauth.CheckRedirectURI(u, allowHTTP); err != nil {
+				return err
+			}
+			if seen[u] {
+				return fmt.Errorf("%s %q is given twice", list.name, u)
+			}
+			seen[u] = true
+		}
+	}
+	code := slices.Contains(c.GrantTypes, storage.GrantAuthorizationCode)
+	switch {
+	case code && len(c.RedirectURIs) == 0:
+		return fmt.Errorf("client %q uses authorization_code, which needs at least one redirect URI (where the application receives the code, such as https://app.example.com/signin-oidc)", c.ID)
+	case c.Public && !c.RequirePKCE:
+		return fmt.Errorf("client %q is public (no secret): PKCE is what keeps a stolen code from being used, so it must require it", c.ID)
+	case c.Public && slices.Contains(c.GrantTypes, oauth.GrantClientCredentials):
+		return fmt.Errorf("client %q is public (no secret), and client_credentials needs a client that authenticates: remove that grant type, or make the client confidential", c.ID)
+	}
+	for _, l := range []struct {
+		name string
+		d    time.Duration
+	}{{"identity token lifetime", c.IdentityTokenLifetime}, {"authorization code lifetime", c.AuthorizationCodeLifetime},
+		{"absolute refresh token lifetime", c.AbsoluteRefreshTokenLifetime}, {"sliding refresh token lifetime", c.SlidingRefreshTokenLifetime}} {
+		if l.d < 0 {
+			return fmt.Errorf("the %s is negative: give a positive duration, or default", l.name)
+		}
+	}
+	if c.AuthorizationCodeLifetime > 10*time.Minute {
+		return fmt.Errorf("the authorization code lifetime is %s: a code is used at once, and RFC 6749 recommends at most 10 minutes", c.AuthorizationCodeLifetime)
+	}
+	if c.IdentityTokenLifetime > 24*time.Hour {
+		return fmt.Errorf("the identity token lifetime is %s: give at most a day", c.IdentityTokenLifetime)
+	}
+	if u := c.RefreshTokenUsage; u != "" && u != storage.RefreshTokenOneTimeOnly && u != storage.RefreshTokenReUse {
+		return fmt.Errorf("unknown refresh token usage %q: use OneTimeOnly (a new refresh token at each use, the default) or ReUse", u)
+	}
+	if e := c.RefreshTokenExpiration; e != "" && e != storage.RefreshTokenAbsolute && e != storage.RefreshTokenSliding {
+		return fmt.Errorf("unknown refresh token expiration %q: use Absolute (the default) or Sliding", e)
+	}
+	seen := map[string]bool{}
+	for _, a := range c.AllowedIdentityTokenSigningAlgorithms {
+		if !slices.Contains(idTokenAlgorithms, a) {
+			return fmt.Errorf("ID token signing algorithm %q is not supported: use %s", a, strings.Join(idTokenAlgorithms, ", "))
+		}
+		if seen[a] {
+			return fmt.Errorf("ID token signing algorithm %s is given twice", a)
+		}
+		seen[a] = true
+	}
+	for _, u := range []struct{ name, v string }{{"client URI", c.ClientURI}, {"logo URI", c.LogoURI}} {
+		if err := checkPageURL(u.name, u.v, allowHTTP); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkPageURL checks a URL the consent page shows or loads: empty, or an
+// absolute https URL (http with allowHTTP) without user or fragment.
+func checkPageURL(what, raw string, allowHTTP bool) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "":
+		return fmt.Errorf("the %s %q is not an absolute URL such as https://app.example.com", what, raw)
+	case !strings.EqualFold(u.Scheme, "https") && !(allowHTTP && strings.EqualFold(u.Scheme, "http")):
+		return fmt.Errorf("the %s %q: use an https URL", what, raw)
+	case u.User != nil || u.Fragment != "":
+		return fmt.Errorf("the %s %q must have no user name or fragment", what, raw)
+	}
+	return nil
+}
+
+// CanonicalRefreshTokenUsage returns usage in its canonical spelling
+// (OneTimeOnly, ReUse; IdentityServer's numbers 1 and 0 too), or an error.
+func CanonicalRefreshTokenUsage(usage string) (string, error) {
+	switch {
+	case strings.EqualFold(usage, storage.RefreshTokenOneTimeOnly) || usage == "1":
+		return storage.RefreshTokenOneTimeOnly, nil
+	case strings.EqualFold(usage, storage.RefreshTokenReUse) || usage == "0":
+		return storage.RefreshTokenReUse, nil
+	}
+	return "", fmt.Errorf("unknown refresh token usage %q: use OneTimeOnly (a new refresh token at each use, the default) or ReUse", usage)
+}
+
+// CanonicalRefreshTokenExpiration returns expiration in its canonical
+// spelling (Absolute, Sliding; IdentityServer's numbers 1 and 0 too), or an
+// error.
+func CanonicalRefreshTokenExpiration(expiration string) (string, error) {
+	switch {
+	case strings.EqualFold(expiration, storage.RefreshTokenAbsolute) || expiration == "1":
+		return storage.RefreshTokenAbsolute, nil
+	case strings.EqualFold(expiration, storage.RefreshTokenSliding) || expiration == "0":
+		return storage.RefreshTokenSliding, nil
+	}
+	return "", fmt.Errorf("unknown refresh token expiration %q: use Absolute (the default) or Sliding", expiration)
+}
+
+// CanonicalAlgorithm returns an ID token signing algorithm in its canonical
+// spelling (RS256, ...), matched without regard to case.
+func CanonicalAlgorithm(alg string) (string, error) {
+	for _, a := range idTokenAlgorithms {
+		if strings.EqualFold(a, alg) {
+			return a, nil
+		}
+	}
+	return "", fmt.Errorf("ID token signing algorithm %q is not supported: use %s", alg, strings.Join(idTokenAlgorithms, ", "))
+}
+
+// CheckIdentityResource checks a custom identity resource by claims.New's
+// rules (a name that is not built in, claims that tokens do not set
+// themselves) and the scope-name syntax; apiScopes are the API scopes
+// known, whose names an identity resource may not take.
+func CheckIdentityResource(r storage.IdentityResource, apiScopes []string) error {
+	if err := CheckScopeName(r.Name); err != nil {
+		return err
+	}
+	if slices.Contains(apiScopes, r.Name) {
+		return fmt.Errorf("%q is an API scope: a scope name means an API scope or an identity resource, not both; pick another name", r.Name)
+	}
+	if err := storage.CheckIdentityResource(r); err != nil {
+		return err
+	}
+	if _, err := claims.New([]storage.IdentityResource{r}); err != nil {
+		return err
+	}
+	return nil
 }

@@ -61,8 +61,20 @@ func TestAppSettings(t *testing.T) {
 	if got := c.Clients[0].ClientSecrets[0].Value; got != "K7gNU3sdo+OL0wNhqoVWhr3g6s1xYv72ol/pe/Unols=" {
 		t.Errorf("ClientSecrets value %q", got)
 	}
-	if c.Clients[1].Skipped() == "" || c.Clients[0].Skipped() != "" || c.Clients[2].IsEnabled() {
+	if c.Clients[1].Skipped() != "" || c.Clients[0].Skipped() != "" || c.Clients[2].IsEnabled() {
 		t.Errorf("skipped %q / %q, enabled %v", c.Clients[1].Skipped(), c.Clients[0].Skipped(), c.Clients[2].IsEnabled())
+	}
+	// An IdentityServer interactive client reads as it is, with
+	// IdentityServer's numbers for its enums (ReUse 0, Sliding 0).
+	web := c.Clients[1]
+	if web.RedirectURIs[0] != "https://localhost:44300/signin-oidc" || web.PostLogoutRedirectURIs[0] != "https://localhost:44300/signout-callback-oidc" ||
+		!web.RequiresPKCE() || web.AllowPlainTextPKCE || !web.RequireConsent || web.AllowsRememberConsent() || !web.AllowOfflineAccess ||
+		!web.AlwaysIncludeUserClaimsInIdToken || web.IdentityTokenLifetime != 600 || web.AuthorizationCodeLifetime != 120 ||
+		web.RefreshTokenUsage != RefreshTokenReUse || web.RefreshTokenExpiration != RefreshTokenSliding ||
+		web.AbsoluteRefreshTokenLifetime != 86400 || web.SlidingRefreshTokenLifetime != 3600 ||
+		web.ClientURI != "https://localhost:44300" || web.LogoURI != "https://localhost:44300/logo.png" ||
+		len(web.AllowedIdentityTokenSigningAlgorithms) != 1 || web.AllowedCorsOrigins[0] != "https://localhost:44300" {
+		t.Errorf("interactive client: %+v", web)
 	}
 	if exp := c.Clients[2].ClientSecrets[0].Expiration; exp == nil || !exp.Equal(time.Date(2099, 12, 31, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("a .NET date without a zone is UTC: %v", exp)
@@ -75,7 +87,7 @@ func TestAppSettings(t *testing.T) {
 	if p.String() != file+":27: IdentityServer:Clients:0:ClientSecrets:0:Value: wrong" {
 		t.Errorf("problem: %s", p)
 	}
-	if p := c.Problemf("listen", "taken"); p.String() != file+":52: Signet:listen: taken" {
+	if p := c.Problemf("listen", "taken"); p.String() != file+":62: Signet:listen: taken" {
 		t.Errorf("problem: %s", p)
 	}
 	// A path the file does not hold is spelt from its nearest part.
@@ -87,13 +99,11 @@ func TestAppSettings(t *testing.T) {
 	if !strings.Contains(notes, "ignored the other top-level sections, which belong to ASP.NET Core or the application: Logging, AllowedHosts, ConnectionStrings") {
 		t.Errorf("notes: %s", notes)
 	}
-	// One line per thing Signet does differently; the interactive client's
-	// properties are not listed one by one, it is not loaded at all.
+	// One line per thing Signet does differently.
 	warnings := lines(c.Warnings())
 	want := []string{
-		file + ":47: IdentityServer:Clients:2:AllowOfflineAccess: AllowOfflineAccess is for refresh tokens, which this version of Signet does not issue yet; ignored",
 		file + ":27: IdentityServer:Clients:0:ClientSecrets:0:Value: this is the hash of \"secret\", a secret from IdentityServer's samples that anyone can guess",
-		file + ":32: IdentityServer:Clients:1: client \"interactive\" is not loaded: its grant types (authorization_code) are not implemented by this version, which serves client_credentials",
+		file + ":34: IdentityServer:Clients:1:ClientSecrets:0:Value: this is the hash of \"secret\", a secret from IdentityServer's samples that anyone can guess",
 	}
 	if len(warnings) != len(want) {
 		t.Fatalf("warnings:\n%s", strings.Join(warnings, "\n"))
@@ -248,14 +258,14 @@ func TestAppSettingsProblems(t *testing.T) {
 }
 
 // A property Signet cannot ignore is refused for a client it loads, and not
-// for one it leaves out (an interactive client, whose RequireDPoP matters
+// for one it leaves out (a device flow client, whose RequireDPoP matters
 // to no one here).
 func TestIdentityServerRefusals(t *testing.T) {
 	t.Parallel()
 	c, err := parse("f.json", []byte(`{"IdentityServer": {"ApiScopes": [{"Name": "api1"}], "Clients": [
 {"ClientId": "a", "AllowedGrantTypes": ["client_credentials"], "AllowedScopes": ["api1"], "ClientSecrets": [{"Value": "x3Xnt1ft5jDNCqERO9ECZhqziCnKUqZCKreChi8mhkY="}],
  "RequireDPoP": true, "ProtocolType": "wsfed"},
-{"ClientId": "web", "AllowedGrantTypes": ["authorization_code"], "RequireDPoP": true},
+{"ClientId": "tv", "AllowedGrantTypes": ["urn:ietf:params:oauth:grant-type:device_code"], "RequireDPoP": true},
 {"ClientId": "b", "AllowedGrantTypes": ["client_credentials"], "AllowedScopes": ["api1"], "Secrets": [{"Value": "a-secret-of-24-characters", "Type": "SharedSecret"}]}
 ]}}`), env())
 	if err != nil {
@@ -278,7 +288,7 @@ func TestIdentityServerProperties(t *testing.T) {
   "EmitScopesAsSpaceDelimitedStringInJwt": false,
   "KeyManagement": { "Enabled": true },
   "ApiScopes": [ { "Name": "api1", "ShowInDiscoveryDocument": true, "Required": true } ],
-  "Clients": [ { "ClientId": "a", "IdentityTokenLifetime": 300.0, "RefreshTokenUsage": "OneTimeOnly",
+  "Clients": [ { "ClientId": "a", "IdentityTokenLifetime": 300, "RefreshTokenUsage": "OneTimeOnly",
                  "RedirectUris": [], "Properties": {}, "IncludeJwtId": false } ]
 }}`), env())
 	if err != nil {
@@ -287,7 +297,6 @@ func TestIdentityServerProperties(t *testing.T) {
 	want := []string{
 		`f.json:4: IdentityServer:EmitScopesAsSpaceDelimitedStringInJwt: EmitScopesAsSpaceDelimitedStringInJwt Signet writes scope as one space-delimited string`,
 		`f.json:5: IdentityServer:KeyManagement: KeyManagement Signet's automatic key management is key.type: Managed`,
-		`f.json:6: IdentityServer:ApiScopes:0:Required: Required is for the consent page, which comes with sign-in; ignored`,
 		`f.json:8: IdentityServer:Clients:0:IncludeJwtId: IncludeJwtId Signet always puts a jti in access tokens (RFC 9068); ignored`,
 	}
 	got := lines(c.Warnings())
@@ -498,8 +507,8 @@ func FuzzAppSettings(f *testing.F) {
 	})
 }
 
-// The README's appsettings.json loads and validates, with one warning: its
-// interactive client is not loaded by this version.
+// The README's appsettings.json loads and validates without a warning, its
+// interactive client included.
 func TestAppSettingsExample(t *testing.T) {
 	t.Parallel()
 	c, err := Load("../../examples/appsettings.json", env())
@@ -509,9 +518,8 @@ func TestAppSettingsExample(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	want := `../../examples/appsettings.json:31: IdentityServer:Clients:1: client "web" is not loaded`
-	if w := lines(c.Warnings()); len(w) != 1 || !strings.HasPrefix(w[0], want) {
-		t.Errorf("warnings %q; want one, %s", w, want)
+	if w := lines(c.Warnings()); len(w) != 0 {
+		t.Errorf("warnings %q; want none", w)
 	}
 	if c.Issuer != "https://auth.example.com" || !c.TrustProxy || c.Clients[0].Claims[0].Value != "contoso" {
 		t.Errorf("config %+v", c)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
@@ -11,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/signetid/signet/internal/oauth"
 )
 
 // MinSecretLength is the shortest plain client secret accepted without
@@ -61,6 +64,20 @@ func (cl *Client) ClaimsPrefix() string {
 	return *cl.ClientClaimsPrefix
 }
 
+// RequiresPKCE reports whether the client must send a code_challenge
+// (requirePkce, default true).
+func (cl *Client) RequiresPKCE() bool { return cl.RequirePKCE == nil || *cl.RequirePKCE }
+
+// AllowsRememberConsent reports whether the consent page offers to
+// remember the decision (allowRememberConsent, default true).
+func (cl *Client) AllowsRememberConsent() bool {
+	return cl.AllowRememberConsent == nil || *cl.AllowRememberConsent
+}
+
+// IsPublic reports whether the client has no secret (requireClientSecret:
+// false).
+func (cl *Client) IsPublic() bool { return cl.RequireClientSecret != nil && !*cl.RequireClientSecret }
+
 // Skipped returns why the client is not loaded ("" when it is): a client
 // of an IdentityServer section whose grant types this version does not
 // implement.
@@ -108,6 +125,13 @@ func (c ClientClaim) ClaimValue() (json.RawMessage, error) {
 	}
 	return json.Marshal(c.Value)
 }
+
+// BuiltInIdentityResources are the identity scopes Signet defines itself
+// (OpenID Connect Core §5.4 and offline_access): a client may be allowed
+// them without an identityResources entry. internal/claims defines them,
+// which this package cannot import; a test in cmd/signet holds the two
+// equal.
+var BuiltInIdentityResources = []string{"openid", "profile", "email", "address", "phone", "offline_access"}
 
 // identityResources checks identityResources and returns their names.
 func (v *validator) identityResources(apiScopes map[string]bool) map[string]bool {
@@ -258,8 +282,9 @@ func (v *validator) clients(scopes, identity map[string]bool) {
 			continue
 		}
 		v.grantTypes(path, cl)
+		v.signIn(path, cl)
 		for j, s := range cl.AllowedScopes {
-			if identity[s] {
+			if identity[s] || slices.Contains(BuiltInIdentityResources, s) {
 				continue // granted to users, once they sign in
 			}
 			v.scopeRef(fmt.Sprintf("%s.allowedScopes[%d]", path, j), s, scopes)
@@ -317,7 +342,10 @@ func (v *validator) skipUnsupported(path string, cl *Client) bool {
 	}
 	var other []string
 	for _, g := range cl.AllowedGrantTypes {
-		if g != GrantClientCredentials {
+		if !slices.Contains(ServedGrantTypes, g) {
+			if browserFlow(g) != "" {
+				return false // refused by grantTypes
+			}
 			other = append(other, g)
 		}
 	}
@@ -325,11 +353,11 @@ func (v *validator) skipUnsupported(path string, cl *Client) bool {
 	case len(other) == 0:
 		return false
 	case len(other) == len(cl.AllowedGrantTypes):
-		cl.skip = fmt.Sprintf("its grant types (%s) are not implemented by this version, which serves client_credentials", strings.Join(other, ", "))
+		cl.skip = fmt.Sprintf("its grant types (%s) are not implemented by this version, which serves %s", strings.Join(other, ", "), strings.Join(ServedGrantTypes, ", "))
 		v.warnf(path, "client %q is not loaded: %s", cl.ClientID, cl.skip)
 		return true
 	}
-	v.warnf(path+".allowedGrantTypes", "client %q gets client_credentials only: its other grant types (%s) are not implemented by this version", cl.ClientID, strings.Join(other, ", "))
+	v.warnf(path+".allowedGrantTypes", "client %q is loaded without its grant types %s, which this version does not implement", cl.ClientID, strings.Join(other, ", "))
 	return false
 }
 
@@ -413,7 +441,7 @@ func checkOrigin(o string) string {
 
 func (v *validator) grantTypes(path string, cl *Client) {
 	if len(cl.AllowedGrantTypes) == 0 {
-		v.addf(path+".allowedGrantTypes", "allowedGrantTypes is required: [client_credentials]")
+		v.addf(path+".allowedGrantTypes", "allowedGrantTypes is required: [client_credentials] for a machine client, [authorization_code] for one that signs people in")
 		return
 	}
 	seen := make(map[string]bool)
@@ -425,17 +453,176 @@ func (v *validator) grantTypes(path string, cl *Client) {
 		case seen[g]:
 			v.addf(gp, "grant type %q is listed twice", g)
 		case slices.Contains(ServedGrantTypes, g):
+		case browserFlow(g) != "":
+			v.addf(gp, "%s", browserFlow(g))
 		case fromIS:
 			// skipUnsupported warned about it.
 		case slices.Contains(otherGrantTypes, g):
-			v.addf(gp, "grant type %q is not supported by this version: only client_credentials is", g)
+			v.addf(gp, "grant type %q is not supported by this version: %s are", g, strings.Join(ServedGrantTypes, ", "))
 		default:
 			if s := suggest(g, known); s != "" {
 				v.addf(gp, "unknown grant type %q; did you mean %q?", g, s)
 			} else {
-				v.addf(gp, "unknown grant type %q: this version supports client_credentials", g)
+				v.addf(gp, "unknown grant type %q: this version supports %s", g, strings.Join(ServedGrantTypes, ", "))
 			}
 		}
 		seen[g] = true
 	}
 }
+
+// browserFlow says why a grant type of the implicit or hybrid flows
+// (IdentityServer's implicit and hybrid, or a response type written as a
+// grant type, such as "code id_token") is refused; "" for any other.
+func browserFlow(g string) string {
+	const howto = "Signet signs people in with the authorization code flow and PKCE (response_type=code), which OAuth 2.0 Security Best Current Practice (RFC 9700) recommends in its place: use allowedGrantTypes: [authorization_code] and set the application's response type to code (ASP.NET Core: ResponseType = \"code\", UsePkce = true)"
+	fields := strings.Fields(strings.ToLower(g))
+	switch {
+	case strings.EqualFold(g, "implicit"):
+		return "grant type implicit (tokens sent in the browser's URL) is not offered: " + howto
+	case strings.EqualFold(g, "hybrid"):
+		return "grant type hybrid (IdentityServer's response_type \"code id_token\") is not offered: " + howto
+	case len(fields) > 1 || slices.Contains(fields, "id_token") || slices.Contains(fields, "token"):
+		return fmt.Sprintf("%q is a response type of the implicit or hybrid flow, not a grant type, and those flows are not offered: %s", g, howto)
+	}
+	return ""
+}
+
+// Refresh token usage and expiration, as IdentityServer names them (its
+// enums' numbers are read too: TokenUsage ReUse 0, OneTimeOnly 1;
+// TokenExpiration Sliding 0, Absolute 1).
+const (
+	RefreshTokenOneTimeOnly = "OneTimeOnly"
+	RefreshTokenReUse       = "ReUse"
+	RefreshTokenAbsolute    = "Absolute"
+	RefreshTokenSliding     = "Sliding"
+)
+
+// Default sign-in lifetimes of a client, in seconds: IdentityServer's.
+const (
+	DefaultIdentityTokenLifetime        = 300
+	DefaultAuthorizationCodeLifetime    = 300
+	DefaultAbsoluteRefreshTokenLifetime = 30 * 24 * 3600
+	DefaultSlidingRefreshTokenLifetime  = 15 * 24 * 3600
+)
+
+// MaxAuthorizationCodeLifetime is the longest authorizationCodeLifetime, in
+// seconds: RFC 6749 §4.1.2 recommends at most ten minutes.
+const MaxAuthorizationCodeLifetime = 600
+
+// signIn checks a client's sign-in settings.
+func (v *validator) signIn(path string, cl *Client) {
+	allowHTTP := v.c.AllowHTTP || v.c.developmentKey()
+	v.redirectURIs(path+".redirectUris", cl.RedirectURIs, allowHTTP)
+	v.redirectURIs(path+".postLogoutRedirectUris", cl.PostLogoutRedirectURIs, allowHTTP)
+	code := slices.Contains(cl.AllowedGrantTypes, GrantAuthorizationCode)
+	if code && len(cl.RedirectURIs) == 0 && !v.failed(path+".redirectUris") {
+		v.addf(path+".allowedGrantTypes", "client %q uses authorization_code, which needs at least one redirect URI: add redirectUris: [https://app.example.com/signin-oidc] (where the application receives the code)", cl.ClientID)
+	}
+	if cl.IsPublic() && !cl.RequiresPKCE() {
+		v.addf(path+".requirePkce", "client %q is public (requireClientSecret: false): with no secret, PKCE is what keeps a stolen code from being used, so it must require it: remove requirePkce: false", cl.ClientID)
+	}
+	for _, l := range []struct {
+		name  string
+		value int
+	}{
+		{"identityTokenLifetime", cl.IdentityTokenLifetime},
+		{"authorizationCodeLifetime", cl.AuthorizationCodeLifetime},
+		{"absoluteRefreshTokenLifetime", cl.AbsoluteRefreshTokenLifetime},
+		{"slidingRefreshTokenLifetime", cl.SlidingRefreshTokenLifetime},
+	} {
+		if l.value < 0 {
+			v.addf(path+"."+l.name, "%s is %d: give a positive number of seconds, or leave it out for the default", l.name, l.value)
+		}
+	}
+	if cl.IdentityTokenLifetime > MaxAccessTokenLifetime {
+		v.addf(path+".identityTokenLifetime", "identityTokenLifetime is %d: give seconds from 1 to %d (a day), or leave it out for 300", cl.IdentityTokenLifetime, MaxAccessTokenLifetime)
+	}
+	if cl.AuthorizationCodeLifetime > MaxAuthorizationCodeLifetime {
+		v.addf(path+".authorizationCodeLifetime", "authorizationCodeLifetime is %d: a code is used at once, and RFC 6749 recommends at most 600 seconds; give 1 to 600, or leave it out for 300", cl.AuthorizationCodeLifetime)
+	}
+	switch t := strings.TrimSpace(cl.RefreshTokenUsage); {
+	case t == "":
+	case strings.EqualFold(t, RefreshTokenOneTimeOnly) || t == "1":
+		cl.RefreshTokenUsage = RefreshTokenOneTimeOnly
+	case strings.EqualFold(t, RefreshTokenReUse) || t == "0":
+		cl.RefreshTokenUsage = RefreshTokenReUse
+	default:
+		v.addf(path+".refreshTokenUsage", "unknown refreshTokenUsage %q: use OneTimeOnly (the default: a new refresh token at each use) or ReUse", t)
+	}
+	switch t := strings.TrimSpace(cl.RefreshTokenExpiration); {
+	case t == "":
+	case strings.EqualFold(t, RefreshTokenAbsolute) || t == "1":
+		cl.RefreshTokenExpiration = RefreshTokenAbsolute
+	case strings.EqualFold(t, RefreshTokenSliding) || t == "0":
+		cl.RefreshTokenExpiration = RefreshTokenSliding
+	default:
+		v.addf(path+".refreshTokenExpiration", "unknown refreshTokenExpiration %q: use Absolute (the default) or Sliding", t)
+	}
+	abs := cmp.Or(cl.AbsoluteRefreshTokenLifetime, DefaultAbsoluteRefreshTokenLifetime)
+	if sl := cmp.Or(cl.SlidingRefreshTokenLifetime, DefaultSlidingRefreshTokenLifetime); cl.RefreshTokenExpiration == RefreshTokenSliding && sl > abs && cl.SlidingRefreshTokenLifetime >= 0 && cl.AbsoluteRefreshTokenLifetime >= 0 {
+		v.addf(path+".slidingRefreshTokenLifetime", "slidingRefreshTokenLifetime (%d) is longer than absoluteRefreshTokenLifetime (%d), which a sliding refresh token never outlives: shorten it, or lengthen the absolute one", sl, abs)
+	}
+	for _, u := range []struct{ name, value string }{{"clientUri", cl.ClientURI}, {"logoUri", cl.LogoURI}} {
+		if msg := checkPageURL(u.value, allowHTTP); msg != "" {
+			v.addf(path+"."+u.name, "%s %s", u.name, msg)
+		}
+	}
+	seen := map[string]bool{}
+	for j, a := range cl.AllowedIdentityTokenSigningAlgorithms {
+		p := fmt.Sprintf("%s.allowedIdentityTokenSigningAlgorithms[%d]", path, j)
+		s, ok := oneOf(a, algorithms...)
+		switch {
+		case a == "" || !ok:
+			v.addf(p, "identity token signing algorithm %q is not supported: use %s (one the signing keys offer)", a, strings.Join(algorithms, ", "))
+			continue
+		case seen[s]:
+			v.addf(p, "%s is listed twice", s)
+		}
+		seen[s] = true
+		cl.AllowedIdentityTokenSigningAlgorithms[j] = s
+	}
+}
+
+// redirectURIs checks a list of redirect URIs by the one rule
+// (oauth.CheckRedirectURI), and refuses repeats.
+func (v *validator) redirectURIs(path string, uris []string, allowHTTP bool) {
+	seen := map[string]bool{}
+	for j, u := range uris {
+		p := fmt.Sprintf("%s[%d]", path, j)
+		if err := oauth.CheckRedirectURI(u, allowHTTP); err != nil {
+			v.addf(p, "%v", err)
+			continue
+		}
+		if seen[u] {
+			v.addf(p, "redirect URI %q is listed twice", u)
+		}
+		seen[u] = true
+	}
+}
+
+// checkPageURL checks a URL shown on a page (clientUri, logoUri): empty, or
+// absolute https (http too with allowHTTP) without a user or fragment.
+func checkPageURL(raw string, allowHTTP bool) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("%q is not a URL: %v", raw, unwrapURLError(err))
+	case !u.IsAbs() || u.Host == "" || u.Opaque != "":
+		return fmt.Sprintf("%q is not an absolute URL such as https://app.example.com", raw)
+	case !strings.EqualFold(u.Scheme, "https") && !(allowHTTP && strings.EqualFold(u.Scheme, "http")):
+		return fmt.Sprintf("%q: use an https URL (the consent page would otherwise load or link to it without TLS)", raw)
+	case u.User != nil:
+		return fmt.Sprintf("%q must not hold a user name or password", u.Redacted())
+	case u.Fragment != "":
+		return fmt.Sprintf("%q must not have a fragment (#...)", raw)
+	}
+	return ""
+}
+
+// CheckOrigin checks a browser origin given outside the file (signet
+// client --cors-origin) by the rule allowedCorsOrigins follows: "" when it
+// is good, else what is wrong.
+func CheckOrigin(o string) string { return checkOrigin(o) }

@@ -8,7 +8,10 @@
 // findings at the right line through Config.Problemf.
 package config
 
-import "time"
+import (
+	"net/http"
+	"time"
+)
 
 // Config is the whole configuration file. Zero values are the defaults
 // documented on each field; Defaults fills them in.
@@ -59,13 +62,20 @@ type Config struct {
 	// its scopes.
 	APIResources []APIResource `yaml:"apiResources"`
 	// IdentityResources are the OpenID Connect scopes that stand for user
-	// claims (openid, profile, email, ...). They are kept and checked now,
-	// and used once users sign in.
+	// claims. openid, profile, email, address, phone and offline_access are
+	// built in (BuiltInIdentityResources) and need no entry; custom ones
+	// are checked by internal/claims' rules at config check and serve.
 	IdentityResources []IdentityResource `yaml:"identityResources"`
 	// Clients are the applications that may get tokens.
 	Clients []Client `yaml:"clients"`
 	// Users are people who sign in, as IdentityServer's TestUsers (users.go).
 	Users []User `yaml:"users"`
+	// Session is the signed-in user's session: its cookie and lifetimes.
+	Session Session `yaml:"session"`
+	// UI brands the sign-in pages (login, consent, logout, error).
+	UI UI `yaml:"ui"`
+	// Login throttles password guessing on the login page.
+	Login Login `yaml:"login"`
 
 	// File is the path the configuration was read from ("" for none).
 	File string `yaml:"-"`
@@ -224,6 +234,11 @@ type APIScope struct {
 	// UserClaims are the user claims a token for this scope carries, once
 	// users sign in.
 	UserClaims []string `yaml:"userClaims"`
+	// Required scopes cannot be unticked on the consent page; Emphasize
+	// shows the scope there as sensitive (IdentityServer's Required and
+	// Emphasize).
+	Required  bool `yaml:"required"`
+	Emphasize bool `yaml:"emphasize"`
 }
 
 // APIResource is an API; its name is the audience of tokens that carry one
@@ -244,7 +259,11 @@ type APIResource struct {
 }
 
 // IdentityResource is an OpenID Connect scope standing for user claims
-// (IdentityServer's IdentityResource).
+// (IdentityServer's IdentityResource). The built-in ones
+// (BuiltInIdentityResources) need not be listed; when they are, as
+// IdentityServer's files list them, Signet's built-in definition is used.
+// Required scopes cannot be unticked on the consent page; Emphasize shows
+// the scope there as sensitive.
 type IdentityResource struct {
 	Name        string   `yaml:"name"`
 	DisplayName string   `yaml:"displayName"`
@@ -286,7 +305,9 @@ type Client struct {
 	// AllowedCorsOrigins may call the token endpoint from a browser
 	// (scheme://host[:port]).
 	AllowedCorsOrigins []string `yaml:"allowedCorsOrigins"`
-	// AllowedGrantTypes: client_credentials.
+	// AllowedGrantTypes: client_credentials (machine clients),
+	// authorization_code (people signing in) and refresh_token
+	// (ServedGrantTypes). IdentityServer's implicit and hybrid are refused.
 	AllowedGrantTypes []string `yaml:"allowedGrantTypes"`
 	AllowedScopes     []string `yaml:"allowedScopes"`
 	// AccessTokenLifetime in seconds; default 3600.
@@ -296,8 +317,130 @@ type Client struct {
 	JWKS    map[string]any `yaml:"jwks"`
 	JWKSURI string         `yaml:"jwksUri"`
 
+	// The sign-in settings, for a client with authorization_code; the names
+	// and defaults are IdentityServer's.
+	//
+	// RedirectURIs are where the authorization endpoint may send the
+	// browser back, compared exactly: https, or http on a loopback address
+	// (127.0.0.1, [::1], localhost, whose port may then vary, RFC 8252), or
+	// a native app's private-use scheme (com.example.app:/callback); no
+	// fragment, no wildcard. PostLogoutRedirectURIs, by the same rule, are
+	// where the end-session endpoint may send it after signing out.
+	RedirectURIs           []string `yaml:"redirectUris"`
+	PostLogoutRedirectURIs []string `yaml:"postLogoutRedirectUris"`
+	// RequirePKCE refuses an authorization request without a
+	// code_challenge; default true, and a public client must keep it.
+	RequirePKCE *bool `yaml:"requirePkce"`
+	// AllowPlainTextPKCE accepts code_challenge_method plain; default
+	// false (S256 only).
+	AllowPlainTextPKCE bool `yaml:"allowPlainTextPkce"`
+	// RequireConsent shows the consent page (default false);
+	// AllowRememberConsent offers "remember my decision" on it (default
+	// true).
+	RequireConsent       bool  `yaml:"requireConsent"`
+	AllowRememberConsent *bool `yaml:"allowRememberConsent"`
+	// AllowOfflineAccess lets the client ask for offline_access and get
+	// refresh tokens; default false.
+	AllowOfflineAccess bool `yaml:"allowOfflineAccess"`
+	// AlwaysIncludeUserClaimsInIdToken puts the user's claims in the ID
+	// token too, not only at userinfo; default false.
+	AlwaysIncludeUserClaimsInIdToken bool `yaml:"alwaysIncludeUserClaimsInIdToken"`
+	// IdentityTokenLifetime and AuthorizationCodeLifetime in seconds;
+	// default 300 each.
+	IdentityTokenLifetime     int `yaml:"identityTokenLifetime"`
+	AuthorizationCodeLifetime int `yaml:"authorizationCodeLifetime"`
+	// RefreshTokenUsage is OneTimeOnly (the default: a new refresh token
+	// at each use) or ReUse; IdentityServer's numbers 1 and 0 are read too.
+	RefreshTokenUsage string `yaml:"refreshTokenUsage"`
+	// RefreshTokenExpiration is Absolute (the default: a refresh token
+	// ends absoluteRefreshTokenLifetime after the login) or Sliding (each
+	// use extends it by slidingRefreshTokenLifetime, never past the
+	// absolute lifetime); IdentityServer's numbers 1 and 0 are read too.
+	RefreshTokenExpiration string `yaml:"refreshTokenExpiration"`
+	// AbsoluteRefreshTokenLifetime (default 2592000, 30 days) and
+	// SlidingRefreshTokenLifetime (default 1296000, 15 days), in seconds.
+	AbsoluteRefreshTokenLifetime int `yaml:"absoluteRefreshTokenLifetime"`
+	SlidingRefreshTokenLifetime  int `yaml:"slidingRefreshTokenLifetime"`
+	// ClientURI and LogoURI are shown on the consent page (absolute https
+	// URLs).
+	ClientURI string `yaml:"clientUri"`
+	LogoURI   string `yaml:"logoUri"`
+	// AllowedIdentityTokenSigningAlgorithms are the algorithms its ID
+	// tokens may be signed with (RS256, PS256, ES256, ES384, ES512), one
+	// of which the signing keys must offer; empty: RS256, the default of
+	// OpenID Connect.
+	AllowedIdentityTokenSigningAlgorithms []string `yaml:"allowedIdentityTokenSigningAlgorithms"`
+
 	// skip is why Validate left the client out ("" when it did not).
 	skip string
+}
+
+// Session is the server-side session of a signed-in user, and its cookie
+// (signet.session: HttpOnly, Secure unless the issuer is plain http).
+type Session struct {
+	// CookieSameSite is the cookie's SameSite: Lax (the default: a relying
+	// party on another site that POSTs to /connect/authorize gets the login
+	// page again, as the browser does not send the cookie with that POST)
+	// or None (the cookie goes with every cross-site request; only with an
+	// https issuer, as browsers refuse SameSite=None without Secure).
+	// Strict is read, and refused by config check and serve
+	// (session.CheckSameSite): the browser would not send the cookie when a
+	// relying party sends the user to Signet, so every sign-in would ask
+	// for the password again.
+	CookieSameSite string `yaml:"cookieSameSite"`
+	// IdleLifetime ends a session not used for that long (default 10h,
+	// sliding, as IdentityServer's cookie); AbsoluteLifetime ends it that
+	// long after the login whatever its use (default 30d).
+	IdleLifetime     time.Duration `yaml:"idleLifetime"`
+	AbsoluteLifetime time.Duration `yaml:"absoluteLifetime"`
+}
+
+// SameSiteMode is CookieSameSite as net/http names it (Lax when empty),
+// for session.Options and session.CheckSameSite.
+func (s Session) SameSiteMode() http.SameSite {
+	switch s.CookieSameSite {
+	case SameSiteStrict:
+		return http.SameSiteStrictMode
+	case SameSiteNone:
+		return http.SameSiteNoneMode
+	}
+	return http.SameSiteLaxMode
+}
+
+// Session cookie SameSite values.
+const (
+	SameSiteLax    = "Lax"
+	SameSiteStrict = "Strict"
+	SameSiteNone   = "None"
+)
+
+// UI brands the sign-in pages without forking them. The paths are
+// relative to the configuration file's directory, and must exist.
+type UI struct {
+	// ProductName is shown in the pages' titles and header (default
+	// Signet).
+	ProductName string `yaml:"productName"`
+	// Logo is an image file shown in the pages' header.
+	Logo string `yaml:"logo"`
+	// Stylesheet is a CSS file served after the built-in one, so its rules
+	// win.
+	Stylesheet string `yaml:"stylesheet"`
+	// TemplatesDir holds templates that replace the built-in ones of the
+	// same name.
+	TemplatesDir string `yaml:"templatesDir"`
+}
+
+// Login throttles password guessing per username and per client IP: after
+// MaxFailures failed logins within FailureWindow, logins are refused for
+// Lockout (the right password too). Lockouts are stored, so they hold
+// across instances.
+type Login struct {
+	// MaxFailures before a lockout (default 5).
+	MaxFailures int `yaml:"maxFailures"`
+	// FailureWindow counts failures (default 15m).
+	FailureWindow time.Duration `yaml:"failureWindow"`
+	// Lockout is how long logins are refused after (default 15m).
+	Lockout time.Duration `yaml:"lockout"`
 }
 
 // Secret is a client secret: Value (hashed when loaded), ValueFile (a file

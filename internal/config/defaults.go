@@ -20,6 +20,16 @@ const (
 	DefaultHSTSMaxAge = 365 * 24 * time.Hour
 )
 
+// Defaults of the session and login sections.
+const (
+	DefaultCookieSameSite          = SameSiteLax
+	DefaultSessionIdleLifetime     = 10 * time.Hour
+	DefaultSessionAbsoluteLifetime = 30 * 24 * time.Hour
+	DefaultLoginMaxFailures        = 5
+	DefaultLoginFailureWindow      = 15 * time.Minute
+	DefaultLoginLockout            = 15 * time.Minute
+)
+
 // Defaults of a Managed key, as Duende IdentityServer's automatic key
 // management.
 const (
@@ -34,15 +44,17 @@ const DefaultSigningAlgorithm = "RS256"
 
 // Defaults fills in the zero values that have a default: listen, dataDir,
 // the log format and level, hsts.maxAge unless written (0 written is off),
-// a Store key's storeLocation and storeName, and each client's
-// accessTokenLifetime.
+// a Store key's storeLocation and storeName, each client's
+// accessTokenLifetime, and the session and login sections. A client's
+// sign-in lifetimes stay zero, which the record reads as their defaults.
 //
 // It also resolves relative paths against the directory of the
 // configuration file (File) rather than the working directory, so that a
 // configuration means the same whatever directory the server starts in:
 // dataDir, the filePath and passwordFile of key and of each validation key,
 // key.keyEncryptionKeyFile, key.pinFile, key.module, each client secret's
-// valueFile, and tls.certFile and tls.keyFile. With no File, paths stay relative to the
+// valueFile, ui.logo, ui.stylesheet and ui.templatesDir, and tls.certFile
+// and tls.keyFile. With no File, paths stay relative to the
 // working directory. Calling Defaults again changes nothing.
 func (c *Config) Defaults() {
 	if c.Listen == "" {
@@ -73,6 +85,24 @@ func (c *Config) Defaults() {
 	}
 	if st.PollInterval == 0 {
 		st.PollInterval = 2 * time.Second
+	}
+	if c.Session.CookieSameSite == "" {
+		c.Session.CookieSameSite = DefaultCookieSameSite
+	}
+	if c.Session.IdleLifetime == 0 {
+		c.Session.IdleLifetime = DefaultSessionIdleLifetime
+	}
+	if c.Session.AbsoluteLifetime == 0 {
+		c.Session.AbsoluteLifetime = DefaultSessionAbsoluteLifetime
+	}
+	if c.Login.MaxFailures == 0 {
+		c.Login.MaxFailures = DefaultLoginMaxFailures
+	}
+	if c.Login.FailureWindow == 0 {
+		c.Login.FailureWindow = DefaultLoginFailureWindow
+	}
+	if c.Login.Lockout == 0 {
+		c.Login.Lockout = DefaultLoginLockout
 	}
 	if c.Key != nil {
 		storeDefaults(c.Key)
@@ -113,6 +143,9 @@ func (c *Config) Defaults() {
 				s.ValueFile = c.resolve(s.ValueFile)
 			}
 		}
+		c.UI.Logo = c.resolve(c.UI.Logo)
+		c.UI.Stylesheet = c.resolve(c.UI.Stylesheet)
+		c.UI.TemplatesDir = c.resolve(c.UI.TemplatesDir)
 		if c.TLS != nil {
 			c.TLS.CertFile = c.resolve(c.TLS.CertFile)
 			c.TLS.KeyFile = c.resolve(c.TLS.KeyFile)

@@ -89,8 +89,8 @@ func TestExample(t *testing.T) {
 	if want := filepath.Join("..", "..", "examples", "previous-signing.pfx"); c.ValidationKeys[0].FilePath != want {
 		t.Errorf("validationKeys[0].filePath = %q, want %q", c.ValidationKeys[0].FilePath, want)
 	}
-	if c.Clients[1].AccessTokenLifetime != 900 || c.Clients[2].AccessTokenLifetime != 3600 {
-		t.Errorf("lifetimes %d %d", c.Clients[1].AccessTokenLifetime, c.Clients[2].AccessTokenLifetime)
+	if c.Clients[2].AccessTokenLifetime != 900 || c.Clients[3].AccessTokenLifetime != 3600 {
+		t.Errorf("lifetimes %d %d", c.Clients[2].AccessTokenLifetime, c.Clients[3].AccessTokenLifetime)
 	}
 }
 

@@ -553,7 +553,7 @@ func TestAllProblemsAtOnce(t *testing.T) {
 	want := `testdata/mistakes.yaml:2: issuer: "http://auth.example.com" uses http: use https, or set allowHttp: true (IdentityServer's RequireSsl=false); only a Development key allows http without it
 testdata/mistakes.yaml:5: key.thumbprint: environment variable SIGNING_THUMBPRINT is not set
 testdata/mistakes.yaml:10: clients[0]: unknown key "secret"; did you mean "secrets"?
-testdata/mistakes.yaml:12: clients[0].allowedGrantTypes[0]: grant type "password" is not supported by this version: only client_credentials is
+testdata/mistakes.yaml:12: clients[0].allowedGrantTypes[0]: grant type "password" is not supported by this version: client_credentials, authorization_code, refresh_token are
 testdata/mistakes.yaml:14: clients[0].accessTokenLifetime: expected a whole number, got "one hour"`
 	if err == nil || err.Error() != want {
 		t.Errorf("got:\n%v\nwant:\n%s", err, want)

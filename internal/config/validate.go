@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,13 +27,17 @@ const (
 	KeyPkcs11      = "Pkcs11"
 )
 
-// GrantClientCredentials is the one grant type this version implements.
-const GrantClientCredentials = "client_credentials"
+// Grant types this version implements.
+const (
+	GrantClientCredentials = "client_credentials"
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+)
 
 // ServedGrantTypes are the grant types the configuration accepts for a
 // client: those the token endpoint serves (grant.GrantTypes, which this
 // package cannot import; a test in cmd/signet holds the two equal).
-var ServedGrantTypes = []string{GrantClientCredentials}
+var ServedGrantTypes = []string{GrantClientCredentials, GrantAuthorizationCode, GrantRefreshToken}
 
 // MaxAccessTokenLifetime is the longest accessTokenLifetime, in seconds (a
 // day).
@@ -43,11 +49,9 @@ var algorithms = []string{"RS256", "PS256", "ES256", "ES384", "ES512"}
 // otherGrantTypes are the grant types of OAuth, OpenID Connect and
 // IdentityServer that this version does not implement.
 var otherGrantTypes = []string{
-	"authorization_code",
 	"implicit",
 	"hybrid",
 	"password",
-	"refresh_token",
 	"urn:ietf:params:oauth:grant-type:device_code",
 	"urn:ietf:params:oauth:grant-type:jwt-bearer",
 	"urn:ietf:params:oauth:grant-type:saml2-bearer",
@@ -82,6 +86,8 @@ func (c *Config) Validate() error {
 	v.resources(scopes)
 	v.clients(scopes, identity)
 	v.users()
+	v.session()
+	v.login()
 	for _, p := range c.clientRefusals {
 		if !c.skippedClientPath(p.Path) {
 			v.errs.Add(p)
@@ -589,6 +595,79 @@ func (v *validator) storage() {
 		// more than they save.
 		if d < 0 || (d > 0 && d < 100*time.Millisecond) || d > 10*time.Minute {
 			v.addf(path, "%v: use a duration from 100ms to 10m", d)
+		}
+	}
+}
+
+// session checks the session section. Whether the SameSite mode suits the
+// issuer is the session package's rule (session.CheckSameSite), which
+// config check and serve apply.
+func (v *validator) session() {
+	s := &v.c.Session
+	if m, ok := oneOf(s.CookieSameSite, SameSiteLax, SameSiteStrict, SameSiteNone); ok {
+		s.CookieSameSite = m
+	} else {
+		v.addf("session.cookieSameSite", "unknown cookieSameSite %q: use Lax (the default) or None (for relying parties on another site that POST to the authorization endpoint; https only)", s.CookieSameSite)
+	}
+	if s.IdleLifetime < 0 || (s.IdleLifetime > 0 && s.IdleLifetime < time.Minute) {
+		v.addf("session.idleLifetime", "idleLifetime %v: give a duration of at least 1m, such as 10h (the default)", s.IdleLifetime)
+	}
+	if s.AbsoluteLifetime < 0 || (s.AbsoluteLifetime > 0 && s.AbsoluteLifetime < time.Minute) {
+		v.addf("session.absoluteLifetime", "absoluteLifetime %v: give a duration of at least 1m, such as 30d (the default)", s.AbsoluteLifetime)
+	}
+	idle, abs := cmp.Or(s.IdleLifetime, DefaultSessionIdleLifetime), cmp.Or(s.AbsoluteLifetime, DefaultSessionAbsoluteLifetime)
+	if idle > abs && !v.failed("session.idleLifetime", "session.absoluteLifetime") && s.IdleLifetime >= 0 && s.AbsoluteLifetime >= 0 {
+		v.addf("session.idleLifetime", "idleLifetime (%s) is longer than absoluteLifetime (%s), which ends every session anyway: shorten it", days(idle), days(abs))
+	}
+}
+
+// UIProblems reports the files of the ui section that do not exist, each
+// at its line. Validate does not look at files; config check and serve,
+// which read them, call this.
+func (c *Config) UIProblems() error {
+	v := validator{c: c}
+	u := c.UI
+	for _, f := range []struct {
+		path, value string
+		dir         bool
+	}{{"ui.logo", u.Logo, false}, {"ui.stylesheet", u.Stylesheet, false}, {"ui.templatesDir", u.TemplatesDir, true}} {
+		if f.value == "" {
+			continue
+		}
+		p := f.value
+		if !c.resolved {
+			p = c.resolve(p)
+		}
+		fi, err := os.Stat(p)
+		switch {
+		case err != nil:
+			v.addf(f.path, "%s: %v (a path relative to the configuration file's directory)", f.value, unwrapPathError(err))
+		case f.dir && !fi.IsDir():
+			v.addf(f.path, "%s is not a directory: give the directory that holds the templates to override", f.value)
+		case !f.dir && fi.IsDir():
+			v.addf(f.path, "%s is a directory: give a file", f.value)
+		}
+	}
+	return v.errs.Err()
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// login checks the login section's throttling numbers.
+func (v *validator) login() {
+	l := v.c.Login
+	if l.MaxFailures < 0 || l.MaxFailures > 1000 {
+		v.addf("login.maxFailures", "maxFailures %d: give 1 to 1000 failed logins before a lockout (default 5)", l.MaxFailures)
+	}
+	for path, d := range map[string]time.Duration{"login.failureWindow": l.FailureWindow, "login.lockout": l.Lockout} {
+		if d < 0 || (d > 0 && d < time.Second) {
+			v.addf(path, "%v: give a duration such as 15m (the default)", d)
 		}
 	}
 }

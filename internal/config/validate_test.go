@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -129,13 +131,15 @@ func TestValidate(t *testing.T) {
 		{name: "clientId twice", src: scopes + "clients:\n  - {clientId: a, allowedGrantTypes: [client_credentials], secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}]}\n  - {clientId: a, allowedGrantTypes: [client_credentials], secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}]}",
 			want: []string{`4: clients[1].clientId: client "a" is defined twice (also at line 3)`}},
 		{name: "grant types required", src: "clients:\n  - clientId: a\n    secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}]", want: []string{`2: clients[0].allowedGrantTypes: allowedGrantTypes is required: [client_credentials]`}},
-		{name: "grant types", src: "clients:\n  - clientId: a\n    secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}]\n    allowedGrantTypes:\n      - client_credentials\n      - authorization_code\n      - urn:ietf:params:oauth:grant-type:device_code\n      - magic\n      - ClientCredentials\n      - client_credentials",
+		{name: "grant types", src: "clients:\n  - clientId: a\n    secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}]\n    redirectUris: [https://a.example.com/cb]\n    allowedGrantTypes:\n      - client_credentials\n      - authorization_code\n      - urn:ietf:params:oauth:grant-type:device_code\n      - magic\n      - ClientCredentials\n      - client_credentials\n      - hybrid\n      - implicit\n      - code id_token\n      - refresh_token",
 			want: []string{
-				`6: clients[0].allowedGrantTypes[1]: grant type "authorization_code" is not supported by this version: only client_credentials is`,
-				`7: clients[0].allowedGrantTypes[2]: grant type "urn:ietf:params:oauth:grant-type:device_code" is not supported by this version`,
-				`8: clients[0].allowedGrantTypes[3]: unknown grant type "magic": this version supports client_credentials`,
-				`9: clients[0].allowedGrantTypes[4]: unknown grant type "ClientCredentials"; did you mean "client_credentials"?`,
-				`10: clients[0].allowedGrantTypes[5]: grant type "client_credentials" is listed twice`,
+				`8: clients[0].allowedGrantTypes[2]: grant type "urn:ietf:params:oauth:grant-type:device_code" is not supported by this version: client_credentials, authorization_code, refresh_token are`,
+				`9: clients[0].allowedGrantTypes[3]: unknown grant type "magic": this version supports client_credentials, authorization_code, refresh_token`,
+				`10: clients[0].allowedGrantTypes[4]: unknown grant type "ClientCredentials"; did you mean "client_credentials"?`,
+				`11: clients[0].allowedGrantTypes[5]: grant type "client_credentials" is listed twice`,
+				`12: clients[0].allowedGrantTypes[6]: grant type hybrid (IdentityServer's response_type "code id_token") is not offered: Signet signs people in with the authorization code flow and PKCE`,
+				`13: clients[0].allowedGrantTypes[7]: grant type implicit (tokens sent in the browser's URL) is not offered`,
+				`14: clients[0].allowedGrantTypes[8]: "code id_token" is a response type of the implicit or hybrid flow, not a grant type`,
 			}},
 		{name: "allowed scope undefined", src: scopes + "clients:\n  - {clientId: a, allowedGrantTypes: [client_credentials], secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}], allowedScopes: [api2, api_1]}",
 			want: []string{`3: clients[0].allowedScopes[1]: scope "api_1" is not defined in apiScopes; did you mean "api1"?`}},
@@ -206,6 +210,190 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// The sign-in settings of a client: every problem at once, at its line.
+func TestValidateSignIn(t *testing.T) {
+	t.Parallel()
+	const key = "key: {type: File, filePath: k.pfx}\n"
+	tests := []struct {
+		name string
+		src  string
+		want []string
+	}{
+		{name: "good", src: key + `clients:
+  - clientId: web
+    secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}]
+    allowedGrantTypes: [authorization_code, refresh_token]
+    allowedScopes: [openid, profile, email, offline_access]
+    redirectUris: [https://web.example.com/signin-oidc, http://127.0.0.1/cb, com.example.app:/cb]
+    postLogoutRedirectUris: [https://web.example.com/signout-callback-oidc]
+    requireConsent: true
+    allowRememberConsent: false
+    allowOfflineAccess: true
+    identityTokenLifetime: 600
+    authorizationCodeLifetime: 60
+    refreshTokenUsage: reuse
+    refreshTokenExpiration: 0
+    absoluteRefreshTokenLifetime: 86400
+    slidingRefreshTokenLifetime: 3600
+    clientUri: https://web.example.com
+    logoUri: https://web.example.com/logo.png?v=2
+    allowedIdentityTokenSigningAlgorithms: [es256, RS256]
+  - clientId: spa
+    requireClientSecret: false
+    allowedGrantTypes: [authorization_code]
+    redirectUris: [http://localhost:3000/callback]
+`},
+		{name: "redirect URIs", src: key + `clients:
+  - clientId: web
+    secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}]
+    allowedGrantTypes: [authorization_code]
+    redirectUris:
+      - http://web.example.com/cb
+      - https://web.example.com/cb#x
+      - https://*.example.com/cb
+      - /cb
+      - myapp://cb
+      - https://web.example.com/ok
+      - https://web.example.com/ok
+    postLogoutRedirectUris: [javascript:alert(1)]
+`, want: []string{
+			`7: clients[0].redirectUris[0]: redirect URI "http://web.example.com/cb" uses http: use https`,
+			`8: clients[0].redirectUris[1]: redirect URI "https://web.example.com/cb#x" has a fragment`,
+			`9: clients[0].redirectUris[2]: redirect URI "https://*.example.com/cb" has a wildcard`,
+			`10: clients[0].redirectUris[3]: redirect URI "/cb" is not absolute`,
+			`11: clients[0].redirectUris[4]: redirect URI "myapp://cb" has scheme myapp`,
+			`13: clients[0].redirectUris[6]: redirect URI "https://web.example.com/ok" is listed twice`,
+			`14: clients[0].postLogoutRedirectUris[0]: redirect URI "javascript:alert(1)" has scheme javascript`,
+		}},
+		{name: "http redirect in development", src: `clients:
+  - {clientId: web, secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}], allowedGrantTypes: [authorization_code], redirectUris: ["http://web.test/cb"]}
+`},
+		{name: "code without redirect URI", src: key + `clients:
+  - clientId: web
+    secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}]
+    allowedGrantTypes: [authorization_code]
+`, want: []string{`5: clients[0].allowedGrantTypes: client "web" uses authorization_code, which needs at least one redirect URI`}},
+		{name: "public client", src: key + `clients:
+  - clientId: spa
+    requireClientSecret: false
+    requirePkce: false
+    allowedGrantTypes: [authorization_code, client_credentials]
+    redirectUris: [https://spa.example.com/cb]
+`, want: []string{
+			`4: clients[0].requireClientSecret: client "spa" uses client_credentials, which needs a client that authenticates`,
+			`5: clients[0].requirePkce: client "spa" is public (requireClientSecret: false): with no secret, PKCE is what keeps a stolen code from being used`,
+		}},
+		{name: "lifetimes and enums", src: key + `clients:
+  - clientId: web
+    secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}]
+    allowedGrantTypes: [authorization_code]
+    redirectUris: [https://web.example.com/cb]
+    identityTokenLifetime: -1
+    authorizationCodeLifetime: 3600
+    absoluteRefreshTokenLifetime: -5
+    refreshTokenUsage: Sometimes
+    refreshTokenExpiration: Forever
+    clientUri: http://web.example.com
+    logoUri: logo.png
+    allowedIdentityTokenSigningAlgorithms: [HS256, RS256, rs256]
+  - clientId: slide
+    secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}]
+    allowedGrantTypes: [authorization_code]
+    redirectUris: [https://web.example.com/cb]
+    refreshTokenExpiration: Sliding
+    absoluteRefreshTokenLifetime: 3600
+    slidingRefreshTokenLifetime: 7200
+`, want: []string{
+			`7: clients[0].identityTokenLifetime: identityTokenLifetime is -1: give a positive number of seconds`,
+			`8: clients[0].authorizationCodeLifetime: authorizationCodeLifetime is 3600`,
+			`9: clients[0].absoluteRefreshTokenLifetime: absoluteRefreshTokenLifetime is -5`,
+			`10: clients[0].refreshTokenUsage: unknown refreshTokenUsage "Sometimes": use OneTimeOnly`,
+			`11: clients[0].refreshTokenExpiration: unknown refreshTokenExpiration "Forever": use Absolute`,
+			`12: clients[0].clientUri: clientUri "http://web.example.com": use an https URL`,
+			`13: clients[0].logoUri: logoUri "logo.png" is not an absolute URL`,
+			`14: clients[0].allowedIdentityTokenSigningAlgorithms[0]: identity token signing algorithm "HS256" is not supported`,
+			`14: clients[0].allowedIdentityTokenSigningAlgorithms[2]: RS256 is listed twice`,
+			`21: clients[1].slidingRefreshTokenLifetime: slidingRefreshTokenLifetime (7200) is longer than absoluteRefreshTokenLifetime (3600)`,
+		}},
+		{name: "sections", src: `session:
+  cookieSameSite: sometimes
+  idleLifetime: 40d
+  absoluteLifetime: 30d
+login:
+  maxFailures: -1
+  failureWindow: -1m
+`, want: []string{
+			`2: session.cookieSameSite: unknown cookieSameSite "sometimes": use Lax`,
+			`3: session.idleLifetime: idleLifetime (40d) is longer than absoluteLifetime (30d)`,
+			`6: login.maxFailures: maxFailures -1`,
+			`7: login.failureWindow: -1m0s: give a duration such as 15m`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, ps := parseYAMLText(t, tt.src, nil)
+			ps = append(ps, problems(t, Join(c.Validate()))...)
+			expectProblems(t, "t.yaml", problems(t, Join(&Errors{Problems: ps})), tt.want...)
+		})
+	}
+}
+
+// Validate writes the sign-in enums in their canonical spelling, from
+// IdentityServer's numbers too (TokenUsage ReUse 0, OneTimeOnly 1;
+// TokenExpiration Sliding 0, Absolute 1).
+func TestValidateSignInNormalises(t *testing.T) {
+	t.Parallel()
+	c, ps := parseYAMLText(t, `clients:
+  - {clientId: a, secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}], allowedGrantTypes: [authorization_code], redirectUris: [https://a.example.com/cb], refreshTokenUsage: 0, refreshTokenExpiration: 0, allowedIdentityTokenSigningAlgorithms: [es256]}
+  - {clientId: b, secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}], allowedGrantTypes: [authorization_code], redirectUris: [https://a.example.com/cb], refreshTokenUsage: 1, refreshTokenExpiration: 1}
+  - {clientId: c, secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}], allowedGrantTypes: [authorization_code], redirectUris: [https://a.example.com/cb], refreshTokenUsage: onetimeonly, refreshTokenExpiration: sliding, requirePkce: false, allowRememberConsent: false}
+session: {cookieSameSite: none}
+`, nil)
+	expectProblems(t, "t.yaml", ps)
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	a, b, cc := c.Clients[0], c.Clients[1], c.Clients[2]
+	if a.RefreshTokenUsage != RefreshTokenReUse || a.RefreshTokenExpiration != RefreshTokenSliding || a.AllowedIdentityTokenSigningAlgorithms[0] != "ES256" {
+		t.Errorf("client a: %q %q %v", a.RefreshTokenUsage, a.RefreshTokenExpiration, a.AllowedIdentityTokenSigningAlgorithms)
+	}
+	if b.RefreshTokenUsage != RefreshTokenOneTimeOnly || b.RefreshTokenExpiration != RefreshTokenAbsolute {
+		t.Errorf("client b: %q %q", b.RefreshTokenUsage, b.RefreshTokenExpiration)
+	}
+	if cc.RefreshTokenUsage != RefreshTokenOneTimeOnly || cc.RefreshTokenExpiration != RefreshTokenSliding {
+		t.Errorf("client c: %q %q", cc.RefreshTokenUsage, cc.RefreshTokenExpiration)
+	}
+	if !a.RequiresPKCE() || !a.AllowsRememberConsent() || cc.RequiresPKCE() || cc.AllowsRememberConsent() {
+		t.Errorf("defaults: a %v %v, c %v %v", a.RequiresPKCE(), a.AllowsRememberConsent(), cc.RequiresPKCE(), cc.AllowsRememberConsent())
+	}
+	if c.Session.CookieSameSite != SameSiteNone {
+		t.Errorf("cookieSameSite = %q", c.Session.CookieSameSite)
+	}
+}
+
+func TestUIProblems(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, f := range []string{"logo.svg", "site.css"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, ps := parseYAMLText(t, "ui:\n  logo: logo.svg\n  stylesheet: site.css\n  templatesDir: .\n", nil)
+	expectProblems(t, "t.yaml", ps)
+	c.File = filepath.Join(dir, "t.yaml")
+	if err := c.UIProblems(); err != nil {
+		t.Errorf("existing files: %v", err)
+	}
+	c, _ = parseYAMLText(t, "ui:\n  logo: missing.png\n  stylesheet: .\n  templatesDir: logo.svg\n", nil)
+	c.File = filepath.Join(dir, "t.yaml")
+	expectProblems(t, "t.yaml", problems(t, Join(c.UIProblems())),
+		`2: ui.logo: missing.png: no such file or directory`,
+		`3: ui.stylesheet: . is a directory: give a file`,
+		`4: ui.templatesDir: logo.svg is not a directory`)
+}
+
 func TestValidateNormalises(t *testing.T) {
 	t.Parallel()
 	c, ps := parseYAMLText(t, "log: {format: JSON, level: DEBUG}\nkey: {type: sToRe, name: a, storeLocation: localmachine, algorithm: ps256}\nvalidationKeys: [{type: FILE, filePath: a}]", nil)
@@ -223,7 +411,7 @@ func TestValidateWithoutFile(t *testing.T) {
 	// A Config built in code: problems have a path but no position.
 	c := &Config{Clients: []Client{{ClientID: "a"}}}
 	err := c.Validate()
-	if err == nil || err.Error() != "clients[0].allowedGrantTypes: allowedGrantTypes is required: [client_credentials]" {
+	if err == nil || err.Error() != "clients[0].allowedGrantTypes: allowedGrantTypes is required: [client_credentials] for a machine client, [authorization_code] for one that signs people in" {
 		t.Errorf("err = %v", err)
 	}
 }
