@@ -22,6 +22,7 @@ import (
 
 	"github.com/signetid/signet/internal/config"
 	"github.com/signetid/signet/internal/safefile"
+	"github.com/signetid/signet/internal/signin"
 	"github.com/signetid/signet/internal/welcome"
 )
 
@@ -170,4 +171,4 @@ func (a *app) logSignIn(logger *slog.Logger, svc *services) {
 }
 
 // authorizePath is the authorization endpoint's path (IdentityServer's).
-const authorizePath = welcome.DefaultAuthorizePath
+const authorizePath = signin.AuthorizePath

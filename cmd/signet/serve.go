@@ -277,7 +277,10 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		})
 	}
 
-	srv := a.newServer(svc, db, cat, logger)
+	srv, err := a.newServer(svc, db, cat, logger)
+	if err != nil {
+		return err
+	}
 	if svc.tls != nil {
 		ln = tls.NewListener(ln, svc.tls)
 	}
@@ -372,7 +375,7 @@ func requestSync(ctx context.Context, requests chan<- chan<- error) error {
 
 // newServer mounts the endpoints (discovery and the JWKS, the token
 // endpoint, the probes, the welcome page) in a server.
-func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, logger *slog.Logger) *server.Server {
+func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, logger *slog.Logger) (*server.Server, error) {
 	auth := &clientauth.Authenticator{
 		Clients:    cat,
 		Replay:     db,
@@ -383,41 +386,50 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 		IssuerConfigured:        svc.cfg.Issuer != "",
 		StrictAssertionAudience: svc.cfg.StrictClientAssertionAudience,
 	}
+	tok := &tokens.Service{Signer: svc.ring, Resources: cat.Resources, Now: a.now, AccessTokenType: svc.cfg.AccessTokenJwtType, Grants: db}
 	token := grant.New(grant.Options{
-		Auth:    auth,
-		Tokens:  &tokens.Service{Signer: svc.ring, Resources: cat.Resources, Now: a.now, AccessTokenType: svc.cfg.AccessTokenJwtType},
-		Origins: cat.AllowedOrigin,
-		Logger:  logger,
+		Auth:              auth,
+		Tokens:            tok,
+		Users:             db,
+		IdentityResources: cat.IdentityResources,
+		Origins:           cat.AllowedOrigin,
+		Logger:            logger,
 	})
+	signIn, err := a.signInEndpoints(svc, db, cat, tok, logger)
+	if err != nil {
+		return nil, err
+	}
 	hsts := svc.cfg.HSTS
+	endpoints := []endpoint.Endpoint{
+		discovery.New(discovery.Options{
+			Keys:          svc.ring,
+			Scopes:        cat.Scopes,
+			VaryForwarded: svc.cfg.TrustProxy && svc.cfg.Issuer == "",
+		}),
+		token,
+		&health.Endpoint{
+			Keys: svc.ring,
+			Ready: func(ctx context.Context) error {
+				if err := db.Ping(ctx); err != nil {
+					return &health.NotReadyError{Reason: "the database does not answer", Err: err}
+				}
+				if !cat.Loaded() {
+					return &health.NotReadyError{Reason: "clients and resources not read from the database yet"}
+				}
+				return nil
+			},
+			Logger: logger,
+		},
+		welcome.New(welcome.Options{Keys: svc.ring, Version: versionString(), Development: svc.development}),
+	}
+	endpoints = append(endpoints, signIn...)
 	return server.New(server.Options{
 		Issuer:     svc.cfg.Issuer,
 		TrustProxy: svc.cfg.TrustProxy,
 		HSTS:       &server.HSTS{MaxAge: hsts.MaxAge, IncludeSubDomains: hsts.IncludeSubDomains, Preload: hsts.Preload},
-		Endpoints: []endpoint.Endpoint{
-			discovery.New(discovery.Options{
-				Keys:          svc.ring,
-				Scopes:        cat.Scopes,
-				VaryForwarded: svc.cfg.TrustProxy && svc.cfg.Issuer == "",
-			}),
-			token,
-			&health.Endpoint{
-				Keys: svc.ring,
-				Ready: func(ctx context.Context) error {
-					if err := db.Ping(ctx); err != nil {
-						return &health.NotReadyError{Reason: "the database does not answer", Err: err}
-					}
-					if !cat.Loaded() {
-						return &health.NotReadyError{Reason: "clients and resources not read from the database yet"}
-					}
-					return nil
-				},
-				Logger: logger,
-			},
-			welcome.New(welcome.Options{Keys: svc.ring, Version: versionString(), Development: svc.development}),
-		},
-		Logger: logger,
-	})
+		Endpoints:  endpoints,
+		Logger:     logger,
+	}), nil
 }
 
 func (a *app) logStartup(logger *slog.Logger, svc *services, base, addr string, development bool) {

@@ -52,6 +52,16 @@ func builtIn() []Resource {
 	}
 }
 
+// StandardClaims are the user claims of the built-in identity resources
+// (OpenID Connect Core §5.1, and sub), for discovery's claims_supported.
+func StandardClaims() []string {
+	var out []string
+	for _, r := range builtIn() {
+		out = append(out, r.Claims...)
+	}
+	return out
+}
+
 // Resources is the set of identity resources, built-in and custom, by name.
 // It is not changed after New, so it may be shared.
 type Resources struct {

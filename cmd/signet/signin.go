@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/signetid/signet/internal/authorize"
+	"github.com/signetid/signet/internal/catalog"
+	"github.com/signetid/signet/internal/consent"
+	"github.com/signetid/signet/internal/endpoint"
+	"github.com/signetid/signet/internal/session"
+	"github.com/signetid/signet/internal/signin"
+	"github.com/signetid/signet/internal/signing"
+	"github.com/signetid/signet/internal/tokens"
+	"github.com/signetid/signet/internal/userinfo"
+	"github.com/signetid/signet/internal/users"
+	"github.com/signetid/signet/storage"
+)
+
+// signInEndpoints makes the endpoints people sign in through: the
+// authorization endpoint with its login, consent and logout pages, and
+// userinfo. The token endpoint's sign-in grants are made with the token
+// endpoint (newServer).
+func (a *app) signInEndpoints(svc *services, db storage.Store, cat *catalog.Catalog, tok *tokens.Service, logger *slog.Logger) ([]endpoint.Endpoint, error) {
+	cfg := svc.cfg
+	sessions, err := session.New(db, session.Options{
+		IdleLifetime:     cfg.Session.IdleLifetime,
+		AbsoluteLifetime: cfg.Session.AbsoluteLifetime,
+		SameSite:         cfg.Session.SameSiteMode(),
+		Issuer:           endpoint.Issuer,
+		Now:              a.now,
+		Logger:           logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("session: %w", err)
+	}
+	hasher, err := users.NewHasher(users.HasherOptions{})
+	if err != nil {
+		return nil, err
+	}
+	auth, err := users.NewAuthenticator(db, hasher, users.Options{
+		MaxFailures:   cfg.Login.MaxFailures,
+		FailureWindow: cfg.Login.FailureWindow,
+		Lockout:       cfg.Login.Lockout,
+		Logger:        logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ring := svc.ring
+	pages, err := signin.New(signin.Options{
+		Validator: &authorize.Validator{Clients: cat, KnownScope: cat.KnownScope},
+		Pending:   authorize.NewPending(db, 0),
+		Sessions:  sessions,
+		Users:     auth,
+		Consents:  consent.New(db, a.now),
+		Tokens:    tok,
+		Scope: func(name string) (signin.ScopeInfo, bool) {
+			s, ok := cat.ScopeInfo(name)
+			return signin.ScopeInfo(s), ok
+		},
+		VerifyIDTokenHint: func(ctx context.Context, token string) (signin.IDTokenHint, error) {
+			return verifyIDTokenHint(ring, endpoint.Issuer(ctx), token)
+		},
+		ClientIP: clientIP(cfg.TrustProxy),
+		Throttle: signin.ThrottleOptions{},
+		UI: signin.UI{
+			ProductName:  cfg.UI.ProductName,
+			Logo:         cfg.UI.Logo,
+			Stylesheet:   cfg.UI.Stylesheet,
+			TemplatesDir: cfg.UI.TemplatesDir,
+		},
+		Now:    a.now,
+		Logger: logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	info := userinfo.New(userinfo.Options{
+		Verifier:          ring,
+		Users:             db,
+		IdentityResources: cat.IdentityResources,
+		Origins:           cat.AllowedOrigin,
+		Now:               a.now,
+		Logger:            logger,
+	})
+	return []endpoint.Endpoint{pages, info}, nil
+}
+
+// verifyIDTokenHint reads an id_token_hint: an ID token signed by one of
+// the ring's published keys for issuer. Its expiry is not checked:
+// RP-Initiated Logout 1.0 §2 accepts expired ones, and the authorization
+// endpoint uses only whom it names.
+func verifyIDTokenHint(ring *signing.Ring, issuer, token string) (signin.IDTokenHint, error) {
+	payload, _, err := ring.Verify(token)
+	if err != nil {
+		return signin.IDTokenHint{}, err
+	}
+	var c struct {
+		Issuer   string          `json:"iss"`
+		Subject  string          `json:"sub"`
+		Audience json.RawMessage `json:"aud"`
+		SID      string          `json:"sid"`
+	}
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return signin.IDTokenHint{}, fmt.Errorf("the id_token_hint's claims are not a JSON object: %w", err)
+	}
+	if c.Issuer != issuer {
+		return signin.IDTokenHint{}, errors.New("the id_token_hint was issued by another issuer")
+	}
+	if c.Subject == "" {
+		return signin.IDTokenHint{}, errors.New("the id_token_hint has no sub")
+	}
+	// An ID token's aud is the client_id, as one string or an array of
+	// one (OpenID Connect Core §2); Signet issues the string.
+	var aud string
+	if err := json.Unmarshal(c.Audience, &aud); err != nil {
+		var auds []string
+		if json.Unmarshal(c.Audience, &auds) != nil || len(auds) != 1 {
+			return signin.IDTokenHint{}, errors.New("the id_token_hint's aud is not one client")
+		}
+		aud = auds[0]
+	}
+	return signin.IDTokenHint{Subject: c.Subject, ClientID: aud, SessionID: c.SID}, nil
+}
+
+// clientIP is the address the login throttle counts failures by: the
+// connection's, or behind a trusted proxy the address that proxy saw (the
+// last of X-Forwarded-For, the one entry a client cannot forge through it).
+func clientIP(trustProxy bool) func(r *http.Request) string {
+	return func(r *http.Request) string {
+		if trustProxy {
+			if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+				last := xff[len(xff)-1]
+				if i := strings.LastIndexByte(last, ','); i >= 0 {
+					last = last[i+1:]
+				}
+				if ip := strings.TrimSpace(last); net.ParseIP(ip) != nil {
+					return ip
+				}
+			}
+		}
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			return r.RemoteAddr
+		}
+		return host
+	}
+}
