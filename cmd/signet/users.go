@@ -270,7 +270,10 @@ func (a *app) syncUsers(ctx context.Context, cfg *config.Config, db storage.Stor
 	if err != nil {
 		return err
 	}
-	logger.Info("users of the configuration written to the database",
-		slog.Int("created", done.Created), slog.Int("updated", done.Updated), slog.Int("unchanged", done.Unchanged))
+	msg := "users of the configuration written to the database"
+	if cfg.File == "" {
+		msg = "development user written to the database"
+	}
+	logger.Info(msg, slog.Int("created", done.Created), slog.Int("updated", done.Updated), slog.Int("unchanged", done.Unchanged))
 	return nil
 }
