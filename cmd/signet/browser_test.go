@@ -257,8 +257,8 @@ func TestBrowserSignIn(t *testing.T) {
 	const state, nonce = "st-4711", "n-0815"
 	authorize := conf.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("nonce", nonce))
 
-	// go navigates and fails the test unless the browser ends at a URL
-	// whose path is want.
+	// goTo runs an action that navigates (a link, a form's button) and
+	// fails the test unless the browser ends at a URL whose path is want.
 	goTo := func(step string, action chromedp.Action[chromedp.Void], want string) *url.URL {
 		t.Helper()
 		if _, err := chromedp.RunResponse(ctx, action); err != nil {
