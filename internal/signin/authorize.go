@@ -125,7 +125,7 @@ func (e *Endpoint) authorizeError(w http.ResponseWriter, r *http.Request, err er
 		}
 		e.log.LogAttrs(r.Context(), slog.LevelInfo, "signin: authorization request refused",
 			slog.String("error", pe.Err.Code), logattr.Text("description", pe.Err.Description))
-		e.errorPage(w, r, status, "The application sent a request Signet cannot accept", pe.Err.Description+" This is a problem of the application: tell its developers.")
+		e.applicationError(w, r, status, "The application sent a request "+e.pages.layout.ProductName+" cannot accept", pe.Err.Description)
 	case errors.As(err, &re):
 		e.respond(w, r, re.Response, nil)
 	default:

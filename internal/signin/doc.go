@@ -123,7 +123,8 @@
 //     State (hidden fields token, client_id, post_logout_redirect_uri,
 //     state), ClientName. Posts to /account/logout.
 //   - loggedout.html: LoggedOutView (the Layout only).
-//   - error.html: ErrorView: Heading, Message, RequestID.
+//   - error.html: ErrorView: Heading, Message, Detail (the technical
+//     reason, for the application's developers; "" for none), RequestID.
 //
 // It imports internal/authorize, session, users, consent, client, tokens
 // (the Authorization a code carries), endpoint, oauth and logattr; never

@@ -123,7 +123,7 @@ func (e *Endpoint) logoutOK(w http.ResponseWriter, r *http.Request, err error) b
 	case err == nil:
 		return true
 	case errors.As(err, &p):
-		e.errorPage(w, r, http.StatusBadRequest, "The application's logout request was refused", string(p)+" This is a problem of the application: tell its developers.")
+		e.applicationError(w, r, http.StatusBadRequest, "The application's logout request was refused", string(p))
 	default:
 		e.serverError(w, r, "check the logout request", err)
 	}

@@ -178,12 +178,26 @@ type ErrorView struct {
 	Layout
 	// Heading and Message say what went wrong and what to do.
 	Heading, Message string
+	// Detail is the technical reason, for the application's developers
+	// (an OAuth error_description), "" for none.
+	Detail string
 	// RequestID is the request's id, for the administrator's logs.
 	RequestID string
 }
 
 func (e *Endpoint) errorPage(w http.ResponseWriter, r *http.Request, status int, heading, message string) {
 	e.render(w, r, status, "error.html", heading, &ErrorView{Heading: heading, Message: message, RequestID: endpoint.RequestID(r.Context())})
+}
+
+// applicationError shows the error page for a request the application got
+// wrong: what to do for the person, the reason for its developers apart.
+func (e *Endpoint) applicationError(w http.ResponseWriter, r *http.Request, status int, heading, detail string) {
+	e.render(w, r, status, "error.html", heading, &ErrorView{
+		Heading:   heading,
+		Message:   "This is a problem of the application that sent you here, not of your account. Tell its developers what the details below say.",
+		Detail:    detail,
+		RequestID: endpoint.RequestID(r.Context()),
+	})
 }
 
 // serveAsset serves the stylesheet or logo at path: cached for a year when

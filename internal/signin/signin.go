@@ -236,5 +236,5 @@ func (e *Endpoint) serverError(w http.ResponseWriter, r *http.Request, what stri
 	e.log.LogAttrs(r.Context(), slog.LevelError, "signin: "+what, slog.String("error", err.Error()),
 		slog.String("request_id", endpoint.RequestID(r.Context())))
 	e.errorPage(w, r, http.StatusInternalServerError, "Something went wrong",
-		fmt.Sprintf("Signet could not %s. Try again in a moment; if it happens again, tell the administrator the request id %s.", what, endpoint.RequestID(r.Context())))
+		fmt.Sprintf("%s could not %s. Try again in a moment; if it happens again, tell the administrator the request id %s.", e.pages.layout.ProductName, what, endpoint.RequestID(r.Context())))
 }
