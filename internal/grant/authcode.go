@@ -80,11 +80,9 @@ func (g *AuthorizationCode) Handle(ctx context.Context, req *Request) (*oauth.To
 		return nil, oerr
 	}
 	if slices.Contains(code.Scopes, claims.OfflineAccess) && c.AllowOfflineAccess {
-		a := code.Authorization
-		a.Scopes = code.Scopes
-		resp.RefreshToken, err = g.Tokens.IssueRefresh(ctx, a, code.FamilyID, refreshPolicy(c))
+		resp.RefreshToken, err = g.Tokens.IssueCodeRefresh(ctx, code, refreshPolicy(c))
 		if err != nil {
-			return nil, oauth.AsError(err)
+			return nil, grantError(err)
 		}
 	}
 	return resp, nil
