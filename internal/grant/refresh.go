@@ -35,6 +35,9 @@ func (g *RefreshToken) Handle(ctx context.Context, req *Request) (*oauth.TokenRe
 			scopes = append(scopes, s)
 		}
 	}
+	if req.Form.Get("refresh_token") == "" {
+		return nil, oauth.Errorf(oauth.InvalidRequest, "the refresh_token parameter is missing: send the refresh token the client received")
+	}
 	if !c.AllowOfflineAccess {
 		// As IdentityServer: offline access is what lets a client refresh,
 		// and a client that lost it keeps no refresh tokens' use. Checked
