@@ -107,9 +107,17 @@ func verifyIDTokenHint(ring *signing.Ring, issuer, token string) (signin.IDToken
 		Subject  string          `json:"sub"`
 		Audience json.RawMessage `json:"aud"`
 		SID      string          `json:"sid"`
+		// An access token (RFC 9068) always has client_id and scope, an
+		// ID token neither: the same keys sign both, and an access token
+		// names a user too.
+		ClientID *json.RawMessage `json:"client_id"`
+		Scope    *json.RawMessage `json:"scope"`
 	}
 	if err := json.Unmarshal(payload, &c); err != nil {
 		return signin.IDTokenHint{}, fmt.Errorf("the id_token_hint's claims are not a JSON object: %w", err)
+	}
+	if c.ClientID != nil || c.Scope != nil {
+		return signin.IDTokenHint{}, errors.New("the id_token_hint is an access token, not an ID token")
 	}
 	if c.Issuer != issuer {
 		return signin.IDTokenHint{}, errors.New("the id_token_hint was issued by another issuer")
@@ -132,7 +140,8 @@ func verifyIDTokenHint(ring *signing.Ring, issuer, token string) (signin.IDToken
 
 // clientIP is the address the login throttle counts failures by: the
 // connection's, or behind a trusted proxy the address that proxy saw (the
-// last of X-Forwarded-For, the one entry a client cannot forge through it).
+// last of X-Forwarded-For, the one entry a client cannot forge through it,
+// without the port some proxies add).
 func clientIP(trustProxy bool) func(r *http.Request) string {
 	return func(r *http.Request) string {
 		if trustProxy {
@@ -141,7 +150,12 @@ func clientIP(trustProxy bool) func(r *http.Request) string {
 				if i := strings.LastIndexByte(last, ','); i >= 0 {
 					last = last[i+1:]
 				}
-				if ip := strings.TrimSpace(last); net.ParseIP(ip) != nil {
+				ip := strings.TrimSpace(last)
+				// Some proxies (Azure App Service's) add the port.
+				if host, _, err := net.SplitHostPort(ip); err == nil {
+					ip = host
+				}
+				if net.ParseIP(ip) != nil {
 					return ip
 				}
 			}

@@ -283,8 +283,8 @@ var idTokenAlgorithms = []string{"RS256", "PS256", "ES256", "ES384", "ES512"}
 // configuration file's clients keep: each redirect URI and post-logout
 // redirect URI by the one rule (oauth.CheckRedirectURI; allowHTTP lets any
 // http one through, for development or allowHttp), none twice; a client
-// with authorization_code has a redirect URI; a public client requires PKCE
-// and does not use client_credentials; lifetimes not negative; the refresh
+// with authorization_code has a redirect URI; a public client requires PKCE,
+// rotates its refresh tokens and does not use client_credentials; lifetimes not negative; the refresh
 // token usage and expiration, the ID token algorithms and the client and
 // logo URIs known or well formed. The error names the setting by
 // IdentityServer's name; the caller adds its flag.
@@ -310,6 +310,8 @@ func CheckSignIn(c storage.Client, allowHTTP bool) error {
 		return fmt.Errorf("client %q uses authorization_code, which needs at least one redirect URI (where the application receives the code, such as https://app.example.com/signin-oidc)", c.ID)
 	case c.Public && !c.RequirePKCE:
 		return fmt.Errorf("client %q is public (no secret): PKCE is what keeps a stolen code from being used, so it must require it", c.ID)
+	case c.Public && c.AllowOfflineAccess && c.RefreshTokenUsage == storage.RefreshTokenReUse:
+		return fmt.Errorf("client %q is public (no secret): its refresh tokens must be rotated (RFC 9700 section 4.14.2), since nothing else tells a stolen one from the client's: use refresh token usage OneTimeOnly", c.ID)
 	case c.Public && slices.Contains(c.GrantTypes, oauth.GrantClientCredentials):
 		return fmt.Errorf("client %q is public (no secret), and client_credentials needs a client that authenticates: remove that grant type, or make the client confidential", c.ID)
 	}

@@ -40,13 +40,17 @@ func TestCheckSignIn(t *testing.T) {
 		"twice":               {c: web(func(c *storage.Client) { c.RedirectURIs = []string{"https://a.test/cb", "https://a.test/cb"} }), want: "given twice"},
 		"no redirect":         {c: web(func(c *storage.Client) { c.RedirectURIs = nil }), want: "needs at least one redirect URI"},
 		"public without PKCE": {c: web(func(c *storage.Client) { c.Public, c.RequirePKCE = true, false }), want: "must require it"},
-		"public machine":      {c: web(func(c *storage.Client) { c.Public, c.GrantTypes = true, []string{"client_credentials"} }), want: "client_credentials needs a client that authenticates"},
-		"negative":            {c: web(func(c *storage.Client) { c.SlidingRefreshTokenLifetime = -time.Second }), want: "sliding refresh token lifetime is negative"},
-		"long code":           {c: web(func(c *storage.Client) { c.AuthorizationCodeLifetime = time.Hour }), want: "at most 10 minutes"},
-		"usage":               {c: web(func(c *storage.Client) { c.RefreshTokenUsage = "Twice" }), want: "unknown refresh token usage"},
-		"expiration":          {c: web(func(c *storage.Client) { c.RefreshTokenExpiration = "Never" }), want: "unknown refresh token expiration"},
-		"algorithm":           {c: web(func(c *storage.Client) { c.AllowedIdentityTokenSigningAlgorithms = []string{"HS256"} }), want: `"HS256" is not supported`},
-		"logo":                {c: web(func(c *storage.Client) { c.LogoURI = "http://web.test/logo.png" }), want: "use an https URL"},
+		"public reuse": {c: web(func(c *storage.Client) {
+			c.Public, c.AllowOfflineAccess, c.RefreshTokenUsage = true, true, storage.RefreshTokenReUse
+		}), want: "must be rotated"},
+		"public reuse, no refresh": {c: web(func(c *storage.Client) { c.Public, c.RefreshTokenUsage = true, storage.RefreshTokenReUse })},
+		"public machine":           {c: web(func(c *storage.Client) { c.Public, c.GrantTypes = true, []string{"client_credentials"} }), want: "client_credentials needs a client that authenticates"},
+		"negative":                 {c: web(func(c *storage.Client) { c.SlidingRefreshTokenLifetime = -time.Second }), want: "sliding refresh token lifetime is negative"},
+		"long code":                {c: web(func(c *storage.Client) { c.AuthorizationCodeLifetime = time.Hour }), want: "at most 10 minutes"},
+		"usage":                    {c: web(func(c *storage.Client) { c.RefreshTokenUsage = "Twice" }), want: "unknown refresh token usage"},
+		"expiration":               {c: web(func(c *storage.Client) { c.RefreshTokenExpiration = "Never" }), want: "unknown refresh token expiration"},
+		"algorithm":                {c: web(func(c *storage.Client) { c.AllowedIdentityTokenSigningAlgorithms = []string{"HS256"} }), want: `"HS256" is not supported`},
+		"logo":                     {c: web(func(c *storage.Client) { c.LogoURI = "http://web.test/logo.png" }), want: "use an https URL"},
 	} {
 		err := CheckSignIn(tc.c, tc.allowHTTP)
 		switch {

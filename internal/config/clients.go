@@ -546,6 +546,9 @@ func (v *validator) signIn(path string, cl *Client) {
 		cl.RefreshTokenUsage = RefreshTokenOneTimeOnly
 	case strings.EqualFold(t, RefreshTokenReUse) || t == "0":
 		cl.RefreshTokenUsage = RefreshTokenReUse
+		if cl.IsPublic() && cl.AllowOfflineAccess {
+			v.addf(path+".refreshTokenUsage", "client %q is public (requireClientSecret: false): its refresh tokens must be rotated (RFC 9700 section 4.14.2), since nothing else tells a stolen one from the client's: remove refreshTokenUsage: ReUse (OneTimeOnly is the default)", cl.ClientID)
+		}
 	default:
 		v.addf(path+".refreshTokenUsage", "unknown refreshTokenUsage %q: use OneTimeOnly (the default: a new refresh token at each use) or ReUse", t)
 	}

@@ -32,6 +32,12 @@ func FuzzLoad(f *testing.F) {
 		"key: &a {type: *a}", "a: !!binary x", "clients: [{jwks: '{\"keys\": [1e999]}'}]",
 		"{\"a\"\n:1, /* */ \"b\": [1,],}", "issuer: ${X", "${S}: $${S}", "? [a]\n: b", "--- 1\n--- 2",
 		"clients: [{jwks: {keys: [{kty: RSA, n: .nan}]}}]", "\xef\xbb\xbf", "\xff\xfe",
+		// The sign-in sections: users (claims as a map and as
+		// IdentityServer's list), sessions, the login policy, the pages.
+		"users: [{subjectId: '1', username: alice, password: x, claims: {name: A, email_verified: 'true', address: '{\"a\":1}'}}]",
+		"users: [{subjectId: '2', username: Ｂob, passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', isActive: false, claims: [{type: role, value: x}, {type: role}]}]",
+		"session: {idleLifetime: 1h, cookieSameSite: None}\nlogin: {maxFailures: -1}\nui: {logo: 'javascript:x', templatesDir: /nonexistent}",
+		"clients: [{clientId: w, allowedGrantTypes: [authorization_code, hybrid], redirectUris: ['http://127.0.0.1:0/cb#x'], requireClientSecret: false, requirePkce: false, refreshTokenUsage: 0}]",
 	} {
 		f.Add([]byte(s), false)
 		f.Add([]byte(s), true)

@@ -283,6 +283,16 @@ func TestValidateSignIn(t *testing.T) {
 			`4: clients[0].requireClientSecret: client "spa" uses client_credentials, which needs a client that authenticates`,
 			`5: clients[0].requirePkce: client "spa" is public (requireClientSecret: false): with no secret, PKCE is what keeps a stolen code from being used`,
 		}},
+		{name: "public client reusing refresh tokens", src: key + `clients:
+  - clientId: spa
+    requireClientSecret: false
+    allowedGrantTypes: [authorization_code]
+    redirectUris: [https://spa.example.com/cb]
+    allowOfflineAccess: true
+    refreshTokenUsage: ReUse
+`, want: []string{
+			`8: clients[0].refreshTokenUsage: client "spa" is public (requireClientSecret: false): its refresh tokens must be rotated (RFC 9700 section 4.14.2)`,
+		}},
 		{name: "lifetimes and enums", src: key + `clients:
   - clientId: web
     secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}]

@@ -58,6 +58,9 @@ func (*AuthorizationCode) PublicClients() bool { return true }
 // Handle redeems the code and issues the tokens.
 func (g *AuthorizationCode) Handle(ctx context.Context, req *Request) (*oauth.TokenResponse, *oauth.Error) {
 	c := req.Client
+	if req.Form.Get("code") == "" {
+		return nil, oauth.Errorf(oauth.InvalidRequest, "the code parameter is missing: send the authorization code the client received at its redirect URI")
+	}
 	code, err := g.Tokens.RedeemCode(ctx, tokens.CodeRedemption{
 		Code: req.Form.Get("code"), ClientID: c.ID, RedirectURI: req.Form.Get("redirect_uri"),
 		Verifier: req.Form.Get("code_verifier"), AllowPlainPKCE: c.AllowPlainTextPKCE,
@@ -80,11 +83,9 @@ func (g *AuthorizationCode) Handle(ctx context.Context, req *Request) (*oauth.To
 		return nil, oerr
 	}
 	if slices.Contains(code.Scopes, claims.OfflineAccess) && c.AllowOfflineAccess {
-		a := code.Authorization
-		a.Scopes = code.Scopes
-		resp.RefreshToken, err = g.Tokens.IssueRefresh(ctx, a, code.FamilyID, refreshPolicy(c))
+		resp.RefreshToken, err = g.Tokens.IssueCodeRefresh(ctx, code, refreshPolicy(c))
 		if err != nil {
-			return nil, oauth.AsError(err)
+			return nil, grantError(err)
 		}
 	}
 	return resp, nil

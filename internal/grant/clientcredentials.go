@@ -4,15 +4,20 @@ import (
 	"context"
 	"time"
 
+	"github.com/signetid/signet/internal/claims"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/tokens"
 )
 
 // ClientCredentials is the client_credentials grant (RFC 6749 §4.4): a
 // confidential client gets an access token for itself, with the scopes it
-// asks for among its own (all of them when it asks for none).
+// asks for among its own (all of them when it asks for none), never an
+// identity scope (GrantedScopes).
 type ClientCredentials struct {
 	Tokens *tokens.Service
+	// IdentityResources returns the identity resources now, which the
+	// grant never grants; nil (or a nil result) means the built-in ones.
+	IdentityResources func() *claims.Resources
 }
 
 // Type is client_credentials.
@@ -24,7 +29,11 @@ func (*ClientCredentials) PublicClients() bool { return false }
 
 // Handle issues the access token.
 func (g *ClientCredentials) Handle(_ context.Context, req *Request) (*oauth.TokenResponse, *oauth.Error) {
-	scopes, oerr := GrantedScopes(req.Client, req.Scope)
+	rs := (&signIn{IdentityResources: g.IdentityResources}).resources()
+	scopes, oerr := GrantedScopes(req.Client, req.Scope, func(name string) bool {
+		_, ok := rs.Lookup(name)
+		return ok
+	})
 	if oerr != nil {
 		return nil, oerr
 	}

@@ -30,7 +30,7 @@ type Grant interface {
 // Type alone.)
 func builtin(o Options) []Grant {
 	return []Grant{
-		&ClientCredentials{Tokens: o.Tokens},
+		&ClientCredentials{Tokens: o.Tokens, IdentityResources: o.IdentityResources},
 		&AuthorizationCode{Tokens: o.Tokens, Users: o.Users, IdentityResources: o.IdentityResources},
 		&RefreshToken{Tokens: o.Tokens, Users: o.Users, IdentityResources: o.IdentityResources},
 	}
@@ -49,20 +49,37 @@ func types(grants []Grant) []string {
 }
 
 // GrantedScopes checks the requested scopes (RFC 6749 §3.3:
-// space-delimited, case-sensitive) against the client's; none requested
-// means all of them.
-func GrantedScopes(c *client.Client, requested string) ([]string, *oauth.Error) {
+// space-delimited, case-sensitive) against the client's, for a token in
+// the client's own name (client_credentials); none requested means all of
+// them. identity reports whether a scope is an identity scope (openid,
+// profile, offline_access, a custom identity resource): those are about a
+// signed-in user, so they are never granted here, whatever the client's
+// allowed scopes (it may also sign users in), asked for (invalid_scope) or
+// not (left out of the default). identity nil means the built-in ones.
+func GrantedScopes(c *client.Client, requested string, identity func(string) bool) ([]string, *oauth.Error) {
+	if identity == nil {
+		identity = builtinIdentity
+	}
 	fields := strings.Fields(requested)
 	if len(fields) == 0 {
-		if len(c.Scopes) == 0 {
-			return nil, oauth.Errorf(oauth.InvalidScope, "client %q has no allowed scopes, so there is nothing to grant", logattr.Cut(c.ID))
+		var out []string
+		for _, s := range c.Scopes {
+			if !identity(s) {
+				out = append(out, s)
+			}
 		}
-		return c.Scopes, nil
+		if len(out) == 0 {
+			return nil, oauth.Errorf(oauth.InvalidScope, "client %q has no allowed API scopes (identity scopes such as openid are granted only with a user's sign-in, not with client_credentials), so there is nothing to grant", logattr.Cut(c.ID))
+		}
+		return out, nil
 	}
 	// Duplicates are dropped in place: fields is ours, and out never
 	// overtakes the scope being read.
 	out := fields[:0]
 	for _, s := range fields {
+		if identity(s) {
+			return nil, oauth.Errorf(oauth.InvalidScope, "scope %q is an identity scope, granted only when a user signs in (authorization_code), never with client_credentials; ask for API scopes only", logattr.Cut(s))
+		}
 		if !slices.Contains(c.Scopes, s) {
 			return nil, oauth.Errorf(oauth.InvalidScope, "scope %q is unknown or not allowed for client %q", logattr.Cut(s), logattr.Cut(c.ID))
 		}
@@ -71,4 +88,10 @@ func GrantedScopes(c *client.Client, requested string) ([]string, *oauth.Error) 
 		}
 	}
 	return out, nil
+}
+
+// builtinIdentity reports whether name is a built-in identity scope.
+func builtinIdentity(name string) bool {
+	_, ok := builtinResources.Lookup(name)
+	return ok
 }

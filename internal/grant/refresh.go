@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/signetid/signet/internal/claims"
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/tokens"
@@ -34,15 +35,37 @@ func (g *RefreshToken) Handle(ctx context.Context, req *Request) (*oauth.TokenRe
 			scopes = append(scopes, s)
 		}
 	}
+	if req.Form.Get("refresh_token") == "" {
+		return nil, oauth.Errorf(oauth.InvalidRequest, "the refresh_token parameter is missing: send the refresh token the client received")
+	}
 	if !c.AllowOfflineAccess {
 		// As IdentityServer: offline access is what lets a client refresh,
 		// and a client that lost it keeps no refresh tokens' use. Checked
 		// before the token is touched.
 		return nil, oauth.Errorf(oauth.InvalidGrant, "client %q does not allow offline access (allowOfflineAccess: false), so its refresh tokens cannot be used", logattr.Cut(c.ID))
 	}
+	// A scope taken from the client since the user granted it is not
+	// granted again: asked for, it is refused before the token is
+	// touched; not asked for, it is left out below. (The refresh token
+	// keeps what the user granted: given back, it is granted again.)
+	allowed := func(s string) bool {
+		if s == claims.OfflineAccess {
+			return c.AllowOfflineAccess
+		}
+		return slices.Contains(c.Scopes, s)
+	}
+	for _, s := range scopes {
+		if !allowed(s) {
+			return nil, oauth.Errorf(oauth.InvalidScope, "scope %q is not allowed for client %q (its allowedScopes); refresh without it", logattr.Cut(s), logattr.Cut(c.ID))
+		}
+	}
 	r, err := g.Tokens.Refresh(ctx, tokens.RefreshRequest{Handle: req.Form.Get("refresh_token"), ClientID: c.ID, Scopes: scopes, Policy: refreshPolicy(c)})
 	if err != nil {
 		return nil, grantError(err)
+	}
+	r.Scopes = slices.DeleteFunc(slices.Clone(r.Scopes), func(s string) bool { return !allowed(s) })
+	if len(r.Scopes) == 0 {
+		return nil, oauth.Errorf(oauth.InvalidGrant, "none of the scopes of this refresh token is allowed for client %q any more (its allowedScopes); sign the user in again", logattr.Cut(c.ID))
 	}
 	user, oerr := (*signIn)(g).user(ctx, r.Subject)
 	if oerr != nil {

@@ -205,6 +205,10 @@ type RedeemedCode struct {
 	// FamilyID is the code's family: refresh handles issued for it join
 	// it, so that a reuse of the code revokes them.
 	FamilyID string
+
+	// key and issued find the code's record again (IssueCodeRefresh).
+	key    string
+	issued time.Time
 }
 
 // RedeemCode consumes a code once, then checks that it was issued to the
@@ -242,7 +246,40 @@ func (s *Service) RedeemCode(ctx context.Context, r CodeRedemption) (RedeemedCod
 	if err := pkce.Verify(a.CodeChallenge, a.CodeChallengeMethod, r.Verifier, r.AllowPlainPKCE); err != nil {
 		return RedeemedCode{}, grantErr(err, "%s", err.Error())
 	}
-	return RedeemedCode{Authorization: a, FamilyID: g.FamilyID}, nil
+	return RedeemedCode{Authorization: a, FamilyID: g.FamilyID, key: g.Key, issued: g.Created}, nil
+}
+
+// IssueCodeRefresh stores the refresh handle of a redeemed code, for
+// code's Authorization in its family, and returns it, unless the code was
+// presented again since it was redeemed: that reuse revoked the family
+// (the code's record included) perhaps before this handle joined it, so
+// the handle is checked for after it is stored, and deleted with a
+// *GrantError (storage.ErrConsumed) if the code's record is gone. Without
+// this, a reuse racing the first redemption would leave its refresh
+// token alive.
+func (s *Service) IssueCodeRefresh(ctx context.Context, code RedeemedCode, p RefreshPolicy) (string, error) {
+	if code.key == "" || code.FamilyID == "" {
+		return "", errors.New("issue a refresh token for a code: the code was not redeemed by RedeemCode")
+	}
+	handle, err := s.IssueRefresh(ctx, code.Authorization, code.FamilyID, p)
+	if err != nil {
+		return "", err
+	}
+	// The record is looked for as of its issue, so that a code that
+	// expired during the exchange still counts as there.
+	_, err = s.Grants.GetGrant(ctx, code.key, code.issued)
+	switch {
+	case err == nil:
+		return handle, nil
+	case errors.Is(err, storage.ErrNotFound):
+		if _, err := s.Grants.DeleteGrants(ctx, storage.PersistedGrantFilter{FamilyID: code.FamilyID}); err != nil {
+			return "", fmt.Errorf("the authorization code was used again during its exchange; revoking its tokens failed: %w", err)
+		}
+		return "", &GrantError{Description: "the authorization code was used again during its exchange; the tokens issued from it are revoked",
+			FamilyID: code.FamilyID, Err: storage.ErrConsumed}
+	default:
+		return "", fmt.Errorf("check the authorization code after issuing its refresh token: %w", err)
+	}
 }
 
 // revokeFamily deletes the family of a grant presented again after its
@@ -252,7 +289,19 @@ func (s *Service) revokeFamily(ctx context.Context, g storage.PersistedGrant, wh
 	e := &GrantError{Err: storage.ErrConsumed, FamilyID: g.FamilyID}
 	var err error
 	if g.FamilyID != "" {
-		e.Revoked, err = s.Grants.DeleteGrants(ctx, storage.PersistedGrantFilter{FamilyID: g.FamilyID})
+		// Twice: a first redemption of a code stores its refresh handle
+		// after the code's transaction, then looks for the code
+		// (IssueCodeRefresh). A first delete whose snapshot predates that
+		// handle can miss it (PostgreSQL's read committed); the second
+		// begins after the first committed, so either it sees the handle,
+		// or the handle was stored after the code was gone and
+		// IssueCodeRefresh finds that out.
+		filter := storage.PersistedGrantFilter{FamilyID: g.FamilyID}
+		var n int
+		if e.Revoked, err = s.Grants.DeleteGrants(ctx, filter); err == nil {
+			n, err = s.Grants.DeleteGrants(ctx, filter)
+			e.Revoked += n
+		}
 	} else if err = s.Grants.DeleteGrant(ctx, g.Key); err == nil {
 		e.Revoked = 1
 	}

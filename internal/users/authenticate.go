@@ -82,6 +82,9 @@ type Authenticator struct {
 	// dummy is verified for a username that matched no user, so that the
 	// answer takes as long as for a wrong password.
 	dummy Hashed
+	// phantoms lock out the usernames that have no stored count, so that
+	// they answer as a real user's do.
+	phantoms *phantoms
 }
 
 // NewAuthenticator returns an Authenticator over users that verifies
@@ -108,7 +111,8 @@ func NewAuthenticator(users Users, hasher *Hasher, opts Options) (*Authenticator
 	_, _ = rand.Read(random)
 	return &Authenticator{
 		users: users, hasher: hasher, opts: opts, log: log,
-		dummy: newHash(hasher.params, base64.RawURLEncoding.EncodeToString(random)),
+		dummy:    newHash(hasher.params, base64.RawURLEncoding.EncodeToString(random)),
+		phantoms: newPhantoms(opts, defaultPhantoms),
 	}, nil
 }
 
@@ -120,6 +124,11 @@ func NewAuthenticator(users Users, hasher *Hasher, opts Options) (*Authenticator
 // password included, and on the failure that starts one; and with another
 // error when storage fails or ctx is done.
 //
+// A username no user has, a disabled user and a user without a password
+// are locked out alike after the same failures, counted in memory per
+// instance (nothing is stored for them), so that the lockout does not
+// tell which usernames exist.
+//
 // A failure counts toward the lockout, a success resets the count, and a
 // success with a hash made with weaker parameters than the Hasher's stores
 // a new hash; each is one UpdateUser, so that instances sharing a database
@@ -127,11 +136,17 @@ func NewAuthenticator(users Users, hasher *Hasher, opts Options) (*Authenticator
 func (a *Authenticator) Authenticate(ctx context.Context, username, password string, now time.Time) (storage.User, error) {
 	u, err := a.users.FindUserByUsername(ctx, username)
 	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrInvalid) {
+		// Locked out and counted like a real user (phantoms), or the
+		// lockout message would tell which usernames exist.
+		if until := a.phantoms.locked(username, now); !until.IsZero() {
+			a.log.InfoContext(ctx, "sign-in refused: no such user, locked out like one")
+			return storage.User{}, &LockedOutError{Until: until}
+		}
 		if _, _, err := a.hasher.verify(ctx, a.dummy, password); err != nil {
 			return storage.User{}, err
 		}
 		a.log.InfoContext(ctx, "sign-in failed: no such user")
-		return storage.User{}, ErrInvalidCredentials
+		return storage.User{}, a.phantomFail(username, now)
 	}
 	if err != nil {
 		return storage.User{}, fmt.Errorf("find the user: %w", err)
@@ -139,6 +154,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password str
 	if u.LockedUntil.After(now) {
 		a.log.InfoContext(ctx, "sign-in refused: locked out", slog.String("user", u.ID), slog.Time("until", u.LockedUntil))
 		return storage.User{}, &LockedOutError{Until: u.LockedUntil}
+	}
+	countless := u.PasswordHash == "" || u.Disabled
+	if until := a.phantoms.locked(username, now); countless && !until.IsZero() {
+		a.log.InfoContext(ctx, "sign-in refused: locked out (uncounted user)", slog.String("user", u.ID))
+		return storage.User{}, &LockedOutError{Until: until}
 	}
 
 	hashed, parseErr := Parse(u.PasswordHash)
@@ -152,14 +172,14 @@ func (a *Authenticator) Authenticate(ctx context.Context, username, password str
 	switch {
 	case u.PasswordHash == "":
 		a.log.InfoContext(ctx, "sign-in failed: the user has no password", slog.String("user", u.ID))
-		return storage.User{}, ErrInvalidCredentials
+		return storage.User{}, a.phantomFail(username, now)
 	case parseErr != nil:
 		a.log.ErrorContext(ctx, "sign-in failed: the stored password hash is not valid; set a new password",
 			slog.String("user", u.ID), slog.String("error", parseErr.Error()))
-		return storage.User{}, ErrInvalidCredentials
+		return storage.User{}, a.fail(ctx, u.ID, now)
 	case u.Disabled:
 		a.log.InfoContext(ctx, "sign-in failed: the user is disabled", slog.String("user", u.ID))
-		return storage.User{}, ErrInvalidCredentials
+		return storage.User{}, a.phantomFail(username, now)
 	case !ok:
 		return storage.User{}, a.fail(ctx, u.ID, now)
 	}
@@ -204,6 +224,15 @@ func (a *Authenticator) fail(ctx context.Context, id string, now time.Time) erro
 		return &LockedOutError{Until: lockedUntil}
 	}
 	a.log.InfoContext(ctx, "sign-in failed: wrong password", slog.String("user", id), slog.Int("failures", count))
+	return ErrInvalidCredentials
+}
+
+// phantomFail counts a failure of a username without a stored count
+// (phantoms): ErrInvalidCredentials, or the lockout it starts.
+func (a *Authenticator) phantomFail(username string, now time.Time) error {
+	if until := a.phantoms.fail(username, now); !until.IsZero() {
+		return &LockedOutError{Until: until}
+	}
 	return ErrInvalidCredentials
 }
 

@@ -1,0 +1,66 @@
+package signin_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/signetid/signet/internal/session"
+	"github.com/signetid/signet/internal/signin"
+)
+
+// Nothing secret reaches the log, at debug level, through a whole flow
+// with its failures: passwords (wrong ones too, and one typed into the
+// username field), the code, the session and form cookies, the form
+// tokens, the login proof, the PKCE verifier and the id_token_hints.
+func TestNoSecretsInLogs(t *testing.T) {
+	t.Parallel()
+	e := memoryEnv(t, nil)
+	b := e.browser()
+	var secrets []string
+	a := newAuthReq("web", "openid profile api", "login_hint", "alice")
+	p := b.authorize(a)
+	secrets = append(secrets, a.verifier)
+	// A password typed as the username, then a wrong password.
+	b.login(p, "hunter2-typed-as-username", "some-password-1")
+	p = b.login(b.authorize(a), "alice", "wrong-password-2")
+	secrets = append(secrets, "hunter2-typed-as-username", "some-password-1", "wrong-password-2", alicePass)
+	secrets = append(secrets, onlyForm(t, p).input(t, "token").value)
+	follow := b.c.CheckRedirect
+	b.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	p = b.login(p, "alice", alicePass)
+	callback := p.location(t)
+	secrets = append(secrets, callback.Query().Get("login"))
+	b.c.CheckRedirect = follow
+	p = b.get(callback.RequestURI())
+	f := onlyForm(t, p)
+	secrets = append(secrets, f.input(t, "token").value)
+	q := clientResponse(t, b.submit(f, "decision=allow", nil))
+	secrets = append(secrets, q.Get("code"))
+	e.redeem(t, "web", q.Get("code"), a)
+	u, _ := url.Parse(e.srv.URL)
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == session.CookieName || c.Name == session.FormCookieName {
+			secrets = append(secrets, c.Value)
+		}
+	}
+	// A refused hint, then a good one.
+	bad, good := hintOf("u-bob", "quiet"), hintOf("u-alice", "web")
+	b.authorize(newAuthReq("web", "openid", "id_token_hint", bad))
+	b.get(signin.EndSessionPath + "?" + url.Values{"id_token_hint": {good}}.Encode())
+	secrets = append(secrets, bad, good)
+
+	log := e.log.String()
+	if !strings.Contains(log, "signed in") {
+		t.Fatalf("the log does not show the flow:\n%s", log)
+	}
+	for _, s := range secrets {
+		if s == "" {
+			t.Fatal("a secret of the flow was not found")
+		}
+		if strings.Contains(log, s) {
+			t.Errorf("the log has the secret %q:\n%s", s, log)
+		}
+	}
+}
