@@ -1000,6 +1000,28 @@ func (op *opTest) checkIDToken(res *flowResult, clientID, nonce, code string) {
 		op.t.Errorf("the ID token's kid %q is not in the JWKS", res.header.KeyID)
 	}
 	c := res.claims
+	// ValidateIdTokenStandardClaims, EnsureIdTokenUpdatedAtValid: the
+	// claims have the types OpenID Connect Core §2 and §5.1 give them.
+	checkStandardClaims(op.t, c)
+	for k, v := range c {
+		var ok bool
+		switch k {
+		case "exp", "iat", "nbf", "auth_time":
+			_, ok = v.(float64)
+		case "nonce", "acr", "azp", "sid", "at_hash", "c_hash", "iss":
+			_, ok = v.(string)
+		case "amr":
+			ok = len(stringsOf(v)) > 0 && len(stringsOf(v)) == len(v.([]any))
+		case "aud":
+			_, ok = v.(string)
+			ok = ok || len(stringsOf(v)) > 0
+		default:
+			ok = true
+		}
+		if !ok {
+			op.t.Errorf("ID token %s = %#v: not the type OpenID Connect Core §2 gives it", k, v)
+		}
+	}
 	// ValidateIdToken: iat not in the future (5 minutes' skew).
 	iat, ok := c["iat"].(float64)
 	if !ok || time.Unix(int64(iat), 0).After(op.s.clk.Now().Add(5*time.Minute)) {
@@ -1098,7 +1120,7 @@ func (op *opTest) userinfo(res *flowResult, how string) map[string]any {
 	return m
 }
 
-// checkStandardClaims is ValidateUserInfoStandardClaims,
+// checkStandardClaims (of userinfo or an ID token) is ValidateUserInfoStandardClaims,
 // EnsureUserInfoBirthDateValid and EnsureUserInfoUpdatedAtValid: the
 // standard claims of OpenID Connect Core §5.1 have their JSON types.
 func checkStandardClaims(t *testing.T, m map[string]any) {
@@ -1130,7 +1152,7 @@ func checkStandardClaims(t *testing.T, m map[string]any) {
 			ok = true
 		}
 		if !ok {
-			t.Errorf("userinfo %s = %#v: not the type OpenID Connect Core §5.1 gives it", k, v)
+			t.Errorf("%s = %#v: not the type OpenID Connect Core §5.1 gives it", k, v)
 		}
 	}
 }
@@ -1205,6 +1227,13 @@ func newConfBrowser(t *testing.T, base string) *confBrowser {
 	u, _ := url.Parse(base)
 	b := &confBrowser{t: t, base: base}
 	b.c = &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		// A browser repeats a POST on 307 and 308: after a form (login,
+		// consent, a POSTed authorization request) the server must say
+		// 303 (or 302), so that the next page is a GET.
+		if prev := via[len(via)-1]; prev.Method == http.MethodPost && req.Response != nil &&
+			(req.Response.StatusCode == http.StatusTemporaryRedirect || req.Response.StatusCode == http.StatusPermanentRedirect) {
+			t.Errorf("POST %s answered %d: a browser would POST again to %s", prev.URL.Path, req.Response.StatusCode, req.URL)
+		}
 		if req.URL.Host != u.Host || len(via) > 10 {
 			return http.ErrUseLastResponse
 		}
