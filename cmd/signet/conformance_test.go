@@ -562,6 +562,31 @@ func (s *confServer) discovery(t *testing.T) {
 	}
 	// CheckJwksUri, FetchServerKeys, ValidateServerJWKs,
 	// EnsureServerJwksDoesNotContainPrivateOrSymmetricKeys.
+	// AbstractValidateJWKs: kty, the public members in unpadded base64url
+	// (go-jose, reading the set, checks that an x5c matches the key).
+	var raw struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if err := json.Unmarshal(s.inst.get("/.well-known/openid-configuration/jwks"), &raw); err != nil {
+		t.Fatalf("the JWKS: %v", err)
+	}
+	b64url := regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	for _, k := range raw.Keys {
+		members := map[string][]string{"RSA": {"n", "e"}, "EC": {"x", "y"}}[fmt.Sprint(k["kty"])]
+		if members == nil {
+			t.Errorf("JWKS key %v: kty %v", k["kid"], k["kty"])
+		}
+		for _, m := range members {
+			if v, _ := k[m].(string); !b64url.MatchString(v) {
+				t.Errorf("JWKS key %v: %s %q is not unpadded base64url", k["kid"], m, v)
+			}
+		}
+		for _, private := range []string{"d", "p", "q", "dp", "dq", "qi", "k"} {
+			if _, ok := k[private]; ok {
+				t.Errorf("JWKS key %v has the private member %s", k["kid"], private)
+			}
+		}
+	}
 	set := s.inst.jwks()
 	if len(set.Keys) == 0 {
 		t.Fatal("the JWKS is empty")
@@ -855,10 +880,34 @@ func (op *opTest) callback(p *confPage) (url.Values, bool) {
 			if p.status != http.StatusOK {
 				op.t.Errorf("form_post page status %d", p.status)
 			}
+			op.checkAutoSubmit(p)
 			return f.values(), true
 		}
 	}
 	return nil, false
+}
+
+// checkAutoSubmit checks that a browser would submit the form_post page
+// by itself, as the suite's browser waits for it to: its Content-Security-
+// Policy lets the page's one script run (by its hash) and its form post to
+// the redirect URI's origin.
+func (op *opTest) checkAutoSubmit(p *confPage) {
+	op.t.Helper()
+	csp := p.header.Get("Content-Security-Policy")
+	scripts := regexp.MustCompile(`(?s)<script>(.*?)</script>`).FindAllStringSubmatch(p.body, -1)
+	if len(scripts) != 1 {
+		op.t.Fatalf("form_post page has %d inline scripts, want the one that submits it", len(scripts))
+	}
+	sum := sha256.Sum256([]byte(scripts[0][1]))
+	if hash := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"; !strings.Contains(csp, "script-src "+hash) {
+		op.t.Errorf("form_post CSP %q does not allow its script (%s): a browser would not submit the form", csp, hash)
+	}
+	if !regexp.MustCompile(`form-action [^;]*https://rp\.example\.com(;|$| )`).MatchString(csp) && strings.Contains(csp, "form-action") {
+		op.t.Errorf("form_post CSP %q does not let the form post to %s", csp, confRedirect)
+	}
+	if strings.Contains(csp, "unsafe-inline") {
+		op.t.Errorf("form_post CSP %q has unsafe-inline", csp)
+	}
 }
 
 // exchange redeems the code of cb (CreateTokenEndpointRequestForAuthorizationCodeGrant,
