@@ -241,10 +241,22 @@ func (s *confServer) basicPlan(t *testing.T, mode string) {
 	scopeModule("oidcc-scope-all", "openid profile email address phone", append(profile, "email", "email_verified", "address", "phone_number", "phone_number_verified")...)
 	scopeModule("oidcc-ensure-other-scope-order-succeeds", "email openid", "email")
 	module("oidcc-alternate-happy-flow", func(op *opTest) {
-		// Another client authentication, another set of scopes: the flow
-		// must succeed the same.
-		res := op.happyFlow(op.request("openid email profile"), op.post("rp2"))
-		op.userinfo(res, "get")
+		// oidcc-scope-email with the scope reversed and the query's
+		// parameters in another order (RFC 6749 §3.3: order does not
+		// matter).
+		req := op.request("email openid")
+		keys := []string{"state", "scope", "redirect_uri", "nonce", "response_type", "response_mode", "client_id"}
+		var q []string
+		for _, k := range keys {
+			if req.Has(k) {
+				q = append(q, url.QueryEscape(k)+"="+url.QueryEscape(req.Get(k)))
+			}
+		}
+		p := op.b.get("/connect/authorize?" + strings.Join(q, "&"))
+		res := op.finish(req, op.b.interact(p, wantAny), op.basic("rp"))
+		if info := op.userinfo(res, "get"); info["email"] == nil {
+			op.t.Errorf("userinfo has no email for scope email openid: %v", info)
+		}
 	})
 	extraParam := func(name string, params ...string) {
 		module(name, func(op *opTest) {
@@ -288,11 +300,15 @@ func (s *confServer) basicPlan(t *testing.T, mode string) {
 		// CheckErrorFromAuthorizationEndpointIsOneThatRequiredAUserInterface.
 		op.authorizationError(cb, req, "login_required", "interaction_required", "account_selection_required", "consent_required")
 	})
-	sameAuthTwice := func(name string, second func(req url.Values, first *flowResult)) {
+	sameAuthTwice := func(name, firstMaxAge string, second func(req url.Values, first *flowResult)) {
 		module(name, func(op *opTest) {
-			first := op.happyFlow(op.request("openid"), op.basic("rp"))
-			s.clk.Advance(time.Second)
 			req := op.request("openid")
+			if firstMaxAge != "" {
+				req.Set("max_age", firstMaxAge)
+			}
+			first := op.happyFlow(req, op.basic("rp"))
+			s.clk.Advance(time.Second)
+			req = op.request("openid")
 			second(req, first)
 			res := op.flow(req, op.basic("rp"), wantNoLogin)
 			// CheckIdTokenAuthTimeClaimsSameIfPresent,
@@ -305,9 +321,11 @@ func (s *confServer) basicPlan(t *testing.T, mode string) {
 			}
 		})
 	}
-	sameAuthTwice("oidcc-prompt-none-logged-in", func(req url.Values, _ *flowResult) { req.Set("prompt", "none") })
-	sameAuthTwice("oidcc-max-age-10000", func(req url.Values, _ *flowResult) { req.Set("max_age", "10000") })
-	sameAuthTwice("oidcc-id-token-hint", func(req url.Values, first *flowResult) {
+	sameAuthTwice("oidcc-prompt-none-logged-in", "", func(req url.Values, _ *flowResult) { req.Set("prompt", "none") })
+	// The first request has max_age=15000, so that auth_time must be in
+	// both ID tokens (CheckIdTokenAuthTimeClaimPresentDueToMaxAge).
+	sameAuthTwice("oidcc-max-age-10000", "15000", func(req url.Values, _ *flowResult) { req.Set("max_age", "10000") })
+	sameAuthTwice("oidcc-id-token-hint", "", func(req url.Values, first *flowResult) {
 		req.Set("prompt", "none")
 		req.Set("id_token_hint", first.rawIDToken)
 	})
@@ -1318,7 +1336,12 @@ func (b *confBrowser) do(r *http.Request) *confPage {
 
 func (b *confBrowser) authorize(q url.Values) *confPage {
 	b.t.Helper()
-	r, _ := http.NewRequestWithContext(b.t.Context(), http.MethodGet, b.base+"/connect/authorize?"+q.Encode(), nil)
+	return b.get("/connect/authorize?" + q.Encode())
+}
+
+func (b *confBrowser) get(pathAndQuery string) *confPage {
+	b.t.Helper()
+	r, _ := http.NewRequestWithContext(b.t.Context(), http.MethodGet, b.base+pathAndQuery, nil)
 	return b.do(r)
 }
 
