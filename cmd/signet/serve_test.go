@@ -65,6 +65,8 @@ type host struct {
 	env map[string]string
 	// extra is appended to the configuration by tests that need more.
 	extra string
+	// now is serve's clock (a fake one); time.Now if nil.
+	now func() time.Time
 }
 
 func newHost(t *testing.T) *host {
@@ -91,6 +93,10 @@ func (h *host) write(name, content string) string {
 }
 
 func (h *host) app(stderr io.Writer) *app {
+	now := h.now
+	if now == nil {
+		now = time.Now
+	}
 	return &app{
 		stdin:  strings.NewReader(""),
 		stdout: stderr,
@@ -100,7 +106,7 @@ func (h *host) app(stderr io.Writer) *app {
 			return v, ok
 		},
 		term: noTerminal(h.t),
-		now:  time.Now,
+		now:  now,
 	}
 }
 
