@@ -24,6 +24,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"golang.org/x/oauth2"
 
+	"github.com/signetid/signet/internal/certs"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/signin"
 	"github.com/signetid/signet/internal/welcome"
@@ -134,6 +135,19 @@ func newE2EBrowser(t *testing.T, rt http.RoundTripper, host string) *e2eBrowser 
 		return nil
 	}}
 	return b
+}
+
+// keepCookies returns a function that puts the browser's cookies for
+// Signet back as they are now: a browser that ignored the logout's
+// clearing, or a copied cookie, so that a test sees the session end in
+// storage, not only in the jar.
+func (b *e2eBrowser) keepCookies() (restore func()) {
+	u := &url.URL{Scheme: "http", Host: b.host, Path: "/"}
+	kept := b.c.Jar.Cookies(u)
+	if !slices.ContainsFunc(kept, func(c *http.Cookie) bool { return c.Name == "signet.session" }) {
+		b.t.Fatalf("the browser has no signet.session cookie: %v", kept)
+	}
+	return func() { b.c.Jar.SetCookies(u, kept) }
 }
 
 // e2ePage is a response the browser read.
@@ -392,6 +406,15 @@ func (rp *e2eRP) verifyID(tok *oauth2.Token) *oidc.IDToken {
 	if err := idt.VerifyAccessToken(tok.AccessToken); err != nil {
 		rp.t.Errorf("at_hash: %v", err)
 	}
+	// RS256 (the default of a client that registered nothing else), typ
+	// JWT, and the kid of the configured certificate.
+	parsed, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		rp.t.Fatal(err)
+	}
+	if h := parsed.Signatures[0].Protected; h.KeyID != e2eKid(rp.t) || h.ExtraHeaders["typ"] != "JWT" {
+		rp.t.Errorf("ID token header kid %q typ %v, want %s JWT", h.KeyID, h.ExtraHeaders["typ"], e2eKid(rp.t))
+	}
 	return idt
 }
 
@@ -440,6 +463,11 @@ func (rp *e2eRP) loginRequired(b *e2eBrowser) {
 	if q.Get("error") != oauth.LoginRequired || q.Get("state") != a.state || q.Get("iss") != e2eIssuer {
 		rp.t.Errorf("prompt=none: %v, want login_required with the state and iss", q)
 	}
+}
+
+// e2eKid is the kid of the configured signing certificate.
+func e2eKid(t *testing.T) string {
+	return certs.Thumbprint(fixtureCert(t, "rsa-openssl3.pfx"))
 }
 
 // e2eConfig writes the configuration of the sign-in tests: the usual one
@@ -623,7 +651,10 @@ func e2eWebApp(t *testing.T, inst *e2eServer) {
 	}
 
 	// RP-initiated logout with the ID token as hint: no question, back to
-	// the relying party with its state, the cookie cleared.
+	// the relying party with its state, the cookie cleared, and the
+	// session ended in storage (the old cookie sent again does not
+	// resume it).
+	restore := b.keepCookies()
 	p = b.get(rp.logoutURL(tok.Extra("id_token").(string), e2eWebSignedOut, "bye-state"))
 	if q := e2eResponse(t, p, e2eWebSignedOut); q.Get("state") != "bye-state" {
 		t.Errorf("logout came back with %v, want state bye-state", q)
@@ -631,6 +662,8 @@ func e2eWebApp(t *testing.T, inst *e2eServer) {
 	if c := p.header.Get("Set-Cookie"); !strings.Contains(c, "signet.session=") || !strings.Contains(strings.ToLower(c), "max-age=0") && !strings.Contains(c, "Max-Age=0") {
 		t.Errorf("logout's Set-Cookie %q does not clear signet.session", c)
 	}
+	rp.loginRequired(b)
+	restore()
 	rp.loginRequired(b)
 }
 
@@ -725,8 +758,8 @@ func e2ePublicClient(t *testing.T, h *host, config string, inst *e2eServer, dave
 	// And he cannot sign in again.
 	p = b.get(rp.authRequest().url)
 	p = b.submit(p, "decision=login", url.Values{"username": {"dave"}, "password": {e2eDavePassword}})
-	if p.url.Path != signin.LoginPath || p.status == http.StatusSeeOther {
-		t.Errorf("a disabled user signed in: %v", p)
+	if p.url.Path != signin.LoginPath || p.status == http.StatusSeeOther || !strings.Contains(p.body, `role="alert"`) {
+		t.Errorf("a disabled user signed in, or was not told: %v", p)
 	}
 }
 
@@ -769,8 +802,9 @@ func e2ePrivateKeyJWT(t *testing.T, inst *e2eServer, c *ecClient) {
 	// Without the assertion, the code is not given out.
 	a = rp.authRequest()
 	code := rp.code(b.get(a.url), a)
-	if _, err := rp.cfg.Exchange(rp.ctx(), code, oauth2.VerifierOption(a.verifier)); err == nil {
-		t.Error("a confidential client exchanged a code without authenticating")
+	var re *oauth2.RetrieveError
+	if _, err := rp.cfg.Exchange(rp.ctx(), code, oauth2.VerifierOption(a.verifier)); !errors.As(err, &re) || re.ErrorCode != "invalid_client" {
+		t.Errorf("a confidential client's exchange without its assertion: %v, want invalid_client", err)
 	}
 }
 
@@ -803,8 +837,9 @@ func TestSignInTwoInstances(t *testing.T) {
 	rp.verifyID(next)
 	// The same refresh token again, on the first: rotated away.
 	rp.route.to(first)
-	if _, err := rp.refresh(tok); err == nil {
-		t.Error("a rotated refresh token was accepted by the other instance")
+	var re *oauth2.RetrieveError
+	if _, err := rp.refresh(tok); !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+		t.Errorf("the rotated refresh token on the other instance: %v, want invalid_grant", err)
 	}
 	rp.route.to(second)
 
@@ -813,10 +848,13 @@ func TestSignInTwoInstances(t *testing.T) {
 	a = rp.authRequest(oauth2.SetAuthURLParam("prompt", "none"))
 	rp.exchange(rp.code(b.get(a.url), a), a)
 
-	// Logout on the first ends it on the second.
+	// Logout on the first ends it on the second, even for a browser that
+	// still sends the cookie.
 	browser.to(first)
+	restore := b.keepCookies()
 	p := b.get(rp.logoutURL(tok.Extra("id_token").(string), e2eWebSignedOut, "s"))
 	e2eResponse(t, p, e2eWebSignedOut)
+	restore()
 	browser.to(second)
 	rp.loginRequired(b)
 	// Neither instance logged the password or a token.
