@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -934,7 +933,35 @@ func TestSignInDevelopmentMode(t *testing.T) {
 	if idClaims["sub"] != devUserSubject || idClaims["aud"] != devClientID || header.Algorithm != string(jose.RS256) {
 		t.Errorf("ID token %v alg %s", idClaims, header.Algorithm)
 	}
-	if _, err := os.Stat(passwordFile); err != nil {
-		t.Error(err)
+
+	// The development user's claims at userinfo, and a refresh with the
+	// development client's secret.
+	req, _ = http.NewRequestWithContext(t.Context(), http.MethodGet, inst.base+"/connect/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+body["access_token"].(string))
+	var info map[string]any
+	if status := e2eJSON(t, req, &info); status != http.StatusOK || info["sub"] != devUserSubject || info["email"] != "alice@example.com" {
+		t.Errorf("userinfo: %d %v", status, info)
 	}
+	form = url.Values{"grant_type": {"refresh_token"}, "refresh_token": {body["refresh_token"].(string)}}
+	req, _ = http.NewRequestWithContext(t.Context(), http.MethodPost, tokenURL, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(clientID, secret)
+	var refreshed map[string]any
+	if status := e2eJSON(t, req, &refreshed); status != http.StatusOK || refreshed["access_token"] == nil {
+		t.Errorf("refresh: %d %v", status, refreshed)
+	}
+}
+
+// e2eJSON sends req and decodes the JSON response into v.
+func e2eJSON(t *testing.T, req *http.Request, v any) int {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Errorf("%s %s: %s, not JSON: %v", req.Method, req.URL, resp.Status, err)
+	}
+	return resp.StatusCode
 }
