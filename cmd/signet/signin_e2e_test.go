@@ -79,6 +79,19 @@ func (r *e2eRoute) to(s *e2eServer) {
 	r.target.Store(&s.addr)
 }
 
+// e2eRoundRobin sends each request to the next server, as a load
+// balancer without sticky sessions does.
+type e2eRoundRobin struct {
+	servers []*e2eServer
+	n       atomic.Int64
+}
+
+func (rr *e2eRoundRobin) RoundTrip(req *http.Request) (*http.Response, error) {
+	r := &e2eRoute{}
+	r.to(rr.servers[int(rr.n.Add(1))%len(rr.servers)])
+	return r.RoundTrip(req)
+}
+
 // e2eServer is a running signet serve with the fixed issuer, and the
 // address it listens on (its base URL is the issuer).
 type e2eServer struct {
@@ -856,6 +869,23 @@ func TestSignInTwoInstances(t *testing.T) {
 	restore()
 	browser.to(second)
 	rp.loginRequired(b)
+	// Behind a load balancer without sticky sessions, each request of
+	// the sign-in (authorize, login page, its POST, callback, consent
+	// page, its POST) goes to the other instance.
+	rr := newE2EBrowser(t, &e2eRoundRobin{servers: []*e2eServer{first, second}}, e2eIssuerHost)
+	rp2 := newE2ERP(t, backend, "web", e2eWebSecret, e2eWebCallback, "openid", "email", "offline_access")
+	a = rp2.authRequest(oauth2.SetAuthURLParam("prompt", "consent"))
+	p = rr.get(a.url)
+	if p.url.Path != signin.LoginPath {
+		t.Fatalf("authorize went to %v, want the login page", p)
+	}
+	p = rr.submit(p, "decision=login", url.Values{"username": {"carol"}, "password": {e2eCarolPassword}})
+	if p.url.Path != signin.ConsentPath || p.status != http.StatusOK {
+		t.Fatalf("after the login at %v, want the consent page", p)
+	}
+	p = rr.submit(p, "decision=allow", nil)
+	rp2.exchange(rp2.code(p, a), a)
+
 	// Neither instance logged the password or a token.
 	if logs := first.logs.String() + second.logs.String(); strings.Contains(logs, e2eCarolPassword) || strings.Contains(logs, tok.RefreshToken) {
 		t.Error("a password or refresh token is in the log")
