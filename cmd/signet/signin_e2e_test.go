@@ -995,3 +995,32 @@ func e2eJSON(t *testing.T, req *http.Request, v any) int {
 	}
 	return resp.StatusCode
 }
+
+// TestSignInSurvivesRestart: the session and the refresh token are in
+// storage (SQLite here), so a restarted server still knows the browser and
+// refreshes the relying party's token.
+func TestSignInSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	h := newHost(t)
+	config := e2eConfig(h, newECClient(t, "jwtweb"), "")
+	srv := e2eServe(h, config)
+	route := e2eRouteTo(srv)
+	b := newE2EBrowser(t, route, e2eIssuerHost)
+	rp := newE2ERP(t, route, "spa", "", e2eSPACallback, "openid", "offline_access")
+	a := rp.authRequest()
+	tok, _ := rp.exchange(rp.code(b.signIn(a.url, "carol", e2eCarolPassword), a), a)
+	if err := srv.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	again := &e2eServer{instance: h.serve(config, srv.addr), addr: srv.addr}
+	route.to(again)
+	a = rp.authRequest(oauth2.SetAuthURLParam("prompt", "none"))
+	_, idt := rp.exchange(rp.code(b.get(a.url), a), a)
+	if idt.Subject != "e2e-carol" {
+		t.Errorf("sub %q after the restart", idt.Subject)
+	}
+	if _, err := rp.refresh(tok); err != nil {
+		t.Errorf("refresh after the restart: %v", err)
+	}
+}
