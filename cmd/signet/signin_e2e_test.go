@@ -818,6 +818,24 @@ func e2ePrivateKeyJWT(t *testing.T, inst *e2eServer, c *ecClient) {
 	if _, err := rp.cfg.Exchange(rp.ctx(), code, oauth2.VerifierOption(a.verifier)); !errors.As(err, &re) || re.ErrorCode != "invalid_client" {
 		t.Errorf("a confidential client's exchange without its assertion: %v, want invalid_client", err)
 	}
+
+	// A logout without id_token_hint asks first (a link on any site
+	// cannot sign anyone out); the confirmed one ends the session on the
+	// signed-out page.
+	restore := b.keepCookies()
+	p := b.get(e2eIssuer + signin.EndSessionPath + "?client_id=jwtweb")
+	if p.status != http.StatusOK || !strings.Contains(p.body, "E2E private_key_jwt") {
+		t.Fatalf("logout without a hint: %v, want the confirmation page naming the client", p)
+	}
+	// Nothing ended yet: prompt=none still gives a code.
+	a = rp.authRequest(oauth2.SetAuthURLParam("prompt", "none"))
+	rp.code(b.get(a.url), a)
+	p = b.submit(p, "", nil)
+	if p.status != http.StatusOK || p.url.Path != signin.LoggedOutPath || !strings.Contains(p.body, "You are signed out") {
+		t.Errorf("after the confirmation: %v, want the signed-out page", p)
+	}
+	restore()
+	rp.loginRequired(b)
 }
 
 // TestSignInTwoInstances: two servers on one PostgreSQL schema behind one
