@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -97,6 +98,27 @@ func (rr *e2eRoundRobin) RoundTrip(req *http.Request) (*http.Response, error) {
 type e2eServer struct {
 	*instance
 	addr string
+}
+
+// e2eServeTogether starts n servers with config at the same moment.
+func e2eServeTogether(h *host, config string, n int) []*e2eServer {
+	h.t.Helper()
+	servers := make([]*e2eServer, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range servers {
+		servers[i] = &e2eServer{addr: freePort(h.t)}
+		wg.Go(func() {
+			servers[i].instance, errs[i] = h.run(&serveCmd{config: config, listen: servers[i].addr})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			h.t.Fatalf("server %d of %d started together did not start: %v\nlog:\n%s", i+1, n, err, servers[i].logs)
+		}
+	}
+	return servers
 }
 
 func e2eServe(h *host, config string) *e2eServer {
@@ -847,8 +869,10 @@ func TestSignInTwoInstances(t *testing.T) {
 	storage := e2ePostgres(t)
 	h := newHost(t)
 	config := e2eConfig(h, newECClient(t, "jwtweb"), storage)
-	first := e2eServe(h, config)
-	second := e2eServe(h, config)
+	// Started together, as replicas are: both write carol (users:) to the
+	// empty database at once.
+	servers := e2eServeTogether(h, config, 2)
+	first, second := servers[0], servers[1]
 
 	browser := e2eRouteTo(first)
 	b := newE2EBrowser(t, browser, e2eIssuerHost)
