@@ -80,7 +80,7 @@ func TestDescribe(t *testing.T) {
 		GrantTypes:      []string{"client_credentials", "authorization_code", "refresh_token"},
 		AuthMethods:     []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
 		AuthSigningAlgs: []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"},
-		Claims:          []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope"},
+		Claims:          []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope", "auth_time", "nonce", "sid", "amr", "at_hash"},
 	}
 	if !reflect.DeepEqual(m, want) {
 		t.Errorf("metadata\n%+v\nwant\n%+v", m, want)
@@ -97,7 +97,7 @@ func TestDescribe(t *testing.T) {
 	if got := strings.Join(m.AuthMethods, " "); got != "client_secret_basic client_secret_post private_key_jwt none" {
 		t.Errorf("auth methods with a public grant: %s", got)
 	}
-	if got := strings.Join(m.Claims, " "); got != "name sub iss aud exp nbf iat jti client_id scope" {
+	if got := strings.Join(m.Claims, " "); got != "name sub iss aud exp nbf iat jti client_id scope auth_time nonce sid amr at_hash" {
 		t.Errorf("claims %s", got)
 	}
 }
