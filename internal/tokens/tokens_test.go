@@ -172,25 +172,32 @@ func TestAccessTokenWithoutKeyOfTheAlgorithm(t *testing.T) {
 	}
 }
 
-// claims_supported names every claim an access token has, and nothing
-// else.
+// claims_supported names every claim an access token or an ID token can
+// have (each optional one set), and nothing else.
 func TestClaimsSupported(t *testing.T) {
 	t.Parallel()
-	data, err := json.Marshal(AccessTokenClaims{Audience: audience{"a"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatal(err)
-	}
 	var names []string
-	for k := range m {
-		names = append(names, k)
+	for _, claims := range []any{
+		AccessTokenClaims{Audience: audience{"a"}, AuthTime: 1},
+		IDTokenClaims{AuthTime: 1, Nonce: "n", SessionID: "s", AMR: []string{"pwd"}, ATHash: "h"},
+	} {
+		data, err := json.Marshal(claims)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		for k := range m {
+			if !slices.Contains(names, k) {
+				names = append(names, k)
+			}
+		}
 	}
 	slices.Sort(names)
 	published := slices.Sorted(slices.Values(ClaimsSupported))
 	if !slices.Equal(names, published) {
-		t.Errorf("an access token has %v; ClaimsSupported lists %v", names, published)
+		t.Errorf("access and ID tokens have %v; ClaimsSupported lists %v", names, published)
 	}
 }
