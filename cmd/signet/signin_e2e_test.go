@@ -914,6 +914,7 @@ func TestSignInTwoInstances(t *testing.T) {
 	restore()
 	browser.to(second)
 	rp.loginRequired(b)
+
 	// Behind a load balancer without sticky sessions, each request of
 	// the sign-in (authorize, login page, its POST, callback, consent
 	// page, its POST) goes to the other instance.
