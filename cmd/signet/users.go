@@ -144,7 +144,9 @@ type usersWritten struct {
 //
 // A configured user whose username a database user with another subject
 // id has is an error naming both: serve refuses to start, as it does for a
-// client defined in both places.
+// client defined in both places. Instances started at once with the same
+// file may each find a user missing and create it: the one whose create
+// fails goes on with the record the other wrote.
 func writeConfigUsers(ctx context.Context, cfg *config.Config, db storage.Store, logger *slog.Logger) (usersWritten, error) {
 	var done usersWritten
 	for i := range cfg.Users {
@@ -162,22 +164,29 @@ func writeConfigUsers(ctx context.Context, cfg *config.Config, db storage.Store,
 			return usernameClash{cfg.Problemf(path+".username", "username %q is taken in the database by another user (%s, subject %s): rename one of them, or remove the database's (signet user remove %s)", u.Username, other.Username, other.ID, other.ID), other}
 		}
 		stored, err := db.GetUser(ctx, u.SubjectID)
-		switch {
-		case errors.Is(err, storage.ErrNotFound):
+		if errors.Is(err, storage.ErrNotFound) {
 			rec.PasswordHash = u.PasswordHash
 			if u.Password != "" {
 				rec.PasswordHash = users.Hash(u.Password)
 			}
-			err := db.CreateUser(ctx, rec)
-			if errors.Is(err, storage.ErrAlreadyExists) {
+			created := db.CreateUser(ctx, rec)
+			if created == nil {
+				done.Created++
+				continue
+			}
+			if !errors.Is(created, storage.ErrAlreadyExists) {
+				return done, fmt.Errorf("write user %q of the configuration: %w", u.Username, created)
+			}
+			// Another instance starting with the same file may have
+			// written this user since the read: then the record is
+			// there under this subject id, and is compared below like
+			// any stored one. Only a username of another subject is a
+			// clash.
+			if stored, err = db.GetUser(ctx, u.SubjectID); errors.Is(err, storage.ErrNotFound) {
 				return done, clash()
 			}
-			if err != nil {
-				return done, fmt.Errorf("write user %q of the configuration: %w", u.Username, err)
-			}
-			done.Created++
-			continue
-		case err != nil:
+		}
+		if err != nil {
 			return done, fmt.Errorf("read user %q of the configuration: %w", u.Username, err)
 		}
 		newHash := ""

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"log/slog"
@@ -301,5 +302,48 @@ func TestSyncUsersDevelopmentClash(t *testing.T) {
 	file := &config.Config{File: "signet.yaml", Users: dev.Users}
 	if err := a.syncUsers(t.Context(), file, db, logger); err == nil || !strings.Contains(err.Error(), "is taken in the database") {
 		t.Errorf("with a file: %v", err)
+	}
+}
+
+// lateStore is a store whose first GetUser misses users: what an instance
+// sees when another one, started with the same file, writes them between
+// its read and its create.
+type lateStore struct {
+	storage.Store
+	reads int
+}
+
+func (s *lateStore) GetUser(ctx context.Context, id string) (storage.User, error) {
+	s.reads++
+	if s.reads == 1 {
+		return storage.User{}, storage.ErrNotFound
+	}
+	return s.Store.GetUser(ctx, id)
+}
+
+// TestWriteConfigUsersRace: two instances started at once with the same
+// file both find the user missing; the one whose create then fails goes
+// on with the record the other wrote (unchanged), instead of refusing to
+// start with a clash of the user with itself.
+func TestWriteConfigUsersRace(t *testing.T) {
+	t.Parallel()
+	for _, b := range stores.All {
+		t.Run(b.Name, func(t *testing.T) {
+			t.Parallel()
+			db := b.OpenOne(t, nil)
+			cfg := &config.Config{Users: []config.User{{SubjectID: "1", Username: "alice", Password: "alices-password"}}}
+			if done, err := writeConfigUsers(t.Context(), cfg, db, nil); err != nil || done != (usersWritten{Created: 1}) {
+				t.Fatalf("the other instance: %+v %v", done, err)
+			}
+			done, err := writeConfigUsers(t.Context(), cfg, &lateStore{Store: db}, nil)
+			if err != nil || done != (usersWritten{Unchanged: 1}) {
+				t.Errorf("the instance that read before the other wrote: %+v %v", done, err)
+			}
+			// A username of another subject is still a clash.
+			other := &config.Config{Users: []config.User{{SubjectID: "2", Username: "ALICE", Password: "p"}}}
+			if _, err := writeConfigUsers(t.Context(), other, &lateStore{Store: db}, nil); err == nil || !strings.Contains(err.Error(), "is taken in the database by another user (alice, subject 1)") {
+				t.Errorf("clash: %v", err)
+			}
+		})
 	}
 }
