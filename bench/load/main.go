@@ -11,6 +11,19 @@
 //	go run ./bench/load -markdown results.md  # also write the results as markdown
 //	go run ./bench/load -short                # CI smoke test, about 15 s
 //
+// Two sign-in modes (issue 14) run on a server of their own, configured
+// with a sign-in client (authorization_code, PKCE, no consent) and 64
+// users: -endpoints authcode measures code exchanges (each virtual user
+// signs in once, then loops over GET /connect/authorize with its session
+// and POST /connect/token), beside half the signing floor since an
+// exchange signs two tokens; -endpoints login is the argon2id login storm
+// (logins of new browsers at concurrency 64 for 30 s: logins/s, p99,
+// failed and hung requests, the server's peak RSS). Neither is part of
+// -short (a server start and the logins would double its time):
+//
+//	go run ./bench/load -endpoints authcode -alg RS256,ES256 -c 64 -info-run=false
+//	go run ./bench/load -endpoints login
+//
 // The load generator is this process (Go, one keep-alive connection per
 // worker, latencies into a fixed histogram per worker), so nothing needs
 // installing; it shares the machine with the server, and its own CPU time
@@ -90,8 +103,18 @@ for JWKS; rates are printed as a share of it. Build flags apply to both the
 server and this tool (the floor): CGO_ENABLED=1 GOEXPERIMENT=boringcrypto
 go run ./bench/load measures the BoringCrypto build.
 
+The sign-in modes run on a server of their own with a sign-in client and
+64 users: -endpoints authcode (code exchanges: GET /connect/authorize with a
+session kept from one login per worker, then POST /connect/token; compared
+with half the signing floor, since an exchange signs an access token and an
+ID token) and -endpoints login (the argon2id login storm: new browsers
+signing in, once, at concurrency 64, 30 s unless -d is given; logins/s,
+p99, failed and hung requests, the server's peak RSS).
+
 Examples:
   go run ./bench/load
+  go run ./bench/load -endpoints authcode -alg RS256,ES256 -c 64 -info-run=false
+  go run ./bench/load -endpoints login
   go run ./bench/load -c 64 -d 10s -alg ES256 -markdown /tmp/es256.md
   go run ./bench/load -postgres postgres://signet:pw@127.0.0.1:5432/bench
   go run ./bench/load -short

@@ -255,8 +255,13 @@ func (rep *report) targetSection() section {
 			ready = max(ready, st.ready)
 		}
 	}
-	add("idle RSS < 30 MiB", fmt.Sprintf("%s MiB (the largest of %d starts without sign-in)", mib(idle), starts), idle < 30<<20, idle > 0)
-	add("ready < 200 ms after start (SQLite)", ms(ready)+" (the slowest start)", ready < 200*time.Millisecond, ready > 0)
+	idleAt, readyAt := "", ""
+	if starts > 0 {
+		idleAt = fmt.Sprintf("%s MiB (the largest of %d starts without sign-in)", mib(idle), starts)
+		readyAt = ms(ready) + " (the slowest start)"
+	}
+	add("idle RSS < 30 MiB", idleAt, idle < 30<<20, idle > 0)
+	add("ready < 200 ms after start (SQLite)", readyAt, ready < 200*time.Millisecond, ready > 0)
 	c := extraConc(rep.opts.concs)
 	for _, alg := range rep.opts.algs {
 		lite, pg := rep.find(alg, "token", c, ""), rep.find(alg, "token", c, "postgres")
@@ -323,13 +328,21 @@ func (rep *report) signInTargets(add func(target, measured string, met, known bo
 		login.peakRSS > 0 && login.peakRSS < 256<<20 && failed == 0 && login.conc >= 64, login.peakRSS > 0)
 }
 
+// loginTime says how long the login storm was measured, when it ran.
+func (rep *report) loginTime() string {
+	if !rep.has("login") {
+		return ""
+	}
+	return fmt.Sprintf(" (the login storm: %v, no reference)", rep.opts.loginDur)
+}
+
 // text writes the report as aligned plain-text tables.
 func (rep *report) text(w io.Writer) {
 	m := rep.machine
 	fmt.Fprintf(w, "\nSignet load benchmark, %s\n", m.date.Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(w, "%s, %d cores (GOMAXPROCS %d), %s, %s, signet %s, %s\n", m.cpu, m.cores, m.procs, m.kernel, m.goVersion, m.revision, m.crypto)
 	fmt.Fprintf(w, "%s\n", m.command)
-	fmt.Fprintf(w, "each run: %v warm-up, %v measured\n", rep.opts.warmup, rep.opts.dur)
+	fmt.Fprintf(w, "each run: %v warm-up, %v measured%s\n", rep.opts.warmup, rep.opts.dur, rep.loginTime())
 	for _, s := range rep.sections() {
 		fmt.Fprintf(w, "\n%s\n", s.title)
 		var flags uint = tabwriter.AlignRight
@@ -359,7 +372,7 @@ func (rep *report) markdownString() string {
 	fmt.Fprintf(&b, "- Signet: %s\n", m.revision)
 	fmt.Fprintf(&b, "- Crypto: %s\n", m.crypto)
 	fmt.Fprintf(&b, "- Command: `%s`\n", m.command)
-	fmt.Fprintf(&b, "- Each run: %v warm-up, %v measured in %v slices, each followed by %v of its reference; load generator in the same process as the floor measurement, on the same machine as the server\n", rep.opts.warmup, rep.opts.dur, rep.opts.slice, rep.opts.slice/2)
+	fmt.Fprintf(&b, "- Each run: %v warm-up, %v measured in %v slices, each followed by %v of its reference%s; load generator in the same process as the floor measurement, on the same machine as the server\n", rep.opts.warmup, rep.opts.dur, rep.opts.slice, rep.opts.slice/2, rep.loginTime())
 	for _, s := range rep.sections() {
 		fmt.Fprintf(&b, "\n### %s\n\n", s.title)
 		b.WriteString("| " + strings.Join(s.header, " | ") + " |\n")
