@@ -308,19 +308,27 @@ func newLoad(ctx context.Context, t target, ep endpoint, gen string, conc int) (
 	return l, nil
 }
 
+// setupLogins bounds the workers made at once: the authcode flow signs
+// each one in, and the server computes only a few password hashes at a
+// time (GOMAXPROCS), so 64 logins at once would wait in its line, each
+// as long as the whole line, and on a busy machine past the request
+// timeout: that is the login storm's business, not the setup's.
+const setupLogins = 4
+
 // newFlowLoad makes the workers of a sign-in mode, each with its own
-// connection and its doer made by ep.flow, all at once (the authcode
-// flow signs each one in, which waits on the server's bounded password
-// hashing).
+// connection and its doer made by ep.flow, setupLogins at a time.
 func newFlowLoad(ctx context.Context, t target, ep endpoint, gen string, conc int) (*load, error) {
 	deadline, _ := ctx.Deadline()
 	l := &load{workers: make([]*worker, conc)}
 	errs := make([]error, conc)
 	var wg sync.WaitGroup
+	sem := make(chan struct{}, setupLogins)
 	for i := range l.workers {
 		c := newFlowClient(t.base, gen, ep.timeout, deadline)
 		l.closers = append(l.closers, c.close)
 		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
 			d, err := ep.flow.newDoer(ctx, c, i)
 			if err != nil {
 				errs[i] = fmt.Errorf("worker %d: %w", i, err)

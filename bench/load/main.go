@@ -76,6 +76,7 @@ type options struct {
 	postgres  string
 	markdown  string
 	keep      bool
+	bin       string // a signet binary to use instead of building one
 	gen       string
 	slice     time.Duration // interleaving of a run and its reference
 	reference bool          // a bare net/http server as the JWKS reference
@@ -138,6 +139,7 @@ Flags:
 	postgres := fs.String("postgres", "", "also run the token endpoint (concurrency 64) against a server on PostgreSQL `DSN` (an empty database, or one Signet already uses)")
 	markdown := fs.String("markdown", "", "also write the results as markdown to `FILE`")
 	gen := fs.String("gen", genRaw, "load generator client: raw (pre-built HTTP/1.1 requests on keep-alive connections, the cheapest) or nethttp (net/http Transport)")
+	bin := fs.String("signet", "", "use the signet binary `FILE` instead of building ./cmd/signet (to compare two builds: build each with go build -o, run the tool with each)")
 	keep := fs.Bool("keep", false, "keep the temporary directory (configuration, keys, server logs)")
 	slice := fs.Duration("slice", time.Second, "measure each token and JWKS run in slices of this length, each followed by half as long of its reference (the signing floor; bare net/http) with the load paused")
 	reference := fs.Bool("reference", true, "compare JWKS with a bare net/http server answering the same bytes, driven the same way")
@@ -178,7 +180,7 @@ Flags:
 		loginDur = *dur
 	}
 	o := options{warmup: *warmup, dur: *dur, loginDur: loginDur, timeout: *timeout, floorDur: *floorDur, infoRun: *infoRun, repeat: max(*repeat, 1),
-		postgres: *postgres, markdown: *markdown, keep: *keep, gen: *gen, slice: *slice, reference: *reference}
+		postgres: *postgres, markdown: *markdown, keep: *keep, bin: *bin, gen: *gen, slice: *slice, reference: *reference}
 	var problems []string
 	for s := range strings.SplitSeq(*concs, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -254,10 +256,14 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 		defer os.RemoveAll(dir)
 	}
 
-	fmt.Fprintln(log, "load: go build ./cmd/signet")
-	bin, src, err := build(ctx, dir)
-	if err != nil {
-		return nil, err
+	var bin, src string
+	if o.bin != "" {
+		bin = o.bin
+	} else {
+		fmt.Fprintln(log, "load: go build ./cmd/signet")
+		if bin, src, err = build(ctx, dir); err != nil {
+			return nil, err
+		}
 	}
 	rep := &report{machine: describe(bin, src), opts: o}
 
