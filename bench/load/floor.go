@@ -137,13 +137,19 @@ func measureSigning(sign func() error, dur time.Duration) (*floorSample, error) 
 }
 
 // signingRef is the token endpoint's reference: its key signing in this
-// process, the server idle.
-type signingRef struct{ sign func() error }
+// process, the server idle. An operation of the reference is per
+// signatures: 1 for a token request, 2 for a code exchange (an access
+// token and an ID token), so that the reference's rate is operations/s
+// and its CPU is per operation.
+type signingRef struct {
+	sign func() error
+	per  uint64
+}
 
 func (s signingRef) sample(ctx context.Context, d time.Duration) (refSample, error) {
 	f, err := measureSigning(s.sign, d)
 	if err != nil {
 		return refSample{}, err
 	}
-	return refSample{n: f.n, dur: f.dur, cpu: f.cpu, selfCPU: f.cpu}, nil
+	return refSample{n: f.n / max(s.per, 1), dur: f.dur, cpu: f.cpu, selfCPU: f.cpu}, nil
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,6 +22,17 @@ type endpoint struct {
 	header http.Header
 	body   []byte
 	want   int // the status that counts as success
+	// flow, for the sign-in modes, makes each worker's doer instead of
+	// one request sent again and again (method, path, header and body
+	// are unused then).
+	flow flow
+	// wholePeak measures the peak RSS from the start of the warm-up
+	// rather than of the measured part: for the login storm, whose
+	// target is the peak of the whole storm.
+	wholePeak bool
+	// timeout bounds each request of a flow; one without an answer in
+	// that time counts as hung.
+	timeout time.Duration
 }
 
 // A target is where the load goes: the server's base URL and process.
@@ -33,15 +46,19 @@ type result struct {
 	alg, endpoint, note string
 	conc                int
 	ok, errs            uint64
-	firstErr            string
-	elapsed             time.Duration
-	hist                histogram
-	serverCPU, selfCPU  time.Duration
-	otherCPU            time.Duration // every other process on the machine; -1: unknown
-	peakRSS             int64         // 0: unknown
-	peakOwn             bool          // peakRSS is this run's own (VmHWM was reset)
-	logLines            int           // lines the server logged during the run
-	sent                uint64        // requests sent, warm-up included
+	hung                uint64 // of errs: no answer within the request timeout
+	// warmErrs (warmHung of them hung) failed during the warm-up, which
+	// the rates leave out but the login storm's verdict does not.
+	warmErrs, warmHung uint64
+	firstErr           string
+	elapsed            time.Duration
+	hist               histogram
+	serverCPU, selfCPU time.Duration
+	otherCPU           time.Duration // every other process on the machine; -1: unknown
+	peakRSS            int64         // 0: unknown
+	peakOwn            bool          // peakRSS is this run's own (VmHWM was reset)
+	logLines           int           // lines the server logged during the run
+	sent               uint64        // requests sent, warm-up included
 	// ref is the rate of the run's reference (the in-process signing rate
 	// of the same key for tokens, a bare net/http server for JWKS),
 	// measured in refSlices slices interleaved with the run's own: on a
@@ -113,8 +130,11 @@ type worker struct {
 	hist histogram
 	ok   uint64
 	errs uint64
+	hung uint64
 	sent uint64
 	err  string
+
+	warmErrs, warmHung uint64
 }
 
 // Generators: which client the workers use.
@@ -157,6 +177,10 @@ func run(ctx context.Context, t target, ep endpoint, gen string, conc int, warmu
 	}
 	defer l.close()
 
+	var peakOwn bool
+	if ep.wholePeak {
+		peakOwn = resetPeak(t.pid)
+	}
 	l.start(ep.want)
 	select {
 	case <-time.After(warmup):
@@ -170,7 +194,9 @@ func run(ctx context.Context, t target, ep endpoint, gen string, conc int, warmu
 	serverCPU0, _ := procCPU(t.pid)
 	self0 := selfCPU()
 	busy0, _ := machineBusy()
-	peakOwn := resetPeak(t.pid)
+	if !ep.wholePeak {
+		peakOwn = resetPeak(t.pid)
+	}
 
 	r := &result{endpoint: ep.name, conc: conc, peakOwn: peakOwn, otherCPU: -1}
 	if ref == nil {
@@ -235,6 +261,9 @@ type load struct {
 }
 
 func newLoad(ctx context.Context, t target, ep endpoint, gen string, conc int) (*load, error) {
+	if ep.flow != nil {
+		return newFlowLoad(ctx, t, ep, gen, conc)
+	}
 	deadline, _ := ctx.Deadline()
 	raw, err := rawRequest(t.base, ep)
 	if err != nil {
@@ -275,6 +304,54 @@ func newLoad(ctx context.Context, t target, ep endpoint, gen string, conc int) (
 			d.req = req
 			l.workers[i] = &worker{d: d}
 		}
+	}
+	return l, nil
+}
+
+// setupLogins bounds the workers made at once: the authcode flow signs
+// each one in, and the server computes only a few password hashes at a
+// time (GOMAXPROCS), so 64 logins at once would wait in its line, each
+// as long as the whole line, and on a busy machine past the request
+// timeout: that is the login storm's business, not the setup's.
+const setupLogins = 4
+
+// newFlowLoad makes the workers of a sign-in mode, each with its own
+// connection and its doer made by ep.flow, setupLogins at a time.
+func newFlowLoad(ctx context.Context, t target, ep endpoint, gen string, conc int) (*load, error) {
+	deadline, _ := ctx.Deadline()
+	l := &load{workers: make([]*worker, conc)}
+	errs := make([]error, conc)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, setupLogins)
+	for i := range l.workers {
+		c := newFlowClient(t.base, gen, ep.timeout, deadline)
+		l.closers = append(l.closers, c.close)
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			d, err := ep.flow.newDoer(ctx, c, i)
+			if err != nil {
+				errs[i] = fmt.Errorf("worker %d: %w", i, err)
+				return
+			}
+			l.workers[i] = &worker{d: d}
+		})
+	}
+	wg.Wait()
+	var first error
+	failed := 0
+	for _, err := range errs {
+		if err != nil {
+			failed++
+			first = cmp.Or(first, err)
+		}
+	}
+	if first != nil {
+		l.close()
+		if failed > 1 {
+			return nil, fmt.Errorf("%w (and %d more workers failed)", first, failed-1)
+		}
+		return nil, first
 	}
 	return l, nil
 }
@@ -349,6 +426,9 @@ func (l *load) collect(r *result) {
 		r.hist.merge(&w.hist)
 		r.ok += w.ok
 		r.errs += w.errs
+		r.hung += w.hung
+		r.warmErrs += w.warmErrs
+		r.warmHung += w.warmHung
 		r.sent += w.sent
 		if r.firstErr == "" {
 			r.firstErr = w.err
@@ -366,8 +446,20 @@ func (w *worker) loop(l *load, want int) {
 		w.sent++
 		switch {
 		case !counted:
+			if err != nil || status != want {
+				w.warmErrs++
+				if errors.Is(err, errHung) {
+					w.warmHung++
+				}
+				if w.err == "" {
+					w.err = fmt.Sprintf("during the warm-up: %v (status %d)", err, status)
+				}
+			}
 		case err != nil:
 			w.errs++
+			if errors.Is(err, errHung) {
+				w.hung++
+			}
 			if w.err == "" {
 				w.err = err.Error()
 			}

@@ -11,6 +11,19 @@
 //	go run ./bench/load -markdown results.md  # also write the results as markdown
 //	go run ./bench/load -short                # CI smoke test, about 15 s
 //
+// Two sign-in modes (issue 14) run on a server of their own, configured
+// with a sign-in client (authorization_code, PKCE, no consent) and 64
+// users: -endpoints authcode measures code exchanges (each virtual user
+// signs in once, then loops over GET /connect/authorize with its session
+// and POST /connect/token), beside half the signing floor since an
+// exchange signs two tokens; -endpoints login is the argon2id login storm
+// (logins of new browsers at concurrency 64 for 30 s: logins/s, p99,
+// failed and hung requests, the server's peak RSS). Neither is part of
+// -short (a server start and the logins would double its time):
+//
+//	go run ./bench/load -endpoints authcode -alg RS256,ES256 -c 64 -info-run=false
+//	go run ./bench/load -endpoints login
+//
 // The load generator is this process (Go, one keep-alive connection per
 // worker, latencies into a fixed histogram per worker), so nothing needs
 // installing; it shares the machine with the server, and its own CPU time
@@ -53,6 +66,8 @@ type options struct {
 	concs     []int
 	warmup    time.Duration
 	dur       time.Duration
+	loginDur  time.Duration // the login storm's measured time
+	timeout   time.Duration // each request of the sign-in modes
 	floorDur  time.Duration
 	algs      []string
 	endpoints []string
@@ -61,6 +76,7 @@ type options struct {
 	postgres  string
 	markdown  string
 	keep      bool
+	bin       string // a signet binary to use instead of building one
 	gen       string
 	slice     time.Duration // interleaving of a run and its reference
 	reference bool          // a bare net/http server as the JWKS reference
@@ -88,8 +104,18 @@ for JWKS; rates are printed as a share of it. Build flags apply to both the
 server and this tool (the floor): CGO_ENABLED=1 GOEXPERIMENT=boringcrypto
 go run ./bench/load measures the BoringCrypto build.
 
+The sign-in modes run on a server of their own with a sign-in client and
+64 users: -endpoints authcode (code exchanges: GET /connect/authorize with a
+session kept from one login per worker, then POST /connect/token; compared
+with half the signing floor, since an exchange signs an access token and an
+ID token) and -endpoints login (the argon2id login storm: new browsers
+signing in, once, at concurrency 64, 30 s unless -d is given; logins/s,
+p99, failed and hung requests, the server's peak RSS).
+
 Examples:
   go run ./bench/load
+  go run ./bench/load -endpoints authcode -alg RS256,ES256 -c 64 -info-run=false
+  go run ./bench/load -endpoints login
   go run ./bench/load -c 64 -d 10s -alg ES256 -markdown /tmp/es256.md
   go run ./bench/load -postgres postgres://signet:pw@127.0.0.1:5432/bench
   go run ./bench/load -short
@@ -104,14 +130,16 @@ Flags:
 	short := fs.Bool("short", false, "CI smoke test: RS256 only, concurrency 16, 1s per run, no extra runs (other flags given still apply)")
 	concs := fs.String("c", "16,64,256", "concurrencies, comma-separated")
 	warmup := fs.Duration("warmup", time.Second, "warm-up before each measured run (not counted)")
-	dur := fs.Duration("d", 5*time.Second, "measured time of each run")
+	dur := fs.Duration("d", 5*time.Second, "measured time of each run (the login storm's: 30s unless -d is given)")
+	timeout := fs.Duration("timeout", 10*time.Second, "the sign-in modes: a request without an answer in this long fails and counts as hung")
 	floorDur := fs.Duration("floor", 2*time.Second, "time to measure the in-process signing rate on its own, before each key's first server and after its last")
 	algs := fs.String("alg", "RS256,ES256", "signing algorithms: RS256 (RSA 2048), ES256 (P-256)")
-	endpoints := fs.String("endpoints", "token,jwks", "endpoints: token, jwks, jwks304 (If-None-Match), discovery")
+	endpoints := fs.String("endpoints", "token,jwks", "endpoints: token, jwks, jwks304 (If-None-Match), discovery; and the sign-in modes: authcode (code exchanges: authorize then token, with a session kept from one login per worker) and login (the argon2id login storm: logins as new browsers, once, at concurrency 64 or the middle of -c, with the first -alg's server only, for -d or else 30s)")
 	infoRun := fs.Bool("info-run", true, "also run the token endpoint (concurrency 64) with log level info, to show the cost of logging")
 	postgres := fs.String("postgres", "", "also run the token endpoint (concurrency 64) against a server on PostgreSQL `DSN` (an empty database, or one Signet already uses)")
 	markdown := fs.String("markdown", "", "also write the results as markdown to `FILE`")
 	gen := fs.String("gen", genRaw, "load generator client: raw (pre-built HTTP/1.1 requests on keep-alive connections, the cheapest) or nethttp (net/http Transport)")
+	bin := fs.String("signet", "", "use the signet binary `FILE` instead of building ./cmd/signet (to compare two builds: build each with go build -o, run the tool with each)")
 	keep := fs.Bool("keep", false, "keep the temporary directory (configuration, keys, server logs)")
 	slice := fs.Duration("slice", time.Second, "measure each token and JWKS run in slices of this length, each followed by half as long of its reference (the signing floor; bare net/http) with the load paused")
 	reference := fs.Bool("reference", true, "compare JWKS with a bare net/http server answering the same bytes, driven the same way")
@@ -126,9 +154,11 @@ Flags:
 		fmt.Fprintf(stderr, "load: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	loginDur := 30 * time.Second
 	if *short {
-		set := map[string]bool{}
-		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		loginDur = 2 * time.Second
 		defaults := map[string]func(){
 			"c":        func() { *concs = "16" },
 			"warmup":   func() { *warmup = 250 * time.Millisecond },
@@ -146,8 +176,11 @@ Flags:
 		}
 	}
 
-	o := options{warmup: *warmup, dur: *dur, floorDur: *floorDur, infoRun: *infoRun, repeat: max(*repeat, 1),
-		postgres: *postgres, markdown: *markdown, keep: *keep, gen: *gen, slice: *slice, reference: *reference}
+	if set["d"] {
+		loginDur = *dur
+	}
+	o := options{warmup: *warmup, dur: *dur, loginDur: loginDur, timeout: *timeout, floorDur: *floorDur, infoRun: *infoRun, repeat: max(*repeat, 1),
+		postgres: *postgres, markdown: *markdown, keep: *keep, bin: *bin, gen: *gen, slice: *slice, reference: *reference}
 	var problems []string
 	for s := range strings.SplitSeq(*concs, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -168,7 +201,7 @@ Flags:
 	for s := range strings.SplitSeq(*endpoints, ",") {
 		s = strings.ToLower(strings.TrimSpace(s))
 		switch s {
-		case "token", "jwks", "jwks304", "discovery":
+		case "token", "jwks", "jwks304", "discovery", "authcode", "login":
 			o.endpoints = append(o.endpoints, s)
 		default:
 			problems = append(problems, fmt.Sprintf("-endpoints: unknown %q", s))
@@ -177,8 +210,8 @@ Flags:
 	if o.gen != genRaw && o.gen != genNetHTTP {
 		problems = append(problems, fmt.Sprintf("-gen: %q is not raw or nethttp", o.gen))
 	}
-	if o.dur <= 0 || o.warmup < 0 || o.floorDur <= 0 || o.slice <= 0 {
-		problems = append(problems, "-d, -floor and -slice must be positive, -warmup not negative")
+	if o.dur <= 0 || o.warmup < 0 || o.floorDur <= 0 || o.slice <= 0 || o.timeout <= 0 {
+		problems = append(problems, "-d, -floor, -slice and -timeout must be positive, -warmup not negative")
 	}
 	if len(problems) > 0 {
 		for _, p := range problems {
@@ -223,14 +256,40 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 		defer os.RemoveAll(dir)
 	}
 
-	fmt.Fprintln(log, "load: go build ./cmd/signet")
-	bin, src, err := build(ctx, dir)
-	if err != nil {
-		return nil, err
+	var bin, src string
+	if o.bin != "" {
+		bin = o.bin
+	} else {
+		fmt.Fprintln(log, "load: go build ./cmd/signet")
+		if bin, src, err = build(ctx, dir); err != nil {
+			return nil, err
+		}
 	}
 	rep := &report{machine: describe(bin, src), opts: o}
 
-	for _, alg := range o.algs {
+	// The sign-in modes need the users' password hash, made once by
+	// signet user hash (the configuration takes a hash, so that no start
+	// hashes 64 passwords).
+	var hash string
+	if slices.ContainsFunc(o.endpoints, isSignIn) {
+		if hash, err = userHash(ctx, bin); err != nil {
+			return rep, err
+		}
+	}
+
+	for i, alg := range o.algs {
+		endpoints := o.endpoints
+		if i > 0 {
+			// The login storm signs nothing: once, with the first key's
+			// server, is enough.
+			endpoints = slices.DeleteFunc(slices.Clone(endpoints), func(e string) bool { return e == "login" })
+			if len(endpoints) == 0 {
+				continue
+			}
+		}
+		// The floor is the reference of signing runs; the login storm's
+		// alone does not need it.
+		needFloor := slices.ContainsFunc(endpoints, func(e string) bool { return e != "login" })
 		algDir := filepath.Join(dir, alg)
 		if err := os.MkdirAll(algDir, 0o700); err != nil {
 			return rep, err
@@ -241,18 +300,35 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 			return rep, err
 		}
 		f := &floor{alg: alg}
-		rep.floors = append(rep.floors, f)
-		if err := f.measure(log, pfx, o.floorDur); err != nil {
-			return rep, err
+		if needFloor {
+			rep.floors = append(rep.floors, f)
+			if err := f.measure(log, pfx, o.floorDur); err != nil {
+				return rep, err
+			}
 		}
 
-		base := serverConfig{dir: filepath.Join(algDir, "sqlite-warn"), pfx: pfx, logLevel: "warn"}
-		if err := rep.serve(ctx, log, bin, alg, base, o.endpoints, o.concs, ""); err != nil {
-			return rep, err
+		// The sign-in modes run on a server of their own, configured with
+		// the sign-in client and users, so that the token service's
+		// servers (and issue 7's start and memory targets) stay as they
+		// were.
+		tokenEps := slices.DeleteFunc(slices.Clone(endpoints), isSignIn)
+		signInEps := slices.DeleteFunc(slices.Clone(endpoints), func(e string) bool { return !isSignIn(e) })
+		base := serverConfig{dir: filepath.Join(algDir, "sqlite-warn"), pfx: pfx, logLevel: "warn", alg: alg}
+		if len(tokenEps) > 0 {
+			if err := rep.serve(ctx, log, bin, alg, base, tokenEps, o.concs, ""); err != nil {
+				return rep, err
+			}
+		}
+		if len(signInEps) > 0 {
+			cfg := base
+			cfg.dir, cfg.passwordHash = filepath.Join(algDir, "sqlite-warn-signin"), hash
+			if err := rep.serve(ctx, log, bin, alg, cfg, signInEps, o.concs, ""); err != nil {
+				return rep, err
+			}
 		}
 		// The extra runs: the token endpoint at the middle concurrency,
 		// once with log level info and once on PostgreSQL.
-		extra := contains(o.endpoints, "token")
+		extra := contains(endpoints, "token")
 		c := []int{extraConc(o.concs)}
 		if extra && o.infoRun {
 			cfg := base
@@ -268,12 +344,18 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 				return rep, err
 			}
 		}
-		if err := f.measure(log, pfx, o.floorDur); err != nil {
-			return rep, err
+		if needFloor {
+			if err := f.measure(log, pfx, o.floorDur); err != nil {
+				return rep, err
+			}
 		}
 	}
 	return rep, nil
 }
+
+// isSignIn reports whether endpoint is one of the sign-in modes, which
+// need the sign-in client and users.
+func isSignIn(endpoint string) bool { return endpoint == "authcode" || endpoint == "login" }
 
 // measure adds a sample to f.
 func (f *floor) measure(log io.Writer, pfx string, dur time.Duration) error {
@@ -317,10 +399,10 @@ func (rep *report) serve(ctx context.Context, log io.Writer, bin, alg string, cf
 		return fmt.Errorf("%s: %w", alg, err)
 	}
 	defer s.stop()
-	st := &startup{alg: alg, storage: storage, logLevel: cfg.logLevel, ready: s.ready}
+	st := &startup{alg: alg, storage: storage, logLevel: cfg.logLevel, signIn: cfg.passwordHash != "", ready: s.ready}
 	rep.starts = append(rep.starts, st)
 
-	eps, err := prepare(ctx, s.base, endpoints)
+	eps, err := prepare(ctx, s.base, endpoints, rep.opts)
 	if err != nil {
 		return fmt.Errorf("%s: %w\nserver log:\n%s", alg, err, s.logTail())
 	}
@@ -347,14 +429,20 @@ func (rep *report) serve(ctx context.Context, log io.Writer, bin, alg string, cf
 
 	t := target{base: s.base, pid: s.pid()}
 	for _, ep := range eps {
-		for _, c := range concs {
+		cs, dur := concs, rep.opts.dur
+		if ep.name == "login" {
+			// The storm runs once, at the targets' concurrency: its
+			// verdict is about every request of it, not a median.
+			cs, dur = []int{extraConc(concs)}, rep.opts.loginDur
+		}
+		for _, c := range cs {
 			n := 1
-			if c == 64 {
+			if c == 64 && ep.name != "login" {
 				n = rep.opts.repeat
 			}
 			var runs []*result
 			for i := range n {
-				r, err := rep.once(ctx, log, s, t, cfg, alg, ep, c, i, n, bare)
+				r, err := rep.once(ctx, log, s, t, cfg, alg, ep, c, i, n, dur, bare)
 				if err != nil {
 					return err
 				}
@@ -370,7 +458,7 @@ func (rep *report) serve(ctx context.Context, log io.Writer, bin, alg string, cf
 // once is one measured run, interleaved with its reference: the signing
 // floor for the token endpoint, the bare server (when there is one) for
 // JWKS.
-func (rep *report) once(ctx context.Context, log io.Writer, s *server, t target, cfg serverConfig, alg string, ep endpoint, c, i, n int, bare *bareServer) (*result, error) {
+func (rep *report) once(ctx context.Context, log io.Writer, s *server, t target, cfg serverConfig, alg string, ep endpoint, c, i, n int, dur time.Duration, bare *bareServer) (*result, error) {
 	lines := s.logLines()
 	of := ""
 	if n > 1 {
@@ -384,7 +472,15 @@ func (rep *report) once(ctx context.Context, log io.Writer, s *server, t target,
 		if err != nil {
 			return nil, fmt.Errorf("%s signing floor: %w", alg, err)
 		}
-		ref, with = signingRef{sign: sign}, ", interleaved with the signing floor"
+		ref, with = signingRef{sign: sign, per: 1}, ", interleaved with the signing floor"
+	case ep.name == "authcode":
+		// An exchange signs two tokens (access and ID): its reference is
+		// half the signing rate.
+		sign, err := floorSigner(cfg.pfx, pfxPassword)
+		if err != nil {
+			return nil, fmt.Errorf("%s signing floor: %w", alg, err)
+		}
+		ref, with = signingRef{sign: sign, per: 2}, ", interleaved with half the signing floor"
 	case ep.name == "jwks" && bare != nil:
 		b, err := newBareRef(ctx, bare, ep, rep.opts.gen, c, rep.opts.warmup)
 		if err != nil {
@@ -393,8 +489,8 @@ func (rep *report) once(ctx context.Context, log io.Writer, s *server, t target,
 		defer b.close()
 		ref, with = b, ", interleaved with bare net/http"
 	}
-	fmt.Fprintf(log, "load: %s: %s at concurrency %d (%v + %v%s%s)\n", alg, ep.name, c, rep.opts.warmup, rep.opts.dur, with, of)
-	r, err := run(ctx, t, ep, rep.opts.gen, c, rep.opts.warmup, rep.opts.dur, ref, rep.opts.slice)
+	fmt.Fprintf(log, "load: %s: %s at concurrency %d (%v + %v%s%s)\n", alg, ep.name, c, rep.opts.warmup, dur, with, of)
+	r, err := run(ctx, t, ep, rep.opts.gen, c, rep.opts.warmup, dur, ref, rep.opts.slice)
 	if err != nil {
 		return nil, err
 	}
@@ -431,7 +527,7 @@ func median(runs []*result) *result {
 // prepare builds the requests and checks that each works once, so that a
 // broken configuration stops the run with the server's answer instead of a
 // table of errors.
-func prepare(ctx context.Context, base string, names []string) ([]endpoint, error) {
+func prepare(ctx context.Context, base string, names []string, o options) ([]endpoint, error) {
 	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte(clientID+":"+clientSecret))
 	jwks := endpoint{name: "jwks", method: "GET", path: "/.well-known/openid-configuration/jwks", want: 200}
 	var eps []endpoint
@@ -457,6 +553,16 @@ func prepare(ctx context.Context, base string, names []string) ([]endpoint, erro
 			ep.header = map[string][]string{"If-None-Match": {etag}}
 		case "discovery":
 			ep = endpoint{name: name, method: "GET", path: "/.well-known/openid-configuration", want: 200}
+		case "authcode", "login":
+			ep = endpoint{name: name, want: flowOK, timeout: o.timeout, flow: newAuthcodeFlow()}
+			if name == "login" {
+				ep.flow, ep.wholePeak = loginFlow{}, true
+			}
+			if err := checkFlow(ctx, base, o.gen, ep.flow, o.timeout); err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			eps = append(eps, ep)
+			continue
 		}
 		if _, err := check(ctx, base, ep); err != nil {
 			return nil, err

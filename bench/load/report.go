@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -12,6 +13,7 @@ import (
 // A startup is one server start.
 type startup struct {
 	alg, storage, logLevel string
+	signIn                 bool // the sign-in client and users configured too
 	ready                  time.Duration
 	idleRSS                int64
 }
@@ -41,6 +43,11 @@ func (rep *report) floor(alg string) *floor {
 		}
 	}
 	return nil
+}
+
+// has reports whether a run of endpoint was measured.
+func (rep *report) has(endpoint string) bool {
+	return slices.ContainsFunc(rep.results, func(r *result) bool { return r.endpoint == endpoint })
 }
 
 func (rep *report) find(alg, endpoint string, conc int, note string) *result {
@@ -97,11 +104,17 @@ func (rep *report) sections() []section {
 		"peak RSS: VmHWM of the server during the run in MiB, reset before each run through /proc/PID/clear_refs.",
 		"median of: at concurrency 64 the run shown is the median of -repeat runs (by share of the reference where there is one, by requests/s otherwise); the range of all of them follows.",
 		"others: cores used by every other process on the machine during the run (/proc/stat busy time minus server and generator): a neighbour's load, which the numbers of that run do not have.")
+	if rep.has("authcode") {
+		res.notes = append(res.notes, "authcode: req/s counts code exchanges, each two requests (GET /connect/authorize with the session kept from one login per worker, 302 with a code; POST /connect/token, authorization_code with PKCE, 200 with an access token and an ID token), and its latency is theirs together; the server signs two tokens per exchange, so its reference is half the signing floor.")
+	}
+	if rep.has("login") {
+		res.notes = append(res.notes, fmt.Sprintf("login: req/s counts logins of new browsers, each three requests (authorize, the login page, the form's POST with the right password: 303 with a session cookie), and its latency is theirs together; it runs once, with no reference, and its peak RSS is that of the whole storm, warm-up included. Errors include the hung requests (no answer within -timeout, %v).", rep.opts.timeout))
+	}
 	if cumulative {
 		res.notes = append(res.notes, "*: the peak could not be reset, so it is the process's peak so far.")
 	}
 	for _, r := range rep.results {
-		if r.errs > 0 {
+		if r.errs > 0 || r.warmErrs > 0 {
 			res.notes = append(res.notes, fmt.Sprintf("first error of %s %s c%d: %s", r.alg, label(r), r.conc, r.firstErr))
 		}
 	}
@@ -124,11 +137,15 @@ func (rep *report) sections() []section {
 	out = append(out, fl)
 
 	sv := section{title: "Server start and idle memory",
-		header: []string{"alg", "storage", "log level", "start to ready", "idle RSS"}}
+		header: []string{"alg", "storage", "log level", "clients", "start to ready", "idle RSS"}}
 	for _, s := range rep.starts {
-		sv.rows = append(sv.rows, []string{s.alg, s.storage, s.logLevel, ms(s.ready), mib(s.idleRSS)})
+		clients := "machine"
+		if s.signIn {
+			clients = fmt.Sprintf("machine, sign-in, %d users", benchUsers)
+		}
+		sv.rows = append(sv.rows, []string{s.alg, s.storage, s.logLevel, clients, ms(s.ready), mib(s.idleRSS)})
 	}
-	sv.notes = append(sv.notes, "start to ready: from starting the process to the first 200 from /readyz (polled every 2 ms), a new data directory each time (schema created); idle RSS: VmRSS 0.5 s after one request to each endpoint.")
+	sv.notes = append(sv.notes, "start to ready: from starting the process to the first 200 from /readyz (polled every 2 ms), a new data directory each time (schema created; with sign-in, the users written); idle RSS: VmRSS 0.5 s after one request to each endpoint (with sign-in, one login and one code exchange: the login's argon2id memory is part of it until the next collection).")
 	out = append(out, sv)
 
 	if cost := rep.costSection(); len(cost.rows) > 0 {
@@ -149,6 +166,7 @@ func (rep *report) costSection() section {
 		for _, run := range []struct{ endpoint, note, name string }{
 			{"token", "", "token"}, {"token", "log info", "token, log info"}, {"token", "postgres", "token, postgres"},
 			{"jwks", "", "jwks"}, {"jwks304", "", "jwks304"}, {"discovery", "", "discovery"},
+			{"authcode", "", "code exchange"}, {"login", "", "login"},
 		} {
 			r := rep.find(f.alg, run.endpoint, c, run.note)
 			if r == nil || r.ok == 0 || r.serverCPU <= 0 {
@@ -167,14 +185,14 @@ func (rep *report) costSection() section {
 		}
 	}
 	s.notes = append(s.notes,
-		"reference alone: the reference's CPU per operation in the same run: for tokens the signature (SHA-256 and sign, in this process), for JWKS the bare net/http server's CPU per response.",
+		"reference alone: the reference's CPU per operation in the same run: for tokens the signature (SHA-256 and sign, in this process), for a code exchange two of them, for JWKS the bare net/http server's CPU per response.",
 		"the rest: CPU the server spends per request beyond the reference (tokens: HTTP, parsing, client authentication, claims, JSON, logging, GC; JWKS: routing, CORS and caching headers, logging): where to look for hot spots when it is large.",
 		"server-only ceiling: GOMAXPROCS cores divided by server CPU per request, the rate the server would reach with the machine to itself (no generator, no neighbour), if it scaled perfectly.")
 	return s
 }
 
 func (rep *report) targetSection() section {
-	s := section{title: "Targets (issue 7)", header: []string{"target", "measured", "verdict"}, left: true}
+	s := section{title: "Targets (issues 7 and 14)", header: []string{"target", "measured", "verdict"}, left: true}
 	add := func(target, measured string, met, known bool) {
 		verdict := "not measured"
 		if known {
@@ -223,16 +241,27 @@ func (rep *report) targetSection() section {
 	} else {
 		add("peak RSS < 64 MiB in the c256 runs", "", false, false)
 	}
+	rep.signInTargets(add)
 	var idle int64
 	var ready time.Duration
+	starts := 0
 	for _, st := range rep.starts {
+		if st.signIn {
+			continue // issue 7's targets are the token service's
+		}
+		starts++
 		idle = max(idle, st.idleRSS)
 		if st.storage == "sqlite" {
 			ready = max(ready, st.ready)
 		}
 	}
-	add("idle RSS < 30 MiB", fmt.Sprintf("%s MiB (the largest of %d starts)", mib(idle), len(rep.starts)), idle < 30<<20, idle > 0)
-	add("ready < 200 ms after start (SQLite)", ms(ready)+" (the slowest start)", ready < 200*time.Millisecond, ready > 0)
+	idleAt, readyAt := "", ""
+	if starts > 0 {
+		idleAt = fmt.Sprintf("%s MiB (the largest of %d starts without sign-in)", mib(idle), starts)
+		readyAt = ms(ready) + " (the slowest start)"
+	}
+	add("idle RSS < 30 MiB", idleAt, idle < 30<<20, idle > 0)
+	add("ready < 200 ms after start (SQLite)", readyAt, ready < 200*time.Millisecond, ready > 0)
 	c := extraConc(rep.opts.concs)
 	for _, alg := range rep.opts.algs {
 		lite, pg := rep.find(alg, "token", c, ""), rep.find(alg, "token", c, "postgres")
@@ -248,13 +277,72 @@ func (rep *report) targetSection() section {
 	return s
 }
 
+// signInTargets adds issue 14's targets, where their runs were measured:
+// the code exchange at concurrency 64 and the login storm.
+func (rep *report) signInTargets(add func(target, measured string, met, known bool)) {
+	if !rep.has("authcode") && !rep.has("login") {
+		return
+	}
+	const rsTarget = "RS256 code exchange c64 >= 85% of half the signing floor, 0 errors"
+	if r := rep.find("RS256", "authcode", 64, ""); r != nil && r.ref > 0 {
+		ratio := r.rate() / r.ref
+		add(rsTarget, fmt.Sprintf("%s/s = %s of %s/s (half the floor, interleaved with the run), p99 %s, %s errors; %s",
+			count(r.rate()), pct(ratio), count(r.ref), ms(r.hist.quantile(0.99)), errCount(r), spread(r)),
+			ratio >= 0.85 && r.errs == 0, true)
+	} else {
+		add(rsTarget, "", false, false)
+	}
+	const esTarget = "ES256 code exchange c64 >= 5,000/s, 0 errors"
+	if r := rep.find("ES256", "authcode", 64, ""); r != nil {
+		share := ""
+		if r.ref > 0 {
+			share = fmt.Sprintf(" (%s of half the floor, %s/s)", pct(r.rate()/r.ref), count(r.ref))
+		}
+		add(esTarget, fmt.Sprintf("%s/s%s, p99 %s, %s errors; %s", count(r.rate()), share, ms(r.hist.quantile(0.99)), errCount(r), spread(r)),
+			r.rate() >= 5000 && r.errs == 0, true)
+	} else {
+		add(esTarget, "", false, false)
+	}
+	const loginTarget = "login storm (64 concurrent, argon2id defaults): peak RSS < 256 MiB, no failed or hung request"
+	var login *result
+	for _, r := range rep.results {
+		if r.endpoint == "login" {
+			login = r
+		}
+	}
+	if login == nil {
+		add(loginTarget, "", false, false)
+		return
+	}
+	at := ""
+	if login.conc != 64 {
+		at = fmt.Sprintf(" (at concurrency %d, not 64)", login.conc)
+	}
+	peak := mib(login.peakRSS) + " MiB"
+	if !login.peakOwn {
+		peak += " (the process's peak so far)"
+	}
+	failed, hung := login.errs+login.warmErrs, login.hung+login.warmHung
+	add(loginTarget, fmt.Sprintf("peak RSS %s; %s logins/s, p50 %s, p99 %s; %d failed (%d hung) of %d logins, warm-up included, %d in the %v measured%s",
+		peak, count(login.rate()), ms(login.hist.quantile(0.5)), ms(login.hist.quantile(0.99)), failed, hung, login.sent, login.ok+login.errs, login.elapsed.Round(time.Millisecond), at),
+		login.peakRSS > 0 && login.peakRSS < 256<<20 && failed == 0 && login.conc >= 64, login.peakRSS > 0)
+}
+
+// loginTime says how long the login storm was measured, when it ran.
+func (rep *report) loginTime() string {
+	if !rep.has("login") {
+		return ""
+	}
+	return fmt.Sprintf(" (the login storm: %v, no reference)", rep.opts.loginDur)
+}
+
 // text writes the report as aligned plain-text tables.
 func (rep *report) text(w io.Writer) {
 	m := rep.machine
 	fmt.Fprintf(w, "\nSignet load benchmark, %s\n", m.date.Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(w, "%s, %d cores (GOMAXPROCS %d), %s, %s, signet %s, %s\n", m.cpu, m.cores, m.procs, m.kernel, m.goVersion, m.revision, m.crypto)
 	fmt.Fprintf(w, "%s\n", m.command)
-	fmt.Fprintf(w, "each run: %v warm-up, %v measured\n", rep.opts.warmup, rep.opts.dur)
+	fmt.Fprintf(w, "each run: %v warm-up, %v measured%s\n", rep.opts.warmup, rep.opts.dur, rep.loginTime())
 	for _, s := range rep.sections() {
 		fmt.Fprintf(w, "\n%s\n", s.title)
 		var flags uint = tabwriter.AlignRight
@@ -284,7 +372,7 @@ func (rep *report) markdownString() string {
 	fmt.Fprintf(&b, "- Signet: %s\n", m.revision)
 	fmt.Fprintf(&b, "- Crypto: %s\n", m.crypto)
 	fmt.Fprintf(&b, "- Command: `%s`\n", m.command)
-	fmt.Fprintf(&b, "- Each run: %v warm-up, %v measured in %v slices, each followed by %v of its reference; load generator in the same process as the floor measurement, on the same machine as the server\n", rep.opts.warmup, rep.opts.dur, rep.opts.slice, rep.opts.slice/2)
+	fmt.Fprintf(&b, "- Each run: %v warm-up, %v measured in %v slices, each followed by %v of its reference%s; load generator in the same process as the floor measurement, on the same machine as the server\n", rep.opts.warmup, rep.opts.dur, rep.opts.slice, rep.opts.slice/2, rep.loginTime())
 	for _, s := range rep.sections() {
 		fmt.Fprintf(&b, "\n### %s\n\n", s.title)
 		b.WriteString("| " + strings.Join(s.header, " | ") + " |\n")
@@ -309,7 +397,12 @@ func others(r *result) string {
 	return fixed(r.otherCPU.Seconds()/r.elapsed.Seconds(), 2)
 }
 
-func errCount(r *result) string { return strconv.FormatUint(r.errs, 10) }
+func errCount(r *result) string {
+	if r.hung > 0 {
+		return fmt.Sprintf("%d (%d hung)", r.errs, r.hung)
+	}
+	return strconv.FormatUint(r.errs, 10)
+}
 
 func pct(f float64) string { return fmt.Sprintf("%.0f%%", f*100) }
 

@@ -20,6 +20,7 @@ const (
 	clientSecret = "bench-secret-not-for-production-0123456789" // 42 characters
 	pfxPassword  = "bench-pfx-password"
 	pfxEnv       = "SIGNET_BENCH_PFX_PASSWORD"
+	hashEnv      = "SIGNET_BENCH_PASSWORD_HASH"
 )
 
 // build compiles ./cmd/signet of the module this tool belongs to into dir,
@@ -58,12 +59,36 @@ func createKey(ctx context.Context, bin, keyType, out string) error {
 	return nil
 }
 
+// userHash returns an argon2id hash of userPassword made by signet user
+// hash (with the server's default parameters), for the users of the
+// configuration.
+func userHash(ctx context.Context, bin string) (string, error) {
+	cmd := exec.CommandContext(ctx, bin, "user", "hash", "--password-stdin")
+	cmd.Stdin = strings.NewReader(userPassword + "\n")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("signet user hash: %w\n%s", err, stderr.Bytes())
+	}
+	hash := strings.TrimSpace(string(out))
+	if !strings.HasPrefix(hash, "$argon2id$") {
+		return "", fmt.Errorf("signet user hash printed %q, not an argon2id hash", hash)
+	}
+	return hash, nil
+}
+
 // serverConfig is what differs between the servers of one run.
 type serverConfig struct {
 	dir      string // holds the configuration and the data directory
 	pfx      string
+	alg      string // the key's algorithm, which the ID tokens use too
 	logLevel string
 	postgres string // a DSN; "" is SQLite in dir
+	// passwordHash, when set, adds the sign-in client and the users
+	// (benchUsers of them, each with this hash of userPassword); else the
+	// server has the machine client only, as the token runs always had.
+	passwordHash string
 }
 
 // write writes signet.yaml for a server listening on addr and returns its
@@ -96,8 +121,35 @@ clients:
     allowedGrantTypes: [client_credentials]
     allowedScopes: [api1]
 `, addr, storage, c.logLevel, c.pfx, pfxEnv, clientID, clientSecret)
+	if c.passwordHash != "" {
+		yaml += c.signIn()
+	}
 	file := filepath.Join(c.dir, "signet.yaml")
 	return file, os.WriteFile(file, []byte(yaml), 0o600)
+}
+
+// signIn is the configuration's sign-in client and users: a confidential
+// client with authorization_code and PKCE, no consent (so that a session
+// gets a code at once), ID tokens signed with the key's algorithm (RS256
+// is OpenID Connect's default; an ES256 server's clients choose ES256),
+// and benchUsers users whose passwordHash is read from hashEnv (a PHC
+// string is full of $ signs, which the configuration would expand).
+func (c serverConfig) signIn() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `  - clientId: %s
+    secrets:
+      - value: %s
+    allowedGrantTypes: [authorization_code]
+    allowedScopes: [openid, profile, api1]
+    redirectUris: [%q]
+    requirePkce: true
+    allowedIdentityTokenSigningAlgorithms: [%s]
+users:
+`, signInClientID, signInSecret, signInRedirect, c.alg)
+	for i := range benchUsers {
+		fmt.Fprintf(&b, "  - {subjectId: %q, username: %s, passwordHash: \"${%s}\"}\n", fmt.Sprintf("bench-%02d", i), username(i), hashEnv)
+	}
+	return b.String()
 }
 
 // A server is a running `signet serve`.
@@ -144,7 +196,7 @@ func start(ctx context.Context, bin string, c serverConfig) (*server, error) {
 
 	s := &server{base: "http://" + addr, logFile: logFile, exited: make(chan struct{})}
 	s.cmd = exec.Command(bin, "serve", "--config", file)
-	s.cmd.Env = append(os.Environ(), pfxEnv+"="+pfxPassword)
+	s.cmd.Env = append(os.Environ(), pfxEnv+"="+pfxPassword, hashEnv+"="+c.passwordHash)
 	s.cmd.Stdout, s.cmd.Stderr = out, out
 	s.cmd.SysProcAttr = childAttr()
 

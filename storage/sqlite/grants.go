@@ -20,11 +20,26 @@ func (s *Store) CreateGrant(ctx context.Context, g storage.PersistedGrant) error
 	if err := storage.CheckGrant(g); err != nil {
 		return err
 	}
-	_, err := s.exec(ctx, "create grant", insertGrant, grantArgs(g)...)
-	return err
+	p, err := s.stmts()
+	if err != nil {
+		return err
+	}
+	if _, err := p.insertGrant.ExecContext(ctx, grantArgs(g)...); err != nil {
+		return s.fail("create grant", err)
+	}
+	return nil
 }
 
 const insertGrant = `INSERT INTO grants (` + sqlrow.GrantColumns + `) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`
+
+// consumeGrant marks grant ?1 consumed at ?2 if it is live and was not,
+// and returns it; readGrant reads it if live.
+const (
+	consumeGrant = `UPDATE grants SET consumed_at = ?2
+		WHERE key = ?1 AND consumed_at IS NULL AND ` + live + `
+		RETURNING ` + sqlrow.GrantColumns
+	readGrant = `SELECT ` + sqlrow.GrantColumns + ` FROM grants WHERE key = ?1 AND ` + live
+)
 
 // grantArgs are the arguments of insertGrant.
 func grantArgs(g storage.PersistedGrant) []any {
@@ -55,14 +70,12 @@ func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (st
 	if err := storage.CheckGetGrant(key, now); err != nil {
 		return storage.PersistedGrant{}, err
 	}
-	if err := s.alive(); err != nil {
+	p, err := s.stmts()
+	if err != nil {
 		return storage.PersistedGrant{}, err
 	}
 	for {
-		g, err := sqlrow.Grant(s.w.QueryRowContext(ctx, `
-			UPDATE grants SET consumed_at = ?2
-			WHERE key = ?1 AND consumed_at IS NULL AND `+live+`
-			RETURNING `+sqlrow.GrantColumns, key, now.UnixMilli()))
+		g, err := sqlrow.Grant(p.consumeGrant.QueryRowContext(ctx, key, now.UnixMilli()))
 		if err == nil {
 			return g, nil
 		}
@@ -71,8 +84,7 @@ func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (st
 		}
 		// Read through the writer: what a concurrent consumer committed is
 		// there.
-		g, err = sqlrow.Grant(s.w.QueryRowContext(ctx,
-			`SELECT `+sqlrow.GrantColumns+` FROM grants WHERE key = ?1 AND `+live, key, now.UnixMilli()))
+		g, err = sqlrow.Grant(p.readGrant.QueryRowContext(ctx, key, now.UnixMilli()))
 		if err != nil {
 			return storage.PersistedGrant{}, s.fail("consume grant", err)
 		}

@@ -83,10 +83,20 @@ type Store struct {
 	closed atomic.Bool
 }
 
-// stmts are the statements prepared on the writer.
+// stmts are the statements of the hot paths, prepared once: SQLite
+// compiles a statement at every call otherwise, which was about an eighth
+// of the server's CPU in a code exchange (go run ./bench/load -endpoints
+// authcode). Those on the writer run on its one connection; those on the
+// read pool (getSession, getUser) are prepared on each connection as it is
+// first used (database/sql keeps them per connection).
 type stmts struct {
 	useOnce       *sql.Stmt
 	deleteExpired []*sql.Stmt
+	// The sign-in's: a code created (insertGrant) and redeemed
+	// (consumeGrant, then readGrant for a code already consumed), the
+	// session and the user read at each authorization and code exchange.
+	insertGrant, consumeGrant, readGrant *sql.Stmt
+	getSession, getUser                  *sql.Stmt
 }
 
 func (p *stmts) close() error {
@@ -94,7 +104,7 @@ func (p *stmts) close() error {
 		return nil
 	}
 	var errs []error
-	for _, st := range append([]*sql.Stmt{p.useOnce}, p.deleteExpired...) {
+	for _, st := range append([]*sql.Stmt{p.useOnce, p.insertGrant, p.consumeGrant, p.readGrant, p.getSession, p.getUser}, p.deleteExpired...) {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -227,6 +237,22 @@ func (s *Store) prepare(ctx context.Context) error {
 			return err
 		}
 		p.deleteExpired = append(p.deleteExpired, st)
+	}
+	for _, q := range []struct {
+		db   *sql.DB
+		st   **sql.Stmt
+		text string
+	}{
+		{s.w, &p.insertGrant, insertGrant},
+		{s.w, &p.consumeGrant, consumeGrant},
+		{s.w, &p.readGrant, readGrant},
+		{s.r, &p.getSession, selectLiveSession},
+		{s.r, &p.getUser, selectUserByID},
+	} {
+		if *q.st, err = q.db.PrepareContext(ctx, q.text); err != nil {
+			p.close()
+			return err
+		}
 	}
 	if old := s.st.Swap(p); old != nil {
 		old.close()

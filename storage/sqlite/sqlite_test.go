@@ -327,3 +327,30 @@ func BenchmarkUseOnce(b *testing.B) {
 func BenchmarkGrants(b *testing.B) {
 	benchVariants(b, storagetest.BenchmarkGrants, inFile, inMemory)
 }
+
+// BenchmarkSignInReads measures the reads of a code exchange besides its
+// grant: the session at the authorization, the user at the token request.
+func BenchmarkSignInReads(b *testing.B) {
+	for _, v := range []variant{inFile, inMemory} {
+		b.Run(v.name, func(b *testing.B) {
+			s := v.open(b)
+			ctx := b.Context()
+			now := time.Now()
+			if err := s.CreateUser(ctx, storage.User{ID: "u1", Username: "alice", PasswordHash: "x", Created: now}); err != nil {
+				b.Fatal(err)
+			}
+			sess := storage.Session{ID: "sid", Subject: "u1", AuthTime: now, AMR: []string{"pwd"}, Clients: []string{"web"}, Created: now, Expires: now.Add(time.Hour)}
+			if err := s.CreateSession(ctx, sess); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if _, err := s.GetSession(ctx, "sid", now); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.GetUser(ctx, "u1"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -41,8 +41,19 @@ func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
 	if err := storage.CheckKey("user id", id); err != nil {
 		return storage.User{}, err
 	}
-	return s.getUser(ctx, fmt.Sprintf("get user %q", id), "id", id)
+	p, err := s.stmts()
+	if err != nil {
+		return storage.User{}, err
+	}
+	u, err := sqlrow.User(p.getUser.QueryRowContext(ctx, id))
+	if err != nil {
+		return storage.User{}, s.fail(fmt.Sprintf("get user %q", id), err)
+	}
+	return u, nil
 }
+
+// selectUserByID is GetUser's query, prepared (stmts.getUser).
+const selectUserByID = `SELECT ` + sqlrow.UserColumns + ` FROM users WHERE id = ?1`
 
 // FindUserByUsername implements storage.Users.
 func (s *Store) FindUserByUsername(ctx context.Context, username string) (storage.User, error) {
@@ -110,10 +121,11 @@ func (s *Store) GetSession(ctx context.Context, id string, now time.Time) (stora
 	if err := storage.CheckGetSession(id, now); err != nil {
 		return storage.Session{}, err
 	}
-	if err := s.alive(); err != nil {
+	p, err := s.stmts()
+	if err != nil {
 		return storage.Session{}, err
 	}
-	v, err := scanSession(s.r.QueryRowContext(ctx, selectLiveSession, id, now.UnixMilli()))
+	v, err := scanSession(p.getSession.QueryRowContext(ctx, id, now.UnixMilli()))
 	if err != nil {
 		return storage.Session{}, s.fail("get session", err)
 	}
