@@ -45,6 +45,11 @@ type User struct {
 	FailedLogins int
 	FailedSince  time.Time
 	LockedUntil  time.Time
+	// LastLogin is when the user last signed in successfully, zero for
+	// never: the caller sets it (internal/users does, in the UpdateUser
+	// that records a sign-in), and the store keeps it to the millisecond
+	// like the other times; an update that does not set it keeps it.
+	LastLogin time.Time
 	// Created and Updated are set by the store.
 	Created, Updated time.Time
 }

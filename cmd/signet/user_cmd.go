@@ -148,14 +148,17 @@ type userView struct {
 	Password     string    `json:"password"`
 	FailedLogins int       `json:"failedLogins"`
 	LockedUntil  time.Time `json:"lockedUntil,omitzero"`
-	Created      time.Time `json:"created,omitzero"`
-	Updated      time.Time `json:"updated,omitzero"`
+	// LastLogin is the last successful sign-in; absent for never, as
+	// lockedUntil is for none.
+	LastLogin time.Time `json:"lastLogin,omitzero"`
+	Created   time.Time `json:"created,omitzero"`
+	Updated   time.Time `json:"updated,omitzero"`
 }
 
 func userViewOf(u storage.User) userView {
 	v := userView{Subject: u.ID, Username: u.Username, Name: u.Name, Email: u.Email, EmailVerified: u.EmailVerified,
 		Enabled: !u.Disabled, Password: passwordInfo(u.PasswordHash), FailedLogins: u.FailedLogins,
-		LockedUntil: u.LockedUntil.UTC(), Created: u.Created.UTC(), Updated: u.Updated.UTC()}
+		LockedUntil: u.LockedUntil.UTC(), LastLogin: u.LastLogin.UTC(), Created: u.Created.UTC(), Updated: u.Updated.UTC()}
 	if u.LockedUntil.IsZero() {
 		v.LockedUntil = time.Time{}
 	}
@@ -214,6 +217,11 @@ func (a *app) printUser(v userView) {
 	if v.LockedUntil.After(a.now()) {
 		f.add("Locked until", "%s", v.LockedUntil.Format(timeLayout))
 	}
+	lastLogin := "never"
+	if !v.LastLogin.IsZero() {
+		lastLogin = v.LastLogin.Format(timeLayout)
+	}
+	f.add("Last login", "%s", lastLogin)
 	if !v.Created.IsZero() {
 		f.add("Created", "%s", v.Created.Format(timeLayout))
 		f.add("Updated", "%s", v.Updated.Format(timeLayout))
@@ -570,8 +578,9 @@ func (a *app) userShowCommand() *cobra.Command {
 		Use:   "show USER",
 		Short: "Show a user: claims, status, and the parameters of their password hash (never the hash)",
 		Long: `Show a user: subject id, username, claims, status (disabled, locked out),
-failed sign-ins, and the argon2id parameters of their password hash. The
-hash itself is never shown.
+failed sign-ins, the last successful sign-in ("never" if none; lastLogin in
+--json, absent if none), and the argon2id parameters of their password hash.
+The hash itself is never shown.
 ` + userHelp + catalogExitCodes,
 		Example: "  signet user show alice\n  signet user show alice --json",
 		Args:    exactArgs(1, "give the user: signet user show USER"),

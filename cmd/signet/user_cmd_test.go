@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -122,7 +123,7 @@ func TestUserPasswdDisableRemoveEndSessions(t *testing.T) {
 	if out := c.mustRun("user", "disable", "alice"); out != "Disabled user alice; ended 1 session and deleted 1 refresh token.\n" {
 		t.Errorf("disable: %q", out)
 	}
-	if out := c.mustRun("user", "show", "alice"); !strings.Contains(out, "Status    disabled") {
+	if out := c.mustRun("user", "show", "alice"); !regexp.MustCompile(`(?m)^  Status +disabled$`).MatchString(out) {
 		t.Errorf("show after disable:\n%s", out)
 	}
 	c.mustRun("user", "enable", alice)
@@ -185,6 +186,54 @@ func TestUserClaimsAndJSON(t *testing.T) {
 		if code != exitUsage || !strings.Contains(stderr, tt.want) {
 			t.Errorf("%v: exit %d %q, want %q", tt.args, code, stderr, tt.want)
 		}
+	}
+}
+
+// TestUserLastLogin: show says "never" until the user signs in, then the
+// time of the last sign-in, which show --json and list --json give as
+// lastLogin (absent for never).
+func TestUserLastLogin(t *testing.T) {
+	t.Parallel()
+	c := userCLI(t)
+	c.stdin = "a-long-password\n"
+	c.mustRun("user", "add", "--username", "alice", "--subject", "1", "--password-stdin")
+	if out := c.mustRun("user", "show", "alice"); !regexp.MustCompile(`(?m)^  Last login +never$`).MatchString(out) {
+		t.Errorf("show before any sign-in:\n%s", out)
+	}
+	for _, args := range [][]string{{"user", "show", "alice", "--json"}, {"user", "list", "--json"}} {
+		if out := c.mustRun(args...); strings.Contains(out, "lastLogin") {
+			t.Errorf("%v before any sign-in has lastLogin:\n%s", args, out)
+		}
+	}
+
+	// A sign-in through the Authenticator the login page uses.
+	db := openUserDB(t, c)
+	h, err := users.NewHasher(users.HasherOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := users.NewAuthenticator(db, h, users.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2031, 5, 6, 7, 8, 9, 987_654_321, time.FixedZone("UTC+2", 2*3600))
+	if _, err := auth.Authenticate(t.Context(), "alice", "a-long-password", at); err != nil {
+		t.Fatal(err)
+	}
+	if out := c.mustRun("user", "show", "alice"); !regexp.MustCompile(`(?m)^  Last login +2031-05-06 05:08:09 UTC$`).MatchString(out) {
+		t.Errorf("show after a sign-in:\n%s", out)
+	}
+	want := time.Date(2031, 5, 6, 5, 8, 9, 987_000_000, time.UTC)
+	var shown userView
+	if err := json.Unmarshal([]byte(c.mustRun("user", "show", "alice", "--json")), &shown); err != nil {
+		t.Fatal(err)
+	}
+	var listed []userView
+	if err := json.Unmarshal([]byte(c.mustRun("user", "list", "--json")), &listed); err != nil {
+		t.Fatal(err)
+	}
+	if !shown.LastLogin.Equal(want) || len(listed) != 1 || !listed[0].LastLogin.Equal(want) {
+		t.Errorf("lastLogin: show --json %v, list --json %+v; want %v", shown.LastLogin, listed, want)
 	}
 }
 

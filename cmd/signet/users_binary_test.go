@@ -82,7 +82,7 @@ users:
 		srv.stop()
 		srv.noSecrets(strings.TrimSpace(string(password)))
 		out := binRun(t, bin, dir, env, "", "user", "show", "alice")
-		if !strings.Contains(out, "Subject   signet-dev-alice") {
+		if !regexp.MustCompile(`(?m)^  Subject +signet-dev-alice$`).MatchString(out) {
 			t.Errorf("the development user:\n%s", out)
 		}
 	})

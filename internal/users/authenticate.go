@@ -129,10 +129,12 @@ func NewAuthenticator(users Users, hasher *Hasher, opts Options) (*Authenticator
 // instance (nothing is stored for them), so that the lockout does not
 // tell which usernames exist.
 //
-// A failure counts toward the lockout, a success resets the count, and a
-// success with a hash made with weaker parameters than the Hasher's stores
-// a new hash; each is one UpdateUser, so that instances sharing a database
-// share the count.
+// A failure counts toward the lockout; a success records now as the
+// user's LastLogin, resets the count, and, with a hash made with weaker
+// parameters than the Hasher's, stores a new hash. Each is one UpdateUser
+// (one write per sign-in, whatever it changes), so that instances sharing
+// a database share the count. The user returned on success is as stored
+// by that write.
 func (a *Authenticator) Authenticate(ctx context.Context, username, password string, now time.Time) (storage.User, error) {
 	u, err := a.users.FindUserByUsername(ctx, username)
 	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrInvalid) {
@@ -239,9 +241,12 @@ func (a *Authenticator) phantomFail(username string, now time.Time) error {
 // errUnchanged ends an update that has nothing to write.
 var errUnchanged = errors.New("unchanged")
 
-// succeed resets the failure count and upgrades a weak hash, unless a
-// concurrent failure locked the user out or the password changed since
-// the user was read.
+// succeed records the sign-in (LastLogin), resets the failure count and
+// upgrades a weak hash, in one UpdateUser, unless a concurrent failure
+// locked the user out, or the user was disabled or given a new password,
+// since the user was read. Recording LastLogin makes every success write
+// once; everything else a success changes goes into that same write, so
+// that it never costs two.
 func (a *Authenticator) succeed(ctx context.Context, u storage.User, password string, rehash bool, now time.Time) (storage.User, error) {
 	var upgraded string
 	if rehash {
@@ -250,10 +255,6 @@ func (a *Authenticator) succeed(ctx context.Context, u storage.User, password st
 			return storage.User{}, err
 		}
 		upgraded = h
-	}
-	if upgraded == "" && u.FailedLogins == 0 && u.FailedSince.IsZero() && u.LockedUntil.IsZero() {
-		a.log.InfoContext(ctx, "signed in", slog.String("user", u.ID))
-		return u, nil
 	}
 	verified := u.PasswordHash
 	var refusal error
@@ -268,6 +269,9 @@ func (a *Authenticator) succeed(ctx context.Context, u storage.User, password st
 			return errUnchanged
 		}
 		v.FailedLogins, v.FailedSince, v.LockedUntil = 0, time.Time{}, time.Time{}
+		// To the millisecond, as the store keeps it, so that the user
+		// returned is the user stored.
+		v.LastLogin = now.Truncate(time.Millisecond).UTC()
 		if upgraded != "" {
 			v.PasswordHash = upgraded
 		}

@@ -420,3 +420,110 @@ func TestAuthenticateChanges(t *testing.T) {
 		})
 	}
 }
+
+// countingUsers counts the writes (UpdateUser calls) made through it.
+type countingUsers struct {
+	Users
+	writes atomic.Int64
+}
+
+func (c *countingUsers) UpdateUser(ctx context.Context, id string, update func(*storage.User) error) error {
+	c.writes.Add(1)
+	return c.Users.UpdateUser(ctx, id, update)
+}
+
+// TestLastLogin checks that a success records its time as LastLogin, to the
+// millisecond, in the one write it makes, whether it also resets failures
+// and upgrades the hash or changes nothing else; and that failures and
+// refusals leave LastLogin as it was.
+func TestLastLogin(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(int) []Users) {
+		s := open(1)[0]
+		counted := &countingUsers{Users: s}
+		f := newFixture(t, counted, Options{})
+		addUser(t, s, "u1", "alice", "right")
+		signIn := func(step, password string, now time.Time, wantErr error, wantWrites int64, wantLast time.Time) {
+			t.Helper()
+			before := counted.writes.Load()
+			u, err := f.Authenticate(t.Context(), "alice", password, now)
+			if !errors.Is(err, wantErr) {
+				t.Fatalf("%s: Authenticate = %v, want %v", step, err, wantErr)
+			}
+			if n := counted.writes.Load() - before; n != wantWrites {
+				t.Errorf("%s: %d writes, want %d", step, n, wantWrites)
+			}
+			stored := getUser(t, s, "u1")
+			if !stored.LastLogin.Equal(wantLast) {
+				t.Errorf("%s: stored LastLogin = %v, want %v", step, stored.LastLogin, wantLast)
+			}
+			if err == nil && (!u.LastLogin.Equal(wantLast) || u.LastLogin.Location() != time.UTC) {
+				t.Errorf("%s: returned LastLogin = %v, want %v in UTC", step, u.LastLogin, wantLast)
+			}
+		}
+		if u := getUser(t, s, "u1"); !u.LastLogin.IsZero() {
+			t.Fatalf("a new user's LastLogin = %v, want never", u.LastLogin)
+		}
+		signIn("a wrong password", "wrong", t0, ErrInvalidCredentials, 1, time.Time{})
+
+		// Resets the failure and upgrades the weak hash: still one write.
+		first := t0.Add(time.Minute + 1234567*time.Nanosecond).In(time.FixedZone("UTC-3", -3*3600))
+		firstMs := time.UnixMilli(first.UnixMilli()).UTC()
+		signIn("the first success", "right", first, nil, 1, firstMs)
+		if u := getUser(t, s, "u1"); u.FailedLogins != 0 || !u.FailedSince.IsZero() {
+			t.Errorf("after a success: %d failures since %v", u.FailedLogins, u.FailedSince)
+		}
+		if h, err := Parse(getUser(t, s, "u1").PasswordHash); err != nil || h.Params != DefaultParams {
+			t.Errorf("the hash was not upgraded in that write: %v, %v", h.Params, err)
+		}
+
+		// Nothing else to change: one write, for LastLogin.
+		second := first.Add(time.Hour)
+		secondMs := time.UnixMilli(second.UnixMilli()).UTC()
+		signIn("a plain success", "right", second, nil, 1, secondMs)
+
+		// A failure, then a lockout, keep the last success.
+		for i := range DefaultMaxFailures - 1 {
+			signIn(fmt.Sprintf("failure %d", i+1), "wrong", second.Add(time.Minute), ErrInvalidCredentials, 1, secondMs)
+		}
+		signIn("the failure that locks out", "wrong", second.Add(time.Minute), ErrLockedOut, 1, secondMs)
+		signIn("the right password during the lockout", "right", second.Add(2*time.Minute), ErrLockedOut, 0, secondMs)
+
+		// A disabled user is refused without a write and keeps it.
+		if err := s.UpdateUser(t.Context(), "u1", func(u *storage.User) error {
+			u.Disabled, u.LockedUntil = true, time.Time{}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		signIn("disabled", "right", second.Add(time.Hour), ErrInvalidCredentials, 0, secondMs)
+	})
+}
+
+// BenchmarkAuthenticate measures successful sign-ins of a user with a
+// current hash on the memory store; writes/op is the storage writes of
+// each (UpdateUser calls), which must stay at 1: LastLogin, the failure
+// count and a rehash share that one.
+func BenchmarkAuthenticate(b *testing.B) {
+	s := memory.New(memory.Options{})
+	if err := s.CreateUser(b.Context(), storage.User{ID: "u1", Username: "alice", PasswordHash: Hash("right")}); err != nil {
+		b.Fatal(err)
+	}
+	counted := &countingUsers{Users: s}
+	h, err := NewHasher(HasherOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := NewAuthenticator(counted, h, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := t0
+	b.ReportAllocs()
+	for b.Loop() {
+		now = now.Add(time.Second)
+		if _, err := a.Authenticate(b.Context(), "alice", "right", now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(counted.writes.Load())/float64(b.N), "writes/op")
+}

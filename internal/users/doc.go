@@ -19,7 +19,8 @@
 // caller, the reason going only to the log. Failed logins and lockouts are
 // stored with the user, in one transaction per attempt (storage.Users'
 // UpdateUser), so that they hold across instances and concurrent failures
-// all count.
+// all count; a success is one such write too, which records the time of
+// the sign-in (LastLogin) with the reset of the count and any rehash.
 //
 // It has no HTTP, no CLI and no configuration: the login page and `signet
 // user` use it. It imports storage (its records; the narrow interface it

@@ -437,7 +437,7 @@ func copySigningKey(k storage.SigningKey) storage.SigningKey {
 
 func copyUser(u storage.User) storage.User {
 	u.Claims = bytes.Clone(u.Claims)
-	u.LockedUntil, u.FailedSince = instant(u.LockedUntil), instant(u.FailedSince)
+	u.LockedUntil, u.FailedSince, u.LastLogin = instant(u.LockedUntil), instant(u.FailedSince), instant(u.LastLogin)
 	u.Created, u.Updated = instant(u.Created), instant(u.Updated)
 	return u
 }

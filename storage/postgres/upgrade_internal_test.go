@@ -10,7 +10,8 @@ import (
 )
 
 // A client written by a build whose schema ended at migration 0006 reads,
-// after Open applies 0007, with the sign-in settings' defaults.
+// after Open applies 0007, with the sign-in settings' defaults; a user
+// written then reads, after 0008, as never signed in.
 func TestClientWrittenBefore0007(t *testing.T) {
 	t.Parallel()
 	db := postgrestest.New(t, "upgrade_")
@@ -44,10 +45,18 @@ func TestClientWrittenBefore0007(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if _, err := conn.Exec(ctx, `
+		INSERT INTO users (id, username, username_key, password_hash, email, email_verified, name, disabled,
+			failed_logins, created_at, updated_at)
+		VALUES ($1, 'old', 'old', '', '', false, '', false, 0, 0, 0)`, storagetest.OldUserID); err != nil {
+		t.Fatal(err)
+	}
+
 	s, err := Open(ctx, db.DSN, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	storagetest.CheckOldClient(t, s)
+	storagetest.CheckOldUser(t, s)
 }

@@ -9,7 +9,8 @@ import (
 )
 
 // A client written by a build whose schema ended at migration 0006 reads,
-// after Open applies 0007, with the sign-in settings' defaults.
+// after Open applies 0007, with the sign-in settings' defaults; a user
+// written then reads, after 0008, as never signed in.
 func TestClientWrittenBefore0007(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "signet.db")
@@ -42,6 +43,12 @@ func TestClientWrittenBefore0007(t *testing.T) {
 		VALUES (?1, 'old', '["client_credentials"]', '["api"]', 0, '', 0, 0)`, storagetest.OldClientID); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := db.ExecContext(ctx, `
+		INSERT INTO users (id, username, username_key, password_hash, email, email_verified, name, disabled,
+			failed_logins, created_at, updated_at)
+		VALUES (?1, 'old', 'old', '', '', 0, '', 0, 0, 0, 0)`, storagetest.OldUserID); err != nil {
+		t.Fatal(err)
+	}
 	db.Close()
 
 	s, err := Open(ctx, path, Options{})
@@ -50,4 +57,5 @@ func TestClientWrittenBefore0007(t *testing.T) {
 	}
 	defer s.Close()
 	storagetest.CheckOldClient(t, s)
+	storagetest.CheckOldUser(t, s)
 }

@@ -18,9 +18,9 @@ func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
 	}
 	_, err := s.exec(ctx, fmt.Sprintf("create user %q", u.ID), `
 		INSERT INTO users (username_key, `+sqlrow.UserColumns+`)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)`,
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)`,
 		storage.NormalizeUsername(u.Username), u.ID, u.Username, u.PasswordHash, u.Email, u.EmailVerified, u.Name,
-		blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), ms(u.FailedSince), s.now().UnixMilli())
+		blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), ms(u.FailedSince), s.now().UnixMilli(), ms(u.LastLogin))
 	return err
 }
 
@@ -81,10 +81,10 @@ func (s *Store) UpdateUser(ctx context.Context, id string, change func(*storage.
 		_, err := tx.ExecContext(ctx, `
 			UPDATE users SET username_key = ?2, username = ?3, password_hash = ?4, email = ?5, email_verified = ?6,
 				name = ?7, claims = ?8, disabled = ?9, failed_logins = ?10, locked_until = ?11, updated_at = ?12,
-				failed_since = ?13
+				failed_since = ?13, last_login = ?14
 			WHERE id = ?1`,
 			id, storage.NormalizeUsername(u.Username), u.Username, u.PasswordHash, u.Email, u.EmailVerified,
-			u.Name, blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), s.now().UnixMilli(), ms(u.FailedSince))
+			u.Name, blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), s.now().UnixMilli(), ms(u.FailedSince), ms(u.LastLogin))
 		return err
 	})
 }

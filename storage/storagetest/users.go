@@ -20,6 +20,7 @@ var userTests = []test{
 	{"UsernameChange", testUsernameChange},
 	{"ListPaged", testListUsersPaged},
 	{"ConcurrentFailedLogins", testConcurrentFailedLogins},
+	{"LastLogin", testLastLogin},
 	{"Invalid", testUserInvalid},
 }
 
@@ -47,6 +48,7 @@ func sampleUser(id string) storage.User {
 		FailedLogins:  2,
 		FailedSince:   base.Add(-time.Minute),
 		LockedUntil:   base.Add(15 * time.Minute),
+		LastLogin:     base.Add(-time.Hour),
 	}
 }
 
@@ -67,13 +69,14 @@ var userKind = kind[storage.User]{
 		u.FailedLogins = 0
 		u.FailedSince = time.Time{}
 		u.LockedUntil = time.Time{}
+		u.LastLogin = time.Time{}
 	},
 	invalidate: func(u *storage.User) { u.FailedLogins = -1 },
 	invalidMsg: "user failed login count -1 is negative",
 	scribble:   func(u *storage.User) { scribbleBytes(u.Claims) },
 	want: func(u storage.User) storage.User {
 		u.Claims = orNil(bytes.Clone(u.Claims))
-		u.LockedUntil, u.FailedSince = instant(u.LockedUntil), instant(u.FailedSince)
+		u.LockedUntil, u.FailedSince, u.LastLogin = instant(u.LockedUntil), instant(u.FailedSince), instant(u.LastLogin)
 		u.Created, u.Updated = time.Time{}, time.Time{}
 		return u
 	},
@@ -206,6 +209,73 @@ func testListUsersPaged(t *testing.T, s storage.Store) {
 	}
 	_, err := s.ListUsers(ctx, "a\x00", 10)
 	wantInvalid(t, "ListUsers after a NUL", err, "user id to list after contains a NUL byte")
+}
+
+// testLastLogin follows a user's LastLogin: zero (never) when created
+// without one, the time of a sign-in to the millisecond in UTC once an
+// update sets it, kept by updates that do not set it (a failed login, a
+// rename, a new password), and zero again when an update clears it.
+func testLastLogin(t *testing.T, s storage.Store) {
+	ctx := t.Context()
+	u := userNamed("u", "alice")
+	u.LastLogin = time.Time{}
+	userKind.mustCreate(t, s, u)
+	lastLogin := func(step string, want time.Time) {
+		t.Helper()
+		got, err := s.GetUser(ctx, "u")
+		if err != nil {
+			t.Fatalf("%s: GetUser: %v", step, err)
+		}
+		if !got.LastLogin.Equal(want) || got.LastLogin.Location() != want.Location() {
+			t.Errorf("%s: LastLogin = %v, want %v", step, got.LastLogin, want)
+		}
+	}
+	lastLogin("created without one", time.Time{})
+
+	signIn := base.Add(3 * time.Hour) // sub-millisecond, in a zone not UTC
+	if err := s.UpdateUser(ctx, "u", func(v *storage.User) error {
+		v.FailedLogins, v.FailedSince, v.LockedUntil = 0, time.Time{}, time.Time{}
+		v.LastLogin = signIn
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := time.UnixMilli(signIn.UnixMilli()).UTC()
+	lastLogin("signed in", want)
+
+	for _, step := range []struct {
+		name   string
+		change func(*storage.User)
+	}{
+		{"a failed login", func(v *storage.User) { v.FailedLogins++; v.FailedSince = base }},
+		{"a rename", func(v *storage.User) { v.Username = "Alice2" }},
+		{"a new password", func(v *storage.User) { v.PasswordHash = "" }},
+	} {
+		if err := s.UpdateUser(ctx, "u", func(v *storage.User) error { step.change(v); return nil }); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		lastLogin("after "+step.name, want)
+	}
+	us, err := s.ListUsers(ctx, "", 10)
+	if err != nil || len(us) != 1 || !us[0].LastLogin.Equal(want) {
+		t.Errorf("ListUsers = %+v, %v; want LastLogin %v", us, err, want)
+	}
+	found, err := s.FindUserByUsername(ctx, "alice2")
+	if err != nil || !found.LastLogin.Equal(want) {
+		t.Errorf("FindUserByUsername LastLogin = %v, %v; want %v", found.LastLogin, err, want)
+	}
+
+	// A second sign-in moves it; clearing it (an operator's reset) makes
+	// it never again.
+	later := signIn.Add(24*time.Hour + 123*time.Microsecond)
+	if err := s.UpdateUser(ctx, "u", func(v *storage.User) error { v.LastLogin = later; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	lastLogin("signed in again", time.UnixMilli(later.UnixMilli()).UTC())
+	if err := s.UpdateUser(ctx, "u", func(v *storage.User) error { v.LastLogin = time.Time{}; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	lastLogin("cleared", time.Time{})
 }
 
 // testConcurrentFailedLogins is a lockout counter under attack: 16 failed

@@ -33,20 +33,21 @@ func Bytes(b []byte) []byte {
 
 // UserColumns are the columns of users that User reads, in its order.
 const UserColumns = `id, username, password_hash, email, email_verified, name, claims, disabled,
-	failed_logins, locked_until, failed_since, created_at, updated_at`
+	failed_logins, locked_until, failed_since, created_at, updated_at, last_login`
 
 // User reads a row of UserColumns.
 func User(row Row) (storage.User, error) {
 	var u storage.User
-	var locked, failedSince *int64
+	var locked, failedSince, lastLogin *int64
 	var created, updated int64
 	if err := row.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Email, &u.EmailVerified, &u.Name, &u.Claims, &u.Disabled,
-		&u.FailedLogins, &locked, &failedSince, &created, &updated); err != nil {
+		&u.FailedLogins, &locked, &failedSince, &created, &updated, &lastLogin); err != nil {
 		return storage.User{}, err
 	}
 	u.Claims = Bytes(u.Claims)
 	u.LockedUntil = Time(locked)
 	u.FailedSince = Time(failedSince)
+	u.LastLogin = Time(lastLogin)
 	u.Created = Time(&created)
 	u.Updated = Time(&updated)
 	return u, nil
