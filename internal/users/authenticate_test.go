@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -526,4 +527,30 @@ func BenchmarkAuthenticate(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(counted.writes.Load())/float64(b.N), "writes/op")
+}
+
+// TestNewAuthenticatorHashesNothing: making an Authenticator computes no
+// hash. The dummy an unknown username is verified against used to be the
+// hash of a random password: 19 MiB of argon2id memory at every start, kept
+// in the RSS of a server that may never sign anyone in. Not parallel, so
+// that no other test allocates meanwhile.
+func TestNewAuthenticatorHashesNothing(t *testing.T) {
+	h, err := NewHasher(HasherOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	a, err := NewAuthenticator(memory.New(memory.Options{}), h, Options{})
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 1<<20 {
+		t.Errorf("NewAuthenticator allocated %d KiB: it computed a hash", grew>>10)
+	}
+	// The dummy still costs a hash and matches nothing.
+	if ok, _, err := h.verify(context.Background(), a.dummy, ""); ok || err != nil {
+		t.Errorf("the dummy verified the empty password: ok=%v err=%v", ok, err)
+	}
 }
