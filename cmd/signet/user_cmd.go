@@ -112,18 +112,8 @@ func (a *app) readUserPassword(p userPasswordFlags, what string) (string, error)
 		return "", usagef("no password for %s: give --password-file FILE or --password-stdin (stdin is not a terminal, so signet cannot ask)", what)
 	default:
 		var err error
-		if pw, err = a.term.ReadPassword(fmt.Sprintf("Password for %s: ", what)); err != nil {
-			return "", fmt.Errorf("read password: %w", err)
-		}
-		if pw == "" {
-			return "", errors.New("the password is empty: nothing was changed; run the command again and type one")
-		}
-		again, err := a.term.ReadPassword("Repeat the password: ")
-		if err != nil {
-			return "", fmt.Errorf("read password: %w", err)
-		}
-		if again != pw {
-			return "", errors.New("the passwords do not match: nothing was changed; run the command again")
+		if pw, err = a.askNewPassword(what, "nothing was changed; run the command again and type one", "nothing was changed"); err != nil {
+			return "", err
 		}
 	}
 	if len([]rune(pw)) < minUserPassword {
