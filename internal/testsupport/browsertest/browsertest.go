@@ -174,6 +174,12 @@ func (f Form) Input(name string) (Field, bool) {
 	return Field{}, false
 }
 
+// Value is the value of the input name, or "" when the form has none.
+func (f Form) Value(name string) string {
+	in, _ := f.Input(name)
+	return in.Value
+}
+
 // Values are what a browser submits with the button name=value ("" for
 // none): the named inputs, checkboxes and radio buttons only when ticked,
 // disabled ones never; then set, which replaces; with unset removed.
