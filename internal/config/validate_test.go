@@ -488,4 +488,3 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
-
