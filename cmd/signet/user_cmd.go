@@ -602,6 +602,17 @@ func (a *app) withUser(ctx context.Context, flag, ref string, fn func(*catalogEn
 	})
 }
 
+// withChangeableUser is withUser for a change to the user: it refuses a
+// user that signet serve writes back at start (configured).
+func (a *app) withChangeableUser(ctx context.Context, flag, ref string, fn func(*catalogEnv, storage.Store, storage.User) error) error {
+	return a.withUser(ctx, flag, ref, func(env *catalogEnv, db storage.Store, u storage.User) error {
+		if err := env.configured(u); err != nil {
+			return err
+		}
+		return fn(env, db, u)
+	})
+}
+
 // --- update ---
 
 type userUpdateCmd struct {
@@ -651,10 +662,7 @@ func (a *app) userUpdate(cmd *cobra.Command, c *userUpdateCmd, ref string) error
 	if err := checkTexts(map[string]string{"--name": c.name, "--email": c.email}); err != nil {
 		return err
 	}
-	return a.withUser(ctx, c.flags.config, ref, func(env *catalogEnv, db storage.Store, u storage.User) error {
-		if err := env.configured(u); err != nil {
-			return err
-		}
+	return a.withChangeableUser(ctx, c.flags.config, ref, func(env *catalogEnv, db storage.Store, u storage.User) error {
 		err := db.UpdateUser(ctx, u.ID, func(u *storage.User) error {
 			if changed("username") {
 				u.Username = c.username
@@ -716,10 +724,7 @@ everywhere; a lockout is lifted.
 		Args:    exactArgs(1, "give the user: signet user passwd USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return a.withUser(ctx, f.config, args[0], func(env *catalogEnv, db storage.Store, u storage.User) error {
-				if err := env.configured(u); err != nil {
-					return err
-				}
+			return a.withChangeableUser(ctx, f.config, args[0], func(env *catalogEnv, db storage.Store, u storage.User) error {
 				pw, err := a.readUserPassword(p, u.Username)
 				if err != nil {
 					return err
@@ -760,10 +765,7 @@ and consents; signet user enable lets them sign in again.
 		Args: exactArgs(1, "give the user: signet user "+verb+" USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return a.withUser(ctx, f.config, args[0], func(env *catalogEnv, db storage.Store, u storage.User) error {
-				if err := env.configured(u); err != nil {
-					return err
-				}
+			return a.withChangeableUser(ctx, f.config, args[0], func(env *catalogEnv, db storage.Store, u storage.User) error {
 				if err := db.UpdateUser(ctx, u.ID, func(u *storage.User) error {
 					u.Disabled = disable
 					return nil
@@ -801,10 +803,7 @@ until they expire. It asks first on a terminal; elsewhere give --yes.
 		Args:    exactArgs(1, "give the user: signet user remove USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return a.withUser(ctx, f.config, args[0], func(env *catalogEnv, db storage.Store, u storage.User) error {
-				if err := env.configured(u); err != nil {
-					return err
-				}
+			return a.withChangeableUser(ctx, f.config, args[0], func(env *catalogEnv, db storage.Store, u storage.User) error {
 				if err := a.confirm(yes, fmt.Sprintf("remove user %s (subject %s) and end their sessions", u.Username, u.ID)); err != nil {
 					return err
 				}
