@@ -668,6 +668,45 @@ func (p printer[V, P]) updated(a *app, env *catalogEnv, asJSON bool, v V) error 
 	return nil
 }
 
+// added ends add: the record added to the database, as JSON or as one
+// line for people naming what it holds (detail, such as "scopes a, b").
+func (p printer[V, P]) added(a *app, env *catalogEnv, asJSON bool, v V, detail string) error {
+	if asJSON {
+		return a.printJSON(v)
+	}
+	fmt.Fprintf(a.stdout, "Added %s %s (%s) to the %s; %s.\n", p.kind, P(&v).name(), detail, env.where(), env.pollNote())
+	return nil
+}
+
+// listRecords is list for a kind whose view is its record's alone: the
+// database's records (stored, such as storage.Store.ListAPIResources) and
+// the configuration's (file).
+func listRecords[R, V any, P record[V]](ctx context.Context, a *app, f *catalogFlags, p printer[V, P], view func(R) V,
+	stored func(storage.Store, context.Context) ([]R, error), file func(*catalogEnv) []R) error {
+	return a.withCatalog(ctx, f.config, func(env *catalogEnv, db storage.Store) error {
+		records, err := stored(db, ctx)
+		if err != nil {
+			return err
+		}
+		return p.list(a, env, f.json, viewsOf(records, view), viewsOf(file(env), view))
+	})
+}
+
+// showRecord is show for a kind whose view is its record's alone: the
+// record name of the configuration (file) or of the database (get, such
+// as storage.Store.GetAPIResource).
+func showRecord[R, V any, P record[V]](ctx context.Context, a *app, f *catalogFlags, p printer[V, P], view func(R) V, name string,
+	get func(storage.Store, context.Context, string) (R, error), file func(*catalogEnv, string) (R, bool)) error {
+	return a.withCatalog(ctx, f.config, func(env *catalogEnv, db storage.Store) error {
+		stored, inDB, err := found(get(db, ctx, name))
+		if err != nil {
+			return err
+		}
+		r, inFile := file(env, name)
+		return p.show(a, env, f.json, name, some(view(r), inFile), some(view(stored), inDB))
+	})
+}
+
 // viewsOf makes the views of records.
 func viewsOf[R, V any](records []R, view func(R) V) []V {
 	out := make([]V, len(records))
@@ -709,6 +748,21 @@ type removeCmd struct {
 	flags catalogFlags
 	yes   bool
 	force bool
+}
+
+// register registers remove's flags: the configuration's and --yes.
+func (c *removeCmd) register(cmd *cobra.Command) {
+	c.flags.register(cmd, false)
+	cmd.Flags().BoolVar(&c.yes, "yes", false, "do not ask for confirmation")
+}
+
+// getter is a removal's get: whether the database has the record name,
+// by get (such as storage.Store.GetAPIResource).
+func getter[R any](ctx context.Context, name string, get func(storage.Store, context.Context, string) (R, error)) func(storage.Store) error {
+	return func(db storage.Store) error {
+		_, err := get(db, ctx, name)
+		return err
+	}
 }
 
 // removal is one record of the database to remove.

@@ -704,8 +704,7 @@ removes the database's.
 		Args:    exactArgs(1, "give the client id: signet client remove ID"),
 		RunE:    func(cmd *cobra.Command, args []string) error { return a.clientRemove(cmd.Context(), c, args[0]) },
 	}
-	c.flags.register(cmd, false)
-	cmd.Flags().BoolVar(&c.yes, "yes", false, "do not ask for confirmation")
+	c.register(cmd)
 	return cmd
 }
 
@@ -713,11 +712,8 @@ func (a *app) clientRemove(ctx context.Context, c *removeCmd, id string) error {
 	return a.removeRecord(ctx, c, removal{
 		kind: "client", name: id,
 		effect: "it can get no more tokens",
-		get: func(db storage.Store) error {
-			_, err := db.GetClient(ctx, id)
-			return err
-		},
-		del: func(db storage.Store) error { return db.DeleteClient(ctx, id) },
+		get:    getter(ctx, id, storage.Store.GetClient),
+		del:    func(db storage.Store) error { return db.DeleteClient(ctx, id) },
 	})
 }
 

@@ -5,11 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"html"
 	"io"
 	"mime"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"slices"
@@ -22,6 +20,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/signetid/signet/internal/testsupport"
+	"github.com/signetid/signet/internal/testsupport/browsertest"
 )
 
 // The OpenID Foundation's Basic OP and Config OP certification plans
@@ -350,11 +349,11 @@ func (s *confServer) basicPlan(t *testing.T, mode string) {
 		req := op.request("openid")
 		req.Set("login_hint", confUser)
 		p := op.b.authorize(req)
-		if p.url.Path != "/account/login" {
-			op.t.Fatalf("at %s, want the login page", p.url)
+		if p.URL.Path != "/account/login" {
+			op.t.Fatalf("at %s, want the login page", p.URL)
 		}
-		if f := onlyConfForm(op.t, p); f.value("username") != confUser {
-			op.t.Errorf("login_hint=%s: the username field has %q", confUser, f.value("username"))
+		if f := onlyConfForm(op.t, p); f.Value("username") != confUser {
+			op.t.Errorf("login_hint=%s: the username field has %q", confUser, f.Value("username"))
 		}
 		op.finish(req, op.b.interact(p, wantLogin), op.basic("rp"))
 	})
@@ -841,17 +840,17 @@ func checkErrorText(t *testing.T, name, s string) {
 // send the browser anywhere (least of all to the client).
 func (op *opTest) errorPage(p *confPage) {
 	op.t.Helper()
-	if loc := p.header.Get("Location"); loc != "" {
+	if loc := p.Header.Get("Location"); loc != "" {
 		op.t.Fatalf("redirected to %s; want an error page", loc)
 	}
-	if p.status < 400 {
-		op.t.Errorf("error page status %d", p.status)
+	if p.Status < 400 {
+		op.t.Errorf("error page status %d", p.Status)
 	}
-	if fs := confForms(p.body); len(fs) > 0 && strings.HasPrefix(fs[0].action, "https://rp.example.com") {
-		op.t.Fatalf("the error page posts to the client: %s", fs[0].action)
+	if fs := browsertest.Forms(p.Body); len(fs) > 0 && strings.HasPrefix(fs[0].Action, "https://rp.example.com") {
+		op.t.Fatalf("the error page posts to the client: %s", fs[0].Action)
 	}
-	if !strings.Contains(strings.ToLower(p.body), "redirect") && !strings.Contains(p.body, "response_type") {
-		op.t.Errorf("the error page does not say what is wrong:\n%s", cutBody(p.body))
+	if !strings.Contains(strings.ToLower(p.Body), "redirect") && !strings.Contains(p.Body, "response_type") {
+		op.t.Errorf("the error page does not say what is wrong:\n%s", cutBody(p.Body))
 	}
 }
 
@@ -860,7 +859,7 @@ func (op *opTest) response(p *confPage) url.Values {
 	op.t.Helper()
 	cb, ok := op.callback(p)
 	if !ok {
-		op.t.Fatalf("no authorization response at %s (status %d):\n%s", p.url, p.status, cutBody(p.body))
+		op.t.Fatalf("no authorization response at %s (status %d):\n%s", p.URL, p.Status, cutBody(p.Body))
 	}
 	return cb
 }
@@ -871,7 +870,7 @@ func (op *opTest) response(p *confPage) url.Values {
 // RejectAuthCodeInUrlQuery / RejectErrorInUrlQuery.
 func (op *opTest) callback(p *confPage) (url.Values, bool) {
 	op.t.Helper()
-	if loc := p.header.Get("Location"); loc != "" && strings.HasPrefix(loc, confRedirect) {
+	if loc := p.Header.Get("Location"); loc != "" && strings.HasPrefix(loc, confRedirect) {
 		u, err := url.Parse(loc)
 		if err != nil {
 			op.t.Fatal(err)
@@ -887,19 +886,19 @@ func (op *opTest) callback(p *confPage) (url.Values, bool) {
 		}
 		return u.Query(), true
 	}
-	for _, f := range confForms(p.body) {
-		if f.action == confRedirect {
-			if f.method != "post" {
-				op.t.Errorf("form_post form method %q", f.method)
+	for _, f := range browsertest.Forms(p.Body) {
+		if f.Action == confRedirect {
+			if f.Method != "post" {
+				op.t.Errorf("form_post form method %q", f.Method)
 			}
 			if op.mode != "form_post" {
 				op.t.Errorf("a form_post response to a request in the default (query) mode")
 			}
-			if p.status != http.StatusOK {
-				op.t.Errorf("form_post page status %d", p.status)
+			if p.Status != http.StatusOK {
+				op.t.Errorf("form_post page status %d", p.Status)
 			}
 			op.checkAutoSubmit(p)
-			return f.values(), true
+			return f.Values("", nil), true
 		}
 	}
 	return nil, false
@@ -911,8 +910,8 @@ func (op *opTest) callback(p *confPage) (url.Values, bool) {
 // the redirect URI's origin.
 func (op *opTest) checkAutoSubmit(p *confPage) {
 	op.t.Helper()
-	csp := p.header.Get("Content-Security-Policy")
-	scripts := regexp.MustCompile(`(?s)<script>(.*?)</script>`).FindAllStringSubmatch(p.body, -1)
+	csp := p.Header.Get("Content-Security-Policy")
+	scripts := regexp.MustCompile(`(?s)<script>(.*?)</script>`).FindAllStringSubmatch(p.Body, -1)
 	if len(scripts) != 1 {
 		op.t.Fatalf("form_post page has %d inline scripts, want the one that submits it", len(scripts))
 	}
@@ -1281,19 +1280,16 @@ func (op *opTest) refresh(first *flowResult, auth clientAuth, scope string) stri
 // confBrowser is the suite's browser: cookies kept, redirects followed
 // within the server, stopped at the first one elsewhere (the client).
 type confBrowser struct {
+	*browsertest.Browser
 	t    *testing.T
 	base string
-	c    *http.Client
 }
 
 func newConfBrowser(t *testing.T, base string) *confBrowser {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	u, _ := url.Parse(base)
-	b := &confBrowser{t: t, base: base}
-	b.c = &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+	b := &confBrowser{Browser: browsertest.New(t, nil, u.Host), t: t, base: base}
+	follow := b.Client.CheckRedirect
+	b.Client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		// A browser repeats a POST on 307 and 308: after a form (login,
 		// consent, a POSTed authorization request) the server must say
 		// 303 (or 302), so that the next page is a GET.
@@ -1301,38 +1297,14 @@ func newConfBrowser(t *testing.T, base string) *confBrowser {
 			(req.Response.StatusCode == http.StatusTemporaryRedirect || req.Response.StatusCode == http.StatusPermanentRedirect) {
 			t.Errorf("POST %s answered %d: a browser would POST again to %s", prev.URL.Path, req.Response.StatusCode, req.URL)
 		}
-		if req.URL.Host != u.Host || len(via) > 10 {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}}
+		return follow(req, via)
+	}
 	return b
 }
 
-type confPage struct {
-	status int
-	header http.Header
-	url    *url.URL
-	body   string
-}
+type confPage = browsertest.Page
 
-func cutBody(s string) string {
-	if len(s) > 2000 {
-		return s[:2000] + "..."
-	}
-	return s
-}
-
-func (b *confBrowser) do(r *http.Request) *confPage {
-	b.t.Helper()
-	resp, err := b.c.Do(r)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", r.Method, r.URL, err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return &confPage{status: resp.StatusCode, header: resp.Header, url: resp.Request.URL, body: string(body)}
-}
+func cutBody(s string) string { return browsertest.Cut(s, 2000) }
 
 func (b *confBrowser) authorize(q url.Values) *confPage {
 	b.t.Helper()
@@ -1341,8 +1313,7 @@ func (b *confBrowser) authorize(q url.Values) *confPage {
 
 func (b *confBrowser) get(pathAndQuery string) *confPage {
 	b.t.Helper()
-	r, _ := http.NewRequestWithContext(b.t.Context(), http.MethodGet, b.base+pathAndQuery, nil)
-	return b.do(r)
+	return b.Get(b.base + pathAndQuery)
 }
 
 func (b *confBrowser) post(path string, form url.Values) *confPage {
@@ -1351,9 +1322,7 @@ func (b *confBrowser) post(path string, form url.Values) *confPage {
 	if strings.HasPrefix(path, "/") {
 		target = b.base + path
 	}
-	r, _ := http.NewRequestWithContext(b.t.Context(), http.MethodPost, target, strings.NewReader(form.Encode()))
-	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return b.do(r)
+	return b.Post(target, form, nil)
 }
 
 // interact goes through the pages from p to the client as a user: logs
@@ -1375,114 +1344,45 @@ func (b *confBrowser) interact(p *confPage, want interaction) *confPage {
 			}
 			return p
 		}
-		switch p.url.Path {
+		switch p.URL.Path {
 		case "/account/login":
 			logins++
 			f := onlyConfForm(b.t, p)
-			p = b.post(f.action, f.submit("decision=login", url.Values{"username": {confUser}, "password": {confPassword}}))
+			p = b.post(f.Action, f.Values("decision=login", url.Values{"username": {confUser}, "password": {confPassword}}))
 		case "/consent":
 			consents++
 			f := onlyConfForm(b.t, p)
-			p = b.post(f.action, f.submit("decision=allow", nil))
+			p = b.post(f.Action, f.Values("decision=allow", nil))
 		default:
-			b.t.Fatalf("at %s (status %d), neither a sign-in page nor the client:\n%s", p.url, p.status, cutBody(p.body))
+			b.t.Fatalf("at %s (status %d), neither a sign-in page nor the client:\n%s", p.URL, p.Status, cutBody(p.Body))
 		}
 	}
-	b.t.Fatalf("still not at the client after 5 pages: at %s", p.url)
+	b.t.Fatalf("still not at the client after 5 pages: at %s", p.URL)
 	return nil
 }
 
 // callbackQuiet is callback without its checks.
 func callbackQuiet(p *confPage) (url.Values, bool) {
-	if loc := p.header.Get("Location"); loc != "" && strings.HasPrefix(loc, confRedirect) {
+	if loc := p.Header.Get("Location"); loc != "" && strings.HasPrefix(loc, confRedirect) {
 		u, err := url.Parse(loc)
 		if err != nil {
 			return nil, false
 		}
 		return u.Query(), true
 	}
-	for _, f := range confForms(p.body) {
-		if f.action == confRedirect {
-			return f.values(), true
+	for _, f := range browsertest.Forms(p.Body) {
+		if f.Action == confRedirect {
+			return f.Values("", nil), true
 		}
 	}
 	return nil, false
 }
 
-// confForm is an HTML form of a page.
-type confForm struct {
-	action, method string
-	inputs         []map[string]string
-}
-
-var (
-	confFormRE  = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
-	confInputRE = regexp.MustCompile(`(?is)<input\b([^>]*)>`)
-	confAttrRE  = regexp.MustCompile(`([a-zA-Z][\w-]*)(?:\s*=\s*"([^"]*)")?`)
-)
-
-func confAttrs(s string) map[string]string {
-	m := map[string]string{}
-	for _, a := range confAttrRE.FindAllStringSubmatch(s, -1) {
-		m[strings.ToLower(a[1])] = html.UnescapeString(a[2])
-	}
-	return m
-}
-
-func confForms(body string) []confForm {
-	var out []confForm
-	for _, fm := range confFormRE.FindAllStringSubmatch(body, -1) {
-		a := confAttrs(fm[1])
-		f := confForm{action: a["action"], method: strings.ToLower(a["method"])}
-		for _, in := range confInputRE.FindAllStringSubmatch(fm[2], -1) {
-			f.inputs = append(f.inputs, confAttrs(in[1]))
-		}
-		out = append(out, f)
-	}
-	return out
-}
-
-func onlyConfForm(t *testing.T, p *confPage) confForm {
+func onlyConfForm(t *testing.T, p *confPage) browsertest.Form {
 	t.Helper()
-	fs := confForms(p.body)
+	fs := browsertest.Forms(p.Body)
 	if len(fs) != 1 {
-		t.Fatalf("%d forms at %s, want 1:\n%s", len(fs), p.url, cutBody(p.body))
+		t.Fatalf("%d forms at %s, want 1:\n%s", len(fs), p.URL, cutBody(p.Body))
 	}
 	return fs[0]
-}
-
-func (f confForm) value(name string) string {
-	for _, in := range f.inputs {
-		if in["name"] == name {
-			return in["value"]
-		}
-	}
-	return ""
-}
-
-// values are the named inputs a browser submits (checkboxes only when
-// ticked, disabled ones never).
-func (f confForm) values() url.Values {
-	v := url.Values{}
-	for _, in := range f.inputs {
-		_, checked := in["checked"]
-		_, disabled := in["disabled"]
-		if in["name"] == "" || disabled || (in["type"] == "checkbox" || in["type"] == "radio") && !checked {
-			continue
-		}
-		v.Add(in["name"], in["value"])
-	}
-	return v
-}
-
-// submit is values with the button name=value pressed and set applied.
-func (f confForm) submit(button string, set url.Values) url.Values {
-	v := f.values()
-	if name, value, ok := strings.Cut(button, "="); ok {
-		v.Set(name, value)
-	}
-	for k, vs := range set {
-		v[k] = vs
-	}
-	return v
 }

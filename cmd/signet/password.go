@@ -63,21 +63,33 @@ func (a *app) newPassword(p newPasswordFlags, what string) (string, error) {
 	case !a.term.IsTerminal():
 		return "", usagef("no password for %s: give --password-file FILE or --password-env VAR (stdin is not a terminal, so signet cannot ask); for a file without a password, --no-password --insecure", what)
 	}
+	pw, err := a.askNewPassword(what, "type one, or use --no-password --insecure for a file without one", "nothing was written")
+	if err != nil {
+		return "", err
+	}
+	a.warnWeak(pw)
+	return pw, nil
+}
+
+// askNewPassword asks on the terminal for the new password of what, twice
+// so that a typing mistake is not what gets kept. ifEmpty is the advice for
+// an empty one; undone (such as "nothing was written") says what the
+// refusal of two different ones left undone.
+func (a *app) askNewPassword(what, ifEmpty, undone string) (string, error) {
 	pw, err := a.term.ReadPassword(fmt.Sprintf("Password for %s: ", what))
 	if err != nil {
 		return "", fmt.Errorf("read password: %w", err)
 	}
 	if pw == "" {
-		return "", errors.New("the password is empty: type one, or use --no-password --insecure for a file without one")
+		return "", errors.New("the password is empty: " + ifEmpty)
 	}
 	again, err := a.term.ReadPassword("Repeat the password: ")
 	if err != nil {
 		return "", fmt.Errorf("read password: %w", err)
 	}
 	if again != pw {
-		return "", errors.New("the passwords do not match: nothing was written; run the command again")
+		return "", errors.New("the passwords do not match: " + undone + "; run the command again")
 	}
-	a.warnWeak(pw)
 	return pw, nil
 }
 

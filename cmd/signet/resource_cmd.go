@@ -112,11 +112,7 @@ func (a *app) resourceAdd(ctx context.Context, c *resourceAddCmd, name string) e
 		if err := storeError(err, "", fmt.Sprintf("resource %q already exists in the database: change it with signet resource update %s", name, name)); err != nil {
 			return err
 		}
-		if c.flags.json {
-			return a.printJSON(resourceViewOf(r))
-		}
-		fmt.Fprintf(a.stdout, "Added resource %s (scopes %s) to the %s; %s.\n", name, strings.Join(c.scopes, ", "), env.where(), env.pollNote())
-		return nil
+		return resourcePrinter.added(a, env, c.flags.json, resourceViewOf(r), "scopes "+strings.Join(c.scopes, ", "))
 	})
 }
 
@@ -140,13 +136,7 @@ marked CONFLICT: signet serve refuses to start until one is removed.
 }
 
 func (a *app) resourceList(ctx context.Context, f *catalogFlags) error {
-	return a.withCatalog(ctx, f.config, func(env *catalogEnv, db storage.Store) error {
-		stored, err := db.ListAPIResources(ctx)
-		if err != nil {
-			return err
-		}
-		return resourcePrinter.list(a, env, f.json, viewsOf(stored, resourceViewOf), viewsOf(env.fileResources(), resourceViewOf))
-	})
+	return listRecords(ctx, a, f, resourcePrinter, resourceViewOf, storage.Store.ListAPIResources, (*catalogEnv).fileResources)
 }
 
 // --- resource show ---
@@ -167,14 +157,7 @@ func (a *app) resourceShowCommand() *cobra.Command {
 }
 
 func (a *app) resourceShow(ctx context.Context, f *catalogFlags, name string) error {
-	return a.withCatalog(ctx, f.config, func(env *catalogEnv, db storage.Store) error {
-		stored, inDB, err := found(db.GetAPIResource(ctx, name))
-		if err != nil {
-			return err
-		}
-		r, inFile := env.fileResource(name)
-		return resourcePrinter.show(a, env, f.json, name, some(resourceViewOf(r), inFile), some(resourceViewOf(stored), inDB))
-	})
+	return showRecord(ctx, a, f, resourcePrinter, resourceViewOf, name, storage.Store.GetAPIResource, (*catalogEnv).fileResource)
 }
 
 // --- resource update ---
@@ -281,8 +264,7 @@ this removes the database's.
 		Args:    exactArgs(1, "give the resource's name: signet resource remove NAME"),
 		RunE:    func(cmd *cobra.Command, args []string) error { return a.resourceRemove(cmd.Context(), c, args[0]) },
 	}
-	c.flags.register(cmd, false)
-	cmd.Flags().BoolVar(&c.yes, "yes", false, "do not ask for confirmation")
+	c.register(cmd)
 	return cmd
 }
 
@@ -290,10 +272,7 @@ func (a *app) resourceRemove(ctx context.Context, c *removeCmd, name string) err
 	return a.removeRecord(ctx, c, removal{
 		kind: "resource", name: name,
 		effect: "new tokens no longer name it in their aud",
-		get: func(db storage.Store) error {
-			_, err := db.GetAPIResource(ctx, name)
-			return err
-		},
-		del: func(db storage.Store) error { return db.DeleteAPIResource(ctx, name) },
+		get:    getter(ctx, name, storage.Store.GetAPIResource),
+		del:    func(db storage.Store) error { return db.DeleteAPIResource(ctx, name) },
 	})
 }

@@ -127,11 +127,7 @@ func (a *app) identityAdd(ctx context.Context, c *identityAddCmd, name string) e
 		if err := storeError(err, "", fmt.Sprintf("identity resource %q already exists in the database: change it with signet resource identity update %s", name, name)); err != nil {
 			return err
 		}
-		if c.flags.json {
-			return a.printJSON(identityViewOf(r))
-		}
-		fmt.Fprintf(a.stdout, "Added identity resource %s (claims %s) to the %s; %s.\n", name, strings.Join(c.claims, ", "), env.where(), env.pollNote())
-		return nil
+		return identityPrinter.added(a, env, c.flags.json, identityViewOf(r), "claims "+strings.Join(c.claims, ", "))
 	})
 }
 
@@ -150,14 +146,7 @@ start until one is removed.
 		Example: "  signet resource identity list\n  signet resource identity list --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			return a.withCatalog(ctx, f.config, func(env *catalogEnv, db storage.Store) error {
-				stored, err := db.ListIdentityResources(ctx)
-				if err != nil {
-					return err
-				}
-				return identityPrinter.list(a, env, f.json, viewsOf(stored, identityViewOf), viewsOf(env.fileIdentityResourceRecords(), identityViewOf))
-			})
+			return listRecords(cmd.Context(), a, f, identityPrinter, identityViewOf, storage.Store.ListIdentityResources, (*catalogEnv).fileIdentityResourceRecords)
 		},
 	}
 	f.register(cmd, true)
@@ -173,15 +162,7 @@ func (a *app) identityShowCommand() *cobra.Command {
 		Example: "  signet resource identity show employee --json",
 		Args:    exactArgs(1, "give the identity resource's name: signet resource identity show NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, name := cmd.Context(), args[0]
-			return a.withCatalog(ctx, f.config, func(env *catalogEnv, db storage.Store) error {
-				stored, inDB, err := found(db.GetIdentityResource(ctx, name))
-				if err != nil {
-					return err
-				}
-				r, inFile := env.fileIdentityResource(name)
-				return identityPrinter.show(a, env, f.json, name, some(identityViewOf(r), inFile), some(identityViewOf(stored), inDB))
-			})
+			return showRecord(cmd.Context(), a, f, identityPrinter, identityViewOf, args[0], storage.Store.GetIdentityResource, (*catalogEnv).fileIdentityResource)
 		},
 	}
 	f.register(cmd, true)
@@ -288,15 +269,11 @@ longer get its claims. Asks for confirmation on a terminal; elsewhere give
 			return a.removeRecord(ctx, c, removal{
 				kind: kindIdentity, name: name,
 				effect: "clients allowed it no longer get its claims",
-				get: func(db storage.Store) error {
-					_, err := db.GetIdentityResource(ctx, name)
-					return err
-				},
-				del: func(db storage.Store) error { return db.DeleteIdentityResource(ctx, name) },
+				get:    getter(ctx, name, storage.Store.GetIdentityResource),
+				del:    func(db storage.Store) error { return db.DeleteIdentityResource(ctx, name) },
 			})
 		},
 	}
-	c.flags.register(cmd, false)
-	cmd.Flags().BoolVar(&c.yes, "yes", false, "do not ask for confirmation")
+	c.register(cmd)
 	return cmd
 }

@@ -376,8 +376,7 @@ removes the database's.
 		Args:    exactArgs(1, "give the scope's name: signet scope remove NAME"),
 		RunE:    func(cmd *cobra.Command, args []string) error { return a.scopeRemove(cmd.Context(), c, args[0]) },
 	}
-	c.flags.register(cmd, false)
-	cmd.Flags().BoolVar(&c.yes, "yes", false, "do not ask for confirmation")
+	c.register(cmd)
 	cmd.Flags().BoolVar(&c.force, "force", false, "remove the scope from the database's clients and resources that use it, too")
 	return cmd
 }
@@ -385,10 +384,7 @@ removes the database's.
 func (a *app) scopeRemove(ctx context.Context, c *removeCmd, name string) error {
 	return a.removeRecord(ctx, c, removal{
 		kind: "scope", name: name,
-		get: func(db storage.Store) error {
-			_, err := db.GetAPIScope(ctx, name)
-			return err
-		},
+		get: getter(ctx, name, storage.Store.GetAPIScope),
 		del: func(db storage.Store) error { return db.DeleteAPIScope(ctx, name) },
 		alsoFrom: func(env *catalogEnv, db storage.Store) (string, func() error, error) {
 			cc, err := env.contents(ctx, db)

@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -27,6 +25,7 @@ import (
 	"github.com/signetid/signet/internal/certs"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/signin"
+	"github.com/signetid/signet/internal/testsupport/browsertest"
 	"github.com/signetid/signet/internal/welcome"
 )
 
@@ -150,25 +149,13 @@ func e2eClient(route http.RoundTripper) *http.Client {
 // its start URL), and stops at a redirect anywhere else (a relying
 // party's callback).
 type e2eBrowser struct {
-	t    *testing.T
-	c    *http.Client
-	host string
+	*browsertest.Browser
+	t *testing.T
 }
 
 func newE2EBrowser(t *testing.T, rt http.RoundTripper, host string) *e2eBrowser {
 	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &e2eBrowser{t: t, host: host}
-	b.c = &http.Client{Jar: jar, Transport: rt, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if req.URL.Host != b.host || len(via) > 10 {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}}
-	return b
+	return &e2eBrowser{Browser: browsertest.New(t, rt, host), t: t}
 }
 
 // keepCookies returns a function that puts the browser's cookies for
@@ -176,132 +163,37 @@ func newE2EBrowser(t *testing.T, rt http.RoundTripper, host string) *e2eBrowser 
 // clearing, or a copied cookie, so that a test sees the session end in
 // storage, not only in the jar.
 func (b *e2eBrowser) keepCookies() (restore func()) {
-	u := &url.URL{Scheme: "http", Host: b.host, Path: "/"}
-	kept := b.c.Jar.Cookies(u)
+	u := &url.URL{Scheme: "http", Host: b.Host, Path: "/"}
+	kept := b.Client.Jar.Cookies(u)
 	if !slices.ContainsFunc(kept, func(c *http.Cookie) bool { return c.Name == "signet.session" }) {
 		b.t.Fatalf("the browser has no signet.session cookie: %v", kept)
 	}
-	return func() { b.c.Jar.SetCookies(u, kept) }
+	return func() { b.Client.Jar.SetCookies(u, kept) }
 }
 
 // e2ePage is a response the browser read.
-type e2ePage struct {
-	status int
-	header http.Header
-	url    *url.URL
-	body   string
-}
-
-func (p *e2ePage) String() string {
-	body := p.body
-	if len(body) > 2000 {
-		body = body[:2000] + "..."
-	}
-	return fmt.Sprintf("%d at %s (Location %q):\n%s", p.status, p.url, p.header.Get("Location"), body)
-}
-
-func (b *e2eBrowser) do(req *http.Request) *e2ePage {
-	b.t.Helper()
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return &e2ePage{status: resp.StatusCode, header: resp.Header, url: resp.Request.URL, body: string(body)}
-}
-
-func (b *e2eBrowser) get(rawURL string) *e2ePage {
-	b.t.Helper()
-	req, err := http.NewRequestWithContext(b.t.Context(), http.MethodGet, rawURL, nil)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return b.do(req)
-}
+type e2ePage = browsertest.Page
 
 // submit fills in the only form of p with set, and posts it with the
 // button name=value, as a browser does: from the page's own origin.
 func (b *e2eBrowser) submit(p *e2ePage, button string, set url.Values) *e2ePage {
 	b.t.Helper()
-	forms := e2eForms(p.body)
+	forms := browsertest.Forms(p.Body)
 	if len(forms) != 1 {
 		b.t.Fatalf("%d forms on the page, want 1; page %v", len(forms), p)
 	}
 	f := forms[0]
-	if f.method != "post" {
-		b.t.Fatalf("form method %q, want post", f.method)
+	if f.Method != "post" {
+		b.t.Fatalf("form method %q, want post", f.Method)
 	}
-	v := f.values(button, set)
-	action, err := p.url.Parse(f.action)
+	action, err := p.URL.Parse(f.Action)
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	req, err := http.NewRequestWithContext(b.t.Context(), http.MethodPost, action.String(), strings.NewReader(v.Encode()))
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", p.url.Scheme+"://"+p.url.Host)
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	return b.do(req)
-}
-
-// e2eForm is an HTML form: its inputs as a browser submits them.
-type e2eForm struct {
-	action, method string
-	inputs         []map[string]string
-}
-
-var (
-	e2eFormRE  = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
-	e2eInputRE = regexp.MustCompile(`(?is)<input\b([^>]*)>`)
-	e2eAttrRE  = regexp.MustCompile(`([a-zA-Z][\w-]*)(?:\s*=\s*"([^"]*)")?`)
-)
-
-func e2eAttrs(s string) map[string]string {
-	m := map[string]string{}
-	for _, a := range e2eAttrRE.FindAllStringSubmatch(s, -1) {
-		m[strings.ToLower(a[1])] = html.UnescapeString(a[2])
-	}
-	return m
-}
-
-func e2eForms(body string) []e2eForm {
-	var out []e2eForm
-	for _, fm := range e2eFormRE.FindAllStringSubmatch(body, -1) {
-		a := e2eAttrs(fm[1])
-		f := e2eForm{action: a["action"], method: strings.ToLower(a["method"])}
-		for _, in := range e2eInputRE.FindAllStringSubmatch(fm[2], -1) {
-			f.inputs = append(f.inputs, e2eAttrs(in[1]))
-		}
-		out = append(out, f)
-	}
-	return out
-}
-
-// values are the named, enabled inputs (checkboxes only when ticked), the
-// button's name=value, then set, which replaces.
-func (f e2eForm) values(button string, set url.Values) url.Values {
-	v := url.Values{}
-	for _, in := range f.inputs {
-		_, disabled := in["disabled"]
-		_, checked := in["checked"]
-		if in["name"] == "" || disabled || (in["type"] == "checkbox" || in["type"] == "radio") && !checked {
-			continue
-		}
-		v.Add(in["name"], in["value"])
-	}
-	if name, value, ok := strings.Cut(button, "="); ok {
-		v.Set(name, value)
-	}
-	for k, vs := range set {
-		v[k] = vs
-	}
-	return v
+	return b.Post(action.String(), f.Values(button, set), http.Header{
+		"Origin":         {p.URL.Scheme + "://" + p.URL.Host},
+		"Sec-Fetch-Site": {"same-origin"},
+	})
 }
 
 // signIn opens authURL and goes through the pages Signet shows: the login
@@ -310,17 +202,17 @@ func (f e2eForm) values(button string, set url.Values) url.Values {
 // response: a redirect to the client.
 func (b *e2eBrowser) signIn(authURL, username, password string) *e2ePage {
 	b.t.Helper()
-	p := b.get(authURL)
-	if p.url.Path == signin.LoginPath && p.status == http.StatusOK {
+	p := b.Get(authURL)
+	if p.URL.Path == signin.LoginPath && p.Status == http.StatusOK {
 		p = b.submit(p, "decision=login", url.Values{"username": {username}, "password": {password}})
-		if p.url.Path == signin.LoginPath {
+		if p.URL.Path == signin.LoginPath {
 			b.t.Fatalf("the login page again after the login: %v", p)
 		}
 	}
-	if p.url.Path == signin.ConsentPath && p.status == http.StatusOK {
+	if p.URL.Path == signin.ConsentPath && p.Status == http.StatusOK {
 		p = b.submit(p, "decision=allow", nil)
-		if p.status != http.StatusSeeOther {
-			b.t.Errorf("after the consent POST: status %d, want 303", p.status)
+		if p.Status != http.StatusSeeOther {
+			b.t.Errorf("after the consent POST: status %d, want 303", p.Status)
 		}
 	}
 	return p
@@ -330,10 +222,10 @@ func (b *e2eBrowser) signIn(authURL, username, password string) *e2ePage {
 // redirect there).
 func e2eResponse(t *testing.T, p *e2ePage, callback string) url.Values {
 	t.Helper()
-	if p.status != http.StatusFound && p.status != http.StatusSeeOther {
+	if p.Status != http.StatusFound && p.Status != http.StatusSeeOther {
 		t.Fatalf("want a redirect to %s; page %v", callback, p)
 	}
-	u, err := url.Parse(p.header.Get("Location"))
+	u, err := url.Parse(p.Header.Get("Location"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -493,7 +385,7 @@ func (rp *e2eRP) logoutURL(idToken, postLogout, state string) string {
 func (rp *e2eRP) loginRequired(b *e2eBrowser) {
 	rp.t.Helper()
 	a := rp.authRequest(oauth2.SetAuthURLParam("prompt", "none"))
-	q := e2eResponse(rp.t, b.get(a.url), rp.cfg.RedirectURL)
+	q := e2eResponse(rp.t, b.Get(a.url), rp.cfg.RedirectURL)
 	if q.Get("error") != oauth.LoginRequired || q.Get("state") != a.state || q.Get("iss") != e2eIssuer {
 		rp.t.Errorf("prompt=none: %v, want login_required with the state and iss", q)
 	}
@@ -610,23 +502,23 @@ func e2eWebApp(t *testing.T, inst *e2eServer) {
 	rp := newE2ERP(t, route, "web", e2eWebSecret, e2eWebCallback, "openid", "profile", "email", "offline_access", "api1")
 
 	a := rp.authRequest(oauth2.SetAuthURLParam("login_hint", "carol"))
-	p := b.get(a.url)
-	if p.url.Path != signin.LoginPath || p.status != http.StatusOK {
+	p := b.Get(a.url)
+	if p.URL.Path != signin.LoginPath || p.Status != http.StatusOK {
 		t.Fatalf("authorize went to %v, want the login page", p)
 	}
-	if !strings.Contains(p.body, `value="carol"`) {
-		t.Errorf("the login page does not fill in login_hint:\n%s", p.body)
+	if !strings.Contains(p.Body, `value="carol"`) {
+		t.Errorf("the login page does not fill in login_hint:\n%s", p.Body)
 	}
 	p = b.submit(p, "decision=login", url.Values{"username": {"carol"}, "password": {e2eCarolPassword}})
-	if p.url.Path != signin.ConsentPath || p.status != http.StatusOK {
+	if p.URL.Path != signin.ConsentPath || p.Status != http.StatusOK {
 		t.Fatalf("after the login at %v, want the consent page", p)
 	}
-	if !strings.Contains(p.body, "E2E Web") {
+	if !strings.Contains(p.Body, "E2E Web") {
 		t.Errorf("the consent page does not name the client")
 	}
 	p = b.submit(p, "decision=allow", nil)
-	if p.status != http.StatusSeeOther {
-		t.Errorf("after the consent POST: status %d, want 303", p.status)
+	if p.Status != http.StatusSeeOther {
+		t.Errorf("after the consent POST: status %d, want 303", p.Status)
 	}
 	tok, idt := rp.exchange(rp.code(p, a), a)
 	if idt.Subject != "e2e-carol" || idt.Issuer != e2eIssuer || !slices.Equal(idt.Audience, []string{"web"}) {
@@ -675,7 +567,7 @@ func e2eWebApp(t *testing.T, inst *e2eServer) {
 
 	// Signed in, and consent remembered: no page at all.
 	a2 := rp.authRequest(oauth2.SetAuthURLParam("prompt", "none"))
-	_, idt2 := rp.exchange(rp.code(b.get(a2.url), a2), a2)
+	_, idt2 := rp.exchange(rp.code(b.Get(a2.url), a2), a2)
 	var sid2 struct {
 		SID string `json:"sid"`
 	}
@@ -689,15 +581,15 @@ func e2eWebApp(t *testing.T, inst *e2eServer) {
 	// session ended in storage (the old cookie sent again does not
 	// resume it).
 	restore := b.keepCookies()
-	p = b.get(rp.logoutURL(tok.Extra("id_token").(string), e2eWebSignedOut, "bye-state"))
+	p = b.Get(rp.logoutURL(tok.Extra("id_token").(string), e2eWebSignedOut, "bye-state"))
 	if q := e2eResponse(t, p, e2eWebSignedOut); q.Get("state") != "bye-state" {
 		t.Errorf("logout came back with %v, want state bye-state", q)
 	}
-	if !slices.ContainsFunc(p.header.Values("Set-Cookie"), func(line string) bool {
+	if !slices.ContainsFunc(p.Header.Values("Set-Cookie"), func(line string) bool {
 		c, err := http.ParseSetCookie(line)
 		return err == nil && c.Name == "signet.session" && c.MaxAge < 0
 	}) {
-		t.Errorf("logout's Set-Cookie %q does not clear signet.session", p.header.Values("Set-Cookie"))
+		t.Errorf("logout's Set-Cookie %q does not clear signet.session", p.Header.Values("Set-Cookie"))
 	}
 	rp.loginRequired(b)
 	restore()
@@ -719,7 +611,7 @@ func e2ePublicClient(t *testing.T, h *host, config string, inst *e2eServer, dave
 	a := rp.authRequest()
 	p := b.signIn(a.url, "DAVE", e2eDavePassword) // usernames compare case-insensitively
 	code := rp.code(p, a)
-	if p.header.Get("Access-Control-Allow-Origin") != "" {
+	if p.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("the authorization endpoint sent CORS headers")
 	}
 
@@ -793,9 +685,9 @@ func e2ePublicClient(t *testing.T, h *host, config string, inst *e2eServer, dave
 	}
 	rp.loginRequired(b)
 	// And he cannot sign in again.
-	p = b.get(rp.authRequest().url)
+	p = b.Get(rp.authRequest().url)
 	p = b.submit(p, "decision=login", url.Values{"username": {"dave"}, "password": {e2eDavePassword}})
-	if p.url.Path != signin.LoginPath || p.status == http.StatusSeeOther || !strings.Contains(p.body, `role="alert"`) {
+	if p.URL.Path != signin.LoginPath || p.Status == http.StatusSeeOther || !strings.Contains(p.Body, `role="alert"`) {
 		t.Errorf("a disabled user signed in, or was not told: %v", p)
 	}
 }
@@ -838,7 +730,7 @@ func e2ePrivateKeyJWT(t *testing.T, inst *e2eServer, c *ecClient) {
 	}
 	// Without the assertion, the code is not given out.
 	a = rp.authRequest()
-	code := rp.code(b.get(a.url), a)
+	code := rp.code(b.Get(a.url), a)
 	var re *oauth2.RetrieveError
 	if _, err := rp.cfg.Exchange(rp.ctx(), code, oauth2.VerifierOption(a.verifier)); !errors.As(err, &re) || re.ErrorCode != "invalid_client" {
 		t.Errorf("a confidential client's exchange without its assertion: %v, want invalid_client", err)
@@ -848,15 +740,15 @@ func e2ePrivateKeyJWT(t *testing.T, inst *e2eServer, c *ecClient) {
 	// cannot sign anyone out); the confirmed one ends the session on the
 	// signed-out page.
 	restore := b.keepCookies()
-	p := b.get(e2eIssuer + signin.EndSessionPath + "?client_id=jwtweb")
-	if p.status != http.StatusOK || !strings.Contains(p.body, "E2E private_key_jwt") {
+	p := b.Get(e2eIssuer + signin.EndSessionPath + "?client_id=jwtweb")
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, "E2E private_key_jwt") {
 		t.Fatalf("logout without a hint: %v, want the confirmation page naming the client", p)
 	}
 	// Nothing ended yet: prompt=none still gives a code.
 	a = rp.authRequest(oauth2.SetAuthURLParam("prompt", "none"))
-	rp.code(b.get(a.url), a)
+	rp.code(b.Get(a.url), a)
 	p = b.submit(p, "", nil)
-	if p.status != http.StatusOK || p.url.Path != signin.LoggedOutPath || !strings.Contains(p.body, "You are signed out") {
+	if p.Status != http.StatusOK || p.URL.Path != signin.LoggedOutPath || !strings.Contains(p.Body, "You are signed out") {
 		t.Errorf("after the confirmation: %v, want the signed-out page", p)
 	}
 	restore()
@@ -903,13 +795,13 @@ func TestSignInTwoInstances(t *testing.T) {
 	// The session is the second's too: prompt=none there gives a code.
 	browser.to(second)
 	a = rp.authRequest(oauth2.SetAuthURLParam("prompt", "none"))
-	rp.exchange(rp.code(b.get(a.url), a), a)
+	rp.exchange(rp.code(b.Get(a.url), a), a)
 
 	// Logout on the first ends it on the second, even for a browser that
 	// still sends the cookie.
 	browser.to(first)
 	restore := b.keepCookies()
-	p := b.get(rp.logoutURL(tok.Extra("id_token").(string), e2eWebSignedOut, "s"))
+	p := b.Get(rp.logoutURL(tok.Extra("id_token").(string), e2eWebSignedOut, "s"))
 	e2eResponse(t, p, e2eWebSignedOut)
 	restore()
 	browser.to(second)
@@ -921,12 +813,12 @@ func TestSignInTwoInstances(t *testing.T) {
 	rr := newE2EBrowser(t, &e2eRoundRobin{servers: []*e2eServer{first, second}}, e2eIssuerHost)
 	rp2 := newE2ERP(t, backend, "web", e2eWebSecret, e2eWebCallback, "openid", "email", "offline_access")
 	a = rp2.authRequest(oauth2.SetAuthURLParam("prompt", "consent"))
-	p = rr.get(a.url)
-	if p.url.Path != signin.LoginPath {
+	p = rr.Get(a.url)
+	if p.URL.Path != signin.LoginPath {
 		t.Fatalf("authorize went to %v, want the login page", p)
 	}
 	p = rr.submit(p, "decision=login", url.Values{"username": {"carol"}, "password": {e2eCarolPassword}})
-	if p.url.Path != signin.ConsentPath || p.status != http.StatusOK {
+	if p.URL.Path != signin.ConsentPath || p.Status != http.StatusOK {
 		t.Fatalf("after the login at %v, want the consent page", p)
 	}
 	p = rr.submit(p, "decision=allow", nil)
@@ -964,10 +856,10 @@ func TestSignInDevelopmentMode(t *testing.T) {
 	// The callback is Signet's own page: the browser follows it there.
 	b := newE2EBrowser(t, http.DefaultTransport, start.Host)
 	p := b.signIn(authURL, username, password)
-	if p.status != http.StatusOK || p.url.Path != welcome.CallbackPath {
+	if p.Status != http.StatusOK || p.URL.Path != welcome.CallbackPath {
 		t.Fatalf("the sign-in ended at %v, want the callback page", p)
 	}
-	page := html.UnescapeString(p.body)
+	page := html.UnescapeString(p.Body)
 	c := regexp.MustCompile(`curl -s -u (\S+):"\$\(cat (\S+)\)" -d grant_type=authorization_code --data-urlencode (\S+) --data-urlencode (\S+) -d code_verifier=(\S+) ([^\s<]+)`).FindStringSubmatch(page)
 	if c == nil {
 		t.Fatalf("no exchange command on the callback page:\n%s", page)
@@ -1062,7 +954,7 @@ func TestSignInSurvivesRestart(t *testing.T) {
 	again := &e2eServer{instance: h.serve(config, srv.addr), addr: srv.addr}
 	route.to(again)
 	a = rp.authRequest(oauth2.SetAuthURLParam("prompt", "none"))
-	_, idt := rp.exchange(rp.code(b.get(a.url), a), a)
+	_, idt := rp.exchange(rp.code(b.Get(a.url), a), a)
 	if idt.Subject != "e2e-carol" {
 		t.Errorf("sub %q after the restart", idt.Subject)
 	}

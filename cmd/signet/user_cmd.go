@@ -112,18 +112,8 @@ func (a *app) readUserPassword(p userPasswordFlags, what string) (string, error)
 		return "", usagef("no password for %s: give --password-file FILE or --password-stdin (stdin is not a terminal, so signet cannot ask)", what)
 	default:
 		var err error
-		if pw, err = a.term.ReadPassword(fmt.Sprintf("Password for %s: ", what)); err != nil {
-			return "", fmt.Errorf("read password: %w", err)
-		}
-		if pw == "" {
-			return "", errors.New("the password is empty: nothing was changed; run the command again and type one")
-		}
-		again, err := a.term.ReadPassword("Repeat the password: ")
-		if err != nil {
-			return "", fmt.Errorf("read password: %w", err)
-		}
-		if again != pw {
-			return "", errors.New("the passwords do not match: nothing was changed; run the command again")
+		if pw, err = a.askNewPassword(what, "nothing was changed; run the command again and type one", "nothing was changed"); err != nil {
+			return "", err
 		}
 	}
 	if len([]rune(pw)) < minUserPassword {
@@ -621,6 +611,17 @@ func (a *app) withUser(ctx context.Context, flag, ref string, fn func(*catalogEn
 	})
 }
 
+// withChangeableUser is withUser for a change to the user: it refuses a
+// user that signet serve writes back at start (configured).
+func (a *app) withChangeableUser(ctx context.Context, flag, ref string, fn func(*catalogEnv, storage.Store, storage.User) error) error {
+	return a.withUser(ctx, flag, ref, func(env *catalogEnv, db storage.Store, u storage.User) error {
+		if err := env.configured(u); err != nil {
+			return err
+		}
+		return fn(env, db, u)
+	})
+}
+
 // --- update ---
 
 type userUpdateCmd struct {
@@ -670,10 +671,7 @@ func (a *app) userUpdate(cmd *cobra.Command, c *userUpdateCmd, ref string) error
 	if err := checkTexts(map[string]string{"--name": c.name, "--email": c.email}); err != nil {
 		return err
 	}
-	return a.withUser(ctx, c.flags.config, ref, func(env *catalogEnv, db storage.Store, u storage.User) error {
-		if err := env.configured(u); err != nil {
-			return err
-		}
+	return a.withChangeableUser(ctx, c.flags.config, ref, func(env *catalogEnv, db storage.Store, u storage.User) error {
 		err := db.UpdateUser(ctx, u.ID, func(u *storage.User) error {
 			if changed("username") {
 				u.Username = c.username
@@ -735,10 +733,7 @@ everywhere; a lockout is lifted.
 		Args:    exactArgs(1, "give the user: signet user passwd USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return a.withUser(ctx, f.config, args[0], func(env *catalogEnv, db storage.Store, u storage.User) error {
-				if err := env.configured(u); err != nil {
-					return err
-				}
+			return a.withChangeableUser(ctx, f.config, args[0], func(env *catalogEnv, db storage.Store, u storage.User) error {
 				pw, err := a.readUserPassword(p, u.Username)
 				if err != nil {
 					return err
@@ -779,10 +774,7 @@ and consents; signet user enable lets them sign in again.
 		Args: exactArgs(1, "give the user: signet user "+verb+" USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return a.withUser(ctx, f.config, args[0], func(env *catalogEnv, db storage.Store, u storage.User) error {
-				if err := env.configured(u); err != nil {
-					return err
-				}
+			return a.withChangeableUser(ctx, f.config, args[0], func(env *catalogEnv, db storage.Store, u storage.User) error {
 				if err := db.UpdateUser(ctx, u.ID, func(u *storage.User) error {
 					u.Disabled = disable
 					return nil
@@ -820,10 +812,7 @@ until they expire. It asks first on a terminal; elsewhere give --yes.
 		Args:    exactArgs(1, "give the user: signet user remove USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			return a.withUser(ctx, f.config, args[0], func(env *catalogEnv, db storage.Store, u storage.User) error {
-				if err := env.configured(u); err != nil {
-					return err
-				}
+			return a.withChangeableUser(ctx, f.config, args[0], func(env *catalogEnv, db storage.Store, u storage.User) error {
 				if err := a.confirm(yes, fmt.Sprintf("remove user %s (subject %s) and end their sessions", u.Username, u.ID)); err != nil {
 					return err
 				}

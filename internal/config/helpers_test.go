@@ -64,3 +64,12 @@ func parseYAMLText(t *testing.T, src string, lookup func(string) (string, bool))
 	}
 	return c, ps
 }
+
+// expectValidate parses src (t.yaml) and validates it: the problems of
+// both, together, are want.
+func expectValidate(t *testing.T, src string, want ...string) {
+	t.Helper()
+	c, ps := parseYAMLText(t, src, nil)
+	ps = append(ps, problems(t, Join(c.Validate()))...)
+	expectProblems(t, "t.yaml", problems(t, Join(&Errors{Problems: ps})), want...)
+}

@@ -203,9 +203,7 @@ func TestValidate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, ps := parseYAMLText(t, tt.src, nil)
-			ps = append(ps, problems(t, Join(c.Validate()))...)
-			expectProblems(t, "t.yaml", problems(t, Join(&Errors{Problems: ps})), tt.want...)
+			expectValidate(t, tt.src, tt.want...)
 		})
 	}
 }
@@ -342,9 +340,7 @@ login:
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, ps := parseYAMLText(t, tt.src, nil)
-			ps = append(ps, problems(t, Join(c.Validate()))...)
-			expectProblems(t, "t.yaml", problems(t, Join(&Errors{Problems: ps})), tt.want...)
+			expectValidate(t, tt.src, tt.want...)
 		})
 	}
 }

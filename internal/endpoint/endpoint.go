@@ -16,6 +16,7 @@ package endpoint
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/signetid/signet/internal/oauth"
@@ -149,6 +150,19 @@ func (m *Metadata) SetPath(name, path string) {
 		m.Paths = map[string]string{}
 	}
 	m.Paths[name] = path
+}
+
+// AppendNew appends to a metadata list (dst, such as m.Claims) the values
+// it does not hold yet, in their order: several endpoints state the same
+// value (two state grant types, the token and userinfo endpoints claims),
+// and the document lists each once.
+func AppendNew(dst []string, values ...string) []string {
+	for _, v := range values {
+		if !slices.Contains(dst, v) {
+			dst = append(dst, v)
+		}
+	}
+	return dst
 }
 
 // ID is a request's id: Base alone when Seq is 0, else Base, a hyphen and

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/signetid/signet/internal/claims"
@@ -107,24 +106,14 @@ func (e *Endpoint) Routes() []endpoint.Route {
 // tokens.
 func (e *Endpoint) Describe(m *endpoint.Metadata) {
 	m.SetPath("token_endpoint", Path)
-	m.GrantTypes = appendNew(m.GrantTypes, e.types...)
+	m.GrantTypes = endpoint.AppendNew(m.GrantTypes, e.types...)
 	for _, am := range e.accepted {
-		m.AuthMethods = appendNew(m.AuthMethods, string(am))
+		m.AuthMethods = endpoint.AppendNew(m.AuthMethods, string(am))
 	}
 	for _, alg := range clientauth.AssertionAlgorithms {
-		m.AuthSigningAlgs = appendNew(m.AuthSigningAlgs, string(alg))
+		m.AuthSigningAlgs = endpoint.AppendNew(m.AuthSigningAlgs, string(alg))
 	}
-	m.Claims = appendNew(m.Claims, tokens.ClaimsSupported...)
-}
-
-// appendNew appends the values that dst does not hold yet.
-func appendNew(dst []string, values ...string) []string {
-	for _, v := range values {
-		if !slices.Contains(dst, v) {
-			dst = append(dst, v)
-		}
-	}
-	return dst
+	m.Claims = endpoint.AppendNew(m.Claims, tokens.ClaimsSupported...)
 }
 
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) { e.serve(w, r) }

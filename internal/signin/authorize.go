@@ -198,16 +198,14 @@ func (e *Endpoint) serveCallback(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	ctx := r.Context()
 	q := r.URL.Query()
 	id := q.Get("id")
 	req, c, ok := e.loadPending(w, r, id)
 	if !ok {
 		return
 	}
-	s, err := e.opts.Sessions.Current(ctx, r)
-	if err != nil {
-		e.serverError(w, r, "read the session", err)
+	s, ok := e.session(w, r)
+	if !ok {
 		return
 	}
 	proof := q.Get("login")

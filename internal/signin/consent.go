@@ -90,9 +90,8 @@ func (e *Endpoint) showConsent(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s, err := e.opts.Sessions.Current(r.Context(), r)
-	if err != nil {
-		e.serverError(w, r, "read the session", err)
+	s, ok := e.session(w, r)
+	if !ok {
 		return
 	}
 	if s == nil {
@@ -109,9 +108,8 @@ func (e *Endpoint) postConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	s, err := e.opts.Sessions.Current(ctx, r)
-	if err != nil {
-		e.serverError(w, r, "read the session", err)
+	s, ok := e.session(w, r)
+	if !ok {
 		return
 	}
 	if s == nil || !s.CheckToken(purposeConsent, r.PostForm.Get("token")) {

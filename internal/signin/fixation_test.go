@@ -32,7 +32,7 @@ func TestLoginRenewsSession(t *testing.T) {
 	}
 	// The old handle in another browser finds no session.
 	old := e.browser()
-	old.c.Jar.SetCookies(u, []*http.Cookie{{Name: session.CookieName, Value: before}})
+	old.Client.Jar.SetCookies(u, []*http.Cookie{{Name: session.CookieName, Value: before}})
 	q := clientResponse(t, old.authorize(newAuthReq("quiet", "openid", "prompt", "none")))
 	if q.Get("error") != oauth.LoginRequired {
 		t.Errorf("prompt=none with the handle from before the sign-in: %v, want login_required", q)
@@ -40,12 +40,12 @@ func TestLoginRenewsSession(t *testing.T) {
 
 	// The Set-Cookie of a sign-in.
 	b2 := e.browser()
-	b2.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	login := b2.get(b2.authorize(newAuthReq("quiet", "openid")).location(t).RequestURI())
+	b2.Client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	login := b2.get(location(t, b2.authorize(newAuthReq("quiet", "openid"))).RequestURI())
 	f := onlyForm(t, login)
 	p = b2.submit(f, "decision=login", url.Values{"username": {"alice"}, "password": {alicePass}})
 	var set *http.Cookie
-	for _, c := range (&http.Response{Header: p.header}).Cookies() {
+	for _, c := range (&http.Response{Header: p.Header}).Cookies() {
 		if c.Name == session.CookieName {
 			set = c
 		}
@@ -57,7 +57,7 @@ func TestLoginRenewsSession(t *testing.T) {
 
 func cookie(t *testing.T, b *browser, u *url.URL, name string) string {
 	t.Helper()
-	for _, c := range b.c.Jar.Cookies(u) {
+	for _, c := range b.Client.Jar.Cookies(u) {
 		if c.Name == name {
 			return c.Value
 		}

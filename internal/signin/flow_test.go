@@ -12,6 +12,7 @@ import (
 
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/signin"
+	"github.com/signetid/signet/internal/testsupport/browsertest"
 )
 
 func newLogger(w io.Writer) *slog.Logger {
@@ -29,54 +30,54 @@ func TestFlow(t *testing.T) {
 		b := e.browser()
 		a := newAuthReq("web", "openid profile email api", "login_hint", "alice")
 		p := b.authorize(a)
-		if p.url.Path != signin.LoginPath || p.status != http.StatusOK {
-			t.Fatalf("authorize went to %s (status %d), want the login page", p.url, p.status)
+		if p.URL.Path != signin.LoginPath || p.Status != http.StatusOK {
+			t.Fatalf("authorize went to %s (status %d), want the login page", p.URL, p.Status)
 		}
 		f := onlyForm(t, p)
-		if u := f.input(t, "username"); u.autocomplete != "username" || u.value != "alice" {
-			t.Errorf("username field: autocomplete %q value %q, want username, alice (login_hint)", u.autocomplete, u.value)
+		if u := input(t, f, "username"); u.Autocomplete != "username" || u.Value != "alice" {
+			t.Errorf("username field: autocomplete %q value %q, want username, alice (login_hint)", u.Autocomplete, u.Value)
 		}
-		if pw := f.input(t, "password"); pw.autocomplete != "current-password" || pw.typ != "password" {
-			t.Errorf("password field: autocomplete %q type %q", pw.autocomplete, pw.typ)
+		if pw := input(t, f, "password"); pw.Autocomplete != "current-password" || pw.Type != "password" {
+			t.Errorf("password field: autocomplete %q type %q", pw.Autocomplete, pw.Type)
 		}
 		for _, id := range []string{"username", "password"} {
-			if !strings.Contains(p.body, `<label for="`+id+`">`) {
+			if !strings.Contains(p.Body, `<label for="`+id+`">`) {
 				t.Errorf("no label for %s", id)
 			}
 		}
 		checkPageHeaders(t, p)
 
 		p = b.login(p, "alice", alicePass)
-		if p.url.Path != signin.ConsentPath || p.status != http.StatusOK {
-			t.Fatalf("after login at %s (status %d), want the consent page:\n%s", p.url, p.status, cut(p.body))
+		if p.URL.Path != signin.ConsentPath || p.Status != http.StatusOK {
+			t.Fatalf("after login at %s (status %d), want the consent page:\n%s", p.URL, p.Status, cut(p.Body))
 		}
 		checkPageHeaders(t, p)
 		for _, want := range []string{"Web App", "https://app.example/logo.png", "User profile", "Your user profile information", "The API"} {
-			if !strings.Contains(p.body, want) {
+			if !strings.Contains(p.Body, want) {
 				t.Errorf("consent page lacks %q", want)
 			}
 		}
 		f = onlyForm(t, p)
 		var optional []string
-		for _, in := range f.inputs {
-			if in.typ == "checkbox" && in.name == "scope" {
-				optional = append(optional, in.value)
+		for _, in := range f.Inputs {
+			if in.Type == "checkbox" && in.Name == "scope" {
+				optional = append(optional, in.Value)
 			}
-			if in.id == "scope-openid" && (!in.disabled || in.name != "") {
+			if in.ID == "scope-openid" && (!in.Disabled || in.Name != "") {
 				t.Errorf("openid is not a disabled, unnamed checkbox: %+v", in)
 			}
 		}
 		if want := []string{"profile", "email", "api"}; !slices.Equal(optional, want) {
 			t.Errorf("optional scopes %v, want %v", optional, want)
 		}
-		if !slices.ContainsFunc(f.buttons, func(b field) bool { return b.name == "decision" && b.value == "allow" }) ||
-			!slices.ContainsFunc(f.buttons, func(b field) bool { return b.name == "decision" && b.value == "deny" }) {
-			t.Errorf("consent buttons %+v", f.buttons)
+		if !slices.ContainsFunc(f.Buttons, func(b field) bool { return b.Name == "decision" && b.Value == "allow" }) ||
+			!slices.ContainsFunc(f.Buttons, func(b field) bool { return b.Name == "decision" && b.Value == "deny" }) {
+			t.Errorf("consent buttons %+v", f.Buttons)
 		}
 		// Untick email; remember is ticked by default.
 		p = b.submit(f, "decision=allow", url.Values{"scope": {"profile", "api"}})
-		if p.status != http.StatusSeeOther {
-			t.Errorf("after the consent POST: status %d, want 303", p.status)
+		if p.Status != http.StatusSeeOther {
+			t.Errorf("after the consent POST: status %d, want 303", p.Status)
 		}
 		q := clientResponse(t, p)
 		if q.Get("state") != "st-web" || q.Get("iss") != e.srv.URL || q.Get("code") == "" {
@@ -94,15 +95,15 @@ func TestFlow(t *testing.T) {
 		q = clientResponse(t, b.authorize(a2))
 		e.redeem(t, "web", q.Get("code"), a2)
 		// More than remembered: the consent page again.
-		if p := b.authorize(newAuthReq("web", "openid email")); p.url.Path != signin.ConsentPath {
-			t.Errorf("asking for more than remembered went to %s, want the consent page", p.url)
+		if p := b.authorize(newAuthReq("web", "openid email")); p.URL.Path != signin.ConsentPath {
+			t.Errorf("asking for more than remembered went to %s, want the consent page", p.URL)
 		}
 
 		// Logout with a hint of the signed-in user: no question.
 		p = b.get(signin.EndSessionPath + "?" + url.Values{
 			"id_token_hint": {hintOf("u-alice", "web")}, "post_logout_redirect_uri": {signedOutURI}, "state": {"bye"},
 		}.Encode())
-		if loc := p.location(t); loc.String() != signedOutURI+"?state=bye" {
+		if loc := location(t, p); loc.String() != signedOutURI+"?state=bye" {
 			t.Errorf("logout redirected to %s", loc)
 		}
 		q = clientResponse(t, b.authorize(newAuthReq("web", "openid", "prompt", "none")))
@@ -114,19 +115,19 @@ func TestFlow(t *testing.T) {
 
 func checkPageHeaders(t *testing.T, p *page) {
 	t.Helper()
-	csp := p.header.Get("Content-Security-Policy")
+	csp := p.Header.Get("Content-Security-Policy")
 	if csp == "" || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "style-src 'self'") {
 		t.Errorf("Content-Security-Policy %q", csp)
 	}
 	for k, want := range map[string]string{"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"} {
-		if got := p.header.Get(k); got != want {
+		if got := p.Header.Get(k); got != want {
 			t.Errorf("%s: %q, want %q", k, got, want)
 		}
 	}
-	if p.header.Get("Access-Control-Allow-Origin") != "" {
+	if p.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Error("CORS header on a page")
 	}
-	if strings.Contains(p.body, "<script") || strings.Contains(p.body, "style=") {
+	if strings.Contains(p.Body, "<script") || strings.Contains(p.Body, "style=") {
 		t.Error("a page has a script or an inline style")
 	}
 }
@@ -172,16 +173,16 @@ func TestPromptLoginAndMaxAge(t *testing.T) {
 	b.signIn()
 	for _, extra := range [][]string{{"prompt", "login"}, {"prompt", "select_account"}, {"max_age", "0"}} {
 		p := b.authorize(newAuthReq("quiet", "openid", extra...))
-		if p.url.Path != signin.LoginPath {
-			t.Errorf("%v with a session went to %s, want the login page", extra, p.url)
+		if p.URL.Path != signin.LoginPath {
+			t.Errorf("%v with a session went to %s, want the login page", extra, p.URL)
 		}
 	}
 	// prompt=login cannot be skipped by going to the callback with the old
 	// session.
 	p := b.authorize(newAuthReq("quiet", "openid", "prompt", "login"))
-	id := p.url.Query().Get("id")
-	if p2 := b.get(signin.CallbackPath + "?id=" + url.QueryEscape(id)); p2.url.Path != signin.LoginPath {
-		t.Errorf("callback with the old session went to %s, want the login page", p2.url)
+	id := p.URL.Query().Get("id")
+	if p2 := b.get(signin.CallbackPath + "?id=" + url.QueryEscape(id)); p2.URL.Path != signin.LoginPath {
+		t.Errorf("callback with the old session went to %s, want the login page", p2.URL)
 	}
 	e.clk.Advance(time.Hour)
 	a := newAuthReq("quiet", "openid", "prompt", "login")
@@ -191,8 +192,8 @@ func TestPromptLoginAndMaxAge(t *testing.T) {
 	}
 
 	e.clk.Advance(2 * time.Hour)
-	if p := b.authorize(newAuthReq("quiet", "openid", "max_age", "3600")); p.url.Path != signin.LoginPath {
-		t.Errorf("max_age=3600 with a login 2 hours old went to %s", p.url)
+	if p := b.authorize(newAuthReq("quiet", "openid", "max_age", "3600")); p.URL.Path != signin.LoginPath {
+		t.Errorf("max_age=3600 with a login 2 hours old went to %s", p.URL)
 	}
 	if q := clientResponse(t, b.authorize(newAuthReq("quiet", "openid", "max_age", "86400"))); q.Get("code") == "" {
 		t.Errorf("max_age=86400: %v", q)
@@ -210,10 +211,10 @@ func TestPromptConsentAndDeny(t *testing.T) {
 	b.signIn()
 	// prompt=consent shows the page even to a client that does not require it.
 	p := b.authorize(newAuthReq("quiet", "openid profile", "prompt", "consent"))
-	if p.url.Path != signin.ConsentPath {
-		t.Fatalf("prompt=consent went to %s", p.url)
+	if p.URL.Path != signin.ConsentPath {
+		t.Fatalf("prompt=consent went to %s", p.URL)
 	}
-	if strings.Contains(p.body, `name="remember"`) {
+	if strings.Contains(p.Body, `name="remember"`) {
 		t.Error("remember offered to a client without allowRememberConsent")
 	}
 	q := clientResponse(t, b.submit(onlyForm(t, p), "decision=deny", nil))
@@ -237,8 +238,8 @@ func TestConsentAllUnticked(t *testing.T) {
 	b := e.browser()
 	p := b.login(b.authorize(newAuthReq("web", "api")), "alice", alicePass)
 	p = b.submit(onlyForm(t, p), "decision=allow", nil, "scope")
-	if p.status != http.StatusOK || !strings.Contains(p.body, "at least one") || !strings.Contains(p.body, `role="alert"`) {
-		t.Errorf("all unticked: status %d\n%s", p.status, cut(p.body))
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, "at least one") || !strings.Contains(p.Body, `role="alert"`) {
+		t.Errorf("all unticked: status %d\n%s", p.Status, cut(p.Body))
 	}
 }
 
@@ -248,25 +249,25 @@ func TestFormPost(t *testing.T) {
 	b := e.browser()
 	a := newAuthReq("quiet", "openid", "response_mode", "form_post")
 	p := b.login(b.authorize(a), "alice", alicePass)
-	if p.status != http.StatusOK {
-		t.Fatalf("form_post: status %d", p.status)
+	if p.Status != http.StatusOK {
+		t.Fatalf("form_post: status %d", p.Status)
 	}
 	f := onlyForm(t, p)
-	if f.action != redirectURI {
-		t.Errorf("form_post action %q", f.action)
+	if f.Action != redirectURI {
+		t.Errorf("form_post action %q", f.Action)
 	}
-	v := f.values("", nil)
+	v := f.Values("", nil)
 	if v.Get("state") != "st-quiet" || v.Get("iss") != e.srv.URL || v.Get("code") == "" {
 		t.Errorf("form_post values %v", v)
 	}
-	if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "'sha256-") || strings.Contains(csp, "unsafe-inline") {
+	if csp := p.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "'sha256-") || strings.Contains(csp, "unsafe-inline") {
 		t.Errorf("form_post CSP %q", csp)
 	}
 	e.redeem(t, "quiet", v.Get("code"), a)
 	// An error in form_post mode is posted too.
 	b2 := e.browser()
 	p = b2.authorize(newAuthReq("quiet", "openid", "response_mode", "form_post", "prompt", "none"))
-	if v := onlyForm(t, p).values("", nil); v.Get("error") != oauth.LoginRequired {
+	if v := onlyForm(t, p).Values("", nil); v.Get("error") != oauth.LoginRequired {
 		t.Errorf("form_post error %v", v)
 	}
 }
@@ -277,14 +278,14 @@ func TestPOSTAuthorize(t *testing.T) {
 	b := e.browser()
 	a := newAuthReq("quiet", "openid")
 	p := b.post(signin.AuthorizePath, a.params, nil)
-	if p.url.Path != signin.LoginPath {
-		t.Fatalf("POST authorize went to %s", p.url)
+	if p.URL.Path != signin.LoginPath {
+		t.Fatalf("POST authorize went to %s", p.URL)
 	}
 	b.signIn()
 	// Cross-site POSTs to /connect/authorize are the relying party's right.
 	p = b.post(signin.AuthorizePath, a.params, http.Header{"Sec-Fetch-Site": {"cross-site"}, "Origin": {"https://app.example"}})
-	if p.status != http.StatusSeeOther {
-		t.Errorf("POST authorize with a session: status %d, want 303", p.status)
+	if p.Status != http.StatusSeeOther {
+		t.Errorf("POST authorize with a session: status %d, want 303", p.Status)
 	}
 	if q := clientResponse(t, p); q.Get("code") == "" {
 		t.Errorf("cross-site POST authorize: %v", q)
@@ -301,8 +302,8 @@ func TestAuthorizeErrors(t *testing.T) {
 		"no client":                 newAuthReq("", "openid"),
 	} {
 		p := b.authorize(a)
-		if p.status != http.StatusBadRequest || p.header.Get("Location") != "" || !strings.Contains(p.body, "<h1>") {
-			t.Errorf("%s: status %d, Location %q, want the error page", name, p.status, p.header.Get("Location"))
+		if p.Status != http.StatusBadRequest || p.Header.Get("Location") != "" || !strings.Contains(p.Body, "<h1>") {
+			t.Errorf("%s: status %d, Location %q, want the error page", name, p.Status, p.Header.Get("Location"))
 		}
 		checkPageHeaders(t, p)
 	}
@@ -325,10 +326,10 @@ func TestLoginFailures(t *testing.T) {
 		}
 		wrong := login("alice", "wrong")
 		for name, p := range map[string]*page{"wrong password": wrong, "unknown user": login("mallory", "x"), "disabled user": login("carol", alicePass)} {
-			if p.status != http.StatusOK || p.url.Path != signin.LoginPath || !strings.Contains(p.body, "The username or the password is not right.") {
-				t.Errorf("%s: status %d at %s", name, p.status, p.url)
+			if p.Status != http.StatusOK || p.URL.Path != signin.LoginPath || !strings.Contains(p.Body, "The username or the password is not right.") {
+				t.Errorf("%s: status %d at %s", name, p.Status, p.URL)
 			}
-			if !strings.Contains(p.body, `aria-describedby="login-error"`) {
+			if !strings.Contains(p.Body, `aria-describedby="login-error"`) {
 				t.Errorf("%s: the error is not tied to the fields", name)
 			}
 		}
@@ -338,8 +339,8 @@ func TestLoginFailures(t *testing.T) {
 			login("alice", "wrong")
 		}
 		p := login("alice", alicePass)
-		if !strings.Contains(p.body, "Try again after") || !strings.Contains(p.body, "09:15 UTC") {
-			t.Errorf("locked out: no time to try again:\n%s", cut(p.body))
+		if !strings.Contains(p.Body, "Try again after") || !strings.Contains(p.Body, "09:15 UTC") {
+			t.Errorf("locked out: no time to try again:\n%s", cut(p.Body))
 		}
 		e.clk.Advance(16 * time.Minute)
 		if q := clientResponse(t, login("alice", alicePass)); q.Get("code") == "" {
@@ -356,8 +357,8 @@ func TestIPThrottle(t *testing.T) {
 		b.login(b.authorize(newAuthReq("quiet", "openid")), "nobody"+string(rune('a'+i)), "x")
 	}
 	p := b.login(b.authorize(newAuthReq("quiet", "openid")), "bob", "bob's password")
-	if p.status != http.StatusTooManyRequests || !strings.Contains(p.body, "from your network") {
-		t.Errorf("throttled address: status %d\n%s", p.status, cut(p.body))
+	if p.Status != http.StatusTooManyRequests || !strings.Contains(p.Body, "from your network") {
+		t.Errorf("throttled address: status %d\n%s", p.Status, cut(p.Body))
 	}
 	e.clk.Advance(signin.DefaultIPWindow)
 	if q := clientResponse(t, b.login(b.authorize(newAuthReq("quiet", "openid")), "bob", "bob's password")); q.Get("code") == "" {
@@ -372,15 +373,15 @@ func TestCSRF(t *testing.T) {
 		loginPage := b.authorize(newAuthReq("web", "openid profile"))
 		f := onlyForm(t, loginPage)
 		creds := url.Values{"username": {"alice"}, "password": {alicePass}}
-		otherToken := onlyForm(t, other.authorize(newAuthReq("web", "openid"))).input(t, "token").value
+		otherToken := input(t, onlyForm(t, other.authorize(newAuthReq("web", "openid"))), "token").Value
 		for name, p := range map[string]*page{
 			"login without token":        b.submit(f, "decision=login", creds, "token"),
 			"login with another's token": b.submit(f, "decision=login", url.Values{"username": creds["username"], "password": creds["password"], "token": {otherToken}}),
-			"login cross-origin": b.post(f.action, f.values("decision=login", creds),
+			"login cross-origin": b.post(f.Action, f.Values("decision=login", creds),
 				http.Header{"Sec-Fetch-Site": {"cross-site"}, "Origin": {"https://evil.example"}}),
 		} {
-			if p.status != http.StatusForbidden || p.header.Get("Location") != "" {
-				t.Errorf("%s: status %d, want 403", name, p.status)
+			if p.Status != http.StatusForbidden || p.Header.Get("Location") != "" {
+				t.Errorf("%s: status %d, want 403", name, p.Status)
 			}
 		}
 		consentPage := b.submit(f, "decision=login", creds)
@@ -389,20 +390,20 @@ func TestCSRF(t *testing.T) {
 		otherConsent := onlyForm(t, other.authorize(newAuthReq("web", "openid profile")))
 		for name, p := range map[string]*page{
 			"consent without token":                b.submit(cf, "decision=allow", nil, "token"),
-			"consent with another session's token": b.submit(cf, "decision=allow", url.Values{"token": {otherConsent.input(t, "token").value}}),
-			"consent cross-origin": b.post(cf.action, cf.values("decision=allow", nil),
+			"consent with another session's token": b.submit(cf, "decision=allow", url.Values{"token": {input(t, otherConsent, "token").Value}}),
+			"consent cross-origin": b.post(cf.Action, cf.Values("decision=allow", nil),
 				http.Header{"Sec-Fetch-Site": {"cross-site"}, "Origin": {"https://evil.example"}}),
 		} {
-			if p.status != http.StatusForbidden || p.header.Get("Location") != "" {
-				t.Errorf("%s: status %d, want 403", name, p.status)
+			if p.Status != http.StatusForbidden || p.Header.Get("Location") != "" {
+				t.Errorf("%s: status %d, want 403", name, p.Status)
 			}
 		}
 		// The right form still works, once.
 		if q := clientResponse(t, b.submit(cf, "decision=allow", nil)); q.Get("code") == "" {
 			t.Errorf("consent: %v", q)
 		}
-		if p := b.submit(cf, "decision=allow", nil); p.status != http.StatusBadRequest {
-			t.Errorf("consent posted twice: status %d, want the error page", p.status)
+		if p := b.submit(cf, "decision=allow", nil); p.Status != http.StatusBadRequest {
+			t.Errorf("consent posted twice: status %d, want the error page", p.Status)
 		}
 	})
 }
@@ -423,8 +424,8 @@ func TestEndSession(t *testing.T) {
 		b := e.browser()
 		b.signIn()
 		for _, p := range []*page{b.get(signin.EndSessionPath + "?" + v.Encode()), b.post(signin.EndSessionPath, v, nil)} {
-			if p.status != http.StatusBadRequest || p.header.Get("Location") != "" {
-				t.Errorf("%s: status %d, Location %q, want the error page", name, p.status, p.header.Get("Location"))
+			if p.Status != http.StatusBadRequest || p.Header.Get("Location") != "" {
+				t.Errorf("%s: status %d, Location %q, want the error page", name, p.Status, p.Header.Get("Location"))
 			}
 		}
 		// Still signed in.
@@ -437,24 +438,24 @@ func TestEndSession(t *testing.T) {
 	b := e.browser()
 	b.signIn()
 	p := b.get(signin.EndSessionPath + "?" + url.Values{"client_id": {"web"}, "post_logout_redirect_uri": {signedOutURI}, "state": {"s1"}}.Encode())
-	if p.status != http.StatusOK || !strings.Contains(p.body, "Web App") {
-		t.Fatalf("confirm page: status %d", p.status)
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, "Web App") {
+		t.Fatalf("confirm page: status %d", p.Status)
 	}
 	checkPageHeaders(t, p)
 	f := onlyForm(t, p)
-	if r := b.submit(f, "", nil, "token"); r.status != http.StatusForbidden {
-		t.Errorf("logout without token: status %d", r.status)
+	if r := b.submit(f, "", nil, "token"); r.Status != http.StatusForbidden {
+		t.Errorf("logout without token: status %d", r.Status)
 	}
-	if r := b.post(f.action, f.values("", nil), http.Header{"Sec-Fetch-Site": {"cross-site"}}); r.status != http.StatusForbidden {
-		t.Errorf("cross-site logout: status %d", r.status)
+	if r := b.post(f.Action, f.Values("", nil), http.Header{"Sec-Fetch-Site": {"cross-site"}}); r.Status != http.StatusForbidden {
+		t.Errorf("cross-site logout: status %d", r.Status)
 	}
 	// The hidden redirect URI is checked again.
-	if r := b.submit(f, "", url.Values{"post_logout_redirect_uri": {"https://evil.example/"}}); r.status != http.StatusBadRequest {
-		t.Errorf("logout form with another URI: status %d", r.status)
+	if r := b.submit(f, "", url.Values{"post_logout_redirect_uri": {"https://evil.example/"}}); r.Status != http.StatusBadRequest {
+		t.Errorf("logout form with another URI: status %d", r.Status)
 	}
 	r := b.submit(f, "", nil)
-	if r.status != http.StatusSeeOther || r.location(t).String() != signedOutURI+"?state=s1" {
-		t.Errorf("logout: status %d to %s", r.status, r.header.Get("Location"))
+	if r.Status != http.StatusSeeOther || location(t, r).String() != signedOutURI+"?state=s1" {
+		t.Errorf("logout: status %d to %s", r.Status, r.Header.Get("Location"))
 	}
 	if q := clientResponse(t, b.authorize(newAuthReq("quiet", "openid", "prompt", "none"))); q.Get("error") != oauth.LoginRequired {
 		t.Errorf("after logout: %v", q)
@@ -464,21 +465,21 @@ func TestEndSession(t *testing.T) {
 	b = e.browser()
 	b.signIn()
 	p = b.get(signin.EndSessionPath + "?" + url.Values{"id_token_hint": {hintOf("u-alice", "quiet")}}.Encode())
-	if p.status != http.StatusOK || p.url.Path != signin.LoggedOutPath || !strings.Contains(p.body, "signed out") {
-		t.Errorf("logout without a redirect URI: status %d at %s", p.status, p.url)
+	if p.Status != http.StatusOK || p.URL.Path != signin.LoggedOutPath || !strings.Contains(p.Body, "signed out") {
+		t.Errorf("logout without a redirect URI: status %d at %s", p.Status, p.URL)
 	}
 	// A hint of another user asks.
 	b = e.browser()
 	b.signIn()
 	p = b.get(signin.EndSessionPath + "?" + url.Values{"id_token_hint": {hintOf("u-bob", "quiet")}}.Encode())
-	if p.url.Path != signin.EndSessionPath || len(forms(p.body)) != 1 {
-		t.Errorf("hint of another user: at %s, want the confirm page", p.url)
+	if p.URL.Path != signin.EndSessionPath || len(browsertest.Forms(p.Body)) != 1 {
+		t.Errorf("hint of another user: at %s, want the confirm page", p.URL)
 	}
 	// The user's own logout page.
 	p = b.get(signin.LogoutPath)
 	r = b.submit(onlyForm(t, p), "", nil)
-	if r.url.Path != signin.LoggedOutPath {
-		t.Errorf("logout page: at %s", r.url)
+	if r.URL.Path != signin.LoggedOutPath {
+		t.Errorf("logout page: at %s", r.URL)
 	}
 }
 
@@ -493,7 +494,7 @@ func TestSessionEndsOnOtherClient(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("DeleteSessions: %d, %v", n, err)
 	}
-	if p := b.authorize(newAuthReq("quiet", "openid")); p.url.Path != signin.LoginPath {
-		t.Errorf("after the session ended: at %s", p.url)
+	if p := b.authorize(newAuthReq("quiet", "openid")); p.URL.Path != signin.LoginPath {
+		t.Errorf("after the session ended: at %s", p.URL)
 	}
 }

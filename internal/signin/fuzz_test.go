@@ -24,10 +24,10 @@ func FuzzEndSession(f *testing.F) {
 		}
 		b := e.browserFor(t)
 		p := b.get(signin.EndSessionPath + "?" + query)
-		if p.status >= 500 {
-			t.Fatalf("status %d for %q", p.status, query)
+		if p.Status >= 500 {
+			t.Fatalf("status %d for %q", p.Status, query)
 		}
-		if loc := p.header.Get("Location"); loc != "" {
+		if loc := p.Header.Get("Location"); loc != "" {
 			if !strings.HasPrefix(loc, signedOutURI) {
 				t.Fatalf("redirect to %q for %q", loc, query)
 			}
@@ -47,8 +47,8 @@ func FuzzPages(f *testing.F) {
 		}
 		b := e.browserFor(t)
 		for _, path := range []string{signin.LoginPath, signin.ConsentPath, signin.CallbackPath, signin.LogoutPath} {
-			if p := b.get(path + "?" + query); p.status >= 500 || strings.Contains(p.header.Get("Location"), "code=") {
-				t.Fatalf("GET %s?%s: status %d, Location %q", path, query, p.status, p.header.Get("Location"))
+			if p := b.get(path + "?" + query); p.Status >= 500 || strings.Contains(p.Header.Get("Location"), "code=") {
+				t.Fatalf("GET %s?%s: status %d, Location %q", path, query, p.Status, p.Header.Get("Location"))
 			}
 		}
 		form, err := url.ParseQuery(body)
@@ -56,8 +56,8 @@ func FuzzPages(f *testing.F) {
 			return
 		}
 		for _, path := range []string{signin.LoginPath, signin.ConsentPath, signin.LogoutPath} {
-			if p := b.post(path, form, nil); p.status >= 500 || p.status == http.StatusOK && strings.Contains(p.body, "code") && strings.Contains(p.body, redirectURI) {
-				t.Fatalf("POST %s %q: status %d", path, body, p.status)
+			if p := b.post(path, form, nil); p.Status >= 500 || p.Status == http.StatusOK && strings.Contains(p.Body, "code") && strings.Contains(p.Body, redirectURI) {
+				t.Fatalf("POST %s %q: status %d", path, body, p.Status)
 			}
 		}
 	})

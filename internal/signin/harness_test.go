@@ -5,13 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"html"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +21,7 @@ import (
 	"github.com/signetid/signet/internal/session"
 	"github.com/signetid/signet/internal/signin"
 	"github.com/signetid/signet/internal/testsupport"
+	"github.com/signetid/signet/internal/testsupport/browsertest"
 	"github.com/signetid/signet/internal/testsupport/stores"
 	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/internal/users"
@@ -189,47 +187,35 @@ func memoryEnv(t testing.TB, mutate func(*signin.Options)) *env {
 	return newEnv(t, memory.New(memory.Options{Now: clk.Now}), clk, mutate)
 }
 
-// browser keeps cookies and follows redirects within the server, stopping
-// at the first one elsewhere (the client's redirect URI).
+// browser is the shared test browser (it keeps cookies and follows
+// redirects within the server, stopping at the first one elsewhere: the
+// client's redirect URI), at this test's server.
 type browser struct {
-	t    testing.TB
-	e    *env
-	c    *http.Client
-	host string
+	*browsertest.Browser
+	t testing.TB
+	e *env
 }
+
+// page, form and field are browsertest's.
+type (
+	page  = browsertest.Page
+	form  = browsertest.Form
+	field = browsertest.Field
+)
 
 func (e *env) browser() *browser { return e.browserFor(e.t) }
 
 // browserFor is a browser whose failures fail t (a fuzz input's).
 func (e *env) browserFor(t testing.TB) *browser {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	u, _ := url.Parse(e.srv.URL)
-	b := &browser{t: t, e: e, host: u.Host}
-	b.c = &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if req.URL.Host != b.host || len(via) > 10 {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}}
-	return b
+	return &browser{Browser: browsertest.New(t, nil, u.Host), t: t, e: e}
 }
 
-// page is a response, read.
-type page struct {
-	status int
-	header http.Header
-	url    *url.URL
-	body   string
-}
-
-func (p *page) location(t testing.TB) *url.URL {
+func location(t testing.TB, p *page) *url.URL {
 	t.Helper()
-	loc := p.header.Get("Location")
+	loc := p.Header.Get("Location")
 	if loc == "" {
-		t.Fatalf("no redirect: status %d at %s, body:\n%s", p.status, p.url, cut(p.body))
+		t.Fatalf("no redirect: status %d at %s, body:\n%s", p.Status, p.URL, cut(p.Body))
 	}
 	u, err := url.Parse(loc)
 	if err != nil {
@@ -238,47 +224,16 @@ func (p *page) location(t testing.TB) *url.URL {
 	return u
 }
 
-func cut(s string) string {
-	if len(s) > 3000 {
-		return s[:3000] + "..."
-	}
-	return s
-}
-
-func (b *browser) do(req *http.Request) *page {
-	b.t.Helper()
-	resp, err := b.c.Do(req)
-	if err != nil {
-		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return &page{status: resp.StatusCode, header: resp.Header, url: resp.Request.URL, body: string(body)}
-}
+func cut(s string) string { return browsertest.Cut(s, 3000) }
 
 func (b *browser) get(pathAndQuery string) *page {
 	b.t.Helper()
-	req, err := http.NewRequestWithContext(b.t.Context(), http.MethodGet, b.e.srv.URL+pathAndQuery, nil)
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	return b.do(req)
+	return b.Get(b.e.srv.URL + pathAndQuery)
 }
 
 func (b *browser) post(path string, form url.Values, header http.Header) *page {
 	b.t.Helper()
-	req, err := http.NewRequestWithContext(b.t.Context(), http.MethodPost, b.e.srv.URL+path, strings.NewReader(form.Encode()))
-	if err != nil {
-		b.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	return b.do(req)
+	return b.Post(b.e.srv.URL+path, form, header)
 }
 
 // authReq is an authorization request with PKCE.
@@ -310,125 +265,49 @@ func (b *browser) authorize(a *authReq) *page {
 // from p, a redirect there (query mode).
 func clientResponse(t testing.TB, p *page) url.Values {
 	t.Helper()
-	if p.status != http.StatusFound && p.status != http.StatusSeeOther {
-		t.Fatalf("status %d, want a redirect to the client; body:\n%s", p.status, cut(p.body))
+	if p.Status != http.StatusFound && p.Status != http.StatusSeeOther {
+		t.Fatalf("status %d, want a redirect to the client; body:\n%s", p.Status, cut(p.Body))
 	}
-	u := p.location(t)
+	u := location(t, p)
 	if got := u.Scheme + "://" + u.Host + u.Path; got != redirectURI {
 		t.Fatalf("redirected to %s, want the redirect URI %s", u, redirectURI)
 	}
 	return u.Query()
 }
 
-// form is an HTML form of a page.
-type form struct {
-	action, method string
-	inputs         []field
-	buttons        []field
-}
-
-type field struct {
-	name, value, typ, autocomplete, id string
-	checked, disabled                  bool
-	attrs                              map[string]string
-}
-
-var (
-	formRE   = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
-	inputRE  = regexp.MustCompile(`(?is)<input\b([^>]*)>`)
-	buttonRE = regexp.MustCompile(`(?is)<button\b([^>]*)>`)
-	attrRE   = regexp.MustCompile(`([a-zA-Z][\w-]*)(?:\s*=\s*"([^"]*)")?`)
-)
-
-func attrs(s string) map[string]string {
-	m := map[string]string{}
-	for _, a := range attrRE.FindAllStringSubmatch(s, -1) {
-		m[strings.ToLower(a[1])] = html.UnescapeString(a[2])
-	}
-	return m
-}
-
-func toField(m map[string]string) field {
-	_, checked := m["checked"]
-	_, disabled := m["disabled"]
-	return field{name: m["name"], value: m["value"], typ: m["type"], autocomplete: m["autocomplete"], id: m["id"],
-		checked: checked, disabled: disabled, attrs: m}
-}
-
-// forms reads the forms of p's HTML.
-func forms(body string) []form {
-	var out []form
-	for _, fm := range formRE.FindAllStringSubmatch(body, -1) {
-		a := attrs(fm[1])
-		f := form{action: a["action"], method: strings.ToLower(a["method"])}
-		for _, in := range inputRE.FindAllStringSubmatch(fm[2], -1) {
-			f.inputs = append(f.inputs, toField(attrs(in[1])))
-		}
-		for _, bt := range buttonRE.FindAllStringSubmatch(fm[2], -1) {
-			f.buttons = append(f.buttons, toField(attrs(bt[1])))
-		}
-		out = append(out, f)
-	}
-	return out
-}
-
 func onlyForm(t testing.TB, p *page) form {
 	t.Helper()
-	fs := forms(p.body)
+	fs := browsertest.Forms(p.Body)
 	if len(fs) != 1 {
-		t.Fatalf("%d forms on the page at %s (status %d), want 1:\n%s", len(fs), p.url, p.status, cut(p.body))
+		t.Fatalf("%d forms on the page at %s (status %d), want 1:\n%s", len(fs), p.URL, p.Status, cut(p.Body))
 	}
 	return fs[0]
 }
 
-func (f form) input(t testing.TB, name string) field {
+// input is f's input name; the test fails when f has none.
+func input(t testing.TB, f form, name string) field {
 	t.Helper()
-	for _, in := range f.inputs {
-		if in.name == name {
-			return in
-		}
+	in, ok := f.Input(name)
+	if !ok {
+		t.Fatalf("no input named %q in the form", name)
 	}
-	t.Fatalf("no input named %q in the form", name)
-	return field{}
-}
-
-// values are what a browser submits with the button name=value:
-// the named inputs, checkboxes only when ticked and enabled, then set
-// (which replaces), with unset removed.
-func (f form) values(button string, set url.Values, unset ...string) url.Values {
-	v := url.Values{}
-	for _, in := range f.inputs {
-		if in.name == "" || in.disabled || (in.typ == "checkbox" || in.typ == "radio") && !in.checked {
-			continue
-		}
-		v.Add(in.name, in.value)
-	}
-	if name, value, ok := strings.Cut(button, "="); ok {
-		v.Set(name, value)
-	}
-	for k, vs := range set {
-		v[k] = vs
-	}
-	for _, k := range unset {
-		v.Del(k)
-	}
-	return v
+	return in
 }
 
 // submit posts f as a browser would.
 func (b *browser) submit(f form, button string, set url.Values, unset ...string) *page {
 	b.t.Helper()
-	if f.method != "post" {
-		b.t.Fatalf("form method %q, want post", f.method)
+	if f.Method != "post" {
+		b.t.Fatalf("form method %q, want post", f.Method)
 	}
-	return b.post(f.action, f.values(button, set, unset...), nil)
+	return b.post(f.Action, f.Values(button, set, unset...), nil)
 }
 
 // login fills in the login page p and submits it.
 func (b *browser) login(p *page, username, password string) *page {
 	b.t.Helper()
-	if p.url.Path != signin.LoginPath {
-		b.t.Fatalf("at %s (status %d), want the login page:\n%s", p.url, p.status, cut(p.body))
+	if p.URL.Path != signin.LoginPath {
+		b.t.Fatalf("at %s (status %d), want the login page:\n%s", p.URL, p.Status, cut(p.Body))
 	}
 	return b.submit(onlyForm(b.t, p), "decision=login", url.Values{"username": {username}, "password": {password}})
 }

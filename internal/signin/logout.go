@@ -9,6 +9,7 @@ import (
 
 	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/logattr"
+	"github.com/signetid/signet/internal/session"
 )
 
 // LogoutView is the data of logout.html, the confirmation of a logout a
@@ -97,9 +98,8 @@ func (e *Endpoint) serveEndSession(w http.ResponseWriter, r *http.Request) {
 	if !e.logoutOK(w, r, err) {
 		return
 	}
-	s, err := e.opts.Sessions.Current(r.Context(), r)
-	if err != nil {
-		e.serverError(w, r, "read the session", err)
+	s, ok := e.session(w, r)
+	if !ok {
 		return
 	}
 	// A valid hint of the signed-in user signs out without asking; so does
@@ -130,11 +130,21 @@ func (e *Endpoint) logoutOK(w http.ResponseWriter, r *http.Request, err error) b
 	return false
 }
 
-// showLogout is the confirmation page opened by the user.
-func (e *Endpoint) showLogout(w http.ResponseWriter, r *http.Request) {
+// session is the request's session (nil when nobody is signed in); false
+// when it could not be read, and the error page is written.
+func (e *Endpoint) session(w http.ResponseWriter, r *http.Request) (*session.Session, bool) {
 	s, err := e.opts.Sessions.Current(r.Context(), r)
 	if err != nil {
 		e.serverError(w, r, "read the session", err)
+		return nil, false
+	}
+	return s, true
+}
+
+// showLogout is the confirmation page opened by the user.
+func (e *Endpoint) showLogout(w http.ResponseWriter, r *http.Request) {
+	s, ok := e.session(w, r)
+	if !ok {
 		return
 	}
 	if s == nil {
@@ -153,9 +163,8 @@ func (e *Endpoint) postLogout(w http.ResponseWriter, r *http.Request) {
 	if !e.logoutOK(w, r, err) {
 		return
 	}
-	s, err := e.opts.Sessions.Current(r.Context(), r)
-	if err != nil {
-		e.serverError(w, r, "read the session", err)
+	s, ok := e.session(w, r)
+	if !ok {
 		return
 	}
 	if s != nil && !s.CheckToken(purposeLogout, r.PostForm.Get("token")) {

@@ -26,21 +26,21 @@ func TestNoSecretsInLogs(t *testing.T) {
 	b.login(p, "hunter2-typed-as-username", "some-password-1")
 	p = b.login(b.authorize(a), "alice", "wrong-password-2")
 	secrets = append(secrets, "hunter2-typed-as-username", "some-password-1", "wrong-password-2", alicePass)
-	secrets = append(secrets, onlyForm(t, p).input(t, "token").value)
-	follow := b.c.CheckRedirect
-	b.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	secrets = append(secrets, input(t, onlyForm(t, p), "token").Value)
+	follow := b.Client.CheckRedirect
+	b.Client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	p = b.login(p, "alice", alicePass)
-	callback := p.location(t)
+	callback := location(t, p)
 	secrets = append(secrets, callback.Query().Get("login"))
-	b.c.CheckRedirect = follow
+	b.Client.CheckRedirect = follow
 	p = b.get(callback.RequestURI())
 	f := onlyForm(t, p)
-	secrets = append(secrets, f.input(t, "token").value)
+	secrets = append(secrets, input(t, f, "token").Value)
 	q := clientResponse(t, b.submit(f, "decision=allow", nil))
 	secrets = append(secrets, q.Get("code"))
 	e.redeem(t, "web", q.Get("code"), a)
 	u, _ := url.Parse(e.srv.URL)
-	for _, c := range b.c.Jar.Cookies(u) {
+	for _, c := range b.Client.Jar.Cookies(u) {
 		if c.Name == session.CookieName || c.Name == session.FormCookieName {
 			secrets = append(secrets, c.Value)
 		}

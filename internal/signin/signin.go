@@ -198,26 +198,13 @@ func (e *Endpoint) Routes() []endpoint.Route {
 func (e *Endpoint) Describe(m *endpoint.Metadata) {
 	m.SetPath("authorization_endpoint", AuthorizePath)
 	m.SetPath("end_session_endpoint", EndSessionPath)
-	m.ResponseTypes = appendNew(m.ResponseTypes, "code")
-	m.ResponseModes = appendNew(m.ResponseModes, authorize.ModeQuery, authorize.ModeFormPost)
-	m.CodeChallengeMethods = appendNew(m.CodeChallengeMethods, authorize.MethodS256)
+	m.ResponseTypes = endpoint.AppendNew(m.ResponseTypes, "code")
+	m.ResponseModes = endpoint.AppendNew(m.ResponseModes, authorize.ModeQuery, authorize.ModeFormPost)
+	m.CodeChallengeMethods = endpoint.AppendNew(m.CodeChallengeMethods, authorize.MethodS256)
 	m.SetFlag("authorization_response_iss_parameter_supported", true)
 	m.SetFlag("claims_parameter_supported", false)
 	m.SetFlag("request_parameter_supported", false)
 	m.SetFlag("request_uri_parameter_supported", false)
-}
-
-func appendNew(dst []string, values ...string) []string {
-	for _, v := range values {
-		found := false
-		for _, d := range dst {
-			found = found || d == v
-		}
-		if !found {
-			dst = append(dst, v)
-		}
-	}
-	return dst
 }
 
 // refuse shows an error the chain found before the handler on the error

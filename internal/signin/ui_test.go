@@ -20,23 +20,23 @@ func TestStylesheet(t *testing.T) {
 	e := memoryEnv(t, nil)
 	b := e.browser()
 	p := b.authorize(newAuthReq("quiet", "openid"))
-	link := linkHref(t, p.body)
+	link := linkHref(t, p.Body)
 	if !strings.HasPrefix(link, signin.StylesheetPath+"?v=") {
 		t.Fatalf("stylesheet link %q", link)
 	}
 	css := b.get(link)
-	if css.status != http.StatusOK || css.header.Get("Content-Type") != "text/css; charset=utf-8" ||
-		!strings.Contains(css.header.Get("Cache-Control"), "immutable") || !strings.Contains(css.body, "prefers-color-scheme: dark") {
-		t.Fatalf("stylesheet: status %d, headers %v", css.status, css.header)
+	if css.Status != http.StatusOK || css.Header.Get("Content-Type") != "text/css; charset=utf-8" ||
+		!strings.Contains(css.Header.Get("Cache-Control"), "immutable") || !strings.Contains(css.Body, "prefers-color-scheme: dark") {
+		t.Fatalf("stylesheet: status %d, headers %v", css.Status, css.Header)
 	}
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, e.srv.URL+signin.StylesheetPath, nil)
-	req.Header.Set("If-None-Match", css.header.Get("ETag"))
-	if r := b.do(req); r.status != http.StatusNotModified {
-		t.Errorf("revalidation: status %d, want 304", r.status)
+	req.Header.Set("If-None-Match", css.Header.Get("ETag"))
+	if r := b.Do(req); r.Status != http.StatusNotModified {
+		t.Errorf("revalidation: status %d, want 304", r.Status)
 	}
 	for _, path := range []string{signin.CustomStylesheetPath, signin.LogoPath} {
-		if r := b.get(path); r.status != http.StatusNotFound {
-			t.Errorf("%s without one configured: status %d", path, r.status)
+		if r := b.get(path); r.Status != http.StatusNotFound {
+			t.Errorf("%s without one configured: status %d", path, r.Status)
 		}
 	}
 }
@@ -76,23 +76,23 @@ func TestBranding(t *testing.T) {
 	b := e.browser()
 	p := b.get(signin.LoggedOutPath)
 	for _, want := range []string{"Bye from Contoso ID", "Contoso ID</title>", signin.CustomStylesheetPath + "?v=", `src="` + signin.LogoPath + "?v="} {
-		if !strings.Contains(p.body, want) {
-			t.Errorf("page lacks %q:\n%s", want, p.body)
+		if !strings.Contains(p.Body, want) {
+			t.Errorf("page lacks %q:\n%s", want, p.Body)
 		}
 	}
-	if r := b.get(signin.CustomStylesheetPath); r.status != http.StatusOK || !strings.Contains(r.body, "--accent: #b00") {
-		t.Errorf("custom stylesheet: %d %q", r.status, r.body)
+	if r := b.get(signin.CustomStylesheetPath); r.Status != http.StatusOK || !strings.Contains(r.Body, "--accent: #b00") {
+		t.Errorf("custom stylesheet: %d %q", r.Status, r.Body)
 	}
-	if r := b.get(signin.LogoPath); r.status != http.StatusOK || r.header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(r.header.Get("Content-Security-Policy"), "sandbox") {
-		t.Errorf("logo: %d %v", r.status, r.header)
+	if r := b.get(signin.LogoPath); r.Status != http.StatusOK || r.Header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(r.Header.Get("Content-Security-Policy"), "sandbox") {
+		t.Errorf("logo: %d %v", r.Status, r.Header)
 	}
 	// The templates not replaced are the embedded ones.
-	if p := b.authorize(newAuthReq("quiet", "openid")); !strings.Contains(p.body, `autocomplete="current-password"`) {
+	if p := b.authorize(newAuthReq("quiet", "openid")); !strings.Contains(p.Body, `autocomplete="current-password"`) {
 		t.Error("login page not the embedded one")
 	}
 
 	e2 := memoryEnv(t, func(o *signin.Options) { o.UI.Logo = "https://cdn.example/logo.png" })
-	if p := e2.browser().get(signin.LoggedOutPath); !strings.Contains(p.body, `src="https://cdn.example/logo.png"`) {
+	if p := e2.browser().get(signin.LoggedOutPath); !strings.Contains(p.Body, `src="https://cdn.example/logo.png"`) {
 		t.Error("https logo not shown")
 	}
 }
@@ -135,12 +135,12 @@ func TestPendingExpires(t *testing.T) {
 	p := b.authorize(newAuthReq("quiet", "openid"))
 	e.clk.Advance(11 * time.Minute)
 	p = b.login(p, "alice", alicePass)
-	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "expired") {
-		t.Errorf("login after the request expired: status %d\n%s", p.status, cut(p.body))
+	if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "expired") {
+		t.Errorf("login after the request expired: status %d\n%s", p.Status, cut(p.Body))
 	}
 	for _, path := range []string{signin.LoginPath, signin.ConsentPath, signin.CallbackPath} {
-		if p := b.get(path + "?id=nonsense"); p.status != http.StatusBadRequest {
-			t.Errorf("%s with a bad id: status %d", path, p.status)
+		if p := b.get(path + "?id=nonsense"); p.Status != http.StatusBadRequest {
+			t.Errorf("%s with a bad id: status %d", path, p.Status)
 		}
 	}
 }
@@ -176,7 +176,7 @@ func TestTwoInstances(t *testing.T) {
 			b.signIn()
 			// cookiejar keys cookies by host, not port: the second
 			// instance sees the first's cookie, as behind one load balancer.
-			b2 := &browser{t: t, e: two, c: b.c, host: b.host}
+			b2 := &browser{Browser: b.Browser, t: t, e: two}
 			a := newAuthReq("quiet", "openid", "prompt", "none")
 			q := clientResponse(t, b2.authorize(a))
 			if q.Get("code") == "" {
@@ -203,8 +203,8 @@ func TestPromptLoginWithConsent(t *testing.T) {
 	e.clk.Advance(time.Hour)
 	a := newAuthReq("web", "openid profile", "prompt", "login")
 	p := b.login(b.authorize(a), "alice", alicePass)
-	if p.url.Path != signin.ConsentPath {
-		t.Fatalf("after login at %s, want the consent page", p.url)
+	if p.URL.Path != signin.ConsentPath {
+		t.Fatalf("after login at %s, want the consent page", p.URL)
 	}
 	q := clientResponse(t, b.submit(onlyForm(t, p), "decision=allow", nil))
 	if got := e.redeem(t, "web", q.Get("code"), a); !got.AuthTime.Equal(start.Add(time.Hour)) {
@@ -213,15 +213,15 @@ func TestPromptLoginWithConsent(t *testing.T) {
 	// Without the proof (an older session), the consent form sends the
 	// browser to the login page.
 	p = b.authorize(newAuthReq("web", "openid profile", "prompt", "login"))
-	id := p.url.Query().Get("id")
+	id := p.URL.Query().Get("id")
 	c := b.get(signin.ConsentPath + "?id=" + id)
 	r := b.submit(onlyForm(t, c), "decision=allow", nil)
-	if r.url.Path != signin.LoginPath {
-		t.Errorf("consent without a fresh login for prompt=login: at %s", r.url)
+	if r.URL.Path != signin.LoginPath {
+		t.Errorf("consent without a fresh login for prompt=login: at %s", r.URL)
 	}
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodHead, e.srv.URL+signin.CallbackPath+"?id="+id, nil)
-	if h := b.do(req); h.status != http.StatusNoContent {
-		t.Errorf("HEAD callback: %d", h.status)
+	if h := b.Do(req); h.Status != http.StatusNoContent {
+		t.Errorf("HEAD callback: %d", h.Status)
 	}
 }
 

@@ -100,11 +100,7 @@ func (e *Endpoint) Describe(m *endpoint.Metadata) {
 	m.SetPath("userinfo_endpoint", Path)
 	// The user claims it answers with: claims_supported lists what a
 	// client may find, in a token or here (OpenID Connect Discovery §3).
-	for _, c := range claims.StandardClaims() {
-		if !slices.Contains(m.Claims, c) {
-			m.Claims = append(m.Claims, c)
-		}
-	}
+	m.Claims = endpoint.AppendNew(m.Claims, claims.StandardClaims()...)
 }
 
 func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) { e.serve(w, r) }

@@ -1,7 +1,6 @@
 package welcome
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	_ "embed"
@@ -150,18 +149,7 @@ func (e *Endpoint) callback(w http.ResponseWriter, r *http.Request) {
 		// the redirect URI at it.
 		p.Curl = ExchangeCurl(base+tokenPath, d.SignIn.RedirectURI(base), p.Code, d)
 	}
-	var buf bytes.Buffer
-	if err := e.callbackPage.Execute(&buf, p); err != nil {
-		http.Error(w, "the callback page failed to render", http.StatusInternalServerError)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; frame-ancestors 'none'; form-action 'none'; base-uri 'none'")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "no-store")
-	_, _ = w.Write(buf.Bytes())
+	renderPage(w, e.callbackPage, p, "callback", "default-src 'none'; style-src 'self'; frame-ancestors 'none'; form-action 'none'; base-uri 'none'")
 }
 
 // authorize is the authorization endpoint's path.

@@ -180,14 +180,21 @@ func (e *Endpoint) serve(w http.ResponseWriter, r *http.Request) {
 	if d := e.opts.Development; d != nil && d.SignIn != nil {
 		p.SignInURL = d.AuthorizeURL(d.SignIn.baseFor(base), e.authorize())
 	}
+	renderPage(w, e.page, p, "welcome", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+}
+
+// renderPage writes the page t renders from data, with the content
+// security policy csp, uncached and with no referrer; or a 500 saying
+// which page (what) failed, rather than half a page, when it fails.
+func renderPage(w http.ResponseWriter, t *template.Template, data any, what, csp string) {
 	var buf bytes.Buffer
-	if err := e.page.Execute(&buf, p); err != nil {
-		http.Error(w, "the welcome page failed to render", http.StatusInternalServerError)
+	if err := t.Execute(&buf, data); err != nil {
+		http.Error(w, "the "+what+" page failed to render", http.StatusInternalServerError)
 		return
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cache-Control", "no-store")
