@@ -74,7 +74,7 @@ func TestPendingRoundTrip(t *testing.T) {
 		// No redirect_uri sent (the client's only one is used), no PKCE,
 		// max_age=0 (sent, and zero), prompt=none, plain OAuth 2.0.
 		"minimal":    "response_type=code&client_id=legacy&scope=profile&max_age=0&prompt=none",
-		"plain PKCE": "response_type=code&client_id=legacy&scope=openid&code_challenge=" + challenge + "&code_challenge_method=plain",
+		"plain PKCE": "response_type=code&client_id=legacy&scope=profile&code_challenge=" + challenge + "&code_challenge_method=plain",
 	}
 	eachPendingStore(t, func(t *testing.T, db storage.Store, p [2]*Pending, clk *testsupport.Clock) {
 		for name, query := range cases {
@@ -110,7 +110,7 @@ func TestPendingRoundTrip(t *testing.T) {
 func TestPendingIDsDiffer(t *testing.T) {
 	t.Parallel()
 	eachPendingStore(t, func(t *testing.T, db storage.Store, p [2]*Pending, clk *testsupport.Clock) {
-		req := validated(t, "response_type=code&client_id=legacy&scope=openid")
+		req := validated(t, "response_type=code&client_id=legacy&scope=profile")
 		a, b := mustSave(t, p[0], req, clk.Now()), mustSave(t, p[0], req, clk.Now())
 		if a == b {
 			t.Errorf("two Saves gave the same id %q", a)
@@ -125,7 +125,7 @@ func TestPendingExpiry(t *testing.T) {
 	t.Parallel()
 	eachPendingStore(t, func(t *testing.T, db storage.Store, p [2]*Pending, clk *testsupport.Clock) {
 		ctx := t.Context()
-		req := validated(t, "response_type=code&client_id=legacy&scope=openid")
+		req := validated(t, "response_type=code&client_id=legacy&scope=profile")
 		for _, tc := range []struct {
 			saver, loader *Pending
 			lifetime      time.Duration
@@ -157,7 +157,7 @@ func TestPendingCompleteOnce(t *testing.T) {
 	t.Parallel()
 	eachPendingStore(t, func(t *testing.T, db storage.Store, p [2]*Pending, clk *testsupport.Clock) {
 		ctx := t.Context()
-		req := validated(t, "response_type=code&client_id=legacy&scope=openid&state=xyz")
+		req := validated(t, "response_type=code&client_id=legacy&scope=profile&state=xyz")
 		id := mustSave(t, p[0], req, clk.Now())
 		if got, err := p[0].Complete(ctx, id, clk.Now()); err != nil || got.State != "xyz" {
 			t.Fatalf("Complete = %+v, %v", got, err)
@@ -203,7 +203,7 @@ func TestPendingCompleteOnce(t *testing.T) {
 func TestPendingGarbageIDs(t *testing.T) {
 	t.Parallel()
 	eachPendingStore(t, func(t *testing.T, db storage.Store, p [2]*Pending, clk *testsupport.Clock) {
-		id := mustSave(t, p[0], validated(t, "response_type=code&client_id=legacy&scope=openid"), clk.Now())
+		id := mustSave(t, p[0], validated(t, "response_type=code&client_id=legacy&scope=profile"), clk.Now())
 		for _, bad := range []string{
 			"", "x", id[:len(id)-1], id + "A", id + "=", strings.Repeat("A", 42) + "B", // non-zero padding bits
 			strings.Repeat("!", len(id)), strings.Repeat("é", len(id)/2), "../../etc/passwd", strings.Repeat("A", 1<<16),
@@ -278,7 +278,7 @@ func TestPendingRefused(t *testing.T) {
 			return storage.PersistedGrant{}, down
 		},
 	}, 0)
-	req := validated(t, "response_type=code&client_id=legacy&scope=openid")
+	req := validated(t, "response_type=code&client_id=legacy&scope=profile")
 	if _, err := p.Save(ctx, req, pendingBase); !errors.Is(err, down) || !strings.Contains(err.Error(), `save the request of client "legacy"`) {
 		t.Errorf("Save on a failing store: %v", err)
 	}
@@ -289,7 +289,7 @@ func TestPendingRefused(t *testing.T) {
 		}
 	}
 	for name, r := range map[string]*Request{
-		"not validated": parseGet(t, "response_type=code&client_id=legacy&scope=openid"),
+		"not validated": parseGet(t, "response_type=code&client_id=legacy&scope=profile"),
 		"a problem":     parseGet(t, "response_type=token&client_id=legacy"),
 	} {
 		if name == "a problem" {

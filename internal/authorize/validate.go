@@ -105,6 +105,12 @@ func checkRedirectURI(c *client.Client, req *Request) *PageError {
 		return pageErrorf(http.StatusBadRequest, oauth.InvalidRequest, "client %s has no redirect URI registered, so it cannot sign users in: its administrator must add its redirectUris", quote(c.ID))
 	}
 	if req.RedirectURI == "" {
+		// OAuth 2.0 lets a client with one redirect URI leave it out (RFC
+		// 6749 §3.1.2.3); OpenID Connect does not (Core §3.1.2.1:
+		// REQUIRED), and a certified provider refuses such a request.
+		if slices.Contains(strings.Fields(req.Scope), "openid") {
+			return pageErrorf(http.StatusBadRequest, oauth.InvalidRequest, "the request has no redirect_uri, which an OpenID Connect request (scope openid) must send (OpenID Connect Core section 3.1.2.1): the application that sent you here must add it")
+		}
 		if len(c.RedirectURIs) > 1 {
 			return pageErrorf(http.StatusBadRequest, oauth.InvalidRequest, "the request has no redirect_uri, and client %s has more than one: the application that sent you here must say which", quote(c.ID))
 		}

@@ -59,7 +59,7 @@ func TestValidate(t *testing.T) {
 	const (
 		web    = "response_type=code&client_id=web&redirect_uri=https%3A%2F%2Fapp.example.com%2Fsignin-oidc&scope=openid+profile&state=af0ifjsldkj&code_challenge=" + challenge + "&code_challenge_method=S256"
 		native = "response_type=code&client_id=native&scope=openid&state=xyz&code_challenge=" + challenge + "&code_challenge_method=S256&redirect_uri="
-		legacy = "response_type=code&client_id=legacy&scope=openid&state=s1"
+		legacy = "response_type=code&client_id=legacy&scope=profile&state=s1"
 	)
 	tests := []struct {
 		name, query string
@@ -123,6 +123,8 @@ func TestValidate(t *testing.T) {
 
 		// The one registered URI is used when none is sent.
 		{"redirect_uri missing, one registered", legacy, "ok", "https://legacy.example.com/cb"},
+		// OpenID Connect Core §3.1.2.1: an openid request must send it.
+		{"redirect_uri missing, openid", strings.Replace(legacy, "scope=profile", "scope=openid", 1), "page invalid_request", ""},
 
 		// Errors for the client, at its redirect URI.
 		{"response_type missing", strings.Replace(web, "response_type=code&", "", 1), "redirect invalid_request", ""},
@@ -142,7 +144,7 @@ func TestValidate(t *testing.T) {
 		{"offline_access allowed", strings.Replace(native, "scope=openid", "scope=openid+offline_access", 1) + "http%3A%2F%2F127.0.0.1%2Fcallback", "ok", ""},
 		{"openid missing is plain OAuth", strings.Replace(web, "scope=openid+profile", "scope=api1", 1), "ok", ""},
 		{"PKCE missing", strings.Replace(web, "&code_challenge="+challenge+"&code_challenge_method=S256", "", 1), "redirect invalid_request", ""},
-		{"PKCE missing, public client", "response_type=code&client_id=public&scope=openid", "redirect invalid_request", "https://spa.example.com/"},
+		{"PKCE missing, public client", "response_type=code&client_id=public&scope=openid&redirect_uri=https%3A%2F%2Fspa.example.com%2F", "redirect invalid_request", "https://spa.example.com/"},
 		{"PKCE missing, not required", legacy, "ok", "https://legacy.example.com/cb"},
 		{"PKCE plain not allowed", strings.Replace(web, "code_challenge_method=S256", "code_challenge_method=plain", 1), "redirect invalid_request", ""},
 		{"PKCE with no method is plain", strings.Replace(web, "&code_challenge_method=S256", "", 1), "redirect invalid_request", ""},
@@ -206,7 +208,7 @@ func TestValidate(t *testing.T) {
 // OpenID Connect request.
 func TestValidateScopes(t *testing.T) {
 	t.Parallel()
-	req := parseGet(t, "response_type=code&client_id=legacy&scope=profile+openid++profile")
+	req := parseGet(t, "response_type=code&client_id=legacy&scope=profile+openid++profile&redirect_uri=https%3A%2F%2Flegacy.example.com%2Fcb")
 	if err := validator().Validate(t.Context(), issuer, req); err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +218,7 @@ func TestValidateScopes(t *testing.T) {
 
 	// A scope the client is allowed but that no longer exists is refused.
 	v := &Validator{Clients: clients(), KnownScope: func(s string) bool { return s == "openid" }}
-	req = parseGet(t, "response_type=code&client_id=legacy&scope=openid+profile")
+	req = parseGet(t, "response_type=code&client_id=legacy&scope=openid+profile&redirect_uri=https%3A%2F%2Flegacy.example.com%2Fcb")
 	if got := outcome(v.Validate(t.Context(), issuer, req)); got != "redirect invalid_scope" {
 		t.Errorf("an unknown scope: %s", got)
 	}

@@ -151,12 +151,21 @@ func TestNoRedirectURISent(t *testing.T) {
 	t.Parallel()
 	e := memoryEnv(t, nil)
 	b := e.browser()
-	a := newAuthReq("quiet", "openid")
+	// Plain OAuth 2.0 may leave it out when the client has one (RFC 6749
+	// §3.1.2.3)...
+	a := newAuthReq("quiet", "profile")
 	a.params.Del("redirect_uri")
 	q := clientResponse(t, b.login(b.authorize(a), "alice", alicePass))
 	got, err := e.tokens.RedeemCode(t.Context(), tokensRedemption(q.Get("code"), a))
 	if err != nil || got.RedirectURI != "" {
 		t.Errorf("RedeemCode: %+v, %v", got, err)
+	}
+	// ...OpenID Connect may not (Core §3.1.2.1): the error page, no
+	// redirect.
+	o := newAuthReq("quiet", "openid")
+	o.params.Del("redirect_uri")
+	if p := b.authorize(o); p.Status != http.StatusBadRequest || p.Header.Get("Location") != "" || !strings.Contains(p.Body, "no redirect_uri") {
+		t.Errorf("openid without redirect_uri: status %d, Location %q, body:\n%s", p.Status, p.Header.Get("Location"), cut(p.Body))
 	}
 }
 
