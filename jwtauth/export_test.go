@@ -61,3 +61,14 @@ func (v *Validator) IntrospectionWaiters(token string) int {
 func ParseIntrospection(body []byte) (*Claims, *ValidationError, error) {
 	return parseIntrospection(body)
 }
+
+// IsJWT and CheckReferenceToken expose how a token is told apart and
+// checked before introspection.
+var IsJWT = isJWT
+
+func CheckReferenceToken(token string) error {
+	if err := checkReferenceToken(token, defaultMaxTokenSize); err != nil {
+		return err
+	}
+	return nil
+}

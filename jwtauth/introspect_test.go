@@ -801,3 +801,26 @@ func FuzzIntrospectionResponse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReferenceToken checks how tokens are told apart (three
+// dot-separated parts are a JWT, anything else is introspected) and that
+// only RFC 6750 b64tokens are ever sent to the introspection endpoint.
+func FuzzReferenceToken(f *testing.F) {
+	for _, seed := range []string{"", ".", "..", "...", "a.b.c", "abc", "a.b", "a.b.c.d", "abc==", "=", "a=b", "a b", "é", "a~b+c/d-e_f."} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, token string) {
+		if got, want := jwtauth.IsJWT(token), strings.Count(token, ".") == 2; got != want {
+			t.Fatalf("IsJWT(%q) = %v", token, got)
+		}
+		err := jwtauth.CheckReferenceToken(token)
+		if err != nil {
+			checkResult(t, nil, err)
+			return
+		}
+		body := strings.TrimRight(token, "=")
+		if body == "" || strings.Trim(body, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/") != "" {
+			t.Fatalf("accepted %q", token)
+		}
+	})
+}
