@@ -274,8 +274,12 @@ func (v *Validator) introspect(ctx context.Context, token string, extra []string
 	select {
 	case <-call.done:
 	case <-ctx.Done():
-		return nil, &ValidationError{Reason: ErrIntrospectionFailed, Err: ctx.Err(),
-			Detail: fmt.Sprintf("stopped waiting for the introspection endpoint: %v", ctx.Err())}
+		select {
+		case <-call.done: // the answer came as ctx ended: take it
+		default:
+			return nil, &ValidationError{Reason: ErrIntrospectionFailed, Err: ctx.Err(),
+				Detail: fmt.Sprintf("stopped waiting for the introspection endpoint: %v", ctx.Err())}
+		}
 	}
 	if call.err != nil && errors.Is(call.err, ErrIntrospectionFailed) {
 		return nil, call.err.clone()
