@@ -117,10 +117,10 @@ type Options struct {
 	IntrospectionCacheTTL time.Duration
 
 	// IntrospectionCacheSize bounds the number of cached introspection
-	// answers; 0 means DefaultIntrospectionCacheSize (10 000, a few MB at
-	// most); negative is an error. When it is full, the answer that would
-	// expire first is dropped, so short-lived answers for inactive tokens
-	// go before active ones.
+	// answers; 0 means DefaultIntrospectionCacheSize (10 000: about 10 MB
+	// with answers of about 1 KB); negative is an error. When it is full,
+	// the answer that would expire first is dropped, so short-lived answers
+	// for inactive tokens go before active ones.
 	IntrospectionCacheSize int
 
 	// Now is the clock for exp, nbf and iat, and for the lifetime of cached
