@@ -179,7 +179,7 @@ type discoveryDoc struct {
 	TokenEndpoint string `json:"token_endpoint"`
 	// RevocationEndpoint is RFC 8414's revocation_endpoint.
 	RevocationEndpoint string `json:"revocation_endpoint"`
-	JWKSURI       string `json:"jwks_uri"`
+	JWKSURI            string `json:"jwks_uri"`
 }
 
 func discover(ctx context.Context, hc *http.Client, issuer string) (*discoveryDoc, error) {
