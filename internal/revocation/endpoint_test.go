@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/clientauth"
@@ -26,6 +27,8 @@ import (
 	"github.com/signetid/signet/internal/testsupport/stores"
 	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/postgres"
+	"github.com/signetid/signet/storage/postgres/postgrestest"
 )
 
 const issuer = "https://auth.example.com"
@@ -442,5 +445,44 @@ func TestLooksLikeJWT(t *testing.T) {
 		if got := revocation.LooksLikeJWT(token); got != want {
 			t.Errorf("LooksLikeJWT(%q) = %v", token, got)
 		}
+	}
+}
+
+// A real database that does not answer in time (PostgreSQL, the family's
+// rows locked by another transaction): 503 temporarily_unavailable within
+// the storage timeout, and the revocation succeeds once the lock is gone.
+func TestLockedDatabase(t *testing.T) {
+	t.Parallel()
+	pg := postgrestest.New(t, "signet_revocation_")
+	db, err := postgres.Open(t.Context(), pg.DSN, postgres.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	f := newFixture(t, []storage.Store{db}, func(o *revocation.Options) { o.StorageTimeout = 300 * time.Millisecond })
+	refresh, _ := f.refresh("app")
+
+	conn, err := pgx.Connect(t.Context(), pg.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	tx, err := conn.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(t.Context(), "SELECT key FROM grants WHERE client_id = 'app' FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	res := f.revoke(refresh, "", f.basic("app"))
+	if took := time.Since(start); !res.is(503, "temporarily_unavailable") || took > 3*time.Second {
+		t.Errorf("with the rows locked: %d %s after %s, want 503 temporarily_unavailable within the 300ms timeout", res.status, res.body, took)
+	}
+	if err := tx.Rollback(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if res := f.revoke(refresh, "", f.basic("app")); !res.is(200, "") || f.exists(storage.GrantRefreshToken, refresh) {
+		t.Errorf("after the lock: %d %s", res.status, res.body)
 	}
 }
