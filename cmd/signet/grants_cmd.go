@@ -48,9 +48,13 @@ const grantsHelp = `
 --type is refresh_token, reference_token, consent (remembered consents) or
 code (authorization codes). --subject is a subject id, or the username of a
 user in the database. --client is a client id.
-` + configHelp + `
-Running servers read grants from the database at each request: a
-revocation applies at once, on every instance.`
+
+The database is the one the configuration names (storage: sqlite, the
+default, in dataDir; or postgres), given by --config FILE or
+$SIGNET_CONFIG; with neither, the development defaults: SQLite in
+./signet-data/signet.db, as "signet serve" uses. Running servers read
+grants and sessions from the database at each request: a revocation
+applies at once, on every instance.`
 
 func (a *app) grantsCommand() *cobra.Command {
 	cmd := &cobra.Command{
