@@ -27,10 +27,11 @@ in one, and verify it the way an API does.
 
   signet token get     discovery, then the token endpoint
   signet token decode  header and claims, with times in words; verifies nothing
-  signet token verify  signature and claims, saying exactly which check failed`,
+  signet token verify  signature and claims, saying exactly which check failed
+  signet token revoke  revoke a refresh token or reference token (RFC 7009)`,
 		RunE: runGroup,
 	}
-	cmd.AddCommand(a.tokenGetCommand(), a.tokenDecodeCommand(), a.tokenVerifyCommand())
+	cmd.AddCommand(a.tokenGetCommand(), a.tokenDecodeCommand(), a.tokenVerifyCommand(), a.tokenRevokeCommand())
 	return cmd
 }
 
@@ -176,7 +177,9 @@ func tokenEndpoint(ctx context.Context, hc *http.Client, issuer string) (string,
 type discoveryDoc struct {
 	Issuer        string `json:"issuer"`
 	TokenEndpoint string `json:"token_endpoint"`
-	JWKSURI       string `json:"jwks_uri"`
+	// RevocationEndpoint is RFC 8414's revocation_endpoint.
+	RevocationEndpoint string `json:"revocation_endpoint"`
+	JWKSURI            string `json:"jwks_uri"`
 }
 
 func discover(ctx context.Context, hc *http.Client, issuer string) (*discoveryDoc, error) {
