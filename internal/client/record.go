@@ -14,6 +14,7 @@ import (
 func FromRecord(sc storage.Client) (*Client, error) {
 	c := &Client{ID: sc.ID, Name: sc.Name, GrantTypes: sc.GrantTypes, Scopes: sc.Scopes,
 		AccessTokenLifetime: sc.AccessTokenLifetime, KeysURI: sc.JWKSURI,
+		ReferenceTokens: sc.AccessTokenType == storage.AccessTokenReference,
 		Disabled: sc.Disabled, Public: sc.Public, Claims: sc.Claims, CORSOrigins: sc.CORSOrigins,
 		RedirectURIs:           sc.RedirectURIs,
 		PostLogoutRedirectURIs: sc.PostLogoutRedirectURIs,
