@@ -63,6 +63,9 @@ type referenceClaims struct {
 // (storage.ErrConsumed) is returned, so that a revocation racing the
 // exchange never leaves a live token behind.
 func (s *Service) ReferenceToken(ctx context.Context, req AccessTokenRequest) (AccessToken, error) {
+	if s.Grants == nil {
+		return AccessToken{}, fmt.Errorf("client %q uses reference tokens, and the token service has no grant store to keep them (tokens.Service.Grants)", req.Client.ID)
+	}
 	claims, lifetime := s.accessClaims(req)
 	var payload any = referenceClaims{claims, req.AMR}
 	if c := req.Client; len(c.Claims) > 0 {
