@@ -154,8 +154,8 @@ type clientView struct {
 	AccessTokenLifetime int64 `json:"accessTokenLifetime"`
 	// AccessTokenType is Jwt (the default filled in) or Reference.
 	AccessTokenType string          `json:"accessTokenType"`
-	JWKS                json.RawMessage `json:"jwks,omitempty"`
-	JWKSURI             string          `json:"jwksUri,omitempty"`
+	JWKS            json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI         string          `json:"jwksUri,omitempty"`
 
 	// The sign-in settings, with IdentityServer's names; lifetimes in
 	// seconds and the defaults filled in.

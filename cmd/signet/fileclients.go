@@ -51,7 +51,7 @@ func fileRecord(cfg *config.Config, path string, c *config.Client, out *clientBu
 		// "" or Reference once validated, as the record spells them.
 		AccessTokenType: c.AccessTokenType,
 		JWKSURI:         c.JWKSURI,
-		CORSOrigins:         c.AllowedCorsOrigins,
+		CORSOrigins:     c.AllowedCorsOrigins,
 
 		RedirectURIs:           c.RedirectURIs,
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,

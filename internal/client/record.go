@@ -14,7 +14,6 @@ import (
 func FromRecord(sc storage.Client) (*Client, error) {
 	c := &Client{ID: sc.ID, Name: sc.Name, GrantTypes: sc.GrantTypes, Scopes: sc.Scopes,
 		AccessTokenLifetime: sc.AccessTokenLifetime, KeysURI: sc.JWKSURI,
-		ReferenceTokens: sc.AccessTokenType == storage.AccessTokenReference,
 		Disabled: sc.Disabled, Public: sc.Public, Claims: sc.Claims, CORSOrigins: sc.CORSOrigins,
 		RedirectURIs:           sc.RedirectURIs,
 		PostLogoutRedirectURIs: sc.PostLogoutRedirectURIs,
@@ -30,6 +29,7 @@ func FromRecord(sc storage.Client) (*Client, error) {
 		LogoURI:                          sc.LogoURI,
 		RefreshTokenReUse:                sc.RefreshTokenUsage == storage.RefreshTokenReUse,
 		RefreshTokenSliding:              sc.RefreshTokenExpiration == storage.RefreshTokenSliding,
+		ReferenceTokens:                  sc.AccessTokenType == storage.AccessTokenReference,
 		// The defaults of the lifetimes are applied here, once.
 		IdentityTokenLifetime:        orDefault(sc.IdentityTokenLifetime, DefaultIdentityTokenLifetime),
 		AuthorizationCodeLifetime:    orDefault(sc.AuthorizationCodeLifetime, DefaultAuthorizationCodeLifetime),

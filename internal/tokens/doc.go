@@ -20,7 +20,6 @@
 //     refresh handle issued from it). Refusals are *GrantError values,
 //     whose text is the invalid_grant description and never repeats a
 //     handle.
-//
 //   - Reference access tokens (IdentityServer's AccessTokenType
 //     Reference), for a client whose ReferenceTokens is set
 //     (IssueAccessToken chooses; ReferenceToken issues one): the same

@@ -308,3 +308,30 @@ func TestJWTClientNeedsNoStore(t *testing.T) {
 		t.Fatalf("IssueAccessToken = %+v, %v; want a JWT", at, err)
 	}
 }
+
+// FuzzLookupReference: whatever a request sends as a token, the lookup
+// never panics, reads the store only for a handle in its one canonical
+// form, and answers an unknown one with ErrUnknownReference.
+func FuzzLookupReference(f *testing.F) {
+	good, _ := newHandle(storage.GrantReferenceToken)
+	for _, s := range []string{"", good, good + "=", good[:42], strings.Repeat("A", 42) + "B", "eyJhbGciOiJub25lIn0.e30.", "\x00\xff", strings.Repeat("-", 43)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, handle string) {
+		read := false
+		svc := &Service{Grants: grantStoreFunc{get: func(key string) (storage.PersistedGrant, error) {
+			read = true
+			if key != HandleKey(storage.GrantReferenceToken, handle) {
+				t.Errorf("read key %q for handle %q", key, handle)
+			}
+			return storage.PersistedGrant{}, storage.ErrNotFound
+		}}}
+		_, err := svc.LookupReference(context.Background(), handle, time.Unix(1_800_000_000, 0))
+		if !errors.Is(err, ErrUnknownReference) {
+			t.Errorf("LookupReference(%q) = %v, want ErrUnknownReference", handle, err)
+		}
+		if read != opaque.Valid(handle) {
+			t.Errorf("LookupReference(%q) read the store: %v; the handle is canonical: %v", handle, read, opaque.Valid(handle))
+		}
+	})
+}
