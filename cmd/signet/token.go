@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signetid/signet/internal/certs"
+	"github.com/signetid/signet/internal/opaque"
 )
 
 func (a *app) tokenCommand() *cobra.Command {
@@ -252,6 +253,11 @@ func decodeToken(s string) (*decodedToken, error) {
 	case 3:
 	case 5:
 		return nil, errors.New("this is an encrypted token (JWE, five parts): it cannot be read without the decryption key")
+	case 1:
+		if opaque.Valid(s) {
+			return nil, errors.New("this is an opaque handle, such as a reference access token (accessTokenType Reference): it holds no claims; an API learns them from the introspection endpoint")
+		}
+		fallthrough
 	default:
 		return nil, fmt.Errorf("a JWT has three parts separated by dots; this has %d", len(parts))
 	}
