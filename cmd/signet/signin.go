@@ -85,6 +85,7 @@ func (a *app) signInEndpoints(svc *services, db storage.Store, cat *catalog.Cata
 	info := userinfo.New(userinfo.Options{
 		Verifier:          ring,
 		Users:             db,
+		References:        tok,
 		IdentityResources: cat.IdentityResources,
 		Origins:           cat.AllowedOrigin,
 		Now:               a.now,

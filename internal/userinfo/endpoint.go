@@ -19,6 +19,7 @@ import (
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/signing"
+	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/storage"
 )
 
@@ -43,12 +44,24 @@ type Users interface {
 
 var _ Users = (storage.Users)(nil)
 
+// References looks up a reference access token by its handle.
+type References interface {
+	// LookupReference returns the token, tokens.ErrUnknownReference for
+	// one that is unknown, expired or revoked, or the store's error.
+	LookupReference(ctx context.Context, handle string, now time.Time) (tokens.Reference, error)
+}
+
+var _ References = (*tokens.Service)(nil)
+
 // Options are what a userinfo endpoint is made of.
 type Options struct {
 	// Verifier checks access tokens' signatures: the ring.
 	Verifier Verifier
 	// Users finds the token's user (storage.Store satisfies it).
 	Users Users
+	// References, when set, looks up reference access tokens (a token
+	// that is not a JWT): the token service.
+	References References
 	// IdentityResources returns the identity resources now (built-in and
 	// custom); nil (or a nil result) means the built-in ones.
 	IdentityResources func() *claims.Resources
@@ -150,13 +163,20 @@ func (e *Endpoint) writeError(w http.ResponseWriter, r *http.Request, be *bearer
 			challenge += fmt.Sprintf(`, scope=%q`, be.Scope)
 		}
 	}
-	if be.Code == "server_error" {
+	h := w.Header()
+	switch be.Code {
+	case "server_error":
 		if e.opts.Logger != nil {
 			e.opts.Logger.LogAttrs(r.Context(), slog.LevelError, "userinfo request failed", logattr.Text("error", fmt.Sprint(be.Cause)))
 		}
 		challenge = ""
+	case "temporarily_unavailable":
+		if e.opts.Logger != nil {
+			e.opts.Logger.LogAttrs(r.Context(), slog.LevelWarn, "userinfo request failed: storage unavailable", logattr.Text("error", fmt.Sprint(be.Cause)))
+		}
+		challenge = ""
+		h.Set("Retry-After", "5")
 	}
-	h := w.Header()
 	if challenge != "" {
 		h.Set("WWW-Authenticate", challenge)
 	}
@@ -193,6 +213,11 @@ func invalidToken(format string, args ...any) *bearerError {
 	return &bearerError{Code: InvalidToken, Description: fmt.Sprintf(format, args...)}
 }
 
+// unavailable is the answer when the store fails: 503, try again later.
+func unavailable(err error) *bearerError {
+	return &bearerError{Code: "temporarily_unavailable", Description: "the server cannot check the token now; try again later", Cause: err}
+}
+
 func serverError(err error) *bearerError {
 	return &bearerError{Code: "server_error", Description: "the server failed to process the request; the cause is in its log", Cause: err}
 }
@@ -220,7 +245,7 @@ func (e *Endpoint) userInfo(r *http.Request) ([]byte, *bearerError) {
 	if issuer == "" {
 		return nil, serverError(errors.New("the userinfo endpoint got a request without an issuer in its context (endpoint.WithIssuer): it must be served through the server's chain"))
 	}
-	ac, scopes, berr := e.check(token, issuer)
+	ac, scopes, berr := e.check(ctx, token, issuer)
 	if berr != nil {
 		return nil, berr
 	}
@@ -232,7 +257,7 @@ func (e *Endpoint) userInfo(r *http.Request) ([]byte, *bearerError) {
 	case errors.Is(err, storage.ErrNotFound):
 		return nil, invalidToken("the user of the access token no longer exists")
 	case err != nil:
-		return nil, serverError(fmt.Errorf("read the user: %w", err))
+		return nil, unavailable(fmt.Errorf("read the user: %w", err))
 	case user.Disabled:
 		return nil, invalidToken("the user of the access token is disabled")
 	}
@@ -247,17 +272,32 @@ func (e *Endpoint) userInfo(r *http.Request) ([]byte, *bearerError) {
 	return out, nil
 }
 
-// check verifies an access token and its claims, and returns them and its
-// scopes.
-func (e *Endpoint) check(token, issuer string) (*accessClaims, []string, *bearerError) {
-	payload, _, err := e.opts.Verifier.Verify(token)
-	if err != nil {
-		return nil, nil, invalidToken("the access token is not valid: %s", err.Error())
-	}
-	// The header is signed with the payload, so once Verify passed its
-	// typ can be read as it is.
-	if typ := headerTyp(token); !strings.EqualFold(typ, "at+jwt") && !strings.EqualFold(typ, "application/at+jwt") && !strings.EqualFold(typ, "JWT") {
-		return nil, nil, invalidToken("the token's typ is %s; an access token has at+jwt (RFC 9068) or JWT", quote(typ))
+// check verifies an access token (a JWT, or a reference token looked up
+// in the store) and its claims, and returns them and its scopes.
+func (e *Endpoint) check(ctx context.Context, token, issuer string) (*accessClaims, []string, *bearerError) {
+	var payload []byte
+	if strings.Count(token, ".") != 2 && e.opts.References != nil {
+		// A reference token: its claims are what the store holds, for as
+		// long as it is not expired or revoked.
+		ref, err := e.opts.References.LookupReference(ctx, token, e.opts.Now())
+		switch {
+		case errors.Is(err, tokens.ErrUnknownReference):
+			return nil, nil, invalidToken("the access token is unknown, has expired or was revoked")
+		case err != nil:
+			return nil, nil, unavailable(fmt.Errorf("look up the reference token: %w", err))
+		}
+		payload = ref.Claims
+	} else {
+		p, _, err := e.opts.Verifier.Verify(token)
+		if err != nil {
+			return nil, nil, invalidToken("the access token is not valid: %s", err.Error())
+		}
+		// The header is signed with the payload, so once Verify passed
+		// its typ can be read as it is.
+		if typ := headerTyp(token); !strings.EqualFold(typ, "at+jwt") && !strings.EqualFold(typ, "application/at+jwt") && !strings.EqualFold(typ, "JWT") {
+			return nil, nil, invalidToken("the token's typ is %s; an access token has at+jwt (RFC 9068) or JWT", quote(typ))
+		}
+		payload = p
 	}
 	var ac accessClaims
 	if err := json.Unmarshal(payload, &ac); err != nil {

@@ -106,7 +106,8 @@ type env struct {
 // newEnv serves the token and userinfo endpoints on store, with clients
 // "web" (confidential, offline access), "other" (confidential), "spa"
 // (public, offline access, a CORS origin) and "machine"
-// (client_credentials with openid among its scopes), and user "alice".
+// (client_credentials with openid among its scopes), "ref" (as web, with
+// reference access tokens), and user "alice".
 func newEnv(t testing.TB, store storage.Store, clock *testsupport.Clock, ring *signing.Ring) *env {
 	t.Helper()
 	e := &env{t: t, store: store, clock: clock, ring: ring, secret: "web-secret-0123456789"}
@@ -121,6 +122,8 @@ func newEnv(t testing.TB, store storage.Store, clock *testsupport.Clock, ring *s
 			AllowOfflineAccess: true, RequirePKCE: true, CORSOrigins: []string{spaOrigin}, AlwaysIncludeUserClaimsInIdToken: true,
 			IdentityTokenSigningAlgorithms: []string{"PS256", "ES256"}},
 		"machine": {ID: "machine", Secrets: secrets, GrantTypes: []string{"client_credentials"}, Scopes: []string{"openid", "api1"}},
+		"ref": {ID: "ref", Secrets: secrets, GrantTypes: []string{"authorization_code"}, Scopes: sign, RedirectURIs: []string{webRedirect},
+			AllowOfflineAccess: true, RequirePKCE: true, ReferenceTokens: true},
 	}
 	e.clients = clients
 	origins := func(o string) bool { return o == spaOrigin }
@@ -137,7 +140,7 @@ func newEnv(t testing.TB, store storage.Store, clock *testsupport.Clock, ring *s
 	e.issuer = e.srv.URL
 	h = server.New(server.Options{Issuer: e.issuer, Endpoints: []endpoint.Endpoint{
 		grant.New(grant.Options{Auth: auth, Tokens: e.tokens, Users: store, Origins: origins}),
-		userinfo.New(userinfo.Options{Verifier: ring, Users: store, Origins: origins, Now: clock.Now}),
+		userinfo.New(userinfo.Options{Verifier: ring, Users: store, References: e.tokens, Origins: origins, Now: clock.Now}),
 	}})
 	e.handler = h
 	e.ctx = context.WithValue(context.Background(), oauth2.HTTPClient, e.srv.Client())

@@ -38,6 +38,8 @@ func (e *bearerError) status() int {
 		return http.StatusForbidden
 	case "server_error":
 		return http.StatusInternalServerError
+	case "temporarily_unavailable":
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusUnauthorized
 }
