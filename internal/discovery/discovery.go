@@ -190,6 +190,9 @@ func (e *Endpoint) encode(issuer string, scopes, algs []string) []byte {
 	// It defaults to true in OpenID Connect Discovery; it is not
 	// supported.
 	member(&b, "request_uri_parameter_supported", false)
+	for _, name := range slices.Sorted(maps.Keys(m.Lists)) {
+		member(&b, name, nonNil(m.Lists[name]))
+	}
 	for _, name := range slices.Sorted(maps.Keys(m.Flags)) {
 		if name != "request_uri_parameter_supported" {
 			member(&b, name, m.Flags[name])

@@ -134,6 +134,18 @@ type Metadata struct {
 	// claims_parameter_supported, request_parameter_supported, ...),
 	// written in name order.
 	Flags map[string]bool
+	// Lists are the other list members an endpoint states, by name
+	// (introspection_endpoint_auth_methods_supported, ...), written in name
+	// order; AppendList adds to them.
+	Lists map[string][]string
+}
+
+// AppendList adds values to the list member name, each once.
+func (m *Metadata) AppendList(name string, values ...string) {
+	if m.Lists == nil {
+		m.Lists = map[string][]string{}
+	}
+	m.Lists[name] = AppendNew(m.Lists[name], values...)
 }
 
 // SetFlag records the boolean member name.

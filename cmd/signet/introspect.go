@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/signetid/signet/internal/catalog"
+	"github.com/signetid/signet/internal/clientauth"
+	"github.com/signetid/signet/internal/introspect"
+	"github.com/signetid/signet/storage"
+)
+
+// introspectionEndpoint makes /connect/introspect: the API resources of
+// the catalog authenticate with the token endpoint's settings (auth's
+// replay cache, remote keys, issuer and assertion audience), and tokens
+// are read from db within the configured statement timeout.
+func (a *app) introspectionEndpoint(svc *services, db storage.Store, cat *catalog.Catalog, auth *clientauth.Authenticator, logger *slog.Logger) *introspect.Endpoint {
+	return introspect.New(introspect.Options{
+		Resources:      catalogResources{cat},
+		Auth:           *auth,
+		Keys:           svc.ring,
+		References:     introspect.GrantReferences{Grants: db},
+		Grants:         db,
+		Clients:        cat,
+		Users:          db,
+		StorageTimeout: svc.cfg.Storage.StatementTimeout,
+		Now:            a.now,
+		Logger:         logger,
+	})
+}
+
+// catalogResources gives the introspection endpoint the catalog's API
+// resources.
+type catalogResources struct{ cat *catalog.Catalog }
+
+func (c catalogResources) Resource(ctx context.Context, name string) (*introspect.Resource, error) {
+	r, err := c.cat.APIResource(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return &introspect.Resource{Name: r.Name, Scopes: r.Scopes, JWTResponse: r.JWTResponse, Client: r.Client}, nil
+}
