@@ -30,7 +30,7 @@ in one, and verify it the way an API does.
   signet token verify  signature and claims, saying exactly which check failed`,
 		RunE: runGroup,
 	}
-	cmd.AddCommand(a.tokenGetCommand(), a.tokenDecodeCommand(), a.tokenVerifyCommand())
+	cmd.AddCommand(a.tokenGetCommand(), a.tokenDecodeCommand(), a.tokenVerifyCommand(), a.tokenIntrospectCommand())
 	return cmd
 }
 
@@ -177,6 +177,8 @@ type discoveryDoc struct {
 	Issuer        string `json:"issuer"`
 	TokenEndpoint string `json:"token_endpoint"`
 	JWKSURI       string `json:"jwks_uri"`
+	// IntrospectionEndpoint is for signet token introspect.
+	IntrospectionEndpoint string `json:"introspection_endpoint"`
 }
 
 func discover(ctx context.Context, hc *http.Client, issuer string) (*discoveryDoc, error) {
