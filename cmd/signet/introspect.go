@@ -33,10 +33,10 @@ func (a *app) introspectionEndpoint(svc *services, db storage.Store, cat *catalo
 // resources.
 type catalogResources struct{ cat *catalog.Catalog }
 
-func (c catalogResources) Resource(ctx context.Context, name string) (*introspect.Resource, error) {
+func (c catalogResources) Resource(ctx context.Context, name string) (introspect.Resource, error) {
 	r, err := c.cat.APIResource(ctx, name)
 	if err != nil {
-		return nil, err
+		return introspect.Resource{}, err
 	}
-	return &introspect.Resource{Name: r.Name, Scopes: r.Scopes, JWTResponse: r.JWTResponse, Client: r.Client}, nil
+	return introspect.Resource{Name: r.Name, Scopes: r.Scopes, JWTResponse: r.JWTResponse, Client: r.Client}, nil
 }

@@ -1,7 +1,6 @@
 package introspect
 
 import (
-	"bytes"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -106,12 +105,9 @@ func encode(a *answer) []byte {
 	if a == nil || !a.Active {
 		return inactive
 	}
-	var buf bytes.Buffer
-	buf.Grow(512)
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(a); err != nil {
+	b, err := json.Marshal(a)
+	if err != nil {
 		return inactive // never: the fields are strings and numbers
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	return b
 }

@@ -59,7 +59,8 @@ type Resources interface {
 	// Resource returns the resource, an error wrapping client.ErrUnknown
 	// when there is none (or it is disabled), or another error (such as
 	// storage.ErrUnavailable) when it cannot be known now.
-	Resource(ctx context.Context, name string) (*Resource, error)
+	// It is returned by value: the lookup costs no allocation.
+	Resource(ctx context.Context, name string) (Resource, error)
 }
 
 // Keys verifies this server's tokens and signs answers (signing.Ring).
@@ -132,6 +133,9 @@ func New(opts Options) *Endpoint {
 	}
 	e := &Endpoint{opts: opts, auth: opts.Auth, accepted: Accepted}
 	e.auth.Clients = resourceClients{opts.Resources}
+	// An assertion may name this endpoint as its audience, besides the
+	// issuer (and the token endpoint, unless strict).
+	e.auth.EndpointPath = Path
 	if e.auth.Now == nil {
 		e.auth.Now = opts.Now
 	}
@@ -236,47 +240,48 @@ var errNoIssuer = errors.New("the introspection endpoint got a request without a
 
 // handle authenticates the resource and introspects the token: the answer
 // (nil: inactive) or the error to send.
-func (e *Endpoint) handle(r *http.Request) (*Resource, *answer, *oauth.Error) {
+func (e *Endpoint) handle(r *http.Request) (Resource, *answer, *oauth.Error) {
+	var none Resource
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
 	if err != nil {
-		return nil, nil, oauth.Errorf(oauth.InvalidRequest, "the request body could not be read")
+		return none, nil, oauth.Errorf(oauth.InvalidRequest, "the request body could not be read")
 	}
 	if len(body) > MaxRequestBytes {
-		return nil, nil, &oauth.Error{Code: oauth.InvalidRequest, Description: fmt.Sprintf("the request body is over %d KiB", MaxRequestBytes>>10), Status: http.StatusRequestEntityTooLarge}
+		return none, nil, &oauth.Error{Code: oauth.InvalidRequest, Description: fmt.Sprintf("the request body is over %d KiB", MaxRequestBytes>>10), Status: http.StatusRequestEntityTooLarge}
 	}
 	req, oerr := parseRequest(r.Header.Get("Content-Type"), r.Header.Values("Authorization"), body)
 	if oerr != nil {
-		return nil, nil, oerr
+		return none, nil, oerr
 	}
 	ctx := r.Context()
 	issuer := endpoint.Issuer(ctx)
 	if issuer == "" {
-		return nil, nil, oauth.AsError(errNoIssuer)
+		return none, nil, oauth.AsError(errNoIssuer)
 	}
 	c, _, oerr := e.auth.Authenticate(ctx, &req.Credentials, issuer, e.accepted)
 	if oerr != nil {
-		return nil, nil, oerr
+		return none, nil, oerr
 	}
 	res, err := e.opts.Resources.Resource(ctx, c.ID)
 	if err != nil {
 		// Gone between the two reads (a reload): as if unknown.
-		return nil, nil, oauth.ClientError(false, "client authentication failed: unknown client, or wrong or expired secret")
+		return none, nil, oauth.ClientError(false, "client authentication failed: unknown client, or wrong or expired secret")
 	}
 	if req.Token == "" {
-		return nil, nil, oauth.Errorf(oauth.InvalidRequest, "token is missing: send the token to introspect as the token form parameter (RFC 7662 section 2.1)")
+		return none, nil, oauth.Errorf(oauth.InvalidRequest, "token is missing: send the token to introspect as the token form parameter (RFC 7662 section 2.1)")
 	}
 	dbCtx, cancel := context.WithTimeout(ctx, e.opts.StorageTimeout)
 	defer cancel()
 	a, err := e.introspect(dbCtx, req.Token, issuer, res)
 	if err != nil {
-		return nil, nil, storageError(err)
+		return none, nil, storageError(err)
 	}
 	return res, a, nil
 }
 
 // introspect answers for token: the answer, nil when it is inactive for
 // res, or the storage failure that kept it from knowing.
-func (e *Endpoint) introspect(ctx context.Context, token, issuer string, res *Resource) (*answer, error) {
+func (e *Endpoint) introspect(ctx context.Context, token, issuer string, res Resource) (*answer, error) {
 	now := e.opts.Now()
 	if strings.Count(token, ".") == 2 {
 		// A JWT: only this server's keys can make it active. The hint
@@ -319,7 +324,7 @@ func (e *Endpoint) introspect(ctx context.Context, token, issuer string, res *Re
 
 // access answers for an access token's claims (a JWT's, verified, or a
 // reference token's).
-func (e *Endpoint) access(ctx context.Context, tc *tokenClaims, issuer string, res *Resource, now time.Time) (*answer, error) {
+func (e *Endpoint) access(ctx context.Context, tc *tokenClaims, issuer string, res Resource, now time.Time) (*answer, error) {
 	switch {
 	case tc.Issuer != issuer,
 		tc.Expiry == nil || !now.Before(time.Unix(*tc.Expiry, 0)),
@@ -362,7 +367,7 @@ type refreshData struct {
 }
 
 // refresh answers for a refresh token's grant.
-func (e *Endpoint) refresh(ctx context.Context, g *storage.PersistedGrant, issuer string, res *Resource, now time.Time) (*answer, error) {
+func (e *Endpoint) refresh(ctx context.Context, g *storage.PersistedGrant, issuer string, res Resource, now time.Time) (*answer, error) {
 	var d refreshData
 	if g.Type != storage.GrantRefreshToken || json.Unmarshal(g.Data, &d) != nil || d.Version != 1 ||
 		(d.AbsoluteExpiry != 0 && !now.Before(time.Unix(d.AbsoluteExpiry, 0))) {
@@ -477,7 +482,7 @@ type signedAnswer struct {
 
 // signed is the answer as a JWT signed by the ring (RFC 9701): typ
 // token-introspection+jwt, aud the resource.
-func (e *Endpoint) signed(ctx context.Context, res *Resource, a *answer) (string, error) {
+func (e *Endpoint) signed(ctx context.Context, res Resource, a *answer) (string, error) {
 	if a == nil {
 		a = inactiveAnswer
 	}

@@ -200,6 +200,8 @@ func TestAuthentication(t *testing.T) {
 		return testsupport.SignAssertion(t, jose.ES256, e.key, keyedKid, testsupport.AssertionClaims(keyedAPI, aud, e.clock.Now()))
 	}
 	active("private_key_jwt", e.call(url.Values{"token": {tok}, "client_assertion_type": {oauth.ClientAssertionJWT}, "client_assertion": {assertion(issuer)}}))
+	active("private_key_jwt, aud the introspection endpoint", e.call(url.Values{"token": {tok}, "client_assertion_type": {oauth.ClientAssertionJWT}, "client_assertion": {assertion(issuer + introspect.Path)}}))
+	active("private_key_jwt, aud the token endpoint", e.call(url.Values{"token": {tok}, "client_assertion_type": {oauth.ClientAssertionJWT}, "client_assertion": {assertion(issuer + "/connect/token")}}))
 
 	unauthorized := func(name string, w *httptest.ResponseRecorder) {
 		t.Helper()
@@ -224,6 +226,7 @@ func TestAuthentication(t *testing.T) {
 		e.call(url.Values{"token": {tok}, "client_assertion_type": {oauth.ClientAssertionJWT}, "client_assertion": {a}})
 		return e.call(url.Values{"token": {tok}, "client_assertion_type": {oauth.ClientAssertionJWT}, "client_assertion": {a}})
 	}())
+	unauthorized("assertion for another endpoint", e.call(url.Values{"token": {tok}, "client_assertion_type": {oauth.ClientAssertionJWT}, "client_assertion": {assertion(issuer + "/connect/userinfo")}}))
 	unauthorized("assertion for another server", e.call(url.Values{"token": {tok}, "client_assertion_type": {oauth.ClientAssertionJWT}, "client_assertion": {assertion("https://evil.example")}}))
 }
 

@@ -70,13 +70,13 @@ func newRing(t testing.TB) *signing.Ring {
 }
 
 // resources is a fixed set of API resources.
-type resources map[string]*introspect.Resource
+type resources map[string]introspect.Resource
 
-func (rs resources) Resource(_ context.Context, name string) (*introspect.Resource, error) {
+func (rs resources) Resource(_ context.Context, name string) (introspect.Resource, error) {
 	if r, ok := rs[name]; ok {
 		return r, nil
 	}
-	return nil, client.ErrUnknown
+	return introspect.Resource{}, client.ErrUnknown
 }
 
 // env is a server with the introspection endpoint, and the tokens service
