@@ -50,6 +50,12 @@ func TestJWTActive(t *testing.T) {
 	if jti, _ := a["jti"].(string); jti == "" {
 		t.Errorf("no jti: %v", a)
 	}
+	// A wrong hint finds it all the same (RFC 7662 §2.1).
+	for _, hint := range []string{introspect.HintRefreshToken, "nonsense"} {
+		if a := answer(t, e.introspect(tok, "token_type_hint", hint)); a["active"] != true {
+			t.Errorf("hint %s: %v; want active", hint, a)
+		}
+	}
 	// The other resource sees its own scope only.
 	w := e.call(url.Values{"token": {tok}}, "Authorization", basic(otherAPI, otherSecret))
 	if a := answer(t, w); a["active"] != true || a["scope"] != "other" {
