@@ -79,3 +79,32 @@ func BenchmarkIssueRS256(b *testing.B) {
 		_ = e.accessToken("machine", "", "orders.read")
 	}
 }
+
+// BenchmarkInactive measures each kind of inactive answer, which should
+// cost alike (within a handle's or a JWT's class: the caller knows which it
+// sent): an unknown handle, another resource's reference and refresh
+// tokens (two reads each, whatever is found), and another resource's JWT
+// (a signature and the same reads as one of this resource's).
+func BenchmarkInactive(b *testing.B) {
+	e := memEnv(b)
+	toks := []struct{ name, tok string }{
+		{"unknown-handle", "dW5rbm93bi1oYW5kbGUtb2YtNDMtY2hhcmFjdGVycy0wMDAwMDA"},
+		{"other-reference", e.referenceToken("machine", []string{otherAPI}, "other")},
+		{"other-refresh", e.refreshToken("machine", "alice-id", "other", "offline_access")},
+		{"own-refresh-active", e.refreshToken("machine", "alice-id", "orders.read", "offline_access")},
+		{"other-jwt", e.accessToken("machine", "", "other")},
+		{"own-jwt-active", e.accessToken("machine", "", "orders.read")},
+		{"forged-jwt", e.accessToken("machine", "", "orders.read")[:200] + "x.e30.c2ln"},
+	}
+	for _, tt := range toks {
+		b.Run(tt.name, func(b *testing.B) {
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				e.handler.ServeHTTP(w, benchRequest(tt.tok))
+				if w.Code != http.StatusOK {
+					b.Fatalf("%d %s", w.Code, w.Body)
+				}
+			}
+		})
+	}
+}
