@@ -1,5 +1,6 @@
-// Package jwtauth validates JWT access tokens in an API: the Go
-// counterpart of ASP.NET Core's JwtBearer handler. It works with any
+// Package jwtauth validates JWT access tokens in an API, and reference
+// tokens through introspection: the Go counterpart of ASP.NET Core's
+// JwtBearer handler (and of IdentityModel's OAuth2Introspection). It works with any
 // OpenID provider (Signet, IdentityServer, Keycloak, Azure AD, ...), and
 // it imports nothing of Signet's: only the standard library and go-jose
 // (for reading JSON Web Keys).
@@ -99,6 +100,42 @@
 // backoff (up to 5 minutes). Validate only ever waits for a fetch when it
 // needs one (an unknown kid, or no keys yet), and then at most until its
 // ctx ends or the fetch times out.
+//
+// # Reference tokens
+//
+// With Options.Introspection (the API resource's name and secret at the
+// token service), the Validator accepts reference tokens too: a token
+// that is not three dot-separated parts is posted to the issuer's
+// introspection endpoint (RFC 7662; the introspection_endpoint of the
+// discovery document, or Introspection.Endpoint), with token_type_hint
+// access_token and client_secret_basic authentication. A JWT is still
+// validated locally, and never introspected. The answer is judged as
+// strictly as a JWT: active must be true (else ErrInactive); token_type,
+// if present, Bearer; iss equal to Issuer, aud containing Audience, exp
+// required, exp, nbf and iat with ClockSkew, and the required scopes,
+// from scope. ClaimsFromContext, RequireScopes and HasScope then behave
+// as for a JWT (the answer's active member is not among the claims).
+//
+// Answers are cached, keyed by SHA-256 of the token (the token itself is
+// never kept, nor logged): an active token's answer for
+// IntrospectionCacheTTL (30 s by default) and never past its exp, an
+// inactive one's for at most 5 seconds, so that a client retrying a bad
+// token costs the token service one request every 5 seconds. The cache
+// holds at most IntrospectionCacheSize answers (10 000 by default); when
+// it is full, the answer that would expire first goes. However many
+// requests carry the same uncached token at once, there is one
+// introspection (a single flight).
+//
+// So a revoked reference token keeps working for up to
+// IntrospectionCacheTTL after its revocation: that is the price of not
+// asking the token service on every request. Lower it where revocation
+// must bite sooner.
+//
+// When the endpoint cannot answer (unreachable, a timeout of 10 seconds,
+// a 5xx, an answer that is not RFC 7662, or a 401 because the API's own
+// credentials are wrong, which is logged at Error level), the token may
+// be fine: Validate returns ErrIntrospectionFailed, Middleware answers
+// 503 with Retry-After, and nothing is cached.
 //
 // # Speed
 //

@@ -41,6 +41,16 @@ var (
 	// token could not be checked; it may well be valid. Middleware answers
 	// 503 for it, not 401.
 	ErrKeysUnavailable = errors.New("jwtauth: signing keys unavailable")
+	// ErrInactive: the issuer's introspection endpoint says the reference
+	// token is not active (RFC 7662 §2.2): revoked, expired, unknown, or
+	// not meant for this API. Middleware answers 401 invalid_token.
+	ErrInactive = errors.New("jwtauth: token not active")
+	// ErrIntrospectionFailed: a reference token could not be checked,
+	// because the introspection endpoint could not be reached, timed out,
+	// answered an error (a 401 means the API's own Introspection
+	// credentials are wrong) or something that is not RFC 7662; the token
+	// may well be valid. Middleware answers 503, not 401.
+	ErrIntrospectionFailed = errors.New("jwtauth: introspection failed")
 )
 
 // ValidationError is the error Validate returns (and Ready, with

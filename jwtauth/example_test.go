@@ -24,7 +24,8 @@ import (
 // (RS256, typ at+jwt, a kid).
 type issuer struct {
 	*httptest.Server
-	down atomic.Bool // answer 503, as a provider that is not up yet
+	down    atomic.Bool // answer 503, as a provider that is not up yet
+	revoked atomic.Bool // the reference token is revoked
 }
 
 func startIssuer() *issuer {
@@ -35,7 +36,24 @@ func startIssuer() *issuer {
 			http.Error(w, "starting", http.StatusServiceUnavailable)
 			return
 		}
-		writeJSON(w, map[string]string{"issuer": is.URL, "jwks_uri": is.URL + "/jwks"})
+		writeJSON(w, map[string]string{"issuer": is.URL, "jwks_uri": is.URL + "/jwks",
+			"introspection_endpoint": is.URL + "/connect/introspect"})
+	})
+	// Introspection (RFC 7662) for the API resource "orders-api", which
+	// knows one reference token, and then not: revoke sets revoked.
+	mux.HandleFunc("POST /connect/introspect", func(w http.ResponseWriter, r *http.Request) {
+		if id, secret, ok := r.BasicAuth(); !ok || id != "orders-api" || secret != "orders-secret" {
+			w.WriteHeader(http.StatusUnauthorized)
+			writeJSON(w, map[string]string{"error": "invalid_client"})
+			return
+		}
+		if r.PostFormValue("token") != "7Jq0cVz3pX2mZk9bL4sR" || is.revoked.Load() {
+			writeJSON(w, map[string]bool{"active": false})
+			return
+		}
+		writeJSON(w, map[string]any{"active": true, "iss": is.URL, "aud": []string{"https://api.example.com"},
+			"sub": "client1", "client_id": "client1", "scope": "orders.read", "token_type": "Bearer",
+			"iat": time.Now().Unix(), "exp": time.Now().Add(time.Hour).Unix()})
 	})
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{
@@ -305,4 +323,41 @@ func ExampleValidator_Ready() {
 	// Output:
 	// true true
 	// <nil> <nil>
+}
+
+// With Introspection, reference tokens (opaque handles, not JWTs) are
+// checked at the issuer's introspection endpoint with the API resource's
+// name and secret; the answers are cached for IntrospectionCacheTTL, which
+// is thus how long a revoked token may still be accepted.
+func ExampleIntrospection() {
+	issuer := startIssuer()
+	defer issuer.Close()
+	ctx := context.Background()
+	v, err := jwtauth.New(ctx, jwtauth.Options{
+		Issuer:   issuer.URL,
+		Audience: "https://api.example.com",
+		Introspection: &jwtauth.Introspection{
+			ClientID:     "orders-api",
+			ClientSecret: "orders-secret", // from a file or the environment, not the code
+		},
+		IntrospectionCacheTTL: 10 * time.Second,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer v.Close()
+
+	claims, err := v.Validate(ctx, "7Jq0cVz3pX2mZk9bL4sR")
+	fmt.Println(claims.ClientID, claims.Scopes, err)
+
+	issuer.revoked.Store(true)
+	_, err = v.Validate(ctx, "7Jq0cVz3pX2mZk9bL4sR")
+	fmt.Println("just revoked:", err) // the cached answer, for up to 10 s
+
+	_, err = v.Validate(ctx, "unknownHandle")
+	fmt.Println(errors.Is(err, jwtauth.ErrInactive), err)
+	// Output:
+	// client1 [orders.read] <nil>
+	// just revoked: <nil>
+	// true the token service says the token is not active: it is revoked, expired, unknown, or not meant for this API
 }

@@ -2,6 +2,7 @@ package jwtauth
 
 import (
 	"context"
+	"crypto/sha256"
 	"time"
 )
 
@@ -37,3 +38,37 @@ func (v *Validator) RefreshIn() time.Duration {
 
 // HeaderSafe exposes the error_description filter.
 var HeaderSafe = headerSafe
+
+// IntrospectionCacheLen is the number of cached introspection answers.
+func (v *Validator) IntrospectionCacheLen() int {
+	v.intro.mu.Lock()
+	defer v.intro.mu.Unlock()
+	return len(v.intro.entries)
+}
+
+// IntrospectionWaiters is the number of requests that joined the
+// introspection of token in flight (0 when there is none).
+func (v *Validator) IntrospectionWaiters(token string) int {
+	v.intro.mu.Lock()
+	defer v.intro.mu.Unlock()
+	if c := v.intro.inflight[sha256.Sum256([]byte(token))]; c != nil {
+		return c.waiters
+	}
+	return 0
+}
+
+// ParseIntrospection exposes the introspection answer's parser.
+func ParseIntrospection(body []byte) (*Claims, *ValidationError, error) {
+	return parseIntrospection(body)
+}
+
+// IsJWT and CheckReferenceToken expose how a token is told apart and
+// checked before introspection.
+var IsJWT = isJWT
+
+func CheckReferenceToken(token string) error {
+	if err := checkReferenceToken(token, defaultMaxTokenSize); err != nil {
+		return err
+	}
+	return nil
+}

@@ -233,6 +233,9 @@ func (v *Validator) fetchKeys(ctx context.Context) (fetchResult, error) {
 	if uri == "" {
 		v.mu.Lock()
 		uri = v.discovered
+		if v.needsDiscovery() {
+			uri = "" // read it again: the introspection endpoint may be there now
+		}
 		v.mu.Unlock()
 		if uri == "" {
 			var err error
@@ -263,8 +266,9 @@ func (v *Validator) discover(ctx context.Context) (string, error) {
 		return "", err
 	}
 	var doc struct {
-		Issuer  *string `json:"issuer"`
-		JWKSURI string  `json:"jwks_uri"`
+		Issuer        *string `json:"issuer"`
+		JWKSURI       string  `json:"jwks_uri"`
+		Introspection string  `json:"introspection_endpoint"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return "", fmt.Errorf("the discovery document at %s is not JSON: %w", u, err)
@@ -280,6 +284,9 @@ func (v *Validator) discover(ctx context.Context) (string, error) {
 	if err := v.cfg.checkURL("its jwks_uri", doc.JWKSURI); err != nil {
 		return "", fmt.Errorf("the discovery document at %s: %w", u, err)
 	}
+	v.mu.Lock()
+	v.noteDiscovery(u, doc.Introspection)
+	v.mu.Unlock()
 	return doc.JWKSURI, nil
 }
 

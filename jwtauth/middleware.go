@@ -25,8 +25,12 @@ import (
 //     error_description="..."`, the description saying what failed;
 //   - a missing scope: 403 with `Bearer error="insufficient_scope",
 //     scope="..."`;
-//   - the issuer's keys unavailable: 503 with Retry-After, since the token
-//     may be fine (the cause goes to the Logger, not to the client).
+//   - the issuer's keys unavailable, or a reference token that could not be
+//     introspected (Options.Introspection): 503 with Retry-After, since the
+//     token may be fine (the cause goes to the Logger, not to the client).
+//
+// A reference token is judged as a JWT is: inactive is 401 invalid_token,
+// a missing scope 403, and the claims in the context have the same fields.
 //
 // Tokens are never logged; refusals are logged at Debug level.
 func (v *Validator) Middleware(next http.Handler) http.Handler { return v.handler(next, nil) }
@@ -111,6 +115,13 @@ func (v *Validator) refuse(w http.ResponseWriter, r *http.Request, err *Validati
 		w.Header().Set("Retry-After", strconv.Itoa(v.retryAfter()))
 		writeBody(w, http.StatusServiceUnavailable, "temporarily_unavailable",
 			"this API cannot check tokens now: its token service's keys are unavailable; try again later")
+		return
+	case errors.Is(err, ErrIntrospectionFailed):
+		log.LogAttrs(r.Context(), slog.LevelWarn, "jwtauth: cannot check a token: introspection failed",
+			slog.String("error", err.Error()), slog.String("method", r.Method), slog.String("path", r.URL.Path))
+		w.Header().Set("Retry-After", strconv.Itoa(introspectionRetryAfter))
+		writeBody(w, http.StatusServiceUnavailable, "temporarily_unavailable",
+			"this API cannot check tokens now: its token service's introspection endpoint is unavailable; try again later")
 		return
 	case errors.Is(err, ErrInsufficientScope):
 		w.Header().Set("WWW-Authenticate", challenge("insufficient_scope", err.Error(), err.Scopes))

@@ -94,14 +94,45 @@ type Options struct {
 	// path could then substitute their own keys. For test networks only.
 	UnsafeAllowHTTP bool
 
-	// Now is the clock for exp, nbf and iat; nil means time.Now. (Key
-	// refresh timing always uses the real clock.)
+	// Introspection, if set, makes the Validator accept reference tokens
+	// too: a token that is not a JWT (not three dot-separated parts) is
+	// sent to the issuer's introspection endpoint (RFC 7662), with these
+	// credentials, and the answer is checked as strictly as a JWT's claims.
+	// JWTs are still validated locally, without a request. nil means JWTs
+	// only. Issuer is then required.
+	//
+	// Answers are cached (see IntrospectionCacheTTL), so a revoked
+	// reference token keeps working for up to IntrospectionCacheTTL after
+	// its revocation.
+	Introspection *Introspection
+
+	// IntrospectionCacheTTL is how long an introspection answer is reused:
+	// an active token's answer for at most this long and never past the
+	// token's exp; an inactive token's for at most 5 seconds (and never
+	// longer than this). 0 means DefaultIntrospectionCacheTTL (30 s);
+	// negative is an error. It is the revocation bound: a reference token
+	// revoked at the issuer is refused by this API at most this long
+	// later. time.Nanosecond in effect turns the cache off (concurrent
+	// requests with the same token still share one introspection).
+	IntrospectionCacheTTL time.Duration
+
+	// IntrospectionCacheSize bounds the number of cached introspection
+	// answers; 0 means DefaultIntrospectionCacheSize (10 000: about 10 MB
+	// with answers of about 1 KB); negative is an error. When it is full,
+	// the answer that would expire first is dropped, so short-lived answers
+	// for inactive tokens go before active ones.
+	IntrospectionCacheSize int
+
+	// Now is the clock for exp, nbf and iat, and for the lifetime of cached
+	// introspection answers; nil means time.Now. (Key refresh timing always
+	// uses the real clock.)
 	Now func() time.Time
 
 	// Logger, if set, receives key refreshes (Info when the keys change,
 	// Debug otherwise), keys skipped as unusable and fetch failures (Warn
-	// while cached keys still work, Error when there are none). Tokens are
-	// never logged.
+	// while cached keys still work, Error when there are none), and failed
+	// introspections (Error when the endpoint refuses the API's own
+	// credentials, Warn otherwise). Tokens and secrets are never logged.
 	Logger *slog.Logger
 }
 
@@ -147,6 +178,7 @@ type config struct {
 	allowHTTP  bool
 	now        func() time.Time
 	log        *slog.Logger
+	intro      *introConfig // nil: JWTs only
 }
 
 // check validates opts and fills in the defaults; it lists every problem
@@ -267,6 +299,7 @@ func (opts *Options) check() (*config, error) {
 		c.client = &http.Client{Timeout: defaultFetchTimeout, CheckRedirect: sameOriginRedirects}
 	}
 	c.ownTimeout = c.client.Timeout == 0
+	c.intro = opts.checkIntrospection(c, bad)
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -287,7 +320,7 @@ func (c *config) checkURL(field, raw string) error {
 		return fmt.Errorf("%s %q is not an absolute http(s) URL", field, raw)
 	}
 	if u.Scheme == "http" && !c.allowHTTP && !isLoopback(u.Hostname()) {
-		return fmt.Errorf("%s %q is http: keys fetched over http can be replaced by anyone on the path; use https (or set UnsafeAllowHTTP on a test network)", field, raw)
+		return fmt.Errorf("%s %q is http: what goes over http (keys, introspection answers, the API's secret) can be read or replaced by anyone on the path; use https (or set UnsafeAllowHTTP on a test network)", field, raw)
 	}
 	return nil
 }

@@ -367,4 +367,5 @@ var sentinels = []error{
 	jwtauth.ErrMalformed, jwtauth.ErrAlgorithmNotAllowed, jwtauth.ErrWrongType, jwtauth.ErrUnknownKey,
 	jwtauth.ErrBadSignature, jwtauth.ErrExpired, jwtauth.ErrNotYetValid, jwtauth.ErrWrongIssuer,
 	jwtauth.ErrWrongAudience, jwtauth.ErrInsufficientScope, jwtauth.ErrKeysUnavailable,
+	jwtauth.ErrInactive, jwtauth.ErrIntrospectionFailed,
 }

@@ -17,7 +17,8 @@ import (
 type Validator struct {
 	cfg    *config
 	tuning tuning
-	static bool // keys from Options.JWKS: never fetched
+	static bool          // keys from Options.JWKS: never fetched
+	intro  *introspector // nil without Options.Introspection
 
 	keys atomic.Pointer[keySet] // nil until the first load
 
@@ -73,6 +74,9 @@ func newValidator(ctx context.Context, opts Options, t tuning) (*Validator, erro
 		wake:     make(chan struct{}, 1),
 		loopDone: make(chan struct{}),
 	}
+	if cfg.intro != nil {
+		v.intro = newIntrospector(cfg.intro)
+	}
 	v.ctx, v.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	if v.static {
 		close(v.loopDone)
@@ -104,9 +108,10 @@ func newValidator(ctx context.Context, opts Options, t tuning) (*Validator, erro
 	return v, nil
 }
 
-// Close stops the background refresh and waits for it. Validate keeps
-// working with the keys already loaded, but fetches no more. Close may be
-// called more than once.
+// Close stops the background refresh, and waits for it and for the
+// introspections in flight. Validate keeps working with the keys already
+// loaded and the introspection answers already cached, but fetches and
+// introspects no more. Close may be called more than once.
 func (v *Validator) Close() {
 	v.close.Do(func() {
 		// Under mu, so that no fetch starts (startFetch checks ctx under
@@ -114,6 +119,13 @@ func (v *Validator) Close() {
 		v.mu.Lock()
 		v.cancel()
 		v.mu.Unlock()
+		if v.intro != nil {
+			// Likewise for introspections: they start under intro.mu.
+			v.intro.mu.Lock()
+			//lint:ignore SA2001 an empty critical section is the barrier
+			v.intro.mu.Unlock()
+			v.intro.calls.Wait()
+		}
 		<-v.loopDone
 		v.fetches.Wait()
 	})
@@ -123,11 +135,21 @@ func (v *Validator) Close() {
 // later refresh fails: the cached keys keep working), otherwise a
 // *ValidationError with ErrKeysUnavailable that says which URL failed and
 // why. Use it in a readiness probe.
+//
+// With Options.Introspection and no Introspection.Endpoint, Ready also
+// requires the discovery document to have named the introspection
+// endpoint, and otherwise returns a *ValidationError with
+// ErrIntrospectionFailed that says why.
 func (v *Validator) Ready() error {
-	if v.keys.Load() != nil {
-		return nil
+	if v.keys.Load() == nil {
+		return v.unavailable()
 	}
-	return v.unavailable()
+	if v.intro != nil && v.intro.cfg.endpoint == "" {
+		if _, err, _ := v.discoveredEndpoint(); err != nil {
+			return &ValidationError{Reason: ErrIntrospectionFailed, Err: err, Detail: err.Error()}
+		}
+	}
+	return nil
 }
 
 // KeyIDs lists the kids of the keys loaded now, in the order of the JWKS.
@@ -143,6 +165,15 @@ func (v *Validator) KeyIDs() []string {
 // Validate checks a compact JWT access token (without the "Bearer " prefix,
 // and without surrounding whitespace, which it refuses) and returns its
 // claims, or a *ValidationError whose Reason says why not.
+//
+// With Options.Introspection, a token that is not a JWT (not three
+// dot-separated parts) is a reference token: Validate takes the answer of
+// the issuer's introspection endpoint from the cache, or asks for it (one
+// request per token however many callers wait for it), and checks it as
+// the claims of a JWT: active (else ErrInactive), then iss, aud, exp, nbf,
+// iat and the required scopes as below. When the endpoint cannot answer,
+// the error is ErrIntrospectionFailed (Middleware: 503). A JWT is never
+// introspected.
 //
 // The checks run in this order, and the first failure is returned: size;
 // three base64url parts and a JSON header (ErrMalformed); alg in the
@@ -166,6 +197,9 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error)
 }
 
 func (v *Validator) validate(ctx context.Context, token string, extra []string) (*Claims, *ValidationError) {
+	if v.intro != nil && !isJWT(token) {
+		return v.introspect(ctx, token, extra)
+	}
 	var buf [1024]byte // room for the header and signature: they stay on the stack
 	t, err := parseCompact(token, v.cfg.maxSize, buf[:])
 	if err != nil {

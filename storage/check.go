@@ -89,6 +89,9 @@ func CheckClient(c Client) error {
 			return fmt.Errorf("%w: client %s lifetime %v is not a whole number of seconds", ErrInvalid, l.name, l.d)
 		}
 	}
+	if err := checkEnum("client access token type", c.AccessTokenType, AccessTokenJwt, AccessTokenReference); err != nil {
+		return err
+	}
 	if err := checkEnum("client refresh token usage", c.RefreshTokenUsage, RefreshTokenOneTimeOnly, RefreshTokenReUse); err != nil {
 		return err
 	}

@@ -34,6 +34,11 @@ type Client struct {
 	Scopes     []string
 	// AccessTokenLifetime of its access tokens; zero means the default.
 	AccessTokenLifetime time.Duration
+	// AccessTokenType is IdentityServer's AccessTokenType: AccessTokenJwt
+	// or empty (self-contained JWTs, the default, which rows stored before
+	// the setting existed read as), or AccessTokenReference (an opaque
+	// handle whose claims stay in the store, so that it can be revoked).
+	AccessTokenType string
 	// JWKS (a JSON Web Key Set document) or JWKSURI: the public keys of a
 	// client that authenticates with private_key_jwt.
 	JWKS    []byte
@@ -96,6 +101,13 @@ const (
 	// RefreshTokenSliding extends a refresh token by the sliding lifetime
 	// at each use, up to the absolute lifetime.
 	RefreshTokenSliding = "Sliding"
+)
+
+// The values of Client.AccessTokenType, IdentityServer's enumeration's
+// names; empty means AccessTokenJwt.
+const (
+	AccessTokenJwt       = "Jwt"
+	AccessTokenReference = "Reference"
 )
 
 // ClientSecret is one hashed secret of a client.

@@ -365,10 +365,10 @@ func TestSignInConfig(t *testing.T) {
 	if err := yaml.Unmarshal(b, &cfg); err != nil {
 		t.Fatalf("%v\n%s", err, b)
 	}
-	if len(cfg.Clients) != 2 || len(cfg.Users) != benchUsers {
+	if len(cfg.Clients) != 3 || len(cfg.Users) != benchUsers {
 		t.Fatalf("%d clients, %d users:\n%s", len(cfg.Clients), len(cfg.Users), b)
 	}
-	web := cfg.Clients[1]
+	web := cfg.Clients[2]
 	if web.ClientID != signInClientID || web.Secrets[0].Value != signInSecret || strings.Join(web.Grants, " ") != "authorization_code" ||
 		strings.Join(web.Scopes, " ") != signInScope || web.RedirectURIs[0] != signInRedirect || strings.Join(web.IDTokenAlgs, " ") != "ES256" {
 		t.Errorf("sign-in client %+v", web)

@@ -24,6 +24,16 @@
 //	go run ./bench/load -endpoints authcode -alg RS256,ES256 -c 64 -info-run=false
 //	go run ./bench/load -endpoints login
 //
+// Two modes measure the tokens that can be cut off (issue 15), on the
+// token service's server, which has a second machine client whose access
+// tokens are reference tokens and an API resource with a secret:
+// -endpoints reftoken issues reference tokens (one stored token each,
+// nothing signed), -endpoints introspect has the resource introspect one
+// (one read by hash, nothing signed), which must reach three times the
+// RS256 JWT issuance rate; with -postgres both run on PostgreSQL too:
+//
+//	go run ./bench/load -endpoints token,reftoken,introspect -alg RS256 -c 64
+//
 // The load generator is this process (Go, one keep-alive connection per
 // worker, latencies into a fixed histogram per worker), so nothing needs
 // installing; it shares the machine with the server, and its own CPU time
@@ -38,11 +48,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -116,6 +131,7 @@ Examples:
   go run ./bench/load
   go run ./bench/load -endpoints authcode -alg RS256,ES256 -c 64 -info-run=false
   go run ./bench/load -endpoints login
+  go run ./bench/load -endpoints token,reftoken,introspect -alg RS256 -c 64
   go run ./bench/load -c 64 -d 10s -alg ES256 -markdown /tmp/es256.md
   go run ./bench/load -postgres postgres://signet:pw@127.0.0.1:5432/bench
   go run ./bench/load -short
@@ -134,7 +150,7 @@ Flags:
 	timeout := fs.Duration("timeout", 10*time.Second, "the sign-in modes: a request without an answer in this long fails and counts as hung")
 	floorDur := fs.Duration("floor", 2*time.Second, "time to measure the in-process signing rate on its own, before each key's first server and after its last")
 	algs := fs.String("alg", "RS256,ES256", "signing algorithms: RS256 (RSA 2048), ES256 (P-256)")
-	endpoints := fs.String("endpoints", "token,jwks", "endpoints: token, jwks, jwks304 (If-None-Match), discovery; and the sign-in modes: authcode (code exchanges: authorize then token, with a session kept from one login per worker) and login (the argon2id login storm: logins as new browsers, once, at concurrency 64 or the middle of -c, with the first -alg's server only, for -d or else 30s)")
+	endpoints := fs.String("endpoints", "token,jwks", "endpoints: token, reftoken (client_credentials for a client with reference access tokens: one stored token per request, nothing signed), introspect (RFC 7662 introspection of one reference token by its API resource), jwks, jwks304 (If-None-Match), discovery; and the sign-in modes: authcode (code exchanges: authorize then token, with a session kept from one login per worker) and login (the argon2id login storm: logins as new browsers, once, at concurrency 64 or the middle of -c, with the first -alg's server only, for -d or else 30s)")
 	infoRun := fs.Bool("info-run", true, "also run the token endpoint (concurrency 64) with log level info, to show the cost of logging")
 	postgres := fs.String("postgres", "", "also run the token endpoint (concurrency 64) against a server on PostgreSQL `DSN` (an empty database, or one Signet already uses)")
 	markdown := fs.String("markdown", "", "also write the results as markdown to `FILE`")
@@ -201,7 +217,7 @@ Flags:
 	for s := range strings.SplitSeq(*endpoints, ",") {
 		s = strings.ToLower(strings.TrimSpace(s))
 		switch s {
-		case "token", "jwks", "jwks304", "discovery", "authcode", "login":
+		case "token", "reftoken", "introspect", "jwks", "jwks304", "discovery", "authcode", "login":
 			o.endpoints = append(o.endpoints, s)
 		default:
 			problems = append(problems, fmt.Sprintf("-endpoints: unknown %q", s))
@@ -337,10 +353,10 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 				return rep, err
 			}
 		}
-		if extra && o.postgres != "" {
+		if pgEps := slices.DeleteFunc(slices.Clone(tokenEps), func(e string) bool { return e != "token" && e != "reftoken" && e != "introspect" }); len(pgEps) > 0 && o.postgres != "" {
 			cfg := base
 			cfg.dir, cfg.postgres = filepath.Join(algDir, "postgres-warn"), o.postgres
-			if err := rep.serve(ctx, log, bin, alg, cfg, []string{"token"}, c, "postgres"); err != nil {
+			if err := rep.serve(ctx, log, bin, alg, cfg, pgEps, c, "postgres"); err != nil {
 				return rep, err
 			}
 		}
@@ -351,6 +367,33 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// referenceToken gets a reference access token from the reference
+// client, to be introspected.
+func referenceToken(ctx context.Context, base string) (string, error) {
+	form := url.Values{"grant_type": {"client_credentials"}}
+	req, err := http.NewRequestWithContext(ctx, "POST", base+"/connect/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.SetBasicAuth(refClientID, clientSecret)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("reference token: %w", err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != 200 || tok.AccessToken == "" {
+		return "", fmt.Errorf("reference token: %s (%v)", resp.Status, err)
+	}
+	if strings.Count(tok.AccessToken, ".") == 2 {
+		return "", errors.New("reference token: the reference client got a JWT")
+	}
+	return tok.AccessToken, nil
 }
 
 // isSignIn reports whether endpoint is one of the sign-in modes, which
@@ -541,6 +584,36 @@ func prepare(ctx context.Context, base string, names []string, o options) ([]end
 					"Content-Type":  {"application/x-www-form-urlencoded"},
 				},
 				body: []byte("grant_type=client_credentials")}
+		case "reftoken":
+			ep = endpoint{name: name, method: "POST", path: "/connect/token", want: 200,
+				header: map[string][]string{
+					"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(refClientID+":"+clientSecret))},
+					"Content-Type":  {"application/x-www-form-urlencoded"},
+				},
+				body: []byte("grant_type=client_credentials")}
+		case "introspect":
+			tok, err := referenceToken(ctx, base)
+			if err != nil {
+				return nil, err
+			}
+			// RFC 6749 2.3.1: the name and secret form-encoded, then
+			// Basic.
+			cred := url.QueryEscape(resourceName) + ":" + url.QueryEscape(resourceSecret)
+			ep = endpoint{name: name, method: "POST", path: "/connect/introspect", want: 200,
+				header: map[string][]string{
+					"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(cred))},
+					"Content-Type":  {"application/x-www-form-urlencoded"},
+				},
+				body: []byte("token=" + tok + "&token_type_hint=access_token")}
+			body, err := check(ctx, base, ep)
+			if err != nil {
+				return nil, err
+			}
+			if !bytes.Contains(body, []byte(`"active":true`)) {
+				return nil, fmt.Errorf("introspect: the reference token is not active: %s", body)
+			}
+			eps = append(eps, ep)
+			continue
 		case "jwks":
 			ep = jwks
 		case "jwks304":

@@ -20,7 +20,12 @@ const (
 	clientSecret = "bench-secret-not-for-production-0123456789" // 42 characters
 	pfxPassword  = "bench-pfx-password"
 	pfxEnv       = "SIGNET_BENCH_PFX_PASSWORD"
-	hashEnv      = "SIGNET_BENCH_PASSWORD_HASH"
+	// The reference-token client (accessTokenType Reference) and the API
+	// resource's credentials at the introspection endpoint.
+	refClientID    = "bench-ref"
+	resourceName   = "https://api.example.com"
+	resourceSecret = "bench-resource-secret-not-for-production-0123"
+	hashEnv        = "SIGNET_BENCH_PASSWORD_HASH"
 )
 
 // build compiles ./cmd/signet of the module this tool belongs to into dir,
@@ -112,15 +117,23 @@ key:
 apiScopes:
   - name: api1
 apiResources:
-  - name: https://api.example.com
+  - name: %[8]s
     scopes: [api1]
+    secrets:
+      - value: %[9]s
 clients:
   - clientId: %[6]s
     secrets:
       - value: %[7]s
     allowedGrantTypes: [client_credentials]
     allowedScopes: [api1]
-`, addr, storage, c.logLevel, c.pfx, pfxEnv, clientID, clientSecret)
+  - clientId: %[10]s
+    secrets:
+      - value: %[7]s
+    allowedGrantTypes: [client_credentials]
+    allowedScopes: [api1]
+    accessTokenType: Reference
+`, addr, storage, c.logLevel, c.pfx, pfxEnv, clientID, clientSecret, resourceName, resourceSecret, refClientID)
 	if c.passwordHash != "" {
 		yaml += c.signIn()
 	}

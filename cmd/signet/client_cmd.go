@@ -151,9 +151,11 @@ type clientView struct {
 	AllowedGrantTypes []string `json:"allowedGrantTypes"`
 	AllowedScopes     []string `json:"allowedScopes"`
 	// AccessTokenLifetime in seconds, the default filled in.
-	AccessTokenLifetime int64           `json:"accessTokenLifetime"`
-	JWKS                json.RawMessage `json:"jwks,omitempty"`
-	JWKSURI             string          `json:"jwksUri,omitempty"`
+	AccessTokenLifetime int64 `json:"accessTokenLifetime"`
+	// AccessTokenType is Jwt (the default filled in) or Reference.
+	AccessTokenType string          `json:"accessTokenType"`
+	JWKS            json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI         string          `json:"jwksUri,omitempty"`
 
 	// The sign-in settings, with IdentityServer's names; lifetimes in
 	// seconds and the defaults filled in.
@@ -211,6 +213,7 @@ func clientViewOf(c storage.Client, now time.Time) clientView {
 		ClientID: c.ID, ClientName: c.Name, origin: origin{Source: sourceDatabase},
 		AllowedGrantTypes: nonNil(c.GrantTypes), AllowedScopes: nonNil(c.Scopes),
 		AccessTokenLifetime: int64(c.AccessTokenLifetime / time.Second),
+		AccessTokenType:     cmp.Or(c.AccessTokenType, storage.AccessTokenJwt),
 		JWKSURI:             c.JWKSURI, Secrets: []secretView{},
 		Created: c.Created.UTC(), Updated: c.Updated.UTC(),
 	}
@@ -285,6 +288,7 @@ func (a *app) printClient(v clientView) {
 		lifetime += " (default)"
 	}
 	f.add("Token lifetime", "%s", lifetime)
+	f.add("Token type", "%s", v.AccessTokenType)
 	switch {
 	case len(v.JWKS) > 0:
 		keys, err := client.ParseKeys(v.JWKS)
@@ -346,6 +350,7 @@ type clientAddCmd struct {
 	grantTypes []string
 	scopes     []string
 	lifetime   string
+	tokenType  string
 	keys       keyFlags
 	noSecret   bool
 	signIn     *signInFlags
@@ -354,7 +359,7 @@ type clientAddCmd struct {
 func (a *app) clientAddCommand() *cobra.Command {
 	c := &clientAddCmd{signIn: newSignInFlags()}
 	cmd := &cobra.Command{
-		Use:   "add ID [--scope S ...] [--name N] [--grant-type T ...] [--lifetime D] [--jwks-file F | --jwks-uri URL] [--no-secret]",
+		Use:   "add ID [--scope S ...] [--name N] [--grant-type T ...] [--lifetime D] [--access-token-type jwt|reference] [--jwks-file F | --jwks-uri URL] [--no-secret]",
 		Short: "Add a client to the database, and print its new secret once",
 		Long: `Add a client to the database. Everything is checked before anything is
 written: the id (no spaces; not a client of the configuration file), the grant
@@ -370,12 +375,17 @@ now: it cannot be shown again (signet client secret add makes another).
 
 A client with keys needs issuer in the configuration (signet serve refuses
 private_key_jwt without one).
+
+--access-token-type reference gives the client reference tokens: an opaque
+handle instead of a JWT, whose claims stay in the database, so that revoking
+it takes effect at once; its APIs check it at the introspection endpoint.
 ` + configHelp + catalogExitCodes,
 		Example: `  signet client add orders-worker --scope orders.read --config signet.yaml
   SECRET=$(signet client add billing --name "Billing" --scope invoices --lifetime 15m)
   signet client add partner --scope orders.read --jwks-file partner-jwks.json
   signet client add partner --scope orders.read --jwks-uri https://partner.example.com/jwks.json
-  signet client add reporting --scope reports --json`,
+  signet client add reporting --scope reports --json
+  signet client add payments --scope payments --access-token-type reference`,
 		Args: exactArgs(1, "give the client id: signet client add ID --scope SCOPE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return a.clientAdd(cmd, c, args[0]) },
 	}
@@ -385,6 +395,7 @@ private_key_jwt without one).
 	fs.StringArrayVar(&c.grantTypes, "grant-type", nil, "an allowed grant type (repeatable; default client_credentials)")
 	fs.StringArrayVar(&c.scopes, "scope", nil, "a scope the client may get (repeatable)")
 	fs.StringVar(&c.lifetime, "lifetime", "", "access token lifetime: 1h, 15m, 3600 (seconds) or default (1h)")
+	fs.StringVar(&c.tokenType, "access-token-type", "", accessTokenTypeUsage)
 	c.keys.register(cmd, false)
 	fs.BoolVar(&c.noSecret, "no-secret", false, "make no secret (add one later with signet client secret add)")
 	c.signIn.register(cmd, false)
@@ -413,12 +424,16 @@ func (a *app) clientAdd(cmd *cobra.Command, c *clientAddCmd, id string) error {
 			return err
 		}
 	}
+	tokenType, err := catalog.CanonicalAccessTokenType(c.tokenType)
+	if err != nil {
+		return badValue("--access-token-type", err)
+	}
 	keys, err := c.keys.read()
 	if err != nil {
 		return err
 	}
 	cl := storage.Client{ID: id, Name: c.name, GrantTypes: grantTypes, Scopes: c.scopes,
-		AccessTokenLifetime: lifetime, JWKS: keys.jwks, JWKSURI: keys.uri}
+		AccessTokenLifetime: lifetime, AccessTokenType: tokenType, JWKS: keys.jwks, JWKSURI: keys.uri}
 	if err := c.signIn.apply(cmd, &cl, true); err != nil {
 		return err
 	}
@@ -482,6 +497,9 @@ func (a *app) clientAdd(cmd *cobra.Command, c *clientAddCmd, id string) error {
 		return nil
 	})
 }
+
+// accessTokenTypeUsage is the help of --access-token-type.
+const accessTokenTypeUsage = "the access token type: jwt (self-contained JWTs, the default) or reference (opaque handles that can be revoked; APIs introspect them)"
 
 // --- client list ---
 
@@ -554,6 +572,7 @@ type clientUpdateCmd struct {
 	scopes                  []string
 	addScopes, removeScopes []string
 	lifetime                string
+	tokenType               string
 	keys                    keyFlags
 	force                   bool
 	signIn                  *signInFlags
@@ -562,7 +581,7 @@ type clientUpdateCmd struct {
 func (a *app) clientUpdateCommand() *cobra.Command {
 	c := &clientUpdateCmd{signIn: newSignInFlags()}
 	cmd := &cobra.Command{
-		Use:   "update ID [--name N] [--grant-types T,...] [--scopes S,... | --add-scope S --remove-scope S] [--lifetime D] [--jwks-file F | --jwks-uri URL | --no-keys]",
+		Use:   "update ID [--name N] [--grant-types T,...] [--scopes S,... | --add-scope S --remove-scope S] [--lifetime D] [--access-token-type jwt|reference] [--jwks-file F | --jwks-uri URL | --no-keys]",
 		Short: "Change a client of the database",
 		Long: `Change a client of the database; what is not given stays as it is. The new
 values are checked as signet client add checks them: scopes added must be
@@ -572,9 +591,13 @@ transaction, so concurrent changes are not lost.
 A change that leaves the client no way to authenticate (--no-keys on a
 client without an unexpired secret) is refused unless --force is given.
 
+A change of --access-token-type applies to the tokens issued from then on:
+tokens already issued stay what they are until they expire.
+
 Clients of the configuration file are changed in the file.
 ` + configHelp + catalogExitCodes,
 		Example: `  signet client update orders-worker --add-scope orders.write
+  signet client update payments --access-token-type reference
   signet client update orders-worker --scopes orders.read,invoices --lifetime 30m
   signet client update partner --jwks-file partner-jwks-2027.json`,
 		Args: exactArgs(1, "give the client id: signet client update ID --add-scope SCOPE"),
@@ -588,6 +611,7 @@ Clients of the configuration file are changed in the file.
 	fs.StringArrayVar(&c.addScopes, "add-scope", nil, "add a scope (repeatable)")
 	fs.StringArrayVar(&c.removeScopes, "remove-scope", nil, "remove a scope (repeatable)")
 	fs.StringVar(&c.lifetime, "lifetime", "", "access token lifetime: 1h, 15m, 3600 (seconds) or default (1h)")
+	fs.StringVar(&c.tokenType, "access-token-type", "", accessTokenTypeUsage)
 	c.keys.register(cmd, true)
 	fs.BoolVar(&c.force, "force", false, "allow a change that leaves the client no way to authenticate")
 	c.signIn.register(cmd, true)
@@ -598,12 +622,19 @@ func (a *app) clientUpdate(cmd *cobra.Command, c *clientUpdateCmd, id string) er
 	ctx := cmd.Context()
 	changed := cmd.Flags().Changed
 	setName, setGrants, setScopes, setLifetime := changed("name"), changed("grant-types"), changed("scopes"), changed("lifetime")
+	setType := changed("access-token-type")
 	keys, err := c.keys.read()
 	if err != nil {
 		return err
 	}
-	if !setName && !setGrants && !setScopes && !setLifetime && !keys.given && len(c.addScopes) == 0 && len(c.removeScopes) == 0 && !c.signIn.changed(cmd) {
-		return usagef("nothing to change: give --name, --grant-types, --scopes, --add-scope, --remove-scope, --lifetime, --jwks-file, --jwks-uri, --no-keys or a sign-in setting such as --add-redirect-uri (see signet client update --help)")
+	if !setName && !setGrants && !setScopes && !setLifetime && !setType && !keys.given && len(c.addScopes) == 0 && len(c.removeScopes) == 0 && !c.signIn.changed(cmd) {
+		return usagef("nothing to change: give --name, --grant-types, --scopes, --add-scope, --remove-scope, --lifetime, --access-token-type, --jwks-file, --jwks-uri, --no-keys or a sign-in setting such as --add-redirect-uri (see signet client update --help)")
+	}
+	var tokenType string
+	if setType {
+		if tokenType, err = catalog.CanonicalAccessTokenType(c.tokenType); err != nil {
+			return badValue("--access-token-type", err)
+		}
 	}
 	if setGrants {
 		if err := badValue("--grant-types", catalog.CheckGrantTypes(c.grantTypes)); err != nil {
@@ -650,6 +681,9 @@ func (a *app) clientUpdate(cmd *cobra.Command, c *clientUpdateCmd, id string) er
 			}
 			if setLifetime {
 				cl.AccessTokenLifetime = lifetime
+			}
+			if setType {
+				cl.AccessTokenType = tokenType
 			}
 			if keys.given {
 				cl.JWKS, cl.JWKSURI = keys.jwks, keys.uri

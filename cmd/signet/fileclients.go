@@ -48,8 +48,10 @@ func fileRecord(cfg *config.Config, path string, c *config.Client, out *clientBu
 		// (servedByFile).
 		GrantTypes: c.AllowedGrantTypes, Scopes: c.AllowedScopes,
 		AccessTokenLifetime: time.Duration(c.AccessTokenLifetime) * time.Second,
-		JWKSURI:             c.JWKSURI,
-		CORSOrigins:         c.AllowedCorsOrigins,
+		// "" or Reference once validated, as the record spells them.
+		AccessTokenType: c.AccessTokenType,
+		JWKSURI:         c.JWKSURI,
+		CORSOrigins:     c.AllowedCorsOrigins,
 
 		RedirectURIs:           c.RedirectURIs,
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,

@@ -2,24 +2,28 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/signetid/signet/internal/catalog"
 	"github.com/signetid/signet/internal/clientauth"
 	"github.com/signetid/signet/internal/introspect"
+	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/storage"
 )
 
 // introspectionEndpoint makes /connect/introspect: the API resources of
 // the catalog authenticate with the token endpoint's settings (auth's
-// replay cache, remote keys, issuer and assertion audience), and tokens
-// are read from db within the configured statement timeout.
-func (a *app) introspectionEndpoint(svc *services, db storage.Store, cat *catalog.Catalog, auth *clientauth.Authenticator, logger *slog.Logger) *introspect.Endpoint {
+// replay cache, remote keys, issuer and assertion audience); reference
+// tokens are found by tok, refresh tokens in db, within the configured
+// statement timeout.
+func (a *app) introspectionEndpoint(svc *services, db storage.Store, cat *catalog.Catalog, auth *clientauth.Authenticator, tok *tokens.Service, logger *slog.Logger) *introspect.Endpoint {
 	return introspect.New(introspect.Options{
 		Resources:      catalogResources{cat},
 		Auth:           *auth,
 		Keys:           svc.ring,
-		References:     introspect.GrantReferences{Grants: db},
+		References:     tokenReferences{tok},
 		Grants:         db,
 		Clients:        cat,
 		Users:          db,
@@ -39,4 +43,19 @@ func (c catalogResources) Resource(ctx context.Context, name string) (introspect
 		return introspect.Resource{}, err
 	}
 	return introspect.Resource{Name: r.Name, Scopes: r.Scopes, JWTResponse: r.JWTResponse, Client: r.Client}, nil
+}
+
+// tokenReferences gives the introspection endpoint the reference tokens of
+// the tokens service.
+type tokenReferences struct{ tok *tokens.Service }
+
+func (r tokenReferences) LookupReference(ctx context.Context, token string, now time.Time) (introspect.Reference, error) {
+	ref, err := r.tok.LookupReference(ctx, token, now)
+	switch {
+	case errors.Is(err, tokens.ErrUnknownReference):
+		return introspect.Reference{}, introspect.ErrNoReference
+	case err != nil:
+		return introspect.Reference{}, err
+	}
+	return introspect.Reference{Claims: ref.Claims}, nil
 }

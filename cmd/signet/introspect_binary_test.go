@@ -54,6 +54,12 @@ clients:
     allowedGrantTypes: [client_credentials]
     allowedScopes: [orders.read, other, db.scope]
     accessTokenLifetime: 4
+  - clientId: refclient
+    secrets:
+      - value: `+clientSecret+`
+    allowedGrantTypes: [client_credentials]
+    allowedScopes: [orders.read]
+    accessTokenType: Reference
 `)
 	// A resource of the database, with a secret made by the CLI.
 	binRun(t, bin, dir, env, "", "resource", "add", "db-api", "--scope", "db.scope", "--config", cfg)
@@ -74,9 +80,9 @@ clients:
 	if endpoint != srv.url+"/connect/introspect" || doc["introspection_endpoint_auth_methods_supported"] == nil {
 		t.Fatalf("discovery: introspection_endpoint %q, methods %v", endpoint, doc["introspection_endpoint_auth_methods_supported"])
 	}
-	token := func(scope string) string {
+	tokenOf := func(clientID, scope string) string {
 		resp := binPost(t, srv.url+"/connect/token", url.Values{"grant_type": {"client_credentials"}, "scope": {scope}},
-			func(r *http.Request) { r.SetBasicAuth("machine", clientSecret) })
+			func(r *http.Request) { r.SetBasicAuth(clientID, clientSecret) })
 		var tr struct {
 			AccessToken string `json:"access_token"`
 		}
@@ -85,6 +91,7 @@ clients:
 		}
 		return tr.AccessToken
 	}
+	token := func(scope string) string { return tokenOf("machine", scope) }
 	introspect := func(tok, id, secret string) (int, map[string]any) {
 		t.Helper()
 		resp := binPost(t, endpoint, url.Values{"token": {tok}}, func(r *http.Request) {
@@ -117,6 +124,25 @@ clients:
 		t.Errorf("without authentication: %d %v; want 401 invalid_client", status, a)
 	}
 
+	// A reference token: active for its resource, inactive for another,
+	// and once its client revokes it (RFC 7009).
+	ref := tokenOf("refclient", "orders.read")
+	if strings.Count(ref, ".") == 2 {
+		t.Fatalf("refclient got a JWT, not a reference token: %.40s...", ref)
+	}
+	if status, a := introspect(ref, orders, ordersSecret); status != http.StatusOK || a["active"] != true || a["client_id"] != "refclient" || a["scope"] != "orders.read" {
+		t.Errorf("reference token as its resource: %d %v; want active", status, a)
+	}
+	if status, a := introspect(ref, "other-api", otherSecret); status != http.StatusOK || len(a) != 1 || a["active"] != false {
+		t.Errorf("reference token as another resource: %d %v; want {active: false}", status, a)
+	}
+	if resp := binPost(t, srv.url+"/connect/revocation", url.Values{"token": {ref}}, func(r *http.Request) { r.SetBasicAuth("refclient", clientSecret) }); resp.status != http.StatusOK {
+		t.Fatalf("revocation: %d %s", resp.status, resp.body)
+	}
+	if status, a := introspect(ref, orders, ordersSecret); status != http.StatusOK || len(a) != 1 || a["active"] != false {
+		t.Errorf("revoked reference token: %d %v; want {active: false}", status, a)
+	}
+
 	// signet token introspect, the secret from the environment.
 	out := binRun(t, bin, dir, append(env, "ORDERS_SECRET="+ordersSecret), "", "token", "introspect", tok, "--issuer", srv.url,
 		"--resource", orders, "--secret-env", "ORDERS_SECRET")
@@ -130,5 +156,5 @@ clients:
 		t.Errorf("expired: %d %v; want {active: false}", status, a)
 	}
 	srv.stop()
-	srv.noSecrets(tok, ordersSecret, otherSecret, dbSecret, clientSecret)
+	srv.noSecrets(tok, ref, ordersSecret, otherSecret, dbSecret, clientSecret)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signetid/signet/internal/certs"
+	"github.com/signetid/signet/internal/opaque"
 )
 
 func (a *app) tokenCommand() *cobra.Command {
@@ -27,10 +28,11 @@ in one, and verify it the way an API does.
 
   signet token get     discovery, then the token endpoint
   signet token decode  header and claims, with times in words; verifies nothing
-  signet token verify  signature and claims, saying exactly which check failed`,
+  signet token verify  signature and claims, saying exactly which check failed
+  signet token revoke  revoke a refresh token or reference token (RFC 7009)`,
 		RunE: runGroup,
 	}
-	cmd.AddCommand(a.tokenGetCommand(), a.tokenDecodeCommand(), a.tokenVerifyCommand(), a.tokenIntrospectCommand())
+	cmd.AddCommand(a.tokenGetCommand(), a.tokenDecodeCommand(), a.tokenVerifyCommand(), a.tokenRevokeCommand(), a.tokenIntrospectCommand())
 	return cmd
 }
 
@@ -176,7 +178,9 @@ func tokenEndpoint(ctx context.Context, hc *http.Client, issuer string) (string,
 type discoveryDoc struct {
 	Issuer        string `json:"issuer"`
 	TokenEndpoint string `json:"token_endpoint"`
-	JWKSURI       string `json:"jwks_uri"`
+	// RevocationEndpoint is RFC 8414's revocation_endpoint.
+	RevocationEndpoint string `json:"revocation_endpoint"`
+	JWKSURI            string `json:"jwks_uri"`
 	// IntrospectionEndpoint is for signet token introspect.
 	IntrospectionEndpoint string `json:"introspection_endpoint"`
 }
@@ -251,6 +255,11 @@ func decodeToken(s string) (*decodedToken, error) {
 	case 3:
 	case 5:
 		return nil, errors.New("this is an encrypted token (JWE, five parts): it cannot be read without the decryption key")
+	case 1:
+		if opaque.Valid(s) {
+			return nil, errors.New("this is an opaque handle, such as a reference access token (accessTokenType Reference): it holds no claims; an API learns them from the introspection endpoint")
+		}
+		fallthrough
 	default:
 		return nil, fmt.Errorf("a JWT has three parts separated by dots; this has %d", len(parts))
 	}

@@ -125,6 +125,8 @@ func TestTokenDecode(t *testing.T) {
 	}
 	for name, tc := range map[string]struct{ token, want string }{
 		"two parts": {"a.b", "a JWT has three parts separated by dots; this has 2"},
+		"one part":  {"abc", "a JWT has three parts separated by dots; this has 1"},
+		"reference": {"1Qg0mHj7yV0n3bWc8nAPNqXw7ElS7b4sZ9o9yq6Lr2A", "this is an opaque handle, such as a reference access token"},
 		"JWE":       {"a.b.c.d.e", "encrypted token (JWE"},
 		"not json":  {"bm90IGpzb24.e30.c2ln", "the header is not a JSON object"},
 		"not b64":   {"!!!.e30.c2ln", "the header is not base64url"},

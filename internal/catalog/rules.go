@@ -399,6 +399,20 @@ func checkPageURL(what, raw string, allowHTTP bool) error {
 	return nil
 }
 
+// CanonicalAccessTokenType returns typ as a record keeps it: "" for Jwt
+// (the default, also for an empty typ) and storage.AccessTokenReference,
+// matched without regard to case (IdentityServer's numbers 0 and 1 too),
+// or an error.
+func CanonicalAccessTokenType(typ string) (string, error) {
+	switch t := strings.TrimSpace(typ); {
+	case t == "" || strings.EqualFold(t, storage.AccessTokenJwt) || t == "0":
+		return "", nil
+	case strings.EqualFold(t, storage.AccessTokenReference) || t == "1":
+		return storage.AccessTokenReference, nil
+	}
+	return "", fmt.Errorf("unknown access token type %q: use jwt (self-contained JWTs, the default) or reference (opaque handles that can be revoked; APIs introspect them)", typ)
+}
+
 // CanonicalRefreshTokenUsage returns usage in its canonical spelling
 // (OneTimeOnly, ReUse; IdentityServer's numbers 1 and 0 too), or an error.
 func CanonicalRefreshTokenUsage(usage string) (string, error) {

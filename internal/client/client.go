@@ -34,6 +34,12 @@ type Client struct {
 	Scopes []string
 	// AccessTokenLifetime is how long its access tokens live.
 	AccessTokenLifetime time.Duration
+	// ReferenceTokens makes its access tokens reference tokens
+	// (IdentityServer's AccessTokenType Reference): an opaque handle whose
+	// claims stay in the store, so that revoking it takes effect at once
+	// for the APIs that introspect it. False (Jwt, the default) issues
+	// self-contained JWTs, which cost no store work.
+	ReferenceTokens bool
 	// Keys (or KeysURI) are the public keys of private_key_jwt.
 	Keys    *jose.JSONWebKeySet
 	KeysURI string

@@ -29,6 +29,7 @@ func FromRecord(sc storage.Client) (*Client, error) {
 		LogoURI:                          sc.LogoURI,
 		RefreshTokenReUse:                sc.RefreshTokenUsage == storage.RefreshTokenReUse,
 		RefreshTokenSliding:              sc.RefreshTokenExpiration == storage.RefreshTokenSliding,
+		ReferenceTokens:                  sc.AccessTokenType == storage.AccessTokenReference,
 		// The defaults of the lifetimes are applied here, once.
 		IdentityTokenLifetime:        orDefault(sc.IdentityTokenLifetime, DefaultIdentityTokenLifetime),
 		AuthorizationCodeLifetime:    orDefault(sc.AuthorizationCodeLifetime, DefaultAuthorizationCodeLifetime),

@@ -27,6 +27,7 @@ func TestFromRecord(t *testing.T) {
 		GrantTypes:          []string{"client_credentials"},
 		Scopes:              []string{"api1", "orders"},
 		AccessTokenLifetime: 15 * time.Minute,
+		AccessTokenType:     storage.AccessTokenReference,
 		JWKS:                []byte(testKeys),
 		Claims:              []byte(`{"client_tenant":"contoso"}`),
 		CORSOrigins:         []string{"https://app.example.com"},
@@ -48,6 +49,8 @@ func TestFromRecord(t *testing.T) {
 		t.Errorf("GrantTypes %v, Scopes %v", c.GrantTypes, c.Scopes)
 	case c.AccessTokenLifetime != 15*time.Minute:
 		t.Errorf("AccessTokenLifetime %v", c.AccessTokenLifetime)
+	case !c.ReferenceTokens:
+		t.Error("ReferenceTokens is lost: want the record's AccessTokenType Reference")
 	case string(c.Claims) != `{"client_tenant":"contoso"}`:
 		t.Errorf("Claims %s", c.Claims)
 	case !slices.Equal(c.CORSOrigins, rec.CORSOrigins):

@@ -379,7 +379,6 @@ func TestIdentityServerValidation(t *testing.T) {
     claims: [{type: scope, value: x}]
     clientSecrets: [{value: x3Xnt1ft5jDNCqERO9ECZhqziCnKUqZCKreChi8mhkY=}]
 `, problems: []string{
-			`6: clients[0].accessTokenType: reference tokens are not supported yet`,
 			`7: clients[0].requireClientSecret: client "a" uses client_credentials, which needs a client that authenticates`,
 			`9: clients[0].claims[0].type: claim "client_id" would replace the token's own client_id claim`,
 			`10: clients[0].claims[1].value: value "three" is not a whole number`,

@@ -296,9 +296,9 @@ func (v *validator) clients(scopes, identity map[string]bool) {
 		case t == "" || strings.EqualFold(t, AccessTokenJwt) || t == "0":
 			cl.AccessTokenType = ""
 		case strings.EqualFold(t, AccessTokenReference) || t == "1":
-			v.addf(path+".accessTokenType", "reference tokens are not supported yet: leave accessTokenType out, or give Jwt (self-contained JWT access tokens)")
+			cl.AccessTokenType = AccessTokenReference
 		default:
-			v.addf(path+".accessTokenType", "unknown access token type %q: use Jwt", t)
+			v.addf(path+".accessTokenType", "unknown access token type %q: use Jwt (self-contained JWTs, the default) or Reference (opaque handles that can be revoked; APIs introspect them)", t)
 		}
 		v.secrets(path, cl.Secrets)
 		v.identityServerSecrets(path+".clientSecrets", cl.ClientSecrets)

@@ -309,7 +309,11 @@ type Client struct {
 	// RequireClientSecret false makes a public client, which cannot use
 	// client_credentials; default true.
 	RequireClientSecret *bool `yaml:"requireClientSecret"`
-	// AccessTokenType is Jwt (the default); Reference is not supported yet.
+	// AccessTokenType is Jwt (the default: self-contained JWTs) or
+	// Reference (an opaque handle whose claims stay in the store, so that
+	// it can be revoked; APIs introspect it), in any case, or
+	// IdentityServer's numbers 0 and 1. Validate leaves "" for Jwt and
+	// AccessTokenReference.
 	AccessTokenType string `yaml:"accessTokenType"`
 	// Claims are put in the client's access tokens (client_credentials),
 	// each type prefixed with ClientClaimsPrefix (default "client_"; "" for

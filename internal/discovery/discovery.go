@@ -180,6 +180,9 @@ func (e *Endpoint) encode(issuer string, scopes, algs []string) []byte {
 	if len(m.CodeChallengeMethods) > 0 {
 		member(&b, "code_challenge_methods_supported", m.CodeChallengeMethods)
 	}
+	for _, name := range slices.Sorted(maps.Keys(m.Lists)) {
+		member(&b, name, nonNil(m.Lists[name]))
+	}
 	// subject_types_supported and id_token_signing_alg_values_supported
 	// are required by OpenID Connect Discovery, and parsers such as
 	// Nimbus (Spring) insist on them: sub is the same for every API
@@ -190,9 +193,6 @@ func (e *Endpoint) encode(issuer string, scopes, algs []string) []byte {
 	// It defaults to true in OpenID Connect Discovery; it is not
 	// supported.
 	member(&b, "request_uri_parameter_supported", false)
-	for _, name := range slices.Sorted(maps.Keys(m.Lists)) {
-		member(&b, name, nonNil(m.Lists[name]))
-	}
 	for _, name := range slices.Sorted(maps.Keys(m.Flags)) {
 		if name != "request_uri_parameter_supported" {
 			member(&b, name, m.Flags[name])

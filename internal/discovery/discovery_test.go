@@ -67,6 +67,15 @@ func TestDocumentListsWhatIsDescribed(t *testing.T) {
 			"userinfo_endpoint": "https://a.example/connect/userinfo",
 			"claims_supported":  []any{"sub", "name"},
 		}},
+		"with an endpoint's own lists": {others: func(m *endpoint.Metadata) {
+			m.SetPath("revocation_endpoint", "/connect/revocation")
+			m.AppendList("revocation_endpoint_auth_methods_supported", "client_secret_basic", "none")
+			m.AppendList("revocation_endpoint_auth_methods_supported", "none", "private_key_jwt")
+		}, want: map[string]any{
+			"jwks_uri":            "https://a.example/.well-known/openid-configuration/jwks",
+			"revocation_endpoint": "https://a.example/connect/revocation",
+			"revocation_endpoint_auth_methods_supported": []any{"client_secret_basic", "none", "private_key_jwt"},
+		}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -134,13 +134,14 @@ type Metadata struct {
 	// claims_parameter_supported, request_parameter_supported, ...),
 	// written in name order.
 	Flags map[string]bool
-	// Lists are the other list members an endpoint states, by name
-	// (introspection_endpoint_auth_methods_supported, ...), written in name
-	// order; AppendList adds to them.
+	// Lists are the list members of one endpoint alone
+	// (revocation_endpoint_auth_methods_supported, ...), written in name
+	// order; the lists several endpoints share have fields of their own.
 	Lists map[string][]string
 }
 
-// AppendList adds values to the list member name, each once.
+// AppendList appends to the list member name the values it does not hold
+// yet (AppendNew).
 func (m *Metadata) AppendList(name string, values ...string) {
 	if m.Lists == nil {
 		m.Lists = map[string][]string{}

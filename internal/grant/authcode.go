@@ -78,7 +78,7 @@ func (g *AuthorizationCode) Handle(ctx context.Context, req *Request) (*oauth.To
 	if oerr != nil {
 		return nil, oerr
 	}
-	resp, oerr := (*signIn)(g).issue(ctx, req, user, code.Authorization, code.Nonce)
+	resp, oerr := (*signIn)(g).issue(ctx, req, user, code.Authorization, code.Nonce, code.Source())
 	if oerr != nil {
 		return nil, oerr
 	}
@@ -125,23 +125,25 @@ func (g *signIn) user(ctx context.Context, id string) (storage.User, *oauth.Erro
 	return u, nil
 }
 
-// issue signs the access token of a, and an ID token when openid is in its
-// scopes: with nonce when the code carried one (never at refresh), at_hash
-// of the access token, the user's claims when the client always wants
-// them.
-func (g *signIn) issue(ctx context.Context, req *Request, user storage.User, a tokens.Authorization, nonce string) (*oauth.TokenResponse, *oauth.Error) {
+// issue issues the access token of a (a JWT, or a reference token in
+// from's family for a client that uses them), and an ID token when openid
+// is in its scopes: with nonce when the code carried one (never at
+// refresh), at_hash of the access token returned, the user's claims when
+// the client always wants them.
+func (g *signIn) issue(ctx context.Context, req *Request, user storage.User, a tokens.Authorization, nonce string, from tokens.Source) (*oauth.TokenResponse, *oauth.Error) {
 	c := req.Client
-	at, err := g.Tokens.AccessToken(tokens.AccessTokenRequest{Issuer: req.Issuer, Client: c, Subject: user.ID, Scopes: a.Scopes, AuthTime: a.AuthTime})
+	at, err := g.Tokens.IssueAccessToken(ctx, tokens.AccessTokenRequest{Issuer: req.Issuer, Client: c, Subject: user.ID, Scopes: a.Scopes, AuthTime: a.AuthTime,
+		SessionID: a.SessionID, AMR: a.AMR, From: from})
 	if err != nil {
-		return nil, oauth.AsError(err)
+		return nil, grantError(err)
 	}
-	resp := &oauth.TokenResponse{AccessToken: at.JWT, TokenType: "Bearer", ExpiresIn: int64(at.Lifetime / time.Second), Scope: at.Scope}
+	resp := &oauth.TokenResponse{AccessToken: at.Token(), TokenType: "Bearer", ExpiresIn: int64(at.Lifetime / time.Second), Scope: at.Scope}
 	if !slices.Contains(a.Scopes, claims.OpenID) {
 		return resp, nil
 	}
 	idr := tokens.IDTokenRequest{
 		Issuer: req.Issuer, ClientID: c.ID, Subject: user.ID, AuthTime: a.AuthTime, Nonce: nonce,
-		SessionID: a.SessionID, AMR: a.AMR, AccessToken: at.JWT, Alg: g.idTokenAlg(c),
+		SessionID: a.SessionID, AMR: a.AMR, AccessToken: at.Token(), Alg: g.idTokenAlg(c),
 		Lifetime: c.IdentityTokenLifetime,
 	}
 	if c.AlwaysIncludeUserClaimsInIdToken {

@@ -27,8 +27,9 @@ func (*ClientCredentials) Type() string { return oauth.GrantClientCredentials }
 // token in its own name (RFC 6749 §4.4).
 func (*ClientCredentials) PublicClients() bool { return false }
 
-// Handle issues the access token.
-func (g *ClientCredentials) Handle(_ context.Context, req *Request) (*oauth.TokenResponse, *oauth.Error) {
+// Handle issues the access token: a JWT, or a reference token for a
+// client that uses them.
+func (g *ClientCredentials) Handle(ctx context.Context, req *Request) (*oauth.TokenResponse, *oauth.Error) {
 	rs := (&signIn{IdentityResources: g.IdentityResources}).resources()
 	scopes, oerr := GrantedScopes(req.Client, req.Scope, func(name string) bool {
 		_, ok := rs.Lookup(name)
@@ -37,9 +38,9 @@ func (g *ClientCredentials) Handle(_ context.Context, req *Request) (*oauth.Toke
 	if oerr != nil {
 		return nil, oerr
 	}
-	at, err := g.Tokens.AccessToken(tokens.AccessTokenRequest{Issuer: req.Issuer, Client: req.Client, Scopes: scopes})
+	at, err := g.Tokens.IssueAccessToken(ctx, tokens.AccessTokenRequest{Issuer: req.Issuer, Client: req.Client, Scopes: scopes})
 	if err != nil {
 		return nil, oauth.AsError(err)
 	}
-	return &oauth.TokenResponse{AccessToken: at.JWT, TokenType: "Bearer", ExpiresIn: int64(at.Lifetime / time.Second), Scope: at.Scope}, nil
+	return &oauth.TokenResponse{AccessToken: at.Token(), TokenType: "Bearer", ExpiresIn: int64(at.Lifetime / time.Second), Scope: at.Scope}, nil
 }

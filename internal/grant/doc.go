@@ -16,7 +16,11 @@
 // settings, the scope narrowed never widened, invalid_scope when widened).
 // A client may refresh when it lists refresh_token or has
 // authorization_code and allowOfflineAccess, as IdentityServer's clients
-// do.
+// do. Every grant's access token is a JWT, or for a client of reference
+// tokens (accessTokenType Reference) an opaque handle stored with its
+// claims (tokens.Service.IssueAccessToken), in the family of the code or
+// refresh token it comes from; the ID token's at_hash is over what was
+// returned. A JWT client's token costs no store work.
 //
 // The endpoint implements internal/endpoint's contract: its Routes (the
 // POST, the CORS preflight of its clients' browser origins through

@@ -76,7 +76,7 @@ func (g *RefreshToken) Handle(ctx context.Context, req *Request) (*oauth.TokenRe
 		}
 		return nil, oerr
 	}
-	resp, oerr := (*signIn)(g).issue(ctx, req, user, r.Authorization, "")
+	resp, oerr := (*signIn)(g).issue(ctx, req, user, r.Authorization, "", r.Source())
 	if oerr != nil {
 		return nil, oerr
 	}

@@ -265,21 +265,10 @@ func (s *Service) IssueCodeRefresh(ctx context.Context, code RedeemedCode, p Ref
 	if err != nil {
 		return "", err
 	}
-	// The record is looked for as of its issue, so that a code that
-	// expired during the exchange still counts as there.
-	_, err = s.Grants.GetGrant(ctx, code.key, code.issued)
-	switch {
-	case err == nil:
-		return handle, nil
-	case errors.Is(err, storage.ErrNotFound):
-		if _, err := s.Grants.DeleteGrants(ctx, storage.PersistedGrantFilter{FamilyID: code.FamilyID}); err != nil {
-			return "", fmt.Errorf("the authorization code was used again during its exchange; revoking its tokens failed: %w", err)
-		}
-		return "", &GrantError{Description: "the authorization code was used again during its exchange; the tokens issued from it are revoked",
-			FamilyID: code.FamilyID, Err: storage.ErrConsumed}
-	default:
-		return "", fmt.Errorf("check the authorization code after issuing its refresh token: %w", err)
+	if err := s.standing(ctx, code.Source()); err != nil {
+		return "", err
 	}
+	return handle, nil
 }
 
 // revokeFamily deletes the family of a grant presented again after its
@@ -429,6 +418,10 @@ type Refreshed struct {
 	// the one presented (ReUse).
 	Handle   string
 	FamilyID string
+
+	// key is Handle's, looked for at at (Source).
+	key string
+	at  time.Time
 }
 
 // Refresh trades a refresh handle: it must be the client's, unexpired and
@@ -484,7 +477,7 @@ func (s *Service) Refresh(ctx context.Context, r RefreshRequest) (Refreshed, err
 		// Within the second that AbsoluteExpiry drops.
 		return Refreshed{}, grantErr(storage.ErrNotFound, "the refresh token is unknown, expired or revoked")
 	}
-	out := Refreshed{Authorization: a, Handle: r.Handle, FamilyID: g.FamilyID}
+	out := Refreshed{Authorization: a, Handle: r.Handle, FamilyID: g.FamilyID, key: key, at: now}
 	out.Scopes = scopes
 	switch {
 	case p.Usage == OneTimeOnly:
@@ -502,7 +495,7 @@ func (s *Service) Refresh(ctx context.Context, r RefreshRequest) (Refreshed, err
 		case err != nil:
 			return Refreshed{}, fmt.Errorf("rotate the refresh token: %w", err)
 		}
-		out.Handle = handle
+		out.Handle, out.key = handle, nextKey
 	case p.Expiration == Sliding:
 		// ReUse with sliding expiry: grants are never updated, so the
 		// record is written again under the same key with the new expiry.

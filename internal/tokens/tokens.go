@@ -1,6 +1,7 @@
 package tokens
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -102,16 +103,37 @@ type AccessTokenRequest struct {
 	// client_id happens to look like a user id: userinfo serves only
 	// tokens that carry it.
 	AuthTime time.Time
+
+	// What only a reference token keeps (a JWT carries none of it):
+	// SessionID, the sign-in session (its record's SessionID, which
+	// revocation by session filters on); AMR, how the user signed in
+	// (amr among its claims); From, the code or refresh token it is
+	// issued from (RedeemedCode.Source, Refreshed.Source; zero for
+	// client_credentials), whose family it joins.
+	SessionID string
+	AMR       []string
+	From      Source
 }
 
-// AccessToken is an issued access token.
+// AccessToken is an issued access token: a JWT, or a reference token's
+// handle (Token returns whichever it is).
 type AccessToken struct {
-	// JWT is the signed token.
+	// JWT is the signed token; "" for a reference token.
 	JWT string
+	// Handle is a reference token's handle; "" for a JWT.
+	Handle string
 	// Lifetime is how long it is valid (expires_in).
 	Lifetime time.Duration
 	// Scope is the granted scopes, space-separated, as in the token.
 	Scope string
+}
+
+// Token is the access token to return: the JWT or the handle.
+func (t AccessToken) Token() string {
+	if t.Handle != "" {
+		return t.Handle
+	}
+	return t.JWT
 }
 
 // AccessTokenClaims are the claims of a JWT access token (RFC 9068 §2.2).
@@ -139,8 +161,38 @@ func (a audience) MarshalJSON() ([]byte, error) {
 	return json.Marshal([]string(a))
 }
 
-// AccessToken issues a JWT access token for req.
+// IssueAccessToken issues the access token req's client uses: a JWT
+// (AccessToken), or a reference token when the client's ReferenceTokens
+// says so (ReferenceToken). A JWT costs no store work.
+func (s *Service) IssueAccessToken(ctx context.Context, req AccessTokenRequest) (AccessToken, error) {
+	if req.Client.ReferenceTokens {
+		return s.ReferenceToken(ctx, req)
+	}
+	return s.AccessToken(req)
+}
+
+// AccessToken issues a JWT access token for req, whatever the client's
+// access token type (IssueAccessToken heeds it).
 func (s *Service) AccessToken(req AccessTokenRequest) (AccessToken, error) {
+	claims, lifetime := s.accessClaims(req)
+	typ := s.AccessTokenType
+	if typ == "" {
+		typ = "at+jwt"
+	}
+	var payload any = claims
+	if c := req.Client; len(c.Claims) > 0 {
+		payload = withExtra[AccessTokenClaims]{claims, c.Claims}
+	}
+	tok, _, err := s.Signer.SignWith(s.AccessTokenAlg, typ, payload)
+	if err != nil {
+		return AccessToken{}, fmt.Errorf("sign the access token: %w", err)
+	}
+	return AccessToken{JWT: tok, Lifetime: lifetime, Scope: claims.Scope}, nil
+}
+
+// accessClaims are the claims of an access token for req, issued now, and
+// its lifetime.
+func (s *Service) accessClaims(req AccessTokenRequest) (AccessTokenClaims, time.Duration) {
 	now := s.now()
 	c := req.Client
 	lifetime := c.AccessTokenLifetime
@@ -165,19 +217,7 @@ func (s *Service) AccessToken(req AccessTokenRequest) (AccessToken, error) {
 	if !req.AuthTime.IsZero() {
 		claims.AuthTime = req.AuthTime.Unix()
 	}
-	typ := s.AccessTokenType
-	if typ == "" {
-		typ = "at+jwt"
-	}
-	var payload any = claims
-	if len(c.Claims) > 0 {
-		payload = withExtra[AccessTokenClaims]{claims, c.Claims}
-	}
-	tok, _, err := s.Signer.SignWith(s.AccessTokenAlg, typ, payload)
-	if err != nil {
-		return AccessToken{}, fmt.Errorf("sign the access token: %w", err)
-	}
-	return AccessToken{JWT: tok, Lifetime: lifetime, Scope: claims.Scope}, nil
+	return claims, lifetime
 }
 
 // withExtra is a token's claims followed by more members: extra is a JSON

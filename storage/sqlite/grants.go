@@ -24,10 +24,12 @@ func (s *Store) CreateGrant(ctx context.Context, g storage.PersistedGrant) error
 	if err != nil {
 		return err
 	}
-	if _, err := p.insertGrant.ExecContext(ctx, grantArgs(g)...); err != nil {
-		return s.fail("create grant", err)
-	}
-	return nil
+	return s.batch(ctx, "create grant", func(tx *sql.Tx) error {
+		if _, err := tx.StmtContext(ctx, p.insertGrant).ExecContext(ctx, grantArgs(g)...); err != nil {
+			return s.fail("create grant", err)
+		}
+		return nil
+	})
 }
 
 const insertGrant = `INSERT INTO grants (` + sqlrow.GrantColumns + `) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`
@@ -74,26 +76,29 @@ func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (st
 	if err != nil {
 		return storage.PersistedGrant{}, err
 	}
-	for {
-		g, err := sqlrow.Grant(p.consumeGrant.QueryRowContext(ctx, key, now.UnixMilli()))
+	var g storage.PersistedGrant
+	err = s.batch(ctx, "consume grant", func(tx *sql.Tx) error {
+		var err error
+		g, err = sqlrow.Grant(tx.StmtContext(ctx, p.consumeGrant).QueryRowContext(ctx, key, now.UnixMilli()))
 		if err == nil {
-			return g, nil
+			return nil
 		}
 		if !isNoRows(err) {
-			return storage.PersistedGrant{}, s.fail("consume grant", err)
+			return s.fail("consume grant", err)
 		}
-		// Read through the writer: what a concurrent consumer committed is
-		// there.
-		g, err = sqlrow.Grant(p.readGrant.QueryRowContext(ctx, key, now.UnixMilli()))
+		// In the same transaction, which holds the write lock: a grant
+		// that is there was consumed.
+		g, err = sqlrow.Grant(tx.StmtContext(ctx, p.readGrant).QueryRowContext(ctx, key, now.UnixMilli()))
 		if err != nil {
-			return storage.PersistedGrant{}, s.fail("consume grant", err)
+			g = storage.PersistedGrant{}
+			return s.fail("consume grant", err)
 		}
-		if !g.Consumed.IsZero() {
-			return g, fmt.Errorf("sqlite: consume grant: %w", storage.ErrConsumed)
-		}
-		// Deleted and created again unconsumed between the two statements
-		// (by another process on the file): try again.
+		return fmt.Errorf("sqlite: consume grant: %w", storage.ErrConsumed)
+	})
+	if err != nil && !errors.Is(err, storage.ErrConsumed) {
+		return storage.PersistedGrant{}, err
 	}
+	return g, err
 }
 
 // RotateGrant implements storage.PersistedGrants: the consume and the insert

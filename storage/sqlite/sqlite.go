@@ -81,6 +81,9 @@ type Store struct {
 	st atomic.Pointer[stmts]
 
 	closed atomic.Bool
+
+	busy    time.Duration // the busy timeout
+	batcher batcher       // commits concurrent grant writes together
 }
 
 // stmts are the statements of the hot paths, prepared once: SQLite
@@ -165,6 +168,7 @@ func (s *Store) open(ctx context.Context, opts Options) error {
 	if busy <= 0 {
 		busy = DefaultBusyTimeout
 	}
+	s.busy = busy
 	memory := s.path == Memory
 
 	w, err := sql.Open("sqlite", dsn(s.path, busy, false, opts.FullSync))

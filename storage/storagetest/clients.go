@@ -283,6 +283,8 @@ func testClientInvalid(t *testing.T, s storage.Store) {
 		{"negative code lifetime", func(c *storage.Client) { c.AuthorizationCodeLifetime = -time.Minute }, "client authorization code lifetime -1m0s is negative"},
 		{"negative absolute refresh lifetime", func(c *storage.Client) { c.AbsoluteRefreshTokenLifetime = -time.Hour }, "client absolute refresh token lifetime -1h0m0s is negative"},
 		{"fractional sliding refresh lifetime", func(c *storage.Client) { c.SlidingRefreshTokenLifetime = time.Hour + time.Millisecond }, "client sliding refresh token lifetime 1h0m0.001s is not a whole number of seconds"},
+		{"unknown access token type", func(c *storage.Client) { c.AccessTokenType = "Opaque" }, `client access token type "Opaque" is not one of Jwt, Reference`},
+		{"access token type in another case", func(c *storage.Client) { c.AccessTokenType = "reference" }, `client access token type "reference" is not one of Jwt, Reference`},
 		{"unknown refresh token usage", func(c *storage.Client) { c.RefreshTokenUsage = "OneTime" }, `client refresh token usage "OneTime" is not one of OneTimeOnly, ReUse`},
 		{"refresh token usage in another case", func(c *storage.Client) { c.RefreshTokenUsage = "reuse" }, `client refresh token usage "reuse" is not one of OneTimeOnly, ReUse`},
 		{"unknown refresh token expiration", func(c *storage.Client) { c.RefreshTokenExpiration = "Never" }, `client refresh token expiration "Never" is not one of Absolute, Sliding`},

@@ -56,6 +56,7 @@ func sampleClient(id string) storage.Client {
 		GrantTypes:             []string{"client_credentials", "authorization_code", "refresh_token"},
 		Scopes:                 []string{"openid", "api.write", "api.read"},
 		AccessTokenLifetime:    90 * time.Minute,
+		AccessTokenType:        storage.AccessTokenReference,
 		JWKS:                   []byte(jwks),
 		Claims:                 []byte(claims),
 		CORSOrigins:            []string{"https://b.example", "https://a.example:8443"},
@@ -92,6 +93,7 @@ func changeClient(c *storage.Client) {
 	c.GrantTypes = c.GrantTypes[:1]
 	c.Scopes = append(c.Scopes, "extra")
 	c.AccessTokenLifetime = 0
+	c.AccessTokenType = ""
 	c.JWKS = nil
 	c.JWKSURI = "https://client.example/" + c.ID + "/jwks"
 	c.Description = ""

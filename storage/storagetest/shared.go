@@ -26,6 +26,7 @@ func RunShared(t *testing.T, newStores func(t *testing.T) (first, second storage
 		{"GrantAcrossInstances", testGrantAcrossInstances},
 		{"ConcurrentConsumeAcrossInstances", testConcurrentConsumeAcrossInstances},
 		{"ConcurrentRotateAcrossInstances", testConcurrentRotateAcrossInstances},
+		{"ConcurrentRevokeAndUseAcrossInstances", testConcurrentRevokeAndUseAcrossInstances},
 		{"ConcurrentFailedLoginsAcrossInstances", testConcurrentFailedLoginsAcrossInstances},
 		{"ConcurrentSessionClientsAcrossInstances", testConcurrentSessionClientsAcrossInstances},
 		{"ClientAcrossInstances", testClientAcrossInstances},

@@ -20,8 +20,8 @@ import (
 // The top-level subtests are the replay cache's (UseOnce, ...), then one group
 // per record: Client, APIScope, APIResource, IdentityResource, SigningKey
 // (each create, get, list, update, delete, errors, aliasing, concurrency and
-// ConfigVersion), Grant, User, Session (the last two also through those
-// tests), ConfigVersion, DeleteExpired, and the store's lifecycle
+// ConfigVersion), Grant, ReferenceToken, User, Session (the last two also
+// through those tests), ConfigVersion, DeleteExpired, and the store's lifecycle
 // (CanceledContext, Ping, Close).
 func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	groups := []struct {
@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"IdentityResource", kindTests(identityResourceKind)},
 		{"SigningKey", append(kindTests(signingKeyKind), signingKeyTests...)},
 		{"Grant", append(grantTests, rotateTests...)},
+		{"ReferenceToken", referenceTests},
 		{"User", append(kindTests(userKind), userTests...)},
 		{"Session", append(kindTests(sessionKind), sessionTests...)},
 		{"ConfigVersion", configVersionTests},

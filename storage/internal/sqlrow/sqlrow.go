@@ -144,6 +144,7 @@ const SelectClients = `
 		c.always_include_user_claims_in_id_token, c.identity_token_lifetime_ms, c.authorization_code_lifetime_ms,
 		c.absolute_refresh_token_lifetime_ms, c.sliding_refresh_token_lifetime_ms, c.refresh_token_usage,
 		c.refresh_token_expiration, c.client_uri, c.logo_uri, c.allowed_identity_token_signing_algorithms,
+		c.access_token_type,
 		s.id, s.hash, s.description, s.expires_at, s.created_at
 	FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.id`
 
@@ -167,6 +168,7 @@ func Clients(rows Rows, newList func() List) ([]storage.Client, error) {
 			&c.RequirePKCE, &c.AllowPlainTextPKCE, &c.RequireConsent, &c.AllowRememberConsent, &c.AllowOfflineAccess,
 			&c.AlwaysIncludeUserClaimsInIdToken, &idToken, &code, &absolute, &sliding, &c.RefreshTokenUsage,
 			&c.RefreshTokenExpiration, &c.ClientURI, &c.LogoURI, idTokenAlgs.Dest(),
+			&c.AccessTokenType,
 			&sid, &hash, &desc, &secExpires, &secCreated); err != nil {
 			return nil, err
 		}
@@ -210,12 +212,14 @@ func Clients(rows Rows, newList func() List) ([]storage.Client, error) {
 }
 
 // ClientSignInColumns are the columns of clients that ClientSignInArgs
-// gives values for, in its order: the sign-in settings of migration 0007.
+// gives values for, in its order: the sign-in settings of migration 0007,
+// then the access token type of 0009.
 var ClientSignInColumns = []string{
 	"require_pkce", "allow_plain_text_pkce", "require_consent", "allow_remember_consent", "allow_offline_access",
 	"always_include_user_claims_in_id_token", "identity_token_lifetime_ms", "authorization_code_lifetime_ms",
 	"absolute_refresh_token_lifetime_ms", "sliding_refresh_token_lifetime_ms", "refresh_token_usage",
 	"refresh_token_expiration", "client_uri", "logo_uri", "allowed_identity_token_signing_algorithms",
+	"access_token_type",
 }
 
 // ClientSignInArgs are the values of ClientSignInColumns for c; list makes
@@ -226,6 +230,7 @@ func ClientSignInArgs(c storage.Client, list func([]string) any) []any {
 		c.AlwaysIncludeUserClaimsInIdToken, c.IdentityTokenLifetime.Milliseconds(), c.AuthorizationCodeLifetime.Milliseconds(),
 		c.AbsoluteRefreshTokenLifetime.Milliseconds(), c.SlidingRefreshTokenLifetime.Milliseconds(), c.RefreshTokenUsage,
 		c.RefreshTokenExpiration, c.ClientURI, c.LogoURI, list(c.AllowedIdentityTokenSigningAlgorithms),
+		c.AccessTokenType,
 	}
 }
 
