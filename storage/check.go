@@ -211,7 +211,29 @@ func CheckAPIResource(r APIResource) error {
 	if err := checkText("resource display name", r.DisplayName); err != nil {
 		return err
 	}
-	return checkList("resource scope", r.Scopes)
+	if err := checkList("resource scope", r.Scopes); err != nil {
+		return err
+	}
+	if len(r.Secrets) > MaxSecrets {
+		return fmt.Errorf("%w: resource has %d secrets, over the limit of %d", ErrInvalid, len(r.Secrets), MaxSecrets)
+	}
+	seen := make(map[string]bool, len(r.Secrets))
+	for _, s := range r.Secrets {
+		if err := checkSecret(s); err != nil {
+			return fmt.Errorf("resource %q: %w", r.Name, err)
+		}
+		if seen[s.ID] {
+			return fmt.Errorf("%w: resource secret id %q is used twice", ErrInvalid, s.ID)
+		}
+		seen[s.ID] = true
+	}
+	if r.IntrospectionResponse != IntrospectionJSON && r.IntrospectionResponse != IntrospectionJWT {
+		return fmt.Errorf("%w: resource introspection response %q is not %q (or empty, for JSON)", ErrInvalid, r.IntrospectionResponse, IntrospectionJWT)
+	}
+	if err := checkJSONObject("resource JWKS", r.JWKS); err != nil {
+		return err
+	}
+	return checkText("resource JWKS URI", r.JWKSURI)
 }
 
 // CheckIdentityResource checks an identity resource to be created or written

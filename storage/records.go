@@ -133,11 +133,32 @@ type APIScope struct {
 
 // APIResource is an API; its name is the audience of tokens that carry one
 // of its scopes.
+//
+// Its Secrets, JWKS and JWKSURI are how it authenticates at the
+// introspection endpoint (IdentityServer's ApiSecrets), as a client does at
+// the token endpoint; Secrets come back in the order written, JWKS byte for
+// byte.
 type APIResource struct {
 	Name        string
 	DisplayName string
 	Scopes      []string
+	// Secrets are the hashed secrets (internal/secret's Hash), as a
+	// client's; any one that has not expired works.
+	Secrets []ClientSecret
+	// IntrospectionResponse is how the introspection endpoint answers it:
+	// IntrospectionJSON (empty, the default) or IntrospectionJWT (RFC 9701).
+	IntrospectionResponse string
+	// JWKS (a JSON Web Key Set document) or JWKSURI: its public keys for
+	// private_key_jwt.
+	JWKS    []byte
+	JWKSURI string
 }
+
+// The values of APIResource.IntrospectionResponse.
+const (
+	IntrospectionJSON = ""
+	IntrospectionJWT  = "jwt"
+)
 
 // IdentityResource is a set of user claims requested by an OpenID Connect
 // scope (openid, profile, email, ...).

@@ -235,11 +235,14 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 	s.static.IdentityResources = identity
 	problems = append(problems, identityProblems...)
 	s.warnings = append(s.warnings, identityWarnings...)
-	for _, r := range cfg.APIResources {
-		if r.IsEnabled() {
-			s.static.Resources = append(s.static.Resources, catalog.Resource{Name: r.Name, Scopes: r.Scopes})
+	resources := clientBuild{now: a.now()}
+	for i := range cfg.APIResources {
+		if r := &cfg.APIResources[i]; r.IsEnabled() && !faulty(resourcePath(i)) {
+			s.static.Resources = append(s.static.Resources, fileResourceRecord(cfg, resourcePath(i), r, &resources))
 		}
 	}
+	problems = append(problems, resources.problems...)
+	s.warnings = append(s.warnings, resources.warnings...)
 
 	if cfg.TLS != nil && !faulty("tls") {
 		tc, err := loadTLS(cfg.TLS)

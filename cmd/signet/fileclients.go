@@ -74,61 +74,7 @@ func fileRecord(cfg *config.Config, path string, c *config.Client, out *clientBu
 		LogoURI:                               c.LogoURI,
 		AllowedIdentityTokenSigningAlgorithms: c.AllowedIdentityTokenSigningAlgorithms,
 	}
-	expired := func(p string, at time.Time) {
-		if !at.After(out.now) {
-			out.warnings = append(out.warnings, cfg.Warnf(p, "this secret expired on %s", at.UTC().Format(time.DateOnly)).String())
-		}
-	}
-	// addSecret adds a hashed secret; a hash that does not parse is a
-	// problem at hashPath.
-	addSecret := func(hashPath, secretPath, hashText, description string, expires *time.Time) {
-		rs := storage.ClientSecret{Hash: hashText, Description: description}
-		if expires != nil {
-			rs.Expires = *expires
-		}
-		if !view {
-			if _, err := secret.Parse(hashText); err != nil {
-				add(hashPath, err)
-				return
-			}
-			if expires != nil {
-				expired(secretPath, rs.Expires)
-			}
-		}
-		rec.Secrets = append(rec.Secrets, rs)
-	}
-	for j, sec := range c.Secrets {
-		sp := fmt.Sprintf("%s.secrets[%d]", path, j)
-		if sec.ValueFile != "" && !view {
-			value, warning, err := readSecretFile(sec.ValueFile, "valueFile", "the client secret")
-			if err != nil {
-				add(sp+".valueFile", err)
-				continue
-			}
-			if warning != "" {
-				out.warnings = append(out.warnings, cfg.Warnf(sp+".valueFile", "%s: whoever reads it can get tokens as %s", warning, c.ClientID).String())
-			}
-			// The rules of a value written in the file hold for one read
-			// from a file.
-			if msg, shaped := config.HashShaped(value); shaped {
-				out.warnings = append(out.warnings, cfg.Warnf(sp+".valueFile", "%s: %s", sec.ValueFile, msg).String())
-			} else if len(value) < config.MinSecretLength && !sec.AllowWeakSecret {
-				add(sp+".valueFile", fmt.Errorf("%s holds a secret of %d characters: client secrets are hashed fast (so that tokens are fast) and must be too random to guess; give one of at least %d (signet secret generate makes one of 43), or set allowWeakSecret: true on this secret for a test setup", sec.ValueFile, len(value), config.MinSecretLength))
-				continue
-			}
-			sec.Value = value
-		}
-		hashText := sec.Hash
-		if sec.Value != "" && !view {
-			hashText = secret.Hash(sec.Value)
-		}
-		addSecret(sp+".hash", sp, hashText, sec.Description, sec.Expiration)
-	}
-	// IdentityServer's secrets: each value is already a hash.
-	for j, sec := range c.ClientSecrets {
-		sp := fmt.Sprintf("%s.clientSecrets[%d]", path, j)
-		addSecret(sp+".value", sp, sec.Value, sec.Description, sec.Expiration)
-	}
+	rec.Secrets = fileSecrets(cfg, path, "clientSecrets", c.Secrets, c.ClientSecrets, "can get tokens as "+c.ClientID, out, view)
 	if (c.JWKS != nil || c.JWKSURI != "") && cfg.Issuer == "" {
 		// The assertion's aud is checked against the token endpoint's
 		// URL, which must not come from the request's Host header, or
@@ -151,6 +97,72 @@ func fileRecord(cfg *config.Config, path string, c *config.Client, out *clientBu
 	}
 	rec.Claims = claims
 	return rec
+}
+
+// fileSecrets hashes the file's secrets at path (a client's or an API
+// resource's): Signet's own (secrets: plain values, valueFiles, hashes)
+// and IdentityServer's (at path.isKey: hashes already). What a reader of a
+// secret file could do is for the warning about its permissions. With
+// view, nothing is read or hashed, and nothing reported.
+func fileSecrets(cfg *config.Config, path, isKey string, plain []config.Secret, hashed []config.IdentityServerSecret, could string, out *clientBuild, view bool) []storage.ClientSecret {
+	var secrets []storage.ClientSecret
+	add := func(p string, err error) { out.problems = append(out.problems, cfg.Problemf(p, "%v", err)) }
+	expired := func(p string, at time.Time) {
+		if !at.After(out.now) {
+			out.warnings = append(out.warnings, cfg.Warnf(p, "this secret expired on %s", at.UTC().Format(time.DateOnly)).String())
+		}
+	}
+	// addSecret adds a hashed secret; a hash that does not parse is a
+	// problem at hashPath.
+	addSecret := func(hashPath, secretPath, hashText, description string, expires *time.Time) {
+		rs := storage.ClientSecret{Hash: hashText, Description: description}
+		if expires != nil {
+			rs.Expires = *expires
+		}
+		if !view {
+			if _, err := secret.Parse(hashText); err != nil {
+				add(hashPath, err)
+				return
+			}
+			if expires != nil {
+				expired(secretPath, rs.Expires)
+			}
+		}
+		secrets = append(secrets, rs)
+	}
+	for j, sec := range plain {
+		sp := fmt.Sprintf("%s.secrets[%d]", path, j)
+		if sec.ValueFile != "" && !view {
+			value, warning, err := readSecretFile(sec.ValueFile, "valueFile", "the client secret")
+			if err != nil {
+				add(sp+".valueFile", err)
+				continue
+			}
+			if warning != "" {
+				out.warnings = append(out.warnings, cfg.Warnf(sp+".valueFile", "%s: whoever reads it %s", warning, could).String())
+			}
+			// The rules of a value written in the file hold for one read
+			// from a file.
+			if msg, shaped := config.HashShaped(value); shaped {
+				out.warnings = append(out.warnings, cfg.Warnf(sp+".valueFile", "%s: %s", sec.ValueFile, msg).String())
+			} else if len(value) < config.MinSecretLength && !sec.AllowWeakSecret {
+				add(sp+".valueFile", fmt.Errorf("%s holds a secret of %d characters: client secrets are hashed fast (so that tokens are fast) and must be too random to guess; give one of at least %d (signet secret generate makes one of 43), or set allowWeakSecret: true on this secret for a test setup", sec.ValueFile, len(value), config.MinSecretLength))
+				continue
+			}
+			sec.Value = value
+		}
+		hashText := sec.Hash
+		if sec.Value != "" && !view {
+			hashText = secret.Hash(sec.Value)
+		}
+		addSecret(sp+".hash", sp, hashText, sec.Description, sec.Expiration)
+	}
+	// IdentityServer's secrets: each value is already a hash.
+	for j, sec := range hashed {
+		sp := fmt.Sprintf("%s.%s[%d]", path, isKey, j)
+		addSecret(sp+".value", sp, sec.Value, sec.Description, sec.Expiration)
+	}
+	return secrets
 }
 
 // seconds is a lifetime the file gives in seconds; zero stays zero (the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -22,7 +23,7 @@ place: the file or the database.
 ` + configHelp,
 		RunE: runGroup,
 	}
-	cmd.AddCommand(a.resourceAddCommand(), a.resourceListCommand(), a.resourceShowCommand(), a.resourceUpdateCommand(), a.resourceRemoveCommand(), a.resourceIdentityCommand())
+	cmd.AddCommand(a.resourceAddCommand(), a.resourceListCommand(), a.resourceShowCommand(), a.resourceUpdateCommand(), a.resourceRemoveCommand(), a.resourceIdentityCommand(), a.resourceSecretCommand())
 	return cmd
 }
 
@@ -31,6 +32,10 @@ type resourceView struct {
 	Name        string   `json:"name"`
 	DisplayName string   `json:"displayName"`
 	Scopes      []string `json:"scopes"`
+	// Secrets (by id, never a hash) and how it is answered, for the
+	// introspection endpoint; left out when it has none.
+	Secrets               []secretView `json:"secrets,omitempty"`
+	IntrospectionResponse string       `json:"introspectionResponse,omitempty"`
 	origin
 }
 
@@ -48,13 +53,41 @@ func (a *app) printResource(v resourceView) {
 	f := newFields(a.stdout)
 	f.add("Display name", "%s", orDash(v.DisplayName))
 	f.add("Scopes", "%s", orNone(v.Scopes))
+	if v.IntrospectionResponse != "" {
+		f.add("Introspection", "answered as %s", v.IntrospectionResponse)
+	}
 	f.flush()
+	if len(v.Secrets) == 0 {
+		return
+	}
+	fmt.Fprintln(a.stdout, "  Secrets")
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "    ID\tCREATED\tEXPIRES\tDESCRIPTION")
+	for _, s := range v.Secrets {
+		id, created, expires := s.ID, "-", "never"
+		if id == "" {
+			id = "-"
+		}
+		if !s.Created.IsZero() {
+			created = s.Created.Format(timeLayout)
+		}
+		if !s.Expires.IsZero() {
+			expires = s.Expires.Format(timeLayout)
+		}
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\n", id, created, expires, s.Description)
+	}
+	tw.Flush()
 }
 
 // resourceViewOf is the view of a resource's record: the database's, or
 // the configuration's (fileResources).
 func resourceViewOf(r storage.APIResource) resourceView {
-	return resourceView{Name: r.Name, DisplayName: r.DisplayName, Scopes: nonNil(r.Scopes), origin: origin{Source: sourceDatabase}}
+	v := resourceView{Name: r.Name, DisplayName: r.DisplayName, Scopes: nonNil(r.Scopes), IntrospectionResponse: r.IntrospectionResponse,
+		origin: origin{Source: sourceDatabase}}
+	for _, s := range r.Secrets {
+		v.Secrets = append(v.Secrets, secretView{ID: s.ID, Description: s.Description, Created: s.Created.UTC(), Expires: s.Expires.UTC()})
+	}
+	return v
 }
 
 // --- resource add ---

@@ -427,6 +427,7 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 	}
 	endpoints = append(endpoints, signIn...)
 	endpoints = append(endpoints, a.revocationEndpoint(svc, auth, db, cat, logger))
+	endpoints = append(endpoints, a.introspectionEndpoint(svc, db, cat, auth, tok, logger))
 	return server.New(server.Options{
 		Issuer:     svc.cfg.Issuer,
 		TrustProxy: svc.cfg.TrustProxy,

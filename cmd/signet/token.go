@@ -32,7 +32,7 @@ in one, and verify it the way an API does.
   signet token revoke  revoke a refresh token or reference token (RFC 7009)`,
 		RunE: runGroup,
 	}
-	cmd.AddCommand(a.tokenGetCommand(), a.tokenDecodeCommand(), a.tokenVerifyCommand(), a.tokenRevokeCommand())
+	cmd.AddCommand(a.tokenGetCommand(), a.tokenDecodeCommand(), a.tokenVerifyCommand(), a.tokenRevokeCommand(), a.tokenIntrospectCommand())
 	return cmd
 }
 
@@ -181,6 +181,8 @@ type discoveryDoc struct {
 	// RevocationEndpoint is RFC 8414's revocation_endpoint.
 	RevocationEndpoint string `json:"revocation_endpoint"`
 	JWKSURI            string `json:"jwks_uri"`
+	// IntrospectionEndpoint is for signet token introspect.
+	IntrospectionEndpoint string `json:"introspection_endpoint"`
 }
 
 func discover(ctx context.Context, hc *http.Client, issuer string) (*discoveryDoc, error) {

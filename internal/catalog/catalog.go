@@ -68,10 +68,20 @@ type Static struct {
 	IssuerConfigured bool
 }
 
-// Resource is an API resource and its scopes.
-type Resource struct {
+// Resource is an API resource of the file, as the record the database
+// would hold for it: its scopes, and its credentials at the introspection
+// endpoint (secrets hashed, keys encoded).
+type Resource = storage.APIResource
+
+// APIResource is an API resource as the introspection endpoint needs it.
+type APIResource struct {
 	Name   string
 	Scopes []string
+	// JWTResponse: its introspection answers are signed (RFC 9701).
+	JWTResponse bool
+	// Client is its credentials as client authentication reads a
+	// client's (client.FromRecord of its secrets and keys; ID its name).
+	Client *client.Client
 }
 
 // IdentityResource is a custom identity resource of the file: the record,
@@ -110,6 +120,8 @@ type snapshot struct {
 	// origins are the browser origins of the enabled clients.
 	origins   map[string]bool
 	resources tokens.Resources
+	// apis are the API resources by name, for the introspection endpoint.
+	apis map[string]*APIResource
 	// identity holds the identity resources, built-in and custom, built
 	// once per snapshot; scopes are every known scope (API and identity),
 	// for discovery; info what the consent page shows of each.
@@ -238,9 +250,11 @@ func (c *Catalog) merge(clients []storage.Client, scopes []storage.APIScope, res
 		}
 	}
 	fileResources := map[string]bool{}
+	s.apis = make(map[string]*APIResource, len(c.static.Resources)+len(resources))
 	for _, r := range c.static.Resources {
 		fileResources[r.Name] = true
 		add(r.Name, r.Scopes)
+		c.addAPI(s, r, "configuration file")
 	}
 	for _, r := range resources {
 		if fileResources[r.Name] {
@@ -248,6 +262,7 @@ func (c *Catalog) merge(clients []storage.Client, scopes []storage.APIScope, res
 			continue
 		}
 		add(r.Name, r.Scopes)
+		c.addAPI(s, r, "database")
 	}
 	sort.Strings(s.conflicts)
 	return s
@@ -342,6 +357,33 @@ func (c *Catalog) Client(_ context.Context, id string) (*client.Client, error) {
 		return nil, fmt.Errorf("%w: clients not read from the database yet", storage.ErrUnavailable)
 	}
 	return nil, client.ErrUnknown
+}
+
+// addAPI adds r to the snapshot's API resources; one whose secrets or keys
+// cannot be read is logged and left out (it cannot introspect), as a
+// client would be.
+func (c *Catalog) addAPI(s *snapshot, r storage.APIResource, from string) {
+	cl, err := client.FromRecord(storage.Client{ID: r.Name, Secrets: r.Secrets, JWKS: r.JWKS, JWKSURI: r.JWKSURI})
+	if err != nil {
+		c.logger.Error("an API resource in the "+from+" cannot authenticate at the introspection endpoint", logattr.String("resource", r.Name), logattr.Text("error", err.Error()))
+		cl = nil
+	}
+	s.apis[r.Name] = &APIResource{Name: r.Name, Scopes: r.Scopes, JWTResponse: r.IntrospectionResponse == storage.IntrospectionJWT, Client: cl}
+}
+
+// APIResource returns the API resource named name from the snapshot (no
+// database read), for the introspection endpoint: an error wrapping
+// client.ErrUnknown when there is none, storage.ErrUnavailable until the
+// database has been read (as Client).
+func (c *Catalog) APIResource(_ context.Context, name string) (*APIResource, error) {
+	s := c.snap.Load()
+	if r, ok := s.apis[name]; ok {
+		return r, nil
+	}
+	if c.store != nil && !s.loaded {
+		return nil, fmt.Errorf("%w: API resources not read from the database yet", storage.ErrUnavailable)
+	}
+	return nil, fmt.Errorf("API resource %q: %w", name, client.ErrUnknown)
 }
 
 // AllowedOrigin reports whether a browser origin may call the token

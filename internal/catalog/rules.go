@@ -256,6 +256,33 @@ func AddSecret(c *storage.Client, hash, description string, created, expires tim
 	return s, nil
 }
 
+// AddResourceSecret adds a secret to the API resource r, as AddSecret does
+// to a client: kept as its hash, with a new id.
+func AddResourceSecret(r *storage.APIResource, hash, description string, created, expires time.Time) (storage.ClientSecret, error) {
+	if len(r.Secrets) >= storage.MaxSecrets {
+		return storage.ClientSecret{}, fmt.Errorf("API resource %q has %d secrets, the most one resource holds: remove old ones first (signet resource show %s lists them; signet resource secret remove %s SECRET_ID)", r.Name, len(r.Secrets), r.Name, r.Name)
+	}
+	s := storage.ClientSecret{ID: newSecretID(r.Secrets), Hash: hash, Description: description, Created: created, Expires: expires}
+	r.Secrets = append(slices.Clone(r.Secrets), s)
+	return s, nil
+}
+
+// RemoveResourceSecret removes the secret id of the API resource r. A
+// resource needs no secret (it may never introspect, or use keys): the
+// last one may go.
+func RemoveResourceSecret(r *storage.APIResource, id string) error {
+	i := slices.IndexFunc(r.Secrets, func(s storage.ClientSecret) bool { return s.ID == id })
+	if i < 0 {
+		var ids []string
+		for _, s := range r.Secrets {
+			ids = append(ids, s.ID)
+		}
+		return fmt.Errorf("API resource %q has no secret %q (its secrets: %s; signet resource show %s lists them)", r.Name, id, orNone(ids), r.Name)
+	}
+	r.Secrets = slices.Delete(slices.Clone(r.Secrets), i, i+1)
+	return nil
+}
+
 // newSecretID names a secret: 8 hex digits, unique among taken.
 func newSecretID(taken []storage.ClientSecret) string {
 	for {

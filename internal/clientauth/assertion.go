@@ -215,7 +215,7 @@ func (a *Authenticator) checkAudience(aud assertionAudience, typed bool, issuer 
 		return assertionError("aud %s must be the issuer %q (%s; draft-ietf-oauth-rfc7523bis)", aud, issuer, why)
 	}
 	for _, v := range aud.values {
-		if v == issuer || isTokenEndpoint(v, issuer) {
+		if v == issuer || isTokenEndpoint(v, issuer) || a.isEndpoint(v, issuer) {
 			return nil
 		}
 	}
@@ -236,6 +236,14 @@ const tokenPath = "/connect/token"
 func isTokenEndpoint(a, issuer string) bool {
 	base := strings.TrimSuffix(issuer, "/")
 	return len(a) == len(base)+len(tokenPath) && strings.HasPrefix(a, base) && strings.HasSuffix(a, tokenPath)
+}
+
+// isEndpoint reports whether aud is the URL of the endpoint the
+// Authenticator serves (EndpointPath) under issuer.
+func (a *Authenticator) isEndpoint(aud, issuer string) bool {
+	base := strings.TrimSuffix(issuer, "/")
+	p := a.EndpointPath
+	return p != "" && len(aud) == len(base)+len(p) && strings.HasPrefix(aud, base) && strings.HasSuffix(aud, p)
 }
 
 // String is aud for an error, as sent (a string or an array), cut.

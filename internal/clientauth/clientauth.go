@@ -54,6 +54,12 @@ type Authenticator struct {
 	// accepts the token endpoint's URL too, and arrays, except for
 	// assertions typed client-authentication+jwt.
 	StrictAssertionAudience bool
+	// EndpointPath, when set, is the path of the endpoint this
+	// Authenticator serves other than the token endpoint (/connect/introspect):
+	// without StrictAssertionAudience, an assertion's aud may be that
+	// endpoint's URL too, as RFC 7523 §3 lets a client name the endpoint it
+	// calls.
+	EndpointPath string
 
 	// onVerify, set by tests, sees each key a signature is verified with,
 	// and each hash (secret.Hashed) a secret is verified against.

@@ -61,6 +61,10 @@ func TestAppSettings(t *testing.T) {
 	if got := c.Clients[0].ClientSecrets[0].Value; got != "K7gNU3sdo+OL0wNhqoVWhr3g6s1xYv72ol/pe/Unols=" {
 		t.Errorf("ClientSecrets value %q", got)
 	}
+	// An API resource's ApiSecrets, for the introspection endpoint.
+	if r := c.APIResources[0]; len(r.APISecrets) != 1 || r.APISecrets[0].Value != "I/tufp9vDXCCYyyW7hD8eQ3rR76mPBa7Fym2qzWmLLg=" || r.IntrospectionResponse != "" {
+		t.Errorf("ApiSecrets: %+v", r)
+	}
 	if c.Clients[1].Skipped() != "" || c.Clients[0].Skipped() != "" || c.Clients[2].IsEnabled() {
 		t.Errorf("skipped %q / %q, enabled %v", c.Clients[1].Skipped(), c.Clients[0].Skipped(), c.Clients[2].IsEnabled())
 	}

@@ -300,7 +300,7 @@ func (v *validator) clients(scopes, identity map[string]bool) {
 		default:
 			v.addf(path+".accessTokenType", "unknown access token type %q: use Jwt (self-contained JWTs, the default) or Reference (opaque handles that can be revoked; APIs introspect them)", t)
 		}
-		v.secrets(path, cl)
+		v.secrets(path, cl.Secrets)
 		v.identityServerSecrets(path+".clientSecrets", cl.ClientSecrets)
 		v.clientClaims(path, cl)
 		for j, o := range cl.AllowedCorsOrigins {
@@ -362,8 +362,8 @@ func (v *validator) skipUnsupported(path string, cl *Client) bool {
 }
 
 // secrets checks Signet's own secrets: each a plain value or a hash.
-func (v *validator) secrets(path string, cl *Client) {
-	for j, s := range cl.Secrets {
+func (v *validator) secrets(path string, secrets []Secret) {
+	for j, s := range secrets {
 		sp := fmt.Sprintf("%s.secrets[%d]", path, j)
 		switch {
 		case s.ValueFile != "" && (s.Value != "" || s.Hash != ""):

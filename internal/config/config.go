@@ -253,10 +253,27 @@ type APIResource struct {
 	Enabled *bool `yaml:"enabled"`
 	// UserClaims are the user claims its tokens carry, once users sign in.
 	UserClaims []string `yaml:"userClaims"`
-	// APISecrets authenticate the API at the introspection endpoint, once
-	// there is one: IdentityServer's ApiSecrets, whose Value is a hash.
+	// APISecrets authenticate the API at the introspection endpoint:
+	// IdentityServer's ApiSecrets, whose Value is a hash.
 	APISecrets []IdentityServerSecret `yaml:"apiSecrets"`
+	// Secrets are Signet's own, as a client's secrets: a plain value (hashed
+	// when loaded), a valueFile, or a hash.
+	Secrets []Secret `yaml:"secrets"`
+	// IntrospectionResponse is how the introspection endpoint answers this
+	// API: json (the default) or jwt (a signed answer, RFC 9701).
+	IntrospectionResponse string `yaml:"introspectionResponse"`
+	// JWKS (a JSON Web Key Set, as an object) or JWKSURI holds the public
+	// keys of an API that authenticates with private_key_jwt at the
+	// introspection endpoint.
+	JWKS    map[string]any `yaml:"jwks"`
+	JWKSURI string         `yaml:"jwksUri"`
 }
+
+// The values of APIResource.IntrospectionResponse.
+const (
+	IntrospectionJSON = "json"
+	IntrospectionJWT  = "jwt"
+)
 
 // IdentityResource is an OpenID Connect scope standing for user claims
 // (IdentityServer's IdentityResource). The built-in ones

@@ -36,8 +36,8 @@ func TestKeysMatchCaseInsensitively(t *testing.T) {
 			t.Parallel()
 			c, ps := parseYAMLText(t, tt.src, nil)
 			if tt.want == nil {
-				// JwksUri is a client key, not a top-level one.
-				expectProblems(t, "t.yaml", ps, `2: unknown key "JwksUri" here: it belongs in clients[]`)
+				// JwksUri is a client and resource key, not a top-level one.
+				expectProblems(t, "t.yaml", ps, `2: unknown key "JwksUri" here: it belongs in apiResources[] or in clients[]`)
 				if c.APIScopes[0].Name != "api1" || c.APIScopes[0].DisplayName != "A" {
 					t.Errorf("apiScopes = %+v", c.APIScopes)
 				}

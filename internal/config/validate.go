@@ -525,6 +525,25 @@ func (v *validator) resources(scopes map[string]bool) {
 		}
 		v.userClaims(path+".userClaims", r.UserClaims)
 		v.identityServerSecrets(path+".apiSecrets", r.APISecrets)
+		v.secrets(path, r.Secrets)
+		switch t := strings.TrimSpace(r.IntrospectionResponse); {
+		case t == "" || strings.EqualFold(t, IntrospectionJSON):
+			v.c.APIResources[i].IntrospectionResponse = ""
+		case strings.EqualFold(t, IntrospectionJWT):
+			v.c.APIResources[i].IntrospectionResponse = IntrospectionJWT
+		default:
+			v.addf(path+".introspectionResponse", "unknown introspection response %q: use json (the default) or jwt (a signed answer, RFC 9701)", r.IntrospectionResponse)
+		}
+		switch {
+		case r.JWKS != nil && r.JWKSURI != "":
+			v.addf(path+".jwksUri", "jwks and jwksUri are exclusive: give the keys or where to fetch them, not both")
+		case r.JWKS != nil:
+			v.jwks(path+".jwks", r.JWKS)
+		case r.JWKSURI != "":
+			if msg := checkURL(r.JWKSURI, v.c.AllowHTTP); msg != "" {
+				v.addf(path+".jwksUri", "%s", msg)
+			}
+		}
 	}
 }
 

@@ -124,6 +124,15 @@ func TestValidate(t *testing.T) {
 			`4: apiResources[0].scopes[1]: scope "api3" is not defined in apiScopes; did you mean "api1"?`,
 			`4: apiResources[0].scopes[2]: scope "nope" is not defined in apiScopes (api1, api2)`,
 		}},
+		{name: "resource introspection", src: scopes + "apiResources:\n  - name: https://api.example.com/orders\n    scopes: [api1]\n    secrets: [{value: Nsd8w3JdkL0Qp2xVc7ZyTgH5mR}, {hash: 'sha256$a$b'}]\n    introspectionResponse: JWT\n    jwksUri: https://api.example.com/jwks"},
+		{name: "resource introspection problems", src: scopes + "apiResources:\n  - name: r\n    secrets: [{value: short}, {}]\n    introspectionResponse: xml\n    jwks: {kty: EC}\n  - name: s\n    jwks: {keys: [{kty: EC}]}\n    jwksUri: https://s.example.com/jwks\n  - name: t\n    jwksUri: ftp://t.example.com/jwks", want: []string{
+			`4: apiResources[0].secrets[0].value: this secret is 5 characters`,
+			`4: apiResources[0].secrets[1]: a secret needs value (the secret itself), valueFile (a file that holds it) or hash`,
+			`5: apiResources[0].introspectionResponse: unknown introspection response "xml": use json (the default) or jwt (a signed answer, RFC 9701)`,
+			`6: apiResources[0].jwks: this is one key, not a key set`,
+			`9: apiResources[1].jwksUri: jwks and jwksUri are exclusive`,
+			`11: apiResources[2].jwksUri:`,
+		}},
 		{name: "resource scope without scopes", src: "apiResources:\n  - name: r\n    scopes: [api1]", want: []string{`3: apiResources[0].scopes[0]: scope "api1" is not defined: apiScopes is empty`}},
 
 		// clients

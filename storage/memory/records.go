@@ -414,6 +414,12 @@ func copyAPIScope(s storage.APIScope) storage.APIScope { return s }
 
 func copyAPIResource(r storage.APIResource) storage.APIResource {
 	r.Scopes = slices.Clone(r.Scopes)
+	r.Secrets = slices.Clone(r.Secrets)
+	for i := range r.Secrets {
+		r.Secrets[i].Created = instant(r.Secrets[i].Created)
+		r.Secrets[i].Expires = instant(r.Secrets[i].Expires)
+	}
+	r.JWKS = bytes.Clone(r.JWKS)
 	return r
 }
 

@@ -1,12 +1,14 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/internal/sqlrow"
 )
 
 // first returns the one record a query by key found, ErrNotFound if none.
@@ -105,8 +107,13 @@ func replaceChildren(b *pgx.Batch, table, column, name string, names []string) {
 
 // API resources.
 
+// selectAPIResources reads resources with their scopes, one row per scope,
+// and their secrets aggregated into one JSON column (sqlrow.ResourceSecrets).
 const selectAPIResources = `
-	SELECT r.name, r.display_name, s.scope
+	SELECT r.name, r.display_name, r.introspection_response, r.jwks, r.jwks_uri,
+		(SELECT json_agg(json_build_array(x.id, x.hash, x.description, x.expires_at, x.created_at) ORDER BY x.position)
+			FROM api_resource_secrets x WHERE x.resource_name = r.name)::text,
+		s.scope
 	FROM api_resources r LEFT JOIN api_resource_scopes s ON s.resource_name = r.name`
 
 // apiResourceByName reads the resource named $1.
@@ -114,11 +121,19 @@ const apiResourceByName = selectAPIResources + ` WHERE r.name = $1 ORDER BY s.po
 
 func scanAPIResources(rows pgx.Rows) ([]storage.APIResource, error) {
 	var r storage.APIResource
-	var scope *string
+	var scope, secrets *string
 	var out []storage.APIResource
-	_, err := pgx.ForEachRow(rows, []any{&r.Name, &r.DisplayName, &scope}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&r.Name, &r.DisplayName, &r.IntrospectionResponse, &r.JWKS, &r.JWKSURI, &secrets, &scope}, func() error {
 		if len(out) == 0 || out[len(out)-1].Name != r.Name {
-			out = append(out, storage.APIResource{Name: r.Name, DisplayName: r.DisplayName})
+			next := storage.APIResource{Name: r.Name, DisplayName: r.DisplayName, IntrospectionResponse: r.IntrospectionResponse,
+				JWKS: sqlrow.Bytes(bytes.Clone(r.JWKS)), JWKSURI: r.JWKSURI}
+			if secrets != nil {
+				var err error
+				if next.Secrets, err = sqlrow.ResourceSecrets([]byte(*secrets)); err != nil {
+					return err
+				}
+			}
+			out = append(out, next)
 		}
 		if scope != nil {
 			last := &out[len(out)-1]
@@ -129,15 +144,30 @@ func scanAPIResources(rows pgx.Rows) ([]storage.APIResource, error) {
 	return out, err
 }
 
+// insertResourceSecrets inserts the secrets of API resource $1 (arguments
+// $2 to $6 as secretArgs makes them), in their order, in one statement.
+const insertResourceSecrets = `
+	INSERT INTO api_resource_secrets (resource_name, id, position, hash, description, expires_at, created_at)
+	SELECT $1, t.id, t.ord - 1, t.hash, t.description, t.expires_at, t.created_at
+	FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])
+		WITH ORDINALITY AS t (id, hash, description, expires_at, created_at, ord)`
+
 // CreateAPIResource implements storage.Resources: the resource and its
 // scopes in one statement.
 func (s *Store) CreateAPIResource(ctx context.Context, r storage.APIResource) error {
 	if err := storage.CheckAPIResource(r); err != nil {
 		return err
 	}
+	args := append([]any{r.Name}, secretArgs(r.Secrets)...)
+	args = append(args, list(r.Scopes), r.DisplayName, r.IntrospectionResponse, blob(r.JWKS), r.JWKSURI)
 	_, err := s.exec(ctx, fmt.Sprintf("create api resource %q", r.Name), `
-		WITH r AS (INSERT INTO api_resources (name, display_name) VALUES ($1, $3))
-		`+insertChildren("api_resource_scopes", "scope"), r.Name, list(r.Scopes), r.DisplayName)
+		WITH r AS (
+			INSERT INTO api_resources (name, display_name, introspection_response, jwks, jwks_uri)
+			VALUES ($1, $8, $9, $10, $11)
+		), sc AS (
+			INSERT INTO api_resource_scopes (resource_name, scope, position)
+			SELECT $1, t.name, t.ord - 1 FROM unnest($7::text[]) WITH ORDINALITY AS t (name, ord)
+		)`+insertResourceSecrets, args...)
 	return err
 }
 
@@ -159,8 +189,13 @@ func (s *Store) UpdateAPIResource(ctx context.Context, name string, change func(
 	}
 	return update(s, ctx, storage.APIResourceKind, "api resource", name, read, change, func(ctx context.Context, tx pgx.Tx, r storage.APIResource) error {
 		b := &pgx.Batch{}
-		b.Queue(`UPDATE api_resources SET display_name = $2 WHERE name = $1`, name, r.DisplayName)
+		b.Queue(`UPDATE api_resources SET display_name = $2, introspection_response = $3, jwks = $4, jwks_uri = $5 WHERE name = $1`,
+			name, r.DisplayName, r.IntrospectionResponse, blob(r.JWKS), r.JWKSURI)
 		replaceChildren(b, "api_resource_scopes", "scope", name, r.Scopes)
+		b.Queue(`DELETE FROM api_resource_secrets WHERE resource_name = $1`, name)
+		if len(r.Secrets) > 0 {
+			b.Queue(insertResourceSecrets, append([]any{name}, secretArgs(r.Secrets)...)...)
+		}
 		return tx.SendBatch(ctx, b).Close()
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/signetid/signet/storage"
+	"github.com/signetid/signet/storage/internal/sqlrow"
 )
 
 // API scopes.
@@ -94,8 +95,13 @@ func (s *Store) DeleteAPIScope(ctx context.Context, name string) error {
 
 // API resources.
 
+// selectAPIResources reads resources with their scopes, one row per scope,
+// and their secrets aggregated into one JSON column (sqlrow.ResourceSecrets).
 const selectAPIResources = `
-	SELECT r.name, r.display_name, s.scope
+	SELECT r.name, r.display_name, r.introspection_response, r.jwks, r.jwks_uri,
+		(SELECT json_group_array(json_array(x.id, x.hash, x.description, x.expires_at, x.created_at) ORDER BY x.position)
+			FROM api_resource_secrets x WHERE x.resource_name = r.name),
+		s.scope
 	FROM api_resources r LEFT JOIN api_resource_scopes s ON s.resource_name = r.name`
 
 func scanAPIResources(rows *sql.Rows) ([]storage.APIResource, error) {
@@ -104,10 +110,16 @@ func scanAPIResources(rows *sql.Rows) ([]storage.APIResource, error) {
 	for rows.Next() {
 		var r storage.APIResource
 		var scope sql.NullString
-		if err := rows.Scan(&r.Name, &r.DisplayName, &scope); err != nil {
+		var secrets []byte
+		if err := rows.Scan(&r.Name, &r.DisplayName, &r.IntrospectionResponse, &r.JWKS, &r.JWKSURI, &secrets, &scope); err != nil {
 			return nil, err
 		}
 		if len(out) == 0 || out[len(out)-1].Name != r.Name {
+			var err error
+			if r.Secrets, err = sqlrow.ResourceSecrets(secrets); err != nil {
+				return nil, err
+			}
+			r.JWKS = sqlrow.Bytes(r.JWKS)
 			out = append(out, r)
 		}
 		if scope.Valid {
@@ -150,6 +162,24 @@ func writeChildren(ctx context.Context, tx *sql.Tx, table, column, parent string
 	return nil
 }
 
+// writeResourceSecrets replaces the secrets of the API resource name.
+func writeResourceSecrets(ctx context.Context, tx *sql.Tx, name string, secrets []storage.ClientSecret, replace bool) error {
+	if replace {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM api_resource_secrets WHERE resource_name = ?1`, name); err != nil {
+			return err
+		}
+	}
+	for i, sec := range secrets {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO api_resource_secrets (resource_name, id, position, hash, description, expires_at, created_at)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)`,
+			name, sec.ID, i, sec.Hash, sec.Description, ms(sec.Expires), ms(sec.Created)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // CreateAPIResource implements storage.Resources.
 func (s *Store) CreateAPIResource(ctx context.Context, r storage.APIResource) error {
 	if err := storage.CheckAPIResource(r); err != nil {
@@ -157,11 +187,16 @@ func (s *Store) CreateAPIResource(ctx context.Context, r storage.APIResource) er
 	}
 	op := fmt.Sprintf("create api resource %q", r.Name)
 	return s.write(ctx, op, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO api_resources (name, display_name) VALUES (?1, ?2)`,
-			r.Name, r.DisplayName); err != nil {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO api_resources (name, display_name, introspection_response, jwks, jwks_uri)
+			VALUES (?1, ?2, ?3, ?4, ?5)`,
+			r.Name, r.DisplayName, r.IntrospectionResponse, blob(r.JWKS), r.JWKSURI); err != nil {
 			return s.fail(op, err)
 		}
 		if err := writeChildren(ctx, tx, "api_resource_scopes", "scope", r.Name, r.Scopes, false); err != nil {
+			return s.fail(op, err)
+		}
+		if err := writeResourceSecrets(ctx, tx, r.Name, r.Secrets, false); err != nil {
 			return s.fail(op, err)
 		}
 		return nil
@@ -195,10 +230,15 @@ func (s *Store) ListAPIResources(ctx context.Context) ([]storage.APIResource, er
 func (s *Store) UpdateAPIResource(ctx context.Context, name string, change func(*storage.APIResource) error) error {
 	read := func(tx *sql.Tx) (storage.APIResource, error) { return getAPIResource(ctx, tx, name) }
 	return update(s, ctx, storage.APIResourceKind, "api resource", name, read, change, func(tx *sql.Tx, r storage.APIResource) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE api_resources SET display_name = ?2 WHERE name = ?1`, name, r.DisplayName); err != nil {
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE api_resources SET display_name = ?2, introspection_response = ?3, jwks = ?4, jwks_uri = ?5
+			WHERE name = ?1`, name, r.DisplayName, r.IntrospectionResponse, blob(r.JWKS), r.JWKSURI); err != nil {
 			return err
 		}
-		return writeChildren(ctx, tx, "api_resource_scopes", "scope", name, r.Scopes, true)
+		if err := writeChildren(ctx, tx, "api_resource_scopes", "scope", name, r.Scopes, true); err != nil {
+			return err
+		}
+		return writeResourceSecrets(ctx, tx, name, r.Secrets, true)
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -41,7 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		}},
 		{"Client", append(kindTests(clientKind), clientTests...)},
 		{"APIScope", kindTests(apiScopeKind)},
-		{"APIResource", append(kindTests(apiResourceKind), resourceTests...)},
+		{"APIResource", slices.Concat(kindTests(apiResourceKind), resourceTests, resourceSecretTests)},
 		{"IdentityResource", kindTests(identityResourceKind)},
 		{"SigningKey", append(kindTests(signingKeyKind), signingKeyTests...)},
 		{"Grant", append(grantTests, rotateTests...)},
