@@ -312,6 +312,9 @@ func (v *Validator) runIntrospection(key [32]byte, token string, call *introCall
 		ctx, cancel = context.WithTimeout(ctx, v.tuning.fetchTimeout)
 		defer cancel()
 	}
+	// The answer is as old as the question: the TTL counts from here, so
+	// that a slow endpoint does not stretch the revocation bound.
+	asked := v.cfg.now()
 	claims, refusal, failure := v.askEndpoint(ctx, token)
 
 	now := v.cfg.now()
@@ -321,11 +324,13 @@ func (v *Validator) runIntrospection(key [32]byte, token string, call *introCall
 	case failure != nil:
 		// Not cached: the next request tries again.
 	case claims != nil:
-		if life := min(in.cfg.ttl, claims.Expiry.Sub(now)); life > 0 {
-			in.put(&introEntry{key: key, claims: claims, expires: now.Add(life)})
+		if expires := minTime(asked.Add(in.cfg.ttl), claims.Expiry); expires.After(now) {
+			in.put(&introEntry{key: key, claims: claims, expires: expires})
 		}
 	default:
-		in.put(&introEntry{key: key, refusal: refusal, expires: now.Add(min(in.cfg.ttl, maxInactiveTTL))})
+		if expires := asked.Add(min(in.cfg.ttl, maxInactiveTTL)); expires.After(now) {
+			in.put(&introEntry{key: key, refusal: refusal, expires: expires})
+		}
 	}
 	in.mu.Unlock()
 
@@ -334,6 +339,13 @@ func (v *Validator) runIntrospection(key [32]byte, token string, call *introCall
 		call.err = failure
 	}
 	close(call.done)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // askEndpoint posts the token to the introspection endpoint. It returns

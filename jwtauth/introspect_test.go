@@ -824,3 +824,36 @@ func FuzzReferenceToken(f *testing.F) {
 		}
 	})
 }
+
+// The TTL counts from when the introspection was asked, not from when its
+// answer came: a slow answer must not stretch the revocation bound. An
+// answer that took 10 s of a 20 s TTL is reused for the other 10 s only.
+func TestIntrospectionCacheTTLFromRequest(t *testing.T) {
+	t.Parallel()
+	s := newIntroServer(t)
+	v, _ := introValidator(t, s, func(o *jwtauth.Options) { o.IntrospectionCacheTTL = 20 * time.Second })
+	ref := s.issue(nil)
+	release := s.holdCalls()
+	done := make(chan error, 1)
+	go func() {
+		_, err := v.Validate(t.Context(), ref)
+		done <- err
+	}()
+	waitFor(t, func() bool { return s.calls.Load() == 1 })
+	s.clock.advance(10 * time.Second)
+	release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	s.clock.advance(9 * time.Second)
+	if _, err := v.Validate(t.Context(), ref); err != nil || s.calls.Load() != 1 {
+		t.Fatalf("within the TTL of the question: %v, %d introspections, want the cached answer", err, s.calls.Load())
+	}
+	s.revoke(ref)
+	s.clock.advance(time.Second)
+	_, err := v.Validate(t.Context(), ref)
+	wantReason(t, err, jwtauth.ErrInactive)
+	if n := s.calls.Load(); n != 2 {
+		t.Errorf("%d introspections, want 2: the answer asked 20 s ago is stale", n)
+	}
+}

@@ -19,6 +19,10 @@ type tokenClaims struct {
 	NotBef   *int64     `json:"nbf"`
 	ID       string     `json:"jti"`
 	AuthTime int64      `json:"auth_time"`
+
+	// raw is the JSON object the claims were read from: the others (the
+	// client's own claims, amr) are answered too.
+	raw []byte
 }
 
 // stringList is a claim that is a string or an array of strings (aud,
@@ -67,6 +71,48 @@ type answer struct {
 	ID        string   `json:"jti,omitempty"`
 	TokenType string   `json:"token_type,omitempty"`
 	AuthTime  int64    `json:"auth_time,omitempty"`
+
+	// extra are the token's other claims (the client's own, amr), a JSON
+	// object or nil: an API reads them from a reference token's answer as
+	// from the JWT it would otherwise get.
+	extra []byte
+}
+
+// answered are the members the endpoint writes itself: a token's claim of
+// the same name is never copied into extra, so that no claim a client was
+// given can make an answer say more than the endpoint decided.
+var answered = []string{"active", "iss", "sub", "client_id", "scope", "aud", "exp", "iat", "nbf", "jti", "token_type", "auth_time"}
+
+// extraClaims are the members of the JSON object raw that are not
+// answered, as a JSON object; nil when there are none (or raw is not an
+// object, which the caller has read already).
+func extraClaims(raw []byte) []byte {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	for _, k := range answered {
+		delete(m, k)
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// MarshalJSON writes the answer's members, then extra's.
+func (a *answer) MarshalJSON() ([]byte, error) {
+	type plain answer
+	b, err := json.Marshal((*plain)(a))
+	if err != nil || len(a.extra) <= 2 {
+		return b, err
+	}
+	b = append(b[:len(b)-1], ',')
+	return append(b, a.extra[1:]...), nil
 }
 
 // inactive is the one answer to every token that is not active for the

@@ -290,7 +290,7 @@ func (e *Endpoint) introspect(ctx context.Context, token, issuer string, res Res
 		if err != nil || !accessTyp(token) {
 			return nil, nil
 		}
-		var tc tokenClaims
+		tc := tokenClaims{raw: payload}
 		if json.Unmarshal(payload, &tc) != nil {
 			return nil, nil
 		}
@@ -311,7 +311,7 @@ func (e *Endpoint) introspect(ctx context.Context, token, issuer string, res Res
 	case gErr != nil && !errors.Is(gErr, storage.ErrNotFound):
 		return nil, fmt.Errorf("read the refresh token: %w", gErr)
 	case refErr == nil:
-		var tc tokenClaims
+		tc := tokenClaims{raw: ref.Claims}
 		if json.Unmarshal(ref.Claims, &tc) != nil {
 			return nil, nil
 		}
@@ -350,7 +350,8 @@ func (e *Endpoint) access(ctx context.Context, tc *tokenClaims, issuer string, r
 		return nil, nil
 	}
 	a := &answer{Active: true, Issuer: tc.Issuer, Subject: tc.Subject, ClientID: tc.ClientID, Scope: scope,
-		Audience: tc.Audience, Expiry: *tc.Expiry, IssuedAt: tc.IssuedAt, ID: tc.ID, TokenType: typeAccess, AuthTime: tc.AuthTime}
+		Audience: tc.Audience, Expiry: *tc.Expiry, IssuedAt: tc.IssuedAt, ID: tc.ID, TokenType: typeAccess, AuthTime: tc.AuthTime,
+		extra: extraClaims(tc.raw)}
 	if tc.NotBef != nil {
 		a.NotBefore = *tc.NotBef
 	}

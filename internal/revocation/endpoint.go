@@ -84,6 +84,14 @@ func New(opts Options) *Endpoint {
 	if opts.StorageTimeout <= 0 {
 		opts.StorageTimeout = DefaultStorageTimeout
 	}
+	if opts.Auth != nil {
+		// A copy, so that the token endpoint's is left alone: an
+		// assertion may name this endpoint as its audience too (RFC 7523
+		// §3), as at the introspection endpoint.
+		auth := *opts.Auth
+		auth.EndpointPath = Path
+		opts.Auth = &auth
+	}
 	e := &Endpoint{opts: opts}
 	e.cors = cors.New(opts.Origins, cors.Options{Methods: []string{http.MethodPost}, Headers: []string{"Authorization", "Content-Type"}})
 	e.serve = e.cors.Wrap(e.serveRevocation)

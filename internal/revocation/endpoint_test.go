@@ -323,6 +323,25 @@ func TestRevoke(t *testing.T) {
 			t.Errorf("replayed assertion: %d %s", res.status, res.body)
 		}
 	})
+	t.Run("private_key_jwt for the revocation endpoint", func(t *testing.T) {
+		// An assertion may name the endpoint it is sent to as its aud
+		// (RFC 7523 §3), as clients such as Authlib do: as at the
+		// introspection endpoint.
+		t.Parallel()
+		f := memoryFixture(t)
+		refresh, _ := f.refresh("jwt-app")
+		assertion := testsupport.SignAssertion(t, jose.ES256, f.jwtKey, "k1", testsupport.AssertionClaims("jwt-app", issuer+revocation.Path, time.Now()))
+		form := url.Values{"token": {refresh}, "client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {assertion}}
+		if res := f.do(http.MethodPost, form); !res.is(200, "") || f.exists(storage.GrantRefreshToken, refresh) {
+			t.Errorf("aud the revocation endpoint: %d %s", res.status, res.body)
+		}
+		// Another endpoint's URL is still refused.
+		assertion = testsupport.SignAssertion(t, jose.ES256, f.jwtKey, "k1", testsupport.AssertionClaims("jwt-app", issuer+"/connect/introspect", time.Now()))
+		form.Set("client_assertion", assertion)
+		if res := f.do(http.MethodPost, form); !res.is(401, "invalid_client") {
+			t.Errorf("aud the introspection endpoint: %d %s", res.status, res.body)
+		}
+	})
 	t.Run("requests that are not a revocation", func(t *testing.T) {
 		t.Parallel()
 		f := memoryFixture(t)
