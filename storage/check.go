@@ -308,6 +308,18 @@ func CheckGetGrant(key string, now time.Time) error {
 	return checkNow(now)
 }
 
+// CheckExtendGrant checks the arguments of ExtendGrant: those of
+// ConsumeGrant, and an expiry after now.
+func CheckExtendGrant(key string, expires, now time.Time) error {
+	if err := CheckGetGrant(key, now); err != nil {
+		return err
+	}
+	if !expires.After(now) {
+		return fmt.Errorf("%w: a grant must be extended to a time after now", ErrInvalid)
+	}
+	return nil
+}
+
 // CheckRotateGrant checks the arguments of RotateGrant: those of ConsumeGrant,
 // a next grant as CreateGrant takes it, and a next key other than key.
 func CheckRotateGrant(key string, next PersistedGrant, now time.Time) error {

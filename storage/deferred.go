@@ -223,6 +223,12 @@ func (d *Deferred) RotateGrant(ctx context.Context, key string, next PersistedGr
 	return call(d, func(s Store) (PersistedGrant, error) { return s.RotateGrant(ctx, key, next, now) })
 }
 
+// ExtendGrant delegates to the real store.
+func (d *Deferred) ExtendGrant(ctx context.Context, key string, expires time.Time, data []byte, now time.Time) error {
+	_, err := call(d, func(s Store) (struct{}, error) { return struct{}{}, s.ExtendGrant(ctx, key, expires, data, now) })
+	return err
+}
+
 // ListGrants delegates to the real store.
 func (d *Deferred) ListGrants(ctx context.Context, f PersistedGrantFilter, now time.Time) ([]PersistedGrant, error) {
 	return call(d, func(s Store) ([]PersistedGrant, error) { return s.ListGrants(ctx, f, now) })

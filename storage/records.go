@@ -287,7 +287,8 @@ type Resources interface {
 }
 
 // PersistedGrants keeps persisted grants, by the hash of their handle. Grants
-// are never updated, only consumed. A grant expired at now (Expires at or
+// are consumed, and an unconsumed one may be extended (ExtendGrant); nothing
+// else of them changes. A grant expired at now (Expires at or
 // before now) does not exist for GetGrant, ConsumeGrant and ListGrants; a
 // zero now is refused with ErrInvalid.
 type PersistedGrants interface {
@@ -313,6 +314,13 @@ type PersistedGrants interface {
 	// get ErrConsumed. next is checked as by CreateGrant (CheckRotateGrant);
 	// a next with the key it replaces is refused with ErrInvalid.
 	RotateGrant(ctx context.Context, key string, next PersistedGrant, now time.Time) (PersistedGrant, error)
+	// ExtendGrant sets the Expires and Data of the grant key, if it exists
+	// at now and is unconsumed, in one atomic statement: a refresh token
+	// reused with a sliding lifetime. ErrNotFound if it does not exist or
+	// has expired (a revocation that deleted it first wins: nothing is
+	// written again); ErrConsumed if it was consumed. expires must be after
+	// now (CheckExtendGrant).
+	ExtendGrant(ctx context.Context, key string, expires time.Time, data []byte, now time.Time) error
 	// ListGrants returns the grants the filter selects, unexpired at now,
 	// consumed ones included, oldest first (by Created, then by key in byte
 	// order).

@@ -23,6 +23,7 @@ type GrantStore interface {
 	GetGrant(ctx context.Context, key string, now time.Time) (storage.PersistedGrant, error)
 	ConsumeGrant(ctx context.Context, key string, now time.Time) (storage.PersistedGrant, error)
 	RotateGrant(ctx context.Context, key string, next storage.PersistedGrant, now time.Time) (storage.PersistedGrant, error)
+	ExtendGrant(ctx context.Context, key string, expires time.Time, data []byte, now time.Time) error
 	DeleteGrant(ctx context.Context, key string) error
 	DeleteGrants(ctx context.Context, f storage.PersistedGrantFilter) (int, error)
 }
@@ -497,21 +498,17 @@ func (s *Service) Refresh(ctx context.Context, r RefreshRequest) (Refreshed, err
 		}
 		out.Handle, out.key = handle, nextKey
 	case p.Expiration == Sliding:
-		// ReUse with sliding expiry: grants are never updated, so the
-		// record is written again under the same key with the new expiry.
-		// A refresh of the same handle at that very moment may find it
-		// missing, and fail; the client then signs in again.
+		// ReUse with sliding expiry: the record's expiry moves, in one
+		// statement that finds nothing once a revocation deleted it, so
+		// that a revocation racing this refresh is never undone.
 		next, err := refreshGrant(key, a, g.FamilyID, g.Created, p.expiry(now, absolute), absolute)
 		if err != nil {
 			return Refreshed{}, err
 		}
-		if err := s.Grants.DeleteGrant(ctx, key); err != nil {
-			if errors.Is(err, storage.ErrNotFound) {
-				return Refreshed{}, grantErr(storage.ErrNotFound, "the refresh token is unknown, expired or revoked")
-			}
-			return Refreshed{}, fmt.Errorf("extend the refresh token: %w", err)
-		}
-		if err := s.Grants.CreateGrant(ctx, next); err != nil {
+		switch err := s.Grants.ExtendGrant(ctx, key, next.Expires, next.Data, now); {
+		case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrConsumed):
+			return Refreshed{}, grantErr(storage.ErrNotFound, "the refresh token is unknown, expired or revoked")
+		case err != nil:
 			return Refreshed{}, fmt.Errorf("extend the refresh token: %w", err)
 		}
 	}

@@ -306,6 +306,31 @@ func (s *Store) RotateGrant(ctx context.Context, key string, next storage.Persis
 	return g, nil
 }
 
+// ExtendGrant implements storage.PersistedGrants, under the mutex.
+func (s *Store) ExtendGrant(ctx context.Context, key string, expires time.Time, data []byte, now time.Time) error {
+	if err := storage.CheckExtendGrant(key, expires, now); err != nil {
+		return err
+	}
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	g, ok := s.grants.rows[key]
+	switch {
+	case !ok || expired(g.Expires, now):
+		return fmt.Errorf("extend grant: %w", storage.ErrNotFound)
+	case !g.Consumed.IsZero():
+		return fmt.Errorf("extend grant: %w", storage.ErrConsumed)
+	}
+	g.Expires = instant(expires)
+	g.Data = bytes.Clone(data)
+	if len(g.Data) == 0 {
+		g.Data = nil
+	}
+	s.grants.rows[key] = g
+	return nil
+}
+
 // ListGrants implements storage.PersistedGrants.
 func (s *Store) ListGrants(ctx context.Context, f storage.PersistedGrantFilter, now time.Time) ([]storage.PersistedGrant, error) {
 	if err := storage.CheckListGrants(f, now); err != nil {

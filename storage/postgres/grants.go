@@ -127,6 +127,27 @@ func (s *Store) consume(ctx context.Context, op, key string, now time.Time, stmt
 	}
 }
 
+// ExtendGrant implements storage.PersistedGrants: one UPDATE of a live,
+// unconsumed grant (atomic against a concurrent delete or consume); when it
+// changed nothing, a read tells a consumed grant from a missing one.
+func (s *Store) ExtendGrant(ctx context.Context, key string, expires time.Time, data []byte, now time.Time) error {
+	if err := storage.CheckExtendGrant(key, expires, now); err != nil {
+		return err
+	}
+	const op = "extend grant"
+	n, err := s.exec(ctx, op, `UPDATE grants SET expires_at = $3, data = $4
+		WHERE key = $1 AND consumed_at IS NULL AND `+live, key, now.UnixMilli(), expires.UnixMilli(), blob(data))
+	if err != nil || n == 1 {
+		return err
+	}
+	octx, cancel := s.op(ctx)
+	defer cancel()
+	if _, err := s.getGrant(octx, key, now); err != nil {
+		return s.fail(ctx, op, err)
+	}
+	return fmt.Errorf("postgres: %s: %w", op, storage.ErrConsumed)
+}
+
 // ListGrants implements storage.PersistedGrants.
 func (s *Store) ListGrants(ctx context.Context, f storage.PersistedGrantFilter, now time.Time) ([]storage.PersistedGrant, error) {
 	if err := storage.CheckListGrants(f, now); err != nil {

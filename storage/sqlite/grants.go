@@ -137,6 +137,32 @@ func (s *Store) RotateGrant(ctx context.Context, key string, next storage.Persis
 	return g, err
 }
 
+// ExtendGrant implements storage.PersistedGrants: one UPDATE of a live,
+// unconsumed grant; when it changed nothing, a read in the same
+// transaction tells a consumed grant from a missing one.
+func (s *Store) ExtendGrant(ctx context.Context, key string, expires time.Time, data []byte, now time.Time) error {
+	if err := storage.CheckExtendGrant(key, expires, now); err != nil {
+		return err
+	}
+	const op = "extend grant"
+	return s.batch(ctx, op, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE grants SET expires_at = ?3, data = ?4
+			WHERE key = ?1 AND consumed_at IS NULL AND `+live, key, now.UnixMilli(), expires.UnixMilli(), blob(data))
+		if err != nil {
+			return s.fail(op, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return s.fail(op, err)
+		} else if n == 1 {
+			return nil
+		}
+		if _, err := sqlrow.Grant(tx.QueryRowContext(ctx, readGrant, key, now.UnixMilli())); err != nil {
+			return s.fail(op, err)
+		}
+		return fmt.Errorf("sqlite: %s: %w", op, storage.ErrConsumed)
+	})
+}
+
 func isNoRows(err error) bool { return err == sql.ErrNoRows }
 
 // ListGrants implements storage.PersistedGrants.

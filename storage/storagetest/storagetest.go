@@ -45,7 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"APIResource", slices.Concat(kindTests(apiResourceKind), resourceTests, resourceSecretTests)},
 		{"IdentityResource", kindTests(identityResourceKind)},
 		{"SigningKey", append(kindTests(signingKeyKind), signingKeyTests...)},
-		{"Grant", append(grantTests, rotateTests...)},
+		{"Grant", append(append(grantTests, rotateTests...), extendTests...)},
 		{"ReferenceToken", referenceTests},
 		{"User", append(kindTests(userKind), userTests...)},
 		{"Session", append(kindTests(sessionKind), sessionTests...)},
