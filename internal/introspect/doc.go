@@ -10,9 +10,10 @@
 // only that resource's scopes. Every other token, whatever the reason,
 // answers {"active":false} with 200, the same bytes; a resource that fails
 // authentication gets 401 invalid_client; a database that does not answer
-// in time, 503 temporarily_unavailable. A resource that asks for it (its
-// introspectionResponse: jwt, or Accept: application/token-introspection+jwt)
-// gets the answer signed, as RFC 9701 says.
+// in time, 503 temporarily_unavailable. A resource that asks for it (Accept:
+// application/token-introspection+jwt) gets the answer signed, as RFC 9701
+// says; one with introspectionResponse: jwt gets it signed unless it asks
+// for JSON alone.
 //
 // It imports endpoint, oauth, clientauth, client, tokens (HandleKey) and
 // storage ports; never the server, an adapter or another endpoint. The

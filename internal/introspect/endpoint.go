@@ -203,7 +203,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
-	if res.JWTResponse || acceptsJWT(r.Header.Values("Accept")) {
+	if accept := r.Header.Values("Accept"); acceptsJWT(accept) || res.JWTResponse && !onlyJSON(accept) {
 		tok, err := e.signed(r.Context(), res, a)
 		if err != nil {
 			e.writeError(w, r, oauth.AsError(err))
@@ -471,6 +471,29 @@ func acceptsJWT(accept []string) bool {
 		}
 	}
 	return false
+}
+
+// onlyJSON reports whether Accept asks for JSON and not for a signed
+// answer: a resource configured for signed answers still gets JSON when it
+// asks for that alone, as jwtauth and signet token introspect do (the
+// resource is the authenticated caller: nobody else chooses for it).
+func onlyJSON(accept []string) bool {
+	json := false
+	for _, v := range accept {
+		for part := range strings.SplitSeq(v, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil || params["q"] == "0" {
+				continue
+			}
+			switch mt {
+			case "application/json":
+				json = true
+			case JWTMediaType, "*/*", "application/*":
+				return false
+			}
+		}
+	}
+	return json
 }
 
 // signedAnswer is the payload of a signed answer (RFC 9701 §5).

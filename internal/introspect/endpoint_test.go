@@ -345,9 +345,16 @@ func TestSignedAnswer(t *testing.T) {
 	check("Accept", accept(tok), ordersAPI, true)
 	check("Accept, inactive", accept("unknown-handle"), ordersAPI, false)
 	check("introspectionResponse jwt", e.call(url.Values{"token": {tok}}, "Authorization", basic(signedAPI, signedSecret)), signedAPI, true)
+	check("introspectionResponse jwt, Accept */*", e.call(url.Values{"token": {tok}}, "Authorization", basic(signedAPI, signedSecret), "Accept", "*/*"), signedAPI, true)
 	// Without either: JSON.
 	if w := e.introspect(tok); w.Header().Get("Content-Type") != "application/json" {
 		t.Errorf("without Accept: %v", w.Header())
+	}
+	// A resource that signs by default still gets JSON when it asks for
+	// JSON alone (jwtauth and signet token introspect do).
+	w := e.call(url.Values{"token": {tok}}, "Authorization", basic(signedAPI, signedSecret), "Accept", "application/json")
+	if w.Code != http.StatusOK || w.Header().Get("Content-Type") != "application/json" || !strings.Contains(w.Body.String(), `"active":true`) {
+		t.Errorf("introspectionResponse jwt with Accept application/json: %d %v %s, want the JSON answer", w.Code, w.Header(), w.Body)
 	}
 }
 
