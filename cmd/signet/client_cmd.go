@@ -789,6 +789,62 @@ generate makes one and its hash.
 }
 
 func (a *app) clientSecretAdd(ctx context.Context, c *secretAddCmd, id string) error {
+	return a.secretAdd(ctx, c, secretOwner{
+		kind: "client", label: "client", name: id,
+		inFile:   func(env *catalogEnv) bool { _, ok := env.fileClient(id); return ok },
+		fileHint: "signet secret generate makes a secret and the hash to put there",
+		missing: func(env *catalogEnv) string {
+			return fmt.Sprintf("no client %q in the %s (signet client list shows the clients; signet client add %s adds it)", id, env.where(), id)
+		},
+		add: func(ctx context.Context, db storage.Store, hash, description string, created, expires time.Time) (storage.ClientSecret, error) {
+			var added storage.ClientSecret
+			err := db.UpdateClient(ctx, id, func(cl *storage.Client) error {
+				var err error
+				added, err = catalog.AddSecret(cl, hash, description, created, expires)
+				return err
+			})
+			return added, err
+		},
+		json: func(s secretJSON) any {
+			return struct {
+				ClientID string `json:"clientId"`
+				secretJSON
+			}{id, s}
+		},
+	})
+}
+
+// secretOwner is a client or an API resource of the database that signet
+// client secret add or signet resource secret add gives a secret:
+// secretAdd is the same for both but for these.
+type secretOwner struct {
+	kind  string // the catalog's kind, for its messages: "client", "resource"
+	label string // what the output calls it: "client", "API resource"
+	name  string
+	// inFile reports whether the configuration file defines it, where
+	// signet cannot add a secret; fileHint says what to do instead.
+	inFile   func(env *catalogEnv) bool
+	fileHint string
+	// missing is the error when the database has none by that name.
+	missing func(env *catalogEnv) string
+	// add stores a new secret (its hash) and returns it.
+	add func(ctx context.Context, db storage.Store, hash, description string, created, expires time.Time) (storage.ClientSecret, error)
+	// json is the --json output: the owner's name, then the secret.
+	json func(secretJSON) any
+}
+
+// secretJSON is the secret in the --json output of signet client secret
+// add and signet resource secret add, after the owner's name.
+type secretJSON struct {
+	SecretID    string    `json:"secretId"`
+	Secret      string    `json:"secret"`
+	Description string    `json:"description,omitempty"`
+	Created     time.Time `json:"created"`
+	Expires     time.Time `json:"expires,omitzero"`
+}
+
+// secretAdd makes a secret, stores its hash for o, and prints it once.
+func (a *app) secretAdd(ctx context.Context, c *secretAddCmd, o secretOwner) error {
 	now := a.now().UTC()
 	var expires time.Time
 	if c.expires != "" {
@@ -804,8 +860,8 @@ func (a *app) clientSecretAdd(ctx context.Context, c *secretAddCmd, id string) e
 	if err != nil {
 		return err
 	}
-	if _, ok := env.fileClient(id); ok {
-		return fmt.Errorf("%w (signet secret generate makes a secret and the hash to put there)", env.definedThere("client", id))
+	if o.inFile(env) {
+		return fmt.Errorf("%w (%s)", env.definedThere(o.kind, o.name), o.fileHint)
 	}
 	if err := env.writable(); err != nil {
 		return err
@@ -813,24 +869,12 @@ func (a *app) clientSecretAdd(ctx context.Context, c *secretAddCmd, id string) e
 	plain := secret.Generate()
 	hash := secret.Hash(plain)
 	return a.withStore(ctx, env, func(db storage.Store) error {
-		var added storage.ClientSecret
-		err := db.UpdateClient(ctx, id, func(cl *storage.Client) error {
-			var err error
-			added, err = catalog.AddSecret(cl, hash, c.description, now, expires)
-			return err
-		})
-		if err := storeError(err, fmt.Sprintf("no client %q in the %s (signet client list shows the clients; signet client add %s adds it)", id, env.where(), id), ""); err != nil {
+		added, err := o.add(ctx, db, hash, c.description, now, expires)
+		if err := storeError(err, o.missing(env), ""); err != nil {
 			return err
 		}
 		if c.flags.json {
-			if err := a.printJSON(struct {
-				ClientID    string    `json:"clientId"`
-				SecretID    string    `json:"secretId"`
-				Secret      string    `json:"secret"`
-				Description string    `json:"description,omitempty"`
-				Created     time.Time `json:"created"`
-				Expires     time.Time `json:"expires,omitzero"`
-			}{id, added.ID, plain, added.Description, added.Created, added.Expires}); err != nil {
+			if err := a.printJSON(o.json(secretJSON{added.ID, plain, added.Description, added.Created, added.Expires})); err != nil {
 				return err
 			}
 		} else {
@@ -840,7 +884,7 @@ func (a *app) clientSecretAdd(ctx context.Context, c *secretAddCmd, id string) e
 		if !expires.IsZero() {
 			until = "it expires " + expires.Format(timeLayout)
 		}
-		fmt.Fprintf(a.stderr, "Added secret %s to client %s (%s); %s.\nThe secret is shown once: store it now. Signet keeps only its hash.\n", added.ID, id, until, env.pollNote())
+		fmt.Fprintf(a.stderr, "Added secret %s to %s %s (%s); %s.\nThe secret is shown once: store it now. Signet keeps only its hash.\n", added.ID, o.label, o.name, until, env.pollNote())
 		return nil
 	})
 }
