@@ -162,10 +162,7 @@ func (rc resourceClients) Client(ctx context.Context, name string) (*client.Clie
 
 // Routes are POST, and every other method (405), on Path.
 func (e *Endpoint) Routes() []endpoint.Route {
-	route := func(method string) endpoint.Route {
-		return endpoint.Route{Method: method, Path: Path, Handler: e, Kind: endpoint.API, Refuse: e.refuse}
-	}
-	return []endpoint.Route{route(http.MethodPost), route("")}
+	return endpoint.APIRoutes(Path, e, e.refuse, http.MethodPost)
 }
 
 // Describe adds introspection_endpoint and how resources authenticate
