@@ -195,6 +195,35 @@ type secretView struct {
 	Expired     bool      `json:"expired,omitempty"`
 }
 
+// printSecrets lists the secrets of signet client show and signet resource
+// show, below the fields; nothing when there are none. "(expired)" where
+// the view says so (clientViewOf sets Expired; resources leave it false).
+func (a *app) printSecrets(secrets []secretView) {
+	if len(secrets) == 0 {
+		return
+	}
+	fmt.Fprintln(a.stdout, "  Secrets")
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "    ID\tCREATED\tEXPIRES\tDESCRIPTION")
+	for _, s := range secrets {
+		id, created, expires := s.ID, "-", "never"
+		if id == "" {
+			id = "-"
+		}
+		if !s.Created.IsZero() {
+			created = s.Created.Format(timeLayout)
+		}
+		if !s.Expires.IsZero() {
+			expires = s.Expires.Format(timeLayout)
+			if s.Expired {
+				expires += " (expired)"
+			}
+		}
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\n", id, created, expires, s.Description)
+	}
+	tw.Flush()
+}
+
 func (v *clientView) name() string { return v.ClientID }
 
 // clientPrinter prints clients.
@@ -317,29 +346,7 @@ func (a *app) printClient(v clientView) {
 		f.add("Secrets", "none")
 	}
 	f.flush()
-	if len(v.Secrets) == 0 {
-		return
-	}
-	fmt.Fprintln(a.stdout, "  Secrets")
-	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "    ID\tCREATED\tEXPIRES\tDESCRIPTION")
-	for _, s := range v.Secrets {
-		id, created, expires := s.ID, "-", "never"
-		if id == "" {
-			id = "-"
-		}
-		if !s.Created.IsZero() {
-			created = s.Created.Format(timeLayout)
-		}
-		if !s.Expires.IsZero() {
-			expires = s.Expires.Format(timeLayout)
-			if s.Expired {
-				expires += " (expired)"
-			}
-		}
-		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\n", id, created, expires, s.Description)
-	}
-	tw.Flush()
+	a.printSecrets(v.Secrets)
 }
 
 // --- client add ---
