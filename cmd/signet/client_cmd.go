@@ -803,15 +803,7 @@ func (a *app) clientSecretAdd(ctx context.Context, c *secretAddCmd, id string) e
 		missing: func(env *catalogEnv) string {
 			return fmt.Sprintf("no client %q in the %s (signet client list shows the clients; signet client add %s adds it)", id, env.where(), id)
 		},
-		add: func(ctx context.Context, db storage.Store, hash, description string, created, expires time.Time) (storage.ClientSecret, error) {
-			var added storage.ClientSecret
-			err := db.UpdateClient(ctx, id, func(cl *storage.Client) error {
-				var err error
-				added, err = catalog.AddSecret(cl, hash, description, created, expires)
-				return err
-			})
-			return added, err
-		},
+		add: secretAdder(id, storage.Store.UpdateClient, catalog.AddSecret),
 		json: func(s secretJSON) any {
 			return struct {
 				ClientID string `json:"clientId"`
@@ -838,6 +830,23 @@ type secretOwner struct {
 	add func(ctx context.Context, db storage.Store, hash, description string, created, expires time.Time) (storage.ClientSecret, error)
 	// json is the --json output: the owner's name, then the secret.
 	json func(secretJSON) any
+}
+
+// secretAdder is secretOwner.add for the record name of the database,
+// which update changes and addTo gives the secret (catalog.AddSecret,
+// catalog.AddResourceSecret).
+func secretAdder[R any](name string, update func(storage.Store, context.Context, string, func(*R) error) error,
+	addTo func(*R, string, string, time.Time, time.Time) (storage.ClientSecret, error),
+) func(context.Context, storage.Store, string, string, time.Time, time.Time) (storage.ClientSecret, error) {
+	return func(ctx context.Context, db storage.Store, hash, description string, created, expires time.Time) (storage.ClientSecret, error) {
+		var added storage.ClientSecret
+		err := update(db, ctx, name, func(r *R) error {
+			var err error
+			added, err = addTo(r, hash, description, created, expires)
+			return err
+		})
+		return added, err
+	}
 }
 
 // secretJSON is the secret in the --json output of signet client secret

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -66,15 +65,7 @@ func (a *app) resourceSecretAdd(ctx context.Context, c *secretAddCmd, name strin
 		inFile:   func(env *catalogEnv) bool { _, ok := env.fileResource(name); return ok },
 		fileHint: "signet secret generate makes a secret and the hash to put in its secrets",
 		missing:  func(env *catalogEnv) string { return env.missing("resource", name) },
-		add: func(ctx context.Context, db storage.Store, hash, description string, created, expires time.Time) (storage.ClientSecret, error) {
-			var added storage.ClientSecret
-			err := db.UpdateAPIResource(ctx, name, func(r *storage.APIResource) error {
-				var err error
-				added, err = catalog.AddResourceSecret(r, hash, description, created, expires)
-				return err
-			})
-			return added, err
-		},
+		add:      secretAdder(name, storage.Store.UpdateAPIResource, catalog.AddResourceSecret),
 		json: func(s secretJSON) any {
 			return struct {
 				Resource string `json:"resource"`
