@@ -195,6 +195,35 @@ type secretView struct {
 	Expired     bool      `json:"expired,omitempty"`
 }
 
+// printSecrets lists the secrets of signet client show and signet resource
+// show, below the fields; nothing when there are none. "(expired)" where
+// the view says so (clientViewOf sets Expired; resources leave it false).
+func (a *app) printSecrets(secrets []secretView) {
+	if len(secrets) == 0 {
+		return
+	}
+	fmt.Fprintln(a.stdout, "  Secrets")
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "    ID\tCREATED\tEXPIRES\tDESCRIPTION")
+	for _, s := range secrets {
+		id, created, expires := s.ID, "-", "never"
+		if id == "" {
+			id = "-"
+		}
+		if !s.Created.IsZero() {
+			created = s.Created.Format(timeLayout)
+		}
+		if !s.Expires.IsZero() {
+			expires = s.Expires.Format(timeLayout)
+			if s.Expired {
+				expires += " (expired)"
+			}
+		}
+		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\n", id, created, expires, s.Description)
+	}
+	tw.Flush()
+}
+
 func (v *clientView) name() string { return v.ClientID }
 
 // clientPrinter prints clients.
@@ -317,29 +346,7 @@ func (a *app) printClient(v clientView) {
 		f.add("Secrets", "none")
 	}
 	f.flush()
-	if len(v.Secrets) == 0 {
-		return
-	}
-	fmt.Fprintln(a.stdout, "  Secrets")
-	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "    ID\tCREATED\tEXPIRES\tDESCRIPTION")
-	for _, s := range v.Secrets {
-		id, created, expires := s.ID, "-", "never"
-		if id == "" {
-			id = "-"
-		}
-		if !s.Created.IsZero() {
-			created = s.Created.Format(timeLayout)
-		}
-		if !s.Expires.IsZero() {
-			expires = s.Expires.Format(timeLayout)
-			if s.Expired {
-				expires += " (expired)"
-			}
-		}
-		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\n", id, created, expires, s.Description)
-	}
-	tw.Flush()
+	a.printSecrets(v.Secrets)
 }
 
 // --- client add ---
@@ -789,6 +796,71 @@ generate makes one and its hash.
 }
 
 func (a *app) clientSecretAdd(ctx context.Context, c *secretAddCmd, id string) error {
+	return a.secretAdd(ctx, c, secretOwner{
+		kind: "client", label: "client", name: id,
+		inFile:   func(env *catalogEnv) bool { _, ok := env.fileClient(id); return ok },
+		fileHint: "signet secret generate makes a secret and the hash to put there",
+		missing: func(env *catalogEnv) string {
+			return fmt.Sprintf("no client %q in the %s (signet client list shows the clients; signet client add %s adds it)", id, env.where(), id)
+		},
+		add: secretAdder(id, storage.Store.UpdateClient, catalog.AddSecret),
+		json: func(s secretJSON) any {
+			return struct {
+				ClientID string `json:"clientId"`
+				secretJSON
+			}{id, s}
+		},
+	})
+}
+
+// secretOwner is a client or an API resource of the database that signet
+// client secret add or signet resource secret add gives a secret:
+// secretAdd is the same for both but for these.
+type secretOwner struct {
+	kind  string // the catalog's kind, for its messages: "client", "resource"
+	label string // what the output calls it: "client", "API resource"
+	name  string
+	// inFile reports whether the configuration file defines it, where
+	// signet cannot add a secret; fileHint says what to do instead.
+	inFile   func(env *catalogEnv) bool
+	fileHint string
+	// missing is the error when the database has none by that name.
+	missing func(env *catalogEnv) string
+	// add stores a new secret (its hash) and returns it.
+	add func(ctx context.Context, db storage.Store, hash, description string, created, expires time.Time) (storage.ClientSecret, error)
+	// json is the --json output: the owner's name, then the secret.
+	json func(secretJSON) any
+}
+
+// secretAdder is secretOwner.add for the record name of the database,
+// which update changes and addTo gives the secret (catalog.AddSecret,
+// catalog.AddResourceSecret).
+func secretAdder[R any](name string, update func(storage.Store, context.Context, string, func(*R) error) error,
+	addTo func(*R, string, string, time.Time, time.Time) (storage.ClientSecret, error),
+) func(context.Context, storage.Store, string, string, time.Time, time.Time) (storage.ClientSecret, error) {
+	return func(ctx context.Context, db storage.Store, hash, description string, created, expires time.Time) (storage.ClientSecret, error) {
+		var added storage.ClientSecret
+		err := update(db, ctx, name, func(r *R) error {
+			var err error
+			added, err = addTo(r, hash, description, created, expires)
+			return err
+		})
+		return added, err
+	}
+}
+
+// secretJSON is the secret in the --json output of signet client secret
+// add and signet resource secret add, after the owner's name.
+type secretJSON struct {
+	SecretID    string    `json:"secretId"`
+	Secret      string    `json:"secret"`
+	Description string    `json:"description,omitempty"`
+	Created     time.Time `json:"created"`
+	Expires     time.Time `json:"expires,omitzero"`
+}
+
+// secretAdd makes a secret, stores its hash for o, and prints it once.
+func (a *app) secretAdd(ctx context.Context, c *secretAddCmd, o secretOwner) error {
 	now := a.now().UTC()
 	var expires time.Time
 	if c.expires != "" {
@@ -804,8 +876,8 @@ func (a *app) clientSecretAdd(ctx context.Context, c *secretAddCmd, id string) e
 	if err != nil {
 		return err
 	}
-	if _, ok := env.fileClient(id); ok {
-		return fmt.Errorf("%w (signet secret generate makes a secret and the hash to put there)", env.definedThere("client", id))
+	if o.inFile(env) {
+		return fmt.Errorf("%w (%s)", env.definedThere(o.kind, o.name), o.fileHint)
 	}
 	if err := env.writable(); err != nil {
 		return err
@@ -813,24 +885,12 @@ func (a *app) clientSecretAdd(ctx context.Context, c *secretAddCmd, id string) e
 	plain := secret.Generate()
 	hash := secret.Hash(plain)
 	return a.withStore(ctx, env, func(db storage.Store) error {
-		var added storage.ClientSecret
-		err := db.UpdateClient(ctx, id, func(cl *storage.Client) error {
-			var err error
-			added, err = catalog.AddSecret(cl, hash, c.description, now, expires)
-			return err
-		})
-		if err := storeError(err, fmt.Sprintf("no client %q in the %s (signet client list shows the clients; signet client add %s adds it)", id, env.where(), id), ""); err != nil {
+		added, err := o.add(ctx, db, hash, c.description, now, expires)
+		if err := storeError(err, o.missing(env), ""); err != nil {
 			return err
 		}
 		if c.flags.json {
-			if err := a.printJSON(struct {
-				ClientID    string    `json:"clientId"`
-				SecretID    string    `json:"secretId"`
-				Secret      string    `json:"secret"`
-				Description string    `json:"description,omitempty"`
-				Created     time.Time `json:"created"`
-				Expires     time.Time `json:"expires,omitzero"`
-			}{id, added.ID, plain, added.Description, added.Created, added.Expires}); err != nil {
+			if err := a.printJSON(o.json(secretJSON{added.ID, plain, added.Description, added.Created, added.Expires})); err != nil {
 				return err
 			}
 		} else {
@@ -840,7 +900,7 @@ func (a *app) clientSecretAdd(ctx context.Context, c *secretAddCmd, id string) e
 		if !expires.IsZero() {
 			until = "it expires " + expires.Format(timeLayout)
 		}
-		fmt.Fprintf(a.stderr, "Added secret %s to client %s (%s); %s.\nThe secret is shown once: store it now. Signet keeps only its hash.\n", added.ID, id, until, env.pollNote())
+		fmt.Fprintf(a.stderr, "Added secret %s to %s %s (%s); %s.\nThe secret is shown once: store it now. Signet keeps only its hash.\n", added.ID, o.label, o.name, until, env.pollNote())
 		return nil
 	})
 }

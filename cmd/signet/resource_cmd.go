@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -57,26 +56,7 @@ func (a *app) printResource(v resourceView) {
 		f.add("Introspection", "answered as %s", v.IntrospectionResponse)
 	}
 	f.flush()
-	if len(v.Secrets) == 0 {
-		return
-	}
-	fmt.Fprintln(a.stdout, "  Secrets")
-	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "    ID\tCREATED\tEXPIRES\tDESCRIPTION")
-	for _, s := range v.Secrets {
-		id, created, expires := s.ID, "-", "never"
-		if id == "" {
-			id = "-"
-		}
-		if !s.Created.IsZero() {
-			created = s.Created.Format(timeLayout)
-		}
-		if !s.Expires.IsZero() {
-			expires = s.Expires.Format(timeLayout)
-		}
-		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\n", id, created, expires, s.Description)
-	}
-	tw.Flush()
+	a.printSecrets(v.Secrets)
 }
 
 // resourceViewOf is the view of a resource's record: the database's, or

@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/signetid/signet/internal/catalog"
-	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/storage"
 )
 
@@ -62,59 +60,18 @@ IdentityServer's apiSecrets): signet secret generate makes one and its hash.
 }
 
 func (a *app) resourceSecretAdd(ctx context.Context, c *secretAddCmd, name string) error {
-	now := a.now().UTC()
-	var expires time.Time
-	if c.expires != "" {
-		var err error
-		if expires, err = parseExpires(c.expires, now); err != nil {
-			return err
-		}
-	}
-	if err := checkTexts(map[string]string{"--description": c.description}); err != nil {
-		return err
-	}
-	env, err := a.catalogConfig(c.flags.config)
-	if err != nil {
-		return err
-	}
-	if _, ok := env.fileResource(name); ok {
-		return fmt.Errorf("%w (signet secret generate makes a secret and the hash to put in its secrets)", env.definedThere("resource", name))
-	}
-	if err := env.writable(); err != nil {
-		return err
-	}
-	plain := secret.Generate()
-	hash := secret.Hash(plain)
-	return a.withStore(ctx, env, func(db storage.Store) error {
-		var added storage.ClientSecret
-		err := db.UpdateAPIResource(ctx, name, func(r *storage.APIResource) error {
-			var err error
-			added, err = catalog.AddResourceSecret(r, hash, c.description, now, expires)
-			return err
-		})
-		if err := storeError(err, env.missing("resource", name), ""); err != nil {
-			return err
-		}
-		if c.flags.json {
-			if err := a.printJSON(struct {
-				Resource    string    `json:"resource"`
-				SecretID    string    `json:"secretId"`
-				Secret      string    `json:"secret"`
-				Description string    `json:"description,omitempty"`
-				Created     time.Time `json:"created"`
-				Expires     time.Time `json:"expires,omitzero"`
-			}{name, added.ID, plain, added.Description, added.Created, added.Expires}); err != nil {
-				return err
-			}
-		} else {
-			fmt.Fprintln(a.stdout, plain)
-		}
-		until := "it does not expire"
-		if !expires.IsZero() {
-			until = "it expires " + expires.Format(timeLayout)
-		}
-		fmt.Fprintf(a.stderr, "Added secret %s to API resource %s (%s); %s.\nThe secret is shown once: store it now. Signet keeps only its hash.\n", added.ID, name, until, env.pollNote())
-		return nil
+	return a.secretAdd(ctx, c, secretOwner{
+		kind: "resource", label: "API resource", name: name,
+		inFile:   func(env *catalogEnv) bool { _, ok := env.fileResource(name); return ok },
+		fileHint: "signet secret generate makes a secret and the hash to put in its secrets",
+		missing:  func(env *catalogEnv) string { return env.missing("resource", name) },
+		add:      secretAdder(name, storage.Store.UpdateAPIResource, catalog.AddResourceSecret),
+		json: func(s secretJSON) any {
+			return struct {
+				Resource string `json:"resource"`
+				secretJSON
+			}{name, s}
+		},
 	})
 }
 

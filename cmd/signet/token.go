@@ -86,21 +86,16 @@ func (a *app) tokenGet(ctx context.Context, c *tokenGetCmd) error {
 	if c.secretFile != "" && c.secretEnv != "" {
 		return usagef("give only one of --client-secret-file and --client-secret-env")
 	}
-	var secret string
-	var err error
-	switch {
-	case c.secretFile != "" || c.secretEnv != "":
-		secret, err = a.readPasswordSource(c.secretFile, c.secretEnv, "--client-secret-file", "--client-secret-env")
-	case a.term.IsTerminal():
-		secret, err = a.term.ReadPassword(fmt.Sprintf("Client secret for %s: ", c.clientID))
-	default:
-		return usagef("no client secret: give --client-secret-file FILE or --client-secret-env VAR (stdin is not a terminal, so signet cannot ask)")
-	}
+	secret, err := a.readSecret(secretSource{
+		file: c.secretFile, env: c.secretEnv, fileFlag: "--client-secret-file", envFlag: "--client-secret-env",
+		prompt: fmt.Sprintf("Client secret for %s: ", c.clientID),
+		none:   "no client secret: give --client-secret-file FILE or --client-secret-env VAR (stdin is not a terminal, so signet cannot ask)",
+	})
 	if err != nil {
 		return err
 	}
 	hc := httpClient()
-	endpoint, err := tokenEndpoint(ctx, hc, c.issuer)
+	endpoint, err := discoverEndpoint(ctx, hc, c.issuer, "token_endpoint", func(d *discoveryDoc) string { return d.TokenEndpoint }, "")
 	if err != nil {
 		return err
 	}
@@ -108,28 +103,9 @@ func (a *app) tokenGet(ctx context.Context, c *tokenGetCmd) error {
 	if c.scope != "" {
 		form.Set("scope", c.scope)
 	}
-	if c.post {
-		form.Set("client_id", c.clientID)
-		form.Set("client_secret", secret)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	resp, body, err := postForm(ctx, hc, endpoint, "token", form, endpointAuth{id: c.clientID, secret: secret, post: c.post})
 	if err != nil {
 		return err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	if !c.post {
-		// RFC 6749 §2.3.1: each part form-urlencoded, then Basic.
-		req.SetBasicAuth(url.QueryEscape(c.clientID), url.QueryEscape(secret))
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("token request to %s: %w", endpoint, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return fmt.Errorf("token response from %s: %w", endpoint, err)
 	}
 	var tr struct {
 		AccessToken      string `json:"access_token"`
@@ -143,10 +119,7 @@ func (a *app) tokenGet(ctx context.Context, c *tokenGetCmd) error {
 		if tr.Error == "" {
 			return fmt.Errorf("token endpoint %s answered %s", endpoint, resp.Status)
 		}
-		if tr.ErrorDescription != "" {
-			return fmt.Errorf("the token endpoint refused (%s): %s: %s", resp.Status, tr.Error, tr.ErrorDescription)
-		}
-		return fmt.Errorf("the token endpoint refused (%s): %s", resp.Status, tr.Error)
+		return refusal("token", resp.Status, tr.Error, tr.ErrorDescription)
 	}
 	if tr.AccessToken == "" {
 		return fmt.Errorf("token endpoint %s answered without an access_token", endpoint)
@@ -161,18 +134,6 @@ func (a *app) tokenGet(ctx context.Context, c *tokenGetCmd) error {
 	}
 	fmt.Fprintln(a.stdout, tr.AccessToken)
 	return nil
-}
-
-// tokenEndpoint reads the issuer's discovery document.
-func tokenEndpoint(ctx context.Context, hc *http.Client, issuer string) (string, error) {
-	doc, err := discover(ctx, hc, issuer)
-	if err != nil {
-		return "", err
-	}
-	if doc.TokenEndpoint == "" {
-		return "", fmt.Errorf("the discovery document of %s names no token_endpoint", issuer)
-	}
-	return doc.TokenEndpoint, nil
 }
 
 type discoveryDoc struct {

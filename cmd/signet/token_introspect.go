@@ -72,55 +72,27 @@ func (a *app) tokenIntrospect(ctx context.Context, c *tokenIntrospectCmd, token 
 	if token == "" {
 		return usagef("the token is empty")
 	}
-	var secret string
-	var err error
-	switch {
-	case c.secretFile != "" || c.secretEnv != "":
-		secret, err = a.readPasswordSource(c.secretFile, c.secretEnv, "--secret-file", "--secret-env")
-	case a.term.IsTerminal():
-		secret, err = a.term.ReadPassword(fmt.Sprintf("Secret of API resource %s: ", c.resource))
-	default:
-		return usagef("no secret: give --secret-file FILE or --secret-env VAR (stdin is not a terminal, so signet cannot ask)")
-	}
+	secret, err := a.readSecret(secretSource{
+		file: c.secretFile, env: c.secretEnv, fileFlag: "--secret-file", envFlag: "--secret-env",
+		prompt: fmt.Sprintf("Secret of API resource %s: ", c.resource),
+		none:   "no secret: give --secret-file FILE or --secret-env VAR (stdin is not a terminal, so signet cannot ask)",
+	})
 	if err != nil {
 		return err
 	}
 	hc := httpClient()
-	doc, err := discover(ctx, hc, c.issuer)
+	endpoint, err := discoverEndpoint(ctx, hc, c.issuer, "introspection_endpoint", func(d *discoveryDoc) string { return d.IntrospectionEndpoint }, "")
 	if err != nil {
 		return err
-	}
-	endpoint := doc.IntrospectionEndpoint
-	if endpoint == "" {
-		return fmt.Errorf("the discovery document of %s names no introspection_endpoint", c.issuer)
 	}
 	form := url.Values{"token": {token}}
 	if c.hint != "" {
 		form.Set("token_type_hint", c.hint)
 	}
-	if c.post {
-		form.Set("client_id", c.resource)
-		form.Set("client_secret", secret)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	// An API resource authenticates as a client, its name the client_id.
+	resp, body, err := postForm(ctx, hc, endpoint, "introspection", form, endpointAuth{id: c.resource, secret: secret, post: c.post})
 	if err != nil {
 		return err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	if !c.post {
-		// RFC 6749 §2.3.1: each part form-urlencoded, then Basic; a
-		// resource named by a URL has a colon in its name.
-		req.SetBasicAuth(url.QueryEscape(c.resource), url.QueryEscape(secret))
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("introspection request to %s: %w", endpoint, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return fmt.Errorf("introspection response from %s: %w", endpoint, err)
 	}
 	var ans struct {
 		Active           *bool  `json:"active"`
@@ -131,13 +103,10 @@ func (a *app) tokenIntrospect(ctx context.Context, c *tokenIntrospectCmd, token 
 		return fmt.Errorf("introspection endpoint %s answered %s with something that is not JSON: %.200q", endpoint, resp.Status, body)
 	}
 	if resp.StatusCode != http.StatusOK || ans.Error != "" || ans.Active == nil {
-		switch {
-		case ans.Error == "":
+		if ans.Error == "" {
 			return fmt.Errorf("introspection endpoint %s answered %s without active", endpoint, resp.Status)
-		case ans.ErrorDescription != "":
-			return fmt.Errorf("the introspection endpoint refused (%s): %s: %s", resp.Status, ans.Error, ans.ErrorDescription)
 		}
-		return fmt.Errorf("the introspection endpoint refused (%s): %s", resp.Status, ans.Error)
+		return refusal("introspection", resp.Status, ans.Error, ans.ErrorDescription)
 	}
 	var out bytes.Buffer
 	if err := json.Indent(&out, body, "", "  "); err != nil {

@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -79,56 +77,29 @@ func (a *app) tokenRevoke(ctx context.Context, c *tokenRevokeCmd, token string) 
 		return usagef("--hint %q: give refresh_token or access_token", c.hint)
 	}
 	var secret string
-	var err error
-	switch {
-	case c.public:
-	case c.secretFile != "" || c.secretEnv != "":
-		secret, err = a.readPasswordSource(c.secretFile, c.secretEnv, "--client-secret-file", "--client-secret-env")
-	case a.term.IsTerminal():
-		secret, err = a.term.ReadPassword(fmt.Sprintf("Client secret for %s: ", c.clientID))
-	default:
-		return usagef("no client secret: give --client-secret-file FILE or --client-secret-env VAR, or --public for a public client (stdin is not a terminal, so signet cannot ask)")
-	}
-	if err != nil {
-		return err
+	if !c.public {
+		var err error
+		secret, err = a.readSecret(secretSource{
+			file: c.secretFile, env: c.secretEnv, fileFlag: "--client-secret-file", envFlag: "--client-secret-env",
+			prompt: fmt.Sprintf("Client secret for %s: ", c.clientID),
+			none:   "no client secret: give --client-secret-file FILE or --client-secret-env VAR, or --public for a public client (stdin is not a terminal, so signet cannot ask)",
+		})
+		if err != nil {
+			return err
+		}
 	}
 	hc := httpClient()
-	doc, err := discover(ctx, hc, c.issuer)
+	endpoint, err := discoverEndpoint(ctx, hc, c.issuer, "revocation_endpoint", func(d *discoveryDoc) string { return d.RevocationEndpoint }, "the server does not revoke tokens")
 	if err != nil {
 		return err
 	}
-	if doc.RevocationEndpoint == "" {
-		return fmt.Errorf("the discovery document of %s names no revocation_endpoint: the server does not revoke tokens", c.issuer)
-	}
-	endpoint := doc.RevocationEndpoint
 	form := url.Values{"token": {token}}
 	if c.hint != "" {
 		form.Set("token_type_hint", c.hint)
 	}
-	if c.public || c.post {
-		form.Set("client_id", c.clientID)
-	}
-	if c.post {
-		form.Set("client_secret", secret)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	resp, body, err := postForm(ctx, hc, endpoint, "revocation", form, endpointAuth{id: c.clientID, secret: secret, post: c.post, public: c.public})
 	if err != nil {
 		return err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	if !c.public && !c.post {
-		// RFC 6749 §2.3.1: each part form-urlencoded, then Basic.
-		req.SetBasicAuth(url.QueryEscape(c.clientID), url.QueryEscape(secret))
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("revocation request to %s: %w", endpoint, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
-	if err != nil {
-		return fmt.Errorf("revocation response from %s: %w", endpoint, err)
 	}
 	if resp.StatusCode == http.StatusOK {
 		fmt.Fprintln(a.stdout, "Revoked: the token, if it was issued to "+c.clientID+", no longer works.")
@@ -141,8 +112,5 @@ func (a *app) tokenRevoke(ctx context.Context, c *tokenRevokeCmd, token string) 
 	if json.Unmarshal(body, &e) != nil || e.Error == "" {
 		return fmt.Errorf("revocation endpoint %s answered %s", endpoint, resp.Status)
 	}
-	if e.ErrorDescription != "" {
-		return fmt.Errorf("the revocation endpoint refused (%s): %s: %s", resp.Status, e.Error, e.ErrorDescription)
-	}
-	return fmt.Errorf("the revocation endpoint refused (%s): %s", resp.Status, e.Error)
+	return refusal("revocation", resp.Status, e.Error, e.ErrorDescription)
 }

@@ -83,6 +83,20 @@ type Route struct {
 	Refuse func(w http.ResponseWriter, r *http.Request, err *oauth.Error)
 }
 
+// APIRoutes are the routes of an API endpoint (JSON or RFC 6750 errors)
+// on path: one per method it takes, then every other method, which h
+// answers with 405 as its RFC says. refuse is the Route's Refuse.
+func APIRoutes(path string, h http.Handler, refuse func(w http.ResponseWriter, r *http.Request, err *oauth.Error), methods ...string) []Route {
+	routes := make([]Route, len(methods)+1)
+	for i := range routes {
+		routes[i] = Route{Path: path, Handler: h, Kind: API, Refuse: refuse}
+		if i < len(methods) {
+			routes[i].Method = methods[i]
+		}
+	}
+	return routes
+}
+
 // RefuseText writes err as plain text: its description, with its status.
 func RefuseText(w http.ResponseWriter, r *http.Request, err *oauth.Error) {
 	status := err.Status

@@ -94,10 +94,7 @@ func New(opts Options) *Endpoint {
 // as an OAuth error), all on Path; a refusal of the chain is an OAuth
 // error, with CORS headers for a browser origin allowed to read it.
 func (e *Endpoint) Routes() []endpoint.Route {
-	route := func(method string) endpoint.Route {
-		return endpoint.Route{Method: method, Path: Path, Handler: e, Kind: endpoint.API, Refuse: e.refuse}
-	}
-	return []endpoint.Route{route(http.MethodPost), route(http.MethodOptions), route("")}
+	return endpoint.APIRoutes(Path, e, e.refuse, http.MethodPost, http.MethodOptions)
 }
 
 // Describe adds the token endpoint's path, its grant types, the client

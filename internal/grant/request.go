@@ -1,15 +1,11 @@
 package grant
 
 import (
-	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
 
 	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/clientauth"
-	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
 )
 
@@ -50,32 +46,16 @@ func ParseRequest(r *http.Request) (*Request, *oauth.Error) {
 	if r.Method != http.MethodPost {
 		return nil, &oauth.Error{Code: oauth.InvalidRequest, Description: "the token endpoint takes POST requests only (RFC 6749 §3.2)", Status: http.StatusMethodNotAllowed}
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
-	if err != nil {
-		return nil, oauth.Errorf(oauth.InvalidRequest, "the request body could not be read")
-	}
-	if len(body) > MaxRequestBytes {
-		return nil, &oauth.Error{Code: oauth.InvalidRequest, Description: fmt.Sprintf("the request body is over %d KiB", MaxRequestBytes>>10), Status: http.StatusRequestEntityTooLarge}
+	body, oerr := oauth.ReadBody(r, MaxRequestBytes)
+	if oerr != nil {
+		return nil, oerr
 	}
 	return parseRequest(r.Header.Get("Content-Type"), r.Header.Values("Authorization"), body)
 }
 
 // parseRequest is ParseRequest without the HTTP plumbing, for fuzzing.
 func parseRequest(contentType string, authorization []string, body []byte) (*Request, *oauth.Error) {
-	mt, _, err := mime.ParseMediaType(contentType)
-	if err != nil || mt != "application/x-www-form-urlencoded" {
-		return nil, oauth.Errorf(oauth.InvalidRequest, "the request must have Content-Type application/x-www-form-urlencoded (RFC 6749 §4.4.2), not %q", logattr.Cut(contentType))
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, oauth.Errorf(oauth.InvalidRequest, "the form body is malformed: %s", logattr.Cut(err.Error()))
-	}
-	for _, k := range singleParameters {
-		if len(form[k]) > 1 {
-			return nil, oauth.Errorf(oauth.InvalidRequest, "parameter %q is repeated; each parameter may be sent once (RFC 6749 section 3.2)", k)
-		}
-	}
-	cr, oerr := clientauth.Parse(form, authorization)
+	form, cr, oerr := clientauth.ParseForm(contentType, authorization, body, "RFC 6749 §4.4.2", singleParameters)
 	if oerr != nil {
 		return nil, oerr
 	}

@@ -162,10 +162,7 @@ func (rc resourceClients) Client(ctx context.Context, name string) (*client.Clie
 
 // Routes are POST, and every other method (405), on Path.
 func (e *Endpoint) Routes() []endpoint.Route {
-	route := func(method string) endpoint.Route {
-		return endpoint.Route{Method: method, Path: Path, Handler: e, Kind: endpoint.API, Refuse: e.refuse}
-	}
-	return []endpoint.Route{route(http.MethodPost), route("")}
+	return endpoint.APIRoutes(Path, e, e.refuse, http.MethodPost)
 }
 
 // Describe adds introspection_endpoint and how resources authenticate
@@ -242,12 +239,9 @@ var errNoIssuer = errors.New("the introspection endpoint got a request without a
 // (nil: inactive) or the error to send.
 func (e *Endpoint) handle(r *http.Request) (Resource, *answer, *oauth.Error) {
 	var none Resource
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBytes+1))
-	if err != nil {
-		return none, nil, oauth.Errorf(oauth.InvalidRequest, "the request body could not be read")
-	}
-	if len(body) > MaxRequestBytes {
-		return none, nil, &oauth.Error{Code: oauth.InvalidRequest, Description: fmt.Sprintf("the request body is over %d KiB", MaxRequestBytes>>10), Status: http.StatusRequestEntityTooLarge}
+	body, oerr := oauth.ReadBody(r, MaxRequestBytes)
+	if oerr != nil {
+		return none, nil, oerr
 	}
 	req, oerr := parseRequest(r.Header.Get("Content-Type"), r.Header.Values("Authorization"), body)
 	if oerr != nil {

@@ -101,10 +101,7 @@ func New(opts Options) *Endpoint {
 // Routes are the POST, the CORS preflight, and every other method (405),
 // all on Path.
 func (e *Endpoint) Routes() []endpoint.Route {
-	route := func(method string) endpoint.Route {
-		return endpoint.Route{Method: method, Path: Path, Handler: e, Kind: endpoint.API, Refuse: e.refuse}
-	}
-	return []endpoint.Route{route(http.MethodPost), route(http.MethodOptions), route("")}
+	return endpoint.APIRoutes(Path, e, e.refuse, http.MethodPost, http.MethodOptions)
 }
 
 // Describe adds revocation_endpoint, the client authentication methods it
