@@ -47,17 +47,19 @@ Secrets are kept hashed: a new secret is printed once, when it is made.
 	return cmd
 }
 
-// keyFlags are a client's public keys for private_key_jwt.
+// keyFlags are a client's (or an API resource's) public keys for
+// private_key_jwt.
 type keyFlags struct {
 	jwksFile, jwksURI string
 	noKeys            bool
 }
 
-func (k *keyFlags) register(cmd *cobra.Command, update bool) {
-	cmd.Flags().StringVar(&k.jwksFile, "jwks-file", "", "the client's public keys for private_key_jwt: a JSON Web Key Set `FILE`")
-	cmd.Flags().StringVar(&k.jwksURI, "jwks-uri", "", "where the server fetches the client's public keys for private_key_jwt (https `URL`)")
+// register adds the key flags to cmd; whose is "client" or "resource".
+func (k *keyFlags) register(cmd *cobra.Command, update bool, whose string) {
+	cmd.Flags().StringVar(&k.jwksFile, "jwks-file", "", "the "+whose+"'s public keys for private_key_jwt: a JSON Web Key Set `FILE`")
+	cmd.Flags().StringVar(&k.jwksURI, "jwks-uri", "", "where the server fetches the "+whose+"'s public keys for private_key_jwt (https `URL`)")
 	if update {
-		cmd.Flags().BoolVar(&k.noKeys, "no-keys", false, "remove the client's keys (jwks or jwksUri)")
+		cmd.Flags().BoolVar(&k.noKeys, "no-keys", false, "remove the "+whose+"'s keys (jwks or jwksUri)")
 	}
 }
 
@@ -79,7 +81,7 @@ func (k keyFlags) read() (keysChange, error) {
 		}
 	}
 	if n > 1 {
-		return keysChange{}, usagef("--jwks-file, --jwks-uri and --no-keys are exclusive: a client has its keys, or where to fetch them, or none")
+		return keysChange{}, usagef("--jwks-file, --jwks-uri and --no-keys are exclusive: keys, or where to fetch them, or none")
 	}
 	switch {
 	case k.noKeys:
@@ -127,7 +129,10 @@ func readJWKSFile(path string) ([]byte, error) {
 
 // checkKeys checks keys against the configuration: a jwksUri is https (http
 // only with allowHttp), and keys need a configured issuer.
-func (e *catalogEnv) checkKeys(id string, k keysChange) error {
+func (e *catalogEnv) checkKeys(id string, k keysChange) error { return e.checkKeysOf("client", id, k) }
+
+// checkKeysOf is checkKeys for a client or a resource (kind).
+func (e *catalogEnv) checkKeysOf(kind, id string, k keysChange) error {
 	if k.uri != "" {
 		if msg := config.CheckURL(k.uri, e.cfg.AllowHTTP); msg != "" {
 			return fmt.Errorf("--jwks-uri: %s", msg)
@@ -136,9 +141,9 @@ func (e *catalogEnv) checkKeys(id string, k keysChange) error {
 	if k.any() && e.cfg.Issuer == "" {
 		why := "the assertion's audience must be this server's configured URL, not one taken from the request's Host header, or an assertion made for another server would be accepted"
 		if e.development {
-			return fmt.Errorf("client %q authenticates with private_key_jwt, which needs a configured issuer, and the development defaults have none (%s): give --config FILE with issuer set to the URL clients use", id, why)
+			return fmt.Errorf("%s %q authenticates with private_key_jwt, which needs a configured issuer, and the development defaults have none (%s): give --config FILE with issuer set to the URL clients use", kind, id, why)
 		}
-		return fmt.Errorf("client %q authenticates with private_key_jwt, which needs issuer set in %s (signet serve refuses such a client without one: %s): set issuer to the URL clients use, such as https://auth.example.com", id, e.cfg.File, why)
+		return fmt.Errorf("%s %q authenticates with private_key_jwt, which needs issuer set in %s (signet serve refuses such a %s without one: %s): set issuer to the URL clients use, such as https://auth.example.com", kind, id, e.cfg.File, kind, why)
 	}
 	return nil
 }
@@ -318,23 +323,7 @@ func (a *app) printClient(v clientView) {
 	}
 	f.add("Token lifetime", "%s", lifetime)
 	f.add("Token type", "%s", v.AccessTokenType)
-	switch {
-	case len(v.JWKS) > 0:
-		keys, err := client.ParseKeys(v.JWKS)
-		if err != nil {
-			f.add("Keys", "jwks, unusable: %v", err)
-			break
-		}
-		var kids []string
-		for _, k := range keys.Keys {
-			kids = append(kids, fmt.Sprintf("%s %s", k.KeyID, k.Algorithm))
-		}
-		f.add("Keys", "jwks: %d (%s)", len(keys.Keys), strings.Join(kids, ", "))
-	case v.JWKSURI != "":
-		f.add("Keys", "jwksUri %s", v.JWKSURI)
-	default:
-		f.add("Keys", "none")
-	}
+	addKeys(f, v.JWKS, v.JWKSURI)
 	for _, l := range v.signInLines() {
 		f.add(l[0], "%s", l[1])
 	}
@@ -403,7 +392,7 @@ it takes effect at once; its APIs check it at the introspection endpoint.
 	fs.StringArrayVar(&c.scopes, "scope", nil, "a scope the client may get (repeatable)")
 	fs.StringVar(&c.lifetime, "lifetime", "", "access token lifetime: 1h, 15m, 3600 (seconds) or default (1h)")
 	fs.StringVar(&c.tokenType, "access-token-type", "", accessTokenTypeUsage)
-	c.keys.register(cmd, false)
+	c.keys.register(cmd, false, "client")
 	fs.BoolVar(&c.noSecret, "no-secret", false, "make no secret (add one later with signet client secret add)")
 	c.signIn.register(cmd, false)
 	return cmd
@@ -619,7 +608,7 @@ Clients of the configuration file are changed in the file.
 	fs.StringArrayVar(&c.removeScopes, "remove-scope", nil, "remove a scope (repeatable)")
 	fs.StringVar(&c.lifetime, "lifetime", "", "access token lifetime: 1h, 15m, 3600 (seconds) or default (1h)")
 	fs.StringVar(&c.tokenType, "access-token-type", "", accessTokenTypeUsage)
-	c.keys.register(cmd, true)
+	c.keys.register(cmd, true, "client")
 	fs.BoolVar(&c.force, "force", false, "allow a change that leaves the client no way to authenticate")
 	c.signIn.register(cmd, true)
 	return cmd
@@ -947,4 +936,26 @@ func (a *app) clientSecretRemove(ctx context.Context, c *removeCmd, id, secretID
 		fmt.Fprintf(a.stdout, "Removed secret %s of client %s; %s.\n", secretID, id, env.pollNote())
 		return nil
 	})
+}
+
+// addKeys adds the Keys line of a client's or a resource's private_key_jwt
+// keys.
+func addKeys(f *fields, jwks json.RawMessage, uri string) {
+	switch {
+	case len(jwks) > 0:
+		keys, err := client.ParseKeys(jwks)
+		if err != nil {
+			f.add("Keys", "jwks, unusable: %v", err)
+			return
+		}
+		var kids []string
+		for _, k := range keys.Keys {
+			kids = append(kids, fmt.Sprintf("%s %s", k.KeyID, k.Algorithm))
+		}
+		f.add("Keys", "jwks: %d (%s)", len(keys.Keys), strings.Join(kids, ", "))
+	case uri != "":
+		f.add("Keys", "jwksUri %s", uri)
+	default:
+		f.add("Keys", "none")
+	}
 }

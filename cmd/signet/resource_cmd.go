@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -35,6 +36,9 @@ type resourceView struct {
 	// introspection endpoint; left out when it has none.
 	Secrets               []secretView `json:"secrets,omitempty"`
 	IntrospectionResponse string       `json:"introspectionResponse,omitempty"`
+	// JWKS or JWKSURI are its keys for private_key_jwt there.
+	JWKS    json.RawMessage `json:"jwks,omitempty"`
+	JWKSURI string          `json:"jwksUri,omitempty"`
 	origin
 }
 
@@ -55,6 +59,9 @@ func (a *app) printResource(v resourceView) {
 	if v.IntrospectionResponse != "" {
 		f.add("Introspection", "answered as %s", v.IntrospectionResponse)
 	}
+	if len(v.JWKS) > 0 || v.JWKSURI != "" {
+		addKeys(f, v.JWKS, v.JWKSURI)
+	}
 	f.flush()
 	a.printSecrets(v.Secrets)
 }
@@ -63,7 +70,7 @@ func (a *app) printResource(v resourceView) {
 // the configuration's (fileResources).
 func resourceViewOf(r storage.APIResource) resourceView {
 	v := resourceView{Name: r.Name, DisplayName: r.DisplayName, Scopes: nonNil(r.Scopes), IntrospectionResponse: r.IntrospectionResponse,
-		origin: origin{Source: sourceDatabase}}
+		JWKS: r.JWKS, JWKSURI: r.JWKSURI, origin: origin{Source: sourceDatabase}}
 	for _, s := range r.Secrets {
 		v.Secrets = append(v.Secrets, secretView{ID: s.ID, Description: s.Description, Created: s.Created.UTC(), Expires: s.Expires.UTC()})
 	}
@@ -76,26 +83,52 @@ type resourceAddCmd struct {
 	flags       catalogFlags
 	displayName string
 	scopes      []string
+	keys        keyFlags
+	// introspection is --introspection-response: json or jwt.
+	introspection string
+}
+
+// introspectionFlag registers --introspection-response.
+func introspectionFlag(cmd *cobra.Command, v *string) {
+	cmd.Flags().StringVar(v, "introspection-response", "", "how the introspection endpoint answers the resource: json, or jwt (signed, RFC 9701) unless it asks for JSON alone")
+}
+
+// introspectionResponse is the stored value of --introspection-response.
+func introspectionResponse(v string) (string, error) {
+	switch strings.ToLower(v) {
+	case "", "json":
+		return storage.IntrospectionJSON, nil
+	case "jwt":
+		return storage.IntrospectionJWT, nil
+	}
+	return "", usagef("--introspection-response is json or jwt, not %q", v)
 }
 
 func (a *app) resourceAddCommand() *cobra.Command {
 	c := &resourceAddCmd{}
 	cmd := &cobra.Command{
-		Use:   "add NAME --scope S [--scope S ...] [--display-name D]",
+		Use:   "add NAME --scope S [--scope S ...] [--display-name D] [--jwks-file F | --jwks-uri U] [--introspection-response json|jwt]",
 		Short: "Add an API resource to the database",
 		Long: `Add an API resource to the database. NAME is the audience its tokens carry,
 such as https://api.example.com (no spaces), and not a resource of the
 configuration file. Each scope must be defined (the file's apiScopes, or
 signet scope add); a token with one of them lists NAME in its aud.
+
+At the introspection endpoint the resource authenticates with NAME as its
+client_id and a secret (signet resource secret add), or with private_key_jwt
+and the keys of --jwks-file or --jwks-uri (which need issuer configured).
 ` + configHelp + catalogExitCodes,
 		Example: `  signet resource add https://orders.example.com --scope orders.read --scope orders.write
-  signet resource add billing-api --scope invoices --display-name "Billing API" --json`,
+  signet resource add billing-api --scope invoices --display-name "Billing API" --json
+  signet resource add https://orders.example.com --scope orders.read --jwks-uri https://orders.example.com/jwks`,
 		Args: exactArgs(1, "give the resource's name (its audience): signet resource add NAME --scope SCOPE"),
 		RunE: func(cmd *cobra.Command, args []string) error { return a.resourceAdd(cmd.Context(), c, args[0]) },
 	}
 	c.flags.register(cmd, true)
 	cmd.Flags().StringArrayVar(&c.scopes, "scope", nil, "a scope of the resource (repeatable; at least one)")
 	cmd.Flags().StringVar(&c.displayName, "display-name", "", "the name shown to people")
+	c.keys.register(cmd, false, "resource")
+	introspectionFlag(cmd, &c.introspection)
 	return cmd
 }
 
@@ -112,7 +145,18 @@ func (a *app) resourceAdd(ctx context.Context, c *resourceAddCmd, name string) e
 	if err := checkTexts(map[string]string{"--display-name": c.displayName}); err != nil {
 		return err
 	}
+	keys, err := c.keys.read()
+	if err != nil {
+		return err
+	}
+	response, err := introspectionResponse(c.introspection)
+	if err != nil {
+		return err
+	}
 	return a.withEdit(ctx, c.flags.config, edit{kind: "resource", name: name, adding: true}, func(env *catalogEnv, db storage.Store) error {
+		if err := env.checkKeysOf("resource", name, keys); err != nil {
+			return err
+		}
 		known, err := env.knownScopes(ctx, db)
 		if err != nil {
 			return err
@@ -120,7 +164,8 @@ func (a *app) resourceAdd(ctx context.Context, c *resourceAddCmd, name string) e
 		if err := catalog.CheckScopesKnown(c.scopes, known); err != nil {
 			return err
 		}
-		r := storage.APIResource{Name: name, DisplayName: c.displayName, Scopes: c.scopes}
+		r := storage.APIResource{Name: name, DisplayName: c.displayName, Scopes: c.scopes,
+			JWKS: keys.jwks, JWKSURI: keys.uri, IntrospectionResponse: response}
 		err = db.CreateAPIResource(ctx, r)
 		if err := storeError(err, "", fmt.Sprintf("resource %q already exists in the database: change it with signet resource update %s", name, name)); err != nil {
 			return err
@@ -180,12 +225,14 @@ type resourceUpdateCmd struct {
 	displayName             string
 	scopes                  []string
 	addScopes, removeScopes []string
+	keys                    keyFlags
+	introspection           string
 }
 
 func (a *app) resourceUpdateCommand() *cobra.Command {
 	c := &resourceUpdateCmd{}
 	cmd := &cobra.Command{
-		Use:   "update NAME [--display-name D] [--scopes S,... | --add-scope S --remove-scope S]",
+		Use:   "update NAME [--display-name D] [--scopes S,... | --add-scope S --remove-scope S] [--jwks-file F | --jwks-uri U | --no-keys] [--introspection-response json|jwt]",
 		Short: "Change an API resource of the database",
 		Long: `Change an API resource of the database; what is not given stays as it is.
 Scopes added must be defined, and a resource keeps at least one scope
@@ -204,14 +251,25 @@ the file.
 	fs.StringSliceVar(&c.scopes, "scopes", nil, "the scopes, replacing them (comma-separated)")
 	fs.StringArrayVar(&c.addScopes, "add-scope", nil, "add a scope (repeatable)")
 	fs.StringArrayVar(&c.removeScopes, "remove-scope", nil, "remove a scope (repeatable)")
+	c.keys.register(cmd, true, "resource")
+	introspectionFlag(cmd, &c.introspection)
 	return cmd
 }
 
 func (a *app) resourceUpdate(cmd *cobra.Command, c *resourceUpdateCmd, name string) error {
 	ctx := cmd.Context()
 	setDisplay, setScopes := cmd.Flags().Changed("display-name"), cmd.Flags().Changed("scopes")
-	if !setDisplay && !setScopes && len(c.addScopes) == 0 && len(c.removeScopes) == 0 {
-		return usagef("nothing to change: give --display-name, --scopes, --add-scope or --remove-scope")
+	setResponse := cmd.Flags().Changed("introspection-response")
+	keys, err := c.keys.read()
+	if err != nil {
+		return err
+	}
+	if !setDisplay && !setScopes && len(c.addScopes) == 0 && len(c.removeScopes) == 0 && !keys.given && !setResponse {
+		return usagef("nothing to change: give --display-name, --scopes, --add-scope, --remove-scope, --jwks-file, --jwks-uri, --no-keys or --introspection-response")
+	}
+	response, err := introspectionResponse(c.introspection)
+	if err != nil {
+		return err
 	}
 	if err := checkScopeEdits(c.scopes, setScopes, c.addScopes, c.removeScopes); err != nil {
 		return err
@@ -223,6 +281,9 @@ func (a *app) resourceUpdate(cmd *cobra.Command, c *resourceUpdateCmd, name stri
 		return err
 	}
 	return a.withEdit(ctx, c.flags.config, edit{kind: "resource", name: name}, func(env *catalogEnv, db storage.Store) error {
+		if err := env.checkKeysOf("resource", name, keys); err != nil {
+			return err
+		}
 		known, err := env.knownScopes(ctx, db)
 		if err != nil {
 			return err
@@ -231,6 +292,12 @@ func (a *app) resourceUpdate(cmd *cobra.Command, c *resourceUpdateCmd, name stri
 			before := r.Scopes
 			if setDisplay {
 				r.DisplayName = c.displayName
+			}
+			if keys.given {
+				r.JWKS, r.JWKSURI = keys.jwks, keys.uri
+			}
+			if setResponse {
+				r.IntrospectionResponse = response
 			}
 			if setScopes {
 				r.Scopes = c.scopes
