@@ -564,6 +564,22 @@ func e2eWebApp(t *testing.T, inst *e2eServer) {
 	if info := rp.userinfo(next); info["sub"] != "e2e-carol" {
 		t.Errorf("userinfo with the refreshed token: %v", info)
 	}
+	// The relying party revokes its refresh token (RFC 7009, issue 15):
+	// the next refresh fails with invalid_grant, the ID token's session
+	// still signs the user in below.
+	form := url.Values{"token": {next.RefreshToken}, "token_type_hint": {"refresh_token"}}
+	req, _ := http.NewRequestWithContext(rp.ctx(), http.MethodPost, e2eIssuer+"/connect/revocation", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("web", e2eWebSecret)
+	if resp, err := e2eClient(route).Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("revocation of the refresh token: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	var re *oauth2.RetrieveError
+	if _, err := rp.refresh(next); !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
+		t.Errorf("refresh with the revoked refresh token: %v, want invalid_grant", err)
+	}
 
 	// Signed in, and consent remembered: no page at all.
 	a2 := rp.authRequest(oauth2.SetAuthURLParam("prompt", "none"))
