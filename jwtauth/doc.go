@@ -124,7 +124,11 @@
 // holds at most IntrospectionCacheSize answers (10 000 by default); when
 // it is full, the answer that would expire first goes. However many
 // requests carry the same uncached token at once, there is one
-// introspection (a single flight).
+// introspection (a single flight); and at most MaxIntrospectionsInFlight
+// (64) introspections run at once, so that a flood of made-up tokens does
+// not open as many requests at the token service: beyond that, a request
+// waits for one to end as long as its context allows, then is answered
+// 503.
 //
 // So a revoked reference token keeps working for up to
 // IntrospectionCacheTTL after its revocation: that is the price of not

@@ -132,11 +132,20 @@ func (opts *Options) checkIntrospection(c *config, bad func(string, ...any)) *in
 	return ic
 }
 
+// MaxIntrospectionsInFlight bounds the introspections a Validator runs at
+// once. Each distinct token costs one request to the endpoint, so a flood
+// of made-up tokens would otherwise open as many requests at the provider;
+// beyond the bound a request waits for a slot as long as its context lets
+// it, then gets ErrIntrospectionFailed (503).
+const MaxIntrospectionsInFlight = 64
+
 // introspector is a Validator's introspection state: the answers cache and
 // the introspections in flight, both keyed by SHA-256 of the token, so that
 // no token is kept in memory longer than its request.
 type introspector struct {
 	cfg *introConfig
+	// slots holds one value per introspection in flight.
+	slots chan struct{}
 
 	mu       sync.Mutex
 	entries  map[[32]byte]*introEntry
@@ -153,6 +162,7 @@ type introspector struct {
 func newIntrospector(c *introConfig) *introspector {
 	return &introspector{
 		cfg:      c,
+		slots:    make(chan struct{}, MaxIntrospectionsInFlight),
 		entries:  make(map[[32]byte]*introEntry),
 		inflight: make(map[[32]byte]*introCall),
 	}
@@ -258,16 +268,37 @@ func (v *Validator) introspect(ctx context.Context, token string, extra []string
 	}
 	call := in.inflight[key]
 	if call == nil {
-		// Checked under mu, which Close takes after cancelling: no
-		// introspection starts once Close waits for them.
-		if v.ctx.Err() != nil {
-			in.mu.Unlock()
-			return nil, newError(ErrIntrospectionFailed, "the Validator is closed: it introspects no more tokens")
+		// A slot first, waited for without the lock; then the cache and
+		// the flights again, which may have changed meanwhile.
+		in.mu.Unlock()
+		select {
+		case in.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, &ValidationError{Reason: ErrIntrospectionFailed, Err: ctx.Err(),
+				Detail: fmt.Sprintf("%d introspections are in flight, the most at once; stopped waiting for one to end: %v", MaxIntrospectionsInFlight, ctx.Err())}
 		}
-		call = &introCall{done: make(chan struct{})}
-		in.inflight[key] = call
-		in.calls.Add(1)
-		go v.runIntrospection(key, token, call)
+		in.mu.Lock()
+		if e := in.get(key, v.cfg.now()); e != nil {
+			claims, refusal := e.claims, e.refusal
+			in.mu.Unlock()
+			<-in.slots
+			return v.judge(claims, refusal, extra)
+		}
+		if call = in.inflight[key]; call != nil {
+			<-in.slots
+		} else {
+			// Checked under mu, which Close takes after cancelling: no
+			// introspection starts once Close waits for them.
+			if v.ctx.Err() != nil {
+				in.mu.Unlock()
+				<-in.slots
+				return nil, newError(ErrIntrospectionFailed, "the Validator is closed: it introspects no more tokens")
+			}
+			call = &introCall{done: make(chan struct{})}
+			in.inflight[key] = call
+			in.calls.Add(1)
+			go v.runIntrospection(key, token, call)
+		}
 	}
 	call.waiters++
 	in.mu.Unlock()
@@ -306,6 +337,7 @@ func (v *Validator) judge(claims *Claims, refusal *ValidationError, extra []stri
 func (v *Validator) runIntrospection(key [32]byte, token string, call *introCall) {
 	in := v.intro
 	defer in.calls.Done()
+	defer func() { <-in.slots }()
 	ctx := v.ctx
 	if v.cfg.ownTimeout {
 		var cancel context.CancelFunc

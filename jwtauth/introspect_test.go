@@ -857,3 +857,38 @@ func TestIntrospectionCacheTTLFromRequest(t *testing.T) {
 		t.Errorf("%d introspections, want 2: the answer asked 20 s ago is stale", n)
 	}
 }
+
+// TestIntrospectionInFlightBounded checks that distinct tokens (a flood of
+// made-up ones) open at most MaxIntrospectionsInFlight requests at once: one
+// more waits for a slot, gives up with its context (503), and costs the
+// endpoint nothing; once the slots are free, tokens are introspected again.
+func TestIntrospectionInFlightBounded(t *testing.T) {
+	t.Parallel()
+	s := newIntroServer(t)
+	v, _ := introValidator(t, s, nil)
+	release := s.holdCalls()
+	defer release()
+	n := jwtauth.MaxIntrospectionsInFlight
+	errs := make(chan error, n)
+	for range n {
+		tok := s.issue(nil)
+		go func() { _, err := v.Validate(t.Context(), tok); errs <- err }()
+	}
+	waitFor(t, func() bool { return s.calls.Load() == int64(n) })
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	_, err := v.Validate(ctx, s.issue(nil))
+	wantReason(t, err, jwtauth.ErrIntrospectionFailed)
+	if got := s.calls.Load(); got != int64(n) {
+		t.Errorf("%d introspections with %d slots, want %d", got, n, n)
+	}
+	release()
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := v.Validate(t.Context(), s.issue(nil)); err != nil {
+		t.Errorf("after the flights ended: %v", err)
+	}
+}
