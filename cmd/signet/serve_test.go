@@ -531,6 +531,7 @@ func TestClientCredentialsEndToEnd(t *testing.T) {
 			"introspection_endpoint":                                   srv.base + "/connect/introspect",
 			"introspection_endpoint_auth_methods_supported":            "[client_secret_basic client_secret_post private_key_jwt]",
 			"introspection_endpoint_auth_signing_alg_values_supported": "[RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA]",
+			"introspection_signing_alg_values_supported":               "[RS256]",
 			"authorization_response_iss_parameter_supported":           "true",
 			"claims_parameter_supported":                               "false",
 			"request_parameter_supported":                              "false",

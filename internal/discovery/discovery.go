@@ -183,6 +183,9 @@ func (e *Endpoint) encode(issuer string, scopes, algs []string) []byte {
 	for _, name := range slices.Sorted(maps.Keys(m.Lists)) {
 		member(&b, name, nonNil(m.Lists[name]))
 	}
+	for _, name := range slices.Sorted(slices.Values(m.SignedBy)) {
+		member(&b, name, nonNil(algs))
+	}
 	// subject_types_supported and id_token_signing_alg_values_supported
 	// are required by OpenID Connect Discovery, and parsers such as
 	// Nimbus (Spring) insist on them: sub is the same for every API

@@ -152,6 +152,11 @@ type Metadata struct {
 	// (revocation_endpoint_auth_methods_supported, ...), written in name
 	// order; the lists several endpoints share have fields of their own.
 	Lists map[string][]string
+	// SignedBy are the list members whose value is the algorithms the
+	// server signs with now (introspection_signing_alg_values_supported),
+	// which the discovery endpoint fills in as it does
+	// id_token_signing_alg_values_supported.
+	SignedBy []string
 }
 
 // AppendList appends to the list member name the values it does not hold

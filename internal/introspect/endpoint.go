@@ -179,6 +179,8 @@ func (e *Endpoint) Describe(m *endpoint.Metadata) {
 		algs[i] = string(alg)
 	}
 	m.AppendList("introspection_endpoint_auth_signing_alg_values_supported", algs...)
+	// Signed answers (RFC 9701 §7) are signed as ID tokens are.
+	m.SignedBy = endpoint.AppendNew(m.SignedBy, "introspection_signing_alg_values_supported")
 }
 
 // refuse writes an error the chain found before the handler.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -381,5 +382,8 @@ func TestDescribe(t *testing.T) {
 	}
 	if got := m.Lists["introspection_endpoint_auth_signing_alg_values_supported"]; len(got) == 0 || got[0] != "RS256" || strings.Contains(strings.Join(got, " "), "HS") {
 		t.Errorf("auth signing algs %v", got)
+	}
+	if !slices.Equal(m.SignedBy, []string{"introspection_signing_alg_values_supported"}) {
+		t.Errorf("members of the signing algorithms %v, want introspection_signing_alg_values_supported (RFC 9701 §7)", m.SignedBy)
 	}
 }
