@@ -299,3 +299,51 @@ func TestRevocationTwoInstances(t *testing.T) {
 		t.Errorf("refresh tokens of web left: %d %v", n, err)
 	}
 }
+
+// TestGrantsCommandsPostgres: signet grants list and revoke on
+// PostgreSQL, against what a sign-in left there: alice's refresh token and
+// its reference token, and her session; after revoke --subject, a server
+// on the same database refuses the refresh token.
+func TestGrantsCommandsPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs a server on PostgreSQL")
+	}
+	t.Parallel()
+	pg := newPGDB(t)
+	bin := builtBinary(t)
+	dir := t.TempDir()
+	env := binEnv(dir)
+	config := revConfig(t, dir, "storage:\n  driver: postgres\n  dsn: \""+pg.dsn+"\"\n")
+	srv := binServe(t, bin, dir, env, "--config", config, "--listen", "127.0.0.1:0")
+	db, err := postgres.Open(t.Context(), pg.dsn, postgres.Options{NoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	refresh, family, _ := revSignIn(t, db, "web")
+
+	var views []struct {
+		Type     string `json:"type"`
+		ClientID string `json:"clientId"`
+		Subject  string `json:"subjectId"`
+		FamilyID string `json:"familyId"`
+	}
+	out := binRun(t, bin, dir, env, "", "grants", "list", "--config", config, "--subject", "alice", "--json")
+	if err := json.Unmarshal([]byte(out), &views); err != nil || len(views) != 2 {
+		t.Fatalf("grants list --subject alice --json on PostgreSQL: %v\n%s", err, out)
+	}
+	for _, v := range views {
+		if v.ClientID != "web" || v.Subject != "1" || v.FamilyID != family {
+			t.Errorf("grant %+v, want web's, of subject 1, in family %s", v, family)
+		}
+	}
+	if out := binRun(t, bin, dir, env, "", "grants", "revoke", "--config", config, "--subject", "alice", "--yes"); out != "Revoked 2 grants (1 refresh_token, 1 reference_token); ended 1 session.\n" {
+		t.Errorf("grants revoke --subject alice on PostgreSQL: %q", out)
+	}
+	if status, body := revRefresh(t, srv.url, "web", revWebSecret, refresh); status != 400 || body["error"] != "invalid_grant" {
+		t.Errorf("refresh after signet grants revoke: %d %v, want 400 invalid_grant", status, body)
+	}
+	if s, err := db.ListSessions(t.Context(), "1", time.Now()); err != nil || len(s) != 0 {
+		t.Errorf("sessions after signet grants revoke: %v %v", s, err)
+	}
+}
