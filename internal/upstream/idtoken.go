@@ -1,0 +1,153 @@
+package upstream
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// algorithms are the ID token signatures accepted: asymmetric only (an
+// HS256 token keyed with the client secret is refused, as is none).
+var algorithms = []jose.SignatureAlgorithm{
+	jose.RS256, jose.RS384, jose.RS512,
+	jose.PS256, jose.PS384, jose.PS512,
+	jose.ES256, jose.ES384, jose.ES512,
+	jose.EdDSA,
+}
+
+// Claims are the ID token's claims the rest of Signet maps; All holds
+// every claim, for claim mappings.
+type Claims struct {
+	Name, GivenName, FamilyName, PreferredUsername string
+	Email                                          string
+	EmailVerified                                  bool
+	Picture, Locale                                string
+	// TenantID is Entra's tid, when sent.
+	TenantID string
+	// AuthTime is when the person authenticated upstream, when sent.
+	AuthTime time.Time
+	AMR      []string
+	All      map[string]any
+}
+
+// idClaims is what the checks read.
+type idClaims struct {
+	Issuer    string           `json:"iss"`
+	Subject   string           `json:"sub"`
+	Audience  jwt.Audience     `json:"aud"`
+	AZP       string           `json:"azp"`
+	Expiry    *jwt.NumericDate `json:"exp"`
+	IssuedAt  *jwt.NumericDate `json:"iat"`
+	NotBefore *jwt.NumericDate `json:"nbf"`
+	Nonce     string           `json:"nonce"`
+	TenantID  string           `json:"tid"`
+
+	Name              string           `json:"name"`
+	GivenName         string           `json:"given_name"`
+	FamilyName        string           `json:"family_name"`
+	PreferredUsername string           `json:"preferred_username"`
+	Email             string           `json:"email"`
+	EmailVerified     any              `json:"email_verified"`
+	Picture           string           `json:"picture"`
+	Locale            string           `json:"locale"`
+	AuthTime          *jwt.NumericDate `json:"auth_time"`
+	AMR               []string         `json:"amr"`
+}
+
+// verify checks the ID token: signature by a key of the JWKS, then iss,
+// aud (and azp), exp, iat, nbf and nonce; only then are claims read.
+func (p *Provider) verify(ctx context.Context, d *document, raw, nonce string) (Identity, Claims, error) {
+	tok, err := jwt.ParseSigned(raw, algorithms)
+	if err != nil {
+		return Identity{}, Claims{}, fmt.Errorf("%w: not a JWS signed with an allowed algorithm (%v): %w", ErrInvalid, algorithms, err)
+	}
+	if len(tok.Headers) != 1 {
+		return Identity{}, Claims{}, fmt.Errorf("%w: %d signatures, want 1", ErrInvalid, len(tok.Headers))
+	}
+	h := tok.Headers[0]
+	key, err := p.key(ctx, d, h.KeyID, h.Algorithm)
+	if err != nil {
+		if errors.Is(err, ErrUnavailable) || errors.Is(err, ErrInvalid) {
+			return Identity{}, Claims{}, err
+		}
+		return Identity{}, Claims{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	var c idClaims
+	var all map[string]any
+	if err := tok.Claims(key.Key, &c, &all); err != nil {
+		return Identity{}, Claims{}, fmt.Errorf("%w: the signature does not verify with key %q: %w", ErrInvalid, key.KeyID, err)
+	}
+	if err := p.checkClaims(d, &c, nonce); err != nil {
+		return Identity{}, Claims{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	out := Claims{
+		Name: c.Name, GivenName: c.GivenName, FamilyName: c.FamilyName,
+		PreferredUsername: c.PreferredUsername, Email: c.Email,
+		EmailVerified: verified(c.EmailVerified), Picture: c.Picture, Locale: c.Locale,
+		TenantID: c.TenantID, AMR: c.AMR, All: all,
+	}
+	if c.AuthTime != nil {
+		out.AuthTime = c.AuthTime.Time()
+	}
+	return Identity{Issuer: c.Issuer, Subject: c.Subject}, out, nil
+}
+
+func (p *Provider) checkClaims(d *document, c *idClaims, nonce string) error {
+	tid := ""
+	if p.entra {
+		if c.TenantID == "" {
+			return errors.New("no tid: an Entra multi-tenant ID token names its tenant")
+		}
+		tid = c.TenantID
+	}
+	if err := p.checkIssuer(d, c.Issuer, tid); err != nil {
+		return fmt.Errorf("iss: %w", err)
+	}
+	if c.Subject == "" || len(c.Subject) > 255 {
+		return fmt.Errorf("sub: %d characters, want 1 to 255", len(c.Subject))
+	}
+	if !slices.Contains([]string(c.Audience), p.cfg.ClientID) {
+		return fmt.Errorf("aud %q does not contain this client id %q", []string(c.Audience), p.cfg.ClientID)
+	}
+	if (len(c.Audience) > 1 || c.AZP != "") && c.AZP != p.cfg.ClientID {
+		return fmt.Errorf("azp %q is not this client id %q (aud %q)", c.AZP, p.cfg.ClientID, []string(c.Audience))
+	}
+	now := p.now()
+	switch {
+	case c.Expiry == nil:
+		return errors.New("no exp")
+	case c.IssuedAt == nil:
+		return errors.New("no iat")
+	case now.After(c.Expiry.Time().Add(leeway)):
+		return fmt.Errorf("expired at %s (now %s)", c.Expiry.Time().UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	case c.IssuedAt.Time().After(now.Add(leeway)):
+		return fmt.Errorf("iat %s is in the future (now %s)", c.IssuedAt.Time().UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	case c.NotBefore != nil && c.NotBefore.Time().After(now.Add(leeway)):
+		return fmt.Errorf("not valid before %s (now %s)", c.NotBefore.Time().UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+	if c.Nonce == "" || subtle.ConstantTimeCompare([]byte(c.Nonce), []byte(nonce)) != 1 {
+		return errors.New("nonce is not the one this sign-in sent")
+	}
+	return nil
+}
+
+// verified reads email_verified: a boolean, or the strings "true" and
+// "false" that some providers send.
+func verified(v any) bool {
+	switch x := v.(type) {
+	case bool:
+		return x
+	case string:
+		return x == "true"
+	case json.Number:
+		return false
+	}
+	return false
+}
