@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -27,13 +28,25 @@ type Result struct {
 	Tokens Tokens
 }
 
-// Tokens are what the upstream's token endpoint returned. Secrets: never
-// log them.
+// LogValue logs who signed in, never the tokens.
+func (r *Result) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("issuer", r.Identity.Issuer), slog.String("subject", r.Identity.Subject))
+}
+
+// Tokens are what the upstream's token endpoint returned. Secrets: they
+// print and log as a placeholder, so that a Result printed whole leaks none
+// (JSON still has them: encrypt before storing).
 type Tokens struct {
 	IDToken, AccessToken, RefreshToken string
 	// Expiry of the access token, zero when the upstream gave none.
 	Expiry time.Time
 }
+
+func (Tokens) String() string       { return redacted }
+func (Tokens) GoString() string     { return redacted }
+func (Tokens) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+const redacted = "[redacted]"
 
 // callback is the authorization response (RFC 6749 §4.1.2, RFC 9207).
 type callback struct {
@@ -228,18 +241,12 @@ func (p *Provider) exchange(ctx context.Context, d *document, code, verifier str
 		return fail(ErrInvalid, "the answer has no id_token (is openid among the scopes?)")
 	}
 	t := Tokens{IDToken: tr.IDToken, AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken}
-	// expires_in is a number; some providers send it as a string.
+	// expires_in is a number; some providers send it as a string, which
+	// json.Number accepts too.
 	var secs json.Number
 	if len(tr.ExpiresIn) > 0 && json.Unmarshal(tr.ExpiresIn, &secs) == nil {
 		if n, err := secs.Int64(); err == nil && n > 0 && n < 10*365*24*3600 {
 			t.Expiry = p.now().Add(time.Duration(n) * time.Second)
-		}
-	} else if len(tr.ExpiresIn) > 0 {
-		var s string
-		if json.Unmarshal(tr.ExpiresIn, &s) == nil {
-			if n, err := json.Number(s).Int64(); err == nil && n > 0 && n < 10*365*24*3600 {
-				t.Expiry = p.now().Add(time.Duration(n) * time.Second)
-			}
 		}
 	}
 	return t, nil

@@ -3,7 +3,6 @@ package upstream
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -23,7 +22,7 @@ var algorithms = []jose.SignatureAlgorithm{
 }
 
 // Claims are the ID token's claims the rest of Signet maps; All holds
-// every claim, for claim mappings.
+// every claim (but the nonce), for claim mappings.
 type Claims struct {
 	Name, GivenName, FamilyName, PreferredUsername string
 	Email                                          string
@@ -87,6 +86,7 @@ func (p *Provider) verify(ctx context.Context, d *document, raw, nonce string) (
 	if err := p.checkClaims(d, &c, nonce); err != nil {
 		return Identity{}, Claims{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
+	delete(all, "nonce") // spent: a protocol value, not the person's
 	out := Claims{
 		Name: c.Name, GivenName: c.GivenName, FamilyName: c.FamilyName,
 		PreferredUsername: c.PreferredUsername, Email: c.Email,
@@ -146,8 +146,6 @@ func verified(v any) bool {
 		return x
 	case string:
 		return x == "true"
-	case json.Number:
-		return false
 	}
 	return false
 }

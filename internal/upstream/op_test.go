@@ -25,7 +25,7 @@ import (
 // a token endpoint that checks the client, the code and PKCE, and issues an
 // ES256 ID token. Its fields change what it does, for the failure cases.
 type op struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	issuer string // as published; for Entra, with {tenantid}
 	path   string // the authority's path
@@ -43,6 +43,8 @@ type op struct {
 	callback func(url.Values)
 	// authMethods is token_endpoint_auth_methods_supported.
 	authMethods []string
+	// rawKeys are added to the JWKS as they are.
+	rawKeys []json.RawMessage
 	// unpublished signs with a key the JWKS never lists.
 	unpublished bool
 	// delay holds every answer.
@@ -59,7 +61,7 @@ const (
 	testSecret = "s3cret:with/odd+chars"
 )
 
-func newOP(t *testing.T, path string) *op {
+func newOP(t testing.TB, path string) *op {
 	o := &op{t: t, path: path, codes: map[string]authz{}, authMethods: []string{"client_secret_basic", "client_secret_post"}}
 	o.rotate()
 	mux := http.NewServeMux()
@@ -128,9 +130,16 @@ func (o *op) discovery(w http.ResponseWriter, r *http.Request) {
 func (o *op) jwks(w http.ResponseWriter, r *http.Request) {
 	o.jwksFetches.Add(1)
 	o.mu.Lock()
-	set := jose.JSONWebKeySet{Keys: o.published}
+	keys := append([]json.RawMessage(nil), o.rawKeys...)
+	for _, k := range o.published {
+		b, err := k.MarshalJSON()
+		if err != nil {
+			o.t.Error(err)
+		}
+		keys = append(keys, b)
+	}
 	o.mu.Unlock()
-	writeJSON(w, 200, set)
+	writeJSON(w, 200, map[string]any{"keys": keys})
 }
 
 func (o *op) authorize(w http.ResponseWriter, r *http.Request) {

@@ -2,7 +2,10 @@ package upstream
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -177,7 +180,7 @@ func isEntraMultiTenant(u *url.URL, anyHost bool) bool {
 	if !anyHost && !strings.EqualFold(u.Host, "login.microsoftonline.com") {
 		return false
 	}
-	path := strings.ToLower(strings.TrimSuffix(u.Path, "/"))
+	path := strings.TrimSuffix(u.Path, "/") // Entra writes it lowercase
 	return path == "/common/v2.0" || path == "/organizations/v2.0"
 }
 
@@ -341,9 +344,20 @@ func (p *Provider) key(ctx context.Context, d *document, kid, alg string) (*jose
 		return pick(keys, kid, alg)
 	}
 	p.keysMu.RUnlock()
-	var set jose.JSONWebKeySet
-	if err := p.getJSON(ctx, d.JWKSURI, &set); err != nil {
+	// Keys are decoded one by one: a key of a type go-jose does not know
+	// (or an encryption key) must not make the others unusable.
+	var doc struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := p.getJSON(ctx, d.JWKSURI, &doc); err != nil {
 		return nil, fmt.Errorf("keys of %q at %s: %w", p.cfg.Name, d.JWKSURI, err)
+	}
+	var set jose.JSONWebKeySet
+	for _, raw := range doc.Keys {
+		var k jose.JSONWebKey
+		if k.UnmarshalJSON(raw) == nil && usable(&k) {
+			set.Keys = append(set.Keys, k)
+		}
 	}
 	p.keysMu.Lock()
 	p.keys, p.keysGen = &set, p.keysGen+1
@@ -353,12 +367,29 @@ func (p *Provider) key(ctx context.Context, d *document, kid, alg string) (*jose
 
 var errNoKey = errors.New("no such key")
 
+// minRSABits is the smallest RSA key trusted.
+const minRSABits = 2048
+
+// usable keeps public signing keys of a sound size.
+func usable(k *jose.JSONWebKey) bool {
+	if !k.IsPublic() || (k.Use != "" && k.Use != "sig") {
+		return false
+	}
+	switch pub := k.Key.(type) {
+	case *rsa.PublicKey:
+		return pub.N.BitLen() >= minRSABits
+	case *ecdsa.PublicKey, ed25519.PublicKey:
+		return true
+	}
+	return false
+}
+
 // pick chooses the public signing key for kid and alg.
 func pick(set *jose.JSONWebKeySet, kid, alg string) (*jose.JSONWebKey, error) {
 	var found []*jose.JSONWebKey
 	for i := range set.Keys {
 		k := &set.Keys[i]
-		if (kid != "" && k.KeyID != kid) || !k.IsPublic() || (k.Use != "" && k.Use != "sig") || (k.Algorithm != "" && k.Algorithm != alg) {
+		if (kid != "" && k.KeyID != kid) || (k.Algorithm != "" && k.Algorithm != alg) {
 			continue
 		}
 		found = append(found, k)

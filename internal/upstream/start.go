@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"strings"
 )
@@ -18,6 +19,10 @@ type Kept struct {
 	Nonce    string `json:"nonce"`
 	Verifier string `json:"verifier"` // PKCE code_verifier
 }
+
+func (Kept) String() string       { return redacted }
+func (Kept) GoString() string     { return redacted }
+func (Kept) LogValue() slog.Value { return slog.StringValue(redacted) }
 
 // StartOptions are what a sign-in passes through to the upstream.
 type StartOptions struct {

@@ -1,9 +1,15 @@
 package upstream_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,7 +23,7 @@ import (
 
 const redirectURI = "https://signet.test/signin/corp/callback"
 
-func newProvider(t *testing.T, o *op, opts ...upstream.Option) *upstream.Provider {
+func newProvider(t testing.TB, o *op, opts ...upstream.Option) *upstream.Provider {
 	t.Helper()
 	p, err := upstream.New(upstream.Config{
 		Name: "corp", Authority: o.authority(), ClientID: testClient, ClientSecret: testSecret,
@@ -481,4 +487,61 @@ func leaks(msg string, secrets ...string) bool {
 		}
 	}
 	return false
+}
+
+// TestJWKSOddKeys: keys Signet cannot use (an unknown type, an encryption
+// key, a short RSA key) are skipped, not fatal to the set, and a token
+// signed by a short RSA key is refused.
+func TestJWKSOddKeys(t *testing.T) {
+	t.Parallel()
+	weak, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weakJWK, _ := jose.JSONWebKey{Key: &weak.PublicKey, KeyID: "weak", Algorithm: "RS256", Use: "sig"}.MarshalJSON()
+	o := newOP(t, "")
+	o.set(func(o *op) {
+		o.rawKeys = []json.RawMessage{
+			json.RawMessage(`{"kty":"XYZ","kid":"future","x":"AA"}`),
+			json.RawMessage(`{"kty":"oct","kid":"sym","k":"c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}`),
+			weakJWK,
+		}
+	})
+	p := newProvider(t, o)
+	kept, cb := authorize(t, p, o, upstream.StartOptions{})
+	if _, err := p.Finish(t.Context(), kept, cb); err != nil {
+		t.Fatalf("with odd keys beside the good one: %v", err)
+	}
+	o.set(func(o *op) {
+		o.tamper = func(s string) string {
+			signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: weak, KeyID: "weak"}}, nil)
+			jws, _ := signer.Sign(mustB64(strings.Split(s, ".")[1]))
+			out, _ := jws.CompactSerialize()
+			return out
+		}
+	})
+	kept, cb = authorize(t, p, o, upstream.StartOptions{})
+	if _, err := p.Finish(t.Context(), kept, cb); !errors.Is(err, upstream.ErrInvalid) || !strings.Contains(err.Error(), `kid "weak"`) {
+		t.Fatalf("token signed by a 1024-bit key: %v", err)
+	}
+}
+
+// TestSecretsNotPrinted: a Result or Kept printed or logged whole shows no
+// token, state, nonce or verifier.
+func TestSecretsNotPrinted(t *testing.T) {
+	t.Parallel()
+	o := newOP(t, "")
+	p := newProvider(t, o)
+	kept, cb := authorize(t, p, o, upstream.StartOptions{})
+	res, err := p.Finish(t.Context(), kept, cb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("signed in", "result", res, "tokens", res.Tokens, "kept", kept)
+	for _, out := range []string{fmt.Sprintf("%v %+v %#v %v %+v", *res, *res, *res, kept, kept), logged.String()} {
+		if leaks(out, res.Tokens.IDToken, res.Tokens.AccessToken, kept.State, kept.Nonce, kept.Verifier) {
+			t.Errorf("printed secrets: %s", out)
+		}
+	}
 }
