@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -40,6 +41,8 @@ type Tokens struct {
 	IDToken, AccessToken, RefreshToken string
 	// Expiry of the access token, zero when the upstream gave none.
 	Expiry time.Time
+
+	tokenType string
 }
 
 func (Tokens) String() string       { return redacted }
@@ -119,6 +122,24 @@ func (p *Provider) Finish(ctx context.Context, kept Kept, query url.Values) (*Re
 	id, claims, err := p.verify(ctx, d, toks.IDToken, kept.Nonce)
 	if err != nil {
 		return nil, fmt.Errorf("upstream %q: ID token: %w", p.cfg.Name, err)
+	}
+	// With the code flow, providers such as Signet and IdentityServer put
+	// the profile and email claims at userinfo only (OpenID Connect Core
+	// §5.4): read them there, for the same subject.
+	if d.UserinfoEndpoint != "" && toks.AccessToken != "" && (toks.tokenType == "" || strings.EqualFold(toks.tokenType, "Bearer")) {
+		var info map[string]any
+		if err := p.getJSON(ctx, d.UserinfoEndpoint, &info, toks.AccessToken); err != nil {
+			return nil, fmt.Errorf("upstream %q: userinfo at %s: %w", p.cfg.Name, d.UserinfoEndpoint, err)
+		}
+		if sub, _ := info["sub"].(string); sub != id.Subject {
+			return nil, fmt.Errorf("upstream %q: %w: userinfo's sub is not the ID token's (OpenID Connect Core §5.3.4)", p.cfg.Name, ErrInvalid)
+		}
+		for k, v := range info {
+			if _, ok := claims.All[k]; !ok {
+				claims.All[k] = v
+			}
+		}
+		claims = claimsFrom(claims.All)
 	}
 	if c.iss != "" && c.iss != id.Issuer {
 		return nil, fmt.Errorf("upstream %q: %w: the callback's iss %q is not the ID token's %q", p.cfg.Name, ErrInvalid, c.iss, id.Issuer)
@@ -218,8 +239,8 @@ func (p *Provider) exchange(ctx context.Context, d *document, code, verifier str
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return fail(ErrUnavailable, "read the answer: %v", err)
+	if err != nil || ctx.Err() != nil {
+		return fail(ErrUnavailable, "read the answer: %v", errors.Join(err, context.Cause(ctx)))
 	}
 	if len(body) > maxBody {
 		return fail(ErrInvalid, "the answer is over %d bytes", maxBody)
@@ -240,7 +261,7 @@ func (p *Provider) exchange(ctx context.Context, d *document, code, verifier str
 	if tr.IDToken == "" {
 		return fail(ErrInvalid, "the answer has no id_token (is openid among the scopes?)")
 	}
-	t := Tokens{IDToken: tr.IDToken, AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken}
+	t := Tokens{IDToken: tr.IDToken, AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken, tokenType: tr.TokenType}
 	// expires_in is a number; some providers send it as a string, which
 	// json.Number accepts too.
 	var secs json.Number

@@ -47,17 +47,6 @@ type idClaims struct {
 	NotBefore *jwt.NumericDate `json:"nbf"`
 	Nonce     string           `json:"nonce"`
 	TenantID  string           `json:"tid"`
-
-	Name              string           `json:"name"`
-	GivenName         string           `json:"given_name"`
-	FamilyName        string           `json:"family_name"`
-	PreferredUsername string           `json:"preferred_username"`
-	Email             string           `json:"email"`
-	EmailVerified     any              `json:"email_verified"`
-	Picture           string           `json:"picture"`
-	Locale            string           `json:"locale"`
-	AuthTime          *jwt.NumericDate `json:"auth_time"`
-	AMR               []string         `json:"amr"`
 }
 
 // verify checks the ID token: signature by a key of the JWKS, then iss,
@@ -87,16 +76,33 @@ func (p *Provider) verify(ctx context.Context, d *document, raw, nonce string) (
 		return Identity{}, Claims{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	delete(all, "nonce") // spent: a protocol value, not the person's
+	return Identity{Issuer: c.Issuer, Subject: c.Subject}, claimsFrom(all), nil
+}
+
+// claimsFrom reads the profile claims of all (the ID token's, with
+// userinfo's added); a claim of an unexpected type is left empty.
+func claimsFrom(all map[string]any) Claims {
+	str := func(k string) string { s, _ := all[k].(string); return s }
 	out := Claims{
-		Name: c.Name, GivenName: c.GivenName, FamilyName: c.FamilyName,
-		PreferredUsername: c.PreferredUsername, Email: c.Email,
-		EmailVerified: verified(c.EmailVerified), Picture: c.Picture, Locale: c.Locale,
-		TenantID: c.TenantID, AMR: c.AMR, All: all,
+		Name: str("name"), GivenName: str("given_name"), FamilyName: str("family_name"),
+		PreferredUsername: str("preferred_username"), Email: str("email"),
+		EmailVerified: verified(all["email_verified"]), Picture: str("picture"), Locale: str("locale"),
+		TenantID: str("tid"), All: all,
 	}
-	if c.AuthTime != nil {
-		out.AuthTime = c.AuthTime.Time()
+	if t, ok := all["auth_time"].(float64); ok && t > 0 && t < 1e11 {
+		out.AuthTime = time.Unix(int64(t), 0)
 	}
-	return Identity{Issuer: c.Issuer, Subject: c.Subject}, out, nil
+	switch amr := all["amr"].(type) {
+	case []any:
+		for _, v := range amr {
+			if s, ok := v.(string); ok {
+				out.AMR = append(out.AMR, s)
+			}
+		}
+	case string: // a single value, as some providers send it
+		out.AMR = []string{amr}
+	}
+	return out
 }
 
 func (p *Provider) checkClaims(d *document, c *idClaims, nonce string) error {

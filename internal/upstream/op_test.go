@@ -43,6 +43,8 @@ type op struct {
 	callback func(url.Values)
 	// authMethods is token_endpoint_auth_methods_supported.
 	authMethods []string
+	// userinfo is what the userinfo endpoint answers beside sub.
+	userinfoSub string
 	// rawKeys are added to the JWKS as they are.
 	rawKeys []json.RawMessage
 	// unpublished signs with a key the JWKS never lists.
@@ -69,6 +71,7 @@ func newOP(t testing.TB, path string) *op {
 	mux.HandleFunc("GET "+path+"/jwks", o.jwks)
 	mux.HandleFunc("GET "+path+"/authorize", o.authorize)
 	mux.HandleFunc("POST "+path+"/token", o.token)
+	mux.HandleFunc("GET "+path+"/userinfo", o.userinfo)
 	o.srv = httptest.NewTLSServer(mux)
 	t.Cleanup(o.srv.Close)
 	o.issuer = o.srv.URL + path
@@ -101,7 +104,7 @@ func (o *op) wait(r *http.Request) bool {
 	case <-time.After(d):
 		return true
 	case <-r.Context().Done():
-		return false
+		panic(http.ErrAbortHandler) // no answer at all, not an empty one
 	}
 }
 
@@ -118,6 +121,7 @@ func (o *op) discovery(w http.ResponseWriter, r *http.Request) {
 		"authorization_endpoint":                         o.authority() + "/authorize",
 		"token_endpoint":                                 o.authority() + "/token",
 		"jwks_uri":                                       o.authority() + "/jwks",
+		"userinfo_endpoint":                              o.authority() + "/userinfo",
 		"response_types_supported":                       []string{"code"},
 		"subject_types_supported":                        []string{"public"},
 		"id_token_signing_alg_values_supported":          []string{"ES256"},
@@ -227,6 +231,23 @@ func (o *op) token(w http.ResponseWriter, r *http.Request) {
 		idt = tamper(idt)
 	}
 	writeJSON(w, 200, map[string]any{"access_token": randomString(16), "token_type": "Bearer", "expires_in": 3600, "id_token": idt})
+}
+
+// userinfo answers any bearer token the token endpoint issued with the
+// person's given name (which the ID token lacks) and a name that the ID
+// token's must win over.
+func (o *op) userinfo(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+		w.WriteHeader(401)
+		return
+	}
+	o.mu.Lock()
+	sub := o.userinfoSub
+	o.mu.Unlock()
+	if sub == "" {
+		sub = "alice-sub"
+	}
+	writeJSON(w, 200, map[string]any{"sub": sub, "given_name": "Alice", "name": "Not Alice"})
 }
 
 func (o *op) set(f func(*op)) {

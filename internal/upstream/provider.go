@@ -106,6 +106,7 @@ type document struct {
 	AuthorizationEndpoint string   `json:"authorization_endpoint"`
 	TokenEndpoint         string   `json:"token_endpoint"`
 	JWKSURI               string   `json:"jwks_uri"`
+	UserinfoEndpoint      string   `json:"userinfo_endpoint"`
 	TokenAuthMethods      []string `json:"token_endpoint_auth_methods_supported"`
 	IssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
 }
@@ -269,6 +270,11 @@ func (p *Provider) checkDocument(d *document) error {
 			return err
 		}
 	}
+	if d.UserinfoEndpoint != "" {
+		if _, err := p.checkURL("userinfo_endpoint", d.UserinfoEndpoint); err != nil {
+			return err
+		}
+	}
 	if p.authMethod(d) == "" {
 		return fmt.Errorf("token_endpoint_auth_methods_supported %q has neither client_secret_basic nor client_secret_post", d.TokenAuthMethods)
 	}
@@ -292,22 +298,27 @@ func (p *Provider) authMethod(d *document) string {
 }
 
 // getJSON GETs a JSON document: 200 and JSON, or an error that says which.
-func (p *Provider) getJSON(ctx context.Context, where string, into any) error {
+// A bearer token, when given, goes in the Authorization header.
+func (p *Provider) getJSON(ctx context.Context, where string, into any, bearer ...string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, where, nil)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	req.Header.Set("Accept", "application/json")
+	if len(bearer) == 1 {
+		req.Header.Set("Authorization", "Bearer "+bearer[0])
+	}
 	resp, err := p.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
-	if err != nil {
-		return fmt.Errorf("%w: read the answer: %w", ErrUnavailable, err)
-	}
 	switch {
+	case err != nil:
+		return fmt.Errorf("%w: read the answer: %w", ErrUnavailable, err)
+	case ctx.Err() != nil: // an answer cut short by the deadline is no answer
+		return fmt.Errorf("%w: %w", ErrUnavailable, context.Cause(ctx))
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
 		return fmt.Errorf("%w: HTTP %d", ErrUnavailable, resp.StatusCode)
 	case resp.StatusCode != http.StatusOK:

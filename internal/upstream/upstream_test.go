@@ -91,7 +91,7 @@ func TestHappyPath(t *testing.T) {
 			if res.Identity != (upstream.Identity{Issuer: o.issuer, Subject: "alice-sub"}) {
 				t.Errorf("Identity = %+v", res.Identity)
 			}
-			if c := res.Claims; c.Name != "Alice Example" || c.Email != "alice@example.com" || !c.EmailVerified || c.All["sub"] != "alice-sub" {
+			if c := res.Claims; c.Name != "Alice Example" || c.GivenName != "Alice" || c.Email != "alice@example.com" || !c.EmailVerified || c.All["sub"] != "alice-sub" {
 				t.Errorf("Claims = %+v", c)
 			}
 			if res.Tokens.IDToken == "" || res.Tokens.AccessToken == "" || res.Tokens.Expiry.IsZero() {
@@ -214,6 +214,7 @@ func TestRefused(t *testing.T) {
 			o.callback = func(q url.Values) { q.Set("iss", "https://evil.example") }
 		}, class: upstream.ErrInvalid, mentioned: "RFC 9207"},
 		{name: "neither code nor error", setup: func(o *op) { o.callback = func(q url.Values) { q.Del("code") } }, class: upstream.ErrInvalid, mentioned: "neither code nor error"},
+		{name: "userinfo of another subject", setup: func(o *op) { o.userinfoSub = "bob-sub" }, class: upstream.ErrInvalid, mentioned: "userinfo's sub"},
 		{name: "verifier not ours", edit: func(k *upstream.Kept, q url.Values) { k.Verifier = strings.Repeat("v", 43) }, upstream: "invalid_grant"},
 		{name: "unknown kid", setup: func(o *op) { o.unpublished = true }, class: upstream.ErrInvalid, mentioned: "not in the JWKS"},
 	} {
