@@ -2,8 +2,9 @@
 // provider (federation): it reads the provider's discovery document and
 // JWKS, builds the authorization request (always PKCE S256, a 256-bit state
 // and nonce), and on the callback checks the state, the upstream's error,
-// RFC 9207's iss, exchanges the code and verifies the ID token, returning
-// the (issuer, subject) pair that identifies the person and their claims.
+// RFC 9207's iss, exchanges the code, verifies the ID token, reads
+// userinfo (for the same sub) when the provider has one, and returns the
+// (issuer, subject) pair that identifies the person, and their claims.
 //
 // Microsoft Entra ID's multi-tenant authorities (.../common/v2.0 and
 // .../organizations/v2.0) publish an issuer with a {tenantid} placeholder;
