@@ -121,6 +121,10 @@ func flagError(c *cobra.Command, err error) error {
 		for i, s := range suggestions {
 			suggestions[i] = "--" + s
 		}
+		if len(typed) >= 20 && len(suggestions) == 0 {
+			// A token or handle that starts with '-', not a flag.
+			return usageError{fmt.Errorf("%w: if that is a token that starts with '-', give it after -- (%s [flags] -- TOKEN), or on standard input as - (see %s --help)", err, c.CommandPath(), c.CommandPath())}
+		}
 		return usageError{fmt.Errorf("%w%s (see %s --help)", err, didYouMean(suggestions), c.CommandPath())}
 	}
 	return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}

@@ -30,6 +30,10 @@ func TestSuggestions(t *testing.T) {
 		{[]string{"cert", "create", "--password", "x"}, `unknown flag: --password; did you mean --password-env or --password-file? (see signet cert create --help)`},
 		{[]string{"--bogus"}, `unknown flag: --bogus (see signet --help)`},
 		{[]string{"serve", "-x"}, `unknown shorthand flag: 'x' in -x (see signet serve --help)`},
+		// A token that starts with '-' (one of 64 random handles did,
+		// before handles were drawn again).
+		{[]string{"token", "revoke", "-FX8XgESF4OuCRVBy6i8bvZO2FxYr5vTwmZePBQpGkk", "--client", "web"},
+			`unknown shorthand flag: 'F' in -FX8XgESF4OuCRVBy6i8bvZO2FxYr5vTwmZePBQpGkk: if that is a token that starts with '-', give it after -- (signet token revoke [flags] -- TOKEN), or on standard input as - (see signet token revoke --help)`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

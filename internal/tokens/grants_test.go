@@ -507,3 +507,16 @@ func TestRefreshLastSecond(t *testing.T) {
 	_, err = svc.Refresh(t.Context(), RefreshRequest{Handle: rt, ClientID: "web"})
 	grantErrorOf(t, err, "unknown, expired or revoked")
 }
+
+// Handles never start with '-', which a command line (signet token revoke
+// TOKEN) would read as a flag: without the second draw, about 31 of these
+// 2,000 would.
+func TestHandleNeverStartsWithDash(t *testing.T) {
+	t.Parallel()
+	for range 2000 {
+		h, key := newHandle(storage.GrantRefreshToken)
+		if h[0] == '-' || len(h) != 43 || key != HandleKey(storage.GrantRefreshToken, h) {
+			t.Fatalf("handle %q (key %q)", h, key)
+		}
+	}
+}
