@@ -262,18 +262,10 @@ func TestRevocationTwoInstances(t *testing.T) {
 		t.Skip("builds the binary and runs two servers on PostgreSQL")
 	}
 	t.Parallel()
-	pg := newPGDB(t)
-	bin := builtBinary(t)
-	dir := t.TempDir()
-	env := binEnv(dir)
-	config := revConfig(t, dir, "storage:\n  driver: postgres\n  dsn: \""+pg.dsn+"\"\n")
-	a := binServe(t, bin, dir, env, "--config", config, "--listen", "127.0.0.1:0")
-	b := binServe(t, bin, dir, env, "--config", config, "--listen", "127.0.0.1:0")
-	db, err := postgres.Open(t.Context(), pg.dsn, postgres.Options{NoMigrate: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	p := newRevPostgres(t)
+	a := binServe(t, p.bin, p.dir, p.env, "--config", p.config, "--listen", "127.0.0.1:0")
+	b := binServe(t, p.bin, p.dir, p.env, "--config", p.config, "--listen", "127.0.0.1:0")
+	db := p.open(t)
 	refresh, _, reference := revSignIn(t, db, "web")
 	// Used once on b, so that b has read it.
 	status, body := revRefresh(t, b.url, "web", revWebSecret, refresh)
@@ -309,17 +301,10 @@ func TestGrantsCommandsPostgres(t *testing.T) {
 		t.Skip("builds the binary and runs a server on PostgreSQL")
 	}
 	t.Parallel()
-	pg := newPGDB(t)
-	bin := builtBinary(t)
-	dir := t.TempDir()
-	env := binEnv(dir)
-	config := revConfig(t, dir, "storage:\n  driver: postgres\n  dsn: \""+pg.dsn+"\"\n")
+	p := newRevPostgres(t)
+	bin, dir, env, config := p.bin, p.dir, p.env, p.config
 	srv := binServe(t, bin, dir, env, "--config", config, "--listen", "127.0.0.1:0")
-	db, err := postgres.Open(t.Context(), pg.dsn, postgres.Options{NoMigrate: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := p.open(t)
 	refresh, family, _ := revSignIn(t, db, "web")
 
 	var views []struct {
@@ -346,4 +331,32 @@ func TestGrantsCommandsPostgres(t *testing.T) {
 	if s, err := db.ListSessions(t.Context(), "1", time.Now()); err != nil || len(s) != 0 {
 		t.Errorf("sessions after signet grants revoke: %v %v", s, err)
 	}
+}
+
+// revPostgres is the revocation tests' setup on PostgreSQL: the built
+// binary and a directory with revConfig over a schema of the test's own.
+type revPostgres struct {
+	bin, dir, config, dsn string
+	env                   []string
+}
+
+func newRevPostgres(t *testing.T) revPostgres {
+	t.Helper()
+	pg := newPGDB(t)
+	p := revPostgres{bin: builtBinary(t), dir: t.TempDir(), dsn: pg.dsn}
+	p.env = binEnv(p.dir)
+	p.config = revConfig(t, p.dir, "storage:\n  driver: postgres\n  dsn: \""+pg.dsn+"\"\n")
+	return p
+}
+
+// open opens the database once a server has migrated it; closed at the
+// test's end.
+func (p revPostgres) open(t *testing.T) *postgres.Store {
+	t.Helper()
+	db, err := postgres.Open(t.Context(), p.dsn, postgres.Options{NoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
