@@ -16,6 +16,9 @@
 // are never logged nor put in an error's text.
 //
 // It imports nothing of Signet's: the pages, storage, configuration and
-// CLI call it; it knows none of them. OAuth 2.0 providers without OpenID
-// Connect (GitHub) are not its job.
+// CLI call it; it knows none of them.
+//
+// GitHub, OAuth 2.0 without OpenID Connect, is NewGitHub: the same Start
+// and Finish, with the person read from GitHub's API (the numeric user id
+// as subject, the primary email only when verified) instead of an ID token.
 package upstream

@@ -90,6 +90,7 @@ type Provider struct {
 	entra            bool // Entra multi-tenant authority
 	now              func() time.Time
 	random           io.Reader
+	github           GitHubEndpoints // for NewGitHub only
 
 	discoveryOnce chan struct{} // a one-slot lock that a context can give up on
 	discovery     *document
