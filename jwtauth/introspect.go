@@ -110,18 +110,8 @@ func (opts *Options) checkIntrospection(c *config, bad func(string, ...any)) *in
 	case c.static != nil || c.jwksURI != "":
 		bad("Introspection.Endpoint is empty, and with JWKS or JWKSURI no discovery document is read to find it: set Introspection.Endpoint")
 	}
-	switch {
-	case ic.ttl < 0:
-		bad("IntrospectionCacheTTL is negative (%v)", ic.ttl)
-	case ic.ttl == 0:
-		ic.ttl = DefaultIntrospectionCacheTTL
-	}
-	switch {
-	case ic.size < 0:
-		bad("IntrospectionCacheSize is negative (%d)", ic.size)
-	case ic.size == 0:
-		ic.size = DefaultIntrospectionCacheSize
-	}
+	orDefault(bad, "IntrospectionCacheTTL", &ic.ttl, DefaultIntrospectionCacheTTL)
+	orDefault(bad, "IntrospectionCacheSize", &ic.size, DefaultIntrospectionCacheSize)
 	ic.auth = "Basic " + base64.StdEncoding.EncodeToString(
 		[]byte(url.QueryEscape(in.ClientID)+":"+url.QueryEscape(in.ClientSecret)))
 	// A POST that carries the secret goes where the configuration says and

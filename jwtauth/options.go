@@ -276,24 +276,9 @@ func (opts *Options) check() (*config, error) {
 	}
 	c.typesList = strings.Join(shown, " or ")
 
-	switch {
-	case c.skew < 0:
-		bad("ClockSkew is negative (%v)", c.skew)
-	case c.skew == 0:
-		c.skew = DefaultClockSkew
-	}
-	switch {
-	case c.maxSize < 0:
-		bad("MaxTokenSize is negative (%d)", c.maxSize)
-	case c.maxSize == 0:
-		c.maxSize = defaultMaxTokenSize
-	}
-	switch {
-	case c.minRefresh < 0:
-		bad("MinRefreshInterval is negative (%v)", c.minRefresh)
-	case c.minRefresh == 0:
-		c.minRefresh = defaultMinRefreshInterval
-	}
+	orDefault(bad, "ClockSkew", &c.skew, DefaultClockSkew)
+	orDefault(bad, "MaxTokenSize", &c.maxSize, defaultMaxTokenSize)
+	orDefault(bad, "MinRefreshInterval", &c.minRefresh, defaultMinRefreshInterval)
 
 	if c.client == nil {
 		c.client = &http.Client{Timeout: defaultFetchTimeout, CheckRedirect: sameOriginRedirects}
@@ -350,4 +335,15 @@ func sameOriginRedirects(req *http.Request, via []*http.Request) error {
 func normalizeType(t string) string {
 	t = strings.ToLower(t)
 	return strings.TrimPrefix(t, "application/")
+}
+
+// orDefault sets *v to def when it is zero (not set), and reports a
+// negative one as bad: the rule of every size and duration option.
+func orDefault[T int | time.Duration](bad func(string, ...any), name string, v *T, def T) {
+	switch {
+	case *v < 0:
+		bad("%s is negative (%v)", name, *v)
+	case *v == 0:
+		*v = def
+	}
 }
