@@ -254,11 +254,13 @@ func CheckIdentityResource(r IdentityResource) error {
 // CheckGrantType checks that typ is one of the PersistedGrant... constants.
 func CheckGrantType(typ string) error {
 	switch typ {
-	case GrantAuthorizationCode, GrantRefreshToken, GrantReferenceToken, GrantUserConsent, GrantDeviceCode, GrantAuthorizationRequest:
+	case GrantAuthorizationCode, GrantRefreshToken, GrantReferenceToken, GrantUserConsent, GrantDeviceCode, GrantAuthorizationRequest,
+		GrantUpstreamLogin, GrantWebAuthnCeremony, GrantLoginStep:
 		return nil
 	}
-	return fmt.Errorf("%w: grant type %q is not one of %s, %s, %s, %s, %s, %s", ErrInvalid, typ,
-		GrantAuthorizationCode, GrantRefreshToken, GrantReferenceToken, GrantUserConsent, GrantDeviceCode, GrantAuthorizationRequest)
+	return fmt.Errorf("%w: grant type %q is not one of %s", ErrInvalid, typ, strings.Join([]string{
+		GrantAuthorizationCode, GrantRefreshToken, GrantReferenceToken, GrantUserConsent, GrantDeviceCode, GrantAuthorizationRequest,
+		GrantUpstreamLogin, GrantWebAuthnCeremony, GrantLoginStep}, ", "))
 }
 
 // CheckGrant checks a grant to be created: a key, a known type, a client,
@@ -437,8 +439,107 @@ func CheckUser(u User) error {
 	if u.FailedLogins < 0 {
 		return fmt.Errorf("%w: user failed login count %d is negative", ErrInvalid, u.FailedLogins)
 	}
+	if len(u.TOTPSecret) > maxSealedLen {
+		return fmt.Errorf("%w: user TOTP secret is %d bytes, over the limit of %d", ErrInvalid, len(u.TOTPSecret), maxSealedLen)
+	}
+	if u.TOTPLastStep < 0 {
+		return fmt.Errorf("%w: user TOTP last step %d is negative", ErrInvalid, u.TOTPLastStep)
+	}
+	if len(u.RecoveryCodes) > MaxRecoveryCodes {
+		return fmt.Errorf("%w: user has %d recovery codes, over the limit of %d", ErrInvalid, len(u.RecoveryCodes), MaxRecoveryCodes)
+	}
+	return checkList("user recovery code", u.RecoveryCodes)
+}
+
+// maxSealedLen bounds a small secret sealed under the key-encryption key
+// (a TOTP key): far more than any needs.
+const maxSealedLen = 1 << 10
+
+// MaxRecoveryCodes bounds a user's recovery codes.
+const MaxRecoveryCodes = 32
+
+// CheckUserLink checks a link to be created or written back by
+// UpdateUserLink: an issuer, a subject, a provider name and a user id that
+// are keys, and Tokens of at most MaxDataLen bytes.
+func CheckUserLink(l UserLink) error {
+	for _, f := range []struct{ name, value string }{
+		{"link issuer", l.Issuer}, {"link subject", l.Subject}, {"link provider", l.Provider}, {"link user id", l.UserID},
+	} {
+		if err := CheckKey(f.name, f.value); err != nil {
+			return err
+		}
+	}
+	if len(l.Tokens) > MaxDataLen {
+		return fmt.Errorf("%w: link tokens are %d bytes, over the limit of %d", ErrInvalid, len(l.Tokens), MaxDataLen)
+	}
 	return nil
 }
+
+// CheckUserLinkKey checks the (issuer, subject) key of a link.
+func CheckUserLinkKey(issuer, subject string) error {
+	if err := CheckKey("link issuer", issuer); err != nil {
+		return err
+	}
+	return CheckKey("link subject", subject)
+}
+
+// CheckExternalProvider checks a provider to be created or written back: a
+// name that is a key and may stand in a URL path (letters, digits, '-',
+// '_' and '.'), a type that is a key, and Settings that are a JSON object
+// of at most MaxDataLen bytes.
+func CheckExternalProvider(p ExternalProvider) error {
+	if err := CheckKey("provider name", p.Name); err != nil {
+		return err
+	}
+	for _, r := range p.Name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return fmt.Errorf("%w: provider name %q has %q: use letters, digits, '-', '_' and '.' only (it is part of the callback URL)", ErrInvalid, p.Name, r)
+		}
+	}
+	if err := CheckKey("provider type", p.Type); err != nil {
+		return err
+	}
+	if len(p.Settings) == 0 {
+		return fmt.Errorf("%w: provider %q has no settings", ErrInvalid, p.Name)
+	}
+	if len(p.Settings) > MaxDataLen {
+		return fmt.Errorf("%w: provider settings are %d bytes, over the limit of %d", ErrInvalid, len(p.Settings), MaxDataLen)
+	}
+	return checkJSONObject("provider settings", p.Settings)
+}
+
+// CheckPasskey checks a passkey to be created or written back by
+// UpdatePasskey: an id and a user id that are keys, a public key, free text
+// for the name, attestation type and attachment, an AAGUID of 0 or 16
+// bytes, and transports that are keys without duplicates.
+func CheckPasskey(p Passkey) error {
+	if err := CheckKey("passkey id", p.ID); err != nil {
+		return err
+	}
+	if err := CheckKey("passkey user id", p.UserID); err != nil {
+		return err
+	}
+	for _, f := range []struct{ name, value string }{
+		{"passkey name", p.Name}, {"passkey attestation type", p.AttestationType}, {"passkey attachment", p.Attachment},
+	} {
+		if err := checkText(f.name, f.value); err != nil {
+			return err
+		}
+	}
+	switch {
+	case len(p.PublicKey) == 0:
+		return fmt.Errorf("%w: passkey has no public key", ErrInvalid)
+	case len(p.PublicKey) > maxPublicKeyLen:
+		return fmt.Errorf("%w: passkey public key is %d bytes, over the limit of %d", ErrInvalid, len(p.PublicKey), maxPublicKeyLen)
+	case len(p.AAGUID) != 0 && len(p.AAGUID) != 16:
+		return fmt.Errorf("%w: passkey AAGUID is %d bytes, not 16", ErrInvalid, len(p.AAGUID))
+	}
+	return checkList("passkey transport", p.Transports)
+}
+
+// maxPublicKeyLen bounds a passkey's COSE public key (an RSA-4096 key is
+// about 550 bytes).
+const maxPublicKeyLen = 4 << 10
 
 // CheckListUsers checks the arguments of ListUsers: after is "" or a key,
 // and limit is 1 to MaxPageLen.

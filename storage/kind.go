@@ -20,6 +20,11 @@ var (
 	IdentityResourceKind = Kind[IdentityResource]{"identity resource name", func(r IdentityResource) string { return r.Name }, CheckIdentityResource}
 	SigningKeyKind       = Kind[SigningKey]{"signing key id", func(k SigningKey) string { return k.ID }, CheckSigningKey}
 	UserKind             = Kind[User]{"user id", func(u User) string { return u.ID }, CheckUser}
+	ExternalProviderKind = Kind[ExternalProvider]{"provider name", func(p ExternalProvider) string { return p.Name }, CheckExternalProvider}
+	PasskeyKind          = Kind[Passkey]{"passkey id", func(p Passkey) string { return p.ID }, CheckPasskey}
+	// UserLinkKind's key joins issuer and subject with a NUL, which no key
+	// holds, so that two pairs never make one key.
+	UserLinkKind = Kind[UserLink]{"link", func(l UserLink) string { return UserLinkKey(l.Issuer, l.Subject) }, CheckUserLink}
 )
 
 // Update runs update on v, the stored record of key, and checks what it made
@@ -35,3 +40,7 @@ func (k Kind[T]) Update(key string, v *T, update func(*T) error) error {
 	}
 	return k.Check(*v)
 }
+
+// UserLinkKey is the one-string key of a link's (issuer, subject) pair, for
+// UserLinkKind.
+func UserLinkKey(issuer, subject string) string { return issuer + "\x00" + subject }

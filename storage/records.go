@@ -179,6 +179,16 @@ const (
 	// GrantAuthorizationRequest is a validated authorization request kept
 	// while the user signs in and consents (internal/authorize's Pending).
 	GrantAuthorizationRequest = "authorization_request"
+	// GrantUpstreamLogin is a sign-in sent to an external identity
+	// provider (issue 16): its state, nonce and PKCE verifier, kept until
+	// the provider sends the browser back, used once.
+	GrantUpstreamLogin = "upstream_login"
+	// GrantWebAuthnCeremony is a passkey registration or sign-in under way
+	// (issue 16): its challenge, kept until the browser answers, used once.
+	GrantWebAuthnCeremony = "webauthn_ceremony"
+	// GrantLoginStep is a sign-in half done (issue 16): the password was
+	// right and the second factor is still to come, used once.
+	GrantLoginStep = "login_step"
 )
 
 // PersistedGrant is a persisted grant: an authorization code, refresh token,

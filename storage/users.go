@@ -50,6 +50,17 @@ type User struct {
 	// that records a sign-in), and the store keeps it to the millisecond
 	// like the other times; an update that does not set it keeps it.
 	LastLogin time.Time
+	// TOTPSecret is the user's authenticator-app key (internal/totp),
+	// sealed by the caller under the key-encryption key: the store keeps
+	// it as given. Empty for a user without TOTP.
+	TOTPSecret []byte
+	// TOTPLastStep is the last TOTP time step accepted, 0 for none: a code
+	// is accepted once, so a sign-in that accepts step n writes it here in
+	// the UpdateUser that checked it was below n.
+	TOTPLastStep int64
+	// RecoveryCodes are the hashes of the user's unused one-time recovery
+	// codes (internal/totp), in the order issued; a used one is removed.
+	RecoveryCodes []string
 	// Created and Updated are set by the store.
 	Created, Updated time.Time
 }
@@ -103,9 +114,10 @@ type Users interface {
 	// checked as on create. The store keeps Created and sets Updated.
 	// ErrNotFound if there is no such user.
 	UpdateUser(ctx context.Context, id string, update func(*User) error) error
-	// DeleteUser removes a user; ErrNotFound if there is none. The user's
-	// sessions and grants are the caller's to remove (DeleteSessions,
-	// DeleteGrants by subject).
+	// DeleteUser removes a user, with its links (UserLinks) and passkeys
+	// (Passkeys), which mean nothing without it; ErrNotFound if there is
+	// none. The user's sessions and grants are the caller's to remove
+	// (DeleteSessions, DeleteGrants by subject).
 	DeleteUser(ctx context.Context, id string) error
 }
 

@@ -39,6 +39,9 @@ type Store struct {
 	users             table[storage.User]
 	sessions          table[storage.Session]
 	signingKeys       table[storage.SigningKey]
+	userLinks         table[storage.UserLink]
+	passkeys          table[storage.Passkey]
+	providers         table[storage.ExternalProvider]
 	configVersion     int64
 	keysVersion       int64
 }
@@ -97,6 +100,23 @@ func New(opts Options) *Store {
 			Kind: storage.SigningKeyKind, kind: "signing key", keys: true,
 			copy: copySigningKey, order: keysOldestFirst,
 			rows: make(map[string]storage.SigningKey),
+		},
+		userLinks: table[storage.UserLink]{
+			Kind: storage.UserLinkKind, kind: "link", keyChecked: true,
+			copy: copyUserLink, order: linksOldestFirst, stamp: stampUserLink,
+			owner: func(l storage.UserLink) string { return l.UserID }, fixed: sameLinkUser,
+			rows: make(map[string]storage.UserLink),
+		},
+		passkeys: table[storage.Passkey]{
+			Kind: storage.PasskeyKind, kind: "passkey",
+			copy: copyPasskey, order: passkeysOldestFirst, stamp: stampPasskey,
+			owner: func(p storage.Passkey) string { return p.UserID }, fixed: samePasskeyUser,
+			rows: make(map[string]storage.Passkey),
+		},
+		providers: table[storage.ExternalProvider]{
+			Kind: storage.ExternalProviderKind, kind: "provider", config: true,
+			copy: copyProvider, order: byProviderName, stamp: stampProvider,
+			rows: make(map[string]storage.ExternalProvider),
 		},
 	}
 }
@@ -215,5 +235,8 @@ func (s *Store) Close() error {
 	s.users.rows = nil
 	s.sessions.rows = nil
 	s.signingKeys.rows = nil
+	s.userLinks.rows = nil
+	s.passkeys.rows = nil
+	s.providers.rows = nil
 	return nil
 }

@@ -183,9 +183,31 @@ func (s *Store) UpdateUser(ctx context.Context, id string, update func(*storage.
 	return s.users.update(s, ctx, id, time.Time{}, update)
 }
 
-// DeleteUser implements storage.Users.
+// DeleteUser implements storage.Users: the user's links and passkeys go
+// with it.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	return s.users.delete(s, ctx, id)
+	if err := storage.CheckKey("user id", id); err != nil {
+		return err
+	}
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	if _, ok := s.users.rows[id]; !ok {
+		return fmt.Errorf("delete user %q: %w", id, storage.ErrNotFound)
+	}
+	delete(s.users.rows, id)
+	for k, l := range s.userLinks.rows {
+		if l.UserID == id {
+			delete(s.userLinks.rows, k)
+		}
+	}
+	for k, p := range s.passkeys.rows {
+		if p.UserID == id {
+			delete(s.passkeys.rows, k)
+		}
+	}
+	return nil
 }
 
 // CreateSession implements storage.Sessions.
@@ -468,6 +490,8 @@ func copySigningKey(k storage.SigningKey) storage.SigningKey {
 
 func copyUser(u storage.User) storage.User {
 	u.Claims = bytes.Clone(u.Claims)
+	u.TOTPSecret = bytes.Clone(u.TOTPSecret)
+	u.RecoveryCodes = slices.Clone(u.RecoveryCodes)
 	u.LockedUntil, u.FailedSince, u.LastLogin = instant(u.LockedUntil), instant(u.FailedSince), instant(u.LastLogin)
 	u.Created, u.Updated = instant(u.Created), instant(u.Updated)
 	return u

@@ -34,7 +34,20 @@ type table[T any] struct {
 	// fixed, if set, refuses an update that changed what cannot change
 	// besides the key (a session's subject); old is the stored record.
 	fixed func(old, v T) error
-	rows  map[string]T
+	// owner, if set, is the id of the user a record belongs to: create
+	// refuses a record of a user that does not exist.
+	owner func(T) string
+	// keyChecked says the methods' callers check the key themselves (a
+	// link's pair, joined with a NUL that CheckKey refuses).
+	keyChecked bool
+	rows       map[string]T
+}
+
+func (t *table[T]) checkKey(key string) error {
+	if t.keyChecked {
+		return nil
+	}
+	return storage.CheckKey(t.Field, key)
 }
 
 // live returns the record of key unless it is missing or expired at now.
@@ -95,6 +108,11 @@ func (t *table[T]) create(s *Store, ctx context.Context, v T) error {
 	if err := t.taken("create", key, v); err != nil {
 		return err
 	}
+	if t.owner != nil {
+		if _, ok := s.users.rows[t.owner(v)]; !ok {
+			return fmt.Errorf("create %s: user %q: %w", t.kind, t.owner(v), storage.ErrNotFound)
+		}
+	}
 	if t.stamp != nil {
 		t.stamp(&v, nil, s.now())
 	}
@@ -106,7 +124,7 @@ func (t *table[T]) create(s *Store, ctx context.Context, v T) error {
 // get returns the record of key; now matters only for expiring records.
 func (t *table[T]) get(s *Store, ctx context.Context, key string, now time.Time) (T, error) {
 	var zero T
-	if err := storage.CheckKey(t.Field, key); err != nil {
+	if err := t.checkKey(key); err != nil {
 		return zero, err
 	}
 	if err := s.lock(ctx); err != nil {
@@ -173,7 +191,7 @@ func (t *table[T]) list(s *Store, ctx context.Context) ([]T, error) {
 // update runs update on a copy of the record of key and stores the result;
 // now matters only for expiring records.
 func (t *table[T]) update(s *Store, ctx context.Context, key string, now time.Time, update func(*T) error) error {
-	if err := storage.CheckKey(t.Field, key); err != nil {
+	if err := t.checkKey(key); err != nil {
 		return err
 	}
 	if err := s.lock(ctx); err != nil {
@@ -213,7 +231,7 @@ func (t *table[T]) update(s *Store, ctx context.Context, key string, now time.Ti
 }
 
 func (t *table[T]) delete(s *Store, ctx context.Context, key string) error {
-	if err := storage.CheckKey(t.Field, key); err != nil {
+	if err := t.checkKey(key); err != nil {
 		return err
 	}
 	if err := s.lock(ctx); err != nil {
