@@ -20,20 +20,26 @@ func readKEK(k *config.Key) ([]byte, error) {
 	if k.KeyEncryptionKey != "" {
 		return config.ParseKeyEncryptionKey(k.KeyEncryptionKey)
 	}
-	info, err := os.Stat(k.KeyEncryptionKeyFile)
+	return readKEKFile("key.keyEncryptionKeyFile", k.KeyEncryptionKeyFile)
+}
+
+// readKEKFile reads a key-encryption key from path, a regular file; what
+// names the setting in errors.
+func readKEKFile(what, path string) ([]byte, error) {
+	info, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("key.keyEncryptionKeyFile: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("key.keyEncryptionKeyFile %s is not a regular file", k.KeyEncryptionKeyFile)
+		return nil, fmt.Errorf("%s %s is not a regular file", what, path)
 	}
-	data, err := os.ReadFile(k.KeyEncryptionKeyFile)
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("key.keyEncryptionKeyFile: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	kek, err := config.ParseKeyEncryptionKey(string(data))
 	if err != nil {
-		return nil, fmt.Errorf("key.keyEncryptionKeyFile %s: %w", k.KeyEncryptionKeyFile, err)
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
 	}
 	return kek, nil
 }

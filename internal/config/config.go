@@ -76,6 +76,15 @@ type Config struct {
 	UI UI `yaml:"ui"`
 	// Login throttles password guessing on the login page.
 	Login Login `yaml:"login"`
+	// KeyEncryptionKey (32 bytes, base64 or hex), or the file
+	// KeyEncryptionKeyFile holds, encrypts the secrets Signet keeps in its
+	// database besides managed keys: users' TOTP keys, the tokens of
+	// external providers with saveTokens, the client secrets of providers
+	// added with signet provider. Unset: a Managed key's; else, with
+	// SQLite, one made once in dataDir (secrets.kek, 0600); in memory, one
+	// per process; with PostgreSQL none, and what needs one says so.
+	KeyEncryptionKey     string `yaml:"keyEncryptionKey"`
+	KeyEncryptionKeyFile string `yaml:"keyEncryptionKeyFile"`
 
 	// File is the path the configuration was read from ("" for none).
 	File string `yaml:"-"`

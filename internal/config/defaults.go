@@ -125,6 +125,7 @@ func (c *Config) Defaults() {
 				c.Storage.DSN = c.resolve(c.Storage.DSN)
 			}
 		}
+		c.KeyEncryptionKeyFile = c.resolve(c.KeyEncryptionKeyFile)
 		if c.Key != nil {
 			c.Key.FilePath = c.resolve(c.Key.FilePath)
 			c.Key.PasswordFile = c.resolve(c.Key.PasswordFile)

@@ -77,6 +77,7 @@ func (c *Config) Validate() error {
 	if c.Key != nil {
 		v.key("key", c.Key, true)
 	}
+	v.secretsKEK()
 	for i := range c.ValidationKeys {
 		v.key(fmt.Sprintf("validationKeys[%d]", i), &c.ValidationKeys[i], false)
 	}
@@ -344,6 +345,20 @@ func (v *validator) key(path string, k *Key, signing bool) {
 // MinRetention is the shortest retentionDuration: the longest access token
 // lifetime (MaxAccessTokenLifetime, a day) and an hour for clock skew.
 const MinRetention = 25 * time.Hour
+
+// secretsKEK checks the top-level key-encryption key: one of the two
+// settings at most, and a key that decodes.
+func (v *validator) secretsKEK() {
+	c := v.c
+	switch {
+	case c.KeyEncryptionKey != "" && c.KeyEncryptionKeyFile != "":
+		v.addf("keyEncryptionKey", "give keyEncryptionKey or keyEncryptionKeyFile, not both")
+	case c.KeyEncryptionKey != "":
+		if _, err := ParseKeyEncryptionKey(c.KeyEncryptionKey); err != nil {
+			v.addf("keyEncryptionKey", "%v", err)
+		}
+	}
+}
 
 // managed checks a Managed key: its key-encryption key and lifecycle.
 func (v *validator) managed(path string, k *Key, signing bool) {

@@ -129,18 +129,29 @@ func (e *Endpoint) postLogin(w http.ResponseWriter, r *http.Request) {
 		e.serverError(w, r, "check the password", err)
 		return
 	}
+	e.signedIn(w, r, id, c.ID, user.ID, []string{AMRPassword}, "")
+}
+
+// signedIn finishes a sign-in for the pending request id of clientID, by
+// whatever means (a password, a second factor, a passkey, an external
+// provider idp, "" for this server's own users): it ends the session the
+// browser had, starts the user's with amr (RFC 8176 values, in order) and
+// sends the browser to the callback with the proof of a fresh login.
+func (e *Endpoint) signedIn(w http.ResponseWriter, r *http.Request, id, clientID, userID string, amr []string, idp string) {
+	ctx := r.Context()
 	// A sign-in ends the session the browser had, if any: the new one has
 	// a new handle, and the old one would otherwise linger unseen.
 	if _, err := e.opts.Sessions.End(ctx, w, r); err != nil {
 		e.serverError(w, r, "end the previous session", err)
 		return
 	}
-	s, err := e.opts.Sessions.Start(ctx, w, user.ID, now, []string{AMRPassword}, "")
+	s, err := e.opts.Sessions.Start(ctx, w, userID, e.now(), amr, idp)
 	if err != nil {
 		e.serverError(w, r, "start the session", err)
 		return
 	}
-	e.log.LogAttrs(ctx, slog.LevelInfo, "signin: signed in", slog.String("sub", user.ID), logattr.String("client_id", c.ID))
+	e.log.LogAttrs(ctx, slog.LevelInfo, "signin: signed in", slog.String("sub", userID), logattr.String("client_id", clientID),
+		slog.Any("amr", amr), slog.String("idp", idp))
 	q := url.Values{"id": {id}, "login": {s.Token(loginProofPurpose(id))}}
 	http.Redirect(w, r, CallbackPath+"?"+q.Encode(), http.StatusSeeOther)
 }
