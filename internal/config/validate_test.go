@@ -66,6 +66,8 @@ func TestValidate(t *testing.T) {
 		{name: "storage poll too short", src: "storage:\n  pollInterval: 1ms", want: []string{`2: storage.pollInterval: 1ms: use a duration from 100ms to 10m`}},
 		{name: "key type misspelt", src: "key:\n  type: Pkcs12", want: []string{`2: key.type: unknown key type "Pkcs12"; did you mean Pkcs11?`}},
 		{name: "managed without kek", src: "key:\n  type: Managed", want: []string{`1: key: a Managed key needs keyEncryptionKey (e.g. ${SIGNET_KEK}) or keyEncryptionKeyFile`}},
+		{name: "secrets kek short", src: "keyEncryptionKey: c2hvcnQ=", want: []string{`1: keyEncryptionKey: the key-encryption key is 5 bytes; it must be 32 (AES-256)`}},
+		{name: "secrets kek both", src: "keyEncryptionKey: " + testKEK + "\nkeyEncryptionKeyFile: kek", want: []string{`1: keyEncryptionKey: give keyEncryptionKey or keyEncryptionKeyFile, not both`}},
 		{name: "managed short kek", src: "key:\n  type: Managed\n  keyEncryptionKey: c2hvcnQ=", want: []string{`3: key.keyEncryptionKey: the key-encryption key is 5 bytes; it must be 32 (AES-256)`}},
 		{name: "managed kek not base64", src: "key:\n  type: Managed\n  keyEncryptionKey: '%%%'", want: []string{`3: key.keyEncryptionKey: the key-encryption key is not base64 or hex`}},
 		{name: "managed both keks", src: "key:\n  type: Managed\n  keyEncryptionKey: " + testKEK + "\n  keyEncryptionKeyFile: kek", want: []string{`3: key.keyEncryptionKey: give keyEncryptionKey or keyEncryptionKeyFile, not both`}},
