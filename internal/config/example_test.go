@@ -44,6 +44,7 @@ func TestExample(t *testing.T) {
 		"APP_SigningCertificateThumbprint", "\u200e6E5B2C8F0A1D3E4F5061728394A5B6C7D8E9F0A1",
 		"APP_PreviousCertificatePassword", "old-password",
 		"MYAPP_SECRET", "FF5iJznjuCv7GNgB1mLsZP6ANNBS3EBYEnJQvc8oTLk",
+		"SIGNET_KEK", "B2Zk1n5mO7tKJ0c9mZ3b1GzR8hQvXy4sWl6aPqE2dUo=",
 	)
 	c, err := Load("../../examples/signet.yaml", lookup)
 	if err != nil {
@@ -72,7 +73,8 @@ func TestExample(t *testing.T) {
 		shown[index.ReplaceAllString(path, "[]")] = true
 	}
 	for field, paths := range fieldPaths() {
-		if field == "TLS.password" || field == "User.password" && regexp.MustCompile(`(?m)^\s*#\s*password:`).Match(raw) {
+		if field == "TLS.password" || field == "User.password" && regexp.MustCompile(`(?m)^\s*#\s*password:`).Match(raw) ||
+			field == "Config.keyEncryptionKeyFile" && regexp.MustCompile(`(?m)^#\s*keyEncryptionKeyFile:`).Match(raw) {
 			continue
 		}
 		if name, ok := strings.CutPrefix(field, "Key."); ok && regexp.MustCompile(`(?m)^\s*#\s*`+name+`:`).Match(raw) {
