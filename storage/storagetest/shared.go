@@ -35,6 +35,8 @@ func RunShared(t *testing.T, newStores func(t *testing.T) (first, second storage
 		{"SweepAcrossInstances", testSweepAcrossInstances},
 		{"WatchConfig", testWatchConfig},
 		{"SigningKeysAcrossInstances", testSigningKeysAcrossInstances},
+		{"TOTPStepAcrossInstances", testTOTPStepAcrossInstances},
+		{"SignInRecordsAcrossInstances", testSignInRecordsAcrossInstances},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
