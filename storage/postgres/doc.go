@@ -19,7 +19,7 @@
 // Times are stored as bigint unix milliseconds (UTC), the port's precision,
 // as in the SQLite schema.
 //
-// Clients and resources changes are announced with NOTIFY, in the writing
+// Changes of clients, resources and external providers are announced with NOTIFY, in the writing
 // transaction, on the channel signet_config_<schema>; WatchConfig listens to
 // it on a connection of its own, outside the pool.
 //
