@@ -69,9 +69,6 @@ type Client struct {
 	AllowRememberConsent             bool
 	AllowOfflineAccess               bool
 	AlwaysIncludeUserClaimsInIdToken bool
-	// RequireMfa makes users sign in with a second factor to this client
-	// (issue 16); false by default.
-	RequireMfa bool
 	// The lifetimes, in whole seconds; zero means the default
 	// (internal/client applies them).
 	IdentityTokenLifetime        time.Duration
