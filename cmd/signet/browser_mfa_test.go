@@ -155,7 +155,7 @@ func TestBrowserMFA(t *testing.T) {
 
 	// The account page now lists the application and this session.
 	at("account again", chromedp.Navigate(srv.base+"/account"), "/account")
-	contains(t, "the account page after the sign-in", text("main"), "Acme Notes", "two factors")
+	contains(t, "the account page after the sign-in", text("main"), "Acme Notes", "password and authenticator code")
 	cam.shoot("account-signed-in")
 }
 

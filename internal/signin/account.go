@@ -90,23 +90,29 @@ type SessionItem struct {
 
 // methodNames are the words for amr values (RFC 8176) on the page.
 var methodNames = map[string]string{
-	"pwd": "password", "otp": "authenticator code", "mfa": "two factors", "hwk": "security key", "swk": "passkey",
+	"pwd": "password", "otp": "authenticator code", "hwk": "security key", "swk": "passkey",
 	"user": "user presence", "pin": "PIN", "fpt": "fingerprint", "face": "face", "fed": "another provider",
 }
 
 func describeAMR(amr []string) string {
 	var out []string
 	for _, m := range amr {
-		if name, ok := methodNames[m]; ok {
+		switch name, ok := methodNames[m]; {
+		case m == AMRMFA:
+			// Said by the others: two of them.
+		case ok:
 			out = append(out, name)
-		} else {
+		default:
 			out = append(out, m)
 		}
 	}
-	if len(out) == 0 {
-		return "unknown"
+	switch len(out) {
+	case 0:
+		return "an unknown method"
+	case 1:
+		return out[0]
 	}
-	return strings.Join(out, ", ")
+	return strings.Join(out[:len(out)-1], ", ") + " and " + out[len(out)-1]
 }
 
 // localReturnURL checks the returnUrl of a login made for the account

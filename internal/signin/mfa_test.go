@@ -422,7 +422,7 @@ func TestAccountLocalLoginWithTOTP(t *testing.T) {
 	b := e.browser()
 	p := b.accountSignIn("alice", alicePass)
 	p = b.enterCode(p, e.nextCode(t, secret))
-	if p.URL.Path != signin.AccountPath || !strings.Contains(p.Body, "two factors") {
+	if p.URL.Path != signin.AccountPath || !strings.Contains(p.Body, "with password and authenticator code") {
 		t.Errorf("after the second step at %s, want the account page showing a two-factor session:\n%s", p.URL, cut(p.Body))
 	}
 }
