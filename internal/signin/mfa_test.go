@@ -532,3 +532,22 @@ func TestAccountWithoutKEK(t *testing.T) {
 		t.Errorf("without a KEK the page must say so and offer no setup:\n%s", cut(p.Body))
 	}
 }
+
+// TestTOTPMaxAge: max_age=0 asks for a new login, which the second step
+// completes (auth_time is when it did), without asking again.
+func TestTOTPMaxAge(t *testing.T) {
+	t.Parallel()
+	e, secret, _ := enrolledAlice(t, nil)
+	b := e.browser()
+	b.signInWithCode(e, secret)
+	e.clk.Advance(time.Hour)
+	a := newAuthReq("quiet", "openid", "max_age", "0")
+	p := b.authorize(a)
+	p = b.login(p, "alice", alicePass)
+	e.clk.Advance(20 * time.Second)
+	p = b.enterCode(p, e.nextCode(t, secret))
+	got := e.redeem(t, "quiet", clientResponse(t, p).Get("code"), a)
+	if !got.AuthTime.Equal(e.clk.Now().Truncate(time.Second)) || !slices.Equal(got.AMR, []string{"pwd", "otp", "mfa"}) {
+		t.Errorf("auth_time %v amr %v, want the second step's time %v and [pwd otp mfa]", got.AuthTime, got.AMR, e.clk.Now())
+	}
+}
