@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -231,7 +232,10 @@ func (e *Endpoint) postStep(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		msg, _ := factorMessage(err)
 		if msg == "" {
-			e.serverError(w, r, "check the code", err)
+			// No key-encryption key: the TOTP key cannot be opened.
+			e.log.LogAttrs(ctx, slog.LevelError, "signin: the second step cannot check a code", slog.String("error", err.Error()))
+			e.renderStep(w, r, st, http.StatusServiceUnavailable,
+				"Codes from the app cannot be checked now: the server's administrator must configure its key-encryption key (keyEncryptionKey). A recovery code still works.", time.Time{})
 			return
 		}
 		e.renderStep(w, r, st, http.StatusOK, msg, time.Time{})

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -549,5 +550,31 @@ func TestTOTPMaxAge(t *testing.T) {
 	got := e.redeem(t, "quiet", clientResponse(t, p).Get("code"), a)
 	if !got.AuthTime.Equal(e.clk.Now().Truncate(time.Second)) || !slices.Equal(got.AMR, []string{"pwd", "otp", "mfa"}) {
 		t.Errorf("auth_time %v amr %v, want the second step's time %v and [pwd otp mfa]", got.AuthTime, got.AMR, e.clk.Now())
+	}
+}
+
+// TestTOTPWithoutKEK: a TOTP code cannot be checked without the
+// key-encryption key (the page says so, 503), a recovery code can.
+func TestTOTPWithoutKEK(t *testing.T) {
+	t.Parallel()
+	var gone atomic.Bool
+	e, secret, codes := enrolledAlice(t, func(o *signin.Options) {
+		o.SecretsKEK = func() ([]byte, error) {
+			if gone.Load() {
+				return nil, errors.New("no key-encryption key")
+			}
+			return testKEK, nil
+		}
+	})
+	gone.Store(true)
+	b := e.browser()
+	p := b.passwordFor(newAuthReq("quiet", "openid"), "alice", alicePass)
+	p = b.enterCode(p, e.nextCode(t, secret))
+	if p.Status != http.StatusServiceUnavailable || !strings.Contains(p.Body, "keyEncryptionKey") {
+		t.Errorf("a code without the KEK: status %d, want 503 naming keyEncryptionKey:\n%s", p.Status, cut(p.Body))
+	}
+	p = b.enterCode(p, codes[2])
+	if q := clientResponse(t, p); q.Get("code") == "" {
+		t.Errorf("a recovery code without the KEK: %v", q)
 	}
 }
