@@ -43,6 +43,10 @@
 // page's URL, and anyone can make one, so it is no secret of the browser.
 // A new sign-in makes a new handle, and so new tokens.
 //
+// The second step of a sign-in (a TOTP code after the password) keeps
+// its handle in a third cookie, signet.step (SetStepCookie, StepHandle),
+// for a few minutes; the record it names is the caller's.
+//
 // A Session's ID (the hash) may serve as the sid claim: it names the
 // session without revealing its handle.
 //

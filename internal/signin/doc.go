@@ -1,7 +1,8 @@
 // Package signin signs people in: the authorization endpoint
 // (/connect/authorize), its callback, RP-Initiated Logout
-// (/connect/endsession), and the pages between them (login, consent,
-// logout confirmation, signed out, errors), with their stylesheet.
+// (/connect/endsession), and the pages between them (login, the second
+// step, consent, logout confirmation, signed out, errors), with their
+// stylesheet; and the account page (/account) of a signed-in user.
 //
 // # The flow
 //
@@ -11,7 +12,10 @@
 // to the client's redirect URI with error, error_description, state and iss
 // (RFC 9207), as a 302 (response_mode query) or the form_post page. Then:
 //
-//   - Login is needed with no session (internal/session), with prompt=login
+//   - Login is needed with no session (internal/session), when the client
+//     requires a second factor (requireMfa) or acr_values asks for one
+//     ("mfa", or the PAPE multi-factor URI) and the session's login had
+//     none ("mfa" not in its amr: a step up), with prompt=login
 //     or select_account (one account per session), with max_age=0 or a
 //     session older than max_age, and when a valid id_token_hint names
 //     another user than the one signed in (an invalid hint counts as
@@ -38,6 +42,56 @@
 //     when "remember my decision" is ticked (and the client has
 //     allowRememberConsent), and answers the client; Deny (and the login
 //     page's Cancel) answers access_denied.
+//
+// # The second step
+//
+// After a right password, a user with TOTP on gets no session yet: a
+// storage.GrantLoginStep grant (5 minutes, used once) keeps the pending
+// request id (or the local return URL), the user and the amr so far,
+// under the SHA-256 of a 256-bit handle that the browser holds in the
+// cookie signet.step; the browser goes to /account/login/mfa, which asks
+// for the code of the authenticator app or a recovery code (six digits
+// are a code, anything else is read as a recovery code). A code is
+// checked and its time step written as the user's last, in one
+// UpdateUser (users.Authenticator.SecondFactor) that refuses a step at or
+// before the last one: each code is accepted once, even by two instances
+// at once; a recovery code is removed in the same way. Wrong codes count
+// toward the user's lockout of internal/users (a right password does not
+// reset that count while the second factor is to come) and the address
+// throttle, as wrong passwords do. Success finishes the sign-in with amr
+// ["pwd", "otp", "mfa"], auth_time being then. A user without a second
+// factor at a client that requires one (or asked for one by acr_values)
+// sets up an app within the step, sees the recovery codes, and goes on.
+// Every sign-in, by any means, ends in signedIn.
+//
+// The ID token's acr is the first of acr_values the login satisfies
+// ("mfa" and the PAPE URI need "mfa" in the amr; "sfa" any login), else
+// "mfa" for a multi-factor login and "sfa" for the others; discovery's
+// acr_values_supported lists the three.
+//
+// # The account page
+//
+// /account needs a session; without one the browser goes to the login
+// page with returnUrl=/account and no pending request (a local login:
+// only a clean path under /account, not the login or logout pages, is
+// accepted as returnUrl, and the browser goes there after the sign-in).
+// It shows the user's name, username and email; the second factor (set up
+// an app: a QR code drawn here as inline SVG, the key as text and as the
+// otpauth:// URI, a confirmation code, then ten recovery codes shown once
+// and stored hashed; new recovery codes and turning it off each need a
+// current code or a recovery code); passkeys and linked providers
+// (passkeys_view.go, links_view.go); remembered consents, each revocable,
+// which also deletes the client's refresh tokens, reference tokens and
+// codes for the user (IdentityServer's grants page does the same: the
+// application must ask again); and the user's active sessions (when, how,
+// which clients), each of which can be signed out, or all but this one.
+// TOTP keys are sealed (internal/sealed) under Options.SecretsKEK, bound
+// to the user's id; without a key-encryption key the section says that
+// the administrator must set keyEncryptionKey. The key being set up
+// travels in the setup form, sealed under the same key for 15 minutes,
+// so that nothing is stored before it is confirmed.
+//
+// # Issuing
 //
 // The code is issued by Options.Tokens with the client's
 // authorizationCodeLifetime, for the session's subject, auth_time, amr and
@@ -66,8 +120,9 @@
 // that works without JavaScript, POSTed to its own origin and protected
 // twice against cross-site request forgery: net/http's
 // CrossOriginProtection (Sec-Fetch-Site, Origin) and a token in a hidden
-// field named token: the session's (Session.Token) for consent and logout,
-// the pre-session cookie's (session.Manager.FormToken) for login.
+// field named token: the session's (Session.Token) for consent, logout and
+// the account page, the pre-session cookie's (session.Manager.FormToken)
+// for login and the second step.
 // /connect/authorize and /connect/endsession are not protected so, since
 // relying parties POST to them from their own origin. After a POST the
 // browser is sent on with 303, never 307. Every page is sent with
@@ -125,8 +180,28 @@
 //   - loggedout.html: LoggedOutView (the Layout only).
 //   - error.html: ErrorView: Heading, Message, Detail (the technical
 //     reason, for the application's developers; "" for none), RequestID.
+//   - account.html: AccountView (Layout.Wide set): Token, Name, Username,
+//     Email, Notice, Error, Consents ([]ConsentItem), Sessions
+//     ([]SessionItem), OtherSessions, MFA (MFAView), Passkeys and Links,
+//     which it hands to the templates account-passkeys and account-links
+//     (account_passkeys.html, account_links.html). Its forms post token
+//     and action (revoke-consent with client, end-session with session,
+//     end-other-sessions, totp-begin, totp-disable and
+//     recovery-regenerate with code) to /account. The func date formats
+//     a time as "2 Jan 2006, 15:04 UTC".
+//   - mfa.html: MFAStepView: Token, ClientName, Error, LockedUntil. Posts
+//     token, code and action (verify or cancel) to /account/login/mfa.
+//   - totp.html: TOTPSetupView: Action, Token, Pending (hidden fields
+//     token and pending), QRCode (inline SVG), Secret, URI, Account,
+//     Required (within a sign-in), Error. Posts code and
+//     action=totp-confirm (or cancel) to Action.
+//   - recovery.html: RecoveryView: Codes (nil once shown), Action and
+//     Token (a form posting action=continue, within a sign-in; else a
+//     link back to /account).
 //
 // It imports internal/authorize, session, users, consent, client, tokens
-// (the Authorization a code carries), endpoint, oauth and logattr; never
-// internal/server, an adapter or another endpoint package.
+// (the Authorization a code carries), totp, sealed, opaque, endpoint,
+// oauth, logattr and storage (its records; the narrow AccountStore is
+// declared here); never internal/server, an adapter or another endpoint
+// package.
 package signin

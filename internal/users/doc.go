@@ -22,6 +22,13 @@
 // all count; a success is one such write too, which records the time of
 // the sign-in (LastLogin) with the reset of the count and any rehash.
 //
+// A second factor (SecondFactor) is checked in one UpdateUser too, by a
+// check the caller gives (a TOTP step written as the last used, a recovery
+// code removed): wrong ones count toward the same lockout, and a right
+// password does not reset the count of a user whose second factor is
+// still to come, so that knowing the password does not buy endless
+// guesses at the code.
+//
 // It has no HTTP, no CLI and no configuration: the login page and `signet
 // user` use it. It imports storage (its records; the narrow interface it
 // uses is its own Users, which storage.Store satisfies) and nothing else of
