@@ -690,8 +690,8 @@ func credential(p storage.Passkey) webauthn.Credential {
 // gives ErrResponse for errors.Is.
 func responseError(err error) error {
 	var pe *protocol.Error
-	if errors.As(err, &pe) && pe.Details != "" {
-		return fmt.Errorf("%w (%s: %w)", ErrResponse, pe.Details, err)
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%w (%s: %s)", ErrResponse, pe.Details, pe.DevInfo)
 	}
 	return fmt.Errorf("%w (%w)", ErrResponse, err)
 }

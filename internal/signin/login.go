@@ -60,7 +60,7 @@ func (e *Endpoint) renderLogin(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	v.Token = token
-	v.Passkey = e.passkeyLogin(r)
+	v.Passkey = e.passkeyLogin(r, v.Passkey)
 	e.render(w, r, status, "login.html", "Sign in", v)
 }
 

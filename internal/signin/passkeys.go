@@ -62,6 +62,8 @@ type Passkeys interface {
 type PasskeyLogin struct {
 	// Enabled: the page offers "Sign in with a passkey" and autofill.
 	Enabled bool
+	// Error is why a passkey sign-in was refused, "" for none.
+	Error string
 }
 
 // scripts is the login page's scripts: the passkey script when passkeys
@@ -73,13 +75,15 @@ func (v *LoginView) scripts() []string {
 	return nil
 }
 
-// passkeyLogin says whether the login page at r's issuer offers passkeys.
-func (e *Endpoint) passkeyLogin(r *http.Request) PasskeyLogin {
+// passkeyLogin is v with Enabled set: whether the login page at r's
+// issuer offers passkeys.
+func (e *Endpoint) passkeyLogin(r *http.Request, v PasskeyLogin) PasskeyLogin {
 	if e.opts.Passkeys == nil {
 		return PasskeyLogin{}
 	}
 	_, err := passkey.ForIssuer(endpoint.Issuer(r.Context()))
-	return PasskeyLogin{Enabled: err == nil}
+	v.Enabled = err == nil
+	return v
 }
 
 // passkeyRoutes are the ceremonies' routes, none without Options.Passkeys.
@@ -242,7 +246,7 @@ func (e *Endpoint) passkeyLoginFinish(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		e.log.LogAttrs(ctx, slog.LevelInfo, "signin: passkey sign-in refused", slog.String("client_id", c.ID), slog.String("error", err.Error()))
-		e.renderLogin(w, r, http.StatusBadRequest, &LoginView{ID: id, ClientName: clientName(c), Error: m})
+		e.renderLogin(w, r, http.StatusBadRequest, &LoginView{ID: id, ClientName: clientName(c), Passkey: PasskeyLogin{Error: m}})
 		return
 	}
 	e.signedIn(w, r, id, c.ID, login.UserID, login.AMR, "")

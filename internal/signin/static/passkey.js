@@ -87,28 +87,43 @@
     return !!(window.PublicKeyCredential && navigator.credentials && window.fetch);
   }
 
+  // login runs on the login page: its sign-in form carries the pending
+  // request's id and the form token, and is sent, with the passkey's
+  // answer instead of the password, to the passkey's finish.
   function login(box) {
-    var form = document.getElementById("passkey-login-form");
+    var form = document.querySelector('form[action="/account/login"]');
     var button = document.getElementById("passkey-login-button");
     var status = document.getElementById("passkey-login-status");
+    if (!form) return;
     var controller = null;
     var fields = function () {
       return { id: form.elements.namedItem("id").value, token: form.elements.namedItem("token").value };
     };
+    function submit(cred) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "credential";
+      input.value = credentialJSON(cred);
+      form.appendChild(input);
+      // The password is not the passkey's business.
+      var pw = form.elements.namedItem("password");
+      if (pw) pw.disabled = true;
+      form.action = box.dataset.finish;
+      form.submit();
+    }
     // run asks for a passkey: mediation "conditional" for autofill, or
     // "" for the modal prompt of the button. A new run aborts the last.
     function run(mediation) {
       if (controller) controller.abort();
       var mine = controller = new AbortController();
-      return post(form.dataset.options, fields()).then(function (o) {
+      return post(box.dataset.options, fields()).then(function (o) {
         var options = { publicKey: requestOptions(o.publicKey), signal: mine.signal };
         if (mediation) options.mediation = mediation;
         return navigator.credentials.get(options);
       }).then(function (cred) {
         if (mine !== controller || !cred) return;
-        form.elements.namedItem("credential").value = credentialJSON(cred);
         show(status, "");
-        form.submit();
+        submit(cred);
       }).catch(function (e) {
         if (mine !== controller) return; // replaced by a newer request
         if (mediation && (!e || e.name !== "NotAllowedError")) return; // autofill is best effort
