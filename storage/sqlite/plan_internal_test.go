@@ -48,3 +48,38 @@ func TestGrantFilterUsesIndex(t *testing.T) {
 		}
 	}
 }
+
+// A user's links and passkeys are found by their user_id indexes: listing
+// them, and deleting them with the user (ON DELETE CASCADE looks them up
+// by user_id too).
+func TestUserRecordsUseIndex(t *testing.T) {
+	s, err := Open(t.Context(), Memory, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, tt := range []struct{ query, index string }{
+		{`SELECT issuer FROM user_links WHERE user_id = ?1 ORDER BY created_at, issuer, subject`, "user_links_user_id"},
+		{`DELETE FROM user_links WHERE user_id = ?1`, "user_links_user_id"},
+		{`SELECT id FROM passkeys WHERE user_id = ?1 ORDER BY created_at, id`, "passkeys_user_id"},
+		{`DELETE FROM passkeys WHERE user_id = ?1`, "passkeys_user_id"},
+	} {
+		rows, err := s.w.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+tt.query, "u")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if got := strings.Join(plan, "; "); !strings.Contains(got, "INDEX "+tt.index) {
+			t.Errorf("%s: plan %q, want one using %s", tt.query, got, tt.index)
+		}
+	}
+}

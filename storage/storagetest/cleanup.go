@@ -23,6 +23,7 @@ func expiredSet(t *testing.T, s storage.Store, cutoff time.Time, n int) int {
 		exp := cutoff.Add(-time.Duration(i) * time.Minute)
 		mustUse(t, s, "client", fmt.Sprintf("jti-%d", i), exp)
 		g := sampleGrant(fmt.Sprintf("grant-%d", i))
+		g.Type = expiringGrantTypes[i%len(expiringGrantTypes)]
 		g.Created, g.Expires = exp.Add(-time.Hour), exp
 		mustCreateGrant(t, s, g)
 		v := sampleSession(fmt.Sprintf("session-%d", i))
@@ -59,6 +60,11 @@ func expiredSet(t *testing.T, s storage.Store, cutoff time.Time, n int) int {
 	userKind.mustCreate(t, s, sampleUser("user"))
 	return 4 * n
 }
+
+// expiringGrantTypes are the types of expiredSet's grants in turn: those of
+// issue 16 first, so that even 3 expired grants have each.
+var expiringGrantTypes = []string{storage.GrantUpstreamLogin, storage.GrantWebAuthnCeremony, storage.GrantLoginStep,
+	storage.GrantAuthorizationCode, storage.GrantRefreshToken, storage.GrantAuthorizationRequest}
 
 // checkExpiredGone checks, after cleanup up to cutoff, that the n expired
 // records of each kind are gone and every other record is there.

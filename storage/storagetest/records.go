@@ -85,6 +85,7 @@ func SetSignInSettings(c *storage.Client) {
 	c.ClientURI = "https://b.example/about?lang=fr"
 	c.LogoURI = "https://cdn.b.example/logo.svg"
 	c.AllowedIdentityTokenSigningAlgorithms = []string{"RS256", "ES256"}
+	c.RequireMfa = true
 }
 
 func changeClient(c *storage.Client) {
@@ -109,6 +110,7 @@ func changeClient(c *storage.Client) {
 	c.AllowRememberConsent = !c.AllowRememberConsent
 	c.AllowOfflineAccess = !c.AllowOfflineAccess
 	c.AlwaysIncludeUserClaimsInIdToken = !c.AlwaysIncludeUserClaimsInIdToken
+	c.RequireMfa = !c.RequireMfa
 	c.IdentityTokenLifetime = 0
 	c.AuthorizationCodeLifetime += time.Second
 	c.AbsoluteRefreshTokenLifetime = 0

@@ -34,7 +34,10 @@ func RunShared(t *testing.T, newStores func(t *testing.T) (first, second storage
 		{"ConcurrentUpdateAcrossInstances", testConcurrentUpdateAcrossInstances},
 		{"SweepAcrossInstances", testSweepAcrossInstances},
 		{"WatchConfig", testWatchConfig},
+		{"WatchProviders", testWatchProviders},
 		{"SigningKeysAcrossInstances", testSigningKeysAcrossInstances},
+		{"TOTPStepAcrossInstances", testTOTPStepAcrossInstances},
+		{"SignInRecordsAcrossInstances", testSignInRecordsAcrossInstances},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -234,6 +237,30 @@ func testWatchConfig(t *testing.T, a, b storage.Store) {
 		case <-time.After(500 * time.Millisecond):
 		case <-deadline:
 			t.Fatal("no change heard within 10s of writing clients on the other instance")
+		}
+	}
+}
+
+// testWatchProviders is testWatchConfig with external providers written on
+// the other instance: they are configuration too.
+func testWatchProviders(t *testing.T, a, b storage.Store) {
+	w, ok := a.(storage.ConfigWatcher)
+	if !ok {
+		t.Skip("the store does not implement storage.ConfigWatcher")
+	}
+	ch, err := w.WatchConfig(t.Context())
+	if err != nil {
+		t.Fatalf("WatchConfig: %v", err)
+	}
+	deadline := time.After(10 * time.Second)
+	for i := 0; ; i++ {
+		mustCreateProvider(t, b, sampleProvider(fmt.Sprintf("p%d", i)))
+		select {
+		case <-ch:
+			return
+		case <-time.After(500 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("no change heard within 10s of writing providers on the other instance")
 		}
 	}
 }

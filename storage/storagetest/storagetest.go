@@ -20,8 +20,9 @@ import (
 // The top-level subtests are the replay cache's (UseOnce, ...), then one group
 // per record: Client, APIScope, APIResource, IdentityResource, SigningKey
 // (each create, get, list, update, delete, errors, aliasing, concurrency and
-// ConfigVersion), Grant, ReferenceToken, User, Session (the last two also
-// through those tests), ConfigVersion, DeleteExpired, and the store's lifecycle
+// ConfigVersion), Grant, ReferenceToken, User, UserLink, Passkey,
+// ExternalProvider (issue 16), Session (users and sessions also through
+// those tests), ConfigVersion, DeleteExpired, and the store's lifecycle
 // (CanceledContext, Ping, Close).
 func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 	groups := []struct {
@@ -47,7 +48,10 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"SigningKey", append(kindTests(signingKeyKind), signingKeyTests...)},
 		{"Grant", append(append(grantTests, rotateTests...), extendTests...)},
 		{"ReferenceToken", referenceTests},
-		{"User", append(kindTests(userKind), userTests...)},
+		{"User", slices.Concat(kindTests(userKind), userTests, secondFactorTests)},
+		{"UserLink", userLinkTests},
+		{"Passkey", passkeyTests},
+		{"ExternalProvider", providerTests},
 		{"Session", append(kindTests(sessionKind), sessionTests...)},
 		{"ConfigVersion", configVersionTests},
 		{"DeleteExpired", []test{

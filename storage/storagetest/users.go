@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +50,10 @@ func sampleUser(id string) storage.User {
 		FailedSince:   base.Add(-time.Minute),
 		LockedUntil:   base.Add(15 * time.Minute),
 		LastLogin:     base.Add(-time.Hour),
+		// Every byte value, as a sealed key may hold: kept byte for byte.
+		TOTPSecret:    append([]byte(id+":"), allBytes...),
+		TOTPLastStep:  1<<40 + 7, // past what 32 bits hold
+		RecoveryCodes: []string{"$argon2id$v=19$code-b", "$argon2id$v=19$code-a", "hash with spaces "},
 	}
 }
 
@@ -70,12 +75,22 @@ var userKind = kind[storage.User]{
 		u.FailedSince = time.Time{}
 		u.LockedUntil = time.Time{}
 		u.LastLogin = time.Time{}
+		u.TOTPSecret = nil
+		u.TOTPLastStep = 0
+		u.RecoveryCodes = u.RecoveryCodes[1:2]
 	},
 	invalidate: func(u *storage.User) { u.FailedLogins = -1 },
 	invalidMsg: "user failed login count -1 is negative",
-	scribble:   func(u *storage.User) { scribbleBytes(u.Claims) },
+	scribble: func(u *storage.User) {
+		scribbleBytes(u.Claims, u.TOTPSecret)
+		if len(u.RecoveryCodes) > 0 {
+			u.RecoveryCodes[0] = "scribbled"
+		}
+	},
 	want: func(u storage.User) storage.User {
 		u.Claims = orNil(bytes.Clone(u.Claims))
+		u.TOTPSecret = orNil(bytes.Clone(u.TOTPSecret))
+		u.RecoveryCodes = orNil(slices.Clone(u.RecoveryCodes))
 		u.LockedUntil, u.FailedSince, u.LastLogin = instant(u.LockedUntil), instant(u.FailedSince), instant(u.LastLogin)
 		u.Created, u.Updated = time.Time{}, time.Time{}
 		return u
@@ -326,5 +341,16 @@ func testUserInvalid(t *testing.T, s storage.Store) {
 		{"claims an array", func(u *storage.User) { u.Claims = []byte(`["a"]`) }, "user claims is not a JSON object"},
 		{"claims not JSON", func(u *storage.User) { u.Claims = []byte(`{`) }, "user claims is not valid JSON"},
 		{"negative failed logins", func(u *storage.User) { u.FailedLogins = -1 }, "user failed login count -1 is negative"},
+		{"long TOTP secret", func(u *storage.User) { u.TOTPSecret = make([]byte, 1025) }, "user TOTP secret is 1025 bytes, over the limit of 1024"},
+		{"negative TOTP step", func(u *storage.User) { u.TOTPLastStep = -1 }, "user TOTP last step -1 is negative"},
+		{"too many recovery codes", func(u *storage.User) {
+			u.RecoveryCodes = nil
+			for i := range storage.MaxRecoveryCodes + 1 {
+				u.RecoveryCodes = append(u.RecoveryCodes, fmt.Sprint("code-", i))
+			}
+		}, "user has 33 recovery codes, over the limit of 32"},
+		{"empty recovery code", func(u *storage.User) { u.RecoveryCodes = []string{"a", ""} }, "user recovery code"},
+		{"duplicate recovery code", func(u *storage.User) { u.RecoveryCodes = []string{"a", "a"} }, "user recovery code"},
+		{"nul in recovery code", func(u *storage.User) { u.RecoveryCodes = []string{"a\x00"} }, "user recovery code"},
 	}, nil)
 }
