@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/signetid/signet/internal/authorize"
@@ -63,6 +64,10 @@ func (a *app) signInEndpoints(svc *services, db storage.Store, cat *catalog.Cata
 		Users:     auth,
 		Consents:  consent.New(db, a.now),
 		Tokens:    tok,
+		Store:     db,
+		// Read (and for SQLite made) on first use, once: a server that no
+		// one enrols on never writes one.
+		SecretsKEK: sync.OnceValues(func() ([]byte, error) { return secretsKEK(cfg) }),
 		Scope: func(name string) (signin.ScopeInfo, bool) {
 			s, ok := cat.ScopeInfo(name)
 			return signin.ScopeInfo(s), ok
@@ -98,14 +103,9 @@ func (a *app) signInEndpoints(svc *services, db storage.Store, cat *catalog.Cata
 	return []endpoint.Endpoint{pages, info}, nil
 }
 
-// passkeys is the passkey service over db, nil (no passkeys) when the
-// storage backend keeps no passkeys.
+// passkeys is the passkey service over db.
 func passkeys(db storage.Store, productName string, now func() time.Time) signin.Passkeys {
-	ps, ok := db.(passkey.Store)
-	if !ok {
-		return nil
-	}
-	return passkey.New(ps, passkey.Options{RPName: productName, Now: now})
+	return passkey.New(db, passkey.Options{RPName: productName, Now: now})
 }
 
 // verifyIDTokenHint reads an id_token_hint: an ID token signed by one of

@@ -82,14 +82,9 @@ it). It asks first on a terminal; elsewhere give --yes.
 	return cmd
 }
 
-// passkeyService is the passkey service over db, or an error saying that
-// the database backend keeps no passkeys.
+// passkeyService is the passkey service over db.
 func passkeyService(db storage.Store) (*passkey.Service, error) {
-	ps, ok := db.(passkey.Store)
-	if !ok {
-		return nil, errors.New("this database backend does not keep passkeys")
-	}
-	return passkey.New(ps, passkey.Options{}), nil
+	return passkey.New(db, passkey.Options{}), nil
 }
 
 func (a *app) listPasskeys(ctx context.Context, db storage.Store, u storage.User, asJSON bool) error {

@@ -9,7 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signetid/signet/internal/authorize"
+	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/endpoint"
+	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/passkey"
 	"github.com/signetid/signet/internal/session"
 	"github.com/signetid/signet/storage"
@@ -30,8 +33,6 @@ const (
 	// PasskeyScriptPath is the pages' one script: the ceremonies need
 	// navigator.credentials, which no HTML form can call.
 	PasskeyScriptPath = "/ui/passkey.js"
-	// AccountPath is the account page the passkey forms return to.
-	AccountPath = "/account"
 )
 
 // ceremonyCookie holds the handle of the passkey ceremony under way in the
@@ -70,6 +71,15 @@ type PasskeyLogin struct {
 // are on (render allows script-src 'self' for a page with scripts).
 func (v *LoginView) scripts() []string {
 	if v.Passkey.Enabled {
+		return []string{PasskeyScriptPath}
+	}
+	return nil
+}
+
+// scripts is the account page's scripts: the passkey script when its
+// passkey section can add passkeys.
+func (v *AccountView) scripts() []string {
+	if v.Passkeys.Enabled {
 		return []string{PasskeyScriptPath}
 	}
 	return nil
@@ -192,12 +202,22 @@ func (e *Endpoint) passkeyLoginOptions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PostForm.Get("id")
-	req, err := e.opts.Pending.Load(ctx, id, e.now())
-	if err != nil {
-		passkeyProblem(w, http.StatusBadRequest, "This sign-in has expired or was finished already. Go back to the application and start again.")
-		return
+	clientID := accountClientID
+	if id == "" && r.PostForm.Has("returnUrl") {
+		// A sign-in to the account pages: no pending request.
+		if _, ok := localReturnURL(r.PostForm.Get("returnUrl")); !ok {
+			passkeyProblem(w, http.StatusBadRequest, "This sign-in link is not for this server's account pages. Open "+AccountPath+" to sign in.")
+			return
+		}
+	} else {
+		req, err := e.opts.Pending.Load(ctx, id, e.now())
+		if err != nil {
+			passkeyProblem(w, http.StatusBadRequest, "This sign-in has expired or was finished already. Go back to the application and start again.")
+			return
+		}
+		clientID = req.ClientID
 	}
-	options, handle, err := e.opts.Passkeys.BeginLogin(ctx, endpoint.Issuer(ctx), req.ClientID, id)
+	options, handle, err := e.opts.Passkeys.BeginLogin(ctx, endpoint.Issuer(ctx), clientID, id)
 	if err != nil {
 		e.passkeyJSONError(w, r, "start a passkey sign-in", err)
 		return
@@ -232,9 +252,23 @@ func (e *Endpoint) passkeyLoginFinish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PostForm.Get("id")
-	_, c, ok := e.loadPending(w, r, id)
-	if !ok {
-		return
+	v := &LoginView{ID: id}
+	var req *authorize.Request
+	clientID := accountClientID
+	if id == "" && r.PostForm.Has("returnUrl") {
+		ret, ok := localReturnURL(r.PostForm.Get("returnUrl"))
+		if !ok {
+			e.badReturnURL(w, r)
+			return
+		}
+		v.ReturnURL = ret
+	} else {
+		var c *client.Client
+		var ok bool
+		if req, c, ok = e.loadPending(w, r, id); !ok {
+			return
+		}
+		clientID, v.ClientName = c.ID, clientName(c)
 	}
 	handle := ceremonyHandle(r)
 	e.setCeremony(w, r, "")
@@ -245,11 +279,31 @@ func (e *Endpoint) passkeyLoginFinish(w http.ResponseWriter, r *http.Request) {
 			e.serverError(w, r, "check the passkey", err)
 			return
 		}
-		e.log.LogAttrs(ctx, slog.LevelInfo, "signin: passkey sign-in refused", slog.String("client_id", c.ID), slog.String("error", err.Error()))
-		e.renderLogin(w, r, http.StatusBadRequest, &LoginView{ID: id, ClientName: clientName(c), Passkey: PasskeyLogin{Error: m}})
+		e.log.LogAttrs(ctx, slog.LevelInfo, "signin: passkey sign-in refused", logattr.String("client_id", clientID), slog.String("error", err.Error()))
+		v.Passkey.Error = m
+		e.renderLogin(w, r, http.StatusBadRequest, v)
 		return
 	}
-	e.signedIn(w, r, id, c.ID, login.UserID, login.AMR, "")
+	// A passkey whose authenticator verified the user (PIN, biometrics)
+	// is two factors. Without that it is one, and the second factor
+	// follows as after a password: the user's TOTP if they have one, or
+	// its enrolment when the application requires two factors.
+	if !hasMFA(login.AMR) {
+		u, err := e.opts.Store.GetUser(ctx, login.UserID)
+		if err != nil {
+			e.serverError(w, r, "read the user", err)
+			return
+		}
+		switch {
+		case hasTOTP(u):
+			e.startStep(w, r, loginStep{ID: id, ReturnURL: v.ReturnURL, AMR: login.AMR, clientID: clientID, userID: login.UserID})
+			return
+		case req != nil && mfaRequired(req):
+			e.startStep(w, r, loginStep{ID: id, AMR: login.AMR, Enrol: true, clientID: clientID, userID: login.UserID})
+			return
+		}
+	}
+	e.signedIn(w, r, id, v.ReturnURL, clientID, login.UserID, login.AMR, "")
 }
 
 // accountSession returns the browser's session whose token for purpose
@@ -326,7 +380,10 @@ func (e *Endpoint) passkeyRegisterFinish(w http.ResponseWriter, r *http.Request)
 	e.log.LogAttrs(ctx, slog.LevelInfo, "signin: passkey added", slog.String("sub", s.Subject), slog.Bool("synced", passkey.Synced(p)))
 	b, _ := json.Marshal(struct {
 		Name string `json:"name"`
-	}{p.Name})
+		// Next is where the script takes the browser: the account page
+		// saying that the passkey was added.
+		Next string `json:"next"`
+	}{p.Name, AccountPath + "?done=passkey-added#passkeys"})
 	passkeyJSON(w, http.StatusOK, b)
 }
 
@@ -345,7 +402,7 @@ func (e *Endpoint) passkeyRemove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.log.LogAttrs(r.Context(), slog.LevelInfo, "signin: passkey removed", slog.String("sub", s.Subject))
-	http.Redirect(w, r, AccountPath+"#passkeys", http.StatusSeeOther)
+	e.accountDone(w, r, "passkey-removed")
 }
 
 // passkeyRename renames one of the signed-in user's passkeys: form fields
@@ -362,7 +419,7 @@ func (e *Endpoint) passkeyRename(w http.ResponseWriter, r *http.Request) {
 		e.passkeyPageError(w, r, "rename the passkey", err)
 		return
 	}
-	http.Redirect(w, r, AccountPath+"#passkeys", http.StatusSeeOther)
+	e.accountDone(w, r, "passkey-renamed")
 }
 
 func (e *Endpoint) passkeyPageError(w http.ResponseWriter, r *http.Request, what string, err error) {

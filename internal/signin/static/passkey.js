@@ -97,7 +97,10 @@
     if (!form) return;
     var controller = null;
     var fields = function () {
-      return { id: form.elements.namedItem("id").value, token: form.elements.namedItem("token").value };
+      var f = { id: form.elements.namedItem("id").value, token: form.elements.namedItem("token").value };
+      var ret = form.elements.namedItem("returnUrl");
+      if (ret) f.returnUrl = ret.value;
+      return f;
     };
     function submit(cred) {
       var input = document.createElement("input");
@@ -157,9 +160,8 @@
         return navigator.credentials.create({ publicKey: creationOptions(o.publicKey) });
       }).then(function (cred) {
         return post(form.dataset.finish, { token: token, credential: credentialJSON(cred) });
-      }).then(function () {
-        window.location.assign(window.location.pathname + "#passkeys");
-        window.location.reload();
+      }).then(function (done) {
+        window.location.assign(done.next);
       }).catch(function (e) {
         button.disabled = false;
         show(status, problem(e));
