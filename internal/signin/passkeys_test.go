@@ -431,6 +431,11 @@ func TestPasskeyIPHost(t *testing.T) {
 	if v.Enabled || !strings.Contains(v.Off, "WebAuthn needs a domain name (localhost works)") {
 		t.Errorf("account view %+v: want off, saying why", v)
 	}
+	acct := b.get(signin.AccountPath)
+	contains(t, "the account page", acct.Body, `id="passkeys-off"`, "WebAuthn needs a domain name (localhost works)")
+	if strings.Contains(acct.Body, "<script") || strings.Contains(acct.Header.Get("Content-Security-Policy"), "script-src") {
+		t.Error("the account page on an IP host runs a script")
+	}
 }
 
 // TestPasskeysOffWithoutService: without Options.Passkeys nothing of
@@ -457,5 +462,57 @@ func contains(t testing.TB, what, s string, wants ...string) {
 		if !strings.Contains(s, w) {
 			t.Errorf("%s does not say %q:\n%s", what, w, cut(s))
 		}
+	}
+}
+
+// TestPasskeyAccountPage: the real account page lists the passkey, runs
+// the passkey script (and only Signet's), and a passkey signs in to the
+// account pages too; one without user verification takes the second
+// factor of a user who has TOTP, one with it does not.
+func TestPasskeyAccountPage(t *testing.T) {
+	t.Parallel()
+	key := newSoftKey(t)
+	p, b := registered(t, key)
+	pg := b.get(signin.AccountPath)
+	if pg.Status != http.StatusOK {
+		t.Fatalf("account page: %v", pg)
+	}
+	contains(t, "the account page", pg.Body, `id="passkeys"`, "Test key", "Device-bound", "last used never",
+		`<script src="/ui/passkey.js?v=`, `id="passkey-register"`, "Rename or remove")
+	if csp := pg.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("account page CSP %q", csp)
+	}
+	secret, _ := b.enrol(pg)
+
+	// signInToAccount signs in at /account with the passkey.
+	signInToAccount := func(b *browser) *page {
+		t.Helper()
+		lp := b.get(signin.AccountPath)
+		f := browsertest.Forms(lp.Body)[0]
+		ret, token := f.Value("returnUrl"), f.Value("token")
+		if lp.URL.Path != signin.LoginPath || ret != signin.AccountPath || f.Value("id") != "" {
+			t.Fatalf("/account without a session: %v", lp)
+		}
+		var o requestOptions
+		jsonOf(t, b.post(signin.PasskeyLoginOptionsPath, url.Values{"id": {""}, "returnUrl": {ret}, "token": {token}}, nil), http.StatusOK, &o)
+		key.counter++
+		return b.post(signin.PasskeyLoginPath, url.Values{"id": {""}, "returnUrl": {ret}, "token": {token},
+			"credential": {key.get(t, o.PublicKey.Challenge, p.rpID, p.origin)}}, nil)
+	}
+	key.uv = false
+	b2 := p.browser()
+	step := signInToAccount(b2)
+	if step.URL.Path != signin.MFAPath {
+		t.Fatalf("a passkey without user verification for a user with TOTP: at %s, want the second step", step.URL)
+	}
+	acct := b2.enterCode(step, p.nextCode(t, secret))
+	if acct.URL.Path != signin.AccountPath {
+		t.Fatalf("after the code: %v", acct)
+	}
+	contains(t, "the account page's sessions", acct.Body, "security key")
+
+	key.uv = true
+	if acct := signInToAccount(p.browser()); acct.URL.Path != signin.AccountPath || acct.Status != http.StatusOK {
+		t.Fatalf("a passkey with user verification: at %s (status %d), want the account page directly", acct.URL, acct.Status)
 	}
 }
