@@ -1,6 +1,7 @@
 package signin_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -320,6 +321,19 @@ func TestPasskeySignInRefused(t *testing.T) {
 		id, token, _ := loginPage(t, b)
 		loginOptions(t, b, id, token)
 		refusedLogin(t, finishLogin(b, id, token, `{"id":"x"`), "could not be verified")
+	})
+	t.Run("disabled user", func(t *testing.T) {
+		if err := p.store.UpdateUser(t.Context(), "u-alice", func(u *storage.User) error { u.Disabled = true; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			_ = p.store.UpdateUser(context.Background(), "u-alice", func(u *storage.User) error { u.Disabled = false; return nil })
+		})
+		b := p.browser()
+		id, token, _ := loginPage(t, b)
+		o := loginOptions(t, b, id, token)
+		key.counter += 1000
+		refusedLogin(t, finishLogin(b, id, token, key.get(t, o.PublicKey.Challenge, p.rpID, p.origin)), "This account cannot sign in")
 	})
 	t.Run("no form token", func(t *testing.T) {
 		b := p.browser()
