@@ -47,10 +47,7 @@ it). It asks first on a terminal; elsewhere give --yes.
 			ctx := cmd.Context()
 			if remove != "" {
 				return a.withUser(ctx, f.config, args[0], func(_ *catalogEnv, db storage.Store, u storage.User) error {
-					svc, err := passkeyService(db)
-					if err != nil {
-						return err
-					}
+					svc := passkeyService(db)
 					if err := a.confirm(yes, fmt.Sprintf("remove passkey %s of user %s", remove, u.Username)); err != nil {
 						return err
 					}
@@ -83,16 +80,12 @@ it). It asks first on a terminal; elsewhere give --yes.
 }
 
 // passkeyService is the passkey service over db.
-func passkeyService(db storage.Store) (*passkey.Service, error) {
-	return passkey.New(db, passkey.Options{}), nil
+func passkeyService(db storage.Store) *passkey.Service {
+	return passkey.New(db, passkey.Options{})
 }
 
 func (a *app) listPasskeys(ctx context.Context, db storage.Store, u storage.User, asJSON bool) error {
-	svc, err := passkeyService(db)
-	if err != nil {
-		return err
-	}
-	list, err := svc.List(ctx, u.ID)
+	list, err := passkeyService(db).List(ctx, u.ID)
 	if err != nil {
 		return err
 	}
