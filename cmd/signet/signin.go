@@ -10,11 +10,13 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/signetid/signet/internal/authorize"
 	"github.com/signetid/signet/internal/catalog"
 	"github.com/signetid/signet/internal/consent"
 	"github.com/signetid/signet/internal/endpoint"
+	"github.com/signetid/signet/internal/passkey"
 	"github.com/signetid/signet/internal/session"
 	"github.com/signetid/signet/internal/signin"
 	"github.com/signetid/signet/internal/signing"
@@ -55,7 +57,7 @@ func (a *app) signInEndpoints(svc *services, db storage.Store, cat *catalog.Cata
 		return nil, err
 	}
 	ring := svc.ring
-	pages, err := signin.New(signin.Options{
+	opts := signin.Options{
 		Validator: &authorize.Validator{Clients: cat, KnownScope: cat.KnownScope},
 		Pending:   authorize.NewPending(db, 0),
 		Sessions:  sessions,
@@ -81,9 +83,11 @@ func (a *app) signInEndpoints(svc *services, db storage.Store, cat *catalog.Cata
 			Stylesheet:   cfg.UI.Stylesheet,
 			TemplatesDir: cfg.UI.TemplatesDir,
 		},
-		Now:    a.now,
-		Logger: logger,
-	})
+		Now:      a.now,
+		Logger:   logger,
+		Passkeys: passkeys(db, cfg.UI.ProductName, a.now),
+	}
+	pages, err := signin.New(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +101,11 @@ func (a *app) signInEndpoints(svc *services, db storage.Store, cat *catalog.Cata
 		Logger:            logger,
 	})
 	return []endpoint.Endpoint{pages, info}, nil
+}
+
+// passkeys is the passkey service over db.
+func passkeys(db storage.Store, productName string, now func() time.Time) signin.Passkeys {
+	return passkey.New(db, passkey.Options{RPName: productName, Now: now})
 }
 
 // verifyIDTokenHint reads an id_token_hint: an ID token signed by one of

@@ -167,6 +167,9 @@ var notices = map[string]string{
 	"totp-on":           "Two-step sign-in is on.",
 	"totp-off":          "Two-step sign-in is off.",
 	"recovery-replaced": "New recovery codes were made; the old ones no longer work.",
+	"passkey-added":     "The passkey was added: you can sign in with it now.",
+	"passkey-removed":   "The passkey was removed: it can no longer sign in.",
+	"passkey-renamed":   "The passkey was renamed.",
 }
 
 // renderAccount shows the account page of s's user with notice or error.

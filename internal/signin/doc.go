@@ -134,6 +134,36 @@
 // because browsers apply it to the redirect that follows the login and
 // consent forms, which goes to the client.
 //
+// # Passkeys
+//
+// With Options.Passkeys (internal/passkey's Service) and an issuer whose
+// host is a domain name (https, or http on localhost), the login page
+// offers "Sign in with a passkey" and autofill (the username field's
+// autocomplete="username webauthn", a conditional request started when
+// the page loads), and the account page's Passkeys section lists, adds,
+// renames and removes the user's passkeys. The ceremonies need
+// navigator.credentials, so these two pages, and only they, load one
+// script, /ui/passkey.js (embedded, versioned like the stylesheet), under
+// "script-src 'self'; connect-src 'self'" added to the policy above;
+// nothing inline. Without JavaScript or WebAuthn the passkey parts stay
+// hidden and the forms work as before. The script posts forms with the
+// pages' tokens (the login form's, or the session's for purpose
+// "passkeys") to POST /account/login/passkey/options and
+// /account/passkeys/register/options (JSON answers: the options, or
+// {"error"}), which keep the ceremony's challenge server-side and its
+// 256-bit handle in the signet.webauthn cookie (Path /account, HttpOnly,
+// SameSite Strict, 5 minutes, used once); the sign-in's answer is the
+// login form sent to /account/login/passkey (the browser follows
+// signedIn's redirect, or gets the login page with the refusal beside the
+// passkey button), the registration's goes to
+// /account/passkeys/register/finish. Rename and remove are plain forms
+// (/account/passkeys/rename, /account/passkeys/remove). A passkey sign-in
+// whose authenticator verified the user is amr [hwk|swk user mfa];
+// without user verification it is one factor, and a user with TOTP (or an
+// application requiring two factors) takes the second step as after a
+// password. On an IP-address issuer the login page shows nothing of
+// passkeys and the account page's section says why they are off.
+//
 // # Login throttling
 //
 // Besides the per-user lockout of internal/users (stored: 5 failures in 15
@@ -198,6 +228,12 @@
 //   - recovery.html: RecoveryView: Codes (nil once shown), Action and
 //     Token (a form posting action=continue, within a sign-in; else a
 //     link back to /account).
+//   - login_passkey.html defines "login-passkey", which login.html calls
+//     with its LoginView: Passkey.Enabled, Passkey.Error.
+//   - account_passkeys.html defines "account-passkeys", which
+//     account.html calls with its Passkeys (PasskeysView: Enabled, Off,
+//     Token, MaxNameLen, Items: ID, Name, Created, LastUsed, CreatedText,
+//     LastUsedText, Synced, CloneWarning).
 //
 // It imports internal/authorize, session, users, consent, client, tokens
 // (the Authorization a code carries), totp, sealed, opaque, endpoint,

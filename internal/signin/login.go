@@ -36,6 +36,8 @@ type LoginView struct {
 	// is when the user (or the address) may try again.
 	Error       string
 	LockedUntil time.Time
+	// Passkey is what the page offers of passkeys.
+	Passkey PasskeyLogin
 }
 
 func clientName(c *client.Client) string {
@@ -71,6 +73,7 @@ func (e *Endpoint) renderLogin(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	v.Token = token
+	v.Passkey = e.passkeyLogin(r, v.Passkey)
 	e.render(w, r, status, "login.html", "Sign in", v)
 }
 

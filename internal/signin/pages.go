@@ -24,13 +24,16 @@ var embedded embed.FS
 //go:embed static/signet.css
 var stylesheet []byte
 
+//go:embed static/passkey.js
+var passkeyScript []byte
+
 // templateNames are the templates an operator may replace (UI.TemplatesDir).
 var templateNames = []string{"layout.html", "login.html", "consent.html", "logout.html", "loggedout.html", "error.html",
 	"account.html", "mfa.html", "totp.html", "recovery.html"}
 
 // partials are templates that pages call ({{template "account-passkeys"}}):
 // parsed into every page's set, and replaceable as the pages are.
-var partials = []string{"account_passkeys.html", "account_links.html"}
+var partials = []string{"account_passkeys.html", "account_links.html", "login_passkey.html"}
 
 // pageCSP is the pages' Content-Security-Policy: nothing runs, styles and
 // images come from Signet (and images from https, for logos), and no other
@@ -38,6 +41,11 @@ var partials = []string{"account_passkeys.html", "account_links.html"}
 // login and consent forms the browser is redirected to the client, which
 // form-action would block in browsers that apply it to redirects.
 const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self' https:; base-uri 'none'; frame-ancestors 'none'"
+
+// scriptPageCSP is the CSP of a page with Signet's own scripts (the
+// passkey ceremonies): pageCSP, plus scripts and fetches from Signet only,
+// nothing inline.
+const scriptPageCSP = pageCSP + "; script-src 'self'; connect-src 'self'"
 
 // Layout is what every template gets (embedded in each page's data).
 type Layout struct {
@@ -49,6 +57,9 @@ type Layout struct {
 	LogoURL string
 	// Stylesheets are the URLs of the stylesheets, Signet's first.
 	Stylesheets []string
+	// Scripts are the URLs of the page's scripts (Signet's own), none for
+	// most pages.
+	Scripts []string
 	// Wide asks for a wider card (the account page).
 	Wide bool
 }
@@ -63,6 +74,8 @@ type pages struct {
 	layout Layout
 	sets   map[string]*template.Template
 	assets map[string]asset
+	// scripts maps a script's path to its versioned URL.
+	scripts map[string]string
 }
 
 func newAsset(body []byte, contentType string) asset {
@@ -84,6 +97,9 @@ func newPages(ui UI) (*pages, error) {
 	css := newAsset(stylesheet, "text/css; charset=utf-8")
 	p.assets[StylesheetPath] = css
 	p.layout.Stylesheets = []string{StylesheetPath + "?v=" + css.etag}
+	js := newAsset(passkeyScript, "text/javascript; charset=utf-8")
+	p.assets[PasskeyScriptPath] = js
+	p.scripts = map[string]string{PasskeyScriptPath: PasskeyScriptPath + "?v=" + js.etag}
 	if ui.Stylesheet != "" {
 		b, err := os.ReadFile(ui.Stylesheet)
 		if err != nil {
@@ -175,6 +191,15 @@ func (e *Endpoint) render(w http.ResponseWriter, r *http.Request, status int, na
 	*l = e.pages.layout
 	l.Wide = wide
 	l.Title = title
+	csp := pageCSP
+	if s, ok := data.(interface{ scripts() []string }); ok {
+		for _, path := range s.scripts() {
+			l.Scripts = append(l.Scripts, e.pages.scripts[path])
+		}
+		if len(l.Scripts) > 0 {
+			csp = scriptPageCSP
+		}
+	}
 	var buf bytes.Buffer
 	if err := e.pages.sets[name].ExecuteTemplate(&buf, "layout.html", data); err != nil {
 		e.log.ErrorContext(r.Context(), "signin: render "+name, "error", err.Error())
@@ -183,7 +208,7 @@ func (e *Endpoint) render(w http.ResponseWriter, r *http.Request, status int, na
 		_, _ = w.Write([]byte("<!doctype html><title>Error</title><p>The page could not be shown."))
 		return
 	}
-	setPageHeaders(w.Header(), pageCSP)
+	setPageHeaders(w.Header(), csp)
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(buf.Bytes())

@@ -118,6 +118,9 @@ type Options struct {
 	// Throttle limits failed logins per client IP; the zero value is
 	// the default (DefaultIPFailures in DefaultIPWindow).
 	Throttle ThrottleOptions
+	// Passkeys runs the passkey ceremonies (*passkey.Service); nil: no
+	// passkeys.
+	Passkeys Passkeys
 	UI       UI
 	Now      func() time.Time
 	Logger   *slog.Logger
@@ -180,7 +183,7 @@ func (e *Endpoint) Routes() []endpoint.Route {
 	// relying parties POST to /connect/authorize and /connect/endsession
 	// from their own origin, as the specifications allow.
 	protect := func(h http.HandlerFunc) http.HandlerFunc { return e.cop.Handler(h).ServeHTTP }
-	return []endpoint.Route{
+	routes := []endpoint.Route{
 		route(http.MethodGet, AuthorizePath, e.serveAuthorize),
 		route(http.MethodPost, AuthorizePath, e.serveAuthorize),
 		route(http.MethodGet, CallbackPath, e.serveCallback),
@@ -201,6 +204,7 @@ func (e *Endpoint) Routes() []endpoint.Route {
 		route(http.MethodGet, CustomStylesheetPath, e.pages.serveAsset(CustomStylesheetPath)),
 		route(http.MethodGet, LogoPath, e.pages.serveAsset(LogoPath)),
 	}
+	return append(routes, e.passkeyRoutes(route, protect)...)
 }
 
 // Describe adds the authorization and end-session endpoints, the response
