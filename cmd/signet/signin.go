@@ -54,6 +54,10 @@ func (a *app) signInEndpoints(svc *services, db storage.Store, cat *catalog.Cata
 		return nil, err
 	}
 	ring := svc.ring
+	fed, err := a.federationOptions(svc, db, logger)
+	if err != nil {
+		return nil, err
+	}
 	pages, err := signin.New(signin.Options{
 		Validator: &authorize.Validator{Clients: cat, KnownScope: cat.KnownScope},
 		Pending:   authorize.NewPending(db, 0),
@@ -76,8 +80,9 @@ func (a *app) signInEndpoints(svc *services, db storage.Store, cat *catalog.Cata
 			Stylesheet:   cfg.UI.Stylesheet,
 			TemplatesDir: cfg.UI.TemplatesDir,
 		},
-		Now:    a.now,
-		Logger: logger,
+		Federation: fed,
+		Now:        a.now,
+		Logger:     logger,
 	})
 	if err != nil {
 		return nil, err

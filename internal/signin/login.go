@@ -33,6 +33,9 @@ type LoginView struct {
 	// is when the user (or the address) may try again.
 	Error       string
 	LockedUntil time.Time
+	// Providers are the external identity providers' buttons
+	// (login_providers.html), none when there are none.
+	Providers []ProviderButton
 }
 
 func clientName(c *client.Client) string {
@@ -58,6 +61,7 @@ func (e *Endpoint) renderLogin(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	v.Token = token
+	v.Providers = e.providerButtons(v.ID)
 	e.render(w, r, status, "login.html", "Sign in", v)
 }
 

@@ -27,6 +27,10 @@ var stylesheet []byte
 // templateNames are the templates an operator may replace (UI.TemplatesDir).
 var templateNames = []string{"layout.html", "login.html", "consent.html", "logout.html", "loggedout.html", "error.html"}
 
+// partialNames are templates every page's set holds (each defines a
+// named template a page calls); an operator may replace them too.
+var partialNames = []string{"login_providers.html"}
+
 // pageCSP is the pages' Content-Security-Policy: nothing runs, styles and
 // images come from Signet (and images from https, for logos), and no other
 // site may frame them (clickjacking). There is no form-action: after the
@@ -136,6 +140,15 @@ func newPages(ui UI) (*pages, error) {
 		}
 		if _, err := t.New(name).Parse(text); err != nil {
 			return nil, fmt.Errorf("signin: template %s: %w", name, err)
+		}
+		for _, partial := range partialNames {
+			text, err := read(partial)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := t.New(partial).Parse(text); err != nil {
+				return nil, fmt.Errorf("signin: template %s: %w", partial, err)
+			}
 		}
 		p.sets[name] = t
 	}
