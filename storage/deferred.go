@@ -394,3 +394,78 @@ func (d *Deferred) ListSessions(ctx context.Context, subject string, now time.Ti
 func (d *Deferred) DeleteSessions(ctx context.Context, subject string) (int, error) {
 	return call(d, func(s Store) (int, error) { return s.DeleteSessions(ctx, subject) })
 }
+
+// CreateUserLink delegates to the real store.
+func (d *Deferred) CreateUserLink(ctx context.Context, l UserLink) error {
+	return do(d, func(s Store) error { return s.CreateUserLink(ctx, l) })
+}
+
+// FindUserLink delegates to the real store.
+func (d *Deferred) FindUserLink(ctx context.Context, issuer, subject string) (UserLink, error) {
+	return call(d, func(s Store) (UserLink, error) { return s.FindUserLink(ctx, issuer, subject) })
+}
+
+// ListUserLinks delegates to the real store.
+func (d *Deferred) ListUserLinks(ctx context.Context, userID string) ([]UserLink, error) {
+	return call(d, func(s Store) ([]UserLink, error) { return s.ListUserLinks(ctx, userID) })
+}
+
+// UpdateUserLink delegates to the real store.
+func (d *Deferred) UpdateUserLink(ctx context.Context, issuer, subject string, update func(*UserLink) error) error {
+	return do(d, func(s Store) error { return s.UpdateUserLink(ctx, issuer, subject, update) })
+}
+
+// DeleteUserLink delegates to the real store.
+func (d *Deferred) DeleteUserLink(ctx context.Context, issuer, subject string) error {
+	return do(d, func(s Store) error { return s.DeleteUserLink(ctx, issuer, subject) })
+}
+
+// CreatePasskey delegates to the real store.
+func (d *Deferred) CreatePasskey(ctx context.Context, p Passkey) error {
+	return do(d, func(s Store) error { return s.CreatePasskey(ctx, p) })
+}
+
+// GetPasskey delegates to the real store.
+func (d *Deferred) GetPasskey(ctx context.Context, id string) (Passkey, error) {
+	return call(d, func(s Store) (Passkey, error) { return s.GetPasskey(ctx, id) })
+}
+
+// ListPasskeys delegates to the real store.
+func (d *Deferred) ListPasskeys(ctx context.Context, userID string) ([]Passkey, error) {
+	return call(d, func(s Store) ([]Passkey, error) { return s.ListPasskeys(ctx, userID) })
+}
+
+// UpdatePasskey delegates to the real store.
+func (d *Deferred) UpdatePasskey(ctx context.Context, id string, update func(*Passkey) error) error {
+	return do(d, func(s Store) error { return s.UpdatePasskey(ctx, id, update) })
+}
+
+// DeletePasskey delegates to the real store.
+func (d *Deferred) DeletePasskey(ctx context.Context, id string) error {
+	return do(d, func(s Store) error { return s.DeletePasskey(ctx, id) })
+}
+
+// CreateExternalProvider delegates to the real store.
+func (d *Deferred) CreateExternalProvider(ctx context.Context, p ExternalProvider) error {
+	return do(d, func(s Store) error { return s.CreateExternalProvider(ctx, p) })
+}
+
+// GetExternalProvider delegates to the real store.
+func (d *Deferred) GetExternalProvider(ctx context.Context, name string) (ExternalProvider, error) {
+	return call(d, func(s Store) (ExternalProvider, error) { return s.GetExternalProvider(ctx, name) })
+}
+
+// ListExternalProviders delegates to the real store.
+func (d *Deferred) ListExternalProviders(ctx context.Context) ([]ExternalProvider, error) {
+	return call(d, func(s Store) ([]ExternalProvider, error) { return s.ListExternalProviders(ctx) })
+}
+
+// UpdateExternalProvider delegates to the real store.
+func (d *Deferred) UpdateExternalProvider(ctx context.Context, name string, update func(*ExternalProvider) error) error {
+	return do(d, func(s Store) error { return s.UpdateExternalProvider(ctx, name, update) })
+}
+
+// DeleteExternalProvider delegates to the real store.
+func (d *Deferred) DeleteExternalProvider(ctx context.Context, name string) error {
+	return do(d, func(s Store) error { return s.DeleteExternalProvider(ctx, name) })
+}

@@ -39,6 +39,9 @@ type Client struct {
 	// the setting existed read as), or AccessTokenReference (an opaque
 	// handle whose claims stay in the store, so that it can be revoked).
 	AccessTokenType string
+	// RequireMfa makes the client's users sign in with a second factor
+	// (issue 16).
+	RequireMfa bool
 	// JWKS (a JSON Web Key Set document) or JWKSURI: the public keys of a
 	// client that authenticates with private_key_jwt.
 	JWKS    []byte

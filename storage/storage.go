@@ -68,6 +68,9 @@ type Store interface {
 	Resources
 	PersistedGrants
 	Users
+	UserLinks
+	Passkeys
+	ExternalProviders
 	Sessions
 	SigningKeys
 	ConfigVersioner

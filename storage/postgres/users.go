@@ -31,7 +31,11 @@ func lockOne[T any](ctx context.Context, tx pgx.Tx, op string, scan func(sqlrow.
 	return v, err
 }
 
-var scanUsers = collect(sqlrow.User)
+func scanUser(row sqlrow.Row) (storage.User, error) {
+	return sqlrow.User(row, newTextArray)
+}
+
+var scanUsers = collect(scanUser)
 
 // CreateUser implements storage.Users. The unique index on username_key
 // refuses a taken username.
@@ -41,9 +45,10 @@ func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
 	}
 	_, err := s.exec(ctx, fmt.Sprintf("create user %q", u.ID), `
 		INSERT INTO users (username_key, `+sqlrow.UserColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16, $17)`,
 		storage.NormalizeUsername(u.Username), u.ID, u.Username, u.PasswordHash, u.Email, u.EmailVerified, u.Name,
-		blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), ms(u.FailedSince), s.now().UnixMilli(), ms(u.LastLogin))
+		blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), ms(u.FailedSince), s.now().UnixMilli(), ms(u.LastLogin),
+		blob(u.TOTPSecret), u.TOTPLastStep, list(u.RecoveryCodes))
 	return err
 }
 
@@ -77,21 +82,23 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]stora
 // update runs once.
 func (s *Store) UpdateUser(ctx context.Context, id string, change func(*storage.User) error) error {
 	read := func(ctx context.Context, tx pgx.Tx, op string) (storage.User, error) {
-		return lockOne(ctx, tx, op, sqlrow.User, `SELECT `+sqlrow.UserColumns+` FROM users WHERE id = $1 FOR UPDATE`, id)
+		return lockOne(ctx, tx, op, scanUser, `SELECT `+sqlrow.UserColumns+` FROM users WHERE id = $1 FOR UPDATE`, id)
 	}
 	return update(s, ctx, storage.UserKind, "user", id, read, change, func(ctx context.Context, tx pgx.Tx, u storage.User) error {
 		_, err := tx.Exec(ctx, `
 			UPDATE users SET username_key = $2, username = $3, password_hash = $4, email = $5, email_verified = $6,
 				name = $7, claims = $8, disabled = $9, failed_logins = $10, locked_until = $11, updated_at = $12,
-				failed_since = $13, last_login = $14
+				failed_since = $13, last_login = $14, totp_secret = $15, totp_last_step = $16, recovery_codes = $17
 			WHERE id = $1`,
 			id, storage.NormalizeUsername(u.Username), u.Username, u.PasswordHash, u.Email, u.EmailVerified,
-			u.Name, blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), s.now().UnixMilli(), ms(u.FailedSince), ms(u.LastLogin))
+			u.Name, blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), s.now().UnixMilli(), ms(u.FailedSince), ms(u.LastLogin),
+			blob(u.TOTPSecret), u.TOTPLastStep, list(u.RecoveryCodes))
 		return err
 	})
 }
 
-// DeleteUser implements storage.Users.
+// DeleteUser implements storage.Users. The user's links and passkeys go
+// with it (ON DELETE CASCADE).
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	if err := storage.CheckKey("user id", id); err != nil {
 		return err

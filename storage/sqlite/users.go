@@ -10,6 +10,10 @@ import (
 	"github.com/signetid/signet/storage/internal/sqlrow"
 )
 
+func scanUser(row sqlrow.Row) (storage.User, error) {
+	return sqlrow.User(row, newJSONList)
+}
+
 // CreateUser implements storage.Users. The unique index on username_key
 // refuses a taken username.
 func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
@@ -18,9 +22,10 @@ func (s *Store) CreateUser(ctx context.Context, u storage.User) error {
 	}
 	_, err := s.exec(ctx, fmt.Sprintf("create user %q", u.ID), `
 		INSERT INTO users (username_key, `+sqlrow.UserColumns+`)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)`,
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17)`,
 		storage.NormalizeUsername(u.Username), u.ID, u.Username, u.PasswordHash, u.Email, u.EmailVerified, u.Name,
-		blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), ms(u.FailedSince), s.now().UnixMilli(), ms(u.LastLogin))
+		blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), ms(u.FailedSince), s.now().UnixMilli(), ms(u.LastLogin),
+		blob(u.TOTPSecret), u.TOTPLastStep, jsonList(u.RecoveryCodes))
 	return err
 }
 
@@ -29,7 +34,7 @@ func (s *Store) getUser(ctx context.Context, op, column, value string) (storage.
 	if err := s.alive(); err != nil {
 		return storage.User{}, err
 	}
-	u, err := sqlrow.User(s.r.QueryRowContext(ctx, `SELECT `+sqlrow.UserColumns+` FROM users WHERE `+column+` = ?1`, value))
+	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+sqlrow.UserColumns+` FROM users WHERE `+column+` = ?1`, value))
 	if err != nil {
 		return storage.User{}, s.fail(op, err)
 	}
@@ -45,7 +50,7 @@ func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
 	if err != nil {
 		return storage.User{}, err
 	}
-	u, err := sqlrow.User(p.getUser.QueryRowContext(ctx, id))
+	u, err := scanUser(p.getUser.QueryRowContext(ctx, id))
 	if err != nil {
 		return storage.User{}, s.fail(fmt.Sprintf("get user %q", id), err)
 	}
@@ -68,28 +73,30 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]stora
 	if err := storage.CheckListUsers(after, limit); err != nil {
 		return nil, err
 	}
-	return queryAll(s, ctx, "list users", sqlrow.User,
+	return queryAll(s, ctx, "list users", scanUser,
 		`SELECT `+sqlrow.UserColumns+` FROM users WHERE id > ?1 ORDER BY id LIMIT ?2`, after, limit)
 }
 
 // UpdateUser implements storage.Users.
 func (s *Store) UpdateUser(ctx context.Context, id string, change func(*storage.User) error) error {
 	read := func(tx *sql.Tx) (storage.User, error) {
-		return sqlrow.User(tx.QueryRowContext(ctx, `SELECT `+sqlrow.UserColumns+` FROM users WHERE id = ?1`, id))
+		return scanUser(tx.QueryRowContext(ctx, `SELECT `+sqlrow.UserColumns+` FROM users WHERE id = ?1`, id))
 	}
 	return update(s, ctx, storage.UserKind, "user", id, read, change, func(tx *sql.Tx, u storage.User) error {
 		_, err := tx.ExecContext(ctx, `
 			UPDATE users SET username_key = ?2, username = ?3, password_hash = ?4, email = ?5, email_verified = ?6,
 				name = ?7, claims = ?8, disabled = ?9, failed_logins = ?10, locked_until = ?11, updated_at = ?12,
-				failed_since = ?13, last_login = ?14
+				failed_since = ?13, last_login = ?14, totp_secret = ?15, totp_last_step = ?16, recovery_codes = ?17
 			WHERE id = ?1`,
 			id, storage.NormalizeUsername(u.Username), u.Username, u.PasswordHash, u.Email, u.EmailVerified,
-			u.Name, blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), s.now().UnixMilli(), ms(u.FailedSince), ms(u.LastLogin))
+			u.Name, blob(u.Claims), u.Disabled, u.FailedLogins, ms(u.LockedUntil), s.now().UnixMilli(), ms(u.FailedSince), ms(u.LastLogin),
+			blob(u.TOTPSecret), u.TOTPLastStep, jsonList(u.RecoveryCodes))
 		return err
 	})
 }
 
-// DeleteUser implements storage.Users.
+// DeleteUser implements storage.Users. The user's links and passkeys go
+// with it (ON DELETE CASCADE).
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	if err := storage.CheckKey("user id", id); err != nil {
 		return err

@@ -31,20 +31,30 @@ func Bytes(b []byte) []byte {
 	return b
 }
 
-// UserColumns are the columns of users that User reads, in its order.
+// UserColumns are the columns of users that User reads, in its order: those
+// of migration 0005 to 0008, then the second factor of 0010.
 const UserColumns = `id, username, password_hash, email, email_verified, name, claims, disabled,
-	failed_logins, locked_until, failed_since, created_at, updated_at, last_login`
+	failed_logins, locked_until, failed_since, created_at, updated_at, last_login,
+	totp_secret, totp_last_step, recovery_codes`
 
-// User reads a row of UserColumns.
-func User(row Row) (storage.User, error) {
+// User reads a row of UserColumns; newList makes the adapter's List of the
+// recovery codes.
+func User(row Row, newList func() List) (storage.User, error) {
 	var u storage.User
 	var locked, failedSince, lastLogin *int64
 	var created, updated int64
+	codes := newList()
 	if err := row.Scan(&u.ID, &u.Username, &u.PasswordHash, &u.Email, &u.EmailVerified, &u.Name, &u.Claims, &u.Disabled,
-		&u.FailedLogins, &locked, &failedSince, &created, &updated, &lastLogin); err != nil {
+		&u.FailedLogins, &locked, &failedSince, &created, &updated, &lastLogin,
+		&u.TOTPSecret, &u.TOTPLastStep, codes.Dest()); err != nil {
+		return storage.User{}, err
+	}
+	var err error
+	if u.RecoveryCodes, err = codes.Read(); err != nil {
 		return storage.User{}, err
 	}
 	u.Claims = Bytes(u.Claims)
+	u.TOTPSecret = Bytes(u.TOTPSecret)
 	u.LockedUntil = Time(locked)
 	u.FailedSince = Time(failedSince)
 	u.LastLogin = Time(lastLogin)
@@ -144,7 +154,7 @@ const SelectClients = `
 		c.always_include_user_claims_in_id_token, c.identity_token_lifetime_ms, c.authorization_code_lifetime_ms,
 		c.absolute_refresh_token_lifetime_ms, c.sliding_refresh_token_lifetime_ms, c.refresh_token_usage,
 		c.refresh_token_expiration, c.client_uri, c.logo_uri, c.allowed_identity_token_signing_algorithms,
-		c.access_token_type,
+		c.access_token_type, c.require_mfa,
 		s.id, s.hash, s.description, s.expires_at, s.created_at
 	FROM clients c LEFT JOIN client_secrets s ON s.client_id = c.id`
 
@@ -168,7 +178,7 @@ func Clients(rows Rows, newList func() List) ([]storage.Client, error) {
 			&c.RequirePKCE, &c.AllowPlainTextPKCE, &c.RequireConsent, &c.AllowRememberConsent, &c.AllowOfflineAccess,
 			&c.AlwaysIncludeUserClaimsInIdToken, &idToken, &code, &absolute, &sliding, &c.RefreshTokenUsage,
 			&c.RefreshTokenExpiration, &c.ClientURI, &c.LogoURI, idTokenAlgs.Dest(),
-			&c.AccessTokenType,
+			&c.AccessTokenType, &c.RequireMfa,
 			&sid, &hash, &desc, &secExpires, &secCreated); err != nil {
 			return nil, err
 		}
@@ -213,13 +223,13 @@ func Clients(rows Rows, newList func() List) ([]storage.Client, error) {
 
 // ClientSignInColumns are the columns of clients that ClientSignInArgs
 // gives values for, in its order: the sign-in settings of migration 0007,
-// then the access token type of 0009.
+// then the access token type of 0009, then require_mfa of 0010.
 var ClientSignInColumns = []string{
 	"require_pkce", "allow_plain_text_pkce", "require_consent", "allow_remember_consent", "allow_offline_access",
 	"always_include_user_claims_in_id_token", "identity_token_lifetime_ms", "authorization_code_lifetime_ms",
 	"absolute_refresh_token_lifetime_ms", "sliding_refresh_token_lifetime_ms", "refresh_token_usage",
 	"refresh_token_expiration", "client_uri", "logo_uri", "allowed_identity_token_signing_algorithms",
-	"access_token_type",
+	"access_token_type", "require_mfa",
 }
 
 // ClientSignInArgs are the values of ClientSignInColumns for c; list makes
@@ -230,7 +240,7 @@ func ClientSignInArgs(c storage.Client, list func([]string) any) []any {
 		c.AlwaysIncludeUserClaimsInIdToken, c.IdentityTokenLifetime.Milliseconds(), c.AuthorizationCodeLifetime.Milliseconds(),
 		c.AbsoluteRefreshTokenLifetime.Milliseconds(), c.SlidingRefreshTokenLifetime.Milliseconds(), c.RefreshTokenUsage,
 		c.RefreshTokenExpiration, c.ClientURI, c.LogoURI, list(c.AllowedIdentityTokenSigningAlgorithms),
-		c.AccessTokenType,
+		c.AccessTokenType, c.RequireMfa,
 	}
 }
 
