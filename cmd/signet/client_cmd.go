@@ -174,6 +174,7 @@ type clientView struct {
 	AllowRememberConsent                  bool     `json:"allowRememberConsent"`
 	AllowOfflineAccess                    bool     `json:"allowOfflineAccess"`
 	AlwaysIncludeUserClaimsInIdToken      bool     `json:"alwaysIncludeUserClaimsInIdToken"`
+	RequireMfa                            bool     `json:"requireMfa"`
 	IdentityTokenLifetime                 int64    `json:"identityTokenLifetime"`
 	AuthorizationCodeLifetime             int64    `json:"authorizationCodeLifetime"`
 	RefreshTokenUsage                     string   `json:"refreshTokenUsage"`
@@ -257,7 +258,7 @@ func clientViewOf(c storage.Client, now time.Time) clientView {
 	secs := func(d, def time.Duration) int64 { return int64(cmp.Or(d, def) / time.Second) }
 	v.Public, v.RedirectURIs, v.PostLogoutRedirectURIs, v.AllowedCorsOrigins = c.Public, nonNil(c.RedirectURIs), nonNil(c.PostLogoutRedirectURIs), nonNil(c.CORSOrigins)
 	v.RequirePkce, v.AllowPlainTextPkce, v.RequireConsent, v.AllowRememberConsent = c.RequirePKCE, c.AllowPlainTextPKCE, c.RequireConsent, c.AllowRememberConsent
-	v.AllowOfflineAccess, v.AlwaysIncludeUserClaimsInIdToken = c.AllowOfflineAccess, c.AlwaysIncludeUserClaimsInIdToken
+	v.AllowOfflineAccess, v.AlwaysIncludeUserClaimsInIdToken, v.RequireMfa = c.AllowOfflineAccess, c.AlwaysIncludeUserClaimsInIdToken, c.RequireMfa
 	v.IdentityTokenLifetime = secs(c.IdentityTokenLifetime, client.DefaultIdentityTokenLifetime)
 	v.AuthorizationCodeLifetime = secs(c.AuthorizationCodeLifetime, client.DefaultAuthorizationCodeLifetime)
 	v.AbsoluteRefreshTokenLifetime = secs(c.AbsoluteRefreshTokenLifetime, client.DefaultAbsoluteRefreshTokenLifetime)

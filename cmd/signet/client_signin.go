@@ -74,7 +74,7 @@ func (l *listFlags) apply(cmd *cobra.Command, owner string, list []string) ([]st
 type signInFlags struct {
 	redirect, postLogout, cors, algs listFlags
 
-	public, requirePKCE, plainPKCE, consent, remember, offline, userClaims bool
+	public, requirePKCE, plainPKCE, consent, remember, offline, userClaims, mfa bool
 
 	idLife, codeLife, absLife, slideLife string
 	usage, expiration                    string
@@ -110,6 +110,7 @@ func (f *signInFlags) boolFlags() []struct {
 		{"allow-remember-consent", &f.remember, true, "offer \"remember my decision\" on the consent page (default true)"},
 		{"allow-offline-access", &f.offline, false, "allow offline_access: refresh tokens (default false)"},
 		{"always-include-user-claims-in-id-token", &f.userClaims, false, "put the user's claims in the ID token too (default false)"},
+		{"require-mfa", &f.mfa, false, "users sign in with a second factor (an authenticator app); those without one set it up (default false)"},
 	}
 }
 
@@ -132,7 +133,7 @@ func (f *signInFlags) register(cmd *cobra.Command, update bool) {
 }
 
 var signInFlagNames = []string{"public", "require-pkce", "allow-plain-text-pkce", "require-consent", "allow-remember-consent",
-	"allow-offline-access", "always-include-user-claims-in-id-token", "identity-token-lifetime", "authorization-code-lifetime",
+	"allow-offline-access", "always-include-user-claims-in-id-token", "require-mfa", "identity-token-lifetime", "authorization-code-lifetime",
 	"absolute-refresh-token-lifetime", "sliding-refresh-token-lifetime", "refresh-token-usage", "refresh-token-expiration",
 	"client-uri", "logo-uri"}
 
@@ -186,6 +187,7 @@ func (f *signInFlags) apply(cmd *cobra.Command, cl *storage.Client, adding bool)
 		"public": &cl.Public, "require-pkce": &cl.RequirePKCE, "allow-plain-text-pkce": &cl.AllowPlainTextPKCE,
 		"require-consent": &cl.RequireConsent, "allow-remember-consent": &cl.AllowRememberConsent,
 		"allow-offline-access": &cl.AllowOfflineAccess, "always-include-user-claims-in-id-token": &cl.AlwaysIncludeUserClaimsInIdToken,
+		"require-mfa": &cl.RequireMfa,
 	}
 	for _, b := range f.boolFlags() {
 		if adding || changed(b.name) {
@@ -266,6 +268,7 @@ func (v clientView) signInLines() [][2]string {
 		{"Consent", fmt.Sprintf("required %s, remember %s", yes(v.RequireConsent), yes(v.AllowRememberConsent))},
 		{"Offline access", yes(v.AllowOfflineAccess)},
 		{"User claims in ID token", yes(v.AlwaysIncludeUserClaimsInIdToken)},
+		{"Require MFA", yes(v.RequireMfa)},
 		{"ID token", fmt.Sprintf("%s, %s", life(v.IdentityTokenLifetime), strings.Join(v.AllowedIdentityTokenSigningAlgorithms, " "))},
 		{"Code lifetime", life(v.AuthorizationCodeLifetime)},
 		{"Refresh tokens", fmt.Sprintf("%s, %s (absolute %s, sliding %s)", v.RefreshTokenUsage, v.RefreshTokenExpiration, life(v.AbsoluteRefreshTokenLifetime), life(v.SlidingRefreshTokenLifetime))},

@@ -61,6 +61,7 @@ func fileRecord(cfg *config.Config, path string, c *config.Client, out *clientBu
 		AllowRememberConsent:             c.AllowsRememberConsent(),
 		AllowPlainTextPKCE:               c.AllowPlainTextPKCE,
 		RequireConsent:                   c.RequireConsent,
+		RequireMfa:                       c.RequireMfa,
 		AllowOfflineAccess:               c.AllowOfflineAccess,
 		AlwaysIncludeUserClaimsInIdToken: c.AlwaysIncludeUserClaimsInIdToken,
 		// Zero is the default, which client.FromRecord applies.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/signetid/signet/internal/authorize"
 	"github.com/signetid/signet/internal/catalog"
@@ -65,6 +66,10 @@ func (a *app) signInEndpoints(svc *services, db storage.Store, cat *catalog.Cata
 		Users:     auth,
 		Consents:  consent.New(db, a.now),
 		Tokens:    tok,
+		Store:     db,
+		// Read (and for SQLite made) on first use, once: a server that no
+		// one enrols on never writes one.
+		SecretsKEK: sync.OnceValues(func() ([]byte, error) { return secretsKEK(cfg) }),
 		Scope: func(name string) (signin.ScopeInfo, bool) {
 			s, ok := cat.ScopeInfo(name)
 			return signin.ScopeInfo(s), ok

@@ -66,7 +66,7 @@ by signet serve at every start: change them in the file.
 	consents.AddCommand(a.userConsentRevokeCommand())
 	cmd.AddCommand(a.userAddCommand(), a.userListCommand(), a.userShowCommand(), a.userUpdateCommand(),
 		a.userPasswdCommand(), a.userEnableCommand(false), a.userEnableCommand(true), a.userRemoveCommand(),
-		a.userHashCommand(), consents, a.userLinksCommand())
+		a.userHashCommand(), consents, a.userMFACommand(), a.userLinksCommand())
 	return cmd
 }
 
@@ -141,14 +141,19 @@ type userView struct {
 	// LastLogin is the last successful sign-in; absent for never, as
 	// lockedUntil is for none.
 	LastLogin time.Time `json:"lastLogin,omitzero"`
-	Created   time.Time `json:"created,omitzero"`
-	Updated   time.Time `json:"updated,omitzero"`
+	// TOTP says two-step sign-in with an authenticator app is on;
+	// RecoveryCodes is how many unused recovery codes are left.
+	TOTP          bool      `json:"totp"`
+	RecoveryCodes int       `json:"recoveryCodes"`
+	Created       time.Time `json:"created,omitzero"`
+	Updated       time.Time `json:"updated,omitzero"`
 }
 
 func userViewOf(u storage.User) userView {
 	v := userView{Subject: u.ID, Username: u.Username, Name: u.Name, Email: u.Email, EmailVerified: u.EmailVerified,
 		Enabled: !u.Disabled, Password: passwordInfo(u.PasswordHash), FailedLogins: u.FailedLogins,
-		LockedUntil: u.LockedUntil.UTC(), LastLogin: u.LastLogin.UTC(), Created: u.Created.UTC(), Updated: u.Updated.UTC()}
+		LockedUntil: u.LockedUntil.UTC(), LastLogin: u.LastLogin.UTC(), Created: u.Created.UTC(), Updated: u.Updated.UTC(),
+		TOTP: len(u.TOTPSecret) > 0, RecoveryCodes: len(u.RecoveryCodes)}
 	if u.LockedUntil.IsZero() {
 		v.LockedUntil = time.Time{}
 	}
@@ -212,6 +217,11 @@ func (a *app) printUser(v userView) {
 		lastLogin = v.LastLogin.Format(timeLayout)
 	}
 	f.add("Last login", "%s", lastLogin)
+	if v.TOTP {
+		f.add("Two-step sign-in", "on (authenticator app), %s left", plural(v.RecoveryCodes, "recovery code"))
+	} else {
+		f.add("Two-step sign-in", "off")
+	}
 	if !v.Created.IsZero() {
 		f.add("Created", "%s", v.Created.Format(timeLayout))
 		f.add("Updated", "%s", v.Updated.Format(timeLayout))
@@ -569,7 +579,8 @@ func (a *app) userShowCommand() *cobra.Command {
 		Short: "Show a user: claims, status, and the parameters of their password hash (never the hash)",
 		Long: `Show a user: subject id, username, claims, status (disabled, locked out),
 failed sign-ins, the last successful sign-in ("never" if none; lastLogin in
---json, absent if none), and the argon2id parameters of their password hash.
+--json, absent if none), whether two-step sign-in (TOTP) is on and how many
+recovery codes are left, and the argon2id parameters of their password hash.
 The hash itself is never shown.
 ` + userHelp + catalogExitCodes,
 		Example: "  signet user show alice\n  signet user show alice --json",

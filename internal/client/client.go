@@ -83,6 +83,10 @@ type Client struct {
 	// its "remember my decision" (true by default).
 	RequireConsent       bool
 	AllowRememberConsent bool
+	// RequireMFA makes users sign in with a second factor (a TOTP code, a
+	// passkey with user verification): a user without one is asked to set
+	// one up (storage.Client's RequireMfa).
+	RequireMFA bool
 	// AlwaysIncludeUserClaimsInIdToken puts the user's claims of the
 	// granted identity scopes in the ID token too, not only in userinfo.
 	AlwaysIncludeUserClaimsInIdToken bool

@@ -24,6 +24,7 @@ func FromRecord(sc storage.Client) (*Client, error) {
 		RequireConsent:                   sc.RequireConsent,
 		AllowRememberConsent:             sc.AllowRememberConsent,
 		AlwaysIncludeUserClaimsInIdToken: sc.AlwaysIncludeUserClaimsInIdToken,
+		RequireMFA:                       sc.RequireMfa,
 		IdentityTokenSigningAlgorithms:   sc.AllowedIdentityTokenSigningAlgorithms,
 		ClientURI:                        sc.ClientURI,
 		LogoURI:                          sc.LogoURI,

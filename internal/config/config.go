@@ -372,6 +372,9 @@ type Client struct {
 	// true).
 	RequireConsent       bool  `yaml:"requireConsent"`
 	AllowRememberConsent *bool `yaml:"allowRememberConsent"`
+	// RequireMfa makes users sign in with a second factor (default
+	// false): a user without one is asked to set up an authenticator app.
+	RequireMfa bool `yaml:"requireMfa"`
 	// AllowOfflineAccess lets the client ask for offline_access and get
 	// refresh tokens; default false.
 	AllowOfflineAccess bool `yaml:"allowOfflineAccess"`

@@ -44,6 +44,7 @@ func TestExample(t *testing.T) {
 		"APP_SigningCertificateThumbprint", "\u200e6E5B2C8F0A1D3E4F5061728394A5B6C7D8E9F0A1",
 		"APP_PreviousCertificatePassword", "old-password",
 		"MYAPP_SECRET", "FF5iJznjuCv7GNgB1mLsZP6ANNBS3EBYEnJQvc8oTLk",
+		"ENTRA_CLIENT_SECRET", "entra-secret-from-the-app-registration",
 	)
 	c, err := Load("../../examples/signet.yaml", lookup)
 	if err != nil {

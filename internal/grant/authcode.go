@@ -143,7 +143,7 @@ func (g *signIn) issue(ctx context.Context, req *Request, user storage.User, a t
 	}
 	idr := tokens.IDTokenRequest{
 		Issuer: req.Issuer, ClientID: c.ID, Subject: user.ID, AuthTime: a.AuthTime, Nonce: nonce,
-		SessionID: a.SessionID, AMR: a.AMR, AccessToken: at.Token(), Alg: g.idTokenAlg(c),
+		SessionID: a.SessionID, AMR: a.AMR, ACR: a.ACR, AccessToken: at.Token(), Alg: g.idTokenAlg(c),
 		Lifetime: c.IdentityTokenLifetime,
 	}
 	if c.AlwaysIncludeUserClaimsInIdToken {

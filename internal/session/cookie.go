@@ -110,3 +110,27 @@ func handleFrom(r *http.Request, name string) string {
 	}
 	return cs[0].Value
 }
+
+// StepCookieName is the name of the cookie that holds the handle of a
+// sign-in half done (the password was right, the second factor is to
+// come), for a few minutes.
+const StepCookieName = "signet.step"
+
+// SetStepCookie sets the step cookie to handle for maxAge, or removes it
+// when handle is "". Like the login form's cookie it is SameSite=Lax
+// whatever the session cookie's: the second step posts to its own origin.
+func (m *Manager) SetStepCookie(ctx context.Context, w http.ResponseWriter, handle string, maxAge time.Duration) error {
+	if handle == "" {
+		maxAge = -1
+	}
+	c, err := m.cookie(ctx, StepCookieName, handle, maxAge, http.SameSiteLaxMode)
+	if err != nil {
+		return err
+	}
+	setCookie(w, c)
+	return nil
+}
+
+// StepHandle is the handle in r's step cookie, or "" when it has none (or
+// a malformed one).
+func StepHandle(r *http.Request) string { return handleFrom(r, StepCookieName) }

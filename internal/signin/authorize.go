@@ -143,6 +143,10 @@ func (e *Endpoint) needsLogin(req *authorize.Request, s *session.Session, now ti
 	switch {
 	case s == nil:
 		return true
+	case mfaRequired(req) && !hasMFA(s.AMR):
+		// A step up: the client requires a second factor, or acr_values
+		// asks for one, and this session's login had none.
+		return true
 	case fresh:
 		return false
 	case req.Prompt.Login, req.Prompt.SelectAccount:
@@ -304,7 +308,7 @@ func (e *Endpoint) issue(w http.ResponseWriter, r *http.Request, req *authorize.
 	a := tokens.Authorization{
 		ClientID: c.ID, Subject: s.Subject, SessionID: s.ID, Scopes: scopes, Nonce: req.Nonce,
 		CodeChallenge: req.CodeChallenge, CodeChallengeMethod: req.CodeChallengeMethod,
-		AuthTime: s.AuthTime, AMR: slices.Clone(s.AMR),
+		AuthTime: s.AuthTime, AMR: slices.Clone(s.AMR), ACR: acrOf(req.ACRValues, s.AMR),
 	}
 	if req.RedirectURISent {
 		a.RedirectURI = req.RedirectURI

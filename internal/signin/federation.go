@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signetid/signet/internal/authorize"
+	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/federation"
 	"github.com/signetid/signet/internal/opaque"
@@ -70,6 +72,7 @@ type Federation struct {
 type upstreamLogin struct {
 	Provider string        `json:"provider"`
 	Pending  string        `json:"pending,omitempty"` // the authorization request signing in
+	Return   string        `json:"return,omitempty"`  // or the account page to return to
 	LinkUser string        `json:"link_user,omitempty"`
 	Kept     upstream.Kept `json:"kept"`
 	Binding  string        `json:"binding"`
@@ -80,15 +83,20 @@ type ProviderButton struct {
 	Name, Label, URL string
 }
 
-// providerButtons are the login page's buttons for the pending request id.
-func (e *Endpoint) providerButtons(id string) []ProviderButton {
+// providerButtons are the login page's buttons for the pending request
+// id, or for a sign-in to the account pages that returns to returnURL.
+func (e *Endpoint) providerButtons(id, returnURL string) []ProviderButton {
 	f := e.opts.Federation
 	if f == nil || f.Providers == nil {
 		return nil
 	}
 	var out []ProviderButton
 	for _, s := range f.Providers.List() {
-		out = append(out, ProviderButton{Name: s.Name, Label: s.Label(), URL: FederationPath + url.PathEscape(s.Name) + "?" + url.Values{"id": {id}}.Encode()})
+		q := url.Values{"id": {id}}
+		if id == "" {
+			q = url.Values{"returnUrl": {returnURL}}
+		}
+		out = append(out, ProviderButton{Name: s.Name, Label: s.Label(), URL: FederationPath + url.PathEscape(s.Name) + "?" + q.Encode()})
 	}
 	return out
 }
@@ -145,9 +153,24 @@ func (e *Endpoint) provider(w http.ResponseWriter, r *http.Request, name string)
 	return s, rp, true
 }
 
-// startUpstream: GET /signin/<name>?id=<pending request>.
+// startUpstream: GET /signin/<name>?id=<pending request>, or
+// ?returnUrl=<account page> for a sign-in to the account pages.
 func (e *Endpoint) startUpstream(w http.ResponseWriter, r *http.Request, name string) {
-	id := r.URL.Query().Get("id")
+	q := r.URL.Query()
+	id := q.Get("id")
+	if id == "" && q.Has("returnUrl") {
+		ret, ok := localReturnURL(q.Get("returnUrl"))
+		if !ok {
+			e.badReturnURL(w, r)
+			return
+		}
+		s, rp, ok := e.provider(w, r, name)
+		if !ok {
+			return
+		}
+		e.redirectUpstream(w, r, s, rp, upstream.StartOptions{}, upstreamLogin{Provider: name, Return: ret}, accountClientID)
+		return
+	}
 	req, c, ok := e.loadPending(w, r, id)
 	if !ok {
 		return
@@ -282,15 +305,40 @@ func (e *Endpoint) upstreamCallback(w http.ResponseWriter, r *http.Request, name
 		e.linkFinished(w, r, s, res, l.LinkUser)
 		return
 	}
-	_, c, ok := e.loadPending(w, r, l.Pending)
-	if !ok {
-		return
+	var req *authorize.Request
+	clientID := accountClientID
+	if l.Return == "" {
+		var c *client.Client
+		if req, c, ok = e.loadPending(w, r, l.Pending); !ok {
+			return
+		}
+		clientID = c.ID
 	}
 	userID, ok := e.federatedUser(w, r, s, res)
 	if !ok {
 		return
 	}
-	e.signedIn(w, r, l.Pending, c.ID, userID, federatedAMR(res.Claims.AMR), s.Name)
+	amr := federatedAMR(res.Claims.AMR)
+	// The second factor as after a password, unless the provider did
+	// one: a user who has one takes it, and one who has none sets it up
+	// when the application requires it.
+	var u storage.User
+	if !hasMFA(amr) {
+		if u, err = f.Store.GetUser(ctx, userID); err != nil {
+			e.serverError(w, r, "find your account", err)
+			return
+		}
+	}
+	switch {
+	case hasMFA(amr):
+	case hasTOTP(u):
+		e.startStep(w, r, loginStep{ID: l.Pending, ReturnURL: l.Return, AMR: amr, IDP: s.Name, clientID: clientID, userID: userID})
+		return
+	case req != nil && mfaRequired(req):
+		e.startStep(w, r, loginStep{ID: l.Pending, AMR: amr, Enrol: true, IDP: s.Name, clientID: clientID, userID: userID})
+		return
+	}
+	e.signedIn(w, r, l.Pending, l.Return, clientID, userID, amr, s.Name)
 }
 
 // rfc8176 are the amr values RFC 8176 registers.

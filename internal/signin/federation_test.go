@@ -421,28 +421,30 @@ func TestFederationIdPHint(t *testing.T) {
 }
 
 // TestFederationLinkFromAccount: a signed-in user links a provider from
-// the account page's form, then signs in with it; and unlinks it.
+// the account page, then signs in with it; and unlinks it there. The
+// account page itself signs in through a provider too.
 func TestFederationLinkFromAccount(t *testing.T) {
 	t.Parallel()
 	f := newFedEnv(t)
 	b := f.browser()
-	b.signIn() // alice, with her password
-	req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/account", nil)
-	for _, c := range b.Client.Jar.Cookies(req.URL) {
-		req.AddCookie(c)
+	p := b.accountSignIn("alice", alicePass)
+	if !strings.Contains(p.Body, "Linked providers") || !strings.Contains(p.Body, "No provider is linked") {
+		t.Fatalf("account page without the Linked providers section: %v", p)
 	}
-	v, err := f.endpoint.LinksViewOf(req, "u-alice")
-	if err != nil || v.Token == "" || len(v.Available) != 4 || len(v.Linked) != 0 {
-		t.Fatalf("links view %+v, %v", v, err)
-	}
-	same := http.Header{"Sec-Fetch-Site": {"same-origin"}}
 	// A form without the session's token is refused.
-	if p := b.post(signin.LinksPath, url.Values{"action": {"link"}, "provider": {"closed"}, "token": {"x"}}, same); p.Status != http.StatusForbidden {
+	link := formWith(t, p, "link")
+	if p := b.submit(link, "action=link", url.Values{"token": {"x"}}); p.Status != http.StatusForbidden {
 		t.Errorf("link without the token: %v", p)
 	}
-	p := b.viaUpstream(b.post(signin.LinksPath, url.Values{"action": {"link"}, "provider": {"closed"}, "token": {v.Token}}, same))
-	if p.URL.Path != "/account" {
-		t.Fatalf("after linking: want the account page; got %v", p)
+	var closed form
+	for _, fm := range forms(p) {
+		if in, ok := fm.Input("provider"); ok && in.Value == "closed" {
+			closed = fm
+		}
+	}
+	p = b.viaUpstream(b.submit(closed, "action=link", nil))
+	if p.URL.Path != signin.AccountPath || !strings.Contains(p.Body, "Closed") || !strings.Contains(p.Body, "Unlink") {
+		t.Fatalf("after linking: want the account page with the link; got %v", p)
 	}
 	// closed has no autoProvision, but person-1 is alice now.
 	b2 := f.browser()
@@ -451,15 +453,67 @@ func TestFederationLinkFromAccount(t *testing.T) {
 	if sub := f.redeem(t, "quiet", q.Get("code"), a).Authorization.Subject; sub != "u-alice" {
 		t.Errorf("sign-in through the linked provider: sub %q, want u-alice", sub)
 	}
-	v, err = f.endpoint.LinksViewOf(req, "u-alice")
-	if err != nil || len(v.Linked) != 1 || v.Linked[0].Provider != "Closed" {
-		t.Fatalf("links view after linking %+v, %v", v, err)
+	// The account page's own sign-in offers the providers too.
+	b3 := f.browser()
+	login := b3.get(signin.AccountPath)
+	if p := b3.viaUpstream(b3.get(button(t, login, "Closed"))); p.URL.Path != signin.AccountPath || !strings.Contains(p.Body, "Signed in as <strong>alice</strong>") {
+		t.Errorf("account sign-in through a provider: %v", p)
 	}
-	p = b.post(signin.LinksPath, url.Values{"action": {"unlink"}, "issuer": {v.Linked[0].Issuer}, "subject": {v.Linked[0].Subject}, "token": {v.Token}}, same)
-	if p.URL.Path != "/account" {
-		t.Fatalf("unlink: want the account page; got %v", p)
+	p = b.submit(formWith(t, p, "unlink"), "action=unlink", nil)
+	if p.URL.Path != signin.AccountPath || !strings.Contains(p.Body, "No provider is linked") {
+		t.Fatalf("unlink: want the account page without the link; got %v", p)
 	}
-	if _, err := f.store.(storage.UserLinks).FindUserLink(t.Context(), f.op.srv.URL, "person-1"); err == nil {
+	if _, err := f.store.FindUserLink(t.Context(), f.op.srv.URL, "person-1"); err == nil {
 		t.Error("the link is still there after unlink")
+	}
+}
+
+// TestFederationUnlinkLastWay: a provisioned user (no password) cannot
+// remove their only link.
+func TestFederationUnlinkLastWay(t *testing.T) {
+	t.Parallel()
+	f := newFedEnv(t)
+	b := f.browser()
+	p := b.viaUpstream(b.get(button(t, b.get(signin.AccountPath), "Corp")))
+	if p.URL.Path != signin.AccountPath {
+		t.Fatalf("account sign-in through corp: %v", p)
+	}
+	p = b.submit(formWith(t, p, "unlink"), "action=unlink", nil)
+	if p.Status != http.StatusConflict || !strings.Contains(p.Body, "only way to sign in") {
+		t.Errorf("unlinking the only way in: %v", p)
+	}
+}
+
+// TestFederationSecondFactor: a user with TOTP who signs in through a
+// provider that did no second factor takes the second step; an upstream
+// amr with mfa counts as one.
+func TestFederationSecondFactor(t *testing.T) {
+	t.Parallel()
+	f := newFedEnv(t)
+	b := f.browser()
+	p := b.accountSignIn("alice", alicePass)
+	b.enrol(p)
+	p = b.get(signin.AccountPath)
+	var closed form
+	for _, fm := range forms(p) {
+		if in, ok := fm.Input("provider"); ok && in.Value == "closed" {
+			closed = fm
+		}
+	}
+	if p = b.viaUpstream(b.submit(closed, "action=link", nil)); p.URL.Path != signin.AccountPath {
+		t.Fatalf("link: %v", p)
+	}
+	f.op.set(func(o *fedOP) { o.claims = func(c map[string]any) { c["amr"] = []string{"pwd"} } })
+	b2 := f.browser()
+	p = b2.viaUpstream(b2.get(button(t, b2.authorize(newAuthReq("quiet", "openid")), "Closed")))
+	if p.URL.Path != signin.MFAPath {
+		t.Fatalf("a TOTP user through a single-factor provider: want the second step; got %v", p)
+	}
+	f.op.set(func(o *fedOP) { o.claims = func(c map[string]any) { c["amr"] = []string{"pwd", "mfa"} } })
+	b3 := f.browser()
+	a := newAuthReq("quiet", "openid")
+	q := clientResponse(t, b3.viaUpstream(b3.get(button(t, b3.authorize(a), "Closed"))))
+	if amr := f.redeem(t, "quiet", q.Get("code"), a).Authorization.AMR; strings.Join(amr, " ") != "pwd mfa" {
+		t.Errorf("amr %v, want the provider's pwd mfa", amr)
 	}
 }

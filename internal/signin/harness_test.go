@@ -1,6 +1,7 @@
 package signin_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -37,6 +38,9 @@ const (
 	signedOutURI = "https://app.example/signed-out"
 	alicePass    = "correct horse battery staple"
 )
+
+// testKEK is the key-encryption key of the tests' TOTP keys.
+var testKEK = bytes.Repeat([]byte{7}, 32)
 
 // Hashes are made once: argon2id is slow on purpose.
 var (
@@ -127,12 +131,14 @@ func options(t testing.TB, store storage.Store, clk *testsupport.Clock, log io.W
 		t.Fatal(err)
 	}
 	return signin.Options{
-		Validator: &authorize.Validator{Clients: testClients()},
-		Pending:   authorize.NewPending(store, 0),
-		Sessions:  sessions,
-		Users:     auth,
-		Consents:  consent.New(store, clk.Now),
-		Tokens:    &tokens.Service{Grants: store, Now: clk.Now},
+		Validator:  &authorize.Validator{Clients: testClients()},
+		Pending:    authorize.NewPending(store, 0),
+		Sessions:   sessions,
+		Users:      auth,
+		Consents:   consent.New(store, clk.Now),
+		Tokens:     &tokens.Service{Grants: store, Now: clk.Now},
+		Store:      store,
+		SecretsKEK: func() ([]byte, error) { return testKEK, nil },
 		Scope: func(name string) (signin.ScopeInfo, bool) {
 			s, ok := scopeInfos[name]
 			return s, ok

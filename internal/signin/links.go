@@ -22,10 +22,6 @@ const accountReturnPath = "/account"
 // purposeLink is the form token of the Linked providers forms.
 const purposeLink = "link"
 
-// linkClientID is the client id of a linking's upstream-login grant,
-// which no client has (a grant needs one).
-const linkClientID = "signet.account"
-
 // postLinks is the Linked providers section's forms: only from a
 // signed-in session, with its form token.
 func (e *Endpoint) postLinks(w http.ResponseWriter, r *http.Request) {
@@ -57,7 +53,7 @@ func (e *Endpoint) postLinks(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return
 		}
-		e.redirectUpstream(w, r, st, rp, upstream.StartOptions{Prompt: "select_account"}, upstreamLogin{Provider: name, LinkUser: s.Subject}, linkClientID)
+		e.redirectUpstream(w, r, st, rp, upstream.StartOptions{Prompt: "select_account"}, upstreamLogin{Provider: name, LinkUser: s.Subject}, accountClientID)
 	case "unlink":
 		e.unlink(w, r, s.Subject, f.Get("issuer"), f.Get("subject"))
 	default:

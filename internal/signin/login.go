@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/signetid/signet/internal/authorize"
 	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/logattr"
@@ -22,8 +23,10 @@ const maxFormBytes = 16 << 10
 type LoginView struct {
 	Layout
 	// ID is the pending request's id, Token the form's token: both go back
-	// in hidden fields named id and token.
-	ID, Token string
+	// in hidden fields named id and token. A sign-in to the account pages
+	// has no ID but a ReturnURL (hidden field returnUrl), a local path
+	// under /account.
+	ID, Token, ReturnURL string
 	// ClientName is the application the user signs in to.
 	ClientName string
 	// Username pre-fills the username field (login_hint, or what was
@@ -46,7 +49,17 @@ func clientName(c *client.Client) string {
 }
 
 func (e *Endpoint) showLogin(w http.ResponseWriter, r *http.Request) {
-	id := r.URL.Query().Get("id")
+	q := r.URL.Query()
+	id := q.Get("id")
+	if id == "" && q.Has("returnUrl") {
+		ret, ok := localReturnURL(q.Get("returnUrl"))
+		if !ok {
+			e.badReturnURL(w, r)
+			return
+		}
+		e.renderLogin(w, r, http.StatusOK, &LoginView{ReturnURL: ret})
+		return
+	}
 	req, c, ok := e.loadPending(w, r, id)
 	if !ok {
 		return
@@ -61,7 +74,7 @@ func (e *Endpoint) renderLogin(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	v.Token = token
-	v.Providers = e.providerButtons(v.ID)
+	v.Providers = e.providerButtons(v.ID, v.ReturnURL)
 	e.render(w, r, status, "login.html", "Sign in", v)
 }
 
@@ -93,16 +106,33 @@ func (e *Endpoint) postLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PostForm.Get("id")
-	_, c, ok := e.loadPending(w, r, id)
-	if !ok {
-		return
-	}
-	if r.PostForm.Get("decision") == "cancel" {
-		e.cancel(w, r, id)
-		return
+	var req *authorize.Request
+	var c *client.Client
+	v := &LoginView{ID: id}
+	if id == "" && r.PostForm.Has("returnUrl") {
+		ret, ok := localReturnURL(r.PostForm.Get("returnUrl"))
+		if !ok {
+			e.badReturnURL(w, r)
+			return
+		}
+		v.ReturnURL = ret
+		if r.PostForm.Get("decision") == "cancel" {
+			http.Redirect(w, r, LoggedOutPath, http.StatusSeeOther)
+			return
+		}
+	} else {
+		var ok bool
+		if req, c, ok = e.loadPending(w, r, id); !ok {
+			return
+		}
+		if r.PostForm.Get("decision") == "cancel" {
+			e.cancel(w, r, id)
+			return
+		}
+		v.ClientName = clientName(c)
 	}
 	username, password := r.PostForm.Get("username"), r.PostForm.Get("password")
-	v := &LoginView{ID: id, ClientName: clientName(c), Username: username}
+	v.Username = username
 	if username == "" || password == "" {
 		v.Error = "Enter your username and your password."
 		e.renderLogin(w, r, http.StatusOK, v)
@@ -133,15 +163,38 @@ func (e *Endpoint) postLogin(w http.ResponseWriter, r *http.Request) {
 		e.serverError(w, r, "check the password", err)
 		return
 	}
-	e.signedIn(w, r, id, c.ID, user.ID, []string{AMRPassword}, "")
+	amr := []string{AMRPassword}
+	clientID := accountClientID
+	if c != nil {
+		clientID = c.ID
+	}
+	// The second step: a user with a second factor always takes it; one
+	// without is asked to set one up when the application requires it.
+	switch {
+	case hasTOTP(user):
+		e.startStep(w, r, loginStep{ID: id, ReturnURL: v.ReturnURL, AMR: amr, clientID: clientID, userID: user.ID})
+	case req != nil && mfaRequired(req):
+		e.startStep(w, r, loginStep{ID: id, AMR: amr, Enrol: true, clientID: clientID, userID: user.ID})
+	default:
+		e.signedIn(w, r, id, v.ReturnURL, clientID, user.ID, amr, "")
+	}
+}
+
+// badReturnURL refuses a returnUrl that is not a local account page.
+func (e *Endpoint) badReturnURL(w http.ResponseWriter, r *http.Request) {
+	e.errorPage(w, r, http.StatusBadRequest, "This link cannot be used to sign in",
+		"The link asks to go on to a page that is not one of this server's account pages after signing in, which is refused. Open "+AccountPath+" to sign in to your account.")
 }
 
 // signedIn finishes a sign-in for the pending request id of clientID, by
 // whatever means (a password, a second factor, a passkey, an external
 // provider idp, "" for this server's own users): it ends the session the
 // browser had, starts the user's with amr (RFC 8176 values, in order) and
-// sends the browser to the callback with the proof of a fresh login.
-func (e *Endpoint) signedIn(w http.ResponseWriter, r *http.Request, id, clientID, userID string, amr []string, idp string) {
+// sends the browser to the callback with the proof of a fresh login. A
+// sign-in to the account pages has no id (""): the browser goes to
+// returnURL instead, a local path checked by localReturnURL (else to
+// /account).
+func (e *Endpoint) signedIn(w http.ResponseWriter, r *http.Request, id, returnURL, clientID, userID string, amr []string, idp string) {
 	ctx := r.Context()
 	// A sign-in ends the session the browser had, if any: the new one has
 	// a new handle, and the old one would otherwise linger unseen.
@@ -156,6 +209,14 @@ func (e *Endpoint) signedIn(w http.ResponseWriter, r *http.Request, id, clientID
 	}
 	e.log.LogAttrs(ctx, slog.LevelInfo, "signin: signed in", slog.String("sub", userID), logattr.String("client_id", clientID),
 		slog.Any("amr", amr), slog.String("idp", idp))
+	if id == "" {
+		target, ok := localReturnURL(returnURL)
+		if !ok {
+			target = AccountPath
+		}
+		http.Redirect(w, r, target, http.StatusSeeOther)
+		return
+	}
 	q := url.Values{"id": {id}, "login": {s.Token(loginProofPurpose(id))}}
 	http.Redirect(w, r, CallbackPath+"?"+q.Encode(), http.StatusSeeOther)
 }

@@ -25,11 +25,12 @@ var embedded embed.FS
 var stylesheet []byte
 
 // templateNames are the templates an operator may replace (UI.TemplatesDir).
-var templateNames = []string{"layout.html", "login.html", "consent.html", "logout.html", "loggedout.html", "error.html"}
+var templateNames = []string{"layout.html", "login.html", "consent.html", "logout.html", "loggedout.html", "error.html",
+	"account.html", "mfa.html", "totp.html", "recovery.html"}
 
-// partialNames are templates every page's set holds (each defines a
-// named template a page calls); an operator may replace them too.
-var partialNames = []string{"login_providers.html"}
+// partials are templates that pages call ({{template "account-passkeys"}}):
+// parsed into every page's set, and replaceable as the pages are.
+var partials = []string{"account_passkeys.html", "account_links.html", "login_providers.html"}
 
 // pageCSP is the pages' Content-Security-Policy: nothing runs, styles and
 // images come from Signet (and images from https, for logos), and no other
@@ -48,6 +49,8 @@ type Layout struct {
 	LogoURL string
 	// Stylesheets are the URLs of the stylesheets, Signet's first.
 	Stylesheets []string
+	// Wide asks for a wider card (the account page).
+	Wide bool
 }
 
 type asset struct {
@@ -111,6 +114,7 @@ func newPages(ui UI) (*pages, error) {
 	}
 	funcs := template.FuncMap{
 		"clock": func(t time.Time) string { return t.UTC().Format("15:04 MST") },
+		"date":  func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 MST") },
 	}
 	read := func(name string) (string, error) {
 		if ui.TemplatesDir != "" {
@@ -141,13 +145,13 @@ func newPages(ui UI) (*pages, error) {
 		if _, err := t.New(name).Parse(text); err != nil {
 			return nil, fmt.Errorf("signin: template %s: %w", name, err)
 		}
-		for _, partial := range partialNames {
-			text, err := read(partial)
+		for _, part := range partials {
+			text, err := read(part)
 			if err != nil {
 				return nil, err
 			}
-			if _, err := t.New(partial).Parse(text); err != nil {
-				return nil, fmt.Errorf("signin: template %s: %w", partial, err)
+			if _, err := t.New(part).Parse(text); err != nil {
+				return nil, fmt.Errorf("signin: template %s: %w", part, err)
 			}
 		}
 		p.sets[name] = t
@@ -167,7 +171,9 @@ func setPageHeaders(h http.Header, csp string) {
 // render writes the page name with data, whose Layout it fills in.
 func (e *Endpoint) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data interface{ layout() *Layout }) {
 	l := data.layout()
+	wide := l.Wide
 	*l = e.pages.layout
+	l.Wide = wide
 	l.Title = title
 	var buf bytes.Buffer
 	if err := e.pages.sets[name].ExecuteTemplate(&buf, "layout.html", data); err != nil {

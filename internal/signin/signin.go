@@ -86,7 +86,7 @@ type UI struct {
 }
 
 // Options are what the endpoint is made of. Every field but Logger, Now,
-// Scope, VerifyIDTokenHint, ClientIP and Throttle is required.
+// Scope, VerifyIDTokenHint, ClientIP, Throttle and SecretsKEK is required.
 type Options struct {
 	// Validator checks authorization requests (its Clients and KnownScope).
 	Validator *authorize.Validator
@@ -95,6 +95,13 @@ type Options struct {
 	Users     *users.Authenticator
 	Consents  *consent.Store
 	Tokens    CodeIssuer
+	// Store is what the account page and the second step of a sign-in
+	// read and write (users, sessions, grants).
+	Store AccountStore
+	// SecretsKEK returns the key-encryption key that TOTP keys are sealed
+	// with, or an error saying why there is none (for the administrator:
+	// the account page shows it). nil: none.
+	SecretsKEK func() ([]byte, error)
 	// Scope describes a scope for the consent page; nil, or false for a
 	// name, shows the scope by its name only.
 	Scope func(name string) (ScopeInfo, bool)
@@ -139,8 +146,8 @@ func New(opts Options) (*Endpoint, error) {
 	switch {
 	case opts.Validator == nil || opts.Validator.Clients == nil:
 		return nil, errors.New("signin: Options.Validator with Clients is required")
-	case opts.Pending == nil, opts.Sessions == nil, opts.Users == nil, opts.Consents == nil, opts.Tokens == nil:
-		return nil, errors.New("signin: Options.Pending, Sessions, Users, Consents and Tokens are required")
+	case opts.Pending == nil, opts.Sessions == nil, opts.Users == nil, opts.Consents == nil, opts.Tokens == nil, opts.Store == nil:
+		return nil, errors.New("signin: Options.Pending, Sessions, Users, Consents, Tokens and Store are required")
 	}
 	e := &Endpoint{opts: opts, now: opts.Now, log: opts.Logger}
 	if e.now == nil {
@@ -189,6 +196,10 @@ func (e *Endpoint) Routes() []endpoint.Route {
 		route(http.MethodGet, LogoutPath, e.showLogout),
 		route(http.MethodPost, LogoutPath, protect(e.postLogout)),
 		route(http.MethodGet, LoggedOutPath, e.showLoggedOut),
+		route(http.MethodGet, AccountPath, e.showAccount),
+		route(http.MethodPost, AccountPath, protect(e.postAccount)),
+		route(http.MethodGet, MFAPath, e.showStep),
+		route(http.MethodPost, MFAPath, protect(e.postStep)),
 		route(http.MethodGet, StylesheetPath, e.pages.serveAsset(StylesheetPath)),
 		route(http.MethodGet, CustomStylesheetPath, e.pages.serveAsset(CustomStylesheetPath)),
 		route(http.MethodGet, LogoPath, e.pages.serveAsset(LogoPath)),
@@ -206,6 +217,7 @@ func (e *Endpoint) Describe(m *endpoint.Metadata) {
 	m.ResponseTypes = endpoint.AppendNew(m.ResponseTypes, "code")
 	m.ResponseModes = endpoint.AppendNew(m.ResponseModes, authorize.ModeQuery, authorize.ModeFormPost)
 	m.CodeChallengeMethods = endpoint.AppendNew(m.CodeChallengeMethods, authorize.MethodS256)
+	m.AppendList("acr_values_supported", ACRValuesSupported...)
 	m.SetFlag("authorization_response_iss_parameter_supported", true)
 	m.SetFlag("claims_parameter_supported", false)
 	m.SetFlag("request_parameter_supported", false)

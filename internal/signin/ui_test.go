@@ -246,7 +246,7 @@ func TestDescribe(t *testing.T) {
 	if m.Paths["authorization_endpoint"] != "/connect/authorize" || m.Paths["end_session_endpoint"] != "/connect/endsession" ||
 		!slices.Equal(m.ResponseTypes, []string{"code"}) || !slices.Equal(m.ResponseModes, []string{"query", "form_post"}) ||
 		!slices.Equal(m.CodeChallengeMethods, []string{"S256"}) || !m.Flags["authorization_response_iss_parameter_supported"] ||
-		m.Flags["request_parameter_supported"] || len(m.Flags) != 4 {
+		m.Flags["request_parameter_supported"] || len(m.Flags) != 4 || !slices.Equal(m.Lists["acr_values_supported"], signin.ACRValuesSupported) {
 		t.Errorf("metadata %+v", m)
 	}
 	for _, rt := range e.Routes() {

@@ -57,9 +57,12 @@ type Authorization struct {
 	// without.
 	CodeChallenge       string
 	CodeChallengeMethod string
-	// AuthTime is when the user signed in; AMR how.
+	// AuthTime is when the user signed in; AMR how; ACR the
+	// authentication context class the login satisfied ("mfa", "sfa", or
+	// the value of acr_values it met), "" for none.
 	AuthTime time.Time
 	AMR      []string
+	ACR      string
 }
 
 // grantDataVersion is the version of grantData; a grant of another
@@ -77,6 +80,7 @@ type grantData struct {
 	CodeChallengeMethod string   `json:"code_challenge_method,omitempty"`
 	AuthTime            int64    `json:"auth_time,omitempty"`
 	AMR                 []string `json:"amr,omitempty"`
+	ACR                 string   `json:"acr,omitempty"`
 	// AbsoluteExpiry (Unix seconds) is when a refresh family ends whatever
 	// sliding does: the first handle's issue plus the absolute lifetime.
 	AbsoluteExpiry int64 `json:"absolute_expiry,omitempty"`
@@ -85,7 +89,7 @@ type grantData struct {
 func encodeGrant(a Authorization, absolute time.Time) ([]byte, error) {
 	d := grantData{
 		Version: grantDataVersion, Scopes: a.Scopes, RedirectURI: a.RedirectURI, Nonce: a.Nonce,
-		CodeChallenge: a.CodeChallenge, CodeChallengeMethod: a.CodeChallengeMethod, AMR: a.AMR,
+		CodeChallenge: a.CodeChallenge, CodeChallengeMethod: a.CodeChallengeMethod, AMR: a.AMR, ACR: a.ACR,
 	}
 	if !a.AuthTime.IsZero() {
 		d.AuthTime = a.AuthTime.Unix()
@@ -107,7 +111,7 @@ func decodeGrant(g storage.PersistedGrant) (Authorization, grantData, error) {
 	a := Authorization{
 		ClientID: g.ClientID, Subject: g.Subject, SessionID: g.SessionID, Scopes: d.Scopes,
 		RedirectURI: d.RedirectURI, Nonce: d.Nonce, CodeChallenge: d.CodeChallenge,
-		CodeChallengeMethod: d.CodeChallengeMethod, AMR: d.AMR,
+		CodeChallengeMethod: d.CodeChallengeMethod, AMR: d.AMR, ACR: d.ACR,
 	}
 	if d.AuthTime != 0 {
 		a.AuthTime = time.Unix(d.AuthTime, 0).UTC()

@@ -35,6 +35,9 @@ type IDTokenRequest struct {
 	SessionID string
 	// AMR lists how the user authenticated (amr, e.g. ["pwd"]).
 	AMR []string
+	// ACR is the authentication context class the login satisfied (acr),
+	// "" for none.
+	ACR string
 	// AccessToken, when set, is the access token issued beside the ID
 	// token, whose hash becomes at_hash.
 	AccessToken string
@@ -62,6 +65,7 @@ type IDTokenClaims struct {
 	Nonce     string   `json:"nonce,omitempty"`
 	SessionID string   `json:"sid,omitempty"`
 	AMR       []string `json:"amr,omitempty"`
+	ACR       string   `json:"acr,omitempty"`
 	ATHash    string   `json:"at_hash,omitempty"`
 }
 
@@ -102,6 +106,7 @@ func (s *Service) IDToken(req IDTokenRequest) (string, error) {
 		Nonce:     req.Nonce,
 		SessionID: req.SessionID,
 		AMR:       req.AMR,
+		ACR:       req.ACR,
 	}
 	if !req.AuthTime.IsZero() {
 		claims.AuthTime = req.AuthTime.Unix()

@@ -26,7 +26,7 @@ var _ Signer = (*signing.Ring)(nil)
 // ClaimsSupported are the claims Signet's tokens carry, as discovery
 // publishes them (claims_supported). A client's own claims are its own,
 // and not listed.
-var ClaimsSupported = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope", "auth_time", "nonce", "sid", "amr", "at_hash"}
+var ClaimsSupported = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "client_id", "scope", "auth_time", "nonce", "sid", "amr", "acr", "at_hash"}
 
 // Resources maps scopes to the API resources that hold them.
 type Resources struct {

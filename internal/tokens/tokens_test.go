@@ -179,7 +179,7 @@ func TestClaimsSupported(t *testing.T) {
 	var names []string
 	for _, v := range []any{
 		AccessTokenClaims{Audience: audience{"a"}, AuthTime: 1},
-		IDTokenClaims{AuthTime: 1, Nonce: "n", SessionID: "s", AMR: []string{"pwd"}, ATHash: "h"},
+		IDTokenClaims{AuthTime: 1, Nonce: "n", SessionID: "s", AMR: []string{"pwd"}, ACR: "mfa", ATHash: "h"},
 	} {
 		data, err := json.Marshal(v)
 		if err != nil {

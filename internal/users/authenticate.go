@@ -273,7 +273,12 @@ func (a *Authenticator) succeed(ctx context.Context, u storage.User, password st
 			refusal = ErrInvalidCredentials
 			return errUnchanged
 		}
-		v.FailedLogins, v.FailedSince, v.LockedUntil = 0, time.Time{}, time.Time{}
+		if len(v.TOTPSecret) == 0 {
+			// A user with a second factor has not signed in yet: the
+			// count goes on until SecondFactor succeeds, or a right
+			// password would let wrong codes be tried without end.
+			v.FailedLogins, v.FailedSince, v.LockedUntil = 0, time.Time{}, time.Time{}
+		}
 		// To the millisecond, as the store keeps it, so that the user
 		// returned is the user stored.
 		v.LastLogin = now.Truncate(time.Millisecond).UTC()
@@ -296,4 +301,65 @@ func (a *Authenticator) succeed(ctx context.Context, u storage.User, password st
 	}
 	a.log.InfoContext(ctx, "signed in", slog.String("user", u.ID), slog.Bool("rehashed", upgraded != ""))
 	return u, nil
+}
+
+// ErrWrongFactor is what a SecondFactor check returns for a wrong second
+// factor (a code that is not the user's): counted as a failed sign-in.
+var ErrWrongFactor = errors.New("the code is not right")
+
+// SecondFactor checks the second factor of user id at now, after a right
+// password, in one UpdateUser: check gets the stored user and returns nil
+// for a right factor, having changed the user as it needs (the TOTP step
+// used, a recovery code removed); a success resets the failure count as a
+// password does for a user without a second factor. A check that returns
+// ErrWrongFactor (wrapped or not) writes nothing; the failure is counted
+// as a wrong password is, toward the same lockout, and SecondFactor
+// returns the check's error or a *LockedOutError. Any other error of check
+// (a malformed code, a code used already) is returned as it is, uncounted.
+// A locked-out user gets a *LockedOutError without check being called, a
+// disabled or removed one ErrInvalidCredentials.
+func (a *Authenticator) SecondFactor(ctx context.Context, id string, now time.Time, check func(*storage.User) error) (storage.User, error) {
+	var out storage.User
+	var refusal error
+	err := a.users.UpdateUser(ctx, id, func(u *storage.User) error {
+		refusal = nil
+		switch {
+		case u.LockedUntil.After(now):
+			refusal = &LockedOutError{Until: u.LockedUntil}
+			return errUnchanged
+		case u.Disabled:
+			refusal = ErrInvalidCredentials
+			return errUnchanged
+		}
+		if err := check(u); err != nil {
+			refusal = err
+			return errUnchanged
+		}
+		u.FailedLogins, u.FailedSince, u.LockedUntil = 0, time.Time{}, time.Time{}
+		u.LastLogin = now.Truncate(time.Millisecond).UTC()
+		out = *u
+		return nil
+	})
+	switch {
+	case errors.Is(err, errUnchanged):
+	case errors.Is(err, storage.ErrNotFound):
+		return storage.User{}, ErrInvalidCredentials
+	case err != nil:
+		return storage.User{}, fmt.Errorf("check the second factor: %w", err)
+	default:
+		a.log.InfoContext(ctx, "second factor accepted", slog.String("user", id))
+		return out, nil
+	}
+	if !errors.Is(refusal, ErrWrongFactor) {
+		a.log.InfoContext(ctx, "second factor refused", slog.String("user", id), slog.String("reason", refusal.Error()))
+		return storage.User{}, refusal
+	}
+	switch err := a.fail(ctx, id, now); {
+	case errors.Is(err, ErrLockedOut):
+		return storage.User{}, err
+	case errors.Is(err, ErrInvalidCredentials):
+		return storage.User{}, refusal
+	default:
+		return storage.User{}, err
+	}
 }
