@@ -41,6 +41,8 @@ type fedEnv struct {
 	rp               oauth2.Config
 	provider         *oidc.Provider
 	downInst         *instance
+	dh               *host
+	downConfig       string
 }
 
 func newFedEnv(t *testing.T) *fedEnv {
@@ -76,7 +78,7 @@ func newFedEnv(t *testing.T) *fedEnv {
       - value: `+fedUpSecret+`
     allowedGrantTypes: [authorization_code]
     allowedScopes: [openid, profile, email]
-    redirectUris: [`+e.down+`/signin/corp/callback, `+e.down+`/signin/closed/callback]
+    redirectUris: [`+e.down+`/signin/corp/callback, `+e.down+`/signin/closed/callback, `+e.down+`/signin/late/callback]
 issuer: `+e.up+`
 users:
   - subjectId: e2e-carol
@@ -102,7 +104,7 @@ users:
     redirectUris: [`+fedRPCallback+`]
 issuer: `+e.down+`
 storage:
-  driver: memory
+  pollInterval: `+catalogPoll.String()+`
 externalProviders:
   - name: corp
     type: oidc
@@ -128,7 +130,7 @@ externalProviders:
     clientSecret: whatever-secret
     timeout: 2s
 `)
-	e.downInst = dh.serve(downConfig, downAddr)
+	e.downInst, e.dh, e.downConfig = dh.serve(downConfig, downAddr), dh, downConfig
 
 	ctx := oidc.ClientContext(t.Context(), http.DefaultClient)
 	p, err := oidc.NewProvider(ctx, e.down)
@@ -352,4 +354,23 @@ func TestFederationSlowUpstream(t *testing.T) {
 		t.Errorf("the slow provider's page took %s", d)
 	}
 	_ = context.Background
+}
+
+// TestFederationDatabaseProvider: a provider added with signet provider add
+// beside the running server appears on its login page within
+// storage.pollInterval, and signs people in.
+func TestFederationDatabaseProvider(t *testing.T) {
+	t.Parallel()
+	e := newFedEnv(t)
+	secretFile := e.dh.write("late.secret", fedUpSecret+"\n")
+	e.dh.cliOn("provider", "add", "late", "--type", "oidc", "--authority", e.up, "--client-id", "downstream",
+		"--client-secret-file", secretFile, "--display-name", "Late IdP", "--auto-provision", "--config", e.downConfig)
+	a := e.authRequest()
+	b := e.browser()
+	var login *browsertest.Page
+	within(t, catalogBound, "the database's provider on the login page", func() bool {
+		login = b.Get(a.url)
+		return strings.Contains(login.Body, "Late IdP")
+	})
+	e.finish(e.upstreamLogin(b, b.Get(e.down+providerLink(t, login, "Late IdP"))), a)
 }

@@ -289,11 +289,11 @@ func allProviders(ctx context.Context, env *catalogEnv, db storage.Store) ([]fed
 		return nil, err
 	}
 	for _, r := range recs {
-		s, err := federation.FromRecord(r, nil) // nil: the secret stays sealed
-		if err != nil && len(s.SealedClientSecret) == 0 {
+		s, err := federation.Describe(r) // the secret stays sealed
+		if err != nil {
 			return nil, err
 		}
-		s.Name, s.Type, s.Source = r.Name, r.Type, sourceDatabase
+		s.Source = sourceDatabase
 		out = append(out, s)
 	}
 	return out, nil

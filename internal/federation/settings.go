@@ -191,14 +191,24 @@ func (s *Settings) Record(kek []byte) (storage.ExternalProvider, error) {
 	return storage.ExternalProvider{Name: s.Name, Type: s.Type, Settings: b}, nil
 }
 
-// FromRecord reads a database provider, opening its client secret with
-// kek (needed only when it has one).
-func FromRecord(r storage.ExternalProvider, kek []byte) (Settings, error) {
+// Describe reads a database provider without opening its client secret
+// (SealedClientSecret is set when it has one), for listing.
+func Describe(r storage.ExternalProvider) (Settings, error) {
 	var s Settings
 	if err := json.Unmarshal(r.Settings, &s); err != nil {
 		return Settings{}, fmt.Errorf("provider %q: its settings are not what Signet writes: %w", r.Name, err)
 	}
 	s.Name, s.Type, s.Source = r.Name, r.Type, "database"
+	return s, nil
+}
+
+// FromRecord reads a database provider, opening its client secret with
+// kek (needed only when it has one).
+func FromRecord(r storage.ExternalProvider, kek []byte) (Settings, error) {
+	s, err := Describe(r)
+	if err != nil {
+		return Settings{}, err
+	}
 	if len(s.SealedClientSecret) > 0 {
 		if kek == nil {
 			return Settings{}, fmt.Errorf("provider %q: its client secret is sealed, and no key-encryption key is configured", r.Name)
