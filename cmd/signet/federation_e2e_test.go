@@ -45,7 +45,11 @@ type fedEnv struct {
 	downConfig       string
 }
 
-func newFedEnv(t *testing.T) *fedEnv {
+func newFedEnv(t *testing.T) *fedEnv { t.Helper(); return newFedEnvRP(t, fedRPCallback) }
+
+// newFedEnvRP is newFedEnv with the relying party's redirect URI at
+// callback (a real server's, for the browser test).
+func newFedEnvRP(t *testing.T, callback string) *fedEnv {
 	t.Helper()
 	upAddr, downAddr := freePort(t), freePort(t)
 	_, upPort, _ := net.SplitHostPort(upAddr)
@@ -101,7 +105,7 @@ users:
       - value: `+fedRPSecret+`
     allowedGrantTypes: [authorization_code]
     allowedScopes: [openid, profile, email]
-    redirectUris: [`+fedRPCallback+`]
+    redirectUris: [`+callback+`]
 issuer: `+e.down+`
 storage:
   pollInterval: `+catalogPoll.String()+`
@@ -138,7 +142,7 @@ externalProviders:
 		t.Fatalf("go-oidc discovery of the downstream: %v", err)
 	}
 	e.provider = p
-	e.rp = oauth2.Config{ClientID: "rp", ClientSecret: fedRPSecret, Endpoint: p.Endpoint(), RedirectURL: fedRPCallback, Scopes: []string{"openid", "profile", "email"}}
+	e.rp = oauth2.Config{ClientID: "rp", ClientSecret: fedRPSecret, Endpoint: p.Endpoint(), RedirectURL: callback, Scopes: []string{"openid", "profile", "email"}}
 	return e
 }
 

@@ -15,11 +15,18 @@ type LinksView struct {
 	Token string
 	// Linked are the user's links, oldest first.
 	Linked []LinkView
-	// Available are the providers the user may link (every provider: a
-	// person may have two accounts at one).
-	Available []ProviderButton
+	// Available are the providers the user may link: every one, since a
+	// person may have two accounts at one (Again says one is linked).
+	Available []LinkOption
 	// Action is LinksPath.
 	Action string
+}
+
+// LinkOption is a provider the user may link.
+type LinkOption struct {
+	Name, Label string
+	// Again: the user has an account of this provider linked already.
+	Again bool
 }
 
 // LinkView is one link.
@@ -50,7 +57,9 @@ func (e *Endpoint) linksView(r *http.Request, userID string) (LinksView, error) 
 		return LinksView{}, err
 	}
 	providers := f.Providers.List()
+	linked := map[string]bool{}
 	for _, l := range links {
+		linked[l.Provider] = true
 		label := l.Provider
 		if i := slices.IndexFunc(providers, func(p federation.Settings) bool { return p.Name == l.Provider }); i >= 0 {
 			label = providers[i].Label()
@@ -58,7 +67,7 @@ func (e *Endpoint) linksView(r *http.Request, userID string) (LinksView, error) 
 		v.Linked = append(v.Linked, LinkView{Provider: label, Issuer: l.Issuer, Subject: l.Subject, Created: l.Created, LastUsed: l.LastUsed})
 	}
 	for _, p := range providers {
-		v.Available = append(v.Available, ProviderButton{Name: p.Name, Label: p.Label()})
+		v.Available = append(v.Available, LinkOption{Name: p.Name, Label: p.Label(), Again: linked[p.Name]})
 	}
 	return v, nil
 }
