@@ -33,7 +33,7 @@ import (
 // it misbehave. With entra set, its authority is .../organizations/v2.0
 // and it publishes Entra's {tenantid} issuer.
 type fedOP struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	entra bool
 	key   *ecdsa.PrivateKey
@@ -51,7 +51,7 @@ const (
 	fedTenant = "9b2a5c1e-0d7f-4e8a-a1b2-c3d4e5f60718"
 )
 
-func newFedOP(t *testing.T, entra bool) *fedOP {
+func newFedOP(t testing.TB, entra bool) *fedOP {
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +163,7 @@ type ghOP struct {
 	verified bool
 }
 
-func newGHOP(t *testing.T) *ghOP {
+func newGHOP(t testing.TB) *ghOP {
 	g := &ghOP{codes: map[string]string{}, verified: true}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /login/oauth/authorize", func(w http.ResponseWriter, r *http.Request) {
@@ -237,7 +237,7 @@ type fedEnv struct {
 // newFedEnv is the sign-in endpoint with providers: corp (oidc,
 // autoProvision, saveTokens, a claim mapping), closed (oidc, no
 // autoProvision), entra (multi-tenant organizations) and github.
-func newFedEnv(t *testing.T) *fedEnv {
+func newFedEnv(t testing.TB) *fedEnv {
 	f := &fedEnv{op: newFedOP(t, false), entra: newFedOP(t, true), gh: newGHOP(t)}
 	reg := federation.NewRegistry(federation.Options{})
 	reg.Set([]federation.Settings{
@@ -261,7 +261,7 @@ func newFedEnv(t *testing.T) *fedEnv {
 
 var buttonRE = regexp.MustCompile(`href="(/signin/[^"]+)"[^>]*>([^<]+)</a>`)
 
-func button(t *testing.T, p *page, label string) string {
+func button(t testing.TB, p *page, label string) string {
 	t.Helper()
 	for _, m := range buttonRE.FindAllStringSubmatch(p.Body, -1) {
 		if strings.TrimSpace(m[2]) == label {
@@ -516,4 +516,40 @@ func TestFederationSecondFactor(t *testing.T) {
 	if amr := f.redeem(t, "quiet", q.Get("code"), a).Authorization.AMR; strings.Join(amr, " ") != "pwd mfa" {
 		t.Errorf("amr %v, want the provider's pwd mfa", amr)
 	}
+}
+
+// FuzzFederationCallback sends arbitrary paths and queries to the
+// external providers' routes, and arbitrary callback queries carrying the
+// state of a real sign-in under way: never a server error (500; 502 says
+// the sign-in's answer was not trusted), never a sign-in (the provider
+// answered no code for them).
+func FuzzFederationCallback(f *testing.F) {
+	f.Add("corp/callback", "state=x&code=y")
+	f.Add("corp", "id=%ff&returnUrl=//evil.example")
+	f.Add("nope/callback/more", "state=AAAA&state=BBBB")
+	f.Add("corp/callback", "code=c&iss=http%3A%2F%2Fevil&error=access_denied&error_description=%00")
+	fe := newFedEnv(f)
+	f.Fuzz(func(t *testing.T, path, query string) {
+		if !sendable(path) || !sendable(query) || strings.ContainsAny(path, "?%") {
+			return
+		}
+		b := fe.browserFor(t)
+		p := b.get(signin.FederationPath + path + "?" + query)
+		if p.Status == http.StatusInternalServerError || strings.Contains(p.Header.Get("Location"), "login=") {
+			t.Fatalf("GET /signin/%s?%s: status %d, Location %q", path, query, p.Status, p.Header.Get("Location"))
+		}
+		// With a real state of this browser, and the rest fuzzed.
+		start := b.get(button(t, b.authorize(newAuthReq("quiet", "openid")), "Corp"))
+		up := location(t, start)
+		q, err := url.ParseQuery(query)
+		if err != nil {
+			return
+		}
+		q.Set("state", up.Query().Get("state"))
+		q.Del("code")
+		p = b.get(signin.FederationPath + "corp/callback?" + q.Encode())
+		if p.Status == http.StatusInternalServerError || strings.Contains(p.Header.Get("Location"), "login=") {
+			t.Fatalf("callback %s: status %d, Location %q", q.Encode(), p.Status, p.Header.Get("Location"))
+		}
+	})
 }
