@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -281,6 +282,14 @@ func TestFederationSignetUpstream(t *testing.T) {
 		t.Errorf("userinfo %v: want carol's email and name from the upstream", profile)
 	}
 	first := idt.Subject
+	// signet user links shows the link, with corp's tokens saved
+	// (saveTokens), sealed.
+	links, _ := e.dh.cliOn("user", "links", first, "--config", e.downConfig, "--json")
+	var views []linkView
+	if err := json.Unmarshal([]byte(links), &views); err != nil || len(views) != 1 || views[0].Issuer != e.up ||
+		views[0].Subject != "e2e-carol" || views[0].Provider != "corp" || !views[0].HasTokens {
+		t.Errorf("signet user links: %s (%v)", links, err)
+	}
 
 	// A second sign-in, in a new browser, finds the link: the same user.
 	// With idp:corp in acr_values the authorization request goes straight
