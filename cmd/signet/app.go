@@ -145,7 +145,7 @@ Exit codes: 0 success, 1 failure, 2 wrong usage.`,
 	root.SetVersionTemplate(`signet {{.Version}}` + fmt.Sprintf(" (%s, %s/%s)\n", runtime.Version(), runtime.GOOS, runtime.GOARCH))
 	root.SetFlagErrorFunc(flagError)
 	root.SetHelpCommand(helpCommand())
-	root.AddCommand(a.versionCommand(), a.serveCommand(), a.configCommand(), a.secretCommand(), a.tokenCommand(), a.certCommand(), a.storeCommand(), a.migrateCommand(), a.clientCommand(), a.scopeCommand(), a.resourceCommand(), a.keysCommand(), a.userCommand(), a.grantsCommand())
+	root.AddCommand(a.versionCommand(), a.serveCommand(), a.configCommand(), a.secretCommand(), a.tokenCommand(), a.certCommand(), a.storeCommand(), a.migrateCommand(), a.clientCommand(), a.scopeCommand(), a.resourceCommand(), a.keysCommand(), a.userCommand(), a.grantsCommand(), a.providerCommand())
 	return root
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/signetid/signet/internal/certs"
 	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/config"
+	"github.com/signetid/signet/internal/federation"
 	"github.com/signetid/signet/internal/safefile"
 	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/internal/signing"
@@ -50,6 +51,11 @@ type services struct {
 	// static is what the file defines; the catalog adds the database's.
 	static catalog.Static
 	tls    *tls.Config
+	// providers keeps the external identity providers current (set by
+	// signInEndpoints).
+	providers *federation.Loader
+	// fileProviders are the configuration's external providers, checked.
+	fileProviders []federation.Settings
 }
 
 // loadConfig reads the configuration named by --config or SIGNET_CONFIG;
@@ -231,6 +237,9 @@ func (a *app) build(cfg *config.Config, development bool, loadErr error, logger 
 			problems = append(problems, ui.Problems...)
 		}
 	}
+	providers, providerProblems := fileProviders(cfg, faulty)
+	s.fileProviders = providers
+	problems = append(problems, providerProblems...)
 	identity, identityProblems, identityWarnings := fileIdentityResources(cfg, faulty)
 	s.static.IdentityResources = identity
 	problems = append(problems, identityProblems...)

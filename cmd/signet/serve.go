@@ -284,6 +284,9 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	if err != nil {
 		return err
 	}
+	if err := a.startProviders(ctx, svc, logger); err != nil {
+		return err
+	}
 	if svc.tls != nil {
 		ln = tls.NewListener(ln, svc.tls)
 	}

@@ -57,6 +57,10 @@ func (a *app) signInEndpoints(svc *services, db storage.Store, cat *catalog.Cata
 		return nil, err
 	}
 	ring := svc.ring
+	fed, err := a.federationOptions(svc, db, logger)
+	if err != nil {
+		return nil, err
+	}
 	opts := signin.Options{
 		Validator: &authorize.Validator{Clients: cat, KnownScope: cat.KnownScope},
 		Pending:   authorize.NewPending(db, 0),
@@ -83,9 +87,10 @@ func (a *app) signInEndpoints(svc *services, db storage.Store, cat *catalog.Cata
 			Stylesheet:   cfg.UI.Stylesheet,
 			TemplatesDir: cfg.UI.TemplatesDir,
 		},
-		Now:      a.now,
-		Logger:   logger,
-		Passkeys: passkeys(db, cfg.UI.ProductName, a.now),
+		Federation: fed,
+		Now:        a.now,
+		Logger:     logger,
+		Passkeys:   passkeys(db, cfg.UI.ProductName, a.now),
 	}
 	pages, err := signin.New(opts)
 	if err != nil {

@@ -66,7 +66,7 @@ by signet serve at every start: change them in the file.
 	consents.AddCommand(a.userConsentRevokeCommand())
 	cmd.AddCommand(a.userAddCommand(), a.userListCommand(), a.userShowCommand(), a.userUpdateCommand(),
 		a.userPasswdCommand(), a.userEnableCommand(false), a.userEnableCommand(true), a.userRemoveCommand(),
-		a.userHashCommand(), consents, a.userMFACommand(), a.userPasskeysCommand())
+		a.userHashCommand(), consents, a.userMFACommand(), a.userPasskeysCommand(), a.userLinksCommand())
 	return cmd
 }
 

@@ -83,6 +83,7 @@ type pendingData struct {
 	ACRValues           string          `json:"acr_values,omitempty"`
 	Display             string          `json:"display,omitempty"`
 	Claims              json.RawMessage `json:"claims,omitempty"`
+	DomainHint          string          `json:"domain_hint,omitempty"`
 }
 
 // Save stores req, which Validate accepted, at now, and returns the id for
@@ -100,6 +101,7 @@ func (p *Pending) Save(ctx context.Context, req *Request, now time.Time) (string
 		ResponseMode: req.ResponseMode, CodeChallenge: req.CodeChallenge, CodeChallengeMethod: req.CodeChallengeMethod,
 		Prompt: req.Prompt, LoginHint: req.LoginHint, IDTokenHint: req.IDTokenHint, UILocales: req.UILocales,
 		ClaimsLocales: req.ClaimsLocales, ACRValues: req.ACRValues, Display: req.Display, Claims: req.Claims,
+		DomainHint: req.DomainHint,
 	}
 	if req.HasMaxAge {
 		s := int64(req.MaxAge / time.Second)
@@ -183,6 +185,7 @@ func fromPendingGrant(g storage.PersistedGrant) (*Request, error) {
 		ResponseMode: d.ResponseMode, CodeChallenge: d.CodeChallenge, CodeChallengeMethod: d.CodeChallengeMethod,
 		Prompt: d.Prompt, LoginHint: d.LoginHint, IDTokenHint: d.IDTokenHint, UILocales: d.UILocales,
 		ClaimsLocales: d.ClaimsLocales, ACRValues: d.ACRValues, Display: d.Display, Claims: d.Claims,
+		DomainHint: d.DomainHint,
 	}
 	if d.MaxAge != nil {
 		req.MaxAge, req.HasMaxAge = time.Duration(*d.MaxAge)*time.Second, true

@@ -44,7 +44,7 @@ var parameters = []string{
 	"response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
 	"response_mode", "code_challenge", "code_challenge_method", "prompt",
 	"max_age", "login_hint", "id_token_hint", "ui_locales", "claims_locales",
-	"acr_values", "display", "claims", "request", "request_uri",
+	"acr_values", "display", "claims", "request", "request_uri", "domain_hint",
 }
 
 // Prompt is the prompt parameter (OpenID Connect Core §3.1.2.1).
@@ -88,6 +88,9 @@ type Request struct {
 	UILocales     string
 	ClaimsLocales string
 	ACRValues     string
+	// DomainHint is Microsoft's domain_hint, passed on to an Entra ID
+	// provider (issue 16); not an OpenID Connect parameter.
+	DomainHint string
 	// Display is page, popup, touch or wap; "" when none or another value
 	// was sent (ignored, as IdentityServer does).
 	Display string
@@ -188,7 +191,7 @@ func parse(raw string) (*Request, error) {
 		"scope": &req.Scope, "state": &req.State, "nonce": &req.Nonce,
 		"code_challenge": &req.CodeChallenge, "code_challenge_method": &req.CodeChallengeMethod,
 		"login_hint": &req.LoginHint, "id_token_hint": &req.IDTokenHint, "ui_locales": &req.UILocales,
-		"claims_locales": &req.ClaimsLocales, "acr_values": &req.ACRValues,
+		"claims_locales": &req.ClaimsLocales, "acr_values": &req.ACRValues, "domain_hint": &req.DomainHint,
 	} {
 		*field = get(name)
 	}

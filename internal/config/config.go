@@ -70,6 +70,9 @@ type Config struct {
 	Clients []Client `yaml:"clients"`
 	// Users are people who sign in, as IdentityServer's TestUsers (users.go).
 	Users []User `yaml:"users"`
+	// ExternalProviders are the identity providers people may sign in
+	// with (providers.go).
+	ExternalProviders []ExternalProvider `yaml:"externalProviders"`
 	// Session is the signed-in user's session: its cookie and lifetimes.
 	Session Session `yaml:"session"`
 	// UI brands the sign-in pages (login, consent, logout, error).

@@ -144,6 +144,10 @@ func (c *Config) Defaults() {
 				s.ValueFile = c.resolve(s.ValueFile)
 			}
 		}
+		for i := range c.ExternalProviders {
+			p := &c.ExternalProviders[i]
+			p.ClientSecretFile = c.resolve(p.ClientSecretFile)
+		}
 		c.UI.Logo = c.resolve(c.UI.Logo)
 		c.UI.Stylesheet = c.resolve(c.UI.Stylesheet)
 		c.UI.TemplatesDir = c.resolve(c.UI.TemplatesDir)

@@ -38,6 +38,8 @@ func FuzzLoad(f *testing.F) {
 		"users: [{subjectId: '2', username: Ｂob, passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', isActive: false, claims: [{type: role, value: x}, {type: role}]}]",
 		"session: {idleLifetime: 1h, cookieSameSite: None}\nlogin: {maxFailures: -1}\nui: {logo: 'javascript:x', templatesDir: /nonexistent}",
 		"clients: [{clientId: w, allowedGrantTypes: [authorization_code, hybrid], redirectUris: ['http://127.0.0.1:0/cb#x'], requireClientSecret: false, requirePkce: false, refreshTokenUsage: 0}]",
+		// External identity providers.
+		"externalProviders: [{name: entra, type: ENTRA, tenant: organizations, clientId: a, clientSecret: b, claimMappings: {dept: department, x: [1]}, timeout: 3s}, {name: '../x', type: oidc, authority: 'http://[::1', scopes: ['a b']}]",
 	} {
 		f.Add([]byte(s), false)
 		f.Add([]byte(s), true)

@@ -87,6 +87,7 @@ func (c *Config) Validate() error {
 	v.resources(scopes)
 	v.clients(scopes, identity)
 	v.users()
+	v.externalProviders()
 	v.session()
 	v.login()
 	for _, p := range c.clientRefusals {

@@ -72,7 +72,11 @@ type Route struct {
 	// serves HEAD too, unless the endpoint has a HEAD route of its own.
 	Method string
 	// Path is matched exactly, as it is (no wildcards).
-	Path    string
+	Path string
+	// Subtree, with a Path ending in "/", serves every path below Path
+	// that no other route has (/signin/ serves /signin/<name> and
+	// /signin/<name>/callback, whose names change at run time).
+	Subtree bool
 	Handler http.Handler
 	Kind    Kind
 	// Refuse writes an error the chain finds before the handler runs

@@ -45,6 +45,9 @@ type Server struct {
 	// path and method: what a request is served by, without pattern
 	// matching.
 	paths map[string]*pathRoutes
+	// subtrees are the paths of Subtree routes (each ends in "/"): a
+	// request below one that no exact path has is served by its routes.
+	subtrees []string
 	// fallback serves the paths no route has, through the chain and the
 	// mux (404s, and redirects to clean paths).
 	fallback http.Handler
@@ -125,7 +128,13 @@ func New(opts Options) *Server {
 			if !strings.HasPrefix(rt.Path, "/") || strings.ContainsAny(rt.Path, "{}") || rt.Handler == nil {
 				panic(fmt.Sprintf("server: route %s %q: the path must be a literal absolute path, and the handler set", rt.Method, rt.Path))
 			}
+			if rt.Subtree && !strings.HasSuffix(rt.Path, "/") {
+				panic(fmt.Sprintf("server: subtree route %s %q: the path must end in /", rt.Method, rt.Path))
+			}
 			p := s.paths[rt.Path]
+			if rt.Subtree && p == nil {
+				s.subtrees = append(s.subtrees, rt.Path)
+			}
 			if p == nil {
 				p = &pathRoutes{}
 				s.paths[rt.Path] = p
@@ -144,7 +153,7 @@ func New(opts Options) *Server {
 				p.methods = append(p.methods, methodHandler{rt.Method, h})
 			}
 			pattern := rt.Path
-			if strings.HasSuffix(pattern, "/") {
+			if strings.HasSuffix(pattern, "/") && !rt.Subtree {
 				pattern += "{$}" // exactly the path, not the tree below it
 			}
 			if rt.Method != "" {
@@ -187,6 +196,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p := s.paths[r.URL.Path]; p != nil {
 		p.handler(r.Method).ServeHTTP(w, r)
 		return
+	}
+	for _, prefix := range s.subtrees {
+		if strings.HasPrefix(r.URL.Path, prefix) {
+			s.paths[prefix].handler(r.Method).ServeHTTP(w, r)
+			return
+		}
 	}
 	s.fallback.ServeHTTP(w, r)
 }

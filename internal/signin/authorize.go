@@ -98,6 +98,8 @@ func (e *Endpoint) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	target := LoginPath
 	if !needLogin {
 		target = ConsentPath
+	} else if idp := e.idpHint(issuer, req.ACRValues); idp != "" {
+		target = FederationPath + url.PathEscape(idp)
 	}
 	http.Redirect(w, r, target+"?"+q.Encode(), redirectStatus(r))
 }

@@ -163,6 +163,39 @@
 // application requiring two factors) takes the second step as after a
 // password. On an IP-address issuer the login page shows nothing of
 // passkeys and the account page's section says why they are off.
+// # External identity providers
+//
+// With Options.Federation, the login page shows a button per provider
+// (login_providers.html), a link to /signin/<name>?id=ID (or
+// ?returnUrl=... for a sign-in to the account pages). That route starts
+// the upstream's sign-in (internal/upstream: PKCE, state, nonce) and keeps
+// what the callback needs in a GrantUpstreamLogin grant (10 minutes, used
+// once), keyed by the hash of the state and bound to the browser by a form
+// token of its pre-session cookie (purpose "upstream"): a callback brought
+// to another browser, or replayed, finds nothing and gets the "cannot be
+// finished here" page. prompt=login and select_account, login_hint and,
+// for Entra ID, Microsoft's domain_hint pass through; acr_values
+// idp:<name> sends the authorization request straight to the provider.
+//
+// /signin/<name>/callback finishes it (the upstream's checks, bounded by
+// the provider's timeout, 10 s by default, so that a provider that is
+// down shows "not answering" and holds up nothing else), then finds the
+// local user by the (issuer, subject) link, never by email. Without one,
+// a provider with autoProvision makes a user (no password; the standard
+// claims and the provider's claimMappings; the email only when verified;
+// for GitHub a verified primary email is required) and links it; else
+// the "not known here" page. The session's amr is the upstream's values
+// that RFC 8176 registers, else "external", and its idp the provider's
+// name; a user with a second factor takes the second step unless the
+// upstream's amr has mfa, as after a password. With saveTokens, the
+// upstream's tokens are kept on the link, sealed by Federation.Seal.
+//
+// The account page's Linked providers section (account_links.html,
+// LinksView) lists the user's links and posts to /account/links with the
+// session's token (purpose "link"): action=link starts the same upstream
+// sign-in for the signed-in user, whose callback links the account (one
+// linked to another user is refused); action=unlink removes a link, but
+// not the last one of a user without a password.
 //
 // # Login throttling
 //
@@ -193,6 +226,13 @@
 //
 //   - layout.html: every page's data; its Layout fields are ProductName,
 //     Title, LogoURL and Stylesheets (URLs, Signet's first).
+//   - login_providers.html: defines "login-providers", called by
+//     login.html with the LoginView; its Providers ([]ProviderButton: Name,
+//     Label, URL) are the buttons, none without providers.
+//   - account_links.html: defines "account-links", called by account.html
+//     with its Links (LinksView: Token, Action, Linked []LinkView with
+//     Provider, Issuer, Subject, Created, LastUsed; Available []LinkOption
+//     with Name, Label, Again).
 //   - login.html: LoginView: ID and Token (hidden fields id and token),
 //     ClientName, Username (login_hint or what was typed), Error,
 //     LockedUntil (time.Time; zero unless locked out). Posts username,
@@ -240,4 +280,7 @@
 // oauth, logattr and storage (its records; the narrow AccountStore is
 // declared here); never internal/server, an adapter or another endpoint
 // package.
+// (the Authorization a code carries), endpoint, oauth, logattr, opaque,
+// federation and upstream (the external providers); never
+// internal/server, an adapter or another endpoint package.
 package signin

@@ -79,6 +79,8 @@ type env struct {
 	srv    *httptest.Server
 	tokens *tokens.Service
 	log    *testsupport.LogBuffer
+	// endpoint is the sign-in endpoint under test.
+	endpoint *signin.Endpoint
 }
 
 // hintOf is the test's id_token_hint: "hint.<sub>.<aud>", which the fake
@@ -166,7 +168,7 @@ func newInstance(t testing.TB, store storage.Store, clk *testsupport.Clock, muta
 			t.Logf("log:\n%s", log)
 		}
 	})
-	return &env{t: t, clk: clk, store: store, srv: srv, tokens: opts.Tokens.(*tokens.Service), log: log}
+	return &env{t: t, clk: clk, store: store, srv: srv, tokens: opts.Tokens.(*tokens.Service), log: log, endpoint: e}
 }
 
 // tokensRedemption is the token request of code for a.

@@ -38,6 +38,9 @@ type LoginView struct {
 	LockedUntil time.Time
 	// Passkey is what the page offers of passkeys.
 	Passkey PasskeyLogin
+	// Providers are the external identity providers' buttons
+	// (login_providers.html), none when there are none.
+	Providers []ProviderButton
 }
 
 func clientName(c *client.Client) string {
@@ -74,6 +77,7 @@ func (e *Endpoint) renderLogin(w http.ResponseWriter, r *http.Request, status in
 	}
 	v.Token = token
 	v.Passkey = e.passkeyLogin(r, v.Passkey)
+	v.Providers = e.providerButtons(v.ID, v.ReturnURL)
 	e.render(w, r, status, "login.html", "Sign in", v)
 }
 

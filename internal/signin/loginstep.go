@@ -48,6 +48,8 @@ type loginStep struct {
 	// codes shown: the sign-in only continues.
 	Enrol    bool `json:"enrol,omitempty"`
 	Enrolled bool `json:"enrolled,omitempty"`
+	// IDP is the external provider of the first step, "" for a password.
+	IDP string `json:"idp,omitempty"`
 
 	// Not stored: the grant's key, client and user.
 	key, clientID, userID string
@@ -327,7 +329,7 @@ func (e *Endpoint) finishStep(w http.ResponseWriter, r *http.Request, st *loginS
 		e.serverError(w, r, "finish the second step", err)
 		return
 	}
-	e.signedIn(w, r, st.ID, st.ReturnURL, st.clientID, st.userID, amr, "")
+	e.signedIn(w, r, st.ID, st.ReturnURL, st.clientID, st.userID, amr, st.IDP)
 }
 
 // encodeSealed and decodeSealed carry a sealed value in a form field.

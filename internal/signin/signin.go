@@ -122,8 +122,11 @@ type Options struct {
 	// passkeys.
 	Passkeys Passkeys
 	UI       UI
-	Now      func() time.Time
-	Logger   *slog.Logger
+	// Federation is sign-in through external identity providers; nil for
+	// none.
+	Federation *Federation
+	Now        func() time.Time
+	Logger     *slog.Logger
 }
 
 // Endpoint is the sign-in endpoint: /connect/authorize, its callback,
@@ -203,6 +206,8 @@ func (e *Endpoint) Routes() []endpoint.Route {
 		route(http.MethodGet, StylesheetPath, e.pages.serveAsset(StylesheetPath)),
 		route(http.MethodGet, CustomStylesheetPath, e.pages.serveAsset(CustomStylesheetPath)),
 		route(http.MethodGet, LogoPath, e.pages.serveAsset(LogoPath)),
+		{Method: http.MethodGet, Path: FederationPath, Subtree: true, Handler: http.HandlerFunc(e.serveFederation), Kind: endpoint.Page, Refuse: e.refuse},
+		route(http.MethodPost, LinksPath, protect(e.postLinks)),
 	}
 	return append(routes, e.passkeyRoutes(route, protect)...)
 }

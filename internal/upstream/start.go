@@ -30,6 +30,9 @@ type StartOptions struct {
 	Prompt string
 	// LoginHint: an identifier the person already gave.
 	LoginHint string
+	// DomainHint: Microsoft Entra ID's domain_hint (a tenant's domain),
+	// sent as it is; "" for none. Only Entra reads it.
+	DomainHint string
 }
 
 // maxLoginHint bounds login_hint.
@@ -44,6 +47,9 @@ func (p *Provider) Start(ctx context.Context, o StartOptions) (string, Kept, err
 	}
 	if len(o.LoginHint) > maxLoginHint || strings.IndexFunc(o.LoginHint, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
 		return "", Kept{}, fmt.Errorf("login_hint: at most %d characters without control characters", maxLoginHint)
+	}
+	if len(o.DomainHint) > maxLoginHint || strings.IndexFunc(o.DomainHint, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+		return "", Kept{}, fmt.Errorf("domain_hint: at most %d characters without control characters", maxLoginHint)
 	}
 	ctx, cancel := p.withTimeout(ctx)
 	defer cancel()
@@ -76,6 +82,9 @@ func (p *Provider) Start(ctx context.Context, o StartOptions) (string, Kept, err
 	}
 	if o.LoginHint != "" {
 		q.Set("login_hint", o.LoginHint)
+	}
+	if o.DomainHint != "" {
+		q.Set("domain_hint", o.DomainHint)
 	}
 	u.RawQuery = q.Encode()
 	return u.String(), k, nil
