@@ -19,6 +19,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/signetid/signet/internal/claims"
 	"github.com/signetid/signet/internal/federation"
 	"github.com/signetid/signet/internal/signin"
 	"github.com/signetid/signet/internal/testsupport"
@@ -552,4 +553,39 @@ func FuzzFederationCallback(f *testing.F) {
 			t.Fatalf("callback %s: status %d, Location %q", q.Encode(), p.Status, p.Header.Get("Location"))
 		}
 	})
+}
+
+// TestFederationProvisionTakesNoUsername: a person whose upstream
+// preferred_username is an existing user's username gets another username,
+// and the new user's claims do not carry the taken name either (it would
+// reach relying parties as preferred_username, which is the username
+// unless the user's claims give one).
+func TestFederationProvisionTakesNoUsername(t *testing.T) {
+	t.Parallel()
+	f := newFedEnv(t)
+	f.op.set(func(o *fedOP) {
+		o.claims = func(c map[string]any) {
+			c["preferred_username"] = "alice"
+			c["email_verified"] = false
+		}
+	})
+	b := f.browser()
+	a := newAuthReq("quiet", "openid profile")
+	q := clientResponse(t, b.viaUpstream(b.get(button(t, b.authorize(a), "Corp"))))
+	sub := f.redeem(t, "quiet", q.Get("code"), a).Authorization.Subject
+	u, err := f.store.GetUser(t.Context(), sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := claims.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := rs.UserInfo(u, []string{"openid", "profile"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Username == "alice" || info["preferred_username"] != u.Username {
+		t.Errorf("provisioned user %q: preferred_username %v, want the user's own username", u.Username, info["preferred_username"])
+	}
 }
