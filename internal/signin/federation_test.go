@@ -589,3 +589,32 @@ func TestFederationProvisionTakesNoUsername(t *testing.T) {
 		t.Errorf("provisioned user %q: preferred_username %v, want the user's own username", u.Username, info["preferred_username"])
 	}
 }
+
+// TestFederationCallbackMixUpAndReplay: a callback carrying one
+// provider's state at another provider's callback (a mix-up) is refused
+// and spends nothing; the right one signs in once; its replay is refused.
+func TestFederationCallbackMixUpAndReplay(t *testing.T) {
+	t.Parallel()
+	f := newFedEnv(t)
+	b := f.browser()
+	up := location(t, b.get(button(t, b.authorize(newAuthReq("quiet", "openid")), "Corp")))
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(up.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	back, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := b.get("/signin/closed/callback?" + back.RawQuery); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "cannot be finished here") {
+		t.Fatalf("corp's callback at closed: %v", p)
+	}
+	if q := clientResponse(t, b.get(back.RequestURI())); q.Get("code") == "" {
+		t.Fatalf("corp's callback: want a code; got %v", q)
+	}
+	if p := b.get(back.RequestURI()); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "cannot be finished here") {
+		t.Errorf("replayed callback: %v", p)
+	}
+}
