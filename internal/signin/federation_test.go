@@ -618,3 +618,34 @@ func TestFederationCallbackMixUpAndReplay(t *testing.T) {
 		t.Errorf("replayed callback: %v", p)
 	}
 }
+
+// TestFederationMaxAge: an application's max_age goes to the provider,
+// and a sign-in whose auth_time there is older than max_age is refused
+// (else the application would get auth_time now for a person who did not
+// sign in again); max_age=0 asks the provider for prompt=login.
+func TestFederationMaxAge(t *testing.T) {
+	t.Parallel()
+	f := newFedEnv(t)
+	f.op.set(func(o *fedOP) { o.claims = func(c map[string]any) { c["auth_time"] = start.Add(-time.Hour).Unix() } })
+	b := f.browser()
+	up := location(t, b.get(button(t, b.authorize(newAuthReq("quiet", "openid", "max_age", "300")), "Corp")))
+	if got := up.Query().Get("max_age"); got != "300" {
+		t.Errorf("max_age sent upstream: %q, want 300", got)
+	}
+	b2 := f.browser()
+	p := b2.viaUpstream(b2.get(button(t, b2.authorize(newAuthReq("quiet", "openid", "max_age", "300")), "Corp")))
+	if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "did not ask you to sign in again") {
+		t.Errorf("auth_time an hour old with max_age 300: want the refusal page; got %v", p)
+	}
+	up = location(t, b2.get(button(t, b2.authorize(newAuthReq("quiet", "openid", "max_age", "0")), "Corp")))
+	if up.Query().Get("prompt") != "login" {
+		t.Errorf("max_age=0: prompt %q sent upstream, want login", up.Query().Get("prompt"))
+	}
+	// A recent auth_time signs in.
+	f.op.set(func(o *fedOP) { o.claims = func(c map[string]any) { c["auth_time"] = start.Add(-time.Minute).Unix() } })
+	b3 := f.browser()
+	a := newAuthReq("quiet", "openid", "max_age", "300")
+	if q := clientResponse(t, b3.viaUpstream(b3.get(button(t, b3.authorize(a), "Corp")))); q.Get("code") == "" {
+		t.Errorf("recent auth_time: %v", q)
+	}
+}

@@ -485,6 +485,13 @@ func TestStartOptions(t *testing.T) {
 	if err != nil || mustQuery(t, u).Get("prompt") != "select_account consent" || mustQuery(t, u).Has("login_hint") {
 		t.Errorf("Start = %q, %v", u, err)
 	}
+	u, _, err = p.Start(t.Context(), upstream.StartOptions{MaxAge: 90 * time.Second, HasMaxAge: true})
+	if err != nil || mustQuery(t, u).Get("max_age") != "90" {
+		t.Errorf("Start with max_age 90 s = %q, %v", u, err)
+	}
+	if u, _, err = p.Start(t.Context(), upstream.StartOptions{}); err != nil || mustQuery(t, u).Has("max_age") {
+		t.Errorf("Start without max_age = %q, %v", u, err)
+	}
 }
 
 // leaks reports whether msg carries one of the secrets.
