@@ -173,9 +173,12 @@
 // once), keyed by the hash of the state and bound to the browser by a form
 // token of its pre-session cookie (purpose "upstream"): a callback brought
 // to another browser, or replayed, finds nothing and gets the "cannot be
-// finished here" page. prompt=login and select_account, login_hint and,
-// for Entra ID, Microsoft's domain_hint pass through; acr_values
-// idp:<name> sends the authorization request straight to the provider.
+// finished here" page. prompt=login and select_account, login_hint,
+// max_age (and, for max_age=0, prompt=login) and, for Entra ID,
+// Microsoft's domain_hint pass through; an upstream auth_time older than
+// max_age is refused, since the session's auth_time is the callback's;
+// acr_values idp:<name> sends the authorization request straight to the
+// provider.
 //
 // /signin/<name>/callback finishes it (the upstream's checks, bounded by
 // the provider's timeout, 10 s by default, so that a provider that is

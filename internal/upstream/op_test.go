@@ -51,6 +51,9 @@ type op struct {
 	unpublished bool
 	// delay holds every answer.
 	delay time.Duration
+	// noIssParameter: discovery does not say that the authorization
+	// response carries iss (RFC 9207), as Entra ID's does not.
+	noIssParameter bool
 
 	jwksFetches, discoveryFetches atomic.Int32
 	lastAuth                      atomic.Value // "basic" or "post"
@@ -114,7 +117,7 @@ func (o *op) discovery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o.mu.Lock()
-	methods := o.authMethods
+	methods, issParameter := o.authMethods, !o.noIssParameter
 	o.mu.Unlock()
 	writeJSON(w, 200, map[string]any{
 		"issuer":                                         o.issuer,
@@ -127,7 +130,7 @@ func (o *op) discovery(w http.ResponseWriter, r *http.Request) {
 		"id_token_signing_alg_values_supported":          []string{"ES256"},
 		"code_challenge_methods_supported":               []string{"S256"},
 		"token_endpoint_auth_methods_supported":          methods,
-		"authorization_response_iss_parameter_supported": true,
+		"authorization_response_iss_parameter_supported": issParameter,
 	})
 }
 
