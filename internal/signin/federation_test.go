@@ -590,6 +590,32 @@ func TestFederationProvisionTakesNoUsername(t *testing.T) {
 	}
 }
 
+// TestFederationProvisionNoUnverifiedEmailUsername: an upstream's
+// preferred_username that looks like an email address, and is not the
+// email it verified, does not become the username: it would read as an
+// address the person was never shown to own (ceo@victim.example).
+func TestFederationProvisionNoUnverifiedEmailUsername(t *testing.T) {
+	t.Parallel()
+	f := newFedEnv(t)
+	f.op.set(func(o *fedOP) {
+		o.claims = func(c map[string]any) {
+			c["preferred_username"] = "ceo@victim.example"
+			c["email_verified"] = false
+		}
+	})
+	b := f.browser()
+	a := newAuthReq("quiet", "openid profile")
+	q := clientResponse(t, b.viaUpstream(b.get(button(t, b.authorize(a), "Corp"))))
+	sub := f.redeem(t, "quiet", q.Get("code"), a).Authorization.Subject
+	u, err := f.store.GetUser(t.Context(), sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(u.Username, "@") || !strings.HasPrefix(u.Username, "corp:") {
+		t.Errorf("provisioned username %q, want corp:<subject>", u.Username)
+	}
+}
+
 // TestFederationCallbackMixUpAndReplay: a callback carrying one
 // provider's state at another provider's callback (a mix-up) is refused
 // and spends nothing; the right one signs in once; its replay is refused.
