@@ -282,6 +282,9 @@ func (e *Endpoint) enrolInStep(w http.ResponseWriter, r *http.Request, st *login
 	codes, err := e.enrol(ctx, u.ID, kek, key, r.PostForm.Get("code"), now)
 	var fe factorError
 	switch {
+	case errors.Is(err, users.ErrInvalidCredentials):
+		e.cannotSignIn(w, r)
+		return
 	case errors.As(err, &fe):
 		token, terr := e.opts.Sessions.FormToken(ctx, w, r, purposeLogin)
 		v, verr := e.enrolmentView(u, kek, key, u.Username, now)
@@ -329,7 +332,25 @@ func (e *Endpoint) finishStep(w http.ResponseWriter, r *http.Request, st *loginS
 		e.serverError(w, r, "finish the second step", err)
 		return
 	}
+	// A user disabled or removed since the first step gets no session
+	// (SecondFactor refuses them too, but setting up an app does not
+	// pass through it).
+	switch u, err := e.opts.Store.GetUser(ctx, st.userID); {
+	case errors.Is(err, storage.ErrNotFound) || err == nil && u.Disabled:
+		e.cannotSignIn(w, r)
+		return
+	case err != nil:
+		e.serverError(w, r, "finish the second step", err)
+		return
+	}
 	e.signedIn(w, r, st.ID, st.ReturnURL, st.clientID, st.userID, amr, st.IDP)
+}
+
+// cannotSignIn is the page of a user disabled or removed during the
+// sign-in.
+func (e *Endpoint) cannotSignIn(w http.ResponseWriter, r *http.Request) {
+	e.errorPage(w, r, http.StatusForbidden, "This account cannot sign in",
+		"The account was disabled or removed during the sign-in. Ask the administrator.")
 }
 
 // encodeSealed and decodeSealed carry a sealed value in a form field.

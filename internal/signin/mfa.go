@@ -322,7 +322,8 @@ func (e *Endpoint) openEnrolment(u storage.User, kek []byte, pending string, now
 
 // enrol checks code against the key being set up and, when right, turns
 // TOTP on for user id with new recovery codes, in one UpdateUser; it
-// returns the codes to show. A factorError is the person's to fix.
+// returns the codes to show. A factorError is the person's to fix;
+// users.ErrInvalidCredentials says the user is disabled.
 func (e *Endpoint) enrol(ctx context.Context, id string, kek []byte, key totp.Key, code string, now time.Time) ([]string, error) {
 	if kind, _ := parseFactor(code); kind != factorTOTP {
 		return nil, factorError("Enter the 6-digit code the app shows for this account.")
@@ -340,6 +341,9 @@ func (e *Endpoint) enrol(ctx context.Context, id string, kek []byte, key totp.Ke
 		return nil, err
 	}
 	err = e.opts.Store.UpdateUser(ctx, id, func(u *storage.User) error {
+		if u.Disabled {
+			return users.ErrInvalidCredentials
+		}
 		if hasTOTP(*u) {
 			return factorError("Two-step sign-in is on already (set up in another window). Turn it off first to set up another app.")
 		}
@@ -404,6 +408,9 @@ func (e *Endpoint) mfaAction(w http.ResponseWriter, r *http.Request, s *session.
 		codes, err := e.enrol(ctx, u.ID, kek, key, f.Get("code"), now)
 		var fe factorError
 		switch {
+		case errors.Is(err, users.ErrInvalidCredentials):
+			e.cannotSignIn(w, r)
+			return
 		case errors.As(err, &fe):
 			v, err := e.enrolmentView(u, kek, key, u.Username, now)
 			if err != nil {
