@@ -166,21 +166,11 @@ func (e *Endpoint) postLogin(w http.ResponseWriter, r *http.Request) {
 		e.serverError(w, r, "check the password", err)
 		return
 	}
-	amr := []string{AMRPassword}
 	clientID := accountClientID
 	if c != nil {
 		clientID = c.ID
 	}
-	// The second step: a user with a second factor always takes it; one
-	// without is asked to set one up when the application requires it.
-	switch {
-	case hasTOTP(user):
-		e.startStep(w, r, loginStep{ID: id, ReturnURL: v.ReturnURL, AMR: amr, clientID: clientID, userID: user.ID})
-	case req != nil && mfaRequired(req):
-		e.startStep(w, r, loginStep{ID: id, AMR: amr, Enrol: true, clientID: clientID, userID: user.ID})
-	default:
-		e.signedIn(w, r, id, v.ReturnURL, clientID, user.ID, amr, "")
-	}
+	e.afterFirstFactor(w, r, loginStep{ID: id, ReturnURL: v.ReturnURL, AMR: []string{AMRPassword}, clientID: clientID, userID: user.ID}, user, req)
 }
 
 // badReturnURL refuses a returnUrl that is not a local account page.

@@ -12,9 +12,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/signetid/signet/internal/authorize"
 	"github.com/signetid/signet/internal/opaque"
 	"github.com/signetid/signet/internal/session"
-	"github.com/signetid/signet/internal/users"
 	"github.com/signetid/signet/storage"
 )
 
@@ -97,6 +97,27 @@ func (e *Endpoint) startStep(w http.ResponseWriter, r *http.Request, st loginSte
 	http.Redirect(w, r, MFAPath, http.StatusSeeOther)
 }
 
+// afterFirstFactor goes on after the first factor of a sign-in (st: a
+// password, a passkey or an external provider, st.AMR what it proved) of
+// user u for req (nil for a sign-in to the account pages): a login that
+// was multi-factor already is finished; otherwise a user with TOTP takes
+// the second step, one without sets it up when req requires two factors,
+// and any other sign-in is finished with one factor. Every sign-in method
+// ends here, so that the policy is the same for all.
+func (e *Endpoint) afterFirstFactor(w http.ResponseWriter, r *http.Request, st loginStep, u storage.User, req *authorize.Request) {
+	switch {
+	case hasMFA(st.AMR):
+	case hasTOTP(u):
+		e.startStep(w, r, st)
+		return
+	case req != nil && mfaRequired(req):
+		st.Enrol = true
+		e.startStep(w, r, st)
+		return
+	}
+	e.signedIn(w, r, st.ID, st.ReturnURL, st.clientID, st.userID, st.AMR, st.IDP)
+}
+
 // loadStep reads the browser's second step, or shows the page saying it
 // has expired.
 func (e *Endpoint) loadStep(w http.ResponseWriter, r *http.Request) (*loginStep, bool) {
@@ -174,8 +195,7 @@ func (e *Endpoint) renderStep(w http.ResponseWriter, r *http.Request, st *loginS
 			e.serverError(w, r, "make a key for your authenticator app", err)
 			return
 		}
-		v.Action, v.Token, v.Required, v.Error = MFAPath, token, true, errMsg
-		e.render(w, r, status, "totp.html", "Set up two-step sign-in", v)
+		e.renderSetup(w, r, status, v, setupForm{Action: MFAPath, Token: token, Required: true}, errMsg)
 	default:
 		e.render(w, r, status, "mfa.html", "Two-step sign-in", &MFAStepView{Token: token, ClientName: e.stepClientName(r, st),
 			Error: errMsg, LockedUntil: lockedUntil})
@@ -243,11 +263,7 @@ func (e *Endpoint) postStep(w http.ResponseWriter, r *http.Request) {
 		e.renderStep(w, r, st, http.StatusOK, msg, time.Time{})
 		return
 	}
-	_, err = e.opts.Users.SecondFactor(ctx, st.userID, now, check)
-	if err != nil {
-		if errors.Is(err, users.ErrWrongFactor) || errors.Is(err, users.ErrLockedOut) {
-			e.throttle.fail(addr, now)
-		}
+	if err := e.secondFactor(r, st.userID, now, check); err != nil {
 		msg, until := factorMessage(err)
 		if msg == "" {
 			e.serverError(w, r, "check the code", err)
@@ -274,29 +290,17 @@ func (e *Endpoint) enrolInStep(w http.ResponseWriter, r *http.Request, st *login
 		e.serverError(w, r, "read your account", err)
 		return
 	}
-	key, ok := e.openEnrolment(u, kek, r.PostForm.Get("pending"), now)
-	if !ok {
-		e.renderStep(w, r, st, http.StatusOK, "The setup took too long or the page was too old. Scan the new code below.", time.Time{})
+	token, err := e.opts.Sessions.FormToken(ctx, w, r, purposeLogin)
+	if err != nil {
+		e.serverError(w, r, "show the form", err)
 		return
 	}
-	codes, err := e.enrol(ctx, u.ID, kek, key, r.PostForm.Get("code"), now)
-	var fe factorError
+	codes, stale := e.confirmSetup(w, r, u, kek, now, setupForm{Action: MFAPath, Token: token, Required: true})
 	switch {
-	case errors.Is(err, users.ErrInvalidCredentials):
-		e.cannotSignIn(w, r)
+	case stale:
+		e.renderStep(w, r, st, http.StatusOK, "The setup took too long or the page was too old. Scan the new code below.", time.Time{})
 		return
-	case errors.As(err, &fe):
-		token, terr := e.opts.Sessions.FormToken(ctx, w, r, purposeLogin)
-		v, verr := e.enrolmentView(u, kek, key, u.Username, now)
-		if terr != nil || verr != nil {
-			e.serverError(w, r, "show the setup again", errors.Join(terr, verr))
-			return
-		}
-		v.Action, v.Token, v.Required, v.Error = MFAPath, token, true, string(fe)
-		e.render(w, r, http.StatusOK, "totp.html", "Set up two-step sign-in", v)
-		return
-	case err != nil:
-		e.serverError(w, r, "turn two-step sign-in on", err)
+	case codes == nil:
 		return
 	}
 	st.Enrolled = true
@@ -306,11 +310,6 @@ func (e *Endpoint) enrolInStep(w http.ResponseWriter, r *http.Request, st *login
 	}
 	if err != nil {
 		e.serverError(w, r, "record the setup", err)
-		return
-	}
-	token, err := e.opts.Sessions.FormToken(ctx, w, r, purposeLogin)
-	if err != nil {
-		e.serverError(w, r, "show the form", err)
 		return
 	}
 	e.render(w, r, http.StatusOK, "recovery.html", "Save your recovery codes", &RecoveryView{Codes: codes, Action: MFAPath, Token: token})
