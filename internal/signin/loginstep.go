@@ -235,7 +235,7 @@ func (e *Endpoint) postStep(w http.ResponseWriter, r *http.Request) {
 			e.renderStep(w, r, st, http.StatusOK, "", time.Time{})
 			return
 		}
-		e.finishStep(w, r, st, append(slices.Clone(st.AMR), AMROTP, AMRMFA))
+		e.finishStep(w, r, st, withSecondFactor(st.AMR, AMROTP))
 		return
 	case "totp-confirm":
 		if !st.Enrol || st.Enrolled {
@@ -272,7 +272,7 @@ func (e *Endpoint) postStep(w http.ResponseWriter, r *http.Request) {
 		e.renderStep(w, r, st, http.StatusOK, msg, until)
 		return
 	}
-	e.finishStep(w, r, st, append(slices.Clone(st.AMR), method, AMRMFA))
+	e.finishStep(w, r, st, withSecondFactor(st.AMR, method))
 }
 
 // enrolInStep sets up the authenticator app of a user who must have one
@@ -343,6 +343,18 @@ func (e *Endpoint) finishStep(w http.ResponseWriter, r *http.Request, st *loginS
 		return
 	}
 	e.signedIn(w, r, st.ID, st.ReturnURL, st.clientID, st.userID, amr, st.IDP)
+}
+
+// withSecondFactor is amr (the first step's methods) with method and mfa
+// added, each once: an upstream provider may have said otp already.
+func withSecondFactor(amr []string, method string) []string {
+	out := slices.Clone(amr)
+	for _, m := range []string{method, AMRMFA} {
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // cannotSignIn is the page of a user disabled or removed during the

@@ -3,6 +3,7 @@ package signin
 import (
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -114,4 +115,20 @@ func FuzzLocalReturnURL(f *testing.F) {
 			t.Fatalf("accepted %q resolves to host %q", in, r.Host)
 		}
 	})
+}
+
+// TestWithSecondFactor: the second step adds its method and mfa to the
+// first step's amr, each once (an upstream provider may have said otp).
+func TestWithSecondFactor(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ amr, want []string }{
+		{[]string{"pwd"}, []string{"pwd", "otp", "mfa"}},
+		{[]string{"hwk", "user"}, []string{"hwk", "user", "otp", "mfa"}},
+		{[]string{"otp"}, []string{"otp", "mfa"}},
+	} {
+		in := append([]string(nil), tc.amr...)
+		if got := withSecondFactor(in, AMROTP); !slices.Equal(got, tc.want) || !slices.Equal(in, tc.amr) {
+			t.Errorf("withSecondFactor(%v) = %v (input now %v), want %v and the input unchanged", tc.amr, got, in, tc.want)
+		}
+	}
 }
