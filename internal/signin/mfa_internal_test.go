@@ -132,3 +132,23 @@ func TestWithSecondFactor(t *testing.T) {
 		}
 	}
 }
+
+// TestDescribeAMR: the account page's words for a session's methods,
+// including the amr of a sign-in at a provider that sent none.
+func TestDescribeAMR(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		amr  []string
+		want string
+	}{
+		{[]string{"pwd"}, "password"},
+		{[]string{"pwd", "otp", "mfa"}, "password and authenticator code"},
+		{federatedAMR(nil), "another provider"},
+		{[]string{AMRExternal, "otp", "mfa"}, "another provider and authenticator code"},
+		{nil, "an unknown method"},
+	} {
+		if got := describeAMR(tc.amr); got != tc.want {
+			t.Errorf("describeAMR(%v) = %q, want %q", tc.amr, got, tc.want)
+		}
+	}
+}
