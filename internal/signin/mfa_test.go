@@ -433,7 +433,9 @@ func TestAccountReturnURL(t *testing.T) {
 	e := memoryEnv(t, nil)
 	b := e.browser()
 	for _, bad := range []string{"https://evil.example/account", "//evil.example/account", "/account/../connect/authorize",
-		"/other", "/account/login", "/account/logout", `/account\evil`, "/account#x", "/%2Faccount", "javascript:alert(1)", ""} {
+		"/other", "/account/login", "/account/logout", `/account\evil`, "/account#x", "/%2Faccount", "javascript:alert(1)", "",
+		"/account/%2e%2e/connect/authorize", "/account/..%2Fconnect", `/\evil.example`, "/account/./passkeys", "/account//evil.example",
+		"/account/login/mfa", "/account/loggedout", "/account\r\nX: y", "/ACCOUNT", "https:/account"} {
 		p := b.get(signin.LoginPath + "?" + url.Values{"returnUrl": {bad}}.Encode())
 		if p.Status != http.StatusBadRequest {
 			t.Errorf("returnUrl %q: status %d, want 400", bad, p.Status)
