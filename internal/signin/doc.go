@@ -62,7 +62,10 @@
 // ["pwd", "otp", "mfa"], auth_time being then. A user without a second
 // factor at a client that requires one (or asked for one by acr_values)
 // sets up an app within the step, sees the recovery codes, and goes on.
-// Every sign-in, by any means, ends in signedIn.
+// The same rule follows every first factor (afterFirstFactor: a password,
+// a passkey, an external provider); a user disabled or removed meanwhile
+// gets no session at the end of the step. Every sign-in, by any means,
+// ends in signedIn.
 //
 // The ID token's acr is the first of acr_values the login satisfies
 // ("mfa" and the PAPE URI need "mfa" in the amr; "sfa" any login), else
