@@ -67,7 +67,17 @@ func (g *RefreshToken) Handle(ctx context.Context, req *Request) (*oauth.TokenRe
 	if len(r.Scopes) == 0 {
 		return nil, oauth.Errorf(oauth.InvalidGrant, "none of the scopes of this refresh token is allowed for client %q any more (its allowedScopes); sign the user in again", logattr.Cut(c.ID))
 	}
-	user, oerr := (*signIn)(g).user(ctx, r.Subject)
+	var oerr *oauth.Error
+	if c.RequireMFA && !slices.Contains(r.AMR, "mfa") {
+		// The client requires a second factor since this sign-in, which
+		// had one: it ends here, family and all, and the user signs in
+		// again with both.
+		oerr = oauth.Errorf(oauth.InvalidGrant, "client %q requires two-step sign-in (requireMfa) and this refresh token comes from a sign-in with one factor; sign the user in again", logattr.Cut(c.ID))
+	}
+	var user storage.User
+	if oerr == nil {
+		user, oerr = (*signIn)(g).user(ctx, r.Subject)
+	}
 	if oerr != nil {
 		// What the user granted no longer holds: the rest of the family
 		// goes too (the handle just rotated into it included).

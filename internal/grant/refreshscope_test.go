@@ -2,6 +2,7 @@ package grant
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/signetid/signet/internal/testsupport/stores"
@@ -41,5 +42,31 @@ func TestRefreshDropsLostScopes(t *testing.T) {
 	sf.web.Scopes = []string{"openid", "profile", "api1", "api2"}
 	if res = sf.refresh(rt, ""); res.status != http.StatusOK || res.body["scope"] != "openid profile api1 api2 offline_access" {
 		t.Fatalf("refresh after the scopes were given back: %d %v", res.status, res.body)
+	}
+}
+
+// A client that requires a second factor (requireMfa) since a user signed
+// in with one factor gets no more tokens from that sign-in's refresh
+// token: invalid_grant, and the family is revoked, so the user signs in
+// again with the second factor. Otherwise turning requireMfa on would
+// leave every earlier one-factor sign-in refreshing for 30 days.
+func TestRefreshRequireMFAAfterOneFactor(t *testing.T) {
+	t.Parallel()
+	sf := newSignInFixture(t, stores.All[0].OpenOne(t, nil))
+	res := sf.redeem(sf.code(t, "openid", "offline_access"))
+	rt, _ := res.body["refresh_token"].(string)
+	if res.status != http.StatusOK || rt == "" {
+		t.Fatalf("code exchange: %d %v", res.status, res.body)
+	}
+	sf.web.RequireMFA = true
+	res = sf.refresh(rt, "")
+	if res.status != http.StatusBadRequest || res.body["error"] != "invalid_grant" ||
+		!strings.Contains(res.body["error_description"].(string), "requireMfa") {
+		t.Fatalf("refresh of a one-factor sign-in at a requireMfa client: %d %v; want invalid_grant naming requireMfa", res.status, res.body)
+	}
+	// Taken back, requireMfa does not bring the revoked family back.
+	sf.web.RequireMFA = false
+	if res = sf.refresh(rt, ""); res.status != http.StatusBadRequest || res.body["error"] != "invalid_grant" {
+		t.Fatalf("refresh after the refusal: %d %v; want invalid_grant (the family is revoked)", res.status, res.body)
 	}
 }
