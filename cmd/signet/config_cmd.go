@@ -121,8 +121,12 @@ func (a *app) printCatalogSummary(svc *services) {
 // the certificate, or the public key.
 func (a *app) printClientKeys(svc *services) {
 	for _, s := range svc.fileProviders {
-		if s.ClientKey != nil {
-			fmt.Fprintf(a.stdout, "  client key   %s: private_key_jwt, %s\n", s.Name, clientKeyText(s.ClientKey.KeyID(), thumbprintOf(s.ClientKey), s.Name))
+		switch {
+		case s.ClientKey == nil:
+		case s.ClientKey.Certificate() != nil: // the upstream knows it by its certificate
+			fmt.Fprintf(a.stdout, "  client key   %s: private_key_jwt, certificate thumbprint %s (register the certificate at the provider)\n", s.Name, thumbprintOf(s.ClientKey))
+		default:
+			fmt.Fprintf(a.stdout, "  client key   %s: private_key_jwt, %s\n", s.Name, clientKeyText(s.ClientKey.KeyID(), "", s.Name))
 		}
 	}
 }
