@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -74,6 +75,12 @@ func NewClientKey(key crypto.Signer, cert *x509.Certificate) (*ClientKey, error)
 	}
 	return &ClientKey{key: key, cert: cert, alg: alg, kid: base64.RawURLEncoding.EncodeToString(tp)}, nil
 }
+
+// String, GoString and LogValue name the key by its kid: a ClientKey
+// printed or logged (inside a provider's settings) shows no private part.
+func (k *ClientKey) String() string       { return "client key " + k.kid }
+func (k *ClientKey) GoString() string     { return k.String() }
+func (k *ClientKey) LogValue() slog.Value { return slog.StringValue(k.String()) }
 
 // Algorithm is the assertion's alg: RS256, ES256 or ES384.
 func (k *ClientKey) Algorithm() string { return string(k.alg) }

@@ -1,6 +1,7 @@
 package upstream_test
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -12,6 +13,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"math/big"
 	"strings"
 	"testing"
@@ -237,5 +240,24 @@ func TestPublicJWK(t *testing.T) {
 		if tp, _ := j.Thumbprint(crypto.SHA256); k.KeyID() != b64(string(tp)) {
 			t.Errorf("kid %s is not the RFC 7638 thumbprint", k.KeyID())
 		}
+	}
+}
+
+// TestClientKeyPrints: a ClientKey printed or logged shows its kid, never
+// its private part.
+func TestClientKeyPrints(t *testing.T) {
+	t.Parallel()
+	key := rsaKey(t, 2048)
+	k := clientKey(t, key, nil)
+	d := key.D.String()
+	for _, s := range []string{fmt.Sprint(k), fmt.Sprintf("%+v", k), fmt.Sprintf("%#v", k), fmt.Sprintf("%v", struct{ K *upstream.ClientKey }{k})} {
+		if strings.Contains(s, d[:20]) || strings.Contains(s, "PRIVATE") {
+			t.Errorf("printed: %.80s", s)
+		}
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "key", k)
+	if !strings.Contains(buf.String(), k.KeyID()) || strings.Contains(buf.String(), d[:20]) {
+		t.Errorf("logged: %s", buf.String())
 	}
 }
