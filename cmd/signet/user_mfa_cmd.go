@@ -31,6 +31,8 @@ type mfaReset struct {
 	Action               string `json:"action"`
 	WasOn                bool   `json:"wasOn"`
 	RecoveryCodesRemoved int    `json:"recoveryCodesRemoved"`
+	SessionsEnded        int    `json:"sessionsEnded"`
+	RefreshTokensDeleted int    `json:"refreshTokensDeleted"`
 }
 
 func (a *app) userMFAResetCommand() *cobra.Command {
@@ -45,8 +47,10 @@ again on the account page (/account). An application that requires a second
 factor (requireMfa) asks them to set one up at their next sign-in there.
 
 Check who is asking before you run it: whoever has the password can then
-sign in. Their sessions are not ended (signet user passwd does that, with a
-new password, when the password may be known to someone else too).
+sign in. Their sessions end and their refresh tokens are deleted, as with a
+new password: the lost phone may hold one, and those sign-ins passed the
+factor that is gone. Set a new password too (signet user passwd) when it may
+be known to someone else.
 
 Users of the configuration file's users section can be reset too: the file
 does not hold their second factor.
@@ -64,6 +68,13 @@ does not hold their second factor.
 				}); err != nil {
 					return storeError(err, "", "")
 				}
+				if r.WasOn || r.RecoveryCodesRemoved > 0 {
+					var c userChange
+					if err := a.endUser(ctx, db, u, &c); err != nil {
+						return err
+					}
+					r.SessionsEnded, r.RefreshTokensDeleted = c.SessionsEnded, c.RefreshTokensDeleted
+				}
 				if f.json {
 					return a.printJSON(r)
 				}
@@ -71,7 +82,8 @@ does not hold their second factor.
 					fmt.Fprintf(a.stdout, "Two-step sign-in of %s was already off; nothing changed.\n", u.Username)
 					return nil
 				}
-				fmt.Fprintf(a.stdout, "Turned off two-step sign-in of %s: removed the authenticator key and %s.\n", u.Username, plural(r.RecoveryCodesRemoved, "recovery code"))
+				fmt.Fprintf(a.stdout, "Turned off two-step sign-in of %s: removed the authenticator key and %s; %s.\n", u.Username,
+					plural(r.RecoveryCodesRemoved, "recovery code"), userChange{SessionsEnded: r.SessionsEnded, RefreshTokensDeleted: r.RefreshTokensDeleted}.ended())
 				fmt.Fprintf(a.stdout, "Next: %s signs in with the password alone, then sets up an authenticator app again on the account page (/account) and saves the new recovery codes; an application that requires a second factor asks them to at their next sign-in there.\n", u.Username)
 				return nil
 			})

@@ -16,7 +16,9 @@ const maxClaimValue = 2048
 // MapClaims is the claims a user made from an upstream sign-in gets: the
 // standard claims as they are, then each mapping (local: upstream), which
 // replaces a standard claim of the same name. A string over 2 KiB, and
-// values of a type a claim does not take, are dropped.
+// values of a type a claim does not take, are dropped. An email (or
+// phone_number) mapped from another claim has no _verified flag unless
+// that flag is mapped too.
 func MapClaims(mappings map[string]string, upstream map[string]any) map[string]any {
 	out := map[string]any{}
 	put := func(local string, v any) {
@@ -41,5 +43,18 @@ func MapClaims(mappings map[string]string, upstream map[string]any) map[string]a
 			put(local, v)
 		}
 	}
+	// The upstream's email_verified speaks for its email claim only: an
+	// email taken from another claim (upn, say) is not verified unless a
+	// mapping says which claim verifies it. So for the phone number.
+	for claim, flag := range verifiedFlags {
+		if up, ok := mappings[claim]; ok && up != claim {
+			if _, ok := mappings[flag]; !ok {
+				delete(out, flag)
+			}
+		}
+	}
 	return out
 }
+
+// verifiedFlags are the claims whose _verified flag StandardClaims copies.
+var verifiedFlags = map[string]string{"email": "email_verified", "phone_number": "phone_number_verified"}

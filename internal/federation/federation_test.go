@@ -161,3 +161,28 @@ func TestMapClaims(t *testing.T) {
 		t.Errorf("MapClaims = %v, want %v", got, want)
 	}
 }
+
+// TestMapClaimsVerifiedFlags: the upstream's email_verified speaks for its
+// email claim only. A mapping that takes the email from another claim
+// (say upn) without mapping email_verified too leaves the email
+// unverified; the same for phone_number.
+func TestMapClaimsVerifiedFlags(t *testing.T) {
+	t.Parallel()
+	up := map[string]any{"email": "real@x", "email_verified": true, "upn": "boss@victim.example", "checked": true,
+		"phone_number": "+1", "phone_number_verified": true, "mobile": "+2"}
+	for _, tc := range []struct {
+		name     string
+		mappings map[string]string
+		want     map[string]any
+	}{
+		{"no mapping", nil, map[string]any{"email": "real@x", "email_verified": true, "phone_number": "+1", "phone_number_verified": true}},
+		{"email from upn", map[string]string{"email": "upn", "phone_number": "mobile"},
+			map[string]any{"email": "boss@victim.example", "phone_number": "+2"}},
+		{"email and its flag mapped", map[string]string{"email": "upn", "email_verified": "checked"},
+			map[string]any{"email": "boss@victim.example", "email_verified": true, "phone_number": "+1", "phone_number_verified": true}},
+	} {
+		if got := federation.MapClaims(tc.mappings, up); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: MapClaims = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -91,7 +91,7 @@ type SessionItem struct {
 // methodNames are the words for amr values (RFC 8176) on the page.
 var methodNames = map[string]string{
 	"pwd": "password", "otp": "authenticator code", "hwk": "security key", "swk": "passkey",
-	"user": "user presence", "pin": "PIN", "fpt": "fingerprint", "face": "face", "fed": "another provider",
+	"user": "user presence", "pin": "PIN", "fpt": "fingerprint", "face": "face", AMRExternal: "another provider",
 }
 
 func describeAMR(amr []string) string {

@@ -62,7 +62,10 @@
 // ["pwd", "otp", "mfa"], auth_time being then. A user without a second
 // factor at a client that requires one (or asked for one by acr_values)
 // sets up an app within the step, sees the recovery codes, and goes on.
-// Every sign-in, by any means, ends in signedIn.
+// The same rule follows every first factor (afterFirstFactor: a password,
+// a passkey, an external provider); a user disabled or removed meanwhile
+// gets no session at the end of the step. Every sign-in, by any means,
+// ends in signedIn.
 //
 // The ID token's acr is the first of acr_values the login satisfies
 // ("mfa" and the PAPE URI need "mfa" in the amr; "sfa" any login), else
@@ -173,9 +176,12 @@
 // once), keyed by the hash of the state and bound to the browser by a form
 // token of its pre-session cookie (purpose "upstream"): a callback brought
 // to another browser, or replayed, finds nothing and gets the "cannot be
-// finished here" page. prompt=login and select_account, login_hint and,
-// for Entra ID, Microsoft's domain_hint pass through; acr_values
-// idp:<name> sends the authorization request straight to the provider.
+// finished here" page. prompt=login and select_account, login_hint,
+// max_age (and, for max_age=0, prompt=login) and, for Entra ID,
+// Microsoft's domain_hint pass through; an upstream auth_time older than
+// max_age is refused, since the session's auth_time is the callback's;
+// acr_values idp:<name> sends the authorization request straight to the
+// provider.
 //
 // /signin/<name>/callback finishes it (the upstream's checks, bounded by
 // the provider's timeout, 10 s by default, so that a provider that is

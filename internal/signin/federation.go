@@ -37,6 +37,10 @@ const purposeUpstream = "upstream"
 // upstreamLoginLifetime bounds how long a person may take at the upstream.
 const upstreamLoginLifetime = 10 * time.Minute
 
+// authTimeLeeway is the clock skew allowed between an upstream's auth_time
+// and max_age.
+const authTimeLeeway = time.Minute
+
 // Providers are the external identity providers (*federation.Registry).
 type Providers interface {
 	// List returns the providers, in the order the login page shows them.
@@ -179,9 +183,10 @@ func (e *Endpoint) startUpstream(w http.ResponseWriter, r *http.Request, name st
 	if !ok {
 		return
 	}
-	o := upstream.StartOptions{LoginHint: req.LoginHint}
+	o := upstream.StartOptions{LoginHint: req.LoginHint, MaxAge: req.MaxAge, HasMaxAge: req.HasMaxAge}
 	switch {
-	case req.Prompt.Login:
+	case req.Prompt.Login, req.HasMaxAge && req.MaxAge == 0:
+		// max_age=0 too: the providers that ignore max_age honour this.
 		o.Prompt = "login"
 	case req.Prompt.SelectAccount:
 		o.Prompt = "select_account"
@@ -313,6 +318,15 @@ func (e *Endpoint) upstreamCallback(w http.ResponseWriter, r *http.Request, name
 			return
 		}
 		clientID = c.ID
+		// The session's auth_time will be now: a provider that says its
+		// sign-in is older than the application's max_age did not sign
+		// the person in again. (A provider that says nothing cannot be
+		// checked; GitHub never says.)
+		if at := res.Claims.AuthTime; req.HasMaxAge && !at.IsZero() && e.now().Sub(at) > req.MaxAge+authTimeLeeway {
+			e.errorPage(w, r, http.StatusForbidden, s.Label()+" did not ask you to sign in again",
+				fmt.Sprintf("The application asked for a recent sign-in, and %s used an older one. Sign out at %s, then go back to the application and try again; or sign in another way.", s.Label(), s.Label()))
+			return
+		}
 	}
 	userID, ok := e.federatedUser(w, r, s, res)
 	if !ok {

@@ -19,6 +19,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/signetid/signet/internal/claims"
 	"github.com/signetid/signet/internal/federation"
 	"github.com/signetid/signet/internal/signin"
 	"github.com/signetid/signet/internal/testsupport"
@@ -552,4 +553,125 @@ func FuzzFederationCallback(f *testing.F) {
 			t.Fatalf("callback %s: status %d, Location %q", q.Encode(), p.Status, p.Header.Get("Location"))
 		}
 	})
+}
+
+// TestFederationProvisionTakesNoUsername: a person whose upstream
+// preferred_username is an existing user's username gets another username,
+// and the new user's claims do not carry the taken name either (it would
+// reach relying parties as preferred_username, which is the username
+// unless the user's claims give one).
+func TestFederationProvisionTakesNoUsername(t *testing.T) {
+	t.Parallel()
+	f := newFedEnv(t)
+	f.op.set(func(o *fedOP) {
+		o.claims = func(c map[string]any) {
+			c["preferred_username"] = "alice"
+			c["email_verified"] = false
+		}
+	})
+	b := f.browser()
+	a := newAuthReq("quiet", "openid profile")
+	q := clientResponse(t, b.viaUpstream(b.get(button(t, b.authorize(a), "Corp"))))
+	sub := f.redeem(t, "quiet", q.Get("code"), a).Authorization.Subject
+	u, err := f.store.GetUser(t.Context(), sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := claims.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := rs.UserInfo(u, []string{"openid", "profile"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Username == "alice" || info["preferred_username"] != u.Username {
+		t.Errorf("provisioned user %q: preferred_username %v, want the user's own username", u.Username, info["preferred_username"])
+	}
+}
+
+// TestFederationProvisionNoUnverifiedEmailUsername: an upstream's
+// preferred_username that looks like an email address, and is not the
+// email it verified, does not become the username: it would read as an
+// address the person was never shown to own (ceo@victim.example).
+func TestFederationProvisionNoUnverifiedEmailUsername(t *testing.T) {
+	t.Parallel()
+	f := newFedEnv(t)
+	f.op.set(func(o *fedOP) {
+		o.claims = func(c map[string]any) {
+			c["preferred_username"] = "ceo@victim.example"
+			c["email_verified"] = false
+		}
+	})
+	b := f.browser()
+	a := newAuthReq("quiet", "openid profile")
+	q := clientResponse(t, b.viaUpstream(b.get(button(t, b.authorize(a), "Corp"))))
+	sub := f.redeem(t, "quiet", q.Get("code"), a).Authorization.Subject
+	u, err := f.store.GetUser(t.Context(), sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(u.Username, "@") || !strings.HasPrefix(u.Username, "corp:") {
+		t.Errorf("provisioned username %q, want corp:<subject>", u.Username)
+	}
+}
+
+// TestFederationCallbackMixUpAndReplay: a callback carrying one
+// provider's state at another provider's callback (a mix-up) is refused
+// and spends nothing; the right one signs in once; its replay is refused.
+func TestFederationCallbackMixUpAndReplay(t *testing.T) {
+	t.Parallel()
+	f := newFedEnv(t)
+	b := f.browser()
+	up := location(t, b.get(button(t, b.authorize(newAuthReq("quiet", "openid")), "Corp")))
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(up.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	back, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := b.get("/signin/closed/callback?" + back.RawQuery); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "cannot be finished here") {
+		t.Fatalf("corp's callback at closed: %v", p)
+	}
+	if q := clientResponse(t, b.get(back.RequestURI())); q.Get("code") == "" {
+		t.Fatalf("corp's callback: want a code; got %v", q)
+	}
+	if p := b.get(back.RequestURI()); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "cannot be finished here") {
+		t.Errorf("replayed callback: %v", p)
+	}
+}
+
+// TestFederationMaxAge: an application's max_age goes to the provider,
+// and a sign-in whose auth_time there is older than max_age is refused
+// (else the application would get auth_time now for a person who did not
+// sign in again); max_age=0 asks the provider for prompt=login.
+func TestFederationMaxAge(t *testing.T) {
+	t.Parallel()
+	f := newFedEnv(t)
+	f.op.set(func(o *fedOP) { o.claims = func(c map[string]any) { c["auth_time"] = start.Add(-time.Hour).Unix() } })
+	b := f.browser()
+	up := location(t, b.get(button(t, b.authorize(newAuthReq("quiet", "openid", "max_age", "300")), "Corp")))
+	if got := up.Query().Get("max_age"); got != "300" {
+		t.Errorf("max_age sent upstream: %q, want 300", got)
+	}
+	b2 := f.browser()
+	p := b2.viaUpstream(b2.get(button(t, b2.authorize(newAuthReq("quiet", "openid", "max_age", "300")), "Corp")))
+	if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "did not ask you to sign in again") {
+		t.Errorf("auth_time an hour old with max_age 300: want the refusal page; got %v", p)
+	}
+	up = location(t, b2.get(button(t, b2.authorize(newAuthReq("quiet", "openid", "max_age", "0")), "Corp")))
+	if up.Query().Get("prompt") != "login" {
+		t.Errorf("max_age=0: prompt %q sent upstream, want login", up.Query().Get("prompt"))
+	}
+	// A recent auth_time signs in.
+	f.op.set(func(o *fedOP) { o.claims = func(c map[string]any) { c["auth_time"] = start.Add(-time.Minute).Unix() } })
+	b3 := f.browser()
+	a := newAuthReq("quiet", "openid", "max_age", "300")
+	if q := clientResponse(t, b3.viaUpstream(b3.get(button(t, b3.authorize(a), "Corp")))); q.Get("code") == "" {
+		t.Errorf("recent auth_time: %v", q)
+	}
 }

@@ -108,31 +108,17 @@ func (e *Endpoint) postLogin(w http.ResponseWriter, r *http.Request) {
 		e.staleForm(w, r)
 		return
 	}
-	id := r.PostForm.Get("id")
-	var req *authorize.Request
-	var c *client.Client
-	v := &LoginView{ID: id}
-	if id == "" && r.PostForm.Has("returnUrl") {
-		ret, ok := localReturnURL(r.PostForm.Get("returnUrl"))
-		if !ok {
-			e.badReturnURL(w, r)
-			return
-		}
-		v.ReturnURL = ret
-		if r.PostForm.Get("decision") == "cancel" {
+	v, req, clientID, ok := e.loginTarget(w, r)
+	if !ok {
+		return
+	}
+	if r.PostForm.Get("decision") == "cancel" {
+		if req == nil {
 			http.Redirect(w, r, LoggedOutPath, http.StatusSeeOther)
 			return
 		}
-	} else {
-		var ok bool
-		if req, c, ok = e.loadPending(w, r, id); !ok {
-			return
-		}
-		if r.PostForm.Get("decision") == "cancel" {
-			e.cancel(w, r, id)
-			return
-		}
-		v.ClientName = clientName(c)
+		e.cancel(w, r, v.ID)
+		return
 	}
 	username, password := r.PostForm.Get("username"), r.PostForm.Get("password")
 	v.Username = username
@@ -166,21 +152,32 @@ func (e *Endpoint) postLogin(w http.ResponseWriter, r *http.Request) {
 		e.serverError(w, r, "check the password", err)
 		return
 	}
-	amr := []string{AMRPassword}
-	clientID := accountClientID
-	if c != nil {
-		clientID = c.ID
+	e.afterFirstFactor(w, r, loginStep{ID: v.ID, ReturnURL: v.ReturnURL, AMR: []string{AMRPassword}, clientID: clientID, userID: user.ID}, user, req)
+}
+
+// loginTarget reads what a posted sign-in form (a password, a passkey)
+// signs in to: the pending request of its field id, with its client, or
+// the account pages (no id, a returnUrl: a local path, req nil and
+// clientID accountClientID). It returns the page's view so far; false
+// with the error page written when the form names neither.
+func (e *Endpoint) loginTarget(w http.ResponseWriter, r *http.Request) (v *LoginView, req *authorize.Request, clientID string, ok bool) {
+	id := r.PostForm.Get("id")
+	v = &LoginView{ID: id}
+	if id == "" && r.PostForm.Has("returnUrl") {
+		ret, ok := localReturnURL(r.PostForm.Get("returnUrl"))
+		if !ok {
+			e.badReturnURL(w, r)
+			return nil, nil, "", false
+		}
+		v.ReturnURL = ret
+		return v, nil, accountClientID, true
 	}
-	// The second step: a user with a second factor always takes it; one
-	// without is asked to set one up when the application requires it.
-	switch {
-	case hasTOTP(user):
-		e.startStep(w, r, loginStep{ID: id, ReturnURL: v.ReturnURL, AMR: amr, clientID: clientID, userID: user.ID})
-	case req != nil && mfaRequired(req):
-		e.startStep(w, r, loginStep{ID: id, AMR: amr, Enrol: true, clientID: clientID, userID: user.ID})
-	default:
-		e.signedIn(w, r, id, v.ReturnURL, clientID, user.ID, amr, "")
+	req, c, ok := e.loadPending(w, r, id)
+	if !ok {
+		return nil, nil, "", false
 	}
+	v.ClientName = clientName(c)
+	return v, req, c.ID, true
 }
 
 // badReturnURL refuses a returnUrl that is not a local account page.

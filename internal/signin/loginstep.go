@@ -12,9 +12,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/signetid/signet/internal/authorize"
 	"github.com/signetid/signet/internal/opaque"
 	"github.com/signetid/signet/internal/session"
-	"github.com/signetid/signet/internal/users"
 	"github.com/signetid/signet/storage"
 )
 
@@ -97,6 +97,27 @@ func (e *Endpoint) startStep(w http.ResponseWriter, r *http.Request, st loginSte
 	http.Redirect(w, r, MFAPath, http.StatusSeeOther)
 }
 
+// afterFirstFactor goes on after the first factor of a sign-in (st: a
+// password, a passkey or an external provider, st.AMR what it proved) of
+// user u for req (nil for a sign-in to the account pages): a login that
+// was multi-factor already is finished; otherwise a user with TOTP takes
+// the second step, one without sets it up when req requires two factors,
+// and any other sign-in is finished with one factor. Every sign-in method
+// ends here, so that the policy is the same for all.
+func (e *Endpoint) afterFirstFactor(w http.ResponseWriter, r *http.Request, st loginStep, u storage.User, req *authorize.Request) {
+	switch {
+	case hasMFA(st.AMR):
+	case hasTOTP(u):
+		e.startStep(w, r, st)
+		return
+	case req != nil && mfaRequired(req):
+		st.Enrol = true
+		e.startStep(w, r, st)
+		return
+	}
+	e.signedIn(w, r, st.ID, st.ReturnURL, st.clientID, st.userID, st.AMR, st.IDP)
+}
+
 // loadStep reads the browser's second step, or shows the page saying it
 // has expired.
 func (e *Endpoint) loadStep(w http.ResponseWriter, r *http.Request) (*loginStep, bool) {
@@ -174,8 +195,7 @@ func (e *Endpoint) renderStep(w http.ResponseWriter, r *http.Request, st *loginS
 			e.serverError(w, r, "make a key for your authenticator app", err)
 			return
 		}
-		v.Action, v.Token, v.Required, v.Error = MFAPath, token, true, errMsg
-		e.render(w, r, status, "totp.html", "Set up two-step sign-in", v)
+		e.renderSetup(w, r, status, v, setupForm{Action: MFAPath, Token: token, Required: true}, errMsg)
 	default:
 		e.render(w, r, status, "mfa.html", "Two-step sign-in", &MFAStepView{Token: token, ClientName: e.stepClientName(r, st),
 			Error: errMsg, LockedUntil: lockedUntil})
@@ -215,7 +235,7 @@ func (e *Endpoint) postStep(w http.ResponseWriter, r *http.Request) {
 			e.renderStep(w, r, st, http.StatusOK, "", time.Time{})
 			return
 		}
-		e.finishStep(w, r, st, append(slices.Clone(st.AMR), AMROTP, AMRMFA))
+		e.finishStep(w, r, st, withSecondFactor(st.AMR, AMROTP))
 		return
 	case "totp-confirm":
 		if !st.Enrol || st.Enrolled {
@@ -243,11 +263,7 @@ func (e *Endpoint) postStep(w http.ResponseWriter, r *http.Request) {
 		e.renderStep(w, r, st, http.StatusOK, msg, time.Time{})
 		return
 	}
-	_, err = e.opts.Users.SecondFactor(ctx, st.userID, now, check)
-	if err != nil {
-		if errors.Is(err, users.ErrWrongFactor) || errors.Is(err, users.ErrLockedOut) {
-			e.throttle.fail(addr, now)
-		}
+	if err := e.secondFactor(r, st.userID, now, check); err != nil {
 		msg, until := factorMessage(err)
 		if msg == "" {
 			e.serverError(w, r, "check the code", err)
@@ -256,7 +272,7 @@ func (e *Endpoint) postStep(w http.ResponseWriter, r *http.Request) {
 		e.renderStep(w, r, st, http.StatusOK, msg, until)
 		return
 	}
-	e.finishStep(w, r, st, append(slices.Clone(st.AMR), method, AMRMFA))
+	e.finishStep(w, r, st, withSecondFactor(st.AMR, method))
 }
 
 // enrolInStep sets up the authenticator app of a user who must have one
@@ -274,26 +290,17 @@ func (e *Endpoint) enrolInStep(w http.ResponseWriter, r *http.Request, st *login
 		e.serverError(w, r, "read your account", err)
 		return
 	}
-	key, ok := e.openEnrolment(u, kek, r.PostForm.Get("pending"), now)
-	if !ok {
-		e.renderStep(w, r, st, http.StatusOK, "The setup took too long or the page was too old. Scan the new code below.", time.Time{})
+	token, err := e.opts.Sessions.FormToken(ctx, w, r, purposeLogin)
+	if err != nil {
+		e.serverError(w, r, "show the form", err)
 		return
 	}
-	codes, err := e.enrol(ctx, u.ID, kek, key, r.PostForm.Get("code"), now)
-	var fe factorError
+	codes, stale := e.confirmSetup(w, r, u, kek, now, setupForm{Action: MFAPath, Token: token, Required: true})
 	switch {
-	case errors.As(err, &fe):
-		token, terr := e.opts.Sessions.FormToken(ctx, w, r, purposeLogin)
-		v, verr := e.enrolmentView(u, kek, key, u.Username, now)
-		if terr != nil || verr != nil {
-			e.serverError(w, r, "show the setup again", errors.Join(terr, verr))
-			return
-		}
-		v.Action, v.Token, v.Required, v.Error = MFAPath, token, true, string(fe)
-		e.render(w, r, http.StatusOK, "totp.html", "Set up two-step sign-in", v)
+	case stale:
+		e.renderStep(w, r, st, http.StatusOK, "The setup took too long or the page was too old. Scan the new code below.", time.Time{})
 		return
-	case err != nil:
-		e.serverError(w, r, "turn two-step sign-in on", err)
+	case codes == nil:
 		return
 	}
 	st.Enrolled = true
@@ -303,11 +310,6 @@ func (e *Endpoint) enrolInStep(w http.ResponseWriter, r *http.Request, st *login
 	}
 	if err != nil {
 		e.serverError(w, r, "record the setup", err)
-		return
-	}
-	token, err := e.opts.Sessions.FormToken(ctx, w, r, purposeLogin)
-	if err != nil {
-		e.serverError(w, r, "show the form", err)
 		return
 	}
 	e.render(w, r, http.StatusOK, "recovery.html", "Save your recovery codes", &RecoveryView{Codes: codes, Action: MFAPath, Token: token})
@@ -329,7 +331,37 @@ func (e *Endpoint) finishStep(w http.ResponseWriter, r *http.Request, st *loginS
 		e.serverError(w, r, "finish the second step", err)
 		return
 	}
+	// A user disabled or removed since the first step gets no session
+	// (SecondFactor refuses them too, but setting up an app does not
+	// pass through it).
+	switch u, err := e.opts.Store.GetUser(ctx, st.userID); {
+	case errors.Is(err, storage.ErrNotFound) || err == nil && u.Disabled:
+		e.cannotSignIn(w, r)
+		return
+	case err != nil:
+		e.serverError(w, r, "finish the second step", err)
+		return
+	}
 	e.signedIn(w, r, st.ID, st.ReturnURL, st.clientID, st.userID, amr, st.IDP)
+}
+
+// withSecondFactor is amr (the first step's methods) with method and mfa
+// added, each once: an upstream provider may have said otp already.
+func withSecondFactor(amr []string, method string) []string {
+	out := slices.Clone(amr)
+	for _, m := range []string{method, AMRMFA} {
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// cannotSignIn is the page of a user disabled or removed during the
+// sign-in.
+func (e *Endpoint) cannotSignIn(w http.ResponseWriter, r *http.Request) {
+	e.errorPage(w, r, http.StatusForbidden, "This account cannot sign in",
+		"The account was disabled or removed during the sign-in. Ask the administrator.")
 }
 
 // encodeSealed and decodeSealed carry a sealed value in a form field.

@@ -64,3 +64,52 @@ func TestNoSecretsInLogs(t *testing.T) {
 		}
 	}
 }
+
+// Nor the second factor's: the TOTP key, its setup form's sealed key,
+// codes (right, wrong and replayed), recovery codes and the step cookie.
+func TestNoTOTPSecretsInLogs(t *testing.T) {
+	t.Parallel()
+	e := memoryEnv(t, nil)
+	b := e.browser()
+	p := b.accountSignIn("alice", alicePass)
+	setup := b.submit(formWith(t, p, "totp-begin"), "action=totp-begin", nil)
+	secret := secretOf(t, setup)
+	pending := input(t, formWith(t, setup, "totp-confirm"), "pending").Value
+	first := e.nextCode(t, secret)
+	p = b.submit(formWith(t, setup, "totp-confirm"), "action=totp-confirm", url.Values{"code": {first}})
+	codes := recoveryCodesOf(t, p)
+	secrets := append([]string{secret, pending, first}, codes...)
+
+	b = e.browser()
+	p = b.authorize(newAuthReq("quiet", "openid"))
+	follow := b.Client.CheckRedirect
+	b.Client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	b.login(p, "alice", alicePass)
+	b.Client.CheckRedirect = follow
+	u, _ := url.Parse(e.srv.URL)
+	for _, c := range b.Client.Jar.Cookies(u) {
+		if c.Name == session.StepCookieName {
+			secrets = append(secrets, c.Value)
+		}
+	}
+	if len(secrets) != 4+len(codes) {
+		t.Fatal("no step cookie after the password")
+	}
+	p = b.get(signin.MFAPath)
+	wrong := wrongCode(t, secret, e.clk.Now())
+	p = b.enterCode(p, wrong)
+	p = b.enterCode(p, first) // used already
+	p = b.enterCode(p, codes[0])
+	clientResponse(t, p)
+	secrets = append(secrets, wrong)
+
+	log := e.log.String()
+	if !strings.Contains(log, "second factor") {
+		t.Fatalf("the log does not show the second step:\n%s", log)
+	}
+	for _, s := range secrets {
+		if strings.Contains(log, s) {
+			t.Errorf("the log has the secret %q:\n%s", s, log)
+		}
+	}
+}

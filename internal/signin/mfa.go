@@ -268,20 +268,28 @@ type RecoveryView struct {
 
 // newEnrolment makes a key for u and the setup page showing it.
 func (e *Endpoint) newEnrolment(u storage.User, kek []byte, now time.Time) (*TOTPSetupView, error) {
-	account := u.Username
-	if account == "" {
-		account = u.ID
-	}
-	key, err := totp.NewKey(e.pages.layout.ProductName, strings.ReplaceAll(account, ":", "_"))
+	key, err := totp.NewKey(e.pages.layout.ProductName, keyLabel(u))
 	if err != nil {
 		return nil, err
 	}
-	return e.enrolmentView(u, kek, key, account, now)
+	return e.enrolmentView(u, kek, key, now)
 }
+
+// accountName is the name of u's account in the authenticator app: the
+// username, else the subject; keyLabel is it as the Key URI's label takes
+// it (no colon, which separates the issuer).
+func accountName(u storage.User) string {
+	if u.Username == "" {
+		return u.ID
+	}
+	return u.Username
+}
+
+func keyLabel(u storage.User) string { return strings.ReplaceAll(accountName(u), ":", "_") }
 
 // enrolmentView is the setup page of key, sealed for the form with the
 // time it was made.
-func (e *Endpoint) enrolmentView(u storage.User, kek []byte, key totp.Key, account string, now time.Time) (*TOTPSetupView, error) {
+func (e *Endpoint) enrolmentView(u storage.User, kek []byte, key totp.Key, now time.Time) (*TOTPSetupView, error) {
 	plain := strconv.FormatInt(now.Unix(), 10) + ":" + key.Secret
 	box, err := sealed.Seal(kek, u.ID, enrolAlg, []byte(plain))
 	if err != nil {
@@ -293,7 +301,7 @@ func (e *Endpoint) enrolmentView(u storage.User, kek []byte, key totp.Key, accou
 	}
 	return &TOTPSetupView{
 		Pending: encodeSealed(box), QRCode: template.HTML(svg), //nolint:gosec // drawn by totp.QRCodeSVG: no input but the URI, escaped
-		Secret: totp.FormatSecret(key.Secret), URI: key.URI, Account: account,
+		Secret: totp.FormatSecret(key.Secret), URI: key.URI, Account: accountName(u),
 	}, nil
 }
 
@@ -313,16 +321,13 @@ func (e *Endpoint) openEnrolment(u storage.User, kek []byte, pending string, now
 	if !ok || err != nil || now.Sub(time.Unix(sec, 0)) > enrolLifetime {
 		return totp.Key{}, false
 	}
-	account := u.Username
-	if account == "" {
-		account = u.ID
-	}
-	return totp.Key{Secret: secret, URI: totp.KeyURI(e.pages.layout.ProductName, strings.ReplaceAll(account, ":", "_"), secret)}, true
+	return totp.Key{Secret: secret, URI: totp.KeyURI(e.pages.layout.ProductName, keyLabel(u), secret)}, true
 }
 
 // enrol checks code against the key being set up and, when right, turns
 // TOTP on for user id with new recovery codes, in one UpdateUser; it
-// returns the codes to show. A factorError is the person's to fix.
+// returns the codes to show. A factorError is the person's to fix;
+// users.ErrInvalidCredentials says the user is disabled.
 func (e *Endpoint) enrol(ctx context.Context, id string, kek []byte, key totp.Key, code string, now time.Time) ([]string, error) {
 	if kind, _ := parseFactor(code); kind != factorTOTP {
 		return nil, factorError("Enter the 6-digit code the app shows for this account.")
@@ -340,6 +345,9 @@ func (e *Endpoint) enrol(ctx context.Context, id string, kek []byte, key totp.Ke
 		return nil, err
 	}
 	err = e.opts.Store.UpdateUser(ctx, id, func(u *storage.User) error {
+		if u.Disabled {
+			return users.ErrInvalidCredentials
+		}
 		if hasTOTP(*u) {
 			return factorError("Two-step sign-in is on already (set up in another window). Turn it off first to set up another app.")
 		}
@@ -393,31 +401,15 @@ func (e *Endpoint) mfaAction(w http.ResponseWriter, r *http.Request, s *session.
 			e.serverError(w, r, "make a key for your authenticator app", err)
 			return
 		}
-		v.Action, v.Token = AccountPath, s.Token(purposeAccount)
-		e.render(w, r, http.StatusOK, "totp.html", "Set up two-step sign-in", v)
+		e.renderSetup(w, r, http.StatusOK, v, setupForm{Action: AccountPath, Token: s.Token(purposeAccount)}, "")
 	case "totp-confirm":
-		key, ok := e.openEnrolment(u, kek, f.Get("pending"), now)
-		if !ok {
-			e.renderAccount(w, r, s, http.StatusOK, "", "The setup took too long or the page was too old. Start again.")
-			return
-		}
-		codes, err := e.enrol(ctx, u.ID, kek, key, f.Get("code"), now)
-		var fe factorError
+		codes, stale := e.confirmSetup(w, r, u, kek, now, setupForm{Action: AccountPath, Token: s.Token(purposeAccount)})
 		switch {
-		case errors.As(err, &fe):
-			v, err := e.enrolmentView(u, kek, key, u.Username, now)
-			if err != nil {
-				e.serverError(w, r, "show the setup again", err)
-				return
-			}
-			v.Action, v.Token, v.Error = AccountPath, s.Token(purposeAccount), string(fe)
-			e.render(w, r, http.StatusOK, "totp.html", "Set up two-step sign-in", v)
-			return
-		case err != nil:
-			e.serverError(w, r, "turn two-step sign-in on", err)
-			return
+		case stale:
+			e.renderAccount(w, r, s, http.StatusOK, "", "The setup took too long or the page was too old. Start again.")
+		case codes != nil:
+			e.render(w, r, http.StatusOK, "recovery.html", "Save your recovery codes", &RecoveryView{Codes: codes})
 		}
-		e.render(w, r, http.StatusOK, "recovery.html", "Save your recovery codes", &RecoveryView{Codes: codes})
 	case "totp-disable", "recovery-regenerate":
 		check, _, err := e.checkFactor(f.Get("code"), now)
 		if err != nil {
@@ -431,12 +423,11 @@ func (e *Endpoint) mfaAction(w http.ResponseWriter, r *http.Request, s *session.
 				return
 			}
 		}
-		addr := e.clientAddr(r)
-		if until := e.throttle.blocked(addr, now); !until.IsZero() {
+		if until := e.throttle.blocked(e.clientAddr(r), now); !until.IsZero() {
 			e.renderAccount(w, r, s, http.StatusTooManyRequests, "", "Too many wrong codes from your network. Try again after "+until.UTC().Format("15:04 MST")+".")
 			return
 		}
-		_, err = e.opts.Users.SecondFactor(ctx, u.ID, now, func(u *storage.User) error {
+		err = e.secondFactor(r, u.ID, now, func(u *storage.User) error {
 			if err := check(u); err != nil {
 				return err
 			}
@@ -448,9 +439,6 @@ func (e *Endpoint) mfaAction(w http.ResponseWriter, r *http.Request, s *session.
 			return nil
 		})
 		if err != nil {
-			if errors.Is(err, users.ErrWrongFactor) || errors.Is(err, users.ErrLockedOut) {
-				e.throttle.fail(addr, now)
-			}
 			msg, until := factorMessage(err)
 			if msg == "" {
 				e.serverError(w, r, "check the code", err)
@@ -468,6 +456,61 @@ func (e *Endpoint) mfaAction(w http.ResponseWriter, r *http.Request, s *session.
 		}
 		e.render(w, r, http.StatusOK, "recovery.html", "Save your recovery codes", &RecoveryView{Codes: codes})
 	}
+}
+
+// secondFactor runs users.Authenticator.SecondFactor for user id with
+// check, counting a wrong factor (or one tried during a lockout) toward
+// the address throttle of r's client, as a wrong password is.
+func (e *Endpoint) secondFactor(r *http.Request, id string, now time.Time, check func(*storage.User) error) error {
+	_, err := e.opts.Users.SecondFactor(r.Context(), id, now, check)
+	if errors.Is(err, users.ErrWrongFactor) || errors.Is(err, users.ErrLockedOut) {
+		e.throttle.fail(e.clientAddr(r), now)
+	}
+	return err
+}
+
+// setupForm is where the form of the setup page posts: the account page,
+// or the second step of a sign-in whose application requires a second
+// factor (Required).
+type setupForm struct {
+	Action, Token string
+	Required      bool
+}
+
+// renderSetup shows the setup page v, its form posting to f, with errMsg.
+func (e *Endpoint) renderSetup(w http.ResponseWriter, r *http.Request, status int, v *TOTPSetupView, f setupForm, errMsg string) {
+	v.Action, v.Token, v.Required, v.Error = f.Action, f.Token, f.Required, errMsg
+	e.render(w, r, status, "totp.html", "Set up two-step sign-in", v)
+}
+
+// confirmSetup turns TOTP on for u when the setup form's code is right
+// for the key in its pending field, and returns the new recovery codes.
+// Otherwise it writes the answer (the setup page again with the error, for
+// a wrong code) and returns nil; stale says that the pending key is not
+// one this server made for u lately, which the caller answers.
+func (e *Endpoint) confirmSetup(w http.ResponseWriter, r *http.Request, u storage.User, kek []byte, now time.Time, f setupForm) (codes []string, stale bool) {
+	key, ok := e.openEnrolment(u, kek, r.PostForm.Get("pending"), now)
+	if !ok {
+		return nil, true
+	}
+	codes, err := e.enrol(r.Context(), u.ID, kek, key, r.PostForm.Get("code"), now)
+	var fe factorError
+	switch {
+	case err == nil:
+		return codes, false
+	case errors.Is(err, users.ErrInvalidCredentials):
+		e.cannotSignIn(w, r)
+	case errors.As(err, &fe):
+		v, err := e.enrolmentView(u, kek, key, now)
+		if err != nil {
+			e.serverError(w, r, "show the setup again", err)
+			return nil, false
+		}
+		e.renderSetup(w, r, http.StatusOK, v, f, string(fe))
+	default:
+		e.serverError(w, r, "turn two-step sign-in on", err)
+	}
+	return nil, false
 }
 
 // errText is the message of a factorError, else a general one.

@@ -3,6 +3,7 @@ package signin
 import (
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -114,4 +115,40 @@ func FuzzLocalReturnURL(f *testing.F) {
 			t.Fatalf("accepted %q resolves to host %q", in, r.Host)
 		}
 	})
+}
+
+// TestWithSecondFactor: the second step adds its method and mfa to the
+// first step's amr, each once (an upstream provider may have said otp).
+func TestWithSecondFactor(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ amr, want []string }{
+		{[]string{"pwd"}, []string{"pwd", "otp", "mfa"}},
+		{[]string{"hwk", "user"}, []string{"hwk", "user", "otp", "mfa"}},
+		{[]string{"otp"}, []string{"otp", "mfa"}},
+	} {
+		in := append([]string(nil), tc.amr...)
+		if got := withSecondFactor(in, AMROTP); !slices.Equal(got, tc.want) || !slices.Equal(in, tc.amr) {
+			t.Errorf("withSecondFactor(%v) = %v (input now %v), want %v and the input unchanged", tc.amr, got, in, tc.want)
+		}
+	}
+}
+
+// TestDescribeAMR: the account page's words for a session's methods,
+// including the amr of a sign-in at a provider that sent none.
+func TestDescribeAMR(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		amr  []string
+		want string
+	}{
+		{[]string{"pwd"}, "password"},
+		{[]string{"pwd", "otp", "mfa"}, "password and authenticator code"},
+		{federatedAMR(nil), "another provider"},
+		{[]string{AMRExternal, "otp", "mfa"}, "another provider and authenticator code"},
+		{nil, "an unknown method"},
+	} {
+		if got := describeAMR(tc.amr); got != tc.want {
+			t.Errorf("describeAMR(%v) = %q, want %q", tc.amr, got, tc.want)
+		}
+	}
 }

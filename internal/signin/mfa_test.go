@@ -433,7 +433,9 @@ func TestAccountReturnURL(t *testing.T) {
 	e := memoryEnv(t, nil)
 	b := e.browser()
 	for _, bad := range []string{"https://evil.example/account", "//evil.example/account", "/account/../connect/authorize",
-		"/other", "/account/login", "/account/logout", `/account\evil`, "/account#x", "/%2Faccount", "javascript:alert(1)", ""} {
+		"/other", "/account/login", "/account/logout", `/account\evil`, "/account#x", "/%2Faccount", "javascript:alert(1)", "",
+		"/account/%2e%2e/connect/authorize", "/account/..%2Fconnect", `/\evil.example`, "/account/./passkeys", "/account//evil.example",
+		"/account/login/mfa", "/account/loggedout", "/account\r\nX: y", "/ACCOUNT", "https:/account"} {
 		p := b.get(signin.LoginPath + "?" + url.Values{"returnUrl": {bad}}.Encode())
 		if p.Status != http.StatusBadRequest {
 			t.Errorf("returnUrl %q: status %d, want 400", bad, p.Status)
@@ -576,5 +578,47 @@ func TestTOTPWithoutKEK(t *testing.T) {
 	p = b.enterCode(p, codes[2])
 	if q := clientResponse(t, p); q.Get("code") == "" {
 		t.Errorf("a recovery code without the KEK: %v", q)
+	}
+}
+
+// TestRequireMFAEnrolDisabledMeanwhile: a user disabled while setting up
+// the app within a sign-in (after the password) gets no session, as one
+// disabled before the code of the second step does.
+func TestRequireMFAEnrolDisabledMeanwhile(t *testing.T) {
+	t.Parallel()
+	e := memoryEnv(t, func(o *signin.Options) { o.Validator.Clients = strictClients() })
+	b := e.browser()
+	p := b.passwordFor(newAuthReq("strict", "openid"), "bob", "bob's password")
+	secret := secretOf(t, p)
+	disable := func() {
+		if err := e.store.UpdateUser(t.Context(), "u-bob", func(u *storage.User) error { u.Disabled = !u.Disabled; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	disable()
+	code, _ := totp.Code(secret, e.clk.Now())
+	p = b.submit(formWith(t, p, "totp-confirm"), "action=totp-confirm", url.Values{"code": {code}})
+	if p.Status == http.StatusOK && strings.Contains(p.Body, "Save your recovery codes") {
+		t.Fatalf("a disabled user set up an app within the sign-in:\n%s", cut(p.Body))
+	}
+	if u, _ := e.store.GetUser(t.Context(), "u-bob"); len(u.TOTPSecret) != 0 {
+		t.Error("a disabled user's TOTP key was stored")
+	}
+
+	// Disabled after the setup, before continuing: no session either.
+	b = e.browser()
+	disable()
+	p = b.passwordFor(newAuthReq("strict", "openid"), "bob", "bob's password")
+	secret = secretOf(t, p)
+	code, _ = totp.Code(secret, e.clk.Now())
+	p = b.submit(formWith(t, p, "totp-confirm"), "action=totp-confirm", url.Values{"code": {code}})
+	recoveryCodesOf(t, p)
+	disable()
+	p = b.submit(formWith(t, p, "continue"), "action=continue", nil)
+	if p.Status == http.StatusFound || p.Status == http.StatusSeeOther {
+		t.Fatalf("a disabled user continued the sign-in to %s", location(t, p))
+	}
+	if got := b.get(signin.AccountPath); got.URL.Path != signin.LoginPath {
+		t.Errorf("a disabled user has a session: /account at %s", got.URL)
 	}
 }

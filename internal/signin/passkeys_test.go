@@ -530,3 +530,41 @@ func TestPasskeyAccountPage(t *testing.T) {
 		t.Fatalf("a passkey with user verification: at %s (status %d), want the account page directly", acct.URL, acct.Status)
 	}
 }
+
+// TestPasskeyRegisterIntoAnotherAccount: a registration begun by alice
+// cannot be finished by bob's session, even with alice's ceremony cookie
+// (an attacker's authenticator would then sign in as alice, or a victim's
+// as the attacker): nothing is stored for either.
+func TestPasskeyRegisterIntoAnotherAccount(t *testing.T) {
+	t.Parallel()
+	p := newPasskeyEnv(t, false)
+	alice := p.browser()
+	alice.signIn()
+	v := p.passkeysView(t, alice, "u-alice")
+	var o creationOptions
+	jsonOf(t, alice.post(signin.PasskeyRegisterOptionsPath, url.Values{"token": {v.Token}, "name": {"x"}}, nil), http.StatusOK, &o)
+	u, _ := url.Parse(p.srv.URL + "/account")
+	var ceremony *http.Cookie
+	for _, c := range alice.Client.Jar.Cookies(u) {
+		if c.Name == "signet.webauthn" {
+			ceremony = c
+		}
+	}
+	if ceremony == nil {
+		t.Fatal("no ceremony cookie after the options")
+	}
+	bob := p.browser()
+	if pg := bob.login(bob.authorize(newAuthReq("quiet", "openid")), "bob", "bob's password"); pg.Status != http.StatusSeeOther && pg.Status != http.StatusFound {
+		t.Fatalf("bob's sign-in: %v", pg)
+	}
+	bv := p.passkeysView(t, bob, "u-bob")
+	bob.Client.Jar.SetCookies(u, []*http.Cookie{ceremony})
+	key := newSoftKey(t)
+	pg := bob.post(signin.PasskeyRegisterFinishPath, url.Values{"token": {bv.Token}, "credential": {key.create(t, o, p.rpID, p.origin)}}, nil)
+	contains(t, "bob finishing alice's registration", problemOf(t, pg, http.StatusBadRequest), "expired or was already used")
+	for _, user := range []string{"u-alice", "u-bob"} {
+		if ps, err := p.store.(passkey.Store).ListPasskeys(t.Context(), user); err != nil || len(ps) != 0 {
+			t.Errorf("%s's passkeys: %v, %v; want none", user, ps, err)
+		}
+	}
+}

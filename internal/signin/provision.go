@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/signetid/signet/internal/federation"
 	"github.com/signetid/signet/internal/upstream"
@@ -17,8 +18,10 @@ import (
 // (autoProvision) and links it, and returns its id. Its claims are
 // federation.MapClaims's; an email is kept only when the upstream says it
 // verified it. Its username is the verified email, else the upstream's
-// preferred_username, else <provider>:<subject>, the first one free; it
-// has no password. When another sign-in of the same person linked first,
+// preferred_username (unless it looks like another email address), else
+// <provider>:<subject>, the first one free; it
+// has no password, and no preferred_username claim of its own (the
+// username is that claim). When another sign-in of the same person linked first,
 // that link's user is returned and the user made here removed.
 func (e *Endpoint) provision(ctx context.Context, s federation.Settings, res *upstream.Result) (string, error) {
 	st := e.opts.Federation.Store
@@ -31,11 +34,11 @@ func (e *Endpoint) provision(ctx context.Context, s federation.Settings, res *up
 	if v, ok := claims["email"].(string); ok && verified {
 		u.Email, u.EmailVerified = v, true
 	}
-	for _, k := range []string{"name", "email", "email_verified", "sub"} {
+	preferred, _ := claims["preferred_username"].(string)
+	// preferred_username is the username: kept in the claims it would
+	// reach relying parties even when another user has that username.
+	for _, k := range []string{"name", "email", "email_verified", "sub", "preferred_username"} {
 		delete(claims, k)
-	}
-	if !verified {
-		delete(claims, "email")
 	}
 	if len(claims) > 0 {
 		b, err := json.Marshal(claims)
@@ -48,8 +51,11 @@ func (e *Endpoint) provision(ctx context.Context, s federation.Settings, res *up
 	if u.Email != "" {
 		usernames = append(usernames, u.Email)
 	}
-	if p, ok := claims["preferred_username"].(string); ok {
-		usernames = append(usernames, p)
+	// An email-like preferred_username that is not the verified email would
+	// read as an address the person owns (ceo@victim.example): not a
+	// username then.
+	if preferred != "" && (!strings.Contains(preferred, "@") || strings.EqualFold(preferred, u.Email)) {
+		usernames = append(usernames, preferred)
 	}
 	usernames = append(usernames, s.Name+":"+res.Identity.Subject)
 	var err error

@@ -39,7 +39,7 @@ func authorization(clk *clock) Authorization {
 	return Authorization{
 		ClientID: "web", Subject: "alice", SessionID: "sess-1", Scopes: []string{"openid", "profile", "api1", "offline_access"},
 		RedirectURI: "https://app.example.com/cb", Nonce: "n-0S6_WzA2Mj", CodeChallenge: challenge, CodeChallengeMethod: pkce.S256,
-		AuthTime: clk.Now().Add(-time.Minute), AMR: []string{"pwd"},
+		AuthTime: clk.Now().Add(-time.Minute), AMR: []string{"pwd"}, ACR: "sfa",
 	}
 }
 
@@ -255,7 +255,7 @@ func TestRefreshRotation(t *testing.T) {
 			t.Fatal(err)
 		}
 		if r1.Handle == rt || len(r1.Handle) < 43 || r1.FamilyID != red.FamilyID || r1.Subject != "alice" || r1.SessionID != "sess-1" ||
-			!reflect.DeepEqual(r1.Scopes, red.Scopes) || !reflect.DeepEqual(r1.AMR, []string{"pwd"}) || !r1.AuthTime.Equal(red.AuthTime) {
+			!reflect.DeepEqual(r1.Scopes, red.Scopes) || !reflect.DeepEqual(r1.AMR, []string{"pwd"}) || r1.ACR != "sfa" || !r1.AuthTime.Equal(red.AuthTime) {
 			t.Errorf("refreshed %+v", r1)
 		}
 		r2, err := svc.Refresh(ctx, RefreshRequest{Handle: r1.Handle, ClientID: "web"})

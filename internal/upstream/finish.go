@@ -104,6 +104,11 @@ func (p *Provider) Finish(ctx context.Context, kept Kept, query url.Values) (*Re
 	if err != nil {
 		return nil, err
 	}
+	// RFC 9207 §2.4: a provider that says it sends iss must have sent it;
+	// a response without it may come from another (a mix-up).
+	if c.iss == "" && d.IssParameterSupported {
+		return nil, fmt.Errorf("upstream %q: %w: the callback has no iss, which the provider's discovery says it sends (RFC 9207)", p.cfg.Name, ErrInvalid)
+	}
 	if c.iss != "" {
 		if err := p.checkIssuer(d, c.iss, ""); err != nil {
 			return nil, fmt.Errorf("upstream %q: %w: the callback's iss (RFC 9207): %w", p.cfg.Name, ErrInvalid, err)

@@ -52,6 +52,9 @@ type op struct {
 	unpublished bool
 	// delay holds every answer.
 	delay time.Duration
+	// noIssParameter: discovery does not say that the authorization
+	// response carries iss (RFC 9207), as Entra ID's does not.
+	noIssParameter bool
 
 	// clientKey, when set, is the client's registered public key: the
 	// token endpoint then wants private_key_jwt (checkAssertion).
@@ -125,7 +128,7 @@ func (o *op) discovery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o.mu.Lock()
-	methods, algs := o.authMethods, o.signingAlgs
+	methods, algs, issParameter := o.authMethods, o.signingAlgs, !o.noIssParameter
 	o.mu.Unlock()
 	writeJSON(w, 200, map[string]any{
 		"token_endpoint_auth_signing_alg_values_supported": algs,
@@ -139,7 +142,7 @@ func (o *op) discovery(w http.ResponseWriter, r *http.Request) {
 		"id_token_signing_alg_values_supported":          []string{"ES256"},
 		"code_challenge_methods_supported":               []string{"S256"},
 		"token_endpoint_auth_methods_supported":          methods,
-		"authorization_response_iss_parameter_supported": true,
+		"authorization_response_iss_parameter_supported": issParameter,
 	})
 }
 

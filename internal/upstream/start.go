@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Kept is what the caller keeps between Start and Finish, bound to the
@@ -33,6 +35,11 @@ type StartOptions struct {
 	// DomainHint: Microsoft Entra ID's domain_hint (a tenant's domain),
 	// sent as it is; "" for none. Only Entra reads it.
 	DomainHint string
+	// MaxAge, with HasMaxAge, is sent as max_age (whole seconds): the
+	// upstream is to sign the person in again when their sign-in there
+	// is older. GitHub has no such parameter.
+	MaxAge    time.Duration
+	HasMaxAge bool
 }
 
 // maxLoginHint bounds login_hint.
@@ -85,6 +92,9 @@ func (p *Provider) Start(ctx context.Context, o StartOptions) (string, Kept, err
 	}
 	if o.DomainHint != "" {
 		q.Set("domain_hint", o.DomainHint)
+	}
+	if o.HasMaxAge {
+		q.Set("max_age", strconv.FormatInt(int64(max(o.MaxAge, 0)/time.Second), 10))
 	}
 	u.RawQuery = q.Encode()
 	return u.String(), k, nil

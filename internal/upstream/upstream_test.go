@@ -181,7 +181,11 @@ func TestRefused(t *testing.T) {
 		{name: "wrong issuer", setup: func(o *op) {
 			o.claims = func(c map[string]any) { c["iss"] = "https://evil.example" }
 			o.callback = func(q url.Values) { q.Del("iss") }
-		}, class: upstream.ErrInvalid, mentioned: "iss"},
+			o.noIssParameter = true
+		}, class: upstream.ErrInvalid, mentioned: "iss:"},
+		{name: "no iss parameter from a provider that sends it", setup: func(o *op) {
+			o.callback = func(q url.Values) { q.Del("iss") }
+		}, class: upstream.ErrInvalid, mentioned: "RFC 9207"},
 		{name: "wrong aud", setup: func(o *op) { o.claims = func(c map[string]any) { c["aud"] = "someone-else" } }, class: upstream.ErrInvalid, mentioned: "aud"},
 		{name: "several aud without azp", setup: func(o *op) { o.claims = func(c map[string]any) { c["aud"] = []string{testClient, "other"} } }, class: upstream.ErrInvalid, mentioned: "azp"},
 		{name: "azp another client", setup: func(o *op) { o.claims = func(c map[string]any) { c["azp"] = "other" } }, class: upstream.ErrInvalid, mentioned: "azp"},
@@ -269,11 +273,13 @@ func TestEntraMultiTenant(t *testing.T) {
 		name   string
 		claims func(map[string]any)
 		cb     func(url.Values)
+		noIss  bool // discovery does not promise the iss parameter
 		ok     bool
 		says   string
 	}{
 		{name: "right tid", ok: true},
-		{name: "no iss parameter", cb: func(q url.Values) { q.Del("iss") }, ok: true},
+		{name: "no iss parameter", cb: func(q url.Values) { q.Del("iss") }, noIss: true, ok: true},
+		{name: "no iss parameter, promised", cb: func(q url.Values) { q.Del("iss") }, says: "RFC 9207"},
 		{name: "another tenant's issuer", claims: func(c map[string]any) {
 			c["iss"] = strings.Replace(c["iss"].(string), testTenant, "00000000-1111-2222-3333-444444444444", 1)
 		}, says: "issuer of the token's tenant"},
@@ -296,7 +302,7 @@ func TestEntraMultiTenant(t *testing.T) {
 			t.Parallel()
 			o := newOP(t, "/organizations/v2.0")
 			o.issuer = o.srv.URL + "/{tenantid}/v2.0"
-			o.set(func(o *op) { o.claims, o.callback = tc.claims, tc.cb })
+			o.set(func(o *op) { o.claims, o.callback, o.noIssParameter = tc.claims, tc.cb, tc.noIss })
 			p := newProvider(t, o, upstream.EntraMultiTenant())
 			kept, cb := authorize(t, p, o, upstream.StartOptions{})
 			res, err := p.Finish(t.Context(), kept, cb)
@@ -329,6 +335,7 @@ func TestEntraMultiTenant(t *testing.T) {
 		o.set(func(o *op) {
 			o.claims = func(c map[string]any) { c["iss"] = o.srv.URL + "/00000000-1111-2222-3333-444444444444/v2.0" }
 			o.callback = func(q url.Values) { q.Del("iss") }
+			o.noIssParameter = true
 		})
 		p := newProvider(t, o, upstream.EntraMultiTenant())
 		kept, cb := authorize(t, p, o, upstream.StartOptions{})
@@ -477,6 +484,13 @@ func TestStartOptions(t *testing.T) {
 	u, _, err := p.Start(t.Context(), upstream.StartOptions{Prompt: "select_account consent"})
 	if err != nil || mustQuery(t, u).Get("prompt") != "select_account consent" || mustQuery(t, u).Has("login_hint") {
 		t.Errorf("Start = %q, %v", u, err)
+	}
+	u, _, err = p.Start(t.Context(), upstream.StartOptions{MaxAge: 90 * time.Second, HasMaxAge: true})
+	if err != nil || mustQuery(t, u).Get("max_age") != "90" {
+		t.Errorf("Start with max_age 90 s = %q, %v", u, err)
+	}
+	if u, _, err = p.Start(t.Context(), upstream.StartOptions{}); err != nil || mustQuery(t, u).Has("max_age") {
+		t.Errorf("Start without max_age = %q, %v", u, err)
 	}
 }
 

@@ -3,9 +3,12 @@ package users
 import (
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/signetid/signet/internal/testsupport/stores"
 	"github.com/signetid/signet/storage"
 	"github.com/signetid/signet/storage/memory"
 )
@@ -58,5 +61,50 @@ func TestSecondFactor(t *testing.T) {
 	}
 	if _, err := f.SecondFactor(ctx, "nobody", now, wrong); !errors.Is(err, ErrInvalidCredentials) {
 		t.Errorf("unknown user: %v", err)
+	}
+}
+
+// TestSecondFactorOnceAcrossInstances: the same time step (or recovery
+// code) sent at once to several instances is accepted by one only: the
+// check runs inside the store's transaction of UpdateUser.
+func TestSecondFactorOnceAcrossInstances(t *testing.T) {
+	t.Parallel()
+	for _, b := range stores.All {
+		t.Run(b.Name, func(t *testing.T) {
+			t.Parallel()
+			ss := b.Open(t, nil, 3)
+			addUser(t, ss[0], "u1", "alice", "right", func(u *storage.User) { u.TOTPSecret, u.TOTPLastStep = []byte("sealed"), 10 })
+			used := errors.New("used already")
+			const step = 11
+			var wins atomic.Int32
+			var wg sync.WaitGroup
+			for _, s := range ss {
+				f := newFixture(t, s, Options{})
+				for range 3 {
+					wg.Go(func() {
+						_, err := f.SecondFactor(t.Context(), "u1", t0, func(u *storage.User) error {
+							if step <= u.TOTPLastStep {
+								return used
+							}
+							u.TOTPLastStep = step
+							return nil
+						})
+						switch {
+						case err == nil:
+							wins.Add(1)
+						case !errors.Is(err, used):
+							t.Errorf("SecondFactor: %v", err)
+						}
+					})
+				}
+			}
+			wg.Wait()
+			if n := wins.Load(); n != 1 {
+				t.Errorf("%d of 9 concurrent uses of one time step accepted, want 1", n)
+			}
+			if got := getUser(t, ss[0], "u1").TOTPLastStep; got != step {
+				t.Errorf("last step %d, want %d", got, step)
+			}
+		})
 	}
 }
