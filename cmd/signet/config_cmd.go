@@ -85,6 +85,7 @@ func (a *app) configCheck(flag string) error {
 		}
 	}
 	a.printCatalogSummary(svc)
+	a.printClientKeys(svc)
 	a.printFirstStart(cfg, svc.keys.pending)
 	return nil
 }
@@ -112,6 +113,21 @@ func (a *app) printCatalogSummary(svc *services) {
 			names[i] = u.Username
 		}
 		fmt.Fprintf(a.stdout, "  users        %d (%s), written to the database when signet serve starts\n", n, strings.Join(names, ", "))
+	}
+}
+
+// printClientKeys says, for each provider of the file that authenticates
+// with a client key (private_key_jwt), what to register at the provider:
+// the certificate, or the public key.
+func (a *app) printClientKeys(svc *services) {
+	for _, s := range svc.fileProviders {
+		switch {
+		case s.ClientKey == nil:
+		case s.ClientKey.Certificate() != nil: // the upstream knows it by its certificate
+			fmt.Fprintf(a.stdout, "  client key   %s: private_key_jwt, certificate thumbprint %s (register the certificate at the provider)\n", s.Name, thumbprintOf(s.ClientKey))
+		default:
+			fmt.Fprintf(a.stdout, "  client key   %s: private_key_jwt, %s\n", s.Name, clientKeyText(s.ClientKey.KeyID(), "", s.Name))
+		}
 	}
 }
 

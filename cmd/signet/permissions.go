@@ -77,6 +77,9 @@ func (a *app) permissionWarnings(cfg *config.Config, development bool, devSecret
 			private("key.pinFile", k.PinFile, "the HSM's PIN")
 		}
 	}
+	for i, p := range cfg.ExternalProviders {
+		private(fmt.Sprintf("externalProviders[%d].clientKeyFile", i), p.ClientKeyFile, "the provider's client key")
+	}
 	if cfg.TLS != nil {
 		keyFile := cfg.TLS.KeyFile
 		if keyFile == "" {
@@ -173,6 +176,9 @@ func inlineSecrets(cfg *config.Config) []string {
 	}
 	if cfg.Storage.Driver == config.DriverPostgres && dsnHasPassword(cfg.Storage.DSN) {
 		inline("storage.dsn", cfg.Storage.DSN)
+	}
+	for i, p := range cfg.ExternalProviders {
+		inline(fmt.Sprintf("externalProviders[%d].clientKeyPassword", i), p.ClientKeyPassword)
 	}
 	for i, c := range cfg.Clients {
 		for j, s := range c.Secrets {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,8 +14,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signetid/signet/internal/certs"
 	"github.com/signetid/signet/internal/config"
 	"github.com/signetid/signet/internal/federation"
+	"github.com/signetid/signet/internal/upstream"
 	"github.com/signetid/signet/storage"
 )
 
@@ -27,8 +30,9 @@ ID, Google, GitHub, any OpenID provider), kept in the database beside the
 configuration file's externalProviders. A provider is defined in one place:
 the file or the database. Register Signet at the provider with the redirect
 URI <issuer>/signin/<name>/callback (signet provider show NAME prints it).
-The client secret is kept encrypted under the key-encryption key
-(keyEncryptionKey; with SQLite, dataDir/secrets.kek by default).
+The client secret, or the client key of private_key_jwt, is kept encrypted
+under the key-encryption key (keyEncryptionKey; with SQLite,
+dataDir/secrets.kek by default).
 ` + configHelp,
 		RunE: runGroup,
 	}
@@ -56,6 +60,7 @@ type providerFlags struct {
 	typ, displayName, authority, tenant, clientID string
 	secretFile                                    string
 	secretStdin                                   bool
+	keyFile, keyPasswordEnv                       string
 	scopes, mappings                              []string
 	autoProvision, saveTokens                     bool
 	timeout                                       time.Duration
@@ -63,7 +68,7 @@ type providerFlags struct {
 
 func (a *app) providerAddCommand(update bool) *cobra.Command {
 	f := &providerFlags{}
-	use, short := "add NAME --type T --client-id ID [--client-secret-file F | --client-secret-stdin] [flags]", "Add an external identity provider to the database"
+	use, short := "add NAME --type T --client-id ID [--client-secret-file F | --client-secret-stdin | --client-key-file F] [flags]", "Add an external identity provider to the database"
 	if update {
 		use, short = "update NAME [flags]", "Change an external identity provider of the database (only the flags given)"
 	}
@@ -75,12 +80,20 @@ callback is <issuer>/signin/NAME/callback, and acr_values=idp:NAME sends a
 sign-in straight to it. Types: oidc (needs --authority, the issuer URL),
 entra (needs --tenant: the directory id, organizations or common), google,
 github. The client secret is read from a file or from stdin, never from a
-flag.
+flag. Instead of a secret, --client-key-file authenticates Signet with a
+signed assertion (private_key_jwt; types oidc and entra): a PEM private key
+(PKCS#8, PKCS#1 or SEC1), a PEM with the key and its certificate, or a
+.pfx/.p12 whose password is in the environment variable named by
+--client-key-password-env. RSA 2048+ or EC P-256/P-384; entra needs the
+certificate. The key is stored encrypted, never printed; signet provider
+show NAME --jwks prints the public key to register at the provider.
 ` + configHelp + catalogExitCodes,
 		Example: `  signet provider add entra --type entra --tenant organizations --client-id 7f3c... \
       --client-secret-file entra.secret --display-name "Microsoft" --auto-provision
   printf '%s\n' "$GOOGLE_SECRET" | signet provider add google --type google --client-id 1234.apps.googleusercontent.com --client-secret-stdin
-  signet provider update entra --display-name "Contoso account"`,
+  signet provider update entra --display-name "Contoso account"
+  PARTNER_PFX_PASSWORD=... signet provider add partner --type oidc --authority https://login.partner.example \
+      --client-id signet --client-key-file partner.pfx --client-key-password-env PARTNER_PFX_PASSWORD`,
 		Args: exactArgs(1, "give the provider's name"),
 		RunE: func(cmd *cobra.Command, args []string) error { return a.providerSave(cmd, f, args[0], update) },
 	}
@@ -93,6 +106,8 @@ flag.
 	fl.StringVar(&f.clientID, "client-id", "", "Signet's application (client) id at the provider")
 	fl.StringVar(&f.secretFile, "client-secret-file", "", "a `FILE` holding the client secret")
 	fl.BoolVar(&f.secretStdin, "client-secret-stdin", false, "read the client secret from the first line of stdin")
+	fl.StringVar(&f.keyFile, "client-key-file", "", "private_key_jwt: a `FILE` holding the client key (PEM, or .pfx/.p12); replaces the secret")
+	fl.StringVar(&f.keyPasswordEnv, "client-key-password-env", "", "the environment `VARIABLE` holding --client-key-file's password")
 	fl.StringArrayVar(&f.scopes, "scope", nil, "a scope to ask for (repeat; replaces the default)")
 	fl.StringArrayVar(&f.mappings, "claim-mapping", nil, "LOCAL=UPSTREAM: copy the provider's claim UPSTREAM to the new user's LOCAL (repeat)")
 	fl.BoolVar(&f.autoProvision, "auto-provision", false, "make a local user at a person's first sign-in")
@@ -108,6 +123,28 @@ func (a *app) providerSave(cmd *cobra.Command, f *providerFlags, name string, up
 	}
 	if f.secretFile != "" && f.secretStdin {
 		return errors.New("give --client-secret-file or --client-secret-stdin, not both")
+	}
+	if f.keyFile != "" && (f.secretFile != "" || f.secretStdin) {
+		return errors.New("give a client secret (--client-secret-file, --client-secret-stdin) or a client key (--client-key-file), not both")
+	}
+	if f.keyPasswordEnv != "" && f.keyFile == "" {
+		return errors.New("--client-key-password-env opens --client-key-file, which is missing")
+	}
+	var key *upstream.ClientKey
+	if f.keyFile != "" {
+		password := ""
+		if f.keyPasswordEnv != "" {
+			v, ok := a.lookupEnv(f.keyPasswordEnv)
+			if !ok || v == "" {
+				return fmt.Errorf("--client-key-password-env: environment variable %s is not set", f.keyPasswordEnv)
+			}
+			password = v
+		}
+		k, err := readClientKey(f.keyFile, password, "--client-key-file")
+		if err != nil {
+			return err
+		}
+		key = k
 	}
 	secret := ""
 	switch {
@@ -158,8 +195,12 @@ func (a *app) providerSave(cmd *cobra.Command, f *providerFlags, name string, up
 			set("authority", &s.Authority, f.authority)
 			set("tenant", &s.Tenant, f.tenant)
 			set("client-id", &s.ClientID, f.clientID)
+			// A new credential replaces the other kind.
 			if secret != "" {
-				s.ClientSecret = secret
+				s.ClientSecret, s.ClientKey = secret, nil
+			}
+			if key != nil {
+				s.ClientKey, s.ClientSecret = key, ""
 			}
 			if changed("scope") {
 				s.Scopes = f.scopes
@@ -179,7 +220,7 @@ func (a *app) providerSave(cmd *cobra.Command, f *providerFlags, name string, up
 			if p := s.Problems(); len(p) > 0 {
 				return fmt.Errorf("provider %q: %s", name, strings.Join(p, "; "))
 			}
-			if s.ClientSecret != "" && kekErr != nil {
+			if (s.ClientSecret != "" || s.ClientKey != nil) && kekErr != nil {
 				return kekErr
 			}
 			return nil
@@ -200,7 +241,7 @@ func (a *app) providerSave(cmd *cobra.Command, f *providerFlags, name string, up
 		}
 		var out federation.Settings
 		err = ps.UpdateExternalProvider(ctx, name, func(rec *storage.ExternalProvider) error {
-			if len(rec.Settings) > 0 && strings.Contains(string(rec.Settings), `"clientSecretSealed"`) && kekErr != nil {
+			if len(rec.Settings) > 0 && (strings.Contains(string(rec.Settings), `"clientSecretSealed"`) || strings.Contains(string(rec.Settings), `"clientKeySealed"`)) && kekErr != nil {
 				return kekErr
 			}
 			s, err := federation.FromRecord(*rec, kek)
@@ -232,24 +273,37 @@ func (a *app) providerDone(json bool, env *catalogEnv, s federation.Settings, ve
 	}
 	fmt.Fprintf(a.stdout, "%s provider %s in the %s; %s.\n", verb, s.Name, env.where(), env.pollNote())
 	fmt.Fprintf(a.stdout, "Its redirect URI at the provider: %s\n", redirectURIOf(env, s.Name))
+	if s.ClientKey != nil {
+		fmt.Fprintf(a.stdout, "Client authentication private_key_jwt: %s\n", clientKeyText(s.ClientKey.KeyID(), thumbprintOf(s.ClientKey), s.Name))
+	}
 	return nil
 }
 
 // providerView is what list, show and --json print; never the secret.
 type providerView struct {
-	Name          string            `json:"name"`
-	Type          string            `json:"type"`
-	Source        string            `json:"source"`
-	DisplayName   string            `json:"displayName,omitempty"`
-	Authority     string            `json:"authority,omitempty"`
-	Tenant        string            `json:"tenant,omitempty"`
-	ClientID      string            `json:"clientId"`
-	HasSecret     bool              `json:"hasClientSecret"`
-	Scopes        []string          `json:"scopes"`
-	ClaimMappings map[string]string `json:"claimMappings"`
-	AutoProvision bool              `json:"autoProvision"`
-	SaveTokens    bool              `json:"saveTokens"`
-	RedirectURI   string            `json:"redirectUri"`
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	Source      string `json:"source"`
+	DisplayName string `json:"displayName,omitempty"`
+	Authority   string `json:"authority,omitempty"`
+	Tenant      string `json:"tenant,omitempty"`
+	ClientID    string `json:"clientId"`
+	HasSecret   bool   `json:"hasClientSecret"`
+	// ClientAuth is how Signet authenticates at the provider's token
+	// endpoint: client_secret, private_key_jwt or none (a public client).
+	ClientAuth string `json:"clientAuthentication"`
+	// ClientKeyID, ClientCertThumbprint and ClientJWK describe the client
+	// key of private_key_jwt: its kid (RFC 7638 thumbprint), its
+	// certificate's SHA-1 thumbprint, its public JWK (for a file's key
+	// that cannot be read, ClientKeyID says why).
+	ClientKeyID          string            `json:"clientKeyId,omitempty"`
+	ClientCertThumbprint string            `json:"clientCertificateThumbprint,omitempty"`
+	ClientJWK            json.RawMessage   `json:"clientPublicJwk,omitempty"`
+	Scopes               []string          `json:"scopes"`
+	ClaimMappings        map[string]string `json:"claimMappings"`
+	AutoProvision        bool              `json:"autoProvision"`
+	SaveTokens           bool              `json:"saveTokens"`
+	RedirectURI          string            `json:"redirectUri"`
 }
 
 func providerViewOf(env *catalogEnv, s federation.Settings) providerView {
@@ -257,9 +311,41 @@ func providerViewOf(env *catalogEnv, s federation.Settings) providerView {
 	if m == nil {
 		m = map[string]string{}
 	}
-	return providerView{Name: s.Name, Type: s.Type, Source: s.Source, DisplayName: s.DisplayName, Authority: s.Authority, Tenant: s.Tenant,
+	v := providerView{Name: s.Name, Type: s.Type, Source: s.Source, DisplayName: s.DisplayName, Authority: s.Authority, Tenant: s.Tenant,
 		ClientID: s.ClientID, HasSecret: s.ClientSecret != "" || len(s.SealedClientSecret) > 0, Scopes: nonNil(s.Scopes), ClaimMappings: m,
-		AutoProvision: s.AutoProvision, SaveTokens: s.SaveTokens, RedirectURI: redirectURIOf(env, s.Name)}
+		AutoProvision: s.AutoProvision, SaveTokens: s.SaveTokens, RedirectURI: redirectURIOf(env, s.Name), ClientAuth: "none"}
+	if v.HasSecret {
+		v.ClientAuth = "client_secret"
+	}
+	// A database provider's key is described by what is stored beside its
+	// sealed key; a file's, or one just added, by the key itself.
+	v.ClientKeyID, v.ClientCertThumbprint, v.ClientJWK = s.ClientKeyID, s.ClientCertThumbprint, s.ClientPublicJWK
+	if k := s.ClientKey; k != nil {
+		v.ClientKeyID, v.ClientCertThumbprint = k.KeyID(), thumbprintOf(k)
+		v.ClientJWK, _ = k.PublicJWK()
+	}
+	if v.ClientKeyID != "" || len(s.SealedClientKey) > 0 {
+		v.ClientAuth = "private_key_jwt"
+	}
+	return v
+}
+
+// thumbprintOf is the SHA-1 thumbprint of k's certificate (as Entra and
+// Windows show it), or "" for a bare key.
+func thumbprintOf(k *upstream.ClientKey) string {
+	if c := k.Certificate(); c != nil {
+		return certs.Thumbprint(c)
+	}
+	return ""
+}
+
+// clientKeyText says what the client key is and what to register at the
+// provider.
+func clientKeyText(kid, thumbprint, name string) string {
+	if thumbprint != "" {
+		return fmt.Sprintf("key %s, certificate thumbprint %s (register the certificate at the provider)", kid, thumbprint)
+	}
+	return fmt.Sprintf("key %s (register its public key at the provider: signet provider show %s --jwks)", kid, name)
 }
 
 // redirectURIOf is the provider's callback at the configured issuer, or
@@ -276,9 +362,19 @@ func redirectURIOf(env *catalogEnv, name string) string {
 func allProviders(ctx context.Context, env *catalogEnv, db storage.Store) ([]federation.Settings, error) {
 	var out []federation.Settings
 	for _, p := range env.cfg.ExternalProviders {
-		out = append(out, federation.Settings{Name: p.Name, Type: p.Type, DisplayName: p.DisplayName, Authority: p.Authority, Tenant: p.Tenant,
+		s := federation.Settings{Name: p.Name, Type: p.Type, DisplayName: p.DisplayName, Authority: p.Authority, Tenant: p.Tenant,
 			ClientID: p.ClientID, ClientSecret: p.ClientSecret + p.ClientSecretFile, Scopes: p.Scopes, ClaimMappings: p.ClaimMappingStrings(),
-			AutoProvision: p.AutoProvision, SaveTokens: p.SaveTokens, Source: sourceFile})
+			AutoProvision: p.AutoProvision, SaveTokens: p.SaveTokens, Source: sourceFile}
+		if p.ClientKeyFile != "" {
+			// Read to say what to register; a fault is shown, not fatal
+			// (config check reports it at its line).
+			k, err := readClientKey(p.ClientKeyFile, p.ClientKeyPassword, "clientKeyFile")
+			s.ClientKey = k
+			if err != nil {
+				s.ClientKeyID = "(unreadable: " + err.Error() + ")"
+			}
+		}
+		out = append(out, s)
 	}
 	ps, ok := db.(providerStore)
 	if !ok {
@@ -335,10 +431,16 @@ func (a *app) providerListCommand() *cobra.Command {
 
 func (a *app) providerShowCommand() *cobra.Command {
 	f := &catalogFlags{}
+	var jwks bool
 	cmd := &cobra.Command{
 		Use:   "show NAME",
 		Short: "Show an external identity provider, with the redirect URI to register at it",
-		Args:  exactArgs(1, "give the provider's name"),
+		Long: `Show an external identity provider, with the redirect URI to register at
+it. With a client key (private_key_jwt), it shows the key's kid and its
+certificate's thumbprint; --jwks prints its public key as a JWK set, to
+register at the provider (the private key is never printed).
+` + configHelp,
+		Args: exactArgs(1, "give the provider's name"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			return a.withCatalog(ctx, f.config, func(env *catalogEnv, db storage.Store) error {
@@ -351,6 +453,15 @@ func (a *app) providerShowCommand() *cobra.Command {
 					return fmt.Errorf("no provider %q in the configuration file or the %s (signet provider list shows them)", args[0], env.where())
 				}
 				v := providerViewOf(env, list[i])
+				if jwks {
+					if len(v.ClientJWK) == 0 && v.ClientAuth == "private_key_jwt" {
+						return fmt.Errorf("provider %q: its client key is %s", v.Name, v.ClientKeyID)
+					}
+					if len(v.ClientJWK) == 0 {
+						return fmt.Errorf("provider %q has no client key (private_key_jwt): --jwks prints the public key of one", v.Name)
+					}
+					return a.printJSON(map[string][]json.RawMessage{"keys": {v.ClientJWK}})
+				}
 				if f.json {
 					return a.printJSON(v)
 				}
@@ -361,7 +472,14 @@ func (a *app) providerShowCommand() *cobra.Command {
 				fl.add("Authority", "%s", orDash(v.Authority))
 				fl.add("Tenant", "%s", orDash(v.Tenant))
 				fl.add("Client id", "%s", v.ClientID)
-				fl.add("Client secret", "%s", map[bool]string{true: "set (not shown)", false: "none"}[v.HasSecret])
+				switch {
+				case v.ClientAuth == "private_key_jwt" && v.ClientCertThumbprint != "":
+					fl.add("Client authentication", "private_key_jwt (key %s, certificate thumbprint %s)", v.ClientKeyID, v.ClientCertThumbprint)
+				case v.ClientAuth == "private_key_jwt":
+					fl.add("Client authentication", "private_key_jwt (key %s; signet provider show %s --jwks prints its public key)", v.ClientKeyID, v.Name)
+				default:
+					fl.add("Client secret", "%s", map[bool]string{true: "set (not shown)", false: "none"}[v.HasSecret])
+				}
 				fl.add("Scopes", "%s", orNone(v.Scopes))
 				var ms []string
 				for k, up := range v.ClaimMappings {
@@ -378,6 +496,7 @@ func (a *app) providerShowCommand() *cobra.Command {
 		},
 	}
 	f.register(cmd, true)
+	cmd.Flags().BoolVar(&jwks, "jwks", false, "print the client key's public key as a JWK set {\"keys\": [...]}")
 	return cmd
 }
 

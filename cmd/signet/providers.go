@@ -4,12 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
+	"os"
 
+	"github.com/signetid/signet/internal/certs"
 	"github.com/signetid/signet/internal/config"
 	"github.com/signetid/signet/internal/federation"
 	"github.com/signetid/signet/internal/sealed"
 	"github.com/signetid/signet/internal/signin"
+	"github.com/signetid/signet/internal/upstream"
 	"github.com/signetid/signet/storage"
 )
 
@@ -38,6 +43,14 @@ func fileProviders(cfg *config.Config, faulty func(string) bool) ([]federation.S
 			}
 			s.ClientSecret = v
 		}
+		if p.ClientKeyFile != "" {
+			k, err := readClientKey(p.ClientKeyFile, p.ClientKeyPassword, "clientKeyFile")
+			if err != nil {
+				errs = append(errs, cfg.Problemf(path+".clientKeyFile", "%v", err))
+				continue
+			}
+			s.ClientKey = k
+		}
 		if _, err := federation.Build(&s, "https://signet.invalid"+federation.CallbackPath(s.Name), nil); err != nil {
 			errs = append(errs, cfg.Problemf(path, "%v", err))
 			continue
@@ -45,6 +58,40 @@ func fileProviders(cfg *config.Config, faulty func(string) bool) ([]federation.S
 		out = append(out, s)
 	}
 	return out, errs
+}
+
+// readClientKey reads a provider's client key file (private_key_jwt):
+// a PEM key, a PEM with key and certificate, or a .pfx with password.
+// setting names it in messages ("clientKeyFile", "--client-key-file").
+func readClientKey(path, password, setting string) (*upstream.ClientKey, error) {
+	// Checked before it is opened, as readSecretFile does: a FIFO would
+	// hang the server's start.
+	info, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("%s %s does not exist (a relative path is relative to the configuration file's directory)", setting, path)
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", setting, err)
+	case !info.Mode().IsRegular():
+		return nil, fmt.Errorf("%s %s is not a regular file: give the private key file (PEM or .pfx)", setting, path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", setting, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, certs.MaxFileSize+1))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", setting, err)
+	case len(data) > certs.MaxFileSize:
+		return nil, fmt.Errorf("%s %s is larger than %d KiB, which no key file is: is it the right file?", setting, path, certs.MaxFileSize>>10)
+	}
+	k, err := federation.ParseClientKey(data, password)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", setting, path, err)
+	}
+	return k, nil
 }
 
 // federationStore is a store that keeps what federation needs (every

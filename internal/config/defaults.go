@@ -147,6 +147,7 @@ func (c *Config) Defaults() {
 		for i := range c.ExternalProviders {
 			p := &c.ExternalProviders[i]
 			p.ClientSecretFile = c.resolve(p.ClientSecretFile)
+			p.ClientKeyFile = c.resolve(p.ClientKeyFile)
 		}
 		c.UI.Logo = c.resolve(c.UI.Logo)
 		c.UI.Stylesheet = c.resolve(c.UI.Stylesheet)

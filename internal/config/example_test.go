@@ -46,6 +46,7 @@ func TestExample(t *testing.T) {
 		"MYAPP_SECRET", "FF5iJznjuCv7GNgB1mLsZP6ANNBS3EBYEnJQvc8oTLk",
 		"SIGNET_KEK", "B2Zk1n5mO7tKJ0c9mZ3b1GzR8hQvXy4sWl6aPqE2dUo=",
 		"ENTRA_CLIENT_SECRET", "entra-secret-from-the-app-registration",
+		"PARTNER_KEY_PASSWORD", "partner-pfx-password",
 	)
 	c, err := Load("../../examples/signet.yaml", lookup)
 	if err != nil {

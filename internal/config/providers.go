@@ -32,6 +32,14 @@ type ExternalProvider struct {
 	// provider may have neither (a public client, PKCE only).
 	ClientSecret     string `yaml:"clientSecret"`
 	ClientSecretFile string `yaml:"clientSecretFile"`
+	// ClientKeyFile, instead of a secret, makes Signet authenticate with
+	// a signed assertion (private_key_jwt; types oidc and entra): a PEM
+	// private key (PKCS#8, PKCS#1 or SEC1), a PEM with the key and its
+	// certificate chain, or a .pfx/.p12 opened with ClientKeyPassword
+	// (e.g. ${CLIENT_KEY_PASSWORD}). RSA 2048+ (RS256) or EC P-256/P-384
+	// (ES256/ES384); entra needs the certificate too.
+	ClientKeyFile     string `yaml:"clientKeyFile"`
+	ClientKeyPassword string `yaml:"clientKeyPassword"`
 	// Scopes asked of the provider; default openid profile email (github:
 	// read:user user:email).
 	Scopes []string `yaml:"scopes"`
@@ -101,6 +109,15 @@ func (v *validator) externalProviders() {
 		switch {
 		case p.ClientSecret != "" && p.ClientSecretFile != "":
 			v.addf(path+".clientSecret", "give clientSecret or clientSecretFile, not both")
+		case p.ClientKeyFile != "" && (p.ClientSecret != "" || p.ClientSecretFile != ""):
+			v.addf(path+".clientKeyFile", "clientKeyFile (private_key_jwt) replaces the client secret: give clientKeyFile or clientSecret/clientSecretFile, not both")
+		case p.ClientKeyFile != "" && (t == "google" || t == "github"):
+			v.addf(path+".clientKeyFile", "type %s takes no clientKeyFile (private_key_jwt is for types oidc and entra): give its clientSecret", t)
+		case p.ClientKeyPassword != "" && p.ClientKeyFile == "":
+			v.addf(path+".clientKeyPassword", "clientKeyPassword opens clientKeyFile, which is missing")
+		case p.ClientKeyFile != "":
+		case p.ClientSecret == "" && p.ClientSecretFile == "" && t == "entra" && !v.failed(path+".clientSecret", path+".clientSecretFile"):
+			v.addf(path, "provider %q (type entra) needs a clientSecret (e.g. ${%s_CLIENT_SECRET}), clientSecretFile, or clientKeyFile (a certificate and its key, for private_key_jwt)", p.Name, strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(p.Name)))
 		case p.ClientSecret == "" && p.ClientSecretFile == "" && t != "oidc" && !v.failed(path+".clientSecret", path+".clientSecretFile"):
 			v.addf(path, "provider %q (type %s) needs a clientSecret (e.g. ${%s_CLIENT_SECRET}) or clientSecretFile", p.Name, t, strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(p.Name)))
 		}

@@ -55,3 +55,59 @@ externalProviders:
 		t.Errorf("type %q, want entra (canonical spelling)", c.ExternalProviders[0].Type)
 	}
 }
+
+// TestExternalProviderClientKey: clientKeyFile (private_key_jwt) replaces
+// the secret, for oidc and entra only; its password comes from the
+// environment and is nothing without the file.
+func TestExternalProviderClientKey(t *testing.T) {
+	t.Parallel()
+	c, ps := parseYAMLText(t, `key: {type: Development}
+externalProviders:
+  - name: corp
+    type: oidc
+    authority: https://op.example
+    clientId: app
+    clientKeyFile: keys/corp.pfx
+    clientKeyPassword: ${CORP_KEY_PASSWORD}
+  - name: entra
+    type: entra
+    tenant: organizations
+    clientId: app
+    clientKeyFile: entra.pem
+  - name: both
+    type: oidc
+    authority: https://op.example
+    clientId: app
+    clientSecret: s
+    clientKeyFile: k.pem
+  - name: gh
+    type: github
+    clientId: x
+    clientKeyFile: k.pem
+  - name: nofile
+    type: oidc
+    authority: https://op.example
+    clientId: app
+    clientKeyPassword: p
+  - name: entra2
+    type: entra
+    tenant: common
+    clientId: app
+`, func(k string) (string, bool) {
+		if k == "CORP_KEY_PASSWORD" {
+			return "pfx-pw", true
+		}
+		return "", false
+	})
+	ps = append(ps, problems(t, c.Validate())...)
+	expectProblems(t, "t.yaml", ps,
+		`19: externalProviders[2].clientKeyFile: clientKeyFile (private_key_jwt) replaces the client secret: give clientKeyFile or clientSecret/clientSecretFile, not both`,
+		`23: externalProviders[3].clientKeyFile: type github takes no clientKeyFile (private_key_jwt is for types oidc and entra): give its clientSecret`,
+		`28: externalProviders[4].clientKeyPassword: clientKeyPassword opens clientKeyFile, which is missing`,
+		`29: externalProviders[5]: provider "entra2" (type entra) needs a clientSecret (e.g. ${ENTRA2_CLIENT_SECRET}), clientSecretFile, or clientKeyFile`,
+	)
+	p := c.ExternalProviders[0]
+	if p.ClientKeyPassword != "pfx-pw" || p.ClientKeyFile == "" {
+		t.Errorf("clientKeyFile %q, clientKeyPassword %q", p.ClientKeyFile, p.ClientKeyPassword)
+	}
+}

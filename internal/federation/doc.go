@@ -14,6 +14,9 @@
 // A database provider's client secret is sealed under the key-encryption
 // key (internal/sealed), bound to the provider's name.
 //
-// It imports internal/upstream, internal/sealed and storage; never an
+// A client key (private_key_jwt) is sealed the same way under its own
+// purpose, read by internal/certs from a PEM or PKCS#12 file.
+//
+// It imports internal/upstream, internal/sealed, internal/certs and storage; never an
 // endpoint package, the server or an adapter.
 package federation

@@ -86,7 +86,7 @@ func (l *Loader) Load(ctx context.Context) error {
 	var db []Settings
 	var kek []byte
 	for _, rec := range recs {
-		if kek == nil && src.KEK != nil && strings.Contains(string(rec.Settings), `"clientSecretSealed"`) {
+		if kek == nil && src.KEK != nil && sealedCredential(rec.Settings) {
 			if kek, err = src.KEK(); err != nil {
 				kek = nil
 			}
@@ -107,6 +107,12 @@ func (l *Loader) Load(ctx context.Context) error {
 		return &ConflictError{Names: conflicts}
 	}
 	return nil
+}
+
+// sealedCredential reports whether a record's settings hold a sealed
+// client secret or key, which only the key-encryption key opens.
+func sealedCredential(settings []byte) bool {
+	return strings.Contains(string(settings), `"clientSecretSealed"`) || strings.Contains(string(settings), `"clientKeySealed"`)
 }
 
 // Watch reloads when the database's configuration version moves, polling

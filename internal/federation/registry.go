@@ -109,7 +109,7 @@ func Build(s *Settings, redirectURI string, client *http.Client) (RP, error) {
 	if p := s.Problems(); len(p) > 0 {
 		return nil, fmt.Errorf("provider %q: %s", s.Name, strings.Join(p, "; "))
 	}
-	cfg := upstream.Config{Name: s.Name, ClientID: s.ClientID, ClientSecret: s.ClientSecret, Scopes: s.Scopes, RedirectURI: redirectURI}
+	cfg := upstream.Config{Name: s.Name, ClientID: s.ClientID, ClientSecret: s.ClientSecret, ClientKey: s.ClientKey, Scopes: s.Scopes, RedirectURI: redirectURI}
 	var opts []upstream.Option
 	if s.Timeout > 0 {
 		opts = append(opts, upstream.Timeout(s.Timeout))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/signetid/signet/internal/sealed"
+	"github.com/signetid/signet/internal/upstream"
 	"github.com/signetid/signet/storage"
 )
 
@@ -50,6 +51,16 @@ type Settings struct {
 	ClientID           string `json:"clientId"`
 	ClientSecret       string `json:"-"`
 	SealedClientSecret []byte `json:"clientSecretSealed,omitempty"`
+	// ClientKey, instead of a secret, authenticates Signet with a signed
+	// assertion (private_key_jwt; types oidc and entra). In the clear in
+	// memory only: the database holds SealedClientKey, and beside it what
+	// is shown of the key without opening it (its kid, its certificate's
+	// SHA-1 thumbprint, its public JWK).
+	ClientKey            *upstream.ClientKey `json:"-"`
+	SealedClientKey      []byte              `json:"clientKeySealed,omitempty"`
+	ClientKeyID          string              `json:"clientKeyId,omitempty"`
+	ClientCertThumbprint string              `json:"clientCertThumbprint,omitempty"`
+	ClientPublicJWK      json.RawMessage     `json:"clientPublicJwk,omitempty"`
 	// Scopes asked of the upstream; empty for the type's default.
 	Scopes []string `json:"scopes,omitempty"`
 	// ClaimMappings maps a local claim to the upstream claim it is copied
@@ -107,9 +118,13 @@ func (s *Settings) Problems() []string {
 	if s.ClientID == "" {
 		add("a clientId is required: the id of Signet's application at the provider")
 	}
-	if s.ClientSecret == "" && s.Type != TypeOIDC {
+	switch {
+	case s.ClientSecret == "" && s.ClientKey == nil && s.Type == TypeEntra:
+		add("a clientSecret or a client key (with its certificate) is required for type entra")
+	case s.ClientSecret == "" && s.ClientKey == nil && s.Type != TypeOIDC:
 		add("a clientSecret is required for type %s", s.Type)
 	}
+	out = append(out, s.clientKeyProblems()...)
 	switch s.Type {
 	case TypeOIDC:
 		if s.Authority == "" {
@@ -169,8 +184,8 @@ func CheckTenant(t string) string {
 // sealPurpose binds a sealed client secret to its use.
 const sealPurpose = "external provider client secret"
 
-// Record is s as the database keeps it, its client secret sealed under
-// kek (which may be nil when s has no secret).
+// Record is s as the database keeps it, its client secret and client key
+// sealed under kek (which may be nil when s has neither).
 func (s *Settings) Record(kek []byte) (storage.ExternalProvider, error) {
 	c := *s
 	c.SealedClientSecret = nil
@@ -183,6 +198,9 @@ func (s *Settings) Record(kek []byte) (storage.ExternalProvider, error) {
 			return storage.ExternalProvider{}, fmt.Errorf("provider %q: seal the client secret: %w", s.Name, err)
 		}
 		c.SealedClientSecret = b
+	}
+	if err := s.sealClientKey(kek, &c); err != nil {
+		return storage.ExternalProvider{}, err
 	}
 	b, err := json.Marshal(&c)
 	if err != nil {
@@ -202,8 +220,8 @@ func Describe(r storage.ExternalProvider) (Settings, error) {
 	return s, nil
 }
 
-// FromRecord reads a database provider, opening its client secret with
-// kek (needed only when it has one).
+// FromRecord reads a database provider, opening its client secret and
+// client key with kek (needed only when it has one).
 func FromRecord(r storage.ExternalProvider, kek []byte) (Settings, error) {
 	s, err := Describe(r)
 	if err != nil {
@@ -218,6 +236,9 @@ func FromRecord(r storage.ExternalProvider, kek []byte) (Settings, error) {
 			return Settings{}, fmt.Errorf("provider %q: open its client secret: %w", r.Name, err)
 		}
 		s.ClientSecret = string(b)
+	}
+	if err := s.openClientKey(kek); err != nil {
+		return Settings{}, err
 	}
 	return s, nil
 }

@@ -11,6 +11,16 @@
 // the ID token's iss is checked against it with the token's tid put in, as
 // Microsoft documents for multi-tenant applications.
 //
+// At the token endpoint Signet authenticates with its client secret
+// (client_secret_basic, or client_secret_post when only that is offered),
+// as a public client (PKCE only), or with a ClientKey: a JWT client
+// assertion (private_key_jwt, RFC 7523 and OpenID Connect Core §9) signed
+// with RS256, ES256 or ES384, kid the key's RFC 7638 thumbprint, x5t and
+// x5t#S256 when there is a certificate (Entra requires them), aud the
+// token endpoint, 5 minutes' life and a 128-bit jti. A discovery document
+// that lists token_endpoint_auth_methods_supported without the method
+// Signet needs is refused.
+//
 // Every request to the upstream is bounded by one timeout per Start or
 // Finish (default 10 s) and never follows a redirect. Tokens and secrets
 // are never logged nor put in an error's text.

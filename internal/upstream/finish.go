@@ -224,6 +224,16 @@ func (p *Provider) exchange(ctx context.Context, d *document, code, verifier str
 	case "client_secret_post":
 		form.Set("client_id", p.cfg.ClientID)
 		form.Set("client_secret", p.cfg.ClientSecret)
+	case "private_key_jwt":
+		// aud is the token endpoint: what Entra and most providers require
+		// (RFC 7523 §3; OpenID Connect Core §9).
+		a, err := p.cfg.ClientKey.Assertion(p.cfg.ClientID, d.TokenEndpoint, p.now(), p.random)
+		if err != nil {
+			return Tokens{}, fmt.Errorf("upstream %q: %w", p.cfg.Name, err)
+		}
+		form.Set("client_id", p.cfg.ClientID)
+		form.Set("client_assertion_type", AssertionType)
+		form.Set("client_assertion", a)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.TokenEndpoint, strings.NewReader(form.Encode()))
 	if err != nil {

@@ -75,6 +75,9 @@ func NewGitHub(cfg Config, opts ...Option) (*GitHubProvider, error) {
 	if cfg.ClientID == "" || cfg.ClientSecret == "" {
 		problems = append(problems, "a client id and a client secret are required")
 	}
+	if cfg.ClientKey != nil {
+		problems = append(problems, "GitHub takes no client key (private_key_jwt): give its client secret")
+	}
 	for _, e := range []struct{ what, v string }{
 		{"authorization endpoint", g.ep.Authorize}, {"token endpoint", g.ep.Token},
 		{"user endpoint", g.ep.User}, {"emails endpoint", g.ep.Emails},

@@ -1,6 +1,7 @@
 package upstream_test
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -55,8 +56,18 @@ type op struct {
 	// response carries iss (RFC 9207), as Entra ID's does not.
 	noIssParameter bool
 
+	// clientKey, when set, is the client's registered public key: the
+	// token endpoint then wants private_key_jwt (checkAssertion).
+	clientKey *jose.JSONWebKey
+	// clientCertSHA256 is the client certificate's SHA-256, when the
+	// client registered a certificate: the assertion's x5t#S256.
+	clientCertSHA256 []byte
+	// signingAlgs is token_endpoint_auth_signing_alg_values_supported.
+	signingAlgs []string
+	jtis        map[string]bool
+
 	jwksFetches, discoveryFetches atomic.Int32
-	lastAuth                      atomic.Value // "basic" or "post"
+	lastAuth                      atomic.Value // "basic", "post" or "private_key_jwt"
 }
 
 type authz struct{ nonce, challenge, redirect, clientID string }
@@ -67,7 +78,7 @@ const (
 )
 
 func newOP(t testing.TB, path string) *op {
-	o := &op{t: t, path: path, codes: map[string]authz{}, authMethods: []string{"client_secret_basic", "client_secret_post"}}
+	o := &op{t: t, path: path, codes: map[string]authz{}, jtis: map[string]bool{}, authMethods: []string{"client_secret_basic", "client_secret_post"}}
 	o.rotate()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+path+"/.well-known/openid-configuration", o.discovery)
@@ -117,9 +128,10 @@ func (o *op) discovery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o.mu.Lock()
-	methods, issParameter := o.authMethods, !o.noIssParameter
+	methods, algs, issParameter := o.authMethods, o.signingAlgs, !o.noIssParameter
 	o.mu.Unlock()
 	writeJSON(w, 200, map[string]any{
+		"token_endpoint_auth_signing_alg_values_supported": algs,
 		"issuer":                                         o.issuer,
 		"authorization_endpoint":                         o.authority() + "/authorize",
 		"token_endpoint":                                 o.authority() + "/token",
@@ -180,8 +192,22 @@ func (o *op) token(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 400, map[string]string{"error": "invalid_request"})
 		return
 	}
+	o.mu.Lock()
+	clientKey := o.clientKey
+	o.mu.Unlock()
 	id, secret, basic := r.BasicAuth()
-	if basic {
+	if clientKey != nil {
+		if basic || r.PostForm.Has("client_secret") {
+			writeJSON(w, 401, map[string]string{"error": "invalid_client", "error_description": "a secret from a private_key_jwt client"})
+			return
+		}
+		if msg := o.checkAssertion(r.PostForm, clientKey); msg != "" {
+			writeJSON(w, 401, map[string]string{"error": "invalid_client", "error_description": msg})
+			return
+		}
+		id, secret = testClient, testSecret
+		o.lastAuth.Store("private_key_jwt")
+	} else if basic {
 		id, _ = url.QueryUnescape(id)
 		secret, _ = url.QueryUnescape(secret)
 		o.lastAuth.Store("basic")
@@ -234,6 +260,52 @@ func (o *op) token(w http.ResponseWriter, r *http.Request) {
 		idt = tamper(idt)
 	}
 	writeJSON(w, 200, map[string]any{"access_token": randomString(16), "token_type": "Bearer", "expires_in": 3600, "id_token": idt})
+}
+
+// checkAssertion verifies a client assertion as an OP does (RFC 7523 §3,
+// OpenID Connect Core §9): the signature with the registered key, the
+// header's kid (the key's RFC 7638 thumbprint) and x5t#S256, iss = sub =
+// client_id, aud = the token endpoint, exp in the future and at most 10
+// minutes away, a jti never seen. It returns what is wrong, or "".
+func (o *op) checkAssertion(form url.Values, key *jose.JSONWebKey) string {
+	if form.Get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
+		return "client_assertion_type is " + form.Get("client_assertion_type")
+	}
+	tok, err := jwt.ParseSigned(form.Get("client_assertion"), []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.ES384})
+	if err != nil {
+		return "not a JWS: " + err.Error()
+	}
+	h := tok.Headers[0]
+	tp, _ := key.Thumbprint(crypto.SHA256)
+	if h.KeyID != base64.RawURLEncoding.EncodeToString(tp) || h.ExtraHeaders["typ"] != "JWT" {
+		return "header kid " + h.KeyID + " is not the key's thumbprint, or typ is not JWT"
+	}
+	o.mu.Lock()
+	certSum := o.clientCertSHA256
+	o.mu.Unlock()
+	if certSum != nil {
+		if h.ExtraHeaders["x5t#S256"] != base64.RawURLEncoding.EncodeToString(certSum) || h.ExtraHeaders["x5t"] == nil {
+			return "x5t#S256 is not the certificate's, or x5t is missing"
+		}
+	}
+	var c jwt.Claims
+	if err := tok.Claims(key.Key, &c); err != nil {
+		return "the signature does not verify: " + err.Error()
+	}
+	now := time.Now()
+	if err := c.ValidateWithLeeway(jwt.Expected{Issuer: testClient, Subject: testClient, AnyAudience: jwt.Audience{o.authority() + "/token"}, Time: now}, 0); err != nil {
+		return "claims: " + err.Error()
+	}
+	if c.Expiry == nil || c.Expiry.Time().After(now.Add(10*time.Minute)) || len(c.ID) < 22 || form.Get("client_id") != testClient {
+		return "exp missing or too far, jti too short, or client_id missing"
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.jtis[c.ID] {
+		return "jti replayed"
+	}
+	o.jtis[c.ID] = true
+	return ""
 }
 
 // userinfo answers any bearer token the token endpoint issued with the

@@ -29,8 +29,12 @@ type Config struct {
 	// Authority + "/.well-known/openid-configuration".
 	Authority string
 	// ClientID and ClientSecret are Signet's credentials at the upstream.
-	// Without a secret Signet authenticates as a public client (PKCE only).
+	// Without a secret (nor ClientKey) Signet authenticates as a public
+	// client (PKCE only).
 	ClientID, ClientSecret string
+	// ClientKey, instead of a secret, authenticates Signet with a signed
+	// client assertion (private_key_jwt).
+	ClientKey *ClientKey
 	// Scopes requested; openid is added when missing. Empty: openid,
 	// profile and email.
 	Scopes []string
@@ -109,6 +113,7 @@ type document struct {
 	JWKSURI               string   `json:"jwks_uri"`
 	UserinfoEndpoint      string   `json:"userinfo_endpoint"`
 	TokenAuthMethods      []string `json:"token_endpoint_auth_methods_supported"`
+	TokenAuthSigningAlgs  []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 	IssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
 }
 
@@ -131,6 +136,9 @@ func New(cfg Config, opts ...Option) (*Provider, error) {
 	}
 	if cfg.ClientID == "" {
 		problems = append(problems, "a client id is required")
+	}
+	if cfg.ClientSecret != "" && cfg.ClientKey != nil {
+		problems = append(problems, "give a client secret or a client key (private_key_jwt), not both")
 	}
 	p.authority = strings.TrimSuffix(cfg.Authority, "/")
 	if u, err := p.checkURL("authority", p.authority); err != nil {
@@ -277,15 +285,29 @@ func (p *Provider) checkDocument(d *document) error {
 		}
 	}
 	if p.authMethod(d) == "" {
+		if p.cfg.ClientKey != nil {
+			return fmt.Errorf("token_endpoint_auth_methods_supported %q has no private_key_jwt: the provider does not accept a client key; register a client secret there and configure it instead", d.TokenAuthMethods)
+		}
 		return fmt.Errorf("token_endpoint_auth_methods_supported %q has neither client_secret_basic nor client_secret_post", d.TokenAuthMethods)
+	}
+	if k := p.cfg.ClientKey; k != nil && len(d.TokenAuthSigningAlgs) > 0 && !slices.Contains(d.TokenAuthSigningAlgs, k.Algorithm()) {
+		return fmt.Errorf("token_endpoint_auth_signing_alg_values_supported %q has no %s, the client key's algorithm: use a key of an algorithm listed", d.TokenAuthSigningAlgs, k.Algorithm())
 	}
 	return nil
 }
 
-// authMethod picks how to authenticate at the token endpoint: none for a
-// public client, else client_secret_basic (the default of OpenID Connect
-// Discovery) unless only client_secret_post is offered.
+// authMethod picks how to authenticate at the token endpoint:
+// private_key_jwt with a client key (unless the document lists methods
+// without it), none for a public client, else client_secret_basic (the
+// default of OpenID Connect Discovery) unless only client_secret_post is
+// offered.
 func (p *Provider) authMethod(d *document) string {
+	if p.cfg.ClientKey != nil {
+		if len(d.TokenAuthMethods) == 0 || slices.Contains(d.TokenAuthMethods, "private_key_jwt") {
+			return "private_key_jwt"
+		}
+		return ""
+	}
 	if p.cfg.ClientSecret == "" {
 		return "none"
 	}
