@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -61,11 +62,17 @@ does not hold their second factor.
 			ctx := cmd.Context()
 			return a.withUser(ctx, f.config, args[0], func(env *catalogEnv, db storage.Store, u storage.User) error {
 				r := mfaReset{Subject: u.ID, Username: u.Username, Action: "mfa reset"}
+				// errUnchanged: a user without a second factor is not written
+				// (its Updated time would say it changed).
+				errUnchanged := errors.New("nothing to reset")
 				if err := db.UpdateUser(ctx, u.ID, func(s *storage.User) error {
 					r.WasOn, r.RecoveryCodesRemoved = len(s.TOTPSecret) > 0, len(s.RecoveryCodes)
+					if !r.WasOn && r.RecoveryCodesRemoved == 0 {
+						return errUnchanged
+					}
 					s.TOTPSecret, s.TOTPLastStep, s.RecoveryCodes = nil, 0, nil
 					return nil
-				}); err != nil {
+				}); err != nil && !errors.Is(err, errUnchanged) {
 					return storeError(err, "", "")
 				}
 				if r.WasOn || r.RecoveryCodesRemoved > 0 {

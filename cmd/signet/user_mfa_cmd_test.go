@@ -67,9 +67,17 @@ func TestUserMFAResetEndsSessions(t *testing.T) {
 	if _, err := db.GetGrant(ctx, "rt-bob", now); err != nil {
 		t.Errorf("bob's refresh token: %v, want kept", err)
 	}
-	// Off already: nothing changes, and nothing more ends.
+	// Off already: nothing changes (not even bob's Updated time), and
+	// nothing more ends.
+	before, err := db.FindUserByUsername(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if out := c.mustRun("user", "mfa", "reset", "bob"); !strings.Contains(out, "already off; nothing changed") {
 		t.Errorf("reset of bob: %q", out)
+	}
+	if after, err := db.FindUserByUsername(ctx, "bob"); err != nil || !after.Updated.Equal(before.Updated) {
+		t.Errorf("bob after a reset that changed nothing: Updated %v, was %v (%v)", after.Updated, before.Updated, err)
 	}
 	if _, err := db.GetSession(ctx, "bob-laptop", now); err != nil {
 		t.Errorf("bob's session after a reset that changed nothing: %v, want kept", err)
