@@ -59,7 +59,7 @@ func (e *Endpoint) showLogin(w http.ResponseWriter, r *http.Request) {
 			e.badReturnURL(w, r)
 			return
 		}
-		e.renderLogin(w, r, http.StatusOK, &LoginView{ReturnURL: ret})
+		e.renderLogin(w, r, http.StatusOK, &LoginView{ReturnURL: ret, Username: e.signedInUsername(r)})
 		return
 	}
 	req, c, ok := e.loadPending(w, r, id)
@@ -67,6 +67,21 @@ func (e *Endpoint) showLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.renderLogin(w, r, http.StatusOK, &LoginView{ID: id, ClientName: clientName(c), Username: req.LoginHint})
+}
+
+// signedInUsername is the username of the user signed in on r, "" for
+// none: the account pages' "Sign in again" fills it in. A sign-in there
+// makes a new session all the same (signedIn), of whoever signs in.
+func (e *Endpoint) signedInUsername(r *http.Request) string {
+	s, err := e.opts.Sessions.Current(r.Context(), r)
+	if err != nil || s == nil {
+		return ""
+	}
+	u, err := e.opts.Store.GetUser(r.Context(), s.Subject)
+	if err != nil {
+		return ""
+	}
+	return u.Username
 }
 
 func (e *Endpoint) renderLogin(w http.ResponseWriter, r *http.Request, status int, v *LoginView) {

@@ -107,7 +107,11 @@ func TestRecentSignInTOTP(t *testing.T) {
 
 	// Signing in again, with the session present, starts a new one.
 	before := e.sessionOf(t, b)
-	p = b.login(b.get(again), "alice", alicePass)
+	lp := b.get(again)
+	if got := onlyForm(t, lp).Value("username"); got != "alice" {
+		t.Errorf("the login page of signing in again has username %q, want alice's filled in", got)
+	}
+	p = b.login(lp, "alice", alicePass)
 	if p.URL.Path != signin.AccountPath || p.Status != http.StatusOK {
 		t.Fatalf("signing in again went to %s (status %d), want the account page", p.URL, p.Status)
 	}
