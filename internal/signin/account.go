@@ -237,6 +237,7 @@ func (e *Endpoint) accountView(r *http.Request, s *session.Session) (*AccountVie
 	if v.MFA, err = e.mfaView(u); err != nil {
 		return nil, err
 	}
+	v.MFA.Reauth = e.reauthView(s, "Setting up an authenticator app")
 	if v.Passkeys, err = e.passkeysView(r, u.ID); err != nil {
 		return nil, err
 	}

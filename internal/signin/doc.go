@@ -88,6 +88,18 @@
 // codes for the user (IdentityServer's grants page does the same: the
 // application must ask again); and the user's active sessions (when, how,
 // which clients), each of which can be signed out, or all but this one.
+// Adding a way in — setting up an app (its start and its confirmation),
+// registering a passkey (its options and its finish), starting to link a
+// provider — needs a recent sign-in: the session's auth_time within
+// RecentSignIn (10 minutes), so that a session left open, or stolen,
+// cannot add the attacker's own way in that outlives it. Otherwise those
+// sections show why and a "Sign in again" link to
+// /account/login?returnUrl=/account (ReauthView: the login page, with
+// the signed-in user's username filled in), whose sign-in, by any means
+// and with its second step, starts a new session as every sign-in does; a form posted anyway gets the account page again (403) saying
+// so. Removing (a passkey, a link, TOTP with a code), renaming and the
+// rest of the page need only the session; the second step's setup within
+// a sign-in is fresh by construction.
 // TOTP keys are sealed (internal/sealed) under Options.SecretsKEK, bound
 // to the user's id; without a key-encryption key the section says that
 // the administrator must set keyEncryptionKey. The key being set up
@@ -153,7 +165,9 @@
 // pages' tokens (the login form's, or the session's for purpose
 // "passkeys") to POST /account/login/passkey/options and
 // /account/passkeys/register/options (JSON answers: the options, or
-// {"error"}), which keep the ceremony's challenge server-side and its
+// {"error": message}; registering from a sign-in older than RecentSignIn
+// answers 403 {"error": "reauthentication_required", "message", "signIn":
+// the login page}, which the script shows with a "Sign in again" link), which keep the ceremony's challenge server-side and its
 // 256-bit handle in the signet.webauthn cookie (Path /account, HttpOnly,
 // SameSite Strict, 5 minutes, used once); the sign-in's answer is the
 // login form sent to /account/login/passkey (the browser follows
@@ -199,8 +213,8 @@
 // The account page's Linked providers section (account_links.html,
 // LinksView) lists the user's links and posts to /account/links with the
 // session's token (purpose "link"): action=link starts the same upstream
-// sign-in for the signed-in user, whose callback links the account (one
-// linked to another user is refused); action=unlink removes a link, but
+// sign-in for the signed-in user (from a recent sign-in only), whose
+// callback links the account (one linked to another user is refused); action=unlink removes a link, but
 // not the last one of a user without a password.
 //
 // # Login throttling
@@ -238,7 +252,10 @@
 //   - account_links.html: defines "account-links", called by account.html
 //     with its Links (LinksView: Token, Action, Linked []LinkView with
 //     Provider, Issuer, Subject, Created, LastUsed; Available []LinkOption
-//     with Name, Label, Again).
+//     with Name, Label, Again; Reauth).
+//   - account_reauth.html: defines "sign-in-again", called by the
+//     sections that add a way in with their Reauth (ReauthView: URL and
+//     Message; URL "" when the sign-in is recent and the form is shown).
 //   - login.html: LoginView: ID and Token (hidden fields id and token),
 //     ClientName, Username (login_hint or what was typed), Error,
 //     LockedUntil (time.Time; zero unless locked out). Posts username,
@@ -258,7 +275,8 @@
 //     reason, for the application's developers; "" for none), RequestID.
 //   - account.html: AccountView (Layout.Wide set): Token, Name, Username,
 //     Email, Notice, Error, Consents ([]ConsentItem), Sessions
-//     ([]SessionItem), OtherSessions, MFA (MFAView), Passkeys and Links,
+//     ([]SessionItem), OtherSessions, MFA (MFAView: Available,
+//     Unavailable, On, RecoveryLeft, Reauth), Passkeys and Links,
 //     which it hands to the templates account-passkeys and account-links
 //     (account_passkeys.html, account_links.html). Its forms post token
 //     and action (revoke-consent with client, end-session with session,
@@ -278,8 +296,8 @@
 //     with its LoginView: Passkey.Enabled, Passkey.Error.
 //   - account_passkeys.html defines "account-passkeys", which
 //     account.html calls with its Passkeys (PasskeysView: Enabled, Off,
-//     Token, MaxNameLen, Items: ID, Name, Created, LastUsed, CreatedText,
-//     LastUsedText, Synced, CloneWarning).
+//     Token, MaxNameLen, Reauth, Items: ID, Name, Created, LastUsed,
+//     CreatedText, LastUsedText, Synced, CloneWarning).
 //
 // It imports internal/authorize, session, users, consent, client, tokens
 // (the Authorization a code carries), totp, sealed, opaque, endpoint,

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/signetid/signet/internal/authorize"
-	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/federation"
 	"github.com/signetid/signet/internal/opaque"
@@ -161,26 +159,16 @@ func (e *Endpoint) provider(w http.ResponseWriter, r *http.Request, name string)
 // ?returnUrl=<account page> for a sign-in to the account pages.
 func (e *Endpoint) startUpstream(w http.ResponseWriter, r *http.Request, name string) {
 	q := r.URL.Query()
-	id := q.Get("id")
-	if id == "" && q.Has("returnUrl") {
-		ret, ok := localReturnURL(q.Get("returnUrl"))
-		if !ok {
-			e.badReturnURL(w, r)
-			return
-		}
-		s, rp, ok := e.provider(w, r, name)
-		if !ok {
-			return
-		}
-		e.redirectUpstream(w, r, s, rp, upstream.StartOptions{}, upstreamLogin{Provider: name, Return: ret}, accountClientID)
-		return
-	}
-	req, c, ok := e.loadPending(w, r, id)
+	v, req, clientID, ok := e.signInTarget(w, r, q.Get("id"), q.Get("returnUrl"), q.Has("returnUrl"))
 	if !ok {
 		return
 	}
 	s, rp, ok := e.provider(w, r, name)
 	if !ok {
+		return
+	}
+	if req == nil {
+		e.redirectUpstream(w, r, s, rp, upstream.StartOptions{}, upstreamLogin{Provider: name, Return: v.ReturnURL}, clientID)
 		return
 	}
 	o := upstream.StartOptions{LoginHint: req.LoginHint, MaxAge: req.MaxAge, HasMaxAge: req.HasMaxAge}
@@ -194,7 +182,7 @@ func (e *Endpoint) startUpstream(w http.ResponseWriter, r *http.Request, name st
 	if s.Type == federation.TypeEntra {
 		o.DomainHint = req.DomainHint
 	}
-	e.redirectUpstream(w, r, s, rp, o, upstreamLogin{Provider: name, Pending: id}, c.ID)
+	e.redirectUpstream(w, r, s, rp, o, upstreamLogin{Provider: name, Pending: v.ID}, clientID)
 }
 
 // redirectUpstream starts the upstream's sign-in and sends the browser
@@ -310,49 +298,27 @@ func (e *Endpoint) upstreamCallback(w http.ResponseWriter, r *http.Request, name
 		e.linkFinished(w, r, s, res, l.LinkUser)
 		return
 	}
-	var req *authorize.Request
-	clientID := accountClientID
-	if l.Return == "" {
-		var c *client.Client
-		if req, c, ok = e.loadPending(w, r, l.Pending); !ok {
-			return
-		}
-		clientID = c.ID
-		// The session's auth_time will be now: a provider that says its
-		// sign-in is older than the application's max_age did not sign
-		// the person in again. (A provider that says nothing cannot be
-		// checked; GitHub never says.)
-		if at := res.Claims.AuthTime; req.HasMaxAge && !at.IsZero() && e.now().Sub(at) > req.MaxAge+authTimeLeeway {
-			e.errorPage(w, r, http.StatusForbidden, s.Label()+" did not ask you to sign in again",
-				fmt.Sprintf("The application asked for a recent sign-in, and %s used an older one. Sign out at %s, then go back to the application and try again; or sign in another way.", s.Label(), s.Label()))
-			return
-		}
+	_, req, clientID, ok := e.signInTarget(w, r, l.Pending, l.Return, l.Return != "")
+	if !ok {
+		return
+	}
+	// The session's auth_time will be now: a provider that says its
+	// sign-in is older than the application's max_age did not sign the
+	// person in again. (A provider that says nothing cannot be checked;
+	// GitHub never says.)
+	if at := res.Claims.AuthTime; req != nil && req.HasMaxAge && !at.IsZero() && e.now().Sub(at) > req.MaxAge+authTimeLeeway {
+		e.errorPage(w, r, http.StatusForbidden, s.Label()+" did not ask you to sign in again",
+			fmt.Sprintf("The application asked for a recent sign-in, and %s used an older one. Sign out at %s, then go back to the application and try again; or sign in another way.", s.Label(), s.Label()))
+		return
 	}
 	userID, ok := e.federatedUser(w, r, s, res)
 	if !ok {
 		return
 	}
-	amr := federatedAMR(res.Claims.AMR)
 	// The second factor as after a password, unless the provider did
-	// one: a user who has one takes it, and one who has none sets it up
-	// when the application requires it.
-	var u storage.User
-	if !hasMFA(amr) {
-		if u, err = f.Store.GetUser(ctx, userID); err != nil {
-			e.serverError(w, r, "find your account", err)
-			return
-		}
-	}
-	switch {
-	case hasMFA(amr):
-	case hasTOTP(u):
-		e.startStep(w, r, loginStep{ID: l.Pending, ReturnURL: l.Return, AMR: amr, IDP: s.Name, clientID: clientID, userID: userID})
-		return
-	case req != nil && mfaRequired(req):
-		e.startStep(w, r, loginStep{ID: l.Pending, AMR: amr, Enrol: true, IDP: s.Name, clientID: clientID, userID: userID})
-		return
-	}
-	e.signedIn(w, r, l.Pending, l.Return, clientID, userID, amr, s.Name)
+	// one.
+	e.afterFirstFactor(w, r, loginStep{ID: l.Pending, ReturnURL: l.Return, AMR: federatedAMR(res.Claims.AMR), IDP: s.Name,
+		clientID: clientID, userID: userID}, nil, req)
 }
 
 // rfc8176 are the amr values RFC 8176 registers.

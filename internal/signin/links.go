@@ -48,6 +48,14 @@ func (e *Endpoint) postLinks(w http.ResponseWriter, r *http.Request) {
 	}
 	switch f.Get("action") {
 	case "link":
+		if !e.recentSignIn(s) {
+			// A linked provider is a new way in: only from a recent
+			// sign-in. (Its callback needs this session still, bound
+			// to the user; the start bounds it to RecentSignIn plus
+			// the upstream's 10 minutes.)
+			e.refuseOldSignIn(w, r, s, "link")
+			return
+		}
 		name := f.Get("provider")
 		st, rp, ok := e.provider(w, r, name)
 		if !ok {

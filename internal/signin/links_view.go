@@ -20,6 +20,9 @@ type LinksView struct {
 	Available []LinkOption
 	// Action is LinksPath.
 	Action string
+	// Reauth, when its URL is set, replaces the Link buttons: the
+	// session's sign-in is too old to link another provider.
+	Reauth ReauthView
 }
 
 // LinkOption is a provider the user may link.
@@ -51,7 +54,7 @@ func (e *Endpoint) linksView(r *http.Request, userID string) (LinksView, error) 
 	if err != nil || s == nil {
 		return LinksView{}, err
 	}
-	v := LinksView{Token: s.Token(purposeLink), Action: LinksPath}
+	v := LinksView{Token: s.Token(purposeLink), Action: LinksPath, Reauth: e.reauthView(s, "Linking a provider")}
 	links, err := f.Store.ListUserLinks(ctx, userID)
 	if err != nil {
 		return LinksView{}, err

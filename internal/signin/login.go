@@ -59,7 +59,7 @@ func (e *Endpoint) showLogin(w http.ResponseWriter, r *http.Request) {
 			e.badReturnURL(w, r)
 			return
 		}
-		e.renderLogin(w, r, http.StatusOK, &LoginView{ReturnURL: ret})
+		e.renderLogin(w, r, http.StatusOK, &LoginView{ReturnURL: ret, Username: e.signedInUsername(r)})
 		return
 	}
 	req, c, ok := e.loadPending(w, r, id)
@@ -67,6 +67,21 @@ func (e *Endpoint) showLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.renderLogin(w, r, http.StatusOK, &LoginView{ID: id, ClientName: clientName(c), Username: req.LoginHint})
+}
+
+// signedInUsername is the username of the user signed in on r, "" for
+// none: the account pages' "Sign in again" fills it in. A sign-in there
+// makes a new session all the same (signedIn), of whoever signs in.
+func (e *Endpoint) signedInUsername(r *http.Request) string {
+	s, err := e.opts.Sessions.Current(r.Context(), r)
+	if err != nil || s == nil {
+		return ""
+	}
+	u, err := e.opts.Store.GetUser(r.Context(), s.Subject)
+	if err != nil {
+		return ""
+	}
+	return u.Username
 }
 
 func (e *Endpoint) renderLogin(w http.ResponseWriter, r *http.Request, status int, v *LoginView) {
@@ -152,19 +167,24 @@ func (e *Endpoint) postLogin(w http.ResponseWriter, r *http.Request) {
 		e.serverError(w, r, "check the password", err)
 		return
 	}
-	e.afterFirstFactor(w, r, loginStep{ID: v.ID, ReturnURL: v.ReturnURL, AMR: []string{AMRPassword}, clientID: clientID, userID: user.ID}, user, req)
+	e.afterFirstFactor(w, r, loginStep{ID: v.ID, ReturnURL: v.ReturnURL, AMR: []string{AMRPassword}, clientID: clientID, userID: user.ID}, &user, req)
 }
 
 // loginTarget reads what a posted sign-in form (a password, a passkey)
-// signs in to: the pending request of its field id, with its client, or
-// the account pages (no id, a returnUrl: a local path, req nil and
-// clientID accountClientID). It returns the page's view so far; false
-// with the error page written when the form names neither.
+// signs in to, from its fields id and returnUrl (signInTarget).
 func (e *Endpoint) loginTarget(w http.ResponseWriter, r *http.Request) (v *LoginView, req *authorize.Request, clientID string, ok bool) {
-	id := r.PostForm.Get("id")
+	return e.signInTarget(w, r, r.PostForm.Get("id"), r.PostForm.Get("returnUrl"), r.PostForm.Has("returnUrl"))
+}
+
+// signInTarget reads what a sign-in is for: the pending request id, with
+// its client, or, with no id and a returnUrl (hasReturn), the account
+// pages (returnURL a local path, req nil and clientID accountClientID).
+// It returns the login page's view so far; false with the error page
+// written when it is neither.
+func (e *Endpoint) signInTarget(w http.ResponseWriter, r *http.Request, id, returnURL string, hasReturn bool) (v *LoginView, req *authorize.Request, clientID string, ok bool) {
 	v = &LoginView{ID: id}
-	if id == "" && r.PostForm.Has("returnUrl") {
-		ret, ok := localReturnURL(r.PostForm.Get("returnUrl"))
+	if id == "" && hasReturn {
+		ret, ok := localReturnURL(returnURL)
 		if !ok {
 			e.badReturnURL(w, r)
 			return nil, nil, "", false

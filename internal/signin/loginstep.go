@@ -103,11 +103,20 @@ func (e *Endpoint) startStep(w http.ResponseWriter, r *http.Request, st loginSte
 // was multi-factor already is finished; otherwise a user with TOTP takes
 // the second step, one without sets it up when req requires two factors,
 // and any other sign-in is finished with one factor. Every sign-in method
-// ends here, so that the policy is the same for all.
-func (e *Endpoint) afterFirstFactor(w http.ResponseWriter, r *http.Request, st loginStep, u storage.User, req *authorize.Request) {
+// ends here, so that the policy is the same for all. u nil: the user
+// st.userID is read, when needed (not after a multi-factor login).
+func (e *Endpoint) afterFirstFactor(w http.ResponseWriter, r *http.Request, st loginStep, u *storage.User, req *authorize.Request) {
+	if u == nil && !hasMFA(st.AMR) {
+		got, err := e.opts.Store.GetUser(r.Context(), st.userID)
+		if err != nil {
+			e.serverError(w, r, "find your account", err)
+			return
+		}
+		u = &got
+	}
 	switch {
 	case hasMFA(st.AMR):
-	case hasTOTP(u):
+	case hasTOTP(*u):
 		e.startStep(w, r, st)
 		return
 	case req != nil && mfaRequired(req):

@@ -219,6 +219,9 @@ type MFAView struct {
 	// why, for the administrator.
 	Available   bool
 	Unavailable string
+	// Reauth, when its URL is set, replaces the setup's button: the
+	// session's sign-in is too old to add an authenticator app.
+	Reauth ReauthView
 	// On says the user has TOTP; RecoveryLeft is how many recovery codes
 	// are unused.
 	On           bool
@@ -390,6 +393,12 @@ func (e *Endpoint) mfaAction(w http.ResponseWriter, r *http.Request, s *session.
 		return
 	}
 	f := r.PostForm
+	if (action == "totp-begin" || action == "totp-confirm") && !e.recentSignIn(s) {
+		// A new authenticator app is a new way in: only from a recent
+		// sign-in, at both ends of the setup.
+		e.refuseOldSignIn(w, r, s, action)
+		return
+	}
 	switch action {
 	case "totp-begin":
 		if hasTOTP(u) {

@@ -33,7 +33,7 @@ var templateNames = []string{"layout.html", "login.html", "consent.html", "logou
 
 // partials are templates that pages call ({{template "account-passkeys"}}):
 // parsed into every page's set, and replaceable as the pages are.
-var partials = []string{"account_passkeys.html", "account_links.html", "login_passkey.html", "login_providers.html"}
+var partials = []string{"account_passkeys.html", "account_links.html", "account_reauth.html", "login_passkey.html", "login_providers.html"}
 
 // pageCSP is the pages' Content-Security-Policy: nothing runs, styles and
 // images come from Signet (and images from https, for logos), and no other

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/signetid/signet/internal/authorize"
-	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/passkey"
@@ -251,25 +249,11 @@ func (e *Endpoint) passkeyLoginFinish(w http.ResponseWriter, r *http.Request) {
 		e.staleForm(w, r)
 		return
 	}
-	id := r.PostForm.Get("id")
-	v := &LoginView{ID: id}
-	var req *authorize.Request
-	clientID := accountClientID
-	if id == "" && r.PostForm.Has("returnUrl") {
-		ret, ok := localReturnURL(r.PostForm.Get("returnUrl"))
-		if !ok {
-			e.badReturnURL(w, r)
-			return
-		}
-		v.ReturnURL = ret
-	} else {
-		var c *client.Client
-		var ok bool
-		if req, c, ok = e.loadPending(w, r, id); !ok {
-			return
-		}
-		clientID, v.ClientName = c.ID, clientName(c)
+	v, req, clientID, ok := e.loginTarget(w, r)
+	if !ok {
+		return
 	}
+	id := v.ID
 	handle := ceremonyHandle(r)
 	e.setCeremony(w, r, "")
 	login, err := e.opts.Passkeys.FinishLogin(ctx, endpoint.Issuer(ctx), handle, id, []byte(r.PostForm.Get("credential")))
@@ -286,24 +270,8 @@ func (e *Endpoint) passkeyLoginFinish(w http.ResponseWriter, r *http.Request) {
 	}
 	// A passkey whose authenticator verified the user (PIN, biometrics)
 	// is two factors. Without that it is one, and the second factor
-	// follows as after a password: the user's TOTP if they have one, or
-	// its enrolment when the application requires two factors.
-	if !hasMFA(login.AMR) {
-		u, err := e.opts.Store.GetUser(ctx, login.UserID)
-		if err != nil {
-			e.serverError(w, r, "read the user", err)
-			return
-		}
-		switch {
-		case hasTOTP(u):
-			e.startStep(w, r, loginStep{ID: id, ReturnURL: v.ReturnURL, AMR: login.AMR, clientID: clientID, userID: login.UserID})
-			return
-		case req != nil && mfaRequired(req):
-			e.startStep(w, r, loginStep{ID: id, AMR: login.AMR, Enrol: true, clientID: clientID, userID: login.UserID})
-			return
-		}
-	}
-	e.signedIn(w, r, id, v.ReturnURL, clientID, login.UserID, login.AMR, "")
+	// follows as after a password.
+	e.afterFirstFactor(w, r, loginStep{ID: id, ReturnURL: v.ReturnURL, AMR: login.AMR, clientID: clientID, userID: login.UserID}, nil, req)
 }
 
 // accountSession returns the browser's session whose token for purpose
@@ -347,6 +315,11 @@ func (e *Endpoint) passkeyRegisterOptions(w http.ResponseWriter, r *http.Request
 	if s == nil {
 		return
 	}
+	if !e.recentSignIn(s) {
+		// A passkey is a new way in: only from a recent sign-in.
+		passkeyReauth(w)
+		return
+	}
 	ctx := r.Context()
 	options, handle, err := e.opts.Passkeys.BeginRegistration(ctx, endpoint.Issuer(ctx),
 		passkey.Registration{UserID: s.Subject, SessionID: s.ID, Name: r.PostForm.Get("name")})
@@ -367,6 +340,11 @@ func (e *Endpoint) passkeyRegisterFinish(w http.ResponseWriter, r *http.Request)
 	}
 	s := e.accountSession(w, r, false)
 	if s == nil {
+		return
+	}
+	if !e.recentSignIn(s) {
+		// A passkey is a new way in: only from a recent sign-in.
+		passkeyReauth(w)
 		return
 	}
 	ctx := r.Context()

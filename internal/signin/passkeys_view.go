@@ -18,6 +18,9 @@ type PasskeysView struct {
 	Off     string
 	// Token is the session's token for the section's forms.
 	Token string
+	// Reauth, when its URL is set, replaces the form that adds a passkey:
+	// the session's sign-in is too old to add one.
+	Reauth ReauthView
 	// Items are the user's passkeys, oldest first.
 	Items []PasskeyItem
 	// MaxNameLen bounds a name.
@@ -63,7 +66,7 @@ func (e *Endpoint) passkeysView(r *http.Request, userID string) (PasskeysView, e
 	if err != nil {
 		return v, err
 	}
-	v.Enabled, v.Token = true, s.Token(purposePasskeys)
+	v.Enabled, v.Token, v.Reauth = true, s.Token(purposePasskeys), e.reauthView(s, "Adding a passkey")
 	for _, p := range ps {
 		it := PasskeyItem{ID: p.ID, Name: p.Name, Created: p.Created, LastUsed: p.LastUsed,
 			CreatedText: day(p.Created), LastUsedText: "never", Synced: passkey.Synced(p), CloneWarning: p.CloneWarning}

@@ -58,7 +58,10 @@
     });
   }
   // post sends fields as a form to url and returns the JSON answer; an
-  // answer with "error" (or none) throws with its message.
+  // answer with "error" (or none) throws with its message: "error" itself,
+  // or "message" beside an error code. "reauthentication_required" (the
+  // sign-in is too old to add a passkey) carries signIn, the login page
+  // that comes back to the account page.
   function post(url, fields) {
     return fetch(url, {
       method: "POST", credentials: "same-origin",
@@ -66,13 +69,27 @@
       body: new URLSearchParams(fields)
     }).then(function (res) {
       return res.json().catch(function () { return {}; }).then(function (body) {
-        if (!res.ok || body.error) throw new Error(body.error || "The server could not be reached. Try again.");
+        if (!res.ok || body.error) {
+          var e = new Error(body.message || body.error || "The server could not be reached. Try again.");
+          if (body.error === "reauthentication_required" && /^\/account\/login\?/.test(body.signIn || "")) e.signIn = body.signIn;
+          throw e;
+        }
         return body;
       });
     });
   }
-  function show(el, text) {
+  // show puts text in el (hiding it when there is none), and a link
+  // "Sign in again" to signIn when given.
+  function show(el, text, signIn) {
     el.textContent = text;
+    if (text && signIn) {
+      var a = document.createElement("a");
+      a.href = signIn;
+      a.textContent = "Sign in again";
+      a.className = "reauth-link";
+      el.appendChild(document.createTextNode(" "));
+      el.appendChild(a);
+    }
     el.hidden = !text;
   }
   // problem is what a failed ceremony says to the person.
@@ -164,7 +181,7 @@
         window.location.assign(done.next);
       }).catch(function (e) {
         button.disabled = false;
-        show(status, problem(e));
+        show(status, problem(e), e && e.signIn);
       });
     });
   }
