@@ -168,7 +168,11 @@ func (e *Endpoint) startUpstream(w http.ResponseWriter, r *http.Request, name st
 		return
 	}
 	if req == nil {
-		e.redirectUpstream(w, r, s, rp, upstream.StartOptions{}, upstreamLogin{Provider: name, Return: v.ReturnURL}, clientID)
+		// A sign-in to the account pages is what lets a session add a way
+		// in (RecentSignIn): the provider must ask the person again, not
+		// answer from a session of its own in a browser left open.
+		o := upstream.StartOptions{Prompt: "login", HasMaxAge: true}
+		e.redirectUpstream(w, r, s, rp, o, upstreamLogin{Provider: name, Return: v.ReturnURL}, clientID)
 		return
 	}
 	o := upstream.StartOptions{LoginHint: req.LoginHint, MaxAge: req.MaxAge, HasMaxAge: req.HasMaxAge}
@@ -306,7 +310,11 @@ func (e *Endpoint) upstreamCallback(w http.ResponseWriter, r *http.Request, name
 	// sign-in is older than the application's max_age did not sign the
 	// person in again. (A provider that says nothing cannot be checked;
 	// GitHub never says.)
-	if at := res.Claims.AuthTime; req != nil && req.HasMaxAge && !at.IsZero() && e.now().Sub(at) > req.MaxAge+authTimeLeeway {
+	maxAge, hasMaxAge := time.Duration(0), l.Pending == "" // an account sign-in asked for max_age=0
+	if req != nil {
+		maxAge, hasMaxAge = req.MaxAge, req.HasMaxAge
+	}
+	if at := res.Claims.AuthTime; hasMaxAge && !at.IsZero() && e.now().Sub(at) > maxAge+authTimeLeeway {
 		e.errorPage(w, r, http.StatusForbidden, s.Label()+" did not ask you to sign in again",
 			fmt.Sprintf("The application asked for a recent sign-in, and %s used an older one. Sign out at %s, then go back to the application and try again; or sign in another way.", s.Label(), s.Label()))
 		return

@@ -649,6 +649,27 @@ func TestFederationCallbackMixUpAndReplay(t *testing.T) {
 // and a sign-in whose auth_time there is older than max_age is refused
 // (else the application would get auth_time now for a person who did not
 // sign in again); max_age=0 asks the provider for prompt=login.
+// TestFederationAccountSignInAsksAgain: a sign-in to the account pages
+// through a provider (what lets a session add a way in) asks the provider
+// to sign the person in again (prompt=login, max_age=0), and refuses a
+// provider that answers from an older sign-in of its own.
+func TestFederationAccountSignInAsksAgain(t *testing.T) {
+	t.Parallel()
+	f := newFedEnv(t)
+	f.op.set(func(o *fedOP) { o.claims = func(c map[string]any) { c["auth_time"] = start.Add(-time.Hour).Unix() } })
+	b := f.browser()
+	login := b.get(signin.LoginPath + "?returnUrl=%2Faccount")
+	up := location(t, b.get(button(t, login, "Corp")))
+	if q := up.Query(); q.Get("prompt") != "login" || q.Get("max_age") != "0" {
+		t.Errorf("account sign-in sent upstream prompt %q, max_age %q; want login and 0", q.Get("prompt"), q.Get("max_age"))
+	}
+	b2 := f.browser()
+	p := b2.viaUpstream(b2.get(button(t, b2.get(signin.LoginPath+"?returnUrl=%2Faccount"), "Corp")))
+	if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "did not ask you to sign in again") {
+		t.Errorf("account sign-in with an auth_time an hour old: want the refusal page; got %v", p)
+	}
+}
+
 func TestFederationMaxAge(t *testing.T) {
 	t.Parallel()
 	f := newFedEnv(t)
