@@ -305,19 +305,30 @@ func (e *Endpoint) accountSession(w http.ResponseWriter, r *http.Request, page b
 	return s
 }
 
-// passkeyRegisterOptions starts registering a passkey for the signed-in
-// user: form fields token and name.
-func (e *Endpoint) passkeyRegisterOptions(w http.ResponseWriter, r *http.Request) {
+// registrationSession reads a registration request's form and returns the
+// signed-in session it may add a passkey to; nil, with the answer written,
+// when there is none or its sign-in is not recent: a passkey is a new way
+// in.
+func (e *Endpoint) registrationSession(w http.ResponseWriter, r *http.Request) *session.Session {
 	if !e.readPasskeyForm(w, r, false) {
-		return
+		return nil
 	}
 	s := e.accountSession(w, r, false)
 	if s == nil {
-		return
+		return nil
 	}
 	if !e.recentSignIn(s) {
-		// A passkey is a new way in: only from a recent sign-in.
 		passkeyReauth(w)
+		return nil
+	}
+	return s
+}
+
+// passkeyRegisterOptions starts registering a passkey for the signed-in
+// user: form fields token and name.
+func (e *Endpoint) passkeyRegisterOptions(w http.ResponseWriter, r *http.Request) {
+	s := e.registrationSession(w, r)
+	if s == nil {
 		return
 	}
 	ctx := r.Context()
@@ -335,16 +346,8 @@ func (e *Endpoint) passkeyRegisterOptions(w http.ResponseWriter, r *http.Request
 // token and credential (the JSON of the PublicKeyCredential). It answers
 // {"name": ...} or {"error": ...}.
 func (e *Endpoint) passkeyRegisterFinish(w http.ResponseWriter, r *http.Request) {
-	if !e.readPasskeyForm(w, r, false) {
-		return
-	}
-	s := e.accountSession(w, r, false)
+	s := e.registrationSession(w, r)
 	if s == nil {
-		return
-	}
-	if !e.recentSignIn(s) {
-		// A passkey is a new way in: only from a recent sign-in.
-		passkeyReauth(w)
 		return
 	}
 	ctx := r.Context()
