@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/signetid/signet/internal/catalog"
@@ -56,6 +57,9 @@ type services struct {
 	providers *federation.Loader
 	// fileProviders are the configuration's external providers, checked.
 	fileProviders []federation.Settings
+	// draining is set on SIGTERM for shutdown.drainDelay: /readyz answers
+	// 503 while everything else is still served.
+	draining atomic.Bool
 }
 
 // loadConfig reads the configuration named by --config or SIGNET_CONFIG;

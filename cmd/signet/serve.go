@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -65,7 +66,14 @@ a development signing key and the embedded database in ./signet-data, on
 http://localhost:5000, with a development client whose secret is kept in
 ./signet-data; it prints a curl command that gets a token.
 
-SIGTERM or Ctrl-C stop it gracefully: requests in flight finish.
+It listens on --listen, else the configuration's listen, else, when the
+platform sets $PORT (or $WEBSITES_PORT) as Azure App Service, Cloud Run
+and Heroku do, on every interface at that port (0.0.0.0:$PORT), else on
+127.0.0.1:5000.
+
+SIGTERM or Ctrl-C stop it gracefully: with shutdown.drainDelay, /readyz
+answers 503 for that long while requests are still served; then requests
+in flight finish. A second SIGTERM or Ctrl-C stops it at once.
 
 SIGHUP reads the configuration file again and applies its key and
 validationKeys sections (the other sections take a restart); with a Managed
@@ -138,10 +146,21 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	if cfg == nil {
 		return loadErr
 	}
+	// PORT (or WEBSITES_PORT), as a platform sets it, when neither
+	// --listen nor listen: says where.
+	var portAddr, portVar string
+	if c.listen == "" && !cfg.Written("listen") {
+		var err error
+		if portAddr, portVar, err = a.portListen(); err != nil {
+			return err
+		}
+	}
 	a.tuneGC()
 	override := func(cfg *config.Config) {
 		if c.listen != "" {
 			cfg.Listen = c.listen
+		} else if portAddr != "" && !cfg.Written("listen") {
+			cfg.Listen = portAddr
 		}
 		if c.logFormat != "" {
 			cfg.Log.Format = c.logFormat
@@ -171,6 +190,9 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		return fmt.Errorf("listen on %s: the address is in use, by another server or another signet: stop it, or pick another address with --listen", cfg.Listen)
 	} else if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	if portAddr != "" {
+		logger.Info("listening on every interface, port from $"+portVar+" (set listen: or --listen to choose the address)", slog.String("addr", cfg.Listen))
 	}
 	// Closed on every return before Serve; then hs.Serve owns it, and
 	// closing it again is harmless.
@@ -339,6 +361,17 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	}
 	// A second Ctrl-C or SIGTERM now ends the process at once.
 	stop()
+	if d := cfg.Shutdown.DrainDelay; d > 0 && fatal == nil {
+		// /readyz fails so that load balancers stop sending requests;
+		// those that still come are served until the delay ends.
+		svc.draining.Store(true)
+		logger.Info("draining: /readyz answers 503 while requests are still served, then shutting down (a second interrupt stops at once)", slog.Duration("drain_delay", d))
+		select {
+		case <-time.After(d):
+		case err := <-served:
+			return err
+		}
+	}
 	logger.Info("shutting down: waiting for requests in flight (a second interrupt stops at once)")
 	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -350,6 +383,26 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	}
 	logger.Info("stopped")
 	return fatal
+}
+
+// portListen is the address to listen on that the platform asks for: all
+// interfaces (a platform that sets PORT routes to the container's own
+// address, never to its loopback) at $PORT, else at $WEBSITES_PORT (Azure
+// App Service), with the name of the variable; "" when neither is set. A
+// value that is not a port number is refused, naming the variable.
+func (a *app) portListen() (addr, name string, err error) {
+	for _, name := range []string{"PORT", "WEBSITES_PORT"} {
+		v, ok := a.lookupEnv(name)
+		if !ok || v == "" {
+			continue
+		}
+		n, err := strconv.ParseUint(v, 10, 16)
+		if err != nil || n == 0 {
+			return "", "", fmt.Errorf("environment variable %s is %q: give a port number from 1 to 65535 (where the platform sends requests), or unset it and set listen: or --listen", name, v)
+		}
+		return net.JoinHostPort("0.0.0.0", strconv.FormatUint(n, 10)), name, nil
+	}
+	return "", "", nil
 }
 
 // managedSyncWait bounds how long SIGHUP waits for the managed keys' sync
@@ -424,7 +477,8 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 				}
 				return nil
 			},
-			Logger: logger,
+			Draining: svc.draining.Load,
+			Logger:   logger,
 		},
 		welcome.New(welcome.Options{Keys: svc.ring, Version: versionString(), Development: svc.development}),
 	}

@@ -79,6 +79,8 @@ type Config struct {
 	UI UI `yaml:"ui"`
 	// Login throttles password guessing on the login page.
 	Login Login `yaml:"login"`
+	// Shutdown is what the server does on SIGTERM or Ctrl-C.
+	Shutdown Shutdown `yaml:"shutdown"`
 	// KeyEncryptionKey (32 bytes, base64 or hex), or the file
 	// KeyEncryptionKeyFile holds, encrypts the secrets Signet keeps in its
 	// database besides managed keys: users' TOTP keys, the tokens of
@@ -477,6 +479,15 @@ type Login struct {
 	FailureWindow time.Duration `yaml:"failureWindow"`
 	// Lockout is how long logins are refused after (default 15m).
 	Lockout time.Duration `yaml:"lockout"`
+}
+
+// Shutdown is how the server stops. On SIGTERM (or Ctrl-C) it first
+// drains for DrainDelay: /readyz answers 503 at once, so that a load
+// balancer stops sending new requests, while everything else is still
+// served; then it stops accepting connections and waits for the requests
+// in flight. DrainDelay 0 (the default) skips the drain.
+type Shutdown struct {
+	DrainDelay time.Duration `yaml:"drainDelay"`
 }
 
 // Secret is a client secret: Value (hashed when loaded), ValueFile (a file

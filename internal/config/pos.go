@@ -6,6 +6,14 @@ import (
 	"strings"
 )
 
+// Written reports whether the configuration file gives the value at path
+// (a path as Pos takes), so that a default taken from elsewhere (such as
+// the PORT environment variable) yields to it.
+func (c *Config) Written(path string) bool {
+	_, ok := c.positions[path]
+	return ok
+}
+
 // Pos returns where the value at path is in the configuration file. A path
 // names fields by their canonical yaml names, whatever the case in the
 // file, and list items by index: "issuer", "key.thumbprint",

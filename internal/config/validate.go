@@ -90,6 +90,7 @@ func (c *Config) Validate() error {
 	v.externalProviders()
 	v.session()
 	v.login()
+	v.shutdown()
 	for _, p := range c.clientRefusals {
 		if !c.skippedClientPath(p.Path) {
 			v.errs.Add(p)
@@ -704,5 +705,17 @@ func (v *validator) login() {
 		if d < 0 || (d > 0 && d < time.Second) {
 			v.addf(path, "%v: give a duration such as 15m (the default)", d)
 		}
+	}
+}
+
+// maxDrainDelay bounds shutdown.drainDelay: a load balancer sees a failing
+// probe within seconds, and a platform kills a process that takes longer
+// to stop than its grace period (30 s by default on Kubernetes).
+const maxDrainDelay = 5 * time.Minute
+
+// shutdown checks the shutdown section.
+func (v *validator) shutdown() {
+	if d := v.c.Shutdown.DrainDelay; d < 0 || d > maxDrainDelay {
+		v.addf("shutdown.drainDelay", "%v: give a duration from 0 (no drain, the default) to %v, such as 5s: how long /readyz answers 503 before the server stops", d, maxDrainDelay)
 	}
 }

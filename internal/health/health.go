@@ -34,8 +34,13 @@ type Endpoint struct {
 	// error is logged; /readyz shows the Reason of a *NotReadyError, and
 	// "storage unreachable" for any other (so that no connection detail
 	// reaches an unauthenticated caller).
-	Ready  func(context.Context) error
-	Logger *slog.Logger
+	Ready func(context.Context) error
+	// Draining, when it reports true, makes /readyz answer 503 ("not
+	// ready: shutting down") whatever else holds: the server is about to
+	// stop and a load balancer should send its requests elsewhere, while
+	// this one still serves them. nil is never draining.
+	Draining func() bool
+	Logger   *slog.Logger
 }
 
 var _ endpoint.Endpoint = (*Endpoint)(nil)
@@ -77,6 +82,11 @@ func serveLive(w http.ResponseWriter, r *http.Request) {
 func (e *Endpoint) serveReady(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	if e.Draining != nil && e.Draining() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("not ready: shutting down\n"))
+		return
+	}
 	if e.Keys == nil || e.Keys.Signer() == nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte("not ready: no signing key\n"))

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/health"
+	"github.com/signetid/signet/internal/signing"
 )
 
 // Both probes are Health routes (debug log, no issuer needed); /readyz is
@@ -54,3 +56,37 @@ func TestNotReadyError(t *testing.T) {
 		t.Errorf("%v", err)
 	}
 }
+
+// While draining, /readyz is 503 whatever else holds, and /healthz is
+// still 200: the process answers, it only asks not to get new requests.
+func TestDraining(t *testing.T) {
+	t.Parallel()
+	var draining atomic.Bool
+	e := &health.Endpoint{Keys: signer{}, Draining: draining.Load}
+	serve := func(path string) *httptest.ResponseRecorder {
+		for _, rt := range e.Routes() {
+			if rt.Path == path {
+				w := httptest.NewRecorder()
+				rt.Handler.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+				return w
+			}
+		}
+		t.Fatalf("no route %s", path)
+		return nil
+	}
+	if w := serve(health.PathReady); w.Code != http.StatusOK || w.Body.String() != "ready\n" {
+		t.Fatalf("%s before draining: %d %q", health.PathReady, w.Code, w.Body)
+	}
+	draining.Store(true)
+	if w := serve(health.PathReady); w.Code != http.StatusServiceUnavailable || w.Body.String() != "not ready: shutting down\n" {
+		t.Errorf("%s while draining: %d %q", health.PathReady, w.Code, w.Body)
+	}
+	if w := serve(health.PathLive); w.Code != http.StatusOK {
+		t.Errorf("%s while draining: %d %q", health.PathLive, w.Code, w.Body)
+	}
+}
+
+// signer has a signing key; /readyz only asks whether there is one.
+type signer struct{}
+
+func (signer) Signer() *signing.Key { return &signing.Key{} }
