@@ -453,7 +453,7 @@ func binEnv(dir string) []string {
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		switch {
-		case name == "SIGNET_CONFIG", name == "SIGNET_CERT_STORE", name == "HOME",
+		case name == "SIGNET_CONFIG", name == "SIGNET_CERT_STORE", name == "HOME", name == "PORT", name == "WEBSITES_PORT",
 			strings.HasPrefix(name, "WEBSITE_"), strings.HasPrefix(name, "APP_"):
 			continue
 		}

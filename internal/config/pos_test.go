@@ -2,6 +2,7 @@ package config
 
 import (
 	"testing"
+	"time"
 )
 
 func TestPos(t *testing.T) {
@@ -95,5 +96,29 @@ testdata/identityserver.json:14: clients[0].secrets[0].value: too short`
 	var zero Config
 	if p := zero.Problemf("key", "x %d", 1); p.String() != "key: x 1" {
 		t.Errorf("no file: %q", p.String())
+	}
+}
+
+// Written tells a value the file gives from one it leaves to its default,
+// which Defaults does not blur; a value from ${VAR} is written.
+func TestWritten(t *testing.T) {
+	t.Parallel()
+	c, problems := parseYAMLText(t, "listen: ${ADDR}\nshutdown:\n  drainDelay: 5s\n", env("ADDR", "127.0.0.1:8080"))
+	if len(problems) != 0 {
+		t.Fatal(problems)
+	}
+	c.Defaults()
+	for path, want := range map[string]bool{"listen": true, "shutdown.drainDelay": true, "shutdown": true, "dataDir": false, "issuer": false} {
+		if got := c.Written(path); got != want {
+			t.Errorf("Written(%q) = %v; want %v", path, got, want)
+		}
+	}
+	if c.Shutdown.DrainDelay != 5*time.Second {
+		t.Errorf("drainDelay %v; want 5s", c.Shutdown.DrainDelay)
+	}
+	d, _ := parseYAMLText(t, "dataDir: data\n", env())
+	d.Defaults()
+	if d.Written("listen") || d.Listen != DefaultListen || d.Shutdown.DrainDelay != 0 {
+		t.Errorf("no listen: Written %v, %q, drainDelay %v", d.Written("listen"), d.Listen, d.Shutdown.DrainDelay)
 	}
 }

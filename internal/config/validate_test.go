@@ -341,11 +341,17 @@ func TestValidateSignIn(t *testing.T) {
 login:
   maxFailures: -1
   failureWindow: -1m
+shutdown:
+  drainDelay: -5s
 `, want: []string{
 			`2: session.cookieSameSite: unknown cookieSameSite "sometimes": use Lax`,
 			`3: session.idleLifetime: idleLifetime (40d) is longer than absoluteLifetime (30d)`,
 			`6: login.maxFailures: maxFailures -1`,
 			`7: login.failureWindow: -1m0s: give a duration such as 15m`,
+			`9: shutdown.drainDelay: -5s: give a duration from 0 (no drain, the default) to 5m0s, such as 5s`,
+		}},
+		{name: "drain delay too long", src: "shutdown:\n  drainDelay: 1h\n", want: []string{
+			`2: shutdown.drainDelay: 1h0m0s: give a duration from 0`,
 		}},
 	}
 	for _, tt := range tests {
