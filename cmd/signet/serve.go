@@ -151,7 +151,7 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	var portAddr, portVar string
 	if c.listen == "" && !cfg.Written("listen") {
 		var err error
-		if portAddr, portVar, err = a.portListen(); err != nil {
+		if portAddr, portVar, err = portListen(a.lookupEnv); err != nil {
 			return err
 		}
 	}
@@ -390,9 +390,9 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 // address, never to its loopback) at $PORT, else at $WEBSITES_PORT (Azure
 // App Service), with the name of the variable; "" when neither is set. A
 // value that is not a port number is refused, naming the variable.
-func (a *app) portListen() (addr, name string, err error) {
+func portListen(lookupEnv func(string) (string, bool)) (addr, name string, err error) {
 	for _, name := range []string{"PORT", "WEBSITES_PORT"} {
-		v, ok := a.lookupEnv(name)
+		v, ok := lookupEnv(name)
 		if !ok || v == "" {
 			continue
 		}
