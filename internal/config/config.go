@@ -81,6 +81,11 @@ type Config struct {
 	Login Login `yaml:"login"`
 	// Shutdown is what the server does on SIGTERM or Ctrl-C.
 	Shutdown Shutdown `yaml:"shutdown"`
+	// KeyExpiryWarning is how long before a signing or validation
+	// certificate, or a client secret, expires that it is warned about
+	// (default 30 days): its expiry is found while there is time to
+	// replace it, not when tokens stop validating.
+	KeyExpiryWarning time.Duration `yaml:"keyExpiryWarning"`
 	// KeyEncryptionKey (32 bytes, base64 or hex), or the file
 	// KeyEncryptionKeyFile holds, encrypts the secrets Signet keeps in its
 	// database besides managed keys: users' TOTP keys, the tokens of

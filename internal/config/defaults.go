@@ -18,6 +18,8 @@ const (
 	// DefaultHSTSMaxAge is hsts.maxAge when not written: a year, what
 	// hstspreload.org asks for.
 	DefaultHSTSMaxAge = 365 * 24 * time.Hour
+	// DefaultKeyExpiryWarning is keyExpiryWarning when not written.
+	DefaultKeyExpiryWarning = 30 * 24 * time.Hour
 )
 
 // Defaults of the session and login sections.
@@ -45,7 +47,7 @@ const DefaultSigningAlgorithm = "RS256"
 // Defaults fills in the zero values that have a default: listen, dataDir,
 // the log format and level, hsts.maxAge unless written (0 written is off),
 // a Store key's storeLocation and storeName, each client's
-// accessTokenLifetime, and the session and login sections. A client's
+// accessTokenLifetime, the session and login sections, and keyExpiryWarning. A client's
 // sign-in lifetimes stay zero, which the record reads as their defaults.
 //
 // It also resolves relative paths against the directory of the
@@ -103,6 +105,9 @@ func (c *Config) Defaults() {
 	}
 	if c.Login.Lockout == 0 {
 		c.Login.Lockout = DefaultLoginLockout
+	}
+	if c.KeyExpiryWarning == 0 {
+		c.KeyExpiryWarning = DefaultKeyExpiryWarning
 	}
 	if c.Key != nil {
 		storeDefaults(c.Key)

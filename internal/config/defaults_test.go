@@ -31,6 +31,8 @@ func TestDefaults(t *testing.T) {
 			Clients: []Client{{ClientID: "a", AccessTokenLifetime: 3600}, {ClientID: "b", AccessTokenLifetime: 60}},
 			Session: Session{CookieSameSite: "Lax", IdleLifetime: 10 * time.Hour, AbsoluteLifetime: 30 * 24 * time.Hour},
 			Login:   Login{MaxFailures: 5, FailureWindow: 15 * time.Minute, Lockout: 15 * time.Minute},
+
+			KeyExpiryWarning: 30 * 24 * time.Hour,
 		}
 		c.positions, c.failed, c.resolved = nil, nil, false
 		if !reflect.DeepEqual(*c, want) {

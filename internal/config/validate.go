@@ -91,6 +91,7 @@ func (c *Config) Validate() error {
 	v.session()
 	v.login()
 	v.shutdown()
+	v.keyExpiryWarning()
 	for _, p := range c.clientRefusals {
 		if !c.skippedClientPath(p.Path) {
 			v.errs.Add(p)
@@ -717,5 +718,16 @@ const maxDrainDelay = 5 * time.Minute
 func (v *validator) shutdown() {
 	if d := v.c.Shutdown.DrainDelay; d < 0 || d > maxDrainDelay {
 		v.addf("shutdown.drainDelay", "%v: give a duration from 0 (no drain, the default) to %v, such as 5s: how long /readyz answers 503 before the server stops", d, maxDrainDelay)
+	}
+}
+
+// maxKeyExpiryWarning bounds keyExpiryWarning: a warning for more than a
+// year ahead would be noise for every certificate made for a year.
+const maxKeyExpiryWarning = 366 * 24 * time.Hour
+
+// keyExpiryWarning checks keyExpiryWarning.
+func (v *validator) keyExpiryWarning() {
+	if d := v.c.KeyExpiryWarning; d < 0 || d > maxKeyExpiryWarning {
+		v.addf("keyExpiryWarning", "%v: give a duration up to 366d, such as 30d (the default): how long before a certificate or client secret expires it is warned about", d)
 	}
 }

@@ -353,6 +353,12 @@ shutdown:
 		{name: "drain delay too long", src: "shutdown:\n  drainDelay: 1h\n", want: []string{
 			`2: shutdown.drainDelay: 1h0m0s: give a duration from 0`,
 		}},
+		{name: "key expiry warning negative", src: "listen: 127.0.0.1:5000\nkeyExpiryWarning: -24h\n", want: []string{
+			`2: keyExpiryWarning: -24h0m0s: give a duration up to 366d, such as 30d (the default)`,
+		}},
+		{name: "key expiry warning too long", src: "keyExpiryWarning: 400d\n", want: []string{
+			`1: keyExpiryWarning: 9600h0m0s: give a duration up to 366d`,
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
