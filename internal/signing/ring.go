@@ -332,3 +332,11 @@ func (k *Key) prepareSigner() error {
 	_, err := k.header("at+jwt")
 	return err
 }
+
+// Configured is every key the ring was given, signing and validation,
+// whether or not its certificate is valid now: what an expiry warning
+// looks at, since an expired certificate is still configured.
+func (r *Ring) Configured() []*Key {
+	ks := r.current().keys
+	return append(slices.Clone(ks.candidates), ks.validation...)
+}

@@ -1,0 +1,72 @@
+package expiry
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/signetid/signet/internal/certs"
+	"github.com/signetid/signet/internal/signing"
+)
+
+// Interval is how often a Watcher looks: expired certificates are logged
+// at every look, expiring ones once a Day.
+const (
+	Interval = time.Hour
+	Day      = 24 * time.Hour
+)
+
+// Watcher logs the certificates of Keys that expire within Window.
+type Watcher struct {
+	// Keys are the configured keys, looked at each time (a reload may
+	// have replaced them).
+	Keys   func() []*signing.Key
+	Window time.Duration
+	Logger *slog.Logger
+
+	lastWarn time.Time
+}
+
+// Check logs what is expired, and what expires within Window unless a
+// warning was logged less than a Day before now. The first Check warns.
+func (w *Watcher) Check(now time.Time) {
+	warn := w.lastWarn.IsZero() || now.Sub(w.lastWarn) >= Day
+	if warn {
+		w.lastWarn = now
+	}
+	for _, k := range w.Keys() {
+		c := k.Certificate
+		if c == nil || k.Lifecycle != nil {
+			continue
+		}
+		role := "signing"
+		if k.Validation || k.Signer == nil {
+			role = "validation"
+		}
+		attrs := []any{slog.String("kid", k.ID), slog.String("role", role), slog.String("subject", certs.SubjectString(c)),
+			slog.String("thumbprint", certs.Thumbprint(c)), slog.Time("not_after", c.NotAfter.UTC())}
+		switch left := c.NotAfter.Sub(now); {
+		case left <= 0:
+			w.Logger.Error("a "+role+" certificate has expired and is still configured: replace it (signet cert create, then see Signing keys in the README for the rotation) and remove it from the configuration", attrs...)
+		case warn && left <= w.Window:
+			days := int(math.Ceil(left.Hours() / 24))
+			w.Logger.Warn("a "+role+" certificate expires soon: make its successor now (signet cert create) and rotate it in (see Signing keys in the README)", append(attrs, slog.Int("days_left", days))...)
+		}
+	}
+}
+
+// Run checks at once, as of now, and then at every tick, as of the tick's
+// time, until ctx ends. ticks is time.NewTicker(Interval).C in production;
+// a test sends the times it wants.
+func (w *Watcher) Run(ctx context.Context, now time.Time, ticks <-chan time.Time) {
+	w.Check(now)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case t := <-ticks:
+			w.Check(t)
+		}
+	}
+}
