@@ -339,7 +339,7 @@ func (a *app) loadKeys(cfg *config.Config, skip func(path string) bool, withSign
 }
 
 func (a *app) keyLoader(cfg *config.Config) signing.Loader {
-	return signing.Loader{DataDir: cfg.DataDir, Env: a.storeEnv(), Now: a.now}
+	return signing.Loader{DataDir: cfg.DataDir, Env: a.storeEnv(), Now: a.now, ExpiryWarning: cfg.KeyExpiryWarning}
 }
 
 func specOf(k *config.Key) signing.Spec {

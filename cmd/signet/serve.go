@@ -27,6 +27,7 @@ import (
 	"github.com/signetid/signet/internal/config"
 	"github.com/signetid/signet/internal/discovery"
 	"github.com/signetid/signet/internal/endpoint"
+	"github.com/signetid/signet/internal/expiry"
 	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/internal/health"
 	"github.com/signetid/signet/internal/server"
@@ -329,6 +330,14 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		keys.syncManaged = func() error { return requestSync(ctx, syncManaged) }
 	}
 	go keys.run(ctx, hup, c.reload, cmp.Or(c.keyPoll, keyPollInterval))
+	// Certificates expiring within keyExpiryWarning: checked now (before
+	// the server answers, so the warning is with the startup lines) and
+	// every hour, looking at the ring's keys as reloads leave them.
+	expiring := &expiry.Watcher{Keys: svc.ring.Configured, Window: cfg.KeyExpiryWarning, Logger: logger}
+	expiring.Check(a.now())
+	expiryTicks := time.NewTicker(expiry.Interval)
+	defer expiryTicks.Stop()
+	go expiring.Run(ctx, expiryTicks.C)
 
 	go func() {
 		j := &storage.Janitor{Cleaner: db, Logger: logger}

@@ -3,7 +3,6 @@ package expiry
 import (
 	"context"
 	"log/slog"
-	"math"
 	"time"
 
 	"github.com/signetid/signet/internal/certs"
@@ -50,17 +49,17 @@ func (w *Watcher) Check(now time.Time) {
 		case left <= 0:
 			w.Logger.Error("a "+role+" certificate has expired and is still configured: replace it (signet cert create, then see Signing keys in the README for the rotation) and remove it from the configuration", attrs...)
 		case warn && left <= w.Window:
-			days := int(math.Ceil(left.Hours() / 24))
+			days := int(left / Day) // whole days, as signet config check says
 			w.Logger.Warn("a "+role+" certificate expires soon: make its successor now (signet cert create) and rotate it in (see Signing keys in the README)", append(attrs, slog.Int("days_left", days))...)
 		}
 	}
 }
 
-// Run checks at once, as of now, and then at every tick, as of the tick's
-// time, until ctx ends. ticks is time.NewTicker(Interval).C in production;
-// a test sends the times it wants.
-func (w *Watcher) Run(ctx context.Context, now time.Time, ticks <-chan time.Time) {
-	w.Check(now)
+// Run checks at every tick, as of the tick's time, until ctx ends; the
+// caller makes the first Check at startup. ticks is
+// time.NewTicker(Interval).C in production; a test sends the times it
+// wants.
+func (w *Watcher) Run(ctx context.Context, ticks <-chan time.Time) {
 	for {
 		select {
 		case <-ctx.Done():

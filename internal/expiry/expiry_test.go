@@ -106,7 +106,7 @@ func TestSchedule(t *testing.T) {
 	check(start.Add(31*Day), "ERROR soon", "ERROR old", "WARN later")
 }
 
-// TestRun: Run checks at startup and at each tick, as of the tick's time,
+// TestRun: after the startup Check, Run checks at each tick, as of the tick's time,
 // and returns when its context ends.
 func TestRun(t *testing.T) {
 	t.Parallel()
@@ -121,7 +121,8 @@ func TestRun(t *testing.T) {
 	ticks := make(chan time.Time)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); w.Run(ctx, start, ticks) }()
+	w.Check(start)
+	go func() { defer close(done); w.Run(ctx, ticks) }()
 	for _, h := range []int{1, 2, 24} {
 		ticks <- start.Add(time.Duration(h) * Interval)
 	}
@@ -145,7 +146,7 @@ func TestMessage(t *testing.T) {
 		Logger: slog.New(slog.NewTextHandler(&buf, nil))}
 	w.Check(start)
 	line := buf.String()
-	for _, want := range []string{"level=WARN", "signet cert create", "kid=" + k.ID, "thumbprint=" + k.ID, `subject="CN=my-app-auth"`, "not_after=2026-03-11T11:00:00.000Z", "days_left=10", "role=signing"} {
+	for _, want := range []string{"level=WARN", "signet cert create", "kid=" + k.ID, "thumbprint=" + k.ID, `subject="CN=my-app-auth"`, "not_after=2026-03-11T11:00:00.000Z", "days_left=9", "role=signing"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("%s\nlacks %s", line, want)
 		}

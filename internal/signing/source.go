@@ -1,6 +1,7 @@
 package signing
 
 import (
+	"cmp"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -31,7 +32,7 @@ const (
 )
 
 // ExpiryWarning is how long before its signing certificate expires the
-// server starts warning.
+// server starts warning, unless Loader.ExpiryWarning says otherwise.
 const ExpiryWarning = 30 * 24 * time.Hour
 
 // DevelopmentKeyFile is where the development key is kept in the data
@@ -62,6 +63,10 @@ type Loader struct {
 	// created, nor its directory; Load returns no key for it, and
 	// Loaded.Pending says where signet serve will create it.
 	NoWrite bool
+	// ExpiryWarning is how long before a signing certificate expires
+	// Load warns of it (configuration keyExpiryWarning); 0 means the
+	// ExpiryWarning constant.
+	ExpiryWarning time.Duration
 }
 
 func (l Loader) now() time.Time {
@@ -339,7 +344,7 @@ func (l Loader) credentialKey(cred *certs.Credential, alg string, publicOnly boo
 			out.Warnings = append(out.Warnings, fmt.Sprintf("certificate %s (%s): %s", certs.Thumbprint(cred.Certificate), certs.SubjectString(cred.Certificate), f.Message))
 		}
 	}
-	if left := cred.Certificate.NotAfter.Sub(now); left > 0 && left < ExpiryWarning && !publicOnly {
+	if left := cred.Certificate.NotAfter.Sub(now); left > 0 && left < cmp.Or(l.ExpiryWarning, ExpiryWarning) && !publicOnly {
 		out.Warnings = append(out.Warnings, fmt.Sprintf("certificate %s (%s) expires in %s (%s): create its successor now and put it beside it, so that it is published before it signs",
 			certs.Thumbprint(cred.Certificate), certs.SubjectString(cred.Certificate), certs.Ago(left), cred.Certificate.NotAfter.UTC().Format(time.DateOnly)))
 	}
