@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -58,12 +59,14 @@ Exit codes: 0 a usable signing credential was found, 1 none was, 2 wrong usage.`
 func (a *app) certDoctor(c *certDoctorCmd) error {
 	password := a.existingPassword(c.password, c.file)
 	algorithm := ""
+	window := config.DefaultKeyExpiryWarning
 	if c.config != "" || (c.thumbprint == "" && c.subject == "" && c.file == "") {
 		if _, ok := a.lookupEnv(config.EnvConfig); ok || c.config != "" {
-			k, err := a.configKey(c.config)
+			k, w, err := a.configKey(c.config)
 			if err != nil {
 				return err
 			}
+			window = w
 			if !strings.EqualFold(k.Type, "Store") && !strings.EqualFold(k.Type, "File") {
 				return usagef("the key section's type is %s: doctor checks File and Store credentials", k.Type)
 			}
@@ -103,6 +106,8 @@ func (a *app) certDoctor(c *certDoctorCmd) error {
 		Name:       name,
 		Env:        a.storeEnv(),
 		Now:        a.now(),
+
+		ExpiryWarning: window,
 	})
 	if c.json {
 		if err := a.printJSON(report); err != nil {
@@ -138,25 +143,25 @@ func printReport(a *app, r *doctor.Report) {
 }
 
 // configKey reads the key section of the configuration, with the same
-// checks as startup for the file itself.
-func (a *app) configKey(flag string) (*config.Key, error) {
+// checks as startup for the file itself, and its keyExpiryWarning.
+func (a *app) configKey(flag string) (*config.Key, time.Duration, error) {
 	path, err := config.Find(flag, a.lookupEnv)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	cfg, err := config.Load(path, a.lookupEnv)
 	if cfg == nil {
-		return nil, err
+		return nil, 0, err
 	}
 	err = config.Join(err, cfg.Validate())
 	if cfg.Key == nil {
 		err = config.Join(err, cfg.MissingKeyProblem())
 	}
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	cfg.Defaults()
-	return cfg.Key, nil
+	return cfg.Key, cfg.KeyExpiryWarning, nil
 }
 
 func orDefault(s, def string) string {

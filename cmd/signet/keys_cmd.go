@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/signetid/signet/internal/config"
+	"github.com/signetid/signet/internal/expiry"
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/internal/signing/managed"
 	"github.com/signetid/signet/storage"
@@ -191,7 +192,10 @@ type keyView struct {
 	PublishedUntil *time.Time `json:"publishedUntil,omitempty"`
 	Subject        string     `json:"subject,omitempty"`
 	Problem        string     `json:"problem,omitempty"`
-	unreadable     bool
+	// Expiry is "expiring" (within keyExpiryWarning) or "expired", for a
+	// certificate's key.
+	Expiry     string `json:"expiry,omitempty"`
+	unreadable bool
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -282,11 +286,11 @@ func (a *app) keysList(ctx context.Context, f catalogFlags) error {
 			case slices.Contains(published, k):
 				state = "published"
 			}
-			views = append(views, staticView(k, state))
+			views = append(views, staticView(k, state, a.now(), cfg.KeyExpiryWarning))
 		}
 	}
 	for _, k := range keys.validation {
-		views = append(views, staticView(k, "validation"))
+		views = append(views, staticView(k, "validation", a.now(), cfg.KeyExpiryWarning))
 	}
 	unreadable := 0
 	for _, v := range views {
@@ -343,11 +347,24 @@ func (a *app) keysList(ctx context.Context, f catalogFlags) error {
 }
 
 // staticView describes a key of a File, Store or Development credential:
-// its certificate's dates, if it has one.
-func staticView(k *signing.Key, state string) keyView {
+// its certificate's dates, if it has one, and whether it expires within
+// window (keyExpiryWarning) or has expired.
+func staticView(k *signing.Key, state string, now time.Time, window time.Duration) keyView {
 	v := keyView{ID: k.ID, Algorithm: k.Algorithm, Source: k.Source, State: state, Subject: k.Subject()}
 	if c := k.Certificate; c != nil {
 		v.SignsFrom, v.SignsUntil = timePtr(c.NotBefore), timePtr(c.NotAfter)
+	}
+	var problem string
+	switch exp, left := expiry.Of(k, now, window); exp {
+	case expiry.Expiring:
+		problem = fmt.Sprintf("its certificate expires in %d days (%s): make its successor now (signet cert create) and rotate it in", int(left/expiry.Day), k.NotAfter().UTC().Format(time.DateOnly))
+		v.Expiry = exp
+	case expiry.Expired:
+		problem = fmt.Sprintf("its certificate expired on %s: replace it (signet cert create) and remove it from the configuration", k.NotAfter().UTC().Format(time.DateOnly))
+		v.Expiry = exp
+	}
+	if problem != "" {
+		v.Problem = strings.TrimPrefix(v.Problem+"; "+problem, "; ")
 	}
 	return v
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -52,6 +53,8 @@ func TestScripts(t *testing.T) {
 			// Nothing a script does may touch the real stores or home.
 			env.Setenv("SIGNET_CERT_STORE", filepath.Join(env.WorkDir, "store"))
 			env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
+			// A date ten days ahead, for certificates that expire soon.
+			env.Setenv("IN_TEN_DAYS", time.Now().UTC().AddDate(0, 0, 10).Format(time.DateOnly))
 			return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o755)
 		},
 		Condition: func(cond string) (bool, error) {

@@ -57,6 +57,10 @@ type Choice struct {
 	// SigningAlgorithm is the JWS algorithm it would sign with.
 	SigningAlgorithm string `json:"signingAlgorithm,omitempty"`
 	Source           string `json:"source"`
+	// NotAfter is when its certificate expires; Expiry is "expiring"
+	// (within Request.ExpiryWarning) or "expired", else empty.
+	NotAfter time.Time `json:"notAfter"`
+	Expiry   string    `json:"expiry,omitempty"`
 }
 
 // Request is what the server would be configured with.
@@ -73,6 +77,9 @@ type Request struct {
 	Name     string
 	Env      certstore.Env
 	Now      time.Time
+	// ExpiryWarning flags a signing certificate that expires within it
+	// (configuration keyExpiryWarning); 0 flags none before it expires.
+	ExpiryWarning time.Duration
 }
 
 func (r *Report) add(status Status, title string, details []string, fix string) {
@@ -97,6 +104,7 @@ func Check(req Request) *Report {
 		r.add(Fail, "Nothing to check", nil, "give the thumbprint (--thumbprint), the subject (--subject) or the file (--file) the server is configured with")
 	}
 	if r.Usable {
+		expiryStep(r, req)
 		r.add(OK, fmt.Sprintf("The server can sign with %s (%s, %s)", r.Signing.Thumbprint, r.Signing.Subject, r.Signing.SigningAlgorithm), nil, "")
 	} else {
 		r.add(Fail, "No usable signing credential was found", nil, "")
@@ -295,7 +303,7 @@ func checkCredential(r *Report, cred *certs.Credential, source string, now time.
 			algs = []string{algorithm}
 		}
 	}
-	choice := Choice{Thumbprint: tp, Subject: certs.SubjectString(cred.Certificate), Source: source}
+	choice := Choice{Thumbprint: tp, Subject: certs.SubjectString(cred.Certificate), Source: source, NotAfter: cred.Certificate.NotAfter.UTC()}
 	canSign := certs.CanSign(findings)
 	if canSign {
 		choice.SigningAlgorithm = algs[0]
@@ -324,4 +332,18 @@ func lookup(env certstore.Env, k string) (string, bool) {
 		return env.LookupEnv(k)
 	}
 	return os.LookupEnv(k)
+}
+
+// expiryStep flags the signing certificate when it expires within
+// req.ExpiryWarning, or marks it expired (certs.Check has said so).
+func expiryStep(r *Report, req Request) {
+	c := r.Signing
+	switch left := c.NotAfter.Sub(req.Now); {
+	case left <= 0:
+		c.Expiry = "expired"
+	case left <= req.ExpiryWarning:
+		c.Expiry = "expiring"
+		r.add(Warn, fmt.Sprintf("%s expires in %d days (%s), within keyExpiryWarning (%s)", c.Thumbprint, int(left/(24*time.Hour)), c.NotAfter.Format(time.DateOnly), certs.Ago(req.ExpiryWarning)), nil,
+			"make its successor now (signet cert create) and put it beside it, so that it is published before it signs")
+	}
 }

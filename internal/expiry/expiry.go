@@ -16,6 +16,30 @@ const (
 	Day      = 24 * time.Hour
 )
 
+// States of a key's certificate, by Of.
+const (
+	Expiring = "expiring" // within the window
+	Expired  = "expired"
+)
+
+// Of says whether k's certificate is Expired or Expiring within window at
+// now, and how long it has left; "" for a certificate further from its
+// end, and for keys without a certificate or with a Lifecycle (managed
+// keys, which rotate themselves).
+func Of(k *signing.Key, now time.Time, window time.Duration) (state string, left time.Duration) {
+	c := k.Certificate
+	if c == nil || k.Lifecycle != nil {
+		return "", 0
+	}
+	switch left = c.NotAfter.Sub(now); {
+	case left <= 0:
+		return Expired, left
+	case left <= window:
+		return Expiring, left
+	}
+	return "", left
+}
+
 // Watcher logs the certificates of Keys that expire within Window.
 type Watcher struct {
 	// Keys are the configured keys, looked at each time (a reload may
@@ -35,20 +59,21 @@ func (w *Watcher) Check(now time.Time) {
 		w.lastWarn = now
 	}
 	for _, k := range w.Keys() {
-		c := k.Certificate
-		if c == nil || k.Lifecycle != nil {
+		state, left := Of(k, now, w.Window)
+		if state == "" {
 			continue
 		}
+		c := k.Certificate
 		role := "signing"
 		if k.Validation || k.Signer == nil {
 			role = "validation"
 		}
 		attrs := []any{slog.String("kid", k.ID), slog.String("role", role), slog.String("subject", certs.SubjectString(c)),
 			slog.String("thumbprint", certs.Thumbprint(c)), slog.Time("not_after", c.NotAfter.UTC())}
-		switch left := c.NotAfter.Sub(now); {
-		case left <= 0:
+		switch {
+		case state == Expired:
 			w.Logger.Error("a "+role+" certificate has expired and is still configured: replace it (signet cert create, then see Signing keys in the README for the rotation) and remove it from the configuration", attrs...)
-		case warn && left <= w.Window:
+		case warn:
 			days := int(left / Day) // whole days, as signet config check says
 			w.Logger.Warn("a "+role+" certificate expires soon: make its successor now (signet cert create) and rotate it in (see Signing keys in the README)", append(attrs, slog.Int("days_left", days))...)
 		}
