@@ -489,7 +489,8 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 			Draining: svc.draining.Load,
 			Logger:   logger,
 		},
-		welcome.New(welcome.Options{Keys: svc.ring, Version: versionString(), Development: svc.development}),
+		welcome.New(welcome.Options{Keys: svc.ring, Version: versionString(), Development: svc.development,
+			ExpiryWarning: svc.cfg.KeyExpiryWarning, Now: a.now}),
 	}
 	endpoints = append(endpoints, signIn...)
 	endpoints = append(endpoints, a.revocationEndpoint(svc, auth, db, cat, logger))

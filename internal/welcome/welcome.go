@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/signetid/signet/internal/endpoint"
+	"github.com/signetid/signet/internal/expiry"
 	"github.com/signetid/signet/internal/signing"
 )
 
@@ -27,6 +28,11 @@ type Keys interface {
 // Options are what the page shows.
 type Options struct {
 	Keys Keys
+	// ExpiryWarning (keyExpiryWarning) puts a notice on the page for a
+	// published certificate that expires within it, or has expired; Now
+	// is the clock (nil: time.Now).
+	ExpiryWarning time.Duration
+	Now           func() time.Time
 	// Version is the server's.
 	Version string
 	// Development, when set, puts the development notice on the page with
@@ -137,6 +143,8 @@ type welcomeKey struct {
 	ID, Algorithm, Subject, Role, Source string
 	Thumbprint                           string
 	Expires                              time.Time
+	// Expiry is expiry.Expiring or expiry.Expired, else "".
+	Expiry string
 }
 
 type welcomePage struct {
@@ -158,6 +166,10 @@ func (e *Endpoint) serve(w http.ResponseWriter, r *http.Request) {
 		p.Endpoints = append(p.Endpoints, struct{ Name, URL string }{l.Name, base + l.Path})
 	}
 	if k := e.opts.Keys; k != nil {
+		now := time.Now()
+		if e.opts.Now != nil {
+			now = e.opts.Now()
+		}
 		signer := k.Signer()
 		for _, key := range k.Published() {
 			role := "published"
@@ -168,6 +180,7 @@ func (e *Endpoint) serve(w http.ResponseWriter, r *http.Request) {
 				role = "validation"
 			}
 			wk := welcomeKey{ID: key.ID, Algorithm: key.Algorithm, Subject: key.Subject(), Role: role, Source: key.Source, Expires: key.NotAfter()}
+			wk.Expiry, _ = expiry.Of(key, now, e.opts.ExpiryWarning)
 			if key.Certificate != nil {
 				wk.Thumbprint = key.ID
 			}
