@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -33,11 +30,7 @@ func TestBrowserPasskey(t *testing.T) {
 	t.Parallel()
 	ctx := browser(t)
 	cam := newCamera(t, ctx)
-	rp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprintf(w, "<!doctype html><title>Acme Notes</title><h1 id=rp>Acme Notes %s</h1>", r.URL.Path)
-	}))
-	t.Cleanup(rp.Close)
+	rp := acmeNotes(t)
 	h := newHost(t)
 	srv := h.serve(browserConfig(h, rp.URL), "")
 	base := srv.base

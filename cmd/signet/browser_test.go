@@ -231,18 +231,23 @@ users:
 `)
 }
 
-func TestBrowserSignIn(t *testing.T) {
-	t.Parallel()
-	ctx := browser(t)
-	cam := newCamera(t, ctx)
-
-	// The relying party: its callback shows a page, and the test reads the
-	// query from the browser's location.
+// acmeNotes is the browser tests' relying party: its callback shows a
+// page, and a test reads the query from the browser's location.
+func acmeNotes(t *testing.T) *httptest.Server {
 	rp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, "<!doctype html><title>Acme Notes</title><h1 id=rp>Acme Notes %s</h1>", r.URL.Path)
 	}))
 	t.Cleanup(rp.Close)
+	return rp
+}
+
+func TestBrowserSignIn(t *testing.T) {
+	t.Parallel()
+	ctx := browser(t)
+	cam := newCamera(t, ctx)
+
+	rp := acmeNotes(t)
 
 	h := newHost(t)
 	srv := h.serve(browserConfig(h, rp.URL), "")
