@@ -27,17 +27,36 @@ const (
 // end, and for keys without a certificate or with a Lifecycle (managed
 // keys, which rotate themselves).
 func Of(k *signing.Key, now time.Time, window time.Duration) (state string, left time.Duration) {
-	c := k.Certificate
-	if c == nil || k.Lifecycle != nil {
+	left, ok := Left(k, now)
+	if !ok {
 		return "", 0
 	}
-	switch left = c.NotAfter.Sub(now); {
+	switch {
 	case left <= 0:
 		return Expired, left
 	case left <= window:
 		return Expiring, left
 	}
 	return "", left
+}
+
+// Left is how long k's certificate has left at now (negative once it has
+// expired); ok is false for keys that Of never flags (no certificate, or a
+// Lifecycle).
+func Left(k *signing.Key, now time.Time) (left time.Duration, ok bool) {
+	if k.Certificate == nil || k.Lifecycle != nil {
+		return 0, false
+	}
+	return k.Certificate.NotAfter.Sub(now), true
+}
+
+// Role is "signing" for a key that can sign, "validation" for one that is
+// only published.
+func Role(k *signing.Key) string {
+	if k.Validation || k.Signer == nil {
+		return "validation"
+	}
+	return "signing"
 }
 
 // Watcher logs the certificates of Keys that expire within Window.
@@ -64,10 +83,7 @@ func (w *Watcher) Check(now time.Time) {
 			continue
 		}
 		c := k.Certificate
-		role := "signing"
-		if k.Validation || k.Signer == nil {
-			role = "validation"
-		}
+		role := Role(k)
 		attrs := []any{slog.String("kid", k.ID), slog.String("role", role), slog.String("subject", certs.SubjectString(c)),
 			slog.String("thumbprint", certs.Thumbprint(c)), slog.Time("not_after", c.NotAfter.UTC())}
 		switch {

@@ -278,3 +278,12 @@ func (s *Store) Close() error {
 	s.pool.Close()
 	return nil
 }
+
+// PoolStats returns the state of the connection pool ("main"), for the
+// metrics. Errors counts the acquisitions cancelled (a request's context
+// ended, or its timeout, while it waited for a connection).
+func (s *Store) PoolStats() []storage.PoolStats {
+	st := s.pool.Stat()
+	return []storage.PoolStats{{Pool: "main", InUse: int(st.AcquiredConns()), Idle: int(st.IdleConns()), Max: int(st.MaxConns()),
+		Waits: st.EmptyAcquireCount(), WaitTime: st.EmptyAcquireWaitTime(), Errors: st.CanceledAcquireCount()}}
+}

@@ -463,3 +463,19 @@ func (s *Store) stmts() (*stmts, error) {
 	}
 	return p, nil
 }
+
+// PoolStats returns the state of the writer's pool and of the readers'
+// (one pool, "write", for Memory), for the metrics.
+func (s *Store) PoolStats() []storage.PoolStats {
+	out := []storage.PoolStats{dbStats("write", s.w)}
+	if s.r != s.w {
+		out = append(out, dbStats("read", s.r))
+	}
+	return out
+}
+
+func dbStats(name string, db *sql.DB) storage.PoolStats {
+	st := db.Stats()
+	return storage.PoolStats{Pool: name, InUse: st.InUse, Idle: st.Idle, Max: st.MaxOpenConnections,
+		Waits: st.WaitCount, WaitTime: st.WaitDuration}
+}

@@ -1,0 +1,105 @@
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/signetid/signet/internal/endpoint"
+)
+
+// commonCodes are the statuses whose counters a route resolves when it is
+// built; a request that ends with another one resolves its counter then.
+var commonCodes = [...]int{200, 204, 302, 303, 304, 400, 401, 403, 404, 405, 429, 500, 503}
+
+// Middleware counts the requests of rt and times them, as
+// signet_http_requests_total{endpoint,code} and
+// signet_http_request_duration_seconds{endpoint}. The endpoint label is
+// rt.Path: the subtree's own path for its requests (/signin/), "other" for
+// the fallback of the paths no route has, so that a request cannot make a
+// label of its own path. Everything a label needs is resolved here, once
+// per route.
+func (m *Metrics) Middleware(rt endpoint.Route, next http.Handler) http.Handler {
+	label := rt.Path
+	if label == "" {
+		label = Other
+	}
+	h := &instrumented{next: next, m: m, label: label, duration: m.duration.WithLabelValues(label)}
+	for i, code := range commonCodes {
+		h.codes[i] = m.requests.WithLabelValues(label, strconv.Itoa(code))
+	}
+	return h
+}
+
+var _ endpoint.Middleware = (*Metrics)(nil).Middleware
+
+type instrumented struct {
+	next     http.Handler
+	m        *Metrics
+	label    string
+	duration prometheus.Observer
+	codes    [len(commonCodes)]prometheus.Counter // by commonCodes' index
+}
+
+// writers are reused: a request's costs no allocation.
+var writers = sync.Pool{New: func() any { return new(statusWriter) }}
+
+func (h *instrumented) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := writers.Get().(*statusWriter)
+	sw.ResponseWriter, sw.status = w, 0
+	h.next.ServeHTTP(sw, r)
+	status := sw.status
+	*sw = statusWriter{}
+	writers.Put(sw)
+	if status == 0 {
+		// Nothing written: net/http sends 200.
+		status = http.StatusOK
+	}
+	h.duration.Observe(time.Since(start).Seconds())
+	h.counter(status).Inc()
+}
+
+func (h *instrumented) counter(status int) prometheus.Counter {
+	for i, c := range commonCodes {
+		if c == status {
+			return h.codes[i]
+		}
+	}
+	return h.m.requests.WithLabelValues(h.label, strconv.Itoa(status))
+}
+
+// statusWriter records the status a handler sends.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	// 1xx are interim; the final status comes after.
+	if w.status == 0 && code >= 200 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush sends what is buffered, where the writer underneath can.
+func (w *statusWriter) Flush() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush() // as http.Flusher: no error to report
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,49 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/signetid/signet/internal/signing"
+)
+
+// Signer signs JWTs: the token path's (tokens.Signer, the ring).
+type Signer interface {
+	SignWith(alg, typ string, claims any) (string, *signing.Key, error)
+}
+
+// Signer returns next counting each signature it makes in
+// signet_signatures_total{kid,alg}; the counter of a key is resolved at
+// its first signature, then found by the key's pointer.
+func (m *Metrics) Signer(next Signer) Signer { return &countingSigner{next: next, m: m} }
+
+type countingSigner struct {
+	next Signer
+	m    *Metrics
+}
+
+func (s *countingSigner) SignWith(alg, typ string, claims any) (string, *signing.Key, error) {
+	tok, k, err := s.next.SignWith(alg, typ, claims)
+	if err == nil && k != nil {
+		s.m.signedBy(k).Inc()
+	}
+	return tok, k, err
+}
+
+func (m *Metrics) signedBy(k *signing.Key) prometheus.Counter {
+	m.signersMu.RLock()
+	c := m.signers[k]
+	m.signersMu.RUnlock()
+	if c != nil {
+		return c
+	}
+	m.signersMu.Lock()
+	defer m.signersMu.Unlock()
+	if c = m.signers[k]; c == nil {
+		// A reload makes new Key values for the same kid: the label's
+		// child is the same, and the map holds a pointer per load, which
+		// reloads (rare) bound.
+		c = m.signatures.WithLabelValues(k.ID, k.Algorithm)
+		m.signers[k] = c
+	}
+	return c
+}
