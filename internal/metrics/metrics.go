@@ -150,10 +150,6 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
-// Registry is where the metrics are registered, for tests and for
-// collectors of other packages.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
-
 // bounded labels the first max distinct values by themselves and the
 // rest Other.
 type bounded struct {
