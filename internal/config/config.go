@@ -81,6 +81,9 @@ type Config struct {
 	Login Login `yaml:"login"`
 	// Shutdown is what the server does on SIGTERM or Ctrl-C.
 	Shutdown Shutdown `yaml:"shutdown"`
+	// Metrics are the Prometheus metrics at /metrics: off unless
+	// metrics.listen or metrics.public is set.
+	Metrics Metrics `yaml:"metrics"`
 	// KeyExpiryWarning is how long before a signing or validation
 	// certificate, or a client secret, expires that it is warned about
 	// (default 30 days): its expiry is found while there is time to
@@ -494,6 +497,27 @@ type Login struct {
 type Shutdown struct {
 	DrainDelay time.Duration `yaml:"drainDelay"`
 }
+
+// Metrics is where the Prometheus metrics are served. They say much about
+// the service (its clients, its keys' expiry, its traffic), so they are
+// served on a listener of their own, for the scraper alone, and on the
+// public one only when asked.
+type Metrics struct {
+	// Listen is the address (host:port) of a listener that serves
+	// /metrics and nothing else, such as 127.0.0.1:9090. Empty, the
+	// default: none. It must not be the public listen address.
+	Listen string `yaml:"listen"`
+	// Public serves /metrics on the public listener as well, for a
+	// platform whose scraper reaches that port alone. Default false.
+	Public bool `yaml:"public"`
+	// MaxClients bounds the client label of the token counts: the first
+	// MaxClients clients that get a token are labelled by their id, the
+	// others "other" (default 100, at most 10000).
+	MaxClients int `yaml:"maxClients"`
+}
+
+// Enabled reports whether the metrics are served anywhere.
+func (m Metrics) Enabled() bool { return m.Listen != "" || m.Public }
 
 // Secret is a client secret: Value (hashed when loaded), ValueFile (a file
 // that holds the value, relative to the configuration file's directory; a

@@ -20,6 +20,8 @@ const (
 	DefaultHSTSMaxAge = 365 * 24 * time.Hour
 	// DefaultKeyExpiryWarning is keyExpiryWarning when not written.
 	DefaultKeyExpiryWarning = 30 * 24 * time.Hour
+	// DefaultMetricsMaxClients is metrics.maxClients when not written.
+	DefaultMetricsMaxClients = 100
 )
 
 // Defaults of the session and login sections.
@@ -47,7 +49,7 @@ const DefaultSigningAlgorithm = "RS256"
 // Defaults fills in the zero values that have a default: listen, dataDir,
 // the log format and level, hsts.maxAge unless written (0 written is off),
 // a Store key's storeLocation and storeName, each client's
-// accessTokenLifetime, the session and login sections, and keyExpiryWarning. A client's
+// accessTokenLifetime, the session and login sections, metrics.maxClients and keyExpiryWarning. A client's
 // sign-in lifetimes stay zero, which the record reads as their defaults.
 //
 // It also resolves relative paths against the directory of the
@@ -105,6 +107,9 @@ func (c *Config) Defaults() {
 	}
 	if c.Login.Lockout == 0 {
 		c.Login.Lockout = DefaultLoginLockout
+	}
+	if c.Metrics.MaxClients == 0 {
+		c.Metrics.MaxClients = DefaultMetricsMaxClients
 	}
 	if c.KeyExpiryWarning == 0 {
 		c.KeyExpiryWarning = DefaultKeyExpiryWarning

@@ -32,6 +32,7 @@ func TestDefaults(t *testing.T) {
 			Session: Session{CookieSameSite: "Lax", IdleLifetime: 10 * time.Hour, AbsoluteLifetime: 30 * 24 * time.Hour},
 			Login:   Login{MaxFailures: 5, FailureWindow: 15 * time.Minute, Lockout: 15 * time.Minute},
 
+			Metrics:          Metrics{MaxClients: 100},
 			KeyExpiryWarning: 30 * 24 * time.Hour,
 		}
 		c.positions, c.failed, c.resolved = nil, nil, false

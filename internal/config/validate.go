@@ -91,6 +91,7 @@ func (c *Config) Validate() error {
 	v.session()
 	v.login()
 	v.shutdown()
+	v.metrics()
 	v.keyExpiryWarning()
 	for _, p := range c.clientRefusals {
 		if !c.skippedClientPath(p.Path) {
@@ -719,6 +720,47 @@ func (v *validator) shutdown() {
 	if d := v.c.Shutdown.DrainDelay; d < 0 || d > maxDrainDelay {
 		v.addf("shutdown.drainDelay", "%v: give a duration from 0 (no drain, the default) to %v, such as 5s: how long /readyz answers 503 before the server stops", d, maxDrainDelay)
 	}
+}
+
+// maxMetricsClients bounds metrics.maxClients: each client is a series
+// per grant type, and a scraper's memory is not unbounded.
+const maxMetricsClients = 10000
+
+// metrics checks the metrics section.
+func (v *validator) metrics() {
+	m := v.c.Metrics
+	if m.Listen != "" {
+		if msg := checkListen(m.Listen); msg != "" {
+			v.addf("metrics.listen", "%s", msg)
+		} else if listen := cmp.Or(v.c.Listen, DefaultListen); SameListener(m.Listen, listen) {
+			v.addf("metrics.listen", "%s", MetricsOnPublic(m.Listen, listen))
+		}
+	}
+	if m.MaxClients < 0 || m.MaxClients > maxMetricsClients {
+		v.addf("metrics.maxClients", "maxClients %d: give 1 to %d clients labelled by their id (default %d); the others are counted as other", m.MaxClients, maxMetricsClients, DefaultMetricsMaxClients)
+	}
+}
+
+// MetricsOnPublic is the problem of a metrics.listen that is the public
+// listen address.
+func MetricsOnPublic(metrics, listen string) string {
+	return fmt.Sprintf("%q is the public listen address (%s): the metrics are served apart from it; give another address, such as 127.0.0.1:9090, or leave metrics.listen out and set metrics.public: true to serve /metrics on the public port", metrics, listen)
+}
+
+// SameListener reports whether listening on a and on b would take the same
+// port: the same port number (not 0, which picks a free one), on the same
+// host or with either on every interface.
+func SameListener(a, b string) bool {
+	ha, pa, errA := net.SplitHostPort(a)
+	hb, pb, errB := net.SplitHostPort(b)
+	if errA != nil || errB != nil || pa != pb {
+		return false
+	}
+	if n, err := strconv.Atoi(pa); err != nil || n == 0 {
+		return false
+	}
+	every := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	return strings.EqualFold(ha, hb) || every(ha) || every(hb)
 }
 
 // maxKeyExpiryWarning bounds keyExpiryWarning: a warning for more than a

@@ -359,12 +359,47 @@ shutdown:
 		{name: "key expiry warning too long", src: "keyExpiryWarning: 400d\n", want: []string{
 			`1: keyExpiryWarning: 9600h0m0s: give a duration up to 366d`,
 		}},
+		{name: "metrics on the public port", src: "listen: 0.0.0.0:8443\nmetrics:\n  listen: 127.0.0.1:8443\n  maxClients: -1\n", want: []string{
+			`3: metrics.listen: "127.0.0.1:8443" is the public listen address (0.0.0.0:8443): the metrics are served apart from it; give another address, such as 127.0.0.1:9090, or leave metrics.listen out and set metrics.public: true`,
+			`4: metrics.maxClients: maxClients -1: give 1 to 10000 clients`,
+		}},
+		{name: "metrics on the default listen address", src: "metrics:\n  listen: 127.0.0.1:5000\n  public: true\n", want: []string{
+			`2: metrics.listen: "127.0.0.1:5000" is the public listen address (127.0.0.1:5000)`,
+		}},
+		{name: "metrics listen not an address", src: "metrics:\n  listen: 9090\n  maxClients: 20000\n", want: []string{
+			`2: metrics.listen: "9090" is not host:port`,
+			`3: metrics.maxClients: maxClients 20000: give 1 to 10000`,
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			expectValidate(t, tt.src, tt.want...)
 		})
+	}
+}
+
+// SameListener: two addresses take the same port when their ports are
+// equal and their hosts too, or either is every interface.
+func TestSameListener(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		a, b string
+		want bool
+	}{
+		{"127.0.0.1:9090", "127.0.0.1:9090", true},
+		{":5000", "127.0.0.1:5000", true},
+		{"0.0.0.0:5000", "10.0.0.1:5000", true},
+		{"[::]:5000", "127.0.0.1:5000", true},
+		{"localhost:5000", "LOCALHOST:5000", true},
+		{"127.0.0.1:9090", "127.0.0.1:5000", false},
+		{"127.0.0.1:5000", "10.0.0.1:5000", false},
+		{"127.0.0.1:0", "127.0.0.1:0", false}, // each picks a free port
+		{"nonsense", "127.0.0.1:5000", false},
+	} {
+		if got := SameListener(tt.a, tt.b); got != tt.want {
+			t.Errorf("SameListener(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
 	}
 }
 
