@@ -60,6 +60,9 @@ type services struct {
 	// draining is set on SIGTERM for shutdown.drainDelay: /readyz answers
 	// 503 while everything else is still served.
 	draining atomic.Bool
+	// metrics are counted and served when the configuration asks (set by
+	// serve; nil: off).
+	metrics *serveMetrics
 }
 
 // loadConfig reads the configuration named by --config or SIGNET_CONFIG;

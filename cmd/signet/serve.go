@@ -303,6 +303,12 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		})
 	}
 
+	// Metrics (the metrics section): counted from here on, served on
+	// metrics.listen until after the public listener has stopped.
+	if svc.metrics, err = a.startMetrics(cfg, svc, db, logger); err != nil {
+		return err
+	}
+	defer svc.metrics.stop()
 	srv, err := a.newServer(svc, db, cat, logger)
 	if err != nil {
 		return err
@@ -344,7 +350,7 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		_ = j.Run(ctx)
 	}()
 	hs := &http.Server{
-		Handler:           srv,
+		Handler:           svc.metrics.handler(srv),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -454,7 +460,7 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 		IssuerConfigured:        svc.cfg.Issuer != "",
 		StrictAssertionAudience: svc.cfg.StrictClientAssertionAudience,
 	}
-	tok := &tokens.Service{Signer: svc.ring, Resources: cat.Resources, Now: a.now, AccessTokenType: svc.cfg.AccessTokenJwtType, Grants: db}
+	tok := &tokens.Service{Signer: svc.metrics.signer(svc.ring), Resources: cat.Resources, Now: a.now, AccessTokenType: svc.cfg.AccessTokenJwtType, Grants: db}
 	token := grant.New(grant.Options{
 		Auth:              auth,
 		Tokens:            tok,
@@ -500,6 +506,7 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 		TrustProxy: svc.cfg.TrustProxy,
 		HSTS:       &server.HSTS{MaxAge: hsts.MaxAge, IncludeSubDomains: hsts.IncludeSubDomains, Preload: hsts.Preload},
 		Endpoints:  endpoints,
+		Middleware: svc.metrics.middleware(),
 		Logger:     logger,
 	}), nil
 }
