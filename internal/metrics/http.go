@@ -44,11 +44,16 @@ type instrumented struct {
 	codes    [len(commonCodes)]prometheus.Counter // by commonCodes' index
 }
 
+// epoch is the origin of the requests' monotonic clock: time.Since(epoch)
+// reads the monotonic clock alone, where time.Now reads the wall clock
+// too, which was a third of the middleware's cost on a virtual machine.
+var epoch = time.Now()
+
 // writers are reused: a request's costs no allocation.
 var writers = sync.Pool{New: func() any { return new(statusWriter) }}
 
 func (h *instrumented) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
+	start := time.Since(epoch)
 	sw := writers.Get().(*statusWriter)
 	sw.ResponseWriter, sw.status = w, 0
 	h.next.ServeHTTP(sw, r)
@@ -59,7 +64,7 @@ func (h *instrumented) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Nothing written: net/http sends 200.
 		status = http.StatusOK
 	}
-	h.duration.Observe(time.Since(start).Seconds())
+	h.duration.Observe((time.Since(epoch) - start).Seconds())
 	h.counter(status).Inc()
 }
 

@@ -58,13 +58,9 @@ type Metrics struct {
 	rotations    prometheus.Counter
 	signatures   *prometheus.CounterVec
 
-	clients bounded
-	results bounded
-	// counters caches the children of issued and tokenResults, by their
-	// labels, so that an event costs a map read under a read lock rather
-	// than the vector's label hashing.
-	countersMu sync.RWMutex
-	counters   map[counterKey]prometheus.Counter
+	// issuedBy and resultsBy resolve the children of issued and
+	// tokenResults, bounded, so that an event costs a map read.
+	issuedBy, resultsBy table
 	// signers caches signatures' child per key.
 	signersMu sync.RWMutex
 	signers   map[*signing.Key]prometheus.Counter
@@ -81,16 +77,10 @@ func New(opts Options) *Metrics {
 	if opts.MaxClients <= 0 {
 		opts.MaxClients = DefaultMaxClients
 	}
-	m := &Metrics{reg: prometheus.NewRegistry(), now: opts.Now,
-		counters: map[counterKey]prometheus.Counter{}, signers: map[*signing.Key]prometheus.Counter{}}
+	m := &Metrics{reg: prometheus.NewRegistry(), now: opts.Now, signers: map[*signing.Key]prometheus.Counter{}}
 	if m.now == nil {
 		m.now = time.Now
 	}
-	m.clients.max = opts.MaxClients
-	// Results are the code's own words (OAuth error codes), not the
-	// request's; bounded all the same, should one ever carry more.
-	m.results.max = 64
-
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "signet_http_requests_total",
 		Help: "HTTP requests served, by endpoint (the route's path; other for paths no route has) and status code.",
@@ -108,6 +98,10 @@ func New(opts Options) *Metrics {
 		Name: "signet_token_requests_total",
 		Help: "Token requests, by grant type and result: success, or the OAuth error code they were refused with.",
 	}, []string{"grant_type", "result"})
+	m.issuedBy = table{vec: m.issued, max: opts.MaxClients}
+	// Results are the code's own words (OAuth error codes), not the
+	// request's; bounded all the same, should one ever carry more.
+	m.resultsBy = table{vec: m.tokenResults, max: maxResults, grantFirst: true}
 	m.authFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "signet_client_auth_failures_total",
 		Help: "Client authentications that failed, by the OAuth error code.",
@@ -148,37 +142,4 @@ func New(opts Options) *Metrics {
 // when asked), gzipped when the scraper accepts it.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
-}
-
-// bounded labels the first max distinct values by themselves and the
-// rest Other.
-type bounded struct {
-	max  int
-	mu   sync.RWMutex
-	seen map[string]bool
-}
-
-func (b *bounded) label(v string) string {
-	b.mu.RLock()
-	ok := b.seen[v]
-	full := len(b.seen) >= b.max
-	b.mu.RUnlock()
-	switch {
-	case ok:
-		return v
-	case full:
-		return Other
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if !b.seen[v] {
-		if len(b.seen) >= b.max {
-			return Other
-		}
-		if b.seen == nil {
-			b.seen = map[string]bool{}
-		}
-		b.seen[v] = true
-	}
-	return v
 }

@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -16,12 +18,32 @@ const (
 	loginLockedOut = "locked_out"
 )
 
-// grantTypes are the grant types labelled as themselves; a request's
-// grant_type is the client's to choose, so any other is Other.
-var grantTypes = map[string]bool{
-	oauth.GrantClientCredentials: true,
-	oauth.GrantAuthorizationCode: true,
-	oauth.GrantRefreshToken:      true,
+// maxResults bounds the result label of signet_token_requests_total and
+// signet_client_auth_failures_total.
+const maxResults = 64
+
+// The grant types labelled as themselves; a request's grant_type is the
+// client's to choose, so any other is grantOther.
+const (
+	grantClientCredentials = iota
+	grantAuthorizationCode
+	grantRefreshToken
+	grantOther
+	nGrants
+)
+
+var grantNames = [nGrants]string{oauth.GrantClientCredentials, oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, Other}
+
+func grantIndex(gt string) int {
+	switch gt {
+	case oauth.GrantClientCredentials:
+		return grantClientCredentials
+	case oauth.GrantAuthorizationCode:
+		return grantAuthorizationCode
+	case oauth.GrantRefreshToken:
+		return grantRefreshToken
+	}
+	return grantOther
 }
 
 var _ observe.Observer = (*Metrics)(nil)
@@ -33,13 +55,15 @@ var _ observe.Observer = (*Metrics)(nil)
 func (m *Metrics) Observe(_ context.Context, e *observe.Event) {
 	switch e.Name {
 	case observe.TokenIssued:
-		gt := grantLabel(e.GrantType)
-		m.counter(m.issued, counterKey{vec: vecIssued, a: m.clients.label(e.Client), b: gt}).Inc()
-		m.counter(m.tokenResults, counterKey{vec: vecResults, a: gt, b: observe.Success}).Inc()
+		g := grantIndex(e.GrantType)
+		m.issuedBy.counter(e.Client, g).Inc()
+		m.resultsBy.counter(observe.Success, g).Inc()
 	case observe.TokenRefused:
-		m.counter(m.tokenResults, counterKey{vec: vecResults, a: grantLabel(e.GrantType), b: m.results.label(resultOf(e))}).Inc()
+		m.resultsBy.counter(resultOf(e), grantIndex(e.GrantType)).Inc()
 	case observe.ClientAuthFailed:
-		m.authFailures.WithLabelValues(m.results.label(resultOf(e))).Inc()
+		// A failure is not on the token path's hot side; the vector's
+		// own lookup will do, the label bounded by the results' table.
+		m.authFailures.WithLabelValues(m.resultsBy.row(resultOf(e)).label).Inc()
 	case observe.LoginSucceeded:
 		m.logins.WithLabelValues(loginSuccess).Inc()
 	case observe.LoginFailed:
@@ -51,13 +75,6 @@ func (m *Metrics) Observe(_ context.Context, e *observe.Event) {
 	}
 }
 
-func grantLabel(gt string) string {
-	if grantTypes[gt] {
-		return gt
-	}
-	return Other
-}
-
 // resultOf is a refusal's result; one reported without is "unknown"
 // rather than an empty label.
 func resultOf(e *observe.Event) string {
@@ -67,32 +84,71 @@ func resultOf(e *observe.Event) string {
 	return e.Result
 }
 
-// Which vector a counterKey's labels are of.
-const (
-	vecIssued = iota
-	vecResults
-)
+// table holds the children of a vector labelled by a bounded value (a
+// client id, a result) and a grant type: the first max values are rows of
+// their own, the others share Other's. A value seen before costs a map
+// read under a read lock and an atomic load.
+type table struct {
+	vec *prometheus.CounterVec
+	max int
+	// grantFirst: the vector's labels are (grant type, value), not
+	// (value, grant type).
+	grantFirst bool
 
-// counterKey is a child of issued (client, grant type) or of tokenResults
-// (grant type, result).
-type counterKey struct {
-	vec  int
-	a, b string
+	mu    sync.RWMutex
+	rows  map[string]*row
+	other *row
 }
 
-// counter is vec's child for k, made once.
-func (m *Metrics) counter(vec *prometheus.CounterVec, k counterKey) prometheus.Counter {
-	m.countersMu.RLock()
-	c := m.counters[k]
-	m.countersMu.RUnlock()
-	if c != nil {
-		return c
+type row struct {
+	label    string
+	counters [nGrants]atomic.Pointer[counterRef]
+}
+
+type counterRef struct{ prometheus.Counter }
+
+// row is v's row, or Other's once max values have rows.
+func (t *table) row(v string) *row {
+	t.mu.RLock()
+	r := t.rows[v]
+	if r == nil && len(t.rows) >= t.max {
+		r = t.other
 	}
-	m.countersMu.Lock()
-	defer m.countersMu.Unlock()
-	if c = m.counters[k]; c == nil {
-		c = vec.WithLabelValues(k.a, k.b)
-		m.counters[k] = c
+	t.mu.RUnlock()
+	if r != nil {
+		return r
 	}
-	return c
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if r = t.rows[v]; r != nil {
+		return r
+	}
+	if len(t.rows) >= t.max {
+		if t.other == nil {
+			t.other = &row{label: Other}
+		}
+		return t.other
+	}
+	if t.rows == nil {
+		t.rows = map[string]*row{}
+	}
+	r = &row{label: v}
+	t.rows[v] = r
+	return r
+}
+
+// counter is the child of v and the grant type g.
+func (t *table) counter(v string, g int) prometheus.Counter {
+	r := t.row(v)
+	if c := r.counters[g].Load(); c != nil {
+		return c.Counter
+	}
+	labels := []string{r.label, grantNames[g]}
+	if t.grantFirst {
+		labels[0], labels[1] = labels[1], labels[0]
+	}
+	// Two callers may both resolve it: the vector gives them the same
+	// child.
+	r.counters[g].Store(&counterRef{t.vec.WithLabelValues(labels...)})
+	return r.counters[g].Load().Counter
 }

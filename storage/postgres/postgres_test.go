@@ -309,6 +309,10 @@ func TestPoolExhaustion(t *testing.T) {
 		t.Errorf("client has %d scopes after %d concurrent updates, want every one", len(c.Scopes), n/4)
 	}
 	t.Logf("%d calls on a pool of 4 in %v", n, time.Since(start).Round(time.Millisecond))
+	// The metrics' view of it: 256 callers on 4 connections waited.
+	if st := s.PoolStats(); len(st) != 1 || st[0].Pool != "main" || st[0].Max != 4 || st[0].InUse != 0 || st[0].Waits == 0 || st[0].WaitTime <= 0 {
+		t.Errorf("PoolStats = %+v; want the main pool, max 4, none in use, some waits", st)
+	}
 }
 
 // TestStatementTimeout holds a row lock from another session: a call that

@@ -112,6 +112,25 @@ func migrationRows(t *testing.T, path string) []migrationRow {
 	return ms
 }
 
+// TestPoolStats: a file has a write pool of one connection and a read
+// pool; an in-memory database its one connection.
+func TestPoolStats(t *testing.T) {
+	t.Parallel()
+	s := open(t, filepath.Join(t.TempDir(), "signet.db"), sqlite.Options{Readers: 3})
+	if _, err := s.GetClient(t.Context(), "none"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("GetClient: %v", err)
+	}
+	st := s.PoolStats()
+	if len(st) != 2 || st[0].Pool != "write" || st[0].Max != 1 || st[1].Pool != "read" || st[1].Max != 3 ||
+		st[0].InUse != 0 || st[1].InUse != 0 || st[1].Idle != 1 {
+		t.Errorf("PoolStats = %+v; want write (max 1) and read (max 3, one idle after a read), none in use", st)
+	}
+	mem := open(t, sqlite.Memory, sqlite.Options{})
+	if st := mem.PoolStats(); len(st) != 1 || st[0].Pool != "write" || st[0].Max != 1 {
+		t.Errorf("PoolStats in memory = %+v; want the one write pool", st)
+	}
+}
+
 func TestReopenKeepsUsedJTIs(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "signet.db")
 	exp := time.Now().Add(time.Hour)
