@@ -21,7 +21,8 @@
 // "other"; grant types are the known ones or "other"; paths are the
 // routes' own.
 //
-// It imports internal/endpoint, internal/observe, internal/signing,
-// internal/expiry and storage (the PoolStats record), never an endpoint
-// package or an adapter: cmd/signet wires it.
+// It imports internal/endpoint, internal/observe, internal/oauth (the
+// grant type names), internal/signing, internal/expiry and storage (the
+// PoolStats record), never an endpoint package or an adapter: cmd/signet
+// wires it.
 package metrics
