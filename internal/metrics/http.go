@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -11,8 +12,10 @@ import (
 	"github.com/signetid/signet/internal/endpoint"
 )
 
-// commonCodes are the statuses whose counters a route resolves when it is
-// built; a request that ends with another one resolves its counter then.
+// commonCodes are the statuses whose counters a route keeps once resolved
+// (at the first request that ends so, so that a status a route never
+// answers is no series); a request that ends with another one resolves
+// its counter each time.
 var commonCodes = [...]int{200, 204, 302, 303, 304, 400, 401, 403, 404, 405, 429, 500, 503}
 
 // Middleware counts the requests of rt and times them, as
@@ -20,18 +23,14 @@ var commonCodes = [...]int{200, 204, 302, 303, 304, 400, 401, 403, 404, 405, 429
 // signet_http_request_duration_seconds{endpoint}. The endpoint label is
 // rt.Path: the subtree's own path for its requests (/signin/), "other" for
 // the fallback of the paths no route has, so that a request cannot make a
-// label of its own path. Everything a label needs is resolved here, once
-// per route.
+// label of its own path. The labels are resolved here, once per route, and
+// each status's counter at its first request.
 func (m *Metrics) Middleware(rt endpoint.Route, next http.Handler) http.Handler {
 	label := rt.Path
 	if label == "" {
 		label = Other
 	}
-	h := &instrumented{next: next, m: m, label: label, duration: m.duration.WithLabelValues(label)}
-	for i, code := range commonCodes {
-		h.codes[i] = m.requests.WithLabelValues(label, strconv.Itoa(code))
-	}
-	return h
+	return &instrumented{next: next, m: m, label: label, duration: m.duration.WithLabelValues(label)}
 }
 
 var _ endpoint.Middleware = (*Metrics)(nil).Middleware
@@ -41,7 +40,7 @@ type instrumented struct {
 	m        *Metrics
 	label    string
 	duration prometheus.Observer
-	codes    [len(commonCodes)]prometheus.Counter // by commonCodes' index
+	codes    [len(commonCodes)]atomic.Pointer[counterRef] // by commonCodes' index
 }
 
 // epoch is the origin of the requests' monotonic clock: time.Since(epoch)
@@ -70,9 +69,17 @@ func (h *instrumented) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (h *instrumented) counter(status int) prometheus.Counter {
 	for i, c := range commonCodes {
-		if c == status {
-			return h.codes[i]
+		if c != status {
+			continue
 		}
+		if ref := h.codes[i].Load(); ref != nil {
+			return ref.Counter
+		}
+		// Two first requests may both resolve it: the vector gives them
+		// the same child.
+		ref := &counterRef{h.m.requests.WithLabelValues(h.label, strconv.Itoa(status))}
+		h.codes[i].Store(ref)
+		return ref.Counter
 	}
 	return h.m.requests.WithLabelValues(h.label, strconv.Itoa(status))
 }
