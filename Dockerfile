@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # Signet in a container: a static binary (no cgo, so no C library) in
 # distroless/static, which holds CA certificates, time zones and a nonroot
 # user, and no shell or package manager. It runs as uid 65532 and writes only
@@ -15,12 +13,16 @@
 
 ARG GO_VERSION=1.26
 
-FROM --platform=$BUILDPLATFORM golang:${GO_VERSION}-bookworm AS build
+# Plain Dockerfile syntax (no BuildKit-only feature, no syntax image to
+# pull), so that docker, podman and az acr build all take it as it is.
+FROM golang:${GO_VERSION} AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-ARG TARGETOS TARGETARCH
+# Set by docker buildx --platform; empty (this machine's) otherwise.
+ARG TARGETOS
+ARG TARGETARCH
 ARG VERSION=dev
 # CGO_ENABLED=0: a static binary; -trimpath: no build paths in it. The
 # pkcs11 build tag (cgo) is left out: an HSM needs a binary built for its

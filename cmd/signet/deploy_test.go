@@ -740,7 +740,7 @@ func TestSystemdUnit(t *testing.T) {
 	if out, err := exec.Command(analyze, "verify", path).CombinedOutput(); err != nil || len(out) != 0 {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 	}
-	// The exposure score (0 to 10, lower is safer): 1.3 when written.
+	// The exposure score (0 to 10, lower is safer): 1.2 when written.
 	if out, err := exec.Command(analyze, "security", "--offline=yes", "--threshold=20", path).CombinedOutput(); err != nil {
 		t.Errorf("systemd-analyze security: the exposure is above 2.0: %v\n%s", err, out)
 	}
