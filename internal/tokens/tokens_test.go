@@ -124,7 +124,7 @@ func TestAccessToken(t *testing.T) {
 		{"typ JWT, RS256", Service{Signer: r, Resources: resources, Now: svc.Now, AccessTokenType: "JWT", AccessTokenAlg: "RS256"}, AccessTokenRequest{Issuer: issuer, Client: app, Scopes: []string{"api1"}}, "RS256", "JWT", "https://api1.example.com", "app", 600, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			at, err := tc.svc.AccessToken(tc.req)
+			at, err := tc.svc.AccessToken(t.Context(), tc.req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -152,8 +152,8 @@ func TestAccessToken(t *testing.T) {
 		})
 	}
 	// Each token has its own jti.
-	a, _ := svc.AccessToken(AccessTokenRequest{Issuer: issuer, Client: app, Scopes: []string{"api1"}})
-	b, _ := svc.AccessToken(AccessTokenRequest{Issuer: issuer, Client: app, Scopes: []string{"api1"}})
+	a, _ := svc.AccessToken(t.Context(), AccessTokenRequest{Issuer: issuer, Client: app, Scopes: []string{"api1"}})
+	b, _ := svc.AccessToken(t.Context(), AccessTokenRequest{Issuer: issuer, Client: app, Scopes: []string{"api1"}})
 	_, ca := verified(t, r, a.JWT)
 	_, cb := verified(t, r, b.JWT)
 	if ca["jti"] == cb["jti"] {
@@ -165,7 +165,7 @@ func TestAccessToken(t *testing.T) {
 func TestAccessTokenWithoutKeyOfTheAlgorithm(t *testing.T) {
 	t.Parallel()
 	svc := &Service{Signer: ring(t), Resources: resources, AccessTokenAlg: "PS256"}
-	_, err := svc.AccessToken(AccessTokenRequest{Issuer: issuer, Client: &client.Client{ID: "app"}, Scopes: []string{"api1"}})
+	_, err := svc.AccessToken(t.Context(), AccessTokenRequest{Issuer: issuer, Client: &client.Client{ID: "app"}, Scopes: []string{"api1"}})
 	var nse *signing.NoSignerError
 	if !errors.As(err, &nse) || !strings.Contains(err.Error(), "sign the access token: no key signs with PS256") {
 		t.Errorf("err %v", err)
