@@ -34,6 +34,7 @@ import (
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/internal/signing/managed"
 	"github.com/signetid/signet/internal/tokens"
+	"github.com/signetid/signet/internal/tracing"
 	"github.com/signetid/signet/internal/welcome"
 	"github.com/signetid/signet/storage"
 )
@@ -303,7 +304,15 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		})
 	}
 
-	srv, err := a.newServer(svc, db, cat, logger)
+	// Tracing, off unless configured; its last spans are sent on the way out.
+	tracer, err := startTracing(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	if tracer != nil {
+		defer flushTracing(tracer, logger)
+	}
+	srv, err := a.newServer(svc, db, cat, logger, tracer)
 	if err != nil {
 		return err
 	}
@@ -443,10 +452,24 @@ func requestSync(ctx context.Context, requests chan<- chan<- error) error {
 
 // newServer mounts the endpoints (discovery and the JWKS, the token
 // endpoint, the probes, the welcome page) in a server.
-func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, logger *slog.Logger) (*server.Server, error) {
+func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, logger *slog.Logger, tr *tracing.Tracer) (*server.Server, error) {
+	// Tracing wraps the token path's signer and storage and adds a span
+	// per request; off (tr nil), nothing is wrapped.
+	var (
+		signer     tokens.Signer          = svc.ring
+		replay     clientauth.ReplayCache = db
+		grants     tokens.GrantStore      = db
+		users      grant.Users            = db
+		middleware []endpoint.Middleware
+	)
+	if tr != nil {
+		st := tr.Store(storageSystem(svc.cfg.Storage.Driver), db)
+		signer, replay, grants, users = tr.Signer(svc.ring), st, st, st
+		middleware = append(middleware, tr.Middleware())
+	}
 	auth := &clientauth.Authenticator{
 		Clients:    cat,
-		Replay:     db,
+		Replay:     replay,
 		RemoteKeys: &clientauth.RemoteKeys{},
 		Now:        a.now,
 		Logger:     logger,
@@ -454,11 +477,11 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 		IssuerConfigured:        svc.cfg.Issuer != "",
 		StrictAssertionAudience: svc.cfg.StrictClientAssertionAudience,
 	}
-	tok := &tokens.Service{Signer: svc.ring, Resources: cat.Resources, Now: a.now, AccessTokenType: svc.cfg.AccessTokenJwtType, Grants: db}
+	tok := &tokens.Service{Signer: signer, Resources: cat.Resources, Now: a.now, AccessTokenType: svc.cfg.AccessTokenJwtType, Grants: grants}
 	token := grant.New(grant.Options{
 		Auth:              auth,
 		Tokens:            tok,
-		Users:             db,
+		Users:             users,
 		IdentityResources: cat.IdentityResources,
 		Origins:           cat.AllowedOrigin,
 		Logger:            logger,
@@ -500,6 +523,7 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 		TrustProxy: svc.cfg.TrustProxy,
 		HSTS:       &server.HSTS{MaxAge: hsts.MaxAge, IncludeSubDomains: hsts.IncludeSubDomains, Preload: hsts.Preload},
 		Endpoints:  endpoints,
+		Middleware: middleware,
 		Logger:     logger,
 	}), nil
 }
