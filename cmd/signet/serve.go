@@ -339,10 +339,11 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		keys.syncManaged = func() error { return requestSync(ctx, syncManaged) }
 	}
 	go keys.run(ctx, hup, c.reload, cmp.Or(c.keyPoll, keyPollInterval))
-	// Certificates expiring within keyExpiryWarning: checked now (before
-	// the server answers, so the warning is with the startup lines) and
-	// every hour, looking at the ring's keys as reloads leave them.
-	expiring := &expiry.Watcher{Keys: svc.ring.Configured, Window: cfg.KeyExpiryWarning, Logger: logger}
+	// Certificates and client secrets expiring within keyExpiryWarning:
+	// checked now (before the server answers, so the warning is with the
+	// startup lines) and every hour, looking at the ring's keys as reloads
+	// leave them and at the catalog's clients as the database changes them.
+	expiring := &expiry.Watcher{Keys: svc.ring.Configured, Clients: cat.Clients, Window: cfg.KeyExpiryWarning, Logger: logger}
 	expiring.Check(a.now())
 	expiryTicks := time.NewTicker(expiry.Interval)
 	defer expiryTicks.Stop()
