@@ -1,6 +1,7 @@
 package tokens
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -199,5 +200,37 @@ func TestClaimsSupported(t *testing.T) {
 	published := slices.Sorted(slices.Values(ClaimsSupported))
 	if !slices.Equal(names, published) {
 		t.Errorf("access and ID tokens have %v; ClaimsSupported lists %v", names, published)
+	}
+}
+
+// contextSigner records the context each signature is given.
+type contextSigner struct {
+	*signing.Ring
+	got []any
+}
+
+type ctxKey struct{}
+
+func (s *contextSigner) SignWithContext(ctx context.Context, alg, typ string, claims any) (string, *signing.Key, error) {
+	s.got = append(s.got, ctx.Value(ctxKey{}))
+	return s.SignWith(alg, typ, claims)
+}
+
+// TestContextSigner: a Signer that takes a context is given the request's,
+// for the access token and the ID token alike.
+func TestContextSigner(t *testing.T) {
+	t.Parallel()
+	s := &contextSigner{Ring: ring(t)}
+	svc := &Service{Signer: s, Resources: resources}
+	ctx := context.WithValue(t.Context(), ctxKey{}, "request")
+	app := &client.Client{ID: "app"}
+	if _, err := svc.IssueAccessToken(ctx, AccessTokenRequest{Issuer: issuer, Client: app, Scopes: []string{"api1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.IDToken(ctx, IDTokenRequest{Issuer: issuer, Subject: "alice", ClientID: "app"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.got) != 2 || s.got[0] != "request" || s.got[1] != "request" {
+		t.Errorf("the signer was given %v; want the request's context twice", s.got)
 	}
 }
