@@ -228,8 +228,19 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	// The catalog serves the file's clients at once and the database's
 	// once it is read; the token path reads only the catalog.
 	var cat *catalog.Catalog
+	// Tracing, off unless configured (then nothing is wrapped); its last
+	// spans are sent when serve returns.
+	tracer, err := startTracing(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	opts := storeOptions{noMigrate: c.noMigrate, logger: logger, fatal: fail}
+	if tracer != nil {
+		defer flushTracing(tracer, logger)
+		opts.queryTracer = tracer.Queries()
+	}
 	storeReady := make(chan storage.Store, 1)
-	db, err := openStoreRetrying(ctx, cfg.Storage, storeOptions{noMigrate: c.noMigrate, logger: logger, fatal: fail}, func(s storage.Store) { storeReady <- s })
+	db, err := openStoreRetrying(ctx, cfg.Storage, opts, func(s storage.Store) { storeReady <- s })
 	if err != nil {
 		return err
 	}
@@ -304,14 +315,6 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		})
 	}
 
-	// Tracing, off unless configured; its last spans are sent on the way out.
-	tracer, err := startTracing(ctx, cfg, logger)
-	if err != nil {
-		return err
-	}
-	if tracer != nil {
-		defer flushTracing(tracer, logger)
-	}
 	srv, err := a.newServer(svc, db, cat, logger, tracer)
 	if err != nil {
 		return err

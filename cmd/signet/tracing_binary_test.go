@@ -90,13 +90,26 @@ func spanAttrs(s *tracepb.Span) map[string]string {
 // private_key_jwt client that comes with a W3C traceparent is exported to
 // the collector when signet serve stops: the server span of the route, in
 // the caller's trace and its child; the signature's span, with the kid and
-// algorithm of the token's header; the replay cache's write. No span holds
-// the assertion, its jti or the token.
+// algorithm of the token's header; the replay cache's write, and with
+// PostgreSQL its statement. No span holds the assertion, its jti or the
+// token.
 func TestBinaryTracing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
 	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		testBinaryTracing(t, "", "sqlite")
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		db := newPGDB(t)
+		testBinaryTracing(t, "storage:\n  driver: postgres\n  dsn: "+db.dsn+"\n", "postgresql")
+	})
+}
+
+func testBinaryTracing(t *testing.T, storageYAML, system string) {
 	bin := builtBinary(t)
 	rcv := newOTLPReceiver(t)
 	dir := t.TempDir()
@@ -105,7 +118,7 @@ func TestBinaryTracing(t *testing.T) {
 	client := newECClient(t, "traced-app")
 	binWrite(t, dir, "signet.yaml", `issuer: http://`+listen+`
 listen: `+listen+`
-`+binConfig+resourcesYAML+`clients:
+`+binConfig+storageYAML+resourcesYAML+`clients:
 `+client.configYAML("    jwks: "+client.jwks(t))+`
 tracing:
   endpoint: `+rcv.URL+`
@@ -177,7 +190,19 @@ tracing:
 	if a := spanAttrs(sign); a["signet.key.kid"] != header.Kid || a["signet.key.alg"] != header.Alg || a["signet.jwt.typ"] != "at+jwt" {
 		t.Errorf("sign span attributes %v; want kid %s alg %s typ at+jwt", a, header.Kid, header.Alg)
 	}
-	if a := spanAttrs(store); a["db.system.name"] != "sqlite" || a["db.operation.name"] != "UseOnce" || len(a) != 2 {
-		t.Errorf("storage span attributes %v; want db.system.name sqlite and db.operation.name UseOnce alone", a)
+	if a := spanAttrs(store); a["db.system.name"] != system || a["db.operation.name"] != "UseOnce" || len(a) != 2 {
+		t.Errorf("storage span attributes %v; want db.system.name %s and db.operation.name UseOnce alone", a, system)
+	}
+	if system != "postgresql" {
+		return
+	}
+	var statements []string
+	for _, sp := range rcv.spans {
+		if string(sp.ParentSpanId) == string(store.SpanId) && strings.HasPrefix(sp.Name, "postgresql ") {
+			statements = append(statements, sp.Name)
+		}
+	}
+	if len(statements) == 0 {
+		t.Errorf("no PostgreSQL statement below the UseOnce span; spans %v", names)
 	}
 }

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
@@ -234,6 +237,46 @@ func TestExportURL(t *testing.T) {
 		got, err := ExportURL(in)
 		if got != want || (err == nil) != (want != "") {
 			t.Errorf("ExportURL(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+// TestQueries: a PostgreSQL statement within a request is a span named by
+// its verb, without its text or arguments; one outside a request is none.
+func TestQueries(t *testing.T) {
+	t.Parallel()
+	tr, rec := recorded(t, 1)
+	q := tr.Queries()
+	const sql = "SELECT data FROM persisted_grants WHERE key = $1"
+	// Outside a request: no span, and the context is left alone.
+	bg := context.Background()
+	if ctx := q.TraceQueryStart(bg, nil, pgx.TraceQueryStartData{SQL: sql, Args: []any{"grant-key-hash"}}); ctx != bg {
+		t.Error("a statement outside a request changed the context")
+	} else {
+		q.TraceQueryEnd(ctx, nil, pgx.TraceQueryEndData{})
+	}
+	ctx, parent := tr.tracer.Start(context.Background(), "storage GetGrant")
+	qctx := q.TraceQueryStart(ctx, nil, pgx.TraceQueryStartData{SQL: "\n  " + sql, Args: []any{"grant-key-hash"}})
+	q.TraceQueryEnd(qctx, nil, pgx.TraceQueryEndData{CommandTag: pgconn.NewCommandTag("SELECT 1")})
+	qctx = q.TraceQueryStart(ctx, nil, pgx.TraceQueryStartData{SQL: "$$ odd", Args: []any{"x"}})
+	q.TraceQueryEnd(qctx, nil, pgx.TraceQueryEndData{Err: errors.New(`duplicate key value (key)=(grant-key-hash)`)})
+	parent.End()
+	spans := rec.Ended()
+	if len(spans) != 3 {
+		t.Fatalf("%d spans, want 3", len(spans))
+	}
+	sel, odd := spans[0], spans[1]
+	if a := attrs(sel); sel.Name() != "postgresql SELECT" || a["db.operation.name"].AsString() != "SELECT" || a["db.response.returned_rows"].AsInt64() != 1 || sel.Parent().SpanID() != parent.SpanContext().SpanID() {
+		t.Errorf("span %s attributes %v parent %v", sel.Name(), a, sel.Parent().SpanID())
+	}
+	if odd.Name() != "postgresql query" || odd.Status().Code != codes.Error || odd.Status().Description != "query failed" {
+		t.Errorf("span %s status %v", odd.Name(), odd.Status())
+	}
+	for _, s := range spans {
+		for k, v := range attrs(s) {
+			if v := v.Emit(); v == sql || v == "grant-key-hash" {
+				t.Errorf("span %s attribute %s holds the statement or an argument", s.Name(), k)
+			}
 		}
 	}
 }
