@@ -507,7 +507,8 @@ type Tracing struct {
 	// its own path, used as it is. Plain http sends without TLS. Empty
 	// (the default): tracing is off, and nothing is traced.
 	Endpoint string `yaml:"endpoint"`
-	// ServiceName is the service.name of the spans ("": signet).
+	// ServiceName is the service.name of the spans ("": OTEL_SERVICE_NAME,
+	// else signet).
 	ServiceName string `yaml:"serviceName"`
 	// SampleRatio is the share of the traces that start here (requests
 	// without a traceparent) that are recorded, from 0 to 1 (nil: 1);

@@ -1,6 +1,7 @@
 package tracing
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -80,6 +81,10 @@ func New(ctx context.Context, opts Options) (*Tracer, error) {
 	if err != nil {
 		return nil, err
 	}
+	res, err := serviceResource(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
 	exporterOpts := []otlptracehttp.Option{otlptracehttp.WithEndpointURL(endpoint)}
 	if len(opts.Headers) > 0 {
 		exporterOpts = append(exporterOpts, otlptracehttp.WithHeaders(opts.Headers))
@@ -87,14 +92,6 @@ func New(ctx context.Context, opts Options) (*Tracer, error) {
 	exporter, err := otlptracehttp.New(ctx, exporterOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("tracing: the OTLP exporter: %w", err)
-	}
-	name := opts.ServiceName
-	if name == "" {
-		name = DefaultServiceName
-	}
-	attrs := []attribute.KeyValue{attribute.String("service.name", name)}
-	if opts.Version != "" {
-		attrs = append(attrs, attribute.String("service.version", opts.Version))
 	}
 	ratio := 1.0
 	if opts.SampleRatio != nil {
@@ -105,7 +102,7 @@ func New(ctx context.Context, opts Options) (*Tracer, error) {
 	}
 	provider := sdktrace.NewTracerProvider(
 		sdktrace.WithBatcher(exporter),
-		sdktrace.WithResource(resource.NewSchemaless(attrs...)),
+		sdktrace.WithResource(res),
 		// A caller's sampled flag is followed, so that a trace is whole
 		// or absent; the ratio decides for the traces started here.
 		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))),
@@ -115,6 +112,25 @@ func New(ctx context.Context, opts Options) (*Tracer, error) {
 		tracer:   provider.Tracer(scope),
 		prop:     propagation.TraceContext{},
 	}, nil
+}
+
+// serviceResource describes the service: OTEL_RESOURCE_ATTRIBUTES and
+// OTEL_SERVICE_NAME (the standard variables, for what a platform adds: the
+// environment, the pod), then service.name from opts (DefaultServiceName
+// when neither names it) and service.version.
+func serviceResource(ctx context.Context, opts Options) (*resource.Resource, error) {
+	env, err := resource.New(ctx, resource.WithFromEnv())
+	if err != nil {
+		return nil, fmt.Errorf("tracing: OTEL_RESOURCE_ATTRIBUTES: %w", err)
+	}
+	var attrs []attribute.KeyValue
+	if name, ok := env.Set().Value("service.name"); opts.ServiceName != "" || !ok || name.AsString() == "" {
+		attrs = append(attrs, attribute.String("service.name", cmp.Or(opts.ServiceName, DefaultServiceName)))
+	}
+	if opts.Version != "" {
+		attrs = append(attrs, attribute.String("service.version", opts.Version))
+	}
+	return resource.Merge(env, resource.NewSchemaless(attrs...))
 }
 
 // ExportURL is where spans are sent for a configured endpoint: the URL as

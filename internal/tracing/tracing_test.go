@@ -280,3 +280,28 @@ func TestQueries(t *testing.T) {
 		}
 	}
 }
+
+// TestServiceResource: the configured service name wins over
+// OTEL_SERVICE_NAME, which wins over the default; OTEL_RESOURCE_ATTRIBUTES
+// are kept.
+func TestServiceResource(t *testing.T) {
+	for _, tc := range []struct{ configured, env, want string }{
+		{"", "", DefaultServiceName},
+		{"", "from-env", "from-env"},
+		{"auth-eu", "from-env", "auth-eu"},
+	} {
+		t.Setenv("OTEL_SERVICE_NAME", tc.env)
+		t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=staging")
+		res, err := serviceResource(t.Context(), Options{ServiceName: tc.configured, Version: "1.2.3"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := res.Set()
+		name, _ := set.Value("service.name")
+		version, _ := set.Value("service.version")
+		env, _ := set.Value("deployment.environment.name")
+		if name.AsString() != tc.want || version.AsString() != "1.2.3" || env.AsString() != "staging" {
+			t.Errorf("configured %q, OTEL_SERVICE_NAME %q: resource %v; want service.name %s", tc.configured, tc.env, set.Encoded(attribute.DefaultEncoder()), tc.want)
+		}
+	}
+}
