@@ -116,7 +116,7 @@ func expiringSecrets(clients map[string]storage.Client, now time.Time, window ti
 				continue
 			}
 			name := expiry.SecretName(client.Secret{ID: s.ID, Description: s.Description}, i)
-			out = append(out, fmt.Sprintf("client %s: its secret %s expires on %s, in %d days (keyExpiryWarning): add its successor to the client's secrets, give it to the client, then remove this one",
+			out = append(out, fmt.Sprintf("client %s: its secret %q expires on %s, in %d days (keyExpiryWarning): add its successor to the client's secrets, give it to the client, then remove this one",
 				logattr.Cut(id), logattr.Cut(name), s.Expires.UTC().Format(time.DateOnly), int(left/expiry.Day)))
 		}
 	}

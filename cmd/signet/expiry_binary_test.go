@@ -78,7 +78,7 @@ keyExpiryWarning: 14d
 	if err != nil {
 		t.Fatalf("signet config check: %v\n%s", err, out)
 	}
-	if !regexp.MustCompile(`warning: client orders: its secret CI 2026 expires on `+soon+`, in 9 days \(keyExpiryWarning\): add its successor`).MatchString(out) ||
+	if !regexp.MustCompile(`warning: client orders: its secret "CI 2026" expires on `+soon+`, in 9 days \(keyExpiryWarning\): add its successor`).MatchString(out) ||
 		!strings.Contains(out, "this secret expired on 2021-01-01") {
 		t.Errorf("signet config check does not flag the expiring and expired secrets:\n%s", out)
 	}
