@@ -68,6 +68,15 @@ type catalogEnv struct {
 	clients []storage.Client
 }
 
+// expiryWindow is keyExpiryWarning: a secret expiring within it is
+// flagged.
+func (e *catalogEnv) expiryWindow() time.Duration {
+	if e.cfg == nil || e.cfg.KeyExpiryWarning <= 0 {
+		return config.DefaultKeyExpiryWarning
+	}
+	return e.cfg.KeyExpiryWarning
+}
+
 // allowHTTP reports whether a client's URIs may be any http ones: in
 // development, or with allowHttp in the configuration.
 func (e *catalogEnv) allowHTTP() bool { return e.development || e.cfg.AllowHTTP }

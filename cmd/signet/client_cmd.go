@@ -18,6 +18,7 @@ import (
 	"github.com/signetid/signet/internal/catalog"
 	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/config"
+	"github.com/signetid/signet/internal/expiry"
 	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/storage"
@@ -199,11 +200,15 @@ type secretView struct {
 	Created     time.Time `json:"created,omitzero"`
 	Expires     time.Time `json:"expires,omitzero"`
 	Expired     bool      `json:"expired,omitempty"`
+	// Expiring: it expires within keyExpiryWarning (not yet expired).
+	Expiring bool `json:"expiring,omitempty"`
 }
 
 // printSecrets lists the secrets of signet client show and signet resource
 // show, below the fields; nothing when there are none. "(expired)" where
-// the view says so (clientViewOf sets Expired; resources leave it false).
+// the view says so, "(expires in N days)" for one expiring within
+// keyExpiryWarning (clientViewOf sets Expired and Expiring; resources
+// leave them false).
 func (a *app) printSecrets(secrets []secretView) {
 	if len(secrets) == 0 {
 		return
@@ -221,8 +226,11 @@ func (a *app) printSecrets(secrets []secretView) {
 		}
 		if !s.Expires.IsZero() {
 			expires = s.Expires.Format(timeLayout)
-			if s.Expired {
+			switch {
+			case s.Expired:
 				expires += " (expired)"
+			case s.Expiring:
+				expires += fmt.Sprintf(" (expires in %d days)", int(s.Expires.Sub(a.now())/expiry.Day))
 			}
 		}
 		fmt.Fprintf(tw, "    %s\t%s\t%s\t%s\n", id, created, expires, s.Description)
@@ -242,8 +250,9 @@ var clientPrinter = printer[clientView, *clientView]{
 }
 
 // clientViewOf is the view of a client's record: the database's, or the
-// file's (fileRecord).
-func clientViewOf(c storage.Client, now time.Time) clientView {
+// file's (fileRecord), at now; window is keyExpiryWarning, within which a
+// secret is flagged as expiring.
+func clientViewOf(c storage.Client, now time.Time, window time.Duration) clientView {
 	v := clientView{
 		ClientID: c.ID, ClientName: c.Name, origin: origin{Source: sourceDatabase},
 		AllowedGrantTypes: nonNil(c.GrantTypes), AllowedScopes: nonNil(c.Scopes),
@@ -274,8 +283,9 @@ func clientViewOf(c storage.Client, now time.Time) clientView {
 		v.JWKS = json.RawMessage(c.JWKS)
 	}
 	for _, s := range c.Secrets {
+		state, _ := expiry.SecretOf(s.Expires, now, window)
 		v.Secrets = append(v.Secrets, secretView{ID: s.ID, Description: s.Description, Created: s.Created.UTC(), Expires: s.Expires.UTC(),
-			Expired: !catalog.ActiveSecret(s, now)})
+			Expired: !catalog.ActiveSecret(s, now), Expiring: state == expiry.Expiring})
 	}
 	return v
 }
@@ -283,19 +293,27 @@ func clientViewOf(c storage.Client, now time.Time) clientView {
 // authentication says how a client authenticates, for list.
 func (v clientView) authentication() string {
 	var ways []string
-	active, expired := 0, 0
+	active, expired, expiring := 0, 0, 0
 	for _, s := range v.Secrets {
-		if s.Expired {
+		switch {
+		case s.Expired:
 			expired++
-		} else {
+		case s.Expiring:
+			expiring++
+			active++
+		default:
 			active++
 		}
 	}
+	var soon string
+	if expiring > 0 {
+		soon = fmt.Sprintf(" (%d expiring)", expiring)
+	}
 	switch {
 	case active == 1:
-		ways = append(ways, "1 secret")
+		ways = append(ways, "1 secret"+soon)
 	case active > 1:
-		ways = append(ways, fmt.Sprintf("%d secrets", active))
+		ways = append(ways, fmt.Sprintf("%d secrets%s", active, soon))
 	}
 	if expired > 0 {
 		ways = append(ways, fmt.Sprintf("%d expired", expired))
@@ -466,7 +484,7 @@ func (a *app) clientAdd(cmd *cobra.Command, c *clientAddCmd, id string) error {
 		if err != nil {
 			return err
 		}
-		view := clientViewOf(stored, a.now())
+		view := clientViewOf(stored, a.now(), env.expiryWindow())
 		if c.flags.json {
 			out := struct {
 				Client   clientView `json:"client"`
@@ -525,7 +543,7 @@ func (a *app) clientList(ctx context.Context, f *catalogFlags) error {
 			return err
 		}
 		now := a.now()
-		view := func(c storage.Client) clientView { return clientViewOf(c, now) }
+		view := func(c storage.Client) clientView { return clientViewOf(c, now, env.expiryWindow()) }
 		return clientPrinter.list(a, env, f.json, viewsOf(stored, view), viewsOf(env.clients, view))
 	})
 }
@@ -556,7 +574,7 @@ func (a *app) clientShow(ctx context.Context, f *catalogFlags, id string) error 
 			return err
 		}
 		fc, inFile := env.fileClient(id)
-		return clientPrinter.show(a, env, f.json, id, some(clientViewOf(fc, a.now()), inFile), some(clientViewOf(stored, a.now()), inDB))
+		return clientPrinter.show(a, env, f.json, id, some(clientViewOf(fc, a.now(), env.expiryWindow()), inFile), some(clientViewOf(stored, a.now(), env.expiryWindow()), inDB))
 	})
 }
 
@@ -712,7 +730,7 @@ func (a *app) clientUpdate(cmd *cobra.Command, c *clientUpdateCmd, id string) er
 		if err != nil {
 			return err
 		}
-		return clientPrinter.updated(a, env, c.flags.json, clientViewOf(stored, a.now()))
+		return clientPrinter.updated(a, env, c.flags.json, clientViewOf(stored, a.now(), env.expiryWindow()))
 	})
 }
 

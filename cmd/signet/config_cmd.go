@@ -7,14 +7,19 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/config"
+	"github.com/signetid/signet/internal/expiry"
+	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/signing/managed"
 	"github.com/signetid/signet/storage"
 )
@@ -64,6 +69,9 @@ func (a *app) configCheck(flag string) error {
 	for _, w := range svc.warnings {
 		fmt.Fprintf(a.stderr, "warning: %s\n", w)
 	}
+	for _, w := range expiringSecrets(svc.static.Clients, a.now(), cmp.Or(cfg.KeyExpiryWarning, config.DefaultKeyExpiryWarning)) {
+		fmt.Fprintf(a.stderr, "warning: %s\n", w)
+	}
 	if isManaged(cfg.Key) {
 		return a.configCheckManaged(svc)
 	}
@@ -88,6 +96,31 @@ func (a *app) configCheck(flag string) error {
 	a.printClientKeys(svc)
 	a.printFirstStart(cfg, svc.keys.pending)
 	return nil
+}
+
+// expiringSecrets are the warnings of the file's client secrets that
+// expire within window (keyExpiryWarning), by client id: the secret by its
+// description or position, never its value or hash. (Those expired already
+// are warned about by the build, at their line.) A disabled client's are
+// left out, as serve's log leaves them.
+func expiringSecrets(clients map[string]storage.Client, now time.Time, window time.Duration) []string {
+	var out []string
+	for _, id := range sortedStrings(slices.Collect(maps.Keys(clients))) {
+		c := clients[id]
+		if c.Disabled {
+			continue
+		}
+		for i, s := range c.Secrets {
+			state, left := expiry.SecretOf(s.Expires, now, window)
+			if state != expiry.Expiring {
+				continue
+			}
+			name := expiry.SecretName(client.Secret{ID: s.ID, Description: s.Description}, i)
+			out = append(out, fmt.Sprintf("client %s: its secret %q expires on %s, in %d days (keyExpiryWarning): add its successor to the client's secrets, give it to the client, then remove this one",
+				logattr.Cut(id), logattr.Cut(name), s.Expires.UTC().Format(time.DateOnly), int(left/expiry.Day)))
+		}
+	}
+	return out
 }
 
 // printCatalogSummary prints the file's clients and scopes, or "none".

@@ -14,7 +14,6 @@ import (
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/metrics"
 	"github.com/signetid/signet/internal/observe"
-	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/storage"
 )
 
@@ -83,7 +82,7 @@ func (s *serveMetrics) middleware() []endpoint.Middleware {
 }
 
 // signer counts the token path's signatures.
-func (s *serveMetrics) signer(next tokens.Signer) tokens.Signer {
+func (s *serveMetrics) signer(next metrics.Signer) metrics.Signer {
 	if s == nil {
 		return next
 	}

@@ -34,6 +34,7 @@ import (
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/internal/signing/managed"
 	"github.com/signetid/signet/internal/tokens"
+	"github.com/signetid/signet/internal/tracing"
 	"github.com/signetid/signet/internal/welcome"
 	"github.com/signetid/signet/storage"
 )
@@ -227,8 +228,19 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	// The catalog serves the file's clients at once and the database's
 	// once it is read; the token path reads only the catalog.
 	var cat *catalog.Catalog
+	// Tracing, off unless configured (then nothing is wrapped); its last
+	// spans are sent when serve returns.
+	tracer, err := startTracing(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	opts := storeOptions{noMigrate: c.noMigrate, logger: logger, fatal: fail}
+	if tracer != nil {
+		defer flushTracing(tracer, logger)
+		opts.queryTracer = tracer.Queries()
+	}
 	storeReady := make(chan storage.Store, 1)
-	db, err := openStoreRetrying(ctx, cfg.Storage, storeOptions{noMigrate: c.noMigrate, logger: logger, fatal: fail}, func(s storage.Store) { storeReady <- s })
+	db, err := openStoreRetrying(ctx, cfg.Storage, opts, func(s storage.Store) { storeReady <- s })
 	if err != nil {
 		return err
 	}
@@ -309,7 +321,7 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		return err
 	}
 	defer svc.metrics.stop()
-	srv, err := a.newServer(svc, db, cat, logger)
+	srv, err := a.newServer(svc, db, cat, logger, tracer)
 	if err != nil {
 		return err
 	}
@@ -336,10 +348,11 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		keys.syncManaged = func() error { return requestSync(ctx, syncManaged) }
 	}
 	go keys.run(ctx, hup, c.reload, cmp.Or(c.keyPoll, keyPollInterval))
-	// Certificates expiring within keyExpiryWarning: checked now (before
-	// the server answers, so the warning is with the startup lines) and
-	// every hour, looking at the ring's keys as reloads leave them.
-	expiring := &expiry.Watcher{Keys: svc.ring.Configured, Window: cfg.KeyExpiryWarning, Logger: logger}
+	// Certificates and client secrets expiring within keyExpiryWarning:
+	// checked now (before the server answers, so the warning is with the
+	// startup lines) and every hour, looking at the ring's keys as reloads
+	// leave them and at the catalog's clients as the database changes them.
+	expiring := &expiry.Watcher{Keys: svc.ring.Configured, Clients: cat.Clients, Window: cfg.KeyExpiryWarning, Logger: logger}
 	expiring.Check(a.now())
 	expiryTicks := time.NewTicker(expiry.Interval)
 	defer expiryTicks.Stop()
@@ -449,10 +462,28 @@ func requestSync(ctx context.Context, requests chan<- chan<- error) error {
 
 // newServer mounts the endpoints (discovery and the JWKS, the token
 // endpoint, the probes, the welcome page) in a server.
-func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, logger *slog.Logger) (*server.Server, error) {
+func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, logger *slog.Logger, tr *tracing.Tracer) (*server.Server, error) {
+	// Metrics count the token path's signatures and every route's
+	// requests; tracing wraps the signer (outside the count) and the token
+	// path's storage and adds a span per request. Either off, nothing of
+	// its own is wrapped.
+	var (
+		signer     tokens.Signer          = svc.metrics.signer(svc.ring)
+		replay     clientauth.ReplayCache = db
+		grants     tokens.GrantStore      = db
+		users      grant.Users            = db
+		middleware                        = svc.metrics.middleware()
+	)
+	if tr != nil {
+		st := tr.Store(storageSystem(svc.cfg.Storage.Driver), db)
+		signer, replay, grants, users = tr.Signer(svc.metrics.signer(svc.ring)), st, st, st
+		// The trace's span is the outer one, so that it holds the time
+		// the metrics middleware takes too.
+		middleware = append([]endpoint.Middleware{tr.Middleware()}, middleware...)
+	}
 	auth := &clientauth.Authenticator{
 		Clients:    cat,
-		Replay:     db,
+		Replay:     replay,
 		RemoteKeys: &clientauth.RemoteKeys{},
 		Now:        a.now,
 		Logger:     logger,
@@ -460,11 +491,11 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 		IssuerConfigured:        svc.cfg.Issuer != "",
 		StrictAssertionAudience: svc.cfg.StrictClientAssertionAudience,
 	}
-	tok := &tokens.Service{Signer: svc.metrics.signer(svc.ring), Resources: cat.Resources, Now: a.now, AccessTokenType: svc.cfg.AccessTokenJwtType, Grants: db}
+	tok := &tokens.Service{Signer: signer, Resources: cat.Resources, Now: a.now, AccessTokenType: svc.cfg.AccessTokenJwtType, Grants: grants}
 	token := grant.New(grant.Options{
 		Auth:              auth,
 		Tokens:            tok,
-		Users:             db,
+		Users:             users,
 		IdentityResources: cat.IdentityResources,
 		Origins:           cat.AllowedOrigin,
 		Logger:            logger,
@@ -506,7 +537,7 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 		TrustProxy: svc.cfg.TrustProxy,
 		HSTS:       &server.HSTS{MaxAge: hsts.MaxAge, IncludeSubDomains: hsts.IncludeSubDomains, Preload: hsts.Preload},
 		Endpoints:  endpoints,
-		Middleware: svc.metrics.middleware(),
+		Middleware: middleware,
 		Logger:     logger,
 	}), nil
 }

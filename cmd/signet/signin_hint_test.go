@@ -35,7 +35,7 @@ func TestVerifyIDTokenHintOnlyIDTokens(t *testing.T) {
 			return tokens.Resources{Scopes: []string{"api"}, ByScope: map[string][]string{"api": {"web"}}}
 		}}
 	web := &client.Client{ID: "web"}
-	id, err := svc.IDToken(tokens.IDTokenRequest{Issuer: iss, ClientID: "web", Subject: "u-alice", AuthTime: time.Now(), SessionID: "sid"})
+	id, err := svc.IDToken(t.Context(), tokens.IDTokenRequest{Issuer: iss, ClientID: "web", Subject: "u-alice", AuthTime: time.Now(), SessionID: "sid"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestVerifyIDTokenHintOnlyIDTokens(t *testing.T) {
 	}
 	for _, typ := range []string{"", "JWT"} {
 		svc.AccessTokenType = typ
-		at, err := svc.AccessToken(tokens.AccessTokenRequest{Issuer: iss, Client: web, Subject: "u-alice", Scopes: []string{"api"}, AuthTime: time.Now()})
+		at, err := svc.AccessToken(t.Context(), tokens.AccessTokenRequest{Issuer: iss, Client: web, Subject: "u-alice", Scopes: []string{"api"}, AuthTime: time.Now()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/signetid/signet/internal/config"
@@ -29,6 +30,9 @@ type storeOptions struct {
 	// fatal hears of an error that retrying cannot fix, found by serve's
 	// background retries (a schema too new, migrations refused).
 	fatal func(error)
+	// queryTracer traces PostgreSQL's statements (tracing on); nil for
+	// none.
+	queryTracer pgx.QueryTracer
 }
 
 // opener opens one kind of store. Only cmd/signet knows every backend.
@@ -46,6 +50,7 @@ var openers = map[string]opener{
 			MaxConns: int32(cfg.MaxConns), MinConns: int32(cfg.MinConns),
 			ConnectTimeout: cfg.ConnectTimeout, StatementTimeout: cfg.StatementTimeout,
 			NoMigrate: opts.noMigrate, ForMigration: opts.forMigration, Logger: opts.logger,
+			QueryTracer: opts.queryTracer,
 		})
 	},
 	config.DriverMemory: func(context.Context, config.Storage, storeOptions) (storage.Store, error) {

@@ -386,6 +386,17 @@ func (c *Catalog) APIResource(_ context.Context, name string) (*APIResource, err
 	return nil, fmt.Errorf("API resource %q: %w", name, client.ErrUnknown)
 }
 
+// Clients are the clients now, the file's and the database's, by id.
+func (c *Catalog) Clients() []*client.Client {
+	clients := c.snap.Load().clients
+	list := make([]*client.Client, 0, len(clients))
+	for _, cl := range clients {
+		list = append(list, cl)
+	}
+	slices.SortFunc(list, func(a, b *client.Client) int { return strings.Compare(a.ID, b.ID) })
+	return list
+}
+
 // AllowedOrigin reports whether a browser origin may call the token
 // endpoint: an enabled client lists it in its AllowedCorsOrigins.
 func (c *Catalog) AllowedOrigin(origin string) bool { return c.snap.Load().origins[origin] }

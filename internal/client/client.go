@@ -126,7 +126,11 @@ const (
 
 // Secret is one hashed client secret.
 type Secret struct {
-	Hash secret.Hashed
+	// ID names a database secret (signet client secret remove); the
+	// configuration file's have none.
+	ID          string
+	Description string
+	Hash        secret.Hashed
 	// Expires is when it stops working; zero for never.
 	Expires time.Time
 }

@@ -42,7 +42,7 @@ func FromRecord(sc storage.Client) (*Client, error) {
 		if err != nil {
 			return nil, fmt.Errorf("secret %s: %w", s.ID, err)
 		}
-		c.Secrets = append(c.Secrets, Secret{Hash: h, Expires: s.Expires})
+		c.Secrets = append(c.Secrets, Secret{ID: s.ID, Description: s.Description, Hash: h, Expires: s.Expires})
 	}
 	if len(sc.JWKS) > 0 {
 		keys, err := ParseKeys(sc.JWKS)

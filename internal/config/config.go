@@ -89,6 +89,9 @@ type Config struct {
 	// (default 30 days): its expiry is found while there is time to
 	// replace it, not when tokens stop validating.
 	KeyExpiryWarning time.Duration `yaml:"keyExpiryWarning"`
+	// Tracing sends OpenTelemetry traces to a collector; off unless its
+	// endpoint is set.
+	Tracing Tracing `yaml:"tracing"`
 	// KeyEncryptionKey (32 bytes, base64 or hex), or the file
 	// KeyEncryptionKeyFile holds, encrypts the secrets Signet keeps in its
 	// database besides managed keys: users' TOTP keys, the tokens of
@@ -518,6 +521,33 @@ type Metrics struct {
 
 // Enabled reports whether the metrics are served anywhere.
 func (m Metrics) Enabled() bool { return m.Listen != "" || m.Public }
+
+// Tracing exports OpenTelemetry traces over OTLP/HTTP (protobuf): a span
+// per request, per signature and per storage call of the token path, in the
+// trace of a W3C traceparent header when the request has one.
+type Tracing struct {
+	// Endpoint is the collector's OTLP/HTTP address: http(s)://host:port,
+	// to which /v1/traces is added (the OTLP convention), or a URL with
+	// its own path, used as it is. Plain http sends without TLS. Empty
+	// (the default): tracing is off, and nothing is traced.
+	Endpoint string `yaml:"endpoint"`
+	// ServiceName is the service.name of the spans ("": OTEL_SERVICE_NAME,
+	// else signet).
+	ServiceName string `yaml:"serviceName"`
+	// SampleRatio is the share of the traces that start here (requests
+	// without a traceparent) that are recorded, from 0 to 1 (nil: 1);
+	// a request with a traceparent follows its caller's decision.
+	SampleRatio *float64 `yaml:"sampleRatio"`
+	// Headers are sent with every export, such as a hosted collector's
+	// API key (written as ${VAR}).
+	Headers []TracingHeader `yaml:"headers"`
+}
+
+// TracingHeader is a header of the exports to the collector.
+type TracingHeader struct {
+	Name  string `yaml:"name"`
+	Value string `yaml:"value"`
+}
 
 // Secret is a client secret: Value (hashed when loaded), ValueFile (a file
 // that holds the value, relative to the configuration file's directory; a

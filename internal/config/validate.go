@@ -93,6 +93,7 @@ func (c *Config) Validate() error {
 	v.shutdown()
 	v.metrics()
 	v.keyExpiryWarning()
+	v.tracing()
 	for _, p := range c.clientRefusals {
 		if !c.skippedClientPath(p.Path) {
 			v.errs.Add(p)
@@ -772,4 +773,51 @@ func (v *validator) keyExpiryWarning() {
 	if d := v.c.KeyExpiryWarning; d < 0 || d > maxKeyExpiryWarning {
 		v.addf("keyExpiryWarning", "%v: give a duration up to 366d, such as 30d (the default): how long before a certificate or client secret expires it is warned about", d)
 	}
+}
+
+// tracing checks the tracing section: an OTLP/HTTP URL, a ratio, headers
+// that can be sent.
+func (v *validator) tracing() {
+	t := v.c.Tracing
+	if t.Endpoint == "" {
+		// Off: the rest may be written ahead of a collector.
+		return
+	}
+	u, err := url.Parse(t.Endpoint)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		v.addf("tracing.endpoint", "%s: give the collector's OTLP/HTTP address, such as http://localhost:4318 (/v1/traces is added) or https://collector.example.com/v1/traces", quoteShort(t.Endpoint))
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
+		// Not echoed: a user part may hold a password.
+		v.addf("tracing.endpoint", "give the address without user, query or fragment (put credentials in tracing.headers)")
+	}
+	if r := t.SampleRatio; r != nil && (*r < 0 || *r > 1) {
+		v.addf("tracing.sampleRatio", "%v: give a number from 0 to 1, the share of the traces that start here that are recorded (default 1)", *r)
+	}
+	if len(t.ServiceName) > 255 {
+		v.addf("tracing.serviceName", "give a name of at most 255 characters (default signet)")
+	}
+	for i, h := range t.Headers {
+		path := fmt.Sprintf("tracing.headers[%d]", i)
+		if !headerName(h.Name) {
+			v.addf(path+".name", "%s: give a header name, such as Authorization", quoteShort(h.Name))
+		}
+		if strings.ContainsFunc(h.Value, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
+			v.addf(path+".value", "the value holds a line break or a control character, which a header cannot")
+		}
+	}
+}
+
+// headerName reports whether name is an HTTP field name (RFC 9110 §5.1: a
+// token).
+func headerName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, r := range name {
+		if r > '~' || r <= ' ' || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", r) {
+			return false
+		}
+	}
+	return true
 }

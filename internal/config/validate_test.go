@@ -370,6 +370,25 @@ shutdown:
 			`2: metrics.listen: "9090" is not host:port`,
 			`3: metrics.maxClients: maxClients 20000: give 1 to 10000`,
 		}},
+		{name: "tracing", src: `tracing:
+  endpoint: localhost:4318
+  sampleRatio: 1.5
+  headers:
+    - name: "X Key"
+      value: "a\nb"
+`, want: []string{
+			`2: tracing.endpoint: "localhost:4318": give the collector's OTLP/HTTP address, such as http://localhost:4318`,
+			`3: tracing.sampleRatio: 1.5: give a number from 0 to 1`,
+			`5: tracing.headers[0].name: "X Key": give a header name`,
+			`6: tracing.headers[0].value: the value holds a line break`,
+		}},
+		{name: "tracing endpoint with a password", src: "tracing:\n  endpoint: https://u:secret-pw@collector.example.com\n", want: []string{
+			`2: tracing.endpoint: give the address without user, query or fragment`,
+		}},
+		{name: "tracing valid", src: "tracing:\n  endpoint: https://collector.example.com/otlp/v1/traces\n  serviceName: auth\n  sampleRatio: 0\n  headers:\n    - name: Authorization\n      value: Bearer abc\n"},
+		{name: "tracing ratio not a number", src: "tracing:\n  endpoint: http://localhost:4318\n  sampleRatio: half\n", want: []string{
+			`3: tracing.sampleRatio: expected a number, got "half"`,
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

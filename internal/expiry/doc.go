@@ -3,5 +3,7 @@
 // within the window at startup and once a day, an ERROR line per expired
 // one every hour while it is still configured. Keys without a certificate
 // (the development key, managed keys, which rotate themselves) are never
-// flagged.
+// flagged. Client secrets with an expiration are watched alike, by the
+// client's id and the secret's name (its id, description or position),
+// never its value or hash.
 package expiry

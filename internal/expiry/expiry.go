@@ -3,9 +3,12 @@ package expiry
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/signetid/signet/internal/certs"
+	"github.com/signetid/signet/internal/client"
+	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/signing"
 )
 
@@ -59,13 +62,49 @@ func Role(k *signing.Key) string {
 	return "signing"
 }
 
-// Watcher logs the certificates of Keys that expire within Window.
+// SecretOf says whether a client secret that expires at expires (zero:
+// never) is Expired or Expiring within window at now, and how long it has
+// left; "" for one further from its end or that never expires.
+func SecretOf(expires, now time.Time, window time.Duration) (state string, left time.Duration) {
+	if expires.IsZero() {
+		return "", 0
+	}
+	switch left = expires.Sub(now); {
+	case left <= 0:
+		return Expired, left
+	case left <= window:
+		return Expiring, left
+	}
+	return "", left
+}
+
+// SecretName names the secret of index i (from 0) of a client for people,
+// without its value or hash: its ID (a database secret's), else its
+// description, else its position among the client's secrets ("#2"), as
+// signet client show lists them.
+func SecretName(s client.Secret, i int) string {
+	switch {
+	case s.ID != "":
+		return s.ID
+	case s.Description != "":
+		return s.Description
+	}
+	return "#" + strconv.Itoa(i+1)
+}
+
+// Watcher logs the certificates of Keys, and the secrets of Clients, that
+// expire within Window.
 type Watcher struct {
 	// Keys are the configured keys, looked at each time (a reload may
 	// have replaced them).
-	Keys   func() []*signing.Key
-	Window time.Duration
-	Logger *slog.Logger
+	Keys func() []*signing.Key
+	// Clients are the clients now, the configuration file's and the
+	// database's (which change while the server runs); nil for none.
+	// Disabled clients are not looked at: their secrets authenticate
+	// nothing.
+	Clients func() []*client.Client
+	Window  time.Duration
+	Logger  *slog.Logger
 
 	lastWarn time.Time
 }
@@ -92,6 +131,32 @@ func (w *Watcher) Check(now time.Time) {
 		case warn:
 			days := int(left / Day) // whole days, as signet config check says
 			w.Logger.Warn("a "+role+" certificate expires soon: make its successor now (signet cert create) and rotate it in (see Signing keys in the README)", append(attrs, slog.Int("days_left", days))...)
+		}
+	}
+	if w.Clients != nil {
+		w.checkSecrets(now, warn)
+	}
+}
+
+// checkSecrets logs the client secrets that have expired, and those that
+// expire within Window when warn is set: by the client's id and the
+// secret's name, never its value or hash.
+func (w *Watcher) checkSecrets(now time.Time, warn bool) {
+	for _, c := range w.Clients() {
+		if c.Disabled {
+			continue
+		}
+		for i, s := range c.Secrets {
+			state, left := SecretOf(s.Expires, now, w.Window)
+			if state == "" || state == Expiring && !warn {
+				continue
+			}
+			attrs := []any{logattr.String("client_id", c.ID), logattr.String("secret", SecretName(s, i)), slog.Time("expires", s.Expires.UTC())}
+			if state == Expired {
+				w.Logger.Error("a client secret has expired and is still configured: the client cannot authenticate with it; remove it (signet client secret remove, or from the configuration's secrets)", attrs...)
+				continue
+			}
+			w.Logger.Warn("a client secret expires soon: add its successor (signet client secret add, or the configuration's secrets), give it to the client, then remove this one", append(attrs, slog.Int("days_left", int(left/Day)))...)
 		}
 	}
 }

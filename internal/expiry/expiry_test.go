@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/signetid/signet/internal/certs"
+	"github.com/signetid/signet/internal/client"
+	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/internal/signing"
 )
 
@@ -150,5 +152,56 @@ func TestMessage(t *testing.T) {
 		if !strings.Contains(line, want) {
 			t.Errorf("%s\nlacks %s", line, want)
 		}
+	}
+}
+
+// TestSecrets: client secrets are watched on the certificates' schedule,
+// named by id, description or position, never by their hash; a disabled
+// client's and those that never expire are not.
+func TestSecrets(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	hash := secret.Hash("a-long-enough-secret-for-tests")
+	h, err := secret.Parse(hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := []*client.Client{
+		{ID: "orders", Secrets: []client.Secret{
+			{Hash: h}, // never expires
+			{Hash: h, Expires: start.Add(5 * Day)},
+			{ID: "s3", Description: "CI", Hash: h, Expires: start.Add(-Day)},
+			{Description: "partner 2026", Hash: h, Expires: start.Add(90 * Day)},
+		}},
+		{ID: "old", Disabled: true, Secrets: []client.Secret{{Hash: h, Expires: start.Add(-Day)}}},
+	}
+	w := &Watcher{Keys: func() []*signing.Key { return nil }, Clients: func() []*client.Client { return clients },
+		Window: 30 * Day, Logger: slog.New(slog.NewTextHandler(&buf, nil))}
+	check := func(at time.Time, want ...string) {
+		t.Helper()
+		buf.Reset()
+		w.Check(at)
+		var got []string
+		for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+			if l == "" {
+				continue
+			}
+			if strings.Contains(l, hash) || strings.Contains(l, "a-long-enough") {
+				t.Errorf("the log holds the secret or its hash: %s", l)
+			}
+			got = append(got, field(l, "level=")+" "+field(l, "client_id=")+" "+strings.Trim(field(l, "secret="), `"`)+" "+field(l, "days_left="))
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("at %v: got %q; want %q", at.Sub(start), got, want)
+		}
+	}
+	check(start, "WARN orders #2 5", "ERROR orders s3 ")
+	check(start.Add(Interval), "ERROR orders s3 ")
+	check(start.Add(Day), "WARN orders #2 4", "ERROR orders s3 ")
+	check(start.Add(61*Day), "ERROR orders #2 ", "ERROR orders s3 ", "WARN orders partner 29")
+	buf.Reset()
+	w.Check(start.Add(62 * Day))
+	if line := buf.String(); !strings.Contains(line, "signet client secret remove") || !strings.Contains(line, "expires=2026-03-06T12:00:00.000Z") {
+		t.Errorf("an expired secret's line lacks what to do, or its expiry:\n%s", line)
 	}
 }

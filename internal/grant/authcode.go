@@ -151,7 +151,7 @@ func (g *signIn) issue(ctx context.Context, req *Request, user storage.User, a t
 			return nil, oauth.AsError(fmt.Errorf("the claims of user %s: %w", user.ID, err))
 		}
 	}
-	if resp.IDToken, err = g.Tokens.IDToken(idr); err != nil {
+	if resp.IDToken, err = g.Tokens.IDToken(ctx, idr); err != nil {
 		return nil, oauth.AsError(err)
 	}
 	return resp, nil

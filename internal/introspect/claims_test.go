@@ -20,7 +20,7 @@ func TestClientClaimsAnswered(t *testing.T) {
 		Claims: []byte(`{"tenant":"acme","roles":["a","b"],"token_type":"refresh_token","active":false}`)}
 	e.clients["tenant"] = c
 	req := tokens.AccessTokenRequest{Issuer: issuer, Client: c, Scopes: []string{"orders.read"}}
-	jwt, err := e.tokens.AccessToken(req)
+	jwt, err := e.tokens.AccessToken(t.Context(), req)
 	if err != nil {
 		t.Fatal(err)
 	}

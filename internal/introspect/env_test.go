@@ -208,7 +208,7 @@ func (e *env) accessToken(clientID, user string, scopes ...string) string {
 	if user != "" {
 		req.Subject, req.AuthTime = user, e.clock.Now().Add(-time.Minute)
 	}
-	at, err := e.tokens.AccessToken(req)
+	at, err := e.tokens.AccessToken(e.t.Context(), req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

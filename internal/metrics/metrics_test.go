@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -228,6 +229,8 @@ func (f fakeSigner) SignWith(alg, typ string, claims any) (string, *signing.Key,
 	return "a.b.c", f.key, nil
 }
 
+func (f fakeSigner) SigningAlgorithms() []string { return []string{"ES256", "RS256"} }
+
 // TestSigner counts the signatures made through the wrapper by the key's
 // kid and algorithm, and not the failures.
 func TestSigner(t *testing.T) {
@@ -249,6 +252,11 @@ func TestSigner(t *testing.T) {
 	hasLine(t, text, `signet_signatures_total{alg="RS256",kid="RSAKID"} 3`)
 	hasLine(t, text, `signet_signatures_total{alg="ES256",kid="ESKID"} 1`)
 	noLine(t, text, `signet_signatures_total{alg="PS256"`)
+	// The authorization_code grant picks an ID token's algorithm from the
+	// signer's: the wrapper must not hide them.
+	if got := rs.SigningAlgorithms(); !slices.Equal(got, []string{"ES256", "RS256"}) {
+		t.Errorf("SigningAlgorithms = %v, want the wrapped signer's", got)
+	}
 }
 
 // TestKeyExpiry: the seconds left of each configured certificate, as of

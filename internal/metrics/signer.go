@@ -6,9 +6,12 @@ import (
 	"github.com/signetid/signet/internal/signing"
 )
 
-// Signer signs JWTs: the token path's (tokens.Signer, the ring).
+// Signer signs JWTs: the token path's (tokens.Signer, the ring), and
+// tells the algorithms it signs with, from which the authorization_code
+// grant picks an ID token's.
 type Signer interface {
 	SignWith(alg, typ string, claims any) (string, *signing.Key, error)
+	SigningAlgorithms() []string
 }
 
 // Signer returns next counting each signature it makes in
@@ -28,6 +31,9 @@ func (s *countingSigner) SignWith(alg, typ string, claims any) (string, *signing
 	}
 	return tok, k, err
 }
+
+// SigningAlgorithms are next's.
+func (s *countingSigner) SigningAlgorithms() []string { return s.next.SigningAlgorithms() }
 
 func (m *Metrics) signedBy(k *signing.Key) prometheus.Counter {
 	m.signersMu.RLock()

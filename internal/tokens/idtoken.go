@@ -1,6 +1,7 @@
 package tokens
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
@@ -79,7 +80,7 @@ var idTokenReserved = map[string]bool{
 
 // IDToken issues a signed ID token for req, with typ JWT and the kid of
 // the key that signed it.
-func (s *Service) IDToken(req IDTokenRequest) (string, error) {
+func (s *Service) IDToken(ctx context.Context, req IDTokenRequest) (string, error) {
 	switch {
 	case req.Issuer == "":
 		return "", errors.New("an ID token needs an issuer")
@@ -132,7 +133,7 @@ func (s *Service) IDToken(req IDTokenRequest) (string, error) {
 		}
 		payload = withExtra[IDTokenClaims]{claims, b}
 	}
-	tok, _, err := s.Signer.SignWith(alg, "JWT", payload)
+	tok, _, err := s.sign(ctx, alg, "JWT", payload)
 	if err != nil {
 		return "", fmt.Errorf("sign the ID token: %w", err)
 	}

@@ -34,7 +34,7 @@ func TestIDToken(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	authTime := now.Add(-3 * time.Minute)
 	svc := &Service{Signer: r, Resources: resources, Now: func() time.Time { return now }}
-	at, err := svc.AccessToken(AccessTokenRequest{Issuer: issuer, Client: &client.Client{ID: "web"}, Subject: "alice", Scopes: []string{"openid", "api1"}})
+	at, err := svc.AccessToken(t.Context(), AccessTokenRequest{Issuer: issuer, Client: &client.Client{ID: "web"}, Subject: "alice", Scopes: []string{"openid", "api1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestIDToken(t *testing.T) {
 			t.Parallel()
 			req := base
 			tc.mod(&req)
-			tok, err := svc.IDToken(req)
+			tok, err := svc.IDToken(t.Context(), req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -117,7 +117,7 @@ func TestIDTokenRefusedByVerifier(t *testing.T) {
 	r := ring(t)
 	now := time.Unix(1_700_000_000, 0)
 	svc := &Service{Signer: r, Now: func() time.Time { return now }}
-	tok, err := svc.IDToken(IDTokenRequest{Issuer: issuer, ClientID: "web", Subject: "alice", AuthTime: now})
+	tok, err := svc.IDToken(t.Context(), IDTokenRequest{Issuer: issuer, ClientID: "web", Subject: "alice", AuthTime: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,16 +132,16 @@ func TestIDTokenRefusedByVerifier(t *testing.T) {
 func TestIDTokenErrors(t *testing.T) {
 	t.Parallel()
 	svc := &Service{Signer: ring(t)}
-	if _, err := svc.IDToken(IDTokenRequest{Issuer: issuer, ClientID: "web", Subject: "alice", Alg: "PS256"}); err == nil ||
+	if _, err := svc.IDToken(t.Context(), IDTokenRequest{Issuer: issuer, ClientID: "web", Subject: "alice", Alg: "PS256"}); err == nil ||
 		!strings.Contains(err.Error(), "sign the ID token: no key signs with PS256") {
 		t.Errorf("PS256: %v", err)
 	}
 	for _, req := range []IDTokenRequest{{ClientID: "web", Subject: "alice"}, {Issuer: issuer, Subject: "alice"}, {Issuer: issuer, ClientID: "web"}} {
-		if _, err := svc.IDToken(req); err == nil || !strings.Contains(err.Error(), "an ID token needs") {
+		if _, err := svc.IDToken(t.Context(), req); err == nil || !strings.Contains(err.Error(), "an ID token needs") {
 			t.Errorf("%+v: %v", req, err)
 		}
 	}
-	if _, err := svc.IDToken(IDTokenRequest{Issuer: issuer, ClientID: "web", Subject: "alice", Alg: "HS256", AccessToken: "x"}); err == nil ||
+	if _, err := svc.IDToken(t.Context(), IDTokenRequest{Issuer: issuer, ClientID: "web", Subject: "alice", Alg: "HS256", AccessToken: "x"}); err == nil ||
 		!strings.Contains(err.Error(), `"HS256"`) {
 		t.Errorf("HS256: %v", err)
 	}
@@ -176,11 +176,11 @@ func BenchmarkCodeExchangeTokens(b *testing.B) {
 			auth := time.Now()
 			b.ReportAllocs()
 			for b.Loop() {
-				at, err := svc.AccessToken(AccessTokenRequest{Issuer: issuer, Client: app, Subject: "alice", Scopes: []string{"openid", "api1"}})
+				at, err := svc.AccessToken(b.Context(), AccessTokenRequest{Issuer: issuer, Client: app, Subject: "alice", Scopes: []string{"openid", "api1"}})
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := svc.IDToken(IDTokenRequest{Issuer: issuer, ClientID: app.ID, Subject: "alice", AuthTime: auth,
+				if _, err := svc.IDToken(b.Context(), IDTokenRequest{Issuer: issuer, ClientID: app.ID, Subject: "alice", AuthTime: auth,
 					Nonce: "n-0S6_WzA2Mj", SessionID: "sess-1", AMR: []string{"pwd"}, AccessToken: at.JWT, Alg: alg}); err != nil {
 					b.Fatal(err)
 				}

@@ -63,7 +63,7 @@ func TestReferenceToken(t *testing.T) {
 			t.Error("the handle is stored")
 		}
 		// The claims are the JWT's, jti aside.
-		jwt, err := svc.AccessToken(req)
+		jwt, err := svc.AccessToken(t.Context(), req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,6 +23,21 @@ type Signer interface {
 
 var _ Signer = (*signing.Ring)(nil)
 
+// ContextSigner is a Signer told the context of the request a token is
+// for (a tracing wrapper, whose span of the signature is the request's
+// child). The Service uses it when its Signer is one.
+type ContextSigner interface {
+	SignWithContext(ctx context.Context, alg, typ string, claims any) (string, *signing.Key, error)
+}
+
+// sign signs with s.Signer, giving it ctx if it takes one.
+func (s *Service) sign(ctx context.Context, alg, typ string, claims any) (string, *signing.Key, error) {
+	if cs, ok := s.Signer.(ContextSigner); ok {
+		return cs.SignWithContext(ctx, alg, typ, claims)
+	}
+	return s.Signer.SignWith(alg, typ, claims)
+}
+
 // ClaimsSupported are the claims Signet's tokens carry, as discovery
 // publishes them (claims_supported). A client's own claims are its own,
 // and not listed.
@@ -168,12 +183,12 @@ func (s *Service) IssueAccessToken(ctx context.Context, req AccessTokenRequest) 
 	if req.Client.ReferenceTokens {
 		return s.ReferenceToken(ctx, req)
 	}
-	return s.AccessToken(req)
+	return s.AccessToken(ctx, req)
 }
 
 // AccessToken issues a JWT access token for req, whatever the client's
 // access token type (IssueAccessToken heeds it).
-func (s *Service) AccessToken(req AccessTokenRequest) (AccessToken, error) {
+func (s *Service) AccessToken(ctx context.Context, req AccessTokenRequest) (AccessToken, error) {
 	claims, lifetime := s.accessClaims(req)
 	typ := s.AccessTokenType
 	if typ == "" {
@@ -183,7 +198,7 @@ func (s *Service) AccessToken(req AccessTokenRequest) (AccessToken, error) {
 	if c := req.Client; len(c.Claims) > 0 {
 		payload = withExtra[AccessTokenClaims]{claims, c.Claims}
 	}
-	tok, _, err := s.Signer.SignWith(s.AccessTokenAlg, typ, payload)
+	tok, _, err := s.sign(ctx, s.AccessTokenAlg, typ, payload)
 	if err != nil {
 		return AccessToken{}, fmt.Errorf("sign the access token: %w", err)
 	}

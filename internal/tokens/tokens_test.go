@@ -1,6 +1,7 @@
 package tokens
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -124,7 +125,7 @@ func TestAccessToken(t *testing.T) {
 		{"typ JWT, RS256", Service{Signer: r, Resources: resources, Now: svc.Now, AccessTokenType: "JWT", AccessTokenAlg: "RS256"}, AccessTokenRequest{Issuer: issuer, Client: app, Scopes: []string{"api1"}}, "RS256", "JWT", "https://api1.example.com", "app", 600, nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			at, err := tc.svc.AccessToken(tc.req)
+			at, err := tc.svc.AccessToken(t.Context(), tc.req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -152,8 +153,8 @@ func TestAccessToken(t *testing.T) {
 		})
 	}
 	// Each token has its own jti.
-	a, _ := svc.AccessToken(AccessTokenRequest{Issuer: issuer, Client: app, Scopes: []string{"api1"}})
-	b, _ := svc.AccessToken(AccessTokenRequest{Issuer: issuer, Client: app, Scopes: []string{"api1"}})
+	a, _ := svc.AccessToken(t.Context(), AccessTokenRequest{Issuer: issuer, Client: app, Scopes: []string{"api1"}})
+	b, _ := svc.AccessToken(t.Context(), AccessTokenRequest{Issuer: issuer, Client: app, Scopes: []string{"api1"}})
 	_, ca := verified(t, r, a.JWT)
 	_, cb := verified(t, r, b.JWT)
 	if ca["jti"] == cb["jti"] {
@@ -165,7 +166,7 @@ func TestAccessToken(t *testing.T) {
 func TestAccessTokenWithoutKeyOfTheAlgorithm(t *testing.T) {
 	t.Parallel()
 	svc := &Service{Signer: ring(t), Resources: resources, AccessTokenAlg: "PS256"}
-	_, err := svc.AccessToken(AccessTokenRequest{Issuer: issuer, Client: &client.Client{ID: "app"}, Scopes: []string{"api1"}})
+	_, err := svc.AccessToken(t.Context(), AccessTokenRequest{Issuer: issuer, Client: &client.Client{ID: "app"}, Scopes: []string{"api1"}})
 	var nse *signing.NoSignerError
 	if !errors.As(err, &nse) || !strings.Contains(err.Error(), "sign the access token: no key signs with PS256") {
 		t.Errorf("err %v", err)
@@ -199,5 +200,37 @@ func TestClaimsSupported(t *testing.T) {
 	published := slices.Sorted(slices.Values(ClaimsSupported))
 	if !slices.Equal(names, published) {
 		t.Errorf("access and ID tokens have %v; ClaimsSupported lists %v", names, published)
+	}
+}
+
+// contextSigner records the context each signature is given.
+type contextSigner struct {
+	*signing.Ring
+	got []any
+}
+
+type ctxKey struct{}
+
+func (s *contextSigner) SignWithContext(ctx context.Context, alg, typ string, claims any) (string, *signing.Key, error) {
+	s.got = append(s.got, ctx.Value(ctxKey{}))
+	return s.SignWith(alg, typ, claims)
+}
+
+// TestContextSigner: a Signer that takes a context is given the request's,
+// for the access token and the ID token alike.
+func TestContextSigner(t *testing.T) {
+	t.Parallel()
+	s := &contextSigner{Ring: ring(t)}
+	svc := &Service{Signer: s, Resources: resources}
+	ctx := context.WithValue(t.Context(), ctxKey{}, "request")
+	app := &client.Client{ID: "app"}
+	if _, err := svc.IssueAccessToken(ctx, AccessTokenRequest{Issuer: issuer, Client: app, Scopes: []string{"api1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.IDToken(ctx, IDTokenRequest{Issuer: issuer, Subject: "alice", ClientID: "app"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.got) != 2 || s.got[0] != "request" || s.got[1] != "request" {
+		t.Errorf("the signer was given %v; want the request's context twice", s.got)
 	}
 }

@@ -144,7 +144,7 @@ func TestUserInfoRefused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		machine, err := e.tokens.AccessToken(tokens.AccessTokenRequest{Issuer: e.issuer, Client: machineClient, Scopes: []string{"openid", "api1"}})
+		machine, err := e.tokens.AccessToken(t.Context(), tokens.AccessTokenRequest{Issuer: e.issuer, Client: machineClient, Scopes: []string{"openid", "api1"}})
 		if err != nil {
 			t.Fatal(err)
 		}

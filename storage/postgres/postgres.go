@@ -59,6 +59,10 @@ type Options struct {
 	MaxConnLifetime time.Duration
 	MaxConnIdleTime time.Duration
 
+	// QueryTracer, when set, is told of every statement (tracing's spans);
+	// it must not record the arguments.
+	QueryTracer pgx.QueryTracer
+
 	// NoMigrate makes Open refuse a database whose schema is behind this
 	// build (storage.ErrMigrationsPending) instead of migrating it
 	// (`serve --no-migrate`).
@@ -162,6 +166,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if opts.MaxConnIdleTime > 0 {
 		cfg.MaxConnIdleTime = opts.MaxConnIdleTime
 	}
+	cc.Tracer = opts.QueryTracer
 	s.listen = cc.Copy()
 	s.listen.RuntimeParams["application_name"] = cc.RuntimeParams["application_name"] + " listener"
 
