@@ -74,6 +74,9 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if len(os.Args) > 1 && os.Args[1] == "soak" {
+		os.Exit(soakCLI(ctx, os.Args[2:], os.Stdout, os.Stderr))
+	}
 	os.Exit(cli(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
