@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -72,14 +73,14 @@ Flags:
 `
 
 type soakOptions struct {
-	dur, down, grace, settle, timeout time.Duration
-	conc, restarts, jwtSample         int
-	rotate, metrics, keep             bool
-	dsn, db, stopCmd, startCmd        string
-	alg, jsonFile, extraFile, bin     string
-	mix                               []mixPart
-	limits                            soakLimits
-	command                           string
+	dur, down, grace, warmup, settle, timeout time.Duration
+	conc, restarts, jwtSample                 int
+	rotate, metrics, keep                     bool
+	dsn, db, stopCmd, startCmd                string
+	alg, jsonFile, extraFile, bin             string
+	mix                                       []mixPart
+	limits                                    soakLimits
+	command                                   string
 }
 
 // A mixPart is one class of the load and its share of the workers.
@@ -167,6 +168,7 @@ func soakCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.startCmd, "db-start", "", "shell `command` that starts PostgreSQL again (default: pg_ctlcluster VERSION NAME start)")
 	fs.DurationVar(&o.grace, "grace", 10*time.Second, "a 503 up to this long after PostgreSQL is back still counts as during the outage (the pool reconnects)")
 	fs.BoolVar(&o.rotate, "rotate", true, "rotate the key once during the run (signet keys rotate --now)")
+	fs.DurationVar(&o.warmup, "warmup", 15*time.Second, "load before the baseline is measured (not counted), after the sign-ins")
 	fs.DurationVar(&o.settle, "settle", time.Minute, "after the load, wait this long before the resources are compared with the baseline")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "a request without an answer in this long fails (a transport error)")
 	fs.StringVar(&o.alg, "alg", "ES256", "the Managed key's algorithm: ES256 or RS256 (RS256 costs 30 times the CPU per token)")
@@ -199,8 +201,8 @@ func soakCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if o.alg != "ES256" && o.alg != "RS256" {
 		problems = append(problems, fmt.Sprintf("-alg %q: ES256 or RS256", o.alg))
 	}
-	if o.dur <= 0 || o.conc < 1 || o.restarts < 0 || o.down < 0 || o.grace < 0 || o.settle < 0 || o.timeout <= 0 || o.jwtSample < 1 {
-		problems = append(problems, "-d, -c, -timeout and -jwt-sample must be positive; -restarts, -db-down, -grace and -settle not negative")
+	if o.dur <= 0 || o.conc < 1 || o.restarts < 0 || o.down < 0 || o.grace < 0 || o.settle < 0 || o.warmup < 0 || o.timeout <= 0 || o.jwtSample < 1 {
+		problems = append(problems, "-d, -c, -timeout and -jwt-sample must be positive; -restarts, -db-down, -grace, -warmup and -settle not negative")
 	}
 	if (o.stopCmd == "") != (o.startCmd == "") {
 		problems = append(problems, "-db-stop and -db-start go together")
@@ -339,23 +341,33 @@ func (r *recorder) roundTrip(method, path string, header []string, body []byte) 
 	resp, err := r.flowClient.roundTrip(method, path, header, body)
 	took := time.Since(t0)
 	in := in0 || r.s.outage.Load()
-	status, retry := 0, ""
+	status, retry, label := 0, "", ""
 	if resp != nil {
 		status, retry = resp.status, resp.retryAfter
+		if name == "authorize (session)" {
+			status, label = redirectStatus(resp.status, resp.location)
+		}
 	}
 	r.last = status
 	o := classify(want, status, retry, in, err)
+	if label != "" && o == outcomeNoRetryAfter && in {
+		// A redirect cannot carry a 503: temporarily_unavailable is
+		// what OAuth gives the client instead (RFC 6749 4.1.2.1).
+		o = outcomeUnavailable
+	} else if label != "" && o == outcomeNoRetryAfter {
+		o = outcomeUnavailableOutside
+	}
 	st := r.steps[name]
 	if st == nil {
 		st = newStepStats(want)
 		r.steps[name] = st
 	}
-	st.record(o, status, took, func() string {
+	st.record(o, cmp.Or(label, strconv.Itoa(status)), took, func() string {
 		at := r.s.since().Round(time.Millisecond)
 		if err != nil {
 			return fmt.Sprintf("at %v: %s %s: %v", at, method, p(path), err)
 		}
-		return fmt.Sprintf("at %v: %s %s: %d (Retry-After %q): %.200s", at, method, p(path), status, retry, bytes.TrimSpace(resp.body))
+		return fmt.Sprintf("at %v: %s %s: %d%s (Retry-After %q): %.200s", at, method, p(path), resp.status, prefixed(" ", label), retry, bytes.TrimSpace(resp.body))
 	})
 	switch {
 	case o == outcomeUnavailable:
@@ -364,6 +376,30 @@ func (r *recorder) roundTrip(method, path string, header []string, body []byte) 
 		r.s.sawDBOK()
 	}
 	return resp, err
+}
+
+// redirectStatus is the status an authorization response stands for: a
+// redirect to the client with error=temporarily_unavailable stands for a
+// 503 (labelled), with server_error for a 500, with another error for a
+// 400; anything else is itself.
+func redirectStatus(status int, location string) (int, string) {
+	if status != 302 || !strings.HasPrefix(location, signInRedirect+"?") {
+		return status, ""
+	}
+	u, err := url.Parse(location)
+	if err != nil {
+		return status, ""
+	}
+	switch e := u.Query().Get("error"); e {
+	case "":
+		return status, ""
+	case "temporarily_unavailable":
+		return 503, "302 error=" + e
+	case "server_error":
+		return 500, "302 error=" + e
+	default:
+		return 400, "302 error=" + e
+	}
 }
 
 // p is a path without its query (which holds PKCE challenges and states).
@@ -395,7 +431,7 @@ type tokenBody struct {
 
 // once sends one request (one exchange, for authcode) of the worker's
 // class.
-func (w *soakWorker) once(ctx context.Context, base string) {
+func (w *soakWorker) once(ctx context.Context) {
 	s := w.rec.s
 	switch w.class {
 	case "jwks":
@@ -558,8 +594,23 @@ func soak(ctx context.Context, o soakOptions, log io.Writer) (*soakSummary, erro
 		return sum, fmt.Errorf("%w\nserver log:\n%s", err, srv.logTail())
 	}
 
-	// The baseline: the server started, the browsers signed in, nothing
-	// in flight for a few seconds.
+	// The baseline: the server started, the browsers signed in (whose
+	// argon2id hashes leave the heap large until a collection), a
+	// warm-up of the same load (pools full, collections run), its
+	// connections closed, and a few idle seconds: the state the run
+	// should come back to.
+	sum.Start = sample(0, "signed in")
+	if o.warmup > 0 {
+		fmt.Fprintf(log, "soak: warm-up %v\n", o.warmup)
+		var stop atomic.Bool
+		wait := drive(ctx, workers, &stop)
+		_ = sleepCtx(ctx, o.warmup)
+		stop.Store(true)
+		wait()
+		for _, w := range workers {
+			w.rec.close()
+		}
+	}
 	if err := sleepCtx(ctx, 5*time.Second); err != nil {
 		return sum, err
 	}
@@ -572,17 +623,7 @@ func soak(ctx context.Context, o soakOptions, log io.Writer) (*soakSummary, erro
 	for _, w := range workers {
 		w.rec.on = true
 	}
-	var wg sync.WaitGroup
-	for _, w := range workers {
-		wg.Go(func() {
-			for !s.stopping.Load() && ctx.Err() == nil {
-				w.once(ctx, srv.base)
-				if w.rec.last != 0 && w.rec.last >= 500 {
-					time.Sleep(20 * time.Millisecond) // a client that heard 503 does not spin
-				}
-			}
-		})
-	}
+	wait := drive(ctx, workers, &s.stopping)
 	// Samples, every second, and the peak of each.
 	var samples []resources
 	peak := resources{Note: "peak (load)", Goroutines: -1}
@@ -610,7 +651,7 @@ func soak(ctx context.Context, o soakOptions, log io.Writer) (*soakSummary, erro
 		return sum, err
 	}
 	s.stopping.Store(true)
-	wg.Wait()
+	wait()
 	<-samplerDone
 	sum.Events = <-events
 	for _, w := range workers {
@@ -644,6 +685,7 @@ func soak(ctx context.Context, o soakOptions, log io.Writer) (*soakSummary, erro
 	sum.KeyIDs = s.kids
 
 	fmt.Fprintf(log, "soak: checking %d refresh, %d reference and %d access tokens\n", len(s.refresh), len(s.refs), len(s.jwts))
+	t0 := time.Now()
 	sum.FinalKIDs, err = jwksKIDs(ctx, srv.base)
 	if err != nil {
 		sum.FinalKIDs = []string{"(" + err.Error() + ")"}
@@ -654,6 +696,7 @@ func soak(ctx context.Context, o soakOptions, log io.Writer) (*soakSummary, erro
 		introspectAll(ctx, srv.base, "jwt", "access_token", s.jwts),
 	}
 	sum.Redeemed, sum.RedeemErr = redeemSome(ctx, srv.base, s.refresh, 10)
+	fmt.Fprintf(log, "soak: checked in %v\n", time.Since(t0).Round(time.Second))
 	sum.fill()
 	sum.judge(o.limits)
 	return sum, nil
@@ -775,6 +818,22 @@ func soakWorkers(ctx context.Context, base string, classes []string, s *soakStat
 	}
 	wg.Wait()
 	return workers, errors.Join(errs...)
+}
+
+// drive runs every worker's loop until stop is set; wait waits for them.
+func drive(ctx context.Context, workers []*soakWorker, stop *atomic.Bool) (wait func()) {
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Go(func() {
+			for !stop.Load() && ctx.Err() == nil {
+				w.once(ctx)
+				if w.rec.last >= 500 {
+					time.Sleep(20 * time.Millisecond) // a client that heard 503 does not spin
+				}
+			}
+		})
+	}
+	return wg.Wait
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

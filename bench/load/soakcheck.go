@@ -69,17 +69,17 @@ func classify(want, status int, retryAfter string, inOutage bool, err error) out
 type stepStats struct {
 	want     int
 	outcomes [numOutcomes]uint64
-	statuses map[int]uint64 // 0: transport error
-	hist     histogram      // latency of the successful ones
+	statuses map[string]uint64 // "0": transport error
+	hist     histogram         // latency of the successful ones
 	// first is the first response of each bad outcome, described.
 	first map[outcome]string
 }
 
 func newStepStats(want int) *stepStats {
-	return &stepStats{want: want, statuses: map[int]uint64{}, first: map[outcome]string{}}
+	return &stepStats{want: want, statuses: map[string]uint64{}, first: map[outcome]string{}}
 }
 
-func (s *stepStats) record(o outcome, status int, took time.Duration, what func() string) {
+func (s *stepStats) record(o outcome, status string, took time.Duration, what func() string) {
 	s.outcomes[o]++
 	s.statuses[status]++
 	if o == outcomeOK {
@@ -203,6 +203,7 @@ type soakSummary struct {
 	Flows  flowJSON `json:"authcodeFlows"`
 	Events []event  `json:"events"`
 
+	Start      resources   `json:"signedIn"` // after the sign-ins, before the warm-up
 	Baseline   resources   `json:"baseline"`
 	Peak       resources   `json:"peak"` // the largest of each during the load
 	AfterLoad  resources   `json:"afterLoad"`
@@ -252,11 +253,10 @@ func (s *stepStats) json() *stepJSON {
 		}
 	}
 	for st, n := range s.statuses {
-		name := fmt.Sprint(st)
-		if st == 0 {
-			name = "transport error"
+		if st == "0" {
+			st = "transport error"
 		}
-		j.Statuses[name] = n
+		j.Statuses[st] = n
 	}
 	for o, v := range s.first {
 		if j.First == nil {
@@ -396,7 +396,7 @@ func (s *soakSummary) writeJSON(w io.Writer) error {
 func (s *soakSummary) text(w io.Writer) {
 	fmt.Fprintf(w, "Soak, %s: %v at concurrency %d (%s), %s, signet %s\n", s.Started.UTC().Format("2006-01-02 15:04 UTC"), s.Duration, s.Conc, s.Mix, s.Alg, s.Signet)
 	fmt.Fprintf(w, "Machine: %s\nCommand: %s\n\n", s.Machine, s.Command)
-	fmt.Fprintf(w, "%-22s %10s %9s %8s %8s %8s %8s %9s  %s\n", "request", "total", "ok", "503 out.", "p50", "p90", "p99", "max", "other outcomes")
+	fmt.Fprintf(w, "%-30s %9s %9s %8s %8s %8s %8s %9s  %s\n", "request", "total", "ok", "503 (db)", "p50", "p90", "p99", "max", "other outcomes")
 	for _, name := range s.order {
 		st := s.steps[name]
 		var other []string
@@ -405,7 +405,7 @@ func (s *soakSummary) text(w io.Writer) {
 				other = append(other, fmt.Sprintf("%s %d", outcome(o), n))
 			}
 		}
-		fmt.Fprintf(w, "%-22s %10d %9d %8d %8s %8s %8s %9s  %s\n", name, st.total(), st.outcomes[outcomeOK], st.outcomes[outcomeUnavailable],
+		fmt.Fprintf(w, "%-30s %9d %9d %8d %8s %8s %8s %9s  %s\n", name, st.total(), st.outcomes[outcomeOK], st.outcomes[outcomeUnavailable],
 			ms(st.hist.quantile(0.5)), ms(st.hist.quantile(0.9)), ms(st.hist.quantile(0.99)), ms(st.hist.quantile(1)), strings.Join(other, ", "))
 		for o, d := range st.first {
 			fmt.Fprintf(w, "    first %s: %s\n", o, d)
@@ -435,7 +435,7 @@ func (s *soakSummary) text(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nServer process:")
 	fmt.Fprintf(w, "  %-12s %9s %8s %11s %6s\n", "", "RSS MiB", "threads", "goroutines", "fds")
-	for _, r := range []resources{s.Baseline, s.Peak, s.AfterLoad, s.Settled} {
+	for _, r := range []resources{s.Start, s.Baseline, s.Peak, s.AfterLoad, s.Settled} {
 		fmt.Fprintf(w, "  %-12s %9s %8d %11s %6d\n", r.Note, mib(r.RSS), r.Threads, g(r), r.FDs)
 	}
 	if !s.Goroutines {
