@@ -120,9 +120,12 @@ func parseMix(s string) ([]mixPart, error) {
 }
 
 // assign gives each of conc workers a class, in proportion to the
-// weights (largest remainders), each class at least one worker when conc
-// allows.
+// weights, each class at least one worker (the first conc classes one each
+// when there are more classes than workers).
 func assign(mix []mixPart, conc int) []string {
+	if conc < len(mix) {
+		mix = mix[:conc]
+	}
 	total := 0
 	for _, p := range mix {
 		total += p.weight
@@ -133,15 +136,21 @@ func assign(mix []mixPart, conc int) []string {
 		counts[i] = max(conc*p.weight/total, 1)
 		given += counts[i]
 	}
+	// The rounding: the rest to the classes in turn, or back from the
+	// largest.
 	for i := 0; given < conc; i = (i + 1) % len(mix) {
 		counts[i]++
 		given++
 	}
-	for i := len(mix) - 1; given > conc; i = (i + len(mix) - 1) % len(mix) {
-		if counts[i] > 1 {
-			counts[i]--
-			given--
+	for given > conc {
+		i := 0
+		for j := range counts {
+			if counts[j] > counts[i] {
+				i = j
+			}
 		}
+		counts[i]--
+		given--
 	}
 	var out []string
 	for i, p := range mix {
