@@ -172,7 +172,7 @@ func soakCLI(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.dsn, "postgres", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL `DSN` of a database to create -db from (the server gets the same DSN with -db)")
 	fs.StringVar(&o.db, "db", "signet_soak", "the soak's database, dropped and created again at the start")
 	fs.IntVar(&o.restarts, "restarts", 2, "PostgreSQL restarts during the run")
-	fs.DurationVar(&o.down, "db-down", 5*time.Second, "how long PostgreSQL stays stopped at each restart")
+	fs.DurationVar(&o.down, "db-down", time.Second, "how long PostgreSQL stays stopped at each restart, after its stop command returns (stopping and starting take a few seconds more: the database is away about 5 s with pg_ctlcluster here)")
 	fs.StringVar(&o.stopCmd, "db-stop", "", "shell `command` that stops PostgreSQL (default: pg_ctlcluster VERSION NAME stop -m fast, for the cluster on the DSN's port)")
 	fs.StringVar(&o.startCmd, "db-start", "", "shell `command` that starts PostgreSQL again (default: pg_ctlcluster VERSION NAME start)")
 	fs.DurationVar(&o.grace, "grace", 10*time.Second, "a 503 up to this long after PostgreSQL is back still counts as during the outage (the pool reconnects)")
