@@ -35,7 +35,9 @@ func freshDatabase(ctx context.Context, dsn, name string) error {
 	if !validDBName(name) {
 		return fmt.Errorf("-db %q: letters, digits and _ only", name)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	// Dropping a database waits for a checkpoint, which takes a while on a
+	// disk that other tests keep busy.
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
