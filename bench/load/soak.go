@@ -484,11 +484,16 @@ func (w *soakWorker) once(ctx context.Context) {
 			}
 			return
 		}
-		w.flows.OK++
+		if w.rec.on {
+			w.flows.OK++
+		}
 	}
 }
 
 func (w *soakWorker) failed(err error) {
+	if !w.rec.on {
+		return // the warm-up: not counted
+	}
 	if w.rec.last == 503 {
 		w.flows.Unavailable++
 		return
