@@ -81,9 +81,10 @@ var (
 
 // signer is one browser's steps, on its own connection.
 type signer struct {
-	c    flowClient
-	user string
-	n    uint64 // states made so far
+	c     flowClient
+	user  string
+	scope string // "" is signInScope
+	n     uint64 // states made so far
 }
 
 // newPKCE returns a code_verifier (32 random bytes, base64url: 43
@@ -104,8 +105,12 @@ func (s *signer) newState() string {
 // authorize sends the authorization request, with the session cookie
 // (a "Cookie: ..." line) when not "".
 func (s *signer) authorize(cookie, challenge, state string) (*flowResp, error) {
+	scope := s.scope
+	if scope == "" {
+		scope = signInScope
+	}
 	path := "/connect/authorize?response_type=code&client_id=" + signInClientID + "&redirect_uri=" + redirectEsc +
-		"&scope=" + url.QueryEscape(signInScope) + "&code_challenge_method=S256&code_challenge=" + challenge +
+		"&scope=" + url.QueryEscape(scope) + "&code_challenge_method=S256&code_challenge=" + challenge +
 		"&state=" + state + "&nonce=" + state
 	var header []string
 	if cookie != "" {
@@ -184,7 +189,15 @@ func pathOf(location string) string {
 }
 
 // authcodeFlow is the code exchange mode.
-type authcodeFlow struct{ basic string } // the client's "Authorization: Basic ..." line
+type authcodeFlow struct {
+	basic string // the client's "Authorization: Basic ..." line
+	// scope is the scope asked for ("" is signInScope); the soak adds
+	// offline_access, for refresh tokens.
+	scope string
+	// tokens, when set, is given the body of each successful token
+	// response of worker (the soak records the refresh tokens).
+	tokens func(worker int, body []byte)
+}
 
 func newAuthcodeFlow() authcodeFlow {
 	return authcodeFlow{basic: "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(signInClientID+":"+signInSecret))}
@@ -195,12 +208,16 @@ type exchanger struct {
 	signer
 	basic  string
 	cookie string // the session's "Cookie: ..." line
+	tokens func(body []byte)
 }
 
 // newDoer signs the worker's browser in, and redeems the code of that
 // first sign-in, so that a broken flow stops before the load starts.
 func (f authcodeFlow) newDoer(_ context.Context, c flowClient, worker int) (doer, error) {
-	e := &exchanger{signer: signer{c: c, user: username(worker)}, basic: f.basic}
+	e := &exchanger{signer: signer{c: c, user: username(worker), scope: f.scope}, basic: f.basic}
+	if f.tokens != nil {
+		e.tokens = func(body []byte) { f.tokens(worker, body) }
+	}
 	verifier, challenge := newPKCE()
 	state := e.newState()
 	cookie, callback, err := e.login(challenge, state)
@@ -255,6 +272,9 @@ func (e *exchanger) redeem(code, verifier string) error {
 	}
 	if resp.status != 200 || !bytes.Contains(resp.body, []byte(`"access_token"`)) || !bytes.Contains(resp.body, []byte(`"id_token"`)) {
 		return unexpected("token (authorization_code)", resp, "200 with access_token and id_token")
+	}
+	if e.tokens != nil {
+		e.tokens(resp.body)
 	}
 	return nil
 }

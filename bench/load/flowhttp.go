@@ -29,6 +29,9 @@ import (
 type flowResp struct {
 	status   int
 	location string
+	// retryAfter is the Retry-After header ("" for none): the soak
+	// checks that every 503 has one.
+	retryAfter string
 	// cookies are the Set-Cookie headers' name=value parts, in order.
 	cookies []string
 	body    []byte
@@ -144,7 +147,7 @@ func timeoutErr(err error) error {
 // readFlowResponse reads one HTTP/1.1 response from br into r (its slices
 // reused), and reports whether the connection stays open.
 func readFlowResponse(br *bufio.Reader, r *flowResp) (keepAlive bool, err error) {
-	r.status, r.location, r.cookies, r.body = 0, "", r.cookies[:0], r.body[:0]
+	r.status, r.location, r.retryAfter, r.cookies, r.body = 0, "", "", r.cookies[:0], r.body[:0]
 	line, err := br.ReadSlice('\n')
 	if err != nil {
 		return false, err
@@ -183,6 +186,8 @@ func readFlowResponse(br *bufio.Reader, r *flowResp) (keepAlive bool, err error)
 			keepAlive = !bytes.EqualFold(value, []byte("close"))
 		case bytes.EqualFold(name, []byte("Location")):
 			r.location = string(value)
+		case bytes.EqualFold(name, []byte("Retry-After")):
+			r.retryAfter = string(value)
 		case bytes.EqualFold(name, []byte("Set-Cookie")):
 			nv, _, _ := bytes.Cut(value, []byte(";"))
 			r.cookies = append(r.cookies, string(bytes.TrimSpace(nv)))
@@ -269,7 +274,7 @@ func (c *httpFlow) roundTrip(method, path string, header []string, body []byte) 
 		return nil, timeoutErr(err)
 	}
 	defer resp.Body.Close()
-	r := &flowResp{status: resp.StatusCode, location: resp.Header.Get("Location")}
+	r := &flowResp{status: resp.StatusCode, location: resp.Header.Get("Location"), retryAfter: resp.Header.Get("Retry-After")}
 	for _, sc := range resp.Header.Values("Set-Cookie") {
 		nv, _, _ := strings.Cut(sc, ";")
 		r.cookies = append(r.cookies, strings.TrimSpace(nv))

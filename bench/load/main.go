@@ -34,6 +34,17 @@
 //
 //	go run ./bench/load -endpoints token,reftoken,introspect -alg RS256 -c 64
 //
+// The soak (issue 17) is a mode of its own, with its own flags: one
+// server on PostgreSQL (a database of its own) with a Managed key, a mix of
+// every kind of request at concurrency 256 for 10 minutes, PostgreSQL
+// stopped and started twice and the key rotated once meanwhile; it
+// checks that every failure was a 503 with Retry-After while the database
+// was away, that goroutines and RSS come back, and that every refresh and
+// reference token issued is still active (soak.go; go run ./bench/load
+// soak -h):
+//
+//	go run ./bench/load soak
+//
 // The load generator is this process (Go, one keep-alive connection per
 // worker, latencies into a fixed histogram per worker), so nothing needs
 // installing; it shares the machine with the server, and its own CPU time
@@ -74,6 +85,9 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if len(os.Args) > 1 && os.Args[1] == "soak" {
+		os.Exit(soakCLI(ctx, os.Args[2:], os.Stdout, os.Stderr))
+	}
 	os.Exit(cli(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 

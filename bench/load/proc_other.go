@@ -22,3 +22,6 @@ func machineBusy() (time.Duration, error) { return 0, errNoProc }
 
 // childAttr: elsewhere, children are stopped when this process returns.
 func childAttr() *syscall.SysProcAttr { return nil }
+
+func procThreads(int) int { return 0 }
+func procFDs(int) int     { return 0 }

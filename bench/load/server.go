@@ -26,6 +26,8 @@ const (
 	resourceName   = "https://api.example.com"
 	resourceSecret = "bench-resource-secret-not-for-production-0123"
 	hashEnv        = "SIGNET_BENCH_PASSWORD_HASH"
+	// kekEnv holds the key-encryption key of a Managed key (the soak's).
+	kekEnv = "SIGNET_BENCH_KEK"
 )
 
 // build compiles ./cmd/signet of the module this tool belongs to into dir,
@@ -94,6 +96,16 @@ type serverConfig struct {
 	// (benchUsers of them, each with this hash of userPassword); else the
 	// server has the machine client only, as the token runs always had.
 	passwordHash string
+	// kek, when set, makes the key Managed (in the database, encrypted
+	// under kek, a base64 key-encryption key) with alg its one series,
+	// instead of the PFX: the soak rotates it with signet keys rotate.
+	kek string
+	// offline lets the sign-in client have refresh tokens (offline_access
+	// and the refresh_token grant).
+	offline bool
+	// extra is YAML appended to the configuration (the soak's metrics and
+	// rate limits, or the user's -config-extra).
+	extra string
 }
 
 // write writes signet.yaml for a server listening on addr and returns its
@@ -110,11 +122,7 @@ allowHttp: true
 dataDir: ./data
 %[2]slog:
   level: %[3]s
-key:
-  type: File
-  filePath: %[4]q
-  password: ${%[5]s}
-apiScopes:
+%[11]sapiScopes:
   - name: api1
 apiResources:
   - name: %[8]s
@@ -133,12 +141,21 @@ clients:
     allowedGrantTypes: [client_credentials]
     allowedScopes: [api1]
     accessTokenType: Reference
-`, addr, storage, c.logLevel, c.pfx, pfxEnv, clientID, clientSecret, resourceName, resourceSecret, refClientID)
+`, addr, storage, c.logLevel, c.pfx, pfxEnv, clientID, clientSecret, resourceName, resourceSecret, refClientID, c.key())
 	if c.passwordHash != "" {
 		yaml += c.signIn()
 	}
+	yaml += c.extra
 	file := filepath.Join(c.dir, "signet.yaml")
 	return file, os.WriteFile(file, []byte(yaml), 0o600)
+}
+
+// key is the configuration's key section.
+func (c serverConfig) key() string {
+	if c.kek != "" {
+		return fmt.Sprintf("key:\n  type: Managed\n  keyEncryptionKey: ${%s}\n  signingAlgorithms: [%s]\n", kekEnv, c.alg)
+	}
+	return fmt.Sprintf("key:\n  type: File\n  filePath: %q\n  password: ${%s}\n", c.pfx, pfxEnv)
 }
 
 // signIn is the configuration's sign-in client and users: a confidential
@@ -148,17 +165,21 @@ clients:
 // and benchUsers users whose passwordHash is read from hashEnv (a PHC
 // string is full of $ signs, which the configuration would expand).
 func (c serverConfig) signIn() string {
+	grants, scopes, offline := "authorization_code", "openid, profile, api1", ""
+	if c.offline {
+		grants, scopes, offline = grants+", refresh_token", scopes+", offline_access", "    allowOfflineAccess: true\n"
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `  - clientId: %s
     secrets:
       - value: %s
-    allowedGrantTypes: [authorization_code]
-    allowedScopes: [openid, profile, api1]
-    redirectUris: [%q]
+    allowedGrantTypes: [%s]
+    allowedScopes: [%s]
+%s    redirectUris: [%q]
     requirePkce: true
     allowedIdentityTokenSigningAlgorithms: [%s]
 users:
-`, signInClientID, signInSecret, signInRedirect, c.alg)
+`, signInClientID, signInSecret, grants, scopes, offline, signInRedirect, c.alg)
 	for i := range benchUsers {
 		fmt.Fprintf(&b, "  - {subjectId: %q, username: %s, passwordHash: \"${%s}\"}\n", fmt.Sprintf("bench-%02d", i), username(i), hashEnv)
 	}
@@ -209,7 +230,7 @@ func start(ctx context.Context, bin string, c serverConfig) (*server, error) {
 
 	s := &server{base: "http://" + addr, logFile: logFile, exited: make(chan struct{})}
 	s.cmd = exec.Command(bin, "serve", "--config", file)
-	s.cmd.Env = append(os.Environ(), pfxEnv+"="+pfxPassword, hashEnv+"="+c.passwordHash)
+	s.cmd.Env = append(os.Environ(), pfxEnv+"="+pfxPassword, hashEnv+"="+c.passwordHash, kekEnv+"="+c.kek)
 	s.cmd.Stdout, s.cmd.Stderr = out, out
 	s.cmd.SysProcAttr = childAttr()
 

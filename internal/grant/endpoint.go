@@ -14,6 +14,7 @@ import (
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/tokens"
+	"github.com/signetid/signet/storage"
 )
 
 // Path is the token endpoint's path, as IdentityServer has it.
@@ -151,6 +152,20 @@ func (e *Endpoint) logError(ctx context.Context, level slog.Level, err *oauth.Er
 	}
 }
 
+// unavailable turns a grant's server_error whose cause is the database
+// not answering (storage.ErrUnavailable: refused, shutting down, starting
+// up, timed out) into temporarily_unavailable, 503 with Retry-After, which a
+// client can act on: the soak (bench/load soak) saw 500s for reference
+// tokens and code redemptions while PostgreSQL restarted. Any other error
+// is left as it is.
+func unavailable(oerr *oauth.Error) *oauth.Error {
+	if oerr.Code != oauth.ServerError || !(errors.Is(oerr.Cause, storage.ErrUnavailable) || errors.Is(oerr.Cause, context.DeadlineExceeded)) {
+		return oerr
+	}
+	return &oauth.Error{Code: oauth.TemporarilyUnavailable, Status: http.StatusServiceUnavailable,
+		Description: "the database is unavailable; retry in a few seconds", Cause: oerr.Cause}
+}
+
 // errNoIssuer is a server that serves the endpoint without its chain.
 var errNoIssuer = errors.New("the token endpoint got a request without an issuer in its context (endpoint.WithIssuer): it must be served through the server's chain")
 
@@ -189,7 +204,10 @@ func (e *Endpoint) handle(r *http.Request) (*oauth.TokenResponse, *oauth.Error) 
 	}
 	req.Client, req.AuthMethod = c, method
 	resp, oerr := g.Handle(ctx, req)
-	if oerr == nil && e.logger != nil {
+	if oerr != nil {
+		return nil, unavailable(oerr)
+	}
+	if e.logger != nil {
 		e.logger.LogAttrs(ctx, slog.LevelDebug, "token issued", logattr.String("client_id", c.ID),
 			slog.String("grant_type", req.GrantType), slog.String("auth", string(method)), logattr.Text("scope", resp.Scope))
 	}
