@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/signetid/signet/internal/oauth"
+	"github.com/signetid/signet/internal/observe"
 )
 
 // Key types.
@@ -91,6 +92,7 @@ func (c *Config) Validate() error {
 	v.session()
 	v.login()
 	v.shutdown()
+	v.audit()
 	v.keyExpiryWarning()
 	for _, p := range c.clientRefusals {
 		if !c.skippedClientPath(p.Path) {
@@ -718,6 +720,45 @@ const maxDrainDelay = 5 * time.Minute
 func (v *validator) shutdown() {
 	if d := v.c.Shutdown.DrainDelay; d < 0 || d > maxDrainDelay {
 		v.addf("shutdown.drainDelay", "%v: give a duration from 0 (no drain, the default) to %v, such as 5s: how long /readyz answers 503 before the server stops", d, maxDrainDelay)
+	}
+}
+
+// maxAuditSize bounds audit.maxSize (in megabytes), maxAuditFiles
+// audit.maxFiles.
+const (
+	maxAuditSize  = 1 << 20
+	maxAuditFiles = 1000
+)
+
+// audit checks the audit section: a sink known, its file given (for file
+// only), PostgreSQL storage for postgres, and the events excluded known.
+func (v *validator) audit() {
+	a := &v.c.Audit
+	switch s, ok := oneOf(a.Sink, "", AuditSinkFile, AuditSinkPostgres); {
+	case !ok:
+		v.addf("audit.sink", "unknown audit sink %q: use file (JSON lines in audit.file) or postgres (the storage's database), or leave it out for the log alone", a.Sink)
+	default:
+		a.Sink = strings.ToLower(s)
+	}
+	switch {
+	case a.Sink == AuditSinkFile && a.File == "":
+		v.addf("audit.sink", "audit.sink file needs audit.file, the path of the JSON-lines file")
+	case a.Sink != AuditSinkFile && a.File != "":
+		v.addf("audit.file", "audit.file is written only with audit.sink: file")
+	}
+	if driver := cmp.Or(v.c.Storage.Driver, DriverSQLite); a.Sink == AuditSinkPostgres && !strings.EqualFold(driver, DriverPostgres) {
+		v.addf("audit.sink", "audit.sink postgres writes to the storage's PostgreSQL database, and storage.driver is %s: use audit.sink file, or storage.driver postgres", driver)
+	}
+	if a.MaxSize < 0 || a.MaxSize > maxAuditSize {
+		v.addf("audit.maxSize", "maxSize %d: give the size in megabytes at which the audit file is rotated, 1 to %d (default 100)", a.MaxSize, maxAuditSize)
+	}
+	if a.MaxFiles != nil && (*a.MaxFiles < 0 || *a.MaxFiles > maxAuditFiles) {
+		v.addf("audit.maxFiles", "maxFiles %d: give how many rotated audit files to keep, 0 to %d (default 5)", *a.MaxFiles, maxAuditFiles)
+	}
+	for i, name := range a.Exclude {
+		if !slices.Contains(observe.Names, name) {
+			v.addf(fmt.Sprintf("audit.exclude[%d]", i), "unknown event %q; the events are %s", name, strings.Join(observe.Names, ", "))
+		}
 	}
 }
 
