@@ -68,17 +68,13 @@ type RingOptions struct {
 	// Logger hears when the signing key or the published set changes as
 	// certificates come into or go out of their validity; nil: no log.
 	Logger *slog.Logger
-	// Observer is told of each key the ring takes in (key.loaded: every
-	// key at NewRing, then those new at each Replace); nil means
-	// observe.Discard.
-	Observer observe.Observer
 }
 
 // NewRing makes a ring. signing holds the keys of the signing credential in
 // order of preference (keys without a private key are published only);
 // validation the keys of validationKeys.
 func NewRing(signing, validation []*Key, opts RingOptions) (*Ring, error) {
-	r := &Ring{retention: opts.Retention, now: opts.Now, logger: opts.Logger, obs: observe.Or(opts.Observer)}
+	r := &Ring{retention: opts.Retention, now: opts.Now, logger: opts.Logger, obs: observe.Discard}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -91,8 +87,17 @@ func NewRing(signing, validation []*Key, opts RingOptions) (*Ring, error) {
 		return nil, err
 	}
 	r.state.Store(st)
-	r.reportLoaded(nil, ks)
 	return r, nil
+}
+
+// SetObserver makes o the observer of the keys the ring takes in
+// (key.loaded): it is told of every key now, then of those new at each
+// Replace. A ring made for a check, never served, has none.
+func (r *Ring) SetObserver(o observe.Observer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.obs = observe.Or(o)
+	r.reportLoaded(nil, r.state.Load().keys)
 }
 
 // reportLoaded tells the observer of the keys of next that were not in

@@ -46,10 +46,11 @@ func TestObserved(t *testing.T) {
 	if got := rec.take(); got != "key.rotated "+first+" ES256" {
 		t.Errorf("first key: %q", got)
 	}
-	ring, err := signing.NewRing(keys, nil, signing.RingOptions{Algorithms: []string{"ES256"}, Now: clk.Now, Observer: rec})
+	ring, err := signing.NewRing(keys, nil, signing.RingOptions{Algorithms: []string{"ES256"}, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
+	ring.SetObserver(rec)
 	if got := rec.take(); got != "key.loaded "+first+" ES256" {
 		t.Errorf("ring: %q", got)
 	}
