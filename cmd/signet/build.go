@@ -18,6 +18,7 @@ import (
 	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/config"
 	"github.com/signetid/signet/internal/federation"
+	"github.com/signetid/signet/internal/observe"
 	"github.com/signetid/signet/internal/safefile"
 	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/internal/signing"
@@ -60,6 +61,9 @@ type services struct {
 	// draining is set on SIGTERM for shutdown.drainDelay: /readyz answers
 	// 503 while everything else is still served.
 	draining atomic.Bool
+	// observer is told of the acts of the server (the audit log); nil
+	// (observe.Discard) until serve sets it.
+	observer observe.Observer
 }
 
 // loadConfig reads the configuration named by --config or SIGNET_CONFIG;

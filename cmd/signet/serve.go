@@ -227,12 +227,26 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	// The catalog serves the file's clients at once and the database's
 	// once it is read; the token path reads only the catalog.
 	var cat *catalog.Catalog
-	storeReady := make(chan storage.Store, 1)
-	db, err := openStoreRetrying(ctx, cfg.Storage, storeOptions{noMigrate: c.noMigrate, logger: logger, fatal: fail}, func(s storage.Store) { storeReady <- s })
+	// The audit log: made before the database is open (audit.sink
+	// postgres waits for it), closed before it, so that the last events
+	// are written.
+	auditDB := &pendingAppender{ready: make(chan struct{})}
+	auditLog, err := a.serverAudit(cfg, logger, auditDB)
 	if err != nil {
 		return err
 	}
+	svc.observer = auditLog
+	storeReady := make(chan storage.Store, 1)
+	db, err := openStoreRetrying(ctx, cfg.Storage, storeOptions{noMigrate: c.noMigrate, logger: logger, fatal: fail}, func(s storage.Store) {
+		auditDB.set(s)
+		storeReady <- s
+	})
+	if err != nil {
+		auditLog.Close()
+		return err
+	}
 	defer db.Close()
+	defer auditLog.Close()
 	svc.static.IssuerConfigured = svc.cfg.Issuer != ""
 	cat = catalog.New(svc.static, db, logger)
 	select {
@@ -275,7 +289,7 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	// SIGHUP asks the manager for a sync at once.
 	syncManaged := make(chan chan<- error)
 	if isManaged(cfg.Key) {
-		if manager, err = a.newManager(cfg, db, logger); err != nil {
+		if manager, err = a.newManager(cfg, db, logger, svc.observer); err != nil {
 			return err
 		}
 		if skew, ok := a.clockSkew(ctx, db); ok && !skewOK(skew) {
@@ -303,6 +317,9 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		})
 	}
 
+	// The keys the server starts with are audited (key.loaded), then
+	// those a reload or a rotation brings.
+	svc.ring.SetObserver(svc.observer)
 	srv, err := a.newServer(svc, db, cat, logger)
 	if err != nil {
 		return err
@@ -462,6 +479,7 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 		IdentityResources: cat.IdentityResources,
 		Origins:           cat.AllowedOrigin,
 		Logger:            logger,
+		Observer:          svc.observer,
 	})
 	signIn, err := a.signInEndpoints(svc, db, cat, tok, logger)
 	if err != nil {
