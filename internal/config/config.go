@@ -3,9 +3,11 @@
 // IdentityServer appsettings.json can be pasted in, ${VAR} replaced from the
 // environment, and every problem reported at once with its file and line.
 //
-// It imports nothing of Signet's: what a value means (a key source, a
-// secret hash) is checked by the packages that use it, which report their
-// findings at the right line through Config.Problemf.
+// It imports nothing of Signet's but internal/oauth (the scope-name rule)
+// and internal/observe (the event names audit.exclude may name): what a
+// value means (a key source, a secret hash) is checked by the packages
+// that use it, which report their findings at the right line through
+// Config.Problemf.
 package config
 
 import (
