@@ -240,7 +240,9 @@ func (l *Log) write() {
 		case r := <-l.queue:
 			batch = append(batch[:0], r)
 		case <-l.stop:
-			// Drain what was queued before Close, then stop.
+			// Drain what was queued before Close, then stop; a sink that
+			// fails now (a database gone) loses the rest at once rather
+			// than hold the shutdown for a timeout per batch.
 			for {
 				batch = batch[:0]
 				for len(batch) < maxBatch {
@@ -252,12 +254,12 @@ func (l *Log) write() {
 					}
 					break
 				}
-				if len(batch) == 0 {
+				if len(batch) == 0 || !l.flush(batch) {
+					l.dropped.Add(int64(len(l.queue)))
 					l.report(&reported)
 					l.closeErr = l.sink.Close()
 					return
 				}
-				l.flush(batch)
 			}
 		}
 	more:
@@ -274,14 +276,23 @@ func (l *Log) write() {
 	}
 }
 
-func (l *Log) flush(batch []Record) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+// flush writes batch, within flushTimeout; false when the sink failed
+// (the events are counted as lost, with a WARN).
+func (l *Log) flush(batch []Record) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), flushTimeout)
 	defer cancel()
 	if err := l.sink.Write(ctx, batch); err != nil {
 		l.dropped.Add(int64(len(batch)))
 		l.warn.Warn("audit events lost: the audit sink could not write them", slog.Int("events", len(batch)), slog.String("error", err.Error()))
+		return false
 	}
+	return true
 }
+
+// flushTimeout bounds one write of a batch: a database that does not
+// answer (or is not open yet) loses the batch rather than stall the
+// writer for ever.
+const flushTimeout = 30 * time.Second
 
 // report warns of the events dropped since the last report, once per
 // batch at most, so that a flood of drops is one line per write.
