@@ -58,25 +58,47 @@ func (a *app) serverAudit(cfg *config.Config, warn *slog.Logger, db *pendingAppe
 // (signet client, scope, resource, user, provider, keys): its events go
 // to audit.sink alone, not to the command's output, each with the
 // operating system user and host that ran it (origin). Without a sink it
-// is observe.Discard. Close it before closing db.
+// is observe.Discard. The sink is opened at the first event, so that a
+// command that changes nothing (client list) never touches it. Call the
+// close function before closing db.
 func (a *app) cliAudit(cfg *config.Config, db storage.Store, warn *slog.Logger) (observe.Observer, func(), error) {
-	pending := &pendingAppender{ready: make(chan struct{})}
-	pending.set(db)
-	sink, err := auditSink(cfg, pending)
-	if err != nil || sink == nil {
-		return observe.Discard, func() {}, err
+	if cfg.Audit.Sink == "" {
+		return observe.Discard, func() {}, nil
 	}
-	l, err := audit.New(audit.Options{Sink: sink, Exclude: cfg.Audit.Exclude, Warn: warn, Now: a.now})
-	if err != nil {
-		sink.Close()
+	if _, err := audit.New(audit.Options{Exclude: cfg.Audit.Exclude}); err != nil {
 		return nil, nil, err
 	}
+	var (
+		once sync.Once
+		l    *audit.Log
+	)
+	open := func() {
+		pending := &pendingAppender{ready: make(chan struct{})}
+		pending.set(db)
+		sink, err := auditSink(cfg, pending)
+		if err == nil {
+			l, err = audit.New(audit.Options{Sink: sink, Exclude: cfg.Audit.Exclude, Warn: warn, Now: a.now})
+		}
+		if err != nil {
+			warn.Warn("the change is not audited: the audit sink cannot be opened", slog.String("error", err.Error()))
+		}
+	}
+	obs := observe.Func(func(ctx context.Context, e *observe.Event) {
+		once.Do(open)
+		if l != nil {
+			l.Observe(ctx, e)
+		}
+	})
 	closeLog := func() {
+		once.Do(func() {}) // no sink opened after this
+		if l == nil {
+			return
+		}
 		if err := l.Close(); err != nil {
 			warn.Warn("could not close the audit sink", slog.String("error", err.Error()))
 		}
 	}
-	return withOrigin(l, a.origin()), closeLog, nil
+	return withOrigin(obs, a.origin()), closeLog, nil
 }
 
 // origin are the attributes of a CLI change: who ran it, where.
