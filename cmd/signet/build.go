@@ -18,6 +18,7 @@ import (
 	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/config"
 	"github.com/signetid/signet/internal/federation"
+	"github.com/signetid/signet/internal/observe"
 	"github.com/signetid/signet/internal/safefile"
 	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/internal/signing"
@@ -63,6 +64,9 @@ type services struct {
 	// metrics are counted and served when the configuration asks (set by
 	// serve; nil: off).
 	metrics *serveMetrics
+	// observer is told of the acts of the server (the audit log); nil
+	// (observe.Discard) until serve sets it.
+	observer observe.Observer
 }
 
 // loadConfig reads the configuration named by --config or SIGNET_CONFIG;

@@ -283,7 +283,17 @@ func (e *catalogEnv) writable() error {
 // caller closes it.
 func (a *app) openCatalogStore(ctx context.Context, e *catalogEnv) (storage.Store, error) {
 	logger := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return openStore(ctx, e.cfg.Storage, storeOptions{logger: logger})
+	db, err := openStore(ctx, e.cfg.Storage, storeOptions{logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	// The changes made through the store are audited (audit.sink).
+	obs, closeAudit, err := a.cliAudit(e.cfg, db, logger)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return auditStore{Store: db, obs: obs, closeAudit: closeAudit}, nil
 }
 
 // knownScopes are the scopes of the file and of the database, in that order.

@@ -211,7 +211,7 @@ func (a *app) configCheckManaged(svc *services) error {
 	var infos []managed.KeyInfo
 	if db != nil {
 		defer db.Close()
-		m, err := a.newManager(cfg, db, logger)
+		m, err := a.newManager(cfg, db, logger, nil)
 		if err != nil {
 			return err
 		}

@@ -30,6 +30,7 @@ func (a *app) introspectionEndpoint(svc *services, db storage.Store, cat *catalo
 		StorageTimeout: svc.cfg.Storage.StatementTimeout,
 		Now:            a.now,
 		Logger:         logger,
+		Observer:       svc.observer,
 	})
 }
 

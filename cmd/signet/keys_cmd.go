@@ -112,7 +112,13 @@ func (a *app) withManager(ctx context.Context, flag, what string, fn func(cfg *c
 			logger.Warn(msg + ": states and times shown are by this machine's clock; correct it (NTP)")
 		}
 	}
-	m, err := a.newManager(cfg, db, logger)
+	// What rotate, retire and revoke do is audited (audit.sink).
+	obs, closeAudit, err := a.cliAudit(cfg, db, logger)
+	if err != nil {
+		return err
+	}
+	defer closeAudit()
+	m, err := a.newManager(cfg, db, logger, obs)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/signetid/signet/internal/config"
+	"github.com/signetid/signet/internal/observe"
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/internal/signing/managed"
 	"github.com/signetid/signet/storage"
@@ -44,8 +45,9 @@ func readKEKFile(what, path string) ([]byte, error) {
 	return kek, nil
 }
 
-// newManager makes the manager of a Managed key section over db.
-func (a *app) newManager(cfg *config.Config, db storage.Store, logger *slog.Logger) (*managed.Manager, error) {
+// newManager makes the manager of a Managed key section over db, which
+// tells obs of the keys it makes, retires and revokes.
+func (a *app) newManager(cfg *config.Config, db storage.Store, logger *slog.Logger, obs observe.Observer) (*managed.Manager, error) {
 	kek, err := readKEK(cfg.Key)
 	if err != nil {
 		return nil, err
@@ -64,6 +66,7 @@ func (a *app) newManager(cfg *config.Config, db storage.Store, logger *slog.Logg
 		Now:         a.now,
 		Logger:      logger,
 		Source:      source,
+		Observer:    obs,
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/metrics"
 	"github.com/signetid/signet/internal/observe"
+	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/storage"
 )
 
@@ -24,6 +25,7 @@ import (
 type serveMetrics struct {
 	m      *metrics.Metrics
 	public bool
+	addr   string
 	srv    *http.Server
 	served chan error
 }
@@ -31,11 +33,13 @@ type serveMetrics struct {
 // metricsShutdown bounds how long a scrape in flight is waited for.
 const metricsShutdown = 5 * time.Second
 
-// startMetrics makes the metrics and, with metrics.listen, starts serving
-// /metrics there, alone; nil when the configuration has no metrics. The
-// address is checked against the public one as the flags and $PORT left
-// it, which the configuration's check could not know.
-func (a *app) startMetrics(cfg *config.Config, svc *services, db storage.Store, logger *slog.Logger) (*serveMetrics, error) {
+// newMetrics makes the metrics, nil when the configuration has none. It
+// is made as soon as the store is open, so that the key manager's events
+// are counted from the first; the keys are read from svc's ring at each
+// scrape, the managed one once it is made. The address is checked against
+// the public one as the flags and $PORT left it, which the configuration's
+// check could not know.
+func (a *app) newMetrics(cfg *config.Config, svc *services, db storage.Store) (*serveMetrics, error) {
 	mc := cfg.Metrics
 	if !mc.Enabled() {
 		return nil, nil
@@ -43,20 +47,27 @@ func (a *app) startMetrics(cfg *config.Config, svc *services, db storage.Store, 
 	if mc.Listen != "" && config.SameListener(mc.Listen, cfg.Listen) {
 		return nil, fmt.Errorf("metrics.listen: %s", config.MetricsOnPublic(mc.Listen, cfg.Listen))
 	}
-	ring := svc.ring
-	s := &serveMetrics{
+	// svc.ring is replaced by the managed ring before listen, and never
+	// after: a scrape reads the ring serve ends up with.
+	keys := func() []*signing.Key { return svc.ring.Configured() }
+	return &serveMetrics{
 		m: metrics.New(metrics.Options{Version: versionString(), MaxClients: mc.MaxClients,
-			Keys: ring.Configured, Store: db, Now: a.now}),
+			Keys: keys, Store: db, Now: a.now}),
 		public: mc.Public,
+		addr:   mc.Listen,
+	}, nil
+}
+
+// listen starts serving /metrics on metrics.listen, alone, when it is set.
+func (s *serveMetrics) listen(logger *slog.Logger) error {
+	if s == nil || s.addr == "" {
+		return nil
 	}
-	if mc.Listen == "" {
-		return s, nil
-	}
-	ln, err := net.Listen("tcp", mc.Listen)
+	ln, err := net.Listen("tcp", s.addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return nil, fmt.Errorf("metrics.listen %s: the address is in use: stop what listens there, or pick another address", mc.Listen)
+		return fmt.Errorf("metrics.listen %s: the address is in use: stop what listens there, or pick another address", s.addr)
 	} else if err != nil {
-		return nil, fmt.Errorf("metrics.listen %s: %w", mc.Listen, err)
+		return fmt.Errorf("metrics.listen %s: %w", s.addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET "+metrics.Path, s.m.Handler())
@@ -70,7 +81,7 @@ func (a *app) startMetrics(cfg *config.Config, svc *services, db storage.Store, 
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.srv.Serve(ln) }()
 	logger.Info("metrics listening", slog.String("url", "http://"+ln.Addr().String()+metrics.Path), slog.String("addr", ln.Addr().String()))
-	return s, nil
+	return nil
 }
 
 // middleware is the server's hook that counts and times requests.

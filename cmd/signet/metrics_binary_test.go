@@ -107,6 +107,10 @@ metrics:
 	wantMetric(t, text, `signet_http_requests_total{code="404",endpoint="other"}`, 1)
 	wantMetric(t, text, `signet_http_request_duration_seconds_count{endpoint="/connect/token"}`, 2)
 	wantMetric(t, text, `signet_signatures_total{alg="RS256",kid="`+kid+`"}`, 1)
+	// Counted from the events the token endpoint reports.
+	wantMetric(t, text, `signet_tokens_issued_total{client="app",grant_type="client_credentials"}`, 1)
+	wantMetric(t, text, `signet_token_requests_total{grant_type="client_credentials",result="success"}`, 1)
+	wantMetric(t, text, `signet_token_requests_total{grant_type="client_credentials",result="invalid_client"}`, 1)
 	left, ok := metricsValue(t, text, `signet_key_expiry_seconds{kid="`+kid+`",role="signing"}`)
 	if days := left / 86400; !ok || days < 98 || days > 101 {
 		t.Errorf("signet_key_expiry_seconds of the signing key: %v s (%.1f days, found %v); want about 100 days", left, days, ok)

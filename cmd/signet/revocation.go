@@ -22,5 +22,6 @@ func (a *app) revocationEndpoint(svc *services, auth *clientauth.Authenticator, 
 		StorageTimeout: svc.cfg.Storage.StatementTimeout,
 		Now:            a.now,
 		Logger:         logger,
+		Observer:       svc.observer,
 	})
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/signetid/signet/internal/expiry"
 	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/internal/health"
+	"github.com/signetid/signet/internal/observe"
 	"github.com/signetid/signet/internal/server"
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/internal/signing/managed"
@@ -239,12 +240,31 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		defer flushTracing(tracer, logger)
 		opts.queryTracer = tracer.Queries()
 	}
-	storeReady := make(chan storage.Store, 1)
-	db, err := openStoreRetrying(ctx, cfg.Storage, opts, func(s storage.Store) { storeReady <- s })
+	// The audit log: made before the database is open (audit.sink
+	// postgres waits for it), closed before it, so that the last events
+	// are written.
+	auditDB := &pendingAppender{ready: make(chan struct{})}
+	auditLog, err := a.serverAudit(cfg, logger, auditDB)
 	if err != nil {
 		return err
 	}
+	storeReady := make(chan storage.Store, 1)
+	db, err := openStoreRetrying(ctx, cfg.Storage, opts, func(s storage.Store) {
+		auditDB.set(s)
+		storeReady <- s
+	})
+	if err != nil {
+		auditLog.Close()
+		return err
+	}
 	defer db.Close()
+	defer auditLog.Close()
+	// Metrics (the metrics section) count from here on, beside the audit
+	// log: both observe the acts of the server, the key manager's too.
+	if svc.metrics, err = a.newMetrics(cfg, svc, db); err != nil {
+		return err
+	}
+	svc.observer = observe.Multi(auditLog, svc.metrics.observer())
 	svc.static.IssuerConfigured = svc.cfg.Issuer != ""
 	cat = catalog.New(svc.static, db, logger)
 	select {
@@ -287,7 +307,7 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	// SIGHUP asks the manager for a sync at once.
 	syncManaged := make(chan chan<- error)
 	if isManaged(cfg.Key) {
-		if manager, err = a.newManager(cfg, db, logger); err != nil {
+		if manager, err = a.newManager(cfg, db, logger, svc.observer); err != nil {
 			return err
 		}
 		if skew, ok := a.clockSkew(ctx, db); ok && !skewOK(skew) {
@@ -315,12 +335,15 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		})
 	}
 
-	// Metrics (the metrics section): counted from here on, served on
-	// metrics.listen until after the public listener has stopped.
-	if svc.metrics, err = a.startMetrics(cfg, svc, db, logger); err != nil {
+	// The metrics are served on metrics.listen until after the public
+	// listener has stopped.
+	if err := svc.metrics.listen(logger); err != nil {
 		return err
 	}
 	defer svc.metrics.stop()
+	// The keys the server starts with are audited (key.loaded), then
+	// those a reload or a rotation brings.
+	svc.ring.SetObserver(svc.observer)
 	srv, err := a.newServer(svc, db, cat, logger, tracer)
 	if err != nil {
 		return err
@@ -499,6 +522,7 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 		IdentityResources: cat.IdentityResources,
 		Origins:           cat.AllowedOrigin,
 		Logger:            logger,
+		Observer:          svc.observer,
 	})
 	signIn, err := a.signInEndpoints(svc, db, cat, tok, logger)
 	if err != nil {

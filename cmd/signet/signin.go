@@ -90,6 +90,7 @@ func (a *app) signInEndpoints(svc *services, db storage.Store, cat *catalog.Cata
 		Federation: fed,
 		Now:        a.now,
 		Logger:     logger,
+		Observer:   svc.observer,
 		Passkeys:   passkeys(db, cfg.UI.ProductName, a.now),
 	}
 	pages, err := signin.New(opts)

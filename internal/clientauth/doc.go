@@ -10,10 +10,12 @@
 // take: an unknown client's secret is checked against a dummy hash, and an
 // assertion without a key to verify it with is verified with a dummy key,
 // so that neither the answer nor its time tells whether a client exists.
-// Why it failed goes to the log.
+// Why it failed goes to the log; ReportFailure tells an internal/observe
+// Observer of it (client.auth_failed, with the client id as sent).
 //
 // It imports internal/client (the client model), internal/oauth (the
-// errors it returns), internal/secret and the storage sentinels; the
+// errors it returns), internal/secret, internal/observe and the storage
+// sentinels; the
 // stores it reads (Clients, ReplayCache) are declared here, where they are
 // used. It never imports an endpoint package or internal/server.
 package clientauth

@@ -3,9 +3,11 @@
 // IdentityServer appsettings.json can be pasted in, ${VAR} replaced from the
 // environment, and every problem reported at once with its file and line.
 //
-// It imports nothing of Signet's: what a value means (a key source, a
-// secret hash) is checked by the packages that use it, which report their
-// findings at the right line through Config.Problemf.
+// It imports nothing of Signet's but internal/oauth (the scope-name rule)
+// and internal/observe (the event names audit.exclude may name): what a
+// value means (a key source, a secret hash) is checked by the packages
+// that use it, which report their findings at the right line through
+// Config.Problemf.
 package config
 
 import (
@@ -84,6 +86,8 @@ type Config struct {
 	// Metrics are the Prometheus metrics at /metrics: off unless
 	// metrics.listen or metrics.public is set.
 	Metrics Metrics `yaml:"metrics"`
+	// Audit is the audit log: one event per security-relevant act.
+	Audit Audit `yaml:"audit"`
 	// KeyExpiryWarning is how long before a signing or validation
 	// certificate, or a client secret, expires that it is warned about
 	// (default 30 days): its expiry is found while there is time to
@@ -548,6 +552,55 @@ type TracingHeader struct {
 	Name  string `yaml:"name"`
 	Value string `yaml:"value"`
 }
+
+// Audit is the audit log (internal/audit): a token issued or refused, a
+// client that failed to authenticate, a key loaded or rotated, a login, a
+// consent, a logout, a change made through the CLI.
+type Audit struct {
+	// Log writes each event to the server's log, in its format, as a line
+	// with logger=audit and event=<name>, at INFO whatever log.level is.
+	// Default true; false leaves the events to the sink alone.
+	Log *bool `yaml:"log"`
+	// Sink keeps the events besides the log: "" (none, the default), file
+	// (JSON lines in File) or postgres (the audit_events table of the
+	// storage's PostgreSQL database). A sink is written in the background:
+	// when it falls behind, events are dropped with a WARN, never a
+	// request slowed.
+	Sink string `yaml:"sink"`
+	// File is the JSON-lines file of sink file (0600), relative to the
+	// configuration file's directory.
+	File string `yaml:"file"`
+	// MaxSize is the size in megabytes at which the file is rotated
+	// (default 100); MaxFiles how many rotated files (file.1, file.2, ...)
+	// are kept (default 5; 0 keeps none).
+	MaxSize  int  `yaml:"maxSize"`
+	MaxFiles *int `yaml:"maxFiles"`
+	// Exclude are events not audited, such as token.issued on a busy
+	// server.
+	Exclude []string `yaml:"exclude"`
+}
+
+// LogOn reports whether events go to the log (Log unset or true).
+func (a Audit) LogOn() bool { return a.Log == nil || *a.Log }
+
+// Rotation is the file's rotation: the size in bytes and the number of
+// rotated files kept, defaults filled in.
+func (a Audit) Rotation() (maxSize int64, maxFiles int) {
+	maxSize, maxFiles = int64(DefaultAuditMaxSize)<<20, DefaultAuditMaxFiles
+	if a.MaxSize > 0 {
+		maxSize = int64(a.MaxSize) << 20
+	}
+	if a.MaxFiles != nil {
+		maxFiles = *a.MaxFiles
+	}
+	return maxSize, maxFiles
+}
+
+// Audit sinks.
+const (
+	AuditSinkFile     = "file"
+	AuditSinkPostgres = "postgres"
+)
 
 // Secret is a client secret: Value (hashed when loaded), ValueFile (a file
 // that holds the value, relative to the configuration file's directory; a

@@ -34,6 +34,13 @@ const (
 	DefaultLoginLockout            = 15 * time.Minute
 )
 
+// Defaults of the audit section.
+const (
+	// DefaultAuditMaxSize is audit.maxSize, in megabytes.
+	DefaultAuditMaxSize  = 100
+	DefaultAuditMaxFiles = 5
+)
+
 // Defaults of a Managed key, as Duende IdentityServer's automatic key
 // management.
 const (
@@ -136,6 +143,7 @@ func (c *Config) Defaults() {
 			}
 		}
 		c.KeyEncryptionKeyFile = c.resolve(c.KeyEncryptionKeyFile)
+		c.Audit.File = c.resolve(c.Audit.File)
 		if c.Key != nil {
 			c.Key.FilePath = c.resolve(c.Key.FilePath)
 			c.Key.PasswordFile = c.resolve(c.Key.PasswordFile)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/signetid/signet/internal/oauth"
+	"github.com/signetid/signet/internal/observe"
 )
 
 // Key types.
@@ -92,6 +93,7 @@ func (c *Config) Validate() error {
 	v.login()
 	v.shutdown()
 	v.metrics()
+	v.audit()
 	v.keyExpiryWarning()
 	v.tracing()
 	for _, p := range c.clientRefusals {
@@ -762,6 +764,45 @@ func SameListener(a, b string) bool {
 	}
 	every := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
 	return strings.EqualFold(ha, hb) || every(ha) || every(hb)
+}
+
+// maxAuditSize bounds audit.maxSize (in megabytes), maxAuditFiles
+// audit.maxFiles.
+const (
+	maxAuditSize  = 1 << 20
+	maxAuditFiles = 1000
+)
+
+// audit checks the audit section: a sink known, its file given (for file
+// only), PostgreSQL storage for postgres, and the events excluded known.
+func (v *validator) audit() {
+	a := &v.c.Audit
+	switch s, ok := oneOf(a.Sink, "", AuditSinkFile, AuditSinkPostgres); {
+	case !ok:
+		v.addf("audit.sink", "unknown audit sink %q: use file (JSON lines in audit.file) or postgres (the storage's database), or leave it out for the log alone", a.Sink)
+	default:
+		a.Sink = strings.ToLower(s)
+	}
+	switch {
+	case a.Sink == AuditSinkFile && a.File == "":
+		v.addf("audit.sink", "audit.sink file needs audit.file, the path of the JSON-lines file")
+	case a.Sink != AuditSinkFile && a.File != "":
+		v.addf("audit.file", "audit.file is written only with audit.sink: file")
+	}
+	if driver := cmp.Or(v.c.Storage.Driver, DriverSQLite); a.Sink == AuditSinkPostgres && !strings.EqualFold(driver, DriverPostgres) {
+		v.addf("audit.sink", "audit.sink postgres writes to the storage's PostgreSQL database, and storage.driver is %s: use audit.sink file, or storage.driver postgres", driver)
+	}
+	if a.MaxSize < 0 || a.MaxSize > maxAuditSize {
+		v.addf("audit.maxSize", "maxSize %d: give the size in megabytes at which the audit file is rotated, 1 to %d (default 100)", a.MaxSize, maxAuditSize)
+	}
+	if a.MaxFiles != nil && (*a.MaxFiles < 0 || *a.MaxFiles > maxAuditFiles) {
+		v.addf("audit.maxFiles", "maxFiles %d: give how many rotated audit files to keep, 0 to %d (default 5)", *a.MaxFiles, maxAuditFiles)
+	}
+	for i, name := range a.Exclude {
+		if !slices.Contains(observe.Names, name) {
+			v.addf(fmt.Sprintf("audit.exclude[%d]", i), "unknown event %q; the events are %s", name, strings.Join(observe.Names, ", "))
+		}
+	}
 }
 
 // maxKeyExpiryWarning bounds keyExpiryWarning: a warning for more than a

@@ -565,3 +565,40 @@ func TestParseDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateAudit(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		yaml string
+		want []string
+	}{
+		"file":             {"audit: {sink: file, file: a.jsonl, maxSize: 10, maxFiles: 0, exclude: [token.issued]}", nil},
+		"file needs path":  {"audit: {sink: file}", []string{"audit.sink: audit.sink file needs audit.file"}},
+		"path needs file":  {"audit: {file: a.jsonl}", []string{"audit.file: audit.file is written only with audit.sink: file"}},
+		"unknown sink":     {"audit: {sink: syslog}", []string{`audit.sink: unknown audit sink "syslog"`}},
+		"postgres, sqlite": {"audit: {sink: postgres}", []string{"audit.sink: audit.sink postgres writes to the storage's PostgreSQL database, and storage.driver is sqlite"}},
+		"postgres":         {"storage: {driver: postgres, dsn: 'postgres://x@h/db'}\naudit: {sink: postgres}", nil},
+		"sizes":            {"audit: {sink: file, file: a, maxSize: -1, maxFiles: 1001}", []string{"audit.maxSize: maxSize -1", "audit.maxFiles: maxFiles 1001"}},
+		"unknown event":    {"audit: {exclude: [token.issued, token.isued]}", []string{`audit.exclude[1]: unknown event "token.isued"`}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, ps := parseYAMLText(t, "key: {type: Development}\n"+tc.yaml, nil)
+			ps = append(ps, problems(t, c.Validate())...)
+			var got []string
+			for _, p := range ps {
+				if strings.HasPrefix(p.Path, "audit.") {
+					got = append(got, p.Path+": "+p.Msg)
+				}
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("problems %q, want %q", got, tc.want)
+			}
+			for i := range got {
+				if !strings.HasPrefix(got[i], tc.want[i]) {
+					t.Errorf("problem %q, want it to start with %q", got[i], tc.want[i])
+				}
+			}
+		})
+	}
+}

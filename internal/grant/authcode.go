@@ -137,7 +137,8 @@ func (g *signIn) issue(ctx context.Context, req *Request, user storage.User, a t
 	if err != nil {
 		return nil, grantError(err)
 	}
-	resp := &oauth.TokenResponse{AccessToken: at.Token(), TokenType: "Bearer", ExpiresIn: int64(at.Lifetime / time.Second), Scope: at.Scope}
+	resp := &oauth.TokenResponse{AccessToken: at.Token(), TokenType: "Bearer", ExpiresIn: int64(at.Lifetime / time.Second), Scope: at.Scope,
+		Subject: user.ID, KeyID: at.KeyID, Alg: at.Alg}
 	if !slices.Contains(a.Scopes, claims.OpenID) {
 		return resp, nil
 	}

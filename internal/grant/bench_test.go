@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/signetid/signet/internal/audit"
 	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/clientauth"
 	"github.com/signetid/signet/internal/endpoint"
@@ -263,6 +265,53 @@ func BenchmarkAssertionRefused(b *testing.B) {
 			for k, unit := range []string{"unknown-ns/req", "wrong-key-ns/req"} {
 				slices.Sort(took[k])
 				b.ReportMetric(float64(took[k][len(took[k])/2].Nanoseconds()), unit)
+			}
+		})
+	}
+}
+
+// BenchmarkClientCredentialsAudited is client_secret_basic with ES256 as
+// BenchmarkClientCredentials, with the audit log observing: its JSON lines
+// to io.Discard, and with a JSON-lines file sink too (written by the
+// sink's goroutine, off the request). Compare with
+// BenchmarkClientCredentials/client_secret_basic/ES256, which observes
+// nothing (observe.Discard).
+func BenchmarkClientCredentialsAudited(b *testing.B) {
+	es, err := es256Ring()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, withFile := range []bool{false, true} {
+		name := "log"
+		if withFile {
+			name = "log+file"
+		}
+		b.Run(name, func(b *testing.B) {
+			opts := audit.Options{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+			if withFile {
+				f, err := audit.OpenFile(filepath.Join(b.TempDir(), "audit.jsonl"), 0, -1)
+				if err != nil {
+					b.Fatal(err)
+				}
+				opts.Sink = f
+			}
+			log, err := audit.New(opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer log.Close()
+			f := newFixture(b, func(_ *fixture, o *Options) { o.Observer = log })
+			f.tokens.Signer = es
+			checkIssued(b, f.endpoint, secretRequests(true)(f, 1)[0], "ES256")
+			reqs := secretRequests(true)(f, b.N)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				w := httptest.NewRecorder()
+				f.endpoint.ServeHTTP(w, reqs[i].request())
+				if w.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", w.Code, w.Body)
+				}
 			}
 		})
 	}

@@ -42,5 +42,6 @@ func (g *ClientCredentials) Handle(ctx context.Context, req *Request) (*oauth.To
 	if err != nil {
 		return nil, oauth.AsError(err)
 	}
-	return &oauth.TokenResponse{AccessToken: at.Token(), TokenType: "Bearer", ExpiresIn: int64(at.Lifetime / time.Second), Scope: at.Scope}, nil
+	return &oauth.TokenResponse{AccessToken: at.Token(), TokenType: "Bearer", ExpiresIn: int64(at.Lifetime / time.Second), Scope: at.Scope,
+		KeyID: at.KeyID, Alg: at.Alg}, nil
 }

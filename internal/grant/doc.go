@@ -27,8 +27,13 @@
 // internal/cors, and a 405 for every other method) and what it adds to
 // discovery (Describe).
 //
+// Each request is reported to an internal/observe Observer, once:
+// token.issued (client, grant type, scopes, user, signing key) or
+// token.refused (its OAuth error code), and client.auth_failed for a
+// client that failed to authenticate.
+//
 // It imports internal/clientauth, internal/tokens, internal/client,
-// internal/claims, internal/cors, internal/endpoint, internal/oauth and
-// storage (its records and sentinels; users through the narrow Users
+// internal/claims, internal/cors, internal/endpoint, internal/oauth,
+// internal/observe and storage (its records and sentinels; users through the narrow Users
 // interface); never internal/server or another endpoint package.
 package grant

@@ -13,6 +13,7 @@ import (
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
+	"github.com/signetid/signet/internal/observe"
 	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/storage"
 )
@@ -48,6 +49,9 @@ type Options struct {
 	// endpoint (a client's AllowedCorsOrigins).
 	Origins func(origin string) bool
 	Logger  *slog.Logger
+	// Observer is told of each token issued or refused, and of each
+	// client that failed to authenticate; nil means observe.Discard.
+	Observer observe.Observer
 }
 
 // Endpoint is the token endpoint. It implements endpoint.Endpoint and
@@ -59,6 +63,7 @@ type Endpoint struct {
 	types   []string
 	origins func(origin string) bool
 	logger  *slog.Logger
+	obs     observe.Observer
 	// public is whether a grant takes public clients.
 	public bool
 	// accepted are the authentication methods accepted: authMethods,
@@ -73,7 +78,7 @@ var _ endpoint.Endpoint = (*Endpoint)(nil)
 
 // New makes a token endpoint.
 func New(opts Options) *Endpoint {
-	e := &Endpoint{auth: opts.Auth, grants: opts.Grants, origins: opts.Origins, logger: opts.Logger}
+	e := &Endpoint{auth: opts.Auth, grants: opts.Grants, origins: opts.Origins, logger: opts.Logger, obs: observe.Or(opts.Observer)}
 	if e.grants == nil {
 		e.grants = builtin(opts)
 	}
@@ -123,7 +128,11 @@ func (e *Endpoint) refuse(w http.ResponseWriter, r *http.Request, err *oauth.Err
 }
 
 func (e *Endpoint) serveToken(w http.ResponseWriter, r *http.Request) {
-	resp, oerr := e.handle(r)
+	var o outcome
+	resp, oerr := e.handle(r, &o)
+	if e.obs != observe.Discard {
+		e.report(r, &o, resp, oerr)
+	}
 	if oerr != nil {
 		e.writeError(w, r, oerr)
 		return
@@ -169,11 +178,50 @@ func unavailable(oerr *oauth.Error) *oauth.Error {
 // errNoIssuer is a server that serves the endpoint without its chain.
 var errNoIssuer = errors.New("the token endpoint got a request without an issuer in its context (endpoint.WithIssuer): it must be served through the server's chain")
 
-func (e *Endpoint) handle(r *http.Request) (*oauth.TokenResponse, *oauth.Error) {
+// outcome is what the report of a token request needs besides the
+// response: the request, once parsed, and the client, once authenticated.
+type outcome struct {
+	req    *Request
+	client string
+	// authFailed is set when the client failed to authenticate.
+	authFailed bool
+}
+
+// report tells the observer of the token issued (token.issued: client,
+// grant type, scopes, the user, the signing key) or refused
+// (token.refused, its OAuth error code as the result), and of a client
+// that failed to authenticate (client.auth_failed, with the client id as
+// sent). One event per request, two for a failed authentication.
+func (e *Endpoint) report(r *http.Request, o *outcome, resp *oauth.TokenResponse, oerr *oauth.Error) {
+	ev := observe.Event{Name: observe.TokenIssued, Client: o.client, Remote: r.RemoteAddr}
+	if o.req != nil {
+		ev.GrantType = o.req.GrantType
+		if ev.Client == "" {
+			ev.Client = o.req.Credentials.SentID()
+		}
+	}
+	ctx := r.Context()
+	if oerr != nil {
+		if o.authFailed {
+			clientauth.ReportFailure(ctx, e.obs, &o.req.Credentials, r.RemoteAddr, oerr)
+		}
+		ev.Name, ev.Result, ev.Detail = observe.TokenRefused, oerr.Code, oerr.Description
+		if o.req != nil {
+			ev.Scopes = strings.Fields(o.req.Scope)
+		}
+	} else {
+		ev.Scopes = strings.Fields(resp.Scope)
+		ev.Subject, ev.KeyID, ev.Alg = resp.Subject, resp.KeyID, resp.Alg
+	}
+	e.obs.Observe(ctx, &ev)
+}
+
+func (e *Endpoint) handle(r *http.Request, o *outcome) (*oauth.TokenResponse, *oauth.Error) {
 	req, oerr := ParseRequest(r)
 	if oerr != nil {
 		return nil, oerr
 	}
+	o.req = req
 	var g Grant
 	for _, gg := range e.grants {
 		if gg.Type() == req.GrantType {
@@ -194,8 +242,10 @@ func (e *Endpoint) handle(r *http.Request) (*oauth.TokenResponse, *oauth.Error) 
 	}
 	c, method, oerr := e.auth.Authenticate(ctx, &req.Credentials, req.Issuer, e.accepted)
 	if oerr != nil {
+		o.authFailed = true
 		return nil, oerr
 	}
+	o.client = c.ID
 	if c.Public && !g.PublicClients() {
 		return nil, oauth.Errorf(oauth.UnauthorizedClient, "client %q is a public client (requireClientSecret: false), and grant_type %s needs a confidential client, one that authenticates with a secret or private_key_jwt", logattr.Cut(c.ID), req.GrantType)
 	}

@@ -15,7 +15,8 @@
 // says; one with introspectionResponse: jwt gets it signed unless it asks
 // for JSON alone.
 //
-// It imports endpoint, oauth, clientauth, client, tokens (HandleKey) and
+// It imports endpoint, oauth, clientauth, client, tokens (HandleKey),
+// observe (a resource that fails to authenticate is reported) and
 // storage ports; never the server, an adapter or another endpoint. The
 // catalog's resources reach it through Resources, which cmd/signet adapts.
 package introspect

@@ -18,6 +18,7 @@ import (
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
+	"github.com/signetid/signet/internal/observe"
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/storage"
@@ -99,6 +100,9 @@ type Options struct {
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Observer is told of each resource that fails to authenticate
+	// (client.auth_failed); nil means observe.Discard.
+	Observer observe.Observer
 }
 
 // Endpoint is the introspection endpoint. It implements endpoint.Endpoint
@@ -256,6 +260,7 @@ func (e *Endpoint) handle(r *http.Request) (Resource, *answer, *oauth.Error) {
 	}
 	c, _, oerr := e.auth.Authenticate(ctx, &req.Credentials, issuer, e.accepted)
 	if oerr != nil {
+		clientauth.ReportFailure(ctx, observe.Or(e.opts.Observer), &req.Credentials, r.RemoteAddr, oerr)
 		return none, nil, oerr
 	}
 	res, err := e.opts.Resources.Resource(ctx, c.ID)

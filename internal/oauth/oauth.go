@@ -177,4 +177,10 @@ type TokenResponse struct {
 	// RefreshToken is RFC 6749 §5.1's refresh_token, when offline access
 	// was granted.
 	RefreshToken string `json:"refresh_token,omitempty"`
+
+	// What the audit log says of the response, never sent: the user the
+	// tokens are for ("" for a client's own), and the access token's
+	// signing key (kid and algorithm; "" for a reference token).
+	Subject    string `json:"-"`
+	KeyID, Alg string `json:"-"`
 }

@@ -37,6 +37,16 @@ const (
 	ProviderChanged  = "provider.changed"
 )
 
+// Names are every event's name, for configurations that choose among them
+// (audit.exclude).
+var Names = []string{
+	TokenIssued, TokenRefused, ClientAuthFailed,
+	KeyLoaded, KeyRotated, KeyRetired, KeyRevoked,
+	LoginSucceeded, LoginFailed, LoginLockedOut,
+	ConsentGiven, ConsentRevoked, Logout,
+	ClientChanged, ScopeChanged, ResourceChanged, UserChanged, ProviderChanged,
+}
+
 // Success is the Result of an act that succeeded; a refused one has the
 // OAuth error code (invalid_client, invalid_grant, ...) or a short reason.
 const Success = "success"

@@ -23,7 +23,8 @@
 // (Describe).
 //
 // It imports internal/clientauth, internal/cors, internal/endpoint,
-// internal/logattr, internal/oauth, internal/tokens (the handles' storage
+// internal/logattr, internal/oauth, internal/observe (a client that fails
+// to authenticate is reported), internal/tokens (the handles' storage
 // keys) and storage (its records and sentinels, the grants through the
 // narrow Grants interface); never internal/server or another endpoint
 // package.

@@ -13,6 +13,7 @@ import (
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
+	"github.com/signetid/signet/internal/observe"
 	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/storage"
 )
@@ -64,6 +65,9 @@ type Options struct {
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Observer is told of each client that fails to authenticate
+	// (client.auth_failed); nil means observe.Discard.
+	Observer observe.Observer
 }
 
 // Endpoint is the revocation endpoint. It implements endpoint.Endpoint and
@@ -174,6 +178,7 @@ func (e *Endpoint) handle(r *http.Request) *oauth.Error {
 	}
 	c, _, oerr := e.opts.Auth.Authenticate(ctx, &req.Credentials, issuer, authMethods)
 	if oerr != nil {
+		clientauth.ReportFailure(ctx, observe.Or(e.opts.Observer), &req.Credentials, r.RemoteAddr, oerr)
 		return oerr
 	}
 	if req.Token == "" {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/logattr"
+	"github.com/signetid/signet/internal/observe"
 	"github.com/signetid/signet/internal/session"
 	"github.com/signetid/signet/storage"
 )
@@ -323,6 +324,7 @@ func (e *Endpoint) revokeConsent(w http.ResponseWriter, r *http.Request, s *sess
 	}
 	e.log.LogAttrs(ctx, slog.LevelInfo, "signin: consent revoked on the account page", slog.String("sub", s.Subject),
 		logattr.String("client_id", clientID), slog.Int("grants", revoked))
+	e.report(r, observe.ConsentRevoked, observe.Success, s.Subject, clientID, slog.Bool("had_consent", had), slog.Int("grants_revoked", revoked))
 	if !had && revoked == 0 {
 		e.accountDone(w, r, "consent-none")
 		return
@@ -339,6 +341,7 @@ func (e *Endpoint) endSession(w http.ResponseWriter, r *http.Request, s *session
 			e.serverError(w, r, "sign you out", err)
 			return
 		}
+		e.report(r, observe.Logout, observe.Success, s.Subject, "", slog.String("from", "account"))
 		http.Redirect(w, r, LoggedOutPath, http.StatusSeeOther)
 		return
 	}
@@ -356,6 +359,7 @@ func (e *Endpoint) endSession(w http.ResponseWriter, r *http.Request, s *session
 		e.serverError(w, r, "end the session", err)
 		return
 	}
+	e.report(r, observe.Logout, observe.Success, s.Subject, "", slog.String("from", "account"), slog.String("session", "other"))
 	e.accountDone(w, r, "session-ended")
 }
 

@@ -1,6 +1,7 @@
 package signin
 
 import (
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/signetid/signet/internal/authorize"
 	"github.com/signetid/signet/internal/client"
+	"github.com/signetid/signet/internal/observe"
 )
 
 // ConsentView is the data of consent.html.
@@ -152,11 +154,13 @@ func (e *Endpoint) postConsent(w http.ResponseWriter, r *http.Request) {
 		e.render(w, r, http.StatusOK, "consent.html", "Allow access", v)
 		return
 	}
-	if f.Get("remember") == "on" && c.AllowRememberConsent {
+	remember := f.Get("remember") == "on" && c.AllowRememberConsent
+	if remember {
 		if err := e.opts.Consents.Remember(ctx, s.Subject, c.ID, granted, time.Time{}); err != nil {
 			e.serverError(w, r, "remember your decision", err)
 			return
 		}
 	}
+	e.report(r, observe.ConsentGiven, observe.Success, s.Subject, c.ID, slog.Any("scopes", granted), slog.Bool("remembered", remember))
 	e.complete(w, r, id, s, granted)
 }

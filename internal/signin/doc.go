@@ -305,6 +305,7 @@
 // declared here); never internal/server, an adapter or another endpoint
 // package.
 // (the Authorization a code carries), endpoint, oauth, logattr, opaque,
-// federation and upstream (the external providers); never
+// federation and upstream (the external providers), and observe (it
+// reports logins, consents and logouts to an Observer); never
 // internal/server, an adapter or another endpoint package.
 package signin

@@ -14,6 +14,8 @@ import (
 
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/federation"
+	"github.com/signetid/signet/internal/logattr"
+	"github.com/signetid/signet/internal/observe"
 	"github.com/signetid/signet/internal/opaque"
 	"github.com/signetid/signet/internal/upstream"
 	"github.com/signetid/signet/storage"
@@ -224,6 +226,7 @@ func (e *Endpoint) redirectUpstream(w http.ResponseWriter, r *http.Request, s fe
 func (e *Endpoint) upstreamFailed(w http.ResponseWriter, r *http.Request, s federation.Settings, err error) {
 	e.log.LogAttrs(r.Context(), slog.LevelWarn, "signin: external provider", slog.String("idp", s.Name),
 		slog.String("error", err.Error()), slog.String("request_id", endpoint.RequestID(r.Context())))
+	e.report(r, observe.LoginFailed, resultProviderRefused, "", "", slog.String("method", "external"), slog.String("idp", s.Name), logattr.Text("reason", err.Error()))
 	label := s.Label()
 	var ue *upstream.UpstreamError
 	switch {

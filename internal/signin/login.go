@@ -12,6 +12,7 @@ import (
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
+	"github.com/signetid/signet/internal/observe"
 	"github.com/signetid/signet/internal/users"
 )
 
@@ -145,6 +146,7 @@ func (e *Endpoint) postLogin(w http.ResponseWriter, r *http.Request) {
 	now := e.now()
 	addr := e.clientAddr(r)
 	if until := e.throttle.blocked(addr, now); !until.IsZero() {
+		e.report(r, observe.LoginLockedOut, resultThrottled, "", clientID, slog.String("method", AMRPassword), logattr.String("username", username))
 		v.Error, v.LockedUntil = "Too many failed sign-ins from your network.", until
 		e.renderLogin(w, r, http.StatusTooManyRequests, v)
 		return
@@ -155,11 +157,13 @@ func (e *Endpoint) postLogin(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 	case errors.As(err, &locked):
 		e.throttle.fail(addr, now)
+		e.reportFactorFailure(r, err, resultLockedOut, "", clientID, username, AMRPassword)
 		v.Error, v.LockedUntil = "Too many failed sign-ins for this account.", locked.Until
 		e.renderLogin(w, r, http.StatusOK, v)
 		return
 	case errors.Is(err, users.ErrInvalidCredentials):
 		e.throttle.fail(addr, now)
+		e.reportFactorFailure(r, err, resultInvalidCredentials, "", clientID, username, AMRPassword)
 		v.Error = "The username or the password is not right."
 		e.renderLogin(w, r, http.StatusOK, v)
 		return
@@ -229,6 +233,7 @@ func (e *Endpoint) signedIn(w http.ResponseWriter, r *http.Request, id, returnUR
 	}
 	e.log.LogAttrs(ctx, slog.LevelInfo, "signin: signed in", slog.String("sub", userID), logattr.String("client_id", clientID),
 		slog.Any("amr", amr), slog.String("idp", idp))
+	e.report(r, observe.LoginSucceeded, observe.Success, userID, clientID, slog.Any("amr", amr), slog.String("idp", idp))
 	if id == "" {
 		target, ok := localReturnURL(returnURL)
 		if !ok {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/signetid/signet/internal/authorize"
+	"github.com/signetid/signet/internal/observe"
 	"github.com/signetid/signet/internal/opaque"
 	"github.com/signetid/signet/internal/session"
 	"github.com/signetid/signet/storage"
@@ -256,6 +257,7 @@ func (e *Endpoint) postStep(w http.ResponseWriter, r *http.Request) {
 	}
 	addr := e.clientAddr(r)
 	if until := e.throttle.blocked(addr, now); !until.IsZero() {
+		e.report(r, observe.LoginLockedOut, resultThrottled, st.userID, st.clientID, slog.String("method", "mfa"))
 		e.renderStep(w, r, st, http.StatusTooManyRequests, "Too many failed sign-ins from your network.", until)
 		return
 	}
@@ -269,6 +271,7 @@ func (e *Endpoint) postStep(w http.ResponseWriter, r *http.Request) {
 				"Codes from the app cannot be checked now: the server's administrator must configure its key-encryption key (keyEncryptionKey). A recovery code still works.", time.Time{})
 			return
 		}
+		e.reportFactorFailure(r, err, resultWrongFactor, st.userID, st.clientID, "", "mfa")
 		e.renderStep(w, r, st, http.StatusOK, msg, time.Time{})
 		return
 	}
@@ -278,6 +281,7 @@ func (e *Endpoint) postStep(w http.ResponseWriter, r *http.Request) {
 			e.serverError(w, r, "check the code", err)
 			return
 		}
+		e.reportFactorFailure(r, err, resultWrongFactor, st.userID, st.clientID, "", "mfa")
 		e.renderStep(w, r, st, http.StatusOK, msg, until)
 		return
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/signetid/signet/internal/client"
 	"github.com/signetid/signet/internal/logattr"
+	"github.com/signetid/signet/internal/observe"
 	"github.com/signetid/signet/internal/session"
 )
 
@@ -177,9 +178,17 @@ func (e *Endpoint) postLogout(w http.ResponseWriter, r *http.Request) {
 // signOut ends the session (if any), clears its cookie, and sends the
 // browser to the client's post-logout URI or the signed-out page.
 func (e *Endpoint) signOut(w http.ResponseWriter, r *http.Request, lr *logoutRequest) {
-	if _, err := e.opts.Sessions.End(r.Context(), w, r); err != nil {
+	ended, err := e.opts.Sessions.End(r.Context(), w, r)
+	if err != nil {
 		e.serverError(w, r, "end the session", err)
 		return
+	}
+	if ended != nil {
+		clientID := ""
+		if lr.client != nil {
+			clientID = lr.client.ID
+		}
+		e.report(r, observe.Logout, observe.Success, ended.Subject, clientID)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/logattr"
+	"github.com/signetid/signet/internal/observe"
 	"github.com/signetid/signet/internal/passkey"
 	"github.com/signetid/signet/internal/session"
 	"github.com/signetid/signet/storage"
@@ -264,6 +265,7 @@ func (e *Endpoint) passkeyLoginFinish(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		e.log.LogAttrs(ctx, slog.LevelInfo, "signin: passkey sign-in refused", logattr.String("client_id", clientID), slog.String("error", err.Error()))
+		e.report(r, observe.LoginFailed, resultPasskeyRefused, "", clientID, slog.String("method", "passkey"), logattr.Text("reason", err.Error()))
 		v.Passkey.Error = m
 		e.renderLogin(w, r, http.StatusBadRequest, v)
 		return

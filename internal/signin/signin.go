@@ -12,6 +12,7 @@ import (
 	"github.com/signetid/signet/internal/consent"
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/oauth"
+	"github.com/signetid/signet/internal/observe"
 	"github.com/signetid/signet/internal/session"
 	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/internal/users"
@@ -85,7 +86,7 @@ type UI struct {
 	TemplatesDir string
 }
 
-// Options are what the endpoint is made of. Every field but Logger, Now,
+// Options are what the endpoint is made of. Every field but Logger, Observer, Now,
 // Scope, VerifyIDTokenHint, ClientIP, Throttle and SecretsKEK is required.
 type Options struct {
 	// Validator checks authorization requests (its Clients and KnownScope).
@@ -127,6 +128,9 @@ type Options struct {
 	Federation *Federation
 	Now        func() time.Time
 	Logger     *slog.Logger
+	// Observer is told of logins (succeeded, failed, locked out),
+	// consents given and revoked, and logouts; nil means observe.Discard.
+	Observer observe.Observer
 }
 
 // Endpoint is the sign-in endpoint: /connect/authorize, its callback,
@@ -135,6 +139,7 @@ type Endpoint struct {
 	opts     Options
 	now      func() time.Time
 	log      *slog.Logger
+	obs      observe.Observer
 	pages    *pages
 	throttle *throttle
 	// cop protects the pages' forms against cross-origin POSTs.
@@ -152,7 +157,7 @@ func New(opts Options) (*Endpoint, error) {
 	case opts.Pending == nil, opts.Sessions == nil, opts.Users == nil, opts.Consents == nil, opts.Tokens == nil, opts.Store == nil:
 		return nil, errors.New("signin: Options.Pending, Sessions, Users, Consents, Tokens and Store are required")
 	}
-	e := &Endpoint{opts: opts, now: opts.Now, log: opts.Logger}
+	e := &Endpoint{opts: opts, now: opts.Now, log: opts.Logger, obs: observe.Or(opts.Observer)}
 	if e.now == nil {
 		e.now = time.Now
 	}

@@ -14,6 +14,9 @@
 // make is what the token path uses: its JWKS bytes are encoded once per
 // change, keys are swapped atomically (Replace), and signing reads no file.
 //
-// It builds on internal/certs and internal/certstore and knows nothing of
-// HTTP or of the configuration file's shape.
+// A Ring given an internal/observe Observer (SetObserver) reports each key
+// it takes in (key.loaded).
+//
+// It builds on internal/certs, internal/certstore and internal/observe,
+// and knows nothing of HTTP or of the configuration file's shape.
 package signing

@@ -1,6 +1,7 @@
 package signing
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/signetid/signet/internal/observe"
 )
 
 // Ring is the set of keys a server publishes and those it signs with, one
@@ -25,6 +28,7 @@ type Ring struct {
 	retention time.Duration
 	now       func() time.Time
 	logger    *slog.Logger
+	obs       observe.Observer
 
 	mu    sync.Mutex // serialises recomputing and replacing
 	state atomic.Pointer[ringState]
@@ -70,7 +74,7 @@ type RingOptions struct {
 // order of preference (keys without a private key are published only);
 // validation the keys of validationKeys.
 func NewRing(signing, validation []*Key, opts RingOptions) (*Ring, error) {
-	r := &Ring{retention: opts.Retention, now: opts.Now, logger: opts.Logger}
+	r := &Ring{retention: opts.Retention, now: opts.Now, logger: opts.Logger, obs: observe.Discard}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -84,6 +88,42 @@ func NewRing(signing, validation []*Key, opts RingOptions) (*Ring, error) {
 	}
 	r.state.Store(st)
 	return r, nil
+}
+
+// SetObserver makes o the observer of the keys the ring takes in
+// (key.loaded): it is told of every key now, then of those new at each
+// Replace. A ring made for a check, never served, has none.
+func (r *Ring) SetObserver(o observe.Observer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.obs = observe.Or(o)
+	r.reportLoaded(nil, r.state.Load().keys)
+}
+
+// reportLoaded tells the observer of the keys of next that were not in
+// prev (nil: every key).
+func (r *Ring) reportLoaded(prev, next *keySet) {
+	if r.obs == observe.Discard {
+		return
+	}
+	had := func(k *Key) bool {
+		if prev == nil {
+			return false
+		}
+		same := func(p *Key) bool { return p.ID == k.ID && p.Algorithm == k.Algorithm }
+		return slices.ContainsFunc(prev.candidates, same) || slices.ContainsFunc(prev.validation, same)
+	}
+	for _, k := range slices.Concat(next.candidates, next.validation) {
+		if had(k) {
+			continue
+		}
+		role := "signing"
+		if k.Validation || k.Signer == nil {
+			role = "validation"
+		}
+		r.obs.Observe(context.Background(), &observe.Event{Name: observe.KeyLoaded, KeyID: k.ID, Alg: k.Algorithm,
+			Attrs: []slog.Attr{slog.String("role", role), slog.String("source", k.Source)}})
+	}
 }
 
 func newKeySet(signing, validation []*Key, algorithms []string) (*keySet, error) {
@@ -130,6 +170,7 @@ func (r *Ring) Replace(signing, validation []*Key, algorithms []string) error {
 	prev := r.state.Load()
 	r.state.Store(next)
 	r.logChange(prev, next)
+	r.reportLoaded(prev.keys, ks)
 	return nil
 }
 

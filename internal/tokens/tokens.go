@@ -141,6 +141,9 @@ type AccessToken struct {
 	Lifetime time.Duration
 	// Scope is the granted scopes, space-separated, as in the token.
 	Scope string
+	// KeyID and Alg are the signing key's kid and algorithm, for the audit
+	// log; "" for a reference token.
+	KeyID, Alg string
 }
 
 // Token is the access token to return: the JWT or the handle.
@@ -198,11 +201,11 @@ func (s *Service) AccessToken(ctx context.Context, req AccessTokenRequest) (Acce
 	if c := req.Client; len(c.Claims) > 0 {
 		payload = withExtra[AccessTokenClaims]{claims, c.Claims}
 	}
-	tok, _, err := s.sign(ctx, s.AccessTokenAlg, typ, payload)
+	tok, k, err := s.sign(ctx, s.AccessTokenAlg, typ, payload)
 	if err != nil {
 		return AccessToken{}, fmt.Errorf("sign the access token: %w", err)
 	}
-	return AccessToken{JWT: tok, Lifetime: lifetime, Scope: claims.Scope}, nil
+	return AccessToken{JWT: tok, Lifetime: lifetime, Scope: claims.Scope, KeyID: k.ID, Alg: k.Algorithm}, nil
 }
 
 // accessClaims are the claims of an access token for req, issued now, and

@@ -3,7 +3,8 @@
 // key-encryption key (KEK), rotates and deletes them on a schedule, and
 // turns them into signing.Keys with a Lifecycle for a signing.Ring.
 //
-// It imports internal/signing and the storage port, and must not import
+// It imports internal/signing, internal/observe (it reports the keys it
+// makes, retires and revokes) and the storage port, and must not import
 // internal/config, cmd, HTTP, or a storage adapter.
 //
 // # Lifecycle

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/signetid/signet/internal/observe"
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/storage"
 )
@@ -65,6 +66,10 @@ type Options struct {
 	// Source is the signing.Key.Source of the keys, for logs and pages,
 	// e.g. "Managed (postgres 127.0.0.1:5432/signet)".
 	Source string
+	// Observer is told of every key created (key.rotated), retired,
+	// withdrawn or deleted (key.retired) and revoked (key.revoked); nil
+	// means observe.Discard.
+	Observer observe.Observer
 }
 
 // Manager keeps the managed keys of a store: it creates, rotates and
@@ -76,6 +81,7 @@ type Manager struct {
 	opts  Options
 	kek   []byte
 	log   *slog.Logger
+	obs   observe.Observer
 	wait  time.Duration // for the first key of an algorithm
 
 	mu    sync.Mutex
@@ -131,6 +137,7 @@ func New(store Store, opts Options) (*Manager, error) {
 		opts:  opts,
 		kek:   bytes.Clone(opts.KEK),
 		log:   opts.Logger,
+		obs:   observe.Or(opts.Observer),
 		wait:  ClaimTTL + claimMargin,
 		cache: map[string]decrypted{},
 	}
@@ -331,6 +338,7 @@ func (m *Manager) prune(ctx context.Context, series []storage.SigningKey, now ti
 		}
 		if err == nil {
 			m.log.Info("deleted a retired signing key", slog.String("kid", series[j].ID), slog.String("alg", series[j].Algorithm))
+			m.report(ctx, observe.KeyRetired, series[j].ID, series[j].Algorithm, "deleted: its retention is over", slog.String("stage", "deleted"))
 		}
 	}
 	return nil
@@ -367,7 +375,15 @@ func (m *Manager) create(ctx context.Context, alg string, created, activates tim
 	m.cache[kid] = decrypted{data: data, signer: priv}
 	m.mu.Unlock()
 	m.log.Info("created a signing key", slog.String("kid", kid), slog.String("alg", alg), slog.Time("signs_from", activates))
+	m.report(ctx, observe.KeyRotated, kid, alg, "", slog.Time("signs_from", activates))
 	return row, nil
+}
+
+// report tells the observer of an act on key kid.
+func (m *Manager) report(ctx context.Context, name, kid, alg, detail string, attrs ...slog.Attr) {
+	if m.obs != observe.Discard {
+		m.obs.Observe(ctx, &observe.Event{Name: name, KeyID: kid, Alg: alg, Detail: detail, Attrs: attrs})
+	}
 }
 
 // repair reads the keys and makes their stored Retires and Expires what

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/signetid/signet/internal/observe"
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/storage"
 )
@@ -202,12 +203,14 @@ func (m *Manager) Retire(ctx context.Context, kid string) error {
 			return fmt.Errorf("activate signing key %s: %w", next.ID, err)
 		}
 		m.log.Warn("retired a signing key; its announced successor signs at once", slog.String("kid", kid), slog.String("successor", next.ID), slog.String("alg", row.Algorithm))
+		m.report(ctx, observe.KeyRetired, kid, row.Algorithm, "", slog.String("successor", next.ID))
 	case i == s:
 		next, err := m.create(ctx, row.Algorithm, now, immediate(series, s, now))
 		if err != nil {
 			return err
 		}
 		m.log.Warn("retired a signing key; a new key signs at once", slog.String("kid", kid), slog.String("successor", next.ID), slog.String("alg", row.Algorithm))
+		m.report(ctx, observe.KeyRetired, kid, row.Algorithm, "", slog.String("successor", next.ID))
 	default:
 		// Withdraw an announced key. First make its predecessor's stored
 		// dates what they are without it, so that storage.Cleaner never
@@ -223,6 +226,7 @@ func (m *Manager) Retire(ctx context.Context, kid string) error {
 			return fmt.Errorf("delete signing key %s: %w", kid, err)
 		}
 		m.log.Warn("withdrew an announced signing key before it signed", slog.String("kid", kid), slog.String("alg", row.Algorithm))
+		m.report(ctx, observe.KeyRetired, kid, row.Algorithm, "withdrawn before it signed", slog.String("stage", "withdrawn"))
 	}
 	_, err = m.repair(ctx)
 	return err
@@ -279,6 +283,7 @@ func (m *Manager) Revoke(ctx context.Context, kid string) error {
 		return fmt.Errorf("delete signing key %s: %w", kid, err)
 	}
 	m.log.Warn("revoked a signing key: it is no longer published, and the tokens it signed no longer validate", slog.String("kid", kid), slog.String("alg", row.Algorithm))
+	m.report(ctx, observe.KeyRevoked, kid, row.Algorithm, "")
 	_, err = m.repair(ctx)
 	return err
 }
