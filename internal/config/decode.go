@@ -283,6 +283,18 @@ func (d *decoder) into(n *yaml.Node, v reflect.Value, path string) {
 		default:
 			d.problemf(n, path, "expected a whole number, got %s", quoteShort(s))
 		}
+	case reflect.Float64:
+		s, ok := d.scalar(n, path, "a number")
+		if s = strings.TrimSpace(s); !ok || s == "" {
+			return
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			d.problemf(n, path, "expected a number such as 10 or 0.5, got %s", quoteShort(s))
+			return
+		}
+		v.SetFloat(f)
+		d.sets++
 	default:
 		d.problemf(n, path, "internal error: cannot decode into %s", v.Type())
 	}

@@ -31,6 +31,16 @@ func TestDefaults(t *testing.T) {
 			Clients: []Client{{ClientID: "a", AccessTokenLifetime: 3600}, {ClientID: "b", AccessTokenLifetime: 60}},
 			Session: Session{CookieSameSite: "Lax", IdleLifetime: 10 * time.Hour, AbsoluteLifetime: 30 * 24 * time.Hour},
 			Login:   Login{MaxFailures: 5, FailureWindow: 15 * time.Minute, Lockout: 15 * time.Minute},
+			RateLimits: RateLimits{
+				TokenPerClient: Rate{Rate: 100, Burst: 200}, TokenPerIP: Rate{Rate: 300, Burst: 600},
+				LoginPerIP: Rate{Rate: 1, Burst: 30}, LoginPerUser: Rate{Rate: 0.1, Burst: 10},
+				ClientAuthFailures: FailureLimit{MaxFailures: 50, Window: 5 * time.Minute},
+			},
+			Limits: Limits{
+				MaxBodyBytes: 64 << 10, MaxHeaderBytes: 32 << 10, MaxParams: 100,
+				ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+				WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+			},
 
 			KeyExpiryWarning: 30 * 24 * time.Hour,
 		}
