@@ -110,6 +110,13 @@ allowHttp: true
 dataDir: ./data
 %[2]slog:
   level: %[3]s
+# One client from one address at full speed is what is measured: no limit
+# of a real deployment would let it through.
+rateLimits:
+  tokenPerClient: {rate: 0}
+  tokenPerIP: {rate: 0}
+  loginPerIP: {rate: 0}
+  loginPerUser: {rate: 0}
 key:
   type: File
   filePath: %[4]q

@@ -30,6 +30,7 @@ import (
 	"github.com/signetid/signet/internal/expiry"
 	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/internal/health"
+	"github.com/signetid/signet/internal/reqlimit"
 	"github.com/signetid/signet/internal/server"
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/internal/signing/managed"
@@ -345,11 +346,11 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	}()
 	hs := &http.Server{
 		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10,
+		ReadHeaderTimeout: cfg.Limits.ReadHeaderTimeout,
+		ReadTimeout:       cfg.Limits.ReadTimeout,
+		WriteTimeout:      cfg.Limits.WriteTimeout,
+		IdleTimeout:       cfg.Limits.IdleTimeout,
+		MaxHeaderBytes:    cfg.Limits.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
@@ -454,6 +455,8 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 		IssuerConfigured:        svc.cfg.Issuer != "",
 		StrictAssertionAudience: svc.cfg.StrictClientAssertionAudience,
 	}
+	limiter := a.apiLimiter(svc.cfg, db, logger)
+	auth.Limits = limiter
 	tok := &tokens.Service{Signer: svc.ring, Resources: cat.Resources, Now: a.now, AccessTokenType: svc.cfg.AccessTokenJwtType, Grants: db}
 	token := grant.New(grant.Options{
 		Auth:              auth,
@@ -500,7 +503,11 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 		TrustProxy: svc.cfg.TrustProxy,
 		HSTS:       &server.HSTS{MaxAge: hsts.MaxAge, IncludeSubDomains: hsts.IncludeSubDomains, Preload: hsts.Preload},
 		Endpoints:  endpoints,
-		Logger:     logger,
+		Middleware: []endpoint.Middleware{
+			reqlimit.Limits{MaxBodyBytes: int64(svc.cfg.Limits.MaxBodyBytes), MaxParams: svc.cfg.Limits.MaxParams}.Middleware,
+			limiter.Middleware,
+		},
+		Logger: logger,
 	}), nil
 }
 

@@ -95,7 +95,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, cr *Credentials, issue
 		return c, m, err
 	}
 	if m != None {
-		if err := a.Limits.Authenticated(ctx, c.ID); err != nil {
+		// Each endpoint has its own buckets: revoking does not spend
+		// what a client may get tokens with.
+		if err := a.Limits.Authenticated(ctx, a.EndpointPath+" "+c.ID); err != nil {
 			return nil, "", err
 		}
 	}
@@ -110,8 +112,9 @@ type Limits interface {
 	Before(ctx context.Context) *oauth.Error
 	// Failed counts a failed authentication.
 	Failed(ctx context.Context)
-	// Authenticated refuses a client over its rate.
-	Authenticated(ctx context.Context, clientID string) *oauth.Error
+	// Authenticated refuses a client over its rate; key is its id after
+	// the endpoint's path (EndpointPath, "" for the token endpoint).
+	Authenticated(ctx context.Context, key string) *oauth.Error
 }
 
 func (a *Authenticator) authenticate(ctx context.Context, cr *Credentials, issuer string, accepted []Method) (*client.Client, Method, *oauth.Error) {

@@ -144,9 +144,9 @@ func (l *Limiter) Failed(ctx context.Context) {
 }
 
 // Authenticated takes a token from the bucket of the client that
-// authenticated as clientID, or refuses it.
-func (l *Limiter) Authenticated(ctx context.Context, clientID string) *oauth.Error {
-	if wait := l.perClient.Take(clientID); wait > 0 {
+// authenticated (key: the endpoint and the client's id), or refuses it.
+func (l *Limiter) Authenticated(ctx context.Context, key string) *oauth.Error {
+	if wait := l.perClient.Take(key); wait > 0 {
 		return TooMany(wait, "for this client")
 	}
 	return nil
