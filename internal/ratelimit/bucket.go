@@ -57,8 +57,8 @@ func NewBuckets(r Rate, maxKeys int, now func() time.Time) *Buckets {
 }
 
 // Take takes a token from key's bucket. It returns 0 when there was one,
-// else how long until there is (at least a second: Retry-After counts in
-// whole seconds).
+// else how long until there is, in whole seconds rounded up (as
+// Retry-After counts).
 func (b *Buckets) Take(key string) time.Duration {
 	if b == nil || b.rate.Off() {
 		return 0
@@ -80,8 +80,10 @@ func (b *Buckets) Take(key string) time.Duration {
 		k.tokens--
 		return 0
 	}
-	wait := time.Duration((1 - k.tokens) / b.rate.PerSecond * float64(time.Second))
-	return max(wait, time.Second)
+	// In whole seconds, rounded up (after a rounding to the millisecond,
+	// so that float error does not add a second).
+	wait := time.Duration((1 - k.tokens) / b.rate.PerSecond * float64(time.Second)).Round(time.Millisecond)
+	return max((wait+time.Second-1)/time.Second*time.Second, time.Second)
 }
 
 func (b *Buckets) refill(k *bucket, now time.Time) {
