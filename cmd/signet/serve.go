@@ -30,11 +30,14 @@ import (
 	"github.com/signetid/signet/internal/expiry"
 	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/internal/health"
+	"github.com/signetid/signet/internal/introspect"
 	"github.com/signetid/signet/internal/reqlimit"
+	"github.com/signetid/signet/internal/revocation"
 	"github.com/signetid/signet/internal/server"
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/internal/signing/managed"
 	"github.com/signetid/signet/internal/tokens"
+	"github.com/signetid/signet/internal/userinfo"
 	"github.com/signetid/signet/internal/welcome"
 	"github.com/signetid/signet/storage"
 )
@@ -43,6 +46,8 @@ type serveCmd struct {
 	config, listen, logFormat string
 	noMigrate                 bool
 	ready                     chan<- string // tests: receives the base URL once listening
+	// tests: receives the server's routes once it is made.
+	routes chan<- []endpoint.Route
 	// tests: a SIGHUP, whose outcome is sent back on the channel given.
 	reload <-chan chan<- error
 	// tests: how often credentials are polled; 0 is keyPollInterval.
@@ -305,6 +310,9 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	}
 
 	srv, err := a.newServer(svc, db, cat, logger)
+	if err == nil && c.routes != nil {
+		c.routes <- srv.Routes()
+	}
 	if err != nil {
 		return err
 	}
@@ -504,6 +512,8 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 		HSTS:       &server.HSTS{MaxAge: hsts.MaxAge, IncludeSubDomains: hsts.IncludeSubDomains, Preload: hsts.Preload},
 		Endpoints:  endpoints,
 		Middleware: []endpoint.Middleware{
+			server.PageHeaders,
+			server.NoStore(grant.Path, introspect.Path, revocation.Path, userinfo.Path),
 			reqlimit.Limits{MaxBodyBytes: int64(svc.cfg.Limits.MaxBodyBytes), MaxParams: svc.cfg.Limits.MaxParams}.Middleware,
 			limiter.Middleware,
 		},
