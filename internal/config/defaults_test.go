@@ -124,3 +124,29 @@ func TestDefaultsHSTS(t *testing.T) {
 		t.Errorf("without a file: maxAge %v", c.HSTS.MaxAge)
 	}
 }
+
+// TestRateLimitDefaults: a rate not written is its default; 0 written is
+// off; a rate written without a burst gets twice the rate, at least 1.
+func TestRateLimitDefaults(t *testing.T) {
+	t.Parallel()
+	c, problems := parseYAMLText(t, `rateLimits:
+  tokenPerClient: {rate: 0}
+  tokenPerIP: {rate: 50}
+  loginPerIP: {rate: 0.2}
+  clientAuthFailures: {maxFailures: 0}
+`, nil)
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	c.Defaults()
+	want := RateLimits{
+		TokenPerClient:     Rate{},
+		TokenPerIP:         Rate{Rate: 50, Burst: 100},
+		LoginPerIP:         Rate{Rate: 0.2, Burst: 1},
+		LoginPerUser:       DefaultLoginPerUser,
+		ClientAuthFailures: FailureLimit{MaxFailures: 0, Window: DefaultClientAuthWindow},
+	}
+	if c.RateLimits != want {
+		t.Errorf("rateLimits %+v\nwant       %+v", c.RateLimits, want)
+	}
+}
