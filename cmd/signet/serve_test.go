@@ -237,7 +237,7 @@ func (h *host) config(key, extra string) string {
 	return h.write("signet.yaml", `# written by serve_test.go
 allowHttp: true
 dataDir: data
-`+testRateLimits+`log:
+log:
   level: debug
 key:
 `+indent(key, "  ")+"\n"+resourcesYAML+`clients:
@@ -248,7 +248,7 @@ key:
     allowedGrantTypes: [client_credentials]
     allowedScopes: [api1, api2]
     accessTokenLifetime: 600
-`+extra)
+`+extra+"\n"+testRateLimits)
 }
 
 // testRateLimits turns the rate limits off in the configurations of the
