@@ -122,7 +122,7 @@ allowHttp: true
 dataDir: ./data
 %[2]slog:
   level: %[3]s
-%[11]sapiScopes:
+%[12]s%[11]sapiScopes:
   - name: api1
 apiResources:
   - name: %[8]s
@@ -141,13 +141,23 @@ clients:
     allowedGrantTypes: [client_credentials]
     allowedScopes: [api1]
     accessTokenType: Reference
-`, addr, storage, c.logLevel, c.pfx, pfxEnv, clientID, clientSecret, resourceName, resourceSecret, refClientID, c.key())
+`, addr, storage, c.logLevel, c.pfx, pfxEnv, clientID, clientSecret, resourceName, resourceSecret, refClientID, c.key(), c.rateLimits())
 	if c.passwordHash != "" {
 		yaml += c.signIn()
 	}
 	yaml += c.extra
 	file := filepath.Join(c.dir, "signet.yaml")
 	return file, os.WriteFile(file, []byte(yaml), 0o600)
+}
+
+// rateLimits turns the rate limits off, unless extra has a rateLimits
+// section of its own: one client from one address at full speed is what is
+// measured, which no limit of a real deployment would let through.
+func (c serverConfig) rateLimits() string {
+	if strings.Contains(c.extra, "rateLimits:") {
+		return ""
+	}
+	return "rateLimits:\n  tokenPerClient: {rate: 0}\n  tokenPerIP: {rate: 0}\n  loginPerIP: {rate: 0}\n  loginPerUser: {rate: 0}\n  clientAuthFailures: {maxFailures: 0}\n"
 }
 
 // key is the configuration's key section.

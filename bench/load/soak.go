@@ -717,8 +717,7 @@ func soak(ctx context.Context, o soakOptions, log io.Writer) (*soakSummary, erro
 }
 
 // soakExtras adds to cfg the sections this signet accepts: metrics.listen
-// (for go_goroutines) and rate limits turned off (the soak is one address
-// and a few clients far above any sane limit), then -config-extra. It
+// (for go_goroutines), then -config-extra. It
 // returns the metrics address ("" without one) and a note on what was
 // left out.
 func soakExtras(ctx context.Context, bin string, cfg *serverConfig, o soakOptions) (metricsAddr, note string, err error) {
@@ -736,10 +735,8 @@ func soakExtras(ctx context.Context, bin string, cfg *serverConfig, o soakOption
 			return "", "", err
 		}
 	}
-	if !bytes.Contains(extra, []byte("rateLimits:")) {
-		// A rate of 0 turns a limit off.
-		secs = append(secs, section{"rateLimits", "rateLimits:\n  tokenPerClient: {rate: 0}\n  tokenPerIP: {rate: 0}\n  loginPerIP: {rate: 0}\n  loginPerUser: {rate: 0}\n  clientAuthFailures: {maxFailures: 0}\n"})
-	}
+	// The rate limits are off (serverConfig.rateLimits) unless extra has
+	// its own.
 	var dropped []string
 	for {
 		cfg.extra = ""

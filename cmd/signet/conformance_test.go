@@ -62,7 +62,7 @@ func confYAML(t *testing.T) string {
     allowOfflineAccess: true
 `
 	}
-	return `allowHttp: true
+	return testRateLimits + `allowHttp: true
 dataDir: data
 key:
 ` + indent(fileKey(t, "rsa-openssl3.pfx"), "  ") + `

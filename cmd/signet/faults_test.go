@@ -687,6 +687,8 @@ func TestFaultPoolExhaustion(t *testing.T) {
 	db := newPGDB(t)
 	h := newHost(t)
 	client := newECClient(t, "jwt-app")
+	// 256 requests of one client at once: h.config turns its rate limit
+	// off, so that the pool alone holds them back.
 	srv := h.serve(h.config(fileKey(t, "ec-openssl3.pfx"), client.configYAML("    jwks: "+client.jwks(t))+faultStorage(db.dsn, "  maxConns: 4\n")), "")
 	within(t, 10*time.Second, "/readyz 200", func() bool {
 		status, _ := srv.faultGet("/readyz")

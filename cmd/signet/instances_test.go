@@ -115,6 +115,12 @@ storage:
   driver: postgres
   dsn: "`+dsn+`"
   pollInterval: `+instPoll.String()+`
+# The test replays hundreds of assertions from one address, on purpose,
+# and drives one client at full speed: no rate limit.
+rateLimits:
+  tokenPerClient: {rate: 0}
+  tokenPerIP: {rate: 0}
+  clientAuthFailures: {maxFailures: 0}
 key:
 `+indent(fileKey(t, "rsa-openssl3.pfx"), "  ")+`
 apiScopes:

@@ -30,12 +30,16 @@ import (
 	"github.com/signetid/signet/internal/expiry"
 	"github.com/signetid/signet/internal/grant"
 	"github.com/signetid/signet/internal/health"
+	"github.com/signetid/signet/internal/introspect"
 	"github.com/signetid/signet/internal/observe"
+	"github.com/signetid/signet/internal/reqlimit"
+	"github.com/signetid/signet/internal/revocation"
 	"github.com/signetid/signet/internal/server"
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/internal/signing/managed"
 	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/internal/tracing"
+	"github.com/signetid/signet/internal/userinfo"
 	"github.com/signetid/signet/internal/welcome"
 	"github.com/signetid/signet/storage"
 )
@@ -44,6 +48,8 @@ type serveCmd struct {
 	config, listen, logFormat string
 	noMigrate                 bool
 	ready                     chan<- string // tests: receives the base URL once listening
+	// tests: receives the server's routes once it is made.
+	routes chan<- []endpoint.Route
 	// tests: a SIGHUP, whose outcome is sent back on the channel given.
 	reload <-chan chan<- error
 	// tests: how often credentials are polled; 0 is keyPollInterval.
@@ -345,6 +351,9 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	// those a reload or a rotation brings.
 	svc.ring.SetObserver(svc.observer)
 	srv, err := a.newServer(svc, db, cat, logger, tracer)
+	if err == nil && c.routes != nil {
+		c.routes <- srv.Routes()
+	}
 	if err != nil {
 		return err
 	}
@@ -387,11 +396,11 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	}()
 	hs := &http.Server{
 		Handler:           svc.metrics.handler(srv),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10,
+		ReadHeaderTimeout: cfg.Limits.ReadHeaderTimeout,
+		ReadTimeout:       cfg.Limits.ReadTimeout,
+		WriteTimeout:      cfg.Limits.WriteTimeout,
+		IdleTimeout:       cfg.Limits.IdleTimeout,
+		MaxHeaderBytes:    cfg.Limits.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)
@@ -514,6 +523,8 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 		IssuerConfigured:        svc.cfg.Issuer != "",
 		StrictAssertionAudience: svc.cfg.StrictClientAssertionAudience,
 	}
+	limiter := a.apiLimiter(svc.cfg, db, logger)
+	auth.Limits = limiter
 	tok := &tokens.Service{Signer: signer, Resources: cat.Resources, Now: a.now, AccessTokenType: svc.cfg.AccessTokenJwtType, Grants: grants}
 	token := grant.New(grant.Options{
 		Auth:              auth,
@@ -561,8 +572,15 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 		TrustProxy: svc.cfg.TrustProxy,
 		HSTS:       &server.HSTS{MaxAge: hsts.MaxAge, IncludeSubDomains: hsts.IncludeSubDomains, Preload: hsts.Preload},
 		Endpoints:  endpoints,
-		Middleware: middleware,
-		Logger:     logger,
+		// Tracing and metrics outermost, so that they see the requests
+		// the limits refuse; then the headers, so that a refusal has them.
+		Middleware: append(middleware,
+			server.PageHeaders,
+			server.NoStore(grant.Path, introspect.Path, revocation.Path, userinfo.Path),
+			reqlimit.Limits{MaxBodyBytes: int64(svc.cfg.Limits.MaxBodyBytes), MaxParams: svc.cfg.Limits.MaxParams}.Middleware,
+			limiter.Middleware,
+		),
+		Logger: logger,
 	}), nil
 }
 

@@ -248,8 +248,20 @@ key:
     allowedGrantTypes: [client_credentials]
     allowedScopes: [api1, api2]
     accessTokenLifetime: 600
-`+extra)
+`+extra+"\n"+testRateLimits)
 }
+
+// testRateLimits turns the rate limits off in the configurations of the
+// tests that drive one client or user from 127.0.0.1 as fast as they can
+// (loads during reloads, conformance flows): their own tests
+// (ratelimit_binary_test.go) cover them.
+const testRateLimits = `rateLimits:
+  tokenPerClient: {rate: 0}
+  tokenPerIP: {rate: 0}
+  loginPerIP: {rate: 0}
+  loginPerUser: {rate: 0}
+  clientAuthFailures: {maxFailures: 0}
+`
 
 func indent(s, prefix string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")

@@ -81,6 +81,10 @@ func (a *app) signInEndpoints(svc *services, db storage.Store, cat *catalog.Cata
 		},
 		ClientIP: clientIP(cfg.TrustProxy),
 		Throttle: signin.ThrottleOptions{},
+		RateLimits: signin.RateLimits{
+			PerIP:   rate(cfg.RateLimits.LoginPerIP),
+			PerUser: rate(cfg.RateLimits.LoginPerUser),
+		},
 		UI: signin.UI{
 			ProductName:  cfg.UI.ProductName,
 			Logo:         cfg.UI.Logo,

@@ -60,6 +60,11 @@ type Authenticator struct {
 	// endpoint's URL too, as RFC 7523 §3 lets a client name the endpoint it
 	// calls.
 	EndpointPath string
+	// Limits, when set, slows callers: asked before each authentication,
+	// told of each failure, and asked after each success of a client that
+	// proved who it is (a public client's id proves nothing, so a bucket
+	// of its own would let anyone empty it).
+	Limits Limits
 
 	// onVerify, set by tests, sees each key a signature is verified with,
 	// and each hash (secret.Hashed) a secret is verified against.
@@ -76,6 +81,43 @@ var dummyHash, _ = secret.Parse(secret.Hash(secret.Generate()))
 // It returns the client and the method it used, or the OAuth error to
 // answer (invalid_client, 401, for every failed authentication).
 func (a *Authenticator) Authenticate(ctx context.Context, cr *Credentials, issuer string, accepted []Method) (*client.Client, Method, *oauth.Error) {
+	if a.Limits == nil {
+		return a.authenticate(ctx, cr, issuer, accepted)
+	}
+	if err := a.Limits.Before(ctx); err != nil {
+		return nil, "", err
+	}
+	c, m, err := a.authenticate(ctx, cr, issuer, accepted)
+	if err != nil {
+		if err.Code == oauth.InvalidClient {
+			a.Limits.Failed(ctx)
+		}
+		return c, m, err
+	}
+	if m != None {
+		// Each endpoint has its own buckets: revoking does not spend
+		// what a client may get tokens with.
+		if err := a.Limits.Authenticated(ctx, a.EndpointPath+" "+c.ID); err != nil {
+			return nil, "", err
+		}
+	}
+	return c, m, nil
+}
+
+// Limits are the rate limits client authentication applies
+// (internal/ratelimit's Limiter); the caller's address is in ctx.
+type Limits interface {
+	// Before refuses an authentication from an address that failed too
+	// often.
+	Before(ctx context.Context) *oauth.Error
+	// Failed counts a failed authentication.
+	Failed(ctx context.Context)
+	// Authenticated refuses a client over its rate; key is its id after
+	// the endpoint's path (EndpointPath, "" for the token endpoint).
+	Authenticated(ctx context.Context, key string) *oauth.Error
+}
+
+func (a *Authenticator) authenticate(ctx context.Context, cr *Credentials, issuer string, accepted []Method) (*client.Client, Method, *oauth.Error) {
 	assertion := cr.Assertion != "" || cr.AssertionType != ""
 	methods := 0
 	for _, used := range []bool{cr.HasBasic, cr.ClientSecret != "", assertion} {

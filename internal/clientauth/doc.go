@@ -13,6 +13,13 @@
 // Why it failed goes to the log; ReportFailure tells an internal/observe
 // Observer of it (client.auth_failed, with the client id as sent).
 //
+// Authenticator.Limits, when set (internal/ratelimit's Limiter), is asked
+// before each authentication (an address with too many failures is
+// refused: 429 slow_down), told of each invalid_client, and asked after a
+// confidential client proved who it is (its bucket per endpoint). A public
+// client has no bucket: its id proves nothing, so a bucket keyed by it
+// would let anyone empty it.
+//
 // It imports internal/client (the client model), internal/oauth (the
 // errors it returns), internal/secret, internal/observe and the storage
 // sentinels; the

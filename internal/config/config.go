@@ -81,6 +81,13 @@ type Config struct {
 	UI UI `yaml:"ui"`
 	// Login throttles password guessing on the login page.
 	Login Login `yaml:"login"`
+	// RateLimits slow the callers of the token, introspection and
+	// revocation endpoints and of the login form (never discovery, the
+	// JWKS or the probes).
+	RateLimits RateLimits `yaml:"rateLimits"`
+	// Limits bound each request: its size, its parameters, and how long
+	// reading and answering it may take.
+	Limits Limits `yaml:"limits"`
 	// Shutdown is what the server does on SIGTERM or Ctrl-C.
 	Shutdown Shutdown `yaml:"shutdown"`
 	// Metrics are the Prometheus metrics at /metrics: off unless
@@ -494,6 +501,65 @@ type Login struct {
 	FailureWindow time.Duration `yaml:"failureWindow"`
 	// Lockout is how long logins are refused after (default 15m).
 	Lockout time.Duration `yaml:"lockout"`
+}
+
+// RateLimits are token buckets, per instance and in memory: a caller
+// over one is answered 429 with Retry-After (the API endpoints' error
+// slow_down; the login page says to wait). A rate not written is its
+// default; a rate of 0 written turns that limit off.
+type RateLimits struct {
+	// TokenPerClient limits each authenticated confidential client at the
+	// token, introspection and revocation endpoints (default 100/s, burst
+	// 200). Public clients, whose id anyone may send, have none.
+	TokenPerClient Rate `yaml:"tokenPerClient"`
+	// TokenPerIP limits each client address at those endpoints (default
+	// 300/s, burst 600: a busy NAT's worth).
+	TokenPerIP Rate `yaml:"tokenPerIP"`
+	// LoginPerIP limits the login form's POSTs (password, second step,
+	// passkey) per address (default 1/s, burst 30).
+	LoginPerIP Rate `yaml:"loginPerIP"`
+	// LoginPerUser limits password and second-step POSTs per username
+	// (default 0.1/s, burst 10).
+	LoginPerUser Rate `yaml:"loginPerUser"`
+	// ClientAuthFailures refuses client authentication from an address
+	// that failed it maxFailures times within window (default 50 in 5m;
+	// maxFailures 0 written is off). With PostgreSQL the failures are
+	// counted across instances.
+	ClientAuthFailures FailureLimit `yaml:"clientAuthFailures"`
+}
+
+// Rate is a token bucket: Rate requests per second over time (0.5 is one
+// every two seconds; 0 is no limit), Burst at once (default twice Rate,
+// at least 1).
+type Rate struct {
+	Rate  float64 `yaml:"rate"`
+	Burst int     `yaml:"burst"`
+}
+
+// FailureLimit is MaxFailures within Window.
+type FailureLimit struct {
+	MaxFailures int           `yaml:"maxFailures"`
+	Window      time.Duration `yaml:"window"`
+}
+
+// Limits bound requests; zero values are the defaults.
+type Limits struct {
+	// MaxBodyBytes bounds a request's body (default 65536, 64 KiB; the
+	// token, introspection, revocation and userinfo endpoints never take
+	// more than that).
+	MaxBodyBytes int `yaml:"maxBodyBytes"`
+	// MaxHeaderBytes bounds a request's header lines (default 32768).
+	MaxHeaderBytes int `yaml:"maxHeaderBytes"`
+	// MaxParams bounds the parameters of a request's query, and of its
+	// form body (default 100): more is refused with invalid_request.
+	MaxParams int `yaml:"maxParams"`
+	// ReadHeaderTimeout bounds reading the header (default 10s),
+	// ReadTimeout the whole request (30s), WriteTimeout the answer (30s),
+	// IdleTimeout a kept-alive connection between requests (2m).
+	ReadHeaderTimeout time.Duration `yaml:"readHeaderTimeout"`
+	ReadTimeout       time.Duration `yaml:"readTimeout"`
+	WriteTimeout      time.Duration `yaml:"writeTimeout"`
+	IdleTimeout       time.Duration `yaml:"idleTimeout"`
 }
 
 // Shutdown is how the server stops. On SIGTERM (or Ctrl-C) it first

@@ -290,7 +290,7 @@ func (d *decoder) into(n *yaml.Node, v reflect.Value, path string) {
 		}
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-			d.problemf(n, path, "expected a number, got %s", quoteShort(s))
+			d.problemf(n, path, "expected a number such as 10 or 0.5, got %s", quoteShort(s))
 			return
 		}
 		v.SetFloat(f)

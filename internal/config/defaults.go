@@ -41,6 +41,26 @@ const (
 	DefaultAuditMaxFiles = 5
 )
 
+// Defaults of the rateLimits and limits sections.
+var (
+	DefaultTokenPerClient = Rate{Rate: 100, Burst: 200}
+	DefaultTokenPerIP     = Rate{Rate: 300, Burst: 600}
+	DefaultLoginPerIP     = Rate{Rate: 1, Burst: 30}
+	DefaultLoginPerUser   = Rate{Rate: 0.1, Burst: 10}
+)
+
+const (
+	DefaultClientAuthMaxFailures = 50
+	DefaultClientAuthWindow      = 5 * time.Minute
+	DefaultMaxBodyBytes          = 64 << 10
+	DefaultMaxHeaderBytes        = 32 << 10
+	DefaultMaxParams             = 100
+	DefaultReadHeaderTimeout     = 10 * time.Second
+	DefaultReadTimeout           = 30 * time.Second
+	DefaultWriteTimeout          = 30 * time.Second
+	DefaultIdleTimeout           = 2 * time.Minute
+)
+
 // Defaults of a Managed key, as Duende IdentityServer's automatic key
 // management.
 const (
@@ -121,6 +141,8 @@ func (c *Config) Defaults() {
 	if c.KeyExpiryWarning == 0 {
 		c.KeyExpiryWarning = DefaultKeyExpiryWarning
 	}
+	c.rateDefaults()
+	c.limitDefaults()
 	if c.Key != nil {
 		storeDefaults(c.Key)
 	}
@@ -184,6 +206,59 @@ func (c *Config) hstsMaxAge() time.Duration {
 		return DefaultHSTSMaxAge
 	}
 	return c.HSTS.MaxAge
+}
+
+// rateDefaults fills in each rate not written, and the burst of a rate
+// written without one; a rate of 0 written stays off.
+func (c *Config) rateDefaults() {
+	rl := &c.RateLimits
+	for _, r := range []struct {
+		path string
+		rate *Rate
+		def  Rate
+	}{
+		{"rateLimits.tokenPerClient", &rl.TokenPerClient, DefaultTokenPerClient},
+		{"rateLimits.tokenPerIP", &rl.TokenPerIP, DefaultTokenPerIP},
+		{"rateLimits.loginPerIP", &rl.LoginPerIP, DefaultLoginPerIP},
+		{"rateLimits.loginPerUser", &rl.LoginPerUser, DefaultLoginPerUser},
+	} {
+		if _, written := c.positions[r.path+".rate"]; !written && r.rate.Rate == 0 {
+			r.rate.Rate = r.def.Rate
+			if r.rate.Burst == 0 {
+				r.rate.Burst = r.def.Burst
+			}
+		}
+		if r.rate.Rate > 0 && r.rate.Burst == 0 {
+			r.rate.Burst = max(1, int(2*r.rate.Rate))
+		}
+	}
+	f := &rl.ClientAuthFailures
+	if _, written := c.positions["rateLimits.clientAuthFailures.maxFailures"]; !written && f.MaxFailures == 0 {
+		f.MaxFailures = DefaultClientAuthMaxFailures
+	}
+	if f.Window == 0 {
+		f.Window = DefaultClientAuthWindow
+	}
+}
+
+func (c *Config) limitDefaults() {
+	l := &c.Limits
+	for _, v := range []struct {
+		p   *int
+		def int
+	}{{&l.MaxBodyBytes, DefaultMaxBodyBytes}, {&l.MaxHeaderBytes, DefaultMaxHeaderBytes}, {&l.MaxParams, DefaultMaxParams}} {
+		if *v.p == 0 {
+			*v.p = v.def
+		}
+	}
+	for _, v := range []struct {
+		p   *time.Duration
+		def time.Duration
+	}{{&l.ReadHeaderTimeout, DefaultReadHeaderTimeout}, {&l.ReadTimeout, DefaultReadTimeout}, {&l.WriteTimeout, DefaultWriteTimeout}, {&l.IdleTimeout, DefaultIdleTimeout}} {
+		if *v.p == 0 {
+			*v.p = v.def
+		}
+	}
 }
 
 func storeDefaults(k *Key) {

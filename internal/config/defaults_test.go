@@ -31,6 +31,16 @@ func TestDefaults(t *testing.T) {
 			Clients: []Client{{ClientID: "a", AccessTokenLifetime: 3600}, {ClientID: "b", AccessTokenLifetime: 60}},
 			Session: Session{CookieSameSite: "Lax", IdleLifetime: 10 * time.Hour, AbsoluteLifetime: 30 * 24 * time.Hour},
 			Login:   Login{MaxFailures: 5, FailureWindow: 15 * time.Minute, Lockout: 15 * time.Minute},
+			RateLimits: RateLimits{
+				TokenPerClient: Rate{Rate: 100, Burst: 200}, TokenPerIP: Rate{Rate: 300, Burst: 600},
+				LoginPerIP: Rate{Rate: 1, Burst: 30}, LoginPerUser: Rate{Rate: 0.1, Burst: 10},
+				ClientAuthFailures: FailureLimit{MaxFailures: 50, Window: 5 * time.Minute},
+			},
+			Limits: Limits{
+				MaxBodyBytes: 64 << 10, MaxHeaderBytes: 32 << 10, MaxParams: 100,
+				ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+				WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+			},
 
 			Metrics:          Metrics{MaxClients: 100},
 			KeyExpiryWarning: 30 * 24 * time.Hour,
@@ -113,5 +123,31 @@ func TestDefaultsHSTS(t *testing.T) {
 	c.Defaults()
 	if c.HSTS.MaxAge != 365*24*time.Hour {
 		t.Errorf("without a file: maxAge %v", c.HSTS.MaxAge)
+	}
+}
+
+// TestRateLimitDefaults: a rate not written is its default; 0 written is
+// off; a rate written without a burst gets twice the rate, at least 1.
+func TestRateLimitDefaults(t *testing.T) {
+	t.Parallel()
+	c, problems := parseYAMLText(t, `rateLimits:
+  tokenPerClient: {rate: 0}
+  tokenPerIP: {rate: 50}
+  loginPerIP: {rate: 0.2}
+  clientAuthFailures: {maxFailures: 0}
+`, nil)
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	c.Defaults()
+	want := RateLimits{
+		TokenPerClient:     Rate{},
+		TokenPerIP:         Rate{Rate: 50, Burst: 100},
+		LoginPerIP:         Rate{Rate: 0.2, Burst: 1},
+		LoginPerUser:       DefaultLoginPerUser,
+		ClientAuthFailures: FailureLimit{MaxFailures: 0, Window: DefaultClientAuthWindow},
+	}
+	if c.RateLimits != want {
+		t.Errorf("rateLimits %+v\nwant       %+v", c.RateLimits, want)
 	}
 }

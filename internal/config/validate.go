@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -91,6 +92,8 @@ func (c *Config) Validate() error {
 	v.externalProviders()
 	v.session()
 	v.login()
+	v.rateLimits()
+	v.limits()
 	v.shutdown()
 	v.metrics()
 	v.audit()
@@ -709,6 +712,59 @@ func (v *validator) login() {
 	for path, d := range map[string]time.Duration{"login.failureWindow": l.FailureWindow, "login.lockout": l.Lockout} {
 		if d < 0 || (d > 0 && d < time.Second) {
 			v.addf(path, "%v: give a duration such as 15m (the default)", d)
+		}
+	}
+}
+
+// maxRate bounds a rate limit's rate and burst: beyond, it limits nothing
+// a single instance could serve.
+const maxRate = 1_000_000
+
+// rateLimits checks the rateLimits section.
+func (v *validator) rateLimits() {
+	rl := v.c.RateLimits
+	for path, r := range map[string]Rate{
+		"rateLimits.tokenPerClient": rl.TokenPerClient, "rateLimits.tokenPerIP": rl.TokenPerIP,
+		"rateLimits.loginPerIP": rl.LoginPerIP, "rateLimits.loginPerUser": rl.LoginPerUser,
+	} {
+		if math.IsNaN(r.Rate) || r.Rate < 0 || r.Rate > maxRate {
+			v.addf(path+".rate", "rate %v: give requests per second from 0 (off) to %d, such as 10 or 0.5", r.Rate, maxRate)
+		}
+		if r.Burst < 0 || r.Burst > maxRate {
+			v.addf(path+".burst", "burst %d: give 1 to %d requests at once (default twice the rate)", r.Burst, maxRate)
+		}
+	}
+	f := rl.ClientAuthFailures
+	if f.MaxFailures < 0 || f.MaxFailures > maxRate {
+		v.addf("rateLimits.clientAuthFailures.maxFailures", "maxFailures %d: give 0 (off) to %d failed client authentications per address (default %d)", f.MaxFailures, maxRate, DefaultClientAuthMaxFailures)
+	}
+	if f.Window < 0 || (f.Window > 0 && f.Window < time.Second) || f.Window > 24*time.Hour {
+		v.addf("rateLimits.clientAuthFailures.window", "window %v: give a duration from 1s to 24h, such as 5m (the default)", f.Window)
+	}
+}
+
+// limits checks the limits section.
+func (v *validator) limits() {
+	l := v.c.Limits
+	for _, n := range []struct {
+		path      string
+		v, lo, hi int
+		def       int
+	}{
+		{"limits.maxBodyBytes", l.MaxBodyBytes, 1 << 10, 64 << 20, DefaultMaxBodyBytes},
+		{"limits.maxHeaderBytes", l.MaxHeaderBytes, 4 << 10, 1 << 20, DefaultMaxHeaderBytes},
+		{"limits.maxParams", l.MaxParams, 10, 10000, DefaultMaxParams},
+	} {
+		if n.v != 0 && (n.v < n.lo || n.v > n.hi) {
+			v.addf(n.path, "%d: give %d to %d (default %d)", n.v, n.lo, n.hi, n.def)
+		}
+	}
+	for path, d := range map[string]time.Duration{
+		"limits.readHeaderTimeout": l.ReadHeaderTimeout, "limits.readTimeout": l.ReadTimeout,
+		"limits.writeTimeout": l.WriteTimeout, "limits.idleTimeout": l.IdleTimeout,
+	} {
+		if d < 0 || (d > 0 && d < time.Second) || d > time.Hour {
+			v.addf(path, "%v: give a duration from 1s to 1h, such as 30s", d)
 		}
 	}
 }

@@ -350,6 +350,24 @@ shutdown:
 			`7: login.failureWindow: -1m0s: give a duration such as 15m`,
 			`9: shutdown.drainDelay: -5s: give a duration from 0 (no drain, the default) to 5m0s, such as 5s`,
 		}},
+		{name: "rate limits", src: `rateLimits:
+  tokenPerIP: {rate: -1, burst: -2}
+  loginPerUser: {rate: fast}
+  clientAuthFailures: {maxFailures: -1, window: 10ms}
+limits:
+  maxBodyBytes: 10
+  maxParams: 100000
+  readTimeout: 2h
+`, want: []string{
+			`2: rateLimits.tokenPerIP.rate: rate -1: give requests per second from 0 (off) to 1000000, such as 10 or 0.5`,
+			`2: rateLimits.tokenPerIP.burst: burst -2: give 1 to 1000000 requests at once`,
+			`3: rateLimits.loginPerUser.rate: expected a number such as 10 or 0.5, got "fast"`,
+			`4: rateLimits.clientAuthFailures.maxFailures: maxFailures -1: give 0 (off)`,
+			`4: rateLimits.clientAuthFailures.window: window 10ms: give a duration from 1s to 24h`,
+			`6: limits.maxBodyBytes: 10: give 1024 to 67108864 (default 65536)`,
+			`7: limits.maxParams: 100000: give 10 to 10000 (default 100)`,
+			`8: limits.readTimeout: 2h0m0s: give a duration from 1s to 1h`,
+		}},
 		{name: "drain delay too long", src: "shutdown:\n  drainDelay: 1h\n", want: []string{
 			`2: shutdown.drainDelay: 1h0m0s: give a duration from 0`,
 		}},

@@ -12,7 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Error codes of RFC 6749 §5.2 (token endpoint) and §4.1.2.1.
@@ -25,6 +27,12 @@ const (
 	InvalidScope           = "invalid_scope"
 	ServerError            = "server_error"
 	TemporarilyUnavailable = "temporarily_unavailable"
+	// SlowDown is RFC 8628 §3.5's "poll less often", registered for the
+	// token endpoint: Signet answers it, with 429 and Retry-After, to a
+	// caller over its rate limit at the token, introspection and
+	// revocation endpoints, the one code that already tells a client to
+	// back off rather than that its request was wrong.
+	SlowDown = "slow_down"
 )
 
 // Error codes of the authorization endpoint (RFC 6749 §4.1.2.1, OpenID
@@ -60,6 +68,9 @@ type Error struct {
 	// Challenge, when set, is sent as WWW-Authenticate (invalid_client
 	// after Basic authentication, RFC 6749 §5.2).
 	Challenge string
+	// RetryAfter, when set, is sent as Retry-After, in whole seconds
+	// rounded up (a 429 of a rate limit).
+	RetryAfter time.Duration
 	// Cause is the internal error behind it, for the log only.
 	Cause error
 }
@@ -111,7 +122,9 @@ func WriteError(w http.ResponseWriter, err error) {
 	if e.Challenge != "" {
 		h.Set("WWW-Authenticate", e.Challenge)
 	}
-	if e.Status == http.StatusServiceUnavailable {
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", RetryAfterSeconds(e.RetryAfter))
+	} else if e.Status == http.StatusServiceUnavailable {
 		h.Set("Retry-After", "5")
 	}
 	status := e.Status
@@ -119,6 +132,13 @@ func WriteError(w http.ResponseWriter, err error) {
 		status = http.StatusBadRequest
 	}
 	writeJSON(w, status, errorBody{e.Code, DescriptionText(e.Description)})
+}
+
+// RetryAfterSeconds is d as a Retry-After value: whole seconds, rounded
+// up, at least 1.
+func RetryAfterSeconds(d time.Duration) string {
+	secs := int64((d + time.Second - 1) / time.Second)
+	return strconv.FormatInt(max(secs, 1), 10)
 }
 
 // DescriptionText keeps error_description within the characters RFC 6749

@@ -13,6 +13,12 @@
 // goes through the same chain to an http.ServeMux holding every route, for
 // its 404s, 405s (with Allow) and redirects to clean paths.
 //
+// Two Middleware of its own set headers before the route's handler, which
+// may replace them: PageHeaders (a Content-Security-Policy with
+// frame-ancestors 'none', nosniff, no-referrer) on Page routes, and NoStore
+// (Cache-Control no-store, Pragma no-cache) on the API paths it is given,
+// so that redirects, 405s and preflights carry them too.
+//
 // It imports internal/endpoint, never an endpoint package: cmd/signet
 // chooses what to mount.
 package server

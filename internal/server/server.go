@@ -59,7 +59,13 @@ type Server struct {
 	// nil for none.
 	hsts []string
 	ids  requestIDs
+	// routes are the endpoints' routes as mounted, without handlers.
+	routes []endpoint.Route
 }
+
+// Routes are the routes the endpoints mounted, in order, without their
+// handlers (for tests that walk every route).
+func (s *Server) Routes() []endpoint.Route { return slices.Clone(s.routes) }
 
 // pathRoutes are the handlers of one path.
 type pathRoutes struct {
@@ -141,6 +147,7 @@ func New(opts Options) *Server {
 				first[rt.Path] = rt
 			}
 			h := s.wrap(rt)
+			s.routes = append(s.routes, endpoint.Route{Method: rt.Method, Path: rt.Path, Subtree: rt.Subtree, Kind: rt.Kind})
 			if rt.Method == "" {
 				if p.any != nil {
 					panic(fmt.Sprintf("server: two routes take every method of %q", rt.Path))

@@ -145,6 +145,11 @@ func (e *Endpoint) postLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	now := e.now()
 	addr := e.clientAddr(r)
+	if until := e.rates.take(w, addr, username, now); !until.IsZero() {
+		v.Error, v.LockedUntil = tooFast, until
+		e.renderLogin(w, r, http.StatusTooManyRequests, v)
+		return
+	}
 	if until := e.throttle.blocked(addr, now); !until.IsZero() {
 		e.report(r, observe.LoginLockedOut, resultThrottled, "", clientID, slog.String("method", AMRPassword), logattr.String("username", username))
 		v.Error, v.LockedUntil = "Too many failed sign-ins from your network.", until

@@ -256,6 +256,10 @@ func (e *Endpoint) postStep(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	addr := e.clientAddr(r)
+	if until := e.rates.take(w, addr, "sub:"+st.userID, now); !until.IsZero() {
+		e.renderStep(w, r, st, http.StatusTooManyRequests, tooFast, until)
+		return
+	}
 	if until := e.throttle.blocked(addr, now); !until.IsZero() {
 		e.report(r, observe.LoginLockedOut, resultThrottled, st.userID, st.clientID, slog.String("method", "mfa"))
 		e.renderStep(w, r, st, http.StatusTooManyRequests, "Too many failed sign-ins from your network.", until)

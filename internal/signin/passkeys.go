@@ -254,6 +254,11 @@ func (e *Endpoint) passkeyLoginFinish(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if until := e.rates.take(w, e.clientAddr(r), "", e.now()); !until.IsZero() {
+		v.Passkey.Error, v.LockedUntil = tooFast, until
+		e.renderLogin(w, r, http.StatusTooManyRequests, v)
+		return
+	}
 	id := v.ID
 	handle := ceremonyHandle(r)
 	e.setCeremony(w, r, "")

@@ -119,6 +119,9 @@ type Options struct {
 	// Throttle limits failed logins per client IP; the zero value is
 	// the default (DefaultIPFailures in DefaultIPWindow).
 	Throttle ThrottleOptions
+	// RateLimits limit every login POST, failed or not; the zero value is
+	// no limit.
+	RateLimits RateLimits
 	// Passkeys runs the passkey ceremonies (*passkey.Service); nil: no
 	// passkeys.
 	Passkeys Passkeys
@@ -142,6 +145,7 @@ type Endpoint struct {
 	obs      observe.Observer
 	pages    *pages
 	throttle *throttle
+	rates    loginRates
 	// cop protects the pages' forms against cross-origin POSTs.
 	cop *http.CrossOriginProtection
 }
@@ -173,6 +177,7 @@ func New(opts Options) (*Endpoint, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.rates = newLoginRates(opts.RateLimits, e.now)
 	e.cop = http.NewCrossOriginProtection()
 	e.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.errorPage(w, r, http.StatusForbidden, "This form was sent from another site",

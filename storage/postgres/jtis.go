@@ -54,10 +54,15 @@ var deleteExpiredSQL = []string{
 		WHERE expires_at <= $1 AND id IN (
 			SELECT id FROM signing_keys
 			WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+	`DELETE FROM client_auth_failures
+		WHERE expires_at <= $1 AND key IN (
+			SELECT key FROM client_auth_failures
+			WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)`,
 }
 
 // DeleteExpired implements storage.Cleaner: it removes expired jtis, then
-// grants, then sessions, then signing keys, each statement bounded by what is left of limit
+// grants, then sessions, then signing keys, then the failed client
+// authentication counts of windows that ended, each statement bounded by what is left of limit
 // and committed on its own.
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (int, error) {
 	if err := storage.CheckLimit(limit); err != nil {
