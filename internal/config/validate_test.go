@@ -405,7 +405,7 @@ limits:
 		}},
 		{name: "tracing valid", src: "tracing:\n  endpoint: https://collector.example.com/otlp/v1/traces\n  serviceName: auth\n  sampleRatio: 0\n  headers:\n    - name: Authorization\n      value: Bearer abc\n"},
 		{name: "tracing ratio not a number", src: "tracing:\n  endpoint: http://localhost:4318\n  sampleRatio: half\n", want: []string{
-			`3: tracing.sampleRatio: expected a number, got "half"`,
+			`3: tracing.sampleRatio: expected a number such as 10 or 0.5, got "half"`,
 		}},
 	}
 	for _, tt := range tests {
