@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -214,6 +215,32 @@ func TestKey(t *testing.T) {
 	} {
 		if got := Key(in); got != want {
 			t.Errorf("Key(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestBucketsLongKeys: a key of an attacker's choosing (a username of up
+// to a request body's size) is remembered in a bounded size, so that
+// MaxKeys bounds the memory, and still counted as itself.
+func TestBucketsLongKeys(t *testing.T) {
+	t.Parallel()
+	clock := testsupport.NewClock(start)
+	b := NewBuckets(Rate{PerSecond: 0.1, Burst: 1}, 0, clock.Now)
+	long := strings.Repeat("u", 64<<10)
+	if b.Take(long) != 0 {
+		t.Fatal("the long key's first request was refused")
+	}
+	if b.Take(long) == 0 {
+		t.Fatal("the long key's second request was not counted against it")
+	}
+	if b.Take(long[1:]+"v") != 0 {
+		t.Fatal("another long key shares its bucket")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k := range b.m {
+		if len(k) > maxKeyLen {
+			t.Errorf("a key of %d bytes is remembered as it is; want at most %d", len(k), maxKeyLen)
 		}
 	}
 }
