@@ -244,3 +244,28 @@ func TestBucketsLongKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestFailuresEvictTenth: when full of windows that have not ended, a new
+// address makes room for a tenth of MaxKeys at once (the oldest windows),
+// so that each of the next ones is added without a pass over every
+// window under the lock every client authentication takes.
+func TestFailuresEvictTenth(t *testing.T) {
+	t.Parallel()
+	clock := testsupport.NewClock(start)
+	f := NewFailures(FailureOptions{MaxFailures: 2, Window: time.Hour, MaxKeys: 100, Now: clock.Now})
+	for i := range 101 {
+		clock.Advance(time.Second)
+		f.Fail(t.Context(), fmt.Sprint("k", i))
+	}
+	f.mu.Lock()
+	n := len(f.m)
+	_, newest := f.m["k100"]
+	_, oldest := f.m["k0"]
+	f.mu.Unlock()
+	if n > 90 {
+		t.Errorf("after the 101st address of at most 100: %d remembered, want at most 90", n)
+	}
+	if !newest || oldest {
+		t.Errorf("the newest window kept: %v, the oldest: %v; want the oldest dropped", newest, oldest)
+	}
+}
