@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"crypto/sha256"
 	"math"
 	"sync"
 	"time"
@@ -9,6 +10,12 @@ import (
 // DefaultMaxKeys bounds the keys a Buckets remembers when Options.MaxKeys
 // is 0: about 100 bytes each, so about 10 MiB at most.
 const DefaultMaxKeys = 100_000
+
+// maxKeyLen bounds the length of a key as remembered: a longer one (a
+// username, which a caller chooses, up to a request body's size) is
+// remembered by its SHA-256, so that each key costs about 100 bytes and
+// DefaultMaxKeys bounds the memory.
+const maxKeyLen = 64
 
 // Rate is a token bucket's refill rate and size.
 type Rate struct {
@@ -62,6 +69,10 @@ func NewBuckets(r Rate, maxKeys int, now func() time.Time) *Buckets {
 func (b *Buckets) Take(key string) time.Duration {
 	if b == nil || b.rate.Off() {
 		return 0
+	}
+	if len(key) > maxKeyLen {
+		sum := sha256.Sum256([]byte(key))
+		key = string(sum[:])
 	}
 	now := b.nowFn()
 	b.mu.Lock()

@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -215,5 +216,56 @@ func TestKey(t *testing.T) {
 		if got := Key(in); got != want {
 			t.Errorf("Key(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestBucketsLongKeys: a key of an attacker's choosing (a username of up
+// to a request body's size) is remembered in a bounded size, so that
+// MaxKeys bounds the memory, and still counted as itself.
+func TestBucketsLongKeys(t *testing.T) {
+	t.Parallel()
+	clock := testsupport.NewClock(start)
+	b := NewBuckets(Rate{PerSecond: 0.1, Burst: 1}, 0, clock.Now)
+	long := strings.Repeat("u", 64<<10)
+	if b.Take(long) != 0 {
+		t.Fatal("the long key's first request was refused")
+	}
+	if b.Take(long) == 0 {
+		t.Fatal("the long key's second request was not counted against it")
+	}
+	if b.Take(long[1:]+"v") != 0 {
+		t.Fatal("another long key shares its bucket")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k := range b.m {
+		if len(k) > maxKeyLen {
+			t.Errorf("a key of %d bytes is remembered as it is; want at most %d", len(k), maxKeyLen)
+		}
+	}
+}
+
+// TestFailuresEvictTenth: when full of windows that have not ended, a new
+// address makes room for a tenth of MaxKeys at once (the oldest windows),
+// so that each of the next ones is added without a pass over every
+// window under the lock every client authentication takes.
+func TestFailuresEvictTenth(t *testing.T) {
+	t.Parallel()
+	clock := testsupport.NewClock(start)
+	f := NewFailures(FailureOptions{MaxFailures: 2, Window: time.Hour, MaxKeys: 100, Now: clock.Now})
+	for i := range 101 {
+		clock.Advance(time.Second)
+		f.Fail(t.Context(), fmt.Sprint("k", i))
+	}
+	f.mu.Lock()
+	n := len(f.m)
+	_, newest := f.m["k100"]
+	_, oldest := f.m["k0"]
+	f.mu.Unlock()
+	if n > 90 {
+		t.Errorf("after the 101st address of at most 100: %d remembered, want at most 90", n)
+	}
+	if !newest || oldest {
+		t.Errorf("the newest window kept: %v, the oldest: %v; want the oldest dropped", newest, oldest)
 	}
 }

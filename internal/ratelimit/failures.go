@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -127,22 +128,39 @@ func (f *Failures) set(key string, now, start time.Time, count int) {
 }
 
 // add starts key's window at start, making room when full: the ended
-// windows go first, then the oldest.
+// windows go first, then, if that is not a tenth of them, the oldest down
+// to nine tenths, so that a pass over every window (under the lock each
+// client authentication takes) comes once per tenth of MaxKeys new
+// addresses, not at each.
 func (f *Failures) add(key string, now, start time.Time) *failWindow {
 	if _, ok := f.m[key]; !ok && len(f.m) >= f.maxKeys {
-		var oldest string
-		var oldestStart time.Time
 		for k, w := range f.m {
 			if !now.Before(w.start.Add(f.window)) {
 				delete(f.m, k)
-				continue
-			}
-			if oldest == "" || w.start.Before(oldestStart) {
-				oldest, oldestStart = k, w.start
 			}
 		}
-		if len(f.m) >= f.maxKeys && oldest != "" {
-			delete(f.m, oldest)
+		if target := f.maxKeys - f.maxKeys/10 - 1; len(f.m) > target {
+			starts := make([]time.Time, 0, len(f.m))
+			for _, w := range f.m {
+				starts = append(starts, w.start)
+			}
+			slices.SortFunc(starts, time.Time.Compare)
+			// The windows that started before cut go; those at cut
+			// stay, unless they are all that is left to drop.
+			cut := starts[len(starts)-target-1]
+			for k, w := range f.m {
+				if w.start.Before(cut) {
+					delete(f.m, k)
+				}
+			}
+			for k, w := range f.m {
+				if len(f.m) <= target {
+					break
+				}
+				if w.start.Equal(cut) {
+					delete(f.m, k)
+				}
+			}
 		}
 	}
 	w := &failWindow{start: start}

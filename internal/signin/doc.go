@@ -232,10 +232,11 @@
 // Options.RateLimits add token buckets (internal/ratelimit, per instance)
 // on every login POST, failed or not: PerIP on the password, second-step
 // and passkey POSTs per address, PerUser on the password POSTs per
-// username (case-folded) and the second step's per user. A POST over one
-// gets its page again with 429, Retry-After and "Too many sign-in
-// attempts", before the password is checked; one refused for its address
-// does not spend the user's token.
+// username (as the users store compares them: storage.NormalizeUsername)
+// and the second step's per user. A POST over one gets its page again
+// with 429, Retry-After and "Too many sign-in attempts", before the
+// password is checked; one refused for its address does not spend the
+// user's token.
 //
 // # Branding and templates
 //

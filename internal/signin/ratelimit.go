@@ -2,18 +2,18 @@ package signin
 
 import (
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/ratelimit"
+	"github.com/signetid/signet/storage"
 )
 
 // RateLimits are token buckets on the login form's POSTs, apart from the
 // throttle of failed ones: PerIP on every password, second-step and
 // passkey POST per client address, PerUser on password and second-step
-// POSTs per username (the second step's by its user). A zero Rate is no
-// limit.
+// POSTs per username (as storage.NormalizeUsername compares them; the
+// second step's by its user). A zero Rate is no limit.
 type RateLimits struct {
 	PerIP, PerUser ratelimit.Rate
 }
@@ -41,7 +41,9 @@ func newLoginRates(o RateLimits, now func() time.Time) loginRates {
 func (l loginRates) take(w http.ResponseWriter, addr, user string, now time.Time) time.Time {
 	wait := l.perIP.Take(addr)
 	if wait == 0 && user != "" {
-		wait = l.perUser.Take(strings.ToLower(user))
+		// As the users store compares usernames: "ｂｏｂ" and "BOB" sign
+		// in as bob, so they must not get buckets of their own.
+		wait = l.perUser.Take(storage.NormalizeUsername(user))
 	}
 	if wait == 0 {
 		return time.Time{}

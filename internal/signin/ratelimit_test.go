@@ -62,3 +62,24 @@ func TestLoginRateLimitPerIP(t *testing.T) {
 		t.Errorf("after the wait: %v", q)
 	}
 }
+
+// TestLoginRateLimitPerUserFolded: the per-user limit counts a username as
+// the users store compares it (storage.NormalizeUsername), so that spelling
+// it in fullwidth letters, as a ligature or in another case, each of which
+// signs in as the same user, does not buy more guesses.
+func TestLoginRateLimitPerUserFolded(t *testing.T) {
+	t.Parallel()
+	e := memoryEnv(t, func(o *signin.Options) {
+		o.RateLimits = signin.RateLimits{PerIP: ratelimit.Rate{PerSecond: 100, Burst: 100}, PerUser: ratelimit.Rate{PerSecond: 0.1, Burst: 2}}
+	})
+	b := e.browser()
+	for _, name := range []string{"ｂｏｂ", "BoB"} {
+		if p := b.login(b.authorize(newAuthReq("quiet", "openid")), name, "wrong"); p.Status != http.StatusOK {
+			t.Fatalf("%q within the burst: status %d", name, p.Status)
+		}
+	}
+	p := b.login(b.authorize(newAuthReq("quiet", "openid")), "ｂoｂ", "bob's password")
+	if p.Status != http.StatusTooManyRequests {
+		t.Fatalf("a third spelling of bob past the burst of 2: status %d, want 429", p.Status)
+	}
+}
