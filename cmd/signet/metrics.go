@@ -25,7 +25,9 @@ import (
 type serveMetrics struct {
 	m      *metrics.Metrics
 	public bool
-	addr   string
+	// ln is metrics.listen's listener, taken with the public one (nil
+	// without metrics.listen).
+	ln     net.Listener
 	srv    *http.Server
 	served chan error
 }
@@ -33,19 +35,36 @@ type serveMetrics struct {
 // metricsShutdown bounds how long a scrape in flight is waited for.
 const metricsShutdown = 5 * time.Second
 
-// newMetrics makes the metrics, nil when the configuration has none. It
-// is made as soon as the store is open, so that the key manager's events
-// are counted from the first; the keys are read from svc's ring at each
-// scrape, the managed one once it is made. The address is checked against
-// the public one as the flags and $PORT left it, which the configuration's
-// check could not know.
-func (a *app) newMetrics(cfg *config.Config, svc *services, db storage.Store) (*serveMetrics, error) {
-	mc := cfg.Metrics
-	if !mc.Enabled() {
+// metricsListener takes metrics.listen's address (nil without one), with
+// the public one and before anything is written, so that a busy port
+// leaves nothing behind. The address is checked against the public one as
+// the flags and $PORT left it, which the configuration's check could not
+// know.
+func metricsListener(cfg *config.Config) (net.Listener, error) {
+	addr := cfg.Metrics.Listen
+	if addr == "" {
 		return nil, nil
 	}
-	if mc.Listen != "" && config.SameListener(mc.Listen, cfg.Listen) {
-		return nil, fmt.Errorf("metrics.listen: %s", config.MetricsOnPublic(mc.Listen, cfg.Listen))
+	if config.SameListener(addr, cfg.Listen) {
+		return nil, fmt.Errorf("metrics.listen: %s", config.MetricsOnPublic(addr, cfg.Listen))
+	}
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("metrics.listen %s: the address is in use: stop what listens there, or pick another address", addr)
+	} else if err != nil {
+		return nil, fmt.Errorf("metrics.listen %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// newMetrics makes the metrics, nil when the configuration has none; ln
+// is metricsListener's. It is made as soon as the store is open, so that
+// the key manager's events are counted from the first; the keys are read
+// from svc's ring at each scrape, the managed one once it is made.
+func (a *app) newMetrics(cfg *config.Config, svc *services, db storage.Store, ln net.Listener) *serveMetrics {
+	mc := cfg.Metrics
+	if !mc.Enabled() {
+		return nil
 	}
 	// svc.ring is replaced by the managed ring before listen, and never
 	// after: a scrape reads the ring serve ends up with.
@@ -54,21 +73,17 @@ func (a *app) newMetrics(cfg *config.Config, svc *services, db storage.Store) (*
 		m: metrics.New(metrics.Options{Version: versionString(), MaxClients: mc.MaxClients,
 			Keys: keys, Store: db, Now: a.now}),
 		public: mc.Public,
-		addr:   mc.Listen,
-	}, nil
+		ln:     ln,
+	}
 }
 
-// listen starts serving /metrics on metrics.listen, alone, when it is set.
-func (s *serveMetrics) listen(logger *slog.Logger) error {
-	if s == nil || s.addr == "" {
-		return nil
+// listen starts serving /metrics on metrics.listen's listener, alone,
+// when it is set.
+func (s *serveMetrics) listen(logger *slog.Logger) {
+	if s == nil || s.ln == nil {
+		return
 	}
-	ln, err := net.Listen("tcp", s.addr)
-	if errors.Is(err, syscall.EADDRINUSE) {
-		return fmt.Errorf("metrics.listen %s: the address is in use: stop what listens there, or pick another address", s.addr)
-	} else if err != nil {
-		return fmt.Errorf("metrics.listen %s: %w", s.addr, err)
-	}
+	ln := s.ln
 	mux := http.NewServeMux()
 	mux.Handle("GET "+metrics.Path, s.m.Handler())
 	s.srv = &http.Server{
@@ -81,7 +96,6 @@ func (s *serveMetrics) listen(logger *slog.Logger) error {
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.srv.Serve(ln) }()
 	logger.Info("metrics listening", slog.String("url", "http://"+ln.Addr().String()+metrics.Path), slog.String("addr", ln.Addr().String()))
-	return nil
 }
 
 // middleware is the server's hook that counts and times requests.

@@ -200,6 +200,17 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	} else if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
+	// Metrics' own address too, for the same reason.
+	metricsLn, err := metricsListener(cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if metricsLn != nil {
+		// Closed on every return before it is served; then the metrics'
+		// server owns it.
+		defer metricsLn.Close()
+	}
 	if portAddr != "" {
 		logger.Info("listening on every interface, port from $"+portVar+" (set listen: or --listen to choose the address)", slog.String("addr", cfg.Listen))
 	}
@@ -267,9 +278,7 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	defer auditLog.Close()
 	// Metrics (the metrics section) count from here on, beside the audit
 	// log: both observe the acts of the server, the key manager's too.
-	if svc.metrics, err = a.newMetrics(cfg, svc, db); err != nil {
-		return err
-	}
+	svc.metrics = a.newMetrics(cfg, svc, db, metricsLn)
 	svc.observer = observe.Multi(auditLog, svc.metrics.observer())
 	svc.static.IssuerConfigured = svc.cfg.Issuer != ""
 	cat = catalog.New(svc.static, db, logger)
@@ -343,9 +352,7 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 
 	// The metrics are served on metrics.listen until after the public
 	// listener has stopped.
-	if err := svc.metrics.listen(logger); err != nil {
-		return err
-	}
+	svc.metrics.listen(logger)
 	defer svc.metrics.stop()
 	// The keys the server starts with are audited (key.loaded), then
 	// those a reload or a rotation brings.

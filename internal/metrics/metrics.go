@@ -63,7 +63,7 @@ type Metrics struct {
 	issuedBy, resultsBy table
 	// signers caches signatures' child per key.
 	signersMu sync.RWMutex
-	signers   map[*signing.Key]prometheus.Counter
+	signers   map[signerID]prometheus.Counter
 }
 
 // durationBuckets are the latency histogram's buckets, in seconds: a
@@ -77,7 +77,7 @@ func New(opts Options) *Metrics {
 	if opts.MaxClients <= 0 {
 		opts.MaxClients = DefaultMaxClients
 	}
-	m := &Metrics{reg: prometheus.NewRegistry(), now: opts.Now, signers: map[*signing.Key]prometheus.Counter{}}
+	m := &Metrics{reg: prometheus.NewRegistry(), now: opts.Now, signers: map[signerID]prometheus.Counter{}}
 	if m.now == nil {
 		m.now = time.Now
 	}

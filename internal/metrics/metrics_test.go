@@ -5,10 +5,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+	"weak"
 
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/metrics"
@@ -257,6 +259,31 @@ func TestSigner(t *testing.T) {
 	if got := rs.SigningAlgorithms(); !slices.Equal(got, []string{"ES256", "RS256"}) {
 		t.Errorf("SigningAlgorithms = %v, want the wrapped signer's", got)
 	}
+}
+
+// TestSignerKeepsNoKey: a managed key's sync makes new Key values for the
+// same keys every minute; the count carries on under the same kid and
+// algorithm, and the metrics keep none of the values a sync replaced
+// (they would pile up, private keys and all, for as long as the process
+// runs).
+func TestSignerKeepsNoKey(t *testing.T) {
+	t.Parallel()
+	m := metrics.New(metrics.Options{})
+	var replaced []weak.Pointer[signing.Key]
+	for range 3 {
+		k := &signing.Key{ID: "KID", Algorithm: "ES256"}
+		replaced = append(replaced, weak.Make(k))
+		if _, _, err := m.Signer(fakeSigner{key: k}).SignWith("", "at+jwt", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.GC()
+	for i, w := range replaced {
+		if w.Value() != nil {
+			t.Errorf("the Key value of sync %d is still held after its signer is gone", i+1)
+		}
+	}
+	hasLine(t, scrape(t, m), `signet_signatures_total{alg="ES256",kid="KID"} 3`)
 }
 
 // TestKeyExpiry: the seconds left of each configured certificate, as of

@@ -16,7 +16,7 @@ type Signer interface {
 
 // Signer returns next counting each signature it makes in
 // signet_signatures_total{kid,alg}; the counter of a key is resolved at
-// its first signature, then found by the key's pointer.
+// its first signature, then found by its kid and algorithm.
 func (m *Metrics) Signer(next Signer) Signer { return &countingSigner{next: next, m: m} }
 
 type countingSigner struct {
@@ -35,21 +35,24 @@ func (s *countingSigner) SignWith(alg, typ string, claims any) (string, *signing
 // SigningAlgorithms are next's.
 func (s *countingSigner) SigningAlgorithms() []string { return s.next.SigningAlgorithms() }
 
+// signerID names a key's counter: its kid and algorithm, not the Key
+// value, which a reload or a managed keys' sync (every minute) makes anew
+// for the same key; a map by pointer would keep every one of them.
+type signerID struct{ kid, alg string }
+
 func (m *Metrics) signedBy(k *signing.Key) prometheus.Counter {
+	id := signerID{k.ID, k.Algorithm}
 	m.signersMu.RLock()
-	c := m.signers[k]
+	c := m.signers[id]
 	m.signersMu.RUnlock()
 	if c != nil {
 		return c
 	}
 	m.signersMu.Lock()
 	defer m.signersMu.Unlock()
-	if c = m.signers[k]; c == nil {
-		// A reload makes new Key values for the same kid: the label's
-		// child is the same, and the map holds a pointer per load, which
-		// reloads (rare) bound.
+	if c = m.signers[id]; c == nil {
 		c = m.signatures.WithLabelValues(k.ID, k.Algorithm)
-		m.signers[k] = c
+		m.signers[id] = c
 	}
 	return c
 }

@@ -14,7 +14,7 @@ import (
 
 // Middleware starts a server span per request of a route: named by the
 // route's method and path ("POST /connect/token"; the method alone for the
-// paths no route has), a child of the request's traceparent when it has
+// paths no route has; HTTP for a method HTTP does not define), a child of the request's traceparent when it has
 // one, with the response's status. Health routes are not traced: probes
 // are frequent and say nothing of a request.
 func (t *Tracer) Middleware() endpoint.Middleware {
@@ -47,14 +47,27 @@ type traced struct {
 	name string
 }
 
+// knownMethod is the method as OpenTelemetry's HTTP conventions record it:
+// one HTTP defines, or _OTHER (and the span's name then says HTTP), since
+// net/http takes any token as a method and a request must not name spans.
+func knownMethod(m string) (method, inName string) {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return m, m
+	}
+	return "_OTHER", "HTTP"
+}
+
 func (h *traced) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := h.t.prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+	method, inName := knownMethod(r.Method)
 	name := h.name
 	if name == "" {
-		name = spanName(r.Method, h.route)
+		name = spanName(inName, h.route)
 	}
 	attrs := []attribute.KeyValue{
-		attribute.String("http.request.method", r.Method),
+		attribute.String("http.request.method", method),
 		attribute.String("signet.route.kind", h.kind),
 	}
 	if h.route != "" {

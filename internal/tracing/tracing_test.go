@@ -119,6 +119,29 @@ func TestMiddleware(t *testing.T) {
 	}
 }
 
+// TestMiddlewareUnknownMethod: a method is the client's to choose (net/http
+// takes any token); one HTTP does not define is _OTHER in the span's name
+// and attribute, as OpenTelemetry's HTTP conventions say, so that requests
+// cannot make span names of their own.
+func TestMiddlewareUnknownMethod(t *testing.T) {
+	t.Parallel()
+	for _, route := range []endpoint.Route{{}, {Path: "/connect/endsession"}} {
+		tr, rec := recorded(t, 1)
+		h := tr.Middleware()(route, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusMethodNotAllowed)
+		}))
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("X-RANDOM-4711", "/x", nil))
+		spans := rec.Ended()
+		if len(spans) != 1 {
+			t.Fatalf("%d spans, want 1", len(spans))
+		}
+		want := spanName("HTTP", route.Path)
+		if got, method := spans[0].Name(), attrs(spans[0])["http.request.method"].AsString(); got != want || method != "_OTHER" {
+			t.Errorf("route %q: span %q with http.request.method %q; want %q and _OTHER", route.Path, got, method, want)
+		}
+	}
+}
+
 // TestSampling: with sampleRatio 0, no trace starts here, but a caller's
 // sampled traceparent is followed.
 func TestSampling(t *testing.T) {
