@@ -65,8 +65,8 @@ func (a *app) serveCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve [--config FILE] [--listen ADDR]",
 		Short: "Run the token service",
-		Long: `Run the token service: discovery, JWKS and the token endpoint
-(client_credentials), signing with the configured key.
+		Long: `Run the token service: discovery, JWKS, the token endpoint, sign-in,
+userinfo, introspection and revocation, signing with the configured key.
 
 The configuration file is --config, else $SIGNET_CONFIG (YAML or JSON;
 signet config init writes one to start from, with a new signing
@@ -93,6 +93,12 @@ of a Store key, is applied without a signal, 2 to 4 seconds after the last
 write. Either way requests are not disturbed, one log line says what
 changed, and a credential that does not load leaves the keys in use in
 place, with an error in the log that says why.
+
+For operators: metrics.listen serves Prometheus metrics at /metrics on an
+address of its own (off by default); each security-relevant act is an audit
+event in the log (logger=audit), and with audit.sink in a file or
+PostgreSQL; tracing.endpoint sends OpenTelemetry traces; rateLimits and
+limits bound what callers may send (on by default).
 
 Exit codes: 0 stopped, 1 could not start (every problem of the
 configuration and the signing credential is listed), 2 wrong usage.`,
