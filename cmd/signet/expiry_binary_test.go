@@ -100,7 +100,7 @@ keyExpiryWarning: 14d
 		t.Errorf("signet client show does not flag the expiring secret:\n%s", show)
 	}
 
-	s := binServe(t, bin, dir, env, "--config", "signet.yaml")
+	s := binServe(t, bin, dir, env, "--config", "signet.yaml", "--listen", "127.0.0.1:0")
 	s.waitFor(`level=WARN msg="a client secret expires soon: add its successor [^"]*" client_id=orders secret="CI 2026" expires=` + soon + `T00:00:00.000Z days_left=9\n`)
 	s.waitFor(`level=ERROR msg="a client secret has expired and is still configured: [^"]*" client_id=orders secret=#2 expires=2021-01-01T00:00:00.000Z\n`)
 	s.waitFor(`level=WARN msg="a client secret expires soon: [^"]*" client_id=db-app secret=` + secret.ID + ` expires=` + soon + `T00:00:00.000Z days_left=9\n`)
