@@ -19,6 +19,7 @@ import (
 	"github.com/signetid/signet/internal/config"
 	"github.com/signetid/signet/internal/federation"
 	"github.com/signetid/signet/internal/observe"
+	"github.com/signetid/signet/internal/outage"
 	"github.com/signetid/signet/internal/safefile"
 	"github.com/signetid/signet/internal/secret"
 	"github.com/signetid/signet/internal/signing"
@@ -67,6 +68,9 @@ type services struct {
 	// observer is told of the acts of the server (the audit log); nil
 	// (observe.Discard) until serve sets it.
 	observer observe.Observer
+	// outages reports storage outages and whether writes succeed, for
+	// /readyz (set by serve; nil: ready as far as it knows).
+	outages *outage.Tracker
 }
 
 // loadConfig reads the configuration named by --config or SIGNET_CONFIG;

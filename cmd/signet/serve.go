@@ -32,6 +32,7 @@ import (
 	"github.com/signetid/signet/internal/health"
 	"github.com/signetid/signet/internal/introspect"
 	"github.com/signetid/signet/internal/observe"
+	"github.com/signetid/signet/internal/outage"
 	"github.com/signetid/signet/internal/reqlimit"
 	"github.com/signetid/signet/internal/revocation"
 	"github.com/signetid/signet/internal/server"
@@ -258,7 +259,19 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	if err != nil {
 		return err
 	}
-	opts := storeOptions{noMigrate: c.noMigrate, logger: logger, fatal: fail}
+	// Storage outages are logged once when they start, summarised once a
+	// minute, and once when they end; readiness follows whether writes
+	// succeed. The probe writes to the store once it is open.
+	var probeStore atomic.Pointer[storage.WriteProber]
+	outages := outage.New(outage.Options{Logger: logger, Probe: func(ctx context.Context) error {
+		if p := probeStore.Load(); p != nil {
+			return (*p).ProbeWrite(ctx)
+		}
+		return nil
+	}})
+	defer outages.Close()
+	svc.outages = outages
+	opts := storeOptions{noMigrate: c.noMigrate, logger: logger, fatal: fail, monitor: outages}
 	if tracer != nil {
 		defer flushTracing(tracer, logger)
 		opts.queryTracer = tracer.Queries()
@@ -273,6 +286,9 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 	}
 	storeReady := make(chan storage.Store, 1)
 	db, err := openStoreRetrying(ctx, cfg.Storage, opts, func(s storage.Store) {
+		if p, ok := s.(storage.WriteProber); ok {
+			probeStore.Store(&p)
+		}
 		auditDB.set(s)
 		storeReady <- s
 	})
@@ -563,8 +579,14 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 		&health.Endpoint{
 			Keys: svc.ring,
 			Ready: func(ctx context.Context) error {
+				// Neither the ping nor the probe of a write is a request
+				// failed by an outage.
+				ctx = endpoint.WithoutRequest(ctx)
 				if err := db.Ping(ctx); err != nil {
 					return &health.NotReadyError{Reason: "the database does not answer", Err: err}
+				}
+				if err := svc.outages.Ready(ctx); err != nil {
+					return &health.NotReadyError{Reason: err.Error(), Err: err}
 				}
 				if !cat.Loaded() {
 					return &health.NotReadyError{Reason: "clients and resources not read from the database yet"}

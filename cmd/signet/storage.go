@@ -33,6 +33,9 @@ type storeOptions struct {
 	// queryTracer traces PostgreSQL's statements (tracing on); nil for
 	// none.
 	queryTracer pgx.QueryTracer
+	// monitor hears of the store's outages (serve's outage.Tracker); nil
+	// for none.
+	monitor storage.Monitor
 }
 
 // opener opens one kind of store. Only cmd/signet knows every backend.
@@ -43,14 +46,15 @@ var openers = map[string]opener{
 		if err := os.MkdirAll(filepath.Dir(cfg.DSN), 0o700); err != nil {
 			return nil, fmt.Errorf("create the directory of %s: %w", cfg.DSN, err)
 		}
-		return sqlite.Open(ctx, cfg.DSN, sqlite.Options{NoMigrate: opts.noMigrate, ForMigration: opts.forMigration, Logger: opts.logger})
+		return sqlite.Open(ctx, cfg.DSN, sqlite.Options{NoMigrate: opts.noMigrate, ForMigration: opts.forMigration, Logger: opts.logger,
+			Monitor: opts.monitor})
 	},
 	config.DriverPostgres: func(ctx context.Context, cfg config.Storage, opts storeOptions) (storage.Store, error) {
 		return postgres.Open(ctx, cfg.DSN, postgres.Options{
 			MaxConns: int32(cfg.MaxConns), MinConns: int32(cfg.MinConns),
 			ConnectTimeout: cfg.ConnectTimeout, StatementTimeout: cfg.StatementTimeout,
 			NoMigrate: opts.noMigrate, ForMigration: opts.forMigration, Logger: opts.logger,
-			QueryTracer: opts.queryTracer,
+			QueryTracer: opts.queryTracer, Monitor: opts.monitor,
 		})
 	},
 	config.DriverMemory: func(context.Context, config.Storage, storeOptions) (storage.Store, error) {

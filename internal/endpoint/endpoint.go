@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/signetid/signet/internal/oauth"
 )
@@ -226,6 +227,9 @@ type request struct {
 	context.Context
 	issuer string
 	id     ID
+	// storageFailed is set by the first storage call of the request that
+	// failed for an outage (MarkStorageFailure).
+	storageFailed atomic.Bool
 }
 
 type requestKey struct{}
@@ -276,6 +280,30 @@ func Issuer(ctx context.Context) string {
 		return r.issuer
 	}
 	return ""
+}
+
+// MarkStorageFailure marks the request whose context ctx is as failed by a
+// storage outage, and reports whether it was not marked before: an outage
+// report counts requests, and a request may make more than one failing
+// call. It is false outside a request.
+func MarkStorageFailure(ctx context.Context) bool {
+	r := requestOf(ctx)
+	return r != nil && r.storageFailed.CompareAndSwap(false, true)
+}
+
+// WithoutRequest returns ctx without the request it carries (its issuer and
+// id), with its other values and its cancellation: for work done on a
+// request's behalf that must not count as the request's (a probe of the
+// database).
+func WithoutRequest(ctx context.Context) context.Context { return withoutRequest{ctx} }
+
+type withoutRequest struct{ context.Context }
+
+func (c withoutRequest) Value(key any) any {
+	if _, ok := key.(requestKey); ok {
+		return nil
+	}
+	return c.Context.Value(key)
 }
 
 // RequestID is the id the chain gave the request, for logs; "" outside one.

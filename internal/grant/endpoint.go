@@ -14,6 +14,7 @@ import (
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/observe"
+	"github.com/signetid/signet/internal/outage"
 	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/storage"
 )
@@ -146,8 +147,9 @@ func (e *Endpoint) writeError(w http.ResponseWriter, r *http.Request, oerr *oaut
 		e.logError(r.Context(), slog.LevelError, oerr)
 	case oauth.TemporarilyUnavailable:
 		// The client hears only "retry later"; the cause (the database's
-		// error) is for the operator.
-		e.logError(r.Context(), slog.LevelWarn, oerr)
+		// error) is for the operator: the outage report when it is a
+		// storage outage, this line otherwise.
+		e.logError(r.Context(), outage.Level(oerr.Cause, slog.LevelWarn), oerr)
 	}
 	if oerr.Status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", http.MethodPost)

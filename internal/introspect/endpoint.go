@@ -19,6 +19,7 @@ import (
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/observe"
+	"github.com/signetid/signet/internal/outage"
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/storage"
@@ -227,7 +228,8 @@ func (e *Endpoint) writeError(w http.ResponseWriter, r *http.Request, oerr *oaut
 	case oauth.ServerError:
 		e.logError(r.Context(), slog.LevelError, oerr)
 	case oauth.TemporarilyUnavailable:
-		e.logError(r.Context(), slog.LevelWarn, oerr)
+		// A storage outage is reported once by the outage report.
+		e.logError(r.Context(), outage.Level(oerr.Cause, slog.LevelWarn), oerr)
 	}
 	oauth.WriteError(w, oerr)
 }

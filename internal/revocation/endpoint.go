@@ -14,6 +14,7 @@ import (
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/observe"
+	"github.com/signetid/signet/internal/outage"
 	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/storage"
 )
@@ -147,8 +148,8 @@ func (e *Endpoint) writeError(w http.ResponseWriter, r *http.Request, oerr *oaut
 		e.log(r.Context(), slog.LevelError, "revocation request failed", logattr.Text("error", oerr.Error()))
 	case oauth.TemporarilyUnavailable:
 		// The client hears only "retry later"; the cause is for the
-		// operator.
-		e.log(r.Context(), slog.LevelWarn, "revocation request failed", logattr.Text("error", oerr.Error()))
+		// operator (the outage report for a storage outage).
+		e.log(r.Context(), outage.Level(oerr.Cause, slog.LevelWarn), "revocation request failed", logattr.Text("error", oerr.Error()))
 	}
 	if oerr.Status == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", http.MethodPost)

@@ -14,6 +14,7 @@ import (
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
+	"github.com/signetid/signet/internal/outage"
 	"github.com/signetid/signet/internal/session"
 	"github.com/signetid/signet/internal/tokens"
 )
@@ -331,7 +332,7 @@ func (e *Endpoint) issue(w http.ResponseWriter, r *http.Request, req *authorize.
 // the response's error).
 func (e *Endpoint) respond(w http.ResponseWriter, r *http.Request, resp *authorize.Response, cause error) {
 	if cause != nil {
-		e.log.LogAttrs(r.Context(), slog.LevelError, "signin: authorization failed", slog.String("error", cause.Error()),
+		e.log.LogAttrs(r.Context(), outage.Level(cause, slog.LevelError), "signin: authorization failed", slog.String("error", cause.Error()),
 			slog.String("request_id", endpoint.RequestID(r.Context())))
 	}
 	if resp.Mode == authorize.ModeFormPost {

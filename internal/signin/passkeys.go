@@ -12,6 +12,7 @@ import (
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/observe"
+	"github.com/signetid/signet/internal/outage"
 	"github.com/signetid/signet/internal/passkey"
 	"github.com/signetid/signet/internal/session"
 	"github.com/signetid/signet/storage"
@@ -232,8 +233,13 @@ func (e *Endpoint) passkeyJSONError(w http.ResponseWriter, r *http.Request, what
 		passkeyProblem(w, http.StatusBadRequest, m)
 		return
 	}
-	e.log.LogAttrs(r.Context(), slog.LevelError, "signin: "+what, slog.String("error", err.Error()),
+	e.log.LogAttrs(r.Context(), outage.Level(err, slog.LevelError), "signin: "+what, slog.String("error", err.Error()),
 		slog.String("request_id", endpoint.RequestID(r.Context())))
+	if errors.Is(err, storage.ErrUnavailable) {
+		w.Header().Set("Retry-After", "5")
+		passkeyProblem(w, http.StatusServiceUnavailable, "The database is not available just now. Try again in a moment.")
+		return
+	}
 	passkeyProblem(w, http.StatusInternalServerError, "Something went wrong. Try again in a moment; if it happens again, tell the administrator the request id "+endpoint.RequestID(r.Context())+".")
 }
 

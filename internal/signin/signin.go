@@ -13,9 +13,11 @@ import (
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/observe"
+	"github.com/signetid/signet/internal/outage"
 	"github.com/signetid/signet/internal/session"
 	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/internal/users"
+	"github.com/signetid/signet/storage"
 )
 
 // Paths of the endpoint's routes: the protocol's as IdentityServer has them,
@@ -249,10 +251,17 @@ func (e *Endpoint) refuse(w http.ResponseWriter, r *http.Request, err *oauth.Err
 }
 
 // serverError logs err and shows the error page with a 500, saying nothing
-// of the cause.
+// of the cause; a storage outage is a 503 that asks to try again, logged at
+// debug level (the outage report names it).
 func (e *Endpoint) serverError(w http.ResponseWriter, r *http.Request, what string, err error) {
-	e.log.LogAttrs(r.Context(), slog.LevelError, "signin: "+what, slog.String("error", err.Error()),
+	e.log.LogAttrs(r.Context(), outage.Level(err, slog.LevelError), "signin: "+what, slog.String("error", err.Error()),
 		slog.String("request_id", endpoint.RequestID(r.Context())))
+	if errors.Is(err, storage.ErrUnavailable) {
+		w.Header().Set("Retry-After", "5")
+		e.errorPage(w, r, http.StatusServiceUnavailable, "Try again in a moment",
+			fmt.Sprintf("%s could not %s: its database is not available just now. Try again in a moment.", e.pages.layout.ProductName, what))
+		return
+	}
 	e.errorPage(w, r, http.StatusInternalServerError, "Something went wrong",
 		fmt.Sprintf("%s could not %s. Try again in a moment; if it happens again, tell the administrator the request id %s.", e.pages.layout.ProductName, what, endpoint.RequestID(r.Context())))
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/oauth"
+	"github.com/signetid/signet/internal/outage"
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/storage"
@@ -169,7 +170,7 @@ func (e *Endpoint) writeError(w http.ResponseWriter, r *http.Request, be *bearer
 		challenge = ""
 	case "temporarily_unavailable":
 		if e.opts.Logger != nil {
-			e.opts.Logger.LogAttrs(r.Context(), slog.LevelWarn, "userinfo request failed: storage unavailable", logattr.Text("error", fmt.Sprint(be.Cause)))
+			e.opts.Logger.LogAttrs(r.Context(), outage.Level(be.Cause, slog.LevelWarn), "userinfo request failed: storage unavailable", logattr.Text("error", fmt.Sprint(be.Cause)))
 		}
 		challenge = ""
 		h.Set("Retry-After", "5")

@@ -23,6 +23,7 @@ var (
 	_ storage.ConfigWatcher     = (*Store)(nil)
 	_ storage.SigningKeyWatcher = (*Store)(nil)
 	_ storage.Clock             = (*Store)(nil)
+	_ storage.WriteProber       = (*Store)(nil)
 )
 
 // Defaults for Options.
@@ -79,6 +80,10 @@ type Options struct {
 	// Logger receives a line per applied migration and the listener's
 	// reconnections; nothing is logged if nil.
 	Logger *slog.Logger
+
+	// Monitor hears of every call that fails for the database being
+	// unavailable, and of every write that commits; none if nil.
+	Monitor storage.Monitor
 }
 
 // Store is a storage.Store in one PostgreSQL database. It is safe for
@@ -92,6 +97,7 @@ type Store struct {
 	connect time.Duration
 	now     func() time.Time
 	log     *slog.Logger
+	mon     storage.Monitor
 
 	closed atomic.Bool
 	stop   context.CancelFunc // stops background work
@@ -119,7 +125,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
 	}
-	s := &Store{now: opts.Now, log: opts.Logger}
+	s := &Store{now: opts.Now, log: opts.Logger, mon: opts.Monitor}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -247,7 +253,25 @@ func (s *Store) fail(ctx context.Context, op string, err error) error {
 		}
 		return fmt.Errorf("postgres: %s: %w", op, err)
 	}
-	return fmt.Errorf("postgres: %s: %w", op, mapErr(err))
+	err = fmt.Errorf("postgres: %s: %w", op, mapErr(err))
+	if s.mon != nil && errors.Is(err, storage.ErrUnavailable) {
+		s.mon.Failed(ctx, err)
+	}
+	return err
+}
+
+// wrote tells the Monitor that a write committed.
+func (s *Store) wrote() {
+	if s.mon != nil {
+		s.mon.Wrote()
+	}
+}
+
+// ProbeWrite implements storage.WriteProber: it updates the one row of
+// health_probe, as any write would.
+func (s *Store) ProbeWrite(ctx context.Context) error {
+	_, err := s.exec(ctx, "probe a write", `UPDATE health_probe SET probed_at = $1 WHERE id = 1`, s.now().UnixMilli())
+	return err
 }
 
 // Ping implements storage.Pinger: one round trip on a pooled connection.

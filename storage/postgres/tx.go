@@ -52,6 +52,7 @@ func (s *Store) write(ctx context.Context, op string, fn func(ctx context.Contex
 	if err := tx.Commit(octx); err != nil {
 		return s.fail(ctx, op, err)
 	}
+	s.wrote()
 	return nil
 }
 
@@ -82,7 +83,11 @@ func (s *Store) exec(ctx context.Context, op, query string, args ...any) (int64,
 	if err != nil {
 		return 0, s.fail(ctx, op, err)
 	}
-	return tag.RowsAffected(), nil
+	n := tag.RowsAffected()
+	if n > 0 {
+		s.wrote()
+	}
+	return n, nil
 }
 
 // deleteOne runs a DELETE of one row by key: ErrNotFound if there was none.

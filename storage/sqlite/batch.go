@@ -106,10 +106,7 @@ func (s *Store) commitBatch(op string, ops []*batchOp, self *batchOp) {
 	defer cancel()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		err = s.fail(op, err)
-		for _, o := range ops {
-			o.err = err
-		}
+		s.failAll(op, ops, err)
 		return
 	}
 	for _, o := range ops {
@@ -123,11 +120,19 @@ func (s *Store) commitBatch(op string, ops []*batchOp, self *batchOp) {
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		err = s.fail(op, err)
-		for _, o := range ops {
-			if o.err == nil {
-				o.err = err
-			}
+		s.failAll(op, ops, err)
+		return
+	}
+	s.wrote()
+}
+
+// failAll gives err, of the batch's transaction, to each op that has no
+// error of its own yet, as fail does, telling the Monitor with each op's
+// context: each is a caller whose write failed.
+func (s *Store) failAll(op string, ops []*batchOp, err error) {
+	for _, o := range ops {
+		if o.err == nil {
+			o.err = s.fail(o.ctx, op, err)
 		}
 	}
 }

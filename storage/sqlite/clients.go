@@ -84,10 +84,10 @@ func (s *Store) CreateClient(ctx context.Context, c storage.Client) error {
 			jsonList(c.CORSOrigins), jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs)},
 			sqlrow.ClientSignInArgs(c, jsonListArg)...)
 		if _, err := tx.ExecContext(ctx, insertClient, args...); err != nil {
-			return s.fail(op, err)
+			return s.fail(ctx, op, err)
 		}
 		if err := writeSecrets(ctx, tx, c.ID, c.Secrets, false); err != nil {
-			return s.fail(op, err)
+			return s.fail(ctx, op, err)
 		}
 		return nil
 	})
@@ -103,7 +103,7 @@ func (s *Store) GetClient(ctx context.Context, id string) (storage.Client, error
 	}
 	c, err := getClient(ctx, s.r, id)
 	if err != nil {
-		return storage.Client{}, s.fail(fmt.Sprintf("get client %q", id), err)
+		return storage.Client{}, s.fail(ctx, fmt.Sprintf("get client %q", id), err)
 	}
 	return c, nil
 }
@@ -115,11 +115,11 @@ func (s *Store) ListClients(ctx context.Context) ([]storage.Client, error) {
 	}
 	rows, err := s.r.QueryContext(ctx, sqlrow.SelectClients+` ORDER BY c.id, s.position`)
 	if err != nil {
-		return nil, s.fail("list clients", err)
+		return nil, s.fail(ctx, "list clients", err)
 	}
 	cs, err := scanClients(rows)
 	if err != nil {
-		return nil, s.fail("list clients", err)
+		return nil, s.fail(ctx, "list clients", err)
 	}
 	return cs, nil
 }
@@ -133,7 +133,7 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(*storag
 	return s.write(ctx, op, func(tx *sql.Tx) error {
 		old, err := getClient(ctx, tx, id)
 		if err != nil {
-			return s.fail(op, err)
+			return s.fail(ctx, op, err)
 		}
 		c := old
 		if err := storage.ClientKind.Update(id, &c, update); err != nil {
@@ -145,10 +145,10 @@ func (s *Store) UpdateClient(ctx context.Context, id string, update func(*storag
 			jsonList(c.CORSOrigins), jsonList(c.RedirectURIs), jsonList(c.PostLogoutRedirectURIs)},
 			sqlrow.ClientSignInArgs(c, jsonListArg)...)
 		if _, err := tx.ExecContext(ctx, updateClient, args...); err != nil {
-			return s.fail(op, err)
+			return s.fail(ctx, op, err)
 		}
 		if err := writeSecrets(ctx, tx, id, c.Secrets, true); err != nil {
-			return s.fail(op, err)
+			return s.fail(ctx, op, err)
 		}
 		return nil
 	})

@@ -19,9 +19,12 @@ import (
 //     are ErrNotFound;
 //   - a lock that was not released within the busy timeout (SQLITE_BUSY,
 //     SQLITE_LOCKED), a file that cannot be opened or read or written
-//     (SQLITE_CANTOPEN, SQLITE_IOERR, SQLITE_FULL, SQLITE_NOMEM), a connection
-//     that is gone, and a context deadline are ErrUnavailable: the caller
-//     answers 503 and tries again later.
+//     (SQLITE_CANTOPEN, SQLITE_IOERR, SQLITE_FULL, SQLITE_NOMEM), a database
+//     that takes no writes (SQLITE_READONLY: the file, its directory or its
+//     file system made read-only), a connection that is gone, and a context
+//     deadline are ErrUnavailable, with the storage.Fault they are: the
+//     caller answers 503 and tries again later, and the outage report
+//     names the fault.
 //
 // Other errors, a cancelled context among them, are returned unchanged.
 func mapErr(err error) error {
@@ -39,16 +42,37 @@ func mapErr(err error) error {
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 			return fmt.Errorf("%w: %w", storage.ErrNotFound, err)
 		}
-		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN,
-			sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_NOMEM:
-			return fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
+		if f := fault(se.Code()); f != "" {
+			return storage.Unavailable(f, err)
 		}
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, sql.ErrConnDone) {
-		return fmt.Errorf("%w: %w", storage.ErrUnavailable, err)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return storage.Unavailable(storage.FaultTimedOut, err)
+	case errors.Is(err, sql.ErrConnDone):
+		return storage.Unavailable(storage.FaultUnreachable, err)
 	}
 	return err
+}
+
+// fault is the storage.Fault of an SQLite result code, "" for a code that is
+// not an outage.
+func fault(code int) storage.Fault {
+	switch code & 0xff {
+	case sqlite3.SQLITE_FULL:
+		return storage.FaultFull
+	case sqlite3.SQLITE_READONLY:
+		return storage.FaultReadOnly
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return storage.FaultLocked
+	case sqlite3.SQLITE_CANTOPEN:
+		return storage.FaultUnreachable
+	case sqlite3.SQLITE_IOERR:
+		return storage.FaultIO
+	case sqlite3.SQLITE_NOMEM:
+		return storage.FaultOverloaded
+	}
+	return ""
 }
 
 // isBusy reports whether err is SQLITE_BUSY or one of its extended codes.

@@ -26,7 +26,7 @@ func (s *Store) CreateGrant(ctx context.Context, g storage.PersistedGrant) error
 	}
 	return s.batch(ctx, "create grant", func(tx *sql.Tx) error {
 		if _, err := tx.StmtContext(ctx, p.insertGrant).ExecContext(ctx, grantArgs(g)...); err != nil {
-			return s.fail("create grant", err)
+			return s.fail(ctx, "create grant", err)
 		}
 		return nil
 	})
@@ -60,7 +60,7 @@ func (s *Store) GetGrant(ctx context.Context, key string, now time.Time) (storag
 	g, err := sqlrow.Grant(s.r.QueryRowContext(ctx,
 		`SELECT `+sqlrow.GrantColumns+` FROM grants WHERE key = ?1 AND `+live, key, now.UnixMilli()))
 	if err != nil {
-		return storage.PersistedGrant{}, s.fail("get grant", err)
+		return storage.PersistedGrant{}, s.fail(ctx, "get grant", err)
 	}
 	return g, nil
 }
@@ -84,14 +84,14 @@ func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (st
 			return nil
 		}
 		if !isNoRows(err) {
-			return s.fail("consume grant", err)
+			return s.fail(ctx, "consume grant", err)
 		}
 		// In the same transaction, which holds the write lock: a grant
 		// that is there was consumed.
 		g, err = sqlrow.Grant(tx.StmtContext(ctx, p.readGrant).QueryRowContext(ctx, key, now.UnixMilli()))
 		if err != nil {
 			g = storage.PersistedGrant{}
-			return s.fail("consume grant", err)
+			return s.fail(ctx, "consume grant", err)
 		}
 		return fmt.Errorf("sqlite: consume grant: %w", storage.ErrConsumed)
 	})
@@ -123,11 +123,11 @@ func (s *Store) RotateGrant(ctx context.Context, key string, next storage.Persis
 			}
 		}
 		if err != nil {
-			return s.fail(op, err)
+			return s.fail(ctx, op, err)
 		}
 		if _, err := tx.ExecContext(ctx, insertGrant, grantArgs(next)...); err != nil {
 			g = storage.PersistedGrant{}
-			return s.fail(op+": create the next grant", err)
+			return s.fail(ctx, op+": create the next grant", err)
 		}
 		return nil
 	})
@@ -149,15 +149,15 @@ func (s *Store) ExtendGrant(ctx context.Context, key string, expires time.Time, 
 		res, err := tx.ExecContext(ctx, `UPDATE grants SET expires_at = ?3, data = ?4
 			WHERE key = ?1 AND consumed_at IS NULL AND `+live, key, now.UnixMilli(), expires.UnixMilli(), blob(data))
 		if err != nil {
-			return s.fail(op, err)
+			return s.fail(ctx, op, err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
-			return s.fail(op, err)
+			return s.fail(ctx, op, err)
 		} else if n == 1 {
 			return nil
 		}
 		if _, err := sqlrow.Grant(tx.QueryRowContext(ctx, readGrant, key, now.UnixMilli())); err != nil {
-			return s.fail(op, err)
+			return s.fail(ctx, op, err)
 		}
 		return fmt.Errorf("sqlite: %s: %w", op, storage.ErrConsumed)
 	})

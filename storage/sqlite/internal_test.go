@@ -4,6 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -84,5 +88,115 @@ func TestDSN(t *testing.T) {
 	}
 	if got := dsn("/x.db", time.Second, true, false); got != "file:/x.db?_pragma=busy_timeout%281000%29&_pragma=foreign_keys%281%29&_pragma=query_only%281%29" {
 		t.Errorf("reader dsn = %s", got)
+	}
+}
+
+// recorder is a storage.Monitor that keeps what it hears.
+type recorder struct {
+	mu     sync.Mutex
+	failed []error
+	ctxs   []context.Context
+	wrote  int
+}
+
+func (r *recorder) Failed(ctx context.Context, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.failed = append(r.failed, err)
+	r.ctxs = append(r.ctxs, ctx)
+}
+
+func (r *recorder) Wrote() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.wrote++
+}
+
+func (r *recorder) counts() (int, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.failed), r.wrote
+}
+
+type ctxKey struct{}
+
+// A database that has no room left (max_page_count stands in for a full
+// disk) fails writes as ErrUnavailable of FaultFull; the Monitor hears of
+// each failure with the caller's context, and of each committed write, the
+// probe's too; a read-only connection's write is FaultReadOnly; a lock
+// held past the busy timeout is FaultLocked.
+func TestFaults(t *testing.T) {
+	t.Parallel()
+	mon := &recorder{}
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "signet.db"), Options{Monitor: mon, BusyTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.WithValue(t.Context(), ctxKey{}, "request")
+	exp := time.Now().Add(time.Hour)
+	if err := s.UseOnce(ctx, "c", "first", exp); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ProbeWrite(ctx); err != nil {
+		t.Fatalf("ProbeWrite: %v", err)
+	}
+	if f, w := mon.counts(); f != 0 || w != 2 {
+		t.Fatalf("after a jti and a probe: %d failures, %d writes heard, want 0 and 2", f, w)
+	}
+
+	var pages int64
+	if err := s.w.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(ctx, fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)); err != nil {
+		t.Fatal(err)
+	}
+	var full error
+	for i := 0; i < 10000 && full == nil; i++ {
+		full = s.UseOnce(ctx, "c", fmt.Sprintf("jti-%d-%s", i, strings.Repeat("x", 200)), exp)
+	}
+	if !errors.Is(full, storage.ErrUnavailable) || storage.FaultOf(full) != storage.FaultFull || !strings.Contains(full.Error(), "full") {
+		t.Fatalf("write into a full database = %v (fault %q), want ErrUnavailable of fault full", full, storage.FaultOf(full))
+	}
+	mon.mu.Lock()
+	if len(mon.failed) != 1 || mon.ctxs[0].Value(ctxKey{}) != "request" || storage.FaultOf(mon.failed[0]) != storage.FaultFull {
+		t.Errorf("Monitor heard %v, want the one failure with the caller's context", mon.failed)
+	}
+	mon.mu.Unlock()
+	if err := s.UseOnce(ctx, "c", "first", exp); !errors.Is(err, storage.ErrAlreadyExists) {
+		t.Errorf("replay of a jti stored before the disk filled = %v, want ErrAlreadyExists", err)
+	}
+	if _, err := s.w.ExecContext(ctx, `PRAGMA max_page_count = 1000000`); err != nil {
+		t.Fatal(err)
+	}
+	_, before := mon.counts()
+	if err := s.UseOnce(ctx, "c", "after", exp); err != nil {
+		t.Fatalf("write after room was made: %v", err)
+	}
+	if _, w := mon.counts(); w != before+1 {
+		t.Errorf("writes heard %d, want %d", w, before+1)
+	}
+
+	if _, err := s.r.ExecContext(ctx, `DELETE FROM client_assertion_jtis`); storage.FaultOf(mapErr(err)) != storage.FaultReadOnly {
+		t.Errorf("write on a query_only connection = %v (fault %q), want read-only", mapErr(err), storage.FaultOf(mapErr(err)))
+	}
+
+	// Another process's lock, held past the busy timeout.
+	other, err := sql.Open("sqlite", dsn(s.path, 10*time.Millisecond, false, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	hold, err := other.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Rollback()
+	if _, err := hold.ExecContext(ctx, `DELETE FROM client_assertion_jtis WHERE jti = 'nothing'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ProbeWrite(ctx); storage.FaultOf(err) != storage.FaultLocked {
+		t.Errorf("probe while another process holds the lock = %v (fault %q), want locked", err, storage.FaultOf(err))
 	}
 }

@@ -22,7 +22,7 @@ func (s *Store) CreateSigningKey(ctx context.Context, k storage.SigningKey) erro
 
 // GetSigningKey implements storage.SigningKeys.
 func (s *Store) GetSigningKey(ctx context.Context, id string) (storage.SigningKey, error) {
-	return get(s, storage.SigningKeyKind, "signing key", id, func() (storage.SigningKey, error) {
+	return get(s, ctx, storage.SigningKeyKind, "signing key", id, func() (storage.SigningKey, error) {
 		return sqlrow.SigningKey(s.r.QueryRowContext(ctx, `SELECT `+sqlrow.KeyColumns+` FROM signing_keys WHERE id = ?1`, id))
 	})
 }
@@ -74,7 +74,7 @@ func (s *Store) version(ctx context.Context, op, query string) (int64, error) {
 	}
 	var v int64
 	if err := s.r.QueryRowContext(ctx, query).Scan(&v); err != nil {
-		return 0, s.fail(op, err)
+		return 0, s.fail(ctx, op, err)
 	}
 	return v, nil
 }

@@ -74,26 +74,26 @@ func (s *Store) Status(ctx context.Context) ([]MigrationStatus, error) {
 	var tables int
 	if err := s.w.QueryRowContext(ctx,
 		`SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&tables); err != nil {
-		return nil, s.fail("read schema_migrations", err)
+		return nil, s.fail(ctx, "read schema_migrations", err)
 	}
 	var applied []MigrationStatus
 	if tables > 0 {
 		rows, err := s.w.QueryContext(ctx, `SELECT version, name, applied_at FROM schema_migrations ORDER BY version`)
 		if err != nil {
-			return nil, s.fail("read schema_migrations", err)
+			return nil, s.fail(ctx, "read schema_migrations", err)
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var m MigrationStatus
 			var at int64
 			if err := rows.Scan(&m.Version, &m.Name, &at); err != nil {
-				return nil, s.fail("read schema_migrations", err)
+				return nil, s.fail(ctx, "read schema_migrations", err)
 			}
 			m.Applied = time.UnixMilli(at).UTC()
 			applied = append(applied, m)
 		}
 		if err := rows.Err(); err != nil {
-			return nil, s.fail("read schema_migrations", err)
+			return nil, s.fail(ctx, "read schema_migrations", err)
 		}
 	}
 	return migrate.Statuses(known, applied), nil

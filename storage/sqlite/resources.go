@@ -54,7 +54,7 @@ func (s *Store) CreateAPIScope(ctx context.Context, sc storage.APIScope) error {
 
 // GetAPIScope implements storage.Resources.
 func (s *Store) GetAPIScope(ctx context.Context, name string) (storage.APIScope, error) {
-	return get(s, storage.APIScopeKind, "api scope", name, func() (storage.APIScope, error) {
+	return get(s, ctx, storage.APIScopeKind, "api scope", name, func() (storage.APIScope, error) {
 		return getAPIScope(ctx, s.r, name)
 	})
 }
@@ -66,11 +66,11 @@ func (s *Store) ListAPIScopes(ctx context.Context) ([]storage.APIScope, error) {
 	}
 	rows, err := s.r.QueryContext(ctx, selectAPIScopes+` ORDER BY name`)
 	if err != nil {
-		return nil, s.fail("list api scopes", err)
+		return nil, s.fail(ctx, "list api scopes", err)
 	}
 	l, err := scanAPIScopes(rows)
 	if err != nil {
-		return nil, s.fail("list api scopes", err)
+		return nil, s.fail(ctx, "list api scopes", err)
 	}
 	return l, nil
 }
@@ -191,13 +191,13 @@ func (s *Store) CreateAPIResource(ctx context.Context, r storage.APIResource) er
 			INSERT INTO api_resources (name, display_name, introspection_response, jwks, jwks_uri)
 			VALUES (?1, ?2, ?3, ?4, ?5)`,
 			r.Name, r.DisplayName, r.IntrospectionResponse, blob(r.JWKS), r.JWKSURI); err != nil {
-			return s.fail(op, err)
+			return s.fail(ctx, op, err)
 		}
 		if err := writeChildren(ctx, tx, "api_resource_scopes", "scope", r.Name, r.Scopes, false); err != nil {
-			return s.fail(op, err)
+			return s.fail(ctx, op, err)
 		}
 		if err := writeResourceSecrets(ctx, tx, r.Name, r.Secrets, false); err != nil {
-			return s.fail(op, err)
+			return s.fail(ctx, op, err)
 		}
 		return nil
 	})
@@ -205,7 +205,7 @@ func (s *Store) CreateAPIResource(ctx context.Context, r storage.APIResource) er
 
 // GetAPIResource implements storage.Resources.
 func (s *Store) GetAPIResource(ctx context.Context, name string) (storage.APIResource, error) {
-	return get(s, storage.APIResourceKind, "api resource", name, func() (storage.APIResource, error) {
+	return get(s, ctx, storage.APIResourceKind, "api resource", name, func() (storage.APIResource, error) {
 		return getAPIResource(ctx, s.r, name)
 	})
 }
@@ -217,11 +217,11 @@ func (s *Store) ListAPIResources(ctx context.Context) ([]storage.APIResource, er
 	}
 	rows, err := s.r.QueryContext(ctx, selectAPIResources+` ORDER BY r.name, s.position`)
 	if err != nil {
-		return nil, s.fail("list api resources", err)
+		return nil, s.fail(ctx, "list api resources", err)
 	}
 	l, err := scanAPIResources(rows)
 	if err != nil {
-		return nil, s.fail("list api resources", err)
+		return nil, s.fail(ctx, "list api resources", err)
 	}
 	return l, nil
 }
@@ -300,10 +300,10 @@ func (s *Store) CreateIdentityResource(ctx context.Context, r storage.IdentityRe
 	return s.write(ctx, op, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO identity_resources (name, display_name, description) VALUES (?1, ?2, ?3)`,
 			r.Name, r.DisplayName, r.Description); err != nil {
-			return s.fail(op, err)
+			return s.fail(ctx, op, err)
 		}
 		if err := writeChildren(ctx, tx, "identity_resource_claims", "claim", r.Name, r.Claims, false); err != nil {
-			return s.fail(op, err)
+			return s.fail(ctx, op, err)
 		}
 		return nil
 	})
@@ -311,7 +311,7 @@ func (s *Store) CreateIdentityResource(ctx context.Context, r storage.IdentityRe
 
 // GetIdentityResource implements storage.Resources.
 func (s *Store) GetIdentityResource(ctx context.Context, name string) (storage.IdentityResource, error) {
-	return get(s, storage.IdentityResourceKind, "identity resource", name, func() (storage.IdentityResource, error) {
+	return get(s, ctx, storage.IdentityResourceKind, "identity resource", name, func() (storage.IdentityResource, error) {
 		return getIdentityResource(ctx, s.r, name)
 	})
 }
@@ -323,11 +323,11 @@ func (s *Store) ListIdentityResources(ctx context.Context) ([]storage.IdentityRe
 	}
 	rows, err := s.r.QueryContext(ctx, selectIdentityResources+` ORDER BY r.name, c.position`)
 	if err != nil {
-		return nil, s.fail("list identity resources", err)
+		return nil, s.fail(ctx, "list identity resources", err)
 	}
 	l, err := scanIdentityResources(rows)
 	if err != nil {
-		return nil, s.fail("list identity resources", err)
+		return nil, s.fail(ctx, "list identity resources", err)
 	}
 	return l, nil
 }

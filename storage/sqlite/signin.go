@@ -39,7 +39,7 @@ func (s *Store) FindUserLink(ctx context.Context, issuer, subject string) (stora
 	}
 	l, err := sqlrow.UserLink(s.r.QueryRowContext(ctx, selectUserLink, issuer, subject))
 	if err != nil {
-		return storage.UserLink{}, s.fail(fmt.Sprintf("find link (%q, %q)", issuer, subject), err)
+		return storage.UserLink{}, s.fail(ctx, fmt.Sprintf("find link (%q, %q)", issuer, subject), err)
 	}
 	return l, nil
 }
@@ -62,7 +62,7 @@ func (s *Store) UpdateUserLink(ctx context.Context, issuer, subject string, chan
 	return s.write(ctx, op, func(tx *sql.Tx) error {
 		old, err := sqlrow.UserLink(tx.QueryRowContext(ctx, selectUserLink, issuer, subject))
 		if err != nil {
-			return s.fail(op, err)
+			return s.fail(ctx, op, err)
 		}
 		l := old
 		if err := storage.UserLinkKind.Update(storage.UserLinkKey(issuer, subject), &l, keepLinkUser(change)); err != nil {
@@ -71,7 +71,7 @@ func (s *Store) UpdateUserLink(ctx context.Context, issuer, subject string, chan
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE user_links SET provider = ?3, tokens = ?4, last_used_at = ?5 WHERE issuer = ?1 AND subject = ?2`,
 			issuer, subject, l.Provider, blob(l.Tokens), ms(l.LastUsed)); err != nil {
-			return s.fail(op, err)
+			return s.fail(ctx, op, err)
 		}
 		return nil
 	})
@@ -129,7 +129,7 @@ const selectPasskey = `SELECT ` + sqlrow.PasskeyColumns + ` FROM passkeys WHERE 
 
 // GetPasskey implements storage.Passkeys.
 func (s *Store) GetPasskey(ctx context.Context, id string) (storage.Passkey, error) {
-	return get(s, storage.PasskeyKind, "passkey", id, func() (storage.Passkey, error) {
+	return get(s, ctx, storage.PasskeyKind, "passkey", id, func() (storage.Passkey, error) {
 		return scanPasskey(s.r.QueryRowContext(ctx, selectPasskey, id))
 	})
 }
@@ -197,7 +197,7 @@ const selectProvider = `SELECT ` + sqlrow.ProviderColumns + ` FROM external_prov
 
 // GetExternalProvider implements storage.ExternalProviders.
 func (s *Store) GetExternalProvider(ctx context.Context, name string) (storage.ExternalProvider, error) {
-	return get(s, storage.ExternalProviderKind, "provider", name, func() (storage.ExternalProvider, error) {
+	return get(s, ctx, storage.ExternalProviderKind, "provider", name, func() (storage.ExternalProvider, error) {
 		return sqlrow.Provider(s.r.QueryRowContext(ctx, selectProvider, name))
 	})
 }

@@ -18,7 +18,10 @@ import (
 	"github.com/signetid/signet/storage"
 )
 
-var _ storage.Store = (*Store)(nil)
+var (
+	_ storage.Store       = (*Store)(nil)
+	_ storage.WriteProber = (*Store)(nil)
+)
 
 // Memory, as Open's path, opens a private in-memory database: nothing touches
 // the disk and everything is lost at Close. It is for tests.
@@ -65,6 +68,10 @@ type Options struct {
 
 	// Logger receives a line per applied migration; nothing is logged if nil.
 	Logger *slog.Logger
+
+	// Monitor hears of every call that fails for the database being
+	// unavailable, and of every write that commits; none if nil.
+	Monitor storage.Monitor
 }
 
 // Store is a storage.Store in one SQLite database. It is safe for concurrent
@@ -75,6 +82,7 @@ type Store struct {
 	r    *sql.DB // read-only connections; w itself for Memory
 	now  func() time.Time
 	log  *slog.Logger
+	mon  storage.Monitor
 
 	// st holds the prepared statements once the schema is up to date: from
 	// Open, or from Migrate for a store opened ForMigration.
@@ -125,7 +133,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("open sqlite database: empty path")
 	}
-	s := &Store{path: path, now: opts.Now, log: opts.Logger}
+	s := &Store{path: path, now: opts.Now, log: opts.Logger, mon: opts.Monitor}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -344,12 +352,24 @@ func dsn(path string, busy time.Duration, readOnly, fullSync bool) string {
 }
 
 // fail wraps err from the driver for op, as storage.ErrClosed if the store was
-// closed meanwhile, else mapped to the storage sentinels.
-func (s *Store) fail(op string, err error) error {
+// closed meanwhile, else mapped to the storage sentinels; the Monitor hears
+// of an ErrUnavailable, with the context of the call.
+func (s *Store) fail(ctx context.Context, op string, err error) error {
 	if s.closed.Load() {
 		return fmt.Errorf("sqlite: %s: %w", op, storage.ErrClosed)
 	}
-	return fmt.Errorf("sqlite: %s: %w", op, mapErr(err))
+	err = fmt.Errorf("sqlite: %s: %w", op, mapErr(err))
+	if s.mon != nil && errors.Is(err, storage.ErrUnavailable) {
+		s.mon.Failed(ctx, err)
+	}
+	return err
+}
+
+// wrote tells the Monitor that a write committed.
+func (s *Store) wrote() {
+	if s.mon != nil {
+		s.mon.Wrote()
+	}
 }
 
 // UseOnce implements storage.ReplayCache.
@@ -366,15 +386,16 @@ func (s *Store) UseOnce(ctx context.Context, clientID, jti string, expires time.
 	}
 	res, err := p.useOnce.ExecContext(ctx, clientID, jti, expires.UnixMilli(), s.now().UnixMilli())
 	if err != nil {
-		return s.fail("use jti", err)
+		return s.fail(ctx, "use jti", err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return s.fail("use jti", err)
+		return s.fail(ctx, "use jti", err)
 	}
 	if n == 0 {
 		return fmt.Errorf("sqlite: use jti: %w", storage.ErrAlreadyExists)
 	}
+	s.wrote()
 	return nil
 }
 
@@ -396,18 +417,28 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (in
 	for _, st := range p.deleteExpired {
 		res, err := st.ExecContext(ctx, now.UnixMilli(), limit-total)
 		if err != nil {
-			return total, s.fail("delete expired", err)
+			return total, s.fail(ctx, "delete expired", err)
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return total, s.fail("delete expired", err)
+			return total, s.fail(ctx, "delete expired", err)
 		}
 		total += int(n)
 		if total >= limit {
 			break
 		}
 	}
+	if total > 0 {
+		s.wrote()
+	}
 	return total, nil
+}
+
+// ProbeWrite implements storage.WriteProber: it updates the one row of
+// health_probe, on the writer, as any write would.
+func (s *Store) ProbeWrite(ctx context.Context) error {
+	_, err := s.exec(ctx, "probe a write", `UPDATE health_probe SET probed_at = ?1 WHERE id = 1`, s.now().UnixMilli())
+	return err
 }
 
 // Ping implements storage.Pinger: it reads the schema table through the read
@@ -418,7 +449,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	var n int
 	if err := s.r.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations").Scan(&n); err != nil {
-		return s.fail("ping", err)
+		return s.fail(ctx, "ping", err)
 	}
 	return nil
 }

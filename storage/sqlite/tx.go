@@ -37,15 +37,16 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error)
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return s.fail(op, err)
+		return s.fail(ctx, op, err)
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return s.fail(op, err)
+		return s.fail(ctx, op, err)
 	}
+	s.wrote()
 	return nil
 }
 
@@ -56,11 +57,14 @@ func (s *Store) exec(ctx context.Context, op, query string, args ...any) (int64,
 	}
 	res, err := s.w.ExecContext(ctx, query, args...)
 	if err != nil {
-		return 0, s.fail(op, err)
+		return 0, s.fail(ctx, op, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, s.fail(op, err)
+		return 0, s.fail(ctx, op, err)
+	}
+	if n > 0 {
+		s.wrote()
 	}
 	return n, nil
 }
@@ -84,19 +88,19 @@ func queryAll[T any](s *Store, ctx context.Context, op string, scan func(sqlrow.
 	}
 	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, s.fail(op, err)
+		return nil, s.fail(ctx, op, err)
 	}
 	defer rows.Close()
 	var out []T
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {
-			return nil, s.fail(op, err)
+			return nil, s.fail(ctx, op, err)
 		}
 		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, s.fail(op, err)
+		return nil, s.fail(ctx, op, err)
 	}
 	return out, nil
 }
@@ -165,13 +169,13 @@ func update[T any](s *Store, ctx context.Context, kind storage.Kind[T], what, ke
 	return s.write(ctx, op, func(tx *sql.Tx) error {
 		v, err := read(tx)
 		if err != nil {
-			return s.fail(op, err)
+			return s.fail(ctx, op, err)
 		}
 		if err := kind.Update(key, &v, change); err != nil {
 			return err
 		}
 		if err := save(tx, v); err != nil {
-			return s.fail(op, err)
+			return s.fail(ctx, op, err)
 		}
 		return nil
 	})
@@ -179,7 +183,7 @@ func update[T any](s *Store, ctx context.Context, kind storage.Kind[T], what, ke
 
 // get reads the record of kind stored under key with read, which uses the
 // read pool; an error of read is the store's, named "get what key".
-func get[T any](s *Store, kind storage.Kind[T], what, key string, read func() (T, error)) (T, error) {
+func get[T any](s *Store, ctx context.Context, kind storage.Kind[T], what, key string, read func() (T, error)) (T, error) {
 	var zero T
 	if err := storage.CheckKey(kind.Field, key); err != nil {
 		return zero, err
@@ -189,7 +193,7 @@ func get[T any](s *Store, kind storage.Kind[T], what, key string, read func() (T
 	}
 	v, err := read()
 	if err != nil {
-		return zero, s.fail(fmt.Sprintf("get %s %q", what, key), err)
+		return zero, s.fail(ctx, fmt.Sprintf("get %s %q", what, key), err)
 	}
 	return v, nil
 }

@@ -36,7 +36,7 @@ func (s *Store) getUser(ctx context.Context, op, column, value string) (storage.
 	}
 	u, err := scanUser(s.r.QueryRowContext(ctx, `SELECT `+sqlrow.UserColumns+` FROM users WHERE `+column+` = ?1`, value))
 	if err != nil {
-		return storage.User{}, s.fail(op, err)
+		return storage.User{}, s.fail(ctx, op, err)
 	}
 	return u, nil
 }
@@ -52,7 +52,7 @@ func (s *Store) GetUser(ctx context.Context, id string) (storage.User, error) {
 	}
 	u, err := scanUser(p.getUser.QueryRowContext(ctx, id))
 	if err != nil {
-		return storage.User{}, s.fail(fmt.Sprintf("get user %q", id), err)
+		return storage.User{}, s.fail(ctx, fmt.Sprintf("get user %q", id), err)
 	}
 	return u, nil
 }
@@ -134,7 +134,7 @@ func (s *Store) GetSession(ctx context.Context, id string, now time.Time) (stora
 	}
 	v, err := scanSession(p.getSession.QueryRowContext(ctx, id, now.UnixMilli()))
 	if err != nil {
-		return storage.Session{}, s.fail("get session", err)
+		return storage.Session{}, s.fail(ctx, "get session", err)
 	}
 	return v, nil
 }
@@ -148,7 +148,7 @@ func (s *Store) UpdateSession(ctx context.Context, id string, now time.Time, upd
 	return s.write(ctx, op, func(tx *sql.Tx) error {
 		old, err := scanSession(tx.QueryRowContext(ctx, selectLiveSession, id, now.UnixMilli()))
 		if err != nil {
-			return s.fail(op, err)
+			return s.fail(ctx, op, err)
 		}
 		v := old
 		if err := update(&v); err != nil {
@@ -168,7 +168,7 @@ func (s *Store) UpdateSession(ctx context.Context, id string, now time.Time, upd
 			UPDATE sessions SET auth_time = ?2, amr = ?3, idp = ?4, clients = ?5, expires_at = ?6
 			WHERE id = ?1`,
 			id, v.AuthTime.UnixMilli(), jsonList(v.AMR), v.IdP, jsonList(v.Clients), v.Expires.UnixMilli()); err != nil {
-			return s.fail(op, err)
+			return s.fail(ctx, op, err)
 		}
 		return nil
 	})

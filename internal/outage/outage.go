@@ -1,0 +1,320 @@
+// Package outage reports storage outages the way an operator wants them: one
+// log line when the database starts failing, a summary at most once a minute
+// while it goes on, and one line when it ends, with how long it lasted and
+// how many requests it failed; and whether the instance can do its work, for
+// /readyz: a write that fails for lack of space, a read-only database, a
+// lock held by another process or a database that cannot be reached makes it
+// not ready, and a write that succeeds (a request's, or the probe's while no
+// request writes) makes it ready again.
+//
+// The stores tell a Tracker of their calls (it is their storage.Monitor);
+// the endpoints answer such a failure with 503 temporarily_unavailable as
+// before and log it at debug level only (Level), since the Tracker reports
+// the outage.
+package outage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/signetid/signet/internal/endpoint"
+	"github.com/signetid/signet/storage"
+)
+
+// Defaults for Options.
+const (
+	DefaultSummaryEvery = time.Minute
+	DefaultQuiet        = 5 * time.Second
+	DefaultProbeEvery   = time.Second
+	probeTimeout        = 2 * time.Second
+)
+
+// Options configures New.
+type Options struct {
+	Logger *slog.Logger
+	// Probe, when set, writes to the database (storage.WriteProber): while
+	// writes fail it is tried every ProbeEvery, so that the instance turns
+	// ready again by itself when no request writes (a load balancer sends
+	// none to an instance that is not ready). The store it writes to must
+	// tell the Tracker of its outcome, as of any call.
+	Probe func(context.Context) error
+	// SummaryEvery is how often an outage that goes on is summarised;
+	// DefaultSummaryEvery if zero.
+	SummaryEvery time.Duration
+	// Quiet is how long no call must fail, once writes succeed again, for
+	// the outage to be over (so that a database that fails every other
+	// call is one outage, not hundreds); DefaultQuiet if zero.
+	Quiet time.Duration
+	// ProbeEvery is how often Probe is tried while writes fail;
+	// DefaultProbeEvery if zero.
+	ProbeEvery time.Duration
+}
+
+// Tracker follows the outcome of storage calls. It is a storage.Monitor,
+// safe for concurrent use; its zero value is not usable (New).
+type Tracker struct {
+	opts Options
+	log  *slog.Logger
+
+	// down: the last write-stopping failure was not followed by a write
+	// that succeeded. It is what Wrote reads on every write.
+	down atomic.Bool
+	// active: an outage is being reported (cur != nil).
+	active atomic.Bool
+
+	mu  sync.Mutex
+	cur *outage
+	// stop ends the reporting goroutine at Close.
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// outage is one outage being reported.
+type outage struct {
+	start       time.Time
+	fault       storage.Fault // the last failure's
+	downFault   storage.Fault // the last write-stopping failure's
+	lastErr     string
+	lastFailure time.Time
+	up          time.Time // when writes succeeded again after the last write-stopping failure
+	lastSummary time.Time
+	// Requests failed, in all and since the last summary; failed calls
+	// (a request may make several, and background work fails too).
+	requests, sinceSummary, calls int64
+}
+
+var _ storage.Monitor = (*Tracker)(nil)
+
+// New returns a Tracker; Close stops its background work.
+func New(opts Options) *Tracker {
+	if opts.SummaryEvery <= 0 {
+		opts.SummaryEvery = DefaultSummaryEvery
+	}
+	if opts.Quiet <= 0 {
+		opts.Quiet = DefaultQuiet
+	}
+	if opts.ProbeEvery <= 0 {
+		opts.ProbeEvery = DefaultProbeEvery
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Tracker{opts: opts, log: log, stop: make(chan struct{})}
+}
+
+// Close stops the reporting of an outage under way (nothing more is logged)
+// and waits for it.
+func (t *Tracker) Close() {
+	t.mu.Lock()
+	select {
+	case <-t.stop:
+	default:
+		close(t.stop)
+	}
+	t.mu.Unlock()
+	t.wg.Wait()
+}
+
+// Failed implements storage.Monitor: the first failure starts an outage
+// (logged at once), the others are counted.
+func (t *Tracker) Failed(ctx context.Context, err error) {
+	f := storage.FaultOf(err)
+	if f == "" {
+		return
+	}
+	request := endpoint.MarkStorageFailure(ctx)
+	now := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	o := t.cur
+	if o == nil {
+		select {
+		case <-t.stop:
+			return // closed: the server is stopping
+		default:
+		}
+		o = &outage{start: now, lastSummary: now}
+		t.cur = o
+		t.active.Store(true)
+		t.log.LogAttrs(ctx, slog.LevelError, "storage failing: "+describe(f)+"; requests that need it are answered 503 temporarily_unavailable until it recovers",
+			slog.String("fault", string(f)), slog.String("error", err.Error()))
+		t.wg.Add(1)
+		go t.report(o)
+	}
+	o.fault, o.lastErr, o.lastFailure = f, err.Error(), now
+	o.calls++
+	if request {
+		o.requests++
+		o.sinceSummary++
+	}
+	if f.StopsWrites() {
+		o.downFault = f
+		o.up = time.Time{}
+		t.down.Store(true)
+	}
+}
+
+// Wrote implements storage.Monitor: a write that committed ends what a
+// write-stopping failure started. Outside an outage it costs an atomic
+// load.
+func (t *Tracker) Wrote() {
+	if !t.down.Load() {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.down.Load() {
+		t.down.Store(false)
+		if t.cur != nil {
+			t.cur.up = time.Now()
+		}
+	}
+}
+
+// FaultError says why the instance is not ready: its Error is for anyone
+// (/readyz shows it), naming the fault and nothing of the database.
+type FaultError struct{ Fault storage.Fault }
+
+func (e *FaultError) Error() string {
+	switch e.Fault {
+	case storage.FaultFull:
+		return "storage full: writes fail"
+	case storage.FaultReadOnly:
+		return "storage read-only: writes fail"
+	case storage.FaultLocked:
+		return "storage locked by another process: writes fail"
+	case storage.FaultIO:
+		return "storage I/O error"
+	}
+	return "storage " + string(e.Fault)
+}
+
+// Ready returns a *FaultError while writes fail: a write-stopping failure
+// was not followed by a write that succeeded. It tries the probe first, so
+// that it answers for now and not for the last request that wrote. A nil
+// Tracker is ready.
+func (t *Tracker) Ready(ctx context.Context) error {
+	if t == nil || !t.down.Load() {
+		return nil
+	}
+	t.probe(ctx)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.down.Load() {
+		return nil
+	}
+	f := storage.FaultUnreachable
+	if t.cur != nil {
+		f = t.cur.downFault
+	}
+	return &FaultError{Fault: f}
+}
+
+// probe tries a write, if there is a probe, on a context of its own: a
+// failed probe is not a failure of the request ctx belongs to.
+func (t *Tracker) probe(ctx context.Context) {
+	if t.opts.Probe == nil {
+		return
+	}
+	pctx, cancel := context.WithTimeout(endpoint.WithoutRequest(ctx), probeTimeout)
+	defer cancel()
+	_ = t.opts.Probe(pctx) // its outcome reaches Failed or Wrote through the store
+}
+
+// report summarises the outage o at most once every SummaryEvery, probes
+// while writes fail, and logs its end once no call failed for Quiet after
+// writes succeeded again.
+func (t *Tracker) report(o *outage) {
+	defer t.wg.Done()
+	tick := time.NewTicker(min(t.opts.ProbeEvery, t.opts.Quiet))
+	defer tick.Stop()
+	lastProbe := time.Time{}
+	for {
+		select {
+		case <-t.stop:
+			return
+		case <-tick.C:
+		}
+		now := time.Now()
+		if t.down.Load() && now.Sub(lastProbe) >= t.opts.ProbeEvery {
+			lastProbe = now
+			t.probe(context.Background())
+		}
+		t.mu.Lock()
+		if !t.down.Load() && now.Sub(o.lastFailure) >= t.opts.Quiet {
+			t.end(o, now)
+			t.mu.Unlock()
+			return
+		}
+		if now.Sub(o.lastSummary) >= t.opts.SummaryEvery {
+			t.log.LogAttrs(context.Background(), slog.LevelError, fmt.Sprintf("storage still failing after %s: %s; %d requests answered 503 since the last line, %d in all",
+				seconds(now.Sub(o.start)), describe(o.fault), o.sinceSummary, o.requests),
+				slog.String("fault", string(o.fault)), slog.Int64("requests", o.sinceSummary), slog.Int64("requests_total", o.requests),
+				slog.Int64("failed_calls", o.calls), slog.String("error", o.lastErr))
+			o.lastSummary, o.sinceSummary = now, 0
+		}
+		t.mu.Unlock()
+	}
+}
+
+// end logs the end of outage o; t.mu is held.
+func (t *Tracker) end(o *outage, now time.Time) {
+	until := o.up
+	if until.IsZero() {
+		until = o.lastFailure
+	}
+	what := "storage answering again"
+	switch {
+	case o.downFault == storage.FaultUnreachable:
+		what = "storage reachable again"
+	case o.downFault != "":
+		what = "storage writable again"
+	}
+	t.log.LogAttrs(context.Background(), slog.LevelInfo, fmt.Sprintf("%s after %s, %d requests answered 503", what, seconds(until.Sub(o.start)), o.requests),
+		slog.String("fault", string(o.fault)), slog.Duration("duration", until.Sub(o.start)), slog.Int64("requests_total", o.requests), slog.Int64("failed_calls", o.calls))
+	t.cur = nil
+	t.active.Store(false)
+}
+
+// describe says what a fault is, for the log.
+func describe(f storage.Fault) string {
+	switch f {
+	case storage.FaultFull:
+		return "the database's disk is full"
+	case storage.FaultReadOnly:
+		return "the database takes no writes (read-only)"
+	case storage.FaultLocked:
+		return "another process holds the database's lock"
+	case storage.FaultUnreachable:
+		return "the database cannot be reached"
+	case storage.FaultTimedOut:
+		return "the database does not answer in time"
+	case storage.FaultOverloaded:
+		return "the database is out of connections or memory"
+	case storage.FaultConflict:
+		return "the database refuses transactions in conflict"
+	case storage.FaultIO:
+		return "the database file cannot be read or written (I/O error)"
+	}
+	return "the database is unavailable"
+}
+
+// seconds is d rounded to the second, at least one ("45s", "2m3s").
+func seconds(d time.Duration) time.Duration {
+	return max(d.Round(time.Second), time.Second)
+}
+
+// Level is the level to log a request's error at: debug when a storage
+// outage caused it (the Tracker reports the outage, once), else level.
+func Level(err error, level slog.Level) slog.Level {
+	if errors.Is(err, storage.ErrUnavailable) {
+		return slog.LevelDebug
+	}
+	return level
+}
