@@ -582,11 +582,15 @@ func (a *app) newServer(svc *services, db storage.Store, cat *catalog.Catalog, l
 				// Neither the ping nor the probe of a write is a request
 				// failed by an outage.
 				ctx = endpoint.WithoutRequest(ctx)
+				// An outage is logged by the outage report (or, before
+				// the database first answered, by the retries), not by
+				// each probe.
 				if err := db.Ping(ctx); err != nil {
-					return &health.NotReadyError{Reason: "the database does not answer", Err: err}
+					return &health.NotReadyError{Reason: "the database does not answer", Err: err,
+						Reported: errors.Is(err, storage.ErrUnavailable)}
 				}
 				if err := svc.outages.Ready(ctx); err != nil {
-					return &health.NotReadyError{Reason: err.Error(), Err: err}
+					return &health.NotReadyError{Reason: err.Error(), Reported: true}
 				}
 				if !cat.Loaded() {
 					return &health.NotReadyError{Reason: "clients and resources not read from the database yet"}

@@ -62,6 +62,10 @@ func (e *Endpoint) Describe(*endpoint.Metadata) {}
 type NotReadyError struct {
 	Reason string
 	Err    error
+	// Reported says that the cause is logged already, once for the
+	// problem (the storage outage report): each probe then logs it at
+	// debug level only, not once every few seconds while it lasts.
+	Reported bool
 }
 
 func (e *NotReadyError) Error() string {
@@ -96,13 +100,16 @@ func (e *Endpoint) serveReady(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 		defer cancel()
 		if err := e.Ready(ctx); err != nil {
-			if e.Logger != nil {
-				e.Logger.LogAttrs(r.Context(), slog.LevelWarn, "not ready", slog.String("error", err.Error()), slog.String("request_id", endpoint.RequestID(r.Context())))
-			}
-			reason := "storage unreachable"
+			reason, level := "storage unreachable", slog.LevelWarn
 			var nr *NotReadyError
 			if errors.As(err, &nr) {
 				reason = nr.Reason
+				if nr.Reported {
+					level = slog.LevelDebug
+				}
+			}
+			if e.Logger != nil {
+				e.Logger.LogAttrs(r.Context(), level, "not ready", slog.String("error", err.Error()), slog.String("request_id", endpoint.RequestID(r.Context())))
 			}
 			w.WriteHeader(http.StatusServiceUnavailable)
 			_, _ = w.Write([]byte("not ready: " + reason + "\n"))

@@ -1,10 +1,13 @@
 package health_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -90,3 +93,32 @@ func TestDraining(t *testing.T) {
 type signer struct{}
 
 func (signer) Signer() *signing.Key { return &signing.Key{} }
+
+// A reason not to be ready is logged at warning level by each probe, unless
+// it is Reported (the storage outage report logs it once): then at debug
+// level, so that probes every few seconds do not repeat it.
+func TestNotReadyLogLevel(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		reported bool
+		want     string
+	}{{false, "level=WARN"}, {true, "level=DEBUG"}} {
+		var buf bytes.Buffer
+		e := &health.Endpoint{Keys: signer{}, Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			Ready: func(context.Context) error {
+				return &health.NotReadyError{Reason: "storage full: writes fail", Reported: tc.reported}
+			}}
+		w := httptest.NewRecorder()
+		for _, rt := range e.Routes() {
+			if rt.Path == health.PathReady {
+				rt.Handler.ServeHTTP(w, httptest.NewRequest(http.MethodGet, rt.Path, nil))
+			}
+		}
+		if w.Code != http.StatusServiceUnavailable || w.Body.String() != "not ready: storage full: writes fail\n" {
+			t.Errorf("reported %v: %d %q", tc.reported, w.Code, w.Body)
+		}
+		if !strings.Contains(buf.String(), tc.want+` msg="not ready" error="storage full: writes fail"`) {
+			t.Errorf("reported %v: logged %q, want %s", tc.reported, buf.String(), tc.want)
+		}
+	}
+}
