@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 )
@@ -41,7 +42,13 @@ func (j *Janitor) Run(ctx context.Context) error {
 		case ctx.Err() != nil:
 			return nil
 		case err != nil:
-			j.logger().LogAttrs(ctx, slog.LevelWarn, "storage cleanup failed", slog.Int("deleted", n), slog.Any("err", err))
+			// An outage (ErrUnavailable) is reported once by the store's
+			// Monitor (serve's outage report), not once a sweep.
+			level := slog.LevelWarn
+			if errors.Is(err, ErrUnavailable) {
+				level = slog.LevelDebug
+			}
+			j.logger().LogAttrs(ctx, level, "storage cleanup failed", slog.Int("deleted", n), slog.Any("err", err))
 		case n > 0:
 			j.logger().LogAttrs(ctx, slog.LevelDebug, "storage cleanup", slog.Int("deleted", n))
 		}
