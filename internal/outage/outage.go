@@ -66,6 +66,12 @@ type Tracker struct {
 	down atomic.Bool
 	// active: an outage is being reported (cur != nil).
 	active atomic.Bool
+	// failedWrite is when a request last failed for a write-stopping fault
+	// (unix nanoseconds): for ProbeEvery after it, a probe that succeeds
+	// does not make the instance ready. Writes may succeed where requests'
+	// fail: on a full disk, PostgreSQL updates the probe's one row in its
+	// page, but cannot extend the table a request inserts into.
+	failedWrite atomic.Int64
 
 	mu  sync.Mutex
 	cur *outage
@@ -157,6 +163,9 @@ func (t *Tracker) Failed(ctx context.Context, err error) {
 		o.downFault = f
 		o.up = time.Time{}
 		t.down.Store(true)
+		if request {
+			t.failedWrite.Store(now.UnixNano())
+		}
 	}
 }
 
@@ -196,17 +205,24 @@ func (e *FaultError) Error() string {
 }
 
 // Ready returns a *FaultError while writes fail: a write-stopping failure
-// was not followed by a write that succeeded. It tries the probe first, so
-// that it answers for now and not for the last request that wrote. A nil
-// Tracker is ready.
+// was not followed by a write that succeeded, or a request failed so within
+// ProbeEvery. It tries the probe first, so that it answers for now and not
+// for the last request that wrote; but the probe's success does not
+// outweigh requests that fail now. A nil Tracker is ready.
 func (t *Tracker) Ready(ctx context.Context) error {
-	if t == nil || !t.down.Load() {
+	if t == nil {
 		return nil
 	}
-	t.probe(ctx)
+	recent := func() bool { return time.Since(time.Unix(0, t.failedWrite.Load())) < t.opts.ProbeEvery }
+	if !t.down.Load() && !recent() {
+		return nil
+	}
+	if t.down.Load() {
+		t.probe(ctx)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.down.Load() {
+	if !t.down.Load() && !recent() {
 		return nil
 	}
 	f := storage.FaultUnreachable

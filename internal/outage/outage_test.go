@@ -263,3 +263,38 @@ func TestBackgroundFailuresAndLevel(t *testing.T) {
 		t.Errorf("Level(other) = %v, want warn", got)
 	}
 }
+
+// On a full disk PostgreSQL's probe, which updates one row in its page,
+// succeeds while the requests' inserts, which must extend a table, fail:
+// the probe's success does not make the instance ready while requests
+// fail, only once none did for ProbeEvery.
+func TestProbeDoesNotOutweighFailingRequests(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		st := &fakeStore{}
+		var probes atomic.Int64
+		tr := outage.New(outage.Options{Probe: func(context.Context) error {
+			probes.Add(1)
+			st.mon.Wrote() // the probe's row fits
+			return nil
+		}})
+		st.mon = tr
+		defer tr.Close()
+		st.fault.Store(storage.FaultFull)
+		for i := range 50 { // 5 s, a failing request every 100 ms
+			_ = st.write(request(i))
+			time.Sleep(100 * time.Millisecond)
+			if err := tr.Ready(context.Background()); err == nil || err.Error() != "storage full: writes fail" {
+				t.Fatalf("Ready while requests fail for a full disk = %v, want storage full: writes fail", err)
+			}
+		}
+		if probes.Load() == 0 {
+			t.Error("no probe")
+		}
+		// No request fails any more.
+		time.Sleep(time.Second)
+		if err := tr.Ready(context.Background()); err != nil {
+			t.Errorf("Ready a second after the last failure, the probe writing = %v", err)
+		}
+	})
+}
