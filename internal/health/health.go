@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/signetid/signet/internal/endpoint"
+	"github.com/signetid/signet/internal/outage"
 	"github.com/signetid/signet/internal/signing"
 )
 
@@ -97,7 +98,9 @@ func (e *Endpoint) serveReady(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		if err := e.Ready(ctx); err != nil {
 			if e.Logger != nil {
-				e.Logger.LogAttrs(r.Context(), slog.LevelWarn, "not ready", slog.String("error", err.Error()), slog.String("request_id", endpoint.RequestID(r.Context())))
+				// A storage outage is logged once by the outage.Tracker:
+				// not once per check of every load balancer.
+				e.Logger.LogAttrs(r.Context(), outage.Level(err, slog.LevelWarn), "not ready", slog.String("error", err.Error()), slog.String("request_id", endpoint.RequestID(r.Context())))
 			}
 			reason := "storage unreachable"
 			var nr *NotReadyError

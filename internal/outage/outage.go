@@ -204,6 +204,10 @@ func (e *FaultError) Error() string {
 	return "storage " + string(e.Fault)
 }
 
+// Is makes a FaultError a storage.ErrUnavailable, so that Level hides it
+// as it does a request's failure (/readyz is asked every few seconds).
+func (e *FaultError) Is(target error) bool { return target == storage.ErrUnavailable }
+
 // Ready returns a *FaultError while writes fail: a write-stopping failure
 // was not followed by a write that succeeded, or a request failed so within
 // ProbeEvery. It tries the probe first, so that it answers for now and not

@@ -298,3 +298,17 @@ func TestProbeDoesNotOutweighFailingRequests(t *testing.T) {
 		}
 	})
 }
+
+// Readiness that fails for an outage is logged at debug, as the requests
+// it fails are: the Tracker reports the outage once, and load balancers
+// ask /readyz every few seconds.
+func TestFaultErrorLevel(t *testing.T) {
+	t.Parallel()
+	err := fmt.Errorf("not ready: %w", &outage.FaultError{Fault: storage.FaultReadOnly})
+	if !errors.Is(err, storage.ErrUnavailable) {
+		t.Error("a FaultError is not a storage.ErrUnavailable")
+	}
+	if got := outage.Level(err, slog.LevelWarn); got != slog.LevelDebug {
+		t.Errorf("Level(FaultError) = %v, want debug", got)
+	}
+}
