@@ -82,9 +82,14 @@ type Tracker struct {
 
 // outage is one outage being reported.
 type outage struct {
-	start       time.Time
-	fault       storage.Fault // the last failure's
-	downFault   storage.Fault // the last write-stopping failure's
+	start     time.Time
+	fault     storage.Fault // the last failure's
+	downFault storage.Fault // the last write-stopping failure's
+	// stopped names the end: the last write-stopping fault other than
+	// unreachable if there was one (a database made read-only by a
+	// failover is reached through cut sessions, and is cut again when it
+	// is writable: it is "writable again", which says it is reachable).
+	stopped     storage.Fault
 	lastErr     string
 	lastFailure time.Time
 	up          time.Time // when writes succeeded again after the last write-stopping failure
@@ -161,6 +166,9 @@ func (t *Tracker) Failed(ctx context.Context, err error) {
 	}
 	if f.StopsWrites() {
 		o.downFault = f
+		if f != storage.FaultUnreachable || o.stopped == "" {
+			o.stopped = f
+		}
 		o.up = time.Time{}
 		t.down.Store(true)
 		if request {
@@ -291,13 +299,17 @@ func (t *Tracker) end(o *outage, now time.Time) {
 	}
 	what := "storage answering again"
 	switch {
-	case o.downFault == storage.FaultUnreachable:
+	case o.stopped == storage.FaultUnreachable:
 		what = "storage reachable again"
-	case o.downFault != "":
+	case o.stopped != "":
 		what = "storage writable again"
 	}
+	fault := o.fault
+	if o.stopped != "" {
+		fault = o.stopped
+	}
 	t.log.LogAttrs(context.Background(), slog.LevelInfo, fmt.Sprintf("%s after %s, %d requests answered 503", what, seconds(until.Sub(o.start)), o.requests),
-		slog.String("fault", string(o.fault)), slog.Duration("duration", until.Sub(o.start)), slog.Int64("requests_total", o.requests), slog.Int64("failed_calls", o.calls))
+		slog.String("fault", string(fault)), slog.Duration("duration", until.Sub(o.start)), slog.Int64("requests_total", o.requests), slog.Int64("failed_calls", o.calls))
 	t.cur = nil
 	t.active.Store(false)
 }

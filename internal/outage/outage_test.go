@@ -312,3 +312,28 @@ func TestFaultErrorLevel(t *testing.T) {
 		t.Errorf("Level(FaultError) = %v, want debug", got)
 	}
 }
+
+// A failover: the sessions are cut (unreachable), the database reached is
+// read-only, and its sessions are cut again when it is writable. The end
+// says it is writable again, which says it is reachable too.
+func TestEndNamedByTheWriteStoppingFault(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		_, st, logs := newTracker(t, outage.Options{})
+		for i, f := range []storage.Fault{storage.FaultUnreachable, storage.FaultReadOnly, storage.FaultReadOnly, storage.FaultUnreachable} {
+			st.fault.Store(f)
+			_ = st.write(request(i))
+			time.Sleep(time.Second)
+		}
+		st.fault.Store(storage.Fault(""))
+		_ = st.write(request(9))
+		time.Sleep(outage.DefaultQuiet + 2*time.Second)
+		recs := logs.records(t)
+		if len(recs) != 2 {
+			t.Fatalf("log = %v, want start, end", recs)
+		}
+		if msg := recs[1]["msg"].(string); msg != "storage writable again after 4s, 4 requests answered 503" || recs[1]["fault"] != "read-only" {
+			t.Errorf("end = %q fault=%v, want storage writable again after 4s, 4 requests answered 503, fault=read-only", msg, recs[1]["fault"])
+		}
+	})
+}
