@@ -66,6 +66,12 @@ type Tracker struct {
 	down atomic.Bool
 	// active: an outage is being reported (cur != nil).
 	active atomic.Bool
+	// failedWrite is when a request last failed for a write-stopping fault
+	// (unix nanoseconds): for ProbeEvery after it, a probe that succeeds
+	// does not make the instance ready. Writes may succeed where requests'
+	// fail: on a full disk, PostgreSQL updates the probe's one row in its
+	// page, but cannot extend the table a request inserts into.
+	failedWrite atomic.Int64
 
 	mu  sync.Mutex
 	cur *outage
@@ -76,9 +82,14 @@ type Tracker struct {
 
 // outage is one outage being reported.
 type outage struct {
-	start       time.Time
-	fault       storage.Fault // the last failure's
-	downFault   storage.Fault // the last write-stopping failure's
+	start     time.Time
+	fault     storage.Fault // the last failure's
+	downFault storage.Fault // the last write-stopping failure's
+	// stopped names the end: the last write-stopping fault other than
+	// unreachable if there was one (a database made read-only by a
+	// failover is reached through cut sessions, and is cut again when it
+	// is writable: it is "writable again", which says it is reachable).
+	stopped     storage.Fault
 	lastErr     string
 	lastFailure time.Time
 	up          time.Time // when writes succeeded again after the last write-stopping failure
@@ -155,8 +166,14 @@ func (t *Tracker) Failed(ctx context.Context, err error) {
 	}
 	if f.StopsWrites() {
 		o.downFault = f
+		if f != storage.FaultUnreachable || o.stopped == "" {
+			o.stopped = f
+		}
 		o.up = time.Time{}
 		t.down.Store(true)
+		if request {
+			t.failedWrite.Store(now.UnixNano())
+		}
 	}
 }
 
@@ -195,18 +212,29 @@ func (e *FaultError) Error() string {
 	return "storage " + string(e.Fault)
 }
 
+// Is makes a FaultError a storage.ErrUnavailable, so that Level hides it
+// as it does a request's failure (/readyz is asked every few seconds).
+func (e *FaultError) Is(target error) bool { return target == storage.ErrUnavailable }
+
 // Ready returns a *FaultError while writes fail: a write-stopping failure
-// was not followed by a write that succeeded. It tries the probe first, so
-// that it answers for now and not for the last request that wrote. A nil
-// Tracker is ready.
+// was not followed by a write that succeeded, or a request failed so within
+// ProbeEvery. It tries the probe first, so that it answers for now and not
+// for the last request that wrote; but the probe's success does not
+// outweigh requests that fail now. A nil Tracker is ready.
 func (t *Tracker) Ready(ctx context.Context) error {
-	if t == nil || !t.down.Load() {
+	if t == nil {
 		return nil
 	}
-	t.probe(ctx)
+	recent := func() bool { return time.Since(time.Unix(0, t.failedWrite.Load())) < t.opts.ProbeEvery }
+	if !t.down.Load() && !recent() {
+		return nil
+	}
+	if t.down.Load() {
+		t.probe(ctx)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.down.Load() {
+	if !t.down.Load() && !recent() {
 		return nil
 	}
 	f := storage.FaultUnreachable
@@ -271,13 +299,17 @@ func (t *Tracker) end(o *outage, now time.Time) {
 	}
 	what := "storage answering again"
 	switch {
-	case o.downFault == storage.FaultUnreachable:
+	case o.stopped == storage.FaultUnreachable:
 		what = "storage reachable again"
-	case o.downFault != "":
+	case o.stopped != "":
 		what = "storage writable again"
 	}
+	fault := o.fault
+	if o.stopped != "" {
+		fault = o.stopped
+	}
 	t.log.LogAttrs(context.Background(), slog.LevelInfo, fmt.Sprintf("%s after %s, %d requests answered 503", what, seconds(until.Sub(o.start)), o.requests),
-		slog.String("fault", string(o.fault)), slog.Duration("duration", until.Sub(o.start)), slog.Int64("requests_total", o.requests), slog.Int64("failed_calls", o.calls))
+		slog.String("fault", string(fault)), slog.Duration("duration", until.Sub(o.start)), slog.Int64("requests_total", o.requests), slog.Int64("failed_calls", o.calls))
 	t.cur = nil
 	t.active.Store(false)
 }

@@ -263,3 +263,77 @@ func TestBackgroundFailuresAndLevel(t *testing.T) {
 		t.Errorf("Level(other) = %v, want warn", got)
 	}
 }
+
+// On a full disk PostgreSQL's probe, which updates one row in its page,
+// succeeds while the requests' inserts, which must extend a table, fail:
+// the probe's success does not make the instance ready while requests
+// fail, only once none did for ProbeEvery.
+func TestProbeDoesNotOutweighFailingRequests(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		st := &fakeStore{}
+		var probes atomic.Int64
+		tr := outage.New(outage.Options{Probe: func(context.Context) error {
+			probes.Add(1)
+			st.mon.Wrote() // the probe's row fits
+			return nil
+		}})
+		st.mon = tr
+		defer tr.Close()
+		st.fault.Store(storage.FaultFull)
+		for i := range 50 { // 5 s, a failing request every 100 ms
+			_ = st.write(request(i))
+			time.Sleep(100 * time.Millisecond)
+			if err := tr.Ready(context.Background()); err == nil || err.Error() != "storage full: writes fail" {
+				t.Fatalf("Ready while requests fail for a full disk = %v, want storage full: writes fail", err)
+			}
+		}
+		if probes.Load() == 0 {
+			t.Error("no probe")
+		}
+		// No request fails any more.
+		time.Sleep(time.Second)
+		if err := tr.Ready(context.Background()); err != nil {
+			t.Errorf("Ready a second after the last failure, the probe writing = %v", err)
+		}
+	})
+}
+
+// Readiness that fails for an outage is logged at debug, as the requests
+// it fails are: the Tracker reports the outage once, and load balancers
+// ask /readyz every few seconds.
+func TestFaultErrorLevel(t *testing.T) {
+	t.Parallel()
+	err := fmt.Errorf("not ready: %w", &outage.FaultError{Fault: storage.FaultReadOnly})
+	if !errors.Is(err, storage.ErrUnavailable) {
+		t.Error("a FaultError is not a storage.ErrUnavailable")
+	}
+	if got := outage.Level(err, slog.LevelWarn); got != slog.LevelDebug {
+		t.Errorf("Level(FaultError) = %v, want debug", got)
+	}
+}
+
+// A failover: the sessions are cut (unreachable), the database reached is
+// read-only, and its sessions are cut again when it is writable. The end
+// says it is writable again, which says it is reachable too.
+func TestEndNamedByTheWriteStoppingFault(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		_, st, logs := newTracker(t, outage.Options{})
+		for i, f := range []storage.Fault{storage.FaultUnreachable, storage.FaultReadOnly, storage.FaultReadOnly, storage.FaultUnreachable} {
+			st.fault.Store(f)
+			_ = st.write(request(i))
+			time.Sleep(time.Second)
+		}
+		st.fault.Store(storage.Fault(""))
+		_ = st.write(request(9))
+		time.Sleep(outage.DefaultQuiet + 2*time.Second)
+		recs := logs.records(t)
+		if len(recs) != 2 {
+			t.Fatalf("log = %v, want start, end", recs)
+		}
+		if msg := recs[1]["msg"].(string); msg != "storage writable again after 4s, 4 requests answered 503" || recs[1]["fault"] != "read-only" {
+			t.Errorf("end = %q fault=%v, want storage writable again after 4s, 4 requests answered 503, fault=read-only", msg, recs[1]["fault"])
+		}
+	})
+}

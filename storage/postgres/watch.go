@@ -164,9 +164,15 @@ func (s *Store) runListener(w *watcher) {
 	ctx := s.bg
 	backoff := listenBackoffMin
 	connected := false
+	// lost: the connection was lost and no reconnection succeeded since.
+	// Only the loss is a warning: the retries of an outage that goes on
+	// would be a line every listenBackoffMax, while the store's Monitor
+	// reports the outage once.
+	lost := false
 	for ctx.Err() == nil {
 		err := s.listenOnce(ctx, w, func() {
 			backoff = listenBackoffMin
+			lost = false
 			if connected {
 				// Changes made while no connection listened were not
 				// heard: wake everyone to check.
@@ -179,8 +185,14 @@ func (s *Store) runListener(w *watcher) {
 		if ctx.Err() != nil {
 			return
 		}
-		s.log.LogAttrs(ctx, slog.LevelWarn, "config listener lost its connection; reconnecting",
-			slog.String("database", s.target), slog.Duration("backoff", backoff), slog.Any("err", err))
+		if !lost {
+			lost = true
+			s.log.LogAttrs(ctx, slog.LevelWarn, "config listener lost its connection; reconnecting",
+				slog.String("database", s.target), slog.Duration("backoff", backoff), slog.Any("err", err))
+		} else {
+			s.log.LogAttrs(ctx, slog.LevelDebug, "config listener could not reconnect; retrying",
+				slog.String("database", s.target), slog.Duration("backoff", backoff), slog.Any("err", err))
+		}
 		select {
 		case <-ctx.Done():
 			return
