@@ -115,9 +115,16 @@ func pgLogInt(t *testing.T, line, key string) int {
 	return n
 }
 
-// pgOutageStarts are the lines that start an outage (outage.Tracker).
+// pgOutageStarts are the lines that start an outage (outage.Tracker), not
+// those that name a new fault within one ("storage failing: now ...").
 func pgOutageStarts(logs string) []string {
-	return pgLogLines(logs, "level=ERROR", `msg="storage failing: `)
+	var out []string
+	for _, l := range pgLogLines(logs, "level=ERROR", `msg="storage failing: `) {
+		if !strings.Contains(l, `msg="storage failing: now `) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // pgCheckLogQuiet checks that no request failed by the outage was logged at
@@ -316,9 +323,13 @@ func testFaultPGReadOnly(t *testing.T, cut bool) {
 	} else {
 		t.Logf("the outage logged: %s", starts[0])
 		if cut && strings.Contains(starts[0], "fault=unreachable") {
-			// The Tracker names an outage by its first failure: a call
-			// on a cut session.
-			t.Logf("the outage is named by a call on a cut session, not by the read-only database")
+			// The Tracker names an outage by its first failure, a call
+			// on a cut session; then, at once, the read-only database.
+			t.Logf("the outage is named by a call on a cut session; then the read-only database")
+			now := pgLogLines(srv.logs.String(), "level=ERROR", `msg="storage failing: now the database takes no writes (read-only)"`, "fault=read-only")
+			if len(now) != 1 {
+				t.Errorf("the log names the read-only database %d times after the cut sessions, want once:\n%s", len(now), srv.logs)
+			}
 		} else {
 			contains(t, "the outage's line", starts[0], "fault=read-only", "takes no writes (read-only)", "503 temporarily_unavailable")
 		}

@@ -89,7 +89,9 @@ type outage struct {
 	// unreachable if there was one (a database made read-only by a
 	// failover is reached through cut sessions, and is cut again when it
 	// is writable: it is "writable again", which says it is reachable).
-	stopped     storage.Fault
+	stopped storage.Fault
+	// told are the faults the log has named in this outage.
+	told        map[storage.Fault]bool
 	lastErr     string
 	lastFailure time.Time
 	up          time.Time // when writes succeeded again after the last write-stopping failure
@@ -150,13 +152,20 @@ func (t *Tracker) Failed(ctx context.Context, err error) {
 			return // closed: the server is stopping
 		default:
 		}
-		o = &outage{start: now, lastSummary: now}
+		o = &outage{start: now, lastSummary: now, told: map[storage.Fault]bool{f: true}}
 		t.cur = o
 		t.active.Store(true)
 		t.log.LogAttrs(ctx, slog.LevelError, "storage failing: "+describe(f)+"; requests that need it are answered 503 temporarily_unavailable until it recovers",
 			slog.String("fault", string(f)), slog.String("error", err.Error()))
 		t.wg.Add(1)
 		go t.report(o)
+	} else if f.StopsWrites() && f != storage.FaultUnreachable && !o.told[f] {
+		// A new problem within the outage (a database reached again, but
+		// read-only: a failover to a standby): one line for it at once,
+		// not in the next summary.
+		o.told[f] = true
+		t.log.LogAttrs(ctx, slog.LevelError, "storage failing: now "+describe(f),
+			slog.String("fault", string(f)), slog.String("error", err.Error()))
 	}
 	o.fault, o.lastErr, o.lastFailure = f, err.Error(), now
 	o.calls++

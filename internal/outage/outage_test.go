@@ -231,9 +231,10 @@ func TestTimeoutsAndFlapping(t *testing.T) {
 		for _, r := range recs {
 			msgs = append(msgs, r["msg"].(string))
 		}
-		if len(msgs) != 3 || !strings.HasPrefix(msgs[0], "storage failing: the database does not answer in time") ||
-			!strings.HasPrefix(msgs[1], "storage still failing after 1m0s") || msgs[2] != "storage writable again after 59s, 60 requests answered 503" {
-			t.Errorf("log = %q, want start, one summary, end", msgs)
+		if len(msgs) != 4 || !strings.HasPrefix(msgs[0], "storage failing: the database does not answer in time") ||
+			msgs[1] != "storage failing: now the database's disk is full" ||
+			!strings.HasPrefix(msgs[2], "storage still failing after 1m0s") || msgs[3] != "storage writable again after 59s, 60 requests answered 503" {
+			t.Errorf("log = %q, want start, the disk full once, one summary, end", msgs)
 		}
 	})
 }
@@ -314,8 +315,10 @@ func TestFaultErrorLevel(t *testing.T) {
 }
 
 // A failover: the sessions are cut (unreachable), the database reached is
-// read-only, and its sessions are cut again when it is writable. The end
-// says it is writable again, which says it is reachable too.
+// read-only, and its sessions are cut again when it is writable. The log
+// says at once that it is read-only now (once, however many requests
+// fail so), and the end that it is writable again, which says it is
+// reachable too.
 func TestEndNamedByTheWriteStoppingFault(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
@@ -329,11 +332,14 @@ func TestEndNamedByTheWriteStoppingFault(t *testing.T) {
 		_ = st.write(request(9))
 		time.Sleep(outage.DefaultQuiet + 2*time.Second)
 		recs := logs.records(t)
-		if len(recs) != 2 {
-			t.Fatalf("log = %v, want start, end", recs)
+		if len(recs) != 3 {
+			t.Fatalf("log = %v, want start, read-only now, end", recs)
 		}
-		if msg := recs[1]["msg"].(string); msg != "storage writable again after 4s, 4 requests answered 503" || recs[1]["fault"] != "read-only" {
-			t.Errorf("end = %q fault=%v, want storage writable again after 4s, 4 requests answered 503, fault=read-only", msg, recs[1]["fault"])
+		if msg := recs[1]["msg"].(string); msg != "storage failing: now the database takes no writes (read-only)" || recs[1]["fault"] != "read-only" {
+			t.Errorf("second line = %q fault=%v", msg, recs[1]["fault"])
+		}
+		if msg := recs[2]["msg"].(string); msg != "storage writable again after 4s, 4 requests answered 503" || recs[2]["fault"] != "read-only" {
+			t.Errorf("end = %q fault=%v, want storage writable again after 4s, 4 requests answered 503, fault=read-only", msg, recs[2]["fault"])
 		}
 	})
 }
