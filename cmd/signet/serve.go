@@ -99,7 +99,12 @@ For operators: metrics.listen serves Prometheus metrics at /metrics on an
 address of its own (off by default); each security-relevant act is an audit
 event in the log (logger=audit), and with audit.sink in a file or
 PostgreSQL; tracing.endpoint sends OpenTelemetry traces; rateLimits and
-limits bound what callers may send (on by default).
+limits bound what callers may send (on by default). /healthz answers while
+the process runs; /readyz answers 200 only while it can do its work (a
+signing key, the database answering, writes succeeding: a full disk or a
+read-only database makes it 503 with the reason, until a write succeeds
+again). A storage outage is logged when it starts, once a minute while it
+lasts, and when it ends, not once per request.
 
 Exit codes: 0 stopped, 1 could not start (every problem of the
 configuration and the signing credential is listed), 2 wrong usage.`,
