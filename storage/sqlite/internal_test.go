@@ -78,12 +78,14 @@ func TestMapErr(t *testing.T) {
 }
 
 func TestDSN(t *testing.T) {
+	// The writer's WAL bounds, as dsn writes them.
+	wal := fmt.Sprintf("&_pragma=wal_autocheckpoint%%28%d%%29&_pragma=journal_size_limit%%28%d%%29", walAutocheckpoint, journalSizeLimit)
 	got := dsn("/data/a?b#c%d/signet.db", time.Second, false, false)
-	want := "file:/data/a%3fb%23c%25d/signet.db?_pragma=busy_timeout%281000%29&_pragma=foreign_keys%281%29&_pragma=synchronous%28NORMAL%29&_txlock=immediate"
+	want := "file:/data/a%3fb%23c%25d/signet.db?_pragma=busy_timeout%281000%29&_pragma=foreign_keys%281%29&_pragma=synchronous%28NORMAL%29" + wal + "&_txlock=immediate"
 	if got != want {
 		t.Errorf("dsn =\n%s\nwant\n%s", got, want)
 	}
-	if got := dsn(Memory, time.Second, false, true); got != ":memory:?_pragma=busy_timeout%281000%29&_pragma=foreign_keys%281%29&_pragma=synchronous%28FULL%29&_txlock=immediate" {
+	if got := dsn(Memory, time.Second, false, true); got != ":memory:?_pragma=busy_timeout%281000%29&_pragma=foreign_keys%281%29&_pragma=synchronous%28FULL%29"+wal+"&_txlock=immediate" {
 		t.Errorf("memory dsn = %s", got)
 	}
 	if got := dsn("/x.db", time.Second, true, false); got != "file:/x.db?_pragma=busy_timeout%281000%29&_pragma=foreign_keys%281%29&_pragma=query_only%281%29" {
