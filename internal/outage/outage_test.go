@@ -1,14 +1,12 @@
 package outage_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/outage"
+	"github.com/signetid/signet/internal/testsupport"
 	"github.com/signetid/signet/storage"
 )
 
@@ -43,23 +42,12 @@ func (s *fakeStore) probe(ctx context.Context) error {
 }
 
 // logLines is a JSON log kept in memory.
-type logLines struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logLines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
+type logLines struct{ testsupport.LogBuffer }
 
 func (l *logLines) records(t *testing.T) []map[string]any {
 	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	var out []map[string]any
-	for line := range strings.SplitSeq(strings.TrimSpace(l.buf.String()), "\n") {
+	for line := range strings.SplitSeq(strings.TrimSpace(l.String()), "\n") {
 		if line == "" {
 			continue
 		}
