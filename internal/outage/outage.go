@@ -67,11 +67,15 @@ type Tracker struct {
 	// active: an outage is being reported (cur != nil).
 	active atomic.Bool
 	// failedWrite is when a request last failed for a write-stopping fault
-	// (unix nanoseconds): for ProbeEvery after it, a probe that succeeds
-	// does not make the instance ready. Writes may succeed where requests'
-	// fail: on a full disk, PostgreSQL updates the probe's one row in its
-	// page, but cannot extend the table a request inserts into.
+	// (nanoseconds since base, plus one; 0 if none): for ProbeEvery after
+	// it, a probe that succeeds does not make the instance ready. Writes
+	// may succeed where requests' fail: on a full disk, PostgreSQL updates
+	// the probe's one row in its page, but cannot extend the table a
+	// request inserts into. It is measured on the monotonic clock, from
+	// base: a wall clock stepped back would keep the instance not ready
+	// for as long as the step.
 	failedWrite atomic.Int64
+	base        time.Time
 
 	mu  sync.Mutex
 	cur *outage
@@ -118,7 +122,7 @@ func New(opts Options) *Tracker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Tracker{opts: opts, log: log, stop: make(chan struct{})}
+	return &Tracker{opts: opts, log: log, stop: make(chan struct{}), base: time.Now()}
 }
 
 // Close stops the reporting of an outage under way (nothing more is logged)
@@ -181,7 +185,7 @@ func (t *Tracker) Failed(ctx context.Context, err error) {
 		o.up = time.Time{}
 		t.down.Store(true)
 		if request {
-			t.failedWrite.Store(now.UnixNano())
+			t.failedWrite.Store(int64(now.Sub(t.base)) + 1)
 		}
 	}
 }
@@ -234,7 +238,10 @@ func (t *Tracker) Ready(ctx context.Context) error {
 	if t == nil {
 		return nil
 	}
-	recent := func() bool { return time.Since(time.Unix(0, t.failedWrite.Load())) < t.opts.ProbeEvery }
+	recent := func() bool {
+		at := t.failedWrite.Load()
+		return at != 0 && time.Since(t.base)-time.Duration(at-1) < t.opts.ProbeEvery
+	}
 	if !t.down.Load() && !recent() {
 		return nil
 	}
