@@ -2,6 +2,8 @@ package outage_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync/atomic"
@@ -64,4 +66,41 @@ func TestProbeSuccessDoesNotEndAnOutageRequestsStillHave(t *testing.T) {
 
 func newJSONLogger(l *logLines) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// A probe that fails for a reason other than the outage (the serving role
+// may not update health_probe when migrations ran as another role: 42501)
+// can never make the instance ready; behind a load balancer, which sends no
+// request to an instance that is not ready, nothing else will. The reason
+// must be in the log, not dropped.
+func TestProbeErrorOtherThanTheOutageIsLogged(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		logs := &logLines{}
+		st := &fakeStore{}
+		tr := outage.New(outage.Options{
+			Logger: newJSONLogger(logs),
+			Probe: func(context.Context) error {
+				return errors.New("postgres: probe a write: ERROR: permission denied for table health_probe (SQLSTATE 42501)")
+			},
+		})
+		st.mon = tr
+		defer tr.Close()
+		st.fault.Store(storage.FaultFull)
+		_ = st.write(request(1))
+		st.fault.Store(storage.Fault(""))
+		time.Sleep(time.Minute) // no request: the load balancer took the instance out
+		if err := tr.Ready(context.Background()); err == nil {
+			t.Fatal("ready without a write")
+		}
+		told := 0
+		for _, r := range logs.records(t) {
+			if strings.Contains(fmt.Sprint(r), "permission denied") {
+				told++
+			}
+		}
+		if told != 1 {
+			t.Errorf("the probe's own failure is in the log %d times, want once:\n%v", told, logs.records(t))
+		}
+	})
 }
