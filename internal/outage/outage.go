@@ -77,6 +77,9 @@ type Tracker struct {
 	failedWrite atomic.Int64
 	base        time.Time
 
+	// probeErrTold: the probe's own error was logged in this outage.
+	probeErrTold atomic.Bool
+
 	mu  sync.Mutex
 	cur *outage
 	// stop ends the reporting goroutine at Close.
@@ -268,7 +271,14 @@ func (t *Tracker) probe(ctx context.Context) {
 	}
 	pctx, cancel := context.WithTimeout(endpoint.WithoutRequest(ctx), probeTimeout)
 	defer cancel()
-	_ = t.opts.Probe(pctx) // its outcome reaches Failed or Wrote through the store
+	// Its outcome reaches Failed or Wrote through the store; an error that
+	// is not the outage's (no privilege on health_probe) means it never
+	// will, and is logged once an outage.
+	err := t.opts.Probe(pctx)
+	if err != nil && !errors.Is(err, storage.ErrUnavailable) && pctx.Err() == nil && t.probeErrTold.CompareAndSwap(false, true) {
+		t.log.LogAttrs(ctx, slog.LevelError, "the write probe fails for a reason of its own: /readyz turns ready again only when a request writes",
+			slog.String("error", err.Error()))
+	}
 }
 
 // report summarises the outage o at most once every SummaryEvery, probes
@@ -328,6 +338,7 @@ func (t *Tracker) end(o *outage, now time.Time) {
 		slog.String("fault", string(fault)), slog.Duration("duration", until.Sub(o.start)), slog.Int64("requests_total", o.requests), slog.Int64("failed_calls", o.calls))
 	t.cur = nil
 	t.active.Store(false)
+	t.probeErrTold.Store(false)
 }
 
 // describe says what a fault is, for the log.
