@@ -42,3 +42,22 @@ func TestBatchWithoutAWriteIsNotWrote(t *testing.T) {
 		t.Errorf("Monitor heard %d writes from batches that wrote nothing, want 0", w-before)
 	}
 }
+
+// A probe that updates no row (health_probe emptied by hand) tells the
+// Monitor nothing, so it must say so: returning nil would leave the
+// instance not ready for ever, with nothing in the log.
+func TestProbeWriteWithoutItsRow(t *testing.T) {
+	t.Parallel()
+	mon := &recorder{}
+	s, err := Open(t.Context(), filepath.Join(t.TempDir(), "signet.db"), Options{Monitor: mon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.w.ExecContext(t.Context(), `DELETE FROM health_probe`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ProbeWrite(t.Context()); err == nil {
+		t.Error("ProbeWrite without its row = nil, want an error naming health_probe")
+	}
+}
