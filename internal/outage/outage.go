@@ -67,11 +67,18 @@ type Tracker struct {
 	// active: an outage is being reported (cur != nil).
 	active atomic.Bool
 	// failedWrite is when a request last failed for a write-stopping fault
-	// (unix nanoseconds): for ProbeEvery after it, a probe that succeeds
-	// does not make the instance ready. Writes may succeed where requests'
-	// fail: on a full disk, PostgreSQL updates the probe's one row in its
-	// page, but cannot extend the table a request inserts into.
+	// (nanoseconds since base, plus one; 0 if none): for ProbeEvery after
+	// it, a probe that succeeds does not make the instance ready. Writes
+	// may succeed where requests' fail: on a full disk, PostgreSQL updates
+	// the probe's one row in its page, but cannot extend the table a
+	// request inserts into. It is measured on the monotonic clock, from
+	// base: a wall clock stepped back would keep the instance not ready
+	// for as long as the step.
 	failedWrite atomic.Int64
+	base        time.Time
+
+	// probeErrTold: the probe's own error was logged in this outage.
+	probeErrTold atomic.Bool
 
 	mu  sync.Mutex
 	cur *outage
@@ -118,7 +125,7 @@ func New(opts Options) *Tracker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Tracker{opts: opts, log: log, stop: make(chan struct{})}
+	return &Tracker{opts: opts, log: log, stop: make(chan struct{}), base: time.Now()}
 }
 
 // Close stops the reporting of an outage under way (nothing more is logged)
@@ -181,7 +188,7 @@ func (t *Tracker) Failed(ctx context.Context, err error) {
 		o.up = time.Time{}
 		t.down.Store(true)
 		if request {
-			t.failedWrite.Store(now.UnixNano())
+			t.failedWrite.Store(int64(now.Sub(t.base)) + 1)
 		}
 	}
 }
@@ -234,7 +241,10 @@ func (t *Tracker) Ready(ctx context.Context) error {
 	if t == nil {
 		return nil
 	}
-	recent := func() bool { return time.Since(time.Unix(0, t.failedWrite.Load())) < t.opts.ProbeEvery }
+	recent := func() bool {
+		at := t.failedWrite.Load()
+		return at != 0 && time.Since(t.base)-time.Duration(at-1) < t.opts.ProbeEvery
+	}
 	if !t.down.Load() && !recent() {
 		return nil
 	}
@@ -261,7 +271,14 @@ func (t *Tracker) probe(ctx context.Context) {
 	}
 	pctx, cancel := context.WithTimeout(endpoint.WithoutRequest(ctx), probeTimeout)
 	defer cancel()
-	_ = t.opts.Probe(pctx) // its outcome reaches Failed or Wrote through the store
+	// Its outcome reaches Failed or Wrote through the store; an error that
+	// is not the outage's (no privilege on health_probe) means it never
+	// will, and is logged once an outage.
+	err := t.opts.Probe(pctx)
+	if err != nil && !errors.Is(err, storage.ErrUnavailable) && pctx.Err() == nil && t.probeErrTold.CompareAndSwap(false, true) {
+		t.log.LogAttrs(ctx, slog.LevelError, "the write probe fails for a reason of its own: /readyz turns ready again only when a request writes",
+			slog.String("error", err.Error()))
+	}
 }
 
 // report summarises the outage o at most once every SummaryEvery, probes
@@ -321,6 +338,7 @@ func (t *Tracker) end(o *outage, now time.Time) {
 		slog.String("fault", string(fault)), slog.Duration("duration", until.Sub(o.start)), slog.Int64("requests_total", o.requests), slog.Int64("failed_calls", o.calls))
 	t.cur = nil
 	t.active.Store(false)
+	t.probeErrTold.Store(false)
 }
 
 // describe says what a fault is, for the log.

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/signetid/signet/internal/outage"
 )
 
 // Default limit of failed client authentications per address.
@@ -104,7 +106,8 @@ func (f *Failures) Fail(ctx context.Context, key string) {
 			return
 		}
 		if f.logger != nil {
-			f.logger.LogAttrs(ctx, slog.LevelWarn, "failed client authentication not counted in the database; counted on this instance only", slog.String("error", err.Error()))
+			// A storage outage is reported once by the outage report.
+			f.logger.LogAttrs(ctx, outage.Level(err, slog.LevelWarn), "failed client authentication not counted in the database; counted on this instance only", slog.String("error", err.Error()))
 		}
 	}
 	f.mu.Lock()

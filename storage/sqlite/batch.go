@@ -123,7 +123,14 @@ func (s *Store) commitBatch(op string, ops []*batchOp, self *batchOp) {
 		s.failAll(op, ops, err)
 		return
 	}
-	s.wrote()
+	// Only a write that changed something is evidence that writes
+	// succeed: an empty transaction commits on a full disk too.
+	for _, o := range ops {
+		if o.err == nil {
+			s.wrote()
+			return
+		}
+	}
 }
 
 // failAll gives err, of the batch's transaction, to each op that has no

@@ -471,7 +471,11 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (in
 // ProbeWrite implements storage.WriteProber: it updates the one row of
 // health_probe, on the writer, as any write would.
 func (s *Store) ProbeWrite(ctx context.Context) error {
-	_, err := s.exec(ctx, "probe a write", `UPDATE health_probe SET probed_at = ?1 WHERE id = 1`, s.now().UnixMilli())
+	n, err := s.exec(ctx, "probe a write", `UPDATE health_probe SET probed_at = ?1 WHERE id = 1`, s.now().UnixMilli())
+	if err == nil && n != 1 {
+		// Nothing written, nothing heard by the Monitor: say why.
+		return errors.New("sqlite: probe a write: health_probe has no row (migration 0013 inserts it): insert (1, 0) again")
+	}
 	return err
 }
 
