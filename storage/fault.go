@@ -94,8 +94,9 @@ type Monitor interface {
 	// Failed is told of an error that wraps ErrUnavailable, with the
 	// context of the call that failed.
 	Failed(ctx context.Context, err error)
-	// Wrote is told that a write committed.
-	Wrote()
+	// Wrote is told that a write committed, with the context of the call
+	// (the Monitor's own probe is told apart by it).
+	Wrote(ctx context.Context)
 }
 
 // WriteProber is a store that can check that a write succeeds now, by

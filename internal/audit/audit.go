@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/logattr"
 	"github.com/signetid/signet/internal/observe"
+	"github.com/signetid/signet/storage"
 )
 
 // Defaults for Options.
@@ -84,7 +86,17 @@ type Log struct {
 	dropped atomic.Int64
 	// closeErr is the sink's Close error, read after done.
 	closeErr error
+	// Batches lost to a storage outage are told at most once every
+	// lostEvery (by the writer goroutine only): when the last line was,
+	// and the events lost since.
+	lostTold  time.Time
+	lostSince int64
 }
+
+// lostEvery bounds the lines that tell of audit events lost to a storage
+// outage: the sink fails at every batch, which under light load is every
+// event, and the outage itself is reported once by the outage report.
+const lostEvery = time.Minute
 
 var _ observe.Observer = (*Log)(nil)
 
@@ -283,8 +295,21 @@ func (l *Log) flush(batch []Record) bool {
 	defer cancel()
 	if err := l.sink.Write(ctx, batch); err != nil {
 		l.dropped.Add(int64(len(batch)))
-		l.warn.Warn("audit events lost: the audit sink could not write them", slog.Int("events", len(batch)), slog.String("error", err.Error()))
+		if !errors.Is(err, storage.ErrUnavailable) {
+			l.warn.Warn("audit events lost: the audit sink could not write them", slog.Int("events", len(batch)), slog.String("error", err.Error()))
+			return false
+		}
+		l.lostSince += int64(len(batch))
+		if now := time.Now(); now.Sub(l.lostTold) >= lostEvery {
+			l.warn.Warn("audit events lost: the audit sink's database is unavailable (told at most once a minute)",
+				slog.Int64("events", l.lostSince), slog.String("error", err.Error()))
+			l.lostTold, l.lostSince = now, 0
+		}
 		return false
+	}
+	if l.lostSince > 0 {
+		l.warn.Warn("audit events lost: the audit sink's database was unavailable", slog.Int64("events", l.lostSince))
+		l.lostTold, l.lostSince = time.Now(), 0
 	}
 	return true
 }

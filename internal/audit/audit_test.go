@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/signetid/signet/internal/audit"
 	"github.com/signetid/signet/internal/observe"
 	"github.com/signetid/signet/internal/testsupport"
+	"github.com/signetid/signet/storage"
 	"github.com/signetid/signet/storage/postgres"
 	"github.com/signetid/signet/storage/postgres/postgrestest"
 )
@@ -281,5 +283,57 @@ func TestDatabase(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// outageSink is the database sink during a storage outage, then after it.
+type outageSink struct {
+	mu     sync.Mutex
+	down   bool
+	writes int
+}
+
+func (s *outageSink) Write(_ context.Context, r []audit.Record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writes++
+	if s.down {
+		return fmt.Errorf("postgres: append audit events: %w", storage.Unavailable(storage.FaultUnreachable, errors.New("connection refused")))
+	}
+	return nil
+}
+
+func (s *outageSink) Close() error { return nil }
+
+func (s *outageSink) set(down bool) {
+	s.mu.Lock()
+	s.down = down
+	s.mu.Unlock()
+}
+
+// During a storage outage the sink fails at every batch, which under light
+// load is every event: the events lost are told once when it starts and
+// once when it ends (at most once a minute), not once a batch.
+func TestSinkOutageWarnsOnce(t *testing.T) {
+	t.Parallel()
+	var warn testsupport.LogBuffer
+	sink := &outageSink{down: true}
+	l, _ := audit.New(audit.Options{Sink: sink, Warn: slog.New(slog.NewTextHandler(&warn, nil))})
+	for i := range 50 {
+		l.Observe(t.Context(), &issued)
+		if i%10 == 0 {
+			time.Sleep(5 * time.Millisecond) // separate batches
+		}
+	}
+	for l.Dropped() < 50 {
+		time.Sleep(time.Millisecond)
+	}
+	sink.set(false)
+	l.Observe(t.Context(), &issued)
+	l.Close()
+	lines := strings.Count(warn.String(), "audit events lost")
+	if sink.writes < 3 || lines != 2 || !strings.Contains(warn.String(), "told at most once a minute") ||
+		!strings.Contains(warn.String(), "database was unavailable") {
+		t.Errorf("%d writes; %d lines:\n%s", sink.writes, lines, warn.String())
 	}
 }

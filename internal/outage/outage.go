@@ -67,11 +67,11 @@ type Tracker struct {
 	// active: an outage is being reported (cur != nil).
 	active atomic.Bool
 	// failedWrite is when a request last failed for a write-stopping fault
-	// (nanoseconds since base, plus one; 0 if none): for ProbeEvery after
-	// it, a probe that succeeds does not make the instance ready. Writes
-	// may succeed where requests' fail: on a full disk, PostgreSQL updates
-	// the probe's one row in its page, but cannot extend the table a
-	// request inserts into. It is measured on the monotonic clock, from
+	// (nanoseconds since base, plus one; 0 if none): for Quiet after it, a
+	// probe that succeeds does not make the instance ready. Writes may
+	// succeed where requests' fail: on a full disk, PostgreSQL updates the
+	// probe's one row in its page, but cannot extend the table a request
+	// inserts into. It is measured on the monotonic clock, from
 	// base: a wall clock stepped back would keep the instance not ready
 	// for as long as the step.
 	failedWrite atomic.Int64
@@ -102,6 +102,12 @@ type outage struct {
 	lastErr     string
 	lastFailure time.Time
 	up          time.Time // when writes succeeded again after the last write-stopping failure
+	// wroteReal: a write other than the probe's succeeded after the last
+	// failure. Only then is a write-stopping outage over after Quiet; a
+	// probe alone proves less (see failedWrite), and ends it only after
+	// SummaryEvery without a failure, so that an instance a load balancer
+	// takes out and puts back while the disk stays full is one outage.
+	wroteReal   bool
 	lastSummary time.Time
 	// Requests failed, in all and since the last summary; failed calls
 	// (a request may make several, and background work fails too).
@@ -175,6 +181,7 @@ func (t *Tracker) Failed(ctx context.Context, err error) {
 			slog.String("fault", string(f)), slog.String("error", err.Error()))
 	}
 	o.fault, o.lastErr, o.lastFailure = f, err.Error(), now
+	o.wroteReal = false
 	o.calls++
 	if request {
 		o.requests++
@@ -187,19 +194,21 @@ func (t *Tracker) Failed(ctx context.Context, err error) {
 		}
 		o.up = time.Time{}
 		t.down.Store(true)
-		if request {
+		if request && partial(f) {
 			t.failedWrite.Store(int64(now.Sub(t.base)) + 1)
 		}
 	}
 }
 
 // Wrote implements storage.Monitor: a write that committed ends what a
-// write-stopping failure started. Outside an outage it costs an atomic
-// load.
-func (t *Tracker) Wrote() {
-	if !t.down.Load() {
+// write-stopping failure started (the probe's, for readiness; a request's
+// or background work's, for the outage too). Outside an outage it costs an
+// atomic load.
+func (t *Tracker) Wrote(ctx context.Context) {
+	if !t.active.Load() {
 		return
 	}
+	probe := ctx.Value(probeKey{}) != nil
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.down.Load() {
@@ -208,7 +217,26 @@ func (t *Tracker) Wrote() {
 			t.cur.up = time.Now()
 		}
 	}
+	if !probe {
+		t.failedWrite.Store(0)
+		if t.cur != nil {
+			t.cur.wroteReal = true
+		}
+	}
 }
+
+// partial reports whether a fault may stop some writes and not others: on
+// a full disk a write that fits in pages the database has succeeds (the
+// probe's one-row update) while one that needs new pages fails (a
+// request's insert); an I/O error may be in one file only. The probe's
+// success then proves less than a request's: it makes the instance ready
+// only once no request has failed for Quiet, and ends the outage only after
+// SummaryEvery without a failure. A read-only, locked or unreachable
+// database fails the probe as it fails any write.
+func partial(f storage.Fault) bool { return f == storage.FaultFull || f == storage.FaultIO }
+
+// probeKey marks the context of the Tracker's own probe.
+type probeKey struct{}
 
 // FaultError says why the instance is not ready: its Error is for anyone
 // (/readyz shows it), naming the fault and nothing of the database.
@@ -234,7 +262,7 @@ func (e *FaultError) Is(target error) bool { return target == storage.ErrUnavail
 
 // Ready returns a *FaultError while writes fail: a write-stopping failure
 // was not followed by a write that succeeded, or a request failed so within
-// ProbeEvery. It tries the probe first, so that it answers for now and not
+// Quiet. It tries the probe first, so that it answers for now and not
 // for the last request that wrote; but the probe's success does not
 // outweigh requests that fail now. A nil Tracker is ready.
 func (t *Tracker) Ready(ctx context.Context) error {
@@ -243,7 +271,7 @@ func (t *Tracker) Ready(ctx context.Context) error {
 	}
 	recent := func() bool {
 		at := t.failedWrite.Load()
-		return at != 0 && time.Since(t.base)-time.Duration(at-1) < t.opts.ProbeEvery
+		return at != 0 && time.Since(t.base)-time.Duration(at-1) < t.opts.Quiet
 	}
 	if !t.down.Load() && !recent() {
 		return nil
@@ -269,7 +297,7 @@ func (t *Tracker) probe(ctx context.Context) {
 	if t.opts.Probe == nil {
 		return
 	}
-	pctx, cancel := context.WithTimeout(endpoint.WithoutRequest(ctx), probeTimeout)
+	pctx, cancel := context.WithTimeout(context.WithValue(endpoint.WithoutRequest(ctx), probeKey{}, true), probeTimeout)
 	defer cancel()
 	// Its outcome reaches Failed or Wrote through the store; an error that
 	// is not the outage's (no privilege on health_probe) means it never
@@ -282,31 +310,31 @@ func (t *Tracker) probe(ctx context.Context) {
 }
 
 // report summarises the outage o at most once every SummaryEvery, probes
-// while writes fail, and logs its end once no call failed for Quiet after
-// writes succeeded again.
+// while writes fail (at each tick: one every ProbeEvery), and logs its end
+// once it is over (over).
 func (t *Tracker) report(o *outage) {
 	defer t.wg.Done()
 	tick := time.NewTicker(min(t.opts.ProbeEvery, t.opts.Quiet))
 	defer tick.Stop()
-	lastProbe := time.Time{}
 	for {
 		select {
 		case <-t.stop:
 			return
 		case <-tick.C:
 		}
-		now := time.Now()
-		if t.down.Load() && now.Sub(lastProbe) >= t.opts.ProbeEvery {
-			lastProbe = now
+		if t.down.Load() {
 			t.probe(context.Background())
 		}
+		now := time.Now()
 		t.mu.Lock()
-		if !t.down.Load() && now.Sub(o.lastFailure) >= t.opts.Quiet {
+		if t.over(o, now) {
 			t.end(o, now)
 			t.mu.Unlock()
 			return
 		}
-		if now.Sub(o.lastSummary) >= t.opts.SummaryEvery {
+		// A summary while it fails: not while writes succeed again and
+		// the end waits for its proof (see over).
+		if now.Sub(o.lastSummary) >= t.opts.SummaryEvery && (t.down.Load() || o.lastFailure.After(o.lastSummary)) {
 			t.log.LogAttrs(context.Background(), slog.LevelError, fmt.Sprintf("storage still failing after %s: %s; %d requests answered 503 since the last line, %d in all",
 				seconds(now.Sub(o.start)), describe(o.fault), o.sinceSummary, o.requests),
 				slog.String("fault", string(o.fault)), slog.Int64("requests", o.sinceSummary), slog.Int64("requests_total", o.requests),
@@ -315,6 +343,21 @@ func (t *Tracker) report(o *outage) {
 		}
 		t.mu.Unlock()
 	}
+}
+
+// over reports whether outage o is over at now; t.mu is held. Writes must
+// succeed again, and no call have failed for Quiet; after a partial fault
+// (a full disk) that only the probe wrote through since, for SummaryEvery
+// (see partial).
+func (t *Tracker) over(o *outage, now time.Time) bool {
+	if t.down.Load() {
+		return false
+	}
+	quiet := now.Sub(o.lastFailure)
+	if partial(o.stopped) && !o.wroteReal {
+		return quiet >= max(t.opts.SummaryEvery, t.opts.Quiet)
+	}
+	return quiet >= t.opts.Quiet
 }
 
 // end logs the end of outage o; t.mu is held.

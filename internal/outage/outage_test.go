@@ -32,7 +32,7 @@ func (s *fakeStore) write(ctx context.Context) error {
 		s.mon.Failed(ctx, err)
 		return err
 	}
-	s.mon.Wrote()
+	s.mon.Wrote(ctx)
 	return nil
 }
 
@@ -256,15 +256,15 @@ func TestBackgroundFailuresAndLevel(t *testing.T) {
 // On a full disk PostgreSQL's probe, which updates one row in its page,
 // succeeds while the requests' inserts, which must extend a table, fail:
 // the probe's success does not make the instance ready while requests
-// fail, only once none did for ProbeEvery.
+// fail, only once none did for Quiet.
 func TestProbeDoesNotOutweighFailingRequests(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		st := &fakeStore{}
 		var probes atomic.Int64
-		tr := outage.New(outage.Options{Probe: func(context.Context) error {
+		tr := outage.New(outage.Options{Probe: func(ctx context.Context) error {
 			probes.Add(1)
-			st.mon.Wrote() // the probe's row fits
+			st.mon.Wrote(ctx) // the probe's row fits
 			return nil
 		}})
 		st.mon = tr
@@ -280,10 +280,15 @@ func TestProbeDoesNotOutweighFailingRequests(t *testing.T) {
 		if probes.Load() == 0 {
 			t.Error("no probe")
 		}
-		// No request fails any more.
+		// No request fails any more: the probe's success counts once
+		// none has for Quiet.
 		time.Sleep(time.Second)
+		if err := tr.Ready(context.Background()); err == nil {
+			t.Errorf("Ready a second after the last failure, the probe writing = nil, want not ready")
+		}
+		time.Sleep(outage.DefaultQuiet)
 		if err := tr.Ready(context.Background()); err != nil {
-			t.Errorf("Ready a second after the last failure, the probe writing = %v", err)
+			t.Errorf("Ready %v after the last failure, the probe writing = %v", outage.DefaultQuiet+time.Second, err)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/outage"
 )
 
@@ -100,7 +101,9 @@ func (f *Failures) Blocked(key string) time.Duration {
 func (f *Failures) Fail(ctx context.Context, key string) {
 	now := f.now()
 	if f.store != nil {
-		count, start, err := f.store.AddAuthFailure(ctx, key, now, f.window)
+		// Not the request's own write: a storage outage that fails it does
+		// not make the request one "answered 503" (it is answered 401).
+		count, start, err := f.store.AddAuthFailure(endpoint.WithoutRequest(ctx), key, now, f.window)
 		if err == nil {
 			f.set(key, now, start, count)
 			return

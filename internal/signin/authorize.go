@@ -319,10 +319,12 @@ func (e *Endpoint) issue(w http.ResponseWriter, r *http.Request, req *authorize.
 		e.respond(w, r, req.ErrorResponse(issuer, oauth.Errorf(oauth.TemporarilyUnavailable, "the authorization code could not be stored; try again")), err)
 		return
 	}
-	if err := e.opts.Sessions.AddClient(ctx, s, c.ID); err != nil {
+	// Not the answer's own write: an outage that fails it does not make
+	// the request one "answered 503" (the code is issued).
+	if err := e.opts.Sessions.AddClient(endpoint.WithoutRequest(ctx), s, c.ID); err != nil {
 		// The code is issued; a session that ended meanwhile only means
 		// this client is not told at logout.
-		e.log.LogAttrs(ctx, slog.LevelWarn, "signin: record the client in the session", slog.String("error", err.Error()), logattr.String("client_id", c.ID))
+		e.log.LogAttrs(ctx, outage.Level(err, slog.LevelWarn), "signin: record the client in the session", slog.String("error", err.Error()), logattr.String("client_id", c.ID))
 	}
 	e.respond(w, r, req.CodeResponse(issuer, code), nil)
 }

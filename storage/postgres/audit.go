@@ -36,5 +36,6 @@ func (s *Store) AppendAuditEvents(ctx context.Context, events []storage.AuditEve
 	if err != nil {
 		return s.fail(ctx, "append audit events", err)
 	}
+	s.wrote(ctx)
 	return nil
 }

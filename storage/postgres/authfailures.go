@@ -39,6 +39,6 @@ func (s *Store) AddAuthFailure(ctx context.Context, key string, now time.Time, w
 	if err != nil {
 		return 0, time.Time{}, s.fail(ctx, "count client authentication failure", err)
 	}
-	s.wrote()
+	s.wrote(ctx)
 	return count, time.UnixMilli(start), nil
 }

@@ -110,7 +110,7 @@ func (s *Store) consume(ctx context.Context, op, key string, now time.Time, stmt
 	for {
 		g, err := sqlrow.Grant(s.pool.QueryRow(octx, stmt, args...))
 		if err == nil {
-			s.wrote()
+			s.wrote(ctx)
 			return g, nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {

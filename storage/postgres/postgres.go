@@ -261,9 +261,9 @@ func (s *Store) fail(ctx context.Context, op string, err error) error {
 }
 
 // wrote tells the Monitor that a write committed.
-func (s *Store) wrote() {
+func (s *Store) wrote(ctx context.Context) {
 	if s.mon != nil {
-		s.mon.Wrote()
+		s.mon.Wrote(ctx)
 	}
 }
 

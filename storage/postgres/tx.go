@@ -52,7 +52,7 @@ func (s *Store) write(ctx context.Context, op string, fn func(ctx context.Contex
 	if err := tx.Commit(octx); err != nil {
 		return s.fail(ctx, op, err)
 	}
-	s.wrote()
+	s.wrote(ctx)
 	return nil
 }
 
@@ -85,7 +85,7 @@ func (s *Store) exec(ctx context.Context, op, query string, args ...any) (int64,
 	}
 	n := tag.RowsAffected()
 	if n > 0 {
-		s.wrote()
+		s.wrote(ctx)
 	}
 	return n, nil
 }

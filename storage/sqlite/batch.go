@@ -127,8 +127,7 @@ func (s *Store) commitBatch(op string, ops []*batchOp, self *batchOp) {
 	// succeed: an empty transaction commits on a full disk too.
 	for _, o := range ops {
 		if o.err == nil {
-			s.wrote()
-			return
+			s.wrote(o.ctx)
 		}
 	}
 }

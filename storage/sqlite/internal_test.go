@@ -108,7 +108,7 @@ func (r *recorder) Failed(ctx context.Context, err error) {
 	r.ctxs = append(r.ctxs, ctx)
 }
 
-func (r *recorder) Wrote() {
+func (r *recorder) Wrote(context.Context) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.wrote++

@@ -400,9 +400,9 @@ func (s *Store) fail(ctx context.Context, op string, err error) error {
 }
 
 // wrote tells the Monitor that a write committed.
-func (s *Store) wrote() {
+func (s *Store) wrote(ctx context.Context) {
 	if s.mon != nil {
-		s.mon.Wrote()
+		s.mon.Wrote(ctx)
 	}
 }
 
@@ -429,7 +429,7 @@ func (s *Store) UseOnce(ctx context.Context, clientID, jti string, expires time.
 	if n == 0 {
 		return fmt.Errorf("sqlite: use jti: %w", storage.ErrAlreadyExists)
 	}
-	s.wrote()
+	s.wrote(ctx)
 	return nil
 }
 
@@ -463,7 +463,7 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time, limit int) (in
 		}
 	}
 	if total > 0 {
-		s.wrote()
+		s.wrote(ctx)
 	}
 	return total, nil
 }

@@ -46,7 +46,7 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error)
 	if err := tx.Commit(); err != nil {
 		return s.fail(ctx, op, err)
 	}
-	s.wrote()
+	s.wrote(ctx)
 	return nil
 }
 
@@ -64,7 +64,7 @@ func (s *Store) exec(ctx context.Context, op, query string, args ...any) (int64,
 		return 0, s.fail(ctx, op, err)
 	}
 	if n > 0 {
-		s.wrote()
+		s.wrote(ctx)
 	}
 	return n, nil
 }

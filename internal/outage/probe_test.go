@@ -29,8 +29,8 @@ func TestProbeSuccessDoesNotEndAnOutageRequestsStillHave(t *testing.T) {
 		st := &fakeStore{}
 		tr := outage.New(outage.Options{
 			Logger: newJSONLogger(logs),
-			Probe: func(context.Context) error {
-				st.mon.Wrote() // the probe's row fits in its page
+			Probe: func(ctx context.Context) error {
+				st.mon.Wrote(ctx) // the probe's row fits in its page
 				return nil
 			},
 		})
@@ -80,7 +80,7 @@ func TestProbeErrorOtherThanTheOutageIsLogged(t *testing.T) {
 		st := &fakeStore{}
 		tr := outage.New(outage.Options{
 			Logger: newJSONLogger(logs),
-			Probe: func(context.Context) error {
+			Probe: func(ctx context.Context) error {
 				return errors.New("postgres: probe a write: ERROR: permission denied for table health_probe (SQLSTATE 42501)")
 			},
 		})
