@@ -559,6 +559,20 @@ func TestFaultPGStopped(t *testing.T) {
 	srv, client := pgServe(t, pgi.dsn())
 	load := pgOutageLoad(t, srv, client)
 	load.await(t, "", 3, pgGranted)
+	// The config listener connected before the database stops (else it
+	// says, rightly, that it never connected: a second warning).
+	within(t, 10*time.Second, "the config listener connected", func() bool {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, pgi.dsn())
+		if err != nil {
+			return false
+		}
+		defer conn.Close(ctx)
+		var n int
+		err = conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name = 'signet listener'`).Scan(&n)
+		return err == nil && n > 0
+	})
 
 	load.enter("1 stopped")
 	pgi.stop()
