@@ -65,6 +65,8 @@ func TestBinaryDiskFull(t *testing.T) {
 issuer: http://`+listen+`
 allowHttp: true
 key: {type: Development}
+metrics:
+  listen: 127.0.0.1:0
 rateLimits:
   tokenPerClient: {rate: 0}
   tokenPerIP: {rate: 0}
@@ -74,6 +76,18 @@ clients:
 `+client.configYAML("    jwks: "+client.jwks(t)))
 	srv := binServe(t, bin, dir, env, "--config", filepath.Join(dir, "signet.yaml"), "--listen", listen)
 	binGet(t, srv.url+"/readyz", http.StatusOK)
+	scrapeURL := srv.waitFor(`msg="metrics listening" url=(\S+) addr=`)[1]
+	metric := func(name string) string {
+		for l := range strings.Lines(binGet(t, scrapeURL, http.StatusOK)) {
+			if v, ok := strings.CutPrefix(l, name+" "); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+		return ""
+	}
+	if v := metric("signet_storage_writes_failing"); v != "0" {
+		t.Errorf("signet_storage_writes_failing before the disk fills: %q, want 0", v)
+	}
 
 	load := &diskLoad{t: t, ph: "before", by: map[string]map[int]int{}, seq: map[string][]int{}, stop: make(chan struct{})}
 	for range 2 {
@@ -119,6 +133,12 @@ clients:
 		return resp.status == http.StatusServiceUnavailable && string(resp.body) == "not ready: storage full: writes fail\n"
 	})
 	time.Sleep(time.Second) // more requests fail, and must not be logged one by one
+	if v := metric("signet_storage_writes_failing"); v != "1" {
+		t.Errorf("signet_storage_writes_failing with the disk full: %q, want 1", v)
+	}
+	if v, err := strconv.Atoi(metric(`signet_storage_outage_requests_total{fault="full"}`)); err != nil || v < 50 {
+		t.Errorf("signet_storage_outage_requests_total{fault=\"full\"} with the disk full: %v %v, want 50 or more", v, err)
+	}
 	logs := srv.out.String()
 	if n := strings.Count(logs, "storage failing"); n != 1 {
 		t.Errorf("the log has %d lines saying storage fails, want 1:\n%s", n, logs)
@@ -164,6 +184,12 @@ clients:
 
 	// The end of the outage, once, with the requests it failed.
 	m := srv.waitFor(`msg="storage writable again after \S+, (\d+) requests answered 503"`)
+	if v := metric("signet_storage_outage"); v != "0" {
+		t.Errorf("signet_storage_outage after its end: %q, want 0", v)
+	}
+	if v := metric(`signet_storage_outage_requests_total{fault="full"}`); v != m[1] {
+		t.Errorf("signet_storage_outage_requests_total{fault=\"full\"} = %q, the log's end line %s", v, m[1])
+	}
 	failed, _ := strconv.Atoi(m[1])
 	if seen := load.count("full", 503) + load.count("freed", 503); failed < seen {
 		t.Errorf("the end of the outage counts %d requests answered 503; the load alone saw %d", failed, seen)

@@ -71,7 +71,7 @@ func (a *app) newMetrics(cfg *config.Config, svc *services, db storage.Store, ln
 	keys := func() []*signing.Key { return svc.ring.Configured() }
 	return &serveMetrics{
 		m: metrics.New(metrics.Options{Version: versionString(), MaxClients: mc.MaxClients,
-			Keys: keys, Store: db, Now: a.now}),
+			Keys: keys, Store: db, Outages: svc.outages.Stats, Now: a.now}),
 		public: mc.Public,
 		ln:     ln,
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/signetid/signet/internal/expiry"
+	"github.com/signetid/signet/internal/outage"
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/storage"
 )
@@ -98,4 +99,44 @@ func (c *pools) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(poolWaitDesc, prometheus.CounterValue, st.WaitTime.Seconds(), st.Pool)
 		ch <- prometheus.MustNewConstMetric(poolErrorsDesc, prometheus.CounterValue, float64(st.Errors), st.Pool)
 	}
+}
+
+// outages are storage outages as serve's outage.Tracker counts them, read
+// at each scrape.
+type outages struct {
+	stats func() outage.Stats
+}
+
+var (
+	outageDesc = prometheus.NewDesc("signet_storage_outage",
+		"1 while a storage outage is reported (from its first log line to its last), else 0.", nil, nil)
+	writesFailingDesc = prometheus.NewDesc("signet_storage_writes_failing",
+		"1 while writes to the storage fail (a full disk, a read-only or unreachable database: /readyz answers 503), else 0.", nil, nil)
+	outageRequestsDesc = prometheus.NewDesc("signet_storage_outage_requests_total",
+		"Requests answered 503 temporarily_unavailable because of a storage outage, by its fault (full, read-only, locked, unreachable, timed out, overloaded, conflict, I/O error).", []string{"fault"}, nil)
+)
+
+func (c *outages) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{outageDesc, writesFailingDesc, outageRequestsDesc} {
+		ch <- d
+	}
+}
+
+func (c *outages) Collect(ch chan<- prometheus.Metric) {
+	if c.stats == nil {
+		return
+	}
+	st := c.stats()
+	ch <- prometheus.MustNewConstMetric(outageDesc, prometheus.GaugeValue, boolValue(st.Outage))
+	ch <- prometheus.MustNewConstMetric(writesFailingDesc, prometheus.GaugeValue, boolValue(st.WritesFailing))
+	for f, n := range st.Requests {
+		ch <- prometheus.MustNewConstMetric(outageRequestsDesc, prometheus.CounterValue, float64(n), string(f))
+	}
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

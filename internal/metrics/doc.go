@@ -14,7 +14,8 @@
 //     signer;
 //   - what is read at scrape time: the seconds left of each configured
 //     certificate (internal/expiry's rule), the storage's connection
-//     pools, the build, and the Go runtime and process.
+//     pools, storage outages (internal/outage's Stats), the build, and the
+//     Go runtime and process.
 //
 // Labels that a request could choose are bounded: a client id is labelled
 // as itself for the first MaxClients clients that get a token, then
@@ -22,7 +23,7 @@
 // routes' own.
 //
 // It imports internal/endpoint, internal/observe, internal/oauth (the
-// grant type names), internal/signing, internal/expiry and storage (the
-// PoolStats record), never an endpoint package or an adapter: cmd/signet
+// grant type names), internal/signing, internal/expiry, internal/outage
+// (its Stats) and storage (the PoolStats record), never an endpoint package or an adapter: cmd/signet
 // wires it.
 package metrics

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/signetid/signet/internal/outage"
 	"github.com/signetid/signet/internal/signing"
 )
 
@@ -39,6 +40,9 @@ type Options struct {
 	// storage.Deferred whose store has one, once set), its pools are
 	// read at each scrape. nil for none.
 	Store any
+	// Outages are the storage outages serve's outage.Tracker reports
+	// (its Stats), read at each scrape; nil for none.
+	Outages func() outage.Stats
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -132,7 +136,7 @@ func New(opts Options) *Metrics {
 
 	m.reg.MustRegister(m.requests, m.duration, m.issued, m.tokenResults, m.authFailures, m.logins,
 		m.rotations, m.signatures, build,
-		&keyExpiry{keys: opts.Keys, now: m.now}, &pools{store: opts.Store},
+		&keyExpiry{keys: opts.Keys, now: m.now}, &pools{store: opts.Store}, &outages{stats: opts.Outages},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"github.com/signetid/signet/internal/endpoint"
 	"github.com/signetid/signet/internal/metrics"
 	"github.com/signetid/signet/internal/observe"
+	"github.com/signetid/signet/internal/outage"
 	"github.com/signetid/signet/internal/server"
 	"github.com/signetid/signet/internal/signing"
 	"github.com/signetid/signet/internal/testsupport"
@@ -341,4 +343,35 @@ func TestPools(t *testing.T) {
 	} {
 		hasLine(t, text, line)
 	}
+}
+
+// Storage outages, as the outage.Tracker counts them: whether one is
+// reported, whether writes fail, and the requests failed by fault.
+func TestOutages(t *testing.T) {
+	t.Parallel()
+	tr := outage.New(outage.Options{})
+	defer tr.Close()
+	m := metrics.New(metrics.Options{Outages: tr.Stats})
+	text := scrape(t, m)
+	hasLine(t, text, "signet_storage_outage 0")
+	hasLine(t, text, "signet_storage_writes_failing 0")
+	noLine(t, text, "signet_storage_outage_requests_total")
+
+	full := fmt.Errorf("sqlite: use jti: %w", storage.Unavailable(storage.FaultFull, errors.New("database or disk is full (13)")))
+	for i := range 3 {
+		ctx := endpoint.WithRequest(t.Context(), "https://id.example", endpoint.ID{Base: "r", Seq: uint64(i + 1)})
+		tr.Failed(ctx, full)
+		tr.Failed(ctx, full) // one request, counted once
+	}
+	tr.Failed(t.Context(), full) // background work: not a request
+	text = scrape(t, m)
+	hasLine(t, text, "signet_storage_outage 1")
+	hasLine(t, text, "signet_storage_writes_failing 1")
+	hasLine(t, text, `signet_storage_outage_requests_total{fault="full"} 3`)
+
+	tr.Wrote(endpoint.WithRequest(t.Context(), "https://id.example", endpoint.ID{Base: "r", Seq: 9}))
+	text = scrape(t, m)
+	hasLine(t, text, "signet_storage_writes_failing 0")
+	hasLine(t, text, "signet_storage_outage 1") // until the quiet period passes
+	hasLine(t, text, `signet_storage_outage_requests_total{fault="full"} 3`)
 }

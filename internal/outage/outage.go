@@ -82,6 +82,9 @@ type Tracker struct {
 
 	mu  sync.Mutex
 	cur *outage
+	// requests are the requests failed by outages since New, by the fault
+	// of the failure that marked them (for the metrics).
+	requests map[storage.Fault]int64
 	// stop ends the reporting goroutine at Close.
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -131,7 +134,7 @@ func New(opts Options) *Tracker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Tracker{opts: opts, log: log, stop: make(chan struct{}), base: time.Now()}
+	return &Tracker{opts: opts, log: log, stop: make(chan struct{}), base: time.Now(), requests: map[storage.Fault]int64{}}
 }
 
 // Close stops the reporting of an outage under way (nothing more is logged)
@@ -186,6 +189,7 @@ func (t *Tracker) Failed(ctx context.Context, err error) {
 	if request {
 		o.requests++
 		o.sinceSummary++
+		t.requests[f]++
 	}
 	if f.StopsWrites() {
 		o.downFault = f
@@ -238,6 +242,32 @@ func partial(f storage.Fault) bool { return f == storage.FaultFull || f == stora
 // probeKey marks the context of the Tracker's own probe.
 type probeKey struct{}
 
+// Stats is what the metrics read of storage outages.
+type Stats struct {
+	// Outage: an outage is being reported, from its first line to its
+	// last.
+	Outage bool
+	// WritesFailing: writes fail now, as /readyz says.
+	WritesFailing bool
+	// Requests are the requests failed by outages since the start, by
+	// the fault of the failure that marked them.
+	Requests map[storage.Fault]int64
+}
+
+// Stats returns the outages' state and counts now; a nil Tracker has none.
+func (t *Tracker) Stats() Stats {
+	if t == nil {
+		return Stats{}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := Stats{Outage: t.cur != nil, WritesFailing: t.down.Load() || t.recentFailure(), Requests: make(map[storage.Fault]int64, len(t.requests))}
+	for f, n := range t.requests {
+		st.Requests[f] = n
+	}
+	return st
+}
+
 // FaultError says why the instance is not ready: its Error is for anyone
 // (/readyz shows it), naming the fault and nothing of the database.
 type FaultError struct{ Fault storage.Fault }
@@ -269,10 +299,7 @@ func (t *Tracker) Ready(ctx context.Context) error {
 	if t == nil {
 		return nil
 	}
-	recent := func() bool {
-		at := t.failedWrite.Load()
-		return at != 0 && time.Since(t.base)-time.Duration(at-1) < t.opts.Quiet
-	}
+	recent := t.recentFailure
 	if !t.down.Load() && !recent() {
 		return nil
 	}
@@ -289,6 +316,13 @@ func (t *Tracker) Ready(ctx context.Context) error {
 		f = t.cur.downFault
 	}
 	return &FaultError{Fault: f}
+}
+
+// recentFailure reports whether a request failed for a partial fault
+// within Quiet (see failedWrite).
+func (t *Tracker) recentFailure() bool {
+	at := t.failedWrite.Load()
+	return at != 0 && time.Since(t.base)-time.Duration(at-1) < t.opts.Quiet
 }
 
 // probe tries a write, if there is a probe, on a context of its own: a
