@@ -302,6 +302,9 @@ func (a *app) serve(ctx context.Context, c *serveCmd) error {
 		return err
 	}
 	defer db.Close()
+	// The outage report stops before the store closes (Close is
+	// idempotent): a probe of a closed store is no outage.
+	defer outages.Close()
 	defer auditLog.Close()
 	// Metrics (the metrics section) count from here on, beside the audit
 	// log: both observe the acts of the server, the key manager's too.
