@@ -150,7 +150,16 @@ func pgCheckLogQuiet(t *testing.T, logs string) {
 	}
 }
 
-// pgCheckEnd waits for the one line that ends the outage, starting with
+// pgAwaitEnd waits, under the load, for the line that ends the outage: it
+// comes once no call failed for outage.DefaultQuiet.
+func pgAwaitEnd(t *testing.T, srv *instance) {
+	t.Helper()
+	within(t, 15*time.Second, "the outage's end logged", func() bool {
+		return len(pgLogLines(srv.logs.String(), `msg="storage `, ` again after `)) > 0
+	})
+}
+
+// pgCheckEnd checks the one line that ends the outage, starting with
 // what, and checks that it counts at least the 503s the load heard (and
 // extra ones the test heard).
 func pgCheckEnd(t *testing.T, srv *instance, what string, unavailable int) {
@@ -344,9 +353,7 @@ func testFaultPGReadOnly(t *testing.T, cut bool) {
 	load.await(t, "2 writable", 3, pgGranted)
 	// The end is logged once no call failed for outage.DefaultQuiet: wait
 	// for it under the load.
-	within(t, 15*time.Second, "the outage's end logged", func() bool {
-		return len(pgLogLines(srv.logs.String(), `msg="storage `, ` again after `)) > 0
-	})
+	pgAwaitEnd(t, srv)
 	unavailable := pgTally(t, load.finish()) + 1
 	// Writable again, even when the last calls that failed were on the
 	// sessions cut to end the read-only period.
@@ -463,9 +470,7 @@ func TestFaultPGDiskFull(t *testing.T) {
 	pgRun(t, "mount", "-o", "remount,size=8m", dir)
 	pgAwaitReady(t, srv, 10*time.Second)
 	load.await(t, "2 space", 3, pgGranted)
-	within(t, 15*time.Second, "the outage's end logged", func() bool {
-		return len(pgLogLines(srv.logs.String(), `msg="storage `, ` again after `)) > 0
-	})
+	pgAwaitEnd(t, srv)
 	unavailable := pgTally(t, load.finish())
 	pgCheckEnd(t, srv, "storage writable again", unavailable)
 	pgCheckLogQuiet(t, srv.logs.String())
@@ -597,9 +602,7 @@ func TestFaultPGStopped(t *testing.T) {
 	pgi.start()
 	pgAwaitReady(t, srv, 15*time.Second)
 	load.await(t, "2 started", 3, pgGranted)
-	within(t, 15*time.Second, "the outage's end logged", func() bool {
-		return len(pgLogLines(srv.logs.String(), `msg="storage `, ` again after `)) > 0
-	})
+	pgAwaitEnd(t, srv)
 	unavailable := pgTally(t, load.finish()) + 1
 	pgCheckEnd(t, srv, "storage reachable again", unavailable)
 	pgCheckLogQuiet(t, srv.logs.String())

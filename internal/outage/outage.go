@@ -338,7 +338,7 @@ func (t *Tracker) probe(ctx context.Context) {
 	// will, and is logged once an outage.
 	err := t.opts.Probe(pctx)
 	if err != nil && !errors.Is(err, storage.ErrUnavailable) && pctx.Err() == nil && t.probeErrTold.CompareAndSwap(false, true) {
-		t.log.LogAttrs(ctx, slog.LevelError, "the write probe fails for a reason of its own: /readyz turns ready again only when a request writes",
+		t.log.LogAttrs(ctx, slog.LevelError, "the write probe (an UPDATE of the one row of health_probe) fails for a reason of its own, so /readyz turns ready again only when a request writes: check that signet's database role may update health_probe and that signet migrate has run",
 			slog.String("error", err.Error()))
 	}
 }
