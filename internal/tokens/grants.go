@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signetid/signet/internal/opaque"
 	"github.com/signetid/signet/internal/pkce"
 	"github.com/signetid/signet/storage"
 )
@@ -163,16 +165,68 @@ func newHandle(typ string) (handle, key string) {
 
 // HandleKey is the storage key of a handle stored as a grant of typ
 // (storage.GrantAuthorizationCode, storage.GrantRefreshToken): the
-// SHA-256 of the type, a colon and the handle, base64url. The store never
+// SHA-256 of the type, a colon and the handle, base64url, after the
+// handle's time prefix when it has one (a code's: newCode). The store never
 // holds the handle itself, and a handle of one type presented as another
 // is not found (a refresh token sent as a code is not consumed).
 func HandleKey(typ, handle string) string {
 	sum := sha256.Sum256([]byte(typ + ":" + handle))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
+	return timePrefix(handle) + base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// newFamily returns a new family id (128 random bits).
-func newFamily() string { return newJTI() }
+// Codes and family ids begin with the time they were made, in
+// timeEncoding: 48 bits of Unix milliseconds, 10 characters whose order is
+// the times' order. Most grants written are codes, and each code starts a
+// family; random keys and family ids put each new one on a page of its
+// own in the store's indexes, so that a commit of thirty codes wrote some
+// thirty pages for each of those indexes. Made in time order, a commit's
+// new entries share the indexes' last page (in process, a code stored and
+// redeemed by 64 goroutines on SQLite: 86 us of CPU with random keys, 48
+// with time-ordered ones and codes kept out of the subject and session
+// indexes; BenchmarkGrants/File/CreateConsumeRandom and .../Timed). The
+// randomness after the prefix is unchanged: 256 bits for a code, 128 for a
+// family. The time a code was made is no secret: its holder knows it.
+var timeEncoding = base32.HexEncoding.WithPadding(base32.NoPadding)
+
+// timePrefixLen is the length of a time prefix: 6 bytes in timeEncoding.
+var timePrefixLen = timeEncoding.EncodedLen(6)
+
+// timeStamp is now's time prefix.
+func timeStamp(now time.Time) string {
+	ms := uint64(now.UnixMilli())
+	var b [6]byte
+	for i := range b {
+		b[i] = byte(ms >> (8 * (5 - i)))
+	}
+	return timeEncoding.EncodeToString(b[:])
+}
+
+// timePrefix is the time prefix of a handle made by newCode: its first
+// timePrefixLen characters when it has the length of one and they are of
+// timeEncoding's alphabet, else "" (a refresh or reference handle, or a
+// code made before codes had one).
+func timePrefix(handle string) string {
+	if len(handle) != timePrefixLen+opaque.Len {
+		return ""
+	}
+	for _, c := range []byte(handle[:timePrefixLen]) {
+		if (c < '0' || c > '9') && (c < 'A' || c > 'V') {
+			return ""
+		}
+	}
+	return handle[:timePrefixLen]
+}
+
+// newCode returns an authorization code, its time prefix then 256 random
+// bits, and its storage key.
+func newCode(now time.Time) (code, key string) {
+	h, _ := newHandle(storage.GrantAuthorizationCode)
+	code = timeStamp(now) + h
+	return code, HandleKey(storage.GrantAuthorizationCode, code)
+}
+
+// newFamily returns a new family id: its time prefix and 128 random bits.
+func newFamily(now time.Time) string { return timeStamp(now) + newJTI() }
 
 // IssueCode stores an authorization code for a and returns it. The code
 // starts a family, which the tokens it is redeemed for join. lifetime 0
@@ -186,10 +240,10 @@ func (s *Service) IssueCode(ctx context.Context, a Authorization, lifetime time.
 		return "", fmt.Errorf("encode the authorization code: %w", err)
 	}
 	now := s.now()
-	code, key := newHandle(storage.GrantAuthorizationCode)
+	code, key := newCode(now)
 	g := storage.PersistedGrant{
 		Key: key, Type: storage.GrantAuthorizationCode, Subject: a.Subject, ClientID: a.ClientID, SessionID: a.SessionID,
-		FamilyID: newFamily(), Created: now, Expires: now.Add(lifetime), Data: data,
+		FamilyID: newFamily(now), Created: now, Expires: now.Add(lifetime), Data: data,
 	}
 	if err := s.Grants.CreateGrant(ctx, g); err != nil {
 		return "", fmt.Errorf("store the authorization code: %w", err)
@@ -380,10 +434,10 @@ func (s *Service) IssueRefresh(ctx context.Context, a Authorization, family stri
 	case p.Expiration != Absolute && p.Expiration != Sliding:
 		return "", fmt.Errorf("refresh token expiration %q is not %s or %s", p.Expiration, Absolute, Sliding)
 	}
-	if family == "" {
-		family = newFamily()
-	}
 	now := s.now()
+	if family == "" {
+		family = newFamily(now)
+	}
 	absolute := now.Add(p.AbsoluteLifetime)
 	handle, key := newHandle(storage.GrantRefreshToken)
 	g, err := refreshGrant(key, a, family, now, p.expiry(now, absolute), absolute)

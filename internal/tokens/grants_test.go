@@ -1,12 +1,16 @@
 package tokens
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/signetid/signet/internal/opaque"
 	"github.com/signetid/signet/internal/pkce"
 	"github.com/signetid/signet/internal/testsupport"
 	"github.com/signetid/signet/internal/testsupport/stores"
@@ -517,6 +521,46 @@ func TestHandleNeverStartsWithDash(t *testing.T) {
 		h, key := newHandle(storage.GrantRefreshToken)
 		if h[0] == '-' || len(h) != 43 || key != HandleKey(storage.GrantRefreshToken, h) {
 			t.Fatalf("handle %q (key %q)", h, key)
+		}
+	}
+}
+
+// Codes and family ids begin with the time they were made, so that the
+// store's indexes get them in order; their keys sort as their times do,
+// the randomness after the prefix is a whole handle's, and handles without
+// a prefix (refresh and reference handles, codes made before prefixes)
+// keep the key they always had.
+func TestCodesAndFamiliesInTimeOrder(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	var codes, keys, families []string
+	for i := range 300 {
+		now := start.Add(time.Duration(i*i) * time.Millisecond * 37)
+		code, key := newCode(now)
+		if len(code) != 53 || !opaque.Valid(code[10:]) || code[0] == '-' {
+			t.Fatalf("code %q: want 10 characters of time, then a 256-bit handle", code)
+		}
+		sum := sha256.Sum256([]byte(storage.GrantAuthorizationCode + ":" + code))
+		if key != code[:10]+base64.RawURLEncoding.EncodeToString(sum[:]) || key != HandleKey(storage.GrantAuthorizationCode, code) {
+			t.Fatalf("code %q: key %q, want its time prefix then the SHA-256 of type and code", code, key)
+		}
+		codes, keys, families = append(codes, code), append(keys, key), append(families, newFamily(now))
+	}
+	for name, list := range map[string][]string{"codes": codes, "keys": keys, "families": families} {
+		if !slices.IsSortedFunc(list, func(a, b string) int { return strings.Compare(a[:10], b[:10]) }) {
+			t.Errorf("%s are not in the order of their times: %q", name, list[:5])
+		}
+	}
+	if codes[0][:10] != "06H50O0600" {
+		t.Errorf("time prefix of %v = %q, want 06H50O0600 (1796644800000 ms, base32hex)", start, codes[0][:10])
+	}
+
+	// Without a prefix, the key is the hash alone, as before.
+	h, _ := newHandle(storage.GrantRefreshToken)
+	for _, handle := range []string{h, "VVVVVVVVVV" + h[:42], "vvvvvvvvvv" + h, "0PSS8SQ1G0" + h + "A", ""} {
+		sum := sha256.Sum256([]byte(storage.GrantAuthorizationCode + ":" + handle))
+		if got := HandleKey(storage.GrantAuthorizationCode, handle); got != base64.RawURLEncoding.EncodeToString(sum[:]) {
+			t.Errorf("HandleKey(%q) = %q, want the hash alone", handle, got)
 		}
 	}
 }

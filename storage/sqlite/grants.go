@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/signetid/signet/storage"
@@ -170,10 +171,8 @@ func (s *Store) ListGrants(ctx context.Context, f storage.PersistedGrantFilter, 
 	if err := storage.CheckListGrants(f, now); err != nil {
 		return nil, err
 	}
-	where, args := grantsql.Where(f, "?", 2)
-	return queryAll(s, ctx, "list grants", sqlrow.Grant,
-		`SELECT `+sqlrow.GrantColumns+` FROM grants WHERE `+where+` AND (expires_at IS NULL OR expires_at > ?1)
-		ORDER BY created_at, key`, append([]any{now.UnixMilli()}, args...)...)
+	query, args := listGrants(f)
+	return queryAll(s, ctx, "list grants", sqlrow.Grant, query, append([]any{now.UnixMilli()}, args...)...)
 }
 
 // DeleteGrant implements storage.PersistedGrants.
@@ -189,7 +188,32 @@ func (s *Store) DeleteGrants(ctx context.Context, f storage.PersistedGrantFilter
 	if err := storage.CheckDeleteGrants(f); err != nil {
 		return 0, err
 	}
-	where, args := grantsql.Where(f, "?", 1)
-	n, err := s.exec(ctx, "delete grants", `DELETE FROM grants WHERE `+where, args...)
+	query, args := deleteGrants(f)
+	n, err := s.exec(ctx, "delete grants", query, args...)
 	return int(n), err
+}
+
+// listGrants is the query of ListGrants and its arguments after ?1 (now):
+// a UNION ALL of the parts of f (grantsql.Parts), so that each finds its
+// rows through an index although codes are not in the subject and session
+// indexes (migration 0014).
+func listGrants(f storage.PersistedGrantFilter) (string, []any) {
+	parts, args := grantsql.Parts(f, "?", 2)
+	selects := make([]string, len(parts))
+	for i, where := range parts {
+		selects[i] = `SELECT ` + sqlrow.GrantColumns + ` FROM grants WHERE ` + where + ` AND (expires_at IS NULL OR expires_at > ?1)`
+	}
+	return strings.Join(selects, ` UNION ALL `) + ` ORDER BY created_at, key`, args
+}
+
+// deleteGrants is the statement of DeleteGrants and its arguments: one
+// statement, so that the codes and the rest of f go together, each part
+// finding its keys through its own index.
+func deleteGrants(f storage.PersistedGrantFilter) (string, []any) {
+	parts, args := grantsql.Parts(f, "?", 1)
+	if len(parts) == 1 {
+		return `DELETE FROM grants WHERE ` + parts[0], args
+	}
+	return `DELETE FROM grants WHERE key IN (SELECT key FROM grants WHERE ` +
+		strings.Join(parts, ` UNION ALL SELECT key FROM grants WHERE `) + `)`, args
 }

@@ -5,32 +5,45 @@ import (
 	"testing"
 
 	"github.com/signetid/signet/storage"
-	"github.com/signetid/signet/storage/internal/grantsql"
 )
 
 // The grants of a session or of a family (a refresh token reused revokes
 // its family) are found through their partial indexes, not by reading every
 // grant: SQLite uses a partial index only when the query's condition
 // implies the index's condition (family_id not empty), which family_id = ?1
-// alone does not: SQLite does not look at the value bound.
+// alone does not: SQLite does not look at the value bound. Codes are not
+// in the subject and session indexes (migration 0014): a filter by user or
+// session finds them through grants_codes, and never reads every grant.
 func TestGrantFilterUsesIndex(t *testing.T) {
 	s, err := Open(t.Context(), Memory, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	code, refresh := storage.GrantAuthorizationCode, storage.GrantRefreshToken
 	for _, tt := range []struct {
-		filter storage.PersistedGrantFilter
-		index  string
+		filter  storage.PersistedGrantFilter
+		indexes []string
 	}{
-		{storage.PersistedGrantFilter{FamilyID: "f"}, "grants_family_id"},
-		{storage.PersistedGrantFilter{SessionID: "s"}, "grants_session_id"},
+		{storage.PersistedGrantFilter{FamilyID: "f"}, []string{"grants_family_id"}},
+		{storage.PersistedGrantFilter{FamilyID: "f", ClientID: "c"}, nil},
+		{storage.PersistedGrantFilter{SessionID: "s"}, []string{"grants_session_id", "grants_codes"}},
+		{storage.PersistedGrantFilter{Subject: "u"}, []string{"grants_subject", "grants_codes"}},
+		{storage.PersistedGrantFilter{Subject: "u", Type: refresh}, []string{"grants_subject"}},
+		{storage.PersistedGrantFilter{Subject: "u", Type: code}, []string{"grants_codes"}},
+		{storage.PersistedGrantFilter{Subject: "u", ClientID: "c", Type: code}, nil},
+		{storage.PersistedGrantFilter{Subject: "u", ClientID: "c", Type: storage.GrantUserConsent}, nil},
+		{storage.PersistedGrantFilter{ClientID: "c"}, []string{"grants_client_id"}},
 	} {
-		where, args := grantsql.Where(tt.filter, "?", 1)
-		for _, q := range []string{`SELECT key FROM grants WHERE ` + where, `DELETE FROM grants WHERE ` + where} {
-			rows, err := s.w.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+q, args...)
+		list, largs := listGrants(tt.filter)
+		del, dargs := deleteGrants(tt.filter)
+		for _, q := range []struct {
+			query string
+			args  []any
+		}{{list, append([]any{int64(0)}, largs...)}, {del, dargs}} {
+			rows, err := s.w.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+q.query, q.args...)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("%s: %v", q.query, err)
 			}
 			var plan []string
 			for rows.Next() {
@@ -42,8 +55,16 @@ func TestGrantFilterUsesIndex(t *testing.T) {
 				plan = append(plan, detail)
 			}
 			rows.Close()
-			if got := strings.Join(plan, "; "); !strings.Contains(got, "INDEX "+tt.index) {
-				t.Errorf("%s: plan %q, want one using %s", q, got, tt.index)
+			got := strings.Join(plan, "; ")
+			for _, step := range plan {
+				if strings.HasPrefix(step, "SCAN grants") && !strings.Contains(step, "INDEX") {
+					t.Errorf("%+v: %s: plan %q reads every grant", tt.filter, q.query, got)
+				}
+			}
+			for _, index := range tt.indexes {
+				if !strings.Contains(got, "INDEX "+index) {
+					t.Errorf("%+v: %s: plan %q, want one using %s", tt.filter, q.query, got, index)
+				}
 			}
 		}
 	}

@@ -1,6 +1,8 @@
 package storagetest
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"strconv"
 	"sync/atomic"
@@ -111,6 +113,47 @@ func BenchmarkGrants(b *testing.B, newStore func(b *testing.B) storage.Store) {
 			}
 		})
 	})
+	// As the server stores them: 64 users each with a session, a code's
+	// data as internal/tokens encodes it, and keys and family ids either
+	// random ("Random": the hash of a random handle, as codes were made
+	// before 2026-12, and as refresh handles are) or beginning with the
+	// time they were made ("Timed", as codes and families are made now).
+	// Where a row lands in each index decides how many pages a commit
+	// writes.
+	for _, timed := range []bool{false, true} {
+		name := "CreateConsumeRandom"
+		if timed {
+			name = "CreateConsumeTimed"
+		}
+		b.Run(name, func(b *testing.B) {
+			s := newStore(b)
+			ctx := b.Context()
+			var next atomic.Int64
+			b.SetParallelism(32)
+			b.ResetTimer()
+			defer reportCPU(b)()
+			b.RunParallel(func(pb *testing.PB) {
+				user := strconv.FormatInt(next.Add(1)%64, 10)
+				for pb.Next() {
+					g := grant(randomKey())
+					g.Subject, g.SessionID, g.FamilyID, g.Data = "user-"+user, "session-"+user, randomKey()[:22], codeData
+					if timed {
+						// Fixed width, so that the text sorts as the time.
+						t := strconv.FormatInt(time.Now().UnixNano(), 36)
+						g.Key, g.FamilyID = t+g.Key, t+g.FamilyID
+					}
+					if err := s.CreateGrant(ctx, g); err != nil {
+						b.Error(err)
+						return
+					}
+					if _, err := s.ConsumeGrant(ctx, g.Key, now); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
 	b.Run("ConsumeConsumed", func(b *testing.B) {
 		s := newStore(b)
 		ctx := b.Context()
@@ -154,4 +197,18 @@ func reportCPU(b *testing.B) func() {
 			b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
 		}
 	}
+}
+
+// codeData is the data of an authorization code as internal/tokens
+// encodes it, at its usual size.
+var codeData = []byte(`{"v":1,"scope":["openid","profile","api1"],"redirect_uri":"https://app.example.com/signin-oidc",` +
+	`"nonce":"n-0S6_WzA2Mj","code_challenge":"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM","code_challenge_method":"S256",` +
+	`"amr":["pwd"],"auth_time":1796000000}`)
+
+// randomKey is a key as the server makes them: the base64url SHA-256 of a
+// random handle.
+func randomKey() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }

@@ -337,6 +337,13 @@ func testGrantList(t *testing.T, s storage.Store) {
 		{"subject and client", storage.PersistedGrantFilter{Subject: "alice", ClientID: "mobile"}, "g5"},
 		{"family and type", storage.PersistedGrantFilter{FamilyID: "f1", Type: storage.GrantRefreshToken}, "g3"},
 		{"all five", storage.PersistedGrantFilter{Subject: "bob", ClientID: "tv", SessionID: "s3", FamilyID: "f3", Type: storage.GrantDeviceCode}, "g4a"},
+		// Codes may be indexed apart from the rest (SQLite): a filter by
+		// user or session finds both, and a type only its own.
+		{"subject, codes", storage.PersistedGrantFilter{Subject: "alice", Type: storage.GrantAuthorizationCode}, "g1"},
+		{"subject and client, codes", storage.PersistedGrantFilter{Subject: "alice", ClientID: "web", Type: storage.GrantAuthorizationCode}, "g1"},
+		{"session, codes", storage.PersistedGrantFilter{SessionID: "s1", Type: storage.GrantAuthorizationCode}, "g1"},
+		{"session and type", storage.PersistedGrantFilter{SessionID: "s1", Type: storage.GrantRefreshToken}, "g3"},
+		{"subject and type", storage.PersistedGrantFilter{Subject: "bob", Type: storage.GrantDeviceCode}, "g4a"},
 		{"family exact", storage.PersistedGrantFilter{FamilyID: "F1"}, ""},
 		{"no match", storage.PersistedGrantFilter{Subject: "carol"}, ""},
 		{"exact", storage.PersistedGrantFilter{Subject: "Alice"}, ""},
@@ -407,6 +414,8 @@ func testDeleteGrants(t *testing.T, s storage.Store) {
 		{"type", storage.PersistedGrantFilter{Type: storage.GrantRefreshToken}, 3, "g5 g4a g4b g1"},
 		{"subject and client", storage.PersistedGrantFilter{Subject: "bob", ClientID: "web"}, 1, "g5 g4a g4b g3 g1"},
 		{"no match", storage.PersistedGrantFilter{Subject: "carol"}, 0, "g5 g4a g4b g3 g2 g1"},
+		{"subject and client, codes", storage.PersistedGrantFilter{Subject: "alice", ClientID: "web", Type: storage.GrantAuthorizationCode}, 1, "g5 g4a g4b g3 g2"},
+		{"session and type", storage.PersistedGrantFilter{SessionID: "s1", Type: storage.GrantRefreshToken}, 2, "g5 g4a g4b g2 g1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -39,3 +39,34 @@ func Where(f storage.PersistedGrantFilter, mark string, start int) (string, []an
 	}
 	return strings.Join(conds, " AND "), args
 }
+
+// CodeType is the type of the grants that a schema may keep out of its
+// subject and session indexes (SQLite's, from migration 0014): the
+// authorization codes, most of the grants written.
+const CodeType = storage.GrantAuthorizationCode
+
+// Parts returns conditions whose rows together are those f selects, each
+// of which one index serves in a schema whose subject and session indexes
+// leave authorization codes out (partial, WHERE type <> 'authorization_code')
+// and whose codes have an index of their own (WHERE type =
+// 'authorization_code'): a filter by subject or session without a type is
+// split in two, the codes and the rest, and a filter with a type names the
+// index condition it meets, as a constant, since the planner does not look
+// at the value bound. The arguments are shared by every part, numbered
+// from mark+start as Where numbers them. The parts select disjoint rows, so
+// that a UNION ALL of them returns each row once.
+func Parts(f storage.PersistedGrantFilter, mark string, start int) ([]string, []any) {
+	where, args := Where(f, mark, start)
+	if f.Subject == "" && f.SessionID == "" {
+		return []string{where}, args
+	}
+	const codes, others = "type = '" + CodeType + "'", "type <> '" + CodeType + "'"
+	switch f.Type {
+	case "":
+		return []string{where + " AND " + others, where + " AND " + codes}, args
+	case CodeType:
+		return []string{where + " AND " + codes}, args
+	default:
+		return []string{where + " AND " + others}, args
+	}
+}
