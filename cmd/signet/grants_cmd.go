@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/storage"
 )
 
@@ -138,9 +139,16 @@ type grantView struct {
 // keyPrefixLen is how much of a key list shows.
 const keyPrefixLen = 8
 
+// keyPrefix is the beginning of the hash in key: after a code's time
+// prefix, which codes made within the same quarter second share.
+func keyPrefix(key string) string {
+	h := tokens.KeyHash(key)
+	return h[:min(len(h), keyPrefixLen)]
+}
+
 func grantViewOf(g storage.PersistedGrant) grantView {
 	return grantView{Type: grantTypeName(g.Type), ClientID: g.ClientID, Subject: g.Subject, SessionID: g.SessionID, FamilyID: g.FamilyID,
-		KeyPrefix: g.Key[:min(len(g.Key), keyPrefixLen)], Created: g.Created.UTC(), Expires: g.Expires.UTC(), Consumed: g.Consumed.UTC()}
+		KeyPrefix: keyPrefix(g.Key), Created: g.Created.UTC(), Expires: g.Expires.UTC(), Consumed: g.Consumed.UTC()}
 }
 
 func (a *app) grantsListCommand() *cobra.Command {

@@ -217,6 +217,11 @@ func timePrefix(handle string) string {
 	return handle[:timePrefixLen]
 }
 
+// KeyHash is the hash part of a storage key that HandleKey made: the key
+// without a code's time prefix (what signet grants shows of a key, which
+// tells codes apart where their time prefixes would not).
+func KeyHash(key string) string { return key[len(timePrefix(key)):] }
+
 // newCode returns an authorization code, its time prefix then 256 random
 // bits, and its storage key.
 func newCode(now time.Time) (code, key string) {

@@ -555,11 +555,15 @@ func TestCodesAndFamiliesInTimeOrder(t *testing.T) {
 		t.Errorf("time prefix of %v = %q, want 06H50O0600 (1796644800000 ms, base32hex)", start, codes[0][:10])
 	}
 
+	if got := KeyHash(keys[0]); got != keys[0][10:] {
+		t.Errorf("KeyHash(%q) = %q, want the key after its time prefix", keys[0], got)
+	}
+
 	// Without a prefix, the key is the hash alone, as before.
 	h, _ := newHandle(storage.GrantRefreshToken)
 	for _, handle := range []string{h, "VVVVVVVVVV" + h[:42], "vvvvvvvvvv" + h, "0PSS8SQ1G0" + h + "A", ""} {
 		sum := sha256.Sum256([]byte(storage.GrantAuthorizationCode + ":" + handle))
-		if got := HandleKey(storage.GrantAuthorizationCode, handle); got != base64.RawURLEncoding.EncodeToString(sum[:]) {
+		if got := HandleKey(storage.GrantAuthorizationCode, handle); got != base64.RawURLEncoding.EncodeToString(sum[:]) || KeyHash(got) != got {
 			t.Errorf("HandleKey(%q) = %q, want the hash alone", handle, got)
 		}
 	}

@@ -31,8 +31,13 @@ func TestGrantFilterUsesIndex(t *testing.T) {
 		{storage.PersistedGrantFilter{Subject: "u"}, []string{"grants_subject", "grants_codes"}},
 		{storage.PersistedGrantFilter{Subject: "u", Type: refresh}, []string{"grants_subject"}},
 		{storage.PersistedGrantFilter{Subject: "u", Type: code}, []string{"grants_codes"}},
-		{storage.PersistedGrantFilter{Subject: "u", ClientID: "c", Type: code}, nil},
-		{storage.PersistedGrantFilter{Subject: "u", ClientID: "c", Type: storage.GrantUserConsent}, nil},
+		// Not the client's index: that would read every grant of the
+		// client, its refresh tokens of all users.
+		{storage.PersistedGrantFilter{Subject: "u", ClientID: "c", Type: code}, []string{"grants_codes"}},
+		{storage.PersistedGrantFilter{SessionID: "s", ClientID: "c", Type: code}, []string{"grants_codes"}},
+		{storage.PersistedGrantFilter{Subject: "u", ClientID: "c"}, []string{"grants_subject", "grants_codes"}},
+		{storage.PersistedGrantFilter{Subject: "u", FamilyID: "f"}, []string{"grants_family_id"}},
+		{storage.PersistedGrantFilter{Subject: "u", ClientID: "c", Type: storage.GrantUserConsent}, []string{"grants_subject"}},
 		{storage.PersistedGrantFilter{ClientID: "c"}, []string{"grants_client_id"}},
 	} {
 		list, largs := listGrants(tt.filter)

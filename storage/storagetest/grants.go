@@ -379,6 +379,20 @@ func testGrantList(t *testing.T, s storage.Store) {
 	if err != nil || grantKeys(gs) != "expired g5 g3 g1" {
 		t.Errorf("ListGrants before the expiry = %q, %v; want %q", grantKeys(gs), err, "expired g5 g3 g1")
 	}
+	// Codes and other grants of one user interleaved in time come back in
+	// that order, one list (a store may find the codes apart).
+	for i, typ := range []string{storage.GrantRefreshToken, storage.GrantAuthorizationCode, storage.GrantUserConsent,
+		storage.GrantAuthorizationCode, storage.GrantRefreshToken} {
+		mustCreateGrant(t, s, storage.PersistedGrant{
+			Key: fmt.Sprintf("carol-%d", 5-i), Type: typ, Subject: "carol", ClientID: "web", SessionID: "s9",
+			Created: base.Add(time.Duration(i) * time.Second), Expires: base.Add(time.Hour),
+		})
+	}
+	for _, f := range []storage.PersistedGrantFilter{{Subject: "carol"}, {SessionID: "s9"}, {Subject: "carol", ClientID: "web"}} {
+		if gs, err := s.ListGrants(t.Context(), f, gnow); err != nil || grantKeys(gs) != "carol-5 carol-4 carol-3 carol-2 carol-1" {
+			t.Errorf("ListGrants(%+v) = %q, %v; want carol-5 to carol-1, oldest first", f, grantKeys(gs), err)
+		}
+	}
 }
 
 func testGrantDelete(t *testing.T, s storage.Store) {

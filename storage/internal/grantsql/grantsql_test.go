@@ -52,6 +52,8 @@ func TestParts(t *testing.T) {
 			"subject = ?1 AND type <> 'authorization_code'", "subject = ?1 AND type = 'authorization_code'"}},
 		{"session, codes", storage.PersistedGrantFilter{SessionID: "s", Type: code}, []string{
 			"session_id = ?1 AND session_id <> '' AND type = ?2 AND type = 'authorization_code'"}},
+		{"subject and client", storage.PersistedGrantFilter{Subject: "u", ClientID: "c"}, []string{
+			"subject = ?1 AND client_id = ?2 AND type <> 'authorization_code'", "subject = ?1 AND +client_id = ?2 AND type = 'authorization_code'"}},
 		{"subject, refresh", storage.PersistedGrantFilter{Subject: "u", Type: storage.GrantRefreshToken}, []string{
 			"subject = ?1 AND type = ?2 AND type <> 'authorization_code'"}},
 	}
@@ -63,7 +65,7 @@ func TestParts(t *testing.T) {
 				t.Errorf("Parts = %q %v, want %q %v", parts, args, tt.parts, wantArgs)
 			}
 			for _, p := range parts {
-				if !strings.HasPrefix(p, where) {
+				if !strings.HasPrefix(strings.Replace(p, "+client_id", "client_id", 1), where) {
 					t.Errorf("part %q does not begin with the filter's condition %q", p, where)
 				}
 			}
