@@ -93,24 +93,9 @@ func BenchmarkGrants(b *testing.B, newStore func(b *testing.B) storage.Store) {
 	// As a server's code exchanges arrive: 32 goroutines per core, each
 	// storing a code and redeeming it.
 	b.Run("CreateConsumeParallel", func(b *testing.B) {
-		s := newStore(b)
-		ctx := b.Context()
 		var next atomic.Int64
-		b.SetParallelism(32)
-		b.ResetTimer()
-		defer reportCPU(b)()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				key := "code-" + strconv.FormatInt(next.Add(1), 10)
-				if err := s.CreateGrant(ctx, grant(key)); err != nil {
-					b.Error(err)
-					return
-				}
-				if _, err := s.ConsumeGrant(ctx, key, now); err != nil {
-					b.Error(err)
-					return
-				}
-			}
+		createConsumeParallel(b, newStore(b), now, func(string) storage.PersistedGrant {
+			return grant("code-" + strconv.FormatInt(next.Add(1), 10))
 		})
 	})
 	// As the server stores them: 64 users each with a session, a code's
@@ -126,31 +111,15 @@ func BenchmarkGrants(b *testing.B, newStore func(b *testing.B) storage.Store) {
 			name = "CreateConsumeTimed"
 		}
 		b.Run(name, func(b *testing.B) {
-			s := newStore(b)
-			ctx := b.Context()
-			var next atomic.Int64
-			b.SetParallelism(32)
-			b.ResetTimer()
-			defer reportCPU(b)()
-			b.RunParallel(func(pb *testing.PB) {
-				user := strconv.FormatInt(next.Add(1)%64, 10)
-				for pb.Next() {
-					g := grant(randomKey())
-					g.Subject, g.SessionID, g.FamilyID, g.Data = "user-"+user, "session-"+user, randomKey()[:22], codeData
-					if timed {
-						// Fixed width, so that the text sorts as the time.
-						t := strconv.FormatInt(time.Now().UnixNano(), 36)
-						g.Key, g.FamilyID = t+g.Key, t+g.FamilyID
-					}
-					if err := s.CreateGrant(ctx, g); err != nil {
-						b.Error(err)
-						return
-					}
-					if _, err := s.ConsumeGrant(ctx, g.Key, now); err != nil {
-						b.Error(err)
-						return
-					}
+			createConsumeParallel(b, newStore(b), now, func(user string) storage.PersistedGrant {
+				g := grant(randomKey())
+				g.Subject, g.SessionID, g.FamilyID, g.Data = "user-"+user, "session-"+user, randomKey()[:22], codeData
+				if timed {
+					// Fixed width, so that the text sorts as the time.
+					t := strconv.FormatInt(time.Now().UnixNano(), 36)
+					g.Key, g.FamilyID = t+g.Key, t+g.FamilyID
 				}
+				return g
 			})
 		})
 	}
@@ -197,6 +166,31 @@ func reportCPU(b *testing.B) func() {
 			b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
 		}
 	}
+}
+
+// createConsumeParallel stores and redeems the codes code makes from 32
+// goroutines per core, each one of 64 users (code's argument), and reports
+// the CPU time per code.
+func createConsumeParallel(b *testing.B, s storage.Store, now time.Time, code func(user string) storage.PersistedGrant) {
+	ctx := b.Context()
+	var users atomic.Int64
+	b.SetParallelism(32)
+	b.ResetTimer()
+	defer reportCPU(b)()
+	b.RunParallel(func(pb *testing.PB) {
+		user := strconv.FormatInt(users.Add(1)%64, 10)
+		for pb.Next() {
+			g := code(user)
+			if err := s.CreateGrant(ctx, g); err != nil {
+				b.Error(err)
+				return
+			}
+			if _, err := s.ConsumeGrant(ctx, g.Key, now); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
 }
 
 // codeData is the data of an authorization code as internal/tokens
