@@ -302,6 +302,18 @@ func CheckGrant(g PersistedGrant) error {
 	return nil
 }
 
+// CheckGrantInSession checks the arguments of CreateGrantInSession: the
+// grant as CheckGrant does, a session id, and now.
+func CheckGrantInSession(g PersistedGrant, now time.Time) error {
+	if err := CheckGrant(g); err != nil {
+		return err
+	}
+	if g.SessionID == "" {
+		return fmt.Errorf("%w: the grant has no session id: a grant created in a session names it", ErrInvalid)
+	}
+	return checkNow(now)
+}
+
 // CheckGetGrant checks the arguments of GetGrant and ConsumeGrant.
 func CheckGetGrant(key string, now time.Time) error {
 	if err := CheckKey("grant key", key); err != nil {

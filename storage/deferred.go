@@ -218,6 +218,20 @@ func (d *Deferred) ConsumeGrant(ctx context.Context, key string, now time.Time) 
 	return call(d, func(s Store) (PersistedGrant, error) { return s.ConsumeGrant(ctx, key, now) })
 }
 
+// CreateGrantInSession delegates to the real store.
+func (d *Deferred) CreateGrantInSession(ctx context.Context, g PersistedGrant, now time.Time) error {
+	return do(d, func(s Store) error { return s.CreateGrantInSession(ctx, g, now) })
+}
+
+// ConsumeUserGrant delegates to the real store.
+func (d *Deferred) ConsumeUserGrant(ctx context.Context, key string, now time.Time) (PersistedGrant, UserState, error) {
+	s, err := d.get()
+	if err != nil {
+		return PersistedGrant{}, UserMissing, err
+	}
+	return s.ConsumeUserGrant(ctx, key, now)
+}
+
 // RotateGrant delegates to the real store.
 func (d *Deferred) RotateGrant(ctx context.Context, key string, next PersistedGrant, now time.Time) (PersistedGrant, error) {
 	return call(d, func(s Store) (PersistedGrant, error) { return s.RotateGrant(ctx, key, next, now) })

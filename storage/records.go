@@ -317,6 +317,20 @@ type PersistedGrants interface {
 	// ErrConsumed (with the grant, Consumed unchanged) if it was consumed
 	// before.
 	ConsumeGrant(ctx context.Context, key string, now time.Time) (PersistedGrant, error)
+	// CreateGrantInSession stores g as CreateGrant does, but only while
+	// the session g.SessionID exists and has not expired at now, checked
+	// in the same statement as the insert: ErrNotFound, with nothing
+	// stored, once the session has ended (logged out, expired, ended by
+	// another instance or the CLI). The authorization endpoint issues
+	// codes this way, so that it need not read the session to be sure of
+	// it. Checked by CheckGrantInSession (a session id is required).
+	CreateGrantInSession(ctx context.Context, g PersistedGrant, now time.Time) error
+	// ConsumeUserGrant is ConsumeGrant, and also returns the state of the
+	// user the grant's Subject names, read in the same statement as the
+	// consumption: the redemption of an authorization code needs no read
+	// of its user besides. The state means nothing when the error is not
+	// nil.
+	ConsumeUserGrant(ctx context.Context, key string, now time.Time) (PersistedGrant, UserState, error)
 	// RotateGrant consumes the grant key at now and creates next, in one
 	// transaction, and returns the consumed grant (Consumed set): a refresh
 	// token traded for its successor, a code for what it produced. It fails
@@ -345,6 +359,21 @@ type PersistedGrants interface {
 	// refused with ErrInvalid.
 	DeleteGrants(ctx context.Context, f PersistedGrantFilter) (int, error)
 }
+
+// UserState is what ConsumeUserGrant found of a grant's user when it
+// consumed the grant. The zero value is UserMissing, so that a state not
+// set refuses the grant.
+type UserState int
+
+const (
+	// UserMissing: no user has the grant's subject (removed since, or a
+	// grant of no user).
+	UserMissing UserState = iota
+	// UserDisabled: the user is there and disabled.
+	UserDisabled
+	// UserActive: the user is there and not disabled.
+	UserActive
+)
 
 // SigningKeys keeps managed signing keys, with the semantics of Clients
 // (CheckSigningKey; the id cannot change through an update), except that

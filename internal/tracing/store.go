@@ -25,6 +25,8 @@ type (
 		CreateGrant(ctx context.Context, g storage.PersistedGrant) error
 		GetGrant(ctx context.Context, key string, now time.Time) (storage.PersistedGrant, error)
 		ConsumeGrant(ctx context.Context, key string, now time.Time) (storage.PersistedGrant, error)
+		CreateGrantInSession(ctx context.Context, g storage.PersistedGrant, now time.Time) error
+		ConsumeUserGrant(ctx context.Context, key string, now time.Time) (storage.PersistedGrant, storage.UserState, error)
 		RotateGrant(ctx context.Context, key string, next storage.PersistedGrant, now time.Time) (storage.PersistedGrant, error)
 		ExtendGrant(ctx context.Context, key string, expires time.Time, data []byte, now time.Time) error
 		DeleteGrant(ctx context.Context, key string) error
@@ -117,6 +119,23 @@ func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (st
 	g, err := s.grants.ConsumeGrant(ctx, key, now)
 	end(span, err)
 	return g, err
+}
+
+// CreateGrantInSession stores g while its session lasts.
+func (s *Store) CreateGrantInSession(ctx context.Context, g storage.PersistedGrant, now time.Time) error {
+	ctx, span := s.start(ctx, "CreateGrantInSession", grantType(g.Type))
+	err := s.grants.CreateGrantInSession(ctx, g, now)
+	end(span, err)
+	return err
+}
+
+// ConsumeUserGrant reads and marks a grant used, and reads its user's
+// state.
+func (s *Store) ConsumeUserGrant(ctx context.Context, key string, now time.Time) (storage.PersistedGrant, storage.UserState, error) {
+	ctx, span := s.start(ctx, "ConsumeUserGrant")
+	g, st, err := s.grants.ConsumeUserGrant(ctx, key, now)
+	end(span, err)
+	return g, st, err
 }
 
 // RotateGrant replaces a grant with next.

@@ -286,6 +286,53 @@ func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (st
 	return g, nil
 }
 
+// CreateGrantInSession implements storage.PersistedGrants: the session's
+// check and the create under one hold of the mutex.
+func (s *Store) CreateGrantInSession(ctx context.Context, g storage.PersistedGrant, now time.Time) error {
+	if err := storage.CheckGrantInSession(g, now); err != nil {
+		return err
+	}
+	g = copyGrant(g)
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	// The session first, as the SQL backends' statement inserts nothing
+	// for an ended session, whatever the key.
+	if _, ok := s.sessions.live(g.SessionID, now); !ok {
+		return fmt.Errorf("create grant in session: the session has ended: %w", storage.ErrNotFound)
+	}
+	if _, ok := s.grants.rows[g.Key]; ok {
+		return fmt.Errorf("create grant in session: %w", storage.ErrAlreadyExists)
+	}
+	s.grants.rows[g.Key] = g
+	return nil
+}
+
+// ConsumeUserGrant implements storage.PersistedGrants: the consume and the
+// read of the user under one hold of the mutex.
+func (s *Store) ConsumeUserGrant(ctx context.Context, key string, now time.Time) (storage.PersistedGrant, storage.UserState, error) {
+	if err := storage.CheckGetGrant(key, now); err != nil {
+		return storage.PersistedGrant{}, storage.UserMissing, err
+	}
+	if err := s.lock(ctx); err != nil {
+		return storage.PersistedGrant{}, storage.UserMissing, err
+	}
+	defer s.mu.Unlock()
+	g, err := s.consume(key, now)
+	if err != nil {
+		return g, storage.UserMissing, fmt.Errorf("consume user grant: %w", err)
+	}
+	u, ok := s.users.rows[g.Subject]
+	switch {
+	case !ok:
+		return g, storage.UserMissing, nil
+	case u.Disabled:
+		return g, storage.UserDisabled, nil
+	}
+	return g, storage.UserActive, nil
+}
+
 // consume marks the grant of key consumed at now, under the mutex. Its
 // errors are the bare sentinels ErrNotFound and ErrConsumed, for the caller
 // to wrap: a format with one argument less keeps the replay of a code as

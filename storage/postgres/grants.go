@@ -28,6 +28,29 @@ func (s *Store) CreateGrant(ctx context.Context, g storage.PersistedGrant) error
 	return err
 }
 
+// insertGrantInSession inserts grant $1 to $10 only while session $5 has
+// not expired at $11: the check and the insert in one statement.
+const insertGrantInSession = `
+	INSERT INTO grants (` + sqlrow.GrantColumns + `)
+	SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bigint, $8::bigint, $9::bigint, $10::bytea
+	WHERE EXISTS (SELECT 1 FROM sessions WHERE id = $5 AND expires_at > $11)`
+
+// CreateGrantInSession implements storage.PersistedGrants.
+func (s *Store) CreateGrantInSession(ctx context.Context, g storage.PersistedGrant, now time.Time) error {
+	if err := storage.CheckGrantInSession(g, now); err != nil {
+		return err
+	}
+	const op = "create grant in session"
+	n, err := s.exec(ctx, op, insertGrantInSession, append(grantArgs(g), now.UnixMilli())...)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("postgres: %s: the session has ended: %w", op, storage.ErrNotFound)
+	}
+	return nil
+}
+
 // grantArgs are the values of sqlrow.GrantColumns for g.
 func grantArgs(g storage.PersistedGrant) []any {
 	return []any{g.Key, g.Type, g.Subject, g.ClientID, g.SessionID, g.FamilyID,
@@ -72,7 +95,25 @@ func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (st
 	if err := storage.CheckGetGrant(key, now); err != nil {
 		return storage.PersistedGrant{}, err
 	}
-	return s.consume(ctx, "consume grant", key, now, consumeGrant, key, now.UnixMilli())
+	return s.consume(ctx, "consume grant", key, now, consumeGrant, []any{key, now.UnixMilli()})
+}
+
+// consumeUserGrant is consumeGrant that also returns the disabled flag of
+// the grant's user, NULL if there is none.
+const consumeUserGrant = consumeGrant + `, ` + sqlrow.SubjectDisabled
+
+// ConsumeUserGrant implements storage.PersistedGrants: ConsumeGrant whose
+// UPDATE also returns the user's disabled flag.
+func (s *Store) ConsumeUserGrant(ctx context.Context, key string, now time.Time) (storage.PersistedGrant, storage.UserState, error) {
+	if err := storage.CheckGetGrant(key, now); err != nil {
+		return storage.PersistedGrant{}, storage.UserMissing, err
+	}
+	var disabled *bool
+	g, err := s.consume(ctx, "consume user grant", key, now, consumeUserGrant, []any{key, now.UnixMilli()}, &disabled)
+	if err != nil {
+		return g, storage.UserMissing, err
+	}
+	return g, sqlrow.UserState(disabled), nil
 }
 
 // rotateGrant is consumeGrant that also inserts the next grant ($3 to $12),
@@ -94,21 +135,23 @@ func (s *Store) RotateGrant(ctx context.Context, key string, next storage.Persis
 	if err := storage.CheckRotateGrant(key, next, now); err != nil {
 		return storage.PersistedGrant{}, err
 	}
-	return s.consume(ctx, "rotate grant", key, now, rotateGrant, append([]any{key, now.UnixMilli()}, grantArgs(next)...)...)
+	return s.consume(ctx, "rotate grant", key, now, rotateGrant, append([]any{key, now.UnixMilli()}, grantArgs(next)...))
 }
 
 // consume runs stmt with args, a statement that consumes grant key at now
-// and returns it (consumeGrant, rotateGrant). When it changed nothing, a
-// second statement reads the grant to tell a consumed grant (ErrConsumed,
-// with the grant) from a missing or expired one (ErrNotFound).
-func (s *Store) consume(ctx context.Context, op, key string, now time.Time, stmt string, args ...any) (storage.PersistedGrant, error) {
+// and returns it (consumeGrant, consumeUserGrant, rotateGrant): the
+// columns of sqlrow.GrantColumns, then those scanned into more. When it
+// changed nothing, a second statement reads the grant to tell a consumed
+// grant (ErrConsumed, with the grant) from a missing or expired one
+// (ErrNotFound).
+func (s *Store) consume(ctx context.Context, op, key string, now time.Time, stmt string, args []any, more ...any) (storage.PersistedGrant, error) {
 	if err := s.alive(); err != nil {
 		return storage.PersistedGrant{}, err
 	}
 	octx, cancel := s.op(ctx)
 	defer cancel()
 	for {
-		g, err := sqlrow.Grant(s.pool.QueryRow(octx, stmt, args...))
+		g, err := sqlrow.GrantAnd(s.pool.QueryRow(octx, stmt, args...), more...)
 		if err == nil {
 			s.wrote(ctx)
 			return g, nil

@@ -35,6 +35,37 @@ func (s *Store) CreateGrant(ctx context.Context, g storage.PersistedGrant) error
 
 const insertGrant = `INSERT INTO grants (` + sqlrow.GrantColumns + `) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`
 
+// insertGrantInSession is insertGrant, inserting only while session ?5
+// has not expired at ?11.
+const insertGrantInSession = `INSERT INTO grants (` + sqlrow.GrantColumns + `)
+	SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
+	WHERE EXISTS (SELECT 1 FROM sessions WHERE id = ?5 AND expires_at > ?11)`
+
+// CreateGrantInSession implements storage.PersistedGrants: one INSERT
+// that checks the session, in the writer's batch as CreateGrant.
+func (s *Store) CreateGrantInSession(ctx context.Context, g storage.PersistedGrant, now time.Time) error {
+	if err := storage.CheckGrantInSession(g, now); err != nil {
+		return err
+	}
+	p, err := s.stmts()
+	if err != nil {
+		return err
+	}
+	const op = "create grant in session"
+	return s.batch(ctx, op, func(tx *sql.Tx) error {
+		res, err := tx.StmtContext(ctx, p.insertGrantInSession).ExecContext(ctx, append(grantArgs(g), now.UnixMilli())...)
+		if err != nil {
+			return s.fail(ctx, op, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return s.fail(ctx, op, err)
+		} else if n == 0 {
+			return fmt.Errorf("sqlite: %s: the session has ended: %w", op, storage.ErrNotFound)
+		}
+		return nil
+	})
+}
+
 // consumeGrant marks grant ?1 consumed at ?2 if it is live and was not,
 // and returns it; readGrant reads it if live.
 const (
@@ -42,6 +73,11 @@ const (
 		WHERE key = ?1 AND consumed_at IS NULL AND ` + live + `
 		RETURNING ` + sqlrow.GrantColumns
 	readGrant = `SELECT ` + sqlrow.GrantColumns + ` FROM grants WHERE key = ?1 AND ` + live
+	// consumeUserGrant is consumeGrant that also returns the disabled
+	// flag of the grant's user, NULL if there is none.
+	consumeUserGrant = `UPDATE grants SET consumed_at = ?2
+		WHERE key = ?1 AND consumed_at IS NULL AND ` + live + `
+		RETURNING ` + sqlrow.GrantColumns + `, ` + sqlrow.SubjectDisabled
 )
 
 // grantArgs are the arguments of insertGrant.
@@ -66,9 +102,7 @@ func (s *Store) GetGrant(ctx context.Context, key string, now time.Time) (storag
 	return g, nil
 }
 
-// ConsumeGrant implements storage.PersistedGrants. One UPDATE both checks and marks
-// the grant, so that of concurrent consumers exactly one changes the row; the
-// others then read it to tell a consumed grant from a missing one.
+// ConsumeGrant implements storage.PersistedGrants.
 func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (storage.PersistedGrant, error) {
 	if err := storage.CheckGetGrant(key, now); err != nil {
 		return storage.PersistedGrant{}, err
@@ -77,24 +111,52 @@ func (s *Store) ConsumeGrant(ctx context.Context, key string, now time.Time) (st
 	if err != nil {
 		return storage.PersistedGrant{}, err
 	}
+	return s.consume(ctx, "consume grant", p, p.consumeGrant, key, now)
+}
+
+// ConsumeUserGrant implements storage.PersistedGrants: ConsumeGrant whose
+// UPDATE also returns the user's disabled flag.
+func (s *Store) ConsumeUserGrant(ctx context.Context, key string, now time.Time) (storage.PersistedGrant, storage.UserState, error) {
+	if err := storage.CheckGetGrant(key, now); err != nil {
+		return storage.PersistedGrant{}, storage.UserMissing, err
+	}
+	p, err := s.stmts()
+	if err != nil {
+		return storage.PersistedGrant{}, storage.UserMissing, err
+	}
+	var disabled *bool
+	g, err := s.consume(ctx, "consume user grant", p, p.consumeUserGrant, key, now, &disabled)
+	if err != nil {
+		return g, storage.UserMissing, err
+	}
+	return g, sqlrow.UserState(disabled), nil
+}
+
+// consume runs st, a prepared UPDATE that consumes grant key at now and
+// returns sqlrow.GrantColumns then the columns of more (scanned into
+// more), in the writer's batch. One UPDATE both checks and marks the
+// grant, so that of concurrent consumers exactly one changes the row; the
+// others then read it (p.readGrant) to tell a consumed grant from a
+// missing one.
+func (s *Store) consume(ctx context.Context, op string, p *stmts, st *sql.Stmt, key string, now time.Time, more ...any) (storage.PersistedGrant, error) {
 	var g storage.PersistedGrant
-	err = s.batch(ctx, "consume grant", func(tx *sql.Tx) error {
+	err := s.batch(ctx, op, func(tx *sql.Tx) error {
 		var err error
-		g, err = sqlrow.Grant(tx.StmtContext(ctx, p.consumeGrant).QueryRowContext(ctx, key, now.UnixMilli()))
+		g, err = sqlrow.GrantAnd(tx.StmtContext(ctx, st).QueryRowContext(ctx, key, now.UnixMilli()), more...)
 		if err == nil {
 			return nil
 		}
 		if !isNoRows(err) {
-			return s.fail(ctx, "consume grant", err)
+			return s.fail(ctx, op, err)
 		}
 		// In the same transaction, which holds the write lock: a grant
 		// that is there was consumed.
 		g, err = sqlrow.Grant(tx.StmtContext(ctx, p.readGrant).QueryRowContext(ctx, key, now.UnixMilli()))
 		if err != nil {
 			g = storage.PersistedGrant{}
-			return s.fail(ctx, "consume grant", err)
+			return s.fail(ctx, op, err)
 		}
-		return fmt.Errorf("sqlite: consume grant: %w", storage.ErrConsumed)
+		return fmt.Errorf("sqlite: %s: %w", op, storage.ErrConsumed)
 	})
 	if err != nil && !errors.Is(err, storage.ErrConsumed) {
 		return storage.PersistedGrant{}, err

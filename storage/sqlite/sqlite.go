@@ -103,11 +103,14 @@ type Store struct {
 type stmts struct {
 	useOnce       *sql.Stmt
 	deleteExpired []*sql.Stmt
-	// The sign-in's: a code created (insertGrant) and redeemed
-	// (consumeGrant, then readGrant for a code already consumed), the
-	// session and the user read at each authorization and code exchange.
-	insertGrant, consumeGrant, readGrant *sql.Stmt
-	getSession, getUser                  *sql.Stmt
+	// The sign-in's: a code created (insertGrant, or
+	// insertGrantInSession while its session lasts) and redeemed
+	// (consumeGrant, or consumeUserGrant with its user's state, then
+	// readGrant for a code already consumed), the session and the user
+	// read at each authorization and code exchange.
+	insertGrant, insertGrantInSession         *sql.Stmt
+	consumeGrant, consumeUserGrant, readGrant *sql.Stmt
+	getSession, getUser                       *sql.Stmt
 }
 
 func (p *stmts) close() error {
@@ -115,7 +118,7 @@ func (p *stmts) close() error {
 		return nil
 	}
 	var errs []error
-	for _, st := range append([]*sql.Stmt{p.useOnce, p.insertGrant, p.consumeGrant, p.readGrant, p.getSession, p.getUser}, p.deleteExpired...) {
+	for _, st := range append([]*sql.Stmt{p.useOnce, p.insertGrant, p.insertGrantInSession, p.consumeGrant, p.consumeUserGrant, p.readGrant, p.getSession, p.getUser}, p.deleteExpired...) {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -256,7 +259,9 @@ func (s *Store) prepare(ctx context.Context) error {
 		text string
 	}{
 		{s.w, &p.insertGrant, insertGrant},
+		{s.w, &p.insertGrantInSession, insertGrantInSession},
 		{s.w, &p.consumeGrant, consumeGrant},
+		{s.w, &p.consumeUserGrant, consumeUserGrant},
 		{s.w, &p.readGrant, readGrant},
 		{s.r, &p.getSession, selectLiveSession},
 		{s.r, &p.getUser, selectUserByID},

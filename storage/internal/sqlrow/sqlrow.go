@@ -66,12 +66,35 @@ func User(row Row, newList func() List) (storage.User, error) {
 // GrantColumns are the columns of grants that Grant reads, in its order.
 const GrantColumns = `key, type, subject, client_id, session_id, family_id, created_at, expires_at, consumed_at, data`
 
+// SubjectDisabled is a column of a statement on grants: the disabled flag
+// of the user the grant's subject names, NULL if there is none. Scanned
+// into a *bool, UserState makes it a storage.UserState.
+const SubjectDisabled = `(SELECT disabled FROM users WHERE id = grants.subject)`
+
+// UserState is the state of a user whose disabled flag, scanned from
+// SubjectDisabled, is disabled: nil for no user.
+func UserState(disabled *bool) storage.UserState {
+	switch {
+	case disabled == nil:
+		return storage.UserMissing
+	case *disabled:
+		return storage.UserDisabled
+	}
+	return storage.UserActive
+}
+
 // Grant reads a row of GrantColumns.
 func Grant(row Row) (storage.PersistedGrant, error) {
+	return GrantAnd(row)
+}
+
+// GrantAnd reads a row of GrantColumns followed by columns of more, which
+// it scans into more's destinations.
+func GrantAnd(row Row, more ...any) (storage.PersistedGrant, error) {
 	var g storage.PersistedGrant
 	var created int64
 	var expires, consumed *int64
-	if err := row.Scan(&g.Key, &g.Type, &g.Subject, &g.ClientID, &g.SessionID, &g.FamilyID, &created, &expires, &consumed, &g.Data); err != nil {
+	if err := row.Scan(append([]any{&g.Key, &g.Type, &g.Subject, &g.ClientID, &g.SessionID, &g.FamilyID, &created, &expires, &consumed, &g.Data}, more...)...); err != nil {
 		return storage.PersistedGrant{}, err
 	}
 	g.Created = Time(&created)
