@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -46,20 +47,7 @@ func TestGrantFilterUsesIndex(t *testing.T) {
 			query string
 			args  []any
 		}{{list, append([]any{int64(0)}, largs...)}, {del, dargs}} {
-			rows, err := s.w.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+q.query, q.args...)
-			if err != nil {
-				t.Fatalf("%s: %v", q.query, err)
-			}
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			rows.Close()
+			plan := queryPlan(t, s, q.query, q.args...)
 			got := strings.Join(plan, "; ")
 			for _, step := range plan {
 				if strings.HasPrefix(step, "SCAN grants") && !strings.Contains(step, "INDEX") {
@@ -90,22 +78,74 @@ func TestUserRecordsUseIndex(t *testing.T) {
 		{`SELECT id FROM passkeys WHERE user_id = ?1 ORDER BY created_at, id`, "passkeys_user_id"},
 		{`DELETE FROM passkeys WHERE user_id = ?1`, "passkeys_user_id"},
 	} {
-		rows, err := s.w.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+tt.query, "u")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
-		if got := strings.Join(plan, "; "); !strings.Contains(got, "INDEX "+tt.index) {
+		if got := strings.Join(queryPlan(t, s, tt.query, "u"), "; "); !strings.Contains(got, "INDEX "+tt.index) {
 			t.Errorf("%s: plan %q, want one using %s", tt.query, got, tt.index)
 		}
 	}
+}
+
+// The code created in its session and the code consumed with its user's
+// state read the session and the user by their primary keys: the check
+// costs a lookup, never a scan.
+func TestUserGrantUsesKeys(t *testing.T) {
+	s, err := Open(t.Context(), Memory, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, tt := range []struct {
+		query string
+		args  []any
+		steps []string
+	}{
+		{insertGrantInSession, append(grantArgs(storage.PersistedGrant{Key: "k", SessionID: "s"}), int64(0)),
+			[]string{"SEARCH sessions EXISTS USING INDEX sqlite_autoindex_sessions_1 (id=?)"}},
+		{consumeUserGrant, []any{"k", int64(0)}, []string{
+			"SEARCH grants USING INDEX sqlite_autoindex_grants_1 (key=?)",
+			"SEARCH users USING INDEX sqlite_autoindex_users_1 (id=?)",
+		}},
+	} {
+		plan := queryPlan(t, s, tt.query, tt.args...)
+		got := strings.Join(plan, "; ")
+		for _, step := range plan {
+			if strings.HasPrefix(step, "SCAN") {
+				t.Errorf("%s: plan %q reads a whole table", tt.query, got)
+			}
+		}
+		for _, step := range tt.steps {
+			if !slices.Contains(plan, step) {
+				t.Errorf("%s: plan %q, want the step %q", tt.query, got, step)
+			}
+		}
+	}
+	// Those indexes are the primary keys.
+	for table, index := range map[string]string{"sessions": "sqlite_autoindex_sessions_1", "users": "sqlite_autoindex_users_1"} {
+		var origin string
+		if err := s.w.QueryRowContext(t.Context(), `SELECT origin FROM pragma_index_list(?1) WHERE name = ?2`, table, index).Scan(&origin); err != nil || origin != "pk" {
+			t.Errorf("index %s of %s: origin %q, %v; want pk", index, table, origin, err)
+		}
+	}
+}
+
+// queryPlan returns the details of the steps of query's plan.
+func queryPlan(t *testing.T, s *Store, query string, args ...any) []string {
+	t.Helper()
+	rows, err := s.w.QueryContext(t.Context(), `EXPLAIN QUERY PLAN `+query, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan
 }

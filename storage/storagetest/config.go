@@ -21,6 +21,7 @@ var configVersionTests = []test{
 func testConfigVersionOtherWrites(t *testing.T, s storage.Store) {
 	ctx := t.Context()
 	clientKind.mustCreate(t, s, sampleClient("c"))
+	sessionKind.mustCreate(t, s, sampleSession("sid-1"))
 	v0 := version(t, s)
 	expired := sampleGrant("expired")
 	expired.Created, expired.Expires = base.Add(-2*time.Hour), base.Add(-time.Hour)
@@ -32,6 +33,8 @@ func testConfigVersionOtherWrites(t *testing.T, s storage.Store) {
 		{"CreateGrant", s.CreateGrant(ctx, sampleGrant("b"))},
 		{"CreateGrant", s.CreateGrant(ctx, expired)},
 		{"ConsumeGrant", func() error { _, err := s.ConsumeGrant(ctx, "a", gnow); return err }()},
+		{"CreateGrantInSession", s.CreateGrantInSession(ctx, sampleGrant("c"), gnow)},
+		{"ConsumeUserGrant", func() error { _, _, err := s.ConsumeUserGrant(ctx, "c", gnow); return err }()},
 		{"DeleteGrant", s.DeleteGrant(ctx, "a")},
 		{"DeleteGrants", func() error {
 			_, err := s.DeleteGrants(ctx, storage.PersistedGrantFilter{Subject: "nobody"})

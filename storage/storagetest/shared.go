@@ -25,6 +25,8 @@ func RunShared(t *testing.T, newStores func(t *testing.T) (first, second storage
 		{"DeleteExpiredAcrossInstances", testDeleteExpiredAcrossInstances},
 		{"GrantAcrossInstances", testGrantAcrossInstances},
 		{"ConcurrentConsumeAcrossInstances", testConcurrentConsumeAcrossInstances},
+		{"UserGrantAcrossInstances", testUserGrantAcrossInstances},
+		{"ConcurrentConsumeUserAcrossInstances", testConcurrentConsumeUserAcrossInstances},
 		{"ConcurrentRotateAcrossInstances", testConcurrentRotateAcrossInstances},
 		{"ConcurrentRevokeAndUseAcrossInstances", testConcurrentRevokeAndUseAcrossInstances},
 		{"ConcurrentFailedLoginsAcrossInstances", testConcurrentFailedLoginsAcrossInstances},
@@ -108,6 +110,40 @@ func testGrantAcrossInstances(t *testing.T, a, b storage.Store) {
 func testConcurrentConsumeAcrossInstances(t *testing.T, a, b storage.Store) {
 	stores := []storage.Store{a, b}
 	consumeRace(t, func(i int) storage.Store { return stores[i%2] })
+}
+
+func testConcurrentConsumeUserAcrossInstances(t *testing.T, a, b storage.Store) {
+	stores := []storage.Store{a, b}
+	consumeUserRace(t, func(i int) storage.Store { return stores[i%2] })
+}
+
+// testUserGrantAcrossInstances checks that a session ended or a user
+// disabled on one instance is so for the other's CreateGrantInSession
+// and ConsumeUserGrant.
+func testUserGrantAcrossInstances(t *testing.T, a, b storage.Store) {
+	ctx := t.Context()
+	sessionKind.mustCreate(t, a, sampleSession("sid-1"))
+	mustCreateUser(t, a, "alice", false)
+	if err := b.CreateGrantInSession(ctx, sampleGrant("code"), gnow); err != nil {
+		t.Fatalf("CreateGrantInSession on the other instance: %v", err)
+	}
+	checkGrant(t, a, sampleGrant("code"), gnow)
+	if err := a.UpdateUser(ctx, "alice", func(u *storage.User) error { u.Disabled = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, state, err := b.ConsumeUserGrant(ctx, "code", gnow); err != nil || state != storage.UserDisabled {
+		t.Fatalf("ConsumeUserGrant on the other instance = state %d, %v; want UserDisabled (%d)", state, err, storage.UserDisabled)
+	}
+	if _, _, err := a.ConsumeUserGrant(ctx, "code", gnow); !errors.Is(err, storage.ErrConsumed) {
+		t.Fatalf("ConsumeUserGrant of a grant consumed on the other instance = %v, want ErrConsumed", err)
+	}
+	if err := a.DeleteSession(ctx, "sid-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.CreateGrantInSession(ctx, sampleGrant("late"), gnow); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("CreateGrantInSession in a session ended on the other instance = %v, want ErrNotFound", err)
+	}
+	checkNoGrant(t, a, "late", gnow)
 }
 
 func testConcurrentRotateAcrossInstances(t *testing.T, a, b storage.Store) {

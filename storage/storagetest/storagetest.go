@@ -46,7 +46,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"APIResource", slices.Concat(kindTests(apiResourceKind), resourceTests, resourceSecretTests)},
 		{"IdentityResource", kindTests(identityResourceKind)},
 		{"SigningKey", append(kindTests(signingKeyKind), signingKeyTests...)},
-		{"Grant", append(append(grantTests, rotateTests...), extendTests...)},
+		{"Grant", slices.Concat(grantTests, rotateTests, extendTests, userGrantTests)},
 		{"ReferenceToken", referenceTests},
 		{"User", slices.Concat(kindTests(userKind), userTests, secondFactorTests)},
 		{"UserLink", userLinkTests},
@@ -320,8 +320,10 @@ func testCanceledContext(t *testing.T, s storage.Store) {
 	cancel()
 	mustCreateGrant(t, s, sampleGrant("code"))
 	clientKind.mustCreate(t, s, sampleClient("c"))
+	sessionKind.mustCreate(t, s, sampleSession("sid-1"))
 	v0 := version(t, s)
 	_, errConsume := s.ConsumeGrant(ctx, "code", gnow)
+	_, _, errConsumeUser := s.ConsumeUserGrant(ctx, "code", gnow)
 	_, errVersion := s.ConfigVersion(ctx)
 	_, errKeysVersion := s.SigningKeysVersion(ctx)
 	_, errList := s.ListClients(ctx)
@@ -337,6 +339,8 @@ func testCanceledContext(t *testing.T, s storage.Store) {
 		{"UpdateClient", s.UpdateClient(ctx, "c", func(c *storage.Client) error { c.Name = "changed"; return nil })},
 		{"ListClients", errList},
 		{"ConsumeGrant", errConsume},
+		{"ConsumeUserGrant", errConsumeUser},
+		{"CreateGrantInSession", s.CreateGrantInSession(ctx, sampleGrant("new"), gnow)},
 		{"ConfigVersion", errVersion},
 		{"SigningKeysVersion", errKeysVersion},
 	} {
@@ -349,6 +353,7 @@ func testCanceledContext(t *testing.T, s storage.Store) {
 	clientKind.checkMissing(t, s, "new")
 	clientKind.check(t, s, "c", sampleClient("c"))
 	checkGrant(t, s, sampleGrant("code"), gnow)
+	checkNoGrant(t, s, "new", gnow)
 	if v := version(t, s); v != v0 {
 		t.Errorf("ConfigVersion went from %d to %d after cancelled calls", v0, v)
 	}
@@ -374,6 +379,7 @@ func testClose(t *testing.T, s storage.Store) {
 	_, errDelete := s.DeleteExpired(ctx, time.Now(), 10)
 	_, errGet := s.GetClient(ctx, "c")
 	_, errConsume := s.ConsumeGrant(ctx, "code", gnow)
+	_, _, errConsumeUser := s.ConsumeUserGrant(ctx, "code", gnow)
 	_, errList := s.ListGrants(ctx, storage.PersistedGrantFilter{}, gnow)
 	_, errKeys := s.ListSigningKeys(ctx)
 	_, errVersion := s.ConfigVersion(ctx)
@@ -390,6 +396,8 @@ func testClose(t *testing.T, s storage.Store) {
 		{"DeleteAPIScope", s.DeleteAPIScope(ctx, "scope")},
 		{"CreateGrant", s.CreateGrant(ctx, sampleGrant("new"))},
 		{"ConsumeGrant", errConsume},
+		{"CreateGrantInSession", s.CreateGrantInSession(ctx, sampleGrant("new-in-session"), gnow)},
+		{"ConsumeUserGrant", errConsumeUser},
 		{"ListGrants", errList},
 		{"ListSigningKeys", errKeys},
 		{"ConfigVersion", errVersion},
