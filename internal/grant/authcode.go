@@ -74,7 +74,7 @@ func (g *AuthorizationCode) Handle(ctx context.Context, req *Request) (*oauth.To
 		// here too, since nothing else proves who redeems it.
 		return nil, oauth.Errorf(oauth.InvalidGrant, "client %q is a public client and the authorization code was issued without PKCE (code_challenge); sign in again with PKCE", logattr.Cut(c.ID))
 	}
-	user, oerr := (*signIn)(g).user(ctx, code.Subject)
+	user, oerr := (*signIn)(g).codeUser(ctx, c, code)
 	if oerr != nil {
 		return nil, oerr
 	}
@@ -116,13 +116,39 @@ func (g *signIn) user(ctx context.Context, id string) (storage.User, *oauth.Erro
 	u, err := g.Users.GetUser(ctx, id)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		return storage.User{}, oauth.Errorf(oauth.InvalidGrant, "the user this grant was issued to no longer exists")
+		return storage.User{}, errUserGone()
 	case err != nil:
 		return storage.User{}, oauth.AsError(fmt.Errorf("read the user: %w", err))
 	case u.Disabled:
-		return storage.User{}, oauth.Errorf(oauth.InvalidGrant, "the user this grant was issued to is disabled")
+		return storage.User{}, errUserDisabled()
 	}
 	return u, nil
+}
+
+// codeUser returns the user a redeemed code was issued to, refusing one
+// removed or disabled since, as user does. The code's consumption read the
+// user's state (RedeemedCode.User), so the user is read again only when
+// the ID token carries the user's claims.
+func (g *signIn) codeUser(ctx context.Context, c *client.Client, code tokens.RedeemedCode) (storage.User, *oauth.Error) {
+	switch {
+	case c.AlwaysIncludeUserClaimsInIdToken && slices.Contains(code.Scopes, claims.OpenID):
+		return g.user(ctx, code.Subject)
+	case code.User == storage.UserMissing:
+		return storage.User{}, errUserGone()
+	case code.User == storage.UserDisabled:
+		return storage.User{}, errUserDisabled()
+	}
+	return storage.User{ID: code.Subject}, nil
+}
+
+// The refusals of a grant whose user no longer holds (new each time: a
+// caller may annotate its error).
+func errUserGone() *oauth.Error {
+	return oauth.Errorf(oauth.InvalidGrant, "the user this grant was issued to no longer exists")
+}
+
+func errUserDisabled() *oauth.Error {
+	return oauth.Errorf(oauth.InvalidGrant, "the user this grant was issued to is disabled")
 }
 
 // issue issues the access token of a (a JWT, or a reference token in

@@ -31,6 +31,13 @@ type signInFixture struct {
 
 func newSignInFixture(t *testing.T, store storage.Store) *signInFixture {
 	t.Helper()
+	return newSignInFixtureUsers(t, store, store)
+}
+
+// newSignInFixtureUsers is newSignInFixture with the token endpoint's
+// users read through users.
+func newSignInFixtureUsers(t *testing.T, store storage.Store, users Users) *signInFixture {
+	t.Helper()
 	sf := &signInFixture{store: store}
 	sf.fixture = newFixture(t, func(f *fixture, o *Options) {
 		sf.web = &client.Client{ID: "web", GrantTypes: []string{"authorization_code"}, Secrets: f.clients["app"].Secrets,
@@ -38,9 +45,16 @@ func newSignInFixture(t *testing.T, store storage.Store) *signInFixture {
 			AllowOfflineAccess: true, RequirePKCE: true}
 		f.clients["web"] = sf.web
 		f.tokens.Grants = store
-		o.Users = store
+		o.Users = users
 	})
 	if err := store.CreateUser(t.Context(), storage.User{ID: "u-alice", Username: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	// The session the codes are issued in (IssueCode stores a code only
+	// while its session is live).
+	now := time.Now().UTC()
+	if err := store.CreateSession(t.Context(), storage.Session{ID: "sid-1", Subject: "u-alice", AuthTime: now, AMR: []string{"pwd"},
+		Created: now, Expires: now.Add(24 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	return sf

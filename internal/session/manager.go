@@ -84,6 +84,7 @@ type Manager struct {
 	now            func() time.Time
 	random         io.Reader
 	log            *slog.Logger
+	recent         recentSessions
 }
 
 // New returns a Manager of the sessions in store.
@@ -136,6 +137,8 @@ func New(store Store, opts Options) (*Manager, error) {
 type Session struct {
 	storage.Session
 	handle string
+	// unconfirmed is set on a session Recent remembered (Confirmed).
+	unconfirmed bool
 }
 
 // Token returns the session's token for a form of purpose ("consent",
@@ -186,6 +189,7 @@ func (m *Manager) Start(ctx context.Context, w http.ResponseWriter, subject stri
 	if err := m.store.CreateSession(ctx, rec); err != nil {
 		return nil, fmt.Errorf("start a session for %q: %w", subject, err)
 	}
+	m.recent.put(rec)
 	setCookie(w, c)
 	return &Session{Session: rec, handle: handle}, nil
 }
@@ -205,6 +209,7 @@ func (m *Manager) Current(ctx context.Context, r *http.Request) (*Session, error
 	rec, err := m.store.GetSession(ctx, id, now)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
+		m.recent.drop(id)
 		return nil, nil
 	case err != nil:
 		return nil, fmt.Errorf("read the session: %w", err)
@@ -213,19 +218,17 @@ func (m *Manager) Current(ctx context.Context, r *http.Request) (*Session, error
 	if !now.Before(end) {
 		// Lived longer than AbsoluteLifetime allows now (it was
 		// shortened since the session began).
+		m.recent.drop(id)
 		return nil, nil
 	}
-	// Move the expiry when it gains a quarter of the idle lifetime, or
-	// when it reaches the absolute end (else a session used shortly before
-	// its end would end sooner than an idle one should).
-	want := earlier(now.Add(m.idle), end)
-	if gain := want.Sub(rec.Expires); gain >= m.idle/renewFraction || (gain > 0 && want.Equal(end)) {
+	if want, due := m.renewal(rec, now); due {
 		err := m.store.UpdateSession(ctx, id, now, func(s *storage.Session) error {
 			s.Expires = later(s.Expires, want)
 			return nil
 		})
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
+			m.recent.drop(id)
 			return nil, nil // ended meanwhile
 		case err != nil:
 			m.log.WarnContext(ctx, "session: could not move the expiry of a session", "subject", rec.Subject, "error", err)
@@ -233,6 +236,7 @@ func (m *Manager) Current(ctx context.Context, r *http.Request) (*Session, error
 			rec.Expires = later(rec.Expires, want)
 		}
 	}
+	m.recent.put(rec)
 	return &Session{Session: rec, handle: handle}, nil
 }
 
@@ -253,11 +257,13 @@ func (m *Manager) AddClient(ctx context.Context, s *Session, clientID string) er
 	})
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
+		m.recent.drop(s.ID)
 		return ErrEnded
 	case err != nil:
 		return fmt.Errorf("add client %q to the session: %w", clientID, err)
 	}
 	s.Clients = clients
+	m.recent.put(s.Session)
 	return nil
 }
 
@@ -276,6 +282,7 @@ func (m *Manager) End(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		default:
 			ended = &Session{Session: rec, handle: handle}
 		}
+		m.recent.drop(id)
 		// Delete an expired record too: it is of no more use.
 		if err := m.store.DeleteSession(ctx, id); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return nil, fmt.Errorf("end the session: %w", err)
@@ -290,6 +297,7 @@ func (m *Manager) End(ctx context.Context, w http.ResponseWriter, r *http.Reques
 // change, a disabled or removed user), and returns how many there were.
 // The browsers keep their cookies, which no longer find a session.
 func (m *Manager) EndAll(ctx context.Context, subject string) (int, error) {
+	m.recent.dropSubject(subject)
 	n, err := m.store.DeleteSessions(ctx, subject)
 	if err != nil {
 		return 0, fmt.Errorf("end the sessions of %q: %w", subject, err)

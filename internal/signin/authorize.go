@@ -45,12 +45,23 @@ func (e *Endpoint) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		e.authorizeError(w, r, err)
 		return
 	}
-	s, err := e.opts.Sessions.Current(ctx, r)
+	now := e.now()
+	s, err := e.opts.Sessions.Recent(ctx, r)
+	if err == nil && s != nil && !s.Confirmed() {
+		// A session remembered from an earlier request (not read now):
+		// enough to issue a code, since the code's insert checks that the
+		// session is still live (issue); any other answer is decided on
+		// the stored session.
+		if e.straightToCode(r, req, s, now) {
+			e.issue(w, r, req, req.Client, s, req.Scopes)
+			return
+		}
+		s, err = e.opts.Sessions.Current(ctx, r)
+	}
 	if err != nil {
 		e.respond(w, r, req.ErrorResponse(issuer, oauth.Errorf(oauth.TemporarilyUnavailable, "the session could not be read; try again")), err)
 		return
 	}
-	now := e.now()
 	needLogin := e.needsLogin(req, s, now, false)
 	if !needLogin && req.IDTokenHint != "" {
 		// A hint naming another user than the one signed in: with
@@ -62,9 +73,8 @@ func (e *Endpoint) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if req.Prompt.None {
-		switch {
-		case needLogin:
-			e.respond(w, r, req.ErrorResponse(issuer, oauth.Errorf(oauth.LoginRequired, "the user is not signed in (or must sign in again), and prompt=none forbids showing the login page")), nil)
+		if needLogin {
+			e.loginRequired(w, r, req)
 			return
 		}
 		need, err := e.needsConsent(r, req, req.Client, s.Subject)
@@ -90,7 +100,32 @@ func (e *Endpoint) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	id, err := e.opts.Pending.Save(ctx, req, now)
+	e.toPages(w, r, req, needLogin)
+}
+
+// straightToCode reports whether the session s, as remembered, lets
+// req have its code at once: no login, no id_token_hint to check against
+// it, no consent to ask.
+func (e *Endpoint) straightToCode(r *http.Request, req *authorize.Request, s *session.Session, now time.Time) bool {
+	if e.needsLogin(req, s, now, false) || req.IDTokenHint != "" {
+		return false
+	}
+	need, err := e.needsConsent(r, req, req.Client, s.Subject)
+	return err == nil && !need
+}
+
+// loginRequired answers a prompt=none request that needs a login.
+func (e *Endpoint) loginRequired(w http.ResponseWriter, r *http.Request, req *authorize.Request) {
+	e.respond(w, r, req.ErrorResponse(endpoint.Issuer(r.Context()), oauth.Errorf(oauth.LoginRequired, "the user is not signed in (or must sign in again), and prompt=none forbids showing the login page")), nil)
+}
+
+// toPages keeps req and sends the browser to the login page (or the
+// identity provider acr_values names) when needLogin, else to the consent
+// page.
+func (e *Endpoint) toPages(w http.ResponseWriter, r *http.Request, req *authorize.Request, needLogin bool) {
+	ctx := r.Context()
+	issuer := endpoint.Issuer(ctx)
+	id, err := e.opts.Pending.Save(ctx, req, e.now())
 	if err != nil {
 		e.respond(w, r, req.ErrorResponse(issuer, oauth.Errorf(oauth.TemporarilyUnavailable, "the sign-in request could not be stored; try again")), err)
 		return
@@ -315,6 +350,17 @@ func (e *Endpoint) issue(w http.ResponseWriter, r *http.Request, req *authorize.
 		a.RedirectURI = req.RedirectURI
 	}
 	code, err := e.opts.Tokens.IssueCode(ctx, a, c.AuthorizationCodeLifetime)
+	if errors.Is(err, tokens.ErrSessionEnded) {
+		// Ended since it was read or remembered (a logout elsewhere, the
+		// CLI, the account page): the user signs in again.
+		e.opts.Sessions.Forget(s)
+		if req.Prompt.None {
+			e.loginRequired(w, r, req)
+		} else {
+			e.toPages(w, r, req, true)
+		}
+		return
+	}
 	if err != nil {
 		e.respond(w, r, req.ErrorResponse(issuer, oauth.Errorf(oauth.TemporarilyUnavailable, "the authorization code could not be stored; try again")), err)
 		return

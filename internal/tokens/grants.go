@@ -24,6 +24,8 @@ type GrantStore interface {
 	CreateGrant(ctx context.Context, g storage.PersistedGrant) error
 	GetGrant(ctx context.Context, key string, now time.Time) (storage.PersistedGrant, error)
 	ConsumeGrant(ctx context.Context, key string, now time.Time) (storage.PersistedGrant, error)
+	CreateGrantInSession(ctx context.Context, g storage.PersistedGrant, now time.Time) error
+	ConsumeUserGrant(ctx context.Context, key string, now time.Time) (storage.PersistedGrant, storage.UserState, error)
 	RotateGrant(ctx context.Context, key string, next storage.PersistedGrant, now time.Time) (storage.PersistedGrant, error)
 	ExtendGrant(ctx context.Context, key string, expires time.Time, data []byte, now time.Time) error
 	DeleteGrant(ctx context.Context, key string) error
@@ -142,6 +144,11 @@ type GrantError struct {
 // GrantErrors are invalid_grant.
 var ErrScopeWidened = errors.New("scope widened at refresh")
 
+// ErrSessionEnded is IssueCode's error when the session the code was to
+// be issued in has ended (logged out, expired, ended by another instance
+// or the CLI): the user must sign in again.
+var ErrSessionEnded = errors.New("the session has ended")
+
 func (e *GrantError) Error() string { return e.Description }
 func (e *GrantError) Unwrap() error { return e.Err }
 
@@ -235,7 +242,11 @@ func newFamily(now time.Time) string { return timeStamp(now) + newJTI() }
 
 // IssueCode stores an authorization code for a and returns it. The code
 // starts a family, which the tokens it is redeemed for join. lifetime 0
-// means DefaultCodeLifetime.
+// means DefaultCodeLifetime. A code issued in a session (a.SessionID) is
+// stored only while the session is live, checked by the insert itself
+// (storage's CreateGrantInSession): ErrSessionEnded otherwise. So the
+// authorization endpoint may decide on a session it read earlier, and
+// still never issue a code in one that has ended since.
 func (s *Service) IssueCode(ctx context.Context, a Authorization, lifetime time.Duration) (string, error) {
 	if lifetime <= 0 {
 		lifetime = DefaultCodeLifetime
@@ -250,7 +261,15 @@ func (s *Service) IssueCode(ctx context.Context, a Authorization, lifetime time.
 		Key: key, Type: storage.GrantAuthorizationCode, Subject: a.Subject, ClientID: a.ClientID, SessionID: a.SessionID,
 		FamilyID: newFamily(now), Created: now, Expires: now.Add(lifetime), Data: data,
 	}
-	if err := s.Grants.CreateGrant(ctx, g); err != nil {
+	if a.SessionID == "" {
+		err = s.Grants.CreateGrant(ctx, g)
+	} else {
+		err = s.Grants.CreateGrantInSession(ctx, g, now)
+		if errors.Is(err, storage.ErrNotFound) {
+			return "", fmt.Errorf("issue an authorization code in session: %w", ErrSessionEnded)
+		}
+	}
+	if err != nil {
 		return "", fmt.Errorf("store the authorization code: %w", err)
 	}
 	return code, nil
@@ -274,6 +293,10 @@ type RedeemedCode struct {
 	// FamilyID is the code's family: refresh handles issued for it join
 	// it, so that a reuse of the code revokes them.
 	FamilyID string
+	// User is the state of the code's user when the code was consumed
+	// (read with it): the token endpoint refuses a user removed or
+	// disabled since the code was issued without reading the user again.
+	User storage.UserState
 
 	// key and issued find the code's record again (IssueCodeRefresh).
 	key    string
@@ -290,7 +313,7 @@ func (s *Service) RedeemCode(ctx context.Context, r CodeRedemption) (RedeemedCod
 	if r.Code == "" {
 		return RedeemedCode{}, grantErr(storage.ErrNotFound, "the authorization code is missing")
 	}
-	g, err := s.Grants.ConsumeGrant(ctx, HandleKey(storage.GrantAuthorizationCode, r.Code), s.now())
+	g, user, err := s.Grants.ConsumeUserGrant(ctx, HandleKey(storage.GrantAuthorizationCode, r.Code), s.now())
 	switch {
 	case errors.Is(err, storage.ErrConsumed) && g.Type == storage.GrantAuthorizationCode:
 		return RedeemedCode{}, s.revokeFamily(ctx, g, "the authorization code was used before")
@@ -315,7 +338,7 @@ func (s *Service) RedeemCode(ctx context.Context, r CodeRedemption) (RedeemedCod
 	if err := pkce.Verify(a.CodeChallenge, a.CodeChallengeMethod, r.Verifier, r.AllowPlainPKCE); err != nil {
 		return RedeemedCode{}, grantErr(err, "%s", err.Error())
 	}
-	return RedeemedCode{Authorization: a, FamilyID: g.FamilyID, key: g.Key, issued: g.Created}, nil
+	return RedeemedCode{Authorization: a, FamilyID: g.FamilyID, User: user, key: g.Key, issued: g.Created}, nil
 }
 
 // IssueCodeRefresh stores the refresh handle of a redeemed code, for

@@ -28,9 +28,22 @@ func forEachBackend(t *testing.T, test func(t *testing.T, svc *Service, st stora
 		t.Run(b.Name, func(t *testing.T) {
 			t.Parallel()
 			clk := testsupport.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
-			var st storage.PersistedGrants = b.OpenOne(t, clk.Now)
+			store := b.OpenOne(t, clk.Now)
+			liveSession(t, store, clk)
+			var st storage.PersistedGrants = store
 			test(t, &Service{Grants: st, Now: clk.Now}, st, clk)
 		})
+	}
+}
+
+// liveSession stores the session authorization's codes are issued in
+// (IssueCode stores a code only while its session is live), for a day.
+func liveSession(t *testing.T, st storage.Sessions, clk *clock) {
+	t.Helper()
+	now := clk.Now().UTC()
+	if err := st.CreateSession(t.Context(), storage.Session{ID: "sess-1", Subject: "alice", AuthTime: now, AMR: []string{"pwd"},
+		Created: now, Expires: now.AddDate(1, 0, 0)}); err != nil {
+		t.Fatal(err)
 	}
 }
 

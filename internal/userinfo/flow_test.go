@@ -149,6 +149,14 @@ func newEnv(t testing.TB, store storage.Store, clock *testsupport.Clock, ring *s
 	if err != nil && !errors.Is(err, storage.ErrAlreadyExists) {
 		t.Fatal(err)
 	}
+	// The session the codes are issued in (IssueCode stores a code only
+	// while its session is live).
+	now := clock.Now().UTC()
+	err = store.CreateSession(e.ctx, storage.Session{ID: "sid-1", Subject: "alice-id", AuthTime: now, AMR: []string{"pwd"},
+		Created: now, Expires: now.Add(24 * time.Hour)})
+	if err != nil && !errors.Is(err, storage.ErrAlreadyExists) {
+		t.Fatal(err)
+	}
 	return e
 }
 
