@@ -40,7 +40,10 @@ type Options struct {
 	Grants []Grant
 	// Users finds the users of authorization codes and refresh tokens
 	// (storage.Store satisfies it); a disabled or removed one gets no
-	// token.
+	// token. It must be the database of Tokens' grants: a code's
+	// redemption takes its user's state from the code's consumption
+	// (storage's ConsumeUserGrant) and reads Users only for the user's
+	// claims.
 	Users Users
 	// IdentityResources returns the identity resources now (built-in and
 	// custom), for the user's claims in ID tokens; nil means the built-in

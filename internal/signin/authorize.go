@@ -353,6 +353,8 @@ func (e *Endpoint) issue(w http.ResponseWriter, r *http.Request, req *authorize.
 	if errors.Is(err, tokens.ErrSessionEnded) {
 		// Ended since it was read or remembered (a logout elsewhere, the
 		// CLI, the account page): the user signs in again.
+		e.log.LogAttrs(ctx, slog.LevelInfo, "signin: the session ended before its code was issued; the user signs in again",
+			logattr.String("client_id", c.ID))
 		e.opts.Sessions.Forget(s)
 		if req.Prompt.None {
 			e.loginRequired(w, r, req)

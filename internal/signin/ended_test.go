@@ -1,12 +1,17 @@
 package signin_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
+	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/signetid/signet/internal/oauth"
 	"github.com/signetid/signet/internal/signin"
+	"github.com/signetid/signet/internal/tokens"
 	"github.com/signetid/signet/storage"
 )
 
@@ -76,6 +81,86 @@ func TestSessionEndedElsewhere(t *testing.T) {
 		q = clientResponse(t, b.authorize(newAuthReq("quiet", "openid", "prompt", "none")))
 		if q.Get("error") != oauth.LoginRequired {
 			t.Errorf("prompt=none after the store ended the session: %v, want login_required", q)
+		}
+
+		// An answer other than a code is decided on the stored session:
+		// to a client that asks consent, a remembered session ended
+		// elsewhere is no session (login_required, the login page), not
+		// one that needs consent.
+		for _, extra := range [][]string{{"prompt", "none"}, nil} {
+			b.signIn()
+			if _, err := e.store.DeleteSessions(ctx, "u-alice"); err != nil {
+				t.Fatal(err)
+			}
+			p := b.authorize(newAuthReq("web", "openid", extra...))
+			if extra != nil {
+				if q := clientResponse(t, p); q.Get("error") != oauth.LoginRequired {
+					t.Errorf("prompt=none to a client asking consent, the session ended elsewhere: %v, want login_required", q)
+				}
+			} else if p.URL.Path != signin.LoginPath {
+				t.Errorf("authorize to a client asking consent, the session ended elsewhere: at %s, want the login page", p.URL)
+			}
+		}
+	})
+}
+
+// endingGrants ends the sessions of subject just before the next code is
+// stored, once armed: a logout elsewhere between the session's read and
+// the code's insert.
+type endingGrants struct {
+	tokens.GrantStore
+	store   storage.Store
+	subject string
+	armed   atomic.Bool
+}
+
+func (g *endingGrants) CreateGrantInSession(ctx context.Context, gr storage.PersistedGrant, now time.Time) error {
+	if g.armed.CompareAndSwap(true, false) {
+		if _, err := g.store.DeleteSessions(ctx, g.subject); err != nil {
+			return err
+		}
+	}
+	return g.GrantStore.CreateGrantInSession(ctx, gr, now)
+}
+
+// TestSessionEndsBeforeTheCode: the session ends between the consent
+// page's POST (or the callback after a login) reading it and the code's
+// insert: no code; the browser is sent to the login page, and signing in
+// there gets the code.
+func TestSessionEndsBeforeTheCode(t *testing.T) {
+	t.Parallel()
+	eachBackend(t, func(t *testing.T, e *env) {
+		eg := &endingGrants{GrantStore: e.tokens.Grants, store: e.store, subject: "u-alice"}
+		e.tokens.Grants = eg
+		b := e.browser()
+		p := b.login(b.authorize(newAuthReq("web", "openid profile")), "alice", alicePass)
+		if p.URL.Path != signin.ConsentPath {
+			t.Fatalf("after login at %s, want the consent page", p.URL)
+		}
+		eg.armed.Store(true)
+		p = b.submit(onlyForm(t, p), "decision=allow", nil)
+		if p.URL.Path != signin.LoginPath || p.Status != http.StatusOK {
+			t.Fatalf("consent given as the session ended: at %s (status %d), want the login page:\n%s", p.URL, p.Status, cut(p.Body))
+		}
+		if !strings.Contains(e.log.String(), "the session ended before its code was issued") {
+			t.Error("no log line for the code refused to an ended session")
+		}
+		// Signing in again: consent was remembered, so the code.
+		p = b.login(p, "alice", alicePass)
+		if q := clientResponse(t, p); q.Get("code") == "" {
+			t.Fatalf("after signing in again: %v, want a code", q)
+		}
+
+		// The callback after a login: the same.
+		b2 := e.browser()
+		p = b2.authorize(newAuthReq("quiet", "openid"))
+		eg.armed.Store(true)
+		p = b2.login(p, "alice", alicePass)
+		if p.URL.Path != signin.LoginPath || p.Status != http.StatusOK {
+			t.Fatalf("signed in as the session ended: at %s (status %d), want the login page", p.URL, p.Status)
+		}
+		if q := clientResponse(t, b2.login(p, "alice", alicePass)); q.Get("code") == "" {
+			t.Fatalf("after signing in again: %v, want a code", q)
 		}
 	})
 }

@@ -106,8 +106,9 @@ type stmts struct {
 	// The sign-in's: a code created (insertGrant, or
 	// insertGrantInSession while its session lasts) and redeemed
 	// (consumeGrant, or consumeUserGrant with its user's state, then
-	// readGrant for a code already consumed), the session and the user
-	// read at each authorization and code exchange.
+	// readGrant for a code already consumed); the session and the user
+	// as read where the sign-in needs them (a session not remembered, an
+	// ID token with the user's claims).
 	insertGrant, insertGrantInSession         *sql.Stmt
 	consumeGrant, consumeUserGrant, readGrant *sql.Stmt
 	getSession, getUser                       *sql.Stmt
