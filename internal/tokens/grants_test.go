@@ -38,7 +38,7 @@ func forEachBackend(t *testing.T, test func(t *testing.T, svc *Service, st stora
 
 // liveSession stores the session authorization's codes are issued in
 // (IssueCode stores a code only while its session is live), for a day.
-func liveSession(t *testing.T, st storage.Sessions, clk *clock) {
+func liveSession(t testing.TB, st storage.Sessions, clk *clock) {
 	t.Helper()
 	now := clk.Now().UTC()
 	if err := st.CreateSession(t.Context(), storage.Session{ID: "sess-1", Subject: "alice", AuthTime: now, AMR: []string{"pwd"},
@@ -500,7 +500,9 @@ func TestIssueRefreshPolicyRefused(t *testing.T) {
 // refresh token, rotate it once.
 func BenchmarkCodeAndRefresh(b *testing.B) {
 	clk := testsupport.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
-	svc := &Service{Grants: memory.New(memory.Options{Now: clk.Now}), Now: clk.Now}
+	store := memory.New(memory.Options{Now: clk.Now})
+	liveSession(b, store, clk)
+	svc := &Service{Grants: store, Now: clk.Now}
 	b.ReportAllocs()
 	for b.Loop() {
 		rt, _ := newRefresh(b, svc, clk, RefreshPolicy{})
