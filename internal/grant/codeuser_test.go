@@ -1,26 +1,14 @@
 package grant
 
 import (
-	"context"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 
+	"github.com/signetid/signet/internal/testsupport"
 	"github.com/signetid/signet/internal/testsupport/stores"
 	"github.com/signetid/signet/storage"
 )
-
-// countingUsers counts the reads of users.
-type countingUsers struct {
-	Users
-	n atomic.Int64
-}
-
-func (c *countingUsers) GetUser(ctx context.Context, id string) (storage.User, error) {
-	c.n.Add(1)
-	return c.Users.GetUser(ctx, id)
-}
 
 // TestCodeUserState: a code's redemption learns the state of its user
 // from the code's consumption (storage's ConsumeUserGrant), on every
@@ -34,13 +22,13 @@ func TestCodeUserState(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
 			store := b.OpenOne(t, nil)
-			users := &countingUsers{Users: store}
+			users := &testsupport.ReadCounter{Store: store}
 			sf := newSignInFixtureUsers(t, store, users)
 
 			if res := sf.redeem(sf.code(t, "openid", "api1")); res.status != http.StatusOK || res.body["id_token"] == nil {
 				t.Fatalf("redeem: %d %v, want tokens", res.status, res.body)
 			}
-			if n := users.n.Load(); n != 0 {
+			if n := users.Users.Load(); n != 0 {
 				t.Errorf("%d reads of the user for a code's tokens, want none", n)
 			}
 
@@ -49,7 +37,7 @@ func TestCodeUserState(t *testing.T) {
 			if res := sf.redeem(sf.code(t, "openid", "profile")); res.status != http.StatusOK {
 				t.Fatalf("redeem with the user's claims: %d %v, want tokens", res.status, res.body)
 			}
-			if n := users.n.Load(); n != 1 {
+			if n := users.Users.Load(); n != 1 {
 				t.Errorf("%d reads of the user for an ID token with the user's claims, want 1", n)
 			}
 			sf.web.AlwaysIncludeUserClaimsInIdToken = false
@@ -75,7 +63,7 @@ func TestCodeUserState(t *testing.T) {
 				t.Fatal(err)
 			}
 			refused(code, "no longer exists")
-			if n := users.n.Load(); n != 1 {
+			if n := users.Users.Load(); n != 1 {
 				t.Errorf("%d reads of the user in all, want the one for the user's claims", n)
 			}
 		})

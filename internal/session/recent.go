@@ -106,7 +106,7 @@ func (m *Manager) Recent(ctx context.Context, r *http.Request) (*Session, error)
 	}
 	now := m.now().UTC().Truncate(time.Millisecond)
 	end := rec.Created.Add(m.absolute)
-	if !now.Before(rec.Expires) || !now.Before(end) || m.renewDue(rec, now) {
+	if _, due := m.renewal(rec, now); due || !now.Before(rec.Expires) || !now.Before(end) {
 		return m.Current(ctx, r)
 	}
 	return &Session{Session: rec, handle: handle, unconfirmed: true}, nil
@@ -125,15 +125,10 @@ func (m *Manager) Forget(s *Session) {
 // remembered (Recent).
 func (s *Session) Confirmed() bool { return !s.unconfirmed }
 
-// renewDue reports whether rec's expiry is due to move forward at now
-// (Current moves it): when that gains a quarter of the idle lifetime, or
-// reaches the absolute end (else a session used shortly before its end
-// would end sooner than an idle one should).
-func (m *Manager) renewDue(rec storage.Session, now time.Time) bool {
-	_, due := m.renewal(rec, now)
-	return due
-}
-
+// renewal returns the expiry rec would move to at now, and whether it is
+// due to move (Current moves it): when that gains a quarter of the idle
+// lifetime, or reaches the absolute end (else a session used shortly
+// before its end would end sooner than an idle one should).
 func (m *Manager) renewal(rec storage.Session, now time.Time) (want time.Time, due bool) {
 	end := rec.Created.Add(m.absolute)
 	want = earlier(now.Add(m.idle), end)

@@ -1,27 +1,15 @@
 package session_test
 
 import (
-	"context"
 	"fmt"
 	"net/http/httptest"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/signetid/signet/internal/session"
+	"github.com/signetid/signet/internal/testsupport"
 	"github.com/signetid/signet/storage"
 )
-
-// reads is a session.Store that counts GetSession calls.
-type reads struct {
-	session.Store
-	n atomic.Int64
-}
-
-func (r *reads) GetSession(ctx context.Context, id string, now time.Time) (storage.Session, error) {
-	r.n.Add(1)
-	return r.Store.GetSession(ctx, id, now)
-}
 
 // recent is m.Recent for b's request, failing t on an error.
 func recent(t *testing.T, m *session.Manager, b *browser) *session.Session {
@@ -39,7 +27,7 @@ func recent(t *testing.T, m *session.Manager, b *browser) *session.Session {
 func TestRecentFromMemory(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, clk *clock, store storage.Store) {
-		rs := &reads{Store: store}
+		rs := &testsupport.ReadCounter{Store: store}
 		m := newManager(t, rs, clk, session.Options{})
 		b, started := signedIn(t, m, "alice")
 		if !started.Confirmed() {
@@ -56,7 +44,7 @@ func TestRecentFromMemory(t *testing.T) {
 				t.Fatal("a remembered session's form token differs from the started one's")
 			}
 		}
-		if n := rs.n.Load(); n != 0 {
+		if n := rs.Sessions.Load(); n != 0 {
 			t.Fatalf("%d reads of the store for a remembered session, want 0", n)
 		}
 
@@ -66,15 +54,15 @@ func TestRecentFromMemory(t *testing.T) {
 		if s := recent(t, other, b); s == nil || !s.Confirmed() {
 			t.Fatalf("another instance's first Recent = %+v, want the session read and confirmed", s)
 		}
-		if s := recent(t, other, b); s == nil || s.Confirmed() || rs.n.Load() != 1 {
-			t.Fatalf("another instance's second Recent = %+v after %d reads, want it remembered after 1", s, rs.n.Load())
+		if s := recent(t, other, b); s == nil || s.Confirmed() || rs.Sessions.Load() != 1 {
+			t.Fatalf("another instance's second Recent = %+v after %d reads, want it remembered after 1", s, rs.Sessions.Load())
 		}
 
 		// Forget: read again.
 		s := recent(t, m, b)
 		m.Forget(s)
-		if s := recent(t, m, b); s == nil || !s.Confirmed() || rs.n.Load() != 2 {
-			t.Fatalf("Recent after Forget = %+v after %d reads, want it read (2)", s, rs.n.Load())
+		if s := recent(t, m, b); s == nil || !s.Confirmed() || rs.Sessions.Load() != 2 {
+			t.Fatalf("Recent after Forget = %+v after %d reads, want it read (2)", s, rs.Sessions.Load())
 		}
 	})
 }
@@ -135,7 +123,7 @@ func TestRecentReadsWhenDue(t *testing.T) {
 	t.Parallel()
 	eachBackend(t, func(t *testing.T, clk *clock, store storage.Store) {
 		const idle = 4 * time.Hour
-		rs := &reads{Store: store}
+		rs := &testsupport.ReadCounter{Store: store}
 		m := newManager(t, rs, clk, session.Options{IdleLifetime: idle})
 		other := newManager(t, store, clk, session.Options{IdleLifetime: idle})
 		b, _ := signedIn(t, m, "alice")
@@ -146,8 +134,8 @@ func TestRecentReadsWhenDue(t *testing.T) {
 		}
 		clk.Advance(2 * time.Minute) // past a quarter: due to move
 		s := recent(t, m, b)
-		if want := clk.Now().Add(idle); s == nil || !s.Confirmed() || !s.Expires.Equal(want) || rs.n.Load() != 1 {
-			t.Fatalf("past a quarter: Recent = %+v after %d reads, want it read with expiry %v", s, rs.n.Load(), want)
+		if want := clk.Now().Add(idle); s == nil || !s.Confirmed() || !s.Expires.Equal(want) || rs.Sessions.Load() != 1 {
+			t.Fatalf("past a quarter: Recent = %+v after %d reads, want it read with expiry %v", s, rs.Sessions.Load(), want)
 		}
 		stored, err := store.GetSession(t.Context(), s.ID, clk.Now())
 		if err != nil || !stored.Expires.Equal(s.Expires) {
@@ -185,7 +173,7 @@ func TestRecentBounded(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
 	store := memoryStore(clk)
-	rs := &reads{Store: store}
+	rs := &testsupport.ReadCounter{Store: store}
 	m := newManager(t, rs, clk, session.Options{})
 	first, _ := signedIn(t, m, "first")
 	const n = 10000 // more than the two generations hold
@@ -198,8 +186,8 @@ func TestRecentBounded(t *testing.T) {
 			}
 		}
 	}
-	if rs.n.Load() != 0 {
-		t.Fatalf("%d reads for sessions in use, want 0", rs.n.Load())
+	if rs.Sessions.Load() != 0 {
+		t.Fatalf("%d reads for sessions in use, want 0", rs.Sessions.Load())
 	}
 	old, _ := signedIn(t, m, "old")
 	for i := range n {

@@ -167,40 +167,24 @@ func TestSessionEndsBeforeTheCode(t *testing.T) {
 	})
 }
 
-// readCounting is a store that counts the reads of sessions and users.
-type readCounting struct {
-	storage.Store
-	sessions, users atomic.Int64
-}
-
-func (s *readCounting) GetSession(ctx context.Context, id string, now time.Time) (storage.Session, error) {
-	s.sessions.Add(1)
-	return s.Store.GetSession(ctx, id, now)
-}
-
-func (s *readCounting) GetUser(ctx context.Context, id string) (storage.User, error) {
-	s.users.Add(1)
-	return s.Store.GetUser(ctx, id)
-}
-
 // TestAuthorizeReadsNoSession: once this instance has read or started a
 // browser's session, an authorization that goes straight to a code reads
 // neither the session nor the user (the code's insert checks the session).
 func TestAuthorizeReadsNoSession(t *testing.T) {
 	t.Parallel()
 	clk := testsupport.NewClock(start)
-	store := &readCounting{Store: memory.New(memory.Options{Now: clk.Now})}
+	store := &testsupport.ReadCounter{Store: memory.New(memory.Options{Now: clk.Now})}
 	e := newEnv(t, store, clk, nil)
 	b := e.browser()
 	b.signIn()
-	s0, u0 := store.sessions.Load(), store.users.Load()
+	s0, u0 := store.Sessions.Load(), store.Users.Load()
 	for range 5 {
 		a := newAuthReq("quiet", "openid")
 		if q := clientResponse(t, b.authorize(a)); q.Get("code") == "" {
 			t.Fatalf("authorize with a session: %v, want a code", q)
 		}
 	}
-	if s, u := store.sessions.Load()-s0, store.users.Load()-u0; s != 0 || u != 0 {
+	if s, u := store.Sessions.Load()-s0, store.Users.Load()-u0; s != 0 || u != 0 {
 		t.Errorf("5 authorizations with a remembered session read the session %d times and the user %d times, want 0", s, u)
 	}
 }

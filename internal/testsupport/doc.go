@@ -1,7 +1,8 @@
 // Package testsupport holds the fixtures that the tests of several packages
 // share: a log destination that the code under test writes while the test
 // reads it, a client's secrets, a private_key_jwt client's key and the
-// assertions it signs, self-signed certificates, and a fake clock. The
+// assertions it signs, self-signed certificates, a fake clock, and a store
+// that counts its reads of sessions and users (ReadCounter). The
 // storage backends are in internal/testsupport/stores.
 //
 // Only _test.go files import it; production code must not. Of Signet's
